@@ -1,0 +1,85 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void vreport(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "isactb %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    return CLI_EUSAGE;
+}
+
+int cli_input_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    return CLI_EINPUT;
+}
+
+int cli_runtime_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
+    return CLI_ERUNTIME;
+}
+
+int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned long lo,
+                   unsigned long hi, unsigned long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = (s && *s && *s != '-') ? strtoul(s, &end, 10) : 0;
+    if (!s || !*s || *s == '-' || errno || !end || *end || v < lo || v > hi) {
+        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected an integer in %lu..%lu)\n",
+                cmd, opt, s ? s : "", lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = (s && *s && *s != '-') ? strtoull(s, &end, 0) : 0;
+    if (!s || !*s || *s == '-' || errno || !end || *end) {
+        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected a non-negative integer)\n",
+                cmd, opt, s ? s : "");
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                     double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = (s && *s) ? strtod(s, &end) : NAN;
+    if (!s || !*s || errno || !end || *end || !isfinite(v) || v < lo || v > hi) {
+        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected a number in [%g, %g])\n",
+                cmd, opt, s ? s : "", lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

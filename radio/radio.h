@@ -1,0 +1,125 @@
+/* The front-end layer: one interface for every radio (sim, file, soapy, uhd).
+ *
+ * A radio is opened from a spec string "BACKEND[:key=value,key=value...]":
+ *   sim                      the built-in channel emulator (default scenario)
+ *   sim:seed=7,targets=2     emulator with arguments
+ *   file:PATH.sigmf-meta     replay a recording (or its .sigmf-collection)
+ *   soapy:driver=isacsim     SoapySDR device arguments passed through
+ *   uhd:type=x300,addr=...   UHD device arguments passed through
+ *
+ * Time is counted in samples of the (common) sample rate since the radio's time
+ * origin ("ticks"); every TX burst and RX window is timed. Channels are numbered
+ * 0..n-1 per direction; receive channels are grouped into arrays (receive APs) of
+ * consecutive channels, transmit channels form the transmit AP's array.
+ *
+ * Back ends differ by capability flags, never by name checks in callers.
+ */
+#ifndef ISACTB_RADIO_RADIO_H
+#define ISACTB_RADIO_RADIO_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geom/geom.h"
+
+enum radio_cap {
+    RADIO_CAP_TIMED_TX = 1u << 0,   /* TX bursts start at a given tick */
+    RADIO_CAP_TIMED_RX = 1u << 1,   /* RX windows start at a given tick */
+    RADIO_CAP_HW_TIME = 1u << 2,    /* timestamps come from the device clock */
+    RADIO_CAP_LO_SHARED = 1u << 3,  /* channels share one LO: phases survive retune */
+    RADIO_CAP_TRUTH = 1u << 4,      /* ground truth available (emulator) */
+    RADIO_CAP_SCENARIO = 1u << 5,   /* new_episode() re-draws the scene (emulator) */
+    RADIO_CAP_REPLAY = 1u << 6,     /* samples come from a recording */
+};
+
+#define RADIO_MAX_CHANNELS 256
+#define RADIO_MAX_APS 16
+
+/* Static description of an opened radio. */
+struct radio_info {
+    char driver[32];          /* "sim", "file", "soapy", "uhd" */
+    char serial[64];          /* device identity (emulator: "sim-<seed>") */
+    uint32_t caps;            /* radio_cap flags */
+    double sample_rate;       /* Hz */
+    double center_freq;       /* Hz, the radio's (IF) carrier */
+    double emulated_freq;     /* Hz, the mmWave carrier the IF proxies (phases, Doppler) */
+    double bandwidth;         /* Hz */
+    unsigned num_tx;          /* transmit channels (= transmit array elements) */
+    unsigned num_rx;          /* receive channels, all arrays */
+    unsigned num_rx_aps;      /* receive arrays */
+    unsigned rx_ap_elements[RADIO_MAX_APS]; /* elements per receive array; channels are consecutive */
+    double element_spacing_wl;              /* ULA spacing, wavelengths at emulated_freq */
+    struct geom_ap tx_ap;                   /* geometry of the transmit AP */
+    struct geom_ap rx_ap[RADIO_MAX_APS];    /* geometry of each receive AP */
+    double tx_power_dbm;      /* total transmit power of a unit-power burst */
+    double noise_dbm;         /* noise power per receive sample over the bandwidth */
+};
+
+/* Fault and loss counters. A run never continues silently over lost samples. */
+struct radio_counters {
+    uint64_t overflows;
+    uint64_t underflows;
+    uint64_t late_commands;
+    uint64_t dropped_samples;
+    uint64_t timeouts;
+};
+
+/* Per-capture metadata returned with an RX window. */
+struct radio_rx_md {
+    int64_t start_tick;        /* tick of the first sample actually returned */
+    size_t num_samples;        /* samples per channel returned */
+    uint64_t dropped_samples;  /* samples lost inside this window (gap filled with zeros) */
+    int64_t drop_start_tick;   /* first lost tick when dropped_samples > 0 */
+    int overflow;              /* an overflow was reported in this window */
+};
+
+struct radio_ops {
+    const char *name; /* back-end name as used in spec strings */
+    /* Open from the argument part of the spec ("seed=7,targets=2"; "" for none).
+     * On failure returns a negative isac_err and writes one line into err. */
+    int (*open)(const char *args, void **state, char *err, size_t errlen);
+    void (*close)(void *state);
+    int (*get_info)(void *state, struct radio_info *info);
+    int (*get_time)(void *state, int64_t *tick);
+    /* Transmit len samples per TX channel (x[ch], ch < num_tx), starting at tick t0. */
+    int (*tx_burst)(void *state, int64_t t0, const float complex *const *x, size_t len);
+    /* Capture len samples per RX channel into y[ch] (ch < num_rx) starting at t0. */
+    int (*rx_capture)(void *state, int64_t t0, float complex *const *y, size_t len,
+                      struct radio_rx_md *md);
+    int (*get_counters)(void *state, struct radio_counters *c);
+    /* Optional (NULL when absent; see caps). */
+    int (*new_episode)(void *state, uint64_t episode);     /* RADIO_CAP_SCENARIO */
+    int (*truth_json)(void *state, char **json_out);       /* RADIO_CAP_TRUTH: malloc'd JSON text */
+    const char *(*last_error)(void *state);                /* detail of the last failure */
+};
+
+typedef struct radio_s *radio;
+
+/* Open a radio from a spec string. On failure returns NULL and writes one line
+ * naming the back end or argument at fault into err. */
+radio radio_open(const char *spec, char *err, size_t errlen);
+void radio_close(radio r);
+
+int radio_get_info(radio r, struct radio_info *info);
+int radio_get_time(radio r, int64_t *tick);
+int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t len);
+int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
+                     struct radio_rx_md *md);
+int radio_get_counters(radio r, struct radio_counters *c);
+int radio_new_episode(radio r, uint64_t episode);
+/* Ground truth as JSON text (caller frees); ISAC_ENOTSUP without RADIO_CAP_TRUTH. */
+int radio_truth_json(radio r, char **json_out);
+const char *radio_last_error(radio r);
+
+/* ---- spec-string helpers shared by back ends ---- */
+
+/* Find key in "k=v,k=v" args; copies the value into out. 1 found, 0 absent,
+ * negative on malformed args (writes err). */
+int radio_arg_get(const char *args, const char *key, char *out, size_t outlen);
+/* Check that every key in args is one of the NULL-terminated list allowed;
+ * otherwise write "unknown argument 'key' for back end 'name'" into err. */
+int radio_args_check(const char *backend, const char *args, const char *const *allowed,
+                     char *err, size_t errlen);
+
+#endif
