@@ -1,0 +1,361 @@
+#include "exp/config.h"
+
+#include <cyaml/cyaml.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+void exp_config_defaults(struct exp_config *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->radio, sizeof c->radio, "sim");
+    snprintf(c->policy, sizeof c->policy, "sweep");
+    c->seed = 1;
+    c->episodes = 20;
+    c->max_steps = 128;
+    snprintf(c->codebook, sizeof c->codebook, "dft");
+    c->beams = 64;
+    c->pfa = 1e-3;
+    c->zeta = 0.9;
+    snprintf(c->waveform.kind, sizeof c->waveform.kind, "zc");
+    c->waveform.length = 4096;
+    c->waveform.root = 25;
+    c->waveform.bandwidth = 0.8;
+    c->window_guard = 256;
+    c->noise_bins = 128;
+    c->step_interval_s = 1e-3;
+    c->grid = (struct exp_grid_cfg){.spacing_m = 5.0, .x_min = 0, .x_max = 400, .y_min = 0,
+                                    .y_max = 400, .baseline_guard_m = 30.0};
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- YAML: every field optional; pointers tell present from absent ---- */
+
+struct raw_waveform {
+    char *kind;
+    unsigned *length, *root;
+    double *bandwidth;
+};
+struct raw_grid {
+    double *spacing_m, *x_min, *x_max, *y_min, *y_max, *baseline_guard_m;
+};
+struct raw_config {
+    char *radio, *policy, *codebook;
+    uint64_t *seed;
+    unsigned *episodes, *max_steps, *beams, *window_guard, *noise_bins;
+    double *pfa, *zeta, *step_interval_s;
+    struct raw_waveform *waveform;
+    struct raw_grid *grid;
+};
+
+#define OPT CYAML_FLAG_OPTIONAL
+static const cyaml_schema_field_t waveform_fields[] = {
+    CYAML_FIELD_STRING_PTR("kind", OPT, struct raw_waveform, kind, 1, 7),
+    CYAML_FIELD_UINT_PTR("length", OPT, struct raw_waveform, length),
+    CYAML_FIELD_UINT_PTR("root", OPT, struct raw_waveform, root),
+    CYAML_FIELD_FLOAT_PTR("bandwidth", OPT, struct raw_waveform, bandwidth),
+    CYAML_FIELD_END};
+static const cyaml_schema_field_t grid_fields[] = {
+    CYAML_FIELD_FLOAT_PTR("spacing_m", OPT, struct raw_grid, spacing_m),
+    CYAML_FIELD_FLOAT_PTR("x_min", OPT, struct raw_grid, x_min),
+    CYAML_FIELD_FLOAT_PTR("x_max", OPT, struct raw_grid, x_max),
+    CYAML_FIELD_FLOAT_PTR("y_min", OPT, struct raw_grid, y_min),
+    CYAML_FIELD_FLOAT_PTR("y_max", OPT, struct raw_grid, y_max),
+    CYAML_FIELD_FLOAT_PTR("baseline_guard_m", OPT, struct raw_grid, baseline_guard_m),
+    CYAML_FIELD_END};
+static const cyaml_schema_field_t config_fields[] = {
+    CYAML_FIELD_STRING_PTR("radio", OPT, struct raw_config, radio, 1, 255),
+    CYAML_FIELD_STRING_PTR("policy", OPT, struct raw_config, policy, 1, 15),
+    CYAML_FIELD_UINT_PTR("seed", OPT, struct raw_config, seed),
+    CYAML_FIELD_UINT_PTR("episodes", OPT, struct raw_config, episodes),
+    CYAML_FIELD_UINT_PTR("max_steps", OPT, struct raw_config, max_steps),
+    CYAML_FIELD_STRING_PTR("codebook", OPT, struct raw_config, codebook, 1, 255),
+    CYAML_FIELD_UINT_PTR("beams", OPT, struct raw_config, beams),
+    CYAML_FIELD_FLOAT_PTR("pfa", OPT, struct raw_config, pfa),
+    CYAML_FIELD_FLOAT_PTR("zeta", OPT, struct raw_config, zeta),
+    CYAML_FIELD_MAPPING_PTR("waveform", OPT, struct raw_config, waveform, waveform_fields),
+    CYAML_FIELD_UINT_PTR("window_guard", OPT, struct raw_config, window_guard),
+    CYAML_FIELD_UINT_PTR("noise_bins", OPT, struct raw_config, noise_bins),
+    CYAML_FIELD_FLOAT_PTR("step_interval_s", OPT, struct raw_config, step_interval_s),
+    CYAML_FIELD_MAPPING_PTR("grid", OPT, struct raw_config, grid, grid_fields),
+    CYAML_FIELD_END};
+static const cyaml_schema_value_t config_schema = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_config, config_fields)};
+
+/* libcyaml reports through a log callback: keep the first error and the innermost
+ * backtrace line (it carries the field name, line and column) as one message. */
+struct yaml_log {
+    char first[256];
+    char where[256];
+};
+
+static void yaml_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
+{
+    struct yaml_log *lg = ctx;
+    char line[256];
+    if (level < CYAML_LOG_ERROR)
+        return;
+    vsnprintf(line, sizeof line, fmt, args);
+    line[strcspn(line, "\n")] = '\0';
+    const char *msg = strncmp(line, "Load: ", 6) ? line : line + 6;
+    if (!strncmp(msg, "Backtrace:", 10))
+        return;
+    if (!lg->first[0])
+        snprintf(lg->first, sizeof lg->first, "%s", msg);
+    else if (!lg->where[0] && strstr(msg, "line"))
+        snprintf(lg->where, sizeof lg->where, "%s", msg + strspn(msg, " "));
+}
+
+#define MERGE(dst, src)                                                                    \
+    do {                                                                                   \
+        if (src)                                                                           \
+            (dst) = *(src);                                                                \
+    } while (0)
+#define MERGE_STR(dst, src)                                                                \
+    do {                                                                                   \
+        if (src)                                                                           \
+            snprintf((dst), sizeof(dst), "%s", (src));                                     \
+    } while (0)
+
+static void merge_raw(struct exp_config *c, const struct raw_config *r)
+{
+    MERGE_STR(c->radio, r->radio);
+    MERGE_STR(c->policy, r->policy);
+    MERGE_STR(c->codebook, r->codebook);
+    MERGE(c->seed, r->seed);
+    MERGE(c->episodes, r->episodes);
+    MERGE(c->max_steps, r->max_steps);
+    MERGE(c->beams, r->beams);
+    MERGE(c->pfa, r->pfa);
+    MERGE(c->zeta, r->zeta);
+    MERGE(c->window_guard, r->window_guard);
+    MERGE(c->noise_bins, r->noise_bins);
+    MERGE(c->step_interval_s, r->step_interval_s);
+    if (r->waveform) {
+        MERGE_STR(c->waveform.kind, r->waveform->kind);
+        MERGE(c->waveform.length, r->waveform->length);
+        MERGE(c->waveform.root, r->waveform->root);
+        MERGE(c->waveform.bandwidth, r->waveform->bandwidth);
+    }
+    if (r->grid) {
+        MERGE(c->grid.spacing_m, r->grid->spacing_m);
+        MERGE(c->grid.x_min, r->grid->x_min);
+        MERGE(c->grid.x_max, r->grid->x_max);
+        MERGE(c->grid.y_min, r->grid->y_min);
+        MERGE(c->grid.y_max, r->grid->y_max);
+        MERGE(c->grid.baseline_guard_m, r->grid->baseline_guard_m);
+    }
+}
+
+/* Line of the first "key:" in the file, for range errors found after parsing. */
+static int find_key_line(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char buf[1024];
+    size_t klen = strlen(key);
+    int ln = 0, found = 0;
+    while (!found && fgets(buf, sizeof buf, f)) {
+        ln++;
+        const char *p = buf + strspn(buf, " \t");
+        if (!strncmp(p, key, klen) && p[klen] == ':')
+            found = ln;
+    }
+    fclose(f);
+    return found;
+}
+
+int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t errlen)
+{
+    struct yaml_log lg = {{0}, {0}};
+    const cyaml_config_t ycfg = {.log_fn = yaml_log_fn, .log_ctx = &lg, .mem_fn = cyaml_mem,
+                                 .log_level = CYAML_LOG_WARNING, .flags = CYAML_CFG_NO_ALIAS};
+    struct raw_config *raw = NULL;
+    FILE *probe = fopen(path, "r");
+    if (!probe) {
+        seterr(err, errlen, "%s: cannot open config file", path);
+        return ISAC_EIO;
+    }
+    fclose(probe);
+    cyaml_err_t ye = cyaml_load_file(path, &ycfg, &config_schema, (cyaml_data_t **)&raw, NULL);
+    if (ye != CYAML_OK) {
+        seterr(err, errlen, "%s: %s%s%s", path, lg.first[0] ? lg.first : cyaml_strerror(ye),
+               lg.where[0] ? " " : "", lg.where);
+        return ISAC_EFORMAT;
+    }
+    if (!raw) { /* an empty document: all defaults */
+        return exp_config_validate(cfg, path, err, errlen);
+    }
+    merge_raw(cfg, raw);
+    cyaml_free(&ycfg, &config_schema, raw, 0);
+    int rc = exp_config_validate(cfg, path, err, errlen);
+    if (rc && err && errlen) {
+        /* prefix the line of the offending key: "path: key: ..." -> "path:LINE: key: ..." */
+        size_t plen = strlen(path);
+        const char *key = err + plen + 2;
+        char keyname[64];
+        size_t kl = strcspn(key, ":. ");
+        if (!strncmp(err, path, plen) && kl < sizeof keyname) {
+            memcpy(keyname, key, kl);
+            keyname[kl] = '\0';
+            int ln = find_key_line(path, keyname);
+            if (ln > 0) {
+                char tmp[512];
+                snprintf(tmp, sizeof tmp, "%s:%d: %s", path, ln, key);
+                snprintf(err, errlen, "%s", tmp);
+            }
+        }
+    }
+    return rc;
+}
+
+static unsigned gcd_u(unsigned a, unsigned b)
+{
+    while (b) {
+        unsigned t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+#define CHECK(cond, ...)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            seterr(err, errlen, __VA_ARGS__);                                              \
+            return ISAC_EINVAL;                                                            \
+        }                                                                                  \
+    } while (0)
+
+static int validate_waveform(const struct exp_waveform_cfg *w, const char *src, char *err,
+                             size_t errlen)
+{
+    const char *k = w->kind;
+    CHECK(!strcmp(k, "zc") || !strcmp(k, "lfm") || !strcmp(k, "mseq"),
+          "%s: waveform.kind: '%s' is not one of zc, lfm, mseq", src, k);
+    CHECK(w->length >= 63 && w->length <= 65536,
+          "%s: waveform.length: %u outside 63..65536", src, w->length);
+    if (!strcmp(k, "zc"))
+        CHECK(w->root >= 1 && w->root < w->length && gcd_u(w->root, w->length) == 1,
+              "%s: waveform.root: %u must be in 1..length-1 and coprime with length %u", src,
+              w->root, w->length);
+    if (!strcmp(k, "mseq"))
+        CHECK((w->length & (w->length + 1)) == 0,
+              "%s: waveform.length: %u is not 2^m - 1 (m-sequence)", src, w->length);
+    CHECK(w->bandwidth > 0 && w->bandwidth <= 1.0, "%s: waveform.bandwidth: %g outside (0, 1]",
+          src, w->bandwidth);
+    return ISAC_OK;
+}
+
+static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *err, size_t errlen)
+{
+    CHECK(isfinite(g->spacing_m) && g->spacing_m >= 0.5 && g->spacing_m <= 100,
+          "%s: grid.spacing_m: %g outside [0.5, 100]", src, g->spacing_m);
+    CHECK(isfinite(g->x_min) && isfinite(g->x_max) && g->x_min < g->x_max &&
+              fabs(g->x_min) <= 1e5 && fabs(g->x_max) <= 1e5,
+          "%s: grid.x_min/x_max: [%g, %g] is not a valid extent", src, g->x_min, g->x_max);
+    CHECK(isfinite(g->y_min) && isfinite(g->y_max) && g->y_min < g->y_max &&
+              fabs(g->y_min) <= 1e5 && fabs(g->y_max) <= 1e5,
+          "%s: grid.y_min/y_max: [%g, %g] is not a valid extent", src, g->y_min, g->y_max);
+    double cells = floor((g->x_max - g->x_min) / g->spacing_m + 1) *
+                   floor((g->y_max - g->y_min) / g->spacing_m + 1);
+    CHECK(cells <= 4e6, "%s: grid.spacing_m: %g gives %.0f cells (at most 4e6)", src,
+          g->spacing_m, cells);
+    CHECK(isfinite(g->baseline_guard_m) && g->baseline_guard_m >= 0 && g->baseline_guard_m <= 1e4,
+          "%s: grid.baseline_guard_m: %g outside [0, 1e4]", src, g->baseline_guard_m);
+    return ISAC_OK;
+}
+
+int exp_config_validate(const struct exp_config *c, const char *src, char *err, size_t errlen)
+{
+    CHECK(c->radio[0], "%s: radio: empty radio spec", src);
+    CHECK(!strcmp(c->policy, "sweep") || !strcmp(c->policy, "random"),
+          "%s: policy: '%s' is not one of sweep, random", src, c->policy);
+    CHECK(c->episodes >= 1 && c->episodes <= 100000, "%s: episodes: %u outside 1..100000", src,
+          c->episodes);
+    CHECK(c->max_steps >= 1 && c->max_steps <= 100000, "%s: max_steps: %u outside 1..100000",
+          src, c->max_steps);
+    CHECK(c->codebook[0], "%s: codebook: empty (use \"dft\" or a codebook file)", src);
+    CHECK(c->beams >= 1 && c->beams <= 4096, "%s: beams: %u outside 1..4096", src, c->beams);
+    CHECK(isfinite(c->pfa) && c->pfa >= 1e-12 && c->pfa <= 0.5,
+          "%s: pfa: %g outside [1e-12, 0.5]", src, c->pfa);
+    CHECK(isfinite(c->zeta) && c->zeta > 0 && c->zeta < 1, "%s: zeta: %g outside (0, 1)", src,
+          c->zeta);
+    CHECK(c->window_guard >= 1 && c->window_guard <= 65536,
+          "%s: window_guard: %u outside 1..65536", src, c->window_guard);
+    CHECK(c->noise_bins >= 8 && c->noise_bins <= c->window_guard,
+          "%s: noise_bins: %u outside 8..window_guard (%u)", src, c->noise_bins, c->window_guard);
+    CHECK(isfinite(c->step_interval_s) && c->step_interval_s >= 1e-5 && c->step_interval_s <= 10,
+          "%s: step_interval_s: %g outside [1e-5, 10]", src, c->step_interval_s);
+    int rc = validate_waveform(&c->waveform, src, err, errlen);
+    return rc ? rc : validate_grid(&c->grid, src, err, errlen);
+}
+
+json_t *exp_config_to_json(const struct exp_config *c)
+{
+    return json_pack("{s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:f,s:f,"
+                     "s:{s:s,s:i,s:i,s:f},s:i,s:i,s:f,s:{s:f,s:f,s:f,s:f,s:f,s:f}}",
+                     "radio", c->radio, "policy", c->policy, "seed", (json_int_t)c->seed,
+                     "episodes", (json_int_t)c->episodes, "max_steps", (json_int_t)c->max_steps,
+                     "codebook", c->codebook, "beams", (json_int_t)c->beams, "pfa", c->pfa,
+                     "zeta", c->zeta, "waveform", "kind", c->waveform.kind, "length",
+                     (json_int_t)c->waveform.length, "root", (json_int_t)c->waveform.root,
+                     "bandwidth", c->waveform.bandwidth, "window_guard",
+                     (json_int_t)c->window_guard, "noise_bins", (json_int_t)c->noise_bins,
+                     "step_interval_s", c->step_interval_s, "grid", "spacing_m",
+                     c->grid.spacing_m, "x_min", c->grid.x_min, "x_max", c->grid.x_max, "y_min",
+                     c->grid.y_min, "y_max", c->grid.y_max, "baseline_guard_m",
+                     c->grid.baseline_guard_m);
+}
+
+int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err,
+                         size_t errlen)
+{
+    json_error_t je;
+    const char *radio, *pol, *cb, *kind;
+    json_int_t seed, eps, steps, beams, len, root, guard, nb;
+    exp_config_defaults(c);
+    if (!o || json_unpack_ex(o, &je, JSON_STRICT,
+                             "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
+                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F}}",
+                             "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
+                             "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
+                             "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root",
+                             &root, "bandwidth", &c->waveform.bandwidth, "window_guard", &guard,
+                             "noise_bins", &nb, "step_interval_s", &c->step_interval_s, "grid",
+                             "spacing_m", &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max",
+                             &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max,
+                             "baseline_guard_m", &c->grid.baseline_guard_m)) {
+        seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
+        return ISAC_EFORMAT;
+    }
+    CHECK(seed >= 0 && eps >= 0 && eps <= 100000 && steps >= 0 && steps <= 100000 &&
+              beams >= 0 && beams <= 4096 && len >= 0 && len <= 65536 && root >= 0 &&
+              root <= 65536 && guard >= 0 && guard <= 65536 && nb >= 0 && nb <= 65536,
+          "%s: isactb:experiment: an integer field is out of range", src);
+    snprintf(c->radio, sizeof c->radio, "%s", radio);
+    snprintf(c->policy, sizeof c->policy, "%s", pol);
+    snprintf(c->codebook, sizeof c->codebook, "%s", cb);
+    snprintf(c->waveform.kind, sizeof c->waveform.kind, "%s", kind);
+    c->seed = (uint64_t)seed;
+    c->episodes = (unsigned)eps;
+    c->max_steps = (unsigned)steps;
+    c->beams = (unsigned)beams;
+    c->waveform.length = (unsigned)len;
+    c->waveform.root = (unsigned)root;
+    c->window_guard = (unsigned)guard;
+    c->noise_bins = (unsigned)nb;
+    return exp_config_validate(c, src, err, errlen);
+}

@@ -1,0 +1,104 @@
+/* Experiment configs: the shipped default loads, bad YAML is refused with one line
+ * naming the file, line and field, and the JSON copy in captures round-trips. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exp/config.h"
+
+static const char *src_dir(void)
+{
+    const char *s = getenv("ISACTB_SOURCE_DIR");
+    return s ? s : ".";
+}
+
+static void test_default_yaml_equals_builtin_defaults(void **state)
+{
+    (void)state;
+    char path[1024], err[512] = "";
+    snprintf(path, sizeof path, "%s/experiments/default.yaml", src_dir());
+    struct exp_config a, b;
+    exp_config_defaults(&a);
+    exp_config_defaults(&b);
+    if (exp_config_load(path, &a, err, sizeof err))
+        fail_msg("%s", err);
+    json_t *ja = exp_config_to_json(&a), *jb = exp_config_to_json(&b);
+    assert_true(json_equal(ja, jb));
+    json_decref(ja);
+    json_decref(jb);
+}
+
+static void expect_error(const char *yaml, const char *n1, const char *n2)
+{
+    char path[256], err[512] = "";
+    snprintf(path, sizeof path, "/tmp/isactb_test_config_%d.yaml", (int)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(yaml, f);
+    fclose(f);
+    struct exp_config c;
+    exp_config_defaults(&c);
+    assert_true(exp_config_load(path, &c, err, sizeof err) < 0);
+    if (!strstr(err, path) || !strstr(err, n1) || (n2 && !strstr(err, n2)))
+        fail_msg("error '%s' lacks '%s'/'%s'", err, n1, n2 ? n2 : "");
+    assert_null(strchr(err, '\n'));
+    remove(path);
+}
+
+static void test_bad_configs(void **state)
+{
+    (void)state;
+    expect_error("seed: [1, 2\n", "line", NULL);                /* malformed YAML */
+    expect_error("episodes: many\n", "episodes", NULL);         /* wrong type */
+    expect_error("seeed: 3\n", "seeed", NULL);                   /* unknown key */
+    expect_error("pfa: 2.0\n", ":1: pfa", "2");                  /* out of range, with line */
+    expect_error("seed: 1\nzeta: 1.5\n", ":2: zeta", "1.5");
+    expect_error("waveform:\n  kind: ofdm\n", "waveform.kind", "ofdm");
+    expect_error("waveform:\n  length: 4096\n  root: 2\n", "waveform.root", "coprime");
+    expect_error("policy: greedy\n", "policy", "greedy");
+    expect_error("grid:\n  spacing_m: 0.01\n", "grid.spacing_m", NULL);
+    expect_error("noise_bins: 4\n", "noise_bins", "4");
+    char err[256] = "";
+    struct exp_config c;
+    exp_config_defaults(&c);
+    assert_true(exp_config_load("/nonexistent/x.yaml", &c, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "/nonexistent/x.yaml"));
+}
+
+static void test_json_round_trip(void **state)
+{
+    (void)state;
+    struct exp_config a, b;
+    exp_config_defaults(&a);
+    a.seed = 12345678901ULL;
+    snprintf(a.policy, sizeof a.policy, "random");
+    a.grid.spacing_m = 7.5;
+    json_t *j = exp_config_to_json(&a);
+    char err[256] = "";
+    if (exp_config_from_json(j, &b, "x", err, sizeof err))
+        fail_msg("%s", err);
+    json_t *j2 = exp_config_to_json(&b);
+    assert_true(json_equal(j, j2));
+    json_object_set_new(j2, "pfa", json_string("high"));
+    assert_true(exp_config_from_json(j2, &b, "cap.sigmf-meta", err, sizeof err) < 0);
+    assert_non_null(strstr(err, "cap.sigmf-meta"));
+    json_decref(j);
+    json_decref(j2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_yaml_equals_builtin_defaults),
+        cmocka_unit_test(test_bad_configs),
+        cmocka_unit_test(test_json_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
