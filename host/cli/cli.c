@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 static void vreport(const char *cmd, const char *fmt, va_list ap)
 {
@@ -82,4 +83,10 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
     }
     *out = v;
     return 0;
+}
+
+int cli_dir_exists(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }

@@ -27,8 +27,30 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                      double *out);
 
+/* 1 when path names an existing directory. */
+int cli_dir_exists(const char *path);
+
+/* Open a radio from a spec string. On failure prints one line and returns the exit
+ * status: usage (2) for a malformed --radio spec given on the command line, bad input
+ * (1) for one from a file or an unreadable capture, runtime (3) when the device
+ * cannot be opened. */
+#include "radio.h"
+int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *out);
+
+/* Open a capture (directory, .sigmf-collection or .sigmf-meta) with its recorded
+ * experiment config ("isactb:experiment") and codebook ("isactb:codebook"). On failure
+ * prints one line naming file, field and value, and returns CLI_EINPUT. */
+#include "codebook/codebook.h"
+#include "exp/config.h"
+#include "sigmf.h"
+int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd,
+                     struct exp_config *cfg, codebook *cb);
+
 /* Subcommands: argv[0] is the subcommand name. Each returns an enum cli_exit. */
 int cmd_codebook(int argc, char **argv);
 int cmd_bench(int argc, char **argv); /* host/cli/cmd_bench.c */
+int cmd_run(int argc, char **argv);    /* host/cli/cmd_run.c */
+int cmd_replay(int argc, char **argv); /* host/cli/cmd_replay.c */
+int cmd_detect(int argc, char **argv); /* host/cli/cmd_detect.c */
 
 #endif

@@ -11,7 +11,11 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", cmd_run, "[--config F] [--radio S] ...   the closed loop (default: sim radio)"},
+    {"replay", cmd_replay, "CAPTURE [--json]       the same loop from a recording"},
+    {"detect", cmd_detect, "CAPTURE [--pfa P]      GLRT/CFAR over every CPI of a recording"},
     {"codebook", cmd_codebook, "dft|show ...        generate or inspect beam codebooks"},
+    {"bench", cmd_bench, "mf [--json] [--quick]  matched-filter/GLRT throughput vs bare FFTs"},
 };
 
 static void usage(FILE *f)

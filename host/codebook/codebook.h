@@ -60,4 +60,10 @@ int codebook_beam_stats(codebook cb, unsigned q, unsigned points, struct codeboo
 int codebook_save(codebook cb, const char *path, char *err, size_t errlen);
 codebook codebook_load(const char *path, char *err, size_t errlen);
 
+/* The same format as a jansson object (new reference / validated parse); used to embed
+ * the codebook in captures. `path` names the origin in error messages. */
+struct json_t;
+struct json_t *codebook_to_json(codebook cb);
+codebook codebook_from_json(struct json_t *root, const char *path, char *err, size_t errlen);
+
 #endif

@@ -27,7 +27,7 @@ static json_t *complex_pair(float complex z)
     return json_pack("[f,f]", (double)crealf(z), (double)cimagf(z));
 }
 
-static json_t *codebook_to_json(codebook cb)
+json_t *codebook_to_json(codebook cb)
 {
     unsigned M = codebook_elements(cb), Q = codebook_size(cb);
     json_t *pos = json_array(), *beams = json_array();
@@ -133,7 +133,7 @@ static int parse_beam(json_t *b, const char *path, unsigned q, unsigned M, doubl
     return ISAC_OK;
 }
 
-static codebook codebook_from_json(json_t *root, const char *path, char *err, size_t errlen)
+codebook codebook_from_json(json_t *root, const char *path, char *err, size_t errlen)
 {
     json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
     json_t *el = json_object_get(root, "elements"), *beams = json_object_get(root, "beams");

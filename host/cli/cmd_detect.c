@@ -1,0 +1,137 @@
+/* isactb detect CAPTURE [--pfa P]: the GLRT/CFAR position-grid detector over every CPI
+ * of a recording, at the recorded or another false-alarm probability. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "exp/pipeline.h"
+
+static const char *const DETECT_USAGE = "usage: isactb detect CAPTURE [--pfa P] [--json]\n";
+
+static json_t *cpi_row(size_t k, const struct sigmf_cpi_info *ci, const struct pipeline_result *r,
+                       const json_t *ann)
+{
+    json_t *live = json_object_get(ann, "isactb:detection");
+    return json_pack("{s:i,s:I,s:O,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:I,s:O}", "cpi", (json_int_t)k,
+                     "tick", (json_int_t)ci->tick, "beam",
+                     json_object_get(ann, "isactb:beam") ? json_object_get(ann, "isactb:beam") : json_null(),
+                     "detected", r->detected, "lambda", r->lambda, "threshold", r->threshold,
+                     "num_aps", (json_int_t)r->num_aps, "x", r->x, "y", r->y, "pd", r->pd,
+                     "dropped_samples", (json_int_t)ci->dropped_samples, "live",
+                     live ? live : json_null());
+}
+
+static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, char *err,
+                      size_t errlen)
+{
+    size_t n = sigmf_reader_num_cpis(rd);
+    for (size_t k = 0; k < n; k++) {
+        struct sigmf_cpi_info ci;
+        struct pipeline_result res;
+        const json_t *ann = sigmf_reader_cpi_annotation(rd, k);
+        json_int_t beam = json_integer_value(json_object_get(ann, "isactb:beam"));
+        if (sigmf_reader_cpi_info(rd, k, &ci) || ci.len != pipeline_window_length(p)) {
+            snprintf(err, errlen, "%s: CPI %zu: window of %zu samples, the experiment needs %zu",
+                     sigmf_reader_path(rd), k, ci.len, pipeline_window_length(p));
+            return ISAC_EFORMAT;
+        }
+        if (beam < 0 || beam >= (json_int_t)codebook_size(cb)) {
+            snprintf(err, errlen, "%s: CPI %zu: isactb:beam %lld outside the codebook",
+                     sigmf_reader_path(rd), k, (long long)beam);
+            return ISAC_EFORMAT;
+        }
+        if (sigmf_reader_read_cpi(rd, k, pipeline_rx(p), ci.len, NULL)) {
+            snprintf(err, errlen, "%s", sigmf_reader_last_error(rd));
+            return ISAC_EIO;
+        }
+        pipeline_process(p, (const float complex *const *)pipeline_rx(p), (unsigned)beam, &res);
+        json_array_append_new(rows, cpi_row(k, &ci, &res, ann));
+    }
+    return ISAC_OK;
+}
+
+static int parse(int argc, char **argv, const char **path, double *pfa, int *json)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            *json = 1;
+        else if (!strcmp(argv[i], "--help")) {
+            fputs(DETECT_USAGE, stdout);
+            return -1;
+        } else if (!strcmp(argv[i], "--pfa")) {
+            if (++i >= argc)
+                return cli_usage("detect", "option '--pfa' needs a value");
+            if (cli_parse_double("detect", "--pfa", argv[i], 1e-12, 0.5, pfa))
+                return CLI_EUSAGE;
+        } else if (argv[i][0] == '-')
+            return cli_usage("detect", "unknown option '%s'", argv[i]);
+        else if (*path)
+            return cli_usage("detect", "unexpected argument '%s'", argv[i]);
+        else
+            *path = argv[i];
+    }
+    if (!*path)
+        return cli_usage("detect", "missing CAPTURE");
+    return 0;
+}
+
+int cmd_detect(int argc, char **argv)
+{
+    const char *path = NULL;
+    double pfa = -1;
+    int json = 0, rc = parse(argc, argv, &path, &pfa, &json);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    sigmf_reader rd;
+    struct exp_config cfg;
+    codebook cb;
+    if ((rc = cli_capture_open("detect", path, &rd, &cfg, &cb)))
+        return rc;
+    if (pfa < 0)
+        pfa = cfg.pfa;
+    struct radio_info info;
+    sigmf_reader_radio_info(rd, &info);
+    char err[512] = "";
+    json_t *rows = json_array();
+    pipeline p = pipeline_create(&cfg, &info, cb, pfa, err, sizeof err);
+    if (!p || detect_all(rd, p, cb, rows, err, sizeof err)) {
+        rc = cli_input_error("detect", "%s", err);
+        goto done;
+    }
+    size_t ndet = 0;
+    for (size_t k = 0; k < json_array_size(rows); k++)
+        ndet += json_is_true(json_object_get(json_array_get(rows, k), "detected"));
+    if (json) {
+        json_t *o = json_pack("{s:s,s:f,s:i,s:i,s:O}", "capture", sigmf_reader_path(rd), "pfa",
+                              pfa, "cpis", (json_int_t)json_array_size(rows), "detections",
+                              (json_int_t)ndet, "rows", rows);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(o);
+    } else {
+        printf("%5s %12s %5s %4s %10s %8s %4s %8s %8s %6s\n", "cpi", "tick", "beam", "det",
+               "lambda", "thr", "APs", "x_m", "y_m", "P_D");
+        for (size_t k = 0; k < json_array_size(rows); k++) {
+            json_t *r = json_array_get(rows, k);
+            printf("%5zu %12lld %5lld %4s %10.2f %8.2f %4lld %8.1f %8.1f %6.3f\n", k,
+                   (long long)json_integer_value(json_object_get(r, "tick")),
+                   (long long)json_integer_value(json_object_get(r, "beam")),
+                   json_is_true(json_object_get(r, "detected")) ? "yes" : "no",
+                   json_real_value(json_object_get(r, "lambda")),
+                   json_real_value(json_object_get(r, "threshold")),
+                   (long long)json_integer_value(json_object_get(r, "num_aps")),
+                   json_real_value(json_object_get(r, "x")), json_real_value(json_object_get(r, "y")),
+                   json_real_value(json_object_get(r, "pd")));
+        }
+        printf("%zu CPIs, %zu detections at P_FA %g\n", json_array_size(rows), ndet, pfa);
+    }
+done:
+    json_decref(rows);
+    pipeline_destroy(p);
+    codebook_destroy(cb);
+    sigmf_reader_close(rd);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/* isactb run: the closed loop on a radio (default: the sim emulator). */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "exp/report.h"
+#include "exp/run.h"
+
+static const char *const RUN_USAGE =
+    "usage: isactb run [--config FILE] [--radio SPEC] [--policy sweep|random] [--seed N]\n"
+    "                  [--episodes N] [--out DIR] [--record] [--json] [--quiet]\n";
+
+/* Signal handlers can only talk to the loop through a flag of static storage: this
+ * is the one piece of global mutable state in the tool. */
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig) { stop_requested = sig; }
+static int should_stop(void *ctx)
+{
+    (void)ctx;
+    return stop_requested != 0;
+}
+
+/* Context of the run hooks: progress printing and the map of the last detection. */
+struct run_ctx {
+    int quiet;
+    double zeta;
+    const struct exp_config *cfg;
+    struct report_map map;
+};
+
+static void print_progress(void *ctx, const char *line)
+{
+    if (!((const struct run_ctx *)ctx)->quiet)
+        fprintf(stderr, "%s\n", line);
+}
+
+/* Keep a copy of the grid map of the latest step that reached zeta (for the figure). */
+static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
+                     const struct pipeline_result *res)
+{
+    struct run_ctx *c = ctx;
+    if (!(res->detected && res->pd >= c->zeta))
+        return;
+    unsigned nx, ny;
+    const float *lam, *thr;
+    pipeline_grid(p, &nx, &ny, &lam, &thr);
+    size_t n = (size_t)nx * ny;
+    float *l = realloc(c->map.lambda, n * sizeof *l), *t = l ? realloc(c->map.threshold, n * sizeof *t) : NULL;
+    if (l)
+        c->map.lambda = l;
+    if (!l || !t)
+        return;
+    c->map.threshold = t;
+    memcpy(l, lam, n * sizeof *l);
+    memcpy(t, thr, n * sizeof *t);
+    c->map.nx = nx;
+    c->map.ny = ny;
+    c->map.x0 = c->cfg->grid.x_min;
+    c->map.y0 = c->cfg->grid.y_min;
+    c->map.dx = c->map.dy = c->cfg->grid.spacing_m;
+    c->map.det_x = res->x;
+    c->map.det_y = res->y;
+    c->map.truth_x = c->map.truth_y = NAN;
+    c->map.episode = episode;
+    c->map.step = step;
+    c->map.beam = res->beam;
+}
+
+struct run_args {
+    const char *config, *radio, *policy, *out;
+    const char *seed, *episodes;
+    int record, json, quiet;
+};
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"radio", required_argument, 0, 'r'},
+        {"policy", required_argument, 0, 'p'}, {"seed", required_argument, 0, 's'},
+        {"episodes", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
+        {"record", no_argument, 0, 'R'},       {"json", no_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 'r': a->radio = optarg; break;
+        case 'p': a->policy = optarg; break;
+        case 's': a->seed = optarg; break;
+        case 'e': a->episodes = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'R': a->record = 1; break;
+        case 'j': a->json = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': fputs(RUN_USAGE, stdout); return -1;
+        case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (a->record && !a->out)
+        return cli_usage("run", "--record needs --out DIR");
+    return 0;
+}
+
+/* Command-line overrides on top of the config; validated like the file. */
+static int apply_overrides(const struct run_args *a, struct exp_config *cfg)
+{
+    unsigned long ul;
+    if (a->radio)
+        snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
+    if (a->policy) {
+        if (strcmp(a->policy, "sweep") && strcmp(a->policy, "random"))
+            return cli_usage("run", "--policy: unknown policy '%s' (expected sweep or random)",
+                             a->policy);
+        snprintf(cfg->policy, sizeof cfg->policy, "%s", a->policy);
+    }
+    if (a->seed && cli_parse_u64("run", "--seed", a->seed, &cfg->seed))
+        return CLI_EUSAGE;
+    if (a->episodes) {
+        if (cli_parse_uint("run", "--episodes", a->episodes, 1, 100000, &ul))
+            return CLI_EUSAGE;
+        cfg->episodes = (unsigned)ul;
+    }
+    return 0;
+}
+
+static int load_config(const struct run_args *a, struct exp_config *cfg)
+{
+    char err[512];
+    exp_config_defaults(cfg);
+    if (a->config && exp_config_load(a->config, cfg, err, sizeof err))
+        return cli_input_error("run", "%s", err);
+    int rc = apply_overrides(a, cfg);
+    if (rc)
+        return rc;
+    if (exp_config_validate(cfg, "command line", err, sizeof err))
+        return cli_usage("run", "%s", err);
+    return 0;
+}
+
+static sigmf_writer open_recording(const char *dir, const struct exp_config *cfg,
+                                   const struct radio_info *info, codebook cb)
+{
+    char err[512];
+    json_t *global = json_pack("{s:o,s:o}", "isactb:experiment", exp_config_to_json(cfg),
+                               "isactb:codebook", codebook_to_json(cb));
+    struct sigmf_writer_desc d = {.info = info, .global = global,
+                                  .description = "isactb closed-loop run", .author = "isactb"};
+    sigmf_writer w = sigmf_writer_create(dir, "isactb", &d, err, sizeof err);
+    json_decref(global);
+    if (!w)
+        fprintf(stderr, "isactb run: %s\n", err);
+    return w;
+}
+
+static int finish(int rc, json_t *result, sigmf_writer w, const struct run_args *a,
+                  const struct report_map *map)
+{
+    char err[512];
+    if (w) {
+        if (sigmf_writer_finish(w, err, sizeof err)) {
+            fprintf(stderr, "isactb run: recording: %s\n", err);
+            rc = rc ? rc : ISAC_EIO;
+        } else if (result) {
+            char path[1100];
+            snprintf(path, sizeof path, "%s/isactb.sigmf-collection", a->out);
+            json_object_set_new(result, "capture", json_string(path));
+        }
+    }
+    if (result && a->out && report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err))
+        fprintf(stderr, "isactb run: figures: %s\n", err);
+    if (result && a->json) {
+        json_dumpf(result, stdout, JSON_COMPACT);
+        putchar('\n');
+    }
+    if (result && !a->quiet) {
+        json_t *s = json_object_get(result, "summary");
+        fprintf(stderr, "isactb run: %lld/%lld episodes detected (%.0f%%), mean steps %.1f\n",
+                (long long)json_integer_value(json_object_get(s, "detected")),
+                (long long)json_integer_value(json_object_get(s, "episodes")),
+                100 * json_real_value(json_object_get(s, "detection_rate")),
+                json_real_value(json_object_get(s, "steps_mean")));
+    }
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_args a = {0};
+    struct exp_config cfg;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if ((rc = load_config(&a, &cfg)))
+        return rc;
+    if (a.out && mkdir(a.out, 0777) && !cli_dir_exists(a.out))
+        return cli_input_error("run", "--out %s: cannot create directory", a.out);
+    radio r = NULL;
+    if ((rc = cli_radio_open("run", cfg.radio, a.radio != NULL, &r)))
+        return rc;
+    struct radio_info info;
+    char err[512] = "";
+    radio_get_info(r, &info);
+    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    sigmf_writer w = NULL;
+    json_t *result = NULL;
+    if (!cb) {
+        rc = cli_input_error("run", "%s", err);
+        goto done;
+    }
+    if (a.record && !(w = open_recording(a.out, &cfg, &info, cb))) {
+        rc = CLI_EINPUT;
+        goto done;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg};
+    ctx.map.info = info;
+    struct run_hooks hooks = {print_progress, &ctx, should_stop, keep_map};
+    int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
+    if (erc)
+        fprintf(stderr, "isactb run: %s\n", err);
+    rc = finish(erc, result, w, &a, &ctx.map);
+    rc = rc == ISAC_OK ? CLI_OK : rc == ISAC_EINVAL ? CLI_EINPUT : CLI_ERUNTIME;
+    report_map_free(&ctx.map);
+    w = NULL;
+done:
+    sigmf_writer_abort(w);
+    json_decref(result);
+    codebook_destroy(cb);
+    radio_close(r);
+    return rc;
+}

@@ -1,0 +1,72 @@
+/* One sensing step of the closed loop, identical live and in replay:
+ *
+ *   beam q -> TX weights w_q (codebook) -> per-channel probe x_m = w_q[m] s -> timed TX
+ *   burst -> timed RX window (L + window_guard samples on every receive channel)
+ *   -> matched filter per channel (host/mf) -> noise variance per receive AP from
+ *   the last noise_bins lags -> multistatic position-grid GLRT (host/detect/grid.h),
+ *   each cell at its own CFAR threshold -> best cell, detection flag and the P_D
+ *   estimate of seed 004 eq. (24) at the bias-corrected non-centrality.
+ *
+ * pipeline_process() is the pure part (samples in, decision out): `replay` and
+ * `detect` run it on recorded windows, so a replay reproduces the live decisions bit
+ * for bit.
+ */
+#ifndef ISACTB_EXP_PIPELINE_H
+#define ISACTB_EXP_PIPELINE_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codebook/codebook.h"
+#include "exp/config.h"
+#include "radio.h"
+
+typedef struct pipeline_s *pipeline;
+
+struct pipeline_result {
+    unsigned beam;      /* beam transmitted */
+    int64_t tick;       /* tick of the RX window */
+    int detected;       /* target declared: the best cell's H0 tail probability is below
+                           pfa / (cells searched), a grid-wide false-alarm rate <= pfa */
+    double lambda;      /* GLRT statistic of the best cell (2*lambda ~ chi2(2N) under H0) */
+    double threshold;   /* that cell's per-cell CFAR threshold at pfa */
+    unsigned num_aps;   /* receive APs that see the best cell */
+    double x, y;        /* best cell position, m */
+    double pd;          /* P_D estimate at the best cell (0 when not detected) */
+    unsigned cells_over;/* cells above their own per-cell threshold (about pfa * cells
+                           under H0) */
+    uint64_t dropped;   /* samples lost in this window */
+    double noise_var[RADIO_MAX_APS]; /* estimated per-element noise variance per AP */
+};
+
+/* Build the processing chain for a radio (its info: channels, APs, geometry, rate)
+ * and a codebook over its transmit array. Validates that the codebook matches the
+ * radio's TX channel count. NULL with one line in err on failure. */
+pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info,
+                         codebook cb, double pfa, char *err, size_t errlen);
+void pipeline_destroy(pipeline p);
+
+size_t pipeline_window_length(pipeline p); /* W = L + window_guard */
+size_t pipeline_probe_length(pipeline p);  /* L */
+const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samples) */
+unsigned pipeline_num_rx(pipeline p);
+
+/* Live step: transmit beam at tick t0 and capture the window starting at t0.
+ * On a radio fault returns a negative isac_err (radio_last_error() has the text). */
+int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0, struct pipeline_result *res);
+
+/* Pure processing of one window: rx[ch] (W samples each, ch < num_rx). The RX
+ * buffers the last pipeline_step() captured are available via pipeline_rx(). */
+int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
+                     struct pipeline_result *res);
+float complex *const *pipeline_rx(pipeline p);
+/* Metadata of the window the last pipeline_step() captured (drops, overflow). */
+const struct radio_rx_md *pipeline_rx_md(pipeline p);
+
+/* Grid of the last processed window (row-major, ny rows of nx cells): statistic and
+ * per-cell threshold. */
+void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
+                   const float **threshold);
+
+#endif

@@ -1,0 +1,180 @@
+#include "exp/report.h"
+
+#include <math.h>
+#include <plplot/plplot.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* pngcairo when the driver is installed, else svg (always built into libplplot). */
+static const char *pick_device(void)
+{
+    const char **menu = NULL, **names = NULL;
+    int n = 0;
+    plgFileDevs(&menu, &names, &n);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], "pngcairo"))
+            return "pngcairo";
+    return "svg";
+}
+
+/* Begin a figure DIR/BASE.(png|svg), written to a temporary name first. */
+static int begin(const char *dir, const char *base, char *path, size_t plen, char *tmp,
+                 size_t tlen, int nsub)
+{
+    const char *dev = pick_device();
+    const char *ext = strcmp(dev, "pngcairo") ? "svg" : "png";
+    snprintf(path, plen, "%s/%s.%s", dir, base, ext);
+    snprintf(tmp, tlen, "%s/.%s.tmp.%s", dir, base, ext);
+    plsdev(dev);
+    plsfnam(tmp);
+    plspage(0, 0, 1000, nsub > 1 ? 800 : 900, 0, 0);
+    plscolbg(255, 255, 255);
+    plssub(1, nsub);
+    plinit();
+    plcol0(15);
+    return 0;
+}
+
+static int end(const char *path, const char *tmp, char *err, size_t errlen)
+{
+    plend();
+    struct stat st;
+    if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
+        remove(tmp);
+        seterr(err, errlen, "%s: cannot write figure", path);
+        return ISAC_EIO;
+    }
+    return ISAC_OK;
+}
+
+static void plot_episodes(const json_t *episodes, const char *key, double ymax, double line_y)
+{
+    size_t total = 0, ne = json_array_size(episodes);
+    for (size_t e = 0; e < ne; e++)
+        total += json_array_size(json_object_get(json_array_get(episodes, e), key));
+    pladv(0);
+    plcol0(1);
+    plenv(0, total > 1 ? (double)total : 1.0, 0, ymax, 0, 0);
+    size_t off = 0;
+    for (size_t e = 0; e < ne; e++) {
+        const json_t *v = json_object_get(json_array_get(episodes, e), key);
+        size_t n = json_array_size(v);
+        PLFLT *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+        for (size_t i = 0; x && y && i < n; i++) {
+            x[i] = (PLFLT)(off + i);
+            y[i] = json_number_value(json_array_get(v, i));
+        }
+        plcol0(2 + (int)(e % 12));
+        if (x && y && n) {
+            plline((PLINT)n, x, y);
+            plpoin((PLINT)n, x, y, 17);
+        }
+        free(x);
+        free(y);
+        off += n;
+    }
+    if (line_y >= 0) {
+        PLFLT lx[2] = {0, (PLFLT)(total > 1 ? total : 1)}, ly[2] = {line_y, line_y};
+        plcol0(1);
+        pllsty(2);
+        plline(2, lx, ly);
+        pllsty(1);
+    }
+}
+
+int report_timeline(const json_t *result, const char *dir, char *err, size_t errlen)
+{
+    const json_t *episodes = json_object_get(result, "episodes");
+    if (!json_is_array(episodes)) {
+        seterr(err, errlen, "timeline: no episodes in the result");
+        return ISAC_EINVAL;
+    }
+    char path[1100], tmp[1100];
+    double qmax = 1;
+    for (size_t e = 0; e < json_array_size(episodes); e++) {
+        const json_t *b = json_object_get(json_array_get(episodes, e), "beams");
+        for (size_t i = 0; i < json_array_size(b); i++)
+            qmax = fmax(qmax, (double)json_integer_value(json_array_get(b, i)) + 1);
+    }
+    begin(dir, "timeline", path, sizeof path, tmp, sizeof tmp, 2);
+    plot_episodes(episodes, "beams", qmax, -1);
+    pllab("step (all episodes, colour = episode)", "beam index", "Beam chosen at each step");
+    plot_episodes(episodes, "pd", 1.05, 0.9);
+    pllab("step (all episodes)", "P#dD#u estimate", "Detection probability estimate (dashed: zeta)");
+    return end(path, tmp, err, errlen);
+}
+
+int report_grid_map(const struct report_map *m, const char *dir, char *err, size_t errlen)
+{
+    char path[1100], tmp[1100], title[160];
+    PLFLT **z = NULL;
+    plAlloc2dGrid(&z, (PLINT)m->nx, (PLINT)m->ny);
+    double zmax = 0;
+    for (unsigned j = 0; j < m->ny; j++)
+        for (unsigned i = 0; i < m->nx; i++) {
+            double l = m->lambda[(size_t)j * m->nx + i], t = m->threshold[(size_t)j * m->nx + i];
+            double v = (t > 0 && l > 0) ? 10 * log10(l / t) : -20;
+            z[i][j] = v < -20 ? -20 : v;
+            zmax = fmax(zmax, z[i][j]);
+        }
+    double x1 = m->x0 + m->dx * (m->nx - 1), y1 = m->y0 + m->dy * (m->ny - 1);
+    begin(dir, "grid_map", path, sizeof path, tmp, sizeof tmp, 1);
+    pladv(0);
+    plvpor(0.1, 0.9, 0.1, 0.9);
+    plwind(m->x0, x1, m->y0, y1);
+    plimage((PLFLT_MATRIX)z, (PLINT)m->nx, (PLINT)m->ny, m->x0, x1, m->y0, y1, -20, zmax + 1e-6,
+            m->x0, x1, m->y0, y1);
+    plcol0(1);
+    plbox("bcnst", 0, 0, "bcnstv", 0, 0);
+    snprintf(title, sizeof title, "GLRT / threshold (dB), episode %u step %u beam %u", m->episode,
+             m->step, m->beam);
+    pllab("x (m)", "y (m)", title);
+    PLFLT ax = m->info.tx_ap.x, ay = m->info.tx_ap.y;
+    plcol0(15);
+    plpoin(1, &ax, &ay, 5);
+    for (unsigned n = 0; n < m->info.num_rx_aps; n++) {
+        PLFLT rx = m->info.rx_ap[n].x, ry = m->info.rx_ap[n].y;
+        plpoin(1, &rx, &ry, 6);
+    }
+    PLFLT dx = m->det_x, dy = m->det_y;
+    plcol0(3);
+    plpoin(1, &dx, &dy, 4);
+    if (isfinite(m->truth_x)) {
+        PLFLT tx = m->truth_x, ty = m->truth_y;
+        plcol0(2);
+        plpoin(1, &tx, &ty, 2);
+    }
+    plFree2dGrid(z, (PLINT)m->nx, (PLINT)m->ny);
+    return end(path, tmp, err, errlen);
+}
+
+int report_write_figures(const json_t *result, const struct report_map *m, const char *dir,
+                         char *err, size_t errlen)
+{
+    int rc = report_timeline(result, dir, err, errlen);
+    if (rc == ISAC_OK && m && m->lambda)
+        rc = report_grid_map(m, dir, err, errlen);
+    return rc;
+}
+
+void report_map_free(struct report_map *m)
+{
+    if (!m)
+        return;
+    free(m->lambda);
+    free(m->threshold);
+    m->lambda = m->threshold = NULL;
+}

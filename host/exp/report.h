@@ -1,0 +1,41 @@
+/* Figures of a run (PLplot): the beam / P_D timeline of every episode and the
+ * position-grid GLRT map of a detection. PNG through the cairo driver when it is
+ * installed (Debian plplot-driver-cairo, installed by scripts/setup), SVG otherwise;
+ * the file name's extension is chosen accordingly (.png / .svg).
+ */
+#ifndef ISACTB_EXP_REPORT_H
+#define ISACTB_EXP_REPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "exp/config.h"
+#include "radio.h"
+
+/* A snapshot of one position-grid map (owned copies). */
+struct report_map {
+    unsigned nx, ny;
+    float *lambda;     /* ny rows of nx cells: the GLRT statistic */
+    float *threshold;  /* per-cell threshold */
+    double x0, y0, dx, dy;
+    double det_x, det_y; /* the detected cell */
+    double truth_x, truth_y; /* NAN when unknown */
+    unsigned episode, step, beam;
+    struct radio_info info; /* AP positions for the overlay */
+};
+
+/* Write DIR/timeline.(png|svg) from a run result (docs/cli.md); returns ISAC_OK or a
+ * negative isac_err with one line in err. */
+int report_timeline(const json_t *result, const char *dir, char *err, size_t errlen);
+
+/* Write DIR/grid_map.(png|svg): Lambda/threshold in dB over the grid, APs and the
+ * detected cell marked. */
+int report_grid_map(const struct report_map *m, const char *dir, char *err, size_t errlen);
+
+/* Both figures: the map only when m is not NULL. */
+int report_write_figures(const json_t *result, const struct report_map *m, const char *dir,
+                         char *err, size_t errlen);
+
+void report_map_free(struct report_map *m);
+
+#endif

@@ -1,0 +1,220 @@
+#include "exp/run.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "exp/pipeline.h"
+#include "policy/policy.h"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
+                      size_t errlen)
+{
+    codebook cb;
+    if (!strcmp(cfg->codebook, "dft")) {
+        array a = array_create_ula(info->num_tx, info->element_spacing_wl);
+        cb = a ? codebook_create_dft(a, cfg->beams, -M_PI / 2, M_PI / 2) : NULL;
+        array_destroy(a);
+        if (!cb)
+            seterr(err, errlen, "codebook: cannot build a %u-beam DFT codebook for %u TX channels",
+                   cfg->beams, info->num_tx);
+        return cb;
+    }
+    cb = codebook_load(cfg->codebook, err, errlen);
+    if (cb && codebook_elements(cb) != info->num_tx) {
+        seterr(err, errlen, "%s: elements: %u does not match the radio's %u TX channels",
+               cfg->codebook, codebook_elements(cb), info->num_tx);
+        codebook_destroy(cb);
+        return NULL;
+    }
+    return cb;
+}
+
+static json_t *weights_json(codebook cb, unsigned q)
+{
+    json_t *w = json_array();
+    const float complex *wq = codebook_weights(cb, q);
+    for (unsigned m = 0; m < codebook_elements(cb); m++)
+        json_array_append_new(w, json_pack("[f,f]", (double)crealf(wq[m]), (double)cimagf(wq[m])));
+    return w;
+}
+
+static json_t *detection_json(const struct pipeline_result *res)
+{
+    return json_pack("{s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "detected", res->detected, "lambda",
+                     res->lambda, "threshold", res->threshold, "num_aps", (json_int_t)res->num_aps,
+                     "x", res->x, "y", res->y, "pd", res->pd, "cells_over",
+                     (json_int_t)res->cells_over);
+}
+
+static int record_cpi(sigmf_writer w, pipeline p, codebook cb, const struct exp_config *cfg,
+                      unsigned ep, unsigned step, const struct pipeline_result *res,
+                      int64_t t0)
+{
+    json_t *ann = json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)ep,
+                            "isactb:step", (json_int_t)step, "isactb:beam", (json_int_t)res->beam,
+                            "isactb:weights", weights_json(cb, res->beam), "isactb:detection",
+                            detection_json(res));
+    json_object_set_new(ann, "isactb:waveform",
+                        json_pack("{s:s,s:i,s:i,s:f}", "kind", cfg->waveform.kind, "length",
+                                  (json_int_t)cfg->waveform.length, "root",
+                                  (json_int_t)cfg->waveform.root, "bandwidth",
+                                  cfg->waveform.bandwidth));
+    const struct radio_rx_md *md = pipeline_rx_md(p);
+    struct sigmf_cpi cpi = {.tick = t0,
+                            .rx = (const float complex *const *)pipeline_rx(p),
+                            .len = pipeline_window_length(p),
+                            .md = md->dropped_samples || md->overflow ? md : NULL,
+                            .tx_tick = t0,
+                            .txref = pipeline_probe(p),
+                            .txlen = pipeline_probe_length(p),
+                            .annotation = ann};
+    int rc = sigmf_writer_append_cpi(w, &cpi);
+    json_decref(ann);
+    return rc;
+}
+
+struct episode_log {
+    json_t *beams, *pd, *detections;
+};
+
+static json_t *episode_json(unsigned ep, struct episode_log *lg, int detected, unsigned steps)
+{
+    return json_pack("{s:i,s:o,s:o,s:b,s:i,s:o}", "episode", (json_int_t)ep, "beams", lg->beams,
+                     "pd", lg->pd, "detected", detected, "steps", (json_int_t)steps, "detections",
+                     lg->detections);
+}
+
+static json_t *counters_json(radio r)
+{
+    struct radio_counters c = {0};
+    radio_get_counters(r, &c);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I}", "overflows", (json_int_t)c.overflows,
+                     "underflows", (json_int_t)c.underflows, "late_commands",
+                     (json_int_t)c.late_commands, "dropped_samples",
+                     (json_int_t)c.dropped_samples, "timeouts", (json_int_t)c.timeouts);
+}
+
+static json_t *summary_json(json_t *episodes)
+{
+    size_t n = json_array_size(episodes), det = 0;
+    double steps = 0, steps_det = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(episodes, i);
+        double s = (double)json_integer_value(json_object_get(e, "steps"));
+        steps += s;
+        if (json_is_true(json_object_get(e, "detected"))) {
+            det++;
+            steps_det += s;
+        }
+    }
+    return json_pack("{s:i,s:i,s:f,s:f,s:f}", "episodes", (json_int_t)n, "detected",
+                     (json_int_t)det, "detection_rate", n ? (double)det / n : 0.0, "steps_mean",
+                     n ? steps / n : 0.0, "steps_mean_detected", det ? steps_det / det : 0.0);
+}
+
+static void progress(const struct run_hooks *h, unsigned ep, unsigned step,
+                     const struct pipeline_result *res, double zeta)
+{
+    if (!h || !h->progress)
+        return;
+    char line[256];
+    snprintf(line, sizeof line,
+             "episode %u step %3u: beam %3u  lambda %8.2f (thr %5.2f, %u APs)  P_D %.3f%s  at "
+             "(%.0f, %.0f) m%s",
+             ep, step, res->beam, res->lambda, res->threshold, res->num_aps, res->pd,
+             res->pd >= zeta ? " >= zeta" : "", res->x, res->y,
+             res->dropped ? "  [samples dropped]" : "");
+    h->progress(h->ctx, line);
+}
+
+/* One episode; returns ISAC_OK or the failing step's error. */
+static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy pol,
+                       codebook cb, sigmf_writer w, const struct run_hooks *hooks, unsigned ep,
+                       int64_t *tick, int64_t step_ticks, json_t *episodes, char *err,
+                       size_t errlen)
+{
+    struct episode_log lg = {json_array(), json_array(), json_array()};
+    int prev = -1, detected = 0, rc = ISAC_OK;
+    double pd = 0.0;
+    unsigned step = 0;
+    policy_reset(pol, ep);
+    for (; step < cfg->max_steps && !detected; step++) {
+        if (hooks && hooks->should_stop && hooks->should_stop(hooks->ctx)) {
+            rc = ISAC_EIO;
+            seterr(err, errlen, "interrupted at episode %u step %u", ep, step);
+            break;
+        }
+        struct pipeline_result res;
+        unsigned beam = policy_next(pol, prev, pd);
+        rc = pipeline_step(p, r, beam, *tick, &res);
+        if (rc) {
+            seterr(err, errlen, "episode %u step %u: %s", ep, step, radio_last_error(r));
+            break;
+        }
+        if (w && record_cpi(w, p, cb, cfg, ep, step, &res, *tick)) {
+            rc = ISAC_EIO;
+            seterr(err, errlen, "recording: %s", sigmf_writer_last_error(w));
+            break;
+        }
+        *tick += step_ticks;
+        json_array_append_new(lg.beams, json_integer(beam));
+        json_array_append_new(lg.pd, json_real(res.pd));
+        json_array_append_new(lg.detections, detection_json(&res));
+        progress(hooks, ep, step, &res, cfg->zeta);
+        if (hooks && hooks->on_step)
+            hooks->on_step(hooks->ctx, p, ep, step, &res);
+        prev = (int)beam;
+        pd = res.pd;
+        detected = res.detected && res.pd >= cfg->zeta;
+    }
+    json_array_append_new(episodes, episode_json(ep, &lg, detected, step));
+    return rc;
+}
+
+int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
+            const struct run_hooks *hooks, json_t **out, char *err, size_t errlen)
+{
+    struct radio_info info;
+    enum policy_kind kind;
+    *out = NULL;
+    if (radio_get_info(r, &info) || policy_kind_from_name(cfg->policy, &kind)) {
+        seterr(err, errlen, "radio: cannot read its description");
+        return ISAC_ERADIO;
+    }
+    pipeline p = pipeline_create(cfg, &info, cb, cfg->pfa, err, errlen);
+    if (!p)
+        return ISAC_EINVAL;
+    policy pol = policy_create(kind, codebook_size(cb), cfg->seed);
+    int64_t step_ticks = (int64_t)llround(cfg->step_interval_s * info.sample_rate);
+    if (step_ticks < (int64_t)pipeline_window_length(p))
+        step_ticks = (int64_t)pipeline_window_length(p);
+    json_t *episodes = json_array();
+    int64_t tick = 0;
+    int rc = ISAC_OK;
+    for (unsigned ep = 0; ep < cfg->episodes && rc == ISAC_OK; ep++) {
+        if ((info.caps & RADIO_CAP_SCENARIO) && (rc = radio_new_episode(r, ep)) != ISAC_OK) {
+            seterr(err, errlen, "episode %u: %s", ep, radio_last_error(r));
+            break;
+        }
+        rc = run_episode(cfg, r, p, pol, cb, w, hooks, ep, &tick, step_ticks, episodes, err,
+                         errlen);
+    }
+    *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
+                     "seed", (json_int_t)cfg->seed, "episodes", episodes, "summary",
+                     summary_json(episodes), "counters", counters_json(r));
+    policy_destroy(pol);
+    pipeline_destroy(p);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/* The closed loop of `isactb run` and `isactb replay`: episodes of policy-chosen beams,
+ * each step one pipeline step (exp/pipeline.h), until the P_D estimate reaches zeta or
+ * the step limit. Optionally records every CPI as SigMF (radio/sigmf.h).
+ *
+ * Time: step s of the run (counted over all episodes) transmits at tick
+ * s * round(step_interval_s * sample_rate); the emulator's clock is this sample count.
+ */
+#ifndef ISACTB_EXP_RUN_H
+#define ISACTB_EXP_RUN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "codebook/codebook.h"
+#include "exp/pipeline.h"
+#include "exp/config.h"
+#include "radio.h"
+#include "sigmf.h"
+
+struct run_hooks {
+    /* One human-readable progress line per step (no newline); may be NULL. */
+    void (*progress)(void *ctx, const char *line);
+    void *ctx;
+    /* Polled between steps; a non-zero return stops the run cleanly (SIGINT). */
+    int (*should_stop)(void *ctx);
+    /* Called after every step with the pipeline (its grid map is valid until the next
+     * step) and the step's result; may be NULL. */
+    void (*on_step)(void *ctx, struct pipeline_s *p, unsigned episode, unsigned step,
+                    const struct pipeline_result *res);
+};
+
+/* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI
+ * is appended to it (the caller finishes or aborts it). On success *out receives the
+ * result object documented in docs/cli.md ("episodes", "summary", "counters").
+ * Returns ISAC_OK, or a negative isac_err with one line in err (radio fault: the
+ * partial result is still returned in *out when available). */
+int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
+            const struct run_hooks *hooks, json_t **out, char *err, size_t errlen);
+
+/* The codebook a config asks for: "dft" -> generated for the radio's TX array
+ * (ULA at info->element_spacing_wl, cfg->beams beams over -90..90 deg), otherwise the
+ * file cfg->codebook. NULL with one line in err. */
+codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
+                      size_t errlen);
+
+#endif
