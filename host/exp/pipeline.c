@@ -113,7 +113,8 @@ static int make_grid(pipeline p, const struct exp_config *cfg, char *err, size_t
                              .arr = (const array *)arr, .K = p->K, .fs = in->sample_rate,
                              .lag0_delay = 0.0, .max_angle = PIPELINE_MAX_ANGLE, .pfa = p->pfa,
                              .interp = GRID_INTERP_LINEAR,
-                             .rho1 = adjacent_bin_correlation(p->probe, p->L)};
+                             .rho1 = adjacent_bin_correlation(p->probe, p->L),
+                             .baseline_guard_m = cfg->grid.baseline_guard_m};
     if (rc == ISAC_OK && !(p->grid = grid_create(&gc, &gs))) {
         seterr(err, errlen, "grid: cannot build a %ux%u position grid for this radio", p->nx, p->ny);
         rc = ISAC_EINVAL;

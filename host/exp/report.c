@@ -21,8 +21,10 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 /* pngcairo when the driver is installed, else svg (always built into libplplot). */
 static const char *pick_device(void)
 {
-    const char **menu = NULL, **names = NULL;
-    int n = 0;
+    /* plgFileDevs fills caller-provided arrays of *n entries. */
+    const char *menu_buf[128], *name_buf[128];
+    const char **menu = menu_buf, **names = name_buf;
+    int n = 128;
     plgFileDevs(&menu, &names, &n);
     for (int i = 0; i < n; i++)
         if (!strcmp(names[i], "pngcairo"))
@@ -65,7 +67,6 @@ static void plot_episodes(const json_t *episodes, const char *key, double ymax, 
     size_t total = 0, ne = json_array_size(episodes);
     for (size_t e = 0; e < ne; e++)
         total += json_array_size(json_object_get(json_array_get(episodes, e), key));
-    pladv(0);
     plcol0(1);
     plenv(0, total > 1 ? (double)total : 1.0, 0, ymax, 0, 0);
     size_t off = 0;
