@@ -61,7 +61,7 @@ static void test_bad_configs(void **state)
     expect_error("pfa: 2.0\n", ":1: pfa", "2");                  /* out of range, with line */
     expect_error("seed: 1\nzeta: 1.5\n", ":2: zeta", "1.5");
     expect_error("waveform:\n  kind: ofdm\n", "waveform.kind", "ofdm");
-    expect_error("waveform:\n  length: 4096\n  root: 2\n", "waveform.root", "coprime");
+    expect_error("waveform:\n  kind: zc\n  length: 4096\n  root: 2\n", "waveform.root", "coprime");
     expect_error("policy: greedy\n", "policy", "greedy");
     expect_error("grid:\n  spacing_m: 0.01\n", "grid.spacing_m", NULL);
     expect_error("noise_bins: 4\n", "noise_bins", "4");

@@ -21,7 +21,7 @@ void exp_config_defaults(struct exp_config *c)
     c->beams = 64;
     c->pfa = 1e-3;
     c->zeta = 0.9;
-    snprintf(c->waveform.kind, sizeof c->waveform.kind, "zc");
+    snprintf(c->waveform.kind, sizeof c->waveform.kind, "lfm");
     c->waveform.length = 4096;
     c->waveform.root = 25;
     c->waveform.bandwidth = 0.8;
