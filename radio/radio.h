@@ -54,6 +54,12 @@ struct radio_info {
     struct geom_ap rx_ap[RADIO_MAX_APS];    /* geometry of each receive AP */
     double tx_power_dbm;      /* total transmit power of a unit-power burst */
     double noise_dbm;         /* noise power per receive sample over the bandwidth */
+    /* Added with the sim back end (zero when a back end does not know them). */
+    double freq_min, freq_max; /* Hz, tunable range of center_freq */
+    double rx_gain_db;         /* receive gain setting, dB */
+    double tx_gain_db;         /* transmit gain setting, dB */
+    double noise_var;          /* per-sample noise variance in sample units (|y|^2), 0 unknown */
+    double full_scale;         /* |x| of a full-scale sample (TX clipping limit), 0 none */
 };
 
 /* Fault and loss counters. A run never continues silently over lost samples. */
@@ -92,6 +98,9 @@ struct radio_ops {
     int (*new_episode)(void *state, uint64_t episode);     /* RADIO_CAP_SCENARIO */
     int (*truth_json)(void *state, char **json_out);       /* RADIO_CAP_TRUTH: malloc'd JSON text */
     const char *(*last_error)(void *state);                /* detail of the last failure */
+    /* Retune the (IF) carrier of every channel to hz (within freq_min..freq_max).
+     * Without RADIO_CAP_LO_SHARED each channel's LO phase is re-drawn. Optional. */
+    int (*set_center_freq)(void *state, double hz);
 };
 
 typedef struct radio_s *radio;
@@ -99,6 +108,11 @@ typedef struct radio_s *radio;
 /* Open a radio from a spec string. On failure returns NULL and writes one line
  * naming the back end or argument at fault into err. */
 radio radio_open(const char *spec, char *err, size_t errlen);
+/* Same, with the failure class: ISAC_EINVAL for a malformed spec (unknown back end,
+ * unknown/duplicated/malformed argument, value out of range: a usage error),
+ * another negative isac_err when the device cannot be opened (ISAC_EIO, ISAC_ERADIO,
+ * ISAC_ENOMEM...). *out is NULL on failure. */
+int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen);
 void radio_close(radio r);
 
 int radio_get_info(radio r, struct radio_info *info);
@@ -111,6 +125,11 @@ int radio_new_episode(radio r, uint64_t episode);
 /* Ground truth as JSON text (caller frees); ISAC_ENOTSUP without RADIO_CAP_TRUTH. */
 int radio_truth_json(radio r, char **json_out);
 const char *radio_last_error(radio r);
+/* Retune (see radio_ops.set_center_freq); ISAC_ENOTSUP when the back end cannot. */
+int radio_set_center_freq(radio r, double hz);
+/* The back end's ops and state (for back-end specific helpers and tests). */
+const struct radio_ops *radio_get_ops(radio r);
+void *radio_get_state(radio r);
 
 /* ---- spec-string helpers shared by back ends ---- */
 
@@ -121,5 +140,15 @@ int radio_arg_get(const char *args, const char *key, char *out, size_t outlen);
  * otherwise write "unknown argument 'key' for back end 'name'" into err. */
 int radio_args_check(const char *backend, const char *args, const char *const *allowed,
                      char *err, size_t errlen);
+/* Typed getters for back ends: absent key -> *out = def and 0; present and valid ->
+ * 1; malformed or outside [lo, hi] -> ISAC_EINVAL with
+ * "argument 'key=value' of back end 'name': expected ..." in err. */
+int radio_arg_double(const char *backend, const char *args, const char *key, double def,
+                     double lo, double hi, double *out, char *err, size_t errlen);
+int radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def,
+                  uint64_t lo, uint64_t hi, uint64_t *out, char *err, size_t errlen);
+/* One of a NULL-terminated list of words; *out = index (def when absent). */
+int radio_arg_choice(const char *backend, const char *args, const char *key,
+                     const char *const *words, int def, int *out, char *err, size_t errlen);
 
 #endif

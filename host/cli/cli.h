@@ -52,5 +52,6 @@ int cmd_bench(int argc, char **argv); /* host/cli/cmd_bench.c */
 int cmd_run(int argc, char **argv);    /* host/cli/cmd_run.c */
 int cmd_replay(int argc, char **argv); /* host/cli/cmd_replay.c */
 int cmd_detect(int argc, char **argv); /* host/cli/cmd_detect.c */
+int cmd_info(int argc, char **argv);   /* host/cli/cmd_info.c */
 
 #endif

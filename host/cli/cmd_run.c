@@ -33,7 +33,25 @@ struct run_ctx {
     double zeta;
     const struct exp_config *cfg;
     struct report_map map;
+    radio r; /* for the ground truth marker (sim) */
 };
+
+/* Position of the first target from the radio's ground truth, when it has one. */
+static void truth_position(radio r, double *x, double *y)
+{
+    char *txt = NULL;
+    *x = *y = NAN;
+    if (radio_truth_json(r, &txt) != ISAC_OK)
+        return;
+    json_t *t = json_loads(txt, 0, NULL);
+    json_t *pos = json_object_get(json_array_get(json_object_get(t, "targets"), 0), "position");
+    if (json_array_size(pos) == 2) {
+        *x = json_number_value(json_array_get(pos, 0));
+        *y = json_number_value(json_array_get(pos, 1));
+    }
+    json_decref(t);
+    free(txt);
+}
 
 static void print_progress(void *ctx, const char *line)
 {
@@ -67,7 +85,7 @@ static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
     c->map.dx = c->map.dy = c->cfg->grid.spacing_m;
     c->map.det_x = res->x;
     c->map.det_y = res->y;
-    c->map.truth_x = c->map.truth_y = NAN;
+    truth_position(c->r, &c->map.truth_x, &c->map.truth_y);
     c->map.episode = episode;
     c->map.step = step;
     c->map.beam = res->beam;
@@ -226,7 +244,7 @@ int cmd_run(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg};
+    struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
     struct run_hooks hooks = {print_progress, &ctx, should_stop, keep_map};
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);

@@ -43,10 +43,16 @@ static int begin(const char *dir, const char *base, char *path, size_t plen, cha
     plsdev(dev);
     plsfnam(tmp);
     plspage(0, 0, 1000, nsub > 1 ? 800 : 900, 0, 0);
+    /* Print-friendly colours on white: index 1 = axes/text, 2..9 = series. */
+    static const int pal[9][3] = {{0, 0, 0},     {31, 119, 180}, {214, 39, 40},
+                                  {44, 160, 44}, {148, 103, 189}, {255, 127, 14},
+                                  {23, 190, 207}, {140, 86, 75},  {227, 119, 194}};
     plscolbg(255, 255, 255);
+    for (int i = 0; i < 9; i++)
+        plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
     plssub(1, nsub);
     plinit();
-    plcol0(15);
+    plcol0(1);
     return 0;
 }
 
@@ -78,7 +84,7 @@ static void plot_episodes(const json_t *episodes, const char *key, double ymax, 
             x[i] = (PLFLT)(off + i);
             y[i] = json_number_value(json_array_get(v, i));
         }
-        plcol0(2 + (int)(e % 12));
+        plcol0(2 + (int)(e % 8));
         if (x && y && n) {
             plline((PLINT)n, x, y);
             plpoin((PLINT)n, x, y, 17);
@@ -127,37 +133,42 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
     for (unsigned j = 0; j < m->ny; j++)
         for (unsigned i = 0; i < m->nx; i++) {
             double l = m->lambda[(size_t)j * m->nx + i], t = m->threshold[(size_t)j * m->nx + i];
-            double v = (t > 0 && l > 0) ? 10 * log10(l / t) : -20;
-            z[i][j] = v < -20 ? -20 : v;
+            double v = (t > 0 && isfinite(t) && l > 0) ? 10 * log10(l / t) : -10;
+            z[i][j] = v < -10 ? -10 : v;
             zmax = fmax(zmax, z[i][j]);
         }
     double x1 = m->x0 + m->dx * (m->nx - 1), y1 = m->y0 + m->dy * (m->ny - 1);
     begin(dir, "grid_map", path, sizeof path, tmp, sizeof tmp, 1);
+    /* white (noise) -> orange -> dark red (far above threshold) */
+    PLFLT pos[3] = {0, 0.5, 1}, r[3] = {1, 1, 0.5}, gr[3] = {1, 0.6, 0}, b[3] = {1, 0.2, 0};
+    plscmap1l(1, 3, pos, r, gr, b, NULL);
     pladv(0);
     plvpor(0.1, 0.9, 0.1, 0.9);
     plwind(m->x0, x1, m->y0, y1);
-    plimage((PLFLT_MATRIX)z, (PLINT)m->nx, (PLINT)m->ny, m->x0, x1, m->y0, y1, -20, zmax + 1e-6,
+    plimage((PLFLT_MATRIX)z, (PLINT)m->nx, (PLINT)m->ny, m->x0, x1, m->y0, y1, -10, zmax + 1e-6,
             m->x0, x1, m->y0, y1);
     plcol0(1);
     plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-    snprintf(title, sizeof title, "GLRT / threshold (dB), episode %u step %u beam %u", m->episode,
+    snprintf(title, sizeof title, "Lambda / threshold (dB, white <= -10), episode %u step %u beam %u", m->episode,
              m->step, m->beam);
     pllab("x (m)", "y (m)", title);
     PLFLT ax = m->info.tx_ap.x, ay = m->info.tx_ap.y;
-    plcol0(15);
+    plcol0(1);
     plpoin(1, &ax, &ay, 5);
     for (unsigned n = 0; n < m->info.num_rx_aps; n++) {
         PLFLT rx = m->info.rx_ap[n].x, ry = m->info.rx_ap[n].y;
         plpoin(1, &rx, &ry, 6);
     }
     PLFLT dx = m->det_x, dy = m->det_y;
-    plcol0(3);
+    plcol0(2);
     plpoin(1, &dx, &dy, 4);
     if (isfinite(m->truth_x)) {
         PLFLT tx = m->truth_x, ty = m->truth_y;
-        plcol0(2);
+        plcol0(4);
         plpoin(1, &tx, &ty, 2);
     }
+    plcol0(1);
+    plmtex("b", 3.2, 0.0, 0.0, "x TX AP   #(229) RX APs   o detected cell   + truth");
     plFree2dGrid(z, (PLINT)m->nx, (PLINT)m->ny);
     return end(path, tmp, err, errlen);
 }

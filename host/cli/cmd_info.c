@@ -1,0 +1,137 @@
+/* isactb info [--radio SPEC] [--json]: describe a radio (channels, rates, gains,
+ * frequency range, APs and their geometry, capabilities) and, for the emulator, its
+ * ground truth. Exit 2 for a malformed spec, 3 when the device cannot be opened. */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "radio/radio.h"
+
+static const char *const INFO_USAGE = "usage: isactb info [--radio SPEC] [--json]\n";
+
+static const struct {
+    unsigned flag;
+    const char *name;
+} CAPS[] = {
+    {RADIO_CAP_TIMED_TX, "timed_tx"},   {RADIO_CAP_TIMED_RX, "timed_rx"},
+    {RADIO_CAP_HW_TIME, "hw_time"},     {RADIO_CAP_LO_SHARED, "lo_shared"},
+    {RADIO_CAP_TRUTH, "truth"},         {RADIO_CAP_SCENARIO, "scenario"},
+    {RADIO_CAP_REPLAY, "replay"},
+};
+
+static json_t *ap_json(const struct geom_ap *ap, unsigned elements, unsigned first)
+{
+    return json_pack("{s:f,s:f,s:f,s:i,s:i}", "x_m", ap->x, "y_m", ap->y, "axis_deg",
+                     ap->axis_rad * 180.0 / M_PI, "elements", (int)elements, "first_channel",
+                     (int)first);
+}
+
+static json_t *info_json(const char *spec, const struct radio_info *in)
+{
+    json_t *caps = json_array(), *aps = json_array(), *o;
+    for (size_t i = 0; i < sizeof CAPS / sizeof CAPS[0]; i++)
+        if (in->caps & CAPS[i].flag)
+            json_array_append_new(caps, json_string(CAPS[i].name));
+    unsigned first = 0;
+    for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++) {
+        json_array_append_new(aps, ap_json(&in->rx_ap[n], in->rx_ap_elements[n], first));
+        first += in->rx_ap_elements[n];
+    }
+    o = json_pack("{s:s,s:s,s:s,s:o,s:f,s:f,s:f,s:f,s:[f,f],s:f,s:f,s:i,s:i,s:i,s:f,s:o,s:o,"
+                  "s:f,s:f,s:f}",
+                  "radio", spec, "driver", in->driver, "serial", in->serial, "capabilities", caps,
+                  "sample_rate_hz", in->sample_rate, "bandwidth_hz", in->bandwidth,
+                  "center_freq_hz", in->center_freq, "emulated_freq_hz", in->emulated_freq,
+                  "freq_range_hz", in->freq_min, in->freq_max, "rx_gain_db", in->rx_gain_db,
+                  "tx_gain_db", in->tx_gain_db, "num_tx", (int)in->num_tx, "num_rx",
+                  (int)in->num_rx, "num_rx_aps", (int)in->num_rx_aps, "element_spacing_wl",
+                  in->element_spacing_wl, "tx_ap", ap_json(&in->tx_ap, in->num_tx, 0), "rx_aps",
+                  aps, "tx_power_dbm", in->tx_power_dbm, "noise_dbm", in->noise_dbm, "noise_var",
+                  in->noise_var);
+    return o;
+}
+
+static void print_human(const struct radio_info *in)
+{
+    printf("radio      %s (%s)\n", in->driver, in->serial);
+    printf("channels   %u TX, %u RX in %u receive APs\n", in->num_tx, in->num_rx, in->num_rx_aps);
+    printf("rates      %.6g S/s, bandwidth %.6g Hz\n", in->sample_rate, in->bandwidth);
+    printf("frequency  center %.6g Hz (range %.6g..%.6g Hz), emulated carrier %.6g Hz\n",
+           in->center_freq, in->freq_min, in->freq_max, in->emulated_freq);
+    printf("gains      RX %.1f dB, TX %.1f dB; TX power %.1f dBm; noise %.2f dBm per sample\n",
+           in->rx_gain_db, in->tx_gain_db, in->tx_power_dbm, in->noise_dbm);
+    printf("TX AP      (%.1f, %.1f) m, axis %.1f deg, %u elements, spacing %.3g wl\n", in->tx_ap.x,
+           in->tx_ap.y, in->tx_ap.axis_rad * 180 / M_PI, in->num_tx, in->element_spacing_wl);
+    for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++)
+        printf("RX AP %u    (%.1f, %.1f) m, axis %.1f deg, %u elements\n", n, in->rx_ap[n].x,
+               in->rx_ap[n].y, in->rx_ap[n].axis_rad * 180 / M_PI, in->rx_ap_elements[n]);
+    printf("caps      ");
+    for (size_t i = 0; i < sizeof CAPS / sizeof CAPS[0]; i++)
+        if (in->caps & CAPS[i].flag)
+            printf(" %s", CAPS[i].name);
+    printf("\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+    static const struct option opts[] = {{"radio", required_argument, 0, 'r'},
+                                          {"json", no_argument, 0, 'j'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+    const char *spec = "sim";
+    int as_json = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': spec = optarg; break;
+        case 'j': as_json = 1; break;
+        case 'h': fputs(INFO_USAGE, stdout); return CLI_OK;
+        case ':': return cli_usage("info", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("info", "unexpected argument '%s'", argv[optind]);
+    char err[512];
+    radio r = NULL;
+    int rc = radio_open_ex(spec, &r, err, sizeof err);
+    if (rc == ISAC_EINVAL)
+        return cli_usage("info", "%s", err);
+    if (rc)
+        return cli_runtime_error("info", "%s", err);
+    struct radio_info in;
+    rc = radio_get_info(r, &in);
+    if (rc) {
+        radio_close(r);
+        return cli_runtime_error("info", "radio '%s': %s", spec, isac_strerror(rc));
+    }
+    json_t *truth = NULL;
+    if (in.caps & RADIO_CAP_TRUTH) {
+        char *txt = NULL;
+        if (radio_truth_json(r, &txt) == ISAC_OK && txt)
+            truth = json_loads(txt, 0, NULL);
+        free(txt);
+    }
+    radio_close(r);
+    if (!as_json) {
+        print_human(&in);
+        json_decref(truth);
+        return CLI_OK;
+    }
+    json_t *o = info_json(spec, &in);
+    if (truth)
+        json_object_set_new(o, "truth", truth);
+    char *txt = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(o);
+    if (!txt)
+        return cli_runtime_error("info", "cannot format the JSON output");
+    puts(txt);
+    free(txt);
+    return CLI_OK;
+}

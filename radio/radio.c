@@ -1,0 +1,399 @@
+/* The radio layer: spec-string parsing, the back-end registry, and the radio_*
+ * wrappers that dispatch through struct radio_ops. */
+#include "radio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+
+extern const struct radio_ops radio_sim_ops;
+
+/* ---- back-end registry ------------------------------------------------------
+ * One entry per back end compiled in. The `file` back end (radio/radio_file.c,
+ * radio/sigmf*.c) is added by its own engineer: radio/CMakeLists.txt defines
+ * ISACTB_HAVE_FILE_BACKEND when radio/radio_file.c exists. soapy/uhd back ends
+ * will register here the same way (ISACTB_HAVE_SOAPY_BACKEND, ISACTB_HAVE_UHD_BACKEND).
+ */
+#ifdef ISACTB_HAVE_FILE_BACKEND
+extern const struct radio_ops radio_file_ops;
+#endif
+#ifdef ISACTB_HAVE_SOAPY_BACKEND
+extern const struct radio_ops radio_soapy_ops;
+#endif
+#ifdef ISACTB_HAVE_UHD_BACKEND
+extern const struct radio_ops radio_uhd_ops;
+#endif
+
+static const struct radio_ops *const registry[] = {
+    &radio_sim_ops,
+#ifdef ISACTB_HAVE_FILE_BACKEND
+    &radio_file_ops, /* file back end (radio/radio_file.c) */
+#endif
+#ifdef ISACTB_HAVE_SOAPY_BACKEND
+    &radio_soapy_ops,
+#endif
+#ifdef ISACTB_HAVE_UHD_BACKEND
+    &radio_uhd_ops,
+#endif
+    NULL,
+};
+
+/* Back ends the project knows about but this build may lack: a clearer message. */
+static const char *const known_names[] = {"sim", "file", "soapy", "uhd", NULL};
+
+struct radio_s {
+    const struct radio_ops *ops;
+    void *state;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static int valid_name_char(int c) { return isalnum(c) || c == '_' || c == '-'; }
+
+int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
+{
+    if (out)
+        *out = NULL;
+    if (!out)
+        return ISAC_EINVAL;
+    if (!spec)
+        spec = "sim";
+    if (!*spec) {
+        set_err(err, errlen, "radio spec '': empty (expected BACKEND[:ARGS], e.g. 'sim')");
+        return ISAC_EINVAL;
+    }
+    const char *colon = strchr(spec, ':');
+    size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
+    char name[32];
+    if (nlen == 0 || nlen >= sizeof name) {
+        set_err(err, errlen, "radio spec '%s': malformed back-end name", spec);
+        return ISAC_EINVAL;
+    }
+    for (size_t i = 0; i < nlen; i++)
+        if (!valid_name_char((unsigned char)spec[i])) {
+            set_err(err, errlen, "radio spec '%s': malformed back-end name", spec);
+            return ISAC_EINVAL;
+        }
+    memcpy(name, spec, nlen);
+    name[nlen] = '\0';
+    const char *args = colon ? colon + 1 : "";
+
+    const struct radio_ops *ops = NULL;
+    for (size_t i = 0; registry[i]; i++)
+        if (!strcmp(registry[i]->name, name))
+            ops = registry[i];
+    if (!ops) {
+        for (size_t i = 0; known_names[i]; i++)
+            if (!strcmp(known_names[i], name)) {
+                set_err(err, errlen, "radio spec '%s': back end '%s' is not available in this build",
+                        spec, name);
+                return ISAC_ENOTSUP;
+            }
+        set_err(err, errlen, "radio spec '%s': unknown back end '%s' (known: sim, file, soapy, uhd)",
+                spec, name);
+        return ISAC_EINVAL;
+    }
+
+    struct radio_s *r = calloc(1, sizeof *r);
+    if (!r) {
+        set_err(err, errlen, "radio spec '%s': out of memory", spec);
+        return ISAC_ENOMEM;
+    }
+    char detail[384] = "";
+    int rc = ops->open(args, &r->state, detail, sizeof detail);
+    if (rc < 0) {
+        set_err(err, errlen, "radio spec '%s': %s", spec, detail[0] ? detail : isac_strerror(rc));
+        free(r);
+        return rc;
+    }
+    r->ops = ops;
+    *out = r;
+    return ISAC_OK;
+}
+
+radio radio_open(const char *spec, char *err, size_t errlen)
+{
+    radio r = NULL;
+    radio_open_ex(spec, &r, err, errlen);
+    return r;
+}
+
+void radio_close(radio r)
+{
+    if (!r)
+        return;
+    if (r->ops->close)
+        r->ops->close(r->state);
+    free(r);
+}
+
+int radio_get_info(radio r, struct radio_info *info)
+{
+    if (!r || !info)
+        return ISAC_EINVAL;
+    memset(info, 0, sizeof *info);
+    return r->ops->get_info(r->state, info);
+}
+
+int radio_get_time(radio r, int64_t *tick)
+{
+    if (!r || !tick)
+        return ISAC_EINVAL;
+    return r->ops->get_time(r->state, tick);
+}
+
+int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t len)
+{
+    if (!r || (!x && len))
+        return ISAC_EINVAL;
+    if (!r->ops->tx_burst)
+        return ISAC_ENOTSUP;
+    return r->ops->tx_burst(r->state, t0, x, len);
+}
+
+int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
+                     struct radio_rx_md *md)
+{
+    if (!r || (!y && len))
+        return ISAC_EINVAL;
+    if (!r->ops->rx_capture)
+        return ISAC_ENOTSUP;
+    struct radio_rx_md local;
+    if (!md)
+        md = &local;
+    memset(md, 0, sizeof *md);
+    return r->ops->rx_capture(r->state, t0, y, len, md);
+}
+
+int radio_get_counters(radio r, struct radio_counters *c)
+{
+    if (!r || !c)
+        return ISAC_EINVAL;
+    memset(c, 0, sizeof *c);
+    return r->ops->get_counters ? r->ops->get_counters(r->state, c) : ISAC_OK;
+}
+
+int radio_new_episode(radio r, uint64_t episode)
+{
+    if (!r)
+        return ISAC_EINVAL;
+    return r->ops->new_episode ? r->ops->new_episode(r->state, episode) : ISAC_ENOTSUP;
+}
+
+int radio_truth_json(radio r, char **json_out)
+{
+    if (!r || !json_out)
+        return ISAC_EINVAL;
+    *json_out = NULL;
+    return r->ops->truth_json ? r->ops->truth_json(r->state, json_out) : ISAC_ENOTSUP;
+}
+
+const char *radio_last_error(radio r)
+{
+    if (!r)
+        return "no radio";
+    const char *s = r->ops->last_error ? r->ops->last_error(r->state) : NULL;
+    return s ? s : "";
+}
+
+int radio_set_center_freq(radio r, double hz)
+{
+    if (!r || !isfinite(hz) || hz <= 0)
+        return ISAC_EINVAL;
+    return r->ops->set_center_freq ? r->ops->set_center_freq(r->state, hz) : ISAC_ENOTSUP;
+}
+
+const struct radio_ops *radio_get_ops(radio r) { return r ? r->ops : NULL; }
+void *radio_get_state(radio r) { return r ? r->state : NULL; }
+
+/* ---- argument helpers -------------------------------------------------------
+ * Syntax: "key=value[,key=value...]"; keys are [A-Za-z0-9_]+, values non-empty
+ * and free of ','. The empty string has no arguments. */
+
+/* Walk entry i of args; returns the entry's extent or -1 at the end. */
+struct arg_entry {
+    const char *key, *val;
+    size_t klen, vlen;
+};
+
+static int arg_next(const char **p, struct arg_entry *e)
+{
+    const char *s = *p;
+    if (!s)
+        return -1;
+    const char *end = strchr(s, ',');
+    size_t len = end ? (size_t)(end - s) : strlen(s);
+    const char *eq = memchr(s, '=', len);
+    *p = end ? end + 1 : NULL;
+    e->key = s;
+    e->klen = eq ? (size_t)(eq - s) : len;
+    e->val = eq ? eq + 1 : s + len;
+    e->vlen = eq ? len - e->klen - 1 : 0;
+    if (!eq || e->klen == 0 || e->vlen == 0)
+        return 0; /* malformed */
+    for (size_t i = 0; i < e->klen; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+            return 0;
+    return 1;
+}
+
+int radio_arg_get(const char *args, const char *key, char *out, size_t outlen)
+{
+    if (!args || !key)
+        return ISAC_EINVAL;
+    if (!*args)
+        return 0;
+    const char *p = args;
+    struct arg_entry e;
+    int rc, found = 0;
+    size_t kl = strlen(key);
+    while ((rc = arg_next(&p, &e)) >= 0) {
+        if (rc == 0)
+            return ISAC_EINVAL;
+        if (e.klen == kl && !memcmp(e.key, key, kl) && !found) {
+            found = 1;
+            if (out && outlen) {
+                size_t n = e.vlen < outlen - 1 ? e.vlen : outlen - 1;
+                memcpy(out, e.val, n);
+                out[n] = '\0';
+            }
+        }
+    }
+    return found;
+}
+
+int radio_args_check(const char *backend, const char *args, const char *const *allowed,
+                     char *err, size_t errlen)
+{
+    if (!args || !*args)
+        return ISAC_OK;
+    const char *p = args;
+    struct arg_entry e;
+    int rc;
+    while ((rc = arg_next(&p, &e)) >= 0) {
+        if (rc == 0 && e.klen == 0 && e.vlen == 0 && e.key[0] != '=') {
+            set_err(err, errlen, "empty argument (stray ',') for back end '%s'", backend);
+            return ISAC_EINVAL;
+        }
+        if (rc == 0) {
+            size_t n = e.klen + (e.vlen ? e.vlen + 1 : (e.key[e.klen] == '=' ? 1 : 0));
+            set_err(err, errlen, "malformed argument '%.*s' for back end '%s' (expected key=value)",
+                    (int)n, e.key, backend);
+            return ISAC_EINVAL;
+        }
+        int ok = 0;
+        for (size_t i = 0; allowed && allowed[i]; i++)
+            if (strlen(allowed[i]) == e.klen && !memcmp(allowed[i], e.key, e.klen))
+                ok = 1;
+        if (!ok) {
+            set_err(err, errlen, "unknown argument '%.*s' for back end '%s'", (int)e.klen, e.key,
+                    backend);
+            return ISAC_EINVAL;
+        }
+        /* duplicates: an earlier entry with the same key */
+        const char *q = args;
+        struct arg_entry f;
+        while (q && q < e.key && arg_next(&q, &f) > 0)
+            if (f.key < e.key && f.klen == e.klen && !memcmp(f.key, e.key, e.klen)) {
+                set_err(err, errlen, "duplicated argument '%.*s' for back end '%s'", (int)e.klen,
+                        e.key, backend);
+                return ISAC_EINVAL;
+            }
+    }
+    return ISAC_OK;
+}
+
+int radio_arg_double(const char *backend, const char *args, const char *key, double def,
+                     double lo, double hi, double *out, char *err, size_t errlen)
+{
+    char buf[128];
+    int rc = radio_arg_get(args, key, buf, sizeof buf);
+    if (rc < 0) {
+        set_err(err, errlen, "malformed arguments for back end '%s'", backend);
+        return ISAC_EINVAL;
+    }
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if (errno || !end || *end || !isfinite(v) || v < lo || v > hi) {
+        set_err(err, errlen, "argument '%s=%s' of back end '%s': expected a number in [%g, %g]",
+                key, buf, backend, lo, hi);
+        return ISAC_EINVAL;
+    }
+    *out = v;
+    return 1;
+}
+
+int radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def,
+                  uint64_t lo, uint64_t hi, uint64_t *out, char *err, size_t errlen)
+{
+    char buf[128];
+    int rc = radio_arg_get(args, key, buf, sizeof buf);
+    if (rc < 0) {
+        set_err(err, errlen, "malformed arguments for back end '%s'", backend);
+        return ISAC_EINVAL;
+    }
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = isdigit((unsigned char)buf[0]) ? strtoull(buf, &end, 10) : 0;
+    if (!isdigit((unsigned char)buf[0]) || errno || !end || *end || v < lo || v > hi) {
+        set_err(err, errlen,
+                "argument '%s=%s' of back end '%s': expected an integer in %llu..%llu", key, buf,
+                backend, (unsigned long long)lo, (unsigned long long)hi);
+        return ISAC_EINVAL;
+    }
+    *out = (uint64_t)v;
+    return 1;
+}
+
+int radio_arg_choice(const char *backend, const char *args, const char *key,
+                     const char *const *words, int def, int *out, char *err, size_t errlen)
+{
+    char buf[128];
+    int rc = radio_arg_get(args, key, buf, sizeof buf);
+    if (rc < 0) {
+        set_err(err, errlen, "malformed arguments for back end '%s'", backend);
+        return ISAC_EINVAL;
+    }
+    if (rc == 0) {
+        *out = def;
+        return 0;
+    }
+    for (int i = 0; words[i]; i++)
+        if (!strcmp(words[i], buf)) {
+            *out = i;
+            return 1;
+        }
+    char list[160] = "";
+    for (int i = 0; words[i]; i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s", i ? "|" : "", words[i]);
+    }
+    set_err(err, errlen, "argument '%s=%s' of back end '%s': expected one of %s", key, buf,
+            backend, list);
+    return ISAC_EINVAL;
+}

@@ -1,0 +1,179 @@
+/* The `file` radio back end: replays a SigMF recording (radio/sigmf.h) through the
+ * radio interface, one recorded CPI per rx_capture, so that `replay` runs the very
+ * pipeline of the live run. A replay that asks for anything other than the next
+ * recorded window has diverged from the run that made the recording: that is an
+ * error, never a silent resynchronisation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "sigmf.h"
+
+struct file_state {
+    sigmf_reader rd;
+    struct radio_info info;
+    size_t next;  /* index of the next CPI rx_capture returns */
+    long current; /* CPI returned by the last successful rx_capture, -1 before */
+    struct radio_counters counters;
+    char err[600];
+};
+
+static int file_open(const char *args, void **state, char *err, size_t errlen)
+{
+    if (!args || !*args) {
+        snprintf(err, errlen, "file: missing PATH (file:DIR, file:NAME.sigmf-collection or "
+                              "file:NAME-rx0.sigmf-meta)");
+        return ISAC_EINVAL;
+    }
+    struct file_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "file: out of memory");
+        return ISAC_ENOMEM;
+    }
+    s->rd = sigmf_reader_open(args, err, errlen);
+    if (!s->rd) {
+        free(s);
+        return ISAC_EFORMAT;
+    }
+    sigmf_reader_radio_info(s->rd, &s->info);
+    snprintf(s->info.driver, sizeof s->info.driver, "file");
+    s->info.caps = RADIO_CAP_REPLAY | RADIO_CAP_TIMED_RX | RADIO_CAP_TIMED_TX;
+    s->current = -1;
+    *state = s;
+    return ISAC_OK;
+}
+
+static void file_close(void *state)
+{
+    struct file_state *s = state;
+    if (!s)
+        return;
+    sigmf_reader_close(s->rd);
+    free(s);
+}
+
+static int file_get_info(void *state, struct radio_info *info)
+{
+    *info = ((struct file_state *)state)->info;
+    return ISAC_OK;
+}
+
+static int file_get_time(void *state, int64_t *tick)
+{
+    struct file_state *s = state;
+    struct sigmf_cpi_info ci;
+    size_t n = sigmf_reader_num_cpis(s->rd);
+    if (s->next < n) {
+        sigmf_reader_cpi_info(s->rd, s->next, &ci);
+        *tick = ci.tick;
+    } else if (n) {
+        sigmf_reader_cpi_info(s->rd, n - 1, &ci);
+        *tick = ci.tick + (int64_t)ci.len;
+    } else {
+        *tick = 0;
+    }
+    return ISAC_OK;
+}
+
+/* A replay has no transmitter: bursts are accepted (the recorded weights are in the
+ * annotation for whoever wants to compare). */
+static int file_tx_burst(void *state, int64_t t0, const float complex *const *x, size_t len)
+{
+    (void)state;
+    (void)t0;
+    (void)x;
+    (void)len;
+    return ISAC_OK;
+}
+
+static int file_rx_capture(void *state, int64_t t0, float complex *const *y, size_t len,
+                           struct radio_rx_md *md)
+{
+    struct file_state *s = state;
+    size_t n = sigmf_reader_num_cpis(s->rd);
+    struct sigmf_cpi_info ci;
+    if (s->next >= n) {
+        snprintf(s->err, sizeof s->err, "end of recording after %zu CPIs", n);
+        return ISAC_EIO;
+    }
+    sigmf_reader_cpi_info(s->rd, s->next, &ci);
+    if (t0 != ci.tick || len != ci.len) {
+        snprintf(s->err, sizeof s->err,
+                 "replay diverged at CPI %zu: requested tick %lld (%zu samples), recorded tick "
+                 "%lld (%zu samples)",
+                 s->next, (long long)t0, len, (long long)ci.tick, ci.len);
+        return ISAC_ERADIO;
+    }
+    struct radio_rx_md m;
+    int rc = sigmf_reader_read_cpi(s->rd, s->next, y, len, &m);
+    if (rc) {
+        snprintf(s->err, sizeof s->err, "%s", sigmf_reader_last_error(s->rd));
+        return rc;
+    }
+    s->counters.dropped_samples += m.dropped_samples;
+    s->counters.overflows += m.overflow ? 1 : 0;
+    if (md)
+        *md = m;
+    s->current = (long)s->next++;
+    return ISAC_OK;
+}
+
+static int file_get_counters(void *state, struct radio_counters *c)
+{
+    *c = ((struct file_state *)state)->counters;
+    return ISAC_OK;
+}
+
+static const char *file_last_error(void *state)
+{
+    return state ? ((struct file_state *)state)->err : "";
+}
+
+const json_t *radio_file_annotation(void *state)
+{
+    struct file_state *s = state;
+    return s && s->current >= 0 ? sigmf_reader_cpi_annotation(s->rd, (size_t)s->current) : NULL;
+}
+
+long radio_file_cpi_index(void *state)
+{
+    return state ? ((struct file_state *)state)->current : -1;
+}
+
+sigmf_reader radio_file_reader(void *state)
+{
+    return state ? ((struct file_state *)state)->rd : NULL;
+}
+
+const json_t *radio_file_current_annotation(radio r)
+{
+    return radio_get_ops(r) == &radio_file_ops ? radio_file_annotation(radio_get_state(r)) : NULL;
+}
+
+/* A recording holds one carrier: "retuning" to it is a no-op, anything else diverges. */
+static int file_set_center_freq(void *state, double hz)
+{
+    struct file_state *s = state;
+    if (hz == s->info.center_freq)
+        return ISAC_OK;
+    snprintf(s->err, sizeof s->err,
+             "replay diverged at CPI %zu: retune to %.17g Hz, recorded carrier %.17g Hz", s->next,
+             hz, s->info.center_freq);
+    return ISAC_ERADIO;
+}
+
+const struct radio_ops radio_file_ops = {
+    .name = "file",
+    .open = file_open,
+    .close = file_close,
+    .get_info = file_get_info,
+    .get_time = file_get_time,
+    .tx_burst = file_tx_burst,
+    .rx_capture = file_rx_capture,
+    .get_counters = file_get_counters,
+    .new_episode = NULL,
+    .truth_json = NULL,
+    .last_error = file_last_error,
+    .set_center_freq = file_set_center_freq,
+};

@@ -1,0 +1,145 @@
+/* The `sim` back end: spec arguments -> struct sim_params, and the radio_ops vtable
+ * over the emulator in radio/sim/. Keys, defaults and ranges: docs/emulator.md. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "radio.h"
+#include "sim/sim.h"
+
+static const char *const SIM_KEYS[] = {
+    "seed",   "targets",  "elements",   "power",     "fc",          "fs",
+    "center", "nf",       "cpi",        "pg",        "rcs",         "rcs_db",
+    "speed",  "clutter",  "clutter_db", "leak",      "leak_db",     "impairments",
+    "lo_shared", "cfo",   "gain_err",   "delay_err", "drop_rate",   "overflow_rate",
+    "late_rate", "area",  "noise",      NULL};
+
+#define NAME "sim"
+
+static int get_uint(const char *args, const char *key, unsigned *v, unsigned lo, unsigned hi,
+                    char *err, size_t errlen)
+{
+    uint64_t t;
+    int rc = radio_arg_u64(NAME, args, key, *v, lo, hi, &t, err, errlen);
+    *v = (unsigned)t;
+    return rc < 0 ? rc : 0;
+}
+
+static int get_bool(const char *args, const char *key, int *v, char *err, size_t errlen)
+{
+    unsigned t = (unsigned)*v;
+    int rc = get_uint(args, key, &t, 0, 1, err, errlen);
+    *v = (int)t;
+    return rc;
+}
+
+static int get_dbl(const char *args, const char *key, double *v, double lo, double hi, char *err,
+                   size_t errlen)
+{
+    int rc = radio_arg_double(NAME, args, key, *v, lo, hi, v, err, errlen);
+    return rc < 0 ? rc : 0;
+}
+
+/* Parse args into p (which holds the defaults on entry). */
+static int parse_params(const char *args, struct sim_params *p, char *err, size_t errlen)
+{
+    static const char *const rcs_words[] = {"swerling1", "swerling2", "fixed", NULL};
+    int rc = radio_args_check(NAME, args, SIM_KEYS, err, errlen);
+    if (rc)
+        return rc;
+    rc = radio_arg_u64(NAME, args, "seed", p->seed, 0, UINT64_MAX, &p->seed, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (get_uint(args, "targets", &p->targets, 0, SIM_MAX_TARGETS, err, errlen) ||
+        get_uint(args, "elements", &p->elements, 1, SIM_MAX_ELEMENTS, err, errlen) ||
+        get_dbl(args, "power", &p->tx_power_dbm, -40, 40, err, errlen) ||
+        get_dbl(args, "fc", &p->fc, 1e8, 3e11, err, errlen) ||
+        get_dbl(args, "fs", &p->fs, 1e5, 1e9, err, errlen) ||
+        get_dbl(args, "center", &p->center_freq, SIM_FREQ_MIN, SIM_FREQ_MAX, err, errlen) ||
+        get_dbl(args, "nf", &p->nf_db, 0, 30, err, errlen) ||
+        get_uint(args, "cpi", &p->cpi, 1, 1048576, err, errlen) ||
+        get_dbl(args, "pg", &p->pg_db, 0, 10, err, errlen) ||
+        radio_arg_choice(NAME, args, "rcs", rcs_words, p->rcs, &p->rcs, err, errlen) < 0 ||
+        get_dbl(args, "rcs_db", &p->rcs_db, -60, 60, err, errlen) ||
+        get_dbl(args, "speed", &p->speed_max, 0, 100, err, errlen) ||
+        get_uint(args, "clutter", &p->clutter, 0, SIM_MAX_CLUTTER, err, errlen) ||
+        get_dbl(args, "clutter_db", &p->clutter_db, -60, 60, err, errlen) ||
+        get_bool(args, "leak", &p->leak, err, errlen) ||
+        get_dbl(args, "leak_db", &p->leak_db, -200, 40, err, errlen) ||
+        get_bool(args, "impairments", &p->impairments, err, errlen) ||
+        get_bool(args, "lo_shared", &p->lo_shared, err, errlen) ||
+        get_dbl(args, "cfo", &p->cfo_max_hz, 0, 1e4, err, errlen) ||
+        get_dbl(args, "gain_err", &p->gain_max_db, 0, 10, err, errlen) ||
+        get_dbl(args, "delay_err", &p->delay_max, 0, 8, err, errlen) ||
+        get_dbl(args, "drop_rate", &p->drop_rate, 0, 1, err, errlen) ||
+        get_dbl(args, "overflow_rate", &p->overflow_rate, 0, 1, err, errlen) ||
+        get_dbl(args, "late_rate", &p->late_rate, 0, 1, err, errlen) ||
+        get_dbl(args, "area", &p->area, 10, 1e4, err, errlen) ||
+        get_bool(args, "noise", &p->noise, err, errlen))
+        return ISAC_EINVAL;
+    return ISAC_OK;
+}
+
+static int sim_open(const char *args, void **state, char *err, size_t errlen)
+{
+    struct sim_params p;
+    sim_params_default(&p);
+    int rc = parse_params(args ? args : "", &p, err, errlen);
+    if (rc)
+        return rc;
+    sim s = sim_create(&p);
+    if (!s) {
+        snprintf(err, errlen, "back end 'sim': cannot create the emulator (out of memory)");
+        return ISAC_ENOMEM;
+    }
+    *state = s;
+    return ISAC_OK;
+}
+
+static void op_close(void *st) { sim_destroy(st); }
+static int op_info(void *st, struct radio_info *info)
+{
+    sim_get_info(st, info);
+    return ISAC_OK;
+}
+static int op_time(void *st, int64_t *tick)
+{
+    *tick = sim_now(st);
+    return ISAC_OK;
+}
+static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len)
+{
+    return sim_tx_burst(st, t0, x, len);
+}
+static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
+{
+    return sim_rx_capture(st, t0, y, len, md);
+}
+static int op_counters(void *st, struct radio_counters *c)
+{
+    sim_get_counters(st, c);
+    return ISAC_OK;
+}
+static int op_episode(void *st, uint64_t ep) { return sim_new_episode(st, ep); }
+static int op_truth(void *st, char **out)
+{
+    *out = sim_truth_json(st);
+    return *out ? ISAC_OK : ISAC_ENOMEM;
+}
+static const char *op_err(void *st) { return sim_last_error(st); }
+static int op_tune(void *st, double hz) { return sim_retune(st, hz); }
+
+const struct radio_ops radio_sim_ops = {
+    .name = "sim",
+    .open = sim_open,
+    .close = op_close,
+    .get_info = op_info,
+    .get_time = op_time,
+    .tx_burst = op_tx,
+    .rx_capture = op_rx,
+    .get_counters = op_counters,
+    .new_episode = op_episode,
+    .truth_json = op_truth,
+    .last_error = op_err,
+    .set_center_freq = op_tune,
+};

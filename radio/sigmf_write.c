@@ -1,0 +1,970 @@
+/* SigMF writer (radio/sigmf.h): data streams to temporaries while the run goes on;
+ * metadata and the collection are written and renamed into place at finish(). Also
+ * the SHA-512 the collection needs (no crypto library is a dependency) and the
+ * struct radio_info -> "isactb:radio" encoding. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "sigmf.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "cf32_le captures are written by memory copy: little-endian hosts only"
+#endif
+
+/* ------------------------------------------------------------- SHA-512 */
+
+/* FIPS 180-4 constants: fractional parts of the square roots (h0) and cube roots (k)
+ * of the first primes, generated with exact integer roots. */
+static const uint64_t sha512_h0[8] = {
+    0x6a09e667f3bcc908ULL,
+    0xbb67ae8584caa73bULL,
+    0x3c6ef372fe94f82bULL,
+    0xa54ff53a5f1d36f1ULL,
+    0x510e527fade682d1ULL,
+    0x9b05688c2b3e6c1fULL,
+    0x1f83d9abfb41bd6bULL,
+    0x5be0cd19137e2179ULL};
+static const uint64_t sha512_k[80] = {
+    0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL, 0xe9b5dba58189dbbcULL,
+    0x3956c25bf348b538ULL, 0x59f111f1b605d019ULL, 0x923f82a4af194f9bULL, 0xab1c5ed5da6d8118ULL,
+    0xd807aa98a3030242ULL, 0x12835b0145706fbeULL, 0x243185be4ee4b28cULL, 0x550c7dc3d5ffb4e2ULL,
+    0x72be5d74f27b896fULL, 0x80deb1fe3b1696b1ULL, 0x9bdc06a725c71235ULL, 0xc19bf174cf692694ULL,
+    0xe49b69c19ef14ad2ULL, 0xefbe4786384f25e3ULL, 0x0fc19dc68b8cd5b5ULL, 0x240ca1cc77ac9c65ULL,
+    0x2de92c6f592b0275ULL, 0x4a7484aa6ea6e483ULL, 0x5cb0a9dcbd41fbd4ULL, 0x76f988da831153b5ULL,
+    0x983e5152ee66dfabULL, 0xa831c66d2db43210ULL, 0xb00327c898fb213fULL, 0xbf597fc7beef0ee4ULL,
+    0xc6e00bf33da88fc2ULL, 0xd5a79147930aa725ULL, 0x06ca6351e003826fULL, 0x142929670a0e6e70ULL,
+    0x27b70a8546d22ffcULL, 0x2e1b21385c26c926ULL, 0x4d2c6dfc5ac42aedULL, 0x53380d139d95b3dfULL,
+    0x650a73548baf63deULL, 0x766a0abb3c77b2a8ULL, 0x81c2c92e47edaee6ULL, 0x92722c851482353bULL,
+    0xa2bfe8a14cf10364ULL, 0xa81a664bbc423001ULL, 0xc24b8b70d0f89791ULL, 0xc76c51a30654be30ULL,
+    0xd192e819d6ef5218ULL, 0xd69906245565a910ULL, 0xf40e35855771202aULL, 0x106aa07032bbd1b8ULL,
+    0x19a4c116b8d2d0c8ULL, 0x1e376c085141ab53ULL, 0x2748774cdf8eeb99ULL, 0x34b0bcb5e19b48a8ULL,
+    0x391c0cb3c5c95a63ULL, 0x4ed8aa4ae3418acbULL, 0x5b9cca4f7763e373ULL, 0x682e6ff3d6b2b8a3ULL,
+    0x748f82ee5defb2fcULL, 0x78a5636f43172f60ULL, 0x84c87814a1f0ab72ULL, 0x8cc702081a6439ecULL,
+    0x90befffa23631e28ULL, 0xa4506cebde82bde9ULL, 0xbef9a3f7b2c67915ULL, 0xc67178f2e372532bULL,
+    0xca273eceea26619cULL, 0xd186b8c721c0c207ULL, 0xeada7dd6cde0eb1eULL, 0xf57d4f7fee6ed178ULL,
+    0x06f067aa72176fbaULL, 0x0a637dc5a2c898a6ULL, 0x113f9804bef90daeULL, 0x1b710b35131c471bULL,
+    0x28db77f523047d84ULL, 0x32caab7b40c72493ULL, 0x3c9ebe0a15c9bebcULL, 0x431d67c49c100d4cULL,
+    0x4cc5d4becb3e42b6ULL, 0x597f299cfc657e2aULL, 0x5fcb6fab3ad6faecULL, 0x6c44198c4a475817ULL,
+};
+
+static uint64_t ror64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
+
+static void sha512_block(uint64_t h[8], const unsigned char *p)
+{
+    uint64_t w[80];
+    for (int t = 0; t < 16; t++) {
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++)
+            v = (v << 8) | p[8 * t + i];
+        w[t] = v;
+    }
+    for (int t = 16; t < 80; t++) {
+        uint64_t s0 = ror64(w[t - 15], 1) ^ ror64(w[t - 15], 8) ^ (w[t - 15] >> 7);
+        uint64_t s1 = ror64(w[t - 2], 19) ^ ror64(w[t - 2], 61) ^ (w[t - 2] >> 6);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    uint64_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
+    for (int t = 0; t < 80; t++) {
+        uint64_t S1 = ror64(e, 14) ^ ror64(e, 18) ^ ror64(e, 41);
+        uint64_t ch = (e & f) ^ (~e & g);
+        uint64_t t1 = k + S1 + ch + sha512_k[t] + w[t];
+        uint64_t S0 = ror64(a, 28) ^ ror64(a, 34) ^ ror64(a, 39);
+        uint64_t maj = (a & b) ^ (a & c) ^ (b & c);
+        uint64_t t2 = S0 + maj;
+        k = g; g = f; f = e; e = d + t1;
+        d = c; c = b; b = a; a = t1 + t2;
+    }
+    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+    h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+}
+
+void sigmf_sha512_init(struct sigmf_sha512 *s)
+{
+    memcpy(s->h, sha512_h0, sizeof s->h);
+    s->nbytes = 0;
+    s->nbuf = 0;
+}
+
+void sigmf_sha512_update(struct sigmf_sha512 *s, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    s->nbytes += len;
+    if (s->nbuf) {
+        size_t n = 128 - s->nbuf < len ? 128 - s->nbuf : len;
+        memcpy(s->buf + s->nbuf, p, n);
+        s->nbuf += n;
+        p += n;
+        len -= n;
+        if (s->nbuf < 128)
+            return;
+        sha512_block(s->h, s->buf);
+        s->nbuf = 0;
+    }
+    for (; len >= 128; p += 128, len -= 128)
+        sha512_block(s->h, p);
+    memcpy(s->buf, p, len);
+    s->nbuf = len;
+}
+
+void sigmf_sha512_final(struct sigmf_sha512 *s, char hex[129])
+{
+    /* Captures stay far below 2^61 bytes: the high half of the 128-bit length is 0. */
+    uint64_t bits = s->nbytes * 8;
+    unsigned char pad[256] = {0x80};
+    size_t npad = (s->nbuf < 112 ? 112 : 240) - s->nbuf;
+    for (int i = 0; i < 8; i++)
+        pad[npad + 8 + i] = (unsigned char)(bits >> (56 - 8 * i));
+    uint64_t saved = s->nbytes;
+    sigmf_sha512_update(s, pad, npad + 16);
+    s->nbytes = saved;
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 16 * i, 17, "%016llx", (unsigned long long)s->h[i]);
+}
+
+void sigmf_sha512_hex(const void *data, size_t len, char hex[129])
+{
+    struct sigmf_sha512 s;
+    sigmf_sha512_init(&s);
+    sigmf_sha512_update(&s, data, len);
+    sigmf_sha512_final(&s, hex);
+}
+
+/* ------------------------------------------------- isactb:radio encoding */
+
+static const char *const cap_names[] = {"timed_tx",  "timed_rx", "hw_time", "lo_shared",
+                                        "truth",     "scenario", "replay"};
+
+static json_t *ap_json(const struct geom_ap *ap)
+{
+    return json_pack("{s:f,s:f,s:f}", "x", ap->x, "y", ap->y, "axis_rad", ap->axis_rad);
+}
+
+/* json_real() refuses NaN/inf: unknown powers are omitted instead. */
+static int set_real_if_finite(json_t *o, const char *key, double v)
+{
+    if (!isfinite(v))
+        return 0;
+    return json_object_set_new(o, key, json_real(v));
+}
+
+json_t *sigmf_radio_info_to_json(const struct radio_info *info)
+{
+    json_t *caps = json_array(), *elems = json_array(), *aps = json_array();
+    json_t *o = NULL;
+    if (!caps || !elems || !aps)
+        goto fail;
+    for (unsigned i = 0; i < sizeof cap_names / sizeof cap_names[0]; i++)
+        if (info->caps & (1u << i))
+            json_array_append_new(caps, json_string(cap_names[i]));
+    for (unsigned a = 0; a < info->num_rx_aps && a < RADIO_MAX_APS; a++) {
+        json_array_append_new(elems, json_integer(info->rx_ap_elements[a]));
+        json_array_append_new(aps, ap_json(&info->rx_ap[a]));
+    }
+    o = json_pack("{s:s%,s:s%,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:o,s:f,s:o,s:o}", "driver",
+                  info->driver, strnlen(info->driver, sizeof info->driver), "serial",
+                  info->serial, strnlen(info->serial, sizeof info->serial), "caps", caps,
+                  "sample_rate", info->sample_rate, "center_freq", info->center_freq,
+                  "emulated_freq", info->emulated_freq, "bandwidth", info->bandwidth,
+                  "num_tx", (json_int_t)info->num_tx, "num_rx", (json_int_t)info->num_rx,
+                  "rx_ap_elements", elems, "element_spacing_wl", info->element_spacing_wl,
+                  "tx_ap", ap_json(&info->tx_ap), "rx_aps", aps);
+    if (!o)
+        return NULL; /* json_pack releases the "o" arguments on failure */
+    if (set_real_if_finite(o, "tx_power_dbm", info->tx_power_dbm) ||
+        set_real_if_finite(o, "noise_dbm", info->noise_dbm) ||
+        set_real_if_finite(o, "freq_min", info->freq_min) ||
+        set_real_if_finite(o, "freq_max", info->freq_max) ||
+        set_real_if_finite(o, "rx_gain_db", info->rx_gain_db) ||
+        set_real_if_finite(o, "tx_gain_db", info->tx_gain_db) ||
+        set_real_if_finite(o, "noise_var", info->noise_var) ||
+        set_real_if_finite(o, "full_scale", info->full_scale)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+fail:
+    json_decref(caps);
+    json_decref(elems);
+    json_decref(aps);
+    return NULL;
+}
+
+/* --------------------------------------------------------------- writer */
+
+struct wstream {
+    char *data_tmp, *data_final, *meta_tmp, *meta_final, *base;
+    int fd;
+    uint64_t committed; /* samples durably handed to the kernel */
+    struct sigmf_sha512 sha;
+};
+
+struct sigmf_writer_s {
+    char *dir;
+    char name[SIGMF_NAME_MAX + 1];
+    struct radio_info info;
+    json_t *radio_json, *global_extra;
+    double *phase_deg; /* NULL or num_rx */
+    char *description, *author, *hw;
+    unsigned num_rx;
+    struct wstream *s; /* num_rx receive streams then the TX reference */
+    json_t *rx_caps, *rx_anns, *tx_caps, *tx_anns;
+    size_t ncpi;
+    int have_prev;
+    int64_t next_tick, next_tx_tick; /* earliest allowed tick of the next CPI */
+    char err[512];
+};
+
+static const char *const writer_annotation_keys[] = {
+    "isactb:cpi", "isactb:tick", "isactb:num_samples", "isactb:tx_tick",
+    "isactb:tx_samples", "isactb:drop", "isactb:overflow", NULL};
+static const char *const writer_global_keys[] = {"isactb:radio", "isactb:stream", "isactb:rx_ap",
+                                                 "isactb:ap_element", NULL};
+
+static void seterr(char *buf, size_t len, const char *fmt, ...)
+{
+    if (!buf || !len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+
+static char *path_join(const char *dir, const char *base, const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(base) + strlen(suffix) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s%s", dir, base, suffix);
+    return p;
+}
+
+static int name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > SIGMF_NAME_MAX || name[0] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int key_in(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(key, *list))
+            return 1;
+    return 0;
+}
+
+/* Caller-supplied objects: every key "isactb:..." and none of the writer's own. */
+static int check_isactb_keys(const json_t *o, const char *const *reserved, const char *what,
+                             char *err, size_t errlen)
+{
+    if (!json_is_object(o)) {
+        seterr(err, errlen, "%s is not a JSON object", what);
+        return ISAC_EINVAL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)o, key, v) {
+        (void)v;
+        if (strncmp(key, "isactb:", 7) || !key[7]) {
+            seterr(err, errlen, "%s key '%s' is not in the isactb: namespace", what, key);
+            return ISAC_EINVAL;
+        }
+        if (key_in(key, reserved)) {
+            seterr(err, errlen, "%s key '%s' is set by the writer itself", what, key);
+            return ISAC_EINVAL;
+        }
+    }
+    return ISAC_OK;
+}
+
+static int check_info(const struct radio_info *in, char *err, size_t errlen)
+{
+    if (!in) {
+        seterr(err, errlen, "sigmf writer: desc->info is required");
+        return ISAC_EINVAL;
+    }
+    if (in->num_rx < 1 || in->num_rx > RADIO_MAX_CHANNELS || in->num_tx > RADIO_MAX_CHANNELS) {
+        seterr(err, errlen, "sigmf writer: num_rx %u / num_tx %u out of range (1..%d)",
+               in->num_rx, in->num_tx, RADIO_MAX_CHANNELS);
+        return ISAC_EINVAL;
+    }
+    if (in->num_rx_aps < 1 || in->num_rx_aps > RADIO_MAX_APS) {
+        seterr(err, errlen, "sigmf writer: num_rx_aps %u out of range (1..%d)", in->num_rx_aps,
+               RADIO_MAX_APS);
+        return ISAC_EINVAL;
+    }
+    unsigned sum = 0;
+    for (unsigned a = 0; a < in->num_rx_aps; a++) {
+        if (in->rx_ap_elements[a] < 1) {
+            seterr(err, errlen, "sigmf writer: rx_ap_elements[%u] is 0", a);
+            return ISAC_EINVAL;
+        }
+        sum += in->rx_ap_elements[a];
+    }
+    if (sum != in->num_rx) {
+        seterr(err, errlen, "sigmf writer: rx_ap_elements sum to %u, num_rx is %u", sum,
+               in->num_rx);
+        return ISAC_EINVAL;
+    }
+    if (!(in->sample_rate >= 1 && in->sample_rate <= 1e12) || !(fabs(in->center_freq) <= 1e12) ||
+        !isfinite(in->emulated_freq) || !isfinite(in->bandwidth) ||
+        !isfinite(in->element_spacing_wl)) {
+        seterr(err, errlen, "sigmf writer: sample_rate %g / frequencies out of range",
+               in->sample_rate);
+        return ISAC_EINVAL;
+    }
+    return ISAC_OK;
+}
+
+static int check_desc(const char *dir, const char *name, const struct sigmf_writer_desc *d,
+                      char *err, size_t errlen)
+{
+    if (!dir || !*dir || !name || !d) {
+        seterr(err, errlen, "sigmf writer: dir, name and desc are required");
+        return ISAC_EINVAL;
+    }
+    if (!name_ok(name)) {
+        seterr(err, errlen,
+               "sigmf writer: name '%s' invalid (1..%d of [A-Za-z0-9._-], not starting with '.')",
+               name, SIGMF_NAME_MAX);
+        return ISAC_EINVAL;
+    }
+    int rc = check_info(d->info, err, errlen);
+    if (rc)
+        return rc;
+    if (d->global && (rc = check_isactb_keys(d->global, writer_global_keys, "desc->global", err,
+                                             errlen)))
+        return rc;
+    for (unsigned k = 0; d->rx_phase_offset_deg && k < d->info->num_rx; k++)
+        if (!(fabs(d->rx_phase_offset_deg[k]) <= 360.0)) {
+            seterr(err, errlen, "sigmf writer: rx_phase_offset_deg[%u] %g out of range", k,
+                   d->rx_phase_offset_deg[k]);
+            return ISAC_EINVAL;
+        }
+    return ISAC_OK;
+}
+
+static void stream_free(struct wstream *s)
+{
+    free(s->data_tmp);
+    free(s->data_final);
+    free(s->meta_tmp);
+    free(s->meta_final);
+    free(s->base);
+}
+
+static void writer_free(sigmf_writer w)
+{
+    if (!w)
+        return;
+    for (unsigned i = 0; w->s && i <= w->num_rx; i++) {
+        if (w->s[i].fd >= 0)
+            close(w->s[i].fd);
+        stream_free(&w->s[i]);
+    }
+    free(w->s);
+    json_decref(w->radio_json);
+    json_decref(w->global_extra);
+    json_decref(w->rx_caps);
+    json_decref(w->rx_anns);
+    json_decref(w->tx_caps);
+    json_decref(w->tx_anns);
+    free(w->phase_deg);
+    free(w->description);
+    free(w->author);
+    free(w->hw);
+    free(w->dir);
+    free(w);
+}
+
+static int stream_init(sigmf_writer w, unsigned i, char *err, size_t errlen)
+{
+    struct wstream *s = &w->s[i];
+    char base[SIGMF_NAME_MAX + 32];
+    if (i < w->num_rx)
+        snprintf(base, sizeof base, "%s-rx%u", w->name, i);
+    else
+        snprintf(base, sizeof base, "%s-txref", w->name);
+    s->base = strdup(base);
+    s->data_tmp = path_join(w->dir, base, ".sigmf-data.tmp");
+    s->data_final = path_join(w->dir, base, ".sigmf-data");
+    s->meta_tmp = path_join(w->dir, base, ".sigmf-meta.tmp");
+    s->meta_final = path_join(w->dir, base, ".sigmf-meta");
+    if (!s->base || !s->data_tmp || !s->data_final || !s->meta_tmp || !s->meta_final) {
+        seterr(err, errlen, "sigmf writer: out of memory");
+        return ISAC_ENOMEM;
+    }
+    s->fd = open(s->data_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->fd < 0) {
+        seterr(err, errlen, "%s: cannot create: %s", s->data_tmp, strerror(errno));
+        return ISAC_EIO;
+    }
+    sigmf_sha512_init(&s->sha);
+    return ISAC_OK;
+}
+
+static char *default_hw(const struct radio_info *in)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%.*s %.*s: %u RX channels in %u arrays, %u TX channels",
+             (int)sizeof in->driver, in->driver[0] ? in->driver : "radio",
+             (int)sizeof in->serial, in->serial, in->num_rx, in->num_rx_aps, in->num_tx);
+    return strdup(buf);
+}
+
+static int prepare_dir(const char *dir, const char *name, char *err, size_t errlen)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        seterr(err, errlen, "%s: cannot create directory: %s", dir, strerror(errno));
+        return ISAC_EIO;
+    }
+    char *coll = path_join(dir, name, ".sigmf-collection");
+    if (!coll) {
+        seterr(err, errlen, "sigmf writer: out of memory");
+        return ISAC_ENOMEM;
+    }
+    int exists = access(coll, F_OK) == 0;
+    if (exists)
+        seterr(err, errlen, "%s: exists: refusing to overwrite a finished capture", coll);
+    free(coll);
+    return exists ? ISAC_EIO : ISAC_OK;
+}
+
+sigmf_writer sigmf_writer_create(const char *dir, const char *name,
+                                 const struct sigmf_writer_desc *desc, char *err,
+                                 size_t errlen)
+{
+    if (check_desc(dir, name, desc, err, errlen) || prepare_dir(dir, name, err, errlen))
+        return NULL;
+    sigmf_writer w = calloc(1, sizeof *w);
+    if (!w)
+        goto nomem;
+    snprintf(w->name, sizeof w->name, "%s", name);
+    w->info = *desc->info;
+    w->num_rx = desc->info->num_rx;
+    w->dir = strdup(dir);
+    w->s = calloc(w->num_rx + 1, sizeof *w->s);
+    w->radio_json = sigmf_radio_info_to_json(desc->info);
+    w->global_extra = desc->global ? json_deep_copy(desc->global) : json_object();
+    w->description = xstrdup(desc->description);
+    w->author = xstrdup(desc->author);
+    w->hw = desc->hw ? strdup(desc->hw) : default_hw(desc->info);
+    w->rx_caps = json_array();
+    w->rx_anns = json_array();
+    w->tx_caps = json_array();
+    w->tx_anns = json_array();
+    if (!w->dir || !w->s || !w->radio_json || !w->global_extra || !w->hw || !w->rx_caps ||
+        !w->rx_anns || !w->tx_caps || !w->tx_anns || (desc->description && !w->description) ||
+        (desc->author && !w->author))
+        goto nomem;
+    if (desc->rx_phase_offset_deg) {
+        w->phase_deg = malloc(w->num_rx * sizeof *w->phase_deg);
+        if (!w->phase_deg)
+            goto nomem;
+        memcpy(w->phase_deg, desc->rx_phase_offset_deg, w->num_rx * sizeof *w->phase_deg);
+    }
+    for (unsigned i = 0; i <= w->num_rx; i++)
+        w->s[i].fd = -1;
+    for (unsigned i = 0; i <= w->num_rx; i++)
+        if (stream_init(w, i, err, errlen)) {
+            sigmf_writer_abort(w);
+            return NULL;
+        }
+    return w;
+nomem:
+    seterr(err, errlen, "sigmf writer: out of memory");
+    writer_free(w);
+    return NULL;
+}
+
+/* ------------------------------------------------------- append a CPI */
+
+static int check_cpi(sigmf_writer w, const struct sigmf_cpi *c)
+{
+    const size_t maxlen = (size_t)1 << 30;
+    if (!c || !c->rx || c->len < 1 || c->len > maxlen || c->txlen > maxlen ||
+        (c->txlen && !c->txref)) {
+        seterr(w->err, sizeof w->err, "sigmf writer: CPI needs rx, 1 <= len <= 2^30, txref");
+        return ISAC_EINVAL;
+    }
+    for (unsigned ch = 0; ch < w->num_rx; ch++)
+        if (!c->rx[ch]) {
+            seterr(w->err, sizeof w->err, "sigmf writer: rx[%u] is NULL", ch);
+            return ISAC_EINVAL;
+        }
+    if (c->tick < 0 || c->tx_tick < 0 || (w->have_prev && c->tick < w->next_tick) ||
+        (w->have_prev && c->tx_tick < w->next_tx_tick)) {
+        seterr(w->err, sizeof w->err,
+               "sigmf writer: CPI %zu tick %lld / tx_tick %lld negative or overlapping the "
+               "previous CPI (next allowed %lld / %lld)",
+               w->ncpi, (long long)c->tick, (long long)c->tx_tick, (long long)w->next_tick,
+               (long long)w->next_tx_tick);
+        return ISAC_EINVAL;
+    }
+    const struct radio_rx_md *md = c->md;
+    if (md && (md->start_tick != c->tick || md->num_samples != c->len)) {
+        seterr(w->err, sizeof w->err,
+               "sigmf writer: md start_tick %lld / num_samples %zu differ from CPI tick %lld "
+               "/ len %zu",
+               (long long)md->start_tick, md->num_samples, (long long)c->tick, c->len);
+        return ISAC_EINVAL;
+    }
+    if (md && md->dropped_samples &&
+        (md->drop_start_tick < c->tick || md->dropped_samples > c->len ||
+         md->drop_start_tick - c->tick > (int64_t)(c->len - md->dropped_samples))) {
+        seterr(w->err, sizeof w->err,
+               "sigmf writer: drop of %llu samples at tick %lld outside the window [%lld, +%zu)",
+               (unsigned long long)md->dropped_samples, (long long)md->drop_start_tick,
+               (long long)c->tick, c->len);
+        return ISAC_EINVAL;
+    }
+    if (c->annotation)
+        return check_isactb_keys(c->annotation, writer_annotation_keys, "CPI annotation",
+                                 w->err, sizeof w->err);
+    return ISAC_OK;
+}
+
+static int write_all(int fd, const void *buf, size_t n, uint64_t off)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return 0;
+}
+
+/* Layout of one RX window in the data files: a head before the gap, a tail after. */
+struct rx_layout {
+    size_t head, tail; /* samples stored before / after the gap */
+    int64_t tail_tick; /* tick of the first tail sample */
+};
+
+static struct rx_layout rx_layout(const struct sigmf_cpi *c)
+{
+    struct rx_layout l = {c->len, 0, 0};
+    if (c->md && c->md->dropped_samples) {
+        l.head = (size_t)(c->md->drop_start_tick - c->tick);
+        l.tail_tick = c->md->drop_start_tick + (int64_t)c->md->dropped_samples;
+        l.tail = c->len - l.head - (size_t)c->md->dropped_samples;
+    }
+    return l;
+}
+
+static int write_cpi_data(sigmf_writer w, const struct sigmf_cpi *c, struct rx_layout l)
+{
+    for (unsigned ch = 0; ch < w->num_rx; ch++) {
+        struct wstream *s = &w->s[ch];
+        const float complex *x = c->rx[ch];
+        if (write_all(s->fd, x, l.head * sizeof *x, s->committed * sizeof *x) ||
+            write_all(s->fd, x + c->len - l.tail, l.tail * sizeof *x,
+                      (s->committed + l.head) * sizeof *x)) {
+            seterr(w->err, sizeof w->err, "%s: write failed: %s", s->data_tmp, strerror(errno));
+            return ISAC_EIO;
+        }
+    }
+    struct wstream *t = &w->s[w->num_rx];
+    if (write_all(t->fd, c->txref, c->txlen * sizeof *c->txref, t->committed * sizeof *c->txref)) {
+        seterr(w->err, sizeof w->err, "%s: write failed: %s", t->data_tmp, strerror(errno));
+        return ISAC_EIO;
+    }
+    return ISAC_OK;
+}
+
+static json_t *segment(uint64_t start, int64_t tick, double freq)
+{
+    return json_pack("{s:I,s:I,s:f}", "core:sample_start", (json_int_t)start,
+                     "core:global_index", (json_int_t)tick, "core:frequency", freq);
+}
+
+/* The annotation of this CPI in one stream: core: position + writer keys + caller keys. */
+static json_t *annotation(sigmf_writer w, const struct sigmf_cpi *c, uint64_t start,
+                          size_t count, const json_t *caller)
+{
+    char label[32];
+    snprintf(label, sizeof label, "CPI %zu", w->ncpi);
+    json_t *a = json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "core:sample_start",
+                          (json_int_t)start, "core:sample_count", (json_int_t)count,
+                          "core:label", label, "isactb:cpi", (json_int_t)w->ncpi,
+                          "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
+                          (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick,
+                          "isactb:tx_samples", (json_int_t)c->txlen, "isactb:overflow",
+                          c->md && c->md->overflow);
+    if (a && c->md && c->md->dropped_samples &&
+        json_object_set_new(a, "isactb:drop",
+                            json_pack("{s:I,s:I}", "start_tick",
+                                      (json_int_t)c->md->drop_start_tick, "count",
+                                      (json_int_t)c->md->dropped_samples))) {
+        json_decref(a);
+        return NULL;
+    }
+    if (a && caller && json_object_update((json_t *)a, (json_t *)caller)) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* Build this CPI's metadata before touching the files, so that a failure leaves the
+ * writer exactly as it was. */
+static int cpi_metadata(sigmf_writer w, const struct sigmf_cpi *c, struct rx_layout l,
+                        json_t *out[5])
+{
+    uint64_t rx0 = w->s[0].committed, tx0 = w->s[w->num_rx].committed;
+    json_t *caller = c->annotation ? json_deep_copy(c->annotation) : NULL;
+    double fc = w->info.center_freq;
+    memset(out, 0, 5 * sizeof *out);
+    out[0] = l.head ? segment(rx0, c->tick, fc) : json_null();
+    out[1] = l.tail ? segment(rx0 + l.head, l.tail_tick, fc) : json_null();
+    out[2] = c->txlen ? segment(tx0, c->tx_tick, fc) : json_null();
+    out[3] = annotation(w, c, rx0, l.head + l.tail, caller);
+    out[4] = annotation(w, c, tx0, c->txlen, caller);
+    json_decref(caller);
+    for (int i = 0; i < 5; i++)
+        if (!out[i]) {
+            for (int j = 0; j < 5; j++)
+                json_decref(out[j]);
+            seterr(w->err, sizeof w->err, "sigmf writer: out of memory");
+            return ISAC_ENOMEM;
+        }
+    return ISAC_OK;
+}
+
+int sigmf_writer_append_cpi(sigmf_writer w, const struct sigmf_cpi *c)
+{
+    if (!w)
+        return ISAC_EINVAL;
+    int rc = check_cpi(w, c);
+    if (rc)
+        return rc;
+    struct rx_layout l = rx_layout(c);
+    json_t *m[5];
+    if ((rc = cpi_metadata(w, c, l, m)))
+        return rc;
+    if ((rc = write_cpi_data(w, c, l))) {
+        for (int j = 0; j < 5; j++)
+            json_decref(m[j]);
+        return rc; /* committed offsets unchanged: finish() truncates the partial write */
+    }
+    if (!json_is_null(m[0]))
+        json_array_append(w->rx_caps, m[0]);
+    if (!json_is_null(m[1]))
+        json_array_append(w->rx_caps, m[1]);
+    if (!json_is_null(m[2]))
+        json_array_append(w->tx_caps, m[2]);
+    json_array_append(w->rx_anns, m[3]);
+    json_array_append(w->tx_anns, m[4]);
+    for (int j = 0; j < 5; j++)
+        json_decref(m[j]);
+    for (unsigned ch = 0; ch < w->num_rx; ch++) {
+        struct wstream *s = &w->s[ch];
+        sigmf_sha512_update(&s->sha, c->rx[ch], l.head * sizeof(float complex));
+        sigmf_sha512_update(&s->sha, c->rx[ch] + c->len - l.tail, l.tail * sizeof(float complex));
+        s->committed += l.head + l.tail;
+    }
+    struct wstream *t = &w->s[w->num_rx];
+    sigmf_sha512_update(&t->sha, c->txref, c->txlen * sizeof(float complex));
+    t->committed += c->txlen;
+    w->have_prev = 1;
+    w->next_tick = c->tick + (int64_t)c->len;
+    w->next_tx_tick = c->tx_tick + (int64_t)c->txlen;
+    w->ncpi++;
+    return ISAC_OK;
+}
+
+size_t sigmf_writer_num_cpis(sigmf_writer w) { return w ? w->ncpi : 0; }
+
+const char *sigmf_writer_last_error(sigmf_writer w) { return w ? w->err : "no writer"; }
+
+/* ------------------------------------------------------------- finish */
+
+static json_t *extensions(int spatial)
+{
+    json_t *a = json_array();
+    if (spatial)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "name", "spatial", "version",
+                                           SIGMF_SPATIAL_VERSION, "optional", 1));
+    json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "name", "isactb", "version",
+                                       SIGMF_ISACTB_VERSION, "optional", 1));
+    return a;
+}
+
+static json_t *meta_global(sigmf_writer w, unsigned i, const struct wstream *s, const char *hash)
+{
+    int rx = i < w->num_rx;
+    json_t *g = json_pack("{s:s,s:s,s:f,s:i,s:s,s:s,s:s,s:s,s:o}", "core:datatype", "cf32_le",
+                          "core:version", SIGMF_VERSION, "core:sample_rate",
+                          w->info.sample_rate, "core:num_channels", 1, "core:recorder",
+                          "isactb", "core:hw", w->hw, "core:collection", w->name,
+                          "core:sha512", hash, "core:extensions", extensions(rx));
+    if (!g)
+        return NULL;
+    int bad = 0;
+    if (w->description)
+        bad |= json_object_set_new(g, "core:description", json_string(w->description));
+    if (w->author)
+        bad |= json_object_set_new(g, "core:author", json_string(w->author));
+    if (rx) {
+        unsigned ap = 0, first = 0;
+        while (i >= first + w->info.rx_ap_elements[ap])
+            first += w->info.rx_ap_elements[ap++];
+        bad |= json_object_set_new(g, "spatial:num_elements", json_integer(w->num_rx));
+        bad |= json_object_set_new(g, "spatial:channel_index", json_integer(i));
+        bad |= json_object_set_new(g, "isactb:stream", json_string("rx"));
+        bad |= json_object_set_new(g, "isactb:rx_ap", json_integer(ap));
+        bad |= json_object_set_new(g, "isactb:ap_element", json_integer(i - first));
+    } else {
+        bad |= json_object_set_new(g, "isactb:stream", json_string("txref"));
+    }
+    (void)s;
+    bad |= json_object_set(g, "isactb:radio", w->radio_json);
+    bad |= json_object_update(g, w->global_extra);
+    if (bad) {
+        json_decref(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* RX captures segments with this channel's spatial:phase_offset (shallow copies). */
+static json_t *rx_captures(sigmf_writer w, unsigned ch)
+{
+    if (!w->phase_deg)
+        return json_incref(w->rx_caps);
+    json_t *out = json_array();
+    size_t i;
+    json_t *seg;
+    json_array_foreach(w->rx_caps, i, seg) {
+        json_t *c = json_copy(seg);
+        if (!c || json_object_set_new(c, "spatial:phase_offset", json_real(w->phase_deg[ch])) ||
+            json_array_append_new(out, c)) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static int write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write_all(fd, text, strlen(text), 0) || write_all(fd, "\n", 1, strlen(text)) ||
+        fsync(fd)) {
+        seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return ISAC_EIO;
+    }
+    if (close(fd)) {
+        seterr(err, errlen, "%s: close failed: %s", path, strerror(errno));
+        return ISAC_EIO;
+    }
+    return ISAC_OK;
+}
+
+static int dump_to(const char *path, json_t *doc, char *hash_out, char *err, size_t errlen)
+{
+    char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+    json_decref(doc);
+    if (!text) {
+        seterr(err, errlen, "%s: out of memory building metadata", path);
+        return ISAC_ENOMEM;
+    }
+    if (hash_out) {
+        /* the hash covers the file exactly as written, trailing newline included */
+        struct sigmf_sha512 h;
+        sigmf_sha512_init(&h);
+        sigmf_sha512_update(&h, text, strlen(text));
+        sigmf_sha512_update(&h, "\n", 1);
+        sigmf_sha512_final(&h, hash_out);
+    }
+    int rc = write_file(path, text, err, errlen);
+    free(text);
+    return rc;
+}
+
+static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, size_t errlen)
+{
+    struct wstream *s = &w->s[i];
+    char data_hash[129];
+    struct sigmf_sha512 copy = s->sha;
+    sigmf_sha512_final(&copy, data_hash);
+    int rx = i < w->num_rx;
+    json_t *g = meta_global(w, i, s, data_hash);
+    json_t *caps = rx ? rx_captures(w, i) : json_incref(w->tx_caps);
+    json_t *doc = (g && caps) ? json_pack("{s:o,s:o,s:O}", "global", g, "captures", caps,
+                                          "annotations", rx ? w->rx_anns : w->tx_anns)
+                              : NULL;
+    if (!doc) {
+        json_decref(g);
+        json_decref(caps);
+    }
+    return dump_to(s->meta_tmp, doc, hash, err, errlen);
+}
+
+static json_t *element_geometry(const struct radio_info *in)
+{
+    double f = in->emulated_freq > 0 ? in->emulated_freq : in->center_freq;
+    double lambda = f > 0 ? GEOM_C0 / f : 0;
+    json_t *a = json_array();
+    for (unsigned ap = 0; a && ap < in->num_rx_aps; ap++)
+        for (unsigned m = 0; m < in->rx_ap_elements[ap]; m++) {
+            const struct geom_ap *g = &in->rx_ap[ap];
+            double p = m * in->element_spacing_wl * lambda;
+            json_t *pt = lambda > 0 ? json_pack("{s:[f,f,f]}", "point", g->x + p * cos(g->axis_rad),
+                                                g->y + p * sin(g->axis_rad), 0.0)
+                                    : json_pack("{s:b}", "unknown", 1);
+            if (json_array_append_new(a, pt)) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+    return a;
+}
+
+static int write_collection(sigmf_writer w, char (*hashes)[129], const char *path, char *err,
+                            size_t errlen)
+{
+    json_t *streams = json_array();
+    for (unsigned i = 0; streams && i <= w->num_rx; i++)
+        if (json_array_append_new(streams, json_pack("[s,s]", w->s[i].base, hashes[i]))) {
+            json_decref(streams);
+            streams = NULL;
+        }
+    json_t *c = streams ? json_pack("{s:s,s:o,s:o,s:o}", "core:version", SIGMF_VERSION,
+                                    "core:extensions", extensions(1), "core:streams", streams,
+                                    "spatial:element_geometry", element_geometry(&w->info))
+                        : NULL;
+    if (c && w->description)
+        json_object_set_new(c, "core:description", json_string(w->description));
+    if (c && w->author)
+        json_object_set_new(c, "core:author", json_string(w->author));
+    return dump_to(path, c ? json_pack("{s:o}", "collection", c) : NULL, NULL, err, errlen);
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int close_data(sigmf_writer w, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i <= w->num_rx; i++) {
+        struct wstream *s = &w->s[i];
+        /* drop whatever a failed append left past the last complete CPI */
+        if (ftruncate(s->fd, (off_t)(s->committed * sizeof(float complex))) || fsync(s->fd) ||
+            close(s->fd)) {
+            seterr(err, errlen, "%s: %s", s->data_tmp, strerror(errno));
+            s->fd = -1;
+            return ISAC_EIO;
+        }
+        s->fd = -1;
+    }
+    return ISAC_OK;
+}
+
+/* Undo a failed finish: every temporary and every file already renamed. */
+static void finish_cleanup(sigmf_writer w, const char *coll_tmp, unsigned renamed)
+{
+    for (unsigned i = 0; i <= w->num_rx; i++) {
+        unlink(w->s[i].data_tmp);
+        unlink(w->s[i].meta_tmp);
+        if (i < renamed) {
+            unlink(w->s[i].data_final);
+            unlink(w->s[i].meta_final);
+        }
+    }
+    if (coll_tmp)
+        unlink(coll_tmp);
+}
+
+static int rename_streams(sigmf_writer w, unsigned *renamed, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i <= w->num_rx; i++) {
+        struct wstream *s = &w->s[i];
+        *renamed = i + 1;
+        if (rename(s->data_tmp, s->data_final) || rename(s->meta_tmp, s->meta_final)) {
+            seterr(err, errlen, "%s: rename failed: %s", s->base, strerror(errno));
+            return ISAC_EIO;
+        }
+    }
+    return ISAC_OK;
+}
+
+int sigmf_writer_finish(sigmf_writer w, char *err, size_t errlen)
+{
+    if (!w) {
+        seterr(err, errlen, "sigmf writer: NULL writer");
+        return ISAC_EINVAL;
+    }
+    char(*hashes)[129] = calloc(w->num_rx + 1, sizeof *hashes);
+    char *coll = path_join(w->dir, w->name, ".sigmf-collection");
+    char *coll_tmp = path_join(w->dir, w->name, ".sigmf-collection.tmp");
+    unsigned renamed = 0;
+    int rc = (!hashes || !coll || !coll_tmp) ? ISAC_ENOMEM : close_data(w, err, errlen);
+    if (rc == ISAC_ENOMEM)
+        seterr(err, errlen, "sigmf writer: out of memory");
+    for (unsigned i = 0; !rc && i <= w->num_rx; i++)
+        rc = write_meta(w, i, hashes[i], err, errlen);
+    if (!rc)
+        rc = write_collection(w, hashes, coll_tmp, err, errlen);
+    if (!rc)
+        rc = rename_streams(w, &renamed, err, errlen);
+    if (!rc && (sync_dir(w->dir) || rename(coll_tmp, coll) || sync_dir(w->dir))) {
+        seterr(err, errlen, "%s: rename failed: %s", coll, strerror(errno));
+        rc = ISAC_EIO;
+    }
+    if (rc)
+        finish_cleanup(w, coll_tmp, renamed);
+    free(hashes);
+    free(coll);
+    free(coll_tmp);
+    writer_free(w);
+    return rc;
+}
+
+void sigmf_writer_abort(sigmf_writer w)
+{
+    if (!w)
+        return;
+    for (unsigned i = 0; w->s && i <= w->num_rx; i++) {
+        if (w->s[i].fd >= 0) {
+            close(w->s[i].fd);
+            w->s[i].fd = -1;
+        }
+        if (w->s[i].data_tmp)
+            unlink(w->s[i].data_tmp);
+        if (w->s[i].meta_tmp)
+            unlink(w->s[i].meta_tmp);
+    }
+    writer_free(w);
+}

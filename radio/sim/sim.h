@@ -1,0 +1,150 @@
+/* The `sim` channel emulator: a deterministic, sample-clocked model of the seed-004
+ * cell-free ISAC scene (docs/emulator.md is the user-facing description).
+ *
+ * Scene (defaults): transmit AP at (250, 250) m, receive APs n = 0..3 at (100, 100),
+ * (100, 400), (400, 100), (400, 400) m; every AP carries an M-element half-wavelength
+ * ULA (M = `elements`, default 16). Array axes (geom/geom.h convention, phi from
+ * broadside, positive toward the +axis):
+ *   - TX AP: axis along +x (axis_rad = 0), broadside along +-y;
+ *   - RX AP n: axis perpendicular to the direction from the AP to the TX AP, i.e.
+ *     axis_rad = atan2(yc - y, xc - x) + pi/2, so the broadside faces the centre of
+ *     the coverage square and the whole square is within about +-60 deg of broadside.
+ * Targets move inside the `area` x `area` square centred on the TX AP
+ * ([50, 450] m x [50, 450] m by default).
+ *
+ * Signal model at RX AP n, element m, absolute tick t (seconds t/fs):
+ *   y_nm(t) = sum_paths g_p a_m(phi_n) [a^T(phi_0) x~](t - tau) e^{j 2 pi nu (t - t_b)}
+ *             (then per-channel RX impairments) + noise,
+ * where x~ is the transmitted burst after per-channel TX impairments, tau the bistatic
+ * delay (d0 + dn)/c in samples (fractional), nu the bistatic Doppler f_D/fs at the
+ * EMULATED carrier fc (f_D = -(fc/c) d(d0+dn)/dt), plus the CFO difference between the
+ * RX AP's and the TX AP's LO, and g_p = alpha sqrt(P_t beta(d0+dn)) e^{-j 2 pi (d0+dn) fc/c}
+ * / sigma_ref. The carrier phase is evaluated at the burst's start tick t_b, so the
+ * phase progression across bursts is the Doppler at fc.
+ *
+ * Link budget (docs/link-budget.md): beta[dB] = -34.5 - 37 log10((d0+dn)/1 m) on the
+ * total path (reading B); per-sample noise power
+ *   N_s[dBm] = -174 + nf + 10 log10(fs) + 10 log10(cpi) - pg_db,
+ * so that an echo matched-filtered over cpi samples has the post-MF SNR of reading B
+ * plus pg_db (2 dB) of processing-gain allowance. Samples are expressed in units of
+ * sqrt(N_s): the reference noise variance per receive sample is exactly 1.
+ *
+ * Everything is a pure function of (seed, episode, tick, call sequence): no wall time.
+ */
+#ifndef ISACTB_RADIO_SIM_SIM_H
+#define ISACTB_RADIO_SIM_SIM_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "radio.h"
+
+#define SIM_NUM_RX_APS 4
+#define SIM_MAX_ELEMENTS 64
+#define SIM_MAX_TARGETS 16
+#define SIM_MAX_CLUTTER 64
+
+enum sim_rcs_model {
+    SIM_RCS_SWERLING1 = 0, /* alpha_kn ~ CN(0, sigma_alpha^2), drawn once per episode */
+    SIM_RCS_SWERLING2 = 1, /* re-drawn for every TX burst */
+    SIM_RCS_FIXED = 2,     /* |alpha_kn| = sigma_alpha, phase uniform per episode */
+};
+
+/* Emulator parameters; the spec key is given for each (docs/emulator.md). */
+struct sim_params {
+    uint64_t seed;        /* seed: any 64-bit value, default 1 */
+    unsigned targets;     /* targets: 0..16, default 1 */
+    unsigned elements;    /* elements: per AP (TX and each RX), 1..64, default 16 */
+    double tx_power_dbm;  /* power: -40..40 dBm, default 20 */
+    double fc;            /* fc: emulated carrier, 1e8..3e11 Hz, default 28e9 */
+    double fs;            /* fs: sample rate = bandwidth, 1e5..1e9 Hz, default 20e6 */
+    double center_freq;   /* center: initial IF carrier, within [freq_min, freq_max], default 2.45e9 */
+    double nf_db;         /* nf: noise figure 0..30 dB, default 9 */
+    unsigned cpi;         /* cpi: reference CPI length for the noise scaling, 1..1048576, default 4096 */
+    double pg_db;         /* pg: processing-gain allowance 0..10 dB, default 2 */
+    int rcs;              /* rcs: swerling1|swerling2|fixed, default swerling1 */
+    double rcs_db;        /* rcs_db: sigma_alpha^2, -60..60 dB, default 0 */
+    double speed_max;     /* speed: maximum target speed 0..100 m/s, default 5 */
+    unsigned clutter;     /* clutter: static scatterers 0..64, default 0 */
+    double clutter_db;    /* clutter_db: mean clutter RCS, -60..60 dB, default 0 */
+    int leak;             /* leak: TX-to-RX direct path 0|1, default 1 */
+    double leak_db;       /* leak_db: direct-path level relative to the free-space law, -200..40 dB, default 0 */
+    int impairments;      /* impairments: 0|1, default 1 */
+    int lo_shared;        /* lo_shared: 0|1, default 0 */
+    double cfo_max_hz;    /* cfo: max |CFO| per AP, 0..10000 Hz, default 50 */
+    double gain_max_db;   /* gain_err: max |gain offset| per channel, 0..10 dB, default 3 */
+    double delay_max;     /* delay_err: max delay offset per channel, 0..8 samples, default 3.7 */
+    double drop_rate;     /* drop_rate: P(gap) per capture, 0..1, default 0 */
+    double overflow_rate; /* overflow_rate: P(overflow + gap) per capture, 0..1, default 0 */
+    double late_rate;     /* late_rate: P(late command) per capture, 0..1, default 0 */
+    double area;          /* area: side of the coverage square, 10..10000 m, default 400 */
+    int noise;            /* noise: 0|1 (0: noiseless samples, for tests), default 1 */
+};
+
+#define SIM_FREQ_MIN 10e6 /* tunable IF range (a typical wide-band SDR front end) */
+#define SIM_FREQ_MAX 6e9
+
+typedef struct sim_s *sim;
+
+void sim_params_default(struct sim_params *p);
+/* NULL on out-of-range parameters or allocation failure. */
+sim sim_create(const struct sim_params *p);
+void sim_destroy(sim s);
+const struct sim_params *sim_get_params(sim s);
+
+/* Timed TX burst: len samples per TX channel starting at tick t0 >= now, not
+ * overlapping an earlier burst (ISAC_EINVAL). t0 < now: late command (counted,
+ * ISAC_ERADIO). The burst is kept until every echo of it has been captured. */
+int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len);
+/* Timed RX window [t0, t0 + len) on every RX channel (y[ch], ch < 4 M). t0 < now:
+ * late (ISAC_ERADIO). Injected faults: see docs/emulator.md. Advances now to t0 + len. */
+int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len,
+                   struct radio_rx_md *md);
+int64_t sim_now(sim s);
+void sim_get_counters(sim s, struct radio_counters *c);
+void sim_get_info(sim s, struct radio_info *info);
+/* Re-draw targets (tracks, RCS) from (seed, episode); track time origin = now. */
+int sim_new_episode(sim s, uint64_t episode);
+/* Retune the IF carrier (SIM_FREQ_MIN..SIM_FREQ_MAX); re-draws the LO phases unless
+ * lo_shared or impairments=0. */
+int sim_retune(sim s, double hz);
+const char *sim_last_error(sim s);
+
+/* ---- ground truth ---- */
+
+struct sim_chan_truth {
+    double phase_rad;     /* total phase offset (static + current LO phase) */
+    double gain_db;       /* amplitude offset, dB (|g|^2) */
+    double delay_samples; /* delay offset, samples (>= 0) */
+};
+/* RX channel ch < 4M, TX channel ch < M. */
+struct sim_chan_truth sim_rx_truth(sim s, unsigned ch);
+struct sim_chan_truth sim_tx_truth(sim s, unsigned ch);
+/* CFO of an AP's LO (Hz at the radio, ap = -1 for the TX AP, 0..3 RX APs). */
+double sim_cfo_hz(sim s, int ap);
+
+/* One propagation path from the TX AP to RX AP n at a given tick. */
+struct sim_path {
+    double x, y;            /* scatterer position, m */
+    double vx, vy;          /* velocity, m/s */
+    double range_m;         /* d0 + dn */
+    double delay_samples;   /* (d0 + dn) / c * fs */
+    double phi0, phin;      /* rad: departure angle at the TX AP, arrival angle at AP n */
+    double doppler_hz;      /* bistatic Doppler at the emulated carrier (no CFO) */
+    double complex gain;    /* g: per-element amplitude for a unit-power TX sample with
+                               a^T(phi0) x = 1, in units of sqrt(reference noise),
+                               including alpha and the carrier phase at `tick` */
+    double complex alpha;   /* RCS coefficient (Swerling II: of the burst at `tick`) */
+};
+/* Target k < targets seen by RX AP n < 4 at tick. */
+int sim_target_path(sim s, unsigned k, unsigned n, int64_t tick, struct sim_path *p);
+/* Expected post-MF (cpi samples), post-RX-beamforming SNR (linear) of target k at AP n
+ * for a unit-power TX beam w aligned with phi0 (|a^T w|^2 = M): cpi M^2 |gain|^2 / 1;
+ * with mean = 1 the RCS is replaced by its mean power sigma_alpha^2. */
+double sim_target_snr(sim s, unsigned k, unsigned n, int64_t tick, int mean);
+
+/* Malloc'd JSON text of the ground truth (docs/emulator.md), NULL on failure. */
+char *sim_truth_json(sim s);
+
+#endif

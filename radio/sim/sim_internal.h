@@ -1,0 +1,91 @@
+/* Private state of the sim emulator, shared by the radio/sim sources only. */
+#ifndef ISACTB_RADIO_SIM_SIM_INTERNAL_H
+#define ISACTB_RADIO_SIM_SIM_INTERNAL_H
+
+#include "common/rng.h"
+#include "geom/geom.h"
+#include "sim/sim.h"
+
+/* Random streams, one per subsystem (isac_rng_seed_stream ids: tag in the top byte),
+ * so that adding draws in one subsystem never shifts another. */
+enum sim_stream {
+    SIM_ST_IMPAIR = 1,  /* static per-channel offsets, CFO (from the seed only) */
+    SIM_ST_LO = 2,      /* LO phases, keyed by the retune count */
+    SIM_ST_TRACK = 3,   /* target tracks, keyed by (episode, target) */
+    SIM_ST_RCS = 4,     /* Swerling I / fixed RCS, keyed by episode */
+    SIM_ST_CLUTTER = 5, /* static scatterers (from the seed only) */
+    SIM_ST_NOISE = 6,   /* receiver noise, keyed by (channel, block of ticks) */
+    SIM_ST_FAULT = 7,   /* injected faults, sequential per capture */
+    SIM_ST_RCS2 = 8,    /* Swerling II, keyed by (episode, target, burst tick) */
+};
+#define SIM_STREAM(tag, hi, lo) (((uint64_t)(tag) << 56) ^ ((uint64_t)(hi) << 24) ^ (uint64_t)(lo))
+
+#define SIM_NOISE_BLOCK 1024 /* noise is a function of (channel, tick): generated per block */
+
+struct sim_leg {         /* piecewise-linear motion: p(t) = p + v (t - t0)/fs for t in leg */
+    int64_t t0;
+    double x, y, vx, vy;
+};
+
+struct sim_target {
+    struct sim_leg *legs;
+    size_t nlegs, cap;
+    isac_rng rng;        /* continues the track draws lazily */
+    double complex alpha[SIM_NUM_RX_APS];
+};
+
+struct sim_scatterer {
+    double x, y;
+    double complex alpha[SIM_NUM_RX_APS];
+};
+
+struct sim_burst {
+    int64_t t;           /* tick of x[.][0] (burst start minus the TX filter pad) */
+    size_t n;            /* stored samples per channel */
+    size_t len;          /* caller's burst length */
+    int64_t t_user;      /* caller's t0 */
+    float complex *x;    /* num_tx * n, after TX impairments */
+};
+
+struct sim_s {
+    struct sim_params p;
+    unsigned M, num_rx;
+    struct geom_ap tx_ap, rx_ap[SIM_NUM_RX_APS];
+    double lambda;       /* emulated wavelength, m */
+    double amp_ref;      /* sqrt(P_t[mW] / N_s[mW]) */
+    double noise_dbm;    /* N_s */
+    double center_freq;
+    uint64_t episode, retunes;
+    int64_t now, episode_t0;
+    /* per-channel impairments */
+    double rx_phase[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS], rx_gain_db[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS],
+        rx_delay[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS], rx_lo[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS];
+    double tx_phase[SIM_MAX_ELEMENTS], tx_gain_db[SIM_MAX_ELEMENTS], tx_delay[SIM_MAX_ELEMENTS],
+        tx_lo[SIM_MAX_ELEMENTS];
+    double cfo_tx, cfo_rx[SIM_NUM_RX_APS];
+    struct sim_target tgt[SIM_MAX_TARGETS];
+    struct sim_scatterer clut[SIM_MAX_CLUTTER];
+    struct sim_burst *bursts;
+    size_t nbursts, cap_bursts;
+    isac_rng fault_rng;
+    struct radio_counters cnt;
+    char err[256];
+    /* scratch for rendering */
+    float complex *scratch;
+    size_t scratch_len;
+};
+
+/* sim_scene.c */
+double sim_beta(double range_m);
+void sim_target_state(sim s, unsigned k, int64_t tick, double *x, double *y, double *vx,
+                      double *vy);
+double complex sim_rcs_at(sim s, unsigned k, unsigned n, int64_t burst_tick);
+void sim_make_path(sim s, double x, double y, double vx, double vy, unsigned n,
+                   double complex alpha, int64_t tick, struct sim_path *p);
+void sim_leak_path(sim s, unsigned n, struct sim_path *p);
+double complex sim_rx_coef(sim s, unsigned ch);
+double complex sim_tx_coef(sim s, unsigned ch);
+/* sim_render.c */
+void sim_bursts_free(sim s);
+
+#endif

@@ -1,0 +1,363 @@
+/* Rendering: TX bursts (with TX impairments) are stored; an RX window sums, for every
+ * stored burst, path and RX AP, one fractionally delayed copy of the burst beamformed
+ * toward the path's departure angle, spreads it over the AP's elements with the
+ * arrival steering vector, then applies per-channel RX impairments, noise and faults.
+ * Cost per path and AP: one fdelay_add; per channel: one fdelay_add (RX delay). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "dsp/fdelay.h"
+#include "sim/sim_internal.h"
+
+/* Samples of padding around a window so the RX delay filter sees real neighbours. */
+static size_t rx_pad(sim s) { return FDELAY_HALF + (size_t)ceil(s->p.delay_max) + 2; }
+
+void sim_bursts_free(sim s)
+{
+    for (size_t i = 0; i < s->nbursts; i++)
+        free(s->bursts[i].x);
+    free(s->bursts);
+    s->bursts = NULL;
+    s->nbursts = s->cap_bursts = 0;
+}
+
+/* Largest delay of any path (samples): the farthest scatterer in the square is the
+ * bound; used to decide when a burst can no longer contribute. */
+static double max_path_delay(sim s)
+{
+    double lo = s->tx_ap.x - s->p.area / 2, hi = s->tx_ap.x + s->p.area / 2;
+    double diag = (hi - lo) * M_SQRT2;
+    return 2.5 * diag / GEOM_C0 * s->p.fs + s->p.delay_max + 1.0;
+}
+
+static void prune_bursts(sim s)
+{
+    double horizon = max_path_delay(s) + rx_pad(s) + FDELAY_HALF;
+    size_t j = 0;
+    for (size_t i = 0; i < s->nbursts; i++) {
+        struct sim_burst *b = &s->bursts[i];
+        if ((double)(b->t + (int64_t)b->n) + horizon < (double)s->now)
+            free(b->x);
+        else
+            s->bursts[j++] = *b;
+    }
+    s->nbursts = j;
+}
+
+int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len)
+{
+    if (!s || (!x && len) || len > ((size_t)1 << 28))
+        return ISAC_EINVAL;
+    if (t0 < s->now) {
+        s->cnt.late_commands++;
+        snprintf(s->err, sizeof s->err, "late command: TX burst at tick %lld, time is %lld",
+                 (long long)t0, (long long)s->now);
+        return ISAC_ERADIO;
+    }
+    if (len == 0)
+        return ISAC_OK;
+    for (size_t i = 0; i < s->nbursts; i++) {
+        const struct sim_burst *b = &s->bursts[i];
+        if (t0 < b->t_user + (int64_t)b->len && b->t_user < t0 + (int64_t)len) {
+            snprintf(s->err, sizeof s->err, "TX burst at tick %lld overlaps the burst at %lld",
+                     (long long)t0, (long long)b->t_user);
+            return ISAC_EINVAL;
+        }
+    }
+    for (unsigned c = 0; c < s->M; c++)
+        if (!x[c])
+            return ISAC_EINVAL;
+    prune_bursts(s);
+    if (s->nbursts == s->cap_bursts) {
+        size_t nc = s->cap_bursts ? 2 * s->cap_bursts : 8;
+        struct sim_burst *nb = realloc(s->bursts, nc * sizeof *nb);
+        if (!nb)
+            return ISAC_ENOMEM;
+        s->bursts = nb;
+        s->cap_bursts = nc;
+    }
+    size_t pad = FDELAY_HALF, n = len + 2 * pad + (size_t)ceil(s->p.delay_max) + 1;
+    float complex *buf = calloc((size_t)s->M * n, sizeof *buf);
+    if (!buf)
+        return ISAC_ENOMEM;
+    /* x~_c[i] = g_c x_c(i - pad - d_c): stored from tick t0 - pad */
+    for (unsigned c = 0; c < s->M; c++)
+        fdelay_add(buf + (size_t)c * n, n, x[c], len, (double)pad + s->tx_delay[c],
+                   sim_tx_coef(s, c), 0.0);
+    s->bursts[s->nbursts++] = (struct sim_burst){t0 - (int64_t)pad, n, len, t0, buf};
+    return ISAC_OK;
+}
+
+/* ---- noise: a function of (seed, channel, tick) ---- */
+
+/* Marsaglia polar method on the isac_rng stream (one 64-bit draw per attempt, two
+ * 32-bit uniforms, single precision): CN(0, 1) samples without trig. The receiver
+ * noise is the emulator's hot loop; 24-bit uniforms are ample for Gaussian noise. */
+static float complex cn01(isac_rng *r)
+{
+    float u, v, q;
+    do {
+        uint64_t w = isac_rng_u64(r);
+        u = (float)(int32_t)(uint32_t)w * 0x1.0p-31f;
+        v = (float)(int32_t)(uint32_t)(w >> 32) * 0x1.0p-31f;
+        q = u * u + v * v;
+    } while (q >= 1.0f || q == 0.0f);
+    float f = sqrtf(-logf(q) / q); /* each part N(0, 1/2): sqrt(-2 ln q / q) / sqrt 2 */
+    return CMPLXF(f * u, f * v);
+}
+
+static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
+{
+    int64_t t = t0, end = t0 + (int64_t)len;
+    while (t < end) {
+        int64_t blk = t >= 0 ? t / SIM_NOISE_BLOCK : -((-t + SIM_NOISE_BLOCK - 1) / SIM_NOISE_BLOCK);
+        int64_t bstart = blk * SIM_NOISE_BLOCK, bend = bstart + SIM_NOISE_BLOCK;
+        isac_rng r;
+        isac_rng_seed_stream(&r, s->p.seed ^ ((uint64_t)blk * 0x9e3779b97f4a7c15ULL),
+                             SIM_STREAM(SIM_ST_NOISE, ch, 0));
+        for (int64_t k = bstart; k < t; k++)
+            (void)cn01(&r); /* skip to t inside the block */
+        int64_t stop = bend < end ? bend : end;
+        float *yf = (float *)(y + (t - t0));
+        for (; t < stop; t++, yf += 2) {
+            float complex w = cn01(&r);
+            yf[0] += scale * crealf(w);
+            yf[1] += scale * cimagf(w);
+        }
+    }
+}
+
+/* ---- signal ---- */
+
+static float complex *scratch(sim s, size_t n)
+{
+    if (s->scratch_len < n) {
+        float complex *p = realloc(s->scratch, n * sizeof *p);
+        if (!p)
+            return NULL;
+        s->scratch = p;
+        s->scratch_len = n;
+    }
+    return s->scratch;
+}
+
+/* y[i] += a x[i] with explicit real arithmetic (vectorisable, no C99 complex
+ * multiply with its NaN/Inf recovery path). */
+static void cmac(float complex *restrict y, const float complex *restrict x, size_t n,
+                 float complex a)
+{
+    float *yf = (float *)y;
+    const float *xf = (const float *)x;
+    float ar = crealf(a), ai = cimagf(a);
+    for (size_t i = 0; i < n; i++) {
+        float xr = xf[2 * i], xi = xf[2 * i + 1];
+        yf[2 * i] += ar * xr - ai * xi;
+        yf[2 * i + 1] += ar * xi + ai * xr;
+    }
+}
+
+/* y[i] += g x(i - delay) for i < ny, with fdelay's interpolator (fdelay_taps), for the
+ * per-channel RX delay offsets: the caller guarantees that every tap stays inside x
+ * (the accumulator rows carry rx_pad() samples of margin), so the filter runs as
+ * FDELAY_TAPS vectorisable AXPYs over the interleaved floats. */
+static void chan_delay(float complex *y, size_t ny, const float complex *x, double delay,
+                       float complex g, float *tmp)
+{
+    double sd = -delay, af = floor(sd);
+    int64_t off = (int64_t)af - FDELAY_HALF + 1;
+    float h[FDELAY_TAPS];
+    fdelay_taps(sd - af, h);
+    memset(tmp, 0, 2 * ny * sizeof *tmp);
+    const float *xf = (const float *)x;
+    for (int t = 0; t < FDELAY_TAPS; t++) {
+        if (h[t] == 0.0f)
+            continue;
+        const float *src = xf + 2 * (off + t);
+        float ht = h[t];
+        for (size_t k = 0; k < 2 * ny; k++)
+            tmp[k] += ht * src[k];
+    }
+    float *yf = (float *)y, gr = crealf(g), gi = cimagf(g);
+    for (size_t i = 0; i < ny; i++) {
+        float r = tmp[2 * i], q = tmp[2 * i + 1];
+        yf[2 * i] += gr * r - gi * q;
+        yf[2 * i + 1] += gr * q + gi * r;
+    }
+}
+
+/* Beamform burst b toward phi0: s[i] = sum_c a_c(phi0) x~_c[i]. */
+static void beamform(sim s, const struct sim_burst *b, double phi0, float complex *out)
+{
+    memset(out, 0, b->n * sizeof *out);
+    for (unsigned c = 0; c < s->M; c++)
+        cmac(out, b->x + (size_t)c * b->n, b->n, (float complex)cexp(I * M_PI * c * sin(phi0)));
+}
+
+struct render_ctx {
+    int64_t T0;            /* tick of acc[.][0] */
+    size_t Lx;             /* samples per accumulator row */
+    float complex *acc;    /* num_rx rows */
+    float complex *u;      /* Lx */
+    float complex *sb;     /* beamformed burst (max burst n) */
+};
+
+/* Add one path of burst b into RX AP n's accumulator rows. */
+static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b, const float complex *sb,
+                     unsigned n, const struct sim_path *p)
+{
+    double nu = (p->doppler_hz + s->cfo_rx[n] - s->cfo_tx) / s->p.fs;
+    /* Doppler phase is referenced to the burst start t_b = b->t_user; the CFO phase
+     * to absolute tick 0 (the LOs run freely). */
+    double cyc = nu * (double)(c->T0 - b->t_user) +
+                 (s->cfo_rx[n] - s->cfo_tx) / s->p.fs * (double)b->t_user;
+    cyc -= floor(cyc);
+    double complex g = p->gain * cexp(I * 2 * M_PI * cyc);
+    double delay = (double)(b->t - c->T0) + p->delay_samples;
+    if (delay > (double)c->Lx + FDELAY_HALF || delay + (double)b->n + FDELAY_HALF < 0)
+        return;
+    memset(c->u, 0, c->Lx * sizeof *c->u);
+    fdelay_add(c->u, c->Lx, sb, b->n, delay, g, nu);
+    for (unsigned m = 0; m < s->M; m++)
+        cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx,
+             (float complex)cexp(I * M_PI * m * sin(p->phin)));
+}
+
+static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
+{
+    struct sim_path p;
+    for (unsigned k = 0; k < s->p.targets; k++) {
+        double x, y, vx, vy;
+        sim_target_state(s, k, b->t_user, &x, &y, &vx, &vy);
+        double phi0 = geom_phi(&s->tx_ap, x, y);
+        beamform(s, b, phi0, c->sb);
+        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            sim_make_path(s, x, y, vx, vy, n, sim_rcs_at(s, k, n, b->t_user), b->t_user, &p);
+            add_path(s, c, b, c->sb, n, &p);
+        }
+    }
+    for (unsigned q = 0; q < s->p.clutter; q++) {
+        const struct sim_scatterer *sc = &s->clut[q];
+        beamform(s, b, geom_phi(&s->tx_ap, sc->x, sc->y), c->sb);
+        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            sim_make_path(s, sc->x, sc->y, 0, 0, n, sc->alpha[n], b->t_user, &p);
+            add_path(s, c, b, c->sb, n, &p);
+        }
+    }
+    if (s->p.leak)
+        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            sim_leak_path(s, n, &p);
+            beamform(s, b, p.phi0, c->sb);
+            add_path(s, c, b, c->sb, n, &p);
+        }
+    return ISAC_OK;
+}
+
+/* Fill y with the noiseless received signal of the window (impairments applied);
+ * returns 1 when some burst contributed. */
+static int render_signal(sim s, int64_t t0, float complex *const *y, size_t len)
+{
+    size_t P = rx_pad(s);
+    struct render_ctx c = {t0 - (int64_t)P, len + 2 * P, NULL, NULL, NULL};
+    double horizon = max_path_delay(s) + FDELAY_HALF;
+    size_t maxn = 0, used = 0;
+    for (size_t i = 0; i < s->nbursts; i++) {
+        const struct sim_burst *b = &s->bursts[i];
+        if ((double)(b->t + (int64_t)b->n) + horizon < (double)c.T0 || b->t > c.T0 + (int64_t)c.Lx)
+            continue;
+        used++;
+        if (b->n > maxn)
+            maxn = b->n;
+    }
+    if (!used)
+        return 0;
+    size_t need = (size_t)s->num_rx * c.Lx + c.Lx + maxn + len;
+    float complex *buf = scratch(s, need);
+    if (!buf)
+        return ISAC_ENOMEM;
+    c.acc = buf;
+    c.u = buf + (size_t)s->num_rx * c.Lx;
+    c.sb = c.u + c.Lx;
+    memset(c.acc, 0, (size_t)s->num_rx * c.Lx * sizeof *c.acc);
+    for (size_t i = 0; i < s->nbursts; i++) {
+        const struct sim_burst *b = &s->bursts[i];
+        if ((double)(b->t + (int64_t)b->n) + horizon < (double)c.T0 || b->t > c.T0 + (int64_t)c.Lx)
+            continue;
+        render_burst(s, &c, b);
+    }
+    /* per-channel RX impairments: y[i] = g_ch acc(t0 + i - d_ch) */
+    float *tmp = (float *)(c.sb + maxn);
+    for (unsigned ch = 0; ch < s->num_rx; ch++)
+        chan_delay(y[ch], len, c.acc + (size_t)ch * c.Lx, s->rx_delay[ch] - (double)P,
+                   (float complex)sim_rx_coef(s, ch), tmp);
+    return 1;
+}
+
+/* ---- faults ---- */
+
+static void zero_gap(sim s, float complex *const *y, size_t start, size_t n)
+{
+    for (unsigned ch = 0; ch < s->num_rx; ch++)
+        memset(y[ch] + start, 0, n * sizeof(float complex));
+}
+
+int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len,
+                   struct radio_rx_md *md)
+{
+    if (!s || (!y && len) || !md || len > ((size_t)1 << 28))
+        return ISAC_EINVAL;
+    memset(md, 0, sizeof *md);
+    md->start_tick = t0;
+    if (t0 < s->now) {
+        s->cnt.late_commands++;
+        snprintf(s->err, sizeof s->err, "late command: RX window at tick %lld, time is %lld",
+                 (long long)t0, (long long)s->now);
+        return ISAC_ERADIO;
+    }
+    for (unsigned ch = 0; ch < s->num_rx; ch++)
+        if (!y[ch])
+            return ISAC_EINVAL;
+    /* fault draws: fixed consumption per capture keeps the stream aligned */
+    double u_late = isac_rng_uniform(&s->fault_rng), u_ovf = isac_rng_uniform(&s->fault_rng),
+           u_drop = isac_rng_uniform(&s->fault_rng), u_pos = isac_rng_uniform(&s->fault_rng),
+           u_len = isac_rng_uniform(&s->fault_rng);
+    s->now = t0 + (int64_t)len;
+    if (u_late < s->p.late_rate) {
+        s->cnt.late_commands++;
+        s->cnt.dropped_samples += len;
+        snprintf(s->err, sizeof s->err, "late command (injected): RX window at tick %lld lost",
+                 (long long)t0);
+        return ISAC_ERADIO;
+    }
+    for (unsigned ch = 0; ch < s->num_rx; ch++)
+        memset(y[ch], 0, len * sizeof(float complex));
+    int rc = render_signal(s, t0, y, len);
+    if (rc < 0)
+        return rc;
+    if (s->p.noise)
+        for (unsigned ch = 0; ch < s->num_rx; ch++)
+            add_noise(s, ch, t0, y[ch], len, (float)pow(10.0, s->rx_gain_db[ch] / 20.0));
+    int ovf = u_ovf < s->p.overflow_rate, drop = u_drop < s->p.drop_rate;
+    if ((ovf || drop) && len > 0) {
+        /* one gap of 1..min(len, 1024) samples at a uniform position */
+        size_t maxg = len < 1024 ? len : 1024;
+        size_t g = 1 + (size_t)(u_len * (double)maxg);
+        if (g > maxg)
+            g = maxg;
+        size_t start = (size_t)(u_pos * (double)(len - g + 1));
+        if (start > len - g)
+            start = len - g;
+        zero_gap(s, y, start, g);
+        md->dropped_samples = g;
+        md->drop_start_tick = t0 + (int64_t)start;
+        md->overflow = ovf;
+        s->cnt.dropped_samples += g;
+        if (ovf)
+            s->cnt.overflows++;
+    }
+    md->num_samples = len;
+    prune_bursts(s);
+    return ISAC_OK;
+}

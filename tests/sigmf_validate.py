@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""Validate an isactb capture against the official SigMF 1.2 schemas.
+
+usage: sigmf_validate.py SPEC_DIR CAPTURE   (CAPTURE: directory or .sigmf-collection)
+
+SPEC_DIR holds sigmf-schema.json, collection-schema.json and spatial.sigmf-ext.md
+(../shared/spec/sigmf). Checks, each failure printed as one line "FILE: problem":
+  * every .sigmf-meta against sigmf-schema.json and the .sigmf-collection against
+    collection-schema.json, with the validator class the schemas' "$schema" names
+    (Draft 2020-12) and format checking; the schemas are offline files without "$ref";
+  * the collection's stream hashes (SHA-512 of each .sigmf-meta) and each meta's
+    core:sha512 (SHA-512 of its .sigmf-data);
+  * every namespace used in a key is declared in core:extensions;
+  * the `spatial` extension (spatial.sigmf-ext.md v1.1.0): global num_elements and
+    channel_index (required, integer, 0 <= channel_index < num_elements, num_elements
+    constant over the collection), captures phase_offset (number, degrees) and
+    element_geometry (cartesian points, length num_elements or core:num_channels),
+    collection element_geometry (required, num_elements cartesian points), bearing
+    objects, calibration objects;
+  * captures and annotations sorted by core:sample_start.
+Exit status 0 when everything passes, 1 otherwise.
+"""
+import hashlib
+import json
+import os
+import sys
+
+import jsonschema
+
+SPATIAL_BEARING_KEYS = {"azimuth", "elevation", "range", "range_rate", "az_error", "el_error",
+                        "range_error", "range_rate_error"}
+CALTYPES = {"tone", "xcorr", "ref", "other"}
+
+errors = []
+
+
+def err(path, msg):
+    errors.append(f"{path}: {msg}")
+
+
+def is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def load_schema(spec, name):
+    with open(os.path.join(spec, name)) as f:
+        schema = json.load(f)
+    cls = jsonschema.validators.validator_for(schema)
+    if cls is not jsonschema.Draft202012Validator:
+        raise SystemExit(f"{name}: expected a Draft 2020-12 schema, got {cls.__name__}")
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def schema_check(validator, doc, path):
+    for e in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in e.absolute_path) or "(top)"
+        err(path, f"schema: {where}: {e.message}")
+
+
+def sha512_file(path):
+    h = hashlib.sha512()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def namespaces(obj, out):
+    """Namespaces of every "ns:key" key, recursively through SigMF objects only."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if ":" in k:
+                out.add(k.split(":", 1)[0])
+            if k in ("global", "collection", "captures", "annotations"):
+                namespaces(v, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            namespaces(v, out)
+    return out
+
+
+def check_declared(path, doc, exts):
+    declared = {e.get("name") for e in exts if isinstance(e, dict)} | {"core"}
+    for ns in sorted(namespaces(doc, set()) - declared):
+        err(path, f"namespace '{ns}' used but not declared in core:extensions")
+
+
+def check_point(path, where, p):
+    if not isinstance(p, dict):
+        return err(path, f"{where}: cartesian_point is not an object")
+    if "point" in p:
+        pt = p["point"]
+        if not (isinstance(pt, list) and len(pt) == 3 and all(is_num(x) for x in pt)):
+            err(path, f"{where}.point: not three numbers (metres) {pt!r}")
+    elif p.get("unknown") is not True:
+        err(path, f"{where}: cartesian_point needs 'point' or 'unknown': true")
+
+
+def check_geometry(path, where, geo, lengths):
+    if not isinstance(geo, list):
+        return err(path, f"{where}: element_geometry is not an array")
+    if len(geo) not in lengths:
+        err(path, f"{where}: element_geometry has {len(geo)} points, expected {sorted(lengths)}")
+    for i, p in enumerate(geo):
+        check_point(path, f"{where}[{i}]", p)
+
+
+def check_bearing(path, where, b):
+    if not isinstance(b, dict):
+        return err(path, f"{where}: bearing is not an object")
+    for k, v in b.items():
+        if k not in SPATIAL_BEARING_KEYS:
+            err(path, f"{where}: unknown bearing field '{k}'")
+        elif not is_num(v):
+            err(path, f"{where}.{k}: not a number")
+
+
+def check_spatial_meta(path, meta, num_elements_seen):
+    g = meta["global"]
+    n, idx = g.get("spatial:num_elements"), g.get("spatial:channel_index")
+    if not is_int(n) or n < 1:
+        return err(path, f"spatial:num_elements {n!r} is not a positive integer (required)")
+    if not is_int(idx) or not 0 <= idx < n:
+        err(path, f"spatial:channel_index {idx!r} not an integer in [0, {n})")
+    num_elements_seen.add(n)
+    nch = g.get("core:num_channels", 1)
+    for i, c in enumerate(meta["captures"]):
+        where = f"captures[{i}]"
+        if "spatial:phase_offset" in c and not is_num(c["spatial:phase_offset"]):
+            err(path, f"{where}.spatial:phase_offset is not a number (degrees)")
+        for k in ("spatial:aperture_azimuth", "spatial:aperture_rotation"):
+            if k in c and not is_num(c[k]):
+                err(path, f"{where}.{k} is not a number")
+        for k in ("spatial:aperture_bearing", "spatial:emitter_bearing"):
+            if k in c:
+                check_bearing(path, f"{where}.{k}", c[k])
+        if "spatial:element_geometry" in c:
+            check_geometry(path, f"{where}.spatial:element_geometry",
+                           c["spatial:element_geometry"], {n, nch})
+        if "spatial:calibration" in c:
+            cal = c["spatial:calibration"]
+            if not isinstance(cal, dict) or cal.get("caltype") not in CALTYPES:
+                err(path, f"{where}.spatial:calibration needs caltype in {sorted(CALTYPES)}")
+    for i, a in enumerate(meta["annotations"]):
+        if "spatial:signal_azimuth" in a and not is_num(a["spatial:signal_azimuth"]):
+            err(path, f"annotations[{i}].spatial:signal_azimuth is not a number")
+        if "spatial:signal_bearing" in a:
+            check_bearing(path, f"annotations[{i}].spatial:signal_bearing",
+                          a["spatial:signal_bearing"])
+
+
+def check_sorted(path, meta):
+    for key in ("captures", "annotations"):
+        starts = [x.get("core:sample_start", 0) for x in meta[key]]
+        if starts != sorted(starts):
+            err(path, f"{key} not sorted by core:sample_start")
+
+
+def check_meta(meta_validator, meta_path, listed_hash, num_elements_seen):
+    with open(meta_path, "rb") as f:
+        raw = f.read()
+    if hashlib.sha512(raw).hexdigest() != listed_hash.lower():
+        err(meta_path, "SHA-512 differs from the hash listed in the collection")
+    meta = json.loads(raw)
+    schema_check(meta_validator, meta, meta_path)
+    if not isinstance(meta.get("global"), dict):
+        return
+    g = meta["global"]
+    exts = g.get("core:extensions", [])
+    check_declared(meta_path, meta, exts)
+    data_path = meta_path[: -len(".sigmf-meta")] + ".sigmf-data"
+    if not os.path.exists(data_path):
+        err(data_path, "missing")
+    elif "core:sha512" in g and sha512_file(data_path) != g["core:sha512"].lower():
+        err(data_path, "SHA-512 differs from core:sha512")
+    if any(isinstance(e, dict) and e.get("name") == "spatial" for e in exts):
+        check_spatial_meta(meta_path, meta, num_elements_seen)
+    if isinstance(meta.get("captures"), list) and isinstance(meta.get("annotations"), list):
+        check_sorted(meta_path, meta)
+
+
+def main():
+    if len(sys.argv) != 3:
+        raise SystemExit(__doc__)
+    spec, cap = sys.argv[1], sys.argv[2]
+    for f in ("sigmf-schema.json", "collection-schema.json", "spatial.sigmf-ext.md"):
+        if not os.path.exists(os.path.join(spec, f)):
+            raise SystemExit(f"{os.path.join(spec, f)}: missing (SigMF spec folder)")
+    meta_v = load_schema(spec, "sigmf-schema.json")
+    coll_v = load_schema(spec, "collection-schema.json")
+    if os.path.isdir(cap):
+        colls = [f for f in os.listdir(cap) if f.endswith(".sigmf-collection")]
+        if len(colls) != 1:
+            raise SystemExit(f"{cap}: {len(colls)} .sigmf-collection files (expected 1)")
+        cap = os.path.join(cap, colls[0])
+    with open(cap) as f:
+        coll = json.load(f)
+    schema_check(coll_v, coll, cap)
+    c = coll.get("collection", {})
+    check_declared(cap, coll, c.get("core:extensions", []))
+    directory = os.path.dirname(cap)
+    seen = set()
+    streams = c.get("core:streams", [])
+    for s in streams:
+        name, h = (s[0], s[1]) if isinstance(s, list) else (s.get("name"), s.get("hash"))
+        meta_path = os.path.join(directory, name + ".sigmf-meta")
+        if not os.path.exists(meta_path):
+            err(meta_path, "missing (listed in the collection)")
+            continue
+        check_meta(meta_v, meta_path, h, seen)
+    spatial = any(isinstance(e, dict) and e.get("name") == "spatial"
+                  for e in c.get("core:extensions", []))
+    if spatial:
+        if len(seen) > 1:
+            err(cap, f"spatial:num_elements differs between recordings: {sorted(seen)}")
+        if "spatial:element_geometry" not in c:
+            err(cap, "spatial:element_geometry missing (required by the spatial extension)")
+        else:
+            check_geometry(cap, "spatial:element_geometry", c["spatial:element_geometry"],
+                           seen or {len(c["spatial:element_geometry"])})
+    for e in errors:
+        print(e)
+    if errors:
+        print(f"sigmf_validate: {len(errors)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"sigmf_validate: {cap}: collection + {len(streams)} recordings valid "
+          f"(jsonschema {jsonschema.Draft202012Validator.__name__})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
