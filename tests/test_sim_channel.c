@@ -278,7 +278,7 @@ static void test_rx_impairments(void **st)
 {
     (void)st;
     struct rig g;
-    rig_open(&g, "sim:seed=5,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0");
+    rig_open(&g, "sim:seed=5,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1");
     static double ph[256], gdb[256], dl[256];
     measure_rx(&g, 0, ph, gdb, dl);
     double eph = 0, eg = 0, ed = 0, spread = 0;
@@ -304,7 +304,7 @@ static void test_tx_impairments(void **st)
 {
     (void)st;
     struct rig g;
-    rig_open(&g, "sim:seed=5,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0");
+    rig_open(&g, "sim:seed=5,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1");
     struct sim_path p;
     sim_target_path(g.s, 0, 0, 0, &p);
     double complex ref = 0;
@@ -377,8 +377,8 @@ static void retune_case(const char *spec, int shared)
 static void test_retune_lo(void **st)
 {
     (void)st;
-    retune_case("sim:seed=9,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0", 0);
-    retune_case("sim:seed=9,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,lo_shared=1", 1);
+    retune_case("sim:seed=9,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1", 0);
+    retune_case("sim:seed=9,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1,lo_shared=1", 1);
 }
 
 int main(void)

@@ -59,7 +59,7 @@ static float complex *run(const char *spec, size_t *n, char **truth)
 static void test_same_seed_bit_exact(void **st)
 {
     (void)st;
-    const char *spec = "sim:seed=7,targets=2,clutter=3,rcs=swerling2";
+    const char *spec = "sim:seed=7,targets=2,clutter=3,rcs=swerling2,impairments=1";
     size_t n1, n2;
     char *t1, *t2;
     float complex *a = run(spec, &n1, &t1), *b = run(spec, &n2, &t2);

@@ -28,8 +28,8 @@ void exp_config_defaults(struct exp_config *c)
     c->window_guard = 256;
     c->noise_bins = 128;
     c->step_interval_s = 1e-3;
-    c->grid = (struct exp_grid_cfg){.spacing_m = 5.0, .x_min = 0, .x_max = 400, .y_min = 0,
-                                    .y_max = 400, .baseline_guard_m = 30.0};
+    c->grid = (struct exp_grid_cfg){.spacing_m = 5.0, .x_min = 50, .x_max = 450, .y_min = 50,
+                                    .y_max = 450, .baseline_guard_m = 30.0};
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)

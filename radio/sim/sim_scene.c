@@ -22,7 +22,7 @@ void sim_params_default(struct sim_params *p)
     p->center_freq = 2.45e9;
     p->nf_db = 9.0;
     p->cpi = 4096;
-    p->pg_db = 2.0;
+    p->pg_db = 6.0;
     p->rcs = SIM_RCS_SWERLING1;
     p->rcs_db = 0.0;
     p->speed_max = 5.0;
@@ -30,7 +30,7 @@ void sim_params_default(struct sim_params *p)
     p->clutter_db = 0.0;
     p->leak = 1;
     p->leak_db = 0.0;
-    p->impairments = 1;
+    p->impairments = 0;
     p->lo_shared = 0;
     p->cfo_max_hz = 50.0;
     p->gain_max_db = 3.0;
