@@ -1,5 +1,5 @@
 /* sim link budget: the measured post-MF, post-beamforming SNR of an echo equals the
- * documented link budget (docs/link-budget.md: reading B + 6 dB allowance), computed
+ * documented link budget (docs/link-budget.md: reading B + 8 dB allowance), computed
  * here independently from the geometry, and the per-sample noise variance is 1. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,11 +27,11 @@ static float complex xb[16][L], yb[64][CAP];
 
 /* The documented budget, from the positions alone (docs/link-budget.md):
  * SNR_n = L M^2 P_t beta(d0+dn) sigma_alpha^2 / N_s,
- * N_s = -174 + 9 + 10 log10(20e6) + 10 log10(4096) - 6 dBm (the default pg). */
+ * N_s = -174 + 9 + 10 log10(20e6) + 10 log10(4096) - 8 dBm (the default pg). */
 static double doc_snr(double tx_dbm, double x, double y, double rxx, double rxy, unsigned M)
 {
     double d = hypot(x - 250, y - 250) + hypot(x - rxx, y - rxy);
-    double ns = -174 + 9 + 10 * log10(20e6) + 10 * log10(4096.0) - 6;
+    double ns = -174 + 9 + 10 * log10(20e6) + 10 * log10(4096.0) - 8;
     double beta_db = -34.5 - 37 * log10(d);
     return (double)L * M * M * pow(10, (tx_dbm + beta_db - ns) / 10);
 }

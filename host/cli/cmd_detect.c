@@ -47,7 +47,17 @@ static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, ch
             snprintf(err, errlen, "%s", sigmf_reader_last_error(rd));
             return ISAC_EIO;
         }
-        pipeline_process(p, (const float complex *const *)pipeline_rx(p), (unsigned)beam, &res);
+        /* A confirmation dwell is re-run as one: near the position it recorded. */
+        json_t *fj = json_object_get(ann, "isactb:focus");
+        struct pipeline_focus focus;
+        if (fj && json_unpack(fj, "{s:F,s:F,s:F}", "x", &focus.x, "y", &focus.y, "radius_m",
+                              &focus.radius_m)) {
+            snprintf(err, errlen, "%s: CPI %zu: isactb:focus: expected {x, y, radius_m}",
+                     sigmf_reader_path(rd), k);
+            return ISAC_EFORMAT;
+        }
+        pipeline_process(p, (const float complex *const *)pipeline_rx(p), (unsigned)beam,
+                         fj ? &focus : NULL, &res);
         json_array_append_new(rows, cpi_row(k, &ci, &res, ann));
     }
     return ISAC_OK;

@@ -1,6 +1,7 @@
 #include "exp/config.h"
 
 #include <cyaml/cyaml.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ void exp_config_defaults(struct exp_config *c)
     c->window_guard = 256;
     c->noise_bins = 128;
     c->step_interval_s = 1e-3;
+    c->direct_path_cancel = 1;
+    c->confirm_radius_m = 25.0;
     c->grid = (struct exp_grid_cfg){.spacing_m = 5.0, .x_min = 50, .x_max = 450, .y_min = 50,
                                     .y_max = 450, .baseline_guard_m = 30.0};
 }
@@ -54,7 +57,8 @@ struct raw_config {
     char *radio, *policy, *codebook;
     uint64_t *seed;
     unsigned *episodes, *max_steps, *beams, *window_guard, *noise_bins;
-    double *pfa, *zeta, *step_interval_s;
+    double *pfa, *zeta, *step_interval_s, *confirm_radius_m;
+    bool *direct_path_cancel;
     struct raw_waveform *waveform;
     struct raw_grid *grid;
 };
@@ -89,6 +93,8 @@ static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_UINT_PTR("noise_bins", OPT, struct raw_config, noise_bins),
     CYAML_FIELD_FLOAT_PTR("step_interval_s", OPT, struct raw_config, step_interval_s),
     CYAML_FIELD_MAPPING_PTR("grid", OPT, struct raw_config, grid, grid_fields),
+    CYAML_FIELD_BOOL_PTR("direct_path_cancel", OPT, struct raw_config, direct_path_cancel),
+    CYAML_FIELD_FLOAT_PTR("confirm_radius_m", OPT, struct raw_config, confirm_radius_m),
     CYAML_FIELD_END};
 static const cyaml_schema_value_t config_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_config, config_fields)};
@@ -142,6 +148,9 @@ static void merge_raw(struct exp_config *c, const struct raw_config *r)
     MERGE(c->window_guard, r->window_guard);
     MERGE(c->noise_bins, r->noise_bins);
     MERGE(c->step_interval_s, r->step_interval_s);
+    MERGE(c->confirm_radius_m, r->confirm_radius_m);
+    if (r->direct_path_cancel)
+        c->direct_path_cancel = *r->direct_path_cancel;
     if (r->waveform) {
         MERGE_STR(c->waveform.kind, r->waveform->kind);
         MERGE(c->waveform.length, r->waveform->length);
@@ -299,6 +308,9 @@ int exp_config_validate(const struct exp_config *c, const char *src, char *err, 
           "%s: noise_bins: %u outside 8..window_guard (%u)", src, c->noise_bins, c->window_guard);
     CHECK(isfinite(c->step_interval_s) && c->step_interval_s >= 1e-5 && c->step_interval_s <= 10,
           "%s: step_interval_s: %g outside [1e-5, 10]", src, c->step_interval_s);
+    CHECK(isfinite(c->confirm_radius_m) && (c->confirm_radius_m == 0 ||
+                                            (c->confirm_radius_m >= 1 && c->confirm_radius_m <= 1000)),
+          "%s: confirm_radius_m: %g is neither 0 nor in [1, 1000]", src, c->confirm_radius_m);
     int rc = validate_waveform(&c->waveform, src, err, errlen);
     return rc ? rc : validate_grid(&c->grid, src, err, errlen);
 }
@@ -306,7 +318,7 @@ int exp_config_validate(const struct exp_config *c, const char *src, char *err, 
 json_t *exp_config_to_json(const struct exp_config *c)
 {
     return json_pack("{s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:f,s:f,"
-                     "s:{s:s,s:i,s:i,s:f},s:i,s:i,s:f,s:{s:f,s:f,s:f,s:f,s:f,s:f}}",
+                     "s:{s:s,s:i,s:i,s:f},s:i,s:i,s:f,s:{s:f,s:f,s:f,s:f,s:f,s:f},s:b,s:f}",
                      "radio", c->radio, "policy", c->policy, "seed", (json_int_t)c->seed,
                      "episodes", (json_int_t)c->episodes, "max_steps", (json_int_t)c->max_steps,
                      "codebook", c->codebook, "beams", (json_int_t)c->beams, "pfa", c->pfa,
@@ -317,7 +329,8 @@ json_t *exp_config_to_json(const struct exp_config *c)
                      "step_interval_s", c->step_interval_s, "grid", "spacing_m",
                      c->grid.spacing_m, "x_min", c->grid.x_min, "x_max", c->grid.x_max, "y_min",
                      c->grid.y_min, "y_max", c->grid.y_max, "baseline_guard_m",
-                     c->grid.baseline_guard_m);
+                     c->grid.baseline_guard_m, "direct_path_cancel", c->direct_path_cancel,
+                     "confirm_radius_m", c->confirm_radius_m);
 }
 
 int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err,
@@ -329,7 +342,7 @@ int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char 
     exp_config_defaults(c);
     if (!o || json_unpack_ex(o, &je, JSON_STRICT,
                              "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
-                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F}}",
+                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F}",
                              "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
                              "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
                              "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root",
@@ -337,7 +350,9 @@ int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char 
                              "noise_bins", &nb, "step_interval_s", &c->step_interval_s, "grid",
                              "spacing_m", &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max",
                              &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max,
-                             "baseline_guard_m", &c->grid.baseline_guard_m)) {
+                             "baseline_guard_m", &c->grid.baseline_guard_m,
+                             "direct_path_cancel", &c->direct_path_cancel,
+                             "confirm_radius_m", &c->confirm_radius_m)) {
         seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
         return ISAC_EFORMAT;
     }

@@ -44,6 +44,12 @@ struct exp_config {
     unsigned noise_bins;      /* lags from the end of the window used to estimate the
                                  noise variance (8..window_guard) */
     double step_interval_s;   /* time between CPIs, s (1e-5..10) */
+    double confirm_radius_m;  /* after a declaration, one confirmation dwell with the same
+                                 beam tests the cells within this radius at the per-cell
+                                 P_FA; the episode ends only if it confirms. 0: no dwell,
+                                 a declaration ends the episode (0 or 1..1000 m) */
+    int direct_path_cancel;   /* project the TX -> RX direct path (leakage) out of every
+                                 channel before detection: 1 (default) or 0 */
     struct exp_grid_cfg grid;
 };
 

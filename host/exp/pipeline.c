@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_sf_gamma.h>
+
 #include "common/err.h"
 #include "detect/glrt.h"
 #include "detect/grid.h"
+#include "dsp/fdelay.h"
+#include "geom/geom.h"
 #include "mf/mf.h"
 #include "waveform/waveform.h"
 
@@ -34,6 +38,12 @@ struct pipeline_s {
     size_t cells_seen;      /* cells seen by at least one AP */
     float *stat, *thr;
     uint8_t *det;
+    /* Direct-path (TX -> RX AP leakage) cancellation: per AP, the probe delayed by the
+     * geometric direct delay (W samples), its energy, and its matched-filter output. */
+    int dp_cancel;
+    float complex *dp_ref[RADIO_MAX_APS];
+    float complex *dp_mf[RADIO_MAX_APS];
+    double dp_energy[RADIO_MAX_APS];
     struct radio_rx_md md;
 };
 
@@ -157,6 +167,28 @@ static int check_radio(const struct radio_info *in, codebook cb, char *err, size
     return ISAC_OK;
 }
 
+/* The leakage of AP n is the probe at the direct TX -> RX_n delay with an unknown complex
+ * gain per channel: keep that reference and its MF output so process() can project it
+ * out (least squares, one complex gain per channel). */
+static int make_direct_path(pipeline p)
+{
+    for (unsigned n = 0; p->dp_cancel && n < p->info.num_rx_aps; n++) {
+        const struct geom_ap *tx = &p->info.tx_ap, *rx = &p->info.rx_ap[n];
+        double d = geom_dist(tx->x, tx->y, rx->x, rx->y) / GEOM_C0 * p->info.sample_rate;
+        p->dp_ref[n] = calloc(p->W, sizeof *p->dp_ref[n]);
+        p->dp_mf[n] = calloc(p->K, sizeof *p->dp_mf[n]);
+        if (!p->dp_ref[n] || !p->dp_mf[n])
+            return ISAC_ENOMEM;
+        fdelay_add(p->dp_ref[n], p->W, p->probe, p->L, d, 1.0, 0.0);
+        double e = 0;
+        for (size_t t = 0; t < p->W; t++)
+            e += crealf(p->dp_ref[n][t] * conjf(p->dp_ref[n][t]));
+        p->dp_energy[n] = e;
+        mf_execute(p->mf, p->dp_ref[n], p->dp_mf[n]);
+    }
+    return ISAC_OK;
+}
+
 pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info,
                          codebook cb, double pfa, char *err, size_t errlen)
 {
@@ -186,7 +218,8 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
         p->ap_first[n] = ch;
         p->zap[n] = (const float complex **)(p->z + ch);
     }
-    if (make_grid(p, cfg, err, errlen) == ISAC_OK)
+    p->dp_cancel = cfg->direct_path_cancel;
+    if (make_grid(p, cfg, err, errlen) == ISAC_OK && make_direct_path(p) == ISAC_OK)
         return p;
 fail:
     pipeline_destroy(p);
@@ -206,6 +239,10 @@ void pipeline_destroy(pipeline p)
     free(p->stat);
     free(p->thr);
     free(p->det);
+    for (unsigned n = 0; n < RADIO_MAX_APS; n++) {
+        free(p->dp_ref[n]);
+        free(p->dp_mf[n]);
+    }
     free(p);
 }
 
@@ -225,7 +262,8 @@ void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
     *threshold = p->thr;
 }
 
-int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0, struct pipeline_result *res)
+int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0,
+                  const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     if (beam >= codebook_size(p->cb))
         return ISAC_EINVAL;
@@ -238,7 +276,7 @@ int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0, struct pipelin
         rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
     if (rc != ISAC_OK)
         return rc;
-    rc = pipeline_process(p, (const float complex *const *)p->rx, beam, res);
+    rc = pipeline_process(p, (const float complex *const *)p->rx, beam, focus, res);
     res->tick = t0;
     res->dropped = p->md.dropped_samples;
     return rc;
@@ -260,16 +298,72 @@ static double noise_variance(pipeline p, unsigned n)
     return v > 1e-30 ? v : 1e-30;
 }
 
+/* Project the direct path out of every channel of AP n: g = <x, r> / <r, r>, z -= g MF(r). */
+static void cancel_direct_path(pipeline p, const float complex *const *rx, unsigned n)
+{
+    const float complex *ref = p->dp_ref[n], *c = p->dp_mf[n];
+    if (!(p->dp_energy[n] > 0))
+        return;
+    for (unsigned m = 0; m < p->info.rx_ap_elements[n]; m++) {
+        unsigned ch = p->ap_first[n] + m;
+        double complex acc = 0;
+        for (size_t t = 0; t < p->W; t++)
+            acc += (double complex)rx[ch][t] * conj((double complex)ref[t]);
+        float complex g = (float complex)(acc / p->dp_energy[n]);
+        float complex *z = p->z[ch];
+        for (size_t k = 0; k < p->K; k++)
+            z[k] -= g * c[k];
+    }
+}
+
+/* H0 tail of a cell: P(Gamma(N, 1) > Lambda), 1 for a cell no AP sees. */
+static double cell_tail(double lambda, unsigned n_aps)
+{
+    return n_aps ? gsl_sf_gamma_inc_Q((double)n_aps, lambda > 0 ? lambda : 0.0) : 1.0;
+}
+
+/* Confirmation: only the cells within focus->radius_m of the declared position, each at
+ * the paper's per-cell P_FA, Bonferroni over that small neighbourhood. */
+static void decide_local(pipeline p, const struct pipeline_focus *f, struct pipeline_result *res)
+{
+    size_t best = SIZE_MAX, nlocal = 0;
+    double best_tail = 2.0;
+    for (size_t c = 0; c < (size_t)p->nx * p->ny; c++) {
+        double x, y;
+        grid_cell_center(p->grid, c, &x, &y);
+        unsigned n = grid_cell_num_aps(p->grid, c);
+        if (!n || hypot(x - f->x, y - f->y) > f->radius_m)
+            continue;
+        nlocal++;
+        double t = cell_tail(p->stat[c], n);
+        if (t < best_tail) {
+            best_tail = t;
+            best = c;
+        }
+    }
+    if (best == SIZE_MAX)
+        return;
+    res->num_aps = grid_cell_num_aps(p->grid, best);
+    res->lambda = p->stat[best];
+    res->threshold = p->thr[best];
+    grid_cell_center(p->grid, best, &res->x, &res->y);
+    res->detected = best_tail < p->pfa / (double)nlocal;
+}
+
 int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
-                     struct pipeline_result *res)
+                     const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
     res->beam = beam;
+    res->confirm = focus != NULL;
     int rc = mf_execute_multi(p->mf, p->info.num_rx, rx, p->z);
     if (rc)
         return rc;
-    for (unsigned n = 0; n < p->info.num_rx_aps; n++)
+    for (unsigned n = 0; n < p->info.num_rx_aps; n++) {
+        if (p->dp_cancel)
+            cancel_direct_path(p, rx, n);
         res->noise_var[n] = noise_variance(p, n);
+    }
     struct grid_best best;
     rc = grid_execute(p->grid, (const float complex *const *const *)p->zap, res->noise_var,
                       p->stat, p->det, &best);
@@ -278,20 +372,25 @@ int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
     size_t cells = (size_t)p->nx * p->ny;
     for (size_t c = 0; c < cells; c++)
         res->cells_over += p->det[c];
-    /* The per-cell CFAR test (seed 004 eq. (18)) runs in every cell, so a noise-only grid
-     * of C cells shows about C * pfa false cells per CPI. Declaring "a target is here"
-     * and letting it end an episode needs a grid-wide false-alarm probability of pfa:
-     * Bonferroni over the cells, i.e. the best cell's H0 tail below pfa / C. */
-    res->detected = best.n_aps > 0 && best.log10_p < log10(p->pfa) - log10((double)p->cells_seen);
-    res->lambda = best.stat;
-    res->threshold = best.threshold;
-    res->num_aps = best.n_aps;
-    res->x = best.x;
-    res->y = best.y;
+    if (focus) {
+        decide_local(p, focus, res);
+    } else {
+        /* The per-cell CFAR test (seed 004 eq. (18)) runs in every cell, so a noise-only
+         * grid of C cells shows about C * pfa false cells per CPI. Declaring "a target is
+         * here" needs a grid-wide false-alarm probability of pfa: Bonferroni over the
+         * cells, i.e. the best cell's H0 tail below pfa / C. */
+        res->detected = best.n_aps > 0 &&
+                        best.log10_p < log10(p->pfa) - log10((double)p->cells_seen);
+        res->lambda = best.stat;
+        res->threshold = best.threshold;
+        res->num_aps = best.n_aps;
+        res->x = best.x;
+        res->y = best.y;
+    }
     /* P_D of the paper's per-cell detector (eq. (24)) at the bias-corrected plug-in
      * non-centrality of 2*Lambda (E[2 Lambda] = 2N + delta); 0 without a detection, since
      * the best cell of a noise-only grid would otherwise report a sizeable P_D. */
-    double delta = 2.0 * best.stat - 2.0 * best.n_aps;
-    res->pd = res->detected ? glrt_pd(best.n_aps, p->pfa, delta > 0 ? delta : 0.0) : 0.0;
+    double delta = 2.0 * res->lambda - 2.0 * res->num_aps;
+    res->pd = res->detected ? glrt_pd(res->num_aps, p->pfa, delta > 0 ? delta : 0.0) : 0.0;
     return ISAC_OK;
 }

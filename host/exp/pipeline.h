@@ -24,11 +24,19 @@
 
 typedef struct pipeline_s *pipeline;
 
+/* A confirmation dwell looks only near a declared position (see pipeline_step). */
+struct pipeline_focus {
+    double x, y;     /* declared position, m */
+    double radius_m; /* cells within this distance are tested, m */
+};
+
 struct pipeline_result {
     unsigned beam;      /* beam transmitted */
+    int confirm;        /* this CPI was a confirmation dwell (focus given) */
     int64_t tick;       /* tick of the RX window */
     int detected;       /* target declared: the best cell's H0 tail probability is below
-                           pfa / (cells searched), a grid-wide false-alarm rate <= pfa */
+                           pfa / (cells tested): a false-alarm rate <= pfa per CPI over the
+                           whole grid (search) or over the focus neighbourhood (confirm) */
     double lambda;      /* GLRT statistic of the best cell (2*lambda ~ chi2(2N) under H0) */
     double threshold;   /* that cell's per-cell CFAR threshold at pfa */
     unsigned num_aps;   /* receive APs that see the best cell */
@@ -53,13 +61,17 @@ const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samp
 unsigned pipeline_num_rx(pipeline p);
 
 /* Live step: transmit beam at tick t0 and capture the window starting at t0.
+ * focus == NULL: search the whole grid; otherwise a confirmation dwell that tests only
+ * the cells near focus (a declared position), so its P_D estimate is that of the
+ * paper's known-position detector, free of the search's maximum-selection bias.
  * On a radio fault returns a negative isac_err (radio_last_error() has the text). */
-int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0, struct pipeline_result *res);
+int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0,
+                  const struct pipeline_focus *focus, struct pipeline_result *res);
 
 /* Pure processing of one window: rx[ch] (W samples each, ch < num_rx). The RX
  * buffers the last pipeline_step() captured are available via pipeline_rx(). */
 int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
-                     struct pipeline_result *res);
+                     const struct pipeline_focus *focus, struct pipeline_result *res);
 float complex *const *pipeline_rx(pipeline p);
 /* Metadata of the window the last pipeline_step() captured (drops, overflow). */
 const struct radio_rx_md *pipeline_rx_md(pipeline p);

@@ -52,7 +52,8 @@ static json_t *weights_json(codebook cb, unsigned q)
 
 static json_t *detection_json(const struct pipeline_result *res)
 {
-    return json_pack("{s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "detected", res->detected, "lambda",
+    return json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm,
+                     "detected", res->detected, "lambda",
                      res->lambda, "threshold", res->threshold, "num_aps", (json_int_t)res->num_aps,
                      "x", res->x, "y", res->y, "pd", res->pd, "cells_over",
                      (json_int_t)res->cells_over);
@@ -60,12 +61,16 @@ static json_t *detection_json(const struct pipeline_result *res)
 
 static int record_cpi(sigmf_writer w, pipeline p, codebook cb, const struct exp_config *cfg,
                       unsigned ep, unsigned step, const struct pipeline_result *res,
-                      int64_t t0)
+                      const struct pipeline_focus *focus, int64_t t0)
 {
     json_t *ann = json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)ep,
                             "isactb:step", (json_int_t)step, "isactb:beam", (json_int_t)res->beam,
                             "isactb:weights", weights_json(cb, res->beam), "isactb:detection",
                             detection_json(res));
+    if (focus)
+        json_object_set_new(ann, "isactb:focus",
+                            json_pack("{s:f,s:f,s:f}", "x", focus->x, "y", focus->y, "radius_m",
+                                      focus->radius_m));
     json_object_set_new(ann, "isactb:waveform",
                         json_pack("{s:s,s:i,s:i,s:f}", "kind", cfg->waveform.kind, "length",
                                   (json_int_t)cfg->waveform.length, "root",
@@ -146,9 +151,10 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
                        size_t errlen)
 {
     struct episode_log lg = {json_array(), json_array(), json_array()};
-    int prev = -1, detected = 0, rc = ISAC_OK;
+    int prev = -1, detected = 0, rc = ISAC_OK, confirming = 0;
     double pd = 0.0;
     unsigned step = 0;
+    struct pipeline_focus focus = {0, 0, cfg->confirm_radius_m};
     policy_reset(pol, ep);
     for (; step < cfg->max_steps && !detected; step++) {
         if (hooks && hooks->should_stop && hooks->should_stop(hooks->ctx)) {
@@ -157,13 +163,15 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
             break;
         }
         struct pipeline_result res;
-        unsigned beam = policy_next(pol, prev, pd);
-        rc = pipeline_step(p, r, beam, *tick, &res);
+        /* A confirmation dwell repeats the beam that produced the declaration. */
+        unsigned beam = confirming ? (unsigned)prev : policy_next(pol, prev, pd);
+        const struct pipeline_focus *f = confirming ? &focus : NULL;
+        rc = pipeline_step(p, r, beam, *tick, f, &res);
         if (rc) {
             seterr(err, errlen, "episode %u step %u: %s", ep, step, radio_last_error(r));
             break;
         }
-        if (w && record_cpi(w, p, cb, cfg, ep, step, &res, *tick)) {
+        if (w && record_cpi(w, p, cb, cfg, ep, step, &res, f, *tick)) {
             rc = ISAC_EIO;
             seterr(err, errlen, "recording: %s", sigmf_writer_last_error(w));
             break;
@@ -177,7 +185,14 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
             hooks->on_step(hooks->ctx, p, ep, step, &res);
         prev = (int)beam;
         pd = res.pd;
-        detected = res.detected && res.pd >= cfg->zeta;
+        if (!confirming && res.detected && cfg->confirm_radius_m > 0) {
+            confirming = 1;
+            focus.x = res.x;
+            focus.y = res.y;
+        } else {
+            confirming = 0;
+            detected = res.detected && res.pd >= cfg->zeta;
+        }
     }
     json_array_append_new(episodes, episode_json(ep, &lg, detected, step));
     return rc;

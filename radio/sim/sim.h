@@ -26,7 +26,7 @@
  * total path (reading B); per-sample noise power
  *   N_s[dBm] = -174 + nf + 10 log10(fs) + 10 log10(cpi) - pg_db,
  * so that an echo matched-filtered over cpi samples has the post-MF SNR of reading B
- * plus pg_db (6 dB) of processing-gain allowance. Samples are expressed in units of
+ * plus pg_db (8 dB) of processing-gain allowance. Samples are expressed in units of
  * sqrt(N_s): the reference noise variance per receive sample is exactly 1.
  *
  * Everything is a pure function of (seed, episode, tick, call sequence): no wall time.
@@ -62,7 +62,7 @@ struct sim_params {
     double center_freq;   /* center: initial IF carrier, within [freq_min, freq_max], default 2.45e9 */
     double nf_db;         /* nf: noise figure 0..30 dB, default 9 */
     unsigned cpi;         /* cpi: reference CPI length for the noise scaling, 1..1048576, default 4096 */
-    double pg_db;         /* pg: processing-gain allowance 0..10 dB, default 6 */
+    double pg_db;         /* pg: processing-gain allowance 0..10 dB, default 8 */
     int rcs;              /* rcs: swerling1|swerling2|fixed, default swerling1 */
     double rcs_db;        /* rcs_db: sigma_alpha^2, -60..60 dB, default 0 */
     double speed_max;     /* speed: maximum target speed 0..100 m/s, default 5 */

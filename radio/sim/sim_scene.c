@@ -22,7 +22,7 @@ void sim_params_default(struct sim_params *p)
     p->center_freq = 2.45e9;
     p->nf_db = 9.0;
     p->cpi = 4096;
-    p->pg_db = 6.0;
+    p->pg_db = 8.0;
     p->rcs = SIM_RCS_SWERLING1;
     p->rcs_db = 0.0;
     p->speed_max = 5.0;
