@@ -151,8 +151,8 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
                        size_t errlen)
 {
     struct episode_log lg = {json_array(), json_array(), json_array()};
-    int prev = -1, detected = 0, rc = ISAC_OK, confirming = 0;
-    double pd = 0.0;
+    int detected = 0, rc = ISAC_OK, confirming = 0;
+    struct policy_obs obs = {0};
     unsigned step = 0;
     struct pipeline_focus focus = {0, 0, cfg->confirm_radius_m};
     policy_reset(pol, ep);
@@ -164,7 +164,7 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
         }
         struct pipeline_result res;
         /* A confirmation dwell repeats the beam that produced the declaration. */
-        unsigned beam = confirming ? (unsigned)prev : policy_next(pol, prev, pd);
+        unsigned beam = confirming ? obs.beam : policy_next(pol, step ? &obs : NULL);
         const struct pipeline_focus *f = confirming ? &focus : NULL;
         rc = pipeline_step(p, r, beam, *tick, f, &res);
         if (rc) {
@@ -183,8 +183,8 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
         progress(hooks, ep, step, &res, cfg->zeta);
         if (hooks && hooks->on_step)
             hooks->on_step(hooks->ctx, p, ep, step, &res);
-        prev = (int)beam;
-        pd = res.pd;
+        obs = (struct policy_obs){.beam = beam, .pd = res.pd, .lambda = res.lambda,
+                                  .num_aps = res.num_aps, .detected = res.detected};
         if (!confirming && res.detected && cfg->confirm_radius_m > 0) {
             confirming = 1;
             focus.x = res.x;

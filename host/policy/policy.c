@@ -52,12 +52,11 @@ void policy_reset(policy p, uint64_t episode)
     isac_rng_seed_stream(&p->rng, p->seed, 0x706f6c6963790000ULL + episode);
 }
 
-unsigned policy_next(policy p, int prev_beam, double prev_pd)
+unsigned policy_next(policy p, const struct policy_obs *prev)
 {
-    (void)prev_pd;
     switch (p->kind) {
     case POLICY_SWEEP:
-        return prev_beam < 0 ? 0 : ((unsigned)prev_beam + 1) % p->Q;
+        return prev ? (prev->beam + 1) % p->Q : 0;
     case POLICY_RANDOM:
     default:
         return (unsigned)isac_rng_below(&p->rng, p->Q);

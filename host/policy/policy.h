@@ -24,10 +24,19 @@ void policy_destroy(policy p);
 int policy_kind_from_name(const char *name, enum policy_kind *kind);
 const char *policy_kind_name(enum policy_kind kind);
 
+/* What the loop observed after a step (the MDP observation of seed 004 section III:
+ * beam index mu_t and P_D^t; policies derive the feedback flag f_g^t themselves). */
+struct policy_obs {
+    unsigned beam;     /* beam transmitted at this step */
+    double pd;         /* P_D estimate after it (0 when no target was declared) */
+    double lambda;     /* GLRT statistic of the most significant grid cell */
+    unsigned num_aps;  /* receive APs that see that cell */
+    int detected;      /* a target was declared at this step */
+};
+
 /* Start episode `episode` (0-based): resets the per-episode state. */
 void policy_reset(policy p, uint64_t episode);
-/* Beam for the next step. prev_beam/prev_pd describe the previous step of this
- * episode (prev_beam < 0 at the first step). */
-unsigned policy_next(policy p, int prev_beam, double prev_pd);
+/* Beam for the next step; prev is the previous step of this episode, NULL at the first. */
+unsigned policy_next(policy p, const struct policy_obs *prev);
 
 #endif
