@@ -12,16 +12,6 @@
 #define CODEBOOK_FORMAT "isactb-codebook"
 #define CODEBOOK_VERSION 1
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static json_t *complex_pair(float complex z)
 {
     return json_pack("[f,f]", (double)crealf(z), (double)cimagf(z));
@@ -55,7 +45,7 @@ int codebook_save(codebook cb, const char *path, char *err, size_t errlen)
         return ISAC_EINVAL;
     json_t *root = codebook_to_json(cb);
     if (!root) {
-        seterr(err, errlen, "%s: out of memory", path);
+        isac_seterr(err, errlen, "%s: out of memory", path);
         return ISAC_ENOMEM;
     }
     size_t n = strlen(path) + 5;
@@ -67,7 +57,7 @@ int codebook_save(codebook cb, const char *path, char *err, size_t errlen)
         if (json_dump_file(root, tmp, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) != 0 ||
             rename(tmp, path) != 0) {
             remove(tmp);
-            seterr(err, errlen, "%s: cannot write file", path);
+            isac_seterr(err, errlen, "%s: cannot write file", path);
             rc = ISAC_EIO;
         }
     }
@@ -89,12 +79,12 @@ static int parse_positions(json_t *root, const char *path, unsigned M, double *p
 {
     json_t *p = json_object_get(root, "positions_wl");
     if (!json_is_array(p) || json_array_size(p) != M) {
-        seterr(err, errlen, "%s: positions_wl: expected an array of %u numbers", path, M);
+        isac_seterr(err, errlen, "%s: positions_wl: expected an array of %u numbers", path, M);
         return ISAC_EFORMAT;
     }
     for (unsigned m = 0; m < M; m++)
         if (get_number(json_array_get(p, m), &pos[m]) || fabs(pos[m]) > 1e4) {
-            seterr(err, errlen, "%s: positions_wl[%u]: not a finite position", path, m);
+            isac_seterr(err, errlen, "%s: positions_wl[%u]: not a finite position", path, m);
             return ISAC_EFORMAT;
         }
     return ISAC_OK;
@@ -106,18 +96,18 @@ static int parse_beam(json_t *b, const char *path, unsigned q, unsigned M, doubl
     json_t *a = json_object_get(b, "angle_deg"), *ws = json_object_get(b, "weights");
     *angle = NAN;
     if (!json_is_object(b) || (a && !json_is_null(a) && get_number(a, angle))) {
-        seterr(err, errlen, "%s: beams[%u].angle_deg: not a number or null", path, q);
+        isac_seterr(err, errlen, "%s: beams[%u].angle_deg: not a number or null", path, q);
         return ISAC_EFORMAT;
     }
     if (isfinite(*angle)) {
         if (fabs(*angle) > 90.0) {
-            seterr(err, errlen, "%s: beams[%u].angle_deg: %g outside [-90, 90]", path, q, *angle);
+            isac_seterr(err, errlen, "%s: beams[%u].angle_deg: %g outside [-90, 90]", path, q, *angle);
             return ISAC_EFORMAT;
         }
         *angle *= M_PI / 180.0;
     }
     if (!json_is_array(ws) || json_array_size(ws) != M) {
-        seterr(err, errlen, "%s: beams[%u].weights: expected %u [re, im] pairs", path, q, M);
+        isac_seterr(err, errlen, "%s: beams[%u].weights: expected %u [re, im] pairs", path, q, M);
         return ISAC_EFORMAT;
     }
     for (unsigned m = 0; m < M; m++) {
@@ -125,7 +115,7 @@ static int parse_beam(json_t *b, const char *path, unsigned q, unsigned M, doubl
         double re, im;
         if (!json_is_array(pr) || json_array_size(pr) != 2 || get_number(json_array_get(pr, 0), &re) ||
             get_number(json_array_get(pr, 1), &im) || fabs(re) > 1e3 || fabs(im) > 1e3) {
-            seterr(err, errlen, "%s: beams[%u].weights[%u]: not a finite [re, im] pair", path, q, m);
+            isac_seterr(err, errlen, "%s: beams[%u].weights[%u]: not a finite [re, im] pair", path, q, m);
             return ISAC_EFORMAT;
         }
         w[m] = (float)re + I * (float)im;
@@ -138,19 +128,19 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
     json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
     json_t *el = json_object_get(root, "elements"), *beams = json_object_get(root, "beams");
     if (!json_is_object(root) || !json_is_string(fmt) || strcmp(json_string_value(fmt), CODEBOOK_FORMAT)) {
-        seterr(err, errlen, "%s: format: expected \"%s\"", path, CODEBOOK_FORMAT);
+        isac_seterr(err, errlen, "%s: format: expected \"%s\"", path, CODEBOOK_FORMAT);
         return NULL;
     }
     if (!json_is_integer(ver) || json_integer_value(ver) != CODEBOOK_VERSION) {
-        seterr(err, errlen, "%s: version: unsupported (expected %d)", path, CODEBOOK_VERSION);
+        isac_seterr(err, errlen, "%s: version: unsupported (expected %d)", path, CODEBOOK_VERSION);
         return NULL;
     }
     if (!json_is_integer(el) || json_integer_value(el) < 1 || json_integer_value(el) > 4096) {
-        seterr(err, errlen, "%s: elements: expected an integer in 1..4096", path);
+        isac_seterr(err, errlen, "%s: elements: expected an integer in 1..4096", path);
         return NULL;
     }
     if (!json_is_array(beams) || json_array_size(beams) < 1 || json_array_size(beams) > CODEBOOK_MAX_BEAMS) {
-        seterr(err, errlen, "%s: beams: expected an array of 1..%d beams", path, CODEBOOK_MAX_BEAMS);
+        isac_seterr(err, errlen, "%s: beams: expected an array of 1..%d beams", path, CODEBOOK_MAX_BEAMS);
         return NULL;
     }
     unsigned M = (unsigned)json_integer_value(el), Q = (unsigned)json_array_size(beams);
@@ -159,7 +149,7 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
     codebook cb = NULL;
     array arr = NULL;
     if (!pos || !ang || !w) {
-        seterr(err, errlen, "%s: out of memory", path);
+        isac_seterr(err, errlen, "%s: out of memory", path);
         goto done;
     }
     if (parse_positions(root, path, M, pos, err, errlen))
@@ -170,7 +160,7 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
     arr = array_create(pos, M);
     cb = arr ? codebook_create(arr, Q, ang, w) : NULL;
     if (!cb)
-        seterr(err, errlen, "%s: positions_wl: invalid array geometry", path);
+        isac_seterr(err, errlen, "%s: positions_wl: invalid array geometry", path);
 done:
     array_destroy(arr);
     free(pos);
@@ -187,9 +177,9 @@ codebook codebook_load(const char *path, char *err, size_t errlen)
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         if (je.line <= 0)
-            seterr(err, errlen, "%s: %s", path, je.text);
+            isac_seterr(err, errlen, "%s: %s", path, je.text);
         else
-            seterr(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+            isac_seterr(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         return NULL;
     }
     codebook cb = codebook_from_json(root, path, err, errlen);

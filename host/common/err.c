@@ -1,5 +1,8 @@
 #include "common/err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *isac_strerror(int code)
 {
     switch (code) {
@@ -14,4 +17,14 @@ const char *isac_strerror(int code)
     case ISAC_ENOTSUP: return "not supported";
     default: return "unknown error";
     }
+}
+
+void isac_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

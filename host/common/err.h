@@ -22,4 +22,9 @@ enum isac_err {
 /* Fixed, human-readable text for an isac_err code (never NULL). */
 const char *isac_strerror(int code);
 
+#include <stddef.h>
+/* printf into the caller's one-line error buffer (err may be NULL or errlen 0). */
+void isac_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -35,14 +35,6 @@ void exp_config_defaults(struct exp_config *c)
                                     .y_max = 450, .baseline_guard_m = 30.0};
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- YAML: every field optional; pointers tell present from absent ---- */
 
 struct raw_waveform {
@@ -194,13 +186,13 @@ int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t 
     struct raw_config *raw = NULL;
     FILE *probe = fopen(path, "r");
     if (!probe) {
-        seterr(err, errlen, "%s: cannot open config file", path);
+        isac_seterr(err, errlen, "%s: cannot open config file", path);
         return ISAC_EIO;
     }
     fclose(probe);
     cyaml_err_t ye = cyaml_load_file(path, &ycfg, &config_schema, (cyaml_data_t **)&raw, NULL);
     if (ye != CYAML_OK) {
-        seterr(err, errlen, "%s: %s%s%s", path, lg.first[0] ? lg.first : cyaml_strerror(ye),
+        isac_seterr(err, errlen, "%s: %s%s%s", path, lg.first[0] ? lg.first : cyaml_strerror(ye),
                lg.where[0] ? " " : "", lg.where);
         return ISAC_EFORMAT;
     }
@@ -243,7 +235,7 @@ static unsigned gcd_u(unsigned a, unsigned b)
 #define CHECK(cond, ...)                                                                   \
     do {                                                                                   \
         if (!(cond)) {                                                                     \
-            seterr(err, errlen, __VA_ARGS__);                                              \
+            isac_seterr(err, errlen, __VA_ARGS__);                                              \
             return ISAC_EINVAL;                                                            \
         }                                                                                  \
     } while (0)
@@ -353,7 +345,7 @@ int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char 
                              "baseline_guard_m", &c->grid.baseline_guard_m,
                              "direct_path_cancel", &c->direct_path_cancel,
                              "confirm_radius_m", &c->confirm_radius_m)) {
-        seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
+        isac_seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
         return ISAC_EFORMAT;
     }
     CHECK(seed >= 0 && eps >= 0 && eps <= 100000 && steps >= 0 && steps <= 100000 &&

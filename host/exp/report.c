@@ -10,14 +10,6 @@
 
 #include "common/err.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* pngcairo when the driver is installed, else svg (always built into libplplot). */
 static const char *pick_device(void)
 {
@@ -62,7 +54,7 @@ static int end(const char *path, const char *tmp, char *err, size_t errlen)
     struct stat st;
     if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
         remove(tmp);
-        seterr(err, errlen, "%s: cannot write figure", path);
+        isac_seterr(err, errlen, "%s: cannot write figure", path);
         return ISAC_EIO;
     }
     return ISAC_OK;
@@ -106,7 +98,7 @@ int report_timeline(const json_t *result, const char *dir, char *err, size_t err
 {
     const json_t *episodes = json_object_get(result, "episodes");
     if (!json_is_array(episodes)) {
-        seterr(err, errlen, "timeline: no episodes in the result");
+        isac_seterr(err, errlen, "timeline: no episodes in the result");
         return ISAC_EINVAL;
     }
     char path[1100], tmp[1100];

@@ -10,14 +10,6 @@
 #include "exp/pipeline.h"
 #include "policy/policy.h"
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
                       size_t errlen)
 {
@@ -27,13 +19,13 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
         cb = a ? codebook_create_dft(a, cfg->beams, -M_PI / 2, M_PI / 2) : NULL;
         array_destroy(a);
         if (!cb)
-            seterr(err, errlen, "codebook: cannot build a %u-beam DFT codebook for %u TX channels",
+            isac_seterr(err, errlen, "codebook: cannot build a %u-beam DFT codebook for %u TX channels",
                    cfg->beams, info->num_tx);
         return cb;
     }
     cb = codebook_load(cfg->codebook, err, errlen);
     if (cb && codebook_elements(cb) != info->num_tx) {
-        seterr(err, errlen, "%s: elements: %u does not match the radio's %u TX channels",
+        isac_seterr(err, errlen, "%s: elements: %u does not match the radio's %u TX channels",
                cfg->codebook, codebook_elements(cb), info->num_tx);
         codebook_destroy(cb);
         return NULL;
@@ -159,7 +151,7 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
     for (; step < cfg->max_steps && !detected; step++) {
         if (hooks && hooks->should_stop && hooks->should_stop(hooks->ctx)) {
             rc = ISAC_EIO;
-            seterr(err, errlen, "interrupted at episode %u step %u", ep, step);
+            isac_seterr(err, errlen, "interrupted at episode %u step %u", ep, step);
             break;
         }
         struct pipeline_result res;
@@ -168,12 +160,12 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
         const struct pipeline_focus *f = confirming ? &focus : NULL;
         rc = pipeline_step(p, r, beam, *tick, f, &res);
         if (rc) {
-            seterr(err, errlen, "episode %u step %u: %s", ep, step, radio_last_error(r));
+            isac_seterr(err, errlen, "episode %u step %u: %s", ep, step, radio_last_error(r));
             break;
         }
         if (w && record_cpi(w, p, cb, cfg, ep, step, &res, f, *tick)) {
             rc = ISAC_EIO;
-            seterr(err, errlen, "recording: %s", sigmf_writer_last_error(w));
+            isac_seterr(err, errlen, "recording: %s", sigmf_writer_last_error(w));
             break;
         }
         *tick += step_ticks;
@@ -205,7 +197,7 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
     enum policy_kind kind;
     *out = NULL;
     if (radio_get_info(r, &info) || policy_kind_from_name(cfg->policy, &kind)) {
-        seterr(err, errlen, "radio: cannot read its description");
+        isac_seterr(err, errlen, "radio: cannot read its description");
         return ISAC_ERADIO;
     }
     pipeline p = pipeline_create(cfg, &info, cb, cfg->pfa, err, errlen);
@@ -220,7 +212,7 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
     int rc = ISAC_OK;
     for (unsigned ep = 0; ep < cfg->episodes && rc == ISAC_OK; ep++) {
         if ((info.caps & RADIO_CAP_SCENARIO) && (rc = radio_new_episode(r, ep)) != ISAC_OK) {
-            seterr(err, errlen, "episode %u: %s", ep, radio_last_error(r));
+            isac_seterr(err, errlen, "episode %u: %s", ep, radio_last_error(r));
             break;
         }
         rc = run_episode(cfg, r, p, pol, cb, w, hooks, ep, &tick, step_ticks, episodes, err,
