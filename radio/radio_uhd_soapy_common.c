@@ -422,3 +422,49 @@ int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_cl
     }
     return ISAC_OK;
 }
+
+#ifdef ISACTB_HAVE_SOAPY
+extern const struct radio_ops radio_soapy_ops;
+int radio_soapy_describe_json(void *st, char **out);
+#endif
+#ifdef ISACTB_HAVE_UHD
+extern const struct radio_ops radio_uhd_ops;
+int radio_uhd_describe_json(void *st, char **out);
+#endif
+
+int radio_hw_describe_json(radio r, char **json_out)
+{
+    if (!r || !json_out)
+        return ISAC_EINVAL;
+    *json_out = NULL;
+#ifdef ISACTB_HAVE_SOAPY
+    if (radio_get_ops(r) == &radio_soapy_ops)
+        return radio_soapy_describe_json(radio_get_state(r), json_out);
+#endif
+#ifdef ISACTB_HAVE_UHD
+    if (radio_get_ops(r) == &radio_uhd_ops)
+        return radio_uhd_describe_json(radio_get_state(r), json_out);
+#endif
+    return ISAC_ENOTSUP;
+}
+
+long long fe_place(float complex *const *y, unsigned nch, size_t len, size_t got, size_t r,
+                   long long at, long long want, struct radio_rx_md *md, uint64_t *dropped)
+{
+    long long gap = at - want;
+    if (gap < 0)
+        return -1;
+    if (gap == 0)
+        return (long long)(got + r);
+    size_t g = (unsigned long long)gap < len - got ? (size_t)gap : len - got;
+    size_t keep = got + g + r <= len ? r : len - got - g;
+    for (unsigned ch = 0; ch < nch; ch++) {
+        memmove(y[ch] + got + g, y[ch] + got, keep * sizeof **y);
+        memset(y[ch] + got, 0, g * sizeof **y);
+    }
+    if (!md->dropped_samples)
+        md->drop_start_tick = md->start_tick + (int64_t)got;
+    md->dropped_samples += g;
+    *dropped += g;
+    return (long long)(got + g + keep);
+}

@@ -11,6 +11,7 @@
 #ifndef ISACTB_RADIO_UHD_SOAPY_COMMON_H
 #define ISACTB_RADIO_UHD_SOAPY_COMMON_H
 
+#include <complex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,3 +84,16 @@ int fe_layout_from_json(const char *json, struct radio_info *info, int *sample_c
 char *fe_layout_to_json(const struct radio_info *info, int sample_clocked);
 
 #endif
+
+/* Place r samples just read at offset got of an RX window of len samples (nch
+ * channels y[ch]) whose stream timestamp is tick `at` while `want` was expected: a
+ * forward jump is a gap, zero-filled and added to md->dropped_samples (first gap also
+ * sets md->drop_start_tick = md->start_tick + got) and *dropped. Returns the new fill
+ * level (<= len), or -1 when the timestamp went back (a device fault). */
+long long fe_place(float complex *const *y, unsigned nch, size_t len, size_t got, size_t r,
+                   long long at, long long want, struct radio_rx_md *md, uint64_t *dropped);
+
+/* Hardware description of an opened soapy/uhd radio for `isactb info` (channels with
+ * rates, gains, frequency ranges and antennas; clock and time sources; sensors) as
+ * malloc'd JSON text; ISAC_ENOTSUP for other back ends (or builds without them). */
+int radio_hw_describe_json(radio r, char **json_out);

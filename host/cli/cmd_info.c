@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/err.h"
 #include "radio/radio.h"
+#include "radio/radio_uhd_soapy_common.h"
 
 static const char *const INFO_USAGE = "usage: isactb info [--radio SPEC] [--json]\n";
 
@@ -118,15 +119,29 @@ int cmd_info(int argc, char **argv)
             truth = json_loads(txt, 0, NULL);
         free(txt);
     }
+    /* soapy/uhd: channels, gain/frequency ranges, clock and time sources, sensors */
+    json_t *hw = NULL;
+    char *hwtxt = NULL;
+    if (radio_hw_describe_json(r, &hwtxt) == ISAC_OK && hwtxt)
+        hw = json_loads(hwtxt, 0, NULL);
+    free(hwtxt);
     radio_close(r);
     if (!as_json) {
         print_human(&in);
+        if (hw) {
+            char *t = json_dumps(hw, JSON_COMPACT);
+            printf("hardware   %s\n", t ? t : "");
+            free(t);
+        }
+        json_decref(hw);
         json_decref(truth);
         return CLI_OK;
     }
     json_t *o = info_json(spec, &in);
     if (truth)
         json_object_set_new(o, "truth", truth);
+    if (hw)
+        json_object_set_new(o, "hardware", hw);
     char *txt = o ? json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(o);
     if (!txt)

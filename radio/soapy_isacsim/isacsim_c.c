@@ -1,0 +1,99 @@
+/* C side of the isacsim plug-in: a thin layer over radio_open("sim:...") (see header). */
+#include "isacsim_c.h"
+
+#include <complex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "radio.h"
+#include "radio_uhd_soapy_common.h"
+
+struct isacsim_s {
+    radio r;
+    struct radio_info info;
+};
+
+int isacsim_open(const char *sim_args, isacsim **out, char *err, size_t errlen)
+{
+    char spec[1100];
+    *out = NULL;
+    snprintf(spec, sizeof spec, "sim%s%s", sim_args && *sim_args ? ":" : "",
+             sim_args ? sim_args : "");
+    isacsim *s = calloc(1, sizeof *s);
+    if (!s)
+        return ISAC_ENOMEM;
+    int rc = radio_open_ex(spec, &s->r, err, errlen);
+    if (rc == ISAC_OK)
+        rc = radio_get_info(s->r, &s->info);
+    if (rc) {
+        isacsim_close(s);
+        return rc;
+    }
+    *out = s;
+    return ISAC_OK;
+}
+
+void isacsim_close(isacsim *s)
+{
+    if (!s)
+        return;
+    radio_close(s->r);
+    free(s);
+}
+
+void isacsim_describe(isacsim *s, struct isacsim_desc *d)
+{
+    radio_get_info(s->r, &s->info);
+    d->fs = s->info.sample_rate;
+    d->center_freq = s->info.center_freq;
+    d->freq_min = s->info.freq_min;
+    d->freq_max = s->info.freq_max;
+    d->emulated_freq = s->info.emulated_freq;
+    d->num_tx = s->info.num_tx;
+    d->num_rx = s->info.num_rx;
+    snprintf(d->serial, sizeof d->serial, "%s", s->info.serial);
+}
+
+/* The emulator's clock is its sample counter: sample_clocked = 1. */
+char *isacsim_layout_json(isacsim *s) { return fe_layout_to_json(&s->info, 1); }
+
+char *isacsim_truth_json(isacsim *s)
+{
+    char *txt = NULL;
+    return radio_truth_json(s->r, &txt) == ISAC_OK ? txt : NULL;
+}
+
+int isacsim_new_episode(isacsim *s, uint64_t episode) { return radio_new_episode(s->r, episode); }
+
+int64_t isacsim_now(isacsim *s)
+{
+    int64_t t = 0;
+    radio_get_time(s->r, &t);
+    return t;
+}
+
+int isacsim_tx(isacsim *s, int64_t t0, const float *const *x, size_t len)
+{
+    return radio_tx_burst(s->r, t0, (const float complex *const *)x, len);
+}
+
+int isacsim_rx(isacsim *s, int64_t t0, float *const *y, size_t len, struct isacsim_rx_md *md)
+{
+    struct radio_rx_md m;
+    int rc = radio_rx_capture(s->r, t0, (float complex *const *)y, len, &m);
+    md->dropped_samples = m.dropped_samples;
+    md->drop_start_tick = m.drop_start_tick;
+    md->overflow = m.overflow;
+    return rc;
+}
+
+int isacsim_retune(isacsim *s, double hz)
+{
+    int rc = radio_set_center_freq(s->r, hz);
+    radio_get_info(s->r, &s->info);
+    return rc;
+}
+
+const char *isacsim_last_error(isacsim *s) { return radio_last_error(s->r); }
