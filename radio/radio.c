@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "safety.h"
 
 extern const struct radio_ops radio_sim_ops;
 
@@ -50,6 +51,11 @@ static const char *const known_names[] = {"sim", "file", "soapy", "uhd", NULL};
 struct radio_s {
     const struct radio_ops *ops;
     void *state;
+    /* Transmit safety (radio/safety.h): every burst is checked against the limits with
+     * the radio's description, kept current across retunes, before the back end sees it. */
+    radio_guard guard;
+    struct radio_info info;
+    char err[320]; /* the refusal of the last call when the radio layer refused it */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -78,6 +84,13 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
         set_err(err, errlen, "radio spec '': empty (expected BACKEND[:ARGS], e.g. 'sim')");
         return ISAC_EINVAL;
     }
+    /* Control characters would break the one-line messages that echo the spec. */
+    for (size_t i = 0; spec[i]; i++)
+        if ((unsigned char)spec[i] < 0x20 || spec[i] == 0x7f) {
+            set_err(err, errlen, "radio spec: control character 0x%02x at offset %zu",
+                    (unsigned char)spec[i], i);
+            return ISAC_EINVAL;
+        }
     const char *colon = strchr(spec, ':');
     size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
     char name[32];
@@ -123,9 +136,34 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
         return rc;
     }
     r->ops = ops;
+    struct radio_limits lim;
+    if (ops->get_info(r->state, &r->info) == ISAC_OK)
+        radio_limits_for(&r->info, &lim);
+    else
+        radio_limits_default(&lim);
+    r->guard = radio_guard_create(&lim);
+    if (!r->guard) {
+        set_err(err, errlen, "radio spec '%s': out of memory", spec);
+        radio_close(r);
+        return ISAC_ENOMEM;
+    }
     *out = r;
     return ISAC_OK;
 }
+
+int radio_set_limits(radio r, const struct radio_limits *lim)
+{
+    if (!r || !lim)
+        return ISAC_EINVAL;
+    radio_guard g = radio_guard_create(lim);
+    if (!g)
+        return ISAC_ENOMEM;
+    radio_guard_destroy(r->guard);
+    r->guard = g;
+    return ISAC_OK;
+}
+
+const struct radio_limits *radio_get_limits(radio r) { return r ? radio_guard_limits(r->guard) : NULL; }
 
 radio radio_open(const char *spec, char *err, size_t errlen)
 {
@@ -138,8 +176,9 @@ void radio_close(radio r)
 {
     if (!r)
         return;
-    if (r->ops->close)
+    if (r->ops && r->ops->close)
         r->ops->close(r->state);
+    radio_guard_destroy(r->guard);
     free(r);
 }
 
@@ -164,6 +203,12 @@ int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t le
         return ISAC_EINVAL;
     if (!r->ops->tx_burst)
         return ISAC_ENOTSUP;
+    r->err[0] = '\0';
+    int rc = radio_guard_check_burst(r->guard, &r->info, t0, x, len, r->err, sizeof r->err);
+    if (rc == ISAC_ESAFETY)
+        return rc; /* nothing reaches the back end */
+    if (rc)
+        return rc;
     return r->ops->tx_burst(r->state, t0, x, len);
 }
 
@@ -175,6 +220,7 @@ int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
     if (!r->ops->rx_capture)
         return ISAC_ENOTSUP;
     struct radio_rx_md local;
+    r->err[0] = '\0';
     if (!md)
         md = &local;
     memset(md, 0, sizeof *md);
@@ -193,6 +239,7 @@ int radio_new_episode(radio r, uint64_t episode)
 {
     if (!r)
         return ISAC_EINVAL;
+    r->err[0] = '\0';
     return r->ops->new_episode ? r->ops->new_episode(r->state, episode) : ISAC_ENOTSUP;
 }
 
@@ -208,6 +255,8 @@ const char *radio_last_error(radio r)
 {
     if (!r)
         return "no radio";
+    if (r->err[0])
+        return r->err;
     const char *s = r->ops->last_error ? r->ops->last_error(r->state) : NULL;
     return s ? s : "";
 }
@@ -216,7 +265,11 @@ int radio_set_center_freq(radio r, double hz)
 {
     if (!r || !isfinite(hz) || hz <= 0)
         return ISAC_EINVAL;
-    return r->ops->set_center_freq ? r->ops->set_center_freq(r->state, hz) : ISAC_ENOTSUP;
+    r->err[0] = '\0';
+    int rc = r->ops->set_center_freq ? r->ops->set_center_freq(r->state, hz) : ISAC_ENOTSUP;
+    if (rc == ISAC_OK)
+        r->info.center_freq = hz; /* the band the guard checks follows the carrier */
+    return rc;
 }
 
 const struct radio_ops *radio_get_ops(radio r) { return r ? r->ops : NULL; }

@@ -12,7 +12,8 @@ static const char *const SIM_KEYS[] = {
     "center", "nf",       "cpi",        "pg",        "rcs",         "rcs_db",
     "speed",  "clutter",  "clutter_db", "leak",      "leak_db",     "impairments",
     "lo_shared", "cfo",   "gain_err",   "delay_err", "drop_rate",   "overflow_rate",
-    "late_rate", "area",  "noise",      NULL};
+    "late_rate", "area",  "noise",      "hang_after", "timeout", "cal",
+    "cal_snr", "pilot_deg", NULL};
 
 #define NAME "sim"
 
@@ -44,6 +45,7 @@ static int get_dbl(const char *args, const char *key, double *v, double lo, doub
 static int parse_params(const char *args, struct sim_params *p, char *err, size_t errlen)
 {
     static const char *const rcs_words[] = {"swerling1", "swerling2", "fixed", NULL};
+    static const char *const cal_words[] = {"off", "rx_splitter", "tx_coupler", "pilot", NULL};
     int rc = radio_args_check(NAME, args, SIM_KEYS, err, errlen);
     if (rc)
         return rc;
@@ -75,7 +77,13 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
         get_dbl(args, "overflow_rate", &p->overflow_rate, 0, 1, err, errlen) ||
         get_dbl(args, "late_rate", &p->late_rate, 0, 1, err, errlen) ||
         get_dbl(args, "area", &p->area, 10, 1e4, err, errlen) ||
-        get_bool(args, "noise", &p->noise, err, errlen))
+        get_bool(args, "noise", &p->noise, err, errlen) ||
+        radio_arg_u64(NAME, args, "hang_after", p->hang_after, 0, UINT64_MAX, &p->hang_after,
+                      err, errlen) < 0 ||
+        get_dbl(args, "timeout", &p->timeout_s, 0, 60, err, errlen) ||
+        radio_arg_choice(NAME, args, "cal", cal_words, p->cal, &p->cal, err, errlen) < 0 ||
+        get_dbl(args, "cal_snr", &p->cal_snr_db, -20, 60, err, errlen) ||
+        get_dbl(args, "pilot_deg", &p->pilot_deg, -80, 80, err, errlen))
         return ISAC_EINVAL;
     return ISAC_OK;
 }

@@ -1,15 +1,47 @@
-/* Opening radios from the command line, with the exit-status mapping of docs/cli.md. */
+/* Opening radios from the command line, with the exit-status mapping of docs/cli.md,
+ * and the site's transmit limits (docs/reliability.md, "Transmit safety"). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/err.h"
+#include "safety.h"
+
+/* The site limits file: $ISACTB_SITE_LIMITS, else this file when it exists, else none
+ * (the radio keeps radio_limits_for() its description). */
+#define SITE_LIMITS_FILE "/etc/isactb/site-limits.json"
+
+static int apply_site_limits(const char *cmd, radio r)
+{
+    const char *path = getenv("ISACTB_SITE_LIMITS");
+    if (!path || !*path)
+        path = access(SITE_LIMITS_FILE, F_OK) == 0 ? SITE_LIMITS_FILE : NULL;
+    if (!path)
+        return CLI_OK;
+    struct radio_limits lim;
+    char err[512] = "";
+    int rc = radio_limits_load(path, &lim, err, sizeof err);
+    if (rc == ISAC_OK)
+        rc = radio_set_limits(r, &lim);
+    if (rc == ISAC_OK)
+        return CLI_OK;
+    fprintf(stderr, "isactb %s: site limits: %s\n", cmd, err[0] ? err : isac_strerror(rc));
+    return rc == ISAC_ENOMEM ? CLI_ERUNTIME : CLI_EINPUT;
+}
 
 int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *out)
 {
     char err[512] = "";
     int rc = radio_open_ex(spec, out, err, sizeof err);
-    if (rc == ISAC_OK)
-        return CLI_OK;
+    if (rc == ISAC_OK) {
+        int lrc = apply_site_limits(cmd, *out);
+        if (lrc != CLI_OK) {
+            radio_close(*out);
+            *out = NULL;
+        }
+        return lrc;
+    }
     fprintf(stderr, "isactb %s: %s\n", cmd, err);
     switch (rc) {
     case ISAC_EINVAL: return spec_from_cli ? CLI_EUSAGE : CLI_EINPUT;

@@ -37,7 +37,9 @@ static const char *const BENCH_USAGE =
     "usage: isactb bench mf [--json] [--quick]\n"
     "  Matched filter + GLRT range profile vs bare FFTs, for C in {1,4,8,16} channels\n"
     "  and CPI lengths L = 1024..65536 (--quick: C in {1,4}, L in {1024,4096}, short\n"
-    "  timing). --json prints one JSON object on stdout (docs/bench.md).\n";
+    "  timing). --json prints one JSON object on stdout (docs/bench.md).\n"
+    "       isactb bench soak [--cpis N] ...   long closed-loop run: leaks and throughput\n"
+    "  (isactb bench soak --help; docs/reliability.md).\n";
 
 #define BENCH_AP_SIZE 4u /* receive AP size: channels are grouped into APs of min(C, 4) */
 
@@ -524,12 +526,16 @@ static int bench_mf(int argc, char **argv)
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("bench", "missing benchmark name (available: mf)");
+        return cli_usage("bench", "missing benchmark name (available: mf, soak)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(BENCH_USAGE, stdout);
         return CLI_OK;
     }
     if (!strcmp(argv[1], "mf"))
         return bench_mf(argc - 1, argv + 1);
-    return cli_usage("bench", "unknown benchmark '%s' (available: mf)", argv[1]);
+    if (!strcmp(argv[1], "soak"))
+        return bench_soak(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "policies")) /* host/cli/cmd_bench_policies.c */
+        return bench_policies(argc - 1, argv + 1);
+    return cli_usage("bench", "unknown benchmark '%s' (available: mf, soak)", argv[1]);
 }

@@ -8,7 +8,34 @@
 #include "exp/report.h"
 #include "exp/run.h"
 
-static const char *const REPLAY_USAGE = "usage: isactb replay CAPTURE [--out DIR] [--json] [--quiet]\n";
+static const char *const REPLAY_USAGE =
+    "usage: isactb replay CAPTURE [--out DIR] [--json] [--quiet]\n"
+    "                     [--calibration FILE|DIR | --no-calibration]\n";
+
+/* The capture's own calibration (what the live run applied) wins: the replay then makes
+ * the live decisions again. A capture recorded uncalibrated gets a matching record
+ * from the calibration directory (or --calibration), with a warning. */
+static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
+                              struct cli_calibration *cal)
+{
+    const json_t *g = sigmf_reader_global(rd);
+    const json_t *own = json_object_get(g, "isactb:calibration");
+    if (disabled)
+        return CLI_OK;
+    if (own && !given) {
+        int rc = cli_calibration_from_capture("replay", cal, own, sigmf_reader_path(rd));
+        if (rc == CLI_OK)
+            fprintf(stderr, "isactb replay: applying the capture's calibration (%s)\n", cal->path);
+        return rc;
+    }
+    struct radio_info info;
+    sigmf_reader_radio_info(rd, &info);
+    int rc = cli_calibration_resolve("replay", cal, given, 0, NULL, &info);
+    if (rc == CLI_OK && cal->applied && !own)
+        fprintf(stderr, "isactb replay: warning: the capture was recorded uncalibrated: "
+                        "decisions may differ from the live run\n");
+    return rc;
+}
 
 static void print_line(void *ctx, const char *line)
 {
@@ -18,13 +45,20 @@ static void print_line(void *ctx, const char *line)
 
 int cmd_replay(int argc, char **argv)
 {
-    const char *path = NULL, *out = NULL;
-    int json = 0, quiet = 0;
+    const char *path = NULL, *out = NULL, *calib = NULL;
+    int json = 0, quiet = 0, no_calib = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--quiet"))
             quiet = 1;
+        else if (!strcmp(argv[i], "--no-calibration"))
+            no_calib = 1;
+        else if (!strcmp(argv[i], "--calibration")) {
+            if (++i >= argc)
+                return cli_usage("replay", "option '--calibration' needs a value");
+            calib = argv[i];
+        }
         else if (!strcmp(argv[i], "--help")) {
             fputs(REPLAY_USAGE, stdout);
             return CLI_OK;
@@ -52,12 +86,14 @@ int cmd_replay(int argc, char **argv)
         return rc;
     char spec[1100], err[512] = "";
     snprintf(spec, sizeof spec, "file:%s", sigmf_reader_path(rd));
+    struct cli_calibration cal = {0};
+    rc = replay_calibration(rd, calib, no_calib, &cal);
     sigmf_reader_close(rd);
     radio r = NULL;
     json_t *result = NULL;
-    if ((rc = cli_radio_open("replay", spec, 0, &r)))
+    if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
-    struct run_hooks hooks = {print_line, &quiet, NULL, NULL};
+    struct run_hooks hooks = {print_line, &quiet, NULL, NULL, cal.applied ? cal.pc : NULL};
     int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
     if (erc) {
         fprintf(stderr, "isactb replay: %s\n", err);
@@ -66,6 +102,7 @@ int cmd_replay(int argc, char **argv)
     if (result) {
         json_object_set_new(result, "recorded_radio", json_string(cfg.radio));
         json_object_set_new(result, "radio", json_string(spec));
+        json_object_set_new(result, "calibration", cli_calibration_summary(&cal));
         if (out && report_write_figures(result, NULL, out, err, sizeof err))
             fprintf(stderr, "isactb replay: figures: %s\n", err);
         if (json) {
@@ -74,6 +111,7 @@ int cmd_replay(int argc, char **argv)
         }
     }
 done:
+    cli_calibration_free(&cal);
     json_decref(result);
     radio_close(r);
     codebook_destroy(cb);

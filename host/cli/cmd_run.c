@@ -14,8 +14,9 @@
 #include "exp/run.h"
 
 static const char *const RUN_USAGE =
-    "usage: isactb run [--config FILE] [--radio SPEC] [--policy sweep|random] [--seed N]\n"
-    "                  [--episodes N] [--out DIR] [--record] [--json] [--quiet]\n";
+    "usage: isactb run [--config FILE] [--radio SPEC] [--policy sweep|random|pso|qnet]\n"
+    "                  [--weights FILE] [--seed N] [--episodes N] [--out DIR] [--record]\n"
+    "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n";
 
 /* Signal handlers can only talk to the loop through a flag of static storage: this
  * is the one piece of global mutable state in the tool. */
@@ -92,9 +93,9 @@ static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
 }
 
 struct run_args {
-    const char *config, *radio, *policy, *out;
-    const char *seed, *episodes;
-    int record, json, quiet;
+    const char *config, *radio, *policy, *out, *weights;
+    const char *seed, *episodes, *calibration;
+    int record, json, quiet, no_calibration;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
@@ -105,6 +106,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         {"episodes", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
         {"record", no_argument, 0, 'R'},       {"json", no_argument, 0, 'j'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {"weights", required_argument, 0, 'w'},
+        {"calibration", required_argument, 0, 'C'}, {"no-calibration", no_argument, 0, 'N'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -114,12 +117,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case 'c': a->config = optarg; break;
         case 'r': a->radio = optarg; break;
         case 'p': a->policy = optarg; break;
+        case 'w': a->weights = optarg; break;
         case 's': a->seed = optarg; break;
         case 'e': a->episodes = optarg; break;
         case 'o': a->out = optarg; break;
         case 'R': a->record = 1; break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
+        case 'C': a->calibration = optarg; break;
+        case 'N': a->no_calibration = 1; break;
         case 'h': fputs(RUN_USAGE, stdout); return -1;
         case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
@@ -127,6 +133,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     }
     if (optind < argc)
         return cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (a->calibration && a->no_calibration)
+        return cli_usage("run", "--calibration and --no-calibration are exclusive");
     if (a->record && !a->out)
         return cli_usage("run", "--record needs --out DIR");
     return 0;
@@ -139,10 +147,17 @@ static int apply_overrides(const struct run_args *a, struct exp_config *cfg)
     if (a->radio)
         snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
     if (a->policy) {
-        if (strcmp(a->policy, "sweep") && strcmp(a->policy, "random"))
-            return cli_usage("run", "--policy: unknown policy '%s' (expected sweep or random)",
+        if (strcmp(a->policy, "sweep") && strcmp(a->policy, "random") &&
+            strcmp(a->policy, "pso") && strcmp(a->policy, "qnet"))
+            return cli_usage("run",
+                             "--policy: unknown policy '%s' (expected sweep, random, pso or qnet)",
                              a->policy);
         snprintf(cfg->policy, sizeof cfg->policy, "%s", a->policy);
+    }
+    if (a->weights) {
+        if (!a->weights[0] || strlen(a->weights) >= sizeof cfg->weights)
+            return cli_usage("run", "--weights: invalid path '%s'", a->weights);
+        snprintf(cfg->weights, sizeof cfg->weights, "%s", a->weights);
     }
     if (a->seed && cli_parse_u64("run", "--seed", a->seed, &cfg->seed))
         return CLI_EUSAGE;
@@ -169,12 +184,21 @@ static int load_config(const struct run_args *a, struct exp_config *cfg)
 }
 
 static sigmf_writer open_recording(const char *dir, const struct exp_config *cfg,
-                                   const struct radio_info *info, codebook cb)
+                                   const struct radio_info *info, codebook cb,
+                                   const struct cli_calibration *cal)
 {
     char err[512];
+    double phase[RADIO_MAX_CHANNELS];
     json_t *global = json_pack("{s:o,s:o}", "isactb:experiment", exp_config_to_json(cfg),
                                "isactb:codebook", codebook_to_json(cb));
+    /* raw samples are stored: their phase offsets are what the RX calibration measured */
+    int have_rx = cal->applied && cal->rec->rx.present;
+    for (unsigned ch = 0; have_rx && ch < info->num_rx; ch++)
+        phase[ch] = cal->rec->rx.ch[ch].phase_deg;
+    if (cal->applied)
+        json_object_set_new(global, "isactb:calibration", cli_calibration_json(cal));
     struct sigmf_writer_desc d = {.info = info, .global = global,
+                                  .rx_phase_offset_deg = have_rx ? phase : NULL,
                                   .description = "isactb closed-loop run", .author = "isactb"};
     sigmf_writer w = sigmf_writer_create(dir, "isactb", &d, err, sizeof err);
     json_decref(global);
@@ -183,21 +207,31 @@ static sigmf_writer open_recording(const char *dir, const struct exp_config *cfg
     return w;
 }
 
-static int finish(int rc, json_t *result, sigmf_writer w, const struct run_args *a,
-                  const struct report_map *map)
+/* run_err: the run's own failure (NULL when it succeeded). Whatever happens, a failed run
+ * prints exactly one line: its cause, plus the recording's when that could not be
+ * finalised either (a full disk fails both). */
+static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
+                  const struct run_args *a, const struct report_map *map)
 {
     char err[512];
-    if (w) {
-        if (sigmf_writer_finish(w, err, sizeof err)) {
-            fprintf(stderr, "isactb run: recording: %s\n", err);
-            rc = rc ? rc : ISAC_EIO;
-        } else if (result) {
+    int wfail = w && sigmf_writer_finish(w, err, sizeof err);
+    if (wfail && run_err)
+        fprintf(stderr, "isactb run: %s (recording not finalised: %s)\n", run_err, err);
+    else if (wfail)
+        fprintf(stderr, "isactb run: recording: %s\n", err);
+    else if (run_err)
+        fprintf(stderr, "isactb run: %s\n", run_err);
+    if (wfail) {
+        rc = rc ? rc : ISAC_EIO;
+    } else if (w) {
+        if (result) {
             char path[1100];
             snprintf(path, sizeof path, "%s/isactb.sigmf-collection", a->out);
             json_object_set_new(result, "capture", json_string(path));
         }
     }
-    if (result && a->out && report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err))
+    if (result && a->out && report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) &&
+        !rc)
         fprintf(stderr, "isactb run: figures: %s\n", err);
     if (result && a->json) {
         json_dumpf(result, stdout, JSON_COMPACT);
@@ -233,12 +267,15 @@ int cmd_run(int argc, char **argv)
     radio_get_info(r, &info);
     codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
     sigmf_writer w = NULL;
+    struct cli_calibration cal = {0};
     json_t *result = NULL;
     if (!cb) {
         rc = cli_input_error("run", "%s", err);
         goto done;
     }
-    if (a.record && !(w = open_recording(a.out, &cfg, &info, cb))) {
+    if ((rc = cli_calibration_resolve("run", &cal, a.calibration, a.no_calibration, r, &info)))
+        goto done;
+    if (a.record && !(w = open_recording(a.out, &cfg, &info, cb, &cal))) {
         rc = CLI_EINPUT;
         goto done;
     }
@@ -246,15 +283,17 @@ int cmd_run(int argc, char **argv)
     signal(SIGTERM, on_signal);
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
-    struct run_hooks hooks = {print_progress, &ctx, should_stop, keep_map};
+    struct run_hooks hooks = {print_progress, &ctx, should_stop, keep_map,
+                              cal.applied ? cal.pc : NULL};
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
-    if (erc)
-        fprintf(stderr, "isactb run: %s\n", err);
-    rc = finish(erc, result, w, &a, &ctx.map);
+    if (result)
+        json_object_set_new(result, "calibration", cli_calibration_summary(&cal));
+    rc = finish(erc, erc ? err : NULL, result, w, &a, &ctx.map);
     rc = rc == ISAC_OK ? CLI_OK : rc == ISAC_EINVAL ? CLI_EINPUT : CLI_ERUNTIME;
     report_map_free(&ctx.map);
     w = NULL;
 done:
+    cli_calibration_free(&cal);
     sigmf_writer_abort(w);
     json_decref(result);
     codebook_destroy(cb);

@@ -16,6 +16,8 @@ static const struct command commands[] = {
     {"detect", cmd_detect, "CAPTURE [--pfa P]      GLRT/CFAR over every CPI of a recording"},
     {"codebook", cmd_codebook, "dft|show ...        generate or inspect beam codebooks"},
     {"bench", cmd_bench, "mf [--json] [--quick]  matched-filter/GLRT throughput vs bare FFTs"},
+    {"train", cmd_train, "[--seed N] [--episodes E] ...  learned beam selection (docs/learning.md)"},
+    {"calib", cmd_calib, "rx|tx|delay|verify|track  array calibration sessions and records"},
     {"info", cmd_info, "[--radio S] [--json]     describe a radio (sim: with ground truth)"},
 };
 

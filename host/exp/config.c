@@ -15,6 +15,7 @@ void exp_config_defaults(struct exp_config *c)
     memset(c, 0, sizeof *c);
     snprintf(c->radio, sizeof c->radio, "sim");
     snprintf(c->policy, sizeof c->policy, "sweep");
+    snprintf(c->weights, sizeof c->weights, "builtin");
     c->seed = 1;
     c->episodes = 20;
     c->max_steps = 128;
@@ -46,7 +47,7 @@ struct raw_grid {
     double *spacing_m, *x_min, *x_max, *y_min, *y_max, *baseline_guard_m;
 };
 struct raw_config {
-    char *radio, *policy, *codebook;
+    char *radio, *policy, *codebook, *weights;
     uint64_t *seed;
     unsigned *episodes, *max_steps, *beams, *window_guard, *noise_bins;
     double *pfa, *zeta, *step_interval_s, *confirm_radius_m;
@@ -73,6 +74,7 @@ static const cyaml_schema_field_t grid_fields[] = {
 static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_STRING_PTR("radio", OPT, struct raw_config, radio, 1, 255),
     CYAML_FIELD_STRING_PTR("policy", OPT, struct raw_config, policy, 1, 15),
+    CYAML_FIELD_STRING_PTR("weights", OPT, struct raw_config, weights, 1, 255),
     CYAML_FIELD_UINT_PTR("seed", OPT, struct raw_config, seed),
     CYAML_FIELD_UINT_PTR("episodes", OPT, struct raw_config, episodes),
     CYAML_FIELD_UINT_PTR("max_steps", OPT, struct raw_config, max_steps),
@@ -130,6 +132,7 @@ static void merge_raw(struct exp_config *c, const struct raw_config *r)
 {
     MERGE_STR(c->radio, r->radio);
     MERGE_STR(c->policy, r->policy);
+    MERGE_STR(c->weights, r->weights);
     MERGE_STR(c->codebook, r->codebook);
     MERGE(c->seed, r->seed);
     MERGE(c->episodes, r->episodes);
@@ -282,8 +285,10 @@ static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *er
 int exp_config_validate(const struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     CHECK(c->radio[0], "%s: radio: empty radio spec", src);
-    CHECK(!strcmp(c->policy, "sweep") || !strcmp(c->policy, "random"),
-          "%s: policy: '%s' is not one of sweep, random", src, c->policy);
+    CHECK(!strcmp(c->policy, "sweep") || !strcmp(c->policy, "random") ||
+              !strcmp(c->policy, "pso") || !strcmp(c->policy, "qnet"),
+          "%s: policy: '%s' is not one of sweep, random, pso, qnet", src, c->policy);
+    CHECK(c->weights[0], "%s: weights: empty (use \"builtin\" or a weights file)", src);
     CHECK(c->episodes >= 1 && c->episodes <= 100000, "%s: episodes: %u outside 1..100000", src,
           c->episodes);
     CHECK(c->max_steps >= 1 && c->max_steps <= 100000, "%s: max_steps: %u outside 1..100000",
@@ -309,7 +314,7 @@ int exp_config_validate(const struct exp_config *c, const char *src, char *err, 
 
 json_t *exp_config_to_json(const struct exp_config *c)
 {
-    return json_pack("{s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:f,s:f,"
+    json_t *o = json_pack("{s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:f,s:f,"
                      "s:{s:s,s:i,s:i,s:f},s:i,s:i,s:f,s:{s:f,s:f,s:f,s:f,s:f,s:f},s:b,s:f}",
                      "radio", c->radio, "policy", c->policy, "seed", (json_int_t)c->seed,
                      "episodes", (json_int_t)c->episodes, "max_steps", (json_int_t)c->max_steps,
@@ -323,18 +328,21 @@ json_t *exp_config_to_json(const struct exp_config *c)
                      c->grid.y_min, "y_max", c->grid.y_max, "baseline_guard_m",
                      c->grid.baseline_guard_m, "direct_path_cancel", c->direct_path_cancel,
                      "confirm_radius_m", c->confirm_radius_m);
+    if (o)
+        json_object_set_new(o, "weights", json_string(c->weights));
+    return o;
 }
 
 int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err,
                          size_t errlen)
 {
     json_error_t je;
-    const char *radio, *pol, *cb, *kind;
+    const char *radio, *pol, *cb, *kind, *weights = NULL;
     json_int_t seed, eps, steps, beams, len, root, guard, nb;
     exp_config_defaults(c);
     if (!o || json_unpack_ex(o, &je, JSON_STRICT,
                              "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
-                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F}",
+                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s}",
                              "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
                              "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
                              "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root",
@@ -344,7 +352,7 @@ int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char 
                              &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max,
                              "baseline_guard_m", &c->grid.baseline_guard_m,
                              "direct_path_cancel", &c->direct_path_cancel,
-                             "confirm_radius_m", &c->confirm_radius_m)) {
+                             "confirm_radius_m", &c->confirm_radius_m, "weights", &weights)) {
         isac_seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
         return ISAC_EFORMAT;
     }
@@ -354,6 +362,8 @@ int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char 
           "%s: isactb:experiment: an integer field is out of range", src);
     snprintf(c->radio, sizeof c->radio, "%s", radio);
     snprintf(c->policy, sizeof c->policy, "%s", pol);
+    if (weights) /* absent in captures made before the qnet policy existed */
+        snprintf(c->weights, sizeof c->weights, "%s", weights);
     snprintf(c->codebook, sizeof c->codebook, "%s", cb);
     snprintf(c->waveform.kind, sizeof c->waveform.kind, "%s", kind);
     c->seed = (uint64_t)seed;

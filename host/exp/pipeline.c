@@ -45,6 +45,11 @@ struct pipeline_s {
     float complex *dp_mf[RADIO_MAX_APS];
     double dp_energy[RADIO_MAX_APS];
     struct radio_rx_md md;
+    /* Calibration (NULL: the raw chain, bit for bit as before calibration existed). */
+    struct exp_config cfg;  /* kept to rebuild the grid at a new lag0_delay */
+    struct pipeline_calibration *cal;
+    size_t Ltx;             /* TX burst length: L, or L + the TX delay margin */
+    float complex **rxc;    /* num_rx x W: corrected windows */
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -107,7 +112,8 @@ static double adjacent_bin_correlation(const float complex *s, size_t L)
     return rho < 0 ? 0 : rho > 0.99 ? 0.99 : rho;
 }
 
-static int make_grid(pipeline p, const struct exp_config *cfg, char *err, size_t errlen)
+static int make_grid(pipeline p, const struct exp_config *cfg, double lag0, char *err,
+                     size_t errlen)
 {
     const struct radio_info *in = &p->info;
     array arr[RADIO_MAX_APS] = {0};
@@ -121,7 +127,7 @@ static int make_grid(pipeline p, const struct exp_config *cfg, char *err, size_t
                            cfg->grid.spacing_m, p->nx, p->ny};
     struct grid_config gc = {.tx = in->tx_ap, .N = in->num_rx_aps, .rx = in->rx_ap,
                              .arr = (const array *)arr, .K = p->K, .fs = in->sample_rate,
-                             .lag0_delay = 0.0, .max_angle = PIPELINE_MAX_ANGLE, .pfa = p->pfa,
+                             .lag0_delay = lag0, .max_angle = PIPELINE_MAX_ANGLE, .pfa = p->pfa,
                              .interp = GRID_INTERP_LINEAR,
                              .rho1 = adjacent_bin_correlation(p->probe, p->L),
                              .baseline_guard_m = cfg->grid.baseline_guard_m};
@@ -170,11 +176,13 @@ static int check_radio(const struct radio_info *in, codebook cb, char *err, size
 /* The leakage of AP n is the probe at the direct TX -> RX_n delay with an unknown complex
  * gain per channel: keep that reference and its MF output so process() can project it
  * out (least squares, one complex gain per channel). */
-static int make_direct_path(pipeline p)
+static int make_direct_path(pipeline p, double lag0)
 {
     for (unsigned n = 0; p->dp_cancel && n < p->info.num_rx_aps; n++) {
         const struct geom_ap *tx = &p->info.tx_ap, *rx = &p->info.rx_ap[n];
-        double d = geom_dist(tx->x, tx->y, rx->x, rx->y) / GEOM_C0 * p->info.sample_rate;
+        double d = geom_dist(tx->x, tx->y, rx->x, rx->y) / GEOM_C0 * p->info.sample_rate + lag0;
+        free(p->dp_ref[n]);
+        free(p->dp_mf[n]);
         p->dp_ref[n] = calloc(p->W, sizeof *p->dp_ref[n]);
         p->dp_mf[n] = calloc(p->K, sizeof *p->dp_mf[n]);
         if (!p->dp_ref[n] || !p->dp_mf[n])
@@ -219,7 +227,9 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
         p->zap[n] = (const float complex **)(p->z + ch);
     }
     p->dp_cancel = cfg->direct_path_cancel;
-    if (make_grid(p, cfg, err, errlen) == ISAC_OK && make_direct_path(p) == ISAC_OK)
+    p->cfg = *cfg;
+    p->Ltx = p->L;
+    if (make_grid(p, cfg, 0.0, err, errlen) == ISAC_OK && make_direct_path(p, 0.0) == ISAC_OK)
         return p;
 fail:
     pipeline_destroy(p);
@@ -233,6 +243,8 @@ void pipeline_destroy(pipeline p)
     free(p->probe);
     free_rows(p->tx, p->info.num_tx);
     free_rows(p->rx, p->info.num_rx);
+    free_rows(p->rxc, p->info.num_rx);
+    free(p->cal);
     free_rows(p->z, p->info.num_rx);
     mf_destroy(p->mf);
     grid_destroy(p->grid);
@@ -262,15 +274,28 @@ void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
     *threshold = p->thr;
 }
 
+/* TX channel k: tx_weight[k] w_q[k] s(t - tx_delay[k]) over Ltx samples. */
+static int compose_calibrated(pipeline p, unsigned beam)
+{
+    const float complex *w = codebook_weights(p->cb, beam);
+    for (unsigned k = 0; k < p->info.num_tx; k++) {
+        memset(p->tx[k], 0, p->Ltx * sizeof *p->tx[k]);
+        fdelay_add(p->tx[k], p->Ltx, p->probe, p->L, p->cal->tx_delay[k],
+                   (double complex)(p->cal->tx_weight[k] * w[k]), 0.0);
+    }
+    return ISAC_OK;
+}
+
 int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     if (beam >= codebook_size(p->cb))
         return ISAC_EINVAL;
-    int rc = waveform_compose(NULL, NULL, 0, p->probe, codebook_weights(p->cb, beam),
-                              p->info.num_tx, p->L, p->tx);
+    int rc = p->cal ? compose_calibrated(p, beam)
+                    : waveform_compose(NULL, NULL, 0, p->probe, codebook_weights(p->cb, beam),
+                                       p->info.num_tx, p->L, p->tx);
     if (rc == ISAC_OK)
-        rc = radio_tx_burst(r, t0, (const float complex *const *)p->tx, p->L);
+        rc = radio_tx_burst(r, t0, (const float complex *const *)p->tx, p->Ltx);
     memset(&p->md, 0, sizeof p->md);
     if (rc == ISAC_OK)
         rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
@@ -350,12 +375,104 @@ static void decide_local(pipeline p, const struct pipeline_focus *f, struct pipe
     res->detected = best_tail < p->pfa / (double)nlocal;
 }
 
+/* y'_ch(t) = rx_weight[ch] y_ch(t - rx_delay[ch]) into the pipeline's own rows. */
+static const float complex *const *correct_rx(pipeline p, const float complex *const *rx)
+{
+    for (unsigned ch = 0; ch < p->info.num_rx; ch++) {
+        memset(p->rxc[ch], 0, p->W * sizeof *p->rxc[ch]);
+        fdelay_add(p->rxc[ch], p->W, rx[ch], p->W, p->cal->rx_delay[ch],
+                   (double complex)p->cal->rx_weight[ch], 0.0);
+    }
+    return (const float complex *const *)p->rxc;
+}
+
+static int cal_check(pipeline p, const struct pipeline_calibration *c, char *err, size_t errlen)
+{
+    if (c->num_rx != p->info.num_rx || c->num_tx != p->info.num_tx) {
+        seterr(err, errlen, "calibration: %u RX / %u TX channels but the radio has %u / %u",
+               c->num_rx, c->num_tx, p->info.num_rx, p->info.num_tx);
+        return ISAC_EINVAL;
+    }
+    for (unsigned ch = 0; ch < c->num_rx; ch++)
+        if (!(cabsf(c->rx_weight[ch]) <= 1e3f) || !(c->rx_delay[ch] >= 0 && c->rx_delay[ch] <= 64)) {
+            seterr(err, errlen, "calibration: RX channel %u: weight or delay %g out of range", ch,
+                   c->rx_delay[ch]);
+            return ISAC_EINVAL;
+        }
+    for (unsigned k = 0; k < c->num_tx; k++)
+        if (!(cabsf(c->tx_weight[k]) <= 1e3f) || !(c->tx_delay[k] >= 0 && c->tx_delay[k] <= 64)) {
+            seterr(err, errlen, "calibration: TX channel %u: weight or delay %g out of range", k,
+                   c->tx_delay[k]);
+            return ISAC_EINVAL;
+        }
+    if (!(c->lag0_delay >= 0 && c->lag0_delay <= (double)(p->W - p->L) / 2)) {
+        seterr(err, errlen, "calibration: system delay %g samples outside 0..%zu (window_guard / 2)",
+               c->lag0_delay, (p->W - p->L) / 2);
+        return ISAC_EINVAL;
+    }
+    return ISAC_OK;
+}
+
+/* Rebuild the grid and the direct-path references for MF lag 0 at lag0 samples. */
+static int rebuild_for_lag0(pipeline p, double lag0, char *err, size_t errlen)
+{
+    grid_destroy(p->grid);
+    p->grid = NULL;
+    free(p->stat);
+    free(p->thr);
+    free(p->det);
+    p->stat = p->thr = NULL;
+    p->det = NULL;
+    p->cells_seen = 0;
+    /* the echoes arrive lag0 samples late: MF lag 0 holds bistatic delay -lag0 (grid.h) */
+    int rc = make_grid(p, &p->cfg, -lag0, err, errlen);
+    return rc ? rc : make_direct_path(p, lag0);
+}
+
+int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal, char *err,
+                             size_t errlen)
+{
+    if (!p)
+        return ISAC_EINVAL;
+    if (cal && cal_check(p, cal, err, errlen))
+        return ISAC_EINVAL;
+    double maxd = 0;
+    for (unsigned k = 0; cal && k < cal->num_tx; k++)
+        maxd = fmax(maxd, cal->tx_delay[k]);
+    size_t Ltx = cal ? p->L + (size_t)ceil(maxd) + FDELAY_HALF : p->L;
+    float complex **tx = alloc_rows(p->info.num_tx, Ltx);
+    float complex **rxc = cal && !p->rxc ? alloc_rows(p->info.num_rx, p->W) : NULL;
+    struct pipeline_calibration *copy = cal ? malloc(sizeof *copy) : NULL;
+    if (!tx || (cal && ((!rxc && !p->rxc) || !copy))) {
+        free_rows(tx, p->info.num_tx);
+        free_rows(rxc, p->info.num_rx);
+        free(copy);
+        seterr(err, errlen, "pipeline: out of memory");
+        return ISAC_ENOMEM;
+    }
+    free_rows(p->tx, p->info.num_tx);
+    p->tx = tx;
+    p->Ltx = Ltx;
+    if (rxc)
+        p->rxc = rxc;
+    if (copy)
+        *copy = *cal;
+    double old = p->cal ? p->cal->lag0_delay : 0.0, lag0 = cal ? cal->lag0_delay : 0.0;
+    free(p->cal);
+    p->cal = copy;
+    return lag0 != old ? rebuild_for_lag0(p, lag0, err, errlen) : ISAC_OK;
+}
+
+const struct pipeline_calibration *pipeline_get_calibration(pipeline p) { return p->cal; }
+
 int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
                      const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
     res->beam = beam;
     res->confirm = focus != NULL;
+    if (p->cal)
+        rx = correct_rx(p, rx);
     int rc = mf_execute_multi(p->mf, p->info.num_rx, rx, p->z);
     if (rc)
         return rc;

@@ -160,7 +160,15 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
         const struct pipeline_focus *f = confirming ? &focus : NULL;
         rc = pipeline_step(p, r, beam, *tick, f, &res);
         if (rc) {
-            isac_seterr(err, errlen, "episode %u step %u: %s", ep, step, radio_last_error(r));
+            /* The radio explains its own faults; a window it delivered that the pipeline
+             * cannot process (grid_execute refuses a non-finite noise estimate) needs words
+             * of its own, or the message would be empty. */
+            const char *why = radio_last_error(r);
+            isac_seterr(err, errlen, "episode %u step %u: %s", ep, step,
+                        why[0] ? why
+                               : rc == ISAC_EINVAL
+                                     ? "RX window not processable: non-finite or overflowing samples"
+                                     : isac_strerror(rc));
             break;
         }
         if (w && record_cpi(w, p, cb, cfg, ep, step, &res, f, *tick)) {
@@ -190,6 +198,62 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
     return rc;
 }
 
+/* Read a whole (small) file; NULL with err set. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n = -1;
+    if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && n <= (64L << 20) &&
+        !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1)) &&
+        fread(buf, 1, (size_t)n, f) == (size_t)n) {
+        buf[n] = '\0';
+        *len = (size_t)n;
+    } else {
+        free(buf);
+        buf = NULL;
+        isac_seterr(err, errlen, "%s: cannot read the weights file", path);
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+policy exp_policy_create(const struct exp_config *cfg, enum policy_kind kind, pipeline p,
+                         codebook cb, struct qnet_file *qf, char *err, size_t errlen)
+{
+    struct policy_opts o;
+    unsigned nx, ny;
+    const float *lam, *thr;
+    policy_opts_defaults(&o);
+    pipeline_grid(p, &nx, &ny, &lam, &thr);
+    o.pfa = cfg->pfa;
+    o.grid_cells = (double)nx * ny;
+    o.mdp.zeta = cfg->zeta;
+    memset(qf, 0, sizeof *qf);
+    if (kind == POLICY_QNET && strcmp(cfg->weights, "builtin")) {
+        size_t len = 0;
+        char *text = read_file(cfg->weights, &len, err, errlen);
+        char why[256];
+        if (!text)
+            return NULL;
+        int bad = qnet_file_parse(text, len, o.mdp.tau, o.mdp.emb, qf, why, sizeof why);
+        free(text);
+        if (bad) {
+            isac_seterr(err, errlen, "%s: %s", cfg->weights, why);
+            return NULL;
+        }
+        o.qnet = &qf->def;
+    }
+    policy pol = policy_create_ex(kind, codebook_size(cb), cfg->seed, &o);
+    if (!pol) {
+        isac_seterr(err, errlen, "policy: cannot create '%s' for %u beams", cfg->policy,
+               codebook_size(cb));
+        qnet_file_free(qf);
+    }
+    return pol;
+}
+
 int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
             const struct run_hooks *hooks, json_t **out, char *err, size_t errlen)
 {
@@ -203,7 +267,17 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
     pipeline p = pipeline_create(cfg, &info, cb, cfg->pfa, err, errlen);
     if (!p)
         return ISAC_EINVAL;
-    policy pol = policy_create(kind, codebook_size(cb), cfg->seed);
+    if (hooks && hooks->calibration &&
+        pipeline_set_calibration(p, hooks->calibration, err, errlen) != ISAC_OK) {
+        pipeline_destroy(p);
+        return ISAC_EINVAL;
+    }
+    struct qnet_file qf = {0};
+    policy pol = exp_policy_create(cfg, kind, p, cb, &qf, err, errlen);
+    if (!pol) {
+        pipeline_destroy(p);
+        return ISAC_EINVAL;
+    }
     int64_t step_ticks = (int64_t)llround(cfg->step_interval_s * info.sample_rate);
     if (step_ticks < (int64_t)pipeline_window_length(p))
         step_ticks = (int64_t)pipeline_window_length(p);
@@ -222,6 +296,7 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
                      "seed", (json_int_t)cfg->seed, "episodes", episodes, "summary",
                      summary_json(episodes), "counters", counters_json(r));
     policy_destroy(pol);
+    qnet_file_free(&qf);
     pipeline_destroy(p);
     return rc;
 }

@@ -27,6 +27,8 @@ struct run_hooks {
      * step) and the step's result; may be NULL. */
     void (*on_step)(void *ctx, struct pipeline_s *p, unsigned episode, unsigned step,
                     const struct pipeline_result *res);
+    /* Array calibration applied to every CPI (pipeline_set_calibration); NULL = none. */
+    const struct pipeline_calibration *calibration;
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI
@@ -42,5 +44,13 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
  * file cfg->codebook. NULL with one line in err. */
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
                       size_t errlen);
+
+/* The policy cfg asks for, with the options of this pipeline (pfa, grid size, zeta) and,
+ * for qnet with weights other than "builtin", the weights file cfg->weights read and
+ * validated into *qf (free with qnet_file_free after policy_destroy). NULL with one
+ * line in err ("FILE: version: 2 is not supported", ...). */
+#include "policy/policy.h"
+policy exp_policy_create(const struct exp_config *cfg, enum policy_kind kind, pipeline p,
+                         codebook cb, struct qnet_file *qf, char *err, size_t errlen);
 
 #endif

@@ -80,7 +80,32 @@ struct sim_params {
     double late_rate;     /* late_rate: P(late command) per capture, 0..1, default 0 */
     double area;          /* area: side of the coverage square, 10..10000 m, default 400 */
     int noise;            /* noise: 0|1 (0: noiseless samples, for tests), default 1 */
+    /* A device that stops answering (docs/reliability.md): after hang_after RX captures
+     * (0 = never) every TX/RX call waits `timeout` seconds of wall time, as a real
+     * driver waiting for a dead device would, then fails with ISAC_ETIMEOUT and counts
+     * a timeout. Samples never depend on wall time. */
+    uint64_t hang_after;  /* hang_after: 0..2^64-1 captures, default 0 (never) */
+    double timeout_s;     /* timeout: per-call timeout, 0..60 s, default 1 */
+    /* Calibration paths (radio/sim/sim_calpath.c, docs/calibration.md). In any mode but
+     * off the antennas are disconnected: no targets, clutter or leakage, only the bench
+     * path (and noise). */
+    int cal;              /* cal: off|rx_splitter|tx_coupler|pilot, default off */
+    double cal_snr_db;    /* cal_snr: per-sample SNR at a receiver of the calibration signal
+                             of ONE unit-power TX channel, -20..60 dB, default 20 */
+    double pilot_deg;     /* pilot_deg: pilot transponder angle from every array's
+                             broadside, -80..80 deg, default 20 */
 };
+
+/* Calibration paths of the emulator (spec key cal=):
+ *   SIM_CAL_RX_SPLITTER: TX channel 0's output (after its TX impairments) is split,
+ *     equal cables, into every RX channel of every receive AP;
+ *   SIM_CAL_TX_COUPLER: every TX channel's output is coupled (equal paths) into one
+ *     reference receiver, RX channel 0 (AP 0, element 0); other RX channels see noise;
+ *   SIM_CAL_PILOT: a far-field transponder at pilot_deg from every array's broadside
+ *     re-radiates the TX array's field toward it, a^T(theta) x~, to every receive AP,
+ *     arriving at pilot_deg: y_n = a(theta) [a^T(theta) x~] (plane waves, no delay).
+ * The cables join different LOs: the CFO cfo_rx[n] - cfo_tx applies. */
+enum sim_cal { SIM_CAL_OFF = 0, SIM_CAL_RX_SPLITTER = 1, SIM_CAL_TX_COUPLER = 2, SIM_CAL_PILOT = 3 };
 
 #define SIM_FREQ_MIN 10e6 /* tunable IF range (a typical wide-band SDR front end) */
 #define SIM_FREQ_MAX 6e9

@@ -68,6 +68,7 @@ struct sim_s {
     struct sim_burst *bursts;
     size_t nbursts, cap_bursts;
     isac_rng fault_rng;
+    uint64_t captures;   /* RX captures answered (for hang_after) */
     struct radio_counters cnt;
     char err[256];
     /* scratch for rendering */
@@ -85,7 +86,18 @@ void sim_make_path(sim s, double x, double y, double vx, double vy, unsigned n,
 void sim_leak_path(sim s, unsigned n, struct sim_path *p);
 double complex sim_rx_coef(sim s, unsigned ch);
 double complex sim_tx_coef(sim s, unsigned ch);
+/* Accumulators of one RX window render (sim_render.c), before RX impairments. */
+struct render_ctx {
+    int64_t T0;            /* tick of acc[.][0] */
+    size_t Lx;             /* samples per accumulator row */
+    float complex *acc;    /* num_rx rows */
+    float complex *u;      /* Lx */
+    float complex *sb;     /* beamformed burst (max burst n) */
+};
+
 /* sim_render.c */
 void sim_bursts_free(sim s);
+/* sim_calpath.c: add burst b through the calibration path of s->p.cal. */
+void sim_cal_render_burst(sim s, struct render_ctx *c, const struct sim_burst *b);
 
 #endif

@@ -5,6 +5,7 @@
  * Cost per path and AP: one fdelay_add; per channel: one fdelay_add (RX delay). */
 #include <math.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,10 +48,37 @@ static void prune_bursts(sim s)
     s->nbursts = j;
 }
 
+/* The emulated device stopped answering (hang_after): wait out the call's timeout as a
+ * driver would (wall time; a signal ends the wait early so SIGINT is served promptly),
+ * then report it. */
+static int dead_device(sim s, const char *call)
+{
+    if (!s->p.hang_after || s->captures < s->p.hang_after)
+        return ISAC_OK;
+    struct timespec ts = {(time_t)s->p.timeout_s,
+                          (long)((s->p.timeout_s - floor(s->p.timeout_s)) * 1e9)};
+    s->cnt.timeouts++;
+    if (nanosleep(&ts, NULL)) { /* a signal: give up now, the caller polls its stop flag */
+        snprintf(s->err, sizeof s->err,
+                 "interrupted while %s waited for an answer (device stopped answering after "
+                 "%llu captures)",
+                 call, (unsigned long long)s->captures);
+        return ISAC_ETIMEOUT;
+    }
+    snprintf(s->err, sizeof s->err,
+             "timeout: %s got no answer within %g s (device stopped answering after %llu "
+             "captures)",
+             call, s->p.timeout_s, (unsigned long long)s->captures);
+    return ISAC_ETIMEOUT;
+}
+
 int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len)
 {
     if (!s || (!x && len) || len > ((size_t)1 << 28))
         return ISAC_EINVAL;
+    int hung = dead_device(s, "TX burst");
+    if (hung)
+        return hung;
     if (t0 < s->now) {
         s->cnt.late_commands++;
         snprintf(s->err, sizeof s->err, "late command: TX burst at tick %lld, time is %lld",
@@ -106,7 +134,8 @@ static float complex cn01(isac_rng *r)
         q = u * u + v * v;
     } while (q >= 1.0f || q == 0.0f);
     float f = sqrtf(-logf(q) / q); /* each part N(0, 1/2): sqrt(-2 ln q / q) / sqrt 2 */
-    return CMPLXF(f * u, f * v);
+    /* (not CMPLXF: glibc defines it for GCC only, and clang builds the fuzz targets) */
+    return (f * u) + (f * v) * I;
 }
 
 static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
@@ -196,14 +225,6 @@ static void beamform(sim s, const struct sim_burst *b, double phi0, float comple
         cmac(out, b->x + (size_t)c * b->n, b->n, (float complex)cexp(I * M_PI * c * sin(phi0)));
 }
 
-struct render_ctx {
-    int64_t T0;            /* tick of acc[.][0] */
-    size_t Lx;             /* samples per accumulator row */
-    float complex *acc;    /* num_rx rows */
-    float complex *u;      /* Lx */
-    float complex *sb;     /* beamformed burst (max burst n) */
-};
-
 /* Add one path of burst b into RX AP n's accumulator rows. */
 static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b, const float complex *sb,
                      unsigned n, const struct sim_path *p)
@@ -285,7 +306,10 @@ static int render_signal(sim s, int64_t t0, float complex *const *y, size_t len)
         const struct sim_burst *b = &s->bursts[i];
         if ((double)(b->t + (int64_t)b->n) + horizon < (double)c.T0 || b->t > c.T0 + (int64_t)c.Lx)
             continue;
-        render_burst(s, &c, b);
+        if (s->p.cal != SIM_CAL_OFF)
+            sim_cal_render_burst(s, &c, b);
+        else
+            render_burst(s, &c, b);
     }
     /* per-channel RX impairments: y[i] = g_ch acc(t0 + i - d_ch) */
     float *tmp = (float *)(c.sb + maxn);
@@ -310,6 +334,9 @@ int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len,
         return ISAC_EINVAL;
     memset(md, 0, sizeof *md);
     md->start_tick = t0;
+    int hung = dead_device(s, "RX capture");
+    if (hung)
+        return hung;
     if (t0 < s->now) {
         s->cnt.late_commands++;
         snprintf(s->err, sizeof s->err, "late command: RX window at tick %lld, time is %lld",
@@ -358,6 +385,7 @@ int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len,
             s->cnt.overflows++;
     }
     md->num_samples = len;
+    s->captures++;
     prune_bursts(s);
     return ISAC_OK;
 }

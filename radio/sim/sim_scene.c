@@ -37,6 +37,11 @@ void sim_params_default(struct sim_params *p)
     p->delay_max = 3.7;
     p->area = 400.0;
     p->noise = 1;
+    p->cal = SIM_CAL_OFF;
+    p->cal_snr_db = 20.0;
+    p->pilot_deg = 20.0;
+    p->hang_after = 0;
+    p->timeout_s = 1.0;
 }
 
 static int in(double v, double lo, double hi) { return isfinite(v) && v >= lo && v <= hi; }
@@ -50,7 +55,9 @@ static int params_valid(const struct sim_params *p)
            in(p->rcs_db, -60, 60) && in(p->speed_max, 0, 100) && p->clutter <= SIM_MAX_CLUTTER &&
            in(p->clutter_db, -60, 60) && in(p->leak_db, -200, 40) && in(p->cfo_max_hz, 0, 1e4) &&
            in(p->gain_max_db, 0, 10) && in(p->delay_max, 0, 8) && in(p->drop_rate, 0, 1) &&
-           in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) && in(p->area, 10, 1e4);
+           in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) && in(p->area, 10, 1e4) &&
+           in(p->timeout_s, 0, 60) && p->cal >= SIM_CAL_OFF && p->cal <= SIM_CAL_PILOT &&
+           in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80);
 }
 
 double sim_beta(double range_m)

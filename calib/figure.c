@@ -1,0 +1,58 @@
+/* PLplot figure of `isactb calib verify`: theoretical and measured beam patterns. */
+#include "calib/figure.h"
+
+#include <math.h>
+#include <plplot/plplot.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+
+static void curve(const double *x, const double *y, unsigned n, int col, int style)
+{
+    PLFLT xx[4096], yy[4096];
+    unsigned m = n < 4096 ? n : 4096;
+    for (unsigned i = 0; i < m; i++) {
+        xx[i] = x[i];
+        yy[i] = fmax(y[i], -60.0);
+    }
+    plcol0(col);
+    pllsty(style);
+    plline((PLINT)m, xx, yy);
+    pllsty(1);
+}
+
+int calib_pattern_figure(const char *path, const char *title, const double *phi_deg,
+                         const double *theory_db, const double *cal_db, const double *raw_db,
+                         unsigned n, char *err, size_t errlen)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    plsdev("svg");
+    plsfnam(tmp);
+    plspage(0, 0, 1000, 700, 0, 0);
+    plscolbg(255, 255, 255);
+    plscol0(1, 0, 0, 0);
+    plscol0(2, 31, 119, 180);
+    plscol0(3, 214, 39, 40);
+    plscol0(4, 120, 120, 120);
+    plinit();
+    plcol0(1);
+    plenv(phi_deg[0], phi_deg[n - 1], -50, 3, 0, 0);
+    pllab("beam steering angle (deg)", "normalised power (dB)", title);
+    if (raw_db)
+        curve(phi_deg, raw_db, n, 4, 2);
+    curve(phi_deg, theory_db, n, 2, 1);
+    if (cal_db)
+        curve(phi_deg, cal_db, n, 3, 1);
+    plcol0(1);
+    plmtex("t", 0.5, 0.02, 0.0, "blue: theory   red: measured, calibrated   grey dashed: uncalibrated");
+    plend();
+    struct stat st;
+    if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
+        remove(tmp);
+        isac_seterr(err, errlen, "%s: cannot write figure", path);
+        return ISAC_EIO;
+    }
+    return ISAC_OK;
+}

@@ -1,0 +1,361 @@
+/* Calibration sessions (session.h): bursts out, captures in, estimators (calib.h). */
+#include "calib/session.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "dsp/fdelay.h"
+
+/* Time between "now" and the first burst: leaves room for a hardware command queue. */
+#define CALIB_LEAD_TICKS 2048
+
+void calib_session_default(struct calib_session *s)
+{
+    memset(s, 0, sizeof *s);
+    calib_ref_default(&s->ref);
+    s->maxlag = 30;
+    s->coarse_delay = 0;
+    s->ref_rx = 0;
+}
+
+struct bufs {
+    unsigned rows;
+    size_t len;
+    float complex **p;
+};
+
+static int bufs_alloc(struct bufs *b, unsigned rows, size_t len)
+{
+    b->rows = rows;
+    b->len = len;
+    b->p = calloc(rows ? rows : 1, sizeof *b->p);
+    if (!b->p)
+        return ISAC_ENOMEM;
+    for (unsigned i = 0; i < rows; i++)
+        if (!(b->p[i] = calloc(len, sizeof **b->p)))
+            return ISAC_ENOMEM;
+    return ISAC_OK;
+}
+
+static void bufs_free(struct bufs *b)
+{
+    for (unsigned i = 0; b->p && i < b->rows; i++)
+        free(b->p[i]);
+    free(b->p);
+    b->p = NULL;
+}
+
+static int fail(radio r, int rc, const char *what, char *err, size_t errlen)
+{
+    const char *why = r ? radio_last_error(r) : NULL;
+    isac_seterr(err, errlen, "calibration %s: %s", what, why && *why ? why : isac_strerror(rc));
+    return rc;
+}
+
+/* Transmit tx (num_tx rows of txlen) at the next free tick and capture rxlen samples
+ * starting `offset` ticks after the burst start (offset >= 0). */
+static int burst_capture(radio r, const struct bufs *tx, size_t txlen, int64_t offset,
+                         const struct bufs *rx, size_t rxlen, const char *what, char *err,
+                         size_t errlen)
+{
+    int64_t now = 0;
+    int rc = radio_get_time(r, &now);
+    int64_t t0 = now + CALIB_LEAD_TICKS;
+    if (rc == ISAC_OK)
+        rc = radio_tx_burst(r, t0, (const float complex *const *)tx->p, txlen);
+    struct radio_rx_md md;
+    if (rc == ISAC_OK)
+        rc = radio_rx_capture(r, t0 + offset, rx->p, rxlen, &md);
+    if (rc == ISAC_OK && (md.dropped_samples || md.overflow)) {
+        isac_seterr(err, errlen, "calibration %s: %llu samples lost in the capture (retry)", what,
+                    (unsigned long long)md.dropped_samples);
+        return ISAC_ERADIO;
+    }
+    return rc ? fail(r, rc, what, err, errlen) : ISAC_OK;
+}
+
+/* The analysis window starts guard + round(coarse) ticks after the burst start. */
+static int64_t window_offset(const struct calib_session *s)
+{
+    return (int64_t)s->ref.guard + (int64_t)llround(s->coarse_delay);
+}
+
+static int check(radio r, const struct calib_session *s, struct radio_info *info, char *err,
+                 size_t errlen)
+{
+    if (!r || !s || calib_ref_validate(&s->ref) || radio_get_info(r, info)) {
+        isac_seterr(err, errlen, "calibration: bad reference parameters or radio");
+        return ISAC_EINVAL;
+    }
+    if (!(s->coarse_delay >= 0 && s->coarse_delay <= s->ref.guard)) {
+        isac_seterr(err, errlen, "calibration: coarse delay %g outside 0..%u samples",
+                    s->coarse_delay, s->ref.guard);
+        return ISAC_EINVAL;
+    }
+    return ISAC_OK;
+}
+
+int calib_measure_rx(radio r, const struct calib_session *s, struct calib_chan *out, char *err,
+                     size_t errlen)
+{
+    struct radio_info info;
+    int rc = check(r, s, &info, err, errlen);
+    if (rc)
+        return rc;
+    size_t blen = calib_ref_burst_len(&s->ref), clen = calib_ref_capture_len(&s->ref);
+    struct bufs tx = {0}, rx = {0};
+    rc = bufs_alloc(&tx, info.num_tx, blen);
+    if (rc == ISAC_OK)
+        rc = bufs_alloc(&rx, info.num_rx, clen);
+    if (rc == ISAC_OK)
+        rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0]); /* TX channel 0 drives the splitter */
+    if (rc == ISAC_OK)
+        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "rx", err, errlen);
+    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps; ch += info.rx_ap_elements[n++]) {
+        rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch, info.rx_ap_elements[n],
+                            ch, n, s->maxlag, NULL, out + ch);
+        if (rc)
+            isac_seterr(err, errlen, "calibration rx: array %u: estimator failed", n);
+    }
+    bufs_free(&tx);
+    bufs_free(&rx);
+    return rc;
+}
+
+static int tx_codes(radio r, const struct calib_session *s, const struct radio_info *info,
+                    const double complex *steer, struct calib_chan *out, char *err, size_t errlen)
+{
+    unsigned K = info->num_tx;
+    if (K > s->ref.N / 16 || s->maxlag >= s->ref.N / (2 * K)) {
+        isac_seterr(err, errlen, "calibration tx: %u channels need a period N >= %u (maxlag %u)",
+                    K, 2 * K * (s->maxlag + 1), s->maxlag);
+        return ISAC_EINVAL;
+    }
+    size_t blen = calib_ref_burst_len(&s->ref), clen = calib_ref_capture_len(&s->ref);
+    struct bufs tx = {0}, rx = {0};
+    int rc = bufs_alloc(&tx, K, blen);
+    if (rc == ISAC_OK)
+        rc = bufs_alloc(&rx, info->num_rx, clen);
+    for (unsigned k = 0; rc == ISAC_OK && k < K; k++)
+        rc = calib_ref_burst(&s->ref, K, k, tx.p[k]);
+    if (rc == ISAC_OK)
+        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "tx", err, errlen);
+    if (rc == ISAC_OK && (rc = calib_tx_codes(&s->ref, rx.p[s->ref_rx], K, s->maxlag, steer, out)))
+        isac_seterr(err, errlen, "calibration tx: estimator failed");
+    bufs_free(&tx);
+    bufs_free(&rx);
+    return rc;
+}
+
+static int tx_sequential(radio r, const struct calib_session *s, const struct radio_info *info,
+                         struct calib_chan *out, char *err, size_t errlen)
+{
+    unsigned K = info->num_tx;
+    size_t blen = calib_ref_burst_len(&s->ref), clen = calib_ref_capture_len(&s->ref);
+    struct bufs tx = {0}, rx = {0};
+    float complex **y = calloc(K, sizeof *y);
+    int rc = y ? bufs_alloc(&tx, K, 2 * blen) : ISAC_ENOMEM;
+    if (rc == ISAC_OK)
+        rc = bufs_alloc(&rx, info->num_rx, blen + clen);
+    for (unsigned j = 1; rc == ISAC_OK && j < K; j++) {
+        for (unsigned k = 0; k < K; k++)
+            memset(tx.p[k], 0, 2 * blen * sizeof **tx.p);
+        if ((rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0])) || (rc = calib_ref_burst(&s->ref, 1, 0, tx.p[j] + blen)))
+            break;
+        rc = burst_capture(r, &tx, 2 * blen, window_offset(s), &rx, blen + clen, "tx", err, errlen);
+        if (rc == ISAC_OK && !(y[j] = malloc((blen + clen) * sizeof **y)))
+            rc = ISAC_ENOMEM;
+        if (rc == ISAC_OK)
+            memcpy(y[j], rx.p[s->ref_rx], (blen + clen) * sizeof **y);
+    }
+    if (rc == ISAC_OK && (rc = calib_tx_sequential(&s->ref, (const float complex *const *)y, K, s->maxlag, out)))
+        isac_seterr(err, errlen, "calibration tx: estimator failed");
+    for (unsigned j = 0; y && j < K; j++)
+        free(y[j]);
+    free(y);
+    bufs_free(&tx);
+    bufs_free(&rx);
+    return rc;
+}
+
+int calib_measure_tx(radio r, const struct calib_session *s, int sequential,
+                     struct calib_chan *out, char *err, size_t errlen)
+{
+    struct radio_info info;
+    int rc = check(r, s, &info, err, errlen);
+    if (rc)
+        return rc;
+    if (s->ref_rx >= info.num_rx) {
+        isac_seterr(err, errlen, "calibration tx: reference receiver %u >= %u RX channels", s->ref_rx,
+                    info.num_rx);
+        return ISAC_EINVAL;
+    }
+    return sequential ? tx_sequential(r, s, &info, out, err, errlen)
+                      : tx_codes(r, s, &info, NULL, out, err, errlen);
+}
+
+int calib_measure_delay(radio r, const struct calib_session *s, double *delay, double *std,
+                        char *err, size_t errlen)
+{
+    struct radio_info info;
+    int rc = check(r, s, &info, err, errlen);
+    if (rc)
+        return rc;
+    size_t blen = calib_ref_burst_len(&s->ref), clen = calib_ref_capture_len(&s->ref);
+    struct bufs tx = {0}, rx = {0};
+    rc = bufs_alloc(&tx, info.num_tx, blen);
+    if (rc == ISAC_OK)
+        rc = bufs_alloc(&rx, info.num_rx, clen);
+    if (rc == ISAC_OK)
+        rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0]);
+    if (rc == ISAC_OK)
+        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "delay", err, errlen);
+    unsigned lag = s->ref.guard - FDELAY_HALF;
+    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps; ch += info.rx_ap_elements[n++]) {
+        double d = 0, sd = 0;
+        if ((rc = calib_delay(&s->ref, rx.p[ch], lag < s->ref.N / 2 ? lag : s->ref.N / 2 - 1, &d, &sd)))
+            isac_seterr(err, errlen, "calibration delay: array %u: estimator failed", n);
+        delay[n] = d + llround(s->coarse_delay);
+        if (std)
+            std[n] = sd;
+    }
+    bufs_free(&tx);
+    bufs_free(&rx);
+    return rc;
+}
+
+static void ula_steer(unsigned M, double spacing, double theta, double complex *a)
+{
+    for (unsigned m = 0; m < M; m++)
+        a[m] = cexp(I * 2 * M_PI * spacing * m * sin(theta));
+}
+
+int calib_measure_manifold(radio r, const struct calib_session *s, double theta,
+                           struct calib_chan *rx_out, struct calib_chan *tx_out, char *err,
+                           size_t errlen)
+{
+    struct radio_info info;
+    int rc = check(r, s, &info, err, errlen);
+    if (rc)
+        return rc;
+    double complex a[CALIB_MAX_CH];
+    size_t blen = calib_ref_burst_len(&s->ref), clen = calib_ref_capture_len(&s->ref);
+    struct bufs tx = {0}, rx = {0};
+    rc = bufs_alloc(&tx, info.num_tx, blen);
+    if (rc == ISAC_OK)
+        rc = bufs_alloc(&rx, info.num_rx, clen);
+    if (rc == ISAC_OK)
+        rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0]);
+    if (rc == ISAC_OK)
+        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "manifold", err, errlen);
+    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps; ch += info.rx_ap_elements[n++]) {
+        ula_steer(info.rx_ap_elements[n], info.element_spacing_wl, theta, a);
+        rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch, info.rx_ap_elements[n],
+                            ch, n, s->maxlag, a, rx_out + ch);
+    }
+    bufs_free(&tx);
+    bufs_free(&rx);
+    if (rc == ISAC_OK && tx_out) {
+        ula_steer(info.num_tx, info.element_spacing_wl, theta, a);
+        rc = tx_codes(r, s, &info, a, tx_out, err, errlen);
+    }
+    return rc;
+}
+
+/* Probe for TX channel k: weight w, calibration delay (if any). */
+static void tx_row(float complex *row, size_t len, const float complex *ref, size_t blen,
+                   float complex w, double delay)
+{
+    memset(row, 0, len * sizeof *row);
+    fdelay_add(row, len, ref, blen, delay, w, 0.0);
+}
+
+static double rx_beam_power(const struct pipeline_calibration *cal, const struct bufs *rx,
+                            unsigned ch0, unsigned M, size_t clen, const double complex *w,
+                            float complex *tmp)
+{
+    double complex *z = calloc(clen, sizeof *z);
+    if (!z)
+        return NAN;
+    for (unsigned m = 0; m < M; m++) {
+        const float complex *y = rx->p[ch0 + m];
+        if (cal) {
+            memset(tmp, 0, clen * sizeof *tmp);
+            fdelay_add(tmp, clen, y, clen, cal->rx_delay[ch0 + m], cal->rx_weight[ch0 + m], 0.0);
+            y = tmp;
+        }
+        for (size_t t = 0; t < clen; t++)
+            z[t] += w[m] * y[t];
+    }
+    double p = 0;
+    /* skip the delay filter's edge at the start of the window */
+    for (size_t t = FDELAY_HALF + 8; t < clen; t++)
+        p += creal(z[t] * conj(z[t]));
+    free(z);
+    return p / (double)(clen - FDELAY_HALF - 8);
+}
+
+int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
+                           const struct pipeline_calibration *cal, codebook cb, unsigned ap,
+                           double *tx_pattern, codebook rx_cb, double *rx_pattern, char *err,
+                           size_t errlen)
+{
+    struct radio_info info;
+    int rc = check(r, s, &info, err, errlen);
+    if (rc)
+        return rc;
+    if (ap >= info.num_rx_aps || codebook_elements(cb) != info.num_tx ||
+        (rx_cb && codebook_elements(rx_cb) != info.rx_ap_elements[ap]) ||
+        (cal && (cal->num_rx != info.num_rx || cal->num_tx != info.num_tx))) {
+        isac_seterr(err, errlen, "calibration verify: codebook/array/calibration sizes do not match the radio");
+        return ISAC_EINVAL;
+    }
+    unsigned ch0 = 0, M = info.rx_ap_elements[ap];
+    for (unsigned n = 0; n < ap; n++)
+        ch0 += info.rx_ap_elements[n];
+    size_t blen = calib_ref_burst_len(&s->ref), clen = calib_ref_capture_len(&s->ref);
+    size_t tlen = blen + 2 * FDELAY_HALF + 16;
+    struct bufs tx = {0}, rx = {0};
+    float complex *ref = malloc(blen * sizeof *ref), *tmp = malloc(clen * sizeof *tmp);
+    rc = ref && tmp ? bufs_alloc(&tx, info.num_tx, tlen) : ISAC_ENOMEM;
+    if (rc == ISAC_OK)
+        rc = bufs_alloc(&rx, info.num_rx, clen);
+    if (rc == ISAC_OK)
+        rc = calib_ref_burst(&s->ref, 1, 0, ref);
+    double complex a[CALIB_MAX_CH];
+    ula_steer(M, info.element_spacing_wl, theta, a);
+    for (unsigned m = 0; m < M; m++)
+        a[m] = conj(a[m]) / M; /* receive beam toward the pilot: a^H y / M */
+    for (unsigned q = 0; rc == ISAC_OK && q <= codebook_size(cb); q++) {
+        /* q < Q: beam q; q == Q: channel 0 alone, for the RX pattern */
+        int single = q == codebook_size(cb);
+        if (single && !rx_cb)
+            break;
+        for (unsigned k = 0; k < info.num_tx; k++) {
+            float complex w = single ? (k == 0) : codebook_weights(cb, q)[k];
+            if (cal)
+                w *= cal->tx_weight[k];
+            tx_row(tx.p[k], tlen, ref, blen, w, cal ? cal->tx_delay[k] : 0.0);
+        }
+        rc = burst_capture(r, &tx, tlen, window_offset(s), &rx, clen, "verify", err, errlen);
+        if (rc)
+            break;
+        if (!single) {
+            tx_pattern[q] = rx_beam_power(cal, &rx, ch0, M, clen, a, tmp);
+            continue;
+        }
+        for (unsigned q2 = 0; q2 < codebook_size(rx_cb); q2++) {
+            double complex w[CALIB_MAX_CH];
+            for (unsigned m = 0; m < M; m++)
+                w[m] = codebook_weights(rx_cb, q2)[m];
+            rx_pattern[q2] = rx_beam_power(cal, &rx, ch0, M, clen, w, tmp);
+        }
+    }
+    free(ref);
+    free(tmp);
+    bufs_free(&tx);
+    bufs_free(&rx);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/* Calibration sessions on a radio: transmit the reference bursts, capture, and run the
+ * estimators of calib.h. The radio must be wired for the measurement (bench) or, on
+ * the emulator, opened with the matching path: rx and delay need `cal=rx_splitter`,
+ * tx `cal=tx_coupler`, manifold and verify `cal=pilot` (docs/calibration.md).
+ *
+ * Every function returns ISAC_OK or a negative isac_err with one line in err.
+ */
+#ifndef ISACTB_CALIB_SESSION_H
+#define ISACTB_CALIB_SESSION_H
+
+#include "calib/calib.h"
+#include "codebook/codebook.h"
+#include "exp/pipeline.h"
+#include "radio.h"
+
+struct calib_session {
+    struct calib_ref ref;  /* reference waveform (calib_ref_default) */
+    unsigned maxlag;       /* integer delay search, samples (default 32; TX combs: < N/(2 num_tx)) */
+    double coarse_delay;   /* expected system delay, samples (0..guard-32): the RX window opens
+                              this much after the burst's analysis start */
+    unsigned ref_rx;       /* TX: the reference receiver's RX channel (default 0) */
+};
+void calib_session_default(struct calib_session *s);
+
+/* RX: every receive array from one splitter capture; out[num_rx]. */
+int calib_measure_rx(radio r, const struct calib_session *s, struct calib_chan *out, char *err,
+                     size_t errlen);
+/* TX: orthogonal combs on every TX channel at once (sequential = 0) or one channel at a
+ * time paired with channel 0 (sequential = 1); out[num_tx]. */
+int calib_measure_tx(radio r, const struct calib_session *s, int sequential,
+                     struct calib_chan *out, char *err, size_t errlen);
+/* TX-to-RX system delay (TX channel 0 -> first element of each receive AP), samples,
+ * over the loopback (splitter); delay[num_rx_aps], std may be NULL. */
+int calib_measure_delay(radio r, const struct calib_session *s, double *delay, double *std,
+                        char *err, size_t errlen);
+/* Array manifold from a pilot at theta (rad from broadside, over the air): RX gains of
+ * every array relative to the ideal steering vector (out[num_rx]) and, when tx_out is
+ * not NULL, the TX array's (tx_out[num_tx], received on the ref_rx channel). */
+int calib_measure_manifold(radio r, const struct calib_session *s, double theta,
+                           struct calib_chan *rx_out, struct calib_chan *tx_out, char *err,
+                           size_t errlen);
+
+/* Beam patterns against a pilot at theta: every TX beam q of cb is sent (with the
+ * calibration cal applied, NULL = none) and received by RX array `ap`, beamformed toward
+ * theta: tx_pattern[q] (linear power); from the capture of beam 0 the RX array's
+ * pattern is formed over the steering angles of rx_cb (an M-element codebook, may be
+ * NULL): rx_pattern[q'] = |w_q'^T y|^2 summed over the capture. */
+int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
+                           const struct pipeline_calibration *cal, codebook cb, unsigned ap,
+                           double *tx_pattern, codebook rx_cb, double *rx_pattern, char *err,
+                           size_t errlen);
+
+#endif

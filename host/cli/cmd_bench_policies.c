@@ -1,0 +1,308 @@
+/* isactb bench policies: steps to detection of every beam-selection policy on scenario
+ * seeds not used in training, versus transmit power and P_FA (seed 004 Figs. 9-10).
+ * docs/cli.md and docs/learning.md document the fields. */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <plplot/plplot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "exp/mdp_env.h"
+#include "exp/run.h"
+
+static const char *const BP_USAGE =
+    "usage: isactb bench policies [--json] [--quick] [--episodes N] [--scenario-seed N]\n"
+    "                             [--variants-dir DIR] [--out DIR]\n"
+    "  Mean / 95th-percentile steps to P_D >= zeta and success rate of sweep, random, pso\n"
+    "  and qnet (the compiled-in network; with --variants-dir also the weights files\n"
+    "  qnet_dt_nocql/offline/online.weights found there) at 10..30 dBm (P_FA 1e-3) and\n"
+    "  P_FA 1e-1..1e-4 (20 dBm), on sim scenario seed N (default 7001; training uses 1).\n"
+    "  --quick: 20 dBm, P_FA 1e-3, 3 episodes. Without --json: a table, and the figure\n"
+    "  DIR/bench_policies.png (DIR default .).\n";
+
+#define MAX_POL 8
+
+struct bp_policy {
+    char name[32];
+    enum policy_kind kind;
+    struct qnet_file qf; /* weights of a variant (storage NULL: compiled in) */
+};
+
+struct bp_row {
+    unsigned pol;
+    double power, pfa, mean, p95, success;
+};
+
+static int cmp_u(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+/* 95th percentile (nearest rank) of n values. */
+static double p95(unsigned *v, unsigned n)
+{
+    qsort(v, n, sizeof *v, cmp_u);
+    unsigned k = (unsigned)ceil(0.95 * n);
+    return v[(k ? k : 1) - 1];
+}
+
+static int load_variant(const char *dir, const char *variant, struct bp_policy *p)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/qnet_%s.weights", dir, variant);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char *buf = malloc(16 << 20);
+    size_t n = buf ? fread(buf, 1, (16 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!buf)
+        return -1;
+    char err[256];
+    int rc = qnet_file_parse(buf, n, 5, 16, &p->qf, err, sizeof err);
+    free(buf);
+    if (rc) {
+        fprintf(stderr, "isactb bench policies: %s: %s\n", path, err);
+        return -1;
+    }
+    snprintf(p->name, sizeof p->name, "qnet_%s", variant);
+    p->kind = POLICY_QNET;
+    return 1;
+}
+
+/* One condition: every policy over the same episodes. */
+static int run_condition(double power, double pfa, uint64_t scen, unsigned episodes,
+                         struct bp_policy *pols, unsigned npol, struct bp_row *rows,
+                         unsigned *nrows, int quiet)
+{
+    struct exp_config cfg;
+    char err[512];
+    exp_config_defaults(&cfg);
+    snprintf(cfg.radio, sizeof cfg.radio, "sim:seed=%llu,power=%g", (unsigned long long)scen,
+             power);
+    cfg.pfa = pfa;
+    radio r = radio_open(cfg.radio, err, sizeof err);
+    if (!r)
+        return cli_runtime_error("bench policies", "%s", err);
+    struct radio_info info;
+    radio_get_info(r, &info);
+    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    mdp_env env = cb ? mdp_env_create(&cfg, r, cb, err, sizeof err) : NULL;
+    unsigned *steps = malloc(episodes * sizeof *steps);
+    int rc = env && steps ? 0 : cli_runtime_error("bench policies", "%s", err);
+    struct policy_opts o;
+    if (env)
+        mdp_env_policy_opts(env, &o);
+    for (unsigned k = 0; !rc && k < npol; k++) {
+        o.qnet = pols[k].qf.storage ? &pols[k].qf.def : NULL;
+        policy pol = policy_create_ex(pols[k].kind, codebook_size(cb), cfg.seed, &o);
+        double ok = 0, sum = 0;
+        for (unsigned e = 0; pol && !rc && e < episodes; e++) {
+            int succ;
+            if (mdp_env_run_episode(env, pol, e, cfg.max_steps, &steps[e], &succ, err,
+                                    sizeof err))
+                rc = cli_runtime_error("bench policies", "%s", err);
+            ok += succ;
+            sum += steps[e];
+        }
+        if (!pol)
+            rc = cli_runtime_error("bench policies", "cannot create policy %s", pols[k].name);
+        policy_destroy(pol);
+        if (!rc) {
+            struct bp_row *row = &rows[(*nrows)++];
+            *row = (struct bp_row){k, power, pfa, sum / episodes, p95(steps, episodes),
+                                   ok / episodes};
+            if (!quiet)
+                fprintf(stderr, "  %-16s %4.0f dBm  P_FA %.0e: %6.2f mean steps, p95 %4.0f, "
+                                "success %.3f\n", pols[k].name, power, pfa, row->mean, row->p95,
+                        row->success);
+        }
+    }
+    free(steps);
+    mdp_env_destroy(env);
+    codebook_destroy(cb);
+    radio_close(r);
+    return rc;
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e9 * (double)ts.tv_sec + (double)ts.tv_nsec;
+}
+
+/* Time of one qnet decision (policy_next: observed P_D, state input, forward pass,
+ * argmax): the minimum over 7 batches of 20000 decisions. */
+static double qnet_inference_ns(void)
+{
+    policy p = policy_create(POLICY_QNET, 64, 1);
+    if (!p)
+        return NAN;
+    struct policy_obs obs = {.beam = 3, .pd = 0, .lambda = 9.0, .num_aps = 4, .detected = 0};
+    double best = INFINITY;
+    volatile unsigned sink = 0;
+    for (int b = 0; b < 7; b++) {
+        double t0 = now_ns();
+        for (int i = 0; i < 20000; i++) {
+            obs.beam = policy_next(p, &obs);
+            obs.lambda = 5.0 + (i % 13);
+            sink += obs.beam;
+        }
+        double t = (now_ns() - t0) / 20000;
+        best = t < best ? t : best;
+    }
+    (void)sink;
+    policy_destroy(p);
+    return best;
+}
+
+static void plot_panel(const struct bp_row *rows, unsigned n, unsigned npol,
+                       const struct bp_policy *pols, int by_pfa)
+{
+    double xmin = by_pfa ? -4.2 : 9, xmax = by_pfa ? -0.8 : 31, ymax = 10;
+    for (unsigned i = 0; i < n; i++)
+        ymax = rows[i].mean > ymax ? rows[i].mean : ymax;
+    plcol0(1);
+    plenv(xmin, xmax, 0, ymax * 1.1, 0, by_pfa ? 10 : 0);
+    pllab(by_pfa ? "P_FA (20 dBm)" : "transmit power (dBm), P_FA 1e-3", "mean steps",
+          "blue sweep, red random, green pso, purple qnet, others: qnet variants");
+    for (unsigned k = 0; k < npol; k++) {
+        PLFLT x[8], y[8];
+        int m = 0;
+        for (unsigned i = 0; i < n && m < 8; i++) {
+            int on = by_pfa ? rows[i].power == 20 : rows[i].pfa == 1e-3;
+            if (rows[i].pol == k && on) {
+                x[m] = by_pfa ? log10(rows[i].pfa) : rows[i].power;
+                y[m++] = rows[i].mean;
+            }
+        }
+        plcol0(2 + (int)k);
+        if (m > 1)
+            plline(m, x, y);
+        if (m)
+            plpoin(m, x, y, 17);
+    }
+    (void)pols;
+}
+
+static void figure(const char *dir, const struct bp_row *rows, unsigned n, unsigned npol,
+                   const struct bp_policy *pols)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/bench_policies.png", dir);
+    plsdev("pngcairo");
+    plsfnam(path);
+    plspage(0, 0, 1000, 900, 0, 0);
+    plscolbg(255, 255, 255);
+    static const int pal[9][3] = {{0, 0, 0},     {31, 119, 180}, {214, 39, 40},
+                                  {44, 160, 44}, {148, 103, 189}, {255, 127, 14},
+                                  {23, 190, 207}, {140, 86, 75},  {227, 119, 194}};
+    for (int i = 0; i < 9; i++)
+        plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
+    plssub(1, 2);
+    plinit();
+    plot_panel(rows, n, npol, pols, 0);
+    plot_panel(rows, n, npol, pols, 1);
+    plend();
+    fprintf(stderr, "isactb bench policies: figure %s\n", path);
+}
+
+int bench_policies(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"quick", no_argument, 0, 'k'},
+        {"episodes", required_argument, 0, 'e'}, {"scenario-seed", required_argument, 0, 's'},
+        {"variants-dir", required_argument, 0, 'v'}, {"out", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c, json = 0, quick = 0;
+    unsigned long episodes = 0;
+    uint64_t scen = 7001;
+    const char *vdir = NULL, *out = ".";
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'k': quick = 1; break;
+        case 'e':
+            if (cli_parse_uint("bench policies", "--episodes", optarg, 1, 100000, &episodes))
+                return CLI_EUSAGE;
+            break;
+        case 's':
+            if (cli_parse_u64("bench policies", "--scenario-seed", optarg, &scen))
+                return CLI_EUSAGE;
+            break;
+        case 'v': vdir = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': fputs(BP_USAGE, stdout); return CLI_OK;
+        case ':': return cli_usage("bench policies", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage("bench policies", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("bench policies", "unexpected argument '%s'", argv[optind]);
+    if (!episodes)
+        episodes = quick ? 3 : 40;
+    struct bp_policy pols[MAX_POL] = {{"sweep", POLICY_SWEEP, {{0}, 0}},
+                                      {"random", POLICY_RANDOM, {{0}, 0}},
+                                      {"pso", POLICY_PSO, {{0}, 0}},
+                                      {"qnet", POLICY_QNET, {{0}, 0}}};
+    unsigned npol = 4;
+    static const char *const variants[] = {"dt_nocql", "offline", "online"};
+    for (unsigned i = 0; vdir && i < 3; i++) {
+        int k = load_variant(vdir, variants[i], &pols[npol]);
+        if (k < 0)
+            return CLI_EINPUT;
+        npol += (unsigned)k;
+    }
+    static const double powers[] = {10, 15, 20, 25, 30}, pfas[] = {1e-1, 1e-2, 1e-4};
+    struct bp_row rows[MAX_POL * 8];
+    unsigned nrows = 0;
+    int rc = 0;
+    for (unsigned i = 0; !rc && i < (quick ? 1u : 5u); i++) {
+        if (!json)
+            fprintf(stderr, "isactb bench policies: %g dBm, P_FA 1e-3 ...\n", quick ? 20 : powers[i]);
+        rc = run_condition(quick ? 20 : powers[i], 1e-3, scen, (unsigned)episodes, pols, npol,
+                           rows, &nrows, json);
+    }
+    for (unsigned i = 0; !rc && !quick && i < 3; i++) {
+        if (!json)
+            fprintf(stderr, "isactb bench policies: 20 dBm, P_FA %g ...\n", pfas[i]);
+        rc = run_condition(20, pfas[i], scen, (unsigned)episodes, pols, npol, rows, &nrows, json);
+    }
+    double tinf = rc ? NAN : qnet_inference_ns();
+    if (!rc && json) {
+        json_t *arr = json_array();
+        for (unsigned i = 0; i < nrows; i++)
+            json_array_append_new(arr, json_pack("{s:s,s:f,s:f,s:f,s:f,s:f}", "policy",
+                                                 pols[rows[i].pol].name, "tx_power_dbm",
+                                                 rows[i].power, "pfa", rows[i].pfa,
+                                                 "steps_mean", rows[i].mean, "steps_p95",
+                                                 rows[i].p95, "success_rate", rows[i].success));
+        json_t *o = json_pack("{s:o,s:f,s:I,s:I}", "rows", arr, "qnet_inference_ns", tinf,
+                              "episodes", (json_int_t)episodes, "scenario_seed",
+                              (json_int_t)scen);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(o);
+    } else if (!rc) {
+        printf("%-16s %9s %7s %10s %9s %8s\n", "policy", "power_dBm", "pfa", "steps_mean",
+               "steps_p95", "success");
+        for (unsigned i = 0; i < nrows; i++)
+            printf("%-16s %9.0f %7.0e %10.2f %9.0f %8.3f\n", pols[rows[i].pol].name,
+                   rows[i].power, rows[i].pfa, rows[i].mean, rows[i].p95, rows[i].success);
+        printf("qnet inference: %.0f ns per decision (%lu episodes per row, scenario seed %llu)\n",
+               tinf, episodes, (unsigned long long)scen);
+        figure(out, rows, nrows, npol, pols);
+    }
+    for (unsigned k = 0; k < npol; k++)
+        qnet_file_free(&pols[k].qf);
+    return rc;
+}

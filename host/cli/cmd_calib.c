@@ -1,0 +1,407 @@
+/* isactb calib rx|tx|delay|verify|track: array calibration sessions (docs/calibration.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "calib/figure.h"
+#include "calib/record.h"
+#include "calib/verify.h"
+#include "cli/cli.h"
+#include "common/err.h"
+#include "exp/run.h"
+
+static const char *const CALIB_USAGE =
+    "usage: isactb calib rx|tx|delay|verify|track [--radio SPEC | --input CAPTURE] [--out FILE]\n"
+    "                    [--json] [--sequential] [--record FILE] [--pilot-deg D] [--figure FILE]\n"
+    "                    [--tol-deg D] [--tol-db G] [--retune HZ]\n";
+
+struct calib_args {
+    const char *sub, *radio, *input, *out, *record, *figure, *pilot, *tol_deg, *tol_db, *retune;
+    int json, sequential;
+};
+
+static int parse(int argc, char **argv, struct calib_args *a)
+{
+    static const struct option opts[] = {
+        {"radio", required_argument, 0, 'r'},  {"input", required_argument, 0, 'i'},
+        {"out", required_argument, 0, 'o'},    {"record", required_argument, 0, 'c'},
+        {"figure", required_argument, 0, 'f'}, {"pilot-deg", required_argument, 0, 'p'},
+        {"tol-deg", required_argument, 0, 'D'}, {"tol-db", required_argument, 0, 'G'},
+        {"retune", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
+        {"sequential", no_argument, 0, 's'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': a->radio = optarg; break;
+        case 'i': a->input = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'c': a->record = optarg; break;
+        case 'f': a->figure = optarg; break;
+        case 'p': a->pilot = optarg; break;
+        case 'D': a->tol_deg = optarg; break;
+        case 'G': a->tol_db = optarg; break;
+        case 'T': a->retune = optarg; break;
+        case 'j': a->json = 1; break;
+        case 's': a->sequential = 1; break;
+        case 'h': fputs(CALIB_USAGE, stdout); return -1;
+        case ':': return cli_usage("calib", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage("calib", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage("calib", "missing subcommand (rx, tx, delay, verify or track)");
+    a->sub = argv[optind++];
+    if (optind < argc)
+        return cli_usage("calib", "unexpected argument '%s'", argv[optind]);
+    static const char *const subs[] = {"rx", "tx", "delay", "verify", "track"};
+    int ok = 0;
+    for (size_t i = 0; i < 5; i++)
+        ok |= !strcmp(a->sub, subs[i]);
+    if (!ok)
+        return cli_usage("calib", "unknown subcommand '%s' (expected rx, tx, delay, verify or track)", a->sub);
+    if (a->radio && a->input)
+        return cli_usage("calib", "--radio and --input are exclusive");
+    if (a->input)
+        return cli_usage("calib", "--input: re-estimating from a recorded calibration session is "
+                                  "not supported yet (use --radio)");
+    return 0;
+}
+
+/* Default directory of calibration records: $ISACTB_CALIB_DIR, else
+ * $XDG_DATA_HOME/isactb/calib, else ~/.local/share/isactb/calib. */
+static void calib_dir(char *out, size_t n)
+{
+    const char *e = getenv("ISACTB_CALIB_DIR"), *x = getenv("XDG_DATA_HOME"), *h = getenv("HOME");
+    if (e && *e)
+        snprintf(out, n, "%s", e);
+    else if (x && *x)
+        snprintf(out, n, "%s/isactb/calib", x);
+    else
+        snprintf(out, n, "%s/.local/share/isactb/calib", h ? h : ".");
+}
+
+static void mkdirs(const char *path)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            mkdir(p, 0777);
+            *s = '/';
+        }
+    mkdir(p, 0777);
+}
+
+/* On the emulator the calibration path is chosen here when the spec names none. */
+static void sim_spec(const char *spec, const char *sub, char *out, size_t n)
+{
+    const char *mode = !strcmp(sub, "tx") ? "tx_coupler" : !strcmp(sub, "verify") ? "pilot"
+                                                                                    : "rx_splitter";
+    if (strncmp(spec, "sim", 3) || (spec[3] && spec[3] != ':') || strstr(spec, "cal=")) {
+        snprintf(out, n, "%s", spec);
+        return;
+    }
+    snprintf(out, n, "%s%scal=%s", spec, spec[3] ? "," : ":", mode);
+}
+
+static json_t *chans_json(const struct calib_chan *c, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "index",
+                                           (json_int_t)c[i].index, "ap", (json_int_t)c[i].ap,
+                                           "element", (json_int_t)c[i].element, "phase_deg",
+                                           c[i].phase_deg, "gain_db", c[i].gain_db,
+                                           "delay_samples", c[i].delay_samples, "phase_std_deg",
+                                           c[i].phase_std_deg, "gain_std_db", c[i].gain_std_db,
+                                           "delay_std", c[i].delay_std, "snr_db", c[i].snr_db));
+    return a;
+}
+
+static void print_chans(const char *what, const struct calib_chan *c, unsigned n)
+{
+    fprintf(stderr, "%s: %u channels (relative to each array's first element)\n", what, n);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(stderr, "  ch %3u ap %u el %2u: phase %8.2f deg  gain %6.2f dB  delay %6.3f samples"
+                        "  (+-%.2f deg, +-%.3f dB)\n",
+                c[i].index, c[i].ap, c[i].element, c[i].phase_deg, c[i].gain_db,
+                c[i].delay_samples, c[i].phase_std_deg, c[i].gain_std_db);
+}
+
+/* The record to update: --out FILE if it holds a matching record, else a fresh one. */
+static int target_record(const struct calib_args *a, const struct radio_info *info,
+                         struct calib_record *rec, char *path, size_t plen)
+{
+    char dir[4096], err[512];
+    if (a->out)
+        snprintf(path, plen, "%s", a->out);
+    else {
+        calib_dir(dir, sizeof dir);
+        mkdirs(dir);
+        struct calib_record probe;
+        calib_record_init(&probe, info, (double)time(NULL));
+        char name[256];
+        calib_record_filename(&probe, name, sizeof name);
+        if (snprintf(path, plen, "%s/%s", dir, name) >= (int)plen)
+            return cli_input_error("calib", "%s: path too long", dir);
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && calib_record_load(path, rec, err, sizeof err) == ISAC_OK &&
+        calib_record_match(rec, info, path, err, sizeof err) == ISAC_OK)
+        return 0;
+    calib_record_init(rec, info, (double)time(NULL));
+    return 0;
+}
+
+static int save(struct calib_record *rec, const char *path, json_t *result)
+{
+    char err[512];
+    rec->created_unix = (double)time(NULL);
+    if (calib_record_save(path, rec, err, sizeof err))
+        return cli_input_error("calib", "%s", err);
+    json_object_set_new(result, "record", json_string(path));
+    fprintf(stderr, "isactb calib: wrote %s\n", path);
+    return CLI_OK;
+}
+
+static int do_measure(const struct calib_args *a, radio r, const struct radio_info *info,
+                      json_t *result)
+{
+    struct calib_session s;
+    calib_session_default(&s);
+    char err[512] = "", path[4200];
+    struct calib_record *rec = malloc(sizeof *rec);
+    struct calib_chan *ch = calloc(CALIB_MAX_CH, sizeof *ch);
+    int rc = rec && ch ? 0 : CLI_ERUNTIME;
+    if (!rc)
+        rc = target_record(a, info, rec, path, sizeof path);
+    double now = (double)time(NULL);
+    if (!rc && !strcmp(a->sub, "rx")) {
+        if ((rc = calib_measure_rx(r, &s, ch, err, sizeof err)) == ISAC_OK) {
+            calib_section_set(&rec->rx, "splitter-eigenvector", ch, info->num_rx, now);
+            json_object_set_new(result, "channels", chans_json(ch, info->num_rx));
+            print_chans("rx", ch, info->num_rx);
+        }
+    } else if (!rc && !strcmp(a->sub, "tx")) {
+        if ((rc = calib_measure_tx(r, &s, a->sequential, ch, err, sizeof err)) == ISAC_OK) {
+            calib_section_set(&rec->tx, a->sequential ? "coupler-sequential" : "coupler-comb", ch,
+                              info->num_tx, now);
+            json_object_set_new(result, "channels", chans_json(ch, info->num_tx));
+            print_chans("tx", ch, info->num_tx);
+        }
+    } else if (!rc) {
+        double d[RADIO_MAX_APS], sd[RADIO_MAX_APS];
+        if ((rc = calib_measure_delay(r, &s, d, sd, err, sizeof err)) == ISAC_OK) {
+            json_t *jd = json_array(), *js = json_array();
+            for (unsigned n = 0; n < info->num_rx_aps; n++) {
+                rec->system_delay[n] = d[n];
+                rec->system_delay_std[n] = sd[n];
+                json_array_append_new(jd, json_real(d[n]));
+                json_array_append_new(js, json_real(sd[n]));
+                fprintf(stderr, "delay: TX 0 -> array %u: %.3f samples (+-%.3f)\n", n, d[n], sd[n]);
+            }
+            rec->has_delay = 1;
+            json_object_set_new(result, "system_delay_samples", jd);
+            json_object_set_new(result, "accuracy_samples", js);
+        }
+    }
+    if (rc < 0)
+        rc = cli_runtime_error("calib", "%s", err);
+    else if (!rc) {
+        const struct calib_section *sec = !strcmp(a->sub, "rx") ? &rec->rx : &rec->tx;
+        if (strcmp(a->sub, "delay"))
+            json_object_set_new(result, "accuracy",
+                                json_pack("{s:f,s:f,s:f}", "phase_deg", sec->phase_rms_deg,
+                                          "gain_db", sec->gain_rms_db, "delay_samples",
+                                          sec->delay_rms));
+        rc = save(rec, path, result);
+    }
+    free(rec);
+    free(ch);
+    return rc;
+}
+
+/* The record verify/track compare against: --record FILE or the matching one in the
+ * directory. Returns CLI_OK with *have = 0 when there is none. */
+static int find_record(const struct calib_args *a, const struct radio_info *info,
+                       struct calib_record *rec, int *have, char *path, size_t plen)
+{
+    char err[512], dir[4096];
+    *have = 0;
+    if (a->record) {
+        int rc = calib_record_load(a->record, rec, err, sizeof err);
+        if (rc == ISAC_OK)
+            rc = calib_record_match(rec, info, a->record, err, sizeof err);
+        if (rc)
+            return cli_input_error("calib", "%s", err);
+        snprintf(path, plen, "%s", a->record);
+        *have = 1;
+        return CLI_OK;
+    }
+    calib_dir(dir, sizeof dir);
+    *have = calib_record_find(dir, info, rec, path, plen, NULL, NULL);
+    return CLI_OK;
+}
+
+static json_t *stats_json(const struct calib_pattern_stats *s)
+{
+    return json_pack("{s:f,s:f,s:f}", "peak_deg", s->peak_deg, "peak_error_deg", s->peak_err_deg,
+                     "pslr_db", s->pslr_db);
+}
+
+static json_t *series(const double *v, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; v && i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+static int do_verify(const struct calib_args *a, radio r, const struct radio_info *info,
+                     json_t *result)
+{
+    double deg = 20;
+    if (a->pilot && cli_parse_double("calib", "--pilot-deg", a->pilot, -80, 80, &deg))
+        return CLI_EUSAGE;
+    struct calib_record *rec = malloc(sizeof *rec);
+    struct pipeline_calibration *pc = malloc(sizeof *pc);
+    char path[4200] = "", err[512] = "";
+    int have = 0, rc = rec && pc ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
+    if (!rc && have && calib_record_to_pipeline(rec, pc, err, sizeof err))
+        rc = cli_input_error("calib", "%s: %s", path, err);
+    if (!rc && !have)
+        fprintf(stderr, "isactb calib: warning: no calibration record matches this radio: "
+                        "measuring the uncalibrated pattern only\n");
+    array arr = array_create_ula(info->num_tx, info->element_spacing_wl);
+    codebook cb = arr ? codebook_create_dft(arr, 64, -M_PI / 2, M_PI / 2) : NULL;
+    array_destroy(arr);
+    struct calib_verify_result v = {0};
+    struct calib_session s;
+    calib_session_default(&s);
+    if (!rc && (!cb || calib_verify(r, &s, deg * M_PI / 180, have ? pc : NULL, cb, 0, &v, err, sizeof err)))
+        rc = cli_runtime_error("calib", "verify: %s", *err ? err : "cannot build the codebook");
+    if (!rc) {
+        json_object_set_new(result, "pilot_deg", json_real(deg));
+        json_object_set_new(result, "record", have ? json_string(path) : json_null());
+        json_object_set_new(result, "half_beamwidth_deg", json_real(v.beamwidth_deg));
+        json_object_set_new(result, "theory", stats_json(&v.theory));
+        json_object_set_new(result, "uncalibrated", stats_json(&v.raw));
+        if (have)
+            json_object_set_new(result, "calibrated", stats_json(&v.cal));
+        json_object_set_new(result, "pattern",
+                            json_pack("{s:o,s:o,s:o,s:o}", "steer_deg", series(v.phi_deg, v.Q),
+                                      "theory_db", series(v.theory_db, v.Q), "calibrated_db",
+                                      series(have ? v.cal_db : NULL, v.Q), "uncalibrated_db",
+                                      series(v.raw_db, v.Q)));
+        fprintf(stderr, "verify (pilot at %.1f deg): theory peak %.2f deg PSLR %.2f dB; "
+                        "uncalibrated peak %.2f deg PSLR %.2f dB",
+                deg, v.theory.peak_deg, v.theory.pslr_db, v.raw.peak_deg, v.raw.pslr_db);
+        if (have)
+            fprintf(stderr, "; calibrated peak %.2f deg PSLR %.2f dB", v.cal.peak_deg, v.cal.pslr_db);
+        fputc('\n', stderr);
+        const char *fig = a->figure ? a->figure : "calib-verify.svg";
+        if (calib_pattern_figure(fig, "TX beam pattern against the pilot", v.phi_deg, v.theory_db,
+                                 have ? v.cal_db : NULL, v.raw_db, v.Q, err, sizeof err))
+            fprintf(stderr, "isactb calib: figure: %s\n", err);
+        else
+            json_object_set_new(result, "figure", json_string(fig));
+    }
+    calib_verify_free(&v);
+    codebook_destroy(cb);
+    free(rec);
+    free(pc);
+    return rc;
+}
+
+static int do_track(const struct calib_args *a, radio r, const struct radio_info *info,
+                    json_t *result)
+{
+    double tol_deg = 2.0, tol_db = 0.2, hz = 0;
+    if ((a->tol_deg && cli_parse_double("calib", "--tol-deg", a->tol_deg, 0, 180, &tol_deg)) ||
+        (a->tol_db && cli_parse_double("calib", "--tol-db", a->tol_db, 0, 60, &tol_db)) ||
+        (a->retune && cli_parse_double("calib", "--retune", a->retune, 1, 1e12, &hz)))
+        return CLI_EUSAGE;
+    struct calib_record *rec = malloc(sizeof *rec);
+    struct calib_chan *ch = calloc(CALIB_MAX_CH, sizeof *ch);
+    char path[4200] = "", err[512] = "";
+    int have = 0, rc = rec && ch ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
+    if (!rc && (!have || !rec->rx.present))
+        rc = cli_input_error("calib", "track: no calibration record with an rx section matches this radio");
+    int invalid = 0;
+    if (!rc && a->retune) {
+        if (radio_set_center_freq(r, hz))
+            rc = cli_runtime_error("calib", "--retune %g: %s", hz, radio_last_error(r));
+        /* the record is keyed by frequency: a retune away and back is the track case */
+        else if (radio_set_center_freq(r, info->center_freq))
+            rc = cli_runtime_error("calib", "retune back: %s", radio_last_error(r));
+        invalid = calib_record_invalidated_by_retune(rec, info->caps);
+    }
+    struct calib_session s;
+    calib_session_default(&s);
+    s.ref.periods = 2; /* the quick re-measure: 2048-sample captures */
+    if (!rc && calib_measure_rx(r, &s, ch, err, sizeof err))
+        rc = cli_runtime_error("calib", "track: %s", err);
+    if (!rc) {
+        struct calib_drift d;
+        calib_compare(rec->rx.ch, ch, info->num_rx, tol_deg, tol_db, &d);
+        json_object_set_new(result, "record", json_string(path));
+        json_object_set_new(result, "ok", json_boolean(d.ok && !invalid));
+        json_object_set_new(result, "invalidated_by_retune", json_boolean(invalid));
+        json_object_set_new(result, "drift",
+                            json_pack("{s:f,s:f,s:i,s:i,s:i,s:f,s:f}", "max_phase_deg",
+                                      d.max_phase_deg, "max_gain_db", d.max_gain_db,
+                                      "worst_phase_channel", (json_int_t)d.worst_phase_ch,
+                                      "worst_gain_channel", (json_int_t)d.worst_gain_ch,
+                                      "flagged_channels", (json_int_t)d.flagged, "tol_deg",
+                                      tol_deg, "tol_db", tol_db));
+        fprintf(stderr, "track: max drift %.2f deg (ch %u), %.3f dB (ch %u): %u channels beyond "
+                        "%.2f deg / %.2f dB%s\n",
+                d.max_phase_deg, d.worst_phase_ch, d.max_gain_db, d.worst_gain_ch, d.flagged,
+                tol_deg, tol_db, d.ok ? "" : ": DRIFT, re-run isactb calib rx");
+        if (invalid)
+            fprintf(stderr, "isactb calib: warning: %s: invalidated by the retune (LOs not shared): "
+                            "re-run isactb calib rx\n", path);
+    }
+    free(rec);
+    free(ch);
+    return rc;
+}
+
+int cmd_calib(int argc, char **argv)
+{
+    struct calib_args a = {0};
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    char spec[1200];
+    sim_spec(a.radio ? a.radio : "sim", a.sub, spec, sizeof spec);
+    radio r = NULL;
+    if ((rc = cli_radio_open("calib", spec, a.radio != NULL, &r)))
+        return rc;
+    struct radio_info info;
+    radio_get_info(r, &info);
+    json_t *result = json_pack("{s:s,s:s}", "command", a.sub, "radio", spec);
+    if (!strcmp(a.sub, "verify"))
+        rc = do_verify(&a, r, &info, result);
+    else if (!strcmp(a.sub, "track"))
+        rc = do_track(&a, r, &info, result);
+    else
+        rc = do_measure(&a, r, &info, result);
+    if (!rc && a.json) {
+        json_dumpf(result, stdout, JSON_COMPACT | JSON_REAL_PRECISION(8));
+        putchar('\n');
+    }
+    json_decref(result);
+    radio_close(r);
+    return rc;
+}

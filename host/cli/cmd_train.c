@@ -1,0 +1,534 @@
+/* isactb train: the learned beam selection of seed 004 (docs/learning.md), trained on
+ * the real pipeline (host/exp/mdp_env.h) by host/learn/trainer.h. */
+#include <cblas.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <plplot/plplot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "exp/mdp_env.h"
+#include "exp/run.h"
+#include "learn/trainer.h"
+
+static const char *const TRAIN_USAGE =
+    "usage: isactb train [--config FILE] [--radio SPEC] [--seed N] [--episodes E]\n"
+    "                    [--collect N] [--gan-epochs N] [--online-episodes N] [--horizon T]\n"
+    "                    [--max-steps N] [--batch N] [--lr X] [--alpha-con X] [--target-every C]\n"
+    "                    [--eval-episodes N] [--variants LIST] [--out FILE] [--out-dir DIR]\n"
+    "                    [--export-c FILE] [--json] [--quiet]\n"
+    "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
+    "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
+    "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
+    "  variant's weights, curves.csv and the training figure; --export-c: the dt_cql\n"
+    "  network as C tables. docs/learning.md.\n";
+
+struct train_args {
+    const char *config, *radio, *out, *out_dir, *export_c, *variants;
+    const char *num[16];
+    int json, quiet;
+};
+
+enum { N_SEED, N_EPISODES, N_COLLECT, N_GAN, N_ONLINE, N_HORIZON, N_MAXSTEPS, N_BATCH, N_LR,
+       N_ALPHA, N_TARGET, N_EVAL, N_COUNT };
+
+static int parse_args(int argc, char **argv, struct train_args *a)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'},     {"radio", required_argument, 0, 'r'},
+        {"out", required_argument, 0, 'o'},        {"out-dir", required_argument, 0, 'd'},
+        {"export-c", required_argument, 0, 'x'},   {"variants", required_argument, 0, 'v'},
+        {"json", no_argument, 0, 'j'},             {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},             {"seed", required_argument, 0, 1000 + N_SEED},
+        {"episodes", required_argument, 0, 1000 + N_EPISODES},
+        {"collect", required_argument, 0, 1000 + N_COLLECT},
+        {"gan-epochs", required_argument, 0, 1000 + N_GAN},
+        {"online-episodes", required_argument, 0, 1000 + N_ONLINE},
+        {"horizon", required_argument, 0, 1000 + N_HORIZON},
+        {"max-steps", required_argument, 0, 1000 + N_MAXSTEPS},
+        {"batch", required_argument, 0, 1000 + N_BATCH},
+        {"lr", required_argument, 0, 1000 + N_LR},
+        {"alpha-con", required_argument, 0, 1000 + N_ALPHA},
+        {"target-every", required_argument, 0, 1000 + N_TARGET},
+        {"eval-episodes", required_argument, 0, 1000 + N_EVAL},
+        {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c >= 1000 && c < 1000 + N_COUNT) {
+            a->num[c - 1000] = optarg;
+            continue;
+        }
+        switch (c) {
+        case 'c': a->config = optarg; break;
+        case 'r': a->radio = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'd': a->out_dir = optarg; break;
+        case 'x': a->export_c = optarg; break;
+        case 'v': a->variants = optarg; break;
+        case 'j': a->json = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'h': fputs(TRAIN_USAGE, stdout); return -1;
+        case ':': return cli_usage("train", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage("train", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("train", "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+static int parse_variants(const char *s, unsigned *mask)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", s);
+    *mask = 0;
+    for (char *sv, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
+        unsigned v = 0;
+        while (v < TRAIN_NUM_VARIANTS && strcmp(t, train_variant_name((enum train_variant)v)))
+            v++;
+        if (v == TRAIN_NUM_VARIANTS)
+            return cli_usage("train", "--variants: unknown variant '%s' (expected dt_cql, "
+                                      "dt_nocql, offline, online)", t);
+        *mask |= 1u << v;
+    }
+    if (!*mask)
+        return cli_usage("train", "--variants: empty list");
+    return 0;
+}
+
+static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsigned *eval_eps)
+{
+    unsigned long ul;
+    double d;
+#define UOPT(i, name, lo, hi, dst)                                                         \
+    if (a->num[i]) {                                                                       \
+        if (cli_parse_uint("train", name, a->num[i], lo, hi, &ul))                         \
+            return CLI_EUSAGE;                                                             \
+        dst = (unsigned)ul;                                                                \
+    }
+    if (a->num[N_SEED] && cli_parse_u64("train", "--seed", a->num[N_SEED], &c->seed))
+        return CLI_EUSAGE;
+    UOPT(N_EPISODES, "--episodes", 1, 10000000, c->episodes);
+    UOPT(N_COLLECT, "--collect", 2, 1000000, c->collect_episodes);
+    UOPT(N_GAN, "--gan-epochs", 1, 100000, c->gan_epochs);
+    UOPT(N_ONLINE, "--online-episodes", 1, 1000000, c->online_episodes);
+    UOPT(N_HORIZON, "--horizon", 1, 100000, c->horizon);
+    UOPT(N_MAXSTEPS, "--max-steps", 2, 100000, c->max_steps);
+    UOPT(N_BATCH, "--batch", 1, 256, c->dqn.batch);
+    UOPT(N_TARGET, "--target-every", 1, 10000000, c->dqn.target_every);
+    UOPT(N_EVAL, "--eval-episodes", 0, 100000, *eval_eps);
+    if (a->num[N_LR]) {
+        if (cli_parse_double("train", "--lr", a->num[N_LR], 1e-9, 0.5, &d))
+            return CLI_EUSAGE;
+        c->lr = (float)d;
+    }
+    if (a->num[N_ALPHA]) {
+        if (cli_parse_double("train", "--alpha-con", a->num[N_ALPHA], 0, 100, &d))
+            return CLI_EUSAGE;
+        c->dqn.alpha_con = (float)d;
+    }
+    return 0;
+}
+
+/* ---- environment adapter ---- */
+
+struct env_ctx {
+    mdp_env env;
+    unsigned eval_episodes, max_steps;
+    struct policy_opts popts;
+    unsigned Q;
+    uint64_t seed;
+};
+
+static int env_reset(void *ctx, uint64_t ep)
+{
+    struct env_ctx *e = ctx;
+    return mdp_env_reset(e->env, ep, NULL, 0);
+}
+
+static int env_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigned *cpis)
+{
+    struct env_ctx *e = ctx;
+    struct mdp_env_out o;
+    int rc = mdp_env_step(e->env, beam, &o, NULL, 0);
+    *pd = o.pd;
+    *terminal = o.terminal;
+    *cpis = o.cpis;
+    return rc;
+}
+
+/* Evaluation episodes: far from the training ones (collection, online). */
+#define EVAL_EPISODE0 1000000000ULL
+
+static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mean,
+                        double *success)
+{
+    struct env_ctx *e = ctx;
+    struct policy_opts o = e->popts;
+    o.qnet = net;
+    policy pol = policy_create_ex(POLICY_QNET, e->Q, e->seed, &o);
+    if (!pol)
+        return ISAC_EINVAL;
+    double s = 0, ok = 0;
+    int rc = ISAC_OK;
+    for (unsigned i = 0; i < e->eval_episodes && !rc; i++) {
+        unsigned steps;
+        int succ;
+        rc = mdp_env_run_episode(e->env, pol, EVAL_EPISODE0 + i, e->max_steps, &steps, &succ,
+                                 NULL, 0);
+        s += steps;
+        ok += succ;
+    }
+    policy_destroy(pol);
+    *steps_mean = e->eval_episodes ? s / e->eval_episodes : NAN;
+    *success = e->eval_episodes ? ok / e->eval_episodes : NAN;
+    return rc;
+}
+
+/* ---- progress and curves ---- */
+
+struct hook_ctx {
+    int quiet;
+    FILE *csv;
+    char last_stage[32];
+    unsigned last_k;
+};
+
+static void on_progress(void *ctx, const char *stage, unsigned done, unsigned total)
+{
+    struct hook_ctx *h = ctx;
+    if (h->quiet)
+        return;
+    unsigned w = 40, k = total ? (unsigned)((double)done / total * w) : w;
+    int same = !strcmp(stage, h->last_stage);
+    if (same && k == h->last_k && done != total)
+        return; /* redraw only when the bar moves */
+    if (!same && h->last_stage[0])
+        fputc('\n', stderr);
+    snprintf(h->last_stage, sizeof h->last_stage, "%s", stage);
+    h->last_k = k;
+    char bar[41];
+    for (unsigned i = 0; i < w; i++)
+        bar[i] = i < k ? '#' : '.';
+    bar[w] = '\0';
+    fprintf(stderr, "\r%-9s [%s] %u/%u", stage, bar, done, total);
+}
+
+static void on_curve(void *ctx, const char *series, unsigned x, double a, double b, double c,
+                     double d)
+{
+    struct hook_ctx *h = ctx;
+    if (h->csv)
+        fprintf(h->csv, "%s,%u,%.9g,%.9g,%.9g,%.9g\n", series, x, a, b, c, d);
+}
+
+/* ---- outputs ---- */
+
+static int write_text(const char *path, const char *text)
+{
+    char tmp[1300];
+    if (strlen(path) > 1200)
+        return -1;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void commit_id(char *out, size_t n)
+{
+    const char *env = getenv("ISACTB_COMMIT");
+    snprintf(out, n, "unknown");
+    if (env && env[0]) {
+        snprintf(out, n, "%s", env);
+        return;
+    }
+    FILE *p = popen("git rev-parse HEAD 2>/dev/null", "r");
+    if (!p)
+        return;
+    char buf[64] = "";
+    if (fgets(buf, sizeof buf, p) && strlen(buf) >= 40) {
+        buf[strcspn(buf, "\n")] = '\0';
+        snprintf(out, n, "%s", buf);
+    }
+    pclose(p);
+}
+
+static void command_line(int argc, char **argv, char *out, size_t n)
+{
+    size_t k = (size_t)snprintf(out, n, "isactb");
+    for (int i = 0; i < argc && k < n; i++)
+        k += (size_t)snprintf(out + k, n - k, " %s", argv[i]);
+}
+
+/* Training figure: smoothed twin-episode steps of each variant and the cGAN losses. */
+static void plot_curves(const char *csv_path, const char *png_path)
+{
+    FILE *f = fopen(csv_path, "r");
+    if (!f)
+        return;
+    enum { S = 5, NMAX = 200000 };
+    static const char *series[S] = {"twin", "dt_cql", "dt_nocql", "online", "offline"};
+    double *y[S] = {0}, *y2 = calloc(NMAX, sizeof *y2);
+    unsigned n[S] = {0};
+    for (int s = 0; s < S; s++)
+        y[s] = calloc(NMAX, sizeof(double));
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char name[32];
+        unsigned x;
+        double a, b, c, d;
+        if (sscanf(line, "%31[^,],%u,%lf,%lf,%lf,%lf", name, &x, &a, &b, &c, &d) != 6)
+            continue;
+        for (int s = 0; s < S; s++)
+            if (!strcmp(name, series[s]) && n[s] < NMAX && y[s] && y2) {
+                y[s][n[s]] = s == 0 ? a : s == 4 ? c : b;
+                if (s == 0)
+                    y2[n[s]] = b;
+                n[s]++;
+            }
+    }
+    fclose(f);
+    plsdev("pngcairo");
+    plsfnam(png_path);
+    plspage(0, 0, 1000, 800, 0, 0);
+    plscolbg(255, 255, 255);
+    plscol0(1, 0, 0, 0);
+    plscol0(2, 31, 119, 180);
+    plscol0(3, 214, 39, 40);
+    plscol0(4, 44, 160, 44);
+    plscol0(5, 148, 103, 189);
+    plssub(1, 2);
+    plinit();
+    double ymax = 1;
+    unsigned xmax = 1;
+    for (int s = 1; s < 4; s++) {
+        xmax = n[s] > xmax ? n[s] : xmax;
+        for (unsigned i = 0; i < n[s]; i++)
+            ymax = y[s][i] > ymax ? y[s][i] : ymax;
+    }
+    plcol0(1);
+    plenv(0, xmax, 0, ymax, 0, 0);
+    pllab("episode", "steps (moving mean of 20)", "dueling DDQN: blue DT+CQL, red DT w/o CQL, green online");
+    for (int s = 1; s < 4; s++) {
+        if (n[s] < 2)
+            continue;
+        PLFLT *px = malloc(n[s] * sizeof *px), *py = malloc(n[s] * sizeof *py);
+        double acc = 0;
+        for (unsigned i = 0; px && py && i < n[s]; i++) {
+            acc += y[s][i] - (i >= 20 ? y[s][i - 20] : 0);
+            px[i] = i;
+            py[i] = acc / (i + 1 < 20 ? i + 1 : 20);
+        }
+        plcol0(1 + s);
+        if (px && py)
+            plline((PLINT)n[s], px, py);
+        free(px);
+        free(py);
+    }
+    plcol0(1);
+    plenv(0, n[0] > 1 ? n[0] : 1, 0, 2.5, 0, 0);
+    pllab("epoch", "loss", "cGAN twin: blue D (-> 1.386), red G (-> 0.693)");
+    if (n[0] > 1) {
+        PLFLT *px = malloc(n[0] * sizeof *px), *pa = malloc(n[0] * sizeof *pa),
+              *pb = malloc(n[0] * sizeof *pb);
+        for (unsigned i = 0; px && pa && pb && i < n[0]; i++) {
+            px[i] = i;
+            pa[i] = y[0][i];
+            pb[i] = y2[i];
+        }
+        if (px && pa && pb) {
+            plcol0(2);
+            plline((PLINT)n[0], px, pa);
+            plcol0(3);
+            plline((PLINT)n[0], px, pb);
+        }
+        free(px);
+        free(pa);
+        free(pb);
+    }
+    plend();
+    for (int s = 0; s < S; s++)
+        free(y[s]);
+    free(y2);
+}
+
+static int write_outputs(const struct train_args *a, const struct train_result *res,
+                         const struct train_cfg *c, int argc, char **argv)
+{
+    char cmd[2048], commit[64], prov[4096];
+    command_line(argc, argv, cmd, sizeof cmd);
+    commit_id(commit, sizeof commit);
+    json_t *pj = json_pack("{s:s,s:I,s:s}", "command", cmd, "seed", (json_int_t)c->seed,
+                           "commit", commit);
+    char *ps = json_dumps(pj, JSON_COMPACT);
+    snprintf(prov, sizeof prov, "%s", ps ? ps : "{}");
+    free(ps);
+    json_decref(pj);
+    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++) {
+        if (!res->v[v].trained)
+            continue;
+        char path[1200];
+        if (v == TRAIN_DT_CQL)
+            snprintf(path, sizeof path, "%s", a->out ? a->out : "qnet.weights");
+        else if (a->out_dir)
+            snprintf(path, sizeof path, "%s/qnet_%s.weights", a->out_dir,
+                     train_variant_name((enum train_variant)v));
+        else
+            continue;
+        char *txt = qnet_format_json(&res->v[v].def, prov);
+        int bad = !txt || write_text(path, txt);
+        free(txt);
+        if (bad)
+            return cli_runtime_error("train", "%s: cannot write the weights file", path);
+    }
+    if (a->export_c && res->v[TRAIN_DT_CQL].trained) {
+        char hdr[4096];
+        snprintf(hdr, sizeof hdr,
+                 "Dueling Q-network of seed 004 (DT-assisted offline DDQN with CQL).\n"
+                 "command: %s\nseed: %llu\ncommit: %s\n"
+                 "evaluation: %.2f mean steps, success %.3f (training radio, unseen episodes)",
+                 cmd, (unsigned long long)c->seed, commit, res->v[TRAIN_DT_CQL].steps_mean,
+                 res->v[TRAIN_DT_CQL].success);
+        char *src = qnet_format_c(&res->v[TRAIN_DT_CQL].def, "qnet_default", hdr);
+        int bad = !src || write_text(a->export_c, src);
+        free(src);
+        if (bad)
+            return cli_runtime_error("train", "%s: cannot write the C tables", a->export_c);
+    }
+    return 0;
+}
+
+static json_t *result_json(const struct train_result *res, const struct train_cfg *c)
+{
+    json_t *vars = json_object();
+    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++)
+        if (res->v[v].trained)
+            json_object_set_new(vars, train_variant_name((enum train_variant)v),
+                                json_pack("{s:f,s:f}", "steps_mean", res->v[v].steps_mean,
+                                          "success_rate", res->v[v].success));
+    return json_pack("{s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f,s:f,s:f},s:o}", "seed",
+                     (json_int_t)c->seed, "transitions", (json_int_t)res->transitions,
+                     "twin_train", (json_int_t)res->train_n, "twin_holdout",
+                     (json_int_t)res->holdout_n, "twin", "kl", res->kl, "wasserstein", res->w1,
+                     "mmd", res->mmd, "loss_d", res->gan_ld, "loss_g", res->gan_lg,
+                     "variants", vars);
+}
+
+static int setup(const struct train_args *a, struct exp_config *cfg, struct train_cfg *tc,
+                 unsigned *eval_eps)
+{
+    char err[512];
+    exp_config_defaults(cfg);
+    if (a->config && exp_config_load(a->config, cfg, err, sizeof err))
+        return cli_input_error("train", "%s", err);
+    if (a->radio)
+        snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
+    train_cfg_defaults(tc);
+    tc->seed = cfg->seed;
+    tc->mdp.zeta = cfg->zeta;
+    int rc = apply_numbers(a, tc, eval_eps);
+    if (!rc && a->variants)
+        rc = parse_variants(a->variants, &tc->variants);
+    if (rc)
+        return rc;
+    if (train_cfg_check(tc, err, sizeof err))
+        return cli_usage("train", "%s", err);
+    if (exp_config_validate(cfg, "command line", err, sizeof err))
+        return cli_usage("train", "%s", err);
+    if (a->out_dir && mkdir(a->out_dir, 0777) && !cli_dir_exists(a->out_dir))
+        return cli_input_error("train", "--out-dir %s: cannot create directory", a->out_dir);
+    return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct train_args a = {0};
+    struct exp_config cfg;
+    struct train_cfg tc;
+    unsigned eval_eps = 50;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if ((rc = setup(&a, &cfg, &tc, &eval_eps)))
+        return rc;
+    /* One BLAS thread: the same sums in the same order on every run. */
+    openblas_set_num_threads(1);
+    radio r = NULL;
+    if ((rc = cli_radio_open("train", cfg.radio, a.radio != NULL, &r)))
+        return rc;
+    struct radio_info info;
+    char err[512] = "";
+    radio_get_info(r, &info);
+    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    mdp_env env = cb ? mdp_env_create(&cfg, r, cb, err, sizeof err) : NULL;
+    if (!env) {
+        codebook_destroy(cb);
+        radio_close(r);
+        return cli_input_error("train", "%s", err);
+    }
+    struct env_ctx ec = {.env = env, .eval_episodes = eval_eps, .max_steps = cfg.max_steps,
+                         .Q = codebook_size(cb), .seed = cfg.seed};
+    mdp_env_policy_opts(env, &ec.popts);
+    struct train_env te = {&ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL};
+    struct hook_ctx hc = {.quiet = a.quiet};
+    char csv_path[1200] = "";
+    if (a.out_dir) {
+        snprintf(csv_path, sizeof csv_path, "%s/curves.csv", a.out_dir);
+        hc.csv = fopen(csv_path, "w");
+        if (hc.csv)
+            fputs("series,x,return_or_loss_d,steps_or_loss_g,loss,epsilon\n", hc.csv);
+    }
+    struct train_hooks th = {&hc, on_progress, on_curve};
+    struct train_result res;
+    int trc = train_run(&tc, &te, &th, &res, err, sizeof err);
+    if (!a.quiet)
+        fputc('\n', stderr);
+    if (hc.csv)
+        fclose(hc.csv);
+    if (trc) {
+        rc = trc == ISAC_EINVAL ? cli_input_error("train", "%s", err)
+                                : cli_runtime_error("train", "%s", err);
+    } else {
+        rc = write_outputs(&a, &res, &tc, argc, argv);
+        if (!rc && a.out_dir) {
+            char png[1200];
+            snprintf(png, sizeof png, "%s/training.png", a.out_dir);
+            plot_curves(csv_path, png);
+        }
+        json_t *j = result_json(&res, &tc);
+        if (!rc && a.json) {
+            json_dumpf(j, stdout, JSON_COMPACT);
+            putchar('\n');
+        }
+        if (!rc && !a.quiet) {
+            fprintf(stderr, "isactb train: %zu transitions; twin KL %.4f W1 %.4f MMD %.4f\n",
+                    res.transitions, res.kl, res.w1, res.mmd);
+            for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++)
+                if (res.v[v].trained)
+                    fprintf(stderr, "  %-9s %.2f mean steps, success %.2f\n",
+                            train_variant_name((enum train_variant)v), res.v[v].steps_mean,
+                            res.v[v].success);
+        }
+        json_decref(j);
+        train_result_free(&res);
+    }
+    mdp_env_destroy(env);
+    codebook_destroy(cb);
+    radio_close(r);
+    return rc;
+}

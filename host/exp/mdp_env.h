@@ -1,0 +1,51 @@
+/* The beam-selection MDP's environment on the real pipeline (host/policy/mdp.h):
+ * radio (emulator or hardware) -> pipeline step -> observed P_D, with exactly the
+ * episode rules of `isactb run` (host/exp/run.c): a declaration is followed by one
+ * confirmation dwell with the same beam, and the episode ends when that dwell confirms
+ * with P_D >= zeta. Used by `isactb train` (data collection, online DDQN, evaluation)
+ * and `isactb bench policies`.
+ *
+ * Steps are counted in CPIs, like `isactb run`: an MDP step costs one CPI, two when it
+ * triggers a dwell.
+ */
+#ifndef ISACTB_EXP_MDP_ENV_H
+#define ISACTB_EXP_MDP_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codebook/codebook.h"
+#include "exp/config.h"
+#include "policy/policy.h"
+#include "radio.h"
+
+typedef struct mdp_env_s *mdp_env;
+
+struct mdp_env_out {
+    struct policy_obs obs; /* observation of the last CPI of the step */
+    double pd;             /* observed P_D^{t+1} (policy_obs_pd) */
+    int terminal;          /* confirmed with P_D >= zeta: the episode is over */
+    unsigned cpis;         /* CPIs this step used (1 or 2) */
+};
+
+/* cfg: experiment (pfa, zeta, confirm_radius_m, step_interval_s, grid...); r and cb
+ * stay owned by the caller and must outlive the env. NULL with one line in err. */
+mdp_env mdp_env_create(const struct exp_config *cfg, radio r, codebook cb, char *err,
+                       size_t errlen);
+void mdp_env_destroy(mdp_env e);
+
+/* Policy options matching this env (pfa, cells of the grid, default MDP parameters). */
+void mdp_env_policy_opts(mdp_env e, struct policy_opts *o);
+unsigned mdp_env_num_beams(mdp_env e);
+
+/* Start episode ep: a new scene (radio_new_episode on a scenario radio). */
+int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen);
+/* Transmit beam (and the dwell if it declares). Negative isac_err on a radio fault. */
+int mdp_env_step(mdp_env e, unsigned beam, struct mdp_env_out *o, char *err, size_t errlen);
+
+/* Run policy pol for one episode ep (as `isactb run` does) with at most max_steps CPIs;
+ * *steps receives the CPIs used, *success whether it confirmed. */
+int mdp_env_run_episode(mdp_env e, policy pol, uint64_t ep, unsigned max_steps,
+                        unsigned *steps, int *success, char *err, size_t errlen);
+
+#endif

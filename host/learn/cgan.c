@@ -1,0 +1,194 @@
+#include "learn/cgan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cgan_s {
+    struct cgan_cfg c;
+    struct mdp_params m;
+    unsigned Q, nc, nd, ng; /* condition size, D input, G input */
+    mlp G, D;
+    float *xg, *xd, *dy, *dx, *p;
+    size_t *order;
+    const struct transition **tb;
+    size_t order_n;
+};
+
+void cgan_destroy(cgan g)
+{
+    if (!g)
+        return;
+    mlp_destroy(g->G);
+    mlp_destroy(g->D);
+    free(g->xg); free(g->xd); free(g->dy); free(g->dx); free(g->p); free(g->order); free((void *)g->tb);
+    free(g);
+}
+
+cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned num_beams,
+                 uint64_t seed)
+{
+    if (mdp_params_check(m) || c->zdim < 1 || c->zdim > 256 || c->batch < 1 ||
+        c->batch > 65536 || num_beams < 1 || !(c->lr > 0))
+        return NULL;
+    cgan g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->c = *c;
+    g->m = *m;
+    g->Q = num_beams;
+    g->nc = 2 * m->emb + 2 + 2 * m->tau;
+    g->ng = c->zdim + g->nc;
+    g->nd = 2 + g->nc;
+    isac_rng rng;
+    isac_rng_seed_stream(&rng, seed, 0x6367616eULL);
+    unsigned gs[4] = {g->ng, c->g1, c->g2, 1}, ds[4] = {g->nd, c->d1, c->d2, 1};
+    enum nn_act ga[3] = {NN_RELU, NN_RELU, NN_SIGMOID}, da[3] = {NN_LEAKY, NN_LEAKY, NN_SIGMOID};
+    g->G = mlp_create(3, gs, ga, c->batch, &rng);
+    g->D = mlp_create(3, ds, da, c->batch, &rng);
+    size_t B = c->batch;
+    g->xg = malloc(B * g->ng * sizeof(float));
+    g->xd = malloc(B * g->nd * sizeof(float));
+    g->dy = malloc(B * sizeof(float));
+    g->dx = malloc(B * g->nd * sizeof(float));
+    g->p = malloc(B * sizeof(float));
+    g->tb = malloc(B * sizeof *g->tb);
+    if (!g->tb || !g->G || !g->D || !g->xg || !g->xd || !g->dy || !g->dx || !g->p) {
+        cgan_destroy(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void condition(const cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
+                      float *c)
+{
+    unsigned E = g->m.emb;
+    mdp_embed(mu_next, E, c);
+    mdp_embed(mu, E, c + E);
+    c[2 * E] = (float)mdp_sigmoid_variant(g->m.b3, pd);
+    c[2 * E + 1] = (float)fg;
+    for (unsigned k = 0; k < 2 * g->m.tau; k++)
+        c[2 * E + 2 + k] = k == a ? 1.0f : 0.0f;
+}
+
+/* Generator inputs of B rows; the conditions come from xd rows (already filled). */
+static const float *generate(cgan g, unsigned B, isac_rng *rng)
+{
+    for (unsigned r = 0; r < B; r++) {
+        float *x = g->xg + (size_t)r * g->ng;
+        for (unsigned k = 0; k < g->c.zdim; k++)
+            x[k] = (float)isac_rng_normal(rng);
+        memcpy(x + g->c.zdim, g->xd + (size_t)r * g->nd + 2, g->nc * sizeof(float));
+    }
+    return mlp_forward(g->G, g->xg, B);
+}
+
+static void set_p(cgan g, unsigned B, const float *p)
+{
+    for (unsigned r = 0; r < B; r++) {
+        g->xd[(size_t)r * g->nd] = p[r];
+        g->xd[(size_t)r * g->nd + 1] = (float)mdp_sigmoid_variant(g->m.b3, p[r]);
+    }
+}
+
+static float clampf(float y) { return y < 1e-7f ? 1e-7f : y > 1 - 1e-7f ? 1 - 1e-7f : y; }
+
+/* One D step and one G step on B transitions; returns the two losses. */
+static void train_batch(cgan g, const struct transition *const *tb, unsigned B, isac_rng *rng,
+                        double *ld, double *lg)
+{
+    for (unsigned r = 0; r < B; r++) {
+        const struct transition *t = tb[r];
+        condition(g, t->mu, t->mu_next, t->a, t->pd, t->fg, g->xd + (size_t)r * g->nd + 2);
+    }
+    /* Discriminator: real rows, then generated rows. */
+    const float *gp = generate(g, B, rng);
+    memcpy(g->p, gp, B * sizeof(float));
+    mlp_zero_grad(g->D);
+    for (unsigned r = 0; r < B; r++)
+        g->dx[r] = tb[r]->pd_next;
+    set_p(g, B, g->dx);
+    const float *y = mlp_forward(g->D, g->xd, B);
+    double l = 0;
+    for (unsigned r = 0; r < B; r++) {
+        float v = clampf(y[r]);
+        l -= log(v);
+        g->dy[r] = -1.0f / (v * B);
+    }
+    mlp_backward(g->D, g->dy, NULL);
+    set_p(g, B, g->p);
+    y = mlp_forward(g->D, g->xd, B);
+    for (unsigned r = 0; r < B; r++) {
+        float v = clampf(y[r]);
+        l -= log(1 - v);
+        g->dy[r] = 1.0f / ((1 - v) * B);
+    }
+    mlp_backward(g->D, g->dy, NULL);
+    mlp_adam_step(g->D, &g->c.adam, g->c.lr);
+    *ld += l / B;
+    /* Generator: non-saturating -log D(G(z|u)) through D into G. */
+    gp = generate(g, B, rng);
+    memcpy(g->p, gp, B * sizeof(float));
+    set_p(g, B, g->p);
+    y = mlp_forward(g->D, g->xd, B);
+    l = 0;
+    for (unsigned r = 0; r < B; r++) {
+        float v = clampf(y[r]);
+        l -= log(v);
+        g->dy[r] = -1.0f / (v * B);
+    }
+    mlp_backward(g->D, g->dy, g->dx);
+    double b3 = g->m.b3, norm = 1.0 / (1.0 + exp(-b3)) - 0.5;
+    for (unsigned r = 0; r < B; r++) {
+        double e = exp(-b3 * g->p[r]);
+        double ds = b3 * e / ((1 + e) * (1 + e)) / norm; /* d sigma_v / dp */
+        g->dy[r] = (float)(g->dx[(size_t)r * g->nd] + g->dx[(size_t)r * g->nd + 1] * ds);
+    }
+    mlp_zero_grad(g->G);
+    mlp_forward(g->G, g->xg, B); /* restore G's activations of this batch */
+    mlp_backward(g->G, g->dy, NULL);
+    mlp_adam_step(g->G, &g->c.adam, g->c.lr);
+    *lg += l / B;
+}
+
+int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *rng,
+                     double *ld, double *lg)
+{
+    *ld = *lg = 0;
+    if (n < 1)
+        return -1;
+    if (g->order_n < n) {
+        size_t *o = realloc(g->order, n * sizeof *o);
+        if (!o)
+            return -1;
+        g->order = o;
+        g->order_n = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        g->order[i] = i;
+    for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+        size_t j = (size_t)isac_rng_below(rng, i + 1), t = g->order[i];
+        g->order[i] = g->order[j];
+        g->order[j] = t;
+    }
+    const struct transition **tb = g->tb;
+    unsigned batches = 0;
+    for (size_t i = 0; i < n; i += g->c.batch) {
+        unsigned B = (unsigned)(n - i < g->c.batch ? n - i : g->c.batch);
+        for (unsigned r = 0; r < B; r++)
+            tb[r] = &data[g->order[i + r]];
+        train_batch(g, tb, B, rng, ld, lg);
+        batches++;
+    }
+    *ld /= batches;
+    *lg /= batches;
+    return 0;
+}
+
+double cgan_sample(cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
+                   isac_rng *rng)
+{
+    condition(g, mu, mu_next, a, pd, fg, g->xd + 2);
+    return (double)generate(g, 1, rng)[0];
+}

@@ -1,0 +1,53 @@
+/* The digital twin of seed 004 section IV-A: a conditional GAN learning
+ * p(P_D^{t+1} | u_t), u_t = [mu_{t+1}, mu_t, P_D^t, f_g^t] (eqs. (38)-(39)).
+ *
+ * Condition features c(u_t): embedding(mu_{t+1}), embedding(mu_t) (eq. (32)),
+ * sigma_v(P_D^t) (eq. (33)), f_g^t and the one-hot of the action mu_{t+1} - mu_t (a
+ * function of u_t, given explicitly because the hit probability depends mostly on the
+ * step size).
+ * Generator G(z | u): [z (zdim N(0,1)), c] -> g1 ReLU -> g2 ReLU -> 1 sigmoid (P_D).
+ * Discriminator D(p | u): [p, sigma_v(p), c] -> d1 leaky ReLU -> d2 leaky ReLU -> 1
+ * sigmoid. Paper sizes: G 128/64, D 64/128, three FC layers each; the paper's batch
+ * normalisation is left out (the batches are small and the mapping is 1-D).
+ * Training (Algorithm 1 lines 4-9): per minibatch, one discriminator ascent step on
+ * eq. (39), then one generator step on the non-saturating form -log D(G(z|u))
+ * (Goodfellow et al.: same fixed point as min log(1 - D(G)), usable gradients early).
+ * Adam (0.5, 0.999), lr 2e-4, batch 64, 100 epochs (Table I).
+ */
+#ifndef ISACTB_LEARN_CGAN_H
+#define ISACTB_LEARN_CGAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/rng.h"
+#include "learn/ddqn.h"
+#include "learn/nn.h"
+
+struct cgan_cfg {
+    unsigned zdim;       /* latent size (4) */
+    unsigned g1, g2;     /* generator widths (128, 64) */
+    unsigned d1, d2;     /* discriminator widths (64, 128) */
+    unsigned batch;      /* 64 */
+    float lr;            /* 2e-4 */
+    struct adam_cfg adam;/* (0.5, 0.999, 1e-8) */
+};
+
+typedef struct cgan_s *cgan;
+
+/* m: MDP parameters (emb, tau, b3); num_beams Q. NULL on bad sizes or memory. */
+cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned num_beams,
+                 uint64_t seed);
+void cgan_destroy(cgan g);
+
+/* One epoch over data[0..n) in a shuffled order drawn from rng; mean losses of D
+ * (-(log D(real) + log(1 - D(fake))), 2 log 2 = 1.386 at equilibrium) and G
+ * (-log D(fake), log 2 = 0.693) into *ld, *lg. */
+int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *rng,
+                     double *ld, double *lg);
+/* One sample of P_D^{t+1} for the transition (mu -> mu_next with action index a) from
+ * state (mu, pd, fg); noise from rng. */
+double cgan_sample(cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
+                   isac_rng *rng);
+
+#endif

@@ -1,0 +1,465 @@
+#include "learn/trainer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "learn/metrics.h"
+
+static const char *const vnames[] = {"dt_cql", "dt_nocql", "offline", "online"};
+
+const char *train_variant_name(enum train_variant v)
+{
+    return (unsigned)v < TRAIN_NUM_VARIANTS ? vnames[v] : "unknown";
+}
+
+void train_cfg_defaults(struct train_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->seed = 1;
+    mdp_params_defaults(&c->mdp);
+    c->collect_episodes = 200;
+    c->max_steps = 64;
+    c->holdout = 0.2;
+    c->gan = (struct cgan_cfg){.zdim = 4, .g1 = 128, .g2 = 64, .d1 = 64, .d2 = 128,
+                               .batch = 64, .lr = 2e-4f, .adam = {0.5f, 0.999f, 1e-8f}};
+    c->gan_epochs = 100;
+    c->dqn = (struct ddqn_cfg){.h1 = 32, .h2 = 16, .batch = 16, .buffer = 50000,
+                               .target_every = 200, .alpha_con = 0.1f,
+                               .adam = {0.9f, 0.999f, 1e-8f}};
+    c->dqn.mdp = c->mdp;
+    c->episodes = 1000;
+    c->horizon = 64;
+    c->lr = 1e-4f;
+    c->lr_decay = 0.9f;
+    c->lr_decay_every = 100;
+    c->eps0 = 0.2;
+    c->online_episodes = 200;
+    c->variants = 0xF;
+}
+
+#define CHECK(cond, ...)                                                                   \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            isac_seterr(err, errlen, __VA_ARGS__);                                         \
+            return -1;                                                                     \
+        }                                                                                  \
+    } while (0)
+
+int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen)
+{
+    CHECK(!mdp_params_check(&c->mdp), "mdp: a parameter is out of range");
+    CHECK(c->collect_episodes >= 2 && c->collect_episodes <= 1000000,
+          "collect_episodes: %u outside 2..1000000", c->collect_episodes);
+    CHECK(c->max_steps >= 2 && c->max_steps <= 100000, "max_steps: %u outside 2..100000",
+          c->max_steps);
+    CHECK(c->holdout > 0 && c->holdout < 1, "holdout: %g outside (0, 1)", c->holdout);
+    CHECK(c->gan_epochs >= 1 && c->gan_epochs <= 100000, "gan_epochs: %u outside 1..100000",
+          c->gan_epochs);
+    CHECK(c->gan.batch >= 1 && c->gan.batch <= 65536, "gan batch: %u outside 1..65536",
+          c->gan.batch);
+    CHECK(c->dqn.batch >= 1 && c->dqn.batch <= 256, "batch: %u outside 1..256", c->dqn.batch);
+    CHECK(c->dqn.buffer >= c->dqn.batch && c->dqn.buffer <= 10000000,
+          "buffer: %u outside batch..1e7", c->dqn.buffer);
+    CHECK(c->episodes >= 1 && c->episodes <= 10000000, "episodes: %u outside 1..1e7",
+          c->episodes);
+    CHECK(c->horizon >= 1 && c->horizon <= 100000, "horizon: %u outside 1..100000", c->horizon);
+    CHECK(c->lr > 0 && c->lr < 1, "lr: %g outside (0, 1)", (double)c->lr);
+    CHECK(c->lr_decay > 0 && c->lr_decay <= 1, "lr_decay: %g outside (0, 1]",
+          (double)c->lr_decay);
+    CHECK(c->lr_decay_every >= 1, "lr_decay_every: must be >= 1");
+    CHECK(c->eps0 >= 0 && c->eps0 <= 1, "eps0: %g outside [0, 1]", c->eps0);
+    CHECK(c->dqn.alpha_con >= 0 && c->dqn.alpha_con <= 100, "alpha_con: %g outside [0, 100]",
+          (double)c->dqn.alpha_con);
+    CHECK(c->online_episodes >= 1 && c->online_episodes <= 1000000,
+          "online_episodes: %u outside 1..1000000", c->online_episodes);
+    CHECK(c->variants >= 1 && c->variants <= 0xF, "variants: empty selection");
+    return 0;
+}
+
+/* ---- dataset ---- */
+
+struct dataset {
+    struct transition *t;
+    size_t n, cap;
+    struct { uint16_t mu; float pd; } *start; /* first state of each episode */
+    size_t ns;
+};
+
+static int ds_push(struct dataset *d, const struct transition *t)
+{
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 1024;
+        struct transition *n = realloc(d->t, cap * sizeof *n);
+        if (!n)
+            return ISAC_ENOMEM;
+        d->t = n;
+        d->cap = cap;
+    }
+    d->t[d->n++] = *t;
+    return ISAC_OK;
+}
+
+static void progress(const struct train_hooks *h, const char *stage, unsigned done,
+                     unsigned total)
+{
+    if (h && h->progress)
+        h->progress(h->ctx, stage, done, total);
+}
+
+static void curve(const struct train_hooks *h, const char *s, unsigned x, double a, double b,
+                  double c, double d)
+{
+    if (h && h->curve)
+        h->curve(h->ctx, s, x, a, b, c, d);
+}
+
+static struct transition make_tr(const struct mdp_params *m, unsigned mu, double pd, int fg,
+                                 unsigned a, unsigned mu2, double pd2, int fg2, int done)
+{
+    return (struct transition){.mu = (uint16_t)mu, .mu_next = (uint16_t)mu2, .fg = (int8_t)fg,
+                               .fg_next = (int8_t)fg2, .a = (uint8_t)a, .done = (uint8_t)done,
+                               .pd = (float)pd, .pd_next = (float)pd2,
+                               .r = ddqn_shaped_reward(m, pd, pd2, done)};
+}
+
+/* Random-action episodes in the real environment. */
+static int collect(const struct train_cfg *c, const struct train_env *env,
+                   const struct train_hooks *h, struct dataset *d, char *err, size_t errlen)
+{
+    isac_rng rng;
+    isac_rng_seed_stream(&rng, c->seed, 0x636f6c6cULL);
+    d->start = malloc(c->collect_episodes * sizeof *d->start);
+    if (!d->start)
+        return ISAC_ENOMEM;
+    unsigned A = 2 * c->mdp.tau;
+    for (unsigned ep = 0; ep < c->collect_episodes; ep++) {
+        int rc = env->reset(env->ctx, ep), term = 0;
+        unsigned cpis = 0, used = 0;
+        double pd;
+        unsigned mu = (unsigned)isac_rng_below(&rng, env->num_beams);
+        if (!rc)
+            rc = env->step(env->ctx, mu, &pd, &term, &cpis);
+        if (rc) {
+            isac_seterr(err, errlen, "data collection, episode %u: environment error %d", ep, rc);
+            return rc;
+        }
+        used += cpis;
+        int fg = 0;
+        if (!term) {
+            d->start[d->ns].mu = (uint16_t)mu;
+            d->start[d->ns++].pd = (float)pd;
+        }
+        while (!term && used < c->max_steps) {
+            unsigned a = (unsigned)isac_rng_below(&rng, A);
+            int delta = mdp_action_delta(c->mdp.tau, a);
+            unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
+            double pd2;
+            if ((rc = env->step(env->ctx, mu2, &pd2, &term, &cpis))) {
+                isac_seterr(err, errlen, "data collection, episode %u: environment error %d", ep, rc);
+                return rc;
+            }
+            used += cpis;
+            int fg2 = mdp_feedback(0, pd2, pd, delta);
+            struct transition t = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, term);
+            if ((rc = ds_push(d, &t)))
+                return rc;
+            mu = mu2;
+            pd = pd2;
+            fg = fg2;
+        }
+        progress(h, "collect", ep + 1, c->collect_episodes);
+    }
+    if (d->n < 2 || d->ns < 1) {
+        isac_seterr(err, errlen, "data collection: only %zu transitions", d->n);
+        return ISAC_EINVAL;
+    }
+    return ISAC_OK;
+}
+
+/* ---- twin ---- */
+
+static int train_twin(const struct train_cfg *c, const struct train_env *env,
+                      const struct train_hooks *h, const struct dataset *d, cgan *out,
+                      struct train_result *res, char *err, size_t errlen)
+{
+    isac_rng rng;
+    isac_rng_seed_stream(&rng, c->seed, 0x7477696eULL);
+    /* Hold out every k-th transition (deterministic, spread over all episodes). */
+    size_t nh = (size_t)(d->n * c->holdout);
+    nh = nh < 1 ? 1 : nh;
+    struct transition *tr = malloc(d->n * sizeof *tr), *ho = malloc(nh * sizeof *ho);
+    if (!tr || !ho) {
+        free(tr);
+        free(ho);
+        return ISAC_ENOMEM;
+    }
+    size_t ntr = 0, nho = 0;
+    double stride = (double)d->n / nh;
+    for (size_t i = 0; i < d->n; i++) {
+        if (nho < nh && (size_t)(nho * stride) == i)
+            ho[nho++] = d->t[i];
+        else
+            tr[ntr++] = d->t[i];
+    }
+    cgan g = cgan_create(&c->gan, &c->mdp, env->num_beams, c->seed);
+    int rc = ISAC_OK;
+    if (!g || ntr < 1) {
+        isac_seterr(err, errlen, "twin: cannot create the cGAN");
+        rc = ISAC_EINVAL;
+    }
+    for (unsigned e = 0; !rc && e < c->gan_epochs; e++) {
+        if (cgan_train_epoch(g, tr, ntr, &rng, &res->gan_ld, &res->gan_lg)) {
+            rc = ISAC_ENOMEM;
+            break;
+        }
+        curve(h, "twin", e, res->gan_ld, res->gan_lg, NAN, NAN);
+        progress(h, "twin", e + 1, c->gan_epochs);
+    }
+    double *gen = rc ? NULL : malloc(2 * nho * sizeof *gen);
+    if (!rc && gen) {
+        double *real = gen + nho;
+        for (size_t i = 0; i < nho; i++) {
+            real[i] = ho[i].pd_next;
+            gen[i] = cgan_sample(g, ho[i].mu, ho[i].mu_next, ho[i].a, ho[i].pd, ho[i].fg, &rng);
+        }
+        res->kl = metric_kl(gen, nho, real, nho, 20);
+        res->w1 = metric_w1(gen, nho, real, nho);
+        res->mmd = metric_mmd(gen, nho, real, nho, 0.1);
+    } else if (!rc) {
+        rc = ISAC_ENOMEM;
+    }
+    res->train_n = ntr;
+    res->holdout_n = nho;
+    free(gen);
+    free(tr);
+    free(ho);
+    if (rc)
+        cgan_destroy(g);
+    else
+        *out = g;
+    return rc;
+}
+
+/* ---- DRL ---- */
+
+static float lr_at(const struct train_cfg *c, unsigned e)
+{
+    return c->lr * powf(c->lr_decay, (float)(e / c->lr_decay_every));
+}
+
+static unsigned eps_greedy(ddqn q, const struct train_cfg *c, double eps, unsigned mu, double pd,
+                           int fg, isac_rng *rng)
+{
+    if (isac_rng_uniform(rng) < eps)
+        return (unsigned)isac_rng_below(rng, 2 * c->mdp.tau);
+    return ddqn_act(q, mu, pd, fg);
+}
+
+static ddqn new_agent(const struct train_cfg *c, float alpha, const struct dataset *preload)
+{
+    struct ddqn_cfg dc = c->dqn;
+    dc.mdp = c->mdp;
+    dc.alpha_con = alpha;
+    ddqn q = ddqn_create(&dc, c->seed);
+    for (size_t i = 0; q && preload && i < preload->n; i++)
+        ddqn_store(q, &preload->t[i]);
+    return q;
+}
+
+/* Episodes in the twin; returns the gradient steps made. */
+static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
+                       const struct train_hooks *h, cgan g, const struct dataset *d, ddqn q,
+                       const char *series, isac_rng *rng)
+{
+    size_t grads = 0;
+    for (unsigned e = 0; e < c->episodes; e++) {
+        double eps = c->eps0 * (1.0 - (double)e / c->episodes), ret = 0, loss = 0;
+        size_t k = (size_t)isac_rng_below(rng, d->ns);
+        unsigned mu = d->start[k].mu, t = 0, nl = 0;
+        double pd = d->start[k].pd;
+        int fg = 0, done = 0;
+        for (; t < c->horizon && !done; t++) {
+            unsigned a = eps_greedy(q, c, eps, mu, pd, fg, rng);
+            int delta = mdp_action_delta(c->mdp.tau, a);
+            unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
+            double pd2 = cgan_sample(g, mu, mu2, a, pd, fg, rng);
+            done = pd2 >= c->mdp.zeta;
+            int fg2 = mdp_feedback(0, pd2, pd, delta);
+            struct transition tr = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, done);
+            ddqn_store(q, &tr);
+            ret += tr.r;
+            double l = ddqn_train_step(q, lr_at(c, e), rng);
+            if (isfinite(l)) {
+                loss += l;
+                nl++;
+                grads++;
+            }
+            mu = mu2;
+            pd = pd2;
+            fg = fg2;
+        }
+        curve(h, series, e, ret, t, nl ? loss / nl : NAN, eps);
+        progress(h, series, e + 1, c->episodes);
+    }
+    return grads;
+}
+
+static void drl_offline(const struct train_cfg *c, const struct train_hooks *h, ddqn q,
+                        size_t grads, isac_rng *rng)
+{
+    /* Report in pseudo-episodes of `horizon` gradient steps. */
+    unsigned total = (unsigned)((grads + c->horizon - 1) / c->horizon);
+    for (unsigned e = 0; e < total; e++) {
+        double loss = 0;
+        unsigned nl = 0;
+        unsigned lr_e = (unsigned)((double)e * c->episodes / (total ? total : 1));
+        for (unsigned t = 0; t < c->horizon && (size_t)e * c->horizon + t < grads; t++) {
+            double l = ddqn_train_step(q, lr_at(c, lr_e), rng);
+            if (isfinite(l)) {
+                loss += l;
+                nl++;
+            }
+        }
+        curve(h, "offline", e, NAN, NAN, nl ? loss / nl : NAN, 0);
+        progress(h, "offline", e + 1, total);
+    }
+}
+
+static int drl_online(const struct train_cfg *c, const struct train_env *env,
+                      const struct train_hooks *h, ddqn q, isac_rng *rng, char *err,
+                      size_t errlen)
+{
+    unsigned E = c->online_episodes;
+    for (unsigned e = 0; e < E; e++) {
+        /* Episodes after the collection's: new scenes. */
+        uint64_t ep = (uint64_t)c->collect_episodes + e;
+        double eps = c->eps0 * (1.0 - (double)e / E), ret = 0, loss = 0, pd;
+        unsigned mu = (unsigned)isac_rng_below(rng, env->num_beams), used = 0, cpis, nl = 0;
+        int term = 0, fg = 0;
+        int rc = env->reset(env->ctx, ep);
+        if (!rc)
+            rc = env->step(env->ctx, mu, &pd, &term, &cpis);
+        used += cpis;
+        while (!rc && !term && used < c->max_steps) {
+            unsigned a = eps_greedy(q, c, eps, mu, pd, fg, rng);
+            int delta = mdp_action_delta(c->mdp.tau, a);
+            unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
+            double pd2;
+            if ((rc = env->step(env->ctx, mu2, &pd2, &term, &cpis)))
+                break;
+            used += cpis;
+            int fg2 = mdp_feedback(0, pd2, pd, delta);
+            struct transition tr = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, term);
+            ddqn_store(q, &tr);
+            ret += tr.r;
+            /* Gradient steps scaled so the online agent makes as many updates per
+             * episode as a twin agent does over E episodes. */
+            double l = ddqn_train_step(q, lr_at(c, (unsigned)((double)e * c->episodes / E)), rng);
+            if (isfinite(l)) {
+                loss += l;
+                nl++;
+            }
+            mu = mu2;
+            pd = pd2;
+            fg = fg2;
+        }
+        if (rc) {
+            isac_seterr(err, errlen, "online DDQN, episode %u: environment error %d", e, rc);
+            return rc;
+        }
+        curve(h, "online", e, ret, used, nl ? loss / nl : NAN, eps);
+        progress(h, "online", e + 1, E);
+    }
+    return ISAC_OK;
+}
+
+static int finish_variant(const struct train_cfg *c, const struct train_env *env,
+                          const struct train_hooks *h, ddqn q, struct train_variant_result *v)
+{
+    v->storage = malloc(ddqn_num_params(q) * sizeof(float));
+    if (!v->storage)
+        return ISAC_ENOMEM;
+    ddqn_export(q, &v->def, v->storage);
+    v->trained = 1;
+    v->steps_mean = v->success = NAN;
+    (void)c;
+    if (env->evaluate) {
+        progress(h, "evaluate", 0, 1);
+        int rc = env->evaluate(env->ctx, &v->def, &v->steps_mean, &v->success);
+        progress(h, "evaluate", 1, 1);
+        return rc;
+    }
+    return ISAC_OK;
+}
+
+static int run_variants(const struct train_cfg *c, const struct train_env *env,
+                        const struct train_hooks *h, cgan g, const struct dataset *d,
+                        struct train_result *res, char *err, size_t errlen)
+{
+    size_t grads = (size_t)c->episodes * c->horizon / 4;
+    static const enum train_variant order[] = {TRAIN_DT_CQL, TRAIN_DT_NOCQL, TRAIN_OFFLINE,
+                                               TRAIN_ONLINE};
+    for (unsigned i = 0; i < TRAIN_NUM_VARIANTS; i++) {
+        enum train_variant v = order[i];
+        if (!(c->variants & (1u << v)))
+            continue;
+        isac_rng rng;
+        isac_rng_seed_stream(&rng, c->seed, 0x64726c00ULL + v);
+        float alpha = (v == TRAIN_DT_NOCQL || v == TRAIN_ONLINE) ? 0.0f : c->dqn.alpha_con;
+        ddqn q = new_agent(c, alpha, v == TRAIN_ONLINE ? NULL : d);
+        if (!q) {
+            isac_seterr(err, errlen, "%s: cannot create the Q-network", train_variant_name(v));
+            return ISAC_EINVAL;
+        }
+        int rc = ISAC_OK;
+        if (v == TRAIN_DT_CQL || v == TRAIN_DT_NOCQL) {
+            size_t n = drl_twin(c, env, h, g, d, q, train_variant_name(v), &rng);
+            if (v == TRAIN_DT_CQL)
+                grads = n;
+        } else if (v == TRAIN_OFFLINE) {
+            drl_offline(c, h, q, grads, &rng);
+        } else {
+            rc = drl_online(c, env, h, q, &rng, err, errlen);
+        }
+        if (!rc && (rc = finish_variant(c, env, h, q, &res->v[v])))
+            isac_seterr(err, errlen, "%s: evaluation failed (%d)", train_variant_name(v), rc);
+        ddqn_destroy(q);
+        if (rc)
+            return rc;
+    }
+    return ISAC_OK;
+}
+
+int train_run(const struct train_cfg *c, const struct train_env *env,
+              const struct train_hooks *h, struct train_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    if (train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 || env->num_beams > 65535)
+        return ISAC_EINVAL;
+    struct dataset d = {0};
+    cgan g = NULL;
+    int rc = collect(c, env, h, &d, err, errlen);
+    res->transitions = d.n;
+    int need_twin = (c->variants & ((1u << TRAIN_DT_CQL) | (1u << TRAIN_DT_NOCQL))) != 0;
+    if (!rc && need_twin)
+        rc = train_twin(c, env, h, &d, &g, res, err, errlen);
+    if (!rc)
+        rc = run_variants(c, env, h, g, &d, res, err, errlen);
+    cgan_destroy(g);
+    free(d.t);
+    free(d.start);
+    if (rc)
+        train_result_free(res);
+    return rc;
+}
+
+void train_result_free(struct train_result *res)
+{
+    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++) {
+        free(res->v[v].storage);
+        res->v[v].storage = NULL;
+        res->v[v].trained = 0;
+    }
+}

@@ -1,0 +1,110 @@
+/* The training procedure of seed 004 (Algorithm 1 and the comparisons of section V-C)
+ * over an abstract environment, so that it stays pure: `isactb train` plugs in the
+ * real pipeline (host/exp/mdp_env.h), the tests plug in small synthetic ones.
+ *
+ *   1. data collection: collect_episodes episodes of uniformly random actions (the
+ *      behaviour policy pi_q of eq. (46)) from a uniformly drawn first beam, at most
+ *      max_steps CPIs each -> dataset D of transitions;
+ *   2. the digital twin: cGAN on (1 - holdout) of D for gan_epochs epochs; Table II's
+ *      KL / Wasserstein / MMD between generated and real P_D^{t+1} on the held-out part;
+ *   3. variants (bitmask), each a fresh dueling DDQN from the same seed:
+ *        TRAIN_DT_CQL    twin episodes, replay buffer preloaded with D, CQL (the method)
+ *        TRAIN_DT_NOCQL  the same without the CQL term
+ *        TRAIN_OFFLINE   D only, CQL, as many gradient steps as TRAIN_DT_CQL made
+ *        TRAIN_ONLINE    online DDQN in the real environment, online_episodes episodes
+ *      Twin episodes: E episodes of at most T steps from a start state of D,
+ *      epsilon = eps0 (1 - e / E) (Algorithm 1 line 15), one gradient step per
+ *      environment step, learning rate lr * lr_decay^floor(e / lr_decay_every)
+ *      (Table I's 1e-4 * 0.9^e, e counted in units of lr_decay_every episodes);
+ *   4. each variant's greedy network evaluated in the real environment
+ *      (env->evaluate, episodes not used for training).
+ * Same configuration and seed, same environment: the same weights, bit for bit (one
+ * OpenBLAS thread).
+ */
+#ifndef ISACTB_LEARN_TRAINER_H
+#define ISACTB_LEARN_TRAINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "learn/cgan.h"
+#include "learn/ddqn.h"
+#include "learn/qnet.h"
+#include "policy/mdp.h"
+
+enum train_variant {
+    TRAIN_DT_CQL = 0,
+    TRAIN_DT_NOCQL = 1,
+    TRAIN_OFFLINE = 2,
+    TRAIN_ONLINE = 3,
+    TRAIN_NUM_VARIANTS = 4
+};
+const char *train_variant_name(enum train_variant v); /* "dt_cql", "dt_nocql", ... */
+
+struct train_env {
+    void *ctx;
+    unsigned num_beams; /* Q */
+    /* Start episode ep (a new scene). 0 or a negative isac_err. */
+    int (*reset)(void *ctx, uint64_t ep);
+    /* Transmit beam: observed P_D, terminal (P_D >= zeta, episode over), CPIs used. */
+    int (*step)(void *ctx, unsigned beam, double *pd, int *terminal, unsigned *cpis);
+    /* Mean CPIs and success rate of the greedy policy of net on evaluation episodes
+     * (may be NULL: no evaluation). */
+    int (*evaluate)(void *ctx, const struct qnet_def *net, double *steps_mean,
+                    double *success);
+};
+
+struct train_hooks {
+    void *ctx;
+    /* Stage progress (stage name, units done, total); may be NULL. */
+    void (*progress)(void *ctx, const char *stage, unsigned done, unsigned total);
+    /* One curve point: variant ("twin" for the cGAN: a = D loss, b = G loss),
+     * episode/epoch, a = return, b = steps, c = mean loss, d = epsilon. May be NULL. */
+    void (*curve)(void *ctx, const char *series, unsigned x, double a, double b, double c,
+                  double d);
+};
+
+struct train_cfg {
+    uint64_t seed;
+    struct mdp_params mdp;
+    unsigned collect_episodes;  /* 200 */
+    unsigned max_steps;         /* CPI limit of a real episode (collection, online): 64 */
+    double holdout;             /* fraction of D held out for Table II (0.2) */
+    struct cgan_cfg gan;
+    unsigned gan_epochs;        /* 100 */
+    struct ddqn_cfg dqn;        /* batch 16, buffer 5e4, C 200, alpha_con 0.1, h 32/16 */
+    unsigned episodes;          /* E: 1000 */
+    unsigned horizon;           /* T: 64 */
+    float lr, lr_decay;         /* 1e-4, 0.9 */
+    unsigned lr_decay_every;    /* 100 */
+    double eps0;                /* 0.2 */
+    unsigned online_episodes;   /* 200 */
+    unsigned variants;          /* bitmask of 1 << enum train_variant */
+};
+
+void train_cfg_defaults(struct train_cfg *c);
+/* 0, or -1 with one line in err naming the field. */
+int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen);
+
+struct train_variant_result {
+    int trained;
+    double steps_mean, success; /* evaluation (NAN without env->evaluate) */
+    double final_loss;
+    struct qnet_def def;        /* points into storage */
+    float *storage;
+};
+
+struct train_result {
+    size_t transitions, train_n, holdout_n;
+    double kl, w1, mmd;         /* twin fit on the held-out part */
+    double gan_ld, gan_lg;      /* last epoch's losses */
+    struct train_variant_result v[TRAIN_NUM_VARIANTS];
+};
+
+/* Run everything. 0, or a negative isac_err with one line in err. */
+int train_run(const struct train_cfg *c, const struct train_env *env,
+              const struct train_hooks *hooks, struct train_result *res, char *err,
+              size_t errlen);
+void train_result_free(struct train_result *res);
+
+#endif

@@ -1,0 +1,107 @@
+#include "policy/mdp.h"
+
+#include <math.h>
+
+#include "detect/glrt.h"
+
+void mdp_params_defaults(struct mdp_params *m)
+{
+    *m = (struct mdp_params){.tau = 5, .emb = 16, .b0 = 5, .b1 = 1, .b2 = 5, .b3 = 5,
+                             .rho = 0.99, .zeta = 0.9};
+}
+
+int mdp_params_check(const struct mdp_params *m)
+{
+    if (m->tau < 1 || m->tau > MDP_MAX_TAU || m->emb < 2 || m->emb > MDP_MAX_EMB || m->emb % 2)
+        return -1;
+    if (!(m->b0 > 0) || !(m->b1 >= 0) || !isfinite(m->b2) || !(m->b3 > 0) || !isfinite(m->b3))
+        return -1;
+    if (!(m->rho > 0 && m->rho <= 1) || !(m->zeta > 0 && m->zeta < 1) || !isfinite(m->b0) ||
+        !isfinite(m->b1))
+        return -1;
+    return 0;
+}
+
+int mdp_action_delta(unsigned tau, unsigned k)
+{
+    if (k >= 2 * tau)
+        return 0;
+    return k < tau ? (int)k - (int)tau : (int)k - (int)tau + 1;
+}
+
+int mdp_action_index(unsigned tau, int delta)
+{
+    if (delta == 0 || delta < -(int)tau || delta > (int)tau)
+        return -1;
+    return delta < 0 ? delta + (int)tau : delta + (int)tau - 1;
+}
+
+unsigned mdp_apply(unsigned mu, int delta, unsigned Q)
+{
+    long v = ((long)mu + delta) % (long)Q;
+    return (unsigned)(v < 0 ? v + (long)Q : v);
+}
+
+int mdp_wrap_delta(unsigned mu, unsigned nu, unsigned Q)
+{
+    long d = ((long)nu - (long)mu) % (long)Q;
+    if (d < 0)
+        d += Q;
+    if (d > ((long)Q - 1) / 2)
+        d -= Q;
+    return (int)d;
+}
+
+int mdp_feedback(int first, double pd, double pd_prev, int delta)
+{
+    if (first)
+        return 0;
+    double v = (pd - pd_prev) * delta;
+    return (v > 0) - (v < 0);
+}
+
+double mdp_reward(const struct mdp_params *m, double pd) { return pd >= m->zeta ? m->b0 : -1.0; }
+
+double mdp_potential(const struct mdp_params *m, double pd)
+{
+    return m->b1 / (1.0 + exp(-m->b2 * pd));
+}
+
+double mdp_shaping(const struct mdp_params *m, double pd, double pd_next, int next_terminal)
+{
+    double phi_next = next_terminal ? 0.0 : mdp_potential(m, pd_next);
+    return m->rho * phi_next - mdp_potential(m, pd);
+}
+
+double mdp_sigmoid_variant(double b3, double pd)
+{
+    return (1.0 / (1.0 + exp(-b3 * pd)) - 0.5) / (1.0 / (1.0 + exp(-b3)) - 0.5);
+}
+
+void mdp_embed(unsigned mu, unsigned emb, float *out)
+{
+    for (unsigned i = 1; i <= emb / 2; i++) {
+        double f = pow(1000.0, -2.0 * i / (double)emb);
+        out[2 * i - 2] = (float)cos(mu * f);
+        out[2 * i - 1] = (float)sin(mu * f);
+    }
+}
+
+void mdp_state_input(const struct mdp_params *m, unsigned mu, double pd, int fg, float *out)
+{
+    mdp_embed(mu, m->emb, out);
+    out[m->emb] = (float)mdp_sigmoid_variant(m->b3, pd);
+    out[m->emb + 1] = (float)fg;
+}
+
+double mdp_observed_pd(int detected, double pd_declared, double lambda, unsigned num_aps,
+                       double pfa, double cells)
+{
+    if (detected)
+        return pd_declared;
+    if (num_aps == 0 || !(lambda > 0) || !(pfa > 0) || !(cells >= 1))
+        return 0.0;
+    double delta = 2.0 * lambda - 2.0 * num_aps;
+    double pd = glrt_pd(num_aps, pfa / cells, delta > 0 ? delta : 0.0);
+    return isfinite(pd) ? pd : 0.0;
+}

@@ -1,0 +1,100 @@
+/* Transmit safety: the site limits every TX burst is checked against before a single
+ * sample is handed to a back end (docs/reliability.md, "Transmit safety").
+ *
+ * A site limits file (JSON, one object; docs/reliability.md has the full format):
+ *
+ *   { "format": "isactb-site-limits", "version": 1,
+ *     "site": "bench 3, room 214",                    optional label (<= 127 chars)
+ *     "tx_freq_ranges_hz": [[2.4e9, 2.4835e9]],         1..16 ranges [lo, hi], Hz
+ *     "max_tx_power_dbm": 10,                          -100..60 dBm
+ *     "max_tx_gain_db": 20,                            -100..100 dB
+ *     "max_duty_cycle": 0.25,                          (0, 1]
+ *     "duty_window_s": 1.0 }                           optional, 1e-3..60 s (default 1)
+ *
+ * Every key except "site" and "duty_window_s" is required; unknown keys are refused
+ * (a misspelt limit must never silently fall back to a default). Without a file the
+ * conservative defaults of radio_limits_default() apply to every radio that can radiate
+ * (radio_limits_for()); a file, once installed (radio_set_limits()), applies to every
+ * radio, the emulator included.
+ *
+ * A burst is refused (ISAC_ESAFETY, nothing transmitted) when any of these holds:
+ *   - the occupied band [center - bw/2, center + bw/2] (radio_info.center_freq and
+ *     .bandwidth, or .sample_rate when bandwidth is 0) is not inside one allowed range;
+ *   - its power tx_power_dbm + 10 log10(sum_ch mean_i |x_ch[i]|^2) exceeds
+ *     max_tx_power_dbm (radio_info.tx_power_dbm is the power of a unit-power burst);
+ *   - the radio's TX gain setting (radio_info.tx_gain_db) exceeds max_tx_gain_db;
+ *   - the fraction of the last duty_window_s (in ticks of the sample clock, ending at
+ *     the burst's end) spent transmitting, this burst included, exceeds max_duty_cycle;
+ *   - a sample is not finite, or |x| exceeds radio_info.full_scale (when > 0).
+ * The refusal is one line naming the limit, its value and its source (file or
+ * "default limits"), e.g.
+ *   "TX refused: carrier band 5.000-5.020 GHz outside the allowed ranges (tx_freq_ranges_hz, default limits)".
+ */
+#ifndef ISACTB_RADIO_SAFETY_H
+#define ISACTB_RADIO_SAFETY_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "radio.h"
+
+#define RADIO_LIMITS_MAX_RANGES 16
+
+struct radio_limits {
+    unsigned num_ranges;                            /* 1..RADIO_LIMITS_MAX_RANGES */
+    double ranges_hz[RADIO_LIMITS_MAX_RANGES][2];   /* allowed [lo, hi] carrier bands, Hz */
+    double max_tx_power_dbm;                        /* total TX power of a burst, dBm */
+    double max_tx_gain_db;                          /* TX gain setting of the front end, dB */
+    double max_duty_cycle;                          /* fraction of time transmitting, (0, 1] */
+    double duty_window_s;                           /* averaging window of the duty cycle, s */
+    char site[128];                                 /* label of the site ("" none) */
+    char source[256];                               /* file the limits came from, or "default limits" */
+};
+
+/* The conservative defaults used when no site file is given: the 2.4 GHz ISM band
+ * (2.400-2.4835 GHz) and the 5.8 GHz ISM band (5.725-5.875 GHz) only, 20 dBm total TX
+ * power (the ETSI EN 300 328 EIRP ceiling at 2.4 GHz), 10 dB TX gain, 25 % duty cycle
+ * over 1 s. */
+void radio_limits_default(struct radio_limits *l);
+
+/* The limits of a radio that radiates nothing (the emulator, a replayed recording:
+ * radio_info.caps has RADIO_CAP_TRUTH or RADIO_CAP_REPLAY): any band, power, gain and
+ * duty cycle; samples must still be finite. */
+void radio_limits_none(struct radio_limits *l);
+/* What a radio gets when no site limits file is given: radio_limits_none() when it
+ * radiates nothing (see above), radio_limits_default() otherwise. */
+void radio_limits_for(const struct radio_info *info, struct radio_limits *l);
+
+/* Parse the JSON text of a site limits file (len bytes, need not be NUL-terminated).
+ * name is used in messages (the file path). On error: ISAC_EFORMAT (or ISAC_ENOMEM)
+ * and one line "NAME: FIELD: problem (value)" in err; *l is untouched. */
+int radio_limits_parse(const char *text, size_t len, const char *name, struct radio_limits *l,
+                       char *err, size_t errlen);
+/* Read and parse PATH: ISAC_EIO when it cannot be read, otherwise as radio_limits_parse. */
+int radio_limits_load(const char *path, struct radio_limits *l, char *err, size_t errlen);
+
+/* ---- the guard: per-radio state of the checks (duty-cycle history) ---- */
+
+typedef struct radio_guard_s *radio_guard;
+
+/* NULL on allocation failure. l is copied. */
+radio_guard radio_guard_create(const struct radio_limits *l);
+void radio_guard_destroy(radio_guard g);
+const struct radio_limits *radio_guard_limits(radio_guard g);
+
+/* Check a burst of len samples per TX channel (x[ch], ch < info->num_tx) starting at
+ * tick t0 on a radio described by info (its current carrier and gain). ISAC_OK: the
+ * burst is allowed and counted in the duty-cycle history; ISAC_ESAFETY: refused, one
+ * line in err (the history is unchanged); ISAC_EINVAL: bad arguments. */
+int radio_guard_check_burst(radio_guard g, const struct radio_info *info, int64_t t0,
+                            const float complex *const *x, size_t len, char *err, size_t errlen);
+
+/* Install lim on an opened radio (replacing its current limits: every radio starts
+ * with radio_limits_for() its description). Implemented by the radio layer (radio/radio.c).
+ * ISAC_EINVAL / ISAC_ENOMEM. */
+int radio_set_limits(radio r, const struct radio_limits *lim);
+/* The limits in force on r (borrowed; NULL for NULL r). */
+const struct radio_limits *radio_get_limits(radio r);
+
+#endif
