@@ -31,6 +31,8 @@ enum radio_cap {
     RADIO_CAP_TRUTH = 1u << 4,      /* ground truth available (emulator) */
     RADIO_CAP_SCENARIO = 1u << 5,   /* new_episode() re-draws the scene (emulator) */
     RADIO_CAP_REPLAY = 1u << 6,     /* samples come from a recording */
+    RADIO_CAP_IDEAL = 1u << 7,      /* channels have no phase/gain/delay offsets (emulator with
+                                       impairments=0): there is nothing to calibrate */
 };
 
 #define RADIO_MAX_CHANNELS 256

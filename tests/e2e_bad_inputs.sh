@@ -72,5 +72,10 @@ expect 1 "isactb-rx5"         -- "$BIN" replay "$tmp/nometa"
 cp -r "$tmp/cap" "$tmp/incomplete"; rm "$tmp/incomplete/isactb.sigmf-collection"
 expect 1 "incomplete"         -- "$BIN" replay "$tmp/incomplete"
 
+cp -r "$tmp/cap" "$tmp/nan"
+/usr/bin/python3 -c "import struct,sys; f=open(sys.argv[1],'r+b'); f.seek(800); f.write(struct.pack('<ff', float('nan'), 0.0))" "$tmp/nan/isactb-rx0.sigmf-data"
+expect 1 "non-finite"         -- "$BIN" replay "$tmp/nan"
+expect 1 "not finite"         -- "$BIN" detect "$tmp/nan"
+
 echo "$((n - fail)) passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -56,9 +56,9 @@ struct cli_calibration {
 };
 /* given: a record FILE (must load and match: else one-line error, exit 1), a DIRECTORY to
  * search, or NULL for $ISACTB_CALIB_DIR / ~/.local/share/isactb/calib. No match: a warning
- * (none for the ideal emulator) and c->applied = 0. disabled: nothing applied. */
+ * (none for a radio with RADIO_CAP_IDEAL) and c->applied = 0. disabled: nothing applied. */
 int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const char *given,
-                            int disabled, radio r, const struct radio_info *info);
+                            int disabled, const struct radio_info *info);
 /* The "isactb:calibration" object a capture carries ({"file", "record"}). */
 int cli_calibration_from_capture(const char *cmd, struct cli_calibration *c, const json_t *obj,
                                  const char *src);

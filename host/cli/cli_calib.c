@@ -30,19 +30,6 @@ static void warn_line(void *ctx, const char *line)
     fprintf(stderr, "isactb %s: warning: skipping %s\n", ((struct warn_ctx *)ctx)->cmd, line);
 }
 
-/* The emulator without impairments is an ideal array: nothing to calibrate. */
-static int ideal_emulator(radio r)
-{
-    char *txt = NULL;
-    if (radio_truth_json(r, &txt) != ISAC_OK)
-        return 0;
-    json_t *t = json_loads(txt, 0, NULL);
-    int ideal = t && json_is_false(json_object_get(t, "impairments"));
-    json_decref(t);
-    free(txt);
-    return ideal;
-}
-
 static int apply(const char *cmd, struct cli_calibration *c, const struct radio_info *info)
 {
     char err[512];
@@ -66,7 +53,7 @@ static int apply(const char *cmd, struct cli_calibration *c, const struct radio_
 }
 
 int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const char *given,
-                            int disabled, radio r, const struct radio_info *info)
+                            int disabled, const struct radio_info *info)
 {
     char err[512], dir[2048];
     struct stat st;
@@ -88,7 +75,7 @@ int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const ch
         snprintf(dir, sizeof dir, "%s", given);
     else
         dir_default(dir, sizeof dir);
-    if (r && ideal_emulator(r))
+    if (info->caps & RADIO_CAP_IDEAL)
         return CLI_OK; /* a record measured on impairments=1 would only spoil it */
     struct warn_ctx w = {cmd};
     if (calib_record_find(dir, info, c->rec, c->path, sizeof c->path, warn_line, &w))

@@ -22,7 +22,7 @@ static const struct {
     {RADIO_CAP_TIMED_TX, "timed_tx"},   {RADIO_CAP_TIMED_RX, "timed_rx"},
     {RADIO_CAP_HW_TIME, "hw_time"},     {RADIO_CAP_LO_SHARED, "lo_shared"},
     {RADIO_CAP_TRUTH, "truth"},         {RADIO_CAP_SCENARIO, "scenario"},
-    {RADIO_CAP_REPLAY, "replay"},
+    {RADIO_CAP_REPLAY, "replay"},       {RADIO_CAP_IDEAL, "ideal"},
 };
 
 static json_t *ap_json(const struct geom_ap *ap, unsigned elements, unsigned first)

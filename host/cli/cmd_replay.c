@@ -13,8 +13,8 @@ static const char *const REPLAY_USAGE =
     "                     [--calibration FILE|DIR | --no-calibration]\n";
 
 /* The capture's own calibration (what the live run applied) wins: the replay then makes
- * the live decisions again. A capture recorded uncalibrated gets a matching record
- * from the calibration directory (or --calibration), with a warning. */
+ * the live decisions again. A capture recorded uncalibrated replays uncalibrated, unless
+ * --calibration names a record (then with a warning that decisions may differ). */
 static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
                               struct cli_calibration *cal)
 {
@@ -28,9 +28,11 @@ static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
             fprintf(stderr, "isactb replay: applying the capture's calibration (%s)\n", cal->path);
         return rc;
     }
+    if (!own && !given)
+        return CLI_OK;
     struct radio_info info;
     sigmf_reader_radio_info(rd, &info);
-    int rc = cli_calibration_resolve("replay", cal, given, 0, NULL, &info);
+    int rc = cli_calibration_resolve("replay", cal, given, 0, &info);
     if (rc == CLI_OK && cal->applied && !own)
         fprintf(stderr, "isactb replay: warning: the capture was recorded uncalibrated: "
                         "decisions may differ from the live run\n");
@@ -97,7 +99,7 @@ int cmd_replay(int argc, char **argv)
     int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
     if (erc) {
         fprintf(stderr, "isactb replay: %s\n", err);
-        rc = erc == ISAC_EINVAL ? CLI_EINPUT : CLI_ERUNTIME;
+        rc = (erc == ISAC_EINVAL || erc == ISAC_EFORMAT) ? CLI_EINPUT : CLI_ERUNTIME;
     }
     if (result) {
         json_object_set_new(result, "recorded_radio", json_string(cfg.radio));

@@ -257,6 +257,10 @@ int cmd_run(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if ((rc = load_config(&a, &cfg)))
         return rc;
+    /* From here on a signal only sets the flag: the loop stops between steps and the
+     * recording is finalised, even when the signal arrives during start-up. */
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     if (a.out && mkdir(a.out, 0777) && !cli_dir_exists(a.out))
         return cli_input_error("run", "--out %s: cannot create directory", a.out);
     radio r = NULL;
@@ -273,14 +277,12 @@ int cmd_run(int argc, char **argv)
         rc = cli_input_error("run", "%s", err);
         goto done;
     }
-    if ((rc = cli_calibration_resolve("run", &cal, a.calibration, a.no_calibration, r, &info)))
+    if ((rc = cli_calibration_resolve("run", &cal, a.calibration, a.no_calibration, &info)))
         goto done;
     if (a.record && !(w = open_recording(a.out, &cfg, &info, cb, &cal))) {
         rc = CLI_EINPUT;
         goto done;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
     struct run_hooks hooks = {print_progress, &ctx, should_stop, keep_map,

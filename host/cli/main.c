@@ -15,7 +15,7 @@ static const struct command commands[] = {
     {"replay", cmd_replay, "CAPTURE [--json]       the same loop from a recording"},
     {"detect", cmd_detect, "CAPTURE [--pfa P]      GLRT/CFAR over every CPI of a recording"},
     {"codebook", cmd_codebook, "dft|show ...        generate or inspect beam codebooks"},
-    {"bench", cmd_bench, "mf [--json] [--quick]  matched-filter/GLRT throughput vs bare FFTs"},
+    {"bench", cmd_bench, "mf|policies|soak ...    throughput, policy comparison, soak (docs/bench.md)"},
     {"train", cmd_train, "[--seed N] [--episodes E] ...  learned beam selection (docs/learning.md)"},
     {"calib", cmd_calib, "rx|tx|delay|verify|track  array calibration sessions and records"},
     {"info", cmd_info, "[--radio S] [--json]     describe a radio (sim: with ground truth)"},

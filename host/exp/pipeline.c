@@ -52,14 +52,6 @@ struct pipeline_s {
     float complex **rxc;    /* num_rx x W: corrected windows */
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static float complex **alloc_rows(unsigned rows, size_t n)
 {
     float complex **p = calloc(rows, sizeof *p);
@@ -89,7 +81,7 @@ static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_
     if (rc == ISAC_OK && wp.kind == WAVEFORM_MSEQ)
         wp.degree = (unsigned)lround(log2(cfg->waveform.length + 1.0));
     if (rc || waveform_validate(&wp, why, sizeof why)) {
-        seterr(err, errlen, "waveform: %s", why);
+        isac_seterr(err, errlen, "waveform: %s", why);
         return ISAC_EINVAL;
     }
     p->L = waveform_length(&wp);
@@ -132,7 +124,7 @@ static int make_grid(pipeline p, const struct exp_config *cfg, double lag0, char
                              .rho1 = adjacent_bin_correlation(p->probe, p->L),
                              .baseline_guard_m = cfg->grid.baseline_guard_m};
     if (rc == ISAC_OK && !(p->grid = grid_create(&gc, &gs))) {
-        seterr(err, errlen, "grid: cannot build a %ux%u position grid for this radio", p->nx, p->ny);
+        isac_seterr(err, errlen, "grid: cannot build a %ux%u position grid for this radio", p->nx, p->ny);
         rc = ISAC_EINVAL;
     }
     for (unsigned n = 0; n < in->num_rx_aps; n++)
@@ -148,7 +140,7 @@ static int make_grid(pipeline p, const struct exp_config *cfg, double lag0, char
         p->cells_seen += grid_cell_num_aps(p->grid, c) > 0;
     }
     if (rc == ISAC_OK && p->cells_seen == 0) {
-        seterr(err, errlen, "grid: no cell is seen by any receive AP");
+        isac_seterr(err, errlen, "grid: no cell is seen by any receive AP");
         rc = ISAC_EINVAL;
     }
     return rc;
@@ -161,12 +153,12 @@ static int check_radio(const struct radio_info *in, codebook cb, char *err, size
         sum += in->rx_ap_elements[n];
     if (in->num_rx_aps < 1 || in->num_rx_aps > RADIO_MAX_APS || sum != in->num_rx ||
         in->num_tx < 1 || !(in->sample_rate > 0)) {
-        seterr(err, errlen, "radio: %u RX channels in %u arrays, %u TX: not a usable array layout",
+        isac_seterr(err, errlen, "radio: %u RX channels in %u arrays, %u TX: not a usable array layout",
                in->num_rx, in->num_rx_aps, in->num_tx);
         return ISAC_EINVAL;
     }
     if (codebook_elements(cb) != in->num_tx) {
-        seterr(err, errlen, "codebook: %u elements but the radio has %u TX channels",
+        isac_seterr(err, errlen, "codebook: %u elements but the radio has %u TX channels",
                codebook_elements(cb), in->num_tx);
         return ISAC_EINVAL;
     }
@@ -219,7 +211,7 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
     p->z = alloc_rows(info->num_rx, p->K);
     p->mf = mf_create(p->probe, p->L, p->W, MF_PLAN_ESTIMATE);
     if (!p->tx || !p->rx || !p->z || !p->mf) {
-        seterr(err, errlen, "pipeline: out of memory");
+        isac_seterr(err, errlen, "pipeline: out of memory");
         goto fail;
     }
     for (unsigned n = 0, ch = 0; n < info->num_rx_aps; ch += info->rx_ap_elements[n++]) {
@@ -389,24 +381,24 @@ static const float complex *const *correct_rx(pipeline p, const float complex *c
 static int cal_check(pipeline p, const struct pipeline_calibration *c, char *err, size_t errlen)
 {
     if (c->num_rx != p->info.num_rx || c->num_tx != p->info.num_tx) {
-        seterr(err, errlen, "calibration: %u RX / %u TX channels but the radio has %u / %u",
+        isac_seterr(err, errlen, "calibration: %u RX / %u TX channels but the radio has %u / %u",
                c->num_rx, c->num_tx, p->info.num_rx, p->info.num_tx);
         return ISAC_EINVAL;
     }
     for (unsigned ch = 0; ch < c->num_rx; ch++)
         if (!(cabsf(c->rx_weight[ch]) <= 1e3f) || !(c->rx_delay[ch] >= 0 && c->rx_delay[ch] <= 64)) {
-            seterr(err, errlen, "calibration: RX channel %u: weight or delay %g out of range", ch,
+            isac_seterr(err, errlen, "calibration: RX channel %u: weight or delay %g out of range", ch,
                    c->rx_delay[ch]);
             return ISAC_EINVAL;
         }
     for (unsigned k = 0; k < c->num_tx; k++)
         if (!(cabsf(c->tx_weight[k]) <= 1e3f) || !(c->tx_delay[k] >= 0 && c->tx_delay[k] <= 64)) {
-            seterr(err, errlen, "calibration: TX channel %u: weight or delay %g out of range", k,
+            isac_seterr(err, errlen, "calibration: TX channel %u: weight or delay %g out of range", k,
                    c->tx_delay[k]);
             return ISAC_EINVAL;
         }
     if (!(c->lag0_delay >= 0 && c->lag0_delay <= (double)(p->W - p->L) / 2)) {
-        seterr(err, errlen, "calibration: system delay %g samples outside 0..%zu (window_guard / 2)",
+        isac_seterr(err, errlen, "calibration: system delay %g samples outside 0..%zu (window_guard / 2)",
                c->lag0_delay, (p->W - p->L) / 2);
         return ISAC_EINVAL;
     }
@@ -447,7 +439,7 @@ int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal,
         free_rows(tx, p->info.num_tx);
         free_rows(rxc, p->info.num_rx);
         free(copy);
-        seterr(err, errlen, "pipeline: out of memory");
+        isac_seterr(err, errlen, "pipeline: out of memory");
         return ISAC_ENOMEM;
     }
     free_rows(p->tx, p->info.num_tx);
@@ -465,12 +457,26 @@ int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal,
 
 const struct pipeline_calibration *pipeline_get_calibration(pipeline p) { return p->cal; }
 
+/* A NaN or Inf anywhere in a window would spread through the FFTs into every cell. */
+static int window_is_finite(pipeline p, const float complex *const *rx)
+{
+    for (unsigned ch = 0; ch < p->info.num_rx; ch++) {
+        const float *v = (const float *)rx[ch];
+        for (size_t i = 0; i < 2 * p->W; i++)
+            if (!isfinite(v[i]))
+                return 0;
+    }
+    return 1;
+}
+
 int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
                      const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
     res->beam = beam;
     res->confirm = focus != NULL;
+    if (!window_is_finite(p, rx))
+        return ISAC_EFORMAT;
     if (p->cal)
         rx = correct_rx(p, rx);
     int rc = mf_execute_multi(p->mf, p->info.num_rx, rx, p->z);

@@ -68,7 +68,8 @@ unsigned pipeline_num_rx(pipeline p);
 int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res);
 
-/* Pure processing of one window: rx[ch] (W samples each, ch < num_rx). The RX
+/* Pure processing of one window: rx[ch] (W samples each, ch < num_rx). ISAC_EFORMAT
+ * when a sample is not finite (NaN/Inf: nothing is computed). The RX
  * buffers the last pipeline_step() captured are available via pipeline_rx(). */
 int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
                      const struct pipeline_focus *focus, struct pipeline_result *res);

@@ -165,10 +165,11 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
              * of its own, or the message would be empty. */
             const char *why = radio_last_error(r);
             isac_seterr(err, errlen, "episode %u step %u: %s", ep, step,
-                        why[0] ? why
-                               : rc == ISAC_EINVAL
-                                     ? "RX window not processable: non-finite or overflowing samples"
-                                     : isac_strerror(rc));
+                        rc == ISAC_EFORMAT ? "RX window holds non-finite (NaN/Inf) samples"
+                        : why[0]           ? why
+                        : rc == ISAC_EINVAL
+                            ? "RX window not processable: overflowing samples"
+                            : isac_strerror(rc));
             break;
         }
         if (w && record_cpi(w, p, cb, cfg, ep, step, &res, f, *tick)) {

@@ -336,7 +336,7 @@ static int drl_online(const struct train_cfg *c, const struct train_env *env,
         /* Episodes after the collection's: new scenes. */
         uint64_t ep = (uint64_t)c->collect_episodes + e;
         double eps = c->eps0 * (1.0 - (double)e / E), ret = 0, loss = 0, pd;
-        unsigned mu = (unsigned)isac_rng_below(rng, env->num_beams), used = 0, cpis, nl = 0;
+        unsigned mu = (unsigned)isac_rng_below(rng, env->num_beams), used = 0, cpis = 0, nl = 0;
         int term = 0, fg = 0;
         int rc = env->reset(env->ctx, ep);
         if (!rc)

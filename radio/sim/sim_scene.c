@@ -421,7 +421,8 @@ void sim_get_info(sim s, struct radio_info *info)
     snprintf(info->driver, sizeof info->driver, "sim");
     snprintf(info->serial, sizeof info->serial, "sim-%llu", (unsigned long long)s->p.seed);
     info->caps = RADIO_CAP_TIMED_TX | RADIO_CAP_TIMED_RX | RADIO_CAP_HW_TIME | RADIO_CAP_TRUTH |
-                 RADIO_CAP_SCENARIO | (s->p.lo_shared ? RADIO_CAP_LO_SHARED : 0);
+                 RADIO_CAP_SCENARIO | (s->p.lo_shared ? RADIO_CAP_LO_SHARED : 0) |
+                 (s->p.impairments ? 0 : RADIO_CAP_IDEAL);
     info->sample_rate = s->p.fs;
     info->center_freq = s->center_freq;
     info->emulated_freq = s->p.fc;
