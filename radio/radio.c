@@ -70,7 +70,10 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int valid_name_char(int c) { return isalnum(c) || c == '_' || c == '-'; }
+static int valid_name_char(int c)
+{
+    return isalnum(c) || c == '_' || c == '-';
+}
 
 int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
 {
@@ -114,12 +117,14 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
     if (!ops) {
         for (size_t i = 0; known_names[i]; i++)
             if (!strcmp(known_names[i], name)) {
-                set_err(err, errlen, "radio spec '%s': back end '%s' is not available in this build",
-                        spec, name);
+                set_err(err, errlen,
+                        "radio spec '%s': back end '%s' is not available in this build", spec,
+                        name);
                 return ISAC_ENOTSUP;
             }
-        set_err(err, errlen, "radio spec '%s': unknown back end '%s' (known: sim, file, soapy, uhd)",
-                spec, name);
+        set_err(err, errlen,
+                "radio spec '%s': unknown back end '%s' (known: sim, file, soapy, uhd)", spec,
+                name);
         return ISAC_EINVAL;
     }
 
@@ -163,7 +168,10 @@ int radio_set_limits(radio r, const struct radio_limits *lim)
     return ISAC_OK;
 }
 
-const struct radio_limits *radio_get_limits(radio r) { return r ? radio_guard_limits(r->guard) : NULL; }
+const struct radio_limits *radio_get_limits(radio r)
+{
+    return r ? radio_guard_limits(r->guard) : NULL;
+}
 
 radio radio_open(const char *spec, char *err, size_t errlen)
 {
@@ -272,8 +280,14 @@ int radio_set_center_freq(radio r, double hz)
     return rc;
 }
 
-const struct radio_ops *radio_get_ops(radio r) { return r ? r->ops : NULL; }
-void *radio_get_state(radio r) { return r ? r->state : NULL; }
+const struct radio_ops *radio_get_ops(radio r)
+{
+    return r ? r->ops : NULL;
+}
+void *radio_get_state(radio r)
+{
+    return r ? r->state : NULL;
+}
 
 /* ---- argument helpers -------------------------------------------------------
  * Syntax: "key=value[,key=value...]"; keys are [A-Za-z0-9_]+, values non-empty
@@ -331,8 +345,8 @@ int radio_arg_get(const char *args, const char *key, char *out, size_t outlen)
     return found;
 }
 
-int radio_args_check(const char *backend, const char *args, const char *const *allowed,
-                     char *err, size_t errlen)
+int radio_args_check(const char *backend, const char *args, const char *const *allowed, char *err,
+                     size_t errlen)
 {
     if (!args || !*args)
         return ISAC_OK;
@@ -372,8 +386,8 @@ int radio_args_check(const char *backend, const char *args, const char *const *a
     return ISAC_OK;
 }
 
-int radio_arg_double(const char *backend, const char *args, const char *key, double def,
-                     double lo, double hi, double *out, char *err, size_t errlen)
+int radio_arg_double(const char *backend, const char *args, const char *key, double def, double lo,
+                     double hi, double *out, char *err, size_t errlen)
 {
     char buf[128];
     int rc = radio_arg_get(args, key, buf, sizeof buf);
@@ -397,8 +411,8 @@ int radio_arg_double(const char *backend, const char *args, const char *key, dou
     return 1;
 }
 
-int radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def,
-                  uint64_t lo, uint64_t hi, uint64_t *out, char *err, size_t errlen)
+int radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def, uint64_t lo,
+                  uint64_t hi, uint64_t *out, char *err, size_t errlen)
 {
     char buf[128];
     int rc = radio_arg_get(args, key, buf, sizeof buf);
@@ -414,9 +428,8 @@ int radio_arg_u64(const char *backend, const char *args, const char *key, uint64
     errno = 0;
     unsigned long long v = isdigit((unsigned char)buf[0]) ? strtoull(buf, &end, 10) : 0;
     if (!isdigit((unsigned char)buf[0]) || errno || !end || *end || v < lo || v > hi) {
-        set_err(err, errlen,
-                "argument '%s=%s' of back end '%s': expected an integer in %llu..%llu", key, buf,
-                backend, (unsigned long long)lo, (unsigned long long)hi);
+        set_err(err, errlen, "argument '%s=%s' of back end '%s': expected an integer in %llu..%llu",
+                key, buf, backend, (unsigned long long)lo, (unsigned long long)hi);
         return ISAC_EINVAL;
     }
     *out = (uint64_t)v;
@@ -446,7 +459,7 @@ int radio_arg_choice(const char *backend, const char *args, const char *key,
         size_t l = strlen(list);
         snprintf(list + l, sizeof list - l, "%s%s", i ? "|" : "", words[i]);
     }
-    set_err(err, errlen, "argument '%s=%s' of back end '%s': expected one of %s", key, buf,
-            backend, list);
+    set_err(err, errlen, "argument '%s=%s' of back end '%s': expected one of %s", key, buf, backend,
+            list);
     return ISAC_EINVAL;
 }

@@ -24,15 +24,15 @@
 #include "geom/geom.h"
 
 enum radio_cap {
-    RADIO_CAP_TIMED_TX = 1u << 0,   /* TX bursts start at a given tick */
-    RADIO_CAP_TIMED_RX = 1u << 1,   /* RX windows start at a given tick */
-    RADIO_CAP_HW_TIME = 1u << 2,    /* timestamps come from the device clock */
-    RADIO_CAP_LO_SHARED = 1u << 3,  /* channels share one LO: phases survive retune */
-    RADIO_CAP_TRUTH = 1u << 4,      /* ground truth available (emulator) */
-    RADIO_CAP_SCENARIO = 1u << 5,   /* new_episode() re-draws the scene (emulator) */
-    RADIO_CAP_REPLAY = 1u << 6,     /* samples come from a recording */
-    RADIO_CAP_IDEAL = 1u << 7,      /* channels have no phase/gain/delay offsets (emulator with
-                                       impairments=0): there is nothing to calibrate */
+    RADIO_CAP_TIMED_TX = 1u << 0,  /* TX bursts start at a given tick */
+    RADIO_CAP_TIMED_RX = 1u << 1,  /* RX windows start at a given tick */
+    RADIO_CAP_HW_TIME = 1u << 2,   /* timestamps come from the device clock */
+    RADIO_CAP_LO_SHARED = 1u << 3, /* channels share one LO: phases survive retune */
+    RADIO_CAP_TRUTH = 1u << 4,     /* ground truth available (emulator) */
+    RADIO_CAP_SCENARIO = 1u << 5,  /* new_episode() re-draws the scene (emulator) */
+    RADIO_CAP_REPLAY = 1u << 6,    /* samples come from a recording */
+    RADIO_CAP_IDEAL = 1u << 7,     /* channels have no phase/gain/delay offsets (emulator with
+                                      impairments=0): there is nothing to calibrate */
 };
 
 #define RADIO_MAX_CHANNELS 256
@@ -40,22 +40,23 @@ enum radio_cap {
 
 /* Static description of an opened radio. */
 struct radio_info {
-    char driver[32];          /* "sim", "file", "soapy", "uhd" */
-    char serial[64];          /* device identity (emulator: "sim-<seed>") */
-    uint32_t caps;            /* radio_cap flags */
-    double sample_rate;       /* Hz */
-    double center_freq;       /* Hz, the radio's (IF) carrier */
-    double emulated_freq;     /* Hz, the mmWave carrier the IF proxies (phases, Doppler) */
-    double bandwidth;         /* Hz */
-    unsigned num_tx;          /* transmit channels (= transmit array elements) */
-    unsigned num_rx;          /* receive channels, all arrays */
-    unsigned num_rx_aps;      /* receive arrays */
-    unsigned rx_ap_elements[RADIO_MAX_APS]; /* elements per receive array; channels are consecutive */
-    double element_spacing_wl;              /* ULA spacing, wavelengths at emulated_freq */
-    struct geom_ap tx_ap;                   /* geometry of the transmit AP */
-    struct geom_ap rx_ap[RADIO_MAX_APS];    /* geometry of each receive AP */
-    double tx_power_dbm;      /* total transmit power of a unit-power burst */
-    double noise_dbm;         /* noise power per receive sample over the bandwidth */
+    char driver[32];      /* "sim", "file", "soapy", "uhd" */
+    char serial[64];      /* device identity (emulator: "sim-<seed>") */
+    uint32_t caps;        /* radio_cap flags */
+    double sample_rate;   /* Hz */
+    double center_freq;   /* Hz, the radio's (IF) carrier */
+    double emulated_freq; /* Hz, the mmWave carrier the IF proxies (phases, Doppler) */
+    double bandwidth;     /* Hz */
+    unsigned num_tx;      /* transmit channels (= transmit array elements) */
+    unsigned num_rx;      /* receive channels, all arrays */
+    unsigned num_rx_aps;  /* receive arrays */
+    unsigned
+        rx_ap_elements[RADIO_MAX_APS];   /* elements per receive array; channels are consecutive */
+    double element_spacing_wl;           /* ULA spacing, wavelengths at emulated_freq */
+    struct geom_ap tx_ap;                /* geometry of the transmit AP */
+    struct geom_ap rx_ap[RADIO_MAX_APS]; /* geometry of each receive AP */
+    double tx_power_dbm;                 /* total transmit power of a unit-power burst */
+    double noise_dbm;                    /* noise power per receive sample over the bandwidth */
     /* Added with the sim back end (zero when a back end does not know them). */
     double freq_min, freq_max; /* Hz, tunable range of center_freq */
     double rx_gain_db;         /* receive gain setting, dB */
@@ -75,11 +76,11 @@ struct radio_counters {
 
 /* Per-capture metadata returned with an RX window. */
 struct radio_rx_md {
-    int64_t start_tick;        /* tick of the first sample actually returned */
-    size_t num_samples;        /* samples per channel returned */
-    uint64_t dropped_samples;  /* samples lost inside this window (gap filled with zeros) */
-    int64_t drop_start_tick;   /* first lost tick when dropped_samples > 0 */
-    int overflow;              /* an overflow was reported in this window */
+    int64_t start_tick;       /* tick of the first sample actually returned */
+    size_t num_samples;       /* samples per channel returned */
+    uint64_t dropped_samples; /* samples lost inside this window (gap filled with zeros) */
+    int64_t drop_start_tick;  /* first lost tick when dropped_samples > 0 */
+    int overflow;             /* an overflow was reported in this window */
 };
 
 struct radio_ops {
@@ -97,9 +98,9 @@ struct radio_ops {
                       struct radio_rx_md *md);
     int (*get_counters)(void *state, struct radio_counters *c);
     /* Optional (NULL when absent; see caps). */
-    int (*new_episode)(void *state, uint64_t episode);     /* RADIO_CAP_SCENARIO */
-    int (*truth_json)(void *state, char **json_out);       /* RADIO_CAP_TRUTH: malloc'd JSON text */
-    const char *(*last_error)(void *state);                /* detail of the last failure */
+    int (*new_episode)(void *state, uint64_t episode); /* RADIO_CAP_SCENARIO */
+    int (*truth_json)(void *state, char **json_out);   /* RADIO_CAP_TRUTH: malloc'd JSON text */
+    const char *(*last_error)(void *state);            /* detail of the last failure */
     /* Retune the (IF) carrier of every channel to hz (within freq_min..freq_max).
      * Without RADIO_CAP_LO_SHARED each channel's LO phase is re-drawn. Optional. */
     int (*set_center_freq)(void *state, double hz);
@@ -140,15 +141,15 @@ void *radio_get_state(radio r);
 int radio_arg_get(const char *args, const char *key, char *out, size_t outlen);
 /* Check that every key in args is one of the NULL-terminated list allowed;
  * otherwise write "unknown argument 'key' for back end 'name'" into err. */
-int radio_args_check(const char *backend, const char *args, const char *const *allowed,
-                     char *err, size_t errlen);
+int radio_args_check(const char *backend, const char *args, const char *const *allowed, char *err,
+                     size_t errlen);
 /* Typed getters for back ends: absent key -> *out = def and 0; present and valid ->
  * 1; malformed or outside [lo, hi] -> ISAC_EINVAL with
  * "argument 'key=value' of back end 'name': expected ..." in err. */
-int radio_arg_double(const char *backend, const char *args, const char *key, double def,
-                     double lo, double hi, double *out, char *err, size_t errlen);
-int radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def,
-                  uint64_t lo, uint64_t hi, uint64_t *out, char *err, size_t errlen);
+int radio_arg_double(const char *backend, const char *args, const char *key, double def, double lo,
+                     double hi, double *out, char *err, size_t errlen);
+int radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def, uint64_t lo,
+                  uint64_t hi, uint64_t *out, char *err, size_t errlen);
 /* One of a NULL-terminated list of words; *out = index (def when absent). */
 int radio_arg_choice(const char *backend, const char *args, const char *key,
                      const char *const *words, int def, int *out, char *err, size_t errlen);

@@ -22,8 +22,9 @@ struct file_state {
 static int file_open(const char *args, void **state, char *err, size_t errlen)
 {
     if (!args || !*args) {
-        snprintf(err, errlen, "file: missing PATH (file:DIR, file:NAME.sigmf-collection or "
-                              "file:NAME-rx0.sigmf-meta)");
+        snprintf(err, errlen,
+                 "file: missing PATH (file:DIR, file:NAME.sigmf-collection or "
+                 "file:NAME-rx0.sigmf-meta)");
         return ISAC_EINVAL;
     }
     struct file_state *s = calloc(1, sizeof *s);

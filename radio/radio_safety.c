@@ -62,9 +62,15 @@ void radio_limits_for(const struct radio_info *info, struct radio_limits *l)
 
 /* ---- the file ---- */
 
-static const char *const LIMIT_KEYS[] = {"format",         "version",        "site",
-                                         "tx_freq_ranges_hz", "max_tx_power_dbm", "max_tx_gain_db",
-                                         "max_duty_cycle", "duty_window_s",  NULL};
+static const char *const LIMIT_KEYS[] = {"format",
+                                         "version",
+                                         "site",
+                                         "tx_freq_ranges_hz",
+                                         "max_tx_power_dbm",
+                                         "max_tx_gain_db",
+                                         "max_duty_cycle",
+                                         "duty_window_s",
+                                         NULL};
 
 /* Copy of s for a one-line message: at most 64 bytes, control and non-ASCII bytes as '?'. */
 static const char *printable(const char *s, char out[65])
@@ -144,7 +150,8 @@ static int parse_root(json_t *root, const char *name, struct radio_limits *l, ch
     }
     const char *k;
     json_t *v;
-    json_object_foreach(root, k, v) {
+    json_object_foreach(root, k, v)
+    {
         if (!known_key(k)) {
             char pk[65];
             set_err(err, errlen, "%s: %s: unknown field", name, printable(k, pk));
@@ -175,11 +182,10 @@ static int parse_root(json_t *root, const char *name, struct radio_limits *l, ch
         rc = get_num(root, name, "max_tx_power_dbm", -100, 60, NULL, &l->max_tx_power_dbm, err,
                      errlen);
     if (!rc)
-        rc = get_num(root, name, "max_tx_gain_db", -100, 100, NULL, &l->max_tx_gain_db, err,
-                     errlen);
+        rc =
+            get_num(root, name, "max_tx_gain_db", -100, 100, NULL, &l->max_tx_gain_db, err, errlen);
     if (!rc)
-        rc = get_num(root, name, "max_duty_cycle", 1e-9, 1, NULL, &l->max_duty_cycle, err,
-                     errlen);
+        rc = get_num(root, name, "max_duty_cycle", 1e-9, 1, NULL, &l->max_duty_cycle, err, errlen);
     if (!rc)
         rc = get_num(root, name, "duty_window_s", 1e-3, 60, &window_def, &l->duty_window_s, err,
                      errlen);
@@ -273,7 +279,10 @@ void radio_guard_destroy(radio_guard g)
     free(g);
 }
 
-const struct radio_limits *radio_guard_limits(radio_guard g) { return g ? &g->lim : NULL; }
+const struct radio_limits *radio_guard_limits(radio_guard g)
+{
+    return g ? &g->lim : NULL;
+}
 
 static int check_band(const struct radio_limits *l, const struct radio_info *in, char *err,
                       size_t errlen)
@@ -334,8 +343,9 @@ static int check_power(const struct radio_limits *l, const struct radio_info *in
     /* 0.01 dB of tolerance: float32 samples of a unit-power burst sum to 1 +- 1e-6, which
      * must not refuse a burst whose nominal power is exactly the limit. */
     if (dbm > l->max_tx_power_dbm + 0.01) {
-        set_err(err, errlen, "TX refused: burst power %.2f dBm above max_tx_power_dbm %.4g dBm (%s)",
-                dbm, l->max_tx_power_dbm, l->source);
+        set_err(err, errlen,
+                "TX refused: burst power %.2f dBm above max_tx_power_dbm %.4g dBm (%s)", dbm,
+                l->max_tx_power_dbm, l->source);
         return ISAC_ESAFETY;
     }
     return ISAC_OK;
@@ -356,8 +366,8 @@ static int64_t on_time(const struct radio_guard_s *g, int64_t w0, int64_t w1, in
     return sum;
 }
 
-static int check_duty(struct radio_guard_s *g, const struct radio_info *in, int64_t t0,
-                      size_t len, char *err, size_t errlen)
+static int check_duty(struct radio_guard_s *g, const struct radio_info *in, int64_t t0, size_t len,
+                      char *err, size_t errlen)
 {
     const struct radio_limits *l = &g->lim;
     if (l->max_duty_cycle >= 1)

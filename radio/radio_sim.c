@@ -8,12 +8,12 @@
 #include "sim/sim.h"
 
 static const char *const SIM_KEYS[] = {
-    "seed",   "targets",  "elements",   "power",     "fc",          "fs",
-    "center", "nf",       "cpi",        "pg",        "rcs",         "rcs_db",
-    "speed",  "clutter",  "clutter_db", "leak",      "leak_db",     "impairments",
-    "lo_shared", "cfo",   "gain_err",   "delay_err", "drop_rate",   "overflow_rate",
-    "late_rate", "area",  "noise",      "hang_after", "timeout", "cal",
-    "cal_snr", "pilot_deg", NULL};
+    "seed",      "targets",   "elements",   "power",      "fc",        "fs",
+    "center",    "nf",        "cpi",        "pg",         "rcs",       "rcs_db",
+    "speed",     "clutter",   "clutter_db", "leak",       "leak_db",   "impairments",
+    "lo_shared", "cfo",       "gain_err",   "delay_err",  "drop_rate", "overflow_rate",
+    "late_rate", "area",      "noise",      "hang_after", "timeout",   "cal",
+    "cal_snr",   "pilot_deg", NULL};
 
 #define NAME "sim"
 
@@ -78,8 +78,8 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
         get_dbl(args, "late_rate", &p->late_rate, 0, 1, err, errlen) ||
         get_dbl(args, "area", &p->area, 10, 1e4, err, errlen) ||
         get_bool(args, "noise", &p->noise, err, errlen) ||
-        radio_arg_u64(NAME, args, "hang_after", p->hang_after, 0, UINT64_MAX, &p->hang_after,
-                      err, errlen) < 0 ||
+        radio_arg_u64(NAME, args, "hang_after", p->hang_after, 0, UINT64_MAX, &p->hang_after, err,
+                      errlen) < 0 ||
         get_dbl(args, "timeout", &p->timeout_s, 0, 60, err, errlen) ||
         radio_arg_choice(NAME, args, "cal", cal_words, p->cal, &p->cal, err, errlen) < 0 ||
         get_dbl(args, "cal_snr", &p->cal_snr_db, -20, 60, err, errlen) ||
@@ -104,7 +104,10 @@ static int sim_open(const char *args, void **state, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-static void op_close(void *st) { sim_destroy(st); }
+static void op_close(void *st)
+{
+    sim_destroy(st);
+}
 static int op_info(void *st, struct radio_info *info)
 {
     sim_get_info(st, info);
@@ -128,14 +131,23 @@ static int op_counters(void *st, struct radio_counters *c)
     sim_get_counters(st, c);
     return ISAC_OK;
 }
-static int op_episode(void *st, uint64_t ep) { return sim_new_episode(st, ep); }
+static int op_episode(void *st, uint64_t ep)
+{
+    return sim_new_episode(st, ep);
+}
 static int op_truth(void *st, char **out)
 {
     *out = sim_truth_json(st);
     return *out ? ISAC_OK : ISAC_ENOMEM;
 }
-static const char *op_err(void *st) { return sim_last_error(st); }
-static int op_tune(void *st, double hz) { return sim_retune(st, hz); }
+static const char *op_err(void *st)
+{
+    return sim_last_error(st);
+}
+static int op_tune(void *st, double hz)
+{
+    return sim_retune(st, hz);
+}
 
 const struct radio_ops radio_sim_ops = {
     .name = "sim",

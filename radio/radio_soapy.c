@@ -31,9 +31,9 @@
 #define NAME "soapy"
 
 static const char *const SOAPY_KEYS[] = {
-    "rx",   "tx",      "aps",      "tx_ap",    "rx_ap*",     "spacing", "emulated_freq",
-    "rate", "freq",    "rx_gain",  "tx_gain",  "bw",         "rx_ant",  "tx_ant",
-    "clock", "time",   "time_set", "lead",     "txrx_delay", "timeout", "lo_shared",
+    "rx",         "tx",   "aps",      "tx_ap",   "rx_ap*",     "spacing", "emulated_freq",
+    "rate",       "freq", "rx_gain",  "tx_gain", "bw",         "rx_ant",  "tx_ant",
+    "clock",      "time", "time_set", "lead",    "txrx_delay", "timeout", "lo_shared",
     "timed_tune", NULL};
 
 static const char *const TIME_SET_WORDS[] = {"now", "pps", "unknown_pps", "keep", NULL};
@@ -57,7 +57,8 @@ struct soapy_st {
     char err[512];
 };
 
-static int seterr(struct soapy_st *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int seterr(struct soapy_st *s, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int seterr(struct soapy_st *s, int rc, const char *fmt, ...)
 {
     va_list ap;
@@ -267,15 +268,15 @@ static int set_time(struct soapy_st *s, const struct fe_args *a, int sample_cloc
 
 static int setup_streams(struct soapy_st *s)
 {
-    s->rxs = SoapySDRDevice_setupStream(s->dev, SOAPY_SDR_RX, SOAPY_SDR_CF32, s->rx_map, s->nrx,
-                                        NULL);
+    s->rxs =
+        SoapySDRDevice_setupStream(s->dev, SOAPY_SDR_RX, SOAPY_SDR_CF32, s->rx_map, s->nrx, NULL);
     if (!s->rxs)
         return seterr(s, ISAC_ERADIO, "setupStream(RX, CF32, %u channels): %s", s->nrx,
                       soapy_why());
     if (!s->ntx)
         return ISAC_OK;
-    s->txs = SoapySDRDevice_setupStream(s->dev, SOAPY_SDR_TX, SOAPY_SDR_CF32, s->tx_map, s->ntx,
-                                        NULL);
+    s->txs =
+        SoapySDRDevice_setupStream(s->dev, SOAPY_SDR_TX, SOAPY_SDR_CF32, s->tx_map, s->ntx, NULL);
     if (!s->txs)
         return seterr(s, ISAC_ERADIO, "setupStream(TX, CF32, %u channels): %s", s->ntx,
                       soapy_why());
@@ -393,13 +394,15 @@ static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len
     int stalls = 0;
     while (sent < len) {
         size_t n = len - sent < s->tx_mtu ? len - sent : s->tx_mtu;
-        int flags = (sent == 0 ? SOAPY_SDR_HAS_TIME : 0) | (sent + n == len ? SOAPY_SDR_END_BURST : 0);
+        int flags =
+            (sent == 0 ? SOAPY_SDR_HAS_TIME : 0) | (sent + n == len ? SOAPY_SDR_END_BURST : 0);
         for (unsigned ch = 0; ch < s->ntx; ch++)
             s->tx_ptr[ch] = x[ch] + sent;
         int r = SoapySDRDevice_writeStream(s->dev, s->txs, s->tx_ptr, n, &flags, ns, s->timeout_us);
         if (r == SOAPY_SDR_TIMEOUT || (r == 0 && ++stalls > 8)) {
             s->cnt.timeouts++;
-            return seterr(s, ISAC_ETIMEOUT, "writeStream timed out at sample %zu of %zu", sent, len);
+            return seterr(s, ISAC_ETIMEOUT, "writeStream timed out at sample %zu of %zu", sent,
+                          len);
         }
         if (r == SOAPY_SDR_TIME_ERROR)
             s->cnt.late_commands++;
@@ -411,8 +414,8 @@ static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len
     return poll_tx_status(s);
 }
 
-static int read_window(struct soapy_st *s, int64_t t0, long long dev_t0,
-                       float complex *const *y, size_t len, struct radio_rx_md *md)
+static int read_window(struct soapy_st *s, int64_t t0, long long dev_t0, float complex *const *y,
+                       size_t len, struct radio_rx_md *md)
 {
     size_t got = 0;
     int idle = 0;
@@ -443,7 +446,8 @@ static int read_window(struct soapy_st *s, int64_t t0, long long dev_t0,
         long long want = dev_t0 + (long long)got, at = want;
         if (flags & SOAPY_SDR_HAS_TIME)
             at = SoapySDR_timeNsToTicks(ns, s->fs);
-        long long fill = fe_place(y, s->nrx, len, got, (size_t)r, at, want, md, &s->cnt.dropped_samples);
+        long long fill =
+            fe_place(y, s->nrx, len, got, (size_t)r, at, want, md, &s->cnt.dropped_samples);
         if (fill < 0)
             return seterr(s, ISAC_ERADIO,
                           "readStream timestamp went back: tick %lld where %lld was expected", at,
@@ -451,7 +455,8 @@ static int read_window(struct soapy_st *s, int64_t t0, long long dev_t0,
         got = (size_t)fill;
         if (r == 0 && !(flags & SOAPY_SDR_END_BURST) && ++idle > 64) {
             s->cnt.timeouts++;
-            return seterr(s, ISAC_ETIMEOUT, "readStream returns no samples at %zu of %zu", got, len);
+            return seterr(s, ISAC_ETIMEOUT, "readStream returns no samples at %zu of %zu", got,
+                          len);
         }
         if ((flags & SOAPY_SDR_END_BURST) && got < len)
             return seterr(s, ISAC_ERADIO, "RX burst ended after %zu of %zu samples", got, len);
@@ -518,7 +523,10 @@ static int op_truth(void *st, char **out)
     return *out ? ISAC_OK : seterr(s, ISAC_ERADIO, "readSetting(isactb_truth): %s", soapy_why());
 }
 
-static const char *op_err(void *st) { return ((struct soapy_st *)st)->err; }
+static const char *op_err(void *st)
+{
+    return ((struct soapy_st *)st)->err;
+}
 
 /* Retune every channel; with isactb_timed_tune=1 all of them under one command time
  * (setHardwareTime(t, "CMD"), honoured by SoapyUHD) so that LO phase relations repeat. */
@@ -579,13 +587,12 @@ static json_t *channel_json(SoapySDRDevice *d, int dir, size_t ch, unsigned inde
     json_t *fr = n ? json_pack("[f,f]", f[0].minimum, f[n - 1].maximum) : json_null();
     SoapySDR_free(f);
     char *ant = SoapySDRDevice_getAntenna(d, dir, ch);
-    json_t *o = json_pack("{s:i,s:i,s:f,s:f,s:f,s:f,s:[f,f],s:o,s:s}", "index", (int)index,
-                          "device_channel", (int)ch, "sample_rate_hz",
-                          SoapySDRDevice_getSampleRate(d, dir, ch), "freq_hz",
-                          SoapySDRDevice_getFrequency(d, dir, ch), "bandwidth_hz",
-                          SoapySDRDevice_getBandwidth(d, dir, ch), "gain_db",
-                          SoapySDRDevice_getGain(d, dir, ch), "gain_range_db", g.minimum,
-                          g.maximum, "freq_range_hz", fr, "antenna", ant ? ant : "");
+    json_t *o = json_pack(
+        "{s:i,s:i,s:f,s:f,s:f,s:f,s:[f,f],s:o,s:s}", "index", (int)index, "device_channel", (int)ch,
+        "sample_rate_hz", SoapySDRDevice_getSampleRate(d, dir, ch), "freq_hz",
+        SoapySDRDevice_getFrequency(d, dir, ch), "bandwidth_hz",
+        SoapySDRDevice_getBandwidth(d, dir, ch), "gain_db", SoapySDRDevice_getGain(d, dir, ch),
+        "gain_range_db", g.minimum, g.maximum, "freq_range_hz", fr, "antenna", ant ? ant : "");
     SoapySDR_free(ant);
     size_t na = 0;
     char **ants = SoapySDRDevice_listAntennas(d, dir, ch, &na);
@@ -625,11 +632,9 @@ int radio_soapy_describe_json(void *st, char **out)
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "driver_key",
                           drv ? drv : "", "hardware_key", hw ? hw : "", "clock_source",
                           clk ? clk : "", "time_source", tim ? tim : "", "clock_sources",
-                          strings_json(clks, nc),
-                          "time_sources", strings_json(tims, nt),
-                          "sensors", sensors_json(d), "rx_channels", rx, "tx_channels", tx,
-                          "time_origin_tick", (json_int_t)s->origin, "txrx_delay_samples",
-                          (json_int_t)s->txrx_delay);
+                          strings_json(clks, nc), "time_sources", strings_json(tims, nt), "sensors",
+                          sensors_json(d), "rx_channels", rx, "tx_channels", tx, "time_origin_tick",
+                          (json_int_t)s->origin, "txrx_delay_samples", (json_int_t)s->txrx_delay);
     SoapySDR_free(drv);
     SoapySDR_free(hw);
     SoapySDR_free(clk);

@@ -31,7 +31,7 @@
 #include "radio_uhd_soapy_common.h"
 
 #define NAME "uhd"
-#define ALL_MBOARDS ((size_t)~(size_t)0)
+#define ALL_MBOARDS ((size_t) ~(size_t)0)
 
 struct uhd_st {
     uhd_usrp_handle usrp;
@@ -51,7 +51,8 @@ struct uhd_st {
     char err[512];
 };
 
-static int seterr(struct uhd_st *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int seterr(struct uhd_st *s, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int seterr(struct uhd_st *s, int rc, const char *fmt, ...)
 {
     va_list ap;
@@ -80,11 +81,11 @@ static int uhd_fail(struct uhd_st *s, uhd_error e, const char *what)
     return seterr(s, radio_uhd_map_error((int)e, 0), "%s: %s", what, uhd_why(s, why, sizeof why));
 }
 
-#define UHD_TRY(s, call, what)                                                                   \
-    do {                                                                                         \
-        uhd_error e_ = (call);                                                                   \
-        if (e_ != UHD_ERROR_NONE)                                                                \
-            return uhd_fail((s), e_, (what));                                                    \
+#define UHD_TRY(s, call, what)                                                                     \
+    do {                                                                                           \
+        uhd_error e_ = (call);                                                                     \
+        if (e_ != UHD_ERROR_NONE)                                                                  \
+            return uhd_fail((s), e_, (what));                                                      \
     } while (0)
 
 static void ticks_to_spec(double fs, long long tick, int64_t *full, double *frac)
@@ -166,8 +167,10 @@ static int per_channel_gain(struct uhd_st *s, const char *key, int rx)
     if (fe_parse_values(v, n, -100, 200, val, e, sizeof e))
         return seterr(s, ISAC_EINVAL, "argument '" FE_PREFIX "%s=%s': %s", key, v, e);
     for (unsigned i = 0; i < n; i++)
-        UHD_TRY(s, rx ? uhd_usrp_set_rx_gain(s->usrp, val[i], map[i], "")
-                      : uhd_usrp_set_tx_gain(s->usrp, val[i], map[i], ""), key);
+        UHD_TRY(s,
+                rx ? uhd_usrp_set_rx_gain(s->usrp, val[i], map[i], "")
+                   : uhd_usrp_set_tx_gain(s->usrp, val[i], map[i], ""),
+                key);
     return ISAC_OK;
 }
 
@@ -182,8 +185,10 @@ static int per_channel_antenna(struct uhd_st *s, const char *key, int rx)
     if (fe_parse_words(v, n, names, e, sizeof e))
         return seterr(s, ISAC_EINVAL, "argument '" FE_PREFIX "%s=%s': %s", key, v, e);
     for (unsigned i = 0; i < n; i++)
-        UHD_TRY(s, rx ? uhd_usrp_set_rx_antenna(s->usrp, names[i], map[i])
-                      : uhd_usrp_set_tx_antenna(s->usrp, names[i], map[i]), key);
+        UHD_TRY(s,
+                rx ? uhd_usrp_set_rx_antenna(s->usrp, names[i], map[i])
+                   : uhd_usrp_set_tx_antenna(s->usrp, names[i], map[i]),
+                key);
     return ISAC_OK;
 }
 
@@ -197,20 +202,23 @@ static int set_lo(struct uhd_st *s, int rx)
     unsigned n = rx ? s->nrx : s->ntx;
     const size_t *map = rx ? s->rx_map : s->tx_map;
     for (unsigned i = 0; src[0] && i < n; i++)
-        UHD_TRY(s, rx ? uhd_usrp_set_rx_lo_source(s->usrp, src, UHD_USRP_ALL_LOS, map[i])
-                      : uhd_usrp_set_tx_lo_source(s->usrp, src, UHD_USRP_ALL_LOS, map[i]),
+        UHD_TRY(s,
+                rx ? uhd_usrp_set_rx_lo_source(s->usrp, src, UHD_USRP_ALL_LOS, map[i])
+                   : uhd_usrp_set_tx_lo_source(s->usrp, src, UHD_USRP_ALL_LOS, map[i]),
                 rx ? "isactb_lo_source" : "isactb_tx_lo_source");
     if (!ex)
         return ISAC_OK;
     unsigned list[RADIO_MAX_CHANNELS], m;
     char e[256];
     if (fe_parse_channels(ex, n, list, RADIO_MAX_CHANNELS, &m, e, sizeof e))
-        return seterr(s, ISAC_EINVAL, "argument '" FE_PREFIX "%s=%s': %s (radio channels)", key,
-                      ex, e);
+        return seterr(s, ISAC_EINVAL, "argument '" FE_PREFIX "%s=%s': %s (radio channels)", key, ex,
+                      e);
     for (unsigned i = 0; i < m; i++)
-        UHD_TRY(s, rx ? uhd_usrp_set_rx_lo_export_enabled(s->usrp, true, UHD_USRP_ALL_LOS, map[list[i]])
-                      : uhd_usrp_set_tx_lo_export_enabled(s->usrp, true, UHD_USRP_ALL_LOS, map[list[i]]),
-                key);
+        UHD_TRY(
+            s,
+            rx ? uhd_usrp_set_rx_lo_export_enabled(s->usrp, true, UHD_USRP_ALL_LOS, map[list[i]])
+               : uhd_usrp_set_tx_lo_export_enabled(s->usrp, true, UHD_USRP_ALL_LOS, map[list[i]]),
+            key);
     return ISAC_OK;
 }
 
@@ -218,15 +226,19 @@ static int set_rates(struct uhd_st *s)
 {
     for (unsigned i = 0; i < s->nrx; i++) {
         if (s->cfg.rate > 0)
-            UHD_TRY(s, uhd_usrp_set_rx_rate(s->usrp, s->cfg.rate, s->rx_map[i]), "isactb_rate (RX)");
+            UHD_TRY(s, uhd_usrp_set_rx_rate(s->usrp, s->cfg.rate, s->rx_map[i]),
+                    "isactb_rate (RX)");
         if (s->cfg.bw > 0)
-            UHD_TRY(s, uhd_usrp_set_rx_bandwidth(s->usrp, s->cfg.bw, s->rx_map[i]), "isactb_bw (RX)");
+            UHD_TRY(s, uhd_usrp_set_rx_bandwidth(s->usrp, s->cfg.bw, s->rx_map[i]),
+                    "isactb_bw (RX)");
     }
     for (unsigned i = 0; i < s->ntx; i++) {
         if (s->cfg.rate > 0)
-            UHD_TRY(s, uhd_usrp_set_tx_rate(s->usrp, s->cfg.rate, s->tx_map[i]), "isactb_rate (TX)");
+            UHD_TRY(s, uhd_usrp_set_tx_rate(s->usrp, s->cfg.rate, s->tx_map[i]),
+                    "isactb_rate (TX)");
         if (s->cfg.bw > 0)
-            UHD_TRY(s, uhd_usrp_set_tx_bandwidth(s->usrp, s->cfg.bw, s->tx_map[i]), "isactb_bw (TX)");
+            UHD_TRY(s, uhd_usrp_set_tx_bandwidth(s->usrp, s->cfg.bw, s->tx_map[i]),
+                    "isactb_bw (TX)");
     }
     UHD_TRY(s, uhd_usrp_get_rx_rate(s->usrp, s->rx_map[0], &s->fs), "get_rx_rate");
     return s->fs > 0 ? ISAC_OK : seterr(s, ISAC_ERADIO, "the device reports sample rate %g", s->fs);
@@ -242,8 +254,7 @@ static int set_time(struct uhd_st *s)
     case UHD_TS_UNKNOWN_PPS: /* blocks until the PPS edge */
         UHD_TRY(s, uhd_usrp_set_time_unknown_pps(s->usrp, 0, 0.0), "set_time_unknown_pps");
         break;
-    default:
-        UHD_TRY(s, uhd_usrp_set_time_now(s->usrp, 0, 0.0, ALL_MBOARDS), "set_time_now");
+    default: UHD_TRY(s, uhd_usrp_set_time_now(s->usrp, 0, 0.0, ALL_MBOARDS), "set_time_now");
     }
     return ISAC_OK;
 }
@@ -293,8 +304,10 @@ static int timed_tune(struct uhd_st *s, double hz)
 
 static int setup_streams(struct uhd_st *s)
 {
-    uhd_stream_args_t args = {.cpu_format = (char *)"fc32", .otw_format = s->cfg.otw,
-                              .args = (char *)"", .channel_list = s->rx_map,
+    uhd_stream_args_t args = {.cpu_format = (char *)"fc32",
+                              .otw_format = s->cfg.otw,
+                              .args = (char *)"",
+                              .channel_list = s->rx_map,
                               .n_channels = (int)s->nrx};
     UHD_TRY(s, uhd_rx_streamer_make(&s->rxs), "rx_streamer_make");
     UHD_TRY(s, uhd_usrp_get_rx_stream(s->usrp, &args, s->rxs), "get_rx_stream");
@@ -335,7 +348,8 @@ static int describe(struct uhd_st *s)
     uhd_usrp_rx_info_t ri;
     memset(&ri, 0, sizeof ri);
     if (uhd_usrp_get_rx_info(s->usrp, s->rx_map[0], &ri) == UHD_ERROR_NONE) {
-        snprintf(in->serial, sizeof in->serial, "%s-%.32s", mb, ri.mboard_serial ? ri.mboard_serial : "");
+        snprintf(in->serial, sizeof in->serial, "%s-%.32s", mb,
+                 ri.mboard_serial ? ri.mboard_serial : "");
         uhd_usrp_rx_info_free(&ri);
     } else {
         snprintf(in->serial, sizeof in->serial, "%s", mb);
@@ -475,7 +489,8 @@ static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len
     int stalls = 0;
     while (sent < len) {
         uhd_tx_metadata_handle md = NULL;
-        UHD_TRY(s, uhd_tx_metadata_make(&md, sent == 0, full, frac, sent == 0, true), "tx_metadata_make");
+        UHD_TRY(s, uhd_tx_metadata_make(&md, sent == 0, full, frac, sent == 0, true),
+                "tx_metadata_make");
         for (unsigned ch = 0; ch < s->ntx; ch++)
             s->tx_ptr[ch] = x[ch] + sent;
         size_t n = 0;
@@ -502,8 +517,8 @@ static int read_window(struct uhd_st *s, long long dev_t0, float complex *const 
         for (unsigned ch = 0; ch < s->nrx; ch++)
             s->rx_ptr[ch] = y[ch] + got;
         size_t n = 0;
-        uhd_error e = uhd_rx_streamer_recv(s->rxs, s->rx_ptr, len - got, &s->rx_md, timeout,
-                                           false, &n);
+        uhd_error e =
+            uhd_rx_streamer_recv(s->rxs, s->rx_ptr, len - got, &s->rx_md, timeout, false, &n);
         if (e != UHD_ERROR_NONE)
             return uhd_fail(s, e, "rx_streamer_recv");
         uhd_rx_metadata_error_code_t code = UHD_RX_METADATA_ERROR_CODE_NONE;
@@ -557,8 +572,8 @@ static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, stru
     if (rc)
         return rc;
     long long dev_t0 = s->origin + t0 + s->cfg.txrx_delay;
-    uhd_stream_cmd_t cmd = {.stream_mode = UHD_STREAM_MODE_NUM_SAMPS_AND_DONE,
-                            .num_samps = len, .stream_now = false};
+    uhd_stream_cmd_t cmd = {
+        .stream_mode = UHD_STREAM_MODE_NUM_SAMPS_AND_DONE, .num_samps = len, .stream_now = false};
     ticks_to_spec(s->fs, dev_t0, &cmd.time_spec_full_secs, &cmd.time_spec_frac_secs);
     md->start_tick = t0;
     UHD_TRY(s, uhd_rx_streamer_issue_stream_cmd(s->rxs, &cmd), "issue_stream_cmd");
@@ -588,8 +603,14 @@ static int op_counters(void *st, struct radio_counters *c)
     return ISAC_OK;
 }
 
-static const char *op_err(void *st) { return ((struct uhd_st *)st)->err; }
-static int op_tune(void *st, double hz) { return timed_tune(st, hz); }
+static const char *op_err(void *st)
+{
+    return ((struct uhd_st *)st)->err;
+}
+static int op_tune(void *st, double hz)
+{
+    return timed_tune(st, hz);
+}
 
 const struct radio_ops radio_uhd_ops = {
     .name = NAME,

@@ -10,15 +10,14 @@
 #define NAME "uhd"
 
 static const char *const UHD_KEYS[] = {
-    "rx",       "tx",        "aps",       "tx_ap",        "rx_ap*",    "spacing",
-    "emulated_freq", "rate", "freq",      "rx_gain",      "tx_gain",   "bw",
-    "rx_ant",   "tx_ant",    "rx_subdev", "tx_subdev",    "clock",     "time",
-    "time_set", "lo_source", "tx_lo_source", "lo_export", "tx_lo_export", "otw",
-    "mcr",      "lead",      "tune_lead", "timeout",      "txrx_delay", "lo_shared",
-    NULL};
+    "rx",         "tx",           "aps",     "tx_ap",   "rx_ap*",   "spacing",   "emulated_freq",
+    "rate",       "freq",         "rx_gain", "tx_gain", "bw",       "rx_ant",    "tx_ant",
+    "rx_subdev",  "tx_subdev",    "clock",   "time",    "time_set", "lo_source", "tx_lo_source",
+    "lo_export",  "tx_lo_export", "otw",     "mcr",     "lead",     "tune_lead", "timeout",
+    "txrx_delay", "lo_shared",    NULL};
 
-static int copy_word(const struct fe_args *a, const char *key, const char *const *words,
-                     char *out, size_t outlen, char *err, size_t errlen)
+static int copy_word(const struct fe_args *a, const char *key, const char *const *words, char *out,
+                     size_t outlen, char *err, size_t errlen)
 {
     int idx;
     if (fe_get_choice(NAME, a, key, words, -1, &idx, err, errlen) < 0)
@@ -27,8 +26,8 @@ static int copy_word(const struct fe_args *a, const char *key, const char *const
     return ISAC_OK;
 }
 
-static int copy_text(const struct fe_args *a, const char *key, char *out, size_t outlen,
-                     char *err, size_t errlen)
+static int copy_text(const struct fe_args *a, const char *key, char *out, size_t outlen, char *err,
+                     size_t errlen)
 {
     const char *v = fe_get(a, key);
     if (v && strlen(v) >= outlen) {
@@ -45,8 +44,8 @@ int radio_uhd_parse(const char *args, struct radio_uhd_config *c, char *err, siz
     static const char *const ts[] = {"now", "next_pps", "unknown_pps", NULL};
     static const char *const otw[] = {"sc16", "sc12", "sc8", NULL};
     static const char *const bools[] = {"0", "1", NULL};
-    static const char *const lo_src[] = {"internal", "external", "companion", "disabled",
-                                         "reimport", NULL};
+    static const char *const lo_src[] = {"internal", "external", "companion",
+                                         "disabled", "reimport", NULL};
     memset(c, 0, sizeof *c);
     int rc = fe_args_split(NAME, args, UHD_KEYS, &c->a, err, errlen);
     if (rc)
@@ -57,13 +56,14 @@ int radio_uhd_parse(const char *args, struct radio_uhd_config *c, char *err, siz
     if (copy_word(a, "clock", sources, c->clock, sizeof c->clock, err, errlen) ||
         copy_word(a, "time", sources, c->time, sizeof c->time, err, errlen) ||
         copy_word(a, "lo_source", lo_src, c->lo_source, sizeof c->lo_source, err, errlen) ||
-        copy_word(a, "tx_lo_source", lo_src, c->tx_lo_source, sizeof c->tx_lo_source, err, errlen) ||
+        copy_word(a, "tx_lo_source", lo_src, c->tx_lo_source, sizeof c->tx_lo_source, err,
+                  errlen) ||
         copy_text(a, "rx_subdev", c->rx_subdev, sizeof c->rx_subdev, err, errlen) ||
         copy_text(a, "tx_subdev", c->tx_subdev, sizeof c->tx_subdev, err, errlen))
         return ISAC_EINVAL;
     int ext = !strcmp(c->time, "external") || !strcmp(c->time, "gpsdo");
-    if (fe_get_choice(NAME, a, "time_set", ts, ext ? UHD_TS_UNKNOWN_PPS : UHD_TS_NOW,
-                      &c->time_set, err, errlen) < 0 ||
+    if (fe_get_choice(NAME, a, "time_set", ts, ext ? UHD_TS_UNKNOWN_PPS : UHD_TS_NOW, &c->time_set,
+                      err, errlen) < 0 ||
         fe_get_choice(NAME, a, "otw", otw, 0, &ots, err, errlen) < 0 ||
         fe_get_choice(NAME, a, "lo_shared", bools, 0, &c->lo_shared, err, errlen) < 0 ||
         fe_get_double(NAME, a, "rate", 0, 1, 1e10, &c->rate, err, errlen) < 0 ||
@@ -76,8 +76,10 @@ int radio_uhd_parse(const char *args, struct radio_uhd_config *c, char *err, siz
         fe_get_double(NAME, a, "txrx_delay", 0, -1e6, 1e6, &d, err, errlen) < 0)
         return ISAC_EINVAL;
     if (d != (double)(long long)d) {
-        snprintf(err, errlen, "argument '" FE_PREFIX "txrx_delay=%s' of back end '" NAME
-                 "': expected a whole number of samples", fe_get(a, "txrx_delay"));
+        snprintf(err, errlen,
+                 "argument '" FE_PREFIX "txrx_delay=%s' of back end '" NAME
+                 "': expected a whole number of samples",
+                 fe_get(a, "txrx_delay"));
         return ISAC_EINVAL;
     }
     c->txrx_delay = (long long)d;
@@ -96,12 +98,9 @@ int radio_uhd_map_error(int e, int at_make)
     case 11: /* UHD_ERROR_KEY */
     case 41: /* UHD_ERROR_LOOKUP */
     case 42: /* UHD_ERROR_TYPE */
-    case 43: /* UHD_ERROR_VALUE */
-        return ISAC_EINVAL;
-    case 20: /* UHD_ERROR_NOT_IMPLEMENTED */
-        return ISAC_ENOTSUP;
-    default:
-        return ISAC_ERADIO;
+    case 43: /* UHD_ERROR_VALUE */ return ISAC_EINVAL;
+    case 20: /* UHD_ERROR_NOT_IMPLEMENTED */ return ISAC_ENOTSUP;
+    default: return ISAC_ERADIO;
     }
 }
 

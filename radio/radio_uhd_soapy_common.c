@@ -12,7 +12,8 @@
 
 #include "common/err.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -29,7 +30,7 @@ static int key_allowed(const char *key, const char *const *allowed)
     for (size_t i = 0; allowed && allowed[i]; i++) {
         size_t n = strlen(allowed[i]);
         if (n && allowed[i][n - 1] == '*' ? !strncmp(key, allowed[i], n - 1)
-                                           : !strcmp(key, allowed[i]))
+                                          : !strcmp(key, allowed[i]))
             return 1;
     }
     return 0;
@@ -48,8 +49,8 @@ static int add_pass(struct fe_args *out, const char *s, size_t len)
 }
 
 /* One entry s[0..len): own key -> out->own, otherwise appended to out->pass. */
-static int split_entry(const char *backend, const char *s, size_t len,
-                       const char *const *allowed, struct fe_args *out, char *err, size_t errlen)
+static int split_entry(const char *backend, const char *s, size_t len, const char *const *allowed,
+                       struct fe_args *out, char *err, size_t errlen)
 {
     const char *eq = memchr(s, '=', len);
     size_t plen = strlen(FE_PREFIX);
@@ -187,8 +188,8 @@ int fe_parse_channels(const char *s, unsigned limit, unsigned *out, unsigned max
                         s);
         for (long c = a; c <= b; c++) {
             if ((unsigned long)c >= limit)
-                return fail(err, errlen, "channel list '%s': channel %ld but the device has %u",
-                            s, c, limit);
+                return fail(err, errlen, "channel list '%s': channel %ld but the device has %u", s,
+                            c, limit);
             for (unsigned i = 0; i < *n; i++)
                 if (out[i] == (unsigned)c)
                     return fail(err, errlen, "channel list '%s': channel %ld repeated", s, c);
@@ -322,8 +323,8 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
     }
     const char *s = fe_get(a, "aps");
     int rc;
-    if (s && (rc = fe_parse_aps(s, info->num_rx, info->rx_ap_elements, &info->num_rx_aps, err,
-                                errlen)))
+    if (s &&
+        (rc = fe_parse_aps(s, info->num_rx, info->rx_ap_elements, &info->num_rx_aps, err, errlen)))
         return rc;
     unsigned sum = 0;
     for (unsigned n = 0; n < info->num_rx_aps; n++)
@@ -331,7 +332,8 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
     if (sum != info->num_rx)
         return fail(err, errlen,
                     "back end '%s': the layout holds %u elements but %u RX channels are used "
-                    "(set " FE_PREFIX "aps)", backend, sum, info->num_rx);
+                    "(set " FE_PREFIX "aps)",
+                    backend, sum, info->num_rx);
     if ((s = fe_get(a, "tx_ap")) && (rc = fe_parse_geom(s, &info->tx_ap, err, errlen)))
         return rc;
     for (unsigned n = 0; n < RADIO_MAX_APS; n++) {
@@ -339,13 +341,15 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
         snprintf(key, sizeof key, "rx_ap%u", n);
         s = fe_get(a, key);
         if (s && n >= info->num_rx_aps)
-            return fail(err, errlen, "argument '" FE_PREFIX "%s' of back end '%s': only %u receive APs",
-                        key, backend, info->num_rx_aps);
+            return fail(err, errlen,
+                        "argument '" FE_PREFIX "%s' of back end '%s': only %u receive APs", key,
+                        backend, info->num_rx_aps);
         if (s && (rc = fe_parse_geom(s, &info->rx_ap[n], err, errlen)))
             return rc;
         if (!s && !described && n >= 4 && n < info->num_rx_aps)
-            return fail(err, errlen, "back end '%s': receive AP %u needs " FE_PREFIX "%s=X:Y:AXIS_DEG",
-                        backend, n, key);
+            return fail(err, errlen,
+                        "back end '%s': receive AP %u needs " FE_PREFIX "%s=X:Y:AXIS_DEG", backend,
+                        n, key);
     }
     if (fe_get_double(backend, a, "spacing", info->element_spacing_wl, 0.01, 100,
                       &info->element_spacing_wl, err, errlen) < 0 ||
@@ -367,13 +371,12 @@ char *fe_layout_to_json(const struct radio_info *info, int sample_clocked)
         json_array_append_new(el, json_integer(info->rx_ap_elements[n]));
         json_array_append_new(rx, ap_to_json(&info->rx_ap[n]));
     }
-    json_t *o = json_pack("{s:o,s:o,s:o,s:f,s:f,s:f,s:f,s:f,s:f,s:b,s:b}", "rx_ap_elements", el,
-                          "rx_ap", rx, "tx_ap", ap_to_json(&info->tx_ap), "element_spacing_wl",
-                          info->element_spacing_wl, "emulated_freq", info->emulated_freq,
-                          "tx_power_dbm", info->tx_power_dbm, "noise_dbm", info->noise_dbm,
-                          "noise_var", info->noise_var, "full_scale", info->full_scale,
-                          "lo_shared", (info->caps & RADIO_CAP_LO_SHARED) != 0, "sample_clocked",
-                          sample_clocked);
+    json_t *o = json_pack(
+        "{s:o,s:o,s:o,s:f,s:f,s:f,s:f,s:f,s:f,s:b,s:b}", "rx_ap_elements", el, "rx_ap", rx, "tx_ap",
+        ap_to_json(&info->tx_ap), "element_spacing_wl", info->element_spacing_wl, "emulated_freq",
+        info->emulated_freq, "tx_power_dbm", info->tx_power_dbm, "noise_dbm", info->noise_dbm,
+        "noise_var", info->noise_var, "full_scale", info->full_scale, "lo_shared",
+        (info->caps & RADIO_CAP_LO_SHARED) != 0, "sample_clocked", sample_clocked);
     char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
     return txt;
@@ -389,8 +392,8 @@ static int ap_from_json(json_t *a, struct geom_ap *ap)
     return 0;
 }
 
-int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_clocked,
-                        char *err, size_t errlen)
+int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_clocked, char *err,
+                        size_t errlen)
 {
     json_t *o = json_loads(txt, 0, NULL);
     json_t *el = json_object_get(o, "rx_ap_elements"), *rx = json_object_get(o, "rx_ap");
@@ -399,7 +402,8 @@ int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_cl
              !ap_from_json(json_object_get(o, "tx_ap"), &info->tx_ap);
     for (size_t i = 0; ok && i < n; i++) {
         json_int_t m = json_integer_value(json_array_get(el, i));
-        ok = m >= 1 && m <= RADIO_MAX_CHANNELS && !ap_from_json(json_array_get(rx, i), &info->rx_ap[i]);
+        ok = m >= 1 && m <= RADIO_MAX_CHANNELS &&
+             !ap_from_json(json_array_get(rx, i), &info->rx_ap[i]);
         info->rx_ap_elements[i] = (unsigned)m;
     }
     if (ok) {

@@ -78,8 +78,8 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
 
 /* Parse a device-described layout (JSON text of the "isactb_layout" device setting:
  * docs/frontends.md) into info's array, power and noise fields. ISAC_EFORMAT on bad text. */
-int fe_layout_from_json(const char *json, struct radio_info *info, int *sample_clocked,
-                        char *err, size_t errlen);
+int fe_layout_from_json(const char *json, struct radio_info *info, int *sample_clocked, char *err,
+                        size_t errlen);
 /* The JSON text fe_layout_from_json reads, for the emulator plug-in (malloc'd). */
 char *fe_layout_to_json(const struct radio_info *info, int sample_clocked);
 

@@ -28,7 +28,8 @@
  *   - a sample is not finite, or |x| exceeds radio_info.full_scale (when > 0).
  * The refusal is one line naming the limit, its value and its source (file or
  * "default limits"), e.g.
- *   "TX refused: carrier band 5.000-5.020 GHz outside the allowed ranges (tx_freq_ranges_hz, default limits)".
+ *   "TX refused: carrier band 5.000-5.020 GHz outside the allowed ranges (tx_freq_ranges_hz,
+ * default limits)".
  */
 #ifndef ISACTB_RADIO_SAFETY_H
 #define ISACTB_RADIO_SAFETY_H
@@ -42,14 +43,14 @@
 #define RADIO_LIMITS_MAX_RANGES 16
 
 struct radio_limits {
-    unsigned num_ranges;                            /* 1..RADIO_LIMITS_MAX_RANGES */
-    double ranges_hz[RADIO_LIMITS_MAX_RANGES][2];   /* allowed [lo, hi] carrier bands, Hz */
-    double max_tx_power_dbm;                        /* total TX power of a burst, dBm */
-    double max_tx_gain_db;                          /* TX gain setting of the front end, dB */
-    double max_duty_cycle;                          /* fraction of time transmitting, (0, 1] */
-    double duty_window_s;                           /* averaging window of the duty cycle, s */
-    char site[128];                                 /* label of the site ("" none) */
-    char source[256];                               /* file the limits came from, or "default limits" */
+    unsigned num_ranges;                          /* 1..RADIO_LIMITS_MAX_RANGES */
+    double ranges_hz[RADIO_LIMITS_MAX_RANGES][2]; /* allowed [lo, hi] carrier bands, Hz */
+    double max_tx_power_dbm;                      /* total TX power of a burst, dBm */
+    double max_tx_gain_db;                        /* TX gain setting of the front end, dB */
+    double max_duty_cycle;                        /* fraction of time transmitting, (0, 1] */
+    double duty_window_s;                         /* averaging window of the duty cycle, s */
+    char site[128];                               /* label of the site ("" none) */
+    char source[256]; /* file the limits came from, or "default limits" */
 };
 
 /* The conservative defaults used when no site file is given: the 2.4 GHz ISM band

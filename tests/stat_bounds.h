@@ -45,8 +45,7 @@ static inline void stat_cp_interval(uint64_t k, uint64_t n, double alpha, double
 /* 1 if p0 lies inside the 1 - alpha Clopper-Pearson interval of k/n, else 0.
  * Prints one line either way (cmocka shows it on failure) so the measured numbers
  * can be quoted. */
-static inline int stat_check_rate(const char *what, uint64_t k, uint64_t n, double p0,
-                                  double alpha)
+static inline int stat_check_rate(const char *what, uint64_t k, uint64_t n, double p0, double alpha)
 {
     double lo, hi;
     stat_cp_interval(k, n, alpha, &lo, &hi);

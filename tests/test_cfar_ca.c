@@ -32,8 +32,9 @@ static const unsigned MS[4] = {4, 6, 4, 3};
 
 /* threshold = N * F^-1(1 - pfa; 2N, 4NT), golden from scipy 1.10.1:
  * /usr/bin/python3 -c "import scipy.stats as s;
- *   print(repr(4*s.f.isf(1e-3,8,128)), repr(2*s.f.isf(7.21043e-4,4,1024)), repr(1*s.f.isf(1e-2,2,32)))"
- * The second one is a case where gsl_cdf_fdist_Qinv aborts (GSL 2.7). */
+ *   print(repr(4*s.f.isf(1e-3,8,128)), repr(2*s.f.isf(7.21043e-4,4,1024)),
+ * repr(1*s.f.isf(1e-2,2,32)))" The second one is a case where gsl_cdf_fdist_Qinv aborts (GSL 2.7).
+ */
 static void test_threshold(void **state)
 {
     (void)state;
@@ -79,9 +80,9 @@ static void run_ca(unsigned N, double pfa, unsigned profiles, uint64_t seed)
             for (size_t i = 0; i < (size_t)MS[n] * K; i++)
                 zbuf[n][i] = (float complex)isac_rng_cnormal(&r, s2);
         }
-        assert_int_equal(glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN,
-                                         lam, det),
-                         ISAC_OK);
+        assert_int_equal(
+            glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN, lam, det),
+            ISAC_OK);
         /* windows of bins SPAN apart, away from the edges, are disjoint */
         for (size_t k = SPAN + SPAN / 2; k + SPAN + SPAN / 2 < K; k += SPAN) {
             assert_int_equal(det[k], lam[k] > thr);
@@ -145,9 +146,9 @@ static void test_target(void **state)
     }
     float lam[K];
     uint8_t det[K];
-    assert_int_equal(glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN,
-                                     lam, det),
-                     ISAC_OK);
+    assert_int_equal(
+        glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN, lam, det),
+        ISAC_OK);
     assert_int_equal(det[500], 1);
     assert_int_equal(glrt_profile_ca(g, zp, 2 * (GUARD + TRAIN), (const float complex *const *)a,
                                      GUARD, TRAIN, lam, det),

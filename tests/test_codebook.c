@@ -128,16 +128,26 @@ static void test_bad_files(void **state)
     expect_load_error("[]", "format");
     expect_load_error("{\"format\":\"other\"}", "format");
     expect_load_error("{\"format\":\"isactb-codebook\",\"version\":2}", "version");
-    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":0,\"beams\":[]}", "elements");
-    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"beams\":[]}", "beams");
-    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0],"
-                      "\"beams\":[{\"weights\":[[1,0],[1,0]]}]}", "positions_wl");
-    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0,0.5],"
-                      "\"beams\":[{\"weights\":[[1,0]]}]}", "beams[0].weights");
-    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0,0.5],"
-                      "\"beams\":[{\"weights\":[[1,0],[1,\"x\"]]}]}", "beams[0].weights[1]");
-    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0,0.5],"
-                      "\"beams\":[{\"angle_deg\":120,\"weights\":[[1,0],[1,0]]}]}", "angle_deg");
+    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":0,\"beams\":[]}",
+                      "elements");
+    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"beams\":[]}",
+                      "beams");
+    expect_load_error(
+        "{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0],"
+        "\"beams\":[{\"weights\":[[1,0],[1,0]]}]}",
+        "positions_wl");
+    expect_load_error(
+        "{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0,0.5],"
+        "\"beams\":[{\"weights\":[[1,0]]}]}",
+        "beams[0].weights");
+    expect_load_error(
+        "{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0,0.5],"
+        "\"beams\":[{\"weights\":[[1,0],[1,\"x\"]]}]}",
+        "beams[0].weights[1]");
+    expect_load_error(
+        "{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"positions_wl\":[0,0.5],"
+        "\"beams\":[{\"angle_deg\":120,\"weights\":[[1,0],[1,0]]}]}",
+        "angle_deg");
     char err[256] = "";
     assert_null(codebook_load("/nonexistent/dir/cb.json", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/dir/cb.json"));

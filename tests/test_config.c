@@ -55,10 +55,10 @@ static void expect_error(const char *yaml, const char *n1, const char *n2)
 static void test_bad_configs(void **state)
 {
     (void)state;
-    expect_error("seed: [1, 2\n", "line", NULL);                /* malformed YAML */
-    expect_error("episodes: many\n", "episodes", NULL);         /* wrong type */
-    expect_error("seeed: 3\n", "seeed", NULL);                   /* unknown key */
-    expect_error("pfa: 2.0\n", ":1: pfa", "2");                  /* out of range, with line */
+    expect_error("seed: [1, 2\n", "line", NULL);        /* malformed YAML */
+    expect_error("episodes: many\n", "episodes", NULL); /* wrong type */
+    expect_error("seeed: 3\n", "seeed", NULL);          /* unknown key */
+    expect_error("pfa: 2.0\n", ":1: pfa", "2");         /* out of range, with line */
     expect_error("seed: 1\nzeta: 1.5\n", ":2: zeta", "1.5");
     expect_error("waveform:\n  kind: ofdm\n", "waveform.kind", "ofdm");
     expect_error("waveform:\n  kind: zc\n  length: 4096\n  root: 2\n", "waveform.root", "coprime");

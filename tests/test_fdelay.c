@@ -70,7 +70,6 @@ static double rel_err_db(const float complex *y, size_t off, const double comple
     return 10.0 * log10(e / p + 1e-30);
 }
 
-
 static void tiled(const double complex *X, float complex *x)
 {
     double complex *one = malloc(P * sizeof *one);
@@ -235,7 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_integer_exact), cmocka_unit_test(test_vs_fft),
-        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_gain_doppler),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_gain_doppler),
         cmocka_unit_test(test_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

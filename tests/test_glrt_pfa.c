@@ -30,7 +30,10 @@ static const unsigned NS[4] = {1, 2, 4, 8};
 /* Element counts per AP: unequal, and not multiples of 4 (exercises the kernel tail). */
 static const unsigned MS[8] = {8, 5, 16, 3, 7, 8, 1, 12};
 
-static double rand_sigma2(isac_rng *r) { return 0.25 + 4.0 * isac_rng_uniform(r); }
+static double rand_sigma2(isac_rng *r)
+{
+    return 0.25 + 4.0 * isac_rng_uniform(r);
+}
 
 static void fill_noise(isac_rng *r, float complex *v, size_t n, double var)
 {
@@ -170,8 +173,7 @@ static void run_profile(unsigned N, unsigned profiles, uint64_t seed)
             s2[n] = rand_sigma2(&r);
             fill_noise(&r, zbuf[n], (size_t)MS[n] * K, s2[n]);
         }
-        assert_int_equal(glrt_profile(g, zp, K, (const float complex *const *)a, s2, lam),
-                         ISAC_OK);
+        assert_int_equal(glrt_profile(g, zp, K, (const float complex *const *)a, s2, lam), ISAC_OK);
         for (size_t k = 0; k < K; k++)
             tally(&c, N, lam[k], thr, thr_paper);
         if (p == 0) { /* the profile is glrt_execute() applied bin by bin */

@@ -69,7 +69,10 @@ static void scene_noise(struct scene *s, isac_rng *r, const double *s2)
             s->buf[n][i] = (float complex)isac_rng_cnormal(r, s2[n]);
 }
 
-static double sinc(double x) { return fabs(x) < 1e-12 ? 1.0 : sin(M_PI * x) / (M_PI * x); }
+static double sinc(double x)
+{
+    return fabs(x) < 1e-12 ? 1.0 : sin(M_PI * x) / (M_PI * x);
+}
 
 /* Add the MF response of a point target at (px, py) with amplitude amp at every AP. */
 static void scene_target(struct scene *s, double px, double py, double lag0, double amp)
@@ -90,8 +93,17 @@ static struct grid_config base_config(struct scene *s, double lag0, double max_a
                                       enum grid_interp interp, double pfa)
 {
     struct grid_config c = {
-        .tx = TX, .N = NAP, .rx = RX, .arr = s->arr, .K = s->K, .fs = FS,
-        .lag0_delay = lag0, .max_angle = max_angle, .pfa = pfa, .interp = interp, .rho1 = 0.0,
+        .tx = TX,
+        .N = NAP,
+        .rx = RX,
+        .arr = s->arr,
+        .K = s->K,
+        .fs = FS,
+        .lag0_delay = lag0,
+        .max_angle = max_angle,
+        .pfa = pfa,
+        .interp = interp,
+        .rho1 = 0.0,
     };
     return c;
 }
@@ -377,8 +389,8 @@ static void test_baseline_guard(void **state)
         double x, y;
         grid_cell_center(guarded, c, &x, &y);
         for (unsigned n = 0; n < NAP; n++) {
-            double excess = geom_bistatic_range(&TX, &RX[n], x, y) -
-                            geom_dist(TX.x, TX.y, RX[n].x, RX[n].y);
+            double excess =
+                geom_bistatic_range(&TX, &RX[n], x, y) - geom_dist(TX.x, TX.y, RX[n].x, RX[n].y);
             int seen_open = grid_cell_geometry(open, c, n, NULL, NULL);
             int seen_guarded = grid_cell_geometry(guarded, c, n, NULL, NULL);
             assert_int_equal(seen_guarded, seen_open && excess >= 30.0);

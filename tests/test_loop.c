@@ -1,7 +1,7 @@
 /* The closed loop on the default experiment: over 20 episodes at the default power with the
  * sweep policy, the target is detected in at least 95 % of them, and every declared
- * detection that ends an episode lies at the target (within 30 m, two range-resolution cells, of the truth);
- * the same seed gives the same decisions; the random policy is seeded. */
+ * detection that ends an episode lies at the target (within 30 m, two range-resolution cells, of
+ * the truth); the same seed gives the same decisions; the random policy is seeded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,8 +37,8 @@ static void on_step(void *ctx, pipeline p, unsigned ep, unsigned step,
     c->final_detections++;
     c->misplaced += err > 30.0;
     if (err > 30.0)
-        printf("  misplaced: episode %u step %u beam %u at (%.0f, %.0f), truth (%.0f, %.0f)\n",
-               ep, step, res->beam, res->x, res->y, t.x, t.y);
+        printf("  misplaced: episode %u step %u beam %u at (%.0f, %.0f), truth (%.0f, %.0f)\n", ep,
+               step, res->beam, res->x, res->y, t.x, t.y);
     if (err > c->worst_m)
         c->worst_m = err;
 }
@@ -74,8 +74,8 @@ static void test_default_sweep_detects(void **state)
     json_t *s = json_object_get(out, "summary");
     double rate = json_real_value(json_object_get(s, "detection_rate"));
     printf("sweep, 20 episodes: detection rate %.2f, mean steps %.1f, %u final detections, worst "
-           "position error %.1f m\n", rate, json_real_value(json_object_get(s, "steps_mean")),
-           c.final_detections, c.worst_m);
+           "position error %.1f m\n",
+           rate, json_real_value(json_object_get(s, "steps_mean")), c.final_detections, c.worst_m);
     assert_true(rate >= 0.95);
     assert_int_equal(c.final_detections, (unsigned)llround(rate * 20));
     assert_int_equal(c.misplaced, 0);

@@ -25,7 +25,7 @@
 #include "stat_bounds.h"
 #include "waveform/waveform.h"
 
-#define M 8          /* elements per AP (sim:elements=8 keeps the test quick) */
+#define M 8 /* elements per AP (sim:elements=8 keeps the test quick) */
 #define NAP 4
 #define L 4096
 #define W (L + 64)
@@ -164,8 +164,10 @@ static void test_pd_matches_theory_at_three_powers(void **state)
         double pd = glrt_pd(NAP, PFA, delta);
         double lo, hi;
         stat_cp_interval((unsigned long)hits, TRIALS, 1e-3, &lo, &hi);
-        printf("power %.2f dBm: delta %.2f, analytic P_D %.4f, empirical %.4f (%u trials, 99.9%% CI "
-               "[%.4f, %.4f])\n", pw, delta, pd, hits / TRIALS, TRIALS, lo, hi);
+        printf(
+            "power %.2f dBm: delta %.2f, analytic P_D %.4f, empirical %.4f (%u trials, 99.9%% CI "
+            "[%.4f, %.4f])\n",
+            pw, delta, pd, hits / TRIALS, TRIALS, lo, hi);
         assert_true(pd >= lo && pd <= hi);
     }
 }

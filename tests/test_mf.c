@@ -44,7 +44,8 @@ static void test_vs_direct(void **state)
     float complex *s = probe((struct waveform_params){.kind = WAVEFORM_MSEQ, .degree = 7});
     isac_rng r;
     isac_rng_seed(&r, 5);
-    float complex *x = calloc(W, sizeof *x), *z = malloc(W * sizeof *z), *z2 = malloc(2 * W * sizeof *z2);
+    float complex *x = calloc(W, sizeof *x), *z = malloc(W * sizeof *z),
+                  *z2 = malloc(2 * W * sizeof *z2);
     add_noise(&r, x, W, 1.0);
     for (int plan = 0; plan < 2; plan++) {
         mf q = mf_create(s, L, W, plan ? MF_PLAN_MEASURE : MF_PLAN_ESTIMATE);
@@ -80,7 +81,7 @@ static void test_vs_direct(void **state)
     assert_null(mf_create(s, 0, 10, MF_PLAN_ESTIMATE));
     float complex zero[4] = {0};
     assert_null(mf_create(zero, 4, 8, MF_PLAN_ESTIMATE)); /* ||s|| = 0 */
-    mf q = mf_create(s, L, L, MF_PLAN_ESTIMATE);           /* W = L: one lag */
+    mf q = mf_create(s, L, L, MF_PLAN_ESTIMATE);          /* W = L: one lag */
     assert_int_equal(mf_num_lags(q), 1);
     mf_destroy(q);
     mf_destroy(NULL);
@@ -119,7 +120,8 @@ static void test_input_paths(void **state)
                 d += (double complex)x[n + k] * conj((double complex)s[n]);
             worst = fmax(worst, cabs(z[k] - d / sqrt((double)L)));
         }
-        printf("mf input path %s: max abs error %.2e\n", off ? "copied (misaligned)" : "direct (aligned)", worst);
+        printf("mf input path %s: max abs error %.2e\n",
+               off ? "copied (misaligned)" : "direct (aligned)", worst);
         assert_true(worst < 1e-5);
     }
     fftwf_free(mem);
@@ -138,7 +140,8 @@ static void test_noise_variance(void **state)
     const size_t L = 256, J = 32, W = L * (J + 1); /* lags 0, L, ..., J*L all valid */
     const double var = 2.5;
     const int trials = 200;
-    float complex *s = probe((struct waveform_params){.kind = WAVEFORM_LFM, .length = L, .bandwidth = 0.8});
+    float complex *s =
+        probe((struct waveform_params){.kind = WAVEFORM_LFM, .length = L, .bandwidth = 0.8});
     mf q = mf_create(s, L, W, MF_PLAN_ESTIMATE);
     assert_non_null(q);
     float complex *x = malloc(W * sizeof *x), *z = malloc(mf_num_lags(q) * sizeof *z);
@@ -158,7 +161,8 @@ static void test_noise_variance(void **state)
     double lo = gsl_cdf_gamma_Pinv(0.0005, (double)n, 1.0);
     double hi = gsl_cdf_gamma_Qinv(0.0005, (double)n, 1.0);
     printf("mf noise: mean |z|^2 / sigma^2 = %.4f over %zu independent lags (99.9%% interval "
-           "[%.4f, %.4f])\n", sum / n, n, lo / n, hi / n);
+           "[%.4f, %.4f])\n",
+           sum / n, n, lo / n, hi / n);
     assert_true(sum >= lo && sum <= hi);
     mf_destroy(q);
     free(s);
@@ -231,8 +235,8 @@ static void run_delay(const char *name, struct waveform_params wp, double bound,
         /* the interpolated peak recovers g ||s|| to a few % */
         assert_true(cabs(pk - g * sqrt((double)L)) < 0.1 * sqrt((double)L));
     }
-    printf("mf delay (%s, SNR 40 dB, %d trials): bias %+.4f, rms %.4f, worst %.4f samples\n",
-           name, trials, bias, sqrt(rms), worst);
+    printf("mf delay (%s, SNR 40 dB, %d trials): bias %+.4f, rms %.4f, worst %.4f samples\n", name,
+           trials, bias, sqrt(rms), worst);
     assert_true(worst < bound);
     mf_destroy(q);
     free(s);
@@ -243,9 +247,11 @@ static void run_delay(const char *name, struct waveform_params wp, double bound,
 static void test_delay_accuracy(void **state)
 {
     (void)state;
-    run_delay("lfm B=0.8", (struct waveform_params){.kind = WAVEFORM_LFM, .length = 1024, .bandwidth = 0.8},
+    run_delay("lfm B=0.8",
+              (struct waveform_params){.kind = WAVEFORM_LFM, .length = 1024, .bandwidth = 0.8},
               0.05, 300);
-    run_delay("lfm B=0.5", (struct waveform_params){.kind = WAVEFORM_LFM, .length = 4096, .bandwidth = 0.5},
+    run_delay("lfm B=0.5",
+              (struct waveform_params){.kind = WAVEFORM_LFM, .length = 4096, .bandwidth = 0.5},
               0.05, 100);
     /* full-band probes: documented (looser) bound, fdelay itself is inexact above 0.4 */
     run_delay("zc L=1021", (struct waveform_params){WAVEFORM_ZC, 1021, 1, 0, 0, 0}, 0.1, 100);
@@ -314,9 +320,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vs_direct),      cmocka_unit_test(test_input_paths),
-        cmocka_unit_test(test_noise_variance),
-        cmocka_unit_test(test_peak_value),     cmocka_unit_test(test_delay_accuracy),
-        cmocka_unit_test(test_range_doppler),
+        cmocka_unit_test(test_noise_variance), cmocka_unit_test(test_peak_value),
+        cmocka_unit_test(test_delay_accuracy), cmocka_unit_test(test_range_doppler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

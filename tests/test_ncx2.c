@@ -370,7 +370,8 @@ static void test_pd_helpers(void **state)
         }
         assert_true(prev > 0.999999);
     }
-    /* /usr/bin/python3 -c "import scipy.stats as s; t=s.chi2.isf(1e-3,8); print(repr(s.ncx2.sf(t,8,20.0)))" */
+    /* /usr/bin/python3 -c "import scipy.stats as s; t=s.chi2.isf(1e-3,8);
+     * print(repr(s.ncx2.sf(t,8,20.0)))" */
     assert_true(fabs(glrt_pd(4, 1e-3, 20.0) - PD_N4_D20) < 1e-9);
 }
 

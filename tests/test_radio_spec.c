@@ -126,7 +126,8 @@ static void test_arg_helpers(void **st)
     assert_true(d == 2.5);
     assert_int_equal(radio_arg_double("x", "a=2.5", "bb", 7, 0, 3, &d, err, sizeof err), 0);
     assert_true(d == 7);
-    assert_int_equal(radio_arg_double("x", "a=3.5", "a", 0, 0, 3, &d, err, sizeof err), ISAC_EINVAL);
+    assert_int_equal(radio_arg_double("x", "a=3.5", "a", 0, 0, 3, &d, err, sizeof err),
+                     ISAC_EINVAL);
 }
 
 static void test_not_built(void **st)
@@ -146,9 +147,9 @@ static void test_not_built(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),      cmocka_unit_test(test_unknown_backend),
+        cmocka_unit_test(test_valid),       cmocka_unit_test(test_unknown_backend),
         cmocka_unit_test(test_unknown_key), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_duplicated), cmocka_unit_test(test_arg_helpers),
+        cmocka_unit_test(test_duplicated),  cmocka_unit_test(test_arg_helpers),
         cmocka_unit_test(test_not_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,8 +91,7 @@ static void bad(const char *from, const char *to, const char *needle)
     radio_limits_default(&l);
     char err[256] = "";
     int rc = radio_limits_parse(text, strlen(text), "lab.json", &l, err, sizeof err);
-    if (rc != ISAC_EFORMAT || !strstr(err, needle) || !strstr(err, "lab.json") ||
-        strchr(err, '\n'))
+    if (rc != ISAC_EFORMAT || !strstr(err, needle) || !strstr(err, "lab.json") || strchr(err, '\n'))
         fail_msg("'%s' -> rc %d, err '%s' (want '%s')", text, rc, err, needle);
     assert_string_equal(l.source, "default limits"); /* untouched on failure */
 }
@@ -218,9 +217,9 @@ static void test_duty(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),          cmocka_unit_test(test_parse_good),
-        cmocka_unit_test(test_parse_bad),         cmocka_unit_test(test_load_missing),
-        cmocka_unit_test(test_band),              cmocka_unit_test(test_power_gain_samples),
+        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_parse_bad), cmocka_unit_test(test_load_missing),
+        cmocka_unit_test(test_band),      cmocka_unit_test(test_power_gain_samples),
         cmocka_unit_test(test_duty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,8 +76,9 @@ static void rig_close(struct rig *g)
 static void set_tx(struct rig *g, double phi0, int only)
 {
     for (unsigned c = 0; c < g->M; c++) {
-        float complex w = isnan(phi0) ? (c == (unsigned)only ? 1.0f : 0.0f)
-                                      : (float complex)(cexp(-I * M_PI * c * sin(phi0)) / sqrt(g->M));
+        float complex w = isnan(phi0)
+                              ? (c == (unsigned)only ? 1.0f : 0.0f)
+                              : (float complex)(cexp(-I * M_PI * c * sin(phi0)) / sqrt(g->M));
         for (size_t i = 0; i < L; i++)
             g->x[c][i] = w * g->probe[i];
     }
@@ -158,8 +159,7 @@ static void test_echo_delay_angle(void **st)
     static float complex z[L + EXTRA];
     for (uint64_t seed = 1; seed <= 3; seed++) {
         char spec[160];
-        snprintf(spec, sizeof spec,
-                 "sim:seed=%llu,noise=0,impairments=0,leak=0,rcs=fixed,speed=0",
+        snprintf(spec, sizeof spec, "sim:seed=%llu,noise=0,impairments=0,leak=0,rcs=fixed,speed=0",
                  (unsigned long long)seed);
         struct rig g;
         rig_open(&g, spec);
@@ -188,7 +188,8 @@ static void test_echo_delay_angle(void **st)
             }
             /* amplitude: |a^H v| = M sqrt(M) sqrt(L) |gain| (|a^T w| = sqrt(M)) */
             double expect = g.M * sqrt(g.M) * sqrt((double)L) * cabs(p.gain);
-            printf("seed %llu AP %u: delay %.4f (truth %.4f)  phi %.2f (truth %.3f) deg  amp ratio %.5f\n",
+            printf("seed %llu AP %u: delay %.4f (truth %.4f)  phi %.2f (truth %.3f) deg  amp ratio "
+                   "%.5f\n",
                    (unsigned long long)seed, n, tau, p.delay_samples, bestp, p.phin / DEG,
                    best / expect);
             assert_true(fabs(tau - p.delay_samples) < 0.02);
@@ -232,7 +233,8 @@ static void test_doppler_progression(void **st)
             double meas = carg(c * conj(prev));
             double expect = 2 * M_PI * p.doppler_hz * (double)T / 20e6;
             double e = remainder(meas - expect, 2 * M_PI);
-            printf("CPI %d: phase step %.4f rad, Doppler %.1f Hz at 28 GHz -> %.4f rad (IF would give %.4f)\n",
+            printf("CPI %d: phase step %.4f rad, Doppler %.1f Hz at 28 GHz -> %.4f rad (IF would "
+                   "give %.4f)\n",
                    k, meas, p.doppler_hz, remainder(expect, 2 * M_PI), expect * 2.45 / 28);
             maxerr = fmax(maxerr, fabs(e));
             /* the emulated carrier, not the IF, sets the step */
@@ -245,7 +247,10 @@ static void test_doppler_progression(void **st)
     rig_close(&g);
 }
 
-static double wrap_deg(double d) { return remainder(d, 360.0); }
+static double wrap_deg(double d)
+{
+    return remainder(d, 360.0);
+}
 
 /* Per-channel RX offsets relative to the first channel of each AP, from a strong echo. */
 static void measure_rx(struct rig *g, int64_t t, double *ph, double *gdb, double *dl)
@@ -292,7 +297,8 @@ static void test_rx_impairments(void **st)
             spread = fmax(spread, fabs(t.delay_samples - t0.delay_samples));
         }
     printf("RX offsets vs truth: max error phase %.3f deg, gain %.4f dB, delay %.4f samples "
-           "(delay offsets up to %.2f samples)\n", eph, eg, ed, spread);
+           "(delay offsets up to %.2f samples)\n",
+           eph, eg, ed, spread);
     assert_true(spread > 1.0); /* the offsets are real */
     assert_true(eph < 1.0);
     assert_true(eg < 0.1);
@@ -359,13 +365,15 @@ static void retune_case(const char *spec, int shared)
         for (unsigned m = 1; m < g.M; m++) {
             unsigned ch = n * g.M + m, c0 = n * g.M;
             double t_rel0 = tr0[ch] - tr0[c0];
-            double t_rel1 = (sim_rx_truth(g.s, ch).phase_rad - sim_rx_truth(g.s, c0).phase_rad) / DEG;
+            double t_rel1 =
+                (sim_rx_truth(g.s, ch).phase_rad - sim_rx_truth(g.s, c0).phase_rad) / DEG;
             double meas_chg = wrap_deg(ph1[ch] - ph0[ch]), truth_chg = wrap_deg(t_rel1 - t_rel0);
             maxchg = fmax(maxchg, fabs(meas_chg));
             err = fmax(err, fabs(wrap_deg(meas_chg - truth_chg)));
         }
     printf("retune (lo_shared=%d): largest measured relative-phase change %.2f deg, "
-           "max error vs truth %.3f deg\n", shared, maxchg, err);
+           "max error vs truth %.3f deg\n",
+           shared, maxchg, err);
     assert_true(err < 1.0);
     if (shared)
         assert_true(maxchg < 1.0);
@@ -378,7 +386,8 @@ static void test_retune_lo(void **st)
 {
     (void)st;
     retune_case("sim:seed=9,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1", 0);
-    retune_case("sim:seed=9,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1,lo_shared=1", 1);
+    retune_case("sim:seed=9,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1,lo_shared=1",
+                1);
 }
 
 int main(void)

@@ -82,7 +82,8 @@ static void test_different_seed(void **st)
     (void)st;
     size_t n1, n2;
     char *t1, *t2;
-    float complex *a = run("sim:seed=7,noise=0", &n1, &t1), *b = run("sim:seed=8,noise=0", &n2, &t2);
+    float complex *a = run("sim:seed=7,noise=0", &n1, &t1),
+                  *b = run("sim:seed=8,noise=0", &n2, &t2);
     assert_int_equal(n1, n2);
     size_t same = 0;
     for (size_t i = 0; i < n1; i++)
@@ -109,7 +110,8 @@ static void test_episode_reproducible(void **st)
 {
     (void)st;
     char err[256], w1[256], w2[256], w3[256];
-    radio a = radio_open("sim:seed=3", err, sizeof err), b = radio_open("sim:seed=3", err, sizeof err);
+    radio a = radio_open("sim:seed=3", err, sizeof err),
+          b = radio_open("sim:seed=3", err, sizeof err);
     char *ta, *tb;
     for (uint64_t e = 0; e < 3; e++)
         radio_new_episode(a, e);

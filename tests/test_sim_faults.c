@@ -24,8 +24,9 @@ static void test_injected_rates(void **st)
 {
     (void)st;
     char err[256];
-    radio r = radio_open("sim:seed=4,targets=0,leak=0,drop_rate=0.2,overflow_rate=0.1,late_rate=0.05",
-                         err, sizeof err);
+    radio r =
+        radio_open("sim:seed=4,targets=0,leak=0,drop_rate=0.2,overflow_rate=0.1,late_rate=0.05",
+                   err, sizeof err);
     assert_non_null(r);
     float complex *y[64];
     for (unsigned c = 0; c < 64; c++)

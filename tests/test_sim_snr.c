@@ -85,9 +85,11 @@ static void test_echo_snr(void **st)
         double doc = doc_snr(20, p[n].x, p[n].y, rxp[n][0], rxp[n][1], M);
         double meas = sum[n] / R - 1.0;
         double sd = sqrt((2 * doc + 1) / R); /* |s + n|^2, n ~ CN(0,1): var 2 SNR + 1 */
-        printf("AP %u: post-MF post-BF SNR measured %.3f dB, documented %.3f dB (emulator %.3f dB), "
-               "99.9%% bound +-%.3f dB\n", n, 10 * log10(meas), 10 * log10(doc),
-               10 * log10(sim_target_snr(s, 0, n, 0, 0)), 10 * log10(1 + Z999 * sd / doc));
+        printf(
+            "AP %u: post-MF post-BF SNR measured %.3f dB, documented %.3f dB (emulator %.3f dB), "
+            "99.9%% bound +-%.3f dB\n",
+            n, 10 * log10(meas), 10 * log10(doc), 10 * log10(sim_target_snr(s, 0, n, 0, 0)),
+            10 * log10(1 + Z999 * sd / doc));
         assert_true(fabs(meas - doc) < Z999 * sd + 0.01 * doc); /* +1 % for interpolation */
     }
     radio_close(r);
@@ -112,7 +114,7 @@ static void test_noise_variance(void **st)
     double n = 64.0 * CAP, v = e / n;
     printf("noise variance per sample %.5f (real part %.5f), 99.9%% bound +-%.5f\n", v, er / n,
            Z999 / sqrt(n));
-    assert_true(fabs(v - 1) < Z999 / sqrt(n));       /* |n|^2 ~ Exp(1): sd 1/sqrt(n) */
+    assert_true(fabs(v - 1) < Z999 / sqrt(n));                    /* |n|^2 ~ Exp(1): sd 1/sqrt(n) */
     assert_true(fabs(er / n - 0.5) < Z999 * sqrt(0.5) / sqrt(n)); /* circular */
     radio_close(r);
 }

@@ -58,8 +58,9 @@ static void test_parse_full(void **state)
     assert_int_equal(c.txrx_delay, -12);
     assert_string_equal(c.otw, "sc8");
     assert_string_equal(fe_get(&c.a, "rx_gain"), "30:30:28:28");
-    assert_int_equal(radio_uhd_parse("isactb_time=gpsdo,isactb_time_set=next_pps", &c, err,
-                                     sizeof err), ISAC_OK);
+    assert_int_equal(
+        radio_uhd_parse("isactb_time=gpsdo,isactb_time_set=next_pps", &c, err, sizeof err),
+        ISAC_OK);
     assert_int_equal(c.time_set, UHD_TS_NEXT_PPS);
 }
 
@@ -93,11 +94,13 @@ static void test_channel_lists(void **state)
     (void)state;
     unsigned ch[RADIO_MAX_CHANNELS], n;
     char err[256];
-    assert_int_equal(fe_parse_channels("0-3:8:10-11", 16, ch, RADIO_MAX_CHANNELS, &n, err, sizeof err), ISAC_OK);
+    assert_int_equal(
+        fe_parse_channels("0-3:8:10-11", 16, ch, RADIO_MAX_CHANNELS, &n, err, sizeof err), ISAC_OK);
     assert_int_equal(n, 7);
     unsigned want[] = {0, 1, 2, 3, 8, 10, 11};
     assert_memory_equal(ch, want, sizeof want);
-    assert_int_equal(fe_parse_channels("5:1", 16, ch, RADIO_MAX_CHANNELS, &n, err, sizeof err), ISAC_OK);
+    assert_int_equal(fe_parse_channels("5:1", 16, ch, RADIO_MAX_CHANNELS, &n, err, sizeof err),
+                     ISAC_OK);
     assert_true(n == 2 && ch[0] == 5 && ch[1] == 1); /* order is the radio's channel order */
     assert_int_equal(fe_parse_channels("3-1", 16, ch, 8, &n, err, sizeof err), ISAC_EINVAL);
     assert_int_equal(fe_parse_channels("0:0", 16, ch, 8, &n, err, sizeof err), ISAC_EINVAL);
@@ -163,7 +166,8 @@ static void test_layout(void **state)
     memset(&in, 0, sizeof in);
     in.num_rx = 5;
     assert_int_equal(fe_args_split("t", "isactb_aps=5x1,isactb_rx_ap4=0:0:90,isactb_spacing=0.7",
-                                   keys, &a, err, sizeof err), ISAC_OK);
+                                   keys, &a, err, sizeof err),
+                     ISAC_OK);
     assert_int_equal(fe_layout("t", &a, &in, err, sizeof err), ISAC_OK);
     assert_true(in.num_rx_aps == 5 && in.element_spacing_wl == 0.7);
     /* the JSON a device describes its layout with round-trips */
@@ -175,7 +179,8 @@ static void test_layout(void **state)
     memset(&back, 0, sizeof back);
     assert_int_equal(fe_layout_from_json(j, &back, &clocked, err, sizeof err), ISAC_OK);
     free(j);
-    assert_true(clocked == 1 && back.num_rx_aps == 5 && back.rx_ap[4].axis_rad == in.rx_ap[4].axis_rad);
+    assert_true(clocked == 1 && back.num_rx_aps == 5 &&
+                back.rx_ap[4].axis_rad == in.rx_ap[4].axis_rad);
     assert_true(back.caps & RADIO_CAP_LO_SHARED);
     assert_int_equal(fe_layout_from_json("{\"rx_ap\":[]}", &back, &clocked, err, sizeof err),
                      ISAC_EFORMAT);
@@ -236,7 +241,8 @@ static void test_no_device(void **state)
     assert_int_equal(run_tool("info --radio uhd:type=x300,addr=192.0.2.1", line, sizeof line), 3);
     assert_non_null(strstr(line, "no UHD device found"));
     assert_int_equal(run_tool("info --radio uhd:type=b200 --json", line, sizeof line), 3);
-    assert_int_equal(run_tool("run --radio uhd:type=b200 --episodes 1 --quiet", line, sizeof line), 3);
+    assert_int_equal(run_tool("run --radio uhd:type=b200 --episodes 1 --quiet", line, sizeof line),
+                     3);
     assert_int_equal(run_tool("info --radio uhd:isactb_clock=atomic", line, sizeof line), 2);
     assert_non_null(strstr(line, "isactb_clock"));
 #else
@@ -247,10 +253,10 @@ static void test_no_device(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_defaults), cmocka_unit_test(test_parse_full),
-        cmocka_unit_test(test_parse_errors),   cmocka_unit_test(test_channel_lists),
+        cmocka_unit_test(test_parse_defaults),   cmocka_unit_test(test_parse_full),
+        cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_channel_lists),
         cmocka_unit_test(test_aps_values_words), cmocka_unit_test(test_layout),
-        cmocka_unit_test(test_error_mapping),  cmocka_unit_test(test_no_device),
+        cmocka_unit_test(test_error_mapping),    cmocka_unit_test(test_no_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,8 +48,8 @@ static void test_zc(void **state)
     const unsigned us[] = {7, 25, 129};
     for (int c = 0; c < 3; c++) {
         unsigned L = Ls[c];
-        float complex *s = gen((struct waveform_params){.kind = WAVEFORM_ZC, .length = L,
-                                                        .root = us[c]});
+        float complex *s =
+            gen((struct waveform_params){.kind = WAVEFORM_ZC, .length = L, .root = us[c]});
         for (unsigned n = 0; n < L; n++)
             assert_true(fabsf(cabsf(s[n]) - 1.0f) < 1e-6f); /* constant modulus */
         double worst = 0;
@@ -58,8 +58,8 @@ static void test_zc(void **state)
             worst = m > worst ? m : worst;
         }
         double peak = cabs(pcorr(s, s, L, 0));
-        printf("zc L=%u u=%u: peak %.3f, worst off-peak periodic autocorrelation %.2e\n", L,
-               us[c], peak, worst);
+        printf("zc L=%u u=%u: peak %.3f, worst off-peak periodic autocorrelation %.2e\n", L, us[c],
+               peak, worst);
         assert_true(fabs(peak - L) < 1e-3 * L);
         assert_true(worst < 1e-3 * L); /* float rounding only: ideal is 0 */
         free(s);
@@ -70,7 +70,8 @@ static void test_zc(void **state)
 static void test_zc_cross(void **state)
 {
     (void)state;
-    const unsigned pairs[][3] = {{1021, 1, 2}, {1021, 5, 600}, {1023, 1, 2}}; /* even L: no valid pair */
+    const unsigned pairs[][3] = {
+        {1021, 1, 2}, {1021, 5, 600}, {1023, 1, 2}}; /* even L: no valid pair */
     for (int c = 0; c < 3; c++) {
         unsigned L = pairs[c][0];
         float complex *a = gen((struct waveform_params){WAVEFORM_ZC, L, pairs[c][1], 0, 0, 0});
@@ -131,8 +132,8 @@ static void test_lfm(void **state)
     const double bws[] = {0.8, 0.25, 1.0};
     for (int c = 0; c < 3; c++) {
         const unsigned L = 4096;
-        float complex *s = gen((struct waveform_params){.kind = WAVEFORM_LFM, .length = L,
-                                                        .bandwidth = bws[c]});
+        float complex *s =
+            gen((struct waveform_params){.kind = WAVEFORM_LFM, .length = L, .bandwidth = bws[c]});
         assert_true(fabs(power(s, L) - 1.0) < 1e-5);
         double worst = 0;
         for (unsigned n = 0; n + 1 < L; n++) {
@@ -166,7 +167,8 @@ static void test_qpsk_and_power(void **state)
     free(a);
     free(b);
     free(c);
-    float complex *z = gen((struct waveform_params){.kind = WAVEFORM_ZC, .length = 1021, .root = 3});
+    float complex *z =
+        gen((struct waveform_params){.kind = WAVEFORM_ZC, .length = 1021, .root = 3});
     assert_true(fabs(power(z, 1021) - 1.0) < 1e-6);
     free(z);
 }
@@ -231,8 +233,7 @@ static void test_compose(void **state)
     (void)state;
     enum { M = 4, K = 2 };
     const unsigned L = 1021;
-    float complex f[K * M] = {0.5f, 0.5f * I, -0.5f, 0.3f - 0.4f * I,
-                              0.2f * I, 0.7f, 0.1f, -0.6f};
+    float complex f[K * M] = {0.5f, 0.5f * I, -0.5f, 0.3f - 0.4f * I, 0.2f * I, 0.7f, 0.1f, -0.6f};
     float complex w[M] = {0.5f, 0.5f * cexpf(0.3f * I), 0.5f * cexpf(0.6f * I), -0.5f};
     float complex *sr = gen((struct waveform_params){WAVEFORM_ZC, L, 1, 0, 0, 0});
     float complex *x[M];
@@ -242,8 +243,8 @@ static void test_compose(void **state)
         float complex *sc[K];
         for (int k = 0; k < K; k++)
             sc[k] = pass == 0 ? gen((struct waveform_params){WAVEFORM_ZC, L, 2 + k, 0, 0, 0})
-                              : gen((struct waveform_params){.kind = WAVEFORM_QPSK, .length = L,
-                                                             .seed = 100 + k});
+                              : gen((struct waveform_params){
+                                    .kind = WAVEFORM_QPSK, .length = L, .seed = 100 + k});
         assert_int_equal(waveform_compose((const float complex *const *)sc, f, K, sr, w, M, L, x),
                          ISAC_OK);
         /* composition itself: x_m[n] = sum_k f_km s_k[n] + w_m s_r[n] */
@@ -296,9 +297,12 @@ static void test_compose(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_zc),       cmocka_unit_test(test_zc_cross),
-        cmocka_unit_test(test_mseq),     cmocka_unit_test(test_lfm),
-        cmocka_unit_test(test_qpsk_and_power), cmocka_unit_test(test_validate_describe),
+        cmocka_unit_test(test_zc),
+        cmocka_unit_test(test_zc_cross),
+        cmocka_unit_test(test_mseq),
+        cmocka_unit_test(test_lfm),
+        cmocka_unit_test(test_qpsk_and_power),
+        cmocka_unit_test(test_validate_describe),
         cmocka_unit_test(test_compose),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

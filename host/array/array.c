@@ -43,7 +43,10 @@ array array_create_ula(unsigned M, double spacing_wl)
     return a;
 }
 
-array array_copy(array a) { return a ? array_create(a->pos, a->M) : NULL; }
+array array_copy(array a)
+{
+    return a ? array_create(a->pos, a->M) : NULL;
+}
 
 void array_destroy(array a)
 {
@@ -53,8 +56,14 @@ void array_destroy(array a)
     free(a);
 }
 
-unsigned array_size(array a) { return a->M; }
-const double *array_positions(array a) { return a->pos; }
+unsigned array_size(array a)
+{
+    return a->M;
+}
+const double *array_positions(array a)
+{
+    return a->pos;
+}
 
 void array_steering_d(array a, double phi, double complex *out)
 {
@@ -111,4 +120,7 @@ void array_steering_seed000(array a, double theta, double complex *out)
     }
 }
 
-double array_phi_from_axis_angle(double theta) { return M_PI / 2.0 - theta; }
+double array_phi_from_axis_angle(double theta)
+{
+    return M_PI / 2.0 - theta;
+}

@@ -6,9 +6,9 @@
  * starts after max_steps CPIs or a detection. Nothing accumulates per CPI by design (no
  * JSON log, no recording), so the process's memory must be flat: the heap in use
  * (mallinfo2) and the resident set are sampled after a warm-up and at the end, and
- * --max-heap-growth-kb / --max-rss-growth-kb turn growth beyond a bound into exit 3. The default configuration
- * is reduced (4 elements per AP, a 256-sample probe, a 20 m grid) so that 100,000 CPIs
- * take minutes, and injects drops and overflows (1 % each) so their path is soaked too.
+ * --max-heap-growth-kb / --max-rss-growth-kb turn growth beyond a bound into exit 3. The default
+ * configuration is reduced (4 elements per AP, a 256-sample probe, a 20 m grid) so that 100,000
+ * CPIs take minutes, and injects drops and overflows (1 % each) so their path is soaked too.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -49,8 +49,8 @@ static void soak_defaults(struct exp_config *c)
 }
 
 struct mem {
-    long rss_kb;    /* resident set (/proc/self/statm) */
-    long heap_kb;   /* malloc'd bytes in use, arena + mmap (mallinfo2) */
+    long rss_kb;  /* resident set (/proc/self/statm) */
+    long heap_kb; /* malloc'd bytes in use, arena + mmap (mallinfo2) */
 };
 
 static struct mem mem_now(void)
@@ -82,13 +82,16 @@ struct soak_args {
 
 static int parse(int argc, char **argv, struct soak_args *a)
 {
-    static const struct option opts[] = {
-        {"cpis", required_argument, 0, 'n'},   {"warmup", required_argument, 0, 'w'},
-        {"config", required_argument, 0, 'c'}, {"radio", required_argument, 0, 'r'},
-        {"max-heap-growth-kb", required_argument, 0, 'g'},
-        {"max-rss-growth-kb", required_argument, 0, 'G'}, {"json", no_argument, 0, 'j'},
-        {"inject-leak", required_argument, 0, 'L'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"cpis", required_argument, 0, 'n'},
+                                         {"warmup", required_argument, 0, 'w'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"radio", required_argument, 0, 'r'},
+                                         {"max-heap-growth-kb", required_argument, 0, 'g'},
+                                         {"max-rss-growth-kb", required_argument, 0, 'G'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"inject-leak", required_argument, 0, 'L'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -167,8 +170,11 @@ static int soak_cpi(struct loop *L, char *err, size_t errlen)
     L->tick += L->step_ticks;
     L->dropped += res.dropped;
     L->detections += res.detected != 0;
-    L->obs = (struct policy_obs){.beam = beam, .pd = res.pd, .lambda = res.lambda,
-                                 .num_aps = res.num_aps, .detected = res.detected};
+    L->obs = (struct policy_obs){.beam = beam,
+                                 .pd = res.pd,
+                                 .lambda = res.lambda,
+                                 .num_aps = res.num_aps,
+                                 .detected = res.detected};
     L->step = res.detected ? L->max_steps : L->step + 1;
     return ISAC_OK;
 }
@@ -180,13 +186,13 @@ static void report(const struct soak_args *a, const struct exp_config *cfg, doub
     unsigned long n = a->cpis - a->warmup;
     if (a->json) {
         json_t *o = json_pack(
-            "{s:s,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:f,s:I,s:I}", "radio", cfg->radio,
-            "cpis", (json_int_t)a->cpis, "warmup", (json_int_t)a->warmup, "seconds", secs,
-            "cpis_per_s", (double)n / secs, "realtime_factor", air_s / secs, "rss_kb_start",
+            "{s:s,s:I,s:I,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:f,s:I,s:I}", "radio", cfg->radio, "cpis",
+            (json_int_t)a->cpis, "warmup", (json_int_t)a->warmup, "seconds", secs, "cpis_per_s",
+            (double)n / secs, "realtime_factor", air_s / secs, "rss_kb_start",
             (json_int_t)m0.rss_kb, "rss_kb_end", (json_int_t)m1.rss_kb, "heap_kb_start",
-            (json_int_t)m0.heap_kb, "heap_kb_end", (json_int_t)m1.heap_kb,
-            "heap_bytes_per_cpi", 1024.0 * (double)dheap / (double)n, "episodes",
-            (json_int_t)(L->episode + 1), "dropped_samples", (json_int_t)L->dropped);
+            (json_int_t)m0.heap_kb, "heap_kb_end", (json_int_t)m1.heap_kb, "heap_bytes_per_cpi",
+            1024.0 * (double)dheap / (double)n, "episodes", (json_int_t)(L->episode + 1),
+            "dropped_samples", (json_int_t)L->dropped);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
@@ -243,10 +249,12 @@ static int soak_run(const struct soak_args *a, struct exp_config *cfg, radio r, 
         long dheap = m1.heap_kb - m0.heap_kb, drss = m1.rss_kb - m0.rss_kb;
         out = CLI_OK;
         if (a->check_heap && dheap > (long)a->max_heap_kb)
-            out = cli_runtime_error("bench soak", "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)",
+            out = cli_runtime_error("bench soak",
+                                    "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)",
                                     dheap, a->cpis - a->warmup, a->max_heap_kb);
         else if (a->check_rss && drss > (long)a->max_rss_kb)
-            out = cli_runtime_error("bench soak", "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)",
+            out = cli_runtime_error("bench soak",
+                                    "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)",
                                     drss, a->cpis - a->warmup, a->max_rss_kb);
     }
     policy_destroy(L.pol);

@@ -4,8 +4,8 @@
 #include "cli/cli.h"
 #include "common/err.h"
 
-int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd,
-                     struct exp_config *cfg, codebook *cb)
+int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd, struct exp_config *cfg,
+                     codebook *cb)
 {
     char err[512] = "";
     *cb = NULL;

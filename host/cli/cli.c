@@ -77,8 +77,8 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
     errno = 0;
     double v = (s && *s) ? strtod(s, &end) : NAN;
     if (!s || !*s || errno || !end || *end || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected a number in [%g, %g])\n",
-                cmd, opt, s ? s : "", lo, hi);
+        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected a number in [%g, %g])\n", cmd,
+                opt, s ? s : "", lo, hi);
         return -1;
     }
     *out = v;

@@ -43,16 +43,16 @@ int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *
 #include "codebook/codebook.h"
 #include "exp/config.h"
 #include "sigmf.h"
-int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd,
-                     struct exp_config *cfg, codebook *cb);
+int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd, struct exp_config *cfg,
+                     codebook *cb);
 
 /* Calibration records applied by run/replay (host/cli/cli_calib.c, docs/calibration.md). */
 #include "calib/record.h"
 struct cli_calibration {
     int applied, stale;
-    char path[4200];                  /* record file (or capture field) applied */
-    struct calib_record *rec;         /* owned */
-    struct pipeline_calibration *pc;  /* owned; what the pipeline applies */
+    char path[4200];                 /* record file (or capture field) applied */
+    struct calib_record *rec;        /* owned */
+    struct pipeline_calibration *pc; /* owned; what the pipeline applies */
 };
 /* given: a record FILE (must load and match: else one-line error, exit 1), a DIRECTORY to
  * search, or NULL for $ISACTB_CALIB_DIR / ~/.local/share/isactb/calib. No match: a warning
@@ -68,14 +68,14 @@ void cli_calibration_free(struct cli_calibration *c);
 
 /* Subcommands: argv[0] is the subcommand name. Each returns an enum cli_exit. */
 int cmd_codebook(int argc, char **argv);
-int cmd_bench(int argc, char **argv); /* host/cli/cmd_bench.c */
-int bench_soak(int argc, char **argv); /* host/cli/bench_soak.c: isactb bench soak */
+int cmd_bench(int argc, char **argv);      /* host/cli/cmd_bench.c */
+int bench_soak(int argc, char **argv);     /* host/cli/bench_soak.c: isactb bench soak */
 int bench_policies(int argc, char **argv); /* host/cli/cmd_bench_policies.c */
-int cmd_run(int argc, char **argv);    /* host/cli/cmd_run.c */
-int cmd_replay(int argc, char **argv); /* host/cli/cmd_replay.c */
-int cmd_detect(int argc, char **argv); /* host/cli/cmd_detect.c */
-int cmd_info(int argc, char **argv);   /* host/cli/cmd_info.c */
-int cmd_calib(int argc, char **argv);  /* host/cli/cmd_calib.c */
-int cmd_train(int argc, char **argv);  /* host/cli/cmd_train.c */
+int cmd_run(int argc, char **argv);        /* host/cli/cmd_run.c */
+int cmd_replay(int argc, char **argv);     /* host/cli/cmd_replay.c */
+int cmd_detect(int argc, char **argv);     /* host/cli/cmd_detect.c */
+int cmd_info(int argc, char **argv);       /* host/cli/cmd_info.c */
+int cmd_calib(int argc, char **argv);      /* host/cli/cmd_calib.c */
+int cmd_train(int argc, char **argv);      /* host/cli/cmd_train.c */
 
 #endif

@@ -73,10 +73,10 @@ struct mf_work {
     unsigned C, N_ap;
     mf q;
     glrt g;
-    float complex **x, **z;         /* C channels */
-    const float complex **zp_flat;  /* C pointers, grouped per AP below */
+    float complex **x, **z;          /* C channels */
+    const float complex **zp_flat;   /* C pointers, grouped per AP below */
     const float complex *const **zp; /* zp[n] = &zp_flat[n * Mg] */
-    float complex **a;              /* N_ap steering vectors */
+    float complex **a;               /* N_ap steering vectors */
     double *sigma2;
     float *lambda;
 };
@@ -256,7 +256,10 @@ static long calibrate(const struct timed *t, double batch_s)
     }
 }
 
-static int run_mf(void *ctx) { return mf_work_run(ctx); }
+static int run_mf(void *ctx)
+{
+    return mf_work_run(ctx);
+}
 
 struct fft_ctx {
     struct fft_work *f;
@@ -362,9 +365,17 @@ static int bench_grid_row(unsigned side, const struct bench_cfg *cfg, struct gri
     for (unsigned n = 0; n < GRID_APS; n++)
         arr[n] = array_create_ula(GRID_M, 0.5);
     const size_t K = GRID_CPI + 1;
-    struct grid_config cfgg = {.tx = tx, .N = GRID_APS, .rx = rx, .arr = arr, .K = K,
-                               .fs = 100e6, .lag0_delay = 0, .max_angle = M_PI / 2,
-                               .pfa = 1e-6, .interp = GRID_INTERP_LINEAR, .rho1 = 0};
+    struct grid_config cfgg = {.tx = tx,
+                               .N = GRID_APS,
+                               .rx = rx,
+                               .arr = arr,
+                               .K = K,
+                               .fs = 100e6,
+                               .lag0_delay = 0,
+                               .max_angle = M_PI / 2,
+                               .pfa = 1e-6,
+                               .interp = GRID_INTERP_LINEAR,
+                               .rho1 = 0};
     const double pitch = 400.0 / side;
     struct grid_spec spec = {pitch / 2, pitch / 2, pitch, pitch, side, side};
     struct grid_work w = {0};
@@ -408,7 +419,10 @@ static int bench_grid_row(unsigned side, const struct bench_cfg *cfg, struct gri
 
 /* ---- output ---- */
 
-static double msps(const struct bench_row *r, double t) { return (double)r->C * r->L / t / 1e6; }
+static double msps(const struct bench_row *r, double t)
+{
+    return (double)r->C * r->L / t / 1e6;
+}
 
 static int print_json(const struct bench_row *rows, size_t n, const struct grid_row *grows,
                       size_t ng)
@@ -445,8 +459,7 @@ static int print_json(const struct bench_row *rows, size_t n, const struct grid_
 
 static void print_table_header(void)
 {
-    printf("%8s %7s %14s %14s %7s\n", "channels", "cpi", "MF+GLRT Msps", "FFT floor Msps",
-           "ratio");
+    printf("%8s %7s %14s %14s %7s\n", "channels", "cpi", "MF+GLRT Msps", "FFT floor Msps", "ratio");
 }
 
 static void print_table_row(const struct bench_row *r)
@@ -505,8 +518,8 @@ static int bench_mf(int argc, char **argv)
     size_t ns = quick ? 1 : 3;
     struct grid_row grows[3];
     if (!json)
-        printf("\n%8s %7s %10s %16s   (grid search: %u receive APs x %u elements)\n",
-               "channels", "cpi", "cells", "grid cells/s", GRID_APS, GRID_M);
+        printf("\n%8s %7s %10s %16s   (grid search: %u receive APs x %u elements)\n", "channels",
+               "cpi", "cells", "grid cells/s", GRID_APS, GRID_M);
     for (size_t i = 0; i < ns; i++) {
         int rc = bench_grid_row(sides[i], &cfg, &grows[i]);
         if (rc != ISAC_OK)

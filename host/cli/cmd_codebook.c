@@ -28,11 +28,26 @@ static int codebook_dft(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'm': if (cli_parse_uint("codebook dft", "--elements", optarg, 1, 4096, &M)) return CLI_EUSAGE; break;
-        case 'q': if (cli_parse_uint("codebook dft", "--beams", optarg, 1, CODEBOOK_MAX_BEAMS, &Q)) return CLI_EUSAGE; break;
-        case 's': if (cli_parse_double("codebook dft", "--spacing", optarg, 1e-3, 16, &spacing)) return CLI_EUSAGE; break;
-        case 'a': if (cli_parse_double("codebook dft", "--min-deg", optarg, -90, 90, &amin)) return CLI_EUSAGE; break;
-        case 'b': if (cli_parse_double("codebook dft", "--max-deg", optarg, -90, 90, &amax)) return CLI_EUSAGE; break;
+        case 'm':
+            if (cli_parse_uint("codebook dft", "--elements", optarg, 1, 4096, &M))
+                return CLI_EUSAGE;
+            break;
+        case 'q':
+            if (cli_parse_uint("codebook dft", "--beams", optarg, 1, CODEBOOK_MAX_BEAMS, &Q))
+                return CLI_EUSAGE;
+            break;
+        case 's':
+            if (cli_parse_double("codebook dft", "--spacing", optarg, 1e-3, 16, &spacing))
+                return CLI_EUSAGE;
+            break;
+        case 'a':
+            if (cli_parse_double("codebook dft", "--min-deg", optarg, -90, 90, &amin))
+                return CLI_EUSAGE;
+            break;
+        case 'b':
+            if (cli_parse_double("codebook dft", "--max-deg", optarg, -90, 90, &amax))
+                return CLI_EUSAGE;
+            break;
         case 'o': out = optarg; break;
         case 'h': fputs(DFT_USAGE, stdout); return CLI_OK;
         case ':': return cli_usage("codebook dft", "option '%s' needs a value", argv[optind - 1]);
@@ -46,7 +61,8 @@ static int codebook_dft(int argc, char **argv)
     if (amin >= amax)
         return cli_usage("codebook dft", "--min-deg %g must be below --max-deg %g", amin, amax);
     array arr = array_create_ula((unsigned)M, spacing);
-    codebook cb = arr ? codebook_create_dft(arr, (unsigned)Q, amin * M_PI / 180, amax * M_PI / 180) : NULL;
+    codebook cb =
+        arr ? codebook_create_dft(arr, (unsigned)Q, amin * M_PI / 180, amax * M_PI / 180) : NULL;
     array_destroy(arr);
     if (!cb)
         return cli_runtime_error("codebook dft", "cannot create the codebook");
@@ -62,7 +78,8 @@ static int codebook_dft(int argc, char **argv)
 static json_t *beam_row(codebook cb, unsigned q, const struct codebook_beam_stats *st)
 {
     return json_pack("{s:i,s:o,s:f,s:f,s:f,s:f}", "beam", (json_int_t)q, "angle_deg",
-                     isfinite(codebook_angle(cb, q)) ? json_real(codebook_angle(cb, q) * 180 / M_PI) : json_null(),
+                     isfinite(codebook_angle(cb, q)) ? json_real(codebook_angle(cb, q) * 180 / M_PI)
+                                                     : json_null(),
                      "peak_deg", st->peak_angle * 180 / M_PI, "peak_gain_db", st->peak_gain_db,
                      "beamwidth_3db_deg", st->beamwidth_3db * 180 / M_PI, "sidelobe_db",
                      isfinite(st->sidelobe_db) ? st->sidelobe_db : -300.0);

@@ -15,13 +15,13 @@ static json_t *cpi_row(size_t k, const struct sigmf_cpi_info *ci, const struct p
                        const json_t *ann)
 {
     json_t *live = json_object_get(ann, "isactb:detection");
-    return json_pack("{s:i,s:I,s:O,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:I,s:O}", "cpi", (json_int_t)k,
-                     "tick", (json_int_t)ci->tick, "beam",
-                     json_object_get(ann, "isactb:beam") ? json_object_get(ann, "isactb:beam") : json_null(),
-                     "detected", r->detected, "lambda", r->lambda, "threshold", r->threshold,
-                     "num_aps", (json_int_t)r->num_aps, "x", r->x, "y", r->y, "pd", r->pd,
-                     "dropped_samples", (json_int_t)ci->dropped_samples, "live",
-                     live ? live : json_null());
+    return json_pack(
+        "{s:i,s:I,s:O,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:I,s:O}", "cpi", (json_int_t)k, "tick",
+        (json_int_t)ci->tick, "beam",
+        json_object_get(ann, "isactb:beam") ? json_object_get(ann, "isactb:beam") : json_null(),
+        "detected", r->detected, "lambda", r->lambda, "threshold", r->threshold, "num_aps",
+        (json_int_t)r->num_aps, "x", r->x, "y", r->y, "pd", r->pd, "dropped_samples",
+        (json_int_t)ci->dropped_samples, "live", live ? live : json_null());
 }
 
 static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, char *err,
@@ -119,8 +119,8 @@ int cmd_detect(int argc, char **argv)
     for (size_t k = 0; k < json_array_size(rows); k++)
         ndet += json_is_true(json_object_get(json_array_get(rows, k), "detected"));
     if (json) {
-        json_t *o = json_pack("{s:s,s:f,s:i,s:i,s:O}", "capture", sigmf_reader_path(rd), "pfa",
-                              pfa, "cpis", (json_int_t)json_array_size(rows), "detections",
+        json_t *o = json_pack("{s:s,s:f,s:i,s:i,s:O}", "capture", sigmf_reader_path(rd), "pfa", pfa,
+                              "cpis", (json_int_t)json_array_size(rows), "detections",
                               (json_int_t)ndet, "rows", rows);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
@@ -137,7 +137,8 @@ int cmd_detect(int argc, char **argv)
                    json_real_value(json_object_get(r, "lambda")),
                    json_real_value(json_object_get(r, "threshold")),
                    (long long)json_integer_value(json_object_get(r, "num_aps")),
-                   json_real_value(json_object_get(r, "x")), json_real_value(json_object_get(r, "y")),
+                   json_real_value(json_object_get(r, "x")),
+                   json_real_value(json_object_get(r, "y")),
                    json_real_value(json_object_get(r, "pd")));
         }
         printf("%zu CPIs, %zu detections at P_FA %g\n", json_array_size(rows), ndet, pfa);

@@ -19,10 +19,10 @@ static const struct {
     unsigned flag;
     const char *name;
 } CAPS[] = {
-    {RADIO_CAP_TIMED_TX, "timed_tx"},   {RADIO_CAP_TIMED_RX, "timed_rx"},
-    {RADIO_CAP_HW_TIME, "hw_time"},     {RADIO_CAP_LO_SHARED, "lo_shared"},
-    {RADIO_CAP_TRUTH, "truth"},         {RADIO_CAP_SCENARIO, "scenario"},
-    {RADIO_CAP_REPLAY, "replay"},       {RADIO_CAP_IDEAL, "ideal"},
+    {RADIO_CAP_TIMED_TX, "timed_tx"}, {RADIO_CAP_TIMED_RX, "timed_rx"},
+    {RADIO_CAP_HW_TIME, "hw_time"},   {RADIO_CAP_LO_SHARED, "lo_shared"},
+    {RADIO_CAP_TRUTH, "truth"},       {RADIO_CAP_SCENARIO, "scenario"},
+    {RADIO_CAP_REPLAY, "replay"},     {RADIO_CAP_IDEAL, "ideal"},
 };
 
 static json_t *ap_json(const struct geom_ap *ap, unsigned elements, unsigned first)
@@ -81,9 +81,9 @@ static void print_human(const struct radio_info *in)
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {{"radio", required_argument, 0, 'r'},
-                                          {"json", no_argument, 0, 'j'},
-                                          {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *spec = "sim";
     int as_json = 0, c;
     optind = 1;

@@ -60,8 +60,7 @@ int cmd_replay(int argc, char **argv)
             if (++i >= argc)
                 return cli_usage("replay", "option '--calibration' needs a value");
             calib = argv[i];
-        }
-        else if (!strcmp(argv[i], "--help")) {
+        } else if (!strcmp(argv[i], "--help")) {
             fputs(REPLAY_USAGE, stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--out")) {
@@ -76,7 +75,8 @@ int cmd_replay(int argc, char **argv)
             path = argv[i];
     }
     if (!path)
-        return cli_usage("replay", "missing CAPTURE (a capture directory, .sigmf-collection or .sigmf-meta)");
+        return cli_usage("replay",
+                         "missing CAPTURE (a capture directory, .sigmf-collection or .sigmf-meta)");
     if (out && !cli_dir_exists(out))
         return cli_usage("replay", "--out %s: not a directory", out);
 

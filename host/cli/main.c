@@ -15,15 +15,18 @@ static const struct command commands[] = {
     {"replay", cmd_replay, "CAPTURE [--json]       the same loop from a recording"},
     {"detect", cmd_detect, "CAPTURE [--pfa P]      GLRT/CFAR over every CPI of a recording"},
     {"codebook", cmd_codebook, "dft|show ...        generate or inspect beam codebooks"},
-    {"bench", cmd_bench, "mf|policies|soak ...    throughput, policy comparison, soak (docs/bench.md)"},
-    {"train", cmd_train, "[--seed N] [--episodes E] ...  learned beam selection (docs/learning.md)"},
+    {"bench", cmd_bench,
+     "mf|policies|soak ...    throughput, policy comparison, soak (docs/bench.md)"},
+    {"train", cmd_train,
+     "[--seed N] [--episodes E] ...  learned beam selection (docs/learning.md)"},
     {"calib", cmd_calib, "rx|tx|delay|verify|track  array calibration sessions and records"},
     {"info", cmd_info, "[--radio S] [--json]     describe a radio (sim: with ground truth)"},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: isactb COMMAND [OPTIONS]   (isactb COMMAND --help for details)\n\ncommands:\n");
+    fprintf(f,
+            "usage: isactb COMMAND [OPTIONS]   (isactb COMMAND --help for details)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].synopsis);
 }

@@ -48,8 +48,7 @@ codebook codebook_create_dft(array arr, unsigned Q, double phi_min, double phi_m
     return cb;
 }
 
-codebook codebook_create(array arr, unsigned Q, const double *angles,
-                         const float complex *weights)
+codebook codebook_create(array arr, unsigned Q, const double *angles, const float complex *weights)
 {
     if (!angles || !weights)
         return NULL;
@@ -71,11 +70,26 @@ void codebook_destroy(codebook cb)
     free(cb);
 }
 
-unsigned codebook_size(codebook cb) { return cb->Q; }
-unsigned codebook_elements(codebook cb) { return cb->M; }
-array codebook_array(codebook cb) { return cb->arr; }
-const float complex *codebook_weights(codebook cb, unsigned q) { return cb->w + (size_t)q * cb->M; }
-double codebook_angle(codebook cb, unsigned q) { return cb->angles[q]; }
+unsigned codebook_size(codebook cb)
+{
+    return cb->Q;
+}
+unsigned codebook_elements(codebook cb)
+{
+    return cb->M;
+}
+array codebook_array(codebook cb)
+{
+    return cb->arr;
+}
+const float complex *codebook_weights(codebook cb, unsigned q)
+{
+    return cb->w + (size_t)q * cb->M;
+}
+double codebook_angle(codebook cb, unsigned q)
+{
+    return cb->angles[q];
+}
 
 unsigned codebook_best_beam(codebook cb, double phi)
 {

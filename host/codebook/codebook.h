@@ -29,8 +29,7 @@ codebook codebook_create_dft(array arr, unsigned Q, double phi_min, double phi_m
 
 /* Codebook from explicit weights: weights[q*M + m], angles[q] the nominal steering angle
  * (radians) of each beam (may be NaN for beams without one). Copied. */
-codebook codebook_create(array arr, unsigned Q, const double *angles,
-                         const float complex *weights);
+codebook codebook_create(array arr, unsigned Q, const double *angles, const float complex *weights);
 void codebook_destroy(codebook cb);
 
 unsigned codebook_size(codebook cb);
@@ -47,10 +46,10 @@ unsigned codebook_best_beam(codebook cb, double phi);
 /* Pattern metrics of beam q, computed on a grid of `points` angles over [-pi/2, pi/2]
  * (points >= 16; 3601 gives 0.05 deg steps). */
 struct codebook_beam_stats {
-    double peak_angle;      /* rad, where the gain peaks */
-    double peak_gain_db;    /* 10 log10 max |a^T w|^2 (array gain, dBi over one element) */
-    double beamwidth_3db;   /* rad, width of the main lobe at -3 dB */
-    double sidelobe_db;     /* highest sidelobe relative to the peak, dB (<= 0) */
+    double peak_angle;    /* rad, where the gain peaks */
+    double peak_gain_db;  /* 10 log10 max |a^T w|^2 (array gain, dBi over one element) */
+    double beamwidth_3db; /* rad, width of the main lobe at -3 dB */
+    double sidelobe_db;   /* highest sidelobe relative to the peak, dB (<= 0) */
 };
 int codebook_beam_stats(codebook cb, unsigned q, unsigned points, struct codebook_beam_stats *st);
 

@@ -30,9 +30,10 @@ json_t *codebook_to_json(codebook cb)
         for (unsigned m = 0; m < M; m++)
             json_array_append_new(w, complex_pair(wq[m]));
         double a = codebook_angle(cb, q);
-        json_array_append_new(beams, json_pack("{s:o,s:o}", "angle_deg",
-                                               isfinite(a) ? json_real(a * 180.0 / M_PI) : json_null(),
-                                               "weights", w));
+        json_array_append_new(beams,
+                              json_pack("{s:o,s:o}", "angle_deg",
+                                        isfinite(a) ? json_real(a * 180.0 / M_PI) : json_null(),
+                                        "weights", w));
     }
     return json_pack("{s:s,s:i,s:i,s:o,s:o}", "format", CODEBOOK_FORMAT, "version",
                      CODEBOOK_VERSION, "elements", (json_int_t)M, "positions_wl", pos, "beams",
@@ -101,7 +102,8 @@ static int parse_beam(json_t *b, const char *path, unsigned q, unsigned M, doubl
     }
     if (isfinite(*angle)) {
         if (fabs(*angle) > 90.0) {
-            isac_seterr(err, errlen, "%s: beams[%u].angle_deg: %g outside [-90, 90]", path, q, *angle);
+            isac_seterr(err, errlen, "%s: beams[%u].angle_deg: %g outside [-90, 90]", path, q,
+                        *angle);
             return ISAC_EFORMAT;
         }
         *angle *= M_PI / 180.0;
@@ -113,9 +115,11 @@ static int parse_beam(json_t *b, const char *path, unsigned q, unsigned M, doubl
     for (unsigned m = 0; m < M; m++) {
         json_t *pr = json_array_get(ws, m);
         double re, im;
-        if (!json_is_array(pr) || json_array_size(pr) != 2 || get_number(json_array_get(pr, 0), &re) ||
-            get_number(json_array_get(pr, 1), &im) || fabs(re) > 1e3 || fabs(im) > 1e3) {
-            isac_seterr(err, errlen, "%s: beams[%u].weights[%u]: not a finite [re, im] pair", path, q, m);
+        if (!json_is_array(pr) || json_array_size(pr) != 2 ||
+            get_number(json_array_get(pr, 0), &re) || get_number(json_array_get(pr, 1), &im) ||
+            fabs(re) > 1e3 || fabs(im) > 1e3) {
+            isac_seterr(err, errlen, "%s: beams[%u].weights[%u]: not a finite [re, im] pair", path,
+                        q, m);
             return ISAC_EFORMAT;
         }
         w[m] = (float)re + I * (float)im;
@@ -127,7 +131,8 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
 {
     json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
     json_t *el = json_object_get(root, "elements"), *beams = json_object_get(root, "beams");
-    if (!json_is_object(root) || !json_is_string(fmt) || strcmp(json_string_value(fmt), CODEBOOK_FORMAT)) {
+    if (!json_is_object(root) || !json_is_string(fmt) ||
+        strcmp(json_string_value(fmt), CODEBOOK_FORMAT)) {
         isac_seterr(err, errlen, "%s: format: expected \"%s\"", path, CODEBOOK_FORMAT);
         return NULL;
     }
@@ -139,8 +144,10 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
         isac_seterr(err, errlen, "%s: elements: expected an integer in 1..4096", path);
         return NULL;
     }
-    if (!json_is_array(beams) || json_array_size(beams) < 1 || json_array_size(beams) > CODEBOOK_MAX_BEAMS) {
-        isac_seterr(err, errlen, "%s: beams: expected an array of 1..%d beams", path, CODEBOOK_MAX_BEAMS);
+    if (!json_is_array(beams) || json_array_size(beams) < 1 ||
+        json_array_size(beams) > CODEBOOK_MAX_BEAMS) {
+        isac_seterr(err, errlen, "%s: beams: expected an array of 1..%d beams", path,
+                    CODEBOOK_MAX_BEAMS);
         return NULL;
     }
     unsigned M = (unsigned)json_integer_value(el), Q = (unsigned)json_array_size(beams);
@@ -155,7 +162,8 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
     if (parse_positions(root, path, M, pos, err, errlen))
         goto done;
     for (unsigned q = 0; q < Q; q++)
-        if (parse_beam(json_array_get(beams, q), path, q, M, &ang[q], w + (size_t)q * M, err, errlen))
+        if (parse_beam(json_array_get(beams, q), path, q, M, &ang[q], w + (size_t)q * M, err,
+                       errlen))
             goto done;
     arr = array_create(pos, M);
     cb = arr ? codebook_create(arr, Q, ang, w) : NULL;

@@ -9,14 +9,14 @@
 
 enum isac_err {
     ISAC_OK = 0,
-    ISAC_EINVAL = -1,  /* an argument is out of its documented range */
-    ISAC_ENOMEM = -2,  /* allocation failed */
-    ISAC_EIO = -3,     /* file or device I/O failed */
-    ISAC_EFORMAT = -4, /* input file/record is malformed */
-    ISAC_ERADIO = -5,  /* the front end reported a fault */
-    ISAC_ETIMEOUT = -6,/* a radio call did not complete in time */
-    ISAC_ESAFETY = -7, /* refused by a transmit-safety limit */
-    ISAC_ENOTSUP = -8, /* not supported by this back end / build */
+    ISAC_EINVAL = -1,   /* an argument is out of its documented range */
+    ISAC_ENOMEM = -2,   /* allocation failed */
+    ISAC_EIO = -3,      /* file or device I/O failed */
+    ISAC_EFORMAT = -4,  /* input file/record is malformed */
+    ISAC_ERADIO = -5,   /* the front end reported a fault */
+    ISAC_ETIMEOUT = -6, /* a radio call did not complete in time */
+    ISAC_ESAFETY = -7,  /* refused by a transmit-safety limit */
+    ISAC_ENOTSUP = -8,  /* not supported by this back end / build */
 };
 
 /* Fixed, human-readable text for an isac_err code (never NULL). */

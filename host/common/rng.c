@@ -10,7 +10,10 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 void isac_rng_seed(isac_rng *r, uint64_t seed)
 {
@@ -39,7 +42,10 @@ uint64_t isac_rng_u64(isac_rng *r)
     return result;
 }
 
-double isac_rng_uniform(isac_rng *r) { return (double)(isac_rng_u64(r) >> 11) * 0x1.0p-53; }
+double isac_rng_uniform(isac_rng *r)
+{
+    return (double)(isac_rng_u64(r) >> 11) * 0x1.0p-53;
+}
 
 uint64_t isac_rng_below(isac_rng *r, uint64_t n)
 {

@@ -19,7 +19,7 @@ struct glrt_s {
     double thr;        /* threshold on Lambda */
     unsigned ca_train; /* train size of the cached CA threshold (0: none) */
     double ca_thr;
-    double *cum;       /* CA prefix sums, cum_cap entries */
+    double *cum; /* CA prefix sums, cum_cap entries */
     size_t cum_cap;
     float re[BF_CHUNK], im[BF_CHUNK]; /* beamformer accumulators */
 };
@@ -55,7 +55,10 @@ static double chisq_sf3(double x, double k, double unused)
     return gsl_cdf_chisq_Q(x, k);
 }
 
-static double fdist_sf3(double x, double d1, double d2) { return gsl_cdf_fdist_Q(x, d1, d2); }
+static double fdist_sf3(double x, double d1, double d2)
+{
+    return gsl_cdf_fdist_Q(x, d1, d2);
+}
 
 static double chisq_qinv(double p, double k)
 {
@@ -112,9 +115,18 @@ void glrt_destroy(glrt g)
     free(g);
 }
 
-unsigned glrt_num_aps(glrt g) { return g->N; }
-double glrt_pfa(glrt g) { return g->pfa; }
-double glrt_threshold(glrt g) { return g->thr; }
+unsigned glrt_num_aps(glrt g)
+{
+    return g->N;
+}
+double glrt_pfa(glrt g)
+{
+    return g->pfa;
+}
+double glrt_threshold(glrt g)
+{
+    return g->thr;
+}
 
 /* ---- single hypothesis ---- */
 
@@ -261,8 +273,8 @@ static double ref_sum(const double *cum, size_t K, size_t k, size_t G, size_t T)
 }
 
 int glrt_profile_ca(glrt g, const float complex *const *const *z, size_t K,
-                    const float complex *const *a, unsigned guard, unsigned train,
-                    float *lambda, uint8_t *detect)
+                    const float complex *const *a, unsigned guard, unsigned train, float *lambda,
+                    uint8_t *detect)
 {
     int rc = check_profile_args(g, z, K, a);
     if (rc != ISAC_OK)

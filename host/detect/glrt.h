@@ -50,12 +50,13 @@ double glrt_threshold_n(unsigned N, double pfa);
 double glrt_threshold_paper(unsigned N, double pfa);
 
 struct glrt_result {
-    double lambda;    /* the statistic Lambda (paper scale; 2*Lambda ~ chi2(2N) under H0) */
-    int detected;     /* lambda > threshold */
-    double delta_hat; /* plug-in non-centrality of 2*Lambda: sum_n 2|gamma_hat_n|^2 ||eta_n||^2 / sigma_n^2
-                         = 2*lambda (the paper's eq. (21) with gamma_hat; biased up by 2N) */
-    double pd_hat;    /* analytic P_D at the bias-corrected delta max(0, 2*lambda - 2N)
-                         (E[2 Lambda] = delta + 2N, so 2*lambda - 2N is unbiased) */
+    double lambda; /* the statistic Lambda (paper scale; 2*Lambda ~ chi2(2N) under H0) */
+    int detected;  /* lambda > threshold */
+    double
+        delta_hat; /* plug-in non-centrality of 2*Lambda: sum_n 2|gamma_hat_n|^2 ||eta_n||^2 /
+                      sigma_n^2 = 2*lambda (the paper's eq. (21) with gamma_hat; biased up by 2N) */
+    double pd_hat; /* analytic P_D at the bias-corrected delta max(0, 2*lambda - 2N)
+                      (E[2 Lambda] = delta + 2N, so 2*lambda - 2N is unbiased) */
 };
 
 /* One hypothesis (one delay, one set of angles). y[n], eta[n]: M[n] samples each;
@@ -88,8 +89,8 @@ int glrt_profile(glrt g, const float complex *const *const *z, size_t K,
  * train >= 1. The first call with a larger K grows a prefix-sum scratch held in the
  * object (ISAC_ENOMEM if that fails). */
 int glrt_profile_ca(glrt g, const float complex *const *const *z, size_t K,
-                    const float complex *const *a, unsigned guard, unsigned train,
-                    float *lambda, uint8_t *detect);
+                    const float complex *const *a, unsigned guard, unsigned train, float *lambda,
+                    uint8_t *detect);
 /* Threshold of glrt_profile_ca() for this train size (train >= 1; NAN otherwise):
  * N * F^-1(1 - pfa; 2N, 4N*train). Found by bisection on gsl_cdf_fdist_Q to relative
  * 1e-13, because gsl_cdf_fdist_Qinv (GSL 2.7) aborts with "inverse failed to

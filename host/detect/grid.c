@@ -16,8 +16,8 @@
 struct grid_ap {
     unsigned M;
     int32_t *k0;
-    float *w;  /* 2 per cell (w0, w1) */
-    float *a;  /* 2 M per cell */
+    float *w; /* 2 per cell (w0, w1) */
+    float *a; /* 2 M per cell */
 };
 
 struct grid_s {
@@ -29,10 +29,10 @@ struct grid_s {
     double fs, lag0, pfa;
     enum grid_interp interp;
     struct grid_ap ap[GRID_MAX_N];
-    uint8_t *ncell;           /* N_P per cell */
-    double *thr_cell;         /* per-cell threshold */
+    uint8_t *ncell;   /* N_P per cell */
+    double *thr_cell; /* per-cell threshold */
     double thr_n[GRID_MAX_N + 1];
-    float *zt;                /* bin-major transpose of one AP's MF outputs: K x M complex */
+    float *zt; /* bin-major transpose of one AP's MF outputs: K x M complex */
 };
 
 static int valid_config(const struct grid_config *c, const struct grid_spec *s)
@@ -179,7 +179,8 @@ grid grid_create(const struct grid_config *cfg, const struct grid_spec *spec)
     if (!g->ncell || !g->thr_cell || !g->zt)
         goto fail;
     for (unsigned n = 0; n < g->N; n++)
-        if (precompute_ap(g, n, cfg->arr[n], cfg->max_angle, cfg->rho1, cfg->baseline_guard_m) != ISAC_OK)
+        if (precompute_ap(g, n, cfg->arr[n], cfg->max_angle, cfg->rho1, cfg->baseline_guard_m) !=
+            ISAC_OK)
             goto fail;
     g->thr_n[0] = INFINITY;
     for (unsigned n = 1; n <= g->N; n++)
@@ -207,9 +208,18 @@ void grid_destroy(grid g)
     free(g);
 }
 
-size_t grid_num_cells(grid g) { return g->ncells; }
-unsigned grid_cell_num_aps(grid g, size_t cell) { return cell < g->ncells ? g->ncell[cell] : 0; }
-const double *grid_thresholds(grid g) { return g->thr_cell; }
+size_t grid_num_cells(grid g)
+{
+    return g->ncells;
+}
+unsigned grid_cell_num_aps(grid g, size_t cell)
+{
+    return cell < g->ncells ? g->ncell[cell] : 0;
+}
+const double *grid_thresholds(grid g)
+{
+    return g->thr_cell;
+}
 
 int grid_cell_geometry(grid g, size_t cell, unsigned n, double *delay, double *phi)
 {
@@ -257,8 +267,8 @@ static void accumulate_nearest(const struct grid_ap *ap, const float *zt, size_t
     }
 }
 
-static void accumulate_linear(const struct grid_ap *ap, const float *zt, size_t ncells,
-                              float scale, float *restrict stat)
+static void accumulate_linear(const struct grid_ap *ap, const float *zt, size_t ncells, float scale,
+                              float *restrict stat)
 {
     const unsigned M = ap->M;
     for (size_t c = 0; c < ncells; c++) {
@@ -338,8 +348,8 @@ static void find_best(grid g, const float *stat, struct grid_best *best)
     best->detected = stat[bc] > g->thr_cell[bc];
 }
 
-int grid_execute(grid g, const float complex *const *const *z, const double *sigma2,
-                 float *stat, uint8_t *detect, struct grid_best *best)
+int grid_execute(grid g, const float complex *const *const *z, const double *sigma2, float *stat,
+                 uint8_t *detect, struct grid_best *best)
 {
     if (!g || !z || !sigma2 || !stat)
         return ISAC_EINVAL;

@@ -13,9 +13,9 @@
  *
  * Visibility: AP n takes part in cell P only if |phi_n| <= max_angle, the cell's
  * delay falls inside the MF window and P lies outside the baseline guard (bistatic
- * range more than baseline_guard_m beyond the TX-RX_n distance). N_P (the number of APs that see P) therefore
- * varies over the grid, and so does the threshold; a cell seen by no AP has
- * Lambda = 0 and threshold +inf (never detected).
+ * range more than baseline_guard_m beyond the TX-RX_n distance). N_P (the number of APs that see P)
+ * therefore varies over the grid, and so does the threshold; a cell seen by no AP has Lambda = 0
+ * and threshold +inf (never detected).
  *
  * Delay sampling. The delay of cell P at AP n in MF bins is
  *     d = range_bistatic(P) / c0 * fs - lag0_delay        (bins, fractional)
@@ -56,20 +56,20 @@ struct grid_spec {
 };
 
 struct grid_config {
-    struct geom_ap tx;          /* transmit AP */
-    unsigned N;                 /* receive APs, 1..64 */
-    const struct geom_ap *rx;   /* N receive AP poses */
-    const array *arr;           /* N receive arrays (read at create time only) */
-    size_t K;                   /* MF bins per element, 2..2^24 */
-    double fs;                  /* sample rate, Hz, > 0 */
-    double lag0_delay;          /* bistatic delay (samples) of MF lag 0: the system delay offset */
-    double max_angle;           /* field of view |phi| <= max_angle, rad, in (0, pi/2] */
-    double pfa;                 /* per-cell false-alarm probability, [1e-12, 0.5] */
-    enum grid_interp interp;    /* delay sampling, see above */
-    double rho1;                /* LINEAR only: noise correlation of adjacent bins, [0, 1) */
-    double baseline_guard_m;    /* AP n ignores cells whose bistatic range is within this of
-                                   the TX->RX_n baseline (direct-path leakage), m, >= 0
-                                   (0: no guard) */
+    struct geom_ap tx;        /* transmit AP */
+    unsigned N;               /* receive APs, 1..64 */
+    const struct geom_ap *rx; /* N receive AP poses */
+    const array *arr;         /* N receive arrays (read at create time only) */
+    size_t K;                 /* MF bins per element, 2..2^24 */
+    double fs;                /* sample rate, Hz, > 0 */
+    double lag0_delay;        /* bistatic delay (samples) of MF lag 0: the system delay offset */
+    double max_angle;         /* field of view |phi| <= max_angle, rad, in (0, pi/2] */
+    double pfa;               /* per-cell false-alarm probability, [1e-12, 0.5] */
+    enum grid_interp interp;  /* delay sampling, see above */
+    double rho1;              /* LINEAR only: noise correlation of adjacent bins, [0, 1) */
+    double baseline_guard_m;  /* AP n ignores cells whose bistatic range is within this of
+                                 the TX->RX_n baseline (direct-path leakage), m, >= 0
+                                 (0: no guard) */
 };
 
 /* Precomputes delays, interpolation weights and steering vectors for every cell.
@@ -89,7 +89,7 @@ int grid_cell_geometry(grid g, size_t cell, unsigned n, double *delay, double *p
 const double *grid_thresholds(grid g);
 
 struct grid_best {
-    size_t cell;      /* cell index (iy * nx + ix) */
+    size_t cell; /* cell index (iy * nx + ix) */
     unsigned ix, iy;
     double x, y;      /* cell centre, m */
     double stat;      /* Lambda at the cell */
@@ -106,7 +106,7 @@ struct grid_best {
  * significant cell, i.e. the smallest H0 tail probability, which compares cells
  * with different N_P fairly (the largest Lambda would favour cells seen by more APs).
  * Returns ISAC_OK or ISAC_EINVAL. No allocation: scratch is held in the object. */
-int grid_execute(grid g, const float complex *const *const *z, const double *sigma2,
-                 float *stat, uint8_t *detect, struct grid_best *best);
+int grid_execute(grid g, const float complex *const *const *z, const double *sigma2, float *stat,
+                 uint8_t *detect, struct grid_best *best);
 
 #endif

@@ -32,8 +32,12 @@ void exp_config_defaults(struct exp_config *c)
     c->step_interval_s = 1e-3;
     c->direct_path_cancel = 1;
     c->confirm_radius_m = 25.0;
-    c->grid = (struct exp_grid_cfg){.spacing_m = 5.0, .x_min = 50, .x_max = 450, .y_min = 50,
-                                    .y_max = 450, .baseline_guard_m = 30.0};
+    c->grid = (struct exp_grid_cfg){.spacing_m = 5.0,
+                                    .x_min = 50,
+                                    .x_max = 450,
+                                    .y_min = 50,
+                                    .y_max = 450,
+                                    .baseline_guard_m = 30.0};
 }
 
 /* ---- YAML: every field optional; pointers tell present from absent ---- */
@@ -61,8 +65,7 @@ static const cyaml_schema_field_t waveform_fields[] = {
     CYAML_FIELD_STRING_PTR("kind", OPT, struct raw_waveform, kind, 1, 7),
     CYAML_FIELD_UINT_PTR("length", OPT, struct raw_waveform, length),
     CYAML_FIELD_UINT_PTR("root", OPT, struct raw_waveform, root),
-    CYAML_FIELD_FLOAT_PTR("bandwidth", OPT, struct raw_waveform, bandwidth),
-    CYAML_FIELD_END};
+    CYAML_FIELD_FLOAT_PTR("bandwidth", OPT, struct raw_waveform, bandwidth), CYAML_FIELD_END};
 static const cyaml_schema_field_t grid_fields[] = {
     CYAML_FIELD_FLOAT_PTR("spacing_m", OPT, struct raw_grid, spacing_m),
     CYAML_FIELD_FLOAT_PTR("x_min", OPT, struct raw_grid, x_min),
@@ -117,15 +120,15 @@ static void yaml_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list a
         snprintf(lg->where, sizeof lg->where, "%s", msg + strspn(msg, " "));
 }
 
-#define MERGE(dst, src)                                                                    \
-    do {                                                                                   \
-        if (src)                                                                           \
-            (dst) = *(src);                                                                \
+#define MERGE(dst, src)                                                                            \
+    do {                                                                                           \
+        if (src)                                                                                   \
+            (dst) = *(src);                                                                        \
     } while (0)
-#define MERGE_STR(dst, src)                                                                \
-    do {                                                                                   \
-        if (src)                                                                           \
-            snprintf((dst), sizeof(dst), "%s", (src));                                     \
+#define MERGE_STR(dst, src)                                                                        \
+    do {                                                                                           \
+        if (src)                                                                                   \
+            snprintf((dst), sizeof(dst), "%s", (src));                                             \
     } while (0)
 
 static void merge_raw(struct exp_config *c, const struct raw_config *r)
@@ -184,8 +187,11 @@ static int find_key_line(const char *path, const char *key)
 int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t errlen)
 {
     struct yaml_log lg = {{0}, {0}};
-    const cyaml_config_t ycfg = {.log_fn = yaml_log_fn, .log_ctx = &lg, .mem_fn = cyaml_mem,
-                                 .log_level = CYAML_LOG_WARNING, .flags = CYAML_CFG_NO_ALIAS};
+    const cyaml_config_t ycfg = {.log_fn = yaml_log_fn,
+                                 .log_ctx = &lg,
+                                 .mem_fn = cyaml_mem,
+                                 .log_level = CYAML_LOG_WARNING,
+                                 .flags = CYAML_CFG_NO_ALIAS};
     struct raw_config *raw = NULL;
     FILE *probe = fopen(path, "r");
     if (!probe) {
@@ -196,7 +202,7 @@ int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t 
     cyaml_err_t ye = cyaml_load_file(path, &ycfg, &config_schema, (cyaml_data_t **)&raw, NULL);
     if (ye != CYAML_OK) {
         isac_seterr(err, errlen, "%s: %s%s%s", path, lg.first[0] ? lg.first : cyaml_strerror(ye),
-               lg.where[0] ? " " : "", lg.where);
+                    lg.where[0] ? " " : "", lg.where);
         return ISAC_EFORMAT;
     }
     if (!raw) { /* an empty document: all defaults */
@@ -235,12 +241,12 @@ static unsigned gcd_u(unsigned a, unsigned b)
     return a;
 }
 
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            isac_seterr(err, errlen, __VA_ARGS__);                                              \
-            return ISAC_EINVAL;                                                            \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            isac_seterr(err, errlen, __VA_ARGS__);                                                 \
+            return ISAC_EINVAL;                                                                    \
+        }                                                                                          \
     } while (0)
 
 static int validate_waveform(const struct exp_waveform_cfg *w, const char *src, char *err,
@@ -249,8 +255,8 @@ static int validate_waveform(const struct exp_waveform_cfg *w, const char *src, 
     const char *k = w->kind;
     CHECK(!strcmp(k, "zc") || !strcmp(k, "lfm") || !strcmp(k, "mseq"),
           "%s: waveform.kind: '%s' is not one of zc, lfm, mseq", src, k);
-    CHECK(w->length >= 63 && w->length <= 65536,
-          "%s: waveform.length: %u outside 63..65536", src, w->length);
+    CHECK(w->length >= 63 && w->length <= 65536, "%s: waveform.length: %u outside 63..65536", src,
+          w->length);
     if (!strcmp(k, "zc"))
         CHECK(w->root >= 1 && w->root < w->length && gcd_u(w->root, w->length) == 1,
               "%s: waveform.root: %u must be in 1..length-1 and coprime with length %u", src,
@@ -258,8 +264,8 @@ static int validate_waveform(const struct exp_waveform_cfg *w, const char *src, 
     if (!strcmp(k, "mseq"))
         CHECK((w->length & (w->length + 1)) == 0,
               "%s: waveform.length: %u is not 2^m - 1 (m-sequence)", src, w->length);
-    CHECK(w->bandwidth > 0 && w->bandwidth <= 1.0, "%s: waveform.bandwidth: %g outside (0, 1]",
-          src, w->bandwidth);
+    CHECK(w->bandwidth > 0 && w->bandwidth <= 1.0, "%s: waveform.bandwidth: %g outside (0, 1]", src,
+          w->bandwidth);
     return ISAC_OK;
 }
 
@@ -275,8 +281,8 @@ static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *er
           "%s: grid.y_min/y_max: [%g, %g] is not a valid extent", src, g->y_min, g->y_max);
     double cells = floor((g->x_max - g->x_min) / g->spacing_m + 1) *
                    floor((g->y_max - g->y_min) / g->spacing_m + 1);
-    CHECK(cells <= 4e6, "%s: grid.spacing_m: %g gives %.0f cells (at most 4e6)", src,
-          g->spacing_m, cells);
+    CHECK(cells <= 4e6, "%s: grid.spacing_m: %g gives %.0f cells (at most 4e6)", src, g->spacing_m,
+          cells);
     CHECK(isfinite(g->baseline_guard_m) && g->baseline_guard_m >= 0 && g->baseline_guard_m <= 1e4,
           "%s: grid.baseline_guard_m: %g outside [0, 1e4]", src, g->baseline_guard_m);
     return ISAC_OK;
@@ -291,74 +297,73 @@ int exp_config_validate(const struct exp_config *c, const char *src, char *err, 
     CHECK(c->weights[0], "%s: weights: empty (use \"builtin\" or a weights file)", src);
     CHECK(c->episodes >= 1 && c->episodes <= 100000, "%s: episodes: %u outside 1..100000", src,
           c->episodes);
-    CHECK(c->max_steps >= 1 && c->max_steps <= 100000, "%s: max_steps: %u outside 1..100000",
-          src, c->max_steps);
+    CHECK(c->max_steps >= 1 && c->max_steps <= 100000, "%s: max_steps: %u outside 1..100000", src,
+          c->max_steps);
     CHECK(c->codebook[0], "%s: codebook: empty (use \"dft\" or a codebook file)", src);
     CHECK(c->beams >= 1 && c->beams <= 4096, "%s: beams: %u outside 1..4096", src, c->beams);
-    CHECK(isfinite(c->pfa) && c->pfa >= 1e-12 && c->pfa <= 0.5,
-          "%s: pfa: %g outside [1e-12, 0.5]", src, c->pfa);
+    CHECK(isfinite(c->pfa) && c->pfa >= 1e-12 && c->pfa <= 0.5, "%s: pfa: %g outside [1e-12, 0.5]",
+          src, c->pfa);
     CHECK(isfinite(c->zeta) && c->zeta > 0 && c->zeta < 1, "%s: zeta: %g outside (0, 1)", src,
           c->zeta);
-    CHECK(c->window_guard >= 1 && c->window_guard <= 65536,
-          "%s: window_guard: %u outside 1..65536", src, c->window_guard);
+    CHECK(c->window_guard >= 1 && c->window_guard <= 65536, "%s: window_guard: %u outside 1..65536",
+          src, c->window_guard);
     CHECK(c->noise_bins >= 8 && c->noise_bins <= c->window_guard,
           "%s: noise_bins: %u outside 8..window_guard (%u)", src, c->noise_bins, c->window_guard);
     CHECK(isfinite(c->step_interval_s) && c->step_interval_s >= 1e-5 && c->step_interval_s <= 10,
           "%s: step_interval_s: %g outside [1e-5, 10]", src, c->step_interval_s);
-    CHECK(isfinite(c->confirm_radius_m) && (c->confirm_radius_m == 0 ||
-                                            (c->confirm_radius_m >= 1 && c->confirm_radius_m <= 1000)),
-          "%s: confirm_radius_m: %g is neither 0 nor in [1, 1000]", src, c->confirm_radius_m);
+    CHECK(
+        isfinite(c->confirm_radius_m) &&
+            (c->confirm_radius_m == 0 || (c->confirm_radius_m >= 1 && c->confirm_radius_m <= 1000)),
+        "%s: confirm_radius_m: %g is neither 0 nor in [1, 1000]", src, c->confirm_radius_m);
     int rc = validate_waveform(&c->waveform, src, err, errlen);
     return rc ? rc : validate_grid(&c->grid, src, err, errlen);
 }
 
 json_t *exp_config_to_json(const struct exp_config *c)
 {
-    json_t *o = json_pack("{s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:f,s:f,"
-                     "s:{s:s,s:i,s:i,s:f},s:i,s:i,s:f,s:{s:f,s:f,s:f,s:f,s:f,s:f},s:b,s:f}",
-                     "radio", c->radio, "policy", c->policy, "seed", (json_int_t)c->seed,
-                     "episodes", (json_int_t)c->episodes, "max_steps", (json_int_t)c->max_steps,
-                     "codebook", c->codebook, "beams", (json_int_t)c->beams, "pfa", c->pfa,
-                     "zeta", c->zeta, "waveform", "kind", c->waveform.kind, "length",
-                     (json_int_t)c->waveform.length, "root", (json_int_t)c->waveform.root,
-                     "bandwidth", c->waveform.bandwidth, "window_guard",
-                     (json_int_t)c->window_guard, "noise_bins", (json_int_t)c->noise_bins,
-                     "step_interval_s", c->step_interval_s, "grid", "spacing_m",
-                     c->grid.spacing_m, "x_min", c->grid.x_min, "x_max", c->grid.x_max, "y_min",
-                     c->grid.y_min, "y_max", c->grid.y_max, "baseline_guard_m",
-                     c->grid.baseline_guard_m, "direct_path_cancel", c->direct_path_cancel,
-                     "confirm_radius_m", c->confirm_radius_m);
+    json_t *o = json_pack(
+        "{s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:f,s:f,"
+        "s:{s:s,s:i,s:i,s:f},s:i,s:i,s:f,s:{s:f,s:f,s:f,s:f,s:f,s:f},s:b,s:f}",
+        "radio", c->radio, "policy", c->policy, "seed", (json_int_t)c->seed, "episodes",
+        (json_int_t)c->episodes, "max_steps", (json_int_t)c->max_steps, "codebook", c->codebook,
+        "beams", (json_int_t)c->beams, "pfa", c->pfa, "zeta", c->zeta, "waveform", "kind",
+        c->waveform.kind, "length", (json_int_t)c->waveform.length, "root",
+        (json_int_t)c->waveform.root, "bandwidth", c->waveform.bandwidth, "window_guard",
+        (json_int_t)c->window_guard, "noise_bins", (json_int_t)c->noise_bins, "step_interval_s",
+        c->step_interval_s, "grid", "spacing_m", c->grid.spacing_m, "x_min", c->grid.x_min, "x_max",
+        c->grid.x_max, "y_min", c->grid.y_min, "y_max", c->grid.y_max, "baseline_guard_m",
+        c->grid.baseline_guard_m, "direct_path_cancel", c->direct_path_cancel, "confirm_radius_m",
+        c->confirm_radius_m);
     if (o)
         json_object_set_new(o, "weights", json_string(c->weights));
     return o;
 }
 
-int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err,
-                         size_t errlen)
+int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     json_error_t je;
     const char *radio, *pol, *cb, *kind, *weights = NULL;
     json_int_t seed, eps, steps, beams, len, root, guard, nb;
     exp_config_defaults(c);
-    if (!o || json_unpack_ex(o, &je, JSON_STRICT,
-                             "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
-                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s}",
-                             "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
-                             "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
-                             "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root",
-                             &root, "bandwidth", &c->waveform.bandwidth, "window_guard", &guard,
-                             "noise_bins", &nb, "step_interval_s", &c->step_interval_s, "grid",
-                             "spacing_m", &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max",
-                             &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max,
-                             "baseline_guard_m", &c->grid.baseline_guard_m,
-                             "direct_path_cancel", &c->direct_path_cancel,
-                             "confirm_radius_m", &c->confirm_radius_m, "weights", &weights)) {
+    if (!o ||
+        json_unpack_ex(o, &je, JSON_STRICT,
+                       "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
+                       "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s}",
+                       "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
+                       "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
+                       "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root", &root,
+                       "bandwidth", &c->waveform.bandwidth, "window_guard", &guard, "noise_bins",
+                       &nb, "step_interval_s", &c->step_interval_s, "grid", "spacing_m",
+                       &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max", &c->grid.x_max,
+                       "y_min", &c->grid.y_min, "y_max", &c->grid.y_max, "baseline_guard_m",
+                       &c->grid.baseline_guard_m, "direct_path_cancel", &c->direct_path_cancel,
+                       "confirm_radius_m", &c->confirm_radius_m, "weights", &weights)) {
         isac_seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
         return ISAC_EFORMAT;
     }
-    CHECK(seed >= 0 && eps >= 0 && eps <= 100000 && steps >= 0 && steps <= 100000 &&
-              beams >= 0 && beams <= 4096 && len >= 0 && len <= 65536 && root >= 0 &&
-              root <= 65536 && guard >= 0 && guard <= 65536 && nb >= 0 && nb <= 65536,
+    CHECK(seed >= 0 && eps >= 0 && eps <= 100000 && steps >= 0 && steps <= 100000 && beams >= 0 &&
+              beams <= 4096 && len >= 0 && len <= 65536 && root >= 0 && root <= 65536 &&
+              guard >= 0 && guard <= 65536 && nb >= 0 && nb <= 65536,
           "%s: isactb:experiment: an integer field is out of range", src);
     snprintf(c->radio, sizeof c->radio, "%s", radio);
     snprintf(c->policy, sizeof c->policy, "%s", pol);

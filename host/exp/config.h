@@ -14,44 +14,44 @@
 #include <jansson.h>
 
 struct exp_waveform_cfg {
-    char kind[8];      /* "zc" | "lfm" | "mseq" */
-    unsigned length;   /* probe length L, samples (zc/lfm: 64..65536; mseq: 2^m-1) */
-    unsigned root;     /* Zadoff-Chu root, coprime with length */
-    double bandwidth;  /* LFM swept bandwidth, fraction of the sample rate (0, 1] */
+    char kind[8];     /* "zc" | "lfm" | "mseq" */
+    unsigned length;  /* probe length L, samples (zc/lfm: 64..65536; mseq: 2^m-1) */
+    unsigned root;    /* Zadoff-Chu root, coprime with length */
+    double bandwidth; /* LFM swept bandwidth, fraction of the sample rate (0, 1] */
 };
 
 struct exp_grid_cfg {
-    double spacing_m;        /* position-grid cell size, m (0.5..100) */
-    double x_min, x_max;     /* grid extent, m */
+    double spacing_m;    /* position-grid cell size, m (0.5..100) */
+    double x_min, x_max; /* grid extent, m */
     double y_min, y_max;
     double baseline_guard_m; /* cells whose bistatic range is within this of the direct
                                 TX->RX path are blind for that AP (leakage), m (>= 0) */
 };
 
 struct exp_config {
-    char radio[256];          /* radio spec string (radio/radio.h) */
-    char policy[16];          /* "sweep" | "random" | "pso" | "qnet" (host/policy/policy.h) */
-    char weights[256];        /* qnet weights: "builtin" (compiled in) or a weights file
-                                 written by `isactb train` (docs/learning.md) */
-    uint64_t seed;            /* scenario/policy seed */
-    unsigned episodes;        /* 1..100000 */
-    unsigned max_steps;       /* step limit per episode, 1..100000 */
-    char codebook[256];       /* "dft" = generated for the TX array, or a codebook file */
-    unsigned beams;           /* beams of the generated DFT codebook, 1..4096 */
-    double pfa;               /* per-cell false-alarm probability (1e-12, 0.5] */
-    double zeta;              /* P_D target that ends an episode (0, 1) */
+    char radio[256];    /* radio spec string (radio/radio.h) */
+    char policy[16];    /* "sweep" | "random" | "pso" | "qnet" (host/policy/policy.h) */
+    char weights[256];  /* qnet weights: "builtin" (compiled in) or a weights file
+                           written by `isactb train` (docs/learning.md) */
+    uint64_t seed;      /* scenario/policy seed */
+    unsigned episodes;  /* 1..100000 */
+    unsigned max_steps; /* step limit per episode, 1..100000 */
+    char codebook[256]; /* "dft" = generated for the TX array, or a codebook file */
+    unsigned beams;     /* beams of the generated DFT codebook, 1..4096 */
+    double pfa;         /* per-cell false-alarm probability (1e-12, 0.5] */
+    double zeta;        /* P_D target that ends an episode (0, 1) */
     struct exp_waveform_cfg waveform;
-    unsigned window_guard;    /* RX samples captured beyond the probe length: the
-                                 matched filter sees lags 0..window_guard (1..65536) */
-    unsigned noise_bins;      /* lags from the end of the window used to estimate the
-                                 noise variance (8..window_guard) */
-    double step_interval_s;   /* time between CPIs, s (1e-5..10) */
-    double confirm_radius_m;  /* after a declaration, one confirmation dwell with the same
-                                 beam tests the cells within this radius at the per-cell
-                                 P_FA; the episode ends only if it confirms. 0: no dwell,
-                                 a declaration ends the episode (0 or 1..1000 m) */
-    int direct_path_cancel;   /* project the TX -> RX direct path (leakage) out of every
-                                 channel before detection: 1 (default) or 0 */
+    unsigned window_guard;   /* RX samples captured beyond the probe length: the
+                                matched filter sees lags 0..window_guard (1..65536) */
+    unsigned noise_bins;     /* lags from the end of the window used to estimate the
+                                noise variance (8..window_guard) */
+    double step_interval_s;  /* time between CPIs, s (1e-5..10) */
+    double confirm_radius_m; /* after a declaration, one confirmation dwell with the same
+                                beam tests the cells within this radius at the per-cell
+                                P_FA; the episode ends only if it confirms. 0: no dwell,
+                                a declaration ends the episode (0 or 1..1000 m) */
+    int direct_path_cancel;  /* project the TX -> RX direct path (leakage) out of every
+                                channel before detection: 1 (default) or 0 */
     struct exp_grid_cfg grid;
 };
 

@@ -22,20 +22,20 @@
 
 struct pipeline_s {
     struct radio_info info;
-    codebook cb;            /* borrowed */
+    codebook cb; /* borrowed */
     double pfa;
     unsigned noise_bins;
     size_t L, W, K;
-    float complex *probe;   /* L */
-    float complex **tx;     /* num_tx x L */
-    float complex **rx;     /* num_rx x W */
-    float complex **z;      /* num_rx x K */
+    float complex *probe;                     /* L */
+    float complex **tx;                       /* num_tx x L */
+    float complex **rx;                       /* num_rx x W */
+    float complex **z;                        /* num_rx x K */
     const float complex **zap[RADIO_MAX_APS]; /* per-AP views into z */
     unsigned ap_first[RADIO_MAX_APS];
     mf mf;
     grid grid;
     unsigned nx, ny;
-    size_t cells_seen;      /* cells seen by at least one AP */
+    size_t cells_seen; /* cells seen by at least one AP */
     float *stat, *thr;
     uint8_t *det;
     /* Direct-path (TX -> RX AP leakage) cancellation: per AP, the probe delayed by the
@@ -46,10 +46,10 @@ struct pipeline_s {
     double dp_energy[RADIO_MAX_APS];
     struct radio_rx_md md;
     /* Calibration (NULL: the raw chain, bit for bit as before calibration existed). */
-    struct exp_config cfg;  /* kept to rebuild the grid at a new lag0_delay */
+    struct exp_config cfg; /* kept to rebuild the grid at a new lag0_delay */
     struct pipeline_calibration *cal;
-    size_t Ltx;             /* TX burst length: L, or L + the TX delay margin */
-    float complex **rxc;    /* num_rx x W: corrected windows */
+    size_t Ltx;          /* TX burst length: L, or L + the TX delay margin */
+    float complex **rxc; /* num_rx x W: corrected windows */
 };
 
 static float complex **alloc_rows(unsigned rows, size_t n)
@@ -74,7 +74,8 @@ static void free_rows(float complex **p, unsigned rows)
 
 static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_t errlen)
 {
-    struct waveform_params wp = {.length = cfg->waveform.length, .root = cfg->waveform.root,
+    struct waveform_params wp = {.length = cfg->waveform.length,
+                                 .root = cfg->waveform.root,
                                  .bandwidth = cfg->waveform.bandwidth};
     char why[256] = "unknown kind";
     int rc = waveform_kind_parse(cfg->waveform.kind, &wp.kind);
@@ -115,16 +116,23 @@ static int make_grid(pipeline p, const struct exp_config *cfg, double lag0, char
             rc = ISAC_EINVAL;
     p->nx = (unsigned)floor((cfg->grid.x_max - cfg->grid.x_min) / cfg->grid.spacing_m) + 1;
     p->ny = (unsigned)floor((cfg->grid.y_max - cfg->grid.y_min) / cfg->grid.spacing_m) + 1;
-    struct grid_spec gs = {cfg->grid.x_min, cfg->grid.y_min, cfg->grid.spacing_m,
-                           cfg->grid.spacing_m, p->nx, p->ny};
-    struct grid_config gc = {.tx = in->tx_ap, .N = in->num_rx_aps, .rx = in->rx_ap,
-                             .arr = (const array *)arr, .K = p->K, .fs = in->sample_rate,
-                             .lag0_delay = lag0, .max_angle = PIPELINE_MAX_ANGLE, .pfa = p->pfa,
+    struct grid_spec gs = {cfg->grid.x_min,     cfg->grid.y_min, cfg->grid.spacing_m,
+                           cfg->grid.spacing_m, p->nx,           p->ny};
+    struct grid_config gc = {.tx = in->tx_ap,
+                             .N = in->num_rx_aps,
+                             .rx = in->rx_ap,
+                             .arr = (const array *)arr,
+                             .K = p->K,
+                             .fs = in->sample_rate,
+                             .lag0_delay = lag0,
+                             .max_angle = PIPELINE_MAX_ANGLE,
+                             .pfa = p->pfa,
                              .interp = GRID_INTERP_LINEAR,
                              .rho1 = adjacent_bin_correlation(p->probe, p->L),
                              .baseline_guard_m = cfg->grid.baseline_guard_m};
     if (rc == ISAC_OK && !(p->grid = grid_create(&gc, &gs))) {
-        isac_seterr(err, errlen, "grid: cannot build a %ux%u position grid for this radio", p->nx, p->ny);
+        isac_seterr(err, errlen, "grid: cannot build a %ux%u position grid for this radio", p->nx,
+                    p->ny);
         rc = ISAC_EINVAL;
     }
     for (unsigned n = 0; n < in->num_rx_aps; n++)
@@ -153,13 +161,14 @@ static int check_radio(const struct radio_info *in, codebook cb, char *err, size
         sum += in->rx_ap_elements[n];
     if (in->num_rx_aps < 1 || in->num_rx_aps > RADIO_MAX_APS || sum != in->num_rx ||
         in->num_tx < 1 || !(in->sample_rate > 0)) {
-        isac_seterr(err, errlen, "radio: %u RX channels in %u arrays, %u TX: not a usable array layout",
-               in->num_rx, in->num_rx_aps, in->num_tx);
+        isac_seterr(err, errlen,
+                    "radio: %u RX channels in %u arrays, %u TX: not a usable array layout",
+                    in->num_rx, in->num_rx_aps, in->num_tx);
         return ISAC_EINVAL;
     }
     if (codebook_elements(cb) != in->num_tx) {
         isac_seterr(err, errlen, "codebook: %u elements but the radio has %u TX channels",
-               codebook_elements(cb), in->num_tx);
+                    codebook_elements(cb), in->num_tx);
         return ISAC_EINVAL;
     }
     return ISAC_OK;
@@ -189,8 +198,8 @@ static int make_direct_path(pipeline p, double lag0)
     return ISAC_OK;
 }
 
-pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info,
-                         codebook cb, double pfa, char *err, size_t errlen)
+pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info, codebook cb,
+                         double pfa, char *err, size_t errlen)
 {
     if (check_radio(info, cb, err, errlen))
         return NULL;
@@ -250,12 +259,30 @@ void pipeline_destroy(pipeline p)
     free(p);
 }
 
-size_t pipeline_window_length(pipeline p) { return p->W; }
-size_t pipeline_probe_length(pipeline p) { return p->L; }
-const float complex *pipeline_probe(pipeline p) { return p->probe; }
-unsigned pipeline_num_rx(pipeline p) { return p->info.num_rx; }
-float complex *const *pipeline_rx(pipeline p) { return p->rx; }
-const struct radio_rx_md *pipeline_rx_md(pipeline p) { return &p->md; }
+size_t pipeline_window_length(pipeline p)
+{
+    return p->W;
+}
+size_t pipeline_probe_length(pipeline p)
+{
+    return p->L;
+}
+const float complex *pipeline_probe(pipeline p)
+{
+    return p->probe;
+}
+unsigned pipeline_num_rx(pipeline p)
+{
+    return p->info.num_rx;
+}
+float complex *const *pipeline_rx(pipeline p)
+{
+    return p->rx;
+}
+const struct radio_rx_md *pipeline_rx_md(pipeline p)
+{
+    return &p->md;
+}
 
 void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
                    const float **threshold)
@@ -382,24 +409,26 @@ static int cal_check(pipeline p, const struct pipeline_calibration *c, char *err
 {
     if (c->num_rx != p->info.num_rx || c->num_tx != p->info.num_tx) {
         isac_seterr(err, errlen, "calibration: %u RX / %u TX channels but the radio has %u / %u",
-               c->num_rx, c->num_tx, p->info.num_rx, p->info.num_tx);
+                    c->num_rx, c->num_tx, p->info.num_rx, p->info.num_tx);
         return ISAC_EINVAL;
     }
     for (unsigned ch = 0; ch < c->num_rx; ch++)
-        if (!(cabsf(c->rx_weight[ch]) <= 1e3f) || !(c->rx_delay[ch] >= 0 && c->rx_delay[ch] <= 64)) {
-            isac_seterr(err, errlen, "calibration: RX channel %u: weight or delay %g out of range", ch,
-                   c->rx_delay[ch]);
+        if (!(cabsf(c->rx_weight[ch]) <= 1e3f) ||
+            !(c->rx_delay[ch] >= 0 && c->rx_delay[ch] <= 64)) {
+            isac_seterr(err, errlen, "calibration: RX channel %u: weight or delay %g out of range",
+                        ch, c->rx_delay[ch]);
             return ISAC_EINVAL;
         }
     for (unsigned k = 0; k < c->num_tx; k++)
         if (!(cabsf(c->tx_weight[k]) <= 1e3f) || !(c->tx_delay[k] >= 0 && c->tx_delay[k] <= 64)) {
-            isac_seterr(err, errlen, "calibration: TX channel %u: weight or delay %g out of range", k,
-                   c->tx_delay[k]);
+            isac_seterr(err, errlen, "calibration: TX channel %u: weight or delay %g out of range",
+                        k, c->tx_delay[k]);
             return ISAC_EINVAL;
         }
     if (!(c->lag0_delay >= 0 && c->lag0_delay <= (double)(p->W - p->L) / 2)) {
-        isac_seterr(err, errlen, "calibration: system delay %g samples outside 0..%zu (window_guard / 2)",
-               c->lag0_delay, (p->W - p->L) / 2);
+        isac_seterr(err, errlen,
+                    "calibration: system delay %g samples outside 0..%zu (window_guard / 2)",
+                    c->lag0_delay, (p->W - p->L) / 2);
         return ISAC_EINVAL;
     }
     return ISAC_OK;
@@ -455,7 +484,10 @@ int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal,
     return lag0 != old ? rebuild_for_lag0(p, lag0, err, errlen) : ISAC_OK;
 }
 
-const struct pipeline_calibration *pipeline_get_calibration(pipeline p) { return p->cal; }
+const struct pipeline_calibration *pipeline_get_calibration(pipeline p)
+{
+    return p->cal;
+}
 
 /* A NaN or Inf anywhere in a window would spread through the FFTs into every cell. */
 static int window_is_finite(pipeline p, const float complex *const *rx)
@@ -488,8 +520,8 @@ int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
         res->noise_var[n] = noise_variance(p, n);
     }
     struct grid_best best;
-    rc = grid_execute(p->grid, (const float complex *const *const *)p->zap, res->noise_var,
-                      p->stat, p->det, &best);
+    rc = grid_execute(p->grid, (const float complex *const *const *)p->zap, res->noise_var, p->stat,
+                      p->det, &best);
     if (rc)
         return rc;
     size_t cells = (size_t)p->nx * p->ny;
@@ -502,8 +534,8 @@ int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
          * grid of C cells shows about C * pfa false cells per CPI. Declaring "a target is
          * here" needs a grid-wide false-alarm probability of pfa: Bonferroni over the
          * cells, i.e. the best cell's H0 tail below pfa / C. */
-        res->detected = best.n_aps > 0 &&
-                        best.log10_p < log10(p->pfa) - log10((double)p->cells_seen);
+        res->detected =
+            best.n_aps > 0 && best.log10_p < log10(p->pfa) - log10((double)p->cells_seen);
         res->lambda = best.stat;
         res->threshold = best.threshold;
         res->num_aps = best.n_aps;

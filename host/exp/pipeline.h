@@ -31,32 +31,32 @@ struct pipeline_focus {
 };
 
 struct pipeline_result {
-    unsigned beam;      /* beam transmitted */
-    int confirm;        /* this CPI was a confirmation dwell (focus given) */
-    int64_t tick;       /* tick of the RX window */
-    int detected;       /* target declared: the best cell's H0 tail probability is below
-                           pfa / (cells tested): a false-alarm rate <= pfa per CPI over the
-                           whole grid (search) or over the focus neighbourhood (confirm) */
-    double lambda;      /* GLRT statistic of the best cell (2*lambda ~ chi2(2N) under H0) */
-    double threshold;   /* that cell's per-cell CFAR threshold at pfa */
-    unsigned num_aps;   /* receive APs that see the best cell */
-    double x, y;        /* best cell position, m */
-    double pd;          /* P_D estimate at the best cell (0 when not detected) */
-    unsigned cells_over;/* cells above their own per-cell threshold (about pfa * cells
-                           under H0) */
-    uint64_t dropped;   /* samples lost in this window */
+    unsigned beam;       /* beam transmitted */
+    int confirm;         /* this CPI was a confirmation dwell (focus given) */
+    int64_t tick;        /* tick of the RX window */
+    int detected;        /* target declared: the best cell's H0 tail probability is below
+                            pfa / (cells tested): a false-alarm rate <= pfa per CPI over the
+                            whole grid (search) or over the focus neighbourhood (confirm) */
+    double lambda;       /* GLRT statistic of the best cell (2*lambda ~ chi2(2N) under H0) */
+    double threshold;    /* that cell's per-cell CFAR threshold at pfa */
+    unsigned num_aps;    /* receive APs that see the best cell */
+    double x, y;         /* best cell position, m */
+    double pd;           /* P_D estimate at the best cell (0 when not detected) */
+    unsigned cells_over; /* cells above their own per-cell threshold (about pfa * cells
+                            under H0) */
+    uint64_t dropped;    /* samples lost in this window */
     double noise_var[RADIO_MAX_APS]; /* estimated per-element noise variance per AP */
 };
 
 /* Build the processing chain for a radio (its info: channels, APs, geometry, rate)
  * and a codebook over its transmit array. Validates that the codebook matches the
  * radio's TX channel count. NULL with one line in err on failure. */
-pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info,
-                         codebook cb, double pfa, char *err, size_t errlen);
+pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info, codebook cb,
+                         double pfa, char *err, size_t errlen);
 void pipeline_destroy(pipeline p);
 
-size_t pipeline_window_length(pipeline p); /* W = L + window_guard */
-size_t pipeline_probe_length(pipeline p);  /* L */
+size_t pipeline_window_length(pipeline p);       /* W = L + window_guard */
+size_t pipeline_probe_length(pipeline p);        /* L */
 const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samples) */
 unsigned pipeline_num_rx(pipeline p);
 

@@ -25,8 +25,8 @@ static const char *pick_device(void)
 }
 
 /* Begin a figure DIR/BASE.(png|svg), written to a temporary name first. */
-static int begin(const char *dir, const char *base, char *path, size_t plen, char *tmp,
-                 size_t tlen, int nsub)
+static int begin(const char *dir, const char *base, char *path, size_t plen, char *tmp, size_t tlen,
+                 int nsub)
 {
     const char *dev = pick_device();
     const char *ext = strcmp(dev, "pngcairo") ? "svg" : "png";
@@ -36,9 +36,9 @@ static int begin(const char *dir, const char *base, char *path, size_t plen, cha
     plsfnam(tmp);
     plspage(0, 0, 1000, nsub > 1 ? 800 : 900, 0, 0);
     /* Print-friendly colours on white: index 1 = axes/text, 2..9 = series. */
-    static const int pal[9][3] = {{0, 0, 0},     {31, 119, 180}, {214, 39, 40},
-                                  {44, 160, 44}, {148, 103, 189}, {255, 127, 14},
-                                  {23, 190, 207}, {140, 86, 75},  {227, 119, 194}};
+    static const int pal[9][3] = {{0, 0, 0},      {31, 119, 180},  {214, 39, 40},
+                                  {44, 160, 44},  {148, 103, 189}, {255, 127, 14},
+                                  {23, 190, 207}, {140, 86, 75},   {227, 119, 194}};
     plscolbg(255, 255, 255);
     for (int i = 0; i < 9; i++)
         plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
@@ -112,7 +112,8 @@ int report_timeline(const json_t *result, const char *dir, char *err, size_t err
     plot_episodes(episodes, "beams", qmax, -1);
     pllab("step (all episodes, colour = episode)", "beam index", "Beam chosen at each step");
     plot_episodes(episodes, "pd", 1.05, 0.9);
-    pllab("step (all episodes)", "P#dD#u estimate", "Detection probability estimate (dashed: zeta)");
+    pllab("step (all episodes)", "P#dD#u estimate",
+          "Detection probability estimate (dashed: zeta)");
     return end(path, tmp, err, errlen);
 }
 
@@ -141,7 +142,8 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
             m->x0, x1, m->y0, y1);
     plcol0(1);
     plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-    snprintf(title, sizeof title, "Lambda / threshold (dB, white <= -10), episode %u step %u beam %u", m->episode,
+    snprintf(title, sizeof title,
+             "Lambda / threshold (dB, white <= -10), episode %u step %u beam %u", m->episode,
              m->step, m->beam);
     pllab("x (m)", "y (m)", title);
     PLFLT ax = m->info.tx_ap.x, ay = m->info.tx_ap.y;

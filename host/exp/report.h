@@ -15,10 +15,10 @@
 /* A snapshot of one position-grid map (owned copies). */
 struct report_map {
     unsigned nx, ny;
-    float *lambda;     /* ny rows of nx cells: the GLRT statistic */
-    float *threshold;  /* per-cell threshold */
+    float *lambda;    /* ny rows of nx cells: the GLRT statistic */
+    float *threshold; /* per-cell threshold */
     double x0, y0, dx, dy;
-    double det_x, det_y; /* the detected cell */
+    double det_x, det_y;     /* the detected cell */
     double truth_x, truth_y; /* NAN when unknown */
     unsigned episode, step, beam;
     struct radio_info info; /* AP positions for the overlay */

@@ -19,14 +19,15 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
         cb = a ? codebook_create_dft(a, cfg->beams, -M_PI / 2, M_PI / 2) : NULL;
         array_destroy(a);
         if (!cb)
-            isac_seterr(err, errlen, "codebook: cannot build a %u-beam DFT codebook for %u TX channels",
-                   cfg->beams, info->num_tx);
+            isac_seterr(err, errlen,
+                        "codebook: cannot build a %u-beam DFT codebook for %u TX channels",
+                        cfg->beams, info->num_tx);
         return cb;
     }
     cb = codebook_load(cfg->codebook, err, errlen);
     if (cb && codebook_elements(cb) != info->num_tx) {
         isac_seterr(err, errlen, "%s: elements: %u does not match the radio's %u TX channels",
-               cfg->codebook, codebook_elements(cb), info->num_tx);
+                    cfg->codebook, codebook_elements(cb), info->num_tx);
         codebook_destroy(cb);
         return NULL;
     }
@@ -44,25 +45,24 @@ static json_t *weights_json(codebook cb, unsigned q)
 
 static json_t *detection_json(const struct pipeline_result *res)
 {
-    return json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm,
-                     "detected", res->detected, "lambda",
-                     res->lambda, "threshold", res->threshold, "num_aps", (json_int_t)res->num_aps,
-                     "x", res->x, "y", res->y, "pd", res->pd, "cells_over",
-                     (json_int_t)res->cells_over);
+    return json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm, "detected",
+                     res->detected, "lambda", res->lambda, "threshold", res->threshold, "num_aps",
+                     (json_int_t)res->num_aps, "x", res->x, "y", res->y, "pd", res->pd,
+                     "cells_over", (json_int_t)res->cells_over);
 }
 
 static int record_cpi(sigmf_writer w, pipeline p, codebook cb, const struct exp_config *cfg,
                       unsigned ep, unsigned step, const struct pipeline_result *res,
                       const struct pipeline_focus *focus, int64_t t0)
 {
-    json_t *ann = json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)ep,
-                            "isactb:step", (json_int_t)step, "isactb:beam", (json_int_t)res->beam,
-                            "isactb:weights", weights_json(cb, res->beam), "isactb:detection",
-                            detection_json(res));
+    json_t *ann =
+        json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)ep, "isactb:step",
+                  (json_int_t)step, "isactb:beam", (json_int_t)res->beam, "isactb:weights",
+                  weights_json(cb, res->beam), "isactb:detection", detection_json(res));
     if (focus)
-        json_object_set_new(ann, "isactb:focus",
-                            json_pack("{s:f,s:f,s:f}", "x", focus->x, "y", focus->y, "radius_m",
-                                      focus->radius_m));
+        json_object_set_new(
+            ann, "isactb:focus",
+            json_pack("{s:f,s:f,s:f}", "x", focus->x, "y", focus->y, "radius_m", focus->radius_m));
     json_object_set_new(ann, "isactb:waveform",
                         json_pack("{s:s,s:i,s:i,s:f}", "kind", cfg->waveform.kind, "length",
                                   (json_int_t)cfg->waveform.length, "root",
@@ -97,10 +97,10 @@ static json_t *counters_json(radio r)
 {
     struct radio_counters c = {0};
     radio_get_counters(r, &c);
-    return json_pack("{s:I,s:I,s:I,s:I,s:I}", "overflows", (json_int_t)c.overflows,
-                     "underflows", (json_int_t)c.underflows, "late_commands",
-                     (json_int_t)c.late_commands, "dropped_samples",
-                     (json_int_t)c.dropped_samples, "timeouts", (json_int_t)c.timeouts);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I}", "overflows", (json_int_t)c.overflows, "underflows",
+                     (json_int_t)c.underflows, "late_commands", (json_int_t)c.late_commands,
+                     "dropped_samples", (json_int_t)c.dropped_samples, "timeouts",
+                     (json_int_t)c.timeouts);
 }
 
 static json_t *summary_json(json_t *episodes)
@@ -137,10 +137,9 @@ static void progress(const struct run_hooks *h, unsigned ep, unsigned step,
 }
 
 /* One episode; returns ISAC_OK or the failing step's error. */
-static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy pol,
-                       codebook cb, sigmf_writer w, const struct run_hooks *hooks, unsigned ep,
-                       int64_t *tick, int64_t step_ticks, json_t *episodes, char *err,
-                       size_t errlen)
+static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy pol, codebook cb,
+                       sigmf_writer w, const struct run_hooks *hooks, unsigned ep, int64_t *tick,
+                       int64_t step_ticks, json_t *episodes, char *err, size_t errlen)
 {
     struct episode_log lg = {json_array(), json_array(), json_array()};
     int detected = 0, rc = ISAC_OK, confirming = 0;
@@ -165,11 +164,10 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
              * of its own, or the message would be empty. */
             const char *why = radio_last_error(r);
             isac_seterr(err, errlen, "episode %u step %u: %s", ep, step,
-                        rc == ISAC_EFORMAT ? "RX window holds non-finite (NaN/Inf) samples"
-                        : why[0]           ? why
-                        : rc == ISAC_EINVAL
-                            ? "RX window not processable: overflowing samples"
-                            : isac_strerror(rc));
+                        rc == ISAC_EFORMAT  ? "RX window holds non-finite (NaN/Inf) samples"
+                        : why[0]            ? why
+                        : rc == ISAC_EINVAL ? "RX window not processable: overflowing samples"
+                                            : isac_strerror(rc));
             break;
         }
         if (w && record_cpi(w, p, cb, cfg, ep, step, &res, f, *tick)) {
@@ -184,8 +182,11 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
         progress(hooks, ep, step, &res, cfg->zeta);
         if (hooks && hooks->on_step)
             hooks->on_step(hooks->ctx, p, ep, step, &res);
-        obs = (struct policy_obs){.beam = beam, .pd = res.pd, .lambda = res.lambda,
-                                  .num_aps = res.num_aps, .detected = res.detected};
+        obs = (struct policy_obs){.beam = beam,
+                                  .pd = res.pd,
+                                  .lambda = res.lambda,
+                                  .num_aps = res.num_aps,
+                                  .detected = res.detected};
         if (!confirming && res.detected && cfg->confirm_radius_m > 0) {
             confirming = 1;
             focus.x = res.x;
@@ -249,7 +250,7 @@ policy exp_policy_create(const struct exp_config *cfg, enum policy_kind kind, pi
     policy pol = policy_create_ex(kind, codebook_size(cb), cfg->seed, &o);
     if (!pol) {
         isac_seterr(err, errlen, "policy: cannot create '%s' for %u beams", cfg->policy,
-               codebook_size(cb));
+                    codebook_size(cb));
         qnet_file_free(qf);
     }
     return pol;
@@ -290,8 +291,8 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
             isac_seterr(err, errlen, "episode %u: %s", ep, radio_last_error(r));
             break;
         }
-        rc = run_episode(cfg, r, p, pol, cb, w, hooks, ep, &tick, step_ticks, episodes, err,
-                         errlen);
+        rc =
+            run_episode(cfg, r, p, pol, cb, w, hooks, ep, &tick, step_ticks, episodes, err, errlen);
     }
     *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
                      "seed", (json_int_t)cfg->seed, "episodes", episodes, "summary",

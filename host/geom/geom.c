@@ -2,7 +2,10 @@
 
 #include <math.h>
 
-double geom_dist(double x0, double y0, double x1, double y1) { return hypot(x1 - x0, y1 - y0); }
+double geom_dist(double x0, double y0, double x1, double y1)
+{
+    return hypot(x1 - x0, y1 - y0);
+}
 
 double geom_phi(const struct geom_ap *ap, double px, double py)
 {
@@ -18,14 +21,13 @@ double geom_phi(const struct geom_ap *ap, double px, double py)
     return asin(s);
 }
 
-double geom_bistatic_range(const struct geom_ap *tx, const struct geom_ap *rx, double px,
-                           double py)
+double geom_bistatic_range(const struct geom_ap *tx, const struct geom_ap *rx, double px, double py)
 {
     return geom_dist(tx->x, tx->y, px, py) + geom_dist(rx->x, rx->y, px, py);
 }
 
-double geom_bistatic_delay_samples(const struct geom_ap *tx, const struct geom_ap *rx,
-                                   double px, double py, double fs)
+double geom_bistatic_delay_samples(const struct geom_ap *tx, const struct geom_ap *rx, double px,
+                                   double py, double fs)
 {
     return geom_bistatic_range(tx, rx, px, py) / GEOM_C0 * fs;
 }

@@ -26,7 +26,7 @@ double geom_phi(const struct geom_ap *ap, double px, double py);
 double geom_bistatic_range(const struct geom_ap *tx, const struct geom_ap *rx, double px,
                            double py);
 /* Bistatic delay in samples at sample rate fs (Hz). */
-double geom_bistatic_delay_samples(const struct geom_ap *tx, const struct geom_ap *rx,
-                                   double px, double py, double fs);
+double geom_bistatic_delay_samples(const struct geom_ap *tx, const struct geom_ap *rx, double px,
+                                   double py, double fs);
 
 #endif

@@ -97,11 +97,26 @@ fail:
     return NULL;
 }
 
-size_t mf_probe_length(mf q) { return q->L; }
-size_t mf_window_length(mf q) { return q->W; }
-size_t mf_num_lags(mf q) { return q->K; }
-size_t mf_fft_length(mf q) { return q->N; }
-double mf_probe_norm(mf q) { return q->norm; }
+size_t mf_probe_length(mf q)
+{
+    return q->L;
+}
+size_t mf_window_length(mf q)
+{
+    return q->W;
+}
+size_t mf_num_lags(mf q)
+{
+    return q->K;
+}
+size_t mf_fft_length(mf q)
+{
+    return q->N;
+}
+double mf_probe_norm(mf q)
+{
+    return q->norm;
+}
 
 /* buf[i] *= H[i], written in real arithmetic so that it vectorises (C's complex
  * multiply carries an inf/NaN recovery branch per element). */
@@ -184,8 +199,8 @@ static double interp_pow(const float complex *z, size_t K, double t)
     return creal(v) * creal(v) + cimag(v) * cimag(v);
 }
 
-int mf_delay_estimate(const float complex *z, size_t K, size_t k_lo, size_t k_hi,
-                      double *delay, float complex *peak)
+int mf_delay_estimate(const float complex *z, size_t K, size_t k_lo, size_t k_hi, double *delay,
+                      float complex *peak)
 {
     if (!z || !delay || K < 1 || k_lo > k_hi || k_hi >= K)
         return ISAC_EINVAL;
@@ -255,8 +270,8 @@ mf_rd mf_rd_create(unsigned P, size_t K, enum mf_plan plan)
         return NULL;
     }
     int n = (int)P;
-    r->plan = fftwf_plan_many_dft(1, &n, (int)K, r->buf, NULL, (int)K, 1, r->buf, NULL, (int)K,
-                                  1, FFTW_FORWARD, fftw_flags(plan));
+    r->plan = fftwf_plan_many_dft(1, &n, (int)K, r->buf, NULL, (int)K, 1, r->buf, NULL, (int)K, 1,
+                                  FFTW_FORWARD, fftw_flags(plan));
     if (!r->plan) {
         mf_rd_destroy(r);
         return NULL;
@@ -301,4 +316,7 @@ double mf_rd_doppler(mf_rd r, unsigned d)
     return ((double)d - (double)(r->P / 2)) / (double)r->P;
 }
 
-unsigned mf_rd_num_pulses(mf_rd r) { return r->P; }
+unsigned mf_rd_num_pulses(mf_rd r)
+{
+    return r->P;
+}

@@ -67,8 +67,8 @@ void mf_power(const float complex *z, size_t K, float *p);
  * delay receives the peak position in (fractional) lags; peak (may be NULL) the
  * interpolated complex value z(delay) (= g ||s|| for an echo g s).
  * ISAC_EINVAL on bad arguments. */
-int mf_delay_estimate(const float complex *z, size_t K, size_t k_lo, size_t k_hi,
-                      double *delay, float complex *peak);
+int mf_delay_estimate(const float complex *z, size_t K, size_t k_lo, size_t k_hi, double *delay,
+                      float complex *peak);
 
 /* ---- slow-time Doppler ---- */
 

@@ -42,7 +42,8 @@ static unsigned long gcd_ul(unsigned long a, unsigned long b)
     return a;
 }
 
-static int fail(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *why, size_t why_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *why, size_t why_len, const char *fmt, ...)
 {
     if (why && why_len) {
@@ -93,8 +94,7 @@ int waveform_validate(const struct waveform_params *p, char *why, size_t why_len
             return fail(why, why_len, "mseq length %u does not match degree %u (expected %u)",
                         p->length, p->degree, (1u << p->degree) - 1);
         return ISAC_OK;
-    case WAVEFORM_QPSK:
-        return check_length("qpsk", p->length, 1, why, why_len);
+    case WAVEFORM_QPSK: return check_length("qpsk", p->length, 1, why, why_len);
     }
     return fail(why, why_len, "unknown waveform kind %d", (int)p->kind);
 }
@@ -111,10 +111,8 @@ int waveform_describe(const struct waveform_params *p, char *buf, size_t buf_len
     if (!p)
         return snprintf(buf, buf_len, "(none)");
     switch (p->kind) {
-    case WAVEFORM_ZC:
-        return snprintf(buf, buf_len, "zc L=%u u=%u", p->length, p->root);
-    case WAVEFORM_LFM:
-        return snprintf(buf, buf_len, "lfm L=%u B=%gfs", p->length, p->bandwidth);
+    case WAVEFORM_ZC: return snprintf(buf, buf_len, "zc L=%u u=%u", p->length, p->root);
+    case WAVEFORM_LFM: return snprintf(buf, buf_len, "lfm L=%u B=%gfs", p->length, p->bandwidth);
     case WAVEFORM_MSEQ:
         return snprintf(buf, buf_len, "mseq m=%u L=%u", p->degree,
                         p->degree < 31 ? (1u << p->degree) - 1 : 0u);
@@ -176,27 +174,19 @@ int waveform_generate(const struct waveform_params *p, float complex *out)
     if (!out || waveform_validate(p, NULL, 0) != ISAC_OK)
         return ISAC_EINVAL;
     switch (p->kind) {
-    case WAVEFORM_ZC:
-        gen_zc(p->length, p->root, out);
-        return ISAC_OK;
-    case WAVEFORM_LFM:
-        gen_lfm(p->length, p->bandwidth, out);
-        return ISAC_OK;
-    case WAVEFORM_MSEQ:
-        return gen_mseq(p->degree, out);
-    case WAVEFORM_QPSK:
-        gen_qpsk(p->length, p->seed, out);
-        return ISAC_OK;
+    case WAVEFORM_ZC: gen_zc(p->length, p->root, out); return ISAC_OK;
+    case WAVEFORM_LFM: gen_lfm(p->length, p->bandwidth, out); return ISAC_OK;
+    case WAVEFORM_MSEQ: return gen_mseq(p->degree, out);
+    case WAVEFORM_QPSK: gen_qpsk(p->length, p->seed, out); return ISAC_OK;
     }
     return ISAC_EINVAL;
 }
 
 int waveform_compose(const float complex *const *comm, const float complex *f, unsigned K,
-                     const float complex *sensing, const float complex *w, unsigned M,
-                     size_t L, float complex *const *x)
+                     const float complex *sensing, const float complex *w, unsigned M, size_t L,
+                     float complex *const *x)
 {
-    if (!x || M < 1 || M > 4096 || L < 1 || K > 1024 || (K && (!comm || !f)) ||
-        (sensing && !w))
+    if (!x || M < 1 || M > 4096 || L < 1 || K > 1024 || (K && (!comm || !f)) || (sensing && !w))
         return ISAC_EINVAL;
     for (unsigned k = 0; k < K; k++)
         if (!comm[k])

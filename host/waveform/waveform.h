@@ -99,7 +99,7 @@ int waveform_generate(const struct waveform_params *p, float complex *out);
  * |f_km|^2) (QPSK), against a sensing peak of |w_m| sqrt(L) (tests/test_waveform.c).
  * Returns ISAC_EINVAL on bad sizes or NULL pointers. */
 int waveform_compose(const float complex *const *comm, const float complex *f, unsigned K,
-                     const float complex *sensing, const float complex *w, unsigned M,
-                     size_t L, float complex *const *x);
+                     const float complex *sensing, const float complex *w, unsigned M, size_t L,
+                     float complex *const *x);
 
 #endif

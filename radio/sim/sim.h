@@ -53,23 +53,25 @@ enum sim_rcs_model {
 
 /* Emulator parameters; the spec key is given for each (docs/emulator.md). */
 struct sim_params {
-    uint64_t seed;        /* seed: any 64-bit value, default 1 */
-    unsigned targets;     /* targets: 0..16, default 1 */
-    unsigned elements;    /* elements: per AP (TX and each RX), 1..64, default 16 */
-    double tx_power_dbm;  /* power: -40..40 dBm, default 20 */
-    double fc;            /* fc: emulated carrier, 1e8..3e11 Hz, default 28e9 */
-    double fs;            /* fs: sample rate = bandwidth, 1e5..1e9 Hz, default 20e6 */
-    double center_freq;   /* center: initial IF carrier, within [freq_min, freq_max], default 2.45e9 */
-    double nf_db;         /* nf: noise figure 0..30 dB, default 9 */
-    unsigned cpi;         /* cpi: reference CPI length for the noise scaling, 1..1048576, default 4096 */
-    double pg_db;         /* pg: processing-gain allowance 0..10 dB, default 8 */
-    int rcs;              /* rcs: swerling1|swerling2|fixed, default swerling1 */
-    double rcs_db;        /* rcs_db: sigma_alpha^2, -60..60 dB, default 0 */
+    uint64_t seed;       /* seed: any 64-bit value, default 1 */
+    unsigned targets;    /* targets: 0..16, default 1 */
+    unsigned elements;   /* elements: per AP (TX and each RX), 1..64, default 16 */
+    double tx_power_dbm; /* power: -40..40 dBm, default 20 */
+    double fc;           /* fc: emulated carrier, 1e8..3e11 Hz, default 28e9 */
+    double fs;           /* fs: sample rate = bandwidth, 1e5..1e9 Hz, default 20e6 */
+    double
+        center_freq; /* center: initial IF carrier, within [freq_min, freq_max], default 2.45e9 */
+    double nf_db;    /* nf: noise figure 0..30 dB, default 9 */
+    unsigned cpi;    /* cpi: reference CPI length for the noise scaling, 1..1048576, default 4096 */
+    double pg_db;    /* pg: processing-gain allowance 0..10 dB, default 8 */
+    int rcs;         /* rcs: swerling1|swerling2|fixed, default swerling1 */
+    double rcs_db;   /* rcs_db: sigma_alpha^2, -60..60 dB, default 0 */
     double speed_max;     /* speed: maximum target speed 0..100 m/s, default 5 */
     unsigned clutter;     /* clutter: static scatterers 0..64, default 0 */
     double clutter_db;    /* clutter_db: mean clutter RCS, -60..60 dB, default 0 */
     int leak;             /* leak: TX-to-RX direct path 0|1, default 1 */
-    double leak_db;       /* leak_db: direct-path level relative to the free-space law, -200..40 dB, default 0 */
+    double leak_db;       /* leak_db: direct-path level relative to the free-space law, -200..40 dB,
+                             default 0 */
     int impairments;      /* impairments: 0|1, default 0 (an ideal array until calibration) */
     int lo_shared;        /* lo_shared: 0|1, default 0 */
     double cfo_max_hz;    /* cfo: max |CFO| per AP, 0..10000 Hz, default 50 */
@@ -84,16 +86,16 @@ struct sim_params {
      * (0 = never) every TX/RX call waits `timeout` seconds of wall time, as a real
      * driver waiting for a dead device would, then fails with ISAC_ETIMEOUT and counts
      * a timeout. Samples never depend on wall time. */
-    uint64_t hang_after;  /* hang_after: 0..2^64-1 captures, default 0 (never) */
-    double timeout_s;     /* timeout: per-call timeout, 0..60 s, default 1 */
+    uint64_t hang_after; /* hang_after: 0..2^64-1 captures, default 0 (never) */
+    double timeout_s;    /* timeout: per-call timeout, 0..60 s, default 1 */
     /* Calibration paths (radio/sim/sim_calpath.c, docs/calibration.md). In any mode but
      * off the antennas are disconnected: no targets, clutter or leakage, only the bench
      * path (and noise). */
-    int cal;              /* cal: off|rx_splitter|tx_coupler|pilot, default off */
-    double cal_snr_db;    /* cal_snr: per-sample SNR at a receiver of the calibration signal
-                             of ONE unit-power TX channel, -20..60 dB, default 20 */
-    double pilot_deg;     /* pilot_deg: pilot transponder angle from every array's
-                             broadside, -80..80 deg, default 20 */
+    int cal;           /* cal: off|rx_splitter|tx_coupler|pilot, default off */
+    double cal_snr_db; /* cal_snr: per-sample SNR at a receiver of the calibration signal
+                          of ONE unit-power TX channel, -20..60 dB, default 20 */
+    double pilot_deg;  /* pilot_deg: pilot transponder angle from every array's
+                          broadside, -80..80 deg, default 20 */
 };
 
 /* Calibration paths of the emulator (spec key cal=):
@@ -105,7 +107,12 @@ struct sim_params {
  *     re-radiates the TX array's field toward it, a^T(theta) x~, to every receive AP,
  *     arriving at pilot_deg: y_n = a(theta) [a^T(theta) x~] (plane waves, no delay).
  * The cables join different LOs: the CFO cfo_rx[n] - cfo_tx applies. */
-enum sim_cal { SIM_CAL_OFF = 0, SIM_CAL_RX_SPLITTER = 1, SIM_CAL_TX_COUPLER = 2, SIM_CAL_PILOT = 3 };
+enum sim_cal {
+    SIM_CAL_OFF = 0,
+    SIM_CAL_RX_SPLITTER = 1,
+    SIM_CAL_TX_COUPLER = 2,
+    SIM_CAL_PILOT = 3
+};
 
 #define SIM_FREQ_MIN 10e6 /* tunable IF range (a typical wide-band SDR front end) */
 #define SIM_FREQ_MAX 6e9
@@ -124,8 +131,7 @@ const struct sim_params *sim_get_params(sim s);
 int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len);
 /* Timed RX window [t0, t0 + len) on every RX channel (y[ch], ch < 4 M). t0 < now:
  * late (ISAC_ERADIO). Injected faults: see docs/emulator.md. Advances now to t0 + len. */
-int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len,
-                   struct radio_rx_md *md);
+int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md);
 int64_t sim_now(sim s);
 void sim_get_counters(sim s, struct radio_counters *c);
 void sim_get_info(sim s, struct radio_info *info);
@@ -151,16 +157,16 @@ double sim_cfo_hz(sim s, int ap);
 
 /* One propagation path from the TX AP to RX AP n at a given tick. */
 struct sim_path {
-    double x, y;            /* scatterer position, m */
-    double vx, vy;          /* velocity, m/s */
-    double range_m;         /* d0 + dn */
-    double delay_samples;   /* (d0 + dn) / c * fs */
-    double phi0, phin;      /* rad: departure angle at the TX AP, arrival angle at AP n */
-    double doppler_hz;      /* bistatic Doppler at the emulated carrier (no CFO) */
-    double complex gain;    /* g: per-element amplitude for a unit-power TX sample with
-                               a^T(phi0) x = 1, in units of sqrt(reference noise),
-                               including alpha and the carrier phase at `tick` */
-    double complex alpha;   /* RCS coefficient (Swerling II: of the burst at `tick`) */
+    double x, y;          /* scatterer position, m */
+    double vx, vy;        /* velocity, m/s */
+    double range_m;       /* d0 + dn */
+    double delay_samples; /* (d0 + dn) / c * fs */
+    double phi0, phin;    /* rad: departure angle at the TX AP, arrival angle at AP n */
+    double doppler_hz;    /* bistatic Doppler at the emulated carrier (no CFO) */
+    double complex gain;  /* g: per-element amplitude for a unit-power TX sample with
+                             a^T(phi0) x = 1, in units of sqrt(reference noise),
+                             including alpha and the carrier phase at `tick` */
+    double complex alpha; /* RCS coefficient (Swerling II: of the burst at `tick`) */
 };
 /* Target k < targets seen by RX AP n < 4 at tick. */
 int sim_target_path(sim s, unsigned k, unsigned n, int64_t tick, struct sim_path *p);

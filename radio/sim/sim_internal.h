@@ -22,7 +22,7 @@ enum sim_stream {
 
 #define SIM_NOISE_BLOCK 1024 /* noise is a function of (channel, tick): generated per block */
 
-struct sim_leg {         /* piecewise-linear motion: p(t) = p + v (t - t0)/fs for t in leg */
+struct sim_leg { /* piecewise-linear motion: p(t) = p + v (t - t0)/fs for t in leg */
     int64_t t0;
     double x, y, vx, vy;
 };
@@ -30,7 +30,7 @@ struct sim_leg {         /* piecewise-linear motion: p(t) = p + v (t - t0)/fs fo
 struct sim_target {
     struct sim_leg *legs;
     size_t nlegs, cap;
-    isac_rng rng;        /* continues the track draws lazily */
+    isac_rng rng; /* continues the track draws lazily */
     double complex alpha[SIM_NUM_RX_APS];
 };
 
@@ -40,26 +40,27 @@ struct sim_scatterer {
 };
 
 struct sim_burst {
-    int64_t t;           /* tick of x[.][0] (burst start minus the TX filter pad) */
-    size_t n;            /* stored samples per channel */
-    size_t len;          /* caller's burst length */
-    int64_t t_user;      /* caller's t0 */
-    float complex *x;    /* num_tx * n, after TX impairments */
+    int64_t t;        /* tick of x[.][0] (burst start minus the TX filter pad) */
+    size_t n;         /* stored samples per channel */
+    size_t len;       /* caller's burst length */
+    int64_t t_user;   /* caller's t0 */
+    float complex *x; /* num_tx * n, after TX impairments */
 };
 
 struct sim_s {
     struct sim_params p;
     unsigned M, num_rx;
     struct geom_ap tx_ap, rx_ap[SIM_NUM_RX_APS];
-    double lambda;       /* emulated wavelength, m */
-    double amp_ref;      /* sqrt(P_t[mW] / N_s[mW]) */
-    double noise_dbm;    /* N_s */
+    double lambda;    /* emulated wavelength, m */
+    double amp_ref;   /* sqrt(P_t[mW] / N_s[mW]) */
+    double noise_dbm; /* N_s */
     double center_freq;
     uint64_t episode, retunes;
     int64_t now, episode_t0;
     /* per-channel impairments */
-    double rx_phase[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS], rx_gain_db[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS],
-        rx_delay[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS], rx_lo[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS];
+    double rx_phase[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS],
+        rx_gain_db[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS], rx_delay[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS],
+        rx_lo[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS];
     double tx_phase[SIM_MAX_ELEMENTS], tx_gain_db[SIM_MAX_ELEMENTS], tx_delay[SIM_MAX_ELEMENTS],
         tx_lo[SIM_MAX_ELEMENTS];
     double cfo_tx, cfo_rx[SIM_NUM_RX_APS];
@@ -68,7 +69,7 @@ struct sim_s {
     struct sim_burst *bursts;
     size_t nbursts, cap_bursts;
     isac_rng fault_rng;
-    uint64_t captures;   /* RX captures answered (for hang_after) */
+    uint64_t captures; /* RX captures answered (for hang_after) */
     struct radio_counters cnt;
     char err[256];
     /* scratch for rendering */
@@ -88,11 +89,11 @@ double complex sim_rx_coef(sim s, unsigned ch);
 double complex sim_tx_coef(sim s, unsigned ch);
 /* Accumulators of one RX window render (sim_render.c), before RX impairments. */
 struct render_ctx {
-    int64_t T0;            /* tick of acc[.][0] */
-    size_t Lx;             /* samples per accumulator row */
-    float complex *acc;    /* num_rx rows */
-    float complex *u;      /* Lx */
-    float complex *sb;     /* beamformed burst (max burst n) */
+    int64_t T0;         /* tick of acc[.][0] */
+    size_t Lx;          /* samples per accumulator row */
+    float complex *acc; /* num_rx rows */
+    float complex *u;   /* Lx */
+    float complex *sb;  /* beamformed burst (max burst n) */
 };
 
 /* sim_render.c */

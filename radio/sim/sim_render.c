@@ -14,7 +14,10 @@
 #include "sim/sim_internal.h"
 
 /* Samples of padding around a window so the RX delay filter sees real neighbours. */
-static size_t rx_pad(sim s) { return FDELAY_HALF + (size_t)ceil(s->p.delay_max) + 2; }
+static size_t rx_pad(sim s)
+{
+    return FDELAY_HALF + (size_t)ceil(s->p.delay_max) + 2;
+}
 
 void sim_bursts_free(sim s)
 {
@@ -142,7 +145,8 @@ static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t l
 {
     int64_t t = t0, end = t0 + (int64_t)len;
     while (t < end) {
-        int64_t blk = t >= 0 ? t / SIM_NOISE_BLOCK : -((-t + SIM_NOISE_BLOCK - 1) / SIM_NOISE_BLOCK);
+        int64_t blk =
+            t >= 0 ? t / SIM_NOISE_BLOCK : -((-t + SIM_NOISE_BLOCK - 1) / SIM_NOISE_BLOCK);
         int64_t bstart = blk * SIM_NOISE_BLOCK, bend = bstart + SIM_NOISE_BLOCK;
         isac_rng r;
         isac_rng_seed_stream(&r, s->p.seed ^ ((uint64_t)blk * 0x9e3779b97f4a7c15ULL),
@@ -226,14 +230,14 @@ static void beamform(sim s, const struct sim_burst *b, double phi0, float comple
 }
 
 /* Add one path of burst b into RX AP n's accumulator rows. */
-static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b, const float complex *sb,
-                     unsigned n, const struct sim_path *p)
+static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
+                     const float complex *sb, unsigned n, const struct sim_path *p)
 {
     double nu = (p->doppler_hz + s->cfo_rx[n] - s->cfo_tx) / s->p.fs;
     /* Doppler phase is referenced to the burst start t_b = b->t_user; the CFO phase
      * to absolute tick 0 (the LOs run freely). */
-    double cyc = nu * (double)(c->T0 - b->t_user) +
-                 (s->cfo_rx[n] - s->cfo_tx) / s->p.fs * (double)b->t_user;
+    double cyc =
+        nu * (double)(c->T0 - b->t_user) + (s->cfo_rx[n] - s->cfo_tx) / s->p.fs * (double)b->t_user;
     cyc -= floor(cyc);
     double complex g = p->gain * cexp(I * 2 * M_PI * cyc);
     double delay = (double)(b->t - c->T0) + p->delay_samples;
@@ -327,8 +331,7 @@ static void zero_gap(sim s, float complex *const *y, size_t start, size_t n)
         memset(y[ch] + start, 0, n * sizeof(float complex));
 }
 
-int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len,
-                   struct radio_rx_md *md)
+int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
 {
     if (!s || (!y && len) || !md || len > ((size_t)1 << 28))
         return ISAC_EINVAL;

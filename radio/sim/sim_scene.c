@@ -44,7 +44,10 @@ void sim_params_default(struct sim_params *p)
     p->timeout_s = 1.0;
 }
 
-static int in(double v, double lo, double hi) { return isfinite(v) && v >= lo && v <= hi; }
+static int in(double v, double lo, double hi)
+{
+    return isfinite(v) && v >= lo && v <= hi;
+}
 
 static int params_valid(const struct sim_params *p)
 {
@@ -194,8 +197,7 @@ static int extend_track(sim s, struct sim_target *t, int64_t tick)
     }
 }
 
-void sim_target_state(sim s, unsigned k, int64_t tick, double *x, double *y, double *vx,
-                      double *vy)
+void sim_target_state(sim s, unsigned k, int64_t tick, double *x, double *y, double *vx, double *vy)
 {
     struct sim_target *t = &s->tgt[k];
     if (tick < t->legs[0].t0)
@@ -268,7 +270,10 @@ static void draw_clutter(sim s)
 
 /* ---- paths ---- */
 
-static double cycles_frac(double v) { return v - floor(v); }
+static double cycles_frac(double v)
+{
+    return v - floor(v);
+}
 
 void sim_make_path(sim s, double x, double y, double vx, double vy, unsigned n,
                    double complex alpha, int64_t tick, struct sim_path *p)
@@ -370,10 +375,22 @@ void sim_destroy(sim s)
     free(s);
 }
 
-const struct sim_params *sim_get_params(sim s) { return &s->p; }
-int64_t sim_now(sim s) { return s->now; }
-void sim_get_counters(sim s, struct radio_counters *c) { *c = s->cnt; }
-const char *sim_last_error(sim s) { return s->err; }
+const struct sim_params *sim_get_params(sim s)
+{
+    return &s->p;
+}
+int64_t sim_now(sim s)
+{
+    return s->now;
+}
+void sim_get_counters(sim s, struct radio_counters *c)
+{
+    *c = s->cnt;
+}
+const char *sim_last_error(sim s)
+{
+    return s->err;
+}
 
 int sim_new_episode(sim s, uint64_t episode)
 {
@@ -413,7 +430,10 @@ struct sim_chan_truth sim_tx_truth(sim s, unsigned ch)
 {
     return chan_truth(s->tx_phase[ch], s->tx_lo[ch], s->tx_gain_db[ch], s->tx_delay[ch]);
 }
-double sim_cfo_hz(sim s, int ap) { return ap < 0 ? s->cfo_tx : s->cfo_rx[ap]; }
+double sim_cfo_hz(sim s, int ap)
+{
+    return ap < 0 ? s->cfo_tx : s->cfo_rx[ap];
+}
 
 void sim_get_info(sim s, struct radio_info *info)
 {

@@ -18,7 +18,10 @@ static json_t *chan_array(sim s, unsigned n, int rx, int field)
     return a;
 }
 
-static json_t *xy(double x, double y) { return json_pack("[f,f]", x, y); }
+static json_t *xy(double x, double y)
+{
+    return json_pack("[f,f]", x, y);
+}
 
 static json_t *track_json(sim s, unsigned k)
 {
@@ -26,19 +29,19 @@ static json_t *track_json(sim s, unsigned k)
     json_t *a = json_array();
     /* the waypoints drawn so far (the last one is where the current leg ends) */
     for (size_t i = 0; i < t->nlegs; i++)
-        json_array_append_new(a, json_pack("{s:I,s:f,s:f,s:f,s:f}", "tick", (json_int_t)t->legs[i].t0,
-                                           "x", t->legs[i].x, "y", t->legs[i].y, "vx",
-                                           t->legs[i].vx, "vy", t->legs[i].vy));
+        json_array_append_new(a, json_pack("{s:I,s:f,s:f,s:f,s:f}", "tick",
+                                           (json_int_t)t->legs[i].t0, "x", t->legs[i].x, "y",
+                                           t->legs[i].y, "vx", t->legs[i].vx, "vy", t->legs[i].vy));
     return a;
 }
 
 static json_t *path_json(sim s, const struct sim_path *p, double snr, double snr_mean)
 {
-    json_t *o = json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:[f,f]}", "range_m", p->range_m,
-                          "delay_samples", p->delay_samples, "phi0_deg", p->phi0 * RAD2DEG,
-                          "phin_deg", p->phin * RAD2DEG, "doppler_hz", p->doppler_hz, "gain_db",
-                          20 * log10(cabs(p->gain) + 1e-300), "gain", creal(p->gain),
-                          cimag(p->gain));
+    json_t *o =
+        json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:[f,f]}", "range_m", p->range_m, "delay_samples",
+                  p->delay_samples, "phi0_deg", p->phi0 * RAD2DEG, "phin_deg", p->phin * RAD2DEG,
+                  "doppler_hz", p->doppler_hz, "gain_db", 20 * log10(cabs(p->gain) + 1e-300),
+                  "gain", creal(p->gain), cimag(p->gain));
     (void)s;
     if (snr >= 0) {
         json_object_set_new(o, "snr_bf_db", json_real(10 * log10(snr + 1e-300)));
@@ -62,9 +65,8 @@ static json_t *targets_json(sim s)
                                                     sim_target_snr(s, k, n, s->now, 1)));
         }
         json_array_append_new(arr, json_pack("{s:o,s:o,s:f,s:o,s:o,s:o}", "position", xy(x, y),
-                                             "velocity", xy(vx, vy), "speed", hypot(vx, vy),
-                                             "rcs", rcs, "per_ap", per_ap, "track",
-                                             track_json(s, k)));
+                                             "velocity", xy(vx, vy), "speed", hypot(vx, vy), "rcs",
+                                             rcs, "per_ap", per_ap, "track", track_json(s, k)));
     }
     return arr;
 }
@@ -105,10 +107,10 @@ char *sim_truth_json(sim s)
     for (unsigned q = 0; q < s->p.clutter; q++) {
         json_t *al = json_array();
         for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
-            json_array_append_new(al, json_pack("[f,f]", creal(s->clut[q].alpha[n]),
-                                                cimag(s->clut[q].alpha[n])));
-        json_array_append_new(cl, json_pack("{s:o,s:o}", "position", xy(s->clut[q].x, s->clut[q].y),
-                                            "rcs", al));
+            json_array_append_new(
+                al, json_pack("[f,f]", creal(s->clut[q].alpha[n]), cimag(s->clut[q].alpha[n])));
+        json_array_append_new(
+            cl, json_pack("{s:o,s:o}", "position", xy(s->clut[q].x, s->clut[q].y), "rcs", al));
     }
     json_object_set_new(o, "clutter", cl);
     json_t *lk = json_array();

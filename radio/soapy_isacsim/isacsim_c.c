@@ -57,7 +57,10 @@ void isacsim_describe(isacsim *s, struct isacsim_desc *d)
 }
 
 /* The emulator's clock is its sample counter: sample_clocked = 1. */
-char *isacsim_layout_json(isacsim *s) { return fe_layout_to_json(&s->info, 1); }
+char *isacsim_layout_json(isacsim *s)
+{
+    return fe_layout_to_json(&s->info, 1);
+}
 
 char *isacsim_truth_json(isacsim *s)
 {
@@ -65,7 +68,10 @@ char *isacsim_truth_json(isacsim *s)
     return radio_truth_json(s->r, &txt) == ISAC_OK ? txt : NULL;
 }
 
-int isacsim_new_episode(isacsim *s, uint64_t episode) { return radio_new_episode(s->r, episode); }
+int isacsim_new_episode(isacsim *s, uint64_t episode)
+{
+    return radio_new_episode(s->r, episode);
+}
 
 int64_t isacsim_now(isacsim *s)
 {
@@ -96,4 +102,7 @@ int isacsim_retune(isacsim *s, double hz)
     return rc;
 }
 
-const char *isacsim_last_error(isacsim *s) { return radio_last_error(s->r); }
+const char *isacsim_last_error(isacsim *s)
+{
+    return radio_last_error(s->r);
+}

@@ -17,12 +17,12 @@ extern "C" {
 typedef struct isacsim_s isacsim;
 
 struct isacsim_desc {
-    double fs;                /* sample rate, Hz */
-    double center_freq;       /* IF carrier, Hz */
-    double freq_min, freq_max;/* tunable range, Hz */
-    double emulated_freq;     /* emulated carrier, Hz */
-    unsigned num_tx, num_rx;  /* channels */
-    char serial[64];          /* "sim-<seed>" */
+    double fs;                 /* sample rate, Hz */
+    double center_freq;        /* IF carrier, Hz */
+    double freq_min, freq_max; /* tunable range, Hz */
+    double emulated_freq;      /* emulated carrier, Hz */
+    unsigned num_tx, num_rx;   /* channels */
+    char serial[64];           /* "sim-<seed>" */
 };
 
 struct isacsim_rx_md {

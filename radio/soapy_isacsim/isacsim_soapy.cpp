@@ -40,14 +40,18 @@
 #include "common/err.h"
 #include "isacsim_c.h"
 
-namespace {
+namespace
+{
 
 constexpr size_t kMtu = 4096;
 constexpr size_t kMaxBurst = size_t(1) << 24;
 const char *const kDriver = "isacsim";
 
 // Keys of SoapySDR's own (enumeration) that are not emulator arguments.
-bool soapy_key(const std::string &k) { return k == "driver" || k == "label" || k == "serial"; }
+bool soapy_key(const std::string &k)
+{
+    return k == "driver" || k == "label" || k == "serial";
+}
 
 std::string sim_args_of(const SoapySDR::Kwargs &args)
 {
@@ -71,8 +75,8 @@ struct Stream {
     bool active = false;
     // RX
     bool finite = false;
-    long long next_tick = 0;    // first tick of the next window (continuous mode)
-    bool have_window = false;   // window rendered
+    long long next_tick = 0;  // first tick of the next window (continuous mode)
+    bool have_window = false; // window rendered
     bool window_late = false;
     long long win_t0 = 0;
     size_t win_len = 0, pos = 0;
@@ -86,7 +90,8 @@ struct Stream {
     std::deque<Status> status;
 };
 
-class IsacsimDevice : public SoapySDR::Device {
+class IsacsimDevice : public SoapySDR::Device
+{
   public:
     explicit IsacsimDevice(const SoapySDR::Kwargs &args)
     {
@@ -167,8 +172,8 @@ class IsacsimDevice : public SoapySDR::Device {
         return 0;
     }
 
-    int readStream(SoapySDR::Stream *handle, void *const *buffs, const size_t numElems,
-                   int &flags, long long &timeNs, const long) override
+    int readStream(SoapySDR::Stream *handle, void *const *buffs, const size_t numElems, int &flags,
+                   long long &timeNs, const long) override
     {
         std::lock_guard<std::mutex> lk(mu_);
         Stream *st = reinterpret_cast<Stream *>(handle);
@@ -176,7 +181,8 @@ class IsacsimDevice : public SoapySDR::Device {
         if (st->dir != SOAPY_SDR_RX || !st->active)
             return SOAPY_SDR_STREAM_ERROR;
         if (!st->have_window) {
-            int rc = render(st, st->finite ? st->win_len : std::min(numElems ? numElems : kMtu, kMtu));
+            int rc =
+                render(st, st->finite ? st->win_len : std::min(numElems ? numElems : kMtu, kMtu));
             if (rc)
                 return rc;
         }
@@ -190,7 +196,8 @@ class IsacsimDevice : public SoapySDR::Device {
         size_t end = st->gap_len && st->pos < st->gap_start ? st->gap_start : st->win_len;
         size_t n = std::min(numElems, end - st->pos);
         for (size_t i = 0; i < st->chans.size(); i++)
-            std::memcpy(buffs[i], st->win[st->chans[i]].data() + st->pos, n * sizeof(std::complex<float>));
+            std::memcpy(buffs[i], st->win[st->chans[i]].data() + st->pos,
+                        n * sizeof(std::complex<float>));
         flags = SOAPY_SDR_HAS_TIME;
         timeNs = to_ns(st->win_t0 + (long long)st->pos);
         st->pos += n;
@@ -222,7 +229,8 @@ class IsacsimDevice : public SoapySDR::Device {
             st->burst[ch].resize(st->burst[ch].size() + numElems);
         for (size_t i = 0; i < st->chans.size(); i++) {
             auto &b = st->burst[st->chans[i]];
-            std::memcpy(b.data() + b.size() - numElems, buffs[i], numElems * sizeof(std::complex<float>));
+            std::memcpy(b.data() + b.size() - numElems, buffs[i],
+                        numElems * sizeof(std::complex<float>));
         }
         if (flags & SOAPY_SDR_END_BURST) {
             st->in_burst = false;
@@ -241,8 +249,8 @@ class IsacsimDevice : public SoapySDR::Device {
         return (int)numElems;
     }
 
-    int readStreamStatus(SoapySDR::Stream *handle, size_t &chanMask, int &flags,
-                         long long &timeNs, const long) override
+    int readStreamStatus(SoapySDR::Stream *handle, size_t &chanMask, int &flags, long long &timeNs,
+                         const long) override
     {
         std::lock_guard<std::mutex> lk(mu_);
         Stream *st = reinterpret_cast<Stream *>(handle);
@@ -320,7 +328,8 @@ class IsacsimDevice : public SoapySDR::Device {
     {
         return {SoapySDR::Range(desc_.freq_min, desc_.freq_max)};
     }
-    SoapySDR::RangeList getFrequencyRange(const int, const size_t, const std::string &) const override
+    SoapySDR::RangeList getFrequencyRange(const int, const size_t,
+                                          const std::string &) const override
     {
         return {SoapySDR::Range(desc_.freq_min, desc_.freq_max)};
     }
@@ -331,7 +340,10 @@ class IsacsimDevice : public SoapySDR::Device {
             throw std::runtime_error("isacsim: the sample rate is fixed by the fs device argument");
     }
     double getSampleRate(const int, const size_t) const override { return desc_.fs; }
-    std::vector<double> listSampleRates(const int, const size_t) const override { return {desc_.fs}; }
+    std::vector<double> listSampleRates(const int, const size_t) const override
+    {
+        return {desc_.fs};
+    }
     SoapySDR::RangeList getSampleRateRange(const int, const size_t) const override
     {
         return {SoapySDR::Range(desc_.fs, desc_.fs)};
@@ -499,7 +511,10 @@ SoapySDR::KwargsList find_isacsim(const SoapySDR::Kwargs &args)
     return {dev};
 }
 
-SoapySDR::Device *make_isacsim(const SoapySDR::Kwargs &args) { return new IsacsimDevice(args); }
+SoapySDR::Device *make_isacsim(const SoapySDR::Kwargs &args)
+{
+    return new IsacsimDevice(args);
+}
 
 SoapySDR::Registry registration(kDriver, &find_isacsim, &make_isacsim, SOAPY_SDR_ABI_VERSION);
 

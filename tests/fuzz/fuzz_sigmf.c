@@ -66,8 +66,7 @@ static size_t split(const uint8_t *data, size_t size, struct file *f)
 }
 
 /* Write a collection with its "@SHA:NAME@" placeholders resolved. */
-static void write_collection(const char *dir, const struct file *c, const struct file *f,
-                             size_t n)
+static void write_collection(const char *dir, const struct file *c, const struct file *f, size_t n)
 {
     size_t cap = c->size + 256 * 16 + 1, len = 0;
     char *out = malloc(cap);
@@ -75,8 +74,8 @@ static void write_collection(const char *dir, const struct file *c, const struct
         abort();
     for (size_t i = 0; i < c->size;) {
         const char *s = (const char *)c->data + i;
-        const char *close = i + 6 < c->size && !memcmp(s, "@SHA:", 5)
-                                ? memchr(s + 5, '@', c->size - i - 5) : NULL;
+        const char *close =
+            i + 6 < c->size && !memcmp(s, "@SHA:", 5) ? memchr(s + 5, '@', c->size - i - 5) : NULL;
         size_t k = n;
         if (close)
             for (k = 0; k < n; k++)

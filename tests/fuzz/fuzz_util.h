@@ -72,8 +72,7 @@ static inline const char *fuzz_scratch_dir(void)
 }
 
 /* Write size bytes into dir/name; abort on failure (the harness, not the input, failed). */
-static inline void fuzz_write_file(const char *dir, const char *name, const void *data,
-                                   size_t size)
+static inline void fuzz_write_file(const char *dir, const char *name, const void *data, size_t size)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
