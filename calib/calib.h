@@ -41,12 +41,12 @@
 
 /* Reference waveform parameters. */
 struct calib_ref {
-    unsigned N;         /* period, samples: power of two, 64..65536 (default 1024) */
-    unsigned periods;   /* analysed periods, 2..64 (default 4: 4096-sample captures) */
-    unsigned guard;     /* cyclic prefix/suffix, samples, FDELAY_HALF+1..N (default 64) */
-    double occupancy;   /* occupied fraction of the band, 0.05..0.9 (default 0.8: the
-                           emulator's delay interpolator is exact to -80 dB there) */
-    uint64_t seed;      /* spectrum phases (default 1) */
+    unsigned N;       /* period, samples: power of two, 64..65536 (default 1024) */
+    unsigned periods; /* analysed periods, 2..64 (default 4: 4096-sample captures) */
+    unsigned guard;   /* cyclic prefix/suffix, samples, FDELAY_HALF+1..N (default 64) */
+    double occupancy; /* occupied fraction of the band, 0.05..0.9 (default 0.8: the
+                         emulator's delay interpolator is exact to -80 dB there) */
+    uint64_t seed;    /* spectrum phases (default 1) */
 };
 void calib_ref_default(struct calib_ref *r);
 int calib_ref_validate(const struct calib_ref *r);
@@ -60,27 +60,27 @@ int calib_ref_burst(const struct calib_ref *r, unsigned stride, unsigned offset,
 
 /* One channel's estimate. */
 struct calib_chan {
-    unsigned index;         /* radio channel index */
-    unsigned ap;            /* receive array (0 for TX) */
-    unsigned element;       /* element within its array */
-    double phase_deg;       /* arg(c_m / c_0), (-180, 180] */
-    double gain_db;         /* 20 log10 |c_m / c_0| */
-    double delay_samples;   /* d_m - d_0 */
-    double phase_std_deg;   /* estimated 1-sigma accuracy of phase_deg */
-    double gain_std_db;     /* of gain_db */
-    double delay_std;       /* of delay_samples */
-    double crosscheck_deg;  /* RX: |arg| of (eigenvector / pairwise estimate), degrees */
-    double snr_db;          /* measured per-sample SNR of the channel */
+    unsigned index;        /* radio channel index */
+    unsigned ap;           /* receive array (0 for TX) */
+    unsigned element;      /* element within its array */
+    double phase_deg;      /* arg(c_m / c_0), (-180, 180] */
+    double gain_db;        /* 20 log10 |c_m / c_0| */
+    double delay_samples;  /* d_m - d_0 */
+    double phase_std_deg;  /* estimated 1-sigma accuracy of phase_deg */
+    double gain_std_db;    /* of gain_db */
+    double delay_std;      /* of delay_samples */
+    double crosscheck_deg; /* RX: |arg| of (eigenvector / pairwise estimate), degrees */
+    double snr_db;         /* measured per-sample SNR of the channel */
 };
 
 /* Raw response of one channel to the reference (absolute, not relative). */
 struct calib_resp {
-    double complex gain;    /* c at f = 0, phase referenced to the window start */
-    double delay;           /* d, samples, relative to the window start (integer + frac) */
-    double delay_int;       /* the cross-correlation's integer part */
-    double gain_var;        /* variance of the gain estimate (|.|^2) */
-    double delay_var;       /* variance of the delay estimate, samples^2 */
-    double snr;             /* per-sample SNR (linear) */
+    double complex gain; /* c at f = 0, phase referenced to the window start */
+    double delay;        /* d, samples, relative to the window start (integer + frac) */
+    double delay_int;    /* the cross-correlation's integer part */
+    double gain_var;     /* variance of the gain estimate (|.|^2) */
+    double delay_var;    /* variance of the delay estimate, samples^2 */
+    double snr;          /* per-sample SNR (linear) */
 };
 
 /* CFO (cycles/sample) common to nch channels y[ch] (capture_len samples each) from
@@ -99,13 +99,13 @@ int calib_response(const struct calib_ref *r, unsigned stride, unsigned offset,
  * If steer (M entries) is not NULL the expected array response (e.g. a(theta) of a
  * pilot) is divided out before taking ratios. */
 int calib_rx_array(const struct calib_ref *r, const float complex *const *y, unsigned M,
-                   unsigned first_index, unsigned ap, unsigned maxlag,
-                   const double complex *steer, struct calib_chan *out);
+                   unsigned first_index, unsigned ap, unsigned maxlag, const double complex *steer,
+                   struct calib_chan *out);
 
 /* TX estimate from ONE capture y of the reference receiver while TX channel k sent the
  * comb (stride = K, offset = k), all K channels at once. steer as above (TX side). */
-int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K,
-                   unsigned maxlag, const double complex *steer, struct calib_chan *out);
+int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K, unsigned maxlag,
+                   const double complex *steer, struct calib_chan *out);
 
 /* TX one-at-a-time fallback: capture j (j = 1..K-1) holds two slots back to back, each
  * slot_len = burst_len samples apart: slot A sent by channel 0, slot B by channel j, both
@@ -117,16 +117,16 @@ int calib_tx_sequential(const struct calib_ref *r, const float complex *const *y
 
 /* Absolute delay (system delay) of one channel: the response's delay relative to the
  * window start, searched over |D| <= maxlag. */
-int calib_delay(const struct calib_ref *r, const float complex *y, unsigned maxlag,
-                double *delay, double *delay_std);
+int calib_delay(const struct calib_ref *r, const float complex *y, unsigned maxlag, double *delay,
+                double *delay_std);
 
 /* ---- beam-pattern verification (calib verify) ---- */
 
 struct calib_pattern_stats {
-    double peak_deg;         /* steering angle of the pattern maximum (parabolic refine) */
-    double peak_err_deg;     /* |peak_deg - pilot angle| */
-    double pslr_db;          /* peak-to-sidelobe ratio: peak over the largest value outside
-                                the main lobe (|sin phi - sin phi_peak| > 2/(M d)) */
+    double peak_deg;     /* steering angle of the pattern maximum (parabolic refine) */
+    double peak_err_deg; /* |peak_deg - pilot angle| */
+    double pslr_db;      /* peak-to-sidelobe ratio: peak over the largest value outside
+                            the main lobe (|sin phi - sin phi_peak| > 2/(M d)) */
 };
 /* Pattern p[q] (linear power) over steering angles phi_q (rad, increasing) of Q beams,
  * for an M-element array of spacing d (wavelengths), pilot at theta (rad). */
@@ -140,8 +140,8 @@ struct calib_drift {
     double max_gain_db;      /* largest |gain difference| */
     unsigned worst_phase_ch; /* index (radio channel) of the worst phase */
     unsigned worst_gain_ch;
-    unsigned flagged;        /* channels beyond a tolerance */
-    int ok;                  /* 1: every channel within tolerance */
+    unsigned flagged; /* channels beyond a tolerance */
+    int ok;           /* 1: every channel within tolerance */
 };
 /* Compare a quick re-measure with the reference estimate (n channels each, same
  * order): flags channels whose phase differs by more than tol_deg or gain by more than

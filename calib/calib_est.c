@@ -28,8 +28,14 @@ int calib_ref_validate(const struct calib_ref *r)
     return ISAC_OK;
 }
 
-size_t calib_ref_burst_len(const struct calib_ref *r) { return 2 * (size_t)r->guard + (size_t)r->periods * r->N; }
-size_t calib_ref_capture_len(const struct calib_ref *r) { return (size_t)r->periods * r->N; }
+size_t calib_ref_burst_len(const struct calib_ref *r)
+{
+    return 2 * (size_t)r->guard + (size_t)r->periods * r->N;
+}
+size_t calib_ref_capture_len(const struct calib_ref *r)
+{
+    return (size_t)r->periods * r->N;
+}
 
 double calib_wrap_deg(double deg)
 {
@@ -68,7 +74,10 @@ static void fft(double complex *x, unsigned N, int inverse)
     }
 }
 
-static int signed_bin(unsigned f, unsigned N) { return f < N / 2 ? (int)f : (int)f - (int)N; }
+static int signed_bin(unsigned f, unsigned N)
+{
+    return f < N / 2 ? (int)f : (int)f - (int)N;
+}
 
 static int bin_active(const struct calib_ref *r, int fs, unsigned stride, unsigned offset)
 {
@@ -150,8 +159,8 @@ static void averaged_spectrum(const struct calib_ref *r, const float complex *y,
 
 struct bins {
     unsigned n;
-    int *f;             /* signed bin index */
-    double complex *H;  /* channel response at f */
+    int *f;            /* signed bin index */
+    double complex *H; /* channel response at f */
 };
 
 /* H(f) = R(f) / (reference spectrum) on the comb's active bins. */
@@ -296,7 +305,8 @@ static void relative(struct calib_chan *o, double complex rel, double ddelay,
                      const struct calib_resp *m, const struct calib_resp *ref)
 {
     double c2m = creal(m->gain * conj(m->gain)), c20 = creal(ref->gain * conj(ref->gain));
-    double rv = (c2m > 0 ? m->gain_var / c2m : 0) + (c20 > 0 && o->element ? ref->gain_var / c20 : 0);
+    double rv =
+        (c2m > 0 ? m->gain_var / c2m : 0) + (c20 > 0 && o->element ? ref->gain_var / c20 : 0);
     o->phase_deg = calib_wrap_deg(carg(rel) * RAD2DEG);
     o->gain_db = 20 * log10(cabs(rel));
     o->delay_samples = ddelay;
@@ -339,7 +349,8 @@ static void rx_work_free(struct rx_work *w, unsigned M)
 }
 
 /* Covariance of the delay-aligned responses X_m(f) = H_m(f) e^{j2pi f (d_m - d_0)/N} / steer_m. */
-static void rx_covariance(const struct rx_work *w, unsigned M, unsigned N, const double complex *steer)
+static void rx_covariance(const struct rx_work *w, unsigned M, unsigned N,
+                          const double complex *steer)
 {
     unsigned nb = w->b[0].n;
     memset(w->C, 0, (size_t)M * M * sizeof *w->C);
@@ -376,8 +387,8 @@ static double complex rx_pairwise(const struct rx_work *w, unsigned m, unsigned 
 }
 
 int calib_rx_array(const struct calib_ref *r, const float complex *const *y, unsigned M,
-                   unsigned first_index, unsigned ap, unsigned maxlag,
-                   const double complex *steer, struct calib_chan *out)
+                   unsigned first_index, unsigned ap, unsigned maxlag, const double complex *steer,
+                   struct calib_chan *out)
 {
     if (calib_ref_validate(r) || !y || !out || M < 1 || M > CALIB_MAX_CH || maxlag >= r->N / 2)
         return ISAC_EINVAL;
@@ -402,11 +413,10 @@ int calib_rx_array(const struct calib_ref *r, const float complex *const *y, uns
     return rc;
 }
 
-int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K,
-                   unsigned maxlag, const double complex *steer, struct calib_chan *out)
+int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K, unsigned maxlag,
+                   const double complex *steer, struct calib_chan *out)
 {
-    if (calib_ref_validate(r) || !y || !out || K < 1 || K > r->N / 16 ||
-        maxlag >= r->N / (2 * K))
+    if (calib_ref_validate(r) || !y || !out || K < 1 || K > r->N / 16 || maxlag >= r->N / (2 * K))
         return ISAC_EINVAL;
     struct calib_resp *resp = calloc(K, sizeof *resp);
     if (!resp)
@@ -457,8 +467,8 @@ int calib_tx_sequential(const struct calib_ref *r, const float complex *const *y
     return rc;
 }
 
-int calib_delay(const struct calib_ref *r, const float complex *y, unsigned maxlag,
-                double *delay, double *delay_std)
+int calib_delay(const struct calib_ref *r, const float complex *y, unsigned maxlag, double *delay,
+                double *delay_std)
 {
     struct calib_resp resp;
     if (calib_ref_validate(r) || !y || maxlag >= r->N / 2)

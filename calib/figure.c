@@ -46,7 +46,8 @@ int calib_pattern_figure(const char *path, const char *title, const double *phi_
     if (cal_db)
         curve(phi_deg, cal_db, n, 3, 1);
     plcol0(1);
-    plmtex("t", 0.5, 0.02, 0.0, "blue: theory   red: measured, calibrated   grey dashed: uncalibrated");
+    plmtex("t", 0.5, 0.02, 0.0,
+           "blue: theory   red: measured, calibrated   grey dashed: uncalibrated");
     plend();
     struct stat st;
     if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {

@@ -68,13 +68,12 @@ static json_t *section_json(const struct calib_section *s)
     json_t *chs = json_array();
     for (unsigned i = 0; i < s->n; i++) {
         const struct calib_chan *c = &s->ch[i];
-        json_array_append_new(chs, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f}", "index",
-                                             (json_int_t)c->index, "ap", (json_int_t)c->ap,
-                                             "element", (json_int_t)c->element, "phase_deg",
-                                             c->phase_deg, "gain_db", c->gain_db, "delay_samples",
-                                             c->delay_samples, "phase_std_deg", c->phase_std_deg,
-                                             "gain_std_db", c->gain_std_db, "delay_std",
-                                             c->delay_std));
+        json_array_append_new(
+            chs, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f}", "index", (json_int_t)c->index,
+                           "ap", (json_int_t)c->ap, "element", (json_int_t)c->element, "phase_deg",
+                           c->phase_deg, "gain_db", c->gain_db, "delay_samples", c->delay_samples,
+                           "phase_std_deg", c->phase_std_deg, "gain_std_db", c->gain_std_db,
+                           "delay_std", c->delay_std));
     }
     return json_pack("{s:s,s:f,s:s,s:{s:f,s:f,s:f},s:o}", "created", when, "created_unix",
                      s->created_unix, "method", s->method, "accuracy", "phase_deg",
@@ -91,13 +90,12 @@ json_t *calib_record_to_json(const struct calib_record *rec)
         json_array_append_new(aps, json_integer(rec->rx_ap_elements[n]));
     json_t *o = json_pack(
         "{s:s,s:i,s:s,s:f,s:f,s:{s:s,s:s,s:f},s:{s:i,s:i,s:o},s:f,s:f,s:f,s:f,s:b}", "format",
-        CALIB_RECORD_FORMAT, "version", (json_int_t)rec->version, "created", when,
-        "created_unix", rec->created_unix, "max_age_s", rec->max_age_s, "device", "driver",
-        rec->driver, "serial", rec->serial, "master_clock_hz", rec->master_clock, "channel_map",
-        "num_rx", (json_int_t)rec->num_rx, "num_tx", (json_int_t)rec->num_tx, "rx_ap_elements",
-        aps, "center_freq_hz", rec->center_freq, "sample_rate_hz", rec->sample_rate,
-        "rx_gain_db", rec->rx_gain_db, "tx_gain_db", rec->tx_gain_db, "lo_shared",
-        rec->lo_shared);
+        CALIB_RECORD_FORMAT, "version", (json_int_t)rec->version, "created", when, "created_unix",
+        rec->created_unix, "max_age_s", rec->max_age_s, "device", "driver", rec->driver, "serial",
+        rec->serial, "master_clock_hz", rec->master_clock, "channel_map", "num_rx",
+        (json_int_t)rec->num_rx, "num_tx", (json_int_t)rec->num_tx, "rx_ap_elements", aps,
+        "center_freq_hz", rec->center_freq, "sample_rate_hz", rec->sample_rate, "rx_gain_db",
+        rec->rx_gain_db, "tx_gain_db", rec->tx_gain_db, "lo_shared", rec->lo_shared);
     if (rec->rx.present)
         json_object_set_new(o, "rx", section_json(&rec->rx));
     if (rec->tx.present)
@@ -108,8 +106,8 @@ json_t *calib_record_to_json(const struct calib_record *rec)
             json_array_append_new(d, json_real(rec->system_delay[n]));
             json_array_append_new(s, json_real(rec->system_delay_std[n]));
         }
-        json_object_set_new(o, "system_delay", json_pack("{s:o,s:o}", "samples", d,
-                                                         "accuracy_samples", s));
+        json_object_set_new(o, "system_delay",
+                            json_pack("{s:o,s:o}", "samples", d, "accuracy_samples", s));
     }
     return o;
 }
@@ -266,7 +264,8 @@ static int header_from_json(const struct jctx *j, const json_t *o, struct calib_
         return bad(j, "channel_map", "missing or not an object");
     if ((rc = get_str(j, dev, "driver", "device.driver", rec->driver, sizeof rec->driver)) ||
         (rc = get_str(j, dev, "serial", "device.serial", rec->serial, sizeof rec->serial)) ||
-        (rc = get_num(j, dev, "master_clock_hz", "device.master_clock_hz", 0, 1e12, &rec->master_clock)) ||
+        (rc = get_num(j, dev, "master_clock_hz", "device.master_clock_hz", 0, 1e12,
+                      &rec->master_clock)) ||
         (rc = get_uint(j, map, "num_rx", "channel_map.num_rx", 1, CALIB_MAX_CH, &rec->num_rx)) ||
         (rc = get_uint(j, map, "num_tx", "channel_map.num_tx", 1, CALIB_MAX_CH, &rec->num_tx)))
         return rc;
@@ -277,7 +276,8 @@ static int header_from_json(const struct jctx *j, const json_t *o, struct calib_
     rec->num_rx_aps = (unsigned)json_array_size(aps);
     for (unsigned n = 0; n < rec->num_rx_aps; n++) {
         const json_t *e = json_array_get(aps, n);
-        if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > CALIB_MAX_CH)
+        if (!json_is_integer(e) || json_integer_value(e) < 1 ||
+            json_integer_value(e) > CALIB_MAX_CH)
             return bad(j, "channel_map.rx_ap_elements", "entries must be integers 1..256");
         sum += rec->rx_ap_elements[n] = (unsigned)json_integer_value(e);
     }
@@ -306,7 +306,8 @@ static int delay_from_json(const struct jctx *j, const json_t *o, struct calib_r
     if (!json_is_array(s) || json_array_size(s) != rec->num_rx_aps)
         return bad(j, "system_delay.samples", "missing or not one number per receive array");
     if (!json_is_array(a) || json_array_size(a) != rec->num_rx_aps)
-        return bad(j, "system_delay.accuracy_samples", "missing or not one number per receive array");
+        return bad(j, "system_delay.accuracy_samples",
+                   "missing or not one number per receive array");
     for (unsigned n = 0; n < rec->num_rx_aps; n++) {
         const json_t *v = json_array_get(s, n), *e = json_array_get(a, n);
         if (!json_is_number(v) || !(fabs(json_number_value(v)) <= 1e6))
@@ -361,7 +362,8 @@ int calib_record_save(const char *path, const struct calib_record *rec, char *er
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     json_t *o = calib_record_to_json(rec);
-    int rc = o && json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) == 0 ? ISAC_OK : ISAC_EIO;
+    int rc = o && json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) == 0 ? ISAC_OK
+                                                                                        : ISAC_EIO;
     json_decref(o);
     if (rc == ISAC_OK && rename(tmp, path) != 0)
         rc = ISAC_EIO;
@@ -401,8 +403,8 @@ int calib_record_match(const struct calib_record *rec, const struct radio_info *
     if (rec->num_tx != info->num_tx)
         return mismatch_d(src, "channel_map.num_tx", rec->num_tx, info->num_tx, err, errlen);
     if (rec->num_rx_aps != info->num_rx_aps)
-        return mismatch_d(src, "channel_map.rx_ap_elements", rec->num_rx_aps, info->num_rx_aps,
-                          err, errlen);
+        return mismatch_d(src, "channel_map.rx_ap_elements", rec->num_rx_aps, info->num_rx_aps, err,
+                          errlen);
     for (unsigned n = 0; n < rec->num_rx_aps; n++)
         if (rec->rx_ap_elements[n] != info->rx_ap_elements[n])
             return mismatch_d(src, "channel_map.rx_ap_elements", rec->rx_ap_elements[n],
@@ -466,10 +468,12 @@ int calib_record_to_pipeline(const struct calib_record *rec, struct pipeline_cal
             T = fmax(T, abs_d[ch + m]);
         }
     for (unsigned ch = 0; ch < rec->num_rx; ch++) {
-        pc->rx_weight[ch] = rec->rx.present ? (float complex)(1.0 / chan_gain(&rec->rx.ch[ch])) : 1.0f;
+        pc->rx_weight[ch] =
+            rec->rx.present ? (float complex)(1.0 / chan_gain(&rec->rx.ch[ch])) : 1.0f;
         pc->rx_delay[ch] = T - abs_d[ch];
         if (pc->rx_delay[ch] > 64 || pc->tx_delay[ch < rec->num_tx ? ch : 0] > 64) {
-            isac_seterr(err, errlen, "calibration: channel %u needs a delay correction beyond 64 samples", ch);
+            isac_seterr(err, errlen,
+                        "calibration: channel %u needs a delay correction beyond 64 samples", ch);
             return ISAC_EINVAL;
         }
     }

@@ -26,12 +26,12 @@
 
 struct calib_section {
     int present;
-    double created_unix;      /* s since 1970 (UTC) */
-    char method[32];          /* "splitter-eigenvector", "coupler-comb", "coupler-sequential",
-                                 "pilot-eigenvector", "pilot-comb" */
-    unsigned n;               /* channels (= num_rx or num_tx) */
+    double created_unix; /* s since 1970 (UTC) */
+    char method[32];     /* "splitter-eigenvector", "coupler-comb", "coupler-sequential",
+                            "pilot-eigenvector", "pilot-comb" */
+    unsigned n;          /* channels (= num_rx or num_tx) */
     struct calib_chan ch[CALIB_MAX_CH];
-    double phase_rms_deg;     /* estimated accuracy: RMS of the channels' 1-sigma values */
+    double phase_rms_deg; /* estimated accuracy: RMS of the channels' 1-sigma values */
     double gain_rms_db;
     double delay_rms;
 };
@@ -41,10 +41,10 @@ struct calib_record {
     char driver[32], serial[64];
     unsigned num_rx, num_tx, num_rx_aps, rx_ap_elements[RADIO_MAX_APS];
     double center_freq, sample_rate, rx_gain_db, tx_gain_db;
-    double master_clock;      /* Hz, 0 = unknown (not compared) */
-    int lo_shared;            /* the radio shared LOs when measured */
-    double created_unix;      /* latest section's time */
-    double max_age_s;         /* older records are stale (applied with a warning) */
+    double master_clock; /* Hz, 0 = unknown (not compared) */
+    int lo_shared;       /* the radio shared LOs when measured */
+    double created_unix; /* latest section's time */
+    double max_age_s;    /* older records are stale (applied with a warning) */
     struct calib_section rx, tx;
     int has_delay;
     double system_delay[RADIO_MAX_APS], system_delay_std[RADIO_MAX_APS];

@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "dsp/fdelay.h"
+#include "sigmf.h"
 
 /* Time between "now" and the first burst: leaves room for a hardware command queue. */
 #define CALIB_LEAD_TICKS 2048
@@ -54,15 +55,98 @@ static int fail(radio r, int rc, const char *what, char *err, size_t errlen)
     return rc;
 }
 
-/* Transmit tx (num_tx rows of txlen) at the next free tick and capture rxlen samples
- * starting `offset` ticks after the burst start (offset >= 0). */
-static int burst_capture(radio r, const struct bufs *tx, size_t txlen, int64_t offset,
-                         const struct bufs *rx, size_t rxlen, const char *what, char *err,
-                         size_t errlen)
+/* What one capture of a session injects (the "isactb:calib_cpi" annotation). */
+struct cpi_tag {
+    const char *session;   /* "rx", "tx", "delay", "manifold", "verify" */
+    const char *reference; /* "full": TX 0 alone; "comb": every TX channel its comb;
+                              "pair": TX 0 then TX `pair` one burst later; "beam" */
+    unsigned ntx;          /* comb: number of TX channels */
+    unsigned pair;         /* pair: the second channel */
+};
+
+static json_t *tag_json(const struct cpi_tag *t)
 {
+    json_t *tx = json_array();
+    if (!strcmp(t->reference, "comb") || !strcmp(t->reference, "beam"))
+        for (unsigned k = 0; k < t->ntx; k++)
+            json_array_append_new(tx, json_integer(k));
+    else
+        json_array_append_new(tx, json_integer(0));
+    if (!strcmp(t->reference, "pair"))
+        json_array_append_new(tx, json_integer(t->pair));
+    return json_pack("{s:s,s:s,s:o}", "session", t->session, "reference", t->reference,
+                     "tx_channels", tx);
+}
+
+/* Replay: the recorded CPI must be the capture this step asks for. */
+static int check_tag(radio r, const struct cpi_tag *t, char *err, size_t errlen)
+{
+    const json_t *ann = radio_file_current_annotation(r);
+    const json_t *got = json_object_get(ann, "isactb:calib_cpi");
+    long k = ann ? json_integer_value(json_object_get(ann, "isactb:cpi")) : -1;
+    json_t *want = tag_json(t);
+    int rc = ISAC_OK;
+    if (!json_is_object(got)) {
+        isac_seterr(err, errlen, "CPI %ld: isactb:calib_cpi missing: not a calibration session", k);
+        rc = ISAC_EFORMAT;
+    }
+    static const char *const keys[] = {"session", "reference", "tx_channels"};
+    for (int i = 0; rc == ISAC_OK && i < 3; i++)
+        if (!json_equal(json_object_get(got, keys[i]), json_object_get(want, keys[i]))) {
+            char *g = json_dumps(json_object_get(got, keys[i]), JSON_ENCODE_ANY | JSON_COMPACT);
+            char *w = json_dumps(json_object_get(want, keys[i]), JSON_ENCODE_ANY | JSON_COMPACT);
+            isac_seterr(err, errlen, "CPI %ld: isactb:calib_cpi.%s %s, expected %s", k, keys[i],
+                        g ? g : "(missing)", w ? w : "?");
+            free(g);
+            free(w);
+            rc = ISAC_EFORMAT;
+        }
+    json_decref(want);
+    return rc;
+}
+
+/* Append one capture to the session recording: its segments are calibration segments
+ * (spatial extension 2.1: a known reference emission injected locally by cable). */
+static int record_cpi(const struct calib_session *s, const struct cpi_tag *t, const struct bufs *tx,
+                      size_t txlen, int64_t t0, int64_t offset, const struct bufs *rx, size_t rxlen,
+                      const struct radio_rx_md *md, char *err, size_t errlen)
+{
+    json_t *ann = json_pack("{s:o}", "isactb:calib_cpi", tag_json(t));
+    json_t *seg = json_pack("{s:{s:s,s:{s:b}}}", "spatial:calibration", "caltype", "ref",
+                            "cal_geometry", "unknown", 1);
+    struct sigmf_cpi c = {.tick = t0 + offset,
+                          .rx = (const float complex *const *)rx->p,
+                          .len = rxlen,
+                          .md = md,
+                          .tx_tick = t0,
+                          .txref = tx->p[0],
+                          .txlen = txlen,
+                          .annotation = ann,
+                          .segment = seg};
+    int rc = ann && seg ? sigmf_writer_append_cpi(s->capture, &c) : ISAC_ENOMEM;
+    if (rc)
+        isac_seterr(err, errlen, "calibration %s: recording: %s", t->session,
+                    rc == ISAC_ENOMEM ? "out of memory" : sigmf_writer_last_error(s->capture));
+    json_decref(ann);
+    json_decref(seg);
+    return rc;
+}
+
+/* Transmit tx (num_tx rows of txlen) at the next free tick and capture rxlen samples
+ * starting `offset` ticks after the burst start (offset >= 0). On a replay radio the
+ * capture is the next recorded CPI (its window started `offset` after its burst). */
+static int burst_capture(radio r, const struct calib_session *s, const struct cpi_tag *tag,
+                         const struct bufs *tx, size_t txlen, int64_t offset, const struct bufs *rx,
+                         size_t rxlen, char *err, size_t errlen)
+{
+    const char *what = tag->session;
+    struct radio_info info;
     int64_t now = 0;
-    int rc = radio_get_time(r, &now);
-    int64_t t0 = now + CALIB_LEAD_TICKS;
+    int rc = radio_get_info(r, &info);
+    if (rc == ISAC_OK)
+        rc = radio_get_time(r, &now);
+    int replay = (info.caps & RADIO_CAP_REPLAY) != 0;
+    int64_t t0 = replay ? now - offset : now + CALIB_LEAD_TICKS;
     if (rc == ISAC_OK)
         rc = radio_tx_burst(r, t0, (const float complex *const *)tx->p, txlen);
     struct radio_rx_md md;
@@ -73,7 +157,12 @@ static int burst_capture(radio r, const struct bufs *tx, size_t txlen, int64_t o
                     (unsigned long long)md.dropped_samples);
         return ISAC_ERADIO;
     }
-    return rc ? fail(r, rc, what, err, errlen) : ISAC_OK;
+    if (rc)
+        return fail(r, rc, what, err, errlen);
+    if (replay)
+        return check_tag(r, tag, err, errlen);
+    return s->capture ? record_cpi(s, tag, tx, txlen, t0, offset, rx, rxlen, &md, err, errlen)
+                      : ISAC_OK;
 }
 
 /* The analysis window starts guard + round(coarse) ticks after the burst start. */
@@ -112,10 +201,12 @@ int calib_measure_rx(radio r, const struct calib_session *s, struct calib_chan *
     if (rc == ISAC_OK)
         rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0]); /* TX channel 0 drives the splitter */
     if (rc == ISAC_OK)
-        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "rx", err, errlen);
-    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps; ch += info.rx_ap_elements[n++]) {
-        rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch, info.rx_ap_elements[n],
-                            ch, n, s->maxlag, NULL, out + ch);
+        rc = burst_capture(r, s, &(struct cpi_tag){"rx", "full", 0, 0}, &tx, blen, window_offset(s),
+                           &rx, clen, err, errlen);
+    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps;
+         ch += info.rx_ap_elements[n++]) {
+        rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch,
+                            info.rx_ap_elements[n], ch, n, s->maxlag, NULL, out + ch);
         if (rc)
             isac_seterr(err, errlen, "calibration rx: array %u: estimator failed", n);
     }
@@ -129,8 +220,8 @@ static int tx_codes(radio r, const struct calib_session *s, const struct radio_i
 {
     unsigned K = info->num_tx;
     if (K > s->ref.N / 16 || s->maxlag >= s->ref.N / (2 * K)) {
-        isac_seterr(err, errlen, "calibration tx: %u channels need a period N >= %u (maxlag %u)",
-                    K, 2 * K * (s->maxlag + 1), s->maxlag);
+        isac_seterr(err, errlen, "calibration tx: %u channels need a period N >= %u (maxlag %u)", K,
+                    2 * K * (s->maxlag + 1), s->maxlag);
         return ISAC_EINVAL;
     }
     size_t blen = calib_ref_burst_len(&s->ref), clen = calib_ref_capture_len(&s->ref);
@@ -141,7 +232,8 @@ static int tx_codes(radio r, const struct calib_session *s, const struct radio_i
     for (unsigned k = 0; rc == ISAC_OK && k < K; k++)
         rc = calib_ref_burst(&s->ref, K, k, tx.p[k]);
     if (rc == ISAC_OK)
-        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "tx", err, errlen);
+        rc = burst_capture(r, s, &(struct cpi_tag){steer ? "manifold" : "tx", "comb", K, 0}, &tx,
+                           blen, window_offset(s), &rx, clen, err, errlen);
     if (rc == ISAC_OK && (rc = calib_tx_codes(&s->ref, rx.p[s->ref_rx], K, s->maxlag, steer, out)))
         isac_seterr(err, errlen, "calibration tx: estimator failed");
     bufs_free(&tx);
@@ -162,15 +254,18 @@ static int tx_sequential(radio r, const struct calib_session *s, const struct ra
     for (unsigned j = 1; rc == ISAC_OK && j < K; j++) {
         for (unsigned k = 0; k < K; k++)
             memset(tx.p[k], 0, 2 * blen * sizeof **tx.p);
-        if ((rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0])) || (rc = calib_ref_burst(&s->ref, 1, 0, tx.p[j] + blen)))
+        if ((rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0])) ||
+            (rc = calib_ref_burst(&s->ref, 1, 0, tx.p[j] + blen)))
             break;
-        rc = burst_capture(r, &tx, 2 * blen, window_offset(s), &rx, blen + clen, "tx", err, errlen);
+        rc = burst_capture(r, s, &(struct cpi_tag){"tx", "pair", 0, j}, &tx, 2 * blen,
+                           window_offset(s), &rx, blen + clen, err, errlen);
         if (rc == ISAC_OK && !(y[j] = malloc((blen + clen) * sizeof **y)))
             rc = ISAC_ENOMEM;
         if (rc == ISAC_OK)
             memcpy(y[j], rx.p[s->ref_rx], (blen + clen) * sizeof **y);
     }
-    if (rc == ISAC_OK && (rc = calib_tx_sequential(&s->ref, (const float complex *const *)y, K, s->maxlag, out)))
+    if (rc == ISAC_OK &&
+        (rc = calib_tx_sequential(&s->ref, (const float complex *const *)y, K, s->maxlag, out)))
         isac_seterr(err, errlen, "calibration tx: estimator failed");
     for (unsigned j = 0; y && j < K; j++)
         free(y[j]);
@@ -180,16 +275,16 @@ static int tx_sequential(radio r, const struct calib_session *s, const struct ra
     return rc;
 }
 
-int calib_measure_tx(radio r, const struct calib_session *s, int sequential,
-                     struct calib_chan *out, char *err, size_t errlen)
+int calib_measure_tx(radio r, const struct calib_session *s, int sequential, struct calib_chan *out,
+                     char *err, size_t errlen)
 {
     struct radio_info info;
     int rc = check(r, s, &info, err, errlen);
     if (rc)
         return rc;
     if (s->ref_rx >= info.num_rx) {
-        isac_seterr(err, errlen, "calibration tx: reference receiver %u >= %u RX channels", s->ref_rx,
-                    info.num_rx);
+        isac_seterr(err, errlen, "calibration tx: reference receiver %u >= %u RX channels",
+                    s->ref_rx, info.num_rx);
         return ISAC_EINVAL;
     }
     return sequential ? tx_sequential(r, s, &info, out, err, errlen)
@@ -211,11 +306,14 @@ int calib_measure_delay(radio r, const struct calib_session *s, double *delay, d
     if (rc == ISAC_OK)
         rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0]);
     if (rc == ISAC_OK)
-        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "delay", err, errlen);
+        rc = burst_capture(r, s, &(struct cpi_tag){"delay", "full", 0, 0}, &tx, blen,
+                           window_offset(s), &rx, clen, err, errlen);
     unsigned lag = s->ref.guard - FDELAY_HALF;
-    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps; ch += info.rx_ap_elements[n++]) {
+    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps;
+         ch += info.rx_ap_elements[n++]) {
         double d = 0, sd = 0;
-        if ((rc = calib_delay(&s->ref, rx.p[ch], lag < s->ref.N / 2 ? lag : s->ref.N / 2 - 1, &d, &sd)))
+        if ((rc = calib_delay(&s->ref, rx.p[ch], lag < s->ref.N / 2 ? lag : s->ref.N / 2 - 1, &d,
+                              &sd)))
             isac_seterr(err, errlen, "calibration delay: array %u: estimator failed", n);
         delay[n] = d + llround(s->coarse_delay);
         if (std)
@@ -249,11 +347,13 @@ int calib_measure_manifold(radio r, const struct calib_session *s, double theta,
     if (rc == ISAC_OK)
         rc = calib_ref_burst(&s->ref, 1, 0, tx.p[0]);
     if (rc == ISAC_OK)
-        rc = burst_capture(r, &tx, blen, window_offset(s), &rx, clen, "manifold", err, errlen);
-    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps; ch += info.rx_ap_elements[n++]) {
+        rc = burst_capture(r, s, &(struct cpi_tag){"manifold", "full", 0, 0}, &tx, blen,
+                           window_offset(s), &rx, clen, err, errlen);
+    for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps;
+         ch += info.rx_ap_elements[n++]) {
         ula_steer(info.rx_ap_elements[n], info.element_spacing_wl, theta, a);
-        rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch, info.rx_ap_elements[n],
-                            ch, n, s->maxlag, a, rx_out + ch);
+        rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch,
+                            info.rx_ap_elements[n], ch, n, s->maxlag, a, rx_out + ch);
     }
     bufs_free(&tx);
     bufs_free(&rx);
@@ -309,7 +409,8 @@ int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
     if (ap >= info.num_rx_aps || codebook_elements(cb) != info.num_tx ||
         (rx_cb && codebook_elements(rx_cb) != info.rx_ap_elements[ap]) ||
         (cal && (cal->num_rx != info.num_rx || cal->num_tx != info.num_tx))) {
-        isac_seterr(err, errlen, "calibration verify: codebook/array/calibration sizes do not match the radio");
+        isac_seterr(err, errlen,
+                    "calibration verify: codebook/array/calibration sizes do not match the radio");
         return ISAC_EINVAL;
     }
     unsigned ch0 = 0, M = info.rx_ap_elements[ap];
@@ -339,7 +440,8 @@ int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
                 w *= cal->tx_weight[k];
             tx_row(tx.p[k], tlen, ref, blen, w, cal ? cal->tx_delay[k] : 0.0);
         }
-        rc = burst_capture(r, &tx, tlen, window_offset(s), &rx, clen, "verify", err, errlen);
+        rc = burst_capture(r, s, &(struct cpi_tag){"verify", "beam", info.num_tx, 0}, &tx, tlen,
+                           window_offset(s), &rx, clen, err, errlen);
         if (rc)
             break;
         if (!single) {
@@ -358,4 +460,93 @@ int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
     bufs_free(&tx);
     bufs_free(&rx);
     return rc;
+}
+
+/* ---- recorded sessions ---- */
+
+const char *calib_session_method(const char *kind, int sequential)
+{
+    if (!strcmp(kind, "rx"))
+        return "splitter-eigenvector";
+    if (!strcmp(kind, "tx"))
+        return sequential ? "coupler-sequential" : "coupler-comb";
+    return "splitter-delay";
+}
+
+json_t *calib_session_to_json(const struct calib_session *s, const char *kind, int sequential)
+{
+    const struct calib_ref *r = &s->ref;
+    return json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:f,s:I},s:I,s:f,s:I}", "kind", kind, "method",
+                     calib_session_method(kind, sequential), "reference", "N", (json_int_t)r->N,
+                     "periods", (json_int_t)r->periods, "guard", (json_int_t)r->guard, "occupancy",
+                     r->occupancy, "seed", (json_int_t)r->seed, "maxlag", (json_int_t)s->maxlag,
+                     "coarse_delay", s->coarse_delay, "ref_rx", (json_int_t)s->ref_rx);
+}
+
+static int session_uint(const json_t *o, const char *key, const char *where, json_int_t max,
+                        unsigned *out, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+        isac_seterr(err, errlen, "isactb:calib_session%s.%s %s", where, key,
+                    v ? "is not an integer in range" : "missing");
+        return ISAC_EFORMAT;
+    }
+    *out = (unsigned)json_integer_value(v);
+    return ISAC_OK;
+}
+
+int calib_session_from_json(const json_t *obj, const char *kind, struct calib_session *s,
+                            int *sequential, char *err, size_t errlen)
+{
+    calib_session_default(s);
+    if (!json_is_object(obj)) {
+        isac_seterr(err, errlen, "isactb:calib_session missing: not a calibration session capture");
+        return ISAC_EFORMAT;
+    }
+    const char *k = json_string_value(json_object_get(obj, "kind"));
+    if (!k || strcmp(k, kind)) {
+        isac_seterr(err, errlen, "isactb:calib_session.kind '%s': not a '%s' calibration session",
+                    k ? k : "(missing)", kind);
+        return ISAC_EFORMAT;
+    }
+    const char *m = json_string_value(json_object_get(obj, "method"));
+    *sequential = m && !strcmp(m, "coupler-sequential");
+    if (!m || strcmp(m, calib_session_method(kind, *sequential))) {
+        isac_seterr(err, errlen, "isactb:calib_session.method '%s' unknown for kind '%s'",
+                    m ? m : "(missing)", kind);
+        return ISAC_EFORMAT;
+    }
+    const json_t *ref = json_object_get(obj, "reference"), *occ = json_object_get(ref, "occupancy"),
+                 *cd = json_object_get(obj, "coarse_delay"), *seed = json_object_get(ref, "seed");
+    unsigned seed_u = 0;
+    int rc = session_uint(ref, "N", ".reference", 65536, &s->ref.N, err, errlen);
+    if (!rc)
+        rc = session_uint(ref, "periods", ".reference", 64, &s->ref.periods, err, errlen);
+    if (!rc)
+        rc = session_uint(ref, "guard", ".reference", 65536, &s->ref.guard, err, errlen);
+    if (!rc && !json_is_integer(seed))
+        rc = session_uint(ref, "seed", ".reference", 0, &seed_u, err, errlen);
+    if (!rc)
+        rc = session_uint(obj, "maxlag", "", 65536, &s->maxlag, err, errlen);
+    if (!rc)
+        rc = session_uint(obj, "ref_rx", "", RADIO_MAX_CHANNELS - 1, &s->ref_rx, err, errlen);
+    if (rc)
+        return rc;
+    s->ref.seed = (uint64_t)json_integer_value(seed);
+    if (!json_is_number(occ) || !json_is_number(cd)) {
+        isac_seterr(err, errlen, "isactb:calib_session%s is not a number",
+                    !json_is_number(occ) ? ".reference.occupancy" : ".coarse_delay");
+        return ISAC_EFORMAT;
+    }
+    s->ref.occupancy = json_number_value(occ);
+    s->coarse_delay = json_number_value(cd);
+    if (calib_ref_validate(&s->ref) || !(s->coarse_delay >= 0 && s->coarse_delay <= s->ref.guard)) {
+        isac_seterr(err, errlen,
+                    "isactb:calib_session.reference N %u periods %u guard %u "
+                    "occupancy %g / coarse_delay %g out of range",
+                    s->ref.N, s->ref.periods, s->ref.guard, s->ref.occupancy, s->coarse_delay);
+        return ISAC_EFORMAT;
+    }
+    return ISAC_OK;
 }

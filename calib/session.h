@@ -12,23 +12,47 @@
 #include "codebook/codebook.h"
 #include "exp/pipeline.h"
 #include "radio.h"
+#include "sigmf.h"
 
 struct calib_session {
-    struct calib_ref ref;  /* reference waveform (calib_ref_default) */
-    unsigned maxlag;       /* integer delay search, samples (default 32; TX combs: < N/(2 num_tx)) */
-    double coarse_delay;   /* expected system delay, samples (0..guard-32): the RX window opens
-                              this much after the burst's analysis start */
-    unsigned ref_rx;       /* TX: the reference receiver's RX channel (default 0) */
+    struct calib_ref ref; /* reference waveform (calib_ref_default) */
+    unsigned maxlag;      /* integer delay search, samples (default 32; TX combs: < N/(2 num_tx)) */
+    double coarse_delay;  /* expected system delay, samples (0..guard-32): the RX window opens
+                             this much after the burst's analysis start */
+    unsigned ref_rx;      /* TX: the reference receiver's RX channel (default 0) */
+    /* Optional (NULL): every capture of the session is appended to this recording as one
+     * CPI (not owned; docs/calibration.md, "Recorded sessions"): the RX windows the
+     * estimator sees, TX channel 0's burst as txref, the annotation "isactb:calib_cpi"
+     * (which reference was injected) and, on every RX segment, "spatial:calibration". */
+    sigmf_writer capture;
 };
 void calib_session_default(struct calib_session *s);
+
+/* ---- recorded sessions (replay with the `file` radio) ----
+ * On a radio with RADIO_CAP_REPLAY (file:CAPTURE) the session functions below take each
+ * capture from the next recorded CPI instead of scheduling one, and refuse a CPI whose
+ * "isactb:calib_cpi" does not describe the reference this step injects (ISAC_EFORMAT,
+ * "isactb:calib_cpi.FIELD ..." in err): the estimate equals the live one bit for bit. */
+
+/* The global object "isactb:calib_session" of a recorded session of `kind` ("rx", "tx",
+ * "delay"); sequential: TX one at a time. New reference or NULL (ENOMEM). */
+json_t *calib_session_to_json(const struct calib_session *s, const char *kind, int sequential);
+/* Inverse: checks obj (the capture's "isactb:calib_session", may be NULL) is a session of
+ * `kind` and loads its parameters into s (capture left NULL) and *sequential.
+ * ISAC_EFORMAT with "isactb:calib_session[.FIELD] VALUE problem" in err. */
+int calib_session_from_json(const json_t *obj, const char *kind, struct calib_session *s,
+                            int *sequential, char *err, size_t errlen);
+/* Method name of a session kind as in the record ("splitter-eigenvector",
+ * "coupler-comb", "coupler-sequential", "splitter-delay"). */
+const char *calib_session_method(const char *kind, int sequential);
 
 /* RX: every receive array from one splitter capture; out[num_rx]. */
 int calib_measure_rx(radio r, const struct calib_session *s, struct calib_chan *out, char *err,
                      size_t errlen);
 /* TX: orthogonal combs on every TX channel at once (sequential = 0) or one channel at a
  * time paired with channel 0 (sequential = 1); out[num_tx]. */
-int calib_measure_tx(radio r, const struct calib_session *s, int sequential,
-                     struct calib_chan *out, char *err, size_t errlen);
+int calib_measure_tx(radio r, const struct calib_session *s, int sequential, struct calib_chan *out,
+                     char *err, size_t errlen);
 /* TX-to-RX system delay (TX channel 0 -> first element of each receive AP), samples,
  * over the loopback (splitter); delay[num_rx_aps], std may be NULL. */
 int calib_measure_delay(radio r, const struct calib_session *s, double *delay, double *std,

@@ -60,7 +60,8 @@ int calib_verify(radio r, const struct calib_session *s, double theta,
             acc += cexp(I * 2 * M_PI * d * m * sin(theta)) * codebook_weights(cb, q)[m];
         out->theory_db[q] = creal(acc * conj(acc));
     }
-    int rc = calib_measure_patterns(r, s, theta, NULL, cb, ap, out->raw_db, NULL, NULL, err, errlen);
+    int rc =
+        calib_measure_patterns(r, s, theta, NULL, cb, ap, out->raw_db, NULL, NULL, err, errlen);
     if (rc == ISAC_OK && cal)
         rc = calib_measure_patterns(r, s, theta, cal, cb, ap, out->cal_db, NULL, NULL, err, errlen);
     if (rc == ISAC_OK) {

@@ -6,13 +6,14 @@
 #include "calib/session.h"
 
 struct calib_verify_result {
-    unsigned Q;                 /* beams */
-    double *phi_deg;            /* steering angle of beam q, degrees */
-    double *theory_db;          /* |a^T(theta) w_q|^2, dB re its peak */
-    double *cal_db;             /* measured with the calibration, dB re peak (NULL without one) */
-    double *raw_db;             /* measured without calibration, dB re peak */
+    unsigned Q;        /* beams */
+    double *phi_deg;   /* steering angle of beam q, degrees */
+    double *theory_db; /* |a^T(theta) w_q|^2, dB re its peak */
+    double *cal_db;    /* measured with the calibration, dB re peak (NULL without one) */
+    double *raw_db;    /* measured without calibration, dB re peak */
     struct calib_pattern_stats theory, cal, raw;
-    double beamwidth_deg;       /* null-to-null half width at the pilot: asin(sin theta + 1/(M d)) - theta */
+    double
+        beamwidth_deg; /* null-to-null half width at the pilot: asin(sin theta + 1/(M d)) - theta */
 };
 
 /* The radio must carry a pilot at theta (rad; emulator: cal=pilot,pilot_deg=...). cal

@@ -91,6 +91,15 @@ struct sigmf_cpi {
      * isactb:tx_tick, isactb:tx_samples, isactb:drop, isactb:overflow) are refused.
      * Deep-copied into the CPI's annotation of every meta file. */
     const json_t *annotation;
+    /* Optional (NULL): object of spatial captures-segment fields for this CPI, copied
+     * into every captures segment of the CPI in every RX recording (the txref recording
+     * does not use `spatial`). Only "spatial:calibration" is accepted: the spatial
+     * extension's calibration object (2.1) marking the CPI as a calibration segment:
+     * {"caltype": "tone"|"xcorr"|"ref"|"other", optional "bearing" (bearing object:
+     * azimuth, elevation, range, range_rate, az_error, el_error, range_error,
+     * range_rate_error, numbers), optional "cal_geometry" (cartesian_point: {"point":
+     * [x, y, z]} metres or {"unknown": true})}, nothing else. Deep-copied. */
+    const json_t *segment;
 };
 
 /* Start a recording NAME ([A-Za-z0-9._-], 1..SIGMF_NAME_MAX chars, not starting with
@@ -98,14 +107,20 @@ struct sigmf_cpi {
  * overwrite an existing dir/NAME.sigmf-collection. Opens one .sigmf-data.tmp per
  * stream. NULL on failure with one line in err. */
 sigmf_writer sigmf_writer_create(const char *dir, const char *name,
-                                 const struct sigmf_writer_desc *desc, char *err,
-                                 size_t errlen);
+                                 const struct sigmf_writer_desc *desc, char *err, size_t errlen);
 
 /* Append one CPI: streams its samples to the data files and queues its captures
  * segments and annotations. ISAC_EINVAL on a bad argument (nothing written),
  * ISAC_EIO when a data write fails (the CPI is rolled back at finish()). On error the
  * writer stays usable: finish() keeps every CPI appended before. */
 int sigmf_writer_append_cpi(sigmf_writer w, const struct sigmf_cpi *cpi);
+
+/* Replace the per-channel spatial:phase_offset (num_rx degrees, finite, |value| <= 360;
+ * NULL = omit the field) written at finish(): a calibration session learns the
+ * offsets only after its captures (spatial extension 2.1: "the resulting value ... can
+ * then be stored in the captures object phase_offset field"). ISAC_EINVAL on a bad
+ * value (nothing changed). */
+int sigmf_writer_set_rx_phase_offset(sigmf_writer w, const double *deg);
 
 /* Number of CPIs appended successfully so far. */
 size_t sigmf_writer_num_cpis(sigmf_writer w);

@@ -27,15 +27,15 @@ struct seg {
 };
 
 struct ann {
-    uint64_t ss, cnt;     /* core:sample_start, core:sample_count */
-    int64_t tick;         /* isactb:tick */
-    uint64_t len;         /* isactb:num_samples */
-    int64_t tx_tick;      /* isactb:tx_tick (default tick) */
-    uint64_t missing;     /* window samples not covered by stored data */
-    int64_t first_gap;    /* first missing tick */
+    uint64_t ss, cnt;  /* core:sample_start, core:sample_count */
+    int64_t tick;      /* isactb:tick */
+    uint64_t len;      /* isactb:num_samples */
+    int64_t tx_tick;   /* isactb:tx_tick (default tick) */
+    uint64_t missing;  /* window samples not covered by stored data */
+    int64_t first_gap; /* first missing tick */
     unsigned ngaps;
     int overflow;
-    json_t *obj;          /* borrowed from the meta document */
+    json_t *obj; /* borrowed from the meta document */
 };
 
 struct rstream {
@@ -55,8 +55,8 @@ struct sigmf_reader_s {
     char *coll_path, *dir;
     json_t *coll;
     size_t nstreams;
-    struct rstream *st;   /* as listed in core:streams */
-    struct rstream **rx;  /* by channel index */
+    struct rstream *st;  /* as listed in core:streams */
+    struct rstream **rx; /* by channel index */
     struct rstream *tx;
     unsigned num_rx;
     double fs;
@@ -120,8 +120,8 @@ static int get_int(const struct ectx *e, const json_t *o, const char *pfx, const
         return efail(e, ISAC_EFORMAT, "%s%s %s is not an integer", pfx, key, show(v, b, sizeof b));
     json_int_t x = json_integer_value(v);
     if (x < min || x > max)
-        return efail(e, ISAC_EFORMAT, "%s%s %lld out of range [%lld, %lld]", pfx, key,
-                     (long long)x, (long long)min, (long long)max);
+        return efail(e, ISAC_EFORMAT, "%s%s %lld out of range [%lld, %lld]", pfx, key, (long long)x,
+                     (long long)min, (long long)max);
     *out = x;
     return ISAC_OK;
 }
@@ -162,8 +162,8 @@ static int get_str(const struct ectx *e, const json_t *o, const char *pfx, const
 
 /* ------------------------------------------------- isactb:radio decoding */
 
-static const char *const cap_names[] = {"timed_tx",  "timed_rx", "hw_time", "lo_shared",
-                                        "truth",     "scenario", "replay"};
+static const char *const cap_names[] = {"timed_tx", "timed_rx", "hw_time", "lo_shared",
+                                        "truth",    "scenario", "replay"};
 
 static int get_ap(const struct ectx *e, const json_t *o, const char *pfx, struct geom_ap *ap)
 {
@@ -200,7 +200,8 @@ static int radio_strings(const struct ectx *e, const json_t *o, struct radio_inf
     char b[80];
     if (caps && !json_is_array(caps))
         return efail(e, ISAC_EFORMAT, "%scaps %s is not an array", pfx, show(caps, b, sizeof b));
-    json_array_foreach(caps, i, c) {
+    json_array_foreach(caps, i, c)
+    {
         unsigned k = 0, n = sizeof cap_names / sizeof cap_names[0];
         while (k < n && !(json_is_string(c) && !strcmp(json_string_value(c), cap_names[k])))
             k++;
@@ -240,8 +241,8 @@ static int radio_aps(const struct ectx *e, const json_t *o, struct radio_info *i
             return rc;
     }
     if (sum != in->num_rx)
-        return efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements sum to %u but num_rx is %u",
-                     sum, in->num_rx);
+        return efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements sum to %u but num_rx is %u", sum,
+                     in->num_rx);
     return get_ap(e, json_object_get(o, "tx_ap"), "isactb:radio.tx_ap", &in->tx_ap);
 }
 
@@ -279,8 +280,7 @@ static int radio_from(const struct ectx *e, const json_t *o, struct radio_info *
     return radio_aps(e, o, in);
 }
 
-int sigmf_radio_info_from_json(const json_t *obj, struct radio_info *info, char *err,
-                               size_t errlen)
+int sigmf_radio_info_from_json(const json_t *obj, struct radio_info *info, char *err, size_t errlen)
 {
     struct ectx e = {err, errlen, NULL};
     return radio_from(&e, obj, info);
@@ -361,8 +361,8 @@ static json_t *parse(const struct ectx *e, const char *text, size_t len, int *rc
     json_error_t je;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc)
-        *rc = efail(e, ISAC_EFORMAT, "malformed JSON at line %d column %d: %s", je.line,
-                    je.column, je.text);
+        *rc = efail(e, ISAC_EFORMAT, "malformed JSON at line %d column %d: %s", je.line, je.column,
+                    je.text);
     else if (!json_is_object(doc)) {
         json_decref(doc);
         doc = NULL;
@@ -495,6 +495,30 @@ static int check_global(const struct ectx *e, struct rstream *s, const json_t *g
     return ISAC_OK;
 }
 
+/* spatial captures fields isactb writes (spatial extension 2, 2.1): phase_offset in
+ * degrees, calibration objects with a known caltype. */
+static int check_spatial_segment(const struct ectx *e, const json_t *c, const char *p)
+{
+    char b[80];
+    const json_t *po = json_object_get(c, "spatial:phase_offset");
+    if (po && !(json_is_number(po) && fabs(json_number_value(po)) <= 360.0))
+        return efail(e, ISAC_EFORMAT,
+                     "%sspatial:phase_offset %s is not a number of degrees in "
+                     "[-360, 360]",
+                     p, show(po, b, sizeof b));
+    const json_t *cal = json_object_get(c, "spatial:calibration");
+    if (!cal)
+        return ISAC_OK;
+    const char *ct = json_string_value(json_object_get(cal, "caltype"));
+    if (!ct ||
+        (strcmp(ct, "tone") && strcmp(ct, "xcorr") && strcmp(ct, "ref") && strcmp(ct, "other")))
+        return efail(e, ISAC_EFORMAT,
+                     "%sspatial:calibration.caltype %s is not tone, xcorr, ref "
+                     "or other",
+                     p, show(json_object_get(cal, "caltype"), b, sizeof b));
+    return ISAC_OK;
+}
+
 static int check_captures(const struct ectx *e, struct rstream *s, const json_t *caps)
 {
     char b[80];
@@ -514,16 +538,18 @@ static int check_captures(const struct ectx *e, struct rstream *s, const json_t 
         int rc;
         if ((rc = get_int(e, c, p, "core:sample_start", NULL, 0, INT64_MAX / 16, &ss)) ||
             (rc = get_int(e, c, p, "core:global_index", NULL, 0, INT64_MAX / 4, &gi)) ||
-            (rc = get_int(e, c, p, "core:header_bytes", &zero, 0, 0, &hb)))
+            (rc = get_int(e, c, p, "core:header_bytes", &zero, 0, 0, &hb)) ||
+            (rc = check_spatial_segment(e, c, p)))
             return rc;
         if (i && (uint64_t)ss <= s->seg[i - 1].ss)
             return efail(e, ISAC_EFORMAT, "%score:sample_start %lld not after captures[%zu] (%llu)",
                          p, (long long)ss, i - 1, (unsigned long long)s->seg[i - 1].ss);
         if (i && gi < s->seg[i - 1].gi + (int64_t)((uint64_t)ss - s->seg[i - 1].ss))
-            return efail(e, ISAC_EFORMAT,
-                         "%score:global_index %lld overlaps captures[%zu] (ends at tick %lld)", p,
-                         (long long)gi, i - 1,
-                         (long long)(s->seg[i - 1].gi + (int64_t)((uint64_t)ss - s->seg[i - 1].ss)));
+            return efail(
+                e, ISAC_EFORMAT,
+                "%score:global_index %lld overlaps captures[%zu] (ends at tick %lld)", p,
+                (long long)gi, i - 1,
+                (long long)(s->seg[i - 1].gi + (int64_t)((uint64_t)ss - s->seg[i - 1].ss)));
         s->seg[i] = (struct seg){(uint64_t)ss, gi};
     }
     return ISAC_OK;
@@ -570,14 +596,15 @@ static int gap_chunk(void *ctx, uint64_t off, int64_t tick, uint64_t n)
     struct gapscan *g = ctx;
     struct ann *a = g->a;
     if (tick == INT64_MIN)
-        return efail(g->e, ISAC_EFORMAT, "%ssample %llu is not inside any captures segment",
-                     g->pfx, (unsigned long long)off);
+        return efail(g->e, ISAC_EFORMAT, "%ssample %llu is not inside any captures segment", g->pfx,
+                     (unsigned long long)off);
     if (tick < g->next || tick + (int64_t)n > a->tick + (int64_t)a->len)
         return efail(g->e, ISAC_EFORMAT,
                      "%ssamples at file offset %llu map to ticks [%lld, %lld) outside the window "
                      "[%lld, %lld)",
-                     g->pfx, (unsigned long long)off, (long long)tick, (long long)(tick + (int64_t)n),
-                     (long long)a->tick, (long long)(a->tick + (int64_t)a->len));
+                     g->pfx, (unsigned long long)off, (long long)tick,
+                     (long long)(tick + (int64_t)n), (long long)a->tick,
+                     (long long)(a->tick + (int64_t)a->len));
     if (tick > g->next) {
         if (!a->ngaps++)
             a->first_gap = g->next;
@@ -634,22 +661,25 @@ static int check_annotation(const struct ectx *e, struct rstream *s, size_t i, j
     json_t *ov = json_object_get(o, "isactb:overflow");
     char b[80];
     if (ov && !json_is_boolean(ov))
-        return efail(e, ISAC_EFORMAT, "%sisactb:overflow %s is not a boolean", p, show(ov, b, sizeof b));
-    *a = (struct ann){(uint64_t)ss, (uint64_t)cnt, tick, (uint64_t)len, txt, 0, 0, 0,
-                      json_is_true(ov), o};
+        return efail(e, ISAC_EFORMAT, "%sisactb:overflow %s is not a boolean", p,
+                     show(ov, b, sizeof b));
+    *a = (struct ann){
+        (uint64_t)ss, (uint64_t)cnt, tick, (uint64_t)len, txt, 0, 0, 0, json_is_true(ov), o};
     if (i && a->ss < s->ann[i - 1].ss + s->ann[i - 1].cnt)
-        return efail(e, ISAC_EFORMAT, "%score:sample_start %lld overlaps annotations[%zu] (ends at %llu)",
-                     p, (long long)ss, i - 1,
-                     (unsigned long long)(s->ann[i - 1].ss + s->ann[i - 1].cnt));
+        return efail(
+            e, ISAC_EFORMAT, "%score:sample_start %lld overlaps annotations[%zu] (ends at %llu)", p,
+            (long long)ss, i - 1, (unsigned long long)(s->ann[i - 1].ss + s->ann[i - 1].cnt));
     const struct ann *pv = i ? &s->ann[i - 1] : NULL;
     if (s->is_rx && pv && tick < pv->tick + (int64_t)pv->len)
-        return efail(e, ISAC_EFORMAT, "%sisactb:tick %lld overlaps the window of annotations[%zu] (ends at %lld)",
-                     p, (long long)tick, i - 1, (long long)(pv->tick + (int64_t)pv->len));
+        return efail(e, ISAC_EFORMAT,
+                     "%sisactb:tick %lld overlaps the window of annotations[%zu] (ends at %lld)", p,
+                     (long long)tick, i - 1, (long long)(pv->tick + (int64_t)pv->len));
     if (!s->is_rx) {
         /* the probe is stored whole: its window is [tx_tick, tx_tick + count) */
         if (pv && txt < pv->tx_tick + (int64_t)pv->cnt)
-            return efail(e, ISAC_EFORMAT, "%sisactb:tx_tick %lld overlaps annotations[%zu] (ends at %lld)",
-                         p, (long long)txt, i - 1, (long long)(pv->tx_tick + (int64_t)pv->cnt));
+            return efail(e, ISAC_EFORMAT,
+                         "%sisactb:tx_tick %lld overlaps annotations[%zu] (ends at %lld)", p,
+                         (long long)txt, i - 1, (long long)(pv->tx_tick + (int64_t)pv->cnt));
         struct ann w = *a;
         w.tick = txt;
         w.len = (uint64_t)cnt;
@@ -719,7 +749,8 @@ static int check_meta(char *err, size_t errlen, struct rstream *s, double *fs)
     struct ectx e = {err, errlen, s->meta_path};
     const char *key;
     json_t *v;
-    json_object_foreach(s->doc, key, v) {
+    json_object_foreach(s->doc, key, v)
+    {
         int known = 0;
         for (const char *const *k = top_keys; *k; k++)
             known |= !strcmp(*k, key);
@@ -779,8 +810,9 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
     sigmf_sha512_hex(text, len, hex);
     if (strcasecmp(hex, hash)) {
         free(text);
-        return efail(ce, ISAC_EFORMAT, "core:streams[%zu] hash does not match %s (SHA-512 %.16s...)",
-                     i, s->meta_path, hex);
+        return efail(ce, ISAC_EFORMAT,
+                     "core:streams[%zu] hash does not match %s (SHA-512 %.16s...)", i, s->meta_path,
+                     hex);
     }
     s->doc = parse(&e, text, len, &rc);
     free(text);
@@ -817,8 +849,8 @@ static int classify(sigmf_reader r, const struct ectx *ce)
             r->tx = s;
             continue;
         }
-        int64_t n = json_integer_value(json_object_get(json_object_get(s->doc, "global"),
-                                                       "spatial:num_elements"));
+        int64_t n = json_integer_value(
+            json_object_get(json_object_get(s->doc, "global"), "spatial:num_elements"));
         if (n != r->num_rx)
             return efail(&e, ISAC_EFORMAT,
                          "spatial:num_elements %lld but the collection lists %u rx recordings",
@@ -851,8 +883,8 @@ static int check_cpis(sigmf_reader r)
                              k, (long long)a->tick, (unsigned long long)a->len,
                              (long long)a->tx_tick, ref->meta_path, (long long)b->tick,
                              (unsigned long long)b->len, (long long)b->tx_tick);
-            if (s->is_rx && (a->cnt != b->cnt || a->missing != b->missing ||
-                             a->first_gap != b->first_gap))
+            if (s->is_rx &&
+                (a->cnt != b->cnt || a->missing != b->missing || a->first_gap != b->first_gap))
                 return efail(&e, ISAC_EFORMAT,
                              "annotations[%zu] core:sample_count %llu differs from %s (%llu) or "
                              "drops differ",
@@ -879,7 +911,8 @@ static int check_radio(sigmf_reader r)
                      "isactb:radio.num_rx %u but the collection lists %u rx recordings",
                      r->info.num_rx, r->num_rx);
     if (r->info.sample_rate != r->fs)
-        return efail(&e, ISAC_EFORMAT, "isactb:radio.sample_rate %.17g differs from core:sample_rate %.17g",
+        return efail(&e, ISAC_EFORMAT,
+                     "isactb:radio.sample_rate %.17g differs from core:sample_rate %.17g",
                      r->info.sample_rate, r->fs);
     for (size_t i = 0; i < r->nstreams; i++) {
         json_t *o = json_object_get(json_object_get(r->st[i].doc, "global"), "isactb:radio");
@@ -992,21 +1025,40 @@ const json_t *sigmf_reader_global(sigmf_reader r)
     return json_object_get(r->rx[0]->doc, "global");
 }
 
-void sigmf_reader_radio_info(sigmf_reader r, struct radio_info *info) { *info = r->info; }
-size_t sigmf_reader_num_cpis(sigmf_reader r) { return r->ncpi; }
-unsigned sigmf_reader_num_rx(sigmf_reader r) { return r->num_rx; }
-double sigmf_reader_sample_rate(sigmf_reader r) { return r->fs; }
-const char *sigmf_reader_path(sigmf_reader r) { return r->coll_path; }
-const char *sigmf_reader_last_error(sigmf_reader r) { return r ? r->err : "no reader"; }
+void sigmf_reader_radio_info(sigmf_reader r, struct radio_info *info)
+{
+    *info = r->info;
+}
+size_t sigmf_reader_num_cpis(sigmf_reader r)
+{
+    return r->ncpi;
+}
+unsigned sigmf_reader_num_rx(sigmf_reader r)
+{
+    return r->num_rx;
+}
+double sigmf_reader_sample_rate(sigmf_reader r)
+{
+    return r->fs;
+}
+const char *sigmf_reader_path(sigmf_reader r)
+{
+    return r->coll_path;
+}
+const char *sigmf_reader_last_error(sigmf_reader r)
+{
+    return r ? r->err : "no reader";
+}
 
 int sigmf_reader_cpi_info(sigmf_reader r, size_t k, struct sigmf_cpi_info *ci)
 {
     if (!r || !ci || k >= r->ncpi)
         return ISAC_EINVAL;
     const struct ann *a = &r->rx[0]->ann[k];
-    *ci = (struct sigmf_cpi_info){a->tick, (size_t)a->len, a->tx_tick, (size_t)r->tx->ann[k].cnt,
-                                  a->missing, a->missing ? a->first_gap : 0, a->ngaps,
-                                  a->overflow};
+    *ci = (struct sigmf_cpi_info){a->tick,    (size_t)a->len,
+                                  a->tx_tick, (size_t)r->tx->ann[k].cnt,
+                                  a->missing, a->missing ? a->first_gap : 0,
+                                  a->ngaps,   a->overflow};
     return ISAC_OK;
 }
 

@@ -24,14 +24,8 @@
 /* FIPS 180-4 constants: fractional parts of the square roots (h0) and cube roots (k)
  * of the first primes, generated with exact integer roots. */
 static const uint64_t sha512_h0[8] = {
-    0x6a09e667f3bcc908ULL,
-    0xbb67ae8584caa73bULL,
-    0x3c6ef372fe94f82bULL,
-    0xa54ff53a5f1d36f1ULL,
-    0x510e527fade682d1ULL,
-    0x9b05688c2b3e6c1fULL,
-    0x1f83d9abfb41bd6bULL,
-    0x5be0cd19137e2179ULL};
+    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
+    0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
 static const uint64_t sha512_k[80] = {
     0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL, 0xe9b5dba58189dbbcULL,
     0x3956c25bf348b538ULL, 0x59f111f1b605d019ULL, 0x923f82a4af194f9bULL, 0xab1c5ed5da6d8118ULL,
@@ -55,7 +49,10 @@ static const uint64_t sha512_k[80] = {
     0x4cc5d4becb3e42b6ULL, 0x597f299cfc657e2aULL, 0x5fcb6fab3ad6faecULL, 0x6c44198c4a475817ULL,
 };
 
-static uint64_t ror64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
+static uint64_t ror64(uint64_t x, unsigned n)
+{
+    return (x >> n) | (x << (64 - n));
+}
 
 static void sha512_block(uint64_t h[8], const unsigned char *p)
 {
@@ -79,11 +76,23 @@ static void sha512_block(uint64_t h[8], const unsigned char *p)
         uint64_t S0 = ror64(a, 28) ^ ror64(a, 34) ^ ror64(a, 39);
         uint64_t maj = (a & b) ^ (a & c) ^ (b & c);
         uint64_t t2 = S0 + maj;
-        k = g; g = f; f = e; e = d + t1;
-        d = c; c = b; b = a; a = t1 + t2;
+        k = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
-    h[4] += e; h[5] += f; h[6] += g; h[7] += k;
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += k;
 }
 
 void sigmf_sha512_init(struct sigmf_sha512 *s)
@@ -139,8 +148,8 @@ void sigmf_sha512_hex(const void *data, size_t len, char hex[129])
 
 /* ------------------------------------------------- isactb:radio encoding */
 
-static const char *const cap_names[] = {"timed_tx",  "timed_rx", "hw_time", "lo_shared",
-                                        "truth",     "scenario", "replay"};
+static const char *const cap_names[] = {"timed_tx", "timed_rx", "hw_time", "lo_shared",
+                                        "truth",    "scenario", "replay"};
 
 static json_t *ap_json(const struct geom_ap *ap)
 {
@@ -168,14 +177,14 @@ json_t *sigmf_radio_info_to_json(const struct radio_info *info)
         json_array_append_new(elems, json_integer(info->rx_ap_elements[a]));
         json_array_append_new(aps, ap_json(&info->rx_ap[a]));
     }
-    o = json_pack("{s:s%,s:s%,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:o,s:f,s:o,s:o}", "driver",
-                  info->driver, strnlen(info->driver, sizeof info->driver), "serial",
-                  info->serial, strnlen(info->serial, sizeof info->serial), "caps", caps,
-                  "sample_rate", info->sample_rate, "center_freq", info->center_freq,
-                  "emulated_freq", info->emulated_freq, "bandwidth", info->bandwidth,
-                  "num_tx", (json_int_t)info->num_tx, "num_rx", (json_int_t)info->num_rx,
-                  "rx_ap_elements", elems, "element_spacing_wl", info->element_spacing_wl,
-                  "tx_ap", ap_json(&info->tx_ap), "rx_aps", aps);
+    o = json_pack("{s:s%,s:s%,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:o,s:f,s:o,s:o}", "driver", info->driver,
+                  strnlen(info->driver, sizeof info->driver), "serial", info->serial,
+                  strnlen(info->serial, sizeof info->serial), "caps", caps, "sample_rate",
+                  info->sample_rate, "center_freq", info->center_freq, "emulated_freq",
+                  info->emulated_freq, "bandwidth", info->bandwidth, "num_tx",
+                  (json_int_t)info->num_tx, "num_rx", (json_int_t)info->num_rx, "rx_ap_elements",
+                  elems, "element_spacing_wl", info->element_spacing_wl, "tx_ap",
+                  ap_json(&info->tx_ap), "rx_aps", aps);
     if (!o)
         return NULL; /* json_pack releases the "o" arguments on failure */
     if (set_real_if_finite(o, "tx_power_dbm", info->tx_power_dbm) ||
@@ -223,8 +232,8 @@ struct sigmf_writer_s {
 };
 
 static const char *const writer_annotation_keys[] = {
-    "isactb:cpi", "isactb:tick", "isactb:num_samples", "isactb:tx_tick",
-    "isactb:tx_samples", "isactb:drop", "isactb:overflow", NULL};
+    "isactb:cpi",        "isactb:tick", "isactb:num_samples", "isactb:tx_tick",
+    "isactb:tx_samples", "isactb:drop", "isactb:overflow",    NULL};
 static const char *const writer_global_keys[] = {"isactb:radio", "isactb:stream", "isactb:rx_ap",
                                                  "isactb:ap_element", NULL};
 
@@ -238,7 +247,10 @@ static void seterr(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
 
 static char *path_join(const char *dir, const char *base, const char *suffix)
 {
@@ -281,7 +293,8 @@ static int check_isactb_keys(const json_t *o, const char *const *reserved, const
     }
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)o, key, v) {
+    json_object_foreach((json_t *)o, key, v)
+    {
         (void)v;
         if (strncmp(key, "isactb:", 7) || !key[7]) {
             seterr(err, errlen, "%s key '%s' is not in the isactb: namespace", what, key);
@@ -302,8 +315,8 @@ static int check_info(const struct radio_info *in, char *err, size_t errlen)
         return ISAC_EINVAL;
     }
     if (in->num_rx < 1 || in->num_rx > RADIO_MAX_CHANNELS || in->num_tx > RADIO_MAX_CHANNELS) {
-        seterr(err, errlen, "sigmf writer: num_rx %u / num_tx %u out of range (1..%d)",
-               in->num_rx, in->num_tx, RADIO_MAX_CHANNELS);
+        seterr(err, errlen, "sigmf writer: num_rx %u / num_tx %u out of range (1..%d)", in->num_rx,
+               in->num_tx, RADIO_MAX_CHANNELS);
         return ISAC_EINVAL;
     }
     if (in->num_rx_aps < 1 || in->num_rx_aps > RADIO_MAX_APS) {
@@ -350,8 +363,8 @@ static int check_desc(const char *dir, const char *name, const struct sigmf_writ
     int rc = check_info(d->info, err, errlen);
     if (rc)
         return rc;
-    if (d->global && (rc = check_isactb_keys(d->global, writer_global_keys, "desc->global", err,
-                                             errlen)))
+    if (d->global &&
+        (rc = check_isactb_keys(d->global, writer_global_keys, "desc->global", err, errlen)))
         return rc;
     for (unsigned k = 0; d->rx_phase_offset_deg && k < d->info->num_rx; k++)
         if (!(fabs(d->rx_phase_offset_deg[k]) <= 360.0)) {
@@ -425,8 +438,8 @@ static char *default_hw(const struct radio_info *in)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%.*s %.*s: %u RX channels in %u arrays, %u TX channels",
-             (int)sizeof in->driver, in->driver[0] ? in->driver : "radio",
-             (int)sizeof in->serial, in->serial, in->num_rx, in->num_rx_aps, in->num_tx);
+             (int)sizeof in->driver, in->driver[0] ? in->driver : "radio", (int)sizeof in->serial,
+             in->serial, in->num_rx, in->num_rx_aps, in->num_tx);
     return strdup(buf);
 }
 
@@ -449,8 +462,7 @@ static int prepare_dir(const char *dir, const char *name, char *err, size_t errl
 }
 
 sigmf_writer sigmf_writer_create(const char *dir, const char *name,
-                                 const struct sigmf_writer_desc *desc, char *err,
-                                 size_t errlen)
+                                 const struct sigmf_writer_desc *desc, char *err, size_t errlen)
 {
     if (check_desc(dir, name, desc, err, errlen) || prepare_dir(dir, name, err, errlen))
         return NULL;
@@ -497,6 +509,80 @@ nomem:
 
 /* ------------------------------------------------------- append a CPI */
 
+static int is_number(const json_t *v)
+{
+    return json_is_number(v) && isfinite(json_number_value(v));
+}
+
+static int check_bearing(const json_t *b, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"azimuth",     "elevation",        "range",
+                                       "range_rate",  "az_error",         "el_error",
+                                       "range_error", "range_rate_error", NULL};
+    const char *key;
+    json_t *v;
+    if (!json_is_object(b)) {
+        seterr(err, errlen, "sigmf writer: spatial:calibration.bearing is not an object");
+        return ISAC_EINVAL;
+    }
+    json_object_foreach((json_t *)b, key, v) if (!key_in(key, keys) || !is_number(v))
+    {
+        seterr(err, errlen, "sigmf writer: spatial:calibration.bearing.%s unknown or not a number",
+               key);
+        return ISAC_EINVAL;
+    }
+    return ISAC_OK;
+}
+
+static int check_point(const json_t *p)
+{
+    const json_t *pt = json_object_get(p, "point"), *u = json_object_get(p, "unknown");
+    if (!json_is_object(p) || json_object_size(p) != 1)
+        return -1;
+    if (pt)
+        return json_array_size(pt) == 3 && is_number(json_array_get(pt, 0)) &&
+                       is_number(json_array_get(pt, 1)) && is_number(json_array_get(pt, 2))
+                   ? 0
+                   : -1;
+    return json_is_true(u) ? 0 : -1;
+}
+
+/* A CPI's segment fields: exactly one spatial calibration object (spatial extension 2.1). */
+static int check_segment(const json_t *seg, char *err, size_t errlen)
+{
+    static const char *const caltypes[] = {"tone", "xcorr", "ref", "other", NULL};
+    static const char *const calkeys[] = {"caltype", "bearing", "cal_geometry", NULL};
+    const json_t *cal = json_object_get(seg, "spatial:calibration");
+    if (!json_is_object(seg) || json_object_size(seg) != 1 || !json_is_object(cal)) {
+        seterr(err, errlen,
+               "sigmf writer: CPI segment must hold exactly spatial:calibration (an object)");
+        return ISAC_EINVAL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)cal, key, v) if (!key_in(key, calkeys))
+    {
+        seterr(err, errlen, "sigmf writer: spatial:calibration.%s is not a calibration field", key);
+        return ISAC_EINVAL;
+    }
+    const char *ct = json_string_value(json_object_get(cal, "caltype"));
+    if (!ct || !key_in(ct, caltypes)) {
+        seterr(err, errlen,
+               "sigmf writer: spatial:calibration.caltype '%s' not tone, xcorr, ref or other",
+               ct ? ct : "(missing)");
+        return ISAC_EINVAL;
+    }
+    if (json_object_get(cal, "bearing") &&
+        check_bearing(json_object_get(cal, "bearing"), err, errlen))
+        return ISAC_EINVAL;
+    if (json_object_get(cal, "cal_geometry") && check_point(json_object_get(cal, "cal_geometry"))) {
+        seterr(err, errlen,
+               "sigmf writer: spatial:calibration.cal_geometry is not a cartesian_point");
+        return ISAC_EINVAL;
+    }
+    return ISAC_OK;
+}
+
 static int check_cpi(sigmf_writer w, const struct sigmf_cpi *c)
 {
     const size_t maxlen = (size_t)1 << 30;
@@ -536,9 +622,11 @@ static int check_cpi(sigmf_writer w, const struct sigmf_cpi *c)
                (long long)c->tick, c->len);
         return ISAC_EINVAL;
     }
+    if (c->segment && check_segment(c->segment, w->err, sizeof w->err))
+        return ISAC_EINVAL;
     if (c->annotation)
-        return check_isactb_keys(c->annotation, writer_annotation_keys, "CPI annotation",
-                                 w->err, sizeof w->err);
+        return check_isactb_keys(c->annotation, writer_annotation_keys, "CPI annotation", w->err,
+                                 sizeof w->err);
     return ISAC_OK;
 }
 
@@ -595,30 +683,33 @@ static int write_cpi_data(sigmf_writer w, const struct sigmf_cpi *c, struct rx_l
     return ISAC_OK;
 }
 
-static json_t *segment(uint64_t start, int64_t tick, double freq)
+static json_t *segment(uint64_t start, int64_t tick, double freq, const json_t *extra)
 {
-    return json_pack("{s:I,s:I,s:f}", "core:sample_start", (json_int_t)start,
-                     "core:global_index", (json_int_t)tick, "core:frequency", freq);
+    json_t *o = json_pack("{s:I,s:I,s:f}", "core:sample_start", (json_int_t)start,
+                          "core:global_index", (json_int_t)tick, "core:frequency", freq);
+    if (o && extra && json_object_update(o, (json_t *)extra)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 /* The annotation of this CPI in one stream: core: position + writer keys + caller keys. */
-static json_t *annotation(sigmf_writer w, const struct sigmf_cpi *c, uint64_t start,
-                          size_t count, const json_t *caller)
+static json_t *annotation(sigmf_writer w, const struct sigmf_cpi *c, uint64_t start, size_t count,
+                          const json_t *caller)
 {
     char label[32];
     snprintf(label, sizeof label, "CPI %zu", w->ncpi);
-    json_t *a = json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "core:sample_start",
-                          (json_int_t)start, "core:sample_count", (json_int_t)count,
-                          "core:label", label, "isactb:cpi", (json_int_t)w->ncpi,
-                          "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
-                          (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick,
-                          "isactb:tx_samples", (json_int_t)c->txlen, "isactb:overflow",
-                          c->md && c->md->overflow);
+    json_t *a =
+        json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "core:sample_start", (json_int_t)start,
+                  "core:sample_count", (json_int_t)count, "core:label", label, "isactb:cpi",
+                  (json_int_t)w->ncpi, "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
+                  (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick, "isactb:tx_samples",
+                  (json_int_t)c->txlen, "isactb:overflow", c->md && c->md->overflow);
     if (a && c->md && c->md->dropped_samples &&
         json_object_set_new(a, "isactb:drop",
-                            json_pack("{s:I,s:I}", "start_tick",
-                                      (json_int_t)c->md->drop_start_tick, "count",
-                                      (json_int_t)c->md->dropped_samples))) {
+                            json_pack("{s:I,s:I}", "start_tick", (json_int_t)c->md->drop_start_tick,
+                                      "count", (json_int_t)c->md->dropped_samples))) {
         json_decref(a);
         return NULL;
     }
@@ -636,11 +727,13 @@ static int cpi_metadata(sigmf_writer w, const struct sigmf_cpi *c, struct rx_lay
 {
     uint64_t rx0 = w->s[0].committed, tx0 = w->s[w->num_rx].committed;
     json_t *caller = c->annotation ? json_deep_copy(c->annotation) : NULL;
+    json_t *seg = c->segment ? json_deep_copy(c->segment) : NULL;
     double fc = w->info.center_freq;
     memset(out, 0, 5 * sizeof *out);
-    out[0] = l.head ? segment(rx0, c->tick, fc) : json_null();
-    out[1] = l.tail ? segment(rx0 + l.head, l.tail_tick, fc) : json_null();
-    out[2] = c->txlen ? segment(tx0, c->tx_tick, fc) : json_null();
+    out[0] = l.head ? segment(rx0, c->tick, fc, seg) : json_null();
+    out[1] = l.tail ? segment(rx0 + l.head, l.tail_tick, fc, seg) : json_null();
+    out[2] = c->txlen ? segment(tx0, c->tx_tick, fc, NULL) : json_null();
+    json_decref(seg);
     out[3] = annotation(w, c, rx0, l.head + l.tail, caller);
     out[4] = annotation(w, c, tx0, c->txlen, caller);
     json_decref(caller);
@@ -696,9 +789,38 @@ int sigmf_writer_append_cpi(sigmf_writer w, const struct sigmf_cpi *c)
     return ISAC_OK;
 }
 
-size_t sigmf_writer_num_cpis(sigmf_writer w) { return w ? w->ncpi : 0; }
+size_t sigmf_writer_num_cpis(sigmf_writer w)
+{
+    return w ? w->ncpi : 0;
+}
 
-const char *sigmf_writer_last_error(sigmf_writer w) { return w ? w->err : "no writer"; }
+int sigmf_writer_set_rx_phase_offset(sigmf_writer w, const double *deg)
+{
+    if (!w)
+        return ISAC_EINVAL;
+    for (unsigned k = 0; deg && k < w->num_rx; k++)
+        if (!(fabs(deg[k]) <= 360.0)) {
+            seterr(w->err, sizeof w->err, "sigmf writer: rx_phase_offset_deg[%u] %g out of range",
+                   k, deg[k]);
+            return ISAC_EINVAL;
+        }
+    if (!deg) {
+        free(w->phase_deg);
+        w->phase_deg = NULL;
+        return ISAC_OK;
+    }
+    if (!w->phase_deg && !(w->phase_deg = malloc(w->num_rx * sizeof *w->phase_deg))) {
+        seterr(w->err, sizeof w->err, "sigmf writer: out of memory");
+        return ISAC_ENOMEM;
+    }
+    memcpy(w->phase_deg, deg, w->num_rx * sizeof *w->phase_deg);
+    return ISAC_OK;
+}
+
+const char *sigmf_writer_last_error(sigmf_writer w)
+{
+    return w ? w->err : "no writer";
+}
 
 /* ------------------------------------------------------------- finish */
 
@@ -717,10 +839,10 @@ static json_t *meta_global(sigmf_writer w, unsigned i, const struct wstream *s, 
 {
     int rx = i < w->num_rx;
     json_t *g = json_pack("{s:s,s:s,s:f,s:i,s:s,s:s,s:s,s:s,s:o}", "core:datatype", "cf32_le",
-                          "core:version", SIGMF_VERSION, "core:sample_rate",
-                          w->info.sample_rate, "core:num_channels", 1, "core:recorder",
-                          "isactb", "core:hw", w->hw, "core:collection", w->name,
-                          "core:sha512", hash, "core:extensions", extensions(rx));
+                          "core:version", SIGMF_VERSION, "core:sample_rate", w->info.sample_rate,
+                          "core:num_channels", 1, "core:recorder", "isactb", "core:hw", w->hw,
+                          "core:collection", w->name, "core:sha512", hash, "core:extensions",
+                          extensions(rx));
     if (!g)
         return NULL;
     int bad = 0;
@@ -758,7 +880,8 @@ static json_t *rx_captures(sigmf_writer w, unsigned ch)
     json_t *out = json_array();
     size_t i;
     json_t *seg;
-    json_array_foreach(w->rx_caps, i, seg) {
+    json_array_foreach(w->rx_caps, i, seg)
+    {
         json_t *c = json_copy(seg);
         if (!c || json_object_set_new(c, "spatial:phase_offset", json_real(w->phase_deg[ch])) ||
             json_array_append_new(out, c)) {

@@ -16,12 +16,22 @@ SPEC_DIR holds sigmf-schema.json, collection-schema.json and spatial.sigmf-ext.m
     constant over the collection), captures phase_offset (number, degrees) and
     element_geometry (cartesian points, length num_elements or core:num_channels),
     collection element_geometry (required, num_elements cartesian points), bearing
-    objects, calibration objects;
+    objects, calibration objects (caltype required, one of tone/xcorr/ref/other; bearing a
+    bearing object; cal_geometry a cartesian_point; no other field);
+  * the isactb use of spatial calibration (docs/capture-format.md 4.5, 4.6):
+    phase_offset finite, |value| <= 360 and, in the two kinds of recordings below, 0 on
+    each array's first element (isactb:ap_element 0, the phase reference); a recording that applied a record (global isactb:calibration with an rx section)
+    carries on every captures segment phase_offset equal to the record's
+    rx.channels[channel_index].phase_deg and marks no segment as calibration (they hold
+    data); a recorded calibration session (global isactb:calib_session) marks every
+    captures segment with spatial:calibration and every annotation with isactb:calib_cpi
+    of the same session kind;
   * captures and annotations sorted by core:sample_start.
 Exit status 0 when everything passes, 1 otherwise.
 """
 import hashlib
 import json
+import math
 import os
 import sys
 
@@ -120,6 +130,61 @@ def check_bearing(path, where, b):
             err(path, f"{where}.{k}: not a number")
 
 
+def check_calibration(path, where, cal):
+    """Spatial extension 2.1: the calibration object of a captures segment."""
+    if not isinstance(cal, dict):
+        return err(path, f"{where}: calibration is not an object")
+    if cal.get("caltype") not in CALTYPES:
+        err(path, f"{where}.caltype {cal.get('caltype')!r} not in {sorted(CALTYPES)} (required)")
+    for k in cal:
+        if k not in ("caltype", "bearing", "cal_geometry"):
+            err(path, f"{where}: unknown calibration field '{k}'")
+    if "bearing" in cal:
+        check_bearing(path, f"{where}.bearing", cal["bearing"])
+    if "cal_geometry" in cal:
+        check_point(path, f"{where}.cal_geometry", cal["cal_geometry"])
+
+
+def check_isactb_calibration(path, meta):
+    """What isactb writes with spatial calibration fields (docs/capture-format.md 4.5, 4.6)."""
+    g, caps, anns = meta["global"], meta["captures"], meta["annotations"]
+    idx = g.get("spatial:channel_index")
+    ours = "isactb:calibration" in g or "isactb:calib_session" in g
+    if ours and g.get("isactb:ap_element") == 0:
+        for i, c in enumerate(caps):
+            if c.get("spatial:phase_offset", 0) != 0:
+                err(path, f"captures[{i}].spatial:phase_offset {c['spatial:phase_offset']} "
+                          "not 0 on the array's first element (the phase reference)")
+    applied = g.get("isactb:calibration")
+    if isinstance(applied, dict):
+        rx = (applied.get("record") or {}).get("rx")
+        chans = rx.get("channels") if isinstance(rx, dict) else None
+        want = None
+        if isinstance(chans, list) and is_int(idx) and idx < len(chans):
+            want = chans[idx].get("phase_deg") if isinstance(chans[idx], dict) else None
+        for i, c in enumerate(caps):
+            if "spatial:calibration" in c:
+                err(path, f"captures[{i}].spatial:calibration on a recording that applied "
+                          "isactb:calibration (its segments hold data)")
+            if rx is None:
+                continue
+            po = c.get("spatial:phase_offset")
+            if not is_num(po) or not is_num(want) or abs(po - want) > 1e-6:
+                err(path, f"captures[{i}].spatial:phase_offset {po!r} differs from "
+                          f"isactb:calibration.record.rx.channels[{idx}].phase_deg {want!r}")
+    sess = g.get("isactb:calib_session")
+    if isinstance(sess, dict):
+        for i, c in enumerate(caps):
+            if "spatial:calibration" not in c:
+                err(path, f"captures[{i}]: spatial:calibration missing in a recorded "
+                          "calibration session (isactb:calib_session)")
+        for i, a in enumerate(anns):
+            tag = a.get("isactb:calib_cpi")
+            if not isinstance(tag, dict) or tag.get("session") != sess.get("kind"):
+                err(path, f"annotations[{i}].isactb:calib_cpi {tag!r} does not belong to a "
+                          f"'{sess.get('kind')}' session")
+
+
 def check_spatial_meta(path, meta, num_elements_seen):
     g = meta["global"]
     n, idx = g.get("spatial:num_elements"), g.get("spatial:channel_index")
@@ -131,8 +196,12 @@ def check_spatial_meta(path, meta, num_elements_seen):
     nch = g.get("core:num_channels", 1)
     for i, c in enumerate(meta["captures"]):
         where = f"captures[{i}]"
-        if "spatial:phase_offset" in c and not is_num(c["spatial:phase_offset"]):
-            err(path, f"{where}.spatial:phase_offset is not a number (degrees)")
+        if "spatial:phase_offset" in c:
+            po = c["spatial:phase_offset"]
+            if not is_num(po) or not math.isfinite(po):
+                err(path, f"{where}.spatial:phase_offset is not a number (degrees)")
+            elif abs(po) > 360:
+                err(path, f"{where}.spatial:phase_offset {po} outside [-360, 360] degrees")
         for k in ("spatial:aperture_azimuth", "spatial:aperture_rotation"):
             if k in c and not is_num(c[k]):
                 err(path, f"{where}.{k} is not a number")
@@ -143,9 +212,7 @@ def check_spatial_meta(path, meta, num_elements_seen):
             check_geometry(path, f"{where}.spatial:element_geometry",
                            c["spatial:element_geometry"], {n, nch})
         if "spatial:calibration" in c:
-            cal = c["spatial:calibration"]
-            if not isinstance(cal, dict) or cal.get("caltype") not in CALTYPES:
-                err(path, f"{where}.spatial:calibration needs caltype in {sorted(CALTYPES)}")
+            check_calibration(path, f"{where}.spatial:calibration", c["spatial:calibration"])
     for i, a in enumerate(meta["annotations"]):
         if "spatial:signal_azimuth" in a and not is_num(a["spatial:signal_azimuth"]):
             err(path, f"annotations[{i}].spatial:signal_azimuth is not a number")
@@ -180,6 +247,8 @@ def check_meta(meta_validator, meta_path, listed_hash, num_elements_seen):
         err(data_path, "SHA-512 differs from core:sha512")
     if any(isinstance(e, dict) and e.get("name") == "spatial" for e in exts):
         check_spatial_meta(meta_path, meta, num_elements_seen)
+        if isinstance(meta.get("captures"), list) and isinstance(meta.get("annotations"), list):
+            check_isactb_calibration(meta_path, meta)
     if isinstance(meta.get("captures"), list) and isinstance(meta.get("annotations"), list):
         check_sorted(meta_path, meta)
 

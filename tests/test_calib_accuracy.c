@@ -56,7 +56,8 @@ static void report(const char *what, const struct errs *e)
     double prms = sqrt(e->p2 / e->n), grms = sqrt(e->g2 / e->n), drms = sqrt(e->d2 / e->n);
     double est = sqrt(e->pstd2 / e->n);
     printf("%-14s %4u channels: phase %.3f deg RMS (max %.3f, estimated %.3f), gain %.4f dB "
-           "RMS, delay %.4f samples RMS\n", what, e->n, prms, e->pmax, est, grms, drms);
+           "RMS, delay %.4f samples RMS\n",
+           what, e->n, prms, e->pmax, est, grms, drms);
     assert_true(prms <= 1.0);
     assert_true(grms <= 0.1);
     assert_true(drms <= 0.05);
@@ -154,7 +155,8 @@ static void test_manifold(void **state)
     for (uint64_t seed = 1; seed <= 5; seed++) {
         radio r = open_sim(seed, "pilot");
         char err[256];
-        assert_int_equal(calib_measure_manifold(r, &s, 20 * M_PI / 180, rx, tx, err, sizeof err), 0);
+        assert_int_equal(calib_measure_manifold(r, &s, 20 * M_PI / 180, rx, tx, err, sizeof err),
+                         0);
         sim sm = radio_get_state(r);
         for (unsigned ch = 0; ch < 64; ch++)
             accumulate(&e, &rx[ch], sim_rx_truth(sm, ch), sim_rx_truth(sm, ch - rx[ch].element));

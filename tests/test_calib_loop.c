@@ -54,8 +54,8 @@ static void measure(uint64_t seed, struct calib_record *rec)
     calib_record_init(rec, &info, 0);
     assert_int_equal(calib_measure_rx(r, &s, ch, err, sizeof err), 0);
     calib_section_set(&rec->rx, "splitter-eigenvector", ch, info.num_rx, 0);
-    assert_int_equal(calib_measure_delay(r, &s, rec->system_delay, rec->system_delay_std, err,
-                                         sizeof err), 0);
+    assert_int_equal(
+        calib_measure_delay(r, &s, rec->system_delay, rec->system_delay_std, err, sizeof err), 0);
     rec->has_delay = 1;
     radio_close(r);
     r = open_spec("sim:impairments=1,seed=%llu,cal=tx_coupler", seed);
@@ -79,7 +79,8 @@ static unsigned run(const char *fmt, uint64_t seed, const struct pipeline_calibr
     struct run_hooks h = {.calibration = pc};
     json_t *out = NULL;
     assert_int_equal(exp_run(&cfg, r, cb, NULL, &h, &out, err, sizeof err), 0);
-    unsigned det = (unsigned)json_integer_value(json_object_get(json_object_get(out, "summary"), "detected"));
+    unsigned det =
+        (unsigned)json_integer_value(json_object_get(json_object_get(out, "summary"), "detected"));
     json_decref(out);
     codebook_destroy(cb);
     radio_close(r);
@@ -111,7 +112,8 @@ static void test_calibrated_matches_ideal(void **state)
     stat_cp_interval(ideal, n, 1e-3, &ilo, &ihi);
     stat_cp_interval(cal, n, 1e-3, &clo, &chi);
     stat_cp_interval(raw, n, 1e-3, &rlo, &rhi);
-    printf("ideal %u/%u [%.2f, %.2f], calibrated %u/%u [%.2f, %.2f], uncalibrated %u/%u [%.2f, %.2f]\n",
+    printf("ideal %u/%u [%.2f, %.2f], calibrated %u/%u [%.2f, %.2f], uncalibrated %u/%u [%.2f, "
+           "%.2f]\n",
            ideal, n, ilo, ihi, cal, n, clo, chi, raw, n, rlo, rhi);
     assert_true(clo <= ihi && ilo <= chi);
     assert_true(rhi < (double)ideal / n);

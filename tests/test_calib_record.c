@@ -39,8 +39,8 @@ static void measure(struct calib_record *rec)
     calib_record_init(rec, &info, 1.7e9);
     assert_int_equal(calib_measure_rx(r, &s, ch, err, sizeof err), 0);
     calib_section_set(&rec->rx, "splitter-eigenvector", ch, info.num_rx, 1.7e9);
-    assert_int_equal(calib_measure_delay(r, &s, rec->system_delay, rec->system_delay_std, err,
-                                         sizeof err), 0);
+    assert_int_equal(
+        calib_measure_delay(r, &s, rec->system_delay, rec->system_delay_std, err, sizeof err), 0);
     rec->has_delay = 1;
     radio_close(r);
     r = open_sim("cal=tx_coupler");
@@ -109,13 +109,15 @@ static void test_to_pipeline(void **state)
         for (unsigned m = 0; m < 16; m++) {
             unsigned ch = 16 * n + m;
             struct sim_chan_truth t = sim_rx_truth(s, ch);
-            double complex c = pow(10, (t.gain_db - t0.gain_db) / 20) * cexp(I * (t.phase_rad - t0.phase_rad));
+            double complex c =
+                pow(10, (t.gain_db - t0.gain_db) / 20) * cexp(I * (t.phase_rad - t0.phase_rad));
             double complex e = c * pc.rx_weight[ch];
             assert_true(fabs(carg(e)) * 180 / M_PI < 1.0);
             assert_true(fabs(20 * log10(cabs(e))) < 0.1);
             /* total delay: dtx_0 + drx_ch + correction is the same everywhere */
             double tot = sim_tx_truth(s, 0).delay_samples + t.delay_samples + pc.rx_delay[ch];
-            double ref = sim_tx_truth(s, 0).delay_samples + sim_rx_truth(s, 0).delay_samples + pc.rx_delay[0];
+            double ref = sim_tx_truth(s, 0).delay_samples + sim_rx_truth(s, 0).delay_samples +
+                         pc.rx_delay[0];
             assert_true(fabs(tot - ref) < 0.02);
         }
     }

@@ -62,15 +62,20 @@ static struct radio_info ref_info(void)
 /* Drop pattern of CPI k: {offset into the window, count}; count 0 = none. */
 static void drop_of(int k, size_t *off, size_t *cnt)
 {
-    static const size_t tab[NCPI][2] = {{0, 0},   {100, 50}, {0, 0},  {0, 30},
-                                        {200, 56}, {0, 0},   {0, LEN}, {0, 0},
-                                        {1, 1},   {0, 0},    {0, 0},  {255, 1}};
+    static const size_t tab[NCPI][2] = {{0, 0},   {100, 50}, {0, 0}, {0, 30}, {200, 56}, {0, 0},
+                                        {0, LEN}, {0, 0},    {1, 1}, {0, 0},  {0, 0},    {255, 1}};
     *off = tab[k][0];
     *cnt = tab[k][1];
 }
 
-static int64_t tick_of(int k) { return 1000 + (int64_t)k * 1000 + (k > 5 ? 777 : 0); }
-static size_t txlen_of(int k) { return k == 2 ? 0 : TXLEN; }
+static int64_t tick_of(int k)
+{
+    return 1000 + (int64_t)k * 1000 + (k > 5 ? 777 : 0);
+}
+static size_t txlen_of(int k)
+{
+    return k == 2 ? 0 : TXLEN;
+}
 
 /* Samples of CPI k (radio buffer: the gap already zero-filled as radio.h says). */
 static void cpi_samples(int k, float complex rx[NRX][LEN], float complex tx[TXLEN])
@@ -81,8 +86,9 @@ static void cpi_samples(int k, float complex rx[NRX][LEN], float complex tx[TXLE
     drop_of(k, &off, &cnt);
     for (int ch = 0; ch < NRX; ch++)
         for (int i = 0; i < LEN; i++)
-            rx[ch][i] = ((size_t)i >= off && (size_t)i < off + cnt) ? 0
-                                                                    : (float complex)isac_rng_cnormal(&g, 1.0);
+            rx[ch][i] = ((size_t)i >= off && (size_t)i < off + cnt)
+                            ? 0
+                            : (float complex)isac_rng_cnormal(&g, 1.0);
     for (int i = 0; i < TXLEN; i++)
         tx[i] = (float complex)isac_rng_cnormal(&g, 1.0);
 }
@@ -106,14 +112,12 @@ static int write_reference(const char *dir, size_t ncpi, char *err, size_t errle
             p[ch] = rx[ch];
         size_t off, cnt;
         drop_of((int)k, &off, &cnt);
-        struct radio_rx_md md = {tick_of((int)k), LEN, cnt, tick_of((int)k) + (int64_t)off,
-                                 k == 4};
-        json_t *ann = json_pack("{s:i,s:[f,f],s:{s:f},s:[{s:f,s:f}]}", "isactb:beam",
-                                (int)k % 5, "isactb:weights", 0.5, -0.5, "isactb:waveform",
-                                "bandwidth", 18e6, "isactb:detections", "x", 10.0 * (double)k,
-                                "stat", 3.5);
-        struct sigmf_cpi c = {tick_of((int)k), p, LEN, &md, tick_of((int)k) - 100, tx,
-                              txlen_of((int)k), ann};
+        struct radio_rx_md md = {tick_of((int)k), LEN, cnt, tick_of((int)k) + (int64_t)off, k == 4};
+        json_t *ann = json_pack("{s:i,s:[f,f],s:{s:f},s:[{s:f,s:f}]}", "isactb:beam", (int)k % 5,
+                                "isactb:weights", 0.5, -0.5, "isactb:waveform", "bandwidth", 18e6,
+                                "isactb:detections", "x", 10.0 * (double)k, "stat", 3.5);
+        struct sigmf_cpi c = {tick_of((int)k),  p,   LEN, &md, tick_of((int)k) - 100, tx,
+                              txlen_of((int)k), ann, NULL};
         int rc = sigmf_writer_append_cpi(w, &c);
         json_decref(ann);
         if (rc) {
@@ -192,8 +196,9 @@ static void test_sha512_vectors(void **st)
     sigmf_sha512_hex("abc", 3, hex);
     assert_string_equal(hex, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
                              "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
-    const char *m = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
-                    "klmnopqrlmnopqrsmnopqrstnopqrstu"; /* 112 bytes: two-block padding */
+    const char *m =
+        "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
+        "klmnopqrlmnopqrsmnopqrstnopqrstu"; /* 112 bytes: two-block padding */
     sigmf_sha512_hex(m, strlen(m), hex);
     assert_string_equal(hex, "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
                              "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909");
@@ -227,9 +232,8 @@ static void check_reference(sigmf_reader r, size_t ncpi)
     assert_true(b.emulated_freq == 28e9 && b.tx_power_dbm == 20 && isnan(b.noise_dbm));
     assert_true(b.noise_var == 1e-3 && b.bandwidth == 18e6 && b.element_spacing_wl == 0.5);
     const json_t *g = sigmf_reader_global(r);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(g, "isactb:config"),
-                                                          "policy")),
-                        "sweep");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(g, "isactb:config"), "policy")), "sweep");
     static float complex rx[NRX][LEN], want[NRX][LEN], tx[TXLEN], wtx[TXLEN];
     float complex *p[NRX];
     for (int ch = 0; ch < NRX; ch++)
@@ -274,8 +278,8 @@ static void test_roundtrip(void **st)
     assert_int_equal(write_reference(dir, NCPI, err, sizeof err), ISAC_OK);
     assert_int_equal(count_files(dir), 1 + 2 * (NRX + 1)); /* no temporaries left */
     assert_int_equal(count_suffix(dir, ".tmp"), 0);
-    const char *opens[] = {dir, path(dir, NAME ".sigmf-collection"), path(dir, NAME "-rx3.sigmf-meta"),
-                           path(dir, NAME "-txref.sigmf-meta")};
+    const char *opens[] = {dir, path(dir, NAME ".sigmf-collection"),
+                           path(dir, NAME "-rx3.sigmf-meta"), path(dir, NAME "-txref.sigmf-meta")};
     for (int i = 0; i < 4; i++) {
         sigmf_reader r = sigmf_reader_open(opens[i], err, sizeof err);
         if (!r)
@@ -334,7 +338,7 @@ static void test_abort_leaves_nothing(void **st)
         p[ch] = rx[ch];
     for (int k = 0; k < 3; k++) {
         cpi_samples(0, rx, tx);
-        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL};
+        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL};
         assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
     }
     assert_int_equal(sigmf_writer_num_cpis(w), 3);
@@ -378,7 +382,7 @@ static void test_writer_rejects(void **st)
     for (int ch = 0; ch < NRX; ch++)
         p[ch] = rx[ch];
     json_t *reserved = json_pack("{s:i}", "isactb:tick", 5);
-    struct sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved};
+    struct sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved, NULL};
     assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
     assert_string_equal(sigmf_writer_last_error(w),
                         "CPI annotation key 'isactb:tick' is set by the writer itself");
@@ -501,9 +505,9 @@ static void store_text(const char *dir, const char *file, const char *text)
     snprintf(base, sizeof base, "%.*s", (int)(strlen(file) - strlen(".sigmf-meta")), file);
     json_t *c = load(dir, NAME ".sigmf-collection"), *s;
     size_t i;
-    json_array_foreach(json_object_get(json_object_get(c, "collection"), "core:streams"), i, s)
-        if (!strcmp(json_string_value(json_array_get(s, 0)), base))
-            json_array_set_new(s, 1, json_string(hex));
+    json_array_foreach(json_object_get(json_object_get(c, "collection"), "core:streams"), i,
+                       s) if (!strcmp(json_string_value(json_array_get(s, 0)), base))
+        json_array_set_new(s, 1, json_string(hex));
     assert_int_equal(json_dump_file(c, path(dir, NAME ".sigmf-collection"), JSON_INDENT(2)), 0);
     json_decref(c);
 }
@@ -529,12 +533,30 @@ static void m_datatype(const char *d)
     json_object_set_new(json_object_get(j, "global"), "core:datatype", json_string("ci16_le"));
     store(d, RX(3), j);
 }
-static void m_truncate(const char *d) { assert_int_equal(truncate(path(d, NAME "-rx0.sigmf-data"), 16384), 0); }
-static void m_odd_size(const char *d) { assert_int_equal(truncate(path(d, NAME "-rx2.sigmf-data"), 16383), 0); }
-static void m_no_data(const char *d) { unlink(path(d, NAME "-rx1.sigmf-data")); }
-static void m_no_meta(const char *d) { unlink(path(d, NAME "-txref.sigmf-meta")); }
-static void m_no_collection(const char *d) { unlink(path(d, NAME ".sigmf-collection")); }
-static void m_malformed(const char *d) { store_text(d, RX(2), "{\n  \"global\": {\"core:version\": 1.2,,\n}"); }
+static void m_truncate(const char *d)
+{
+    assert_int_equal(truncate(path(d, NAME "-rx0.sigmf-data"), 16384), 0);
+}
+static void m_odd_size(const char *d)
+{
+    assert_int_equal(truncate(path(d, NAME "-rx2.sigmf-data"), 16383), 0);
+}
+static void m_no_data(const char *d)
+{
+    unlink(path(d, NAME "-rx1.sigmf-data"));
+}
+static void m_no_meta(const char *d)
+{
+    unlink(path(d, NAME "-txref.sigmf-meta"));
+}
+static void m_no_collection(const char *d)
+{
+    unlink(path(d, NAME ".sigmf-collection"));
+}
+static void m_malformed(const char *d)
+{
+    store_text(d, RX(2), "{\n  \"global\": {\"core:version\": 1.2,,\n}");
+}
 static void m_bad_collection(const char *d)
 {
     FILE *f = fopen(path(d, NAME ".sigmf-collection"), "w");
@@ -643,7 +665,26 @@ static void m_top_key(const char *d)
     store(d, RX(0), j);
 }
 
+static void m_caltype(const char *d)
+{
+    json_t *j = load(d, RX(2));
+    json_object_set_new(json_array_get(json_object_get(j, "captures"), 1), "spatial:calibration",
+                        json_pack("{s:s}", "caltype", "noise"));
+    store(d, RX(2), j);
+}
+static void m_phase_offset(const char *d)
+{
+    json_t *j = load(d, RX(1));
+    json_object_set_new(json_array_get(json_object_get(j, "captures"), 0), "spatial:phase_offset",
+                        json_string("12.5"));
+    store(d, RX(1), j);
+}
+
 static const struct badcase cases[] = {
+    {"caltype", m_caltype, RX(2),
+     "captures[1] spatial:calibration.caltype 'noise' is not tone, xcorr, ref or other"},
+    {"phase_offset", m_phase_offset, RX(1),
+     "captures[0] spatial:phase_offset '12.5' is not a number of degrees in [-360, 360]"},
     {"datatype", m_datatype, RX(3), "core:datatype 'ci16_le' not supported (expected cf32_le)"},
     {"truncated", m_truncate, NAME "-rx0.sigmf-data",
      "truncated: 16384 bytes, annotations need 21424"},
@@ -651,22 +692,32 @@ static const struct badcase cases[] = {
      "size 16383 bytes is not a whole number of cf32_le samples"},
     {"missing data", m_no_data, NAME "-rx1.sigmf-data", "cannot open: No such file or directory"},
     {"missing meta", m_no_meta, NAME "-txref.sigmf-meta", "cannot open: No such file or directory"},
-    {"missing collection", m_no_collection, "", "no .sigmf-collection file: not a finished capture"},
-    {"malformed meta", m_malformed, RX(2), "malformed JSON at line 2 column 34: string or '}' expected near ','"},
+    {"missing collection", m_no_collection, "",
+     "no .sigmf-collection file: not a finished capture"},
+    {"malformed meta", m_malformed, RX(2),
+     "malformed JSON at line 2 column 34: string or '}' expected near ','"},
     {"malformed collection", m_bad_collection, NAME ".sigmf-collection",
      "malformed JSON at line 1 column 16: *"},
     {"wrong type", m_rate_type, RX(0), "core:sample_rate 'fast' is not a number"},
     {"rate differs", m_rate_differs, RX(2), "core:sample_rate 10000000 differs from *"},
     {"version", m_version, RX(4), "core:version '2.0.0' not supported (expected 1.2.0)"},
-    {"num_elements", m_num_elements, RX(5), "spatial:num_elements 7 but the collection lists 6 rx recordings"},
-    {"channel count", m_drop_stream, RX(0), "spatial:num_elements 6 but the collection lists 5 rx recordings"},
+    {"num_elements", m_num_elements, RX(5),
+     "spatial:num_elements 7 but the collection lists 6 rx recordings"},
+    {"channel count", m_drop_stream, RX(0),
+     "spatial:num_elements 6 but the collection lists 5 rx recordings"},
     {"duplicate channel", m_dup_channel, RX(4), "spatial:channel_index 1 repeats *"},
-    {"overlap", m_overlap, RX(1), "annotations[1] core:sample_start 200 overlaps annotations[0] (ends at 256)"},
-    {"out of range", m_out_of_range, NAME "-rx0.sigmf-data", "truncated: 21424 bytes, annotations need 819384"},
-    {"window", m_window, RX(0), "annotations[2] isactb:tick 2100 overlaps the window of annotations[1] (ends at 2256)"},
-    {"mapping", m_mapping, RX(0), "annotations[2] samples at file offset 462 map to ticks [3000, 3256) outside the window [3010, 3266)"},
+    {"overlap", m_overlap, RX(1),
+     "annotations[1] core:sample_start 200 overlaps annotations[0] (ends at 256)"},
+    {"out of range", m_out_of_range, NAME "-rx0.sigmf-data",
+     "truncated: 21424 bytes, annotations need 819384"},
+    {"window", m_window, RX(0),
+     "annotations[2] isactb:tick 2100 overlaps the window of annotations[1] (ends at 2256)"},
+    {"mapping", m_mapping, RX(0),
+     "annotations[2] samples at file offset 462 map to ticks [3000, 3256) outside the window "
+     "[3010, 3266)"},
     {"drop record", m_no_drop, RX(0),
-     "annotations[1] isactb:drop missing but the captures leave 50 samples of the window unstored from tick 2100"},
+     "annotations[1] isactb:drop missing but the captures leave 50 samples of the window unstored "
+     "from tick 2100"},
     {"cpi count", m_count_differs, NAME "-txref.sigmf-meta", "11 annotations but *"},
     {"hash", m_hash, NAME ".sigmf-collection", "core:streams[0] hash does not match *"},
     {"radio", m_radio, RX(0), "isactb:radio.num_rx 'six' is not an integer"},
@@ -711,6 +762,97 @@ static void put_file(const char *dir, const char *file, const void *data, size_t
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);
     fclose(f);
+}
+
+/* Per-CPI calibration segments (spatial extension 2.1) go on every RX segment of the CPI
+ * (both sides of a gap) and nowhere else; phase offsets can be set after the captures. */
+static void test_calibration_segments(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600];
+    struct radio_info in = ref_info();
+    struct sigmf_writer_desc d = {.info = &in};
+    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, sizeof err);
+    assert_non_null(w);
+    static float complex rx[NRX][LEN], tx[TXLEN];
+    const float complex *p[NRX];
+    for (int ch = 0; ch < NRX; ch++)
+        p[ch] = rx[ch];
+    cpi_samples(1, rx, tx);
+    static const char *const bad[][2] = {
+        {"{\"spatial:calibration\": {\"caltype\": \"noise\"}}", "caltype 'noise'"},
+        {"{\"spatial:calibration\": {\"caltype\": \"ref\", \"gain\": 1}}",
+         "calibration.gain is not"},
+        {"{\"spatial:calibration\": {\"caltype\": \"ref\", \"bearing\": {\"azimuth\": \"n\"}}}",
+         "bearing.azimuth unknown or not a number"},
+        {"{\"spatial:calibration\": {\"caltype\": \"tone\", \"cal_geometry\": {\"point\": [1, "
+         "2]}}}",
+         "cal_geometry is not a cartesian_point"},
+        {"{\"spatial:phase_offset\": 3}", "exactly spatial:calibration"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *seg = json_loads(bad[i][0], 0, NULL);
+        assert_non_null(seg);
+        struct sigmf_cpi c = {.tick = 100,
+                              .rx = p,
+                              .len = LEN,
+                              .tx_tick = 100,
+                              .txref = tx,
+                              .txlen = TXLEN,
+                              .segment = seg};
+        assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
+        assert_non_null(strstr(sigmf_writer_last_error(w), bad[i][1]));
+        json_decref(seg);
+    }
+    json_t *seg =
+        json_pack("{s:{s:s,s:{s:f},s:{s:[f,f,f]}}}", "spatial:calibration", "caltype", "xcorr",
+                  "bearing", "azimuth", 20.0, "cal_geometry", "point", 1.0, 2.0, 0.0);
+    struct radio_rx_md md = {100, LEN, 10, 150, 0};
+    struct sigmf_cpi c = {.tick = 100,
+                          .rx = p,
+                          .len = LEN,
+                          .md = &md,
+                          .tx_tick = 100,
+                          .txref = tx,
+                          .txlen = TXLEN,
+                          .segment = seg};
+    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+    c = (struct sigmf_cpi){.tick = 1000,
+                           .rx = p,
+                           .len = LEN,
+                           .tx_tick = 1000,
+                           .txref = tx,
+                           .txlen = TXLEN}; /* a data CPI: no calibration field */
+    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+    double big[NRX] = {0, 1, 2, 3, 400, 5};
+    assert_int_equal(sigmf_writer_set_rx_phase_offset(w, big), ISAC_EINVAL);
+    assert_non_null(strstr(sigmf_writer_last_error(w), "rx_phase_offset_deg[4] 400 out of range"));
+    assert_int_equal(sigmf_writer_set_rx_phase_offset(w, phase_deg), ISAC_OK);
+    assert_int_equal(sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
+    for (int ch = 0; ch < NRX; ch++) {
+        char f[64];
+        snprintf(f, sizeof f, NAME "-rx%d.sigmf-meta", ch);
+        json_t *m = load(dir, f), *caps = json_object_get(m, "captures");
+        assert_int_equal(json_array_size(caps), 3); /* head, tail after the gap, data CPI */
+        for (size_t i = 0; i < 3; i++) {
+            json_t *cal = json_object_get(json_array_get(caps, i), "spatial:calibration");
+            assert_true(i < 2 ? json_equal(cal, json_object_get(seg, "spatial:calibration"))
+                              : !cal);
+            assert_true(json_real_value(json_object_get(json_array_get(caps, i),
+                                                        "spatial:phase_offset")) == phase_deg[ch]);
+        }
+        json_decref(m);
+    }
+    json_t *t = load(dir, NAME "-txref.sigmf-meta");
+    assert_null(
+        json_object_get(json_array_get(json_object_get(t, "captures"), 0), "spatial:calibration"));
+    json_decref(t);
+    json_decref(seg);
+    sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+    assert_non_null(r);
+    sigmf_reader_close(r);
+    rm_rf(dir);
+    free(dir);
 }
 
 /* The minimal example of docs/capture-format.md section 8, written by hand with only
@@ -798,10 +940,11 @@ int main(int argc, char **argv)
         return rc ? 1 : 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha512_vectors),   cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_finish_early),     cmocka_unit_test(test_abort_leaves_nothing),
-        cmocka_unit_test(test_writer_rejects),   cmocka_unit_test(test_file_backend),
-        cmocka_unit_test(test_bad_inputs),       cmocka_unit_test(test_minimal_example),
+        cmocka_unit_test(test_sha512_vectors),       cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_finish_early),         cmocka_unit_test(test_abort_leaves_nothing),
+        cmocka_unit_test(test_writer_rejects),       cmocka_unit_test(test_file_backend),
+        cmocka_unit_test(test_bad_inputs),           cmocka_unit_test(test_minimal_example),
+        cmocka_unit_test(test_calibration_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,8 +42,9 @@ static int apply(const char *cmd, struct cli_calibration *c, const struct radio_
     c->applied = 1;
     c->stale = calib_record_stale(c->rec, (double)time(NULL));
     if (c->stale)
-        fprintf(stderr, "isactb %s: warning: %s is stale (measured %.1f h ago, limit %.1f h): "
-                        "re-run isactb calib\n",
+        fprintf(stderr,
+                "isactb %s: warning: %s is stale (measured %.1f h ago, limit %.1f h): "
+                "re-run isactb calib\n",
                 cmd, c->path, ((double)time(NULL) - c->rec->created_unix) / 3600,
                 c->rec->max_age_s / 3600);
     fprintf(stderr, "isactb %s: applying calibration %s (%s%s%s)\n", cmd, c->path,
@@ -80,9 +81,10 @@ int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const ch
     struct warn_ctx w = {cmd};
     if (calib_record_find(dir, info, c->rec, c->path, sizeof c->path, warn_line, &w))
         return apply(cmd, c, info);
-    fprintf(stderr, "isactb %s: warning: no calibration record in %s matches %s %s at %.6g MHz: "
-                        "running uncalibrated (isactb calib rx|tx|delay)\n",
-                cmd, dir, info->driver, info->serial, info->center_freq / 1e6);
+    fprintf(stderr,
+            "isactb %s: warning: no calibration record in %s matches %s %s at %.6g MHz: "
+            "running uncalibrated (isactb calib rx|tx|delay)\n",
+            cmd, dir, info->driver, info->serial, info->center_freq / 1e6);
     return CLI_OK;
 }
 

@@ -1,4 +1,6 @@
-/* isactb calib rx|tx|delay|verify|track: array calibration sessions (docs/calibration.md). */
+/* isactb calib rx|tx|delay|verify|track: array calibration sessions (docs/calibration.md);
+ * rx/tx/delay can record the session (--capture DIR) and re-estimate from a recording
+ * (--input CAPTURE, through the `file` back end). */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -19,23 +21,24 @@
 static const char *const CALIB_USAGE =
     "usage: isactb calib rx|tx|delay|verify|track [--radio SPEC | --input CAPTURE] [--out FILE]\n"
     "                    [--json] [--sequential] [--record FILE] [--pilot-deg D] [--figure FILE]\n"
-    "                    [--tol-deg D] [--tol-db G] [--retune HZ]\n";
+    "                    [--tol-deg D] [--tol-db G] [--retune HZ] [--capture DIR]\n";
 
 struct calib_args {
     const char *sub, *radio, *input, *out, *record, *figure, *pilot, *tol_deg, *tol_db, *retune;
+    const char *capture;
     int json, sequential;
 };
 
 static int parse(int argc, char **argv, struct calib_args *a)
 {
     static const struct option opts[] = {
-        {"radio", required_argument, 0, 'r'},  {"input", required_argument, 0, 'i'},
-        {"out", required_argument, 0, 'o'},    {"record", required_argument, 0, 'c'},
-        {"figure", required_argument, 0, 'f'}, {"pilot-deg", required_argument, 0, 'p'},
+        {"radio", required_argument, 0, 'r'},   {"input", required_argument, 0, 'i'},
+        {"out", required_argument, 0, 'o'},     {"record", required_argument, 0, 'c'},
+        {"figure", required_argument, 0, 'f'},  {"pilot-deg", required_argument, 0, 'p'},
         {"tol-deg", required_argument, 0, 'D'}, {"tol-db", required_argument, 0, 'G'},
-        {"retune", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
-        {"sequential", no_argument, 0, 's'},   {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"retune", required_argument, 0, 'T'},  {"json", no_argument, 0, 'j'},
+        {"sequential", no_argument, 0, 's'},    {"help", no_argument, 0, 'h'},
+        {"capture", required_argument, 0, 'K'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -52,6 +55,7 @@ static int parse(int argc, char **argv, struct calib_args *a)
         case 'T': a->retune = optarg; break;
         case 'j': a->json = 1; break;
         case 's': a->sequential = 1; break;
+        case 'K': a->capture = optarg; break;
         case 'h': fputs(CALIB_USAGE, stdout); return -1;
         case ':': return cli_usage("calib", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("calib", "unknown option '%s'", argv[optind - 1]);
@@ -67,12 +71,16 @@ static int parse(int argc, char **argv, struct calib_args *a)
     for (size_t i = 0; i < 5; i++)
         ok |= !strcmp(a->sub, subs[i]);
     if (!ok)
-        return cli_usage("calib", "unknown subcommand '%s' (expected rx, tx, delay, verify or track)", a->sub);
+        return cli_usage(
+            "calib", "unknown subcommand '%s' (expected rx, tx, delay, verify or track)", a->sub);
     if (a->radio && a->input)
         return cli_usage("calib", "--radio and --input are exclusive");
-    if (a->input)
-        return cli_usage("calib", "--input: re-estimating from a recorded calibration session is "
-                                  "not supported yet (use --radio)");
+    int measure = !strcmp(a->sub, "rx") || !strcmp(a->sub, "tx") || !strcmp(a->sub, "delay");
+    if ((a->input || a->capture) && !measure)
+        return cli_usage("calib", "%s: only calib rx, tx and delay record or re-estimate sessions",
+                         a->input ? "--input" : "--capture");
+    if (a->input && a->capture)
+        return cli_usage("calib", "--input and --capture are exclusive");
     return 0;
 }
 
@@ -105,8 +113,9 @@ static void mkdirs(const char *path)
 /* On the emulator the calibration path is chosen here when the spec names none. */
 static void sim_spec(const char *spec, const char *sub, char *out, size_t n)
 {
-    const char *mode = !strcmp(sub, "tx") ? "tx_coupler" : !strcmp(sub, "verify") ? "pilot"
-                                                                                    : "rx_splitter";
+    const char *mode = !strcmp(sub, "tx")       ? "tx_coupler"
+                       : !strcmp(sub, "verify") ? "pilot"
+                                                : "rx_splitter";
     if (strncmp(spec, "sim", 3) || (spec[3] && spec[3] != ':') || strstr(spec, "cal=")) {
         snprintf(out, n, "%s", spec);
         return;
@@ -121,10 +130,10 @@ static json_t *chans_json(const struct calib_chan *c, unsigned n)
         json_array_append_new(a, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "index",
                                            (json_int_t)c[i].index, "ap", (json_int_t)c[i].ap,
                                            "element", (json_int_t)c[i].element, "phase_deg",
-                                           c[i].phase_deg, "gain_db", c[i].gain_db,
-                                           "delay_samples", c[i].delay_samples, "phase_std_deg",
-                                           c[i].phase_std_deg, "gain_std_db", c[i].gain_std_db,
-                                           "delay_std", c[i].delay_std, "snr_db", c[i].snr_db));
+                                           c[i].phase_deg, "gain_db", c[i].gain_db, "delay_samples",
+                                           c[i].delay_samples, "phase_std_deg", c[i].phase_std_deg,
+                                           "gain_std_db", c[i].gain_std_db, "delay_std",
+                                           c[i].delay_std, "snr_db", c[i].snr_db));
     return a;
 }
 
@@ -132,10 +141,11 @@ static void print_chans(const char *what, const struct calib_chan *c, unsigned n
 {
     fprintf(stderr, "%s: %u channels (relative to each array's first element)\n", what, n);
     for (unsigned i = 0; i < n; i++)
-        fprintf(stderr, "  ch %3u ap %u el %2u: phase %8.2f deg  gain %6.2f dB  delay %6.3f samples"
-                        "  (+-%.2f deg, +-%.3f dB)\n",
-                c[i].index, c[i].ap, c[i].element, c[i].phase_deg, c[i].gain_db,
-                c[i].delay_samples, c[i].phase_std_deg, c[i].gain_std_db);
+        fprintf(stderr,
+                "  ch %3u ap %u el %2u: phase %8.2f deg  gain %6.2f dB  delay %6.3f samples"
+                "  (+-%.2f deg, +-%.3f dB)\n",
+                c[i].index, c[i].ap, c[i].element, c[i].phase_deg, c[i].gain_db, c[i].delay_samples,
+                c[i].phase_std_deg, c[i].gain_std_db);
 }
 
 /* The record to update: --out FILE if it holds a matching record, else a fresh one. */
@@ -174,11 +184,61 @@ static int save(struct calib_record *rec, const char *path, json_t *result)
     return CLI_OK;
 }
 
+/* --capture DIR: record the session's captures (calibration segments) as SigMF. */
+static sigmf_writer open_capture(const struct calib_args *a, const struct radio_info *info,
+                                 const struct calib_session *s)
+{
+    char err[512];
+    json_t *g =
+        json_pack("{s:o}", "isactb:calib_session", calib_session_to_json(s, a->sub, a->sequential));
+    char desc[64];
+    snprintf(desc, sizeof desc, "isactb calib %s session", a->sub);
+    struct sigmf_writer_desc d = {
+        .info = info, .global = g, .description = desc, .author = "isactb"};
+    sigmf_writer w =
+        g ? sigmf_writer_create(a->capture, "isactb-calib", &d, err, sizeof err) : NULL;
+    json_decref(g);
+    if (!w)
+        cli_input_error("calib", "--capture: %s", g ? err : "out of memory");
+    return w;
+}
+
+/* Close the session recording: the estimated RX phases become spatial:phase_offset. */
+static int close_capture(sigmf_writer w, const char *sub, const struct calib_chan *ch,
+                         unsigned num_rx, int ok, json_t *result, const char *dir)
+{
+    char err[512];
+    double ph[CALIB_MAX_CH];
+    for (unsigned k = 0; ok && !strcmp(sub, "rx") && k < num_rx; k++)
+        ph[k] = ch[k].phase_deg;
+    if (ok && !strcmp(sub, "rx") && sigmf_writer_set_rx_phase_offset(w, ph)) {
+        fprintf(stderr, "isactb calib: --capture: %s\n", sigmf_writer_last_error(w));
+        sigmf_writer_abort(w);
+        return CLI_ERUNTIME;
+    }
+    if (!ok) {
+        sigmf_writer_abort(w);
+        return CLI_OK;
+    }
+    if (sigmf_writer_finish(w, err, sizeof err))
+        return cli_runtime_error("calib", "--capture: %s", err);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/isactb-calib.sigmf-collection", dir);
+    json_object_set_new(result, "capture", json_string(path));
+    fprintf(stderr, "isactb calib: recorded the session in %s\n", path);
+    return CLI_OK;
+}
+
 static int do_measure(const struct calib_args *a, radio r, const struct radio_info *info,
-                      json_t *result)
+                      const struct calib_session *replayed, json_t *result)
 {
     struct calib_session s;
-    calib_session_default(&s);
+    if (replayed)
+        s = *replayed;
+    else
+        calib_session_default(&s);
+    if (a->capture && !(s.capture = open_capture(a, info, &s)))
+        return CLI_EINPUT;
     char err[512] = "", path[4200];
     struct calib_record *rec = malloc(sizeof *rec);
     struct calib_chan *ch = calloc(CALIB_MAX_CH, sizeof *ch);
@@ -215,7 +275,13 @@ static int do_measure(const struct calib_args *a, radio r, const struct radio_in
             json_object_set_new(result, "accuracy_samples", js);
         }
     }
-    if (rc < 0)
+    if (s.capture) {
+        int crc = close_capture(s.capture, a->sub, ch, info->num_rx, rc == 0, result, a->capture);
+        rc = rc ? rc : crc;
+    }
+    if (rc == ISAC_EFORMAT && a->input)
+        rc = cli_input_error("calib", "%s: %s", a->input, err);
+    else if (rc < 0)
         rc = cli_runtime_error("calib", "%s", err);
     else if (!rc) {
         const struct calib_section *sec = !strcmp(a->sub, "rx") ? &rec->rx : &rec->tx;
@@ -276,7 +342,8 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
     struct calib_record *rec = malloc(sizeof *rec);
     struct pipeline_calibration *pc = malloc(sizeof *pc);
     char path[4200] = "", err[512] = "";
-    int have = 0, rc = rec && pc ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
+    int have = 0,
+        rc = rec && pc ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
     if (!rc && have && calib_record_to_pipeline(rec, pc, err, sizeof err))
         rc = cli_input_error("calib", "%s: %s", path, err);
     if (!rc && !have)
@@ -288,7 +355,8 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
     struct calib_verify_result v = {0};
     struct calib_session s;
     calib_session_default(&s);
-    if (!rc && (!cb || calib_verify(r, &s, deg * M_PI / 180, have ? pc : NULL, cb, 0, &v, err, sizeof err)))
+    if (!rc && (!cb || calib_verify(r, &s, deg * M_PI / 180, have ? pc : NULL, cb, 0, &v, err,
+                                    sizeof err)))
         rc = cli_runtime_error("calib", "verify: %s", *err ? err : "cannot build the codebook");
     if (!rc) {
         json_object_set_new(result, "pilot_deg", json_real(deg));
@@ -303,11 +371,13 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
                                       "theory_db", series(v.theory_db, v.Q), "calibrated_db",
                                       series(have ? v.cal_db : NULL, v.Q), "uncalibrated_db",
                                       series(v.raw_db, v.Q)));
-        fprintf(stderr, "verify (pilot at %.1f deg): theory peak %.2f deg PSLR %.2f dB; "
-                        "uncalibrated peak %.2f deg PSLR %.2f dB",
+        fprintf(stderr,
+                "verify (pilot at %.1f deg): theory peak %.2f deg PSLR %.2f dB; "
+                "uncalibrated peak %.2f deg PSLR %.2f dB",
                 deg, v.theory.peak_deg, v.theory.pslr_db, v.raw.peak_deg, v.raw.pslr_db);
         if (have)
-            fprintf(stderr, "; calibrated peak %.2f deg PSLR %.2f dB", v.cal.peak_deg, v.cal.pslr_db);
+            fprintf(stderr, "; calibrated peak %.2f deg PSLR %.2f dB", v.cal.peak_deg,
+                    v.cal.pslr_db);
         fputc('\n', stderr);
         const char *fig = a->figure ? a->figure : "calib-verify.svg";
         if (calib_pattern_figure(fig, "TX beam pattern against the pilot", v.phi_deg, v.theory_db,
@@ -334,9 +404,11 @@ static int do_track(const struct calib_args *a, radio r, const struct radio_info
     struct calib_record *rec = malloc(sizeof *rec);
     struct calib_chan *ch = calloc(CALIB_MAX_CH, sizeof *ch);
     char path[4200] = "", err[512] = "";
-    int have = 0, rc = rec && ch ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
+    int have = 0,
+        rc = rec && ch ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
     if (!rc && (!have || !rec->rx.present))
-        rc = cli_input_error("calib", "track: no calibration record with an rx section matches this radio");
+        rc = cli_input_error("calib",
+                             "track: no calibration record with an rx section matches this radio");
     int invalid = 0;
     if (!rc && a->retune) {
         if (radio_set_center_freq(r, hz))
@@ -362,19 +434,47 @@ static int do_track(const struct calib_args *a, radio r, const struct radio_info
                                       d.max_phase_deg, "max_gain_db", d.max_gain_db,
                                       "worst_phase_channel", (json_int_t)d.worst_phase_ch,
                                       "worst_gain_channel", (json_int_t)d.worst_gain_ch,
-                                      "flagged_channels", (json_int_t)d.flagged, "tol_deg",
-                                      tol_deg, "tol_db", tol_db));
-        fprintf(stderr, "track: max drift %.2f deg (ch %u), %.3f dB (ch %u): %u channels beyond "
-                        "%.2f deg / %.2f dB%s\n",
+                                      "flagged_channels", (json_int_t)d.flagged, "tol_deg", tol_deg,
+                                      "tol_db", tol_db));
+        fprintf(stderr,
+                "track: max drift %.2f deg (ch %u), %.3f dB (ch %u): %u channels beyond "
+                "%.2f deg / %.2f dB%s\n",
                 d.max_phase_deg, d.worst_phase_ch, d.max_gain_db, d.worst_gain_ch, d.flagged,
                 tol_deg, tol_db, d.ok ? "" : ": DRIFT, re-run isactb calib rx");
         if (invalid)
-            fprintf(stderr, "isactb calib: warning: %s: invalidated by the retune (LOs not shared): "
-                            "re-run isactb calib rx\n", path);
+            fprintf(stderr,
+                    "isactb calib: warning: %s: invalidated by the retune (LOs not shared): "
+                    "re-run isactb calib rx\n",
+                    path);
     }
     free(rec);
     free(ch);
     return rc;
+}
+
+/* --input CAPTURE: the recorded session's parameters and the recording radio (the record
+ * is keyed by the device that measured, not by the `file` back end). */
+static int replay_session(struct calib_args *a, struct calib_session *s, struct radio_info *info)
+{
+    char err[600];
+    sigmf_reader rd = sigmf_reader_open(a->input, err, sizeof err);
+    if (!rd)
+        return cli_input_error("calib", "%s", err);
+    int seq = 0;
+    int rc =
+        calib_session_from_json(json_object_get(sigmf_reader_global(rd), "isactb:calib_session"),
+                                a->sub, s, &seq, err, sizeof err);
+    sigmf_reader_radio_info(rd, info);
+    sigmf_reader_close(rd);
+    if (rc)
+        return cli_input_error("calib", "%s: %s", a->input, err);
+    if (a->sequential && !seq)
+        return cli_input_error("calib",
+                               "%s: isactb:calib_session.method 'coupler-comb': the "
+                               "session was not recorded with --sequential",
+                               a->input);
+    a->sequential = seq;
+    return CLI_OK;
 }
 
 int cmd_calib(int argc, char **argv)
@@ -383,20 +483,28 @@ int cmd_calib(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    char spec[1200];
-    sim_spec(a.radio ? a.radio : "sim", a.sub, spec, sizeof spec);
+    char spec[4200];
+    struct calib_session replayed;
+    struct radio_info info;
+    if (a.input) {
+        if ((rc = replay_session(&a, &replayed, &info)))
+            return rc;
+        snprintf(spec, sizeof spec, "file:%s", a.input);
+    } else {
+        sim_spec(a.radio ? a.radio : "sim", a.sub, spec, sizeof spec);
+    }
     radio r = NULL;
     if ((rc = cli_radio_open("calib", spec, a.radio != NULL, &r)))
         return rc;
-    struct radio_info info;
-    radio_get_info(r, &info);
+    if (!a.input)
+        radio_get_info(r, &info);
     json_t *result = json_pack("{s:s,s:s}", "command", a.sub, "radio", spec);
     if (!strcmp(a.sub, "verify"))
         rc = do_verify(&a, r, &info, result);
     else if (!strcmp(a.sub, "track"))
         rc = do_track(&a, r, &info, result);
     else
-        rc = do_measure(&a, r, &info, result);
+        rc = do_measure(&a, r, &info, a.input ? &replayed : NULL, result);
     if (!rc && a.json) {
         json_dumpf(result, stdout, JSON_COMPACT | JSON_REAL_PRECISION(8));
         putchar('\n');

@@ -21,7 +21,10 @@ static const char *const RUN_USAGE =
 /* Signal handlers can only talk to the loop through a flag of static storage: this
  * is the one piece of global mutable state in the tool. */
 static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig) { stop_requested = sig; }
+static void on_signal(int sig)
+{
+    stop_requested = sig;
+}
 static int should_stop(void *ctx)
 {
     (void)ctx;
@@ -71,7 +74,8 @@ static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
     const float *lam, *thr;
     pipeline_grid(p, &nx, &ny, &lam, &thr);
     size_t n = (size_t)nx * ny;
-    float *l = realloc(c->map.lambda, n * sizeof *l), *t = l ? realloc(c->map.threshold, n * sizeof *t) : NULL;
+    float *l = realloc(c->map.lambda, n * sizeof *l),
+          *t = l ? realloc(c->map.threshold, n * sizeof *t) : NULL;
     if (l)
         c->map.lambda = l;
     if (!l || !t)
@@ -101,14 +105,13 @@ struct run_args {
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
     static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"radio", required_argument, 0, 'r'},
-        {"policy", required_argument, 0, 'p'}, {"seed", required_argument, 0, 's'},
+        {"config", required_argument, 0, 'c'},   {"radio", required_argument, 0, 'r'},
+        {"policy", required_argument, 0, 'p'},   {"seed", required_argument, 0, 's'},
         {"episodes", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
-        {"record", no_argument, 0, 'R'},       {"json", no_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {"weights", required_argument, 0, 'w'},
-        {"calibration", required_argument, 0, 'C'}, {"no-calibration", no_argument, 0, 'N'},
-        {0, 0, 0, 0}};
+        {"record", no_argument, 0, 'R'},         {"json", no_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+        {"weights", required_argument, 0, 'w'},  {"calibration", required_argument, 0, 'C'},
+        {"no-calibration", no_argument, 0, 'N'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -147,8 +150,8 @@ static int apply_overrides(const struct run_args *a, struct exp_config *cfg)
     if (a->radio)
         snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
     if (a->policy) {
-        if (strcmp(a->policy, "sweep") && strcmp(a->policy, "random") &&
-            strcmp(a->policy, "pso") && strcmp(a->policy, "qnet"))
+        if (strcmp(a->policy, "sweep") && strcmp(a->policy, "random") && strcmp(a->policy, "pso") &&
+            strcmp(a->policy, "qnet"))
             return cli_usage("run",
                              "--policy: unknown policy '%s' (expected sweep, random, pso or qnet)",
                              a->policy);
@@ -197,9 +200,11 @@ static sigmf_writer open_recording(const char *dir, const struct exp_config *cfg
         phase[ch] = cal->rec->rx.ch[ch].phase_deg;
     if (cal->applied)
         json_object_set_new(global, "isactb:calibration", cli_calibration_json(cal));
-    struct sigmf_writer_desc d = {.info = info, .global = global,
+    struct sigmf_writer_desc d = {.info = info,
+                                  .global = global,
                                   .rx_phase_offset_deg = have_rx ? phase : NULL,
-                                  .description = "isactb closed-loop run", .author = "isactb"};
+                                  .description = "isactb closed-loop run",
+                                  .author = "isactb"};
     sigmf_writer w = sigmf_writer_create(dir, "isactb", &d, err, sizeof err);
     json_decref(global);
     if (!w)
@@ -230,8 +235,8 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
             json_object_set_new(result, "capture", json_string(path));
         }
     }
-    if (result && a->out && report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) &&
-        !rc)
+    if (result && a->out &&
+        report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) && !rc)
         fprintf(stderr, "isactb run: figures: %s\n", err);
     if (result && a->json) {
         json_dumpf(result, stdout, JSON_COMPACT);
