@@ -136,7 +136,7 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
     PLFLT pos[3] = {0, 0.5, 1}, r[3] = {1, 1, 0.5}, gr[3] = {1, 0.6, 0}, b[3] = {1, 0.2, 0};
     plscmap1l(1, 3, pos, r, gr, b, NULL);
     pladv(0);
-    plvpor(0.1, 0.9, 0.1, 0.9);
+    plvpor(0.1, 0.9, 0.16, 0.9);
     plwind(m->x0, x1, m->y0, y1);
     plimage((PLFLT_MATRIX)z, (PLINT)m->nx, (PLINT)m->ny, m->x0, x1, m->y0, y1, -10, zmax + 1e-6,
             m->x0, x1, m->y0, y1);
@@ -162,7 +162,7 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
         plpoin(1, &tx, &ty, 2);
     }
     plcol0(1);
-    plmtex("b", 3.2, 0.0, 0.0, "x TX AP   #(229) RX APs   o detected cell   + truth");
+    plmtex("b", 5.0, 0.0, 0.0, "x: TX AP    squares: RX APs    o: detected cell    +: truth");
     plFree2dGrid(z, (PLINT)m->nx, (PLINT)m->ny);
     return end(path, tmp, err, errlen);
 }
