@@ -58,8 +58,8 @@ static void test_feedback_reward(void **s)
     assert_true(fabs(mdp_potential(&m, 0) - 0.5) < 1e-15);
     assert_true(fabs(mdp_potential(&m, 1) - 0.9933071490757153) < 1e-15);
     /* r_sh(0.2 -> 0.6) = 0.99 Phi(0.6) - Phi(0.2) = 0.99 * 0.9525741268 - 0.7310585786 */
-    assert_true(fabs(mdp_shaping(&m, 0.2, 0.6, 0) - (0.99 * 0.9525741268224334 -
-                                                     0.7310585786300049)) < 1e-12);
+    assert_true(fabs(mdp_shaping(&m, 0.2, 0.6, 0) -
+                     (0.99 * 0.9525741268224334 - 0.7310585786300049)) < 1e-12);
     assert_true(fabs(mdp_shaping(&m, 0.2, 0.95, 1) + 0.7310585786300049) < 1e-12);
 }
 
@@ -147,8 +147,8 @@ static void same_as_run(const char *pol)
     for (unsigned e = 0; e < cfg.episodes; e++) {
         unsigned steps;
         int succ;
-        assert_int_equal(mdp_env_run_episode(env, p, e, cfg.max_steps, &steps, &succ, err,
-                                             sizeof err), 0);
+        assert_int_equal(
+            mdp_env_run_episode(env, p, e, cfg.max_steps, &steps, &succ, err, sizeof err), 0);
         json_t *ep = json_array_get(json_object_get(out, "episodes"), e);
         assert_int_equal(steps, json_integer_value(json_object_get(ep, "steps")));
         assert_int_equal(succ, json_is_true(json_object_get(ep, "detected")));
@@ -171,9 +171,9 @@ static void test_env_is_the_run_loop(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_actions_wrap),       cmocka_unit_test(test_feedback_reward),
-        cmocka_unit_test(test_embedding_sigmoid),  cmocka_unit_test(test_shaping_telescopes),
-        cmocka_unit_test(test_observed_pd),        cmocka_unit_test(test_env_is_the_run_loop),
+        cmocka_unit_test(test_actions_wrap),      cmocka_unit_test(test_feedback_reward),
+        cmocka_unit_test(test_embedding_sigmoid), cmocka_unit_test(test_shaping_telescopes),
+        cmocka_unit_test(test_observed_pd),       cmocka_unit_test(test_env_is_the_run_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

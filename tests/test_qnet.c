@@ -30,7 +30,10 @@ static float W2[6] = {1, 1, 2, 0, 0, 3}, b2[3] = {0.5f, 0, 0};
 
 static struct qnet_def tiny(void)
 {
-    return (struct qnet_def){.version = 1, .tau = 1, .emb = 2, .b3 = 5,
+    return (struct qnet_def){.version = 1,
+                             .tau = 1,
+                             .emb = 2,
+                             .b3 = 5,
                              .l = {{4, 2, 1, W0, b0}, {2, 2, 1, W1, b1}, {2, 3, 0, W2, b2}}};
 }
 
@@ -99,19 +102,32 @@ static void test_file_round_trip_and_validation(void **s)
 
     expect_bad("{", "not JSON", 0, 0);
     char *t;
-    t = edit(txt, "format", json_string("other")); expect_bad(t, "format", 0, 0); free(t);
-    t = edit(txt, "version", json_integer(2)); expect_bad(t, "version: 2", 0, 0); free(t);
-    t = edit(txt, "version", NULL); expect_bad(t, "version: missing", 0, 0); free(t);
+    t = edit(txt, "format", json_string("other"));
+    expect_bad(t, "format", 0, 0);
+    free(t);
+    t = edit(txt, "version", json_integer(2));
+    expect_bad(t, "version: 2", 0, 0);
+    free(t);
+    t = edit(txt, "version", NULL);
+    expect_bad(t, "version: missing", 0, 0);
+    free(t);
     expect_bad(txt, "tau: 1 does not match", 5, 0);
     expect_bad(txt, "embedding: 2 does not match", 1, 16);
-    t = edit(txt, "layers.0.in", json_integer(5)); expect_bad(t, "layers[0].weights: 8 values, expected 10", 0, 0); free(t);
+    t = edit(txt, "layers.0.in", json_integer(5));
+    expect_bad(t, "layers[0].weights: 8 values, expected 10", 0, 0);
+    free(t);
     t = edit(txt, "layers.2.bias", json_pack("[f,f]", 0.5, 0.0));
-    expect_bad(t, "layers[2].bias: 2 values, expected 3", 0, 0); free(t);
+    expect_bad(t, "layers[2].bias: 2 values, expected 3", 0, 0);
+    free(t);
     t = edit(txt, "layers.2.bias", json_pack("[f,f,f]", 1e39, 0.0, 0.0));
-    expect_bad(t, "layers[2].bias[0]: not finite", 0, 0); free(t);
+    expect_bad(t, "layers[2].bias[0]: not finite", 0, 0);
+    free(t);
     t = edit(txt, "layers.1.weights", json_pack("[i,s,i,i]", 1, "x", 0, 0));
-    expect_bad(t, "layers[1].weights[1]: not a number", 0, 0); free(t);
-    t = edit(txt, "layers.0.activation", json_string("tanh")); expect_bad(t, "activation", 0, 0); free(t);
+    expect_bad(t, "layers[1].weights[1]: not a number", 0, 0);
+    free(t);
+    t = edit(txt, "layers.0.activation", json_string("tanh"));
+    expect_bad(t, "activation", 0, 0);
+    free(t);
     free(txt);
 
     char *c = qnet_format_c(&d, "qnet_x", "command: test\nseed: 3");

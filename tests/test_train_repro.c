@@ -6,7 +6,10 @@
  *    itself are 0 and grow with the shift;
  *  - train_run on a small synthetic environment (a target beam per episode, P_D falling
  *    with the beam offset, noise from the episode's stream): the same seed gives the
- *    same weights bit for bit for every variant, another seed gives other weights. */
+ *    same weights bit for bit for every variant, another seed gives other weights;
+ *  - the cGAN's options (separate discriminator learning rate, log-odds feature): a
+ *    bad value is refused, each option changes the trained generator, the same seed
+ *    gives the same samples, and the samples are probabilities. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "learn/cgan.h"
 #include "learn/metrics.h"
 #include "learn/nn.h"
 #include "learn/trainer.h"
@@ -184,6 +188,60 @@ static size_t nparams(const struct qnet_def *d)
     return n;
 }
 
+/* Three samples of a cGAN trained 4 epochs on synthetic transitions (P_D^{t+1} near 0.05,
+ * 3 % near 0.97). */
+static void gan_samples(unsigned logit, float lr_d, double out[3])
+{
+    struct train_cfg c;
+    train_cfg_defaults(&c);
+    c.gan.logit = logit;
+    c.gan.lr_d = lr_d;
+    static struct transition d[512];
+    isac_rng rng;
+    isac_rng_seed(&rng, 3);
+    for (unsigned i = 0; i < 512; i++) {
+        int hit = isac_rng_uniform(&rng) < 0.03;
+        double next = hit ? 0.97 : 0.03 + 0.04 * isac_rng_uniform(&rng);
+        d[i] = (struct transition){.mu = (uint16_t)(i % 64),
+                                   .mu_next = (uint16_t)((i + 3) % 64),
+                                   .a = (uint8_t)(i % 10),
+                                   .pd = 0.05f,
+                                   .pd_next = (float)next};
+    }
+    cgan g = cgan_create(&c.gan, &c.mdp, 64, 7);
+    assert_non_null(g);
+    double ld, lg;
+    for (int e = 0; e < 4; e++)
+        assert_int_equal(cgan_train_epoch(g, d, 512, &rng, &ld, &lg), 0);
+    for (int k = 0; k < 3; k++) {
+        out[k] = cgan_sample(g, (unsigned)k, (unsigned)k + 2, 7, 0.05, 0, &rng);
+        assert_true(out[k] >= 0 && out[k] <= 1);
+    }
+    cgan_destroy(g);
+}
+
+static void test_cgan_options(void **s)
+{
+    (void)s;
+    struct train_cfg c;
+    train_cfg_defaults(&c);
+    assert_int_equal(c.gan.logit, 0); /* the shipped network's twin */
+    assert_true(c.gan.lr_d == 1e-3f);
+    c.gan.logit = 2;
+    assert_null(cgan_create(&c.gan, &c.mdp, 64, 1));
+    c.gan.logit = 0;
+    c.gan.lr_d = -1e-3f;
+    assert_null(cgan_create(&c.gan, &c.mdp, 64, 1));
+    double base[3], again[3], lg[3], lrd[3];
+    gan_samples(0, 0, base);
+    gan_samples(0, 0, again);
+    gan_samples(1, 0, lg);
+    gan_samples(0, 1e-3f, lrd); /* lr_d = 0: the generator's 2e-4 */
+    assert_memory_equal(base, again, sizeof base);
+    assert_true(memcmp(base, lg, sizeof base) != 0);
+    assert_true(memcmp(base, lrd, sizeof base) != 0);
+}
+
 static void test_same_seed_same_weights(void **s)
 {
     (void)s;
@@ -215,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_backward_matches_finite_differences),
         cmocka_unit_test(test_adam_quadratic),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_cgan_options),
         cmocka_unit_test(test_same_seed_same_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,13 +17,15 @@
 
 static const char *const BP_USAGE =
     "usage: isactb bench policies [--json] [--quick] [--episodes N] [--scenario-seed N]\n"
-    "                             [--variants-dir DIR] [--out DIR]\n"
+    "                             [--variants-dir DIR] [--out DIR] [--power DBM]\n"
+    "                             [--pfa P] [--policies LIST]\n"
     "  Mean / 95th-percentile steps to P_D >= zeta and success rate of sweep, random, pso\n"
     "  and qnet (the compiled-in network; with --variants-dir also the weights files\n"
     "  qnet_dt_nocql/offline/online.weights found there) at 10..30 dBm (P_FA 1e-3) and\n"
     "  P_FA 1e-1..1e-4 (20 dBm), on sim scenario seed N (default 7001; training uses 1).\n"
     "  --quick: 20 dBm, P_FA 1e-3, 3 episodes. Without --json: a table, and the figure\n"
-    "  DIR/bench_policies.png (DIR default .).\n";
+    "  DIR/bench_policies.png (DIR default .). --power / --pfa: only that condition\n"
+    "  (P_FA default 1e-3); --policies: comma-separated subset of the policy names.\n";
 
 #define MAX_POL 8
 
@@ -36,6 +38,8 @@ struct bp_policy {
 struct bp_row {
     unsigned pol;
     double power, pfa, mean, p95, success;
+    double mean_success; /* mean steps of the successful episodes (NAN: none) */
+    double sem;          /* standard error of the mean steps (sample sd / sqrt(n)) */
 };
 
 static int cmp_u(const void *a, const void *b)
@@ -50,6 +54,15 @@ static double p95(unsigned *v, unsigned n)
     qsort(v, n, sizeof *v, cmp_u);
     unsigned k = (unsigned)ceil(0.95 * n);
     return v[(k ? k : 1) - 1];
+}
+
+/* Standard error of a mean from the sum and the sum of squares of n values. */
+static double sem(double sum, double sum2, unsigned n)
+{
+    if (n < 2)
+        return NAN;
+    double var = (sum2 - sum * sum / n) / (n - 1);
+    return sqrt(var > 0 ? var : 0) / sqrt((double)n);
 }
 
 static int load_variant(const char *dir, const char *variant, struct bp_policy *p)
@@ -102,26 +115,35 @@ static int run_condition(double power, double pfa, uint64_t scen, unsigned episo
     for (unsigned k = 0; !rc && k < npol; k++) {
         o.qnet = pols[k].qf.storage ? &pols[k].qf.def : NULL;
         policy pol = policy_create_ex(pols[k].kind, codebook_size(cb), cfg.seed, &o);
-        double ok = 0, sum = 0;
+        double ok = 0, sum = 0, sum_ok = 0, sum2 = 0;
         for (unsigned e = 0; pol && !rc && e < episodes; e++) {
             int succ;
-            if (mdp_env_run_episode(env, pol, e, cfg.max_steps, &steps[e], &succ, err,
-                                    sizeof err))
+            if (mdp_env_run_episode(env, pol, e, cfg.max_steps, &steps[e], &succ, err, sizeof err))
                 rc = cli_runtime_error("bench policies", "%s", err);
             ok += succ;
             sum += steps[e];
+            sum_ok += succ ? steps[e] : 0;
+            sum2 += (double)steps[e] * steps[e];
         }
         if (!pol)
             rc = cli_runtime_error("bench policies", "cannot create policy %s", pols[k].name);
         policy_destroy(pol);
         if (!rc) {
             struct bp_row *row = &rows[(*nrows)++];
-            *row = (struct bp_row){k, power, pfa, sum / episodes, p95(steps, episodes),
-                                   ok / episodes};
+            *row = (struct bp_row){k,
+                                   power,
+                                   pfa,
+                                   sum / episodes,
+                                   p95(steps, episodes),
+                                   ok / episodes,
+                                   ok > 0 ? sum_ok / ok : NAN,
+                                   sem(sum, sum2, episodes)};
             if (!quiet)
-                fprintf(stderr, "  %-16s %4.0f dBm  P_FA %.0e: %6.2f mean steps, p95 %4.0f, "
-                                "success %.3f\n", pols[k].name, power, pfa, row->mean, row->p95,
-                        row->success);
+                fprintf(stderr,
+                        "  %-16s %4.0f dBm  P_FA %.0e: %6.2f mean steps, p95 %4.0f, "
+                        "success %.3f, %6.2f steps when successful, s.e. %.2f\n",
+                        pols[k].name, power, pfa, row->mean, row->p95, row->success,
+                        row->mean_success, row->sem);
         }
     }
     free(steps);
@@ -201,9 +223,9 @@ static void figure(const char *dir, const struct bp_row *rows, unsigned n, unsig
     plsfnam(path);
     plspage(0, 0, 1000, 900, 0, 0);
     plscolbg(255, 255, 255);
-    static const int pal[9][3] = {{0, 0, 0},     {31, 119, 180}, {214, 39, 40},
-                                  {44, 160, 44}, {148, 103, 189}, {255, 127, 14},
-                                  {23, 190, 207}, {140, 86, 75},  {227, 119, 194}};
+    static const int pal[9][3] = {{0, 0, 0},      {31, 119, 180},  {214, 39, 40},
+                                  {44, 160, 44},  {148, 103, 189}, {255, 127, 14},
+                                  {23, 190, 207}, {140, 86, 75},   {227, 119, 194}};
     for (int i = 0; i < 9; i++)
         plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
     plssub(1, 2);
@@ -214,17 +236,49 @@ static void figure(const char *dir, const struct bp_row *rows, unsigned n, unsig
     fprintf(stderr, "isactb bench policies: figure %s\n", path);
 }
 
+/* Keep only the policies named in the comma-separated list (order kept). */
+static int select_policies(const char *list, struct bp_policy *pols, unsigned *npol)
+{
+    unsigned keep = 0;
+    for (unsigned k = 0; k < *npol; k++) {
+        size_t n = strlen(pols[k].name);
+        int found = 0;
+        for (const char *s = list; *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] ? 1 : 0))
+            found |= strcspn(s, ",") == n && !strncmp(s, pols[k].name, n);
+        if (found) {
+            struct bp_policy t = pols[keep];
+            pols[keep++] = pols[k];
+            pols[k] = t;
+        } else {
+            qnet_file_free(&pols[k].qf);
+        }
+    }
+    if (!keep) {
+        cli_usage("bench policies", "--policies: no policy named in '%s'", list);
+        return -1;
+    }
+    *npol = keep;
+    return 0;
+}
+
 int bench_policies(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"quick", no_argument, 0, 'k'},
-        {"episodes", required_argument, 0, 'e'}, {"scenario-seed", required_argument, 0, 's'},
-        {"variants-dir", required_argument, 0, 'v'}, {"out", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"quick", no_argument, 0, 'k'},
+                                         {"episodes", required_argument, 0, 'e'},
+                                         {"scenario-seed", required_argument, 0, 's'},
+                                         {"variants-dir", required_argument, 0, 'v'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"power", required_argument, 0, 'p'},
+                                         {"pfa", required_argument, 0, 'f'},
+                                         {"policies", required_argument, 0, 'l'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c, json = 0, quick = 0;
     unsigned long episodes = 0;
     uint64_t scen = 7001;
-    const char *vdir = NULL, *out = ".";
+    const char *vdir = NULL, *out = ".", *only = NULL;
+    double one_power = NAN, one_pfa = NAN;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -241,6 +295,15 @@ int bench_policies(int argc, char **argv)
             break;
         case 'v': vdir = optarg; break;
         case 'o': out = optarg; break;
+        case 'p':
+            if (cli_parse_double("bench policies", "--power", optarg, -30, 50, &one_power))
+                return CLI_EUSAGE;
+            break;
+        case 'f':
+            if (cli_parse_double("bench policies", "--pfa", optarg, 1e-12, 0.5, &one_pfa))
+                return CLI_EUSAGE;
+            break;
+        case 'l': only = optarg; break;
         case 'h': fputs(BP_USAGE, stdout); return CLI_OK;
         case ':': return cli_usage("bench policies", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("bench policies", "unknown option '%s'", argv[optind - 1]);
@@ -262,17 +325,25 @@ int bench_policies(int argc, char **argv)
             return CLI_EINPUT;
         npol += (unsigned)k;
     }
+    if (only && select_policies(only, pols, &npol))
+        return CLI_EUSAGE;
     static const double powers[] = {10, 15, 20, 25, 30}, pfas[] = {1e-1, 1e-2, 1e-4};
     struct bp_row rows[MAX_POL * 8];
     unsigned nrows = 0;
-    int rc = 0;
-    for (unsigned i = 0; !rc && i < (quick ? 1u : 5u); i++) {
+    int rc = 0, single = quick || !isnan(one_power) || !isnan(one_pfa);
+    if (single) {
+        double pw = !isnan(one_power) ? one_power : 20, pf = !isnan(one_pfa) ? one_pfa : 1e-3;
         if (!json)
-            fprintf(stderr, "isactb bench policies: %g dBm, P_FA 1e-3 ...\n", quick ? 20 : powers[i]);
-        rc = run_condition(quick ? 20 : powers[i], 1e-3, scen, (unsigned)episodes, pols, npol,
-                           rows, &nrows, json);
+            fprintf(stderr, "isactb bench policies: %g dBm, P_FA %g ...\n", pw, pf);
+        rc = run_condition(pw, pf, scen, (unsigned)episodes, pols, npol, rows, &nrows, json);
     }
-    for (unsigned i = 0; !rc && !quick && i < 3; i++) {
+    for (unsigned i = 0; !rc && !single && i < 5; i++) {
+        if (!json)
+            fprintf(stderr, "isactb bench policies: %g dBm, P_FA 1e-3 ...\n", powers[i]);
+        rc = run_condition(powers[i], 1e-3, scen, (unsigned)episodes, pols, npol, rows, &nrows,
+                           json);
+    }
+    for (unsigned i = 0; !rc && !single && i < 3; i++) {
         if (!json)
             fprintf(stderr, "isactb bench policies: 20 dBm, P_FA %g ...\n", pfas[i]);
         rc = run_condition(20, pfas[i], scen, (unsigned)episodes, pols, npol, rows, &nrows, json);
@@ -280,24 +351,28 @@ int bench_policies(int argc, char **argv)
     double tinf = rc ? NAN : qnet_inference_ns();
     if (!rc && json) {
         json_t *arr = json_array();
-        for (unsigned i = 0; i < nrows; i++)
-            json_array_append_new(arr, json_pack("{s:s,s:f,s:f,s:f,s:f,s:f}", "policy",
-                                                 pols[rows[i].pol].name, "tx_power_dbm",
-                                                 rows[i].power, "pfa", rows[i].pfa,
-                                                 "steps_mean", rows[i].mean, "steps_p95",
-                                                 rows[i].p95, "success_rate", rows[i].success));
+        for (unsigned i = 0; i < nrows; i++) {
+            const struct bp_row *w = &rows[i];
+            json_t *ms = isnan(w->mean_success) ? json_null() : json_real(w->mean_success);
+            json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
+            json_array_append_new(arr, json_pack("{s:s,s:f,s:f,s:f,s:f,s:f,s:o,s:o}", "policy",
+                                                 pols[w->pol].name, "tx_power_dbm", w->power, "pfa",
+                                                 w->pfa, "steps_mean", w->mean, "steps_p95", w->p95,
+                                                 "success_rate", w->success, "steps_mean_success",
+                                                 ms, "steps_sem", se));
+        }
         json_t *o = json_pack("{s:o,s:f,s:I,s:I}", "rows", arr, "qnet_inference_ns", tinf,
-                              "episodes", (json_int_t)episodes, "scenario_seed",
-                              (json_int_t)scen);
+                              "episodes", (json_int_t)episodes, "scenario_seed", (json_int_t)scen);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
     } else if (!rc) {
-        printf("%-16s %9s %7s %10s %9s %8s\n", "policy", "power_dBm", "pfa", "steps_mean",
-               "steps_p95", "success");
+        printf("%-16s %9s %7s %10s %7s %9s %8s %12s\n", "policy", "power_dBm", "pfa", "steps_mean",
+               "sem", "steps_p95", "success", "steps_if_ok");
         for (unsigned i = 0; i < nrows; i++)
-            printf("%-16s %9.0f %7.0e %10.2f %9.0f %8.3f\n", pols[rows[i].pol].name,
-                   rows[i].power, rows[i].pfa, rows[i].mean, rows[i].p95, rows[i].success);
+            printf("%-16s %9.0f %7.0e %10.2f %7.2f %9.0f %8.3f %12.2f\n", pols[rows[i].pol].name,
+                   rows[i].power, rows[i].pfa, rows[i].mean, rows[i].sem, rows[i].p95,
+                   rows[i].success, rows[i].mean_success);
         printf("qnet inference: %.0f ns per decision (%lu episodes per row, scenario seed %llu)\n",
                tinf, episodes, (unsigned long long)scen);
         figure(out, rows, nrows, npol, pols);

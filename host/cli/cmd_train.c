@@ -21,7 +21,8 @@ static const char *const TRAIN_USAGE =
     "                    [--collect N] [--gan-epochs N] [--online-episodes N] [--horizon T]\n"
     "                    [--max-steps N] [--batch N] [--lr X] [--alpha-con X] [--target-every C]\n"
     "                    [--eval-episodes N] [--variants LIST] [--out FILE] [--out-dir DIR]\n"
-    "                    [--export-c FILE] [--json] [--quiet]\n"
+    "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
+    "                    [--gan-logit 0|1]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
@@ -34,29 +35,50 @@ struct train_args {
     int json, quiet;
 };
 
-enum { N_SEED, N_EPISODES, N_COLLECT, N_GAN, N_ONLINE, N_HORIZON, N_MAXSTEPS, N_BATCH, N_LR,
-       N_ALPHA, N_TARGET, N_EVAL, N_COUNT };
+enum {
+    N_SEED,
+    N_EPISODES,
+    N_COLLECT,
+    N_GAN,
+    N_ONLINE,
+    N_HORIZON,
+    N_MAXSTEPS,
+    N_BATCH,
+    N_LR,
+    N_ALPHA,
+    N_TARGET,
+    N_EVAL,
+    N_GAN_LR_D,
+    N_GAN_LOGIT,
+    N_COUNT
+};
 
 static int parse_args(int argc, char **argv, struct train_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},     {"radio", required_argument, 0, 'r'},
-        {"out", required_argument, 0, 'o'},        {"out-dir", required_argument, 0, 'd'},
-        {"export-c", required_argument, 0, 'x'},   {"variants", required_argument, 0, 'v'},
-        {"json", no_argument, 0, 'j'},             {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},             {"seed", required_argument, 0, 1000 + N_SEED},
-        {"episodes", required_argument, 0, 1000 + N_EPISODES},
-        {"collect", required_argument, 0, 1000 + N_COLLECT},
-        {"gan-epochs", required_argument, 0, 1000 + N_GAN},
-        {"online-episodes", required_argument, 0, 1000 + N_ONLINE},
-        {"horizon", required_argument, 0, 1000 + N_HORIZON},
-        {"max-steps", required_argument, 0, 1000 + N_MAXSTEPS},
-        {"batch", required_argument, 0, 1000 + N_BATCH},
-        {"lr", required_argument, 0, 1000 + N_LR},
-        {"alpha-con", required_argument, 0, 1000 + N_ALPHA},
-        {"target-every", required_argument, 0, 1000 + N_TARGET},
-        {"eval-episodes", required_argument, 0, 1000 + N_EVAL},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"radio", required_argument, 0, 'r'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"out-dir", required_argument, 0, 'd'},
+                                         {"export-c", required_argument, 0, 'x'},
+                                         {"variants", required_argument, 0, 'v'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"seed", required_argument, 0, 1000 + N_SEED},
+                                         {"episodes", required_argument, 0, 1000 + N_EPISODES},
+                                         {"collect", required_argument, 0, 1000 + N_COLLECT},
+                                         {"gan-epochs", required_argument, 0, 1000 + N_GAN},
+                                         {"online-episodes", required_argument, 0, 1000 + N_ONLINE},
+                                         {"horizon", required_argument, 0, 1000 + N_HORIZON},
+                                         {"max-steps", required_argument, 0, 1000 + N_MAXSTEPS},
+                                         {"batch", required_argument, 0, 1000 + N_BATCH},
+                                         {"lr", required_argument, 0, 1000 + N_LR},
+                                         {"alpha-con", required_argument, 0, 1000 + N_ALPHA},
+                                         {"target-every", required_argument, 0, 1000 + N_TARGET},
+                                         {"eval-episodes", required_argument, 0, 1000 + N_EVAL},
+                                         {"gan-lr-d", required_argument, 0, 1000 + N_GAN_LR_D},
+                                         {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -94,8 +116,10 @@ static int parse_variants(const char *s, unsigned *mask)
         while (v < TRAIN_NUM_VARIANTS && strcmp(t, train_variant_name((enum train_variant)v)))
             v++;
         if (v == TRAIN_NUM_VARIANTS)
-            return cli_usage("train", "--variants: unknown variant '%s' (expected dt_cql, "
-                                      "dt_nocql, offline, online)", t);
+            return cli_usage("train",
+                             "--variants: unknown variant '%s' (expected dt_cql, "
+                             "dt_nocql, offline, online)",
+                             t);
         *mask |= 1u << v;
     }
     if (!*mask)
@@ -107,11 +131,11 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
 {
     unsigned long ul;
     double d;
-#define UOPT(i, name, lo, hi, dst)                                                         \
-    if (a->num[i]) {                                                                       \
-        if (cli_parse_uint("train", name, a->num[i], lo, hi, &ul))                         \
-            return CLI_EUSAGE;                                                             \
-        dst = (unsigned)ul;                                                                \
+#define UOPT(i, name, lo, hi, dst)                                                                 \
+    if (a->num[i]) {                                                                               \
+        if (cli_parse_uint("train", name, a->num[i], lo, hi, &ul))                                 \
+            return CLI_EUSAGE;                                                                     \
+        dst = (unsigned)ul;                                                                        \
     }
     if (a->num[N_SEED] && cli_parse_u64("train", "--seed", a->num[N_SEED], &c->seed))
         return CLI_EUSAGE;
@@ -124,6 +148,12 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     UOPT(N_BATCH, "--batch", 1, 256, c->dqn.batch);
     UOPT(N_TARGET, "--target-every", 1, 10000000, c->dqn.target_every);
     UOPT(N_EVAL, "--eval-episodes", 0, 100000, *eval_eps);
+    UOPT(N_GAN_LOGIT, "--gan-logit", 0, 1, c->gan.logit);
+    if (a->num[N_GAN_LR_D]) {
+        if (cli_parse_double("train", "--gan-lr-d", a->num[N_GAN_LR_D], 0, 0.5, &d))
+            return CLI_EUSAGE;
+        c->gan.lr_d = (float)d;
+    }
     if (a->num[N_LR]) {
         if (cli_parse_double("train", "--lr", a->num[N_LR], 1e-9, 0.5, &d))
             return CLI_EUSAGE;
@@ -167,8 +197,7 @@ static int env_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigne
 /* Evaluation episodes: far from the training ones (collection, online). */
 #define EVAL_EPISODE0 1000000000ULL
 
-static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mean,
-                        double *success)
+static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mean, double *success)
 {
     struct env_ctx *e = ctx;
     struct policy_opts o = e->popts;
@@ -181,8 +210,8 @@ static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mea
     for (unsigned i = 0; i < e->eval_episodes && !rc; i++) {
         unsigned steps;
         int succ;
-        rc = mdp_env_run_episode(e->env, pol, EVAL_EPISODE0 + i, e->max_steps, &steps, &succ,
-                                 NULL, 0);
+        rc = mdp_env_run_episode(e->env, pol, EVAL_EPISODE0 + i, e->max_steps, &steps, &succ, NULL,
+                                 0);
         s += steps;
         ok += succ;
     }
@@ -323,7 +352,8 @@ static void plot_curves(const char *csv_path, const char *png_path)
     }
     plcol0(1);
     plenv(0, xmax, 0, ymax, 0, 0);
-    pllab("episode", "steps (moving mean of 20)", "dueling DDQN: blue DT+CQL, red DT w/o CQL, green online");
+    pllab("episode", "steps (moving mean of 20)",
+          "dueling DDQN: blue DT+CQL, red DT w/o CQL, green online");
     for (int s = 1; s < 4; s++) {
         if (n[s] < 2)
             continue;
@@ -373,8 +403,8 @@ static int write_outputs(const struct train_args *a, const struct train_result *
     char cmd[2048], commit[64], prov[4096];
     command_line(argc, argv, cmd, sizeof cmd);
     commit_id(commit, sizeof commit);
-    json_t *pj = json_pack("{s:s,s:I,s:s}", "command", cmd, "seed", (json_int_t)c->seed,
-                           "commit", commit);
+    json_t *pj =
+        json_pack("{s:s,s:I,s:s}", "command", cmd, "seed", (json_int_t)c->seed, "commit", commit);
     char *ps = json_dumps(pj, JSON_COMPACT);
     snprintf(prov, sizeof prov, "%s", ps ? ps : "{}");
     free(ps);
@@ -421,12 +451,11 @@ static json_t *result_json(const struct train_result *res, const struct train_cf
             json_object_set_new(vars, train_variant_name((enum train_variant)v),
                                 json_pack("{s:f,s:f}", "steps_mean", res->v[v].steps_mean,
                                           "success_rate", res->v[v].success));
-    return json_pack("{s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f,s:f,s:f},s:o}", "seed",
-                     (json_int_t)c->seed, "transitions", (json_int_t)res->transitions,
-                     "twin_train", (json_int_t)res->train_n, "twin_holdout",
-                     (json_int_t)res->holdout_n, "twin", "kl", res->kl, "wasserstein", res->w1,
-                     "mmd", res->mmd, "loss_d", res->gan_ld, "loss_g", res->gan_lg,
-                     "variants", vars);
+    return json_pack("{s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f,s:f,s:f},s:o}", "seed", (json_int_t)c->seed,
+                     "transitions", (json_int_t)res->transitions, "twin_train",
+                     (json_int_t)res->train_n, "twin_holdout", (json_int_t)res->holdout_n, "twin",
+                     "kl", res->kl, "wasserstein", res->w1, "mmd", res->mmd, "loss_d", res->gan_ld,
+                     "loss_g", res->gan_lg, "variants", vars);
 }
 
 static int setup(const struct train_args *a, struct exp_config *cfg, struct train_cfg *tc,
@@ -481,8 +510,11 @@ int cmd_train(int argc, char **argv)
         radio_close(r);
         return cli_input_error("train", "%s", err);
     }
-    struct env_ctx ec = {.env = env, .eval_episodes = eval_eps, .max_steps = cfg.max_steps,
-                         .Q = codebook_size(cb), .seed = cfg.seed};
+    struct env_ctx ec = {.env = env,
+                         .eval_episodes = eval_eps,
+                         .max_steps = cfg.max_steps,
+                         .Q = codebook_size(cb),
+                         .seed = cfg.seed};
     mdp_env_policy_opts(env, &ec.popts);
     struct train_env te = {&ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL};
     struct hook_ctx hc = {.quiet = a.quiet};

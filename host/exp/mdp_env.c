@@ -17,8 +17,7 @@ struct mdp_env_s {
     struct policy_opts popts;
 };
 
-mdp_env mdp_env_create(const struct exp_config *cfg, radio r, codebook cb, char *err,
-                       size_t errlen)
+mdp_env mdp_env_create(const struct exp_config *cfg, radio r, codebook cb, char *err, size_t errlen)
 {
     mdp_env e = calloc(1, sizeof *e);
     if (!e) {
@@ -60,8 +59,14 @@ void mdp_env_destroy(mdp_env e)
     free(e);
 }
 
-void mdp_env_policy_opts(mdp_env e, struct policy_opts *o) { *o = e->popts; }
-unsigned mdp_env_num_beams(mdp_env e) { return e->Q; }
+void mdp_env_policy_opts(mdp_env e, struct policy_opts *o)
+{
+    *o = e->popts;
+}
+unsigned mdp_env_num_beams(mdp_env e)
+{
+    return e->Q;
+}
 
 int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen)
 {
@@ -69,7 +74,8 @@ int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen)
         return ISAC_OK;
     int rc = radio_new_episode(e->r, ep);
     if (rc)
-        isac_seterr(err, errlen, "episode %llu: %s", (unsigned long long)ep, radio_last_error(e->r));
+        isac_seterr(err, errlen, "episode %llu: %s", (unsigned long long)ep,
+                    radio_last_error(e->r));
     return rc;
 }
 
@@ -85,8 +91,11 @@ static int cpi(mdp_env e, unsigned beam, const struct pipeline_focus *f,
 
 static struct policy_obs obs_of(const struct pipeline_result *res)
 {
-    return (struct policy_obs){.beam = res->beam, .pd = res->pd, .lambda = res->lambda,
-                               .num_aps = res->num_aps, .detected = res->detected};
+    return (struct policy_obs){.beam = res->beam,
+                               .pd = res->pd,
+                               .lambda = res->lambda,
+                               .num_aps = res->num_aps,
+                               .detected = res->detected};
 }
 
 int mdp_env_step(mdp_env e, unsigned beam, struct mdp_env_out *o, char *err, size_t errlen)
@@ -112,8 +121,8 @@ int mdp_env_step(mdp_env e, unsigned beam, struct mdp_env_out *o, char *err, siz
     return ISAC_OK;
 }
 
-int mdp_env_run_episode(mdp_env e, policy pol, uint64_t ep, unsigned max_steps,
-                        unsigned *steps, int *success, char *err, size_t errlen)
+int mdp_env_run_episode(mdp_env e, policy pol, uint64_t ep, unsigned max_steps, unsigned *steps,
+                        int *success, char *err, size_t errlen)
 {
     *steps = 0;
     *success = 0;

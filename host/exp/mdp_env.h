@@ -45,7 +45,7 @@ int mdp_env_step(mdp_env e, unsigned beam, struct mdp_env_out *o, char *err, siz
 
 /* Run policy pol for one episode ep (as `isactb run` does) with at most max_steps CPIs;
  * *steps receives the CPIs used, *success whether it confirmed. */
-int mdp_env_run_episode(mdp_env e, policy pol, uint64_t ep, unsigned max_steps,
-                        unsigned *steps, int *success, char *err, size_t errlen);
+int mdp_env_run_episode(mdp_env e, policy pol, uint64_t ep, unsigned max_steps, unsigned *steps,
+                        int *success, char *err, size_t errlen);
 
 #endif

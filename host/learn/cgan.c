@@ -4,6 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Discriminator features of a P_D sample p: p, sigma_v(p) and, with cgan_cfg.logit, the
+ * scaled log-odds logit(p) / LOGIT_SCALE. Most observed P_D lie in 0.01..0.2 (noise
+ * beams) or near 1: in p itself these differences are a few hundredths, which the
+ * discriminator barely resolves; the log-odds spread them over a few units. */
+#define LOGIT_CLAMP 1e-4
+#define LOGIT_SCALE 4.0
+
 struct cgan_s {
     struct cgan_cfg c;
     struct mdp_params m;
@@ -21,15 +28,21 @@ void cgan_destroy(cgan g)
         return;
     mlp_destroy(g->G);
     mlp_destroy(g->D);
-    free(g->xg); free(g->xd); free(g->dy); free(g->dx); free(g->p); free(g->order); free((void *)g->tb);
+    free(g->xg);
+    free(g->xd);
+    free(g->dy);
+    free(g->dx);
+    free(g->p);
+    free(g->order);
+    free((void *)g->tb);
     free(g);
 }
 
 cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned num_beams,
                  uint64_t seed)
 {
-    if (mdp_params_check(m) || c->zdim < 1 || c->zdim > 256 || c->batch < 1 ||
-        c->batch > 65536 || num_beams < 1 || !(c->lr > 0))
+    if (mdp_params_check(m) || c->zdim < 1 || c->zdim > 256 || c->batch < 1 || c->batch > 65536 ||
+        num_beams < 1 || !(c->lr > 0) || !(c->lr_d >= 0) || c->logit > 1)
         return NULL;
     cgan g = calloc(1, sizeof *g);
     if (!g)
@@ -39,7 +52,7 @@ cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned 
     g->Q = num_beams;
     g->nc = 2 * m->emb + 2 + 2 * m->tau;
     g->ng = c->zdim + g->nc;
-    g->nd = 2 + g->nc;
+    g->nd = (c->logit ? 3u : 2u) + g->nc;
     isac_rng rng;
     isac_rng_seed_stream(&rng, seed, 0x6367616eULL);
     unsigned gs[4] = {g->ng, c->g1, c->g2, 1}, ds[4] = {g->nd, c->d1, c->d2, 1};
@@ -58,6 +71,12 @@ cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned 
         return NULL;
     }
     return g;
+}
+
+/* Discriminator features of the sample before the condition (see LOGIT_SCALE). */
+static unsigned dx_of(const cgan g)
+{
+    return g->c.logit ? 3u : 2u;
 }
 
 static void condition(const cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
@@ -79,20 +98,31 @@ static const float *generate(cgan g, unsigned B, isac_rng *rng)
         float *x = g->xg + (size_t)r * g->ng;
         for (unsigned k = 0; k < g->c.zdim; k++)
             x[k] = (float)isac_rng_normal(rng);
-        memcpy(x + g->c.zdim, g->xd + (size_t)r * g->nd + 2, g->nc * sizeof(float));
+        memcpy(x + g->c.zdim, g->xd + (size_t)r * g->nd + dx_of(g), g->nc * sizeof(float));
     }
     return mlp_forward(g->G, g->xg, B);
+}
+
+static double clamp_logit(double p)
+{
+    return p < LOGIT_CLAMP ? LOGIT_CLAMP : p > 1 - LOGIT_CLAMP ? 1 - LOGIT_CLAMP : p;
 }
 
 static void set_p(cgan g, unsigned B, const float *p)
 {
     for (unsigned r = 0; r < B; r++) {
+        double q = clamp_logit(p[r]);
         g->xd[(size_t)r * g->nd] = p[r];
         g->xd[(size_t)r * g->nd + 1] = (float)mdp_sigmoid_variant(g->m.b3, p[r]);
+        if (g->c.logit)
+            g->xd[(size_t)r * g->nd + 2] = (float)(log(q / (1 - q)) / LOGIT_SCALE);
     }
 }
 
-static float clampf(float y) { return y < 1e-7f ? 1e-7f : y > 1 - 1e-7f ? 1 - 1e-7f : y; }
+static float clampf(float y)
+{
+    return y < 1e-7f ? 1e-7f : y > 1 - 1e-7f ? 1 - 1e-7f : y;
+}
 
 /* One D step and one G step on B transitions; returns the two losses. */
 static void train_batch(cgan g, const struct transition *const *tb, unsigned B, isac_rng *rng,
@@ -100,7 +130,7 @@ static void train_batch(cgan g, const struct transition *const *tb, unsigned B, 
 {
     for (unsigned r = 0; r < B; r++) {
         const struct transition *t = tb[r];
-        condition(g, t->mu, t->mu_next, t->a, t->pd, t->fg, g->xd + (size_t)r * g->nd + 2);
+        condition(g, t->mu, t->mu_next, t->a, t->pd, t->fg, g->xd + (size_t)r * g->nd + dx_of(g));
     }
     /* Discriminator: real rows, then generated rows. */
     const float *gp = generate(g, B, rng);
@@ -125,7 +155,7 @@ static void train_batch(cgan g, const struct transition *const *tb, unsigned B, 
         g->dy[r] = 1.0f / ((1 - v) * B);
     }
     mlp_backward(g->D, g->dy, NULL);
-    mlp_adam_step(g->D, &g->c.adam, g->c.lr);
+    mlp_adam_step(g->D, &g->c.adam, g->c.lr_d > 0 ? g->c.lr_d : g->c.lr);
     *ld += l / B;
     /* Generator: non-saturating -log D(G(z|u)) through D into G. */
     gp = generate(g, B, rng);
@@ -143,7 +173,10 @@ static void train_batch(cgan g, const struct transition *const *tb, unsigned B, 
     for (unsigned r = 0; r < B; r++) {
         double e = exp(-b3 * g->p[r]);
         double ds = b3 * e / ((1 + e) * (1 + e)) / norm; /* d sigma_v / dp */
-        g->dy[r] = (float)(g->dx[(size_t)r * g->nd] + g->dx[(size_t)r * g->nd + 1] * ds);
+        double p = g->p[r], q = clamp_logit(p);
+        double dl = q == p ? 1.0 / (p * (1 - p) * LOGIT_SCALE) : 0.0; /* d logit / dp */
+        const float *dx = g->dx + (size_t)r * g->nd;
+        g->dy[r] = (float)(dx[0] + dx[1] * ds + (g->c.logit ? dx[2] * dl : 0.0));
     }
     mlp_zero_grad(g->G);
     mlp_forward(g->G, g->xg, B); /* restore G's activations of this batch */
@@ -152,8 +185,8 @@ static void train_batch(cgan g, const struct transition *const *tb, unsigned B, 
     *lg += l / B;
 }
 
-int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *rng,
-                     double *ld, double *lg)
+int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *rng, double *ld,
+                     double *lg)
 {
     *ld = *lg = 0;
     if (n < 1)
@@ -189,6 +222,6 @@ int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *
 double cgan_sample(cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
                    isac_rng *rng)
 {
-    condition(g, mu, mu_next, a, pd, fg, g->xd + 2);
+    condition(g, mu, mu_next, a, pd, fg, g->xd + dx_of(g));
     return (double)generate(g, 1, rng)[0];
 }

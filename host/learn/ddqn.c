@@ -6,15 +6,15 @@
 
 struct ddqn_s {
     struct ddqn_cfg c;
-    mlp q, qt;           /* online and target */
-    float *params;       /* copy buffer for the target update */
+    mlp q, qt;     /* online and target */
+    float *params; /* copy buffer for the target update */
     struct transition *buf;
     size_t n, head;
     unsigned steps;
     unsigned nin, nact;
-    float *x, *x2, *dy;  /* batch inputs (s, s'), output gradient */
-    float *qs;           /* batch Q(s, .) */
-    float *qa, *qb;      /* batch Q(s', .) online, target */
+    float *x, *x2, *dy; /* batch inputs (s, s'), output gradient */
+    float *qs;          /* batch Q(s, .) */
+    float *qa, *qb;     /* batch Q(s', .) online, target */
 };
 
 void ddqn_destroy(ddqn d)
@@ -23,15 +23,21 @@ void ddqn_destroy(ddqn d)
         return;
     mlp_destroy(d->q);
     mlp_destroy(d->qt);
-    free(d->params); free(d->buf); free(d->x); free(d->x2); free(d->dy);
-    free(d->qs); free(d->qa); free(d->qb);
+    free(d->params);
+    free(d->buf);
+    free(d->x);
+    free(d->x2);
+    free(d->dy);
+    free(d->qs);
+    free(d->qa);
+    free(d->qb);
     free(d);
 }
 
 ddqn ddqn_create(const struct ddqn_cfg *c, uint64_t seed)
 {
-    if (mdp_params_check(&c->mdp) || c->h1 < 1 || c->h2 < 1 || c->batch < 1 ||
-        c->batch > 4096 || c->buffer < c->batch || c->target_every < 1 || !(c->alpha_con >= 0))
+    if (mdp_params_check(&c->mdp) || c->h1 < 1 || c->h2 < 1 || c->batch < 1 || c->batch > 4096 ||
+        c->buffer < c->batch || c->target_every < 1 || !(c->alpha_con >= 0))
         return NULL;
     ddqn d = calloc(1, sizeof *d);
     if (!d)
@@ -77,7 +83,10 @@ void ddqn_store(ddqn d, const struct transition *t)
         d->n++;
 }
 
-size_t ddqn_buffer_size(ddqn d) { return d->n; }
+size_t ddqn_buffer_size(ddqn d)
+{
+    return d->n;
+}
 
 /* Dueling combination of B output rows (1 + nact each) into Q (nact each). */
 static void duel(const float *out, unsigned B, unsigned nact, float *q)
@@ -94,8 +103,7 @@ static void duel(const float *out, unsigned B, unsigned nact, float *q)
 
 /* dQ (nact per row) -> d out (1 + nact per row), through eq. (34); the max's
  * subgradient goes to its first maximiser. */
-static void duel_backward(const float *out, const float *dq, unsigned B, unsigned nact,
-                          float *dout)
+static void duel_backward(const float *out, const float *dq, unsigned B, unsigned nact, float *dout)
 {
     for (unsigned r = 0; r < B; r++) {
         const float *o = out + (size_t)r * (1 + nact);
@@ -154,7 +162,8 @@ double ddqn_train_step(ddqn d, float lr, isac_rng *rng)
         const float *qs = d->qs + (size_t)r * A;
         float target = t->r;
         if (!t->done)
-            target += (float)d->c.mdp.rho * d->qb[(size_t)r * A + qnet_argmax(d->qa + (size_t)r * A, A)];
+            target +=
+                (float)d->c.mdp.rho * d->qb[(size_t)r * A + qnet_argmax(d->qa + (size_t)r * A, A)];
         float diff = qs[t->a] - target;
         loss += (double)diff * diff / B;
         for (unsigned k = 0; k < A; k++)
@@ -182,7 +191,10 @@ double ddqn_train_step(ddqn d, float lr, isac_rng *rng)
     return loss;
 }
 
-size_t ddqn_num_params(ddqn d) { return mlp_num_params(d->q); }
+size_t ddqn_num_params(ddqn d)
+{
+    return mlp_num_params(d->q);
+}
 
 void ddqn_export(ddqn d, struct qnet_def *def, float *storage)
 {

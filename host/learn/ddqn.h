@@ -31,12 +31,12 @@ struct transition {
 
 struct ddqn_cfg {
     struct mdp_params mdp;
-    unsigned h1, h2;          /* hidden widths (32, 16) */
-    unsigned batch;           /* minibatch (16) */
-    unsigned buffer;          /* replay capacity |Omega| (5e4) */
-    unsigned target_every;    /* C: gradient steps between target updates (200) */
-    float alpha_con;          /* CQL weight (0.1; 0 disables) */
-    struct adam_cfg adam;     /* (0.9, 0.999, 1e-8) */
+    unsigned h1, h2;       /* hidden widths (32, 16) */
+    unsigned batch;        /* minibatch (16) */
+    unsigned buffer;       /* replay capacity |Omega| (5e4) */
+    unsigned target_every; /* C: gradient steps between target updates (200) */
+    float alpha_con;       /* CQL weight (0.1; 0 disables) */
+    struct adam_cfg adam;  /* (0.9, 0.999, 1e-8) */
 };
 
 typedef struct ddqn_s *ddqn;

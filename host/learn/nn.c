@@ -22,8 +22,14 @@ struct mlp_s {
 
 static void layer_free(struct layer *y)
 {
-    free(y->W); free(y->b); free(y->gW); free(y->gb);
-    free(y->mW); free(y->vW); free(y->mb); free(y->vb);
+    free(y->W);
+    free(y->b);
+    free(y->gW);
+    free(y->gb);
+    free(y->mW);
+    free(y->vW);
+    free(y->mb);
+    free(y->vb);
 }
 
 void mlp_destroy(mlp m)
@@ -39,8 +45,8 @@ void mlp_destroy(mlp m)
     free(m);
 }
 
-mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts,
-               unsigned max_batch, isac_rng *rng)
+mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, unsigned max_batch,
+               isac_rng *rng)
 {
     if (layers < 1 || layers > NN_MAX_LAYERS || max_batch < 1 || max_batch > 65536 || !rng)
         return NULL;
@@ -62,10 +68,14 @@ mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts,
         y->in = sizes[l];
         y->out = sizes[l + 1];
         y->act = acts[l];
-        y->W = calloc(nw, sizeof *y->W); y->gW = calloc(nw, sizeof *y->W);
-        y->mW = calloc(nw, sizeof *y->W); y->vW = calloc(nw, sizeof *y->W);
-        y->b = calloc(y->out, sizeof *y->b); y->gb = calloc(y->out, sizeof *y->b);
-        y->mb = calloc(y->out, sizeof *y->b); y->vb = calloc(y->out, sizeof *y->b);
+        y->W = calloc(nw, sizeof *y->W);
+        y->gW = calloc(nw, sizeof *y->W);
+        y->mW = calloc(nw, sizeof *y->W);
+        y->vW = calloc(nw, sizeof *y->W);
+        y->b = calloc(y->out, sizeof *y->b);
+        y->gb = calloc(y->out, sizeof *y->b);
+        y->mb = calloc(y->out, sizeof *y->b);
+        y->vb = calloc(y->out, sizeof *y->b);
         ok = ok && y->W && y->gW && y->mW && y->vW && y->b && y->gb && y->mb && y->vb;
         if (!ok)
             break;
@@ -89,11 +99,26 @@ mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts,
     return m;
 }
 
-unsigned mlp_layers(mlp m) { return m->L; }
-unsigned mlp_width(mlp m, unsigned i) { return i == 0 ? m->l[0].in : m->l[i - 1].out; }
-enum nn_act mlp_act(mlp m, unsigned l) { return m->l[l].act; }
-const float *mlp_weight(mlp m, unsigned l) { return m->l[l].W; }
-const float *mlp_bias(mlp m, unsigned l) { return m->l[l].b; }
+unsigned mlp_layers(mlp m)
+{
+    return m->L;
+}
+unsigned mlp_width(mlp m, unsigned i)
+{
+    return i == 0 ? m->l[0].in : m->l[i - 1].out;
+}
+enum nn_act mlp_act(mlp m, unsigned l)
+{
+    return m->l[l].act;
+}
+const float *mlp_weight(mlp m, unsigned l)
+{
+    return m->l[l].W;
+}
+const float *mlp_bias(mlp m, unsigned l)
+{
+    return m->l[l].b;
+}
 
 size_t mlp_num_params(mlp m)
 {
@@ -138,8 +163,8 @@ const float *mlp_forward(mlp m, const float *x, unsigned B)
         float *out = m->a[l + 1];
         for (unsigned r = 0; r < B; r++)
             memcpy(out + (size_t)r * y->out, y->b, y->out * sizeof(float));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)y->out, (int)y->in,
-                    1.0f, m->a[l], (int)y->in, y->W, (int)y->in, 1.0f, out, (int)y->out);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)y->out, (int)y->in, 1.0f,
+                    m->a[l], (int)y->in, y->W, (int)y->in, 1.0f, out, (int)y->out);
         if (y->act != NN_LINEAR)
             for (size_t i = 0; i < (size_t)B * y->out; i++)
                 out[i] = activate(y->act, out[i]);
@@ -157,8 +182,8 @@ void mlp_backward(mlp m, const float *dy, float *dx)
         const float *out = m->a[l + 1];
         for (size_t i = 0; i < (size_t)B * y->out; i++)
             cur[i] *= dactivate(y->act, out[i]);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)y->out, (int)y->in, (int)B,
-                    1.0f, cur, (int)y->out, m->a[l], (int)y->in, 1.0f, y->gW, (int)y->in);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)y->out, (int)y->in, (int)B, 1.0f,
+                    cur, (int)y->out, m->a[l], (int)y->in, 1.0f, y->gW, (int)y->in);
         for (unsigned r = 0; r < B; r++)
             for (unsigned o = 0; o < y->out; o++)
                 y->gb[o] += cur[(size_t)r * y->out + o];

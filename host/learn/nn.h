@@ -29,8 +29,8 @@ struct adam_cfg {
 /* layers 1..NN_MAX_LAYERS; sizes[0..layers] widths (1..4096); acts[l] of layer l;
  * max_batch: largest batch of forward/backward (1..65536). Weights He/Xavier-uniform
  * from rng. NULL on bad arguments or memory. */
-mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts,
-               unsigned max_batch, isac_rng *rng);
+mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, unsigned max_batch,
+               isac_rng *rng);
 void mlp_destroy(mlp m);
 
 unsigned mlp_layers(mlp m);
@@ -48,7 +48,7 @@ void mlp_zero_grad(mlp m);
 /* One Adam step with learning rate lr on the accumulated gradients. */
 void mlp_adam_step(mlp m, const struct adam_cfg *a, float lr);
 
-void mlp_get_params(mlp m, float *p);       /* mlp_num_params floats */
+void mlp_get_params(mlp m, float *p); /* mlp_num_params floats */
 void mlp_set_params(mlp m, const float *p);
 void mlp_get_grads(mlp m, float *g);        /* accumulated gradients, same layout */
 const float *mlp_weight(mlp m, unsigned l); /* W_l, out x in */

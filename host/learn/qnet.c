@@ -9,10 +9,10 @@
 
 #include "common/err.h"
 
-#define FAIL(...)                                                                          \
-    do {                                                                                   \
-        isac_seterr(err, errlen, __VA_ARGS__);                                             \
-        return -1;                                                                         \
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        isac_seterr(err, errlen, __VA_ARGS__);                                                     \
+        return -1;                                                                                 \
     } while (0)
 
 int qnet_def_check(const struct qnet_def *d, unsigned want_tau, unsigned want_emb, char *err,
@@ -95,8 +95,8 @@ void qnet_file_free(struct qnet_file *f)
     }
 }
 
-static int read_floats(json_t *arr, float *dst, size_t n, const char *what, unsigned l,
-                       char *err, size_t errlen)
+static int read_floats(json_t *arr, float *dst, size_t n, const char *what, unsigned l, char *err,
+                       size_t errlen)
 {
     if (!json_is_array(arr))
         FAIL("layers[%u].%s: missing or not an array", l, what);
@@ -158,8 +158,8 @@ static int parse_layers(json_t *layers, struct qnet_file *f, char *err, size_t e
         d->in = in[l];
         d->out = out[l];
         d->W = p;
-        if (read_floats(json_object_get(y, "weights"), p, (size_t)in[l] * out[l], "weights", l,
-                        err, errlen))
+        if (read_floats(json_object_get(y, "weights"), p, (size_t)in[l] * out[l], "weights", l, err,
+                        errlen))
             return -1;
         p += (size_t)in[l] * out[l];
         d->b = p;
@@ -218,11 +218,11 @@ char *qnet_format_json(const struct qnet_def *d, const char *provenance_json)
     json_t *layers = json_array();
     for (unsigned l = 0; l < QNET_LAYERS; l++) {
         const struct qnet_layer_def *y = &d->l[l];
-        json_array_append_new(
-            layers, json_pack("{s:i,s:i,s:s,s:o,s:o}", "in", (json_int_t)y->in, "out",
-                              (json_int_t)y->out, "activation", y->act ? "relu" : "linear",
-                              "weights", float_array(y->W, (size_t)y->in * y->out), "bias",
-                              float_array(y->b, y->out)));
+        json_array_append_new(layers, json_pack("{s:i,s:i,s:s,s:o,s:o}", "in", (json_int_t)y->in,
+                                                "out", (json_int_t)y->out, "activation",
+                                                y->act ? "relu" : "linear", "weights",
+                                                float_array(y->W, (size_t)y->in * y->out), "bias",
+                                                float_array(y->b, y->out)));
     }
     json_t *root = json_pack("{s:s,s:i,s:i,s:i,s:f,s:o}", "format", QNET_FORMAT, "version",
                              (json_int_t)d->version, "tau", (json_int_t)d->tau, "embedding",
@@ -299,8 +299,10 @@ char *qnet_format_c(const struct qnet_def *d, const char *symbol, const char *he
         snprintf(nm, sizeof nm, "%s_b%u", symbol, l);
         sb_floats(&b, nm, d->l[l].b, d->l[l].out);
     }
-    sb_printf(&b, "const struct qnet_def %s = {\n    .version = %u, .tau = %u, .emb = %u, .b3 = %a,\n"
-                  "    .l = {\n", symbol, d->version, d->tau, d->emb, d->b3);
+    sb_printf(&b,
+              "const struct qnet_def %s = {\n    .version = %u, .tau = %u, .emb = %u, .b3 = %a,\n"
+              "    .l = {\n",
+              symbol, d->version, d->tau, d->emb, d->b3);
     for (unsigned l = 0; l < QNET_LAYERS; l++)
         sb_printf(&b, "        {.in = %u, .out = %u, .act = %d, .W = %s_w%u, .b = %s_b%u},\n",
                   d->l[l].in, d->l[l].out, d->l[l].act, symbol, l, symbol, l);

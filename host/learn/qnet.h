@@ -25,16 +25,16 @@
 
 struct qnet_layer_def {
     unsigned in, out;
-    int act;              /* enum nn_act: 1 ReLU (hidden), 0 linear (last) */
-    const float *W;       /* out x in, row-major */
-    const float *b;       /* out */
+    int act;        /* enum nn_act: 1 ReLU (hidden), 0 linear (last) */
+    const float *W; /* out x in, row-major */
+    const float *b; /* out */
 };
 
 struct qnet_def {
-    unsigned version;     /* QNET_VERSION */
-    unsigned tau;         /* action range; 2 tau actions */
-    unsigned emb;         /* embedding size I */
-    double b3;            /* input sigmoid steepness (eq. (33)) the net was trained with */
+    unsigned version; /* QNET_VERSION */
+    unsigned tau;     /* action range; 2 tau actions */
+    unsigned emb;     /* embedding size I */
+    double b3;        /* input sigmoid steepness (eq. (33)) the net was trained with */
     struct qnet_layer_def l[QNET_LAYERS];
 };
 

@@ -22,11 +22,23 @@ void train_cfg_defaults(struct train_cfg *c)
     c->collect_episodes = 200;
     c->max_steps = 64;
     c->holdout = 0.2;
-    c->gan = (struct cgan_cfg){.zdim = 4, .g1 = 128, .g2 = 64, .d1 = 64, .d2 = 128,
-                               .batch = 64, .lr = 2e-4f, .adam = {0.5f, 0.999f, 1e-8f}};
+    c->gan = (struct cgan_cfg){.zdim = 4,
+                               .g1 = 128,
+                               .g2 = 64,
+                               .d1 = 64,
+                               .d2 = 128,
+                               .batch = 64,
+                               .lr = 2e-4f,
+                               .lr_d = 1e-3f,
+                               .logit = 0,
+                               .adam = {0.5f, 0.999f, 1e-8f}};
     c->gan_epochs = 100;
-    c->dqn = (struct ddqn_cfg){.h1 = 32, .h2 = 16, .batch = 16, .buffer = 50000,
-                               .target_every = 200, .alpha_con = 0.1f,
+    c->dqn = (struct ddqn_cfg){.h1 = 32,
+                               .h2 = 16,
+                               .batch = 16,
+                               .buffer = 50000,
+                               .target_every = 200,
+                               .alpha_con = 0.1f,
                                .adam = {0.9f, 0.999f, 1e-8f}};
     c->dqn.mdp = c->mdp;
     c->episodes = 1000;
@@ -39,12 +51,12 @@ void train_cfg_defaults(struct train_cfg *c)
     c->variants = 0xF;
 }
 
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            isac_seterr(err, errlen, __VA_ARGS__);                                         \
-            return -1;                                                                     \
-        }                                                                                  \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            isac_seterr(err, errlen, __VA_ARGS__);                                                 \
+            return -1;                                                                             \
+        }                                                                                          \
     } while (0)
 
 int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen)
@@ -62,12 +74,10 @@ int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen)
     CHECK(c->dqn.batch >= 1 && c->dqn.batch <= 256, "batch: %u outside 1..256", c->dqn.batch);
     CHECK(c->dqn.buffer >= c->dqn.batch && c->dqn.buffer <= 10000000,
           "buffer: %u outside batch..1e7", c->dqn.buffer);
-    CHECK(c->episodes >= 1 && c->episodes <= 10000000, "episodes: %u outside 1..1e7",
-          c->episodes);
+    CHECK(c->episodes >= 1 && c->episodes <= 10000000, "episodes: %u outside 1..1e7", c->episodes);
     CHECK(c->horizon >= 1 && c->horizon <= 100000, "horizon: %u outside 1..100000", c->horizon);
     CHECK(c->lr > 0 && c->lr < 1, "lr: %g outside (0, 1)", (double)c->lr);
-    CHECK(c->lr_decay > 0 && c->lr_decay <= 1, "lr_decay: %g outside (0, 1]",
-          (double)c->lr_decay);
+    CHECK(c->lr_decay > 0 && c->lr_decay <= 1, "lr_decay: %g outside (0, 1]", (double)c->lr_decay);
     CHECK(c->lr_decay_every >= 1, "lr_decay_every: must be >= 1");
     CHECK(c->eps0 >= 0 && c->eps0 <= 1, "eps0: %g outside [0, 1]", c->eps0);
     CHECK(c->dqn.alpha_con >= 0 && c->dqn.alpha_con <= 100, "alpha_con: %g outside [0, 100]",
@@ -83,7 +93,10 @@ int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen)
 struct dataset {
     struct transition *t;
     size_t n, cap;
-    struct { uint16_t mu; float pd; } *start; /* first state of each episode */
+    struct {
+        uint16_t mu;
+        float pd;
+    } * start; /* first state of each episode */
     size_t ns;
 };
 
@@ -101,8 +114,7 @@ static int ds_push(struct dataset *d, const struct transition *t)
     return ISAC_OK;
 }
 
-static void progress(const struct train_hooks *h, const char *stage, unsigned done,
-                     unsigned total)
+static void progress(const struct train_hooks *h, const char *stage, unsigned done, unsigned total)
 {
     if (h && h->progress)
         h->progress(h->ctx, stage, done, total);
@@ -118,9 +130,14 @@ static void curve(const struct train_hooks *h, const char *s, unsigned x, double
 static struct transition make_tr(const struct mdp_params *m, unsigned mu, double pd, int fg,
                                  unsigned a, unsigned mu2, double pd2, int fg2, int done)
 {
-    return (struct transition){.mu = (uint16_t)mu, .mu_next = (uint16_t)mu2, .fg = (int8_t)fg,
-                               .fg_next = (int8_t)fg2, .a = (uint8_t)a, .done = (uint8_t)done,
-                               .pd = (float)pd, .pd_next = (float)pd2,
+    return (struct transition){.mu = (uint16_t)mu,
+                               .mu_next = (uint16_t)mu2,
+                               .fg = (int8_t)fg,
+                               .fg_next = (int8_t)fg2,
+                               .a = (uint8_t)a,
+                               .done = (uint8_t)done,
+                               .pd = (float)pd,
+                               .pd_next = (float)pd2,
                                .r = ddqn_shaped_reward(m, pd, pd2, done)};
 }
 
@@ -157,7 +174,8 @@ static int collect(const struct train_cfg *c, const struct train_env *env,
             unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
             double pd2;
             if ((rc = env->step(env->ctx, mu2, &pd2, &term, &cpis))) {
-                isac_seterr(err, errlen, "data collection, episode %u: environment error %d", ep, rc);
+                isac_seterr(err, errlen, "data collection, episode %u: environment error %d", ep,
+                            rc);
                 return rc;
             }
             used += cpis;
@@ -328,8 +346,7 @@ static void drl_offline(const struct train_cfg *c, const struct train_hooks *h, 
 }
 
 static int drl_online(const struct train_cfg *c, const struct train_env *env,
-                      const struct train_hooks *h, ddqn q, isac_rng *rng, char *err,
-                      size_t errlen)
+                      const struct train_hooks *h, ddqn q, isac_rng *rng, char *err, size_t errlen)
 {
     unsigned E = c->online_episodes;
     for (unsigned e = 0; e < E; e++) {
@@ -432,8 +449,8 @@ static int run_variants(const struct train_cfg *c, const struct train_env *env,
     return ISAC_OK;
 }
 
-int train_run(const struct train_cfg *c, const struct train_env *env,
-              const struct train_hooks *h, struct train_result *res, char *err, size_t errlen)
+int train_run(const struct train_cfg *c, const struct train_env *env, const struct train_hooks *h,
+              struct train_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
     if (train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 || env->num_beams > 65535)

@@ -50,8 +50,7 @@ struct train_env {
     int (*step)(void *ctx, unsigned beam, double *pd, int *terminal, unsigned *cpis);
     /* Mean CPIs and success rate of the greedy policy of net on evaluation episodes
      * (may be NULL: no evaluation). */
-    int (*evaluate)(void *ctx, const struct qnet_def *net, double *steps_mean,
-                    double *success);
+    int (*evaluate)(void *ctx, const struct qnet_def *net, double *steps_mean, double *success);
 };
 
 struct train_hooks {
@@ -67,19 +66,19 @@ struct train_hooks {
 struct train_cfg {
     uint64_t seed;
     struct mdp_params mdp;
-    unsigned collect_episodes;  /* 200 */
-    unsigned max_steps;         /* CPI limit of a real episode (collection, online): 64 */
-    double holdout;             /* fraction of D held out for Table II (0.2) */
+    unsigned collect_episodes; /* 200 */
+    unsigned max_steps;        /* CPI limit of a real episode (collection, online): 64 */
+    double holdout;            /* fraction of D held out for Table II (0.2) */
     struct cgan_cfg gan;
-    unsigned gan_epochs;        /* 100 */
-    struct ddqn_cfg dqn;        /* batch 16, buffer 5e4, C 200, alpha_con 0.1, h 32/16 */
-    unsigned episodes;          /* E: 1000 */
-    unsigned horizon;           /* T: 64 */
-    float lr, lr_decay;         /* 1e-4, 0.9 */
-    unsigned lr_decay_every;    /* 100 */
-    double eps0;                /* 0.2 */
-    unsigned online_episodes;   /* 200 */
-    unsigned variants;          /* bitmask of 1 << enum train_variant */
+    unsigned gan_epochs;      /* 100 */
+    struct ddqn_cfg dqn;      /* batch 16, buffer 5e4, C 200, alpha_con 0.1, h 32/16 */
+    unsigned episodes;        /* E: 1000 */
+    unsigned horizon;         /* T: 64 */
+    float lr, lr_decay;       /* 1e-4, 0.9 */
+    unsigned lr_decay_every;  /* 100 */
+    double eps0;              /* 0.2 */
+    unsigned online_episodes; /* 200 */
+    unsigned variants;        /* bitmask of 1 << enum train_variant */
 };
 
 void train_cfg_defaults(struct train_cfg *c);
@@ -90,21 +89,20 @@ struct train_variant_result {
     int trained;
     double steps_mean, success; /* evaluation (NAN without env->evaluate) */
     double final_loss;
-    struct qnet_def def;        /* points into storage */
+    struct qnet_def def; /* points into storage */
     float *storage;
 };
 
 struct train_result {
     size_t transitions, train_n, holdout_n;
-    double kl, w1, mmd;         /* twin fit on the held-out part */
-    double gan_ld, gan_lg;      /* last epoch's losses */
+    double kl, w1, mmd;    /* twin fit on the held-out part */
+    double gan_ld, gan_lg; /* last epoch's losses */
     struct train_variant_result v[TRAIN_NUM_VARIANTS];
 };
 
 /* Run everything. 0, or a negative isac_err with one line in err. */
 int train_run(const struct train_cfg *c, const struct train_env *env,
-              const struct train_hooks *hooks, struct train_result *res, char *err,
-              size_t errlen);
+              const struct train_hooks *hooks, struct train_result *res, char *err, size_t errlen);
 void train_result_free(struct train_result *res);
 
 #endif

@@ -6,8 +6,8 @@
 
 void mdp_params_defaults(struct mdp_params *m)
 {
-    *m = (struct mdp_params){.tau = 5, .emb = 16, .b0 = 5, .b1 = 1, .b2 = 5, .b3 = 5,
-                             .rho = 0.99, .zeta = 0.9};
+    *m = (struct mdp_params){
+        .tau = 5, .emb = 16, .b0 = 5, .b1 = 1, .b2 = 5, .b3 = 5, .rho = 0.99, .zeta = 0.9};
 }
 
 int mdp_params_check(const struct mdp_params *m)
@@ -60,7 +60,10 @@ int mdp_feedback(int first, double pd, double pd_prev, int delta)
     return (v > 0) - (v < 0);
 }
 
-double mdp_reward(const struct mdp_params *m, double pd) { return pd >= m->zeta ? m->b0 : -1.0; }
+double mdp_reward(const struct mdp_params *m, double pd)
+{
+    return pd >= m->zeta ? m->b0 : -1.0;
+}
 
 double mdp_potential(const struct mdp_params *m, double pd)
 {

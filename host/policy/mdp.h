@@ -29,18 +29,18 @@
 
 #include <stddef.h>
 
-#define MDP_MAX_TAU 64u     /* largest tau accepted */
-#define MDP_MAX_EMB 256u    /* largest embedding size accepted */
+#define MDP_MAX_TAU 64u  /* largest tau accepted */
+#define MDP_MAX_EMB 256u /* largest embedding size accepted */
 
 struct mdp_params {
-    unsigned tau;   /* action range, 1..MDP_MAX_TAU (paper: 5) */
-    unsigned emb;   /* embedding size I of eq. (32), even, 2..MDP_MAX_EMB (default 16) */
-    double b0;      /* terminal reward (> 0; paper 5) */
-    double b1;      /* shaping amplitude (>= 0; paper 1) */
-    double b2;      /* shaping steepness (paper 5) */
-    double b3;      /* input sigmoid steepness of eq. (33) (> 0; paper 5) */
-    double rho;     /* discount factor in (0, 1] (paper 0.99) */
-    double zeta;    /* P_D target (0, 1) */
+    unsigned tau; /* action range, 1..MDP_MAX_TAU (paper: 5) */
+    unsigned emb; /* embedding size I of eq. (32), even, 2..MDP_MAX_EMB (default 16) */
+    double b0;    /* terminal reward (> 0; paper 5) */
+    double b1;    /* shaping amplitude (>= 0; paper 1) */
+    double b2;    /* shaping steepness (paper 5) */
+    double b3;    /* input sigmoid steepness of eq. (33) (> 0; paper 5) */
+    double rho;   /* discount factor in (0, 1] (paper 0.99) */
+    double zeta;  /* P_D target (0, 1) */
 };
 
 /* The paper's defaults: tau 5, emb 16, b0 5, b1 1, b2 = b3 = 5, rho 0.99, zeta 0.9. */

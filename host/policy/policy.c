@@ -220,14 +220,10 @@ static unsigned qnet_next(policy p, const struct policy_obs *prev)
 unsigned policy_next(policy p, const struct policy_obs *prev)
 {
     switch (p->kind) {
-    case POLICY_SWEEP:
-        return prev ? (prev->beam + 1) % p->Q : 0;
-    case POLICY_PSO:
-        return pso_next(p, prev);
-    case POLICY_QNET:
-        return qnet_next(p, prev);
+    case POLICY_SWEEP: return prev ? (prev->beam + 1) % p->Q : 0;
+    case POLICY_PSO: return pso_next(p, prev);
+    case POLICY_QNET: return qnet_next(p, prev);
     case POLICY_RANDOM:
-    default:
-        return (unsigned)isac_rng_below(&p->rng, p->Q);
+    default: return (unsigned)isac_rng_below(&p->rng, p->Q);
     }
 }

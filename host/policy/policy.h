@@ -64,11 +64,11 @@ const char *policy_kind_name(enum policy_kind kind);
  * beam index mu_t and the pipeline's decision; policies derive P_D^t and the feedback
  * flag f_g^t themselves). */
 struct policy_obs {
-    unsigned beam;     /* beam transmitted at this step */
-    double pd;         /* P_D estimate after it (0 when no target was declared) */
-    double lambda;     /* GLRT statistic of the most significant grid cell */
-    unsigned num_aps;  /* receive APs that see that cell */
-    int detected;      /* a target was declared at this step */
+    unsigned beam;    /* beam transmitted at this step */
+    double pd;        /* P_D estimate after it (0 when no target was declared) */
+    double lambda;    /* GLRT statistic of the most significant grid cell */
+    unsigned num_aps; /* receive APs that see that cell */
+    int detected;     /* a target was declared at this step */
 };
 
 /* Observed P_D^t of an observation under these options (mdp_observed_pd). */
