@@ -58,18 +58,6 @@ struct radio_s {
     char err[320]; /* the refusal of the last call when the radio layer refused it */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int valid_name_char(int c)
 {
     return isalnum(c) || c == '_' || c == '-';
@@ -84,26 +72,26 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
     if (!spec)
         spec = "sim";
     if (!*spec) {
-        set_err(err, errlen, "radio spec '': empty (expected BACKEND[:ARGS], e.g. 'sim')");
+        isac_seterr(err, errlen, "radio spec '': empty (expected BACKEND[:ARGS], e.g. 'sim')");
         return ISAC_EINVAL;
     }
     /* Control characters would break the one-line messages that echo the spec. */
     for (size_t i = 0; spec[i]; i++)
         if ((unsigned char)spec[i] < 0x20 || spec[i] == 0x7f) {
-            set_err(err, errlen, "radio spec: control character 0x%02x at offset %zu",
-                    (unsigned char)spec[i], i);
+            isac_seterr(err, errlen, "radio spec: control character 0x%02x at offset %zu",
+                        (unsigned char)spec[i], i);
             return ISAC_EINVAL;
         }
     const char *colon = strchr(spec, ':');
     size_t nlen = colon ? (size_t)(colon - spec) : strlen(spec);
     char name[32];
     if (nlen == 0 || nlen >= sizeof name) {
-        set_err(err, errlen, "radio spec '%s': malformed back-end name", spec);
+        isac_seterr(err, errlen, "radio spec '%s': malformed back-end name", spec);
         return ISAC_EINVAL;
     }
     for (size_t i = 0; i < nlen; i++)
         if (!valid_name_char((unsigned char)spec[i])) {
-            set_err(err, errlen, "radio spec '%s': malformed back-end name", spec);
+            isac_seterr(err, errlen, "radio spec '%s': malformed back-end name", spec);
             return ISAC_EINVAL;
         }
     memcpy(name, spec, nlen);
@@ -117,26 +105,27 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
     if (!ops) {
         for (size_t i = 0; known_names[i]; i++)
             if (!strcmp(known_names[i], name)) {
-                set_err(err, errlen,
-                        "radio spec '%s': back end '%s' is not available in this build", spec,
-                        name);
+                isac_seterr(err, errlen,
+                            "radio spec '%s': back end '%s' is not available in this build", spec,
+                            name);
                 return ISAC_ENOTSUP;
             }
-        set_err(err, errlen,
-                "radio spec '%s': unknown back end '%s' (known: sim, file, soapy, uhd)", spec,
-                name);
+        isac_seterr(err, errlen,
+                    "radio spec '%s': unknown back end '%s' (known: sim, file, soapy, uhd)", spec,
+                    name);
         return ISAC_EINVAL;
     }
 
     struct radio_s *r = calloc(1, sizeof *r);
     if (!r) {
-        set_err(err, errlen, "radio spec '%s': out of memory", spec);
+        isac_seterr(err, errlen, "radio spec '%s': out of memory", spec);
         return ISAC_ENOMEM;
     }
     char detail[384] = "";
     int rc = ops->open(args, &r->state, detail, sizeof detail);
     if (rc < 0) {
-        set_err(err, errlen, "radio spec '%s': %s", spec, detail[0] ? detail : isac_strerror(rc));
+        isac_seterr(err, errlen, "radio spec '%s': %s", spec,
+                    detail[0] ? detail : isac_strerror(rc));
         free(r);
         return rc;
     }
@@ -148,7 +137,7 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
         radio_limits_default(&lim);
     r->guard = radio_guard_create(&lim);
     if (!r->guard) {
-        set_err(err, errlen, "radio spec '%s': out of memory", spec);
+        isac_seterr(err, errlen, "radio spec '%s': out of memory", spec);
         radio_close(r);
         return ISAC_ENOMEM;
     }
@@ -355,13 +344,14 @@ int radio_args_check(const char *backend, const char *args, const char *const *a
     int rc;
     while ((rc = arg_next(&p, &e)) >= 0) {
         if (rc == 0 && e.klen == 0 && e.vlen == 0 && e.key[0] != '=') {
-            set_err(err, errlen, "empty argument (stray ',') for back end '%s'", backend);
+            isac_seterr(err, errlen, "empty argument (stray ',') for back end '%s'", backend);
             return ISAC_EINVAL;
         }
         if (rc == 0) {
             size_t n = e.klen + (e.vlen ? e.vlen + 1 : (e.key[e.klen] == '=' ? 1 : 0));
-            set_err(err, errlen, "malformed argument '%.*s' for back end '%s' (expected key=value)",
-                    (int)n, e.key, backend);
+            isac_seterr(err, errlen,
+                        "malformed argument '%.*s' for back end '%s' (expected key=value)", (int)n,
+                        e.key, backend);
             return ISAC_EINVAL;
         }
         int ok = 0;
@@ -369,8 +359,8 @@ int radio_args_check(const char *backend, const char *args, const char *const *a
             if (strlen(allowed[i]) == e.klen && !memcmp(allowed[i], e.key, e.klen))
                 ok = 1;
         if (!ok) {
-            set_err(err, errlen, "unknown argument '%.*s' for back end '%s'", (int)e.klen, e.key,
-                    backend);
+            isac_seterr(err, errlen, "unknown argument '%.*s' for back end '%s'", (int)e.klen,
+                        e.key, backend);
             return ISAC_EINVAL;
         }
         /* duplicates: an earlier entry with the same key */
@@ -378,8 +368,8 @@ int radio_args_check(const char *backend, const char *args, const char *const *a
         struct arg_entry f;
         while (q && q < e.key && arg_next(&q, &f) > 0)
             if (f.key < e.key && f.klen == e.klen && !memcmp(f.key, e.key, e.klen)) {
-                set_err(err, errlen, "duplicated argument '%.*s' for back end '%s'", (int)e.klen,
-                        e.key, backend);
+                isac_seterr(err, errlen, "duplicated argument '%.*s' for back end '%s'",
+                            (int)e.klen, e.key, backend);
                 return ISAC_EINVAL;
             }
     }
@@ -392,7 +382,7 @@ int radio_arg_double(const char *backend, const char *args, const char *key, dou
     char buf[128];
     int rc = radio_arg_get(args, key, buf, sizeof buf);
     if (rc < 0) {
-        set_err(err, errlen, "malformed arguments for back end '%s'", backend);
+        isac_seterr(err, errlen, "malformed arguments for back end '%s'", backend);
         return ISAC_EINVAL;
     }
     if (rc == 0) {
@@ -403,8 +393,8 @@ int radio_arg_double(const char *backend, const char *args, const char *key, dou
     errno = 0;
     double v = strtod(buf, &end);
     if (errno || !end || *end || !isfinite(v) || v < lo || v > hi) {
-        set_err(err, errlen, "argument '%s=%s' of back end '%s': expected a number in [%g, %g]",
-                key, buf, backend, lo, hi);
+        isac_seterr(err, errlen, "argument '%s=%s' of back end '%s': expected a number in [%g, %g]",
+                    key, buf, backend, lo, hi);
         return ISAC_EINVAL;
     }
     *out = v;
@@ -417,7 +407,7 @@ int radio_arg_u64(const char *backend, const char *args, const char *key, uint64
     char buf[128];
     int rc = radio_arg_get(args, key, buf, sizeof buf);
     if (rc < 0) {
-        set_err(err, errlen, "malformed arguments for back end '%s'", backend);
+        isac_seterr(err, errlen, "malformed arguments for back end '%s'", backend);
         return ISAC_EINVAL;
     }
     if (rc == 0) {
@@ -428,8 +418,9 @@ int radio_arg_u64(const char *backend, const char *args, const char *key, uint64
     errno = 0;
     unsigned long long v = isdigit((unsigned char)buf[0]) ? strtoull(buf, &end, 10) : 0;
     if (!isdigit((unsigned char)buf[0]) || errno || !end || *end || v < lo || v > hi) {
-        set_err(err, errlen, "argument '%s=%s' of back end '%s': expected an integer in %llu..%llu",
-                key, buf, backend, (unsigned long long)lo, (unsigned long long)hi);
+        isac_seterr(err, errlen,
+                    "argument '%s=%s' of back end '%s': expected an integer in %llu..%llu", key,
+                    buf, backend, (unsigned long long)lo, (unsigned long long)hi);
         return ISAC_EINVAL;
     }
     *out = (uint64_t)v;
@@ -442,7 +433,7 @@ int radio_arg_choice(const char *backend, const char *args, const char *key,
     char buf[128];
     int rc = radio_arg_get(args, key, buf, sizeof buf);
     if (rc < 0) {
-        set_err(err, errlen, "malformed arguments for back end '%s'", backend);
+        isac_seterr(err, errlen, "malformed arguments for back end '%s'", backend);
         return ISAC_EINVAL;
     }
     if (rc == 0) {
@@ -459,7 +450,7 @@ int radio_arg_choice(const char *backend, const char *args, const char *key,
         size_t l = strlen(list);
         snprintf(list + l, sizeof list - l, "%s%s", i ? "|" : "", words[i]);
     }
-    set_err(err, errlen, "argument '%s=%s' of back end '%s': expected one of %s", key, buf, backend,
-            list);
+    isac_seterr(err, errlen, "argument '%s=%s' of back end '%s': expected one of %s", key, buf,
+                backend, list);
     return ISAC_EINVAL;
 }

@@ -12,18 +12,6 @@
 
 #include "common/err.h"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void radio_limits_default(struct radio_limits *l)
 {
     memset(l, 0, sizeof *l);
@@ -100,12 +88,12 @@ static int get_num(json_t *root, const char *name, const char *key, double lo, d
         return ISAC_OK;
     }
     if (!v) {
-        set_err(err, errlen, "%s: %s: missing (required)", name, key);
+        isac_seterr(err, errlen, "%s: %s: missing (required)", name, key);
         return ISAC_EFORMAT;
     }
     double d = json_is_number(v) ? json_number_value(v) : NAN;
     if (!isfinite(d) || d < lo || d > hi) {
-        set_err(err, errlen, "%s: %s: expected a number in [%g, %g]", name, key, lo, hi);
+        isac_seterr(err, errlen, "%s: %s: expected a number in [%g, %g]", name, key, lo, hi);
         return ISAC_EFORMAT;
     }
     *out = d;
@@ -118,8 +106,8 @@ static int parse_ranges(json_t *root, const char *name, struct radio_limits *l, 
     json_t *a = json_object_get(root, "tx_freq_ranges_hz");
     size_t n = json_array_size(a);
     if (!json_is_array(a) || n < 1 || n > RADIO_LIMITS_MAX_RANGES) {
-        set_err(err, errlen, "%s: tx_freq_ranges_hz: expected 1..%d ranges [lo, hi] in Hz", name,
-                RADIO_LIMITS_MAX_RANGES);
+        isac_seterr(err, errlen, "%s: tx_freq_ranges_hz: expected 1..%d ranges [lo, hi] in Hz",
+                    name, RADIO_LIMITS_MAX_RANGES);
         return ISAC_EFORMAT;
     }
     for (size_t i = 0; i < n; i++) {
@@ -129,9 +117,9 @@ static int parse_ranges(json_t *root, const char *name, struct radio_limits *l, 
         if (json_array_size(r) != 2 || !json_is_number(json_array_get(r, 0)) ||
             !json_is_number(json_array_get(r, 1)) || !isfinite(lo) || !isfinite(hi) || lo <= 0 ||
             hi <= lo || hi > 1e12) {
-            set_err(err, errlen,
-                    "%s: tx_freq_ranges_hz[%zu]: expected [lo, hi] with 0 < lo < hi <= 1e12 Hz",
-                    name, i);
+            isac_seterr(err, errlen,
+                        "%s: tx_freq_ranges_hz[%zu]: expected [lo, hi] with 0 < lo < hi <= 1e12 Hz",
+                        name, i);
             return ISAC_EFORMAT;
         }
         l->ranges_hz[i][0] = lo;
@@ -145,7 +133,7 @@ static int parse_root(json_t *root, const char *name, struct radio_limits *l, ch
                       size_t errlen)
 {
     if (!json_is_object(root)) {
-        set_err(err, errlen, "%s: expected a JSON object", name);
+        isac_seterr(err, errlen, "%s: expected a JSON object", name);
         return ISAC_EFORMAT;
     }
     const char *k;
@@ -154,24 +142,24 @@ static int parse_root(json_t *root, const char *name, struct radio_limits *l, ch
     {
         if (!known_key(k)) {
             char pk[65];
-            set_err(err, errlen, "%s: %s: unknown field", name, printable(k, pk));
+            isac_seterr(err, errlen, "%s: %s: unknown field", name, printable(k, pk));
             return ISAC_EFORMAT;
         }
     }
     json_t *fmt = json_object_get(root, "format");
     if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "isactb-site-limits")) {
-        set_err(err, errlen, "%s: format: expected \"isactb-site-limits\"", name);
+        isac_seterr(err, errlen, "%s: format: expected \"isactb-site-limits\"", name);
         return ISAC_EFORMAT;
     }
     json_t *ver = json_object_get(root, "version");
     if (!json_is_integer(ver) || json_integer_value(ver) != 1) {
-        set_err(err, errlen, "%s: version: expected 1", name);
+        isac_seterr(err, errlen, "%s: version: expected 1", name);
         return ISAC_EFORMAT;
     }
     json_t *site = json_object_get(root, "site");
     if (site && (!json_is_string(site) || json_string_length(site) >= sizeof l->site)) {
-        set_err(err, errlen, "%s: site: expected a string of at most %zu characters", name,
-                sizeof l->site - 1);
+        isac_seterr(err, errlen, "%s: site: expected a string of at most %zu characters", name,
+                    sizeof l->site - 1);
         return ISAC_EFORMAT;
     }
     if (site)
@@ -202,7 +190,7 @@ int radio_limits_parse(const char *text, size_t len, const char *name, struct ra
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         char pt[65];
-        set_err(err, errlen, "%s:%d: invalid JSON: %s", name, je.line, printable(je.text, pt));
+        isac_seterr(err, errlen, "%s:%d: invalid JSON: %s", name, je.line, printable(je.text, pt));
         return ISAC_EFORMAT;
     }
     struct radio_limits t;
@@ -222,7 +210,7 @@ int radio_limits_load(const char *path, struct radio_limits *l, char *err, size_
         return ISAC_EINVAL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        isac_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return ISAC_EIO;
     }
     /* A limits file is a few hundred bytes: refuse anything absurdly large. */
@@ -232,15 +220,16 @@ int radio_limits_load(const char *path, struct radio_limits *l, char *err, size_
     int bad = ferror(f);
     fclose(f);
     if (!buf) {
-        set_err(err, errlen, "%s: out of memory", path);
+        isac_seterr(err, errlen, "%s: out of memory", path);
         return ISAC_ENOMEM;
     }
     int rc;
     if (bad) {
-        set_err(err, errlen, "%s: read error", path);
+        isac_seterr(err, errlen, "%s: read error", path);
         rc = ISAC_EIO;
     } else if (n > MAX_FILE) {
-        set_err(err, errlen, "%s: larger than %d bytes: not a site limits file", path, MAX_FILE);
+        isac_seterr(err, errlen, "%s: larger than %d bytes: not a site limits file", path,
+                    MAX_FILE);
         rc = ISAC_EFORMAT;
     } else {
         rc = radio_limits_parse(buf, n, path, l, err, errlen);
@@ -292,10 +281,10 @@ static int check_band(const struct radio_limits *l, const struct radio_info *in,
     for (unsigned i = 0; i < l->num_ranges; i++)
         if (lo >= l->ranges_hz[i][0] && hi <= l->ranges_hz[i][1])
             return ISAC_OK;
-    set_err(err, errlen,
-            "TX refused: carrier band %.6g-%.6g GHz outside the allowed ranges "
-            "(tx_freq_ranges_hz, %s)",
-            lo / 1e9, hi / 1e9, l->source);
+    isac_seterr(err, errlen,
+                "TX refused: carrier band %.6g-%.6g GHz outside the allowed ranges "
+                "(tx_freq_ranges_hz, %s)",
+                lo / 1e9, hi / 1e9, l->source);
     return ISAC_ESAFETY;
 }
 
@@ -325,27 +314,28 @@ static int check_power(const struct radio_limits *l, const struct radio_info *in
                        const float complex *const *x, size_t len, char *err, size_t errlen)
 {
     if (in->tx_gain_db > l->max_tx_gain_db) {
-        set_err(err, errlen, "TX refused: TX gain %.4g dB above max_tx_gain_db %.4g dB (%s)",
-                in->tx_gain_db, l->max_tx_gain_db, l->source);
+        isac_seterr(err, errlen, "TX refused: TX gain %.4g dB above max_tx_gain_db %.4g dB (%s)",
+                    in->tx_gain_db, l->max_tx_gain_db, l->source);
         return ISAC_ESAFETY;
     }
     double p, peak;
     if (burst_power(x, in->num_tx, len, &p, &peak)) {
-        set_err(err, errlen, "TX refused: burst holds a non-finite sample");
+        isac_seterr(err, errlen, "TX refused: burst holds a non-finite sample");
         return ISAC_ESAFETY;
     }
     if (in->full_scale > 0 && peak > in->full_scale) {
-        set_err(err, errlen, "TX refused: sample magnitude %.4g above full scale %.4g (clipping)",
-                peak, in->full_scale);
+        isac_seterr(err, errlen,
+                    "TX refused: sample magnitude %.4g above full scale %.4g (clipping)", peak,
+                    in->full_scale);
         return ISAC_ESAFETY;
     }
     double dbm = p > 0 ? in->tx_power_dbm + 10 * log10(p) : -INFINITY;
     /* 0.01 dB of tolerance: float32 samples of a unit-power burst sum to 1 +- 1e-6, which
      * must not refuse a burst whose nominal power is exactly the limit. */
     if (dbm > l->max_tx_power_dbm + 0.01) {
-        set_err(err, errlen,
-                "TX refused: burst power %.2f dBm above max_tx_power_dbm %.4g dBm (%s)", dbm,
-                l->max_tx_power_dbm, l->source);
+        isac_seterr(err, errlen,
+                    "TX refused: burst power %.2f dBm above max_tx_power_dbm %.4g dBm (%s)", dbm,
+                    l->max_tx_power_dbm, l->source);
         return ISAC_ESAFETY;
     }
     return ISAC_OK;
@@ -382,16 +372,17 @@ static int check_duty(struct radio_guard_s *g, const struct radio_info *in, int6
     g->n = j;
     double duty = (double)on_time(g, t1 - W, t1, t0, t1) / (double)W;
     if (duty > l->max_duty_cycle + 1e-12) {
-        set_err(err, errlen,
-                "TX refused: duty cycle %.3g over the last %.4g s above max_duty_cycle %.4g (%s)",
-                duty, l->duty_window_s, l->max_duty_cycle, l->source);
+        isac_seterr(
+            err, errlen,
+            "TX refused: duty cycle %.3g over the last %.4g s above max_duty_cycle %.4g (%s)", duty,
+            l->duty_window_s, l->max_duty_cycle, l->source);
         return ISAC_ESAFETY;
     }
     if (g->n == g->cap) {
         size_t nc = g->cap ? 2 * g->cap : 16;
         struct tx_span *h = realloc(g->hist, nc * sizeof *h);
         if (!h) {
-            set_err(err, errlen, "TX refused: out of memory for the duty-cycle history");
+            isac_seterr(err, errlen, "TX refused: out of memory for the duty-cycle history");
             return ISAC_ESAFETY;
         }
         g->hist = h;
