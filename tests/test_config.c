@@ -65,6 +65,8 @@ static void test_bad_configs(void **state)
     expect_error("policy: greedy\n", "policy", "greedy");
     expect_error("grid:\n  spacing_m: 0.01\n", "grid.spacing_m", NULL);
     expect_error("noise_bins: 4\n", "noise_bins", "4");
+    /* a folded plain scalar carries a newline into the value: still one line */
+    expect_error("\npolicy: randomc\n \n   56\n", "policy", "randomc?56");
     char err[256] = "";
     struct exp_config c;
     exp_config_defaults(&c);

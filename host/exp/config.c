@@ -184,7 +184,10 @@ static int find_key_line(const char *path, const char *key)
     return found;
 }
 
-int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t errlen)
+static int validate_fields(const struct exp_config *c, const char *src, char *err,
+                           size_t errlen);
+
+static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t errlen)
 {
     struct yaml_log lg = {{0}, {0}};
     const cyaml_config_t ycfg = {.log_fn = yaml_log_fn,
@@ -206,11 +209,11 @@ int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t 
         return ISAC_EFORMAT;
     }
     if (!raw) { /* an empty document: all defaults */
-        return exp_config_validate(cfg, path, err, errlen);
+        return validate_fields(cfg, path, err, errlen);
     }
     merge_raw(cfg, raw);
     cyaml_free(&ycfg, &config_schema, raw, 0);
-    int rc = exp_config_validate(cfg, path, err, errlen);
+    int rc = validate_fields(cfg, path, err, errlen);
     if (rc && err && errlen) {
         /* prefix the line of the offending key: "path: key: ..." -> "path:LINE: key: ..." */
         size_t plen = strlen(path);
@@ -288,7 +291,7 @@ static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *er
     return ISAC_OK;
 }
 
-int exp_config_validate(const struct exp_config *c, const char *src, char *err, size_t errlen)
+static int validate_fields(const struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     CHECK(c->radio[0], "%s: radio: empty radio spec", src);
     CHECK(!strcmp(c->policy, "sweep") || !strcmp(c->policy, "random") ||
@@ -339,7 +342,7 @@ json_t *exp_config_to_json(const struct exp_config *c)
     return o;
 }
 
-int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err, size_t errlen)
+static int from_json(json_t *o, struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     json_error_t je;
     const char *radio, *pol, *cb, *kind, *weights = NULL;
@@ -379,5 +382,30 @@ int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char 
     c->waveform.root = (unsigned)root;
     c->window_guard = (unsigned)guard;
     c->noise_bins = (unsigned)nb;
-    return exp_config_validate(c, src, err, errlen);
+    return validate_fields(c, src, err, errlen);
+}
+
+/* Messages quote values from the file, which may hold newlines (a folded YAML scalar) or
+ * other control bytes: show them as '?' so an error stays one line. */
+static int one_line(int rc, char *err, size_t errlen)
+{
+    for (size_t i = 0; rc && err && i < errlen && err[i]; i++)
+        if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+            err[i] = '?';
+    return rc;
+}
+
+int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t errlen)
+{
+    return one_line(load_yaml(path, cfg, err, errlen), err, errlen);
+}
+
+int exp_config_validate(const struct exp_config *c, const char *src, char *err, size_t errlen)
+{
+    return one_line(validate_fields(c, src, err, errlen), err, errlen);
+}
+
+int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err, size_t errlen)
+{
+    return one_line(from_json(o, c, src, err, errlen), err, errlen);
 }
