@@ -184,8 +184,7 @@ static int find_key_line(const char *path, const char *key)
     return found;
 }
 
-static int validate_fields(const struct exp_config *c, const char *src, char *err,
-                           size_t errlen);
+static int validate_fields(const struct exp_config *c, const char *src, char *err, size_t errlen);
 
 static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t errlen)
 {
