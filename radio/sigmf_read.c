@@ -79,12 +79,12 @@ static int efail(const struct ectx *e, int code, const char *fmt, ...)
         return code;
     size_t n = 0;
     if (e->file) {
-        snprintf(e->buf, e->len, "%s: ", e->file);
+        isac_seterr(e->buf, e->len, "%s: ", e->file);
         n = strlen(e->buf);
     }
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->buf + n, e->len - n, fmt, ap);
+    isac_vseterr(e->buf + n, e->len - n, fmt, ap);
     va_end(ap);
     return code;
 }

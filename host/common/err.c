@@ -19,12 +19,20 @@ const char *isac_strerror(int code)
     }
 }
 
-void isac_seterr(char *err, size_t errlen, const char *fmt, ...)
+void isac_vseterr(char *err, size_t errlen, const char *fmt, va_list ap)
 {
     if (!err || !errlen)
         return;
+    vsnprintf(err, errlen, fmt, ap);
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+}
+
+void isac_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    isac_vseterr(err, errlen, fmt, ap);
     va_end(ap);
 }

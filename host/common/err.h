@@ -23,8 +23,15 @@ enum isac_err {
 const char *isac_strerror(int code);
 
 #include <stddef.h>
-/* printf into the caller's one-line error buffer (err may be NULL or errlen 0). */
+/* printf into the caller's one-line error buffer (err may be NULL or errlen 0). Values quoted
+ * from input files may carry newlines or other control bytes (a JSON parser's "near '...'"
+ * context, a folded YAML scalar): every byte below 0x20 and 0x7f is written as '?', so the
+ * message always stays one line. */
 void isac_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+#include <stdarg.h>
+/* isac_seterr with a va_list, for functions that wrap it with a prefix of their own. */
+void isac_vseterr(char *err, size_t errlen, const char *fmt, va_list ap);
 
 #endif
