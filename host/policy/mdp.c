@@ -104,7 +104,18 @@ double mdp_observed_pd(int detected, double pd_declared, double lambda, unsigned
         return pd_declared;
     if (num_aps == 0 || !(lambda > 0) || !(pfa > 0) || !(cells >= 1))
         return 0.0;
+    return mdp_observed_pd_thr(0, 0.0, lambda, num_aps,
+                               2.0 * glrt_threshold_n(num_aps, pfa / cells));
+}
+
+double mdp_observed_pd_thr(int detected, double pd_declared, double lambda, unsigned num_aps,
+                           double thr2)
+{
+    if (detected)
+        return pd_declared;
+    if (num_aps == 0 || !(lambda > 0) || !(thr2 > 0))
+        return 0.0;
     double delta = 2.0 * lambda - 2.0 * num_aps;
-    double pd = glrt_pd(num_aps, pfa / cells, delta > 0 ? delta : 0.0);
+    double pd = ncx2_sf(thr2, 2.0 * num_aps, delta > 0 ? delta : 0.0); /* = glrt_pd() */
     return isfinite(pd) ? pd : 0.0;
 }

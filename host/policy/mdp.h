@@ -79,5 +79,10 @@ void mdp_state_input(const struct mdp_params *m, unsigned mu, double pd, int fg,
  * false-alarm probability; cells: cells of the searched grid (>= 1). */
 double mdp_observed_pd(int detected, double pd_declared, double lambda, unsigned num_aps,
                        double pfa, double cells);
+/* The same with the threshold on 2 Lambda precomputed: thr2 = 2 glrt_threshold_n(num_aps,
+ * pfa / cells) (the quantile is most of the cost; a policy caches it per num_aps). Equal to
+ * mdp_observed_pd bit for bit. */
+double mdp_observed_pd_thr(int detected, double pd_declared, double lambda, unsigned num_aps,
+                           double thr2);
 
 #endif

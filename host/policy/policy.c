@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/rng.h"
+#include "detect/glrt.h"
 
 #define PSO_PARTICLES 4
 #define PSO_INERTIA 0.7
@@ -27,6 +28,8 @@ struct mdp_state {
     int delta_prev;
 };
 
+#define OBS_THR_CACHE 33
+
 struct policy_s {
     enum policy_kind kind;
     unsigned Q;
@@ -36,6 +39,7 @@ struct policy_s {
     struct pso_state pso;
     struct mdp_state m;
     float x[MDP_MAX_EMB + 2], q[2 * MDP_MAX_TAU], *scratch;
+    double thr2[OBS_THR_CACHE]; /* 2 x per-cell GLRT threshold by num_aps (0: not yet) */
 };
 
 static const char *const names[] = {"sweep", "random", "pso", "qnet"};
@@ -144,12 +148,23 @@ static double circ_diff(double a, double b, unsigned Q)
     return d;
 }
 
+/* policy_obs_pd with the threshold of each num_aps computed once per policy. */
+static double obs_pd(policy p, const struct policy_obs *obs)
+{
+    unsigned n = obs->num_aps;
+    if (obs->detected || n == 0 || n >= OBS_THR_CACHE)
+        return policy_obs_pd(&p->o, obs);
+    if (p->thr2[n] == 0.0)
+        p->thr2[n] = 2.0 * glrt_threshold_n(n, p->o.pfa / p->o.grid_cells);
+    return mdp_observed_pd_thr(0, 0.0, obs->lambda, n, p->thr2[n]);
+}
+
 static unsigned pso_next(policy p, const struct policy_obs *prev)
 {
     struct pso_state *s = &p->pso;
     const unsigned P = PSO_PARTICLES;
     if (prev) { /* fitness of the particle just evaluated */
-        double f = policy_obs_pd(&p->o, prev);
+        double f = obs_pd(p, prev);
         unsigned k = s->cur;
         if (s->evaluated < P || f > s->pbest_f[k]) {
             s->pbest_f[k] = f;
@@ -193,7 +208,7 @@ static unsigned qnet_next(policy p, const struct policy_obs *prev)
         return (unsigned)isac_rng_below(&p->rng, p->Q);
     }
     m->visited[prev->beam % 4096] = 1;
-    double pd = policy_obs_pd(&p->o, prev);
+    double pd = obs_pd(p, prev);
     int fg = mdp_feedback(!m->started, pd, m->pd_prev, m->delta_prev);
     mdp_state_input(&p->o.mdp, prev->beam, pd, fg, p->x);
     qnet_q_values(p->o.qnet, p->x, p->q, p->scratch);
