@@ -160,9 +160,47 @@ static void same_as_run(const char *pol)
     radio_close(r);
 }
 
+/* The exhaustive sweep (seed 004 section V-C): a round measures every beam without acting on
+ * declarations, then commits to the round's best observation; a miss starts a new round. */
+static void test_sweep_round(void **s)
+{
+    (void)s;
+    const unsigned Q = 8;
+    policy p = policy_create(POLICY_SWEEP, Q, 1);
+    assert_non_null(p);
+    for (int round = 0; round < 2; round++) {
+        struct policy_obs obs;
+        unsigned best = round ? 2 : 5;
+        for (unsigned k = 0; k < Q; k++) {
+            assert_int_equal(policy_next(p, k || round ? &obs : NULL), k);
+            assert_int_equal(policy_may_stop(p), 0);
+            /* beam `best` declares with P_D 0.95; beam 6 has the larger Lambda but no
+             * declaration (observed P_D from Lambda alone stays lower) */
+            obs = (struct policy_obs){.beam = k,
+                                      .pd = k == best ? 0.95 : 0,
+                                      .lambda = k == best ? 30
+                                                : k == 6  ? 20
+                                                          : 3,
+                                      .num_aps = 4,
+                                      .detected = k == best};
+        }
+        assert_int_equal(policy_next(p, &obs), best);
+        assert_int_equal(policy_may_stop(p), 1);
+        obs =
+            (struct policy_obs){.beam = best, .pd = 0.5, .lambda = 25, .num_aps = 4, .detected = 1};
+    }
+    policy_destroy(p);
+    /* every other policy may stop at every step */
+    p = policy_create(POLICY_SCAN, Q, 1);
+    assert_int_equal(policy_next(p, NULL), 0);
+    assert_int_equal(policy_may_stop(p), 1);
+    policy_destroy(p);
+}
+
 static void test_env_is_the_run_loop(void **s)
 {
     (void)s;
+    same_as_run("scan");
     same_as_run("sweep");
     same_as_run("pso");
     same_as_run("qnet");
@@ -171,9 +209,10 @@ static void test_env_is_the_run_loop(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_actions_wrap),      cmocka_unit_test(test_feedback_reward),
-        cmocka_unit_test(test_embedding_sigmoid), cmocka_unit_test(test_shaping_telescopes),
-        cmocka_unit_test(test_observed_pd),       cmocka_unit_test(test_env_is_the_run_loop),
+        cmocka_unit_test(test_actions_wrap),        cmocka_unit_test(test_feedback_reward),
+        cmocka_unit_test(test_embedding_sigmoid),   cmocka_unit_test(test_shaping_telescopes),
+        cmocka_unit_test(test_observed_pd),         cmocka_unit_test(test_sweep_round),
+        cmocka_unit_test(test_env_is_the_run_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

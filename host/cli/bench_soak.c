@@ -175,7 +175,7 @@ static int soak_cpi(struct loop *L, char *err, size_t errlen)
                                  .lambda = res.lambda,
                                  .num_aps = res.num_aps,
                                  .detected = res.detected};
-    L->step = res.detected ? L->max_steps : L->step + 1;
+    L->step = res.detected && policy_may_stop(L->pol) ? L->max_steps : L->step + 1;
     return ISAC_OK;
 }
 

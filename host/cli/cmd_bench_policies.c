@@ -1,6 +1,7 @@
 /* isactb bench policies: steps to detection of every beam-selection policy on scenario
  * seeds not used in training, versus transmit power and P_FA (seed 004 Figs. 9-10).
  * docs/cli.md and docs/learning.md document the fields. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -18,14 +19,17 @@
 static const char *const BP_USAGE =
     "usage: isactb bench policies [--json] [--quick] [--episodes N] [--scenario-seed N]\n"
     "                             [--variants-dir DIR] [--out DIR] [--power DBM]\n"
-    "                             [--pfa P] [--policies LIST]\n"
-    "  Mean / 95th-percentile steps to P_D >= zeta and success rate of sweep, random, pso\n"
-    "  and qnet (the compiled-in network; with --variants-dir also the weights files\n"
+    "                             [--pfa P] [--policies LIST] [--elements M]\n"
+    "                             [--weights FILE]\n"
+    "  Mean / 95th-percentile steps to P_D >= zeta and success rate of sweep, scan, random,\n"
+    "  pso and qnet (the compiled-in network; with --variants-dir also the weights files\n"
     "  qnet_dt_nocql/offline/online.weights found there) at 10..30 dBm (P_FA 1e-3) and\n"
     "  P_FA 1e-1..1e-4 (20 dBm), on sim scenario seed N (default 7001; training uses 1).\n"
     "  --quick: 20 dBm, P_FA 1e-3, 3 episodes. Without --json: a table, and the figure\n"
     "  DIR/bench_policies.png (DIR default .). --power / --pfa: only that condition\n"
-    "  (P_FA default 1e-3); --policies: comma-separated subset of the policy names.\n";
+    "  (P_FA default 1e-3); --policies: comma-separated subset of the policy names.\n"
+    "  --elements: antennas per AP (default 64, seed 004 section V-A's array);\n"
+    "  --weights: the qnet policy's weights file instead of the compiled-in network.\n";
 
 #define MAX_POL 8
 
@@ -65,10 +69,9 @@ static double sem(double sum, double sum2, unsigned n)
     return sqrt(var > 0 ? var : 0) / sqrt((double)n);
 }
 
-static int load_variant(const char *dir, const char *variant, struct bp_policy *p)
+/* Read and validate a weights file into p (1), or 0 when it does not exist, -1 refused. */
+static int load_weights(const char *path, struct bp_policy *p)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/qnet_%s.weights", dir, variant);
     FILE *f = fopen(path, "rb");
     if (!f)
         return 0;
@@ -84,21 +87,30 @@ static int load_variant(const char *dir, const char *variant, struct bp_policy *
         fprintf(stderr, "isactb bench policies: %s: %s\n", path, err);
         return -1;
     }
-    snprintf(p->name, sizeof p->name, "qnet_%s", variant);
     p->kind = POLICY_QNET;
     return 1;
 }
 
+static int load_variant(const char *dir, const char *variant, struct bp_policy *p)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/qnet_%s.weights", dir, variant);
+    int k = load_weights(path, p);
+    if (k > 0)
+        snprintf(p->name, sizeof p->name, "qnet_%s", variant);
+    return k;
+}
+
 /* One condition: every policy over the same episodes. */
-static int run_condition(double power, double pfa, uint64_t scen, unsigned episodes,
-                         struct bp_policy *pols, unsigned npol, struct bp_row *rows,
-                         unsigned *nrows, int quiet)
+static int run_condition(double power, double pfa, uint64_t scen, unsigned elements,
+                         unsigned episodes, struct bp_policy *pols, unsigned npol,
+                         struct bp_row *rows, unsigned *nrows, int quiet)
 {
     struct exp_config cfg;
     char err[512];
     exp_config_defaults(&cfg);
-    snprintf(cfg.radio, sizeof cfg.radio, "sim:seed=%llu,power=%g", (unsigned long long)scen,
-             power);
+    snprintf(cfg.radio, sizeof cfg.radio, "sim:seed=%llu,power=%g,elements=%u",
+             (unsigned long long)scen, power, elements);
     cfg.pfa = pfa;
     radio r = radio_open(cfg.radio, err, sizeof err);
     if (!r)
@@ -194,7 +206,7 @@ static void plot_panel(const struct bp_row *rows, unsigned n, unsigned npol,
     plcol0(1);
     plenv(xmin, xmax, 0, ymax * 1.1, 0, by_pfa ? 10 : 0);
     pllab(by_pfa ? "P_FA (20 dBm)" : "transmit power (dBm), P_FA 1e-3", "mean steps",
-          "blue sweep, red random, green pso, purple qnet, others: qnet variants");
+          "blue sweep, red scan, green random, purple pso, orange qnet, others: variants");
     for (unsigned k = 0; k < npol; k++) {
         PLFLT x[8], y[8];
         int m = 0;
@@ -272,10 +284,13 @@ int bench_policies(int argc, char **argv)
                                          {"power", required_argument, 0, 'p'},
                                          {"pfa", required_argument, 0, 'f'},
                                          {"policies", required_argument, 0, 'l'},
+                                         {"elements", required_argument, 0, 'm'},
+                                         {"weights", required_argument, 0, 'w'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c, json = 0, quick = 0;
-    unsigned long episodes = 0;
+    unsigned long episodes = 0, elements = 64;
+    const char *weights = NULL;
     uint64_t scen = 7001;
     const char *vdir = NULL, *out = ".", *only = NULL;
     double one_power = NAN, one_pfa = NAN;
@@ -304,6 +319,11 @@ int bench_policies(int argc, char **argv)
                 return CLI_EUSAGE;
             break;
         case 'l': only = optarg; break;
+        case 'm':
+            if (cli_parse_uint("bench policies", "--elements", optarg, 1, 64, &elements))
+                return CLI_EUSAGE;
+            break;
+        case 'w': weights = optarg; break;
         case 'h': fputs(BP_USAGE, stdout); return CLI_OK;
         case ':': return cli_usage("bench policies", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("bench policies", "unknown option '%s'", argv[optind - 1]);
@@ -314,10 +334,16 @@ int bench_policies(int argc, char **argv)
     if (!episodes)
         episodes = quick ? 3 : 40;
     struct bp_policy pols[MAX_POL] = {{"sweep", POLICY_SWEEP, {{0}, 0}},
+                                      {"scan", POLICY_SCAN, {{0}, 0}},
                                       {"random", POLICY_RANDOM, {{0}, 0}},
                                       {"pso", POLICY_PSO, {{0}, 0}},
                                       {"qnet", POLICY_QNET, {{0}, 0}}};
-    unsigned npol = 4;
+    unsigned npol = 5;
+    int wk = weights ? load_weights(weights, &pols[4]) : 1;
+    if (wk == 0)
+        fprintf(stderr, "isactb bench policies: %s: cannot open: %s\n", weights, strerror(errno));
+    if (wk <= 0)
+        return CLI_EINPUT;
     static const char *const variants[] = {"dt_nocql", "offline", "online"};
     for (unsigned i = 0; vdir && i < 3; i++) {
         int k = load_variant(vdir, variants[i], &pols[npol]);
@@ -335,18 +361,20 @@ int bench_policies(int argc, char **argv)
         double pw = !isnan(one_power) ? one_power : 20, pf = !isnan(one_pfa) ? one_pfa : 1e-3;
         if (!json)
             fprintf(stderr, "isactb bench policies: %g dBm, P_FA %g ...\n", pw, pf);
-        rc = run_condition(pw, pf, scen, (unsigned)episodes, pols, npol, rows, &nrows, json);
+        rc = run_condition(pw, pf, scen, (unsigned)elements, (unsigned)episodes, pols, npol, rows,
+                           &nrows, json);
     }
     for (unsigned i = 0; !rc && !single && i < 5; i++) {
         if (!json)
             fprintf(stderr, "isactb bench policies: %g dBm, P_FA 1e-3 ...\n", powers[i]);
-        rc = run_condition(powers[i], 1e-3, scen, (unsigned)episodes, pols, npol, rows, &nrows,
-                           json);
+        rc = run_condition(powers[i], 1e-3, scen, (unsigned)elements, (unsigned)episodes, pols,
+                           npol, rows, &nrows, json);
     }
     for (unsigned i = 0; !rc && !single && i < 3; i++) {
         if (!json)
             fprintf(stderr, "isactb bench policies: 20 dBm, P_FA %g ...\n", pfas[i]);
-        rc = run_condition(20, pfas[i], scen, (unsigned)episodes, pols, npol, rows, &nrows, json);
+        rc = run_condition(20, pfas[i], scen, (unsigned)elements, (unsigned)episodes, pols, npol,
+                           rows, &nrows, json);
     }
     double tinf = rc ? NAN : qnet_inference_ns();
     if (!rc && json) {
@@ -361,8 +389,9 @@ int bench_policies(int argc, char **argv)
                                                  "success_rate", w->success, "steps_mean_success",
                                                  ms, "steps_sem", se));
         }
-        json_t *o = json_pack("{s:o,s:f,s:I,s:I}", "rows", arr, "qnet_inference_ns", tinf,
-                              "episodes", (json_int_t)episodes, "scenario_seed", (json_int_t)scen);
+        json_t *o = json_pack("{s:o,s:f,s:I,s:I,s:I}", "rows", arr, "qnet_inference_ns", tinf,
+                              "episodes", (json_int_t)episodes, "scenario_seed", (json_int_t)scen,
+                              "elements", (json_int_t)elements);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
@@ -373,8 +402,9 @@ int bench_policies(int argc, char **argv)
             printf("%-16s %9.0f %7.0e %10.2f %7.2f %9.0f %8.3f %12.2f\n", pols[rows[i].pol].name,
                    rows[i].power, rows[i].pfa, rows[i].mean, rows[i].sem, rows[i].p95,
                    rows[i].success, rows[i].mean_success);
-        printf("qnet inference: %.0f ns per decision (%lu episodes per row, scenario seed %llu)\n",
-               tinf, episodes, (unsigned long long)scen);
+        printf("qnet inference: %.0f ns per decision (%lu episodes per row, scenario seed %llu, "
+               "%lu elements per AP)\n",
+               tinf, episodes, (unsigned long long)scen, elements);
         figure(out, rows, nrows, npol, pols);
     }
     for (unsigned k = 0; k < npol; k++)

@@ -14,7 +14,7 @@
 #include "exp/run.h"
 
 static const char *const RUN_USAGE =
-    "usage: isactb run [--config FILE] [--radio SPEC] [--policy sweep|random|pso|qnet]\n"
+    "usage: isactb run [--config FILE] [--radio SPEC] [--policy scan|sweep|random|pso|qnet]\n"
     "                  [--weights FILE] [--seed N] [--episodes N] [--out DIR] [--record]\n"
     "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n";
 
@@ -150,11 +150,11 @@ static int apply_overrides(const struct run_args *a, struct exp_config *cfg)
     if (a->radio)
         snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
     if (a->policy) {
-        if (strcmp(a->policy, "sweep") && strcmp(a->policy, "random") && strcmp(a->policy, "pso") &&
-            strcmp(a->policy, "qnet"))
-            return cli_usage("run",
-                             "--policy: unknown policy '%s' (expected sweep, random, pso or qnet)",
-                             a->policy);
+        enum policy_kind kind;
+        if (policy_kind_from_name(a->policy, &kind))
+            return cli_usage(
+                "run", "--policy: unknown policy '%s' (expected scan, sweep, random, pso or qnet)",
+                a->policy);
         snprintf(cfg->policy, sizeof cfg->policy, "%s", a->policy);
     }
     if (a->weights) {

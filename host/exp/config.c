@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "policy/policy.h"
 
 void exp_config_defaults(struct exp_config *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->radio, sizeof c->radio, "sim");
-    snprintf(c->policy, sizeof c->policy, "sweep");
+    snprintf(c->policy, sizeof c->policy, "scan");
     snprintf(c->weights, sizeof c->weights, "builtin");
     c->seed = 1;
     c->episodes = 20;
@@ -293,9 +294,9 @@ static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *er
 static int validate_fields(const struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     CHECK(c->radio[0], "%s: radio: empty radio spec", src);
-    CHECK(!strcmp(c->policy, "sweep") || !strcmp(c->policy, "random") ||
-              !strcmp(c->policy, "pso") || !strcmp(c->policy, "qnet"),
-          "%s: policy: '%s' is not one of sweep, random, pso, qnet", src, c->policy);
+    enum policy_kind kind;
+    CHECK(!policy_kind_from_name(c->policy, &kind),
+          "%s: policy: '%s' is not one of scan, sweep, random, pso, qnet", src, c->policy);
     CHECK(c->weights[0], "%s: weights: empty (use \"builtin\" or a weights file)", src);
     CHECK(c->episodes >= 1 && c->episodes <= 100000, "%s: episodes: %u outside 1..100000", src,
           c->episodes);

@@ -30,7 +30,7 @@ struct exp_grid_cfg {
 
 struct exp_config {
     char radio[256];    /* radio spec string (radio/radio.h) */
-    char policy[16];    /* "sweep" | "random" | "pso" | "qnet" (host/policy/policy.h) */
+    char policy[16];    /* "scan" | "sweep" | "random" | "pso" | "qnet" (policy/policy.h) */
     char weights[256];  /* qnet weights: "builtin" (compiled in) or a weights file
                            written by `isactb train` (docs/learning.md) */
     uint64_t seed;      /* scenario/policy seed */

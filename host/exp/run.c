@@ -156,6 +156,8 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
         struct pipeline_result res;
         /* A confirmation dwell repeats the beam that produced the declaration. */
         unsigned beam = confirming ? obs.beam : policy_next(pol, step ? &obs : NULL);
+        /* the exhaustive sweep measures a whole round before it acts on a declaration */
+        int may_stop = confirming || policy_may_stop(pol);
         const struct pipeline_focus *f = confirming ? &focus : NULL;
         rc = pipeline_step(p, r, beam, *tick, f, &res);
         if (rc) {
@@ -187,13 +189,13 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
                                   .lambda = res.lambda,
                                   .num_aps = res.num_aps,
                                   .detected = res.detected};
-        if (!confirming && res.detected && cfg->confirm_radius_m > 0) {
+        if (!confirming && may_stop && res.detected && cfg->confirm_radius_m > 0) {
             confirming = 1;
             focus.x = res.x;
             focus.y = res.y;
         } else {
             confirming = 0;
-            detected = res.detected && res.pd >= cfg->zeta;
+            detected = may_stop && res.detected && res.pd >= cfg->zeta;
         }
     }
     json_array_append_new(episodes, episode_json(ep, &lg, detected, step));

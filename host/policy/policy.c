@@ -30,6 +30,14 @@ struct mdp_state {
 
 #define OBS_THR_CACHE 33
 
+/* Exhaustive sweep: position in the round (0..Q-1 measuring, Q: the committed beam). */
+struct sweep_state {
+    unsigned next; /* index of the next step of the round, 0..Q */
+    int measuring; /* the last step chosen was a measuring step */
+    unsigned best; /* beam of the round's best observation so far */
+    double best_pd, best_lambda;
+};
+
 struct policy_s {
     enum policy_kind kind;
     unsigned Q;
@@ -40,9 +48,10 @@ struct policy_s {
     struct mdp_state m;
     float x[MDP_MAX_EMB + 2], q[2 * MDP_MAX_TAU], *scratch;
     double thr2[OBS_THR_CACHE]; /* 2 x per-cell GLRT threshold by num_aps (0: not yet) */
+    struct sweep_state sw;
 };
 
-static const char *const names[] = {"sweep", "random", "pso", "qnet"};
+static const char *const names[] = {"sweep", "random", "pso", "qnet", "scan"};
 
 int policy_kind_from_name(const char *name, enum policy_kind *kind)
 {
@@ -129,6 +138,7 @@ void policy_reset(policy p, uint64_t episode)
     isac_rng_seed_stream(&p->rng, p->seed, 0x706f6c6963790000ULL + episode);
     memset(&p->pso, 0, sizeof p->pso);
     memset(&p->m, 0, sizeof p->m);
+    memset(&p->sw, 0, sizeof p->sw);
 }
 
 static unsigned wrap_round(double x, unsigned Q)
@@ -232,10 +242,38 @@ static unsigned qnet_next(policy p, const struct policy_obs *prev)
     return mdp_apply(prev->beam, delta, p->Q);
 }
 
+static unsigned sweep_next(policy p, const struct policy_obs *prev)
+{
+    struct sweep_state *s = &p->sw;
+    if (prev && s->measuring) {
+        double pd = obs_pd(p, prev);
+        int better =
+            s->next == 1 || pd > s->best_pd || (pd == s->best_pd && prev->lambda > s->best_lambda);
+        if (better) {
+            s->best = prev->beam;
+            s->best_pd = pd;
+            s->best_lambda = prev->lambda;
+        }
+    }
+    if (s->next < p->Q) {
+        s->measuring = 1;
+        return s->next++;
+    }
+    s->measuring = 0;
+    s->next = 0; /* the round after a miss starts over */
+    return s->best;
+}
+
+int policy_may_stop(policy p)
+{
+    return p->kind != POLICY_SWEEP || !p->sw.measuring;
+}
+
 unsigned policy_next(policy p, const struct policy_obs *prev)
 {
     switch (p->kind) {
-    case POLICY_SWEEP: return prev ? (prev->beam + 1) % p->Q : 0;
+    case POLICY_SWEEP: return sweep_next(p, prev);
+    case POLICY_SCAN: return prev ? (prev->beam + 1) % p->Q : 0;
     case POLICY_PSO: return pso_next(p, prev);
     case POLICY_QNET: return qnet_next(p, prev);
     case POLICY_RANDOM:

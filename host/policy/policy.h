@@ -4,7 +4,15 @@
  * pipeline's decision for it), never the ground truth. All policies are deterministic
  * given their seed, so a replayed capture reproduces every decision.
  *
- *   sweep   exhaustive sweep in codebook order: 0, 1, ..., Q-1, 0, ...
+ *   sweep   seed 004's "traditional exhaustive beam sweeping" (section V-C; the flat line of
+ *           its Fig. 9): a round transmits every beam 0, 1, ..., Q-1 without acting on
+ *           declarations (policy_may_stop() is 0), then transmits the beam of the round's
+ *           highest observed P_D (ties: larger Lambda, then lower index); only that step may
+ *           start a confirmation and end the episode. A miss starts the next round. At
+ *           least Q + 1 steps per detection, whatever the SNR.
+ *   scan    sequential scan in codebook order, 0, 1, ..., Q-1, 0, ..., that stops at the
+ *           first confirmed detection (a sweep with early termination; a stronger baseline
+ *           than the paper's, and the default experiment's policy).
  *   random  uniform over the codebook, from a seeded isac_rng.
  *   pso     particle swarm of seed 004 section V-C: four particles over the (wrapped)
  *           beam index, fitness = observed P_D (policy/mdp.h), inertia 0.7,
@@ -25,7 +33,13 @@
 #include "learn/qnet.h"
 #include "policy/mdp.h"
 
-enum policy_kind { POLICY_SWEEP = 0, POLICY_RANDOM = 1, POLICY_PSO = 2, POLICY_QNET = 3 };
+enum policy_kind {
+    POLICY_SWEEP = 0,
+    POLICY_RANDOM = 1,
+    POLICY_PSO = 2,
+    POLICY_QNET = 3,
+    POLICY_SCAN = 4
+};
 
 typedef struct policy_s *policy;
 
@@ -56,7 +70,7 @@ policy policy_create_ex(enum policy_kind kind, unsigned num_beams, uint64_t seed
                         const struct policy_opts *o);
 void policy_destroy(policy p);
 
-/* Parse "sweep"/"random"/"pso"/"qnet" into *kind; -1 for an unknown name. */
+/* Parse "sweep"/"random"/"pso"/"qnet"/"scan" into *kind; -1 for an unknown name. */
 int policy_kind_from_name(const char *name, enum policy_kind *kind);
 const char *policy_kind_name(enum policy_kind kind);
 
@@ -78,5 +92,9 @@ double policy_obs_pd(const struct policy_opts *o, const struct policy_obs *obs);
 void policy_reset(policy p, uint64_t episode);
 /* Beam for the next step; prev is the previous step of this episode, NULL at the first. */
 unsigned policy_next(policy p, const struct policy_obs *prev);
+/* 1 when a declaration at the step policy_next() just chose may start the confirmation dwell
+ * and end the episode; 0 while the exhaustive sweep is still measuring its round. The loops
+ * (exp/run.c, exp/mdp_env.c, bench soak) ignore declarations of a step where it is 0. */
+int policy_may_stop(policy p);
 
 #endif
