@@ -3,8 +3,8 @@
 # weights file and the same C tables byte for byte, another seed gives other weights;
 # the weights file drives `isactb run --policy qnet --weights`; a corrupt weights file is
 # refused with one line and exit 1; `isactb bench policies --quick --json` reports the
-# documented fields for sweep, random, pso and qnet; --power/--pfa/--policies select one
-# condition and a subset of the policies.
+# documented fields for sweep, scan, random, pso and qnet; --power/--pfa/--policies select
+# one condition and a subset of the policies; --elements sets the array (default 64).
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -40,11 +40,11 @@ check "unknown policy is a usage error" "[ $rc -eq 2 ]"
 "$BIN" train --variants bogus 2>"$tmp/err"; rc=$?
 check "unknown variant is a usage error" "[ $rc -eq 2 ]"
 
-"$BIN" bench policies --quick --json >"$tmp/bench.json"
+"$BIN" bench policies --quick --elements 16 --json >"$tmp/bench.json"
 check "bench policies --quick" "[ $? -eq 0 ]"
-check "bench policies JSON" "/usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/bench.json\")); r=d[\"rows\"]; assert {x[\"policy\"] for x in r}>={\"sweep\",\"random\",\"pso\",\"qnet\"}; assert all(set(x)=={\"policy\",\"tx_power_dbm\",\"pfa\",\"steps_mean\",\"steps_p95\",\"success_rate\",\"steps_mean_success\",\"steps_sem\"} for x in r); assert all(x[\"steps_mean_success\"] is None or 1<=x[\"steps_mean_success\"]<=128 for x in r); assert all(x[\"steps_sem\"]>=0 for x in r); assert d[\"qnet_inference_ns\"]>0; assert d[\"elements\"]==64'"
-"$BIN" bench policies --power 25 --pfa 1e-2 --policies sweep,qnet --episodes 2 --elements 16 --weights "$tmp/a.weights" --json >"$tmp/bench1.json"
-check "bench policies --power --pfa --policies --elements --weights: one condition, the named policies" "[ $? -eq 0 ] && /usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/bench1.json\")); r=d[\"rows\"]; assert [x[\"policy\"] for x in r]==[\"sweep\",\"qnet\"]; assert all(x[\"tx_power_dbm\"]==25 and x[\"pfa\"]==0.01 for x in r); assert d[\"elements\"]==16'"
+check "bench policies JSON" "/usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/bench.json\")); r=d[\"rows\"]; assert {x[\"policy\"] for x in r}>={\"sweep\",\"scan\",\"random\",\"pso\",\"qnet\"}; assert all(set(x)=={\"policy\",\"tx_power_dbm\",\"pfa\",\"steps_mean\",\"steps_p95\",\"success_rate\",\"steps_mean_success\",\"steps_sem\"} for x in r); assert all(x[\"steps_mean_success\"] is None or 1<=x[\"steps_mean_success\"]<=128 for x in r); assert all(x[\"steps_sem\"]>=0 for x in r); assert d[\"qnet_inference_ns\"]>0; assert d[\"elements\"]==16; sw=[x for x in r if x[\"policy\"]==\"sweep\"][0]; assert sw[\"success_rate\"]==0 or sw[\"steps_mean_success\"]>=65'"
+"$BIN" bench policies --power 25 --pfa 1e-2 --policies scan,qnet --episodes 2 --weights "$tmp/a.weights" --json >"$tmp/bench1.json"
+check "bench policies --power --pfa --policies --elements --weights: one condition, the named policies" "[ $? -eq 0 ] && /usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/bench1.json\")); r=d[\"rows\"]; assert [x[\"policy\"] for x in r]==[\"scan\",\"qnet\"]; assert all(x[\"tx_power_dbm\"]==25 and x[\"pfa\"]==0.01 for x in r); assert d[\"elements\"]==64'"
 "$BIN" bench policies --quick --weights "$tmp/v2.weights" 2>"$tmp/err"; rc=$?
 check "bench policies: bad weights refused (exit 1, one line)" "[ $rc -eq 1 ] && [ \$(wc -l <$tmp/err) -eq 1 ] && grep -q 'version: 2 is not supported' $tmp/err"
 "$BIN" bench policies --policies bogus 2>/dev/null; rc=$?
