@@ -291,7 +291,9 @@ char *qnet_format_c(const struct qnet_def *d, const char *symbol, const char *he
         sb_printf(&b, " * %.*s\n", (int)k, c);
         c += k + (c[k] == '\n');
     }
-    sb_printf(&b, " */\n#include \"learn/qnet.h\"\n\n");
+    /* generated tables keep the generator's layout: clang-format would re-wrap the header
+     * (breaking the one-field-per-line provenance) and realign every number */
+    sb_printf(&b, " */\n/* clang-format off */\n#include \"learn/qnet.h\"\n\n");
     for (unsigned l = 0; l < QNET_LAYERS; l++) {
         char nm[96];
         snprintf(nm, sizeof nm, "%s_w%u", symbol, l);
