@@ -63,7 +63,7 @@ static int seterr(struct soapy_st *s, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->err, sizeof s->err, fmt, ap);
+    isac_vseterr(s->err, sizeof s->err, fmt, ap); /* one line, whatever the driver says */
     va_end(ap);
     return rc;
 }
