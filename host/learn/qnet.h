@@ -4,7 +4,7 @@
  *   - a weights file (JSON, format "isactb-qnet", version 1; docs/learning.md): read by
  *     `isactb run --policy qnet --weights FILE`, written by `isactb train`;
  *   - generated C source (`static const float` arrays and one `const struct qnet_def`),
- *     compiled into the library (host/policy/qnet_default_weights.c).
+ *     compiled into the library (codebooks/qnet_default_weights.c).
  *
  * Network: input x = [embedding(mu) (emb), sigma_v(P_D), f_g] (host/policy/mdp.h),
  * FC h1 ReLU, FC h2 ReLU, then one linear layer h2 -> 1 + 2 tau whose first output is
@@ -70,7 +70,7 @@ char *qnet_format_json(const struct qnet_def *d, const char *provenance_json);
  * Floats printed with %a: exact. malloc'd; NULL on memory failure. */
 char *qnet_format_c(const struct qnet_def *d, const char *symbol, const char *header_comment);
 
-/* The network compiled into the library (host/policy/qnet_default_weights.c). */
+/* The network compiled into the library (codebooks/qnet_default_weights.c). */
 extern const struct qnet_def qnet_default;
 
 #endif
