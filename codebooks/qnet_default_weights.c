@@ -1,8 +1,8 @@
 /* GENERATED FILE: do not edit.
  * Dueling Q-network of seed 004 (DT-assisted offline DDQN with CQL).
- * command: isactb train --radio sim:elements=64 --out codebooks/qnet_default.weights --out-dir codebooks/training --export-c host/policy/qnet_default_weights.c --json
+ * command: isactb train --radio sim:elements=64 --out codebooks/qnet_default.weights --out-dir codebooks/training --export-c codebooks/qnet_default_weights.c --json
  * seed: 1
- * commit: af004e16a03a61da4f8cca94a705122757d99d6c
+ * commit: efaf3fbaac7f0e2278cdd009856c8583ebd326b4
  * evaluation: 27.40 mean steps, success 0.940 (training radio, unseen episodes)
  */
 /* clang-format off */
