@@ -242,6 +242,41 @@ static void test_cgan_options(void **s)
     assert_true(memcmp(base, lrd, sizeof base) != 0);
 }
 
+/* --keep-real: pinned (preloaded real) transitions survive any number of later stores; the
+ * ring runs over the other slots. pinned = 0 is the plain ring. */
+static void test_replay_pinning(void **s)
+{
+    (void)s;
+    for (unsigned pinned = 0; pinned <= 3; pinned += 3) {
+        struct ddqn_cfg dc = {.h1 = 4,
+                              .h2 = 4,
+                              .batch = 2,
+                              .buffer = 8,
+                              .pinned = pinned,
+                              .target_every = 10,
+                              .alpha_con = 0.1f,
+                              .adam = {0.9f, 0.999f, 1e-8f}};
+        mdp_params_defaults(&dc.mdp);
+        ddqn q = ddqn_create(&dc, 1);
+        assert_non_null(q);
+        for (unsigned k = 0; k < 20; k++) {
+            struct transition t = {.mu = (uint16_t)k, .mu_next = (uint16_t)k};
+            ddqn_store(q, &t);
+        }
+        assert_int_equal(ddqn_buffer_size(q), 8);
+        unsigned seen[20] = {0};
+        for (size_t i = 0; i < 8; i++)
+            seen[ddqn_buffer_at(q, i)->mu]++;
+        for (unsigned k = 0; k < 20; k++) {
+            /* pinned: 0, 1, 2 and the 5 newest (15..19); plain ring: the 8 newest */
+            int expect = pinned ? (k < 3 || k >= 15) : k >= 12;
+            assert_int_equal(seen[k], expect);
+        }
+        assert_null(ddqn_buffer_at(q, 8));
+        ddqn_destroy(q);
+    }
+}
+
 static void test_same_seed_same_weights(void **s)
 {
     (void)s;
@@ -274,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_adam_quadratic),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_cgan_options),
+        cmocka_unit_test(test_replay_pinning),
         cmocka_unit_test(test_same_seed_same_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,7 +22,7 @@ static const char *const TRAIN_USAGE =
     "                    [--max-steps N] [--batch N] [--lr X] [--alpha-con X] [--target-every C]\n"
     "                    [--eval-episodes N] [--variants LIST] [--out FILE] [--out-dir DIR]\n"
     "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
-    "                    [--gan-logit 0|1]\n"
+    "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
@@ -50,6 +50,7 @@ enum {
     N_EVAL,
     N_GAN_LR_D,
     N_GAN_LOGIT,
+    N_KEEP_REAL,
     N_COUNT
 };
 
@@ -78,6 +79,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
                                          {"eval-episodes", required_argument, 0, 1000 + N_EVAL},
                                          {"gan-lr-d", required_argument, 0, 1000 + N_GAN_LR_D},
                                          {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
+                                         {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -149,6 +151,7 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     UOPT(N_TARGET, "--target-every", 1, 10000000, c->dqn.target_every);
     UOPT(N_EVAL, "--eval-episodes", 0, 100000, *eval_eps);
     UOPT(N_GAN_LOGIT, "--gan-logit", 0, 1, c->gan.logit);
+    UOPT(N_KEEP_REAL, "--keep-real", 0, 1, c->keep_real);
     if (a->num[N_GAN_LR_D]) {
         if (cli_parse_double("train", "--gan-lr-d", a->num[N_GAN_LR_D], 0, 0.5, &d))
             return CLI_EUSAGE;

@@ -78,14 +78,20 @@ float ddqn_shaped_reward(const struct mdp_params *m, double pd, double pd_next, 
 void ddqn_store(ddqn d, const struct transition *t)
 {
     d->buf[d->head] = *t;
-    d->head = (d->head + 1) % d->c.buffer;
     if (d->n < d->c.buffer)
         d->n++;
+    if (++d->head == d->c.buffer)
+        d->head = d->c.pinned < d->c.buffer ? d->c.pinned : 0;
 }
 
 size_t ddqn_buffer_size(ddqn d)
 {
     return d->n;
+}
+
+const struct transition *ddqn_buffer_at(ddqn d, size_t i)
+{
+    return i < d->n ? &d->buf[i] : NULL;
 }
 
 /* Dueling combination of B output rows (1 + nact each) into Q (nact each). */

@@ -34,6 +34,8 @@ struct ddqn_cfg {
     unsigned h1, h2;       /* hidden widths (32, 16) */
     unsigned batch;        /* minibatch (16) */
     unsigned buffer;       /* replay capacity |Omega| (5e4) */
+    unsigned pinned;       /* the first `pinned` transitions stored are never overwritten:
+                              the ring runs over the rest (0: a plain ring) */
     unsigned target_every; /* C: gradient steps between target updates (200) */
     float alpha_con;       /* CQL weight (0.1; 0 disables) */
     struct adam_cfg adam;  /* (0.9, 0.999, 1e-8) */
@@ -48,9 +50,11 @@ void ddqn_destroy(ddqn d);
 /* The shaped reward of a transition (eqs. (28)-(30)) from its P_D values. */
 float ddqn_shaped_reward(const struct mdp_params *m, double pd, double pd_next, int done);
 
-/* Append to the ring buffer (oldest overwritten when full). */
+/* Append to the ring buffer (oldest unpinned transition overwritten when full). */
 void ddqn_store(ddqn d, const struct transition *t);
 size_t ddqn_buffer_size(ddqn d);
+/* Slot i (0 <= i < ddqn_buffer_size) of the replay buffer, in storage order. */
+const struct transition *ddqn_buffer_at(ddqn d, size_t i);
 /* One gradient step at learning rate lr; returns the minibatch loss (NAN when the
  * buffer holds fewer than batch transitions: no step). rng draws the minibatch. */
 double ddqn_train_step(ddqn d, float lr, isac_rng *rng);

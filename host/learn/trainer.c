@@ -280,6 +280,7 @@ static ddqn new_agent(const struct train_cfg *c, float alpha, const struct datas
     struct ddqn_cfg dc = c->dqn;
     dc.mdp = c->mdp;
     dc.alpha_con = alpha;
+    dc.pinned = c->keep_real && preload ? (unsigned)preload->n : 0;
     ddqn q = ddqn_create(&dc, c->seed);
     for (size_t i = 0; q && preload && i < preload->n; i++)
         ddqn_store(q, &preload->t[i]);

@@ -79,6 +79,8 @@ struct train_cfg {
     double eps0;              /* 0.2 */
     unsigned online_episodes; /* 200 */
     unsigned variants;        /* bitmask of 1 << enum train_variant */
+    int keep_real;            /* twin agents: the preloaded real transitions stay in the replay
+                                 buffer for the whole run (0: they age out of the ring) */
 };
 
 void train_cfg_defaults(struct train_cfg *c);
