@@ -24,6 +24,8 @@ check "same seed, same C tables" "diff <(grep -v '^ \\*' $tmp/a.c) <(grep -v '^ 
 check "same seed, same curves" "cmp -s $tmp/da/curves.csv $tmp/db/curves.csv"
 check "other seed, other weights" "[ \"\$(strip $tmp/a.weights)\" != \"\$(strip $tmp/c.weights)\" ]"
 check "every variant written" "[ -s $tmp/da/qnet_dt_nocql.weights ] && [ -s $tmp/da/qnet_offline.weights ] && [ -s $tmp/da/qnet_online.weights ]"
+cp "$SRC/.clang-format" "$tmp/.clang-format"
+check "exported C untouched by the project's clang-format" "clang-format --dry-run -Werror $tmp/a.c 2>/dev/null"
 check "exported C compiles" "cc -std=c17 -Wall -Wextra -Werror -fsyntax-only -I$SRC/host $tmp/a.c"
 check "C header states command, seed, commit" "grep -q ' \\* command: isactb train' $tmp/a.c && grep -q ' \\* seed: 5' $tmp/a.c && grep -q ' \\* commit: ' $tmp/a.c"
 check "train JSON fields" "/usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/a.json\")); t=d[\"twin\"]; assert all(k in t for k in (\"kl\",\"wasserstein\",\"mmd\")); assert set(d[\"variants\"])=={\"dt_cql\",\"dt_nocql\",\"offline\",\"online\"}'"

@@ -284,16 +284,16 @@ static void sb_floats(struct sbuf *b, const char *name, const float *v, size_t n
 char *qnet_format_c(const struct qnet_def *d, const char *symbol, const char *header_comment)
 {
     struct sbuf b = {0};
-    sb_printf(&b, "/* GENERATED FILE: do not edit.\n");
+    /* generated tables keep the generator's layout: clang-format would re-wrap the header
+     * (breaking the one-field-per-line provenance) and realign every number */
+    sb_printf(&b, "/* clang-format off */\n/* GENERATED FILE: do not edit.\n");
     const char *c = header_comment ? header_comment : "";
     while (*c) {
         size_t k = strcspn(c, "\n");
         sb_printf(&b, " * %.*s\n", (int)k, c);
         c += k + (c[k] == '\n');
     }
-    /* generated tables keep the generator's layout: clang-format would re-wrap the header
-     * (breaking the one-field-per-line provenance) and realign every number */
-    sb_printf(&b, " */\n/* clang-format off */\n#include \"learn/qnet.h\"\n\n");
+    sb_printf(&b, " */\n#include \"learn/qnet.h\"\n\n");
     for (unsigned l = 0; l < QNET_LAYERS; l++) {
         char nm[96];
         snprintf(nm, sizeof nm, "%s_w%u", symbol, l);
