@@ -139,16 +139,16 @@ int mdp_env_run_episode(mdp_env e, policy pol, uint64_t ep, unsigned max_steps, 
         if ((rc = cpi(e, beam, NULL, &res, err, errlen)))
             return rc;
         (*steps)++;
-        if (!policy_may_stop(pol)) {
-            /* the exhaustive sweep measures a whole round before it acts on a declaration */
-        } else if (res.detected && e->cfg.confirm_radius_m > 0 && *steps < max_steps) {
+        /* the exhaustive sweep measures a whole round before it acts on a declaration */
+        int may_stop = policy_may_stop(pol);
+        if (may_stop && res.detected && e->cfg.confirm_radius_m > 0 && *steps < max_steps) {
             struct pipeline_focus f = {res.x, res.y, e->cfg.confirm_radius_m};
             if ((rc = cpi(e, beam, &f, &res, err, errlen)))
                 return rc;
             (*steps)++;
             *success = res.detected && res.pd >= e->cfg.zeta;
         } else if (e->cfg.confirm_radius_m <= 0) {
-            *success = res.detected && res.pd >= e->cfg.zeta;
+            *success = may_stop && res.detected && res.pd >= e->cfg.zeta;
         }
         o.obs = obs_of(&res);
         have = 1;

@@ -247,13 +247,15 @@ static unsigned sweep_next(policy p, const struct policy_obs *prev)
     struct sweep_state *s = &p->sw;
     if (prev && s->measuring) {
         double pd = obs_pd(p, prev);
-        int better =
-            s->next == 1 || pd > s->best_pd || (pd == s->best_pd && prev->lambda > s->best_lambda);
-        if (better) {
+        if (pd > s->best_pd || (pd == s->best_pd && prev->lambda > s->best_lambda)) {
             s->best = prev->beam;
             s->best_pd = pd;
             s->best_lambda = prev->lambda;
         }
+    }
+    if (s->next == 0) { /* a new round: nothing measured yet */
+        s->best_pd = -1.0;
+        s->best_lambda = -INFINITY;
     }
     if (s->next < p->Q) {
         s->measuring = 1;
