@@ -22,6 +22,7 @@ strip() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); 
 check "same seed, same weights" "[ \"\$(strip $tmp/a.weights)\" = \"\$(strip $tmp/b.weights)\" ]"
 check "same seed, same C tables" "diff <(grep -v '^ \\*' $tmp/a.c) <(grep -v '^ \\*' $tmp/b.c) >/dev/null"
 check "same seed, same curves" "cmp -s $tmp/da/curves.csv $tmp/db/curves.csv"
+check "curves renamed into place, no temporary left" "[ -s $tmp/da/curves.csv ] && [ ! -e $tmp/da/curves.csv.tmp ]"
 check "other seed, other weights" "[ \"\$(strip $tmp/a.weights)\" != \"\$(strip $tmp/c.weights)\" ]"
 check "every variant written" "[ -s $tmp/da/qnet_dt_nocql.weights ] && [ -s $tmp/da/qnet_offline.weights ] && [ -s $tmp/da/qnet_online.weights ]"
 cp "$SRC/.clang-format" "$tmp/.clang-format"

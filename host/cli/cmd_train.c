@@ -521,10 +521,12 @@ int cmd_train(int argc, char **argv)
     mdp_env_policy_opts(env, &ec.popts);
     struct train_env te = {&ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL};
     struct hook_ctx hc = {.quiet = a.quiet};
-    char csv_path[1200] = "";
+    char csv_path[1200] = "", csv_tmp[1210] = "";
     if (a.out_dir) {
+        /* written as it goes into a temporary file, renamed only after a complete run */
         snprintf(csv_path, sizeof csv_path, "%s/curves.csv", a.out_dir);
-        hc.csv = fopen(csv_path, "w");
+        snprintf(csv_tmp, sizeof csv_tmp, "%s.tmp", csv_path);
+        hc.csv = fopen(csv_tmp, "w");
         if (hc.csv)
             fputs("series,x,return_or_loss_d,steps_or_loss_g,loss,epsilon\n", hc.csv);
     }
@@ -533,8 +535,8 @@ int cmd_train(int argc, char **argv)
     int trc = train_run(&tc, &te, &th, &res, err, sizeof err);
     if (!a.quiet)
         fputc('\n', stderr);
-    if (hc.csv)
-        fclose(hc.csv);
+    if (hc.csv && (fclose(hc.csv) || trc || rename(csv_tmp, csv_path)))
+        remove(csv_tmp);
     if (trc) {
         rc = trc == ISAC_EINVAL ? cli_input_error("train", "%s", err)
                                 : cli_runtime_error("train", "%s", err);
