@@ -1,11 +1,11 @@
+/* clang-format off */
 /* GENERATED FILE: do not edit.
  * Dueling Q-network of seed 004 (DT-assisted offline DDQN with CQL).
  * command: isactb train --radio sim:elements=64 --out codebooks/qnet_default.weights --out-dir codebooks/training --export-c codebooks/qnet_default_weights.c --json
  * seed: 1
- * commit: efaf3fbaac7f0e2278cdd009856c8583ebd326b4
+ * commit: cf72710fe58c619617810f6953b687e0431b2a7f
  * evaluation: 27.40 mean steps, success 0.940 (training radio, unseen episodes)
  */
-/* clang-format off */
 #include "learn/qnet.h"
 
 static const float qnet_default_w0[576] = {
