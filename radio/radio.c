@@ -240,6 +240,15 @@ int radio_new_episode(radio r, uint64_t episode)
     return r->ops->new_episode ? r->ops->new_episode(r->state, episode) : ISAC_ENOTSUP;
 }
 
+int radio_start_episode(radio r, uint64_t episode, int64_t *tick)
+{
+    int rc = radio_new_episode(r, episode);
+    int64_t now;
+    if (rc == ISAC_OK && (rc = radio_get_time(r, &now)) == ISAC_OK && now > *tick)
+        *tick = now;
+    return rc;
+}
+
 int radio_truth_json(radio r, char **json_out)
 {
     if (!r || !json_out)

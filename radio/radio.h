@@ -125,6 +125,10 @@ int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
                      struct radio_rx_md *md);
 int radio_get_counters(radio r, struct radio_counters *c);
 int radio_new_episode(radio r, uint64_t episode);
+/* radio_new_episode, then *tick = max(*tick, the radio's time): a scenario radio may
+ * move its clock forward to the episode's start (sim:episode_span), and the caller's
+ * next command must not be late. */
+int radio_start_episode(radio r, uint64_t episode, int64_t *tick);
 /* Ground truth as JSON text (caller frees); ISAC_ENOTSUP without RADIO_CAP_TRUTH. */
 int radio_truth_json(radio r, char **json_out);
 const char *radio_last_error(radio r);

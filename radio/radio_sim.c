@@ -8,12 +8,12 @@
 #include "sim/sim.h"
 
 static const char *const SIM_KEYS[] = {
-    "seed",      "targets",   "elements",   "power",      "fc",        "fs",
-    "center",    "nf",        "cpi",        "pg",         "rcs",       "rcs_db",
-    "speed",     "clutter",   "clutter_db", "leak",       "leak_db",   "impairments",
-    "lo_shared", "cfo",       "gain_err",   "delay_err",  "drop_rate", "overflow_rate",
-    "late_rate", "area",      "noise",      "hang_after", "timeout",   "cal",
-    "cal_snr",   "pilot_deg", NULL};
+    "seed",      "targets",   "elements",     "power",      "fc",        "fs",
+    "center",    "nf",        "cpi",          "pg",         "rcs",       "rcs_db",
+    "speed",     "clutter",   "clutter_db",   "leak",       "leak_db",   "impairments",
+    "lo_shared", "cfo",       "gain_err",     "delay_err",  "drop_rate", "overflow_rate",
+    "late_rate", "area",      "noise",        "hang_after", "timeout",   "cal",
+    "cal_snr",   "pilot_deg", "episode_span", NULL};
 
 #define NAME "sim"
 
@@ -81,6 +81,7 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
         radio_arg_u64(NAME, args, "hang_after", p->hang_after, 0, UINT64_MAX, &p->hang_after, err,
                       errlen) < 0 ||
         get_dbl(args, "timeout", &p->timeout_s, 0, 60, err, errlen) ||
+        get_dbl(args, "episode_span", &p->episode_span_s, 0, 3600, err, errlen) ||
         radio_arg_choice(NAME, args, "cal", cal_words, p->cal, &p->cal, err, errlen) < 0 ||
         get_dbl(args, "cal_snr", &p->cal_snr_db, -20, 60, err, errlen) ||
         get_dbl(args, "pilot_deg", &p->pilot_deg, -80, 80, err, errlen))

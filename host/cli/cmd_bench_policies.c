@@ -32,6 +32,7 @@ static const char *const BP_USAGE =
     "  --weights: the qnet policy's weights file instead of the compiled-in network.\n";
 
 #define MAX_POL 8
+#define BP_EPISODE_SPAN_S 1.0 /* > max_steps x step_interval_s of the default experiment */
 
 struct bp_policy {
     char name[32];
@@ -44,6 +45,13 @@ struct bp_row {
     double power, pfa, mean, p95, success;
     double mean_success; /* mean steps of the successful episodes (NAN: none) */
     double sem;          /* standard error of the mean steps (sample sd / sqrt(n)) */
+};
+
+/* Paired comparison of the qnet policy (a) with policy b on the same episodes:
+ * diff = mean over episodes of steps_b - steps_a (> 0: qnet needs fewer steps). */
+struct bp_cmp {
+    unsigned a, b;
+    double power, pfa, diff, sem;
 };
 
 static int cmp_u(const void *a, const void *b)
@@ -67,6 +75,27 @@ static double sem(double sum, double sum2, unsigned n)
         return NAN;
     double var = (sum2 - sum * sum / n) / (n - 1);
     return sqrt(var > 0 ? var : 0) / sqrt((double)n);
+}
+
+/* The paired differences of policy "qnet" against every other policy of a condition. */
+static void paired(const struct bp_policy *pols, unsigned npol, const unsigned *steps,
+                   unsigned episodes, double power, double pfa, struct bp_cmp *cmps, unsigned *ncmp)
+{
+    unsigned a = npol;
+    for (unsigned k = 0; k < npol; k++)
+        a = !strcmp(pols[k].name, "qnet") ? k : a;
+    for (unsigned b = 0; a < npol && b < npol; b++) {
+        if (b == a)
+            continue;
+        double sum = 0, sum2 = 0;
+        for (unsigned e = 0; e < episodes; e++) {
+            double d = (double)steps[(size_t)b * episodes + e] - steps[(size_t)a * episodes + e];
+            sum += d;
+            sum2 += d * d;
+        }
+        cmps[(*ncmp)++] =
+            (struct bp_cmp){a, b, power, pfa, sum / episodes, sem(sum, sum2, episodes)};
+    }
 }
 
 /* Read and validate a weights file into p (1), or 0 when it does not exist, -1 refused. */
@@ -101,52 +130,85 @@ static int load_variant(const char *dir, const char *variant, struct bp_policy *
     return k;
 }
 
-/* One condition: every policy over the same episodes. */
+/* The bench's radio, codebook and environment for one policy. */
+struct bp_env {
+    struct exp_config cfg;
+    radio r;
+    codebook cb;
+    mdp_env env;
+};
+
+static void bp_env_close(struct bp_env *b)
+{
+    mdp_env_destroy(b->env);
+    codebook_destroy(b->cb);
+    radio_close(b->r);
+}
+
+/* A fresh emulator per policy with episode-aligned time (sim:episode_span): every
+ * policy meets the same scene, noise and fluctuation draws at the same step of the same
+ * episode (common random numbers), so differences between policies are paired. */
+static int bp_env_open(struct bp_env *b, double power, double pfa, uint64_t scen, unsigned elements)
+{
+    char err[512];
+    memset(b, 0, sizeof *b);
+    exp_config_defaults(&b->cfg);
+    snprintf(b->cfg.radio, sizeof b->cfg.radio,
+             "sim:seed=%llu,power=%g,elements=%u,episode_span=%g", (unsigned long long)scen, power,
+             elements, BP_EPISODE_SPAN_S);
+    b->cfg.pfa = pfa;
+    b->r = radio_open(b->cfg.radio, err, sizeof err);
+    struct radio_info info;
+    if (b->r && !radio_get_info(b->r, &info))
+        b->cb = exp_codebook(&b->cfg, &info, err, sizeof err);
+    if (b->cb)
+        b->env = mdp_env_create(&b->cfg, b->r, b->cb, err, sizeof err);
+    if (b->env)
+        return 0;
+    bp_env_close(b);
+    return cli_runtime_error("bench policies", "%s", err);
+}
+
+/* One condition: every policy over the same episodes. steps[k * episodes + e]: CPIs
+ * policy k used in episode e (for the paired comparisons). */
 static int run_condition(double power, double pfa, uint64_t scen, unsigned elements,
                          unsigned episodes, struct bp_policy *pols, unsigned npol,
-                         struct bp_row *rows, unsigned *nrows, int quiet)
+                         struct bp_row *rows, unsigned *nrows, unsigned *steps, int quiet)
 {
-    struct exp_config cfg;
     char err[512];
-    exp_config_defaults(&cfg);
-    snprintf(cfg.radio, sizeof cfg.radio, "sim:seed=%llu,power=%g,elements=%u",
-             (unsigned long long)scen, power, elements);
-    cfg.pfa = pfa;
-    radio r = radio_open(cfg.radio, err, sizeof err);
-    if (!r)
-        return cli_runtime_error("bench policies", "%s", err);
-    struct radio_info info;
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
-    mdp_env env = cb ? mdp_env_create(&cfg, r, cb, err, sizeof err) : NULL;
-    unsigned *steps = malloc(episodes * sizeof *steps);
-    int rc = env && steps ? 0 : cli_runtime_error("bench policies", "%s", err);
-    struct policy_opts o;
-    if (env)
-        mdp_env_policy_opts(env, &o);
+    unsigned *sorted = malloc(episodes * sizeof *sorted);
+    int rc = sorted ? 0 : cli_runtime_error("bench policies", "out of memory");
     for (unsigned k = 0; !rc && k < npol; k++) {
+        struct bp_env b;
+        if ((rc = bp_env_open(&b, power, pfa, scen, elements)))
+            break;
+        struct policy_opts o;
+        mdp_env_policy_opts(b.env, &o);
         o.qnet = pols[k].qf.storage ? &pols[k].qf.def : NULL;
-        policy pol = policy_create_ex(pols[k].kind, codebook_size(cb), cfg.seed, &o);
+        policy pol = policy_create_ex(pols[k].kind, codebook_size(b.cb), b.cfg.seed, &o);
+        unsigned *st = steps + (size_t)k * episodes;
         double ok = 0, sum = 0, sum_ok = 0, sum2 = 0;
         for (unsigned e = 0; pol && !rc && e < episodes; e++) {
             int succ;
-            if (mdp_env_run_episode(env, pol, e, cfg.max_steps, &steps[e], &succ, err, sizeof err))
+            if (mdp_env_run_episode(b.env, pol, e, b.cfg.max_steps, &st[e], &succ, err, sizeof err))
                 rc = cli_runtime_error("bench policies", "%s", err);
             ok += succ;
-            sum += steps[e];
-            sum_ok += succ ? steps[e] : 0;
-            sum2 += (double)steps[e] * steps[e];
+            sum += st[e];
+            sum_ok += succ ? st[e] : 0;
+            sum2 += (double)st[e] * st[e];
         }
         if (!pol)
             rc = cli_runtime_error("bench policies", "cannot create policy %s", pols[k].name);
         policy_destroy(pol);
+        bp_env_close(&b);
         if (!rc) {
+            memcpy(sorted, st, episodes * sizeof *sorted);
             struct bp_row *row = &rows[(*nrows)++];
             *row = (struct bp_row){k,
                                    power,
                                    pfa,
                                    sum / episodes,
-                                   p95(steps, episodes),
+                                   p95(sorted, episodes),
                                    ok / episodes,
                                    ok > 0 ? sum_ok / ok : NAN,
                                    sem(sum, sum2, episodes)};
@@ -158,10 +220,7 @@ static int run_condition(double power, double pfa, uint64_t scen, unsigned eleme
                         row->mean_success, row->sem);
         }
     }
-    free(steps);
-    mdp_env_destroy(env);
-    codebook_destroy(cb);
-    radio_close(r);
+    free(sorted);
     return rc;
 }
 
@@ -355,27 +414,36 @@ int bench_policies(int argc, char **argv)
         return CLI_EUSAGE;
     static const double powers[] = {10, 15, 20, 25, 30}, pfas[] = {1e-1, 1e-2, 1e-4};
     struct bp_row rows[MAX_POL * 8];
-    unsigned nrows = 0;
+    struct bp_cmp cmps[MAX_POL * 8];
+    double conds[8][2];
+    unsigned nrows = 0, ncmp = 0, ncond = 0;
     int rc = 0, single = quick || !isnan(one_power) || !isnan(one_pfa);
     if (single) {
         double pw = !isnan(one_power) ? one_power : 20, pf = !isnan(one_pfa) ? one_pfa : 1e-3;
-        if (!json)
-            fprintf(stderr, "isactb bench policies: %g dBm, P_FA %g ...\n", pw, pf);
-        rc = run_condition(pw, pf, scen, (unsigned)elements, (unsigned)episodes, pols, npol, rows,
-                           &nrows, json);
+        conds[ncond][0] = pw;
+        conds[ncond++][1] = pf;
     }
-    for (unsigned i = 0; !rc && !single && i < 5; i++) {
-        if (!json)
-            fprintf(stderr, "isactb bench policies: %g dBm, P_FA 1e-3 ...\n", powers[i]);
-        rc = run_condition(powers[i], 1e-3, scen, (unsigned)elements, (unsigned)episodes, pols,
-                           npol, rows, &nrows, json);
+    for (unsigned i = 0; !single && i < 5; i++) {
+        conds[ncond][0] = powers[i];
+        conds[ncond++][1] = 1e-3;
     }
-    for (unsigned i = 0; !rc && !single && i < 3; i++) {
-        if (!json)
-            fprintf(stderr, "isactb bench policies: 20 dBm, P_FA %g ...\n", pfas[i]);
-        rc = run_condition(20, pfas[i], scen, (unsigned)elements, (unsigned)episodes, pols, npol,
-                           rows, &nrows, json);
+    for (unsigned i = 0; !single && i < 3; i++) {
+        conds[ncond][0] = 20;
+        conds[ncond++][1] = pfas[i];
     }
+    unsigned *steps = malloc((size_t)npol * episodes * sizeof *steps);
+    if (!steps)
+        rc = cli_runtime_error("bench policies", "out of memory");
+    for (unsigned i = 0; !rc && i < ncond; i++) {
+        if (!json)
+            fprintf(stderr, "isactb bench policies: %g dBm, P_FA %g ...\n", conds[i][0],
+                    conds[i][1]);
+        rc = run_condition(conds[i][0], conds[i][1], scen, (unsigned)elements, (unsigned)episodes,
+                           pols, npol, rows, &nrows, steps, json);
+        if (!rc)
+            paired(pols, npol, steps, (unsigned)episodes, conds[i][0], conds[i][1], cmps, &ncmp);
+    }
+    free(steps);
     double tinf = rc ? NAN : qnet_inference_ns();
     if (!rc && json) {
         json_t *arr = json_array();
@@ -389,9 +457,18 @@ int bench_policies(int argc, char **argv)
                                                  "success_rate", w->success, "steps_mean_success",
                                                  ms, "steps_sem", se));
         }
-        json_t *o = json_pack("{s:o,s:f,s:I,s:I,s:I}", "rows", arr, "qnet_inference_ns", tinf,
-                              "episodes", (json_int_t)episodes, "scenario_seed", (json_int_t)scen,
-                              "elements", (json_int_t)elements);
+        json_t *cmp = json_array();
+        for (unsigned i = 0; i < ncmp; i++) {
+            const struct bp_cmp *w = &cmps[i];
+            json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
+            json_array_append_new(cmp, json_pack("{s:s,s:s,s:f,s:f,s:f,s:o}", "policy",
+                                                 pols[w->a].name, "versus", pols[w->b].name,
+                                                 "tx_power_dbm", w->power, "pfa", w->pfa,
+                                                 "steps_diff_mean", w->diff, "steps_diff_sem", se));
+        }
+        json_t *o = json_pack("{s:o,s:o,s:f,s:I,s:I,s:I}", "rows", arr, "paired", cmp,
+                              "qnet_inference_ns", tinf, "episodes", (json_int_t)episodes,
+                              "scenario_seed", (json_int_t)scen, "elements", (json_int_t)elements);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
@@ -402,6 +479,13 @@ int bench_policies(int argc, char **argv)
             printf("%-16s %9.0f %7.0e %10.2f %7.2f %9.0f %8.3f %12.2f\n", pols[rows[i].pol].name,
                    rows[i].power, rows[i].pfa, rows[i].mean, rows[i].sem, rows[i].p95,
                    rows[i].success, rows[i].mean_success);
+        if (ncmp)
+            printf("\npaired: steps of the other policy minus qnet's, same episodes and draws "
+                   "(> 0: qnet needs fewer)\n%-16s %9s %7s %10s %7s\n",
+                   "versus", "power_dBm", "pfa", "diff_mean", "sem");
+        for (unsigned i = 0; i < ncmp; i++)
+            printf("%-16s %9.0f %7.0e %10.2f %7.2f\n", pols[cmps[i].b].name, cmps[i].power,
+                   cmps[i].pfa, cmps[i].diff, cmps[i].sem);
         printf("qnet inference: %.0f ns per decision (%lu episodes per row, scenario seed %llu, "
                "%lu elements per AP)\n",
                tinf, episodes, (unsigned long long)scen, elements);

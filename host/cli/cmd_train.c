@@ -22,18 +22,12 @@ static const char *const TRAIN_USAGE =
     "                    [--max-steps N] [--batch N] [--lr X] [--alpha-con X] [--target-every C]\n"
     "                    [--eval-episodes N] [--variants LIST] [--out FILE] [--out-dir DIR]\n"
     "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
-    "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
+    "                    [--gan-logit 0|1] [--keep-real 0|1] [--twin-scene 0|1]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
     "  variant's weights, curves.csv and the training figure; --export-c: the dt_cql\n"
     "  network as C tables. docs/learning.md.\n";
-
-struct train_args {
-    const char *config, *radio, *out, *out_dir, *export_c, *variants;
-    const char *num[16];
-    int json, quiet;
-};
 
 enum {
     N_SEED,
@@ -51,7 +45,14 @@ enum {
     N_GAN_LR_D,
     N_GAN_LOGIT,
     N_KEEP_REAL,
+    N_TWIN_SCENE,
     N_COUNT
+};
+
+struct train_args {
+    const char *config, *radio, *out, *out_dir, *export_c, *variants;
+    const char *num[N_COUNT];
+    int json, quiet;
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a)
@@ -80,6 +81,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
                                          {"gan-lr-d", required_argument, 0, 1000 + N_GAN_LR_D},
                                          {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
                                          {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
+                                         {"twin-scene", required_argument, 0, 1000 + N_TWIN_SCENE},
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -152,6 +154,7 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     UOPT(N_EVAL, "--eval-episodes", 0, 100000, *eval_eps);
     UOPT(N_GAN_LOGIT, "--gan-logit", 0, 1, c->gan.logit);
     UOPT(N_KEEP_REAL, "--keep-real", 0, 1, c->keep_real);
+    UOPT(N_TWIN_SCENE, "--twin-scene", 0, 1, c->gan.scene);
     if (a->num[N_GAN_LR_D]) {
         if (cli_parse_double("train", "--gan-lr-d", a->num[N_GAN_LR_D], 0, 0.5, &d))
             return CLI_EUSAGE;

@@ -72,7 +72,7 @@ int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen)
 {
     if (!(e->info.caps & RADIO_CAP_SCENARIO))
         return ISAC_OK;
-    int rc = radio_new_episode(e->r, ep);
+    int rc = radio_start_episode(e->r, ep, &e->tick);
     if (rc)
         isac_seterr(err, errlen, "episode %llu: %s", (unsigned long long)ep,
                     radio_last_error(e->r));

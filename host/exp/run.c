@@ -289,7 +289,8 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
     int64_t tick = 0;
     int rc = ISAC_OK;
     for (unsigned ep = 0; ep < cfg->episodes && rc == ISAC_OK; ep++) {
-        if ((info.caps & RADIO_CAP_SCENARIO) && (rc = radio_new_episode(r, ep)) != ISAC_OK) {
+        if ((info.caps & RADIO_CAP_SCENARIO) &&
+            (rc = radio_start_episode(r, ep, &tick)) != ISAC_OK) {
             isac_seterr(err, errlen, "episode %u: %s", ep, radio_last_error(r));
             break;
         }

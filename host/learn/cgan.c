@@ -42,7 +42,7 @@ cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned 
                  uint64_t seed)
 {
     if (mdp_params_check(m) || c->zdim < 1 || c->zdim > 256 || c->batch < 1 || c->batch > 65536 ||
-        num_beams < 1 || !(c->lr > 0) || !(c->lr_d >= 0) || c->logit > 1)
+        num_beams < 1 || !(c->lr > 0) || !(c->lr_d >= 0) || c->logit > 1 || c->scene > 1)
         return NULL;
     cgan g = calloc(1, sizeof *g);
     if (!g)
@@ -50,7 +50,7 @@ cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned 
     g->c = *c;
     g->m = *m;
     g->Q = num_beams;
-    g->nc = 2 * m->emb + 2 + 2 * m->tau;
+    g->nc = (c->scene ? 4 : 2) * m->emb + 2 + 2 * m->tau;
     g->ng = c->zdim + g->nc;
     g->nd = (c->logit ? 3u : 2u) + g->nc;
     isac_rng rng;
@@ -79,16 +79,36 @@ static unsigned dx_of(const cgan g)
     return g->c.logit ? 3u : 2u;
 }
 
-static void condition(const cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
-                      float *c)
+/* Signed offset of beam mu from the scene's target beam, embedded like a beam index
+ * (eq. (32)); zeros when the target is unknown. */
+static void embed_offset(const cgan g, unsigned mu, unsigned target, float *c)
+{
+    if (target >= g->Q) {
+        memset(c, 0, g->m.emb * sizeof *c);
+        return;
+    }
+    mdp_embed((double)mdp_wrap_delta(target, mu, g->Q), g->m.emb, c);
+}
+
+static void condition(const cgan g, const struct cgan_cond *u, float *c)
 {
     unsigned E = g->m.emb;
-    mdp_embed(mu_next, E, c);
-    mdp_embed(mu, E, c + E);
-    c[2 * E] = (float)mdp_sigmoid_variant(g->m.b3, pd);
-    c[2 * E + 1] = (float)fg;
+    mdp_embed(u->mu_next, E, c);
+    mdp_embed(u->mu, E, c + E);
+    c[2 * E] = (float)mdp_sigmoid_variant(g->m.b3, u->pd);
+    c[2 * E + 1] = (float)u->fg;
     for (unsigned k = 0; k < 2 * g->m.tau; k++)
-        c[2 * E + 2 + k] = k == a ? 1.0f : 0.0f;
+        c[2 * E + 2 + k] = k == u->a ? 1.0f : 0.0f;
+    if (g->c.scene) {
+        float *o = c + 2 * E + 2 + 2 * g->m.tau;
+        embed_offset(g, u->mu_next, u->target, o);
+        embed_offset(g, u->mu, u->target, o + E);
+    }
+}
+
+static struct cgan_cond cond_of(const struct transition *t)
+{
+    return (struct cgan_cond){t->mu, t->mu_next, t->a, t->pd, t->fg, t->target};
 }
 
 /* Generator inputs of B rows; the conditions come from xd rows (already filled). */
@@ -130,7 +150,8 @@ static void train_batch(cgan g, const struct transition *const *tb, unsigned B, 
 {
     for (unsigned r = 0; r < B; r++) {
         const struct transition *t = tb[r];
-        condition(g, t->mu, t->mu_next, t->a, t->pd, t->fg, g->xd + (size_t)r * g->nd + dx_of(g));
+        struct cgan_cond u = cond_of(t);
+        condition(g, &u, g->xd + (size_t)r * g->nd + dx_of(g));
     }
     /* Discriminator: real rows, then generated rows. */
     const float *gp = generate(g, B, rng);
@@ -219,9 +240,8 @@ int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *
     return 0;
 }
 
-double cgan_sample(cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
-                   isac_rng *rng)
+double cgan_sample(cgan g, const struct cgan_cond *u, isac_rng *rng)
 {
-    condition(g, mu, mu_next, a, pd, fg, g->xd + dx_of(g));
+    condition(g, u, g->xd + dx_of(g));
     return (double)generate(g, 1, rng)[0];
 }

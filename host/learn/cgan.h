@@ -22,6 +22,16 @@
  * measured, it fits the bulk too but, with lr_d = 1e-3, drops the rare terminal mode
  * (P_D >= zeta, 1.4 % of the real transitions, the only event that ends a twin
  * episode), and the twin-trained agents get worse.
+ *
+ * Option scene (isactb's extension, on by default in `isactb train`): the paper's u_t
+ * holds no target, so a twin of p(P_D^{t+1} | u_t) is a memoryless world: a beam that
+ * just saw the target is no more likely to see it again than any other, and a twin
+ * episode rarely ends. With scene = 1 the condition adds the signed offsets of mu_{t+1}
+ * and mu_t from the episode's target beam (embedded like a beam index, eq. (32)): the
+ * twin learns p(P_D^{t+1} | u_t, target) and a twin episode draws its target once, as a
+ * real scene does. The target is estimated from the data alone (trainer.c: the beam that
+ * confirmed a detection, else the beam of the episode's highest observed P_D), so it
+ * needs no ground truth and works with recordings from hardware.
  */
 #ifndef ISACTB_LEARN_CGAN_H
 #define ISACTB_LEARN_CGAN_H
@@ -41,6 +51,8 @@ struct cgan_cfg {
     float lr;             /* generator learning rate (2e-4) */
     float lr_d;           /* discriminator learning rate (1e-3; >= 0, 0: lr) */
     unsigned logit;       /* 1: log-odds of the sample as a discriminator feature (0) */
+    unsigned scene;       /* 1: the condition also holds the beam offsets from the scene's
+                             target beam (see above); 0: the paper's u_t only */
     struct adam_cfg adam; /* (0.5, 0.999, 1e-8) */
 };
 
@@ -56,9 +68,16 @@ void cgan_destroy(cgan g);
  * (-log D(fake), log 2 = 0.693) into *ld, *lg. */
 int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *rng, double *ld,
                      double *lg);
-/* One sample of P_D^{t+1} for the transition (mu -> mu_next with action index a) from
- * state (mu, pd, fg); noise from rng. */
-double cgan_sample(cgan g, unsigned mu, unsigned mu_next, unsigned a, double pd, int fg,
-                   isac_rng *rng);
+/* The condition of one transition: u_t = [mu_next, mu, pd, fg], the action index a
+ * (mu -> mu_next) and the scene's target beam (used with cgan_cfg.scene;
+ * TRANSITION_NO_TARGET or any value >= Q: unknown). */
+struct cgan_cond {
+    unsigned mu, mu_next, a;
+    double pd;
+    int fg;
+    unsigned target;
+};
+/* One sample of P_D^{t+1} given u; noise from rng. */
+double cgan_sample(cgan g, const struct cgan_cond *u, isac_rng *rng);
 
 #endif

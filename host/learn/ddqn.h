@@ -24,10 +24,13 @@
 struct transition {
     uint16_t mu, mu_next;
     int8_t fg, fg_next;
-    uint8_t a;    /* action index 0..2 tau-1 */
-    uint8_t done; /* s_{t+1} is terminal */
+    uint8_t a;       /* action index 0..2 tau-1 */
+    uint8_t done;    /* s_{t+1} is terminal */
+    uint16_t target; /* the episode's target beam as estimated from the data (the twin's
+                        scene condition, host/learn/cgan.h); TRANSITION_NO_TARGET if none */
     float pd, pd_next, r;
 };
+#define TRANSITION_NO_TARGET 0xFFFFu
 
 struct ddqn_cfg {
     struct mdp_params mdp;

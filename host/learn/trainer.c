@@ -31,6 +31,7 @@ void train_cfg_defaults(struct train_cfg *c)
                                .lr = 2e-4f,
                                .lr_d = 1e-3f,
                                .logit = 0,
+                               .scene = 1,
                                .adam = {0.5f, 0.999f, 1e-8f}};
     c->gan_epochs = 100;
     c->dqn = (struct ddqn_cfg){.h1 = 32,
@@ -94,9 +95,9 @@ struct dataset {
     struct transition *t;
     size_t n, cap;
     struct {
-        uint16_t mu;
+        uint16_t mu, target;
         float pd;
-    } * start; /* first state of each episode */
+    } * start; /* first state of each episode and its scene's target beam */
     size_t ns;
 };
 
@@ -136,9 +137,25 @@ static struct transition make_tr(const struct mdp_params *m, unsigned mu, double
                                .fg_next = (int8_t)fg2,
                                .a = (uint8_t)a,
                                .done = (uint8_t)done,
+                               .target = TRANSITION_NO_TARGET,
                                .pd = (float)pd,
                                .pd_next = (float)pd2,
                                .r = ddqn_shaped_reward(m, pd, pd2, done)};
+}
+
+unsigned train_label_episode(struct transition *t, size_t n, unsigned mu0, double pd0)
+{
+    unsigned best = mu0;
+    double top = pd0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].done || t[i].pd_next > top) {
+            best = t[i].mu_next;
+            top = t[i].done ? INFINITY : t[i].pd_next;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        t[i].target = (uint16_t)best;
+    return best;
 }
 
 /* Random-action episodes in the real environment. */
@@ -164,10 +181,9 @@ static int collect(const struct train_cfg *c, const struct train_env *env,
         }
         used += cpis;
         int fg = 0;
-        if (!term) {
-            d->start[d->ns].mu = (uint16_t)mu;
-            d->start[d->ns++].pd = (float)pd;
-        }
+        size_t first = d->n;
+        unsigned mu0 = mu;
+        double pd0 = pd;
         while (!term && used < c->max_steps) {
             unsigned a = (unsigned)isac_rng_below(&rng, A);
             int delta = mdp_action_delta(c->mdp.tau, a);
@@ -186,6 +202,12 @@ static int collect(const struct train_cfg *c, const struct train_env *env,
             mu = mu2;
             pd = pd2;
             fg = fg2;
+        }
+        if (d->n > first) { /* an episode that ends at its first CPI starts no twin episode */
+            d->start[d->ns].mu = (uint16_t)mu0;
+            d->start[d->ns].pd = (float)pd0;
+            d->start[d->ns++].target =
+                (uint16_t)train_label_episode(d->t + first, d->n - first, mu0, pd0);
         }
         progress(h, "collect", ep + 1, c->collect_episodes);
     }
@@ -240,7 +262,9 @@ static int train_twin(const struct train_cfg *c, const struct train_env *env,
         double *real = gen + nho;
         for (size_t i = 0; i < nho; i++) {
             real[i] = ho[i].pd_next;
-            gen[i] = cgan_sample(g, ho[i].mu, ho[i].mu_next, ho[i].a, ho[i].pd, ho[i].fg, &rng);
+            struct cgan_cond u = {ho[i].mu, ho[i].mu_next, ho[i].a,
+                                  ho[i].pd, ho[i].fg,      ho[i].target};
+            gen[i] = cgan_sample(g, &u, &rng);
         }
         res->kl = metric_kl(gen, nho, real, nho, 20);
         res->w1 = metric_w1(gen, nho, real, nho);
@@ -296,17 +320,19 @@ static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
     for (unsigned e = 0; e < c->episodes; e++) {
         double eps = c->eps0 * (1.0 - (double)e / c->episodes), ret = 0, loss = 0;
         size_t k = (size_t)isac_rng_below(rng, d->ns);
-        unsigned mu = d->start[k].mu, t = 0, nl = 0;
+        unsigned mu = d->start[k].mu, target = d->start[k].target, t = 0, nl = 0;
         double pd = d->start[k].pd;
         int fg = 0, done = 0;
         for (; t < c->horizon && !done; t++) {
             unsigned a = eps_greedy(q, c, eps, mu, pd, fg, rng);
             int delta = mdp_action_delta(c->mdp.tau, a);
             unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
-            double pd2 = cgan_sample(g, mu, mu2, a, pd, fg, rng);
+            struct cgan_cond u = {mu, mu2, a, pd, fg, target};
+            double pd2 = cgan_sample(g, &u, rng);
             done = pd2 >= c->mdp.zeta;
             int fg2 = mdp_feedback(0, pd2, pd, delta);
             struct transition tr = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, done);
+            tr.target = (uint16_t)target;
             ddqn_store(q, &tr);
             ret += tr.r;
             double l = ddqn_train_step(q, lr_at(c, e), rng);

@@ -102,6 +102,12 @@ struct train_result {
     struct train_variant_result v[TRAIN_NUM_VARIANTS];
 };
 
+/* The scene's target beam as one episode's data show it, for the twin's condition
+ * (cgan.h, option scene): the beam that confirmed a detection (a transition with done),
+ * else the beam of the highest observed P_D, the first beam mu0 (observed pd0)
+ * included. Writes it into the target field of t[0..n) and returns it. */
+unsigned train_label_episode(struct transition *t, size_t n, unsigned mu0, double pd0);
+
 /* Run everything. 0, or a negative isac_err with one line in err. */
 int train_run(const struct train_cfg *c, const struct train_env *env,
               const struct train_hooks *hooks, struct train_result *res, char *err, size_t errlen);

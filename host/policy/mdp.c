@@ -81,7 +81,7 @@ double mdp_sigmoid_variant(double b3, double pd)
     return (1.0 / (1.0 + exp(-b3 * pd)) - 0.5) / (1.0 / (1.0 + exp(-b3)) - 0.5);
 }
 
-void mdp_embed(unsigned mu, unsigned emb, float *out)
+void mdp_embed(double mu, unsigned emb, float *out)
 {
     for (unsigned i = 1; i <= emb / 2; i++) {
         double f = pow(1000.0, -2.0 * i / (double)emb);

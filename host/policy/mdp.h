@@ -69,8 +69,9 @@ double mdp_shaping(const struct mdp_params *m, double pd, double pd_next, int ne
 /* Eq. (33): maps [0, 1] onto [0, 1], steep near 0. */
 double mdp_sigmoid_variant(double b3, double pd);
 /* Eq. (32): out[2i-1] = cos(mu / 1000^(2i/I)), out[2i] = sin(...), i = 1..I/2 (the
- * paper's 1-based indices; 0-based out[2i-2], out[2i-1]). I = emb, even. */
-void mdp_embed(unsigned mu, unsigned emb, float *out);
+ * paper's 1-based indices; 0-based out[2i-2], out[2i-1]). I = emb, even. mu may be
+ * any real (the twin embeds signed beam offsets with it). */
+void mdp_embed(double mu, unsigned emb, float *out);
 /* Network input of state (mu, pd, fg): emb + 2 floats. */
 void mdp_state_input(const struct mdp_params *m, unsigned mu, double pd, int fg, float *out);
 

@@ -82,6 +82,13 @@ struct sim_params {
     double late_rate;     /* late_rate: P(late command) per capture, 0..1, default 0 */
     double area;          /* area: side of the coverage square, 10..10000 m, default 400 */
     int noise;            /* noise: 0|1 (0: noiseless samples, for tests), default 1 */
+    /* Episode-aligned time (common random numbers for comparisons): with span > 0,
+     * episode e of a scenario starts at tick round(e * span * fs) (the radio idles up to
+     * it), so the noise, the Swerling II draws and the target's motion of every CPI are a
+     * function of (episode, time since its start) only, not of how long the earlier
+     * episodes took; two policies run on fresh radios see the same draws at the same
+     * step. An episode that would start before the radio's time is refused. */
+    double episode_span_s; /* episode_span: 0..3600 s, default 0 (episodes start when called) */
     /* A device that stops answering (docs/reliability.md): after hang_after RX captures
      * (0 = never) every TX/RX call waits `timeout` seconds of wall time, as a real
      * driver waiting for a dead device would, then fails with ISAC_ETIMEOUT and counts

@@ -396,6 +396,17 @@ int sim_new_episode(sim s, uint64_t episode)
 {
     if (!s)
         return ISAC_EINVAL;
+    if (s->p.episode_span_s > 0) {
+        double t0 = (double)episode * s->p.episode_span_s * s->p.fs;
+        if (t0 > 9e18 || (int64_t)llround(t0) < s->now) {
+            snprintf(s->err, sizeof s->err,
+                     "episode %llu starts at %.6f s (episode_span) but the radio time is %.6f s",
+                     (unsigned long long)episode, (double)episode * s->p.episode_span_s,
+                     (double)s->now / s->p.fs);
+            return ISAC_EINVAL;
+        }
+        s->now = (int64_t)llround(t0);
+    }
     s->episode = episode;
     s->episode_t0 = s->now;
     return draw_targets(s);
