@@ -11,6 +11,13 @@
 #define LOGIT_CLAMP 1e-4
 #define LOGIT_SCALE 4.0
 
+/* Offset classes of the scene condition: -SCENE_NEAR..SCENE_NEAR beams from the target,
+ * and "farther" (the target's main lobe and first sidelobes of a DFT codebook are within
+ * a beam or two; a one-hot class gives the generator the narrow on-target mode directly,
+ * where the sinusoidal embedding needs several frequencies combined). */
+#define SCENE_NEAR 3
+#define SCENE_CLASSES (2 * SCENE_NEAR + 2)
+
 struct cgan_s {
     struct cgan_cfg c;
     struct mdp_params m;
@@ -50,7 +57,7 @@ cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned 
     g->c = *c;
     g->m = *m;
     g->Q = num_beams;
-    g->nc = (c->scene ? 4 : 2) * m->emb + 2 + 2 * m->tau;
+    g->nc = 2 * m->emb + 2 + 2 * m->tau + (c->scene ? 2 * SCENE_CLASSES : 0);
     g->ng = c->zdim + g->nc;
     g->nd = (c->logit ? 3u : 2u) + g->nc;
     isac_rng rng;
@@ -79,15 +86,14 @@ static unsigned dx_of(const cgan g)
     return g->c.logit ? 3u : 2u;
 }
 
-/* Signed offset of beam mu from the scene's target beam, embedded like a beam index
- * (eq. (32)); zeros when the target is unknown. */
-static void embed_offset(const cgan g, unsigned mu, unsigned target, float *c)
+/* One-hot offset class of beam mu from the scene's target beam; zeros when unknown. */
+static void offset_class(const cgan g, unsigned mu, unsigned target, float *c)
 {
-    if (target >= g->Q) {
-        memset(c, 0, g->m.emb * sizeof *c);
+    memset(c, 0, SCENE_CLASSES * sizeof *c);
+    if (target >= g->Q)
         return;
-    }
-    mdp_embed((double)mdp_wrap_delta(target, mu, g->Q), g->m.emb, c);
+    int d = mdp_wrap_delta(target, mu, g->Q);
+    c[d >= -SCENE_NEAR && d <= SCENE_NEAR ? d + SCENE_NEAR : SCENE_CLASSES - 1] = 1.0f;
 }
 
 static void condition(const cgan g, const struct cgan_cond *u, float *c)
@@ -101,8 +107,8 @@ static void condition(const cgan g, const struct cgan_cond *u, float *c)
         c[2 * E + 2 + k] = k == u->a ? 1.0f : 0.0f;
     if (g->c.scene) {
         float *o = c + 2 * E + 2 + 2 * g->m.tau;
-        embed_offset(g, u->mu_next, u->target, o);
-        embed_offset(g, u->mu, u->target, o + E);
+        offset_class(g, u->mu_next, u->target, o);
+        offset_class(g, u->mu, u->target, o + SCENE_CLASSES);
     }
 }
 

@@ -27,7 +27,7 @@
  * holds no target, so a twin of p(P_D^{t+1} | u_t) is a memoryless world: a beam that
  * just saw the target is no more likely to see it again than any other, and a twin
  * episode rarely ends. With scene = 1 the condition adds the signed offsets of mu_{t+1}
- * and mu_t from the episode's target beam (embedded like a beam index, eq. (32)): the
+ * and mu_t from the episode's target beam (one-hot classes -3..3 and "farther"): the
  * twin learns p(P_D^{t+1} | u_t, target) and a twin episode draws its target once, as a
  * real scene does. The target is estimated from the data alone (trainer.c: the beam that
  * confirmed a detection, else the beam of the episode's highest observed P_D), so it
