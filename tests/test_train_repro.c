@@ -148,6 +148,12 @@ static int syn_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigne
     return 0;
 }
 
+static int syn_target(void *ctx, unsigned *beam)
+{
+    *beam = ((struct syn *)ctx)->target;
+    return 0;
+}
+
 static int syn_eval(void *ctx, const struct qnet_def *net, double *steps, double *succ)
 {
     (void)ctx;
@@ -172,7 +178,7 @@ static void tiny_cfg(struct train_cfg *c, uint64_t seed)
 static void train(uint64_t seed, struct train_result *res)
 {
     struct syn s = {.Q = 32};
-    struct train_env env = {&s, 32, syn_reset, syn_step, syn_eval};
+    struct train_env env = {&s, 32, syn_reset, syn_step, syn_eval, syn_target};
     struct train_cfg c;
     tiny_cfg(&c, seed);
     char err[256];

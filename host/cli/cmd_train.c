@@ -22,7 +22,8 @@ static const char *const TRAIN_USAGE =
     "                    [--max-steps N] [--batch N] [--lr X] [--alpha-con X] [--target-every C]\n"
     "                    [--eval-episodes N] [--variants LIST] [--out FILE] [--out-dir DIR]\n"
     "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
-    "                    [--gan-logit 0|1] [--keep-real 0|1] [--twin-scene 0|1]\n"
+    "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
+    "                    [--twin-scene none|data|truth]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
@@ -45,12 +46,11 @@ enum {
     N_GAN_LR_D,
     N_GAN_LOGIT,
     N_KEEP_REAL,
-    N_TWIN_SCENE,
     N_COUNT
 };
 
 struct train_args {
-    const char *config, *radio, *out, *out_dir, *export_c, *variants;
+    const char *config, *radio, *out, *out_dir, *export_c, *variants, *scene;
     const char *num[N_COUNT];
     int json, quiet;
 };
@@ -81,7 +81,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
                                          {"gan-lr-d", required_argument, 0, 1000 + N_GAN_LR_D},
                                          {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
                                          {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
-                                         {"twin-scene", required_argument, 0, 1000 + N_TWIN_SCENE},
+                                         {"twin-scene", required_argument, 0, 's'},
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -98,6 +98,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
         case 'd': a->out_dir = optarg; break;
         case 'x': a->export_c = optarg; break;
         case 'v': a->variants = optarg; break;
+        case 's': a->scene = optarg; break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
         case 'h': fputs(TRAIN_USAGE, stdout); return -1;
@@ -154,7 +155,6 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     UOPT(N_EVAL, "--eval-episodes", 0, 100000, *eval_eps);
     UOPT(N_GAN_LOGIT, "--gan-logit", 0, 1, c->gan.logit);
     UOPT(N_KEEP_REAL, "--keep-real", 0, 1, c->keep_real);
-    UOPT(N_TWIN_SCENE, "--twin-scene", 0, 1, c->gan.scene);
     if (a->num[N_GAN_LR_D]) {
         if (cli_parse_double("train", "--gan-lr-d", a->num[N_GAN_LR_D], 0, 0.5, &d))
             return CLI_EUSAGE;
@@ -198,6 +198,12 @@ static int env_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigne
     *terminal = o.terminal;
     *cpis = o.cpis;
     return rc;
+}
+
+static int env_target_beam(void *ctx, unsigned *beam)
+{
+    struct env_ctx *e = ctx;
+    return mdp_env_target_beam(e->env, beam);
 }
 
 /* Evaluation episodes: far from the training ones (collection, online). */
@@ -479,6 +485,14 @@ static int setup(const struct train_args *a, struct exp_config *cfg, struct trai
     int rc = apply_numbers(a, tc, eval_eps);
     if (!rc && a->variants)
         rc = parse_variants(a->variants, &tc->variants);
+    if (!rc && a->scene) {
+        if (!strcmp(a->scene, "none") || !strcmp(a->scene, "data") || !strcmp(a->scene, "truth")) {
+            tc->gan.scene = strcmp(a->scene, "none") != 0;
+            tc->twin_truth = !strcmp(a->scene, "truth");
+        } else {
+            rc = cli_usage("train", "--twin-scene: '%s' is not none, data or truth", a->scene);
+        }
+    }
     if (rc)
         return rc;
     if (train_cfg_check(tc, err, sizeof err))
@@ -522,7 +536,8 @@ int cmd_train(int argc, char **argv)
                          .Q = codebook_size(cb),
                          .seed = cfg.seed};
     mdp_env_policy_opts(env, &ec.popts);
-    struct train_env te = {&ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL};
+    struct train_env te = {
+        &ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL, env_target_beam};
     struct hook_ctx hc = {.quiet = a.quiet};
     char csv_path[1200] = "", csv_tmp[1210] = "";
     if (a.out_dir) {

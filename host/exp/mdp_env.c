@@ -1,5 +1,6 @@
 #include "exp/mdp_env.h"
 
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -9,6 +10,7 @@
 struct mdp_env_s {
     struct exp_config cfg;
     radio r;
+    codebook cb;
     struct radio_info info;
     pipeline p;
     int64_t tick, step_ticks;
@@ -26,6 +28,7 @@ mdp_env mdp_env_create(const struct exp_config *cfg, radio r, codebook cb, char 
     }
     e->cfg = *cfg;
     e->r = r;
+    e->cb = cb;
     e->Q = codebook_size(cb);
     if (radio_get_info(r, &e->info)) {
         isac_seterr(err, errlen, "radio: cannot read its description");
@@ -76,6 +79,23 @@ int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen)
     if (rc)
         isac_seterr(err, errlen, "episode %llu: %s", (unsigned long long)ep,
                     radio_last_error(e->r));
+    return rc;
+}
+
+int mdp_env_target_beam(mdp_env e, unsigned *beam)
+{
+    char *txt = NULL;
+    if (!(e->info.caps & RADIO_CAP_TRUTH) || radio_truth_json(e->r, &txt) != ISAC_OK || !txt)
+        return ISAC_ENOTSUP;
+    json_t *t = json_loads(txt, 0, NULL);
+    free(txt);
+    json_t *ap = json_array_get(
+        json_object_get(json_array_get(json_object_get(t, "targets"), 0), "per_ap"), 0);
+    json_t *phi = json_object_get(ap, "phi0_deg");
+    int rc = json_is_number(phi) ? ISAC_OK : ISAC_ENOTSUP;
+    if (!rc)
+        *beam = codebook_best_beam(e->cb, json_number_value(phi) * M_PI / 180.0);
+    json_decref(t);
     return rc;
 }
 

@@ -40,6 +40,10 @@ unsigned mdp_env_num_beams(mdp_env e);
 
 /* Start episode ep: a new scene (radio_new_episode on a scenario radio). */
 int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen);
+/* The beam of the codebook with the largest gain toward the first target, from the
+ * radio's ground truth at its current time (RADIO_CAP_TRUTH: the emulator). ISAC_ENOTSUP
+ * without ground truth or target. */
+int mdp_env_target_beam(mdp_env e, unsigned *beam);
 /* Transmit beam (and the dwell if it declares). Negative isac_err on a radio fault. */
 int mdp_env_step(mdp_env e, unsigned beam, struct mdp_env_out *o, char *err, size_t errlen);
 

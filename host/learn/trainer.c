@@ -50,6 +50,7 @@ void train_cfg_defaults(struct train_cfg *c)
     c->eps0 = 0.2;
     c->online_episodes = 200;
     c->variants = 0xF;
+    c->twin_truth = 1;
 }
 
 #define CHECK(cond, ...)                                                                           \
@@ -170,7 +171,9 @@ static int collect(const struct train_cfg *c, const struct train_env *env,
     unsigned A = 2 * c->mdp.tau;
     for (unsigned ep = 0; ep < c->collect_episodes; ep++) {
         int rc = env->reset(env->ctx, ep), term = 0;
-        unsigned cpis = 0, used = 0;
+        unsigned cpis = 0, used = 0, truth = 0;
+        int have_truth = !rc && c->twin_truth && env->target_beam &&
+                         !env->target_beam(env->ctx, &truth) && truth < env->num_beams;
         double pd;
         unsigned mu = (unsigned)isac_rng_below(&rng, env->num_beams);
         if (!rc)
@@ -204,10 +207,12 @@ static int collect(const struct train_cfg *c, const struct train_env *env,
             fg = fg2;
         }
         if (d->n > first) { /* an episode that ends at its first CPI starts no twin episode */
+            unsigned target = train_label_episode(d->t + first, d->n - first, mu0, pd0);
+            for (size_t i = first; have_truth && i < d->n; i++)
+                d->t[i].target = (uint16_t)truth;
             d->start[d->ns].mu = (uint16_t)mu0;
             d->start[d->ns].pd = (float)pd0;
-            d->start[d->ns++].target =
-                (uint16_t)train_label_episode(d->t + first, d->n - first, mu0, pd0);
+            d->start[d->ns++].target = (uint16_t)(have_truth ? truth : target);
         }
         progress(h, "collect", ep + 1, c->collect_episodes);
     }

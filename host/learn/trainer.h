@@ -51,6 +51,10 @@ struct train_env {
     /* Mean CPIs and success rate of the greedy policy of net on evaluation episodes
      * (may be NULL: no evaluation). */
     int (*evaluate)(void *ctx, const struct qnet_def *net, double *steps_mean, double *success);
+    /* The scene's true target beam after reset (ground truth, e.g. an emulator); 0, or
+     * non-zero when unknown: the twin's label is then estimated from the data
+     * (train_label_episode). May be NULL. */
+    int (*target_beam)(void *ctx, unsigned *beam);
 };
 
 struct train_hooks {
@@ -79,6 +83,8 @@ struct train_cfg {
     double eps0;              /* 0.2 */
     unsigned online_episodes; /* 200 */
     unsigned variants;        /* bitmask of 1 << enum train_variant */
+    int twin_truth;           /* twin scene labels (gan.scene) from env->target_beam when it
+                                 answers (1), or always from the data (0) */
     int keep_real;            /* twin agents: the preloaded real transitions stay in the replay
                                  buffer for the whole run (0: they age out of the ring) */
 };
