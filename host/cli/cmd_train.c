@@ -455,6 +455,11 @@ static int write_outputs(const struct train_args *a, const struct train_result *
     return 0;
 }
 
+static json_t *jnum(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
 static json_t *result_json(const struct train_result *res, const struct train_cfg *c)
 {
     json_t *vars = json_object();
@@ -463,11 +468,14 @@ static json_t *result_json(const struct train_result *res, const struct train_cf
             json_object_set_new(vars, train_variant_name((enum train_variant)v),
                                 json_pack("{s:f,s:f}", "steps_mean", res->v[v].steps_mean,
                                           "success_rate", res->v[v].success));
-    return json_pack("{s:I,s:I,s:I,s:I,s:{s:f,s:f,s:f,s:f,s:f},s:o}", "seed", (json_int_t)c->seed,
-                     "transitions", (json_int_t)res->transitions, "twin_train",
-                     (json_int_t)res->train_n, "twin_holdout", (json_int_t)res->holdout_n, "twin",
-                     "kl", res->kl, "wasserstein", res->w1, "mmd", res->mmd, "loss_d", res->gan_ld,
-                     "loss_g", res->gan_lg, "variants", vars);
+    json_t *twin = json_pack(
+        "{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:o,s:o}", "kl", res->kl, "wasserstein", res->w1, "mmd",
+        res->mmd, "loss_d", res->gan_ld, "loss_g", res->gan_lg, "hit_real", res->hit_real,
+        "hit_generated", res->hit_gen, "near_n", (json_int_t)res->near_n, "near_hit_real",
+        jnum(res->near_hit_real), "near_hit_generated", jnum(res->near_hit_gen));
+    return json_pack("{s:I,s:I,s:I,s:I,s:o,s:o}", "seed", (json_int_t)c->seed, "transitions",
+                     (json_int_t)res->transitions, "twin_train", (json_int_t)res->train_n,
+                     "twin_holdout", (json_int_t)res->holdout_n, "twin", twin, "variants", vars);
 }
 
 static int setup(const struct train_args *a, struct exp_config *cfg, struct train_cfg *tc,
@@ -571,8 +579,12 @@ int cmd_train(int argc, char **argv)
             putchar('\n');
         }
         if (!rc && !a.quiet) {
-            fprintf(stderr, "isactb train: %zu transitions; twin KL %.4f W1 %.4f MMD %.4f\n",
-                    res.transitions, res.kl, res.w1, res.mmd);
+            fprintf(stderr,
+                    "isactb train: %zu transitions; twin KL %.4f W1 %.4f MMD %.4f; P_D >= zeta "
+                    "in %.2f %% of held-out transitions (twin %.2f %%), near the target %.1f %% "
+                    "(twin %.1f %%)\n",
+                    res.transitions, res.kl, res.w1, res.mmd, 100 * res.hit_real, 100 * res.hit_gen,
+                    100 * res.near_hit_real, 100 * res.near_hit_gen);
             for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++)
                 if (res.v[v].trained)
                     fprintf(stderr, "  %-9s %.2f mean steps, success %.2f\n",

@@ -225,6 +225,30 @@ static int collect(const struct train_cfg *c, const struct train_env *env,
 
 /* ---- twin ---- */
 
+/* Share of held-out transitions whose P_D^{t+1} reaches zeta (what ends an episode), real
+ * and generated, over all of them and over those onto a beam within one of the scene's
+ * target beam. */
+static void hit_rates(const struct train_cfg *c, unsigned Q, const struct transition *ho, size_t n,
+                      const double *gen, struct train_result *res)
+{
+    double hr = 0, hg = 0, nr = 0, ng = 0, nn = 0;
+    for (size_t i = 0; i < n; i++) {
+        int r = ho[i].pd_next >= c->mdp.zeta, g = gen[i] >= c->mdp.zeta;
+        hr += r;
+        hg += g;
+        if (ho[i].target < Q && abs(mdp_wrap_delta(ho[i].target, ho[i].mu_next, Q)) <= 1) {
+            nr += r;
+            ng += g;
+            nn++;
+        }
+    }
+    res->hit_real = hr / (double)n;
+    res->hit_gen = hg / (double)n;
+    res->near_n = (size_t)nn;
+    res->near_hit_real = nn ? nr / nn : NAN;
+    res->near_hit_gen = nn ? ng / nn : NAN;
+}
+
 static int train_twin(const struct train_cfg *c, const struct train_env *env,
                       const struct train_hooks *h, const struct dataset *d, cgan *out,
                       struct train_result *res, char *err, size_t errlen)
@@ -271,6 +295,7 @@ static int train_twin(const struct train_cfg *c, const struct train_env *env,
                                   ho[i].pd, ho[i].fg,      ho[i].target};
             gen[i] = cgan_sample(g, &u, &rng);
         }
+        hit_rates(c, env->num_beams, ho, nho, gen, res);
         res->kl = metric_kl(gen, nho, real, nho, 20);
         res->w1 = metric_w1(gen, nho, real, nho);
         res->mmd = metric_mmd(gen, nho, real, nho, 0.1);

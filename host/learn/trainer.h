@@ -105,6 +105,10 @@ struct train_result {
     size_t transitions, train_n, holdout_n;
     double kl, w1, mmd;    /* twin fit on the held-out part */
     double gan_ld, gan_lg; /* last epoch's losses */
+    /* share of held-out P_D^{t+1} >= zeta, real and generated; the same over the held-out
+     * transitions onto a beam within one of the scene's target beam (near_n of them) */
+    double hit_real, hit_gen, near_hit_real, near_hit_gen;
+    size_t near_n;
     struct train_variant_result v[TRAIN_NUM_VARIANTS];
 };
 
