@@ -23,7 +23,7 @@ static const char *const TRAIN_USAGE =
     "                    [--eval-episodes N] [--variants LIST] [--out FILE] [--out-dir DIR]\n"
     "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
     "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
-    "                    [--twin-scene none|data|truth]\n"
+    "                    [--twin-scene none|data|truth] [--rollout-mask 0|1]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
@@ -46,6 +46,7 @@ enum {
     N_GAN_LR_D,
     N_GAN_LOGIT,
     N_KEEP_REAL,
+    N_ROLLOUT_MASK,
     N_COUNT
 };
 
@@ -57,32 +58,34 @@ struct train_args {
 
 static int parse_args(int argc, char **argv, struct train_args *a)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"radio", required_argument, 0, 'r'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"out-dir", required_argument, 0, 'd'},
-                                         {"export-c", required_argument, 0, 'x'},
-                                         {"variants", required_argument, 0, 'v'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"seed", required_argument, 0, 1000 + N_SEED},
-                                         {"episodes", required_argument, 0, 1000 + N_EPISODES},
-                                         {"collect", required_argument, 0, 1000 + N_COLLECT},
-                                         {"gan-epochs", required_argument, 0, 1000 + N_GAN},
-                                         {"online-episodes", required_argument, 0, 1000 + N_ONLINE},
-                                         {"horizon", required_argument, 0, 1000 + N_HORIZON},
-                                         {"max-steps", required_argument, 0, 1000 + N_MAXSTEPS},
-                                         {"batch", required_argument, 0, 1000 + N_BATCH},
-                                         {"lr", required_argument, 0, 1000 + N_LR},
-                                         {"alpha-con", required_argument, 0, 1000 + N_ALPHA},
-                                         {"target-every", required_argument, 0, 1000 + N_TARGET},
-                                         {"eval-episodes", required_argument, 0, 1000 + N_EVAL},
-                                         {"gan-lr-d", required_argument, 0, 1000 + N_GAN_LR_D},
-                                         {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
-                                         {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
-                                         {"twin-scene", required_argument, 0, 's'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'},
+        {"radio", required_argument, 0, 'r'},
+        {"out", required_argument, 0, 'o'},
+        {"out-dir", required_argument, 0, 'd'},
+        {"export-c", required_argument, 0, 'x'},
+        {"variants", required_argument, 0, 'v'},
+        {"json", no_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {"seed", required_argument, 0, 1000 + N_SEED},
+        {"episodes", required_argument, 0, 1000 + N_EPISODES},
+        {"collect", required_argument, 0, 1000 + N_COLLECT},
+        {"gan-epochs", required_argument, 0, 1000 + N_GAN},
+        {"online-episodes", required_argument, 0, 1000 + N_ONLINE},
+        {"horizon", required_argument, 0, 1000 + N_HORIZON},
+        {"max-steps", required_argument, 0, 1000 + N_MAXSTEPS},
+        {"batch", required_argument, 0, 1000 + N_BATCH},
+        {"lr", required_argument, 0, 1000 + N_LR},
+        {"alpha-con", required_argument, 0, 1000 + N_ALPHA},
+        {"target-every", required_argument, 0, 1000 + N_TARGET},
+        {"eval-episodes", required_argument, 0, 1000 + N_EVAL},
+        {"gan-lr-d", required_argument, 0, 1000 + N_GAN_LR_D},
+        {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
+        {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
+        {"rollout-mask", required_argument, 0, 1000 + N_ROLLOUT_MASK},
+        {"twin-scene", required_argument, 0, 's'},
+        {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -155,6 +158,7 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     UOPT(N_EVAL, "--eval-episodes", 0, 100000, *eval_eps);
     UOPT(N_GAN_LOGIT, "--gan-logit", 0, 1, c->gan.logit);
     UOPT(N_KEEP_REAL, "--keep-real", 0, 1, c->keep_real);
+    UOPT(N_ROLLOUT_MASK, "--rollout-mask", 0, 1, c->rollout_mask);
     if (a->num[N_GAN_LR_D]) {
         if (cli_parse_double("train", "--gan-lr-d", a->num[N_GAN_LR_D], 0, 0.5, &d))
             return CLI_EUSAGE;

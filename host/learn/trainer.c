@@ -51,6 +51,7 @@ void train_cfg_defaults(struct train_cfg *c)
     c->online_episodes = 200;
     c->variants = 0xF;
     c->twin_truth = 1;
+    c->rollout_mask = 1;
 }
 
 #define CHECK(cond, ...)                                                                           \
@@ -321,12 +322,29 @@ static float lr_at(const struct train_cfg *c, unsigned e)
     return c->lr * powf(c->lr_decay, (float)(e / c->lr_decay_every));
 }
 
+/* Epsilon-greedy with the deployed policy's visited-beam rule (visited: Q flags of the
+ * episode's beams; NULL: the plain argmax). */
 static unsigned eps_greedy(ddqn q, const struct train_cfg *c, double eps, unsigned mu, double pd,
-                           int fg, isac_rng *rng)
+                           int fg, const unsigned char *visited, unsigned Q, isac_rng *rng)
 {
     if (isac_rng_uniform(rng) < eps)
         return (unsigned)isac_rng_below(rng, 2 * c->mdp.tau);
-    return ddqn_act(q, mu, pd, fg);
+    if (!visited)
+        return ddqn_act(q, mu, pd, fg);
+    float qv[2 * MDP_MAX_TAU];
+    ddqn_q(q, mu, pd, fg, qv);
+    return mdp_masked_argmax(qv, c->mdp.tau, mu, Q, visited);
+}
+
+/* The episode's visited flags (NULL without rollout_mask), cleared, with the first beam. */
+static unsigned char *visit_start(const struct train_cfg *c, unsigned char *v, unsigned Q,
+                                  unsigned mu)
+{
+    if (!c->rollout_mask || !v)
+        return NULL;
+    memset(v, 0, Q);
+    v[mu] = 1;
+    return v;
 }
 
 static ddqn new_agent(const struct train_cfg *c, float alpha, const struct dataset *preload)
@@ -344,19 +362,22 @@ static ddqn new_agent(const struct train_cfg *c, float alpha, const struct datas
 /* Episodes in the twin; returns the gradient steps made. */
 static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
                        const struct train_hooks *h, cgan g, const struct dataset *d, ddqn q,
-                       const char *series, isac_rng *rng)
+                       const char *series, unsigned char *visited, isac_rng *rng)
 {
     size_t grads = 0;
     for (unsigned e = 0; e < c->episodes; e++) {
         double eps = c->eps0 * (1.0 - (double)e / c->episodes), ret = 0, loss = 0;
         size_t k = (size_t)isac_rng_below(rng, d->ns);
         unsigned mu = d->start[k].mu, target = d->start[k].target, t = 0, nl = 0;
+        unsigned char *vis = visit_start(c, visited, env->num_beams, mu);
         double pd = d->start[k].pd;
         int fg = 0, done = 0;
         for (; t < c->horizon && !done; t++) {
-            unsigned a = eps_greedy(q, c, eps, mu, pd, fg, rng);
+            unsigned a = eps_greedy(q, c, eps, mu, pd, fg, vis, env->num_beams, rng);
             int delta = mdp_action_delta(c->mdp.tau, a);
             unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
+            if (vis)
+                vis[mu2] = 1;
             struct cgan_cond u = {mu, mu2, a, pd, fg, target};
             double pd2 = cgan_sample(g, &u, rng);
             done = pd2 >= c->mdp.zeta;
@@ -403,7 +424,8 @@ static void drl_offline(const struct train_cfg *c, const struct train_hooks *h, 
 }
 
 static int drl_online(const struct train_cfg *c, const struct train_env *env,
-                      const struct train_hooks *h, ddqn q, isac_rng *rng, char *err, size_t errlen)
+                      const struct train_hooks *h, ddqn q, unsigned char *visited, isac_rng *rng,
+                      char *err, size_t errlen)
 {
     unsigned E = c->online_episodes;
     for (unsigned e = 0; e < E; e++) {
@@ -411,15 +433,18 @@ static int drl_online(const struct train_cfg *c, const struct train_env *env,
         uint64_t ep = (uint64_t)c->collect_episodes + e;
         double eps = c->eps0 * (1.0 - (double)e / E), ret = 0, loss = 0, pd;
         unsigned mu = (unsigned)isac_rng_below(rng, env->num_beams), used = 0, cpis = 0, nl = 0;
+        unsigned char *vis = visit_start(c, visited, env->num_beams, mu);
         int term = 0, fg = 0;
         int rc = env->reset(env->ctx, ep);
         if (!rc)
             rc = env->step(env->ctx, mu, &pd, &term, &cpis);
         used += cpis;
         while (!rc && !term && used < c->max_steps) {
-            unsigned a = eps_greedy(q, c, eps, mu, pd, fg, rng);
+            unsigned a = eps_greedy(q, c, eps, mu, pd, fg, vis, env->num_beams, rng);
             int delta = mdp_action_delta(c->mdp.tau, a);
             unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
+            if (vis)
+                vis[mu2] = 1;
             double pd2;
             if ((rc = env->step(env->ctx, mu2, &pd2, &term, &cpis)))
                 break;
@@ -473,9 +498,13 @@ static int run_variants(const struct train_cfg *c, const struct train_env *env,
                         struct train_result *res, char *err, size_t errlen)
 {
     size_t grads = (size_t)c->episodes * c->horizon / 4;
+    unsigned char *visited = malloc(env->num_beams);
+    if (!visited)
+        return ISAC_ENOMEM;
+    int rc = ISAC_OK;
     static const enum train_variant order[] = {TRAIN_DT_CQL, TRAIN_DT_NOCQL, TRAIN_OFFLINE,
                                                TRAIN_ONLINE};
-    for (unsigned i = 0; i < TRAIN_NUM_VARIANTS; i++) {
+    for (unsigned i = 0; !rc && i < TRAIN_NUM_VARIANTS; i++) {
         enum train_variant v = order[i];
         if (!(c->variants & (1u << v)))
             continue;
@@ -485,25 +514,24 @@ static int run_variants(const struct train_cfg *c, const struct train_env *env,
         ddqn q = new_agent(c, alpha, v == TRAIN_ONLINE ? NULL : d);
         if (!q) {
             isac_seterr(err, errlen, "%s: cannot create the Q-network", train_variant_name(v));
-            return ISAC_EINVAL;
+            rc = ISAC_EINVAL;
+            break;
         }
-        int rc = ISAC_OK;
         if (v == TRAIN_DT_CQL || v == TRAIN_DT_NOCQL) {
-            size_t n = drl_twin(c, env, h, g, d, q, train_variant_name(v), &rng);
+            size_t n = drl_twin(c, env, h, g, d, q, train_variant_name(v), visited, &rng);
             if (v == TRAIN_DT_CQL)
                 grads = n;
         } else if (v == TRAIN_OFFLINE) {
             drl_offline(c, h, q, grads, &rng);
         } else {
-            rc = drl_online(c, env, h, q, &rng, err, errlen);
+            rc = drl_online(c, env, h, q, visited, &rng, err, errlen);
         }
         if (!rc && (rc = finish_variant(c, env, h, q, &res->v[v])))
             isac_seterr(err, errlen, "%s: evaluation failed (%d)", train_variant_name(v), rc);
         ddqn_destroy(q);
-        if (rc)
-            return rc;
     }
-    return ISAC_OK;
+    free(visited);
+    return rc;
 }
 
 int train_run(const struct train_cfg *c, const struct train_env *env, const struct train_hooks *h,

@@ -85,6 +85,9 @@ struct train_cfg {
     unsigned variants;        /* bitmask of 1 << enum train_variant */
     int twin_truth;           /* twin scene labels (gan.scene) from env->target_beam when it
                                  answers (1), or always from the data (0) */
+    int rollout_mask;         /* greedy actions of the twin and online episodes follow the
+                                 deployed policy's visited-beam rule (1), or the plain argmax
+                                 (0, the paper's Algorithm 1) */
     int keep_real;            /* twin agents: the preloaded real transitions stay in the replay
                                  buffer for the whole run (0: they age out of the ring) */
 };

@@ -81,6 +81,23 @@ double mdp_sigmoid_variant(double b3, double pd)
     return (1.0 / (1.0 + exp(-b3 * pd)) - 0.5) / (1.0 / (1.0 + exp(-b3)) - 0.5);
 }
 
+unsigned mdp_masked_argmax(const float *q, unsigned tau, unsigned mu, unsigned Q,
+                           const unsigned char *visited)
+{
+    unsigned best = 0, free_best = 0;
+    int found = 0;
+    for (unsigned k = 0; k < 2 * tau; k++) {
+        if (q[k] > q[best])
+            best = k;
+        if (!visited[mdp_apply(mu, mdp_action_delta(tau, k), Q)] &&
+            (!found || q[k] > q[free_best])) {
+            free_best = k;
+            found = 1;
+        }
+    }
+    return found ? free_best : best;
+}
+
 void mdp_embed(double mu, unsigned emb, float *out)
 {
     for (unsigned i = 1; i <= emb / 2; i++) {

@@ -58,6 +58,13 @@ unsigned mdp_apply(unsigned mu, int delta, unsigned Q);
  * (-(Q/2)..(Q-1)/2). */
 int mdp_wrap_delta(unsigned mu, unsigned nu, unsigned Q);
 
+/* The visited-beam rule of the deployed qnet policy (docs/learning.md, "Memory at
+ * deployment"): the action of largest q (2 tau values) whose beam mu + Delta was not yet
+ * transmitted this episode (visited[beam] != 0: transmitted; Q entries), the plain argmax
+ * when all 2 tau were. Ties: the lowest action index. */
+unsigned mdp_masked_argmax(const float *q, unsigned tau, unsigned mu, unsigned Q,
+                           const unsigned char *visited);
+
 /* Eq. (27): 0 at t = 0 (first), else sgn((pd - pd_prev) * delta). */
 int mdp_feedback(int first, double pd, double pd_prev, int delta);
 /* Eq. (28): -1 below zeta, b0 at or above. */

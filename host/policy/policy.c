@@ -222,19 +222,9 @@ static unsigned qnet_next(policy p, const struct policy_obs *prev)
     int fg = mdp_feedback(!m->started, pd, m->pd_prev, m->delta_prev);
     mdp_state_input(&p->o.mdp, prev->beam, pd, fg, p->x);
     qnet_q_values(p->o.qnet, p->x, p->q, p->scratch);
-    unsigned n = 2 * p->o.mdp.tau, best = qnet_argmax(p->q, n);
-    if (p->o.avoid_revisits) {
-        int found = 0;
-        for (unsigned k = 0; k < n; k++) {
-            unsigned b = mdp_apply(prev->beam, mdp_action_delta(p->o.mdp.tau, k), p->Q);
-            if (!m->visited[b] && (!found || p->q[k] > p->q[best])) {
-                best = k;
-                found = 1;
-            }
-        }
-        if (!found)
-            best = qnet_argmax(p->q, n);
-    }
+    unsigned best = p->o.avoid_revisits
+                        ? mdp_masked_argmax(p->q, p->o.mdp.tau, prev->beam, p->Q, m->visited)
+                        : qnet_argmax(p->q, 2 * p->o.mdp.tau);
     int delta = mdp_action_delta(p->o.mdp.tau, best);
     m->started = 1;
     m->pd_prev = pd;
