@@ -24,6 +24,7 @@ static const char *const TRAIN_USAGE =
     "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
     "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
     "                    [--twin-scene none|data|truth] [--rollout-mask 0|1]\n"
+    "                    [--cql-real 0|1]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
@@ -47,6 +48,7 @@ enum {
     N_GAN_LOGIT,
     N_KEEP_REAL,
     N_ROLLOUT_MASK,
+    N_CQL_REAL,
     N_COUNT
 };
 
@@ -159,6 +161,7 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     UOPT(N_GAN_LOGIT, "--gan-logit", 0, 1, c->gan.logit);
     UOPT(N_KEEP_REAL, "--keep-real", 0, 1, c->keep_real);
     UOPT(N_ROLLOUT_MASK, "--rollout-mask", 0, 1, c->rollout_mask);
+    UOPT(N_CQL_REAL, "--cql-real", 0, 1, c->dqn.cql_real);
     if (a->num[N_GAN_LR_D]) {
         if (cli_parse_double("train", "--gan-lr-d", a->num[N_GAN_LR_D], 0, 0.5, &d))
             return CLI_EUSAGE;

@@ -175,7 +175,7 @@ double ddqn_train_step(ddqn d, float lr, isac_rng *rng)
         for (unsigned k = 0; k < A; k++)
             g[(size_t)r * A + k] = 0;
         g[(size_t)r * A + t->a] = 2.0f * diff / B;
-        if (d->c.alpha_con > 0) {
+        if (d->c.alpha_con > 0 && !(d->c.cql_real && t->twin)) {
             float m = qs[0], s = 0;
             for (unsigned k = 1; k < A; k++)
                 m = qs[k] > m ? qs[k] : m;

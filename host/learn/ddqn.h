@@ -41,6 +41,9 @@ struct ddqn_cfg {
                               the ring runs over the rest (0: a plain ring) */
     unsigned target_every; /* C: gradient steps between target updates (200) */
     float alpha_con;       /* CQL weight (0.1; 0 disables) */
+    unsigned cql_real;     /* 1: the CQL term only on observed transitions (twin == 0), the
+                              data whose behaviour policy CQL is conservative about;
+                              0: on every transition of the minibatch */
     struct adam_cfg adam;  /* (0.9, 0.999, 1e-8) */
 };
 

@@ -384,6 +384,7 @@ static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
             int fg2 = mdp_feedback(0, pd2, pd, delta);
             struct transition tr = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, done);
             tr.target = (uint16_t)target;
+            tr.twin = 1;
             ddqn_store(q, &tr);
             ret += tr.r;
             double l = ddqn_train_step(q, lr_at(c, e), rng);
