@@ -86,6 +86,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
         {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
         {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
         {"rollout-mask", required_argument, 0, 1000 + N_ROLLOUT_MASK},
+        {"cql-real", required_argument, 0, 1000 + N_CQL_REAL},
         {"twin-scene", required_argument, 0, 's'},
         {0, 0, 0, 0}};
     int c;
