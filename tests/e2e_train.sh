@@ -4,7 +4,9 @@
 # the weights file drives `isactb run --policy qnet --weights`; a corrupt weights file is
 # refused with one line and exit 1; `isactb bench policies --quick --json` reports the
 # documented fields for sweep, scan, random, pso and qnet; --power/--pfa/--policies select
-# one condition and a subset of the policies; --elements sets the array (default 64).
+# one condition and a subset of the policies; --elements sets the array (default 64);
+# the paired differences equal the differences of the rows; --twin-scene / --cql-real are
+# validated and the paper's twin condition gives other weights.
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -29,7 +31,7 @@ cp "$SRC/.clang-format" "$tmp/.clang-format"
 check "exported C untouched by the project's clang-format" "clang-format --dry-run -Werror $tmp/a.c 2>/dev/null"
 check "exported C compiles" "cc -std=c17 -Wall -Wextra -Werror -fsyntax-only -I$SRC/host $tmp/a.c"
 check "C header states command, seed, commit" "grep -q ' \\* command: isactb train' $tmp/a.c && grep -q ' \\* seed: 5' $tmp/a.c && grep -q ' \\* commit: ' $tmp/a.c"
-check "train JSON fields" "/usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/a.json\")); t=d[\"twin\"]; assert all(k in t for k in (\"kl\",\"wasserstein\",\"mmd\")); assert set(d[\"variants\"])=={\"dt_cql\",\"dt_nocql\",\"offline\",\"online\"}'"
+check "train JSON fields" "/usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/a.json\")); t=d[\"twin\"]; assert all(k in t for k in (\"kl\",\"wasserstein\",\"mmd\",\"hit_real\",\"hit_generated\",\"near_n\",\"near_hit_real\",\"near_hit_generated\")); assert set(d[\"variants\"])=={\"dt_cql\",\"dt_nocql\",\"offline\",\"online\"}'"
 
 "$BIN" run --policy qnet --weights "$tmp/a.weights" --episodes 1 --quiet --json >"$tmp/run.json"
 check "run --policy qnet --weights" "[ $? -eq 0 ] && grep -q '\"policy\": *\"qnet\"' $tmp/run.json"
@@ -42,10 +44,16 @@ check "missing weights refused" "[ $rc -eq 1 ] && grep -q 'cannot read the weigh
 check "unknown policy is a usage error" "[ $rc -eq 2 ]"
 "$BIN" train --variants bogus 2>"$tmp/err"; rc=$?
 check "unknown variant is a usage error" "[ $rc -eq 2 ]"
+"$BIN" train --twin-scene sometimes 2>"$tmp/err"; rc=$?
+check "bad --twin-scene is a usage error (one line naming it)" "[ $rc -eq 2 ] && [ \$(wc -l <$tmp/err) -eq 1 ] && grep -q 'twin-scene' $tmp/err"
+"$BIN" train --cql-real 2 2>/dev/null; rc=$?
+check "bad --cql-real is a usage error" "[ $rc -eq 2 ]"
+"$BIN" train "${tiny[@]}" --seed 5 --twin-scene none --rollout-mask 0 --variants dt_cql --out "$tmp/none.weights" --json >"$tmp/none.json"
+check "the paper's twin condition and rollouts (--twin-scene none --rollout-mask 0) train other weights" "[ $? -eq 0 ] && [ \"\$(strip $tmp/a.weights)\" != \"\$(strip $tmp/none.weights)\" ]"
 
 "$BIN" bench policies --quick --elements 16 --json >"$tmp/bench.json"
 check "bench policies --quick" "[ $? -eq 0 ]"
-check "bench policies JSON" "/usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/bench.json\")); r=d[\"rows\"]; assert {x[\"policy\"] for x in r}>={\"sweep\",\"scan\",\"random\",\"pso\",\"qnet\"}; assert all(set(x)=={\"policy\",\"tx_power_dbm\",\"pfa\",\"steps_mean\",\"steps_p95\",\"success_rate\",\"steps_mean_success\",\"steps_sem\"} for x in r); assert all(x[\"steps_mean_success\"] is None or 1<=x[\"steps_mean_success\"]<=128 for x in r); assert all(x[\"steps_sem\"]>=0 for x in r); assert d[\"qnet_inference_ns\"]>0; assert d[\"elements\"]==16; sw=[x for x in r if x[\"policy\"]==\"sweep\"][0]; assert sw[\"success_rate\"]==0 or sw[\"steps_mean_success\"]>=65'"
+check "bench policies JSON" "/usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/bench.json\")); r=d[\"rows\"]; assert {x[\"policy\"] for x in r}>={\"sweep\",\"scan\",\"random\",\"pso\",\"qnet\"}; assert all(set(x)=={\"policy\",\"tx_power_dbm\",\"pfa\",\"steps_mean\",\"steps_p95\",\"success_rate\",\"steps_mean_success\",\"steps_sem\"} for x in r); p=d[\"paired\"]; assert {x[\"versus\"] for x in p}=={\"sweep\",\"scan\",\"random\",\"pso\"} and all(x[\"policy\"]==\"qnet\" for x in p); m={x[\"policy\"]:x[\"steps_mean\"] for x in r}; assert all(abs(x[\"steps_diff_mean\"]-(m[x[\"versus\"]]-m[\"qnet\"]))<1e-9 for x in p); assert all(x[\"steps_mean_success\"] is None or 1<=x[\"steps_mean_success\"]<=128 for x in r); assert all(x[\"steps_sem\"]>=0 for x in r); assert d[\"qnet_inference_ns\"]>0; assert d[\"elements\"]==16; sw=[x for x in r if x[\"policy\"]==\"sweep\"][0]; assert sw[\"success_rate\"]==0 or sw[\"steps_mean_success\"]>=65'"
 "$BIN" bench policies --power 25 --pfa 1e-2 --policies scan,qnet --episodes 2 --weights "$tmp/a.weights" --json >"$tmp/bench1.json"
 check "bench policies --power --pfa --policies --elements --weights: one condition, the named policies" "[ $? -eq 0 ] && /usr/bin/python3 -c 'import json; d=json.load(open(\"$tmp/bench1.json\")); r=d[\"rows\"]; assert [x[\"policy\"] for x in r]==[\"scan\",\"qnet\"]; assert all(x[\"tx_power_dbm\"]==25 and x[\"pfa\"]==0.01 for x in r); assert d[\"elements\"]==64'"
 "$BIN" bench policies --quick --weights "$tmp/v2.weights" 2>"$tmp/err"; rc=$?
