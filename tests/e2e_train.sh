@@ -46,6 +46,15 @@ check "unknown policy is a usage error" "[ $rc -eq 2 ]"
 check "unknown variant is a usage error" "[ $rc -eq 2 ]"
 "$BIN" train --twin-scene sometimes 2>"$tmp/err"; rc=$?
 check "bad --twin-scene is a usage error (one line naming it)" "[ $rc -eq 2 ] && [ \$(wc -l <$tmp/err) -eq 1 ] && grep -q 'twin-scene' $tmp/err"
+"$BIN" train "${tiny[@]}" --seed 5 --out "$tmp/s.weights" --save-data "$tmp/data.csv" >/dev/null
+"$BIN" train "${tiny[@]}" --seed 5 --out "$tmp/r.weights" --data "$tmp/data.csv" >/dev/null
+check "--save-data then --data: the same weights as collecting" "[ \"\$(strip $tmp/s.weights)\" = \"\$(strip $tmp/r.weights)\" ] && [ \"\$(strip $tmp/s.weights)\" = \"\$(strip $tmp/a.weights)\" ] && [ ! -e $tmp/data.csv.tmp ]"
+sed '4s/^\([0-9]*\),\([0-9]*\),/\1,99,/' "$tmp/data.csv" >"$tmp/bad.csv"
+"$BIN" train "${tiny[@]}" --data "$tmp/bad.csv" 2>"$tmp/err"; rc=$?
+check "bad data file refused (exit 1, one line naming file, line and field)" "[ $rc -eq 1 ] && [ \$(wc -l <$tmp/err) -eq 1 ] && grep -q 'bad.csv:4: mu:' $tmp/err"
+sed '1s/beams=64/beams=32/' "$tmp/data.csv" >"$tmp/b32.csv"
+"$BIN" train "${tiny[@]}" --data "$tmp/b32.csv" 2>"$tmp/err"; rc=$?
+check "data file of another codebook size refused" "[ $rc -eq 1 ] && grep -q 'b32.csv:1: beams=32 tau=5, but this run has beams=64' $tmp/err"
 "$BIN" train --cql-real 2 2>/dev/null; rc=$?
 check "bad --cql-real is a usage error" "[ $rc -eq 2 ]"
 "$BIN" train "${tiny[@]}" --seed 5 --twin-scene none --rollout-mask 0 --variants dt_cql --out "$tmp/none.weights" --json >"$tmp/none.json"

@@ -24,7 +24,7 @@ static const char *const TRAIN_USAGE =
     "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
     "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
     "                    [--twin-scene none|data|truth] [--rollout-mask 0|1]\n"
-    "                    [--cql-real 0|1]\n"
+    "                    [--cql-real 0|1] [--data FILE] [--save-data FILE]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
@@ -53,7 +53,7 @@ enum {
 };
 
 struct train_args {
-    const char *config, *radio, *out, *out_dir, *export_c, *variants, *scene;
+    const char *config, *radio, *out, *out_dir, *export_c, *variants, *scene, *data, *save_data;
     const char *num[N_COUNT];
     int json, quiet;
 };
@@ -88,6 +88,8 @@ static int parse_args(int argc, char **argv, struct train_args *a)
         {"rollout-mask", required_argument, 0, 1000 + N_ROLLOUT_MASK},
         {"cql-real", required_argument, 0, 1000 + N_CQL_REAL},
         {"twin-scene", required_argument, 0, 's'},
+        {"data", required_argument, 0, 'D'},
+        {"save-data", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -105,6 +107,8 @@ static int parse_args(int argc, char **argv, struct train_args *a)
         case 'x': a->export_c = optarg; break;
         case 'v': a->variants = optarg; break;
         case 's': a->scene = optarg; break;
+        case 'D': a->data = optarg; break;
+        case 'S': a->save_data = optarg; break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
         case 'h': fputs(TRAIN_USAGE, stdout); return -1;
@@ -238,6 +242,27 @@ static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mea
     policy_destroy(pol);
     *steps_mean = e->eval_episodes ? s / e->eval_episodes : NAN;
     *success = e->eval_episodes ? ok / e->eval_episodes : NAN;
+    return rc;
+}
+
+/* ---- data ---- */
+
+/* The collection (or --data FILE), saved with --save-data, then the rest of training. */
+static int collect_or_read(const struct train_args *a, const struct train_cfg *tc,
+                           const struct train_env *te, const struct train_hooks *th,
+                           struct train_result *res, char *err, size_t errlen)
+{
+    struct train_data data = {0};
+    int rc = a->data ? (train_data_read(a->data, te->num_beams, &tc->mdp, &data, err, errlen)
+                            ? ISAC_EINVAL
+                            : ISAC_OK)
+                     : train_collect(tc, te, th, &data, err, errlen);
+    if (!rc && a->save_data &&
+        train_data_write(&data, te->num_beams, tc->mdp.tau, a->save_data, err, errlen))
+        rc = ISAC_EIO;
+    if (!rc)
+        rc = train_run_data(tc, te, th, &data, res, err, errlen);
+    train_data_free(&data);
     return rc;
 }
 
@@ -566,7 +591,7 @@ int cmd_train(int argc, char **argv)
     }
     struct train_hooks th = {&hc, on_progress, on_curve};
     struct train_result res;
-    int trc = train_run(&tc, &te, &th, &res, err, sizeof err);
+    int trc = collect_or_read(&a, &tc, &te, &th, &res, err, sizeof err);
     if (!a.quiet)
         fputc('\n', stderr);
     if (hc.csv && (fclose(hc.csv) || trc || rename(csv_tmp, csv_path)))

@@ -93,27 +93,33 @@ int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen)
 
 /* ---- dataset ---- */
 
+/* The collection as the trainer uses it: the transitions and each episode's first state
+ * with its scene's target beam (the first transition's state). */
 struct dataset {
-    struct transition *t;
-    size_t n, cap;
+    const struct transition *t;
+    size_t n;
     struct {
         uint16_t mu, target;
         float pd;
-    } * start; /* first state of each episode and its scene's target beam */
+    } * start;
     size_t ns;
 };
 
-static int ds_push(struct dataset *d, const struct transition *t)
+static int dataset_of(const struct train_data *td, struct dataset *d)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? 2 * d->cap : 1024;
-        struct transition *n = realloc(d->t, cap * sizeof *n);
-        if (!n)
-            return ISAC_ENOMEM;
-        d->t = n;
-        d->cap = cap;
+    d->t = td->t;
+    d->n = td->n;
+    d->ns = 0;
+    d->start = malloc((td->n ? td->n : 1) * sizeof *d->start);
+    if (!d->start)
+        return ISAC_ENOMEM;
+    for (size_t i = 0; i < td->n; i++) {
+        if (i && td->episode[i] == td->episode[i - 1])
+            continue;
+        d->start[d->ns].mu = td->t[i].mu;
+        d->start[d->ns].pd = td->t[i].pd;
+        d->start[d->ns++].target = td->t[i].target;
     }
-    d->t[d->n++] = *t;
     return ISAC_OK;
 }
 
@@ -130,6 +136,8 @@ static void curve(const struct train_hooks *h, const char *s, unsigned x, double
         h->curve(h->ctx, s, x, a, b, c, d);
 }
 
+/* The reward is computed from the stored (float) P_D values, so that a collection read back
+ * from its file (train_data.h) gives the same rewards bit for bit. */
 static struct transition make_tr(const struct mdp_params *m, unsigned mu, double pd, int fg,
                                  unsigned a, unsigned mu2, double pd2, int fg2, int done)
 {
@@ -142,7 +150,7 @@ static struct transition make_tr(const struct mdp_params *m, unsigned mu, double
                                .target = TRANSITION_NO_TARGET,
                                .pd = (float)pd,
                                .pd_next = (float)pd2,
-                               .r = ddqn_shaped_reward(m, pd, pd2, done)};
+                               .r = ddqn_shaped_reward(m, (float)pd, (float)pd2, done)};
 }
 
 unsigned train_label_episode(struct transition *t, size_t n, unsigned mu0, double pd0)
@@ -161,14 +169,11 @@ unsigned train_label_episode(struct transition *t, size_t n, unsigned mu0, doubl
 }
 
 /* Random-action episodes in the real environment. */
-static int collect(const struct train_cfg *c, const struct train_env *env,
-                   const struct train_hooks *h, struct dataset *d, char *err, size_t errlen)
+int train_collect(const struct train_cfg *c, const struct train_env *env,
+                  const struct train_hooks *h, struct train_data *d, char *err, size_t errlen)
 {
     isac_rng rng;
     isac_rng_seed_stream(&rng, c->seed, 0x636f6c6cULL);
-    d->start = malloc(c->collect_episodes * sizeof *d->start);
-    if (!d->start)
-        return ISAC_ENOMEM;
     unsigned A = 2 * c->mdp.tau;
     for (unsigned ep = 0; ep < c->collect_episodes; ep++) {
         int rc = env->reset(env->ctx, ep), term = 0;
@@ -201,23 +206,18 @@ static int collect(const struct train_cfg *c, const struct train_env *env,
             used += cpis;
             int fg2 = mdp_feedback(0, pd2, pd, delta);
             struct transition t = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, term);
-            if ((rc = ds_push(d, &t)))
+            if ((rc = train_data_push(d, &t, ep)))
                 return rc;
             mu = mu2;
             pd = pd2;
             fg = fg2;
         }
-        if (d->n > first) { /* an episode that ends at its first CPI starts no twin episode */
-            unsigned target = train_label_episode(d->t + first, d->n - first, mu0, pd0);
-            for (size_t i = first; have_truth && i < d->n; i++)
-                d->t[i].target = (uint16_t)truth;
-            d->start[d->ns].mu = (uint16_t)mu0;
-            d->start[d->ns].pd = (float)pd0;
-            d->start[d->ns++].target = (uint16_t)(have_truth ? truth : target);
-        }
+        train_label_episode(d->t + first, d->n - first, mu0, pd0);
+        for (size_t i = first; have_truth && i < d->n; i++)
+            d->t[i].target = (uint16_t)truth;
         progress(h, "collect", ep + 1, c->collect_episodes);
     }
-    if (d->n < 2 || d->ns < 1) {
+    if (d->n < 2) {
         isac_seterr(err, errlen, "data collection: only %zu transitions", d->n);
         return ISAC_EINVAL;
     }
@@ -535,15 +535,16 @@ static int run_variants(const struct train_cfg *c, const struct train_env *env,
     return rc;
 }
 
-int train_run(const struct train_cfg *c, const struct train_env *env, const struct train_hooks *h,
-              struct train_result *res, char *err, size_t errlen)
+int train_run_data(const struct train_cfg *c, const struct train_env *env,
+                   const struct train_hooks *h, const struct train_data *data,
+                   struct train_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
     if (train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 || env->num_beams > 65535)
         return ISAC_EINVAL;
     struct dataset d = {0};
     cgan g = NULL;
-    int rc = collect(c, env, h, &d, err, errlen);
+    int rc = dataset_of(data, &d);
     res->transitions = d.n;
     int need_twin = (c->variants & ((1u << TRAIN_DT_CQL) | (1u << TRAIN_DT_NOCQL))) != 0;
     if (!rc && need_twin)
@@ -551,10 +552,23 @@ int train_run(const struct train_cfg *c, const struct train_env *env, const stru
     if (!rc)
         rc = run_variants(c, env, h, g, &d, res, err, errlen);
     cgan_destroy(g);
-    free(d.t);
     free(d.start);
     if (rc)
         train_result_free(res);
+    return rc;
+}
+
+int train_run(const struct train_cfg *c, const struct train_env *env, const struct train_hooks *h,
+              struct train_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    if (train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 || env->num_beams > 65535)
+        return ISAC_EINVAL;
+    struct train_data data = {0};
+    int rc = train_collect(c, env, h, &data, err, errlen);
+    if (!rc)
+        rc = train_run_data(c, env, h, &data, res, err, errlen);
+    train_data_free(&data);
     return rc;
 }
 

@@ -30,6 +30,7 @@
 #include "learn/cgan.h"
 #include "learn/ddqn.h"
 #include "learn/qnet.h"
+#include "learn/train_data.h"
 #include "policy/mdp.h"
 
 enum train_variant {
@@ -121,7 +122,16 @@ struct train_result {
  * included. Writes it into the target field of t[0..n) and returns it. */
 unsigned train_label_episode(struct transition *t, size_t n, unsigned mu0, double pd0);
 
-/* Run everything. 0, or a negative isac_err with one line in err. */
+/* Step 1 alone: collect_episodes random-action episodes into *out (empty on entry; the
+ * caller frees it). 0, or a negative isac_err with one line in err. */
+int train_collect(const struct train_cfg *c, const struct train_env *env,
+                  const struct train_hooks *h, struct train_data *out, char *err, size_t errlen);
+/* Steps 2-4 on a given collection (train_collect's, or one read from a file). */
+int train_run_data(const struct train_cfg *c, const struct train_env *env,
+                   const struct train_hooks *h, const struct train_data *data,
+                   struct train_result *res, char *err, size_t errlen);
+/* Run everything (train_collect, then train_run_data). 0, or a negative isac_err with one
+ * line in err. */
 int train_run(const struct train_cfg *c, const struct train_env *env,
               const struct train_hooks *hooks, struct train_result *res, char *err, size_t errlen);
 void train_result_free(struct train_result *res);
