@@ -15,7 +15,7 @@
  * and "farther" (the target's main lobe and first sidelobes of a DFT codebook are within
  * a beam or two; a one-hot class gives the generator the narrow on-target mode directly,
  * where the sinusoidal embedding needs several frequencies combined). */
-#define SCENE_NEAR 3
+#define SCENE_NEAR 8
 #define SCENE_CLASSES (2 * SCENE_NEAR + 2)
 
 struct cgan_s {
