@@ -5,15 +5,20 @@
  *   1. data collection: collect_episodes episodes of uniformly random actions (the
  *      behaviour policy pi_q of eq. (46)) from a uniformly drawn first beam, at most
  *      max_steps CPIs each -> dataset D of transitions;
- *   2. the digital twin: cGAN on (1 - holdout) of D for gan_epochs epochs; Table II's
- *      KL / Wasserstein / MMD between generated and real P_D^{t+1} on the held-out part;
+ *      (train_collect; or a collection read from a file, train_data.h), each episode's
+ *      transitions labelled with its scene's target beam (env->target_beam when
+ *      twin_truth, else train_label_episode);
+ *   2. the digital twin: cGAN on (1 - holdout) of D for gan_epochs epochs, conditioned on
+ *      the scene with gan.scene (cgan.h); Table II's KL / Wasserstein / MMD between
+ *      generated and real P_D^{t+1} on the held-out part, and the hit rates;
  *   3. variants (bitmask), each a fresh dueling DDQN from the same seed:
  *        TRAIN_DT_CQL    twin episodes, replay buffer preloaded with D, CQL (the method)
  *        TRAIN_DT_NOCQL  the same without the CQL term
  *        TRAIN_OFFLINE   D only, CQL, as many gradient steps as TRAIN_DT_CQL made
  *        TRAIN_ONLINE    online DDQN in the real environment, online_episodes episodes
- *      Twin episodes: E episodes of at most T steps from a start state of D,
- *      epsilon = eps0 (1 - e / E) (Algorithm 1 line 15), one gradient step per
+ *      Twin episodes: E episodes of at most T steps from a start state of D (and its
+ *      target beam), epsilon = eps0 (1 - e / E) (Algorithm 1 line 15), greedy actions
+ *      with the deployed visited-beam rule (rollout_mask), one gradient step per
  *      environment step, learning rate lr * lr_decay^floor(e / lr_decay_every)
  *      (Table I's 1e-4 * 0.9^e, e counted in units of lr_decay_every episodes);
  *   4. each variant's greedy network evaluated in the real environment
