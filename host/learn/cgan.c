@@ -12,9 +12,10 @@
 #define LOGIT_SCALE 4.0
 
 /* Offset classes of the scene condition: -SCENE_NEAR..SCENE_NEAR beams from the target,
- * and "farther" (the target's main lobe and first sidelobes of a DFT codebook are within
- * a beam or two; a one-hot class gives the generator the narrow on-target mode directly,
- * where the sinusoidal embedding needs several frequencies combined). */
+ * and "farther" (the observed P_D rises within about three beams of the target and is
+ * flat beyond; a one-hot class gives the generator the narrow on-target mode directly,
+ * where the sinusoidal embedding needs several frequencies combined: on synthetic data
+ * 0.74 against 0.41 of the on-target mean after 20 epochs, tests/test_train_repro.c). */
 #define SCENE_NEAR 8
 #define SCENE_CLASSES (2 * SCENE_NEAR + 2)
 

@@ -27,11 +27,15 @@
  * holds no target, so a twin of p(P_D^{t+1} | u_t) is a memoryless world: a beam that
  * just saw the target is no more likely to see it again than any other, and a twin
  * episode rarely ends. With scene = 1 the condition adds the signed offsets of mu_{t+1}
- * and mu_t from the episode's target beam (one-hot classes -3..3 and "farther"): the
+ * and mu_t from the episode's target beam (one-hot classes -8..8 and "farther"): the
  * twin learns p(P_D^{t+1} | u_t, target) and a twin episode draws its target once, as a
- * real scene does. The target is estimated from the data alone (trainer.c: the beam that
- * confirmed a detection, else the beam of the episode's highest observed P_D), so it
- * needs no ground truth and works with recordings from hardware.
+ * real scene does. The target comes from the radio's ground truth when it has one
+ * (the emulator; `--twin-scene truth`, the default) or is estimated from the data alone
+ * (train_label_episode: the beam that confirmed a detection, else the beam of the
+ * episode's highest observed P_D), which works with recordings from hardware.
+ * Measured (docs/learning.md, "The scene"): with it the twin's episodes end and its
+ * near-target detections match the data's; the twin-trained agent is still not better
+ * than the offline one.
  */
 #ifndef ISACTB_LEARN_CGAN_H
 #define ISACTB_LEARN_CGAN_H
