@@ -306,7 +306,8 @@ static void test_cgan_scene(void **s)
     print_message("scene 0: on %.3f far %.3f; scene 1: on %.3f far %.3f\n", on[0], far[0], on[1],
                   far[1]);
     /* 20 epochs at Table I's generator rate: the target mode is mostly learnt (measured
-     * 0.84 against 0.95 with classes -8..8, 0.74 with -3..3, 0.41 when the offsets were given as eq. (32) embeddings). */
+     * 0.84 against 0.95 with classes -8..8, 0.74 with -3..3, 0.41 when the offsets were given as
+     * eq. (32) embeddings). */
     assert_true(on[1] > 0.6 && far[1] < 0.1);
     assert_true(fabs(on[0] - far[0]) < 0.05 && on[0] < 0.2);
 }
