@@ -115,26 +115,20 @@ static void test_late_episode_refused(void **s)
 static void test_run_follows_the_clock(void **s)
 {
     (void)s;
-    struct exp_config cfg;
-    exp_config_defaults(&cfg);
-    cfg.episodes = 3;
-    snprintf(cfg.radio, sizeof cfg.radio, "sim:episode_span=0.5");
+    struct probe p;
+    probe_open(&p, "sim:episode_span=0.5");
+    p.cfg.episodes = 3;
     char err[512];
-    radio r = radio_open(cfg.radio, err, sizeof err);
-    assert_non_null(r);
-    struct radio_info info;
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
-    assert_non_null(cb);
     json_t *out = NULL;
-    assert_int_equal(exp_run(&cfg, r, cb, NULL, NULL, &out, err, sizeof err), 0);
+    assert_int_equal(exp_run(&p.cfg, p.r, p.cb, NULL, NULL, &out, err, sizeof err), 0);
     assert_int_equal(json_array_size(json_object_get(out, "episodes")), 3);
+    struct radio_info info;
     int64_t now;
-    assert_int_equal(radio_get_time(r, &now), 0);
+    assert_int_equal(radio_get_info(p.r, &info), 0);
+    assert_int_equal(radio_get_time(p.r, &now), 0);
     assert_true(now >= (int64_t)(1.0 * info.sample_rate)); /* episode 2 started at 1 s */
     json_decref(out);
-    codebook_destroy(cb);
-    radio_close(r);
+    probe_close(&p);
 }
 
 int main(void)

@@ -9,7 +9,10 @@
  *    same weights bit for bit for every variant, another seed gives other weights;
  *  - the cGAN's options (separate discriminator learning rate, log-odds feature): a
  *    bad value is refused, each option changes the trained generator, the same seed
- *    gives the same samples, and the samples are probabilities. */
+ *    gives the same samples, and the samples are probabilities;
+ *  - the scene condition (the twin tells on-target from far beams, the paper's condition
+ *    cannot), the data's target-beam label, CQL on observed transitions only, and the
+ *    replay buffer's pinned slots. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -329,6 +332,48 @@ static void test_label_episode(void **s)
     assert_int_equal(train_label_episode(t, 3, 1, 0.8), 1);
 }
 
+/* Loss of one training step on a buffer of twin transitions (seed fixed). */
+static double step_loss(float alpha, unsigned cql_real)
+{
+    struct ddqn_cfg dc = {.h1 = 8,
+                          .h2 = 8,
+                          .batch = 4,
+                          .buffer = 16,
+                          .target_every = 10,
+                          .alpha_con = alpha,
+                          .cql_real = cql_real,
+                          .adam = {0.9f, 0.999f, 1e-8f}};
+    mdp_params_defaults(&dc.mdp);
+    ddqn q = ddqn_create(&dc, 2);
+    assert_non_null(q);
+    for (unsigned k = 0; k < 16; k++) {
+        struct transition t = {.mu = (uint16_t)k,
+                               .mu_next = (uint16_t)(k + 1),
+                               .a = (uint8_t)(k % 10),
+                               .twin = 1,
+                               .pd = 0.05f,
+                               .pd_next = 0.1f,
+                               .r = -1};
+        ddqn_store(q, &t);
+    }
+    isac_rng rng;
+    isac_rng_seed(&rng, 9);
+    double l = ddqn_train_step(q, 1e-3f, &rng);
+    ddqn_destroy(q);
+    return l;
+}
+
+/* --cql-real: the CQL term leaves twin transitions alone (the loss is the plain DDQN
+ * loss), and applies to them without it. */
+static void test_cql_real(void **s)
+{
+    (void)s;
+    double plain = step_loss(0, 0), all = step_loss(0.1f, 0), real = step_loss(0.1f, 1);
+    assert_true(isfinite(plain) && isfinite(all));
+    assert_true(real == plain);
+    assert_true(all > plain);
+}
+
 /* --keep-real: pinned (preloaded real) transitions survive any number of later stores; the
  * ring runs over the other slots. pinned = 0 is the plain ring. */
 static void test_replay_pinning(void **s)
@@ -398,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_cgan_options),
         cmocka_unit_test(test_replay_pinning),
         cmocka_unit_test(test_cgan_scene),
+        cmocka_unit_test(test_cql_real),
         cmocka_unit_test(test_label_episode),
         cmocka_unit_test(test_same_seed_same_weights),
     };

@@ -253,10 +253,12 @@ static int collect_or_read(const struct train_args *a, const struct train_cfg *t
                            struct train_result *res, char *err, size_t errlen)
 {
     struct train_data data = {0};
-    int rc = a->data ? (train_data_read(a->data, te->num_beams, &tc->mdp, &data, err, errlen)
-                            ? ISAC_EINVAL
-                            : ISAC_OK)
-                     : train_collect(tc, te, th, &data, err, errlen);
+    int rc;
+    if (a->data)
+        rc = train_data_read(a->data, te->num_beams, &tc->mdp, &data, err, errlen) ? ISAC_EINVAL
+                                                                                   : ISAC_OK;
+    else
+        rc = train_collect(tc, te, th, &data, err, errlen);
     if (!rc && a->save_data &&
         train_data_write(&data, te->num_beams, tc->mdp.tau, a->save_data, err, errlen))
         rc = ISAC_EIO;

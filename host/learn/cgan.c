@@ -113,7 +113,7 @@ static void condition(const cgan g, const struct cgan_cond *u, float *c)
     }
 }
 
-static struct cgan_cond cond_of(const struct transition *t)
+struct cgan_cond cgan_cond_of(const struct transition *t)
 {
     return (struct cgan_cond){t->mu, t->mu_next, t->a, t->pd, t->fg, t->target};
 }
@@ -157,7 +157,7 @@ static void train_batch(cgan g, const struct transition *const *tb, unsigned B, 
 {
     for (unsigned r = 0; r < B; r++) {
         const struct transition *t = tb[r];
-        struct cgan_cond u = cond_of(t);
+        struct cgan_cond u = cgan_cond_of(t);
         condition(g, &u, g->xd + (size_t)r * g->nd + dx_of(g));
     }
     /* Discriminator: real rows, then generated rows. */

@@ -81,6 +81,8 @@ struct cgan_cond {
     int fg;
     unsigned target;
 };
+/* The condition of a stored transition (its state, action and target). */
+struct cgan_cond cgan_cond_of(const struct transition *t);
 /* One sample of P_D^{t+1} given u; noise from rng. */
 double cgan_sample(cgan g, const struct cgan_cond *u, isac_rng *rng);
 

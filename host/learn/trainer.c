@@ -212,7 +212,8 @@ int train_collect(const struct train_cfg *c, const struct train_env *env,
             pd = pd2;
             fg = fg2;
         }
-        train_label_episode(d->t + first, d->n - first, mu0, pd0);
+        if (!have_truth)
+            train_label_episode(d->t + first, d->n - first, mu0, pd0);
         for (size_t i = first; have_truth && i < d->n; i++)
             d->t[i].target = (uint16_t)truth;
         progress(h, "collect", ep + 1, c->collect_episodes);
@@ -292,8 +293,7 @@ static int train_twin(const struct train_cfg *c, const struct train_env *env,
         double *real = gen + nho;
         for (size_t i = 0; i < nho; i++) {
             real[i] = ho[i].pd_next;
-            struct cgan_cond u = {ho[i].mu, ho[i].mu_next, ho[i].a,
-                                  ho[i].pd, ho[i].fg,      ho[i].target};
+            struct cgan_cond u = cgan_cond_of(&ho[i]);
             gen[i] = cgan_sample(g, &u, &rng);
         }
         hit_rates(c, env->num_beams, ho, nho, gen, res);
@@ -340,7 +340,7 @@ static unsigned eps_greedy(ddqn q, const struct train_cfg *c, double eps, unsign
 static unsigned char *visit_start(const struct train_cfg *c, unsigned char *v, unsigned Q,
                                   unsigned mu)
 {
-    if (!c->rollout_mask || !v)
+    if (!c->rollout_mask)
         return NULL;
     memset(v, 0, Q);
     v[mu] = 1;
