@@ -6,7 +6,8 @@
 # documented fields for sweep, scan, random, pso and qnet; --power/--pfa/--policies select
 # one condition and a subset of the policies; --elements sets the array (default 64);
 # the paired differences equal the differences of the rows; --twin-scene / --cql-real are
-# validated and the paper's twin condition gives other weights.
+# validated and the paper's twin condition gives other weights; --twin-select is validated
+# and reports the kept checkpoint.
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -59,6 +60,10 @@ check "data file of another codebook size refused" "[ $rc -eq 1 ] && grep -q 'b3
 check "bad --cql-real is a usage error" "[ $rc -eq 2 ]"
 "$BIN" train "${tiny[@]}" --seed 5 --twin-scene none --rollout-mask 0 --variants dt_cql --out "$tmp/none.weights" --json >"$tmp/none.json"
 check "the paper's twin condition and rollouts (--twin-scene none --rollout-mask 0) train other weights" "[ $? -eq 0 ] && [ \"\$(strip $tmp/a.weights)\" != \"\$(strip $tmp/none.weights)\" ]"
+"$BIN" train "${tiny[@]}" --twin-select 7 2>"$tmp/err"; rc=$?
+check "--twin-select above --episodes refused (exit 2, one line naming it)" "[ $rc -eq 2 ] && [ \$(wc -l <$tmp/err) -eq 1 ] && grep -q 'twin_select: 7' $tmp/err"
+"$BIN" train "${tiny[@]}" --seed 5 --twin-select 3 --select-episodes 5 --variants dt_cql,offline --out "$tmp/sel.weights" --out-dir "$tmp/dsel" --json >"$tmp/sel.json"
+check "--twin-select: the kept checkpoint and its score in the JSON and the curves" "[ $? -eq 0 ] && /usr/bin/python3 -c 'import json,csv; d=json.load(open(\"$tmp/sel.json\"))[\"variants\"]; v=d[\"dt_cql\"]; assert v[\"selected_episode\"] in (3,6); assert \"selected_episode\" not in d[\"offline\"]; s=[r for r in csv.DictReader(open(\"$tmp/dsel/curves.csv\")) if r[\"series\"]==\"dt_cql_select\"]; assert [int(r[\"x\"]) for r in s]==[3,6]; assert min(float(r[\"steps_or_loss_g\"]) for r in s)==v[\"twin_steps_mean\"]'"
 
 "$BIN" bench policies --quick --elements 16 --json >"$tmp/bench.json"
 check "bench policies --quick" "[ $? -eq 0 ]"

@@ -409,6 +409,77 @@ static void test_replay_pinning(void **s)
     }
 }
 
+/* --twin-select: the curve reports every score, the kept network is the best-scoring
+ * checkpoint, and scoring does not disturb training (selecting at the last episode only
+ * keeps the final network of a run without selection, bit for bit). */
+struct sel_log {
+    unsigned n, x[8];
+    double score[8];
+};
+
+static void sel_curve(void *ctx, const char *series, unsigned x, double a, double b, double c,
+                      double d)
+{
+    struct sel_log *l = ctx;
+    (void)a, (void)c, (void)d;
+    if (!strcmp(series, "dt_cql_select") && l->n < 8) {
+        l->x[l->n] = x;
+        l->score[l->n++] = b;
+    }
+}
+
+static void train_sel(unsigned every, struct sel_log *log, struct train_result *res)
+{
+    struct syn s = {.Q = 32};
+    struct train_env env = {&s, 32, syn_reset, syn_step, syn_eval, syn_target};
+    struct train_hooks h = {log, NULL, sel_curve};
+    struct train_cfg c;
+    tiny_cfg(&c, 5);
+    c.variants = 1u << TRAIN_DT_CQL;
+    c.twin_select = every;
+    c.select_episodes = 40;
+    c.gan_epochs = 40;
+    c.collect_episodes = 60;
+    char err[256];
+    if (train_run(&c, &env, &h, res, err, sizeof err))
+        fail_msg("%s", err);
+}
+
+static void test_twin_select(void **s)
+{
+    (void)s;
+    openblas_set_num_threads(1);
+    struct sel_log l5 = {0}, l20 = {0}, l0 = {0};
+    struct train_result r5, r20, r0;
+    train_sel(5, &l5, &r5);
+    train_sel(20, &l20, &r20);
+    train_sel(0, &l0, &r0);
+    const struct train_variant_result *v5 = &r5.v[TRAIN_DT_CQL];
+    assert_int_equal(l5.n, 4);
+    unsigned best = 0;
+    for (unsigned i = 0; i < l5.n; i++) {
+        assert_int_equal(l5.x[i], 5 * (i + 1));
+        assert_true(l5.score[i] >= 1 && l5.score[i] <= 17); /* 1..horizon + 1 CPIs */
+        if (l5.score[i] < l5.score[best])
+            best = i;
+    }
+    assert_int_equal(v5->selected, l5.x[best]);
+    assert_true(v5->twin_score == l5.score[best]);
+    assert_int_equal(l0.n, 0);
+    assert_true(isnan(r0.v[TRAIN_DT_CQL].twin_score));
+    assert_int_equal(l20.n, 1);
+    assert_int_equal(r20.v[TRAIN_DT_CQL].selected, 20);
+    size_t n = nparams(&r0.v[TRAIN_DT_CQL].def);
+    assert_memory_equal(r20.v[TRAIN_DT_CQL].storage, r0.v[TRAIN_DT_CQL].storage, n * sizeof(float));
+    /* with seed 5 the scores differ (15.5, 15.25, 15.775, 15.45) and an earlier
+     * checkpoint wins, so the kept network is not the final one */
+    assert_true(v5->selected < 20);
+    assert_memory_not_equal(v5->storage, r0.v[TRAIN_DT_CQL].storage, n * sizeof(float));
+    train_result_free(&r5);
+    train_result_free(&r20);
+    train_result_free(&r0);
+}
+
 static void test_same_seed_same_weights(void **s)
 {
     (void)s;
@@ -445,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_cgan_scene),
         cmocka_unit_test(test_cql_real),
         cmocka_unit_test(test_label_episode),
+        cmocka_unit_test(test_twin_select),
         cmocka_unit_test(test_same_seed_same_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

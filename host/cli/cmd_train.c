@@ -25,6 +25,7 @@ static const char *const TRAIN_USAGE =
     "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
     "                    [--twin-scene none|data|truth] [--rollout-mask 0|1]\n"
     "                    [--cql-real 0|1] [--data FILE] [--save-data FILE]\n"
+    "                    [--twin-select N] [--select-episodes N]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
@@ -49,6 +50,8 @@ enum {
     N_KEEP_REAL,
     N_ROLLOUT_MASK,
     N_CQL_REAL,
+    N_TWIN_SELECT,
+    N_SELECT_EPS,
     N_COUNT
 };
 
@@ -87,6 +90,8 @@ static int parse_args(int argc, char **argv, struct train_args *a)
         {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
         {"rollout-mask", required_argument, 0, 1000 + N_ROLLOUT_MASK},
         {"cql-real", required_argument, 0, 1000 + N_CQL_REAL},
+        {"twin-select", required_argument, 0, 1000 + N_TWIN_SELECT},
+        {"select-episodes", required_argument, 0, 1000 + N_SELECT_EPS},
         {"twin-scene", required_argument, 0, 's'},
         {"data", required_argument, 0, 'D'},
         {"save-data", required_argument, 0, 'S'},
@@ -167,6 +172,8 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     UOPT(N_KEEP_REAL, "--keep-real", 0, 1, c->keep_real);
     UOPT(N_ROLLOUT_MASK, "--rollout-mask", 0, 1, c->rollout_mask);
     UOPT(N_CQL_REAL, "--cql-real", 0, 1, c->dqn.cql_real);
+    UOPT(N_TWIN_SELECT, "--twin-select", 0, 10000000, c->twin_select);
+    UOPT(N_SELECT_EPS, "--select-episodes", 1, 1000000, c->select_episodes);
     if (a->num[N_GAN_LR_D]) {
         if (cli_parse_double("train", "--gan-lr-d", a->num[N_GAN_LR_D], 0, 0.5, &d))
             return CLI_EUSAGE;
@@ -498,11 +505,19 @@ static json_t *jnum(double v)
 static json_t *result_json(const struct train_result *res, const struct train_cfg *c)
 {
     json_t *vars = json_object();
-    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++)
-        if (res->v[v].trained)
-            json_object_set_new(vars, train_variant_name((enum train_variant)v),
-                                json_pack("{s:f,s:f}", "steps_mean", res->v[v].steps_mean,
-                                          "success_rate", res->v[v].success));
+    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++) {
+        const struct train_variant_result *r = &res->v[v];
+        if (!r->trained)
+            continue;
+        json_t *o = json_pack("{s:o,s:o}", "steps_mean", jnum(r->steps_mean), "success_rate",
+                              jnum(r->success));
+        if (!isnan(r->twin_score)) {
+            /* --twin-select: which twin episode's network was kept, and its twin score */
+            json_object_set_new(o, "selected_episode", json_integer(r->selected));
+            json_object_set_new(o, "twin_steps_mean", json_real(r->twin_score));
+        }
+        json_object_set_new(vars, train_variant_name((enum train_variant)v), o);
+    }
     json_t *twin = json_pack(
         "{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:o,s:o}", "kl", res->kl, "wasserstein", res->w1, "mmd",
         res->mmd, "loss_d", res->gan_ld, "loss_g", res->gan_lg, "hit_real", res->hit_real,

@@ -1,6 +1,7 @@
 #include "learn/trainer.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,7 @@ void train_cfg_defaults(struct train_cfg *c)
     c->variants = 0xF;
     c->twin_truth = 1;
     c->rollout_mask = 1;
+    c->select_episodes = 200;
 }
 
 #define CHECK(cond, ...)                                                                           \
@@ -88,6 +90,10 @@ int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen)
     CHECK(c->online_episodes >= 1 && c->online_episodes <= 1000000,
           "online_episodes: %u outside 1..1000000", c->online_episodes);
     CHECK(c->variants >= 1 && c->variants <= 0xF, "variants: empty selection");
+    CHECK(c->twin_select <= c->episodes, "twin_select: %u outside 0..episodes (%u)", c->twin_select,
+          c->episodes);
+    CHECK(c->select_episodes >= 1 && c->select_episodes <= 1000000,
+          "select_episodes: %u outside 1..1000000", c->select_episodes);
     return 0;
 }
 
@@ -359,10 +365,80 @@ static ddqn new_agent(const struct train_cfg *c, float alpha, const struct datas
     return q;
 }
 
+/* The network kept by twin_select: the best twin score so far and its weights. */
+struct snapshot {
+    double score;
+    unsigned episode;
+    float *storage;
+    struct qnet_def def;
+};
+
+/* One greedy twin episode from start k: CPIs used (the first beam's included; horizon + 1
+ * when P_D never reaches zeta). */
+static unsigned twin_greedy_episode(const struct train_cfg *c, unsigned Q, cgan g,
+                                    const struct dataset *d, size_t k, ddqn q,
+                                    unsigned char *visited, isac_rng *rng)
+{
+    unsigned mu = d->start[k].mu, target = d->start[k].target, t = 0;
+    unsigned char *vis = visit_start(c, visited, Q, mu);
+    double pd = d->start[k].pd;
+    int fg = 0;
+    while (t < c->horizon && pd < c->mdp.zeta) {
+        unsigned a = eps_greedy(q, c, 0.0, mu, pd, fg, vis, Q, rng);
+        int delta = mdp_action_delta(c->mdp.tau, a);
+        unsigned mu2 = mdp_apply(mu, delta, Q);
+        if (vis)
+            vis[mu2] = 1;
+        struct cgan_cond u = {mu, mu2, a, pd, fg, target};
+        double pd2 = cgan_sample(g, &u, rng);
+        fg = mdp_feedback(0, pd2, pd, delta);
+        mu = mu2;
+        pd = pd2;
+        t++;
+    }
+    return pd >= c->mdp.zeta ? t + 1 : c->horizon + 1;
+}
+
+/* Mean CPIs of q's greedy policy over select_episodes twin episodes. The generator
+ * noise and the start states are the same draws at every call (a fixed stream), so two
+ * checkpoints are compared on common random numbers, as the benchmark compares policies. */
+static double twin_score(const struct train_cfg *c, unsigned Q, cgan g, const struct dataset *d,
+                         ddqn q, unsigned char *visited)
+{
+    isac_rng rng;
+    isac_rng_seed_stream(&rng, c->seed, 0x73656c65ULL);
+    double sum = 0;
+    for (unsigned i = 0; i < c->select_episodes; i++) {
+        size_t k = (size_t)isac_rng_below(&rng, d->ns);
+        sum += twin_greedy_episode(c, Q, g, d, k, q, visited, &rng);
+    }
+    return sum / c->select_episodes;
+}
+
+/* twin_select: score q after `done` twin episodes, keep it if best, and report the
+ * score as the curve point (series "<variant>_select", b = mean CPIs in the twin). */
+static void twin_select_step(const struct train_cfg *c, const struct train_hooks *h,
+                             const char *series, unsigned Q, cgan g, const struct dataset *d,
+                             ddqn q, unsigned char *visited, unsigned done, struct snapshot *best)
+{
+    if (!best || !c->twin_select || (done % c->twin_select && done != c->episodes))
+        return;
+    double s = twin_score(c, Q, g, d, q, visited);
+    char name[64];
+    snprintf(name, sizeof name, "%s_select", series);
+    curve(h, name, done, NAN, s, NAN, NAN);
+    if (s < best->score) {
+        best->score = s;
+        best->episode = done;
+        ddqn_export(q, &best->def, best->storage);
+    }
+}
+
 /* Episodes in the twin; returns the gradient steps made. */
 static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
                        const struct train_hooks *h, cgan g, const struct dataset *d, ddqn q,
-                       const char *series, unsigned char *visited, isac_rng *rng)
+                       const char *series, unsigned char *visited, isac_rng *rng,
+                       struct snapshot *best)
 {
     size_t grads = 0;
     for (unsigned e = 0; e < c->episodes; e++) {
@@ -398,6 +474,7 @@ static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
             fg = fg2;
         }
         curve(h, series, e, ret, t, nl ? loss / nl : NAN, eps);
+        twin_select_step(c, h, series, env->num_beams, g, d, q, visited, e + 1, best);
         progress(h, series, e + 1, c->episodes);
     }
     return grads;
@@ -475,16 +552,25 @@ static int drl_online(const struct train_cfg *c, const struct train_env *env,
     return ISAC_OK;
 }
 
-static int finish_variant(const struct train_cfg *c, const struct train_env *env,
-                          const struct train_hooks *h, ddqn q, struct train_variant_result *v)
+/* The variant's network: best's when twin_select kept one (its storage moves into v),
+ * else q's final weights; then the evaluation. */
+static int finish_variant(const struct train_env *env, const struct train_hooks *h, ddqn q,
+                          struct snapshot *best, struct train_variant_result *v)
 {
-    v->storage = malloc(ddqn_num_params(q) * sizeof(float));
-    if (!v->storage)
-        return ISAC_ENOMEM;
-    ddqn_export(q, &v->def, v->storage);
     v->trained = 1;
-    v->steps_mean = v->success = NAN;
-    (void)c;
+    v->steps_mean = v->success = v->twin_score = NAN;
+    if (best && best->episode) {
+        v->storage = best->storage;
+        v->def = best->def;
+        v->selected = best->episode;
+        v->twin_score = best->score;
+        best->storage = NULL;
+    } else {
+        v->storage = malloc(ddqn_num_params(q) * sizeof(float));
+        if (!v->storage)
+            return ISAC_ENOMEM;
+        ddqn_export(q, &v->def, v->storage);
+    }
     if (env->evaluate) {
         progress(h, "evaluate", 0, 1);
         int rc = env->evaluate(env->ctx, &v->def, &v->steps_mean, &v->success);
@@ -492,6 +578,42 @@ static int finish_variant(const struct train_cfg *c, const struct train_env *env
         return rc;
     }
     return ISAC_OK;
+}
+
+/* Train variant v into res->v[v]. grads: the gradient steps of dt_cql (set by it, used
+ * by offline). */
+static int run_variant(const struct train_cfg *c, const struct train_env *env,
+                       const struct train_hooks *h, cgan g, const struct dataset *d,
+                       enum train_variant v, unsigned char *visited, size_t *grads,
+                       struct train_result *res, char *err, size_t errlen)
+{
+    isac_rng rng;
+    isac_rng_seed_stream(&rng, c->seed, 0x64726c00ULL + v);
+    float alpha = (v == TRAIN_DT_NOCQL || v == TRAIN_ONLINE) ? 0.0f : c->dqn.alpha_con;
+    ddqn q = new_agent(c, alpha, v == TRAIN_ONLINE ? NULL : d);
+    if (!q) {
+        isac_seterr(err, errlen, "%s: cannot create the Q-network", train_variant_name(v));
+        return ISAC_EINVAL;
+    }
+    int twin = v == TRAIN_DT_CQL || v == TRAIN_DT_NOCQL, rc = ISAC_OK;
+    struct snapshot best = {.score = INFINITY};
+    if (twin && c->twin_select && !(best.storage = malloc(ddqn_num_params(q) * sizeof(float))))
+        rc = ISAC_ENOMEM;
+    if (!rc && twin) {
+        size_t n = drl_twin(c, env, h, g, d, q, train_variant_name(v), visited, &rng,
+                            best.storage ? &best : NULL);
+        if (v == TRAIN_DT_CQL)
+            *grads = n;
+    } else if (!rc && v == TRAIN_OFFLINE) {
+        drl_offline(c, h, q, *grads, &rng);
+    } else if (!rc) {
+        rc = drl_online(c, env, h, q, visited, &rng, err, errlen);
+    }
+    if (!rc && (rc = finish_variant(env, h, q, &best, &res->v[v])))
+        isac_seterr(err, errlen, "%s: evaluation failed (%d)", train_variant_name(v), rc);
+    free(best.storage);
+    ddqn_destroy(q);
+    return rc;
 }
 
 static int run_variants(const struct train_cfg *c, const struct train_env *env,
@@ -505,32 +627,9 @@ static int run_variants(const struct train_cfg *c, const struct train_env *env,
     int rc = ISAC_OK;
     static const enum train_variant order[] = {TRAIN_DT_CQL, TRAIN_DT_NOCQL, TRAIN_OFFLINE,
                                                TRAIN_ONLINE};
-    for (unsigned i = 0; !rc && i < TRAIN_NUM_VARIANTS; i++) {
-        enum train_variant v = order[i];
-        if (!(c->variants & (1u << v)))
-            continue;
-        isac_rng rng;
-        isac_rng_seed_stream(&rng, c->seed, 0x64726c00ULL + v);
-        float alpha = (v == TRAIN_DT_NOCQL || v == TRAIN_ONLINE) ? 0.0f : c->dqn.alpha_con;
-        ddqn q = new_agent(c, alpha, v == TRAIN_ONLINE ? NULL : d);
-        if (!q) {
-            isac_seterr(err, errlen, "%s: cannot create the Q-network", train_variant_name(v));
-            rc = ISAC_EINVAL;
-            break;
-        }
-        if (v == TRAIN_DT_CQL || v == TRAIN_DT_NOCQL) {
-            size_t n = drl_twin(c, env, h, g, d, q, train_variant_name(v), visited, &rng);
-            if (v == TRAIN_DT_CQL)
-                grads = n;
-        } else if (v == TRAIN_OFFLINE) {
-            drl_offline(c, h, q, grads, &rng);
-        } else {
-            rc = drl_online(c, env, h, q, visited, &rng, err, errlen);
-        }
-        if (!rc && (rc = finish_variant(c, env, h, q, &res->v[v])))
-            isac_seterr(err, errlen, "%s: evaluation failed (%d)", train_variant_name(v), rc);
-        ddqn_destroy(q);
-    }
+    for (unsigned i = 0; !rc && i < TRAIN_NUM_VARIANTS; i++)
+        if (c->variants & (1u << order[i]))
+            rc = run_variant(c, env, h, g, d, order[i], visited, &grads, res, err, errlen);
     free(visited);
     return rc;
 }

@@ -96,6 +96,10 @@ struct train_cfg {
                                  (0, the paper's Algorithm 1) */
     int keep_real;            /* twin agents: the preloaded real transitions stay in the replay
                                  buffer for the whole run (0: they age out of the ring) */
+    unsigned twin_select;     /* twin agents: every twin_select episodes (and after the last)
+                                 the greedy network is scored in the twin and the best-scoring
+                                 one is kept (0: the last network, Algorithm 1) */
+    unsigned select_episodes; /* twin episodes per score (200), the same draws every time */
 };
 
 void train_cfg_defaults(struct train_cfg *c);
@@ -106,6 +110,8 @@ struct train_variant_result {
     int trained;
     double steps_mean, success; /* evaluation (NAN without env->evaluate) */
     double final_loss;
+    unsigned selected;   /* twin_select: twin episodes trained before the kept network */
+    double twin_score;   /* its mean CPIs in the twin (NAN without twin_select) */
     struct qnet_def def; /* points into storage */
     float *storage;
 };
