@@ -48,7 +48,9 @@ check "unknown variant is a usage error" "[ $rc -eq 2 ]"
 "$BIN" train --twin-scene sometimes 2>"$tmp/err"; rc=$?
 check "bad --twin-scene is a usage error (one line naming it)" "[ $rc -eq 2 ] && [ \$(wc -l <$tmp/err) -eq 1 ] && grep -q 'twin-scene' $tmp/err"
 "$BIN" train "${tiny[@]}" --seed 5 --out "$tmp/s.weights" --save-data "$tmp/data.csv" >/dev/null
-"$BIN" train "${tiny[@]}" --seed 5 --out "$tmp/r.weights" --data "$tmp/data.csv" >/dev/null
+"$BIN" train "${tiny[@]}" --seed 5 --out "$tmp/r.weights" --data "$tmp/data.csv" --out-dir "$tmp/dr" >/dev/null
+"$BIN" train "${tiny[@]}" --seed 5 --out "$tmp/o.weights" --variants online --out-dir "$tmp/do" >/dev/null
+check "the online variant restarts the emulator: the same network alone, with the others, and from --data" "[ \"\$(strip $tmp/da/qnet_online.weights)\" = \"\$(strip $tmp/do/qnet_online.weights)\" ] && [ \"\$(strip $tmp/da/qnet_online.weights)\" = \"\$(strip $tmp/dr/qnet_online.weights)\" ]"
 check "--save-data then --data: the same weights as collecting" "[ \"\$(strip $tmp/s.weights)\" = \"\$(strip $tmp/r.weights)\" ] && [ \"\$(strip $tmp/s.weights)\" = \"\$(strip $tmp/a.weights)\" ] && [ ! -e $tmp/data.csv.tmp ]"
 sed '4s/^\([0-9]*\),\([0-9]*\),/\1,99,/' "$tmp/data.csv" >"$tmp/bad.csv"
 "$BIN" train "${tiny[@]}" --data "$tmp/bad.csv" 2>"$tmp/err"; rc=$?

@@ -181,7 +181,7 @@ static void tiny_cfg(struct train_cfg *c, uint64_t seed)
 static void train(uint64_t seed, struct train_result *res)
 {
     struct syn s = {.Q = 32};
-    struct train_env env = {&s, 32, syn_reset, syn_step, syn_eval, syn_target};
+    struct train_env env = {&s, 32, syn_reset, syn_step, syn_eval, syn_target, NULL};
     struct train_cfg c;
     tiny_cfg(&c, seed);
     char err[256];
@@ -431,7 +431,7 @@ static void sel_curve(void *ctx, const char *series, unsigned x, double a, doubl
 static void train_sel(unsigned every, struct sel_log *log, struct train_result *res)
 {
     struct syn s = {.Q = 32};
-    struct train_env env = {&s, 32, syn_reset, syn_step, syn_eval, syn_target};
+    struct train_env env = {&s, 32, syn_reset, syn_step, syn_eval, syn_target, NULL};
     struct train_hooks h = {log, NULL, sel_curve};
     struct train_cfg c;
     tiny_cfg(&c, 5);

@@ -195,12 +195,64 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
 /* ---- environment adapter ---- */
 
 struct env_ctx {
+    const struct exp_config *cfg;
+    int spec_from_cli;
+    radio r;
+    codebook cb;
     mdp_env env;
+    int scenario; /* the radio re-draws scenes (an emulator): env_fresh reopens it */
     unsigned eval_episodes, max_steps;
     struct policy_opts popts;
     unsigned Q;
     uint64_t seed;
 };
+
+static void env_close(struct env_ctx *e)
+{
+    mdp_env_destroy(e->env);
+    codebook_destroy(e->cb);
+    radio_close(e->r);
+    e->env = NULL;
+    e->cb = NULL;
+    e->r = NULL;
+}
+
+/* Open the experiment's radio, codebook and environment: a CLI exit status (0 or the
+ * error already printed). */
+static int env_open(struct env_ctx *e)
+{
+    int rc = cli_radio_open("train", e->cfg->radio, e->spec_from_cli, &e->r);
+    if (rc)
+        return rc;
+    struct radio_info info;
+    char err[512] = "";
+    radio_get_info(e->r, &info);
+    e->cb = exp_codebook(e->cfg, &info, err, sizeof err);
+    e->env = e->cb ? mdp_env_create(e->cfg, e->r, e->cb, err, sizeof err) : NULL;
+    if (!e->env) {
+        env_close(e);
+        return cli_input_error("train", "%s", err);
+    }
+    e->scenario = !!(info.caps & RADIO_CAP_SCENARIO);
+    e->Q = codebook_size(e->cb);
+    mdp_env_policy_opts(e->env, &e->popts);
+    return 0;
+}
+
+/* train_env.fresh: an emulator restarts from its just-opened state (clock and draws), so
+ * the online variant and each evaluation do not depend on what ran before them; live
+ * hardware has no such state to restore and is left as it is. */
+static int env_fresh(void *ctx)
+{
+    struct env_ctx *e = ctx;
+    if (!e->scenario)
+        return ISAC_OK;
+    unsigned Q = e->Q;
+    env_close(e);
+    if (env_open(e))
+        return ISAC_EIO;
+    return e->Q == Q ? ISAC_OK : ISAC_EINVAL;
+}
 
 static int env_reset(void *ctx, uint64_t ep)
 {
@@ -575,27 +627,16 @@ int cmd_train(int argc, char **argv)
         return rc;
     /* One BLAS thread: the same sums in the same order on every run. */
     openblas_set_num_threads(1);
-    radio r = NULL;
-    if ((rc = cli_radio_open("train", cfg.radio, a.radio != NULL, &r)))
-        return rc;
-    struct radio_info info;
-    char err[512] = "";
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
-    mdp_env env = cb ? mdp_env_create(&cfg, r, cb, err, sizeof err) : NULL;
-    if (!env) {
-        codebook_destroy(cb);
-        radio_close(r);
-        return cli_input_error("train", "%s", err);
-    }
-    struct env_ctx ec = {.env = env,
+    struct env_ctx ec = {.cfg = &cfg,
+                         .spec_from_cli = a.radio != NULL,
                          .eval_episodes = eval_eps,
                          .max_steps = cfg.max_steps,
-                         .Q = codebook_size(cb),
                          .seed = cfg.seed};
-    mdp_env_policy_opts(env, &ec.popts);
+    if ((rc = env_open(&ec)))
+        return rc;
+    char err[512] = "";
     struct train_env te = {
-        &ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL, env_target_beam};
+        &ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL, env_target_beam, env_fresh};
     struct hook_ctx hc = {.quiet = a.quiet};
     char csv_path[1200] = "", csv_tmp[1210] = "";
     if (a.out_dir) {
@@ -644,8 +685,6 @@ int cmd_train(int argc, char **argv)
         json_decref(j);
         train_result_free(&res);
     }
-    mdp_env_destroy(env);
-    codebook_destroy(cb);
-    radio_close(r);
+    env_close(&ec);
     return rc;
 }

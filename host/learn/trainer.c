@@ -573,7 +573,9 @@ static int finish_variant(const struct train_env *env, const struct train_hooks 
     }
     if (env->evaluate) {
         progress(h, "evaluate", 0, 1);
-        int rc = env->evaluate(env->ctx, &v->def, &v->steps_mean, &v->success);
+        int rc = env->fresh ? env->fresh(env->ctx) : ISAC_OK;
+        if (!rc)
+            rc = env->evaluate(env->ctx, &v->def, &v->steps_mean, &v->success);
         progress(h, "evaluate", 1, 1);
         return rc;
     }
@@ -607,7 +609,11 @@ static int run_variant(const struct train_cfg *c, const struct train_env *env,
     } else if (!rc && v == TRAIN_OFFLINE) {
         drl_offline(c, h, q, *grads, &rng);
     } else if (!rc) {
-        rc = drl_online(c, env, h, q, visited, &rng, err, errlen);
+        rc = env->fresh ? env->fresh(env->ctx) : ISAC_OK;
+        if (rc)
+            isac_seterr(err, errlen, "online DDQN: cannot restart the environment (%d)", rc);
+        else
+            rc = drl_online(c, env, h, q, visited, &rng, err, errlen);
     }
     if (!rc && (rc = finish_variant(env, h, q, &best, &res->v[v])))
         isac_seterr(err, errlen, "%s: evaluation failed (%d)", train_variant_name(v), rc);

@@ -21,7 +21,8 @@
  *      with the deployed visited-beam rule (rollout_mask), one gradient step per
  *      environment step, learning rate lr * lr_decay^floor(e / lr_decay_every)
  *      (Table I's 1e-4 * 0.9^e, e counted in units of lr_decay_every episodes);
- *   4. each variant's greedy network evaluated in the real environment
+ *   4. each variant's greedy network evaluated in the real environment, restarted first
+ *      (env->fresh; so is the online variant's)
  *      (env->evaluate, episodes not used for training).
  * Same configuration and seed, same environment: the same weights, bit for bit (one
  * OpenBLAS thread).
@@ -61,6 +62,11 @@ struct train_env {
      * non-zero when unknown: the twin's label is then estimated from the data
      * (train_label_episode). May be NULL. */
     int (*target_beam)(void *ctx, unsigned *beam);
+    /* Put the environment back into its just-created state where it has one (an
+     * emulator's clock and draws), so that what runs next does not depend on what ran
+     * before: called before the online variant and before each evaluation. 0, or a
+     * negative isac_err. May be NULL. */
+    int (*fresh)(void *ctx);
 };
 
 struct train_hooks {
