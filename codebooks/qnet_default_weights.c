@@ -3,8 +3,8 @@
  * Dueling Q-network of seed 004 (DT-assisted offline DDQN with CQL).
  * command: isactb train --radio sim:elements=64 --save-data codebooks/training/collection.csv --out codebooks/qnet_default.weights --out-dir codebooks/training --export-c codebooks/qnet_default_weights.c --json
  * seed: 1
- * commit: 636af6c58c04df27d85be26b1c1c8b36f1616044
- * evaluation: 25.36 mean steps, success 0.960 (training radio, unseen episodes)
+ * commit: 8ac5099c3a4a6a979ccf259bed4fe9bfc43ac8c8
+ * evaluation: 25.76 mean steps, success 0.940 (training radio, unseen episodes)
  */
 #include "learn/qnet.h"
 
