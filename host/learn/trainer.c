@@ -373,30 +373,56 @@ struct snapshot {
     struct qnet_def def;
 };
 
+/* A twin episode's state: the beam, the last P_D and feedback flag, the scene's target,
+ * and the visited flags (NULL without rollout_mask). */
+struct twin_ep {
+    unsigned mu, target;
+    double pd;
+    int fg;
+    unsigned char *vis;
+};
+
+/* Start a twin episode from the dataset's start state k. */
+static struct twin_ep twin_start(const struct train_cfg *c, unsigned Q, const struct dataset *d,
+                                 size_t k, unsigned char *visited)
+{
+    return (struct twin_ep){d->start[k].mu, d->start[k].target, d->start[k].pd, 0,
+                            visit_start(c, visited, Q, d->start[k].mu)};
+}
+
+/* Transmit action a in the twin: the transition from the state before, which is then
+ * advanced (mu, P_D drawn by the generator, f_g, visited flags). */
+static struct transition twin_step(const struct train_cfg *c, unsigned Q, cgan g, struct twin_ep *s,
+                                   unsigned a, isac_rng *rng)
+{
+    int delta = mdp_action_delta(c->mdp.tau, a);
+    unsigned mu2 = mdp_apply(s->mu, delta, Q);
+    if (s->vis)
+        s->vis[mu2] = 1;
+    struct cgan_cond u = {s->mu, mu2, a, s->pd, s->fg, s->target};
+    double pd2 = cgan_sample(g, &u, rng);
+    int fg2 = mdp_feedback(0, pd2, s->pd, delta);
+    struct transition tr =
+        make_tr(&c->mdp, s->mu, s->pd, s->fg, a, mu2, pd2, fg2, pd2 >= c->mdp.zeta);
+    tr.target = (uint16_t)s->target;
+    tr.twin = 1;
+    s->mu = mu2;
+    s->pd = pd2;
+    s->fg = fg2;
+    return tr;
+}
+
 /* One greedy twin episode from start k: CPIs used (the first beam's included; horizon + 1
  * when P_D never reaches zeta). */
 static unsigned twin_greedy_episode(const struct train_cfg *c, unsigned Q, cgan g,
                                     const struct dataset *d, size_t k, ddqn q,
                                     unsigned char *visited, isac_rng *rng)
 {
-    unsigned mu = d->start[k].mu, target = d->start[k].target, t = 0;
-    unsigned char *vis = visit_start(c, visited, Q, mu);
-    double pd = d->start[k].pd;
-    int fg = 0;
-    while (t < c->horizon && pd < c->mdp.zeta) {
-        unsigned a = eps_greedy(q, c, 0.0, mu, pd, fg, vis, Q, rng);
-        int delta = mdp_action_delta(c->mdp.tau, a);
-        unsigned mu2 = mdp_apply(mu, delta, Q);
-        if (vis)
-            vis[mu2] = 1;
-        struct cgan_cond u = {mu, mu2, a, pd, fg, target};
-        double pd2 = cgan_sample(g, &u, rng);
-        fg = mdp_feedback(0, pd2, pd, delta);
-        mu = mu2;
-        pd = pd2;
-        t++;
-    }
-    return pd >= c->mdp.zeta ? t + 1 : c->horizon + 1;
+    struct twin_ep s = twin_start(c, Q, d, k, visited);
+    unsigned t = 0;
+    for (; t < c->horizon && s.pd < c->mdp.zeta; t++)
+        twin_step(c, Q, g, &s, eps_greedy(q, c, 0.0, s.mu, s.pd, s.fg, s.vis, Q, rng), rng);
+    return s.pd >= c->mdp.zeta ? t + 1 : c->horizon + 1;
 }
 
 /* Mean CPIs of q's greedy policy over select_episodes twin episodes. The generator
@@ -444,23 +470,13 @@ static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
     for (unsigned e = 0; e < c->episodes; e++) {
         double eps = c->eps0 * (1.0 - (double)e / c->episodes), ret = 0, loss = 0;
         size_t k = (size_t)isac_rng_below(rng, d->ns);
-        unsigned mu = d->start[k].mu, target = d->start[k].target, t = 0, nl = 0;
-        unsigned char *vis = visit_start(c, visited, env->num_beams, mu);
-        double pd = d->start[k].pd;
-        int fg = 0, done = 0;
+        struct twin_ep s = twin_start(c, env->num_beams, d, k, visited);
+        unsigned t = 0, nl = 0;
+        int done = 0;
         for (; t < c->horizon && !done; t++) {
-            unsigned a = eps_greedy(q, c, eps, mu, pd, fg, vis, env->num_beams, rng);
-            int delta = mdp_action_delta(c->mdp.tau, a);
-            unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
-            if (vis)
-                vis[mu2] = 1;
-            struct cgan_cond u = {mu, mu2, a, pd, fg, target};
-            double pd2 = cgan_sample(g, &u, rng);
-            done = pd2 >= c->mdp.zeta;
-            int fg2 = mdp_feedback(0, pd2, pd, delta);
-            struct transition tr = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, done);
-            tr.target = (uint16_t)target;
-            tr.twin = 1;
+            unsigned a = eps_greedy(q, c, eps, s.mu, s.pd, s.fg, s.vis, env->num_beams, rng);
+            struct transition tr = twin_step(c, env->num_beams, g, &s, a, rng);
+            done = tr.done;
             ddqn_store(q, &tr);
             ret += tr.r;
             double l = ddqn_train_step(q, lr_at(c, e), rng);
@@ -469,9 +485,6 @@ static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
                 nl++;
                 grads++;
             }
-            mu = mu2;
-            pd = pd2;
-            fg = fg2;
         }
         curve(h, series, e, ret, t, nl ? loss / nl : NAN, eps);
         twin_select_step(c, h, series, env->num_beams, g, d, q, visited, e + 1, best);
