@@ -447,7 +447,7 @@ static void twin_select_step(const struct train_cfg *c, const struct train_hooks
                              const char *series, unsigned Q, cgan g, const struct dataset *d,
                              ddqn q, unsigned char *visited, unsigned done, struct snapshot *best)
 {
-    if (!best || !c->twin_select || (done % c->twin_select && done != c->episodes))
+    if (!best || (done % c->twin_select && done != c->episodes)) /* best: twin_select > 0 */
         return;
     double s = twin_score(c, Q, g, d, q, visited);
     char name[64];
