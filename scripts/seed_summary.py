@@ -11,7 +11,9 @@ training method A beat method B" is answered across seeds: the mean of the per-s
 paired differences, their sample standard deviation, and a Student-t 95 % interval with
 k - 1 degrees of freedom (k seeds). The spread is split into the part the episode noise
 explains (mean of sem^2) and the remainder, the seed-to-seed variance of the networks.
-Positive differences mean qnet needs fewer steps than the comparison network.
+Positive differences mean qnet needs fewer steps than the comparison network. The success
+rates (qnet minus the comparison, > 0 when qnet fails less) get the same across-seed mean
+and interval.
 """
 import json
 import math
@@ -53,25 +55,41 @@ def paired_of(path, versus):
     for name, v in (("steps_diff_mean", d), ("steps_diff_sem", s)):
         if not isinstance(v, (int, float)) or not math.isfinite(v):
             fail(f"{path}: field '{name}' = {v!r} is not a finite number")
+    succ = {r.get("policy"): r.get("success_rate") for r in doc.get("rows", [])
+            if isinstance(r, dict)}
+    for name in ("qnet", versus):
+        v = succ.get(name)
+        if not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            fail(f"{path}: field 'rows' has no success_rate in [0, 1] for '{name}' (got {v!r})")
     return {"file": path, "diff": float(d), "sem": float(s),
+            "success_diff": float(succ["qnet"]) - float(succ[versus]),
             "tx_power_dbm": hits[0].get("tx_power_dbm"), "pfa": hits[0].get("pfa"),
             "episodes": doc.get("episodes")}
+
+
+def t_summary(xs):
+    """Mean, sample sd, standard error and 95 % t-interval of xs (len >= 2)."""
+    k = len(xs)
+    mean = sum(xs) / k
+    var = sum((x - mean) ** 2 for x in xs) / (k - 1)
+    se = math.sqrt(var / k)
+    half = t975(k - 1) * se
+    return mean, var, se, [mean - half, mean + half]
 
 
 def summarize(seeds):
     k = len(seeds)
     diffs = [s["diff"] for s in seeds]
-    mean = sum(diffs) / k
-    out = {"seeds": k, "diff_mean": mean}
+    out = {"seeds": k, "diff_mean": sum(diffs) / k,
+           "success_diff_mean": sum(s["success_diff"] for s in seeds) / k}
     if k < 2:
         return out
-    var = sum((d - mean) ** 2 for d in diffs) / (k - 1)
-    sd = math.sqrt(var)
-    se = sd / math.sqrt(k)
-    half = t975(k - 1) * se
+    mean, var, se, ci = t_summary(diffs)
     noise = sum(s["sem"] ** 2 for s in seeds) / k
-    out.update({"diff_sd": sd, "diff_se": se, "ci95": [mean - half, mean + half],
+    out.update({"diff_sd": math.sqrt(var), "diff_se": se, "ci95": ci,
                 "episode_noise_var": noise, "seed_var": max(0.0, var - noise)})
+    _, _, se, ci = t_summary([s["success_diff"] for s in seeds])
+    out.update({"success_diff_se": se, "success_ci95": ci})
     return out
 
 
@@ -102,8 +120,8 @@ def main(argv):
         print(json.dumps(summary, indent=1))
         return
     for s in seeds:
-        print(f"{s['file']}: {versus} - qnet = {s['diff']:+.2f} ({s['sem']:.2f}), "
-              f"{s['episodes']} episodes")
+        print(f"{s['file']}: {versus} - qnet = {s['diff']:+.2f} ({s['sem']:.2f}) steps, "
+              f"success qnet - {versus} = {s['success_diff']:+.3f}, {s['episodes']} episodes")
     k = summary["seeds"]
     line = f"{k} seed{'s' if k != 1 else ''}: mean {summary['diff_mean']:+.2f}"
     if "diff_se" in summary:
@@ -111,6 +129,11 @@ def main(argv):
         line += (f", sd {summary['diff_sd']:.2f}, se {summary['diff_se']:.2f}, "
                  f"95 % t-interval [{lo:+.2f}, {hi:+.2f}]; variance: episode noise "
                  f"{summary['episode_noise_var']:.2f}, between seeds {summary['seed_var']:.2f}")
+    print(line)
+    line = f"success rate, qnet - {versus}: mean {summary['success_diff_mean']:+.3f}"
+    if "success_ci95" in summary:
+        lo, hi = summary["success_ci95"]
+        line += f", se {summary['success_diff_se']:.3f}, 95 % t-interval [{lo:+.3f}, {hi:+.3f}]"
     print(line)
 
 

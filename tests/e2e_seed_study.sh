@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/seed_study and scripts/seed_summary.py: a tiny two-seed study trains and benches
 # each seed and summarizes exactly the benches' paired differences; the summary's mean,
-# standard deviation, Student-t interval and variance split match hand-computed values on
+# standard deviation, Student-t interval, variance split and success-rate interval match
+# hand-computed values on
 # synthetic benches; bad benches and bad options are refused with one line and a non-zero
 # exit, and no summary is left behind.
 set -uo pipefail
@@ -28,12 +29,13 @@ assert abs(d[\"diff_mean\"]-sum(b)/2)<1e-12 and d[\"versus\"]==\"qnet_offline\"'
 check "table on stdout" "grep -q '^2 seeds: mean' $tmp/st.txt"
 
 # synthetic benches: differences 1, 2, 3, standard errors 0.5 -> mean 2, sd 1,
-# se 1/sqrt(3), t_{0.975,2} = 4.303, episode-noise variance 0.25, seed variance 0.75
-mk() { # file diff sem [power]
-    printf '{"rows":[],"paired":[{"policy":"qnet","versus":"qnet_offline","tx_power_dbm":%s,"pfa":0.001,"steps_diff_mean":%s,"steps_diff_sem":%s}],"episodes":10}\n' \
-        "${4:-20.0}" "$2" "$3" >"$1"
+# se 1/sqrt(3), t_{0.975,2} = 4.303, episode-noise variance 0.25, seed variance 0.75;
+# success differences 0.9-0.8, 0.9-0.9, 0.9-1.0 -> mean 0, sd 0.1
+mk() { # file diff sem [power] [qnet success] [offline success]
+    printf '{"rows":[{"policy":"qnet","success_rate":%s},{"policy":"qnet_offline","success_rate":%s}],"paired":[{"policy":"qnet","versus":"qnet_offline","tx_power_dbm":%s,"pfa":0.001,"steps_diff_mean":%s,"steps_diff_sem":%s}],"episodes":10}\n' \
+        "${5:-0.9}" "${6:-0.9}" "${4:-20.0}" "$2" "$3" >"$1"
 }
-mk "$tmp/s1.json" 1 0.5; mk "$tmp/s2.json" 2 0.5; mk "$tmp/s3.json" 3 0.5
+mk "$tmp/s1.json" 1 0.5 20.0 0.9 0.8; mk "$tmp/s2.json" 2 0.5; mk "$tmp/s3.json" 3 0.5 20.0 0.9 1.0
 $PY "$SUM" --json "$tmp/s1.json" "$tmp/s2.json" "$tmp/s3.json" >"$tmp/syn.json"
 check "synthetic summary exit status" "[ $? -eq 0 ]"
 check "synthetic mean, sd, interval, variance split" "$PY -c '
@@ -42,7 +44,9 @@ d=json.load(open(\"$tmp/syn.json\"))
 h=4.303/math.sqrt(3)
 assert abs(d[\"diff_mean\"]-2)<1e-12 and abs(d[\"diff_sd\"]-1)<1e-12, d
 assert abs(d[\"ci95\"][0]-(2-h))<1e-12 and abs(d[\"ci95\"][1]-(2+h))<1e-12, d
-assert abs(d[\"episode_noise_var\"]-0.25)<1e-12 and abs(d[\"seed_var\"]-0.75)<1e-12, d'"
+assert abs(d[\"episode_noise_var\"]-0.25)<1e-12 and abs(d[\"seed_var\"]-0.75)<1e-12, d
+h=4.303*0.1/math.sqrt(3)
+assert abs(d[\"success_diff_mean\"])<1e-12 and abs(d[\"success_ci95\"][1]-h)<1e-12, d'"
 $PY "$SUM" --json "$tmp/s1.json" >"$tmp/one.json"
 check "one seed: a mean, no interval" "$PY -c 'import json; d=json.load(open(\"$tmp/one.json\")); assert d[\"seeds\"]==1 and \"ci95\" not in d'"
 
@@ -59,6 +63,8 @@ echo '{"rows":[]}' >"$tmp/nopaired.json"
 refused "bench without paired" "nopaired.json: field 'paired'" $PY "$SUM" "$tmp/nopaired.json"
 mk "$tmp/nan.json" NaN 0.5
 refused "non-finite difference" "nan.json: field 'steps_diff_mean'" $PY "$SUM" "$tmp/nan.json"
+mk "$tmp/nosucc.json" 1 0.5 20.0 0.9 null
+refused "bench without a success rate" "nosucc.json: field 'rows'" $PY "$SUM" "$tmp/nosucc.json"
 mk "$tmp/p10.json" 1 0.5 10.0
 refused "two conditions" "different conditions" $PY "$SUM" "$tmp/s1.json" "$tmp/p10.json"
 echo '{"paired":' >"$tmp/cut.json"
