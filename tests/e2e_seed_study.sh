@@ -2,9 +2,8 @@
 # scripts/seed_study and scripts/seed_summary.py: a tiny two-seed study trains and benches
 # each seed and summarizes exactly the benches' paired differences; the summary's mean,
 # standard deviation, Student-t interval, variance split and success-rate interval match
-# hand-computed values on
-# synthetic benches; bad benches and bad options are refused with one line and a non-zero
-# exit, and no summary is left behind.
+# hand-computed values on synthetic benches; bad benches and bad options are refused with
+# one line and a non-zero exit, and no summary is left behind.
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
