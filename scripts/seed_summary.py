@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Across-training-seed summary of `isactb bench policies --json` paired differences.
 
-usage: seed_summary.py [--json] [--versus POLICY] BENCH.json [BENCH.json ...]
+usage: seed_summary.py [--json | --write FILE] [--versus POLICY] BENCH.json [BENCH.json ...]
+
+--json prints the summary as JSON instead of the table; --write FILE writes it to FILE
+(through FILE.tmp, renamed when complete) and prints the table.
 
 Each file is one training seed's benchmark of the qnet network against a comparison
 network on the same paired episodes. A single file's `steps_diff_sem` only covers the
@@ -17,6 +20,7 @@ and interval.
 """
 import json
 import math
+import os
 import sys
 
 # Two-sided 95 % Student-t quantiles t_{0.975, df}, df = 1..30 (standard table, e.g.
@@ -93,11 +97,15 @@ def summarize(seeds):
 
 
 def main(argv):
-    as_json, versus, files = False, "qnet_offline", []
+    as_json, write, versus, files = False, None, "qnet_offline", []
     it = iter(argv)
     for a in it:
         if a == "--json":
             as_json = True
+        elif a == "--write":
+            write = next(it, None)
+            if not write:
+                fail("--write needs a file name")
         elif a == "--versus":
             versus = next(it, None)
             if not versus:
@@ -118,6 +126,13 @@ def main(argv):
     if as_json:
         print(json.dumps(summary, indent=1))
         return
+    if write:
+        try:
+            with open(write + ".tmp", "w", encoding="utf-8") as f:
+                json.dump(summary, f, indent=1)
+            os.replace(write + ".tmp", write)
+        except OSError as e:
+            fail(f"{write}: cannot write the summary ({e})")
     for s in seeds:
         print(f"{s['file']}: {versus} - qnet = {s['diff']:+.2f} ({s['sem']:.2f}) steps, "
               f"success qnet - {versus} = {s['success_diff']:+.3f}, {s['episodes']} episodes")
