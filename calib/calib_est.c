@@ -405,7 +405,8 @@ int calib_rx_array(const struct calib_ref *r, const float complex *const *y, uns
     for (unsigned m = 0; rc == ISAC_OK && m < M; m++) {
         struct calib_chan *o = &out[m];
         *o = (struct calib_chan){.index = first_index + m, .ap = ap, .element = m};
-        double complex rel = w.v[m] / w.v[0];
+        /* z / z is not exactly 1 in complex division: the reference element is 1 by definition */
+        double complex rel = m ? w.v[m] / w.v[0] : 1.0;
         relative(o, rel, w.resp[m].delay - w.resp[0].delay, &w.resp[m], &w.resp[0]);
         o->crosscheck_deg = fabs(carg(rel / rx_pairwise(&w, m, r->N, steer))) * RAD2DEG;
     }
@@ -427,8 +428,8 @@ int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K
         rc = response_at(r, K, k, y, cfo, 0.0, maxlag, &resp[k], NULL);
     for (unsigned k = 0; rc == ISAC_OK && k < K; k++) {
         out[k] = (struct calib_chan){.index = k, .ap = 0, .element = k};
-        double complex rel = resp[k].gain / resp[0].gain;
-        if (steer)
+        double complex rel = k ? resp[k].gain / resp[0].gain : 1.0;
+        if (steer && k)
             rel *= steer[0] / steer[k];
         relative(&out[k], rel, resp[k].delay - resp[0].delay, &resp[k], &resp[0]);
     }
