@@ -138,11 +138,10 @@ static void same_as_run(const char *pol)
     r = radio_open(cfg.radio, err, sizeof err);
     mdp_env env = mdp_env_create(&cfg, r, cb, err, sizeof err);
     assert_non_null(env);
-    struct policy_opts o;
-    mdp_env_policy_opts(env, &o);
-    enum policy_kind kind;
-    assert_int_equal(policy_kind_from_name(pol, &kind), 0);
-    policy p = policy_create_ex(kind, codebook_size(cb), cfg.seed, &o);
+    struct policy_args a;
+    policy_args_defaults(&a, codebook_size(cb), cfg.seed);
+    mdp_env_policy_opts(env, &a.opts);
+    policy p = policy_create_named(pol, &a);
     assert_non_null(p);
     for (unsigned e = 0; e < cfg.episodes; e++) {
         unsigned steps;
@@ -166,7 +165,9 @@ static void test_sweep_round(void **s)
 {
     (void)s;
     const unsigned Q = 8;
-    policy p = policy_create(POLICY_SWEEP, Q, 1);
+    struct policy_args a;
+    policy_args_defaults(&a, Q, 1);
+    policy p = policy_create_named("sweep", &a);
     assert_non_null(p);
     for (int round = 0; round < 2; round++) {
         struct policy_obs obs;
@@ -191,7 +192,7 @@ static void test_sweep_round(void **s)
     }
     policy_destroy(p);
     /* every other policy may stop at every step */
-    p = policy_create(POLICY_SCAN, Q, 1);
+    p = policy_create_named("scan", &a);
     assert_int_equal(policy_next(p, NULL), 0);
     assert_int_equal(policy_may_stop(p), 1);
     policy_destroy(p);

@@ -176,13 +176,13 @@ static void test_policy_rejects_mismatch(void **s)
 {
     (void)s;
     struct qnet_def d = tiny();
-    struct policy_opts o;
-    policy_opts_defaults(&o);
-    o.qnet = &d; /* tau 1 / emb 2 against the MDP's 5 / 16 */
-    assert_null(policy_create_ex(POLICY_QNET, 64, 1, &o));
-    o.mdp.tau = 1;
-    o.mdp.emb = 2;
-    policy p = policy_create_ex(POLICY_QNET, 64, 1, &o);
+    struct policy_args a;
+    policy_args_defaults(&a, 64, 1);
+    a.opts.qnet = &d; /* tau 1 / emb 2 against the MDP's 5 / 16 */
+    assert_null(policy_create_named("qnet", &a));
+    a.opts.mdp.tau = 1;
+    a.opts.mdp.emb = 2;
+    policy p = policy_create_named("qnet", &a);
     assert_non_null(p);
     struct policy_obs obs = {.beam = 10, .lambda = 3, .num_aps = 4};
     unsigned b = policy_next(p, NULL);

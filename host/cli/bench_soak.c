@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
+#include "exp/episode.h"
 #include "exp/pipeline.h"
 #include "exp/run.h"
 #include "policy/policy.h"
@@ -136,51 +137,50 @@ static int parse(int argc, char **argv, struct soak_args *a)
     return 0;
 }
 
-struct loop {
-    pipeline p;
-    policy pol;
-    radio r;
-    int64_t tick, step_ticks;
-    unsigned step, max_steps;
-    uint64_t episode, detections, dropped;
-    struct policy_obs obs;
+/* The soak's view of the engine's loop: CPI count, memory probes, the injected leak. */
+struct soak_ctx {
+    const struct soak_args *a;
+    episode_engine e;
+    unsigned long done;     /* CPIs so far */
+    uint64_t last_episode;  /* episode of the last CPI */
+    uint64_t dropped;       /* samples dropped */
+    struct mem m0;          /* after the warm-up */
+    double t0;
+    int64_t tick0;
 };
 
-/* One CPI; a new episode after max_steps steps or a detection. */
-static int soak_cpi(struct loop *L, char *err, size_t errlen)
+static void soak_mark(struct soak_ctx *x)
 {
-    if (L->step == L->max_steps) {
-        L->episode++;
-        L->step = 0;
-        policy_reset(L->pol, L->episode);
-        int rc = radio_new_episode(L->r, L->episode);
-        if (rc && rc != ISAC_ENOTSUP) {
-            snprintf(err, errlen, "episode %llu: %s", (unsigned long long)L->episode,
-                     radio_last_error(L->r));
-            return rc;
-        }
+    x->m0 = mem_now();
+    x->t0 = now_s();
+    x->tick0 = episode_engine_status(x->e)->tick;
+}
+
+static int soak_should_stop(void *ctx)
+{
+    const struct soak_ctx *x = ctx;
+    return x->done >= x->a->cpis;
+}
+
+static void soak_on_step(void *ctx, const struct episode_cpi *c)
+{
+    struct soak_ctx *x = ctx;
+    x->done++;
+    x->last_episode = c->episode;
+    x->dropped += c->res->dropped;
+    if (x->done == x->a->warmup)
+        soak_mark(x);
+    else if (x->done > x->a->warmup && x->a->leak) {
+        /* the self-test of the memory check: a real per-CPI leak, touched so that it
+         * is resident */
+        volatile char *leak = malloc(x->a->leak);
+        if (leak)
+            memset((char *)leak, 1, x->a->leak);
     }
-    struct pipeline_result res;
-    unsigned beam = policy_next(L->pol, L->step ? &L->obs : NULL);
-    int rc = pipeline_step(L->p, L->r, beam, L->tick, NULL, &res);
-    if (rc) {
-        snprintf(err, errlen, "CPI at tick %lld: %s", (long long)L->tick, radio_last_error(L->r));
-        return rc;
-    }
-    L->tick += L->step_ticks;
-    L->dropped += res.dropped;
-    L->detections += res.detected != 0;
-    L->obs = (struct policy_obs){.beam = beam,
-                                 .pd = res.pd,
-                                 .lambda = res.lambda,
-                                 .num_aps = res.num_aps,
-                                 .detected = res.detected};
-    L->step = res.detected && policy_may_stop(L->pol) ? L->max_steps : L->step + 1;
-    return ISAC_OK;
 }
 
 static void report(const struct soak_args *a, const struct exp_config *cfg, double secs,
-                   double air_s, struct mem m0, struct mem m1, const struct loop *L)
+                   double air_s, struct mem m0, struct mem m1, const struct soak_ctx *L)
 {
     long drss = m1.rss_kb - m0.rss_kb, dheap = m1.heap_kb - m0.heap_kb;
     unsigned long n = a->cpis - a->warmup;
@@ -191,7 +191,7 @@ static void report(const struct soak_args *a, const struct exp_config *cfg, doub
             (double)n / secs, "realtime_factor", air_s / secs, "rss_kb_start",
             (json_int_t)m0.rss_kb, "rss_kb_end", (json_int_t)m1.rss_kb, "heap_kb_start",
             (json_int_t)m0.heap_kb, "heap_kb_end", (json_int_t)m1.heap_kb, "heap_bytes_per_cpi",
-            1024.0 * (double)dheap / (double)n, "episodes", (json_int_t)(L->episode + 1),
+            1024.0 * (double)dheap / (double)n, "episodes", (json_int_t)(L->last_episode + 1),
             "dropped_samples", (json_int_t)L->dropped);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
@@ -202,63 +202,72 @@ static void report(const struct soak_args *a, const struct exp_config *cfg, doub
             "time; RSS %ld -> %ld KiB (%+ld), heap %ld -> %ld KiB (%+ld); %llu episodes, %llu "
             "samples dropped\n",
             n, a->warmup, secs, (double)n / secs, air_s / secs, m0.rss_kb, m1.rss_kb, drss,
-            m0.heap_kb, m1.heap_kb, dheap, (unsigned long long)(L->episode + 1),
+            m0.heap_kb, m1.heap_kb, dheap, (unsigned long long)(L->last_episode + 1),
             (unsigned long long)L->dropped);
+}
+
+/* The soak's rules: every CPI a search (no confirmation dwell), an episode ends at
+ * max_steps CPIs or at a declaration the policy may stop on, the next scene is drawn
+ * with the clock running on. The policy keeps its default options (policy_opts_defaults),
+ * as the soak always did: it soaks the loop, not the policy's P_D model. */
+static void soak_rules(const struct exp_config *cfg, struct episode_rules *r)
+{
+    episode_rules_from_config(r, cfg);
+    r->confirm_radius_m = 0;
+    r->end = EPISODE_END_DECLARED;
+    r->start = EPISODE_START_NEXT_SCENE;
+}
+
+static int soak_check(const struct soak_args *a, long dheap, long drss)
+{
+    if (a->check_heap && dheap > (long)a->max_heap_kb)
+        return cli_runtime_error("bench soak",
+                                 "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)",
+                                 dheap, a->cpis - a->warmup, a->max_heap_kb);
+    if (a->check_rss && drss > (long)a->max_rss_kb)
+        return cli_runtime_error("bench soak",
+                                 "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)",
+                                 drss, a->cpis - a->warmup, a->max_rss_kb);
+    return CLI_OK;
 }
 
 static int soak_run(const struct soak_args *a, struct exp_config *cfg, radio r, codebook cb)
 {
     char err[512] = "";
     struct radio_info info;
-    enum policy_kind kind;
     radio_get_info(r, &info);
-    if (policy_kind_from_name(cfg->policy, &kind))
+    if (!policy_name_known(cfg->policy))
         return cli_input_error("bench soak", "policy '%s' unknown", cfg->policy);
-    struct loop L = {.r = r, .max_steps = cfg->max_steps};
-    L.p = pipeline_create(cfg, &info, cb, cfg->pfa, err, sizeof err);
-    if (!L.p)
-        return cli_input_error("bench soak", "%s", err);
-    L.pol = policy_create(kind, codebook_size(cb), cfg->seed);
-    L.step_ticks = (int64_t)(cfg->step_interval_s * info.sample_rate + 0.5);
-    if (L.step_ticks < (int64_t)pipeline_window_length(L.p))
-        L.step_ticks = (int64_t)pipeline_window_length(L.p);
-    int rc = ISAC_OK;
-    unsigned long k = 0;
-    for (; k < a->warmup && !rc; k++)
-        rc = soak_cpi(&L, err, sizeof err);
-    struct mem m0 = mem_now();
-    double t0 = now_s();
-    int64_t tick0 = L.tick;
-    for (; k < a->cpis && !rc; k++) {
-        rc = soak_cpi(&L, err, sizeof err);
-        if (a->leak) {
-            /* the self-test of the memory check: a real per-CPI leak, touched so that it
-             * is resident */
-            volatile char *leak = malloc(a->leak);
-            if (leak)
-                memset((char *)leak, 1, a->leak);
+    struct episode_rules rules;
+    soak_rules(cfg, &rules);
+    struct policy_args pa;
+    policy_args_defaults(&pa, codebook_size(cb), cfg->seed);
+    pipeline p = pipeline_create(cfg, &info, cb, cfg->pfa, err, sizeof err);
+    policy pol = p ? policy_create_named(cfg->policy, &pa) : NULL;
+    struct soak_ctx x = {.a = a};
+    x.e = pol ? episode_engine_create(p, r, cb, cfg, &rules, err, sizeof err) : NULL;
+    int out = CLI_OK;
+    if (!x.e) {
+        out = cli_input_error("bench soak", "%s", err[0] ? err : "cannot create the policy");
+    } else {
+        const struct episode_hooks h = {
+            .ctx = &x, .should_stop = soak_should_stop, .on_step = soak_on_step};
+        if (!a->warmup)
+            soak_mark(&x);
+        int rc = episode_run_episodes(x.e, pol, 0, 0, &h, err, sizeof err);
+        double secs = now_s() - x.t0;
+        struct mem m1 = mem_now();
+        if (rc != EPISODE_STOPPED) {
+            out = cli_runtime_error("bench soak", "%s", err);
+        } else {
+            int64_t air = episode_engine_status(x.e)->tick - x.tick0;
+            report(a, cfg, secs, (double)air / info.sample_rate, x.m0, m1, &x);
+            out = soak_check(a, m1.heap_kb - x.m0.heap_kb, m1.rss_kb - x.m0.rss_kb);
         }
     }
-    double secs = now_s() - t0;
-    struct mem m1 = mem_now();
-    int out;
-    if (rc) {
-        out = cli_runtime_error("bench soak", "%s", err);
-    } else {
-        report(a, cfg, secs, (double)(L.tick - tick0) / info.sample_rate, m0, m1, &L);
-        long dheap = m1.heap_kb - m0.heap_kb, drss = m1.rss_kb - m0.rss_kb;
-        out = CLI_OK;
-        if (a->check_heap && dheap > (long)a->max_heap_kb)
-            out = cli_runtime_error("bench soak",
-                                    "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)",
-                                    dheap, a->cpis - a->warmup, a->max_heap_kb);
-        else if (a->check_rss && drss > (long)a->max_rss_kb)
-            out = cli_runtime_error("bench soak",
-                                    "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)",
-                                    drss, a->cpis - a->warmup, a->max_rss_kb);
-    }
-    policy_destroy(L.pol);
-    pipeline_destroy(L.p);
+    episode_engine_destroy(x.e);
+    policy_destroy(pol);
+    pipeline_destroy(p);
     return out;
 }
 

@@ -31,12 +31,12 @@ static const char *const BP_USAGE =
     "  --elements: antennas per AP (default 64, seed 004 section V-A's array);\n"
     "  --weights: the qnet policy's weights file instead of the compiled-in network.\n";
 
-#define MAX_POL 8
+#define MAX_POL 16
 #define BP_EPISODE_SPAN_S 1.0 /* > max_steps x step_interval_s of the default experiment */
 
 struct bp_policy {
-    char name[32];
-    enum policy_kind kind;
+    char name[32];       /* row name: the registry name, or qnet_VARIANT */
+    const char *kind;    /* registry name of the policy it runs */
     struct qnet_file qf; /* weights of a variant (storage NULL: compiled in) */
 };
 
@@ -116,8 +116,20 @@ static int load_weights(const char *path, struct bp_policy *p)
         fprintf(stderr, "isactb bench policies: %s: %s\n", path, err);
         return -1;
     }
-    p->kind = POLICY_QNET;
+    p->kind = "qnet";
     return 1;
+}
+
+/* Every registered policy, in the registry's order (the variants come after). */
+static unsigned registry_policies(struct bp_policy *pols)
+{
+    const struct policy_registry *reg = policy_registry_builtin();
+    unsigned n = 0;
+    for (size_t i = 0; i < reg->count && n + 3 < MAX_POL; i++, n++) {
+        snprintf(pols[n].name, sizeof pols[n].name, "%s", reg->entries[i]->name);
+        pols[n].kind = reg->entries[i]->name;
+    }
+    return n;
 }
 
 static int load_variant(const char *dir, const char *variant, struct bp_policy *p)
@@ -182,10 +194,13 @@ static int run_condition(double power, double pfa, uint64_t scen, unsigned eleme
         struct bp_env b;
         if ((rc = bp_env_open(&b, power, pfa, scen, elements)))
             break;
-        struct policy_opts o;
-        mdp_env_policy_opts(b.env, &o);
-        o.qnet = pols[k].qf.storage ? &pols[k].qf.def : NULL;
-        policy pol = policy_create_ex(pols[k].kind, codebook_size(b.cb), b.cfg.seed, &o);
+        struct policy_args pa;
+        policy_args_defaults(&pa, codebook_size(b.cb), b.cfg.seed);
+        pa.num_tx = codebook_elements(b.cb);
+        pa.cb = b.cb;
+        mdp_env_policy_opts(b.env, &pa.opts);
+        pa.opts.qnet = pols[k].qf.storage ? &pols[k].qf.def : NULL;
+        policy pol = policy_create_named(pols[k].kind, &pa);
         unsigned *st = steps + (size_t)k * episodes;
         double ok = 0, sum = 0, sum_ok = 0, sum2 = 0;
         for (unsigned e = 0; pol && !rc && e < episodes; e++) {
@@ -235,7 +250,9 @@ static double now_ns(void)
  * argmax): the minimum over 7 batches of 20000 decisions. */
 static double qnet_inference_ns(void)
 {
-    policy p = policy_create(POLICY_QNET, 64, 1);
+    struct policy_args pa;
+    policy_args_defaults(&pa, 64, 1);
+    policy p = policy_create_named("qnet", &pa);
     if (!p)
         return NAN;
     struct policy_obs obs = {.beam = 3, .pd = 0, .lambda = 9.0, .num_aps = 4, .detected = 0};
@@ -392,13 +409,11 @@ int bench_policies(int argc, char **argv)
         return cli_usage("bench policies", "unexpected argument '%s'", argv[optind]);
     if (!episodes)
         episodes = quick ? 3 : 40;
-    struct bp_policy pols[MAX_POL] = {{"sweep", POLICY_SWEEP, {{0}, 0}},
-                                      {"scan", POLICY_SCAN, {{0}, 0}},
-                                      {"random", POLICY_RANDOM, {{0}, 0}},
-                                      {"pso", POLICY_PSO, {{0}, 0}},
-                                      {"qnet", POLICY_QNET, {{0}, 0}}};
-    unsigned npol = 5;
-    int wk = weights ? load_weights(weights, &pols[4]) : 1;
+    struct bp_policy pols[MAX_POL] = {{"", NULL, {{0}, 0}}};
+    unsigned npol = registry_policies(pols), qnet = npol;
+    for (unsigned k = npol; k-- > 0;)
+        qnet = policy_registry_find(NULL, pols[k].kind)->caps & POLICY_CAP_QNET ? k : qnet;
+    int wk = weights && qnet < npol ? load_weights(weights, &pols[qnet]) : 1;
     if (wk == 0)
         fprintf(stderr, "isactb bench policies: %s: cannot open: %s\n", weights, strerror(errno));
     if (wk <= 0)

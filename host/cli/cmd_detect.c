@@ -56,12 +56,13 @@ static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, ch
                      sigmf_reader_path(rd), k);
             return ISAC_EFORMAT;
         }
-        if (pipeline_process(p, (const float complex *const *)pipeline_rx(p), (unsigned)beam,
-                             fj ? &focus : NULL, &res)) {
+        if (pipeline_process(p, (const float complex *const *)pipeline_rx(p), fj ? &focus : NULL,
+                             &res)) {
             snprintf(err, errlen, "%s: CPI %zu: samples are not finite (NaN/Inf)",
                      sigmf_reader_path(rd), k);
             return ISAC_EFORMAT;
         }
+        res.beam = (int)beam;
         json_array_append_new(rows, cpi_row(k, &ci, &res, ann));
     }
     return ISAC_OK;

@@ -14,9 +14,17 @@
 #include "exp/run.h"
 
 static const char *const RUN_USAGE =
-    "usage: isactb run [--config FILE] [--radio SPEC] [--policy scan|sweep|random|pso|qnet]\n"
+    "usage: isactb run [--config FILE] [--radio SPEC] [--policy NAME]\n"
     "                  [--weights FILE] [--seed N] [--episodes N] [--out DIR] [--record]\n"
     "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n";
+
+/* The usage, with the registry's policies (policy/policy_registry.c). */
+static void run_usage(void)
+{
+    char names[256];
+    fputs(RUN_USAGE, stdout);
+    printf("  --policy: one of %s\n", policy_registry_names(NULL, names, sizeof names));
+}
 
 /* Signal handlers can only talk to the loop through a flag of static storage: this
  * is the one piece of global mutable state in the tool. */
@@ -129,7 +137,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case 'q': a->quiet = 1; break;
         case 'C': a->calibration = optarg; break;
         case 'N': a->no_calibration = 1; break;
-        case 'h': fputs(RUN_USAGE, stdout); return -1;
+        case 'h': run_usage(); return -1;
         case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
         }
@@ -150,11 +158,10 @@ static int apply_overrides(const struct run_args *a, struct exp_config *cfg)
     if (a->radio)
         snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
     if (a->policy) {
-        enum policy_kind kind;
-        if (policy_kind_from_name(a->policy, &kind))
-            return cli_usage(
-                "run", "--policy: unknown policy '%s' (expected scan, sweep, random, pso or qnet)",
-                a->policy);
+        char names[256];
+        if (!policy_name_known(a->policy))
+            return cli_usage("run", "--policy: unknown policy '%s' (expected one of: %s)",
+                             a->policy, policy_registry_names(NULL, names, sizeof names));
         snprintf(cfg->policy, sizeof cfg->policy, "%s", a->policy);
     }
     if (a->weights) {

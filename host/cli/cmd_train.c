@@ -280,9 +280,11 @@ static int env_target_beam(void *ctx, unsigned *beam)
 static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mean, double *success)
 {
     struct env_ctx *e = ctx;
-    struct policy_opts o = e->popts;
-    o.qnet = net;
-    policy pol = policy_create_ex(POLICY_QNET, e->Q, e->seed, &o);
+    struct policy_args pa;
+    policy_args_defaults(&pa, e->Q, e->seed);
+    pa.opts = e->popts;
+    pa.opts.qnet = net;
+    policy pol = policy_create_named("qnet", &pa);
     if (!pol)
         return ISAC_EINVAL;
     double s = 0, ok = 0;

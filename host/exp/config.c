@@ -294,9 +294,9 @@ static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *er
 static int validate_fields(const struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     CHECK(c->radio[0], "%s: radio: empty radio spec", src);
-    enum policy_kind kind;
-    CHECK(!policy_kind_from_name(c->policy, &kind),
-          "%s: policy: '%s' is not one of scan, sweep, random, pso, qnet", src, c->policy);
+    char names[256];
+    CHECK(policy_name_known(c->policy), "%s: policy: '%s' is not one of %s", src, c->policy,
+          policy_registry_names(NULL, names, sizeof names));
     CHECK(c->weights[0], "%s: weights: empty (use \"builtin\" or a weights file)", src);
     CHECK(c->episodes >= 1 && c->episodes <= 100000, "%s: episodes: %u outside 1..100000", src,
           c->episodes);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common/err.h"
+#include "exp/episode.h"
 #include "exp/pipeline.h"
 
 struct mdp_env_s {
@@ -13,7 +14,9 @@ struct mdp_env_s {
     codebook cb;
     struct radio_info info;
     pipeline p;
-    int64_t tick, step_ticks;
+    episode_engine eng;
+    struct episode_rules rules;
+    const struct isac_tx_plan_s *chosen; /* the plan of mdp_env_step's beam */
     double cells;
     unsigned Q;
     struct policy_opts popts;
@@ -40,9 +43,12 @@ mdp_env mdp_env_create(const struct exp_config *cfg, radio r, codebook cb, char 
         free(e);
         return NULL;
     }
-    e->step_ticks = (int64_t)llround(cfg->step_interval_s * e->info.sample_rate);
-    if (e->step_ticks < (int64_t)pipeline_window_length(e->p))
-        e->step_ticks = (int64_t)pipeline_window_length(e->p);
+    episode_rules_from_config(&e->rules, cfg);
+    e->eng = episode_engine_create(e->p, r, cb, cfg, &e->rules, err, errlen);
+    if (!e->eng) {
+        mdp_env_destroy(e);
+        return NULL;
+    }
     unsigned nx, ny;
     const float *lam, *thr;
     pipeline_grid(e->p, &nx, &ny, &lam, &thr);
@@ -58,6 +64,7 @@ void mdp_env_destroy(mdp_env e)
 {
     if (!e)
         return;
+    episode_engine_destroy(e->eng);
     pipeline_destroy(e->p);
     free(e);
 }
@@ -73,13 +80,7 @@ unsigned mdp_env_num_beams(mdp_env e)
 
 int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen)
 {
-    if (!(e->info.caps & RADIO_CAP_SCENARIO))
-        return ISAC_OK;
-    int rc = radio_start_episode(e->r, ep, &e->tick);
-    if (rc)
-        isac_seterr(err, errlen, "episode %llu: %s", (unsigned long long)ep,
-                    radio_last_error(e->r));
-    return rc;
+    return episode_begin(e->eng, NULL, ep, err, errlen);
 }
 
 int mdp_env_target_beam(mdp_env e, unsigned *beam)
@@ -99,79 +100,49 @@ int mdp_env_target_beam(mdp_env e, unsigned *beam)
     return rc;
 }
 
-static int cpi(mdp_env e, unsigned beam, const struct pipeline_focus *f,
-               struct pipeline_result *res, char *err, size_t errlen)
+/* episode_hooks.choose of mdp_env_step: the caller's beam instead of a policy. */
+static int choose_beam(void *ctx, const struct policy_obs *prev,
+                       const struct isac_tx_plan_s **plan)
 {
-    int rc = pipeline_step(e->p, e->r, beam, e->tick, f, res);
-    if (rc)
-        isac_seterr(err, errlen, "beam %u: %s", beam, radio_last_error(e->r));
-    e->tick += e->step_ticks;
-    return rc;
-}
-
-static struct policy_obs obs_of(const struct pipeline_result *res)
-{
-    return (struct policy_obs){.beam = res->beam,
-                               .pd = res->pd,
-                               .lambda = res->lambda,
-                               .num_aps = res->num_aps,
-                               .detected = res->detected};
+    (void)prev;
+    *plan = ((mdp_env)ctx)->chosen;
+    return ISAC_OK;
 }
 
 int mdp_env_step(mdp_env e, unsigned beam, struct mdp_env_out *o, char *err, size_t errlen)
 {
-    struct pipeline_result res;
-    int rc = cpi(e, beam, NULL, &res, err, errlen);
-    if (rc)
-        return rc;
-    o->cpis = 1;
-    o->terminal = 0;
-    /* The rules of run.c run_episode: a declaration triggers one dwell with the same
-     * beam, the episode ends when the dwell confirms at P_D >= zeta; without a dwell
-     * (confirm_radius_m = 0) the declaration itself must reach zeta. */
-    if (res.detected && e->cfg.confirm_radius_m > 0) {
-        struct pipeline_focus f = {res.x, res.y, e->cfg.confirm_radius_m};
-        if ((rc = cpi(e, beam, &f, &res, err, errlen)))
-            return rc;
-        o->cpis = 2;
+    const struct episode_status *st = episode_engine_status(e->eng);
+    if (!(e->chosen = episode_engine_beam_plan(e->eng, beam))) {
+        isac_seterr(err, errlen, "beam %u: outside the %u-beam codebook", beam, e->Q);
+        return ISAC_EINVAL;
     }
-    o->terminal = res.detected && res.pd >= e->cfg.zeta;
-    o->obs = obs_of(&res);
+    /* One MDP step: the beam, and its dwell when it declares; the caller keeps its own
+     * step budget, so the engine runs without one (a dwell is never cut). */
+    struct episode_rules rules = e->rules;
+    rules.max_steps = 0;
+    episode_engine_set_rules(e->eng, &rules);
+    const struct episode_hooks h = {.ctx = e, .choose = choose_beam};
+    unsigned s0 = st->steps;
+    int rc = episode_advance(e->eng, NULL, &h, 1, err, errlen);
+    o->cpis = st->steps - s0;
+    o->terminal = st->terminal;
+    o->obs = st->obs;
     o->pd = policy_obs_pd(&e->popts, &o->obs);
-    return ISAC_OK;
+    return rc;
 }
 
 int mdp_env_run_episode(mdp_env e, policy pol, uint64_t ep, unsigned max_steps, unsigned *steps,
                         int *success, char *err, size_t errlen)
 {
+    const struct episode_status *st = episode_engine_status(e->eng);
     *steps = 0;
     *success = 0;
-    int rc = mdp_env_reset(e, ep, err, errlen);
-    if (rc)
-        return rc;
-    policy_reset(pol, ep);
-    struct mdp_env_out o;
-    int have = 0;
-    while (*steps < max_steps && !*success) {
-        unsigned beam = policy_next(pol, have ? &o.obs : NULL);
-        /* A dwell that would exceed the budget is cut like run.c's step limit. */
-        struct pipeline_result res;
-        if ((rc = cpi(e, beam, NULL, &res, err, errlen)))
-            return rc;
-        (*steps)++;
-        /* the exhaustive sweep measures a whole round before it acts on a declaration */
-        int may_stop = policy_may_stop(pol);
-        if (may_stop && res.detected && e->cfg.confirm_radius_m > 0 && *steps < max_steps) {
-            struct pipeline_focus f = {res.x, res.y, e->cfg.confirm_radius_m};
-            if ((rc = cpi(e, beam, &f, &res, err, errlen)))
-                return rc;
-            (*steps)++;
-            *success = res.detected && res.pd >= e->cfg.zeta;
-        } else if (e->cfg.confirm_radius_m <= 0) {
-            *success = may_stop && res.detected && res.pd >= e->cfg.zeta;
-        }
-        o.obs = obs_of(&res);
-        have = 1;
-    }
-    return ISAC_OK;
+    struct episode_rules rules = e->rules;
+    rules.max_steps = max_steps;
+    episode_engine_set_rules(e->eng, &rules);
+    int rc = max_steps ? episode_run(e->eng, pol, ep, NULL, err, errlen)
+                       : mdp_env_reset(e, ep, err, errlen);
+    *steps = st->steps;
+    *success = st->terminal;
+    return rc;
 }

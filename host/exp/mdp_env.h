@@ -1,6 +1,6 @@
 /* The beam-selection MDP's environment on the real pipeline (host/policy/mdp.h):
- * radio (emulator or hardware) -> pipeline step -> observed P_D, with exactly the
- * episode rules of `isactb run` (host/exp/run.c): a declaration is followed by one
+ * radio (emulator or hardware) -> pipeline step -> observed P_D, on the episode engine
+ * (exp/episode.h) with the episode rules of `isactb run`: a declaration is followed by one
  * confirmation dwell with the same beam, and the episode ends when that dwell confirms
  * with P_D >= zeta. Used by `isactb train` (data collection, online DDQN, evaluation)
  * and `isactb bench policies`.
@@ -44,7 +44,8 @@ int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen);
  * radio's ground truth at its current time (RADIO_CAP_TRUTH: the emulator). ISAC_ENOTSUP
  * without ground truth or target. */
 int mdp_env_target_beam(mdp_env e, unsigned *beam);
-/* Transmit beam (and the dwell if it declares). Negative isac_err on a radio fault. */
+/* Transmit beam (and the dwell if it declares; the engine with training's choose hook
+ * and no step limit). Negative isac_err on a radio fault. */
 int mdp_env_step(mdp_env e, unsigned beam, struct mdp_env_out *o, char *err, size_t errlen);
 
 /* Run policy pol for one episode ep (as `isactb run` does) with at most max_steps CPIs;

@@ -50,6 +50,12 @@ struct pipeline_s {
     struct pipeline_calibration *cal;
     size_t Ltx;          /* TX burst length: L, or L + the TX delay margin */
     float complex **rxc; /* num_rx x W: corrected windows */
+    /* Transmit plans: the comm streams (made on first use), the stream table handed to
+     * isac_tx_plan_compose, and the per-element composition before calibration. */
+    float complex *comm[ISAC_PLAN_MAX_COMM];
+    const float complex *u[ISAC_PLAN_MAX_COMM + 1];
+    float complex **xs; /* num_tx x L, calibrated plans with comm streams only */
+    char errmsg[256];
 };
 
 static float complex **alloc_rows(unsigned rows, size_t n)
@@ -245,6 +251,9 @@ void pipeline_destroy(pipeline p)
     free_rows(p->tx, p->info.num_tx);
     free_rows(p->rx, p->info.num_rx);
     free_rows(p->rxc, p->info.num_rx);
+    free_rows(p->xs, p->info.num_tx);
+    for (unsigned k = 0; k < ISAC_PLAN_MAX_COMM; k++)
+        free(p->comm[k]);
     free(p->cal);
     free_rows(p->z, p->info.num_rx);
     mf_destroy(p->mf);
@@ -293,26 +302,133 @@ void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
     *threshold = p->thr;
 }
 
-/* TX channel k: tx_weight[k] w_q[k] s(t - tx_delay[k]) over Ltx samples. */
-static int compose_calibrated(pipeline p, unsigned beam)
+const char *pipeline_last_error(pipeline p)
 {
-    const float complex *w = codebook_weights(p->cb, beam);
-    for (unsigned k = 0; k < p->info.num_tx; k++) {
-        memset(p->tx[k], 0, p->Ltx * sizeof *p->tx[k]);
-        fdelay_add(p->tx[k], p->Ltx, p->probe, p->L, p->cal->tx_delay[k],
-                   (double complex)(p->cal->tx_weight[k] * w[k]), 0.0);
+    return p->errmsg;
+}
+
+const float complex *const *pipeline_tx(pipeline p, size_t *len)
+{
+    *len = p->Ltx;
+    return (const float complex *const *)p->tx;
+}
+
+const float complex *pipeline_comm_stream(pipeline p, unsigned k)
+{
+    if (k >= ISAC_PLAN_MAX_COMM)
+        return NULL;
+    if (!p->comm[k]) {
+        /* one stream per index, fixed by the experiment seed: a replay transmits the same
+         * symbols, and stream k does not depend on how many streams earlier plans used */
+        struct waveform_params wp = {.kind = WAVEFORM_QPSK,
+                                     .length = (unsigned)p->L,
+                                     .seed = p->cfg.seed ^ (0x636f6d6d00000000ULL + k)};
+        float complex *u = malloc(p->L * sizeof *u);
+        if (u && waveform_generate(&wp, u) != ISAC_OK) {
+            free(u);
+            u = NULL;
+        }
+        p->comm[k] = u;
     }
+    return p->comm[k];
+}
+
+static int plan_refuse(pipeline p, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->errmsg, sizeof p->errmsg, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* What this pipeline can transmit: the radio's element count, one precoder for the band,
+ * the array's own positions (no radio moves its elements yet: RADIO_CAP_MOVABLE and
+ * radio_set_tx_positions() will be the call site here), finite weights. */
+static int plan_check(pipeline p, const struct isac_tx_plan_s *plan)
+{
+    p->errmsg[0] = '\0';
+    if (!plan)
+        return plan_refuse(p, ISAC_EINVAL, "plan: none given");
+    if (isac_tx_plan_num_tx(plan) != p->info.num_tx)
+        return plan_refuse(p, ISAC_EINVAL, "plan: %u elements but the radio has %u TX channels",
+                           isac_tx_plan_num_tx(plan), p->info.num_tx);
+    if (isac_tx_plan_num_subcarriers(plan) != 1)
+        return plan_refuse(p, ISAC_ENOTSUP,
+                           "plan: %u per-subcarrier precoders, but the pipeline transmits one "
+                           "precoder for the band",
+                           isac_tx_plan_num_subcarriers(plan));
+    if (isac_tx_plan_positions(plan))
+        return plan_refuse(p, ISAC_ENOTSUP,
+                           "plan: element positions given, but the radio cannot move its "
+                           "elements (no RADIO_CAP_MOVABLE)");
+    int b = isac_tx_plan_beam(plan);
+    if (b >= 0 && (unsigned)b >= codebook_size(p->cb))
+        return plan_refuse(p, ISAC_EINVAL, "plan: beam %d outside the %u-beam codebook", b,
+                           codebook_size(p->cb));
+    return isac_tx_plan_validate(plan, p->errmsg, sizeof p->errmsg);
+}
+
+/* The stream table of a plan: u[0..K-1] the comm streams, u[K] the probe. */
+static int plan_streams(pipeline p, const struct isac_tx_plan_s *plan)
+{
+    unsigned K = isac_tx_plan_num_comm(plan);
+    for (unsigned k = 0; k < K; k++)
+        if (!(p->u[k] = pipeline_comm_stream(p, k)))
+            return plan_refuse(p, ISAC_ENOMEM, "plan: out of memory for comm stream %u", k);
+    p->u[K] = p->probe;
     return ISAC_OK;
 }
 
-int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0,
+/* Sensing stream only: element k radiates g_k s with g_k = W[k, K] sqrt(p_K), and the
+ * calibration weight joins g_k in one product before the delay, which is the arithmetic
+ * of the codebook chain (tx_weight[k] w_q[k]) bit for bit. */
+static void compose_calibrated_sensing(pipeline p, const struct isac_tx_plan_s *plan)
+{
+    const float complex *w = isac_tx_plan_stream_weights(plan, 0, 0);
+    const uint8_t *act = isac_tx_plan_active(plan);
+    const float sp = (float)sqrt(isac_tx_plan_powers_const(plan)[0]);
+    for (unsigned k = 0; k < p->info.num_tx; k++) {
+        const float complex g = act && !act[k] ? 0 : w[k] * sp;
+        memset(p->tx[k], 0, p->Ltx * sizeof *p->tx[k]);
+        fdelay_add(p->tx[k], p->Ltx, p->probe, p->L, p->cal->tx_delay[k],
+                   (double complex)(p->cal->tx_weight[k] * g), 0.0);
+    }
+}
+
+/* TX channel k: tx_weight[k] x_k(t - tx_delay[k]) over Ltx samples, x_k the element's
+ * composed plan signal. */
+static int compose_calibrated(pipeline p, const struct isac_tx_plan_s *plan)
+{
+    if (isac_tx_plan_num_comm(plan) == 0) {
+        compose_calibrated_sensing(p, plan);
+        return ISAC_OK;
+    }
+    if (!p->xs && !(p->xs = alloc_rows(p->info.num_tx, p->L)))
+        return plan_refuse(p, ISAC_ENOMEM, "plan: out of memory");
+    int rc = isac_tx_plan_compose(plan, p->u, p->L, p->xs);
+    for (unsigned k = 0; rc == ISAC_OK && k < p->info.num_tx; k++) {
+        memset(p->tx[k], 0, p->Ltx * sizeof *p->tx[k]);
+        fdelay_add(p->tx[k], p->Ltx, p->xs[k], p->L, p->cal->tx_delay[k],
+                   (double complex)p->cal->tx_weight[k], 0.0);
+    }
+    return rc;
+}
+
+static int compose(pipeline p, const struct isac_tx_plan_s *plan)
+{
+    int rc = plan_check(p, plan);
+    if (rc == ISAC_OK)
+        rc = plan_streams(p, plan);
+    if (rc == ISAC_OK)
+        rc = p->cal ? compose_calibrated(p, plan) : isac_tx_plan_compose(plan, p->u, p->L, p->tx);
+    return rc;
+}
+
+int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res)
 {
-    if (beam >= codebook_size(p->cb))
-        return ISAC_EINVAL;
-    int rc = p->cal ? compose_calibrated(p, beam)
-                    : waveform_compose(NULL, NULL, 0, p->probe, codebook_weights(p->cb, beam),
-                                       p->info.num_tx, p->L, p->tx);
+    int rc = compose(p, plan);
     if (rc == ISAC_OK)
         rc = radio_tx_burst(r, t0, (const float complex *const *)p->tx, p->Ltx);
     memset(&p->md, 0, sizeof p->md);
@@ -320,7 +436,8 @@ int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0,
         rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
     if (rc != ISAC_OK)
         return rc;
-    rc = pipeline_process(p, (const float complex *const *)p->rx, beam, focus, res);
+    rc = pipeline_process(p, (const float complex *const *)p->rx, focus, res);
+    res->beam = isac_tx_plan_beam(plan);
     res->tick = t0;
     res->dropped = p->md.dropped_samples;
     return rc;
@@ -501,11 +618,11 @@ static int window_is_finite(pipeline p, const float complex *const *rx)
     return 1;
 }
 
-int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
+int pipeline_process(pipeline p, const float complex *const *rx,
                      const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
-    res->beam = beam;
+    res->beam = -1;
     res->confirm = focus != NULL;
     if (!window_is_finite(p, rx))
         return ISAC_EFORMAT;

@@ -1,6 +1,8 @@
 /* One sensing step of the closed loop, identical live and in replay:
  *
- *   beam q -> TX weights w_q (codebook) -> per-channel probe x_m = w_q[m] s -> timed TX
+ *   transmit plan (plan/plan.h; a codebook beam q is the plan W[:, K] = w_q) -> composed
+ *   per-element signal x_m = sum_s W[m, s] sqrt(p_s) u_s (u_K = the probe s, u_0..u_{K-1}
+ *   the QPSK comm streams) -> timed TX
  *   burst -> timed RX window (L + window_guard samples on every receive channel)
  *   -> matched filter per channel (host/mf) -> noise variance per receive AP from
  *   the last noise_bins lags -> multistatic position-grid GLRT (host/detect/grid.h),
@@ -20,6 +22,7 @@
 
 #include "codebook/codebook.h"
 #include "exp/config.h"
+#include "plan/plan.h"
 #include "radio.h"
 
 typedef struct pipeline_s *pipeline;
@@ -31,7 +34,8 @@ struct pipeline_focus {
 };
 
 struct pipeline_result {
-    unsigned beam;       /* beam transmitted */
+    int beam;            /* codebook beam of the plan transmitted, -1 for another plan
+                            (the caller of pipeline_process sets it) */
     int confirm;         /* this CPI was a confirmation dwell (focus given) */
     int64_t tick;        /* tick of the RX window */
     int detected;        /* target declared: the best cell's H0 tail probability is below
@@ -60,18 +64,34 @@ size_t pipeline_probe_length(pipeline p);        /* L */
 const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samples) */
 unsigned pipeline_num_rx(pipeline p);
 
-/* Live step: transmit beam at tick t0 and capture the window starting at t0.
+/* Live step: transmit plan at tick t0 and capture the window starting at t0.
+ * The plan is composed (isac_tx_plan_compose) over the probe as sensing stream and K
+ * QPSK comm streams (pipeline_comm_stream); it must have the radio's TX element count
+ * and one precoder for the band (ISAC_EINVAL / ISAC_ENOTSUP otherwise, one line in
+ * pipeline_last_error). A plan with element positions needs a radio that moves its
+ * elements; no radio does yet, so it is refused with ISAC_ENOTSUP.
  * focus == NULL: search the whole grid; otherwise a confirmation dwell that tests only
  * the cells near focus (a declared position), so its P_D estimate is that of the
  * paper's known-position detector, free of the search's maximum-selection bias.
  * On a radio fault returns a negative isac_err (radio_last_error() has the text). */
-int pipeline_step(pipeline p, radio r, unsigned beam, int64_t t0,
+int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res);
+/* Why the last pipeline_step refused its plan ("" when it did not). */
+const char *pipeline_last_error(pipeline p);
+
+/* Communication stream k (k < ISAC_PLAN_MAX_COMM) of this pipeline: L unit-power QPSK
+ * symbols (waveform.h WAVEFORM_QPSK) seeded from the experiment's seed and k, generated
+ * on first use and kept. NULL on allocation failure. */
+const float complex *pipeline_comm_stream(pipeline p, unsigned k);
+/* The TX burst of the last pipeline_step: num_tx rows of *len samples (what the radio
+ * was given; tests compare it with isac_tx_plan_compose). */
+const float complex *const *pipeline_tx(pipeline p, size_t *len);
 
 /* Pure processing of one window: rx[ch] (W samples each, ch < num_rx). ISAC_EFORMAT
- * when a sample is not finite (NaN/Inf: nothing is computed). The RX
- * buffers the last pipeline_step() captured are available via pipeline_rx(). */
-int pipeline_process(pipeline p, const float complex *const *rx, unsigned beam,
+ * when a sample is not finite (NaN/Inf: nothing is computed). res->beam is left -1 for
+ * the caller to record. The RX buffers the last pipeline_step() captured are available
+ * via pipeline_rx(). */
+int pipeline_process(pipeline p, const float complex *const *rx,
                      const struct pipeline_focus *focus, struct pipeline_result *res);
 float complex *const *pipeline_rx(pipeline p);
 /* Metadata of the window the last pipeline_step() captured (drops, overflow). */
@@ -79,8 +99,9 @@ const struct radio_rx_md *pipeline_rx_md(pipeline p);
 
 /* Per-channel array calibration applied by the pipeline (calib/record.h builds it from
  * a calibration record; docs/calibration.md). With a calibration set:
- *   - TX: channel k transmits  tx_weight[k] w_q[k] s(t - tx_delay[k])  (the burst grows by
- *     ceil(max tx_delay) + FDELAY_HALF samples);
+ *   - TX: channel k transmits  tx_weight[k] x_k(t - tx_delay[k]), x_k its composed plan
+ *     signal (a codebook beam: tx_weight[k] w_q[k] s(t - tx_delay[k])); the burst grows by
+ *     ceil(max tx_delay) + FDELAY_HALF samples;
  *   - RX: every window is corrected before matched filtering, y'_ch(t) =
  *     rx_weight[ch] y_ch(t - rx_delay[ch]) (windowed-sinc fractional delay, host/dsp/fdelay.h);
  *   - the position grid and the direct-path reference take MF lag 0 at the bistatic delay

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "exp/episode.h"
 #include "exp/pipeline.h"
 #include "policy/policy.h"
 
@@ -34,11 +35,15 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
     return cb;
 }
 
-static json_t *weights_json(codebook cb, unsigned q)
+/* The sensing column the plan radiates (a codebook beam: w_q, as recorded before plans). */
+static json_t *weights_json(codebook cb, const struct isac_tx_plan_s *plan)
 {
     json_t *w = json_array();
-    const float complex *wq = codebook_weights(cb, q);
-    for (unsigned m = 0; m < codebook_elements(cb); m++)
+    int q = isac_tx_plan_beam(plan);
+    const float complex *wq =
+        q >= 0 ? codebook_weights(cb, (unsigned)q)
+               : isac_tx_plan_stream_weights(plan, 0, isac_tx_plan_num_comm(plan));
+    for (unsigned m = 0; m < isac_tx_plan_num_tx(plan); m++)
         json_array_append_new(w, json_pack("[f,f]", (double)crealf(wq[m]), (double)cimagf(wq[m])));
     return w;
 }
@@ -51,46 +56,53 @@ static json_t *detection_json(const struct pipeline_result *res)
                      "cells_over", (json_int_t)res->cells_over);
 }
 
-static int record_cpi(sigmf_writer w, pipeline p, codebook cb, const struct exp_config *cfg,
-                      unsigned ep, unsigned step, const struct pipeline_result *res,
-                      const struct pipeline_focus *focus, int64_t t0)
+/* The state of exp_run's hooks: the run's log and the caller's hooks. */
+struct run_ctx {
+    const struct exp_config *cfg;
+    codebook cb;
+    sigmf_writer w;
+    const struct run_hooks *hooks;
+    struct episode_log {
+        json_t *beams, *pd, *detections;
+    } lg;
+    json_t *episodes;
+};
+
+/* The one place a CPI is written to a capture (episode_hooks.record). */
+static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t errlen)
 {
-    json_t *ann =
-        json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)ep, "isactb:step",
-                  (json_int_t)step, "isactb:beam", (json_int_t)res->beam, "isactb:weights",
-                  weights_json(cb, res->beam), "isactb:detection", detection_json(res));
-    if (focus)
-        json_object_set_new(
-            ann, "isactb:focus",
-            json_pack("{s:f,s:f,s:f}", "x", focus->x, "y", focus->y, "radius_m", focus->radius_m));
+    struct run_ctx *x = ctx;
+    const struct exp_config *cfg = x->cfg;
+    const struct pipeline_result *res = c->res;
+    json_t *ann = json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)c->episode,
+                            "isactb:step", (json_int_t)c->step, "isactb:beam",
+                            (json_int_t)res->beam, "isactb:weights", weights_json(x->cb, c->plan),
+                            "isactb:detection", detection_json(res));
+    if (isac_tx_plan_beam(c->plan) < 0)
+        json_object_set_new(ann, "isactb:plan", isac_tx_plan_to_json(c->plan));
+    if (c->focus)
+        json_object_set_new(ann, "isactb:focus",
+                            json_pack("{s:f,s:f,s:f}", "x", c->focus->x, "y", c->focus->y,
+                                      "radius_m", c->focus->radius_m));
     json_object_set_new(ann, "isactb:waveform",
                         json_pack("{s:s,s:i,s:i,s:f}", "kind", cfg->waveform.kind, "length",
                                   (json_int_t)cfg->waveform.length, "root",
                                   (json_int_t)cfg->waveform.root, "bandwidth",
                                   cfg->waveform.bandwidth));
-    const struct radio_rx_md *md = pipeline_rx_md(p);
-    struct sigmf_cpi cpi = {.tick = t0,
-                            .rx = (const float complex *const *)pipeline_rx(p),
-                            .len = pipeline_window_length(p),
+    const struct radio_rx_md *md = pipeline_rx_md(c->p);
+    struct sigmf_cpi cpi = {.tick = c->tick,
+                            .rx = (const float complex *const *)pipeline_rx(c->p),
+                            .len = pipeline_window_length(c->p),
                             .md = md->dropped_samples || md->overflow ? md : NULL,
-                            .tx_tick = t0,
-                            .txref = pipeline_probe(p),
-                            .txlen = pipeline_probe_length(p),
+                            .tx_tick = c->tick,
+                            .txref = pipeline_probe(c->p),
+                            .txlen = pipeline_probe_length(c->p),
                             .annotation = ann};
-    int rc = sigmf_writer_append_cpi(w, &cpi);
+    int rc = sigmf_writer_append_cpi(x->w, &cpi);
     json_decref(ann);
+    if (rc)
+        isac_seterr(err, errlen, "recording: %s", sigmf_writer_last_error(x->w));
     return rc;
-}
-
-struct episode_log {
-    json_t *beams, *pd, *detections;
-};
-
-static json_t *episode_json(unsigned ep, struct episode_log *lg, int detected, unsigned steps)
-{
-    return json_pack("{s:i,s:o,s:o,s:b,s:i,s:o}", "episode", (json_int_t)ep, "beams", lg->beams,
-                     "pd", lg->pd, "detected", detected, "steps", (json_int_t)steps, "detections",
-                     lg->detections);
 }
 
 static json_t *counters_json(radio r)
@@ -121,85 +133,51 @@ static json_t *summary_json(json_t *episodes)
                      n ? steps / n : 0.0, "steps_mean_detected", det ? steps_det / det : 0.0);
 }
 
-static void progress(const struct run_hooks *h, unsigned ep, unsigned step,
-                     const struct pipeline_result *res, double zeta)
+static void progress(const struct run_hooks *h, const struct episode_cpi *c, double zeta)
 {
     if (!h || !h->progress)
         return;
+    const struct pipeline_result *res = c->res;
     char line[256];
     snprintf(line, sizeof line,
-             "episode %u step %3u: beam %3u  lambda %8.2f (thr %5.2f, %u APs)  P_D %.3f%s  at "
+             "episode %u step %3u: beam %3d  lambda %8.2f (thr %5.2f, %u APs)  P_D %.3f%s  at "
              "(%.0f, %.0f) m%s",
-             ep, step, res->beam, res->lambda, res->threshold, res->num_aps, res->pd,
-             res->pd >= zeta ? " >= zeta" : "", res->x, res->y,
+             (unsigned)c->episode, c->step, res->beam, res->lambda, res->threshold, res->num_aps,
+             res->pd, res->pd >= zeta ? " >= zeta" : "", res->x, res->y,
              res->dropped ? "  [samples dropped]" : "");
     h->progress(h->ctx, line);
 }
 
-/* One episode; returns ISAC_OK or the failing step's error. */
-static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy pol, codebook cb,
-                       sigmf_writer w, const struct run_hooks *hooks, unsigned ep, int64_t *tick,
-                       int64_t step_ticks, json_t *episodes, char *err, size_t errlen)
+static void run_on_step(void *ctx, const struct episode_cpi *c)
 {
-    struct episode_log lg = {json_array(), json_array(), json_array()};
-    int detected = 0, rc = ISAC_OK, confirming = 0;
-    struct policy_obs obs = {0};
-    unsigned step = 0;
-    struct pipeline_focus focus = {0, 0, cfg->confirm_radius_m};
-    policy_reset(pol, ep);
-    for (; step < cfg->max_steps && !detected; step++) {
-        if (hooks && hooks->should_stop && hooks->should_stop(hooks->ctx)) {
-            rc = ISAC_EIO;
-            isac_seterr(err, errlen, "interrupted at episode %u step %u", ep, step);
-            break;
-        }
-        struct pipeline_result res;
-        /* A confirmation dwell repeats the beam that produced the declaration. */
-        unsigned beam = confirming ? obs.beam : policy_next(pol, step ? &obs : NULL);
-        /* the exhaustive sweep measures a whole round before it acts on a declaration */
-        int may_stop = confirming || policy_may_stop(pol);
-        const struct pipeline_focus *f = confirming ? &focus : NULL;
-        rc = pipeline_step(p, r, beam, *tick, f, &res);
-        if (rc) {
-            /* The radio explains its own faults; a window it delivered that the pipeline
-             * cannot process (grid_execute refuses a non-finite noise estimate) needs words
-             * of its own, or the message would be empty. */
-            const char *why = radio_last_error(r);
-            isac_seterr(err, errlen, "episode %u step %u: %s", ep, step,
-                        rc == ISAC_EFORMAT  ? "RX window holds non-finite (NaN/Inf) samples"
-                        : why[0]            ? why
-                        : rc == ISAC_EINVAL ? "RX window not processable: overflowing samples"
-                                            : isac_strerror(rc));
-            break;
-        }
-        if (w && record_cpi(w, p, cb, cfg, ep, step, &res, f, *tick)) {
-            rc = ISAC_EIO;
-            isac_seterr(err, errlen, "recording: %s", sigmf_writer_last_error(w));
-            break;
-        }
-        *tick += step_ticks;
-        json_array_append_new(lg.beams, json_integer(beam));
-        json_array_append_new(lg.pd, json_real(res.pd));
-        json_array_append_new(lg.detections, detection_json(&res));
-        progress(hooks, ep, step, &res, cfg->zeta);
-        if (hooks && hooks->on_step)
-            hooks->on_step(hooks->ctx, p, ep, step, &res);
-        obs = (struct policy_obs){.beam = beam,
-                                  .pd = res.pd,
-                                  .lambda = res.lambda,
-                                  .num_aps = res.num_aps,
-                                  .detected = res.detected};
-        if (!confirming && may_stop && res.detected && cfg->confirm_radius_m > 0) {
-            confirming = 1;
-            focus.x = res.x;
-            focus.y = res.y;
-        } else {
-            confirming = 0;
-            detected = may_stop && res.detected && res.pd >= cfg->zeta;
-        }
-    }
-    json_array_append_new(episodes, episode_json(ep, &lg, detected, step));
-    return rc;
+    struct run_ctx *x = ctx;
+    if (!x->lg.beams)
+        x->lg = (struct episode_log){json_array(), json_array(), json_array()};
+    json_array_append_new(x->lg.beams, json_integer(c->res->beam));
+    json_array_append_new(x->lg.pd, json_real(c->res->pd));
+    json_array_append_new(x->lg.detections, detection_json(c->res));
+    progress(x->hooks, c, x->cfg->zeta);
+    if (x->hooks && x->hooks->on_step)
+        x->hooks->on_step(x->hooks->ctx, c->p, (unsigned)c->episode, c->step, c->res);
+}
+
+static void run_on_episode(void *ctx, const struct episode_status *s)
+{
+    struct run_ctx *x = ctx;
+    if (!x->lg.beams)
+        x->lg = (struct episode_log){json_array(), json_array(), json_array()};
+    json_array_append_new(
+        x->episodes,
+        json_pack("{s:i,s:o,s:o,s:b,s:i,s:o}", "episode", (json_int_t)s->episode, "beams",
+                  x->lg.beams, "pd", x->lg.pd, "detected", s->terminal, "steps",
+                  (json_int_t)s->steps, "detections", x->lg.detections));
+    x->lg = (struct episode_log){NULL, NULL, NULL};
+}
+
+static int run_should_stop(void *ctx)
+{
+    const struct run_ctx *x = ctx;
+    return x->hooks && x->hooks->should_stop && x->hooks->should_stop(x->hooks->ctx);
 }
 
 /* Read a whole (small) file; NULL with err set. */
@@ -223,36 +201,42 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-policy exp_policy_create(const struct exp_config *cfg, enum policy_kind kind, pipeline p,
-                         codebook cb, struct qnet_file *qf, char *err, size_t errlen)
+policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
+                         struct qnet_file *qf, char *err, size_t errlen)
 {
-    struct policy_opts o;
+    struct policy_args a;
     unsigned nx, ny;
     const float *lam, *thr;
-    policy_opts_defaults(&o);
+    policy_args_defaults(&a, codebook_size(cb), cfg->seed);
+    a.num_tx = codebook_elements(cb);
+    a.cb = cb;
     pipeline_grid(p, &nx, &ny, &lam, &thr);
-    o.pfa = cfg->pfa;
-    o.grid_cells = (double)nx * ny;
-    o.mdp.zeta = cfg->zeta;
+    a.opts.pfa = cfg->pfa;
+    a.opts.grid_cells = (double)nx * ny;
+    a.opts.mdp.zeta = cfg->zeta;
     memset(qf, 0, sizeof *qf);
-    if (kind == POLICY_QNET && strcmp(cfg->weights, "builtin")) {
+    const struct policy_vtable *vt = policy_registry_find(NULL, cfg->policy);
+    if (vt && (vt->caps & POLICY_CAP_QNET) && strcmp(cfg->weights, "builtin")) {
         size_t len = 0;
         char *text = read_file(cfg->weights, &len, err, errlen);
         char why[256];
         if (!text)
             return NULL;
-        int bad = qnet_file_parse(text, len, o.mdp.tau, o.mdp.emb, qf, why, sizeof why);
+        int bad = qnet_file_parse(text, len, a.opts.mdp.tau, a.opts.mdp.emb, qf, why, sizeof why);
         free(text);
         if (bad) {
             isac_seterr(err, errlen, "%s: %s", cfg->weights, why);
             return NULL;
         }
-        o.qnet = &qf->def;
+        a.opts.qnet = &qf->def;
     }
-    policy pol = policy_create_ex(kind, codebook_size(cb), cfg->seed, &o);
+    policy pol = policy_create(vt, &a);
     if (!pol) {
-        isac_seterr(err, errlen, "policy: cannot create '%s' for %u beams", cfg->policy,
-                    codebook_size(cb));
+        char names[256];
+        isac_seterr(err, errlen,
+                    vt ? "policy: cannot create '%s' for %u beams"
+                       : "policy: '%s' unknown (%u beams; known: %s)",
+                    cfg->policy, codebook_size(cb), policy_registry_names(NULL, names, sizeof names));
         qnet_file_free(qf);
     }
     return pol;
@@ -262,9 +246,8 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
             const struct run_hooks *hooks, json_t **out, char *err, size_t errlen)
 {
     struct radio_info info;
-    enum policy_kind kind;
     *out = NULL;
-    if (radio_get_info(r, &info) || policy_kind_from_name(cfg->policy, &kind)) {
+    if (radio_get_info(r, &info) || !policy_name_known(cfg->policy)) {
         isac_seterr(err, errlen, "radio: cannot read its description");
         return ISAC_ERADIO;
     }
@@ -277,29 +260,29 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
         return ISAC_EINVAL;
     }
     struct qnet_file qf = {0};
-    policy pol = exp_policy_create(cfg, kind, p, cb, &qf, err, errlen);
-    if (!pol) {
+    struct episode_rules rules;
+    episode_rules_from_config(&rules, cfg);
+    policy pol = exp_policy_create(cfg, p, cb, &qf, err, errlen);
+    episode_engine e = pol ? episode_engine_create(p, r, cb, cfg, &rules, err, errlen) : NULL;
+    if (!e) {
+        policy_destroy(pol);
+        qnet_file_free(&qf);
         pipeline_destroy(p);
         return ISAC_EINVAL;
     }
-    int64_t step_ticks = (int64_t)llround(cfg->step_interval_s * info.sample_rate);
-    if (step_ticks < (int64_t)pipeline_window_length(p))
-        step_ticks = (int64_t)pipeline_window_length(p);
-    json_t *episodes = json_array();
-    int64_t tick = 0;
-    int rc = ISAC_OK;
-    for (unsigned ep = 0; ep < cfg->episodes && rc == ISAC_OK; ep++) {
-        if ((info.caps & RADIO_CAP_SCENARIO) &&
-            (rc = radio_start_episode(r, ep, &tick)) != ISAC_OK) {
-            isac_seterr(err, errlen, "episode %u: %s", ep, radio_last_error(r));
-            break;
-        }
-        rc =
-            run_episode(cfg, r, p, pol, cb, w, hooks, ep, &tick, step_ticks, episodes, err, errlen);
-    }
+    struct run_ctx x = {.cfg = cfg, .cb = cb, .w = w, .hooks = hooks, .episodes = json_array()};
+    const struct episode_hooks eh = {.ctx = &x,
+                                     .should_stop = run_should_stop,
+                                     .record = w ? record_cpi : NULL,
+                                     .on_step = run_on_step,
+                                     .on_episode = run_on_episode};
+    int rc = episode_run_episodes(e, pol, 0, cfg->episodes, &eh, err, errlen);
+    if (rc == EPISODE_STOPPED)
+        rc = ISAC_EIO;
     *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
-                     "seed", (json_int_t)cfg->seed, "episodes", episodes, "summary",
-                     summary_json(episodes), "counters", counters_json(r));
+                     "seed", (json_int_t)cfg->seed, "episodes", x.episodes, "summary",
+                     summary_json(x.episodes), "counters", counters_json(r));
+    episode_engine_destroy(e);
     policy_destroy(pol);
     qnet_file_free(&qf);
     pipeline_destroy(p);

@@ -1,6 +1,7 @@
-/* The closed loop of `isactb run` and `isactb replay`: episodes of policy-chosen beams,
- * each step one pipeline step (exp/pipeline.h), until the P_D estimate reaches zeta or
- * the step limit. Optionally records every CPI as SigMF (radio/sigmf.h).
+/* The closed loop of `isactb run` and `isactb replay`: episodes of policy-chosen plans on
+ * the episode engine (exp/episode.h), each step one pipeline step (exp/pipeline.h), until
+ * the P_D estimate reaches zeta or the step limit. Optionally records every CPI as SigMF
+ * (radio/sigmf.h; the engine's record hook).
  *
  * Time: step s of the run (counted over all episodes) transmits at tick
  * s * round(step_interval_s * sample_rate); the emulator's clock is this sample count.
@@ -45,12 +46,12 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
                       size_t errlen);
 
-/* The policy cfg asks for, with the options of this pipeline (pfa, grid size, zeta) and,
+/* The policy cfg->policy names (policy_registry_find), with the options of this pipeline (pfa, grid size, zeta) and,
  * for qnet with weights other than "builtin", the weights file cfg->weights read and
  * validated into *qf (free with qnet_file_free after policy_destroy). NULL with one
  * line in err ("FILE: version: 2 is not supported", ...). */
 #include "policy/policy.h"
-policy exp_policy_create(const struct exp_config *cfg, enum policy_kind kind, pipeline p,
-                         codebook cb, struct qnet_file *qf, char *err, size_t errlen);
+policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
+                         struct qnet_file *qf, char *err, size_t errlen);
 
 #endif

@@ -1,47 +1,53 @@
-/* Beam-selection policies: which codebook beam to transmit at the next step.
+/* Beam-selection policies and beamformers: what to transmit at the next CPI.
  *
- * A policy sees what the live loop sees after each step (the beam it used and the
- * pipeline's decision for it), never the ground truth. All policies are deterministic
- * given their seed, so a replayed capture reproduces every decision.
+ * Every policy is one vtable (struct policy_vtable) in its own file, listed once in the
+ * registry (policy_registry.c); nothing else knows the set of policies. A policy decides
+ * either a codebook beam (the loop turns it into isac_tx_plan_from_beam's plan) or a full
+ * transmit plan (plan/plan.h: precoder over K comm streams + the sensing stream, powers,
+ * mask, positions). docs/architecture.md has the contract; the built-ins are:
  *
  *   sweep   seed 004's "traditional exhaustive beam sweeping" (section V-C; the flat line of
  *           its Fig. 9): a round transmits every beam 0, 1, ..., Q-1 without acting on
  *           declarations (policy_may_stop() is 0), then transmits the beam of the round's
  *           highest observed P_D (ties: larger Lambda, then lower index); only that step may
  *           start a confirmation and end the episode. A miss starts the next round. At
- *           least Q + 1 steps per detection, whatever the SNR.
+ *           least Q + 1 steps per detection, whatever the SNR.          (policy_sweep.c)
  *   scan    sequential scan in codebook order, 0, 1, ..., Q-1, 0, ..., that stops at the
  *           first confirmed detection (a sweep with early termination; a stronger baseline
- *           than the paper's, and the default experiment's policy).
- *   random  uniform over the codebook, from a seeded isac_rng.
+ *           than the paper's, and the default experiment's policy).      (policy_scan.c)
+ *   random  uniform over the codebook, from a seeded isac_rng.          (policy_random.c)
  *   pso     particle swarm of seed 004 section V-C: four particles over the (wrapped)
  *           beam index, fitness = observed P_D (policy/mdp.h), inertia 0.7,
  *           c1 = c2 = 1.5, speed limit Q/4; evaluated one particle per step; a
  *           particle that would re-evaluate its own last beam at rest is re-drawn
  *           uniformly (otherwise a swarm that converged on a noise maximum repeats it
- *           until the step limit).
+ *           until the step limit).                                       (policy_pso.c)
  *   qnet    the dueling Q-network (learn/qnet.h): start at a uniformly drawn beam, then
  *           a_t = argmax_a Q(s_t, a) (eq. (37)) over the MDP of policy/mdp.h; weights
  *           compiled in (qnet_default) or from a weights file; by default the argmax
  *           skips beams already transmitted this episode (policy_opts.avoid_revisits).
+ *                                                                        (policy_qnet.c)
+ *
+ * A policy sees what the live loop sees after each step (the plan it used and the
+ * pipeline's decision for it), never the ground truth. All policies are deterministic
+ * given their seed, so a replayed capture reproduces every decision.
  */
 #ifndef ISACTB_POLICY_POLICY_H
 #define ISACTB_POLICY_POLICY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "codebook/codebook.h"
+#include "common/rng.h"
 #include "learn/qnet.h"
+#include "plan/plan.h"
 #include "policy/mdp.h"
 
-enum policy_kind {
-    POLICY_SWEEP = 0,
-    POLICY_RANDOM = 1,
-    POLICY_PSO = 2,
-    POLICY_QNET = 3,
-    POLICY_SCAN = 4
-};
-
 typedef struct policy_s *policy;
+
+/* The beam of a plan that is not a codebook beam (policy_obs.beam). */
+#define POLICY_NO_BEAM 0xffffffffu
 
 /* What the MDP policies need to turn an observation into P_D^t and a state. */
 struct policy_opts {
@@ -61,40 +67,119 @@ struct policy_opts {
  * default experiment's). */
 void policy_opts_defaults(struct policy_opts *o);
 
-/* num_beams: codebook size Q (1..4096); seed: stream seed (random, pso, qnet start).
- * Uses policy_opts_defaults(). NULL on bad arguments. */
-policy policy_create(enum policy_kind kind, unsigned num_beams, uint64_t seed);
-/* The same with options (o may be NULL: defaults). NULL on bad arguments, including a
- * qnet whose shapes do not match o->mdp (check with qnet_def_check first for a message). */
-policy policy_create_ex(enum policy_kind kind, unsigned num_beams, uint64_t seed,
-                        const struct policy_opts *o);
-void policy_destroy(policy p);
+/* What a policy is created for. */
+struct policy_args {
+    unsigned num_beams;    /* codebook size Q (1..4096) */
+    unsigned num_tx;       /* transmit elements N (plan-producing policies; 0: unknown) */
+    codebook cb;           /* the codebook (borrowed; may be NULL for beam-only policies) */
+    uint64_t seed;         /* stream seed (random, pso, qnet start, ...) */
+    struct policy_opts opts;
+};
+/* num_beams Q, seed, policy_opts_defaults, no codebook. */
+void policy_args_defaults(struct policy_args *a, unsigned num_beams, uint64_t seed);
 
-/* Parse "sweep"/"random"/"pso"/"qnet"/"scan" into *kind; -1 for an unknown name. */
-int policy_kind_from_name(const char *name, enum policy_kind *kind);
-const char *policy_kind_name(enum policy_kind kind);
-
-/* What the loop observed after a step (the MDP observation of seed 004 section III:
- * beam index mu_t and the pipeline's decision; policies derive P_D^t and the feedback
- * flag f_g^t themselves). */
+/* What the loop observed after a CPI (the MDP observation of seed 004 section III: beam
+ * index mu_t and the pipeline's decision; policies derive P_D^t and the feedback flag
+ * f_g^t themselves). */
 struct policy_obs {
-    unsigned beam;    /* beam transmitted at this step */
+    unsigned beam;    /* codebook beam transmitted (POLICY_NO_BEAM for another plan) */
     double pd;        /* P_D estimate after it (0 when no target was declared) */
     double lambda;    /* GLRT statistic of the most significant grid cell */
     unsigned num_aps; /* receive APs that see that cell */
     int detected;     /* a target was declared at this step */
 };
 
+/* A decision: a codebook beam (plan == NULL) or a plan owned by the policy's state,
+ * valid until its next decide/reset/destroy. */
+struct policy_decision {
+    unsigned beam;
+    const struct isac_tx_plan_s *plan;
+};
+
+/* Capabilities (what the loop and tools may rely on). */
+enum policy_caps {
+    POLICY_CAP_CODEBOOK = 1u << 0,    /* decides codebook beams (needs num_beams) */
+    POLICY_CAP_PD_FEEDBACK = 1u << 1, /* uses the observed P_D of the MDP (policy_opts) */
+    POLICY_CAP_MAY_HOLD = 1u << 2,    /* may_stop can be 0 (the sweep's measuring round) */
+    POLICY_CAP_COMM = 1u << 3,        /* its plans carry communication streams */
+    POLICY_CAP_PLAN = 1u << 4,        /* decides full plans (needs num_tx, maybe cb) */
+    POLICY_CAP_QNET = 1u << 5,        /* runs a Q-network: policy_opts.qnet, the experiment's
+                                         `weights:` file (qnet_file_parse) */
+};
+
+/* The contract of a policy or beamformer. All functions get the state create returned.
+ *   create   NULL on arguments it cannot serve (bad options, missing codebook...)
+ *   reset    start episode `episode` (0-based): forget the per-episode state; the same
+ *            episode must give the same decisions whatever ran before (replays)
+ *   decide   the next CPI's transmission; prev: the previous CPI's observation in this
+ *            episode (after a confirmation dwell: the dwell's), NULL at the first
+ *   observe  every CPI's observation, dwells included (NULL: not needed)
+ *   may_stop 1 when a declaration at the CPI decide just chose may start the confirmation
+ *            dwell and end the episode (NULL: always 1)
+ *   destroy  free the state */
+struct policy_vtable {
+    const char *name;
+    const char *summary; /* one line for --help */
+    unsigned caps;       /* enum policy_caps */
+    void *(*create)(const struct policy_args *a);
+    void (*reset)(void *st, uint64_t episode);
+    int (*decide)(void *st, const struct policy_obs *prev, struct policy_decision *d);
+    void (*observe)(void *st, const struct policy_obs *obs);
+    int (*may_stop)(void *st);
+    void (*destroy)(void *st);
+};
+
+/* ---- registry ---- */
+
+/* A list of vtables, optionally extending another (a test or a plug-in builds its own on
+ * top of policy_registry_builtin() without changing it). */
+struct policy_registry {
+    const struct policy_vtable *const *entries;
+    size_t count;
+    const struct policy_registry *parent;
+};
+const struct policy_registry *policy_registry_builtin(void);
+/* The vtable named `name` (own entries first, then the parent's); NULL when unknown.
+ * reg NULL: the built-in registry. */
+const struct policy_vtable *policy_registry_find(const struct policy_registry *reg,
+                                                 const char *name);
+/* "sweep, scan, random, pso, qnet" (for help and errors); returns buf. */
+const char *policy_registry_names(const struct policy_registry *reg, char *buf, size_t len);
+/* policy_registry_find(NULL, name) != NULL. */
+int policy_name_known(const char *name);
+
+/* ---- a policy instance ---- */
+
+/* NULL on bad arguments (Q outside 1..4096, bad options, or the vtable's create refused). */
+policy policy_create(const struct policy_vtable *vt, const struct policy_args *a);
+/* The built-in policy `name` (NULL when unknown or refused). */
+policy policy_create_named(const char *name, const struct policy_args *a);
+void policy_destroy(policy p);
+const struct policy_vtable *policy_vtable_of(policy p);
+const char *policy_name(policy p);
+unsigned policy_caps(policy p);
+
+void policy_reset(policy p, uint64_t episode);
+/* The next decision (see struct policy_vtable.decide). ISAC_EINVAL when the policy
+ * returned a beam outside the codebook. */
+int policy_decide(policy p, const struct policy_obs *prev, struct policy_decision *d);
+/* Beam of the next decision for codebook policies (tests, benches). */
+unsigned policy_next(policy p, const struct policy_obs *prev);
+void policy_observe(policy p, const struct policy_obs *obs);
+int policy_may_stop(policy p);
+
 /* Observed P_D^t of an observation under these options (mdp_observed_pd). */
 double policy_obs_pd(const struct policy_opts *o, const struct policy_obs *obs);
 
-/* Start episode `episode` (0-based): resets the per-episode state. */
-void policy_reset(policy p, uint64_t episode);
-/* Beam for the next step; prev is the previous step of this episode, NULL at the first. */
-unsigned policy_next(policy p, const struct policy_obs *prev);
-/* 1 when a declaration at the step policy_next() just chose may start the confirmation dwell
- * and end the episode; 0 while the exhaustive sweep is still measuring its round. The loops
- * (exp/run.c, exp/mdp_env.c, bench soak) ignore declarations of a step where it is 0. */
-int policy_may_stop(policy p);
+/* For implementations: policy_obs_pd with the threshold of each num_aps computed once. */
+#define POLICY_PD_CACHE 33
+struct policy_pd_cache {
+    double thr2[POLICY_PD_CACHE]; /* 2 x per-cell GLRT threshold by num_aps (0: not yet) */
+};
+double policy_pd_cached(struct policy_pd_cache *c, const struct policy_opts *o,
+                        const struct policy_obs *obs);
+/* For implementations: one random stream per (seed, episode), so an episode's decisions do
+ * not depend on how many draws earlier episodes made (replays of partial runs stay exact). */
+void policy_episode_rng(isac_rng *r, uint64_t seed, uint64_t episode);
 
 #endif
