@@ -147,6 +147,7 @@ struct soak_ctx {
     struct mem m0;          /* after the warm-up */
     double t0;
     int64_t tick0;
+    void *volatile leak_sink; /* the last injected leak (--inject-leak) */
 };
 
 static void soak_mark(struct soak_ctx *x)
@@ -172,10 +173,12 @@ static void soak_on_step(void *ctx, const struct episode_cpi *c)
         soak_mark(x);
     else if (x->done > x->a->warmup && x->a->leak) {
         /* the self-test of the memory check: a real per-CPI leak, touched so that it
-         * is resident */
-        volatile char *leak = malloc(x->a->leak);
+         * is resident; kept in the context (and overwritten) so that the compiler cannot
+         * drop the allocation as unused */
+        char *leak = malloc(x->a->leak);
         if (leak)
-            memset((char *)leak, 1, x->a->leak);
+            memset(leak, 1, x->a->leak);
+        x->leak_sink = leak;
     }
 }
 
