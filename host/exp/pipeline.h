@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #include "codebook/codebook.h"
+#include "detect/ap_unit.h"
+#include "detect/fusion.h"
 #include "exp/config.h"
 #include "radio.h"
 
@@ -106,5 +108,11 @@ const struct pipeline_calibration *pipeline_get_calibration(pipeline p);
  * per-cell threshold. */
 void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
                    const float **threshold);
+
+/* The seam between per-AP processing and fusion (detect/ap_unit.h, detect/fusion.h):
+ * AP n's output block of the last processed window (NULL for n >= num_rx_aps), and the
+ * configuration a fusion over those blocks needs to decide as pipeline_process does. */
+const struct ap_unit_out *pipeline_ap_output(pipeline p, unsigned n);
+const struct fusion_config *pipeline_fusion_config(pipeline p);
 
 #endif
