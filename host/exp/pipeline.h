@@ -2,10 +2,11 @@
  *
  *   beam q -> TX weights w_q (codebook) -> per-channel probe x_m = w_q[m] s -> timed TX
  *   burst -> timed RX window (L + window_guard samples on every receive channel)
- *   -> matched filter per channel (host/mf) -> noise variance per receive AP from
- *   the last noise_bins lags -> multistatic position-grid GLRT (host/detect/grid.h),
- *   each cell at its own CFAR threshold -> best cell, detection flag and the P_D
- *   estimate of seed 004 eq. (24) at the bias-corrected non-centrality.
+ *   -> per receive AP, one unit (host/detect/ap_unit.h): matched filter per channel,
+ *   direct-path cancellation, noise variance from the last noise_bins lags, the AP's
+ *   terms of the position-grid GLRT -> fusion (host/detect/fusion.h): Lambda per cell
+ *   summed over the APs, each cell at its own CFAR threshold -> best cell, detection
+ *   flag and the P_D estimate of seed 004 eq. (24) at the bias-corrected non-centrality.
  *
  * pipeline_process() is the pure part (samples in, decision out): `replay` and
  * `detect` run it on recorded windows, so a replay reproduces the live decisions bit
