@@ -22,7 +22,7 @@ struct pipeline_s {
     struct radio_info info;
     codebook cb; /* borrowed */
     double pfa;
-    size_t L, W, K;
+    size_t L, W;
     float complex *probe; /* L */
     float complex **tx;   /* num_tx x L */
     float complex **rx;   /* num_rx x W */
@@ -218,7 +218,6 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
     if (rc)
         goto fail;
     p->W = p->L + cfg->window_guard;
-    p->K = p->W - p->L + 1;
     p->tx = alloc_rows(info->num_tx, p->L);
     p->rx = alloc_rows(info->num_rx, p->W);
     if (!p->tx || !p->rx) {
