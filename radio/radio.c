@@ -14,6 +14,9 @@
 #include "safety.h"
 
 extern const struct radio_ops radio_sim_ops;
+#ifdef ISACTB_HAVE_SET_BACKEND
+extern const struct radio_ops radio_set_ops;
+#endif
 
 /* ---- back-end registry ------------------------------------------------------
  * One entry per back end compiled in. The `file` back end (radio/radio_file.c,
@@ -33,6 +36,9 @@ extern const struct radio_ops radio_uhd_ops;
 
 static const struct radio_ops *const registry[] = {
     &radio_sim_ops,
+#ifdef ISACTB_HAVE_SET_BACKEND
+    &radio_set_ops, /* several radios with one time base (radio/radio_set.c) */
+#endif
 #ifdef ISACTB_HAVE_FILE_BACKEND
     &radio_file_ops, /* file back end (radio/radio_file.c) */
 #endif
@@ -46,7 +52,7 @@ static const struct radio_ops *const registry[] = {
 };
 
 /* Back ends the project knows about but this build may lack: a clearer message. */
-static const char *const known_names[] = {"sim", "file", "soapy", "uhd", NULL};
+static const char *const known_names[] = {"sim", "set", "file", "soapy", "uhd", NULL};
 
 struct radio_s {
     const struct radio_ops *ops;
@@ -111,7 +117,7 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
                 return ISAC_ENOTSUP;
             }
         isac_seterr(err, errlen,
-                    "radio spec '%s': unknown back end '%s' (known: sim, file, soapy, uhd)", spec,
+                    "radio spec '%s': unknown back end '%s' (known: sim, set, file, soapy, uhd)", spec,
                     name);
         return ISAC_EINVAL;
     }

@@ -6,6 +6,17 @@
  *   file:PATH.sigmf-meta     replay a recording (or its .sigmf-collection)
  *   soapy:driver=isacsim     SoapySDR device arguments passed through
  *   uhd:type=x300,addr=...   UHD device arguments passed through
+ *   set:[SPEC]+[SPEC]+...    several radios with one time base acting as one (below)
+ *
+ * A set (radio/radio_set.c; a cell-free lab with one device per AP): each member is a full
+ * spec in brackets (brackets may nest inside it; a member cannot be a set), at most
+ * RADIO_MAX_APS members. Its RX channels and receive APs are the members' concatenated in
+ * order; TX channels, the TX AP, power, gains and the carrier are member 0's, and only
+ * member 0 transmits. Every timed command goes to the members with the same tick (RX: all;
+ * TX: member 0), drops and counters add up. Open refuses members whose sample rate, carrier
+ * (center or emulated), element spacing or time base (device vs host clock, or clocks more
+ * than 10 ms apart at open) differ from member 0's, and members without timed RX. With more
+ * than one member the set has no shared LO, scenario or ground truth.
  *
  * Time is counted in samples of the (common) sample rate since the radio's time
  * origin ("ticks"); every TX burst and RX window is timed. Channels are numbered

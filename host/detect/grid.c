@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GRID_MAX_N 64u
+#define GRID_MAX_N GRID_MAX_APS
 #define GRID_MAX_WORK (1ull << 28)
 
 /* Per receive AP, per cell: first MF bin (-1: AP does not see the cell), the two
@@ -61,11 +61,16 @@ static int valid_config(const struct grid_config *c, const struct grid_spec *s)
     return (unsigned long long)s->nx * s->ny * summ <= GRID_MAX_WORK;
 }
 
+void grid_spec_cell_center(const struct grid_spec *spec, size_t cell, double *x, double *y)
+{
+    size_t ix = cell % spec->nx, iy = cell / spec->nx;
+    *x = spec->x0 + (double)ix * spec->dx;
+    *y = spec->y0 + (double)iy * spec->dy;
+}
+
 void grid_cell_center(grid g, size_t cell, double *x, double *y)
 {
-    size_t ix = cell % g->spec.nx, iy = cell / g->spec.nx;
-    *x = g->spec.x0 + (double)ix * g->spec.dx;
-    *y = g->spec.y0 + (double)iy * g->spec.dy;
+    grid_spec_cell_center(&g->spec, cell, x, y);
 }
 
 /* Delay in bins (relative to lag 0) and angle of a cell at AP n. */
@@ -291,7 +296,7 @@ static void accumulate_linear(const struct grid_ap *ap, const float *zt, size_t 
 }
 
 /* log10 P(Gamma(N, 1) > x) = log10(e^-x sum_{j<N} x^j / j!), without underflow. */
-static double log10_gamma_tail(unsigned N, double x)
+double grid_log10_gamma_tail(unsigned N, double x)
 {
     if (!(x > 0.0))
         return 0.0;
@@ -307,18 +312,20 @@ static double log10_gamma_tail(unsigned N, double x)
     return (tmax + log(s) - x) / M_LN10;
 }
 
-static void find_best(grid g, const float *stat, struct grid_best *best)
+void grid_find_best(const struct grid_spec *spec, unsigned N, const uint8_t *ncell,
+                    const double *thr_cell, const float *stat, struct grid_best *best)
 {
     /* Within one N_P the tail probability falls as Lambda grows: only the largest
      * Lambda of each N_P class can be the most significant cell. */
     size_t cand[GRID_MAX_N + 1];
     float vmax[GRID_MAX_N + 1];
-    for (unsigned n = 0; n <= g->N; n++) {
+    size_t ncells = (size_t)spec->nx * spec->ny;
+    for (unsigned n = 0; n <= N; n++) {
         cand[n] = SIZE_MAX;
         vmax[n] = -1.0f;
     }
-    for (size_t c = 0; c < g->ncells; c++) {
-        unsigned n = g->ncell[c];
+    for (size_t c = 0; c < ncells; c++) {
+        unsigned n = ncell[c];
         if (stat[c] > vmax[n]) {
             vmax[n] = stat[c];
             cand[n] = c;
@@ -327,10 +334,10 @@ static void find_best(grid g, const float *stat, struct grid_best *best)
     size_t bc = cand[0] != SIZE_MAX ? cand[0] : 0;
     double bp = 0.0;
     unsigned bn = 0;
-    for (unsigned n = 1; n <= g->N; n++) {
+    for (unsigned n = 1; n <= N; n++) {
         if (cand[n] == SIZE_MAX)
             continue;
-        double lp = log10_gamma_tail(n, stat[cand[n]]);
+        double lp = grid_log10_gamma_tail(n, stat[cand[n]]);
         if (bn == 0 || lp < bp) {
             bp = lp;
             bc = cand[n];
@@ -338,14 +345,14 @@ static void find_best(grid g, const float *stat, struct grid_best *best)
         }
     }
     best->cell = bc;
-    best->ix = (unsigned)(bc % g->spec.nx);
-    best->iy = (unsigned)(bc / g->spec.nx);
-    grid_cell_center(g, bc, &best->x, &best->y);
+    best->ix = (unsigned)(bc % spec->nx);
+    best->iy = (unsigned)(bc / spec->nx);
+    grid_spec_cell_center(spec, bc, &best->x, &best->y);
     best->stat = stat[bc];
-    best->threshold = g->thr_cell[bc];
-    best->n_aps = g->ncell[bc];
+    best->threshold = thr_cell[bc];
+    best->n_aps = ncell[bc];
     best->log10_p = bp;
-    best->detected = stat[bc] > g->thr_cell[bc];
+    best->detected = stat[bc] > thr_cell[bc];
 }
 
 int grid_execute(grid g, const float complex *const *const *z, const double *sigma2, float *stat,
@@ -375,6 +382,6 @@ int grid_execute(grid g, const float complex *const *const *z, const double *sig
         for (size_t c = 0; c < g->ncells; c++)
             detect[c] = stat[c] > g->thr_cell[c];
     if (best)
-        find_best(g, stat, best);
+        grid_find_best(&g->spec, g->N, g->ncell, g->thr_cell, stat, best);
     return ISAC_OK;
 }

@@ -44,6 +44,8 @@
 
 typedef struct grid_s *grid;
 
+#define GRID_MAX_APS 64u /* receive APs per grid (and per fusion) */
+
 enum grid_interp {
     GRID_INTERP_NEAREST = 0,
     GRID_INTERP_LINEAR = 1,
@@ -108,5 +110,16 @@ struct grid_best {
  * Returns ISAC_OK or ISAC_EINVAL. No allocation: scratch is held in the object. */
 int grid_execute(grid g, const float complex *const *const *z, const double *sigma2, float *stat,
                  uint8_t *detect, struct grid_best *best);
+
+/* ---- pieces shared with fusion (detect/fusion.h), which sums per-AP terms itself ---- */
+
+/* Centre of a cell of spec (m): (x0 + ix dx, y0 + iy dy), c = iy nx + ix. */
+void grid_spec_cell_center(const struct grid_spec *spec, size_t cell, double *x, double *y);
+/* log10 P(Gamma(N, 1) > x) without underflow (0 for x <= 0); N >= 1. */
+double grid_log10_gamma_tail(unsigned N, double x);
+/* The most significant cell of a statistic map (see grid_execute): ncell[c] = N_P (0..N),
+ * thr_cell[c] its threshold, stat[c] Lambda; ncells = spec->nx * spec->ny. */
+void grid_find_best(const struct grid_spec *spec, unsigned N, const uint8_t *ncell,
+                    const double *thr_cell, const float *stat, struct grid_best *best);
 
 #endif

@@ -6,50 +6,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_sf_gamma.h>
-
 #include "common/err.h"
-#include "detect/glrt.h"
-#include "detect/grid.h"
+#include "detect/ap_unit.h"
+#include "detect/fusion.h"
 #include "dsp/fdelay.h"
-#include "geom/geom.h"
-#include "mf/mf.h"
 #include "waveform/waveform.h"
 
 /* Cells beyond this angle from an AP's broadside are not searched by that AP: a ULA
  * has no resolution (and a mirror-image ambiguity) near endfire. */
 #define PIPELINE_MAX_ANGLE (80.0 * M_PI / 180.0)
+/* grid.h's limit on cells x elements over all APs, kept although each unit checks its own */
+#define PIPELINE_MAX_GRID_WORK (1ull << 28)
 
 struct pipeline_s {
     struct radio_info info;
     codebook cb; /* borrowed */
     double pfa;
-    unsigned noise_bins;
-    size_t L, W, K;
-    float complex *probe;                     /* L */
-    float complex **tx;                       /* num_tx x L */
-    float complex **rx;                       /* num_rx x W */
-    float complex **z;                        /* num_rx x K */
-    const float complex **zap[RADIO_MAX_APS]; /* per-AP views into z */
+    size_t L, W;
+    float complex *probe; /* L */
+    float complex **tx;   /* num_tx x L */
+    float complex **rx;   /* num_rx x W */
     unsigned ap_first[RADIO_MAX_APS];
-    mf mf;
-    grid grid;
+    /* One unit per receive AP (its channels, calibration slice, geometry) and one fusion:
+     * the seam along which processing can move to threads or hosts (DESIGN.md). */
+    ap_unit unit[RADIO_MAX_APS];
+    struct ap_unit_out *out[RADIO_MAX_APS];
+    fusion fusion;
+    struct fusion_config fcfg;
+    uint64_t cpi;       /* label of the next processed window */
+    uint32_t plan_label; /* the units' beam label: the plan's codebook index, else UINT32_MAX */
     unsigned nx, ny;
-    size_t cells_seen; /* cells seen by at least one AP */
-    float *stat, *thr;
-    uint8_t *det;
-    /* Direct-path (TX -> RX AP leakage) cancellation: per AP, the probe delayed by the
-     * geometric direct delay (W samples), its energy, and its matched-filter output. */
-    int dp_cancel;
-    float complex *dp_ref[RADIO_MAX_APS];
-    float complex *dp_mf[RADIO_MAX_APS];
-    double dp_energy[RADIO_MAX_APS];
     struct radio_rx_md md;
     /* Calibration (NULL: the raw chain, bit for bit as before calibration existed). */
-    struct exp_config cfg; /* kept to rebuild the grid at a new lag0_delay */
+    struct exp_config cfg; /* kept to rebuild the units for a new calibration */
     struct pipeline_calibration *cal;
-    size_t Ltx;          /* TX burst length: L, or L + the TX delay margin */
-    float complex **rxc; /* num_rx x W: corrected windows */
+    size_t Ltx; /* TX burst length: L, or L + the TX delay margin */
     /* Transmit plans: the comm streams (made on first use), the stream table handed to
      * isac_tx_plan_compose, and the per-element composition before calibration. */
     float complex *comm[ISAC_PLAN_MAX_COMM];
@@ -111,53 +102,92 @@ static double adjacent_bin_correlation(const float complex *s, size_t L)
     return rho < 0 ? 0 : rho > 0.99 ? 0.99 : rho;
 }
 
-static int make_grid(pipeline p, const struct exp_config *cfg, double lag0, char *err,
-                     size_t errlen)
+static void destroy_units(pipeline p)
+{
+    for (unsigned n = 0; n < RADIO_MAX_APS; n++) {
+        ap_unit_destroy(p->unit[n]);
+        ap_unit_out_destroy(p->out[n]);
+        p->unit[n] = NULL;
+        p->out[n] = NULL;
+    }
+    fusion_destroy(p->fusion);
+    p->fusion = NULL;
+}
+
+/* AP n's unit: its array, poses, the probe, and its slice of the calibration. */
+static ap_unit make_unit(pipeline p, unsigned n, const struct grid_spec *gs, double rho1)
 {
     const struct radio_info *in = &p->info;
-    array arr[RADIO_MAX_APS] = {0};
-    int rc = ISAC_OK;
-    for (unsigned n = 0; n < in->num_rx_aps; n++)
-        if (!(arr[n] = array_create_ula(in->rx_ap_elements[n], in->element_spacing_wl)))
-            rc = ISAC_EINVAL;
+    const struct exp_config *cfg = &p->cfg;
+    unsigned ch = p->ap_first[n];
+    struct ap_unit_calibration cal = {0};
+    if (p->cal)
+        cal = (struct ap_unit_calibration){p->cal->rx_weight + ch, p->cal->rx_delay + ch};
+    array arr = array_create_ula(in->rx_ap_elements[n], in->element_spacing_wl);
+    struct ap_unit_config uc = {.ap = n,
+                                .arr = arr,
+                                .tx = in->tx_ap,
+                                .rx = in->rx_ap[n],
+                                .fs = in->sample_rate,
+                                .probe = p->probe,
+                                .L = p->L,
+                                .W = p->W,
+                                .noise_bins = cfg->noise_bins,
+                                .direct_path_cancel = cfg->direct_path_cancel,
+                                .cal = p->cal ? &cal : NULL,
+                                .lag0_delay = p->cal ? p->cal->lag0_delay : 0.0,
+                                .spec = *gs,
+                                .max_angle = PIPELINE_MAX_ANGLE,
+                                .interp = GRID_INTERP_LINEAR,
+                                .rho1 = rho1,
+                                .baseline_guard_m = cfg->grid.baseline_guard_m};
+    ap_unit u = arr ? ap_unit_create(&uc) : NULL;
+    array_destroy(arr);
+    return u;
+}
+
+static size_t cells_seen(pipeline p)
+{
+    size_t cells = (size_t)p->nx * p->ny, seen = 0;
+    for (size_t c = 0; c < cells; c++) {
+        int any = 0;
+        for (unsigned n = 0; n < p->info.num_rx_aps; n++)
+            any |= ap_unit_visibility(p->unit[n])[c];
+        seen += any;
+    }
+    return seen;
+}
+
+/* Units for every receive AP and the fusion over them, for the current calibration
+ * (units are created one after the other: FFTW planning is not thread-safe). */
+static int make_units(pipeline p, char *err, size_t errlen)
+{
+    const struct exp_config *cfg = &p->cfg;
+    const struct radio_info *in = &p->info;
     p->nx = (unsigned)floor((cfg->grid.x_max - cfg->grid.x_min) / cfg->grid.spacing_m) + 1;
     p->ny = (unsigned)floor((cfg->grid.y_max - cfg->grid.y_min) / cfg->grid.spacing_m) + 1;
     struct grid_spec gs = {cfg->grid.x_min,     cfg->grid.y_min, cfg->grid.spacing_m,
                            cfg->grid.spacing_m, p->nx,           p->ny};
-    struct grid_config gc = {.tx = in->tx_ap,
-                             .N = in->num_rx_aps,
-                             .rx = in->rx_ap,
-                             .arr = (const array *)arr,
-                             .K = p->K,
-                             .fs = in->sample_rate,
-                             .lag0_delay = lag0,
-                             .max_angle = PIPELINE_MAX_ANGLE,
-                             .pfa = p->pfa,
-                             .interp = GRID_INTERP_LINEAR,
-                             .rho1 = adjacent_bin_correlation(p->probe, p->L),
-                             .baseline_guard_m = cfg->grid.baseline_guard_m};
-    if (rc == ISAC_OK && !(p->grid = grid_create(&gc, &gs))) {
+    p->fcfg = (struct fusion_config){.N = in->num_rx_aps, .spec = gs, .pfa = p->pfa};
+    double rho1 = adjacent_bin_correlation(p->probe, p->L);
+    int ok = (unsigned long long)p->nx * p->ny * in->num_rx <= PIPELINE_MAX_GRID_WORK;
+    for (unsigned n = 0; ok && n < in->num_rx_aps; n++)
+        ok = (p->unit[n] = make_unit(p, n, &gs, rho1)) != NULL;
+    if (!ok) {
         isac_seterr(err, errlen, "grid: cannot build a %ux%u position grid for this radio", p->nx,
                     p->ny);
-        rc = ISAC_EINVAL;
+        return ISAC_EINVAL;
     }
     for (unsigned n = 0; n < in->num_rx_aps; n++)
-        array_destroy(arr[n]);
-    size_t cells = (size_t)p->nx * p->ny;
-    p->stat = malloc(cells * sizeof *p->stat);
-    p->thr = malloc(cells * sizeof *p->thr);
-    p->det = malloc(cells);
-    if (rc == ISAC_OK && (!p->stat || !p->thr || !p->det))
-        rc = ISAC_ENOMEM;
-    for (size_t c = 0; rc == ISAC_OK && c < cells; c++) {
-        p->thr[c] = (float)grid_thresholds(p->grid)[c];
-        p->cells_seen += grid_cell_num_aps(p->grid, c) > 0;
-    }
-    if (rc == ISAC_OK && p->cells_seen == 0) {
+        if (!(p->out[n] = ap_unit_out_create(p->unit[n])))
+            return ISAC_ENOMEM;
+    if (!(p->fusion = fusion_create(&p->fcfg)))
+        return ISAC_ENOMEM;
+    if (cells_seen(p) == 0) {
         isac_seterr(err, errlen, "grid: no cell is seen by any receive AP");
-        rc = ISAC_EINVAL;
+        return ISAC_EINVAL;
     }
-    return rc;
+    return ISAC_OK;
 }
 
 static int check_radio(const struct radio_info *in, codebook cb, char *err, size_t errlen)
@@ -180,30 +210,6 @@ static int check_radio(const struct radio_info *in, codebook cb, char *err, size
     return ISAC_OK;
 }
 
-/* The leakage of AP n is the probe at the direct TX -> RX_n delay with an unknown complex
- * gain per channel: keep that reference and its MF output so process() can project it
- * out (least squares, one complex gain per channel). */
-static int make_direct_path(pipeline p, double lag0)
-{
-    for (unsigned n = 0; p->dp_cancel && n < p->info.num_rx_aps; n++) {
-        const struct geom_ap *tx = &p->info.tx_ap, *rx = &p->info.rx_ap[n];
-        double d = geom_dist(tx->x, tx->y, rx->x, rx->y) / GEOM_C0 * p->info.sample_rate + lag0;
-        free(p->dp_ref[n]);
-        free(p->dp_mf[n]);
-        p->dp_ref[n] = calloc(p->W, sizeof *p->dp_ref[n]);
-        p->dp_mf[n] = calloc(p->K, sizeof *p->dp_mf[n]);
-        if (!p->dp_ref[n] || !p->dp_mf[n])
-            return ISAC_ENOMEM;
-        fdelay_add(p->dp_ref[n], p->W, p->probe, p->L, d, 1.0, 0.0);
-        double e = 0;
-        for (size_t t = 0; t < p->W; t++)
-            e += crealf(p->dp_ref[n][t] * conjf(p->dp_ref[n][t]));
-        p->dp_energy[n] = e;
-        mf_execute(p->mf, p->dp_ref[n], p->dp_mf[n]);
-    }
-    return ISAC_OK;
-}
-
 pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info, codebook cb,
                          double pfa, char *err, size_t errlen)
 {
@@ -212,31 +218,25 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
     pipeline p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
+    p->plan_label = UINT32_MAX;
     p->info = *info;
     p->cb = cb;
     p->pfa = pfa;
-    p->noise_bins = cfg->noise_bins;
     int rc = make_probe(p, cfg, err, errlen);
     if (rc)
         goto fail;
     p->W = p->L + cfg->window_guard;
-    p->K = p->W - p->L + 1;
     p->tx = alloc_rows(info->num_tx, p->L);
     p->rx = alloc_rows(info->num_rx, p->W);
-    p->z = alloc_rows(info->num_rx, p->K);
-    p->mf = mf_create(p->probe, p->L, p->W, MF_PLAN_ESTIMATE);
-    if (!p->tx || !p->rx || !p->z || !p->mf) {
+    if (!p->tx || !p->rx) {
         isac_seterr(err, errlen, "pipeline: out of memory");
         goto fail;
     }
-    for (unsigned n = 0, ch = 0; n < info->num_rx_aps; ch += info->rx_ap_elements[n++]) {
+    for (unsigned n = 0, ch = 0; n < info->num_rx_aps; ch += info->rx_ap_elements[n++])
         p->ap_first[n] = ch;
-        p->zap[n] = (const float complex **)(p->z + ch);
-    }
-    p->dp_cancel = cfg->direct_path_cancel;
     p->cfg = *cfg;
     p->Ltx = p->L;
-    if (make_grid(p, cfg, 0.0, err, errlen) == ISAC_OK && make_direct_path(p, 0.0) == ISAC_OK)
+    if (make_units(p, err, errlen) == ISAC_OK)
         return p;
 fail:
     pipeline_destroy(p);
@@ -250,21 +250,11 @@ void pipeline_destroy(pipeline p)
     free(p->probe);
     free_rows(p->tx, p->info.num_tx);
     free_rows(p->rx, p->info.num_rx);
-    free_rows(p->rxc, p->info.num_rx);
     free_rows(p->xs, p->info.num_tx);
     for (unsigned k = 0; k < ISAC_PLAN_MAX_COMM; k++)
         free(p->comm[k]);
     free(p->cal);
-    free_rows(p->z, p->info.num_rx);
-    mf_destroy(p->mf);
-    grid_destroy(p->grid);
-    free(p->stat);
-    free(p->thr);
-    free(p->det);
-    for (unsigned n = 0; n < RADIO_MAX_APS; n++) {
-        free(p->dp_ref[n]);
-        free(p->dp_mf[n]);
-    }
+    destroy_units(p);
     free(p);
 }
 
@@ -298,8 +288,8 @@ void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
 {
     *nx = p->nx;
     *ny = p->ny;
-    *lambda = p->stat;
-    *threshold = p->thr;
+    *lambda = fusion_stat(p->fusion);
+    *threshold = fusion_threshold(p->fusion);
 }
 
 const char *pipeline_last_error(pipeline p)
@@ -436,90 +426,13 @@ int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_
         rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
     if (rc != ISAC_OK)
         return rc;
+    int b = isac_tx_plan_beam(plan);
+    p->plan_label = b >= 0 ? (uint32_t)b : UINT32_MAX;
     rc = pipeline_process(p, (const float complex *const *)p->rx, focus, res);
-    res->beam = isac_tx_plan_beam(plan);
+    res->beam = b;
     res->tick = t0;
     res->dropped = p->md.dropped_samples;
     return rc;
-}
-
-/* Per-element noise variance of AP n from the last noise_bins MF lags, which lie
- * beyond every echo of the scene (window_guard is chosen so). */
-static double noise_variance(pipeline p, unsigned n)
-{
-    unsigned M = p->info.rx_ap_elements[n];
-    size_t k0 = p->K - p->noise_bins;
-    double acc = 0;
-    for (unsigned m = 0; m < M; m++) {
-        const float complex *z = p->z[p->ap_first[n] + m];
-        for (size_t k = k0; k < p->K; k++)
-            acc += crealf(z[k]) * crealf(z[k]) + cimagf(z[k]) * cimagf(z[k]);
-    }
-    double v = acc / ((double)M * p->noise_bins);
-    return v > 1e-30 ? v : 1e-30;
-}
-
-/* Project the direct path out of every channel of AP n: g = <x, r> / <r, r>, z -= g MF(r). */
-static void cancel_direct_path(pipeline p, const float complex *const *rx, unsigned n)
-{
-    const float complex *ref = p->dp_ref[n], *c = p->dp_mf[n];
-    if (!(p->dp_energy[n] > 0))
-        return;
-    for (unsigned m = 0; m < p->info.rx_ap_elements[n]; m++) {
-        unsigned ch = p->ap_first[n] + m;
-        double complex acc = 0;
-        for (size_t t = 0; t < p->W; t++)
-            acc += (double complex)rx[ch][t] * conj((double complex)ref[t]);
-        float complex g = (float complex)(acc / p->dp_energy[n]);
-        float complex *z = p->z[ch];
-        for (size_t k = 0; k < p->K; k++)
-            z[k] -= g * c[k];
-    }
-}
-
-/* H0 tail of a cell: P(Gamma(N, 1) > Lambda), 1 for a cell no AP sees. */
-static double cell_tail(double lambda, unsigned n_aps)
-{
-    return n_aps ? gsl_sf_gamma_inc_Q((double)n_aps, lambda > 0 ? lambda : 0.0) : 1.0;
-}
-
-/* Confirmation: only the cells within focus->radius_m of the declared position, each at
- * the paper's per-cell P_FA, Bonferroni over that small neighbourhood. */
-static void decide_local(pipeline p, const struct pipeline_focus *f, struct pipeline_result *res)
-{
-    size_t best = SIZE_MAX, nlocal = 0;
-    double best_tail = 2.0;
-    for (size_t c = 0; c < (size_t)p->nx * p->ny; c++) {
-        double x, y;
-        grid_cell_center(p->grid, c, &x, &y);
-        unsigned n = grid_cell_num_aps(p->grid, c);
-        if (!n || hypot(x - f->x, y - f->y) > f->radius_m)
-            continue;
-        nlocal++;
-        double t = cell_tail(p->stat[c], n);
-        if (t < best_tail) {
-            best_tail = t;
-            best = c;
-        }
-    }
-    if (best == SIZE_MAX)
-        return;
-    res->num_aps = grid_cell_num_aps(p->grid, best);
-    res->lambda = p->stat[best];
-    res->threshold = p->thr[best];
-    grid_cell_center(p->grid, best, &res->x, &res->y);
-    res->detected = best_tail < p->pfa / (double)nlocal;
-}
-
-/* y'_ch(t) = rx_weight[ch] y_ch(t - rx_delay[ch]) into the pipeline's own rows. */
-static const float complex *const *correct_rx(pipeline p, const float complex *const *rx)
-{
-    for (unsigned ch = 0; ch < p->info.num_rx; ch++) {
-        memset(p->rxc[ch], 0, p->W * sizeof *p->rxc[ch]);
-        fdelay_add(p->rxc[ch], p->W, rx[ch], p->W, p->cal->rx_delay[ch],
-                   (double complex)p->cal->rx_weight[ch], 0.0);
-    }
-    return (const float complex *const *)p->rxc;
 }
 
 static int cal_check(pipeline p, const struct pipeline_calibration *c, char *err, size_t errlen)
@@ -551,22 +464,6 @@ static int cal_check(pipeline p, const struct pipeline_calibration *c, char *err
     return ISAC_OK;
 }
 
-/* Rebuild the grid and the direct-path references for MF lag 0 at lag0 samples. */
-static int rebuild_for_lag0(pipeline p, double lag0, char *err, size_t errlen)
-{
-    grid_destroy(p->grid);
-    p->grid = NULL;
-    free(p->stat);
-    free(p->thr);
-    free(p->det);
-    p->stat = p->thr = NULL;
-    p->det = NULL;
-    p->cells_seen = 0;
-    /* the echoes arrive lag0 samples late: MF lag 0 holds bistatic delay -lag0 (grid.h) */
-    int rc = make_grid(p, &p->cfg, -lag0, err, errlen);
-    return rc ? rc : make_direct_path(p, lag0);
-}
-
 int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal, char *err,
                              size_t errlen)
 {
@@ -579,11 +476,9 @@ int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal,
         maxd = fmax(maxd, cal->tx_delay[k]);
     size_t Ltx = cal ? p->L + (size_t)ceil(maxd) + FDELAY_HALF : p->L;
     float complex **tx = alloc_rows(p->info.num_tx, Ltx);
-    float complex **rxc = cal && !p->rxc ? alloc_rows(p->info.num_rx, p->W) : NULL;
     struct pipeline_calibration *copy = cal ? malloc(sizeof *copy) : NULL;
-    if (!tx || (cal && ((!rxc && !p->rxc) || !copy))) {
+    if (!tx || (cal && !copy)) {
         free_rows(tx, p->info.num_tx);
-        free_rows(rxc, p->info.num_rx);
         free(copy);
         isac_seterr(err, errlen, "pipeline: out of memory");
         return ISAC_ENOMEM;
@@ -591,14 +486,13 @@ int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal,
     free_rows(p->tx, p->info.num_tx);
     p->tx = tx;
     p->Ltx = Ltx;
-    if (rxc)
-        p->rxc = rxc;
     if (copy)
         *copy = *cal;
-    double old = p->cal ? p->cal->lag0_delay : 0.0, lag0 = cal ? cal->lag0_delay : 0.0;
     free(p->cal);
     p->cal = copy;
-    return lag0 != old ? rebuild_for_lag0(p, lag0, err, errlen) : ISAC_OK;
+    /* every unit holds its slice of the RX correction and the system delay */
+    destroy_units(p);
+    return make_units(p, err, errlen);
 }
 
 const struct pipeline_calibration *pipeline_get_calibration(pipeline p)
@@ -606,16 +500,28 @@ const struct pipeline_calibration *pipeline_get_calibration(pipeline p)
     return p->cal;
 }
 
-/* A NaN or Inf anywhere in a window would spread through the FFTs into every cell. */
-static int window_is_finite(pipeline p, const float complex *const *rx)
+const struct ap_unit_out *pipeline_ap_output(pipeline p, unsigned n)
 {
-    for (unsigned ch = 0; ch < p->info.num_rx; ch++) {
-        const float *v = (const float *)rx[ch];
-        for (size_t i = 0; i < 2 * p->W; i++)
-            if (!isfinite(v[i]))
-                return 0;
+    return n < p->info.num_rx_aps ? p->out[n] : NULL;
+}
+
+const struct fusion_config *pipeline_fusion_config(pipeline p)
+{
+    return &p->fcfg;
+}
+
+/* Every AP's unit, then fusion. A non-finite sample in any window wins over other
+ * errors (ISAC_EFORMAT), as when one function checked every window first. */
+static int run_units(pipeline p, const float complex *const *rx, uint32_t beam)
+{
+    int rc = ISAC_OK;
+    for (unsigned n = 0; n < p->info.num_rx_aps; n++) {
+        int r = ap_unit_execute(p->unit[n], rx + p->ap_first[n], p->cpi, beam, p->out[n]);
+        if (r == ISAC_EFORMAT)
+            return r;
+        rc = rc ? rc : r;
     }
-    return 1;
+    return rc;
 }
 
 int pipeline_process(pipeline p, const float complex *const *rx,
@@ -624,45 +530,27 @@ int pipeline_process(pipeline p, const float complex *const *rx,
     memset(res, 0, sizeof *res);
     res->beam = -1;
     res->confirm = focus != NULL;
-    if (!window_is_finite(p, rx))
-        return ISAC_EFORMAT;
-    if (p->cal)
-        rx = correct_rx(p, rx);
-    int rc = mf_execute_multi(p->mf, p->info.num_rx, rx, p->z);
+    int rc = run_units(p, rx, p->plan_label);
+    p->cpi++;
+    p->plan_label = UINT32_MAX;
     if (rc)
         return rc;
-    for (unsigned n = 0; n < p->info.num_rx_aps; n++) {
-        if (p->dp_cancel)
-            cancel_direct_path(p, rx, n);
-        res->noise_var[n] = noise_variance(p, n);
-    }
-    struct grid_best best;
-    rc = grid_execute(p->grid, (const float complex *const *const *)p->zap, res->noise_var, p->stat,
-                      p->det, &best);
+    struct fusion_focus ff = focus ? (struct fusion_focus){focus->x, focus->y, focus->radius_m}
+                                   : (struct fusion_focus){0};
+    struct fusion_result fr;
+    rc = fusion_execute(p->fusion, (const struct ap_unit_out *const *)p->out, focus ? &ff : NULL,
+                        &fr);
     if (rc)
         return rc;
-    size_t cells = (size_t)p->nx * p->ny;
-    for (size_t c = 0; c < cells; c++)
-        res->cells_over += p->det[c];
-    if (focus) {
-        decide_local(p, focus, res);
-    } else {
-        /* The per-cell CFAR test (seed 004 eq. (18)) runs in every cell, so a noise-only
-         * grid of C cells shows about C * pfa false cells per CPI. Declaring "a target is
-         * here" needs a grid-wide false-alarm probability of pfa: Bonferroni over the
-         * cells, i.e. the best cell's H0 tail below pfa / C. */
-        res->detected =
-            best.n_aps > 0 && best.log10_p < log10(p->pfa) - log10((double)p->cells_seen);
-        res->lambda = best.stat;
-        res->threshold = best.threshold;
-        res->num_aps = best.n_aps;
-        res->x = best.x;
-        res->y = best.y;
-    }
-    /* P_D of the paper's per-cell detector (eq. (24)) at the bias-corrected plug-in
-     * non-centrality of 2*Lambda (E[2 Lambda] = 2N + delta); 0 without a detection, since
-     * the best cell of a noise-only grid would otherwise report a sizeable P_D. */
-    double delta = 2.0 * res->lambda - 2.0 * res->num_aps;
-    res->pd = res->detected ? glrt_pd(res->num_aps, p->pfa, delta > 0 ? delta : 0.0) : 0.0;
+    res->detected = fr.detected;
+    res->lambda = fr.lambda;
+    res->threshold = fr.threshold;
+    res->num_aps = fr.num_aps;
+    res->x = fr.x;
+    res->y = fr.y;
+    res->pd = fr.pd;
+    res->cells_over = fr.cells_over;
+    for (unsigned n = 0; n < p->info.num_rx_aps; n++)
+        res->noise_var[n] = fr.noise_var[n];
     return ISAC_OK;
 }

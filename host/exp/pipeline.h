@@ -4,10 +4,11 @@
  *   per-element signal x_m = sum_s W[m, s] sqrt(p_s) u_s (u_K = the probe s, u_0..u_{K-1}
  *   the QPSK comm streams) -> timed TX
  *   burst -> timed RX window (L + window_guard samples on every receive channel)
- *   -> matched filter per channel (host/mf) -> noise variance per receive AP from
- *   the last noise_bins lags -> multistatic position-grid GLRT (host/detect/grid.h),
- *   each cell at its own CFAR threshold -> best cell, detection flag and the P_D
- *   estimate of seed 004 eq. (24) at the bias-corrected non-centrality.
+ *   -> per receive AP, one unit (host/detect/ap_unit.h): matched filter per channel,
+ *   direct-path cancellation, noise variance from the last noise_bins lags, the AP's
+ *   terms of the position-grid GLRT -> fusion (host/detect/fusion.h): Lambda per cell
+ *   summed over the APs, each cell at its own CFAR threshold -> best cell, detection
+ *   flag and the P_D estimate of seed 004 eq. (24) at the bias-corrected non-centrality.
  *
  * pipeline_process() is the pure part (samples in, decision out): `replay` and
  * `detect` run it on recorded windows, so a replay reproduces the live decisions bit
@@ -21,6 +22,8 @@
 #include <stdint.h>
 
 #include "codebook/codebook.h"
+#include "detect/ap_unit.h"
+#include "detect/fusion.h"
 #include "exp/config.h"
 #include "plan/plan.h"
 #include "radio.h"
@@ -127,5 +130,11 @@ const struct pipeline_calibration *pipeline_get_calibration(pipeline p);
  * per-cell threshold. */
 void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
                    const float **threshold);
+
+/* The seam between per-AP processing and fusion (detect/ap_unit.h, detect/fusion.h):
+ * AP n's output block of the last processed window (NULL for n >= num_rx_aps), and the
+ * configuration a fusion over those blocks needs to decide as pipeline_process does. */
+const struct ap_unit_out *pipeline_ap_output(pipeline p, unsigned n);
+const struct fusion_config *pipeline_fusion_config(pipeline p);
 
 #endif
