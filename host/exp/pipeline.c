@@ -112,7 +112,7 @@ static int make_grid(pipeline p, const struct exp_config *cfg, double lag0, char
     array arr[RADIO_MAX_APS] = {0};
     int rc = ISAC_OK;
     for (unsigned n = 0; n < in->num_rx_aps; n++)
-        if (!(arr[n] = array_create_ula(in->rx_ap_elements[n], in->element_spacing_wl)))
+        if (!(arr[n] = radio_rx_array(in, n)))
             rc = ISAC_EINVAL;
     p->nx = (unsigned)floor((cfg->grid.x_max - cfg->grid.x_min) / cfg->grid.spacing_m) + 1;
     p->ny = (unsigned)floor((cfg->grid.y_max - cfg->grid.y_min) / cfg->grid.spacing_m) + 1;

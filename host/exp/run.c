@@ -15,7 +15,7 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
 {
     codebook cb;
     if (!strcmp(cfg->codebook, "dft")) {
-        array a = array_create_ula(info->num_tx, info->element_spacing_wl);
+        array a = radio_tx_array(info);
         cb = a ? codebook_create_dft(a, cfg->beams, -M_PI / 2, M_PI / 2) : NULL;
         array_destroy(a);
         if (!cb)
