@@ -198,6 +198,44 @@ static int make_direct_path(pipeline p, double lag0)
     return ISAC_OK;
 }
 
+/* Apply n config positions want[] to the radio's have[] (see exp_array_apply). */
+static int apply_positions(const double *want, unsigned n, double *have, unsigned size,
+                           int nominal, const char *key, int ap, char *err, size_t errlen)
+{
+    char where[24];
+    snprintf(where, sizeof where, ap < 0 ? "TX array" : "RX AP %d", ap);
+    if (n != size) {
+        isac_seterr(err, errlen, "array.%s: %u positions for the %s of %u elements", key, n,
+                    where, size);
+        return ISAC_EINVAL;
+    }
+    for (unsigned m = 0; m < n && !nominal; m++)
+        if (fabs(want[m] - have[m]) > 1e-9) {
+            isac_seterr(err, errlen,
+                        "array.%s[%u]: %g differs from the radio's element position %g "
+                        "wavelengths (%s; the radio's geometry is the truth)",
+                        key, m, want[m], have[m], where);
+            return ISAC_EINVAL;
+        }
+    memcpy(have, want, n * sizeof *want);
+    return ISAC_OK;
+}
+
+int exp_array_apply(const struct exp_config *cfg, struct radio_info *info, char *err,
+                    size_t errlen)
+{
+    const struct exp_array_cfg *a = &cfg->array;
+    int nom = info->positions_nominal, rc = ISAC_OK;
+    if (a->n_tx)
+        rc = apply_positions(a->tx_positions_wl, a->n_tx, info->tx_pos_wl, info->num_tx, nom,
+                             "tx_positions_wl", -1, err, errlen);
+    for (unsigned n = 0; rc == ISAC_OK && a->n_rx && n < info->num_rx_aps; n++)
+        rc = apply_positions(a->rx_positions_wl, a->n_rx,
+                             info->rx_pos_wl + radio_rx_first_channel(info, n),
+                             info->rx_ap_elements[n], nom, "rx_positions_wl", (int)n, err, errlen);
+    return rc;
+}
+
 pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info, codebook cb,
                          double pfa, char *err, size_t errlen)
 {
@@ -207,6 +245,10 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
     if (!p)
         return NULL;
     p->info = *info;
+    if (exp_array_apply(cfg, &p->info, err, errlen)) {
+        free(p);
+        return NULL;
+    }
     p->cb = cb;
     p->pfa = pfa;
     p->noise_bins = cfg->noise_bins;
