@@ -81,7 +81,7 @@ struct radio_info {
     double rx_pos_wl[RADIO_MAX_CHANNELS];
     /* 1 when the back end does not know its geometry and assumed a ULA from
      * element_spacing_wl (uhd, soapy without an emulator layout): an experiment's
-     * `array:` section then states the real positions (docs/pipeline.md). */
+     * `array:` section then states the real positions (experiments/default.yaml). */
     int positions_nominal;
 };
 
