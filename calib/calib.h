@@ -129,7 +129,8 @@ struct calib_pattern_stats {
                             the main lobe (|sin phi - sin phi_peak| > 2/(M d)) */
 };
 /* Pattern p[q] (linear power) over steering angles phi_q (rad, increasing) of Q beams,
- * for an M-element array of spacing d (wavelengths), pilot at theta (rad). */
+ * for an M-element array of spacing d (wavelengths; a non-uniform array passes its
+ * aperture / (M - 1), the ULA of the same main-lobe width), pilot at theta (rad). */
 void calib_pattern_stats(const double *p, const double *phi, unsigned Q, unsigned M,
                          double spacing_wl, double theta, struct calib_pattern_stats *st);
 

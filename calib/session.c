@@ -324,10 +324,16 @@ int calib_measure_delay(radio r, const struct calib_session *s, double *delay, d
     return rc;
 }
 
-static void ula_steer(unsigned M, double spacing, double theta, double complex *a)
+/* Steering vector of receive AP ap (ap < 0: the TX array) from the radio's element
+ * positions. */
+static int steer(const struct radio_info *info, int ap, double theta, double complex *a)
 {
-    for (unsigned m = 0; m < M; m++)
-        a[m] = cexp(I * 2 * M_PI * spacing * m * sin(theta));
+    array arr = ap < 0 ? radio_tx_array(info) : radio_rx_array(info, (unsigned)ap);
+    if (!arr)
+        return ISAC_EINVAL;
+    array_steering_d(arr, theta, a);
+    array_destroy(arr);
+    return ISAC_OK;
 }
 
 int calib_measure_manifold(radio r, const struct calib_session *s, double theta,
@@ -351,15 +357,17 @@ int calib_measure_manifold(radio r, const struct calib_session *s, double theta,
                            window_offset(s), &rx, clen, err, errlen);
     for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps;
          ch += info.rx_ap_elements[n++]) {
-        ula_steer(info.rx_ap_elements[n], info.element_spacing_wl, theta, a);
-        rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch,
+        rc = steer(&info, (int)n, theta, a);
+        if (rc == ISAC_OK)
+            rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch,
                             info.rx_ap_elements[n], ch, n, s->maxlag, a, rx_out + ch);
     }
     bufs_free(&tx);
     bufs_free(&rx);
     if (rc == ISAC_OK && tx_out) {
-        ula_steer(info.num_tx, info.element_spacing_wl, theta, a);
-        rc = tx_codes(r, s, &info, a, tx_out, err, errlen);
+        rc = steer(&info, -1, theta, a);
+        if (rc == ISAC_OK)
+            rc = tx_codes(r, s, &info, a, tx_out, err, errlen);
     }
     return rc;
 }
@@ -426,7 +434,8 @@ int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
     if (rc == ISAC_OK)
         rc = calib_ref_burst(&s->ref, 1, 0, ref);
     double complex a[CALIB_MAX_CH];
-    ula_steer(M, info.element_spacing_wl, theta, a);
+    if (rc == ISAC_OK)
+        rc = steer(&info, (int)ap, theta, a);
     for (unsigned m = 0; m < M; m++)
         a[m] = conj(a[m]) / M; /* receive beam toward the pilot: a^H y / M */
     for (unsigned q = 0; rc == ISAC_OK && q <= codebook_size(cb); q++) {

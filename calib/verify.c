@@ -18,6 +18,20 @@ static void to_db(double *p, unsigned n)
         p[i] = 10 * log10(fmax(p[i], 1e-30) / mx);
 }
 
+/* Aperture / (M - 1): the spacing of the ULA with the same main-lobe width, which the
+ * side-lobe search of calib_pattern_stats needs (0.5 for one element). */
+static double mean_spacing(array a)
+{
+    unsigned M = array_size(a);
+    const double *p = array_positions(a);
+    double lo = p[0], hi = p[0];
+    for (unsigned m = 1; m < M; m++) {
+        lo = fmin(lo, p[m]);
+        hi = fmax(hi, p[m]);
+    }
+    return M > 1 ? (hi - lo) / (M - 1) : 0.5;
+}
+
 /* Pattern statistics from a dB pattern (calib_pattern_stats wants linear power). */
 static void stats(const double *db, const double *phi, unsigned Q, unsigned M, double d,
                   double theta, struct calib_pattern_stats *st)
@@ -40,7 +54,13 @@ int calib_verify(radio r, const struct calib_session *s, double theta,
     if (radio_get_info(r, &info) || !cb)
         return ISAC_EINVAL;
     unsigned Q = codebook_size(cb), M = info.num_tx;
-    double d = info.element_spacing_wl;
+    array tx = radio_tx_array(&info);
+    double complex a[RADIO_MAX_CHANNELS];
+    if (!tx)
+        return ISAC_EINVAL;
+    array_steering_d(tx, theta, a);
+    double d = mean_spacing(tx);
+    array_destroy(tx);
     out->Q = Q;
     out->phi_deg = calloc(Q, sizeof(double));
     out->theory_db = calloc(Q, sizeof(double));
@@ -57,7 +77,7 @@ int calib_verify(radio r, const struct calib_session *s, double theta,
         out->phi_deg[q] = phi[q] * RAD2DEG;
         double complex acc = 0;
         for (unsigned m = 0; m < M; m++)
-            acc += cexp(I * 2 * M_PI * d * m * sin(theta)) * codebook_weights(cb, q)[m];
+            acc += a[m] * codebook_weights(cb, q)[m];
         out->theory_db[q] = creal(acc * conj(acc));
     }
     int rc =

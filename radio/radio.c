@@ -284,6 +284,106 @@ int radio_set_center_freq(radio r, double hz)
     return rc;
 }
 
+int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n)
+{
+    if (!r || !pos_wl)
+        return ISAC_EINVAL;
+    r->err[0] = '\0';
+    if (!(r->info.caps & RADIO_CAP_MOVABLE) || !r->ops->set_tx_positions) {
+        snprintf(r->err, sizeof r->err, "radio '%s' cannot move its elements (no movable cap)",
+                 r->ops->name);
+        return ISAC_ENOTSUP;
+    }
+    char why[160];
+    if (n != r->info.num_tx) {
+        snprintf(r->err, sizeof r->err, "TX positions: %u given for %u TX elements", n,
+                 r->info.num_tx);
+        return ISAC_EINVAL;
+    }
+    if (radio_positions_check(pos_wl, n, why, sizeof why)) {
+        snprintf(r->err, sizeof r->err, "TX positions: %s", why);
+        return ISAC_EINVAL;
+    }
+    int rc = r->ops->set_tx_positions(r->state, pos_wl, n);
+    if (rc == ISAC_OK)
+        memcpy(r->info.tx_pos_wl, pos_wl, n * sizeof *pos_wl);
+    return rc;
+}
+
+/* ---- element positions ---- */
+
+int radio_positions_check(const double *pos, unsigned n, char *why, size_t whylen)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!isfinite(pos[i]) || fabs(pos[i]) > 1e4) {
+            snprintf(why, whylen, "element %u at %g wavelengths is not a finite position "
+                     "within +-1e4", i, pos[i]);
+            return ISAC_EINVAL;
+        }
+    /* any order: O(n^2) over at most RADIO_MAX_CHANNELS elements is nothing */
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = i + 1; j < n; j++)
+            if (fabs(pos[i] - pos[j]) < RADIO_MIN_SPACING_WL) {
+                snprintf(why, whylen, "elements %u and %u are %g wavelengths apart (minimum %g)",
+                         i, j, fabs(pos[i] - pos[j]), RADIO_MIN_SPACING_WL);
+                return ISAC_EINVAL;
+            }
+    return ISAC_OK;
+}
+
+int radio_info_check_positions(const struct radio_info *info, char *why, size_t whylen)
+{
+    char w[160];
+    if (info->num_tx && radio_positions_check(info->tx_pos_wl, info->num_tx, w, sizeof w)) {
+        snprintf(why, whylen, "TX array: %s", w);
+        return ISAC_EINVAL;
+    }
+    for (unsigned ap = 0; ap < info->num_rx_aps && ap < RADIO_MAX_APS; ap++) {
+        unsigned ch = radio_rx_first_channel(info, ap);
+        if (ch + info->rx_ap_elements[ap] <= RADIO_MAX_CHANNELS &&
+            radio_positions_check(info->rx_pos_wl + ch, info->rx_ap_elements[ap], w, sizeof w)) {
+            snprintf(why, whylen, "RX array %u: %s", ap, w);
+            return ISAC_EINVAL;
+        }
+    }
+    return ISAC_OK;
+}
+
+void radio_info_fill_ula(struct radio_info *info)
+{
+    double d = info->element_spacing_wl;
+    for (unsigned m = 0; m < info->num_tx && m < RADIO_MAX_CHANNELS; m++)
+        info->tx_pos_wl[m] = m * d;
+    for (unsigned ap = 0, ch = 0; ap < info->num_rx_aps && ap < RADIO_MAX_APS; ap++)
+        for (unsigned m = 0; m < info->rx_ap_elements[ap] && ch < RADIO_MAX_CHANNELS; m++)
+            info->rx_pos_wl[ch++] = m * d;
+}
+
+unsigned radio_rx_first_channel(const struct radio_info *info, unsigned ap)
+{
+    unsigned ch = 0;
+    for (unsigned a = 0; a < ap && a < RADIO_MAX_APS; a++)
+        ch += info->rx_ap_elements[a];
+    return ch;
+}
+
+array radio_tx_array(const struct radio_info *info)
+{
+    if (!info || info->num_tx == 0 || info->num_tx > RADIO_MAX_CHANNELS)
+        return NULL;
+    return array_create(info->tx_pos_wl, info->num_tx);
+}
+
+array radio_rx_array(const struct radio_info *info, unsigned ap)
+{
+    if (!info || ap >= info->num_rx_aps || ap >= RADIO_MAX_APS)
+        return NULL;
+    unsigned ch = radio_rx_first_channel(info, ap), M = info->rx_ap_elements[ap];
+    if (M == 0 || ch + M > RADIO_MAX_CHANNELS)
+        return NULL;
+    return array_create(info->rx_pos_wl + ch, M);
+}
+
 const struct radio_ops *radio_get_ops(radio r)
 {
     return r ? r->ops : NULL;

@@ -1,6 +1,7 @@
 /* The `sim` back end: spec arguments -> struct sim_params, and the radio_ops vtable
  * over the emulator in radio/sim/. Keys, defaults and ranges: docs/emulator.md. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -13,7 +14,7 @@ static const char *const SIM_KEYS[] = {
     "speed",     "clutter",   "clutter_db",   "leak",       "leak_db",   "impairments",
     "lo_shared", "cfo",       "gain_err",     "delay_err",  "drop_rate", "overflow_rate",
     "late_rate", "area",      "noise",        "hang_after", "timeout",   "cal",
-    "cal_snr",   "pilot_deg", "episode_span", NULL};
+    "cal_snr",   "pilot_deg", "episode_span", "positions",  NULL};
 
 #define NAME "sim"
 
@@ -39,6 +40,42 @@ static int get_dbl(const char *args, const char *key, double *v, double lo, doub
 {
     int rc = radio_arg_double(NAME, args, key, *v, lo, hi, v, err, errlen);
     return rc < 0 ? rc : 0;
+}
+
+/* positions=P0:P1:...: exactly `elements` numbers (wavelengths), checked like every
+ * movable-element position (radio_positions_check). */
+static int get_positions(const char *args, struct sim_params *p, char *err, size_t errlen)
+{
+    char v[4096], why[160];
+    int rc = radio_arg_get(args, "positions", v, sizeof v);
+    if (rc <= 0)
+        return rc < 0 ? ISAC_EINVAL : ISAC_OK;
+    unsigned n = 0;
+    const char *q = v;
+    for (;;) {
+        char *end;
+        double x = strtod(q, &end);
+        if (end == q || (*end && *end != ':') || n >= SIM_MAX_ELEMENTS) {
+            snprintf(why, sizeof why, n >= SIM_MAX_ELEMENTS ? "more than %d values"
+                     : "expected numbers separated by ':'", SIM_MAX_ELEMENTS);
+            goto bad;
+        }
+        p->positions[n++] = x;
+        if (!*end)
+            break;
+        q = end + 1;
+    }
+    if (n != p->elements) {
+        snprintf(why, sizeof why, "%u values for elements=%u", n, p->elements);
+        goto bad;
+    }
+    if (radio_positions_check(p->positions, n, why, sizeof why))
+        goto bad;
+    p->npositions = n;
+    return ISAC_OK;
+bad:
+    snprintf(err, errlen, "argument 'positions=%.*s' of back end '" NAME "': %s", 200, v, why);
+    return ISAC_EINVAL;
 }
 
 /* Parse args into p (which holds the defaults on entry). */
@@ -84,7 +121,8 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
         get_dbl(args, "episode_span", &p->episode_span_s, 0, 3600, err, errlen) ||
         radio_arg_choice(NAME, args, "cal", cal_words, p->cal, &p->cal, err, errlen) < 0 ||
         get_dbl(args, "cal_snr", &p->cal_snr_db, -20, 60, err, errlen) ||
-        get_dbl(args, "pilot_deg", &p->pilot_deg, -80, 80, err, errlen))
+        get_dbl(args, "pilot_deg", &p->pilot_deg, -80, 80, err, errlen) ||
+        get_positions(args, p, err, errlen))
         return ISAC_EINVAL;
     return ISAC_OK;
 }
@@ -149,6 +187,10 @@ static int op_tune(void *st, double hz)
 {
     return sim_retune(st, hz);
 }
+static int op_move(void *st, const double *pos, unsigned n)
+{
+    return sim_set_tx_positions(st, pos, n);
+}
 
 const struct radio_ops radio_sim_ops = {
     .name = "sim",
@@ -163,4 +205,5 @@ const struct radio_ops radio_sim_ops = {
     .truth_json = op_truth,
     .last_error = op_err,
     .set_center_freq = op_tune,
+    .set_tx_positions = op_move,
 };

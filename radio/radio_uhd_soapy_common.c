@@ -308,6 +308,18 @@ static void seed004_geometry(struct radio_info *info)
                                           atan2(250 - pos[n][1], 250 - pos[n][0]) + M_PI / 2};
 }
 
+/* Positions the device layout described (an all-zero set is a one-element array). */
+static int has_positions(const struct radio_info *info)
+{
+    for (unsigned i = 0; i < info->num_tx && i < RADIO_MAX_CHANNELS; i++)
+        if (info->tx_pos_wl[i] != 0)
+            return 1;
+    for (unsigned i = 0; i < info->num_rx && i < RADIO_MAX_CHANNELS; i++)
+        if (info->rx_pos_wl[i] != 0)
+            return 1;
+    return 0;
+}
+
 int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *info, char *err,
               size_t errlen)
 {
@@ -354,6 +366,12 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
         fe_get_double(backend, a, "emulated_freq", info->emulated_freq, 1e6, 3e12,
                       &info->emulated_freq, err, errlen) < 0)
         return ISAC_EINVAL;
+    /* A device that described its element positions (the isacsim plug-in) keeps them
+     * unless the user re-states the spacing or the AP split; anything else only knows a
+     * spacing and assumes a ULA, which an experiment's array: section may correct. */
+    if (!described || !has_positions(info) || fe_get(a, "spacing") || fe_get(a, "aps"))
+        radio_info_fill_ula(info);
+    info->positions_nominal = !described;
     return ISAC_OK;
 }
 
@@ -375,6 +393,18 @@ char *fe_layout_to_json(const struct radio_info *info, int sample_clocked)
         info->emulated_freq, "tx_power_dbm", info->tx_power_dbm, "noise_dbm", info->noise_dbm,
         "noise_var", info->noise_var, "full_scale", info->full_scale, "lo_shared",
         (info->caps & RADIO_CAP_LO_SHARED) != 0, "sample_clocked", sample_clocked);
+    json_t *tp = json_array(), *rp = json_array();
+    for (unsigned i = 0; i < info->num_tx && i < RADIO_MAX_CHANNELS; i++)
+        json_array_append_new(tp, json_real(info->tx_pos_wl[i]));
+    for (unsigned i = 0; i < info->num_rx && i < RADIO_MAX_CHANNELS; i++)
+        json_array_append_new(rp, json_real(info->rx_pos_wl[i]));
+    if (o) {
+        json_object_set_new(o, "tx_positions_wl", tp);
+        json_object_set_new(o, "rx_positions_wl", rp);
+    } else {
+        json_decref(tp);
+        json_decref(rp);
+    }
     char *txt = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
     return txt;
@@ -388,6 +418,23 @@ static int ap_from_json(json_t *a, struct geom_ap *ap)
     ap->y = json_number_value(json_array_get(a, 1));
     ap->axis_rad = json_number_value(json_array_get(a, 2));
     return 0;
+}
+
+/* Optional positions of a described layout (channel counts known from the device):
+ * 1 read, 0 absent or for other channel counts, -1 malformed. */
+static int layout_positions(json_t *o, struct radio_info *info)
+{
+    json_t *tp = json_object_get(o, "tx_positions_wl"), *rp = json_object_get(o, "rx_positions_wl");
+    if (!tp && !rp)
+        return 0;
+    if (json_array_size(tp) != info->num_tx || json_array_size(rp) != info->num_rx ||
+        info->num_rx > RADIO_MAX_CHANNELS || info->num_tx > RADIO_MAX_CHANNELS)
+        return 0; /* a subset of the device's channels: fe_layout assumes a ULA */
+    for (unsigned i = 0; i < info->num_tx; i++)
+        info->tx_pos_wl[i] = json_number_value(json_array_get(tp, i));
+    for (unsigned i = 0; i < info->num_rx; i++)
+        info->rx_pos_wl[i] = json_number_value(json_array_get(rp, i));
+    return radio_info_check_positions(info, NULL, 0) ? -1 : 1;
 }
 
 int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_clocked, char *err,
@@ -415,7 +462,8 @@ int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_cl
         if (json_is_true(json_object_get(o, "lo_shared")))
             info->caps |= RADIO_CAP_LO_SHARED;
         *sample_clocked = json_is_true(json_object_get(o, "sample_clocked"));
-        ok = info->element_spacing_wl > 0 && info->emulated_freq > 0;
+        int pos = layout_positions(o, info);
+        ok = (info->element_spacing_wl > 0 || pos > 0) && pos >= 0 && info->emulated_freq > 0;
     }
     json_decref(o);
     if (!ok) {

@@ -246,6 +246,27 @@ static int radio_aps(const struct ectx *e, const json_t *o, struct radio_info *i
     return get_ap(e, json_object_get(o, "tx_ap"), "isactb:radio.tx_ap", &in->tx_ap);
 }
 
+/* Optional isactb:radio.KEY: n element positions in wavelengths (replay processes with
+ * the positions the capture was made with). */
+static int get_positions(const struct ectx *e, const json_t *o, const char *key, unsigned n,
+                         double *pos)
+{
+    const json_t *a = json_object_get(o, key);
+    char b[80];
+    if (!a)
+        return ISAC_OK;
+    if (!json_is_array(a) || json_array_size(a) != n)
+        return efail(e, ISAC_EFORMAT, "isactb:radio.%s %s is not an array of %u numbers", key,
+                     show(a, b, sizeof b), n);
+    for (unsigned i = 0; i < n; i++) {
+        if (!json_is_number(json_array_get(a, i)))
+            return efail(e, ISAC_EFORMAT, "isactb:radio.%s[%u] %s is not a number", key, i,
+                         show(json_array_get(a, i), b, sizeof b));
+        pos[i] = json_number_value(json_array_get(a, i));
+    }
+    return ISAC_OK;
+}
+
 static int radio_from(const struct ectx *e, const json_t *o, struct radio_info *in)
 {
     char b[80];
@@ -275,9 +296,17 @@ static int radio_from(const struct ectx *e, const json_t *o, struct radio_info *
         return rc;
     in->num_tx = (unsigned)ntx;
     in->num_rx = (unsigned)nrx;
-    if ((rc = radio_strings(e, o, in)))
+    if ((rc = radio_strings(e, o, in)) || (rc = radio_aps(e, o, in)))
         return rc;
-    return radio_aps(e, o, in);
+    radio_info_fill_ula(in); /* captures made before positions were recorded */
+    char why[200];
+    if ((rc = get_positions(e, o, "tx_positions_wl", in->num_tx, in->tx_pos_wl)) ||
+        (rc = get_positions(e, o, "rx_positions_wl", in->num_rx, in->rx_pos_wl)))
+        return rc;
+    if ((json_object_get(o, "tx_positions_wl") || json_object_get(o, "rx_positions_wl")) &&
+        radio_info_check_positions(in, why, sizeof why))
+        return efail(e, ISAC_EFORMAT, "isactb:radio positions: %s", why);
+    return ISAC_OK;
 }
 
 int sigmf_radio_info_from_json(const json_t *obj, struct radio_info *info, char *err, size_t errlen)

@@ -164,6 +164,25 @@ static int set_real_if_finite(json_t *o, const char *key, double v)
     return json_object_set_new(o, key, json_real(v));
 }
 
+/* Element positions (wavelengths) the capture was made with: replay processes with them. */
+static json_t *positions_json(const double *pos, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < n && i < RADIO_MAX_CHANNELS; i++)
+        json_array_append_new(a, json_real(pos[i]));
+    return a;
+}
+
+/* Positions a caller never filled (all zero: invalid) are left out: a reader then
+ * assumes the ULA of element_spacing_wl, as for captures older than the positions. */
+static int set_positions(json_t *o, const struct radio_info *info)
+{
+    if (radio_info_check_positions(info, NULL, 0))
+        return 0;
+    return json_object_set_new(o, "tx_positions_wl", positions_json(info->tx_pos_wl, info->num_tx)) ||
+           json_object_set_new(o, "rx_positions_wl", positions_json(info->rx_pos_wl, info->num_rx));
+}
+
 json_t *sigmf_radio_info_to_json(const struct radio_info *info)
 {
     json_t *caps = json_array(), *elems = json_array(), *aps = json_array();
@@ -194,7 +213,8 @@ json_t *sigmf_radio_info_to_json(const struct radio_info *info)
         set_real_if_finite(o, "rx_gain_db", info->rx_gain_db) ||
         set_real_if_finite(o, "tx_gain_db", info->tx_gain_db) ||
         set_real_if_finite(o, "noise_var", info->noise_var) ||
-        set_real_if_finite(o, "full_scale", info->full_scale)) {
+        set_real_if_finite(o, "full_scale", info->full_scale) ||
+        set_positions(o, info)) {
         json_decref(o);
         return NULL;
     }
@@ -471,10 +491,12 @@ sigmf_writer sigmf_writer_create(const char *dir, const char *name,
         goto nomem;
     snprintf(w->name, sizeof w->name, "%s", name);
     w->info = *desc->info;
+    if (radio_info_check_positions(&w->info, NULL, 0))
+        radio_info_fill_ula(&w->info); /* a caller that filled only the spacing */
     w->num_rx = desc->info->num_rx;
     w->dir = strdup(dir);
     w->s = calloc(w->num_rx + 1, sizeof *w->s);
-    w->radio_json = sigmf_radio_info_to_json(desc->info);
+    w->radio_json = sigmf_radio_info_to_json(&w->info);
     w->global_extra = desc->global ? json_deep_copy(desc->global) : json_object();
     w->description = xstrdup(desc->description);
     w->author = xstrdup(desc->author);
@@ -954,10 +976,10 @@ static json_t *element_geometry(const struct radio_info *in)
     double f = in->emulated_freq > 0 ? in->emulated_freq : in->center_freq;
     double lambda = f > 0 ? GEOM_C0 / f : 0;
     json_t *a = json_array();
-    for (unsigned ap = 0; a && ap < in->num_rx_aps; ap++)
-        for (unsigned m = 0; m < in->rx_ap_elements[ap]; m++) {
+    for (unsigned ap = 0, ch = 0; a && ap < in->num_rx_aps; ap++)
+        for (unsigned m = 0; m < in->rx_ap_elements[ap]; m++, ch++) {
             const struct geom_ap *g = &in->rx_ap[ap];
-            double p = m * in->element_spacing_wl * lambda;
+            double p = in->rx_pos_wl[ch] * lambda;
             json_t *pt = lambda > 0 ? json_pack("{s:[f,f,f]}", "point", g->x + p * cos(g->axis_rad),
                                                 g->y + p * sin(g->axis_rad), 0.0)
                                     : json_pack("{s:b}", "unknown", 1);

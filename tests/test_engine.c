@@ -7,7 +7,9 @@
  *    handed to the radio equals isac_tx_plan_compose over the pipeline's comm streams and
  *    probe, the streams are unit-power and distinct, and a codebook plan's burst equals
  *    waveform_compose's bit for bit;
- *  - a plan with element positions is refused (ISAC_ENOTSUP, one line): no radio moves. */
+ *  - a plan with element positions moves the emulator's TX elements (RADIO_CAP_MOVABLE) for
+ *    its CPI, the next plan without positions puts them back, and positions the radio
+ *    refuses (closer than its minimum spacing) fail the step with one line. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,13 +222,26 @@ static void test_two_streams_through_pipeline(void **state)
         assert_memory_equal(tx[m], x[m], L * sizeof *x[m]);
     isac_tx_plan_destroy((isac_tx_plan)beam);
 
-    /* element positions: no radio can move its elements yet */
+    /* element positions: the emulator moves its TX elements for this plan only */
+    struct radio_info before, during, after;
+    assert_int_equal(radio_get_info(g.r, &before), ISAC_OK);
+    assert_true(before.caps & RADIO_CAP_MOVABLE);
     double pos[64];
     for (unsigned m = 0; m < N; m++)
         pos[m] = 0.6 * m;
     assert_int_equal(isac_tx_plan_set_positions(plan, pos), ISAC_OK);
-    assert_int_equal(pipeline_step(g.p, g.r, plan, 8192, NULL, &res), ISAC_ENOTSUP);
-    assert_non_null(strstr(pipeline_last_error(g.p), "cannot move its elements"));
+    assert_int_equal(pipeline_step(g.p, g.r, plan, 8192, NULL, &res), ISAC_OK);
+    assert_int_equal(radio_get_info(g.r, &during), ISAC_OK);
+    assert_memory_equal(during.tx_pos_wl, pos, N * sizeof *pos);
+    beam = isac_tx_plan_from_beam(g.cb, 7);
+    assert_int_equal(pipeline_step(g.p, g.r, beam, 12288, NULL, &res), ISAC_OK);
+    isac_tx_plan_destroy((isac_tx_plan)beam);
+    assert_int_equal(radio_get_info(g.r, &after), ISAC_OK);
+    assert_memory_equal(after.tx_pos_wl, before.tx_pos_wl, N * sizeof *pos);
+    pos[1] = pos[0] + 0.01; /* closer than RADIO_MIN_SPACING_WL */
+    assert_int_equal(isac_tx_plan_set_positions(plan, pos), ISAC_OK);
+    assert_true(pipeline_step(g.p, g.r, plan, 16384, NULL, &res) < 0);
+    assert_non_null(strstr(pipeline_last_error(g.p), "element positions refused"));
     assert_null(strchr(pipeline_last_error(g.p), '\n'));
 
     for (unsigned m = 0; m < N; m++)

@@ -33,6 +33,13 @@
 #include "mf/mf.h"
 #include "waveform/waveform.h"
 
+/* The benchmarks' synthetic arrays: no radio is involved, and element positions do not
+ * change the cost of the MF, GLRT or grid, so a half-wavelength ULA stands for any. */
+static array bench_array(unsigned M)
+{
+    return array_create_ula(M, 0.5);
+}
+
 static const char *const BENCH_USAGE =
     "usage: isactb bench mf [--json] [--quick]\n"
     "  Matched filter + GLRT range profile vs bare FFTs, for C in {1,4,8,16} channels\n"
@@ -158,8 +165,13 @@ static int mf_work_init(struct mf_work *w, unsigned C, size_t L, isac_rng *rng)
             free(s);
             return ISAC_ENOMEM;
         }
-        for (unsigned m = 0; m < Mg; m++) /* half-wavelength ULA toward 0.3 rad */
-            w->a[n][m] = cexpf(I * (float)(M_PI * m * sin(0.3)));
+        array arr = bench_array(Mg); /* steered toward 0.3 rad */
+        if (!arr) {
+            free(s);
+            return ISAC_ENOMEM;
+        }
+        array_steering(arr, 0.3, w->a[n]);
+        array_destroy(arr);
     }
     free(s);
     return ISAC_OK;
@@ -363,7 +375,7 @@ static int bench_grid_row(unsigned side, const struct bench_cfg *cfg, struct gri
         {400, 0, M_PI / 2}, {0, 400, 0}, {400, 400, 0}, {200, 0, 0}};
     array arr[GRID_APS] = {0};
     for (unsigned n = 0; n < GRID_APS; n++)
-        arr[n] = array_create_ula(GRID_M, 0.5);
+        arr[n] = bench_array(GRID_M);
     const size_t K = GRID_CPI + 1;
     struct grid_config cfgg = {.tx = tx,
                                .N = GRID_APS,

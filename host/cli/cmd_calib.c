@@ -349,7 +349,7 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
     if (!rc && !have)
         fprintf(stderr, "isactb calib: warning: no calibration record matches this radio: "
                         "measuring the uncalibrated pattern only\n");
-    array arr = array_create_ula(info->num_tx, info->element_spacing_wl);
+    array arr = radio_tx_array(info);
     codebook cb = arr ? codebook_create_dft(arr, 64, -M_PI / 2, M_PI / 2) : NULL;
     array_destroy(arr);
     struct calib_verify_result v = {0};

@@ -23,13 +23,52 @@ static const struct {
     {RADIO_CAP_HW_TIME, "hw_time"},   {RADIO_CAP_LO_SHARED, "lo_shared"},
     {RADIO_CAP_TRUTH, "truth"},       {RADIO_CAP_SCENARIO, "scenario"},
     {RADIO_CAP_REPLAY, "replay"},     {RADIO_CAP_IDEAL, "ideal"},
+    {RADIO_CAP_MOVABLE, "movable"},
 };
+
+static json_t *positions_wl_json(const double *p, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < n; i++)
+        json_array_append_new(a, json_real(p[i]));
+    return a;
+}
 
 static json_t *ap_json(const struct geom_ap *ap, unsigned elements, unsigned first)
 {
     return json_pack("{s:f,s:f,s:f,s:i,s:i}", "x_m", ap->x, "y_m", ap->y, "axis_deg",
                      ap->axis_rad * 180.0 / M_PI, "elements", (int)elements, "first_channel",
                      (int)first);
+}
+
+/* One array: its elements in metres in the scene frame, the AP's position plus the
+ * element's offset along the AP's axis (wavelength c / emulated carrier). */
+static json_t *array_json(const char *role, int ap, const struct geom_ap *g, const double *pos_wl,
+                          unsigned M, double lambda)
+{
+    json_t *pts = json_array();
+    for (unsigned m = 0; pts && m < M; m++) {
+        double d = pos_wl[m] * lambda;
+        json_array_append_new(pts, json_pack("[f,f,f]", g->x + d * cos(g->axis_rad),
+                                             g->y + d * sin(g->axis_rad), 0.0));
+    }
+    return json_pack("{s:s,s:i,s:o*,s:o}", "role", role, "ap", ap, "positions_m", pts,
+                     "positions_wl", positions_wl_json(pos_wl, M));
+}
+
+static json_t *arrays_json(const struct radio_info *in)
+{
+    double f = in->emulated_freq > 0 ? in->emulated_freq : in->center_freq;
+    double lambda = f > 0 ? GEOM_C0 / f : 0;
+    json_t *a = json_array();
+    if (in->num_tx)
+        json_array_append_new(a, array_json("tx", 0, &in->tx_ap, in->tx_pos_wl, in->num_tx,
+                                            lambda));
+    for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++)
+        json_array_append_new(a, array_json("rx", (int)n, &in->rx_ap[n],
+                                            in->rx_pos_wl + radio_rx_first_channel(in, n),
+                                            in->rx_ap_elements[n], lambda));
+    return a;
 }
 
 static json_t *info_json(const char *spec, const struct radio_info *in)
@@ -54,6 +93,8 @@ static json_t *info_json(const char *spec, const struct radio_info *in)
                   in->element_spacing_wl, "tx_ap", ap_json(&in->tx_ap, in->num_tx, 0), "rx_aps",
                   aps, "tx_power_dbm", in->tx_power_dbm, "noise_dbm", in->noise_dbm, "noise_var",
                   in->noise_var);
+    if (o)
+        json_object_set_new(o, "arrays", arrays_json(in));
     return o;
 }
 
@@ -66,8 +107,11 @@ static void print_human(const struct radio_info *in)
            in->center_freq, in->freq_min, in->freq_max, in->emulated_freq);
     printf("gains      RX %.1f dB, TX %.1f dB; TX power %.1f dBm; noise %.2f dBm per sample\n",
            in->rx_gain_db, in->tx_gain_db, in->tx_power_dbm, in->noise_dbm);
-    printf("TX AP      (%.1f, %.1f) m, axis %.1f deg, %u elements, spacing %.3g wl\n", in->tx_ap.x,
-           in->tx_ap.y, in->tx_ap.axis_rad * 180 / M_PI, in->num_tx, in->element_spacing_wl);
+    printf("TX AP      (%.1f, %.1f) m, axis %.1f deg, %u elements at", in->tx_ap.x, in->tx_ap.y,
+           in->tx_ap.axis_rad * 180 / M_PI, in->num_tx);
+    for (unsigned m = 0; m < in->num_tx && m < RADIO_MAX_CHANNELS; m++)
+        printf(" %.3g", in->tx_pos_wl[m]);
+    printf(" wl%s\n", in->positions_nominal ? " (assumed ULA)" : "");
     for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++)
         printf("RX AP %u    (%.1f, %.1f) m, axis %.1f deg, %u elements\n", n, in->rx_ap[n].x,
                in->rx_ap[n].y, in->rx_ap[n].axis_rad * 180 / M_PI, in->rx_ap_elements[n]);

@@ -51,6 +51,10 @@ struct raw_waveform {
 struct raw_grid {
     double *spacing_m, *x_min, *x_max, *y_min, *y_max, *baseline_guard_m;
 };
+struct raw_array {
+    double *tx, *rx;
+    unsigned tx_count, rx_count;
+};
 struct raw_config {
     char *radio, *policy, *codebook, *weights;
     uint64_t *seed;
@@ -59,6 +63,7 @@ struct raw_config {
     bool *direct_path_cancel;
     struct raw_waveform *waveform;
     struct raw_grid *grid;
+    struct raw_array *array;
 };
 
 #define OPT CYAML_FLAG_OPTIONAL
@@ -74,6 +79,13 @@ static const cyaml_schema_field_t grid_fields[] = {
     CYAML_FIELD_FLOAT_PTR("y_min", OPT, struct raw_grid, y_min),
     CYAML_FIELD_FLOAT_PTR("y_max", OPT, struct raw_grid, y_max),
     CYAML_FIELD_FLOAT_PTR("baseline_guard_m", OPT, struct raw_grid, baseline_guard_m),
+    CYAML_FIELD_END};
+static const cyaml_schema_value_t position_entry = {CYAML_VALUE_FLOAT(CYAML_FLAG_DEFAULT, double)};
+static const cyaml_schema_field_t array_fields[] = {
+    CYAML_FIELD_SEQUENCE("tx_positions_wl", OPT | CYAML_FLAG_POINTER, struct raw_array, tx,
+                         &position_entry, 1, EXP_MAX_POSITIONS),
+    CYAML_FIELD_SEQUENCE("rx_positions_wl", OPT | CYAML_FLAG_POINTER, struct raw_array, rx,
+                         &position_entry, 1, EXP_MAX_POSITIONS),
     CYAML_FIELD_END};
 static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_STRING_PTR("radio", OPT, struct raw_config, radio, 1, 255),
@@ -93,6 +105,7 @@ static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_MAPPING_PTR("grid", OPT, struct raw_config, grid, grid_fields),
     CYAML_FIELD_BOOL_PTR("direct_path_cancel", OPT, struct raw_config, direct_path_cancel),
     CYAML_FIELD_FLOAT_PTR("confirm_radius_m", OPT, struct raw_config, confirm_radius_m),
+    CYAML_FIELD_MAPPING_PTR("array", OPT, struct raw_config, array, array_fields),
     CYAML_FIELD_END};
 static const cyaml_schema_value_t config_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_config, config_fields)};
@@ -155,6 +168,14 @@ static void merge_raw(struct exp_config *c, const struct raw_config *r)
         MERGE(c->waveform.length, r->waveform->length);
         MERGE(c->waveform.root, r->waveform->root);
         MERGE(c->waveform.bandwidth, r->waveform->bandwidth);
+    }
+    if (r->array && r->array->tx) {
+        c->array.n_tx = r->array->tx_count;
+        memcpy(c->array.tx_positions_wl, r->array->tx, r->array->tx_count * sizeof(double));
+    }
+    if (r->array && r->array->rx) {
+        c->array.n_rx = r->array->rx_count;
+        memcpy(c->array.rx_positions_wl, r->array->rx, r->array->rx_count * sizeof(double));
     }
     if (r->grid) {
         MERGE(c->grid.spacing_m, r->grid->spacing_m);
@@ -291,6 +312,34 @@ static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *er
     return ISAC_OK;
 }
 
+/* One array's positions: finite, within +-1e4 wavelengths, at least EXP_MIN_SPACING_WL
+ * apart (any order), like the radio's own (radio_positions_check). */
+static int validate_positions(const double *p, unsigned n, const char *key, const char *src,
+                              char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < n; i++)
+        CHECK(isfinite(p[i]) && fabs(p[i]) <= 1e4,
+              "%s: array.%s: element %u at %g is not a finite position within +-1e4 wavelengths",
+              src, key, i, p[i]);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = i + 1; j < n; j++)
+            CHECK(fabs(p[i] - p[j]) >= EXP_MIN_SPACING_WL,
+                  "%s: array.%s: elements %u and %u at %g and %g are closer than %g wavelengths",
+                  src, key, i, j, p[i], p[j], EXP_MIN_SPACING_WL);
+    return ISAC_OK;
+}
+
+static int validate_array(const struct exp_array_cfg *a, const char *src, char *err,
+                          size_t errlen)
+{
+    CHECK(a->n_tx <= EXP_MAX_POSITIONS && a->n_rx <= EXP_MAX_POSITIONS,
+          "%s: array: more than %d positions", src, EXP_MAX_POSITIONS);
+    int rc = validate_positions(a->tx_positions_wl, a->n_tx, "tx_positions_wl", src, err, errlen);
+    return rc ? rc
+              : validate_positions(a->rx_positions_wl, a->n_rx, "rx_positions_wl", src, err,
+                                   errlen);
+}
+
 static int validate_fields(const struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     CHECK(c->radio[0], "%s: radio: empty radio spec", src);
@@ -319,7 +368,60 @@ static int validate_fields(const struct exp_config *c, const char *src, char *er
             (c->confirm_radius_m == 0 || (c->confirm_radius_m >= 1 && c->confirm_radius_m <= 1000)),
         "%s: confirm_radius_m: %g is neither 0 nor in [1, 1000]", src, c->confirm_radius_m);
     int rc = validate_waveform(&c->waveform, src, err, errlen);
+    if (!rc)
+        rc = validate_array(&c->array, src, err, errlen);
     return rc ? rc : validate_grid(&c->grid, src, err, errlen);
+}
+
+static json_t *positions_to_json(const double *p, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < n; i++)
+        json_array_append_new(a, json_real(p[i]));
+    return a;
+}
+
+/* Only the lists given: an absent list stays absent on the way back. */
+static json_t *array_to_json(const struct exp_array_cfg *a)
+{
+    json_t *o = json_object();
+    if (o && a->n_tx)
+        json_object_set_new(o, "tx_positions_wl", positions_to_json(a->tx_positions_wl, a->n_tx));
+    if (o && a->n_rx)
+        json_object_set_new(o, "rx_positions_wl", positions_to_json(a->rx_positions_wl, a->n_rx));
+    return o;
+}
+
+static int positions_from_json(const json_t *a, double *p, unsigned *n)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > EXP_MAX_POSITIONS)
+        return -1;
+    *n = (unsigned)json_array_size(a);
+    for (unsigned i = 0; i < *n; i++) {
+        if (!json_is_number(json_array_get(a, i)))
+            return -1;
+        p[i] = json_number_value(json_array_get(a, i));
+    }
+    return 0;
+}
+
+static int array_from_json(const json_t *o, struct exp_array_cfg *a)
+{
+    if (!o)
+        return 0;
+    if (!json_is_object(o))
+        return -1;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v)
+        if (strcmp(k, "tx_positions_wl") && strcmp(k, "rx_positions_wl"))
+            return -1;
+    return positions_from_json(json_object_get(o, "tx_positions_wl"), a->tx_positions_wl,
+                               &a->n_tx) ||
+           positions_from_json(json_object_get(o, "rx_positions_wl"), a->rx_positions_wl,
+                               &a->n_rx);
 }
 
 json_t *exp_config_to_json(const struct exp_config *c)
@@ -339,6 +441,8 @@ json_t *exp_config_to_json(const struct exp_config *c)
         c->confirm_radius_m);
     if (o)
         json_object_set_new(o, "weights", json_string(c->weights));
+    if (o && (c->array.n_tx || c->array.n_rx))
+        json_object_set_new(o, "array", array_to_json(&c->array));
     return o;
 }
 
@@ -346,12 +450,13 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
 {
     json_error_t je;
     const char *radio, *pol, *cb, *kind, *weights = NULL;
+    json_t *arr = NULL;
     json_int_t seed, eps, steps, beams, len, root, guard, nb;
     exp_config_defaults(c);
     if (!o ||
         json_unpack_ex(o, &je, JSON_STRICT,
                        "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
-                       "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s}",
+                       "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s,s?o}",
                        "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
                        "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
                        "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root", &root,
@@ -360,7 +465,8 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
                        &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max", &c->grid.x_max,
                        "y_min", &c->grid.y_min, "y_max", &c->grid.y_max, "baseline_guard_m",
                        &c->grid.baseline_guard_m, "direct_path_cancel", &c->direct_path_cancel,
-                       "confirm_radius_m", &c->confirm_radius_m, "weights", &weights)) {
+                       "confirm_radius_m", &c->confirm_radius_m, "weights", &weights, "array",
+                       &arr)) {
         isac_seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
         return ISAC_EFORMAT;
     }
@@ -368,6 +474,9 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
               beams <= 4096 && len >= 0 && len <= 65536 && root >= 0 && root <= 65536 &&
               guard >= 0 && guard <= 65536 && nb >= 0 && nb <= 65536,
           "%s: isactb:experiment: an integer field is out of range", src);
+    CHECK(!array_from_json(arr, &c->array),
+          "%s: isactb:experiment: array is not {tx_positions_wl: [numbers], "
+          "rx_positions_wl: [numbers]}", src);
     snprintf(c->radio, sizeof c->radio, "%s", radio);
     snprintf(c->policy, sizeof c->policy, "%s", pol);
     if (weights) /* absent in captures made before the qnet policy existed */

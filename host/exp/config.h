@@ -28,6 +28,19 @@ struct exp_grid_cfg {
                                 TX->RX path are blind for that AP (leakage), m (>= 0) */
 };
 
+/* Element positions the processing assumes (wavelengths along each array's axis; the
+ * `array:` section). The radio's own positions are the physical truth: where the radio
+ * knows them (sim, file, the isacsim plug-in) these must match them; where it only
+ * assumed a ULA (uhd, soapy: radio_info.positions_nominal) they replace it
+ * (exp_array_apply in exp/pipeline.h). n_tx/n_rx = 0: not given. */
+#define EXP_MAX_POSITIONS 256
+#define EXP_MIN_SPACING_WL 0.1 /* = RADIO_MIN_SPACING_WL (config.c does not see radio.h) */
+struct exp_array_cfg {
+    unsigned n_tx, n_rx;
+    double tx_positions_wl[EXP_MAX_POSITIONS]; /* TX element m */
+    double rx_positions_wl[EXP_MAX_POSITIONS]; /* element m of EVERY receive AP */
+};
+
 struct exp_config {
     char radio[256];    /* radio spec string (radio/radio.h) */
     char policy[16];    /* "scan" | "sweep" | "random" | "pso" | "qnet" (policy/policy.h) */
@@ -53,6 +66,7 @@ struct exp_config {
     int direct_path_cancel;  /* project the TX -> RX direct path (leakage) out of every
                                 channel before detection: 1 (default) or 0 */
     struct exp_grid_cfg grid;
+    struct exp_array_cfg array;
 };
 
 void exp_config_defaults(struct exp_config *cfg);

@@ -47,6 +47,7 @@ struct pipeline_s {
     const float complex *u[ISAC_PLAN_MAX_COMM + 1];
     float complex **xs; /* num_tx x L, calibrated plans with comm streams only */
     char errmsg[256];
+    int moved; /* the last plan moved the TX elements away from info.tx_pos_wl */
 };
 
 static float complex **alloc_rows(unsigned rows, size_t n)
@@ -123,7 +124,7 @@ static ap_unit make_unit(pipeline p, unsigned n, const struct grid_spec *gs, dou
     struct ap_unit_calibration cal = {0};
     if (p->cal)
         cal = (struct ap_unit_calibration){p->cal->rx_weight + ch, p->cal->rx_delay + ch};
-    array arr = array_create_ula(in->rx_ap_elements[n], in->element_spacing_wl);
+    array arr = radio_rx_array(in, n);
     struct ap_unit_config uc = {.ap = n,
                                 .arr = arr,
                                 .tx = in->tx_ap,
@@ -210,6 +211,44 @@ static int check_radio(const struct radio_info *in, codebook cb, char *err, size
     return ISAC_OK;
 }
 
+/* Apply n config positions want[] to the radio's have[] (see exp_array_apply). */
+static int apply_positions(const double *want, unsigned n, double *have, unsigned size,
+                           int nominal, const char *key, int ap, char *err, size_t errlen)
+{
+    char where[24];
+    snprintf(where, sizeof where, ap < 0 ? "TX array" : "RX AP %d", ap);
+    if (n != size) {
+        isac_seterr(err, errlen, "array.%s: %u positions for the %s of %u elements", key, n,
+                    where, size);
+        return ISAC_EINVAL;
+    }
+    for (unsigned m = 0; m < n && !nominal; m++)
+        if (fabs(want[m] - have[m]) > 1e-9) {
+            isac_seterr(err, errlen,
+                        "array.%s[%u]: %g differs from the radio's element position %g "
+                        "wavelengths (%s; the radio's geometry is the truth)",
+                        key, m, want[m], have[m], where);
+            return ISAC_EINVAL;
+        }
+    memcpy(have, want, n * sizeof *want);
+    return ISAC_OK;
+}
+
+int exp_array_apply(const struct exp_config *cfg, struct radio_info *info, char *err,
+                    size_t errlen)
+{
+    const struct exp_array_cfg *a = &cfg->array;
+    int nom = info->positions_nominal, rc = ISAC_OK;
+    if (a->n_tx)
+        rc = apply_positions(a->tx_positions_wl, a->n_tx, info->tx_pos_wl, info->num_tx, nom,
+                             "tx_positions_wl", -1, err, errlen);
+    for (unsigned n = 0; rc == ISAC_OK && a->n_rx && n < info->num_rx_aps; n++)
+        rc = apply_positions(a->rx_positions_wl, a->n_rx,
+                             info->rx_pos_wl + radio_rx_first_channel(info, n),
+                             info->rx_ap_elements[n], nom, "rx_positions_wl", (int)n, err, errlen);
+    return rc;
+}
+
 pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info, codebook cb,
                          double pfa, char *err, size_t errlen)
 {
@@ -220,6 +259,10 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
         return NULL;
     p->plan_label = UINT32_MAX;
     p->info = *info;
+    if (exp_array_apply(cfg, &p->info, err, errlen)) {
+        free(p);
+        return NULL;
+    }
     p->cb = cb;
     p->pfa = pfa;
     int rc = make_probe(p, cfg, err, errlen);
@@ -333,8 +376,8 @@ static int plan_refuse(pipeline p, int rc, const char *fmt, ...)
 }
 
 /* What this pipeline can transmit: the radio's element count, one precoder for the band,
- * the array's own positions (no radio moves its elements yet: RADIO_CAP_MOVABLE and
- * radio_set_tx_positions() will be the call site here), finite weights. */
+ * element positions only on a radio that can move its elements (RADIO_CAP_MOVABLE; the
+ * radio checks the spacing when pipeline_step moves them), finite weights. */
 static int plan_check(pipeline p, const struct isac_tx_plan_s *plan)
 {
     p->errmsg[0] = '\0';
@@ -348,7 +391,7 @@ static int plan_check(pipeline p, const struct isac_tx_plan_s *plan)
                            "plan: %u per-subcarrier precoders, but the pipeline transmits one "
                            "precoder for the band",
                            isac_tx_plan_num_subcarriers(plan));
-    if (isac_tx_plan_positions(plan))
+    if (isac_tx_plan_positions(plan) && !(p->info.caps & RADIO_CAP_MOVABLE))
         return plan_refuse(p, ISAC_ENOTSUP,
                            "plan: element positions given, but the radio cannot move its "
                            "elements (no RADIO_CAP_MOVABLE)");
@@ -415,10 +458,27 @@ static int compose(pipeline p, const struct isac_tx_plan_s *plan)
     return rc;
 }
 
+/* Put the TX elements where the plan wants them; a plan without positions gets the
+ * array's own back after a moved one. */
+static int place_elements(pipeline p, radio r, const struct isac_tx_plan_s *plan)
+{
+    const double *pos = isac_tx_plan_positions(plan);
+    if (!pos && !p->moved)
+        return ISAC_OK;
+    int rc = radio_set_tx_positions(r, pos ? pos : p->info.tx_pos_wl, p->info.num_tx);
+    if (rc)
+        return plan_refuse(p, rc, "plan: element positions refused by the radio: %s",
+                           radio_last_error(r));
+    p->moved = pos != NULL;
+    return ISAC_OK;
+}
+
 int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     int rc = compose(p, plan);
+    if (rc == ISAC_OK)
+        rc = place_elements(p, r, plan);
     if (rc == ISAC_OK)
         rc = radio_tx_burst(r, t0, (const float complex *const *)p->tx, p->Ltx);
     memset(&p->md, 0, sizeof p->md);

@@ -58,6 +58,15 @@ struct pipeline_result {
 /* Build the processing chain for a radio (its info: channels, APs, geometry, rate)
  * and a codebook over its transmit array. Validates that the codebook matches the
  * radio's TX channel count. NULL with one line in err on failure. */
+/* The element positions the processing uses: the radio's (info), with the config's
+ * `array:` section applied. A radio that knows its positions (!positions_nominal) is the
+ * truth and the section must match it (within 1e-9 wavelengths); a radio that only
+ * assumed a ULA gets the section's positions. rx_positions_wl applies to every receive AP.
+ * ISAC_EINVAL with one line naming the field and both values on a mismatch or a
+ * count that does not fit the radio. pipeline_create and exp_codebook call it. */
+int exp_array_apply(const struct exp_config *cfg, struct radio_info *info, char *err,
+                    size_t errlen);
+
 pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info, codebook cb,
                          double pfa, char *err, size_t errlen);
 void pipeline_destroy(pipeline p);

@@ -16,7 +16,13 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
 {
     codebook cb;
     if (!strcmp(cfg->codebook, "dft")) {
-        array a = array_create_ula(info->num_tx, info->element_spacing_wl);
+        struct radio_info *in = malloc(sizeof *in); /* 4 kB of positions: not the stack */
+        if (!in || (*in = *info, exp_array_apply(cfg, in, err, errlen))) {
+            free(in);
+            return NULL;
+        }
+        array a = radio_tx_array(in);
+        free(in);
         cb = a ? codebook_create_dft(a, cfg->beams, -M_PI / 2, M_PI / 2) : NULL;
         array_destroy(a);
         if (!cb)

@@ -41,7 +41,7 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
             const struct run_hooks *hooks, json_t **out, char *err, size_t errlen);
 
 /* The codebook a config asks for: "dft" -> generated for the radio's TX array
- * (ULA at info->element_spacing_wl, cfg->beams beams over -90..90 deg), otherwise the
+ * (at the positions of info->tx_pos_wl, cfg->beams beams over -90..90 deg), otherwise the
  * file cfg->codebook. NULL with one line in err. */
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
                       size_t errlen);

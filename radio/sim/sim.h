@@ -2,8 +2,10 @@
  * cell-free ISAC scene (docs/emulator.md is the user-facing description).
  *
  * Scene (defaults): transmit AP at (250, 250) m, receive APs n = 0..3 at (100, 100),
- * (100, 400), (400, 100), (400, 400) m; every AP carries an M-element half-wavelength
- * ULA (M = `elements`, default 16). Array axes (geom/geom.h convention, phi from
+ * (100, 400), (400, 100), (400, 400) m; every AP carries an M-element linear array
+ * (M = `elements`, default 16): a half-wavelength ULA, or the element positions of
+ * `positions` (the same for every AP; the TX elements can be moved later with
+ * sim_set_tx_positions). Array axes (geom/geom.h convention, phi from
  * broadside, positive toward the +axis):
  *   - TX AP: axis along +x (axis_rad = 0), broadside along +-y;
  *   - RX AP n: axis perpendicular to the direction from the AP to the TX AP, i.e.
@@ -103,6 +105,11 @@ struct sim_params {
                           of ONE unit-power TX channel, -20..60 dB, default 20 */
     double pilot_deg;  /* pilot_deg: pilot transponder angle from every array's
                           broadside, -80..80 deg, default 20 */
+    /* positions: element positions of every array (TX and each RX AP), wavelengths
+     * along the axis, colon-separated, exactly `elements` values at least
+     * RADIO_MIN_SPACING_WL apart, any order; npositions = 0 (default): ULA m/2. */
+    unsigned npositions;
+    double positions[SIM_MAX_ELEMENTS];
 };
 
 /* Calibration paths of the emulator (spec key cal=):
@@ -148,6 +155,10 @@ int sim_new_episode(sim s, uint64_t episode);
  * lo_shared or impairments=0. */
 int sim_retune(sim s, double hz);
 const char *sim_last_error(sim s);
+/* Move the TX elements (movable antennas) for bursts transmitted from now on; bursts
+ * already stored keep the positions they were sent with. n must be the element count;
+ * positions as for `positions` (ISAC_EINVAL otherwise). */
+int sim_set_tx_positions(sim s, const double *pos_wl, unsigned n);
 
 /* ---- ground truth ---- */
 

@@ -63,14 +63,17 @@ static void tx_coupler(sim s, struct render_ctx *c, const struct sim_burst *b)
 /* a^T(theta) x~ re-radiated to every AP, arriving from theta. */
 static void pilot(sim s, struct render_ctx *c, const struct sim_burst *b)
 {
-    double st = sin(s->p.pilot_deg * M_PI / 180.0);
+    double theta = s->p.pilot_deg * M_PI / 180.0;
+    double complex at[SIM_MAX_ELEMENTS], ar[SIM_MAX_ELEMENTS];
+    array_steering_d(b->tx, theta, at); /* the positions the burst was sent from */
+    array_steering_d(s->rx_arr, theta, ar);
     memset(c->sb, 0, b->n * sizeof *c->sb);
     for (unsigned k = 0; k < s->M; k++)
-        add_row(c->sb, b->x + (size_t)k * b->n, b->n, cexp(I * M_PI * k * st));
+        add_row(c->sb, b->x + (size_t)k * b->n, b->n, at[k]);
     for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
         cable(s, c, b, c->sb, n);
         for (unsigned m = 0; m < s->M; m++)
-            add_row(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, cexp(I * M_PI * m * st));
+            add_row(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, ar[m]);
     }
 }
 

@@ -2,6 +2,7 @@
 #ifndef ISACTB_RADIO_SIM_SIM_INTERNAL_H
 #define ISACTB_RADIO_SIM_SIM_INTERNAL_H
 
+#include "array/array.h"
 #include "common/rng.h"
 #include "geom/geom.h"
 #include "sim/sim.h"
@@ -45,12 +46,14 @@ struct sim_burst {
     size_t len;       /* caller's burst length */
     int64_t t_user;   /* caller's t0 */
     float complex *x; /* num_tx * n, after TX impairments */
+    array tx;         /* TX element positions at transmission (movable elements) */
 };
 
 struct sim_s {
     struct sim_params p;
     unsigned M, num_rx;
     struct geom_ap tx_ap, rx_ap[SIM_NUM_RX_APS];
+    array tx_arr, rx_arr; /* element positions: TX (movable) and every RX AP's */
     double lambda;    /* emulated wavelength, m */
     double amp_ref;   /* sqrt(P_t[mW] / N_s[mW]) */
     double noise_dbm; /* N_s */

@@ -21,8 +21,10 @@ static size_t rx_pad(sim s)
 
 void sim_bursts_free(sim s)
 {
-    for (size_t i = 0; i < s->nbursts; i++)
+    for (size_t i = 0; i < s->nbursts; i++) {
         free(s->bursts[i].x);
+        array_destroy(s->bursts[i].tx);
+    }
     free(s->bursts);
     s->bursts = NULL;
     s->nbursts = s->cap_bursts = 0;
@@ -43,9 +45,10 @@ static void prune_bursts(sim s)
     size_t j = 0;
     for (size_t i = 0; i < s->nbursts; i++) {
         struct sim_burst *b = &s->bursts[i];
-        if ((double)(b->t + (int64_t)b->n) + horizon < (double)s->now)
+        if ((double)(b->t + (int64_t)b->n) + horizon < (double)s->now) {
             free(b->x);
-        else
+            array_destroy(b->tx);
+        } else
             s->bursts[j++] = *b;
     }
     s->nbursts = j;
@@ -112,13 +115,19 @@ int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len)
     }
     size_t pad = FDELAY_HALF, n = len + 2 * pad + (size_t)ceil(s->p.delay_max) + 1;
     float complex *buf = calloc((size_t)s->M * n, sizeof *buf);
-    if (!buf)
+    /* the burst radiates from where the elements are now, even if they move before
+     * its echoes are captured */
+    array tx = array_copy(s->tx_arr);
+    if (!buf || !tx) {
+        free(buf);
+        array_destroy(tx);
         return ISAC_ENOMEM;
+    }
     /* x~_c[i] = g_c x_c(i - pad - d_c): stored from tick t0 - pad */
     for (unsigned c = 0; c < s->M; c++)
         fdelay_add(buf + (size_t)c * n, n, x[c], len, (double)pad + s->tx_delay[c],
                    sim_tx_coef(s, c), 0.0);
-    s->bursts[s->nbursts++] = (struct sim_burst){t0 - (int64_t)pad, n, len, t0, buf};
+    s->bursts[s->nbursts++] = (struct sim_burst){t0 - (int64_t)pad, n, len, t0, buf, tx};
     return ISAC_OK;
 }
 
@@ -221,12 +230,15 @@ static void chan_delay(float complex *y, size_t ny, const float complex *x, doub
     }
 }
 
-/* Beamform burst b toward phi0: s[i] = sum_c a_c(phi0) x~_c[i]. */
+/* Beamform burst b toward phi0 with the TX positions it was sent from:
+ * s[i] = sum_c a_c(phi0) x~_c[i]. */
 static void beamform(sim s, const struct sim_burst *b, double phi0, float complex *out)
 {
+    float complex a[SIM_MAX_ELEMENTS];
+    array_steering(b->tx, phi0, a);
     memset(out, 0, b->n * sizeof *out);
     for (unsigned c = 0; c < s->M; c++)
-        cmac(out, b->x + (size_t)c * b->n, b->n, (float complex)cexp(I * M_PI * c * sin(phi0)));
+        cmac(out, b->x + (size_t)c * b->n, b->n, a[c]);
 }
 
 /* Add one path of burst b into RX AP n's accumulator rows. */
@@ -245,9 +257,10 @@ static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
         return;
     memset(c->u, 0, c->Lx * sizeof *c->u);
     fdelay_add(c->u, c->Lx, sb, b->n, delay, g, nu);
+    float complex a[SIM_MAX_ELEMENTS];
+    array_steering(s->rx_arr, p->phin, a);
     for (unsigned m = 0; m < s->M; m++)
-        cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx,
-             (float complex)cexp(I * M_PI * m * sin(p->phin)));
+        cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, a[m]);
 }
 
 static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)

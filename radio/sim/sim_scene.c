@@ -60,7 +60,30 @@ static int params_valid(const struct sim_params *p)
            in(p->gain_max_db, 0, 10) && in(p->delay_max, 0, 8) && in(p->drop_rate, 0, 1) &&
            in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) && in(p->area, 10, 1e4) &&
            in(p->timeout_s, 0, 60) && p->cal >= SIM_CAL_OFF && p->cal <= SIM_CAL_PILOT &&
-           in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80);
+           in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80) &&
+           (p->npositions == 0 ||
+            (p->npositions == p->elements &&
+             !radio_positions_check(p->positions, p->npositions, NULL, 0)));
+}
+
+/* Every array gets the `positions` (or the half-wavelength ULA). */
+static int setup_arrays(sim s)
+{
+    s->tx_arr = s->p.npositions ? array_create(s->p.positions, s->M) : array_create_ula(s->M, 0.5);
+    s->rx_arr = array_copy(s->tx_arr);
+    return s->tx_arr && s->rx_arr ? ISAC_OK : ISAC_ENOMEM;
+}
+
+int sim_set_tx_positions(sim s, const double *pos_wl, unsigned n)
+{
+    if (n != s->M || radio_positions_check(pos_wl, n, s->err, sizeof s->err))
+        return ISAC_EINVAL;
+    array a = array_create(pos_wl, n);
+    if (!a)
+        return ISAC_ENOMEM;
+    array_destroy(s->tx_arr);
+    s->tx_arr = a;
+    return ISAC_OK;
 }
 
 double sim_beta(double range_m)
@@ -357,7 +380,7 @@ sim sim_create(const struct sim_params *p)
     draw_lo(s);
     draw_clutter(s);
     isac_rng_seed_stream(&s->fault_rng, p->seed, SIM_STREAM(SIM_ST_FAULT, 0, 0));
-    if (draw_targets(s)) {
+    if (setup_arrays(s) || draw_targets(s)) {
         sim_destroy(s);
         return NULL;
     }
@@ -371,6 +394,8 @@ void sim_destroy(sim s)
     for (unsigned k = 0; k < SIM_MAX_TARGETS; k++)
         free(s->tgt[k].legs);
     sim_bursts_free(s);
+    array_destroy(s->tx_arr);
+    array_destroy(s->rx_arr);
     free(s->scratch);
     free(s);
 }
@@ -453,7 +478,7 @@ void sim_get_info(sim s, struct radio_info *info)
     snprintf(info->serial, sizeof info->serial, "sim-%llu", (unsigned long long)s->p.seed);
     info->caps = RADIO_CAP_TIMED_TX | RADIO_CAP_TIMED_RX | RADIO_CAP_HW_TIME | RADIO_CAP_TRUTH |
                  RADIO_CAP_SCENARIO | (s->p.lo_shared ? RADIO_CAP_LO_SHARED : 0) |
-                 (s->p.impairments ? 0 : RADIO_CAP_IDEAL);
+                 (s->p.impairments ? 0 : RADIO_CAP_IDEAL) | RADIO_CAP_MOVABLE;
     info->sample_rate = s->p.fs;
     info->center_freq = s->center_freq;
     info->emulated_freq = s->p.fc;
@@ -465,7 +490,11 @@ void sim_get_info(sim s, struct radio_info *info)
         info->rx_ap_elements[n] = s->M;
         info->rx_ap[n] = s->rx_ap[n];
     }
-    info->element_spacing_wl = 0.5;
+    /* compatibility field: the default ULA's spacing, 0 for other positions */
+    info->element_spacing_wl = s->p.npositions ? 0.0 : 0.5;
+    memcpy(info->tx_pos_wl, array_positions(s->tx_arr), s->M * sizeof(double));
+    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
+        memcpy(info->rx_pos_wl + n * s->M, array_positions(s->rx_arr), s->M * sizeof(double));
     info->tx_ap = s->tx_ap;
     info->tx_power_dbm = s->p.tx_power_dbm;
     info->noise_dbm = s->noise_dbm;
