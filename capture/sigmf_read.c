@@ -1,4 +1,4 @@
-/* SigMF reader (radio/sigmf.h): strict validation of a whole recording at open, then
+/* SigMF reader (capture/sigmf.h): strict validation of a whole recording at open, then
  * random access to CPIs. Every check failure is one line "FILE: FIELD VALUE problem". */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "hash.h"
 #include "sigmf.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -807,7 +808,10 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
     char *text = slurp(&e, s->meta_path, &len, &rc), hex[129];
     if (!text)
         return rc;
-    sigmf_sha512_hex(text, len, hex);
+    if (cap_hash_hex(CAP_SHA512, text, len, hex)) {
+        free(text);
+        return efail(ce, ISAC_ENOMEM, "out of memory");
+    }
     if (strcasecmp(hex, hash)) {
         free(text);
         return efail(ce, ISAC_EFORMAT,
@@ -1144,20 +1148,26 @@ static int verify_stream(sigmf_reader r, const struct rstream *s)
     struct ectx e = {r->err, sizeof r->err, s->data_path};
     if (!s->sha512)
         return ISAC_OK;
-    struct sigmf_sha512 h;
-    sigmf_sha512_init(&h);
+    struct cap_hash h;
+    if (cap_hash_init(&h, CAP_SHA512))
+        return efail(&e, ISAC_ENOMEM, "out of memory");
     char buf[65536], hex[129];
     uint64_t total = s->nsamples * CF32, pos = 0;
     while (pos < total) {
         ssize_t k = pread(s->fd, buf, sizeof buf, (off_t)pos);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
+        if (k <= 0) {
+            cap_hash_free(&h);
             return efail(&e, ISAC_EIO, "read failed at byte %llu", (unsigned long long)pos);
-        sigmf_sha512_update(&h, buf, (size_t)k);
+        }
+        cap_hash_update(&h, buf, (size_t)k);
         pos += (uint64_t)k;
     }
-    sigmf_sha512_final(&h, hex);
+    int rc = cap_hash_peek(&h, hex);
+    cap_hash_free(&h);
+    if (rc)
+        return efail(&e, rc, "out of memory");
     if (strcasecmp(hex, s->sha512))
         return efail(&e, ISAC_EFORMAT, "SHA-512 %.16s... does not match core:sha512 %.16s...", hex,
                      s->sha512);

@@ -200,20 +200,6 @@ json_t *sigmf_radio_info_to_json(const struct radio_info *info);
 int sigmf_radio_info_from_json(const json_t *obj, struct radio_info *info, char *err,
                                size_t errlen);
 
-/* SHA-512 (FIPS 180-4) of len bytes as 128 lowercase hex digits + NUL into hex[129]. */
-void sigmf_sha512_hex(const void *data, size_t len, char hex[129]);
-
-/* Incremental SHA-512 (used for core:sha512 of the data files). */
-struct sigmf_sha512 {
-    uint64_t h[8];
-    uint64_t nbytes;
-    unsigned char buf[128];
-    size_t nbuf;
-};
-void sigmf_sha512_init(struct sigmf_sha512 *s);
-void sigmf_sha512_update(struct sigmf_sha512 *s, const void *data, size_t len);
-void sigmf_sha512_final(struct sigmf_sha512 *s, char hex[129]);
-
 /* ------------------------------------------------------------ `file` radio */
 
 /* The `file` back end (spec "file:PATH", PATH as for sigmf_reader_open). It reports
