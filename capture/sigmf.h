@@ -34,11 +34,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plan/plan.h"
 #include "radio.h"
 
 #define SIGMF_VERSION "1.2.0"
 #define SIGMF_SPATIAL_VERSION "1.1.0" /* spatial.sigmf-ext.md, v1.1.0 */
-#define SIGMF_ISACTB_VERSION "1.0.0"  /* version of the isactb: namespace (docs) */
+/* Version of the isactb: namespace and capture layout (docs/capture-format.md). 2.0.0:
+ * shared records and per-CPI records in the collection, none in the .sigmf-meta files;
+ * 1.0.0 (refused): every meta repeated them. */
+#define SIGMF_ISACTB_VERSION "2.0.0"
 #define SIGMF_NAME_MAX 128            /* longest recording NAME, characters */
 
 /* ------------------------------------------------------------------ writer */
@@ -100,6 +104,10 @@ struct sigmf_cpi {
      * range_rate_error, numbers), optional "cal_geometry" (cartesian_point: {"point":
      * [x, y, z]} metres or {"unknown": true})}, nothing else. Deep-copied. */
     const json_t *segment;
+    /* Optional (NULL): the transmit plan of this CPI, recorded as "isactb:plan"
+     * (isac_tx_plan_to_json: {"beam": q} for a codebook plan, else the full plan;
+     * element positions only when they changed since the last CPI that had any). */
+    const struct isac_tx_plan_s *plan;
 };
 
 /* Start a recording NAME ([A-Za-z0-9._-], 1..SIGMF_NAME_MAX chars, not starting with

@@ -97,7 +97,9 @@ struct sigmf_writer_s {
     char *description, *author, *hw;
     unsigned num_rx;
     struct wstream *s; /* num_rx receive streams then the TX reference */
-    json_t *rx_caps, *rx_anns, *tx_caps, *tx_anns;
+    json_t *rx_caps, *tx_caps;
+    json_t *cpis;          /* the collection's isactb:cpis: one record per CPI */
+    json_t *positions_wl;  /* positions of the last recorded plan that had any, or NULL */
     size_t ncpi;
     int have_prev;
     int64_t next_tick, next_tx_tick; /* earliest allowed tick of the next CPI */
@@ -106,9 +108,9 @@ struct sigmf_writer_s {
 
 static const char *const writer_annotation_keys[] = {
     "isactb:cpi",        "isactb:tick", "isactb:num_samples", "isactb:tx_tick",
-    "isactb:tx_samples", "isactb:drop", "isactb:overflow",    NULL};
+    "isactb:tx_samples", "isactb:drop", "isactb:overflow",    "isactb:plan", NULL};
 static const char *const writer_global_keys[] = {"isactb:radio", "isactb:stream", "isactb:rx_ap",
-                                                 "isactb:ap_element", NULL};
+                                                 "isactb:ap_element", "isactb:cpis", NULL};
 
 static void seterr(char *buf, size_t len, const char *fmt, ...)
 {
@@ -271,9 +273,9 @@ static void writer_free(sigmf_writer w)
     json_decref(w->radio_json);
     json_decref(w->global_extra);
     json_decref(w->rx_caps);
-    json_decref(w->rx_anns);
+    json_decref(w->cpis);
+    json_decref(w->positions_wl);
     json_decref(w->tx_caps);
-    json_decref(w->tx_anns);
     free(w->phase_deg);
     free(w->description);
     free(w->author);
@@ -353,11 +355,10 @@ sigmf_writer sigmf_writer_create(const char *dir, const char *name,
     w->author = xstrdup(desc->author);
     w->hw = desc->hw ? strdup(desc->hw) : default_hw(desc->info);
     w->rx_caps = json_array();
-    w->rx_anns = json_array();
+    w->cpis = json_array();
     w->tx_caps = json_array();
-    w->tx_anns = json_array();
     if (!w->dir || !w->s || !w->radio_json || !w->global_extra || !w->hw || !w->rx_caps ||
-        !w->rx_anns || !w->tx_caps || !w->tx_anns || (desc->description && !w->description) ||
+        !w->cpis || !w->tx_caps || (desc->description && !w->description) ||
         (desc->author && !w->author))
         goto nomem;
     if (desc->rx_phase_offset_deg) {
@@ -567,26 +568,44 @@ static json_t *segment(uint64_t start, int64_t tick, double freq, const json_t *
     return o;
 }
 
-/* The annotation of this CPI in one stream: core: position + writer keys + caller keys. */
-static json_t *annotation(sigmf_writer w, const struct sigmf_cpi *c, uint64_t start, size_t count,
-                          const json_t *caller)
+/* A plan's element positions are recorded when they change: the same array as the
+ * previous CPI's becomes the string "unchanged" (the reader puts the array back). */
+static int plan_record(sigmf_writer w, const struct isac_tx_plan_s *plan, json_t *rec)
 {
-    char label[32];
-    snprintf(label, sizeof label, "CPI %zu", w->ncpi);
-    json_t *a =
-        json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "core:sample_start", (json_int_t)start,
-                  "core:sample_count", (json_int_t)count, "core:label", label, "isactb:cpi",
-                  (json_int_t)w->ncpi, "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
-                  (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick, "isactb:tx_samples",
-                  (json_int_t)c->txlen, "isactb:overflow", c->md && c->md->overflow);
-    if (a && c->md && c->md->dropped_samples &&
-        json_object_set_new(a, "isactb:drop",
-                            json_pack("{s:I,s:I}", "start_tick", (json_int_t)c->md->drop_start_tick,
-                                      "count", (json_int_t)c->md->dropped_samples))) {
-        json_decref(a);
-        return NULL;
+    json_t *pj = isac_tx_plan_to_json(plan);
+    if (!pj)
+        return ISAC_ENOMEM;
+    json_t *pos = json_object_get(pj, "positions_wl");
+    if (pos && w->positions_wl && json_equal(pos, w->positions_wl))
+        json_object_set_new(pj, "positions_wl", json_string("unchanged"));
+    else if (pos) {
+        json_decref(w->positions_wl);
+        w->positions_wl = json_incref(pos);
     }
-    if (a && caller && json_object_update((json_t *)a, (json_t *)caller)) {
+    return json_object_set_new(rec, "isactb:plan", pj) ? ISAC_ENOMEM : ISAC_OK;
+}
+
+/* The collection's record of this CPI: the writer's keys (window, probe, losses), the
+ * plan and the caller's keys. Written once for all streams. */
+static json_t *cpi_record(sigmf_writer w, const struct sigmf_cpi *c, const json_t *caller)
+{
+    json_t *a = json_pack("{s:I,s:I,s:I,s:I,s:I}", "isactb:cpi", (json_int_t)w->ncpi,
+                          "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
+                          (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick,
+                          "isactb:tx_samples", (json_int_t)c->txlen);
+    int bad = !a;
+    if (a && c->md && c->md->overflow)
+        bad |= json_object_set_new(a, "isactb:overflow", json_true());
+    if (a && c->md && c->md->dropped_samples)
+        bad |= json_object_set_new(
+            a, "isactb:drop",
+            json_pack("{s:I,s:I}", "start_tick", (json_int_t)c->md->drop_start_tick, "count",
+                      (json_int_t)c->md->dropped_samples));
+    if (a && caller)
+        bad |= json_object_update((json_t *)a, (json_t *)caller);
+    if (a && c->plan)
+        bad |= plan_record(w, c->plan, a) != ISAC_OK;
+    if (bad) {
         json_decref(a);
         return NULL;
     }
@@ -607,8 +626,8 @@ static int cpi_metadata(sigmf_writer w, const struct sigmf_cpi *c, struct rx_lay
     out[1] = l.tail ? segment(rx0 + l.head, l.tail_tick, fc, seg) : json_null();
     out[2] = c->txlen ? segment(tx0, c->tx_tick, fc, NULL) : json_null();
     json_decref(seg);
-    out[3] = annotation(w, c, rx0, l.head + l.tail, caller);
-    out[4] = annotation(w, c, tx0, c->txlen, caller);
+    out[3] = cpi_record(w, c, caller);
+    out[4] = json_null();
     json_decref(caller);
     for (int i = 0; i < 5; i++)
         if (!out[i]) {
@@ -642,8 +661,7 @@ int sigmf_writer_append_cpi(sigmf_writer w, const struct sigmf_cpi *c)
         json_array_append(w->rx_caps, m[1]);
     if (!json_is_null(m[2]))
         json_array_append(w->tx_caps, m[2]);
-    json_array_append(w->rx_anns, m[3]);
-    json_array_append(w->tx_anns, m[4]);
+    json_array_append(w->cpis, m[3]);
     for (int j = 0; j < 5; j++)
         json_decref(m[j]);
     for (unsigned ch = 0; ch < w->num_rx; ch++) {
@@ -735,9 +753,7 @@ static json_t *meta_global(sigmf_writer w, unsigned i, const struct wstream *s, 
     } else {
         bad |= json_object_set_new(g, "isactb:stream", json_string("txref"));
     }
-    (void)s;
-    bad |= json_object_set(g, "isactb:radio", w->radio_json);
-    bad |= json_object_update(g, w->global_extra);
+    (void)s; /* the shared records (isactb:radio, the caller's) are the collection's */
     if (bad) {
         json_decref(g);
         return NULL;
@@ -784,7 +800,7 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 
 static int dump_to(const char *path, json_t *doc, char *hash_out, char *err, size_t errlen)
 {
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) {
         seterr(err, errlen, "%s: out of memory building metadata", path);
@@ -821,8 +837,9 @@ static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, siz
     int rx = i < w->num_rx;
     json_t *g = meta_global(w, i, s, data_hash);
     json_t *caps = rx ? rx_captures(w, i) : json_incref(w->tx_caps);
-    json_t *doc = (g && caps) ? json_pack("{s:o,s:o,s:O}", "global", g, "captures", caps,
-                                          "annotations", rx ? w->rx_anns : w->tx_anns)
+    /* no annotations: every CPI is described once, in the collection's isactb:cpis */
+    json_t *doc = (g && caps) ? json_pack("{s:o,s:o,s:[]}", "global", g, "captures", caps,
+                                          "annotations")
                               : NULL;
     if (!doc) {
         json_decref(g);
@@ -868,6 +885,14 @@ static int write_collection(sigmf_writer w, char (*hashes)[129], const char *pat
         json_object_set_new(c, "core:description", json_string(w->description));
     if (c && w->author)
         json_object_set_new(c, "core:author", json_string(w->author));
+    /* The records every stream shares, written once (the schema lets the collection
+     * carry extension keys): radio, the caller's (experiment, codebook, calibration,
+     * inputs, ...) and one record per CPI. */
+    if (c && (json_object_set(c, "isactb:radio", w->radio_json) ||
+              json_object_update(c, w->global_extra) || json_object_set(c, "isactb:cpis", w->cpis))) {
+        json_decref(c);
+        c = NULL;
+    }
     return dump_to(path, c ? json_pack("{s:o}", "collection", c) : NULL, NULL, err, errlen);
 }
 

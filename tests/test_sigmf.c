@@ -118,7 +118,7 @@ static int write_reference(const char *dir, size_t ncpi, char *err, size_t errle
                                 "isactb:weights", 0.5, -0.5, "isactb:waveform", "bandwidth", 18e6,
                                 "isactb:detections", "x", 10.0 * (double)k, "stat", 3.5);
         struct sigmf_cpi c = {tick_of((int)k),  p,   LEN, &md, tick_of((int)k) - 100, tx,
-                              txlen_of((int)k), ann, NULL};
+                              txlen_of((int)k), ann, NULL, NULL};
         int rc = sigmf_writer_append_cpi(w, &c);
         json_decref(ann);
         if (rc) {
@@ -342,7 +342,7 @@ static void test_abort_leaves_nothing(void **st)
         p[ch] = rx[ch];
     for (int k = 0; k < 3; k++) {
         cpi_samples(0, rx, tx);
-        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL};
+        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL, NULL};
         assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
     }
     assert_int_equal(sigmf_writer_num_cpis(w), 3);
@@ -386,7 +386,7 @@ static void test_writer_rejects(void **st)
     for (int ch = 0; ch < NRX; ch++)
         p[ch] = rx[ch];
     json_t *reserved = json_pack("{s:i}", "isactb:tick", 5);
-    struct sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved, NULL};
+    struct sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved, NULL, NULL};
     assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
     assert_string_equal(sigmf_writer_last_error(w),
                         "CPI annotation key 'isactb:tick' is set by the writer itself");
@@ -524,9 +524,19 @@ static void store(const char *dir, const char *file, json_t *j)
     json_decref(j);
 }
 
-static json_t *ann_of(json_t *meta, size_t i)
+#define COLL NAME ".sigmf-collection"
+
+/* Record k of the collection's isactb:cpis (j: the loaded collection). */
+static json_t *cpi_of(json_t *coll, size_t k)
 {
-    return json_array_get(json_object_get(meta, "annotations"), i);
+    return json_array_get(json_object_get(json_object_get(coll, "collection"), "isactb:cpis"), k);
+}
+
+/* Rewrite the collection (nothing hashes it). */
+static void store_coll(const char *dir, json_t *j)
+{
+    assert_int_equal(json_dump_file(j, path(dir, COLL), JSON_COMPACT), 0);
+    json_decref(j);
 }
 
 #define RX(k) NAME "-rx" #k ".sigmf-meta"
@@ -606,41 +616,40 @@ static void m_dup_channel(const char *d)
 }
 static void m_overlap(const char *d)
 {
-    json_t *j = load(d, RX(1));
-    json_object_set_new(ann_of(j, 1), "core:sample_start", json_integer(200));
-    store(d, RX(1), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(json_object_get(cpi_of(j, 1), "isactb:drop"), "count", json_integer(40));
+    store_coll(d, j);
 }
 static void m_out_of_range(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(ann_of(j, 11), "core:sample_count", json_integer(100000));
-    json_object_set_new(ann_of(j, 11), "isactb:num_samples", json_integer(100000));
-    json_object_del(ann_of(j, 11), "isactb:drop");
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 11), "isactb:num_samples", json_integer(100000));
+    json_object_del(cpi_of(j, 11), "isactb:drop");
+    store_coll(d, j);
 }
 static void m_window(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(ann_of(j, 2), "isactb:tick", json_integer(2100));
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 2), "isactb:tick", json_integer(2100));
+    store_coll(d, j);
 }
 static void m_mapping(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(ann_of(j, 2), "isactb:tick", json_integer(3010));
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 2), "isactb:tick", json_integer(3010));
+    store_coll(d, j);
 }
 static void m_no_drop(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_del(ann_of(j, 1), "isactb:drop");
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_del(cpi_of(j, 1), "isactb:drop");
+    store_coll(d, j);
 }
 static void m_count_differs(const char *d)
 {
-    json_t *j = load(d, "cap-txref.sigmf-meta");
-    json_array_remove(json_object_get(j, "annotations"), 11);
-    store(d, "cap-txref.sigmf-meta", j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 11), "isactb:tx_samples", json_integer(100000));
+    store_coll(d, j);
 }
 static void m_hash(const char *d)
 {
@@ -650,10 +659,10 @@ static void m_hash(const char *d)
 }
 static void m_radio(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(json_object_get(json_object_get(j, "global"), "isactb:radio"), "num_rx",
+    json_t *j = load(d, COLL);
+    json_object_set_new(json_object_get(json_object_get(j, "collection"), "isactb:radio"), "num_rx",
                         json_string("six"));
-    store(d, RX(0), j);
+    store_coll(d, j);
 }
 static void m_capture_order(const char *d)
 {
@@ -691,7 +700,7 @@ static const struct badcase cases[] = {
      "captures[0] spatial:phase_offset '12.5' is not a number of degrees in [-360, 360]"},
     {"datatype", m_datatype, RX(3), "core:datatype 'ci16_le' not supported (expected cf32_le)"},
     {"truncated", m_truncate, NAME "-rx0.sigmf-data",
-     "truncated: 16384 bytes, annotations need 21424"},
+     "truncated: 16384 bytes, the CPIs need 21424"},
     {"odd size", m_odd_size, NAME "-rx2.sigmf-data",
      "size 16383 bytes is not a whole number of cf32_le samples"},
     {"missing data", m_no_data, NAME "-rx1.sigmf-data", "cannot open: No such file or directory"},
@@ -710,21 +719,23 @@ static const struct badcase cases[] = {
     {"channel count", m_drop_stream, RX(0),
      "spatial:num_elements 6 but the collection lists 5 rx recordings"},
     {"duplicate channel", m_dup_channel, RX(4), "spatial:channel_index 1 repeats *"},
-    {"overlap", m_overlap, RX(1),
-     "annotations[1] core:sample_start 200 overlaps annotations[0] (ends at 256)"},
+    {"drop count", m_overlap, RX(0),
+     "isactb:cpis[1] samples at file offset 462 map to ticks [3000, 3010) outside the window "
+     "[2000, 2256)"},
     {"out of range", m_out_of_range, NAME "-rx0.sigmf-data",
-     "truncated: 21424 bytes, annotations need 819384"},
-    {"window", m_window, RX(0),
-     "annotations[2] isactb:tick 2100 overlaps the window of annotations[1] (ends at 2256)"},
+     "truncated: 21424 bytes, the CPIs need 819384"},
+    {"window", m_window, COLL,
+     "isactb:cpis[2] isactb:tick 2100 overlaps the window of CPI 1 (ends at 2256)"},
     {"mapping", m_mapping, RX(0),
-     "annotations[2] samples at file offset 462 map to ticks [3000, 3256) outside the window "
+     "isactb:cpis[2] samples at file offset 462 map to ticks [3000, 3256) outside the window "
      "[3010, 3266)"},
     {"drop record", m_no_drop, RX(0),
-     "annotations[1] isactb:drop missing but the captures leave 50 samples of the window unstored "
-     "from tick 2100"},
-    {"cpi count", m_count_differs, NAME "-txref.sigmf-meta", "11 annotations but *"},
+     "isactb:cpis[1] samples at file offset 462 map to ticks [3000, 3050) outside the window "
+     "[2000, 2256)"},
+    {"probe length", m_count_differs, NAME "-txref.sigmf-data",
+     "truncated: 5632 bytes, the CPIs need 805120"},
     {"hash", m_hash, NAME ".sigmf-collection", "core:streams[0] hash does not match *"},
-    {"radio", m_radio, RX(0), "isactb:radio.num_rx 'six' is not an integer"},
+    {"radio", m_radio, COLL, "isactb:radio.num_rx 'six' is not an integer"},
     {"captures", m_capture_order, RX(0), "captures[3] core:global_index 10 overlaps captures[2]*"},
     {"top key", m_top_key, RX(0), "unexpected top-level key 'extra'"},
 };
@@ -860,32 +871,37 @@ static void test_calibration_segments(void **st)
 }
 
 /* The minimal example of docs/capture-format.md section 8, written by hand with only
- * the required fields, opens and replays with the lost sample zero-filled. */
-static void test_minimal_example(void **st)
+ * the required fields (format 2.0.0), or the same capture in the layout of format 1.0.0
+ * (every meta carried isactb:radio and one annotation per CPI; the collection nothing
+ * of isactb's), which this reader refuses. */
+static void write_minimal(const char *dir, int old)
 {
-    (void)st;
-    char *dir = make_tmpdir(), err[600], hex[3][129];
+    char hex[3][129];
     const char *radio = "\"isactb:radio\": {\"sample_rate\": 1000000, \"center_freq\": 2.4e9, "
                         "\"num_tx\": 1, \"num_rx\": 2, \"rx_ap_elements\": [2], \"rx_aps\": "
                         "[{\"x\": 100, \"y\": 0, \"axis_rad\": 1.5708}], \"tx_ap\": {\"x\": 0, "
                         "\"y\": 0, \"axis_rad\": 1.5708}, \"element_spacing_wl\": 0.5}";
-    char meta[2048];
+    const char *ver = old ? "1.0.0" : "2.0.0";
+    char meta[2048], g_radio[600];
+    snprintf(g_radio, sizeof g_radio, ", %s", radio);
     for (int ch = 0; ch < 2; ch++) {
         snprintf(meta, sizeof meta,
                  "{\"global\": {\"core:datatype\": \"cf32_le\", \"core:version\": \"1.2.0\", "
                  "\"core:sample_rate\": 1000000, \"core:recorder\": \"mytool\", "
                  "\"core:collection\": \"ex\", \"core:extensions\": [{\"name\": \"spatial\", "
                  "\"version\": \"1.1.0\", \"optional\": true}, {\"name\": \"isactb\", "
-                 "\"version\": \"1.0.0\", \"optional\": true}], \"spatial:num_elements\": 2, "
+                 "\"version\": \"%s\", \"optional\": true}], \"spatial:num_elements\": 2, "
                  "\"spatial:channel_index\": %d, \"isactb:stream\": \"rx\", \"isactb:rx_ap\": 0, "
-                 "\"isactb:ap_element\": %d, %s},\n"
+                 "\"isactb:ap_element\": %d%s},\n"
                  "\"captures\": [{\"core:sample_start\": 0, \"core:global_index\": 0, "
                  "\"core:frequency\": 2.4e9}, {\"core:sample_start\": 2, \"core:global_index\": 3, "
                  "\"core:frequency\": 2.4e9}],\n"
-                 "\"annotations\": [{\"core:sample_start\": 0, \"core:sample_count\": 3, "
-                 "\"isactb:tick\": 0, \"isactb:num_samples\": 4, \"isactb:drop\": "
-                 "{\"start_tick\": 2, \"count\": 1}}]}\n",
-                 ch, ch, radio);
+                 "\"annotations\": [%s]}\n",
+                 ver, ch, ch, old ? g_radio : "",
+                 old ? "{\"core:sample_start\": 0, \"core:sample_count\": 3, "
+                       "\"isactb:tick\": 0, \"isactb:num_samples\": 4, \"isactb:drop\": "
+                       "{\"start_tick\": 2, \"count\": 1}}"
+                     : "");
         put_file(dir, ch ? "ex-rx1.sigmf-meta" : "ex-rx0.sigmf-meta", meta, strlen(meta));
         cap_hash_hex(CAP_SHA512, meta, strlen(meta), hex[ch]);
         float complex x[3] = {1 + 2 * I, 3 + 4 * I, (float)(5 + ch) - 6 * I};
@@ -894,25 +910,54 @@ static void test_minimal_example(void **st)
     snprintf(meta, sizeof meta,
              "{\"global\": {\"core:datatype\": \"cf32_le\", \"core:version\": \"1.2.0\", "
              "\"core:sample_rate\": 1000000, \"core:collection\": \"ex\", \"core:extensions\": "
-             "[{\"name\": \"isactb\", \"version\": \"1.0.0\", \"optional\": true}], "
-             "\"isactb:stream\": \"txref\", %s}, \"captures\": [{\"core:sample_start\": 0, "
-             "\"core:global_index\": 0}], \"annotations\": [{\"core:sample_start\": 0, "
-             "\"core:sample_count\": 2, \"isactb:tick\": 0, \"isactb:num_samples\": 4}]}",
-             radio);
+             "[{\"name\": \"isactb\", \"version\": \"%s\", \"optional\": true}], "
+             "\"isactb:stream\": \"txref\"%s}, \"captures\": [{\"core:sample_start\": 0, "
+             "\"core:global_index\": 0}], \"annotations\": [%s]}",
+             ver, old ? g_radio : "",
+             old ? "{\"core:sample_start\": 0, \"core:sample_count\": 2, \"isactb:tick\": 0, "
+                   "\"isactb:num_samples\": 4}"
+                 : "");
     put_file(dir, "ex-txref.sigmf-meta", meta, strlen(meta));
     cap_hash_hex(CAP_SHA512, meta, strlen(meta), hex[2]);
     float complex t[2] = {1, -1};
     put_file(dir, "ex-txref.sigmf-data", t, sizeof t);
+    char shared[1200];
+    snprintf(shared, sizeof shared,
+             ", %s, \"isactb:cpis\": [{\"isactb:tick\": 0, \"isactb:num_samples\": 4, "
+             "\"isactb:tx_samples\": 2, \"isactb:drop\": {\"start_tick\": 2, \"count\": 1}}]",
+             radio);
     snprintf(meta, sizeof meta,
              "{\"collection\": {\"core:version\": \"1.2.0\", \"core:extensions\": [{\"name\": "
              "\"spatial\", \"version\": \"1.1.0\", \"optional\": true}, {\"name\": \"isactb\", "
-             "\"version\": \"1.0.0\", \"optional\": true}], \"core:streams\": [[\"ex-rx0\", "
+             "\"version\": \"%s\", \"optional\": true}], \"core:streams\": [[\"ex-rx0\", "
              "\"%s\"], [\"ex-rx1\", \"%s\"], [\"ex-txref\", \"%s\"]], "
              "\"spatial:element_geometry\": [{\"point\": [100, 0, 0]}, {\"point\": [100.0002, "
-             "0.0625, 0]}]}}",
-             hex[0], hex[1], hex[2]);
+             "0.0625, 0]}]%s}}",
+             ver, hex[0], hex[1], hex[2], old ? "" : shared);
     put_file(dir, "ex.sigmf-collection", meta, strlen(meta));
+}
 
+/* A capture of the previous layout is refused with one line naming both versions. */
+static void test_old_format_refused(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600], want[800];
+    write_minimal(dir, 1);
+    assert_null(sigmf_reader_open(dir, err, sizeof err));
+    snprintf(want, sizeof want,
+             "%s/ex.sigmf-collection: isactb capture format 1.0.0 not supported (this isactb "
+             "reads 2.0.0; re-record it)",
+             dir);
+    assert_string_equal(err, want);
+    rm_rf(dir);
+    free(dir);
+}
+
+static void test_minimal_example(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600];
+    write_minimal(dir, 0);
     sigmf_reader r = sigmf_reader_open(path(dir, "ex-rx1.sigmf-meta"), err, sizeof err);
     if (!r)
         fail_msg("%s", err);
@@ -948,7 +993,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_finish_early),         cmocka_unit_test(test_abort_leaves_nothing),
         cmocka_unit_test(test_writer_rejects),       cmocka_unit_test(test_file_backend),
         cmocka_unit_test(test_bad_inputs),           cmocka_unit_test(test_minimal_example),
-        cmocka_unit_test(test_calibration_segments),
+        cmocka_unit_test(test_calibration_segments), cmocka_unit_test(test_old_format_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

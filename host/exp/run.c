@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "exp/pipeline.h"
+#include "plan/plan.h"
 #include "policy/policy.h"
 
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
@@ -34,15 +35,6 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
     return cb;
 }
 
-static json_t *weights_json(codebook cb, unsigned q)
-{
-    json_t *w = json_array();
-    const float complex *wq = codebook_weights(cb, q);
-    for (unsigned m = 0; m < codebook_elements(cb); m++)
-        json_array_append_new(w, json_pack("[f,f]", (double)crealf(wq[m]), (double)cimagf(wq[m])));
-    return w;
-}
-
 static json_t *detection_json(const struct pipeline_result *res)
 {
     return json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm, "detected",
@@ -55,10 +47,12 @@ static int record_cpi(sigmf_writer w, pipeline p, codebook cb, const struct exp_
                       unsigned ep, unsigned step, const struct pipeline_result *res,
                       const struct pipeline_focus *focus, int64_t t0)
 {
-    json_t *ann =
-        json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)ep, "isactb:step",
-                  (json_int_t)step, "isactb:beam", (json_int_t)res->beam, "isactb:weights",
-                  weights_json(cb, res->beam), "isactb:detection", detection_json(res));
+    /* the plan replaces the beam's weights: {"beam": q} names them in the codebook the
+     * collection holds once */
+    isac_tx_plan plan = isac_tx_plan_from_beam(cb, res->beam);
+    json_t *ann = json_pack("{s:i,s:i,s:i,s:o}", "isactb:episode", (json_int_t)ep, "isactb:step",
+                            (json_int_t)step, "isactb:beam", (json_int_t)res->beam,
+                            "isactb:detection", detection_json(res));
     if (focus)
         json_object_set_new(
             ann, "isactb:focus",
@@ -76,8 +70,10 @@ static int record_cpi(sigmf_writer w, pipeline p, codebook cb, const struct exp_
                             .tx_tick = t0,
                             .txref = pipeline_probe(p),
                             .txlen = pipeline_probe_length(p),
-                            .annotation = ann};
-    int rc = sigmf_writer_append_cpi(w, &cpi);
+                            .annotation = ann,
+                            .plan = plan};
+    int rc = plan ? sigmf_writer_append_cpi(w, &cpi) : ISAC_ENOMEM;
+    isac_tx_plan_destroy(plan);
     json_decref(ann);
     return rc;
 }
