@@ -78,6 +78,38 @@ static int record_cpi(sigmf_writer w, pipeline p, codebook cb, const struct exp_
     return rc;
 }
 
+/* Replay: this CPI's episode, step, plan and decision must be the recorded ones (each
+ * compared when the record has it). The first difference stops the replay. */
+static int check_recorded(const struct run_hooks *h, codebook cb, unsigned ep, unsigned step,
+                          const struct pipeline_result *res, char *err, size_t errlen)
+{
+    const json_t *rec = h->recorded(h->ctx);
+    isac_tx_plan plan = isac_tx_plan_from_beam(cb, res->beam);
+    json_t *got = json_pack("{s:i,s:i,s:i,s:o*,s:o}", "isactb:episode", (json_int_t)ep,
+                            "isactb:step", (json_int_t)step, "isactb:beam", (json_int_t)res->beam,
+                            "isactb:plan", plan ? isac_tx_plan_to_json(plan) : NULL,
+                            "isactb:detection", detection_json(res));
+    isac_tx_plan_destroy(plan);
+    static const char *const keys[] = {"isactb:episode", "isactb:step", "isactb:beam",
+                                       "isactb:plan", "isactb:detection"};
+    int rc = got ? ISAC_OK : ISAC_ENOMEM;
+    for (size_t i = 0; rc == ISAC_OK && rec && i < sizeof keys / sizeof *keys; i++) {
+        const json_t *want = json_object_get(rec, keys[i]), *have = json_object_get(got, keys[i]);
+        if (!want || json_equal(want, have))
+            continue;
+        char *a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *b = json_dumps(have, JSON_COMPACT | JSON_ENCODE_ANY);
+        isac_seterr(err, errlen, "replay diverged at CPI %lld: recorded %s %s, replayed %s %s",
+                    (long long)json_integer_value(json_object_get(rec, "isactb:cpi")),
+                    keys[i] + 7, a ? a : "?", keys[i] + 7, b ? b : "?");
+        free(a);
+        free(b);
+        rc = ISAC_ERADIO;
+    }
+    json_decref(got);
+    return rc;
+}
+
 struct episode_log {
     json_t *beams, *pd, *detections;
 };
@@ -168,6 +200,9 @@ static int run_episode(const struct exp_config *cfg, radio r, pipeline p, policy
                                             : isac_strerror(rc));
             break;
         }
+        if (hooks && hooks->recorded &&
+            (rc = check_recorded(hooks, cb, ep, step, &res, err, errlen)))
+            break;
         if (w && record_cpi(w, p, cb, cfg, ep, step, &res, f, *tick)) {
             rc = ISAC_EIO;
             isac_seterr(err, errlen, "recording: %s", sigmf_writer_last_error(w));
