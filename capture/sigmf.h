@@ -185,6 +185,12 @@ int sigmf_reader_cpi_info(sigmf_reader r, size_t k, struct sigmf_cpi_info *ci);
 /* The annotation of CPI k in RX channel 0's meta (borrowed): core: fields, the writer's
  * isactb: fields and the caller's per-CPI isactb: fields. NULL for k out of range. */
 const json_t *sigmf_reader_cpi_annotation(sigmf_reader r, size_t k);
+/* The transmit plan recorded for CPI k ("isactb:plan", element positions restored when
+ * the writer recorded them as unchanged), parsed and validated against cb
+ * (isac_tx_plan_from_json). NULL with one line in err when CPI k has no plan or it is
+ * invalid. */
+isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err,
+                                   size_t errlen);
 /* Read the RX window of CPI k into rx[ch][0..len-1] for every ch < num_rx; len must
  * equal the recorded window length. Lost samples read as 0; md (optional) reports
  * start_tick, num_samples, the total dropped samples and the first lost tick.

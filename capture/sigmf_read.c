@@ -1113,6 +1113,19 @@ const json_t *sigmf_reader_cpi_annotation(sigmf_reader r, size_t k)
     return r && k < r->ncpi ? r->cpi[k].obj : NULL;
 }
 
+isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err,
+                                   size_t errlen)
+{
+    const json_t *j = json_object_get(sigmf_reader_cpi_annotation(r, k), "isactb:plan");
+    char what[64];
+    snprintf(what, sizeof what, "isactb:cpis[%zu] isactb:plan", k);
+    if (!j) {
+        isac_seterr(err, errlen, "%s: %s missing", r ? r->coll_path : "sigmf reader", what);
+        return NULL;
+    }
+    return isac_tx_plan_from_json(j, cb, what, err, errlen);
+}
+
 struct readctx {
     const struct rstream *s;
     float complex *out;

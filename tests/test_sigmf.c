@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array/array.h"
+#include "codebook/codebook.h"
 #include "common/err.h"
 #include "common/rng.h"
 #include "hash.h"
@@ -323,6 +325,73 @@ static void test_finish_early(void **st)
     struct sigmf_writer_desc d = {.info = &in};
     assert_null(sigmf_writer_create(dir, NAME, &d, err, sizeof err));
     assert_non_null(strstr(err, NAME ".sigmf-collection: exists: refusing to overwrite"));
+    rm_rf(dir);
+    free(dir);
+}
+
+/* Plans round trip through a capture: codebook beams as {"beam": q}, full plans with
+ * element positions (recorded as "unchanged" when they repeat) and comm streams. */
+static void test_plan_roundtrip(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600];
+    struct radio_info in = ref_info();
+    array a = array_create_ula(in.num_tx, 0.5);
+    codebook cb = codebook_create_dft(a, 16, -M_PI / 2, M_PI / 2);
+    array_destroy(a);
+    assert_non_null(cb);
+    isac_tx_plan plans[5] = {isac_tx_plan_from_beam(cb, 3), isac_tx_plan_from_beam(cb, 5),
+                             isac_tx_plan_from_beam(cb, 5), isac_tx_plan_from_beam(cb, 9),
+                             isac_tx_plan_create(in.num_tx, 1, 1)};
+    double pos[RADIO_MAX_CHANNELS];
+    for (unsigned m = 0; m < in.num_tx; m++)
+        pos[m] = 0.5 * m + (m == 1 ? 0.125 : 0);
+    assert_int_equal(isac_tx_plan_set_positions(plans[1], pos), ISAC_OK);
+    assert_int_equal(isac_tx_plan_set_positions(plans[2], pos), ISAC_OK); /* unchanged */
+    pos[0] = -0.25;
+    assert_int_equal(isac_tx_plan_set_positions(plans[3], pos), ISAC_OK);
+    float complex *P = isac_tx_plan_precoder(plans[4], 0);
+    for (unsigned i = 0; i < in.num_tx * 2; i++)
+        P[i] = (float)(i + 1) * 0.1f - 0.2f * I;
+    struct sigmf_writer_desc d = {.info = &in};
+    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, sizeof err);
+    assert_non_null(w);
+    static float complex rx[NRX][LEN], tx[TXLEN];
+    const float complex *p[NRX];
+    for (int ch = 0; ch < NRX; ch++)
+        p[ch] = rx[ch];
+    for (int k = 0; k < 5; k++) {
+        cpi_samples(k, rx, tx);
+        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL, plans[k]};
+        assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+    }
+    assert_int_equal(sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
+    sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    for (size_t k = 0; k < 5; k++) {
+        isac_tx_plan got = sigmf_reader_cpi_plan(r, k, cb, err, sizeof err);
+        if (!got)
+            fail_msg("CPI %zu: %s", k, err);
+        assert_true(isac_tx_plan_equal(got, plans[k]));
+        isac_tx_plan_destroy(got);
+    }
+    const json_t *p2 = json_object_get(sigmf_reader_cpi_annotation(r, 0), "isactb:plan");
+    assert_true(json_integer_value(json_object_get(p2, "beam")) == 3 && json_object_size(p2) == 1);
+    sigmf_reader_close(r);
+    char cpath[700];
+    snprintf(cpath, sizeof cpath, "%s/" NAME ".sigmf-collection", dir);
+    json_error_t je;
+    json_t *coll = json_load_file(cpath, 0, &je); /* repeated positions stored once */
+    assert_non_null(coll);
+    json_t *rec2 = json_array_get(json_object_get(json_object_get(coll, "collection"), "isactb:cpis"), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rec2, "isactb:plan"),
+                                                          "positions_wl")),
+                        "unchanged");
+    json_decref(coll);
+    for (int k = 0; k < 5; k++)
+        isac_tx_plan_destroy(plans[k]);
+    codebook_destroy(cb);
     rm_rf(dir);
     free(dir);
 }
@@ -994,6 +1063,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_writer_rejects),       cmocka_unit_test(test_file_backend),
         cmocka_unit_test(test_bad_inputs),           cmocka_unit_test(test_minimal_example),
         cmocka_unit_test(test_calibration_segments), cmocka_unit_test(test_old_format_refused),
+        cmocka_unit_test(test_plan_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
