@@ -1,4 +1,4 @@
-/* The `file` radio back end: replays a SigMF recording (radio/sigmf.h) through the
+/* The `file` radio back end: replays a SigMF recording (capture/sigmf.h) through the
  * radio interface, one recorded CPI per rx_capture, so that `replay` runs the very
  * pipeline of the live run. A replay that asks for anything other than the next
  * recorded window has diverged from the run that made the recording: that is an

@@ -52,12 +52,14 @@ assert [e["detections"] for e in run["episodes"]] == [e["detections"] for e in r
 # segments hold data, so none is marked spatial:calibration
 metas = sorted(glob.glob(f"{t}/run/isactb-rx*.sigmf-meta"))
 assert len(metas) == 64, len(metas)
+# the applied record lives once, in the collection (format 2.0.0)
+coll = json.load(open(f"{t}/run/isactb.sigmf-collection"))["collection"]
 nonzero = 0
 for p in metas:
     meta = json.load(open(p))
     g = meta["global"]
     k = g["spatial:channel_index"]
-    rec = g["isactb:calibration"]["record"]["rx"]["channels"][k]
+    rec = coll["isactb:calibration"]["record"]["rx"]["channels"][k]
     assert rec["index"] == k
     assert len(meta["captures"]) >= 2
     for c in meta["captures"]:
@@ -118,7 +120,7 @@ for k in ("rx", "tx", "delay", "seq"):
     assert ra[sec] == {**rb[sec], **{x: ra[sec][x] for x in ("created", "created_unix") if x in ra[sec]}}
 m = json.load(open(f"{t}/cap-rx/isactb-calib-rx3.sigmf-meta"))
 live = json.load(open(f"{t}/live-rx.json"))["channels"][3]["phase_deg"]
-assert m["global"]["isactb:calib_session"]["kind"] == "rx"
+assert json.load(open(f"{t}/cap-rx/isactb-calib.sigmf-collection"))["collection"]["isactb:calib_session"]["kind"] == "rx"
 for c in m["captures"]:
     assert c["spatial:calibration"]["caltype"] == "ref"
     assert abs(c["spatial:phase_offset"] - live) < 1e-6

@@ -22,13 +22,15 @@ run = json.load(open(sys.argv[1]))
 c = run["counters"]
 assert c["dropped_samples"] > 0 and c["overflows"] > 0, c
 meta = json.load(open(f"{sys.argv[2]}/isactb-rx0.sigmf-meta"))
-caps, anns = meta["captures"], meta["annotations"]
+# CPI records (with isactb:drop) are the collection's, once for all channels (format 2.0.0)
+coll = json.load(open(f"{sys.argv[2]}/isactb.sigmf-collection"))["collection"]
+caps, anns = meta["captures"], coll["isactb:cpis"]
 drops = [a for a in anns if "isactb:drop" in a]
 lost = sum(a["isactb:drop"]["count"] for a in drops)
 # a gap inside a window ends its captures segment; the next one's global_index jumps
 # past the lost samples: more segments than CPIs
 jumps = len(caps) - len(anns)
-assert drops, "no annotation carries isactb:drop"
+assert drops, "no CPI record carries isactb:drop"
 assert lost == c["dropped_samples"], (lost, c["dropped_samples"])
 assert jumps > 0, (len(caps), len(anns))
 print(f"drops: {c['dropped_samples']} samples lost (all recorded), {c['overflows']} overflows; "

@@ -37,8 +37,7 @@ assert run["episodes"] == rep["episodes"], "replay decisions differ from the liv
 coll = json.load(open(f"{d}/cap/isactb.sigmf-collection"))["collection"]
 geo = coll["spatial:element_geometry"]
 assert len(geo) == 32
-meta = json.load(open(f"{d}/cap/isactb-rx0.sigmf-meta"))
-radio = meta["global"]["isactb:radio"]
+radio = coll["isactb:radio"]  # shared records live once, in the collection
 assert radio["tx_positions_wl"] == pos and radio["rx_positions_wl"] == pos * 4, radio
 steps = sum(e["steps"] for e in run["episodes"])
 print(f"info arrays in metres; replay identical over {steps} CPIs with the recorded positions")

@@ -18,14 +18,15 @@ SPEC_DIR holds sigmf-schema.json, collection-schema.json and spatial.sigmf-ext.m
     collection element_geometry (required, num_elements cartesian points), bearing
     objects, calibration objects (caltype required, one of tone/xcorr/ref/other; bearing a
     bearing object; cal_geometry a cartesian_point; no other field);
+  * the isactb records of format 2.0.0 in the collection: isactb:radio, isactb:cpis (one
+    record per CPI; a calibration session's carry isactb:calib_cpi of the session kind);
   * the isactb use of spatial calibration (docs/capture-format.md 4.5, 4.6):
     phase_offset finite, |value| <= 360 and, in the two kinds of recordings below, 0 on
-    each array's first element (isactb:ap_element 0, the phase reference); a recording that applied a record (global isactb:calibration with an rx section)
+    each array's first element (isactb:ap_element 0, the phase reference); a recording that applied a record (collection isactb:calibration with an rx section)
     carries on every captures segment phase_offset equal to the record's
     rx.channels[channel_index].phase_deg and marks no segment as calibration (they hold
-    data); a recorded calibration session (global isactb:calib_session) marks every
-    captures segment with spatial:calibration and every annotation with isactb:calib_cpi
-    of the same session kind;
+    data); a recorded calibration session (collection isactb:calib_session) marks every
+    captures segment with spatial:calibration;
   * captures and annotations sorted by core:sample_start.
 Exit status 0 when everything passes, 1 otherwise.
 """
@@ -145,17 +146,19 @@ def check_calibration(path, where, cal):
         check_point(path, f"{where}.cal_geometry", cal["cal_geometry"])
 
 
-def check_isactb_calibration(path, meta):
-    """What isactb writes with spatial calibration fields (docs/capture-format.md 4.5, 4.6)."""
-    g, caps, anns = meta["global"], meta["captures"], meta["annotations"]
+def check_isactb_calibration(path, meta, shared):
+    """What isactb writes with spatial calibration fields (docs/capture-format.md 4.5, 4.6).
+    shared: the collection object, where format 2 keeps isactb:calibration,
+    isactb:calib_session and the per-CPI records."""
+    g, caps = meta["global"], meta["captures"]
     idx = g.get("spatial:channel_index")
-    ours = "isactb:calibration" in g or "isactb:calib_session" in g
+    ours = "isactb:calibration" in shared or "isactb:calib_session" in shared
     if ours and g.get("isactb:ap_element") == 0:
         for i, c in enumerate(caps):
             if c.get("spatial:phase_offset", 0) != 0:
                 err(path, f"captures[{i}].spatial:phase_offset {c['spatial:phase_offset']} "
                           "not 0 on the array's first element (the phase reference)")
-    applied = g.get("isactb:calibration")
+    applied = shared.get("isactb:calibration")
     if isinstance(applied, dict):
         rx = (applied.get("record") or {}).get("rx")
         chans = rx.get("channels") if isinstance(rx, dict) else None
@@ -172,16 +175,30 @@ def check_isactb_calibration(path, meta):
             if not is_num(po) or not is_num(want) or abs(po - want) > 1e-6:
                 err(path, f"captures[{i}].spatial:phase_offset {po!r} differs from "
                           f"isactb:calibration.record.rx.channels[{idx}].phase_deg {want!r}")
-    sess = g.get("isactb:calib_session")
+    sess = shared.get("isactb:calib_session")
     if isinstance(sess, dict):
         for i, c in enumerate(caps):
             if "spatial:calibration" not in c:
                 err(path, f"captures[{i}]: spatial:calibration missing in a recorded "
                           "calibration session (isactb:calib_session)")
-        for i, a in enumerate(anns):
+
+
+def check_isactb_collection(path, shared):
+    """Format 2.0.0: the shared records and one record per CPI live in the collection."""
+    if not isinstance(shared.get("isactb:radio"), dict):
+        err(path, "isactb:radio missing or not an object")
+    cpis = shared.get("isactb:cpis")
+    if not isinstance(cpis, list):
+        return err(path, "isactb:cpis missing or not an array")
+    sess = shared.get("isactb:calib_session")
+    for i, a in enumerate(cpis):
+        if not isinstance(a, dict) or not is_int(a.get("isactb:tick")):
+            err(path, f"isactb:cpis[{i}]: not a CPI record with an integer isactb:tick")
+            continue
+        if isinstance(sess, dict):
             tag = a.get("isactb:calib_cpi")
             if not isinstance(tag, dict) or tag.get("session") != sess.get("kind"):
-                err(path, f"annotations[{i}].isactb:calib_cpi {tag!r} does not belong to a "
+                err(path, f"isactb:cpis[{i}].isactb:calib_cpi {tag!r} does not belong to a "
                           f"'{sess.get('kind')}' session")
 
 
@@ -228,7 +245,7 @@ def check_sorted(path, meta):
             err(path, f"{key} not sorted by core:sample_start")
 
 
-def check_meta(meta_validator, meta_path, listed_hash, num_elements_seen):
+def check_meta(meta_validator, meta_path, listed_hash, num_elements_seen, shared):
     with open(meta_path, "rb") as f:
         raw = f.read()
     if hashlib.sha512(raw).hexdigest() != listed_hash.lower():
@@ -248,7 +265,7 @@ def check_meta(meta_validator, meta_path, listed_hash, num_elements_seen):
     if any(isinstance(e, dict) and e.get("name") == "spatial" for e in exts):
         check_spatial_meta(meta_path, meta, num_elements_seen)
         if isinstance(meta.get("captures"), list) and isinstance(meta.get("annotations"), list):
-            check_isactb_calibration(meta_path, meta)
+            check_isactb_calibration(meta_path, meta, shared)
     if isinstance(meta.get("captures"), list) and isinstance(meta.get("annotations"), list):
         check_sorted(meta_path, meta)
 
@@ -272,6 +289,7 @@ def main():
     schema_check(coll_v, coll, cap)
     c = coll.get("collection", {})
     check_declared(cap, coll, c.get("core:extensions", []))
+    check_isactb_collection(cap, c)
     directory = os.path.dirname(cap)
     seen = set()
     streams = c.get("core:streams", [])
@@ -281,7 +299,7 @@ def main():
         if not os.path.exists(meta_path):
             err(meta_path, "missing (listed in the collection)")
             continue
-        check_meta(meta_v, meta_path, h, seen)
+        check_meta(meta_v, meta_path, h, seen, c)
     spatial = any(isinstance(e, dict) and e.get("name") == "spatial"
                   for e in c.get("core:extensions", []))
     if spatial:

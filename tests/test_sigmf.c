@@ -21,8 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array/array.h"
+#include "codebook/codebook.h"
 #include "common/err.h"
 #include "common/rng.h"
+#include "hash.h"
 #include "sigmf.h"
 
 #define NRX 6
@@ -117,7 +120,7 @@ static int write_reference(const char *dir, size_t ncpi, char *err, size_t errle
                                 "isactb:weights", 0.5, -0.5, "isactb:waveform", "bandwidth", 18e6,
                                 "isactb:detections", "x", 10.0 * (double)k, "stat", 3.5);
         struct sigmf_cpi c = {tick_of((int)k),  p,   LEN, &md, tick_of((int)k) - 100, tx,
-                              txlen_of((int)k), ann, NULL};
+                              txlen_of((int)k), ann, NULL, NULL};
         int rc = sigmf_writer_append_cpi(w, &c);
         json_decref(ann);
         if (rc) {
@@ -184,33 +187,36 @@ static char *path(const char *dir, const char *file)
     return buf[i];
 }
 
-/* ------------------------------------------------------------- SHA-512 */
+/* ------------------------------------------------ SHA-512 / SHA-256 (libcrypto) */
 
 static void test_sha512_vectors(void **st)
 {
     (void)st;
     char hex[129];
-    sigmf_sha512_hex("", 0, hex);
+    cap_hash_hex(CAP_SHA512, "", 0, hex);
     assert_string_equal(hex, "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
                              "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e");
-    sigmf_sha512_hex("abc", 3, hex);
+    cap_hash_hex(CAP_SHA256, "abc", 3, hex); /* FIPS 180-2 B.1 */
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    cap_hash_hex(CAP_SHA512, "abc", 3, hex);
     assert_string_equal(hex, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
                              "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
     const char *m =
         "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
         "klmnopqrlmnopqrsmnopqrstnopqrstu"; /* 112 bytes: two-block padding */
-    sigmf_sha512_hex(m, strlen(m), hex);
+    cap_hash_hex(CAP_SHA512, m, strlen(m), hex);
     assert_string_equal(hex, "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
                              "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909");
     /* 1000 bytes (i*7+3) mod 256 fed in uneven pieces; golden from Python hashlib */
     unsigned char buf[1000];
     for (int i = 0; i < 1000; i++)
         buf[i] = (unsigned char)((i * 7 + 3) & 255);
-    struct sigmf_sha512 s;
-    sigmf_sha512_init(&s);
+    struct cap_hash s;
+    assert_int_equal(cap_hash_init(&s, CAP_SHA512), ISAC_OK);
     for (size_t off = 0, step = 1; off < 1000; off += step, step = step * 3 % 257 + 1)
-        sigmf_sha512_update(&s, buf + off, off + step > 1000 ? 1000 - off : step);
-    sigmf_sha512_final(&s, hex);
+        cap_hash_update(&s, buf + off, off + step > 1000 ? 1000 - off : step);
+    assert_int_equal(cap_hash_peek(&s, hex), ISAC_OK);
+    cap_hash_free(&s);
     assert_string_equal(hex, "00e36fccf193e59697a92b5ab24666ce6326d7fa16bf10832d0991ddc591112e"
                              "9dfa6a636950ed9c4d67344a760654c2ff7785e1d60094d651038735b5dccabd");
 }
@@ -323,6 +329,73 @@ static void test_finish_early(void **st)
     free(dir);
 }
 
+/* Plans round trip through a capture: codebook beams as {"beam": q}, full plans with
+ * element positions (recorded as "unchanged" when they repeat) and comm streams. */
+static void test_plan_roundtrip(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600];
+    struct radio_info in = ref_info();
+    array a = array_create_ula(in.num_tx, 0.5);
+    codebook cb = codebook_create_dft(a, 16, -M_PI / 2, M_PI / 2);
+    array_destroy(a);
+    assert_non_null(cb);
+    isac_tx_plan plans[5] = {isac_tx_plan_from_beam(cb, 3), isac_tx_plan_from_beam(cb, 5),
+                             isac_tx_plan_from_beam(cb, 5), isac_tx_plan_from_beam(cb, 9),
+                             isac_tx_plan_create(in.num_tx, 1, 1)};
+    double pos[RADIO_MAX_CHANNELS];
+    for (unsigned m = 0; m < in.num_tx; m++)
+        pos[m] = 0.5 * m + (m == 1 ? 0.125 : 0);
+    assert_int_equal(isac_tx_plan_set_positions(plans[1], pos), ISAC_OK);
+    assert_int_equal(isac_tx_plan_set_positions(plans[2], pos), ISAC_OK); /* unchanged */
+    pos[0] = -0.25;
+    assert_int_equal(isac_tx_plan_set_positions(plans[3], pos), ISAC_OK);
+    float complex *P = isac_tx_plan_precoder(plans[4], 0);
+    for (unsigned i = 0; i < in.num_tx * 2; i++)
+        P[i] = (float)(i + 1) * 0.1f - 0.2f * I;
+    struct sigmf_writer_desc d = {.info = &in};
+    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, sizeof err);
+    assert_non_null(w);
+    static float complex rx[NRX][LEN], tx[TXLEN];
+    const float complex *p[NRX];
+    for (int ch = 0; ch < NRX; ch++)
+        p[ch] = rx[ch];
+    for (int k = 0; k < 5; k++) {
+        cpi_samples(k, rx, tx);
+        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL, plans[k]};
+        assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+    }
+    assert_int_equal(sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
+    sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+    if (!r)
+        fail_msg("%s", err);
+    for (size_t k = 0; k < 5; k++) {
+        isac_tx_plan got = sigmf_reader_cpi_plan(r, k, cb, err, sizeof err);
+        if (!got)
+            fail_msg("CPI %zu: %s", k, err);
+        assert_true(isac_tx_plan_equal(got, plans[k]));
+        isac_tx_plan_destroy(got);
+    }
+    const json_t *p2 = json_object_get(sigmf_reader_cpi_annotation(r, 0), "isactb:plan");
+    assert_true(json_integer_value(json_object_get(p2, "beam")) == 3 && json_object_size(p2) == 1);
+    sigmf_reader_close(r);
+    char cpath[700];
+    snprintf(cpath, sizeof cpath, "%s/" NAME ".sigmf-collection", dir);
+    json_error_t je;
+    json_t *coll = json_load_file(cpath, 0, &je); /* repeated positions stored once */
+    assert_non_null(coll);
+    json_t *rec2 = json_array_get(json_object_get(json_object_get(coll, "collection"), "isactb:cpis"), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rec2, "isactb:plan"),
+                                                          "positions_wl")),
+                        "unchanged");
+    json_decref(coll);
+    for (int k = 0; k < 5; k++)
+        isac_tx_plan_destroy(plans[k]);
+    codebook_destroy(cb);
+    rm_rf(dir);
+    free(dir);
+}
+
 /* While recording (or after a crash) nothing looks complete; abort removes everything. */
 static void test_abort_leaves_nothing(void **st)
 {
@@ -338,7 +411,7 @@ static void test_abort_leaves_nothing(void **st)
         p[ch] = rx[ch];
     for (int k = 0; k < 3; k++) {
         cpi_samples(0, rx, tx);
-        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL};
+        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL, NULL};
         assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
     }
     assert_int_equal(sigmf_writer_num_cpis(w), 3);
@@ -382,7 +455,7 @@ static void test_writer_rejects(void **st)
     for (int ch = 0; ch < NRX; ch++)
         p[ch] = rx[ch];
     json_t *reserved = json_pack("{s:i}", "isactb:tick", 5);
-    struct sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved, NULL};
+    struct sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved, NULL, NULL};
     assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
     assert_string_equal(sigmf_writer_last_error(w),
                         "CPI annotation key 'isactb:tick' is set by the writer itself");
@@ -501,7 +574,7 @@ static void store_text(const char *dir, const char *file, const char *text)
     fputs(text, f);
     fclose(f);
     char hex[129], base[256];
-    sigmf_sha512_hex(text, strlen(text), hex);
+    cap_hash_hex(CAP_SHA512, text, strlen(text), hex);
     snprintf(base, sizeof base, "%.*s", (int)(strlen(file) - strlen(".sigmf-meta")), file);
     json_t *c = load(dir, NAME ".sigmf-collection"), *s;
     size_t i;
@@ -520,9 +593,19 @@ static void store(const char *dir, const char *file, json_t *j)
     json_decref(j);
 }
 
-static json_t *ann_of(json_t *meta, size_t i)
+#define COLL NAME ".sigmf-collection"
+
+/* Record k of the collection's isactb:cpis (j: the loaded collection). */
+static json_t *cpi_of(json_t *coll, size_t k)
 {
-    return json_array_get(json_object_get(meta, "annotations"), i);
+    return json_array_get(json_object_get(json_object_get(coll, "collection"), "isactb:cpis"), k);
+}
+
+/* Rewrite the collection (nothing hashes it). */
+static void store_coll(const char *dir, json_t *j)
+{
+    assert_int_equal(json_dump_file(j, path(dir, COLL), JSON_COMPACT), 0);
+    json_decref(j);
 }
 
 #define RX(k) NAME "-rx" #k ".sigmf-meta"
@@ -602,41 +685,40 @@ static void m_dup_channel(const char *d)
 }
 static void m_overlap(const char *d)
 {
-    json_t *j = load(d, RX(1));
-    json_object_set_new(ann_of(j, 1), "core:sample_start", json_integer(200));
-    store(d, RX(1), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(json_object_get(cpi_of(j, 1), "isactb:drop"), "count", json_integer(40));
+    store_coll(d, j);
 }
 static void m_out_of_range(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(ann_of(j, 11), "core:sample_count", json_integer(100000));
-    json_object_set_new(ann_of(j, 11), "isactb:num_samples", json_integer(100000));
-    json_object_del(ann_of(j, 11), "isactb:drop");
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 11), "isactb:num_samples", json_integer(100000));
+    json_object_del(cpi_of(j, 11), "isactb:drop");
+    store_coll(d, j);
 }
 static void m_window(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(ann_of(j, 2), "isactb:tick", json_integer(2100));
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 2), "isactb:tick", json_integer(2100));
+    store_coll(d, j);
 }
 static void m_mapping(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(ann_of(j, 2), "isactb:tick", json_integer(3010));
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 2), "isactb:tick", json_integer(3010));
+    store_coll(d, j);
 }
 static void m_no_drop(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_del(ann_of(j, 1), "isactb:drop");
-    store(d, RX(0), j);
+    json_t *j = load(d, COLL);
+    json_object_del(cpi_of(j, 1), "isactb:drop");
+    store_coll(d, j);
 }
 static void m_count_differs(const char *d)
 {
-    json_t *j = load(d, "cap-txref.sigmf-meta");
-    json_array_remove(json_object_get(j, "annotations"), 11);
-    store(d, "cap-txref.sigmf-meta", j);
+    json_t *j = load(d, COLL);
+    json_object_set_new(cpi_of(j, 11), "isactb:tx_samples", json_integer(100000));
+    store_coll(d, j);
 }
 static void m_hash(const char *d)
 {
@@ -646,10 +728,10 @@ static void m_hash(const char *d)
 }
 static void m_radio(const char *d)
 {
-    json_t *j = load(d, RX(0));
-    json_object_set_new(json_object_get(json_object_get(j, "global"), "isactb:radio"), "num_rx",
+    json_t *j = load(d, COLL);
+    json_object_set_new(json_object_get(json_object_get(j, "collection"), "isactb:radio"), "num_rx",
                         json_string("six"));
-    store(d, RX(0), j);
+    store_coll(d, j);
 }
 static void m_capture_order(const char *d)
 {
@@ -687,7 +769,7 @@ static const struct badcase cases[] = {
      "captures[0] spatial:phase_offset '12.5' is not a number of degrees in [-360, 360]"},
     {"datatype", m_datatype, RX(3), "core:datatype 'ci16_le' not supported (expected cf32_le)"},
     {"truncated", m_truncate, NAME "-rx0.sigmf-data",
-     "truncated: 16384 bytes, annotations need 21424"},
+     "truncated: 16384 bytes, the CPIs need 21424"},
     {"odd size", m_odd_size, NAME "-rx2.sigmf-data",
      "size 16383 bytes is not a whole number of cf32_le samples"},
     {"missing data", m_no_data, NAME "-rx1.sigmf-data", "cannot open: No such file or directory"},
@@ -706,21 +788,23 @@ static const struct badcase cases[] = {
     {"channel count", m_drop_stream, RX(0),
      "spatial:num_elements 6 but the collection lists 5 rx recordings"},
     {"duplicate channel", m_dup_channel, RX(4), "spatial:channel_index 1 repeats *"},
-    {"overlap", m_overlap, RX(1),
-     "annotations[1] core:sample_start 200 overlaps annotations[0] (ends at 256)"},
+    {"drop count", m_overlap, RX(0),
+     "isactb:cpis[1] samples at file offset 462 map to ticks [3000, 3010) outside the window "
+     "[2000, 2256)"},
     {"out of range", m_out_of_range, NAME "-rx0.sigmf-data",
-     "truncated: 21424 bytes, annotations need 819384"},
-    {"window", m_window, RX(0),
-     "annotations[2] isactb:tick 2100 overlaps the window of annotations[1] (ends at 2256)"},
+     "truncated: 21424 bytes, the CPIs need 819384"},
+    {"window", m_window, COLL,
+     "isactb:cpis[2] isactb:tick 2100 overlaps the window of CPI 1 (ends at 2256)"},
     {"mapping", m_mapping, RX(0),
-     "annotations[2] samples at file offset 462 map to ticks [3000, 3256) outside the window "
+     "isactb:cpis[2] samples at file offset 462 map to ticks [3000, 3256) outside the window "
      "[3010, 3266)"},
     {"drop record", m_no_drop, RX(0),
-     "annotations[1] isactb:drop missing but the captures leave 50 samples of the window unstored "
-     "from tick 2100"},
-    {"cpi count", m_count_differs, NAME "-txref.sigmf-meta", "11 annotations but *"},
+     "isactb:cpis[1] samples at file offset 462 map to ticks [3000, 3050) outside the window "
+     "[2000, 2256)"},
+    {"probe length", m_count_differs, NAME "-txref.sigmf-data",
+     "truncated: 5632 bytes, the CPIs need 805120"},
     {"hash", m_hash, NAME ".sigmf-collection", "core:streams[0] hash does not match *"},
-    {"radio", m_radio, RX(0), "isactb:radio.num_rx 'six' is not an integer"},
+    {"radio", m_radio, COLL, "isactb:radio.num_rx 'six' is not an integer"},
     {"captures", m_capture_order, RX(0), "captures[3] core:global_index 10 overlaps captures[2]*"},
     {"top key", m_top_key, RX(0), "unexpected top-level key 'extra'"},
 };
@@ -856,59 +940,93 @@ static void test_calibration_segments(void **st)
 }
 
 /* The minimal example of docs/capture-format.md section 8, written by hand with only
- * the required fields, opens and replays with the lost sample zero-filled. */
-static void test_minimal_example(void **st)
+ * the required fields (format 2.0.0), or the same capture in the layout of format 1.0.0
+ * (every meta carried isactb:radio and one annotation per CPI; the collection nothing
+ * of isactb's), which this reader refuses. */
+static void write_minimal(const char *dir, int old)
 {
-    (void)st;
-    char *dir = make_tmpdir(), err[600], hex[3][129];
+    char hex[3][129];
     const char *radio = "\"isactb:radio\": {\"sample_rate\": 1000000, \"center_freq\": 2.4e9, "
                         "\"num_tx\": 1, \"num_rx\": 2, \"rx_ap_elements\": [2], \"rx_aps\": "
                         "[{\"x\": 100, \"y\": 0, \"axis_rad\": 1.5708}], \"tx_ap\": {\"x\": 0, "
                         "\"y\": 0, \"axis_rad\": 1.5708}, \"element_spacing_wl\": 0.5}";
-    char meta[2048];
+    const char *ver = old ? "1.0.0" : "2.0.0";
+    char meta[2048], g_radio[600];
+    snprintf(g_radio, sizeof g_radio, ", %s", radio);
     for (int ch = 0; ch < 2; ch++) {
         snprintf(meta, sizeof meta,
                  "{\"global\": {\"core:datatype\": \"cf32_le\", \"core:version\": \"1.2.0\", "
                  "\"core:sample_rate\": 1000000, \"core:recorder\": \"mytool\", "
                  "\"core:collection\": \"ex\", \"core:extensions\": [{\"name\": \"spatial\", "
                  "\"version\": \"1.1.0\", \"optional\": true}, {\"name\": \"isactb\", "
-                 "\"version\": \"1.0.0\", \"optional\": true}], \"spatial:num_elements\": 2, "
+                 "\"version\": \"%s\", \"optional\": true}], \"spatial:num_elements\": 2, "
                  "\"spatial:channel_index\": %d, \"isactb:stream\": \"rx\", \"isactb:rx_ap\": 0, "
-                 "\"isactb:ap_element\": %d, %s},\n"
+                 "\"isactb:ap_element\": %d%s},\n"
                  "\"captures\": [{\"core:sample_start\": 0, \"core:global_index\": 0, "
                  "\"core:frequency\": 2.4e9}, {\"core:sample_start\": 2, \"core:global_index\": 3, "
                  "\"core:frequency\": 2.4e9}],\n"
-                 "\"annotations\": [{\"core:sample_start\": 0, \"core:sample_count\": 3, "
-                 "\"isactb:tick\": 0, \"isactb:num_samples\": 4, \"isactb:drop\": "
-                 "{\"start_tick\": 2, \"count\": 1}}]}\n",
-                 ch, ch, radio);
+                 "\"annotations\": [%s]}\n",
+                 ver, ch, ch, old ? g_radio : "",
+                 old ? "{\"core:sample_start\": 0, \"core:sample_count\": 3, "
+                       "\"isactb:tick\": 0, \"isactb:num_samples\": 4, \"isactb:drop\": "
+                       "{\"start_tick\": 2, \"count\": 1}}"
+                     : "");
         put_file(dir, ch ? "ex-rx1.sigmf-meta" : "ex-rx0.sigmf-meta", meta, strlen(meta));
-        sigmf_sha512_hex(meta, strlen(meta), hex[ch]);
+        cap_hash_hex(CAP_SHA512, meta, strlen(meta), hex[ch]);
         float complex x[3] = {1 + 2 * I, 3 + 4 * I, (float)(5 + ch) - 6 * I};
         put_file(dir, ch ? "ex-rx1.sigmf-data" : "ex-rx0.sigmf-data", x, sizeof x);
     }
     snprintf(meta, sizeof meta,
              "{\"global\": {\"core:datatype\": \"cf32_le\", \"core:version\": \"1.2.0\", "
              "\"core:sample_rate\": 1000000, \"core:collection\": \"ex\", \"core:extensions\": "
-             "[{\"name\": \"isactb\", \"version\": \"1.0.0\", \"optional\": true}], "
-             "\"isactb:stream\": \"txref\", %s}, \"captures\": [{\"core:sample_start\": 0, "
-             "\"core:global_index\": 0}], \"annotations\": [{\"core:sample_start\": 0, "
-             "\"core:sample_count\": 2, \"isactb:tick\": 0, \"isactb:num_samples\": 4}]}",
-             radio);
+             "[{\"name\": \"isactb\", \"version\": \"%s\", \"optional\": true}], "
+             "\"isactb:stream\": \"txref\"%s}, \"captures\": [{\"core:sample_start\": 0, "
+             "\"core:global_index\": 0}], \"annotations\": [%s]}",
+             ver, old ? g_radio : "",
+             old ? "{\"core:sample_start\": 0, \"core:sample_count\": 2, \"isactb:tick\": 0, "
+                   "\"isactb:num_samples\": 4}"
+                 : "");
     put_file(dir, "ex-txref.sigmf-meta", meta, strlen(meta));
-    sigmf_sha512_hex(meta, strlen(meta), hex[2]);
+    cap_hash_hex(CAP_SHA512, meta, strlen(meta), hex[2]);
     float complex t[2] = {1, -1};
     put_file(dir, "ex-txref.sigmf-data", t, sizeof t);
+    char shared[1200];
+    snprintf(shared, sizeof shared,
+             ", %s, \"isactb:cpis\": [{\"isactb:tick\": 0, \"isactb:num_samples\": 4, "
+             "\"isactb:tx_samples\": 2, \"isactb:drop\": {\"start_tick\": 2, \"count\": 1}}]",
+             radio);
     snprintf(meta, sizeof meta,
              "{\"collection\": {\"core:version\": \"1.2.0\", \"core:extensions\": [{\"name\": "
              "\"spatial\", \"version\": \"1.1.0\", \"optional\": true}, {\"name\": \"isactb\", "
-             "\"version\": \"1.0.0\", \"optional\": true}], \"core:streams\": [[\"ex-rx0\", "
+             "\"version\": \"%s\", \"optional\": true}], \"core:streams\": [[\"ex-rx0\", "
              "\"%s\"], [\"ex-rx1\", \"%s\"], [\"ex-txref\", \"%s\"]], "
              "\"spatial:element_geometry\": [{\"point\": [100, 0, 0]}, {\"point\": [100.0002, "
-             "0.0625, 0]}]}}",
-             hex[0], hex[1], hex[2]);
+             "0.0625, 0]}]%s}}",
+             ver, hex[0], hex[1], hex[2], old ? "" : shared);
     put_file(dir, "ex.sigmf-collection", meta, strlen(meta));
+}
 
+/* A capture of the previous layout is refused with one line naming both versions. */
+static void test_old_format_refused(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600], want[800];
+    write_minimal(dir, 1);
+    assert_null(sigmf_reader_open(dir, err, sizeof err));
+    snprintf(want, sizeof want,
+             "%s/ex.sigmf-collection: isactb capture format 1.0.0 not supported (this isactb "
+             "reads 2.0.0; re-record it)",
+             dir);
+    assert_string_equal(err, want);
+    rm_rf(dir);
+    free(dir);
+}
+
+static void test_minimal_example(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600];
+    write_minimal(dir, 0);
     sigmf_reader r = sigmf_reader_open(path(dir, "ex-rx1.sigmf-meta"), err, sizeof err);
     if (!r)
         fail_msg("%s", err);
@@ -944,7 +1062,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_finish_early),         cmocka_unit_test(test_abort_leaves_nothing),
         cmocka_unit_test(test_writer_rejects),       cmocka_unit_test(test_file_backend),
         cmocka_unit_test(test_bad_inputs),           cmocka_unit_test(test_minimal_example),
-        cmocka_unit_test(test_calibration_segments),
+        cmocka_unit_test(test_calibration_segments), cmocka_unit_test(test_old_format_refused),
+        cmocka_unit_test(test_plan_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

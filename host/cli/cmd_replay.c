@@ -7,6 +7,7 @@
 #include "common/err.h"
 #include "exp/report.h"
 #include "exp/run.h"
+#include "inputs.h"
 
 static const char *const REPLAY_USAGE =
     "usage: isactb replay CAPTURE [--out DIR] [--json] [--quiet]\n"
@@ -39,10 +40,31 @@ static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
     return rc;
 }
 
+struct replay_ctx {
+    int quiet;
+    radio r;
+};
+
 static void print_line(void *ctx, const char *line)
 {
-    if (!*(const int *)ctx)
+    if (!((const struct replay_ctx *)ctx)->quiet)
         fprintf(stderr, "%s\n", line);
+}
+
+static const json_t *recorded(void *ctx)
+{
+    return radio_file_current_annotation(((const struct replay_ctx *)ctx)->r);
+}
+
+/* Before anything runs: every input the recorded decisions depend on must be the one
+ * recorded (capture/inputs.h); otherwise one line naming it and both hashes. */
+static int check_inputs(sigmf_reader rd)
+{
+    char err[700];
+    const json_t *g = sigmf_reader_global(rd);
+    if (cap_inputs_verify(json_object_get(g, "isactb:inputs"), g, err, sizeof err))
+        return cli_input_error("replay", "%s", err);
+    return CLI_OK;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -86,6 +108,11 @@ int cmd_replay(int argc, char **argv)
     int rc = cli_capture_open("replay", path, &rd, &cfg, &cb);
     if (rc)
         return rc;
+    if ((rc = check_inputs(rd))) {
+        sigmf_reader_close(rd);
+        codebook_destroy(cb);
+        return rc;
+    }
     char spec[1100], err[512] = "";
     snprintf(spec, sizeof spec, "file:%s", sigmf_reader_path(rd));
     struct cli_calibration cal = {0};
@@ -95,7 +122,8 @@ int cmd_replay(int argc, char **argv)
     json_t *result = NULL;
     if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
-    struct run_hooks hooks = {print_line, &quiet, NULL, NULL, cal.applied ? cal.pc : NULL};
+    struct replay_ctx rctx = {quiet, r};
+    struct run_hooks hooks = {print_line, &rctx, NULL, NULL, cal.applied ? cal.pc : NULL, recorded};
     int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
     if (erc) {
         fprintf(stderr, "isactb replay: %s\n", err);

@@ -6,9 +6,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "inputs.h"
 #include "common/err.h"
 #include "exp/report.h"
 #include "exp/run.h"
@@ -193,9 +195,42 @@ static int load_config(const struct run_args *a, struct exp_config *cfg)
     return 0;
 }
 
-static sigmf_writer open_recording(const char *dir, const struct exp_config *cfg,
-                                   const struct radio_info *info, codebook cb,
-                                   const struct cli_calibration *cal)
+/* SHA-256 of everything the decisions depend on (capture/inputs.h): replay refuses
+ * to run when one of them changed. NULL with one line on stderr when a file that was
+ * just used cannot be read again. */
+static json_t *run_inputs(const char *config_path, const struct exp_config *cfg,
+                          const json_t *shared, const struct cli_calibration *cal)
+{
+    char err[600] = "";
+    json_t *in = json_object();
+    int bad = !in;
+    if (!bad && !strcmp(cfg->policy, "qnet") && strcmp(cfg->weights, "builtin"))
+        bad = json_object_set_new(in, "weights", cap_input_file(cfg->weights, err, sizeof err));
+    if (!bad)
+        bad = json_object_set_new(
+            in, "codebook",
+            strcmp(cfg->codebook, "dft")
+                ? cap_input_file(cfg->codebook, err, sizeof err)
+                : cap_input_json(json_object_get(shared, "isactb:codebook"), "isactb:codebook"));
+    if (!bad && cal->applied && access(cal->path, R_OK) == 0)
+        bad = json_object_set_new(in, "calibration", cap_input_file(cal->path, err, sizeof err));
+    if (!bad && config_path)
+        bad = json_object_set_new(in, "config", cap_input_file(config_path, err, sizeof err));
+    if (!bad)
+        bad = json_object_set_new(
+            in, "effective_config",
+            cap_input_json(json_object_get(shared, "isactb:experiment"), "isactb:experiment"));
+    if (bad) {
+        fprintf(stderr, "isactb run: input hashes: %s\n", err[0] ? err : "out of memory");
+        json_decref(in);
+        return NULL;
+    }
+    return in;
+}
+
+static sigmf_writer open_recording(const char *dir, const char *config_path,
+                                   const struct exp_config *cfg, const struct radio_info *info,
+                                   codebook cb, const struct cli_calibration *cal)
 {
     char err[512];
     double phase[RADIO_MAX_CHANNELS];
@@ -207,6 +242,12 @@ static sigmf_writer open_recording(const char *dir, const struct exp_config *cfg
         phase[ch] = cal->rec->rx.ch[ch].phase_deg;
     if (cal->applied)
         json_object_set_new(global, "isactb:calibration", cli_calibration_json(cal));
+    json_t *inputs = run_inputs(config_path, cfg, global, cal);
+    if (!inputs) {
+        json_decref(global);
+        return NULL;
+    }
+    json_object_set_new(global, "isactb:inputs", inputs);
     struct sigmf_writer_desc d = {.info = info,
                                   .global = global,
                                   .rx_phase_offset_deg = have_rx ? phase : NULL,
@@ -291,14 +332,14 @@ int cmd_run(int argc, char **argv)
     }
     if ((rc = cli_calibration_resolve("run", &cal, a.calibration, a.no_calibration, &info)))
         goto done;
-    if (a.record && !(w = open_recording(a.out, &cfg, &info, cb, &cal))) {
+    if (a.record && !(w = open_recording(a.out, a.config, &cfg, &info, cb, &cal))) {
         rc = CLI_EINPUT;
         goto done;
     }
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
     struct run_hooks hooks = {print_progress, &ctx, should_stop, keep_map,
-                              cal.applied ? cal.pc : NULL};
+                              cal.applied ? cal.pc : NULL, NULL};
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));

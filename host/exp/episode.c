@@ -179,8 +179,8 @@ static int one_cpi(episode_engine e, policy pol, const struct episode_hooks *h,
     if (rc)
         return step_error(e, rc, err, errlen);
     const struct episode_cpi c = {e->p, e->st.episode, e->st.steps, plan, f, &res, t0};
-    if (h && h->record && h->record(h->ctx, &c, err, errlen))
-        return ISAC_EIO;
+    if (h && h->record && (rc = h->record(h->ctx, &c, err, errlen)))
+        return rc;
     e->st.tick += e->st.step_ticks;
     e->st.steps++;
     if (h && h->on_step)

@@ -80,8 +80,9 @@ struct episode_hooks {
      * until the next choose call (a dwell re-transmits it); a non-zero return aborts
      * with that code. NULL: the policy decides. */
     int (*choose)(void *ctx, const struct policy_obs *prev, const struct isac_tx_plan_s **plan);
-    /* Records the CPI (the capture writer); non-zero aborts with ISAC_EIO and one line
-     * written to err. */
+    /* Records the CPI (the capture writer) or checks it against a recording (replay); a
+     * negative isac_err aborts with that code and one line written to err (ISAC_EIO: the
+     * write failed; ISAC_ERADIO: replay diverged from the recording). */
     int (*record)(void *ctx, const struct episode_cpi *c, char *err, size_t errlen);
     void (*on_step)(void *ctx, const struct episode_cpi *c);
     /* After every episode episode_run_episodes ran (also one cut short by an error or a

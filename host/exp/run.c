@@ -9,6 +9,7 @@
 #include "common/err.h"
 #include "exp/episode.h"
 #include "exp/pipeline.h"
+#include "plan/plan.h"
 #include "policy/policy.h"
 
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
@@ -41,25 +42,43 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
     return cb;
 }
 
-/* The sensing column the plan radiates (a codebook beam: w_q, as recorded before plans). */
-static json_t *weights_json(codebook cb, const struct isac_tx_plan_s *plan)
-{
-    json_t *w = json_array();
-    int q = isac_tx_plan_beam(plan);
-    const float complex *wq =
-        q >= 0 ? codebook_weights(cb, (unsigned)q)
-               : isac_tx_plan_stream_weights(plan, 0, isac_tx_plan_num_comm(plan));
-    for (unsigned m = 0; m < isac_tx_plan_num_tx(plan); m++)
-        json_array_append_new(w, json_pack("[f,f]", (double)crealf(wq[m]), (double)cimagf(wq[m])));
-    return w;
-}
-
 static json_t *detection_json(const struct pipeline_result *res)
 {
     return json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm, "detected",
                      res->detected, "lambda", res->lambda, "threshold", res->threshold, "num_aps",
                      (json_int_t)res->num_aps, "x", res->x, "y", res->y, "pd", res->pd,
                      "cells_over", (json_int_t)res->cells_over);
+}
+
+/* Replay: this CPI's episode, step, plan and decision must be the recorded ones (each
+ * compared when the record has it). The first difference stops the replay. */
+static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c, char *err,
+                          size_t errlen)
+{
+    const json_t *rec = h->recorded(h->ctx);
+    json_t *got = json_pack("{s:i,s:i,s:i,s:o*,s:o}", "isactb:episode", (json_int_t)c->episode,
+                            "isactb:step", (json_int_t)c->step, "isactb:beam",
+                            (json_int_t)c->res->beam, "isactb:plan",
+                            isac_tx_plan_to_json(c->plan), "isactb:detection",
+                            detection_json(c->res));
+    static const char *const keys[] = {"isactb:episode", "isactb:step", "isactb:beam",
+                                       "isactb:plan", "isactb:detection"};
+    int rc = got ? ISAC_OK : ISAC_ENOMEM;
+    for (size_t i = 0; rc == ISAC_OK && rec && i < sizeof keys / sizeof *keys; i++) {
+        const json_t *want = json_object_get(rec, keys[i]), *have = json_object_get(got, keys[i]);
+        if (!want || json_equal(want, have))
+            continue;
+        char *a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *b = json_dumps(have, JSON_COMPACT | JSON_ENCODE_ANY);
+        isac_seterr(err, errlen, "replay diverged at CPI %lld: recorded %s %s, replayed %s %s",
+                    (long long)json_integer_value(json_object_get(rec, "isactb:cpi")),
+                    keys[i] + 7, a ? a : "?", keys[i] + 7, b ? b : "?");
+        free(a);
+        free(b);
+        rc = ISAC_ERADIO;
+    }
+    json_decref(got);
+    return rc;
 }
 
 /* The state of exp_run's hooks: the run's log and the caller's hooks. */
@@ -80,12 +99,16 @@ static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t 
     struct run_ctx *x = ctx;
     const struct exp_config *cfg = x->cfg;
     const struct pipeline_result *res = c->res;
-    json_t *ann = json_pack("{s:i,s:i,s:i,s:o,s:o}", "isactb:episode", (json_int_t)c->episode,
+    if (x->hooks && x->hooks->recorded) {
+        int rc = check_recorded(x->hooks, c, err, errlen);
+        if (rc || !x->w)
+            return rc;
+    }
+    /* the plan record ({"beam": q} names the weights in the codebook the collection holds
+     * once) replaces the weights each CPI carried before */
+    json_t *ann = json_pack("{s:i,s:i,s:i,s:o}", "isactb:episode", (json_int_t)c->episode,
                             "isactb:step", (json_int_t)c->step, "isactb:beam",
-                            (json_int_t)res->beam, "isactb:weights", weights_json(x->cb, c->plan),
-                            "isactb:detection", detection_json(res));
-    if (isac_tx_plan_beam(c->plan) < 0)
-        json_object_set_new(ann, "isactb:plan", isac_tx_plan_to_json(c->plan));
+                            (json_int_t)res->beam, "isactb:detection", detection_json(res));
     if (c->focus)
         json_object_set_new(ann, "isactb:focus",
                             json_pack("{s:f,s:f,s:f}", "x", c->focus->x, "y", c->focus->y,
@@ -103,12 +126,13 @@ static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t 
                             .tx_tick = c->tick,
                             .txref = pipeline_probe(c->p),
                             .txlen = pipeline_probe_length(c->p),
-                            .annotation = ann};
+                            .annotation = ann,
+                            .plan = c->plan};
     int rc = sigmf_writer_append_cpi(x->w, &cpi);
     json_decref(ann);
     if (rc)
         isac_seterr(err, errlen, "recording: %s", sigmf_writer_last_error(x->w));
-    return rc;
+    return rc ? ISAC_EIO : ISAC_OK;
 }
 
 static json_t *counters_json(radio r)
@@ -279,7 +303,7 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
     struct run_ctx x = {.cfg = cfg, .cb = cb, .w = w, .hooks = hooks, .episodes = json_array()};
     const struct episode_hooks eh = {.ctx = &x,
                                      .should_stop = run_should_stop,
-                                     .record = w ? record_cpi : NULL,
+                                     .record = w || (hooks && hooks->recorded) ? record_cpi : NULL,
                                      .on_step = run_on_step,
                                      .on_episode = run_on_episode};
     int rc = episode_run_episodes(e, pol, 0, cfg->episodes, &eh, err, errlen);

@@ -30,6 +30,12 @@ struct run_hooks {
                     const struct pipeline_result *res);
     /* Array calibration applied to every CPI (pipeline_set_calibration); NULL = none. */
     const struct pipeline_calibration *calibration;
+    /* Replay: the recorded record of the CPI the radio just returned (the `file`
+     * back end's radio_file_current_annotation). When set, every CPI's episode, step,
+     * plan and decision are compared with it and the first difference fails the run
+     * with ISAC_ERADIO "replay diverged at CPI k: recorded KEY X, replayed Y". NULL:
+     * no check. */
+    const json_t *(*recorded)(void *ctx);
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI

@@ -14,6 +14,7 @@
 #include "codebook/codebook.h"
 #include "common/err.h"
 #include "exp/config.h"
+#include "hash.h"
 #include "sigmf.h"
 
 #define MAX_FILES 24
@@ -84,7 +85,7 @@ static void write_collection(const char *dir, const struct file *c, const struct
                     break;
         if (k < n && len + 129 < cap) {
             char hex[129];
-            sigmf_sha512_hex(f[k].data, f[k].size, hex);
+            cap_hash_hex(CAP_SHA512, f[k].data, f[k].size, hex);
             memcpy(out + len, hex, 128);
             len += 128;
             i += (size_t)(close - s) + 1;

@@ -1,4 +1,4 @@
-/* SigMF reader (radio/sigmf.h): strict validation of a whole recording at open, then
+/* SigMF reader (capture/sigmf.h): strict validation of a whole recording at open, then
  * random access to CPIs. Every check failure is one line "FILE: FIELD VALUE problem". */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "hash.h"
 #include "sigmf.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -35,7 +36,15 @@ struct ann {
     int64_t first_gap; /* first missing tick */
     unsigned ngaps;
     int overflow;
-    json_t *obj; /* borrowed from the meta document */
+};
+
+/* One CPI as the collection's isactb:cpis records it (shared by every stream). */
+struct cpi {
+    int64_t tick, tx_tick;
+    uint64_t len, txlen;
+    uint64_t dropped; /* isactb:drop.count, 0 without drop */
+    int overflow;
+    json_t *obj; /* the record, borrowed from the collection */
 };
 
 struct rstream {
@@ -61,6 +70,7 @@ struct sigmf_reader_s {
     unsigned num_rx;
     double fs;
     struct radio_info info;
+    struct cpi *cpi; /* ncpi records of the collection */
     size_t ncpi;
     char err[512];
 };
@@ -672,76 +682,50 @@ static int check_drop(const struct ectx *e, const char *p, struct ann *a, const 
     return ISAC_OK;
 }
 
-static int check_annotation(const struct ectx *e, struct rstream *s, size_t i, json_t *o)
+/* Where CPI i sits in stream s (stored from file offset ss) and whether s's captures
+ * map those samples into the CPI's window with exactly the recorded losses. */
+static int stream_cpi(const struct ectx *e, struct rstream *s, size_t i, const struct cpi *c,
+                      uint64_t ss)
 {
     struct ann *a = &s->ann[i];
     char p[40];
-    int64_t ss, cnt, tick, len, txt;
-    int rc;
-    snprintf(p, sizeof p, "annotations[%zu] ", i);
-    if (!json_is_object(o))
-        return efail(e, ISAC_EFORMAT, "%sis not an object", p);
-    if ((rc = get_int(e, o, p, "core:sample_start", NULL, 0, INT64_MAX / 16, &ss)) ||
-        (rc = get_int(e, o, p, "core:sample_count", NULL, 0, (int64_t)1 << 40, &cnt)) ||
-        (rc = get_int(e, o, p, "isactb:tick", NULL, 0, INT64_MAX / 4, &tick)) ||
-        (rc = get_int(e, o, p, "isactb:num_samples", NULL, 1, (int64_t)1 << 40, &len)) ||
-        (rc = get_int(e, o, p, "isactb:tx_tick", &tick, 0, INT64_MAX / 4, &txt)))
-        return rc;
-    json_t *ov = json_object_get(o, "isactb:overflow");
-    char b[80];
-    if (ov && !json_is_boolean(ov))
-        return efail(e, ISAC_EFORMAT, "%sisactb:overflow %s is not a boolean", p,
-                     show(ov, b, sizeof b));
-    *a = (struct ann){
-        (uint64_t)ss, (uint64_t)cnt, tick, (uint64_t)len, txt, 0, 0, 0, json_is_true(ov), o};
-    if (i && a->ss < s->ann[i - 1].ss + s->ann[i - 1].cnt)
-        return efail(
-            e, ISAC_EFORMAT, "%score:sample_start %lld overlaps annotations[%zu] (ends at %llu)", p,
-            (long long)ss, i - 1, (unsigned long long)(s->ann[i - 1].ss + s->ann[i - 1].cnt));
-    const struct ann *pv = i ? &s->ann[i - 1] : NULL;
-    if (s->is_rx && pv && tick < pv->tick + (int64_t)pv->len)
-        return efail(e, ISAC_EFORMAT,
-                     "%sisactb:tick %lld overlaps the window of annotations[%zu] (ends at %lld)", p,
-                     (long long)tick, i - 1, (long long)(pv->tick + (int64_t)pv->len));
+    snprintf(p, sizeof p, "isactb:cpis[%zu] ", i);
+    uint64_t cnt = s->is_rx ? c->len - c->dropped : c->txlen;
+    *a = (struct ann){ss, cnt, c->tick, c->len, c->tx_tick, 0, 0, 0, c->overflow};
     if (!s->is_rx) {
         /* the probe is stored whole: its window is [tx_tick, tx_tick + count) */
-        if (pv && txt < pv->tx_tick + (int64_t)pv->cnt)
-            return efail(e, ISAC_EFORMAT,
-                         "%sisactb:tx_tick %lld overlaps annotations[%zu] (ends at %lld)", p,
-                         (long long)txt, i - 1, (long long)(pv->tx_tick + (int64_t)pv->cnt));
         struct ann w = *a;
-        w.tick = txt;
-        w.len = (uint64_t)cnt;
-        struct gapscan g = {e, p, &w, txt};
+        w.tick = c->tx_tick;
+        w.len = cnt;
+        struct gapscan g = {e, p, &w, c->tx_tick};
         return for_chunks(s, &w, gap_chunk, &g);
     }
-    if ((uint64_t)cnt > (uint64_t)len)
-        return efail(e, ISAC_EFORMAT, "%score:sample_count %lld exceeds isactb:num_samples %lld", p,
-                     (long long)cnt, (long long)len);
-    struct gapscan g = {e, p, a, tick};
-    if ((rc = for_chunks(s, a, gap_chunk, &g)))
+    struct gapscan g = {e, p, a, c->tick};
+    int rc = for_chunks(s, a, gap_chunk, &g);
+    if (rc)
         return rc;
-    if (g.next < tick + len) { /* trailing gap */
+    if (g.next < a->tick + (int64_t)a->len) { /* trailing gap */
         if (!a->ngaps++)
             a->first_gap = g.next;
-        a->missing += (uint64_t)(tick + len - g.next);
+        a->missing += (uint64_t)(a->tick + (int64_t)a->len - g.next);
     }
-    return check_drop(e, p, a, o);
+    return check_drop(e, p, a, c->obj);
 }
 
-static int check_annotations(const struct ectx *e, struct rstream *s, const json_t *anns)
+/* The stream's layout: CPIs are stored back to back in collection order. */
+static int stream_layout(const struct ectx *e, struct rstream *s, const struct cpi *cpi,
+                         size_t ncpi)
 {
-    char b[80];
-    if (!json_is_array(anns))
-        return efail(e, ISAC_EFORMAT, "annotations %s is not an array", show(anns, b, sizeof b));
-    s->nann = json_array_size(anns);
-    s->ann = calloc(s->nann ? s->nann : 1, sizeof *s->ann);
+    s->nann = ncpi;
+    s->ann = calloc(ncpi ? ncpi : 1, sizeof *s->ann);
     if (!s->ann)
         return efail(e, ISAC_ENOMEM, "out of memory");
-    for (size_t i = 0; i < s->nann; i++) {
-        int rc = check_annotation(e, s, i, json_array_get(anns, i));
+    uint64_t ss = 0;
+    for (size_t i = 0; i < ncpi; i++) {
+        int rc = stream_cpi(e, s, i, &cpi[i], ss);
         if (rc)
             return rc;
+        ss += s->ann[i].cnt;
     }
     return ISAC_OK;
 }
@@ -763,7 +747,7 @@ static int check_data(char *err, size_t errlen, struct rstream *s)
         if (s->ann[i].ss + s->ann[i].cnt > need)
             need = s->ann[i].ss + s->ann[i].cnt;
     if (need > s->nsamples)
-        return efail(&e, ISAC_EFORMAT, "truncated: %llu bytes, annotations need %llu",
+        return efail(&e, ISAC_EFORMAT, "truncated: %llu bytes, the CPIs need %llu",
                      (unsigned long long)size, (unsigned long long)(need * CF32));
     for (size_t i = 0; i < s->nseg; i++)
         if (s->seg[i].ss > s->nsamples)
@@ -773,8 +757,10 @@ static int check_data(char *err, size_t errlen, struct rstream *s)
     return ISAC_OK;
 }
 
-static int check_meta(char *err, size_t errlen, struct rstream *s, double *fs)
+static int check_meta(sigmf_reader r, struct rstream *s, double *fs)
 {
+    char *err = r->err;
+    size_t errlen = sizeof r->err;
     struct ectx e = {err, errlen, s->meta_path};
     const char *key;
     json_t *v;
@@ -792,7 +778,7 @@ static int check_meta(char *err, size_t errlen, struct rstream *s, double *fs)
     int rc;
     if ((rc = check_global(&e, s, g, fs)) ||
         (rc = check_captures(&e, s, json_object_get(s->doc, "captures"))) ||
-        (rc = check_annotations(&e, s, json_object_get(s->doc, "annotations"))))
+        (rc = stream_layout(&e, s, r->cpi, r->ncpi)))
         return rc;
     return check_data(err, errlen, s);
 }
@@ -836,7 +822,10 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
     char *text = slurp(&e, s->meta_path, &len, &rc), hex[129];
     if (!text)
         return rc;
-    sigmf_sha512_hex(text, len, hex);
+    if (cap_hash_hex(CAP_SHA512, text, len, hex)) {
+        free(text);
+        return efail(ce, ISAC_ENOMEM, "out of memory");
+    }
     if (strcasecmp(hex, hash)) {
         free(text);
         return efail(ce, ISAC_EFORMAT,
@@ -848,7 +837,7 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
     if (!s->doc)
         return rc;
     double fs;
-    if ((rc = check_meta(r->err, sizeof r->err, s, &fs)))
+    if ((rc = check_meta(r, s, &fs)))
         return rc;
     if (i && fs != r->fs)
         return efail(&e, ISAC_EFORMAT, "core:sample_rate %.17g differs from %s (%.17g)", fs,
@@ -892,64 +881,120 @@ static int classify(sigmf_reader r, const struct ectx *ce)
     return ISAC_OK;
 }
 
-/* Every stream must describe the same CPIs as RX channel 0. */
-static int check_cpis(sigmf_reader r)
+/* A plan whose element positions did not change since the last CPI that had any
+ * records "unchanged": put the array back so that every record is complete. */
+static int resolve_positions(const struct ectx *e, const char *p, json_t *rec, json_t **last)
 {
-    const struct rstream *ref = r->rx[0];
-    r->ncpi = ref->nann;
-    for (size_t i = 0; i < r->nstreams; i++) {
-        const struct rstream *s = &r->st[i];
-        struct ectx e = {r->err, sizeof r->err, s->meta_path};
-        if (s->nann != ref->nann)
-            return efail(&e, ISAC_EFORMAT, "%zu annotations but %s has %zu", s->nann,
-                         ref->meta_path, ref->nann);
-        for (size_t k = 0; k < s->nann; k++) {
-            const struct ann *a = &s->ann[k], *b = &ref->ann[k];
-            if (a->tick != b->tick || a->len != b->len || a->tx_tick != b->tx_tick)
-                return efail(&e, ISAC_EFORMAT,
-                             "annotations[%zu] isactb:tick %lld / num_samples %llu / tx_tick %lld "
-                             "differ from %s (%lld / %llu / %lld)",
-                             k, (long long)a->tick, (unsigned long long)a->len,
-                             (long long)a->tx_tick, ref->meta_path, (long long)b->tick,
-                             (unsigned long long)b->len, (long long)b->tx_tick);
-            if (s->is_rx &&
-                (a->cnt != b->cnt || a->missing != b->missing || a->first_gap != b->first_gap))
-                return efail(&e, ISAC_EFORMAT,
-                             "annotations[%zu] core:sample_count %llu differs from %s (%llu) or "
-                             "drops differ",
-                             k, (unsigned long long)a->cnt, ref->meta_path,
-                             (unsigned long long)b->cnt);
-        }
+    json_t *plan = json_object_get(rec, "isactb:plan");
+    json_t *pos = json_object_get(plan, "positions_wl");
+    if (plan && !json_is_object(plan))
+        return efail(e, ISAC_EFORMAT, "%sisactb:plan is not an object", p);
+    if (!pos)
+        return ISAC_OK;
+    if (!json_is_string(pos)) {
+        *last = pos;
+        return ISAC_OK;
+    }
+    if (strcmp(json_string_value(pos), "unchanged") || !*last)
+        return efail(e, ISAC_EFORMAT,
+                     "%sisactb:plan.positions_wl '%.20s' (only \"unchanged\" after a CPI with "
+                     "positions)",
+                     p, json_string_value(pos));
+    return json_object_set(plan, "positions_wl", *last) ? efail(e, ISAC_ENOMEM, "out of memory")
+                                                         : ISAC_OK;
+}
+
+/* One record of isactb:cpis: window, probe and losses; windows and probes in order. */
+static int parse_cpi(const struct ectx *e, sigmf_reader r, size_t k, json_t *o, json_t **last)
+{
+    char p[40], b[80];
+    int64_t tick, len, txt, txn, zero = 0, cnt = 0;
+    int rc;
+    snprintf(p, sizeof p, "isactb:cpis[%zu] ", k);
+    if (!json_is_object(o))
+        return efail(e, ISAC_EFORMAT, "%sis not an object", p);
+    if ((rc = get_int(e, o, p, "isactb:tick", NULL, 0, INT64_MAX / 4, &tick)) ||
+        (rc = get_int(e, o, p, "isactb:num_samples", NULL, 1, (int64_t)1 << 40, &len)) ||
+        (rc = get_int(e, o, p, "isactb:tx_tick", &tick, 0, INT64_MAX / 4, &txt)) ||
+        (rc = get_int(e, o, p, "isactb:tx_samples", &zero, 0, (int64_t)1 << 40, &txn)))
+        return rc;
+    json_t *ov = json_object_get(o, "isactb:overflow"), *d = json_object_get(o, "isactb:drop");
+    if (ov && !json_is_boolean(ov))
+        return efail(e, ISAC_EFORMAT, "%sisactb:overflow %s is not a boolean", p,
+                     show(ov, b, sizeof b));
+    if (d && (!json_is_object(d) ||
+              (rc = get_int(e, d, p, "count", NULL, 1, len, &cnt))))
+        return rc ? rc : efail(e, ISAC_EFORMAT, "%sisactb:drop is not an object", p);
+    const struct cpi *pv = k ? &r->cpi[k - 1] : NULL;
+    if (pv && tick < pv->tick + (int64_t)pv->len)
+        return efail(e, ISAC_EFORMAT, "%sisactb:tick %lld overlaps the window of CPI %zu (ends at %lld)",
+                     p, (long long)tick, k - 1, (long long)(pv->tick + (int64_t)pv->len));
+    if (pv && txt < pv->tx_tick + (int64_t)pv->txlen)
+        return efail(e, ISAC_EFORMAT, "%sisactb:tx_tick %lld overlaps the probe of CPI %zu (ends at %lld)",
+                     p, (long long)txt, k - 1, (long long)(pv->tx_tick + (int64_t)pv->txlen));
+    r->cpi[k] = (struct cpi){tick, txt, (uint64_t)len, (uint64_t)txn, (uint64_t)cnt,
+                             json_is_true(ov), o};
+    return resolve_positions(e, p, o, last);
+}
+
+static int parse_cpis(sigmf_reader r, const struct ectx *e, json_t *c)
+{
+    char b[80];
+    json_t *a = json_object_get(c, "isactb:cpis"), *last = NULL;
+    if (!json_is_array(a))
+        return efail(e, ISAC_EFORMAT, "isactb:cpis %s is not an array", show(a, b, sizeof b));
+    r->ncpi = json_array_size(a);
+    r->cpi = calloc(r->ncpi ? r->ncpi : 1, sizeof *r->cpi);
+    if (!r->cpi)
+        return efail(e, ISAC_ENOMEM, "out of memory");
+    for (size_t k = 0; k < r->ncpi; k++) {
+        int rc = parse_cpi(e, r, k, json_array_get(a, k), &last);
+        if (rc)
+            return rc;
     }
     return ISAC_OK;
 }
 
-static int check_radio(sigmf_reader r)
+/* The layout version is the isactb extension's: 1.x captures repeated every shared
+ * and per-CPI record in every .sigmf-meta; this reader reads 2.x only. */
+static int check_format(const struct ectx *e, const json_t *c)
 {
-    const struct rstream *s = r->rx[0];
-    struct ectx e = {r->err, sizeof r->err, s->meta_path};
-    json_t *g = json_object_get(s->doc, "global");
-    json_t *radio = json_object_get(g, "isactb:radio");
+    const json_t *ext = json_object_get(c, "core:extensions"), *x;
+    size_t i;
+    json_array_foreach(ext, i, x)
+    {
+        const char *name = json_string_value(json_object_get(x, "name"));
+        const char *ver = json_string_value(json_object_get(x, "version"));
+        if (!name || strcmp(name, "isactb"))
+            continue;
+        if (ver && !strncmp(ver, "2.", 2))
+            return ISAC_OK;
+        return efail(e, ISAC_EFORMAT,
+                     "isactb capture format %s not supported (this isactb reads %s; "
+                     "re-record it)",
+                     ver ? ver : "(no version)", SIGMF_ISACTB_VERSION);
+    }
+    return efail(e, ISAC_EFORMAT,
+                 "core:extensions does not declare isactb: not an isactb capture (format %s)",
+                 SIGMF_ISACTB_VERSION);
+}
+
+static int check_radio(sigmf_reader r, const struct ectx *e, const json_t *c)
+{
+    json_t *radio = json_object_get(c, "isactb:radio");
     if (!radio)
-        return efail(&e, ISAC_EFORMAT, "isactb:radio missing");
-    int rc = radio_from(&e, radio, &r->info);
+        return efail(e, ISAC_EFORMAT, "isactb:radio missing");
+    int rc = radio_from(e, radio, &r->info);
     if (rc)
         return rc;
     if (r->info.num_rx != r->num_rx)
-        return efail(&e, ISAC_EFORMAT,
+        return efail(e, ISAC_EFORMAT,
                      "isactb:radio.num_rx %u but the collection lists %u rx recordings",
                      r->info.num_rx, r->num_rx);
     if (r->info.sample_rate != r->fs)
-        return efail(&e, ISAC_EFORMAT,
+        return efail(e, ISAC_EFORMAT,
                      "isactb:radio.sample_rate %.17g differs from core:sample_rate %.17g",
                      r->info.sample_rate, r->fs);
-    for (size_t i = 0; i < r->nstreams; i++) {
-        json_t *o = json_object_get(json_object_get(r->st[i].doc, "global"), "isactb:radio");
-        if (!json_equal(o, radio)) {
-            struct ectx ei = {r->err, sizeof r->err, r->st[i].meta_path};
-            return efail(&ei, ISAC_EFORMAT, "isactb:radio differs from %s", s->meta_path);
-        }
-    }
     return ISAC_OK;
 }
 
@@ -967,6 +1012,8 @@ static int check_collection(sigmf_reader r)
     if (strncmp(ver, "1.", 2))
         return efail(&e, ISAC_EFORMAT, "core:version '%s' not supported (expected %s)", ver,
                      SIGMF_VERSION);
+    if ((rc = check_format(&e, c)) || (rc = parse_cpis(r, &e, c)))
+        return rc;
     json_t *streams = json_object_get(c, "core:streams");
     if (!json_is_array(streams) || json_array_size(streams) < 2)
         return efail(&e, ISAC_EFORMAT, "core:streams %s is not an array of >= 2 recordings",
@@ -986,9 +1033,7 @@ static int check_collection(sigmf_reader r)
     if (!json_is_array(geom) || json_array_size(geom) != r->num_rx)
         return efail(&e, ISAC_EFORMAT, "spatial:element_geometry %s is not an array of %u points",
                      show(geom, b, sizeof b), r->num_rx);
-    if ((rc = check_cpis(r)))
-        return rc;
-    return check_radio(r);
+    return check_radio(r, &e, c);
 }
 
 /* ------------------------------------------------------------- API */
@@ -1043,6 +1088,7 @@ void sigmf_reader_close(sigmf_reader r)
     }
     free(r->st);
     free(r->rx);
+    free(r->cpi);
     json_decref(r->coll);
     free(r->coll_path);
     free(r->dir);
@@ -1051,7 +1097,7 @@ void sigmf_reader_close(sigmf_reader r)
 
 const json_t *sigmf_reader_global(sigmf_reader r)
 {
-    return json_object_get(r->rx[0]->doc, "global");
+    return json_object_get(r->coll, "collection");
 }
 
 void sigmf_reader_radio_info(sigmf_reader r, struct radio_info *info)
@@ -1093,7 +1139,20 @@ int sigmf_reader_cpi_info(sigmf_reader r, size_t k, struct sigmf_cpi_info *ci)
 
 const json_t *sigmf_reader_cpi_annotation(sigmf_reader r, size_t k)
 {
-    return r && k < r->ncpi ? r->rx[0]->ann[k].obj : NULL;
+    return r && k < r->ncpi ? r->cpi[k].obj : NULL;
+}
+
+isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err,
+                                   size_t errlen)
+{
+    const json_t *j = json_object_get(sigmf_reader_cpi_annotation(r, k), "isactb:plan");
+    char what[64];
+    snprintf(what, sizeof what, "isactb:cpis[%zu] isactb:plan", k);
+    if (!j) {
+        isac_seterr(err, errlen, "%s: %s missing", r ? r->coll_path : "sigmf reader", what);
+        return NULL;
+    }
+    return isac_tx_plan_from_json(j, cb, what, err, errlen);
 }
 
 struct readctx {
@@ -1173,20 +1232,26 @@ static int verify_stream(sigmf_reader r, const struct rstream *s)
     struct ectx e = {r->err, sizeof r->err, s->data_path};
     if (!s->sha512)
         return ISAC_OK;
-    struct sigmf_sha512 h;
-    sigmf_sha512_init(&h);
+    struct cap_hash h;
+    if (cap_hash_init(&h, CAP_SHA512))
+        return efail(&e, ISAC_ENOMEM, "out of memory");
     char buf[65536], hex[129];
     uint64_t total = s->nsamples * CF32, pos = 0;
     while (pos < total) {
         ssize_t k = pread(s->fd, buf, sizeof buf, (off_t)pos);
         if (k < 0 && errno == EINTR)
             continue;
-        if (k <= 0)
+        if (k <= 0) {
+            cap_hash_free(&h);
             return efail(&e, ISAC_EIO, "read failed at byte %llu", (unsigned long long)pos);
-        sigmf_sha512_update(&h, buf, (size_t)k);
+        }
+        cap_hash_update(&h, buf, (size_t)k);
         pos += (uint64_t)k;
     }
-    sigmf_sha512_final(&h, hex);
+    int rc = cap_hash_peek(&h, hex);
+    cap_hash_free(&h);
+    if (rc)
+        return efail(&e, rc, "out of memory");
     if (strcasecmp(hex, s->sha512))
         return efail(&e, ISAC_EFORMAT, "SHA-512 %.16s... does not match core:sha512 %.16s...", hex,
                      s->sha512);

@@ -34,11 +34,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plan/plan.h"
 #include "radio.h"
 
 #define SIGMF_VERSION "1.2.0"
 #define SIGMF_SPATIAL_VERSION "1.1.0" /* spatial.sigmf-ext.md, v1.1.0 */
-#define SIGMF_ISACTB_VERSION "1.0.0"  /* version of the isactb: namespace (docs) */
+/* Version of the isactb: namespace and capture layout (docs/capture-format.md). 2.0.0:
+ * shared records and per-CPI records in the collection, none in the .sigmf-meta files;
+ * 1.0.0 (refused): every meta repeated them. */
+#define SIGMF_ISACTB_VERSION "2.0.0"
 #define SIGMF_NAME_MAX 128            /* longest recording NAME, characters */
 
 /* ------------------------------------------------------------------ writer */
@@ -100,6 +104,10 @@ struct sigmf_cpi {
      * range_rate_error, numbers), optional "cal_geometry" (cartesian_point: {"point":
      * [x, y, z]} metres or {"unknown": true})}, nothing else. Deep-copied. */
     const json_t *segment;
+    /* Optional (NULL): the transmit plan of this CPI, recorded as "isactb:plan"
+     * (isac_tx_plan_to_json: {"beam": q} for a codebook plan, else the full plan;
+     * element positions only when they changed since the last CPI that had any). */
+    const struct isac_tx_plan_s *plan;
 };
 
 /* Start a recording NAME ([A-Za-z0-9._-], 1..SIGMF_NAME_MAX chars, not starting with
@@ -177,6 +185,12 @@ int sigmf_reader_cpi_info(sigmf_reader r, size_t k, struct sigmf_cpi_info *ci);
 /* The annotation of CPI k in RX channel 0's meta (borrowed): core: fields, the writer's
  * isactb: fields and the caller's per-CPI isactb: fields. NULL for k out of range. */
 const json_t *sigmf_reader_cpi_annotation(sigmf_reader r, size_t k);
+/* The transmit plan recorded for CPI k ("isactb:plan", element positions restored when
+ * the writer recorded them as unchanged), parsed and validated against cb
+ * (isac_tx_plan_from_json). NULL with one line in err when CPI k has no plan or it is
+ * invalid. */
+isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err,
+                                   size_t errlen);
 /* Read the RX window of CPI k into rx[ch][0..len-1] for every ch < num_rx; len must
  * equal the recorded window length. Lost samples read as 0; md (optional) reports
  * start_tick, num_samples, the total dropped samples and the first lost tick.
@@ -199,20 +213,6 @@ const char *sigmf_reader_last_error(sigmf_reader r);
 json_t *sigmf_radio_info_to_json(const struct radio_info *info);
 int sigmf_radio_info_from_json(const json_t *obj, struct radio_info *info, char *err,
                                size_t errlen);
-
-/* SHA-512 (FIPS 180-4) of len bytes as 128 lowercase hex digits + NUL into hex[129]. */
-void sigmf_sha512_hex(const void *data, size_t len, char hex[129]);
-
-/* Incremental SHA-512 (used for core:sha512 of the data files). */
-struct sigmf_sha512 {
-    uint64_t h[8];
-    uint64_t nbytes;
-    unsigned char buf[128];
-    size_t nbuf;
-};
-void sigmf_sha512_init(struct sigmf_sha512 *s);
-void sigmf_sha512_update(struct sigmf_sha512 *s, const void *data, size_t len);
-void sigmf_sha512_final(struct sigmf_sha512 *s, char hex[129]);
 
 /* ------------------------------------------------------------ `file` radio */
 

@@ -1,7 +1,6 @@
-/* SigMF writer (radio/sigmf.h): data streams to temporaries while the run goes on;
+/* SigMF writer (capture/sigmf.h): data streams to temporaries while the run goes on;
  * metadata and the collection are written and renamed into place at finish(). Also
- * the SHA-512 the collection needs (no crypto library is a dependency) and the
- * struct radio_info -> "isactb:radio" encoding. */
+ * the * struct radio_info -> "isactb:radio" encoding. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -13,138 +12,12 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "hash.h"
 #include "sigmf.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "cf32_le captures are written by memory copy: little-endian hosts only"
 #endif
-
-/* ------------------------------------------------------------- SHA-512 */
-
-/* FIPS 180-4 constants: fractional parts of the square roots (h0) and cube roots (k)
- * of the first primes, generated with exact integer roots. */
-static const uint64_t sha512_h0[8] = {
-    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
-    0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
-static const uint64_t sha512_k[80] = {
-    0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL, 0xe9b5dba58189dbbcULL,
-    0x3956c25bf348b538ULL, 0x59f111f1b605d019ULL, 0x923f82a4af194f9bULL, 0xab1c5ed5da6d8118ULL,
-    0xd807aa98a3030242ULL, 0x12835b0145706fbeULL, 0x243185be4ee4b28cULL, 0x550c7dc3d5ffb4e2ULL,
-    0x72be5d74f27b896fULL, 0x80deb1fe3b1696b1ULL, 0x9bdc06a725c71235ULL, 0xc19bf174cf692694ULL,
-    0xe49b69c19ef14ad2ULL, 0xefbe4786384f25e3ULL, 0x0fc19dc68b8cd5b5ULL, 0x240ca1cc77ac9c65ULL,
-    0x2de92c6f592b0275ULL, 0x4a7484aa6ea6e483ULL, 0x5cb0a9dcbd41fbd4ULL, 0x76f988da831153b5ULL,
-    0x983e5152ee66dfabULL, 0xa831c66d2db43210ULL, 0xb00327c898fb213fULL, 0xbf597fc7beef0ee4ULL,
-    0xc6e00bf33da88fc2ULL, 0xd5a79147930aa725ULL, 0x06ca6351e003826fULL, 0x142929670a0e6e70ULL,
-    0x27b70a8546d22ffcULL, 0x2e1b21385c26c926ULL, 0x4d2c6dfc5ac42aedULL, 0x53380d139d95b3dfULL,
-    0x650a73548baf63deULL, 0x766a0abb3c77b2a8ULL, 0x81c2c92e47edaee6ULL, 0x92722c851482353bULL,
-    0xa2bfe8a14cf10364ULL, 0xa81a664bbc423001ULL, 0xc24b8b70d0f89791ULL, 0xc76c51a30654be30ULL,
-    0xd192e819d6ef5218ULL, 0xd69906245565a910ULL, 0xf40e35855771202aULL, 0x106aa07032bbd1b8ULL,
-    0x19a4c116b8d2d0c8ULL, 0x1e376c085141ab53ULL, 0x2748774cdf8eeb99ULL, 0x34b0bcb5e19b48a8ULL,
-    0x391c0cb3c5c95a63ULL, 0x4ed8aa4ae3418acbULL, 0x5b9cca4f7763e373ULL, 0x682e6ff3d6b2b8a3ULL,
-    0x748f82ee5defb2fcULL, 0x78a5636f43172f60ULL, 0x84c87814a1f0ab72ULL, 0x8cc702081a6439ecULL,
-    0x90befffa23631e28ULL, 0xa4506cebde82bde9ULL, 0xbef9a3f7b2c67915ULL, 0xc67178f2e372532bULL,
-    0xca273eceea26619cULL, 0xd186b8c721c0c207ULL, 0xeada7dd6cde0eb1eULL, 0xf57d4f7fee6ed178ULL,
-    0x06f067aa72176fbaULL, 0x0a637dc5a2c898a6ULL, 0x113f9804bef90daeULL, 0x1b710b35131c471bULL,
-    0x28db77f523047d84ULL, 0x32caab7b40c72493ULL, 0x3c9ebe0a15c9bebcULL, 0x431d67c49c100d4cULL,
-    0x4cc5d4becb3e42b6ULL, 0x597f299cfc657e2aULL, 0x5fcb6fab3ad6faecULL, 0x6c44198c4a475817ULL,
-};
-
-static uint64_t ror64(uint64_t x, unsigned n)
-{
-    return (x >> n) | (x << (64 - n));
-}
-
-static void sha512_block(uint64_t h[8], const unsigned char *p)
-{
-    uint64_t w[80];
-    for (int t = 0; t < 16; t++) {
-        uint64_t v = 0;
-        for (int i = 0; i < 8; i++)
-            v = (v << 8) | p[8 * t + i];
-        w[t] = v;
-    }
-    for (int t = 16; t < 80; t++) {
-        uint64_t s0 = ror64(w[t - 15], 1) ^ ror64(w[t - 15], 8) ^ (w[t - 15] >> 7);
-        uint64_t s1 = ror64(w[t - 2], 19) ^ ror64(w[t - 2], 61) ^ (w[t - 2] >> 6);
-        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
-    uint64_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-    for (int t = 0; t < 80; t++) {
-        uint64_t S1 = ror64(e, 14) ^ ror64(e, 18) ^ ror64(e, 41);
-        uint64_t ch = (e & f) ^ (~e & g);
-        uint64_t t1 = k + S1 + ch + sha512_k[t] + w[t];
-        uint64_t S0 = ror64(a, 28) ^ ror64(a, 34) ^ ror64(a, 39);
-        uint64_t maj = (a & b) ^ (a & c) ^ (b & c);
-        uint64_t t2 = S0 + maj;
-        k = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-    h[5] += f;
-    h[6] += g;
-    h[7] += k;
-}
-
-void sigmf_sha512_init(struct sigmf_sha512 *s)
-{
-    memcpy(s->h, sha512_h0, sizeof s->h);
-    s->nbytes = 0;
-    s->nbuf = 0;
-}
-
-void sigmf_sha512_update(struct sigmf_sha512 *s, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    s->nbytes += len;
-    if (s->nbuf) {
-        size_t n = 128 - s->nbuf < len ? 128 - s->nbuf : len;
-        memcpy(s->buf + s->nbuf, p, n);
-        s->nbuf += n;
-        p += n;
-        len -= n;
-        if (s->nbuf < 128)
-            return;
-        sha512_block(s->h, s->buf);
-        s->nbuf = 0;
-    }
-    for (; len >= 128; p += 128, len -= 128)
-        sha512_block(s->h, p);
-    memcpy(s->buf, p, len);
-    s->nbuf = len;
-}
-
-void sigmf_sha512_final(struct sigmf_sha512 *s, char hex[129])
-{
-    /* Captures stay far below 2^61 bytes: the high half of the 128-bit length is 0. */
-    uint64_t bits = s->nbytes * 8;
-    unsigned char pad[256] = {0x80};
-    size_t npad = (s->nbuf < 112 ? 112 : 240) - s->nbuf;
-    for (int i = 0; i < 8; i++)
-        pad[npad + 8 + i] = (unsigned char)(bits >> (56 - 8 * i));
-    uint64_t saved = s->nbytes;
-    sigmf_sha512_update(s, pad, npad + 16);
-    s->nbytes = saved;
-    for (int i = 0; i < 8; i++)
-        snprintf(hex + 16 * i, 17, "%016llx", (unsigned long long)s->h[i]);
-}
-
-void sigmf_sha512_hex(const void *data, size_t len, char hex[129])
-{
-    struct sigmf_sha512 s;
-    sigmf_sha512_init(&s);
-    sigmf_sha512_update(&s, data, len);
-    sigmf_sha512_final(&s, hex);
-}
 
 /* ------------------------------------------------- isactb:radio encoding */
 
@@ -232,7 +105,7 @@ struct wstream {
     char *data_tmp, *data_final, *meta_tmp, *meta_final, *base;
     int fd;
     uint64_t committed; /* samples durably handed to the kernel */
-    struct sigmf_sha512 sha;
+    struct cap_hash sha; /* of the data file as written so far */
 };
 
 struct sigmf_writer_s {
@@ -244,7 +117,9 @@ struct sigmf_writer_s {
     char *description, *author, *hw;
     unsigned num_rx;
     struct wstream *s; /* num_rx receive streams then the TX reference */
-    json_t *rx_caps, *rx_anns, *tx_caps, *tx_anns;
+    json_t *rx_caps, *tx_caps;
+    json_t *cpis;          /* the collection's isactb:cpis: one record per CPI */
+    json_t *positions_wl;  /* positions of the last recorded plan that had any, or NULL */
     size_t ncpi;
     int have_prev;
     int64_t next_tick, next_tx_tick; /* earliest allowed tick of the next CPI */
@@ -253,9 +128,9 @@ struct sigmf_writer_s {
 
 static const char *const writer_annotation_keys[] = {
     "isactb:cpi",        "isactb:tick", "isactb:num_samples", "isactb:tx_tick",
-    "isactb:tx_samples", "isactb:drop", "isactb:overflow",    NULL};
+    "isactb:tx_samples", "isactb:drop", "isactb:overflow",    "isactb:plan", NULL};
 static const char *const writer_global_keys[] = {"isactb:radio", "isactb:stream", "isactb:rx_ap",
-                                                 "isactb:ap_element", NULL};
+                                                 "isactb:ap_element", "isactb:cpis", NULL};
 
 static void seterr(char *buf, size_t len, const char *fmt, ...)
 {
@@ -402,6 +277,7 @@ static void stream_free(struct wstream *s)
     free(s->meta_tmp);
     free(s->meta_final);
     free(s->base);
+    cap_hash_free(&s->sha);
 }
 
 static void writer_free(sigmf_writer w)
@@ -417,9 +293,9 @@ static void writer_free(sigmf_writer w)
     json_decref(w->radio_json);
     json_decref(w->global_extra);
     json_decref(w->rx_caps);
-    json_decref(w->rx_anns);
+    json_decref(w->cpis);
+    json_decref(w->positions_wl);
     json_decref(w->tx_caps);
-    json_decref(w->tx_anns);
     free(w->phase_deg);
     free(w->description);
     free(w->author);
@@ -450,8 +326,7 @@ static int stream_init(sigmf_writer w, unsigned i, char *err, size_t errlen)
         seterr(err, errlen, "%s: cannot create: %s", s->data_tmp, strerror(errno));
         return ISAC_EIO;
     }
-    sigmf_sha512_init(&s->sha);
-    return ISAC_OK;
+    return cap_hash_init(&s->sha, CAP_SHA512);
 }
 
 static char *default_hw(const struct radio_info *in)
@@ -502,11 +377,10 @@ sigmf_writer sigmf_writer_create(const char *dir, const char *name,
     w->author = xstrdup(desc->author);
     w->hw = desc->hw ? strdup(desc->hw) : default_hw(desc->info);
     w->rx_caps = json_array();
-    w->rx_anns = json_array();
+    w->cpis = json_array();
     w->tx_caps = json_array();
-    w->tx_anns = json_array();
     if (!w->dir || !w->s || !w->radio_json || !w->global_extra || !w->hw || !w->rx_caps ||
-        !w->rx_anns || !w->tx_caps || !w->tx_anns || (desc->description && !w->description) ||
+        !w->cpis || !w->tx_caps || (desc->description && !w->description) ||
         (desc->author && !w->author))
         goto nomem;
     if (desc->rx_phase_offset_deg) {
@@ -716,26 +590,44 @@ static json_t *segment(uint64_t start, int64_t tick, double freq, const json_t *
     return o;
 }
 
-/* The annotation of this CPI in one stream: core: position + writer keys + caller keys. */
-static json_t *annotation(sigmf_writer w, const struct sigmf_cpi *c, uint64_t start, size_t count,
-                          const json_t *caller)
+/* A plan's element positions are recorded when they change: the same array as the
+ * previous CPI's becomes the string "unchanged" (the reader puts the array back). */
+static int plan_record(sigmf_writer w, const struct isac_tx_plan_s *plan, json_t *rec)
 {
-    char label[32];
-    snprintf(label, sizeof label, "CPI %zu", w->ncpi);
-    json_t *a =
-        json_pack("{s:I,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "core:sample_start", (json_int_t)start,
-                  "core:sample_count", (json_int_t)count, "core:label", label, "isactb:cpi",
-                  (json_int_t)w->ncpi, "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
-                  (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick, "isactb:tx_samples",
-                  (json_int_t)c->txlen, "isactb:overflow", c->md && c->md->overflow);
-    if (a && c->md && c->md->dropped_samples &&
-        json_object_set_new(a, "isactb:drop",
-                            json_pack("{s:I,s:I}", "start_tick", (json_int_t)c->md->drop_start_tick,
-                                      "count", (json_int_t)c->md->dropped_samples))) {
-        json_decref(a);
-        return NULL;
+    json_t *pj = isac_tx_plan_to_json(plan);
+    if (!pj)
+        return ISAC_ENOMEM;
+    json_t *pos = json_object_get(pj, "positions_wl");
+    if (pos && w->positions_wl && json_equal(pos, w->positions_wl))
+        json_object_set_new(pj, "positions_wl", json_string("unchanged"));
+    else if (pos) {
+        json_decref(w->positions_wl);
+        w->positions_wl = json_incref(pos);
     }
-    if (a && caller && json_object_update((json_t *)a, (json_t *)caller)) {
+    return json_object_set_new(rec, "isactb:plan", pj) ? ISAC_ENOMEM : ISAC_OK;
+}
+
+/* The collection's record of this CPI: the writer's keys (window, probe, losses), the
+ * plan and the caller's keys. Written once for all streams. */
+static json_t *cpi_record(sigmf_writer w, const struct sigmf_cpi *c, const json_t *caller)
+{
+    json_t *a = json_pack("{s:I,s:I,s:I,s:I,s:I}", "isactb:cpi", (json_int_t)w->ncpi,
+                          "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
+                          (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick,
+                          "isactb:tx_samples", (json_int_t)c->txlen);
+    int bad = !a;
+    if (a && c->md && c->md->overflow)
+        bad |= json_object_set_new(a, "isactb:overflow", json_true());
+    if (a && c->md && c->md->dropped_samples)
+        bad |= json_object_set_new(
+            a, "isactb:drop",
+            json_pack("{s:I,s:I}", "start_tick", (json_int_t)c->md->drop_start_tick, "count",
+                      (json_int_t)c->md->dropped_samples));
+    if (a && caller)
+        bad |= json_object_update((json_t *)a, (json_t *)caller);
+    if (a && c->plan)
+        bad |= plan_record(w, c->plan, a) != ISAC_OK;
+    if (bad) {
         json_decref(a);
         return NULL;
     }
@@ -756,8 +648,8 @@ static int cpi_metadata(sigmf_writer w, const struct sigmf_cpi *c, struct rx_lay
     out[1] = l.tail ? segment(rx0 + l.head, l.tail_tick, fc, seg) : json_null();
     out[2] = c->txlen ? segment(tx0, c->tx_tick, fc, NULL) : json_null();
     json_decref(seg);
-    out[3] = annotation(w, c, rx0, l.head + l.tail, caller);
-    out[4] = annotation(w, c, tx0, c->txlen, caller);
+    out[3] = cpi_record(w, c, caller);
+    out[4] = json_null();
     json_decref(caller);
     for (int i = 0; i < 5; i++)
         if (!out[i]) {
@@ -791,18 +683,17 @@ int sigmf_writer_append_cpi(sigmf_writer w, const struct sigmf_cpi *c)
         json_array_append(w->rx_caps, m[1]);
     if (!json_is_null(m[2]))
         json_array_append(w->tx_caps, m[2]);
-    json_array_append(w->rx_anns, m[3]);
-    json_array_append(w->tx_anns, m[4]);
+    json_array_append(w->cpis, m[3]);
     for (int j = 0; j < 5; j++)
         json_decref(m[j]);
     for (unsigned ch = 0; ch < w->num_rx; ch++) {
         struct wstream *s = &w->s[ch];
-        sigmf_sha512_update(&s->sha, c->rx[ch], l.head * sizeof(float complex));
-        sigmf_sha512_update(&s->sha, c->rx[ch] + c->len - l.tail, l.tail * sizeof(float complex));
+        cap_hash_update(&s->sha, c->rx[ch], l.head * sizeof(float complex));
+        cap_hash_update(&s->sha, c->rx[ch] + c->len - l.tail, l.tail * sizeof(float complex));
         s->committed += l.head + l.tail;
     }
     struct wstream *t = &w->s[w->num_rx];
-    sigmf_sha512_update(&t->sha, c->txref, c->txlen * sizeof(float complex));
+    cap_hash_update(&t->sha, c->txref, c->txlen * sizeof(float complex));
     t->committed += c->txlen;
     w->have_prev = 1;
     w->next_tick = c->tick + (int64_t)c->len;
@@ -884,9 +775,7 @@ static json_t *meta_global(sigmf_writer w, unsigned i, const struct wstream *s, 
     } else {
         bad |= json_object_set_new(g, "isactb:stream", json_string("txref"));
     }
-    (void)s;
-    bad |= json_object_set(g, "isactb:radio", w->radio_json);
-    bad |= json_object_update(g, w->global_extra);
+    (void)s; /* the shared records (isactb:radio, the caller's) are the collection's */
     if (bad) {
         json_decref(g);
         return NULL;
@@ -933,7 +822,7 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 
 static int dump_to(const char *path, json_t *doc, char *hash_out, char *err, size_t errlen)
 {
-    char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!text) {
         seterr(err, errlen, "%s: out of memory building metadata", path);
@@ -941,11 +830,18 @@ static int dump_to(const char *path, json_t *doc, char *hash_out, char *err, siz
     }
     if (hash_out) {
         /* the hash covers the file exactly as written, trailing newline included */
-        struct sigmf_sha512 h;
-        sigmf_sha512_init(&h);
-        sigmf_sha512_update(&h, text, strlen(text));
-        sigmf_sha512_update(&h, "\n", 1);
-        sigmf_sha512_final(&h, hash_out);
+        struct cap_hash h;
+        int rc = cap_hash_init(&h, CAP_SHA512);
+        cap_hash_update(&h, text, strlen(text));
+        cap_hash_update(&h, "\n", 1);
+        if (!rc)
+            rc = cap_hash_peek(&h, hash_out);
+        cap_hash_free(&h);
+        if (rc) {
+            free(text);
+            seterr(err, errlen, "%s: out of memory hashing metadata", path);
+            return rc;
+        }
     }
     int rc = write_file(path, text, err, errlen);
     free(text);
@@ -956,13 +852,16 @@ static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, siz
 {
     struct wstream *s = &w->s[i];
     char data_hash[129];
-    struct sigmf_sha512 copy = s->sha;
-    sigmf_sha512_final(&copy, data_hash);
+    if (cap_hash_peek(&s->sha, data_hash)) {
+        seterr(err, errlen, "%s: out of memory hashing data", s->data_tmp);
+        return ISAC_ENOMEM;
+    }
     int rx = i < w->num_rx;
     json_t *g = meta_global(w, i, s, data_hash);
     json_t *caps = rx ? rx_captures(w, i) : json_incref(w->tx_caps);
-    json_t *doc = (g && caps) ? json_pack("{s:o,s:o,s:O}", "global", g, "captures", caps,
-                                          "annotations", rx ? w->rx_anns : w->tx_anns)
+    /* no annotations: every CPI is described once, in the collection's isactb:cpis */
+    json_t *doc = (g && caps) ? json_pack("{s:o,s:o,s:[]}", "global", g, "captures", caps,
+                                          "annotations")
                               : NULL;
     if (!doc) {
         json_decref(g);
@@ -1008,6 +907,14 @@ static int write_collection(sigmf_writer w, char (*hashes)[129], const char *pat
         json_object_set_new(c, "core:description", json_string(w->description));
     if (c && w->author)
         json_object_set_new(c, "core:author", json_string(w->author));
+    /* The records every stream shares, written once (the schema lets the collection
+     * carry extension keys): radio, the caller's (experiment, codebook, calibration,
+     * inputs, ...) and one record per CPI. */
+    if (c && (json_object_set(c, "isactb:radio", w->radio_json) ||
+              json_object_update(c, w->global_extra) || json_object_set(c, "isactb:cpis", w->cpis))) {
+        json_decref(c);
+        c = NULL;
+    }
     return dump_to(path, c ? json_pack("{s:o}", "collection", c) : NULL, NULL, err, errlen);
 }
 
