@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "calib/calib.h"
-#include "exp/pipeline.h"
+#include "dsp/correction.h"
 #include "radio.h"
 
 #define CALIB_RECORD_FORMAT "isactb-calibration"
@@ -75,7 +75,7 @@ int calib_record_stale(const struct calib_record *rec, double now_unix);
  * rx_weight = c_0/c_m, delays aligning every channel (and, with a system_delay section,
  * every array) to the latest one, TX weights scaled to the array's RMS gain, and
  * lag0_delay the system delay left after alignment. */
-int calib_record_to_pipeline(const struct calib_record *rec, struct pipeline_calibration *pc,
+int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correction *pc,
                              char *err, size_t errlen);
 
 /* Find the newest record in directory dir matching info. Returns 1 found (rec, path

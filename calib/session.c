@@ -380,7 +380,7 @@ static void tx_row(float complex *row, size_t len, const float complex *ref, siz
     fdelay_add(row, len, ref, blen, delay, w, 0.0);
 }
 
-static double rx_beam_power(const struct pipeline_calibration *cal, const struct bufs *rx,
+static double rx_beam_power(const struct chan_correction *cal, const struct bufs *rx,
                             unsigned ch0, unsigned M, size_t clen, const double complex *w,
                             float complex *tmp)
 {
@@ -406,7 +406,7 @@ static double rx_beam_power(const struct pipeline_calibration *cal, const struct
 }
 
 int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
-                           const struct pipeline_calibration *cal, codebook cb, unsigned ap,
+                           const struct chan_correction *cal, codebook cb, unsigned ap,
                            double *tx_pattern, codebook rx_cb, double *rx_pattern, char *err,
                            size_t errlen)
 {

@@ -9,8 +9,8 @@
 #define ISACTB_CALIB_SESSION_H
 
 #include "calib/calib.h"
-#include "codebook/codebook.h"
-#include "exp/pipeline.h"
+#include "array/codebook.h"
+#include "dsp/correction.h"
 #include "radio.h"
 #include "sigmf.h"
 
@@ -70,7 +70,7 @@ int calib_measure_manifold(radio r, const struct calib_session *s, double theta,
  * pattern is formed over the steering angles of rx_cb (an M-element codebook, may be
  * NULL): rx_pattern[q'] = |w_q'^T y|^2 summed over the capture. */
 int calib_measure_patterns(radio r, const struct calib_session *s, double theta,
-                           const struct pipeline_calibration *cal, codebook cb, unsigned ap,
+                           const struct chan_correction *cal, codebook cb, unsigned ap,
                            double *tx_pattern, codebook rx_cb, double *rx_pattern, char *err,
                            size_t errlen);
 

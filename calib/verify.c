@@ -46,7 +46,7 @@ static void stats(const double *db, const double *phi, unsigned Q, unsigned M, d
 }
 
 int calib_verify(radio r, const struct calib_session *s, double theta,
-                 const struct pipeline_calibration *cal, codebook cb, unsigned ap,
+                 const struct chan_correction *cal, codebook cb, unsigned ap,
                  struct calib_verify_result *out, char *err, size_t errlen)
 {
     struct radio_info info;

@@ -19,7 +19,7 @@ struct calib_verify_result {
 /* The radio must carry a pilot at theta (rad; emulator: cal=pilot,pilot_deg=...). cal
  * may be NULL (only the raw pattern is measured). Receive array `ap`. */
 int calib_verify(radio r, const struct calib_session *s, double theta,
-                 const struct pipeline_calibration *cal, codebook cb, unsigned ap,
+                 const struct chan_correction *cal, codebook cb, unsigned ap,
                  struct calib_verify_result *out, char *err, size_t errlen);
 void calib_verify_free(struct calib_verify_result *v);
 

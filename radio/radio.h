@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #include "array/array.h"
-#include "geom/geom.h"
+#include "array/geom.h"
 
 enum radio_cap {
     RADIO_CAP_TIMED_TX = 1u << 0,  /* TX bursts start at a given tick */

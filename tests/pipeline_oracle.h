@@ -1,5 +1,5 @@
 /* The monolithic CPI processing that pipeline_process() was before per-AP units and fusion
- * (host/exp/pipeline.c at commit c566c5e, processing part, copied with only the struct
+ * (host/engine/pipeline.c at commit c566c5e, processing part, copied with only the struct
  * renamed): one MF object over all channels, direct-path cancellation, noise per AP and
  * one grid_execute() summing every AP. test_fusion.c uses it as the oracle that the
  * unit + fusion path must reproduce bit for bit. Test-only, header-only. */
@@ -17,9 +17,9 @@
 #include "detect/glrt.h"
 #include "detect/grid.h"
 #include "dsp/fdelay.h"
-#include "exp/pipeline.h"
-#include "geom/geom.h"
-#include "mf/mf.h"
+#include "engine/pipeline.h"
+#include "array/geom.h"
+#include "dsp/mf.h"
 
 struct oracle {
     struct radio_info info;
@@ -39,7 +39,7 @@ struct oracle {
     int dp_cancel;
     float complex *dp_ref[RADIO_MAX_APS], *dp_mf[RADIO_MAX_APS];
     double dp_energy[RADIO_MAX_APS];
-    const struct pipeline_calibration *cal;
+    const struct chan_correction *cal;
 };
 
 static float complex **oracle_rows(unsigned rows, size_t n)
@@ -117,7 +117,7 @@ static void oracle_direct_path(struct oracle *p, double lag0)
 /* cal (borrowed, may be NULL) as pipeline_set_calibration would apply it. */
 static struct oracle *oracle_create(const struct exp_config *cfg, const struct radio_info *info,
                                     const float complex *probe, size_t L, double pfa,
-                                    const struct pipeline_calibration *cal)
+                                    const struct chan_correction *cal)
 {
     struct oracle *p = calloc(1, sizeof *p);
     p->info = *info;

@@ -19,7 +19,7 @@
 
 #include "calib/record.h"
 #include "calib/session.h"
-#include "exp/run.h"
+#include "engine/run.h"
 #include "stat_bounds.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -64,7 +64,7 @@ static void measure(uint64_t seed, struct calib_record *rec)
     radio_close(r);
 }
 
-static unsigned run(const char *fmt, uint64_t seed, const struct pipeline_calibration *pc)
+static unsigned run(const char *fmt, uint64_t seed, const struct chan_correction *pc)
 {
     struct exp_config cfg;
     exp_config_defaults(&cfg);
@@ -91,7 +91,7 @@ static void test_calibrated_matches_ideal(void **state)
 {
     (void)state;
     static struct calib_record rec;
-    static struct pipeline_calibration pc;
+    static struct chan_correction pc;
     unsigned ideal = 0, cal = 0, raw = 0, n = 0;
     char err[256];
     for (size_t i = 0; i < NSEEDS; i++) {

@@ -98,7 +98,7 @@ static void test_to_pipeline(void **state)
 {
     (void)state;
     static struct calib_record rec;
-    static struct pipeline_calibration pc;
+    static struct chan_correction pc;
     measure(&rec);
     char err[256];
     assert_int_equal(calib_record_to_pipeline(&rec, &pc, err, sizeof err), 0);
@@ -130,7 +130,7 @@ static void test_verify(void **state)
 {
     (void)state;
     static struct calib_record rec;
-    static struct pipeline_calibration pc;
+    static struct chan_correction pc;
     measure(&rec);
     char err[256];
     assert_int_equal(calib_record_to_pipeline(&rec, &pc, err, sizeof err), 0);

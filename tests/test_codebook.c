@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 
 static void test_unit_norm_and_pointing(void **state)
 {

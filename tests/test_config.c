@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exp/config.h"
+#include "engine/config.h"
 
 static const char *src_dir(void)
 {

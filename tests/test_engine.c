@@ -1,4 +1,4 @@
-/* The plan-driven loop and the policy registry (host/exp/episode.h, host/policy/policy.h):
+/* The plan-driven loop and the policy registry (host/engine/episode.h, host/policy/policy.h):
  *  - a policy defined here, in a registry that extends the built-in one, is found by name
  *    (so are the built-ins, through the parent), created through the registry API and run
  *    by the episode engine: every CPI transmits its plan (one comm stream, K = 1), which is
@@ -21,9 +21,9 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "exp/episode.h"
-#include "exp/run.h"
-#include "waveform/waveform.h"
+#include "engine/episode.h"
+#include "engine/run.h"
+#include "dsp/waveform.h"
 
 /* ---- a test policy: one fixed plan, beam 3 for sensing plus one comm stream ---- */
 

@@ -15,8 +15,8 @@
 
 #include <string.h>
 
-#include "exp/mdp_env.h"
-#include "exp/run.h"
+#include "engine/mdp_env.h"
+#include "engine/run.h"
 
 #define NSTEP 12
 

@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "exp/run.h"
+#include "engine/run.h"
 #include "pipeline_oracle.h"
 #include "sim/sim.h"
 
@@ -25,7 +25,7 @@ struct tcase {
     int dp_cancel;
 };
 
-static void synthetic_cal(const struct radio_info *in, int kind, struct pipeline_calibration *c)
+static void synthetic_cal(const struct radio_info *in, int kind, struct chan_correction *c)
 {
     memset(c, 0, sizeof *c);
     c->num_rx = in->num_rx;
@@ -137,7 +137,7 @@ static unsigned run_case(const struct tcase *tc)
     assert_non_null(cb);
     pipeline p = pipeline_create(&cfg, &info, cb, cfg.pfa, err, sizeof err);
     assert_non_null(p);
-    struct pipeline_calibration cal;
+    struct chan_correction cal;
     if (tc->cal) {
         synthetic_cal(&info, tc->cal, &cal);
         assert_int_equal(pipeline_set_calibration(p, &cal, err, sizeof err), ISAC_OK);

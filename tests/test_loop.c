@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "exp/run.h"
+#include "engine/run.h"
 #include "sim/sim.h"
 
 struct check {

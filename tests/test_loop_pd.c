@@ -16,14 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 #include "detect/glrt.h"
 #include "dsp/fdelay.h"
-#include "mf/mf.h"
+#include "dsp/mf.h"
 #include "radio.h"
 #include "sim/sim.h"
 #include "stat_bounds.h"
-#include "waveform/waveform.h"
+#include "dsp/waveform.h"
 
 #define M 8 /* elements per AP (sim:elements=8 keeps the test quick) */
 #define NAP 4

@@ -1,5 +1,5 @@
-/* The beam-selection MDP of seed 004 section III (host/policy/mdp.h) and its environment
- * on the real pipeline (host/exp/mdp_env.h):
+/* The beam-selection MDP of seed 004 section III (host/learn/mdp.h) and its environment
+ * on the real pipeline (host/engine/mdp_env.h):
  *  - action map and wrap (the paper's Fig. 7: 62 + 5 -> 3), feedback flag eq. (27),
  *    reward eq. (28), potential eqs. (29)-(30) with the paper's defaults, embedding
  *    eq. (32), variant sigmoid eq. (33), each against values computed by hand;
@@ -18,9 +18,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "exp/mdp_env.h"
-#include "exp/run.h"
-#include "policy/mdp.h"
+#include "engine/mdp_env.h"
+#include "engine/run.h"
+#include "learn/mdp.h"
 
 static void test_actions_wrap(void **s)
 {

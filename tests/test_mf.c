@@ -18,8 +18,8 @@
 #include "common/err.h"
 #include "common/rng.h"
 #include "dsp/fdelay.h"
-#include "mf/mf.h"
-#include "waveform/waveform.h"
+#include "dsp/mf.h"
+#include "dsp/waveform.h"
 
 static float complex *probe(struct waveform_params p)
 {

@@ -14,7 +14,7 @@
 
 #include "common/rng.h"
 #include "plan/plan.h"
-#include "waveform/waveform.h"
+#include "dsp/waveform.h"
 
 #define N 8
 #define LEN 257

@@ -30,11 +30,11 @@
 #include "common/rng.h"
 #include "detect/glrt.h"
 #include "dsp/fdelay.h"
-#include "mf/mf.h"
+#include "dsp/mf.h"
 #include "radio.h"
 #include "sim/sim.h"
 #include "stat_bounds.h"
-#include "waveform/waveform.h"
+#include "dsp/waveform.h"
 
 #define M 8
 #define NAP 4

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "array/array.h"
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 #include "common/err.h"
 #include "common/rng.h"
 #include "hash.h"

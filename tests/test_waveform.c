@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "waveform/waveform.h"
+#include "dsp/waveform.h"
 
 /* Periodic cross-correlation r[k] = sum_n a[(n+k) mod L] conj(b[n]) in double. */
 static double complex pcorr(const float complex *a, const float complex *b, size_t L, size_t k)

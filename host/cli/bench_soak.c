@@ -21,9 +21,9 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
-#include "exp/episode.h"
-#include "exp/pipeline.h"
-#include "exp/run.h"
+#include "engine/episode.h"
+#include "engine/pipeline.h"
+#include "engine/run.h"
 #include "policy/policy.h"
 
 static const char *const SOAK_USAGE =

@@ -40,8 +40,8 @@ int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *
 /* Open a capture (directory, .sigmf-collection or .sigmf-meta) with its recorded
  * experiment config ("isactb:experiment") and codebook ("isactb:codebook"). On failure
  * prints one line naming file, field and value, and returns CLI_EINPUT. */
-#include "codebook/codebook.h"
-#include "exp/config.h"
+#include "array/codebook.h"
+#include "engine/config.h"
 #include "sigmf.h"
 int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd, struct exp_config *cfg,
                      codebook *cb);
@@ -52,7 +52,7 @@ struct cli_calibration {
     int applied, stale;
     char path[4200];                 /* record file (or capture field) applied */
     struct calib_record *rec;        /* owned */
-    struct pipeline_calibration *pc; /* owned; what the pipeline applies */
+    struct chan_correction *pc; /* owned; what the pipeline applies */
 };
 /* given: a record FILE (must load and match: else one-line error, exit 1), a DIRECTORY to
  * search, or NULL for $ISACTB_CALIB_DIR / ~/.local/share/isactb/calib. No match: a warning

@@ -29,9 +29,9 @@
 #include "array/array.h"
 #include "detect/glrt.h"
 #include "detect/grid.h"
-#include "geom/geom.h"
-#include "mf/mf.h"
-#include "waveform/waveform.h"
+#include "array/geom.h"
+#include "dsp/mf.h"
+#include "dsp/waveform.h"
 
 /* The benchmarks' synthetic arrays: no radio is involved, and element positions do not
  * change the cost of the MF, GLRT or grid, so a half-wavelength ULA stands for any. */

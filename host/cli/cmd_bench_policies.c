@@ -13,8 +13,8 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
-#include "exp/mdp_env.h"
-#include "exp/run.h"
+#include "engine/mdp_env.h"
+#include "engine/run.h"
 
 static const char *const BP_USAGE =
     "usage: isactb bench policies [--json] [--quick] [--episodes N] [--scenario-seed N]\n"

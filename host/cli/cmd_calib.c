@@ -16,7 +16,7 @@
 #include "calib/verify.h"
 #include "cli/cli.h"
 #include "common/err.h"
-#include "exp/run.h"
+#include "engine/run.h"
 
 static const char *const CALIB_USAGE =
     "usage: isactb calib rx|tx|delay|verify|track [--radio SPEC | --input CAPTURE] [--out FILE]\n"
@@ -340,7 +340,7 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
     if (a->pilot && cli_parse_double("calib", "--pilot-deg", a->pilot, -80, 80, &deg))
         return CLI_EUSAGE;
     struct calib_record *rec = malloc(sizeof *rec);
-    struct pipeline_calibration *pc = malloc(sizeof *pc);
+    struct chan_correction *pc = malloc(sizeof *pc);
     char path[4200] = "", err[512] = "";
     int have = 0,
         rc = rec && pc ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;

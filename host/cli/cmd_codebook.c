@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 
 static const char *const DFT_USAGE =
     "usage: isactb codebook dft --elements M --beams Q --out FILE\n"

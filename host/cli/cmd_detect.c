@@ -7,7 +7,7 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
-#include "exp/pipeline.h"
+#include "engine/pipeline.h"
 
 static const char *const DETECT_USAGE = "usage: isactb detect CAPTURE [--pfa P] [--json]\n";
 

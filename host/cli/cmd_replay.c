@@ -5,8 +5,8 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
-#include "exp/report.h"
-#include "exp/run.h"
+#include "engine/report.h"
+#include "engine/run.h"
 #include "inputs.h"
 
 static const char *const REPLAY_USAGE =

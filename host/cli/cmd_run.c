@@ -12,8 +12,8 @@
 #include "cli/cli.h"
 #include "inputs.h"
 #include "common/err.h"
-#include "exp/report.h"
-#include "exp/run.h"
+#include "engine/report.h"
+#include "engine/run.h"
 
 static const char *const RUN_USAGE =
     "usage: isactb run [--config FILE] [--radio SPEC] [--policy NAME]\n"

@@ -1,5 +1,5 @@
 /* isactb train: the learned beam selection of seed 004 (docs/learning.md), trained on
- * the real pipeline (host/exp/mdp_env.h) by host/learn/trainer.h. */
+ * the real pipeline (host/engine/mdp_env.h) by host/learn/trainer.h. */
 #include <cblas.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -12,8 +12,8 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
-#include "exp/mdp_env.h"
-#include "exp/run.h"
+#include "engine/mdp_env.h"
+#include "engine/run.h"
 #include "learn/trainer.h"
 
 static const char *const TRAIN_USAGE =

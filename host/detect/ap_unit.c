@@ -7,7 +7,7 @@
 
 #include "common/err.h"
 #include "dsp/fdelay.h"
-#include "mf/mf.h"
+#include "dsp/mf.h"
 
 /* The unit's one-AP grid only produces terms; its own thresholds are never read (fusion
  * owns the thresholds), so any valid pfa will do. */

@@ -29,13 +29,13 @@
 
 #include "array/array.h"
 #include "detect/grid.h"
-#include "geom/geom.h"
+#include "array/geom.h"
 
 #define AP_UNIT_MAX_M 4096u /* elements per AP */
 
 typedef struct ap_unit_s *ap_unit;
 
-/* The calibration slice of one AP (calib/record.h, exp/pipeline.h describe the record). */
+/* The calibration slice of one AP (calib/record.h, engine/pipeline.h describe the record). */
 struct ap_unit_calibration {
     const float complex *rx_weight; /* M weights, finite, |w| <= 1e3 */
     const double *rx_delay;         /* M delays, samples, 0..64 */

@@ -36,7 +36,7 @@
 #define ISACTB_DETECT_GRID_H
 
 #include "array/array.h"
-#include "geom/geom.h"
+#include "array/geom.h"
 
 #include <complex.h>
 #include <stddef.h>

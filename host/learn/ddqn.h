@@ -1,5 +1,5 @@
 /* Dueling double DQN (seed 004 section III-C) with the conservative penalty of CQL
- * (section IV-B, eqs. (45)-(46)), over the MDP of host/policy/mdp.h.
+ * (section IV-B, eqs. (45)-(46)), over the MDP of host/learn/mdp.h.
  *
  * Q-network: mlp [emb + 2] -> h1 ReLU -> h2 ReLU -> 1 + 2 tau linear (value, then
  * advantages), Q = U + A - max A (eq. (34)); a target copy updated every target_every
@@ -18,7 +18,7 @@
 #include "common/rng.h"
 #include "learn/nn.h"
 #include "learn/qnet.h"
-#include "policy/mdp.h"
+#include "learn/mdp.h"
 
 /* One MDP transition (s_t, a_t, r_t, s_{t+1}); r includes the shaping term. */
 struct transition {

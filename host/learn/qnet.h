@@ -6,7 +6,7 @@
  *   - generated C source (`static const float` arrays and one `const struct qnet_def`),
  *     compiled into the library (codebooks/qnet_default_weights.c).
  *
- * Network: input x = [embedding(mu) (emb), sigma_v(P_D), f_g] (host/policy/mdp.h),
+ * Network: input x = [embedding(mu) (emb), sigma_v(P_D), f_g] (host/learn/mdp.h),
  * FC h1 ReLU, FC h2 ReLU, then one linear layer h2 -> 1 + 2 tau whose first output is
  * the value U(s) and the others the advantages A(s, a) (the value and advantage heads
  * share that layer's input; stacking their rows is the same network).

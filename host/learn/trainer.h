@@ -1,6 +1,6 @@
 /* The training procedure of seed 004 (Algorithm 1 and the comparisons of section V-C)
  * over an abstract environment, so that it stays pure: `isactb train` plugs in the
- * real pipeline (host/exp/mdp_env.h), the tests plug in small synthetic ones.
+ * real pipeline (host/engine/mdp_env.h), the tests plug in small synthetic ones.
  *
  *   1. data collection: collect_episodes episodes of uniformly random actions (the
  *      behaviour policy pi_q of eq. (46)) from a uniformly drawn first beam, at most
@@ -37,7 +37,7 @@
 #include "learn/ddqn.h"
 #include "learn/qnet.h"
 #include "learn/train_data.h"
-#include "policy/mdp.h"
+#include "learn/mdp.h"
 
 enum train_variant {
     TRAIN_DT_CQL = 0,

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 
 typedef struct isac_tx_plan_s *isac_tx_plan;
 

@@ -38,11 +38,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 #include "common/rng.h"
 #include "learn/qnet.h"
 #include "plan/plan.h"
-#include "policy/mdp.h"
+#include "learn/mdp.h"
 
 typedef struct policy_s *policy;
 

@@ -4,7 +4,7 @@
 
 #include "array/array.h"
 #include "common/rng.h"
-#include "geom/geom.h"
+#include "array/geom.h"
 #include "sim/sim.h"
 
 /* Random streams, one per subsystem (isac_rng_seed_stream ids: tag in the top byte),

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (calib_record_match(&rec, &info, "fuzz", err, sizeof err))
         fuzz_check_message("calib_record_match", err);
     (void)calib_record_stale(&rec, 1.8e9);
-    static struct pipeline_calibration pc;
+    static struct chan_correction pc;
     err[0] = '\0';
     if (calib_record_to_pipeline(&rec, &pc, err, sizeof err))
         fuzz_check_message("calib_record_to_pipeline", err);

@@ -1,4 +1,4 @@
-/* Fuzz target: codebook files (host/codebook/codebook_file.c codebook_load, which parses
+/* Fuzz target: codebook files (host/array/codebook_file.c codebook_load, which parses
  * the JSON and validates it with codebook_from_json). An accepted codebook is saved and
  * reloaded: the writer's output must be accepted by the loader. Input: the file text. */
 #include <complex.h>
@@ -6,7 +6,7 @@
 
 #include "fuzz_util.h"
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 #include "common/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

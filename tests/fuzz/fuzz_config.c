@@ -1,10 +1,10 @@
-/* Fuzz target: experiment YAML configs (host/exp/config.c exp_config_load), then the
+/* Fuzz target: experiment YAML configs (host/engine/config.c exp_config_load), then the
  * JSON round trip a capture stores (exp_config_to_json / exp_config_from_json). The input
  * is the YAML text. */
 #include "fuzz_util.h"
 
 #include "common/err.h"
-#include "exp/config.h"
+#include "engine/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -11,9 +11,9 @@
 
 #include "fuzz_util.h"
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 #include "common/err.h"
-#include "exp/config.h"
+#include "engine/config.h"
 #include "hash.h"
 #include "sigmf.h"
 

@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "exp/config.h"
+#include "engine/config.h"
 #include "radio.h"
 
 /* A snapshot of one position-grid map (owned copies). */

@@ -1,4 +1,4 @@
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 
 #include <math.h>
 #include <stdlib.h>

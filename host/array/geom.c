@@ -1,4 +1,4 @@
-#include "geom/geom.h"
+#include "array/geom.h"
 
 #include <math.h>
 

@@ -1,4 +1,4 @@
-#include "exp/run.h"
+#include "engine/run.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "common/err.h"
-#include "exp/episode.h"
-#include "exp/pipeline.h"
+#include "engine/episode.h"
+#include "engine/pipeline.h"
 #include "plan/plan.h"
 #include "policy/policy.h"
 

@@ -1,4 +1,4 @@
-#include "exp/report.h"
+#include "engine/report.h"
 
 #include <math.h>
 #include <plplot/plplot.h>

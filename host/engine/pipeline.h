@@ -21,10 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
+#include "dsp/correction.h"
 #include "detect/ap_unit.h"
 #include "detect/fusion.h"
-#include "exp/config.h"
+#include "engine/config.h"
 #include "plan/plan.h"
 #include "radio.h"
 
@@ -109,31 +110,16 @@ float complex *const *pipeline_rx(pipeline p);
 /* Metadata of the window the last pipeline_step() captured (drops, overflow). */
 const struct radio_rx_md *pipeline_rx_md(pipeline p);
 
-/* Per-channel array calibration applied by the pipeline (calib/record.h builds it from
- * a calibration record; docs/calibration.md). With a calibration set:
- *   - TX: channel k transmits  tx_weight[k] x_k(t - tx_delay[k]), x_k its composed plan
- *     signal (a codebook beam: tx_weight[k] w_q[k] s(t - tx_delay[k])); the burst grows by
- *     ceil(max tx_delay) + FDELAY_HALF samples;
- *   - RX: every window is corrected before matched filtering, y'_ch(t) =
- *     rx_weight[ch] y_ch(t - rx_delay[ch]) (windowed-sinc fractional delay, host/dsp/fdelay.h);
- *   - the position grid and the direct-path reference take MF lag 0 at the bistatic delay
- *     lag0_delay (the system delay left after alignment).
- * The recorded RX windows (pipeline_rx) stay raw, so a replay applies the same correction. */
-struct pipeline_calibration {
-    unsigned num_rx, num_tx;                     /* must equal the radio's channel counts */
-    float complex rx_weight[RADIO_MAX_CHANNELS]; /* multiplies RX channel ch (finite, |w| <= 1e3) */
-    double rx_delay[RADIO_MAX_CHANNELS];         /* delays RX channel ch, samples, 0..64 */
-    float complex tx_weight[RADIO_MAX_CHANNELS]; /* multiplies TX channel k's beam weight */
-    double tx_delay[RADIO_MAX_CHANNELS];         /* delays TX channel k's probe, samples, 0..64 */
-    double lag0_delay;                           /* samples, 0..window_guard/2 */
-};
+/* Per-channel array calibration applied by the pipeline: struct chan_correction
+ * (dsp/correction.h; calib/record.h builds it from a calibration record). */
+_Static_assert(CHAN_CORRECTION_MAX == RADIO_MAX_CHANNELS, "one correction per radio channel");
 
 /* Apply cal from now on (copied); NULL removes it (back to the raw chain). ISAC_EINVAL
  * with one line in err when cal does not fit this pipeline's radio or window. */
-int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal, char *err,
+int pipeline_set_calibration(pipeline p, const struct chan_correction *cal, char *err,
                              size_t errlen);
 /* The calibration in use (NULL when none). */
-const struct pipeline_calibration *pipeline_get_calibration(pipeline p);
+const struct chan_correction *pipeline_get_calibration(pipeline p);
 
 /* Grid of the last processed window (row-major, ny rows of nx cells): statistic and
  * per-cell threshold. */

@@ -12,9 +12,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "codebook/codebook.h"
-#include "exp/pipeline.h"
-#include "exp/config.h"
+#include "array/codebook.h"
+#include "engine/pipeline.h"
+#include "engine/config.h"
 #include "radio.h"
 #include "sigmf.h"
 
@@ -29,7 +29,7 @@ struct run_hooks {
     void (*on_step)(void *ctx, struct pipeline_s *p, unsigned episode, unsigned step,
                     const struct pipeline_result *res);
     /* Array calibration applied to every CPI (pipeline_set_calibration); NULL = none. */
-    const struct pipeline_calibration *calibration;
+    const struct chan_correction *calibration;
     /* Replay: the recorded record of the CPI the radio just returned (the `file`
      * back end's radio_file_current_annotation). When set, every CPI's episode, step,
      * plan and decision are compared with it and the first difference fails the run

@@ -9,7 +9,7 @@
  * wrap-around and no zero padding of x. Consequences of the 1/||s|| normalisation:
  *   - white noise of variance sigma^2 (E|x|^2) keeps variance sigma^2 at every lag;
  *   - an echo x[n] = g s[n - k0] peaks at z[k0] = g ||s||;
- *   - for a unit-average-power probe (||s||^2 = L, all host/waveform/ probes) the
+ *   - for a unit-average-power probe (||s||^2 = L, all host/dsp/ probes) the
  *     post-MF SNR is |z[k0]|^2 / sigma^2 = L |g|^2 / sigma^2 (processing gain L).
  *
  * Implementation: FFTW single precision, FFT size N = the smallest 2^a 3^b 5^c 7^d >= W;

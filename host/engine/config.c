@@ -1,4 +1,4 @@
-#include "exp/config.h"
+#include "engine/config.h"
 
 #include <cyaml/cyaml.h>
 #include <stdbool.h>

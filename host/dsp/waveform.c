@@ -1,4 +1,4 @@
-#include "waveform/waveform.h"
+#include "dsp/waveform.h"
 
 #include <liquid/liquid.h>
 #include <math.h>

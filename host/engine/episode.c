@@ -1,4 +1,4 @@
-#include "exp/episode.h"
+#include "engine/episode.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "mf/mf.h"
+#include "dsp/mf.h"
 
 #include <fftw3.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-#include "policy/mdp.h"
+#include "learn/mdp.h"
 
 #include <math.h>
 

@@ -1,7 +1,7 @@
 /* Probe and communication waveforms, and the multi-stream ISAC transmit signal.
  *
  * All sequences are complex baseband at one sample per chip, UNIT AVERAGE POWER
- * (sum |s[n]|^2 = L), so the matched filter (host/mf/mf.h) peaks at |g| sqrt(L) for an
+ * (sum |s[n]|^2 = L), so the matched filter (host/dsp/mf.h) peaks at |g| sqrt(L) for an
  * echo g*s and its post-MF SNR is L |g|^2 / sigma^2.
  *
  *   WAVEFORM_ZC    Zadoff-Chu, length L >= 2, root u in 1..L-1 with gcd(u, L) = 1:

@@ -27,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codebook/codebook.h"
-#include "exp/config.h"
-#include "exp/pipeline.h"
+#include "array/codebook.h"
+#include "engine/config.h"
+#include "engine/pipeline.h"
 #include "plan/plan.h"
 #include "policy/policy.h"
 #include "radio.h"

@@ -1,12 +1,12 @@
-#include "exp/mdp_env.h"
+#include "engine/mdp_env.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "common/err.h"
-#include "exp/episode.h"
-#include "exp/pipeline.h"
+#include "engine/episode.h"
+#include "engine/pipeline.h"
 
 struct mdp_env_s {
     struct exp_config cfg;

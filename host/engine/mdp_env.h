@@ -1,4 +1,4 @@
-/* The beam-selection MDP's environment on the real pipeline (host/policy/mdp.h):
+/* The beam-selection MDP's environment on the real pipeline (host/learn/mdp.h):
  * radio (emulator or hardware) -> pipeline step -> observed P_D, on the episode engine
  * (exp/episode.h) with the episode rules of `isactb run`: a declaration is followed by one
  * confirmation dwell with the same beam, and the episode ends when that dwell confirms
@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codebook/codebook.h"
-#include "exp/config.h"
+#include "array/codebook.h"
+#include "engine/config.h"
 #include "policy/policy.h"
 #include "radio.h"
 

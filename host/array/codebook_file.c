@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codebook/codebook.h"
+#include "array/codebook.h"
 #include "common/err.h"
 
 #define CODEBOOK_FORMAT "isactb-codebook"

@@ -1,4 +1,4 @@
-#include "exp/pipeline.h"
+#include "engine/pipeline.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include "detect/ap_unit.h"
 #include "detect/fusion.h"
 #include "dsp/fdelay.h"
-#include "waveform/waveform.h"
+#include "dsp/waveform.h"
 
 /* Cells beyond this angle from an AP's broadside are not searched by that AP: a ULA
  * has no resolution (and a mirror-image ambiguity) near endfire. */
@@ -39,7 +39,7 @@ struct pipeline_s {
     struct radio_rx_md md;
     /* Calibration (NULL: the raw chain, bit for bit as before calibration existed). */
     struct exp_config cfg; /* kept to rebuild the units for a new calibration */
-    struct pipeline_calibration *cal;
+    struct chan_correction *cal;
     size_t Ltx; /* TX burst length: L, or L + the TX delay margin */
     /* Transmit plans: the comm streams (made on first use), the stream table handed to
      * isac_tx_plan_compose, and the per-element composition before calibration. */
@@ -495,7 +495,7 @@ int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_
     return rc;
 }
 
-static int cal_check(pipeline p, const struct pipeline_calibration *c, char *err, size_t errlen)
+static int cal_check(pipeline p, const struct chan_correction *c, char *err, size_t errlen)
 {
     if (c->num_rx != p->info.num_rx || c->num_tx != p->info.num_tx) {
         isac_seterr(err, errlen, "calibration: %u RX / %u TX channels but the radio has %u / %u",
@@ -524,7 +524,7 @@ static int cal_check(pipeline p, const struct pipeline_calibration *c, char *err
     return ISAC_OK;
 }
 
-int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal, char *err,
+int pipeline_set_calibration(pipeline p, const struct chan_correction *cal, char *err,
                              size_t errlen)
 {
     if (!p)
@@ -536,7 +536,7 @@ int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal,
         maxd = fmax(maxd, cal->tx_delay[k]);
     size_t Ltx = cal ? p->L + (size_t)ceil(maxd) + FDELAY_HALF : p->L;
     float complex **tx = alloc_rows(p->info.num_tx, Ltx);
-    struct pipeline_calibration *copy = cal ? malloc(sizeof *copy) : NULL;
+    struct chan_correction *copy = cal ? malloc(sizeof *copy) : NULL;
     if (!tx || (cal && !copy)) {
         free_rows(tx, p->info.num_tx);
         free(copy);
@@ -555,7 +555,7 @@ int pipeline_set_calibration(pipeline p, const struct pipeline_calibration *cal,
     return make_units(p, err, errlen);
 }
 
-const struct pipeline_calibration *pipeline_get_calibration(pipeline p)
+const struct chan_correction *pipeline_get_calibration(pipeline p)
 {
     return p->cal;
 }
