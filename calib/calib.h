@@ -87,12 +87,6 @@ struct calib_resp {
  * the period-to-period rotation; |cfo| < 1/(2N). */
 double calib_cfo(const struct calib_ref *r, const float complex *const *y, unsigned nch);
 
-/* Response of one channel y (capture_len samples, analysis window) to the reference
- * comb (stride, offset), after removing cfo (cycles/sample, phase referenced to
- * y[0]). Integer delay searched over |D| <= maxlag (< N / (2 stride)). */
-int calib_response(const struct calib_ref *r, unsigned stride, unsigned offset,
-                   const float complex *y, double cfo, unsigned maxlag, struct calib_resp *out);
-
 /* RX array estimate: M channels y[m] (capture_len samples each) of ONE array fed by a
  * common reference (splitter, or a pilot: see calib_manifold_rx). out[m] relative to
  * element 0 (index/ap/element filled from first_index/ap). maxlag as above.

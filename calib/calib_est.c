@@ -290,15 +290,6 @@ static int response_at(const struct calib_ref *r, unsigned stride, unsigned offs
     return rc;
 }
 
-int calib_response(const struct calib_ref *r, unsigned stride, unsigned offset,
-                   const float complex *y, double cfo, unsigned maxlag, struct calib_resp *out)
-{
-    if (calib_ref_validate(r) || !y || !out || stride < 1 || offset >= stride ||
-        maxlag >= r->N / (2 * stride))
-        return ISAC_EINVAL;
-    return response_at(r, stride, offset, y, cfo, 0.0, maxlag, out, NULL);
-}
-
 /* ---- relative results ---- */
 
 static void relative(struct calib_chan *o, double complex rel, double ddelay,

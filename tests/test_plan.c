@@ -136,6 +136,11 @@ static void test_json_round_trip(void **state)
     assert_int_equal(isac_tx_plan_set_positions(p, pos), 0);
     assert_int_equal(isac_tx_plan_set_active(p, act), 0);
     roundtrip(p, cb);
+    isac_tx_plan c = isac_tx_plan_copy(p); /* a deep copy: equal, and independent */
+    assert_true(isac_tx_plan_equal(p, c));
+    isac_tx_plan_powers(c)[0] = 2.0;
+    assert_false(isac_tx_plan_equal(p, c));
+    isac_tx_plan_destroy(c);
     /* a beam plan with a moved element is not a plain index */
     assert_int_equal(isac_tx_plan_set_positions(b, pos), 0);
     j = isac_tx_plan_to_json(b);

@@ -168,18 +168,6 @@ void ap_unit_destroy(ap_unit u)
     free(u);
 }
 
-unsigned ap_unit_num_elements(ap_unit u)
-{
-    return u->M;
-}
-size_t ap_unit_num_lags(ap_unit u)
-{
-    return u->K;
-}
-size_t ap_unit_num_cells(ap_unit u)
-{
-    return u->ncells;
-}
 const uint8_t *ap_unit_visibility(ap_unit u)
 {
     return u->visible;

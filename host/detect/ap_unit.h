@@ -89,9 +89,6 @@ struct ap_unit_out {
 ap_unit ap_unit_create(const struct ap_unit_config *cfg);
 void ap_unit_destroy(ap_unit u);
 
-unsigned ap_unit_num_elements(ap_unit u); /* M */
-size_t ap_unit_num_lags(ap_unit u);       /* K */
-size_t ap_unit_num_cells(ap_unit u);      /* nx * ny */
 /* 1 where this AP sees the cell (fixed by geometry; ncells entries owned by the unit). */
 const uint8_t *ap_unit_visibility(ap_unit u);
 

@@ -97,14 +97,6 @@ fail:
     return NULL;
 }
 
-size_t mf_probe_length(mf q)
-{
-    return q->L;
-}
-size_t mf_window_length(mf q)
-{
-    return q->W;
-}
 size_t mf_num_lags(mf q)
 {
     return q->K;

@@ -36,8 +36,6 @@ typedef struct mf_s *mf;
 mf mf_create(const float complex *s, size_t L, size_t W, enum mf_plan plan);
 void mf_destroy(mf q);
 
-size_t mf_probe_length(mf q);  /* L */
-size_t mf_window_length(mf q); /* W */
 size_t mf_num_lags(mf q);      /* K = W - L + 1 */
 size_t mf_fft_length(mf q);    /* N (>= W) */
 double mf_probe_norm(mf q);    /* ||s|| */

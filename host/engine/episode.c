@@ -72,10 +72,6 @@ const struct episode_status *episode_engine_status(episode_engine e)
 {
     return &e->st;
 }
-pipeline episode_engine_pipeline(episode_engine e)
-{
-    return e->p;
-}
 
 const struct isac_tx_plan_s *episode_engine_beam_plan(episode_engine e, unsigned q)
 {

@@ -138,6 +138,5 @@ const struct episode_status *episode_engine_status(episode_engine e);
 /* The plan of codebook beam q (made once per beam, owned by the engine); NULL when q is
  * outside the codebook. */
 const struct isac_tx_plan_s *episode_engine_beam_plan(episode_engine e, unsigned q);
-pipeline episode_engine_pipeline(episode_engine e);
 
 #endif

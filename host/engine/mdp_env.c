@@ -73,10 +73,6 @@ void mdp_env_policy_opts(mdp_env e, struct policy_opts *o)
 {
     *o = e->popts;
 }
-unsigned mdp_env_num_beams(mdp_env e)
-{
-    return e->Q;
-}
 
 int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen)
 {

@@ -36,7 +36,6 @@ void mdp_env_destroy(mdp_env e);
 
 /* Policy options matching this env (pfa, cells of the grid, default MDP parameters). */
 void mdp_env_policy_opts(mdp_env e, struct policy_opts *o);
-unsigned mdp_env_num_beams(mdp_env e);
 
 /* Start episode ep: a new scene (radio_new_episode on a scenario radio). */
 int mdp_env_reset(mdp_env e, uint64_t ep, char *err, size_t errlen);

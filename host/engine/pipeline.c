@@ -313,10 +313,6 @@ const float complex *pipeline_probe(pipeline p)
 {
     return p->probe;
 }
-unsigned pipeline_num_rx(pipeline p)
-{
-    return p->info.num_rx;
-}
 float complex *const *pipeline_rx(pipeline p)
 {
     return p->rx;
@@ -553,11 +549,6 @@ int pipeline_set_calibration(pipeline p, const struct chan_correction *cal, char
     /* every unit holds its slice of the RX correction and the system delay */
     destroy_units(p);
     return make_units(p, err, errlen);
-}
-
-const struct chan_correction *pipeline_get_calibration(pipeline p)
-{
-    return p->cal;
 }
 
 const struct ap_unit_out *pipeline_ap_output(pipeline p, unsigned n)

@@ -75,7 +75,6 @@ void pipeline_destroy(pipeline p);
 size_t pipeline_window_length(pipeline p);       /* W = L + window_guard */
 size_t pipeline_probe_length(pipeline p);        /* L */
 const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samples) */
-unsigned pipeline_num_rx(pipeline p);
 
 /* Live step: transmit plan at tick t0 and capture the window starting at t0.
  * The plan is composed (isac_tx_plan_compose) over the probe as sensing stream and K
@@ -118,8 +117,6 @@ _Static_assert(CHAN_CORRECTION_MAX == RADIO_MAX_CHANNELS, "one correction per ra
  * with one line in err when cal does not fit this pipeline's radio or window. */
 int pipeline_set_calibration(pipeline p, const struct chan_correction *cal, char *err,
                              size_t errlen);
-/* The calibration in use (NULL when none). */
-const struct chan_correction *pipeline_get_calibration(pipeline p);
 
 /* Grid of the last processed window (row-major, ny rows of nx cells): statistic and
  * per-cell threshold. */

@@ -99,25 +99,9 @@ mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, 
     return m;
 }
 
-unsigned mlp_layers(mlp m)
-{
-    return m->L;
-}
 unsigned mlp_width(mlp m, unsigned i)
 {
     return i == 0 ? m->l[0].in : m->l[i - 1].out;
-}
-enum nn_act mlp_act(mlp m, unsigned l)
-{
-    return m->l[l].act;
-}
-const float *mlp_weight(mlp m, unsigned l)
-{
-    return m->l[l].W;
-}
-const float *mlp_bias(mlp m, unsigned l)
-{
-    return m->l[l].b;
 }
 
 size_t mlp_num_params(mlp m)

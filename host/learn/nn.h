@@ -33,9 +33,7 @@ mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, 
                isac_rng *rng);
 void mlp_destroy(mlp m);
 
-unsigned mlp_layers(mlp m);
 unsigned mlp_width(mlp m, unsigned i); /* sizes[i], i = 0..layers */
-enum nn_act mlp_act(mlp m, unsigned l);
 size_t mlp_num_params(mlp m);
 
 /* Forward B rows of x; the output (B x sizes[L]) is returned (valid until the next
@@ -51,7 +49,5 @@ void mlp_adam_step(mlp m, const struct adam_cfg *a, float lr);
 void mlp_get_params(mlp m, float *p); /* mlp_num_params floats */
 void mlp_set_params(mlp m, const float *p);
 void mlp_get_grads(mlp m, float *g);        /* accumulated gradients, same layout */
-const float *mlp_weight(mlp m, unsigned l); /* W_l, out x in */
-const float *mlp_bias(mlp m, unsigned l);
 
 #endif

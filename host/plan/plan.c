@@ -203,14 +203,6 @@ int isac_tx_plan_equal(const struct isac_tx_plan_s *a, const struct isac_tx_plan
            same_mem(a->positions, b->positions, a->N * sizeof *a->positions);
 }
 
-int isac_tx_plan_describe(const struct isac_tx_plan_s *p, char *buf, size_t len)
-{
-    if (p->beam >= 0 && p->K == 0 && p->F == 1)
-        return snprintf(buf, len, "beam %d", p->beam);
-    return snprintf(buf, len, "plan N=%u K=%u sc=%u P=%.6g%s", p->N, p->K, p->F,
-                    isac_tx_plan_total_power(p), p->positions ? " moved" : "");
-}
-
 int isac_tx_plan_compose(const struct isac_tx_plan_s *p, const float complex *const *u, size_t L,
                          float complex *const *x)
 {

@@ -85,8 +85,6 @@ double isac_tx_plan_total_power(const struct isac_tx_plan_s *p);
 int isac_tx_plan_validate(const struct isac_tx_plan_s *p, char *err, size_t errlen);
 /* 1 when a and b have the same shape, bits, mask, positions and beam; 0 otherwise. */
 int isac_tx_plan_equal(const struct isac_tx_plan_s *a, const struct isac_tx_plan_s *b);
-/* One line describing the plan for messages: "beam 12" or "plan N=16 K=2 sc=1 P=3.5". */
-int isac_tx_plan_describe(const struct isac_tx_plan_s *p, char *buf, size_t len);
 
 /* Time-domain composition of a single-precoder plan (num_subcarriers == 1):
  * x[m][n] = sum_s W[m, s] sqrt(p_s) u[s][n], n < L. u has K + 1 streams (u[K] the

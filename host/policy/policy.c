@@ -118,19 +118,6 @@ void policy_destroy(policy p)
     free(p);
 }
 
-const struct policy_vtable *policy_vtable_of(policy p)
-{
-    return p->vt;
-}
-const char *policy_name(policy p)
-{
-    return p->vt->name;
-}
-unsigned policy_caps(policy p)
-{
-    return p->vt->caps;
-}
-
 void policy_reset(policy p, uint64_t episode)
 {
     p->vt->reset(p->st, episode);

@@ -155,9 +155,6 @@ policy policy_create(const struct policy_vtable *vt, const struct policy_args *a
 /* The built-in policy `name` (NULL when unknown or refused). */
 policy policy_create_named(const char *name, const struct policy_args *a);
 void policy_destroy(policy p);
-const struct policy_vtable *policy_vtable_of(policy p);
-const char *policy_name(policy p);
-unsigned policy_caps(policy p);
 
 void policy_reset(policy p, uint64_t episode);
 /* The next decision (see struct policy_vtable.decide). ISAC_EINVAL when the policy

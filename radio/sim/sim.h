@@ -137,7 +137,6 @@ void sim_params_default(struct sim_params *p);
 /* NULL on out-of-range parameters or allocation failure. */
 sim sim_create(const struct sim_params *p);
 void sim_destroy(sim s);
-const struct sim_params *sim_get_params(sim s);
 
 /* Timed TX burst: len samples per TX channel starting at tick t0 >= now, not
  * overlapping an earlier burst (ISAC_EINVAL). t0 < now: late command (counted,

@@ -400,10 +400,6 @@ void sim_destroy(sim s)
     free(s);
 }
 
-const struct sim_params *sim_get_params(sim s)
-{
-    return &s->p;
-}
 int64_t sim_now(sim s)
 {
     return s->now;
