@@ -1,4 +1,4 @@
-/* Fuzz target: SigMF captures, metadata and data (radio/sigmf_read.c sigmf_reader_open,
+/* Fuzz target: SigMF captures, metadata and data (capture/: sigmf_reader_open,
  * read_cpi, read_txref, verify_data), plus the recorded experiment and codebook that
  * replay loads from the global object (exp_config_from_json, codebook_from_json).
  *

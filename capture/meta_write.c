@@ -1,0 +1,280 @@
+/* Writer: finish() (capture/sigmf.h). Closes the data files at the last complete CPI,
+ * writes every .sigmf-meta and the .sigmf-collection (shared records and isactb:cpis,
+ * once) to temporaries, then renames data, metas and, last, the collection into place;
+ * on failure removes everything it wrote. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "sigmf_internal.h"
+
+static json_t *extensions(int spatial)
+{
+    json_t *a = json_array();
+    if (spatial)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "name", "spatial", "version",
+                                           SIGMF_SPATIAL_VERSION, "optional", 1));
+    json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "name", "isactb", "version",
+                                       SIGMF_ISACTB_VERSION, "optional", 1));
+    return a;
+}
+
+static json_t *meta_global(sigmf_writer w, unsigned i, const struct wstream *s, const char *hash)
+{
+    int rx = i < w->num_rx;
+    json_t *g = json_pack("{s:s,s:s,s:f,s:i,s:s,s:s,s:s,s:s,s:o}", "core:datatype", "cf32_le",
+                          "core:version", SIGMF_VERSION, "core:sample_rate", w->info.sample_rate,
+                          "core:num_channels", 1, "core:recorder", "isactb", "core:hw", w->hw,
+                          "core:collection", w->name, "core:sha512", hash, "core:extensions",
+                          extensions(rx));
+    if (!g)
+        return NULL;
+    int bad = 0;
+    if (w->description)
+        bad |= json_object_set_new(g, "core:description", json_string(w->description));
+    if (w->author)
+        bad |= json_object_set_new(g, "core:author", json_string(w->author));
+    if (rx) {
+        unsigned ap = 0, first = 0;
+        while (i >= first + w->info.rx_ap_elements[ap])
+            first += w->info.rx_ap_elements[ap++];
+        bad |= json_object_set_new(g, "spatial:num_elements", json_integer(w->num_rx));
+        bad |= json_object_set_new(g, "spatial:channel_index", json_integer(i));
+        bad |= json_object_set_new(g, "isactb:stream", json_string("rx"));
+        bad |= json_object_set_new(g, "isactb:rx_ap", json_integer(ap));
+        bad |= json_object_set_new(g, "isactb:ap_element", json_integer(i - first));
+    } else {
+        bad |= json_object_set_new(g, "isactb:stream", json_string("txref"));
+    }
+    (void)s; /* the shared records (isactb:radio, the caller's) are the collection's */
+    if (bad) {
+        json_decref(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* RX captures segments with this channel's spatial:phase_offset (shallow copies). */
+static json_t *rx_captures(sigmf_writer w, unsigned ch)
+{
+    if (!w->phase_deg)
+        return json_incref(w->rx_caps);
+    json_t *out = json_array();
+    size_t i;
+    json_t *seg;
+    json_array_foreach(w->rx_caps, i, seg)
+    {
+        json_t *c = json_copy(seg);
+        if (!c || json_object_set_new(c, "spatial:phase_offset", json_real(w->phase_deg[ch])) ||
+            json_array_append_new(out, c)) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static int write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || cap_write_all(fd, text, strlen(text), 0) || cap_write_all(fd, "\n", 1, strlen(text)) ||
+        fsync(fd)) {
+        isac_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return ISAC_EIO;
+    }
+    if (close(fd)) {
+        isac_seterr(err, errlen, "%s: close failed: %s", path, strerror(errno));
+        return ISAC_EIO;
+    }
+    return ISAC_OK;
+}
+
+static int dump_to(const char *path, json_t *doc, char *hash_out, char *err, size_t errlen)
+{
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) {
+        isac_seterr(err, errlen, "%s: out of memory building metadata", path);
+        return ISAC_ENOMEM;
+    }
+    if (hash_out) {
+        /* the hash covers the file exactly as written, trailing newline included */
+        struct cap_hash h;
+        int rc = cap_hash_init(&h, CAP_SHA512);
+        cap_hash_update(&h, text, strlen(text));
+        cap_hash_update(&h, "\n", 1);
+        if (!rc)
+            rc = cap_hash_peek(&h, hash_out);
+        cap_hash_free(&h);
+        if (rc) {
+            free(text);
+            isac_seterr(err, errlen, "%s: out of memory hashing metadata", path);
+            return rc;
+        }
+    }
+    int rc = write_file(path, text, err, errlen);
+    free(text);
+    return rc;
+}
+
+static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, size_t errlen)
+{
+    struct wstream *s = &w->s[i];
+    char data_hash[129];
+    if (cap_hash_peek(&s->sha, data_hash)) {
+        isac_seterr(err, errlen, "%s: out of memory hashing data", s->data_tmp);
+        return ISAC_ENOMEM;
+    }
+    int rx = i < w->num_rx;
+    json_t *g = meta_global(w, i, s, data_hash);
+    json_t *caps = rx ? rx_captures(w, i) : json_incref(w->tx_caps);
+    /* no annotations: every CPI is described once, in the collection's isactb:cpis */
+    json_t *doc = (g && caps) ? json_pack("{s:o,s:o,s:[]}", "global", g, "captures", caps,
+                                          "annotations")
+                              : NULL;
+    if (!doc) {
+        json_decref(g);
+        json_decref(caps);
+    }
+    return dump_to(s->meta_tmp, doc, hash, err, errlen);
+}
+
+static json_t *element_geometry(const struct radio_info *in)
+{
+    double f = in->emulated_freq > 0 ? in->emulated_freq : in->center_freq;
+    double lambda = f > 0 ? GEOM_C0 / f : 0;
+    json_t *a = json_array();
+    for (unsigned ap = 0, ch = 0; a && ap < in->num_rx_aps; ap++)
+        for (unsigned m = 0; m < in->rx_ap_elements[ap]; m++, ch++) {
+            const struct geom_ap *g = &in->rx_ap[ap];
+            double p = in->rx_pos_wl[ch] * lambda;
+            json_t *pt = lambda > 0 ? json_pack("{s:[f,f,f]}", "point", g->x + p * cos(g->axis_rad),
+                                                g->y + p * sin(g->axis_rad), 0.0)
+                                    : json_pack("{s:b}", "unknown", 1);
+            if (json_array_append_new(a, pt)) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+    return a;
+}
+
+static int write_collection(sigmf_writer w, char (*hashes)[129], const char *path, char *err,
+                            size_t errlen)
+{
+    json_t *streams = json_array();
+    for (unsigned i = 0; streams && i <= w->num_rx; i++)
+        if (json_array_append_new(streams, json_pack("[s,s]", w->s[i].base, hashes[i]))) {
+            json_decref(streams);
+            streams = NULL;
+        }
+    json_t *c = streams ? json_pack("{s:s,s:o,s:o,s:o}", "core:version", SIGMF_VERSION,
+                                    "core:extensions", extensions(1), "core:streams", streams,
+                                    "spatial:element_geometry", element_geometry(&w->info))
+                        : NULL;
+    if (c && w->description)
+        json_object_set_new(c, "core:description", json_string(w->description));
+    if (c && w->author)
+        json_object_set_new(c, "core:author", json_string(w->author));
+    /* The records every stream shares, written once (the schema lets the collection
+     * carry extension keys): radio, the caller's (experiment, codebook, calibration,
+     * inputs, ...) and one record per CPI. */
+    if (c && (json_object_set(c, "isactb:radio", w->radio_json) ||
+              json_object_update(c, w->global_extra) || json_object_set(c, "isactb:cpis", w->cpis))) {
+        json_decref(c);
+        c = NULL;
+    }
+    return dump_to(path, c ? json_pack("{s:o}", "collection", c) : NULL, NULL, err, errlen);
+}
+
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int close_data(sigmf_writer w, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i <= w->num_rx; i++) {
+        struct wstream *s = &w->s[i];
+        /* drop whatever a failed append left past the last complete CPI */
+        if (ftruncate(s->fd, (off_t)(s->committed * sizeof(float complex))) || fsync(s->fd) ||
+            close(s->fd)) {
+            isac_seterr(err, errlen, "%s: %s", s->data_tmp, strerror(errno));
+            s->fd = -1;
+            return ISAC_EIO;
+        }
+        s->fd = -1;
+    }
+    return ISAC_OK;
+}
+
+/* Undo a failed finish: every temporary and every file already renamed. */
+static void finish_cleanup(sigmf_writer w, const char *coll_tmp, unsigned renamed)
+{
+    for (unsigned i = 0; i <= w->num_rx; i++) {
+        unlink(w->s[i].data_tmp);
+        unlink(w->s[i].meta_tmp);
+        if (i < renamed) {
+            unlink(w->s[i].data_final);
+            unlink(w->s[i].meta_final);
+        }
+    }
+    if (coll_tmp)
+        unlink(coll_tmp);
+}
+
+static int rename_streams(sigmf_writer w, unsigned *renamed, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i <= w->num_rx; i++) {
+        struct wstream *s = &w->s[i];
+        *renamed = i + 1;
+        if (rename(s->data_tmp, s->data_final) || rename(s->meta_tmp, s->meta_final)) {
+            isac_seterr(err, errlen, "%s: rename failed: %s", s->base, strerror(errno));
+            return ISAC_EIO;
+        }
+    }
+    return ISAC_OK;
+}
+
+int sigmf_writer_finish(sigmf_writer w, char *err, size_t errlen)
+{
+    if (!w) {
+        isac_seterr(err, errlen, "sigmf writer: NULL writer");
+        return ISAC_EINVAL;
+    }
+    char(*hashes)[129] = calloc(w->num_rx + 1, sizeof *hashes);
+    char *coll = cap_join(w->dir, w->name, ".sigmf-collection");
+    char *coll_tmp = cap_join(w->dir, w->name, ".sigmf-collection.tmp");
+    unsigned renamed = 0;
+    int rc = (!hashes || !coll || !coll_tmp) ? ISAC_ENOMEM : close_data(w, err, errlen);
+    if (rc == ISAC_ENOMEM)
+        isac_seterr(err, errlen, "sigmf writer: out of memory");
+    for (unsigned i = 0; !rc && i <= w->num_rx; i++)
+        rc = write_meta(w, i, hashes[i], err, errlen);
+    if (!rc)
+        rc = write_collection(w, hashes, coll_tmp, err, errlen);
+    if (!rc)
+        rc = rename_streams(w, &renamed, err, errlen);
+    if (!rc && (sync_dir(w->dir) || rename(coll_tmp, coll) || sync_dir(w->dir))) {
+        isac_seterr(err, errlen, "%s: rename failed: %s", coll, strerror(errno));
+        rc = ISAC_EIO;
+    }
+    if (rc)
+        finish_cleanup(w, coll_tmp, renamed);
+    free(hashes);
+    free(coll);
+    free(coll_tmp);
+    cap_writer_free(w);
+    return rc;
+}
