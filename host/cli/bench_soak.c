@@ -126,12 +126,12 @@ static int soak_check(const struct soak_args *a, long dheap, long drss)
 {
     if (a->check_heap && dheap > (long)a->max_heap_kb)
         return cli_runtime_error("bench soak",
-                                 "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)",
-                                 dheap, a->cpis - a->warmup, a->max_heap_kb);
+                                 "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)", dheap,
+                                 a->cpis - a->warmup, a->max_heap_kb);
     if (a->check_rss && drss > (long)a->max_rss_kb)
         return cli_runtime_error("bench soak",
-                                 "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)",
-                                 drss, a->cpis - a->warmup, a->max_rss_kb);
+                                 "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)", drss,
+                                 a->cpis - a->warmup, a->max_rss_kb);
     return CLI_OK;
 }
 

@@ -76,8 +76,8 @@ static void print_table_header(void)
 
 static void print_table_row(const struct bench_row *r)
 {
-    printf("%8u %7zu %14.1f %14.1f %7.3f\n", r->C, r->L, bench_msps(r, r->t_mf), bench_msps(r, r->t_floor),
-           r->t_mf / r->t_floor);
+    printf("%8u %7zu %14.1f %14.1f %7.3f\n", r->C, r->L, bench_msps(r, r->t_mf),
+           bench_msps(r, r->t_floor), r->t_mf / r->t_floor);
     fflush(stdout);
 }
 

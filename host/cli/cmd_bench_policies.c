@@ -123,8 +123,9 @@ int bench_policies(int argc, char **argv)
     char err[512] = "";
     for (unsigned k = npol; k-- > 0;)
         qnet = policy_registry_find(NULL, pols[k].kind)->caps & POLICY_CAP_QNET ? k : qnet;
-    int wk = weights && qnet < npol ? policy_bench_load_weights(weights, &pols[qnet], err, sizeof err)
-                                    : 1;
+    int wk = weights && qnet < npol
+                 ? policy_bench_load_weights(weights, &pols[qnet], err, sizeof err)
+                 : 1;
     if (wk == 0)
         fprintf(stderr, "isactb bench policies: %s: cannot open: %s\n", weights, strerror(errno));
     if (wk < 0)

@@ -149,8 +149,8 @@ static void pb_env_close(struct pb_env *b)
 /* A fresh emulator per policy with episode-aligned time (sim:episode_span): every
  * policy meets the same scene, noise and fluctuation draws at the same step of the same
  * episode (common random numbers), so differences between policies are paired. */
-static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen,
-                       unsigned elements, char *err, size_t errlen)
+static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen, unsigned elements,
+                       char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
     exp_config_defaults(&b->cfg);
@@ -171,10 +171,9 @@ static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen
 }
 
 int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
-                           unsigned episodes, const struct policy_bench_policy *pols,
-                           unsigned npol, struct policy_bench_row *rows, unsigned *nrows,
-                           unsigned *steps, policy_bench_row_fn on_row, void *ctx, char *err,
-                           size_t errlen)
+                           unsigned episodes, const struct policy_bench_policy *pols, unsigned npol,
+                           struct policy_bench_row *rows, unsigned *nrows, unsigned *steps,
+                           policy_bench_row_fn on_row, void *ctx, char *err, size_t errlen)
 {
     unsigned *sorted = malloc(episodes * sizeof *sorted);
     int rc = ISAC_OK;

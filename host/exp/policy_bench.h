@@ -68,10 +68,9 @@ typedef void (*policy_bench_row_fn)(void *ctx, const struct policy_bench_policy 
  * + e] receives the steps policy k used in episode e. ISAC_OK, or an isac_err with one
  * line in err. */
 int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
-                           unsigned episodes, const struct policy_bench_policy *pols,
-                           unsigned npol, struct policy_bench_row *rows, unsigned *nrows,
-                           unsigned *steps, policy_bench_row_fn on_row, void *ctx, char *err,
-                           size_t errlen);
+                           unsigned episodes, const struct policy_bench_policy *pols, unsigned npol,
+                           struct policy_bench_row *rows, unsigned *nrows, unsigned *steps,
+                           policy_bench_row_fn on_row, void *ctx, char *err, size_t errlen);
 
 /* The paired differences of policy "qnet" against every other policy of a condition,
  * from its steps (policy_bench_condition): appended to cmps[*ncmp...] (npol - 1 at most;

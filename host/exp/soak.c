@@ -53,7 +53,7 @@ struct soak_ctx {
     unsigned long done;     /* CPIs so far */
     uint64_t last_episode;  /* episode of the last CPI */
     uint64_t dropped;       /* samples dropped */
-    struct exp_soak_mem m0;          /* after the warm-up */
+    struct exp_soak_mem m0; /* after the warm-up */
     double t0;
     int64_t tick0;
     void *volatile leak_sink; /* the last injected leak (--inject-leak) */
@@ -103,8 +103,8 @@ static void soak_rules(const struct exp_config *cfg, struct episode_rules *r)
     r->start = EPISODE_START_NEXT_SCENE;
 }
 
-int exp_soak_run(const struct exp_soak_opts *a, const struct exp_config *cfg, radio r,
-                 codebook cb, struct exp_soak_result *res, char *err, size_t errlen)
+int exp_soak_run(const struct exp_soak_opts *a, const struct exp_config *cfg, radio r, codebook cb,
+                 struct exp_soak_result *res, char *err, size_t errlen)
 {
     struct radio_info info;
     radio_get_info(r, &info);
@@ -139,8 +139,8 @@ int exp_soak_run(const struct exp_soak_opts *a, const struct exp_config *cfg, ra
             out = EXP_SOAK_ERUNTIME;
         } else {
             int64_t air = episode_engine_status(x.e)->tick - x.tick0;
-            *res = (struct exp_soak_result){secs, (double)air / info.sample_rate, x.m0, m1,
-                                            x.last_episode + 1, x.dropped};
+            *res = (struct exp_soak_result){
+                secs, (double)air / info.sample_rate, x.m0, m1, x.last_episode + 1, x.dropped};
         }
     }
     episode_engine_destroy(x.e);

@@ -49,7 +49,7 @@ enum exp_soak_status { EXP_SOAK_OK = 0, EXP_SOAK_EINPUT = 1, EXP_SOAK_ERUNTIME =
 /* Run o->cpis CPIs on radio r and codebook cb with the experiment cfg: EXP_SOAK_OK with
  * res filled; EXP_SOAK_EINPUT (unknown policy, pipeline or engine refused) or
  * EXP_SOAK_ERUNTIME (the loop failed), with one line in err. */
-int exp_soak_run(const struct exp_soak_opts *o, const struct exp_config *cfg, radio r,
-                 codebook cb, struct exp_soak_result *res, char *err, size_t errlen);
+int exp_soak_run(const struct exp_soak_opts *o, const struct exp_config *cfg, radio r, codebook cb,
+                 struct exp_soak_result *res, char *err, size_t errlen);
 
 #endif

@@ -101,7 +101,11 @@ static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mea
 
 void exp_train_env_iface(struct exp_train_env *e, struct train_env *te)
 {
-    *te = (struct train_env){e,         e->Q,           env_reset,      env_step,
-                             e->eval_episodes ? env_evaluate : NULL, env_target_beam,
+    *te = (struct train_env){e,
+                             e->Q,
+                             env_reset,
+                             env_step,
+                             e->eval_episodes ? env_evaluate : NULL,
+                             env_target_beam,
                              env_fresh};
 }
