@@ -1,5 +1,6 @@
 /* isactb bench soak: a long closed-loop run of the real pipeline on the emulator, for
- * leaks and throughput (docs/reliability.md, "Soak"; docs/bench.md).
+ * leaks and throughput (docs/reliability.md, "Soak"; docs/bench.md). The loop and the
+ * memory probes are host/engine/soak.h; this file parses the options, prints and checks.
  *
  * Every CPI is one pipeline_step() (TX burst -> RX window -> MF -> cancellation -> noise
  * estimate -> grid GLRT -> P_D) with the policy choosing beams; an episode (new scene)
@@ -12,19 +13,14 @@
  */
 #include <getopt.h>
 #include <jansson.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/err.h"
-#include "engine/episode.h"
-#include "engine/pipeline.h"
 #include "engine/run.h"
-#include "policy/policy.h"
+#include "engine/soak.h"
 
 static const char *const SOAK_USAGE =
     "usage: isactb bench soak [--cpis N] [--warmup N] [--config FILE] [--radio SPEC]\n"
@@ -34,46 +30,6 @@ static const char *const SOAK_USAGE =
     "  --max-heap-growth-kb / --max-rss-growth-kb: exit 3 when the heap in use\n"
     "  (mallinfo2, exact) or the resident set (page-granular, noisier) grew by more.\n"
     "  --inject-leak BYTES: leak BYTES per CPI on purpose (proves the check fails).\n";
-
-#define SOAK_RADIO "sim:elements=4,drop_rate=0.01,overflow_rate=0.01"
-
-static void soak_defaults(struct exp_config *c)
-{
-    exp_config_defaults(c);
-    snprintf(c->radio, sizeof c->radio, "%s", SOAK_RADIO);
-    c->beams = 8;
-    c->max_steps = 16;
-    c->waveform.length = 256;
-    c->window_guard = 256;
-    c->noise_bins = 64;
-    c->grid.spacing_m = 20;
-}
-
-struct mem {
-    long rss_kb;  /* resident set (/proc/self/statm) */
-    long heap_kb; /* malloc'd bytes in use, arena + mmap (mallinfo2) */
-};
-
-static struct mem mem_now(void)
-{
-    struct mem m = {-1, -1};
-    FILE *f = fopen("/proc/self/statm", "r");
-    long size, res;
-    if (f && fscanf(f, "%ld %ld", &size, &res) == 2)
-        m.rss_kb = res * (sysconf(_SC_PAGESIZE) / 1024);
-    if (f)
-        fclose(f);
-    struct mallinfo2 mi = mallinfo2();
-    m.heap_kb = (long)((mi.uordblks + mi.hblkhd) / 1024);
-    return m;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 struct soak_args {
     unsigned long cpis, warmup, max_heap_kb, max_rss_kb, leak;
@@ -137,54 +93,11 @@ static int parse(int argc, char **argv, struct soak_args *a)
     return 0;
 }
 
-/* The soak's view of the engine's loop: CPI count, memory probes, the injected leak. */
-struct soak_ctx {
-    const struct soak_args *a;
-    episode_engine e;
-    unsigned long done;     /* CPIs so far */
-    uint64_t last_episode;  /* episode of the last CPI */
-    uint64_t dropped;       /* samples dropped */
-    struct mem m0;          /* after the warm-up */
-    double t0;
-    int64_t tick0;
-    void *volatile leak_sink; /* the last injected leak (--inject-leak) */
-};
-
-static void soak_mark(struct soak_ctx *x)
+static void report(const struct soak_args *a, const struct exp_config *cfg,
+                   const struct exp_soak_result *res)
 {
-    x->m0 = mem_now();
-    x->t0 = now_s();
-    x->tick0 = episode_engine_status(x->e)->tick;
-}
-
-static int soak_should_stop(void *ctx)
-{
-    const struct soak_ctx *x = ctx;
-    return x->done >= x->a->cpis;
-}
-
-static void soak_on_step(void *ctx, const struct episode_cpi *c)
-{
-    struct soak_ctx *x = ctx;
-    x->done++;
-    x->last_episode = c->episode;
-    x->dropped += c->res->dropped;
-    if (x->done == x->a->warmup)
-        soak_mark(x);
-    else if (x->done > x->a->warmup && x->a->leak) {
-        /* the self-test of the memory check: a real per-CPI leak, touched so that it
-         * is resident; kept in the context (and overwritten) so that the compiler cannot
-         * drop the allocation as unused */
-        char *leak = malloc(x->a->leak);
-        if (leak)
-            memset(leak, 1, x->a->leak);
-        x->leak_sink = leak;
-    }
-}
-
-static void report(const struct soak_args *a, const struct exp_config *cfg, double secs,
-                   double air_s, struct mem m0, struct mem m1, const struct soak_ctx *L)
-{
+    const double secs = res->secs, air_s = res->air_s;
+    const struct exp_soak_mem m0 = res->m0, m1 = res->m1;
     long drss = m1.rss_kb - m0.rss_kb, dheap = m1.heap_kb - m0.heap_kb;
     unsigned long n = a->cpis - a->warmup;
     if (a->json) {
@@ -194,8 +107,8 @@ static void report(const struct soak_args *a, const struct exp_config *cfg, doub
             (double)n / secs, "realtime_factor", air_s / secs, "rss_kb_start",
             (json_int_t)m0.rss_kb, "rss_kb_end", (json_int_t)m1.rss_kb, "heap_kb_start",
             (json_int_t)m0.heap_kb, "heap_kb_end", (json_int_t)m1.heap_kb, "heap_bytes_per_cpi",
-            1024.0 * (double)dheap / (double)n, "episodes", (json_int_t)(L->last_episode + 1),
-            "dropped_samples", (json_int_t)L->dropped);
+            1024.0 * (double)dheap / (double)n, "episodes", (json_int_t)res->episodes,
+            "dropped_samples", (json_int_t)res->dropped);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
@@ -205,73 +118,35 @@ static void report(const struct soak_args *a, const struct exp_config *cfg, doub
             "time; RSS %ld -> %ld KiB (%+ld), heap %ld -> %ld KiB (%+ld); %llu episodes, %llu "
             "samples dropped\n",
             n, a->warmup, secs, (double)n / secs, air_s / secs, m0.rss_kb, m1.rss_kb, drss,
-            m0.heap_kb, m1.heap_kb, dheap, (unsigned long long)(L->last_episode + 1),
-            (unsigned long long)L->dropped);
-}
-
-/* The soak's rules: every CPI a search (no confirmation dwell), an episode ends at
- * max_steps CPIs or at a declaration the policy may stop on, the next scene is drawn
- * with the clock running on. The policy keeps its default options (policy_opts_defaults),
- * as the soak always did: it soaks the loop, not the policy's P_D model. */
-static void soak_rules(const struct exp_config *cfg, struct episode_rules *r)
-{
-    episode_rules_from_config(r, cfg);
-    r->confirm_radius_m = 0;
-    r->end = EPISODE_END_DECLARED;
-    r->start = EPISODE_START_NEXT_SCENE;
+            m0.heap_kb, m1.heap_kb, dheap, (unsigned long long)res->episodes,
+            (unsigned long long)res->dropped);
 }
 
 static int soak_check(const struct soak_args *a, long dheap, long drss)
 {
     if (a->check_heap && dheap > (long)a->max_heap_kb)
         return cli_runtime_error("bench soak",
-                                 "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)",
-                                 dheap, a->cpis - a->warmup, a->max_heap_kb);
+                                 "heap in use grew by %ld KiB over %lu CPIs (limit %lu KiB)", dheap,
+                                 a->cpis - a->warmup, a->max_heap_kb);
     if (a->check_rss && drss > (long)a->max_rss_kb)
         return cli_runtime_error("bench soak",
-                                 "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)",
-                                 drss, a->cpis - a->warmup, a->max_rss_kb);
+                                 "resident set grew by %ld KiB over %lu CPIs (limit %lu KiB)", drss,
+                                 a->cpis - a->warmup, a->max_rss_kb);
     return CLI_OK;
 }
 
 static int soak_run(const struct soak_args *a, struct exp_config *cfg, radio r, codebook cb)
 {
     char err[512] = "";
-    struct radio_info info;
-    radio_get_info(r, &info);
-    if (!policy_name_known(cfg->policy))
-        return cli_input_error("bench soak", "policy '%s' unknown", cfg->policy);
-    struct episode_rules rules;
-    soak_rules(cfg, &rules);
-    struct policy_args pa;
-    policy_args_defaults(&pa, codebook_size(cb), cfg->seed);
-    pipeline p = pipeline_create(cfg, &info, cb, cfg->pfa, err, sizeof err);
-    policy pol = p ? policy_create_named(cfg->policy, &pa) : NULL;
-    struct soak_ctx x = {.a = a};
-    x.e = pol ? episode_engine_create(p, r, cb, cfg, &rules, err, sizeof err) : NULL;
-    int out = CLI_OK;
-    if (!x.e) {
-        out = cli_input_error("bench soak", "%s", err[0] ? err : "cannot create the policy");
-    } else {
-        const struct episode_hooks h = {
-            .ctx = &x, .should_stop = soak_should_stop, .on_step = soak_on_step};
-        if (!a->warmup)
-            soak_mark(&x);
-        int rc = episode_run_episodes(x.e, pol, 0, 0, &h, err, sizeof err);
-        double secs = now_s() - x.t0;
-        struct mem m1 = mem_now();
-        if (rc != EPISODE_STOPPED) {
-            out = cli_runtime_error("bench soak", "%s", err);
-        } else {
-            int64_t air = episode_engine_status(x.e)->tick - x.tick0;
-            report(a, cfg, secs, (double)air / info.sample_rate, x.m0, m1, &x);
-            out = soak_check(a, m1.heap_kb - x.m0.heap_kb, m1.rss_kb - x.m0.rss_kb);
-        }
-    }
-    episode_engine_destroy(x.e);
-    policy_destroy(pol);
-    pipeline_destroy(p);
-    return out;
+    const struct exp_soak_opts o = {a->cpis, a->warmup, a->leak};
+    struct exp_soak_result res;
+    int rc = exp_soak_run(&o, cfg, r, cb, &res, err, sizeof err);
+    if (rc == EXP_SOAK_EINPUT)
+        return cli_input_error("bench soak", "%s", err);
+    if (rc != EXP_SOAK_OK)
+        return cli_runtime_error("bench soak", "%s", err);
+    report(a, cfg, &res);
+    return soak_check(a, res.m1.heap_kb - res.m0.heap_kb, res.m1.rss_kb - res.m0.rss_kb);
 }
 
 int bench_soak(int argc, char **argv)
@@ -282,7 +157,7 @@ int bench_soak(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     struct exp_config cfg;
     char err[512] = "";
-    soak_defaults(&cfg);
+    exp_soak_config_defaults(&cfg);
     if (a.config && exp_config_load(a.config, &cfg, err, sizeof err))
         return cli_input_error("bench soak", "%s", err);
     if (a.radio)

@@ -1,10 +1,10 @@
 /* isactb train: the learned beam selection of seed 004 (docs/learning.md), trained on
- * the real pipeline (host/engine/mdp_env.h) by host/learn/trainer.h. */
+ * the real pipeline (host/engine/train_env.h) by host/learn/trainer.h; the figure is
+ * host/engine/report.h's. This file parses the options and writes the outputs. */
 #include <cblas.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
-#include <plplot/plplot.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +12,9 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
-#include "engine/mdp_env.h"
-#include "engine/run.h"
+#include "engine/config.h"
+#include "engine/report.h"
+#include "engine/train_env.h"
 #include "learn/trainer.h"
 
 static const char *const TRAIN_USAGE =
@@ -192,115 +193,11 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     return 0;
 }
 
-/* ---- environment adapter ---- */
+/* ---- environment: host/engine/train_env.h; the radio opens here (site limits, exit statuses) ---- */
 
-struct env_ctx {
-    const struct exp_config *cfg;
-    int spec_from_cli;
-    radio r;
-    codebook cb;
-    mdp_env env;
-    int scenario; /* the radio re-draws scenes (an emulator): env_fresh reopens it */
-    unsigned eval_episodes, max_steps;
-    struct policy_opts popts;
-    unsigned Q;
-    uint64_t seed;
-};
-
-static void env_close(struct env_ctx *e)
+static int open_radio(void *ctx, const char *spec, radio *out)
 {
-    mdp_env_destroy(e->env);
-    codebook_destroy(e->cb);
-    radio_close(e->r);
-    e->env = NULL;
-    e->cb = NULL;
-    e->r = NULL;
-}
-
-/* Open the experiment's radio, codebook and environment: a CLI exit status (0 or the
- * error already printed). */
-static int env_open(struct env_ctx *e)
-{
-    int rc = cli_radio_open("train", e->cfg->radio, e->spec_from_cli, &e->r);
-    if (rc)
-        return rc;
-    struct radio_info info;
-    char err[512] = "";
-    radio_get_info(e->r, &info);
-    e->cb = exp_codebook(e->cfg, &info, err, sizeof err);
-    e->env = e->cb ? mdp_env_create(e->cfg, e->r, e->cb, err, sizeof err) : NULL;
-    if (!e->env) {
-        env_close(e);
-        return cli_input_error("train", "%s", err);
-    }
-    e->scenario = !!(info.caps & RADIO_CAP_SCENARIO);
-    e->Q = codebook_size(e->cb);
-    mdp_env_policy_opts(e->env, &e->popts);
-    return 0;
-}
-
-/* train_env.fresh: an emulator restarts from its just-opened state (clock and draws), so
- * the online variant and each evaluation do not depend on what ran before them; live
- * hardware has no such state to restore and is left as it is. */
-static int env_fresh(void *ctx)
-{
-    struct env_ctx *e = ctx;
-    if (!e->scenario)
-        return ISAC_OK;
-    env_close(e);
-    return env_open(e) ? ISAC_EIO : ISAC_OK;
-}
-
-static int env_reset(void *ctx, uint64_t ep)
-{
-    struct env_ctx *e = ctx;
-    return mdp_env_reset(e->env, ep, NULL, 0);
-}
-
-static int env_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigned *cpis)
-{
-    struct env_ctx *e = ctx;
-    struct mdp_env_out o;
-    int rc = mdp_env_step(e->env, beam, &o, NULL, 0);
-    *pd = o.pd;
-    *terminal = o.terminal;
-    *cpis = o.cpis;
-    return rc;
-}
-
-static int env_target_beam(void *ctx, unsigned *beam)
-{
-    struct env_ctx *e = ctx;
-    return mdp_env_target_beam(e->env, beam);
-}
-
-/* Evaluation episodes: far from the training ones (collection, online). */
-#define EVAL_EPISODE0 1000000000ULL
-
-static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mean, double *success)
-{
-    struct env_ctx *e = ctx;
-    struct policy_args pa;
-    policy_args_defaults(&pa, e->Q, e->seed);
-    pa.opts = e->popts;
-    pa.opts.qnet = net;
-    policy pol = policy_create_named("qnet", &pa);
-    if (!pol)
-        return ISAC_EINVAL;
-    double s = 0, ok = 0;
-    int rc = ISAC_OK;
-    for (unsigned i = 0; i < e->eval_episodes && !rc; i++) {
-        unsigned steps;
-        int succ;
-        rc = mdp_env_run_episode(e->env, pol, EVAL_EPISODE0 + i, e->max_steps, &steps, &succ, NULL,
-                                 0);
-        s += steps;
-        ok += succ;
-    }
-    policy_destroy(pol);
-    *steps_mean = e->eval_episodes ? s / e->eval_episodes : NAN;
-    *success = e->eval_episodes ? ok / e->eval_episodes : NAN;
-    return rc;
+    return cli_radio_open("train", spec, *(const int *)ctx, out);
 }
 
 /* ---- data ---- */
@@ -407,99 +304,6 @@ static void command_line(int argc, char **argv, char *out, size_t n)
     size_t k = (size_t)snprintf(out, n, "isactb");
     for (int i = 0; i < argc && k < n; i++)
         k += (size_t)snprintf(out + k, n - k, " %s", argv[i]);
-}
-
-/* Training figure: smoothed twin-episode steps of each variant and the cGAN losses. */
-static void plot_curves(const char *csv_path, const char *png_path)
-{
-    FILE *f = fopen(csv_path, "r");
-    if (!f)
-        return;
-    enum { S = 5, NMAX = 200000 };
-    static const char *series[S] = {"twin", "dt_cql", "dt_nocql", "online", "offline"};
-    double *y[S] = {0}, *y2 = calloc(NMAX, sizeof *y2);
-    unsigned n[S] = {0};
-    for (int s = 0; s < S; s++)
-        y[s] = calloc(NMAX, sizeof(double));
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        char name[32];
-        unsigned x;
-        double a, b, c, d;
-        if (sscanf(line, "%31[^,],%u,%lf,%lf,%lf,%lf", name, &x, &a, &b, &c, &d) != 6)
-            continue;
-        for (int s = 0; s < S; s++)
-            if (!strcmp(name, series[s]) && n[s] < NMAX && y[s] && y2) {
-                y[s][n[s]] = s == 0 ? a : s == 4 ? c : b;
-                if (s == 0)
-                    y2[n[s]] = b;
-                n[s]++;
-            }
-    }
-    fclose(f);
-    plsdev("pngcairo");
-    plsfnam(png_path);
-    plspage(0, 0, 1000, 800, 0, 0);
-    plscolbg(255, 255, 255);
-    plscol0(1, 0, 0, 0);
-    plscol0(2, 31, 119, 180);
-    plscol0(3, 214, 39, 40);
-    plscol0(4, 44, 160, 44);
-    plscol0(5, 148, 103, 189);
-    plssub(1, 2);
-    plinit();
-    double ymax = 1;
-    unsigned xmax = 1;
-    for (int s = 1; s < 4; s++) {
-        xmax = n[s] > xmax ? n[s] : xmax;
-        for (unsigned i = 0; i < n[s]; i++)
-            ymax = y[s][i] > ymax ? y[s][i] : ymax;
-    }
-    plcol0(1);
-    plenv(0, xmax, 0, ymax, 0, 0);
-    pllab("episode", "steps (moving mean of 20)",
-          "dueling DDQN: blue DT+CQL, red DT w/o CQL, green online");
-    for (int s = 1; s < 4; s++) {
-        if (n[s] < 2)
-            continue;
-        PLFLT *px = malloc(n[s] * sizeof *px), *py = malloc(n[s] * sizeof *py);
-        double acc = 0;
-        for (unsigned i = 0; px && py && i < n[s]; i++) {
-            acc += y[s][i] - (i >= 20 ? y[s][i - 20] : 0);
-            px[i] = i;
-            py[i] = acc / (i + 1 < 20 ? i + 1 : 20);
-        }
-        plcol0(1 + s);
-        if (px && py)
-            plline((PLINT)n[s], px, py);
-        free(px);
-        free(py);
-    }
-    plcol0(1);
-    plenv(0, n[0] > 1 ? n[0] : 1, 0, 2.5, 0, 0);
-    pllab("epoch", "loss", "cGAN twin: blue D (-> 1.386), red G (-> 0.693)");
-    if (n[0] > 1) {
-        PLFLT *px = malloc(n[0] * sizeof *px), *pa = malloc(n[0] * sizeof *pa),
-              *pb = malloc(n[0] * sizeof *pb);
-        for (unsigned i = 0; px && pa && pb && i < n[0]; i++) {
-            px[i] = i;
-            pa[i] = y[0][i];
-            pb[i] = y2[i];
-        }
-        if (px && pa && pb) {
-            plcol0(2);
-            plline((PLINT)n[0], px, pa);
-            plcol0(3);
-            plline((PLINT)n[0], px, pb);
-        }
-        free(px);
-        free(pa);
-        free(pb);
-    }
-    plend();
-    for (int s = 0; s < S; s++)
-        free(y[s]);
-    free(y2);
 }
 
 static int write_outputs(const struct train_args *a, const struct train_result *res,
@@ -626,16 +430,18 @@ int cmd_train(int argc, char **argv)
         return rc;
     /* One BLAS thread: the same sums in the same order on every run. */
     openblas_set_num_threads(1);
-    struct env_ctx ec = {.cfg = &cfg,
-                         .spec_from_cli = a.radio != NULL,
-                         .eval_episodes = eval_eps,
-                         .max_steps = cfg.max_steps,
-                         .seed = cfg.seed};
-    if ((rc = env_open(&ec)))
-        return rc;
+    int spec_from_cli = a.radio != NULL;
+    struct exp_train_env ec = {.cfg = &cfg,
+                               .open_radio = open_radio,
+                               .open_ctx = &spec_from_cli,
+                               .eval_episodes = eval_eps,
+                               .max_steps = cfg.max_steps,
+                               .seed = cfg.seed};
     char err[512] = "";
-    struct train_env te = {
-        &ec, ec.Q, env_reset, env_step, eval_eps ? env_evaluate : NULL, env_target_beam, env_fresh};
+    if ((rc = exp_train_env_open(&ec, err, sizeof err)))
+        return rc < 0 ? cli_input_error("train", "%s", err) : rc;
+    struct train_env te;
+    exp_train_env_iface(&ec, &te);
     struct hook_ctx hc = {.quiet = a.quiet};
     char csv_path[1200] = "", csv_tmp[1210] = "";
     if (a.out_dir) {
@@ -661,7 +467,7 @@ int cmd_train(int argc, char **argv)
         if (!rc && a.out_dir) {
             char png[1200];
             snprintf(png, sizeof png, "%s/training.png", a.out_dir);
-            plot_curves(csv_path, png);
+            report_training_figure(csv_path, png);
         }
         json_t *j = result_json(&res, &tc);
         if (!rc && a.json) {
@@ -684,6 +490,6 @@ int cmd_train(int argc, char **argv)
         json_decref(j);
         train_result_free(&res);
     }
-    env_close(&ec);
+    exp_train_env_close(&ec);
     return rc;
 }

@@ -184,3 +184,97 @@ void report_map_free(struct report_map *m)
     free(m->threshold);
     m->lambda = m->threshold = NULL;
 }
+
+/* ---- training curves (isactb train --out-dir) ---- */
+
+void report_training_figure(const char *csv_path, const char *png_path)
+{
+    FILE *f = fopen(csv_path, "r");
+    if (!f)
+        return;
+    enum { S = 5, NMAX = 200000 };
+    static const char *series[S] = {"twin", "dt_cql", "dt_nocql", "online", "offline"};
+    double *y[S] = {0}, *y2 = calloc(NMAX, sizeof *y2);
+    unsigned n[S] = {0};
+    for (int s = 0; s < S; s++)
+        y[s] = calloc(NMAX, sizeof(double));
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char name[32];
+        unsigned x;
+        double a, b, c, d;
+        if (sscanf(line, "%31[^,],%u,%lf,%lf,%lf,%lf", name, &x, &a, &b, &c, &d) != 6)
+            continue;
+        for (int s = 0; s < S; s++)
+            if (!strcmp(name, series[s]) && n[s] < NMAX && y[s] && y2) {
+                y[s][n[s]] = s == 0 ? a : s == 4 ? c : b;
+                if (s == 0)
+                    y2[n[s]] = b;
+                n[s]++;
+            }
+    }
+    fclose(f);
+    plsdev("pngcairo");
+    plsfnam(png_path);
+    plspage(0, 0, 1000, 800, 0, 0);
+    plscolbg(255, 255, 255);
+    plscol0(1, 0, 0, 0);
+    plscol0(2, 31, 119, 180);
+    plscol0(3, 214, 39, 40);
+    plscol0(4, 44, 160, 44);
+    plscol0(5, 148, 103, 189);
+    plssub(1, 2);
+    plinit();
+    double ymax = 1;
+    unsigned xmax = 1;
+    for (int s = 1; s < 4; s++) {
+        xmax = n[s] > xmax ? n[s] : xmax;
+        for (unsigned i = 0; i < n[s]; i++)
+            ymax = y[s][i] > ymax ? y[s][i] : ymax;
+    }
+    plcol0(1);
+    plenv(0, xmax, 0, ymax, 0, 0);
+    pllab("episode", "steps (moving mean of 20)",
+          "dueling DDQN: blue DT+CQL, red DT w/o CQL, green online");
+    for (int s = 1; s < 4; s++) {
+        if (n[s] < 2)
+            continue;
+        PLFLT *px = malloc(n[s] * sizeof *px), *py = malloc(n[s] * sizeof *py);
+        double acc = 0;
+        for (unsigned i = 0; px && py && i < n[s]; i++) {
+            acc += y[s][i] - (i >= 20 ? y[s][i - 20] : 0);
+            px[i] = i;
+            py[i] = acc / (i + 1 < 20 ? i + 1 : 20);
+        }
+        plcol0(1 + s);
+        if (px && py)
+            plline((PLINT)n[s], px, py);
+        free(px);
+        free(py);
+    }
+    plcol0(1);
+    plenv(0, n[0] > 1 ? n[0] : 1, 0, 2.5, 0, 0);
+    pllab("epoch", "loss", "cGAN twin: blue D (-> 1.386), red G (-> 0.693)");
+    if (n[0] > 1) {
+        PLFLT *px = malloc(n[0] * sizeof *px), *pa = malloc(n[0] * sizeof *pa),
+              *pb = malloc(n[0] * sizeof *pb);
+        for (unsigned i = 0; px && pa && pb && i < n[0]; i++) {
+            px[i] = i;
+            pa[i] = y[0][i];
+            pb[i] = y2[i];
+        }
+        if (px && pa && pb) {
+            plcol0(2);
+            plline((PLINT)n[0], px, pa);
+            plcol0(3);
+            plline((PLINT)n[0], px, pb);
+        }
+        free(px);
+        free(pa);
+        free(pb);
+    }
+    plend();
+    for (int s = 0; s < S; s++)
+        free(y[s]);
+    free(y2);
+}

@@ -38,4 +38,10 @@ int report_write_figures(const json_t *result, const struct report_map *m, const
 
 void report_map_free(struct report_map *m);
 
+/* The training figure of `isactb train --out-dir` at png_path (pngcairo): the moving mean
+ * (20 episodes) of the twin-episode steps of dt_cql, dt_nocql and online, and the cGAN's
+ * D and G losses per epoch, from the curves file csv_path ("series,x,a,b,c,d" lines as
+ * the trainer's curve hook writes them). Nothing is written when csv_path cannot be read. */
+void report_training_figure(const char *csv_path, const char *png_path);
+
 #endif

@@ -1,0 +1,58 @@
+/* Throughput benchmarks of the receive chain (the kernels of `isactb bench mf`,
+ * docs/bench.md). No radio is involved: synthetic echoes in noise, FFTW_MEASURE plans.
+ *
+ * bench_mf_row(C, L): per CPI of probe length L and C receive channels,
+ *   (a) mf_execute_multi() over the C channels (capture window W = 2L, K = L + 1 range
+ *       bins, FFT size N = 2L) then glrt_profile() at every range bin for one angle
+ *       hypothesis per receive AP (channels grouped into APs of min(C, 4) elements);
+ *   (b) the floor: one in-place forward and one inverse FFTW transform of size N per
+ *       channel, nothing else.
+ * bench_grid_row(side): grid_execute() over side x side cells of a 400 m x 400 m area,
+ *   BENCH_GRID_APS receive APs of BENCH_GRID_M elements, CPI BENCH_GRID_CPI.
+ *
+ * Each time is the best (minimum) per-run time in SECONDS over cfg->batches timed
+ * batches of >= cfg->batch_s seconds each (CLOCK_MONOTONIC; (a) and (b) alternate).
+ * Inputs are seeded: only the times vary between runs.
+ */
+#ifndef ISACTB_BENCH_BENCH_H
+#define ISACTB_BENCH_BENCH_H
+
+#include <stddef.h>
+
+#define BENCH_GRID_APS 4u    /* receive APs of the grid benchmark */
+#define BENCH_GRID_M 4u      /* elements per receive AP */
+#define BENCH_GRID_CPI 4096u /* CPI length L of the grid benchmark (K = L + 1 bins) */
+
+struct bench_cfg {
+    double batch_s; /* minimum duration of one timed batch, seconds */
+    int batches;    /* timed batches per figure (minimum taken), 1..16 */
+};
+
+/* One MF + GLRT row. */
+struct bench_row {
+    unsigned C;           /* receive channels */
+    size_t L;             /* CPI (probe) length, samples */
+    double t_mf, t_floor; /* seconds per CPI: MF + GLRT, and the bare-FFT floor */
+};
+
+/* One grid-search row. */
+struct bench_grid_row {
+    unsigned C;   /* channels (BENCH_GRID_APS x BENCH_GRID_M) */
+    size_t L;     /* CPI length (BENCH_GRID_CPI) */
+    size_t cells; /* grid cells (side x side) */
+    double t;     /* seconds per grid_execute */
+};
+
+/* Time the MF + GLRT chain and its FFT floor for C channels (1..256, multiple of
+ * min(C, 4)) and CPI length L. ISAC_OK or an ISAC_E* code (row untouched). */
+int bench_mf_row(unsigned C, size_t L, const struct bench_cfg *cfg, struct bench_row *row);
+
+/* Time the grid search over side x side cells. ISAC_OK or an ISAC_E* code. */
+int bench_grid_row(unsigned side, const struct bench_cfg *cfg, struct bench_grid_row *row);
+
+/* Throughput of a row at per-CPI time t (row->t_mf or row->t_floor): millions of
+ * samples per second over all channels, C * L / t / 1e6. The FFT floor ratio is
+ * t_mf / t_floor (>= 1: how far the chain is from bare FFTs). */
+double bench_msps(const struct bench_row *row, double t);
+
+#endif

@@ -1,0 +1,306 @@
+/* The evaluation behind `isactb bench policies`: policy_bench.h. */
+#include <math.h>
+#include <plplot/plplot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "engine/mdp_env.h"
+#include "engine/policy_bench.h"
+#include "engine/run.h"
+
+#define PB_EPISODE_SPAN_S 1.0 /* > max_steps x step_interval_s of the default experiment */
+
+static int cmp_u(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+/* 95th percentile (nearest rank) of n values. */
+static double p95(unsigned *v, unsigned n)
+{
+    qsort(v, n, sizeof *v, cmp_u);
+    unsigned k = (unsigned)ceil(0.95 * n);
+    return v[(k ? k : 1) - 1];
+}
+
+/* Standard error of a mean from the sum and the sum of squares of n values. */
+static double sem(double sum, double sum2, unsigned n)
+{
+    if (n < 2)
+        return NAN;
+    double var = (sum2 - sum * sum / n) / (n - 1);
+    return sqrt(var > 0 ? var : 0) / sqrt((double)n);
+}
+
+void policy_bench_paired(const struct policy_bench_policy *pols, unsigned npol,
+                         const unsigned *steps, unsigned episodes, double power, double pfa,
+                         struct policy_bench_cmp *cmps, unsigned *ncmp)
+{
+    unsigned a = npol;
+    for (unsigned k = 0; k < npol; k++)
+        a = !strcmp(pols[k].name, "qnet") ? k : a;
+    for (unsigned b = 0; a < npol && b < npol; b++) {
+        if (b == a)
+            continue;
+        double sum = 0, sum2 = 0;
+        for (unsigned e = 0; e < episodes; e++) {
+            double d = (double)steps[(size_t)b * episodes + e] - steps[(size_t)a * episodes + e];
+            sum += d;
+            sum2 += d * d;
+        }
+        cmps[(*ncmp)++] =
+            (struct policy_bench_cmp){a, b, power, pfa, sum / episodes, sem(sum, sum2, episodes)};
+    }
+}
+
+int policy_bench_load_weights(const char *path, struct policy_bench_policy *p, char *err,
+                              size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char *buf = malloc(16 << 20);
+    size_t n = buf ? fread(buf, 1, (16 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    char why[256];
+    int rc = qnet_file_parse(buf, n, 5, 16, &p->qf, why, sizeof why);
+    free(buf);
+    if (rc) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    p->kind = "qnet";
+    return 1;
+}
+
+unsigned policy_bench_registry(struct policy_bench_policy *pols)
+{
+    const struct policy_registry *reg = policy_registry_builtin();
+    unsigned n = 0;
+    for (size_t i = 0; i < reg->count && n + 3 < POLICY_BENCH_MAX; i++, n++) {
+        snprintf(pols[n].name, sizeof pols[n].name, "%s", reg->entries[i]->name);
+        pols[n].kind = reg->entries[i]->name;
+    }
+    return n;
+}
+
+int policy_bench_load_variant(const char *dir, const char *variant, struct policy_bench_policy *p,
+                              char *err, size_t errlen)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/qnet_%s.weights", dir, variant);
+    int k = policy_bench_load_weights(path, p, err, errlen);
+    if (k > 0)
+        snprintf(p->name, sizeof p->name, "qnet_%s", variant);
+    return k;
+}
+
+int policy_bench_select(const char *list, struct policy_bench_policy *pols, unsigned *npol)
+{
+    unsigned any = 0;
+    for (unsigned k = 0; k < *npol; k++) {
+        size_t n = strlen(pols[k].name);
+        for (const char *s = list; *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] ? 1 : 0))
+            any |= strcspn(s, ",") == n && !strncmp(s, pols[k].name, n);
+    }
+    if (!any)
+        return -1;
+    unsigned keep = 0;
+    for (unsigned k = 0; k < *npol; k++) {
+        size_t n = strlen(pols[k].name);
+        int found = 0;
+        for (const char *s = list; *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] ? 1 : 0))
+            found |= strcspn(s, ",") == n && !strncmp(s, pols[k].name, n);
+        if (found) {
+            struct policy_bench_policy t = pols[keep];
+            pols[keep++] = pols[k];
+            pols[k] = t;
+        } else {
+            qnet_file_free(&pols[k].qf);
+        }
+    }
+    *npol = keep;
+    return 0;
+}
+
+/* The bench's radio, codebook and environment for one policy. */
+struct pb_env {
+    struct exp_config cfg;
+    radio r;
+    codebook cb;
+    mdp_env env;
+};
+
+static void pb_env_close(struct pb_env *b)
+{
+    mdp_env_destroy(b->env);
+    codebook_destroy(b->cb);
+    radio_close(b->r);
+}
+
+/* A fresh emulator per policy with episode-aligned time (sim:episode_span): every
+ * policy meets the same scene, noise and fluctuation draws at the same step of the same
+ * episode (common random numbers), so differences between policies are paired. */
+static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen, unsigned elements,
+                       char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    exp_config_defaults(&b->cfg);
+    snprintf(b->cfg.radio, sizeof b->cfg.radio,
+             "sim:seed=%llu,power=%g,elements=%u,episode_span=%g", (unsigned long long)scen, power,
+             elements, PB_EPISODE_SPAN_S);
+    b->cfg.pfa = pfa;
+    b->r = radio_open(b->cfg.radio, err, errlen);
+    struct radio_info info;
+    if (b->r && !radio_get_info(b->r, &info))
+        b->cb = exp_codebook(&b->cfg, &info, err, errlen);
+    if (b->cb)
+        b->env = mdp_env_create(&b->cfg, b->r, b->cb, err, errlen);
+    if (b->env)
+        return ISAC_OK;
+    pb_env_close(b);
+    return ISAC_EIO;
+}
+
+int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
+                           unsigned episodes, const struct policy_bench_policy *pols, unsigned npol,
+                           struct policy_bench_row *rows, unsigned *nrows, unsigned *steps,
+                           policy_bench_row_fn on_row, void *ctx, char *err, size_t errlen)
+{
+    unsigned *sorted = malloc(episodes * sizeof *sorted);
+    int rc = ISAC_OK;
+    if (!sorted) {
+        snprintf(err, errlen, "out of memory");
+        rc = ISAC_ENOMEM;
+    }
+    for (unsigned k = 0; !rc && k < npol; k++) {
+        struct pb_env b;
+        if ((rc = pb_env_open(&b, power, pfa, scen, elements, err, errlen)))
+            break;
+        struct policy_args pa;
+        policy_args_defaults(&pa, codebook_size(b.cb), b.cfg.seed);
+        pa.num_tx = codebook_elements(b.cb);
+        pa.cb = b.cb;
+        mdp_env_policy_opts(b.env, &pa.opts);
+        pa.opts.qnet = pols[k].qf.storage ? &pols[k].qf.def : NULL;
+        policy pol = policy_create_named(pols[k].kind, &pa);
+        unsigned *st = steps + (size_t)k * episodes;
+        double ok = 0, sum = 0, sum_ok = 0, sum2 = 0;
+        for (unsigned e = 0; pol && !rc && e < episodes; e++) {
+            int succ;
+            rc = mdp_env_run_episode(b.env, pol, e, b.cfg.max_steps, &st[e], &succ, err, errlen);
+            ok += succ;
+            sum += st[e];
+            sum_ok += succ ? st[e] : 0;
+            sum2 += (double)st[e] * st[e];
+        }
+        if (!pol) {
+            snprintf(err, errlen, "cannot create policy %s", pols[k].name);
+            rc = ISAC_EINVAL;
+        }
+        policy_destroy(pol);
+        pb_env_close(&b);
+        if (!rc) {
+            memcpy(sorted, st, episodes * sizeof *sorted);
+            struct policy_bench_row *row = &rows[(*nrows)++];
+            *row = (struct policy_bench_row){k,
+                                             power,
+                                             pfa,
+                                             sum / episodes,
+                                             p95(sorted, episodes),
+                                             ok / episodes,
+                                             ok > 0 ? sum_ok / ok : NAN,
+                                             sem(sum, sum2, episodes)};
+            if (on_row)
+                on_row(ctx, &pols[k], row);
+        }
+    }
+    free(sorted);
+    return rc;
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e9 * (double)ts.tv_sec + (double)ts.tv_nsec;
+}
+
+double policy_bench_qnet_inference_ns(void)
+{
+    struct policy_args pa;
+    policy_args_defaults(&pa, 64, 1);
+    policy p = policy_create_named("qnet", &pa);
+    if (!p)
+        return NAN;
+    struct policy_obs obs = {.beam = 3, .pd = 0, .lambda = 9.0, .num_aps = 4, .detected = 0};
+    double best = INFINITY;
+    volatile unsigned sink = 0;
+    for (int b = 0; b < 7; b++) {
+        double t0 = now_ns();
+        for (int i = 0; i < 20000; i++) {
+            obs.beam = policy_next(p, &obs);
+            obs.lambda = 5.0 + (i % 13);
+            sink += obs.beam;
+        }
+        double t = (now_ns() - t0) / 20000;
+        best = t < best ? t : best;
+    }
+    (void)sink;
+    policy_destroy(p);
+    return best;
+}
+
+static void plot_panel(const struct policy_bench_row *rows, unsigned n, unsigned npol, int by_pfa)
+{
+    double xmin = by_pfa ? -4.2 : 9, xmax = by_pfa ? -0.8 : 31, ymax = 10;
+    for (unsigned i = 0; i < n; i++)
+        ymax = rows[i].mean > ymax ? rows[i].mean : ymax;
+    plcol0(1);
+    plenv(xmin, xmax, 0, ymax * 1.1, 0, by_pfa ? 10 : 0);
+    pllab(by_pfa ? "P_FA (20 dBm)" : "transmit power (dBm), P_FA 1e-3", "mean steps",
+          "blue sweep, red scan, green random, purple pso, orange qnet, others: variants");
+    for (unsigned k = 0; k < npol; k++) {
+        PLFLT x[8], y[8];
+        int m = 0;
+        for (unsigned i = 0; i < n && m < 8; i++) {
+            int on = by_pfa ? rows[i].power == 20 : rows[i].pfa == 1e-3;
+            if (rows[i].pol == k && on) {
+                x[m] = by_pfa ? log10(rows[i].pfa) : rows[i].power;
+                y[m++] = rows[i].mean;
+            }
+        }
+        plcol0(2 + (int)k);
+        if (m > 1)
+            plline(m, x, y);
+        if (m)
+            plpoin(m, x, y, 17);
+    }
+}
+
+void policy_bench_figure(const char *path, const struct policy_bench_row *rows, unsigned n,
+                         unsigned npol)
+{
+    plsdev("pngcairo");
+    plsfnam(path);
+    plspage(0, 0, 1000, 900, 0, 0);
+    plscolbg(255, 255, 255);
+    static const int pal[9][3] = {{0, 0, 0},      {31, 119, 180},  {214, 39, 40},
+                                  {44, 160, 44},  {148, 103, 189}, {255, 127, 14},
+                                  {23, 190, 207}, {140, 86, 75},   {227, 119, 194}};
+    for (int i = 0; i < 9; i++)
+        plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
+    plssub(1, 2);
+    plinit();
+    plot_panel(rows, n, npol, 0);
+    plot_panel(rows, n, npol, 1);
+    plend();
+}

@@ -1,0 +1,55 @@
+/* The soak of `isactb bench soak` (docs/reliability.md, "Soak"; docs/bench.md): a long
+ * closed-loop run of the real pipeline on the episode engine (exp/episode.h), with the
+ * process's memory sampled after a warm-up and at the end.
+ *
+ * Every CPI is one pipeline step with the experiment's policy choosing beams (default
+ * policy options); every CPI is a search (no confirmation dwell), an episode ends after
+ * max_steps CPIs or a declaration the policy may stop on, and the next scene is drawn
+ * with the clock running on. Nothing accumulates per CPI by design.
+ */
+#ifndef ISACTB_EXP_SOAK_H
+#define ISACTB_EXP_SOAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "array/codebook.h"
+#include "engine/config.h"
+#include "radio.h"
+
+/* The default radio of the soak: 4 elements per AP, 1 % drops and 1 % overflows. */
+#define EXP_SOAK_RADIO "sim:elements=4,drop_rate=0.01,overflow_rate=0.01"
+
+/* The reduced soak configuration: exp_config_defaults with EXP_SOAK_RADIO, 8 beams,
+ * 16 steps, a 256-sample probe, window guard 256, 64 noise bins, a 20 m grid. */
+void exp_soak_config_defaults(struct exp_config *c);
+
+struct exp_soak_mem {
+    long rss_kb;  /* resident set, KiB (/proc/self/statm; -1 unknown) */
+    long heap_kb; /* malloc'd bytes in use, arena + mmap (mallinfo2), KiB */
+};
+struct exp_soak_mem exp_soak_mem_now(void);
+
+struct exp_soak_opts {
+    unsigned long cpis;   /* CPIs in all (> warmup) */
+    unsigned long warmup; /* CPIs before the first memory sample and the clock start */
+    unsigned long leak;   /* bytes leaked per CPI after the warm-up on purpose (0: none) */
+};
+
+struct exp_soak_result {
+    double secs;                /* wall-clock seconds after the warm-up */
+    double air_s;               /* air time of those CPIs, seconds (ticks / sample rate) */
+    struct exp_soak_mem m0, m1; /* after the warm-up, at the end */
+    uint64_t episodes;          /* episodes started */
+    uint64_t dropped;           /* samples dropped by the radio */
+};
+
+enum exp_soak_status { EXP_SOAK_OK = 0, EXP_SOAK_EINPUT = 1, EXP_SOAK_ERUNTIME = 2 };
+
+/* Run o->cpis CPIs on radio r and codebook cb with the experiment cfg: EXP_SOAK_OK with
+ * res filled; EXP_SOAK_EINPUT (unknown policy, pipeline or engine refused) or
+ * EXP_SOAK_ERUNTIME (the loop failed), with one line in err. */
+int exp_soak_run(const struct exp_soak_opts *o, const struct exp_config *cfg, radio r, codebook cb,
+                 struct exp_soak_result *res, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,111 @@
+/* The training environment of `isactb train`: train_env.h. */
+#include <math.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "engine/run.h"
+#include "engine/train_env.h"
+
+void exp_train_env_close(struct exp_train_env *e)
+{
+    mdp_env_destroy(e->env);
+    codebook_destroy(e->cb);
+    radio_close(e->r);
+    e->env = NULL;
+    e->cb = NULL;
+    e->r = NULL;
+}
+
+int exp_train_env_open(struct exp_train_env *e, char *err, size_t errlen)
+{
+    int rc = e->open_radio(e->open_ctx, e->cfg->radio, &e->r);
+    if (rc)
+        return rc;
+    struct radio_info info;
+    if (errlen)
+        err[0] = '\0';
+    radio_get_info(e->r, &info);
+    e->cb = exp_codebook(e->cfg, &info, err, errlen);
+    e->env = e->cb ? mdp_env_create(e->cfg, e->r, e->cb, err, errlen) : NULL;
+    if (!e->env) {
+        exp_train_env_close(e);
+        return -1;
+    }
+    e->scenario = !!(info.caps & RADIO_CAP_SCENARIO);
+    e->Q = codebook_size(e->cb);
+    mdp_env_policy_opts(e->env, &e->popts);
+    return 0;
+}
+
+/* train_env.fresh: an emulator restarts from its just-opened state (clock and draws), so
+ * the online variant and each evaluation do not depend on what ran before them; live
+ * hardware has no such state to restore and is left as it is. */
+static int env_fresh(void *ctx)
+{
+    struct exp_train_env *e = ctx;
+    if (!e->scenario)
+        return ISAC_OK;
+    exp_train_env_close(e);
+    char err[512];
+    return exp_train_env_open(e, err, sizeof err) ? ISAC_EIO : ISAC_OK;
+}
+
+static int env_reset(void *ctx, uint64_t ep)
+{
+    struct exp_train_env *e = ctx;
+    return mdp_env_reset(e->env, ep, NULL, 0);
+}
+
+static int env_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigned *cpis)
+{
+    struct exp_train_env *e = ctx;
+    struct mdp_env_out o;
+    int rc = mdp_env_step(e->env, beam, &o, NULL, 0);
+    *pd = o.pd;
+    *terminal = o.terminal;
+    *cpis = o.cpis;
+    return rc;
+}
+
+static int env_target_beam(void *ctx, unsigned *beam)
+{
+    struct exp_train_env *e = ctx;
+    return mdp_env_target_beam(e->env, beam);
+}
+
+static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mean, double *success)
+{
+    struct exp_train_env *e = ctx;
+    struct policy_args pa;
+    policy_args_defaults(&pa, e->Q, e->seed);
+    pa.opts = e->popts;
+    pa.opts.qnet = net;
+    policy pol = policy_create_named("qnet", &pa);
+    if (!pol)
+        return ISAC_EINVAL;
+    double s = 0, ok = 0;
+    int rc = ISAC_OK;
+    for (unsigned i = 0; i < e->eval_episodes && !rc; i++) {
+        unsigned steps;
+        int succ;
+        rc = mdp_env_run_episode(e->env, pol, EXP_TRAIN_EVAL_EPISODE0 + i, e->max_steps, &steps,
+                                 &succ, NULL, 0);
+        s += steps;
+        ok += succ;
+    }
+    policy_destroy(pol);
+    *steps_mean = e->eval_episodes ? s / e->eval_episodes : NAN;
+    *success = e->eval_episodes ? ok / e->eval_episodes : NAN;
+    return rc;
+}
+
+void exp_train_env_iface(struct exp_train_env *e, struct train_env *te)
+{
+    *te = (struct train_env){e,
+                             e->Q,
+                             env_reset,
+                             env_step,
+                             e->eval_episodes ? env_evaluate : NULL,
+                             env_target_beam,
+                             env_fresh};
+}
