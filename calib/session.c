@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "dsp/fdelay.h"
+#include "radio_file.h"
 #include "sigmf.h"
 
 /* Time between "now" and the first burst: leaves room for a hardware command queue. */

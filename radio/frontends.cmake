@@ -52,7 +52,6 @@ if(TARGET PkgConfig::SOAPY)
     ${CMAKE_CURRENT_SOURCE_DIR}/soapy_isacsim/isacsim_soapy.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/soapy_isacsim/isacsim_c.c
     ${CMAKE_CURRENT_SOURCE_DIR}/radio.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/radio_info.c
     ${CMAKE_CURRENT_SOURCE_DIR}/radio_safety.c
     ${CMAKE_CURRENT_SOURCE_DIR}/radio_sim.c
     ${CMAKE_CURRENT_SOURCE_DIR}/radio_uhd_soapy_common.c

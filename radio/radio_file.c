@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "radio_file.h"
 #include "sigmf.h"
 
 struct file_state {
@@ -140,11 +141,6 @@ const json_t *radio_file_annotation(void *state)
 long radio_file_cpi_index(void *state)
 {
     return state ? ((struct file_state *)state)->current : -1;
-}
-
-sigmf_reader radio_file_reader(void *state)
-{
-    return state ? ((struct file_state *)state)->rd : NULL;
 }
 
 const json_t *radio_file_current_annotation(radio r)

@@ -26,6 +26,7 @@
 #include "common/err.h"
 #include "common/rng.h"
 #include "hash.h"
+#include "radio_file.h"
 #include "sigmf.h"
 
 #define NRX 6

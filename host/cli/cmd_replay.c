@@ -8,6 +8,7 @@
 #include "engine/report.h"
 #include "engine/run.h"
 #include "inputs.h"
+#include "radio_file.h"
 
 static const char *const REPLAY_USAGE =
     "usage: isactb replay CAPTURE [--out DIR] [--json] [--quiet]\n"

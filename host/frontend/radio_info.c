@@ -1,12 +1,10 @@
-/* The radio description's element positions (radio.h): checks, ULA fill, arrays.
- * Pure data functions on struct radio_info, in a library of their own (isactb_radio_info)
- * so that both the radio layer and the capture module use them without depending on each
- * other. */
+/* The radio description's element positions (frontend/radio_info.h): checks, ULA fill,
+ * arrays. Pure data functions on struct radio_info. */
 #include <math.h>
 #include <stdio.h>
 
 #include "common/err.h"
-#include "radio.h"
+#include "frontend/radio_info.h"
 
 int radio_positions_check(const double *pos, unsigned n, char *why, size_t whylen)
 {
