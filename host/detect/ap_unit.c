@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/rows.h"
 #include "dsp/fdelay.h"
 #include "dsp/mf.h"
 
@@ -48,26 +49,6 @@ static int valid_config(const struct ap_unit_config *c)
             !(c->cal->rx_delay[m] >= 0 && c->cal->rx_delay[m] <= 64))
             return 0;
     return 1;
-}
-
-static float complex **alloc_rows(unsigned rows, size_t n)
-{
-    float complex **p = calloc(rows, sizeof *p);
-    for (unsigned i = 0; p && i < rows; i++)
-        if (!(p[i] = calloc(n, sizeof **p))) {
-            for (unsigned j = 0; j < i; j++)
-                free(p[j]);
-            free(p);
-            return NULL;
-        }
-    return p;
-}
-
-static void free_rows(float complex **p, unsigned rows)
-{
-    for (unsigned i = 0; p && i < rows; i++)
-        free(p[i]);
-    free(p);
 }
 
 static int make_grid(ap_unit u, const struct ap_unit_config *c)
@@ -120,7 +101,7 @@ static int copy_calibration(ap_unit u, const struct ap_unit_calibration *cal)
         return ISAC_OK;
     u->rx_weight = malloc(u->M * sizeof *u->rx_weight);
     u->rx_delay = malloc(u->M * sizeof *u->rx_delay);
-    u->rxc = alloc_rows(u->M, u->W);
+    u->rxc = isac_rows_alloc(u->M, u->W);
     if (!u->rx_weight || !u->rx_delay || !u->rxc)
         return ISAC_ENOMEM;
     memcpy(u->rx_weight, cal->rx_weight, u->M * sizeof *u->rx_weight);
@@ -163,7 +144,7 @@ void ap_unit_destroy(ap_unit u)
     free(u->dp_mf);
     free(u->rx_weight);
     free(u->rx_delay);
-    free_rows(u->rxc, u->M);
+    isac_rows_free(u->rxc, u->M);
     free(u->zrow);
     free(u);
 }

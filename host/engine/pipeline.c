@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/rows.h"
 #include "detect/ap_unit.h"
 #include "detect/fusion.h"
 #include "dsp/fdelay.h"
@@ -49,26 +50,6 @@ struct pipeline_s {
     char errmsg[256];
     int moved; /* the last plan moved the TX elements away from info.tx_pos_wl */
 };
-
-static float complex **alloc_rows(unsigned rows, size_t n)
-{
-    float complex **p = calloc(rows, sizeof *p);
-    for (unsigned i = 0; p && i < rows; i++)
-        if (!(p[i] = calloc(n, sizeof **p))) {
-            for (unsigned j = 0; j < i; j++)
-                free(p[j]);
-            free(p);
-            return NULL;
-        }
-    return p;
-}
-
-static void free_rows(float complex **p, unsigned rows)
-{
-    for (unsigned i = 0; p && i < rows; i++)
-        free(p[i]);
-    free(p);
-}
 
 static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_t errlen)
 {
@@ -269,8 +250,8 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
     if (rc)
         goto fail;
     p->W = p->L + cfg->window_guard;
-    p->tx = alloc_rows(info->num_tx, p->L);
-    p->rx = alloc_rows(info->num_rx, p->W);
+    p->tx = isac_rows_alloc(info->num_tx, p->L);
+    p->rx = isac_rows_alloc(info->num_rx, p->W);
     if (!p->tx || !p->rx) {
         isac_seterr(err, errlen, "pipeline: out of memory");
         goto fail;
@@ -291,9 +272,9 @@ void pipeline_destroy(pipeline p)
     if (!p)
         return;
     free(p->probe);
-    free_rows(p->tx, p->info.num_tx);
-    free_rows(p->rx, p->info.num_rx);
-    free_rows(p->xs, p->info.num_tx);
+    isac_rows_free(p->tx, p->info.num_tx);
+    isac_rows_free(p->rx, p->info.num_rx);
+    isac_rows_free(p->xs, p->info.num_tx);
     for (unsigned k = 0; k < ISAC_PLAN_MAX_COMM; k++)
         free(p->comm[k]);
     free(p->cal);
@@ -433,7 +414,7 @@ static int compose_calibrated(pipeline p, const struct isac_tx_plan_s *plan)
         compose_calibrated_sensing(p, plan);
         return ISAC_OK;
     }
-    if (!p->xs && !(p->xs = alloc_rows(p->info.num_tx, p->L)))
+    if (!p->xs && !(p->xs = isac_rows_alloc(p->info.num_tx, p->L)))
         return plan_refuse(p, ISAC_ENOMEM, "plan: out of memory");
     int rc = isac_tx_plan_compose(plan, p->u, p->L, p->xs);
     for (unsigned k = 0; rc == ISAC_OK && k < p->info.num_tx; k++) {
@@ -531,15 +512,15 @@ int pipeline_set_calibration(pipeline p, const struct chan_correction *cal, char
     for (unsigned k = 0; cal && k < cal->num_tx; k++)
         maxd = fmax(maxd, cal->tx_delay[k]);
     size_t Ltx = cal ? p->L + (size_t)ceil(maxd) + FDELAY_HALF : p->L;
-    float complex **tx = alloc_rows(p->info.num_tx, Ltx);
+    float complex **tx = isac_rows_alloc(p->info.num_tx, Ltx);
     struct chan_correction *copy = cal ? malloc(sizeof *copy) : NULL;
     if (!tx || (cal && !copy)) {
-        free_rows(tx, p->info.num_tx);
+        isac_rows_free(tx, p->info.num_tx);
         free(copy);
         isac_seterr(err, errlen, "pipeline: out of memory");
         return ISAC_ENOMEM;
     }
-    free_rows(p->tx, p->info.num_tx);
+    isac_rows_free(p->tx, p->info.num_tx);
     p->tx = tx;
     p->Ltx = Ltx;
     if (copy)
