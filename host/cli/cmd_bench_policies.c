@@ -54,7 +54,16 @@ static void free_policies(struct policy_bench_policy *pols, unsigned npol)
         qnet_file_free(&pols[k].qf);
 }
 
-int bench_policies(int argc, char **argv)
+struct bp_args {
+    int json, quick;
+    unsigned long episodes, elements;
+    const char *weights, *vdir, *out, *only;
+    uint64_t scen;
+    double one_power, one_pfa;
+};
+
+/* CLI_OK, a CLI_E* status, or -1 after --help (exit 0, nothing to run). */
+static int parse_args(int argc, char **argv, struct bp_args *a)
 {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
                                          {"quick", no_argument, 0, 'k'},
@@ -69,46 +78,43 @@ int bench_policies(int argc, char **argv)
                                          {"weights", required_argument, 0, 'w'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    int c, json = 0, quick = 0;
-    unsigned long episodes = 0, elements = 64;
-    const char *weights = NULL;
-    uint64_t scen = 7001;
-    const char *vdir = NULL, *out = ".", *only = NULL;
-    double one_power = NAN, one_pfa = NAN;
+    *a = (struct bp_args){
+        .elements = 64, .out = ".", .scen = 7001, .one_power = NAN, .one_pfa = NAN};
+    int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'j': json = 1; break;
-        case 'k': quick = 1; break;
+        case 'j': a->json = 1; break;
+        case 'k': a->quick = 1; break;
         case 'e':
-            if (cli_parse_uint("bench policies", "--episodes", optarg, 1, 100000, &episodes))
+            if (cli_parse_uint("bench policies", "--episodes", optarg, 1, 100000, &a->episodes))
                 return CLI_EUSAGE;
             break;
         case 's':
-            if (cli_parse_u64("bench policies", "--scenario-seed", optarg, &scen))
+            if (cli_parse_u64("bench policies", "--scenario-seed", optarg, &a->scen))
                 return CLI_EUSAGE;
             break;
-        case 'v': vdir = optarg; break;
-        case 'o': out = optarg; break;
+        case 'v': a->vdir = optarg; break;
+        case 'o': a->out = optarg; break;
         case 'p':
-            if (cli_parse_double("bench policies", "--power", optarg, -30, 50, &one_power))
+            if (cli_parse_double("bench policies", "--power", optarg, -30, 50, &a->one_power))
                 return CLI_EUSAGE;
             break;
         case 'f':
-            if (cli_parse_double("bench policies", "--pfa", optarg, 1e-12, 0.5, &one_pfa))
+            if (cli_parse_double("bench policies", "--pfa", optarg, 1e-12, 0.5, &a->one_pfa))
                 return CLI_EUSAGE;
             break;
-        case 'l': only = optarg; break;
+        case 'l': a->only = optarg; break;
         case 'm':
-            if (cli_parse_uint("bench policies", "--elements", optarg, 1, 64, &elements))
+            if (cli_parse_uint("bench policies", "--elements", optarg, 1, 64, &a->elements))
                 return CLI_EUSAGE;
             break;
-        case 'w': weights = optarg; break;
+        case 'w': a->weights = optarg; break;
         case 'h': {
             char names[256];
             printf("%s  policies: %s\n", BP_USAGE, registry_names(names, sizeof names));
-            return CLI_OK;
+            return -1;
         }
         case ':': return cli_usage("bench policies", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("bench policies", "unknown option '%s'", argv[optind - 1]);
@@ -116,25 +122,32 @@ int bench_policies(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage("bench policies", "unexpected argument '%s'", argv[optind]);
-    if (!episodes)
-        episodes = quick ? 3 : 40;
-    struct policy_bench_policy pols[POLICY_BENCH_MAX] = {{"", NULL, {{0}, 0}}};
+    if (!a->episodes)
+        a->episodes = a->quick ? 3 : 40;
+    return CLI_OK;
+}
+
+/* The registry's policies, the weights and variants asked for, the --policies selection. */
+static int load_policies(const struct bp_args *a, struct policy_bench_policy *pols,
+                         unsigned *npol_out)
+{
     unsigned npol = policy_bench_registry(pols), qnet = npol;
     char err[512] = "";
     for (unsigned k = npol; k-- > 0;)
         qnet = policy_registry_find(NULL, pols[k].kind)->caps & POLICY_CAP_QNET ? k : qnet;
-    int wk = weights && qnet < npol
-                 ? policy_bench_load_weights(weights, &pols[qnet], err, sizeof err)
+    int wk = a->weights && qnet < npol
+                 ? policy_bench_load_weights(a->weights, &pols[qnet], err, sizeof err)
                  : 1;
     if (wk == 0)
-        fprintf(stderr, "isactb bench policies: %s: cannot open: %s\n", weights, strerror(errno));
+        fprintf(stderr, "isactb bench policies: %s: cannot open: %s\n", a->weights,
+                strerror(errno));
     if (wk < 0)
         fprintf(stderr, "isactb bench policies: %s\n", err);
     if (wk <= 0)
         return CLI_EINPUT;
     static const char *const variants[] = {"dt_nocql", "offline", "online"};
-    for (unsigned i = 0; vdir && i < 3; i++) {
-        int k = policy_bench_load_variant(vdir, variants[i], &pols[npol], err, sizeof err);
+    for (unsigned i = 0; a->vdir && i < 3; i++) {
+        int k = policy_bench_load_variant(a->vdir, variants[i], &pols[npol], err, sizeof err);
         if (k < 0) {
             fprintf(stderr, "isactb bench policies: %s\n", err);
             free_policies(pols, npol);
@@ -142,97 +155,141 @@ int bench_policies(int argc, char **argv)
         }
         npol += (unsigned)k;
     }
-    if (only && policy_bench_select(only, pols, &npol)) {
+    if (a->only && policy_bench_select(a->only, pols, &npol)) {
         char names[256];
         free_policies(pols, npol);
         return cli_usage("bench policies", "--policies: no policy named in '%s' (available: %s)",
-                         only, registry_names(names, sizeof names));
+                         a->only, registry_names(names, sizeof names));
     }
+    *npol_out = npol;
+    return CLI_OK;
+}
+
+/* The (power, P_FA) conditions: one (--quick, --power, --pfa) or the paper's sweep. */
+static unsigned make_conds(const struct bp_args *a, double conds[8][2])
+{
     static const double powers[] = {10, 15, 20, 25, 30}, pfas[] = {1e-1, 1e-2, 1e-4};
+    unsigned n = 0;
+    if (a->quick || !isnan(a->one_power) || !isnan(a->one_pfa)) {
+        conds[0][0] = !isnan(a->one_power) ? a->one_power : 20;
+        conds[0][1] = !isnan(a->one_pfa) ? a->one_pfa : 1e-3;
+        return 1;
+    }
+    for (unsigned i = 0; i < 5; i++, n++)
+        conds[n][0] = powers[i], conds[n][1] = 1e-3;
+    for (unsigned i = 0; i < 3; i++, n++)
+        conds[n][0] = 20, conds[n][1] = pfas[i];
+    return n;
+}
+
+struct bp_results {
     struct policy_bench_row rows[POLICY_BENCH_MAX * 8];
     struct policy_bench_cmp cmps[POLICY_BENCH_MAX * 8];
+    unsigned nrows, ncmp;
+};
+
+static int run_conditions(const struct bp_args *a, struct policy_bench_policy *pols, unsigned npol,
+                          struct bp_results *r)
+{
     double conds[8][2];
-    unsigned nrows = 0, ncmp = 0, ncond = 0;
-    int rc = 0, single = quick || !isnan(one_power) || !isnan(one_pfa);
-    if (single) {
-        double pw = !isnan(one_power) ? one_power : 20, pf = !isnan(one_pfa) ? one_pfa : 1e-3;
-        conds[ncond][0] = pw;
-        conds[ncond++][1] = pf;
-    }
-    for (unsigned i = 0; !single && i < 5; i++) {
-        conds[ncond][0] = powers[i];
-        conds[ncond++][1] = 1e-3;
-    }
-    for (unsigned i = 0; !single && i < 3; i++) {
-        conds[ncond][0] = 20;
-        conds[ncond++][1] = pfas[i];
-    }
-    unsigned *steps = malloc((size_t)npol * episodes * sizeof *steps);
+    unsigned ncond = make_conds(a, conds);
+    char err[512] = "";
+    int rc = 0;
+    unsigned *steps = malloc((size_t)npol * a->episodes * sizeof *steps);
     if (!steps)
         rc = cli_runtime_error("bench policies", "out of memory");
     for (unsigned i = 0; !rc && i < ncond; i++) {
-        if (!json)
+        if (!a->json)
             fprintf(stderr, "isactb bench policies: %g dBm, P_FA %g ...\n", conds[i][0],
                     conds[i][1]);
-        if (policy_bench_condition(conds[i][0], conds[i][1], scen, (unsigned)elements,
-                                   (unsigned)episodes, pols, npol, rows, &nrows, steps,
-                                   json ? NULL : print_row, NULL, err, sizeof err))
+        if (policy_bench_condition(conds[i][0], conds[i][1], a->scen, (unsigned)a->elements,
+                                   (unsigned)a->episodes, pols, npol, r->rows, &r->nrows, steps,
+                                   a->json ? NULL : print_row, NULL, err, sizeof err))
             rc = cli_runtime_error("bench policies", "%s", err);
         else
-            policy_bench_paired(pols, npol, steps, (unsigned)episodes, conds[i][0], conds[i][1],
-                                cmps, &ncmp);
+            policy_bench_paired(pols, npol, steps, (unsigned)a->episodes, conds[i][0], conds[i][1],
+                                r->cmps, &r->ncmp);
     }
     free(steps);
-    double tinf = rc ? NAN : policy_bench_qnet_inference_ns();
-    if (!rc && json) {
-        json_t *arr = json_array();
-        for (unsigned i = 0; i < nrows; i++) {
-            const struct policy_bench_row *w = &rows[i];
-            json_t *ms = isnan(w->mean_success) ? json_null() : json_real(w->mean_success);
-            json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
-            json_array_append_new(arr, json_pack("{s:s,s:f,s:f,s:f,s:f,s:f,s:o,s:o}", "policy",
-                                                 pols[w->pol].name, "tx_power_dbm", w->power, "pfa",
-                                                 w->pfa, "steps_mean", w->mean, "steps_p95", w->p95,
-                                                 "success_rate", w->success, "steps_mean_success",
-                                                 ms, "steps_sem", se));
-        }
-        json_t *cmp = json_array();
-        for (unsigned i = 0; i < ncmp; i++) {
-            const struct policy_bench_cmp *w = &cmps[i];
-            json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
-            json_array_append_new(cmp, json_pack("{s:s,s:s,s:f,s:f,s:f,s:o}", "policy",
-                                                 pols[w->a].name, "versus", pols[w->b].name,
-                                                 "tx_power_dbm", w->power, "pfa", w->pfa,
-                                                 "steps_diff_mean", w->diff, "steps_diff_sem", se));
-        }
-        json_t *o = json_pack("{s:o,s:o,s:f,s:I,s:I,s:I}", "rows", arr, "paired", cmp,
-                              "qnet_inference_ns", tinf, "episodes", (json_int_t)episodes,
-                              "scenario_seed", (json_int_t)scen, "elements", (json_int_t)elements);
-        json_dumpf(o, stdout, JSON_COMPACT);
-        putchar('\n');
-        json_decref(o);
-    } else if (!rc) {
-        printf("%-16s %9s %7s %10s %7s %9s %8s %12s\n", "policy", "power_dBm", "pfa", "steps_mean",
-               "sem", "steps_p95", "success", "steps_if_ok");
-        for (unsigned i = 0; i < nrows; i++)
-            printf("%-16s %9.0f %7.0e %10.2f %7.2f %9.0f %8.3f %12.2f\n", pols[rows[i].pol].name,
-                   rows[i].power, rows[i].pfa, rows[i].mean, rows[i].sem, rows[i].p95,
-                   rows[i].success, rows[i].mean_success);
-        if (ncmp)
-            printf("\npaired: steps of the other policy minus qnet's, same episodes and draws "
-                   "(> 0: qnet needs fewer)\n%-16s %9s %7s %10s %7s\n",
-                   "versus", "power_dBm", "pfa", "diff_mean", "sem");
-        for (unsigned i = 0; i < ncmp; i++)
-            printf("%-16s %9.0f %7.0e %10.2f %7.2f\n", pols[cmps[i].b].name, cmps[i].power,
-                   cmps[i].pfa, cmps[i].diff, cmps[i].sem);
-        printf("qnet inference: %.0f ns per decision (%lu episodes per row, scenario seed %llu, "
-               "%lu elements per AP)\n",
-               tinf, episodes, (unsigned long long)scen, elements);
-        char path[1200];
-        snprintf(path, sizeof path, "%s/bench_policies.png", out);
-        policy_bench_figure(path, rows, nrows, npol);
-        fprintf(stderr, "isactb bench policies: figure %s\n", path);
+    return rc;
+}
+
+static void print_json(const struct bp_args *a, const struct policy_bench_policy *pols,
+                       const struct bp_results *r, double tinf)
+{
+    json_t *arr = json_array();
+    for (unsigned i = 0; i < r->nrows; i++) {
+        const struct policy_bench_row *w = &r->rows[i];
+        json_t *ms = isnan(w->mean_success) ? json_null() : json_real(w->mean_success);
+        json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
+        json_array_append_new(arr,
+                              json_pack("{s:s,s:f,s:f,s:f,s:f,s:f,s:o,s:o}", "policy",
+                                        pols[w->pol].name, "tx_power_dbm", w->power, "pfa", w->pfa,
+                                        "steps_mean", w->mean, "steps_p95", w->p95, "success_rate",
+                                        w->success, "steps_mean_success", ms, "steps_sem", se));
     }
+    json_t *cmp = json_array();
+    for (unsigned i = 0; i < r->ncmp; i++) {
+        const struct policy_bench_cmp *w = &r->cmps[i];
+        json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
+        json_array_append_new(cmp,
+                              json_pack("{s:s,s:s,s:f,s:f,s:f,s:o}", "policy", pols[w->a].name,
+                                        "versus", pols[w->b].name, "tx_power_dbm", w->power, "pfa",
+                                        w->pfa, "steps_diff_mean", w->diff, "steps_diff_sem", se));
+    }
+    json_t *o =
+        json_pack("{s:o,s:o,s:f,s:I,s:I,s:I}", "rows", arr, "paired", cmp, "qnet_inference_ns",
+                  tinf, "episodes", (json_int_t)a->episodes, "scenario_seed", (json_int_t)a->scen,
+                  "elements", (json_int_t)a->elements);
+    json_dumpf(o, stdout, JSON_COMPACT);
+    putchar('\n');
+    json_decref(o);
+}
+
+static void print_table(const struct bp_args *a, const struct policy_bench_policy *pols,
+                        unsigned npol, const struct bp_results *r, double tinf)
+{
+    printf("%-16s %9s %7s %10s %7s %9s %8s %12s\n", "policy", "power_dBm", "pfa", "steps_mean",
+           "sem", "steps_p95", "success", "steps_if_ok");
+    for (unsigned i = 0; i < r->nrows; i++)
+        printf("%-16s %9.0f %7.0e %10.2f %7.2f %9.0f %8.3f %12.2f\n", pols[r->rows[i].pol].name,
+               r->rows[i].power, r->rows[i].pfa, r->rows[i].mean, r->rows[i].sem, r->rows[i].p95,
+               r->rows[i].success, r->rows[i].mean_success);
+    if (r->ncmp)
+        printf("\npaired: steps of the other policy minus qnet's, same episodes and draws "
+               "(> 0: qnet needs fewer)\n%-16s %9s %7s %10s %7s\n",
+               "versus", "power_dBm", "pfa", "diff_mean", "sem");
+    for (unsigned i = 0; i < r->ncmp; i++)
+        printf("%-16s %9.0f %7.0e %10.2f %7.2f\n", pols[r->cmps[i].b].name, r->cmps[i].power,
+               r->cmps[i].pfa, r->cmps[i].diff, r->cmps[i].sem);
+    printf("qnet inference: %.0f ns per decision (%lu episodes per row, scenario seed %llu, "
+           "%lu elements per AP)\n",
+           tinf, a->episodes, (unsigned long long)a->scen, a->elements);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/bench_policies.png", a->out);
+    policy_bench_figure(path, r->rows, r->nrows, npol);
+    fprintf(stderr, "isactb bench policies: figure %s\n", path);
+}
+
+int bench_policies(int argc, char **argv)
+{
+    struct bp_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    struct policy_bench_policy pols[POLICY_BENCH_MAX] = {{"", NULL, {{0}, 0}}};
+    unsigned npol = 0;
+    if ((rc = load_policies(&a, pols, &npol)))
+        return rc;
+    struct bp_results *r = calloc(1, sizeof *r);
+    rc = r ? run_conditions(&a, pols, npol, r)
+           : cli_runtime_error("bench policies", "out of memory");
+    double tinf = rc ? NAN : policy_bench_qnet_inference_ns();
+    if (!rc && a.json)
+        print_json(&a, pols, r, tinf);
+    else if (!rc)
+        print_table(&a, pols, npol, r, tinf);
+    free(r);
     free_policies(pols, npol);
     return rc;
 }
