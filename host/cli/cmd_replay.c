@@ -68,46 +68,73 @@ static int check_inputs(sigmf_reader rd)
     return CLI_OK;
 }
 
-int cmd_replay(int argc, char **argv)
+struct replay_args {
+    const char *path, *out, *calib;
+    int json, quiet, no_calib;
+};
+
+/* CLI_OK, a CLI_E* status, or -1 after --help (exit 0, nothing to run). */
+static int parse_args(int argc, char **argv, struct replay_args *a)
 {
-    const char *path = NULL, *out = NULL, *calib = NULL;
-    int json = 0, quiet = 0, no_calib = 0;
+    *a = (struct replay_args){0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
-            json = 1;
+            a->json = 1;
         else if (!strcmp(argv[i], "--quiet"))
-            quiet = 1;
+            a->quiet = 1;
         else if (!strcmp(argv[i], "--no-calibration"))
-            no_calib = 1;
+            a->no_calib = 1;
         else if (!strcmp(argv[i], "--calibration")) {
             if (++i >= argc)
                 return cli_usage("replay", "option '--calibration' needs a value");
-            calib = argv[i];
+            a->calib = argv[i];
         } else if (!strcmp(argv[i], "--help")) {
             fputs(REPLAY_USAGE, stdout);
-            return CLI_OK;
+            return -1;
         } else if (!strcmp(argv[i], "--out")) {
             if (++i >= argc)
                 return cli_usage("replay", "option '--out' needs a value");
-            out = argv[i];
+            a->out = argv[i];
         } else if (argv[i][0] == '-')
             return cli_usage("replay", "unknown option '%s'", argv[i]);
-        else if (path)
+        else if (a->path)
             return cli_usage("replay", "unexpected argument '%s'", argv[i]);
         else
-            path = argv[i];
+            a->path = argv[i];
     }
-    if (!path)
+    if (!a->path)
         return cli_usage("replay",
                          "missing CAPTURE (a capture directory, .sigmf-collection or .sigmf-meta)");
-    if (out && !cli_dir_exists(out))
-        return cli_usage("replay", "--out %s: not a directory", out);
+    if (a->out && !cli_dir_exists(a->out))
+        return cli_usage("replay", "--out %s: not a directory", a->out);
+    return CLI_OK;
+}
 
+static void report(const struct replay_args *a, json_t *result, const struct exp_config *cfg,
+                   const char *spec, const struct cli_calibration *cal)
+{
+    char err[512] = "";
+    json_object_set_new(result, "recorded_radio", json_string(cfg->radio));
+    json_object_set_new(result, "radio", json_string(spec));
+    json_object_set_new(result, "calibration", cli_calibration_summary(cal));
+    if (a->out && report_write_figures(result, NULL, a->out, err, sizeof err))
+        fprintf(stderr, "isactb replay: figures: %s\n", err);
+    if (a->json) {
+        json_dumpf(result, stdout, JSON_COMPACT);
+        putchar('\n');
+    }
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    struct replay_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
     sigmf_reader rd;
     struct exp_config cfg;
     codebook cb;
-    int rc = cli_capture_open("replay", path, &rd, &cfg, &cb);
-    if (rc)
+    if ((rc = cli_capture_open("replay", a.path, &rd, &cfg, &cb)))
         return rc;
     if ((rc = check_inputs(rd))) {
         sigmf_reader_close(rd);
@@ -117,30 +144,21 @@ int cmd_replay(int argc, char **argv)
     char spec[1100], err[512] = "";
     snprintf(spec, sizeof spec, "file:%s", sigmf_reader_path(rd));
     struct cli_calibration cal = {0};
-    rc = replay_calibration(rd, calib, no_calib, &cal);
+    rc = replay_calibration(rd, a.calib, a.no_calib, &cal);
     sigmf_reader_close(rd);
     radio r = NULL;
     json_t *result = NULL;
     if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
-    struct replay_ctx rctx = {quiet, r};
+    struct replay_ctx rctx = {a.quiet, r};
     struct run_hooks hooks = {print_line, &rctx, NULL, NULL, cal.applied ? cal.pc : NULL, recorded};
     int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
     if (erc) {
         fprintf(stderr, "isactb replay: %s\n", err);
         rc = (erc == ISAC_EINVAL || erc == ISAC_EFORMAT) ? CLI_EINPUT : CLI_ERUNTIME;
     }
-    if (result) {
-        json_object_set_new(result, "recorded_radio", json_string(cfg.radio));
-        json_object_set_new(result, "radio", json_string(spec));
-        json_object_set_new(result, "calibration", cli_calibration_summary(&cal));
-        if (out && report_write_figures(result, NULL, out, err, sizeof err))
-            fprintf(stderr, "isactb replay: figures: %s\n", err);
-        if (json) {
-            json_dumpf(result, stdout, JSON_COMPACT);
-            putchar('\n');
-        }
-    }
+    if (result)
+        report(&a, result, &cfg, spec, &cal);
 done:
     cli_calibration_free(&cal);
     json_decref(result);
