@@ -8,7 +8,7 @@
 # within 3.29 standard errors (99.9 %, two-sided) of 0, the standard error from the
 # discordant pairs, var = (b + c - (b - c)^2 / n) / n^2. A broken array (processing and
 # emulator on different positions) confirms next to nothing and fails the ULA floor too.
-# Under AddressSanitizer (3-4x slower) the same checks run on 12 scenes: the claim itself is
+# Under AddressSanitizer (3-4x slower) the same checks run on 6 scenes: the claim itself is
 # proven by the Release run, the sanitizer run proves the path memory-safe.
 set -euo pipefail
 BIN=${ISACTB_BIN:?}
@@ -16,7 +16,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 PY=/usr/bin/python3
 N=40
-ldd "$BIN" 2>/dev/null | grep -q libasan && N=12
+ldd "$BIN" 2>/dev/null | grep -q libasan && N=6
 RAND=$($PY -c "
 import random
 r = random.Random(20261203); p = [0.0]
