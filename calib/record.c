@@ -438,8 +438,8 @@ static double complex chan_gain(const struct calib_chan *c)
     return pow(10.0, c->gain_db / 20.0) * cexp(I * c->phase_deg * M_PI / 180.0);
 }
 
-int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correction *pc,
-                             char *err, size_t errlen)
+int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correction *pc, char *err,
+                             size_t errlen)
 {
     memset(pc, 0, sizeof *pc);
     pc->num_rx = rec->num_rx;

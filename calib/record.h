@@ -75,8 +75,8 @@ int calib_record_stale(const struct calib_record *rec, double now_unix);
  * rx_weight = c_0/c_m, delays aligning every channel (and, with a system_delay section,
  * every array) to the latest one, TX weights scaled to the array's RMS gain, and
  * lag0_delay the system delay left after alignment. */
-int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correction *pc,
-                             char *err, size_t errlen);
+int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correction *pc, char *err,
+                             size_t errlen);
 
 /* Find the newest record in directory dir matching info. Returns 1 found (rec, path
  * filled), 0 none; corrupt files are reported through warn (one line each) and skipped. */

@@ -361,7 +361,7 @@ int calib_measure_manifold(radio r, const struct calib_session *s, double theta,
         rc = steer(&info, (int)n, theta, a);
         if (rc == ISAC_OK)
             rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch,
-                            info.rx_ap_elements[n], ch, n, s->maxlag, a, rx_out + ch);
+                                info.rx_ap_elements[n], ch, n, s->maxlag, a, rx_out + ch);
     }
     bufs_free(&tx);
     bufs_free(&rx);
@@ -381,9 +381,8 @@ static void tx_row(float complex *row, size_t len, const float complex *ref, siz
     fdelay_add(row, len, ref, blen, delay, w, 0.0);
 }
 
-static double rx_beam_power(const struct chan_correction *cal, const struct bufs *rx,
-                            unsigned ch0, unsigned M, size_t clen, const double complex *w,
-                            float complex *tmp)
+static double rx_beam_power(const struct chan_correction *cal, const struct bufs *rx, unsigned ch0,
+                            unsigned M, size_t clen, const double complex *w, float complex *tmp)
 {
     double complex *z = calloc(clen, sizeof *z);
     if (!z)

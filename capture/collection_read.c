@@ -76,8 +76,8 @@ static json_t *parse(const struct ectx *e, const char *text, size_t len, int *rc
     json_error_t je;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!doc)
-        *rc = cap_efail(e, ISAC_EFORMAT, "malformed JSON at line %d column %d: %s", je.line, je.column,
-                    je.text);
+        *rc = cap_efail(e, ISAC_EFORMAT, "malformed JSON at line %d column %d: %s", je.line,
+                        je.column, je.text);
     else if (!json_is_object(doc)) {
         json_decref(doc);
         doc = NULL;
@@ -180,9 +180,10 @@ static int stream_entry(const struct ectx *e, const json_t *item, size_t i, cons
         *name = *hash = NULL;
     if (!*name || !*hash)
         return cap_efail(e, ISAC_EFORMAT, "core:streams[%zu] %s is not [name, hash]", i,
-                     cap_show(item, b, sizeof b));
+                         cap_show(item, b, sizeof b));
     if (!**name || strchr(*name, '/'))
-        return cap_efail(e, ISAC_EFORMAT, "core:streams[%zu] name '%s' is not a base name", i, *name);
+        return cap_efail(e, ISAC_EFORMAT, "core:streams[%zu] name '%s' is not a base name", i,
+                         *name);
     return ISAC_OK;
 }
 
@@ -210,8 +211,8 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
     if (strcasecmp(hex, hash)) {
         free(text);
         return cap_efail(ce, ISAC_EFORMAT,
-                     "core:streams[%zu] hash does not match %s (SHA-512 %.16s...)", i, s->meta_path,
-                     hex);
+                         "core:streams[%zu] hash does not match %s (SHA-512 %.16s...)", i,
+                         s->meta_path, hex);
     }
     s->doc = parse(&e, text, len, &rc);
     free(text);
@@ -222,7 +223,7 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
         return rc;
     if (i && fs != r->fs)
         return cap_efail(&e, ISAC_EFORMAT, "core:sample_rate %.17g differs from %s (%.17g)", fs,
-                     r->st[0].meta_path, r->fs);
+                         r->st[0].meta_path, r->fs);
     r->fs = fs;
     return ISAC_OK;
 }
@@ -234,10 +235,10 @@ static int classify(sigmf_reader r, const struct ectx *ce)
         r->num_rx += (unsigned)r->st[i].is_rx;
     if (r->num_rx == 0 || r->num_rx > RADIO_MAX_CHANNELS)
         return cap_efail(ce, ISAC_EFORMAT, "core:streams hold %u rx recordings (expected 1..%d)",
-                     r->num_rx, RADIO_MAX_CHANNELS);
+                         r->num_rx, RADIO_MAX_CHANNELS);
     if (r->nstreams - r->num_rx != 1)
         return cap_efail(ce, ISAC_EFORMAT, "core:streams hold %zu txref recordings (expected 1)",
-                     r->nstreams - r->num_rx);
+                         r->nstreams - r->num_rx);
     r->rx = calloc(r->num_rx, sizeof *r->rx);
     if (!r->rx)
         return cap_efail(ce, ISAC_ENOMEM, "out of memory");
@@ -252,16 +253,15 @@ static int classify(sigmf_reader r, const struct ectx *ce)
             json_object_get(json_object_get(s->doc, "global"), "spatial:num_elements"));
         if (n != r->num_rx)
             return cap_efail(&e, ISAC_EFORMAT,
-                         "spatial:num_elements %lld but the collection lists %u rx recordings",
-                         (long long)n, r->num_rx);
+                             "spatial:num_elements %lld but the collection lists %u rx recordings",
+                             (long long)n, r->num_rx);
         if (r->rx[s->channel])
             return cap_efail(&e, ISAC_EFORMAT, "spatial:channel_index %d repeats %s", s->channel,
-                         r->rx[s->channel]->meta_path);
+                             r->rx[s->channel]->meta_path);
         r->rx[s->channel] = s;
     }
     return ISAC_OK;
 }
-
 
 /* The layout version is the isactb extension's: 1.x captures repeated every shared
  * and per-CPI record in every .sigmf-meta; this reader reads 2.x only. */
@@ -278,13 +278,13 @@ static int check_format(const struct ectx *e, const json_t *c)
         if (ver && !strncmp(ver, "2.", 2))
             return ISAC_OK;
         return cap_efail(e, ISAC_EFORMAT,
-                     "isactb capture format %s not supported (this isactb reads %s; "
-                     "re-record it)",
-                     ver ? ver : "(no version)", SIGMF_ISACTB_VERSION);
+                         "isactb capture format %s not supported (this isactb reads %s; "
+                         "re-record it)",
+                         ver ? ver : "(no version)", SIGMF_ISACTB_VERSION);
     }
     return cap_efail(e, ISAC_EFORMAT,
-                 "core:extensions does not declare isactb: not an isactb capture (format %s)",
-                 SIGMF_ISACTB_VERSION);
+                     "core:extensions does not declare isactb: not an isactb capture (format %s)",
+                     SIGMF_ISACTB_VERSION);
 }
 
 static int check_radio(sigmf_reader r, const struct ectx *e, const json_t *c)
@@ -297,12 +297,12 @@ static int check_radio(sigmf_reader r, const struct ectx *e, const json_t *c)
         return rc;
     if (r->info.num_rx != r->num_rx)
         return cap_efail(e, ISAC_EFORMAT,
-                     "isactb:radio.num_rx %u but the collection lists %u rx recordings",
-                     r->info.num_rx, r->num_rx);
+                         "isactb:radio.num_rx %u but the collection lists %u rx recordings",
+                         r->info.num_rx, r->num_rx);
     if (r->info.sample_rate != r->fs)
         return cap_efail(e, ISAC_EFORMAT,
-                     "isactb:radio.sample_rate %.17g differs from core:sample_rate %.17g",
-                     r->info.sample_rate, r->fs);
+                         "isactb:radio.sample_rate %.17g differs from core:sample_rate %.17g",
+                         r->info.sample_rate, r->fs);
     return ISAC_OK;
 }
 
@@ -319,13 +319,13 @@ static int check_collection(sigmf_reader r)
         return rc;
     if (strncmp(ver, "1.", 2))
         return cap_efail(&e, ISAC_EFORMAT, "core:version '%s' not supported (expected %s)", ver,
-                     SIGMF_VERSION);
+                         SIGMF_VERSION);
     if ((rc = check_format(&e, c)) || (rc = cap_parse_cpis(r, &e, c)))
         return rc;
     json_t *streams = json_object_get(c, "core:streams");
     if (!json_is_array(streams) || json_array_size(streams) < 2)
         return cap_efail(&e, ISAC_EFORMAT, "core:streams %s is not an array of >= 2 recordings",
-                     cap_show(streams, b, sizeof b));
+                         cap_show(streams, b, sizeof b));
     r->nstreams = json_array_size(streams);
     r->st = calloc(r->nstreams, sizeof *r->st);
     if (!r->st)
@@ -339,8 +339,9 @@ static int check_collection(sigmf_reader r)
         return rc;
     json_t *geom = json_object_get(c, "spatial:element_geometry");
     if (!json_is_array(geom) || json_array_size(geom) != r->num_rx)
-        return cap_efail(&e, ISAC_EFORMAT, "spatial:element_geometry %s is not an array of %u points",
-                     cap_show(geom, b, sizeof b), r->num_rx);
+        return cap_efail(&e, ISAC_EFORMAT,
+                         "spatial:element_geometry %s is not an array of %u points",
+                         cap_show(geom, b, sizeof b), r->num_rx);
     return check_radio(r, &e, c);
 }
 

@@ -11,8 +11,9 @@
 #include "sigmf_internal.h"
 
 static const char *const writer_annotation_keys[] = {
-    "isactb:cpi",        "isactb:tick", "isactb:num_samples", "isactb:tx_tick",
-    "isactb:tx_samples", "isactb:drop", "isactb:overflow",    "isactb:plan", NULL};
+    "isactb:cpi",      "isactb:tick",       "isactb:num_samples",
+    "isactb:tx_tick",  "isactb:tx_samples", "isactb:drop",
+    "isactb:overflow", "isactb:plan",       NULL};
 
 /* ------------------------------------------------------- append a CPI */
 
@@ -34,8 +35,8 @@ static int check_bearing(const json_t *b, char *err, size_t errlen)
     }
     json_object_foreach((json_t *)b, key, v) if (!cap_key_in(key, keys) || !is_number(v))
     {
-        isac_seterr(err, errlen, "sigmf writer: spatial:calibration.bearing.%s unknown or not a number",
-               key);
+        isac_seterr(err, errlen,
+                    "sigmf writer: spatial:calibration.bearing.%s unknown or not a number", key);
         return ISAC_EINVAL;
     }
     return ISAC_OK;
@@ -61,21 +62,22 @@ static int check_segment(const json_t *seg, char *err, size_t errlen)
     const json_t *cal = json_object_get(seg, "spatial:calibration");
     if (!json_is_object(seg) || json_object_size(seg) != 1 || !json_is_object(cal)) {
         isac_seterr(err, errlen,
-               "sigmf writer: CPI segment must hold exactly spatial:calibration (an object)");
+                    "sigmf writer: CPI segment must hold exactly spatial:calibration (an object)");
         return ISAC_EINVAL;
     }
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)cal, key, v) if (!cap_key_in(key, calkeys))
     {
-        isac_seterr(err, errlen, "sigmf writer: spatial:calibration.%s is not a calibration field", key);
+        isac_seterr(err, errlen, "sigmf writer: spatial:calibration.%s is not a calibration field",
+                    key);
         return ISAC_EINVAL;
     }
     const char *ct = json_string_value(json_object_get(cal, "caltype"));
     if (!cap_caltype_ok(ct)) {
         isac_seterr(err, errlen,
-               "sigmf writer: spatial:calibration.caltype '%s' not tone, xcorr, ref or other",
-               ct ? ct : "(missing)");
+                    "sigmf writer: spatial:calibration.caltype '%s' not tone, xcorr, ref or other",
+                    ct ? ct : "(missing)");
         return ISAC_EINVAL;
     }
     if (json_object_get(cal, "bearing") &&
@@ -83,7 +85,7 @@ static int check_segment(const json_t *seg, char *err, size_t errlen)
         return ISAC_EINVAL;
     if (json_object_get(cal, "cal_geometry") && check_point(json_object_get(cal, "cal_geometry"))) {
         isac_seterr(err, errlen,
-               "sigmf writer: spatial:calibration.cal_geometry is not a cartesian_point");
+                    "sigmf writer: spatial:calibration.cal_geometry is not a cartesian_point");
         return ISAC_EINVAL;
     }
     return ISAC_OK;
@@ -105,34 +107,35 @@ static int check_cpi(sigmf_writer w, const struct sigmf_cpi *c)
     if (c->tick < 0 || c->tx_tick < 0 || (w->have_prev && c->tick < w->next_tick) ||
         (w->have_prev && c->tx_tick < w->next_tx_tick)) {
         isac_seterr(w->err, sizeof w->err,
-               "sigmf writer: CPI %zu tick %lld / tx_tick %lld negative or overlapping the "
-               "previous CPI (next allowed %lld / %lld)",
-               w->ncpi, (long long)c->tick, (long long)c->tx_tick, (long long)w->next_tick,
-               (long long)w->next_tx_tick);
+                    "sigmf writer: CPI %zu tick %lld / tx_tick %lld negative or overlapping the "
+                    "previous CPI (next allowed %lld / %lld)",
+                    w->ncpi, (long long)c->tick, (long long)c->tx_tick, (long long)w->next_tick,
+                    (long long)w->next_tx_tick);
         return ISAC_EINVAL;
     }
     const struct radio_rx_md *md = c->md;
     if (md && (md->start_tick != c->tick || md->num_samples != c->len)) {
         isac_seterr(w->err, sizeof w->err,
-               "sigmf writer: md start_tick %lld / num_samples %zu differ from CPI tick %lld "
-               "/ len %zu",
-               (long long)md->start_tick, md->num_samples, (long long)c->tick, c->len);
+                    "sigmf writer: md start_tick %lld / num_samples %zu differ from CPI tick %lld "
+                    "/ len %zu",
+                    (long long)md->start_tick, md->num_samples, (long long)c->tick, c->len);
         return ISAC_EINVAL;
     }
     if (md && md->dropped_samples &&
         (md->drop_start_tick < c->tick || md->dropped_samples > c->len ||
          md->drop_start_tick - c->tick > (int64_t)(c->len - md->dropped_samples))) {
-        isac_seterr(w->err, sizeof w->err,
-               "sigmf writer: drop of %llu samples at tick %lld outside the window [%lld, +%zu)",
-               (unsigned long long)md->dropped_samples, (long long)md->drop_start_tick,
-               (long long)c->tick, c->len);
+        isac_seterr(
+            w->err, sizeof w->err,
+            "sigmf writer: drop of %llu samples at tick %lld outside the window [%lld, +%zu)",
+            (unsigned long long)md->dropped_samples, (long long)md->drop_start_tick,
+            (long long)c->tick, c->len);
         return ISAC_EINVAL;
     }
     if (c->segment && check_segment(c->segment, w->err, sizeof w->err))
         return ISAC_EINVAL;
     if (c->annotation)
-        return cap_check_isactb_keys(c->annotation, writer_annotation_keys, "CPI annotation", w->err,
-                                 sizeof w->err);
+        return cap_check_isactb_keys(c->annotation, writer_annotation_keys, "CPI annotation",
+                                     w->err, sizeof w->err);
     return ISAC_OK;
 }
 
@@ -176,13 +179,15 @@ static int write_cpi_data(sigmf_writer w, const struct sigmf_cpi *c, struct rx_l
         const float complex *x = c->rx[ch];
         if (cap_write_all(s->fd, x, l.head * sizeof *x, s->committed * sizeof *x) ||
             cap_write_all(s->fd, x + c->len - l.tail, l.tail * sizeof *x,
-                      (s->committed + l.head) * sizeof *x)) {
-            isac_seterr(w->err, sizeof w->err, "%s: write failed: %s", s->data_tmp, strerror(errno));
+                          (s->committed + l.head) * sizeof *x)) {
+            isac_seterr(w->err, sizeof w->err, "%s: write failed: %s", s->data_tmp,
+                        strerror(errno));
             return ISAC_EIO;
         }
     }
     struct wstream *t = &w->s[w->num_rx];
-    if (cap_write_all(t->fd, c->txref, c->txlen * sizeof *c->txref, t->committed * sizeof *c->txref)) {
+    if (cap_write_all(t->fd, c->txref, c->txlen * sizeof *c->txref,
+                      t->committed * sizeof *c->txref)) {
         isac_seterr(w->err, sizeof w->err, "%s: write failed: %s", t->data_tmp, strerror(errno));
         return ISAC_EIO;
     }
@@ -199,7 +204,6 @@ static json_t *segment(uint64_t start, int64_t tick, double freq, const json_t *
     }
     return o;
 }
-
 
 /* Build this CPI's metadata before touching the files, so that a failure leaves the
  * writer exactly as it was. */

@@ -27,11 +27,11 @@ static int resolve_positions(const struct ectx *e, const char *p, json_t *rec, j
     }
     if (strcmp(json_string_value(pos), "unchanged") || !*last)
         return cap_efail(e, ISAC_EFORMAT,
-                     "%sisactb:plan.positions_wl '%.20s' (only \"unchanged\" after a CPI with "
-                     "positions)",
-                     p, json_string_value(pos));
+                         "%sisactb:plan.positions_wl '%.20s' (only \"unchanged\" after a CPI with "
+                         "positions)",
+                         p, json_string_value(pos));
     return json_object_set(plan, "positions_wl", *last) ? cap_efail(e, ISAC_ENOMEM, "out of memory")
-                                                         : ISAC_OK;
+                                                        : ISAC_OK;
 }
 
 /* One record of isactb:cpis: window, probe and losses; windows and probes in order. */
@@ -51,19 +51,20 @@ static int parse_cpi(const struct ectx *e, sigmf_reader r, size_t k, json_t *o, 
     json_t *ov = json_object_get(o, "isactb:overflow"), *d = json_object_get(o, "isactb:drop");
     if (ov && !json_is_boolean(ov))
         return cap_efail(e, ISAC_EFORMAT, "%sisactb:overflow %s is not a boolean", p,
-                     cap_show(ov, b, sizeof b));
-    if (d && (!json_is_object(d) ||
-              (rc = cap_get_int(e, d, p, "count", NULL, 1, len, &cnt))))
+                         cap_show(ov, b, sizeof b));
+    if (d && (!json_is_object(d) || (rc = cap_get_int(e, d, p, "count", NULL, 1, len, &cnt))))
         return rc ? rc : cap_efail(e, ISAC_EFORMAT, "%sisactb:drop is not an object", p);
     const struct cpi *pv = k ? &r->cpi[k - 1] : NULL;
     if (pv && tick < pv->tick + (int64_t)pv->len)
-        return cap_efail(e, ISAC_EFORMAT, "%sisactb:tick %lld overlaps the window of CPI %zu (ends at %lld)",
-                     p, (long long)tick, k - 1, (long long)(pv->tick + (int64_t)pv->len));
+        return cap_efail(e, ISAC_EFORMAT,
+                         "%sisactb:tick %lld overlaps the window of CPI %zu (ends at %lld)", p,
+                         (long long)tick, k - 1, (long long)(pv->tick + (int64_t)pv->len));
     if (pv && txt < pv->tx_tick + (int64_t)pv->txlen)
-        return cap_efail(e, ISAC_EFORMAT, "%sisactb:tx_tick %lld overlaps the probe of CPI %zu (ends at %lld)",
-                     p, (long long)txt, k - 1, (long long)(pv->tx_tick + (int64_t)pv->txlen));
-    r->cpi[k] = (struct cpi){tick, txt, (uint64_t)len, (uint64_t)txn, (uint64_t)cnt,
-                             json_is_true(ov), o};
+        return cap_efail(e, ISAC_EFORMAT,
+                         "%sisactb:tx_tick %lld overlaps the probe of CPI %zu (ends at %lld)", p,
+                         (long long)txt, k - 1, (long long)(pv->tx_tick + (int64_t)pv->txlen));
+    r->cpi[k] =
+        (struct cpi){tick, txt, (uint64_t)len, (uint64_t)txn, (uint64_t)cnt, json_is_true(ov), o};
     return resolve_positions(e, p, o, last);
 }
 
@@ -72,7 +73,8 @@ int cap_parse_cpis(sigmf_reader r, const struct ectx *e, json_t *c)
     char b[80];
     json_t *a = json_object_get(c, "isactb:cpis"), *last = NULL;
     if (!json_is_array(a))
-        return cap_efail(e, ISAC_EFORMAT, "isactb:cpis %s is not an array", cap_show(a, b, sizeof b));
+        return cap_efail(e, ISAC_EFORMAT, "isactb:cpis %s is not an array",
+                         cap_show(a, b, sizeof b));
     r->ncpi = json_array_size(a);
     r->cpi = calloc(r->ncpi ? r->ncpi : 1, sizeof *r->cpi);
     if (!r->cpi)
@@ -108,18 +110,18 @@ static int plan_record(sigmf_writer w, const struct isac_tx_plan_s *plan, json_t
  * plan and the caller's keys. Written once for all streams. */
 json_t *cap_cpi_record(sigmf_writer w, const struct sigmf_cpi *c, const json_t *caller)
 {
-    json_t *a = json_pack("{s:I,s:I,s:I,s:I,s:I}", "isactb:cpi", (json_int_t)w->ncpi,
-                          "isactb:tick", (json_int_t)c->tick, "isactb:num_samples",
-                          (json_int_t)c->len, "isactb:tx_tick", (json_int_t)c->tx_tick,
-                          "isactb:tx_samples", (json_int_t)c->txlen);
+    json_t *a =
+        json_pack("{s:I,s:I,s:I,s:I,s:I}", "isactb:cpi", (json_int_t)w->ncpi, "isactb:tick",
+                  (json_int_t)c->tick, "isactb:num_samples", (json_int_t)c->len, "isactb:tx_tick",
+                  (json_int_t)c->tx_tick, "isactb:tx_samples", (json_int_t)c->txlen);
     int bad = !a;
     if (a && c->md && c->md->overflow)
         bad |= json_object_set_new(a, "isactb:overflow", json_true());
     if (a && c->md && c->md->dropped_samples)
-        bad |= json_object_set_new(
-            a, "isactb:drop",
-            json_pack("{s:I,s:I}", "start_tick", (json_int_t)c->md->drop_start_tick, "count",
-                      (json_int_t)c->md->dropped_samples));
+        bad |= json_object_set_new(a, "isactb:drop",
+                                   json_pack("{s:I,s:I}", "start_tick",
+                                             (json_int_t)c->md->drop_start_tick, "count",
+                                             (json_int_t)c->md->dropped_samples));
     if (a && caller)
         bad |= json_object_update((json_t *)a, (json_t *)caller);
     if (a && c->plan)

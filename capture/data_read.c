@@ -27,8 +27,7 @@ const json_t *sigmf_reader_cpi_annotation(sigmf_reader r, size_t k)
     return r && k < r->ncpi ? r->cpi[k].obj : NULL;
 }
 
-isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err,
-                                   size_t errlen)
+isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err, size_t errlen)
 {
     const json_t *j = json_object_get(sigmf_reader_cpi_annotation(r, k), "isactb:plan");
     char what[64];
@@ -61,7 +60,7 @@ static int read_chunk(void *ctx, uint64_t off, int64_t tick, uint64_t n)
         if (k <= 0) {
             struct ectx e = {c->err, c->errlen, c->s->data_path};
             return cap_efail(&e, ISAC_EIO, "read at byte %lld failed: %s", (long long)pos,
-                         k < 0 ? strerror(errno) : "file shrank");
+                             k < 0 ? strerror(errno) : "file shrank");
         }
         p += k;
         want -= (size_t)k;
@@ -138,8 +137,8 @@ static int verify_stream(sigmf_reader r, const struct rstream *s)
     if (rc)
         return cap_efail(&e, rc, "out of memory");
     if (strcasecmp(hex, s->sha512))
-        return cap_efail(&e, ISAC_EFORMAT, "SHA-512 %.16s... does not match core:sha512 %.16s...", hex,
-                     s->sha512);
+        return cap_efail(&e, ISAC_EFORMAT, "SHA-512 %.16s... does not match core:sha512 %.16s...",
+                         hex, s->sha512);
     return ISAC_OK;
 }
 

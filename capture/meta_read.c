@@ -25,11 +25,12 @@ static int check_global(const struct ectx *e, struct rstream *s, const json_t *g
         return rc;
     if (strncmp(str, "1.", 2))
         return cap_efail(e, ISAC_EFORMAT, "core:version '%s' not supported (expected %s)", str,
-                     SIGMF_VERSION);
+                         SIGMF_VERSION);
     if ((rc = cap_get_str(e, g, "", "core:datatype", &str)))
         return rc;
     if (strcmp(str, "cf32_le"))
-        return cap_efail(e, ISAC_EFORMAT, "core:datatype '%s' not supported (expected cf32_le)", str);
+        return cap_efail(e, ISAC_EFORMAT, "core:datatype '%s' not supported (expected cf32_le)",
+                         str);
     if ((rc = cap_get_num(e, g, "", "core:sample_rate", NULL, 1, 1e12, fs)) ||
         (rc = cap_get_int(e, g, "", "core:num_channels", &one, 1, 1, &v)) ||
         (rc = cap_get_int(e, g, "", "core:offset", &zero, 0, 0, &v)) ||
@@ -38,7 +39,7 @@ static int check_global(const struct ectx *e, struct rstream *s, const json_t *g
     json_t *mo = json_object_get(g, "core:metadata_only");
     if (mo && !json_is_false(mo))
         return cap_efail(e, ISAC_EFORMAT, "core:metadata_only %s not supported (samples needed)",
-                     cap_show(mo, b, sizeof b));
+                         cap_show(mo, b, sizeof b));
     json_t *sha = json_object_get(g, "core:sha512");
     if (sha && (rc = cap_get_str(e, g, "", "core:sha512", &s->sha512)))
         return rc;
@@ -65,18 +66,18 @@ static int check_spatial_segment(const struct ectx *e, const json_t *c, const ch
     const json_t *po = json_object_get(c, "spatial:phase_offset");
     if (po && !(json_is_number(po) && fabs(json_number_value(po)) <= 360.0))
         return cap_efail(e, ISAC_EFORMAT,
-                     "%sspatial:phase_offset %s is not a number of degrees in "
-                     "[-360, 360]",
-                     p, cap_show(po, b, sizeof b));
+                         "%sspatial:phase_offset %s is not a number of degrees in "
+                         "[-360, 360]",
+                         p, cap_show(po, b, sizeof b));
     const json_t *cal = json_object_get(c, "spatial:calibration");
     if (!cal)
         return ISAC_OK;
     const char *ct = json_string_value(json_object_get(cal, "caltype"));
     if (!cap_caltype_ok(ct))
         return cap_efail(e, ISAC_EFORMAT,
-                     "%sspatial:calibration.caltype %s is not tone, xcorr, ref "
-                     "or other",
-                     p, cap_show(json_object_get(cal, "caltype"), b, sizeof b));
+                         "%sspatial:calibration.caltype %s is not tone, xcorr, ref "
+                         "or other",
+                         p, cap_show(json_object_get(cal, "caltype"), b, sizeof b));
     return ISAC_OK;
 }
 
@@ -84,7 +85,8 @@ static int check_captures(const struct ectx *e, struct rstream *s, const json_t 
 {
     char b[80];
     if (!json_is_array(caps))
-        return cap_efail(e, ISAC_EFORMAT, "captures %s is not an array", cap_show(caps, b, sizeof b));
+        return cap_efail(e, ISAC_EFORMAT, "captures %s is not an array",
+                         cap_show(caps, b, sizeof b));
     s->nseg = json_array_size(caps);
     s->seg = calloc(s->nseg ? s->nseg : 1, sizeof *s->seg);
     if (!s->seg)
@@ -103,8 +105,9 @@ static int check_captures(const struct ectx *e, struct rstream *s, const json_t 
             (rc = check_spatial_segment(e, c, p)))
             return rc;
         if (i && (uint64_t)ss <= s->seg[i - 1].ss)
-            return cap_efail(e, ISAC_EFORMAT, "%score:sample_start %lld not after captures[%zu] (%llu)",
-                         p, (long long)ss, i - 1, (unsigned long long)s->seg[i - 1].ss);
+            return cap_efail(e, ISAC_EFORMAT,
+                             "%score:sample_start %lld not after captures[%zu] (%llu)", p,
+                             (long long)ss, i - 1, (unsigned long long)s->seg[i - 1].ss);
         if (i && gi < s->seg[i - 1].gi + (int64_t)((uint64_t)ss - s->seg[i - 1].ss))
             return cap_efail(
                 e, ISAC_EFORMAT,
@@ -154,15 +157,15 @@ static int gap_chunk(void *ctx, uint64_t off, int64_t tick, uint64_t n)
     struct gapscan *g = ctx;
     struct ann *a = g->a;
     if (tick == INT64_MIN)
-        return cap_efail(g->e, ISAC_EFORMAT, "%ssample %llu is not inside any captures segment", g->pfx,
-                     (unsigned long long)off);
+        return cap_efail(g->e, ISAC_EFORMAT, "%ssample %llu is not inside any captures segment",
+                         g->pfx, (unsigned long long)off);
     if (tick < g->next || tick + (int64_t)n > a->tick + (int64_t)a->len)
-        return cap_efail(g->e, ISAC_EFORMAT,
-                     "%ssamples at file offset %llu map to ticks [%lld, %lld) outside the window "
-                     "[%lld, %lld)",
-                     g->pfx, (unsigned long long)off, (long long)tick,
-                     (long long)(tick + (int64_t)n), (long long)a->tick,
-                     (long long)(a->tick + (int64_t)a->len));
+        return cap_efail(
+            g->e, ISAC_EFORMAT,
+            "%ssamples at file offset %llu map to ticks [%lld, %lld) outside the window "
+            "[%lld, %lld)",
+            g->pfx, (unsigned long long)off, (long long)tick, (long long)(tick + (int64_t)n),
+            (long long)a->tick, (long long)(a->tick + (int64_t)a->len));
     if (tick > g->next) {
         if (!a->ngaps++)
             a->first_gap = g->next;
@@ -180,9 +183,9 @@ static int check_drop(const struct ectx *e, const char *p, struct ann *a, const 
         return ISAC_OK;
     if (!d)
         return cap_efail(e, ISAC_EFORMAT,
-                     "%sisactb:drop missing but the captures leave %llu samples of the window "
-                     "unstored from tick %lld",
-                     p, (unsigned long long)a->missing, (long long)a->first_gap);
+                         "%sisactb:drop missing but the captures leave %llu samples of the window "
+                         "unstored from tick %lld",
+                         p, (unsigned long long)a->missing, (long long)a->first_gap);
     char q[64];
     int64_t st, cnt;
     int rc;
@@ -194,10 +197,10 @@ static int check_drop(const struct ectx *e, const char *p, struct ann *a, const 
         return rc;
     if ((uint64_t)cnt != a->missing || (a->missing && st != a->first_gap))
         return cap_efail(e, ISAC_EFORMAT,
-                     "%sisactb:drop {start_tick %lld, count %lld} disagrees with the captures "
-                     "(%llu samples missing from tick %lld)",
-                     p, (long long)st, (long long)cnt, (unsigned long long)a->missing,
-                     (long long)(a->missing ? a->first_gap : -1));
+                         "%sisactb:drop {start_tick %lld, count %lld} disagrees with the captures "
+                         "(%llu samples missing from tick %lld)",
+                         p, (long long)st, (long long)cnt, (unsigned long long)a->missing,
+                         (long long)(a->missing ? a->first_gap : -1));
     return ISAC_OK;
 }
 
@@ -258,8 +261,9 @@ static int check_data(char *err, size_t errlen, struct rstream *s)
         return cap_efail(&e, ISAC_EIO, "cannot open: %s", strerror(errno));
     uint64_t size = (uint64_t)st.st_size;
     if (size % CF32)
-        return cap_efail(&e, ISAC_EFORMAT, "size %llu bytes is not a whole number of cf32_le samples",
-                     (unsigned long long)size);
+        return cap_efail(&e, ISAC_EFORMAT,
+                         "size %llu bytes is not a whole number of cf32_le samples",
+                         (unsigned long long)size);
     s->nsamples = size / CF32;
     uint64_t need = 0;
     for (size_t i = 0; i < s->nann; i++)
@@ -267,12 +271,12 @@ static int check_data(char *err, size_t errlen, struct rstream *s)
             need = s->ann[i].ss + s->ann[i].cnt;
     if (need > s->nsamples)
         return cap_efail(&e, ISAC_EFORMAT, "truncated: %llu bytes, the CPIs need %llu",
-                     (unsigned long long)size, (unsigned long long)(need * CF32));
+                         (unsigned long long)size, (unsigned long long)(need * CF32));
     for (size_t i = 0; i < s->nseg; i++)
         if (s->seg[i].ss > s->nsamples)
             return cap_efail(&e, ISAC_EFORMAT,
-                         "truncated: %llu bytes, captures[%zu] starts at sample %llu",
-                         (unsigned long long)size, i, (unsigned long long)s->seg[i].ss);
+                             "truncated: %llu bytes, captures[%zu] starts at sample %llu",
+                             (unsigned long long)size, i, (unsigned long long)s->seg[i].ss);
     return ISAC_OK;
 }
 

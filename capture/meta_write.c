@@ -81,8 +81,8 @@ static json_t *rx_captures(sigmf_writer w, unsigned ch)
 static int write_file(const char *path, const char *text, char *err, size_t errlen)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || cap_write_all(fd, text, strlen(text), 0) || cap_write_all(fd, "\n", 1, strlen(text)) ||
-        fsync(fd)) {
+    if (fd < 0 || cap_write_all(fd, text, strlen(text), 0) ||
+        cap_write_all(fd, "\n", 1, strlen(text)) || fsync(fd)) {
         isac_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -135,9 +135,9 @@ static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, siz
     json_t *g = meta_global(w, i, s, data_hash);
     json_t *caps = rx ? rx_captures(w, i) : json_incref(w->tx_caps);
     /* no annotations: every CPI is described once, in the collection's isactb:cpis */
-    json_t *doc = (g && caps) ? json_pack("{s:o,s:o,s:[]}", "global", g, "captures", caps,
-                                          "annotations")
-                              : NULL;
+    json_t *doc = (g && caps)
+                      ? json_pack("{s:o,s:o,s:[]}", "global", g, "captures", caps, "annotations")
+                      : NULL;
     if (!doc) {
         json_decref(g);
         json_decref(caps);
@@ -185,8 +185,9 @@ static int write_collection(sigmf_writer w, char (*hashes)[129], const char *pat
     /* The records every stream shares, written once (the schema lets the collection
      * carry extension keys): radio, the caller's (experiment, codebook, calibration,
      * inputs, ...) and one record per CPI. */
-    if (c && (json_object_set(c, "isactb:radio", w->radio_json) ||
-              json_object_update(c, w->global_extra) || json_object_set(c, "isactb:cpis", w->cpis))) {
+    if (c &&
+        (json_object_set(c, "isactb:radio", w->radio_json) ||
+         json_object_update(c, w->global_extra) || json_object_set(c, "isactb:cpis", w->cpis))) {
         json_decref(c);
         c = NULL;
     }

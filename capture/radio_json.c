@@ -38,7 +38,8 @@ static int set_positions(json_t *o, const struct radio_info *info)
 {
     if (radio_info_check_positions(info, NULL, 0))
         return 0;
-    return json_object_set_new(o, "tx_positions_wl", positions_json(info->tx_pos_wl, info->num_tx)) ||
+    return json_object_set_new(o, "tx_positions_wl",
+                               positions_json(info->tx_pos_wl, info->num_tx)) ||
            json_object_set_new(o, "rx_positions_wl", positions_json(info->rx_pos_wl, info->num_rx));
 }
 
@@ -72,8 +73,7 @@ json_t *sigmf_radio_info_to_json(const struct radio_info *info)
         set_real_if_finite(o, "rx_gain_db", info->rx_gain_db) ||
         set_real_if_finite(o, "tx_gain_db", info->tx_gain_db) ||
         set_real_if_finite(o, "noise_var", info->noise_var) ||
-        set_real_if_finite(o, "full_scale", info->full_scale) ||
-        set_positions(o, info)) {
+        set_real_if_finite(o, "full_scale", info->full_scale) || set_positions(o, info)) {
         json_decref(o);
         return NULL;
     }
@@ -121,15 +121,17 @@ static int radio_strings(const struct ectx *e, const json_t *o, struct radio_inf
     size_t i;
     char b[80];
     if (caps && !json_is_array(caps))
-        return cap_efail(e, ISAC_EFORMAT, "%scaps %s is not an array", pfx, cap_show(caps, b, sizeof b));
+        return cap_efail(e, ISAC_EFORMAT, "%scaps %s is not an array", pfx,
+                         cap_show(caps, b, sizeof b));
     json_array_foreach(caps, i, c)
     {
         unsigned k = 0, n = cap_num_capabilities;
-        while (k < n && !(json_is_string(c) && !strcmp(json_string_value(c), cap_capability_names[k])))
+        while (k < n &&
+               !(json_is_string(c) && !strcmp(json_string_value(c), cap_capability_names[k])))
             k++;
         if (k == n)
             return cap_efail(e, ISAC_EFORMAT, "%scaps[%zu] %s is not a known capability", pfx, i,
-                         cap_show(c, b, sizeof b));
+                             cap_show(c, b, sizeof b));
         in->caps |= 1u << k;
     }
     return ISAC_OK;
@@ -141,19 +143,19 @@ static int radio_aps(const struct ectx *e, const json_t *o, struct radio_info *i
     char b[80];
     if (!json_is_array(el) || json_array_size(el) < 1 || json_array_size(el) > RADIO_MAX_APS)
         return cap_efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements %s is not an array of 1..%d",
-                     cap_show(el, b, sizeof b), RADIO_MAX_APS);
+                         cap_show(el, b, sizeof b), RADIO_MAX_APS);
     if (!json_is_array(aps) || json_array_size(aps) != json_array_size(el))
         return cap_efail(e, ISAC_EFORMAT,
-                     "isactb:radio.rx_aps %s is not an array as long as rx_ap_elements (%zu)",
-                     cap_show(aps, b, sizeof b), json_array_size(el));
+                         "isactb:radio.rx_aps %s is not an array as long as rx_ap_elements (%zu)",
+                         cap_show(aps, b, sizeof b), json_array_size(el));
     in->num_rx_aps = (unsigned)json_array_size(el);
     unsigned sum = 0;
     for (unsigned a = 0; a < in->num_rx_aps; a++) {
         json_t *v = json_array_get(el, a);
         if (!json_is_integer(v) || json_integer_value(v) < 1 ||
             json_integer_value(v) > RADIO_MAX_CHANNELS)
-            return cap_efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements[%u] %s is not in 1..%d", a,
-                         cap_show(v, b, sizeof b), RADIO_MAX_CHANNELS);
+            return cap_efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements[%u] %s is not in 1..%d",
+                             a, cap_show(v, b, sizeof b), RADIO_MAX_CHANNELS);
         in->rx_ap_elements[a] = (unsigned)json_integer_value(v);
         sum += in->rx_ap_elements[a];
         char p[48];
@@ -163,8 +165,8 @@ static int radio_aps(const struct ectx *e, const json_t *o, struct radio_info *i
             return rc;
     }
     if (sum != in->num_rx)
-        return cap_efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements sum to %u but num_rx is %u", sum,
-                     in->num_rx);
+        return cap_efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements sum to %u but num_rx is %u",
+                         sum, in->num_rx);
     return get_ap(e, json_object_get(o, "tx_ap"), "isactb:radio.tx_ap", &in->tx_ap);
 }
 
@@ -179,11 +181,11 @@ static int get_positions(const struct ectx *e, const json_t *o, const char *key,
         return ISAC_OK;
     if (!json_is_array(a) || json_array_size(a) != n)
         return cap_efail(e, ISAC_EFORMAT, "isactb:radio.%s %s is not an array of %u numbers", key,
-                     cap_show(a, b, sizeof b), n);
+                         cap_show(a, b, sizeof b), n);
     for (unsigned i = 0; i < n; i++) {
         if (!json_is_number(json_array_get(a, i)))
             return cap_efail(e, ISAC_EFORMAT, "isactb:radio.%s[%u] %s is not a number", key, i,
-                         cap_show(json_array_get(a, i), b, sizeof b));
+                             cap_show(json_array_get(a, i), b, sizeof b));
         pos[i] = json_number_value(json_array_get(a, i));
     }
     return ISAC_OK;
@@ -193,7 +195,8 @@ int cap_radio_from_json(const struct ectx *e, const json_t *o, struct radio_info
 {
     char b[80];
     if (!json_is_object(o))
-        return cap_efail(e, ISAC_EFORMAT, "isactb:radio %s is not an object", cap_show(o, b, sizeof b));
+        return cap_efail(e, ISAC_EFORMAT, "isactb:radio %s is not an object",
+                         cap_show(o, b, sizeof b));
     memset(in, 0, sizeof *in);
     const char *p = "isactb:radio.";
     int64_t ntx, nrx;
@@ -202,7 +205,7 @@ int cap_radio_from_json(const struct ectx *e, const json_t *o, struct radio_info
     if ((rc = cap_get_num(e, o, p, "sample_rate", NULL, 1, 1e12, &in->sample_rate)) ||
         (rc = cap_get_num(e, o, p, "center_freq", NULL, -1e12, 1e12, &in->center_freq)) ||
         (rc = cap_get_num(e, o, p, "emulated_freq", &in->center_freq, -1e13, 1e13,
-                      &in->emulated_freq)) ||
+                          &in->emulated_freq)) ||
         (rc = cap_get_num(e, o, p, "bandwidth", &in->sample_rate, 0, 1e12, &in->bandwidth)) ||
         (rc = cap_get_int(e, o, p, "num_tx", NULL, 0, RADIO_MAX_CHANNELS, &ntx)) ||
         (rc = cap_get_int(e, o, p, "num_rx", NULL, 1, RADIO_MAX_CHANNELS, &nrx)) ||

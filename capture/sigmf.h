@@ -43,7 +43,7 @@
  * shared records and per-CPI records in the collection, none in the .sigmf-meta files;
  * 1.0.0 (refused): every meta repeated them. */
 #define SIGMF_ISACTB_VERSION "2.0.0"
-#define SIGMF_NAME_MAX 128            /* longest recording NAME, characters */
+#define SIGMF_NAME_MAX 128 /* longest recording NAME, characters */
 
 /* ------------------------------------------------------------------ writer */
 
@@ -189,8 +189,7 @@ const json_t *sigmf_reader_cpi_annotation(sigmf_reader r, size_t k);
  * the writer recorded them as unchanged), parsed and validated against cb
  * (isac_tx_plan_from_json). NULL with one line in err when CPI k has no plan or it is
  * invalid. */
-isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err,
-                                   size_t errlen);
+isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err, size_t errlen);
 /* Read the RX window of CPI k into rx[ch][0..len-1] for every ch < num_rx; len must
  * equal the recorded window length. Lost samples read as 0; md (optional) reports
  * start_tick, num_samples, the total dropped samples and the first lost tick.

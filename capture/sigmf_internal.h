@@ -80,13 +80,12 @@ struct sigmf_reader_s {
     char err[512];
 };
 
-
 /* ------------------------------------------------------------ writer state */
 
 struct wstream {
     char *data_tmp, *data_final, *meta_tmp, *meta_final, *base;
     int fd;
-    uint64_t committed; /* samples durably handed to the kernel */
+    uint64_t committed;  /* samples durably handed to the kernel */
     struct cap_hash sha; /* of the data file as written so far */
 };
 
@@ -100,14 +99,13 @@ struct sigmf_writer_s {
     unsigned num_rx;
     struct wstream *s; /* num_rx receive streams then the TX reference */
     json_t *rx_caps, *tx_caps;
-    json_t *cpis;          /* the collection's isactb:cpis: one record per CPI */
-    json_t *positions_wl;  /* positions of the last recorded plan that had any, or NULL */
+    json_t *cpis;         /* the collection's isactb:cpis: one record per CPI */
+    json_t *positions_wl; /* positions of the last recorded plan that had any, or NULL */
     size_t ncpi;
     int have_prev;
     int64_t next_tick, next_tx_tick; /* earliest allowed tick of the next CPI */
     char err[512];
 };
-
 
 /* ------------------------------------------- errors and JSON fields (sigmf_json.c) */
 
@@ -162,8 +160,8 @@ typedef int (*chunk_fn)(void *ctx, uint64_t off, int64_t tick, uint64_t n);
 int cap_for_chunks(const struct rstream *s, const struct ann *a, chunk_fn fn, void *ctx);
 
 /* writer_setup.c: every key "isactb:..." and none of reserved. */
-int cap_check_isactb_keys(const json_t *o, const char *const *reserved, const char *what,
-                          char *err, size_t errlen);
+int cap_check_isactb_keys(const json_t *o, const char *const *reserved, const char *what, char *err,
+                          size_t errlen);
 /* writer_setup.c: free w and everything it owns (files are left as they are). */
 void cap_writer_free(sigmf_writer w);
 /* cpi_append.c: pwrite all n bytes at off (retries EINTR); -1 on failure. */

@@ -42,7 +42,7 @@ const char *cap_show(const json_t *v, char *buf, size_t len)
 
 /* Integer field in [min, max]; absent -> ISAC_EFORMAT unless def is given. */
 int cap_get_int(const struct ectx *e, const json_t *o, const char *pfx, const char *key,
-                   const int64_t *def, int64_t min, int64_t max, int64_t *out)
+                const int64_t *def, int64_t min, int64_t max, int64_t *out)
 {
     json_t *v = json_object_get(o, key);
     char b[80];
@@ -53,17 +53,18 @@ int cap_get_int(const struct ectx *e, const json_t *o, const char *pfx, const ch
     if (!v)
         return cap_efail(e, ISAC_EFORMAT, "%s%s missing", pfx, key);
     if (!json_is_integer(v))
-        return cap_efail(e, ISAC_EFORMAT, "%s%s %s is not an integer", pfx, key, cap_show(v, b, sizeof b));
+        return cap_efail(e, ISAC_EFORMAT, "%s%s %s is not an integer", pfx, key,
+                         cap_show(v, b, sizeof b));
     json_int_t x = json_integer_value(v);
     if (x < min || x > max)
-        return cap_efail(e, ISAC_EFORMAT, "%s%s %lld out of range [%lld, %lld]", pfx, key, (long long)x,
-                     (long long)min, (long long)max);
+        return cap_efail(e, ISAC_EFORMAT, "%s%s %lld out of range [%lld, %lld]", pfx, key,
+                         (long long)x, (long long)min, (long long)max);
     *out = x;
     return ISAC_OK;
 }
 
 int cap_get_num(const struct ectx *e, const json_t *o, const char *pfx, const char *key,
-                   const double *def, double min, double max, double *out)
+                const double *def, double min, double max, double *out)
 {
     json_t *v = json_object_get(o, key);
     char b[80];
@@ -74,7 +75,8 @@ int cap_get_num(const struct ectx *e, const json_t *o, const char *pfx, const ch
     if (!v)
         return cap_efail(e, ISAC_EFORMAT, "%s%s missing", pfx, key);
     if (!json_is_number(v))
-        return cap_efail(e, ISAC_EFORMAT, "%s%s %s is not a number", pfx, key, cap_show(v, b, sizeof b));
+        return cap_efail(e, ISAC_EFORMAT, "%s%s %s is not a number", pfx, key,
+                         cap_show(v, b, sizeof b));
     double x = json_number_value(v);
     if (!(x >= min && x <= max))
         return cap_efail(e, ISAC_EFORMAT, "%s%s %g out of range [%g, %g]", pfx, key, x, min, max);
@@ -83,7 +85,7 @@ int cap_get_num(const struct ectx *e, const json_t *o, const char *pfx, const ch
 }
 
 int cap_get_str(const struct ectx *e, const json_t *o, const char *pfx, const char *key,
-                   const char **out)
+                const char **out)
 {
     json_t *v = json_object_get(o, key);
     char b[80];
@@ -91,7 +93,8 @@ int cap_get_str(const struct ectx *e, const json_t *o, const char *pfx, const ch
     if (!v)
         return cap_efail(e, ISAC_EFORMAT, "%s%s missing", pfx, key);
     if (!json_is_string(v))
-        return cap_efail(e, ISAC_EFORMAT, "%s%s %s is not a string", pfx, key, cap_show(v, b, sizeof b));
+        return cap_efail(e, ISAC_EFORMAT, "%s%s %s is not a string", pfx, key,
+                         cap_show(v, b, sizeof b));
     *out = json_string_value(v);
     return ISAC_OK;
 }

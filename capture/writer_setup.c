@@ -13,9 +13,8 @@
 #include "common/err.h"
 #include "sigmf_internal.h"
 
-static const char *const writer_global_keys[] = {"isactb:radio", "isactb:stream", "isactb:rx_ap",
-                                                 "isactb:ap_element", "isactb:cpis", NULL};
-
+static const char *const writer_global_keys[] = {
+    "isactb:radio", "isactb:stream", "isactb:rx_ap", "isactb:ap_element", "isactb:cpis", NULL};
 
 static char *xstrdup(const char *s)
 {
@@ -36,10 +35,9 @@ static int name_ok(const char *name)
     return 1;
 }
 
-
 /* Caller-supplied objects: every key "isactb:..." and none of the writer's own. */
-int cap_check_isactb_keys(const json_t *o, const char *const *reserved, const char *what,
-                             char *err, size_t errlen)
+int cap_check_isactb_keys(const json_t *o, const char *const *reserved, const char *what, char *err,
+                          size_t errlen)
 {
     if (!json_is_object(o)) {
         isac_seterr(err, errlen, "%s is not a JSON object", what);
@@ -69,13 +67,13 @@ static int check_info(const struct radio_info *in, char *err, size_t errlen)
         return ISAC_EINVAL;
     }
     if (in->num_rx < 1 || in->num_rx > RADIO_MAX_CHANNELS || in->num_tx > RADIO_MAX_CHANNELS) {
-        isac_seterr(err, errlen, "sigmf writer: num_rx %u / num_tx %u out of range (1..%d)", in->num_rx,
-               in->num_tx, RADIO_MAX_CHANNELS);
+        isac_seterr(err, errlen, "sigmf writer: num_rx %u / num_tx %u out of range (1..%d)",
+                    in->num_rx, in->num_tx, RADIO_MAX_CHANNELS);
         return ISAC_EINVAL;
     }
     if (in->num_rx_aps < 1 || in->num_rx_aps > RADIO_MAX_APS) {
         isac_seterr(err, errlen, "sigmf writer: num_rx_aps %u out of range (1..%d)", in->num_rx_aps,
-               RADIO_MAX_APS);
+                    RADIO_MAX_APS);
         return ISAC_EINVAL;
     }
     unsigned sum = 0;
@@ -88,14 +86,14 @@ static int check_info(const struct radio_info *in, char *err, size_t errlen)
     }
     if (sum != in->num_rx) {
         isac_seterr(err, errlen, "sigmf writer: rx_ap_elements sum to %u, num_rx is %u", sum,
-               in->num_rx);
+                    in->num_rx);
         return ISAC_EINVAL;
     }
     if (!(in->sample_rate >= 1 && in->sample_rate <= 1e12) || !(fabs(in->center_freq) <= 1e12) ||
         !isfinite(in->emulated_freq) || !isfinite(in->bandwidth) ||
         !isfinite(in->element_spacing_wl)) {
         isac_seterr(err, errlen, "sigmf writer: sample_rate %g / frequencies out of range",
-               in->sample_rate);
+                    in->sample_rate);
         return ISAC_EINVAL;
     }
     return ISAC_OK;
@@ -109,9 +107,10 @@ static int check_desc(const char *dir, const char *name, const struct sigmf_writ
         return ISAC_EINVAL;
     }
     if (!name_ok(name)) {
-        isac_seterr(err, errlen,
-               "sigmf writer: name '%s' invalid (1..%d of [A-Za-z0-9._-], not starting with '.')",
-               name, SIGMF_NAME_MAX);
+        isac_seterr(
+            err, errlen,
+            "sigmf writer: name '%s' invalid (1..%d of [A-Za-z0-9._-], not starting with '.')",
+            name, SIGMF_NAME_MAX);
         return ISAC_EINVAL;
     }
     int rc = check_info(d->info, err, errlen);
@@ -123,7 +122,7 @@ static int check_desc(const char *dir, const char *name, const struct sigmf_writ
     for (unsigned k = 0; d->rx_phase_offset_deg && k < d->info->num_rx; k++)
         if (!(fabs(d->rx_phase_offset_deg[k]) <= 360.0)) {
             isac_seterr(err, errlen, "sigmf writer: rx_phase_offset_deg[%u] %g out of range", k,
-                   d->rx_phase_offset_deg[k]);
+                        d->rx_phase_offset_deg[k]);
             return ISAC_EINVAL;
         }
     return ISAC_OK;
@@ -273,8 +272,8 @@ int sigmf_writer_set_rx_phase_offset(sigmf_writer w, const double *deg)
         return ISAC_EINVAL;
     for (unsigned k = 0; deg && k < w->num_rx; k++)
         if (!(fabs(deg[k]) <= 360.0)) {
-            isac_seterr(w->err, sizeof w->err, "sigmf writer: rx_phase_offset_deg[%u] %g out of range",
-                   k, deg[k]);
+            isac_seterr(w->err, sizeof w->err,
+                        "sigmf writer: rx_phase_offset_deg[%u] %g out of range", k, deg[k]);
             return ISAC_EINVAL;
         }
     if (!deg) {

@@ -117,8 +117,8 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
                 return ISAC_ENOTSUP;
             }
         isac_seterr(err, errlen,
-                    "radio spec '%s': unknown back end '%s' (known: sim, set, file, soapy, uhd)", spec,
-                    name);
+                    "radio spec '%s': unknown back end '%s' (known: sim, set, file, soapy, uhd)",
+                    spec, name);
         return ISAC_EINVAL;
     }
 

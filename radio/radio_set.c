@@ -55,8 +55,8 @@ static int open_members(struct set_state *s, const char *args, char *err, size_t
     const char *p = args;
     char spec[SET_SPEC_MAX];
     while (*p) {
-        if (s->n == SET_MAX_MEMBERS || !next_member(&p, spec, sizeof spec) ||
-            (*p && *p++ != '+') || (*p == '\0' && p[-1] == '+')) {
+        if (s->n == SET_MAX_MEMBERS || !next_member(&p, spec, sizeof spec) || (*p && *p++ != '+') ||
+            (*p == '\0' && p[-1] == '+')) {
             isac_seterr(err, errlen,
                         "set: expected [SPEC]+[SPEC]... (at most %u members, each in brackets)",
                         SET_MAX_MEMBERS);
@@ -205,7 +205,8 @@ static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, stru
         int rc = radio_rx_capture(s->m[k], t0, y + s->rx_first[k], len, &mk);
         if (rc)
             return member_err(s, k, rc);
-        if (mk.dropped_samples && (!md->dropped_samples || mk.drop_start_tick < md->drop_start_tick))
+        if (mk.dropped_samples &&
+            (!md->dropped_samples || mk.drop_start_tick < md->drop_start_tick))
             md->drop_start_tick = mk.drop_start_tick;
         md->dropped_samples += mk.dropped_samples;
         md->overflow |= mk.overflow;

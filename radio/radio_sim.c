@@ -56,8 +56,10 @@ static int get_positions(const char *args, struct sim_params *p, char *err, size
         char *end;
         double x = strtod(q, &end);
         if (end == q || (*end && *end != ':') || n >= SIM_MAX_ELEMENTS) {
-            snprintf(why, sizeof why, n >= SIM_MAX_ELEMENTS ? "more than %d values"
-                     : "expected numbers separated by ':'", SIM_MAX_ELEMENTS);
+            snprintf(why, sizeof why,
+                     n >= SIM_MAX_ELEMENTS ? "more than %d values"
+                                           : "expected numbers separated by ':'",
+                     SIM_MAX_ELEMENTS);
             goto bad;
         }
         p->positions[n++] = x;

@@ -225,8 +225,7 @@ static void oracle_local(struct oracle *p, const struct pipeline_focus *f,
     res->detected = best_tail < p->pfa / (double)nlocal;
 }
 
-static const float complex *const *oracle_correct(struct oracle *p,
-                                                  const float complex *const *rx)
+static const float complex *const *oracle_correct(struct oracle *p, const float complex *const *rx)
 {
     for (unsigned ch = 0; ch < p->info.num_rx; ch++) {
         memset(p->rxc[ch], 0, p->W * sizeof *p->rxc[ch]);

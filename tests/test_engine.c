@@ -214,9 +214,9 @@ static void test_two_streams_through_pipeline(void **state)
     const struct isac_tx_plan_s *beam = isac_tx_plan_from_beam(g.cb, 7);
     assert_int_equal(pipeline_step(g.p, g.r, beam, 4096, NULL, &res), ISAC_OK);
     assert_int_equal(res.beam, 7);
-    assert_int_equal(waveform_compose(NULL, NULL, 0, pipeline_probe(g.p),
-                                      codebook_weights(g.cb, 7), N, L, x),
-                     ISAC_OK);
+    assert_int_equal(
+        waveform_compose(NULL, NULL, 0, pipeline_probe(g.p), codebook_weights(g.cb, 7), N, L, x),
+        ISAC_OK);
     tx = pipeline_tx(g.p, &len);
     for (unsigned m = 0; m < N; m++)
         assert_memory_equal(tx[m], x[m], L * sizeof *x[m]);

@@ -21,7 +21,7 @@
 
 struct tcase {
     unsigned seed, targets;
-    int cal;      /* 0 none, 1 with lag0 = 2.5, 2 with lag0 = 0 */
+    int cal; /* 0 none, 1 with lag0 = 2.5, 2 with lag0 = 0 */
     int dp_cancel;
 };
 
@@ -73,9 +73,9 @@ static void check_wire_fusion(pipeline p, unsigned naps, const struct pipeline_f
     struct fusion_focus ff = focus ? (struct fusion_focus){focus->x, focus->y, focus->radius_m}
                                    : (struct fusion_focus){0};
     struct fusion_result fr;
-    assert_int_equal(fusion_execute(f, (const struct ap_unit_out *const *)blk,
-                                    focus ? &ff : NULL, &fr),
-                     ISAC_OK);
+    assert_int_equal(
+        fusion_execute(f, (const struct ap_unit_out *const *)blk, focus ? &ff : NULL, &fr),
+        ISAC_OK);
     struct pipeline_result r2 = *res;
     r2.detected = fr.detected;
     r2.lambda = fr.lambda;
@@ -99,8 +99,8 @@ static void check_wire_fusion(pipeline p, unsigned naps, const struct pipeline_f
 
 /* Focus of step s: a dwell on the previous declaration, on the true target every third
  * step, and once on a place no cell lies near (the empty-neighbourhood branch). */
-static const struct pipeline_focus *pick_focus(unsigned s, radio r, unsigned targets,
-                                               int64_t t0, const struct pipeline_result *prev,
+static const struct pipeline_focus *pick_focus(unsigned s, radio r, unsigned targets, int64_t t0,
+                                               const struct pipeline_result *prev,
                                                struct pipeline_focus *f)
 {
     *f = (struct pipeline_focus){0, 0, 25.0};
@@ -178,7 +178,7 @@ static void test_units_fusion_match_monolithic(void **state)
 {
     (void)state;
     const struct tcase cases[] = {
-        {4, 1, 0, 1}, {7, 2, 0, 1}, {9, 0, 0, 1}, {4, 1, 1, 1},
+        {4, 1, 0, 1},  {7, 2, 0, 1}, {9, 0, 0, 1}, {4, 1, 1, 1},
         {11, 2, 2, 1}, {5, 1, 1, 0}, {3, 1, 0, 0},
     };
     unsigned declared = 0;

@@ -87,8 +87,8 @@ static void test_one_member_is_that_radio(void **state)
 {
     (void)state;
     char err[512];
-    radio set = radio_open("set:[sim:seed=5]", err, sizeof err), a = radio_open("sim:seed=5", err,
-                                                                                sizeof err);
+    radio set = radio_open("set:[sim:seed=5]", err, sizeof err),
+          a = radio_open("sim:seed=5", err, sizeof err);
     assert_non_null(set);
     struct radio_info is, ia;
     radio_get_info(set, &is);
@@ -116,7 +116,7 @@ static void test_set_refusals(void **state)
         "set:[sim]+[sim",
         "set:[sim][sim]",
         "set:[sim]+[set:[sim]]",
-        "set:[sim]+[sim:fs=10e6]",  /* sample rate */
+        "set:[sim]+[sim:fs=10e6]",    /* sample rate */
         "set:[sim]+[sim:center=1e9]", /* carrier */
         "set:[sim]+[sim:bogus=1]",
         "set:[sim]+[sim]+[sim]+[sim]+[sim]", /* 20 receive APs > RADIO_MAX_APS */

@@ -120,7 +120,7 @@ static int write_reference(const char *dir, size_t ncpi, char *err, size_t errle
         json_t *ann = json_pack("{s:i,s:[f,f],s:{s:f},s:[{s:f,s:f}]}", "isactb:beam", (int)k % 5,
                                 "isactb:weights", 0.5, -0.5, "isactb:waveform", "bandwidth", 18e6,
                                 "isactb:detections", "x", 10.0 * (double)k, "stat", 3.5);
-        struct sigmf_cpi c = {tick_of((int)k),  p,   LEN, &md, tick_of((int)k) - 100, tx,
+        struct sigmf_cpi c = {tick_of((int)k),  p,   LEN,  &md, tick_of((int)k) - 100, tx,
                               txlen_of((int)k), ann, NULL, NULL};
         int rc = sigmf_writer_append_cpi(w, &c);
         json_decref(ann);
@@ -363,7 +363,8 @@ static void test_plan_roundtrip(void **st)
         p[ch] = rx[ch];
     for (int k = 0; k < 5; k++) {
         cpi_samples(k, rx, tx);
-        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL, plans[k]};
+        struct sigmf_cpi c = {tick_of(k), p,     LEN,  NULL, tick_of(k),
+                              tx,         TXLEN, NULL, NULL, plans[k]};
         assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
     }
     assert_int_equal(sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
@@ -385,10 +386,11 @@ static void test_plan_roundtrip(void **st)
     json_error_t je;
     json_t *coll = json_load_file(cpath, 0, &je); /* repeated positions stored once */
     assert_non_null(coll);
-    json_t *rec2 = json_array_get(json_object_get(json_object_get(coll, "collection"), "isactb:cpis"), 2);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(rec2, "isactb:plan"),
-                                                          "positions_wl")),
-                        "unchanged");
+    json_t *rec2 =
+        json_array_get(json_object_get(json_object_get(coll, "collection"), "isactb:cpis"), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(rec2, "isactb:plan"), "positions_wl")),
+        "unchanged");
     json_decref(coll);
     for (int k = 0; k < 5; k++)
         isac_tx_plan_destroy(plans[k]);

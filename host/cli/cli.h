@@ -50,8 +50,8 @@ int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd, struct
 #include "calib/record.h"
 struct cli_calibration {
     int applied, stale;
-    char path[4200];                 /* record file (or capture field) applied */
-    struct calib_record *rec;        /* owned */
+    char path[4200];            /* record file (or capture field) applied */
+    struct calib_record *rec;   /* owned */
     struct chan_correction *pc; /* owned; what the pipeline applies */
 };
 /* given: a record FILE (must load and match: else one-line error, exit 1), a DIRECTORY to

@@ -62,8 +62,8 @@ static json_t *arrays_json(const struct radio_info *in)
     double lambda = f > 0 ? GEOM_C0 / f : 0;
     json_t *a = json_array();
     if (in->num_tx)
-        json_array_append_new(a, array_json("tx", 0, &in->tx_ap, in->tx_pos_wl, in->num_tx,
-                                            lambda));
+        json_array_append_new(a,
+                              array_json("tx", 0, &in->tx_ap, in->tx_pos_wl, in->num_tx, lambda));
     for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++)
         json_array_append_new(a, array_json("rx", (int)n, &in->rx_ap[n],
                                             in->rx_pos_wl + radio_rx_first_channel(in, n),

@@ -338,8 +338,8 @@ int cmd_run(int argc, char **argv)
     }
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
-    struct run_hooks hooks = {print_progress, &ctx, should_stop, keep_map,
-                              cal.applied ? cal.pc : NULL, NULL};
+    struct run_hooks hooks = {
+        print_progress, &ctx, should_stop, keep_map, cal.applied ? cal.pc : NULL, NULL};
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));

@@ -193,7 +193,8 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
     return 0;
 }
 
-/* ---- environment: host/engine/train_env.h; the radio opens here (site limits, exit statuses) ---- */
+/* ---- environment: host/engine/train_env.h; the radio opens here (site limits, exit statuses) ----
+ */
 
 static int open_radio(void *ctx, const char *spec, radio *out)
 {

@@ -28,7 +28,7 @@ struct ap_unit_s {
     /* calibration slice (NULL rows: raw chain) */
     float complex *rx_weight;
     double *rx_delay;
-    float complex **rxc; /* M x W corrected windows */
+    float complex **rxc;  /* M x W corrected windows */
     float complex **zrow; /* M pointers into the output block being filled */
 };
 

@@ -42,24 +42,24 @@ struct ap_unit_calibration {
 };
 
 struct ap_unit_config {
-    unsigned ap;                  /* index of this AP among the receive APs, < GRID_MAX_APS */
-    array arr;                    /* receive array (M = array_size elements, 1..AP_UNIT_MAX_M),
-                                     read at create time only */
-    struct geom_ap tx, rx;        /* transmit AP and this receive AP poses (m, rad) */
-    double fs;                    /* sample rate, Hz, > 0 */
-    const float complex *probe;   /* sensing probe s[0..L-1] (copied), ||s|| > 0 */
-    size_t L;                     /* probe length, samples, 1..2^24 */
-    size_t W;                     /* RX window, samples, L + 1 .. 2^25 (K = W - L + 1 >= 2) */
-    unsigned noise_bins;          /* lags for sigma^2, 1..K */
-    int direct_path_cancel;       /* 1: project the direct path out (step 3) */
+    unsigned ap;                /* index of this AP among the receive APs, < GRID_MAX_APS */
+    array arr;                  /* receive array (M = array_size elements, 1..AP_UNIT_MAX_M),
+                                   read at create time only */
+    struct geom_ap tx, rx;      /* transmit AP and this receive AP poses (m, rad) */
+    double fs;                  /* sample rate, Hz, > 0 */
+    const float complex *probe; /* sensing probe s[0..L-1] (copied), ||s|| > 0 */
+    size_t L;                   /* probe length, samples, 1..2^24 */
+    size_t W;                   /* RX window, samples, L + 1 .. 2^25 (K = W - L + 1 >= 2) */
+    unsigned noise_bins;        /* lags for sigma^2, 1..K */
+    int direct_path_cancel;     /* 1: project the direct path out (step 3) */
     const struct ap_unit_calibration *cal; /* NULL: raw chain (no step 1) */
-    double lag0_delay;            /* system delay of MF lag 0, samples, 0..(W - L)/2
-                                     (0 without calibration) */
-    struct grid_spec spec;        /* the position grid (grid.h limits) */
-    double max_angle;             /* field of view, rad, (0, pi/2] */
-    enum grid_interp interp;      /* delay sampling (grid.h) */
-    double rho1;                  /* LINEAR: adjacent-bin noise correlation, [0, 1) */
-    double baseline_guard_m;      /* grid.h baseline guard, m, >= 0 */
+    double lag0_delay;                     /* system delay of MF lag 0, samples, 0..(W - L)/2
+                                              (0 without calibration) */
+    struct grid_spec spec;                 /* the position grid (grid.h limits) */
+    double max_angle;                      /* field of view, rad, (0, pi/2] */
+    enum grid_interp interp;               /* delay sampling (grid.h) */
+    double rho1;                           /* LINEAR: adjacent-bin noise correlation, [0, 1) */
+    double baseline_guard_m;               /* grid.h baseline guard, m, >= 0 */
 };
 
 /* Output of one unit for one CPI: a small header and flat arrays. It is the unit of

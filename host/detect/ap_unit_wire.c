@@ -7,9 +7,10 @@
 
 #include "common/err.h"
 
-#define WIRE_HDR 64u /* magic, version, total length, ap, M, K, ncells, beam, has_mf, cpi,
-                        noise_var, lag0_delay */
-#define WIRE_SUM 8u  /* FNV-1a 64 trailer */
+#define WIRE_HDR                                                                                   \
+    64u             /* magic, version, total length, ap, M, K, ncells, beam, has_mf, cpi,          \
+                       noise_var, lag0_delay */
+#define WIRE_SUM 8u /* FNV-1a 64 trailer */
 #define MAX_K (1u << 24)
 #define MAX_CELLS (1u << 28)
 
@@ -26,8 +27,8 @@ struct ap_unit_out *ap_unit_out_alloc(unsigned M, size_t K, size_t ncells, int w
     struct ap_unit_out *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
-    o->h = (struct ap_unit_hdr){.M = M, .K = (uint32_t)K, .ncells = (uint32_t)ncells,
-                                .has_mf = with_mf ? 1 : 0};
+    o->h = (struct ap_unit_hdr){
+        .M = M, .K = (uint32_t)K, .ncells = (uint32_t)ncells, .has_mf = with_mf ? 1 : 0};
     o->term = calloc(ncells, sizeof *o->term);
     o->visible = calloc(ncells, 1);
     o->dp_gain = calloc(M, sizeof *o->dp_gain);
@@ -168,8 +169,7 @@ static int header_ok(const uint8_t *b, size_t len)
     if (len < WIRE_HDR + WIRE_SUM || get_u32(b) != AP_UNIT_WIRE_MAGIC ||
         get_u32(b + 4) != AP_UNIT_WIRE_VERSION || get_u64(b + 8) != len)
         return 0;
-    uint32_t M = get_u32(b + 20), K = get_u32(b + 24), nc = get_u32(b + 28),
-             has = get_u32(b + 36);
+    uint32_t M = get_u32(b + 20), K = get_u32(b + 24), nc = get_u32(b + 28), has = get_u32(b + 36);
     if (!shape_ok(M, K, nc) || has > 1 || packed_size(M, K, nc, (int)has) != len)
         return 0;
     double nv = get_f64(b + 48), lag0 = get_f64(b + 56);
@@ -191,8 +191,8 @@ int ap_unit_out_unpack(const void *buf, size_t len, struct ap_unit_out **out)
     if (!out || !b || !header_ok(b, len))
         return ISAC_EFORMAT;
     int with_mf = (int)get_u32(b + 36);
-    struct ap_unit_out *o = ap_unit_out_alloc(get_u32(b + 20), get_u32(b + 24), get_u32(b + 28),
-                                              with_mf);
+    struct ap_unit_out *o =
+        ap_unit_out_alloc(get_u32(b + 20), get_u32(b + 24), get_u32(b + 28), with_mf);
     if (!o)
         return ISAC_ENOMEM;
     o->h.ap = get_u32(b + 16);

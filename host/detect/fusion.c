@@ -150,8 +150,7 @@ static void decide_search(fusion f, struct fusion_result *res)
 {
     struct grid_best best;
     grid_find_best(&f->spec, f->N, f->ncell, f->thr_cell, f->stat, &best);
-    res->detected =
-        best.n_aps > 0 && best.log10_p < log10(f->pfa) - log10((double)res->cells_seen);
+    res->detected = best.n_aps > 0 && best.log10_p < log10(f->pfa) - log10((double)res->cells_seen);
     res->lambda = best.stat;
     res->threshold = best.threshold;
     res->num_aps = best.n_aps;

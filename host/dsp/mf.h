@@ -36,9 +36,9 @@ typedef struct mf_s *mf;
 mf mf_create(const float complex *s, size_t L, size_t W, enum mf_plan plan);
 void mf_destroy(mf q);
 
-size_t mf_num_lags(mf q);      /* K = W - L + 1 */
-size_t mf_fft_length(mf q);    /* N (>= W) */
-double mf_probe_norm(mf q);    /* ||s|| */
+size_t mf_num_lags(mf q);   /* K = W - L + 1 */
+size_t mf_fft_length(mf q); /* N (>= W) */
+double mf_probe_norm(mf q); /* ||s|| */
 
 /* One channel: x[0..W-1] -> z[0..K-1]. x and z may be any (also unaligned) buffers;
  * z must not overlap x. ISAC_EINVAL on NULL pointers. */

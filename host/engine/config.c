@@ -329,8 +329,7 @@ static int validate_positions(const double *p, unsigned n, const char *key, cons
     return ISAC_OK;
 }
 
-static int validate_array(const struct exp_array_cfg *a, const char *src, char *err,
-                          size_t errlen)
+static int validate_array(const struct exp_array_cfg *a, const char *src, char *err, size_t errlen)
 {
     CHECK(a->n_tx <= EXP_MAX_POSITIONS && a->n_rx <= EXP_MAX_POSITIONS,
           "%s: array: more than %d positions", src, EXP_MAX_POSITIONS);
@@ -415,13 +414,11 @@ static int array_from_json(const json_t *o, struct exp_array_cfg *a)
         return -1;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)o, k, v)
-        if (strcmp(k, "tx_positions_wl") && strcmp(k, "rx_positions_wl"))
-            return -1;
+    json_object_foreach((json_t *)o, k, v) if (strcmp(k, "tx_positions_wl") &&
+                                               strcmp(k, "rx_positions_wl")) return -1;
     return positions_from_json(json_object_get(o, "tx_positions_wl"), a->tx_positions_wl,
                                &a->n_tx) ||
-           positions_from_json(json_object_get(o, "rx_positions_wl"), a->rx_positions_wl,
-                               &a->n_rx);
+           positions_from_json(json_object_get(o, "rx_positions_wl"), a->rx_positions_wl, &a->n_rx);
 }
 
 json_t *exp_config_to_json(const struct exp_config *c)
@@ -453,20 +450,19 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
     json_t *arr = NULL;
     json_int_t seed, eps, steps, beams, len, root, guard, nb;
     exp_config_defaults(c);
-    if (!o ||
-        json_unpack_ex(o, &je, JSON_STRICT,
-                       "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
-                       "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s,s?o}",
-                       "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
-                       "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
-                       "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root", &root,
-                       "bandwidth", &c->waveform.bandwidth, "window_guard", &guard, "noise_bins",
-                       &nb, "step_interval_s", &c->step_interval_s, "grid", "spacing_m",
-                       &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max", &c->grid.x_max,
-                       "y_min", &c->grid.y_min, "y_max", &c->grid.y_max, "baseline_guard_m",
-                       &c->grid.baseline_guard_m, "direct_path_cancel", &c->direct_path_cancel,
-                       "confirm_radius_m", &c->confirm_radius_m, "weights", &weights, "array",
-                       &arr)) {
+    if (!o || json_unpack_ex(o, &je, JSON_STRICT,
+                             "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
+                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s,s?o}",
+                             "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
+                             "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
+                             "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root",
+                             &root, "bandwidth", &c->waveform.bandwidth, "window_guard", &guard,
+                             "noise_bins", &nb, "step_interval_s", &c->step_interval_s, "grid",
+                             "spacing_m", &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max",
+                             &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max,
+                             "baseline_guard_m", &c->grid.baseline_guard_m, "direct_path_cancel",
+                             &c->direct_path_cancel, "confirm_radius_m", &c->confirm_radius_m,
+                             "weights", &weights, "array", &arr)) {
         isac_seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
         return ISAC_EFORMAT;
     }
@@ -476,7 +472,8 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
           "%s: isactb:experiment: an integer field is out of range", src);
     CHECK(!array_from_json(arr, &c->array),
           "%s: isactb:experiment: array is not {tx_positions_wl: [numbers], "
-          "rx_positions_wl: [numbers]}", src);
+          "rx_positions_wl: [numbers]}",
+          src);
     snprintf(c->radio, sizeof c->radio, "%s", radio);
     snprintf(c->policy, sizeof c->policy, "%s", pol);
     if (weights) /* absent in captures made before the qnet policy existed */

@@ -27,8 +27,7 @@ void episode_rules_from_config(struct episode_rules *r, const struct exp_config 
                                 .start = EPISODE_START_SCENE};
 }
 
-episode_engine episode_engine_create(pipeline p, radio r, codebook cb,
-                                     const struct exp_config *cfg,
+episode_engine episode_engine_create(pipeline p, radio r, codebook cb, const struct exp_config *cfg,
                                      const struct episode_rules *rules, char *err, size_t errlen)
 {
     episode_engine e = calloc(1, sizeof *e);
@@ -130,7 +129,7 @@ static int step_error(episode_engine e, int rc, char *err, size_t errlen)
     const char *plan_why = pipeline_last_error(e->p), *why = radio_last_error(e->r);
     isac_seterr(err, errlen, "episode %llu step %u: %s", (unsigned long long)e->st.episode,
                 e->st.steps,
-                plan_why[0]         ? plan_why
+                plan_why[0]          ? plan_why
                 : rc == ISAC_EFORMAT ? "RX window holds non-finite (NaN/Inf) samples"
                 : why[0]             ? why
                 : rc == ISAC_EINVAL  ? "RX window not processable: overflowing samples"
@@ -161,8 +160,8 @@ static void dwell_rule(episode_engine e, const struct isac_tx_plan_s *plan, int 
         return;
     }
     e->st.confirming = 0;
-    e->st.terminal = may_stop && res->detected &&
-                     (R->end == EPISODE_END_DECLARED || res->pd >= R->zeta);
+    e->st.terminal =
+        may_stop && res->detected && (R->end == EPISODE_END_DECLARED || res->pd >= R->zeta);
 }
 
 static int one_cpi(episode_engine e, policy pol, const struct episode_hooks *h,
@@ -196,8 +195,8 @@ static int more_steps(episode_engine e, unsigned decisions, unsigned made)
     return e->st.confirming || !decisions || made < decisions;
 }
 
-int episode_advance(episode_engine e, policy pol, const struct episode_hooks *h,
-                    unsigned decisions, char *err, size_t errlen)
+int episode_advance(episode_engine e, policy pol, const struct episode_hooks *h, unsigned decisions,
+                    char *err, size_t errlen)
 {
     unsigned made = 0;
     if (decisions) /* a caller-driven step always transmits its own plan */
@@ -227,8 +226,8 @@ int episode_advance(episode_engine e, policy pol, const struct episode_hooks *h,
     return ISAC_OK;
 }
 
-int episode_run(episode_engine e, policy pol, uint64_t ep, const struct episode_hooks *h,
-                char *err, size_t errlen)
+int episode_run(episode_engine e, policy pol, uint64_t ep, const struct episode_hooks *h, char *err,
+                size_t errlen)
 {
     int rc = episode_begin(e, pol, ep, err, errlen);
     return rc ? rc : episode_advance(e, pol, h, 0, err, errlen);

@@ -96,10 +96,8 @@ struct episode_hooks {
 /* The engine over pipeline p, radio r and the codebook cb the pipeline was made with (all
  * borrowed). step_ticks from cfg->step_interval_s and the radio's sample rate. NULL with
  * one line in err. */
-episode_engine episode_engine_create(pipeline p, radio r, codebook cb,
-                                     const struct exp_config *cfg,
-                                     const struct episode_rules *rules, char *err,
-                                     size_t errlen);
+episode_engine episode_engine_create(pipeline p, radio r, codebook cb, const struct exp_config *cfg,
+                                     const struct episode_rules *rules, char *err, size_t errlen);
 void episode_engine_destroy(episode_engine e);
 
 /* Start episode ep: the radio per rules.start, policy_reset(pol, ep) (pol may be NULL),
@@ -109,11 +107,11 @@ int episode_begin(episode_engine e, policy pol, uint64_t ep, char *err, size_t e
  * are done (one MDP step: decisions = 1; the end or a pending dwell of an earlier
  * call is cleared first); 0: until the episode ends. ISAC_OK, EPISODE_STOPPED, or a negative
  * isac_err with one line in err ("episode E step S: why"). */
-int episode_advance(episode_engine e, policy pol, const struct episode_hooks *h,
-                    unsigned decisions, char *err, size_t errlen);
+int episode_advance(episode_engine e, policy pol, const struct episode_hooks *h, unsigned decisions,
+                    char *err, size_t errlen);
 /* episode_begin + episode_advance(0). */
-int episode_run(episode_engine e, policy pol, uint64_t ep, const struct episode_hooks *h,
-                char *err, size_t errlen);
+int episode_run(episode_engine e, policy pol, uint64_t ep, const struct episode_hooks *h, char *err,
+                size_t errlen);
 
 /* Episodes first, first + 1, ... (count 0: until should_stop or an error), each
  * episode_run, with on_episode after each. */

@@ -97,8 +97,7 @@ int mdp_env_target_beam(mdp_env e, unsigned *beam)
 }
 
 /* episode_hooks.choose of mdp_env_step: the caller's beam instead of a policy. */
-static int choose_beam(void *ctx, const struct policy_obs *prev,
-                       const struct isac_tx_plan_s **plan)
+static int choose_beam(void *ctx, const struct policy_obs *prev, const struct isac_tx_plan_s **plan)
 {
     (void)prev;
     *plan = ((mdp_env)ctx)->chosen;

@@ -34,7 +34,7 @@ struct pipeline_s {
     struct ap_unit_out *out[RADIO_MAX_APS];
     fusion fusion;
     struct fusion_config fcfg;
-    uint64_t cpi;       /* label of the next processed window */
+    uint64_t cpi;        /* label of the next processed window */
     uint32_t plan_label; /* the units' beam label: the plan's codebook index, else UINT32_MAX */
     unsigned nx, ny;
     struct radio_rx_md md;
@@ -193,14 +193,14 @@ static int check_radio(const struct radio_info *in, codebook cb, char *err, size
 }
 
 /* Apply n config positions want[] to the radio's have[] (see exp_array_apply). */
-static int apply_positions(const double *want, unsigned n, double *have, unsigned size,
-                           int nominal, const char *key, int ap, char *err, size_t errlen)
+static int apply_positions(const double *want, unsigned n, double *have, unsigned size, int nominal,
+                           const char *key, int ap, char *err, size_t errlen)
 {
     char where[24];
     snprintf(where, sizeof where, ap < 0 ? "TX array" : "RX AP %d", ap);
     if (n != size) {
-        isac_seterr(err, errlen, "array.%s: %u positions for the %s of %u elements", key, n,
-                    where, size);
+        isac_seterr(err, errlen, "array.%s: %u positions for the %s of %u elements", key, n, where,
+                    size);
         return ISAC_EINVAL;
     }
     for (unsigned m = 0; m < n && !nominal; m++)
@@ -215,8 +215,7 @@ static int apply_positions(const double *want, unsigned n, double *have, unsigne
     return ISAC_OK;
 }
 
-int exp_array_apply(const struct exp_config *cfg, struct radio_info *info, char *err,
-                    size_t errlen)
+int exp_array_apply(const struct exp_config *cfg, struct radio_info *info, char *err, size_t errlen)
 {
     const struct exp_array_cfg *a = &cfg->array;
     int nom = info->positions_nominal, rc = ISAC_OK;
@@ -556,8 +555,8 @@ static int run_units(pipeline p, const float complex *const *rx, uint32_t beam)
     return rc;
 }
 
-int pipeline_process(pipeline p, const float complex *const *rx,
-                     const struct pipeline_focus *focus, struct pipeline_result *res)
+int pipeline_process(pipeline p, const float complex *const *rx, const struct pipeline_focus *focus,
+                     struct pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
     res->beam = -1;

@@ -103,8 +103,8 @@ const float complex *const *pipeline_tx(pipeline p, size_t *len);
  * when a sample is not finite (NaN/Inf: nothing is computed). res->beam is left -1 for
  * the caller to record. The RX buffers the last pipeline_step() captured are available
  * via pipeline_rx(). */
-int pipeline_process(pipeline p, const float complex *const *rx,
-                     const struct pipeline_focus *focus, struct pipeline_result *res);
+int pipeline_process(pipeline p, const float complex *const *rx, const struct pipeline_focus *focus,
+                     struct pipeline_result *res);
 float complex *const *pipeline_rx(pipeline p);
 /* Metadata of the window the last pipeline_step() captured (drops, overflow). */
 const struct radio_rx_md *pipeline_rx_md(pipeline p);

@@ -56,11 +56,10 @@ static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c
                           size_t errlen)
 {
     const json_t *rec = h->recorded(h->ctx);
-    json_t *got = json_pack("{s:i,s:i,s:i,s:o*,s:o}", "isactb:episode", (json_int_t)c->episode,
-                            "isactb:step", (json_int_t)c->step, "isactb:beam",
-                            (json_int_t)c->res->beam, "isactb:plan",
-                            isac_tx_plan_to_json(c->plan), "isactb:detection",
-                            detection_json(c->res));
+    json_t *got =
+        json_pack("{s:i,s:i,s:i,s:o*,s:o}", "isactb:episode", (json_int_t)c->episode, "isactb:step",
+                  (json_int_t)c->step, "isactb:beam", (json_int_t)c->res->beam, "isactb:plan",
+                  isac_tx_plan_to_json(c->plan), "isactb:detection", detection_json(c->res));
     static const char *const keys[] = {"isactb:episode", "isactb:step", "isactb:beam",
                                        "isactb:plan", "isactb:detection"};
     int rc = got ? ISAC_OK : ISAC_ENOMEM;
@@ -71,8 +70,8 @@ static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c
         char *a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
         char *b = json_dumps(have, JSON_COMPACT | JSON_ENCODE_ANY);
         isac_seterr(err, errlen, "replay diverged at CPI %lld: recorded %s %s, replayed %s %s",
-                    (long long)json_integer_value(json_object_get(rec, "isactb:cpi")),
-                    keys[i] + 7, a ? a : "?", keys[i] + 7, b ? b : "?");
+                    (long long)json_integer_value(json_object_get(rec, "isactb:cpi")), keys[i] + 7,
+                    a ? a : "?", keys[i] + 7, b ? b : "?");
         free(a);
         free(b);
         rc = ISAC_ERADIO;
@@ -196,11 +195,10 @@ static void run_on_episode(void *ctx, const struct episode_status *s)
     struct run_ctx *x = ctx;
     if (!x->lg.beams)
         x->lg = (struct episode_log){json_array(), json_array(), json_array()};
-    json_array_append_new(
-        x->episodes,
-        json_pack("{s:i,s:o,s:o,s:b,s:i,s:o}", "episode", (json_int_t)s->episode, "beams",
-                  x->lg.beams, "pd", x->lg.pd, "detected", s->terminal, "steps",
-                  (json_int_t)s->steps, "detections", x->lg.detections));
+    json_array_append_new(x->episodes,
+                          json_pack("{s:i,s:o,s:o,s:b,s:i,s:o}", "episode", (json_int_t)s->episode,
+                                    "beams", x->lg.beams, "pd", x->lg.pd, "detected", s->terminal,
+                                    "steps", (json_int_t)s->steps, "detections", x->lg.detections));
     x->lg = (struct episode_log){NULL, NULL, NULL};
 }
 
@@ -266,7 +264,8 @@ policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
         isac_seterr(err, errlen,
                     vt ? "policy: cannot create '%s' for %u beams"
                        : "policy: '%s' unknown (%u beams; known: %s)",
-                    cfg->policy, codebook_size(cb), policy_registry_names(NULL, names, sizeof names));
+                    cfg->policy, codebook_size(cb),
+                    policy_registry_names(NULL, names, sizeof names));
         qnet_file_free(qf);
     }
     return pol;

@@ -52,10 +52,10 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
                       size_t errlen);
 
-/* The policy cfg->policy names (policy_registry_find), with the options of this pipeline (pfa, grid size, zeta) and,
- * for qnet with weights other than "builtin", the weights file cfg->weights read and
- * validated into *qf (free with qnet_file_free after policy_destroy). NULL with one
- * line in err ("FILE: version: 2 is not supported", ...). */
+/* The policy cfg->policy names (policy_registry_find), with the options of this pipeline (pfa, grid
+ * size, zeta) and, for qnet with weights other than "builtin", the weights file cfg->weights read
+ * and validated into *qf (free with qnet_file_free after policy_destroy). NULL with one line in err
+ * ("FILE: version: 2 is not supported", ...). */
 #include "policy/policy.h"
 policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
                          struct qnet_file *qf, char *err, size_t errlen);

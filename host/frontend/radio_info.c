@@ -10,16 +10,18 @@ int radio_positions_check(const double *pos, unsigned n, char *why, size_t whyle
 {
     for (unsigned i = 0; i < n; i++)
         if (!isfinite(pos[i]) || fabs(pos[i]) > 1e4) {
-            snprintf(why, whylen, "element %u at %g wavelengths is not a finite position "
-                     "within +-1e4", i, pos[i]);
+            snprintf(why, whylen,
+                     "element %u at %g wavelengths is not a finite position "
+                     "within +-1e4",
+                     i, pos[i]);
             return ISAC_EINVAL;
         }
     /* any order: O(n^2) over at most RADIO_MAX_CHANNELS elements is nothing */
     for (unsigned i = 0; i < n; i++)
         for (unsigned j = i + 1; j < n; j++)
             if (fabs(pos[i] - pos[j]) < RADIO_MIN_SPACING_WL) {
-                snprintf(why, whylen, "elements %u and %u are %g wavelengths apart (minimum %g)",
-                         i, j, fabs(pos[i] - pos[j]), RADIO_MIN_SPACING_WL);
+                snprintf(why, whylen, "elements %u and %u are %g wavelengths apart (minimum %g)", i,
+                         j, fabs(pos[i] - pos[j]), RADIO_MIN_SPACING_WL);
                 return ISAC_EINVAL;
             }
     return ISAC_OK;
@@ -77,4 +79,3 @@ array radio_rx_array(const struct radio_info *info, unsigned ap)
         return NULL;
     return array_create(info->rx_pos_wl + ch, M);
 }
-

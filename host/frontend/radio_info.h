@@ -47,7 +47,7 @@ struct radio_info {
     unsigned num_rx;      /* receive channels, all arrays */
     unsigned num_rx_aps;  /* receive arrays */
     unsigned
-        rx_ap_elements[RADIO_MAX_APS];   /* elements per receive array; channels are consecutive */
+        rx_ap_elements[RADIO_MAX_APS]; /* elements per receive array; channels are consecutive */
     /* Nominal ULA spacing in wavelengths. Compatibility only: captures carry it (older
      * captures carry nothing else) and back ends that only know a spacing (uhd, soapy)
      * expand it into the positions below. Processing never uses it. */

@@ -48,6 +48,6 @@ void mlp_adam_step(mlp m, const struct adam_cfg *a, float lr);
 
 void mlp_get_params(mlp m, float *p); /* mlp_num_params floats */
 void mlp_set_params(mlp m, const float *p);
-void mlp_get_grads(mlp m, float *g);        /* accumulated gradients, same layout */
+void mlp_get_grads(mlp m, float *g); /* accumulated gradients, same layout */
 
 #endif

@@ -91,10 +91,22 @@ void isac_tx_plan_destroy(isac_tx_plan p)
     free(p);
 }
 
-unsigned isac_tx_plan_num_tx(const struct isac_tx_plan_s *p) { return p->N; }
-unsigned isac_tx_plan_num_comm(const struct isac_tx_plan_s *p) { return p->K; }
-unsigned isac_tx_plan_num_streams(const struct isac_tx_plan_s *p) { return p->K + 1; }
-unsigned isac_tx_plan_num_subcarriers(const struct isac_tx_plan_s *p) { return p->F; }
+unsigned isac_tx_plan_num_tx(const struct isac_tx_plan_s *p)
+{
+    return p->N;
+}
+unsigned isac_tx_plan_num_comm(const struct isac_tx_plan_s *p)
+{
+    return p->K;
+}
+unsigned isac_tx_plan_num_streams(const struct isac_tx_plan_s *p)
+{
+    return p->K + 1;
+}
+unsigned isac_tx_plan_num_subcarriers(const struct isac_tx_plan_s *p)
+{
+    return p->F;
+}
 
 float complex *isac_tx_plan_precoder(isac_tx_plan p, unsigned sc)
 {
@@ -116,12 +128,30 @@ const float complex *isac_tx_plan_stream_weights(const struct isac_tx_plan_s *p,
     return w && s <= p->K ? w + (size_t)s * p->N : NULL;
 }
 
-double *isac_tx_plan_powers(isac_tx_plan p) { return p->power; }
-const double *isac_tx_plan_powers_const(const struct isac_tx_plan_s *p) { return p->power; }
-int isac_tx_plan_beam(const struct isac_tx_plan_s *p) { return p->beam; }
-void isac_tx_plan_set_beam(isac_tx_plan p, int q) { p->beam = q < 0 ? -1 : q; }
-const uint8_t *isac_tx_plan_active(const struct isac_tx_plan_s *p) { return p->active; }
-const double *isac_tx_plan_positions(const struct isac_tx_plan_s *p) { return p->positions; }
+double *isac_tx_plan_powers(isac_tx_plan p)
+{
+    return p->power;
+}
+const double *isac_tx_plan_powers_const(const struct isac_tx_plan_s *p)
+{
+    return p->power;
+}
+int isac_tx_plan_beam(const struct isac_tx_plan_s *p)
+{
+    return p->beam;
+}
+void isac_tx_plan_set_beam(isac_tx_plan p, int q)
+{
+    p->beam = q < 0 ? -1 : q;
+}
+const uint8_t *isac_tx_plan_active(const struct isac_tx_plan_s *p)
+{
+    return p->active;
+}
+const double *isac_tx_plan_positions(const struct isac_tx_plan_s *p)
+{
+    return p->positions;
+}
 
 int isac_tx_plan_set_active(isac_tx_plan p, const uint8_t *active)
 {

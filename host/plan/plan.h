@@ -30,8 +30,8 @@
 
 typedef struct isac_tx_plan_s *isac_tx_plan;
 
-#define ISAC_PLAN_MAX_TX 4096         /* transmit elements N */
-#define ISAC_PLAN_MAX_COMM 64         /* communication streams K */
+#define ISAC_PLAN_MAX_TX 4096          /* transmit elements N */
+#define ISAC_PLAN_MAX_COMM 64          /* communication streams K */
 #define ISAC_PLAN_MAX_SUBCARRIERS 4096 /* frequency-selective precoders */
 
 /* A zero plan (every weight 0, every power 1, all elements active, no positions, beam -1)

@@ -42,10 +42,10 @@ json_t *isac_tx_plan_to_json(const struct isac_tx_plan_s *p)
     if (is_plain_beam(p))
         return json_pack("{si}", "beam", isac_tx_plan_beam(p));
     unsigned N = isac_tx_plan_num_tx(p);
-    json_t *o = json_pack("{sisisisoso}", "num_tx", (int)N, "num_comm", (int)isac_tx_plan_num_comm(p),
-                          "num_subcarriers", (int)isac_tx_plan_num_subcarriers(p), "powers",
-                          reals(isac_tx_plan_powers_const(p), isac_tx_plan_num_streams(p)), "W",
-                          weights_json(p));
+    json_t *o = json_pack(
+        "{sisisisoso}", "num_tx", (int)N, "num_comm", (int)isac_tx_plan_num_comm(p),
+        "num_subcarriers", (int)isac_tx_plan_num_subcarriers(p), "powers",
+        reals(isac_tx_plan_powers_const(p), isac_tx_plan_num_streams(p)), "W", weights_json(p));
     if (o && isac_tx_plan_beam(p) >= 0)
         json_object_set_new(o, "beam", json_integer(isac_tx_plan_beam(p)));
     if (o && isac_tx_plan_positions(p))
@@ -92,8 +92,7 @@ static int get_reals(const json_t *j, const char *key, size_t n, double *out, co
     return ISAC_OK;
 }
 
-static int get_weights(const json_t *j, isac_tx_plan p, const char *what, char *err,
-                       size_t errlen)
+static int get_weights(const json_t *j, isac_tx_plan p, const char *what, char *err, size_t errlen)
 {
     size_t per = (size_t)isac_tx_plan_num_tx(p) * isac_tx_plan_num_streams(p);
     unsigned F = isac_tx_plan_num_subcarriers(p);
@@ -135,8 +134,7 @@ static isac_tx_plan beam_plan(const json_t *j, codebook cb, const char *what, ch
     return p;
 }
 
-static int get_options(const json_t *j, isac_tx_plan p, const char *what, char *err,
-                       size_t errlen)
+static int get_options(const json_t *j, isac_tx_plan p, const char *what, char *err, size_t errlen)
 {
     unsigned N = isac_tx_plan_num_tx(p);
     double *v = malloc(N * sizeof *v);

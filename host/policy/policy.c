@@ -72,8 +72,8 @@ const char *policy_registry_names(const struct policy_registry *reg, char *buf, 
         buf[0] = '\0';
     for (reg = reg ? reg : policy_registry_builtin(); reg; reg = reg->parent)
         for (size_t i = 0; i < reg->count && used < len; i++) {
-            int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-                             reg->entries[i]->name);
+            int n =
+                snprintf(buf + used, len - used, "%s%s", used ? ", " : "", reg->entries[i]->name);
             used += n > 0 ? (size_t)n : 0;
         }
     return buf;

@@ -69,10 +69,10 @@ void policy_opts_defaults(struct policy_opts *o);
 
 /* What a policy is created for. */
 struct policy_args {
-    unsigned num_beams;    /* codebook size Q (1..4096) */
-    unsigned num_tx;       /* transmit elements N (plan-producing policies; 0: unknown) */
-    codebook cb;           /* the codebook (borrowed; may be NULL for beam-only policies) */
-    uint64_t seed;         /* stream seed (random, pso, qnet start, ...) */
+    unsigned num_beams; /* codebook size Q (1..4096) */
+    unsigned num_tx;    /* transmit elements N (plan-producing policies; 0: unknown) */
+    codebook cb;        /* the codebook (borrowed; may be NULL for beam-only policies) */
+    uint64_t seed;      /* stream seed (random, pso, qnet start, ...) */
     struct policy_opts opts;
 };
 /* num_beams Q, seed, policy_opts_defaults, no codebook. */

@@ -4,11 +4,11 @@
  * The order is the order of help texts and of `bench policies`. */
 #include "policy/policy.h"
 
-#define BUILTIN_POLICIES(X)                                                                    \
-    X(policy_sweep)                                                                            \
-    X(policy_scan)                                                                             \
-    X(policy_random)                                                                           \
-    X(policy_pso)                                                                              \
+#define BUILTIN_POLICIES(X)                                                                        \
+    X(policy_sweep)                                                                                \
+    X(policy_scan)                                                                                 \
+    X(policy_random)                                                                               \
+    X(policy_pso)                                                                                  \
     X(policy_qnet)
 
 #define DECLARE(v) extern const struct policy_vtable v;
@@ -16,8 +16,8 @@ BUILTIN_POLICIES(DECLARE)
 #define ENTRY(v) &v,
 static const struct policy_vtable *const builtin[] = {BUILTIN_POLICIES(ENTRY)};
 
-static const struct policy_registry builtin_registry = {builtin,
-                                                        sizeof builtin / sizeof builtin[0], NULL};
+static const struct policy_registry builtin_registry = {builtin, sizeof builtin / sizeof builtin[0],
+                                                        NULL};
 
 const struct policy_registry *policy_registry_builtin(void)
 {

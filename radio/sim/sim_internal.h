@@ -54,9 +54,9 @@ struct sim_s {
     unsigned M, num_rx;
     struct geom_ap tx_ap, rx_ap[SIM_NUM_RX_APS];
     array tx_arr, rx_arr; /* element positions: TX (movable) and every RX AP's */
-    double lambda;    /* emulated wavelength, m */
-    double amp_ref;   /* sqrt(P_t[mW] / N_s[mW]) */
-    double noise_dbm; /* N_s */
+    double lambda;        /* emulated wavelength, m */
+    double amp_ref;       /* sqrt(P_t[mW] / N_s[mW]) */
+    double noise_dbm;     /* N_s */
     double center_freq;
     uint64_t episode, retunes;
     int64_t now, episode_t0;

@@ -61,9 +61,8 @@ static int params_valid(const struct sim_params *p)
            in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) && in(p->area, 10, 1e4) &&
            in(p->timeout_s, 0, 60) && p->cal >= SIM_CAL_OFF && p->cal <= SIM_CAL_PILOT &&
            in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80) &&
-           (p->npositions == 0 ||
-            (p->npositions == p->elements &&
-             !radio_positions_check(p->positions, p->npositions, NULL, 0)));
+           (p->npositions == 0 || (p->npositions == p->elements &&
+                                   !radio_positions_check(p->positions, p->npositions, NULL, 0)));
 }
 
 /* Every array gets the `positions` (or the half-wavelength ULA). */
