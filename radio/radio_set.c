@@ -264,6 +264,17 @@ static int op_tune(void *st, double hz)
     return ISAC_OK;
 }
 
+/* Only member 0 transmits, so its elements are the set's TX elements. */
+static int op_move(void *st, const double *pos, unsigned n)
+{
+    struct set_state *s = st;
+    int rc = radio_set_tx_positions(s->m[0], pos, n);
+    if (rc)
+        return member_err(s, 0, rc);
+    memcpy(s->info.tx_pos_wl, pos, n * sizeof *pos);
+    return ISAC_OK;
+}
+
 const struct radio_ops radio_set_ops = {
     .name = "set",
     .open = op_open,
@@ -277,4 +288,5 @@ const struct radio_ops radio_set_ops = {
     .truth_json = op_truth,
     .last_error = op_err,
     .set_center_freq = op_tune,
+    .set_tx_positions = op_move,
 };

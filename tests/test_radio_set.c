@@ -132,12 +132,32 @@ static void test_set_refusals(void **state)
     }
 }
 
+/* A set with a movable member 0 is movable: moving its TX elements moves member 0's. */
+static void test_set_moves_member0_elements(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    radio set = radio_open("set:[sim:seed=3,elements=4]+[sim:seed=8,elements=4]", err, sizeof err);
+    assert_non_null(set);
+    struct radio_info in;
+    assert_int_equal(radio_get_info(set, &in), ISAC_OK);
+    assert_true(in.caps & RADIO_CAP_MOVABLE);
+    const double pos[4] = {0, 0.7, 1.3, 2.2};
+    assert_int_equal(radio_set_tx_positions(set, pos, 4), ISAC_OK);
+    assert_int_equal(radio_get_info(set, &in), ISAC_OK);
+    assert_memory_equal(in.tx_pos_wl, pos, sizeof pos);
+    const double close[4] = {0, 0.05, 1.3, 2.2};
+    assert_int_not_equal(radio_set_tx_positions(set, close, 4), ISAC_OK);
+    radio_close(set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_concatenates_members),
         cmocka_unit_test(test_one_member_is_that_radio),
         cmocka_unit_test(test_set_refusals),
+        cmocka_unit_test(test_set_moves_member0_elements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
