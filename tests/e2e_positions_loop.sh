@@ -16,7 +16,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 PY=/usr/bin/python3
 N=40
-ldd "$BIN" 2>/dev/null | grep -q libasan && N=6
+ldd "$BIN" 2>/dev/null | grep libasan >/dev/null && N=6 # not -q: see e2e_soak_short.sh
 RAND=$($PY -c "
 import random
 r = random.Random(20261203); p = [0.0]

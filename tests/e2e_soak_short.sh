@@ -8,7 +8,9 @@
 set -uo pipefail
 . "$(dirname "$0")/fault_common.sh"
 asan=0
-ldd "$BIN" 2>/dev/null | grep -q libasan && asan=1
+# grep reads all of ldd's output (grep -q would stop early, SIGPIPE ldd, and pipefail would
+# then report the match as a failure)
+ldd "$BIN" 2>/dev/null | grep libasan >/dev/null && asan=1
 cpis=${ISACTB_SOAK_CPIS:-2000}
 
 if [ $asan -eq 0 ]; then
