@@ -77,6 +77,8 @@ static void link_setup(struct link *k, enum comm_mod mod, double power_dbm, cons
     k->ln.tx_power_dbm = power_dbm;
     k->ln.fc = 30e9;
     k->ln.fs = 20e6;
+    k->ln.pl_db_1m = -34.5; /* docs/link-budget.md */
+    k->ln.pl_exp = 3.7;
     k->ln.seed = 7;
     k->users[0] = (struct sim_user){40.0, 90.0, 30.0, 0.0, 7.0, 1500.0, INFINITY, 0, 0.0};
     k->users[1] = (struct sim_user){-50.0, 70.0, -30.0, 0.0, 7.0, -2500.0, INFINITY, 0, 0.0};

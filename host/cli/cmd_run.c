@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_highway.h"
+#include "engine/highway.h"
 #include "inputs.h"
 #include "common/err.h"
 #include "engine/report.h"
@@ -308,6 +310,8 @@ int cmd_run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    if (hwy_config_is_highway(a.config)) /* scene: highway (host/cli/cmd_highway.c) */
+        return cmd_run_highway(argc, argv);
     if ((rc = load_config(&a, &cfg)))
         return rc;
     /* From here on a signal only sets the flag: the loop stops between steps and the

@@ -62,7 +62,7 @@ unsigned sim_user_paths(const struct sim_user_link *l, const struct sim_user *u,
     double d = geom_dist(l->ap.x, l->ap.y, px, py);
     double dd = d > 0 ? ((px - l->ap.x) * u->vx + (py - l->ap.y) * u->vy) / d : 0.0;
     d = d < 1.0 ? 1.0 : d;
-    double beta_db = -34.5 - 37.0 * log10(d);
+    double beta_db = l->pl_db_1m - 10.0 * l->pl_exp * log10(d);
     double n0_dbm = -174.0 + u->nf_db + 10.0 * log10(l->fs);
     double amp = pow(10.0, (l->tx_power_dbm + beta_db - n0_dbm) / 20.0);
     double doppler = (-(l->fc / GEOM_C0) * dd + u->cfo_hz) / l->fs;

@@ -13,8 +13,9 @@
  *              +-60 deg, excess delay exponential with mean delay_spread, gains CN with
  *              an exponential power profile summing to 1/(K+1) of sqrt(P_t beta(d)/N_0)^2,
  *              re-drawn for every burst (block fading) from (seed, user, burst tick);
- *   beta[dB] = -34.5 - 37 log10(d / 1 m) (docs/link-budget.md; one hop: a user is a
- *              receiver, not a reflector), d clamped at 1 m;
+ *   beta[dB] = pl_db_1m - 10 pl_exp log10(d / 1 m), d clamped at 1 m: one hop (a user is
+ *              a receiver, not a reflector); docs/link-budget.md's law is pl_db_1m = -34.5,
+ *              pl_exp = 3.7, seed 000's alpha0 d^-2 is pl_db_1m = -70, pl_exp = 2;
  *   N_0[dBm] = -174 + nf + 10 log10(fs): the user's thermal noise over the band; samples
  *              are in units of sqrt(N_0), so w ~ CN(0, 1) per sample, a function of
  *              (seed, user, tick) only;
@@ -51,6 +52,8 @@ struct sim_user_link {
     double tx_power_dbm; /* power of a unit-power burst, -40..60 dBm */
     double fc;           /* emulated carrier, Hz */
     double fs;           /* sample rate = bandwidth, Hz */
+    double pl_db_1m;     /* path gain at 1 m, dB (-34.5 in the seed-004 scene) */
+    double pl_exp;       /* path-loss exponent (3.7 in the seed-004 scene) */
     uint64_t seed;       /* noise and fading seed */
 };
 

@@ -1,0 +1,164 @@
+/* isactb run on a highway experiment (engine/highway.h) and isactb bench comm. */
+#include "cli/cmd_highway.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "common/err.h"
+#include "engine/highway.h"
+
+static const char *const HWY_USAGE =
+    "usage: isactb run --config HIGHWAY.yaml [--seed N] [--out DIR] [--json] [--quiet]\n"
+    "  Runs the highway scene (docs/tracking.md): per-user SINR/BER/BLER/goodput from\n"
+    "  samples and tracking RMSE against the PCRB. --out DIR writes result.json and the\n"
+    "  figures highway_tracks, highway_rmse, highway_sinr.\n";
+
+/* result.json through a temporary name, so a failed write leaves nothing that looks done */
+static int write_result(const json_t *res, const char *dir, char *err, size_t errlen)
+{
+    char path[1100], tmp[1100];
+    snprintf(path, sizeof path, "%s/result.json", dir);
+    snprintf(tmp, sizeof tmp, "%s/.result.json.tmp", dir);
+    if (json_dump_file(res, tmp, JSON_INDENT(1)) || rename(tmp, path)) {
+        remove(tmp);
+        isac_seterr(err, errlen, "%s: cannot write", path);
+        return ISAC_EIO;
+    }
+    return ISAC_OK;
+}
+
+int cmd_run_highway(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, 0, 'c'}, {"seed", required_argument, 0, 's'},
+        {"out", required_argument, 0, 'o'},    {"json", no_argument, 0, 'j'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {"record", no_argument, 0, 'R'},       {0, 0, 0, 0}};
+    const char *config = NULL, *seed = NULL, *out = NULL;
+    int json = 0, quiet = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 's': seed = optarg; break;
+        case 'o': out = optarg; break;
+        case 'j': json = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(HWY_USAGE, stdout); return CLI_OK;
+        case 'R':
+            return cli_usage("run", "--record: captures of the highway scene are not "
+                                    "implemented yet (docs/tracking.md)");
+        case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage("run", "option '%s' is not available for scene: highway",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    struct hwy_config cfg;
+    char err[512] = "";
+    if (hwy_config_load(config, &cfg, err, sizeof err))
+        return cli_input_error("run", "%s", err);
+    if (seed && cli_parse_u64("run", "--seed", seed, &cfg.seed))
+        return CLI_EUSAGE;
+    if (out && mkdir(out, 0777) && !cli_dir_exists(out))
+        return cli_input_error("run", "--out %s: cannot create directory", out);
+    json_t *res = NULL;
+    struct hwy_series *ser = NULL;
+    int rc = hwy_run(&cfg, &res, out ? &ser : NULL, err, sizeof err);
+    if (rc) {
+        hwy_series_free(ser);
+        return rc == ISAC_EINVAL ? cli_input_error("run", "%s", err)
+                                 : cli_runtime_error("run", "%s", err);
+    }
+    if (out && (write_result(res, out, err, sizeof err) ||
+                hwy_report_figures(ser, &cfg, out, err, sizeof err))) {
+        hwy_series_free(ser);
+        json_decref(res);
+        return cli_runtime_error("run", "%s", err);
+    }
+    hwy_series_free(ser);
+    if (json) {
+        json_dumpf(res, stdout, JSON_COMPACT);
+        putchar('\n');
+    }
+    if (!quiet) {
+        json_t *t = json_object_get(res, "tracking");
+        fprintf(stderr,
+                "isactb run: highway, %lld slots, %lld vehicles, %zu users, %lld tracks; range "
+                "RMSE %.3g m (PCRB %.3g m)\n",
+                (long long)json_integer_value(json_object_get(res, "slots")),
+                (long long)json_integer_value(json_object_get(res, "vehicles")),
+                json_array_size(json_object_get(res, "users")),
+                (long long)json_integer_value(json_object_get(t, "tracks")),
+                json_number_value(json_object_get(t, "rmse_range_m")),
+                json_number_value(json_object_get(t, "pcrb_range_m")));
+    }
+    json_decref(res);
+    return CLI_OK;
+}
+
+int bench_comm(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"reps", required_argument, 0, 'r'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int json = 0, c;
+    unsigned long reps = 20;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'r':
+            if (cli_parse_uint("bench comm", "--reps", optarg, 1, 100000, &reps))
+                return CLI_EUSAGE;
+            break;
+        case 'h':
+            puts("usage: isactb bench comm [--json] [--reps N]\n"
+                 "  Times the comm chain for K = 1, 2, 4, 8 users: OFDM modulation of K streams\n"
+                 "  plus precoding (per burst), the emulated user channel and one user's\n"
+                 "  receiver (per user). docs/comm.md.");
+            return CLI_OK;
+        case ':': return cli_usage("bench comm", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage("bench comm", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("bench comm", "unexpected argument '%s'", argv[optind]);
+    static const unsigned Ks[] = {1, 2, 4, 8};
+    json_t *rows = json_array();
+    if (!json)
+        printf("%6s %16s %16s %16s\n", "users", "modulate_us", "channel_us/user",
+               "receiver_us/user");
+    for (unsigned i = 0; i < 4; i++) {
+        double m, r, x;
+        char err[256];
+        if (hwy_bench_comm(Ks[i], (unsigned)reps, &m, &r, &x, err, sizeof err)) {
+            json_decref(rows);
+            return cli_runtime_error("bench comm", "%s", err);
+        }
+        if (json)
+            json_array_append_new(rows, json_pack("{s:i,s:f,s:f,s:f}", "users", (int)Ks[i],
+                                                  "modulate_us", m / 1e3, "channel_us_per_user",
+                                                  x / 1e3, "receiver_us_per_user", r / 1e3));
+        else
+            printf("%6u %16.1f %16.1f %16.1f\n", Ks[i], m / 1e3, x / 1e3, r / 1e3);
+    }
+    if (json) {
+        json_t *o = json_pack("{s:s,s:i,s:o}", "bench", "comm", "reps", (int)reps, "rows", rows);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(o);
+    } else {
+        json_decref(rows);
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,665 @@
+/* The highway scene runner (see highway.h). */
+#include "engine/highway.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "array/array.h"
+#include "comm/ofdm_rx.h"
+#include "common/err.h"
+#include "common/rng.h"
+#include "dsp/waveform.h"
+#include "engine/highway_series.h"
+#include "plan/plan.h"
+#include "sim/sim_user.h"
+#include "track/sense_model.h"
+#include "track/tracker.h"
+#include "track/traffic.h"
+
+#define HWY_SEARCH 64 /* receiver timing search, samples */
+#define HWY_LEAD 16   /* capture starts this many samples before the burst */
+#define HWY_REF_D 30.0
+#define HWY_PL_1M (-70.0) /* seed 000 Table I alpha0; cancels out of every SNR */
+
+struct veh {
+    unsigned id;
+    double s[4]; /* px, py, vx, vy */
+    struct sim_user u;
+};
+
+struct ustat {
+    int seen;
+    unsigned slots_present, slots_served;
+    double S, N, Smod, Nmod, inv_evm;
+    uint64_t bits, errs, ok_bits;
+    unsigned blocks, blocks_ok;
+    int pcrb_on;
+    struct trk_pcrb pc;
+};
+
+struct hwy {
+    const struct hwy_config *c;
+    array arr;
+    ofdm tx;
+    size_t L, ny;
+    tracker trk;
+    hw_traffic traffic;
+    struct trk_rsu rsu[HWY_MAX_RSUS];
+    struct sense_model sm;
+    isac_rng rng_meas;
+    struct ustat *st;
+    unsigned nst;
+    struct veh *v;
+    unsigned nv;
+    /* tracking sums */
+    double se_r, sb_r, se_a, sb_a;
+    unsigned long samples, detections;
+    /* burst scratch */
+    float complex **u, **x, *y;
+    uint8_t **pay, *dec;
+    struct hwy_series *ser;
+};
+
+static double tx_power_dbm(const struct hwy_config *c)
+{
+    double n0 = -174.0 + c->nf_db + 10.0 * log10(c->fs);
+    double pl = HWY_PL_1M - 20.0 * log10(HWY_REF_D);
+    return c->ref_snr_db + c->tx_power_db + n0 - pl;
+}
+
+static struct ustat *stat_of(struct hwy *h, unsigned id)
+{
+    if (id >= h->nst) {
+        unsigned n = id + 64;
+        struct ustat *p = realloc(h->st, n * sizeof(*p));
+        if (!p)
+            return NULL;
+        memset(p + h->nst, 0, (n - h->nst) * sizeof(*p));
+        h->st = p;
+        h->nst = n;
+    }
+    h->st[id].seen = 1;
+    return &h->st[id];
+}
+
+/* The vehicles on the road this slot (traffic, or the scripted users moved to slot n). */
+static int gather(struct hwy *h, unsigned n)
+{
+    const struct hwy_config *c = h->c;
+    h->nv = 0;
+    if (!c->n_users) {
+        int rc = hw_traffic_step(h->traffic);
+        if (rc)
+            return rc;
+        unsigned nv;
+        const struct hw_vehicle *tv = hw_traffic_vehicles(h->traffic, &nv);
+        for (unsigned i = 0; i < nv; i++) {
+            struct veh *v = &h->v[h->nv++];
+            v->id = tv[i].id;
+            double s[4] = {tv[i].x, tv[i].y, tv[i].vx, tv[i].vy};
+            memcpy(v->s, s, sizeof s);
+            isac_rng r;
+            isac_rng_seed_stream(&r, c->seed ^ 0xcf0cf0ull, v->id);
+            double cfo = (2.0 * isac_rng_uniform(&r) - 1.0) * c->cfo_max_hz;
+            v->u = (struct sim_user){0, 0, s[2], s[3], c->nf_db, cfo, c->k_db, 4, 50e-9};
+        }
+    } else {
+        double t = (n + 1) * c->slot_s;
+        for (unsigned i = 0; i < c->n_users; i++) {
+            const struct hwy_user_cfg *uc = &c->users[i];
+            double px = uc->x + uc->vx * t, py = uc->y + uc->vy * t;
+            if (fabs(px) > 0.5 * c->road_length_m || fabs(py) > 0.5 * c->road_width_m)
+                continue;
+            struct veh *v = &h->v[h->nv++];
+            v->id = i;
+            double s[4] = {px, py, uc->vx, uc->vy};
+            memcpy(v->s, s, sizeof s);
+            v->u =
+                (struct sim_user){0, 0, uc->vx, uc->vy, uc->nf_db, uc->cfo_hz, uc->k_db, 4, 50e-9};
+        }
+    }
+    /* the user channel evaluates positions at the burst tick: place them for tick tb */
+    int64_t tb = (int64_t)n * (int64_t)llround(c->slot_s * c->fs);
+    for (unsigned i = 0; i < h->nv; i++) {
+        struct veh *v = &h->v[i];
+        v->u.x = v->s[0] - v->s[2] * (double)tb / c->fs;
+        v->u.y = v->s[1] - v->s[3] * (double)tb / c->fs;
+        struct ustat *st = stat_of(h, v->id);
+        if (!st)
+            return ISAC_ENOMEM;
+        st->slots_present++;
+    }
+    return ISAC_OK;
+}
+
+static struct veh *veh_by_id(struct hwy *h, int id)
+{
+    for (unsigned i = 0; i < h->nv; i++)
+        if ((int)h->v[i].id == id)
+            return &h->v[i];
+    return NULL;
+}
+
+/* Served set of RSU r: up to `streams` confirmed tracks nearest to it among those whose
+ * predicted position is nearest to r; out[k] = vehicle, phi[k] = predicted angle. */
+struct served {
+    unsigned K;
+    struct veh *veh[64];
+    double phi[64];
+    double dist[64];
+};
+
+static void schedule(struct hwy *h, struct served *sv)
+{
+    const struct hwy_config *c = h->c;
+    unsigned nt;
+    const struct trk_track *t = tracker_tracks(h->trk, &nt);
+    unsigned char taken[HW_MAX_VEHICLES] = {0};
+    for (unsigned r = 0; r < c->n_rsu; r++)
+        sv[r].K = 0;
+    for (;;) { /* repeatedly add the globally nearest (track, its nearest RSU) pair */
+        double best = INFINITY;
+        unsigned bi = 0, br = 0;
+        for (unsigned i = 0; i < nt; i++) {
+            if (!t[i].confirmed || i >= HW_MAX_VEHICLES || taken[i])
+                continue;
+            double px = t[i].f.x[0] + t[i].f.x[2] * c->slot_s;
+            double py = t[i].f.x[1] + t[i].f.x[3] * c->slot_s;
+            unsigned rn = 0;
+            double dn = INFINITY;
+            for (unsigned r = 0; r < c->n_rsu; r++) {
+                double d = hypot(px - h->rsu[r].x, py - h->rsu[r].y);
+                if (d < dn) {
+                    dn = d;
+                    rn = r;
+                }
+            }
+            if (sv[rn].K >= c->streams) {
+                taken[i] = 1;
+                continue;
+            }
+            if (dn < best) {
+                best = dn;
+                bi = i;
+                br = rn;
+            }
+        }
+        if (!isfinite(best))
+            break;
+        taken[bi] = 1;
+        struct veh *v = veh_by_id(h, t[bi].truth_id);
+        int dup = 0;
+        for (unsigned r = 0; r < c->n_rsu && v; r++)
+            for (unsigned k = 0; k < sv[r].K; k++)
+                dup |= sv[r].veh[k] == v;
+        if (!v || dup)
+            continue;
+        double px = t[bi].f.x[0] + t[bi].f.x[2] * c->slot_s;
+        double py = t[bi].f.x[1] + t[bi].f.x[3] * c->slot_s;
+        struct geom_ap ap = {h->rsu[br].x, h->rsu[br].y, 0.0};
+        sv[br].veh[sv[br].K] = v;
+        sv[br].phi[sv[br].K] = geom_phi(&ap, px, py);
+        sv[br].dist[sv[br].K] = best;
+        sv[br].K++;
+    }
+}
+
+static isac_tx_plan make_plan(struct hwy *h, const struct served *sv)
+{
+    const struct hwy_config *c = h->c;
+    isac_tx_plan p = isac_tx_plan_create(c->elements, sv->K, 1);
+    if (!p)
+        return NULL;
+    float complex *W = isac_tx_plan_precoder(p, 0);
+    double *pw = isac_tx_plan_powers(p);
+    for (unsigned k = 0; k < sv->K; k++) {
+        array_tx_weights(h->arr, sv->phi[k], W + (size_t)k * c->elements);
+        pw[k] = c->comm_share / sv->K;
+    }
+    W[(size_t)sv->K * c->elements] = 1.0f; /* probe: element 0 alone, omnidirectional */
+    pw[sv->K] = sv->K ? 1.0 - c->comm_share : 1.0;
+    return p;
+}
+
+static void link_of(struct hwy *h, unsigned r, struct sim_user_link *ln)
+{
+    const struct hwy_config *c = h->c;
+    ln->tx = h->arr;
+    ln->ap = (struct geom_ap){h->rsu[r].x, h->rsu[r].y, 0.0};
+    ln->tx_power_dbm = tx_power_dbm(c);
+    ln->fc = c->fc;
+    ln->fs = c->fs;
+    ln->pl_db_1m = HWY_PL_1M;
+    ln->pl_exp = 2.0;
+    ln->seed = c->seed ^ ((uint64_t)(r + 1) << 56);
+}
+
+/* One RSU's burst to its served vehicles, each received from its own IQ. */
+static int comm_rsu(struct hwy *h, unsigned r, const struct served *sv, unsigned n)
+{
+    const struct hwy_config *c = h->c;
+    if (sv->K == 0)
+        return ISAC_OK;
+    isac_tx_plan p = make_plan(h, sv);
+    if (!p)
+        return ISAC_ENOMEM;
+    int rc = ISAC_OK;
+    size_t pl = (size_t)c->ofdm.num_symbols * ofdm_payload_bytes(h->tx);
+    for (unsigned k = 0; k < sv->K; k++) {
+        ofdm_payload_random(h->tx, c->seed ^ ((uint64_t)n << 20), sv->veh[k]->id, h->pay[k]);
+        ofdm_modulate(h->tx, sv->veh[k]->id, h->pay[k], h->u[k]);
+    }
+    struct waveform_params wp = {
+        .kind = WAVEFORM_QPSK, .length = (unsigned)h->L, .seed = c->seed ^ ((uint64_t)n << 8) ^ r};
+    waveform_generate(&wp, h->u[sv->K]);
+    const float complex *uu[65];
+    for (unsigned s = 0; s <= sv->K; s++)
+        uu[s] = h->u[s];
+    if ((rc = isac_tx_plan_compose(p, uu, h->L, h->x)) != ISAC_OK)
+        goto out;
+    struct sim_user_link ln;
+    link_of(h, r, &ln);
+    int64_t tb = (int64_t)n * (int64_t)llround(c->slot_s * c->fs);
+    const float complex *xx[64];
+    for (unsigned m = 0; m < c->elements; m++)
+        xx[m] = h->x[m];
+    /* model-SINR inputs: precoder columns times sqrt(power) */
+    float complex vb[65][64];
+    const float complex *vv[65];
+    double psd[65];
+    const float complex *W = isac_tx_plan_precoder_const(p, 0);
+    const double *pw = isac_tx_plan_powers_const(p);
+    for (unsigned s = 0; s <= sv->K; s++) {
+        for (unsigned m = 0; m < c->elements; m++)
+            vb[s][m] = W[(size_t)s * c->elements + m] * (float)sqrt(pw[s]);
+        vv[s] = vb[s];
+        psd[s] = s < sv->K ? ofdm_psd_factor(h->tx) : 1.0;
+    }
+    int ks[4096];
+    for (unsigned i = 0; i < c->ofdm.occupied; i++)
+        ks[i] = ofdm_subcarrier(h->tx, i);
+    for (unsigned k = 0; k < sv->K && rc == ISAC_OK; k++) {
+        struct veh *v = sv->veh[k];
+        rc = sim_user_render(&ln, &v->u, v->id, xx, h->L, tb, h->y, h->ny, tb - HWY_LEAD, 1);
+        if (rc)
+            break;
+        char err[128];
+        ofdm_rx rx = ofdm_rx_create(&c->ofdm, v->id, HWY_SEARCH, err, sizeof err);
+        if (!rx) {
+            rc = ISAC_ENOMEM;
+            break;
+        }
+        struct ofdm_rx_result res;
+        rc = ofdm_rx_process(rx, h->y, h->ny, h->dec, NULL, &res);
+        ofdm_rx_destroy(rx);
+        if (rc)
+            break;
+        double sig, intf;
+        sim_user_model_sinr(&ln, &v->u, v->id, tb, vv, psd, sv->K + 1, k, ks, c->ofdm.occupied,
+                            c->ofdm.nfft, &sig, &intf);
+        struct ustat *st = stat_of(h, v->id);
+        if (!st) {
+            rc = ISAC_ENOMEM;
+            break;
+        }
+        uint64_t e = 0;
+        for (size_t i = 0; i < pl; i++)
+            e += (uint64_t)__builtin_popcount((unsigned)(h->dec[i] ^ h->pay[k][i]));
+        st->slots_served++;
+        st->S += res.signal_power;
+        st->N += res.noise_power;
+        st->Smod += sig;
+        st->Nmod += intf + 1.0;
+        st->inv_evm += 1.0 / res.sinr_evm;
+        st->bits += 8 * pl;
+        st->errs += e;
+        st->blocks += res.blocks;
+        st->blocks_ok += res.blocks_ok;
+        st->ok_bits += (uint64_t)res.blocks_ok * 8u * ofdm_payload_bytes(h->tx);
+        rc = hwy_series_sinr(h->ser, (n + 1) * c->slot_s, v->id,
+                             10 * log10(res.signal_power / res.noise_power),
+                             10 * log10(sig / (intf + 1.0)));
+    }
+out:
+    isac_tx_plan_destroy(p);
+    return rc;
+}
+
+/* Relative transmit gain toward phi of RSU r's best stream in plan-free form: the served
+ * beams (power comm_share/K each) and the probe. */
+static double sense_gain(struct hwy *h, const struct served *sv, unsigned r, double phi)
+{
+    const struct hwy_config *c = h->c;
+    double M = c->elements, best = (sv[r].K ? 1.0 - c->comm_share : 1.0) / M;
+    float complex w[64];
+    for (unsigned k = 0; k < sv[r].K; k++) {
+        array_tx_weights(h->arr, sv[r].phi[k], w);
+        double g = c->comm_share / sv[r].K * array_tx_gain(h->arr, w, phi) / M;
+        best = g > best ? g : best;
+    }
+    return best;
+}
+
+static int sense_and_track(struct hwy *h, const struct served *sv, unsigned n)
+{
+    const struct hwy_config *c = h->c;
+    struct trk_meas *m = malloc(((size_t)h->nv * c->n_rsu + 1) * sizeof(*m));
+    if (!m)
+        return ISAC_ENOMEM;
+    unsigned nm = 0;
+    double det = pow(10.0, c->det_snr_db / 10.0);
+    for (unsigned i = 0; i < h->nv; i++) {
+        struct veh *v = &h->v[i];
+        struct ustat *st = stat_of(h, v->id);
+        if (st->pcrb_on)
+            trk_pcrb_predict(&st->pc, c->slot_s, c->qx, c->qy);
+        for (unsigned r = 0; r < c->n_rsu; r++) {
+            struct geom_ap ap = {h->rsu[r].x, h->rsu[r].y, 0.0};
+            double phi = geom_phi(&ap, v->s[0], v->s[1]);
+            double d = hypot(v->s[0] - ap.x, v->s[1] - ap.y);
+            double g = sense_gain(h, sv, r, phi);
+            double snr = pow(10.0, h->sm.snr_ref_db / 10.0) * pow(HWY_REF_D / d, 4.0) * g;
+            if (snr * c->elements < det)
+                continue;
+            sense_model_measure(&h->sm, &h->rsu[r], r, v->s, g, (int)v->id, &h->rng_meas, &m[nm]);
+            if (!st->pcrb_on) {
+                const double P0[16] = {4, 0, 0, 0, 0, 4, 0, 0, 0, 0, 1600, 0, 0, 0, 0, 1};
+                trk_pcrb_init(&st->pc, P0);
+                st->pcrb_on = 1;
+            }
+            trk_pcrb_measure(&st->pc, v->s, &h->rsu[r], m[nm].su, m[nm].sd, m[nm].sr);
+            nm++;
+        }
+    }
+    h->detections += nm;
+    int rc = tracker_step(h->trk, m, nm);
+    free(m);
+    if (rc)
+        return rc;
+    /* errors of the confirmed tracks against their vehicles, and the bound */
+    unsigned nt;
+    const struct trk_track *t = tracker_tracks(h->trk, &nt);
+    double se = 0, sb = 0;
+    unsigned cnt = 0;
+    for (unsigned i = 0; i < nt && rc == ISAC_OK; i++) {
+        struct veh *v = t[i].confirmed ? veh_by_id(h, t[i].truth_id) : NULL;
+        rc = hwy_series_point(h->ser, (n + 1) * c->slot_s, 1, t[i].id, t[i].f.x[0], t[i].f.x[1]);
+        struct ustat *st = v ? stat_of(h, v->id) : NULL;
+        double C[16];
+        if (!v || !st->pcrb_on || trk_pcrb_cov(&st->pc, C))
+            continue;
+        unsigned rn = fabs(v->s[1] - h->rsu[0].y) <= fabs(v->s[1] - h->rsu[c->n_rsu - 1].y)
+                          ? 0
+                          : c->n_rsu - 1;
+        double ze[3], zt[3], br, ba;
+        trk_h(t[i].f.x, &h->rsu[rn], ze, NULL);
+        trk_h(v->s, &h->rsu[rn], zt, NULL);
+        trk_bound_range_angle(C, v->s, &h->rsu[rn], &br, &ba);
+        double er = ze[1] - zt[1], ea = asin(fmax(-1, fmin(1, ze[0]))) - asin(zt[0]);
+        h->se_r += er * er;
+        h->sb_r += br * br;
+        h->se_a += ea * ea;
+        h->sb_a += ba * ba;
+        h->samples++;
+        se += er * er;
+        sb += br * br;
+        cnt++;
+    }
+    for (unsigned i = 0; i < h->nv && rc == ISAC_OK; i++)
+        rc = hwy_series_point(h->ser, (n + 1) * c->slot_s, 0, h->v[i].id, h->v[i].s[0],
+                              h->v[i].s[1]);
+    if (rc == ISAC_OK && cnt)
+        rc = hwy_series_rmse(h->ser, (n + 1) * c->slot_s, sqrt(se / cnt), sqrt(sb / cnt));
+    return rc;
+}
+
+static void hwy_free(struct hwy *h)
+{
+    unsigned S = h->c->streams + 1;
+    for (unsigned s = 0; h->u && s < S; s++)
+        free(h->u[s]);
+    for (unsigned m = 0; h->x && m < h->c->elements; m++)
+        free(h->x[m]);
+    for (unsigned s = 0; h->pay && s < S; s++)
+        free(h->pay[s]);
+    free(h->u);
+    free(h->x);
+    free(h->pay);
+    free(h->y);
+    free(h->dec);
+    free(h->st);
+    free(h->v);
+    tracker_destroy(h->trk);
+    hw_traffic_destroy(h->traffic);
+    ofdm_destroy(h->tx);
+    array_destroy(h->arr);
+}
+
+static int hwy_init(struct hwy *h, const struct hwy_config *c, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof(*h));
+    h->c = c;
+    h->arr = array_create_ula(c->elements, 0.5);
+    h->tx = ofdm_create(&c->ofdm, err, errlen);
+    if (!h->arr || !h->tx)
+        return ISAC_EINVAL;
+    h->L = ofdm_burst_length(h->tx);
+    h->ny = h->L + HWY_SEARCH + HWY_LEAD + 64;
+    for (unsigned r = 0; r < c->n_rsu; r++)
+        h->rsu[r] = (struct trk_rsu){c->rsu[r][0], c->rsu[r][1]};
+    struct trk_params tp;
+    trk_params_default(&tp);
+    tp.slot_s = c->slot_s;
+    tp.qx = c->qx;
+    tp.qy = c->qy;
+    tp.x_min = -0.5 * c->road_length_m;
+    tp.x_max = 0.5 * c->road_length_m;
+    tp.y_min = -0.5 * c->road_width_m;
+    tp.y_max = 0.5 * c->road_width_m;
+    h->trk = tracker_create(&tp, h->rsu, c->n_rsu);
+    if (!c->n_users) {
+        struct hw_traffic_params p;
+        hw_traffic_params_default(&p);
+        p.length_m = c->road_length_m;
+        p.width_m = c->road_width_m;
+        p.rate[0] = c->rate[0];
+        p.rate[1] = c->rate[1];
+        p.speed_mean = c->speed_mean;
+        p.speed_std = c->speed_std;
+        p.slot_s = c->slot_s;
+        p.seed = c->seed;
+        if (!(h->traffic = hw_traffic_create(&p, err, errlen)))
+            return ISAC_EINVAL;
+    }
+    h->sm = (struct sense_model){c->sense_snr_db + c->tx_power_db,
+                                 HWY_REF_D,
+                                 c->elements,
+                                 c->fs,
+                                 (double)h->L / c->fs,
+                                 c->fc};
+    isac_rng_seed_stream(&h->rng_meas, c->seed, 0x5e75e);
+    unsigned S = c->streams + 1;
+    size_t pl = (size_t)c->ofdm.num_symbols * ofdm_payload_bytes(h->tx);
+    h->u = calloc(S, sizeof(*h->u));
+    h->x = calloc(c->elements, sizeof(*h->x));
+    h->pay = calloc(S, sizeof(*h->pay));
+    h->y = calloc(h->ny, sizeof(*h->y));
+    h->dec = calloc(pl, 1);
+    h->v = calloc(HW_MAX_VEHICLES, sizeof(*h->v));
+    if (!h->trk || !h->u || !h->x || !h->pay || !h->y || !h->dec || !h->v)
+        goto nomem;
+    for (unsigned s = 0; s < S; s++)
+        if (!(h->u[s] = calloc(h->L, sizeof(float complex))) || !(h->pay[s] = calloc(pl, 1)))
+            goto nomem;
+    for (unsigned m = 0; m < c->elements; m++)
+        if (!(h->x[m] = calloc(h->L, sizeof(float complex))))
+            goto nomem;
+    return ISAC_OK;
+nomem:
+    isac_seterr(err, errlen, "highway: out of memory");
+    return ISAC_ENOMEM;
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *result_json(struct hwy *h, unsigned slots)
+{
+    const struct hwy_config *c = h->c;
+    json_t *users = json_array();
+    for (unsigned id = 0; id < h->nst; id++) {
+        const struct ustat *s = &h->st[id];
+        if (!s->seen)
+            continue;
+        int served = s->slots_served > 0;
+        json_t *u = json_object();
+        json_object_set_new(u, "id", json_integer(id));
+        json_object_set_new(u, "sinr_db_measured",
+                            served ? num_or_null(10 * log10(s->S / s->N)) : json_null());
+        json_object_set_new(u, "sinr_db_model",
+                            served ? num_or_null(10 * log10(s->Smod / s->Nmod)) : json_null());
+        json_object_set_new(u, "sinr_db_evm",
+                            served ? num_or_null(10 * log10(s->slots_served / s->inv_evm))
+                                   : json_null());
+        json_object_set_new(u, "ber", served ? json_real((double)s->errs / s->bits) : json_null());
+        json_object_set_new(
+            u, "bler", served ? json_real(1.0 - (double)s->blocks_ok / s->blocks) : json_null());
+        json_object_set_new(u, "goodput_bps",
+                            json_real((double)s->ok_bits / (s->slots_present * c->slot_s)));
+        json_object_set_new(u, "slots_present", json_integer(s->slots_present));
+        json_object_set_new(u, "slots_served", json_integer(s->slots_served));
+        json_array_append_new(users, u);
+    }
+    double ns = h->samples ? (double)h->samples : NAN;
+    json_t *trk = json_object();
+    json_object_set_new(trk, "rmse_range_m", num_or_null(sqrt(h->se_r / ns)));
+    json_object_set_new(trk, "pcrb_range_m", num_or_null(sqrt(h->sb_r / ns)));
+    json_object_set_new(trk, "rmse_angle_deg", num_or_null(sqrt(h->se_a / ns) * 180 / M_PI));
+    json_object_set_new(trk, "pcrb_angle_deg", num_or_null(sqrt(h->sb_a / ns) * 180 / M_PI));
+    json_object_set_new(trk, "tracks", json_integer(tracker_births(h->trk)));
+    json_object_set_new(trk, "tracks_ended", json_integer(tracker_ends(h->trk)));
+    json_object_set_new(trk, "samples", json_integer((json_int_t)h->samples));
+    json_object_set_new(trk, "detections", json_integer((json_int_t)h->detections));
+    json_t *o = json_object();
+    json_object_set_new(o, "scene", json_string("highway"));
+    json_object_set_new(o, "seed", json_integer((json_int_t)c->seed));
+    json_object_set_new(o, "slots", json_integer(slots));
+    json_object_set_new(o, "vehicles",
+                        json_integer(c->n_users ? c->n_users : hw_traffic_arrivals(h->traffic)));
+    json_object_set_new(o, "users", users);
+    json_object_set_new(o, "tracking", trk);
+    json_object_set_new(o, "config", hwy_config_to_json(c));
+    return o;
+}
+
+int hwy_run(const struct hwy_config *c, json_t **result, struct hwy_series **series, char *err,
+            size_t errlen)
+{
+    struct hwy h;
+    *result = NULL;
+    if (series)
+        *series = NULL;
+    if (hwy_config_validate(c, "highway", err, errlen))
+        return ISAC_EINVAL;
+    int rc = hwy_init(&h, c, err, errlen);
+    if (rc == ISAC_OK && !(h.ser = hwy_series_create()))
+        rc = ISAC_ENOMEM;
+    unsigned slots = (unsigned)llround(c->duration_s / c->slot_s);
+    for (unsigned n = 0; n < slots && rc == ISAC_OK; n++) {
+        struct served sv[HWY_MAX_RSUS];
+        if ((rc = gather(&h, n)))
+            break;
+        schedule(&h, sv);
+        for (unsigned r = 0; r < c->n_rsu && rc == ISAC_OK; r++)
+            rc = comm_rsu(&h, r, &sv[r], n);
+        if (rc == ISAC_OK)
+            rc = sense_and_track(&h, sv, n);
+    }
+    if (rc == ISAC_OK) {
+        *result = result_json(&h, slots);
+        if (series) {
+            *series = h.ser;
+            h.ser = NULL;
+        }
+    } else if (!err[0]) {
+        isac_seterr(err, errlen, "highway: %s", isac_strerror(rc));
+    }
+    hwy_series_free(h.ser);
+    hwy_free(&h);
+    return rc;
+}
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+int hwy_bench_comm(unsigned users, unsigned reps, double *mod_ns, double *rx_ns, double *render_ns,
+                   char *err, size_t errlen)
+{
+    struct hwy_config c;
+    hwy_config_defaults(&c);
+    if (users < 1 || users > c.streams || reps < 1) {
+        isac_seterr(err, errlen, "bench comm: users %u outside 1..%u", users, c.streams);
+        return ISAC_EINVAL;
+    }
+    struct hwy h;
+    int rc = hwy_init(&h, &c, err, errlen);
+    struct served sv = {0};
+    struct veh vv[64];
+    for (unsigned k = 0; k < users; k++) {
+        double x = -25.0 + 50.0 * k / users;
+        vv[k] = (struct veh){k, {x, -2.5, 30, 0}, {x, -2.5, 30, 0, 7, 500, INFINITY, 0, 0}};
+        sv.veh[k] = &vv[k];
+        struct geom_ap ap = {0, -30, 0};
+        sv.phi[k] = geom_phi(&ap, x, -2.5);
+    }
+    sv.K = users;
+    double tm = 0, tr = 0, tx = 0;
+    size_t pl = (size_t)c.ofdm.num_symbols * ofdm_payload_bytes(h.tx);
+    struct sim_user_link ln;
+    link_of(&h, 1, &ln);
+    for (unsigned it = 0; it < reps && rc == ISAC_OK; it++) {
+        double t0 = now_ns();
+        isac_tx_plan p = make_plan(&h, &sv);
+        for (unsigned k = 0; k < users; k++) {
+            ofdm_payload_random(h.tx, it, k, h.pay[k]);
+            ofdm_modulate(h.tx, k, h.pay[k], h.u[k]);
+        }
+        struct waveform_params wp = {.kind = WAVEFORM_QPSK, .length = (unsigned)h.L, .seed = it};
+        waveform_generate(&wp, h.u[users]);
+        const float complex *uu[65];
+        for (unsigned s = 0; s <= users; s++)
+            uu[s] = h.u[s];
+        rc = p ? isac_tx_plan_compose(p, uu, h.L, h.x) : ISAC_ENOMEM;
+        isac_tx_plan_destroy(p);
+        double t1 = now_ns();
+        tm += t1 - t0;
+        const float complex *xx[64];
+        for (unsigned m = 0; m < c.elements; m++)
+            xx[m] = h.x[m];
+        for (unsigned k = 0; k < users && rc == ISAC_OK; k++) {
+            double a = now_ns();
+            rc = sim_user_render(&ln, &vv[k].u, k, xx, h.L, 0, h.y, h.ny, -HWY_LEAD, 1);
+            double b = now_ns();
+            ofdm_rx rx = ofdm_rx_create(&c.ofdm, k, HWY_SEARCH, err, errlen);
+            struct ofdm_rx_result res;
+            rc = rc ? rc : rx ? ofdm_rx_process(rx, h.y, h.ny, h.dec, NULL, &res) : ISAC_ENOMEM;
+            ofdm_rx_destroy(rx);
+            tx += b - a;
+            tr += now_ns() - b;
+        }
+    }
+    (void)pl;
+    hwy_free(&h);
+    *mod_ns = tm / reps;
+    *rx_ns = tr / ((double)reps * users);
+    *render_ns = tx / ((double)reps * users);
+    return rc;
+}

@@ -1,0 +1,93 @@
+/* The `highway` scene of seed 000 (docs/tracking.md, docs/comm.md): two RSUs beside a
+ * road, vehicles that are both sensing targets and communication users, tracked by an EKF
+ * per vehicle and served by predictive beamforming.
+ *
+ * Per slot of slot_s seconds:
+ *   1. traffic moves (Poisson arrivals, host/track/traffic.h) or the scripted `users` move;
+ *   2. predictive beamforming (the baseline plan): every confirmed track's state predicted
+ *      one slot ahead is assigned to the nearest RSU; each RSU serves at most `streams`
+ *      tracks (nearest first) with a matched beam toward the predicted position; the plan
+ *      gives each served stream comm_share / K of the power and the omnidirectional probe
+ *      (element 0) the rest;
+ *   3. communication from samples: each RSU's burst (one OFDM stream per served vehicle,
+ *      stream id = vehicle id, plus the probe) is composed with the plan, rendered at each
+ *      served vehicle's true position by the user channel (radio/sim/sim_user.h) and
+ *      received by that vehicle's own receiver (host/comm/ofdm_rx.h): SINR from pilots and
+ *      EVM, bit and block errors, goodput; the model SINR comes from the true geometry;
+ *   4. sensing (level 0, host/track/sense_model.h): every vehicle on the road is measured by
+ *      each RSU whose best beam toward it (its own stream's beam, or the probe) gives a
+ *      post-MF array SNR of at least det_snr_db; measurements feed the tracker
+ *      (host/track/tracker.h), and a PCRB per vehicle runs along its true trajectory.
+ *
+ * Link budget: comm SNR of a unit-power stream at a single antenna, 30 m away, is
+ * ref_snr_db + tx_power_db (path gain alpha0 d^-2, seed 000 eq. 9; Table I's alpha0 =
+ * sigma_c^2 gives ref_snr_db = -29.5 dB, the digest's "-13 dB" being that plus 16 dB of a
+ * 32-element array); the sensing post-MF per-element SNR at 30 m with the beam on the
+ * vehicle is sense_snr_db + tx_power_db.
+ */
+#ifndef ISACTB_ENGINE_HIGHWAY_H
+#define ISACTB_ENGINE_HIGHWAY_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "comm/ofdm.h"
+
+#define HWY_MAX_USERS 64
+#define HWY_MAX_RSUS 4
+
+struct hwy_user_cfg {
+    double x, y, vx, vy, nf_db, cfo_hz, k_db;
+};
+
+struct hwy_config {
+    uint64_t seed;
+    double duration_s, slot_s;
+    double road_length_m, road_width_m;
+    double rate[2];               /* arrivals per second per direction */
+    double speed_mean, speed_std; /* m/s */
+    unsigned n_rsu;
+    double rsu[HWY_MAX_RSUS][2]; /* positions, m; arrays along +x */
+    double fc, fs;               /* carrier, sample rate (= bandwidth) */
+    unsigned elements;           /* Nt = Nr */
+    unsigned streams;            /* comm streams an RSU can precode (<= elements) */
+    double tx_power_db, ref_snr_db, sense_snr_db, det_snr_db;
+    double comm_share;              /* power fraction of the comm streams, (0, 1) */
+    double nf_db, cfo_max_hz, k_db; /* users: noise figure, max |CFO|, Rician K (inf: LoS) */
+    double qx, qy;                  /* tracker process noise PSD */
+    struct ofdm_params ofdm;
+    unsigned n_users; /* scripted users (0: Poisson traffic) */
+    struct hwy_user_cfg users[HWY_MAX_USERS];
+};
+
+void hwy_config_defaults(struct hwy_config *c);
+
+/* 1 when the YAML file at path declares `scene: highway` at its top level. */
+int hwy_config_is_highway(const char *path);
+
+/* Load and validate; ISAC_EINVAL / ISAC_EFORMAT / ISAC_EIO with one line naming the file,
+ * the field and the value in err. */
+int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen);
+int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, size_t errlen);
+json_t *hwy_config_to_json(const struct hwy_config *c);
+
+/* Per-slot history kept for the figures. */
+struct hwy_series;
+void hwy_series_free(struct hwy_series *s);
+
+/* Run the scene; *result gets {"scene", "slots", "users": [...], "tracking": {...}}.
+ * series (optional) receives the history for hwy_report_figures. */
+int hwy_run(const struct hwy_config *c, json_t **result, struct hwy_series **series, char *err,
+            size_t errlen);
+
+/* DIR/highway_tracks, highway_rmse, highway_sinr (.png or .svg). */
+int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, const char *dir,
+                       char *err, size_t errlen);
+
+/* The comm chain for `isactb bench comm`: K users, reps bursts; fills ns per burst for the
+ * modulation + composition and per receiver. */
+int hwy_bench_comm(unsigned users, unsigned reps, double *mod_ns, double *rx_ns, double *render_ns,
+                   char *err, size_t errlen);
+
+#endif
