@@ -12,10 +12,12 @@
 #include "engine/highway.h"
 
 static const char *const HWY_USAGE =
-    "usage: isactb run --config HIGHWAY.yaml [--seed N] [--out DIR] [--json] [--quiet]\n"
+    "usage: isactb run --config HIGHWAY.yaml [--seed N] [--out DIR [--record]] [--json] "
+    "[--quiet]\n"
     "  Runs the highway scene (docs/tracking.md): per-user SINR/BER/BLER/goodput from\n"
     "  samples and tracking RMSE against the PCRB. --out DIR writes result.json and the\n"
-    "  figures highway_tracks, highway_rmse, highway_sinr.\n";
+    "  figures highway_tracks, highway_rmse, highway_sinr; --record also records the\n"
+    "  capture DIR/highway.sigmf-{meta,data} that `isactb replay DIR` reproduces.\n";
 
 /* result.json through a temporary name, so a failed write leaves nothing that looks done */
 static int write_result(const json_t *res, const char *dir, char *err, size_t errlen)
@@ -39,7 +41,7 @@ int cmd_run_highway(int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
         {"record", no_argument, 0, 'R'},       {0, 0, 0, 0}};
     const char *config = NULL, *seed = NULL, *out = NULL;
-    int json = 0, quiet = 0, c;
+    int json = 0, quiet = 0, record = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -50,9 +52,7 @@ int cmd_run_highway(int argc, char **argv)
         case 'j': json = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(HWY_USAGE, stdout); return CLI_OK;
-        case 'R':
-            return cli_usage("run", "--record: captures of the highway scene are not "
-                                    "implemented yet (docs/tracking.md)");
+        case 'R': record = 1; break;
         case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default:
             return cli_usage("run", "option '%s' is not available for scene: highway",
@@ -61,6 +61,8 @@ int cmd_run_highway(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (record && !out)
+        return cli_usage("run", "--record needs --out DIR");
     struct hwy_config cfg;
     char err[512] = "";
     if (hwy_config_load(config, &cfg, err, sizeof err))
@@ -69,11 +71,24 @@ int cmd_run_highway(int argc, char **argv)
         return CLI_EUSAGE;
     if (out && mkdir(out, 0777) && !cli_dir_exists(out))
         return cli_input_error("run", "--out %s: cannot create directory", out);
+    hwy_io io = NULL;
+    if (record) {
+        size_t len;
+        char *text = hwy_config_read_text(config, &len);
+        io = text ? hwy_record_open(out, text, &cfg, err, sizeof err) : NULL;
+        free(text);
+        if (!io)
+            return cli_input_error("run", "%s", err[0] ? err : "cannot read the config again");
+    }
     json_t *res = NULL;
     struct hwy_series *ser = NULL;
-    int rc = hwy_run(&cfg, &res, out ? &ser : NULL, err, sizeof err);
+    int rc = hwy_run_io(&cfg, io, &res, out ? &ser : NULL, err, sizeof err);
+    if (rc == ISAC_OK && io)
+        rc = hwy_io_finish(io, res, err, sizeof err);
+    hwy_io_close(io);
     if (rc) {
         hwy_series_free(ser);
+        json_decref(res);
         return rc == ISAC_EINVAL ? cli_input_error("run", "%s", err)
                                  : cli_runtime_error("run", "%s", err);
     }
@@ -100,6 +115,68 @@ int cmd_run_highway(int argc, char **argv)
                 json_number_value(json_object_get(t, "rmse_range_m")),
                 json_number_value(json_object_get(t, "pcrb_range_m")));
     }
+    json_decref(res);
+    return CLI_OK;
+}
+
+int cmd_replay_highway(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
+    const char *out = NULL;
+    int json = 0, quiet = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'q': quiet = 1; break;
+        case 'o': out = optarg; break;
+        case ':': return cli_usage("replay", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage("replay", "option '%s' is not available for a highway capture",
+                             argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc)
+        return cli_usage("replay", "expected one capture directory");
+    const char *dir = argv[optind];
+    struct hwy_config cfg;
+    char err[512] = "";
+    hwy_io io = hwy_replay_open(dir, &cfg, err, sizeof err);
+    if (!io)
+        return cli_input_error("replay", "%s", err);
+    if (out && mkdir(out, 0777) && !cli_dir_exists(out)) {
+        hwy_io_close(io);
+        return cli_input_error("replay", "--out %s: cannot create directory", out);
+    }
+    json_t *res = NULL;
+    struct hwy_series *ser = NULL;
+    int rc = hwy_run_io(&cfg, io, &res, out ? &ser : NULL, err, sizeof err);
+    if (rc == ISAC_OK && !json_equal(res, hwy_io_recorded_result(io))) {
+        isac_seterr(err, sizeof err, "%s: the replayed result differs from the recorded one", dir);
+        rc = ISAC_EIO;
+    }
+    hwy_io_close(io);
+    if (rc == ISAC_OK && out &&
+        (write_result(res, out, err, sizeof err) ||
+         hwy_report_figures(ser, &cfg, out, err, sizeof err)))
+        rc = ISAC_EIO;
+    hwy_series_free(ser);
+    if (rc) {
+        json_decref(res);
+        return rc == ISAC_EFORMAT || rc == ISAC_EINVAL ? cli_input_error("replay", "%s", err)
+                                                       : cli_runtime_error("replay", "%s", err);
+    }
+    if (json) {
+        json_dumpf(res, stdout, JSON_COMPACT);
+        putchar('\n');
+    }
+    if (!quiet)
+        fprintf(stderr, "isactb replay: highway capture %s: result identical to the recording\n",
+                dir);
     json_decref(res);
     return CLI_OK;
 }

@@ -5,6 +5,8 @@
 
 /* argv as `isactb run` got it (argv[0] = "run"); the config declares scene: highway. */
 int cmd_run_highway(int argc, char **argv);
+/* argv as `isactb replay` got it; the capture directory holds highway.sigmf-meta. */
+int cmd_replay_highway(int argc, char **argv);
 /* argv[0] = "comm". */
 int bench_comm(int argc, char **argv);
 

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_highway.h"
+#include "engine/highway.h"
 #include "common/err.h"
 #include "engine/report.h"
 #include "engine/run.h"
@@ -127,6 +129,9 @@ static void report(const struct replay_args *a, json_t *result, const struct exp
 
 int cmd_replay(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++) /* a highway capture (host/cli/cmd_highway.c) */
+        if (argv[i][0] != '-' && hwy_capture_exists(argv[i]))
+            return cmd_replay_highway(argc, argv);
     struct replay_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc)

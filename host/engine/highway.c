@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/rng.h"
 #include "dsp/waveform.h"
+#include "engine/highway_io.h"
 #include "engine/highway_series.h"
 #include "plan/plan.h"
 #include "sim/sim_user.h"
@@ -41,6 +42,9 @@ struct ustat {
 
 struct hwy {
     const struct hwy_config *c;
+    hwy_io io; /* NULL, or recording into / replaying from a capture */
+    char *err;
+    size_t errlen;
     array arr;
     ofdm tx;
     size_t L, ny;
@@ -85,10 +89,10 @@ static struct ustat *stat_of(struct hwy *h, unsigned id)
 }
 
 /* The vehicles on the road this slot (traffic, or the scripted users moved to slot n). */
-static int gather(struct hwy *h, unsigned n)
+static int truth_live(struct hwy *h, unsigned n, struct hwy_truth *t, unsigned *nt)
 {
     const struct hwy_config *c = h->c;
-    h->nv = 0;
+    *nt = 0;
     if (!c->n_users) {
         int rc = hw_traffic_step(h->traffic);
         if (rc)
@@ -96,42 +100,62 @@ static int gather(struct hwy *h, unsigned n)
         unsigned nv;
         const struct hw_vehicle *tv = hw_traffic_vehicles(h->traffic, &nv);
         for (unsigned i = 0; i < nv; i++) {
-            struct veh *v = &h->v[h->nv++];
-            v->id = tv[i].id;
-            double s[4] = {tv[i].x, tv[i].y, tv[i].vx, tv[i].vy};
-            memcpy(v->s, s, sizeof s);
             isac_rng r;
-            isac_rng_seed_stream(&r, c->seed ^ 0xcf0cf0ull, v->id);
+            isac_rng_seed_stream(&r, c->seed ^ 0xcf0cf0ull, tv[i].id);
             double cfo = (2.0 * isac_rng_uniform(&r) - 1.0) * c->cfo_max_hz;
-            v->u = (struct sim_user){0, 0, s[2], s[3], c->nf_db, cfo, c->k_db, 4, 50e-9};
+            t[(*nt)++] = (struct hwy_truth){
+                tv[i].id, {tv[i].x, tv[i].y, tv[i].vx, tv[i].vy}, c->nf_db, cfo, c->k_db};
         }
-    } else {
-        double t = (n + 1) * c->slot_s;
-        for (unsigned i = 0; i < c->n_users; i++) {
-            const struct hwy_user_cfg *uc = &c->users[i];
-            double px = uc->x + uc->vx * t, py = uc->y + uc->vy * t;
-            if (fabs(px) > 0.5 * c->road_length_m || fabs(py) > 0.5 * c->road_width_m)
-                continue;
-            struct veh *v = &h->v[h->nv++];
-            v->id = i;
-            double s[4] = {px, py, uc->vx, uc->vy};
-            memcpy(v->s, s, sizeof s);
-            v->u =
-                (struct sim_user){0, 0, uc->vx, uc->vy, uc->nf_db, uc->cfo_hz, uc->k_db, 4, 50e-9};
-        }
+        return ISAC_OK;
     }
-    /* the user channel evaluates positions at the burst tick: place them for tick tb */
-    int64_t tb = (int64_t)n * (int64_t)llround(c->slot_s * c->fs);
-    for (unsigned i = 0; i < h->nv; i++) {
-        struct veh *v = &h->v[i];
-        v->u.x = v->s[0] - v->s[2] * (double)tb / c->fs;
-        v->u.y = v->s[1] - v->s[3] * (double)tb / c->fs;
-        struct ustat *st = stat_of(h, v->id);
-        if (!st)
-            return ISAC_ENOMEM;
-        st->slots_present++;
+    double tn = (n + 1) * c->slot_s;
+    for (unsigned i = 0; i < c->n_users; i++) {
+        const struct hwy_user_cfg *uc = &c->users[i];
+        double px = uc->x + uc->vx * tn, py = uc->y + uc->vy * tn;
+        if (fabs(px) > 0.5 * c->road_length_m || fabs(py) > 0.5 * c->road_width_m)
+            continue;
+        t[(*nt)++] =
+            (struct hwy_truth){i, {px, py, uc->vx, uc->vy}, uc->nf_db, uc->cfo_hz, uc->k_db};
     }
     return ISAC_OK;
+}
+
+static int gather(struct hwy *h, unsigned n)
+{
+    const struct hwy_config *c = h->c;
+    static const int replay = HWY_IO_REPLAY;
+    struct hwy_truth *t = malloc(HW_MAX_VEHICLES * sizeof(*t));
+    unsigned nt = 0;
+    int rc = !t ? ISAC_ENOMEM
+             : h->io && h->io->mode == replay
+                 ? hwy_io_get_truth(h->io, n, t, &nt, h->err, h->errlen)
+                 : truth_live(h, n, t, &nt);
+    if (rc == ISAC_OK && h->io && h->io->mode == HWY_IO_RECORD)
+        rc = hwy_io_put_truth(h->io, n, t, nt);
+    /* the user channel evaluates positions at the burst tick: place them for tick tb */
+    int64_t tb = (int64_t)n * (int64_t)llround(c->slot_s * c->fs);
+    h->nv = 0;
+    for (unsigned i = 0; i < nt && rc == ISAC_OK; i++) {
+        struct veh *v = &h->v[h->nv++];
+        v->id = t[i].id;
+        memcpy(v->s, t[i].s, sizeof v->s);
+        v->u = (struct sim_user){v->s[0] - v->s[2] * (double)tb / c->fs,
+                                 v->s[1] - v->s[3] * (double)tb / c->fs,
+                                 v->s[2],
+                                 v->s[3],
+                                 t[i].nf_db,
+                                 t[i].cfo_hz,
+                                 t[i].k_db,
+                                 4,
+                                 50e-9};
+        struct ustat *st = stat_of(h, v->id);
+        if (!st)
+            rc = ISAC_ENOMEM;
+        else
+            st->slots_present++;
+    }
+    free(t);
+    return rc;
 }
 
 static struct veh *veh_by_id(struct hwy *h, int id)
@@ -282,7 +306,13 @@ static int comm_rsu(struct hwy *h, unsigned r, const struct served *sv, unsigned
         ks[i] = ofdm_subcarrier(h->tx, i);
     for (unsigned k = 0; k < sv->K && rc == ISAC_OK; k++) {
         struct veh *v = sv->veh[k];
-        rc = sim_user_render(&ln, &v->u, v->id, xx, h->L, tb, h->y, h->ny, tb - HWY_LEAD, 1);
+        if (h->io && h->io->mode == HWY_IO_REPLAY) {
+            rc = hwy_io_get_rx(h->io, n, r, v->id, h->y, h->ny, h->err, h->errlen);
+        } else {
+            rc = sim_user_render(&ln, &v->u, v->id, xx, h->L, tb, h->y, h->ny, tb - HWY_LEAD, 1);
+            if (rc == ISAC_OK && h->io)
+                rc = hwy_io_put_rx(h->io, n, r, v->id, tb - HWY_LEAD, h->y, h->ny);
+        }
         if (rc)
             break;
         char err[128];
@@ -342,19 +372,15 @@ static double sense_gain(struct hwy *h, const struct served *sv, unsigned r, dou
     return best;
 }
 
-static int sense_and_track(struct hwy *h, const struct served *sv, unsigned n)
+/* Live: the level-0 measurements of this slot, in vehicle-major order, with the PCRB of
+ * each vehicle updated as they are drawn. */
+static int measure_live(struct hwy *h, const struct served *sv, struct trk_meas *m, unsigned *nm)
 {
     const struct hwy_config *c = h->c;
-    struct trk_meas *m = malloc(((size_t)h->nv * c->n_rsu + 1) * sizeof(*m));
-    if (!m)
-        return ISAC_ENOMEM;
-    unsigned nm = 0;
     double det = pow(10.0, c->det_snr_db / 10.0);
+    *nm = 0;
     for (unsigned i = 0; i < h->nv; i++) {
         struct veh *v = &h->v[i];
-        struct ustat *st = stat_of(h, v->id);
-        if (st->pcrb_on)
-            trk_pcrb_predict(&st->pc, c->slot_s, c->qx, c->qy);
         for (unsigned r = 0; r < c->n_rsu; r++) {
             struct geom_ap ap = {h->rsu[r].x, h->rsu[r].y, 0.0};
             double phi = geom_phi(&ap, v->s[0], v->s[1]);
@@ -363,18 +389,57 @@ static int sense_and_track(struct hwy *h, const struct served *sv, unsigned n)
             double snr = pow(10.0, h->sm.snr_ref_db / 10.0) * pow(HWY_REF_D / d, 4.0) * g;
             if (snr * c->elements < det)
                 continue;
-            sense_model_measure(&h->sm, &h->rsu[r], r, v->s, g, (int)v->id, &h->rng_meas, &m[nm]);
+            sense_model_measure(&h->sm, &h->rsu[r], r, v->s, g, (int)v->id, &h->rng_meas,
+                                &m[(*nm)++]);
+        }
+    }
+    return ISAC_OK;
+}
+
+/* The PCRB of every vehicle on the road: prediction, then the information of each of its
+ * measurements (any source), in measurement order. */
+static void pcrb_update(struct hwy *h, const struct trk_meas *m, unsigned nm)
+{
+    const struct hwy_config *c = h->c;
+    for (unsigned i = 0; i < h->nv; i++) {
+        struct veh *v = &h->v[i];
+        struct ustat *st = stat_of(h, v->id);
+        if (st->pcrb_on)
+            trk_pcrb_predict(&st->pc, c->slot_s, c->qx, c->qy);
+        for (unsigned k = 0; k < nm; k++) {
+            if (m[k].truth_id != (int)v->id || m[k].rsu >= c->n_rsu)
+                continue;
             if (!st->pcrb_on) {
                 const double P0[16] = {4, 0, 0, 0, 0, 4, 0, 0, 0, 0, 1600, 0, 0, 0, 0, 1};
                 trk_pcrb_init(&st->pc, P0);
                 st->pcrb_on = 1;
             }
-            trk_pcrb_measure(&st->pc, v->s, &h->rsu[r], m[nm].su, m[nm].sd, m[nm].sr);
-            nm++;
+            trk_pcrb_measure(&st->pc, v->s, &h->rsu[m[k].rsu], m[k].su, m[k].sd, m[k].sr);
         }
     }
+}
+
+static int sense_and_track(struct hwy *h, const struct served *sv, unsigned n)
+{
+    const struct hwy_config *c = h->c;
+    struct trk_meas *m = NULL;
+    unsigned nm = 0;
+    int rc;
+    if (h->io && h->io->mode == HWY_IO_REPLAY) {
+        rc = hwy_io_get_meas(h->io, n, &m, &nm, h->err, h->errlen);
+    } else {
+        m = malloc(((size_t)h->nv * c->n_rsu + 1) * sizeof(*m));
+        rc = m ? measure_live(h, sv, m, &nm) : ISAC_ENOMEM;
+        if (rc == ISAC_OK && h->io)
+            rc = hwy_io_put_meas(h->io, n, m, nm);
+    }
+    if (rc) {
+        free(m);
+        return rc;
+    }
+    pcrb_update(h, m, nm);
     h->detections += nm;
-    int rc = tracker_step(h->trk, m, nm);
+    rc = tracker_step(h->trk, m, nm);
     free(m);
     if (rc)
         return rc;
@@ -548,8 +613,10 @@ static json_t *result_json(struct hwy *h, unsigned slots)
     json_object_set_new(o, "scene", json_string("highway"));
     json_object_set_new(o, "seed", json_integer((json_int_t)c->seed));
     json_object_set_new(o, "slots", json_integer(slots));
-    json_object_set_new(o, "vehicles",
-                        json_integer(c->n_users ? c->n_users : hw_traffic_arrivals(h->traffic)));
+    unsigned seen = 0;
+    for (unsigned id = 0; id < h->nst; id++)
+        seen += (unsigned)h->st[id].seen;
+    json_object_set_new(o, "vehicles", json_integer(seen));
     json_object_set_new(o, "users", users);
     json_object_set_new(o, "tracking", trk);
     json_object_set_new(o, "config", hwy_config_to_json(c));
@@ -559,13 +626,24 @@ static json_t *result_json(struct hwy *h, unsigned slots)
 int hwy_run(const struct hwy_config *c, json_t **result, struct hwy_series **series, char *err,
             size_t errlen)
 {
+    return hwy_run_io(c, NULL, result, series, err, errlen);
+}
+
+int hwy_run_io(const struct hwy_config *c, hwy_io io, json_t **result, struct hwy_series **series,
+               char *err, size_t errlen)
+{
     struct hwy h;
     *result = NULL;
+    if (err && errlen)
+        err[0] = '\0';
     if (series)
         *series = NULL;
     if (hwy_config_validate(c, "highway", err, errlen))
         return ISAC_EINVAL;
     int rc = hwy_init(&h, c, err, errlen);
+    h.io = io;
+    h.err = err;
+    h.errlen = errlen;
     if (rc == ISAC_OK && !(h.ser = hwy_series_create()))
         rc = ISAC_ENOMEM;
     unsigned slots = (unsigned)llround(c->duration_s / c->slot_s);

@@ -69,8 +69,33 @@ int hwy_config_is_highway(const char *path);
 /* Load and validate; ISAC_EINVAL / ISAC_EFORMAT / ISAC_EIO with one line naming the file,
  * the field and the value in err. */
 int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen);
+/* The same from YAML text (src names it in errors), and the text of a file (malloc'd,
+ * NUL-terminated; NULL when unreadable). */
+int hwy_config_load_text(const char *text, const char *src, struct hwy_config *c, char *err,
+                         size_t errlen);
+char *hwy_config_read_text(const char *path, size_t *len);
 int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, size_t errlen);
 json_t *hwy_config_to_json(const struct hwy_config *c);
+
+/* Captures of a highway run (docs/tracking.md "Captures"): DIR/highway.sigmf-data holds
+ * every user's received IQ (cf32_le, one segment per reception), DIR/highway.sigmf-meta
+ * the experiment text, the seed, per slot the vehicles and the sensing measurements, and
+ * the run's result. Replay feeds the recorded IQ to the users' receivers and the recorded
+ * measurements to the tracker, and must give the recorded result exactly. */
+typedef struct hwy_io_s *hwy_io;
+/* 1 when dir holds DIR/highway.sigmf-meta. */
+int hwy_capture_exists(const char *dir);
+/* Start recording into dir (created by the caller; refused when a capture is there).
+ * yaml_text: the experiment file's text, kept verbatim. */
+hwy_io hwy_record_open(const char *dir, const char *yaml_text, const struct hwy_config *c,
+                       char *err, size_t errlen);
+/* Open a capture; c receives its experiment (with the recorded seed). */
+hwy_io hwy_replay_open(const char *dir, struct hwy_config *c, char *err, size_t errlen);
+const json_t *hwy_io_recorded_result(hwy_io io);
+/* Recording: write the meta with result and rename data then meta into place. */
+int hwy_io_finish(hwy_io io, const json_t *result, char *err, size_t errlen);
+/* Close; an unfinished recording is removed (its temporary files). */
+void hwy_io_close(hwy_io io);
 
 /* Per-slot history kept for the figures. */
 struct hwy_series;
@@ -80,6 +105,9 @@ void hwy_series_free(struct hwy_series *s);
  * series (optional) receives the history for hwy_report_figures. */
 int hwy_run(const struct hwy_config *c, json_t **result, struct hwy_series **series, char *err,
             size_t errlen);
+/* The same, recording into io (HWY record) or fed by it (replay); io NULL = hwy_run. */
+int hwy_run_io(const struct hwy_config *c, hwy_io io, json_t **result, struct hwy_series **series,
+               char *err, size_t errlen);
 
 /* DIR/highway_tracks, highway_rmse, highway_sinr (.png or .svg). */
 int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, const char *dir,

@@ -354,7 +354,9 @@ int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, 
     return ISAC_OK;
 }
 
-int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen)
+/* Parse YAML text (src names it in errors). */
+static int load_text(const uint8_t *text, size_t len, const char *src, struct hwy_config *c,
+                     char *err, size_t errlen)
 {
     struct yaml_log lg = {{0}, {0}};
     const cyaml_config_t ycfg = {.log_fn = yaml_log_fn,
@@ -363,23 +365,69 @@ int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t er
                                  .log_level = CYAML_LOG_WARNING,
                                  .flags = CYAML_CFG_NO_ALIAS};
     hwy_config_defaults(c);
-    FILE *probe = fopen(path, "r");
-    if (!probe) {
-        isac_seterr(err, errlen, "%s: cannot open config file", path);
-        return ISAC_EIO;
-    }
-    fclose(probe);
     struct raw_hwy *raw = NULL;
-    cyaml_err_t ye = cyaml_load_file(path, &ycfg, &hwy_schema, (cyaml_data_t **)&raw, NULL);
+    cyaml_err_t ye = cyaml_load_data(text, len, &ycfg, &hwy_schema, (cyaml_data_t **)&raw, NULL);
     if (ye != CYAML_OK) {
-        isac_seterr(err, errlen, "%s: %s%s%s", path, lg.first[0] ? lg.first : cyaml_strerror(ye),
+        isac_seterr(err, errlen, "%s: %s%s%s", src, lg.first[0] ? lg.first : cyaml_strerror(ye),
                     lg.where[0] ? " " : "", lg.where);
         return ISAC_EFORMAT;
     }
-    int rc = raw ? merge_raw(c, raw, path, err, errlen) : ISAC_OK;
+    int rc = raw ? merge_raw(c, raw, src, err, errlen) : ISAC_OK;
     if (raw)
         cyaml_free(&ycfg, &hwy_schema, raw, 0);
-    return rc ? rc : hwy_config_validate(c, path, err, errlen);
+    return rc ? rc : hwy_config_validate(c, src, err, errlen);
+}
+
+char *hwy_config_read_text(const char *path, size_t *len)
+{
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        char *nb = cap < (1u << 24) ? realloc(buf, 2 * cap + 1) : NULL;
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *text = hwy_config_read_text(path, &len);
+    if (!text) {
+        hwy_config_defaults(c);
+        isac_seterr(err, errlen, "%s: cannot open config file", path ? path : "(none)");
+        return ISAC_EIO;
+    }
+    int rc = load_text((const uint8_t *)text, len, path, c, err, errlen);
+    free(text);
+    return rc;
+}
+
+int hwy_config_load_text(const char *text, const char *src, struct hwy_config *c, char *err,
+                         size_t errlen)
+{
+    return load_text((const uint8_t *)text, strlen(text), src, c, err, errlen);
 }
 
 json_t *hwy_config_to_json(const struct hwy_config *c)
