@@ -11,7 +11,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
 
 dur=1.0
-if ldd "$BIN" | grep libasan >/dev/null; then dur=0.3; fi
+if ldd "$BIN" | grep libasan >/dev/null; then dur=0.6; fi
 sed "s/^duration_s: .*/duration_s: $dur/" "$SRC/experiments/highway.yaml" >"$tmp/hw.yaml"
 
 "$BIN" run --config "$tmp/hw.yaml" --json --quiet >"$tmp/a.json" || { echo "FAIL: run"; exit 1; }

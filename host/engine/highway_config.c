@@ -33,7 +33,7 @@ void hwy_config_defaults(struct hwy_config *c)
     c->streams = 8;
     c->tx_power_db = 30.0;
     c->ref_snr_db = -29.5;
-    c->sense_snr_db = -10.0;
+    c->sense_snr_db = 0.0;
     c->det_snr_db = 13.0;
     c->comm_share = 0.8;
     c->nf_db = 7.0;

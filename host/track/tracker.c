@@ -131,7 +131,8 @@ static int rsu_pass(tracker t, unsigned r, const struct trk_meas *m, unsigned n)
             if (d2 <= t->p.gate)
                 pr[np++] = (struct pair){d2, i, j};
         }
-    qsort(pr, np, sizeof(*pr), cmp_pair);
+    if (np > 1)
+        qsort(pr, np, sizeof(*pr), cmp_pair);
     for (size_t q = 0; q < np; q++) {
         if (used_t[pr[q].tr] || used_m[pr[q].me])
             continue;
