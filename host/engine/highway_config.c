@@ -38,7 +38,7 @@ void hwy_config_defaults(struct hwy_config *c)
     c->comm_share = 0.8;
     c->nf_db = 7.0;
     c->cfo_max_hz = 2000.0;
-    c->k_db = INFINITY;
+    c->k_db = 100.0; /* >= 100 dB: line of sight only (radio/sim/sim_user.h) */
     c->qx = 4.0;
     c->qy = 0.25;
     ofdm_params_default(&c->ofdm);
