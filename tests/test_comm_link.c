@@ -334,6 +334,51 @@ static void test_ber_vs_theory(void **st)
     check_ber(COMM_QAM16, 22.0, p16, bursts);
 }
 
+/* Two streams carrying the SAME payload are still mutually low-correlated (distinct
+ * scrambling, preambles and pilots): after a matched filter on one, the other stays at the
+ * level of an unrelated unit-power sequence, |c| ~ 1/sqrt(L) of the peak, at every lag
+ * within +-64 samples. Bound: 5/sqrt(L) (a Rayleigh |c| sqrt(L) exceeds 5 with probability
+ * e^-25 per lag). */
+static void test_stream_cross_correlation(void **st)
+{
+    (void)st;
+    char err[256];
+    struct ofdm_params op;
+    ofdm_params_default(&op);
+    ofdm q = ofdm_create(&op, err, sizeof err);
+    assert_non_null(q);
+    size_t L = ofdm_burst_length(q), pl = (size_t)op.num_symbols * ofdm_payload_bytes(q);
+    float complex *a = calloc(L, sizeof *a), *b = calloc(L, sizeof *b);
+    uint8_t *pay = malloc(pl);
+    ofdm_payload_random(q, 5, 0, pay);
+    for (unsigned pair = 0; pair < 4; pair++) {
+        assert_int_equal(ofdm_modulate(q, 2 * pair, pay, a), ISAC_OK);
+        assert_int_equal(ofdm_modulate(q, 2 * pair + 1, pay, b), ISAC_OK);
+        double ea = 0, eb = 0, worst = 0;
+        for (size_t n = 0; n < L; n++) {
+            ea += creal(a[n] * conj(a[n]));
+            eb += creal(b[n] * conj(b[n]));
+        }
+        for (int lag = -64; lag <= 64; lag++) {
+            double complex c = 0;
+            for (size_t n = 0; n < L; n++) {
+                long m = (long)n + lag;
+                if (m >= 0 && m < (long)L)
+                    c += a[m] * conj(b[n]);
+            }
+            worst = fmax(worst, cabs(c) / sqrt(ea * eb));
+        }
+        printf("streams %u/%u, same payload: worst |xcorr| %.4f (bound %.4f); power %.3f\n",
+               2 * pair, 2 * pair + 1, worst, 5 / sqrt((double)L), ea / L);
+        assert_true(worst < 5 / sqrt((double)L));
+        assert_true(fabs(ea / L - 1.0) < 0.05);
+    }
+    free(a);
+    free(b);
+    free(pay);
+    ofdm_destroy(q);
+}
+
 static void test_bad_params(void **st)
 {
     (void)st;
@@ -357,9 +402,9 @@ static void test_bad_params(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_params),    cmocka_unit_test(test_noiseless_decode),
-        cmocka_unit_test(test_sinr_vs_model), cmocka_unit_test(test_sinr_rician),
-        cmocka_unit_test(test_ber_vs_theory),
+        cmocka_unit_test(test_bad_params),       cmocka_unit_test(test_stream_cross_correlation),
+        cmocka_unit_test(test_noiseless_decode), cmocka_unit_test(test_sinr_vs_model),
+        cmocka_unit_test(test_sinr_rician),      cmocka_unit_test(test_ber_vs_theory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
