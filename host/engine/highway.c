@@ -123,13 +123,15 @@ static int truth_live(struct hwy *h, unsigned n, struct hwy_truth *t, unsigned *
 static int gather(struct hwy *h, unsigned n)
 {
     const struct hwy_config *c = h->c;
-    static const int replay = HWY_IO_REPLAY;
     struct hwy_truth *t = malloc(HW_MAX_VEHICLES * sizeof(*t));
     unsigned nt = 0;
-    int rc = !t ? ISAC_ENOMEM
-             : h->io && h->io->mode == replay
-                 ? hwy_io_get_truth(h->io, n, t, &nt, h->err, h->errlen)
-                 : truth_live(h, n, t, &nt);
+    int rc;
+    if (!t)
+        rc = ISAC_ENOMEM;
+    else if (h->io && h->io->mode == HWY_IO_REPLAY)
+        rc = hwy_io_get_truth(h->io, n, t, &nt, h->err, h->errlen);
+    else
+        rc = truth_live(h, n, t, &nt);
     if (rc == ISAC_OK && h->io && h->io->mode == HWY_IO_RECORD)
         rc = hwy_io_put_truth(h->io, n, t, nt);
     /* the user channel evaluates positions at the burst tick: place them for tick tb */
@@ -700,7 +702,10 @@ int hwy_bench_comm(unsigned users, unsigned reps, double *mod_ns, double *rx_ns,
     }
     sv.K = users;
     double tm = 0, tr = 0, tx = 0;
-    size_t pl = (size_t)c.ofdm.num_symbols * ofdm_payload_bytes(h.tx);
+    if (rc != ISAC_OK) {
+        hwy_free(&h);
+        return rc;
+    }
     struct sim_user_link ln;
     link_of(&h, 1, &ln);
     for (unsigned it = 0; it < reps && rc == ISAC_OK; it++) {
@@ -734,7 +739,6 @@ int hwy_bench_comm(unsigned users, unsigned reps, double *mod_ns, double *rx_ns,
             tr += now_ns() - b;
         }
     }
-    (void)pl;
     hwy_free(&h);
     *mod_ns = tm / reps;
     *rx_ns = tr / ((double)reps * users);
