@@ -145,6 +145,21 @@ int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len);
 /* Timed RX window [t0, t0 + len) on every RX channel (y[ch], ch < 4 M). t0 < now:
  * late (ISAC_ERADIO). Injected faults: see docs/emulator.md. Advances now to t0 + len. */
 int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md);
+/* Communication users (radio/sim/sim_user.h, docs/comm.md) of this emulator: the user's
+ * receive window [t0, t0 + len) of every TX burst still stored (call it before the next TX
+ * burst, which may prune the ones whose echoes were captured), rendered from the TX AP
+ * with the scene's carrier, rate, power and the docs/link-budget.md path-loss law, plus
+ * the user's own thermal noise (-174 dBm/Hz + nf over fs: samples in units of it, unlike
+ * the AP channels' N_s) unless noise=0. TX impairments and moved elements are those each
+ * burst was sent with. Does not advance the radio's time. ISAC_EINVAL on bad arguments
+ * (one line in sim_last_error naming the user field). */
+struct sim_user;
+struct sim_user_link;
+int sim_user_capture(sim s, const struct sim_user *u, unsigned uid, int64_t t0, float complex *y,
+                     size_t len);
+/* The link description of the TX AP (array as now, position, power, fc, fs, seed, path
+ * loss -34.5 dB / 3.7), for sim_user_model_sinr. */
+void sim_user_link_of(sim s, struct sim_user_link *l);
 int64_t sim_now(sim s);
 void sim_get_counters(sim s, struct radio_counters *c);
 void sim_get_info(sim s, struct radio_info *info);

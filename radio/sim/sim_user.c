@@ -115,9 +115,9 @@ static void add_noise(const struct sim_user_link *l, unsigned uid, int64_t t0, f
     }
 }
 
-int sim_user_render(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
-                    const float complex *const *x, size_t L, int64_t tb, float complex *y,
-                    size_t ny, int64_t t0, int noise)
+int sim_user_add(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
+                 const float complex *const *x, size_t L, int64_t tb, float complex *y, size_t ny,
+                 int64_t t0)
 {
     if (!l || !u || !x || !y || L == 0 || !l->tx)
         return ISAC_EINVAL;
@@ -131,7 +131,6 @@ int sim_user_render(const struct sim_user_link *l, const struct sim_user *u, uns
         free(s);
         return ISAC_ENOMEM;
     }
-    memset(y, 0, ny * sizeof(*y));
     for (unsigned p = 0; p < np; p++) {
         array_steering(l->tx, paths[p].phi, a);
         for (size_t n = 0; n < L; n++) {
@@ -149,9 +148,26 @@ int sim_user_render(const struct sim_user_link *l, const struct sim_user *u, uns
     }
     free(a);
     free(s);
-    if (noise)
-        add_noise(l, uid, t0, y, ny);
     return ISAC_OK;
+}
+
+void sim_user_noise(const struct sim_user_link *l, unsigned uid, int64_t t0, float complex *y,
+                    size_t ny)
+{
+    add_noise(l, uid, t0, y, ny);
+}
+
+int sim_user_render(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
+                    const float complex *const *x, size_t L, int64_t tb, float complex *y,
+                    size_t ny, int64_t t0, int noise)
+{
+    if (!y)
+        return ISAC_EINVAL;
+    memset(y, 0, ny * sizeof(*y));
+    int rc = sim_user_add(l, u, uid, x, L, tb, y, ny, t0);
+    if (rc == ISAC_OK && noise)
+        add_noise(l, uid, t0, y, ny);
+    return rc;
 }
 
 double sim_user_model_sinr(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,

@@ -79,6 +79,14 @@ int sim_user_render(const struct sim_user_link *l, const struct sim_user *u, uns
                     const float complex *const *x, size_t L, int64_t tb, float complex *y,
                     size_t ny, int64_t t0, int noise);
 
+/* The same pieces: add the burst's paths into y (not cleared, no noise), and add the
+ * user's noise (a function of (seed, user, tick)) to y. */
+int sim_user_add(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
+                 const float complex *const *x, size_t L, int64_t tb, float complex *y, size_t ny,
+                 int64_t t0);
+void sim_user_noise(const struct sim_user_link *l, unsigned uid, int64_t t0, float complex *y,
+                    size_t ny);
+
 /* The model SINR of stream `target` at user uid for a burst at tick tb (docs/comm.md):
  *   SINR = mean_k psd_t |h_t(k)|^2 / mean_k ( sum_{s != t} psd_s |h_s(k)|^2 + 1 ),
  *   h_s(k) = sum_p g_p a^T(phi_p) v_s e^{-j 2 pi k tau_p / nfft},
