@@ -15,8 +15,8 @@
  *      received by that vehicle's own receiver (host/comm/ofdm_rx.h): SINR from pilots and
  *      EVM, bit and block errors, goodput; the model SINR comes from the true geometry;
  *   4. sensing (level 0, host/track/sense_model.h): every vehicle on the road is measured by
- *      each RSU whose best beam toward it (its own stream's beam, or the probe) gives a
- *      post-MF array SNR of at least det_snr_db; measurements feed the tracker
+ *      each RSU whose strongest beam toward it (any served stream's beam, or the probe)
+ *      gives a post-MF array SNR of at least det_snr_db; measurements feed the tracker
  *      (host/track/tracker.h), and a PCRB per vehicle runs along its true trajectory.
  *
  * Link budget: comm SNR of a unit-power stream at a single antenna, 30 m away, is
