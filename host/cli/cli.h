@@ -28,6 +28,9 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
                      double *out);
 
 /* 1 when path names an existing directory. */
+/* --threads N (0..256; 0 = every online core) into *threads (>= 1); CLI_EUSAGE with one
+ * line otherwise. Commands default to every online core; results never depend on it. */
+int cli_parse_threads(const char *cmd, const char *s, unsigned *threads);
 int cli_dir_exists(const char *path);
 
 /* Open a radio from a spec string. On failure prints one line and returns the exit

@@ -12,7 +12,8 @@
  *   - for a unit-average-power probe (||s||^2 = L, all host/dsp/ probes) the
  *     post-MF SNR is |z[k0]|^2 / sigma^2 = L |g|^2 / sigma^2 (processing gain L).
  *
- * Implementation: FFTW single precision, FFT size N = the smallest 2^a 3^b 5^c 7^d >= W;
+ * Implementation: FFTW single precision, FFT size N = the smallest 2^a m >= W with m in
+ * {1, 3, 5, 7, 9} (sizes FFTW is fast at; W = 4352 -> N = 4608);
  * the probe spectrum conj(S)/(N ||s||) is computed once in mf_create() and every
  * execute is one forward FFT, one fused spectrum multiply and one inverse FFT (plans
  * made once, reused with fftwf_execute_dft on the object's aligned scratch).
