@@ -16,7 +16,7 @@
  * {1, 3, 5, 7, 9} (sizes FFTW is fast at; W = 4352 -> N = 4608);
  * the probe spectrum conj(S)/(N ||s||) is computed once in mf_create() and every
  * execute is one forward FFT, one fused spectrum multiply and one inverse FFT (plans
- * made once, reused with fftwf_execute_dft on the object's aligned scratch).
+ * made once, out of place, reused with fftwf_execute_dft on the object's aligned scratch).
  * An mf object owns scratch memory: use one object per thread.
  */
 #ifndef ISACTB_MF_MF_H
