@@ -108,6 +108,10 @@ size_t mf_fft_length(mf q)
 {
     return q->N;
 }
+size_t mf_fft_size(size_t W)
+{
+    return W >= 1 && W <= MF_MAX_W ? fast_size(W) : 0;
+}
 double mf_probe_norm(mf q)
 {
     return q->norm;

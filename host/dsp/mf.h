@@ -39,6 +39,8 @@ void mf_destroy(mf q);
 
 size_t mf_num_lags(mf q);   /* K = W - L + 1 */
 size_t mf_fft_length(mf q); /* N (>= W) */
+/* The N mf_create chooses for a capture window of W samples (1..2^25; 0 outside). */
+size_t mf_fft_size(size_t W);
 double mf_probe_norm(mf q); /* ||s|| */
 
 /* One channel: x[0..W-1] -> z[0..K-1]. x and z may be any (also unaligned) buffers;
