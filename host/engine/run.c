@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "engine/episode.h"
@@ -126,7 +127,45 @@ struct run_ctx {
         json_t *beams, *pd, *detections;
     } lg;
     json_t *episodes;
+    /* the schedule: CPI k is due done by t0 + (k + 1) step_interval_s of wall time */
+    struct run_timing {
+        double t0, last, late_sum, late_max;
+        uint64_t cpis, late;
+    } tm;
 };
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After CPI k: how far behind the schedule its processing finished (> 0: late). */
+static void timing_step(struct run_ctx *x)
+{
+    struct run_timing *t = &x->tm;
+    t->last = wall_s();
+    double late = t->last - (t->t0 + (double)(t->cpis + 1) * x->cfg->step_interval_s);
+    t->cpis++;
+    if (late > 0) {
+        t->late++;
+        t->late_sum += late;
+        t->late_max = late > t->late_max ? late : t->late_max;
+    }
+}
+
+static json_t *timing_json(const struct run_ctx *x, unsigned threads)
+{
+    const struct run_timing *t = &x->tm;
+    double secs = t->cpis ? t->last - t->t0 : 0.0;
+    return json_pack("{s:I,s:f,s:f,s:f,s:I,s:f,s:f,s:i}", "cpis", (json_int_t)t->cpis, "seconds",
+                     secs, "cpi_per_s", secs > 0 ? (double)t->cpis / secs : 0.0,
+                     "schedule_cpi_per_s", 1.0 / x->cfg->step_interval_s, "late_cpis",
+                     (json_int_t)t->late, "max_lateness_ms", 1e3 * t->late_max, "mean_lateness_ms",
+                     t->cpis ? 1e3 * t->late_sum / (double)t->cpis : 0.0, "threads",
+                     (json_int_t)threads);
+}
 
 /* The one place a CPI is written to a capture (episode_hooks.record). */
 static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t errlen)
@@ -221,6 +260,7 @@ static void run_on_step(void *ctx, const struct episode_cpi *c)
     json_array_append_new(x->lg.beams, json_integer(c->res->beam));
     json_array_append_new(x->lg.pd, json_real(c->res->pd));
     json_array_append_new(x->lg.detections, detection_json(c->res));
+    timing_step(x);
     progress(x->hooks, c, x->cfg->zeta);
     if (x->hooks && x->hooks->on_step)
         x->hooks->on_step(x->hooks->ctx, c->p, (unsigned)c->episode, c->step, c->res);
@@ -346,12 +386,14 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
                                      .record = w || (hooks && hooks->recorded) ? record_cpi : NULL,
                                      .on_step = run_on_step,
                                      .on_episode = run_on_episode};
+    x.tm.t0 = wall_s();
     int rc = episode_run_episodes(e, pol, 0, cfg->episodes, &eh, err, errlen);
     if (rc == EPISODE_STOPPED)
         rc = ISAC_EIO;
-    *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
+    *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
                      "seed", (json_int_t)cfg->seed, "episodes", x.episodes, "summary",
-                     summary_json(x.episodes), "counters", counters_json(r));
+                     summary_json(x.episodes), "counters", counters_json(r), "timing",
+                     timing_json(&x, pipeline_threads(p)));
     episode_engine_destroy(e);
     policy_destroy(pol);
     qnet_file_free(&qf);
