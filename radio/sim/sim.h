@@ -80,6 +80,8 @@ struct sim_params {
     double gain_max_db;   /* gain_err: max |gain offset| per channel, 0..10 dB, default 3 */
     double delay_max;     /* delay_err: max delay offset per channel, 0..8 samples, default 3.7 */
     double drop_rate;     /* drop_rate: P(gap) per capture, 0..1, default 0 */
+    unsigned threads;     /* threads: render threads (per-channel delay filters and noise),
+                             0..256, 0 = every online core, default 0; samples never depend on it */
     double overflow_rate; /* overflow_rate: P(overflow + gap) per capture, 0..1, default 0 */
     double late_rate;     /* late_rate: P(late command) per capture, 0..1, default 0 */
     double area;          /* area: side of the coverage square, 10..10000 m, default 400 */
