@@ -3,8 +3,8 @@
 # numbers with 1 and 2 threads (--threads); replay accepts recorded reals that differ in
 # their last float32 bits (relative 1e-6, what another FFT size or CPU gives) and still
 # stops on a real difference (relative 1e-3); `bench replay` records a default capture in
-# a temporary directory, prints its documented fields and removes the directory; bad
-# --threads values are usage errors.
+# a temporary directory, prints its documented fields and removes the directory; `bench
+# sim` prints its fields; bad --threads values are usage errors.
 set -euo pipefail
 BIN=${ISACTB_BIN:?}
 PY=/usr/bin/python3
@@ -56,8 +56,18 @@ assert abs(b["ratio"] - b["floor_cpi_per_s"] / b["cpi_per_s"]) < 1e-3 * b["ratio
 assert os.listdir(f"{d}/t") == [], os.listdir(f"{d}/t")   # the temporary capture is gone
 PYEOF
 
+"$BIN" bench sim --json --cpis 2 --elements 2 --cpi 256 --threads 2 > "$tmp/sim.json"
+$PY - "$tmp/sim.json" <<'PYEOF'
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["channels"] == 8 and b["window"] == 512 and b["threads"] == 2, b
+assert b["samples_per_s"] > 0 and b["floor_samples_per_s"] > 0
+assert abs(b["ratio"] - b["floor_samples_per_s"] / b["samples_per_s"]) < 1e-3 * b["ratio"]
+PYEOF
+
 for bad in x -1 257; do
-    for cmd in "run" "replay $tmp/cap" "detect $tmp/cap" "bench replay $tmp/cap"; do
+    for cmd in "run" "replay $tmp/cap" "detect $tmp/cap" "bench replay $tmp/cap" "bench sim" \
+        "train" "bench policies"; do
         set +e; $BIN $cmd --threads $bad > /dev/null 2> "$tmp/err"; rc=$?; set -e
         [ $rc -eq 2 ] || { echo "$cmd --threads $bad: exit $rc, expected 2"; cat "$tmp/err"; exit 1; }
         [ "$(wc -l < "$tmp/err")" -eq 1 ] || { echo "expected one line:"; cat "$tmp/err"; exit 1; }

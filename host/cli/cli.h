@@ -75,6 +75,7 @@ int cmd_bench(int argc, char **argv);      /* host/cli/cmd_bench.c */
 int bench_soak(int argc, char **argv);     /* host/cli/bench_soak.c: isactb bench soak */
 int bench_policies(int argc, char **argv); /* host/cli/cmd_bench_policies.c */
 int bench_replay(int argc, char **argv);   /* host/cli/bench_replay.c */
+int bench_sim(int argc, char **argv);      /* host/cli/bench_sim.c */
 int cmd_run(int argc, char **argv);        /* host/cli/cmd_run.c */
 int cmd_replay(int argc, char **argv);     /* host/cli/cmd_replay.c */
 int cmd_detect(int argc, char **argv);     /* host/cli/cmd_detect.c */

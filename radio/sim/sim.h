@@ -37,6 +37,8 @@
 #define ISACTB_RADIO_SIM_SIM_H
 
 #include <complex.h>
+
+#include "common/rng.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -148,6 +150,9 @@ int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len);
  * late (ISAC_ERADIO). Injected faults: see docs/emulator.md. Advances now to t0 + len. */
 int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md);
 int64_t sim_now(sim s);
+/* The receiver-noise generator alone (the floor of `isactb bench sim`): n samples of
+ * CN(0, 1) from r, the very generator (Marsaglia polar, single precision) captures use. */
+void sim_normal_fill(isac_rng *r, float complex *y, size_t n);
 void sim_get_counters(sim s, struct radio_counters *c);
 void sim_get_info(sim s, struct radio_info *info);
 /* Re-draw targets (tracks, RCS) from (seed, episode); track time origin = now. */

@@ -150,6 +150,12 @@ static float complex cn01(isac_rng *r)
     return (f * u) + (f * v) * I;
 }
 
+void sim_normal_fill(isac_rng *r, float complex *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = cn01(r);
+}
+
 static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
 {
     int64_t t = t0, end = t0 + (int64_t)len;
