@@ -21,12 +21,14 @@
 
 static const char *const BENCH_REPLAY_USAGE =
     "usage: isactb bench replay [CAPTURE] [--json] [--threads N] [--episodes N] [--keep DIR]\n"
+    "                           [--config FILE] [--radio SPEC]\n"
     "  Times `isactb replay CAPTURE` and the bare FFTs of one CPI with the same threads.\n"
-    "  Without CAPTURE, records the default experiment (--episodes N, default 6) into a\n"
-    "  temporary directory first (--keep DIR: record into DIR and keep it).\n";
+    "  Without CAPTURE, records the default experiment (or --config FILE, --radio SPEC;\n"
+    "  --episodes N, default 6) into a temporary directory first (--keep DIR: record into\n"
+    "  DIR and keep it).\n";
 
 struct breplay_args {
-    const char *capture, *keep;
+    const char *capture, *keep, *config, *radio;
     unsigned threads, episodes;
     int json;
 };
@@ -46,6 +48,8 @@ static int parse(int argc, char **argv, struct breplay_args *a)
         switch (c) {
         case 'j': a->json = 1; break;
         case 'k': a->keep = optarg; break;
+        case 'c': a->config = optarg; break;
+        case 'r': a->radio = optarg; break;
         case 'T':
             if (cli_parse_threads("bench replay", optarg, &a->threads))
                 return CLI_EUSAGE;
@@ -64,8 +68,9 @@ static int parse(int argc, char **argv, struct breplay_args *a)
         a->capture = argv[optind++];
     if (optind < argc)
         return cli_usage("bench replay", "unexpected argument '%s'", argv[optind]);
-    if (a->capture && a->keep)
-        return cli_usage("bench replay", "--keep records a capture: not with CAPTURE");
+    if (a->capture && (a->keep || a->config || a->radio))
+        return cli_usage("bench replay",
+                         "--keep, --config and --radio record a capture: not with CAPTURE");
     return CLI_OK;
 }
 
@@ -76,13 +81,14 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* `isactb run --episodes E --out DIR --record --quiet` in a child process. */
-static int record_default(const char *dir, unsigned episodes)
+/* `isactb run --episodes E --out DIR --record --quiet [--config F] [--radio S]` in a
+ * child process. */
+static int record_default(const struct breplay_args *a, const char *dir)
 {
     char eps[16];
-    snprintf(eps, sizeof eps, "%u", episodes);
-    fprintf(stderr, "isactb bench replay: recording %u episodes of the default experiment in %s\n",
-            episodes, dir);
+    snprintf(eps, sizeof eps, "%u", a->episodes);
+    fprintf(stderr, "isactb bench replay: recording %u episodes of %s in %s\n", a->episodes,
+            a->config ? a->config : "the default experiment", dir);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
@@ -186,7 +192,7 @@ int bench_replay(int argc, char **argv)
         snprintf(path, sizeof path, "%s", tmp);
     } else
         snprintf(path, sizeof path, "%s", a.capture);
-    if (!a.capture && (rc = record_default(path, a.episodes)))
+    if (!a.capture && (rc = record_default(&a, path)))
         goto done;
     unsigned C;
     size_t W, N, ncpi;
