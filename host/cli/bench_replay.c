@@ -38,6 +38,7 @@ static int parse(int argc, char **argv, struct breplay_args *a)
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'},           {"threads", required_argument, 0, 'T'},
         {"episodes", required_argument, 0, 'e'}, {"keep", required_argument, 0, 'k'},
+        {"config", required_argument, 0, 'c'},   {"radio", required_argument, 0, 'r'},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     unsigned long ul;
     int c;
