@@ -95,11 +95,19 @@ static int record_default(const struct breplay_args *a, const char *dir)
     if (pid < 0)
         return cli_runtime_error("bench replay", "cannot start the recording: fork failed");
     if (pid == 0) {
-        char *argv[] = {"run",       "--episodes", eps,       "--out",
-                        (char *)dir, "--record",   "--quiet", NULL};
+        char *argv[12] = {"run", "--episodes", eps, "--out", (char *)dir, "--record", "--quiet"};
+        int argc = 7;
+        if (a->config) {
+            argv[argc++] = "--config";
+            argv[argc++] = (char *)a->config;
+        }
+        if (a->radio) {
+            argv[argc++] = "--radio";
+            argv[argc++] = (char *)a->radio;
+        }
         if (!freopen("/dev/null", "w", stdout))
             _exit(CLI_ERUNTIME);
-        _exit(cmd_run(7, argv));
+        _exit(cmd_run(argc, argv));
     }
     int st = 0;
     if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
