@@ -21,28 +21,32 @@
 
 static const char *const BENCH_REPLAY_USAGE =
     "usage: isactb bench replay [CAPTURE] [--json] [--threads N] [--episodes N] [--keep DIR]\n"
-    "                           [--config FILE] [--radio SPEC]\n"
+    "                           [--config FILE] [--radio SPEC] [--repeat N]\n"
     "  Times `isactb replay CAPTURE` and the bare FFTs of one CPI with the same threads.\n"
     "  Without CAPTURE, records the default experiment (or --config FILE, --radio SPEC;\n"
     "  --episodes N, default 6) into a temporary directory first (--keep DIR: record into\n"
-    "  DIR and keep it).\n";
+    "  DIR and keep it). The best of --repeat N replays (default 3) is reported.\n";
 
 struct breplay_args {
     const char *capture, *keep, *config, *radio;
-    unsigned threads, episodes;
+    unsigned threads, episodes, repeat;
     int json;
 };
 
 static int parse(int argc, char **argv, struct breplay_args *a)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'},           {"threads", required_argument, 0, 'T'},
-        {"episodes", required_argument, 0, 'e'}, {"keep", required_argument, 0, 'k'},
-        {"config", required_argument, 0, 'c'},   {"radio", required_argument, 0, 'r'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"threads", required_argument, 0, 'T'},
+                                         {"episodes", required_argument, 0, 'e'},
+                                         {"keep", required_argument, 0, 'k'},
+                                         {"config", required_argument, 0, 'c'},
+                                         {"radio", required_argument, 0, 'r'},
+                                         {"repeat", required_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     unsigned long ul;
     int c;
-    *a = (struct breplay_args){.threads = isac_pool_online_cores(), .episodes = 6};
+    *a = (struct breplay_args){.threads = isac_pool_online_cores(), .episodes = 6, .repeat = 3};
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -50,6 +54,11 @@ static int parse(int argc, char **argv, struct breplay_args *a)
         case 'j': a->json = 1; break;
         case 'k': a->keep = optarg; break;
         case 'c': a->config = optarg; break;
+        case 'n':
+            if (cli_parse_uint("bench replay", "--repeat", optarg, 1, 100, &ul))
+                return CLI_EUSAGE;
+            a->repeat = (unsigned)ul;
+            break;
         case 'r': a->radio = optarg; break;
         case 'T':
             if (cli_parse_threads("bench replay", optarg, &a->threads))
@@ -73,6 +82,13 @@ static int parse(int argc, char **argv, struct breplay_args *a)
         return cli_usage("bench replay",
                          "--keep, --config and --radio record a capture: not with CAPTURE");
     return CLI_OK;
+}
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static double now_s(void)
@@ -158,22 +174,24 @@ static int capture_shape(const char *path, unsigned *C, size_t *W, size_t *N, si
 }
 
 static int print(const struct breplay_args *a, const char *path, size_t ncpi, double secs,
-                 double t_floor, unsigned C, size_t W, size_t N)
+                 double cpu, double t_floor, unsigned C, size_t W, size_t N)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double rate = (double)ncpi / secs, floor_rate = 1.0 / t_floor, rss = ru.ru_maxrss / 1024.0;
     if (!a->json) {
-        printf("replay %s\n  %zu CPIs in %.3f s: %.1f CPI/s; FFT floor %.1f CPI/s (%u channels x "
-               "2 FFTs of %zu points, window %zu); ratio %.2f; %u threads; peak RSS %.1f MB\n",
-               path, ncpi, secs, rate, floor_rate, C, N, W, floor_rate / rate, a->threads, rss);
+        printf("replay %s\n  %zu CPIs in %.3f s (%.3f s CPU): %.1f CPI/s; FFT floor %.1f CPI/s "
+               "(%u channels x 2 FFTs of %zu points, window %zu); ratio %.2f; %u threads; peak "
+               "RSS %.1f MB\n",
+               path, ncpi, secs, cpu, rate, floor_rate, C, N, W, floor_rate / rate, a->threads,
+               rss);
         return CLI_OK;
     }
-    json_t *o = json_pack("{s:s,s:I,s:f,s:f,s:f,s:f,s:i,s:f,s:i,s:I,s:I}", "capture", path, "cpis",
-                          (json_int_t)ncpi, "seconds", secs, "cpi_per_s", rate, "floor_cpi_per_s",
-                          floor_rate, "ratio", floor_rate / rate, "threads", (json_int_t)a->threads,
-                          "peak_rss_mb", rss, "channels", (json_int_t)C, "window", (json_int_t)W,
-                          "fft_size", (json_int_t)N);
+    json_t *o = json_pack(
+        "{s:s,s:I,s:f,s:f,s:f,s:f,s:f,s:i,s:f,s:i,s:I,s:I}", "capture", path, "cpu_seconds", cpu,
+        "cpis", (json_int_t)ncpi, "seconds", secs, "cpi_per_s", rate, "floor_cpi_per_s", floor_rate,
+        "ratio", floor_rate / rate, "threads", (json_int_t)a->threads, "peak_rss_mb", rss,
+        "channels", (json_int_t)C, "window", (json_int_t)W, "fft_size", (json_int_t)N);
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(o);
     if (!s)
@@ -211,16 +229,24 @@ int bench_replay(int argc, char **argv)
     snprintf(threads, sizeof threads, "%u", a.threads);
     char *rargv[] = {"replay", path, "--quiet", "--threads", threads, NULL};
     fflush(NULL);
-    double t0 = now_s();
-    rc = cmd_replay(5, rargv);
-    double secs = now_s() - t0;
-    if (rc)
-        goto done;
+    /* the best of `repeat` replays: on a shared machine bursts of other load, not the code,
+     * make the spread; the CPU time of the best one is reported too */
+    double secs = 1e30, cpu = 0;
+    for (unsigned k = 0; k < a.repeat; k++) {
+        double t0 = now_s(), c0 = cpu_s();
+        if ((rc = cmd_replay(5, rargv)))
+            goto done;
+        double el = now_s() - t0;
+        if (el < secs) {
+            secs = el;
+            cpu = cpu_s() - c0;
+        }
+    }
     double t_floor;
     struct bench_cfg bc = {0.05, 7};
     int brc = bench_fft_floor_cpi(C, N, a.threads, &bc, &t_floor);
     rc = brc ? cli_runtime_error("bench replay", "FFT floor: %s", isac_strerror(brc))
-             : print(&a, path, ncpi, secs, t_floor, C, W, N);
+             : print(&a, path, ncpi, secs, cpu, t_floor, C, W, N);
 done:
     if (tmp[0])
         remove_dir(tmp);
