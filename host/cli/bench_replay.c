@@ -188,7 +188,7 @@ static int print(const struct breplay_args *a, const char *path, size_t ncpi, do
         return CLI_OK;
     }
     json_t *o = json_pack(
-        "{s:s,s:I,s:f,s:f,s:f,s:f,s:f,s:i,s:f,s:i,s:I,s:I}", "capture", path, "cpu_seconds", cpu,
+        "{s:s,s:f,s:I,s:f,s:f,s:f,s:f,s:i,s:f,s:i,s:I,s:I}", "capture", path, "cpu_seconds", cpu,
         "cpis", (json_int_t)ncpi, "seconds", secs, "cpi_per_s", rate, "floor_cpi_per_s", floor_rate,
         "ratio", floor_rate / rate, "threads", (json_int_t)a->threads, "peak_rss_mb", rss,
         "channels", (json_int_t)C, "window", (json_int_t)W, "fft_size", (json_int_t)N);
