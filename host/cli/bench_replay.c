@@ -136,7 +136,7 @@ static void remove_dir(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
-    char path[4200];
+    char path[4400]; /* dir (< 4096) / d_name (< 256) */
     while (d && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
