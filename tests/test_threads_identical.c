@@ -19,6 +19,16 @@
 
 #define MAX_CPIS 256
 
+/* Under AddressSanitizer the same comparison on fewer CPIs and thread counts (the Release
+ * run carries the full one). */
+#if defined(__SANITIZE_ADDRESS__)
+#define EPISODES 2
+#define NCOUNTS 1
+#else
+#define EPISODES 5
+#define NCOUNTS 2
+#endif
+
 struct digest {
     unsigned n;
     uint64_t h[MAX_CPIS];
@@ -60,7 +70,7 @@ static json_t *run(unsigned threads, struct digest *d)
     struct exp_config cfg;
     exp_config_defaults(&cfg);
     snprintf(cfg.radio, sizeof cfg.radio, "sim:elements=8");
-    cfg.episodes = 5;
+    cfg.episodes = EPISODES;
     cfg.max_steps = 24;
     cfg.beams = 16;
     char err[512];
@@ -87,9 +97,9 @@ static void test_same_for_any_thread_count(void **state)
     (void)state;
     struct digest d1, dn;
     json_t *one = run(1, &d1);
-    assert_true(d1.n >= 8);
+    assert_true(d1.n >= 4);
     static const unsigned counts[] = {2, 5};
-    for (unsigned i = 0; i < sizeof counts / sizeof *counts; i++) {
+    for (unsigned i = 0; i < NCOUNTS; i++) {
         json_t *many = run(counts[i], &dn);
         assert_true(
             json_equal(json_object_get(one, "episodes"), json_object_get(many, "episodes")));
@@ -99,7 +109,7 @@ static void test_same_for_any_thread_count(void **state)
                 fail_msg("%u threads: CPI %u differs from 1 thread", counts[i], k);
         json_decref(many);
     }
-    printf("%u CPIs bit for bit equal with 1, 2 and 5 threads\n", d1.n);
+    printf("%u CPIs bit for bit equal with 1 and %s threads\n", d1.n, NCOUNTS > 1 ? "2, 5" : "2");
     json_decref(one);
 }
 
