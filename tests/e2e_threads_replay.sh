@@ -10,8 +10,8 @@ BIN=${ISACTB_BIN:?}
 PY=/usr/bin/python3
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # Under ASan the same checks on less data (the Release run carries them in full).
-EPISODES=2; REPEAT=3
-if ldd "$BIN" | grep libasan >/dev/null; then EPISODES=1; REPEAT=1; fi
+EPISODES=2; REPEAT=1
+if ldd "$BIN" | grep libasan >/dev/null; then EPISODES=1; fi
 
 "$BIN" run --episodes $EPISODES --record --out "$tmp/cap" --json --quiet --threads 1 > "$tmp/run.json"
 for t in 1 2; do
