@@ -87,7 +87,8 @@ int sigmf_reader_read_cpi(sigmf_reader r, size_t k, float complex *const *rx, si
     for (unsigned ch = 0; ch < r->num_rx; ch++) {
         const struct rstream *s = r->rx[ch];
         struct readctx c = {s, rx[ch], s->ann[k].tick, r->err, sizeof r->err};
-        memset(rx[ch], 0, len * sizeof *rx[ch]); /* lost samples read as zeros */
+        if (s->ann[k].missing) /* lost samples read as zeros; a whole window is all read */
+            memset(rx[ch], 0, len * sizeof *rx[ch]);
         int rc = cap_for_chunks(s, &s->ann[k], read_chunk, &c);
         if (rc)
             return rc;

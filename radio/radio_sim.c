@@ -14,7 +14,7 @@ static const char *const SIM_KEYS[] = {
     "speed",     "clutter",   "clutter_db",   "leak",       "leak_db",   "impairments",
     "lo_shared", "cfo",       "gain_err",     "delay_err",  "drop_rate", "overflow_rate",
     "late_rate", "area",      "noise",        "hang_after", "timeout",   "cal",
-    "cal_snr",   "pilot_deg", "episode_span", "positions",  NULL};
+    "cal_snr",   "pilot_deg", "episode_span", "positions",  "threads",   NULL};
 
 #define NAME "sim"
 
@@ -113,6 +113,7 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
         get_dbl(args, "gain_err", &p->gain_max_db, 0, 10, err, errlen) ||
         get_dbl(args, "delay_err", &p->delay_max, 0, 8, err, errlen) ||
         get_dbl(args, "drop_rate", &p->drop_rate, 0, 1, err, errlen) ||
+        get_uint(args, "threads", &p->threads, 0, 256, err, errlen) ||
         get_dbl(args, "overflow_rate", &p->overflow_rate, 0, 1, err, errlen) ||
         get_dbl(args, "late_rate", &p->late_rate, 0, 1, err, errlen) ||
         get_dbl(args, "area", &p->area, 10, 1e4, err, errlen) ||

@@ -50,6 +50,14 @@ int bench_mf_row(unsigned C, size_t L, const struct bench_cfg *cfg, struct bench
 /* Time the grid search over side x side cells. ISAC_OK or an ISAC_E* code. */
 int bench_grid_row(unsigned side, const struct bench_cfg *cfg, struct bench_grid_row *row);
 
+/* The FFT floor of one replayed CPI (isactb bench replay): C channels, each one forward
+ * and one inverse out-of-place FFTW transform of N points (ESTIMATE plans, like the
+ * pipeline's matched filter), the channels split evenly over `threads` threads
+ * (common/pool.h; 0: every online core). *t receives the best seconds per CPI.
+ * ISAC_EINVAL on bad arguments, ISAC_ENOMEM. */
+int bench_fft_floor_cpi(unsigned C, size_t N, unsigned threads, const struct bench_cfg *cfg,
+                        double *t);
+
 /* Throughput of a row at per-CPI time t (row->t_mf or row->t_floor): millions of
  * samples per second over all channels, C * L / t / 1e6. The FFT floor ratio is
  * t_mf / t_floor (>= 1: how far the chain is from bare FFTs). */

@@ -28,6 +28,9 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
                      double *out);
 
 /* 1 when path names an existing directory. */
+/* --threads N (0..256; 0 = every online core) into *threads (>= 1); CLI_EUSAGE with one
+ * line otherwise. Commands default to every online core; results never depend on it. */
+int cli_parse_threads(const char *cmd, const char *s, unsigned *threads);
 int cli_dir_exists(const char *path);
 
 /* Open a radio from a spec string. On failure prints one line and returns the exit
@@ -71,6 +74,8 @@ int cmd_codebook(int argc, char **argv);
 int cmd_bench(int argc, char **argv);      /* host/cli/cmd_bench.c */
 int bench_soak(int argc, char **argv);     /* host/cli/bench_soak.c: isactb bench soak */
 int bench_policies(int argc, char **argv); /* host/cli/cmd_bench_policies.c */
+int bench_replay(int argc, char **argv);   /* host/cli/bench_replay.c */
+int bench_sim(int argc, char **argv);      /* host/cli/bench_sim.c */
 int cmd_run(int argc, char **argv);        /* host/cli/cmd_run.c */
 int cmd_replay(int argc, char **argv);     /* host/cli/cmd_replay.c */
 int cmd_detect(int argc, char **argv);     /* host/cli/cmd_detect.c */

@@ -33,7 +33,10 @@ static const char *const BENCH_USAGE =
     "  and CPI lengths L = 1024..65536 (--quick: C in {1,4}, L in {1024,4096}, short\n"
     "  timing). --json prints one JSON object on stdout (docs/bench.md).\n"
     "       isactb bench soak [--cpis N] ...   long closed-loop run: leaks and throughput\n"
-    "  (isactb bench soak --help; docs/reliability.md).\n";
+    "  (isactb bench soak --help; docs/reliability.md).\n"
+    "       isactb bench replay [CAPTURE] ...  replay throughput vs its FFT floor\n"
+    "  (isactb bench replay --help; docs/bench.md).\n"
+    "       isactb bench sim [--json] ...      emulator render rate vs its noise generator\n";
 
 /* ---- output ---- */
 
@@ -152,7 +155,8 @@ static int bench_mf(int argc, char **argv)
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("bench", "missing benchmark name (available: mf, soak)");
+        return cli_usage(
+            "bench", "missing benchmark name (available: mf, soak, policies, replay, sim, comm)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(BENCH_USAGE, stdout);
         return CLI_OK;
@@ -165,5 +169,11 @@ int cmd_bench(int argc, char **argv)
         return bench_policies(argc - 1, argv + 1);
     if (!strcmp(argv[1], "comm")) /* host/cli/cmd_highway.c */
         return bench_comm(argc - 1, argv + 1);
-    return cli_usage("bench", "unknown benchmark '%s' (available: mf, soak)", argv[1]);
+    if (!strcmp(argv[1], "replay")) /* host/cli/bench_replay.c */
+        return bench_replay(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sim")) /* host/cli/bench_sim.c */
+        return bench_sim(argc - 1, argv + 1);
+    return cli_usage("bench",
+                     "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm)",
+                     argv[1]);
 }

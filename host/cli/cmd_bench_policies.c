@@ -19,7 +19,7 @@ static const char *const BP_USAGE =
     "usage: isactb bench policies [--json] [--quick] [--episodes N] [--scenario-seed N]\n"
     "                             [--variants-dir DIR] [--out DIR] [--power DBM]\n"
     "                             [--pfa P] [--policies LIST] [--elements M]\n"
-    "                             [--weights FILE]\n"
+    "                             [--weights FILE] [--threads N]\n"
     "  Mean / 95th-percentile steps to P_D >= zeta and success rate of every registered\n"
     "  policy (qnet: the compiled-in network; with --variants-dir also the weights files\n"
     "  qnet_dt_nocql/offline/online.weights found there) at 10..30 dBm (P_FA 1e-3) and\n"
@@ -57,6 +57,7 @@ static void free_policies(struct policy_bench_policy *pols, unsigned npol)
 struct bp_args {
     int json, quick;
     unsigned long episodes, elements;
+    unsigned threads; /* --threads (0: every core) */
     const char *weights, *vdir, *out, *only;
     uint64_t scen;
     double one_power, one_pfa;
@@ -75,6 +76,7 @@ static int parse_args(int argc, char **argv, struct bp_args *a)
                                          {"pfa", required_argument, 0, 'f'},
                                          {"policies", required_argument, 0, 'l'},
                                          {"elements", required_argument, 0, 'm'},
+                                         {"threads", required_argument, 0, 'T'},
                                          {"weights", required_argument, 0, 'w'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -111,6 +113,10 @@ static int parse_args(int argc, char **argv, struct bp_args *a)
                 return CLI_EUSAGE;
             break;
         case 'w': a->weights = optarg; break;
+        case 'T':
+            if (cli_parse_threads("bench policies", optarg, &a->threads))
+                return CLI_EUSAGE;
+            break;
         case 'h': {
             char names[256];
             printf("%s  policies: %s\n", BP_USAGE, registry_names(names, sizeof names));
@@ -203,8 +209,9 @@ static int run_conditions(const struct bp_args *a, struct policy_bench_policy *p
             fprintf(stderr, "isactb bench policies: %g dBm, P_FA %g ...\n", conds[i][0],
                     conds[i][1]);
         if (policy_bench_condition(conds[i][0], conds[i][1], a->scen, (unsigned)a->elements,
-                                   (unsigned)a->episodes, pols, npol, r->rows, &r->nrows, steps,
-                                   a->json ? NULL : print_row, NULL, err, sizeof err))
+                                   a->threads, (unsigned)a->episodes, pols, npol, r->rows,
+                                   &r->nrows, steps, a->json ? NULL : print_row, NULL, err,
+                                   sizeof err))
             rc = cli_runtime_error("bench policies", "%s", err);
         else
             policy_bench_paired(pols, npol, steps, (unsigned)a->episodes, conds[i][0], conds[i][1],

@@ -9,7 +9,8 @@
 #include "common/err.h"
 #include "engine/pipeline.h"
 
-static const char *const DETECT_USAGE = "usage: isactb detect CAPTURE [--pfa P] [--json]\n";
+static const char *const DETECT_USAGE =
+    "usage: isactb detect CAPTURE [--pfa P] [--json] [--threads N]\n";
 
 static json_t *cpi_row(size_t k, const struct sigmf_cpi_info *ci, const struct pipeline_result *r,
                        const json_t *ann)
@@ -68,7 +69,8 @@ static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, ch
     return ISAC_OK;
 }
 
-static int parse(int argc, char **argv, const char **path, double *pfa, int *json)
+static int parse(int argc, char **argv, const char **path, double *pfa, int *json,
+                 unsigned *threads)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
@@ -80,6 +82,11 @@ static int parse(int argc, char **argv, const char **path, double *pfa, int *jso
             if (++i >= argc)
                 return cli_usage("detect", "option '--pfa' needs a value");
             if (cli_parse_double("detect", "--pfa", argv[i], 1e-12, 0.5, pfa))
+                return CLI_EUSAGE;
+        } else if (!strcmp(argv[i], "--threads")) {
+            if (++i >= argc)
+                return cli_usage("detect", "option '--threads' needs a value");
+            if (cli_parse_threads("detect", argv[i], threads))
                 return CLI_EUSAGE;
         } else if (argv[i][0] == '-')
             return cli_usage("detect", "unknown option '%s'", argv[i]);
@@ -97,7 +104,8 @@ int cmd_detect(int argc, char **argv)
 {
     const char *path = NULL;
     double pfa = -1;
-    int json = 0, rc = parse(argc, argv, &path, &pfa, &json);
+    unsigned threads = 0;
+    int json = 0, rc = parse(argc, argv, &path, &pfa, &json, &threads);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
     sigmf_reader rd;
@@ -112,6 +120,10 @@ int cmd_detect(int argc, char **argv)
     char err[512] = "";
     json_t *rows = json_array();
     pipeline p = pipeline_create(&cfg, &info, cb, pfa, err, sizeof err);
+    if (p && pipeline_set_threads(p, threads) != ISAC_OK) {
+        rc = cli_runtime_error("detect", "cannot start %u threads", threads);
+        goto done;
+    }
     if (!p || detect_all(rd, p, cb, rows, err, sizeof err)) {
         rc = cli_input_error("detect", "%s", err);
         goto done;

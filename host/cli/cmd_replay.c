@@ -14,7 +14,7 @@
 
 static const char *const REPLAY_USAGE =
     "usage: isactb replay CAPTURE [--out DIR] [--json] [--quiet]\n"
-    "                     [--calibration FILE|DIR | --no-calibration]\n";
+    "                     [--calibration FILE|DIR | --no-calibration] [--threads N]\n";
 
 /* The capture's own calibration (what the live run applied) wins: the replay then makes
  * the live decisions again. A capture recorded uncalibrated replays uncalibrated, unless
@@ -73,6 +73,7 @@ static int check_inputs(sigmf_reader rd)
 struct replay_args {
     const char *path, *out, *calib;
     int json, quiet, no_calib;
+    unsigned threads; /* 0: every online core */
 };
 
 /* CLI_OK, a CLI_E* status, or -1 after --help (exit 0, nothing to run). */
@@ -90,6 +91,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
             if (++i >= argc)
                 return cli_usage("replay", "option '--calibration' needs a value");
             a->calib = argv[i];
+        } else if (!strcmp(argv[i], "--threads")) {
+            if (++i >= argc)
+                return cli_usage("replay", "option '--threads' needs a value");
+            if (cli_parse_threads("replay", argv[i], &a->threads))
+                return CLI_EUSAGE;
         } else if (!strcmp(argv[i], "--help")) {
             fputs(REPLAY_USAGE, stdout);
             return -1;
@@ -156,7 +162,8 @@ int cmd_replay(int argc, char **argv)
     if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
     struct replay_ctx rctx = {a.quiet, r};
-    struct run_hooks hooks = {print_line, &rctx, NULL, NULL, cal.applied ? cal.pc : NULL, recorded};
+    struct run_hooks hooks = {print_line, &rctx,    NULL, NULL, cal.applied ? cal.pc : NULL,
+                              recorded,   a.threads};
     int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
     if (erc) {
         fprintf(stderr, "isactb replay: %s\n", err);

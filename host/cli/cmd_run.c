@@ -20,7 +20,8 @@
 static const char *const RUN_USAGE =
     "usage: isactb run [--config FILE] [--radio SPEC] [--policy NAME]\n"
     "                  [--weights FILE] [--seed N] [--episodes N] [--out DIR] [--record]\n"
-    "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n";
+    "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n"
+    "                  [--threads N]\n";
 
 /* The usage, with the registry's policies (policy/policy_registry.c). */
 static void run_usage(void)
@@ -110,20 +111,28 @@ static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
 
 struct run_args {
     const char *config, *radio, *policy, *out, *weights;
-    const char *seed, *episodes, *calibration;
+    const char *seed, *episodes, *calibration, *threads;
     int record, json, quiet, no_calibration;
+    unsigned nthreads; /* --threads, 0: every online core */
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},   {"radio", required_argument, 0, 'r'},
-        {"policy", required_argument, 0, 'p'},   {"seed", required_argument, 0, 's'},
-        {"episodes", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
-        {"record", no_argument, 0, 'R'},         {"json", no_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-        {"weights", required_argument, 0, 'w'},  {"calibration", required_argument, 0, 'C'},
-        {"no-calibration", no_argument, 0, 'N'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"radio", required_argument, 0, 'r'},
+                                         {"policy", required_argument, 0, 'p'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"episodes", required_argument, 0, 'e'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"record", no_argument, 0, 'R'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"weights", required_argument, 0, 'w'},
+                                         {"calibration", required_argument, 0, 'C'},
+                                         {"no-calibration", no_argument, 0, 'N'},
+                                         {"threads", required_argument, 0, 'T'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -141,6 +150,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case 'q': a->quiet = 1; break;
         case 'C': a->calibration = optarg; break;
         case 'N': a->no_calibration = 1; break;
+        case 'T': a->threads = optarg; break;
         case 'h': run_usage(); return -1;
         case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
@@ -152,6 +162,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         return cli_usage("run", "--calibration and --no-calibration are exclusive");
     if (a->record && !a->out)
         return cli_usage("run", "--record needs --out DIR");
+    if (a->threads && cli_parse_threads("run", a->threads, &a->nthreads))
+        return CLI_EUSAGE;
     return 0;
 }
 
@@ -343,7 +355,7 @@ int cmd_run(int argc, char **argv)
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
     struct run_hooks hooks = {
-        print_progress, &ctx, should_stop, keep_map, cal.applied ? cal.pc : NULL, NULL};
+        print_progress, &ctx, should_stop, keep_map, cal.applied ? cal.pc : NULL, NULL, a.nthreads};
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));

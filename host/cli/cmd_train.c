@@ -25,7 +25,7 @@ static const char *const TRAIN_USAGE =
     "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
     "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
     "                    [--twin-scene none|data|truth] [--rollout-mask 0|1]\n"
-    "                    [--cql-real 0|1] [--data FILE] [--save-data FILE]\n"
+    "                    [--cql-real 0|1] [--data FILE] [--save-data FILE] [--threads N]\n"
     "                    [--twin-select N] [--select-episodes N]\n"
     "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
@@ -60,6 +60,7 @@ struct train_args {
     const char *config, *radio, *out, *out_dir, *export_c, *variants, *scene, *data, *save_data;
     const char *num[N_COUNT];
     int json, quiet;
+    unsigned threads; /* --threads: CPI processing of the environment (0: every core) */
 };
 
 static int parse_args(int argc, char **argv, struct train_args *a)
@@ -96,6 +97,7 @@ static int parse_args(int argc, char **argv, struct train_args *a)
         {"twin-scene", required_argument, 0, 's'},
         {"data", required_argument, 0, 'D'},
         {"save-data", required_argument, 0, 'S'},
+        {"threads", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -115,6 +117,10 @@ static int parse_args(int argc, char **argv, struct train_args *a)
         case 's': a->scene = optarg; break;
         case 'D': a->data = optarg; break;
         case 'S': a->save_data = optarg; break;
+        case 'T':
+            if (cli_parse_threads("train", optarg, &a->threads))
+                return CLI_EUSAGE;
+            break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
         case 'h': fputs(TRAIN_USAGE, stdout); return -1;
@@ -437,7 +443,8 @@ int cmd_train(int argc, char **argv)
                                .open_ctx = &spec_from_cli,
                                .eval_episodes = eval_eps,
                                .max_steps = cfg.max_steps,
-                               .seed = cfg.seed};
+                               .seed = cfg.seed,
+                               .threads = a.threads};
     char err[512] = "";
     if ((rc = exp_train_env_open(&ec, err, sizeof err)))
         return rc < 0 ? cli_input_error("train", "%s", err) : rc;

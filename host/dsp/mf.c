@@ -15,9 +15,12 @@ struct mf_s {
     size_t L, W, K, N;
     double norm;         /* ||s|| */
     fftwf_complex *H;    /* conj(S) / (N ||s||), N entries */
-    fftwf_complex *buf;  /* scratch, N entries, aligned */
-    fftwf_plan fwd, inv; /* in-place on buf (and any equally aligned array) */
-    fftwf_plan fwd_oop;  /* out-of-place x -> buf, used when N == W and x is aligned */
+    fftwf_complex *buf;  /* time-domain scratch, N entries, aligned */
+    fftwf_complex *spec; /* frequency-domain scratch, N entries, aligned */
+    /* Out-of-place plans only: FFTW's in-place 1-D plans use buffered solvers that
+     * malloc and free a scratch block at every execute (64 per default CPI), which cost
+     * time and fragmented the heap so that replay's memory grew with the capture. */
+    fftwf_plan fwd, inv; /* buf -> spec, spec -> buf */
     int align;           /* fftwf_alignment_of() of the planned arrays */
 };
 
@@ -26,16 +29,18 @@ static unsigned fftw_flags(enum mf_plan plan)
     return (plan == MF_PLAN_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE);
 }
 
-/* Smallest 7-smooth integer >= n: FFTW is fast for these sizes. */
+/* Smallest N >= n of the form 2^a m with m in {1, 3, 5, 7, 9}. FFTW is fastest on such
+ * sizes: the smallest 7-smooth size is not enough (W = 4352 gave N = 4374 = 2 3^7, a
+ * transform 2.4x slower than N = 4608 = 2^9 9 with FFTW_ESTIMATE plans on the development
+ * machine; docs/bench.md). The rule is fixed, never timed, so that N, and hence every
+ * bit of the MF outputs, is the same on every run. */
 static size_t fast_size(size_t n)
 {
     for (size_t m = n;; m++) {
         size_t r = m;
-        const size_t primes[] = {2, 3, 5, 7};
-        for (int i = 0; i < 4; i++)
-            while (r % primes[i] == 0)
-                r /= primes[i];
-        if (r == 1)
+        while (r % 2 == 0)
+            r /= 2;
+        if (r == 1 || r == 3 || r == 5 || r == 7 || r == 9)
             return m;
     }
 }
@@ -48,10 +53,9 @@ void mf_destroy(mf q)
         fftwf_destroy_plan(q->fwd);
     if (q->inv)
         fftwf_destroy_plan(q->inv);
-    if (q->fwd_oop)
-        fftwf_destroy_plan(q->fwd_oop);
     fftwf_free(q->H);
     fftwf_free(q->buf);
+    fftwf_free(q->spec);
     free(q);
 }
 
@@ -74,19 +78,18 @@ mf mf_create(const float complex *s, size_t L, size_t W, enum mf_plan plan)
     q->norm = sqrt(e);
     q->H = fftwf_alloc_complex(q->N);
     q->buf = fftwf_alloc_complex(q->N);
-    if (!q->H || !q->buf)
+    q->spec = fftwf_alloc_complex(q->N);
+    if (!q->H || !q->buf || !q->spec)
         goto fail;
     /* plan first: FFTW_MEASURE overwrites the arrays it plans on */
-    q->fwd = fftwf_plan_dft_1d((int)q->N, q->buf, q->buf, FFTW_FORWARD, fftw_flags(plan));
-    q->inv = fftwf_plan_dft_1d((int)q->N, q->buf, q->buf, FFTW_BACKWARD, fftw_flags(plan));
-    /* H serves as the stand-in input array while planning */
-    q->fwd_oop = fftwf_plan_dft_1d((int)q->N, q->H, q->buf, FFTW_FORWARD, fftw_flags(plan));
-    if (!q->fwd || !q->inv || !q->fwd_oop)
+    q->fwd = fftwf_plan_dft_1d((int)q->N, q->buf, q->spec, FFTW_FORWARD, fftw_flags(plan));
+    q->inv = fftwf_plan_dft_1d((int)q->N, q->spec, q->buf, FFTW_BACKWARD, fftw_flags(plan));
+    if (!q->fwd || !q->inv)
         goto fail;
     q->align = fftwf_alignment_of((float *)q->buf);
-    memset(q->H, 0, q->N * sizeof *q->H);
-    memcpy(q->H, s, L * sizeof *s);
-    fftwf_execute_dft(q->fwd, q->H, q->H);
+    memset(q->buf, 0, q->N * sizeof *q->buf);
+    memcpy(q->buf, s, L * sizeof *s);
+    fftwf_execute_dft(q->fwd, q->buf, q->H);
     /* fold 1/N of the unnormalised inverse and 1/||s|| into the filter */
     const float scale = (float)(1.0 / ((double)q->N * q->norm));
     for (size_t i = 0; i < q->N; i++)
@@ -104,6 +107,10 @@ size_t mf_num_lags(mf q)
 size_t mf_fft_length(mf q)
 {
     return q->N;
+}
+size_t mf_fft_size(size_t W)
+{
+    return W >= 1 && W <= MF_MAX_W ? fast_size(W) : 0;
 }
 double mf_probe_norm(mf q)
 {
@@ -129,15 +136,15 @@ static void execute_one(mf q, const float complex *x, float complex *z)
         /* transform straight from the caller's buffer: saves a copy of W samples.
          * Out-of-place complex DFTs preserve their input (FFTW default), so the cast
          * away from const is safe. */
-        fftwf_execute_dft(q->fwd_oop, (fftwf_complex *)x, q->buf);
+        fftwf_execute_dft(q->fwd, (fftwf_complex *)x, q->spec);
     } else {
         memcpy(q->buf, x, q->W * sizeof *x);
         if (q->N > q->W)
             memset(q->buf + q->W, 0, (q->N - q->W) * sizeof *q->buf);
-        fftwf_execute_dft(q->fwd, q->buf, q->buf);
+        fftwf_execute_dft(q->fwd, q->buf, q->spec);
     }
-    spectrum_multiply((float *)q->buf, (const float *)q->H, q->N);
-    fftwf_execute_dft(q->inv, q->buf, q->buf);
+    spectrum_multiply((float *)q->spec, (const float *)q->H, q->N);
+    fftwf_execute_dft(q->inv, q->spec, q->buf);
     memcpy(z, q->buf, q->K * sizeof *z);
 }
 

@@ -12,10 +12,11 @@
  *   - for a unit-average-power probe (||s||^2 = L, all host/dsp/ probes) the
  *     post-MF SNR is |z[k0]|^2 / sigma^2 = L |g|^2 / sigma^2 (processing gain L).
  *
- * Implementation: FFTW single precision, FFT size N = the smallest 2^a 3^b 5^c 7^d >= W;
+ * Implementation: FFTW single precision, FFT size N = the smallest 2^a m >= W with m in
+ * {1, 3, 5, 7, 9} (sizes FFTW is fast at; W = 4352 -> N = 4608);
  * the probe spectrum conj(S)/(N ||s||) is computed once in mf_create() and every
  * execute is one forward FFT, one fused spectrum multiply and one inverse FFT (plans
- * made once, reused with fftwf_execute_dft on the object's aligned scratch).
+ * made once, out of place, reused with fftwf_execute_dft on the object's aligned scratch).
  * An mf object owns scratch memory: use one object per thread.
  */
 #ifndef ISACTB_MF_MF_H
@@ -38,6 +39,8 @@ void mf_destroy(mf q);
 
 size_t mf_num_lags(mf q);   /* K = W - L + 1 */
 size_t mf_fft_length(mf q); /* N (>= W) */
+/* The N mf_create chooses for a capture window of W samples (1..2^25; 0 outside). */
+size_t mf_fft_size(size_t W);
 double mf_probe_norm(mf q); /* ||s|| */
 
 /* One channel: x[0..W-1] -> z[0..K-1]. x and z may be any (also unaligned) buffers;

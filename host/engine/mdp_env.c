@@ -60,6 +60,11 @@ mdp_env mdp_env_create(const struct exp_config *cfg, radio r, codebook cb, char 
     return e;
 }
 
+int mdp_env_set_threads(mdp_env e, unsigned threads)
+{
+    return e ? pipeline_set_threads(e->p, threads) : ISAC_EINVAL;
+}
+
 void mdp_env_destroy(mdp_env e)
 {
     if (!e)

@@ -33,6 +33,9 @@ struct mdp_env_out {
 mdp_env mdp_env_create(const struct exp_config *cfg, radio r, codebook cb, char *err,
                        size_t errlen);
 void mdp_env_destroy(mdp_env e);
+/* Threads processing each CPI (engine/pipeline.h pipeline_set_threads; 0: every online
+ * core). The observations do not depend on it. ISAC_OK or ISAC_ENOMEM / ISAC_EINVAL. */
+int mdp_env_set_threads(mdp_env e, unsigned threads);
 
 /* Policy options matching this env (pfa, cells of the grid, default MDP parameters). */
 void mdp_env_policy_opts(mdp_env e, struct policy_opts *o);

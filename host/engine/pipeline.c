@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/pool.h"
 #include "common/rows.h"
 #include "detect/ap_unit.h"
 #include "detect/fusion.h"
@@ -48,6 +49,9 @@ struct pipeline_s {
     const float complex *u[ISAC_PLAN_MAX_COMM + 1];
     float complex **xs; /* num_tx x L, calibrated plans with comm streams only */
     char errmsg[256];
+    isac_pool pool;                  /* NULL: units run in the caller */
+    int unit_rc[RADIO_MAX_APS];      /* per-unit status of the CPI being processed */
+    const float complex *const *prx; /* the windows of the CPI being processed */
     int moved; /* the last plan moved the TX elements away from info.tx_pos_wl */
 };
 
@@ -278,7 +282,28 @@ void pipeline_destroy(pipeline p)
         free(p->comm[k]);
     free(p->cal);
     destroy_units(p);
+    isac_pool_destroy(p->pool);
     free(p);
+}
+
+int pipeline_set_threads(pipeline p, unsigned threads)
+{
+    if (!p || threads > ISAC_POOL_MAX_THREADS)
+        return ISAC_EINVAL;
+    if (threads == 0)
+        threads = isac_pool_online_cores();
+    if (threads == pipeline_threads(p))
+        return ISAC_OK;
+    isac_pool_destroy(p->pool);
+    p->pool = NULL;
+    if (threads > 1 && !(p->pool = isac_pool_create(threads)))
+        return ISAC_ENOMEM;
+    return ISAC_OK;
+}
+
+unsigned pipeline_threads(pipeline p)
+{
+    return isac_pool_threads(p->pool);
 }
 
 size_t pipeline_window_length(pipeline p)
@@ -424,9 +449,13 @@ static int compose_calibrated(pipeline p, const struct isac_tx_plan_s *plan)
     return rc;
 }
 
+/* A replay radio (RADIO_CAP_REPLAY) radiates nothing: its plans are checked but not
+ * composed into samples (7% of a replayed CPI's work went into bursts nobody read). */
 static int compose(pipeline p, const struct isac_tx_plan_s *plan)
 {
     int rc = plan_check(p, plan);
+    if (p->info.caps & RADIO_CAP_REPLAY)
+        return rc;
     if (rc == ISAC_OK)
         rc = plan_streams(p, plan);
     if (rc == ISAC_OK)
@@ -455,7 +484,7 @@ int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_
     int rc = compose(p, plan);
     if (rc == ISAC_OK)
         rc = place_elements(p, r, plan);
-    if (rc == ISAC_OK)
+    if (rc == ISAC_OK && !(p->info.caps & RADIO_CAP_REPLAY))
         rc = radio_tx_burst(r, t0, (const float complex *const *)p->tx, p->Ltx);
     memset(&p->md, 0, sizeof p->md);
     if (rc == ISAC_OK)
@@ -541,16 +570,27 @@ const struct fusion_config *pipeline_fusion_config(pipeline p)
     return &p->fcfg;
 }
 
-/* Every AP's unit, then fusion. A non-finite sample in any window wins over other
- * errors (ISAC_EFORMAT), as when one function checked every window first. */
-static int run_units(pipeline p, const float complex *const *rx, uint32_t beam)
+/* Unit n of the current CPI (a pool task): it touches only its own unit and block. */
+static void run_unit(void *ctx, unsigned n)
 {
+    pipeline p = ctx;
+    p->unit_rc[n] =
+        ap_unit_execute(p->unit[n], p->prx + p->ap_first[n], p->cpi, p->plan_label, p->out[n]);
+}
+
+/* Every AP's unit (in parallel on the pool), then fusion. A non-finite sample in any
+ * window wins over other errors (ISAC_EFORMAT), as when one function checked every window
+ * first; otherwise the first failing AP's status. */
+static int run_units(pipeline p, const float complex *const *rx)
+{
+    p->prx = rx;
+    isac_pool_run(p->pool, p->info.num_rx_aps, run_unit, p);
+    p->prx = NULL;
     int rc = ISAC_OK;
     for (unsigned n = 0; n < p->info.num_rx_aps; n++) {
-        int r = ap_unit_execute(p->unit[n], rx + p->ap_first[n], p->cpi, beam, p->out[n]);
-        if (r == ISAC_EFORMAT)
-            return r;
-        rc = rc ? rc : r;
+        if (p->unit_rc[n] == ISAC_EFORMAT)
+            return ISAC_EFORMAT;
+        rc = rc ? rc : p->unit_rc[n];
     }
     return rc;
 }
@@ -561,7 +601,7 @@ int pipeline_process(pipeline p, const float complex *const *rx, const struct pi
     memset(res, 0, sizeof *res);
     res->beam = -1;
     res->confirm = focus != NULL;
-    int rc = run_units(p, rx, p->plan_label);
+    int rc = run_units(p, rx);
     p->cpi++;
     p->plan_label = UINT32_MAX;
     if (rc)

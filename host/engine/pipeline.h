@@ -72,6 +72,14 @@ pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *
                          double pfa, char *err, size_t errlen);
 void pipeline_destroy(pipeline p);
 
+/* Threads that process one CPI (the per-AP units run in parallel, common/pool.h): 1 (the
+ * default of pipeline_create) runs them one after the other in the caller; 0 means every
+ * online core. Results are bit for bit the same for any count: each unit writes its own
+ * output block and fusion adds them in AP order. ISAC_EINVAL above
+ * ISAC_POOL_MAX_THREADS, ISAC_ENOMEM when a thread cannot be started. */
+int pipeline_set_threads(pipeline p, unsigned threads);
+unsigned pipeline_threads(pipeline p);
+
 size_t pipeline_window_length(pipeline p);       /* W = L + window_guard */
 size_t pipeline_probe_length(pipeline p);        /* L */
 const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samples) */

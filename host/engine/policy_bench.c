@@ -150,7 +150,7 @@ static void pb_env_close(struct pb_env *b)
  * policy meets the same scene, noise and fluctuation draws at the same step of the same
  * episode (common random numbers), so differences between policies are paired. */
 static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen, unsigned elements,
-                       char *err, size_t errlen)
+                       unsigned threads, char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
     exp_config_defaults(&b->cfg);
@@ -164,14 +164,15 @@ static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen
         b->cb = exp_codebook(&b->cfg, &info, err, errlen);
     if (b->cb)
         b->env = mdp_env_create(&b->cfg, b->r, b->cb, err, errlen);
-    if (b->env)
+    if (b->env && mdp_env_set_threads(b->env, threads) == ISAC_OK)
         return ISAC_OK;
     pb_env_close(b);
     return ISAC_EIO;
 }
 
 int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
-                           unsigned episodes, const struct policy_bench_policy *pols, unsigned npol,
+                           unsigned threads, unsigned episodes,
+                           const struct policy_bench_policy *pols, unsigned npol,
                            struct policy_bench_row *rows, unsigned *nrows, unsigned *steps,
                            policy_bench_row_fn on_row, void *ctx, char *err, size_t errlen)
 {
@@ -183,7 +184,7 @@ int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned ele
     }
     for (unsigned k = 0; !rc && k < npol; k++) {
         struct pb_env b;
-        if ((rc = pb_env_open(&b, power, pfa, scen, elements, err, errlen)))
+        if ((rc = pb_env_open(&b, power, pfa, scen, elements, threads, err, errlen)))
             break;
         struct policy_args pa;
         policy_args_defaults(&pa, codebook_size(b.cb), b.cfg.seed);

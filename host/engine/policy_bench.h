@@ -65,10 +65,12 @@ typedef void (*policy_bench_row_fn)(void *ctx, const struct policy_bench_policy 
 
 /* One condition: every policy over episodes 0..episodes-1 of scenario seed scen with
  * `elements` antennas per AP. Appends npol rows to rows[*nrows...]; steps[k * episodes
- * + e] receives the steps policy k used in episode e. ISAC_OK, or an isac_err with one
- * line in err. */
+ * + e] receives the steps policy k used in episode e. threads: per-CPI processing threads
+ * (pipeline_set_threads; 0: every core; the rows do not depend on it). ISAC_OK, or an
+ * isac_err with one line in err. */
 int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
-                           unsigned episodes, const struct policy_bench_policy *pols, unsigned npol,
+                           unsigned threads, unsigned episodes,
+                           const struct policy_bench_policy *pols, unsigned npol,
                            struct policy_bench_row *rows, unsigned *nrows, unsigned *steps,
                            policy_bench_row_fn on_row, void *ctx, char *err, size_t errlen);
 

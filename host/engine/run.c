@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "engine/episode.h"
@@ -50,8 +51,44 @@ static json_t *detection_json(const struct pipeline_result *res)
                      "cells_over", (json_int_t)res->cells_over);
 }
 
+/* Reals recorded by another build may differ in their last float32 bits (FFT size and
+ * algorithm, CPU): replay compares them to this relative tolerance. Everything the
+ * decisions are made of (integers, booleans, strings: beam, detected, num_aps,
+ * cells_over) is compared exactly. */
+#define REPLAY_REL_TOL 1e-4
+
+static int json_near(const json_t *a, const json_t *b)
+{
+    if (json_is_real(a) && json_is_real(b)) {
+        double x = json_real_value(a), y = json_real_value(b);
+        return fabs(x - y) <= REPLAY_REL_TOL * fmax(fabs(x), fabs(y)) + 1e-12;
+    }
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *k;
+        const json_t *v;
+        if (json_object_size(a) != json_object_size(b))
+            return 0;
+        json_object_foreach((json_t *)a, k, v)
+        {
+            if (!json_near(v, json_object_get(b, k)))
+                return 0;
+        }
+        return 1;
+    }
+    if (json_is_array(a) && json_is_array(b)) {
+        if (json_array_size(a) != json_array_size(b))
+            return 0;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!json_near(json_array_get(a, i), json_array_get(b, i)))
+                return 0;
+        return 1;
+    }
+    return json_equal(a, b);
+}
+
 /* Replay: this CPI's episode, step, plan and decision must be the recorded ones (each
- * compared when the record has it). The first difference stops the replay. */
+ * compared when the record has it; reals within REPLAY_REL_TOL). The first difference
+ * stops the replay. */
 static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c, char *err,
                           size_t errlen)
 {
@@ -65,7 +102,7 @@ static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c
     int rc = got ? ISAC_OK : ISAC_ENOMEM;
     for (size_t i = 0; rc == ISAC_OK && rec && i < sizeof keys / sizeof *keys; i++) {
         const json_t *want = json_object_get(rec, keys[i]), *have = json_object_get(got, keys[i]);
-        if (!want || json_equal(want, have))
+        if (!want || json_near(want, have))
             continue;
         char *a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
         char *b = json_dumps(have, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -90,7 +127,45 @@ struct run_ctx {
         json_t *beams, *pd, *detections;
     } lg;
     json_t *episodes;
+    /* the schedule: CPI k is due done by t0 + (k + 1) step_interval_s of wall time */
+    struct run_timing {
+        double t0, last, late_sum, late_max;
+        uint64_t cpis, late;
+    } tm;
 };
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* After CPI k: how far behind the schedule its processing finished (> 0: late). */
+static void timing_step(struct run_ctx *x)
+{
+    struct run_timing *t = &x->tm;
+    t->last = wall_s();
+    double late = t->last - (t->t0 + (double)(t->cpis + 1) * x->cfg->step_interval_s);
+    t->cpis++;
+    if (late > 0) {
+        t->late++;
+        t->late_sum += late;
+        t->late_max = late > t->late_max ? late : t->late_max;
+    }
+}
+
+static json_t *timing_json(const struct run_ctx *x, unsigned threads)
+{
+    const struct run_timing *t = &x->tm;
+    double secs = t->cpis ? t->last - t->t0 : 0.0;
+    return json_pack("{s:I,s:f,s:f,s:f,s:I,s:f,s:f,s:i}", "cpis", (json_int_t)t->cpis, "seconds",
+                     secs, "cpi_per_s", secs > 0 ? (double)t->cpis / secs : 0.0,
+                     "schedule_cpi_per_s", 1.0 / x->cfg->step_interval_s, "late_cpis",
+                     (json_int_t)t->late, "max_lateness_ms", 1e3 * t->late_max, "mean_lateness_ms",
+                     t->cpis ? 1e3 * t->late_sum / (double)t->cpis : 0.0, "threads",
+                     (json_int_t)threads);
+}
 
 /* The one place a CPI is written to a capture (episode_hooks.record). */
 static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t errlen)
@@ -185,6 +260,7 @@ static void run_on_step(void *ctx, const struct episode_cpi *c)
     json_array_append_new(x->lg.beams, json_integer(c->res->beam));
     json_array_append_new(x->lg.pd, json_real(c->res->pd));
     json_array_append_new(x->lg.detections, detection_json(c->res));
+    timing_step(x);
     progress(x->hooks, c, x->cfg->zeta);
     if (x->hooks && x->hooks->on_step)
         x->hooks->on_step(x->hooks->ctx, c->p, (unsigned)c->episode, c->step, c->res);
@@ -288,6 +364,11 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
         pipeline_destroy(p);
         return ISAC_EINVAL;
     }
+    if (pipeline_set_threads(p, hooks ? hooks->threads : 0) != ISAC_OK) {
+        isac_seterr(err, errlen, "pipeline: cannot start %u threads", hooks ? hooks->threads : 0);
+        pipeline_destroy(p);
+        return ISAC_ENOMEM;
+    }
     struct qnet_file qf = {0};
     struct episode_rules rules;
     episode_rules_from_config(&rules, cfg);
@@ -305,12 +386,14 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
                                      .record = w || (hooks && hooks->recorded) ? record_cpi : NULL,
                                      .on_step = run_on_step,
                                      .on_episode = run_on_episode};
+    x.tm.t0 = wall_s();
     int rc = episode_run_episodes(e, pol, 0, cfg->episodes, &eh, err, errlen);
     if (rc == EPISODE_STOPPED)
         rc = ISAC_EIO;
-    *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
+    *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
                      "seed", (json_int_t)cfg->seed, "episodes", x.episodes, "summary",
-                     summary_json(x.episodes), "counters", counters_json(r));
+                     summary_json(x.episodes), "counters", counters_json(r), "timing",
+                     timing_json(&x, pipeline_threads(p)));
     episode_engine_destroy(e);
     policy_destroy(pol);
     qnet_file_free(&qf);

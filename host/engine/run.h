@@ -36,6 +36,9 @@ struct run_hooks {
      * with ISAC_ERADIO "replay diverged at CPI k: recorded KEY X, replayed Y". NULL:
      * no check. */
     const json_t *(*recorded)(void *ctx);
+    /* Threads processing each CPI (pipeline_set_threads); 0: every online core. The
+     * results do not depend on it. */
+    unsigned threads;
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI

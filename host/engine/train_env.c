@@ -27,6 +27,11 @@ int exp_train_env_open(struct exp_train_env *e, char *err, size_t errlen)
     radio_get_info(e->r, &info);
     e->cb = exp_codebook(e->cfg, &info, err, errlen);
     e->env = e->cb ? mdp_env_create(e->cfg, e->r, e->cb, err, errlen) : NULL;
+    if (e->env && mdp_env_set_threads(e->env, e->threads) != ISAC_OK) {
+        snprintf(err, errlen, "pipeline: cannot start %u threads", e->threads);
+        mdp_env_destroy(e->env);
+        e->env = NULL;
+    }
     if (!e->env) {
         exp_train_env_close(e);
         return -1;

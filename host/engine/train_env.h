@@ -29,6 +29,7 @@ struct exp_train_env {
     unsigned eval_episodes; /* greedy evaluation episodes (0: no evaluation) */
     unsigned max_steps;     /* CPIs per evaluation episode at most */
     uint64_t seed;          /* the evaluated qnet policy's seed */
+    unsigned threads;       /* threads per CPI (mdp_env_set_threads; 0: every core) */
     /* set by exp_train_env_open */
     radio r;
     codebook cb;

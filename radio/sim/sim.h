@@ -37,6 +37,8 @@
 #define ISACTB_RADIO_SIM_SIM_H
 
 #include <complex.h>
+
+#include "common/rng.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +82,8 @@ struct sim_params {
     double gain_max_db;   /* gain_err: max |gain offset| per channel, 0..10 dB, default 3 */
     double delay_max;     /* delay_err: max delay offset per channel, 0..8 samples, default 3.7 */
     double drop_rate;     /* drop_rate: P(gap) per capture, 0..1, default 0 */
+    unsigned threads;     /* threads: render threads (per-channel delay filters and noise),
+                             0..256, 0 = every online core, default 0; samples never depend on it */
     double overflow_rate; /* overflow_rate: P(overflow + gap) per capture, 0..1, default 0 */
     double late_rate;     /* late_rate: P(late command) per capture, 0..1, default 0 */
     double area;          /* area: side of the coverage square, 10..10000 m, default 400 */
@@ -161,6 +165,9 @@ int sim_user_capture(sim s, const struct sim_user *u, unsigned uid, int64_t t0, 
  * loss -34.5 dB / 3.7), for sim_user_model_sinr. */
 void sim_user_link_of(sim s, struct sim_user_link *l);
 int64_t sim_now(sim s);
+/* The receiver-noise generator alone (the floor of `isactb bench sim`): n samples of
+ * CN(0, 1) from r, the very generator (Marsaglia polar, single precision) captures use. */
+void sim_normal_fill(isac_rng *r, float complex *y, size_t n);
 void sim_get_counters(sim s, struct radio_counters *c);
 void sim_get_info(sim s, struct radio_info *info);
 /* Re-draw targets (tracks, RCS) from (seed, episode); track time origin = now. */

@@ -3,6 +3,7 @@
 #define ISACTB_RADIO_SIM_SIM_INTERNAL_H
 
 #include "array/array.h"
+#include "common/pool.h"
 #include "common/rng.h"
 #include "array/geom.h"
 #include "sim/sim.h"
@@ -78,6 +79,9 @@ struct sim_s {
     /* scratch for rendering */
     float complex *scratch;
     size_t scratch_len;
+    float *chan_tmp; /* num_rx rows of 2 chan_tmp_len floats: per-channel filter scratch */
+    size_t chan_tmp_len;
+    isac_pool pool; /* per-channel work of a capture (NULL: in the caller) */
 };
 
 /* sim_scene.c */

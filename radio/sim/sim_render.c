@@ -150,6 +150,12 @@ static float complex cn01(isac_rng *r)
     return (f * u) + (f * v) * I;
 }
 
+void sim_normal_fill(isac_rng *r, float complex *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        y[i] = cn01(r);
+}
+
 static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
 {
     int64_t t = t0, end = t0 + (int64_t)len;
@@ -293,17 +299,19 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
     return ISAC_OK;
 }
 
-/* Fill y with the noiseless received signal of the window (impairments applied);
- * returns 1 when some burst contributed. */
-static int render_signal(sim s, int64_t t0, float complex *const *y, size_t len)
+/* Render every burst reaching the window into the accumulator rows of *c (one per RX
+ * channel, rx_pad() samples of margin each side); returns 1 when some burst contributed,
+ * 0 when none did, ISAC_ENOMEM. */
+static int render_signal(sim s, int64_t t0, size_t len, struct render_ctx *c)
 {
     size_t P = rx_pad(s);
-    struct render_ctx c = {t0 - (int64_t)P, len + 2 * P, NULL, NULL, NULL};
+    *c = (struct render_ctx){t0 - (int64_t)P, len + 2 * P, NULL, NULL, NULL};
     double horizon = max_path_delay(s) + FDELAY_HALF;
     size_t maxn = 0, used = 0;
     for (size_t i = 0; i < s->nbursts; i++) {
         const struct sim_burst *b = &s->bursts[i];
-        if ((double)(b->t + (int64_t)b->n) + horizon < (double)c.T0 || b->t > c.T0 + (int64_t)c.Lx)
+        if ((double)(b->t + (int64_t)b->n) + horizon < (double)c->T0 ||
+            b->t > c->T0 + (int64_t)c->Lx)
             continue;
         used++;
         if (b->n > maxn)
@@ -311,29 +319,63 @@ static int render_signal(sim s, int64_t t0, float complex *const *y, size_t len)
     }
     if (!used)
         return 0;
-    size_t need = (size_t)s->num_rx * c.Lx + c.Lx + maxn + len;
+    size_t need = (size_t)s->num_rx * c->Lx + c->Lx + maxn;
     float complex *buf = scratch(s, need);
     if (!buf)
         return ISAC_ENOMEM;
-    c.acc = buf;
-    c.u = buf + (size_t)s->num_rx * c.Lx;
-    c.sb = c.u + c.Lx;
-    memset(c.acc, 0, (size_t)s->num_rx * c.Lx * sizeof *c.acc);
+    c->acc = buf;
+    c->u = buf + (size_t)s->num_rx * c->Lx;
+    c->sb = c->u + c->Lx;
+    memset(c->acc, 0, (size_t)s->num_rx * c->Lx * sizeof *c->acc);
     for (size_t i = 0; i < s->nbursts; i++) {
         const struct sim_burst *b = &s->bursts[i];
-        if ((double)(b->t + (int64_t)b->n) + horizon < (double)c.T0 || b->t > c.T0 + (int64_t)c.Lx)
+        if ((double)(b->t + (int64_t)b->n) + horizon < (double)c->T0 ||
+            b->t > c->T0 + (int64_t)c->Lx)
             continue;
         if (s->p.cal != SIM_CAL_OFF)
-            sim_cal_render_burst(s, &c, b);
+            sim_cal_render_burst(s, c, b);
         else
-            render_burst(s, &c, b);
+            render_burst(s, c, b);
     }
-    /* per-channel RX impairments: y[i] = g_ch acc(t0 + i - d_ch) */
-    float *tmp = (float *)(c.sb + maxn);
-    for (unsigned ch = 0; ch < s->num_rx; ch++)
-        chan_delay(y[ch], len, c.acc + (size_t)ch * c.Lx, s->rx_delay[ch] - (double)P,
-                   (float complex)sim_rx_coef(s, ch), tmp);
     return 1;
+}
+
+/* The per-channel rest of a capture, independent across channels (a pool task): the RX
+ * impairments y[i] = g_ch acc(t0 + i - d_ch) of the rendered signal, then the channel's
+ * noise, a function of (seed, channel, tick) only; so the samples are the same whichever
+ * thread renders which channel. */
+struct finish_ctx {
+    sim s;
+    int64_t t0;
+    float complex *const *y;
+    size_t len;
+    const struct render_ctx *c; /* NULL: no signal in the window */
+};
+
+static void finish_channel(void *ctx, unsigned ch)
+{
+    const struct finish_ctx *f = ctx;
+    sim s = f->s;
+    memset(f->y[ch], 0, f->len * sizeof(float complex));
+    if (f->c)
+        chan_delay(f->y[ch], f->len, f->c->acc + (size_t)ch * f->c->Lx,
+                   s->rx_delay[ch] - (double)rx_pad(s), (float complex)sim_rx_coef(s, ch),
+                   s->chan_tmp + 2 * s->chan_tmp_len * ch);
+    if (s->p.noise)
+        add_noise(s, ch, f->t0, f->y[ch], f->len, (float)pow(10.0, s->rx_gain_db[ch] / 20.0));
+}
+
+/* Per-channel filter scratch for windows of len samples. */
+static int chan_scratch(sim s, size_t len)
+{
+    if (s->chan_tmp_len >= len)
+        return ISAC_OK;
+    float *p = realloc(s->chan_tmp, (size_t)s->num_rx * 2 * len * sizeof *p);
+    if (!p)
+        return ISAC_ENOMEM;
+    s->chan_tmp = p;
+    s->chan_tmp_len = len;
+    return ISAC_OK;
 }
 
 /* ---- faults ---- */
@@ -374,14 +416,12 @@ int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struc
                  (long long)t0);
         return ISAC_ERADIO;
     }
-    for (unsigned ch = 0; ch < s->num_rx; ch++)
-        memset(y[ch], 0, len * sizeof(float complex));
-    int rc = render_signal(s, t0, y, len);
+    struct render_ctx c;
+    int used = render_signal(s, t0, len, &c), rc = used < 0 ? used : chan_scratch(s, len);
     if (rc < 0)
         return rc;
-    if (s->p.noise)
-        for (unsigned ch = 0; ch < s->num_rx; ch++)
-            add_noise(s, ch, t0, y[ch], len, (float)pow(10.0, s->rx_gain_db[ch] / 20.0));
+    struct finish_ctx f = {s, t0, y, len, used == 1 ? &c : NULL};
+    isac_pool_run(s->pool, s->num_rx, finish_channel, &f);
     int ovf = u_ovf < s->p.overflow_rate, drop = u_drop < s->p.drop_rate;
     if ((ovf || drop) && len > 0) {
         /* one gap of 1..min(len, 1024) samples at a uniform position */

@@ -58,9 +58,9 @@ static int params_valid(const struct sim_params *p)
            in(p->rcs_db, -60, 60) && in(p->speed_max, 0, 100) && p->clutter <= SIM_MAX_CLUTTER &&
            in(p->clutter_db, -60, 60) && in(p->leak_db, -200, 40) && in(p->cfo_max_hz, 0, 1e4) &&
            in(p->gain_max_db, 0, 10) && in(p->delay_max, 0, 8) && in(p->drop_rate, 0, 1) &&
-           in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) && in(p->area, 10, 1e4) &&
-           in(p->timeout_s, 0, 60) && p->cal >= SIM_CAL_OFF && p->cal <= SIM_CAL_PILOT &&
-           in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80) &&
+           p->threads <= 256 && in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) &&
+           in(p->area, 10, 1e4) && in(p->timeout_s, 0, 60) && p->cal >= SIM_CAL_OFF &&
+           p->cal <= SIM_CAL_PILOT && in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80) &&
            (p->npositions == 0 || (p->npositions == p->elements &&
                                    !radio_positions_check(p->positions, p->npositions, NULL, 0)));
 }
@@ -379,6 +379,11 @@ sim sim_create(const struct sim_params *p)
     draw_lo(s);
     draw_clutter(s);
     isac_rng_seed_stream(&s->fault_rng, p->seed, SIM_STREAM(SIM_ST_FAULT, 0, 0));
+    unsigned threads = p->threads ? p->threads : isac_pool_online_cores();
+    if (threads > 1 && !(s->pool = isac_pool_create(threads))) {
+        sim_destroy(s);
+        return NULL;
+    }
     if (setup_arrays(s) || draw_targets(s)) {
         sim_destroy(s);
         return NULL;
@@ -396,6 +401,8 @@ void sim_destroy(sim s)
     array_destroy(s->tx_arr);
     array_destroy(s->rx_arr);
     free(s->scratch);
+    free(s->chan_tmp);
+    isac_pool_destroy(s->pool);
     free(s);
 }
 
