@@ -36,7 +36,9 @@ static const char *const BENCH_USAGE =
     "  (isactb bench soak --help; docs/reliability.md).\n"
     "       isactb bench replay [CAPTURE] ...  replay throughput vs its FFT floor\n"
     "  (isactb bench replay --help; docs/bench.md).\n"
-    "       isactb bench sim [--json] ...      emulator render rate vs its noise generator\n";
+    "       isactb bench sim [--json] ...      emulator render rate vs its noise generator\n"
+    "       isactb bench comm [--json] ...     OFDM modulation, user channel and receiver\n"
+    "  per user (docs/comm.md).\n";
 
 /* ---- output ---- */
 
