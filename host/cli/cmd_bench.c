@@ -24,6 +24,7 @@
 
 #include "bench/bench.h"
 #include "cli/cli.h"
+#include "cli/cli_serve.h"
 #include "common/err.h"
 
 static const char *const BENCH_USAGE =
@@ -162,5 +163,7 @@ int cmd_bench(int argc, char **argv)
         return bench_soak(argc - 1, argv + 1);
     if (!strcmp(argv[1], "policies")) /* host/cli/cmd_bench_policies.c */
         return bench_policies(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "serve")) /* host/cli/bench_serve.c */
+        return bench_serve(argc - 1, argv + 1);
     return cli_usage("bench", "unknown benchmark '%s' (available: mf, soak)", argv[1]);
 }

@@ -10,15 +10,18 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cli_serve.h"
 #include "inputs.h"
 #include "common/err.h"
 #include "engine/report.h"
 #include "engine/run.h"
+#include "serve/run_view.h"
 
 static const char *const RUN_USAGE =
     "usage: isactb run [--config FILE] [--radio SPEC] [--policy NAME]\n"
     "                  [--weights FILE] [--seed N] [--episodes N] [--out DIR] [--record]\n"
-    "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n";
+    "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n"
+    "                  [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
 
 /* The usage, with the registry's policies (policy/policy_registry.c). */
 static void run_usage(void)
@@ -47,8 +50,14 @@ struct run_ctx {
     double zeta;
     const struct exp_config *cfg;
     struct report_map map;
-    radio r; /* for the ground truth marker (sim) */
+    radio r;        /* for the ground truth marker (sim) */
+    live_view view; /* --serve: its stop control ends the run like SIGINT */
 };
+
+static int run_should_stop(void *ctx)
+{
+    return should_stop(NULL) || live_view_stop_requested(((const struct run_ctx *)ctx)->view);
+}
 
 /* Position of the first target from the radio's ground truth, when it has one. */
 static void truth_position(radio r, double *x, double *y)
@@ -108,20 +117,29 @@ static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
 
 struct run_args {
     const char *config, *radio, *policy, *out, *weights;
-    const char *seed, *episodes, *calibration;
+    const char *seed, *episodes, *calibration, *serve;
+    double linger;
     int record, json, quiet, no_calibration;
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},   {"radio", required_argument, 0, 'r'},
-        {"policy", required_argument, 0, 'p'},   {"seed", required_argument, 0, 's'},
-        {"episodes", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
-        {"record", no_argument, 0, 'R'},         {"json", no_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-        {"weights", required_argument, 0, 'w'},  {"calibration", required_argument, 0, 'C'},
-        {"no-calibration", no_argument, 0, 'N'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"radio", required_argument, 0, 'r'},
+                                         {"policy", required_argument, 0, 'p'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"episodes", required_argument, 0, 'e'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"record", no_argument, 0, 'R'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"weights", required_argument, 0, 'w'},
+                                         {"calibration", required_argument, 0, 'C'},
+                                         {"no-calibration", no_argument, 0, 'N'},
+                                         {"serve", required_argument, 0, 'V'},
+                                         {"serve-linger", required_argument, 0, 'G'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -139,6 +157,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case 'q': a->quiet = 1; break;
         case 'C': a->calibration = optarg; break;
         case 'N': a->no_calibration = 1; break;
+        case 'V': a->serve = optarg; break;
+        case 'G':
+            if (cli_parse_double("run", "--serve-linger", optarg, 0, 86400, &a->linger))
+                return CLI_EUSAGE;
+            break;
         case 'h': run_usage(); return -1;
         case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
@@ -150,6 +173,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         return cli_usage("run", "--calibration and --no-calibration are exclusive");
     if (a->record && !a->out)
         return cli_usage("run", "--record needs --out DIR");
+    if (a->linger > 0 && !a->serve)
+        return cli_usage("run", "--serve-linger needs --serve");
     return 0;
 }
 
@@ -301,6 +326,29 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
     return rc;
 }
 
+/* --serve: the live view and its run view. */
+static int serve_start(const struct run_args *a, const struct exp_config *cfg,
+                       const struct radio_info *info, codebook cb, radio r,
+                       const struct cli_calibration *cal, struct run_ctx *ctx, run_view *out)
+{
+    char err[512] = "";
+    int rc = cli_serve_start("run", a->serve, "run", &ctx->view);
+    if (rc)
+        return rc;
+    *out = run_view_create(ctx->view, "run", cfg, info, cb, r, cli_calibration_summary(cal),
+                           should_stop, NULL, err, sizeof err);
+    return *out ? CLI_OK : cli_runtime_error("run", "%s", err);
+}
+
+/* The final frame and the view's counters in the result. */
+static void serve_finish(run_view view, live_view lv, int erc, json_t *result)
+{
+    int stopped = erc == ISAC_EIO && (stop_requested || live_view_stop_requested(lv));
+    run_view_finish(view, result, !erc ? "finished" : stopped ? "stopped" : "failed");
+    if (result)
+        json_object_set_new(result, "view", run_view_stats(view));
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_args a = {0};
@@ -326,6 +374,8 @@ int cmd_run(int argc, char **argv)
     sigmf_writer w = NULL;
     struct cli_calibration cal = {0};
     json_t *result = NULL;
+    run_view view = NULL;
+    live_view lv = NULL;
     if (!cb) {
         rc = cli_input_error("run", "%s", err);
         goto done;
@@ -338,16 +388,32 @@ int cmd_run(int argc, char **argv)
     }
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
-    struct run_hooks hooks = {
-        print_progress, &ctx, should_stop, keep_map, cal.applied ? cal.pc : NULL, NULL};
+    struct run_hooks hooks = {.progress = print_progress,
+                              .ctx = &ctx,
+                              .should_stop = run_should_stop,
+                              .on_step = keep_map,
+                              .calibration = cal.applied ? cal.pc : NULL};
+    if (a.serve) {
+        rc = serve_start(&a, &cfg, &info, cb, r, &cal, &ctx, &view);
+        lv = ctx.view;
+        if (rc)
+            goto done;
+    }
+    hooks.observer = view ? run_view_observer(view) : NULL;
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));
+    if (view)
+        serve_finish(view, lv, erc, result);
     rc = finish(erc, erc ? err : NULL, result, w, &a, &ctx.map);
+    fflush(stdout);
+    cli_serve_linger("run", lv, a.linger, should_stop, NULL);
     rc = rc == ISAC_OK ? CLI_OK : rc == ISAC_EINVAL ? CLI_EINPUT : CLI_ERUNTIME;
     report_map_free(&ctx.map);
     w = NULL;
 done:
+    run_view_destroy(view);
+    live_view_destroy(lv);
     cli_calibration_free(&cal);
     sigmf_writer_abort(w);
     json_decref(result);

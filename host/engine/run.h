@@ -18,6 +18,17 @@
 #include "radio.h"
 #include "sigmf.h"
 
+/* A watcher of the loop (the live view, host/serve/run_view.h): sees every CPI and every
+ * episode's end, in the loop's thread; must return quickly (it may block only while a
+ * viewer paused the run). */
+struct episode_cpi;
+struct episode_status;
+struct run_observer {
+    void *ctx;
+    void (*cpi)(void *ctx, const struct episode_cpi *c);
+    void (*episode)(void *ctx, const struct episode_status *s);
+};
+
 struct run_hooks {
     /* One human-readable progress line per step (no newline); may be NULL. */
     void (*progress)(void *ctx, const char *line);
@@ -36,6 +47,8 @@ struct run_hooks {
      * with ISAC_ERADIO "replay diverged at CPI k: recorded KEY X, replayed Y". NULL:
      * no check. */
     const json_t *(*recorded)(void *ctx);
+    /* Live view; NULL: none. */
+    const struct run_observer *observer;
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI
