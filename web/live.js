@@ -197,7 +197,12 @@ async function control(what) {
 function start() {
   for (const b of ['pause', 'resume', 'stop']) $(b).addEventListener('click', () => control(b));
   const es = new EventSource('/events');
-  es.addEventListener('frame', (e) => show(JSON.parse(e.data)));
+  es.addEventListener('frame', (e) => {
+    const f = JSON.parse(e.data);
+    show(f);
+    // the command is over: its last frame stays on the page, no reconnection attempts
+    if (['finished', 'stopped', 'failed'].includes(f.state)) es.close();
+  });
   es.addEventListener('error', () => {
     if (es.readyState === EventSource.CLOSED) text('state', 'disconnected');
   });

@@ -244,7 +244,7 @@ static int viewer_fill(struct viewer *w, const char *head, const char *data, siz
     memcpy(w->buf, head, h);
     memcpy(w->buf + h, data, dlen);
     memcpy(w->buf + h + dlen, "\n\n", 3);
-    w->len = h + dlen + 2;
+    w->len = h + dlen + 2; /* the NUL is not sent */
     w->off = 0;
     return 0;
 }
@@ -287,7 +287,6 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         }
         if (rc)
             return MHD_CONTENT_READER_END_WITH_ERROR;
-        w->len -= 1; /* viewer_fill's NUL is not sent */
     }
     size_t n = w->len - w->off < max ? w->len - w->off : max;
     memcpy(buf, w->buf + w->off, n);

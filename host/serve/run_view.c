@@ -178,7 +178,9 @@ static void on_cpi(void *ctx, const struct episode_cpi *c)
     rv->cpis++;
     rv->detections += c->res->detected != 0;
     update_pattern(rv, c->plan);
-    struct view_frame *f = live_view_due(rv->v, 0) ? live_view_slot(rv->v) : NULL;
+    /* a paused run shows its state at once (the loop waits below) */
+    int paused = live_view_paused(rv->v);
+    struct view_frame *f = live_view_due(rv->v, paused) ? live_view_slot(rv->v) : NULL;
     if (f) {
         fill_cpi_frame(rv, f, c->p);
         live_view_commit(rv->v);
