@@ -62,7 +62,7 @@ int cli_serve_start(const char *cmd, const char *spec, const char *kind, live_vi
 void cli_serve_linger(const char *cmd, live_view v, double seconds, int (*should_stop)(void *ctx),
                       void *ctx)
 {
-    if (!v || seconds <= 0)
+    if (!v || seconds <= 0 || live_view_stop_requested(v) || (should_stop && should_stop(ctx)))
         return;
     fprintf(stderr,
             "isactb %s: the live view stays up for %.0f s (Ctrl-C or POST /api/stop ends it)\n",
