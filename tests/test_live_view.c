@@ -62,6 +62,53 @@ static void test_map_reduce(void **state)
     free(m);
 }
 
+/* The encoded frame is valid JSON with the meta fields, the reduced map and the pattern. */
+static void test_encode(void **state)
+{
+    (void)state;
+    struct view_frame f = {0};
+    assert_int_equal(view_frame_reserve(&f, 100, 70), 0);
+    for (unsigned k = 0; k < 100 * 70; k++) {
+        f.lambda[k] = 1.0f + (float)(k % 7);
+        f.threshold[k] = k == 123 ? NAN : 4.0f;
+    }
+    f.have_map = 1;
+    f.x0 = -50;
+    f.y0 = 10;
+    f.dx = f.dy = 2.5;
+    f.map_episode = 3;
+    f.map_step = 9;
+    f.have_pattern = 1;
+    for (unsigned k = 0; k < VIEW_PATTERN_POINTS; k++)
+        f.pattern_db[k] = k == 90 ? NAN : -0.5f * (float)k;
+    f.meta = json_pack("{s:s,s:i}", "state", "running", "beam", 7);
+    struct live_view_counters c = {.published = 4, .decimated = 11};
+    char *txt = view_frame_encode(&f, 5, &c);
+    json_error_t e;
+    json_t *o = json_loads(txt, 0, &e);
+    assert_non_null(o);
+    assert_int_equal(json_integer_value(json_object_get(o, "seq")), 5);
+    assert_int_equal(json_integer_value(json_object_get(o, "beam")), 7);
+    json_t *m = json_object_get(o, "map");
+    assert_int_equal(json_integer_value(json_object_get(m, "nx")), 50);
+    assert_int_equal(json_integer_value(json_object_get(m, "ny")), 35);
+    assert_int_equal(json_integer_value(json_object_get(m, "block")), 2);
+    assert_int_equal(json_integer_value(json_object_get(m, "step")), 9);
+    assert_true(json_number_value(json_object_get(m, "dx")) == 5.0);
+    json_t *v = json_object_get(m, "margin_db_x10");
+    assert_int_equal(json_array_size(v), 50 * 35);
+    /* block (0, 0) holds cells 0, 1, 100, 101: lambda 1, 2, 3, 4 -> max margin 0 dB */
+    assert_int_equal(json_integer_value(json_array_get(v, 0)), 0);
+    json_t *g = json_object_get(json_object_get(o, "pattern"), "gain_db");
+    assert_int_equal(json_array_size(g), VIEW_PATTERN_POINTS);
+    assert_true(json_number_value(json_array_get(g, 90)) == -100.0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "view"), "decimated")),
+                     11);
+    json_decref(o);
+    free(txt);
+    view_frame_free(&f);
+}
+
 static void test_pattern_peak(void **state)
 {
     (void)state;
@@ -185,9 +232,9 @@ static void test_bad_address(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_reduce),  cmocka_unit_test(test_pattern_peak),
-        cmocka_unit_test(test_token),       cmocka_unit_test(test_rate_limit_and_state),
-        cmocka_unit_test(test_bad_address),
+        cmocka_unit_test(test_map_reduce),           cmocka_unit_test(test_encode),
+        cmocka_unit_test(test_pattern_peak),         cmocka_unit_test(test_token),
+        cmocka_unit_test(test_rate_limit_and_state), cmocka_unit_test(test_bad_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,8 @@
 #include "serve/view_frame.h"
 
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,18 +77,50 @@ unsigned view_map_reduce(const float *lambda, const float *threshold, unsigned n
     return b;
 }
 
-static json_t *map_json(const struct view_frame *f)
+/* A growing text buffer: the map and the pattern are written as text directly (thousands
+ * of numbers: building a jansson value per number costs the publisher more than the rest). */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    int bad;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+    for (int pass = 0; pass < 2 && !b->bad; pass++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->bad = 1;
+        } else if ((size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        } else {
+            size_t cap = 2 * b->cap + (size_t)n + 64;
+            char *q = realloc(b->p, cap);
+            if (!q)
+                b->bad = 1;
+            else {
+                b->p = q;
+                b->cap = cap;
+            }
+        }
+    }
+}
+
+static void map_text(struct sbuf *b, const struct view_frame *f)
 {
     unsigned mx, my;
     size_t n = (size_t)f->nx * f->ny;
     int *m = malloc((n ? n : 1) * sizeof *m);
-    json_t *vals = json_array();
-    if (!m || !vals) {
-        free(m);
-        json_decref(vals);
-        return NULL;
+    if (!m) {
+        b->bad = 1;
+        return;
     }
-    unsigned b = view_map_reduce(f->lambda, f->threshold, f->nx, f->ny, m, &mx, &my);
+    unsigned blk = view_map_reduce(f->lambda, f->threshold, f->nx, f->ny, m, &mx, &my);
     float lmax = 0, tmin = INFINITY, tmax = 0;
     for (size_t k = 0; k < n; k++) {
         if (isfinite(f->lambda[k]) && f->lambda[k] > lmax)
@@ -96,24 +130,30 @@ static json_t *map_json(const struct view_frame *f)
             tmax = f->threshold[k] > tmax ? f->threshold[k] : tmax;
         }
     }
-    for (size_t k = 0; k < (size_t)mx * my; k++)
-        json_array_append_new(vals, m[k] == MARGIN_NONE ? json_null() : json_integer(m[k]));
+    sb_printf(b,
+              ",\"map\":{\"nx\":%u,\"ny\":%u,\"block\":%u,\"cells_x\":%u,\"cells_y\":%u,"
+              "\"x0\":%.9g,\"y0\":%.9g,\"dx\":%.9g,\"dy\":%.9g,\"lambda_max\":%.6g,"
+              "\"threshold_min\":%.6g,\"threshold_max\":%.6g,\"episode\":%llu,\"step\":%u,"
+              "\"margin_db_x10\":[",
+              mx, my, blk, f->nx, f->ny, f->x0, f->y0, f->dx * blk, f->dy * blk, (double)lmax,
+              isfinite(tmin) ? (double)tmin : 0.0, (double)tmax, (unsigned long long)f->map_episode,
+              f->map_step);
+    for (size_t k = 0; k < (size_t)mx * my; k++) {
+        if (m[k] == MARGIN_NONE)
+            sb_printf(b, k ? ",null" : "null");
+        else
+            sb_printf(b, k ? ",%d" : "%d", m[k]);
+    }
+    sb_printf(b, "]}");
     free(m);
-    return json_pack("{s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:o,s:f,s:f,s:f,s:I,s:i}", "nx",
-                     (json_int_t)mx, "ny", (json_int_t)my, "block", (json_int_t)b, "cells_x",
-                     (json_int_t)f->nx, "cells_y", (json_int_t)f->ny, "x0", f->x0, "y0", f->y0,
-                     "dx", f->dx * b, "dy", f->dy * b, "margin_db_x10", vals, "lambda_max",
-                     (double)lmax, "threshold_min", isfinite(tmin) ? (double)tmin : 0.0,
-                     "threshold_max", (double)tmax, "episode", (json_int_t)f->map_episode, "step",
-                     (json_int_t)f->map_step);
 }
 
-static json_t *pattern_json(const struct view_frame *f)
+static void pattern_text(struct sbuf *b, const struct view_frame *f)
 {
-    json_t *g = json_array();
-    for (unsigned k = 0; g && k < VIEW_PATTERN_POINTS; k++)
-        json_array_append_new(g, json_real(round(f->pattern_db[k] * 100) / 100));
-    return json_pack("{s:i,s:i,s:o}", "angle_deg0", -90, "step_deg", 1, "gain_db", g);
+    sb_printf(b, ",\"pattern\":{\"angle_deg0\":-90,\"step_deg\":1,\"gain_db\":[");
+    for (unsigned k = 0; k < VIEW_PATTERN_POINTS; k++)
+        sb_printf(b, k ? ",%.2f" : "%.2f", isfinite(f->pattern_db[k]) ? f->pattern_db[k] : -100.0);
+    sb_printf(b, "]}");
 }
 
 char *view_frame_encode(const struct view_frame *f, uint64_t seq,
@@ -123,10 +163,6 @@ char *view_frame_encode(const struct view_frame *f, uint64_t seq,
     if (!o)
         return NULL;
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
-    if (f->have_map)
-        json_object_set_new(o, "map", map_json(f));
-    if (f->have_pattern)
-        json_object_set_new(o, "pattern", pattern_json(f));
     if (c)
         json_object_set_new(
             o, "view",
@@ -134,7 +170,24 @@ char *view_frame_encode(const struct view_frame *f, uint64_t seq,
                       "decimated", (json_int_t)c->decimated, "dropped", (json_int_t)c->dropped,
                       "viewers", (json_int_t)c->viewers, "viewers_max", (json_int_t)c->viewers_max,
                       "viewer_skipped", (json_int_t)c->viewer_skipped));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    char *head = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(o);
-    return s;
+    size_t hl = head ? strlen(head) : 0;
+    if (hl < 2 || head[hl - 1] != '}') {
+        free(head);
+        return NULL;
+    }
+    /* the object's text without its closing brace, then the map and the pattern */
+    struct sbuf b = {head, hl - 1, hl + 1, 0};
+    head[hl - 1] = '\0';
+    if (f->have_map)
+        map_text(&b, f);
+    if (f->have_pattern)
+        pattern_text(&b, f);
+    sb_printf(&b, "}");
+    if (b.bad) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
 }
