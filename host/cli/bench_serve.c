@@ -95,14 +95,27 @@ static void *viewer_main(void *arg)
 
 struct bench_args {
     double seconds;
-    unsigned viewers;
+    unsigned viewers, rounds;
     int json;
 };
 
 /* One phase: the loop for a.seconds on a fresh sim radio; serve: with the live view, and
  * `viewers` stream readers. Fills the CPI rate and the view's counters. */
-static int run_phase(const struct bench_args *a, int serve, unsigned viewers, double *rate,
-                     json_t **view_stats, uint64_t *min_frames)
+struct tally {
+    uint64_t cpis;
+    double wall_s, cpu_s; /* elapsed, and CPU time of the loop's thread */
+    uint64_t min_frames;
+    json_t *view; /* the last round's view counters */
+};
+
+static double thread_cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int run_phase(double seconds, int serve, unsigned viewers, struct tally *ty)
 {
     struct exp_config cfg;
     exp_config_defaults(&cfg);
@@ -141,29 +154,32 @@ static int run_phase(const struct bench_args *a, int serve, unsigned viewers, do
             break;
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     }
-    struct phase ph = {.until = mono() + a->seconds};
+    struct phase ph = {.until = mono() + seconds};
     struct run_hooks h = {.ctx = &ph,
                           .should_stop = phase_stop,
                           .on_step = phase_step,
                           .observer = rv ? run_view_observer(rv) : NULL};
     json_t *res = NULL;
-    double t0 = mono();
+    double t0 = mono(), c0 = thread_cpu();
     int erc = exp_run(&cfg, r, cb, NULL, &h, &res, err, sizeof err);
-    double el = mono() - t0;
+    double el = mono() - t0, cpu = thread_cpu() - c0;
     json_decref(res);
     atomic_store(&stop, 1);
-    *min_frames = UINT64_MAX;
     for (unsigned i = 0; i < started; i++) {
         pthread_join(th[i], NULL);
-        *min_frames = w[i].frames < *min_frames ? w[i].frames : *min_frames;
+        ty->min_frames = w[i].frames < ty->min_frames ? w[i].frames : ty->min_frames;
     }
     if (erc && erc != ISAC_EIO) {
         rc = cli_runtime_error("bench serve", "%s", err);
         goto done;
     }
-    *rate = (double)ph.cpis / el;
-    if (rv)
-        *view_stats = run_view_stats(rv);
+    ty->cpis += ph.cpis;
+    ty->wall_s += el;
+    ty->cpu_s += cpu;
+    if (rv) {
+        json_decref(ty->view);
+        ty->view = run_view_stats(rv);
+    }
 done:
     run_view_destroy(rv);
     live_view_destroy(lv);
@@ -174,11 +190,10 @@ done:
 
 static int parse(int argc, char **argv, struct bench_args *a)
 {
-    static const struct option opts[] = {{"seconds", required_argument, 0, 's'},
-                                         {"viewers", required_argument, 0, 'v'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"seconds", required_argument, 0, 's'}, {"viewers", required_argument, 0, 'v'},
+        {"rounds", required_argument, 0, 'r'},  {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     unsigned long ul;
     int c;
     optind = 1;
@@ -194,11 +209,18 @@ static int parse(int argc, char **argv, struct bench_args *a)
                 return CLI_EUSAGE;
             a->viewers = (unsigned)ul;
             break;
+        case 'r':
+            if (cli_parse_uint("bench serve", "--rounds", optarg, 1, 1000, &ul))
+                return CLI_EUSAGE;
+            a->rounds = (unsigned)ul;
+            break;
         case 'j': a->json = 1; break;
         case 'h':
-            puts("usage: isactb bench serve [--seconds S] [--viewers N] [--json]\n"
+            puts("usage: isactb bench serve [--seconds S] [--viewers N] [--rounds R] [--json]\n"
                  "  CPI rate of the sim loop for S s (default 60) each: without the live view,\n"
-                 "  with it and no viewer, with N viewers (default 20) on loopback.");
+                 "  with it and no viewer, with N viewers (default 20) on loopback; the three\n"
+                 "  run interleaved in R rounds (default 6) so that a changing machine load\n"
+                 "  hits them alike.");
             return -1;
         case ':': return cli_usage("bench serve", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("bench serve", "unknown option '%s'", argv[optind - 1]);
@@ -209,39 +231,54 @@ static int parse(int argc, char **argv, struct bench_args *a)
     return CLI_OK;
 }
 
+static json_t *tally_json(const struct tally *t)
+{
+    return json_pack("{s:f,s:f,s:I,s:f}", "cpi_rate", t->wall_s > 0 ? t->cpis / t->wall_s : 0,
+                     "loop_cpu_ms_per_cpi", t->cpis ? 1e3 * t->cpu_s / t->cpis : 0, "cpis",
+                     (json_int_t)t->cpis, "seconds", t->wall_s);
+}
+
+static double pct_drop(const struct tally *base, const struct tally *t)
+{
+    double b = base->cpis / base->wall_s, x = t->cpis / t->wall_s;
+    return b > 0 ? 100 * (b - x) / b : 0;
+}
+
 int bench_serve(int argc, char **argv)
 {
-    struct bench_args a = {.seconds = 60, .viewers = 20};
+    struct bench_args a = {.seconds = 60, .viewers = 20, .rounds = 6};
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    double r_none = 0, r0 = 0, rn = 0;
-    json_t *s0 = NULL, *sn = NULL;
-    uint64_t f_unused, fmin = 0;
-    if ((rc = run_phase(&a, 0, 0, &r_none, &s0, &f_unused)) ||
-        (rc = run_phase(&a, 1, 0, &r0, &s0, &f_unused)) ||
-        (rc = run_phase(&a, 1, a.viewers, &rn, &sn, &fmin))) {
-        json_decref(s0);
-        json_decref(sn);
-        return rc;
-    }
-    double drop = r0 > 0 ? 100 * (r0 - rn) / r0 : 0,
-           drop_none = r_none > 0 ? 100 * (r_none - rn) / r_none : 0;
-    if (a.json) {
-        json_t *o = json_pack("{s:f,s:i,s:{s:f,s:f,s:f},s:f,s:f,s:I,s:o,s:o}", "seconds", a.seconds,
-                              "viewers", (json_int_t)a.viewers, "cpi_rate", "no_view", r_none,
-                              "viewers_0", r0, "viewers_n", rn, "drop_percent", drop,
-                              "drop_percent_vs_no_view", drop_none, "frames_min_per_viewer",
-                              (json_int_t)fmin, "view_0", s0, "view_n", sn);
+    /* t[0]: no view, t[1]: view and no viewer, t[2]: view and N viewers */
+    struct tally t[3] = {
+        {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}};
+    double per = a.seconds / a.rounds;
+    for (unsigned r = 0; r < a.rounds && !rc; r++)
+        for (unsigned k = 0; k < 3 && !rc; k++) {
+            unsigned c = (r + k) % 3; /* rotate the order from round to round */
+            rc = run_phase(per, c > 0, c == 2 ? a.viewers : 0, &t[c]);
+        }
+    if (!rc && a.json) {
+        json_t *o =
+            json_pack("{s:f,s:i,s:i,s:o,s:o,s:o,s:f,s:f,s:I,s:O*,s:O*}", "seconds", a.seconds,
+                      "rounds", (json_int_t)a.rounds, "viewers", (json_int_t)a.viewers, "no_view",
+                      tally_json(&t[0]), "viewers_0", tally_json(&t[1]), "viewers_n",
+                      tally_json(&t[2]), "drop_percent", pct_drop(&t[1], &t[2]),
+                      "drop_percent_vs_no_view", pct_drop(&t[0], &t[2]), "frames_min_per_viewer",
+                      (json_int_t)t[2].min_frames, "view_0", t[1].view, "view_n", t[2].view);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
-    } else {
+    } else if (!rc) {
         printf("CPI rate: %.1f/s without the view, %.1f/s with it and no viewer, %.1f/s with %u "
-               "viewers: %.2f %% drop (%.2f %% vs no view); every viewer got >= %llu frames\n",
-               r_none, r0, rn, a.viewers, drop, drop_none, (unsigned long long)fmin);
-        json_decref(s0);
-        json_decref(sn);
+               "viewers: %.2f %% drop (%.2f %% vs no view); loop CPU per CPI %.2f / %.2f / %.2f "
+               "ms\n",
+               t[0].cpis / t[0].wall_s, t[1].cpis / t[1].wall_s, t[2].cpis / t[2].wall_s, a.viewers,
+               pct_drop(&t[1], &t[2]), pct_drop(&t[0], &t[2]), 1e3 * t[0].cpu_s / t[0].cpis,
+               1e3 * t[1].cpu_s / t[1].cpis, 1e3 * t[2].cpu_s / t[2].cpis);
     }
-    return CLI_OK;
+    for (int k = 0; k < 3; k++)
+        json_decref(t[k].view);
+    return rc;
 }
