@@ -504,7 +504,7 @@ static void fill_calib_frame(void *ctx, struct view_frame *f)
     radio_get_counters(x->r, &c);
     json_t *cal = json_pack("{s:s,s:s}", "session", x->a->sub, "state", x->state);
     if (x->result)
-        json_object_set(cal, "result", (json_t *)x->result);
+        json_object_set_new(cal, "result", json_deep_copy(x->result));
     f->meta = json_pack(
         "{s:s,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I},s:n,s:n}", "kind", "calib", "state", x->state,
         "calibration", cal, "radio", "overflows", (json_int_t)c.overflows, "underflows",

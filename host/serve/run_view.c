@@ -92,7 +92,7 @@ static json_t *meta_json(const struct run_view_s *rv, const char *state)
                   (json_int_t)rv->detections, "episodes", (json_int_t)rv->episodes,
                   "episodes_detected", (json_int_t)rv->episodes_detected),
         "radio", counters_json(rv->r), "calibration",
-        rv->calibration ? json_incref(rv->calibration) : json_null());
+        rv->calibration ? json_deep_copy(rv->calibration) : json_null());
     if (!m)
         return NULL;
     json_object_set_new(m, "focus",
@@ -250,7 +250,8 @@ static void fill_final(void *ctx, struct view_frame *f)
     const struct final_ctx *x = ctx;
     f->meta = meta_json(x->rv, x->state);
     if (f->meta && x->result)
-        json_object_set(f->meta, "summary", json_object_get(x->result, "summary"));
+        json_object_set_new(f->meta, "summary",
+                            json_deep_copy(json_object_get(x->result, "summary")));
     copy_map(f, &x->rv->map);
     memcpy(f->pattern_db, x->rv->pattern, sizeof x->rv->pattern);
     f->have_pattern = x->rv->have_last;
