@@ -33,7 +33,9 @@ static const char *const BENCH_USAGE =
     "  and CPI lengths L = 1024..65536 (--quick: C in {1,4}, L in {1024,4096}, short\n"
     "  timing). --json prints one JSON object on stdout (docs/bench.md).\n"
     "       isactb bench soak [--cpis N] ...   long closed-loop run: leaks and throughput\n"
-    "  (isactb bench soak --help; docs/reliability.md).\n";
+    "  (isactb bench soak --help; docs/reliability.md).\n"
+    "       isactb bench serve [--seconds S] [--viewers N] [--json]   CPI rate with the live\n"
+    "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n";
 
 /* ---- output ---- */
 
