@@ -40,6 +40,8 @@ struct run_view_s {
     float pattern[VIEW_PATTERN_POINTS];
     /* the last map published (a final frame shows it with its own episode/step) */
     struct view_frame map;
+    pipeline last_p; /* the last CPI's pipeline: valid until the episode's end */
+    int map_is_last; /* map holds the last CPI's grid */
 };
 
 void run_view_plan_pattern(array a, const struct isac_tx_plan_s *plan, float *gain_db)
@@ -123,12 +125,11 @@ static void copy_map(struct view_frame *dst, const struct view_frame *src)
     dst->have_map = 1;
 }
 
-/* A frame of the CPI just processed: its grid is still in the pipeline. */
-static void fill_cpi_frame(struct run_view_s *rv, struct view_frame *f, pipeline p)
+/* Copy the grid of the CPI just processed (still in the pipeline) into f. */
+static void grid_to_frame(struct run_view_s *rv, struct view_frame *f, pipeline p)
 {
     unsigned nx, ny;
     const float *lam, *thr;
-    f->meta = meta_json(rv, live_view_paused(rv->v) ? "paused" : "running");
     pipeline_grid(p, &nx, &ny, &lam, &thr);
     if (nx && ny && view_frame_reserve(f, nx, ny) == ISAC_OK) {
         memcpy(f->lambda, lam, (size_t)nx * ny * sizeof *lam);
@@ -139,8 +140,16 @@ static void fill_cpi_frame(struct run_view_s *rv, struct view_frame *f, pipeline
         f->map_episode = rv->episode;
         f->map_step = rv->step;
         f->have_map = 1;
-        copy_map(&rv->map, f);
     }
+}
+
+/* A frame of the CPI just processed. */
+static void fill_cpi_frame(struct run_view_s *rv, struct view_frame *f, pipeline p)
+{
+    f->meta = meta_json(rv, live_view_paused(rv->v) ? "paused" : "running");
+    grid_to_frame(rv, f, p);
+    copy_map(&rv->map, f);
+    rv->map_is_last = f->have_map;
     memcpy(f->pattern_db, rv->pattern, sizeof rv->pattern);
     f->have_pattern = 1;
 }
@@ -178,6 +187,8 @@ static void on_cpi(void *ctx, const struct episode_cpi *c)
     rv->cpis++;
     rv->detections += c->res->detected != 0;
     update_pattern(rv, c->plan);
+    rv->last_p = c->p;
+    rv->map_is_last = 0;
     /* a paused run shows its state at once (the loop waits below) */
     int paused = live_view_paused(rv->v);
     struct view_frame *f = live_view_due(rv->v, paused) ? live_view_slot(rv->v) : NULL;
@@ -193,6 +204,12 @@ static void on_episode(void *ctx, const struct episode_status *s)
     struct run_view_s *rv = ctx;
     rv->episodes++;
     rv->episodes_detected += s->terminal != 0;
+    /* the episode's last CPI may not have been published: keep its map for the final frame
+     * (its pipeline still holds it; once per episode) */
+    if (rv->last_p && !rv->map_is_last) {
+        grid_to_frame(rv, &rv->map, rv->last_p);
+        rv->map_is_last = 1;
+    }
 }
 
 run_view run_view_create(live_view v, const char *kind, const struct exp_config *cfg,
