@@ -25,6 +25,7 @@
 #include "bench/bench.h"
 #include "cli/cli.h"
 #include "cli/cmd_highway.h"
+#include "cli/cli_serve.h"
 #include "common/err.h"
 
 static const char *const BENCH_USAGE =
@@ -38,7 +39,9 @@ static const char *const BENCH_USAGE =
     "  (isactb bench replay --help; docs/bench.md).\n"
     "       isactb bench sim [--json] ...      emulator render rate vs its noise generator\n"
     "       isactb bench comm [--json] ...     OFDM modulation, user channel and receiver\n"
-    "  per user (docs/comm.md).\n";
+    "  per user (docs/comm.md).\n"
+    "       isactb bench serve [--seconds S] [--viewers N] [--json]   CPI rate with the live\n"
+    "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n";
 
 /* ---- output ---- */
 
@@ -158,7 +161,8 @@ int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage(
-            "bench", "missing benchmark name (available: mf, soak, policies, replay, sim, comm)");
+            "bench",
+            "missing benchmark name (available: mf, soak, policies, replay, sim, comm, serve)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(BENCH_USAGE, stdout);
         return CLI_OK;
@@ -169,13 +173,15 @@ int cmd_bench(int argc, char **argv)
         return bench_soak(argc - 1, argv + 1);
     if (!strcmp(argv[1], "policies")) /* host/cli/cmd_bench_policies.c */
         return bench_policies(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "serve")) /* host/cli/bench_serve.c */
+        return bench_serve(argc - 1, argv + 1);
     if (!strcmp(argv[1], "comm")) /* host/cli/cmd_highway.c */
         return bench_comm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "replay")) /* host/cli/bench_replay.c */
         return bench_replay(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sim")) /* host/cli/bench_sim.c */
         return bench_sim(argc - 1, argv + 1);
-    return cli_usage("bench",
-                     "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm)",
-                     argv[1]);
+    return cli_usage(
+        "bench", "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, serve)",
+        argv[1]);
 }

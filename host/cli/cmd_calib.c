@@ -15,30 +15,34 @@
 #include "calib/record.h"
 #include "calib/verify.h"
 #include "cli/cli.h"
+#include "cli/cli_serve.h"
 #include "common/err.h"
 #include "engine/run.h"
 
 static const char *const CALIB_USAGE =
     "usage: isactb calib rx|tx|delay|verify|track [--radio SPEC | --input CAPTURE] [--out FILE]\n"
     "                    [--json] [--sequential] [--record FILE] [--pilot-deg D] [--figure FILE]\n"
-    "                    [--tol-deg D] [--tol-db G] [--retune HZ] [--capture DIR]\n";
+    "                    [--tol-deg D] [--tol-db G] [--retune HZ] [--capture DIR]\n"
+    "                    [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
 
 struct calib_args {
     const char *sub, *radio, *input, *out, *record, *figure, *pilot, *tol_deg, *tol_db, *retune;
-    const char *capture;
+    const char *capture, *serve;
     int json, sequential;
+    double linger;
 };
 
 static int parse(int argc, char **argv, struct calib_args *a)
 {
     static const struct option opts[] = {
-        {"radio", required_argument, 0, 'r'},   {"input", required_argument, 0, 'i'},
-        {"out", required_argument, 0, 'o'},     {"record", required_argument, 0, 'c'},
-        {"figure", required_argument, 0, 'f'},  {"pilot-deg", required_argument, 0, 'p'},
-        {"tol-deg", required_argument, 0, 'D'}, {"tol-db", required_argument, 0, 'G'},
-        {"retune", required_argument, 0, 'T'},  {"json", no_argument, 0, 'j'},
-        {"sequential", no_argument, 0, 's'},    {"help", no_argument, 0, 'h'},
-        {"capture", required_argument, 0, 'K'}, {0, 0, 0, 0}};
+        {"radio", required_argument, 0, 'r'},        {"input", required_argument, 0, 'i'},
+        {"out", required_argument, 0, 'o'},          {"record", required_argument, 0, 'c'},
+        {"figure", required_argument, 0, 'f'},       {"pilot-deg", required_argument, 0, 'p'},
+        {"tol-deg", required_argument, 0, 'D'},      {"tol-db", required_argument, 0, 'G'},
+        {"retune", required_argument, 0, 'T'},       {"json", no_argument, 0, 'j'},
+        {"sequential", no_argument, 0, 's'},         {"help", no_argument, 0, 'h'},
+        {"capture", required_argument, 0, 'K'},      {"serve", required_argument, 0, 'V'},
+        {"serve-linger", required_argument, 0, 'L'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -56,6 +60,11 @@ static int parse(int argc, char **argv, struct calib_args *a)
         case 'j': a->json = 1; break;
         case 's': a->sequential = 1; break;
         case 'K': a->capture = optarg; break;
+        case 'V': a->serve = optarg; break;
+        case 'L':
+            if (cli_parse_double("calib", "--serve-linger", optarg, 0, 86400, &a->linger))
+                return CLI_EUSAGE;
+            break;
         case 'h': fputs(CALIB_USAGE, stdout); return -1;
         case ':': return cli_usage("calib", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("calib", "unknown option '%s'", argv[optind - 1]);
@@ -75,6 +84,8 @@ static int parse(int argc, char **argv, struct calib_args *a)
             "calib", "unknown subcommand '%s' (expected rx, tx, delay, verify or track)", a->sub);
     if (a->radio && a->input)
         return cli_usage("calib", "--radio and --input are exclusive");
+    if (a->linger > 0 && !a->serve)
+        return cli_usage("calib", "--serve-linger needs --serve");
     int measure = !strcmp(a->sub, "rx") || !strcmp(a->sub, "tx") || !strcmp(a->sub, "delay");
     if ((a->input || a->capture) && !measure)
         return cli_usage("calib", "%s: only calib rx, tx and delay record or re-estimate sessions",
@@ -477,6 +488,38 @@ static int replay_session(struct calib_args *a, struct calib_session *s, struct 
     return CLI_OK;
 }
 
+/* --serve: a calibration session is not a loop of CPIs; the view shows its state when it
+ * starts and its result (channels, accuracy, drift, the verify pattern) when it ends. */
+struct calib_frame {
+    const struct calib_args *a;
+    radio r;
+    const char *state;
+    const json_t *result;
+};
+
+static void fill_calib_frame(void *ctx, struct view_frame *f)
+{
+    const struct calib_frame *x = ctx;
+    struct radio_counters c = {0};
+    radio_get_counters(x->r, &c);
+    json_t *cal = json_pack("{s:s,s:s}", "session", x->a->sub, "state", x->state);
+    if (x->result)
+        json_object_set_new(cal, "result", json_deep_copy(x->result));
+    f->meta = json_pack(
+        "{s:s,s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I},s:n,s:n}", "kind", "calib", "state", x->state,
+        "calibration", cal, "radio", "overflows", (json_int_t)c.overflows, "underflows",
+        (json_int_t)c.underflows, "late_commands", (json_int_t)c.late_commands, "dropped_samples",
+        (json_int_t)c.dropped_samples, "timeouts", (json_int_t)c.timeouts, "tracks", "users");
+}
+
+static void calib_view_publish(live_view v, const struct calib_args *a, radio r, const char *state,
+                               const json_t *result)
+{
+    struct calib_frame x = {a, r, state, result};
+    if (v)
+        live_view_publish_now(v, fill_calib_frame, &x);
+}
+
 int cmd_calib(int argc, char **argv)
 {
     struct calib_args a = {0};
@@ -499,6 +542,13 @@ int cmd_calib(int argc, char **argv)
     if (!a.input)
         radio_get_info(r, &info);
     json_t *result = json_pack("{s:s,s:s}", "command", a.sub, "radio", spec);
+    live_view view = NULL;
+    if (a.serve && (rc = cli_serve_start("calib", a.serve, "calib", &view))) {
+        json_decref(result);
+        radio_close(r);
+        return rc;
+    }
+    calib_view_publish(view, &a, r, "measuring", NULL);
     if (!strcmp(a.sub, "verify"))
         rc = do_verify(&a, r, &info, result);
     else if (!strcmp(a.sub, "track"))
@@ -509,6 +559,10 @@ int cmd_calib(int argc, char **argv)
         json_dumpf(result, stdout, JSON_COMPACT | JSON_REAL_PRECISION(8));
         putchar('\n');
     }
+    calib_view_publish(view, &a, r, rc ? "failed" : "finished", rc ? NULL : result);
+    fflush(stdout);
+    cli_serve_linger("calib", view, a.linger, NULL, NULL);
+    live_view_destroy(view);
     json_decref(result);
     radio_close(r);
     return rc;

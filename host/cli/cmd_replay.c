@@ -6,15 +6,18 @@
 #include "cli/cli.h"
 #include "cli/cmd_highway.h"
 #include "engine/highway.h"
+#include "cli/cli_serve.h"
 #include "common/err.h"
 #include "engine/report.h"
 #include "engine/run.h"
 #include "inputs.h"
 #include "radio_file.h"
+#include "serve/run_view.h"
 
 static const char *const REPLAY_USAGE =
     "usage: isactb replay CAPTURE [--out DIR] [--json] [--quiet]\n"
-    "                     [--calibration FILE|DIR | --no-calibration] [--threads N]\n";
+    "                     [--calibration FILE|DIR | --no-calibration] [--threads N]\n"
+    "                     [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
 
 /* The capture's own calibration (what the live run applied) wins: the replay then makes
  * the live decisions again. A capture recorded uncalibrated replays uncalibrated, unless
@@ -46,7 +49,13 @@ static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
 struct replay_ctx {
     int quiet;
     radio r;
+    live_view view; /* --serve: its stop control ends the replay */
 };
+
+static int replay_should_stop(void *ctx)
+{
+    return live_view_stop_requested(((const struct replay_ctx *)ctx)->view);
+}
 
 static void print_line(void *ctx, const char *line)
 {
@@ -71,9 +80,10 @@ static int check_inputs(sigmf_reader rd)
 }
 
 struct replay_args {
-    const char *path, *out, *calib;
+    const char *path, *out, *calib, *serve;
     int json, quiet, no_calib;
     unsigned threads; /* 0: every online core */
+    double linger;
 };
 
 /* CLI_OK, a CLI_E* status, or -1 after --help (exit 0, nothing to run). */
@@ -96,6 +106,15 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
                 return cli_usage("replay", "option '--threads' needs a value");
             if (cli_parse_threads("replay", argv[i], &a->threads))
                 return CLI_EUSAGE;
+        } else if (!strcmp(argv[i], "--serve")) {
+            if (++i >= argc)
+                return cli_usage("replay", "option '--serve' needs a value");
+            a->serve = argv[i];
+        } else if (!strcmp(argv[i], "--serve-linger")) {
+            if (++i >= argc)
+                return cli_usage("replay", "option '--serve-linger' needs a value");
+            if (cli_parse_double("replay", "--serve-linger", argv[i], 0, 86400, &a->linger))
+                return CLI_EUSAGE;
         } else if (!strcmp(argv[i], "--help")) {
             fputs(REPLAY_USAGE, stdout);
             return -1;
@@ -113,6 +132,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
     if (!a->path)
         return cli_usage("replay",
                          "missing CAPTURE (a capture directory, .sigmf-collection or .sigmf-meta)");
+    if (a->linger > 0 && !a->serve)
+        return cli_usage("replay", "--serve-linger needs --serve");
     if (a->out && !cli_dir_exists(a->out))
         return cli_usage("replay", "--out %s: not a directory", a->out);
     return CLI_OK;
@@ -159,19 +180,47 @@ int cmd_replay(int argc, char **argv)
     sigmf_reader_close(rd);
     radio r = NULL;
     json_t *result = NULL;
+    run_view view = NULL;
+    struct replay_ctx rctx = {a.quiet, NULL, NULL};
     if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
-    struct replay_ctx rctx = {a.quiet, r};
-    struct run_hooks hooks = {print_line, &rctx,    NULL, NULL, cal.applied ? cal.pc : NULL,
-                              recorded,   a.threads};
+    rctx.r = r;
+    struct run_hooks hooks = {.progress = print_line,
+                              .ctx = &rctx,
+                              .should_stop = replay_should_stop,
+                              .calibration = cal.applied ? cal.pc : NULL,
+                              .recorded = recorded,
+                              .threads = a.threads};
+    if (a.serve) {
+        struct radio_info info;
+        radio_get_info(r, &info);
+        if ((rc = cli_serve_start("replay", a.serve, "replay", &rctx.view)))
+            goto done;
+        if (!(view = run_view_create(rctx.view, "replay", &cfg, &info, cb, r,
+                                     cli_calibration_summary(&cal), NULL, NULL, err, sizeof err))) {
+            rc = cli_runtime_error("replay", "%s", err);
+            goto done;
+        }
+        hooks.observer = run_view_observer(view);
+    }
     int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
+    if (view) {
+        int stopped = erc == ISAC_EIO && live_view_stop_requested(rctx.view);
+        run_view_finish(view, result, !erc ? "finished" : stopped ? "stopped" : "failed");
+        if (result)
+            json_object_set_new(result, "view", run_view_stats(view));
+    }
     if (erc) {
         fprintf(stderr, "isactb replay: %s\n", err);
         rc = (erc == ISAC_EINVAL || erc == ISAC_EFORMAT) ? CLI_EINPUT : CLI_ERUNTIME;
     }
     if (result)
         report(&a, result, &cfg, spec, &cal);
+    fflush(stdout);
+    cli_serve_linger("replay", rctx.view, a.linger, NULL, NULL);
 done:
+    run_view_destroy(view);
+    live_view_destroy(rctx.view);
     cli_calibration_free(&cal);
     json_decref(result);
     radio_close(r);

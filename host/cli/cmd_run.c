@@ -12,16 +12,18 @@
 #include "cli/cli.h"
 #include "cli/cmd_highway.h"
 #include "engine/highway.h"
+#include "cli/cli_serve.h"
 #include "inputs.h"
 #include "common/err.h"
 #include "engine/report.h"
 #include "engine/run.h"
+#include "serve/run_view.h"
 
 static const char *const RUN_USAGE =
     "usage: isactb run [--config FILE] [--radio SPEC] [--policy NAME]\n"
     "                  [--weights FILE] [--seed N] [--episodes N] [--out DIR] [--record]\n"
     "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n"
-    "                  [--threads N]\n";
+    "                  [--threads N] [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
 
 /* The usage, with the registry's policies (policy/policy_registry.c). */
 static void run_usage(void)
@@ -50,8 +52,14 @@ struct run_ctx {
     double zeta;
     const struct exp_config *cfg;
     struct report_map map;
-    radio r; /* for the ground truth marker (sim) */
+    radio r;        /* for the ground truth marker (sim) */
+    live_view view; /* --serve: its stop control ends the run like SIGINT */
 };
+
+static int run_should_stop(void *ctx)
+{
+    return should_stop(NULL) || live_view_stop_requested(((const struct run_ctx *)ctx)->view);
+}
 
 /* Position of the first target from the radio's ground truth, when it has one. */
 static void truth_position(radio r, double *x, double *y)
@@ -111,7 +119,8 @@ static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
 
 struct run_args {
     const char *config, *radio, *policy, *out, *weights;
-    const char *seed, *episodes, *calibration, *threads;
+    const char *seed, *episodes, *calibration, *threads, *serve;
+    double linger;
     int record, json, quiet, no_calibration;
     unsigned nthreads; /* --threads, 0: every online core */
 };
@@ -132,6 +141,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
                                          {"calibration", required_argument, 0, 'C'},
                                          {"no-calibration", no_argument, 0, 'N'},
                                          {"threads", required_argument, 0, 'T'},
+                                         {"serve", required_argument, 0, 'V'},
+                                         {"serve-linger", required_argument, 0, 'G'},
                                          {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -151,6 +162,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         case 'C': a->calibration = optarg; break;
         case 'N': a->no_calibration = 1; break;
         case 'T': a->threads = optarg; break;
+        case 'V': a->serve = optarg; break;
+        case 'G':
+            if (cli_parse_double("run", "--serve-linger", optarg, 0, 86400, &a->linger))
+                return CLI_EUSAGE;
+            break;
         case 'h': run_usage(); return -1;
         case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
@@ -164,6 +180,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
         return cli_usage("run", "--record needs --out DIR");
     if (a->threads && cli_parse_threads("run", a->threads, &a->nthreads))
         return CLI_EUSAGE;
+    if (a->linger > 0 && !a->serve)
+        return cli_usage("run", "--serve-linger needs --serve");
     return 0;
 }
 
@@ -315,6 +333,29 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
     return rc;
 }
 
+/* --serve: the live view and its run view. */
+static int serve_start(const struct run_args *a, const struct exp_config *cfg,
+                       const struct radio_info *info, codebook cb, radio r,
+                       const struct cli_calibration *cal, struct run_ctx *ctx, run_view *out)
+{
+    char err[512] = "";
+    int rc = cli_serve_start("run", a->serve, "run", &ctx->view);
+    if (rc)
+        return rc;
+    *out = run_view_create(ctx->view, "run", cfg, info, cb, r, cli_calibration_summary(cal),
+                           should_stop, NULL, err, sizeof err);
+    return *out ? CLI_OK : cli_runtime_error("run", "%s", err);
+}
+
+/* The final frame and the view's counters in the result. */
+static void serve_finish(run_view view, live_view lv, int erc, json_t *result)
+{
+    int stopped = erc == ISAC_EIO && (stop_requested || live_view_stop_requested(lv));
+    run_view_finish(view, result, !erc ? "finished" : stopped ? "stopped" : "failed");
+    if (result)
+        json_object_set_new(result, "view", run_view_stats(view));
+}
+
 int cmd_run(int argc, char **argv)
 {
     struct run_args a = {0};
@@ -342,6 +383,8 @@ int cmd_run(int argc, char **argv)
     sigmf_writer w = NULL;
     struct cli_calibration cal = {0};
     json_t *result = NULL;
+    run_view view = NULL;
+    live_view lv = NULL;
     if (!cb) {
         rc = cli_input_error("run", "%s", err);
         goto done;
@@ -354,16 +397,33 @@ int cmd_run(int argc, char **argv)
     }
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
-    struct run_hooks hooks = {
-        print_progress, &ctx, should_stop, keep_map, cal.applied ? cal.pc : NULL, NULL, a.nthreads};
+    struct run_hooks hooks = {.progress = print_progress,
+                              .ctx = &ctx,
+                              .should_stop = run_should_stop,
+                              .on_step = keep_map,
+                              .calibration = cal.applied ? cal.pc : NULL,
+                              .threads = a.nthreads};
+    if (a.serve) {
+        rc = serve_start(&a, &cfg, &info, cb, r, &cal, &ctx, &view);
+        lv = ctx.view;
+        if (rc)
+            goto done;
+    }
+    hooks.observer = view ? run_view_observer(view) : NULL;
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));
+    if (view)
+        serve_finish(view, lv, erc, result);
     rc = finish(erc, erc ? err : NULL, result, w, &a, &ctx.map);
+    fflush(stdout);
+    cli_serve_linger("run", lv, a.linger, should_stop, NULL);
     rc = rc == ISAC_OK ? CLI_OK : rc == ISAC_EINVAL ? CLI_EINPUT : CLI_ERUNTIME;
     report_map_free(&ctx.map);
     w = NULL;
 done:
+    run_view_destroy(view);
+    live_view_destroy(lv);
     cli_calibration_free(&cal);
     sigmf_writer_abort(w);
     json_decref(result);

@@ -264,6 +264,8 @@ static void run_on_step(void *ctx, const struct episode_cpi *c)
     progress(x->hooks, c, x->cfg->zeta);
     if (x->hooks && x->hooks->on_step)
         x->hooks->on_step(x->hooks->ctx, c->p, (unsigned)c->episode, c->step, c->res);
+    if (x->hooks && x->hooks->observer)
+        x->hooks->observer->cpi(x->hooks->observer->ctx, c);
 }
 
 static void run_on_episode(void *ctx, const struct episode_status *s)
@@ -276,6 +278,8 @@ static void run_on_episode(void *ctx, const struct episode_status *s)
                                     "beams", x->lg.beams, "pd", x->lg.pd, "detected", s->terminal,
                                     "steps", (json_int_t)s->steps, "detections", x->lg.detections));
     x->lg = (struct episode_log){NULL, NULL, NULL};
+    if (x->hooks && x->hooks->observer)
+        x->hooks->observer->episode(x->hooks->observer->ctx, s);
 }
 
 static int run_should_stop(void *ctx)

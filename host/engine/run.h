@@ -18,6 +18,17 @@
 #include "radio.h"
 #include "sigmf.h"
 
+/* A watcher of the loop (the live view, host/serve/run_view.h): sees every CPI and every
+ * episode's end, in the loop's thread; must return quickly (it may block only while a
+ * viewer paused the run). */
+struct episode_cpi;
+struct episode_status;
+struct run_observer {
+    void *ctx;
+    void (*cpi)(void *ctx, const struct episode_cpi *c);
+    void (*episode)(void *ctx, const struct episode_status *s);
+};
+
 struct run_hooks {
     /* One human-readable progress line per step (no newline); may be NULL. */
     void (*progress)(void *ctx, const char *line);
@@ -39,6 +50,8 @@ struct run_hooks {
     /* Threads processing each CPI (pipeline_set_threads); 0: every online core. The
      * results do not depend on it. */
     unsigned threads;
+    /* Live view; NULL: none. */
+    const struct run_observer *observer;
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI

@@ -1,0 +1,284 @@
+/* isactb bench serve: the closed loop's CPI rate without the live view, with the view and
+ * no viewer, and with N viewers reading the event stream over loopback (docs/live-view.md,
+ * "Cost"). The claim of issue 22 is that viewers cost the loop < 5 % of its CPI rate. */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cli_serve.h"
+#include "common/err.h"
+#include "engine/run.h"
+#include "serve/run_view.h"
+
+#define BENCH_VIEWERS_MAX 60
+
+static double mono(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+struct phase {
+    double until;
+    uint64_t cpis;
+};
+
+static int phase_stop(void *ctx)
+{
+    return mono() >= ((const struct phase *)ctx)->until;
+}
+
+static void phase_step(void *ctx, pipeline p, unsigned episode, unsigned step,
+                       const struct pipeline_result *res)
+{
+    (void)p;
+    (void)episode;
+    (void)step;
+    (void)res;
+    ((struct phase *)ctx)->cpis++;
+}
+
+/* One viewer: GET /events over a raw socket, counting the frames until told to stop. */
+struct viewer {
+    unsigned port;
+    atomic_int *stop;
+    uint64_t frames;
+    int ok;
+};
+
+static void *viewer_main(void *arg)
+{
+    struct viewer *w = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    struct timeval tv = {0, 200000};
+    char req[128], buf[65536];
+    static const char pat[] = "event: frame";
+    size_t k = 0;
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int n =
+        snprintf(req, sizeof req, "GET /events HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n\r\n", w->port);
+    w->ok = send(fd, req, (size_t)n, MSG_NOSIGNAL) == n;
+    while (w->ok && !atomic_load(w->stop)) {
+        ssize_t got = recv(fd, buf, sizeof buf, 0);
+        if (got == 0)
+            break;
+        for (ssize_t i = 0; i < got; i++) {
+            k = buf[i] == pat[k] ? k + 1 : buf[i] == pat[0];
+            if (k == sizeof pat - 1) {
+                w->frames++;
+                k = 0;
+            }
+        }
+    }
+    close(fd);
+    return NULL;
+}
+
+struct bench_args {
+    double seconds;
+    unsigned viewers, rounds;
+    int json;
+};
+
+/* One phase: the loop for a.seconds on a fresh sim radio; serve: with the live view, and
+ * `viewers` stream readers. Fills the CPI rate and the view's counters. */
+struct tally {
+    uint64_t cpis;
+    double wall_s, cpu_s; /* elapsed, and CPU time of the loop's thread */
+    uint64_t min_frames;
+    json_t *view; /* the last round's view counters */
+};
+
+static double thread_cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int run_phase(double seconds, int serve, unsigned viewers, struct tally *ty)
+{
+    struct exp_config cfg;
+    exp_config_defaults(&cfg);
+    cfg.episodes = 100000;
+    char err[512] = "";
+    radio r = NULL;
+    int rc = cli_radio_open("bench serve", cfg.radio, 0, &r);
+    if (rc)
+        return rc;
+    struct radio_info info;
+    radio_get_info(r, &info);
+    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    live_view lv = NULL;
+    run_view rv = NULL;
+    struct live_view_opts o = {.addr = "127.0.0.1", .port = 0, .kind = "run"};
+    if (cb && serve && (lv = live_view_create(&o, err, sizeof err)))
+        rv = run_view_create(lv, "run", &cfg, &info, cb, r, NULL, NULL, NULL, err, sizeof err);
+    if (!cb || (serve && !rv)) {
+        rc = cli_runtime_error("bench serve", "%s", err);
+        goto done;
+    }
+    atomic_int stop = 0;
+    struct viewer w[BENCH_VIEWERS_MAX] = {{0}};
+    pthread_t th[BENCH_VIEWERS_MAX];
+    unsigned started = 0;
+    for (; started < viewers; started++) {
+        w[started] = (struct viewer){.port = live_view_port(lv), .stop = &stop};
+        if (pthread_create(&th[started], NULL, viewer_main, &w[started]))
+            break;
+    }
+    /* let every viewer connect before the clock starts */
+    for (double t0 = mono(); viewers && mono() - t0 < 5;) {
+        struct live_view_counters c;
+        live_view_counters(lv, &c);
+        if (c.viewers >= viewers)
+            break;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    struct phase ph = {.until = mono() + seconds};
+    struct run_hooks h = {.ctx = &ph,
+                          .should_stop = phase_stop,
+                          .on_step = phase_step,
+                          .observer = rv ? run_view_observer(rv) : NULL};
+    json_t *res = NULL;
+    double t0 = mono(), c0 = thread_cpu();
+    int erc = exp_run(&cfg, r, cb, NULL, &h, &res, err, sizeof err);
+    double el = mono() - t0, cpu = thread_cpu() - c0;
+    json_decref(res);
+    atomic_store(&stop, 1);
+    for (unsigned i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        ty->min_frames = w[i].frames < ty->min_frames ? w[i].frames : ty->min_frames;
+    }
+    if (erc && erc != ISAC_EIO) {
+        rc = cli_runtime_error("bench serve", "%s", err);
+        goto done;
+    }
+    ty->cpis += ph.cpis;
+    ty->wall_s += el;
+    ty->cpu_s += cpu;
+    if (rv) {
+        json_decref(ty->view);
+        ty->view = run_view_stats(rv);
+    }
+done:
+    run_view_destroy(rv);
+    live_view_destroy(lv);
+    codebook_destroy(cb);
+    radio_close(r);
+    return rc;
+}
+
+static int parse(int argc, char **argv, struct bench_args *a)
+{
+    static const struct option opts[] = {
+        {"seconds", required_argument, 0, 's'}, {"viewers", required_argument, 0, 'v'},
+        {"rounds", required_argument, 0, 'r'},  {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    unsigned long ul;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (cli_parse_double("bench serve", "--seconds", optarg, 0.5, 3600, &a->seconds))
+                return CLI_EUSAGE;
+            break;
+        case 'v':
+            if (cli_parse_uint("bench serve", "--viewers", optarg, 1, BENCH_VIEWERS_MAX, &ul))
+                return CLI_EUSAGE;
+            a->viewers = (unsigned)ul;
+            break;
+        case 'r':
+            if (cli_parse_uint("bench serve", "--rounds", optarg, 1, 1000, &ul))
+                return CLI_EUSAGE;
+            a->rounds = (unsigned)ul;
+            break;
+        case 'j': a->json = 1; break;
+        case 'h':
+            puts("usage: isactb bench serve [--seconds S] [--viewers N] [--rounds R] [--json]\n"
+                 "  CPI rate of the sim loop for S s (default 60) each: without the live view,\n"
+                 "  with it and no viewer, with N viewers (default 20) on loopback; the three\n"
+                 "  run interleaved in R rounds (default 6) so that a changing machine load\n"
+                 "  hits them alike.");
+            return -1;
+        case ':': return cli_usage("bench serve", "option '%s' needs a value", argv[optind - 1]);
+        default: return cli_usage("bench serve", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage("bench serve", "unexpected argument '%s'", argv[optind]);
+    return CLI_OK;
+}
+
+static json_t *tally_json(const struct tally *t)
+{
+    return json_pack("{s:f,s:f,s:I,s:f}", "cpi_rate", t->wall_s > 0 ? t->cpis / t->wall_s : 0,
+                     "loop_cpu_ms_per_cpi", t->cpis ? 1e3 * t->cpu_s / t->cpis : 0, "cpis",
+                     (json_int_t)t->cpis, "seconds", t->wall_s);
+}
+
+static double pct_drop(const struct tally *base, const struct tally *t)
+{
+    double b = base->cpis / base->wall_s, x = t->cpis / t->wall_s;
+    return b > 0 ? 100 * (b - x) / b : 0;
+}
+
+int bench_serve(int argc, char **argv)
+{
+    struct bench_args a = {.seconds = 60, .viewers = 20, .rounds = 6};
+    int rc = parse(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    /* t[0]: no view, t[1]: view and no viewer, t[2]: view and N viewers */
+    struct tally t[3] = {
+        {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}};
+    double per = a.seconds / a.rounds;
+    for (unsigned r = 0; r < a.rounds && !rc; r++)
+        for (unsigned k = 0; k < 3 && !rc; k++) {
+            unsigned c = (r + k) % 3; /* rotate the order from round to round */
+            rc = run_phase(per, c > 0, c == 2 ? a.viewers : 0, &t[c]);
+        }
+    if (!rc && a.json) {
+        json_t *o =
+            json_pack("{s:f,s:i,s:i,s:o,s:o,s:o,s:f,s:f,s:I,s:O*,s:O*}", "seconds", a.seconds,
+                      "rounds", (json_int_t)a.rounds, "viewers", (json_int_t)a.viewers, "no_view",
+                      tally_json(&t[0]), "viewers_0", tally_json(&t[1]), "viewers_n",
+                      tally_json(&t[2]), "drop_percent", pct_drop(&t[1], &t[2]),
+                      "drop_percent_vs_no_view", pct_drop(&t[0], &t[2]), "frames_min_per_viewer",
+                      (json_int_t)t[2].min_frames, "view_0", t[1].view, "view_n", t[2].view);
+        json_dumpf(o, stdout, JSON_COMPACT);
+        putchar('\n');
+        json_decref(o);
+    } else if (!rc) {
+        printf("CPI rate: %.1f/s without the view, %.1f/s with it and no viewer, %.1f/s with %u "
+               "viewers: %.2f %% drop (%.2f %% vs no view); loop CPU per CPI %.2f / %.2f / %.2f "
+               "ms\n",
+               t[0].cpis / t[0].wall_s, t[1].cpis / t[1].wall_s, t[2].cpis / t[2].wall_s, a.viewers,
+               pct_drop(&t[1], &t[2]), pct_drop(&t[0], &t[2]), 1e3 * t[0].cpu_s / t[0].cpis,
+               1e3 * t[1].cpu_s / t[1].cpis, 1e3 * t[2].cpu_s / t[2].cpis);
+    }
+    for (int k = 0; k < 3; k++)
+        json_decref(t[k].view);
+    return rc;
+}

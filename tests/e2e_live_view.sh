@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The live view (docs/live-view.md): `run --serve` opened in headless Chromium shows the
+# run's last beam and its detection counts exactly as the run's --json, with no console
+# error; a screenshot is kept (build/live_view.png); 20 concurrent viewers all receive
+# frames; malformed, unknown, oversized and unauthorised requests get their status codes
+# and the server keeps serving; replay --serve and calib --serve publish their state;
+# bad --serve arguments are refused with one line; bench serve runs (its rates are not
+# asserted here: a benchmark measures them).
+set -uo pipefail
+BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}; OUT=${ISACTB_BUILD_DIR:-/tmp}
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# under ASan the loop is several times slower: fewer episodes (the checks are the same)
+EP=4; EPM=3
+if ldd "$BIN" | grep libasan >/dev/null; then EP=2; EPM=1; fi
+fail=0
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+# serve NAME ARGS...: start the command in the background; sets PID PORT TOK
+serve() {
+  local name=$1; shift
+  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  PID=$!; pids+=("$PID")
+  for _ in $(seq 200); do
+    grep -q "live view at" "$tmp/$name.err" 2>/dev/null && break
+    sleep 0.05
+  done
+  PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/$name.err" | head -1 | sed 's/.*://')
+  TOK=$(grep -o 'control token [0-9a-f]*' "$tmp/$name.err" | head -1 | sed 's/.* //')
+  [ -n "$PORT" ] && [ ${#TOK} -eq 32 ] || { bad "$name: no URL/token line"; sed 's/^/    /' "$tmp/$name.err"; }
+}
+post() { curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-Isactb-Token: $2" "http://127.0.0.1:$1/api/$3"; }
+# finish NAME: end the linger with the stop control and check the command's exit status
+finish() {
+  local code
+  code=$(post "$PORT" "$TOK" stop)
+  [ "$code" = 200 ] || bad "$1: stop control: $code"
+  wait "$PID"; local rc=$?
+  [ "$rc" -eq 0 ] || { bad "$1: exit $rc"; sed 's/^/    /' "$tmp/$1.err"; }
+}
+# wait_json NAME: the command printed its --json line (before lingering)
+wait_json() {
+  for _ in $(seq 600); do
+    [ -s "$tmp/$1.out" ] && tail -c1 "$tmp/$1.out" | od -c | grep -q '\\n' && return 0
+    sleep 0.1
+  done
+  bad "$1: no JSON output"
+}
+
+# ---- the page in headless Chromium: paused before the browser comes up, resumed from the page
+serve run "$BIN" run --episodes "$EP" --serve 127.0.0.1:0 --serve-linger 120 --json --quiet
+[ "$(post "$PORT" "$TOK" pause)" = 200 ] || bad "pause control"
+mkdir -p "$tmp/browser"
+if ! "$PY" "$SRC/tests/live_view_browser.py" "http://127.0.0.1:$PORT/" "$TOK" \
+    "$OUT/live_view.png" "$tmp/browser" >"$tmp/page.json" 2>"$tmp/page.err"; then
+  bad "browser driver failed"; sed 's/^/    /' "$tmp/page.err"
+fi
+wait_json run
+"$PY" - "$tmp/run.out" "$tmp/page.json" "$OUT/live_view.png" <<'PYEOF' || fail=$((fail + 1))
+import json, sys
+run = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+page = json.load(open(sys.argv[2]))
+png = open(sys.argv[3], "rb").read()
+eps = run["episodes"]
+want = {"beam": str(eps[-1]["beams"][-1]),
+        "detections": str(sum(d["detected"] for e in eps for d in e["detections"])),
+        "episodes_detected": str(run["summary"]["detected"]),
+        "episodes": str(run["summary"]["episodes"]), "state": "finished", "kind": "run"}
+errs = []
+for k, v in want.items():
+    if page["final"].get(k) != v:
+        errs.append(f"page shows {k} = {page['final'].get(k)!r}, the run's JSON {v!r}")
+if page["first"].get("state") != "paused":
+    errs.append(f"first view {page['first']} (want the paused run)")
+if page["final"]["frames"] < 3:
+    errs.append(f"only {page['final']['frames']} frames reached the page")
+loud = [m for m in page["console"] if m["level"] in ("SEVERE", "WARNING")]
+if loud:
+    errs.append(f"console: {loud}")
+if not png.startswith(b"\x89PNG") or len(png) < 10000:
+    errs.append(f"screenshot: {len(png)} bytes")
+v = run.get("view", {})
+if not all(k in v for k in ("published", "decimated", "dropped", "viewers_max")) or v["viewers_max"] < 1:
+    errs.append(f"run JSON view counters: {v}")
+if v.get("published", 0) + v.get("decimated", 0) < run["summary"]["steps_mean"] * len(eps):
+    errs.append(f"view counters do not cover every CPI: {v}")
+for e in errs:
+    print("FAIL:", e)
+sys.exit(1 if errs else 0)
+PYEOF
+# ---- status codes, while the finished run's view lingers
+"$PY" "$SRC/tests/live_view_http.py" status "$PORT" "$TOK" || fail=$((fail + 1))
+finish run
+
+# ---- 20 concurrent viewers of one run: all receive frames and its final frame
+serve many "$BIN" run --episodes "$EPM" --serve 0 --serve-linger 60 --json --quiet
+[ "$(post "$PORT" "$TOK" pause)" = 200 ] || bad "many: pause control"
+"$PY" "$SRC/tests/live_view_http.py" viewers "$PORT" "$TOK" 20 >"$tmp/many.json" || {
+  fail=$((fail + 1)); cat "$tmp/many.json"; }
+wait_json many
+"$PY" -c 'import json,sys; v=json.loads(open(sys.argv[1]).read().splitlines()[-1])["view"]; sys.exit(v["viewers_max"] < 20)' \
+  "$tmp/many.out" || bad "many: viewers_max < 20"
+finish many
+
+# ---- replay --serve and calib --serve publish their state
+"$BIN" run --episodes 1 --record --out "$tmp/cap" --quiet 2>/dev/null || bad "recording a capture"
+serve replay "$BIN" replay "$tmp/cap" --serve 0 --serve-linger 60 --json --quiet
+wait_json replay
+curl -s "http://127.0.0.1:$PORT/api/state" >"$tmp/replay.state"
+"$PY" - "$tmp/replay.out" "$tmp/replay.state" <<'PYEOF' || fail=$((fail + 1))
+import json, sys
+run = json.loads(open(sys.argv[1]).read().splitlines()[-1]); st = json.load(open(sys.argv[2]))
+cpis = sum(e["steps"] for e in run["episodes"])
+ok = st["kind"] == "replay" and st["state"] == "finished" and st["totals"]["cpis"] == cpis \
+    and st["beam"] == run["episodes"][-1]["beams"][-1]
+print("" if ok else f"FAIL: replay state {st.get('kind')} {st.get('state')} {st.get('totals')} vs {cpis} CPIs")
+sys.exit(0 if ok else 1)
+PYEOF
+finish replay
+
+mkdir -p "$tmp/calib"
+serve calib env ISACTB_CALIB_DIR="$tmp/calib" "$BIN" calib rx --serve 0 --serve-linger 60 --json
+wait_json calib
+curl -s "http://127.0.0.1:$PORT/api/state" >"$tmp/calib.state"
+"$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); c=s["calibration"]; sys.exit(not (s["kind"]=="calib" and c["session"]=="rx" and c["state"]=="finished" and "channels" in c["result"]))' \
+  "$tmp/calib.state" || { bad "calib state"; head -c 400 "$tmp/calib.state"; }
+finish calib
+
+# ---- bad --serve arguments: one line, exit 2; a port in use: exit 3
+for spec in abc 70000 "1.2.3:80" ":80" "[::1]:" "127.0.0.1:-1"; do
+  "$BIN" run --episodes 1 --serve "$spec" >/dev/null 2>"$tmp/e"; rc=$?
+  [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/e")" -eq 1 ] || bad "--serve '$spec': exit $rc, $(cat "$tmp/e")"
+done
+"$BIN" run --episodes 1 --serve-linger 3 >/dev/null 2>"$tmp/e"; rc=$?
+[ "$rc" -eq 2 ] || bad "--serve-linger without --serve: exit $rc"
+serve hold "$BIN" run --episodes 1 --serve 0 --serve-linger 60 --quiet --json
+wait_json hold
+"$BIN" run --episodes 1 --serve "127.0.0.1:$PORT" >/dev/null 2>"$tmp/e"; rc=$?
+[ "$rc" -eq 3 ] && [ "$(wc -l <"$tmp/e")" -eq 1 ] || bad "port in use: exit $rc, $(cat "$tmp/e")"
+finish hold
+
+# ---- bench serve runs and reports its fields (the rates are the benchmark's business)
+"$BIN" bench serve --seconds 1.5 --rounds 1 --viewers 2 --json >"$tmp/bench.json" 2>"$tmp/bench.err" || bad "bench serve failed: $(cat "$tmp/bench.err")"
+"$PY" -c 'import json,sys; b=json.load(open(sys.argv[1])); sys.exit(not (all(b[k]["cpis"] > 0 for k in ("no_view", "viewers_0", "viewers_n")) and "drop_percent" in b and b["frames_min_per_viewer"] >= 1 and b["view_n"]["viewers_max"] == 2))' \
+  "$tmp/bench.json" || bad "bench serve JSON: $(cat "$tmp/bench.json")"
+
+[ "$fail" -eq 0 ] && echo "e2e_live_view: all checks passed"
+exit $((fail > 0))
