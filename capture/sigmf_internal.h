@@ -85,6 +85,7 @@ struct sigmf_reader_s {
 struct wstream {
     char *data_tmp, *data_final, *meta_tmp, *meta_final, *base;
     int fd;
+    int data_created, meta_created; /* the temporaries this run created (and may delete) */
     uint64_t committed;  /* samples durably handed to the kernel */
     struct cap_hash sha; /* of the data file as written so far */
 };

@@ -43,6 +43,7 @@ static struct radio_info info_at(double center)
     in.center_freq = center;
     in.tx_power_dbm = 10;
     in.tx_gain_db = 0;
+    in.full_scale = 1;
     return in;
 }
 

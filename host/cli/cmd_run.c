@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "common/out_dir.h"
 #include "inputs.h"
 #include "common/err.h"
 #include "engine/report.h"
@@ -314,11 +315,16 @@ int cmd_run(int argc, char **argv)
      * recording is finalised, even when the signal arrives during start-up. */
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    if (a.out && mkdir(a.out, 0777) && !cli_dir_exists(a.out))
-        return cli_input_error("run", "--out %s: cannot create directory", a.out);
+    /* the output directory is this run's alone until it ends (host/common/out_dir.h) */
+    char lerr[512] = "";
+    int out_lock = a.out ? isac_dir_lock(a.out, lerr, sizeof lerr) : -1;
+    if (a.out && out_lock < 0)
+        return cli_input_error("run", "--out %s", lerr);
     radio r = NULL;
-    if ((rc = cli_radio_open("run", cfg.radio, a.radio != NULL, &r)))
+    if ((rc = cli_radio_open("run", cfg.radio, a.radio != NULL, &r))) {
+        isac_dir_unlock(out_lock);
         return rc;
+    }
     struct radio_info info;
     char err[512] = "";
     radio_get_info(r, &info);
@@ -353,5 +359,6 @@ done:
     json_decref(result);
     codebook_destroy(cb);
     radio_close(r);
+    isac_dir_unlock(out_lock);
     return rc;
 }
