@@ -85,8 +85,8 @@ static int write_file(const char *path, const char *text, int *created, char *er
     if (fd < 0)
         return ISAC_EIO;
     *created = 1;
-    if (cap_write_all(fd, text, strlen(text), 0) ||
-        cap_write_all(fd, "\n", 1, strlen(text)) || fsync(fd)) {
+    if (cap_write_all(fd, text, strlen(text), 0) || cap_write_all(fd, "\n", 1, strlen(text)) ||
+        fsync(fd)) {
         isac_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
         close(fd);
         return ISAC_EIO;
@@ -227,8 +227,7 @@ static int close_data(sigmf_writer w, char *err, size_t errlen)
 
 /* Undo a failed finish: every temporary this run created and every file it renamed
  * into place (renamed counts files: data then meta of stream 0, 1, ...). */
-static void finish_cleanup(sigmf_writer w, const char *coll_tmp, int coll_created,
-                           unsigned renamed)
+static void finish_cleanup(sigmf_writer w, const char *coll_tmp, int coll_created, unsigned renamed)
 {
     for (unsigned i = 0; i <= w->num_rx; i++) {
         if (w->s[i].data_created && 2 * i >= renamed)

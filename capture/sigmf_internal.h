@@ -86,8 +86,8 @@ struct wstream {
     char *data_tmp, *data_final, *meta_tmp, *meta_final, *base;
     int fd;
     int data_created, meta_created; /* the temporaries this run created (and may delete) */
-    uint64_t committed;  /* samples durably handed to the kernel */
-    struct cap_hash sha; /* of the data file as written so far */
+    uint64_t committed;             /* samples durably handed to the kernel */
+    struct cap_hash sha;            /* of the data file as written so far */
 };
 
 struct sigmf_writer_s {

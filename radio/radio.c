@@ -60,7 +60,8 @@ struct radio_s {
     /* Transmit safety (radio/safety.h): every burst is checked against the limits with
      * the radio's description, kept current across retunes, before the back end sees it. */
     radio_guard guard;
-    int emulated; /* radiates nothing: decided from the back end's code (radio_radiates) */
+    int emulated;  /* radiates nothing: decided from the back end's code (radio_radiates) */
+    int delegates; /* a set: member 0's own guard checks every burst with its own settings */
     struct radio_info info;
     char err[320]; /* the refusal of the last call when the radio layer refused it */
 };
@@ -159,6 +160,9 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
     r->ops = ops;
     struct radio_limits lim;
     r->emulated = !radio_radiates(ops);
+#ifdef ISACTB_HAVE_SET_BACKEND
+    r->delegates = ops == &radio_set_ops;
+#endif
     if (ops->get_info(r->state, &r->info) == ISAC_OK)
         radio_limits_for(!r->emulated, &lim);
     else
@@ -241,6 +245,8 @@ int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t le
     if (!r->ops->tx_burst)
         return ISAC_ENOTSUP;
     r->err[0] = '\0';
+    if (r->delegates)
+        return r->ops->tx_burst(r->state, t0, x, len);
     /* what the device is set to now, channel by channel, not what it was opened with */
     struct radio_tx_state ts;
     int rc = radio_get_tx_state(r, &ts);

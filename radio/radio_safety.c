@@ -51,16 +51,9 @@ void radio_limits_for(int radiates, struct radio_limits *l)
 
 /* ---- the file ---- */
 
-static const char *const LIMIT_KEYS[] = {"format",
-                                         "version",
-                                         "site",
-                                         "tx_freq_ranges_hz",
-                                         "max_tx_power_dbm",
-                                         "max_tx_gain_db",
-                                         "max_duty_cycle",
-                                         "duty_window_s",
-                                         "tx_full_scale",
-                                         NULL};
+static const char *const LIMIT_KEYS[] = {
+    "format",         "version",        "site",          "tx_freq_ranges_hz", "max_tx_power_dbm",
+    "max_tx_gain_db", "max_duty_cycle", "duty_window_s", "tx_full_scale",     NULL};
 
 /* Copy of s for a one-line message: at most 64 bytes, control and non-ASCII bytes as '?'. */
 static const char *printable(const char *s, char out[65])
@@ -160,8 +153,7 @@ static int parse_full_scale(json_t *root, const char *name, struct radio_limits 
                         name, printable(k, pk), sizeof l->full_scale[0].device - 1);
             return ISAC_EFORMAT;
         }
-        snprintf(l->full_scale[l->num_full_scale].device, sizeof l->full_scale[0].device, "%s",
-                 k);
+        snprintf(l->full_scale[l->num_full_scale].device, sizeof l->full_scale[0].device, "%s", k);
         l->full_scale[l->num_full_scale++].value = d;
     }
     return ISAC_OK;
@@ -357,8 +349,8 @@ static double full_scale_of(const struct radio_limits *l, const struct radio_inf
     if (ts->full_scale > 0)
         return ts->full_scale;
     char id[128];
-    snprintf(id, sizeof id, "%.*s:%.*s", (int)sizeof in->driver, in->driver,
-             (int)sizeof in->serial, in->serial);
+    snprintf(id, sizeof id, "%.*s:%.*s", (int)sizeof in->driver, in->driver, (int)sizeof in->serial,
+             in->serial);
     for (unsigned i = 0; i < l->num_full_scale; i++)
         if (!strcmp(l->full_scale[i].device, id) ||
             !strncmp(l->full_scale[i].device, in->driver, sizeof in->driver))

@@ -222,8 +222,8 @@ static int describe(struct soapy_st *s, const struct fe_args *a, int *sample_clo
     in->full_scale = 1.0;
     if (s->ntx) {
         double native_fs = 0;
-        char *fmt = SoapySDRDevice_getNativeStreamFormat(s->dev, SOAPY_SDR_TX, s->tx_map[0],
-                                                         &native_fs);
+        char *fmt =
+            SoapySDRDevice_getNativeStreamFormat(s->dev, SOAPY_SDR_TX, s->tx_map[0], &native_fs);
         SoapySDR_free(fmt);
         if (!(native_fs > 0) || !isfinite(native_fs))
             in->full_scale = 0;

@@ -61,7 +61,7 @@ struct radio_limits {
         char device[96]; /* "DRIVER:SERIAL" (radio_info.driver, .serial) or "DRIVER" */
         double value;    /* |x| of a full-scale sample of that front end */
     } full_scale[RADIO_LIMITS_MAX_DEVICES];
-    char site[128]; /* label of the site ("" none) */
+    char site[128];   /* label of the site ("" none) */
     char source[256]; /* file the limits came from, or "default limits" */
 };
 

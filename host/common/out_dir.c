@@ -72,7 +72,8 @@ int isac_rename_noreplace(const char *from, const char *to, char *err, size_t er
         }
     }
     if (errno == EEXIST)
-        isac_seterr(err, errlen, "%s: exists (not created by this run): refusing to replace it", to);
+        isac_seterr(err, errlen, "%s: exists (not created by this run): refusing to replace it",
+                    to);
     else
         isac_seterr(err, errlen, "%s: rename failed: %s", to, strerror(errno));
     return ISAC_EIO;
