@@ -141,6 +141,10 @@ static int burst_capture(radio r, const struct calib_session *s, const struct cp
                          size_t rxlen, char *err, size_t errlen)
 {
     const char *what = tag->session;
+    if (s->stop && *s->stop) { /* the safe point: between two captures */
+        isac_seterr(err, errlen, "calibration %s: interrupted", what);
+        return ISAC_EINTR;
+    }
     struct radio_info info;
     int64_t now = 0;
     int rc = radio_get_info(r, &info);

@@ -60,6 +60,20 @@ int isac_create_excl(const char *path, char *err, size_t errlen)
     return ISAC_EIO;
 }
 
+FILE *isac_fcreate_excl(const char *path, char *err, size_t errlen)
+{
+    int fd = isac_create_excl(path, err, errlen);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        isac_seterr(err, errlen, "%s: out of memory", path);
+        close(fd);
+        unlink(path); /* created just above by this run */
+    }
+    return f;
+}
+
 int isac_rename_noreplace(const char *from, const char *to, char *err, size_t errlen)
 {
     if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)

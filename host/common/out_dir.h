@@ -29,6 +29,10 @@ void isac_dir_unlock(int fd);
  * (not created by this run): refusing to reuse it" for EEXIST/ELOOP). */
 int isac_create_excl(const char *path, char *err, size_t errlen);
 
+/* isac_create_excl as a stdio stream ("wb"); NULL with one line in err. */
+#include <stdio.h>
+FILE *isac_fcreate_excl(const char *path, char *err, size_t errlen);
+
 /* rename(from, to) that fails (ISAC_EIO, one line in err, from left in place) when to
  * already exists. */
 int isac_rename_noreplace(const char *from, const char *to, char *err, size_t errlen);

@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 #include "engine/mdp_env.h"
 #include "engine/policy_bench.h"
 #include "engine/run.h"
@@ -60,16 +63,12 @@ void policy_bench_paired(const struct policy_bench_policy *pols, unsigned npol,
 int policy_bench_load_weights(const char *path, struct policy_bench_policy *p, char *err,
                               size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return 0;
-    char *buf = malloc(16 << 20);
-    size_t n = buf ? fread(buf, 1, (16 << 20) - 1, f) : 0;
-    fclose(f);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
+    if (access(path, F_OK) && errno == ENOENT)
+        return 0; /* no weights: the policy is left out */
+    char *buf = NULL;
+    size_t n = 0;
+    if (isac_read_input(path, (16u << 20) - 1, &buf, &n, err, errlen)) /* regular files only */
         return -1;
-    }
     char why[256];
     int rc = qnet_file_parse(buf, n, 5, 16, &p->qf, why, sizeof why);
     free(buf);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 
 /* pngcairo when the driver is installed, else svg (always built into libplplot). */
 static const char *pick_device(void)
@@ -189,7 +190,7 @@ void report_map_free(struct report_map *m)
 
 void report_training_figure(const char *csv_path, const char *png_path)
 {
-    FILE *f = fopen(csv_path, "r");
+    FILE *f = isac_fopen_input(csv_path, NULL, NULL, 0);
     if (!f)
         return;
     enum { S = 5, NMAX = 200000 };
