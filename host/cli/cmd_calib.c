@@ -426,7 +426,7 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
         const char *fig = a->figure ? a->figure : "calib-verify.svg";
         if (calib_pattern_figure(fig, "TX beam pattern against the pilot", v.phi_deg, v.theory_db,
                                  have ? v.cal_db : NULL, v.raw_db, v.Q, err, sizeof err))
-            fprintf(stderr, "isactb calib: figure: %s\n", err);
+            rc = cli_runtime_error("calib", "figure: %s", err); /* reported, not exit 0 */
         else
             json_object_set_new(result, "figure", json_string(fig));
     }

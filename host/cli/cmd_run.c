@@ -284,9 +284,13 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
             json_object_set_new(result, "capture", json_string(path));
         }
     }
+    /* a figure that cannot be drawn is reported (one line; none when the run already
+     * failed) and is not exit 0; the --json object is printed either way */
     if (result && a->out &&
-        report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) && !rc)
+        report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) && !rc) {
         fprintf(stderr, "isactb run: figures: %s\n", err);
+        rc = ISAC_EIO;
+    }
     if (result && a->json) {
         json_dumpf(result, stdout, JSON_COMPACT);
         putchar('\n');

@@ -525,7 +525,9 @@ int cmd_train(int argc, char **argv)
         if (!rc && a.out_dir) {
             char png[1200];
             snprintf(png, sizeof png, "%s/training.png", a.out_dir);
-            report_training_figure(csv_path, png);
+            char ferr[512];
+            if (report_training_figure(csv_path, png, ferr, sizeof ferr))
+                rc = cli_runtime_error("train", "figure: %s", ferr); /* weights are kept */
         }
         json_t *j = result_json(&res, &tc);
         if (!rc && a.json) {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "common/err.h"
 
 struct command {
     const char *name;
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "isactb: unknown command '%s' (see isactb --help)\n", argv[1]);
+    char name[80];
+    isac_seterr(name, sizeof name, "%s", argv[1]); /* control bytes as '?': one line */
+    fprintf(stderr, "isactb: unknown command '%s' (see isactb --help)\n", name);
     return CLI_EUSAGE;
 }
