@@ -61,8 +61,8 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned lon
     errno = 0;
     unsigned long v = (s && *s && *s != '-') ? strtoul(s, &end, 10) : 0;
     if (!s || !*s || *s == '-' || errno || !end || *end || v < lo || v > hi) {
-        report(cmd, "%s: invalid value '%s' (expected an integer in %lu..%lu)", opt, s ? s : "",
-               lo, hi);
+        report(cmd, "%s: invalid value '%s' (expected an integer in %lu..%lu)", opt, s ? s : "", lo,
+               hi);
         return -1;
     }
     *out = v;
