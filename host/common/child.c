@@ -5,11 +5,27 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/err.h"
+
+/* The temporary the child is writing (set only in the child, which is single threaded):
+ * state that must be global because exit() handlers take no argument. */
+static char child_owned[4200];
+
+void isac_child_owns(const char *path)
+{
+    snprintf(child_owned, sizeof child_owned, "%s", path ? path : "");
+}
+
+static void child_cleanup(void)
+{
+    if (child_owned[0])
+        unlink(child_owned);
+}
 
 /* The child: stdout and stderr into the pipe; its own message first when fn fails. */
 static void child_main(int wfd, int (*fn)(void *, char *, size_t), void *ctx)
@@ -17,6 +33,8 @@ static void child_main(int wfd, int (*fn)(void *, char *, size_t), void *ctx)
     dup2(wfd, STDOUT_FILENO);
     dup2(wfd, STDERR_FILENO);
     close(wfd);
+    child_owned[0] = '\0';
+    atexit(child_cleanup); /* PLplot's fatal errors exit(): the temporary goes with them */
     char why[512] = "";
     int rc = fn(ctx, why, sizeof why);
     if (rc) {

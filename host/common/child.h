@@ -19,4 +19,8 @@
 int isac_run_isolated(int (*fn)(void *ctx, char *err, size_t errlen), void *ctx, char *err,
                       size_t errlen);
 
+/* In the child: path is a temporary this child created; if the child ends by exit() before
+ * isac_child_owns(NULL) (PLplot's plexit does), the file is removed. One at a time. */
+void isac_child_owns(const char *path);
+
 #endif

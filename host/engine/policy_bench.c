@@ -305,6 +305,7 @@ static int bench_fig_draw(void *ctx, char *err, size_t errlen)
     if (fd < 0)
         return ISAC_EIO;
     close(fd);
+    isac_child_owns(tmp);
     plsdev("pngcairo");
     plsfnam(tmp);
     plspage(0, 0, 1000, 900, 0, 0);
@@ -320,6 +321,7 @@ static int bench_fig_draw(void *ctx, char *err, size_t errlen)
     plot_panel(rows, n, npol, 1);
     plend();
     struct stat st;
+    isac_child_owns(NULL);
     if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, j->path)) {
         unlink(tmp); /* created above */
         isac_seterr(err, errlen, "%s: cannot write figure", j->path);

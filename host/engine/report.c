@@ -41,6 +41,7 @@ static int begin(const char *dir, const char *base, char *path, size_t plen, cha
     if (fd < 0)
         return ISAC_EIO;
     close(fd);
+    isac_child_owns(tmp);
     plsdev(dev);
     plsfnam(tmp);
     plspage(0, 0, 1000, nsub > 1 ? 800 : 900, 0, 0);
@@ -61,6 +62,7 @@ static int end(const char *path, const char *tmp, char *err, size_t errlen)
 {
     plend();
     struct stat st;
+    isac_child_owns(NULL);
     if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
         remove(tmp); /* created by begin() */
         isac_seterr(err, errlen, "%s: cannot write figure", path);
@@ -231,6 +233,7 @@ static int training_draw(void *ctx, char *err, size_t errlen)
         return ISAC_EIO;
     }
     close(pfd);
+    isac_child_owns(png_path);
     enum { S = 5, NMAX = 200000 };
     static const char *series[S] = {"twin", "dt_cql", "dt_nocql", "online", "offline"};
     double *y[S] = {0}, *y2 = calloc(NMAX, sizeof *y2);
@@ -317,6 +320,7 @@ static int training_draw(void *ctx, char *err, size_t errlen)
         free(y[s]);
     free(y2);
     struct stat st;
+    isac_child_owns(NULL);
     if (stat(png_path, &st) || st.st_size == 0 || rename(png_path, j->png_path)) {
         unlink(png_path); /* created above by this call */
         isac_seterr(err, errlen, "%s: cannot write figure", j->png_path);
