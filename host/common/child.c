@@ -19,6 +19,13 @@ static char child_owned[4200];
 void isac_child_owns(const char *path)
 {
     snprintf(child_owned, sizeof child_owned, "%s", path ? path : "");
+    /* told to the parent too: if the child dies of a signal, the parent removes the file */
+    char line[4300];
+    int n = snprintf(line, sizeof line, "\n@@own:%s\n", child_owned);
+    if (n > 0) {
+        ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+        (void)w; /* a closed pipe: nothing to tell */
+    }
 }
 
 static void child_cleanup(void)
@@ -39,7 +46,7 @@ static void child_main(int wfd, int (*fn)(void *, char *, size_t), void *ctx)
     int rc = fn(ctx, why, sizeof why);
     if (rc) {
         char line[600];
-        int n = snprintf(line, sizeof line, "\n@@%s\n", why[0] ? why : "failed");
+        int n = snprintf(line, sizeof line, "\n@@msg:%s\n", why[0] ? why : "failed");
         if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0)
             rc = 1;
     }
@@ -50,15 +57,16 @@ static void child_main(int wfd, int (*fn)(void *, char *, size_t), void *ctx)
  * that is not PLplot's banner; control bytes as '?' by isac_seterr. */
 static void child_message(const char *out, char *msg, size_t len)
 {
-    const char *at = strstr(out, "\n@@");
+    const char *at = strstr(out, "\n@@msg:");
     if (at) {
-        at += 3;
+        at += 7;
         snprintf(msg, len, "%.*s", (int)strcspn(at, "\n"), at);
         return;
     }
     for (const char *p = out; *p;) {
         size_t n = strcspn(p, "\n");
-        if (n && !memmem(p, n, "PLPLOT ERROR", 12) && !memmem(p, n, "Program aborted", 15)) {
+        if (n && !memmem(p, n, "PLPLOT ERROR", 12) && !memmem(p, n, "Program aborted", 15) &&
+            strncmp(p, "@@", 2)) {
             snprintf(msg, len, "%.*s", (int)(n > 300 ? 300 : n), p);
             return;
         }
@@ -88,7 +96,7 @@ int isac_run_isolated(int (*fn)(void *ctx, char *err, size_t errlen), void *ctx,
         child_main(fds[1], fn, ctx);
     }
     close(fds[1]);
-    char out[8192];
+    char out[65536];
     size_t n = 0;
     for (;;) { /* read everything (keep the first 8 KiB) so the child never blocks */
         char buf[4096];
@@ -108,6 +116,15 @@ int isac_run_isolated(int (*fn)(void *ctx, char *err, size_t errlen), void *ctx,
         ;
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return ISAC_OK;
+    /* the temporary the child held when it failed (it created it: ours to remove) */
+    const char *own = NULL;
+    for (const char *q = out; (q = strstr(q, "\n@@own:")); q += 7)
+        own = q + 7;
+    if (own && *own != '\n') {
+        char path[4200];
+        snprintf(path, sizeof path, "%.*s", (int)strcspn(own, "\n"), own);
+        unlink(path);
+    }
     char msg[400];
     if (WIFSIGNALED(st))
         snprintf(msg, sizeof msg, "died of signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
