@@ -25,14 +25,14 @@ kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 # 2. two isactb runs recording into one --out at once: the second refuses, the first's
 #    capture is complete and valid
-"$BIN" run --config "$cfg" --episodes 6 --record --out "$tmp/both" >/dev/null 2>"$tmp/a.err" & first=$!
+"$BIN" run --config "$cfg" --episodes 3 --record --out "$tmp/both" >/dev/null 2>"$tmp/a.err" & first=$!
 for _ in $(seq 100); do grep -q 'step' "$tmp/a.err" 2>/dev/null && break; sleep 0.1; done
 run_bounded 60 "$tmp/b.out" "$tmp/b.err" -- "$BIN" run --config "$cfg" --episodes 1 --quiet --record --out "$tmp/both"
 wait "$first"; arc=$?
 [ "$rc" -eq 1 ] || bad "second run: exit $rc, want 1 (refused)"
 one_line "$tmp/b.err" "in use by another isactb process"
 [ "$arc" -eq 0 ] || bad "first run: exit $arc"
-n=$(capture_ok "$tmp/both" 6); echo "concurrent: first run kept $n CPIs, second refused"
+n=$(capture_ok "$tmp/both" 3); echo "concurrent: first run kept $n CPIs, second refused"
 
 # 3. a symbolic link planted under a temporary's name is not followed; its target survives
 mkdir "$tmp/plant"; echo precious >"$tmp/victim"

@@ -24,7 +24,7 @@ limited() {
 no_tmp() { if find "$1" -name '*.tmp*' | grep -q .; then bad "$1: temporaries left: $(find "$1" -name '*.tmp*')"; fi; }
 
 # address space: from too little to draw a figure up to enough for everything
-for kb in 150000 180000 220000 400000; do
+for kb in 150000 250000; do
   limited "v$kb" "ulimit -v $kb" -- "$BIN" run --config "$cfg" --episodes 1 --quiet --out "$tmp/v$kb" --json
   no_tmp "$tmp/v$kb"
   # the result object is printed whatever happened to the figures
