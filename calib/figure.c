@@ -44,6 +44,7 @@ static int pattern_draw(void *ctx, char *err, size_t errlen)
     if (fd < 0)
         return ISAC_EIO;
     close(fd);
+    isac_child_owns(tmp);
     plsdev("svg");
     plsfnam(tmp);
     plspage(0, 0, 1000, 700, 0, 0);
@@ -65,6 +66,7 @@ static int pattern_draw(void *ctx, char *err, size_t errlen)
     plmtex("t", 0.5, 0.02, 0.0,
            "blue: theory   red: measured, calibrated   grey dashed: uncalibrated");
     plend();
+    isac_child_owns(NULL);
     struct stat st;
     if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
         remove(tmp);
