@@ -87,6 +87,15 @@ struct calib_resp {
  * the period-to-period rotation; |cfo| < 1/(2N). */
 double calib_cfo(const struct calib_ref *r, const float complex *const *y, unsigned nch);
 
+/* How well a full-band capture y (capture_len samples of one channel) matches the reference
+ * r, judged independently of the fit: the in-band power per bin above the noise that the
+ * out-of-band bins measure is what a matching reference must explain. *snr = that excess
+ * over the noise (the SNR the capture predicts), *explained = the fitted response's power
+ * (gain and delay, as calib_rx_array fits them) over the excess: about 1 for the reference
+ * that was transmitted, about 1/(active bins) for any other. ISAC_OK / ISAC_ENOMEM. */
+int calib_ref_match(const struct calib_ref *r, const float complex *y, unsigned maxlag,
+                    double *explained, double *snr);
+
 /* RX array estimate: M channels y[m] (capture_len samples each) of ONE array fed by a
  * common reference (splitter, or a pilot: see calib_manifold_rx). out[m] relative to
  * element 0 (index/ap/element filled from first_index/ap). maxlag as above.

@@ -290,6 +290,42 @@ static int response_at(const struct calib_ref *r, unsigned stride, unsigned offs
     return rc;
 }
 
+int calib_ref_match(const struct calib_ref *r, const float complex *y, unsigned maxlag,
+                    double *explained, double *snr)
+{
+    unsigned N = r->N;
+    double complex *R = malloc(N * sizeof *R);
+    struct bins b = {0};
+    struct calib_resp fit;
+    int rc = R ? ISAC_OK : ISAC_ENOMEM;
+    if (rc == ISAC_OK) {
+        averaged_spectrum(r, y, calib_cfo(r, &y, 1), 0, R);
+        rc = response_bins(r, 1, 0, R, &b);
+    }
+    if (rc == ISAC_OK)
+        rc = fit_response(r, &b, 1, maxlag, &fit);
+    if (rc == ISAC_OK) {
+        double scale = sqrt((double)b.n) / N, pin = 0, noise = 0;
+        unsigned nn = 0;
+        for (unsigned i = 0; i < b.n; i++)
+            pin += creal(b.H[i] * conj(b.H[i]));
+        pin /= b.n;
+        for (int fs = -(int)N / 2; fs < (int)N / 2; fs++)
+            if (!bin_active(r, fs, 1, 0)) {
+                double complex v = R[(unsigned)((fs + (int)N) % (int)N)] * scale;
+                noise += creal(v * conj(v));
+                nn++;
+            }
+        noise = nn ? noise / nn : 0;
+        double excess = pin - noise, c2 = creal(fit.gain * conj(fit.gain));
+        *snr = noise > 0 ? excess / noise : INFINITY;
+        *explained = excess > 0 ? c2 / excess : 0;
+    }
+    bins_free(&b);
+    free(R);
+    return rc;
+}
+
 /* ---- relative results ---- */
 
 static void relative(struct calib_chan *o, double complex rel, double ddelay,

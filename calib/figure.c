@@ -5,8 +5,11 @@
 #include <plplot/plplot.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
+#include "common/child.h"
+#include "common/out_dir.h"
 
 static void curve(const double *x, const double *y, unsigned n, int col, int style)
 {
@@ -22,12 +25,26 @@ static void curve(const double *x, const double *y, unsigned n, int col, int sty
     pllsty(1);
 }
 
-int calib_pattern_figure(const char *path, const char *title, const double *phi_deg,
-                         const double *theory_db, const double *cal_db, const double *raw_db,
-                         unsigned n, char *err, size_t errlen)
+struct pattern_job {
+    const char *path, *title;
+    const double *phi_deg, *theory_db, *cal_db, *raw_db;
+    unsigned n;
+};
+
+static int pattern_draw(void *ctx, char *err, size_t errlen)
 {
+    const struct pattern_job *j = ctx;
+    const char *path = j->path, *title = j->title;
+    const double *phi_deg = j->phi_deg, *theory_db = j->theory_db, *cal_db = j->cal_db,
+                 *raw_db = j->raw_db;
+    unsigned n = j->n;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = isac_create_excl(tmp, err, errlen); /* never another run's file */
+    if (fd < 0)
+        return ISAC_EIO;
+    close(fd);
+    isac_child_owns(tmp);
     plsdev("svg");
     plsfnam(tmp);
     plspage(0, 0, 1000, 700, 0, 0);
@@ -49,6 +66,7 @@ int calib_pattern_figure(const char *path, const char *title, const double *phi_
     plmtex("t", 0.5, 0.02, 0.0,
            "blue: theory   red: measured, calibrated   grey dashed: uncalibrated");
     plend();
+    isac_child_owns(NULL);
     struct stat st;
     if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
         remove(tmp);
@@ -56,4 +74,12 @@ int calib_pattern_figure(const char *path, const char *title, const double *phi_
         return ISAC_EIO;
     }
     return ISAC_OK;
+}
+
+int calib_pattern_figure(const char *path, const char *title, const double *phi_deg,
+                         const double *theory_db, const double *cal_db, const double *raw_db,
+                         unsigned n, char *err, size_t errlen)
+{
+    struct pattern_job j = {path, title, phi_deg, theory_db, cal_db, raw_db, n};
+    return isac_run_isolated(pattern_draw, &j, err, errlen); /* host/common/child.h */
 }

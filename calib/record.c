@@ -2,6 +2,7 @@
 #include "calib/record.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/out_dir.h"
+#include "common/file_open.h"
 
 void calib_record_init(struct calib_record *rec, const struct radio_info *info, double now_unix)
 {
@@ -341,14 +344,15 @@ int calib_record_from_json(const json_t *o, const char *src, struct calib_record
 int calib_record_load(const char *path, struct calib_record *rec, char *err, size_t errlen)
 {
     json_error_t je;
-    json_t *o = json_load_file(path, 0, &je);
+    char *text = NULL;
+    size_t len = 0;
+    /* a regular file only: a FIFO or device in a calibration directory is refused */
+    int frc = isac_read_input(path, 16u << 20, &text, &len, err, errlen);
+    if (frc)
+        return frc;
+    json_t *o = json_loadb(text, len, 0, &je);
+    free(text);
     if (!o) {
-        FILE *f = fopen(path, "r");
-        if (!f) {
-            isac_seterr(err, errlen, "%s: cannot open", path);
-            return ISAC_EIO;
-        }
-        fclose(f);
         isac_seterr(err, errlen, "%s: line %d: not valid JSON (%s)", path, je.line, je.text);
         return ISAC_EFORMAT;
     }
@@ -362,14 +366,23 @@ int calib_record_save(const char *path, const struct calib_record *rec, char *er
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     json_t *o = calib_record_to_json(rec);
-    int rc = o && json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) == 0 ? ISAC_OK
-                                                                                        : ISAC_EIO;
+    char why[512] = "";
+    FILE *f = o ? isac_fcreate_excl(tmp, why, sizeof why) : NULL; /* never another's file */
+    if (!f) {
+        json_decref(o);
+        isac_seterr(err, errlen, "%s", why[0] ? why : "out of memory");
+        return o ? ISAC_EIO : ISAC_ENOMEM;
+    }
+    int rc = json_dumpf(o, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) == 0 ? ISAC_OK : ISAC_EIO;
+    if (fclose(f))
+        rc = ISAC_EIO;
     json_decref(o);
     if (rc == ISAC_OK && rename(tmp, path) != 0)
         rc = ISAC_EIO;
     if (rc) {
-        unlink(tmp);
-        isac_seterr(err, errlen, "%s: cannot write the calibration record", path);
+        int e = errno;
+        unlink(tmp); /* created above by this call */
+        isac_seterr(err, errlen, "%s: cannot write the calibration record: %s", path, strerror(e));
     }
     return rc;
 }

@@ -141,6 +141,10 @@ static int burst_capture(radio r, const struct calib_session *s, const struct cp
                          size_t rxlen, char *err, size_t errlen)
 {
     const char *what = tag->session;
+    if (s->stop && *s->stop) { /* the safe point: between two captures */
+        isac_seterr(err, errlen, "calibration %s: interrupted", what);
+        return ISAC_EINTR;
+    }
     struct radio_info info;
     int64_t now = 0;
     int rc = radio_get_info(r, &info);
@@ -187,6 +191,34 @@ static int check(radio r, const struct calib_session *s, struct radio_info *info
     return ISAC_OK;
 }
 
+/* Every RX channel must see the reference the estimator assumes: with a predicted SNR of
+ * CALIB_MATCH_MIN_SNR or more, the fitted response must explain at least
+ * CALIB_MATCH_MIN_EXPLAINED of the in-band power above the noise (a matching capture
+ * explains ~100 %; another reference ~1/(active bins), 0.1 % at the defaults). Otherwise the
+ * estimate would be a wrong record, so the session is refused (ISAC_EFORMAT): a recording
+ * whose isactb:calib_session does not describe what was transmitted. */
+#define CALIB_MATCH_MIN_SNR 10.0
+#define CALIB_MATCH_MIN_EXPLAINED 0.5
+static int check_reference(const struct calib_session *s, const float complex *const *y,
+                           unsigned nch, char *err, size_t errlen)
+{
+    for (unsigned ch = 0; ch < nch; ch++) {
+        double ex = 0, snr = 0;
+        int rc = calib_ref_match(&s->ref, y[ch], s->maxlag, &ex, &snr);
+        if (rc)
+            return rc;
+        if (snr >= CALIB_MATCH_MIN_SNR && !(ex >= CALIB_MATCH_MIN_EXPLAINED)) {
+            isac_seterr(err, errlen,
+                        "calibration rx: channel %u: the expected reference (seed %llu, period "
+                        "%u) explains %.2g %% of the received in-band power where its SNR of "
+                        "%.1f dB predicts about 100 %%: the capture's reference does not match",
+                        ch, (unsigned long long)s->ref.seed, s->ref.N, 100 * ex, 10 * log10(snr));
+            return ISAC_EFORMAT;
+        }
+    }
+    return ISAC_OK;
+}
+
 int calib_measure_rx(radio r, const struct calib_session *s, struct calib_chan *out, char *err,
                      size_t errlen)
 {
@@ -204,6 +236,8 @@ int calib_measure_rx(radio r, const struct calib_session *s, struct calib_chan *
     if (rc == ISAC_OK)
         rc = burst_capture(r, s, &(struct cpi_tag){"rx", "full", 0, 0}, &tx, blen, window_offset(s),
                            &rx, clen, err, errlen);
+    if (rc == ISAC_OK)
+        rc = check_reference(s, (const float complex *const *)rx.p, info.num_rx, err, errlen);
     for (unsigned n = 0, ch = 0; rc == ISAC_OK && n < info.num_rx_aps;
          ch += info.rx_ap_elements[n++]) {
         rc = calib_rx_array(&s->ref, (const float complex *const *)rx.p + ch,

@@ -25,6 +25,9 @@ struct calib_session {
      * estimator sees, TX channel 0's burst as txref, the annotation "isactb:calib_cpi"
      * (which reference was injected) and, on every RX segment, "spatial:calibration". */
     sigmf_writer capture;
+    /* Optional stop request (a signal handler's flag): when it reads non-zero, the next
+     * capture is not made and the session returns ISAC_EINTR ("interrupted"). */
+    const volatile int *stop;
 };
 void calib_session_default(struct calib_session *s);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 #include "sigmf_internal.h"
 
 /* ------------------------------------------------------------- paths */
@@ -35,9 +36,13 @@ static char *dirname_of(const char *path)
 /* Whole file into memory (NUL-terminated). */
 static char *slurp(const struct ectx *e, const char *path, size_t *len, int *rc)
 {
-    FILE *f = fopen(path, "rb");
+    char why[320];
+    int frc;
+    FILE *f = isac_fopen_input(path, &frc, why, sizeof why); /* regular files only */
     if (!f) {
-        *rc = cap_efail(e, ISAC_EIO, "cannot open: %s", strerror(errno));
+        const char *w = strncmp(why, path, strlen(path)) ? why : why + strlen(path);
+        *rc = cap_efail(e, frc == ISAC_EFORMAT ? ISAC_EFORMAT : ISAC_EIO, "%s",
+                        w[0] == ':' ? w + 2 : w);
         return NULL;
     }
     char *buf = NULL;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 
 static void to_hex(const unsigned char *md, unsigned n, char *hex)
 {
@@ -67,9 +68,11 @@ int cap_hash_hex(enum cap_hash_alg alg, const void *data, size_t len, char *hex)
 
 int cap_sha256_file(const char *path, char hex[CAP_SHA256_HEX])
 {
-    FILE *f = fopen(path, "rb");
+    /* a recorded input path may name anything by now: only a regular file is hashed */
+    int frc;
+    FILE *f = isac_fopen_input(path, &frc, NULL, 0);
     if (!f)
-        return ISAC_EIO;
+        return frc == ISAC_EFORMAT ? ISAC_EFORMAT : ISAC_EIO;
     struct cap_hash h;
     int rc = cap_hash_init(&h, CAP_SHA256);
     unsigned char buf[65536];

@@ -2,6 +2,7 @@
 #include "inputs.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -43,7 +44,12 @@ static int current_hash(const json_t *e, const json_t *shared, char now[CAP_SHA2
     now[0] = '\0';
     *name = path ? path : of;
     if (path) {
-        if (cap_sha256_file(path, now))
+        int rc = cap_sha256_file(path, now);
+        if (rc == ISAC_EFORMAT) { /* a FIFO, socket or device now: not read, named as such */
+            snprintf(now, CAP_SHA256_HEX, "not a regular file");
+            return ISAC_OK;
+        }
+        if (rc)
             now[0] = '\0'; /* unreadable or gone: reported as missing */
         return ISAC_OK;
     }
@@ -68,8 +74,12 @@ int cap_inputs_verify(const json_t *inputs, const json_t *shared, char *err, siz
             return rc;
         if (!strcmp(now, want))
             continue;
-        isac_seterr(err, errlen, "%s: sha256 recorded %s, now %s", name ? name : role, want,
-                    now[0] ? now : "missing");
+        if (!strcmp(now, "not a regular file"))
+            isac_seterr(err, errlen, "%s: not a regular file (a FIFO, socket or device)",
+                        name ? name : role);
+        else
+            isac_seterr(err, errlen, "%s: sha256 recorded %s, now %s", name ? name : role, want,
+                        now[0] ? now : "missing");
         return ISAC_EFORMAT;
     }
     return ISAC_OK;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 #include "sigmf_internal.h"
 
 static const char *const top_keys[] = {"global", "captures", "annotations", NULL};
@@ -256,9 +257,19 @@ static int check_data(char *err, size_t errlen, struct rstream *s)
 {
     struct ectx e = {err, errlen, s->data_path};
     struct stat st;
-    s->fd = open(s->data_path, O_RDONLY | O_CLOEXEC);
-    if (s->fd < 0 || fstat(s->fd, &st))
-        return cap_efail(&e, ISAC_EIO, "cannot open: %s", strerror(errno));
+    char why[320];
+    s->fd = isac_open_input(s->data_path, why, sizeof why); /* regular files only */
+    if (s->fd < 0) {
+        int frc = s->fd;
+        s->fd = -1;
+        const char *w = why;
+        size_t pl = strlen(s->data_path);
+        if (!strncmp(why, s->data_path, pl) && why[pl] == ':')
+            w = why + pl + 2;
+        return cap_efail(&e, frc == ISAC_EFORMAT ? ISAC_EFORMAT : ISAC_EIO, "%s", w);
+    }
+    if (fstat(s->fd, &st))
+        return cap_efail(&e, ISAC_EIO, "cannot stat: %s", strerror(errno));
     uint64_t size = (uint64_t)st.st_size;
     if (size % CF32)
         return cap_efail(&e, ISAC_EFORMAT,

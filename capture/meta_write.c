@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/out_dir.h"
 #include "sigmf_internal.h"
 
 static json_t *extensions(int spatial)
@@ -78,14 +79,16 @@ static json_t *rx_captures(sigmf_writer w, unsigned ch)
     return out;
 }
 
-static int write_file(const char *path, const char *text, char *err, size_t errlen)
+static int write_file(const char *path, const char *text, int *created, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || cap_write_all(fd, text, strlen(text), 0) ||
-        cap_write_all(fd, "\n", 1, strlen(text)) || fsync(fd)) {
+    int fd = isac_create_excl(path, err, errlen);
+    if (fd < 0)
+        return ISAC_EIO;
+    *created = 1;
+    if (cap_write_all(fd, text, strlen(text), 0) || cap_write_all(fd, "\n", 1, strlen(text)) ||
+        fsync(fd)) {
         isac_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+        close(fd);
         return ISAC_EIO;
     }
     if (close(fd)) {
@@ -95,7 +98,8 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
     return ISAC_OK;
 }
 
-static int dump_to(const char *path, json_t *doc, char *hash_out, char *err, size_t errlen)
+static int dump_to(const char *path, json_t *doc, char *hash_out, int *created, char *err,
+                   size_t errlen)
 {
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
@@ -118,7 +122,7 @@ static int dump_to(const char *path, json_t *doc, char *hash_out, char *err, siz
             return rc;
         }
     }
-    int rc = write_file(path, text, err, errlen);
+    int rc = write_file(path, text, created, err, errlen);
     free(text);
     return rc;
 }
@@ -142,7 +146,7 @@ static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, siz
         json_decref(g);
         json_decref(caps);
     }
-    return dump_to(s->meta_tmp, doc, hash, err, errlen);
+    return dump_to(s->meta_tmp, doc, hash, &s->meta_created, err, errlen);
 }
 
 static json_t *element_geometry(const struct radio_info *in)
@@ -165,8 +169,8 @@ static json_t *element_geometry(const struct radio_info *in)
     return a;
 }
 
-static int write_collection(sigmf_writer w, char (*hashes)[129], const char *path, char *err,
-                            size_t errlen)
+static int write_collection(sigmf_writer w, char (*hashes)[129], const char *path, int *created,
+                            char *err, size_t errlen)
 {
     json_t *streams = json_array();
     for (unsigned i = 0; streams && i <= w->num_rx; i++)
@@ -191,7 +195,8 @@ static int write_collection(sigmf_writer w, char (*hashes)[129], const char *pat
         json_decref(c);
         c = NULL;
     }
-    return dump_to(path, c ? json_pack("{s:o}", "collection", c) : NULL, NULL, err, errlen);
+    return dump_to(path, c ? json_pack("{s:o}", "collection", c) : NULL, NULL, created, err,
+                   errlen);
 }
 
 static int sync_dir(const char *dir)
@@ -220,18 +225,21 @@ static int close_data(sigmf_writer w, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-/* Undo a failed finish: every temporary and every file already renamed. */
-static void finish_cleanup(sigmf_writer w, const char *coll_tmp, unsigned renamed)
+/* Undo a failed finish: every temporary this run created and every file it renamed
+ * into place (renamed counts files: data then meta of stream 0, 1, ...). */
+static void finish_cleanup(sigmf_writer w, const char *coll_tmp, int coll_created, unsigned renamed)
 {
     for (unsigned i = 0; i <= w->num_rx; i++) {
-        unlink(w->s[i].data_tmp);
-        unlink(w->s[i].meta_tmp);
-        if (i < renamed) {
+        if (w->s[i].data_created && 2 * i >= renamed)
+            unlink(w->s[i].data_tmp);
+        if (w->s[i].meta_created && 2 * i + 1 >= renamed)
+            unlink(w->s[i].meta_tmp);
+        if (2 * i < renamed)
             unlink(w->s[i].data_final);
+        if (2 * i + 1 < renamed)
             unlink(w->s[i].meta_final);
-        }
     }
-    if (coll_tmp)
+    if (coll_tmp && coll_created)
         unlink(coll_tmp);
 }
 
@@ -239,11 +247,13 @@ static int rename_streams(sigmf_writer w, unsigned *renamed, char *err, size_t e
 {
     for (unsigned i = 0; i <= w->num_rx; i++) {
         struct wstream *s = &w->s[i];
-        *renamed = i + 1;
-        if (rename(s->data_tmp, s->data_final) || rename(s->meta_tmp, s->meta_final)) {
-            isac_seterr(err, errlen, "%s: rename failed: %s", s->base, strerror(errno));
+        /* never over a file of the final name that this run did not write */
+        if (isac_rename_noreplace(s->data_tmp, s->data_final, err, errlen))
             return ISAC_EIO;
-        }
+        (*renamed)++;
+        if (isac_rename_noreplace(s->meta_tmp, s->meta_final, err, errlen))
+            return ISAC_EIO;
+        (*renamed)++;
     }
     return ISAC_OK;
 }
@@ -258,21 +268,28 @@ int sigmf_writer_finish(sigmf_writer w, char *err, size_t errlen)
     char *coll = cap_join(w->dir, w->name, ".sigmf-collection");
     char *coll_tmp = cap_join(w->dir, w->name, ".sigmf-collection.tmp");
     unsigned renamed = 0;
+    int coll_created = 0;
     int rc = (!hashes || !coll || !coll_tmp) ? ISAC_ENOMEM : close_data(w, err, errlen);
     if (rc == ISAC_ENOMEM)
         isac_seterr(err, errlen, "sigmf writer: out of memory");
     for (unsigned i = 0; !rc && i <= w->num_rx; i++)
         rc = write_meta(w, i, hashes[i], err, errlen);
     if (!rc)
-        rc = write_collection(w, hashes, coll_tmp, err, errlen);
+        rc = write_collection(w, hashes, coll_tmp, &coll_created, err, errlen);
     if (!rc)
         rc = rename_streams(w, &renamed, err, errlen);
-    if (!rc && (sync_dir(w->dir) || rename(coll_tmp, coll) || sync_dir(w->dir))) {
-        isac_seterr(err, errlen, "%s: rename failed: %s", coll, strerror(errno));
+    if (!rc && sync_dir(w->dir)) {
+        isac_seterr(err, errlen, "%s: fsync failed: %s", w->dir, strerror(errno));
         rc = ISAC_EIO;
     }
+    if (!rc && !(rc = isac_rename_noreplace(coll_tmp, coll, err, errlen)) && sync_dir(w->dir)) {
+        isac_seterr(err, errlen, "%s: fsync failed: %s", w->dir, strerror(errno));
+        rc = ISAC_EIO;
+    }
+    if (rc == ISAC_OK)
+        coll_created = 0; /* renamed: no temporary left to remove */
     if (rc)
-        finish_cleanup(w, coll_tmp, renamed);
+        finish_cleanup(w, coll_tmp, coll_created, renamed);
     free(hashes);
     free(coll);
     free(coll_tmp);

@@ -85,8 +85,9 @@ struct sigmf_reader_s {
 struct wstream {
     char *data_tmp, *data_final, *meta_tmp, *meta_final, *base;
     int fd;
-    uint64_t committed;  /* samples durably handed to the kernel */
-    struct cap_hash sha; /* of the data file as written so far */
+    int data_created, meta_created; /* the temporaries this run created (and may delete) */
+    uint64_t committed;             /* samples durably handed to the kernel */
+    struct cap_hash sha;            /* of the data file as written so far */
 };
 
 struct sigmf_writer_s {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/out_dir.h"
 #include "sigmf_internal.h"
 
 static const char *const writer_global_keys[] = {
@@ -179,11 +180,13 @@ static int stream_init(sigmf_writer w, unsigned i, char *err, size_t errlen)
         isac_seterr(err, errlen, "sigmf writer: out of memory");
         return ISAC_ENOMEM;
     }
-    s->fd = open(s->data_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* exclusively: another run's temporary (or a planted link) is never truncated */
+    s->fd = isac_create_excl(s->data_tmp, err, errlen);
     if (s->fd < 0) {
-        isac_seterr(err, errlen, "%s: cannot create: %s", s->data_tmp, strerror(errno));
+        s->fd = -1;
         return ISAC_EIO;
     }
+    s->data_created = 1;
     return cap_hash_init(&s->sha, CAP_SHA512);
 }
 
@@ -303,9 +306,10 @@ void sigmf_writer_abort(sigmf_writer w)
             close(w->s[i].fd);
             w->s[i].fd = -1;
         }
-        if (w->s[i].data_tmp)
+        /* only what this run created: never another run's files */
+        if (w->s[i].data_created)
             unlink(w->s[i].data_tmp);
-        if (w->s[i].meta_tmp)
+        if (w->s[i].meta_created)
             unlink(w->s[i].meta_tmp);
     }
     cap_writer_free(w);

@@ -60,9 +60,31 @@ struct radio_s {
     /* Transmit safety (radio/safety.h): every burst is checked against the limits with
      * the radio's description, kept current across retunes, before the back end sees it. */
     radio_guard guard;
+    int emulated;  /* radiates nothing: decided from the back end's code (radio_radiates) */
+    int delegates; /* a set: member 0's own guard checks every burst with its own settings */
     struct radio_info info;
     char err[320]; /* the refusal of the last call when the radio layer refused it */
 };
+
+/* Whether a back end can put anything on the air, decided by which code implements it and
+ * never by what a device reports: the in-process emulator and the replay of a recording
+ * radiate nothing; a set transmits through member 0, whose own guard checks every burst
+ * (its limits follow radio_set_limits); every other back end (soapy, uhd: hardware, or a
+ * SoapySDR module, whatever settings it offers) radiates. */
+static int radio_radiates(const struct radio_ops *ops)
+{
+    if (ops == &radio_sim_ops)
+        return 0;
+#ifdef ISACTB_HAVE_FILE_BACKEND
+    if (ops == &radio_file_ops)
+        return 0;
+#endif
+#ifdef ISACTB_HAVE_SET_BACKEND
+    if (ops == &radio_set_ops)
+        return 0;
+#endif
+    return 1;
+}
 
 static int valid_name_char(int c)
 {
@@ -137,8 +159,12 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
     }
     r->ops = ops;
     struct radio_limits lim;
+    r->emulated = !radio_radiates(ops);
+#ifdef ISACTB_HAVE_SET_BACKEND
+    r->delegates = ops == &radio_set_ops;
+#endif
     if (ops->get_info(r->state, &r->info) == ISAC_OK)
-        radio_limits_for(&r->info, &lim);
+        radio_limits_for(!r->emulated, &lim);
     else
         radio_limits_default(&lim);
     r->guard = radio_guard_create(&lim);
@@ -151,10 +177,22 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
     return ISAC_OK;
 }
 
+#ifdef ISACTB_HAVE_SET_BACKEND
+int radio_set_member_limits(void *set_state, const struct radio_limits *lim);
+#endif
+
 int radio_set_limits(radio r, const struct radio_limits *lim)
 {
     if (!r || !lim)
         return ISAC_EINVAL;
+#ifdef ISACTB_HAVE_SET_BACKEND
+    /* a set transmits through member 0: the limits go to the members' guards */
+    if (r->ops == &radio_set_ops) {
+        int rc = radio_set_member_limits(r->state, lim);
+        if (rc)
+            return rc;
+    }
+#endif
     radio_guard g = radio_guard_create(lim);
     if (!g)
         return ISAC_ENOMEM;
@@ -207,12 +245,31 @@ int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t le
     if (!r->ops->tx_burst)
         return ISAC_ENOTSUP;
     r->err[0] = '\0';
-    int rc = radio_guard_check_burst(r->guard, &r->info, t0, x, len, r->err, sizeof r->err);
+    if (r->delegates)
+        return r->ops->tx_burst(r->state, t0, x, len);
+    /* what the device is set to now, channel by channel, not what it was opened with */
+    struct radio_tx_state ts;
+    int rc = radio_get_tx_state(r, &ts);
+    if (rc) {
+        snprintf(r->err, sizeof r->err, "TX refused: cannot read the TX settings: %.240s",
+                 radio_last_error(r)[0] ? radio_last_error(r) : isac_strerror(rc));
+        return ISAC_ESAFETY;
+    }
+    rc = radio_guard_check_tx(r->guard, &r->info, &ts, r->emulated, t0, x, len, r->err,
+                              sizeof r->err);
     if (rc == ISAC_ESAFETY)
         return rc; /* nothing reaches the back end */
     if (rc)
         return rc;
     return r->ops->tx_burst(r->state, t0, x, len);
+}
+
+int radio_get_tx_state(radio r, struct radio_tx_state *ts)
+{
+    if (!r || !ts)
+        return ISAC_EINVAL;
+    radio_tx_state_from_info(&r->info, ts);
+    return r->ops->tx_state ? r->ops->tx_state(r->state, ts) : ISAC_OK;
 }
 
 int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,

@@ -34,6 +34,18 @@
 
 #include "frontend/radio_info.h"
 
+/* What a radio is set to for transmitting, queried before every burst so that the transmit
+ * guard (radio/safety.h) checks what is actually sent rather than what the radio was
+ * opened with: per TX channel (index < radio_info.num_tx) its centre frequency, analog
+ * bandwidth and gain setting, plus the TX sample rate and DAC full scale. */
+struct radio_tx_state {
+    double rate;                        /* TX sample rate, Hz */
+    double full_scale;                  /* |x| of a full-scale sample, 0 unknown */
+    double freq_hz[RADIO_MAX_CHANNELS]; /* TX centre frequency per channel, Hz */
+    double bw_hz[RADIO_MAX_CHANNELS];   /* analog TX bandwidth per channel, Hz (0 unknown) */
+    double gain_db[RADIO_MAX_CHANNELS]; /* TX gain setting per channel, dB */
+};
+
 struct radio_ops {
     const char *name; /* back-end name as used in spec strings */
     /* Open from the argument part of the spec ("seed=7,targets=2"; "" for none).
@@ -58,6 +70,9 @@ struct radio_ops {
     /* RADIO_CAP_MOVABLE: move the TX elements to pos_wl[0..num_tx-1] (validated by the
      * caller) for bursts transmitted after the call. Optional. */
     int (*set_tx_positions)(void *state, const double *pos_wl, unsigned n);
+    /* The device's current TX settings (struct radio_tx_state), read from the device
+     * itself. Optional: without it the radio layer uses radio_tx_state_from_info(). */
+    int (*tx_state)(void *state, struct radio_tx_state *ts);
 };
 
 typedef struct radio_s *radio;
@@ -92,6 +107,11 @@ int radio_set_center_freq(radio r, double hz);
  * burst. n must be num_tx and the positions finite, |p| <= 1e4 and at least
  * RADIO_MIN_SPACING_WL apart (ISAC_EINVAL, one line in radio_last_error()). */
 int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n);
+/* The TX settings the guard checks the next burst against: the back end's tx_state op
+ * (queried from the device), else radio_tx_state_from_info() of the radio's description. */
+int radio_get_tx_state(radio r, struct radio_tx_state *ts);
+/* Every TX channel at info's carrier, bandwidth (sample rate when 0), gain, full scale. */
+void radio_tx_state_from_info(const struct radio_info *info, struct radio_tx_state *ts);
 /* The back end's ops and state (for back-end specific helpers and tests). */
 const struct radio_ops *radio_get_ops(radio r);
 void *radio_get_state(radio r);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/samples.h"
 #include "radio_file.h"
 #include "sigmf.h"
 
@@ -112,6 +113,15 @@ static int file_rx_capture(void *state, int64_t t0, float complex *const *y, siz
     if (rc) {
         snprintf(s->err, sizeof s->err, "%s", sigmf_reader_last_error(s->rd));
         return rc;
+    }
+    /* a recorded sample the processing cannot take is named here, with its CPI and channel,
+     * rather than turned into a wrong result or a wrong "not finite" further down */
+    struct radio_info in;
+    char why[200];
+    file_get_info(s, &in);
+    if (isac_samples_check((const float complex *const *)y, in.num_rx, len, why, sizeof why)) {
+        snprintf(s->err, sizeof s->err, "%s: CPI %zu: %s", sigmf_reader_path(s->rd), s->next, why);
+        return ISAC_EFORMAT;
     }
     s->counters.dropped_samples += m.dropped_samples;
     s->counters.overflows += m.overflow ? 1 : 0;

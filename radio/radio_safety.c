@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 
 void radio_limits_default(struct radio_limits *l)
 {
@@ -40,25 +41,19 @@ void radio_limits_none(struct radio_limits *l)
     snprintf(l->source, sizeof l->source, "emulated radio: nothing radiates");
 }
 
-void radio_limits_for(const struct radio_info *info, struct radio_limits *l)
+void radio_limits_for(int radiates, struct radio_limits *l)
 {
-    if (info && (info->caps & (RADIO_CAP_TRUTH | RADIO_CAP_REPLAY)))
-        radio_limits_none(l);
-    else
+    if (radiates)
         radio_limits_default(l);
+    else
+        radio_limits_none(l);
 }
 
 /* ---- the file ---- */
 
-static const char *const LIMIT_KEYS[] = {"format",
-                                         "version",
-                                         "site",
-                                         "tx_freq_ranges_hz",
-                                         "max_tx_power_dbm",
-                                         "max_tx_gain_db",
-                                         "max_duty_cycle",
-                                         "duty_window_s",
-                                         NULL};
+static const char *const LIMIT_KEYS[] = {
+    "format",         "version",        "site",          "tx_freq_ranges_hz", "max_tx_power_dbm",
+    "max_tx_gain_db", "max_duty_cycle", "duty_window_s", "tx_full_scale",     NULL};
 
 /* Copy of s for a one-line message: at most 64 bytes, control and non-ASCII bytes as '?'. */
 static const char *printable(const char *s, char out[65])
@@ -129,6 +124,41 @@ static int parse_ranges(json_t *root, const char *name, struct radio_limits *l, 
     return ISAC_OK;
 }
 
+/* "tx_full_scale": {"DRIVER:SERIAL" or "DRIVER": |x| of a full-scale sample}, for front
+ * ends that cannot state their DAC's full scale. */
+static int parse_full_scale(json_t *root, const char *name, struct radio_limits *l, char *err,
+                            size_t errlen)
+{
+    json_t *o = json_object_get(root, "tx_full_scale");
+    if (!o)
+        return ISAC_OK;
+    if (!json_is_object(o) || json_object_size(o) > RADIO_LIMITS_MAX_DEVICES) {
+        isac_seterr(err, errlen,
+                    "%s: tx_full_scale: expected an object of at most %d \"DRIVER[:SERIAL]\": "
+                    "number entries",
+                    name, RADIO_LIMITS_MAX_DEVICES);
+        return ISAC_EFORMAT;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        char pk[65];
+        double d = json_is_number(v) ? json_number_value(v) : NAN;
+        if (!*k || strlen(k) >= sizeof l->full_scale[0].device || !isfinite(d) || d <= 0 ||
+            d > 1e6) {
+            isac_seterr(err, errlen,
+                        "%s: tx_full_scale: %s: expected a device name of at most %zu characters "
+                        "and a number in (0, 1e6]",
+                        name, printable(k, pk), sizeof l->full_scale[0].device - 1);
+            return ISAC_EFORMAT;
+        }
+        snprintf(l->full_scale[l->num_full_scale].device, sizeof l->full_scale[0].device, "%s", k);
+        l->full_scale[l->num_full_scale++].value = d;
+    }
+    return ISAC_OK;
+}
+
 static int parse_root(json_t *root, const char *name, struct radio_limits *l, char *err,
                       size_t errlen)
 {
@@ -177,6 +207,8 @@ static int parse_root(json_t *root, const char *name, struct radio_limits *l, ch
     if (!rc)
         rc = get_num(root, name, "duty_window_s", 1e-3, 60, &window_def, &l->duty_window_s, err,
                      errlen);
+    if (!rc)
+        rc = parse_full_scale(root, name, l, err, errlen);
     return rc;
 }
 
@@ -208,32 +240,15 @@ int radio_limits_load(const char *path, struct radio_limits *l, char *err, size_
 {
     if (!path || !l)
         return ISAC_EINVAL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        isac_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return ISAC_EIO;
-    }
-    /* A limits file is a few hundred bytes: refuse anything absurdly large. */
-    enum { MAX_FILE = 1 << 16 };
-    char *buf = malloc(MAX_FILE + 1);
-    size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        isac_seterr(err, errlen, "%s: out of memory", path);
-        return ISAC_ENOMEM;
-    }
-    int rc;
-    if (bad) {
-        isac_seterr(err, errlen, "%s: read error", path);
-        rc = ISAC_EIO;
-    } else if (n > MAX_FILE) {
-        isac_seterr(err, errlen, "%s: larger than %d bytes: not a site limits file", path,
-                    MAX_FILE);
-        rc = ISAC_EFORMAT;
-    } else {
+    /* A limits file is a few hundred bytes: refuse anything absurdly large; a FIFO or
+     * device is refused without blocking (host/common/file_open.h). */
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = isac_read_input(path, 1 << 16, &buf, &n, err, errlen);
+    if (rc == ISAC_EFORMAT && strstr(err, "larger than"))
+        isac_seterr(err, errlen, "%s: larger than %d bytes: not a site limits file", path, 1 << 16);
+    if (!rc)
         rc = radio_limits_parse(buf, n, path, l, err, errlen);
-    }
     free(buf);
     return rc;
 }
@@ -273,26 +288,43 @@ const struct radio_limits *radio_guard_limits(radio_guard g)
     return g ? &g->lim : NULL;
 }
 
-static int check_band(const struct radio_limits *l, const struct radio_info *in, char *err,
-                      size_t errlen)
+/* The occupied band of TX channel c: its centre frequency +- half of what the samples can
+ * occupy (the TX sample rate), widened to the analog bandwidth when that is wider. */
+static void tx_band(const struct radio_tx_state *ts, unsigned c, double *lo, double *hi)
 {
-    double bw = in->bandwidth > 0 ? in->bandwidth : in->sample_rate;
-    double lo = in->center_freq - bw / 2, hi = in->center_freq + bw / 2;
-    for (unsigned i = 0; i < l->num_ranges; i++)
-        if (lo >= l->ranges_hz[i][0] && hi <= l->ranges_hz[i][1])
-            return ISAC_OK;
-    isac_seterr(err, errlen,
-                "TX refused: carrier band %.6g-%.6g GHz outside the allowed ranges "
-                "(tx_freq_ranges_hz, %s)",
-                lo / 1e9, hi / 1e9, l->source);
-    return ISAC_ESAFETY;
+    double bw = ts->bw_hz[c] > ts->rate ? ts->bw_hz[c] : ts->rate;
+    *lo = ts->freq_hz[c] - bw / 2;
+    *hi = ts->freq_hz[c] + bw / 2;
 }
 
-/* Total mean power sum_ch mean |x|^2 and the largest |x|; -1 on a non-finite sample. */
-static int burst_power(const float complex *const *x, unsigned nch, size_t len, double *pow_out,
+static int check_band(const struct radio_limits *l, const struct radio_tx_state *ts, unsigned nch,
+                      char *err, size_t errlen)
+{
+    for (unsigned c = 0; c < nch; c++) {
+        double lo, hi;
+        tx_band(ts, c, &lo, &hi);
+        int ok = isfinite(lo) && isfinite(hi) && ts->freq_hz[c] > 0;
+        unsigned i = 0;
+        for (; ok && i < l->num_ranges; i++)
+            if (lo >= l->ranges_hz[i][0] && hi <= l->ranges_hz[i][1])
+                break;
+        if (!ok || i == l->num_ranges) {
+            isac_seterr(err, errlen,
+                        "TX refused: TX channel %u band %.6g-%.6g GHz outside the allowed ranges "
+                        "(tx_freq_ranges_hz, %s)",
+                        c, lo / 1e9, hi / 1e9, l->source);
+            return ISAC_ESAFETY;
+        }
+    }
+    return ISAC_OK;
+}
+
+/* Mean power mean |x|^2 of each channel into pw[c] and the largest |x|; -1 on a non-finite
+ * sample. */
+static int burst_power(const float complex *const *x, unsigned nch, size_t len, double *pw,
                        double *peak_out)
 {
-    double acc = 0, peak2 = 0;
+    double peak2 = 0;
     for (unsigned c = 0; c < nch; c++) {
         double s = 0;
         for (size_t i = 0; i < len; i++) {
@@ -303,36 +335,68 @@ static int burst_power(const float complex *const *x, unsigned nch, size_t len, 
             s += p;
             peak2 = p > peak2 ? p : peak2;
         }
-        acc += s / (double)len;
+        pw[c] = s / (double)len;
     }
-    *pow_out = acc;
     *peak_out = sqrt(peak2);
     return 0;
 }
 
-static int check_power(const struct radio_limits *l, const struct radio_info *in,
-                       const float complex *const *x, size_t len, char *err, size_t errlen)
+/* The full scale the clipping check uses: the device's, else the site file's entry for this
+ * device ("DRIVER:SERIAL" or "DRIVER"), else 0 (unknown). */
+static double full_scale_of(const struct radio_limits *l, const struct radio_info *in,
+                            const struct radio_tx_state *ts)
 {
-    if (in->tx_gain_db > l->max_tx_gain_db) {
-        isac_seterr(err, errlen, "TX refused: TX gain %.4g dB above max_tx_gain_db %.4g dB (%s)",
-                    in->tx_gain_db, l->max_tx_gain_db, l->source);
-        return ISAC_ESAFETY;
-    }
-    double p, peak;
-    if (burst_power(x, in->num_tx, len, &p, &peak)) {
+    if (ts->full_scale > 0)
+        return ts->full_scale;
+    char id[128];
+    snprintf(id, sizeof id, "%.*s:%.*s", (int)sizeof in->driver, in->driver, (int)sizeof in->serial,
+             in->serial);
+    for (unsigned i = 0; i < l->num_full_scale; i++)
+        if (!strcmp(l->full_scale[i].device, id) ||
+            !strncmp(l->full_scale[i].device, in->driver, sizeof in->driver))
+            return l->full_scale[i].value;
+    return 0;
+}
+
+static int check_power(const struct radio_limits *l, const struct radio_info *in,
+                       const struct radio_tx_state *ts, int emulated, const float complex *const *x,
+                       size_t len, char *err, size_t errlen)
+{
+    unsigned nch = in->num_tx;
+    for (unsigned c = 0; c < nch; c++)
+        if (!(ts->gain_db[c] <= l->max_tx_gain_db)) {
+            isac_seterr(err, errlen,
+                        "TX refused: TX channel %u gain %.4g dB above max_tx_gain_db %.4g dB (%s)",
+                        c, ts->gain_db[c], l->max_tx_gain_db, l->source);
+            return ISAC_ESAFETY;
+        }
+    double pw[RADIO_MAX_CHANNELS], peak;
+    if (burst_power(x, nch, len, pw, &peak)) {
         isac_seterr(err, errlen, "TX refused: burst holds a non-finite sample");
         return ISAC_ESAFETY;
     }
-    if (in->full_scale > 0 && peak > in->full_scale) {
+    double fs = full_scale_of(l, in, ts);
+    if (!(fs > 0) && !emulated) {
+        /* without a full scale the clipping check cannot be made: a device must state it */
         isac_seterr(err, errlen,
-                    "TX refused: sample magnitude %.4g above full scale %.4g (clipping)", peak,
-                    in->full_scale);
+                    "TX refused: full scale of %.32s:%.64s unknown (add it to tx_full_scale, %s)",
+                    in->driver, in->serial, l->source);
         return ISAC_ESAFETY;
     }
+    if (fs > 0 && peak > fs) {
+        isac_seterr(err, errlen,
+                    "TX refused: sample magnitude %.4g above full scale %.4g (clipping)", peak, fs);
+        return ISAC_ESAFETY;
+    }
+    /* tx_power_dbm is the power of a unit-power burst at the gain the radio described at
+     * open (tx_gain_db); a channel set to more gain since radiates that much more. */
+    double p = 0;
+    for (unsigned c = 0; c < nch; c++)
+        p += pw[c] * pow(10.0, (ts->gain_db[c] - in->tx_gain_db) / 10.0);
     double dbm = p > 0 ? in->tx_power_dbm + 10 * log10(p) : -INFINITY;
     /* 0.01 dB of tolerance: float32 samples of a unit-power burst sum to 1 +- 1e-6, which
      * must not refuse a burst whose nominal power is exactly the limit. */
-    if (dbm > l->max_tx_power_dbm + 0.01) {
+    if (!(dbm <= l->max_tx_power_dbm + 0.01)) {
         isac_seterr(err, errlen,
                     "TX refused: burst power %.2f dBm above max_tx_power_dbm %.4g dBm (%s)", dbm,
                     l->max_tx_power_dbm, l->source);
@@ -356,13 +420,19 @@ static int64_t on_time(const struct radio_guard_s *g, int64_t w0, int64_t w1, in
     return sum;
 }
 
-static int check_duty(struct radio_guard_s *g, const struct radio_info *in, int64_t t0, size_t len,
-                      char *err, size_t errlen)
+static int check_duty(struct radio_guard_s *g, const struct radio_tx_state *ts, int64_t t0,
+                      size_t len, char *err, size_t errlen)
 {
     const struct radio_limits *l = &g->lim;
     if (l->max_duty_cycle >= 1)
         return ISAC_OK; /* no limit: keep no history */
-    double wd = l->duty_window_s * in->sample_rate;
+    if (!(ts->rate > 0) || !isfinite(ts->rate)) {
+        isac_seterr(err, errlen, "TX refused: TX sample rate %g unknown (max_duty_cycle, %s)",
+                    ts->rate, l->source);
+        return ISAC_ESAFETY;
+    }
+    /* the window in ticks of the TX sample clock: bursts are timed and counted in it */
+    double wd = l->duty_window_s * ts->rate;
     int64_t W = wd >= 1 ? (int64_t)llround(wd) : 1, t1 = t0 + (int64_t)len;
     /* Forget bursts that ended before any future window can start. */
     size_t j = 0;
@@ -392,20 +462,43 @@ static int check_duty(struct radio_guard_s *g, const struct radio_info *in, int6
     return ISAC_OK;
 }
 
-int radio_guard_check_burst(radio_guard g, const struct radio_info *info, int64_t t0,
-                            const float complex *const *x, size_t len, char *err, size_t errlen)
+int radio_guard_check_tx(radio_guard g, const struct radio_info *info,
+                         const struct radio_tx_state *ts, int emulated, int64_t t0,
+                         const float complex *const *x, size_t len, char *err, size_t errlen)
 {
-    if (!g || !info || (!x && len) || info->num_tx > RADIO_MAX_CHANNELS)
+    if (!g || !info || !ts || (!x && len) || info->num_tx > RADIO_MAX_CHANNELS)
         return ISAC_EINVAL;
     if (len == 0)
         return ISAC_OK; /* nothing leaves the host */
     for (unsigned c = 0; c < info->num_tx; c++)
         if (!x[c])
             return ISAC_EINVAL;
-    int rc = check_band(&g->lim, info, err, errlen);
+    int rc = check_band(&g->lim, ts, info->num_tx, err, errlen);
     if (!rc)
-        rc = check_power(&g->lim, info, x, len, err, errlen);
+        rc = check_power(&g->lim, info, ts, emulated, x, len, err, errlen);
     if (!rc)
-        rc = check_duty(g, info, t0, len, err, errlen);
+        rc = check_duty(g, ts, t0, len, err, errlen);
     return rc;
+}
+
+int radio_guard_check_burst(radio_guard g, const struct radio_info *info, int64_t t0,
+                            const float complex *const *x, size_t len, char *err, size_t errlen)
+{
+    if (!info)
+        return ISAC_EINVAL;
+    struct radio_tx_state ts;
+    radio_tx_state_from_info(info, &ts);
+    return radio_guard_check_tx(g, info, &ts, 0, t0, x, len, err, errlen);
+}
+
+void radio_tx_state_from_info(const struct radio_info *info, struct radio_tx_state *ts)
+{
+    memset(ts, 0, sizeof *ts);
+    ts->rate = info->sample_rate;
+    ts->full_scale = info->full_scale;
+    for (unsigned c = 0; c < RADIO_MAX_CHANNELS; c++) {
+        ts->freq_hz[c] = info->center_freq;
+        ts->bw_hz[c] = info->bandwidth;
+        ts->gain_db[c] = info->tx_gain_db;
+    }
 }

@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 #include "radio.h"
+#include "safety.h"
 
 #define SET_MAX_MEMBERS RADIO_MAX_APS
 #define SET_SPEC_MAX 1024
@@ -184,6 +185,19 @@ static int op_info(void *st, struct radio_info *info)
 static int op_time(void *st, int64_t *tick)
 {
     return radio_get_time(((struct set_state *)st)->m[0], tick);
+}
+
+/* radio_set_limits on a set (radio/radio.c): every member's guard gets the limits. */
+int radio_set_member_limits(void *st, const struct radio_limits *lim);
+int radio_set_member_limits(void *st, const struct radio_limits *lim)
+{
+    struct set_state *s = st;
+    for (unsigned k = 0; k < s->n; k++) {
+        int rc = radio_set_limits(s->m[k], lim);
+        if (rc)
+            return rc;
+    }
+    return ISAC_OK;
 }
 
 static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len)

@@ -216,7 +216,18 @@ static int describe(struct soapy_st *s, const struct fe_args *a, int *sample_clo
     in->rx_gain_db = SoapySDRDevice_getGain(s->dev, SOAPY_SDR_RX, s->rx_map[0]);
     if (s->ntx)
         in->tx_gain_db = SoapySDRDevice_getGain(s->dev, SOAPY_SDR_TX, s->tx_map[0]);
-    in->full_scale = 1.0; /* CF32: |x| = 1 is the DAC's full scale */
+    /* CF32: |x| = 1 maps to the native format's full scale, which the device must state
+     * (getNativeStreamFormat); a device that states none has an unknown full scale, and the
+     * transmit guard refuses it unless the site limits name one (tx_full_scale). */
+    in->full_scale = 1.0;
+    if (s->ntx) {
+        double native_fs = 0;
+        char *fmt =
+            SoapySDRDevice_getNativeStreamFormat(s->dev, SOAPY_SDR_TX, s->tx_map[0], &native_fs);
+        SoapySDR_free(fmt);
+        if (!(native_fs > 0) || !isfinite(native_fs))
+            in->full_scale = 0;
+    }
     if (has_setting(s->dev, "isactb_layout")) {
         char *txt = read_setting(s->dev, "isactb_layout");
         int rc = txt ? fe_layout_from_json(txt, in, sample_clocked, e, sizeof e) : ISAC_EFORMAT;
@@ -553,6 +564,26 @@ static int op_tune(void *st, double hz)
     return rc;
 }
 
+/* The TX settings the transmit guard checks each burst against, read back from the
+ * device channel by channel (a per-channel isactb_tx_gain, a TX frequency different from
+ * the RX one, a TX rate of its own are all seen). */
+static int op_tx_state(void *st, struct radio_tx_state *ts)
+{
+    struct soapy_st *s = st;
+    if (!s->ntx)
+        return ISAC_OK;
+    ts->rate = SoapySDRDevice_getSampleRate(s->dev, SOAPY_SDR_TX, s->tx_map[0]);
+    ts->full_scale = s->info.full_scale;
+    for (unsigned c = 0; c < s->ntx; c++) {
+        double rate = SoapySDRDevice_getSampleRate(s->dev, SOAPY_SDR_TX, s->tx_map[c]);
+        ts->rate = rate > ts->rate ? rate : ts->rate; /* the widest, for band and duty */
+        ts->freq_hz[c] = SoapySDRDevice_getFrequency(s->dev, SOAPY_SDR_TX, s->tx_map[c]);
+        ts->bw_hz[c] = SoapySDRDevice_getBandwidth(s->dev, SOAPY_SDR_TX, s->tx_map[c]);
+        ts->gain_db[c] = SoapySDRDevice_getGain(s->dev, SOAPY_SDR_TX, s->tx_map[c]);
+    }
+    return ISAC_OK;
+}
+
 const struct radio_ops radio_soapy_ops = {
     .name = NAME,
     .open = soapy_open,
@@ -566,6 +597,7 @@ const struct radio_ops radio_soapy_ops = {
     .truth_json = op_truth,
     .last_error = op_err,
     .set_center_freq = op_tune,
+    .tx_state = op_tx_state,
 };
 
 /* ---- description for `isactb info` ---------------------------------------- */

@@ -612,6 +612,26 @@ static int op_tune(void *st, double hz)
     return timed_tune(st, hz);
 }
 
+/* The TX settings the transmit guard checks each burst against, read back from the
+ * device channel by channel. A setting the device cannot report is refused as a fault
+ * (the burst is then not sent). */
+static int op_tx_state(void *st, struct radio_tx_state *ts)
+{
+    struct uhd_st *s = st;
+    ts->full_scale = s->info.full_scale;
+    for (unsigned c = 0; c < s->ntx; c++) {
+        double rate = 0;
+        size_t ch = s->tx_map[c];
+        if (uhd_usrp_get_tx_rate(s->usrp, ch, &rate) ||
+            uhd_usrp_get_tx_freq(s->usrp, ch, &ts->freq_hz[c]) ||
+            uhd_usrp_get_tx_bandwidth(s->usrp, ch, &ts->bw_hz[c]) ||
+            uhd_usrp_get_tx_gain(s->usrp, ch, "", &ts->gain_db[c]))
+            return seterr(s, ISAC_ERADIO, "cannot read the TX settings of channel %zu", ch);
+        ts->rate = c == 0 || rate > ts->rate ? rate : ts->rate;
+    }
+    return ISAC_OK;
+}
+
 const struct radio_ops radio_uhd_ops = {
     .name = NAME,
     .open = uhd_open,
@@ -623,6 +643,7 @@ const struct radio_ops radio_uhd_ops = {
     .get_counters = op_counters,
     .last_error = op_err,
     .set_center_freq = op_tune,
+    .tx_state = op_tx_state,
 };
 
 /* ---- description for `isactb info` ---------------------------------------- */

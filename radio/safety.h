@@ -9,7 +9,8 @@
  *     "max_tx_power_dbm": 10,                          -100..60 dBm
  *     "max_tx_gain_db": 20,                            -100..100 dB
  *     "max_duty_cycle": 0.25,                          (0, 1]
- *     "duty_window_s": 1.0 }                           optional, 1e-3..60 s (default 1)
+ *     "duty_window_s": 1.0,                            optional, 1e-3..60 s (default 1)
+ *     "tx_full_scale": {"soapy:fake-1": 1.0} }         optional, per device (below)
  *
  * Every key except "site" and "duty_window_s" is required; unknown keys are refused
  * (a misspelt limit must never silently fall back to a default). Without a file the
@@ -17,15 +18,20 @@
  * (radio_limits_for()); a file, once installed (radio_set_limits()), applies to every
  * radio, the emulator included.
  *
- * A burst is refused (ISAC_ESAFETY, nothing transmitted) when any of these holds:
- *   - the occupied band [center - bw/2, center + bw/2] (radio_info.center_freq and
- *     .bandwidth, or .sample_rate when bandwidth is 0) is not inside one allowed range;
- *   - its power tx_power_dbm + 10 log10(sum_ch mean_i |x_ch[i]|^2) exceeds
- *     max_tx_power_dbm (radio_info.tx_power_dbm is the power of a unit-power burst);
- *   - the radio's TX gain setting (radio_info.tx_gain_db) exceeds max_tx_gain_db;
- *   - the fraction of the last duty_window_s (in ticks of the sample clock, ending at
+ * A burst is refused (ISAC_ESAFETY, nothing transmitted) when, for what the device is
+ * set to at the time of the burst (struct radio_tx_state, radio/radio.h), any of these holds:
+ *   - the occupied band of any TX channel [f_c - B/2, f_c + B/2] (its TX centre frequency,
+ *     B = the larger of the TX sample rate and its analog bandwidth) is not inside one
+ *     allowed range;
+ *   - the burst's power tx_power_dbm + 10 log10(sum_c mean |x_c|^2 10^((g_c - g0)/10))
+ *     exceeds max_tx_power_dbm (tx_power_dbm: a unit-power burst at the gain g0 the radio
+ *     described at open; g_c: channel c's gain now);
+ *   - any TX channel's gain setting g_c exceeds max_tx_gain_db;
+ *   - the fraction of the last duty_window_s (in ticks of the TX sample clock, ending at
  *     the burst's end) spent transmitting, this burst included, exceeds max_duty_cycle;
- *   - a sample is not finite, or |x| exceeds radio_info.full_scale (when > 0).
+ *   - a sample is not finite, or |x| exceeds the full scale (the device's, else the
+ *     site file's tx_full_scale entry for it); a radiating front end whose full scale is
+ *     known neither way is refused outright.
  * The refusal is one line naming the limit, its value and its source (file or
  * "default limits"), e.g.
  *   "TX refused: carrier band 5.000-5.020 GHz outside the allowed ranges (tx_freq_ranges_hz,
@@ -41,6 +47,7 @@
 #include "radio.h"
 
 #define RADIO_LIMITS_MAX_RANGES 16
+#define RADIO_LIMITS_MAX_DEVICES 16
 
 struct radio_limits {
     unsigned num_ranges;                          /* 1..RADIO_LIMITS_MAX_RANGES */
@@ -49,7 +56,12 @@ struct radio_limits {
     double max_tx_gain_db;                        /* TX gain setting of the front end, dB */
     double max_duty_cycle;                        /* fraction of time transmitting, (0, 1] */
     double duty_window_s;                         /* averaging window of the duty cycle, s */
-    char site[128];                               /* label of the site ("" none) */
+    unsigned num_full_scale;                      /* entries of tx_full_scale */
+    struct {
+        char device[96]; /* "DRIVER:SERIAL" (radio_info.driver, .serial) or "DRIVER" */
+        double value;    /* |x| of a full-scale sample of that front end */
+    } full_scale[RADIO_LIMITS_MAX_DEVICES];
+    char site[128];   /* label of the site ("" none) */
     char source[256]; /* file the limits came from, or "default limits" */
 };
 
@@ -59,13 +71,15 @@ struct radio_limits {
  * over 1 s. */
 void radio_limits_default(struct radio_limits *l);
 
-/* The limits of a radio that radiates nothing (the emulator, a replayed recording:
- * radio_info.caps has RADIO_CAP_TRUTH or RADIO_CAP_REPLAY): any band, power, gain and
- * duty cycle; samples must still be finite. */
+/* The limits of a radio that radiates nothing (the in-process emulator, a replayed
+ * recording): any band, power, gain and duty cycle; samples must still be finite. */
 void radio_limits_none(struct radio_limits *l);
-/* What a radio gets when no site limits file is given: radio_limits_none() when it
- * radiates nothing (see above), radio_limits_default() otherwise. */
-void radio_limits_for(const struct radio_info *info, struct radio_limits *l);
+/* What a radio gets when no site limits file is given: radio_limits_default() when it
+ * radiates, radio_limits_none() otherwise. Whether a radio radiates is decided by the
+ * radio layer from the back end's code (radio/radio.c: only the in-process `sim` and
+ * `file` back ends radiate nothing), never from what a device reports about itself: a
+ * SoapySDR device offering the emulator's isactb_truth setting is still a transmitter. */
+void radio_limits_for(int radiates, struct radio_limits *l);
 
 /* Parse the JSON text of a site limits file (len bytes, need not be NUL-terminated).
  * name is used in messages (the file path). On error: ISAC_EFORMAT (or ISAC_ENOMEM)
@@ -85,9 +99,20 @@ void radio_guard_destroy(radio_guard g);
 const struct radio_limits *radio_guard_limits(radio_guard g);
 
 /* Check a burst of len samples per TX channel (x[ch], ch < info->num_tx) starting at
- * tick t0 on a radio described by info (its current carrier and gain). ISAC_OK: the
- * burst is allowed and counted in the duty-cycle history; ISAC_ESAFETY: refused, one
- * line in err (the history is unchanged); ISAC_EINVAL: bad arguments. */
+ * tick t0 (of the TX sample clock) on a radio described by info whose TX settings are ts
+ * (radio_get_tx_state(): read from the device before the burst). Every TX channel is
+ * checked: its band ts->freq_hz[c] +- max(ts->rate, ts->bw_hz[c])/2, its gain
+ * ts->gain_db[c]; the power is info->tx_power_dbm + 10 log10(sum_c mean|x_c|^2 10^((gain_c
+ * - info->tx_gain_db)/10)); the duty cycle is counted in ticks of ts->rate. The clipping
+ * limit is ts->full_scale, else the site file's tx_full_scale entry for the device; when
+ * neither exists the burst is refused unless emulated (the in-process emulator, decided
+ * by the radio layer's code). ISAC_OK: the burst is allowed and counted in the duty-cycle
+ * history; ISAC_ESAFETY: refused, one line in err (the history is unchanged);
+ * ISAC_EINVAL: bad arguments. */
+int radio_guard_check_tx(radio_guard g, const struct radio_info *info,
+                         const struct radio_tx_state *ts, int emulated, int64_t t0,
+                         const float complex *const *x, size_t len, char *err, size_t errlen);
+/* radio_guard_check_tx with the TX settings of info (radio_tx_state_from_info), not emulated. */
 int radio_guard_check_burst(radio_guard g, const struct radio_info *info, int64_t t0,
                             const float complex *const *x, size_t len, char *err, size_t errlen);
 

@@ -96,18 +96,11 @@ static void test_hang(void **st)
 static void test_limits_for(void **st)
 {
     (void)st;
-    struct radio_info in;
     struct radio_limits l;
-    memset(&in, 0, sizeof in);
-    in.caps = RADIO_CAP_TIMED_TX | RADIO_CAP_TIMED_RX | RADIO_CAP_HW_TIME; /* hardware */
-    radio_limits_for(&in, &l);
+    radio_limits_for(1, &l); /* a radiating back end */
     assert_string_equal(l.source, "default limits");
     assert_true(l.max_tx_power_dbm == 20);
-    in.caps |= RADIO_CAP_TRUTH; /* the emulator */
-    radio_limits_for(&in, &l);
-    assert_true(isinf(l.max_tx_power_dbm));
-    in.caps = RADIO_CAP_REPLAY;
-    radio_limits_for(&in, &l);
+    radio_limits_for(0, &l); /* the in-process emulator, a replay */
     assert_true(isinf(l.max_tx_power_dbm));
     radio r = open_sim("sim");
     assert_non_null(strstr(radio_get_limits(r)->source, "nothing radiates"));
@@ -139,7 +132,7 @@ static void test_refused_band(void **st)
     assert_true(rx_energy(r, 10000) > 0.0);
     /* the guard follows the carrier */
     assert_int_equal(radio_set_center_freq(r, 3.5e9), ISAC_OK);
-    expect_refused(r, 20000, "carrier band 3.49-3.51 GHz");
+    expect_refused(r, 20000, "TX channel 0 band 3.49-3.51 GHz");
     assert_true(rx_energy(r, 20000) == 0.0);
     radio_close(r);
 }

@@ -43,6 +43,7 @@ static struct radio_info info_at(double center)
     in.center_freq = center;
     in.tx_power_dbm = 10;
     in.tx_gain_db = 0;
+    in.full_scale = 1;
     return in;
 }
 
@@ -214,13 +215,101 @@ static void test_duty(void **st)
     radio_guard_destroy(g);
 }
 
+/* What the device is set to, per TX channel, is what the guard checks (issue 15). */
+static void tx_refused(radio_guard g, const struct radio_info *in, const struct radio_tx_state *ts,
+                       int emulated, const char *needle)
+{
+    char err[320] = "";
+    int rc = radio_guard_check_tx(g, in, ts, emulated, 0, xp, LEN, err, sizeof err);
+    if (rc != ISAC_ESAFETY || !strstr(err, needle))
+        fail_msg("rc %d, '%s' (want '%s')", rc, err, needle);
+}
+
+static void test_per_channel_state(void **st)
+{
+    (void)st;
+    struct radio_limits l;
+    radio_limits_default(&l); /* 2.4-2.4835 GHz, 20 dBm, 10 dB, 25 % over 1 s */
+    radio_guard g = radio_guard_create(&l);
+    struct radio_info in = info_at(2.45e9);
+    in.tx_power_dbm = 0;
+    struct radio_tx_state ts;
+    char err[320];
+    fill(0.5);
+    radio_tx_state_from_info(&in, &ts);
+    assert_int_equal(radio_guard_check_tx(g, &in, &ts, 0, 0, xp, LEN, err, sizeof err), ISAC_OK);
+    ts.gain_db[3] = 10.5; /* only the last channel is above */
+    tx_refused(g, &in, &ts, 0, "TX channel 3 gain 10.5 dB above max_tx_gain_db 10 dB");
+    ts.gain_db[3] = 0;
+    ts.freq_hz[2] = 2.483e9; /* 2.4825-2.4835 GHz fits; 1 MHz more does not */
+    assert_int_equal(radio_guard_check_tx(g, &in, &ts, 0, 1000000, xp, LEN, err, sizeof err),
+                     ISAC_OK);
+    ts.freq_hz[2] = 2.4831e9;
+    tx_refused(g, &in, &ts, 0, "TX channel 2 band");
+    ts.freq_hz[2] = 2.45e9;
+    ts.bw_hz[1] = 80e6; /* an analog bandwidth wider than the rate widens the band */
+    tx_refused(g, &in, &ts, 0, "TX channel 1 band 2.41-2.49 GHz");
+    ts.bw_hz[1] = 0;
+    ts.full_scale = 0; /* unknown: refused unless emulated or named by the site file */
+    snprintf(in.serial, sizeof in.serial, "sim-x");
+    tx_refused(g, &in, &ts, 0, "full scale of :sim-x unknown");
+    assert_int_equal(radio_guard_check_tx(g, &in, &ts, 1, 2000000, xp, LEN, err, sizeof err),
+                     ISAC_OK);
+    radio_guard_destroy(g);
+    /* a TX rate of its own: 1000 samples at 2 kS/s are 0.5 s of a 1 s window */
+    g = radio_guard_create(&l);
+    radio_tx_state_from_info(&in, &ts);
+    ts.rate = 2e3;
+    tx_refused(g, &in, &ts, 0, "duty cycle 0.5 over the last 1 s above max_duty_cycle 0.25");
+    ts.rate = in.sample_rate;
+    assert_int_equal(radio_guard_check_tx(g, &in, &ts, 0, 0, xp, LEN, err, sizeof err), ISAC_OK);
+    radio_guard_destroy(g);
+}
+
+static void test_full_scale_entry(void **st)
+{
+    (void)st;
+    static const char *J = "{\"format\":\"isactb-site-limits\",\"version\":1,"
+                           "\"tx_freq_ranges_hz\":[[2.4e9,2.5e9]],\"max_tx_power_dbm\":20,"
+                           "\"max_tx_gain_db\":10,\"max_duty_cycle\":1,"
+                           "\"tx_full_scale\":{\"soapy:dev-7\":0.3}}";
+    struct radio_limits l;
+    char err[320] = "";
+    assert_int_equal(radio_limits_parse(J, strlen(J), "s.json", &l, err, sizeof err), ISAC_OK);
+    assert_int_equal(l.num_full_scale, 1);
+    radio_guard g = radio_guard_create(&l);
+    struct radio_info in = info_at(2.45e9);
+    in.tx_power_dbm = 0;
+    snprintf(in.driver, sizeof in.driver, "soapy");
+    snprintf(in.serial, sizeof in.serial, "dev-7");
+    struct radio_tx_state ts;
+    radio_tx_state_from_info(&in, &ts);
+    ts.full_scale = 0;
+    fill(0.5); /* |x| = 0.354 > 0.3 */
+    tx_refused(g, &in, &ts, 0, "above full scale 0.3 (clipping)");
+    fill(0.25); /* |x| = 0.25 */
+    assert_int_equal(radio_guard_check_tx(g, &in, &ts, 0, 0, xp, LEN, err, sizeof err), ISAC_OK);
+    radio_guard_destroy(g);
+    const char *bad = "{\"format\":\"isactb-site-limits\",\"version\":1,"
+                      "\"tx_freq_ranges_hz\":[[2.4e9,2.5e9]],\"max_tx_power_dbm\":20,"
+                      "\"max_tx_gain_db\":10,\"max_duty_cycle\":1,\"tx_full_scale\":{\"x\":-1}}";
+    assert_int_equal(radio_limits_parse(bad, strlen(bad), "s.json", &l, err, sizeof err),
+                     ISAC_EFORMAT);
+    assert_non_null(strstr(err, "tx_full_scale: x:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_parse_good),
-        cmocka_unit_test(test_parse_bad), cmocka_unit_test(test_load_missing),
-        cmocka_unit_test(test_band),      cmocka_unit_test(test_power_gain_samples),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_load_missing),
+        cmocka_unit_test(test_band),
+        cmocka_unit_test(test_power_gain_samples),
         cmocka_unit_test(test_duty),
+        cmocka_unit_test(test_per_channel_state),
+        cmocka_unit_test(test_full_scale_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,8 @@
 
 #include "array/codebook.h"
 #include "common/err.h"
+#include "common/out_dir.h"
+#include "common/file_open.h"
 
 #define CODEBOOK_FORMAT "isactb-codebook"
 #define CODEBOOK_VERSION 1
@@ -55,11 +57,17 @@ int codebook_save(codebook cb, const char *path, char *err, size_t errlen)
     if (tmp) {
         snprintf(tmp, n, "%s.tmp", path);
         rc = ISAC_OK;
-        if (json_dump_file(root, tmp, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) != 0 ||
-            rename(tmp, path) != 0) {
-            remove(tmp);
-            isac_seterr(err, errlen, "%s: cannot write file", path);
+        FILE *f = isac_fcreate_excl(tmp, err, errlen); /* never another run's file */
+        if (!f) {
             rc = ISAC_EIO;
+        } else {
+            int bad = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(9)) != 0;
+            bad |= fclose(f) != 0;
+            if (bad || rename(tmp, path) != 0) {
+                remove(tmp);
+                isac_seterr(err, errlen, "%s: cannot write file", path);
+                rc = ISAC_EIO;
+            }
         }
     }
     free(tmp);
@@ -182,7 +190,13 @@ codebook codebook_load(const char *path, char *err, size_t errlen)
     if (!path)
         return NULL;
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    char *text = NULL;
+    size_t len = 0;
+    /* a regular file only: a FIFO or device is refused without blocking */
+    if (isac_read_input(path, 64u << 20, &text, &len, err, errlen))
+        return NULL;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!root) {
         if (je.line <= 0)
             isac_seterr(err, errlen, "%s: %s", path, je.text);

@@ -13,6 +13,7 @@
  */
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,12 +136,32 @@ static int soak_check(const struct soak_args *a, long dheap, long drss)
     return CLI_OK;
 }
 
+/* SIGINT/SIGTERM: the soak ends after the current CPI (docs/reliability.md, "Signals"). */
+static volatile int soak_stop;
+static void soak_on_signal(int sig)
+{
+    soak_stop = sig;
+}
+
 static int soak_run(const struct soak_args *a, struct exp_config *cfg, radio r, codebook cb)
 {
     char err[512] = "";
-    const struct exp_soak_opts o = {a->cpis, a->warmup, a->leak};
+    const struct exp_soak_opts o = {a->cpis, a->warmup, a->leak, &soak_stop};
     struct exp_soak_result res;
+    soak_stop = 0;
+    signal(SIGINT, soak_on_signal);
+    signal(SIGTERM, soak_on_signal);
     int rc = exp_soak_run(&o, cfg, r, cb, &res, err, sizeof err);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (rc == EXP_SOAK_STOPPED || (rc != EXP_SOAK_EINPUT && soak_stop)) {
+        fprintf(stderr,
+                "isactb bench soak: interrupted by %s after %lu of %lu CPIs: nothing kept (the "
+                "soak writes no files; memory not judged)\n",
+                soak_stop == SIGTERM ? "SIGTERM" : "SIGINT", rc == EXP_SOAK_STOPPED ? res.cpis : 0,
+                a->cpis);
+        return 128 + (soak_stop ? soak_stop : SIGINT);
+    }
     if (rc == EXP_SOAK_EINPUT)
         return cli_input_error("bench soak", "%s", err);
     if (rc != EXP_SOAK_OK)

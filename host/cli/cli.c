@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "common/err.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,11 +8,23 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+/* Every error goes out as exactly one line: the message is formatted with isac_vseterr,
+ * which writes every control byte (a newline in an echoed value, an escape sequence) as
+ * '?' (docs/reliability.md, "Every error is one line"). */
 static void vreport(const char *cmd, const char *fmt, va_list ap)
 {
-    fprintf(stderr, "isactb %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char msg[2048];
+    isac_vseterr(msg, sizeof msg, fmt, ap);
+    fprintf(stderr, "isactb %s: %s\n", cmd, msg);
+}
+
+static void report(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(cmd, fmt, ap);
+    va_end(ap);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...)
@@ -48,8 +61,8 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned lon
     errno = 0;
     unsigned long v = (s && *s && *s != '-') ? strtoul(s, &end, 10) : 0;
     if (!s || !*s || *s == '-' || errno || !end || *end || v < lo || v > hi) {
-        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected an integer in %lu..%lu)\n",
-                cmd, opt, s ? s : "", lo, hi);
+        report(cmd, "%s: invalid value '%s' (expected an integer in %lu..%lu)", opt, s ? s : "", lo,
+               hi);
         return -1;
     }
     *out = v;
@@ -62,8 +75,7 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
     errno = 0;
     unsigned long long v = (s && *s && *s != '-') ? strtoull(s, &end, 0) : 0;
     if (!s || !*s || *s == '-' || errno || !end || *end) {
-        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected a non-negative integer)\n",
-                cmd, opt, s ? s : "");
+        report(cmd, "%s: invalid value '%s' (expected a non-negative integer)", opt, s ? s : "");
         return -1;
     }
     *out = (uint64_t)v;
@@ -77,8 +89,8 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
     errno = 0;
     double v = (s && *s) ? strtod(s, &end) : NAN;
     if (!s || !*s || errno || !end || *end || !isfinite(v) || v < lo || v > hi) {
-        fprintf(stderr, "isactb %s: %s: invalid value '%s' (expected a number in [%g, %g])\n", cmd,
-                opt, s ? s : "", lo, hi);
+        report(cmd, "%s: invalid value '%s' (expected a number in [%g, %g])", opt, s ? s : "", lo,
+               hi);
         return -1;
     }
     *out = v;

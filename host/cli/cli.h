@@ -39,6 +39,13 @@ int cli_dir_exists(const char *path);
  * cannot be opened. */
 #include "radio.h"
 int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *out);
+/* The site's transmit limits ($ISACTB_SITE_LIMITS, else /etc/isactb/site-limits.json when
+ * it exists), loaded and validated the same way for every command that reads them: a
+ * broken file is one line and CLI_EINPUT. *have = 0 when there is no file. */
+#include "safety.h"
+int cli_site_limits(const char *cmd, struct radio_limits *lim, int *have);
+/* cli_site_limits, then installed on r (cli_radio_open does this for every radio). */
+int cli_site_limits_apply(const char *cmd, radio r);
 
 /* Open a capture (directory, .sigmf-collection or .sigmf-meta) with its recorded
  * experiment config ("isactb:experiment") and codebook ("isactb:codebook"). On failure

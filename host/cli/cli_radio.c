@@ -12,22 +12,34 @@
  * (the radio keeps radio_limits_for() its description). */
 #define SITE_LIMITS_FILE "/etc/isactb/site-limits.json"
 
-static int apply_site_limits(const char *cmd, radio r)
+int cli_site_limits(const char *cmd, struct radio_limits *lim, int *have)
 {
+    *have = 0;
     const char *path = getenv("ISACTB_SITE_LIMITS");
     if (!path || !*path)
         path = access(SITE_LIMITS_FILE, F_OK) == 0 ? SITE_LIMITS_FILE : NULL;
     if (!path)
         return CLI_OK;
-    struct radio_limits lim;
     char err[512] = "";
-    int rc = radio_limits_load(path, &lim, err, sizeof err);
-    if (rc == ISAC_OK)
-        rc = radio_set_limits(r, &lim);
-    if (rc == ISAC_OK)
+    int rc = radio_limits_load(path, lim, err, sizeof err);
+    if (rc == ISAC_OK) {
+        *have = 1;
         return CLI_OK;
+    }
     fprintf(stderr, "isactb %s: site limits: %s\n", cmd, err[0] ? err : isac_strerror(rc));
     return rc == ISAC_ENOMEM ? CLI_ERUNTIME : CLI_EINPUT;
+}
+
+int cli_site_limits_apply(const char *cmd, radio r)
+{
+    struct radio_limits lim;
+    int have = 0, rc = cli_site_limits(cmd, &lim, &have);
+    if (rc || !have)
+        return rc;
+    if (radio_set_limits(r, &lim) == ISAC_OK)
+        return CLI_OK;
+    fprintf(stderr, "isactb %s: site limits: out of memory\n", cmd);
+    return CLI_ERUNTIME;
 }
 
 int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *out)
@@ -35,7 +47,7 @@ int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *
     char err[512] = "";
     int rc = radio_open_ex(spec, out, err, sizeof err);
     if (rc == ISAC_OK) {
-        int lrc = apply_site_limits(cmd, *out);
+        int lrc = cli_site_limits_apply(cmd, *out);
         if (lrc != CLI_OK) {
             radio_close(*out);
             *out = NULL;

@@ -145,12 +145,10 @@ static int load_policies(const struct bp_args *a, struct policy_bench_policy *po
                  ? policy_bench_load_weights(a->weights, &pols[qnet], err, sizeof err)
                  : 1;
     if (wk == 0)
-        fprintf(stderr, "isactb bench policies: %s: cannot open: %s\n", a->weights,
-                strerror(errno));
+        return cli_input_error("bench policies", "%s: cannot open: %s", a->weights,
+                               strerror(errno));
     if (wk < 0)
-        fprintf(stderr, "isactb bench policies: %s\n", err);
-    if (wk <= 0)
-        return CLI_EINPUT;
+        return cli_input_error("bench policies", "%s", err);
     static const char *const variants[] = {"dt_nocql", "offline", "online"};
     for (unsigned i = 0; a->vdir && i < 3; i++) {
         int k = policy_bench_load_variant(a->vdir, variants[i], &pols[npol], err, sizeof err);
@@ -253,8 +251,8 @@ static void print_json(const struct bp_args *a, const struct policy_bench_policy
     json_decref(o);
 }
 
-static void print_table(const struct bp_args *a, const struct policy_bench_policy *pols,
-                        unsigned npol, const struct bp_results *r, double tinf)
+static int print_table(const struct bp_args *a, const struct policy_bench_policy *pols,
+                       unsigned npol, const struct bp_results *r, double tinf)
 {
     printf("%-16s %9s %7s %10s %7s %9s %8s %12s\n", "policy", "power_dBm", "pfa", "steps_mean",
            "sem", "steps_p95", "success", "steps_if_ok");
@@ -274,8 +272,11 @@ static void print_table(const struct bp_args *a, const struct policy_bench_polic
            tinf, a->episodes, (unsigned long long)a->scen, a->elements);
     char path[1200];
     snprintf(path, sizeof path, "%s/bench_policies.png", a->out);
-    policy_bench_figure(path, r->rows, r->nrows, npol);
+    char err[512];
+    if (policy_bench_figure(path, r->rows, r->nrows, npol, err, sizeof err))
+        return cli_runtime_error("bench policies", "figure: %s", err);
     fprintf(stderr, "isactb bench policies: figure %s\n", path);
+    return CLI_OK;
 }
 
 int bench_policies(int argc, char **argv)
@@ -284,6 +285,12 @@ int bench_policies(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    /* the bench radiates nothing (in-process emulators only), but a broken site limits file
+     * is refused here exactly as by every other command */
+    struct radio_limits lim;
+    int have_lim = 0;
+    if ((rc = cli_site_limits("bench policies", &lim, &have_lim)))
+        return rc;
     struct policy_bench_policy pols[POLICY_BENCH_MAX] = {{"", NULL, {{0}, 0}}};
     unsigned npol = 0;
     if ((rc = load_policies(&a, pols, &npol)))
@@ -295,7 +302,7 @@ int bench_policies(int argc, char **argv)
     if (!rc && a.json)
         print_json(&a, pols, r, tinf);
     else if (!rc)
-        print_table(&a, pols, npol, r, tinf);
+        rc = print_table(&a, pols, npol, r, tinf);
     free(r);
     free_policies(pols, npol);
     return rc;

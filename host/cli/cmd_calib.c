@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,32 +18,48 @@
 #include "cli/cli.h"
 #include "cli/cli_serve.h"
 #include "common/err.h"
+#include "common/out_dir.h"
 #include "engine/run.h"
 
 static const char *const CALIB_USAGE =
     "usage: isactb calib rx|tx|delay|verify|track [--radio SPEC | --input CAPTURE] [--out FILE]\n"
     "                    [--json] [--sequential] [--record FILE] [--pilot-deg D] [--figure FILE]\n"
-    "                    [--tol-deg D] [--tol-db G] [--retune HZ] [--capture DIR]\n"
+    "                    [--tol-deg D] [--tol-db G] [--retune HZ] [--capture DIR] [--force]\n"
     "                    [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
 
 struct calib_args {
     const char *sub, *radio, *input, *out, *record, *figure, *pilot, *tol_deg, *tol_db, *retune;
     const char *capture, *serve;
-    int json, sequential;
+    int json, sequential, force;
     double linger;
 };
 
+/* SIGINT/SIGTERM: the session stops before its next capture (calib/session.h, stop). */
+static volatile int calib_stop;
+static void calib_on_signal(int sig)
+{
+    calib_stop = sig;
+}
+
 static int parse(int argc, char **argv, struct calib_args *a)
 {
-    static const struct option opts[] = {
-        {"radio", required_argument, 0, 'r'},        {"input", required_argument, 0, 'i'},
-        {"out", required_argument, 0, 'o'},          {"record", required_argument, 0, 'c'},
-        {"figure", required_argument, 0, 'f'},       {"pilot-deg", required_argument, 0, 'p'},
-        {"tol-deg", required_argument, 0, 'D'},      {"tol-db", required_argument, 0, 'G'},
-        {"retune", required_argument, 0, 'T'},       {"json", no_argument, 0, 'j'},
-        {"sequential", no_argument, 0, 's'},         {"help", no_argument, 0, 'h'},
-        {"capture", required_argument, 0, 'K'},      {"serve", required_argument, 0, 'V'},
-        {"serve-linger", required_argument, 0, 'L'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"radio", required_argument, 0, 'r'},
+                                         {"input", required_argument, 0, 'i'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"record", required_argument, 0, 'c'},
+                                         {"figure", required_argument, 0, 'f'},
+                                         {"pilot-deg", required_argument, 0, 'p'},
+                                         {"tol-deg", required_argument, 0, 'D'},
+                                         {"tol-db", required_argument, 0, 'G'},
+                                         {"retune", required_argument, 0, 'T'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"sequential", no_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"capture", required_argument, 0, 'K'},
+                                         {"serve", required_argument, 0, 'V'},
+                                         {"serve-linger", required_argument, 0, 'L'},
+                                         {"force", no_argument, 0, 'F'},
+                                         {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -65,6 +82,7 @@ static int parse(int argc, char **argv, struct calib_args *a)
             if (cli_parse_double("calib", "--serve-linger", optarg, 0, 86400, &a->linger))
                 return CLI_EUSAGE;
             break;
+        case 'F': a->force = 1; break;
         case 'h': fputs(CALIB_USAGE, stdout); return -1;
         case ':': return cli_usage("calib", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("calib", "unknown option '%s'", argv[optind - 1]);
@@ -161,7 +179,7 @@ static void print_chans(const char *what, const struct calib_chan *c, unsigned n
 
 /* The record to update: --out FILE if it holds a matching record, else a fresh one. */
 static int target_record(const struct calib_args *a, const struct radio_info *info,
-                         struct calib_record *rec, char *path, size_t plen)
+                         struct calib_record *rec, char *path, size_t plen, int *backup)
 {
     char dir[4096], err[512];
     if (a->out)
@@ -177,17 +195,35 @@ static int target_record(const struct calib_args *a, const struct radio_info *in
             return cli_input_error("calib", "%s: path too long", dir);
     }
     struct stat st;
-    if (stat(path, &st) == 0 && calib_record_load(path, rec, err, sizeof err) == ISAC_OK &&
-        calib_record_match(rec, info, path, err, sizeof err) == ISAC_OK)
-        return 0;
+    if (lstat(path, &st) == 0) {
+        int rc = calib_record_load(path, rec, err, sizeof err);
+        if (rc == ISAC_OK)
+            rc = calib_record_match(rec, info, path, err, sizeof err);
+        if (rc == ISAC_OK)
+            return 0; /* the same array's record: updated in place */
+        /* another array's record, or not a record at all: never replaced silently */
+        if (!a->force)
+            return cli_input_error("calib",
+                                   "--out %s: exists and is not this array's calibration record "
+                                   "(%s): refusing to replace it (--force keeps it as %s.bak)",
+                                   path, err, path);
+        *backup = 1;
+    }
     calib_record_init(rec, info, (double)time(NULL));
     return 0;
 }
 
-static int save(struct calib_record *rec, const char *path, json_t *result)
+static int save(struct calib_record *rec, const char *path, int backup, json_t *result)
 {
     char err[512];
     rec->created_unix = (double)time(NULL);
+    if (backup) { /* --force over a file that is not this array's record: keep it */
+        char bak[4300];
+        snprintf(bak, sizeof bak, "%s.bak", path);
+        if (isac_rename_noreplace(path, bak, err, sizeof err))
+            return cli_input_error("calib", "--force: cannot keep the old %s: %s", path, err);
+        fprintf(stderr, "isactb calib: kept the previous %s as %s\n", path, bak);
+    }
     if (calib_record_save(path, rec, err, sizeof err))
         return cli_input_error("calib", "%s", err);
     json_object_set_new(result, "record", json_string(path));
@@ -253,9 +289,10 @@ static int do_measure(const struct calib_args *a, radio r, const struct radio_in
     char err[512] = "", path[4200];
     struct calib_record *rec = malloc(sizeof *rec);
     struct calib_chan *ch = calloc(CALIB_MAX_CH, sizeof *ch);
-    int rc = rec && ch ? 0 : CLI_ERUNTIME;
+    int rc = rec && ch ? 0 : CLI_ERUNTIME, backup = 0;
+    s.stop = &calib_stop;
     if (!rc)
-        rc = target_record(a, info, rec, path, sizeof path);
+        rc = target_record(a, info, rec, path, sizeof path, &backup);
     double now = (double)time(NULL);
     if (!rc && !strcmp(a->sub, "rx")) {
         if ((rc = calib_measure_rx(r, &s, ch, err, sizeof err)) == ISAC_OK) {
@@ -290,7 +327,15 @@ static int do_measure(const struct calib_args *a, radio r, const struct radio_in
         int crc = close_capture(s.capture, a->sub, ch, info->num_rx, rc == 0, result, a->capture);
         rc = rc ? rc : crc;
     }
-    if (rc == ISAC_EFORMAT && a->input)
+    if (rc == ISAC_EINTR) {
+        /* the session stopped between two captures; close_capture removed the recording's
+         * temporaries; the record on disk is untouched */
+        fprintf(
+            stderr,
+            "isactb calib: interrupted by %s during the %s session: nothing kept (%s unchanged)\n",
+            calib_stop == SIGTERM ? "SIGTERM" : "SIGINT", a->sub, path);
+        rc = 128 + calib_stop;
+    } else if (rc == ISAC_EFORMAT && a->input)
         rc = cli_input_error("calib", "%s: %s", a->input, err);
     else if (rc < 0)
         rc = cli_runtime_error("calib", "%s", err);
@@ -301,7 +346,7 @@ static int do_measure(const struct calib_args *a, radio r, const struct radio_in
                                 json_pack("{s:f,s:f,s:f}", "phase_deg", sec->phase_rms_deg,
                                           "gain_db", sec->gain_rms_db, "delay_samples",
                                           sec->delay_rms));
-        rc = save(rec, path, result);
+        rc = save(rec, path, backup, result);
     }
     free(rec);
     free(ch);
@@ -393,7 +438,7 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
         const char *fig = a->figure ? a->figure : "calib-verify.svg";
         if (calib_pattern_figure(fig, "TX beam pattern against the pilot", v.phi_deg, v.theory_db,
                                  have ? v.cal_db : NULL, v.raw_db, v.Q, err, sizeof err))
-            fprintf(stderr, "isactb calib: figure: %s\n", err);
+            rc = cli_runtime_error("calib", "figure: %s", err); /* reported, not exit 0 */
         else
             json_object_set_new(result, "figure", json_string(fig));
     }
@@ -539,6 +584,9 @@ int cmd_calib(int argc, char **argv)
     radio r = NULL;
     if ((rc = cli_radio_open("calib", spec, a.radio != NULL, &r)))
         return rc;
+    calib_stop = 0;
+    signal(SIGINT, calib_on_signal);
+    signal(SIGTERM, calib_on_signal);
     if (!a.input)
         radio_get_info(r, &info);
     json_t *result = json_pack("{s:s,s:s}", "command", a.sub, "radio", spec);

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
+#include "common/samples.h"
 #include "engine/pipeline.h"
 
 static const char *const DETECT_USAGE =
@@ -25,10 +26,26 @@ static json_t *cpi_row(size_t k, const struct sigmf_cpi_info *ci, const struct p
         (json_int_t)ci->dropped_samples, "live", live ? live : json_null());
 }
 
-static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, char *err,
-                      size_t errlen)
+/* A CPI the detector cannot process: a warning line naming it, a row saying why, counted;
+ * the first one's words are kept for the final error line. */
+static void unprocessed(sigmf_reader rd, size_t k, const char *why, json_t *rows, size_t *count,
+                        char *first, size_t flen)
+{
+    char line[600];
+    isac_seterr(line, sizeof line, "%s: CPI %zu: %s", sigmf_reader_path(rd), k, why);
+    fprintf(stderr, "isactb detect: warning: %s\n", line);
+    json_array_append_new(
+        rows, json_pack("{s:I,s:b,s:s}", "cpi", (json_int_t)k, "detected", 0, "unprocessed", why));
+    if (!(*count)++)
+        snprintf(first, flen, "%s", line);
+}
+
+static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, size_t *nbad,
+                      char *err, size_t errlen)
 {
     size_t n = sigmf_reader_num_cpis(rd);
+    char first[600] = "", why[256];
+    *nbad = 0;
     for (size_t k = 0; k < n; k++) {
         struct sigmf_cpi_info ci;
         struct pipeline_result res;
@@ -48,6 +65,13 @@ static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, ch
             snprintf(err, errlen, "%s", sigmf_reader_last_error(rd));
             return ISAC_EIO;
         }
+        struct radio_info in;
+        sigmf_reader_radio_info(rd, &in);
+        if (isac_samples_check((const float complex *const *)pipeline_rx(p), in.num_rx, ci.len, why,
+                               sizeof why)) {
+            unprocessed(rd, k, why, rows, nbad, first, sizeof first);
+            continue;
+        }
         /* A confirmation dwell is re-run as one: near the position it recorded. */
         json_t *fj = json_object_get(ann, "isactb:focus");
         struct pipeline_focus focus;
@@ -57,14 +81,28 @@ static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, ch
                      sigmf_reader_path(rd), k);
             return ISAC_EFORMAT;
         }
-        if (pipeline_process(p, (const float complex *const *)pipeline_rx(p), fj ? &focus : NULL,
-                             &res)) {
-            snprintf(err, errlen, "%s: CPI %zu: samples are not finite (NaN/Inf)",
-                     sigmf_reader_path(rd), k);
-            return ISAC_EFORMAT;
+        int prc = pipeline_process(p, (const float complex *const *)pipeline_rx(p),
+                                   fj ? &focus : NULL, &res);
+        const char *pwhy = pipeline_last_error(p);
+        if (prc) {
+            snprintf(why, sizeof why, "the detector cannot process the window: %s",
+                     pwhy && pwhy[0] ? pwhy : isac_strerror(prc));
+            unprocessed(rd, k, why, rows, nbad, first, sizeof first);
+            continue;
         }
         res.beam = (int)beam;
-        json_array_append_new(rows, cpi_row(k, &ci, &res, ann));
+        json_t *row = cpi_row(k, &ci, &res, ann);
+        if (!row) { /* a statistic JSON cannot hold: NaN or Inf */
+            unprocessed(rd, k, "the detector's statistic is not finite", rows, nbad, first,
+                        sizeof first);
+            continue;
+        }
+        json_array_append_new(rows, row);
+    }
+    if (*nbad) {
+        isac_seterr(err, errlen, "%zu of %zu CPIs could not be processed (first: %s)", *nbad, n,
+                    first);
+        return ISAC_EFORMAT;
     }
     return ISAC_OK;
 }
@@ -119,12 +157,14 @@ int cmd_detect(int argc, char **argv)
     sigmf_reader_radio_info(rd, &info);
     char err[512] = "";
     json_t *rows = json_array();
+    size_t nbad = 0;
     pipeline p = pipeline_create(&cfg, &info, cb, pfa, err, sizeof err);
     if (p && pipeline_set_threads(p, threads) != ISAC_OK) {
         rc = cli_runtime_error("detect", "cannot start %u threads", threads);
         goto done;
     }
-    if (!p || detect_all(rd, p, cb, rows, err, sizeof err)) {
+    int drc = p ? detect_all(rd, p, cb, rows, &nbad, err, sizeof err) : ISAC_EINVAL;
+    if (drc && !nbad) {
         rc = cli_input_error("detect", "%s", err);
         goto done;
     }
@@ -132,9 +172,9 @@ int cmd_detect(int argc, char **argv)
     for (size_t k = 0; k < json_array_size(rows); k++)
         ndet += json_is_true(json_object_get(json_array_get(rows, k), "detected"));
     if (json) {
-        json_t *o = json_pack("{s:s,s:f,s:i,s:i,s:O}", "capture", sigmf_reader_path(rd), "pfa", pfa,
-                              "cpis", (json_int_t)json_array_size(rows), "detections",
-                              (json_int_t)ndet, "rows", rows);
+        json_t *o = json_pack("{s:s,s:f,s:i,s:i,s:i,s:O}", "capture", sigmf_reader_path(rd), "pfa",
+                              pfa, "cpis", (json_int_t)json_array_size(rows), "detections",
+                              (json_int_t)ndet, "unprocessed", (json_int_t)nbad, "rows", rows);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
@@ -143,6 +183,11 @@ int cmd_detect(int argc, char **argv)
                "lambda", "thr", "APs", "x_m", "y_m", "P_D");
         for (size_t k = 0; k < json_array_size(rows); k++) {
             json_t *r = json_array_get(rows, k);
+            const char *un = json_string_value(json_object_get(r, "unprocessed"));
+            if (un) {
+                printf("%5zu unprocessed: %s\n", k, un);
+                continue;
+            }
             printf("%5zu %12lld %5lld %4s %10.2f %8.2f %4lld %8.1f %8.1f %6.3f\n", k,
                    (long long)json_integer_value(json_object_get(r, "tick")),
                    (long long)json_integer_value(json_object_get(r, "beam")),
@@ -154,8 +199,11 @@ int cmd_detect(int argc, char **argv)
                    json_real_value(json_object_get(r, "y")),
                    json_real_value(json_object_get(r, "pd")));
         }
-        printf("%zu CPIs, %zu detections at P_FA %g\n", json_array_size(rows), ndet, pfa);
+        printf("%zu CPIs, %zu detections at P_FA %g, %zu unprocessed\n", json_array_size(rows),
+               ndet, pfa, nbad);
     }
+    if (nbad) /* after the rows: every CPI is accounted for, then the one-line refusal */
+        rc = cli_input_error("detect", "%s", err);
 done:
     json_decref(rows);
     pipeline_destroy(p);

@@ -150,6 +150,10 @@ int cmd_info(int argc, char **argv)
         return cli_usage("info", "%s", err);
     if (rc)
         return cli_runtime_error("info", "%s", err);
+    if ((rc = cli_site_limits_apply("info", r))) { /* validated as every command does */
+        radio_close(r);
+        return rc;
+    }
     struct radio_info in;
     rc = radio_get_info(r, &in);
     if (rc) {

@@ -139,19 +139,25 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
     return CLI_OK;
 }
 
-static void report(const struct replay_args *a, json_t *result, const struct exp_config *cfg,
-                   const char *spec, const struct cli_calibration *cal)
+/* The result (--json) and figures (--out); CLI_ERUNTIME when a figure cannot be drawn. */
+static int report(const struct replay_args *a, json_t *result, const struct exp_config *cfg,
+                  const char *spec, const struct cli_calibration *cal, int quiet_errors)
 {
+    int rc = CLI_OK;
     char err[512] = "";
     json_object_set_new(result, "recorded_radio", json_string(cfg->radio));
     json_object_set_new(result, "radio", json_string(spec));
     json_object_set_new(result, "calibration", cli_calibration_summary(cal));
-    if (a->out && report_write_figures(result, NULL, a->out, err, sizeof err))
-        fprintf(stderr, "isactb replay: figures: %s\n", err);
+    if (a->out && report_write_figures(result, NULL, a->out, err, sizeof err)) {
+        if (!quiet_errors)
+            fprintf(stderr, "isactb replay: figures: %s\n", err);
+        rc = CLI_ERUNTIME;
+    }
     if (a->json) {
         json_dumpf(result, stdout, JSON_COMPACT);
         putchar('\n');
     }
+    return rc;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -214,8 +220,10 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "isactb replay: %s\n", err);
         rc = (erc == ISAC_EINVAL || erc == ISAC_EFORMAT) ? CLI_EINPUT : CLI_ERUNTIME;
     }
-    if (result)
-        report(&a, result, &cfg, spec, &cal);
+    if (result) {
+        int frc = report(&a, result, &cfg, spec, &cal, rc != CLI_OK);
+        rc = rc ? rc : frc;
+    }
     fflush(stdout);
     cli_serve_linger("replay", rctx.view, a.linger, NULL, NULL);
 done:

@@ -13,6 +13,7 @@
 #include "cli/cmd_highway.h"
 #include "engine/highway.h"
 #include "cli/cli_serve.h"
+#include "common/out_dir.h"
 #include "inputs.h"
 #include "common/err.h"
 #include "engine/report.h"
@@ -315,9 +316,13 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
             json_object_set_new(result, "capture", json_string(path));
         }
     }
+    /* a figure that cannot be drawn is reported (one line; none when the run already
+     * failed) and is not exit 0; the --json object is printed either way */
     if (result && a->out &&
-        report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) && !rc)
+        report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) && !rc) {
         fprintf(stderr, "isactb run: figures: %s\n", err);
+        rc = ISAC_EIO;
+    }
     if (result && a->json) {
         json_dumpf(result, stdout, JSON_COMPACT);
         putchar('\n');
@@ -371,11 +376,16 @@ int cmd_run(int argc, char **argv)
      * recording is finalised, even when the signal arrives during start-up. */
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    if (a.out && mkdir(a.out, 0777) && !cli_dir_exists(a.out))
-        return cli_input_error("run", "--out %s: cannot create directory", a.out);
+    /* the output directory is this run's alone until it ends (host/common/out_dir.h) */
+    char lerr[512] = "";
+    int out_lock = a.out ? isac_dir_lock(a.out, lerr, sizeof lerr) : -1;
+    if (a.out && out_lock < 0)
+        return cli_input_error("run", "--out %s", lerr);
     radio r = NULL;
-    if ((rc = cli_radio_open("run", cfg.radio, a.radio != NULL, &r)))
+    if ((rc = cli_radio_open("run", cfg.radio, a.radio != NULL, &r))) {
+        isac_dir_unlock(out_lock);
         return rc;
+    }
     struct radio_info info;
     char err[512] = "";
     radio_get_info(r, &info);
@@ -429,5 +439,6 @@ done:
     json_decref(result);
     codebook_destroy(cb);
     radio_close(r);
+    isac_dir_unlock(out_lock);
     return rc;
 }

@@ -5,13 +5,16 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/err.h"
+#include "common/out_dir.h"
 #include "engine/config.h"
 #include "engine/report.h"
 #include "engine/train_env.h"
@@ -207,6 +210,18 @@ static int open_radio(void *ctx, const char *spec, radio *out)
     return cli_radio_open("train", spec, *(const int *)ctx, out);
 }
 
+/* ---- signals ----
+ * SIGINT/SIGTERM only set this flag; the progress hook, called after every episode or epoch
+ * of every stage, is the safe point where the run ends (train_interrupted). */
+static volatile sig_atomic_t train_stop;
+static void train_on_signal(int sig)
+{
+    train_stop = sig;
+}
+
+struct hook_ctx;
+static void hook_saved(void *ctx, const char *path);
+
 /* ---- data ---- */
 
 /* The collection (or --data FILE), saved with --save-data, then the rest of training. */
@@ -224,6 +239,8 @@ static int collect_or_read(const struct train_args *a, const struct train_cfg *t
     if (!rc && a->save_data &&
         train_data_write(&data, te->num_beams, tc->mdp.tau, a->save_data, err, errlen))
         rc = ISAC_EIO;
+    else if (!rc && a->save_data)
+        hook_saved(th->ctx, a->save_data);
     if (!rc)
         rc = train_run_data(tc, te, th, &data, res, err, errlen);
     train_data_free(&data);
@@ -235,13 +252,45 @@ static int collect_or_read(const struct train_args *a, const struct train_cfg *t
 struct hook_ctx {
     int quiet;
     FILE *csv;
+    const char *csv_tmp; /* created by this run: removed when interrupted */
+    const char *saved;   /* --save-data file already complete, or NULL */
     char last_stage[32];
     unsigned last_k;
 };
 
+static void hook_saved(void *ctx, const char *path)
+{
+    ((struct hook_ctx *)ctx)->saved = path;
+}
+
+/* The safe point of an interrupted training: nothing is half-written (every output is
+ * written to a temporary and renamed, and none is being written during a stage), so the
+ * curves' temporary is removed, one line says what was kept, and the process ends with
+ * 128 + the signal. _exit: the OpenBLAS thread pool and the radio need no orderly
+ * shutdown, and nothing else is buffered (stderr is flushed). */
+static void train_interrupted(struct hook_ctx *h, const char *stage, unsigned done, unsigned total)
+{
+    int sig = train_stop;
+    if (h->csv) {
+        fclose(h->csv);
+        unlink(h->csv_tmp);
+    }
+    if (!h->quiet && h->last_stage[0])
+        fputc('\n', stderr);
+    fprintf(stderr, "isactb train: interrupted by %s during %s (%u of %u): %s%s%s\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", stage, done, total,
+            h->saved ? "kept the collection " : "nothing kept (no weights written)",
+            h->saved ? h->saved : "", h->saved ? "; no weights written" : "");
+    fflush(stdout);
+    fflush(stderr);
+    _exit(128 + sig);
+}
+
 static void on_progress(void *ctx, const char *stage, unsigned done, unsigned total)
 {
     struct hook_ctx *h = ctx;
+    if (train_stop)
+        train_interrupted(h, stage, done, total);
     if (h->quiet)
         return;
     unsigned w = 40, k = total ? (unsigned)((double)done / total * w) : w;
@@ -275,7 +324,7 @@ static int write_text(const char *path, const char *text)
     if (strlen(path) > 1200)
         return -1;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = isac_fcreate_excl(tmp, NULL, 0); /* never another run's file */
     if (!f)
         return -1;
     int bad = fputs(text, f) < 0;
@@ -419,8 +468,6 @@ static int setup(const struct train_args *a, struct exp_config *cfg, struct trai
         return cli_usage("train", "%s", err);
     if (exp_config_validate(cfg, "command line", err, sizeof err))
         return cli_usage("train", "%s", err);
-    if (a->out_dir && mkdir(a->out_dir, 0777) && !cli_dir_exists(a->out_dir))
-        return cli_input_error("train", "--out-dir %s: cannot create directory", a->out_dir);
     return 0;
 }
 
@@ -435,6 +482,15 @@ int cmd_train(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if ((rc = setup(&a, &cfg, &tc, &eval_eps)))
         return rc;
+    /* the output directory is this run's alone until it ends (host/common/out_dir.h); the
+     * descriptor is released when the process exits */
+    char lerr[512] = "";
+    int out_lock = a.out_dir ? isac_dir_lock(a.out_dir, lerr, sizeof lerr) : -1;
+    if (a.out_dir && out_lock < 0)
+        return cli_input_error("train", "--out-dir %s", lerr);
+    train_stop = 0;
+    signal(SIGINT, train_on_signal);
+    signal(SIGTERM, train_on_signal);
     /* One BLAS thread: the same sums in the same order on every run. */
     openblas_set_num_threads(1);
     int spec_from_cli = a.radio != NULL;
@@ -452,11 +508,12 @@ int cmd_train(int argc, char **argv)
     exp_train_env_iface(&ec, &te);
     struct hook_ctx hc = {.quiet = a.quiet};
     char csv_path[1200] = "", csv_tmp[1210] = "";
+    hc.csv_tmp = csv_tmp;
     if (a.out_dir) {
         /* written as it goes into a temporary file, renamed only after a complete run */
         snprintf(csv_path, sizeof csv_path, "%s/curves.csv", a.out_dir);
         snprintf(csv_tmp, sizeof csv_tmp, "%s.tmp", csv_path);
-        hc.csv = fopen(csv_tmp, "w");
+        hc.csv = isac_fcreate_excl(csv_tmp, NULL, 0);
         if (hc.csv)
             fputs("series,x,return_or_loss_d,steps_or_loss_g,loss,epsilon\n", hc.csv);
     }
@@ -475,7 +532,9 @@ int cmd_train(int argc, char **argv)
         if (!rc && a.out_dir) {
             char png[1200];
             snprintf(png, sizeof png, "%s/training.png", a.out_dir);
-            report_training_figure(csv_path, png);
+            char ferr[512];
+            if (report_training_figure(csv_path, png, ferr, sizeof ferr))
+                rc = cli_runtime_error("train", "figure: %s", ferr); /* weights are kept */
         }
         json_t *j = result_json(&res, &tc);
         if (!rc && a.json) {
@@ -499,5 +558,12 @@ int cmd_train(int argc, char **argv)
         train_result_free(&res);
     }
     exp_train_env_close(&ec);
+    isac_dir_unlock(out_lock);
+    if (train_stop && rc == CLI_OK) {
+        /* the signal came after the last safe point: every output is complete */
+        fprintf(stderr, "isactb train: interrupted by %s after training: kept every output\n",
+                train_stop == SIGTERM ? "SIGTERM" : "SIGINT");
+        return 128 + train_stop;
+    }
     return rc;
 }

@@ -1,8 +1,13 @@
 /* isactb: the command-line front of libisactb. Dispatches to one cmd_* per subcommand. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/err.h"
 
 struct command {
     const char *name;
@@ -31,8 +36,27 @@ static void usage(FILE *f)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].synopsis);
 }
 
+/* OpenBLAS starts its worker threads when the library loads, and each allocates its buffer:
+ * under a memory rlimit (ulimit -v) that allocation fails and the worker spins forever, so
+ * that the first fork (figures) or the exit (the library's destructor joins the pool)
+ * hangs. With a finite RLIMIT_AS the process re-executes itself once with
+ * OPENBLAS_NUM_THREADS=1 (no pool at all), before anything else happens. */
+static void single_threaded_blas_under_rlimit(char **argv)
+{
+    struct rlimit rl;
+    if (getenv("OPENBLAS_NUM_THREADS") || getrlimit(RLIMIT_AS, &rl) || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    if (setenv("OPENBLAS_NUM_THREADS", "1", 1) == 0)
+        execv("/proc/self/exe", argv); /* returns only on failure: carry on as we are */
+}
+
 int main(int argc, char **argv)
 {
+    single_threaded_blas_under_rlimit(argv);
+    /* Under a file-size rlimit (ulimit -f) a write past it raises SIGXFSZ, which would kill
+     * the process with its temporaries in place: ignored, the write fails with EFBIG and
+     * takes the ordinary one-line error path that removes them. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return CLI_EUSAGE;
@@ -48,6 +72,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "isactb: unknown command '%s' (see isactb --help)\n", argv[1]);
+    char name[80];
+    isac_seterr(name, sizeof name, "%s", argv[1]); /* control bytes as '?': one line */
+    fprintf(stderr, "isactb: unknown command '%s' (see isactb --help)\n", name);
     return CLI_EUSAGE;
 }

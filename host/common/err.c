@@ -15,6 +15,7 @@ const char *isac_strerror(int code)
     case ISAC_ETIMEOUT: return "radio timeout";
     case ISAC_ESAFETY: return "refused by transmit-safety limit";
     case ISAC_ENOTSUP: return "not supported";
+    case ISAC_EINTR: return "interrupted";
     default: return "unknown error";
     }
 }

@@ -17,6 +17,7 @@ enum isac_err {
     ISAC_ETIMEOUT = -6, /* a radio call did not complete in time */
     ISAC_ESAFETY = -7,  /* refused by a transmit-safety limit */
     ISAC_ENOTSUP = -8,  /* not supported by this back end / build */
+    ISAC_EINTR = -9,    /* stopped on request (SIGINT/SIGTERM) at a safe point */
 };
 
 /* Fixed, human-readable text for an isac_err code (never NULL). */

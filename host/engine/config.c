@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 #include "policy/policy.h"
 
 void exp_config_defaults(struct exp_config *c)
@@ -187,10 +188,41 @@ static void merge_raw(struct exp_config *c, const struct raw_config *r)
     }
 }
 
+/* Line (1-based) of a "---" document start that follows content, i.e. of a second
+ * document in a multi-document YAML stream; 0 when there is one document. libcyaml loads
+ * the first document only and would silently ignore the rest. */
+static int yaml_second_document(const char *text, size_t len)
+{
+    int line = 1, content = 0;
+    for (size_t i = 0; i < len; line++) {
+        size_t e = i;
+        while (e < len && text[e] != '\n')
+            e++;
+        const char *p = text + i;
+        size_t n = e - i;
+        int marker = n >= 3 && !strncmp(p, "---", 3) &&
+                     (n == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\r');
+        int end_marker = n >= 3 && !strncmp(p, "...", 3) && (n == 3 || p[3] == ' ' || p[3] == '\r');
+        if (marker && content)
+            return line;
+        if (end_marker) {
+            content = 1; /* anything after "..." starts another document */
+        } else if (!marker) {
+            size_t k = 0;
+            while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r'))
+                k++;
+            if (k < n && p[k] != '#' && p[0] != '%')
+                content = 1;
+        }
+        i = e + 1;
+    }
+    return 0;
+}
+
 /* Line of the first "key:" in the file, for range errors found after parsing. */
 static int find_key_line(const char *path, const char *key)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = isac_fopen_input(path, NULL, NULL, 0);
     if (!f)
         return 0;
     char buf[1024];
@@ -217,13 +249,26 @@ static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t
                                  .log_level = CYAML_LOG_WARNING,
                                  .flags = CYAML_CFG_NO_ALIAS};
     struct raw_config *raw = NULL;
-    FILE *probe = fopen(path, "r");
-    if (!probe) {
-        isac_seterr(err, errlen, "%s: cannot open config file", path);
-        return ISAC_EIO;
+    /* a regular file only (a FIFO or device is refused without blocking), parsed from
+     * memory so the file is opened exactly once */
+    char *text = NULL;
+    size_t len = 0;
+    int frc = isac_read_input(path, 1u << 20, &text, &len, err, errlen);
+    if (frc) {
+        if (frc == ISAC_EIO)
+            isac_seterr(err, errlen, "%s: cannot open config file", path);
+        return frc;
     }
-    fclose(probe);
-    cyaml_err_t ye = cyaml_load_file(path, &ycfg, &config_schema, (cyaml_data_t **)&raw, NULL);
+    int line = yaml_second_document(text, len);
+    if (line) {
+        free(text);
+        isac_seterr(err, errlen, "%s:%d: a second YAML document: a config file holds exactly one",
+                    path, line);
+        return ISAC_EFORMAT;
+    }
+    cyaml_err_t ye = cyaml_load_data((const uint8_t *)text, len, &ycfg, &config_schema,
+                                     (cyaml_data_t **)&raw, NULL);
+    free(text);
     if (ye != CYAML_OK) {
         isac_seterr(err, errlen, "%s: %s%s%s", path, lg.first[0] ? lg.first : cyaml_strerror(ye),
                     lg.where[0] ? " " : "", lg.where);

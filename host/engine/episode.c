@@ -130,8 +130,8 @@ static int step_error(episode_engine e, int rc, char *err, size_t errlen)
     isac_seterr(err, errlen, "episode %llu step %u: %s", (unsigned long long)e->st.episode,
                 e->st.steps,
                 plan_why[0]          ? plan_why
+                : why[0]             ? why /* the radio named the sample (radio_file.c) */
                 : rc == ISAC_EFORMAT ? "RX window holds non-finite (NaN/Inf) samples"
-                : why[0]             ? why
                 : rc == ISAC_EINVAL  ? "RX window not processable: overflowing samples"
                                      : isac_strerror(rc));
     return rc;

@@ -86,8 +86,9 @@ void policy_bench_paired(const struct policy_bench_policy *pols, unsigned npol,
 double policy_bench_qnet_inference_ns(void);
 
 /* The figure (PLplot, pngcairo) at path: mean steps versus transmit power (P_FA 1e-3)
- * and versus P_FA (20 dBm), one line per policy. */
-void policy_bench_figure(const char *path, const struct policy_bench_row *rows, unsigned n,
-                         unsigned npol);
+ * and versus P_FA (20 dBm), one line per policy. Drawn in a child process
+ * (host/common/child.h): ISAC_OK, or ISAC_EIO with one line in err. */
+int policy_bench_figure(const char *path, const struct policy_bench_row *rows, unsigned n,
+                        unsigned npol, char *err, size_t errlen);
 
 #endif

@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
+#include "common/child.h"
+#include "common/out_dir.h"
+#include "common/file_open.h"
 
 /* pngcairo when the driver is installed, else svg (always built into libplplot). */
 static const char *pick_device(void)
@@ -26,12 +30,18 @@ static const char *pick_device(void)
 
 /* Begin a figure DIR/BASE.(png|svg), written to a temporary name first. */
 static int begin(const char *dir, const char *base, char *path, size_t plen, char *tmp, size_t tlen,
-                 int nsub)
+                 int nsub, char *err, size_t errlen)
 {
     const char *dev = pick_device();
     const char *ext = strcmp(dev, "pngcairo") ? "svg" : "png";
     snprintf(path, plen, "%s/%s.%s", dir, base, ext);
     snprintf(tmp, tlen, "%s/.%s.tmp.%s", dir, base, ext);
+    /* the temporary is created here, exclusively: PLplot then writes into this run's file */
+    int fd = isac_create_excl(tmp, err, errlen);
+    if (fd < 0)
+        return ISAC_EIO;
+    close(fd);
+    isac_child_owns(tmp);
     plsdev(dev);
     plsfnam(tmp);
     plspage(0, 0, 1000, nsub > 1 ? 800 : 900, 0, 0);
@@ -52,8 +62,9 @@ static int end(const char *path, const char *tmp, char *err, size_t errlen)
 {
     plend();
     struct stat st;
+    isac_child_owns(NULL);
     if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
-        remove(tmp);
+        remove(tmp); /* created by begin() */
         isac_seterr(err, errlen, "%s: cannot write figure", path);
         return ISAC_EIO;
     }
@@ -108,7 +119,8 @@ int report_timeline(const json_t *result, const char *dir, char *err, size_t err
         for (size_t i = 0; i < json_array_size(b); i++)
             qmax = fmax(qmax, (double)json_integer_value(json_array_get(b, i)) + 1);
     }
-    begin(dir, "timeline", path, sizeof path, tmp, sizeof tmp, 2);
+    if (begin(dir, "timeline", path, sizeof path, tmp, sizeof tmp, 2, err, errlen))
+        return ISAC_EIO;
     plot_episodes(episodes, "beams", qmax, -1);
     pllab("step (all episodes, colour = episode)", "beam index", "Beam chosen at each step");
     plot_episodes(episodes, "pd", 1.05, 0.9);
@@ -131,7 +143,8 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
             zmax = fmax(zmax, z[i][j]);
         }
     double x1 = m->x0 + m->dx * (m->nx - 1), y1 = m->y0 + m->dy * (m->ny - 1);
-    begin(dir, "grid_map", path, sizeof path, tmp, sizeof tmp, 1);
+    if (begin(dir, "grid_map", path, sizeof path, tmp, sizeof tmp, 1, err, errlen))
+        return ISAC_EIO;
     /* white (noise) -> orange -> dark red (far above threshold) */
     PLFLT pos[3] = {0, 0.5, 1}, r[3] = {1, 1, 0.5}, gr[3] = {1, 0.6, 0}, b[3] = {1, 0.2, 0};
     plscmap1l(1, 3, pos, r, gr, b, NULL);
@@ -167,13 +180,27 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
     return end(path, tmp, err, errlen);
 }
 
+struct figures_job {
+    const json_t *result;
+    const struct report_map *m;
+    const char *dir;
+};
+
+static int figures_draw(void *ctx, char *err, size_t errlen)
+{
+    const struct figures_job *j = ctx;
+    int rc = report_timeline(j->result, j->dir, err, errlen);
+    if (rc == ISAC_OK && j->m && j->m->lambda)
+        rc = report_grid_map(j->m, j->dir, err, errlen);
+    return rc;
+}
+
 int report_write_figures(const json_t *result, const struct report_map *m, const char *dir,
                          char *err, size_t errlen)
 {
-    int rc = report_timeline(result, dir, err, errlen);
-    if (rc == ISAC_OK && m && m->lambda)
-        rc = report_grid_map(m, dir, err, errlen);
-    return rc;
+    /* PLplot in a child process: its failures become one line here (host/common/child.h) */
+    struct figures_job j = {result, m, dir};
+    return isac_run_isolated(figures_draw, &j, err, errlen);
 }
 
 void report_map_free(struct report_map *m)
@@ -187,11 +214,26 @@ void report_map_free(struct report_map *m)
 
 /* ---- training curves (isactb train --out-dir) ---- */
 
-void report_training_figure(const char *csv_path, const char *png_path)
+struct training_job {
+    const char *csv_path, *png_path;
+};
+
+static int training_draw(void *ctx, char *err, size_t errlen)
 {
-    FILE *f = fopen(csv_path, "r");
+    const struct training_job *j = ctx;
+    const char *csv_path = j->csv_path;
+    char png_path[4200];
+    snprintf(png_path, sizeof png_path, "%s.tmp", j->png_path);
+    FILE *f = isac_fopen_input(csv_path, NULL, err, errlen);
     if (!f)
-        return;
+        return ISAC_EIO;
+    int pfd = isac_create_excl(png_path, err, errlen); /* never another run's file */
+    if (pfd < 0) {
+        fclose(f);
+        return ISAC_EIO;
+    }
+    close(pfd);
+    isac_child_owns(png_path);
     enum { S = 5, NMAX = 200000 };
     static const char *series[S] = {"twin", "dt_cql", "dt_nocql", "online", "offline"};
     double *y[S] = {0}, *y2 = calloc(NMAX, sizeof *y2);
@@ -277,4 +319,18 @@ void report_training_figure(const char *csv_path, const char *png_path)
     for (int s = 0; s < S; s++)
         free(y[s]);
     free(y2);
+    struct stat st;
+    isac_child_owns(NULL);
+    if (stat(png_path, &st) || st.st_size == 0 || rename(png_path, j->png_path)) {
+        unlink(png_path); /* created above by this call */
+        isac_seterr(err, errlen, "%s: cannot write figure", j->png_path);
+        return ISAC_EIO;
+    }
+    return ISAC_OK;
+}
+
+int report_training_figure(const char *csv_path, const char *png_path, char *err, size_t errlen)
+{
+    struct training_job j = {csv_path, png_path};
+    return isac_run_isolated(training_draw, &j, err, errlen);
 }

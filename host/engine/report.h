@@ -32,7 +32,8 @@ int report_timeline(const json_t *result, const char *dir, char *err, size_t err
  * detected cell marked. */
 int report_grid_map(const struct report_map *m, const char *dir, char *err, size_t errlen);
 
-/* Both figures: the map only when m is not NULL. */
+/* Both figures: the map only when m is not NULL. Drawn in a child process
+ * (host/common/child.h): ISAC_OK, or ISAC_EIO with one line in err. */
 int report_write_figures(const json_t *result, const struct report_map *m, const char *dir,
                          char *err, size_t errlen);
 
@@ -41,7 +42,8 @@ void report_map_free(struct report_map *m);
 /* The training figure of `isactb train --out-dir` at png_path (pngcairo): the moving mean
  * (20 episodes) of the twin-episode steps of dt_cql, dt_nocql and online, and the cGAN's
  * D and G losses per epoch, from the curves file csv_path ("series,x,a,b,c,d" lines as
- * the trainer's curve hook writes them). Nothing is written when csv_path cannot be read. */
-void report_training_figure(const char *csv_path, const char *png_path);
+ * the trainer's curve hook writes them), drawn in a child process (host/common/child.h):
+ * ISAC_OK, or ISAC_EIO with one line in err and no file (nor temporary) left. */
+int report_training_figure(const char *csv_path, const char *png_path, char *err, size_t errlen);
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 #include "engine/episode.h"
 #include "engine/pipeline.h"
 #include "plan/plan.h"
@@ -291,21 +292,10 @@ static int run_should_stop(void *ctx)
 /* Read a whole (small) file; NULL with err set. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
     char *buf = NULL;
-    long n = -1;
-    if (f && !fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && n <= (64L << 20) &&
-        !fseek(f, 0, SEEK_SET) && (buf = malloc((size_t)n + 1)) &&
-        fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        buf[n] = '\0';
-        *len = (size_t)n;
-    } else {
-        free(buf);
-        buf = NULL;
+    int rc = isac_read_input(path, 64u << 20, &buf, len, err, errlen); /* regular files only */
+    if (rc == ISAC_EIO)
         isac_seterr(err, errlen, "%s: cannot read the weights file", path);
-    }
-    if (f)
-        fclose(f);
     return buf;
 }
 

@@ -69,7 +69,7 @@ static void soak_mark(struct soak_ctx *x)
 static int soak_should_stop(void *ctx)
 {
     const struct soak_ctx *x = ctx;
-    return x->done >= x->a->cpis;
+    return x->done >= x->a->cpis || (x->a->stop && *x->a->stop);
 }
 
 static void soak_on_step(void *ctx, const struct episode_cpi *c)
@@ -140,7 +140,10 @@ int exp_soak_run(const struct exp_soak_opts *a, const struct exp_config *cfg, ra
         } else {
             int64_t air = episode_engine_status(x.e)->tick - x.tick0;
             *res = (struct exp_soak_result){
-                secs, (double)air / info.sample_rate, x.m0, m1, x.last_episode + 1, x.dropped};
+                secs,  (double)air / info.sample_rate, x.m0, m1, x.last_episode + 1, x.dropped,
+                x.done};
+            if (x.done < a->cpis)
+                out = EXP_SOAK_STOPPED;
         }
     }
     episode_engine_destroy(x.e);

@@ -34,6 +34,9 @@ struct exp_soak_opts {
     unsigned long cpis;   /* CPIs in all (> warmup) */
     unsigned long warmup; /* CPIs before the first memory sample and the clock start */
     unsigned long leak;   /* bytes leaked per CPI after the warm-up on purpose (0: none) */
+    /* Optional stop request (a signal handler's flag): when it reads non-zero the soak
+     * ends after the current CPI with EXP_SOAK_STOPPED. NULL: never. */
+    const volatile int *stop;
 };
 
 struct exp_soak_result {
@@ -42,9 +45,15 @@ struct exp_soak_result {
     struct exp_soak_mem m0, m1; /* after the warm-up, at the end */
     uint64_t episodes;          /* episodes started */
     uint64_t dropped;           /* samples dropped by the radio */
+    unsigned long cpis;         /* CPIs run (o->cpis unless stopped) */
 };
 
-enum exp_soak_status { EXP_SOAK_OK = 0, EXP_SOAK_EINPUT = 1, EXP_SOAK_ERUNTIME = 2 };
+enum exp_soak_status {
+    EXP_SOAK_OK = 0,
+    EXP_SOAK_EINPUT = 1,
+    EXP_SOAK_ERUNTIME = 2,
+    EXP_SOAK_STOPPED = 3 /* o->stop was raised: res->cpis CPIs ran, memory not judged */
+};
 
 /* Run o->cpis CPIs on radio r and codebook cb with the experiment cfg: EXP_SOAK_OK with
  * res filled; EXP_SOAK_EINPUT (unknown policy, pipeline or engine refused) or

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/out_dir.h"
+#include "common/file_open.h"
 
 #define TD_MAGIC "# isactb-transitions 1"
 #define TD_COLUMNS "episode,mu,pd,fg,a,mu_next,pd_next,fg_next,done,target"
@@ -45,11 +47,9 @@ int train_data_write(const struct train_data *d, unsigned Q, unsigned tau, const
         isac_seterr(err, errlen, "%s: path too long", path);
         return -1;
     }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        isac_seterr(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+    FILE *f = isac_fcreate_excl(tmp, err, errlen); /* never another run's file */
+    if (!f)
         return -1;
-    }
     fprintf(f, "%s beams=%u tau=%u\n%s\n", TD_MAGIC, Q, tau, TD_COLUMNS);
     for (size_t i = 0; i < d->n; i++) {
         const struct transition *t = &d->t[i];
@@ -144,11 +144,9 @@ static int read_header(FILE *f, const char *path, unsigned Q, unsigned tau, char
 int train_data_read(const char *path, unsigned Q, const struct mdp_params *m, struct train_data *d,
                     char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        isac_seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = isac_fopen_input(path, NULL, err, errlen); /* regular files only */
+    if (!f)
         return -1;
-    }
     int rc = read_header(f, path, Q, m->tau, err, errlen);
     char line[512];
     for (size_t no = 3; !rc && fgets(line, sizeof line, f); no++) {

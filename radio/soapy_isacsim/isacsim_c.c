@@ -59,7 +59,12 @@ void isacsim_describe(isacsim *s, struct isacsim_desc *d)
 /* The emulator's clock is its sample counter: sample_clocked = 1. */
 char *isacsim_layout_json(isacsim *s)
 {
-    return fe_layout_to_json(&s->info, 1);
+    /* The plug-in's CF32 stream has full scale 1 (getNativeStreamFormat says so): the
+     * client's transmit guard needs a known full scale for its clipping check. */
+    struct radio_info in = s->info;
+    if (!(in.full_scale > 0))
+        in.full_scale = 1.0;
+    return fe_layout_to_json(&in, 1);
 }
 
 char *isacsim_truth_json(isacsim *s)
