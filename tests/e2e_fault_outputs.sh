@@ -44,6 +44,23 @@ one_line "$tmp/p.err" "isactb-rx0.sigmf-data.tmp: exists (not created by this ru
 [ -L "$tmp/plant/isactb-rx0.sigmf-data.tmp" ] || bad "planted link: deleted (not ours)"
 if ls "$tmp/plant" | grep -v '^isactb-rx0.sigmf-data.tmp$' | grep -q .; then bad "planted link: the run left files: $(ls "$tmp/plant")"; fi
 
+# 3b. a temporary left by a killed run (a regular file nobody holds) does not block the next
+#     run; one that a live process still holds (flock) is refused and kept
+mkdir "$tmp/stale"; echo "half written" >"$tmp/stale/isactb-rx0.sigmf-data.tmp"
+run_bounded 60 "$tmp/s.out" "$tmp/s.err" -- "$BIN" run --config "$cfg" --episodes 1 --quiet --record --out "$tmp/stale"
+[ "$rc" -eq 0 ] || bad "stale temporary of a killed run: exit $rc, want 0 ($(head -c 200 "$tmp/s.err"))"
+capture_ok "$tmp/stale" 1 >/dev/null
+mkdir "$tmp/live"; echo "being written" >"$tmp/live/isactb-rx0.sigmf-data.tmp"
+$PY -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close(); time.sleep(60)' "$tmp/live/isactb-rx0.sigmf-data.tmp" "$tmp/livelocked" >/dev/null 2>&1 & holder=$!
+for _ in $(seq 100); do [ -e "$tmp/livelocked" ] && break; sleep 0.1; done
+run_bounded 60 "$tmp/l.out" "$tmp/l.err" -- "$BIN" run --config "$cfg" --episodes 1 --quiet --record --out "$tmp/live"
+[ "$rc" -ne 0 ] || bad "temporary held by a live process: exit 0"
+one_line "$tmp/l.err" "isactb-rx0.sigmf-data.tmp: exists (not created by this run)"
+[ "$(cat "$tmp/live/isactb-rx0.sigmf-data.tmp")" = "being written" ] || bad "held temporary: touched"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
 # 4. a file of a final name the run did not write is neither replaced nor deleted
 mkdir "$tmp/final"; echo mine >"$tmp/final/isactb-rx1.sigmf-meta"
 run_bounded 60 "$tmp/f.out" "$tmp/f.err" -- "$BIN" run --config "$cfg" --episodes 1 --quiet --record --out "$tmp/final"

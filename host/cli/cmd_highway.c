@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "common/err.h"
+#include "common/out_dir.h"
 #include "engine/highway.h"
 
 static const char *const HWY_USAGE =
@@ -25,13 +26,21 @@ static int write_result(const json_t *res, const char *dir, char *err, size_t er
     char path[1100], tmp[1100];
     snprintf(path, sizeof path, "%s/result.json", dir);
     snprintf(tmp, sizeof tmp, "%s/.result.json.tmp", dir);
-    if (json_dump_file(res, tmp, JSON_INDENT(1)) || rename(tmp, path)) {
-        remove(tmp);
+    FILE *f = isac_fcreate_excl(tmp, err, errlen); /* never another run's file */
+    if (!f)
+        return ISAC_EIO;
+    int bad = json_dumpf(res, f, JSON_INDENT(1));
+    bad |= fclose(f);
+    if (bad || rename(tmp, path)) {
+        remove(tmp); /* created above by this run */
         isac_seterr(err, errlen, "%s: cannot write", path);
         return ISAC_EIO;
     }
     return ISAC_OK;
 }
+
+static int run_locked(const struct hwy_config *cfgp, const char *config, const char *out,
+                      int record, int json, int quiet);
 
 int cmd_run_highway(int argc, char **argv)
 {
@@ -69,12 +78,25 @@ int cmd_run_highway(int argc, char **argv)
         return cli_input_error("run", "%s", err);
     if (seed && cli_parse_u64("run", "--seed", seed, &cfg.seed))
         return CLI_EUSAGE;
-    if (out && mkdir(out, 0777) && !cli_dir_exists(out))
-        return cli_input_error("run", "--out %s: cannot create directory", out);
+    /* held until exit: a second run on the same --out refuses (docs/reliability.md) */
+    int out_lock = out ? isac_dir_lock(out, err, sizeof err) : -1;
+    if (out && out_lock < 0)
+        return cli_input_error("run", "--out %s", err);
+    int rc = run_locked(&cfg, config, out, record, json, quiet);
+    isac_dir_unlock(out_lock);
+    return rc;
+}
+
+/* cmd_run_highway once --out is locked */
+static int run_locked(const struct hwy_config *cfgp, const char *config, const char *out,
+                      int record, int json, int quiet)
+{
+    struct hwy_config cfg = *cfgp;
+    char err[512] = "";
     hwy_io io = NULL;
     if (record) {
         size_t len;
-        char *text = hwy_config_read_text(config, &len);
+        char *text = hwy_config_read_text(config, &len, err, sizeof err);
         io = text ? hwy_record_open(out, text, &cfg, err, sizeof err) : NULL;
         free(text);
         if (!io)

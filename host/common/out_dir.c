@@ -47,11 +47,43 @@ void isac_dir_unlock(int fd)
         close(fd); /* closing the last descriptor releases the flock */
 }
 
+/* A temporary left by an isactb process that was killed (SIGKILL, power loss) holds no
+ * lock: every live writer keeps the flock taken in isac_create_excl until it renames or
+ * deletes the file. Such a leftover is removed so that it cannot block the next run;
+ * anything else under the name (a link, a non-regular file, another user's file, a
+ * name that is not a temporary, or a file some process still holds) is left alone. */
+static int remove_stale_temporary(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!strstr(base, ".tmp"))
+        return 0;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    int stale = !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+                !flock(fd, LOCK_EX | LOCK_NB);
+    if (stale)
+        stale = !unlink(path); /* still holding its lock: no writer can take it meanwhile */
+    close(fd);
+    return stale;
+}
+
 int isac_create_excl(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0)
-        return fd;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            flock(fd, LOCK_EX | LOCK_NB); /* marks it live (remove_stale_temporary) */
+            return fd;
+        }
+        int e = errno;
+        if (e != EEXIST || attempt || !remove_stale_temporary(path)) {
+            errno = e;
+            break;
+        }
+    }
     if (errno == EEXIST || errno == ELOOP)
         isac_seterr(err, errlen, "%s: exists (not created by this run): refusing to reuse it",
                     path);

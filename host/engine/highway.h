@@ -70,10 +70,12 @@ int hwy_config_is_highway(const char *path);
  * the field and the value in err. */
 int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen);
 /* The same from YAML text (src names it in errors), and the text of a file (malloc'd,
- * NUL-terminated; NULL when unreadable). */
+ * NUL-terminated; NULL with one line in err when it is missing, not a regular file or
+ * larger than HWY_CONFIG_MAX_BYTES). */
+#define HWY_CONFIG_MAX_BYTES (1u << 20)
 int hwy_config_load_text(const char *text, const char *src, struct hwy_config *c, char *err,
                          size_t errlen);
-char *hwy_config_read_text(const char *path, size_t *len);
+char *hwy_config_read_text(const char *path, size_t *len, char *err, size_t errlen);
 int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, size_t errlen);
 json_t *hwy_config_to_json(const struct hwy_config *c);
 

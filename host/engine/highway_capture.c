@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
+#include "common/out_dir.h"
 #include "engine/highway_io.h"
 #include "track/traffic.h"
 
@@ -48,9 +50,12 @@ hwy_io hwy_record_open(const char *dir, const char *yaml_text, const struct hwy_
     io->slots = json_array();
     io->captures = json_array();
     io->annotations = json_array();
-    io->data = fopen(io->data_tmp, "wb");
+    io->data = isac_fcreate_excl(io->data_tmp, err, errlen); /* never another run's file */
     if (!io->yaml || !io->slots || !io->captures || !io->annotations || !io->data) {
-        isac_seterr(err, errlen, "%s: cannot create", io->data_tmp);
+        if (!io->data && !err[0])
+            isac_seterr(err, errlen, "%s: cannot create", io->data_tmp);
+        if (!io->data)
+            io->mode = 0; /* nothing of this run to remove */
         hwy_io_close(io);
         return NULL;
     }
@@ -122,11 +127,19 @@ int hwy_io_finish(hwy_io io, const json_t *result, char *err, size_t errlen)
                   1, "isactb:config_yaml", io->yaml, "isactb:seed", (json_int_t)io->seed,
                   "isactb:slots", io->slots, "isactb:result", result, "captures", io->captures,
                   "annotations", io->annotations);
-    if (!meta || bad || json_dump_file(meta, io->meta_tmp, JSON_COMPACT) ||
-        rename(io->data_tmp, io->data_path) || rename(io->meta_tmp, io->meta_path)) {
+    FILE *mf = meta && !bad ? isac_fcreate_excl(io->meta_tmp, err, errlen) : NULL;
+    if (mf) {
+        io->meta_created = 1;
+        bad |= json_dumpf(meta, mf, JSON_COMPACT);
+        bad |= fclose(mf);
+    }
+    if (!mf || bad || isac_rename_noreplace(io->data_tmp, io->data_path, err, errlen) ||
+        isac_rename_noreplace(io->meta_tmp, io->meta_path, err, errlen)) {
         json_decref(meta);
-        remove(io->meta_tmp);
-        isac_seterr(err, errlen, "%s: cannot write the capture", io->meta_path);
+        if (io->meta_created && !remove(io->meta_tmp))
+            io->meta_created = 0;
+        if (!err[0])
+            isac_seterr(err, errlen, "%s: cannot write the capture", io->meta_path);
         return ISAC_EIO;
     }
     json_decref(meta);
@@ -141,8 +154,9 @@ void hwy_io_close(hwy_io io)
     if (io->data)
         fclose(io->data);
     if (io->mode == HWY_IO_RECORD) {
-        remove(io->data_tmp);
-        remove(io->meta_tmp);
+        remove(io->data_tmp); /* created by hwy_record_open */
+        if (io->meta_created)
+            remove(io->meta_tmp);
     }
     json_decref(io->slots);
     json_decref(io->captures);
@@ -163,14 +177,18 @@ hwy_io hwy_replay_open(const char *dir, struct hwy_config *c, char *err, size_t 
     }
     io->mode = HWY_IO_REPLAY;
     paths(io, dir);
-    json_error_t je;
-    io->meta = json_load_file(io->meta_path, 0, &je);
+    json_error_t je = {0};
+    FILE *mf = isac_fopen_input(io->meta_path, NULL, err, errlen); /* regular files only */
+    io->meta = mf ? json_loadf(mf, 0, &je) : NULL;
+    if (mf)
+        fclose(mf);
     const json_t *g = json_object_get(io->meta, "global");
     const json_t *ext = json_array_get(json_object_get(g, "core:extensions"), 0);
     const char *yaml = json_string_value(json_object_get(g, "isactb:config_yaml"));
     const json_t *seed = json_object_get(g, "isactb:seed");
     if (!io->meta) {
-        isac_seterr(err, errlen, "%s: %s", io->meta_path, je.text);
+        if (mf)
+            isac_seterr(err, errlen, "%s: %s", io->meta_path, je.text);
         goto fail;
     }
     const char *ver = json_string_value(json_object_get(ext, "version"));
@@ -197,11 +215,9 @@ hwy_io hwy_replay_open(const char *dir, struct hwy_config *c, char *err, size_t 
     c->seed = (uint64_t)json_integer_value(seed);
     io->slots = json_incref(json_object_get(g, "isactb:slots"));
     io->annotations = json_incref(json_object_get(io->meta, "annotations"));
-    io->data = fopen(io->data_path, "rb");
-    if (!io->data) {
-        isac_seterr(err, errlen, "%s: cannot open", io->data_path);
+    io->data = isac_fopen_input(io->data_path, NULL, err, errlen); /* regular files only */
+    if (!io->data)
         goto fail;
-    }
     return io;
 fail:
     io->mode = 0;

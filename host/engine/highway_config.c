@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/file_open.h"
 
 void hwy_config_defaults(struct hwy_config *c)
 {
@@ -158,7 +159,8 @@ static void yaml_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list a
 
 int hwy_config_is_highway(const char *path)
 {
-    FILE *f = path ? fopen(path, "r") : NULL;
+    /* a FIFO or device is refused by the config loader that runs next, never read here */
+    FILE *f = path ? isac_fopen_input(path, NULL, NULL, 0) : NULL;
     if (!f)
         return 0;
     char buf[512];
@@ -378,45 +380,22 @@ static int load_text(const uint8_t *text, size_t len, const char *src, struct hw
     return rc ? rc : hwy_config_validate(c, src, err, errlen);
 }
 
-char *hwy_config_read_text(const char *path, size_t *len)
+char *hwy_config_read_text(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (n < cap)
-            break;
-        char *nb = cap < (1u << 24) ? realloc(buf, 2 * cap + 1) : NULL;
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf || bad) {
-        free(buf);
+    char *text = NULL;
+    if (!path) {
+        isac_seterr(err, errlen, "(none): no config file");
         return NULL;
     }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return isac_read_input(path, HWY_CONFIG_MAX_BYTES, &text, len, err, errlen) ? NULL : text;
 }
 
 int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen)
 {
     size_t len = 0;
-    char *text = hwy_config_read_text(path, &len);
+    char *text = hwy_config_read_text(path, &len, err, errlen);
     if (!text) {
         hwy_config_defaults(c);
-        isac_seterr(err, errlen, "%s: cannot open config file", path ? path : "(none)");
         return ISAC_EIO;
     }
     int rc = load_text((const uint8_t *)text, len, path, c, err, errlen);

@@ -23,6 +23,7 @@ struct hwy_truth {
 
 struct hwy_io_s {
     int mode;
+    int meta_created; /* recording: meta_tmp is this run's (hwy_io_close removes it) */
     char data_path[1100], data_tmp[1100], meta_path[1100], meta_tmp[1100];
     FILE *data;
     uint64_t offset; /* samples written / position of the next reception */

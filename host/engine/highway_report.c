@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "common/child.h"
 #include "common/err.h"
+#include "engine/figure.h"
 #include "engine/highway.h"
 #include "engine/highway_series.h"
 
@@ -68,50 +69,6 @@ int hwy_series_rmse(struct hwy_series *s, double t, double rmse_m, double pcrb_m
     return s ? push(&s->rmse, (struct pt){t, rmse_m, pcrb_m, 0, 0}) : ISAC_OK;
 }
 
-static const char *pick_device(void)
-{
-    const char *menu_buf[128], *name_buf[128];
-    const char **menu = menu_buf, **names = name_buf;
-    int n = 128;
-    plgFileDevs(&menu, &names, &n);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(names[i], "pngcairo"))
-            return "pngcairo";
-    return "svg";
-}
-
-static void begin(const char *dir, const char *base, char *path, size_t plen, char *tmp,
-                  size_t tlen)
-{
-    const char *dev = pick_device();
-    const char *ext = strcmp(dev, "pngcairo") ? "svg" : "png";
-    snprintf(path, plen, "%s/%s.%s", dir, base, ext);
-    snprintf(tmp, tlen, "%s/.%s.tmp.%s", dir, base, ext);
-    plsdev(dev);
-    plsfnam(tmp);
-    plspage(0, 0, 1000, 700, 0, 0);
-    static const int pal[9][3] = {{0, 0, 0},      {31, 119, 180},  {214, 39, 40},
-                                  {44, 160, 44},  {148, 103, 189}, {255, 127, 14},
-                                  {23, 190, 207}, {140, 86, 75},   {227, 119, 194}};
-    plscolbg(255, 255, 255);
-    for (int i = 0; i < 9; i++)
-        plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
-    plinit();
-    plcol0(1);
-}
-
-static int end(const char *path, const char *tmp, char *err, size_t errlen)
-{
-    plend();
-    struct stat st;
-    if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
-        remove(tmp);
-        isac_seterr(err, errlen, "%s: cannot write figure", path);
-        return ISAC_EIO;
-    }
-    return ISAC_OK;
-}
-
 /* Points of one id and kind, in time order, as a polyline. */
 static void draw_id(const struct vec *v, unsigned id, int kind, int xy, double *xs, double *ys)
 {
@@ -136,10 +93,19 @@ static unsigned max_id(const struct vec *v)
     return m;
 }
 
-int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, const char *dir,
-                       char *err, size_t errlen)
+struct figures_job {
+    const struct hwy_series *s;
+    const struct hwy_config *c;
+    const char *dir;
+};
+
+static int figures_draw(void *ctx, char *err, size_t errlen)
 {
-    char path[1100], tmp[1100];
+    const struct figures_job *j = ctx;
+    const struct hwy_series *s = j->s;
+    const struct hwy_config *c = j->c;
+    const char *dir = j->dir;
+    struct figure f;
     size_t nmax = s->pos.n + s->sinr.n + s->rmse.n + 2;
     double *xs = malloc(nmax * sizeof(*xs)), *ys = malloc(nmax * sizeof(*ys));
     if (!xs || !ys) {
@@ -149,7 +115,12 @@ int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, c
         return ISAC_ENOMEM;
     }
     /* 1. trajectories (thin, colour by vehicle) with tracks (black) */
-    begin(dir, "highway_tracks", path, sizeof path, tmp, sizeof tmp);
+    int rc = figure_begin(&f, dir, "highway_tracks", 700, 1, err, errlen);
+    if (rc) {
+        free(xs);
+        free(ys);
+        return rc;
+    }
     double hx = 0.5 * c->road_length_m, hy = 0.5 * c->road_width_m;
     plenv(-hx - 5, hx + 5, -hy - 3, hy + 3, 0, 0);
     pllab("x (m)", "y (m)", "Vehicles (colour) and confirmed/tentative tracks (black)");
@@ -160,10 +131,9 @@ int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, c
         plcol0(1);
         draw_id(&s->pos, id, 1, 1, xs, ys);
     }
-    int rc = end(path, tmp, err, errlen);
+    rc = figure_end(&f, err, errlen);
     /* 2. RMSE against the PCRB over time */
-    if (rc == ISAC_OK) {
-        begin(dir, "highway_rmse", path, sizeof path, tmp, sizeof tmp);
+    if (rc == ISAC_OK && !(rc = figure_begin(&f, dir, "highway_rmse", 700, 1, err, errlen))) {
         double ymax = 1e-3;
         for (size_t i = 0; i < s->rmse.n; i++)
             ymax = fmax(ymax, fmax(s->rmse.p[i].a, s->rmse.p[i].b));
@@ -178,11 +148,10 @@ int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, c
             if (s->rmse.n > 1)
                 plline((PLINT)s->rmse.n, xs, ys);
         }
-        rc = end(path, tmp, err, errlen);
+        rc = figure_end(&f, err, errlen);
     }
     /* 3. SINR per user over time */
-    if (rc == ISAC_OK) {
-        begin(dir, "highway_sinr", path, sizeof path, tmp, sizeof tmp);
+    if (rc == ISAC_OK && !(rc = figure_begin(&f, dir, "highway_sinr", 700, 1, err, errlen))) {
         double lo = 0, hi = 10;
         for (size_t i = 0; i < s->sinr.n; i++) {
             lo = fmin(lo, s->sinr.p[i].a);
@@ -195,9 +164,17 @@ int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, c
             plcol0(2 + (int)(id % 8));
             draw_id(&s->sinr, id, 0, 0, xs, ys);
         }
-        rc = end(path, tmp, err, errlen);
+        rc = figure_end(&f, err, errlen);
     }
     free(xs);
     free(ys);
     return rc;
+}
+
+int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, const char *dir,
+                       char *err, size_t errlen)
+{
+    /* PLplot in a child process: its failures become one line here (host/common/child.h) */
+    struct figures_job j = {s, c, dir};
+    return isac_run_isolated(figures_draw, &j, err, errlen);
 }

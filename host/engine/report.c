@@ -13,63 +13,7 @@
 #include "common/child.h"
 #include "common/out_dir.h"
 #include "common/file_open.h"
-
-/* pngcairo when the driver is installed, else svg (always built into libplplot). */
-static const char *pick_device(void)
-{
-    /* plgFileDevs fills caller-provided arrays of *n entries. */
-    const char *menu_buf[128], *name_buf[128];
-    const char **menu = menu_buf, **names = name_buf;
-    int n = 128;
-    plgFileDevs(&menu, &names, &n);
-    for (int i = 0; i < n; i++)
-        if (!strcmp(names[i], "pngcairo"))
-            return "pngcairo";
-    return "svg";
-}
-
-/* Begin a figure DIR/BASE.(png|svg), written to a temporary name first. */
-static int begin(const char *dir, const char *base, char *path, size_t plen, char *tmp, size_t tlen,
-                 int nsub, char *err, size_t errlen)
-{
-    const char *dev = pick_device();
-    const char *ext = strcmp(dev, "pngcairo") ? "svg" : "png";
-    snprintf(path, plen, "%s/%s.%s", dir, base, ext);
-    snprintf(tmp, tlen, "%s/.%s.tmp.%s", dir, base, ext);
-    /* the temporary is created here, exclusively: PLplot then writes into this run's file */
-    int fd = isac_create_excl(tmp, err, errlen);
-    if (fd < 0)
-        return ISAC_EIO;
-    close(fd);
-    isac_child_owns(tmp);
-    plsdev(dev);
-    plsfnam(tmp);
-    plspage(0, 0, 1000, nsub > 1 ? 800 : 900, 0, 0);
-    /* Print-friendly colours on white: index 1 = axes/text, 2..9 = series. */
-    static const int pal[9][3] = {{0, 0, 0},      {31, 119, 180},  {214, 39, 40},
-                                  {44, 160, 44},  {148, 103, 189}, {255, 127, 14},
-                                  {23, 190, 207}, {140, 86, 75},   {227, 119, 194}};
-    plscolbg(255, 255, 255);
-    for (int i = 0; i < 9; i++)
-        plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
-    plssub(1, nsub);
-    plinit();
-    plcol0(1);
-    return 0;
-}
-
-static int end(const char *path, const char *tmp, char *err, size_t errlen)
-{
-    plend();
-    struct stat st;
-    isac_child_owns(NULL);
-    if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, path)) {
-        remove(tmp); /* created by begin() */
-        isac_seterr(err, errlen, "%s: cannot write figure", path);
-        return ISAC_EIO;
-    }
-    return ISAC_OK;
-}
+#include "engine/figure.h"
 
 static void plot_episodes(const json_t *episodes, const char *key, double ymax, double line_y)
 {
@@ -112,26 +56,27 @@ int report_timeline(const json_t *result, const char *dir, char *err, size_t err
         isac_seterr(err, errlen, "timeline: no episodes in the result");
         return ISAC_EINVAL;
     }
-    char path[1100], tmp[1100];
+    struct figure f;
     double qmax = 1;
     for (size_t e = 0; e < json_array_size(episodes); e++) {
         const json_t *b = json_object_get(json_array_get(episodes, e), "beams");
         for (size_t i = 0; i < json_array_size(b); i++)
             qmax = fmax(qmax, (double)json_integer_value(json_array_get(b, i)) + 1);
     }
-    if (begin(dir, "timeline", path, sizeof path, tmp, sizeof tmp, 2, err, errlen))
+    if (figure_begin(&f, dir, "timeline", 800, 2, err, errlen))
         return ISAC_EIO;
     plot_episodes(episodes, "beams", qmax, -1);
     pllab("step (all episodes, colour = episode)", "beam index", "Beam chosen at each step");
     plot_episodes(episodes, "pd", 1.05, 0.9);
     pllab("step (all episodes)", "P#dD#u estimate",
           "Detection probability estimate (dashed: zeta)");
-    return end(path, tmp, err, errlen);
+    return figure_end(&f, err, errlen);
 }
 
 int report_grid_map(const struct report_map *m, const char *dir, char *err, size_t errlen)
 {
-    char path[1100], tmp[1100], title[160];
+    char title[160];
+    struct figure f;
     PLFLT **z = NULL;
     plAlloc2dGrid(&z, (PLINT)m->nx, (PLINT)m->ny);
     double zmax = 0;
@@ -143,7 +88,7 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
             zmax = fmax(zmax, z[i][j]);
         }
     double x1 = m->x0 + m->dx * (m->nx - 1), y1 = m->y0 + m->dy * (m->ny - 1);
-    if (begin(dir, "grid_map", path, sizeof path, tmp, sizeof tmp, 1, err, errlen))
+    if (figure_begin(&f, dir, "grid_map", 900, 1, err, errlen))
         return ISAC_EIO;
     /* white (noise) -> orange -> dark red (far above threshold) */
     PLFLT pos[3] = {0, 0.5, 1}, r[3] = {1, 1, 0.5}, gr[3] = {1, 0.6, 0}, b[3] = {1, 0.2, 0};
@@ -177,7 +122,7 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
     plcol0(1);
     plmtex("b", 5.0, 0.0, 0.0, "x: TX AP    squares: RX APs    o: detected cell    +: truth");
     plFree2dGrid(z, (PLINT)m->nx, (PLINT)m->ny);
-    return end(path, tmp, err, errlen);
+    return figure_end(&f, err, errlen);
 }
 
 struct figures_job {
