@@ -58,6 +58,10 @@ struct radio_ops {
     /* RADIO_CAP_MOVABLE: move the TX elements to pos_wl[0..num_tx-1] (validated by the
      * caller) for bursts transmitted after the call. Optional. */
     int (*set_tx_positions)(void *state, const double *pos_wl, unsigned n);
+    /* Optional: the caller reads only the receive APs in ap_mask (bit n: AP n) from now on;
+     * an emulator may skip rendering the others (their channels are then zeros). The
+     * channels that are read are bit for bit what they were without the call. */
+    int (*set_rx_aps)(void *state, uint32_t ap_mask);
 };
 
 typedef struct radio_s *radio;
@@ -92,6 +96,9 @@ int radio_set_center_freq(radio r, double hz);
  * burst. n must be num_tx and the positions finite, |p| <= 1e4 and at least
  * RADIO_MIN_SPACING_WL apart (ISAC_EINVAL, one line in radio_last_error()). */
 int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n);
+/* Only the receive APs of ap_mask will be read (radio_ops.set_rx_aps; isactb node renders
+ * its own APs' channels). ISAC_ENOTSUP when the back end captures every channel anyway. */
+int radio_set_rx_aps(radio r, uint32_t ap_mask);
 /* The back end's ops and state (for back-end specific helpers and tests). */
 const struct radio_ops *radio_get_ops(radio r);
 void *radio_get_state(radio r);

@@ -160,6 +160,8 @@ int cmd_bench(int argc, char **argv)
         return bench_mf(argc - 1, argv + 1);
     if (!strcmp(argv[1], "soak"))
         return bench_soak(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "fuse")) /* host/cli/bench_fuse.c */
+        return bench_fuse(argc - 1, argv + 1);
     if (!strcmp(argv[1], "policies")) /* host/cli/cmd_bench_policies.c */
         return bench_policies(argc - 1, argv + 1);
     return cli_usage("bench", "unknown benchmark '%s' (available: mf, soak)", argv[1]);

@@ -228,7 +228,7 @@ static json_t *run_inputs(const char *config_path, const struct exp_config *cfg,
     return in;
 }
 
-static sigmf_writer open_recording(const char *dir, const char *config_path,
+sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
                                    const struct exp_config *cfg, const struct radio_info *info,
                                    codebook cb, const struct cli_calibration *cal)
 {
@@ -332,14 +332,14 @@ int cmd_run(int argc, char **argv)
     }
     if ((rc = cli_calibration_resolve("run", &cal, a.calibration, a.no_calibration, &info)))
         goto done;
-    if (a.record && !(w = open_recording(a.out, a.config, &cfg, &info, cb, &cal))) {
+    if (a.record && !(w = cli_run_open_recording(a.out, a.config, &cfg, &info, cb, &cal))) {
         rc = CLI_EINPUT;
         goto done;
     }
     struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
     ctx.map.info = info;
     struct run_hooks hooks = {
-        print_progress, &ctx, should_stop, keep_map, cal.applied ? cal.pc : NULL, NULL};
+        print_progress, &ctx, should_stop, keep_map, cal.applied ? cal.pc : NULL, NULL, NULL, NULL};
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));

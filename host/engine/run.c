@@ -44,10 +44,14 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
 
 static json_t *detection_json(const struct pipeline_result *res)
 {
-    return json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm, "detected",
-                     res->detected, "lambda", res->lambda, "threshold", res->threshold, "num_aps",
-                     (json_int_t)res->num_aps, "x", res->x, "y", res->y, "pd", res->pd,
-                     "cells_over", (json_int_t)res->cells_over);
+    json_t *d = json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm,
+                          "detected", res->detected, "lambda", res->lambda, "threshold",
+                          res->threshold, "num_aps", (json_int_t)res->num_aps, "x", res->x, "y",
+                          res->y, "pd", res->pd, "cells_over", (json_int_t)res->cells_over);
+    /* isactb fuse: the APs whose node did not deliver this CPI (fused from the others) */
+    if (d && res->missing_aps)
+        json_object_set_new(d, "missing_aps", json_integer((json_int_t)res->missing_aps));
+    return d;
 }
 
 /* Replay: this CPI's episode, step, plan and decision must be the recorded ones (each
@@ -299,6 +303,10 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
         pipeline_destroy(p);
         return ISAC_EINVAL;
     }
+    if (hooks && hooks->source)
+        pipeline_set_source(p, hooks->source);
+    if (hooks && hooks->on_engine)
+        hooks->on_engine(hooks->ctx, e);
     struct run_ctx x = {.cfg = cfg, .cb = cb, .w = w, .hooks = hooks, .episodes = json_array()};
     const struct episode_hooks eh = {.ctx = &x,
                                      .should_stop = run_should_stop,

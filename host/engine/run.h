@@ -18,6 +18,8 @@
 #include "radio.h"
 #include "sigmf.h"
 
+struct episode_engine_s;
+
 struct run_hooks {
     /* One human-readable progress line per step (no newline); may be NULL. */
     void (*progress)(void *ctx, const char *line);
@@ -36,6 +38,11 @@ struct run_hooks {
      * with ISAC_ERADIO "replay diverged at CPI k: recorded KEY X, replayed Y". NULL:
      * no check. */
     const json_t *(*recorded)(void *ctx);
+    /* isactb fuse (host/net/): the per-AP blocks come from the nodes (pipeline_set_source),
+     * and on_engine is called once with the episode engine before the first episode (the
+     * source reads the episode and step from its status). NULL: the radio. */
+    const struct pipeline_source *source;
+    void (*on_engine)(void *ctx, struct episode_engine_s *e);
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI

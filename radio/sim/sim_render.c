@@ -263,6 +263,16 @@ static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
         cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, a[m]);
 }
 
+void sim_set_rx_aps(sim s, uint32_t ap_mask)
+{
+    s->rx_aps = ap_mask & ((1u << SIM_NUM_RX_APS) - 1);
+}
+
+static int rendered(sim s, unsigned n)
+{
+    return s->rx_aps >> n & 1u;
+}
+
 static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
 {
     struct sim_path p;
@@ -272,6 +282,8 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
         double phi0 = geom_phi(&s->tx_ap, x, y);
         beamform(s, b, phi0, c->sb);
         for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            if (!rendered(s, n))
+                continue;
             sim_make_path(s, x, y, vx, vy, n, sim_rcs_at(s, k, n, b->t_user), b->t_user, &p);
             add_path(s, c, b, c->sb, n, &p);
         }
@@ -280,12 +292,16 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
         const struct sim_scatterer *sc = &s->clut[q];
         beamform(s, b, geom_phi(&s->tx_ap, sc->x, sc->y), c->sb);
         for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            if (!rendered(s, n))
+                continue;
             sim_make_path(s, sc->x, sc->y, 0, 0, n, sc->alpha[n], b->t_user, &p);
             add_path(s, c, b, c->sb, n, &p);
         }
     }
     if (s->p.leak)
         for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            if (!rendered(s, n))
+                continue;
             sim_leak_path(s, n, &p);
             beamform(s, b, p.phi0, c->sb);
             add_path(s, c, b, c->sb, n, &p);
@@ -331,7 +347,8 @@ static int render_signal(sim s, int64_t t0, float complex *const *y, size_t len)
     /* per-channel RX impairments: y[i] = g_ch acc(t0 + i - d_ch) */
     float *tmp = (float *)(c.sb + maxn);
     for (unsigned ch = 0; ch < s->num_rx; ch++)
-        chan_delay(y[ch], len, c.acc + (size_t)ch * c.Lx, s->rx_delay[ch] - (double)P,
+        if (rendered(s, ch / s->M))
+            chan_delay(y[ch], len, c.acc + (size_t)ch * c.Lx, s->rx_delay[ch] - (double)P,
                    (float complex)sim_rx_coef(s, ch), tmp);
     return 1;
 }
@@ -381,7 +398,8 @@ int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struc
         return rc;
     if (s->p.noise)
         for (unsigned ch = 0; ch < s->num_rx; ch++)
-            add_noise(s, ch, t0, y[ch], len, (float)pow(10.0, s->rx_gain_db[ch] / 20.0));
+            if (rendered(s, ch / s->M))
+                add_noise(s, ch, t0, y[ch], len, (float)pow(10.0, s->rx_gain_db[ch] / 20.0));
     int ovf = u_ovf < s->p.overflow_rate, drop = u_drop < s->p.drop_rate;
     if ((ovf || drop) && len > 0) {
         /* one gap of 1..min(len, 1024) samples at a uniform position */
