@@ -52,6 +52,10 @@ struct pipeline_s {
     /* isactb fuse: the blocks of a live step come from the nodes (pipeline_set_source) */
     struct pipeline_source src;
     int have_src;
+    /* replay of a fuse's capture: APs the recording marks missing (pipeline_set_absent) */
+    uint32_t (*absent)(void *ctx);
+    void *absent_ctx;
+    uint32_t absent_next;
 };
 
 static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_t errlen)
@@ -470,6 +474,7 @@ int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_
         rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
     if (rc != ISAC_OK)
         return rc;
+    p->absent_next = p->absent ? p->absent(p->absent_ctx) : 0;
     int b = isac_tx_plan_beam(plan);
     p->plan_label = b >= 0 ? (uint32_t)b : UINT32_MAX;
     rc = pipeline_process(p, (const float complex *const *)p->rx, focus, res);
@@ -565,6 +570,7 @@ static int run_units(pipeline p, const float complex *const *rx, uint32_t beam)
 
 static int fuse_blocks(pipeline p, const struct pipeline_focus *focus,
                        struct pipeline_result *res);
+static void empty_block(pipeline p, unsigned n, uint32_t label);
 
 int pipeline_process(pipeline p, const float complex *const *rx, const struct pipeline_focus *focus,
                      struct pipeline_result *res)
@@ -573,6 +579,12 @@ int pipeline_process(pipeline p, const float complex *const *rx, const struct pi
     res->beam = -1;
     res->confirm = focus != NULL;
     int rc = run_units(p, rx, p->plan_label);
+    for (unsigned n = 0; rc == ISAC_OK && n < p->info.num_rx_aps; n++)
+        if (p->absent_next >> n & 1u) {
+            empty_block(p, n, p->plan_label);
+            res->missing_aps |= 1u << n;
+        }
+    p->absent_next = 0;
     p->cpi++;
     p->plan_label = UINT32_MAX;
     return rc ? rc : fuse_blocks(p, focus, res);
@@ -608,6 +620,12 @@ uint32_t pipeline_plan_label(const struct isac_tx_plan_s *plan)
 {
     int b = isac_tx_plan_beam(plan);
     return b >= 0 ? (uint32_t)b : UINT32_MAX;
+}
+
+void pipeline_set_absent(pipeline p, uint32_t (*absent)(void *ctx), void *ctx)
+{
+    p->absent = absent;
+    p->absent_ctx = ctx;
 }
 
 void pipeline_set_source(pipeline p, const struct pipeline_source *src)

@@ -151,6 +151,11 @@ struct pipeline_source {
  * radio argument of pipeline_step is then not used for TX or RX. */
 void pipeline_set_source(pipeline p, const struct pipeline_source *src);
 
+/* Replay of a fuse's capture: after each live capture pipeline_step asks absent(ctx) which
+ * APs (bit n: AP n) the recording marks missing for this CPI, and empties their blocks
+ * before fusion as the fuse did, so a partial CPI replays bit for bit. NULL: none. */
+void pipeline_set_absent(pipeline p, uint32_t (*absent)(void *ctx), void *ctx);
+
 /* The node side: transmit plan at t0 (nothing when tx is 0), capture the window, and run
  * the units of the APs in ap_mask (bit n: AP n) with CPI label cpi; their blocks are then
  * pipeline_ap_output(p, n). Errors as pipeline_step. */

@@ -84,6 +84,16 @@ static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c
     return rc;
 }
 
+/* Replay: the APs the recorded CPI was fused without (isactb fuse marks them in its
+ * detection record), so the replay leaves them out too. */
+static uint32_t recorded_absent(void *ctx)
+{
+    const struct run_hooks *h = ctx;
+    const json_t *d = json_object_get(h->recorded(h->ctx), "isactb:detection");
+    json_int_t m = json_integer_value(json_object_get(d, "missing_aps"));
+    return m > 0 && m <= (json_int_t)UINT32_MAX ? (uint32_t)m : 0;
+}
+
 /* The state of exp_run's hooks: the run's log and the caller's hooks. */
 struct run_ctx {
     const struct exp_config *cfg;
@@ -305,6 +315,8 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
     }
     if (hooks && hooks->source)
         pipeline_set_source(p, hooks->source);
+    if (hooks && hooks->recorded)
+        pipeline_set_absent(p, recorded_absent, (void *)hooks);
     if (hooks && hooks->on_engine)
         hooks->on_engine(hooks->ctx, e);
     struct run_ctx x = {.cfg = cfg, .cb = cb, .w = w, .hooks = hooks, .episodes = json_array()};
