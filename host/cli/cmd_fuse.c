@@ -72,7 +72,7 @@ struct fnode {
 
 struct fuse_stats {
     uint64_t cpis, partial, skipped, blocks_missing, blocks_late, node_failures, nodes_lost,
-        rejoins, joins, bytes_terms, bytes_iq;
+        rejoins, joins, bytes_terms, bytes_iq, unexpected;
     double *lat_ms;
     size_t nlat;
 };
@@ -279,6 +279,13 @@ static uint32_t served(const struct fuse *f)
     return s;
 }
 
+/* A message the protocol does not expect here: counted and logged, never acted on. */
+static void unexpected(struct fuse *f, const struct net_rx *m, const char *why)
+{
+    f->st.unexpected++;
+    net_link_log(f->link, "ignored %s message %s", net_msg_type_name(m->h.type), why);
+}
+
 /* Until every receive AP has a node, or the timeout. */
 static int wait_for_nodes(struct fuse *f, double timeout_s)
 {
@@ -298,6 +305,9 @@ static int wait_for_nodes(struct fuse *f, double timeout_s)
             return cli_runtime_error("fuse", "transport: %s", isac_strerror(rc));
         if (rc == 1 && m.h.type == NET_MSG_HELLO)
             on_hello(f, &m);
+        else if (rc == 1)
+            unexpected(f, &m,
+                       find_peer(f, &m) ? "before the run started" : "from a peer without HELLO");
     }
     return CLI_OK;
 }
@@ -379,6 +389,10 @@ static void dispatch(struct gather_ctx *g, const struct net_rx *m, struct cpi_wa
 {
     struct fuse *f = g->f;
     struct fnode *nd = find_peer(f, m);
+    if (!nd && m->h.type != NET_MSG_HELLO) {
+        unexpected(f, m, "from a peer without HELLO");
+        return;
+    }
     switch (m->h.type) {
     case NET_MSG_HELLO:
         if ((nd = on_hello(f, m)) && nd->rx && (nd->aps & (w->terms | w->iq)))
@@ -401,7 +415,7 @@ static void dispatch(struct gather_ctx *g, const struct net_rx *m, struct cpi_wa
             w->iq &= ~nd->aps;
         }
         break;
-    default: net_link_log(f->link, "ignored %s message from a node", net_msg_type_name(m->h.type));
+    default: unexpected(f, m, "from a node");
     }
 }
 
@@ -578,7 +592,7 @@ static json_t *stats_json(struct fuse *f, double wall_s)
     double per =
         f->st.cpis && f->num_aps ? (double)f->st.bytes_terms / (double)f->st.cpis / f->num_aps : 0;
     return json_pack(
-        "{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:"
+        "{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:"
         "{s:f,s:f,s:f,s:f}}",
         "aps", (json_int_t)f->num_aps, "nodes_joined", (json_int_t)f->st.joins, "cpis",
         (json_int_t)f->st.cpis, "cpis_partial", (json_int_t)f->st.partial, "cpis_skipped",
@@ -586,11 +600,12 @@ static json_t *stats_json(struct fuse *f, double wall_s)
         "blocks_late", (json_int_t)f->st.blocks_late, "node_failures",
         (json_int_t)f->st.node_failures, "nodes_lost", (json_int_t)f->st.nodes_lost, "rejoins",
         (json_int_t)f->st.rejoins, "malformed", (json_int_t)c->malformed, "oversized",
-        (json_int_t)c->oversized, "refused_keys", (json_int_t)c->refused_keys, "messages_in",
-        (json_int_t)c->received, "bytes_terms", (json_int_t)f->st.bytes_terms, "bytes_iq",
-        (json_int_t)f->st.bytes_iq, "terms_bytes_per_cpi_per_ap", per, "wall_s", wall_s,
-        "cpi_rate_hz", wall_s > 0 ? (double)f->st.cpis / wall_s : 0.0, "latency_ms", "mean", mean,
-        "p50", p50, "p95", p95, "max", mx);
+        (json_int_t)c->oversized, "unexpected", (json_int_t)f->st.unexpected, "refused_keys",
+        (json_int_t)c->refused_keys, "messages_in", (json_int_t)c->received, "bytes_terms",
+        (json_int_t)f->st.bytes_terms, "bytes_iq", (json_int_t)f->st.bytes_iq,
+        "terms_bytes_per_cpi_per_ap", per, "wall_s", wall_s, "cpi_rate_hz",
+        wall_s > 0 ? (double)f->st.cpis / wall_s : 0.0, "latency_ms", "mean", mean, "p50", p50,
+        "p95", p95, "max", mx);
 }
 
 static int write_stats(const char *path, json_t *j)
