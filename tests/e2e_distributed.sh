@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# isactb node / fuse over ZeroMQ with real processes (docs/distributed.md):
+#  1. `fuse --spawn N --json` prints byte for byte what `run --json` prints (same experiment
+#     and seed; N = 4 single-AP nodes and N = 2 two-AP nodes), and a fuse recording holds the
+#     same IQ as the run's;
+#  2. a node killed mid-run: the fuse keeps running, counts the lost AP blocks, marks the
+#     CPIs, takes the restarted node back; the capture validates and replays bit for bit;
+#  3. CURVE: a node whose key is not authorized is refused (exit 3, one line), the run goes on
+#     with the authorized ones and equals `run`; a non-loopback endpoint without keys is a
+#     usage error; `isactb keys` writes its secret key 0600;
+#  4. across two network namespaces joined by a veth pair (made here; skipped with a message
+#     only when the kernel refuses namespaces): CURVE on by default, same result as `run`.
+set -euo pipefail
+BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}
+PY=/usr/bin/python3
+SPEC="$SRC/../shared/spec/sigmf"
+tmp=$(mktemp -d)
+NSF=isactb-f-$$; NSN=isactb-n-$$
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    ip netns del "$NSF" 2>/dev/null || true
+    ip netns del "$NSN" 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+port=$((43000 + $$ % 15000))
+EPISODES=2
+asan=0; if ldd "$BIN" | grep libasan >/dev/null; then asan=1; fi
+
+# ---- 1. same seed, same decisions and beams, same bytes ----
+"$BIN" run --seed 11 --episodes $EPISODES --json --quiet > "$tmp/run.json"
+"$BIN" fuse --spawn 4 --seed 11 --episodes $EPISODES --json --quiet > "$tmp/fuse4.json"
+cmp "$tmp/run.json" "$tmp/fuse4.json" || { echo "fuse --spawn 4 differs from run"; exit 1; }
+"$BIN" fuse --spawn 2 --seed 11 --episodes $EPISODES --json --quiet > "$tmp/fuse2.json"
+cmp "$tmp/run.json" "$tmp/fuse2.json" || { echo "fuse --spawn 2 differs from run"; exit 1; }
+echo "fuse --spawn 4 and --spawn 2: byte-identical to run --json"
+
+"$BIN" run --seed 12 --episodes 1 --record --out "$tmp/rcap" --json --quiet > "$tmp/rrun.json"
+"$BIN" fuse --spawn 4 --seed 12 --episodes 1 --record --out "$tmp/fcap" --json --quiet \
+    > "$tmp/frun.json"
+n=0
+for f in "$tmp"/rcap/*.sigmf-data; do
+    cmp "$f" "$tmp/fcap/$(basename "$f")" || { echo "$(basename "$f"): IQ differs"; exit 1; }
+    n=$((n + 1))
+done
+[ "$n" -ge 4 ] || { echo "only $n data files"; exit 1; }
+$PY - "$tmp" <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+a, b = json.load(open(f"{d}/rrun.json")), json.load(open(f"{d}/frun.json"))
+assert a["episodes"] == b["episodes"] and a["summary"] == b["summary"]
+PYEOF
+echo "fuse recording: $n data files identical to run --record"
+
+# ---- 2. a node dies mid-run and comes back ----
+EP="tcp://127.0.0.1:$port"
+"$BIN" fuse --bind "$EP" --seed 5 --episodes 6 --late-ms 500 --record --out "$tmp/kcap" \
+    --json --stats "$tmp/kstats.json" > "$tmp/kill.json" 2> "$tmp/kill.err" &
+fuse=$!; pids+=($fuse)
+for ap in 0 1 2 3; do
+    "$BIN" node --connect "$EP" --role rx --ap $ap --quiet 2> "$tmp/node$ap.err" &
+    pids+=($!); eval node$ap=$!
+done
+# kill AP 2's node once the run is under way (10 CPIs done: the fuse's progress lines)
+for _ in $(seq 300); do
+    [ "$(grep -c '^episode' "$tmp/kill.err" || true)" -ge 10 ] && break; sleep 0.1
+done
+kill -9 "$node2"
+sleep 1.5
+"$BIN" node --connect "$EP" --role rx --ap 2 --quiet 2> "$tmp/node2b.err" &
+pids+=($!)
+rc=0; wait $fuse || rc=$?
+[ $rc -eq 0 ] || { echo "fuse exited $rc after a node died"; cat "$tmp/kill.err"; exit 1; }
+grep -q "is gone" "$tmp/kill.err" || { echo "the lost node was not logged"; cat "$tmp/kill.err"; exit 1; }
+$PY - "$tmp" <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+s = json.load(open(f"{d}/kstats.json"))
+r = json.load(open(f"{d}/kill.json"))
+assert s["nodes_lost"] >= 1 and s["blocks_missing"] >= 1 and s["cpis_partial"] >= 1, s
+assert s["rejoins"] >= 1, s
+marked = [x for e in r["episodes"] for x in e["detections"] if "missing_aps" in x]
+assert len(marked) == s["cpis_partial"], (len(marked), s["cpis_partial"])
+assert all(x["missing_aps"] == 4 for x in marked), "only AP 2 was missing"
+total = sum(e["steps"] for e in r["episodes"])
+assert total == s["cpis"] and total > len(marked), (total, s)
+print(f"kill: {len(marked)} of {total} CPIs fused without AP 2, node rejoined")
+PYEOF
+$PY "$SRC/tests/sigmf_validate.py" "$SPEC" "$tmp/kcap"
+"$BIN" replay "$tmp/kcap" --json --quiet > "$tmp/kreplay.json"
+$PY - "$tmp" <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+a, b = json.load(open(f"{d}/kill.json")), json.load(open(f"{d}/kreplay.json"))
+assert a["episodes"] == b["episodes"], "replay of the partial capture diverged"
+print("the capture with missing APs replays bit for bit")
+PYEOF
+
+# ---- 3. keys ----
+"$BIN" keys --out "$tmp/fuse" > /dev/null
+"$BIN" keys --out "$tmp/good" > /dev/null
+"$BIN" keys --out "$tmp/bad" > /dev/null
+[ "$(stat -c %a "$tmp/fuse.key")" = 600 ] || { echo "secret key not 0600"; exit 1; }
+rc=0; "$BIN" keys --out "$tmp/fuse" 2> "$tmp/keys.err" || rc=$?
+[ $rc -eq 1 ] && grep -q "exists" "$tmp/keys.err" || { echo "keys overwrote a key"; exit 1; }
+cat "$tmp/good.pub" > "$tmp/authorized"
+rc=0; "$BIN" fuse --bind tcp://0.0.0.0:$((port + 1)) --episodes 1 --quiet 2> "$tmp/nokey.err" || rc=$?
+[ $rc -eq 2 ] && grep -q "CURVE needs --keys" "$tmp/nokey.err" ||
+    { echo "non-loopback without keys: exit $rc"; cat "$tmp/nokey.err"; exit 1; }
+
+EP="tcp://127.0.0.1:$((port + 2))"
+"$BIN" fuse --bind "$EP" --curve --keys "$tmp/fuse" --authorized "$tmp/authorized" --seed 11 \
+    --episodes $EPISODES --json --quiet --stats "$tmp/cstats.json" > "$tmp/curve.json" \
+    2> "$tmp/curve.err" &
+fuse=$!; pids+=($fuse)
+rc=0; "$BIN" node --connect "$EP" --role rx --ap 0 --curve --keys "$tmp/bad" \
+    --server-key "$tmp/fuse.pub" --quiet 2> "$tmp/bad.err" || rc=$?
+[ $rc -eq 3 ] && grep -q "refused" "$tmp/bad.err" ||
+    { echo "unauthorized node: exit $rc"; cat "$tmp/bad.err"; exit 1; }
+[ "$(wc -l < "$tmp/bad.err")" -le 2 ] || { echo "refusal not one line"; cat "$tmp/bad.err"; exit 1; }
+for ap in 0 1 2 3; do
+    "$BIN" node --connect "$EP" --role rx --ap $ap --curve --keys "$tmp/good" \
+        --server-key "$tmp/fuse.pub" --quiet &
+    pids+=($!)
+done
+wait $fuse
+cmp "$tmp/run.json" "$tmp/curve.json" || { echo "CURVE run differs from run"; exit 1; }
+$PY -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['refused_keys']>=1, s" \
+    "$tmp/cstats.json"
+grep -q "not authorized" "$tmp/curve.err" || { echo "refusal not logged by the fuse"; exit 1; }
+echo "CURVE: unauthorized key refused, authorized nodes give the run's result"
+
+# ---- 4. two network namespaces ----
+if [ $asan -eq 1 ]; then echo "netns part: Release run only (ASan)"; exit 0; fi
+if ! ip netns add "$NSF" 2> "$tmp/netns.err"; then
+    echo "SKIP netns part: the kernel refuses network namespaces: $(cat "$tmp/netns.err")"
+    exit 0
+fi
+ip netns add "$NSN"
+ip link add "vf$$" netns "$NSF" type veth peer name "vn$$" netns "$NSN"
+ip -n "$NSF" addr add 10.231.0.1/24 dev "vf$$"; ip -n "$NSF" link set "vf$$" up
+ip -n "$NSN" addr add 10.231.0.2/24 dev "vn$$"; ip -n "$NSN" link set "vn$$" up
+ip -n "$NSF" link set lo up; ip -n "$NSN" link set lo up
+EP="tcp://10.231.0.1:$((port + 3))"
+ip netns exec "$NSF" "$BIN" fuse --bind "$EP" --keys "$tmp/fuse" --authorized "$tmp/authorized" \
+    --seed 11 --episodes $EPISODES --json --quiet --stats "$tmp/nstats.json" > "$tmp/netns.json" &
+fuse=$!; pids+=($fuse)
+for ap in 0 1 2 3; do
+    ip netns exec "$NSN" "$BIN" node --connect "$EP" --role rx --ap $ap --keys "$tmp/good" \
+        --server-key "$tmp/fuse.pub" --quiet &
+    pids+=($!)
+done
+wait $fuse
+cmp "$tmp/run.json" "$tmp/netns.json" || { echo "netns run differs from run"; exit 1; }
+echo "two namespaces over veth with CURVE: byte-identical to run --json"
