@@ -523,9 +523,11 @@ static int spawn_nodes(struct fuse *f, unsigned n, const char *endpoint)
         size_t k = 0;
         for (unsigned ap = i; ap < f->num_aps; ap += n)
             k += (size_t)snprintf(aps + k, sizeof aps - k, k ? ",%u" : "%u", ap);
-        const char *argv[16] = {"isactb", "node", "--connect", endpoint, "--role",
-                                "rx",     "--ap", aps,         "--quiet"};
-        int c = 9;
+        const char *argv[16] = {"isactb", "node", "--connect", endpoint,  "--role",
+                                "rx",     "--ap", aps,         "--quiet", "--loopback-tx"};
+        /* a spawned node runs the fuse's radio spec as `run` would: it transmits each plan
+         * into its own radio and captures from it */
+        int c = 10;
         if (f->a->calibration) {
             argv[c++] = "--calibration";
             argv[c++] = f->a->calibration;

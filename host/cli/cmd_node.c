@@ -26,9 +26,13 @@ static const char *const NODE_USAGE =
     "usage: isactb node --connect ENDPOINT --role rx|tx [--ap N[,N...]] [--radio SPEC]\n"
     "                   [--keys PREFIX --server-key FILE] [--curve | --insecure]\n"
     "                   [--calibration FILE|DIR | --no-calibration] [--join-timeout S] [--quiet]\n"
+    "                   [--loopback-tx | --no-loopback-tx]\n"
     "  rx: receive APs N (indices of the system's receive APs) at the commanded times and send\n"
     "  their per-CPI GLRT terms; tx: radiate the plans sent. The experiment comes from the fuse;\n"
-    "  --radio defaults to its radio spec. CURVE is on for non-loopback endpoints.\n";
+    "  --radio defaults to its radio spec. CURVE is on for non-loopback endpoints.\n"
+    "  --loopback-tx: an rx node transmits each plan into its own radio before capturing (an\n"
+    "  emulated scene needs the burst; the default on scenario radios such as sim, off on\n"
+    "  others: on hardware the tx node radiates).\n";
 
 static volatile sig_atomic_t node_stop;
 static void on_signal(int sig)
@@ -39,6 +43,7 @@ static void on_signal(int sig)
 struct node_args {
     const char *connect, *role, *aps, *radio, *calibration, *join_timeout;
     int no_calibration, quiet;
+    int loopback_tx; /* 1 --loopback-tx, -1 --no-loopback-tx, 0 default (scenario radios) */
     struct cli_net_args net;
 };
 
@@ -88,6 +93,8 @@ static int parse_args(int argc, char **argv, struct node_args *a)
                                          {"no-calibration", no_argument, 0, 'N'},
                                          {"join-timeout", required_argument, 0, 'j'},
                                          {"quiet", no_argument, 0, 'q'},
+                                         {"loopback-tx", no_argument, 0, 'T'},
+                                         {"no-loopback-tx", no_argument, 0, 'U'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -107,6 +114,8 @@ static int parse_args(int argc, char **argv, struct node_args *a)
         case 'N': a->no_calibration = 1; break;
         case 'j': a->join_timeout = optarg; break;
         case 'q': a->quiet = 1; break;
+        case 'T': a->loopback_tx = 1; break;
+        case 'U': a->loopback_tx = -1; break;
         case 'h': fputs(NODE_USAGE, stdout); return -1;
         case ':': return cli_usage("node", "option '%s' needs a value", argv[optind - 1]);
         default: return cli_usage("node", "unknown option '%s'", argv[optind - 1]);
@@ -262,8 +271,10 @@ static void on_cmd(struct node *nd, const struct net_rx *m)
         nd->episode = (uint64_t)ep;
     }
     if (nd->rx) {
-        /* on the emulator the receive node transmits into its own copy of the scene */
-        int tx = (nd->info.caps & RADIO_CAP_SCENARIO) != 0;
+        /* an emulated scene needs the burst for its echoes: the receive node transmits into
+         * its own copy of it; on hardware the tx node radiates and rx nodes only receive */
+        int tx = nd->a->loopback_tx > 0 ||
+                 (nd->a->loopback_tx == 0 && (nd->info.caps & RADIO_CAP_SCENARIO));
         rc = pipeline_step_node(nd->p, nd->r, plan, m->h.tick, (uint64_t)cpi, nd->mask, tx);
         for (unsigned n = 0; rc == ISAC_OK && n < RADIO_MAX_APS; n++)
             if (nd->mask >> n & 1u)
@@ -310,7 +321,7 @@ static int node_loop(struct node *nd, double join_timeout_s)
         struct net_rx m;
         int rc = net_link_recv(nd->link, 200, &m);
         if (net_link_refused(nd->link))
-            return cli_runtime_error("node", "%s refused this node's key", nd->a->connect);
+            return cli_runtime_error("node", "%s", net_link_refused(nd->link));
         if (rc < 0)
             return cli_runtime_error("node", "transport: %s", isac_strerror(rc));
         if (rc == 0)

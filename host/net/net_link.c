@@ -10,10 +10,14 @@
 #include "common/err.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define NET_HANDSHAKE_TRIES 3
 
 struct net_link_s {
     void *ctx, *sock, *zap, *mon;
     int server, curve, refused;
+    char refusal[640];          /* client: why the server refused us */
+    int handshaken;             /* client: the current connection completed its handshake */
+    unsigned failed_handshakes; /* client: connections lost before their handshake */
     size_t max_msg;
     uint64_t seq;
     char endpoint[512];
@@ -149,7 +153,10 @@ net_link net_link_client(const char *endpoint, const struct net_link_opts *o, ch
     /* a refused key shows only as a monitor event: watch for it */
     char mon[64];
     snprintf(mon, sizeof mon, "inproc://isactb-monitor-%p", (void *)l);
-    if (zmq_socket_monitor(l->sock, mon, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) ||
+    if (zmq_socket_monitor(l->sock, mon,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_CONNECTED |
+                               ZMQ_EVENT_DISCONNECTED) ||
         !(l->mon = zmq_socket(l->ctx, ZMQ_PAIR)) || zmq_connect(l->mon, mon)) {
         fail(l, "transport: monitor", err, errlen);
         return NULL;
@@ -193,9 +200,9 @@ const struct net_link_counters *net_link_counters(net_link l)
 {
     return &l->cnt;
 }
-int net_link_refused(net_link l)
+const char *net_link_refused(net_link l)
 {
-    return l->refused;
+    return l->refused ? l->refusal : NULL;
 }
 
 /* Drop the remaining frames of a multipart message. */
@@ -258,9 +265,24 @@ static void monitor_event(net_link l)
     if (zmq_msg_recv(&m, l->mon, ZMQ_DONTWAIT) >= 0 && zmq_msg_size(&m) >= 6) {
         uint16_t ev;
         memcpy(&ev, zmq_msg_data(&m), 2);
+        if (ev == ZMQ_EVENT_CONNECTED)
+            l->handshaken = 0;
+        else if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            l->handshaken = 1, l->failed_handshakes = 0;
+        else if ((ev == ZMQ_EVENT_DISCONNECTED || ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) &&
+                 !l->handshaken)
+            l->failed_handshakes++;
         if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !l->refused) {
             l->refused = 1;
-            net_link_log(l, "%s refused our CURVE key (not in its authorized keys)", l->endpoint);
+            snprintf(l->refusal, sizeof l->refusal,
+                     "%s refused this node's CURVE key (not in its authorized keys)", l->endpoint);
+        } else if (l->curve && l->failed_handshakes >= NET_HANDSHAKE_TRIES && !l->refused) {
+            /* the server may close before its ERROR command arrives: repeated handshake
+             * failures are the same refusal (or a wrong server key) */
+            l->refused = 1;
+            snprintf(l->refusal, sizeof l->refusal,
+                     "%s: %u CURVE handshakes failed (key not authorized, or the wrong server key)",
+                     l->endpoint, l->failed_handshakes);
         }
     }
     zmq_msg_close(&m);

@@ -78,8 +78,11 @@ int net_link_send(net_link l, const uint8_t *peer, size_t peer_len, struct net_m
 /* Send raw bytes as one frame (tests of the receiver's validation). */
 int net_link_send_raw(net_link l, const void *buf, size_t len);
 
-/* Client: 1 once the server refused our key (CURVE handshake failed: authentication). */
-int net_link_refused(net_link l);
+/* Client: NULL, or one line saying why the server refused us: a CURVE handshake failed with an
+ * authentication error, or 3 connections in a row were closed before their handshake
+ * completed (the server may close before its error reaches us; a wrong server key looks
+ * the same). */
+const char *net_link_refused(net_link l); /* NULL, or why (one line) */
 
 const struct net_link_counters *net_link_counters(net_link l);
 /* Log one line on stderr with the link's prefix. */
