@@ -111,6 +111,28 @@ assert a["episodes"] == b["episodes"], "replay of the partial capture diverged"
 print("the capture with missing APs replays bit for bit")
 PYEOF
 
+# --missing skip: once AP 3's node is gone its CPIs are skipped (no declaration), counted
+EP="tcp://127.0.0.1:$((port + 4))"
+"$BIN" fuse --bind "$EP" --config "$SMALL" --missing skip --late-ms 300 --json \
+    --stats "$tmp/sstats.json" > "$tmp/skip.json" 2> "$tmp/skip.err" &
+fuse=$!; pids+=($fuse)
+for ap in 0 1 2 3; do
+    "$BIN" node --connect "$EP" --role rx --ap $ap --quiet & pids+=($!); eval node$ap=$!
+done
+for _ in $(seq 300); do grep -q '^episode' "$tmp/skip.err" && break; sleep 0.05; done
+kill "$node3"
+wait $fuse
+$PY - "$tmp" <<'PYEOF'
+import json, sys
+d = sys.argv[1]
+s, r = json.load(open(f"{d}/sstats.json")), json.load(open(f"{d}/skip.json"))
+det = [x for e in r["episodes"] for x in e["detections"]]
+skipped = [x for x in det if x.get("missing_aps") == 15]
+assert s["cpis_skipped"] == len(skipped) >= 1 and s["cpis_partial"] == 0, s
+assert not any(x["detected"] for x in skipped) and all(x["num_aps"] == 0 for x in skipped)
+print(f"--missing skip: {len(skipped)} of {len(det)} CPIs skipped and marked")
+PYEOF
+
 # ---- 3. keys ----
 "$BIN" keys --out "$tmp/fuse" > /dev/null
 "$BIN" keys --out "$tmp/good" > /dev/null
@@ -138,6 +160,9 @@ for ap in 0 1 2 3; do
         --server-key "$tmp/fuse.pub" --quiet &
     pids+=($!)
 done
+# a transmit node radiates every plan at the commanded tick (into its own emulator here)
+"$BIN" node --connect "$EP" --role tx --curve --keys "$tmp/good" --server-key "$tmp/fuse.pub" \
+    --quiet & pids+=($!)
 wait $fuse
 cmp "$tmp/run.json" "$tmp/curve.json" || { echo "CURVE run differs from run"; exit 1; }
 $PY -c "import json,sys; s=json.load(open(sys.argv[1])); assert s['refused_keys']>=1, s" \

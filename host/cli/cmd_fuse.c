@@ -244,6 +244,12 @@ static struct fnode *on_hello(struct fuse *f, const struct net_rx *m)
     int rx = !strcmp(role, "rx");
     json_decref(j);
     struct fnode *nd = find_peer(f, m), *slot = nd;
+    if (nd && nd->rx == rx && nd->aps == (rx ? mask : 0u)) {
+        /* a repeat (a node says HELLO every second until its WELCOME is handled): the same
+         * connection, already welcomed and commanded */
+        nd->alive = 1;
+        return NULL;
+    }
     for (unsigned k = 0; k < FUSE_MAX_NODES; k++) {
         struct fnode *o = &f->node[k];
         if (o->used && o != nd && o->rx && rx && (o->aps & mask)) {

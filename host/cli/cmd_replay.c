@@ -151,8 +151,8 @@ int cmd_replay(int argc, char **argv)
     if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
     struct replay_ctx rctx = {a.quiet, r};
-    struct run_hooks hooks = {print_line, &rctx, NULL, NULL, cal.applied ? cal.pc : NULL, recorded,
-                              NULL, NULL};
+    struct run_hooks hooks = {print_line, &rctx, NULL, NULL, cal.applied ? cal.pc : NULL,
+                              recorded,   NULL,  NULL};
     int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
     if (erc) {
         fprintf(stderr, "isactb replay: %s\n", err);

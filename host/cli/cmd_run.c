@@ -229,8 +229,8 @@ static json_t *run_inputs(const char *config_path, const struct exp_config *cfg,
 }
 
 sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
-                                   const struct exp_config *cfg, const struct radio_info *info,
-                                   codebook cb, const struct cli_calibration *cal)
+                                    const struct exp_config *cfg, const struct radio_info *info,
+                                    codebook cb, const struct cli_calibration *cal)
 {
     char err[512];
     double phase[RADIO_MAX_CHANNELS];

@@ -22,7 +22,8 @@ static const struct command commands[] = {
     {"calib", cmd_calib, "rx|tx|delay|verify|track  array calibration sessions and records"},
     {"node", cmd_node, "--connect EP --role rx|tx ...  one AP's radio side of a distributed run"},
     {"fuse", cmd_fuse, "--bind EP | --spawn N ...  fusion, policy and recording over nodes"},
-    {"keys", cmd_keys, "--out PREFIX             CURVE keypair for node/fuse (docs/distributed.md)"},
+    {"keys", cmd_keys,
+     "--out PREFIX             CURVE keypair for node/fuse (docs/distributed.md)"},
     {"info", cmd_info, "[--radio S] [--json]     describe a radio (sim: with ground truth)"},
 };
 

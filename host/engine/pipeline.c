@@ -568,8 +568,7 @@ static int run_units(pipeline p, const float complex *const *rx, uint32_t beam)
     return rc;
 }
 
-static int fuse_blocks(pipeline p, const struct pipeline_focus *focus,
-                       struct pipeline_result *res);
+static int fuse_blocks(pipeline p, const struct pipeline_focus *focus, struct pipeline_result *res);
 static void empty_block(pipeline p, unsigned n, uint32_t label);
 
 int pipeline_process(pipeline p, const float complex *const *rx, const struct pipeline_focus *focus,
@@ -582,7 +581,7 @@ int pipeline_process(pipeline p, const float complex *const *rx, const struct pi
     for (unsigned n = 0; rc == ISAC_OK && n < p->info.num_rx_aps; n++)
         if (p->absent_next >> n & 1u) {
             empty_block(p, n, p->plan_label);
-            res->missing_aps |= 1u << n;
+            res->missing |= 1u << n;
         }
     p->absent_next = 0;
     p->cpi++;
@@ -591,19 +590,20 @@ int pipeline_process(pipeline p, const float complex *const *rx, const struct pi
 }
 
 /* Fusion of the blocks in p->out into res (steps 6-8). */
-static int fuse_blocks(pipeline p, const struct pipeline_focus *focus,
-                       struct pipeline_result *res)
+static int fuse_blocks(pipeline p, const struct pipeline_focus *focus, struct pipeline_result *res)
 {
     struct fusion_focus ff = focus ? (struct fusion_focus){focus->x, focus->y, focus->radius_m}
                                    : (struct fusion_focus){0};
     struct fusion_result fr;
-    int rc = fusion_execute(p->fusion, (const struct ap_unit_out *const *)p->out, focus ? &ff : NULL,
-                        &fr);
+    int rc = fusion_execute(p->fusion, (const struct ap_unit_out *const *)p->out,
+                            focus ? &ff : NULL, &fr);
     if (rc)
         return rc;
     res->detected = fr.detected;
     res->lambda = fr.lambda;
-    res->threshold = fr.threshold;
+    /* +inf only when no AP delivered (isactb fuse): nothing was tested; logs and captures
+     * need a finite number */
+    res->threshold = isfinite(fr.threshold) ? fr.threshold : 0.0;
     res->num_aps = fr.num_aps;
     res->x = fr.x;
     res->y = fr.y;
@@ -678,7 +678,7 @@ static int step_from_source(pipeline p, const struct isac_tx_plan_s *plan, int64
         for (unsigned n = 0; n < p->info.num_rx_aps; n++)
             if (missing[n]) {
                 empty_block(p, n, label);
-                res->missing_aps |= 1u << n;
+                res->missing |= 1u << n;
             }
     p->cpi++;
     if (rc == ISAC_OK)

@@ -53,8 +53,9 @@ struct pipeline_result {
     unsigned cells_over; /* cells above their own per-cell threshold (about pfa * cells
                             under H0) */
     uint64_t dropped;    /* samples lost in this window */
-    uint32_t missing_aps; /* bit n: AP n's block did not come from its node in time (isactb
-                             fuse): the CPI was fused from the others, or skipped (all bits) */
+    uint32_t missing;    /* bit n: AP n's block did not come from its node in time (isactb
+                            fuse): the CPI was fused from the others, or skipped (all bits:
+                            nothing tested, lambda and threshold 0, num_aps 0) */
     double noise_var[RADIO_MAX_APS]; /* estimated per-element noise variance per AP */
 };
 
@@ -141,7 +142,7 @@ const struct fusion_config *pipeline_fusion_config(pipeline p);
  * CPI label cpi, and may fill the raw windows (the rows of pipeline_rx(p), for a recording).
  * missing[n] = 1 marks AP n's block as absent: the pipeline empties it (no cell seen, terms
  * 0, noise 0, window zeros), so fusion decides from the other APs, and sets the bit in
- * pipeline_result.missing_aps. A negative isac_err fails the step. */
+ * pipeline_result.missing. A negative isac_err fails the step. */
 struct pipeline_source {
     void *ctx;
     int (*gather)(void *ctx, struct pipeline_s *p, const struct isac_tx_plan_s *plan, int64_t t0,

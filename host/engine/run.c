@@ -49,8 +49,8 @@ static json_t *detection_json(const struct pipeline_result *res)
                           res->threshold, "num_aps", (json_int_t)res->num_aps, "x", res->x, "y",
                           res->y, "pd", res->pd, "cells_over", (json_int_t)res->cells_over);
     /* isactb fuse: the APs whose node did not deliver this CPI (fused from the others) */
-    if (d && res->missing_aps)
-        json_object_set_new(d, "missing_aps", json_integer((json_int_t)res->missing_aps));
+    if (d && res->missing)
+        json_object_set_new(d, "missing_aps", json_integer((json_int_t)res->missing));
     return d;
 }
 

@@ -349,7 +349,7 @@ static int render_signal(sim s, int64_t t0, float complex *const *y, size_t len)
     for (unsigned ch = 0; ch < s->num_rx; ch++)
         if (rendered(s, ch / s->M))
             chan_delay(y[ch], len, c.acc + (size_t)ch * c.Lx, s->rx_delay[ch] - (double)P,
-                   (float complex)sim_rx_coef(s, ch), tmp);
+                       (float complex)sim_rx_coef(s, ch), tmp);
     return 1;
 }
 
