@@ -61,7 +61,8 @@ struct node {
     struct cli_calibration cal;
     int have_episode;
     uint64_t episode;
-    uint8_t *buf; /* packing scratch */
+    long long run; /* the fuse's run id (WELCOME): another one means a restarted fuse */
+    uint8_t *buf;  /* packing scratch */
     size_t cap;
 };
 
@@ -294,12 +295,22 @@ done:
     json_decref(j);
 }
 
-static void node_free(struct node *nd)
+/* Back to the state before WELCOME. */
+static void node_teardown(struct node *nd)
 {
     pipeline_destroy(nd->p);
     codebook_destroy(nd->cb);
     radio_close(nd->r);
     cli_calibration_free(&nd->cal);
+    nd->p = NULL;
+    nd->cb = NULL;
+    nd->r = NULL;
+    nd->have_episode = 0;
+}
+
+static void node_free(struct node *nd)
+{
+    node_teardown(nd);
     net_link_destroy(nd->link);
     free(nd->buf);
 }
@@ -327,16 +338,25 @@ static int node_loop(struct node *nd, double join_timeout_s)
         if (rc == 0)
             continue;
         t_quiet = net_now_ns();
-        if (m.h.type == NET_MSG_WELCOME && !joined) {
+        if (m.h.type == NET_MSG_WELCOME) {
             json_error_t je;
             json_t *w = json_loadb(m.payload, m.h.size, 0, &je);
-            rc = w ? node_setup(nd, w) : cli_input_error("node", "fuse WELCOME: not JSON");
+            json_int_t run = json_integer_value(json_object_get(w, "run"));
+            if (joined && run != nd->run) {
+                /* a new fuse (restarted): a new run from tick 0, so a fresh radio */
+                node_teardown(nd);
+                joined = 0;
+            }
+            rc = joined ? CLI_OK
+                 : w    ? node_setup(nd, w)
+                        : cli_input_error("node", "fuse WELCOME: not JSON");
             json_decref(w);
             if (rc)
                 return rc;
+            if (!joined && !nd->a->quiet)
+                net_link_log(nd->link, "joined %s (run %lld)", nd->a->connect, (long long)run);
             joined = 1;
-            if (!nd->a->quiet)
-                net_link_log(nd->link, "joined %s", nd->a->connect);
+            nd->run = run;
         } else if (m.h.type == NET_MSG_CMD && joined) {
             on_cmd(nd, &m);
         } else if (m.h.type == NET_MSG_BYE) {
