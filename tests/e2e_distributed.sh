@@ -84,7 +84,10 @@ for _ in $(seq 300); do
     [ "$(grep -c '^episode' "$tmp/kill.err" || true)" -ge 10 ] && break; sleep 0.1
 done
 kill -9 "$node2"
-sleep 1.5
+# restart it once the fuse has noticed (a send to the dead connection fails) and fused a few
+# CPIs without it
+for _ in $(seq 300); do grep -q "is gone" "$tmp/kill.err" && break; sleep 0.1; done
+sleep 0.5
 "$BIN" node --connect "$EP" --role rx --ap 2 --quiet 2> "$tmp/node2b.err" &
 pids+=($!)
 rc=0; wait $fuse || rc=$?

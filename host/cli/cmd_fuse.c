@@ -405,13 +405,18 @@ static void dispatch(struct gather_ctx *g, const struct net_rx *m, struct cpi_wa
             send_bytes(f, nd, NET_MSG_CMD, w->flags, w->t0, w->cmd);
         break;
     case NET_MSG_TERMS:
-        if (nd) {
-            nd->alive = 1;
-            nd->misses = 0;
+    case NET_MSG_IQ:
+        if (m->h.ap >= 32 || !(nd->aps >> m->h.ap & 1u)) {
+            unexpected(f, m, "for an AP that node does not serve");
+            break;
         }
-        on_terms(f, m, w);
+        nd->alive = 1;
+        nd->misses = 0;
+        if (m->h.type == NET_MSG_TERMS)
+            on_terms(f, m, w);
+        else
+            on_iq(f, m, w, &g->info);
         break;
-    case NET_MSG_IQ: on_iq(f, m, w, &g->info); break;
     case NET_MSG_FAIL:
         f->st.node_failures++;
         net_link_log(f->link, "node pid %ld: %.*s", nd ? nd->pid : -1L, (int)m->h.size,
