@@ -334,7 +334,10 @@ static int render_signal(sim s, int64_t t0, float complex *const *y, size_t len)
     c.acc = buf;
     c.u = buf + (size_t)s->num_rx * c.Lx;
     c.sb = c.u + c.Lx;
-    memset(c.acc, 0, (size_t)s->num_rx * c.Lx * sizeof *c.acc);
+    /* only the rows of rendered APs are written and read (sim_set_rx_aps) */
+    for (unsigned ch = 0; ch < s->num_rx; ch++)
+        if (rendered(s, ch / s->M))
+            memset(c.acc + (size_t)ch * c.Lx, 0, c.Lx * sizeof *c.acc);
     for (size_t i = 0; i < s->nbursts; i++) {
         const struct sim_burst *b = &s->bursts[i];
         if ((double)(b->t + (int64_t)b->n) + horizon < (double)c.T0 || b->t > c.T0 + (int64_t)c.Lx)
