@@ -367,6 +367,13 @@ int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n)
     return rc;
 }
 
+int radio_set_rx_aps(radio r, uint32_t ap_mask)
+{
+    if (!r)
+        return ISAC_EINVAL;
+    return r->ops->set_rx_aps ? r->ops->set_rx_aps(r->state, ap_mask) : ISAC_ENOTSUP;
+}
+
 const struct radio_ops *radio_get_ops(radio r)
 {
     return r ? r->ops : NULL;

@@ -73,6 +73,10 @@ struct radio_ops {
     /* The device's current TX settings (struct radio_tx_state), read from the device
      * itself. Optional: without it the radio layer uses radio_tx_state_from_info(). */
     int (*tx_state)(void *state, struct radio_tx_state *ts);
+    /* Optional: the caller reads only the receive APs in ap_mask (bit n: AP n) from now on;
+     * an emulator may skip rendering the others (their channels are then zeros). The
+     * channels that are read are bit for bit what they were without the call. */
+    int (*set_rx_aps)(void *state, uint32_t ap_mask);
 };
 
 typedef struct radio_s *radio;
@@ -112,6 +116,9 @@ int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n);
 int radio_get_tx_state(radio r, struct radio_tx_state *ts);
 /* Every TX channel at info's carrier, bandwidth (sample rate when 0), gain, full scale. */
 void radio_tx_state_from_info(const struct radio_info *info, struct radio_tx_state *ts);
+/* Only the receive APs of ap_mask will be read (radio_ops.set_rx_aps; isactb node renders
+ * its own APs' channels). ISAC_ENOTSUP when the back end captures every channel anyway. */
+int radio_set_rx_aps(radio r, uint32_t ap_mask);
 /* The back end's ops and state (for back-end specific helpers and tests). */
 const struct radio_ops *radio_get_ops(radio r);
 void *radio_get_state(radio r);

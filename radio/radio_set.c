@@ -289,6 +289,28 @@ static int op_move(void *st, const double *pos, unsigned n)
     return ISAC_OK;
 }
 
+/* Each member renders (or captures) its own share of the set's receive APs. */
+static int op_rx_aps(void *st, uint32_t mask)
+{
+    struct set_state *s = st;
+    struct radio_info *mi = malloc(sizeof *mi); /* 4 kB of positions: not the stack */
+    if (!mi)
+        return ISAC_ENOMEM;
+    unsigned first = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        radio_get_info(s->m[k], mi);
+        uint32_t own = mi->num_rx_aps >= 32 ? ~0u : (1u << mi->num_rx_aps) - 1u;
+        int rc = radio_set_rx_aps(s->m[k], (first < 32 ? mask >> first : 0) & own);
+        first += mi->num_rx_aps;
+        if (rc && rc != ISAC_ENOTSUP) {
+            free(mi);
+            return member_err(s, k, rc);
+        }
+    }
+    free(mi);
+    return ISAC_OK;
+}
+
 const struct radio_ops radio_set_ops = {
     .name = "set",
     .open = op_open,
@@ -303,4 +325,5 @@ const struct radio_ops radio_set_ops = {
     .last_error = op_err,
     .set_center_freq = op_tune,
     .set_tx_positions = op_move,
+    .set_rx_aps = op_rx_aps,
 };

@@ -194,6 +194,11 @@ static int op_move(void *st, const double *pos, unsigned n)
 {
     return sim_set_tx_positions(st, pos, n);
 }
+static int op_rx_aps(void *st, uint32_t mask)
+{
+    sim_set_rx_aps(st, mask);
+    return ISAC_OK;
+}
 
 const struct radio_ops radio_sim_ops = {
     .name = "sim",
@@ -209,4 +214,5 @@ const struct radio_ops radio_sim_ops = {
     .last_error = op_err,
     .set_center_freq = op_tune,
     .set_tx_positions = op_move,
+    .set_rx_aps = op_rx_aps,
 };

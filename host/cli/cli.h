@@ -76,6 +76,13 @@ json_t *cli_calibration_json(const struct cli_calibration *c);    /* for the cap
 json_t *cli_calibration_summary(const struct cli_calibration *c); /* for the result JSON */
 void cli_calibration_free(struct cli_calibration *c);
 
+/* The capture `isactb run --record` writes (its shared records, input hashes and
+ * calibration; host/cli/cmd_run.c); isactb fuse records the same way. NULL with one line
+ * on stderr. */
+sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
+                                    const struct exp_config *cfg, const struct radio_info *info,
+                                    codebook cb, const struct cli_calibration *cal);
+
 /* Subcommands: argv[0] is the subcommand name. Each returns an enum cli_exit. */
 int cmd_codebook(int argc, char **argv);
 int cmd_bench(int argc, char **argv);      /* host/cli/cmd_bench.c */
@@ -89,5 +96,9 @@ int cmd_detect(int argc, char **argv);     /* host/cli/cmd_detect.c */
 int cmd_info(int argc, char **argv);       /* host/cli/cmd_info.c */
 int cmd_calib(int argc, char **argv);      /* host/cli/cmd_calib.c */
 int cmd_train(int argc, char **argv);      /* host/cli/cmd_train.c */
+int cmd_node(int argc, char **argv);       /* host/cli/cmd_node.c: isactb node */
+int cmd_fuse(int argc, char **argv);       /* host/cli/cmd_fuse.c: isactb fuse */
+int cmd_keys(int argc, char **argv);       /* host/cli/cmd_keys.c: isactb keys */
+int bench_fuse(int argc, char **argv);     /* host/cli/bench_fuse.c: isactb bench fuse */
 
 #endif

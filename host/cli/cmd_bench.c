@@ -41,7 +41,9 @@ static const char *const BENCH_USAGE =
     "       isactb bench comm [--json] ...     OFDM modulation, user channel and receiver\n"
     "  per user (docs/comm.md).\n"
     "       isactb bench serve [--seconds S] [--viewers N] [--json]   CPI rate with the live\n"
-    "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n";
+    "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n"
+    "       isactb bench fuse [--nodes 1,2,4,8] [--json]   CPI rate and latency of fuse --spawn\n"
+    "  per node count (docs/distributed.md).\n";
 
 /* ---- output ---- */
 
@@ -160,9 +162,8 @@ static int bench_mf(int argc, char **argv)
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage(
-            "bench",
-            "missing benchmark name (available: mf, soak, policies, replay, sim, comm, serve)");
+        return cli_usage("bench", "missing benchmark name (available: mf, soak, policies, replay, "
+                                  "sim, comm, serve, fuse)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(BENCH_USAGE, stdout);
         return CLI_OK;
@@ -171,6 +172,8 @@ int cmd_bench(int argc, char **argv)
         return bench_mf(argc - 1, argv + 1);
     if (!strcmp(argv[1], "soak"))
         return bench_soak(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "fuse")) /* host/cli/bench_fuse.c */
+        return bench_fuse(argc - 1, argv + 1);
     if (!strcmp(argv[1], "policies")) /* host/cli/cmd_bench_policies.c */
         return bench_policies(argc - 1, argv + 1);
     if (!strcmp(argv[1], "serve")) /* host/cli/bench_serve.c */
@@ -182,6 +185,7 @@ int cmd_bench(int argc, char **argv)
     if (!strcmp(argv[1], "sim")) /* host/cli/bench_sim.c */
         return bench_sim(argc - 1, argv + 1);
     return cli_usage(
-        "bench", "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, serve)",
+        "bench",
+        "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, serve, fuse)",
         argv[1]);
 }

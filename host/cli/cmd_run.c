@@ -261,9 +261,9 @@ static json_t *run_inputs(const char *config_path, const struct exp_config *cfg,
     return in;
 }
 
-static sigmf_writer open_recording(const char *dir, const char *config_path,
-                                   const struct exp_config *cfg, const struct radio_info *info,
-                                   codebook cb, const struct cli_calibration *cal)
+sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
+                                    const struct exp_config *cfg, const struct radio_info *info,
+                                    codebook cb, const struct cli_calibration *cal)
 {
     char err[512];
     double phase[RADIO_MAX_CHANNELS];
@@ -401,7 +401,7 @@ int cmd_run(int argc, char **argv)
     }
     if ((rc = cli_calibration_resolve("run", &cal, a.calibration, a.no_calibration, &info)))
         goto done;
-    if (a.record && !(w = open_recording(a.out, a.config, &cfg, &info, cb, &cal))) {
+    if (a.record && !(w = cli_run_open_recording(a.out, a.config, &cfg, &info, cb, &cal))) {
         rc = CLI_EINPUT;
         goto done;
     }

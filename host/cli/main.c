@@ -25,6 +25,10 @@ static const struct command commands[] = {
     {"train", cmd_train,
      "[--seed N] [--episodes E] ...  learned beam selection (docs/learning.md)"},
     {"calib", cmd_calib, "rx|tx|delay|verify|track  array calibration sessions and records"},
+    {"node", cmd_node, "--connect EP --role rx|tx ...  one AP's radio side of a distributed run"},
+    {"fuse", cmd_fuse, "--bind EP | --spawn N ...  fusion, policy and recording over nodes"},
+    {"keys", cmd_keys,
+     "--out PREFIX             CURVE keypair for node/fuse (docs/distributed.md)"},
     {"info", cmd_info, "[--radio S] [--json]     describe a radio (sim: with ground truth)"},
 };
 

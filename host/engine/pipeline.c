@@ -53,6 +53,13 @@ struct pipeline_s {
     int unit_rc[RADIO_MAX_APS];      /* per-unit status of the CPI being processed */
     const float complex *const *prx; /* the windows of the CPI being processed */
     int moved; /* the last plan moved the TX elements away from info.tx_pos_wl */
+    /* isactb fuse: the blocks of a live step come from the nodes (pipeline_set_source) */
+    struct pipeline_source src;
+    int have_src;
+    /* replay of a fuse's capture: APs the recording marks missing (pipeline_set_absent) */
+    uint32_t (*absent)(void *ctx);
+    void *absent_ctx;
+    uint32_t absent_next;
 };
 
 static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_t errlen)
@@ -478,9 +485,14 @@ static int place_elements(pipeline p, radio r, const struct isac_tx_plan_s *plan
     return ISAC_OK;
 }
 
+static int step_from_source(pipeline p, const struct isac_tx_plan_s *plan, int64_t t0,
+                            const struct pipeline_focus *focus, struct pipeline_result *res);
+
 int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res)
 {
+    if (p->have_src)
+        return step_from_source(p, plan, t0, focus, res);
     int rc = compose(p, plan);
     if (rc == ISAC_OK)
         rc = place_elements(p, r, plan);
@@ -491,6 +503,7 @@ int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_
         rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
     if (rc != ISAC_OK)
         return rc;
+    p->absent_next = p->absent ? p->absent(p->absent_ctx) : 0;
     int b = isac_tx_plan_beam(plan);
     p->plan_label = b >= 0 ? (uint32_t)b : UINT32_MAX;
     rc = pipeline_process(p, (const float complex *const *)p->rx, focus, res);
@@ -595,6 +608,9 @@ static int run_units(pipeline p, const float complex *const *rx)
     return rc;
 }
 
+static int fuse_blocks(pipeline p, const struct pipeline_focus *focus, struct pipeline_result *res);
+static void empty_block(pipeline p, unsigned n, uint32_t label);
+
 int pipeline_process(pipeline p, const float complex *const *rx, const struct pipeline_focus *focus,
                      struct pipeline_result *res)
 {
@@ -602,20 +618,32 @@ int pipeline_process(pipeline p, const float complex *const *rx, const struct pi
     res->beam = -1;
     res->confirm = focus != NULL;
     int rc = run_units(p, rx);
+    for (unsigned n = 0; rc == ISAC_OK && n < p->info.num_rx_aps; n++)
+        if (p->absent_next >> n & 1u) {
+            empty_block(p, n, p->plan_label);
+            res->missing |= 1u << n;
+        }
+    p->absent_next = 0;
     p->cpi++;
     p->plan_label = UINT32_MAX;
-    if (rc)
-        return rc;
+    return rc ? rc : fuse_blocks(p, focus, res);
+}
+
+/* Fusion of the blocks in p->out into res (steps 6-8). */
+static int fuse_blocks(pipeline p, const struct pipeline_focus *focus, struct pipeline_result *res)
+{
     struct fusion_focus ff = focus ? (struct fusion_focus){focus->x, focus->y, focus->radius_m}
                                    : (struct fusion_focus){0};
     struct fusion_result fr;
-    rc = fusion_execute(p->fusion, (const struct ap_unit_out *const *)p->out, focus ? &ff : NULL,
-                        &fr);
+    int rc = fusion_execute(p->fusion, (const struct ap_unit_out *const *)p->out,
+                            focus ? &ff : NULL, &fr);
     if (rc)
         return rc;
     res->detected = fr.detected;
     res->lambda = fr.lambda;
-    res->threshold = fr.threshold;
+    /* +inf only when no AP delivered (isactb fuse): nothing was tested; logs and captures
+     * need a finite number */
+    res->threshold = isfinite(fr.threshold) ? fr.threshold : 0.0;
     res->num_aps = fr.num_aps;
     res->x = fr.x;
     res->y = fr.y;
@@ -624,4 +652,97 @@ int pipeline_process(pipeline p, const float complex *const *rx, const struct pi
     for (unsigned n = 0; n < p->info.num_rx_aps; n++)
         res->noise_var[n] = fr.noise_var[n];
     return ISAC_OK;
+}
+
+/* ---- distributed operation ---- */
+
+uint32_t pipeline_plan_label(const struct isac_tx_plan_s *plan)
+{
+    int b = isac_tx_plan_beam(plan);
+    return b >= 0 ? (uint32_t)b : UINT32_MAX;
+}
+
+void pipeline_set_absent(pipeline p, uint32_t (*absent)(void *ctx), void *ctx)
+{
+    p->absent = absent;
+    p->absent_ctx = ctx;
+}
+
+void pipeline_set_source(pipeline p, const struct pipeline_source *src)
+{
+    p->have_src = src != NULL;
+    if (src)
+        p->src = *src;
+}
+
+const float complex *const *pipeline_compose_tx(pipeline p, const struct isac_tx_plan_s *plan,
+                                                size_t *len)
+{
+    *len = p->Ltx;
+    return compose(p, plan) == ISAC_OK ? (const float complex *const *)p->tx : NULL;
+}
+
+/* AP n's block and window when its node did not deliver: no cell seen, so fusion decides
+ * from the other APs (N_P and the Bonferroni count drop with it). */
+static void empty_block(pipeline p, unsigned n, uint32_t label)
+{
+    struct ap_unit_out *o = p->out[n];
+    size_t M = o->h.M;
+    memset(o->term, 0, o->h.ncells * sizeof *o->term);
+    memset(o->visible, 0, o->h.ncells);
+    memset(o->dp_gain, 0, M * sizeof *o->dp_gain);
+    if (o->z)
+        memset(o->z, 0, M * o->h.K * sizeof *o->z);
+    o->h.ap = n;
+    o->h.cpi = p->cpi;
+    o->h.beam = label;
+    o->h.noise_var = 0;
+    for (unsigned m = 0; m < p->info.rx_ap_elements[n]; m++)
+        memset(p->rx[p->ap_first[n] + m], 0, p->W * sizeof **p->rx);
+}
+
+static int step_from_source(pipeline p, const struct isac_tx_plan_s *plan, int64_t t0,
+                            const struct pipeline_focus *focus, struct pipeline_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->beam = -1;
+    res->confirm = focus != NULL;
+    memset(&p->md, 0, sizeof p->md);
+    int rc = compose(p, plan);
+    if (rc)
+        return rc;
+    uint32_t label = pipeline_plan_label(plan);
+    uint8_t missing[RADIO_MAX_APS] = {0};
+    rc = p->src.gather(p->src.ctx, p, plan, t0, p->cpi, label, p->out, missing);
+    if (rc == ISAC_OK)
+        for (unsigned n = 0; n < p->info.num_rx_aps; n++)
+            if (missing[n]) {
+                empty_block(p, n, label);
+                res->missing |= 1u << n;
+            }
+    p->cpi++;
+    if (rc == ISAC_OK)
+        rc = fuse_blocks(p, focus, res);
+    res->beam = isac_tx_plan_beam(plan);
+    res->tick = t0;
+    return rc;
+}
+
+int pipeline_step_node(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
+                       uint64_t cpi, uint32_t ap_mask, int tx)
+{
+    int rc = compose(p, plan);
+    if (rc == ISAC_OK && tx)
+        rc = place_elements(p, r, plan);
+    if (rc == ISAC_OK && tx)
+        rc = radio_tx_burst(r, t0, (const float complex *const *)p->tx, p->Ltx);
+    memset(&p->md, 0, sizeof p->md);
+    if (rc == ISAC_OK)
+        rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
+    uint32_t label = pipeline_plan_label(plan);
+    for (unsigned n = 0; rc == ISAC_OK && n < p->info.num_rx_aps; n++)
+        if (ap_mask >> n & 1u)
+            rc = ap_unit_execute(p->unit[n], (const float complex *const *)p->rx + p->ap_first[n],
+                                 cpi, label, p->out[n]);
+    return rc;
 }

@@ -53,6 +53,9 @@ struct pipeline_result {
     unsigned cells_over; /* cells above their own per-cell threshold (about pfa * cells
                             under H0) */
     uint64_t dropped;    /* samples lost in this window */
+    uint32_t missing;    /* bit n: AP n's block did not come from its node in time (isactb
+                            fuse): the CPI was fused from the others, or skipped (all bits:
+                            nothing tested, lambda and threshold 0, num_aps 0) */
     double noise_var[RADIO_MAX_APS]; /* estimated per-element noise variance per AP */
 };
 
@@ -136,5 +139,42 @@ void pipeline_grid(pipeline p, unsigned *nx, unsigned *ny, const float **lambda,
  * configuration a fusion over those blocks needs to decide as pipeline_process does. */
 const struct ap_unit_out *pipeline_ap_output(pipeline p, unsigned n);
 const struct fusion_config *pipeline_fusion_config(pipeline p);
+
+/* ---- distributed operation (isactb node / isactb fuse, host/net/, docs/distributed.md) ----
+ * The seam is the per-AP block: a node runs pipeline_step_node for its APs and ships
+ * pipeline_ap_output(p, n); the fuse's pipeline gets the blocks from a source instead of
+ * its own radio and runs the same fusion, so the decisions are those of pipeline_step. */
+
+/* The fuse side: gather fills out[n] (n < num_rx_aps, shaped as pipeline_ap_output; its
+ * labels must be cpi and the plan's beam label) for the step's plan, RX window tick t0 and
+ * CPI label cpi, and may fill the raw windows (the rows of pipeline_rx(p), for a recording).
+ * missing[n] = 1 marks AP n's block as absent: the pipeline empties it (no cell seen, terms
+ * 0, noise 0, window zeros), so fusion decides from the other APs, and sets the bit in
+ * pipeline_result.missing. A negative isac_err fails the step. */
+struct pipeline_source {
+    void *ctx;
+    int (*gather)(void *ctx, struct pipeline_s *p, const struct isac_tx_plan_s *plan, int64_t t0,
+                  uint64_t cpi, uint32_t beam, struct ap_unit_out *const *out, uint8_t *missing);
+};
+/* From now on pipeline_step takes its blocks from src (copied; NULL: the radio again). The
+ * radio argument of pipeline_step is then not used for TX or RX. */
+void pipeline_set_source(pipeline p, const struct pipeline_source *src);
+
+/* Replay of a fuse's capture: after each live capture pipeline_step asks absent(ctx) which
+ * APs (bit n: AP n) the recording marks missing for this CPI, and empties their blocks
+ * before fusion as the fuse did, so a partial CPI replays bit for bit. NULL: none. */
+void pipeline_set_absent(pipeline p, uint32_t (*absent)(void *ctx), void *ctx);
+
+/* The node side: transmit plan at t0 (nothing when tx is 0), capture the window, and run
+ * the units of the APs in ap_mask (bit n: AP n) with CPI label cpi; their blocks are then
+ * pipeline_ap_output(p, n). Errors as pipeline_step. */
+int pipeline_step_node(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
+                       uint64_t cpi, uint32_t ap_mask, int tx);
+/* The label units give a plan's blocks: its codebook index, else UINT32_MAX. */
+uint32_t pipeline_plan_label(const struct isac_tx_plan_s *plan);
+/* Compose plan into the TX burst (as pipeline_step does) and return it: num_tx rows of *len
+ * samples; NULL when the plan is refused (pipeline_last_error). */
+const float complex *const *pipeline_compose_tx(pipeline p, const struct isac_tx_plan_s *plan,
+                                                size_t *len);
 
 #endif

@@ -46,10 +46,14 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
 
 static json_t *detection_json(const struct pipeline_result *res)
 {
-    return json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm, "detected",
-                     res->detected, "lambda", res->lambda, "threshold", res->threshold, "num_aps",
-                     (json_int_t)res->num_aps, "x", res->x, "y", res->y, "pd", res->pd,
-                     "cells_over", (json_int_t)res->cells_over);
+    json_t *d = json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm,
+                          "detected", res->detected, "lambda", res->lambda, "threshold",
+                          res->threshold, "num_aps", (json_int_t)res->num_aps, "x", res->x, "y",
+                          res->y, "pd", res->pd, "cells_over", (json_int_t)res->cells_over);
+    /* isactb fuse: the APs whose node did not deliver this CPI (fused from the others) */
+    if (d && res->missing)
+        json_object_set_new(d, "missing_aps", json_integer((json_int_t)res->missing));
+    return d;
 }
 
 /* Reals recorded by another build may differ in their last float32 bits (FFT size and
@@ -116,6 +120,16 @@ static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c
     }
     json_decref(got);
     return rc;
+}
+
+/* Replay: the APs the recorded CPI was fused without (isactb fuse marks them in its
+ * detection record), so the replay leaves them out too. */
+static uint32_t recorded_absent(void *ctx)
+{
+    const struct run_hooks *h = ctx;
+    const json_t *d = json_object_get(h->recorded(h->ctx), "isactb:detection");
+    json_int_t m = json_integer_value(json_object_get(d, "missing_aps"));
+    return m > 0 && m <= (json_int_t)UINT32_MAX ? (uint32_t)m : 0;
 }
 
 /* The state of exp_run's hooks: the run's log and the caller's hooks. */
@@ -374,6 +388,12 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
         pipeline_destroy(p);
         return ISAC_EINVAL;
     }
+    if (hooks && hooks->source)
+        pipeline_set_source(p, hooks->source);
+    if (hooks && hooks->recorded)
+        pipeline_set_absent(p, recorded_absent, (void *)hooks);
+    if (hooks && hooks->on_engine)
+        hooks->on_engine(hooks->ctx, e);
     struct run_ctx x = {.cfg = cfg, .cb = cb, .w = w, .hooks = hooks, .episodes = json_array()};
     const struct episode_hooks eh = {.ctx = &x,
                                      .should_stop = run_should_stop,

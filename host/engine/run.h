@@ -28,6 +28,7 @@ struct run_observer {
     void (*cpi)(void *ctx, const struct episode_cpi *c);
     void (*episode)(void *ctx, const struct episode_status *s);
 };
+struct episode_engine_s;
 
 struct run_hooks {
     /* One human-readable progress line per step (no newline); may be NULL. */
@@ -52,6 +53,11 @@ struct run_hooks {
     unsigned threads;
     /* Live view; NULL: none. */
     const struct run_observer *observer;
+    /* isactb fuse (host/net/): the per-AP blocks come from the nodes (pipeline_set_source),
+     * and on_engine is called once with the episode engine before the first episode (the
+     * source reads the episode and step from its status). NULL: the radio. */
+    const struct pipeline_source *source;
+    void (*on_engine)(void *ctx, struct episode_engine_s *e);
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI

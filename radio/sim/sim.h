@@ -181,6 +181,12 @@ const char *sim_last_error(sim s);
  * positions as for `positions` (ISAC_EINVAL otherwise). */
 int sim_set_tx_positions(sim s, const double *pos_wl, unsigned n);
 
+/* Render only the receive APs in ap_mask (bit n: AP n; others' channels stay zero): a
+ * node of a distributed run renders its own AP's channels from the same scene. Noise is a
+ * function of (seed, channel, tick) and every path of an AP is rendered as before, so the
+ * rendered channels are bit for bit those of a full render. */
+void sim_set_rx_aps(sim s, uint32_t ap_mask);
+
 /* ---- ground truth ---- */
 
 struct sim_chan_truth {

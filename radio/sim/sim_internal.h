@@ -53,6 +53,7 @@ struct sim_burst {
 struct sim_s {
     struct sim_params p;
     unsigned M, num_rx;
+    uint32_t rx_aps; /* receive APs rendered (sim_set_rx_aps), bit n: AP n */
     struct geom_ap tx_ap, rx_ap[SIM_NUM_RX_APS];
     array tx_arr, rx_arr; /* element positions: TX (movable) and every RX AP's */
     double lambda;        /* emulated wavelength, m */

@@ -269,6 +269,16 @@ static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
         cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, a[m]);
 }
 
+void sim_set_rx_aps(sim s, uint32_t ap_mask)
+{
+    s->rx_aps = ap_mask & ((1u << SIM_NUM_RX_APS) - 1);
+}
+
+static int rendered(sim s, unsigned n)
+{
+    return s->rx_aps >> n & 1u;
+}
+
 static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
 {
     struct sim_path p;
@@ -278,6 +288,8 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
         double phi0 = geom_phi(&s->tx_ap, x, y);
         beamform(s, b, phi0, c->sb);
         for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            if (!rendered(s, n))
+                continue;
             sim_make_path(s, x, y, vx, vy, n, sim_rcs_at(s, k, n, b->t_user), b->t_user, &p);
             add_path(s, c, b, c->sb, n, &p);
         }
@@ -286,12 +298,16 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
         const struct sim_scatterer *sc = &s->clut[q];
         beamform(s, b, geom_phi(&s->tx_ap, sc->x, sc->y), c->sb);
         for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            if (!rendered(s, n))
+                continue;
             sim_make_path(s, sc->x, sc->y, 0, 0, n, sc->alpha[n], b->t_user, &p);
             add_path(s, c, b, c->sb, n, &p);
         }
     }
     if (s->p.leak)
         for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+            if (!rendered(s, n))
+                continue;
             sim_leak_path(s, n, &p);
             beamform(s, b, p.phi0, c->sb);
             add_path(s, c, b, c->sb, n, &p);
@@ -326,7 +342,10 @@ static int render_signal(sim s, int64_t t0, size_t len, struct render_ctx *c)
     c->acc = buf;
     c->u = buf + (size_t)s->num_rx * c->Lx;
     c->sb = c->u + c->Lx;
-    memset(c->acc, 0, (size_t)s->num_rx * c->Lx * sizeof *c->acc);
+    /* only the rows of rendered APs are written and read (sim_set_rx_aps) */
+    for (unsigned ch = 0; ch < s->num_rx; ch++)
+        if (rendered(s, ch / s->M))
+            memset(c->acc + (size_t)ch * c->Lx, 0, c->Lx * sizeof *c->acc);
     for (size_t i = 0; i < s->nbursts; i++) {
         const struct sim_burst *b = &s->bursts[i];
         if ((double)(b->t + (int64_t)b->n) + horizon < (double)c->T0 ||
@@ -357,6 +376,8 @@ static void finish_channel(void *ctx, unsigned ch)
     const struct finish_ctx *f = ctx;
     sim s = f->s;
     memset(f->y[ch], 0, f->len * sizeof(float complex));
+    if (!rendered(s, ch / s->M))
+        return; /* an AP nobody reads (sim_set_rx_aps): zeros */
     if (f->c)
         chan_delay(f->y[ch], f->len, f->c->acc + (size_t)ch * f->c->Lx,
                    s->rx_delay[ch] - (double)rx_pad(s), (float complex)sim_rx_coef(s, ch),

@@ -369,6 +369,7 @@ sim sim_create(const struct sim_params *p)
         return NULL;
     s->p = *p;
     s->M = p->elements;
+    s->rx_aps = (1u << SIM_NUM_RX_APS) - 1;
     s->num_rx = SIM_NUM_RX_APS * s->M;
     s->lambda = GEOM_C0 / p->fc;
     s->center_freq = p->center_freq;
