@@ -97,7 +97,7 @@ static void scene_init(struct scene *sc, unsigned streams)
     }
     /* the level-0 model with the MF's band (burst_s unused here: the rate bound below is
      * the two-burst phase bound, not the single-burst Doppler bound of level 0) */
-    sc->sm = (struct sense_model){getenv("SMF_SNR") ? atof(getenv("SMF_SNR")) : 16.0, 30.0, M_EL, BAND, LEN / FS, FC};
+    sc->sm = (struct sense_model){16.0, 30.0, M_EL, BAND, LEN / FS, FC};
 }
 
 static void scene_free(struct scene *sc)

@@ -14,7 +14,9 @@
 #define C0 299792458.0
 #define CLEAN_HALF 24 /* MF lags around a peak that the delay refinement looks at */
 #define RHALF(s) ((long)(s)->p.lags + FDELAY_HALF + 2)
-#define PASSES 3 /* detection passes: noise re-estimated on the cleaned map */
+#define RELAX_ITERS 2   /* re-estimation sweeps over all detections */
+#define RESIDUAL 0.0316 /* -15 dB: a peak this much weaker within a cell is a residual */
+#define PASSES 3        /* detection passes: noise re-estimated on the cleaned map */
 #define GS_ITERS 40
 #define MAX_CAND 256
 
@@ -201,21 +203,6 @@ static double coeffs(sense_mf s, double u, double complex *a, double complex *c)
     return creal(e) / sqrt((double)s->p.len);
 }
 
-/* Band-limited value of v (n entries, zero outside) at position t. */
-static double complex interp(const float complex *v, long n, double t)
-{
-    long n0 = (long)floor(t);
-    float h[FDELAY_TAPS];
-    fdelay_taps(t - (double)n0, h);
-    double complex acc = 0;
-    for (int i = 0; i < FDELAY_TAPS; i++) {
-        long k = n0 - FDELAY_HALF + 1 + i;
-        if (k >= 0 && k < n)
-            acc += h[i] * v[k];
-    }
-    return acc;
-}
-
 /* Statistic numerator z at (u, integer lag k) of the current planes. */
 static double complex z_at(sense_mf s, const double complex *a, const double complex *c, size_t k)
 {
@@ -375,9 +362,20 @@ static double golden_u(sense_mf s, const double complex *qt, double lo, double h
 
 static void q_at(sense_mf s, double tau, double complex *qt)
 {
+    long n0 = (long)floor(tau), K = (long)s->p.lags;
+    float h[FDELAY_TAPS];
+    fdelay_taps(tau - (double)n0, h); /* once for every channel */
     for (unsigned n = 0; n < s->M; n++)
-        for (unsigned k2 = 0; k2 < s->Sp; k2++)
-            qt[n * s->Sp + k2] = interp(s->q[n * s->S + k2], (long)s->p.lags, tau);
+        for (unsigned k2 = 0; k2 < s->Sp; k2++) {
+            const float complex *v = s->q[n * s->S + k2];
+            double complex acc = 0;
+            for (int i = 0; i < FDELAY_TAPS; i++) {
+                long k = n0 - FDELAY_HALF + 1 + i;
+                if (k >= 0 && k < K)
+                    acc += h[i] * v[k];
+            }
+            qt[n * s->Sp + k2] = acc;
+        }
 }
 
 /* Refine (u, tau) from a grid cell; returns the statistic's numerator z and e(u). */
@@ -523,13 +521,44 @@ int sense_mf_detect(sense_mf s, const float complex *W, const double *pw, unsign
             unsigned b = (unsigned)(cand[i] / K);
             size_t k = cand[i] % K;
             double v = T_cell(s, b, k);
+            /* Cleaning stronger vehicles moves peaks by up to a cell: climb to the live
+             * local maximum (dropping the candidate would leave its side lobes, later in
+             * the list, to be taken for vehicles). */
+            for (int step = 0; step < 8 && v >= thr; step++) {
+                unsigned bb = b;
+                size_t kk = k;
+                double vb = v;
+                for (int db = -1; db <= 1; db++)
+                    for (int dk = -1; dk <= 1; dk++) {
+                        long b2 = (long)b + db, k2 = (long)k + dk;
+                        if ((!db && !dk) || b2 < 0 || b2 >= (long)NB || k2 < 0 || k2 >= (long)K)
+                            continue;
+                        double w = T_cell(s, (unsigned)b2, (size_t)k2);
+                        if (w > vb) {
+                            vb = w;
+                            bb = (unsigned)b2;
+                            kk = (size_t)k2;
+                        }
+                    }
+                if (bb == b && kk == k)
+                    break;
+                b = bb;
+                k = kk;
+                v = vb;
+            }
             if (v < thr || !local_max(s, b, k, v, 1))
                 continue; /* a side lobe of a vehicle already cleaned */
             double u = grid_u(s, b), tau = (double)k;
             refine(s, &u, &tau, qt);
+            /* A peak within a resolution cell of a much stronger detection is taken as that
+             * vehicle's cleaning residual (two vehicles that close are not resolved by
+             * the array and band anyway; docs/tracking.md). */
+            double cell = s->p.fs / s->p.band, vnow = f_u(s, qt, u, NULL, NULL);
             int dup = 0;
             for (unsigned j = 0; j < nd; j++)
-                dup |= fabs(d[j].tau - tau) < 0.5 && fabs(d[j].u - u) < 1.0 / NB;
+                dup |= (fabs(d[j].tau - tau) < 0.5 && fabs(d[j].u - u) < 1.0 / NB) ||
+                       (fabs(d[j].tau - tau) < 1.5 * cell && fabs(d[j].u - u) < 2.0 / s->M &&
+                        vnow < d[j].T1 * RESIDUAL);
             if (dup || tau < 0 || tau > (double)K - 1)
                 continue;
             double complex z;
@@ -541,6 +570,19 @@ int sense_mf_detect(sense_mf s, const float complex *W, const double *pw, unsign
             d[nd++] = (struct det){u, tau, T, 0, alpha, 0};
         }
     }
+    /* RELAX (Li and Stoica): each vehicle was estimated while the weaker ones were still
+     * in the data; re-estimate each with every other one subtracted. */
+    for (int it = 0; it < RELAX_ITERS; it++)
+        for (unsigned j = 0; j < nd; j++) {
+            clean(s, d[j].u, d[j].tau, -d[j].a1); /* put it back */
+            refine(s, &d[j].u, &d[j].tau, qt);
+            double complex z;
+            double e;
+            q_at(s, d[j].tau, qt);
+            d[j].T1 = f_u(s, qt, d[j].u, &z, &e);
+            d[j].a1 = z / kappa(s, d[j].u);
+            clean(s, d[j].u, d[j].tau, d[j].a1);
+        }
     for (unsigned j = 0; j < nd; j++)
         d[j].T1 /= s->noise;
     if (s->p.bursts == 2) {
