@@ -16,14 +16,18 @@
  *      a point target for known noise power,
  *          T_b(k) = |sum_{n,s} conj(a_n(u_b) c_s(u_b)) q[n][s](k)|^2 / (M sum_s |c_s(u_b)|^2),
  *      c_s(u) = a(u)^T w_s sqrt(p_s) (what column s radiates toward u);
- *   3. CFAR: the noise power is the median of the map divided by ln 2 (the near-range
- *      bins, closer than any vehicle can be, are noise only, and targets fill few cells);
- *      detections are local maxima (3 x 3) with T / noise >= det_snr (post-MF array SNR);
- *   4. strongest first, each candidate is re-tested on the cleaned data, refined by
- *      coordinate ascent (golden section) of the same statistic in continuous delay
+ *   3. CFAR: the noise power is the median of the map divided by ln 2 (targets fill few
+ *      cells); detections are local maxima (3 x 3) with T / noise >= det_snr (post-MF
+ *      array SNR); three passes, each re-estimating the noise on the map cleaned of the
+ *      detections so far (the first map still holds every echo's range side lobes);
+ *   4. strongest first, each candidate climbs to the peak of the cleaned map, is refined
+ *      by coordinate ascent (golden section) of the same statistic in continuous delay
  *      (band-limited interpolation of the MF outputs, host/dsp/fdelay.h taps) and
  *      direction cosine, its complex amplitude estimated and its echo subtracted from the
- *      MF outputs (CLEAN), so a strong vehicle's side lobes are not detected as vehicles;
+ *      MF outputs at every lag (CLEAN), so a strong vehicle's side lobes are not detected
+ *      as vehicles; a peak within a resolution cell of a detection 15 dB stronger is taken
+ *      as its residual; finally two RELAX sweeps re-estimate each detection with all the
+ *      others subtracted;
  *   5. with two bursts, each detection's amplitude in the second burst is estimated at the
  *      same (u, delay) (again strongest first, with subtraction) and the radial speed is
  *      the phase step: r = -arg(a2 conj(a1)) c / (4 pi fc gap_s), unambiguous for
