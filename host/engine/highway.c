@@ -14,7 +14,9 @@
 #include "engine/highway_io.h"
 #include "engine/highway_series.h"
 #include "plan/plan.h"
+#include "sim/sim_echo.h"
 #include "sim/sim_user.h"
+#include "track/sense_mf.h"
 #include "track/sense_model.h"
 #include "track/tracker.h"
 #include "track/traffic.h"
@@ -64,6 +66,10 @@ struct hwy {
     float complex **u, **x, *y;
     uint8_t **pay, *dec;
     struct hwy_series *ser;
+    /* sensing from samples (sense_model mf) */
+    sense_mf smf;
+    float complex **sx;    /* [element][sense_len] burst */
+    float complex **sy[2]; /* [burst][element][window] receive */
 };
 
 static double tx_power_dbm(const struct hwy_config *c)
@@ -398,6 +404,76 @@ static int measure_live(struct hwy *h, const struct served *sv, struct trk_meas 
     return ISAC_OK;
 }
 
+/* Scoring only: the vehicle nearest to a detection in (u, d), within two resolution cells,
+ * or -1 (a false alarm or a merged echo the tracker will have to cope with). */
+static int label(struct hwy *h, unsigned r, const struct trk_meas *m)
+{
+    const struct hwy_config *c = h->c;
+    double cell = 299792458.0 / (2.0 * c->sense_band), ucell = 2.0 / c->elements;
+    double best = 4.0;
+    int id = -1;
+    for (unsigned i = 0; i < h->nv; i++) {
+        double z[3];
+        trk_h(h->v[i].s, &h->rsu[r], z, NULL);
+        double e = pow((z[0] - m->u) / ucell, 2) + pow((z[1] - m->d) / cell, 2);
+        if (e < best) {
+            best = e;
+            id = (int)h->v[i].id;
+        }
+    }
+    return id;
+}
+
+/* Live, sense_model mf: each RSU sends its slot plan with a probe code per column
+ * (sense_bursts bursts), the emulator renders every vehicle's echo at the RSU's receive
+ * array, and the RSU's matched filter and detector measure (u, d, r) without truth. */
+static int measure_mf(struct hwy *h, const struct served *sv, unsigned n, struct trk_meas *m,
+                      unsigned cap, unsigned *nm)
+{
+    const struct hwy_config *c = h->c;
+    struct sim_echo_target *tg = malloc((h->nv + 1) * sizeof(*tg));
+    int rc = tg ? ISAC_OK : ISAC_ENOMEM;
+    for (unsigned i = 0; i < h->nv && rc == ISAC_OK; i++)
+        tg[i] = (struct sim_echo_target){h->v[i].s[0], h->v[i].s[1], h->v[i].s[2], h->v[i].s[3]};
+    *nm = 0;
+    for (unsigned r = 0; r < c->n_rsu && rc == ISAC_OK; r++) {
+        isac_tx_plan p = make_plan(h, &sv[r]);
+        if (!p) {
+            rc = ISAC_ENOMEM;
+            break;
+        }
+        unsigned S = sv[r].K + 1;
+        const float complex *uu[65];
+        for (unsigned s = 0; s < S; s++)
+            uu[s] = sense_mf_code(h->smf, s);
+        rc = isac_tx_plan_compose(p, uu, c->sense_len, h->sx);
+        struct sim_echo_link ln = {h->arr,      h->rsu[r].x, h->rsu[r].y,
+                                   c->sense_fs, c->fc,       pow(10.0, h->sm.snr_ref_db / 10.0),
+                                   HWY_REF_D};
+        const float complex *xx[64];
+        for (unsigned e = 0; e < c->elements; e++)
+            xx[e] = h->sx[e];
+        size_t W = sense_mf_window(h->smf);
+        for (unsigned b = 0; b < c->sense_bursts && rc == ISAC_OK; b++) {
+            uint64_t ns = c->seed ^ 0xec40ec40ull ^ ((uint64_t)n << 24) ^ ((uint64_t)r << 16) ^ b;
+            rc = sim_echo_render(&ln, tg, h->nv, xx, c->sense_len, b * c->sense_gap_s, h->sy[b], W,
+                                 ns);
+        }
+        const float complex *const *yy[2] = {(const float complex *const *)h->sy[0],
+                                             (const float complex *const *)h->sy[1]};
+        unsigned nd = 0;
+        if (rc == ISAC_OK)
+            rc = sense_mf_detect(h->smf, isac_tx_plan_precoder_const(p, 0),
+                                 isac_tx_plan_powers_const(p), S, yy, r, m + *nm, cap - *nm, &nd);
+        for (unsigned k = 0; k < nd; k++)
+            m[*nm + k].truth_id = label(h, r, &m[*nm + k]);
+        *nm += nd;
+        isac_tx_plan_destroy(p);
+    }
+    free(tg);
+    return rc;
+}
+
 /* The PCRB of every vehicle on the road: prediction, then the information of each of its
  * measurements (any source), in measurement order. */
 static void pcrb_update(struct hwy *h, const struct trk_meas *m, unsigned nm)
@@ -430,8 +506,14 @@ static int sense_and_track(struct hwy *h, const struct served *sv, unsigned n)
     if (h->io && h->io->mode == HWY_IO_REPLAY) {
         rc = hwy_io_get_meas(h->io, n, &m, &nm, h->err, h->errlen);
     } else {
-        m = malloc(((size_t)h->nv * c->n_rsu + 1) * sizeof(*m));
-        rc = m ? measure_live(h, sv, m, &nm) : ISAC_ENOMEM;
+        unsigned cap = (h->nv + 32) * c->n_rsu;
+        m = malloc((size_t)cap * sizeof(*m));
+        if (!m)
+            rc = ISAC_ENOMEM;
+        else if (c->sense_model == HWY_SENSE_MF)
+            rc = measure_mf(h, sv, n, m, cap, &nm);
+        else
+            rc = measure_live(h, sv, m, &nm);
         if (rc == ISAC_OK && h->io)
             rc = hwy_io_put_meas(h->io, n, m, nm);
     }
@@ -498,10 +580,62 @@ static void hwy_free(struct hwy *h)
     free(h->dec);
     free(h->st);
     free(h->v);
+    for (unsigned m = 0; h->sx && m < h->c->elements; m++)
+        free(h->sx[m]);
+    free(h->sx);
+    for (unsigned b = 0; b < 2; b++) {
+        for (unsigned m = 0; h->sy[b] && m < h->c->elements; m++)
+            free(h->sy[b][m]);
+        free(h->sy[b]);
+    }
+    sense_mf_destroy(h->smf);
     tracker_destroy(h->trk);
     hw_traffic_destroy(h->traffic);
     ofdm_destroy(h->tx);
     array_destroy(h->arr);
+}
+
+/* The RSUs' matched filter and detector, and the sensing burst buffers. */
+static int sense_init(struct hwy *h, char *err, size_t errlen)
+{
+    const struct hwy_config *c = h->c;
+    double dmax = 0; /* farthest road corner from any RSU, plus a margin */
+    for (unsigned r = 0; r < c->n_rsu; r++)
+        for (int sx = -1; sx <= 1; sx += 2)
+            for (int sy = -1; sy <= 1; sy += 2)
+                dmax = fmax(dmax, hypot(sx * 0.5 * c->road_length_m - c->rsu[r][0],
+                                        sy * 0.5 * c->road_width_m - c->rsu[r][1]));
+    size_t lags = (size_t)ceil(2.0 * (dmax + 10.0) / 299792458.0 * c->sense_fs) + 2;
+    if (lags > c->sense_len) {
+        isac_seterr(err, errlen,
+                    "highway: sense_len: %u shorter than the %zu range bins the road needs",
+                    c->sense_len, lags);
+        return ISAC_EINVAL;
+    }
+    struct sense_mf_params p = {c->streams + 1,  c->sense_len,         lags,
+                                c->sense_fs,     c->sense_band,        c->fc,
+                                c->sense_gap_s,  c->sense_bursts,      c->det_snr_db,
+                                4 * c->elements, c->seed ^ 0x5e45e0ull};
+    if (!(h->smf = sense_mf_create(&p, h->arr, err, errlen)))
+        return ISAC_EINVAL;
+    size_t W = sense_mf_window(h->smf);
+    h->sx = calloc(c->elements, sizeof(*h->sx));
+    if (!h->sx)
+        goto nomem;
+    for (unsigned m = 0; m < c->elements; m++)
+        if (!(h->sx[m] = calloc(c->sense_len, sizeof(float complex))))
+            goto nomem;
+    for (unsigned b = 0; b < c->sense_bursts; b++) {
+        if (!(h->sy[b] = calloc(c->elements, sizeof(*h->sy[b]))))
+            goto nomem;
+        for (unsigned m = 0; m < c->elements; m++)
+            if (!(h->sy[b][m] = calloc(W, sizeof(float complex))))
+                goto nomem;
+    }
+    return ISAC_OK;
+nomem:
+    isac_seterr(err, errlen, "highway: out of memory");
+    return ISAC_ENOMEM;
 }
 
 static int hwy_init(struct hwy *h, const struct hwy_config *c, char *err, size_t errlen)
@@ -563,6 +697,8 @@ static int hwy_init(struct hwy *h, const struct hwy_config *c, char *err, size_t
     for (unsigned m = 0; m < c->elements; m++)
         if (!(h->x[m] = calloc(h->L, sizeof(float complex))))
             goto nomem;
+    if (c->sense_model == HWY_SENSE_MF)
+        return sense_init(h, err, errlen);
     return ISAC_OK;
 nomem:
     isac_seterr(err, errlen, "highway: out of memory");

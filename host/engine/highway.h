@@ -36,6 +36,8 @@
 
 #define HWY_MAX_USERS 64
 #define HWY_MAX_RSUS 4
+#define HWY_SENSE_MF 0
+#define HWY_SENSE_CRB 1
 
 struct hwy_user_cfg {
     double x, y, vx, vy, nf_db, cfo_hz, k_db;
@@ -56,6 +58,14 @@ struct hwy_config {
     double comm_share;              /* power fraction of the comm streams, (0, 1) */
     double nf_db, cfo_max_hz, k_db; /* users: noise figure, max |CFO|, Rician K (inf: LoS) */
     double qx, qy;                  /* tracker process noise PSD */
+    /* sensing: HWY_SENSE_MF measures from rendered echoes (host/track/sense_mf.h), or
+     * HWY_SENSE_CRB draws at the Cramer-Rao level (host/track/sense_model.h) */
+    int sense_model;
+    double sense_fs;       /* sensing burst sample rate, Hz */
+    double sense_band;     /* its occupied bandwidth, Hz (<= 0.8 sense_fs) */
+    unsigned sense_len;    /* probe length, samples */
+    unsigned sense_bursts; /* 1 (no range rate) or 2 (range rate from the phase step) */
+    double sense_gap_s;    /* spacing of the two bursts, s */
     struct ofdm_params ofdm;
     unsigned n_users; /* scripted users (0: Poisson traffic) */
     struct hwy_user_cfg users[HWY_MAX_USERS];

@@ -42,6 +42,12 @@ void hwy_config_defaults(struct hwy_config *c)
     c->k_db = 100.0; /* >= 100 dB: line of sight only (radio/sim/sim_user.h) */
     c->qx = 4.0;
     c->qy = 0.25;
+    c->sense_model = HWY_SENSE_MF;
+    c->sense_fs = 250e6;
+    c->sense_band = 200e6;
+    c->sense_len = 512;
+    c->sense_bursts = 2;
+    c->sense_gap_s = 40e-6;
     ofdm_params_default(&c->ofdm);
 }
 
@@ -71,6 +77,9 @@ struct raw_hwy {
     unsigned *elements, *streams;
     double *tx_power_db, *ref_snr_db, *sense_snr_db, *det_snr_db, *comm_share;
     double *nf_db, *cfo_max_hz, *k_db, *qx, *qy;
+    char *sense_model;
+    double *sense_fs, *sense_bandwidth, *sense_gap_s;
+    unsigned *sense_len, *sense_bursts;
     struct raw_ofdm *ofdm;
     struct raw_user *users;
     unsigned users_count;
@@ -128,6 +137,12 @@ static const cyaml_schema_field_t hwy_fields[] = {
     CYAML_FIELD_FLOAT_PTR("k_db", OPT, struct raw_hwy, k_db),
     CYAML_FIELD_FLOAT_PTR("qx", OPT, struct raw_hwy, qx),
     CYAML_FIELD_FLOAT_PTR("qy", OPT, struct raw_hwy, qy),
+    CYAML_FIELD_STRING_PTR("sense_model", OPT, struct raw_hwy, sense_model, 1, 31),
+    CYAML_FIELD_FLOAT_PTR("sense_fs", OPT, struct raw_hwy, sense_fs),
+    CYAML_FIELD_FLOAT_PTR("sense_bandwidth", OPT, struct raw_hwy, sense_bandwidth),
+    CYAML_FIELD_UINT_PTR("sense_len", OPT, struct raw_hwy, sense_len),
+    CYAML_FIELD_UINT_PTR("sense_bursts", OPT, struct raw_hwy, sense_bursts),
+    CYAML_FIELD_FLOAT_PTR("sense_gap_s", OPT, struct raw_hwy, sense_gap_s),
     CYAML_FIELD_MAPPING_PTR("ofdm", OPT, struct raw_hwy, ofdm, ofdm_fields),
     CYAML_FIELD_SEQUENCE("users", OPT | CYAML_FLAG_POINTER, struct raw_hwy, users, &user_entry, 0,
                          1024),
@@ -211,6 +226,21 @@ static int merge_raw(struct hwy_config *c, const struct raw_hwy *r, const char *
     MERGE(c->k_db, r->k_db);
     MERGE(c->qx, r->qx);
     MERGE(c->qy, r->qy);
+    MERGE(c->sense_fs, r->sense_fs);
+    MERGE(c->sense_band, r->sense_bandwidth);
+    MERGE(c->sense_len, r->sense_len);
+    MERGE(c->sense_bursts, r->sense_bursts);
+    MERGE(c->sense_gap_s, r->sense_gap_s);
+    if (r->sense_model) {
+        if (!strcmp(r->sense_model, "mf")) {
+            c->sense_model = HWY_SENSE_MF;
+        } else if (!strcmp(r->sense_model, "crb")) {
+            c->sense_model = HWY_SENSE_CRB;
+        } else {
+            isac_seterr(err, errlen, "%s: sense_model: '%s' is not mf or crb", src, r->sense_model);
+            return ISAC_EINVAL;
+        }
+    }
     if (r->arrival_rate) {
         if (r->arrival_rate_count != 2) {
             isac_seterr(err, errlen, "%s: arrival_rate: %u values, expected 2 (one per direction)",
@@ -313,6 +343,11 @@ int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, 
     RANGE("cfo_max_hz", c->cfo_max_hz, 0, 1e5);
     RANGE("qx", c->qx, 1e-6, 1e4);
     RANGE("qy", c->qy, 1e-6, 1e4);
+    RANGE("sense_fs", c->sense_fs, 1e6, 4e9);
+    RANGE("sense_bandwidth", c->sense_band, 1e5, 0.8 * c->sense_fs);
+    RANGE("sense_len", c->sense_len, 64, 8192);
+    RANGE("sense_bursts", c->sense_bursts, 1, 2);
+    RANGE("sense_gap_s", c->sense_gap_s, 1e-7, 1e-2);
     if (isnan(c->k_db) || c->k_db < -30) {
         isac_seterr(err, errlen, "%s: k_db: %g below -30", src, c->k_db);
         return ISAC_EINVAL;
@@ -424,5 +459,14 @@ json_t *hwy_config_to_json(const struct hwy_config *c)
         return NULL;
     json_object_set_new(o, "modulation", json_string(comm_mod_name(c->ofdm.mod)));
     json_object_set_new(o, "users", json_integer(c->n_users));
+    json_object_set_new(o, "sense_model",
+                        json_string(c->sense_model == HWY_SENSE_MF ? "mf" : "crb"));
+    if (c->sense_model == HWY_SENSE_MF) {
+        json_object_set_new(o, "sense_fs", json_real(c->sense_fs));
+        json_object_set_new(o, "sense_bandwidth", json_real(c->sense_band));
+        json_object_set_new(o, "sense_len", json_integer(c->sense_len));
+        json_object_set_new(o, "sense_bursts", json_integer(c->sense_bursts));
+        json_object_set_new(o, "sense_gap_s", json_real(c->sense_gap_s));
+    }
     return o;
 }
