@@ -149,6 +149,12 @@ int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len);
 /* Timed RX window [t0, t0 + len) on every RX channel (y[ch], ch < 4 M). t0 < now:
  * late (ISAC_ERADIO). Injected faults: see docs/emulator.md. Advances now to t0 + len. */
 int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md);
+/* The same capture rendering only the channels asked for: y[ch] == NULL skips channel ch
+ * (at least nothing is computed for it). Every row asked for, the fault draws, the gap and
+ * the radio's time are bit for bit those of sim_rx_capture with every row given: a
+ * channel's samples depend on (seed, episode, channel, tick, bursts) only. */
+int sim_rx_capture_some(sim s, int64_t t0, float complex *const *y, size_t len,
+                        struct radio_rx_md *md);
 /* Communication users (radio/sim/sim_user.h, docs/comm.md) of this emulator: the user's
  * receive window [t0, t0 + len) of every TX burst still stored (call it before the next TX
  * burst, which may prune the ones whose echoes were captured), rendered from the TX AP

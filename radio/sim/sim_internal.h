@@ -101,6 +101,9 @@ struct render_ctx {
     float complex *acc; /* num_rx rows */
     float complex *u;   /* Lx */
     float complex *sb;  /* beamformed burst (max burst n) */
+    /* Rows asked for: want[ch] != NULL (the caller's output rows); NULL = every row.
+     * A row's value never depends on which other rows are rendered. */
+    float complex *const *want;
 };
 
 /* sim_render.c */
