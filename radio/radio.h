@@ -58,6 +58,10 @@ struct radio_ops {
     /* RADIO_CAP_MOVABLE: move the TX elements to pos_wl[0..num_tx-1] (validated by the
      * caller) for bursts transmitted after the call. Optional. */
     int (*set_tx_positions)(void *state, const double *pos_wl, unsigned n);
+    /* The next rx_capture will probably be [t0, t0 + len): prepare what does not depend on
+     * later TX bursts (the emulator draws the window's noise on a worker thread). Must
+     * never change samples. Optional. */
+    int (*prepare_rx)(void *state, int64_t t0, size_t len);
 };
 
 typedef struct radio_s *radio;
@@ -78,6 +82,10 @@ int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t le
 int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
                      struct radio_rx_md *md);
 int radio_get_counters(radio r, struct radio_counters *c);
+/* Announce the probable next RX window (radio_ops.prepare_rx); ISAC_OK when the back
+ * end has nothing to prepare. The live loop calls it before processing a window, so the
+ * next capture's plan-independent work overlaps the processing. */
+int radio_prepare_rx(radio r, int64_t t0, size_t len);
 int radio_new_episode(radio r, uint64_t episode);
 /* radio_new_episode, then *tick = max(*tick, the radio's time): a scenario radio may
  * move its clock forward to the episode's start (sim:episode_span), and the caller's

@@ -184,6 +184,28 @@ void sim_normal_fill(isac_rng *r, float complex *y, size_t n)
     cn01_fill(r, y, n);
 }
 
+void sim_noise_draw(sim s, unsigned ch, int64_t t0, float complex *w, size_t len)
+{
+    float complex blk_w[SIM_NOISE_BLOCK];
+    int64_t t = t0, end = t0 + (int64_t)len;
+    while (t < end) {
+        int64_t blk =
+            t >= 0 ? t / SIM_NOISE_BLOCK : -((-t + SIM_NOISE_BLOCK - 1) / SIM_NOISE_BLOCK);
+        int64_t bstart = blk * SIM_NOISE_BLOCK, bend = bstart + SIM_NOISE_BLOCK;
+        isac_rng r;
+        isac_rng_seed_stream(&r, s->p.seed ^ ((uint64_t)blk * 0x9e3779b97f4a7c15ULL),
+                             SIM_STREAM(SIM_ST_NOISE, ch, 0));
+        int64_t stop = bend < end ? bend : end;
+        if (t == bstart) { /* a whole block prefix: straight into w */
+            cn01_fill(&r, w + (t - t0), (size_t)(stop - t));
+        } else {
+            cn01_fill(&r, blk_w, (size_t)(stop - bstart));
+            memcpy(w + (t - t0), blk_w + (t - bstart), (size_t)(stop - t) * sizeof *w);
+        }
+        t = stop;
+    }
+}
+
 static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
 {
     float complex w[SIM_NOISE_BLOCK];
@@ -401,7 +423,17 @@ struct finish_ctx {
     size_t len;
     const struct render_ctx *c; /* NULL: no signal in the window */
     const unsigned *chans;      /* task i renders channel chans[i] */
+    const float complex *noise; /* num_rx rows of len drawn ahead, or NULL */
 };
+
+/* y += scale w: what add_noise does with the samples it draws, bit for bit. */
+static void add_drawn(float complex *y, const float complex *w, size_t len, float scale)
+{
+    float *yf = (float *)y;
+    const float *wf = (const float *)w;
+    for (size_t i = 0; i < 2 * len; i++)
+        yf[i] += scale * wf[i];
+}
 
 static void finish_channel(void *ctx, unsigned i)
 {
@@ -413,8 +445,11 @@ static void finish_channel(void *ctx, unsigned i)
         chan_delay(f->y[ch], f->len, f->c->acc + (size_t)ch * f->c->Lx,
                    s->rx_delay[ch] - (double)rx_pad(s), (float complex)sim_rx_coef(s, ch),
                    s->chan_tmp + 2 * s->chan_tmp_len * ch);
-    if (s->p.noise)
-        add_noise(s, ch, f->t0, f->y[ch], f->len, (float)pow(10.0, s->rx_gain_db[ch] / 20.0));
+    float scale = (float)pow(10.0, s->rx_gain_db[ch] / 20.0);
+    if (s->p.noise && f->noise)
+        add_drawn(f->y[ch], f->noise + (size_t)ch * f->len, f->len, scale);
+    else if (s->p.noise)
+        add_noise(s, ch, f->t0, f->y[ch], f->len, scale);
 }
 
 /* Per-channel filter scratch for windows of len samples. */
@@ -477,6 +512,9 @@ static int capture(sim s, int64_t t0, float complex *const *y, size_t len, struc
         else if (!some)
             return ISAC_EINVAL;
     }
+    /* noise drawn ahead for this window (sim_prepare_rx), once any draw under way is
+     * over: the pool is the capture's again */
+    const float complex *noise = sim_prefetch_take(s, t0, len);
     /* fault draws: fixed consumption per capture keeps the stream aligned */
     double u_late = isac_rng_uniform(&s->fault_rng), u_ovf = isac_rng_uniform(&s->fault_rng),
            u_drop = isac_rng_uniform(&s->fault_rng), u_pos = isac_rng_uniform(&s->fault_rng),
@@ -494,7 +532,7 @@ static int capture(sim s, int64_t t0, float complex *const *y, size_t len, struc
         rc = used < 0 ? used : chan_scratch(s, len);
     if (rc < 0)
         return rc;
-    struct finish_ctx f = {s, t0, y, len, used == 1 ? &c : NULL, chans};
+    struct finish_ctx f = {s, t0, y, len, used == 1 ? &c : NULL, chans, noise};
     isac_pool_run(s->pool, nch, finish_channel, &f);
     int ovf = u_ovf < s->p.overflow_rate, drop = u_drop < s->p.drop_rate;
     if ((ovf || drop) && len > 0) {
