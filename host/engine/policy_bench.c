@@ -1,6 +1,7 @@
 /* The evaluation behind `isactb bench policies`: policy_bench.h. */
 #include <math.h>
 #include <plplot/plplot.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,9 @@ struct pb_task_ctx {
     unsigned char *ok; /* npol x episodes: ended in a confirmed detection */
     int *rc;           /* per task */
     char (*err)[256];  /* per task */
+    /* FFTW's planner is not thread safe (plans execute concurrently, they are not made or
+     * destroyed concurrently): environments are opened and closed under this lock. */
+    pthread_mutex_t *plan_lock;
 };
 
 static void pb_task(void *ctx, unsigned i)
@@ -203,7 +207,10 @@ static void pb_task(void *ctx, unsigned i)
     if (e0 >= e1)
         return;
     struct pb_env b;
-    if ((*rc = pb_env_open(&b, c->power, c->pfa, c->scen, c->elements, err, 256)))
+    pthread_mutex_lock(c->plan_lock);
+    *rc = pb_env_open(&b, c->power, c->pfa, c->scen, c->elements, err, 256);
+    pthread_mutex_unlock(c->plan_lock);
+    if (*rc)
         return;
     struct policy_args pa;
     policy_args_defaults(&pa, codebook_size(b.cb), b.cfg.seed);
@@ -223,7 +230,9 @@ static void pb_task(void *ctx, unsigned i)
         c->ok[j] = succ != 0;
     }
     policy_destroy(pol);
+    pthread_mutex_lock(c->plan_lock);
     pb_env_close(&b);
+    pthread_mutex_unlock(c->plan_lock);
 }
 
 /* The row of policy k from its steps (in episode order: the sums are those of the
@@ -268,10 +277,12 @@ int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned ele
         rc = ISAC_ENOMEM;
     }
     if (!rc) {
+        pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
         struct pb_task_ctx c = {
             power, pfa,   scen, elements, episodes, (episodes + PB_CHUNKS - 1) / PB_CHUNKS,
-            pols,  steps, ok,   rcs,      errs};
+            pols,  steps, ok,   rcs,      errs,     &plan_lock};
         isac_pool_run(pool, ntask, pb_task, &c);
+        pthread_mutex_destroy(&plan_lock);
         for (unsigned i = 0; !rc && i < ntask; i++) /* the first failure in task order */
             if ((rc = rcs[i]))
                 snprintf(err, errlen, "%s", errs[i]);
