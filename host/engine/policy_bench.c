@@ -152,14 +152,15 @@ static void pb_env_close(struct pb_env *b)
  * same scene, noise and fluctuation draws at the same step of the same episode (common
  * random numbers), so differences between policies are paired, and an episode's draws
  * do not depend on the episodes run before it on the same emulator. The emulator and
- * the pipeline run on one thread: the parallelism is over episodes. */
+ * the pipeline run on one thread (no noise prefetch thread either): the parallelism is
+ * over episodes. */
 static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen, unsigned elements,
                        char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
     exp_config_defaults(&b->cfg);
     snprintf(b->cfg.radio, sizeof b->cfg.radio,
-             "sim:seed=%llu,power=%g,elements=%u,episode_span=%g,threads=1",
+             "sim:seed=%llu,power=%g,elements=%u,episode_span=%g,threads=1,prefetch=0",
              (unsigned long long)scen, power, elements, PB_EPISODE_SPAN_S);
     b->cfg.pfa = pfa;
     b->r = radio_open(b->cfg.radio, err, errlen);
