@@ -287,6 +287,13 @@ int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
     return r->ops->rx_capture(r->state, t0, y, len, md);
 }
 
+int radio_prepare_rx(radio r, int64_t t0, size_t len)
+{
+    if (!r)
+        return ISAC_EINVAL;
+    return r->ops->prepare_rx ? r->ops->prepare_rx(r->state, t0, len) : ISAC_OK;
+}
+
 int radio_get_counters(radio r, struct radio_counters *c)
 {
     if (!r || !c)

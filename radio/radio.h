@@ -77,6 +77,10 @@ struct radio_ops {
      * an emulator may skip rendering the others (their channels are then zeros). The
      * channels that are read are bit for bit what they were without the call. */
     int (*set_rx_aps)(void *state, uint32_t ap_mask);
+    /* The next rx_capture will probably be [t0, t0 + len): prepare what does not depend on
+     * later TX bursts (the emulator draws the window's noise on a worker thread). Must
+     * never change samples. Optional. */
+    int (*prepare_rx)(void *state, int64_t t0, size_t len);
 };
 
 typedef struct radio_s *radio;
@@ -97,6 +101,10 @@ int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t le
 int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
                      struct radio_rx_md *md);
 int radio_get_counters(radio r, struct radio_counters *c);
+/* Announce the probable next RX window (radio_ops.prepare_rx); ISAC_OK when the back
+ * end has nothing to prepare. The live loop calls it before processing a window, so the
+ * next capture's plan-independent work overlaps the processing. */
+int radio_prepare_rx(radio r, int64_t t0, size_t len);
 int radio_new_episode(radio r, uint64_t episode);
 /* radio_new_episode, then *tick = max(*tick, the radio's time): a scenario radio may
  * move its clock forward to the episode's start (sim:episode_span), and the caller's

@@ -14,7 +14,8 @@ static const char *const SIM_KEYS[] = {
     "speed",     "clutter",   "clutter_db",   "leak",       "leak_db",   "impairments",
     "lo_shared", "cfo",       "gain_err",     "delay_err",  "drop_rate", "overflow_rate",
     "late_rate", "area",      "noise",        "hang_after", "timeout",   "cal",
-    "cal_snr",   "pilot_deg", "episode_span", "positions",  "threads",   NULL};
+    "cal_snr",   "pilot_deg", "episode_span", "positions",  "threads",   "prefetch",
+    NULL};
 
 #define NAME "sim"
 
@@ -118,6 +119,7 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
         get_dbl(args, "late_rate", &p->late_rate, 0, 1, err, errlen) ||
         get_dbl(args, "area", &p->area, 10, 1e4, err, errlen) ||
         get_bool(args, "noise", &p->noise, err, errlen) ||
+        get_bool(args, "prefetch", &p->prefetch, err, errlen) ||
         radio_arg_u64(NAME, args, "hang_after", p->hang_after, 0, UINT64_MAX, &p->hang_after, err,
                       errlen) < 0 ||
         get_dbl(args, "timeout", &p->timeout_s, 0, 60, err, errlen) ||
@@ -168,6 +170,10 @@ static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, stru
 {
     return sim_rx_capture(st, t0, y, len, md);
 }
+static int op_prepare(void *st, int64_t t0, size_t len)
+{
+    return sim_prepare_rx(st, t0, len);
+}
 static int op_counters(void *st, struct radio_counters *c)
 {
     sim_get_counters(st, c);
@@ -208,6 +214,7 @@ const struct radio_ops radio_sim_ops = {
     .get_time = op_time,
     .tx_burst = op_tx,
     .rx_capture = op_rx,
+    .prepare_rx = op_prepare,
     .get_counters = op_counters,
     .new_episode = op_episode,
     .truth_json = op_truth,

@@ -30,16 +30,7 @@ void isac_rng_seed_stream(isac_rng *r, uint64_t seed, uint64_t stream)
 
 uint64_t isac_rng_u64(isac_rng *r)
 {
-    uint64_t *s = r->s;
-    const uint64_t result = rotl(s[0] + s[3], 23) + s[0];
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
+    return isac_rng_next(r);
 }
 
 double isac_rng_uniform(isac_rng *r)

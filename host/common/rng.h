@@ -24,6 +24,21 @@ void isac_rng_seed(isac_rng *r, uint64_t seed);
 void isac_rng_seed_stream(isac_rng *r, uint64_t seed, uint64_t stream);
 
 uint64_t isac_rng_u64(isac_rng *r);
+/* The same step as isac_rng_u64, inlined for hot loops (the emulator's noise). */
+static inline uint64_t isac_rng_next(isac_rng *r)
+{
+    uint64_t *s = r->s;
+    const uint64_t sum = s[0] + s[3];
+    const uint64_t result = ((sum << 23) | (sum >> 41)) + s[0];
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
 /* Uniform in [0, 1), 53-bit resolution. */
 double isac_rng_uniform(isac_rng *r);
 /* Uniform integer in [0, n), n >= 1, unbiased (rejection). */

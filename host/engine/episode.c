@@ -170,6 +170,7 @@ static int one_cpi(episode_engine e, policy pol, const struct episode_hooks *h,
     struct pipeline_result res;
     const struct pipeline_focus *f = e->st.confirming ? &e->focus : NULL;
     const int64_t t0 = e->st.tick;
+    pipeline_set_next_window(e->p, t0 + e->st.step_ticks); /* overlap: see pipeline.h */
     int rc = pipeline_step(e->p, e->r, plan, t0, f, &res);
     if (rc)
         return step_error(e, rc, err, errlen);

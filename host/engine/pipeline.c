@@ -39,6 +39,8 @@ struct pipeline_s {
     uint32_t plan_label; /* the units' beam label: the plan's codebook index, else UINT32_MAX */
     unsigned nx, ny;
     struct radio_rx_md md;
+    int64_t next_t0; /* pipeline_set_next_window: announced after the next capture */
+    int have_next;
     /* Calibration (NULL: the raw chain, bit for bit as before calibration existed). */
     struct exp_config cfg; /* kept to rebuild the units for a new calibration */
     struct chan_correction *cal;
@@ -488,6 +490,12 @@ static int place_elements(pipeline p, radio r, const struct isac_tx_plan_s *plan
 static int step_from_source(pipeline p, const struct isac_tx_plan_s *plan, int64_t t0,
                             const struct pipeline_focus *focus, struct pipeline_result *res);
 
+void pipeline_set_next_window(pipeline p, int64_t t0)
+{
+    p->next_t0 = t0;
+    p->have_next = 1;
+}
+
 int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res)
 {
@@ -501,6 +509,11 @@ int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_
     memset(&p->md, 0, sizeof p->md);
     if (rc == ISAC_OK)
         rc = radio_rx_capture(r, t0, p->rx, p->W, &p->md);
+    /* Double buffering: while this window (p->rx) is processed, the radio prepares the
+     * next one (the emulator draws its noise). Never changes samples. */
+    if (rc == ISAC_OK && p->have_next)
+        radio_prepare_rx(r, p->next_t0, p->W);
+    p->have_next = 0;
     if (rc != ISAC_OK)
         return rc;
     p->absent_next = p->absent ? p->absent(p->absent_ctx) : 0;

@@ -99,6 +99,11 @@ const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samp
  * On a radio fault returns a negative isac_err (radio_last_error() has the text). */
 int pipeline_step(pipeline p, radio r, const struct isac_tx_plan_s *plan, int64_t t0,
                   const struct pipeline_focus *focus, struct pipeline_result *res);
+/* The window after the next pipeline_step's will probably start at tick t0: that step
+ * announces it to the radio (radio_prepare_rx) right after its capture, so the radio's
+ * plan-independent work for it (the emulator's noise) overlaps this step's processing.
+ * One step only; results never depend on it. */
+void pipeline_set_next_window(pipeline p, int64_t t0);
 /* Why the last pipeline_step refused its plan ("" when it did not). */
 const char *pipeline_last_error(pipeline p);
 

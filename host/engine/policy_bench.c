@@ -1,6 +1,7 @@
 /* The evaluation behind `isactb bench policies`: policy_bench.h. */
 #include <math.h>
 #include <plplot/plplot.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "common/child.h"
 #include "common/out_dir.h"
 #include "common/file_open.h"
+#include "common/pool.h"
 #include "engine/mdp_env.h"
 #include "engine/policy_bench.h"
 #include "engine/run.h"
@@ -148,17 +150,20 @@ static void pb_env_close(struct pb_env *b)
     radio_close(b->r);
 }
 
-/* A fresh emulator per policy with episode-aligned time (sim:episode_span): every
- * policy meets the same scene, noise and fluctuation draws at the same step of the same
- * episode (common random numbers), so differences between policies are paired. */
+/* A fresh emulator with episode-aligned time (sim:episode_span): every policy meets the
+ * same scene, noise and fluctuation draws at the same step of the same episode (common
+ * random numbers), so differences between policies are paired, and an episode's draws
+ * do not depend on the episodes run before it on the same emulator. The emulator and
+ * the pipeline run on one thread (no noise prefetch thread either): the parallelism is
+ * over episodes. */
 static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen, unsigned elements,
-                       unsigned threads, char *err, size_t errlen)
+                       char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
     exp_config_defaults(&b->cfg);
     snprintf(b->cfg.radio, sizeof b->cfg.radio,
-             "sim:seed=%llu,power=%g,elements=%u,episode_span=%g", (unsigned long long)scen, power,
-             elements, PB_EPISODE_SPAN_S);
+             "sim:seed=%llu,power=%g,elements=%u,episode_span=%g,threads=1,prefetch=0",
+             (unsigned long long)scen, power, elements, PB_EPISODE_SPAN_S);
     b->cfg.pfa = pfa;
     b->r = radio_open(b->cfg.radio, err, errlen);
     struct radio_info info;
@@ -166,10 +171,94 @@ static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen
         b->cb = exp_codebook(&b->cfg, &info, err, errlen);
     if (b->cb)
         b->env = mdp_env_create(&b->cfg, b->r, b->cb, err, errlen);
-    if (b->env && mdp_env_set_threads(b->env, threads) == ISAC_OK)
+    if (b->env && mdp_env_set_threads(b->env, 1) == ISAC_OK)
         return ISAC_OK;
     pb_env_close(b);
     return ISAC_EIO;
+}
+
+/* Episodes of one policy are cut into PB_CHUNKS runs of consecutive episodes, each on
+ * its own emulator and pipeline: a task of the pool. The cut depends on the episode
+ * count only, never on the thread count, and every episode's draws are a function of
+ * (scenario seed, episode) (episode-aligned time; each policy re-seeds per episode), so
+ * the steps are the same for any --threads, and the same as one emulator running every
+ * episode in order. */
+#define PB_CHUNKS 8u
+
+struct pb_task_ctx {
+    double power, pfa;
+    uint64_t scen;
+    unsigned elements, episodes, chunk;
+    const struct policy_bench_policy *pols;
+    unsigned *steps;   /* npol x episodes */
+    unsigned char *ok; /* npol x episodes: ended in a confirmed detection */
+    int *rc;           /* per task */
+    char (*err)[256];  /* per task */
+    /* FFTW's planner is not thread safe (plans execute concurrently, they are not made or
+     * destroyed concurrently): environments are opened and closed under this lock. */
+    pthread_mutex_t *plan_lock;
+};
+
+static void pb_task(void *ctx, unsigned i)
+{
+    struct pb_task_ctx *c = ctx;
+    unsigned k = i / PB_CHUNKS, e0 = (i % PB_CHUNKS) * c->chunk;
+    unsigned e1 = e0 + c->chunk < c->episodes ? e0 + c->chunk : c->episodes;
+    int *rc = &c->rc[i];
+    char *err = c->err[i];
+    *rc = ISAC_OK;
+    if (e0 >= e1)
+        return;
+    struct pb_env b;
+    pthread_mutex_lock(c->plan_lock);
+    *rc = pb_env_open(&b, c->power, c->pfa, c->scen, c->elements, err, 256);
+    pthread_mutex_unlock(c->plan_lock);
+    if (*rc)
+        return;
+    struct policy_args pa;
+    policy_args_defaults(&pa, codebook_size(b.cb), b.cfg.seed);
+    pa.num_tx = codebook_elements(b.cb);
+    pa.cb = b.cb;
+    mdp_env_policy_opts(b.env, &pa.opts);
+    pa.opts.qnet = c->pols[k].qf.storage ? &c->pols[k].qf.def : NULL;
+    policy pol = policy_create_named(c->pols[k].kind, &pa);
+    if (!pol) {
+        snprintf(err, 256, "cannot create policy %s", c->pols[k].name);
+        *rc = ISAC_EINVAL;
+    }
+    for (unsigned e = e0; pol && !*rc && e < e1; e++) {
+        int succ;
+        size_t j = (size_t)k * c->episodes + e;
+        *rc = mdp_env_run_episode(b.env, pol, e, b.cfg.max_steps, &c->steps[j], &succ, err, 256);
+        c->ok[j] = succ != 0;
+    }
+    policy_destroy(pol);
+    pthread_mutex_lock(c->plan_lock);
+    pb_env_close(&b);
+    pthread_mutex_unlock(c->plan_lock);
+}
+
+/* The row of policy k from its steps (in episode order: the sums are those of the
+ * sequential loop). */
+static struct policy_bench_row pb_row(unsigned k, double power, double pfa, const unsigned *st,
+                                      const unsigned char *okv, unsigned episodes, unsigned *sorted)
+{
+    double ok = 0, sum = 0, sum_ok = 0, sum2 = 0;
+    for (unsigned e = 0; e < episodes; e++) {
+        ok += okv[e];
+        sum += st[e];
+        sum_ok += okv[e] ? st[e] : 0;
+        sum2 += (double)st[e] * st[e];
+    }
+    memcpy(sorted, st, episodes * sizeof *sorted);
+    return (struct policy_bench_row){k,
+                                     power,
+                                     pfa,
+                                     sum / episodes,
+                                     p95(sorted, episodes),
+                                     ok / episodes,
+                                     ok > 0 ? sum_ok / ok : NAN,
+                                     sem(sum, sum2, episodes)};
 }
 
 int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
@@ -178,54 +267,40 @@ int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned ele
                            struct policy_bench_row *rows, unsigned *nrows, unsigned *steps,
                            policy_bench_row_fn on_row, void *ctx, char *err, size_t errlen)
 {
+    unsigned ntask = npol * PB_CHUNKS;
     unsigned *sorted = malloc(episodes * sizeof *sorted);
+    unsigned char *ok = calloc((size_t)npol * episodes, 1);
+    int *rcs = calloc(ntask, sizeof *rcs);
+    char(*errs)[256] = calloc(ntask, sizeof *errs);
+    unsigned nthr = threads ? threads : isac_pool_online_cores();
+    isac_pool pool = nthr > 1 && ntask > 1 ? isac_pool_create(nthr < ntask ? nthr : ntask) : NULL;
     int rc = ISAC_OK;
-    if (!sorted) {
+    if (!sorted || !ok || !rcs || !errs || (nthr > 1 && ntask > 1 && !pool)) {
         snprintf(err, errlen, "out of memory");
         rc = ISAC_ENOMEM;
     }
-    for (unsigned k = 0; !rc && k < npol; k++) {
-        struct pb_env b;
-        if ((rc = pb_env_open(&b, power, pfa, scen, elements, threads, err, errlen)))
-            break;
-        struct policy_args pa;
-        policy_args_defaults(&pa, codebook_size(b.cb), b.cfg.seed);
-        pa.num_tx = codebook_elements(b.cb);
-        pa.cb = b.cb;
-        mdp_env_policy_opts(b.env, &pa.opts);
-        pa.opts.qnet = pols[k].qf.storage ? &pols[k].qf.def : NULL;
-        policy pol = policy_create_named(pols[k].kind, &pa);
-        unsigned *st = steps + (size_t)k * episodes;
-        double ok = 0, sum = 0, sum_ok = 0, sum2 = 0;
-        for (unsigned e = 0; pol && !rc && e < episodes; e++) {
-            int succ;
-            rc = mdp_env_run_episode(b.env, pol, e, b.cfg.max_steps, &st[e], &succ, err, errlen);
-            ok += succ;
-            sum += st[e];
-            sum_ok += succ ? st[e] : 0;
-            sum2 += (double)st[e] * st[e];
-        }
-        if (!pol) {
-            snprintf(err, errlen, "cannot create policy %s", pols[k].name);
-            rc = ISAC_EINVAL;
-        }
-        policy_destroy(pol);
-        pb_env_close(&b);
-        if (!rc) {
-            memcpy(sorted, st, episodes * sizeof *sorted);
-            struct policy_bench_row *row = &rows[(*nrows)++];
-            *row = (struct policy_bench_row){k,
-                                             power,
-                                             pfa,
-                                             sum / episodes,
-                                             p95(sorted, episodes),
-                                             ok / episodes,
-                                             ok > 0 ? sum_ok / ok : NAN,
-                                             sem(sum, sum2, episodes)};
-            if (on_row)
-                on_row(ctx, &pols[k], row);
-        }
+    if (!rc) {
+        pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+        struct pb_task_ctx c = {
+            power, pfa,   scen, elements, episodes, (episodes + PB_CHUNKS - 1) / PB_CHUNKS,
+            pols,  steps, ok,   rcs,      errs,     &plan_lock};
+        isac_pool_run(pool, ntask, pb_task, &c);
+        pthread_mutex_destroy(&plan_lock);
+        for (unsigned i = 0; !rc && i < ntask; i++) /* the first failure in task order */
+            if ((rc = rcs[i]))
+                snprintf(err, errlen, "%s", errs[i]);
     }
+    for (unsigned k = 0; !rc && k < npol; k++) {
+        const size_t o = (size_t)k * episodes;
+        struct policy_bench_row *row = &rows[(*nrows)++];
+        *row = pb_row(k, power, pfa, steps + o, ok + o, episodes, sorted);
+        if (on_row)
+            on_row(ctx, &pols[k], row);
+    }
+    isac_pool_destroy(pool);
+    free(errs);
+    free(rcs);
+    free(ok);
     free(sorted);
     return rc;
 }

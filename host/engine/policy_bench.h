@@ -65,9 +65,12 @@ typedef void (*policy_bench_row_fn)(void *ctx, const struct policy_bench_policy 
 
 /* One condition: every policy over episodes 0..episodes-1 of scenario seed scen with
  * `elements` antennas per AP. Appends npol rows to rows[*nrows...]; steps[k * episodes
- * + e] receives the steps policy k used in episode e. threads: per-CPI processing threads
- * (pipeline_set_threads; 0: every core; the rows do not depend on it). ISAC_OK, or an
- * isac_err with one line in err. */
+ * + e] receives the steps policy k used in episode e. threads: episodes run in parallel
+ * on a pool of that many threads (0: every core), in runs of consecutive episodes cut
+ * independently of the thread count, each on its own emulator (common random numbers:
+ * episode-aligned time); the rows and steps are the same for any threads, and those of
+ * one emulator per policy running every episode in order. ISAC_OK, or an isac_err with
+ * one line in err (the first failing run's). */
 int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
                            unsigned threads, unsigned episodes,
                            const struct policy_bench_policy *pols, unsigned npol,

@@ -84,6 +84,9 @@ struct sim_params {
     double drop_rate;     /* drop_rate: P(gap) per capture, 0..1, default 0 */
     unsigned threads;     /* threads: render threads (per-channel delay filters and noise),
                              0..256, 0 = every online core, default 0; samples never depend on it */
+    int prefetch;         /* prefetch: 0|1, default 1: sim_prepare_rx draws the noise of the
+                             announced next window on a worker thread (samples never depend
+                             on it) */
     double overflow_rate; /* overflow_rate: P(overflow + gap) per capture, 0..1, default 0 */
     double late_rate;     /* late_rate: P(late command) per capture, 0..1, default 0 */
     double area;          /* area: side of the coverage square, 10..10000 m, default 400 */
@@ -149,6 +152,18 @@ int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len);
 /* Timed RX window [t0, t0 + len) on every RX channel (y[ch], ch < 4 M). t0 < now:
  * late (ISAC_ERADIO). Injected faults: see docs/emulator.md. Advances now to t0 + len. */
 int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md);
+/* The caller's next RX window will probably be [t0, t0 + len): with prefetch=1 (and
+ * noise) a worker thread draws its receiver noise now, on the emulator's pool, while the
+ * caller does other work (processes the window it has); the capture of exactly that
+ * window then adds the drawn noise, any other capture discards it. Samples are bit for
+ * bit those without the call. ISAC_OK (also when nothing is drawn), ISAC_EINVAL. */
+int sim_prepare_rx(sim s, int64_t t0, size_t len);
+/* The same capture rendering only the channels asked for: y[ch] == NULL skips channel ch
+ * (at least nothing is computed for it). Every row asked for, the fault draws, the gap and
+ * the radio's time are bit for bit those of sim_rx_capture with every row given: a
+ * channel's samples depend on (seed, episode, channel, tick, bursts) only. */
+int sim_rx_capture_some(sim s, int64_t t0, float complex *const *y, size_t len,
+                        struct radio_rx_md *md);
 /* Communication users (radio/sim/sim_user.h, docs/comm.md) of this emulator: the user's
  * receive window [t0, t0 + len) of every TX burst still stored (call it before the next TX
  * burst, which may prune the ones whose echoes were captured), rendered from the TX AP

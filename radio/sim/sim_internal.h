@@ -82,7 +82,8 @@ struct sim_s {
     size_t scratch_len;
     float *chan_tmp; /* num_rx rows of 2 chan_tmp_len floats: per-channel filter scratch */
     size_t chan_tmp_len;
-    isac_pool pool; /* per-channel work of a capture (NULL: in the caller) */
+    isac_pool pool;                /* per-channel work of a capture (NULL: in the caller) */
+    struct sim_prefetch *prefetch; /* noise drawn ahead (sim_prefetch.c), NULL until asked */
 };
 
 /* sim_scene.c */
@@ -102,10 +103,20 @@ struct render_ctx {
     float complex *acc; /* num_rx rows */
     float complex *u;   /* Lx */
     float complex *sb;  /* beamformed burst (max burst n) */
+    /* Rows asked for: want[ch] != NULL (the caller's output rows); NULL = every row.
+     * A row's value never depends on which other rows are rendered. */
+    float complex *const *want;
 };
 
 /* sim_render.c */
 void sim_bursts_free(sim s);
+/* The CN(0, 1) noise samples channel ch's window [t0, t0 + len) adds (unscaled). */
+void sim_noise_draw(sim s, unsigned ch, int64_t t0, float complex *w, size_t len);
+/* sim_prefetch.c: the drawn noise of window [t0, t0 + len) (num_rx rows of len) if the
+ * last sim_prepare_rx asked for exactly it, else NULL; waits for a draw under way. The
+ * rows stay valid until the next sim_prepare_rx. */
+const float complex *sim_prefetch_take(sim s, int64_t t0, size_t len);
+void sim_prefetch_destroy(sim s);
 /* sim_calpath.c: add burst b through the calibration path of s->p.cal. */
 void sim_cal_render_burst(sim s, struct render_ctx *c, const struct sim_burst *b);
 

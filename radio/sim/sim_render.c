@@ -135,29 +135,58 @@ int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len)
 
 /* Marsaglia polar method on the isac_rng stream (one 64-bit draw per attempt, two
  * 32-bit uniforms, single precision): CN(0, 1) samples without trig. The receiver
- * noise is the emulator's hot loop; 24-bit uniforms are ample for Gaussian noise. */
-static float complex cn01(isac_rng *r)
+ * noise is the emulator's hot loop; 24-bit uniforms are ample for Gaussian noise.
+ * cn01_fill writes n samples, exactly those of n successive calls of the one-sample
+ * form (as cn01 was written before, kept in the comment below for reference):
+ *     do { w = next(r); u = lo32(w) 2^-31; v = hi32(w) 2^-31; q = u u + v v; }
+ *     while (q >= 1 || q == 0);
+ *     f = sqrtf(-logf(q) / q); return f u + (f v) i;
+ * It works in batches of NOISE_BATCH attempts: every attempt is drawn in order, the
+ * accepted ones are packed without a branch (the 21 % rejections were mispredicted
+ * branches), then the same logf, division and sqrtf per sample. Same operations on the same
+ * values, so the same bits (the build contracts no FMA: ISO C mode). Attempts past the
+ * n-th sample are drawn and dropped, so r is left in an unspecified state: callers
+ * seed a fresh stream per noise block. */
+#define NOISE_BATCH 64
+
+static void cn01_fill(isac_rng *r, float complex *y, size_t n)
 {
-    float u, v, q;
-    do {
-        uint64_t w = isac_rng_u64(r);
-        u = (float)(int32_t)(uint32_t)w * 0x1.0p-31f;
-        v = (float)(int32_t)(uint32_t)(w >> 32) * 0x1.0p-31f;
-        q = u * u + v * v;
-    } while (q >= 1.0f || q == 0.0f);
-    float f = sqrtf(-logf(q) / q); /* each part N(0, 1/2): sqrt(-2 ln q / q) / sqrt 2 */
-    /* (not CMPLXF: glibc defines it for GCC only, and clang builds the fuzz targets) */
-    return (f * u) + (f * v) * I;
+    float u[NOISE_BATCH], v[NOISE_BATCH], q[NOISE_BATCH];
+    size_t got = 0;
+    while (got < n) {
+        size_t k = 0;
+        for (size_t i = 0; i < NOISE_BATCH; i++) {
+            uint64_t w = isac_rng_next(r);
+            float a = (float)(int32_t)(uint32_t)w * 0x1.0p-31f;
+            float b = (float)(int32_t)(uint32_t)(w >> 32) * 0x1.0p-31f;
+            float s = a * a + b * b;
+            u[k] = a;
+            v[k] = b;
+            q[k] = s;
+            k += (size_t)((s < 1.0f) & (s != 0.0f));
+        }
+        if (k > n - got)
+            k = n - got;
+        float l[NOISE_BATCH];
+        for (size_t i = 0; i < k; i++) /* libm calls apart: the loop below pipelines */
+            l[i] = logf(q[i]);
+        for (size_t i = 0; i < k; i++) {
+            float f = sqrtf(-l[i] / q[i]); /* each part N(0, 1/2) */
+            /* (not CMPLXF: glibc defines it for GCC only, and clang builds the fuzz targets) */
+            y[got + i] = (f * u[i]) + (f * v[i]) * I;
+        }
+        got += k;
+    }
 }
 
 void sim_normal_fill(isac_rng *r, float complex *y, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        y[i] = cn01(r);
+    cn01_fill(r, y, n);
 }
 
-static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
+void sim_noise_draw(sim s, unsigned ch, int64_t t0, float complex *w, size_t len)
 {
+    float complex blk_w[SIM_NOISE_BLOCK];
     int64_t t = t0, end = t0 + (int64_t)len;
     while (t < end) {
         int64_t blk =
@@ -166,15 +195,37 @@ static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t l
         isac_rng r;
         isac_rng_seed_stream(&r, s->p.seed ^ ((uint64_t)blk * 0x9e3779b97f4a7c15ULL),
                              SIM_STREAM(SIM_ST_NOISE, ch, 0));
-        for (int64_t k = bstart; k < t; k++)
-            (void)cn01(&r); /* skip to t inside the block */
         int64_t stop = bend < end ? bend : end;
-        float *yf = (float *)(y + (t - t0));
-        for (; t < stop; t++, yf += 2) {
-            float complex w = cn01(&r);
-            yf[0] += scale * crealf(w);
-            yf[1] += scale * cimagf(w);
+        if (t == bstart) { /* a whole block prefix: straight into w */
+            cn01_fill(&r, w + (t - t0), (size_t)(stop - t));
+        } else {
+            cn01_fill(&r, blk_w, (size_t)(stop - bstart));
+            memcpy(w + (t - t0), blk_w + (t - bstart), (size_t)(stop - t) * sizeof *w);
         }
+        t = stop;
+    }
+}
+
+static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
+{
+    float complex w[SIM_NOISE_BLOCK];
+    int64_t t = t0, end = t0 + (int64_t)len;
+    while (t < end) {
+        int64_t blk =
+            t >= 0 ? t / SIM_NOISE_BLOCK : -((-t + SIM_NOISE_BLOCK - 1) / SIM_NOISE_BLOCK);
+        int64_t bstart = blk * SIM_NOISE_BLOCK, bend = bstart + SIM_NOISE_BLOCK;
+        isac_rng r;
+        isac_rng_seed_stream(&r, s->p.seed ^ ((uint64_t)blk * 0x9e3779b97f4a7c15ULL),
+                             SIM_STREAM(SIM_ST_NOISE, ch, 0));
+        int64_t stop = bend < end ? bend : end;
+        /* the block's samples from its start (the ones before t are skipped) */
+        cn01_fill(&r, w, (size_t)(stop - bstart));
+        const float *wf = (const float *)(w + (t - bstart));
+        float *yf = (float *)(y + (t - t0));
+        size_t n = (size_t)(stop - t);
+        for (size_t i = 0; i < 2 * n; i++)
+            yf[i] += scale * wf[i];
+        t = stop;
     }
 }
 
@@ -247,7 +298,21 @@ static void beamform(sim s, const struct sim_burst *b, double phi0, float comple
         cmac(out, b->x + (size_t)c * b->n, b->n, a[c]);
 }
 
-/* Add one path of burst b into RX AP n's accumulator rows. */
+static int row_wanted(const struct render_ctx *c, unsigned ch)
+{
+    return !c->want || c->want[ch];
+}
+
+/* Some channel of RX AP n is asked for (else its paths need not be rendered at all). */
+static int ap_wanted(sim s, const struct render_ctx *c, unsigned n)
+{
+    for (unsigned m = 0; m < s->M; m++)
+        if (row_wanted(c, n * s->M + m))
+            return 1;
+    return 0;
+}
+
+/* Add one path of burst b into RX AP n's accumulator rows (the rows asked for). */
 static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
                      const float complex *sb, unsigned n, const struct sim_path *p)
 {
@@ -261,12 +326,15 @@ static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
     double delay = (double)(b->t - c->T0) + p->delay_samples;
     if (delay > (double)c->Lx + FDELAY_HALF || delay + (double)b->n + FDELAY_HALF < 0)
         return;
+    if (!ap_wanted(s, c, n))
+        return;
     memset(c->u, 0, c->Lx * sizeof *c->u);
     fdelay_add(c->u, c->Lx, sb, b->n, delay, g, nu);
     float complex a[SIM_MAX_ELEMENTS];
     array_steering(s->rx_arr, p->phin, a);
     for (unsigned m = 0; m < s->M; m++)
-        cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, a[m]);
+        if (row_wanted(c, n * s->M + m))
+            cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, a[m]);
 }
 
 void sim_set_rx_aps(sim s, uint32_t ap_mask)
@@ -318,10 +386,11 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
 /* Render every burst reaching the window into the accumulator rows of *c (one per RX
  * channel, rx_pad() samples of margin each side); returns 1 when some burst contributed,
  * 0 when none did, ISAC_ENOMEM. */
-static int render_signal(sim s, int64_t t0, size_t len, struct render_ctx *c)
+static int render_signal(sim s, int64_t t0, size_t len, float complex *const *want,
+                         struct render_ctx *c)
 {
     size_t P = rx_pad(s);
-    *c = (struct render_ctx){t0 - (int64_t)P, len + 2 * P, NULL, NULL, NULL};
+    *c = (struct render_ctx){t0 - (int64_t)P, len + 2 * P, NULL, NULL, NULL, want};
     double horizon = max_path_delay(s) + FDELAY_HALF;
     size_t maxn = 0, used = 0;
     for (size_t i = 0; i < s->nbursts; i++) {
@@ -342,9 +411,10 @@ static int render_signal(sim s, int64_t t0, size_t len, struct render_ctx *c)
     c->acc = buf;
     c->u = buf + (size_t)s->num_rx * c->Lx;
     c->sb = c->u + c->Lx;
-    /* only the rows of rendered APs are written and read (sim_set_rx_aps) */
+    /* The calibration paths write every row; the over-the-air paths only the rows asked for
+     * (the stream's channels) of the APs rendered (sim_set_rx_aps). */
     for (unsigned ch = 0; ch < s->num_rx; ch++)
-        if (rendered(s, ch / s->M))
+        if (s->p.cal != SIM_CAL_OFF || (rendered(s, ch / s->M) && row_wanted(c, ch)))
             memset(c->acc + (size_t)ch * c->Lx, 0, c->Lx * sizeof *c->acc);
     for (size_t i = 0; i < s->nbursts; i++) {
         const struct sim_burst *b = &s->bursts[i];
@@ -369,12 +439,24 @@ struct finish_ctx {
     float complex *const *y;
     size_t len;
     const struct render_ctx *c; /* NULL: no signal in the window */
+    const unsigned *chans;      /* task i renders channel chans[i] */
+    const float complex *noise; /* num_rx rows of len drawn ahead, or NULL */
 };
 
-static void finish_channel(void *ctx, unsigned ch)
+/* y += scale w: what add_noise does with the samples it draws, bit for bit. */
+static void add_drawn(float complex *y, const float complex *w, size_t len, float scale)
+{
+    float *yf = (float *)y;
+    const float *wf = (const float *)w;
+    for (size_t i = 0; i < 2 * len; i++)
+        yf[i] += scale * wf[i];
+}
+
+static void finish_channel(void *ctx, unsigned i)
 {
     const struct finish_ctx *f = ctx;
     sim s = f->s;
+    unsigned ch = f->chans[i];
     memset(f->y[ch], 0, f->len * sizeof(float complex));
     if (!rendered(s, ch / s->M))
         return; /* an AP nobody reads (sim_set_rx_aps): zeros */
@@ -382,8 +464,11 @@ static void finish_channel(void *ctx, unsigned ch)
         chan_delay(f->y[ch], f->len, f->c->acc + (size_t)ch * f->c->Lx,
                    s->rx_delay[ch] - (double)rx_pad(s), (float complex)sim_rx_coef(s, ch),
                    s->chan_tmp + 2 * s->chan_tmp_len * ch);
-    if (s->p.noise)
-        add_noise(s, ch, f->t0, f->y[ch], f->len, (float)pow(10.0, s->rx_gain_db[ch] / 20.0));
+    float scale = (float)pow(10.0, s->rx_gain_db[ch] / 20.0);
+    if (s->p.noise && f->noise)
+        add_drawn(f->y[ch], f->noise + (size_t)ch * f->len, f->len, scale);
+    else if (s->p.noise)
+        add_noise(s, ch, f->t0, f->y[ch], f->len, scale);
 }
 
 /* Per-channel filter scratch for windows of len samples. */
@@ -404,10 +489,27 @@ static int chan_scratch(sim s, size_t len)
 static void zero_gap(sim s, float complex *const *y, size_t start, size_t n)
 {
     for (unsigned ch = 0; ch < s->num_rx; ch++)
-        memset(y[ch] + start, 0, n * sizeof(float complex));
+        if (y[ch])
+            memset(y[ch] + start, 0, n * sizeof(float complex));
 }
 
+static int capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md,
+                   int some);
+
 int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
+{
+    return capture(s, t0, y, len, md, 0);
+}
+
+int sim_rx_capture_some(sim s, int64_t t0, float complex *const *y, size_t len,
+                        struct radio_rx_md *md)
+{
+    return capture(s, t0, y, len, md, 1);
+}
+
+/* some = 0: every y[ch] must be a row; 1: NULL rows are channels not asked for. */
+static int capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md,
+                   int some)
 {
     if (!s || (!y && len) || !md || len > ((size_t)1 << 28))
         return ISAC_EINVAL;
@@ -422,9 +524,16 @@ int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struc
                  (long long)t0, (long long)s->now);
         return ISAC_ERADIO;
     }
-    for (unsigned ch = 0; ch < s->num_rx; ch++)
-        if (!y[ch])
+    unsigned chans[SIM_NUM_RX_APS * SIM_MAX_ELEMENTS], nch = 0;
+    for (unsigned ch = 0; ch < s->num_rx; ch++) {
+        if (y[ch])
+            chans[nch++] = ch;
+        else if (!some)
             return ISAC_EINVAL;
+    }
+    /* noise drawn ahead for this window (sim_prepare_rx), once any draw under way is
+     * over: the pool is the capture's again */
+    const float complex *noise = sim_prefetch_take(s, t0, len);
     /* fault draws: fixed consumption per capture keeps the stream aligned */
     double u_late = isac_rng_uniform(&s->fault_rng), u_ovf = isac_rng_uniform(&s->fault_rng),
            u_drop = isac_rng_uniform(&s->fault_rng), u_pos = isac_rng_uniform(&s->fault_rng),
@@ -438,11 +547,12 @@ int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struc
         return ISAC_ERADIO;
     }
     struct render_ctx c;
-    int used = render_signal(s, t0, len, &c), rc = used < 0 ? used : chan_scratch(s, len);
+    int used = render_signal(s, t0, len, some ? y : NULL, &c),
+        rc = used < 0 ? used : chan_scratch(s, len);
     if (rc < 0)
         return rc;
-    struct finish_ctx f = {s, t0, y, len, used == 1 ? &c : NULL};
-    isac_pool_run(s->pool, s->num_rx, finish_channel, &f);
+    struct finish_ctx f = {s, t0, y, len, used == 1 ? &c : NULL, chans, noise};
+    isac_pool_run(s->pool, nch, finish_channel, &f);
     int ovf = u_ovf < s->p.overflow_rate, drop = u_drop < s->p.drop_rate;
     if ((ovf || drop) && len > 0) {
         /* one gap of 1..min(len, 1024) samples at a uniform position */

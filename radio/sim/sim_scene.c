@@ -37,6 +37,7 @@ void sim_params_default(struct sim_params *p)
     p->delay_max = 3.7;
     p->area = 400.0;
     p->noise = 1;
+    p->prefetch = 1;
     p->cal = SIM_CAL_OFF;
     p->cal_snr_db = 20.0;
     p->pilot_deg = 20.0;
@@ -403,6 +404,7 @@ void sim_destroy(sim s)
     array_destroy(s->rx_arr);
     free(s->scratch);
     free(s->chan_tmp);
+    sim_prefetch_destroy(s); /* its worker runs on the pool */
     isac_pool_destroy(s->pool);
     free(s);
 }

@@ -42,7 +42,8 @@ int isacsim_new_episode(isacsim *s, uint64_t episode);
 int64_t isacsim_now(isacsim *s);
 /* x[ch] for ch < num_tx: len interleaved complex samples each. */
 int isacsim_tx(isacsim *s, int64_t t0, const float *const *x, size_t len);
-/* y[ch] for ch < num_rx. */
+/* y[ch] for ch < num_rx; y[ch] == NULL: channel ch is not rendered at all (the rows given
+ * are bit for bit those of a capture of every channel). */
 int isacsim_rx(isacsim *s, int64_t t0, float *const *y, size_t len, struct isacsim_rx_md *md);
 int isacsim_retune(isacsim *s, double hz);
 const char *isacsim_last_error(isacsim *s);

@@ -9,8 +9,9 @@
 // emulator's clock never jumps). Nothing happens in wall time: a TX burst is applied
 // when its END_BURST arrives, an RX window is rendered on the first readStream after
 // its activation. Streams:
-//   RX: activateStream(HAS_TIME [| END_BURST], t, numElems) starts at tick(t) (or the
-//       current tick without HAS_TIME); numElems > 0 is one finite window rendered in a
+//   RX: only the stream's channels are rendered (cost grows with the channels a client
+//       activates, not with the 4 M the emulator has); activateStream(HAS_TIME
+//       [| END_BURST], t, numElems) starts at tick(t) (or the current tick without HAS_TIME); numElems > 0 is one finite window rendered in a
 //       single emulator call, 0 streams continuously in MTU-sized windows. readStream
 //       always sets HAS_TIME; a gap the emulator injected is reported as the standard
 //       SoapySDR sequence: samples up to the gap, SOAPY_SDR_OVERFLOW (overflows only),
@@ -82,7 +83,8 @@ struct Stream {
     size_t win_len = 0, pos = 0;
     size_t gap_start = 0, gap_len = 0;
     bool gap_overflow = false, overflow_reported = false;
-    std::vector<std::vector<std::complex<float>>> win; // all emulator RX channels
+    std::vector<std::vector<std::complex<float>>> win; // by emulator RX channel; only the
+                                                       // stream's channels are filled
     // TX
     bool in_burst = false;
     long long burst_t0 = 0;
@@ -460,14 +462,15 @@ class IsacsimDevice : public SoapySDR::Device
             throw std::runtime_error("isacsim: the only clock/time source is internal");
     }
 
-    // Render the next window of len samples (every emulator RX channel) in one call.
+    // Render the next window of len samples in one call, only of the stream's channels
+    // (the emulator skips the others entirely; the rows are those of a full render).
     int render(Stream *st, size_t len)
     {
         st->win.resize(desc_.num_rx);
-        std::vector<float *> y(desc_.num_rx);
-        for (unsigned ch = 0; ch < desc_.num_rx; ch++) {
-            st->win[ch].resize(len);
-            y[ch] = reinterpret_cast<float *>(st->win[ch].data());
+        std::vector<float *> y(desc_.num_rx, nullptr);
+        for (size_t c : st->chans) {
+            st->win[c].resize(len);
+            y[c] = reinterpret_cast<float *>(st->win[c].data());
         }
         isacsim_rx_md md{};
         st->win_t0 = st->next_tick;
