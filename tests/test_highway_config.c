@@ -54,6 +54,8 @@ static void test_bad_fields(void **st)
     expect_bad("scene: highway\nrsus:\n  - {x: 0, y: 2}\n", "t.yaml: rsus[0]: (0, 2) not beside");
     expect_bad("scene: city\n", "t.yaml: scene: 'city' is not 'highway'");
     expect_bad("scene: highway\nbogus: 1\n", "t.yaml:");
+    /* libcyaml alone would load the first document and ignore the rest (engine/yaml_load.h) */
+    expect_bad("scene: highway\n---\nseed: 3\n", "t.yaml:2: a second YAML document");
 }
 
 int main(void)

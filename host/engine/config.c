@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/file_open.h"
+#include "engine/yaml_load.h"
 #include "policy/policy.h"
 
 void exp_config_defaults(struct exp_config *c)
@@ -111,30 +112,6 @@ static const cyaml_schema_field_t config_fields[] = {
 static const cyaml_schema_value_t config_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_config, config_fields)};
 
-/* libcyaml reports through a log callback: keep the first error and the innermost
- * backtrace line (it carries the field name, line and column) as one message. */
-struct yaml_log {
-    char first[256];
-    char where[256];
-};
-
-static void yaml_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-    struct yaml_log *lg = ctx;
-    char line[256];
-    if (level < CYAML_LOG_ERROR)
-        return;
-    vsnprintf(line, sizeof line, fmt, args);
-    line[strcspn(line, "\n")] = '\0';
-    const char *msg = strncmp(line, "Load: ", 6) ? line : line + 6;
-    if (!strncmp(msg, "Backtrace:", 10))
-        return;
-    if (!lg->first[0])
-        snprintf(lg->first, sizeof lg->first, "%s", msg);
-    else if (!lg->where[0] && strstr(msg, "line"))
-        snprintf(lg->where, sizeof lg->where, "%s", msg + strspn(msg, " "));
-}
-
 #define MERGE(dst, src)                                                                            \
     do {                                                                                           \
         if (src)                                                                                   \
@@ -188,37 +165,6 @@ static void merge_raw(struct exp_config *c, const struct raw_config *r)
     }
 }
 
-/* Line (1-based) of a "---" document start that follows content, i.e. of a second
- * document in a multi-document YAML stream; 0 when there is one document. libcyaml loads
- * the first document only and would silently ignore the rest. */
-static int yaml_second_document(const char *text, size_t len)
-{
-    int line = 1, content = 0;
-    for (size_t i = 0; i < len; line++) {
-        size_t e = i;
-        while (e < len && text[e] != '\n')
-            e++;
-        const char *p = text + i;
-        size_t n = e - i;
-        int marker = n >= 3 && !strncmp(p, "---", 3) &&
-                     (n == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\r');
-        int end_marker = n >= 3 && !strncmp(p, "...", 3) && (n == 3 || p[3] == ' ' || p[3] == '\r');
-        if (marker && content)
-            return line;
-        if (end_marker) {
-            content = 1; /* anything after "..." starts another document */
-        } else if (!marker) {
-            size_t k = 0;
-            while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r'))
-                k++;
-            if (k < n && p[k] != '#' && p[0] != '%')
-                content = 1;
-        }
-        i = e + 1;
-    }
-    return 0;
-}
-
 /* Line of the first "key:" in the file, for range errors found after parsing. */
 static int find_key_line(const char *path, const char *key)
 {
@@ -242,12 +188,6 @@ static int validate_fields(const struct exp_config *c, const char *src, char *er
 
 static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t errlen)
 {
-    struct yaml_log lg = {{0}, {0}};
-    const cyaml_config_t ycfg = {.log_fn = yaml_log_fn,
-                                 .log_ctx = &lg,
-                                 .mem_fn = cyaml_mem,
-                                 .log_level = CYAML_LOG_WARNING,
-                                 .flags = CYAML_CFG_NO_ALIAS};
     struct raw_config *raw = NULL;
     /* a regular file only (a FIFO or device is refused without blocking), parsed from
      * memory so the file is opened exactly once */
@@ -259,26 +199,15 @@ static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t
             isac_seterr(err, errlen, "%s: cannot open config file", path);
         return frc;
     }
-    int line = yaml_second_document(text, len);
-    if (line) {
-        free(text);
-        isac_seterr(err, errlen, "%s:%d: a second YAML document: a config file holds exactly one",
-                    path, line);
-        return ISAC_EFORMAT;
-    }
-    cyaml_err_t ye = cyaml_load_data((const uint8_t *)text, len, &ycfg, &config_schema,
-                                     (cyaml_data_t **)&raw, NULL);
+    int yrc = yaml_load_one(text, len, path, &config_schema, (void **)&raw, err, errlen);
     free(text);
-    if (ye != CYAML_OK) {
-        isac_seterr(err, errlen, "%s: %s%s%s", path, lg.first[0] ? lg.first : cyaml_strerror(ye),
-                    lg.where[0] ? " " : "", lg.where);
-        return ISAC_EFORMAT;
-    }
+    if (yrc)
+        return yrc;
     if (!raw) { /* an empty document: all defaults */
         return validate_fields(cfg, path, err, errlen);
     }
     merge_raw(cfg, raw);
-    cyaml_free(&ycfg, &config_schema, raw, 0);
+    yaml_free_one(&config_schema, raw);
     int rc = validate_fields(cfg, path, err, errlen);
     if (rc && err && errlen) {
         /* prefix the line of the offending key: "path: key: ..." -> "path:LINE: key: ..." */

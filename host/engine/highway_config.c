@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "common/file_open.h"
+#include "engine/yaml_load.h"
 
 void hwy_config_defaults(struct hwy_config *c)
 {
@@ -149,28 +150,6 @@ static const cyaml_schema_field_t hwy_fields[] = {
     CYAML_FIELD_END};
 static const cyaml_schema_value_t hwy_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_hwy, hwy_fields)};
-
-struct yaml_log {
-    char first[256];
-    char where[256];
-};
-
-static void yaml_log_fn(cyaml_log_t level, void *ctx, const char *fmt, va_list args)
-{
-    struct yaml_log *lg = ctx;
-    char line[256];
-    if (level < CYAML_LOG_ERROR)
-        return;
-    vsnprintf(line, sizeof line, fmt, args);
-    line[strcspn(line, "\n")] = '\0';
-    const char *msg = strncmp(line, "Load: ", 6) ? line : line + 6;
-    if (!strncmp(msg, "Backtrace:", 10))
-        return;
-    if (!lg->first[0])
-        snprintf(lg->first, sizeof lg->first, "%s", msg);
-    else if (!lg->where[0] && strstr(msg, "line"))
-        snprintf(lg->where, sizeof lg->where, "%s", msg + strspn(msg, " "));
-}
 
 int hwy_config_is_highway(const char *path)
 {
@@ -395,23 +374,13 @@ int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, 
 static int load_text(const uint8_t *text, size_t len, const char *src, struct hwy_config *c,
                      char *err, size_t errlen)
 {
-    struct yaml_log lg = {{0}, {0}};
-    const cyaml_config_t ycfg = {.log_fn = yaml_log_fn,
-                                 .log_ctx = &lg,
-                                 .mem_fn = cyaml_mem,
-                                 .log_level = CYAML_LOG_WARNING,
-                                 .flags = CYAML_CFG_NO_ALIAS};
     hwy_config_defaults(c);
     struct raw_hwy *raw = NULL;
-    cyaml_err_t ye = cyaml_load_data(text, len, &ycfg, &hwy_schema, (cyaml_data_t **)&raw, NULL);
-    if (ye != CYAML_OK) {
-        isac_seterr(err, errlen, "%s: %s%s%s", src, lg.first[0] ? lg.first : cyaml_strerror(ye),
-                    lg.where[0] ? " " : "", lg.where);
-        return ISAC_EFORMAT;
-    }
+    int yrc = yaml_load_one((const char *)text, len, src, &hwy_schema, (void **)&raw, err, errlen);
+    if (yrc)
+        return yrc;
     int rc = raw ? merge_raw(c, raw, src, err, errlen) : ISAC_OK;
-    if (raw)
-        cyaml_free(&ycfg, &hwy_schema, raw, 0);
+    yaml_free_one(&hwy_schema, raw);
     return rc ? rc : hwy_config_validate(c, src, err, errlen);
 }
 
