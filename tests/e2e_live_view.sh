@@ -4,7 +4,8 @@
 # error; a screenshot is kept (build/live_view.png); 20 concurrent viewers all receive
 # frames; malformed, unknown, oversized and unauthorised requests get their status codes
 # and the server keeps serving; replay --serve and calib --serve publish their state;
-# bad --serve arguments are refused with one line; bench serve runs (its rates are not
+# the policy control switches the run's policy from the next episode, and the recorded
+# run replays; bad --serve arguments are refused with one line; bench serve runs (its rates are not
 # asserted here: a benchmark measures them).
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}; OUT=${ISACTB_BUILD_DIR:-/tmp}
@@ -108,6 +109,32 @@ wait_json many
   "$tmp/many.out" || bad "many: viewers_max < 20"
 finish many
 
+# ---- change policy from the page's control: from the next episode on, recorded, replayed
+serve pol "$BIN" run --episodes 6 --record --out "$tmp/polcap" --serve 0 --serve-linger 60 --json --quiet
+[ "$(post "$PORT" "$TOK" pause)" = 200 ] || bad "policy: pause control"
+[ "$(post "$PORT" "" 'policy?name=scan')" = 401 ] || bad "policy without token not 401"
+[ "$(post "$PORT" "$TOK" 'policy?name=nosuch')" = 400 ] || bad "unknown policy not 400"
+[ "$(post "$PORT" "$TOK" policy)" = 400 ] || bad "policy without a name not 400"
+cur=$(curl -s "http://127.0.0.1:$PORT/api/state" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["policy"], *s["policies"])')
+to=$(for n in ${cur#* }; do [ "$n" != "${cur%% *}" ] && [ "$n" != qnet ] && echo "$n" && break; done)
+[ -n "$to" ] || bad "policy: no other policy offered ($cur)"
+[ "$(post "$PORT" "$TOK" "policy?name=$to")" = 200 ] || bad "policy?name=$to not 200"
+[ "$(post "$PORT" "$TOK" resume)" = 200 ] || bad "policy: resume control"
+wait_json pol
+"$PY" - "$tmp/pol.out" "$to" "${cur%% *}" <<'PYEOF' || fail=$((fail + 1))
+import json, sys
+run = json.loads(open(sys.argv[1]).read().splitlines()[-1]); to, first = sys.argv[2], sys.argv[3]
+tags = [e.get("policy", first) for e in run["episodes"]]
+k = tags.index(to) if to in tags else -1
+ok = run["policy"] == first and k >= 1 and all(t == to for t in tags[k:]) and all(t == first for t in tags[:k])
+print("" if ok else f"FAIL: policy per episode {tags} (asked {to} while paused, started with {first})")
+sys.exit(0 if ok else 1)
+PYEOF
+finish pol
+"$BIN" replay "$tmp/polcap" --json --quiet >"$tmp/polrep.out" 2>"$tmp/polrep.err" || bad "replay of the policy-changed capture: $(cat "$tmp/polrep.err")"
+"$PY" -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1]); b=json.load(open(sys.argv[2])); sys.exit(not (a["episodes"]==b["episodes"]))' \
+  "$tmp/pol.out" "$tmp/polrep.out" || bad "replay episodes differ from the run's"
+
 # ---- replay --serve and calib --serve publish their state
 "$BIN" run --episodes 1 --record --out "$tmp/cap" --quiet 2>/dev/null || bad "recording a capture"
 serve replay "$BIN" replay "$tmp/cap" --serve 0 --serve-linger 60 --json --quiet
@@ -122,6 +149,7 @@ ok = st["kind"] == "replay" and st["state"] == "finished" and st["totals"]["cpis
 print("" if ok else f"FAIL: replay state {st.get('kind')} {st.get('state')} {st.get('totals')} vs {cpis} CPIs")
 sys.exit(0 if ok else 1)
 PYEOF
+[ "$(post "$PORT" "$TOK" 'policy?name=scan')" = 409 ] || bad "replay view: policy control not 409"
 finish replay
 
 mkdir -p "$tmp/calib"

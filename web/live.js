@@ -163,6 +163,7 @@ function show(f) {
   text('kind', f.kind || '-');
   text('state', f.state || '-');
   text('policy', f.policy || '-');
+  offerPolicies(f);
   text('episode', fmt(f.episode));
   text('step', fmt(f.step));
   text('cpi', fmt(f.cpi));
@@ -184,6 +185,19 @@ function show(f) {
   if (f.pd_per_step) drawPd(f);
 }
 
+// The policies the command offers (run only): filled once from the first frame that lists them.
+function offerPolicies(f) {
+  const sel = $('policy-select');
+  if (!Array.isArray(f.policies) || !f.policies.length || sel.options.length) return;
+  for (const name of f.policies) {
+    const o = document.createElement('option');
+    o.value = o.textContent = name;
+    sel.appendChild(o);
+  }
+  sel.value = f.policy;
+  sel.disabled = $('policy-apply').disabled = false;
+}
+
 async function control(what) {
   const token = $('token').value.trim();
   try {
@@ -196,6 +210,8 @@ async function control(what) {
 
 function start() {
   for (const b of ['pause', 'resume', 'stop']) $(b).addEventListener('click', () => control(b));
+  $('policy-apply').addEventListener('click', () =>
+    control(`policy?name=${encodeURIComponent($('policy-select').value)}`));
   const es = new EventSource('/events');
   es.addEventListener('frame', (e) => {
     const f = JSON.parse(e.data);
