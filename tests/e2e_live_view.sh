@@ -5,7 +5,7 @@
 # frames; malformed, unknown, oversized and unauthorised requests get their status codes
 # and the server keeps serving; replay --serve and calib --serve publish their state;
 # the policy control switches the run's policy from the next episode, and the recorded
-# run replays; bad --serve arguments are refused with one line; bench serve runs (its rates are not
+# run replays; the highway scene's view shows its tracks and users and changes nothing; bad --serve arguments are refused with one line; bench serve runs (its rates are not
 # asserted here: a benchmark measures them).
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}; OUT=${ISACTB_BUILD_DIR:-/tmp}
@@ -159,6 +159,42 @@ curl -s "http://127.0.0.1:$PORT/api/state" >"$tmp/calib.state"
 "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); c=s["calibration"]; sys.exit(not (s["kind"]=="calib" and c["session"]=="rx" and c["state"]=="finished" and "channels" in c["result"]))' \
   "$tmp/calib.state" || { bad "calib state"; head -c 400 "$tmp/calib.state"; }
 finish calib
+
+# ---- the highway scene served: tracks and users per slot, the same result as unserved
+sed -e "s/^duration_s: .*/duration_s: 0.4/" -e "s/^sense_model: .*/sense_model: crb/" \
+  "$SRC/experiments/highway.yaml" >"$tmp/hw.yaml"
+"$BIN" run --config "$tmp/hw.yaml" --json --quiet >"$tmp/hw_plain.out" || bad "highway run"
+serve hwy "$BIN" run --config "$tmp/hw.yaml" --serve 0 --serve-linger 60 --json --quiet
+wait_json hwy
+curl -s "http://127.0.0.1:$PORT/api/state" >"$tmp/hwy.state"
+"$PY" - "$tmp/hwy.out" "$tmp/hw_plain.out" "$tmp/hwy.state" <<'PYEOF' || fail=$((fail + 1))
+import json, sys
+run = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+plain = json.loads(open(sys.argv[2]).read().splitlines()[-1])
+st = json.load(open(sys.argv[3]))
+view = run.pop("view", None)
+errs = []
+if run != plain:
+    errs.append("served highway result differs from the unserved one")
+if not view or view["cpis"] != run["slots"]:
+    errs.append(f"view counters {view} vs {run['slots']} slots")
+if st.get("kind") != "highway" or st.get("state") != "finished" or st.get("cpi") != run["slots"]:
+    errs.append(f"final frame {st.get('kind')} {st.get('state')} cpi {st.get('cpi')}")
+tracks, users = st.get("tracks"), st.get("users")
+if not isinstance(tracks, list) or not tracks or not all({"id", "x", "y", "confirmed"} <= set(t) for t in tracks):
+    errs.append(f"tracks {tracks}")
+if not isinstance(users, list) or not users or not all(isinstance(u.get("sinr_db"), float) for u in users):
+    errs.append(f"users {users}")
+ids = {u["id"] for u in run["users"]}
+if users and not {u["id"] for u in users} <= ids:
+    errs.append("frame users are not the run's users")
+if st.get("summary", {}).get("slots") != run["slots"]:
+    errs.append(f"final summary {st.get('summary')}")
+for e in errs:
+    print("FAIL: highway view:", e)
+sys.exit(1 if errs else 0)
+PYEOF
+finish hwy
 
 # ---- bad --serve arguments: one line, exit 2; a port in use: exit 3
 for spec in abc 70000 "1.2.3:80" ":80" "[::1]:" "127.0.0.1:-1"; do

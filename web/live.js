@@ -177,9 +177,13 @@ function show(f) {
   table('calibration', f.calibration, ['stale']);
   table('view', f.view, ['dropped']);
   if (Array.isArray(f.users))
-    table('users', Object.fromEntries(f.users.map((u) => [`user ${u.id}`, `${fmt(u.sinr_db)} dB SINR`])));
+    table('users', Object.fromEntries(f.users.map((u) => [`user ${u.id}`,
+      `${fmt(u.sinr_db)} dB SINR` + (typeof u.model_sinr_db === 'number' ? ` (model ${fmt(u.model_sinr_db)} dB)` : '') +
+      (typeof u.rsu === 'number' ? `, RSU ${u.rsu}` : '')])));
   if (Array.isArray(f.tracks))
-    table('tracks', Object.fromEntries(f.tracks.map((k, i) => [`track ${k.id ?? i}`, k])));
+    table('tracks', Object.fromEntries(f.tracks.map((k, i) => [`track ${k.id ?? i}`,
+      `(${fmt(k.x)}, ${fmt(k.y)}) m` + (typeof k.vx === 'number' ? `, (${fmt(k.vx)}, ${fmt(k.vy)}) m/s` : '') +
+      (k.confirmed === false ? ', tentative' : '')])));
   drawPattern(f);
   drawMap(f);
   if (f.pd_per_step) drawPd(f);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -274,6 +275,49 @@ static double pct_drop(const struct tally *base, const struct tally *t)
     return b > 0 ? 100 * (b - x) / b : 0;
 }
 
+/* Per-round CPU cost of the view with N viewers: mean and a 95 % Student-t interval over
+ * the rounds (each round measures the three conditions back to back). */
+struct cost_stats {
+    unsigned n;
+    double sum, sum2;
+};
+
+static void cost_add(struct cost_stats *s, double x)
+{
+    s->n++;
+    s->sum += x;
+    s->sum2 += x * x;
+}
+
+static void cost_interval(const struct cost_stats *s, double *lo, double *hi)
+{
+    /* t_{0.975, n-1} for n - 1 = 1..10, then the normal quantile */
+    static const double t975[] = {12.706, 4.303, 3.182, 2.776, 2.571,
+                                  2.447,  2.365, 2.306, 2.262, 2.228};
+    double m = s->n ? s->sum / s->n : 0, half = 0;
+    if (s->n > 1) {
+        double var = (s->sum2 - s->n * m * m) / (s->n - 1);
+        double t = s->n - 1 <= 10 ? t975[s->n - 2] : 1.96;
+        half = t * sqrt(var > 0 ? var / s->n : 0);
+    }
+    *lo = m - half;
+    *hi = m + half;
+}
+
+static void tally_add(struct tally *t, const struct tally *r)
+{
+    t->cpis += r->cpis;
+    t->wall_s += r->wall_s;
+    t->cpu_s += r->cpu_s;
+    t->proc_cpu_s += r->proc_cpu_s;
+    t->client_cpu_s += r->client_cpu_s;
+    t->min_frames = r->min_frames < t->min_frames ? r->min_frames : t->min_frames;
+    if (r->view) {
+        json_decref(t->view);
+        t->view = json_incref(r->view);
+    }
+}
+
 int bench_serve(int argc, char **argv)
 {
     struct bench_args a = {.seconds = 60, .viewers = 20, .rounds = 6};
@@ -284,11 +328,23 @@ int bench_serve(int argc, char **argv)
     struct tally t[3] = {
         {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}};
     double per = a.seconds / a.rounds;
-    for (unsigned r = 0; r < a.rounds && !rc; r++)
+    struct cost_stats cs = {0};
+    for (unsigned r = 0; r < a.rounds && !rc; r++) {
+        struct tally rt[3] = {
+            {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}, {.min_frames = UINT64_MAX}};
         for (unsigned k = 0; k < 3 && !rc; k++) {
             unsigned c = (r + k) % 3; /* rotate the order from round to round */
-            rc = run_phase(per, c > 0, c == 2 ? a.viewers : 0, &t[c]);
+            rc = run_phase(per, c > 0, c == 2 ? a.viewers : 0, &rt[c]);
         }
+        for (unsigned c = 0; c < 3 && !rc; c++)
+            tally_add(&t[c], &rt[c]);
+        if (!rc)
+            cost_add(&cs, cpu_cost_pct(&rt[0], &rt[2]));
+        for (unsigned c = 0; c < 3; c++)
+            json_decref(rt[c].view);
+    }
+    double cost_lo, cost_hi;
+    cost_interval(&cs, &cost_lo, &cost_hi);
     if (!rc && a.json) {
         json_t *o = json_pack(
             "{s:f,s:i,s:i,s:o,s:o,s:o,s:f,s:f,s:f,s:f,s:I,s:O*,s:O*}", "seconds", a.seconds,
@@ -305,12 +361,13 @@ int bench_serve(int argc, char **argv)
         printf("CPI rate: %.1f/s without the view, %.1f/s with it and no viewer, %.1f/s with %u "
                "viewers: %.2f %% drop (%.2f %% vs no view); loop CPU per CPI %.2f / %.2f / %.2f "
                "ms\nprocess CPU per CPI (viewer clients excluded) %.2f / %.2f / %.2f ms: the "
-               "view costs %.2f %% CPU with no viewer, %.2f %% with %u\n",
+               "view costs %.2f %% CPU with no viewer, %.2f %% with %u (95 %% interval over the "
+               "rounds %.2f .. %.2f %%)\n",
                t[0].cpis / t[0].wall_s, t[1].cpis / t[1].wall_s, t[2].cpis / t[2].wall_s, a.viewers,
                pct_drop(&t[1], &t[2]), pct_drop(&t[0], &t[2]), 1e3 * t[0].cpu_s / t[0].cpis,
                1e3 * t[1].cpu_s / t[1].cpis, 1e3 * t[2].cpu_s / t[2].cpis, served_cpu_ms(&t[0]),
                served_cpu_ms(&t[1]), served_cpu_ms(&t[2]), cpu_cost_pct(&t[0], &t[1]),
-               cpu_cost_pct(&t[0], &t[2]), a.viewers);
+               cpu_cost_pct(&t[0], &t[2]), a.viewers, cost_lo, cost_hi);
     }
     for (int k = 0; k < 3; k++)
         json_decref(t[k].view);
