@@ -18,8 +18,8 @@ cleanup() {
 }
 trap cleanup EXIT
 # under ASan the loop is several times slower: fewer episodes (the checks are the same)
-EP=4; EPM=3
-if ldd "$BIN" | grep libasan >/dev/null; then EP=2; EPM=1; fi
+EP=4; EPM=3; EPP=6
+if ldd "$BIN" | grep libasan >/dev/null; then EP=2; EPM=1; EPP=3; fi
 fail=0
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
@@ -47,7 +47,7 @@ finish() {
 }
 # wait_json NAME: the command printed its --json line (before lingering)
 wait_json() {
-  for _ in $(seq 600); do
+  for _ in $(seq 3000); do
     [ -s "$tmp/$1.out" ] && tail -c1 "$tmp/$1.out" | od -c | grep -q '\\n' && return 0
     sleep 0.1
   done
@@ -110,12 +110,16 @@ wait_json many
 finish many
 
 # ---- change policy from the page's control: from the next episode on, recorded, replayed
-serve pol "$BIN" run --episodes 6 --record --out "$tmp/polcap" --serve 0 --serve-linger 60 --json --quiet
+serve pol "$BIN" run --episodes "$EPP" --record --out "$tmp/polcap" --serve 0 --serve-linger 60 --json --quiet
 [ "$(post "$PORT" "$TOK" pause)" = 200 ] || bad "policy: pause control"
 [ "$(post "$PORT" "" 'policy?name=scan')" = 401 ] || bad "policy without token not 401"
 [ "$(post "$PORT" "$TOK" 'policy?name=nosuch')" = 400 ] || bad "unknown policy not 400"
 [ "$(post "$PORT" "$TOK" policy)" = 400 ] || bad "policy without a name not 400"
-cur=$(curl -s "http://127.0.0.1:$PORT/api/state" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["policy"], *s["policies"])')
+cur=
+for _ in $(seq 600); do # the first frame (a slow start under the sanitizers)
+  cur=$(curl -s "http://127.0.0.1:$PORT/api/state" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["policy"], *s["policies"])' 2>/dev/null) && break
+  sleep 0.1
+done
 to=$(for n in ${cur#* }; do [ "$n" != "${cur%% *}" ] && [ "$n" != qnet ] && echo "$n" && break; done)
 [ -n "$to" ] || bad "policy: no other policy offered ($cur)"
 [ "$(post "$PORT" "$TOK" "policy?name=$to")" = 200 ] || bad "policy?name=$to not 200"
