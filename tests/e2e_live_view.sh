@@ -4,7 +4,8 @@
 # error; a screenshot is kept (build/live_view.png); 20 concurrent viewers all receive
 # frames; malformed, unknown, oversized and unauthorised requests get their status codes
 # and the server keeps serving; replay --serve and calib --serve publish their state;
-# bad --serve arguments are refused with one line; bench serve runs (its rates are not
+# the policy control switches the run's policy from the next episode, and the recorded
+# run replays; the highway scene's view shows its tracks and users and changes nothing; bad --serve arguments are refused with one line; bench serve runs (its rates are not
 # asserted here: a benchmark measures them).
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}; OUT=${ISACTB_BUILD_DIR:-/tmp}
@@ -17,8 +18,8 @@ cleanup() {
 }
 trap cleanup EXIT
 # under ASan the loop is several times slower: fewer episodes (the checks are the same)
-EP=4; EPM=3
-if ldd "$BIN" | grep libasan >/dev/null; then EP=2; EPM=1; fi
+EP=4; EPM=3; EPP=6
+if ldd "$BIN" | grep libasan >/dev/null; then EP=2; EPM=1; EPP=3; fi
 fail=0
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
@@ -46,7 +47,7 @@ finish() {
 }
 # wait_json NAME: the command printed its --json line (before lingering)
 wait_json() {
-  for _ in $(seq 600); do
+  for _ in $(seq 3000); do
     [ -s "$tmp/$1.out" ] && tail -c1 "$tmp/$1.out" | od -c | grep -q '\\n' && return 0
     sleep 0.1
   done
@@ -108,6 +109,36 @@ wait_json many
   "$tmp/many.out" || bad "many: viewers_max < 20"
 finish many
 
+# ---- change policy from the page's control: from the next episode on, recorded, replayed
+serve pol "$BIN" run --episodes "$EPP" --record --out "$tmp/polcap" --serve 0 --serve-linger 60 --json --quiet
+[ "$(post "$PORT" "$TOK" pause)" = 200 ] || bad "policy: pause control"
+[ "$(post "$PORT" "" 'policy?name=scan')" = 401 ] || bad "policy without token not 401"
+[ "$(post "$PORT" "$TOK" 'policy?name=nosuch')" = 400 ] || bad "unknown policy not 400"
+[ "$(post "$PORT" "$TOK" policy)" = 400 ] || bad "policy without a name not 400"
+cur=
+for _ in $(seq 600); do # the first frame (a slow start under the sanitizers)
+  cur=$(curl -s "http://127.0.0.1:$PORT/api/state" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); print(s["policy"], *s["policies"])' 2>/dev/null) && break
+  sleep 0.1
+done
+to=$(for n in ${cur#* }; do [ "$n" != "${cur%% *}" ] && [ "$n" != qnet ] && echo "$n" && break; done)
+[ -n "$to" ] || bad "policy: no other policy offered ($cur)"
+[ "$(post "$PORT" "$TOK" "policy?name=$to")" = 200 ] || bad "policy?name=$to not 200"
+[ "$(post "$PORT" "$TOK" resume)" = 200 ] || bad "policy: resume control"
+wait_json pol
+"$PY" - "$tmp/pol.out" "$to" "${cur%% *}" <<'PYEOF' || fail=$((fail + 1))
+import json, sys
+run = json.loads(open(sys.argv[1]).read().splitlines()[-1]); to, first = sys.argv[2], sys.argv[3]
+tags = [e.get("policy", first) for e in run["episodes"]]
+k = tags.index(to) if to in tags else -1
+ok = run["policy"] == first and k >= 1 and all(t == to for t in tags[k:]) and all(t == first for t in tags[:k])
+print("" if ok else f"FAIL: policy per episode {tags} (asked {to} while paused, started with {first})")
+sys.exit(0 if ok else 1)
+PYEOF
+finish pol
+"$BIN" replay "$tmp/polcap" --json --quiet >"$tmp/polrep.out" 2>"$tmp/polrep.err" || bad "replay of the policy-changed capture: $(cat "$tmp/polrep.err")"
+"$PY" -c 'import json,sys; a=json.loads(open(sys.argv[1]).read().splitlines()[-1]); b=json.load(open(sys.argv[2])); sys.exit(not (a["episodes"]==b["episodes"]))' \
+  "$tmp/pol.out" "$tmp/polrep.out" || bad "replay episodes differ from the run's"
+
 # ---- replay --serve and calib --serve publish their state
 "$BIN" run --episodes 1 --record --out "$tmp/cap" --quiet 2>/dev/null || bad "recording a capture"
 serve replay "$BIN" replay "$tmp/cap" --serve 0 --serve-linger 60 --json --quiet
@@ -122,6 +153,7 @@ ok = st["kind"] == "replay" and st["state"] == "finished" and st["totals"]["cpis
 print("" if ok else f"FAIL: replay state {st.get('kind')} {st.get('state')} {st.get('totals')} vs {cpis} CPIs")
 sys.exit(0 if ok else 1)
 PYEOF
+[ "$(post "$PORT" "$TOK" 'policy?name=scan')" = 409 ] || bad "replay view: policy control not 409"
 finish replay
 
 mkdir -p "$tmp/calib"
@@ -131,6 +163,42 @@ curl -s "http://127.0.0.1:$PORT/api/state" >"$tmp/calib.state"
 "$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); c=s["calibration"]; sys.exit(not (s["kind"]=="calib" and c["session"]=="rx" and c["state"]=="finished" and "channels" in c["result"]))' \
   "$tmp/calib.state" || { bad "calib state"; head -c 400 "$tmp/calib.state"; }
 finish calib
+
+# ---- the highway scene served: tracks and users per slot, the same result as unserved
+sed -e "s/^duration_s: .*/duration_s: 0.4/" -e "s/^sense_model: .*/sense_model: crb/" \
+  "$SRC/experiments/highway.yaml" >"$tmp/hw.yaml"
+"$BIN" run --config "$tmp/hw.yaml" --json --quiet >"$tmp/hw_plain.out" || bad "highway run"
+serve hwy "$BIN" run --config "$tmp/hw.yaml" --serve 0 --serve-linger 60 --json --quiet
+wait_json hwy
+curl -s "http://127.0.0.1:$PORT/api/state" >"$tmp/hwy.state"
+"$PY" - "$tmp/hwy.out" "$tmp/hw_plain.out" "$tmp/hwy.state" <<'PYEOF' || fail=$((fail + 1))
+import json, sys
+run = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+plain = json.loads(open(sys.argv[2]).read().splitlines()[-1])
+st = json.load(open(sys.argv[3]))
+view = run.pop("view", None)
+errs = []
+if run != plain:
+    errs.append("served highway result differs from the unserved one")
+if not view or view["cpis"] != run["slots"]:
+    errs.append(f"view counters {view} vs {run['slots']} slots")
+if st.get("kind") != "highway" or st.get("state") != "finished" or st.get("cpi") != run["slots"]:
+    errs.append(f"final frame {st.get('kind')} {st.get('state')} cpi {st.get('cpi')}")
+tracks, users = st.get("tracks"), st.get("users")
+if not isinstance(tracks, list) or not tracks or not all({"id", "x", "y", "confirmed"} <= set(t) for t in tracks):
+    errs.append(f"tracks {tracks}")
+if not isinstance(users, list) or not users or not all(isinstance(u.get("sinr_db"), float) for u in users):
+    errs.append(f"users {users}")
+ids = {u["id"] for u in run["users"]}
+if users and not {u["id"] for u in users} <= ids:
+    errs.append("frame users are not the run's users")
+if st.get("summary", {}).get("slots") != run["slots"]:
+    errs.append(f"final summary {st.get('summary')}")
+for e in errs:
+    print("FAIL: highway view:", e)
+sys.exit(1 if errs else 0)
+PYEOF
+finish hwy
 
 # ---- bad --serve arguments: one line, exit 2; a port in use: exit 3
 for spec in abc 70000 "1.2.3:80" ":80" "[::1]:" "127.0.0.1:-1"; do

@@ -23,9 +23,11 @@
 #include "stat_bounds.h"
 
 #ifdef __SANITIZE_ADDRESS__
-/* ASan runs the same claim on a smaller sample (the ~4 min budget of a sanitizer test). */
+/* ASan runs the same claim on one seed (4 episodes per arm: ideal and calibrated 4/4,
+ * uncalibrated 0/4, whose 99.9 % upper bound 0.85 is still below the ideal rate); the
+ * Release run carries the statistics on 3 seeds. */
 #define EPISODES 4
-static const uint64_t SEEDS[] = {1, 2};
+static const uint64_t SEEDS[] = {1};
 #else
 #define EPISODES 6
 static const uint64_t SEEDS[] = {1, 2, 3};

@@ -22,6 +22,7 @@
 #include "array/array.h"
 #include "array/codebook.h"
 #include "plan/plan.h"
+#include "common/err.h"
 #include "serve/live_view.h"
 #include "serve/run_view.h"
 #include "serve/view_frame.h"
@@ -155,16 +156,17 @@ static void fill(void *ctx, struct view_frame *f)
 }
 
 /* GET path over a raw socket; returns the whole response (caller frees). */
-static char *get(unsigned port, const char *path)
+static char *request(unsigned port, const char *method, const char *path, const char *token)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    char req[160], *buf = calloc(1, 1 << 16);
-    int n =
-        snprintf(req, sizeof req,
-                 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", path, port);
+    char req[320], *buf = calloc(1, 1 << 16);
+    int n = snprintf(req, sizeof req,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n%s%s%sConnection: close\r\n\r\n",
+                     method, path, port, token ? "X-Isactb-Token: " : "", token ? token : "",
+                     token ? "\r\n" : "");
     assert_int_equal(send(fd, req, (size_t)n, 0), n);
     size_t len = 0;
     ssize_t got;
@@ -172,6 +174,55 @@ static char *get(unsigned port, const char *path)
         len += (size_t)got;
     close(fd);
     return buf;
+}
+
+static char *get(unsigned port, const char *path)
+{
+    return request(port, "GET", path, NULL);
+}
+
+/* POST one control; 1 when the status line is `want`. */
+static int post_is(live_view v, const char *path, const char *token, const char *want)
+{
+    char *resp = request(live_view_port(v), "POST", path, token);
+    int ok = strstr(resp, want) == resp + 9; /* after "HTTP/1.1 " */
+    if (!ok)
+        print_message("POST %s: %.40s\n", path, resp);
+    free(resp);
+    return ok;
+}
+
+/* The change-policy control: 409 until policies are offered, the token is required, a
+ * request is taken once, unknown names are refused and not taken. */
+static void test_policy_control(void **state)
+{
+    (void)state;
+    char err[256];
+    struct live_view_opts o = {.port = 0, .kind = "run"};
+    live_view v = live_view_create(&o, err, sizeof err);
+    assert_non_null(v);
+    const char *tok = live_view_token(v);
+    assert_true(post_is(v, "/api/policy?name=scan", tok, "409"));
+    const char *names[] = {"scan", "sweep"}, *bad[] = {"", "x"};
+    const char *const *got;
+    assert_int_equal(live_view_offer_policies(v, names, 0), ISAC_EINVAL);
+    assert_int_equal(live_view_offer_policies(v, bad, 2), ISAC_EINVAL);
+    assert_int_equal(live_view_offer_policies(v, names, 2), ISAC_OK);
+    assert_int_equal(live_view_policies(v, &got), 2);
+    assert_string_equal(got[1], "sweep");
+    assert_null(live_view_take_policy(v));
+    assert_true(post_is(v, "/api/policy?name=sweep", NULL, "401"));
+    assert_true(post_is(v, "/api/policy?name=sweep", "0123456789abcdef0123456789abcdef", "403"));
+    assert_null(live_view_take_policy(v));
+    assert_true(post_is(v, "/api/policy?name=sweep", tok, "200"));
+    assert_string_equal(live_view_take_policy(v), "sweep");
+    assert_null(live_view_take_policy(v));
+    assert_true(post_is(v, "/api/policy?name=nosuch", tok, "400"));
+    assert_true(post_is(v, "/api/policy", tok, "400"));
+    assert_true(post_is(v, "/api/policy?name=scan", tok, "200"));
+    assert_true(post_is(v, "/api/policy?name=sweep", tok, "200")); /* the last one wins */
+    assert_string_equal(live_view_take_policy(v), "sweep");
+    live_view_destroy(v);
 }
 
 static void test_rate_limit_and_state(void **state)
@@ -235,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_map_reduce),           cmocka_unit_test(test_encode),
         cmocka_unit_test(test_pattern_peak),         cmocka_unit_test(test_token),
         cmocka_unit_test(test_rate_limit_and_state), cmocka_unit_test(test_bad_address),
+        cmocka_unit_test(test_policy_control),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

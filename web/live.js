@@ -163,6 +163,7 @@ function show(f) {
   text('kind', f.kind || '-');
   text('state', f.state || '-');
   text('policy', f.policy || '-');
+  offerPolicies(f);
   text('episode', fmt(f.episode));
   text('step', fmt(f.step));
   text('cpi', fmt(f.cpi));
@@ -176,12 +177,29 @@ function show(f) {
   table('calibration', f.calibration, ['stale']);
   table('view', f.view, ['dropped']);
   if (Array.isArray(f.users))
-    table('users', Object.fromEntries(f.users.map((u) => [`user ${u.id}`, `${fmt(u.sinr_db)} dB SINR`])));
+    table('users', Object.fromEntries(f.users.map((u) => [`user ${u.id}`,
+      `${fmt(u.sinr_db)} dB SINR` + (typeof u.model_sinr_db === 'number' ? ` (model ${fmt(u.model_sinr_db)} dB)` : '') +
+      (typeof u.rsu === 'number' ? `, RSU ${u.rsu}` : '')])));
   if (Array.isArray(f.tracks))
-    table('tracks', Object.fromEntries(f.tracks.map((k, i) => [`track ${k.id ?? i}`, k])));
+    table('tracks', Object.fromEntries(f.tracks.map((k, i) => [`track ${k.id ?? i}`,
+      `(${fmt(k.x)}, ${fmt(k.y)}) m` + (typeof k.vx === 'number' ? `, (${fmt(k.vx)}, ${fmt(k.vy)}) m/s` : '') +
+      (k.confirmed === false ? ', tentative' : '')])));
   drawPattern(f);
   drawMap(f);
   if (f.pd_per_step) drawPd(f);
+}
+
+// The policies the command offers (run only): filled once from the first frame that lists them.
+function offerPolicies(f) {
+  const sel = $('policy-select');
+  if (!Array.isArray(f.policies) || !f.policies.length || sel.options.length) return;
+  for (const name of f.policies) {
+    const o = document.createElement('option');
+    o.value = o.textContent = name;
+    sel.appendChild(o);
+  }
+  sel.value = f.policy;
+  sel.disabled = $('policy-apply').disabled = false;
 }
 
 async function control(what) {
@@ -196,6 +214,8 @@ async function control(what) {
 
 function start() {
   for (const b of ['pause', 'resume', 'stop']) $(b).addEventListener('click', () => control(b));
+  $('policy-apply').addEventListener('click', () =>
+    control(`policy?name=${encodeURIComponent($('policy-select').value)}`));
   const es = new EventSource('/events');
   es.addEventListener('frame', (e) => {
     const f = JSON.parse(e.data);

@@ -8,17 +8,21 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cli_serve.h"
 #include "common/err.h"
 #include "common/out_dir.h"
 #include "engine/highway.h"
+#include "serve/hwy_view.h"
 
 static const char *const HWY_USAGE =
     "usage: isactb run --config HIGHWAY.yaml [--seed N] [--out DIR [--record]] [--json] "
     "[--quiet]\n"
+    "                  [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n"
     "  Runs the highway scene (docs/tracking.md): per-user SINR/BER/BLER/goodput from\n"
     "  samples and tracking RMSE against the PCRB. --out DIR writes result.json and the\n"
     "  figures highway_tracks, highway_rmse, highway_sinr; --record also records the\n"
-    "  capture DIR/highway.sigmf-{meta,data} that `isactb replay DIR` reproduces.\n";
+    "  capture DIR/highway.sigmf-{meta,data} that `isactb replay DIR` reproduces.\n"
+    "  --serve shows the slots live (tracks, users' SINR; docs/live-view.md).\n";
 
 /* result.json through a temporary name, so a failed write leaves nothing that looks done */
 static int write_result(const json_t *res, const char *dir, char *err, size_t errlen)
@@ -39,29 +43,44 @@ static int write_result(const json_t *res, const char *dir, char *err, size_t er
     return ISAC_OK;
 }
 
-static int run_locked(const struct hwy_config *cfgp, const char *config, const char *out,
-                      int record, int json, int quiet);
+struct hwy_args {
+    const char *config, *seed, *out, *serve;
+    int json, quiet, record;
+    double linger;
+};
+
+static int run_locked(const struct hwy_config *cfgp, const struct hwy_args *a);
 
 int cmd_run_highway(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'}, {"seed", required_argument, 0, 's'},
-        {"out", required_argument, 0, 'o'},    {"json", no_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {"record", no_argument, 0, 'R'},       {0, 0, 0, 0}};
-    const char *config = NULL, *seed = NULL, *out = NULL;
-    int json = 0, quiet = 0, record = 0, c;
+    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"seed", required_argument, 0, 's'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {"record", no_argument, 0, 'R'},
+                                         {"serve", required_argument, 0, 'V'},
+                                         {"serve-linger", required_argument, 0, 'G'},
+                                         {0, 0, 0, 0}};
+    struct hwy_args a = {0};
+    int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': config = optarg; break;
-        case 's': seed = optarg; break;
-        case 'o': out = optarg; break;
-        case 'j': json = 1; break;
-        case 'q': quiet = 1; break;
+        case 'c': a.config = optarg; break;
+        case 's': a.seed = optarg; break;
+        case 'o': a.out = optarg; break;
+        case 'j': a.json = 1; break;
+        case 'q': a.quiet = 1; break;
         case 'h': fputs(HWY_USAGE, stdout); return CLI_OK;
-        case 'R': record = 1; break;
+        case 'R': a.record = 1; break;
+        case 'V': a.serve = optarg; break;
+        case 'G':
+            if (cli_parse_double("run", "--serve-linger", optarg, 0, 86400, &a.linger))
+                return CLI_EUSAGE;
+            break;
         case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
         default:
             return cli_usage("run", "option '%s' is not available for scene: highway",
@@ -70,75 +89,107 @@ int cmd_run_highway(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage("run", "unexpected argument '%s'", argv[optind]);
-    if (record && !out)
+    if (a.record && !a.out)
         return cli_usage("run", "--record needs --out DIR");
+    if (a.linger > 0 && !a.serve)
+        return cli_usage("run", "--serve-linger needs --serve");
     struct hwy_config cfg;
     char err[512] = "";
-    if (hwy_config_load(config, &cfg, err, sizeof err))
+    if (hwy_config_load(a.config, &cfg, err, sizeof err))
         return cli_input_error("run", "%s", err);
-    if (seed && cli_parse_u64("run", "--seed", seed, &cfg.seed))
+    if (a.seed && cli_parse_u64("run", "--seed", a.seed, &cfg.seed))
         return CLI_EUSAGE;
     /* held until exit: a second run on the same --out refuses (docs/reliability.md) */
-    int out_lock = out ? isac_dir_lock(out, err, sizeof err) : -1;
-    if (out && out_lock < 0)
+    int out_lock = a.out ? isac_dir_lock(a.out, err, sizeof err) : -1;
+    if (a.out && out_lock < 0)
         return cli_input_error("run", "--out %s", err);
-    int rc = run_locked(&cfg, config, out, record, json, quiet);
+    int rc = run_locked(&cfg, &a);
     isac_dir_unlock(out_lock);
     return rc;
 }
 
+/* The scene, watched by lv when not NULL (the view's counters go into res's "view"). */
+static int run_served(const struct hwy_config *cfg, live_view lv, hwy_io io, json_t **res,
+                      struct hwy_series **ser, char *err, size_t errlen)
+{
+    if (!lv)
+        return hwy_run_io(cfg, io, res, ser, err, errlen);
+    hwy_view hv = hwy_view_create(lv, NULL, NULL);
+    if (!hv) {
+        isac_seterr(err, errlen, "serve: out of memory");
+        return ISAC_ENOMEM;
+    }
+    int rc = hwy_run_watch(cfg, io, hwy_view_observer(hv), res, ser, err, errlen);
+    int stopped = rc == ISAC_EIO && live_view_stop_requested(lv);
+    hwy_view_finish(hv, *res, !rc ? "finished" : stopped ? "stopped" : "failed");
+    if (*res)
+        json_object_set_new(*res, "view", hwy_view_stats(hv));
+    hwy_view_destroy(hv);
+    return rc;
+}
+
+static void print_summary(const json_t *res)
+{
+    json_t *t = json_object_get(res, "tracking");
+    fprintf(stderr,
+            "isactb run: highway, %lld slots, %lld vehicles, %zu users, %lld tracks; range "
+            "RMSE %.3g m (PCRB %.3g m)\n",
+            (long long)json_integer_value(json_object_get(res, "slots")),
+            (long long)json_integer_value(json_object_get(res, "vehicles")),
+            json_array_size(json_object_get(res, "users")),
+            (long long)json_integer_value(json_object_get(t, "tracks")),
+            json_number_value(json_object_get(t, "rmse_range_m")),
+            json_number_value(json_object_get(t, "pcrb_range_m")));
+}
+
 /* cmd_run_highway once --out is locked */
-static int run_locked(const struct hwy_config *cfgp, const char *config, const char *out,
-                      int record, int json, int quiet)
+static int run_locked(const struct hwy_config *cfgp, const struct hwy_args *a)
 {
     struct hwy_config cfg = *cfgp;
     char err[512] = "";
     hwy_io io = NULL;
-    if (record) {
-        size_t len;
-        char *text = hwy_config_read_text(config, &len, err, sizeof err);
-        io = text ? hwy_record_open(out, text, &cfg, err, sizeof err) : NULL;
-        free(text);
-        if (!io)
-            return cli_input_error("run", "%s", err[0] ? err : "cannot read the config again");
-    }
+    live_view lv = NULL;
     json_t *res = NULL;
     struct hwy_series *ser = NULL;
-    int rc = hwy_run_io(&cfg, io, &res, out ? &ser : NULL, err, sizeof err);
-    if (rc == ISAC_OK && io)
-        rc = hwy_io_finish(io, res, err, sizeof err);
-    hwy_io_close(io);
-    if (rc) {
-        hwy_series_free(ser);
-        json_decref(res);
-        return rc == ISAC_EINVAL ? cli_input_error("run", "%s", err)
-                                 : cli_runtime_error("run", "%s", err);
+    int rc = a->serve ? cli_serve_start("run", a->serve, "highway", &lv) : CLI_OK;
+    if (rc)
+        return rc;
+    if (a->record) {
+        size_t len;
+        char *text = hwy_config_read_text(a->config, &len, err, sizeof err);
+        io = text ? hwy_record_open(a->out, text, &cfg, err, sizeof err) : NULL;
+        free(text);
+        if (!io) {
+            rc = cli_input_error("run", "%s", err[0] ? err : "cannot read the config again");
+            goto done;
+        }
     }
-    if (out && (write_result(res, out, err, sizeof err) ||
-                hwy_report_figures(ser, &cfg, out, err, sizeof err))) {
-        hwy_series_free(ser);
-        json_decref(res);
-        return cli_runtime_error("run", "%s", err);
+    int erc = run_served(&cfg, lv, io, &res, a->out ? &ser : NULL, err, sizeof err);
+    if (erc == ISAC_OK && io)
+        erc = hwy_io_finish(io, res, err, sizeof err);
+    if (erc == ISAC_OK && a->out &&
+        (write_result(res, a->out, err, sizeof err) ||
+         hwy_report_figures(ser, &cfg, a->out, err, sizeof err)))
+        erc = ISAC_EIO;
+    if (erc) {
+        rc = erc == ISAC_EINVAL ? cli_input_error("run", "%s", err)
+                                : cli_runtime_error("run", "%s", err);
+        goto done;
     }
-    hwy_series_free(ser);
-    if (json) {
+    if (a->json) {
         json_dumpf(res, stdout, JSON_COMPACT);
         putchar('\n');
     }
-    if (!quiet) {
-        json_t *t = json_object_get(res, "tracking");
-        fprintf(stderr,
-                "isactb run: highway, %lld slots, %lld vehicles, %zu users, %lld tracks; range "
-                "RMSE %.3g m (PCRB %.3g m)\n",
-                (long long)json_integer_value(json_object_get(res, "slots")),
-                (long long)json_integer_value(json_object_get(res, "vehicles")),
-                json_array_size(json_object_get(res, "users")),
-                (long long)json_integer_value(json_object_get(t, "tracks")),
-                json_number_value(json_object_get(t, "rmse_range_m")),
-                json_number_value(json_object_get(t, "pcrb_range_m")));
-    }
+    if (!a->quiet)
+        print_summary(res);
+    fflush(stdout);
+    cli_serve_linger("run", lv, a->linger, NULL, NULL);
+done:
+    hwy_io_close(io);
+    hwy_series_free(ser);
     json_decref(res);
-    return CLI_OK;
+    live_view_destroy(lv);
+    return rc;
 }
 
 int cmd_replay_highway(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* isactb replay CAPTURE: the closed loop of `run`, fed by a recording (file back end). */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -49,7 +50,9 @@ static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
 struct replay_ctx {
     int quiet;
     radio r;
-    live_view view; /* --serve: its stop control ends the replay */
+    live_view view;         /* --serve: its stop control ends the replay */
+    json_t *policies;       /* episode (decimal text) -> policy recorded for it, when not cfg's */
+    const char *cfg_policy; /* the capture's configured policy */
 };
 
 static int replay_should_stop(void *ctx)
@@ -61,6 +64,46 @@ static void print_line(void *ctx, const char *line)
 {
     if (!((const struct replay_ctx *)ctx)->quiet)
         fprintf(stderr, "%s\n", line);
+}
+
+/* The policy that decided episode ep when recorded (a run whose policy was changed from
+ * the live view records "isactb:policy" in that episode's CPIs). */
+static const char *replay_policy_for(void *ctx, uint64_t ep)
+{
+    const struct replay_ctx *x = ctx;
+    char key[24];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)ep);
+    const char *name = json_string_value(json_object_get(x->policies, key));
+    return name ? name : x->cfg_policy;
+}
+
+/* Every CPI's "isactb:policy" (optional; a known policy name, one per episode) into
+ * *out. CLI_EINPUT with one line naming the CPI otherwise. */
+static int recorded_policies(sigmf_reader rd, json_t **out)
+{
+    *out = json_object();
+    for (size_t k = 0; *out && k < sigmf_reader_num_cpis(rd); k++) {
+        const json_t *ann = sigmf_reader_cpi_annotation(rd, k);
+        const json_t *pj = json_object_get(ann, "isactb:policy");
+        if (!pj)
+            continue;
+        const char *name = json_string_value(pj);
+        json_int_t ep = json_integer_value(json_object_get(ann, "isactb:episode"));
+        char key[24];
+        snprintf(key, sizeof key, "%lld", (long long)ep);
+        const char *had = json_string_value(json_object_get(*out, key));
+        if (!name || !policy_name_known(name) || (had && strcmp(had, name))) {
+            char *txt = json_dumps(pj, JSON_COMPACT | JSON_ENCODE_ANY);
+            int rc = cli_input_error("replay", "%s: CPI %zu: isactb:policy %s: %s",
+                                     sigmf_reader_path(rd), k, txt ? txt : "?",
+                                     had ? "a second policy within one episode"
+                                         : "not a known policy name");
+            free(txt);
+            return rc;
+        }
+        json_object_set_new(*out, key, json_string(name));
+    }
+    return *out ? CLI_OK : cli_runtime_error("replay", "out of memory");
 }
 
 static const json_t *recorded(void *ctx)
@@ -182,12 +225,14 @@ int cmd_replay(int argc, char **argv)
     char spec[1100], err[512] = "";
     snprintf(spec, sizeof spec, "file:%s", sigmf_reader_path(rd));
     struct cli_calibration cal = {0};
+    struct replay_ctx rctx = {a.quiet, NULL, NULL, NULL, cfg.policy};
     rc = replay_calibration(rd, a.calib, a.no_calib, &cal);
+    if (!rc)
+        rc = recorded_policies(rd, &rctx.policies);
     sigmf_reader_close(rd);
     radio r = NULL;
     json_t *result = NULL;
     run_view view = NULL;
-    struct replay_ctx rctx = {a.quiet, NULL, NULL};
     if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
     rctx.r = r;
@@ -196,7 +241,8 @@ int cmd_replay(int argc, char **argv)
                               .should_stop = replay_should_stop,
                               .calibration = cal.applied ? cal.pc : NULL,
                               .recorded = recorded,
-                              .threads = a.threads};
+                              .threads = a.threads,
+                              .policy_for = replay_policy_for};
     if (a.serve) {
         struct radio_info info;
         radio_get_info(r, &info);
@@ -229,6 +275,7 @@ int cmd_replay(int argc, char **argv)
 done:
     run_view_destroy(view);
     live_view_destroy(rctx.view);
+    json_decref(rctx.policies);
     cli_calibration_free(&cal);
     json_decref(result);
     radio_close(r);

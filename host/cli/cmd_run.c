@@ -57,6 +57,13 @@ struct run_ctx {
     live_view view; /* --serve: its stop control ends the run like SIGINT */
 };
 
+/* The live view's "change policy" control: asked before every episode. */
+static const char *run_policy_for(void *ctx, uint64_t episode)
+{
+    (void)episode;
+    return live_view_take_policy(((const struct run_ctx *)ctx)->view);
+}
+
 static int run_should_stop(void *ctx)
 {
     return should_stop(NULL) || live_view_stop_requested(((const struct run_ctx *)ctx)->view);
@@ -347,6 +354,14 @@ static int serve_start(const struct run_args *a, const struct exp_config *cfg,
     int rc = cli_serve_start("run", a->serve, "run", &ctx->view);
     if (rc)
         return rc;
+    /* every registered policy may be switched to from the page, from the next episode */
+    const struct policy_registry *reg = policy_registry_builtin();
+    const char *names[LIVE_VIEW_MAX_POLICIES];
+    unsigned n = 0;
+    for (size_t i = 0; i < reg->count && n < LIVE_VIEW_MAX_POLICIES; i++)
+        names[n++] = reg->entries[i]->name;
+    if (live_view_offer_policies(ctx->view, names, n))
+        return cli_runtime_error("run", "serve: cannot offer the policies");
     *out = run_view_create(ctx->view, "run", cfg, info, cb, r, cli_calibration_summary(cal),
                            should_stop, NULL, err, sizeof err);
     return *out ? CLI_OK : cli_runtime_error("run", "%s", err);
@@ -420,6 +435,7 @@ int cmd_run(int argc, char **argv)
             goto done;
     }
     hooks.observer = view ? run_view_observer(view) : NULL;
+    hooks.policy_for = view ? run_policy_for : NULL;
     int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));

@@ -70,6 +70,11 @@ struct hwy {
     sense_mf smf;
     float complex **sx;    /* [element][sense_len] burst */
     float complex **sy[2]; /* [burst][element][window] receive */
+    /* the slot's view for an observer (obs NULL: not kept) */
+    const struct hwy_observer *obs;
+    struct hwy_user_slot us[HWY_MAX_RSUS * 64];
+    unsigned nus, slot_meas;
+    isac_tx_plan plan0;
 };
 
 static double tx_power_dbm(const struct hwy_config *c)
@@ -359,8 +364,17 @@ static int comm_rsu(struct hwy *h, unsigned r, const struct served *sv, unsigned
         rc = hwy_series_sinr(h->ser, (n + 1) * c->slot_s, v->id,
                              10 * log10(res.signal_power / res.noise_power),
                              10 * log10(sig / (intf + 1.0)));
+        if (h->obs && h->nus < sizeof h->us / sizeof *h->us)
+            h->us[h->nus++] =
+                (struct hwy_user_slot){v->id, r, 10 * log10(res.signal_power / res.noise_power),
+                                       10 * log10(sig / (intf + 1.0))};
     }
 out:
+    if (h->obs && r == 0) { /* kept for the observer's pattern until the next slot */
+        isac_tx_plan_destroy(h->plan0);
+        h->plan0 = p;
+        p = NULL;
+    }
     isac_tx_plan_destroy(p);
     return rc;
 }
@@ -523,6 +537,7 @@ static int sense_and_track(struct hwy *h, const struct served *sv, unsigned n)
     }
     pcrb_update(h, m, nm);
     h->detections += nm;
+    h->slot_meas = nm;
     rc = tracker_step(h->trk, m, nm);
     free(m);
     if (rc)
@@ -589,6 +604,7 @@ static void hwy_free(struct hwy *h)
         free(h->sy[b]);
     }
     sense_mf_destroy(h->smf);
+    isac_tx_plan_destroy(h->plan0);
     tracker_destroy(h->trk);
     hw_traffic_destroy(h->traffic);
     ofdm_destroy(h->tx);
@@ -770,6 +786,37 @@ int hwy_run(const struct hwy_config *c, json_t **result, struct hwy_series **ser
 int hwy_run_io(const struct hwy_config *c, hwy_io io, json_t **result, struct hwy_series **series,
                char *err, size_t errlen)
 {
+    return hwy_run_watch(c, io, NULL, result, series, err, errlen);
+}
+
+/* The observer's view of slot n; non-zero: stop. */
+static int watch_slot(struct hwy *h, unsigned n, unsigned slots)
+{
+    unsigned nt;
+    const struct trk_track *t = tracker_tracks(h->trk, &nt);
+    struct hwy_slot_view v = {.slot = n,
+                              .slots = slots,
+                              .t_s = (n + 1) * h->c->slot_s,
+                              .vehicles = h->nv,
+                              .detections = h->slot_meas,
+                              .tracks = t,
+                              .ntracks = nt,
+                              .users = h->us,
+                              .nusers = h->nus,
+                              .arr = h->arr,
+                              .plan0 = h->plan0};
+    int stop = h->obs->slot(h->obs->ctx, &v);
+    h->nus = 0;
+    isac_tx_plan_destroy(h->plan0);
+    h->plan0 = NULL;
+    if (stop)
+        isac_seterr(h->err, h->errlen, "highway: stopped at slot %u", n);
+    return stop ? ISAC_EIO : ISAC_OK;
+}
+
+int hwy_run_watch(const struct hwy_config *c, hwy_io io, const struct hwy_observer *obs,
+                  json_t **result, struct hwy_series **series, char *err, size_t errlen)
+{
     struct hwy h;
     *result = NULL;
     if (err && errlen)
@@ -780,6 +827,7 @@ int hwy_run_io(const struct hwy_config *c, hwy_io io, json_t **result, struct hw
         return ISAC_EINVAL;
     int rc = hwy_init(&h, c, err, errlen);
     h.io = io;
+    h.obs = obs;
     h.err = err;
     h.errlen = errlen;
     if (rc == ISAC_OK && !(h.ser = hwy_series_create()))
@@ -794,6 +842,8 @@ int hwy_run_io(const struct hwy_config *c, hwy_io io, json_t **result, struct hw
             rc = comm_rsu(&h, r, &sv[r], n);
         if (rc == ISAC_OK)
             rc = sense_and_track(&h, sv, n);
+        if (rc == ISAC_OK && obs)
+            rc = watch_slot(&h, n, slots);
     }
     if (rc == ISAC_OK) {
         *result = result_json(&h, slots);

@@ -121,6 +121,35 @@ int hwy_run(const struct hwy_config *c, json_t **result, struct hwy_series **ser
 int hwy_run_io(const struct hwy_config *c, hwy_io io, json_t **result, struct hwy_series **series,
                char *err, size_t errlen);
 
+/* A watcher of the slots (the live view, host/serve/hwy_view.h), called in the run's thread
+ * after every slot; a non-zero return stops the run (ISAC_EIO, "stopped at slot N"). */
+struct trk_track;
+struct array_s;
+struct isac_tx_plan_s;
+struct hwy_user_slot {
+    unsigned id, rsu;     /* vehicle (= stream id) and the RSU that served it */
+    double sinr_db;       /* measured by its receiver from the samples */
+    double model_sinr_db; /* from the true geometry */
+};
+struct hwy_slot_view {
+    unsigned slot, slots;           /* this slot (0-based) and the run's number of slots */
+    double t_s;                     /* time at the slot's end */
+    unsigned vehicles;              /* on the road */
+    unsigned detections;            /* sensing measurements of this slot */
+    const struct trk_track *tracks; /* the tracker's tracks after this slot */
+    unsigned ntracks;
+    const struct hwy_user_slot *users; /* vehicles served this slot */
+    unsigned nusers;
+    const struct array_s *arr;          /* an RSU's array */
+    const struct isac_tx_plan_s *plan0; /* RSU 0's plan this slot (NULL: it served nobody) */
+};
+struct hwy_observer {
+    void *ctx;
+    int (*slot)(void *ctx, const struct hwy_slot_view *v);
+};
+/* hwy_run_io with an observer (NULL: none). */
+int hwy_run_watch(const struct hwy_config *c, hwy_io io, const struct hwy_observer *obs,
+                  json_t **result, struct hwy_series **series, char *err, size_t errlen);
 /* DIR/highway_tracks, highway_rmse, highway_sinr (.png or .svg). */
 int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, const char *dir,
                        char *err, size_t errlen);

@@ -94,10 +94,18 @@ static int json_near(const json_t *a, const json_t *b)
 /* Replay: this CPI's episode, step, plan and decision must be the recorded ones (each
  * compared when the record has it; reals within REPLAY_REL_TOL). The first difference
  * stops the replay. */
-static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c, char *err,
-                          size_t errlen)
+static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c,
+                          const char *policy, const char *cfg_policy, char *err, size_t errlen)
 {
     const json_t *rec = h->recorded(h->ctx);
+    /* no "isactb:policy": the config's policy decided the CPI */
+    const char *want_policy = json_string_value(json_object_get(rec, "isactb:policy"));
+    if (rec && strcmp(want_policy ? want_policy : cfg_policy, policy)) {
+        isac_seterr(err, errlen, "replay diverged at CPI %lld: recorded policy %s, replayed %s",
+                    (long long)json_integer_value(json_object_get(rec, "isactb:cpi")),
+                    want_policy ? want_policy : cfg_policy, policy);
+        return ISAC_ERADIO;
+    }
     json_t *got =
         json_pack("{s:i,s:i,s:i,s:o*,s:o}", "isactb:episode", (json_int_t)c->episode, "isactb:step",
                   (json_int_t)c->step, "isactb:beam", (json_int_t)c->res->beam, "isactb:plan",
@@ -138,6 +146,7 @@ struct run_ctx {
     codebook cb;
     sigmf_writer w;
     const struct run_hooks *hooks;
+    char policy[32]; /* the policy deciding the current episode */
     struct episode_log {
         json_t *beams, *pd, *detections;
     } lg;
@@ -189,7 +198,7 @@ static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t 
     const struct exp_config *cfg = x->cfg;
     const struct pipeline_result *res = c->res;
     if (x->hooks && x->hooks->recorded) {
-        int rc = check_recorded(x->hooks, c, err, errlen);
+        int rc = check_recorded(x->hooks, c, x->policy, cfg->policy, err, errlen);
         if (rc || !x->w)
             return rc;
     }
@@ -198,6 +207,8 @@ static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t 
     json_t *ann = json_pack("{s:i,s:i,s:i,s:o}", "isactb:episode", (json_int_t)c->episode,
                             "isactb:step", (json_int_t)c->step, "isactb:beam",
                             (json_int_t)res->beam, "isactb:detection", detection_json(res));
+    if (strcmp(x->policy, cfg->policy))
+        json_object_set_new(ann, "isactb:policy", json_string(x->policy));
     if (c->focus)
         json_object_set_new(ann, "isactb:focus",
                             json_pack("{s:f,s:f,s:f}", "x", c->focus->x, "y", c->focus->y,
@@ -292,6 +303,9 @@ static void run_on_episode(void *ctx, const struct episode_status *s)
                           json_pack("{s:i,s:o,s:o,s:b,s:i,s:o}", "episode", (json_int_t)s->episode,
                                     "beams", x->lg.beams, "pd", x->lg.pd, "detected", s->terminal,
                                     "steps", (json_int_t)s->steps, "detections", x->lg.detections));
+    if (strcmp(x->policy, x->cfg->policy))
+        json_object_set_new(json_array_get(x->episodes, json_array_size(x->episodes) - 1), "policy",
+                            json_string(x->policy));
     x->lg = (struct episode_log){NULL, NULL, NULL};
     if (x->hooks && x->hooks->observer)
         x->hooks->observer->episode(x->hooks->observer->ctx, s);
@@ -355,6 +369,38 @@ policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
     return pol;
 }
 
+/* Before episode ep: the policy hooks->policy_for names, when it is not the current one,
+ * replaces *pol (and its weights *qf). One line in err when it cannot be made. */
+static int run_switch_policy(struct run_ctx *x, pipeline p, codebook cb, uint64_t ep, policy *pol,
+                             struct qnet_file *qf, char *err, size_t errlen)
+{
+    const struct run_hooks *h = x->hooks;
+    const char *name = h && h->policy_for ? h->policy_for(h->ctx, ep) : NULL;
+    if (!name || !strcmp(name, x->policy))
+        return ISAC_OK;
+    struct exp_config c = *x->cfg;
+    if (!policy_name_known(name) || strlen(name) >= sizeof c.policy) {
+        isac_seterr(err, errlen, "episode %llu: policy '%s' unknown", (unsigned long long)ep, name);
+        return ISAC_EINVAL;
+    }
+    snprintf(c.policy, sizeof c.policy, "%s", name);
+    struct qnet_file nqf;
+    char why[256];
+    policy np = exp_policy_create(&c, p, cb, &nqf, why, sizeof why);
+    if (!np) {
+        isac_seterr(err, errlen, "episode %llu: %s", (unsigned long long)ep, why);
+        return ISAC_EINVAL;
+    }
+    policy_destroy(*pol);
+    qnet_file_free(qf);
+    *pol = np;
+    *qf = nqf;
+    snprintf(x->policy, sizeof x->policy, "%s", name);
+    if (h->observer && h->observer->policy)
+        h->observer->policy(h->observer->ctx, x->policy, ep);
+    return ISAC_OK;
+}
+
 int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
             const struct run_hooks *hooks, json_t **out, char *err, size_t errlen)
 {
@@ -401,7 +447,15 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
                                      .on_step = run_on_step,
                                      .on_episode = run_on_episode};
     x.tm.t0 = wall_s();
-    int rc = episode_run_episodes(e, pol, 0, cfg->episodes, &eh, err, errlen);
+    snprintf(x.policy, sizeof x.policy, "%s", cfg->policy);
+    if (hooks && hooks->observer && hooks->observer->policy)
+        hooks->observer->policy(hooks->observer->ctx, x.policy, 0);
+    int rc = ISAC_OK;
+    for (uint64_t ep = 0; rc == ISAC_OK && (!cfg->episodes || ep < cfg->episodes); ep++) {
+        rc = run_switch_policy(&x, p, cb, ep, &pol, &qf, err, errlen);
+        if (rc == ISAC_OK)
+            rc = episode_run_episodes(e, pol, ep, 1, &eh, err, errlen);
+    }
     if (rc == EPISODE_STOPPED)
         rc = ISAC_EIO;
     *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "array/codebook.h"
 #include "engine/pipeline.h"
@@ -27,6 +28,9 @@ struct run_observer {
     void *ctx;
     void (*cpi)(void *ctx, const struct episode_cpi *c);
     void (*episode)(void *ctx, const struct episode_status *s);
+    /* Policy `name` decides from episode `episode` on (the first, and every change); may
+     * be NULL. */
+    void (*policy)(void *ctx, const char *name, uint64_t episode);
 };
 struct episode_engine_s;
 
@@ -58,6 +62,12 @@ struct run_hooks {
      * source reads the episode and step from its status). NULL: the radio. */
     const struct pipeline_source *source;
     void (*on_engine)(void *ctx, struct episode_engine_s *e);
+    /* Asked before every episode: the policy (a registry name) that decides it, or NULL to
+     * keep the current one (the live view's "change policy" control; replay: the policy
+     * the capture recorded for that episode). A change takes effect at the episode's
+     * start, never within an episode. Episodes run by a policy other than cfg->policy
+     * carry "policy" in the result and "isactb:policy" in every recorded CPI. */
+    const char *(*policy_for)(void *ctx, uint64_t episode);
 };
 
 /* Run cfg->episodes episodes on radio r with codebook cb. When w is not NULL every CPI

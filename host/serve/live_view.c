@@ -34,6 +34,11 @@ struct live_view_s {
     sem_t work;                      /* posted per commit; the publisher waits on it */
     atomic_uint_fast64_t decimated, dropped, published, viewers, viewers_max, skipped;
     atomic_int paused, stop, stopping;
+    /* policies offered to POST /api/policy, and the index asked for (-1: none) */
+    char policy_names[LIVE_VIEW_MAX_POLICIES][32];
+    const char *policy_ptrs[LIVE_VIEW_MAX_POLICIES];
+    unsigned num_policies;
+    atomic_int policy_asked;
     pthread_t publisher;
     int publisher_started;
     /* the latest encoded frame */
@@ -355,6 +360,54 @@ static enum MHD_Result serve_asset(struct MHD_Connection *con, const struct web_
     return rc;
 }
 
+int live_view_offer_policies(live_view v, const char *const *names, unsigned n)
+{
+    if (!v || !names || n < 1 || n > LIVE_VIEW_MAX_POLICIES)
+        return ISAC_EINVAL;
+    for (unsigned i = 0; i < n; i++)
+        if (!names[i] || !names[i][0] || strlen(names[i]) >= sizeof v->policy_names[i])
+            return ISAC_EINVAL;
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(v->policy_names[i], sizeof v->policy_names[i], "%s", names[i]);
+        v->policy_ptrs[i] = v->policy_names[i];
+    }
+    v->num_policies = n;
+    return ISAC_OK;
+}
+
+const char *live_view_take_policy(live_view v)
+{
+    if (!v)
+        return NULL;
+    int i = atomic_exchange(&v->policy_asked, -1);
+    return i >= 0 && (unsigned)i < v->num_policies ? v->policy_names[i] : NULL;
+}
+
+unsigned live_view_policies(live_view v, const char *const **names)
+{
+    *names = v ? v->policy_ptrs : NULL;
+    return v ? v->num_policies : 0;
+}
+
+/* POST /api/policy?name=NAME (token checked by the caller): takes effect from the next
+ * episode, so an episode's decisions always come from one policy (replay reproduces it). */
+static enum MHD_Result ask_policy(live_view v, struct MHD_Connection *con)
+{
+    if (!v->num_policies)
+        return reply_text(con, 409, "Conflict: this command has no policy to change");
+    const char *name = MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, "name");
+    for (unsigned i = 0; name && i < v->num_policies; i++)
+        if (!strcmp(name, v->policy_names[i])) {
+            atomic_store(&v->policy_asked, (int)i);
+            char body[96];
+            snprintf(body, sizeof body, "{\"policy_next\":\"%s\"}\n", v->policy_names[i]);
+            return reply(con, 200, "application/json", body, NULL);
+        }
+    return reply_text(con, 400,
+                      name ? "Bad Request: unknown policy name"
+                           : "Bad Request: policy needs ?name=NAME");
+}
+
 static enum MHD_Result control(live_view v, struct MHD_Connection *con, const char *what)
 {
     const char *tok = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "X-Isactb-Token");
@@ -365,6 +418,8 @@ static enum MHD_Result control(live_view v, struct MHD_Connection *con, const ch
         return reply_text(con, 401, "Unauthorized: controls need the token printed at start");
     if (!live_view_token_equal(v->token, tok))
         return reply_text(con, 403, "Forbidden: wrong token");
+    if (!strcmp(what, "policy"))
+        return ask_policy(v, con);
     if (!strcmp(what, "pause"))
         atomic_store(&v->paused, 1);
     else if (!strcmp(what, "resume"))
@@ -409,8 +464,8 @@ static enum MHD_Result route(live_view v, struct MHD_Connection *con, const char
             return reply(con, 405, "text/plain", "405 Method Not Allowed\n", "GET, HEAD");
         return url[1] == 'e' ? serve_events(v, con) : serve_state(v, con);
     }
-    static const char *const ctl[] = {"pause", "resume", "stop"};
-    for (size_t i = 0; i < 3; i++)
+    static const char *const ctl[] = {"pause", "resume", "stop", "policy"};
+    for (size_t i = 0; i < sizeof ctl / sizeof *ctl; i++)
         if (!strncmp(url, "/api/", 5) && !strcmp(url + 5, ctl[i]))
             return post ? control(v, con, ctl[i])
                         : reply(con, 405, "text/plain", "405 Method Not Allowed\n", "POST");
@@ -496,6 +551,7 @@ live_view live_view_create(const struct live_view_opts *o, char *err, size_t err
         isac_seterr(err, errlen, "serve: out of memory");
         return NULL;
     }
+    atomic_init(&v->policy_asked, -1);
     if (o->port > 65535 || parse_addr(v, o, &ss, &v6, err, errlen)) {
         if (o->port > 65535)
             isac_seterr(err, errlen, "serve: port %u outside 0..65535", o->port);

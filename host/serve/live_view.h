@@ -1,7 +1,8 @@
 /* The live view of an experiment (docs/live-view.md): an embedded HTTP server
  * (libmicrohttpd, thread per connection) serving one static page (web/, embedded at build
  * time) and a server-sent-events stream of view frames (GET /events), the latest frame as
- * JSON (GET /api/state) and token-guarded controls (POST /api/pause|resume|stop).
+ * JSON (GET /api/state) and token-guarded controls (POST /api/pause|resume|stop, and
+ * POST /api/policy?name=NAME when the command offers policies).
  *
  * Data flow, and why the loop never waits for a browser:
  *
@@ -17,11 +18,12 @@
  * atomics, the only waiting is live_view_paused_wait while a viewer with the token paused.
  *
  * Security: bound to 127.0.0.1 unless an address is given; everything is read-only
- * except POST /api/{pause,resume,stop}, which need the header "X-Isactb-Token: TOKEN"
+ * except POST /api/{pause,resume,stop,policy}, which need the header "X-Isactb-Token: TOKEN"
  * (or "Authorization: Bearer TOKEN"): TOKEN is 128 random bits (getrandom) printed at
  * start, compared in constant time. Requests: header memory per connection is bounded
  * (oversized headers: 431 from libmicrohttpd), bodies over 4 kB: 413, unknown paths: 404,
- * other methods: 405 with Allow, missing token: 401, wrong token: 403.
+ * other methods: 405 with Allow, missing token: 401, wrong token: 403; /api/policy with a
+ * missing or unknown name: 400, on a view that offers no policies (replay, calib): 409.
  */
 #ifndef ISACTB_SERVE_LIVE_VIEW_H
 #define ISACTB_SERVE_LIVE_VIEW_H
@@ -83,6 +85,17 @@ int live_view_paused(live_view v);
 /* While paused: wait (in 100 ms slices) until resumed, stopped, or should_stop(ctx) is
  * non-zero (SIGINT). Returns at once when not paused. */
 void live_view_paused_wait(live_view v, int (*should_stop)(void *ctx), void *ctx);
+
+/* Offer the policies a viewer with the token may switch to (POST /api/policy?name=NAME):
+ * n names (1..LIVE_VIEW_MAX_POLICIES, each 1..31 characters), copied. Call before the
+ * first frame; without it the control answers 409. ISAC_EINVAL on bad arguments. */
+#define LIVE_VIEW_MAX_POLICIES 16
+int live_view_offer_policies(live_view v, const char *const *names, unsigned n);
+/* The policy a viewer asked for since the last call (the request is consumed), or NULL.
+ * Lock-free: the loop asks once per episode. */
+const char *live_view_take_policy(live_view v);
+/* The offered policies as a JSON array text for frames ("[]" when none): valid while v. */
+unsigned live_view_policies(live_view v, const char *const **names);
 
 /* Constant-time comparison of a presented token with the expected one: 1 when equal. */
 int live_view_token_equal(const char *expected, const char *given);

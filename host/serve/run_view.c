@@ -2,6 +2,7 @@
 #include "serve/run_view.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ struct run_view_s {
     int (*should_stop)(void *ctx);
     void *stop_ctx;
     struct run_observer obs;
+    char policy[32]; /* the policy deciding the current episode (loop thread) */
     /* running totals (loop thread) */
     uint64_t cpis, detections, episodes, episodes_detected;
     double *pd; /* P_D of every step of the current episode */
@@ -102,7 +104,13 @@ static json_t *meta_json(const struct run_view_s *rv, const char *state)
                                                    rv->focus.y, "radius_m", rv->focus.radius_m)
                                        : json_null());
     json_object_set_new(m, "zeta", json_real(rv->cfg->zeta));
-    json_object_set_new(m, "policy", json_string(rv->cfg->policy));
+    json_object_set_new(m, "policy", json_string(rv->policy[0] ? rv->policy : rv->cfg->policy));
+    const char *const *names;
+    unsigned n = live_view_policies(rv->v, &names);
+    json_t *offered = json_array();
+    for (unsigned i = 0; i < n; i++)
+        json_array_append_new(offered, json_string(names[i]));
+    json_object_set_new(m, "policies", offered);
     json_object_set_new(m, "paused", json_boolean(live_view_paused(rv->v)));
     json_object_set_new(m, "tracks", json_null()); /* no tracker in the loop yet */
     json_object_set_new(m, "users", json_null());  /* [{id, sinr_db}] once runs have users */
@@ -199,6 +207,13 @@ static void on_cpi(void *ctx, const struct episode_cpi *c)
     live_view_paused_wait(rv->v, rv->should_stop, rv->stop_ctx);
 }
 
+static void on_policy(void *ctx, const char *name, uint64_t episode)
+{
+    (void)episode;
+    struct run_view_s *rv = ctx;
+    snprintf(rv->policy, sizeof rv->policy, "%s", name);
+}
+
 static void on_episode(void *ctx, const struct episode_status *s)
 {
     struct run_view_s *rv = ctx;
@@ -247,7 +262,7 @@ run_view run_view_create(live_view v, const char *kind, const struct exp_config 
         run_view_destroy(rv);
         return NULL;
     }
-    rv->obs = (struct run_observer){rv, on_cpi, on_episode};
+    rv->obs = (struct run_observer){rv, on_cpi, on_episode, on_policy};
     return rv;
 }
 
