@@ -11,7 +11,8 @@
  *   - quantisation loss of mode (c) (N active chains on a dense grid) against mode (a)
  *     (continuous positions), measured and printed; projecting onto a grid 500 times finer
  *     than d_min loses < 0.05 dB (the projection is the nearest feasible configuration);
- *   - communication measured from samples: a user of the emulator receives an MA beam
+ *   - communication measured from samples: a user of the emulator (off broadside, where
+ *     positions matter) receives an MA beam
  *     (moved elements, mode a) and a grid beam (element selection on a dense array, mode
  *     c) with the SNR the beam's own pattern predicts, |g|^2 |a^T(x, phi_u) w|^2, within
  *     a 99.9 % interval of the sample estimate; which is only possible if the emulator
@@ -297,7 +298,8 @@ static void comm_check(const char *spec, codebook cb, const char *what)
     assert_non_null(r);
     sim s = radio_get_state(r);
     unsigned M = codebook_elements(cb);
-    const struct sim_user u = {250.0, 330.0, 0.0, 0.0, 9.0, 0.0, INFINITY, 0, 0.0};
+    /* off broadside: at u = 0 every position gives the same |sum w| */
+    const struct sim_user u = {290.0, 335.0, 0.0, 0.0, 9.0, 0.0, INFINITY, 0, 0.0};
     struct sim_user_link ln;
     sim_user_link_of(s, &ln);
     double phi_u = geom_phi(&ln.ap, u.x, u.y);
