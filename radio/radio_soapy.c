@@ -184,6 +184,21 @@ static int apply_sources(struct soapy_st *s, const struct fe_args *a)
     return ISAC_OK;
 }
 
+/* 1 when the streams carry other channels than every device channel in order. */
+static int subset(const struct soapy_st *s)
+{
+    if (s->nrx != SoapySDRDevice_getNumChannels(s->dev, SOAPY_SDR_RX) ||
+        s->ntx != SoapySDRDevice_getNumChannels(s->dev, SOAPY_SDR_TX))
+        return 1;
+    for (unsigned i = 0; i < s->nrx; i++)
+        if (s->rx_map[i] != i)
+            return 1;
+    for (unsigned i = 0; i < s->ntx; i++)
+        if (s->tx_map[i] != i)
+            return 1;
+    return 0;
+}
+
 /* radio_info from the device (and its isactb_layout setting when it offers one). */
 static int describe(struct soapy_st *s, const struct fe_args *a, int *sample_clocked)
 {
@@ -231,9 +246,15 @@ static int describe(struct soapy_st *s, const struct fe_args *a, int *sample_clo
     if (has_setting(s->dev, "isactb_layout")) {
         char *txt = read_setting(s->dev, "isactb_layout");
         int rc = txt ? fe_layout_from_json(txt, in, sample_clocked, e, sizeof e) : ISAC_EFORMAT;
+        if (rc) {
+            free(txt);
+            return seterr(s, ISAC_ERADIO, "%s", txt ? e : "cannot read setting isactb_layout");
+        }
+        /* streaming a subset of a described array: that subset's positions and AP split */
+        rc = subset(s) ? fe_layout_select(txt, in, s->rx_map, s->tx_map, e, sizeof e) : ISAC_OK;
         free(txt);
         if (rc)
-            return seterr(s, ISAC_ERADIO, "%s", txt ? e : "cannot read setting isactb_layout");
+            return seterr(s, ISAC_EINVAL, "%s", e);
     }
     s->has_truth = has_setting(s->dev, "isactb_truth");
     s->has_episode = has_setting(s->dev, "isactb_episode");

@@ -421,7 +421,8 @@ static int ap_from_json(json_t *a, struct geom_ap *ap)
 }
 
 /* Optional positions of a described layout (channel counts known from the device):
- * 1 read, 0 absent or for other channel counts, -1 malformed. */
+ * 1 read, 2 present for other channel counts (a subset is streamed: fe_layout_select
+ * picks them), 0 absent, -1 malformed. */
 static int layout_positions(json_t *o, struct radio_info *info)
 {
     json_t *tp = json_object_get(o, "tx_positions_wl"), *rp = json_object_get(o, "rx_positions_wl");
@@ -429,12 +430,72 @@ static int layout_positions(json_t *o, struct radio_info *info)
         return 0;
     if (json_array_size(tp) != info->num_tx || json_array_size(rp) != info->num_rx ||
         info->num_rx > RADIO_MAX_CHANNELS || info->num_tx > RADIO_MAX_CHANNELS)
-        return 0; /* a subset of the device's channels: fe_layout assumes a ULA */
+        return json_is_array(tp) && json_is_array(rp) ? 2 : 0; /* a subset */
     for (unsigned i = 0; i < info->num_tx; i++)
         info->tx_pos_wl[i] = json_number_value(json_array_get(tp, i));
     for (unsigned i = 0; i < info->num_rx; i++)
         info->rx_pos_wl[i] = json_number_value(json_array_get(rp, i));
     return radio_info_check_positions(info, NULL, 0) ? -1 : 1;
+}
+
+/* Device AP of device RX channel c under the device's per-AP counts; -1 beyond them. */
+static int ap_of(const json_t *el, size_t c)
+{
+    size_t end = 0;
+    for (size_t n = 0; n < json_array_size(el); n++)
+        if (c < (end += (size_t)json_integer_value(json_array_get(el, n))))
+            return (int)n;
+    return -1;
+}
+
+int fe_layout_select(const char *txt, struct radio_info *info, const size_t *rx_map,
+                     const size_t *tx_map, char *err, size_t errlen)
+{
+    json_t *o = json_loads(txt, 0, NULL);
+    json_t *el = json_object_get(o, "rx_ap_elements"), *aps = json_object_get(o, "rx_ap");
+    json_t *tp = json_object_get(o, "tx_positions_wl"), *rp = json_object_get(o, "rx_positions_wl");
+    size_t ndev = 0;
+    for (size_t n = 0; n < json_array_size(el); n++)
+        ndev += (size_t)json_integer_value(json_array_get(el, n));
+    int rc = ISAC_OK;
+    if (!o || !json_is_array(rp) || json_array_size(rp) != ndev || !json_is_array(tp) ||
+        json_array_size(el) != json_array_size(aps) || json_array_size(el) > RADIO_MAX_APS)
+        goto done; /* no per-channel positions of the full device: nothing to select */
+    unsigned naps = 0, counts[RADIO_MAX_APS] = {0};
+    struct geom_ap geo[RADIO_MAX_APS];
+    int last = -1;
+    for (unsigned i = 0; i < info->num_rx; i++) {
+        int a = ap_of(el, rx_map[i]);
+        if (a < 0 || a < last) {
+            rc = fail(err, errlen,
+                      "argument '" FE_PREFIX "rx': channel %zu is listed after a channel of a "
+                      "later receive AP (list each AP's channels together, APs in order)",
+                      rx_map[i]);
+            goto done;
+        }
+        if (a != last) {
+            ap_from_json(json_array_get(aps, (size_t)a), &geo[naps]);
+            naps++;
+            last = a;
+        }
+        counts[naps - 1]++;
+        info->rx_pos_wl[i] = json_number_value(json_array_get(rp, rx_map[i]));
+    }
+    for (unsigned i = 0; i < info->num_tx && i < RADIO_MAX_CHANNELS; i++)
+        if (tx_map[i] < json_array_size(tp))
+            info->tx_pos_wl[i] = json_number_value(json_array_get(tp, tx_map[i]));
+    info->num_rx_aps = naps;
+    for (unsigned n = 0; n < naps; n++) {
+        info->rx_ap_elements[n] = counts[n];
+        info->rx_ap[n] = geo[n];
+    }
+    if (radio_info_check_positions(info, NULL, 0))
+        rc = fail(err, errlen,
+                  "device setting 'isactb_layout': selected channels closer than the "
+                  "minimum spacing");
+done:
+    json_decref(o);
+    return rc;
 }
 
 int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_clocked, char *err,

@@ -80,6 +80,16 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
  * docs/frontends.md) into info's array, power and noise fields. ISAC_EFORMAT on bad text. */
 int fe_layout_from_json(const char *json, struct radio_info *info, int *sample_clocked, char *err,
                         size_t errlen);
+/* Channel selection on a described layout (docs/ma.md, emulation mode (b)): when only
+ * some of the device's channels are streamed (isactb_rx / isactb_tx), keep the layout's
+ * positions of exactly those channels (rx_map[i], tx_map[i]: device channel of stream
+ * channel i; info->num_rx / num_tx set) and re-split the receive channels over the APs
+ * they belong to (an AP with no selected channel is dropped). A layout without per-channel
+ * positions, or one that is not the device's full channel set, is left to fe_layout's
+ * ULA. ISAC_EINVAL with one line when the selected RX channels are not grouped by AP in
+ * ascending AP order (a receive array's channels are consecutive). */
+int fe_layout_select(const char *json, struct radio_info *info, const size_t *rx_map,
+                     const size_t *tx_map, char *err, size_t errlen);
 /* The JSON text fe_layout_from_json reads, for the emulator plug-in (malloc'd). */
 char *fe_layout_to_json(const struct radio_info *info, int sample_clocked);
 

@@ -127,7 +127,7 @@ static void test_bad_files(void **state)
     expect_load_error("{", "1:");
     expect_load_error("[]", "format");
     expect_load_error("{\"format\":\"other\"}", "format");
-    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":2}", "version");
+    expect_load_error("{\"format\":\"isactb-codebook\",\"version\":3}", "version");
     expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":0,\"beams\":[]}",
                       "elements");
     expect_load_error("{\"format\":\"isactb-codebook\",\"version\":1,\"elements\":2,\"beams\":[]}",

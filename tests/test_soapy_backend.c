@@ -177,6 +177,16 @@ static void test_channel_map_layout_delay(void **state)
     assert_int_equal(ib.num_rx_aps, 2);
     assert_int_equal(ib.rx_ap_elements[1], 8);
     assert_true(fabs(ib.rx_ap[1].axis_rad + M_PI / 4) < 1e-12 && ib.rx_ap[1].x == 400);
+    /* without isactb_aps a subset keeps its channels' own APs and positions */
+    radio rc3 = open_or_fail("soapy:driver=isacsim,seed=5,elements=8,isactb_rx=9:12:26");
+    struct radio_info ic;
+    radio_get_info(rc3, &ic);
+    assert_int_equal(ic.num_rx_aps, 2);
+    assert_int_equal(ic.rx_ap_elements[0], 2);
+    assert_int_equal(ic.rx_ap_elements[1], 1);
+    assert_true(ic.rx_pos_wl[1] == 2.0 && ic.rx_pos_wl[2] == 1.0); /* channels 12 and 26 */
+    assert_true(ic.rx_ap[0].x == 100 && ic.rx_ap[0].y == 400);     /* device AP 1 */
+    radio_close(rc3);
     struct bufs ba, bb;
     bufs_alloc(&ba, 8, 32);
     bufs_alloc(&bb, 8, 16);
@@ -220,7 +230,9 @@ static void test_bad_specs(void **state)
     (void)state;
     open_bad("soapy:driver=isacsim,isactb_bogus=1", ISAC_EINVAL, "isactb_bogus");
     open_bad("soapy:driver=isacsim,isactb_rx=0-99", ISAC_EINVAL, "isactb_rx");
-    open_bad("soapy:driver=isacsim,isactb_rx=0-15", ISAC_EINVAL, "isactb_aps");
+    /* a channel subset keeps the device's AP split (docs/ma.md mode (b)); out of AP order
+     * it cannot (a receive array's channels are consecutive) */
+    open_bad("soapy:driver=isacsim,isactb_rx=16:0", ISAC_EINVAL, "later receive AP");
     open_bad("soapy:driver=isacsim,isactb_aps=3x5", ISAC_EINVAL, "AP layout");
     open_bad("soapy:driver=isacsim,isactb_lead=x", ISAC_EINVAL, "isactb_lead");
     open_bad("soapy:driver=isacsim,isactb_rx_gain=3", ISAC_ERADIO, "setGain");

@@ -1,6 +1,8 @@
 #include "array/codebook.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +12,12 @@ struct codebook_s {
     array arr;
     unsigned M, Q;
     double *angles;
-    float complex *w; /* Q x M, row-major */
+    float complex *w;   /* Q x M, row-major */
+    double *pos;        /* Q x M per-beam positions, or NULL (no beam has any) */
+    uint8_t *has_pos;   /* Q flags, with pos */
+    unsigned char *act; /* Q x M per-beam masks, or NULL (no beam has any) */
+    uint8_t *has_act;   /* Q flags, with act */
+    struct codebook_ma_info ma;
 };
 
 static codebook alloc_codebook(array arr, unsigned Q)
@@ -67,6 +74,10 @@ void codebook_destroy(codebook cb)
     array_destroy(cb->arr);
     free(cb->angles);
     free(cb->w);
+    free(cb->pos);
+    free(cb->has_pos);
+    free(cb->act);
+    free(cb->has_act);
     free(cb);
 }
 
@@ -91,12 +102,190 @@ double codebook_angle(codebook cb, unsigned q)
     return cb->angles[q];
 }
 
+const double *codebook_beam_positions(codebook cb, unsigned q)
+{
+    return cb->pos && q < cb->Q && cb->has_pos[q] ? cb->pos + (size_t)q * cb->M : NULL;
+}
+
+const unsigned char *codebook_beam_active(codebook cb, unsigned q)
+{
+    return cb->act && q < cb->Q && cb->has_act[q] ? cb->act + (size_t)q * cb->M : NULL;
+}
+
+/* Lazily allocate the per-beam tables (most codebooks never need them). */
+static int layout_tables(codebook cb, int want_pos, int want_act)
+{
+    size_t n = (size_t)cb->Q * cb->M;
+    if (want_pos && !cb->pos) {
+        cb->pos = calloc(n, sizeof *cb->pos);
+        cb->has_pos = calloc(cb->Q, 1);
+        if (!cb->pos || !cb->has_pos)
+            return ISAC_ENOMEM;
+    }
+    if (want_act && !cb->act) {
+        cb->act = calloc(n, 1);
+        cb->has_act = calloc(cb->Q, 1);
+        if (!cb->act || !cb->has_act)
+            return ISAC_ENOMEM;
+    }
+    return ISAC_OK;
+}
+
+int codebook_set_beam_layout(codebook cb, unsigned q, const double *pos_wl,
+                             const unsigned char *active)
+{
+    if (!cb || q >= cb->Q)
+        return ISAC_EINVAL;
+    unsigned on = 0;
+    for (unsigned m = 0; pos_wl && m < cb->M; m++)
+        if (!isfinite(pos_wl[m]) || fabs(pos_wl[m]) > 1e4)
+            return ISAC_EINVAL;
+    for (unsigned m = 0; active && m < cb->M; m++)
+        on += active[m] != 0;
+    if (active && !on)
+        return ISAC_EINVAL;
+    int rc = layout_tables(cb, pos_wl != NULL, active != NULL);
+    if (rc)
+        return rc;
+    if (pos_wl) {
+        memcpy(cb->pos + (size_t)q * cb->M, pos_wl, cb->M * sizeof *pos_wl);
+        cb->has_pos[q] = 1;
+    }
+    if (active) {
+        unsigned char *a = cb->act + (size_t)q * cb->M;
+        float complex *w = cb->w + (size_t)q * cb->M;
+        for (unsigned m = 0; m < cb->M; m++) {
+            a[m] = active[m] != 0;
+            if (!a[m])
+                w[m] = 0;
+        }
+        cb->has_act[q] = 1;
+    }
+    return ISAC_OK;
+}
+
+int codebook_set_ma(codebook cb, const struct codebook_ma_info *ma)
+{
+    if (!cb || !ma)
+        return ISAC_EINVAL;
+    if (ma->mode == CODEBOOK_MA_NONE) {
+        memset(&cb->ma, 0, sizeof cb->ma);
+        return ISAC_OK;
+    }
+    int grid = ma->mode == CODEBOOK_MA_GRID;
+    if ((ma->mode != CODEBOOK_MA_CONTINUOUS && !grid) || !(ma->region_wl > 0) ||
+        !(ma->region_wl <= 1e4) || !(ma->d_min_wl > 0) || !(ma->d_min_wl <= ma->region_wl) ||
+        ma->active < 1 || ma->active > cb->M || (grid && !(ma->grid_step_wl > 0)) ||
+        (!grid && ma->grid_step_wl != 0))
+        return ISAC_EINVAL;
+    cb->ma = *ma;
+    return ISAC_OK;
+}
+
+const struct codebook_ma_info *codebook_ma(codebook cb)
+{
+    return cb && cb->ma.mode != CODEBOOK_MA_NONE ? &cb->ma : NULL;
+}
+
+/* Tolerance of the region and spacing checks: positions written with 9 significant
+ * digits (codebook_save) come back within 1e-9 relative. */
+#define MA_TOL 1e-6
+
+/* One beam against the constraints: count, region, spacing (any order). */
+static int ma_check_beam(codebook cb, unsigned q, char *err, size_t errlen)
+{
+    const double *p = codebook_beam_positions(cb, q);
+    const unsigned char *a = codebook_beam_active(cb, q);
+    const char *pf = p ? "positions_wl" : "active"; /* the field that places the elements */
+    if (!p)
+        p = array_positions(cb->arr);
+    unsigned on = 0;
+    for (unsigned m = 0; m < cb->M; m++) {
+        if (a && !a[m])
+            continue;
+        on++;
+        if (p[m] < -MA_TOL || p[m] > cb->ma.region_wl + MA_TOL) {
+            isac_seterr(err, errlen, "beams[%u].%s[%u]: %g outside the region [0, %g] wavelengths",
+                        q, pf, m, p[m], cb->ma.region_wl);
+            return ISAC_EINVAL;
+        }
+        for (unsigned k = 0; k < m; k++)
+            if ((!a || a[k]) && fabs(p[m] - p[k]) < cb->ma.d_min_wl - MA_TOL) {
+                isac_seterr(err, errlen,
+                            "beams[%u].%s[%u]: %g is %g wavelengths from element %u, below "
+                            "d_min_wl %g",
+                            q, pf, m, p[m], fabs(p[m] - p[k]), k, cb->ma.d_min_wl);
+                return ISAC_EINVAL;
+            }
+    }
+    if (on != cb->ma.active) {
+        isac_seterr(err, errlen, "beams[%u].active: %u active elements, the codebook states %u", q,
+                    on, cb->ma.active);
+        return ISAC_EINVAL;
+    }
+    return ISAC_OK;
+}
+
+int codebook_ma_check(codebook cb, char *err, size_t errlen)
+{
+    if (!cb)
+        return ISAC_EINVAL;
+    if (cb->ma.mode == CODEBOOK_MA_NONE)
+        return ISAC_OK;
+    for (unsigned q = 0; q < cb->Q; q++) {
+        if (cb->ma.mode == CODEBOOK_MA_GRID && codebook_beam_positions(cb, q)) {
+            isac_seterr(err, errlen,
+                        "beams[%u].positions_wl: a grid codebook selects elements (active), it "
+                        "does not move them",
+                        q);
+            return ISAC_EINVAL;
+        }
+        if (ma_check_beam(cb, q, err, errlen))
+            return ISAC_EINVAL;
+    }
+    if (cb->ma.mode == CODEBOOK_MA_GRID) {
+        const double *p = array_positions(cb->arr);
+        for (unsigned m = 0; m < cb->M; m++) {
+            double k = p[m] / cb->ma.grid_step_wl;
+            if (fabs(k - round(k)) > MA_TOL) {
+                isac_seterr(err, errlen, "positions_wl[%u]: %g is not on the grid of step %g", m,
+                            p[m], cb->ma.grid_step_wl);
+                return ISAC_EINVAL;
+            }
+        }
+        double r = cb->ma.d_min_wl / cb->ma.grid_step_wl;
+        if (fabs(r - round(r)) > MA_TOL) {
+            isac_seterr(err, errlen, "ma.d_min_wl: %g is not a multiple of grid_step_wl %g",
+                        cb->ma.d_min_wl, cb->ma.grid_step_wl);
+            return ISAC_EINVAL;
+        }
+    }
+    return ISAC_OK;
+}
+
+double codebook_beam_gain(codebook cb, unsigned q, double phi)
+{
+    const double *p = codebook_beam_positions(cb, q);
+    const unsigned char *a = codebook_beam_active(cb, q);
+    if (!p && !a)
+        return array_tx_gain(cb->arr, codebook_weights(cb, q), phi);
+    if (!p)
+        p = array_positions(cb->arr);
+    const float complex *w = codebook_weights(cb, q);
+    double complex s = 0;
+    double u = sin(phi);
+    for (unsigned m = 0; m < cb->M; m++)
+        if (!a || a[m])
+            s += cexp(I * 2.0 * M_PI * p[m] * u) * (double complex)w[m];
+    return creal(s) * creal(s) + cimag(s) * cimag(s);
+}
+
 unsigned codebook_best_beam(codebook cb, double phi)
 {
     unsigned best = 0;
     double best_g = -1.0;
     for (unsigned q = 0; q < cb->Q; q++) {
-        double g = array_tx_gain(cb->arr, codebook_weights(cb, q), phi);
+        double g = codebook_beam_gain(cb, q, phi);
         if (g > best_g) {
             best_g = g;
             best = q;
@@ -141,7 +330,7 @@ int codebook_beam_stats(codebook cb, unsigned q, unsigned points, struct codeboo
     double step = M_PI / (points - 1);
     unsigned ipk = 0;
     for (unsigned i = 0; i < points; i++) {
-        g[i] = array_tx_gain(cb->arr, codebook_weights(cb, q), -M_PI / 2 + i * step);
+        g[i] = codebook_beam_gain(cb, q, -M_PI / 2 + i * step);
         if (g[i] > g[ipk])
             ipk = i;
     }

@@ -10,6 +10,13 @@
  *
  * File format (JSON, codebooks/README.md): {"format":"isactb-codebook","version":1,
  * "elements":M,"positions_wl":[...],"beams":[{"angle_deg":a,"weights":[[re,im],...]}...]}.
+ *
+ * Movable-antenna (MA) codebooks (array/ma_codebook.h, docs/ma.md) add, per beam, the
+ * element positions the beam is radiated from ("positions_wl", wavelengths; the plan moves
+ * a RADIO_CAP_MOVABLE array there) and/or an active-element mask ("active", 0/1: element
+ * selection on a dense grid), plus an "ma" object stating the mode, region, minimum spacing
+ * and active-element count every beam must respect. Such files are written as version 2;
+ * version 1 files load unchanged (no per-beam layout, no "ma").
  */
 #ifndef ISACTB_CODEBOOK_CODEBOOK_H
 #define ISACTB_CODEBOOK_CODEBOOK_H
@@ -40,11 +47,45 @@ array codebook_array(codebook cb);
 const float complex *codebook_weights(codebook cb, unsigned q);
 /* Nominal steering angle of beam q, radians. */
 double codebook_angle(codebook cb, unsigned q);
-/* Index of the beam whose radiated gain toward phi is largest. */
+/* Per-beam element positions (M values, wavelengths) or NULL: the array's own. */
+const double *codebook_beam_positions(codebook cb, unsigned q);
+/* Per-beam active-element mask (M bytes, 1 = radiates) or NULL: every element. */
+const unsigned char *codebook_beam_active(codebook cb, unsigned q);
+/* Set beam q's positions (M finite values, |p| <= 1e4) and/or mask (at least one 1); NULL
+ * leaves that part as it is. Weights of inactive elements are set to 0 (they radiate
+ * nothing, so the stored weights say so). ISAC_EINVAL on bad arguments. */
+int codebook_set_beam_layout(codebook cb, unsigned q, const double *pos_wl,
+                             const unsigned char *active);
+
+/* The constraints of an MA codebook: every beam's active elements lie in [0, region_wl]
+ * (positions, or the array's positions for a mask-only beam), pairwise at least d_min_wl
+ * apart, and exactly `active` elements radiate. mode CODEBOOK_MA_GRID: the array is a dense
+ * grid of pitch grid_step_wl and the beams select elements (no per-beam positions). */
+enum { CODEBOOK_MA_NONE = 0, CODEBOOK_MA_CONTINUOUS = 1, CODEBOOK_MA_GRID = 2 };
+struct codebook_ma_info {
+    int mode;            /* CODEBOOK_MA_* */
+    double region_wl;    /* > 0 */
+    double d_min_wl;     /* > 0 */
+    double grid_step_wl; /* CODEBOOK_MA_GRID: > 0, d_min a multiple of it; else 0 */
+    unsigned active;     /* active elements per beam, 1..M */
+};
+/* Attach the constraints (copied; mode NONE removes them). ISAC_EINVAL on bad values. */
+int codebook_set_ma(codebook cb, const struct codebook_ma_info *ma);
+/* The constraints, or NULL for a codebook that is not an MA codebook. */
+const struct codebook_ma_info *codebook_ma(codebook cb);
+/* Check every beam against the constraints; ISAC_OK, or ISAC_EINVAL with one line
+ * "beams[q].FIELD[m]: VALUE problem" in err (the file loader prefixes the path). */
+int codebook_ma_check(codebook cb, char *err, size_t errlen);
+
+/* Radiated gain |a^T(phi) w_q|^2 of beam q from its own positions and mask. */
+double codebook_beam_gain(codebook cb, unsigned q, double phi);
+
+/* Index of the beam whose radiated gain toward phi is largest (each beam from its own
+ * positions and mask). */
 unsigned codebook_best_beam(codebook cb, double phi);
 
-/* Pattern metrics of beam q, computed on a grid of `points` angles over [-pi/2, pi/2]
- * (points >= 16; 3601 gives 0.05 deg steps). */
+/* Pattern metrics of beam q (from its own positions and mask), computed on a grid of `points`
+ * angles over [-pi/2, pi/2] (points >= 16; 3601 gives 0.05 deg steps). */
 struct codebook_beam_stats {
     double peak_angle;    /* rad, where the gain peaks */
     double peak_gain_db;  /* 10 log10 max |a^T w|^2 (array gain, dBi over one element) */
@@ -54,8 +95,9 @@ struct codebook_beam_stats {
 int codebook_beam_stats(codebook cb, unsigned q, unsigned points, struct codebook_beam_stats *st);
 
 /* File I/O (the one place in the codebook module that touches files). save writes
- * PATH.tmp and renames it; load validates format, version, sizes, finiteness and
- * writes one line "PATH: field: problem" into err on failure. */
+ * PATH.tmp and renames it; load validates format, version, sizes, finiteness (and an MA
+ * codebook's constraints, codebook_ma_check) and writes one line "PATH: field: problem"
+ * into err on failure. */
 int codebook_save(codebook cb, const char *path, char *err, size_t errlen);
 codebook codebook_load(const char *path, char *err, size_t errlen);
 

@@ -13,6 +13,51 @@
 
 #define CODEBOOK_FORMAT "isactb-codebook"
 #define CODEBOOK_VERSION 1
+#define CODEBOOK_VERSION_MA 2 /* per-beam positions/masks and the "ma" object */
+
+static const char *const MA_MODES[] = {"none", "continuous", "grid"};
+
+static int has_layout(codebook cb)
+{
+    for (unsigned q = 0; q < codebook_size(cb); q++)
+        if (codebook_beam_positions(cb, q) || codebook_beam_active(cb, q))
+            return 1;
+    return codebook_ma(cb) != NULL;
+}
+
+static json_t *reals(const double *v, unsigned n)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; a && i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+/* The optional per-beam members of a version-2 beam object. */
+static void beam_layout_to_json(codebook cb, unsigned q, json_t *b)
+{
+    unsigned M = codebook_elements(cb);
+    const double *p = codebook_beam_positions(cb, q);
+    const unsigned char *a = codebook_beam_active(cb, q);
+    if (p)
+        json_object_set_new(b, "positions_wl", reals(p, M));
+    if (a) {
+        json_t *m = json_array();
+        for (unsigned i = 0; m && i < M; i++)
+            json_array_append_new(m, json_integer(a[i]));
+        json_object_set_new(b, "active", m);
+    }
+}
+
+static json_t *ma_to_json(const struct codebook_ma_info *ma)
+{
+    json_t *o =
+        json_pack("{s:s,s:f,s:f,s:i}", "mode", MA_MODES[ma->mode], "region_wl", ma->region_wl,
+                  "d_min_wl", ma->d_min_wl, "active", (json_int_t)ma->active);
+    if (o && ma->mode == CODEBOOK_MA_GRID)
+        json_object_set_new(o, "grid_step_wl", json_real(ma->grid_step_wl));
+    return o;
+}
 
 static json_t *complex_pair(float complex z)
 {
@@ -32,14 +77,20 @@ json_t *codebook_to_json(codebook cb)
         for (unsigned m = 0; m < M; m++)
             json_array_append_new(w, complex_pair(wq[m]));
         double a = codebook_angle(cb, q);
-        json_array_append_new(beams,
-                              json_pack("{s:o,s:o}", "angle_deg",
-                                        isfinite(a) ? json_real(a * 180.0 / M_PI) : json_null(),
-                                        "weights", w));
+        json_t *b =
+            json_pack("{s:o,s:o}", "angle_deg",
+                      isfinite(a) ? json_real(a * 180.0 / M_PI) : json_null(), "weights", w);
+        if (b)
+            beam_layout_to_json(cb, q, b);
+        json_array_append_new(beams, b);
     }
-    return json_pack("{s:s,s:i,s:i,s:o,s:o}", "format", CODEBOOK_FORMAT, "version",
-                     CODEBOOK_VERSION, "elements", (json_int_t)M, "positions_wl", pos, "beams",
-                     beams);
+    int ma = has_layout(cb);
+    json_t *o = json_pack("{s:s,s:i,s:i,s:o,s:o}", "format", CODEBOOK_FORMAT, "version",
+                          ma ? CODEBOOK_VERSION_MA : CODEBOOK_VERSION, "elements", (json_int_t)M,
+                          "positions_wl", pos, "beams", beams);
+    if (o && codebook_ma(cb))
+        json_object_set_new(o, "ma", ma_to_json(codebook_ma(cb)));
+    return o;
 }
 
 int codebook_save(codebook cb, const char *path, char *err, size_t errlen)
@@ -135,6 +186,106 @@ static int parse_beam(json_t *b, const char *path, unsigned q, unsigned M, doubl
     return ISAC_OK;
 }
 
+/* Version 2: beam q's optional positions_wl and active mask. pos is scratch (M). */
+static int parse_beam_layout(json_t *b, const char *path, unsigned q, codebook cb, double *pos,
+                             char *err, size_t errlen)
+{
+    unsigned M = codebook_elements(cb);
+    json_t *p = json_object_get(b, "positions_wl"), *a = json_object_get(b, "active");
+    unsigned char *act = a ? malloc(M) : NULL;
+    int rc = a && !act ? ISAC_ENOMEM : ISAC_OK;
+    if (rc == ISAC_OK && p && (!json_is_array(p) || json_array_size(p) != M)) {
+        isac_seterr(err, errlen, "%s: beams[%u].positions_wl: expected an array of %u numbers",
+                    path, q, M);
+        rc = ISAC_EFORMAT;
+    }
+    for (unsigned m = 0; rc == ISAC_OK && p && m < M; m++)
+        if (get_number(json_array_get(p, m), &pos[m]) || fabs(pos[m]) > 1e4) {
+            isac_seterr(err, errlen, "%s: beams[%u].positions_wl[%u]: not a finite position", path,
+                        q, m);
+            rc = ISAC_EFORMAT;
+        }
+    if (rc == ISAC_OK && a && (!json_is_array(a) || json_array_size(a) != M)) {
+        isac_seterr(err, errlen, "%s: beams[%u].active: expected an array of %u 0/1 values", path,
+                    q, M);
+        rc = ISAC_EFORMAT;
+    }
+    unsigned on = 0;
+    for (unsigned m = 0; rc == ISAC_OK && a && m < M; m++) {
+        json_t *v = json_array_get(a, m);
+        if (!json_is_integer(v) || (json_integer_value(v) != 0 && json_integer_value(v) != 1)) {
+            isac_seterr(err, errlen, "%s: beams[%u].active[%u]: expected 0 or 1", path, q, m);
+            rc = ISAC_EFORMAT;
+        } else
+            on += (act[m] = (unsigned char)json_integer_value(v));
+    }
+    if (rc == ISAC_OK && a && !on) {
+        isac_seterr(err, errlen, "%s: beams[%u].active: no element is active", path, q);
+        rc = ISAC_EFORMAT;
+    }
+    if (rc == ISAC_OK && (p || a) && codebook_set_beam_layout(cb, q, p ? pos : NULL, act))
+        rc = ISAC_ENOMEM;
+    if (rc == ISAC_ENOMEM)
+        isac_seterr(err, errlen, "%s: out of memory", path);
+    free(act);
+    return rc;
+}
+
+static int get_pos_number(json_t *o, const char *key, double *v)
+{
+    return get_number(json_object_get(o, key), v) || !(*v > 0) ? -1 : 0;
+}
+
+/* Version 2: the "ma" object (optional) and every beam's layout, then the constraints. */
+static int parse_ma(json_t *root, json_t *beams, codebook cb, const char *path, double *pos,
+                    char *err, size_t errlen)
+{
+    for (unsigned q = 0; q < codebook_size(cb); q++)
+        if (parse_beam_layout(json_array_get(beams, q), path, q, cb, pos, err, errlen))
+            return ISAC_EFORMAT;
+    json_t *o = json_object_get(root, "ma");
+    if (!o)
+        return ISAC_OK;
+    struct codebook_ma_info ma = {0};
+    json_t *mode = json_object_get(o, "mode"), *act = json_object_get(o, "active");
+    const char *ms = json_string_value(mode);
+    for (int i = 1; ms && i <= CODEBOOK_MA_GRID; i++)
+        if (!strcmp(ms, MA_MODES[i]))
+            ma.mode = i;
+    if (!json_is_object(o) || !ma.mode) {
+        isac_seterr(err, errlen, "%s: ma.mode: expected \"continuous\" or \"grid\"", path);
+        return ISAC_EFORMAT;
+    }
+    const char *bad =
+        get_pos_number(o, "region_wl", &ma.region_wl) ? "region_wl"
+        : get_pos_number(o, "d_min_wl", &ma.d_min_wl) ? "d_min_wl"
+        : (ma.mode == CODEBOOK_MA_GRID && get_pos_number(o, "grid_step_wl", &ma.grid_step_wl))
+            ? "grid_step_wl"
+            : NULL;
+    if (bad) {
+        isac_seterr(err, errlen, "%s: ma.%s: expected a positive number", path, bad);
+        return ISAC_EFORMAT;
+    }
+    if (!json_is_integer(act) || json_integer_value(act) < 1 ||
+        json_integer_value(act) > codebook_elements(cb)) {
+        isac_seterr(err, errlen, "%s: ma.active: expected an integer in 1..%u", path,
+                    codebook_elements(cb));
+        return ISAC_EFORMAT;
+    }
+    ma.active = (unsigned)json_integer_value(act);
+    if (codebook_set_ma(cb, &ma)) {
+        isac_seterr(err, errlen, "%s: ma.d_min_wl: %g larger than region_wl %g", path, ma.d_min_wl,
+                    ma.region_wl);
+        return ISAC_EFORMAT;
+    }
+    char why[256];
+    if (codebook_ma_check(cb, why, sizeof why)) {
+        isac_seterr(err, errlen, "%s: %s", path, why);
+        return ISAC_EFORMAT;
+    }
+    return ISAC_OK;
+}
+
 codebook codebook_from_json(json_t *root, const char *path, char *err, size_t errlen)
 {
     json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
@@ -144,8 +295,10 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
         isac_seterr(err, errlen, "%s: format: expected \"%s\"", path, CODEBOOK_FORMAT);
         return NULL;
     }
-    if (!json_is_integer(ver) || json_integer_value(ver) != CODEBOOK_VERSION) {
-        isac_seterr(err, errlen, "%s: version: unsupported (expected %d)", path, CODEBOOK_VERSION);
+    if (!json_is_integer(ver) || (json_integer_value(ver) != CODEBOOK_VERSION &&
+                                  json_integer_value(ver) != CODEBOOK_VERSION_MA)) {
+        isac_seterr(err, errlen, "%s: version: unsupported (expected %d or %d)", path,
+                    CODEBOOK_VERSION, CODEBOOK_VERSION_MA);
         return NULL;
     }
     if (!json_is_integer(el) || json_integer_value(el) < 1 || json_integer_value(el) > 4096) {
@@ -177,6 +330,11 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
     cb = arr ? codebook_create(arr, Q, ang, w) : NULL;
     if (!cb)
         isac_seterr(err, errlen, "%s: positions_wl: invalid array geometry", path);
+    else if (json_integer_value(ver) == CODEBOOK_VERSION_MA &&
+             parse_ma(root, beams, cb, path, pos, err, errlen)) {
+        codebook_destroy(cb);
+        cb = NULL;
+    }
 done:
     array_destroy(arr);
     free(pos);

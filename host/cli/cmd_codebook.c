@@ -1,4 +1,4 @@
-/* isactb codebook dft|show: generate and inspect beam codebooks. */
+/* isactb codebook dft|ma|show: generate and inspect beam codebooks. */
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -7,10 +7,14 @@
 
 #include "cli/cli.h"
 #include "array/codebook.h"
+#include "array/ma_codebook.h"
 
 static const char *const DFT_USAGE =
     "usage: isactb codebook dft --elements M --beams Q --out FILE\n"
     "                           [--spacing WL] [--min-deg A] [--max-deg B]\n"
+    "       isactb codebook ma --elements N --region D --dmin DMIN --beams Q --out FILE\n"
+    "                          [--mode continuous|grid] [--grid-step DELTA] [--min-deg A]\n"
+    "                          [--max-deg B] [--seed S] [--restarts R] [--json]\n"
     "       isactb codebook show FILE [--json]\n";
 
 static int codebook_dft(int argc, char **argv)
@@ -72,6 +76,154 @@ static int codebook_dft(int argc, char **argv)
     if (rc)
         return cli_runtime_error("codebook dft", "%s", err);
     fprintf(stderr, "isactb codebook dft: wrote %lu beams x %lu elements to %s\n", Q, M, out);
+    return CLI_OK;
+}
+
+/* One option of `codebook ma` into p; CLI_OK or the usage error. */
+static int ma_option(int c, const char *arg, struct ma_codebook_params *p, int *grid, int *json,
+                     const char **out)
+{
+    const char *C = "codebook ma";
+    unsigned long u = 0;
+    double d = 0;
+    switch (c) {
+    case 'm':
+        if (cli_parse_uint(C, "--elements", arg, 1, MA_MAX_ACTIVE, &u))
+            return CLI_EUSAGE;
+        p->active = (unsigned)u;
+        return CLI_OK;
+    case 'q':
+        if (cli_parse_uint(C, "--beams", arg, 1, CODEBOOK_MAX_BEAMS, &u))
+            return CLI_EUSAGE;
+        p->beams = (unsigned)u;
+        return CLI_OK;
+    case 'r': return cli_parse_double(C, "--region", arg, 1e-3, MA_MAX_REGION_WL, &p->region_wl);
+    case 'd':
+        return cli_parse_double(C, "--dmin", arg, MA_MIN_SPACING_WL, MA_MAX_REGION_WL,
+                                &p->d_min_wl);
+    case 'g':
+        return cli_parse_double(C, "--grid-step", arg, MA_MIN_SPACING_WL, MA_MAX_REGION_WL,
+                                &p->grid_step_wl);
+    case 'a':
+        if (cli_parse_double(C, "--min-deg", arg, -90, 90, &d))
+            return CLI_EUSAGE;
+        p->phi_min = d * M_PI / 180;
+        return CLI_OK;
+    case 'b':
+        if (cli_parse_double(C, "--max-deg", arg, -90, 90, &d))
+            return CLI_EUSAGE;
+        p->phi_max = d * M_PI / 180;
+        return CLI_OK;
+    case 's': return cli_parse_u64(C, "--seed", arg, &p->seed);
+    case 'R':
+        if (cli_parse_uint(C, "--restarts", arg, 1, 64, &u))
+            return CLI_EUSAGE;
+        p->restarts = (unsigned)u;
+        return CLI_OK;
+    case 'M':
+        if (strcmp(arg, "continuous") && strcmp(arg, "grid"))
+            return cli_usage(C, "--mode '%s': expected continuous or grid", arg);
+        *grid = !strcmp(arg, "grid");
+        return CLI_OK;
+    case 'j': *json = 1; return CLI_OK;
+    case 'o': *out = arg; return CLI_OK;
+    }
+    return CLI_EUSAGE;
+}
+
+/* The summary of `codebook ma --json` (and the stderr line): the beams' mean PSL and
+ * -3 dB width, and with a grid step the quantisation loss of mode (c) against (a). */
+static json_t *ma_summary(codebook cb, const struct ma_codebook_params *p, int grid,
+                          const struct ma_quant_report *qr)
+{
+    unsigned Q = codebook_size(cb);
+    double psl = 0, bw = 0;
+    for (unsigned q = 0; q < Q; q++) {
+        struct codebook_beam_stats st;
+        codebook_beam_stats(cb, q, 7201, &st);
+        psl += st.sidelobe_db / Q;
+        bw += st.beamwidth_3db * 180 / M_PI / Q;
+    }
+    json_t *o =
+        json_pack("{s:s,s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "mode", grid ? "grid" : "continuous",
+                  "elements", (json_int_t)codebook_elements(cb), "active", (json_int_t)p->active,
+                  "beams", (json_int_t)Q, "region_wl", p->region_wl, "d_min_wl", p->d_min_wl,
+                  "sidelobe_db_mean", psl, "beamwidth_3db_deg_mean", bw);
+    if (o && qr)
+        json_object_set_new(
+            o, "quantisation",
+            json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "grid_step_wl", p->grid_step_wl,
+                      "psl_continuous_db", qr->psl_cont_db, "psl_grid_db", qr->psl_grid_db,
+                      "psl_rounded_db", qr->psl_round_db, "loss_grid_db", qr->loss_grid_db,
+                      "loss_rounded_db", qr->loss_round_db, "worst_loss_grid_db", qr->worst_grid_db,
+                      "aperture_variance_ratio", qr->aperture_ratio));
+    return o;
+}
+
+static int codebook_ma_cmd(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"elements", required_argument, 0, 'm'}, {"beams", required_argument, 0, 'q'},
+        {"out", required_argument, 0, 'o'},      {"region", required_argument, 0, 'r'},
+        {"dmin", required_argument, 0, 'd'},     {"grid-step", required_argument, 0, 'g'},
+        {"mode", required_argument, 0, 'M'},     {"min-deg", required_argument, 0, 'a'},
+        {"max-deg", required_argument, 0, 'b'},  {"seed", required_argument, 0, 's'},
+        {"restarts", required_argument, 0, 'R'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    struct ma_codebook_params p;
+    ma_codebook_params_default(&p);
+    int grid = 0, json = 0, c, seen_m = 0;
+    const char *out = NULL;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(DFT_USAGE, stdout);
+            return CLI_OK;
+        }
+        if (c == ':')
+            return cli_usage("codebook ma", "option '%s' needs a value", argv[optind - 1]);
+        if (c == '?')
+            return cli_usage("codebook ma", "unknown option '%s'", argv[optind - 1]);
+        seen_m |= c == 'm';
+        if (ma_option(c, optarg, &p, &grid, &json, &out))
+            return CLI_EUSAGE;
+    }
+    if (optind < argc)
+        return cli_usage("codebook ma", "unexpected argument '%s'", argv[optind]);
+    if (!seen_m || !out)
+        return cli_usage("codebook ma", "--elements and --out are required");
+    if (grid && !(p.grid_step_wl > 0))
+        return cli_usage("codebook ma", "--mode grid needs --grid-step");
+    char err[512];
+    struct ma_quant_report qr;
+    int have_q = p.grid_step_wl > 0;
+    if (have_q && ma_codebook_quantisation(&p, &qr, err, sizeof err))
+        return cli_usage("codebook ma", "%s", err);
+    struct ma_codebook_params made = p;
+    if (!grid)
+        made.grid_step_wl = 0; /* the grid only measures the loss */
+    codebook cb = ma_codebook_create(&made, err, sizeof err);
+    if (!cb)
+        return cli_usage("codebook ma", "%s", err);
+    json_t *sum = ma_summary(cb, &p, grid, have_q ? &qr : NULL);
+    int rc = codebook_save(cb, out, err, sizeof err);
+    codebook_destroy(cb);
+    if (rc) {
+        json_decref(sum);
+        return cli_runtime_error("codebook ma", "%s", err);
+    }
+    fprintf(stderr, "isactb codebook ma: wrote %u %s beams of %u active elements to %s", p.beams,
+            grid ? "grid" : "continuous", p.active, out);
+    if (have_q)
+        fprintf(stderr, " (quantisation loss on the %g wl grid: %+.2f dB mean peak sidelobe)",
+                p.grid_step_wl, qr.loss_grid_db);
+    fputc('\n', stderr);
+    if (json) {
+        json_dumpf(sum, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        putchar('\n');
+    }
+    json_decref(sum);
     return CLI_OK;
 }
 
@@ -138,14 +290,16 @@ static int codebook_show(int argc, char **argv)
 int cmd_codebook(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("codebook", "missing subcommand (dft or show)");
+        return cli_usage("codebook", "missing subcommand (dft, ma or show)");
     if (!strcmp(argv[1], "dft"))
         return codebook_dft(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "ma"))
+        return codebook_ma_cmd(argc - 1, argv + 1);
     if (!strcmp(argv[1], "show"))
         return codebook_show(argc - 1, argv + 1);
     if (!strcmp(argv[1], "--help")) {
         fputs(DFT_USAGE, stdout);
         return CLI_OK;
     }
-    return cli_usage("codebook", "unknown subcommand '%s' (expected dft or show)", argv[1]);
+    return cli_usage("codebook", "unknown subcommand '%s' (expected dft, ma or show)", argv[1]);
 }

@@ -401,10 +401,14 @@ static int plan_check(pipeline p, const struct isac_tx_plan_s *plan)
                            "plan: %u per-subcarrier precoders, but the pipeline transmits one "
                            "precoder for the band",
                            isac_tx_plan_num_subcarriers(plan));
-    if (isac_tx_plan_positions(plan) && !(p->info.caps & RADIO_CAP_MOVABLE))
+    /* Per-channel phases on a fixed array are not moved elements (docs/ma.md): without
+     * RADIO_CAP_MOVABLE the plan is refused, never approximated. A replay radiates
+     * nothing; its plans' positions are checked against the recording instead. */
+    if (isac_tx_plan_positions(plan) && !(p->info.caps & (RADIO_CAP_MOVABLE | RADIO_CAP_REPLAY)))
         return plan_refuse(p, ISAC_ENOTSUP,
                            "plan: element positions given, but the radio cannot move its "
-                           "elements (no RADIO_CAP_MOVABLE)");
+                           "elements (no RADIO_CAP_MOVABLE; on a fixed dense array use element "
+                           "selection: isactb codebook ma --mode grid)");
     int b = isac_tx_plan_beam(plan);
     if (b >= 0 && (unsigned)b >= codebook_size(p->cb))
         return plan_refuse(p, ISAC_EINVAL, "plan: beam %d outside the %u-beam codebook", b,
@@ -477,7 +481,7 @@ static int compose(pipeline p, const struct isac_tx_plan_s *plan)
 static int place_elements(pipeline p, radio r, const struct isac_tx_plan_s *plan)
 {
     const double *pos = isac_tx_plan_positions(plan);
-    if (!pos && !p->moved)
+    if ((!pos && !p->moved) || (p->info.caps & RADIO_CAP_REPLAY))
         return ISAC_OK;
     int rc = radio_set_tx_positions(r, pos ? pos : p->info.tx_pos_wl, p->info.num_tx);
     if (rc)

@@ -92,7 +92,9 @@ const float complex *pipeline_probe(pipeline p); /* the unweighted probe (L samp
  * QPSK comm streams (pipeline_comm_stream); it must have the radio's TX element count
  * and one precoder for the band (ISAC_EINVAL / ISAC_ENOTSUP otherwise, one line in
  * pipeline_last_error). A plan with element positions needs a radio that moves its
- * elements; no radio does yet, so it is refused with ISAC_ENOTSUP.
+ * elements (RADIO_CAP_MOVABLE: they are moved before the burst) or a replay radio (the
+ * recording's positions); any other radio refuses it with ISAC_ENOTSUP (docs/ma.md: phases
+ * on a fixed array are no movable-antenna emulation).
  * focus == NULL: search the whole grid; otherwise a confirmation dwell that tests only
  * the cells near focus (a declared position), so its P_D estimate is that of the
  * paper's known-position detector, free of the search's maximum-selection bias.

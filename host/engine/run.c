@@ -14,6 +14,39 @@
 #include "plan/plan.h"
 #include "policy/policy.h"
 
+/* An MA codebook against the radio (docs/ma.md, "Emulation modes"): beams that move
+ * elements need a movable array (mode a), never phases on a fixed one; a grid codebook
+ * selects elements of the dense array it was made for, so the radio's TX elements must
+ * sit at its positions (mode c). */
+static int ma_codebook_fits(const struct exp_config *cfg, const struct radio_info *info,
+                            codebook cb, char *err, size_t errlen)
+{
+    int moves = 0;
+    for (unsigned q = 0; q < codebook_size(cb); q++)
+        moves |= codebook_beam_positions(cb, q) != NULL;
+    if (moves && !(info->caps & (RADIO_CAP_MOVABLE | RADIO_CAP_REPLAY))) {
+        isac_seterr(err, errlen,
+                    "%s: beams[].positions_wl: the beams move elements but radio '%s' cannot "
+                    "(no RADIO_CAP_MOVABLE); phases on a fixed array are no movable-antenna "
+                    "emulation: use a grid codebook (isactb codebook ma --mode grid)",
+                    cfg->codebook, cfg->radio);
+        return ISAC_EINVAL;
+    }
+    const struct codebook_ma_info *ma = codebook_ma(cb);
+    if (!ma || ma->mode != CODEBOOK_MA_GRID)
+        return ISAC_OK;
+    const double *p = array_positions(codebook_array(cb));
+    for (unsigned m = 0; m < info->num_tx; m++)
+        if (fabs(p[m] - info->tx_pos_wl[m]) > 1e-6) {
+            isac_seterr(err, errlen,
+                        "%s: positions_wl[%u]: %g, but the radio's TX element %u is at %g "
+                        "wavelengths (a grid codebook selects elements of its own grid)",
+                        cfg->codebook, m, p[m], m, info->tx_pos_wl[m]);
+            return ISAC_EINVAL;
+        }
+    return ISAC_OK;
+}
+
 codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
                       size_t errlen)
 {
@@ -38,6 +71,10 @@ codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *inf
     if (cb && codebook_elements(cb) != info->num_tx) {
         isac_seterr(err, errlen, "%s: elements: %u does not match the radio's %u TX channels",
                     cfg->codebook, codebook_elements(cb), info->num_tx);
+        codebook_destroy(cb);
+        return NULL;
+    }
+    if (cb && ma_codebook_fits(cfg, info, cb, err, errlen)) {
         codebook_destroy(cb);
         return NULL;
     }

@@ -46,9 +46,17 @@ isac_tx_plan isac_tx_plan_from_beam(codebook cb, unsigned q)
     if (!cb || q >= codebook_size(cb))
         return NULL;
     isac_tx_plan p = isac_tx_plan_create(codebook_elements(cb), 0, 1);
-    if (p) {
-        memcpy(p->W, codebook_weights(cb, q), p->N * sizeof *p->W);
-        p->beam = (int)q;
+    if (!p)
+        return NULL;
+    memcpy(p->W, codebook_weights(cb, q), p->N * sizeof *p->W);
+    p->beam = (int)q;
+    /* an MA beam (array/ma_codebook.h) is radiated from its own positions / elements */
+    const double *pos = codebook_beam_positions(cb, q);
+    const unsigned char *act = codebook_beam_active(cb, q);
+    if ((pos && isac_tx_plan_set_positions(p, pos)) ||
+        (act && isac_tx_plan_set_active(p, (const uint8_t *)act))) {
+        isac_tx_plan_destroy(p);
+        return NULL;
     }
     return p;
 }

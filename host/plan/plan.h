@@ -39,7 +39,8 @@ typedef struct isac_tx_plan_s *isac_tx_plan;
  * (0..ISAC_PLAN_MAX_COMM) and num_subcarriers precoders (1 for a flat precoder,
  * up to ISAC_PLAN_MAX_SUBCARRIERS). NULL on bad arguments or allocation failure. */
 isac_tx_plan isac_tx_plan_create(unsigned num_tx, unsigned num_comm, unsigned num_subcarriers);
-/* The plan of codebook beam q (q < codebook_size(cb)): sensing column w_q, power 1. */
+/* The plan of codebook beam q (q < codebook_size(cb)): sensing column w_q, power 1, and
+ * an MA beam's own element positions and active mask (codebook_beam_positions/_active). */
 isac_tx_plan isac_tx_plan_from_beam(codebook cb, unsigned q);
 isac_tx_plan isac_tx_plan_copy(const struct isac_tx_plan_s *p);
 void isac_tx_plan_destroy(isac_tx_plan p);
@@ -95,7 +96,8 @@ int isac_tx_plan_compose(const struct isac_tx_plan_s *p, const float complex *co
                          float complex *const *x);
 
 /* JSON form (a new reference): {"beam": q} for a codebook plan with default powers, mask
- * and positions; otherwise {"num_tx": N, "num_comm": K, "num_subcarriers": F,
+ * and positions (an MA beam's plan therefore records its positions and mask in full);
+ * otherwise {"num_tx": N, "num_comm": K, "num_subcarriers": F,
  * "powers": [...], "W": [[re, im], ...] (F*N*S values, subcarrier-major then column-major),
  * "active": [0/1 ...] (optional), "positions_wl": [...] (optional), "beam": q (optional)}.
  * Floats are written with 9 significant digits, so a float weight survives exactly. */

@@ -52,6 +52,11 @@ void run_view_plan_pattern(array a, const struct isac_tx_plan_s *plan, float *ga
     const double *pw = isac_tx_plan_powers_const(plan);
     const uint8_t *act = isac_tx_plan_active(plan);
     float complex *w = malloc(n * sizeof *w);
+    /* an MA beam radiates from its own positions (docs/ma.md) */
+    array moved =
+        isac_tx_plan_positions(plan) ? array_create(isac_tx_plan_positions(plan), n) : NULL;
+    if (moved)
+        a = moved;
     for (unsigned k = 0; k < VIEW_PATTERN_POINTS; k++) {
         double phi = (-90.0 + k) * M_PI / 180, g = 0;
         for (unsigned s = 0; w && n == array_size(a) && s < S; s++) {
@@ -62,6 +67,7 @@ void run_view_plan_pattern(array a, const struct isac_tx_plan_s *plan, float *ga
         }
         gain_db[k] = (float)(g > 1e-10 ? 10 * log10(g) : -100);
     }
+    array_destroy(moved);
     free(w);
 }
 
