@@ -53,6 +53,7 @@ static void label_of(const json_t *rec, size_t k, int rx, char *buf, size_t len)
         snprintf(buf, len, "%sCPI %zu", pfx, k);
 }
 
+/* Short on purpose: every RX meta carries one per CPI (the metadata stays ~1 % of the IQ). */
 static void comment_of(const json_t *rec, size_t k, int rx, char *buf, size_t len)
 {
     size_t n = 0;
@@ -63,38 +64,27 @@ static void comment_of(const json_t *rec, size_t k, int rx, char *buf, size_t le
     } while (0)
     const json_t *drop = json_object_get(rec, "isactb:drop");
     long long tick = json_integer_value(json_object_get(rec, "isactb:tick"));
-    long long txt = json_object_get(rec, "isactb:tx_tick")
-                        ? json_integer_value(json_object_get(rec, "isactb:tx_tick"))
-                        : tick;
     if (rx)
-        ADD("isactb CPI %zu: RX window at tick %lld, %lld samples", k, tick,
+        ADD("isactb CPI %zu: tick %lld, %lld samples", k, tick,
             (long long)json_integer_value(json_object_get(rec, "isactb:num_samples")));
     else
-        ADD("isactb CPI %zu: TX reference (unweighted probe) from tick %lld", k, txt);
+        ADD("isactb CPI %zu: probe from tick %lld", k,
+            json_object_get(rec, "isactb:tx_tick")
+                ? (long long)json_integer_value(json_object_get(rec, "isactb:tx_tick"))
+                : tick);
     if (rx && drop)
-        ADD(", %lld lost from tick %lld",
-            (long long)json_integer_value(json_object_get(drop, "count")),
-            (long long)json_integer_value(json_object_get(drop, "start_tick")));
-    const json_t *wf = json_object_get(rec, "isactb:waveform");
-    if (json_is_string(json_object_get(wf, "kind")))
-        ADD(", probe %s L=%lld", json_string_value(json_object_get(wf, "kind")),
-            (long long)json_integer_value(json_object_get(wf, "length")));
+        ADD(", %lld lost", (long long)json_integer_value(json_object_get(drop, "count")));
     const json_t *beam = json_object_get(rec, "isactb:beam");
     if (json_is_integer(beam))
         ADD(", beam %lld", (long long)json_integer_value(beam));
     const json_t *cal = json_object_get(rec, "isactb:calib_cpi");
     if (cal)
-        ADD(", calibration %s reference %s",
-            json_string_value(json_object_get(cal, "session")) ?: "?",
+        ADD(", calibration %s %s", json_string_value(json_object_get(cal, "session")) ?: "?",
             json_string_value(json_object_get(cal, "reference")) ?: "?");
     const json_t *det = json_object_get(rec, "isactb:detection");
-    if (rx && json_is_object(det)) {
-        if (json_is_true(json_object_get(det, "detected")))
-            ADD(", target declared at (%.1f, %.1f) m", json_number_value(json_object_get(det, "x")),
-                json_number_value(json_object_get(det, "y")));
-        else
-            ADD(", no target declared");
-    }
+    if (rx && json_is_true(json_object_get(det, "detected")))
+        ADD(", target at (%.0f, %.0f) m", json_number_value(json_object_get(det, "x")),
+            json_number_value(json_object_get(det, "y")));
 #undef ADD
 }
 
@@ -120,10 +110,10 @@ json_t *cap_annotations(const struct sigmf_writer_s *w, int rx)
         label_of(rec, k, rx, label, sizeof label);
         comment_of(rec, k, rx, comment, sizeof comment);
         double hb = half_band(w, rec);
-        json_t *a = json_pack("{s:I,s:I,s:f,s:f,s:s,s:s,s:s}", "core:sample_start", (json_int_t)off,
+        json_t *a = json_pack("{s:I,s:I,s:f,s:f,s:s,s:s}", "core:sample_start", (json_int_t)off,
                               "core:sample_count", (json_int_t)n, "core:freq_lower_edge", fc - hb,
                               "core:freq_upper_edge", fc + hb, "core:label", label, "core:comment",
-                              comment, "core:generator", "isactb");
+                              comment);
         if (!out || !a || json_array_append_new(out, a)) {
             json_decref(out);
             return NULL;

@@ -199,6 +199,15 @@ int sigmf_reader_read_cpi(sigmf_reader r, size_t k, float complex *const *rx, si
 /* Read the probe waveform of CPI k into tx[0..txlen-1]; txlen must equal the recorded
  * length (sigmf_cpi_info.txlen). */
 int sigmf_reader_read_txref(sigmf_reader r, size_t k, float complex *tx, size_t txlen);
+/* The stored TX reference must be the probe (or calibration reference) that the processing
+ * correlates with, regenerated from the recorded parameters: every sample within
+ * SIGMF_TXREF_TOL (absolute, of a unit-amplitude sequence; float32 rounding of an
+ * independent implementation is ~1e-7, a sign, index or amplitude error is >= 1e-2).
+ * Returns the index of the first sample of stored[0..n-1] farther than that from
+ * expected[], or n when all agree; *diff (optional) = that distance. */
+#define SIGMF_TXREF_TOL 1e-3
+size_t sigmf_txref_mismatch(const float complex *stored, const float complex *expected, size_t n,
+                            double *diff);
 /* Check every .sigmf-data against its core:sha512 (reads all data once). ISAC_EFORMAT
  * with the file named in last_error on a mismatch. */
 int sigmf_reader_verify_data(sigmf_reader r);
