@@ -54,6 +54,14 @@ static int check_txref(sigmf_reader rd, const struct exp_config *cfg, char *err,
         struct sigmf_cpi_info ci;
         sigmf_reader_cpi_info(rd, k, &ci);
         const json_t *ann = sigmf_reader_cpi_annotation(rd, k);
+        if (ci.tx_tick != ci.tick) {
+            isac_seterr(err, errlen,
+                        "%s: isactb:cpis[%zu] isactb:tx_tick %lld differs from isactb:tick %lld: "
+                        "detect and replay take MF lag 0 at the window's first tick",
+                        src, k, (long long)ci.tx_tick, (long long)ci.tick);
+            rc = ISAC_EFORMAT;
+            break;
+        }
         if ((rc = check_cpi_waveform(json_object_get(ann, "isactb:waveform"), cfg, src, k, err,
                                      errlen)) ||
             !ci.txlen)
