@@ -56,9 +56,10 @@ struct sigmf_writer_desc {
      * global "isactb:radio" object (sigmf_radio_info_to_json). */
     const struct radio_info *info;
     /* Optional (NULL): a JSON object whose keys all start with "isactb:" (for example
-     * "isactb:config", the experiment configuration); merged into the global object of
-     * every meta file. "isactb:radio", "isactb:stream", "isactb:rx_ap" and
-     * "isactb:ap_element" are the writer's own and are refused. Deep-copied. */
+     * "isactb:experiment", the experiment configuration, and "isactb:codebook"); written
+     * once, into the collection object (docs/capture-format.md section 3). "isactb:radio",
+     * "isactb:stream", "isactb:rx_ap" and "isactb:ap_element" are the writer's own and are refused.
+     * Deep-copied. */
     const json_t *global;
     /* Optional (NULL = field omitted): num_rx phase offsets in degrees, written as
      * spatial:phase_offset of every captures segment of channel K. Meaning (spatial

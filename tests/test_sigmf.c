@@ -942,8 +942,11 @@ static void test_calibration_segments(void **st)
     free(dir);
 }
 
-/* The minimal example of docs/capture-format.md section 8, written by hand with only
- * the required fields (format 2.0.0), or the same capture in the layout of format 1.0.0
+/* The smallest capture the reader accepts (docs/capture-format.md section 13, last
+ * paragraph: no experiment, no codebook, so `detect` would refuse it; the detectable
+ * minimal example of section 13 is tests/thirdparty_capture.py's), written by hand with
+ * only the reader's required fields (format 2.0.0), or the same capture in the layout of
+ * format 1.0.0
  * (every meta carried isactb:radio and one annotation per CPI; the collection nothing
  * of isactb's), which this reader refuses. */
 static void write_minimal(const char *dir, int old)
