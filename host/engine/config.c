@@ -482,7 +482,9 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
     c->waveform.root = (unsigned)root;
     c->window_guard = (unsigned)guard;
     c->noise_bins = (unsigned)nb;
-    return validate_fields(c, src, err, errlen);
+    char where[600]; /* range errors name the object: "FILE: isactb:experiment: field: ..." */
+    snprintf(where, sizeof where, "%s: isactb:experiment", src);
+    return validate_fields(c, where, err, errlen);
 }
 
 /* Messages quote values from the file, which may hold newlines (a folded YAML scalar) or
