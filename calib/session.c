@@ -106,6 +106,45 @@ static int check_tag(radio r, const struct cpi_tag *t, char *err, size_t errlen)
     return rc;
 }
 
+/* Replay: the recorded TX reference (TX channel 0's burst) must be the reference this step
+ * regenerates from isactb:calib_session.reference (docs/capture-format.md gives the
+ * generator): a capture whose reference differs would be analysed against the wrong
+ * signal, so it is refused with the first differing sample. A CPI without stored
+ * reference is not checked. */
+static int check_txref(radio r, const struct cpi_tag *t, const float complex *want, size_t len,
+                       char *err, size_t errlen)
+{
+    const json_t *ann = radio_file_current_annotation(r);
+    long k = ann ? json_integer_value(json_object_get(ann, "isactb:cpi")) : -1;
+    size_t rec = 0;
+    float complex *got = malloc(len * sizeof *got);
+    int rc = got ? radio_file_current_txref(r, got, len, &rec) : ISAC_ENOMEM;
+    if (rc) {
+        isac_seterr(err, errlen, "CPI %ld: TX reference: %s", k,
+                    rc == ISAC_ENOMEM ? "out of memory" : radio_last_error(r));
+    } else if (rec && rec != len) {
+        isac_seterr(err, errlen,
+                    "CPI %ld: isactb:tx_samples %zu, but the %s reference of isactb:calib_session "
+                    "is %zu samples",
+                    k, rec, t->reference, len);
+        rc = ISAC_EFORMAT;
+    } else if (rec) {
+        double d = 0;
+        size_t i = sigmf_txref_mismatch(got, want, len, &d);
+        if (i < len) {
+            isac_seterr(err, errlen,
+                        "CPI %ld: TX reference sample %zu is (%.6g, %.6g), the %s reference that "
+                        "isactb:calib_session.reference generates has (%.6g, %.6g) (difference "
+                        "%.3g > %g): the stored reference is not the one the estimator uses",
+                        k, i, crealf(got[i]), cimagf(got[i]), t->reference, crealf(want[i]),
+                        cimagf(want[i]), d, SIGMF_TXREF_TOL);
+            rc = ISAC_EFORMAT;
+        }
+    }
+    free(got);
+    return rc;
+}
+
 /* Append one capture to the session recording: its segments are calibration segments
  * (spatial extension 2.1: a known reference emission injected locally by cable). */
 static int record_cpi(const struct calib_session *s, const struct cpi_tag *t, const struct bufs *tx,
@@ -165,7 +204,9 @@ static int burst_capture(radio r, const struct calib_session *s, const struct cp
     if (rc)
         return fail(r, rc, what, err, errlen);
     if (replay)
-        return check_tag(r, tag, err, errlen);
+        return (rc = check_tag(r, tag, err, errlen))
+                   ? rc
+                   : check_txref(r, tag, tx->p[0], txlen, err, errlen);
     return s->capture ? record_cpi(s, tag, tx, txlen, t0, offset, rx, rxlen, &md, err, errlen)
                       : ISAC_OK;
 }

@@ -325,7 +325,8 @@ static int check_collection(sigmf_reader r)
     if (strncmp(ver, "1.", 2))
         return cap_efail(&e, ISAC_EFORMAT, "core:version '%s' not supported (expected %s)", ver,
                          SIGMF_VERSION);
-    if ((rc = check_format(&e, c)) || (rc = cap_parse_cpis(r, &e, c)))
+    if ((rc = cap_check_extensions(&e, c)) || (rc = check_format(&e, c)) ||
+        (rc = cap_parse_cpis(r, &e, c)))
         return rc;
     json_t *streams = json_object_get(c, "core:streams");
     if (!json_is_array(streams) || json_array_size(streams) < 2)

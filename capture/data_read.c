@@ -1,6 +1,7 @@
 /* Reader: per-CPI facts, the recorded plan, and the samples (windows rebuilt with the
  * lost samples as zeros, probe waveforms) read from the data files opened at open();
  * SHA-512 verification of the data files. */
+#include <complex.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,4 +152,20 @@ int sigmf_reader_verify_data(sigmf_reader r)
             return rc;
     }
     return r ? ISAC_OK : ISAC_EINVAL;
+}
+
+size_t sigmf_txref_mismatch(const float complex *stored, const float complex *expected, size_t n,
+                            double *diff)
+{
+    for (size_t i = 0; i < n; i++) {
+        double d = cabs((double complex)stored[i] - (double complex)expected[i]);
+        if (!(d <= SIGMF_TXREF_TOL)) { /* NaN counts as a mismatch */
+            if (diff)
+                *diff = d;
+            return i;
+        }
+    }
+    if (diff)
+        *diff = 0;
+    return n;
 }

@@ -27,6 +27,8 @@ static int check_global(const struct ectx *e, struct rstream *s, const json_t *g
     if (strncmp(str, "1.", 2))
         return cap_efail(e, ISAC_EFORMAT, "core:version '%s' not supported (expected %s)", str,
                          SIGMF_VERSION);
+    if ((rc = cap_check_extensions(e, g)))
+        return rc;
     if ((rc = cap_get_str(e, g, "", "core:datatype", &str)))
         return rc;
     if (strcmp(str, "cf32_le"))

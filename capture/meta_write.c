@@ -138,13 +138,16 @@ static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, siz
     int rx = i < w->num_rx;
     json_t *g = meta_global(w, i, s, data_hash);
     json_t *caps = rx ? rx_captures(w, i) : json_incref(w->tx_caps);
-    /* no annotations: every CPI is described once, in the collection's isactb:cpis */
-    json_t *doc = (g && caps)
-                      ? json_pack("{s:o,s:o,s:[]}", "global", g, "captures", caps, "annotations")
-                      : NULL;
-    if (!doc) {
+    /* every CPI is described once, in the collection's isactb:cpis; the annotations
+     * only mark each CPI's samples and band for SigMF viewers */
+    json_t *ann = cap_annotations(w, rx);
+    json_t *doc = (g && caps && ann) ? json_pack("{s:o,s:o,s:o}", "global", g, "captures", caps,
+                                                 "annotations", ann)
+                                     : NULL;
+    if (!doc && !(g && caps && ann)) {
         json_decref(g);
         json_decref(caps);
+        json_decref(ann);
     }
     return dump_to(s->meta_tmp, doc, hash, &s->meta_created, err, errlen);
 }

@@ -56,9 +56,10 @@ struct sigmf_writer_desc {
      * global "isactb:radio" object (sigmf_radio_info_to_json). */
     const struct radio_info *info;
     /* Optional (NULL): a JSON object whose keys all start with "isactb:" (for example
-     * "isactb:config", the experiment configuration); merged into the global object of
-     * every meta file. "isactb:radio", "isactb:stream", "isactb:rx_ap" and
-     * "isactb:ap_element" are the writer's own and are refused. Deep-copied. */
+     * "isactb:experiment", the experiment configuration, and "isactb:codebook"); written
+     * once, into the collection object (docs/capture-format.md section 3). "isactb:radio",
+     * "isactb:stream", "isactb:rx_ap" and "isactb:ap_element" are the writer's own and are refused.
+     * Deep-copied. */
     const json_t *global;
     /* Optional (NULL = field omitted): num_rx phase offsets in degrees, written as
      * spatial:phase_offset of every captures segment of channel K. Meaning (spatial
@@ -199,6 +200,15 @@ int sigmf_reader_read_cpi(sigmf_reader r, size_t k, float complex *const *rx, si
 /* Read the probe waveform of CPI k into tx[0..txlen-1]; txlen must equal the recorded
  * length (sigmf_cpi_info.txlen). */
 int sigmf_reader_read_txref(sigmf_reader r, size_t k, float complex *tx, size_t txlen);
+/* The stored TX reference must be the probe (or calibration reference) that the processing
+ * correlates with, regenerated from the recorded parameters: every sample within
+ * SIGMF_TXREF_TOL (absolute, of a unit-amplitude sequence; float32 rounding of an
+ * independent implementation is ~1e-7, a sign, index or amplitude error is >= 1e-2).
+ * Returns the index of the first sample of stored[0..n-1] farther than that from
+ * expected[], or n when all agree; *diff (optional) = that distance. */
+#define SIGMF_TXREF_TOL 1e-3
+size_t sigmf_txref_mismatch(const float complex *stored, const float complex *expected, size_t n,
+                            double *diff);
 /* Check every .sigmf-data against its core:sha512 (reads all data once). ISAC_EFORMAT
  * with the file named in last_error on a mismatch. */
 int sigmf_reader_verify_data(sigmf_reader r);

@@ -138,6 +138,12 @@ extern const unsigned cap_num_capabilities;
 int cap_key_in(const char *key, const char *const *list);
 /* A spatial:calibration caltype (spatial extension 2.1): tone, xcorr, ref or other. */
 int cap_caltype_ok(const char *caltype);
+/* annotations.c: the viewer annotations of an rx (rx = 1) or the txref recording: per CPI
+ * its stored samples, occupied band, label and comment. NULL when out of memory. */
+json_t *cap_annotations(const struct sigmf_writer_s *w, int rx);
+/* core:extensions of a global or collection object: well formed, and no extension marked
+ * required ("optional": false) that this reader does not implement. */
+int cap_check_extensions(const struct ectx *e, const json_t *o);
 /* DIR/NAMESUFFIX (NAMESUFFIX alone when dir is "."), malloc'd; NULL on ENOMEM. */
 char *cap_join(const char *dir, const char *name, const char *suffix);
 

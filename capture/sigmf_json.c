@@ -131,3 +131,37 @@ char *cap_join(const char *dir, const char *name, const char *suffix)
         snprintf(p, n, "%s/%s%s", dir, name, suffix);
     return p;
 }
+
+/* SigMF: an extension with "optional": false is required to read the recording; one this
+ * reader does not implement is refused rather than silently ignored (its fields may change
+ * what the samples mean). spatial 1.x and isactb are implemented; any extension marked
+ * optional is ignored when unknown. */
+int cap_check_extensions(const struct ectx *e, const json_t *o)
+{
+    const json_t *ext = json_object_get(o, "core:extensions"), *x;
+    char b[80];
+    size_t i;
+    if (!ext)
+        return ISAC_OK;
+    if (!json_is_array(ext))
+        return cap_efail(e, ISAC_EFORMAT, "core:extensions %s is not an array",
+                         cap_show(ext, b, sizeof b));
+    json_array_foreach(ext, i, x)
+    {
+        const char *name = json_string_value(json_object_get(x, "name"));
+        const char *ver = json_string_value(json_object_get(x, "version"));
+        const json_t *opt = json_object_get(x, "optional");
+        if (!name || !ver || !json_is_boolean(opt))
+            return cap_efail(e, ISAC_EFORMAT,
+                             "core:extensions[%zu] %s is not {name, version, optional}", i,
+                             cap_show(x, b, sizeof b));
+        int known = !strcmp(name, "isactb") || (!strcmp(name, "spatial") && !strncmp(ver, "1.", 2));
+        if (json_is_false(opt) && !known)
+            return cap_efail(e, ISAC_EFORMAT,
+                             "core:extensions[%zu]: required extension '%s' %s is not implemented "
+                             "(isactb reads spatial 1.x and isactb; an extension it may ignore "
+                             "must say \"optional\": true)",
+                             i, name, ver);
+    }
+    return ISAC_OK;
+}

@@ -158,6 +158,24 @@ const json_t *radio_file_current_annotation(radio r)
     return radio_get_ops(r) == &radio_file_ops ? radio_file_annotation(radio_get_state(r)) : NULL;
 }
 
+int radio_file_current_txref(radio r, float complex *tx, size_t len, size_t *recorded)
+{
+    *recorded = 0;
+    if (radio_get_ops(r) != &radio_file_ops)
+        return ISAC_EINVAL;
+    struct file_state *s = radio_get_state(r);
+    struct sigmf_cpi_info ci;
+    if (s->current < 0 || sigmf_reader_cpi_info(s->rd, (size_t)s->current, &ci))
+        return ISAC_EINVAL;
+    *recorded = ci.txlen;
+    if (ci.txlen != len)
+        return ISAC_OK;
+    int rc = sigmf_reader_read_txref(s->rd, (size_t)s->current, tx, len);
+    if (rc)
+        snprintf(s->err, sizeof s->err, "%s", sigmf_reader_last_error(s->rd));
+    return rc;
+}
+
 /* A recording holds one carrier: "retuning" to it is a no-op, anything else diverges. */
 static int file_set_center_freq(void *state, double hz)
 {

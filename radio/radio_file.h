@@ -3,7 +3,9 @@
 #ifndef ISACTB_RADIO_RADIO_FILE_H
 #define ISACTB_RADIO_RADIO_FILE_H
 
+#include <complex.h>
 #include <jansson.h>
+#include <stddef.h>
 
 #include "radio.h"
 
@@ -24,5 +26,11 @@ const json_t *radio_file_annotation(void *state);
 long radio_file_cpi_index(void *state);
 /* Same for an opened radio: NULL unless r is a `file` radio that returned a CPI. */
 const json_t *radio_file_current_annotation(radio r);
+
+/* The TX reference (txref samples) of the CPI the last rx_capture of the `file` radio r
+ * returned: *recorded = its recorded length (0: none stored); when that equals len the
+ * samples are read into tx[0..len-1]. ISAC_EINVAL when r is not a `file` radio or no CPI
+ * was returned yet, ISAC_EIO when the data cannot be read (radio_last_error). */
+int radio_file_current_txref(radio r, float complex *tx, size_t len, size_t *recorded);
 
 #endif

@@ -388,6 +388,12 @@ static int check_power(const struct radio_limits *l, const struct radio_info *in
                     "TX refused: sample magnitude %.4g above full scale %.4g (clipping)", peak, fs);
         return ISAC_ESAFETY;
     }
+    /* A radio that radiates nothing and does not know its TX power (a capture written by
+     * another tool without isactb:radio.tx_power_dbm, replayed) has no power to limit:
+     * NaN would otherwise refuse every burst. A radiating radio with unknown power still
+     * is refused below. */
+    if (emulated && isnan(in->tx_power_dbm))
+        return ISAC_OK;
     /* tx_power_dbm is the power of a unit-power burst at the gain the radio described at
      * open (tx_gain_db); a channel set to more gain since radiates that much more. */
     double p = 0;

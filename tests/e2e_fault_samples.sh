@@ -4,7 +4,8 @@
 # would overflow the float32 processing) is reported with its CPI, channel and sample,
 # counted in the summary ("unprocessed") and the capture is refused (exit 1, one error line
 # after the per-CPI warnings); replay refuses it naming the same; `calib rx --input` refuses a
-# recording whose reference does not match the session it claims (the correlation with the
+# recording whose stored reference is not the one its session generates, or whose received
+# signal does not match the session it claims (the correlation with the
 # expected reference far below what the SNR predicts) and writes no record.
 set -uo pipefail
 . "$(dirname "$0")/fault_common.sh"
@@ -69,7 +70,22 @@ open(sys.argv[1], "w").write(json.dumps(d, separators=(",", ":")) + "\n")
 PYEOF
 run_bounded 60 "$tmp/mm.out" "$tmp/mm.err" -- "$BIN" calib rx --input "$tmp/cal2" --out "$tmp/rec2.json"
 [ "$rc" -eq 1 ] || bad "calib rx --input (wrong reference): exit $rc, want 1"
-one_line "$tmp/mm.err" "the capture's reference does not match"
+# the stored TX reference no longer is the one the session's parameters generate
+one_line "$tmp/mm.err" "CPI 0: TX reference sample 0 is"
+one_line "$tmp/mm.err" "the stored reference is not the one the estimator uses"
 [ ! -e "$tmp/rec2.json" ] || bad "calib rx --input (wrong reference): a record was written"
 echo "calib: $(errors "$tmp/mm.err")"
+# the stored reference is right but a channel received another signal (the conjugate of the
+# reference: same power, another spectrum): the correlation check refuses it
+cp -r "$tmp/cal" "$tmp/cal3"
+$PY - "$tmp/cal3/isactb-calib-rx1.sigmf-data" <<'PYEOF'
+import sys, numpy as np
+x = np.fromfile(sys.argv[1], dtype=np.complex64)
+np.conj(x).astype(np.complex64).tofile(sys.argv[1])
+PYEOF
+run_bounded 60 "$tmp/mx.out" "$tmp/mx.err" -- "$BIN" calib rx --input "$tmp/cal3" --out "$tmp/rec3.json"
+[ "$rc" -eq 1 ] || bad "calib rx --input (wrong received signal): exit $rc, want 1"
+one_line "$tmp/mx.err" "the capture's reference does not match"
+[ ! -e "$tmp/rec3.json" ] || bad "calib rx --input (wrong received signal): a record was written"
+echo "calib: $(errors "$tmp/mx.err")"
 finish_test

@@ -68,4 +68,26 @@ if out=$("$py" "$validate" "$spec" "$tmp/bad2" 2>&1); then
 fi
 grep -q "spatial:element_geometry missing" <<<"$out" ||
     { echo "e2e_sigmf_schema: unexpected validator output: $out" >&2; exit 1; }
+# Viewer annotations (inspectrum draws a box only with both frequency edges): one edge
+# removed must be reported, even though the schema alone accepts it.
+cp -r "$tmp/cap" "$tmp/bad3"
+"$py" - "$tmp/bad3" <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]
+p = d + "/cap-rx1.sigmf-meta"
+m = json.load(open(p))
+del m["annotations"][1]["core:freq_upper_edge"]
+raw = json.dumps(m).encode()
+open(p, "wb").write(raw)
+c = json.load(open(d + "/cap.sigmf-collection"))
+for s in c["collection"]["core:streams"]:
+    if s[0] == "cap-rx1":
+        s[1] = hashlib.sha512(raw).hexdigest()
+json.dump(c, open(d + "/cap.sigmf-collection", "w"))
+PY
+if out=$("$py" "$validate" "$spec" "$tmp/bad3" 2>&1); then
+    echo "e2e_sigmf_schema: validator accepted an annotation with one frequency edge" >&2; exit 1
+fi
+grep -q "cap-rx1.sigmf-meta: annotations\[1\]: only one of core:freq_lower_edge" <<<"$out" ||
+    { echo "e2e_sigmf_schema: unexpected validator output: $out" >&2; exit 1; }
 echo "e2e_sigmf_schema: OK"

@@ -245,6 +245,38 @@ def check_sorted(path, meta):
             err(path, f"{key} not sorted by core:sample_start")
 
 
+def check_annotations(path, meta, data_path):
+    """Any annotation: both frequency edges or neither (the spec), lower <= upper, inside
+    the data file. isactb's own recordings: one annotation per stored CPI, back to back
+    from sample 0 over every stored sample, each with edges, label and comment (what a
+    viewer such as inspectrum draws)."""
+    nsamp = os.path.getsize(data_path) // 8 if os.path.exists(data_path) else None
+    anns = meta["annotations"]
+    for i, a in enumerate(anns):
+        lo, hi = a.get("core:freq_lower_edge"), a.get("core:freq_upper_edge")
+        if (lo is None) != (hi is None):
+            err(path, f"annotations[{i}]: only one of core:freq_lower_edge/upper_edge")
+        elif lo is not None and not lo <= hi:
+            err(path, f"annotations[{i}]: core:freq_lower_edge {lo} above upper edge {hi}")
+        end = a.get("core:sample_start", 0) + a.get("core:sample_count", 0)
+        if nsamp is not None and end > nsamp:
+            err(path, f"annotations[{i}] ends at sample {end}, the data file has {nsamp}")
+    if meta["global"].get("core:recorder") != "isactb":
+        return
+    off = 0
+    for i, a in enumerate(anns):
+        if a.get("core:sample_start") != off or not a.get("core:sample_count"):
+            err(path, f"annotations[{i}]: core:sample_start {a.get('core:sample_start')}, "
+                f"expected {off} (one annotation per stored CPI)")
+            return
+        for k in ("core:freq_lower_edge", "core:label", "core:comment"):
+            if k not in a:
+                err(path, f"annotations[{i}]: {k} missing")
+        off += a["core:sample_count"]
+    if nsamp is not None and off != nsamp:
+        err(path, f"annotations cover {off} samples, the data file has {nsamp}")
+
+
 def check_meta(meta_validator, meta_path, listed_hash, num_elements_seen, shared):
     with open(meta_path, "rb") as f:
         raw = f.read()
@@ -268,6 +300,7 @@ def check_meta(meta_validator, meta_path, listed_hash, num_elements_seen, shared
             check_isactb_calibration(meta_path, meta, shared)
     if isinstance(meta.get("captures"), list) and isinstance(meta.get("annotations"), list):
         check_sorted(meta_path, meta)
+        check_annotations(meta_path, meta, data_path)
 
 
 def main():

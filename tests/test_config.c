@@ -95,12 +95,54 @@ static void test_json_round_trip(void **state)
     json_decref(j2);
 }
 
+/* docs/capture-format.md: every isactb:experiment field is optional and takes the default
+ * of exp_config_defaults (= experiments/default.yaml); unknown keys and strings too long for
+ * their field are refused with one line. */
+static void test_json_defaults(void **state)
+{
+    (void)state;
+    struct exp_config a, b;
+    exp_config_defaults(&a);
+    char err[256] = "";
+    json_t *empty = json_object();
+    if (exp_config_from_json(empty, &b, "x", err, sizeof err))
+        fail_msg("%s", err);
+    json_t *ja = exp_config_to_json(&a), *jb = exp_config_to_json(&b);
+    assert_true(json_equal(ja, jb));
+    json_t *part = json_pack("{s:i,s:{s:s,s:i},s:{s:f}}", "beams", 1, "waveform", "kind", "zc",
+                             "length", 4093, "grid", "spacing_m", 2.0);
+    if (exp_config_from_json(part, &b, "x", err, sizeof err))
+        fail_msg("%s", err);
+    assert_int_equal(b.beams, 1);
+    assert_string_equal(b.waveform.kind, "zc");
+    assert_int_equal(b.waveform.length, 4093);
+    assert_int_equal(b.waveform.root, a.waveform.root);
+    assert_true(b.grid.spacing_m == 2.0 && b.grid.x_max == a.grid.x_max && b.pfa == a.pfa);
+    assert_string_equal(b.policy, a.policy);
+    json_t *unk = json_pack("{s:i}", "beam", 3);
+    assert_true(exp_config_from_json(unk, &b, "c", err, sizeof err) < 0);
+    assert_non_null(strstr(err, "c: isactb:experiment: "));
+    assert_null(strchr(err, '\n'));
+    json_t *lng = json_pack("{s:s}", "policy", "a-policy-name-longer-than-the-field");
+    assert_true(exp_config_from_json(lng, &b, "c", err, sizeof err) < 0);
+    assert_non_null(
+        strstr(err, "c: isactb:experiment: policy: 'a-policy-name-longer-than-the-field...' longer "
+                    "than 15 characters"));
+    json_decref(empty);
+    json_decref(ja);
+    json_decref(jb);
+    json_decref(part);
+    json_decref(unk);
+    json_decref(lng);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_yaml_equals_builtin_defaults),
         cmocka_unit_test(test_bad_configs),
         cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_json_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -942,8 +942,11 @@ static void test_calibration_segments(void **st)
     free(dir);
 }
 
-/* The minimal example of docs/capture-format.md section 8, written by hand with only
- * the required fields (format 2.0.0), or the same capture in the layout of format 1.0.0
+/* The smallest capture the reader accepts (docs/capture-format.md section 13, last
+ * paragraph: no experiment, no codebook, so `detect` would refuse it; the detectable
+ * minimal example of section 13 is tests/thirdparty_capture.py's), written by hand with
+ * only the reader's required fields (format 2.0.0), or the same capture in the layout of
+ * format 1.0.0
  * (every meta carried isactb:radio and one annotation per CPI; the collection nothing
  * of isactb's), which this reader refuses. */
 static void write_minimal(const char *dir, int old)
@@ -1051,6 +1054,40 @@ static void test_minimal_example(void **st)
     free(dir);
 }
 
+/* SigMF: an extension marked required ("optional": false) that the reader does not
+ * implement must be refused with one line; the same extension marked optional is ignored. */
+static void test_required_extension(void **st)
+{
+    (void)st;
+    char *dir = make_tmpdir(), err[600], want[800];
+    for (int optional = 0; optional < 2; optional++) {
+        write_minimal(dir, 0);
+        json_t *c = load(dir, "ex.sigmf-collection");
+        json_t *ext = json_object_get(json_object_get(c, "collection"), "core:extensions");
+        json_array_insert_new(ext, 0,
+                              json_pack("{s:s,s:s,s:b}", "name", "antenna", "version", "1.0.0",
+                                        "optional", optional));
+        assert_int_equal(json_dump_file(c, path(dir, "ex.sigmf-collection"), 0), 0);
+        json_decref(c);
+        sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+        if (optional) {
+            if (!r)
+                fail_msg("%s", err);
+            sigmf_reader_close(r);
+            continue;
+        }
+        assert_null(r);
+        snprintf(want, sizeof want,
+                 "%s/ex.sigmf-collection: core:extensions[0]: required extension 'antenna' "
+                 "1.0.0 is not implemented (isactb reads spatial 1.x and isactb; an extension "
+                 "it may ignore must say \"optional\": true)",
+                 dir);
+        assert_string_equal(err, want);
+    }
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--write")) {
@@ -1066,7 +1103,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_writer_rejects),       cmocka_unit_test(test_file_backend),
         cmocka_unit_test(test_bad_inputs),           cmocka_unit_test(test_minimal_example),
         cmocka_unit_test(test_calibration_segments), cmocka_unit_test(test_old_format_refused),
-        cmocka_unit_test(test_plan_roundtrip),
+        cmocka_unit_test(test_plan_roundtrip),       cmocka_unit_test(test_required_extension),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

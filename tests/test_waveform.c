@@ -126,6 +126,50 @@ static void test_mseq(void **state)
 }
 
 /* Instantaneous frequency (phase increment / 2 pi) sweeps -B/2 .. +B/2 linearly. */
+/* docs/capture-format.md section 8 gives the m-sequence as a recurrence (taps and initial
+ * bits per degree) so that other tools can write the probe without liquid-dsp: the table
+ * must be what waveform_generate (liquid-dsp msequence_create_default) produces. */
+static void test_mseq_doc_table(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned m, taps[4], ntaps;
+        const char *init;
+    } doc[] = {{6, {1, 6}, 2, "111111"},
+               {7, {3, 7}, 2, "1001001"},
+               {8, {2, 3, 4, 8}, 4, "10110001"},
+               {9, {4, 9}, 2, "100010001"},
+               {10, {3, 10}, 2, "1001001001"},
+               {11, {2, 11}, 2, "10101010101"},
+               {12, {1, 4, 6, 12}, 4, "111101110011"},
+               {13, {1, 3, 4, 13}, 4, "1110001110001"},
+               {14, {1, 3, 5, 14}, 4, "11101100101000"},
+               {15, {1, 15}, 2, "111111111111111"}};
+    for (size_t i = 0; i < sizeof doc / sizeof doc[0]; i++) {
+        unsigned m = doc[i].m, L = (1u << m) - 1;
+        struct waveform_params p = {.kind = WAVEFORM_MSEQ, .degree = m};
+        float complex *s = malloc(L * sizeof *s);
+        unsigned char *b = malloc(L);
+        assert_non_null(s);
+        assert_non_null(b);
+        assert_int_equal(waveform_generate(&p, s), ISAC_OK);
+        for (unsigned n = 0; n < L; n++) {
+            if (n < m)
+                b[n] = (unsigned char)(doc[i].init[n] - '0');
+            else {
+                b[n] = 0;
+                for (unsigned t = 0; t < doc[i].ntaps; t++)
+                    b[n] ^= b[n - doc[i].taps[t]];
+            }
+            if (s[n] != (b[n] ? -1.0f : 1.0f))
+                fail_msg("mseq m=%u: chip %u is %g, the documented recurrence gives %d", m, n,
+                         (double)crealf(s[n]), b[n] ? -1 : 1);
+        }
+        free(s);
+        free(b);
+    }
+}
+
 static void test_lfm(void **state)
 {
     (void)state;
@@ -300,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_zc),
         cmocka_unit_test(test_zc_cross),
         cmocka_unit_test(test_mseq),
+        cmocka_unit_test(test_mseq_doc_table),
         cmocka_unit_test(test_lfm),
         cmocka_unit_test(test_qpsk_and_power),
         cmocka_unit_test(test_validate_describe),

@@ -417,27 +417,37 @@ json_t *exp_config_to_json(const struct exp_config *c)
     return o;
 }
 
+/* Every field is optional: an absent one takes its default (exp_config_defaults, the
+ * values of experiments/default.yaml), exactly as in a YAML file; unknown keys are refused.
+ * isactb always writes every field, so a recording does not depend on the defaults of the
+ * isactb that replays it; a capture written by another tool may give only what differs. */
 static int from_json(json_t *o, struct exp_config *c, const char *src, char *err, size_t errlen)
 {
     json_error_t je;
-    const char *radio, *pol, *cb, *kind, *weights = NULL;
-    json_t *arr = NULL;
-    json_int_t seed, eps, steps, beams, len, root, guard, nb;
     exp_config_defaults(c);
-    if (!o || json_unpack_ex(o, &je, JSON_STRICT,
-                             "{s:s,s:s,s:I,s:I,s:I,s:s,s:I,s:F,s:F,s:{s:s,s:I,s:I,s:F},s:I,s:I,"
-                             "s:F,s:{s:F,s:F,s:F,s:F,s:F,s:F},s:b,s:F,s?s,s?o}",
-                             "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps,
-                             "max_steps", &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa,
-                             "zeta", &c->zeta, "waveform", "kind", &kind, "length", &len, "root",
-                             &root, "bandwidth", &c->waveform.bandwidth, "window_guard", &guard,
-                             "noise_bins", &nb, "step_interval_s", &c->step_interval_s, "grid",
-                             "spacing_m", &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max",
-                             &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max,
-                             "baseline_guard_m", &c->grid.baseline_guard_m, "direct_path_cancel",
-                             &c->direct_path_cancel, "confirm_radius_m", &c->confirm_radius_m,
-                             "weights", &weights, "array", &arr)) {
-        isac_seterr(err, errlen, "%s: isactb:experiment: %s", src, o ? je.text : "missing");
+    const char *radio = c->radio, *pol = c->policy, *cb = c->codebook, *kind = c->waveform.kind,
+               *weights = c->weights;
+    json_t *arr = NULL;
+    json_int_t seed = (json_int_t)c->seed, eps = c->episodes, steps = c->max_steps,
+               beams = c->beams, len = c->waveform.length, root = c->waveform.root,
+               guard = c->window_guard, nb = c->noise_bins;
+    if (!o) {
+        isac_seterr(err, errlen, "%s: isactb:experiment: missing", src);
+        return ISAC_EFORMAT;
+    }
+    if (json_unpack_ex(
+            o, &je, JSON_STRICT,
+            "{s?s,s?s,s?I,s?I,s?I,s?s,s?I,s?F,s?F,s?{s?s,s?I,s?I,s?F},s?I,s?I,"
+            "s?F,s?{s?F,s?F,s?F,s?F,s?F,s?F},s?b,s?F,s?s,s?o}",
+            "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps, "max_steps", &steps,
+            "codebook", &cb, "beams", &beams, "pfa", &c->pfa, "zeta", &c->zeta, "waveform", "kind",
+            &kind, "length", &len, "root", &root, "bandwidth", &c->waveform.bandwidth,
+            "window_guard", &guard, "noise_bins", &nb, "step_interval_s", &c->step_interval_s,
+            "grid", "spacing_m", &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max",
+            &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max, "baseline_guard_m",
+            &c->grid.baseline_guard_m, "direct_path_cancel", &c->direct_path_cancel,
+            "confirm_radius_m", &c->confirm_radius_m, "weights", &weights, "array", &arr)) {
+        isac_seterr(err, errlen, "%s: isactb:experiment: %s", src, je.text);
         return ISAC_EFORMAT;
     }
     CHECK(seed >= 0 && eps >= 0 && eps <= 100000 && steps >= 0 && steps <= 100000 && beams >= 0 &&
@@ -448,12 +458,22 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
           "%s: isactb:experiment: array is not {tx_positions_wl: [numbers], "
           "rx_positions_wl: [numbers]}",
           src);
-    snprintf(c->radio, sizeof c->radio, "%s", radio);
-    snprintf(c->policy, sizeof c->policy, "%s", pol);
-    if (weights) /* absent in captures made before the qnet policy existed */
-        snprintf(c->weights, sizeof c->weights, "%s", weights);
-    snprintf(c->codebook, sizeof c->codebook, "%s", cb);
-    snprintf(c->waveform.kind, sizeof c->waveform.kind, "%s", kind);
+    /* the strings may be c's own defaults: copied with memmove, refused when too long */
+    const struct {
+        char *dst;
+        size_t size;
+        const char *v, *key;
+    } str[] = {{c->radio, sizeof c->radio, radio, "radio"},
+               {c->policy, sizeof c->policy, pol, "policy"},
+               {c->weights, sizeof c->weights, weights, "weights"},
+               {c->codebook, sizeof c->codebook, cb, "codebook"},
+               {c->waveform.kind, sizeof c->waveform.kind, kind, "waveform.kind"}};
+    for (size_t i = 0; i < sizeof str / sizeof str[0]; i++) {
+        size_t n = strlen(str[i].v);
+        CHECK(n < str[i].size, "%s: isactb:experiment: %s: '%.40s...' longer than %zu characters",
+              src, str[i].key, str[i].v, str[i].size - 1);
+        memmove(str[i].dst, str[i].v, n + 1);
+    }
     c->seed = (uint64_t)seed;
     c->episodes = (unsigned)eps;
     c->max_steps = (unsigned)steps;
@@ -462,7 +482,9 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
     c->waveform.root = (unsigned)root;
     c->window_guard = (unsigned)guard;
     c->noise_bins = (unsigned)nb;
-    return validate_fields(c, src, err, errlen);
+    char where[600]; /* range errors name the object: "FILE: isactb:experiment: field: ..." */
+    snprintf(where, sizeof where, "%s: isactb:experiment", src);
+    return validate_fields(c, where, err, errlen);
 }
 
 /* Messages quote values from the file, which may hold newlines (a folded YAML scalar) or

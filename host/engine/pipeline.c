@@ -64,12 +64,14 @@ struct pipeline_s {
     uint32_t absent_next;
 };
 
-static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_t errlen)
+int exp_probe_generate(const struct exp_config *cfg, float complex **probe, size_t *L, char *err,
+                       size_t errlen)
 {
     struct waveform_params wp = {.length = cfg->waveform.length,
                                  .root = cfg->waveform.root,
                                  .bandwidth = cfg->waveform.bandwidth};
     char why[256] = "unknown kind";
+    *probe = NULL;
     int rc = waveform_kind_parse(cfg->waveform.kind, &wp.kind);
     if (rc == ISAC_OK && wp.kind == WAVEFORM_MSEQ)
         wp.degree = (unsigned)lround(log2(cfg->waveform.length + 1.0));
@@ -77,9 +79,19 @@ static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_
         isac_seterr(err, errlen, "waveform: %s", why);
         return ISAC_EINVAL;
     }
-    p->L = waveform_length(&wp);
-    p->probe = malloc(p->L * sizeof *p->probe);
-    return p->probe && waveform_generate(&wp, p->probe) == ISAC_OK ? ISAC_OK : ISAC_ENOMEM;
+    *L = waveform_length(&wp);
+    *probe = malloc(*L * sizeof **probe);
+    if (*probe && waveform_generate(&wp, *probe) == ISAC_OK)
+        return ISAC_OK;
+    free(*probe);
+    *probe = NULL;
+    isac_seterr(err, errlen, "waveform: out of memory");
+    return ISAC_ENOMEM;
+}
+
+static int make_probe(pipeline p, const struct exp_config *cfg, char *err, size_t errlen)
+{
+    return exp_probe_generate(cfg, &p->probe, &p->L, err, errlen);
 }
 
 /* Real correlation coefficient of MF noise in adjacent bins: Re sum s[n+1] s*[n] / ||s||^2

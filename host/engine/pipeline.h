@@ -71,6 +71,12 @@ struct pipeline_result {
 int exp_array_apply(const struct exp_config *cfg, struct radio_info *info, char *err,
                     size_t errlen);
 
+/* The probe of cfg->waveform (dsp/waveform.h; an m-sequence's degree from its length):
+ * *L samples in *probe (malloc'd, the caller frees). ISAC_EINVAL with one line in err for
+ * an invalid waveform, ISAC_ENOMEM. The pipeline correlates with exactly these samples. */
+int exp_probe_generate(const struct exp_config *cfg, float complex **probe, size_t *L, char *err,
+                       size_t errlen);
+
 pipeline pipeline_create(const struct exp_config *cfg, const struct radio_info *info, codebook cb,
                          double pfa, char *err, size_t errlen);
 void pipeline_destroy(pipeline p);
