@@ -1071,7 +1071,10 @@ SoapySDR::KwargsList find_isacsim(const SoapySDR::Kwargs &args)
     auto seed = args.find("seed");
     std::string serial = "sim-" + (seed == args.end() ? std::string("1") : seed->second);
     dev["serial"] = serial;
-    dev["label"] = "isactb channel emulator (" + serial + ")";
+    // A caller's label is kept: SoapySDR shares one instance between makes with the same
+    // enumerated arguments, so distinct labels give independent emulators.
+    if (dev.find("label") == dev.end())
+        dev["label"] = "isactb channel emulator (" + serial + ")";
     return {dev};
 }
 
