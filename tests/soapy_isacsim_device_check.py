@@ -331,8 +331,8 @@ codes = [dev.writeStream(tx, [sig], B, timeoutUs=1000).ret for _ in range(80)]
 check(SOAPY_SDR_TIMEOUT in codes and all(c in (B, SOAPY_SDR_TIMEOUT) for c in codes),
       f"backpressure: {codes.count(B)} buffers accepted ahead of the receiver, then SOAPY_SDR_TIMEOUT")
 # The receiver passes the transmitter: the next untimed buffer underflows.
-for _ in range(80):
-    dev.readStream(rx, [rb], B, timeoutUs=100000)
+for _ in range(80):  # each waits 1 ms for the (stalled) transmitter, then goes on
+    dev.readStream(rx, [rb], B, timeoutUs=1000)
 while dev.readStreamStatus(tx, timeoutUs=0).ret != SOAPY_SDR_TIMEOUT:
     pass
 dev.writeStream(tx, [sig], B)

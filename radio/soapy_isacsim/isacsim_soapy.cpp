@@ -326,7 +326,15 @@ class IsacsimDevice : public SoapySDR::Device
         if (numElems == 0)
             return 0;
         if (!st->have_window) {
-            int rc = render(st, st->finite ? st->win_len : std::min(numElems, kMtu));
+            size_t len = st->finite ? st->win_len : std::min(numElems, kMtu);
+            // Full duplex without a wall clock: a continuous window waits (up to the
+            // timeout) for a continuous transmitter to have written its ticks, so the
+            // two run in step as they would on hardware; after the timeout it is
+            // rendered anyway and the transmitter underflows.
+            long long need = st->next_tick + (long long)len;
+            if (!st->finite)
+                cv_.wait_for(lk, wait_of(timeoutUs), [&] { return !tx_behind(need); });
+            int rc = render(st, len);
             if (rc)
                 return rc;
         }
@@ -780,6 +788,14 @@ class IsacsimDevice : public SoapySDR::Device
             throw std::runtime_error("isacsim: " + dir_name(dir) + " gain element '" + name +
                                      "' does not exist (the only one is " + gain_name(dir) + ")");
     }
+    // A continuous (untimed) transmitter has not yet written the ticks before `tick`.
+    bool tx_behind(long long tick) const
+    {
+        for (const Stream *t : streams_)
+            if (t->dir == SOAPY_SDR_TX && t->active && t->streaming && t->next_tx < tick)
+                return true;
+        return false;
+    }
     void set_active(Stream *st, bool on)
     {
         if (st->dir == SOAPY_SDR_RX && st->active != on)
@@ -1033,6 +1049,7 @@ class IsacsimDevice : public SoapySDR::Device
         }
         st->next_tx = t + (long long)n;
         st->streaming = !end;
+        cv_.notify_all(); // a receiver waiting for these ticks may go on
         if (end)
             push_status(st, 0, SOAPY_SDR_END_BURST, t);
         if (rx_active_ == 0) // nothing else moves the clock: the DAC consumed the samples
