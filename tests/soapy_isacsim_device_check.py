@@ -260,6 +260,36 @@ check(first == T0 and np.array_equal(y[0][:3000], x[0][:3000])
       and np.allclose(y[0][3000:], 10 * x[0][3000:], rtol=1e-5, atol=0),
       "timed gain +20 dB takes effect at its sample (3000): before unchanged, after x10")
 
+# A timed retune (impairments: the LO phases are re-drawn) acts from the first window at
+# or after its time: the window before it is unchanged, the one after turns by a
+# constant phase per channel.
+def two_windows(retune):
+    d = device(targets=1, impairments=1, noise=0)
+    t = d.setupStream(SOAPY_SDR_TX, SOAPY_SDR_CF32, list(range(16)))
+    d.activateStream(t)
+    x = np.full(3 * 4096, 0.25, np.complex64)  # on the air during both windows
+    d.writeStream(t, [x] * 16, len(x), SOAPY_SDR_HAS_TIME | SOAPY_SDR_END_BURST, 0)
+    d.closeStream(t)
+    if retune:
+        d.setCommandTime(SoapySDR.ticksToTimeNs(4096, 20e6))
+        d.setFrequency(SOAPY_SDR_RX, 0, 2.4e9)
+        d.setCommandTime(0)
+        if d.getFrequency(SOAPY_SDR_RX, 0) != 2.4e9:
+            return None
+    w, _, _ = read_rx(d, SOAPY_SDR_CF32, [0, 1], 2 * 4096)
+    return w
+
+
+wa, wb = two_windows(False), two_windows(True)
+if wb is None:
+    check(False, "timed retune: getFrequency does not return the new frequency")
+else:
+    rot = [wb[i][4096:] / wa[i][4096:] for i in range(2)]
+    check(all(np.array_equal(wa[i][:4096], wb[i][:4096]) for i in range(2))
+          and all(np.allclose(r[100:], r[100], rtol=1e-4) and abs(abs(r[100]) - 1) < 1e-4 for r in rot)
+          and min(abs(np.angle(r[100])) for r in rot) > 1e-2,
+          "timed retune at tick 4096: window 0 unchanged, window 1 turned by the new LO phase")
+
 # ---- 6. timed TX burst, inactive RX ----
 dev = device(targets=1, noise=0)
 tx = dev.setupStream(SOAPY_SDR_TX, SOAPY_SDR_CS16, [0, 1])
