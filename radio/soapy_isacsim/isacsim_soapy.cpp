@@ -122,22 +122,23 @@ bool parse_format(const std::string &f, Fmt &out)
     return true;
 }
 
+// Round half away from zero after saturating: no libm call, so the loop vectorises.
 template <typename T> void to_int(const cf *in, T *out, size_t n, double scale)
 {
     const float lim = (float)scale, s = (float)scale;
-    for (size_t i = 0; i < n; i++) {
-        float re = std::clamp(in[i].real() * s, -lim, lim);
-        float im = std::clamp(in[i].imag() * s, -lim, lim);
-        out[2 * i] = (T)std::lrintf(re);
-        out[2 * i + 1] = (T)std::lrintf(im);
+    const float *v = reinterpret_cast<const float *>(in);
+    for (size_t i = 0; i < 2 * n; i++) {
+        float x = std::min(std::max(v[i] * s, -lim), lim);
+        out[i] = (T)(int)(x + std::copysign(0.5f, x));
     }
 }
 
 template <typename T> void from_int(const T *in, cf *out, size_t n, double scale)
 {
     const float s = (float)(1.0 / scale);
-    for (size_t i = 0; i < n; i++)
-        out[i] = cf((float)in[2 * i] * s, (float)in[2 * i + 1] * s);
+    float *v = reinterpret_cast<float *>(out);
+    for (size_t i = 0; i < 2 * n; i++)
+        v[i] = (float)in[i] * s;
 }
 
 // CF32 (the emulator's samples, full scale 1) to the stream's format; CS16/CS8 saturate.
