@@ -341,7 +341,10 @@ for i in range(nbuf):
         rss0 = rss_mb()
 rss1 = rss_mb()
 check(bad == 0, f"{nbuf} untimed writeStream calls of {B} accepted")
-check(rss1 - rss0 < 40.0, f"memory bounded: RSS {rss0:.0f} MB after 20 buffers, {rss1:.0f} MB after {nbuf}")
+if SLOW:  # ASan's quarantine holds freed memory back: RSS says nothing there
+    print(f"ok: (sanitizer build: RSS {rss0:.0f} -> {rss1:.0f} MB not checked; the Release run checks it)")
+else:
+    check(rss1 - rss0 < 40.0, f"memory bounded: RSS {rss0:.0f} MB after 20 buffers, {rss1:.0f} MB after {nbuf}")
 check(dev.getHardwareTime("") == SoapySDR.ticksToTimeNs(nbuf * B, 20e6),
       "no receiver: the clock follows the transmitter")
 # A receiver now: the transmitter's samples reach it through the leak path.
