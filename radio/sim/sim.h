@@ -180,6 +180,12 @@ int sim_user_capture(sim s, const struct sim_user *u, unsigned uid, int64_t t0, 
  * loss -34.5 dB / 3.7), for sim_user_model_sinr. */
 void sim_user_link_of(sim s, struct sim_user_link *l);
 int64_t sim_now(sim s);
+/* The device idles until tick t: now = max(now, t), and the bursts whose echoes can no
+ * longer reach a window at or after the new now are freed. A continuous transmitter with
+ * no receive window running (the isacsim Soapy device's untimed TX) moves the clock this
+ * way, as a DAC consuming samples does; windows before the new now are then late.
+ * Draws nothing: later samples are those the same calls would give without it. */
+void sim_advance(sim s, int64_t t);
 /* The receiver-noise generator alone (the floor of `isactb bench sim`): n samples of
  * CN(0, 1) from r, the very generator (Marsaglia polar, single precision) captures use. */
 void sim_normal_fill(isac_rng *r, float complex *y, size_t n);

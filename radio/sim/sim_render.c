@@ -54,6 +54,13 @@ static void prune_bursts(sim s)
     s->nbursts = j;
 }
 
+void sim_advance(sim s, int64_t t)
+{
+    if (t > s->now)
+        s->now = t;
+    prune_bursts(s);
+}
+
 /* The emulated device stopped answering (hang_after): wait out the call's timeout as a
  * driver would (wall time; a signal ends the wait early so SIGINT is served promptly),
  * then report it. */

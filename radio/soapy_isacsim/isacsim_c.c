@@ -58,13 +58,15 @@ void isacsim_describe(isacsim *s, struct isacsim_desc *d)
 }
 
 /* The emulator's clock is its sample counter: sample_clocked = 1. */
-char *isacsim_layout_json(isacsim *s)
+char *isacsim_layout_json(isacsim *s, double noise_scale, double tx_gain_db)
 {
     /* The plug-in's CF32 stream has full scale 1 (getNativeStreamFormat says so): the
      * client's transmit guard needs a known full scale for its clipping check. */
     struct radio_info in = s->info;
     if (!(in.full_scale > 0))
         in.full_scale = 1.0;
+    in.noise_var *= noise_scale;
+    in.tx_power_dbm += tx_gain_db;
     return fe_layout_to_json(&in, 1);
 }
 
@@ -84,6 +86,11 @@ int64_t isacsim_now(isacsim *s)
     int64_t t = 0;
     radio_get_time(s->r, &t);
     return t;
+}
+
+void isacsim_advance(isacsim *s, int64_t t)
+{
+    sim_advance(radio_get_state(s->r), t);
 }
 
 int isacsim_tx(isacsim *s, int64_t t0, const float *const *x, size_t len)

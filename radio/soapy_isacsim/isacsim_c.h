@@ -35,11 +35,17 @@ struct isacsim_rx_md {
 int isacsim_open(const char *sim_args, isacsim **out, char *err, size_t errlen);
 void isacsim_close(isacsim *s);
 void isacsim_describe(isacsim *s, struct isacsim_desc *d);
-/* malloc'd JSON: the array layout (radio_uhd_soapy_common.h format) / the ground truth. */
-char *isacsim_layout_json(isacsim *s);
+/* malloc'd JSON: the array layout (radio_uhd_soapy_common.h format) / the ground truth.
+ * The layout describes the device as set: noise_var is the emulator's times noise_scale
+ * (the device's RX gain and rate scaling of the samples), tx_power_dbm its plus
+ * tx_gain_db. */
+char *isacsim_layout_json(isacsim *s, double noise_scale, double tx_gain_db);
 char *isacsim_truth_json(isacsim *s);
 int isacsim_new_episode(isacsim *s, uint64_t episode);
 int64_t isacsim_now(isacsim *s);
+/* The device idles until tick t (sim_advance): a continuous transmitter with no receiver
+ * running moves the clock to the end of what it sent. */
+void isacsim_advance(isacsim *s, int64_t t);
 /* x[ch] for ch < num_tx: len interleaved complex samples each. */
 int isacsim_tx(isacsim *s, int64_t t0, const float *const *x, size_t len);
 /* y[ch] for ch < num_rx; y[ch] == NULL: channel ch is not rendered at all (the rows given
