@@ -201,6 +201,14 @@ int ma_evaluate(const struct ma_scene *s, const struct ma_vehicle *veh, const st
     return ISAC_OK;
 }
 
+double ma_comm_gain(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned k,
+                    const struct ma_design *d)
+{
+    double complex g, gd;
+    beam_gains(d->xt, s->nt, veh[k].theta, d->w[k], &g, &gd);
+    return veh[k].snr_c * creal(g * conj(g));
+}
+
 void ma_design_comm_beams(const struct ma_scene *s, const struct ma_vehicle *veh,
                           struct ma_design *d)
 {

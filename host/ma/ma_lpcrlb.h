@@ -96,6 +96,10 @@ int ma_evaluate(const struct ma_scene *s, const struct ma_vehicle *veh, const st
 int ma_fim_eta(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned k,
                const struct ma_design *d, double J[9]);
 
+/* snr_c |a^H(xt, theta_k) w_k|^2: the SNR per unit power on vehicle k's subcarriers. */
+double ma_comm_gain(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned k,
+                    const struct ma_design *d);
+
 /* Communication-only design helper: w_k = a(xt, theta_k) / sqrt(nt), uniform power. */
 void ma_design_comm_beams(const struct ma_scene *s, const struct ma_vehicle *veh,
                           struct ma_design *d);
