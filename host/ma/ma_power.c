@@ -66,7 +66,9 @@ static int linearise(const struct ma_scene *s, const struct ma_vehicle *veh,
             double gp0 = 0;
             for (unsigned n = 0; n < s->nsub; n++)
                 gp0 += grad[i][n] * d->p[n];
-            double rhs = b[i] - J0[4 * i] + gp0;
+            /* 0.1 % margin: the tangent of the concave F over-estimates it by the
+             * (second-order) curvature gap */
+            double rhs = (1.0 + 1e-3) * b[i] - J0[4 * i] + gp0;
             if (rhs <= 0)
                 continue; /* met by every p >= 0 */
             for (unsigned n = 0; n < s->nsub; n++)
@@ -178,22 +180,49 @@ static void sca_step(const struct ma_scene *s, const struct ma_vehicle *veh,
     }
     struct lin Lloc, *L = &Lloc;
     linearise(s, veh, c, d, L);
-    double lambda[NCON] = {0}, bestp[MA_MAX_SUB], bestr = -INFINITY;
+    double lambda[NCON] = {0}, bestp[MA_MAX_SUB], bestr = -INFINITY, ps[MA_MAX_SUB];
     memcpy(bestp, d->p, N * sizeof *bestp);
     if (lin_margin(L, d->p, N) >= -1e-12)
         bestr = rate_of(w, h, d->p, N);
-    for (int it = 0; it < 80; it++) {
+    /* a strictly feasible anchor: the largest-margin point of the linearised set */
+    memcpy(ps, d->p, N * sizeof *ps);
+    if (L->n)
+        max_margin(L, N, s->pt, ps);
+    if (L->n && lin_margin(L, ps, N) < 0) { /* the linearised constraints cannot be met */
+        if (!isfinite(bestr))
+            memcpy(d->p, ps, N * sizeof *ps);
+        return;
+    }
+    for (int it = 0; it < 150; it++) {
         for (unsigned n = 0; n < N; n++) {
             sn[n] = 0;
             for (unsigned j = 0; j < L->n; j++)
                 sn[n] += lambda[j] * L->c[j][n];
         }
         waterfill(w, h, sn, N, s->pt, p);
-        if (lin_margin(L, p, N) >= -1e-12) {
-            double r = rate_of(w, h, p, N);
+        /* the dual iterate is rarely exactly feasible: move it towards the anchor just far
+         * enough (the constraints are linear, so the blend is feasible in closed form) */
+        double t = 0;
+        for (unsigned j = 0; j < L->n; j++) {
+            double vp = 0, vs = 0;
+            for (unsigned n = 0; n < N; n++) {
+                vp += L->c[j][n] * p[n];
+                vs += L->c[j][n] * ps[n];
+            }
+            if (vp < 1.0 && vs > vp) {
+                double tj = (1.0 - vp) / (vs - vp) + 1e-12;
+                t = tj > t ? tj : t;
+            }
+        }
+        t = t > 1 ? 1 : t;
+        double q[MA_MAX_SUB];
+        for (unsigned n = 0; n < N; n++)
+            q[n] = (1 - t) * p[n] + t * ps[n];
+        if (lin_margin(L, q, N) >= -1e-12) {
+            double r = rate_of(w, h, q, N);
             if (r > bestr) {
                 bestr = r;
-                memcpy(bestp, p, N * sizeof *p);
+                memcpy(bestp, q, N * sizeof *q);
             }
         }
         if (L->n == 0)
@@ -207,10 +236,6 @@ static void sca_step(const struct ma_scene *s, const struct ma_vehicle *veh,
             lambda[j] = lambda[j] > 0 ? lambda[j] : 0;
         }
     }
-    if (!isfinite(bestr)) { /* no feasible dual iterate: best-margin point */
-        memcpy(bestp, d->p, N * sizeof *bestp);
-        max_margin(L, N, s->pt, bestp);
-    }
     memcpy(d->p, bestp, N * sizeof *bestp);
 }
 
@@ -220,7 +245,7 @@ int ma_power_design(const struct ma_scene *s, const struct ma_vehicle *veh,
     if (ma_scene_check(s, NULL, 0) != ISAC_OK)
         return ISAC_EINVAL;
     struct ma_eval e;
-    for (int it = 0; it < 2; it++)
+    for (int it = 0; it < 3; it++)
         sca_step(s, veh, c, d);
     ma_evaluate(s, veh, d, &e);
     if (met)

@@ -4,15 +4,18 @@
  * subject to sum p_n <= P_T, p_n >= 0 and LPCRLB_{k,i}(p) <= eps_{k,i}, i.e.
  * F_{k,i}(p) := [J_eta,k(p)]_ii >= 1/eps_{k,i} - [J_P,k]_ii.
  * F is concave and non-decreasing in p (each subcarrier adds a PSD term before the Schur
- * complement over the echo amplitude), so the problem is convex. It is solved by SCA:
- * linearise F at the current feasible point (a global lower bound, so every SCA iterate
- * stays feasible for the true constraints), then solve the linearised problem by its
- * KKT form (the paper's "closed form with multipliers mu and lambda"):
+ * complement over the echo amplitude; with a known amplitude F is linear), so the problem
+ * is convex. It is solved by SCA (3 steps): replace F by its tangent at the current point
+ * (exact for a known amplitude; for the concave F an over-estimate by a second-order gap,
+ * covered by a 0.1 % margin on the linearised constraint), then solve the linearised
+ * problem through its KKT form (the paper's "closed form with multipliers mu and lambda"):
  *     p_n = [ w_n / (ln2 (mu - sum_j lambda_j c_jn)) - 1/h_n ]^+ ,
- * mu by bisection on sum p = P_T, lambda >= 0 by projected dual subgradient steps, keeping
- * the best feasible primal iterate. When the linearised constraints cannot be met at the
- * current point, the point that maximises the smallest normalised constraint margin is
- * used instead; if that is infeasible too the report says so (never silently).
+ * mu by bisection on sum p = P_T and lambda >= 0 by projected dual subgradient steps. Dual
+ * iterates are rarely exactly feasible, so each is moved towards the largest-margin point
+ * of the linearised set just far enough to be feasible (closed form: the constraints are
+ * linear), and the best such point is kept. When even the largest-margin point misses a
+ * constraint, that point is returned and the caller's ma_constraints_met() says so.
+ * tests/test_ma_opt.c checks the result against random feasible allocations.
  */
 #ifndef ISACTB_MA_POWER_H
 #define ISACTB_MA_POWER_H
