@@ -217,15 +217,12 @@ int bench_ma(int argc, char **argv)
     if (ma_scene_check(&s, err, sizeof err) != ISAC_OK)
         return cli_usage("bench ma", "%s", err);
     struct ma_run_opts o;
-    ma_run_opts_default(&o);
+    if (a.quick)
+        ma_run_opts_quick(&o);
+    else
+        ma_run_opts_default(&o);
     o.eps_theta_rel = a.eps_theta;
     o.pga.rho = a.rho;
-    if (a.quick) {
-        o.pso.particles = 6;
-        o.pso.iters = 8;
-        o.pso.min_particles = 3;
-        o.pga.max_iter = 15;
-    }
     if (fmod(a.dmin, o.grid_pitch) > 1e-9 && fabs(fmod(a.dmin, o.grid_pitch) - o.grid_pitch) > 1e-9)
         o.grid_pitch = a.dmin / 2.0;
     struct ma_draw_result *res = calloc(a.draws, sizeof *res);

@@ -28,6 +28,15 @@ void ma_run_opts_default(struct ma_run_opts *o)
     o->grid_pitch = 0.25;
 }
 
+void ma_run_opts_quick(struct ma_run_opts *o)
+{
+    ma_run_opts_default(o);
+    o->pso.particles = 6;
+    o->pso.iters = 8;
+    o->pso.min_particles = 3;
+    o->pga.max_iter = 15;
+}
+
 static double now_s(void)
 {
     struct timespec ts;

@@ -49,6 +49,9 @@ struct ma_run_opts {
 };
 
 void ma_run_opts_default(struct ma_run_opts *o);
+/* The smaller budget of `isactb bench ma --quick` and the tests: 6 particles, 8 swarm
+ * iterations, 3 kept at least, 15 PRE-SC-PGA iterations (everything else as default). */
+void ma_run_opts_quick(struct ma_run_opts *o);
 
 struct ma_scheme_result {
     double sum_rate;    /* bit/s/Hz */

@@ -23,7 +23,7 @@ void ma_v2i_opts_default(struct ma_v2i_opts *o)
     o->sr = 0.5;
     o->d0 = 30.0;
     o->radar_snr0 = 10.0;
-    o->comm_snr0 = 250.0;
+    o->comm_snr0 = 320.0;
 }
 
 static void eta_of(const double *x, double eta[3], double G[12])

@@ -32,7 +32,7 @@ struct ma_v2i_opts {
     double su, sd, sr;  /* measurement deviations (default 0.003, 0.2 m, 0.5 m/s) */
     double d0;          /* reference distance, m (default 30) */
     double radar_snr0;  /* 2|beta|^2/sigma_r^2 at d0 per unit power (default 10) */
-    double comm_snr0;   /* alpha/sigma_c^2 at d0 per unit power (default 250) */
+    double comm_snr0;   /* alpha/sigma_c^2 at d0 per unit power (default 320) */
 };
 
 void ma_v2i_opts_default(struct ma_v2i_opts *o);
