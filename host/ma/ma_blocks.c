@@ -109,8 +109,9 @@ double ma_block_step(const struct ma_scene *s, enum ma_block b, ma_design_fn f, 
     /* no projection of the entry point: it must be feasible already (callers start from
      * feasible designs and every accepted step is projected), so the value returned by the
      * previous step is exactly the starting value of this one */
-    /* finite-difference steps: beams and powers are O(1) / O(P_T/N); positions in lambda */
-    double h = b == MA_BLOCK_POWER ? 1e-6 * s->pt / s->nsub : b == MA_BLOCK_BEAMS ? 1e-6 : 1e-6;
+    /* finite-difference step: beams are unit vectors and positions O(1) wavelengths; powers
+     * are O(P_T / N) */
+    double h = b == MA_BLOCK_POWER ? 1e-6 * s->pt / s->nsub : 1e-6;
     if (!(*step > 0))
         *step = b == MA_BLOCK_POWER ? 1e-3 * s->pt : 1e-2;
     double fv = ma_ascent(blk_obj, blk_proj, &B, v, n, h, iters, step);
