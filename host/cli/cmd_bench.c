@@ -28,6 +28,8 @@
 #include "cli/cli_serve.h"
 #include "common/err.h"
 
+int bench_ma(int argc, char **argv); /* host/cli/bench_ma.c: isactb bench ma */
+
 static const char *const BENCH_USAGE =
     "usage: isactb bench mf [--json] [--quick]\n"
     "  Matched filter + GLRT range profile vs bare FFTs, for C in {1,4,8,16} channels\n"
@@ -43,7 +45,9 @@ static const char *const BENCH_USAGE =
     "       isactb bench serve [--seconds S] [--viewers N] [--json]   CPI rate with the live\n"
     "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n"
     "       isactb bench fuse [--nodes 1,2,4,8] [--json]   CPI rate and latency of fuse --spawn\n"
-    "  per node count (docs/distributed.md).\n";
+    "  per node count (docs/distributed.md).\n"
+    "       isactb bench ma [--json] [--draws N] ...   seed 002's movable-antenna optimisers vs\n"
+    "  the half-wavelength ULA (isactb bench ma --help; docs/ma.md).\n";
 
 /* ---- output ---- */
 
@@ -184,6 +188,8 @@ int cmd_bench(int argc, char **argv)
         return bench_replay(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sim")) /* host/cli/bench_sim.c */
         return bench_sim(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "ma")) /* host/cli/bench_ma.c */
+        return bench_ma(argc - 1, argv + 1);
     return cli_usage(
         "bench",
         "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, serve, fuse)",
