@@ -102,3 +102,21 @@ int cli_dir_exists(const char *path)
     struct stat st;
     return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+const char *cli_percent(char *buf, size_t len, double frac, int prec)
+{
+    if (isfinite(frac))
+        snprintf(buf, len, "%.*f %%", prec, 100 * frac);
+    else
+        snprintf(buf, len, "n/a");
+    return buf;
+}
+
+const char *cli_number(char *buf, size_t len, double v, int prec)
+{
+    if (isfinite(v))
+        snprintf(buf, len, "%.*f", prec, v);
+    else
+        snprintf(buf, len, "n/a");
+    return buf;
+}

@@ -1,5 +1,4 @@
 /* isactb codebook dft|show: generate and inspect beam codebooks. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,54 +7,66 @@
 #include "cli/cli.h"
 #include "array/codebook.h"
 
-static const char *const DFT_USAGE =
-    "usage: isactb codebook dft --elements M --beams Q --out FILE\n"
-    "                           [--spacing WL] [--min-deg A] [--max-deg B]\n"
-    "       isactb codebook show FILE [--json]\n";
+const struct cli_cmd cli_cmd_codebook = {
+    "codebook", "SUBCOMMAND ...", "generate or inspect beam codebooks", NULL, NULL, NULL};
+
+static const struct cli_opt DFT_OPTS[] = {
+    {"elements", 'm', "M", "elements of the uniform linear array, 1..4096 (required)"},
+    {"beams", 'q', "Q", "beams over [--min-deg, --max-deg], 1..4096 (required)"},
+    {"out", 'o', "FILE", "codebook file to write (JSON, required)"},
+    {"spacing", 's', "WL", "element spacing in wavelengths, 0.001..16 (default 0.5)"},
+    {"min-deg", 'a', "A", "first beam's angle in degrees, -90..90 (default -90)"},
+    {"max-deg", 'b', "B", "last beam's angle in degrees, -90..90 (default 90)"},
+    {0}};
+const struct cli_cmd cli_cmd_codebook_dft = {
+    "codebook dft", NULL, "a DFT codebook for a uniform linear array, written to a file",
+    DFT_OPTS,       NULL, NULL};
+
+static const struct cli_opt SHOW_OPTS[] = {CLI_OPT_JSON('j'), {0}};
+const struct cli_cmd cli_cmd_codebook_show = {
+    "codebook show",
+    "FILE",
+    "each beam of a codebook file: angle, peak, 3 dB beamwidth and sidelobe level",
+    SHOW_OPTS,
+    NULL,
+    "Without --json: a table on stdout."};
 
 static int codebook_dft(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"elements", required_argument, 0, 'm'}, {"beams", required_argument, 0, 'q'},
-        {"out", required_argument, 0, 'o'},      {"spacing", required_argument, 0, 's'},
-        {"min-deg", required_argument, 0, 'a'},  {"max-deg", required_argument, 0, 'b'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     unsigned long M = 0, Q = 0;
     double spacing = 0.5, amin = -90.0, amax = 90.0;
     const char *out = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_codebook_dft, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'm':
-            if (cli_parse_uint("codebook dft", "--elements", optarg, 1, 4096, &M))
+            if (cli_parse_uint("codebook dft", "--elements", p.arg, 1, 4096, &M))
                 return CLI_EUSAGE;
             break;
         case 'q':
-            if (cli_parse_uint("codebook dft", "--beams", optarg, 1, CODEBOOK_MAX_BEAMS, &Q))
+            if (cli_parse_uint("codebook dft", "--beams", p.arg, 1, CODEBOOK_MAX_BEAMS, &Q))
                 return CLI_EUSAGE;
             break;
         case 's':
-            if (cli_parse_double("codebook dft", "--spacing", optarg, 1e-3, 16, &spacing))
+            if (cli_parse_double("codebook dft", "--spacing", p.arg, 1e-3, 16, &spacing))
                 return CLI_EUSAGE;
             break;
         case 'a':
-            if (cli_parse_double("codebook dft", "--min-deg", optarg, -90, 90, &amin))
+            if (cli_parse_double("codebook dft", "--min-deg", p.arg, -90, 90, &amin))
                 return CLI_EUSAGE;
             break;
         case 'b':
-            if (cli_parse_double("codebook dft", "--max-deg", optarg, -90, 90, &amax))
+            if (cli_parse_double("codebook dft", "--max-deg", p.arg, -90, 90, &amax))
                 return CLI_EUSAGE;
             break;
-        case 'o': out = optarg; break;
-        case 'h': fputs(DFT_USAGE, stdout); return CLI_OK;
-        case ':': return cli_usage("codebook dft", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("codebook dft", "unknown option '%s'", argv[optind - 1]);
+        case 'o': out = p.arg; break;
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("codebook dft", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("codebook dft", "unexpected argument '%s'", argv[p.next]);
     if (!M || !Q || !out)
         return cli_usage("codebook dft", "--elements, --beams and --out are required");
     if (amin >= amax)
@@ -89,19 +100,19 @@ static int codebook_show(int argc, char **argv)
 {
     int json = 0;
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--help")) {
-            fputs(DFT_USAGE, stdout);
-            return CLI_OK;
-        } else if (argv[i][0] == '-')
-            return cli_usage("codebook show", "unknown option '%s'", argv[i]);
-        else if (path)
-            return cli_usage("codebook show", "unexpected argument '%s'", argv[i]);
-        else
-            path = argv[i];
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_codebook_show, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
+        }
     }
+    if (p.next < argc)
+        path = argv[p.next];
+    if (p.next + 1 < argc)
+        return cli_usage("codebook show", "unexpected argument '%s'", argv[p.next + 1]);
     if (!path)
         return cli_usage("codebook show", "missing codebook FILE");
     char err[512];
@@ -137,15 +148,9 @@ static int codebook_show(int argc, char **argv)
 
 int cmd_codebook(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage("codebook", "missing subcommand (dft or show)");
-    if (!strcmp(argv[1], "dft"))
-        return codebook_dft(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "show"))
-        return codebook_show(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "--help")) {
-        fputs(DFT_USAGE, stdout);
-        return CLI_OK;
-    }
-    return cli_usage("codebook", "unknown subcommand '%s' (expected dft or show)", argv[1]);
+    int rc = cli_group(&cli_cmd_codebook, argc, argv);
+    if (rc >= 0)
+        return rc;
+    return !strcmp(argv[1], "dft") ? codebook_dft(argc - 1, argv + 1)
+                                   : codebook_show(argc - 1, argv + 1);
 }

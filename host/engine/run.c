@@ -142,6 +142,7 @@ struct run_ctx {
         json_t *beams, *pd, *detections;
     } lg;
     json_t *episodes;
+    struct pipeline_result last; /* the episode's latest CPI (its progress line) */
     /* the schedule: CPI k is due done by t0 + (k + 1) step_interval_s of wall time */
     struct run_timing {
         double t0, last, late_sum, late_max;
@@ -267,6 +268,23 @@ static void progress(const struct run_hooks *h, const struct episode_cpi *c, dou
     h->progress(h->ctx, line);
 }
 
+/* The episode's outcome in one line (the default progress of run, replay and fuse). */
+static void episode_progress(const struct run_hooks *h, const struct episode_status *s,
+                             const struct pipeline_result *last)
+{
+    if (!h || !h->episode_line)
+        return;
+    char line[256];
+    if (s->terminal)
+        snprintf(line, sizeof line,
+                 "episode %u: detected in %u steps at (%.0f, %.0f) m, beam %d, P_D %.3f",
+                 (unsigned)s->episode, s->steps, last->x, last->y, last->beam, last->pd);
+    else
+        snprintf(line, sizeof line, "episode %u: no detection in %u steps", (unsigned)s->episode,
+                 s->steps);
+    h->episode_line(h->ctx, line);
+}
+
 static void run_on_step(void *ctx, const struct episode_cpi *c)
 {
     struct run_ctx *x = ctx;
@@ -276,6 +294,7 @@ static void run_on_step(void *ctx, const struct episode_cpi *c)
     json_array_append_new(x->lg.pd, json_real(c->res->pd));
     json_array_append_new(x->lg.detections, detection_json(c->res));
     timing_step(x);
+    x->last = *c->res;
     progress(x->hooks, c, x->cfg->zeta);
     if (x->hooks && x->hooks->on_step)
         x->hooks->on_step(x->hooks->ctx, c->p, (unsigned)c->episode, c->step, c->res);
@@ -293,6 +312,7 @@ static void run_on_episode(void *ctx, const struct episode_status *s)
                                     "beams", x->lg.beams, "pd", x->lg.pd, "detected", s->terminal,
                                     "steps", (json_int_t)s->steps, "detections", x->lg.detections));
     x->lg = (struct episode_log){NULL, NULL, NULL};
+    episode_progress(x->hooks, s, &x->last);
     if (x->hooks && x->hooks->observer)
         x->hooks->observer->episode(x->hooks->observer->ctx, s);
 }
