@@ -103,8 +103,7 @@ static void man_page(FILE *f, const struct cli_cmd *c)
         roff(f, c->text);
         fputc('\n', f);
     }
-    if (c->opts)
-        man_options(f, c);
+    man_options(f, c);
     man_subcommands(f, c->name);
     fputs(".SH EXIT STATUS\n0 success, 1 bad input, 2 usage, 3 radio or runtime fault "
           "(docs/cli.md).\n.SH SEE ALSO\n.BR isactb (1)\n",
@@ -185,13 +184,26 @@ static void bash_opts(FILE *f, const struct cli_cmd *c)
     fputs("--help", f);
 }
 
-/* Options that take a value, space-separated with spaces around (for a case match). */
+/* 1 when an option named like o that takes a value comes before o in the tables. */
+static int seen_before(const struct cli_opt *o)
+{
+    for (const struct cli_cmd *const *c = cli_commands; *c; c++)
+        for (const struct cli_opt *q = (*c)->opts; q && q->name; q++) {
+            if (q == o)
+                return 0;
+            if (q->arg && !strcmp(q->name, o->name))
+                return 1;
+        }
+    return 0;
+}
+
+/* Options that take a value, space-separated with spaces around (for a pattern match). */
 static void bash_valued(FILE *f)
 {
     fputc(' ', f);
     for (const struct cli_cmd *const *c = cli_commands; *c; c++)
         for (const struct cli_opt *o = (*c)->opts; o && o->name; o++)
-            if (o->arg)
+            if (o->arg && !seen_before(o))
                 fprintf(f, "--%s ", o->name);
 }
 

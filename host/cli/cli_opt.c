@@ -56,18 +56,15 @@ void cli_help(FILE *f, const struct cli_cmd *cmd)
 {
     fprintf(f, "usage: isactb %s%s%s%s\n%s\n", cmd->name, cmd->opts ? " [OPTIONS]" : "",
             cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
-    if (cmd->opts) {
-        fputs("\noptions:\n", f);
-        for (const struct cli_opt *o = cmd->opts; o->name; o++) {
-            if (!cli_cmd_shows(cmd, o))
-                continue;
-            char left[64];
-            snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
-                     o->arg ? o->arg : "");
-            fprintf(f, "  %-26s %s\n", left, o->help);
-        }
-        fprintf(f, "  %-26s %s\n", "--help", "print this help and exit");
+    fputs("\noptions:\n", f);
+    for (const struct cli_opt *o = cmd->opts; o && o->name; o++) {
+        if (!cli_cmd_shows(cmd, o))
+            continue;
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-26s %s\n", left, o->help);
     }
+    fprintf(f, "  %-26s %s\n", "--help", "print this help and exit");
     size_t n = strlen(cmd->name);
     int first = 1;
     for (const struct cli_cmd *const *c = cli_commands; *c; c++)
