@@ -270,9 +270,10 @@ static void progress(const struct run_hooks *h, const struct episode_cpi *c, dou
 
 /* The episode's outcome in one line (the default progress of run, replay and fuse). */
 static void episode_progress(const struct run_hooks *h, const struct episode_status *s,
-                             const struct pipeline_result *last)
+                             const struct pipeline_result *last, unsigned max_steps)
 {
-    if (!h || !h->episode_line)
+    /* an episode cut short (a fault, a stop) has no outcome: the error line says why */
+    if (!h || !h->episode_line || (!s->terminal && s->steps < max_steps))
         return;
     char line[256];
     if (s->terminal)
@@ -312,7 +313,7 @@ static void run_on_episode(void *ctx, const struct episode_status *s)
                                     "beams", x->lg.beams, "pd", x->lg.pd, "detected", s->terminal,
                                     "steps", (json_int_t)s->steps, "detections", x->lg.detections));
     x->lg = (struct episode_log){NULL, NULL, NULL};
-    episode_progress(x->hooks, s, &x->last);
+    episode_progress(x->hooks, s, &x->last, x->cfg->max_steps);
     if (x->hooks && x->hooks->observer)
         x->hooks->observer->episode(x->hooks->observer->ctx, s);
 }
