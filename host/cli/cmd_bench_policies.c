@@ -260,9 +260,12 @@ static int print_table(const struct bp_args *a, const struct policy_bench_policy
     char path[1200];
     snprintf(path, sizeof path, "%s/bench_policies.png", a->out);
     char err[512];
-    if (policy_bench_figure(path, r->rows, r->nrows, npol, err, sizeof err))
+    const char *names[64];
+    for (unsigned k = 0; k < npol && k < 64; k++)
+        names[k] = pols[k].name;
+    if (policy_bench_figure(path, r->rows, r->nrows, npol < 64 ? npol : 64, names, err, sizeof err))
         return cli_runtime_error("bench policies", "figure: %s", err);
-    fprintf(stderr, "isactb bench policies: figure %s\n", path);
+    fprintf(stderr, "isactb bench policies: figures %s and .svg\n", path);
     return CLI_OK;
 }
 
