@@ -2,6 +2,7 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -119,4 +120,19 @@ const char *cli_number(char *buf, size_t len, double v, int prec)
     else
         snprintf(buf, len, "n/a");
     return buf;
+}
+
+void cli_run_summary(const char *cmd, const json_t *result, int json, int quiet)
+{
+    if (json && quiet)
+        return;
+    const json_t *s = json_object_get(result, "summary");
+    long long det = (long long)json_integer_value(json_object_get(s, "detected")),
+              n = (long long)json_integer_value(json_object_get(s, "episodes"));
+    char pct[32], steps[32];
+    cli_percent(pct, sizeof pct, n ? (double)det / (double)n : NAN, 0);
+    cli_number(steps, sizeof steps, n ? json_number_value(json_object_get(s, "steps_mean")) : NAN,
+               1);
+    fprintf(json ? stderr : stdout, "isactb %s: %lld/%lld episodes detected (%s), mean steps %s\n",
+            cmd, det, n, pct, steps);
 }

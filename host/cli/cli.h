@@ -34,6 +34,12 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo,
 const char *cli_percent(char *buf, size_t len, double frac, int prec);
 const char *cli_number(char *buf, size_t len, double v, int prec);
 
+/* The closed loop's summary line ("isactb CMD: 3/4 episodes detected (75 %), mean steps
+ * 12.5") from a result's "summary": a result, so on stdout; on stderr when stdout carries
+ * the --json object; nothing with --json --quiet. */
+#include <jansson.h>
+void cli_run_summary(const char *cmd, const json_t *result, int json, int quiet);
+
 /* 1 when path names an existing directory. */
 /* --threads N (0..256; 0 = every online core) into *threads (>= 1); CLI_EUSAGE with one
  * line otherwise. Commands default to every online core; results never depend on it. */

@@ -41,6 +41,7 @@ static const struct cli_opt FUSE_OPTS[] = {
     {"record", 'R', NULL, "record the nodes' raw windows as run --record does (needs --out)"},
     CLI_OPT_JSON('j'),
     CLI_OPT_QUIET('q'),
+    {"verbose", 'v', NULL, "one progress line per CPI instead of one per episode"},
     {"spawn", 'n', "N", "start N local rx nodes on loopback (default --bind tcp://127.0.0.1:*)"},
     {"late-ms", 'L', "MS", "how long a CPI waits for an AP's terms, in ms (default 2000)"},
     {"missing", 'm', "fuse|skip",
@@ -81,7 +82,7 @@ static int should_stop(void *ctx)
 struct fuse_args {
     const char *bind, *config, *radio, *policy, *seed, *episodes, *out, *stats;
     const char *spawn, *late_ms, *missing, *join_timeout, *calibration;
-    int record, json, quiet, no_calibration;
+    int record, json, quiet, verbose, no_calibration;
     struct cli_net_args net;
 };
 
@@ -133,6 +134,7 @@ static int parse_args(int argc, char **argv, struct fuse_args *a)
         case 'R': a->record = 1; break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
+        case 'v': a->verbose = 1; break;
         case 'n': a->spawn = p.arg; break;
         case 'L': a->late_ms = p.arg; break;
         case 'm': a->missing = p.arg; break;
@@ -518,7 +520,15 @@ static void on_engine(void *ctx, struct episode_engine_s *e)
     ((struct gather_ctx *)ctx)->f->e = e;
 }
 
+/* a line per CPI with --verbose, else a line per episode */
 static void print_progress(void *ctx, const char *line)
+{
+    const struct fuse_args *a = ((struct gather_ctx *)ctx)->f->a;
+    if (!a->quiet && a->verbose)
+        fprintf(stderr, "%s\n", line);
+}
+
+static void print_episode(void *ctx, const char *line)
 {
     if (!((struct gather_ctx *)ctx)->f->a->quiet)
         fprintf(stderr, "%s\n", line);
@@ -702,6 +712,7 @@ static int fuse_main(struct fuse *f, const struct fuse_args *a, struct fuse_run 
         return CLI_EINPUT;
     struct pipeline_source src = {&g, gather};
     struct run_hooks hooks = {.progress = print_progress,
+                              .episode_line = print_episode,
                               .ctx = &g,
                               .should_stop = should_stop,
                               .source = &src,
@@ -726,8 +737,10 @@ static int fuse_main(struct fuse *f, const struct fuse_args *a, struct fuse_run 
     if (x->result && a->json) {
         json_dumpf(x->result, stdout, JSON_COMPACT);
         putchar('\n');
-        fflush(stdout);
     }
+    if (x->result)
+        cli_run_summary("fuse", x->result, a->json, a->quiet);
+    fflush(stdout);
     json_t *sj = stats_json(f, wall);
     if (!a->quiet || f->st.partial || f->st.skipped)
         fprintf(stderr,

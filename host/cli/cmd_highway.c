@@ -125,17 +125,23 @@ static int run_locked(const struct hwy_config *cfgp, const char *config, const c
         json_dumpf(res, stdout, JSON_COMPACT);
         putchar('\n');
     }
-    if (!quiet) {
+    if (!(json && quiet)) { /* the summary is a result: stdout, unless --json is there */
         json_t *t = json_object_get(res, "tracking");
-        fprintf(stderr,
+        /* no track: no RMSE (JSON null), written n/a rather than nan */
+        char rm[32] = "n/a", pc[32] = "n/a";
+        if (json_is_number(json_object_get(t, "rmse_range_m")))
+            snprintf(rm, sizeof rm, "%.3g m",
+                     json_number_value(json_object_get(t, "rmse_range_m")));
+        if (json_is_number(json_object_get(t, "pcrb_range_m")))
+            snprintf(pc, sizeof pc, "%.3g m",
+                     json_number_value(json_object_get(t, "pcrb_range_m")));
+        fprintf(json ? stderr : stdout,
                 "isactb run: highway, %lld slots, %lld vehicles, %zu users, %lld tracks; range "
-                "RMSE %.3g m (PCRB %.3g m)\n",
+                "RMSE %s (PCRB %s)\n",
                 (long long)json_integer_value(json_object_get(res, "slots")),
                 (long long)json_integer_value(json_object_get(res, "vehicles")),
                 json_array_size(json_object_get(res, "users")),
-                (long long)json_integer_value(json_object_get(t, "tracks")),
-                json_number_value(json_object_get(t, "rmse_range_m")),
-                json_number_value(json_object_get(t, "pcrb_range_m")));
+                (long long)json_integer_value(json_object_get(t, "tracks")), rm, pc);
     }
     json_decref(res);
     return CLI_OK;

@@ -168,6 +168,8 @@ static int report(const struct replay_args *a, json_t *result, const struct exp_
         json_dumpf(result, stdout, JSON_COMPACT);
         putchar('\n');
     }
+    if (!quiet_errors) /* a failed replay's partial result is no summary */
+        cli_run_summary("replay", result, a->json, a->quiet);
     return rc;
 }
 

@@ -347,19 +347,8 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
         json_dumpf(result, stdout, JSON_COMPACT);
         putchar('\n');
     }
-    /* the summary is a result: stdout, unless stdout carries the JSON object */
-    if (result && !(a->json && a->quiet)) {
-        json_t *s = json_object_get(result, "summary");
-        long long det = (long long)json_integer_value(json_object_get(s, "detected")),
-                  n = (long long)json_integer_value(json_object_get(s, "episodes"));
-        char pct[32], steps[32];
-        cli_percent(pct, sizeof pct, n ? (double)det / (double)n : NAN, 0);
-        cli_number(steps, sizeof steps,
-                   n ? json_number_value(json_object_get(s, "steps_mean")) : NAN, 1);
-        fprintf(a->json ? stderr : stdout,
-                "isactb run: %lld/%lld episodes detected (%s), mean steps %s\n", det, n, pct,
-                steps);
-    }
+    if (result)
+        cli_run_summary("run", result, a->json, a->quiet);
     return rc;
 }
 
