@@ -55,16 +55,33 @@ static int pattern_draw(void *ctx, char *err, size_t errlen)
     plscol0(4, 120, 120, 120);
     plinit();
     plcol0(1);
-    plenv(phi_deg[0], phi_deg[n - 1], -50, 3, 0, 0);
-    pllab("beam steering angle (deg)", "normalised power (dB)", title);
+    pladv(0);
+    /* the right quarter holds the legend (host/engine/figure.h conventions) */
+    plvpor(0.11, 0.70, 0.14, 0.88);
+    plwind(phi_deg[0], phi_deg[n - 1], -50, 3);
+    plbox("bcnst", 0, 0, "bcnstv", 0, 0);
     if (raw_db)
         curve(phi_deg, raw_db, n, 4, 2);
     curve(phi_deg, theory_db, n, 2, 1);
     if (cal_db)
         curve(phi_deg, cal_db, n, 3, 1);
-    plcol0(1);
-    plmtex("t", 0.5, 0.02, 0.0,
-           "blue: theory   red: measured, calibrated   grey dashed: uncalibrated");
+    plcol0(1); /* a plain title, whatever colour the curves were drawn in */
+    pllab("beam steering angle (deg)", "normalised power (dB)", title);
+    const char *text[3] = {"theory", "measured, calibrated", "measured, uncalibrated"};
+    PLINT opt[3] = {PL_LEGEND_LINE, PL_LEGEND_LINE, PL_LEGEND_LINE}, tcol[3] = {1, 1, 1},
+          lcol[3] = {2, 3, 4}, lsty[3] = {1, 1, 2};
+    PLFLT lwid[3] = {1, 1, 1}, w, h;
+    int nl = cal_db ? 2 : 1;
+    if (raw_db) { /* the uncalibrated entry is the third whatever comes before it */
+        text[nl] = text[2];
+        lcol[nl] = 4;
+        lsty[nl] = 2;
+        nl++;
+    }
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
+             PL_POSITION_OUTSIDE | PL_POSITION_RIGHT, 0.02, 0, 0.05, 0, 1, 1, 0, 0, nl, opt, 0.6,
+             0.75, 2.0, 0.0, tcol, text, NULL, NULL, NULL, NULL, lcol, lsty, lwid, NULL, NULL, NULL,
+             NULL);
     plend();
     isac_child_owns(NULL);
     struct stat st;

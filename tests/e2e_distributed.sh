@@ -85,7 +85,7 @@ fi
 EP="tcp://127.0.0.1:$port"
 KEPISODES=4; [ $asan -eq 1 ] && KEPISODES=3
 "$BIN" fuse --bind "$EP" --seed 5 --episodes $KEPISODES --late-ms 3000 --record --out "$tmp/kcap" \
-    --json --stats "$tmp/kstats.json" > "$tmp/kill.json" 2> "$tmp/kill.err" &
+    --verbose --json --stats "$tmp/kstats.json" > "$tmp/kill.json" 2> "$tmp/kill.err" &
 fuse=$!; pids+=($fuse)
 for ap in 0 1 2 3; do
     "$BIN" node --connect "$EP" --role rx --ap $ap --quiet 2> "$tmp/node$ap.err" &
@@ -134,7 +134,7 @@ PYEOF
 # however fast the machine: one episode of this config took 0.08 s on an idle CI machine)
 EP="tcp://127.0.0.1:$((port + 4))"
 skip_episodes=30; [ "$asan" = 1 ] && skip_episodes=10
-"$BIN" fuse --bind "$EP" --config "$SMALL" --episodes $skip_episodes --missing skip --late-ms 300 --json \
+"$BIN" fuse --bind "$EP" --config "$SMALL" --episodes $skip_episodes --missing skip --late-ms 300 --verbose --json \
     --stats "$tmp/sstats.json" > "$tmp/skip.json" 2> "$tmp/skip.err" &
 fuse=$!; pids+=($fuse)
 for ap in 0 1 2 3; do

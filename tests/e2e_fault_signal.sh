@@ -7,7 +7,7 @@ set -uo pipefail
 . "$(dirname "$0")/fault_common.sh"
 cfg="$SRC/tests/data/small.yaml"
 
-# steps FILE: progress lines written so far (0 before the file exists)
+# steps FILE: progress lines (one per CPI with --verbose) written so far (0 before the file exists)
 steps() { local n; n=$(grep -c '^episode' "$1" 2>/dev/null); echo "${n:-0}"; }
 
 # interrupt SIGNAL NAME [RADIO]: start a long recorded run, signal it once it has
@@ -15,7 +15,7 @@ steps() { local n; n=$(grep -c '^episode' "$1" 2>/dev/null); echo "${n:-0}"; }
 interrupt() {
   local sig=$1 name=$2 radio=${3:-sim:elements=8} min=${4:-3}
   "$BIN" run --config "$cfg" --radio "$radio" --episodes 100000 --record --out "$tmp/$name" \
-    >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    --verbose >"$tmp/$name.out" 2>"$tmp/$name.err" &
   local pid=$! waited=0
   # wait (at most 60 s) until at least MIN steps were reported
   while [ "$(steps "$tmp/$name.err")" -lt "$min" ] && [ $waited -lt 600 ]; do

@@ -26,8 +26,9 @@ interrupt() {
 }
 no_tmp() { if find "$1" -name '*.tmp*' | grep -q .; then bad "$1: temporaries left: $(find "$1" -name '*.tmp*')"; fi; }
 
-# train: progress is printed per episode; stopped during the collection, nothing is kept
-interrupt train INT 'grep -aq collect "$tmp/train.err" 2>/dev/null' -- "$BIN" train --out-dir "$tmp/tr" --out "$tmp/tr.weights" --collect 400
+# train: progress is printed per episode (--progress: the bars, also into a file); stopped
+# during the collection, nothing is kept
+interrupt train INT 'grep -aq collect "$tmp/train.err" 2>/dev/null' -- "$BIN" train --progress --out-dir "$tmp/tr" --out "$tmp/tr.weights" --collect 400
 no_tmp "$tmp/tr"
 [ ! -e "$tmp/tr.weights" ] || bad "train: weights written by an interrupted run"
 grep -q "nothing kept" "$tmp/train.lines" || bad "train: the line does not say what was kept"

@@ -54,6 +54,9 @@ PYEOF
 for f in result.json highway_tracks highway_rmse highway_sinr; do
   ls "$tmp/out/$f"* >/dev/null 2>&1 || { echo "FAIL: --out did not write $f"; fail=1; }
 done
+for f in highway_tracks highway_rmse highway_sinr; do # every figure also as SVG
+  [ -s "$tmp/out/$f.png" ] && [ -s "$tmp/out/$f.svg" ] || { echo "FAIL: $f: not PNG and SVG"; fail=1; }
+done
 
 # record and replay: the recording does not change the run, the replay (recorded IQ into the
 # receivers, recorded measurements into the tracker) gives the same bytes, the meta is valid

@@ -14,10 +14,20 @@
 
 #include "cli/cli.h"
 
-static const char *const BENCH_FUSE_USAGE =
-    "usage: isactb bench fuse [--nodes LIST] [--radio SPEC] [--episodes N] [--json]\n"
-    "  LIST: node counts (default 1,2,4,8). The default radio is two emulators joined into\n"
-    "  one 8-AP set with no targets, so every episode runs its full step budget.\n";
+static const struct cli_opt BFUSE_OPTS[] = {
+    {"nodes", 'n', "LIST", "comma-separated node counts, each 1..16 (default 1,2,4,8)"},
+    {"radio", 'r', "SPEC",
+     "radio spec (default: two emulators joined into one 8-AP set, no targets)"},
+    {"episodes", 'e', "N", "episodes per run (default 2)"},
+    CLI_OPT_JSON('j'),
+    {0}};
+const struct cli_cmd cli_cmd_bench_fuse = {
+    "bench fuse",
+    NULL,
+    "CPI rate and latency of fuse --spawn N per node count against one isactb run",
+    BFUSE_OPTS,
+    NULL,
+    "docs/distributed.md."};
 
 #define BENCH_FUSE_RADIO "set:[sim:targets=0,elements=16]+[sim:targets=0,elements=16,seed=2]"
 
@@ -78,22 +88,20 @@ int bench_fuse(int argc, char **argv)
 {
     const char *list = "1,2,4,8", *radio = BENCH_FUSE_RADIO, *episodes = "2";
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(BENCH_FUSE_USAGE, stdout);
-            return CLI_OK;
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_fuse, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'n': list = p.arg; break;
+        case 'r': radio = p.arg; break;
+        case 'e': episodes = p.arg; break;
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
         }
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (i + 1 < argc && !strcmp(argv[i], "--nodes"))
-            list = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--radio"))
-            radio = argv[++i];
-        else if (i + 1 < argc && !strcmp(argv[i], "--episodes"))
-            episodes = argv[++i];
-        else
-            return cli_usage("bench fuse", "unknown or incomplete option '%s'", argv[i]);
     }
+    if (p.next < argc)
+        return cli_usage("bench fuse", "unexpected argument '%s'", argv[p.next]);
     /* the single-process reference: same experiment through isactb run */
     const char *rargv[] = {"isactb",     "run",    "--radio", radio,
                            "--episodes", episodes, "--quiet", NULL};

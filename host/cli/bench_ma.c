@@ -6,7 +6,6 @@
  * swarm, so the numbers do not depend on --threads (draws run in parallel, results are
  * reduced in draw order).
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,20 +17,27 @@
 #include "common/pool.h"
 #include "ma/ma_schemes.h"
 
-static const char *const BENCH_MA_USAGE =
-    "usage: isactb bench ma [--json] [--draws N] [--threads N] [--seed S] [--eps-theta R]\n"
-    "                       [--region L] [--dmin D] [--elements N] [--rho R] [--quick]\n"
-    "                       [--known-beta]\n"
-    "  Seed 002's schemes (ulah, ma_pga, ma_pso, ma_grid, fpa, random) on N draws of the\n"
-    "  V2I scene (default 20, seed 1): sum rate, mean DoD/distance/velocity LPCRLB,\n"
-    "  constraints met, seconds per draw, with 95 % intervals and paired gains vs ulah.\n"
-    "  --eps-theta: DoD threshold as a fraction of the ULA's communication-only bound\n"
-    "  (default 1.02). --region: Tx and Rx segment length in wavelengths (default 7),\n"
-    "  --dmin: minimum spacing in wavelengths (0.5), --elements: Tx = Rx elements (8),\n"
-    "  --rho: PRE-SC-PGA weight (0.5). --quick: a smaller swarm (6 particles, 8 iterations)\n"
-    "  and 15 PGA iterations, for smoke tests. --known-beta: the known-amplitude FIM (the\n"
-    "  paper's apparent reading; origin-dependent) instead of the unknown-amplitude one.\n"
-    "  docs/ma.md.\n";
+static const struct cli_opt BMA_OPTS[] = {
+    CLI_OPT_JSON('j'),
+    {"draws", 'n', "N", "Monte Carlo draws of the V2I scene, 1..100000 (default 20)"},
+    CLI_OPT_THREADS('T'),
+    {"seed", 's', "S", "seed of draw 0; draw i uses S + i (default 1)"},
+    {"eps-theta", 'e', "R", "DoD threshold, fraction of the ULA's comm-only bound (default 1.02)"},
+    {"region", 'r', "L", "Tx and Rx segment length in wavelengths (default 7)"},
+    {"dmin", 'd', "D", "minimum element spacing in wavelengths (default 0.5)"},
+    {"elements", 'm', "N", "Tx = Rx elements (default 8)"},
+    {"rho", 'p', "R", "PRE-SC-PGA weight of the rate against the bound, 0..1 (default 0.5)"},
+    {"quick", 'q', NULL, "a smaller swarm (6 particles, 8 iterations), 15 PGA iterations"},
+    {"known-beta", 'k', NULL, "the known-amplitude FIM (origin-dependent) instead of unknown"},
+    {0}};
+const struct cli_cmd cli_cmd_bench_ma = {
+    "bench ma",
+    NULL,
+    "seed 002's movable-antenna optimisers against the half-wavelength ULA (docs/ma.md)",
+    BMA_OPTS,
+    NULL,
+    "Schemes ulah, ma_pga, ma_pso, ma_grid, fpa, random: sum rate, mean DoD/distance/velocity\n"
+    "LPCRLB, constraints met, seconds per draw, 95 % intervals and paired gains vs ulah."};
 
 struct bma_args {
     int json, quick, known_beta;
@@ -42,19 +48,6 @@ struct bma_args {
 
 static int parse(int argc, char **argv, struct bma_args *a)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"quick", no_argument, 0, 'q'},
-                                         {"draws", required_argument, 0, 'n'},
-                                         {"threads", required_argument, 0, 'T'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"eps-theta", required_argument, 0, 'e'},
-                                         {"region", required_argument, 0, 'r'},
-                                         {"dmin", required_argument, 0, 'd'},
-                                         {"elements", required_argument, 0, 'm'},
-                                         {"rho", required_argument, 0, 'p'},
-                                         {"known-beta", no_argument, 0, 'k'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     *a = (struct bma_args){.draws = 20,
                            .threads = isac_pool_online_cores(),
                            .elements = 8,
@@ -64,55 +57,54 @@ static int parse(int argc, char **argv, struct bma_args *a)
                            .dmin = 0.5,
                            .rho = 0.5};
     unsigned long ul;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser cp;
+    cli_parser_init(&cp, &cli_cmd_bench_ma, argc, argv);
+    for (int c; (c = cli_next(&cp)) != CLI_END;) {
+        const char *arg = cp.arg;
         switch (c) {
         case 'j': a->json = 1; break;
         case 'q': a->quick = 1; break;
         case 'k': a->known_beta = 1; break;
         case 'n':
-            if (cli_parse_uint("bench ma", "--draws", optarg, 1, 100000, &ul))
+            if (cli_parse_uint("bench ma", "--draws", arg, 1, 100000, &ul))
                 return CLI_EUSAGE;
             a->draws = (unsigned)ul;
             break;
         case 'T':
-            if (cli_parse_threads("bench ma", optarg, &a->threads))
+            if (cli_parse_threads("bench ma", arg, &a->threads))
                 return CLI_EUSAGE;
             break;
         case 's':
-            if (cli_parse_u64("bench ma", "--seed", optarg, &a->seed))
+            if (cli_parse_u64("bench ma", "--seed", arg, &a->seed))
                 return CLI_EUSAGE;
             break;
         case 'e':
-            if (cli_parse_double("bench ma", "--eps-theta", optarg, 1e-3, 1e3, &a->eps_theta))
+            if (cli_parse_double("bench ma", "--eps-theta", arg, 1e-3, 1e3, &a->eps_theta))
                 return CLI_EUSAGE;
             break;
         case 'r':
-            if (cli_parse_double("bench ma", "--region", optarg, 1e-3, 1e3, &a->region))
+            if (cli_parse_double("bench ma", "--region", arg, 1e-3, 1e3, &a->region))
                 return CLI_EUSAGE;
             break;
         case 'd':
-            if (cli_parse_double("bench ma", "--dmin", optarg, 1e-3, 100, &a->dmin))
+            if (cli_parse_double("bench ma", "--dmin", arg, 1e-3, 100, &a->dmin))
                 return CLI_EUSAGE;
             break;
         case 'm':
-            if (cli_parse_uint("bench ma", "--elements", optarg, 1, MA_MAX_ELEMENTS, &ul))
+            if (cli_parse_uint("bench ma", "--elements", arg, 1, MA_MAX_ELEMENTS, &ul))
                 return CLI_EUSAGE;
             a->elements = (unsigned)ul;
             break;
         case 'p':
-            if (cli_parse_double("bench ma", "--rho", optarg, 0, 1, &a->rho))
+            if (cli_parse_double("bench ma", "--rho", arg, 0, 1, &a->rho))
                 return CLI_EUSAGE;
             break;
-        case 'h': fputs(BENCH_MA_USAGE, stdout); return -1;
-        case ':': return cli_usage("bench ma", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench ma", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("bench ma", "unexpected argument '%s'", argv[optind]);
+    if (cp.next < argc)
+        return cli_usage("bench ma", "unexpected argument '%s'", argv[cp.next]);
     return CLI_OK;
 }
 

@@ -3,7 +3,7 @@
  * first (in a child process, so that the recording's memory is not the replay's), into
  * a temporary directory it removes afterwards. */
 #include <dirent.h>
-#include <getopt.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +19,22 @@
 #include "common/pool.h"
 #include "dsp/mf.h"
 
-static const char *const BENCH_REPLAY_USAGE =
-    "usage: isactb bench replay [CAPTURE] [--json] [--threads N] [--episodes N] [--keep DIR]\n"
-    "                           [--config FILE] [--radio SPEC] [--repeat N]\n"
-    "  Times `isactb replay CAPTURE` and the bare FFTs of one CPI with the same threads.\n"
-    "  Without CAPTURE, records the default experiment (or --config FILE, --radio SPEC;\n"
-    "  --episodes N, default 6) into a temporary directory first (--keep DIR: record into\n"
-    "  DIR and keep it). The best of --repeat N replays (default 3) is reported.\n";
+static const struct cli_opt BREPLAY_OPTS[] = {
+    CLI_OPT_JSON('j'),
+    CLI_OPT_THREADS('T'),
+    {"episodes", 'e', "N", "episodes of the capture recorded first, 1..1000 (default 6)"},
+    {"keep", 'k', "DIR", "record the capture into DIR and keep it (default: a removed temporary)"},
+    CLI_OPT_CONFIG('c'),
+    CLI_OPT_RADIO('r'),
+    {"repeat", 'n', "N", "replays timed, the best is reported, 1..100 (default 3)"},
+    {0}};
+const struct cli_cmd cli_cmd_bench_replay = {
+    "bench replay",
+    "[CAPTURE]",
+    "replay throughput of a capture against the FFT floor of one CPI",
+    BREPLAY_OPTS,
+    NULL,
+    "Without CAPTURE the default experiment (or --config, --radio) is recorded first."};
 
 struct breplay_args {
     const char *capture, *keep, *config, *radio;
@@ -35,49 +44,38 @@ struct breplay_args {
 
 static int parse(int argc, char **argv, struct breplay_args *a)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"threads", required_argument, 0, 'T'},
-                                         {"episodes", required_argument, 0, 'e'},
-                                         {"keep", required_argument, 0, 'k'},
-                                         {"config", required_argument, 0, 'c'},
-                                         {"radio", required_argument, 0, 'r'},
-                                         {"repeat", required_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     unsigned long ul;
-    int c;
     *a = (struct breplay_args){.threads = isac_pool_online_cores(), .episodes = 6, .repeat = 3};
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_replay, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'j': a->json = 1; break;
-        case 'k': a->keep = optarg; break;
-        case 'c': a->config = optarg; break;
+        case 'k': a->keep = p.arg; break;
+        case 'c': a->config = p.arg; break;
         case 'n':
-            if (cli_parse_uint("bench replay", "--repeat", optarg, 1, 100, &ul))
+            if (cli_parse_uint("bench replay", "--repeat", p.arg, 1, 100, &ul))
                 return CLI_EUSAGE;
             a->repeat = (unsigned)ul;
             break;
-        case 'r': a->radio = optarg; break;
+        case 'r': a->radio = p.arg; break;
         case 'T':
-            if (cli_parse_threads("bench replay", optarg, &a->threads))
+            if (cli_parse_threads("bench replay", p.arg, &a->threads))
                 return CLI_EUSAGE;
             break;
         case 'e':
-            if (cli_parse_uint("bench replay", "--episodes", optarg, 1, 1000, &ul))
+            if (cli_parse_uint("bench replay", "--episodes", p.arg, 1, 1000, &ul))
                 return CLI_EUSAGE;
             a->episodes = (unsigned)ul;
             break;
-        case 'h': fputs(BENCH_REPLAY_USAGE, stdout); return -1;
-        case ':': return cli_usage("bench replay", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench replay", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        a->capture = argv[optind++];
-    if (optind < argc)
-        return cli_usage("bench replay", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        a->capture = argv[p.next++];
+    if (p.next < argc)
+        return cli_usage("bench replay", "unexpected argument '%s'", argv[p.next]);
     if (a->capture && (a->keep || a->config || a->radio))
         return cli_usage("bench replay",
                          "--keep, --config and --radio record a capture: not with CAPTURE");
@@ -234,7 +232,19 @@ int bench_replay(int argc, char **argv)
     double secs = 1e30, cpu = 0;
     for (unsigned k = 0; k < a.repeat; k++) {
         double t0 = now_s(), c0 = cpu_s();
-        if ((rc = cmd_replay(5, rargv)))
+        /* the replay's summary line is not this bench's output */
+        int out = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+        if (out >= 0 && null >= 0)
+            dup2(null, STDOUT_FILENO);
+        rc = cmd_replay(5, rargv);
+        fflush(stdout);
+        if (out >= 0 && null >= 0)
+            dup2(out, STDOUT_FILENO);
+        if (out >= 0)
+            close(out);
+        if (null >= 0)
+            close(null);
+        if (rc)
             goto done;
         double el = now_s() - t0;
         if (el < secs) {

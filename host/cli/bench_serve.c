@@ -2,7 +2,6 @@
  * no viewer, and with N viewers reading the event stream over loopback (docs/live-view.md,
  * "Cost"). The claim of issue 22 is that viewers cost the loop < 5 % of its CPI rate. */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -202,46 +201,48 @@ done:
     return rc;
 }
 
+static const struct cli_opt BSERVE_OPTS[] = {
+    {"seconds", 's', "S", "seconds per condition and round, 0.5..3600 (default 60)"},
+    {"viewers", 'v', "N", "viewers reading /events over loopback (default 20, at most 60)"},
+    {"rounds", 'r', "R", "interleaved rounds, the order rotating, 1..1000 (default 6)"},
+    CLI_OPT_JSON('j'),
+    {0}};
+const struct cli_cmd cli_cmd_bench_serve = {
+    "bench serve",
+    NULL,
+    "CPI rate of the sim loop without the live view, with it, and with N viewers",
+    BSERVE_OPTS,
+    NULL,
+    "docs/live-view.md has measured numbers."};
+
 static int parse(int argc, char **argv, struct bench_args *a)
 {
-    static const struct option opts[] = {
-        {"seconds", required_argument, 0, 's'}, {"viewers", required_argument, 0, 'v'},
-        {"rounds", required_argument, 0, 'r'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     unsigned long ul;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_serve, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 's':
-            if (cli_parse_double("bench serve", "--seconds", optarg, 0.5, 3600, &a->seconds))
+            if (cli_parse_double("bench serve", "--seconds", p.arg, 0.5, 3600, &a->seconds))
                 return CLI_EUSAGE;
             break;
         case 'v':
-            if (cli_parse_uint("bench serve", "--viewers", optarg, 1, BENCH_VIEWERS_MAX, &ul))
+            if (cli_parse_uint("bench serve", "--viewers", p.arg, 1, BENCH_VIEWERS_MAX, &ul))
                 return CLI_EUSAGE;
             a->viewers = (unsigned)ul;
             break;
         case 'r':
-            if (cli_parse_uint("bench serve", "--rounds", optarg, 1, 1000, &ul))
+            if (cli_parse_uint("bench serve", "--rounds", p.arg, 1, 1000, &ul))
                 return CLI_EUSAGE;
             a->rounds = (unsigned)ul;
             break;
         case 'j': a->json = 1; break;
-        case 'h':
-            puts("usage: isactb bench serve [--seconds S] [--viewers N] [--rounds R] [--json]\n"
-                 "  CPI rate of the sim loop for S s (default 60) each: without the live view,\n"
-                 "  with it and no viewer, with N viewers (default 20) on loopback; the three\n"
-                 "  run interleaved in R rounds (default 6) so that a changing machine load\n"
-                 "  hits them alike.");
-            return -1;
-        case ':': return cli_usage("bench serve", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench serve", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("bench serve", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("bench serve", "unexpected argument '%s'", argv[p.next]);
     return CLI_OK;
 }
 

@@ -1,6 +1,5 @@
 /* isactb bench sim: how fast the emulator renders receive windows (radio/sim), against
  * the floor of filling the same samples with its bare normal generator (docs/bench.md). */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +14,21 @@
 #include "dsp/waveform.h"
 #include "sim/sim.h"
 
-static const char *const BENCH_SIM_USAGE =
-    "usage: isactb bench sim [--json] [--threads N] [--elements M] [--cpi L] [--cpis N]\n"
-    "  Emulator render rate of the default scene (one target, leakage, noise; M elements\n"
-    "  per AP, default 16 = 64 RX channels; a burst of an L-sample LFM probe, default 4096,\n"
-    "  per CPI and a window of L + 256 samples) against a bare fill of the same samples by\n"
-    "  the emulator's normal generator with the same threads.\n";
+static const struct cli_opt BSIM_OPTS[] = {
+    CLI_OPT_JSON('j'),
+    CLI_OPT_THREADS('T'),
+    {"elements", 'm', "M", "elements per AP, 1..64 (default 16: 64 RX channels)"},
+    {"cpi", 'L', "L", "probe length in samples, 16..1048576 (default 4096; window L + 256)"},
+    {"cpis", 'n', "N", "CPIs to render, 1..1000000 (default 100)"},
+    {0}};
+const struct cli_cmd cli_cmd_bench_sim = {
+    "bench sim",
+    NULL,
+    "emulator render rate against its bare normal generator (docs/bench.md)",
+    BSIM_OPTS,
+    NULL,
+    "The default scene (one target, leakage, noise) against a bare fill of the same samples\n"
+    "by the emulator's normal generator with the same threads."};
 
 struct bsim_args {
     unsigned threads, elements, cpis;
@@ -30,47 +38,38 @@ struct bsim_args {
 
 static int parse(int argc, char **argv, struct bsim_args *a)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"threads", required_argument, 0, 'T'},
-                                         {"elements", required_argument, 0, 'm'},
-                                         {"cpi", required_argument, 0, 'L'},
-                                         {"cpis", required_argument, 0, 'n'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     unsigned long ul;
-    int c;
     *a = (struct bsim_args){
         .threads = isac_pool_online_cores(), .elements = 16, .cpis = 100, .L = 4096};
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_sim, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'j': a->json = 1; break;
         case 'T':
-            if (cli_parse_threads("bench sim", optarg, &a->threads))
+            if (cli_parse_threads("bench sim", p.arg, &a->threads))
                 return CLI_EUSAGE;
             break;
         case 'm':
-            if (cli_parse_uint("bench sim", "--elements", optarg, 1, 64, &ul))
+            if (cli_parse_uint("bench sim", "--elements", p.arg, 1, 64, &ul))
                 return CLI_EUSAGE;
             a->elements = (unsigned)ul;
             break;
         case 'L':
-            if (cli_parse_uint("bench sim", "--cpi", optarg, 16, 1u << 20, &a->L))
+            if (cli_parse_uint("bench sim", "--cpi", p.arg, 16, 1u << 20, &a->L))
                 return CLI_EUSAGE;
             break;
         case 'n':
-            if (cli_parse_uint("bench sim", "--cpis", optarg, 1, 1000000, &ul))
+            if (cli_parse_uint("bench sim", "--cpis", p.arg, 1, 1000000, &ul))
                 return CLI_EUSAGE;
             a->cpis = (unsigned)ul;
             break;
-        case 'h': fputs(BENCH_SIM_USAGE, stdout); return -1;
-        case ':': return cli_usage("bench sim", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench sim", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("bench sim", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("bench sim", "unexpected argument '%s'", argv[p.next]);
     return CLI_OK;
 }
 

@@ -11,7 +11,6 @@
  * configuration is reduced (4 elements per AP, a 256-sample probe, a 20 m grid) so that 100,000
  * CPIs take minutes, and injects drops and overflows (1 % each) so their path is soaked too.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,14 +22,25 @@
 #include "engine/run.h"
 #include "engine/soak.h"
 
-static const char *const SOAK_USAGE =
-    "usage: isactb bench soak [--cpis N] [--warmup N] [--config FILE] [--radio SPEC]\n"
-    "                         [--max-heap-growth-kb K] [--max-rss-growth-kb K] [--json]\n"
-    "  N CPIs (default 100000) of the closed loop on a reduced emulated configuration;\n"
-    "  reports throughput and memory after warm-up (default 200 CPIs) and at the end.\n"
-    "  --max-heap-growth-kb / --max-rss-growth-kb: exit 3 when the heap in use\n"
-    "  (mallinfo2, exact) or the resident set (page-granular, noisier) grew by more.\n"
-    "  --inject-leak BYTES: leak BYTES per CPI on purpose (proves the check fails).\n";
+static const struct cli_opt SOAK_OPTS[] = {
+    {"cpis", 'n', "N", "CPIs of the closed loop, 1..100000000 (default 100000)"},
+    {"warmup", 'w', "N", "CPIs before the first memory sample, below --cpis (default 200)"},
+    CLI_OPT_CONFIG('c'),
+    CLI_OPT_RADIO('r'),
+    {"max-heap-growth-kb", 'g', "K",
+     "exit 3 when the heap in use (mallinfo2) grew by more than K kB"},
+    {"max-rss-growth-kb", 'G', "K", "exit 3 when the resident set grew by more than K kB"},
+    CLI_OPT_JSON('j'),
+    {"inject-leak", 'L', "BYTES", "leak BYTES per CPI on purpose, 1..1048576 (proves the check)"},
+    {0}};
+const struct cli_cmd cli_cmd_bench_soak = {
+    "bench soak",
+    NULL,
+    "a long closed-loop run on the emulator: leaks and throughput",
+    SOAK_OPTS,
+    NULL,
+    "The default configuration is reduced (4 elements per AP, 256-sample probe, 20 m grid)\n"
+    "and injects 1 % drops and overflows (docs/reliability.md, docs/bench.md)."};
 
 struct soak_args {
     unsigned long cpis, warmup, max_heap_kb, max_rss_kb, leak;
@@ -40,55 +50,43 @@ struct soak_args {
 
 static int parse(int argc, char **argv, struct soak_args *a)
 {
-    static const struct option opts[] = {{"cpis", required_argument, 0, 'n'},
-                                         {"warmup", required_argument, 0, 'w'},
-                                         {"config", required_argument, 0, 'c'},
-                                         {"radio", required_argument, 0, 'r'},
-                                         {"max-heap-growth-kb", required_argument, 0, 'g'},
-                                         {"max-rss-growth-kb", required_argument, 0, 'G'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"inject-leak", required_argument, 0, 'L'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_soak, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'n':
-            if (cli_parse_uint("bench soak", "--cpis", optarg, 1, 100000000, &a->cpis))
+            if (cli_parse_uint("bench soak", "--cpis", p.arg, 1, 100000000, &a->cpis))
                 return CLI_EUSAGE;
             break;
         case 'w':
-            if (cli_parse_uint("bench soak", "--warmup", optarg, 0, 1000000, &a->warmup))
+            if (cli_parse_uint("bench soak", "--warmup", p.arg, 0, 1000000, &a->warmup))
                 return CLI_EUSAGE;
             break;
         case 'g':
-            if (cli_parse_uint("bench soak", "--max-heap-growth-kb", optarg, 0, 100000000,
+            if (cli_parse_uint("bench soak", "--max-heap-growth-kb", p.arg, 0, 100000000,
                                &a->max_heap_kb))
                 return CLI_EUSAGE;
             a->check_heap = 1;
             break;
         case 'G':
-            if (cli_parse_uint("bench soak", "--max-rss-growth-kb", optarg, 0, 100000000,
+            if (cli_parse_uint("bench soak", "--max-rss-growth-kb", p.arg, 0, 100000000,
                                &a->max_rss_kb))
                 return CLI_EUSAGE;
             a->check_rss = 1;
             break;
         case 'L':
-            if (cli_parse_uint("bench soak", "--inject-leak", optarg, 1, 1 << 20, &a->leak))
+            if (cli_parse_uint("bench soak", "--inject-leak", p.arg, 1, 1 << 20, &a->leak))
                 return CLI_EUSAGE;
             break;
-        case 'c': a->config = optarg; break;
-        case 'r': a->radio = optarg; break;
+        case 'c': a->config = p.arg; break;
+        case 'r': a->radio = p.arg; break;
         case 'j': a->json = 1; break;
-        case 'h': fputs(SOAK_USAGE, stdout); return -1;
-        case ':': return cli_usage("bench soak", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench soak", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("bench soak", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("bench soak", "unexpected argument '%s'", argv[p.next]);
     if (a->warmup >= a->cpis)
         return cli_usage("bench soak", "--warmup %lu must be below --cpis %lu", a->warmup, a->cpis);
     return 0;

@@ -2,6 +2,7 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,4 +102,37 @@ int cli_dir_exists(const char *path)
 {
     struct stat st;
     return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *cli_percent(char *buf, size_t len, double frac, int prec)
+{
+    if (isfinite(frac))
+        snprintf(buf, len, "%.*f %%", prec, 100 * frac);
+    else
+        snprintf(buf, len, "n/a");
+    return buf;
+}
+
+const char *cli_number(char *buf, size_t len, double v, int prec)
+{
+    if (isfinite(v))
+        snprintf(buf, len, "%.*f", prec, v);
+    else
+        snprintf(buf, len, "n/a");
+    return buf;
+}
+
+void cli_run_summary(const char *cmd, const json_t *result, int json, int quiet)
+{
+    if (json && quiet)
+        return;
+    const json_t *s = json_object_get(result, "summary");
+    long long det = (long long)json_integer_value(json_object_get(s, "detected")),
+              n = (long long)json_integer_value(json_object_get(s, "episodes"));
+    char pct[32], steps[32];
+    cli_percent(pct, sizeof pct, n ? (double)det / (double)n : NAN, 0);
+    cli_number(steps, sizeof steps, n ? json_number_value(json_object_get(s, "steps_mean")) : NAN,
+               1);
+    fprintf(json ? stderr : stdout, "isactb %s: %lld/%lld episodes detected (%s), mean steps %s\n",
+            cmd, det, n, pct, steps);
 }

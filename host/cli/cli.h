@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "cli/cli_opt.h"
+
 enum cli_exit { CLI_OK = 0, CLI_EINPUT = 1, CLI_EUSAGE = 2, CLI_ERUNTIME = 3 };
 
 /* One-line usage error on stderr: "isactb CMD: message"; returns CLI_EUSAGE. */
@@ -26,6 +28,17 @@ int cli_parse_uint(const char *cmd, const char *opt, const char *s, unsigned lon
 int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                      double *out);
+
+/* A fraction as "12 %" / "12.5 %" (prec decimals), or "n/a" when it is not finite (no
+ * episode, no sample): summaries never print "nan %". cli_number: the same for a number. */
+const char *cli_percent(char *buf, size_t len, double frac, int prec);
+const char *cli_number(char *buf, size_t len, double v, int prec);
+
+/* The closed loop's summary line ("isactb CMD: 3/4 episodes detected (75 %), mean steps
+ * 12.5") from a result's "summary": a result, so on stdout; on stderr when stdout carries
+ * the --json object; nothing with --json --quiet. */
+#include <jansson.h>
+void cli_run_summary(const char *cmd, const json_t *result, int json, int quiet);
 
 /* 1 when path names an existing directory. */
 /* --threads N (0..256; 0 = every online core) into *threads (>= 1); CLI_EUSAGE with one

@@ -16,7 +16,6 @@
  * between (a) and (b): the minimum rejects bursts of load from other processes,
  * which on a shared machine otherwise dominate the spread.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,24 +29,25 @@
 
 int bench_ma(int argc, char **argv); /* host/cli/bench_ma.c: isactb bench ma */
 
-static const char *const BENCH_USAGE =
-    "usage: isactb bench mf [--json] [--quick]\n"
-    "  Matched filter + GLRT range profile vs bare FFTs, for C in {1,4,8,16} channels\n"
-    "  and CPI lengths L = 1024..65536 (--quick: C in {1,4}, L in {1024,4096}, short\n"
-    "  timing). --json prints one JSON object on stdout (docs/bench.md).\n"
-    "       isactb bench soak [--cpis N] ...   long closed-loop run: leaks and throughput\n"
-    "  (isactb bench soak --help; docs/reliability.md).\n"
-    "       isactb bench replay [CAPTURE] ...  replay throughput vs its FFT floor\n"
-    "  (isactb bench replay --help; docs/bench.md).\n"
-    "       isactb bench sim [--json] ...      emulator render rate vs its noise generator\n"
-    "       isactb bench comm [--json] ...     OFDM modulation, user channel and receiver\n"
-    "  per user (docs/comm.md).\n"
-    "       isactb bench serve [--seconds S] [--viewers N] [--json]   CPI rate with the live\n"
-    "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n"
-    "       isactb bench fuse [--nodes 1,2,4,8] [--json]   CPI rate and latency of fuse --spawn\n"
-    "  per node count (docs/distributed.md).\n"
-    "       isactb bench ma [--json] [--draws N] ...   seed 002's movable-antenna optimisers vs\n"
-    "  the half-wavelength ULA (isactb bench ma --help; docs/ma.md).\n";
+const struct cli_cmd cli_cmd_bench = {
+    "bench",
+    "NAME ...",
+    "benchmarks: throughput, policies, soak, replay, emulator, comm, live view",
+    NULL,
+    NULL,
+    "docs/bench.md documents every field and measured numbers."};
+
+static const struct cli_opt MF_OPTS[] = {
+    CLI_OPT_JSON('j'),
+    {"quick", 'q', NULL, "C in {1,4}, L in {1024,4096} and short timing (default: the full table)"},
+    {0}};
+const struct cli_cmd cli_cmd_bench_mf = {
+    "bench mf",
+    NULL,
+    "matched filter + GLRT range profile against bare FFTs, and grid-search rates",
+    MF_OPTS,
+    NULL,
+    "C in {1,4,8,16} channels, CPI lengths L = 1024..65536 (capture window 2L, FFT size 2L)."};
 
 /* ---- output ---- */
 
@@ -98,24 +98,19 @@ static void print_table_row(const struct bench_row *r)
 
 static int bench_mf(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"quick", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int json = 0, quick = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int json = 0, quick = 0;
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_mf, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'j': json = 1; break;
         case 'q': quick = 1; break;
-        case 'h': fputs(BENCH_USAGE, stdout); return CLI_OK;
-        case ':': return cli_usage("bench mf", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench mf", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("bench mf", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("bench mf", "unexpected argument '%s'", argv[p.next]);
 
     static const unsigned Cs_full[] = {1, 4, 8, 16}, Cs_quick[] = {1, 4};
     static const size_t Ls_full[] = {1024, 2048, 4096, 8192, 16384, 32768, 65536},
@@ -165,13 +160,10 @@ static int bench_mf(int argc, char **argv)
 
 int cmd_bench(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage("bench", "missing benchmark name (available: mf, soak, policies, replay, "
-                                  "sim, comm, serve, fuse)");
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(BENCH_USAGE, stdout);
-        return CLI_OK;
-    }
+    /* a missing or unknown name lists every bench of the tables (host/cli/cli_commands.c) */
+    int rc = cli_group(&cli_cmd_bench, argc, argv);
+    if (rc >= 0)
+        return rc;
     if (!strcmp(argv[1], "mf"))
         return bench_mf(argc - 1, argv + 1);
     if (!strcmp(argv[1], "soak"))
@@ -190,8 +182,5 @@ int cmd_bench(int argc, char **argv)
         return bench_sim(argc - 1, argv + 1);
     if (!strcmp(argv[1], "ma")) /* host/cli/bench_ma.c */
         return bench_ma(argc - 1, argv + 1);
-    return cli_usage(
-        "bench",
-        "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, serve, fuse)",
-        argv[1]);
+    return cli_runtime_error("bench", "%s: listed in the tables but not dispatched", argv[1]);
 }

@@ -3,7 +3,6 @@
  * docs/cli.md and docs/learning.md document the fields; the evaluation itself is
  * host/engine/policy_bench.h, this file parses the options and prints. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,21 +14,29 @@
 #include "engine/policy_bench.h"
 #include "policy/policy.h"
 
-static const char *const BP_USAGE =
-    "usage: isactb bench policies [--json] [--quick] [--episodes N] [--scenario-seed N]\n"
-    "                             [--variants-dir DIR] [--out DIR] [--power DBM]\n"
-    "                             [--pfa P] [--policies LIST] [--elements M]\n"
-    "                             [--weights FILE] [--threads N]\n"
-    "  Mean / 95th-percentile steps to P_D >= zeta and success rate of every registered\n"
-    "  policy (qnet: the compiled-in network; with --variants-dir also the weights files\n"
-    "  qnet_dt_nocql/offline/online.weights found there) at 10..30 dBm (P_FA 1e-3) and\n"
-    "  P_FA 1e-1..1e-4 (20 dBm), on sim scenario seed N (default 7001; training uses 1).\n"
-    "  --quick: 20 dBm, P_FA 1e-3, 3 episodes. Without --json: a table, and the figure\n"
-    "  DIR/bench_policies.png (DIR default .). --power / --pfa: only that condition\n"
-    "  (P_FA default 1e-3); --policies: comma-separated subset of the policy names\n"
-    "  (the registry's, listed below, and qnet_VARIANT with --variants-dir).\n"
-    "  --elements: antennas per AP (default 64, seed 004 section V-A's array);\n"
-    "  --weights: the qnet policy's weights file instead of the compiled-in network.\n";
+static const struct cli_opt BP_OPTS[] = {
+    CLI_OPT_JSON('j'),
+    {"quick", 'k', NULL, "one condition (20 dBm, P_FA 1e-3) and 3 episodes"},
+    {"episodes", 'e', "N", "episodes per policy and condition, 1..100000 (default 40)"},
+    {"scenario-seed", 's', "N",
+     "sim scenario seed of the evaluation (default 7001; training uses 1)"},
+    {"variants-dir", 'v', "DIR", "also run the qnet_dt_nocql/offline/online weights found in DIR"},
+    {"out", 'o', "DIR", "directory of the figure bench_policies.png/.svg (default .)"},
+    {"power", 'p', "DBM", "run only this transmit power, -30..50 dBm (P_FA 1e-3 unless --pfa)"},
+    {"pfa", 'f', "P", "run only this false-alarm probability, 1e-12..0.5 (20 dBm unless --power)"},
+    {"policies", 'l', "LIST", "comma-separated subset of scan, sweep, random, pso, qnet[_VARIANT]"},
+    {"elements", 'm', "M", "antennas per AP, 1..64 (default 64, seed 004 section V-A)"},
+    {"weights", 'w', "FILE", "the qnet policy's weights file (default: the compiled-in network)"},
+    CLI_OPT_THREADS('T'),
+    {0}};
+const struct cli_cmd cli_cmd_bench_policies = {
+    "bench policies",
+    NULL,
+    "steps to detection of every beam-selection policy versus power and P_FA (seed 004 Figs. 9-10)",
+    BP_OPTS,
+    NULL,
+    "Default conditions: 10..30 dBm at P_FA 1e-3 and P_FA 1e-1..1e-4 at 20 dBm. Without --json:\n"
+    "a table on stdout and the figure. docs/learning.md."};
 
 /* The registry's policy names, "sweep, scan, random, pso, qnet" (help and errors). */
 static const char *registry_names(char *buf, size_t len)
@@ -66,68 +73,48 @@ struct bp_args {
 /* CLI_OK, a CLI_E* status, or -1 after --help (exit 0, nothing to run). */
 static int parse_args(int argc, char **argv, struct bp_args *a)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"quick", no_argument, 0, 'k'},
-                                         {"episodes", required_argument, 0, 'e'},
-                                         {"scenario-seed", required_argument, 0, 's'},
-                                         {"variants-dir", required_argument, 0, 'v'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"power", required_argument, 0, 'p'},
-                                         {"pfa", required_argument, 0, 'f'},
-                                         {"policies", required_argument, 0, 'l'},
-                                         {"elements", required_argument, 0, 'm'},
-                                         {"threads", required_argument, 0, 'T'},
-                                         {"weights", required_argument, 0, 'w'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     *a = (struct bp_args){
         .elements = 64, .out = ".", .scen = 7001, .one_power = NAN, .one_pfa = NAN};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_policies, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'j': a->json = 1; break;
         case 'k': a->quick = 1; break;
         case 'e':
-            if (cli_parse_uint("bench policies", "--episodes", optarg, 1, 100000, &a->episodes))
+            if (cli_parse_uint("bench policies", "--episodes", p.arg, 1, 100000, &a->episodes))
                 return CLI_EUSAGE;
             break;
         case 's':
-            if (cli_parse_u64("bench policies", "--scenario-seed", optarg, &a->scen))
+            if (cli_parse_u64("bench policies", "--scenario-seed", p.arg, &a->scen))
                 return CLI_EUSAGE;
             break;
-        case 'v': a->vdir = optarg; break;
-        case 'o': a->out = optarg; break;
+        case 'v': a->vdir = p.arg; break;
+        case 'o': a->out = p.arg; break;
         case 'p':
-            if (cli_parse_double("bench policies", "--power", optarg, -30, 50, &a->one_power))
+            if (cli_parse_double("bench policies", "--power", p.arg, -30, 50, &a->one_power))
                 return CLI_EUSAGE;
             break;
         case 'f':
-            if (cli_parse_double("bench policies", "--pfa", optarg, 1e-12, 0.5, &a->one_pfa))
+            if (cli_parse_double("bench policies", "--pfa", p.arg, 1e-12, 0.5, &a->one_pfa))
                 return CLI_EUSAGE;
             break;
-        case 'l': a->only = optarg; break;
+        case 'l': a->only = p.arg; break;
         case 'm':
-            if (cli_parse_uint("bench policies", "--elements", optarg, 1, 64, &a->elements))
+            if (cli_parse_uint("bench policies", "--elements", p.arg, 1, 64, &a->elements))
                 return CLI_EUSAGE;
             break;
-        case 'w': a->weights = optarg; break;
+        case 'w': a->weights = p.arg; break;
         case 'T':
-            if (cli_parse_threads("bench policies", optarg, &a->threads))
+            if (cli_parse_threads("bench policies", p.arg, &a->threads))
                 return CLI_EUSAGE;
             break;
-        case 'h': {
-            char names[256];
-            printf("%s  policies: %s\n", BP_USAGE, registry_names(names, sizeof names));
-            return -1;
-        }
-        case ':': return cli_usage("bench policies", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench policies", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("bench policies", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("bench policies", "unexpected argument '%s'", argv[p.next]);
     if (!a->episodes)
         a->episodes = a->quick ? 3 : 40;
     return CLI_OK;
@@ -273,9 +260,12 @@ static int print_table(const struct bp_args *a, const struct policy_bench_policy
     char path[1200];
     snprintf(path, sizeof path, "%s/bench_policies.png", a->out);
     char err[512];
-    if (policy_bench_figure(path, r->rows, r->nrows, npol, err, sizeof err))
+    const char *names[64];
+    for (unsigned k = 0; k < npol && k < 64; k++)
+        names[k] = pols[k].name;
+    if (policy_bench_figure(path, r->rows, r->nrows, npol < 64 ? npol : 64, names, err, sizeof err))
         return cli_runtime_error("bench policies", "figure: %s", err);
-    fprintf(stderr, "isactb bench policies: figure %s\n", path);
+    fprintf(stderr, "isactb bench policies: figures %s and .svg\n", path);
     return CLI_OK;
 }
 

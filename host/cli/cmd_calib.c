@@ -2,7 +2,6 @@
  * rx/tx/delay can record the session (--capture DIR) and re-estimate from a recording
  * (--input CAPTURE, through the `file` back end). */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -21,11 +20,88 @@
 #include "common/out_dir.h"
 #include "engine/run.h"
 
-static const char *const CALIB_USAGE =
-    "usage: isactb calib rx|tx|delay|verify|track [--radio SPEC | --input CAPTURE] [--out FILE]\n"
-    "                    [--json] [--sequential] [--record FILE] [--pilot-deg D] [--figure FILE]\n"
-    "                    [--tol-deg D] [--tol-db G] [--retune HZ] [--capture DIR] [--force]\n"
-    "                    [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
+/* One parser for every session (so that an option of another session gets its own
+ * error line); each session's help documents its own options (cli_cmd.only). */
+static const struct cli_opt CALIB_OPTS[] = {
+    {"radio", 'r', "SPEC", "radio spec (default sim, with the calibration path cal=... added)"},
+    {"input", 'i', "CAPTURE", "re-estimate from a recorded session instead of a radio"},
+    {"out", 'o', "FILE",
+     "record file to update (default: the matching record in the record directory)"},
+    {"record", 'c', "FILE",
+     "record to compare against (default: the matching one in the directory)"},
+    {"figure", 'f', "FILE", "SVG figure of the beam patterns (default calib-verify.svg)"},
+    {"pilot-deg", 'p', "D", "angle of the emulated pilot in degrees, -80..80 (default 20)"},
+    {"tol-deg", 'D', "D", "phase drift tolerance in degrees, 0..180"},
+    {"tol-db", 'G', "G", "gain drift tolerance in dB, 0..60"},
+    {"retune", 'T', "HZ",
+     "retune away by HZ and back before measuring, 1..1e12 Hz (default: no retune)"},
+    CLI_OPT_JSON('j'),
+    {"sequential", 's', NULL, "measure one TX channel at a time (default: all together)"},
+    {"capture", 'K', "DIR", "also record every capture of the session into DIR (SigMF)"},
+    CLI_OPT_SERVE('V'),
+    CLI_OPT_SERVE_LINGER('L'),
+    {"force", 'F', NULL,
+     "replace an --out FILE that is not this array's record (kept as FILE.bak)"},
+    {0}};
+
+static const char *const MEASURE[] = {"radio", "input", "out",          "json", "capture",
+                                      "force", "serve", "serve-linger", NULL};
+static const char *const MEASURE_TX[] = {"radio",   "input", "out",   "json",         "sequential",
+                                         "capture", "force", "serve", "serve-linger", NULL};
+static const char *const VERIFY[] = {"radio", "record", "pilot-deg",    "figure",
+                                     "json",  "serve",  "serve-linger", NULL};
+static const char *const TRACK[] = {"radio", "record", "tol-deg",      "tol-db", "retune",
+                                    "json",  "serve",  "serve-linger", NULL};
+
+const struct cli_cmd cli_cmd_calib = {
+    "calib",
+    "SESSION ...",
+    "array calibration sessions and records (docs/calibration.md)",
+    NULL,
+    NULL,
+    "Records live in $ISACTB_CALIB_DIR, else $XDG_DATA_HOME/isactb/calib, else\n"
+    "~/.local/share/isactb/calib; run and replay apply the matching one."};
+const struct cli_cmd cli_cmd_calib_rx = {
+    "calib rx",
+    NULL,
+    "measure the RX channels' phase, gain and delay against a reference; update the record",
+    CALIB_OPTS,
+    MEASURE,
+    NULL};
+const struct cli_cmd cli_cmd_calib_tx = {
+    "calib tx", NULL,       "measure the TX channels through the coupler path; update the record",
+    CALIB_OPTS, MEASURE_TX, NULL};
+const struct cli_cmd cli_cmd_calib_delay = {
+    "calib delay", NULL,    "measure the system delay from TX to each array; update the record",
+    CALIB_OPTS,    MEASURE, NULL};
+const struct cli_cmd cli_cmd_calib_verify = {
+    "calib verify",
+    NULL,
+    "sweep a 64-beam DFT codebook against a pilot with and without the record: peak and PSLR",
+    CALIB_OPTS,
+    VERIFY,
+    NULL};
+const struct cli_cmd cli_cmd_calib_track = {
+    "calib track",
+    NULL,
+    "re-measure RX and report the drift from the record (exit 3 beyond tolerance)",
+    CALIB_OPTS,
+    TRACK,
+    NULL};
+static const struct cli_cmd calib_any = {"calib", "SESSION", "calibration", CALIB_OPTS, NULL, NULL};
+
+/* The session's table: the first argument naming one (options may come before it). */
+static const struct cli_cmd *calib_table(int argc, char **argv)
+{
+    static const struct cli_cmd *const subs[] = {&cli_cmd_calib_rx, &cli_cmd_calib_tx,
+                                                 &cli_cmd_calib_delay, &cli_cmd_calib_verify,
+                                                 &cli_cmd_calib_track};
+    for (int i = 1; i < argc; i++)
+        for (size_t k = 0; k < 5; k++)
+            if (!strcmp(argv[i], subs[k]->name + strlen("calib ")))
+                return subs[k];
+    return &calib_any;
+}
 
 struct calib_args {
     const char *sub, *radio, *input, *out, *record, *figure, *pilot, *tol_deg, *tol_db, *retune;
@@ -43,56 +119,37 @@ static void calib_on_signal(int sig)
 
 static int parse(int argc, char **argv, struct calib_args *a)
 {
-    static const struct option opts[] = {{"radio", required_argument, 0, 'r'},
-                                         {"input", required_argument, 0, 'i'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"record", required_argument, 0, 'c'},
-                                         {"figure", required_argument, 0, 'f'},
-                                         {"pilot-deg", required_argument, 0, 'p'},
-                                         {"tol-deg", required_argument, 0, 'D'},
-                                         {"tol-db", required_argument, 0, 'G'},
-                                         {"retune", required_argument, 0, 'T'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"sequential", no_argument, 0, 's'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"capture", required_argument, 0, 'K'},
-                                         {"serve", required_argument, 0, 'V'},
-                                         {"serve-linger", required_argument, 0, 'L'},
-                                         {"force", no_argument, 0, 'F'},
-                                         {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, calib_table(argc, argv), argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
-        case 'r': a->radio = optarg; break;
-        case 'i': a->input = optarg; break;
-        case 'o': a->out = optarg; break;
-        case 'c': a->record = optarg; break;
-        case 'f': a->figure = optarg; break;
-        case 'p': a->pilot = optarg; break;
-        case 'D': a->tol_deg = optarg; break;
-        case 'G': a->tol_db = optarg; break;
-        case 'T': a->retune = optarg; break;
+        case 'r': a->radio = p.arg; break;
+        case 'i': a->input = p.arg; break;
+        case 'o': a->out = p.arg; break;
+        case 'c': a->record = p.arg; break;
+        case 'f': a->figure = p.arg; break;
+        case 'p': a->pilot = p.arg; break;
+        case 'D': a->tol_deg = p.arg; break;
+        case 'G': a->tol_db = p.arg; break;
+        case 'T': a->retune = p.arg; break;
         case 'j': a->json = 1; break;
         case 's': a->sequential = 1; break;
-        case 'K': a->capture = optarg; break;
-        case 'V': a->serve = optarg; break;
+        case 'K': a->capture = p.arg; break;
+        case 'V': a->serve = p.arg; break;
         case 'L':
-            if (cli_parse_double("calib", "--serve-linger", optarg, 0, 86400, &a->linger))
+            if (cli_parse_double("calib", "--serve-linger", p.arg, 0, 86400, &a->linger))
                 return CLI_EUSAGE;
             break;
         case 'F': a->force = 1; break;
-        case 'h': fputs(CALIB_USAGE, stdout); return -1;
-        case ':': return cli_usage("calib", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("calib", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind >= argc)
+    if (p.next >= argc)
         return cli_usage("calib", "missing subcommand (rx, tx, delay, verify or track)");
-    a->sub = argv[optind++];
-    if (optind < argc)
-        return cli_usage("calib", "unexpected argument '%s'", argv[optind]);
+    a->sub = argv[p.next++];
+    if (p.next < argc)
+        return cli_usage("calib", "unexpected argument '%s'", argv[p.next]);
     static const char *const subs[] = {"rx", "tx", "delay", "verify", "track"};
     int ok = 0;
     for (size_t i = 0; i < 5; i++)
@@ -568,6 +625,11 @@ static void calib_view_publish(live_view v, const struct calib_args *a, radio r,
 int cmd_calib(int argc, char **argv)
 {
     struct calib_args a = {0};
+    if (calib_table(argc, argv) == &calib_any && argc >= 2 &&
+        (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        cli_help(stdout, &cli_cmd_calib); /* the sessions, each with its own --help */
+        return CLI_OK;
+    }
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;

@@ -1,5 +1,4 @@
 /* isactb codebook dft|ma|show: generate and inspect beam codebooks. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,57 +8,89 @@
 #include "array/codebook.h"
 #include "array/ma_codebook.h"
 
-static const char *const DFT_USAGE =
-    "usage: isactb codebook dft --elements M --beams Q --out FILE\n"
-    "                           [--spacing WL] [--min-deg A] [--max-deg B]\n"
-    "       isactb codebook ma --elements N --region D --dmin DMIN --beams Q --out FILE\n"
-    "                          [--mode continuous|grid] [--grid-step DELTA] [--min-deg A]\n"
-    "                          [--max-deg B] [--seed S] [--restarts R] [--json]\n"
-    "       isactb codebook show FILE [--json]\n";
+const struct cli_cmd cli_cmd_codebook = {
+    "codebook", "SUBCOMMAND ...", "generate or inspect beam codebooks", NULL, NULL, NULL};
+
+static const struct cli_opt DFT_OPTS[] = {
+    {"elements", 'm', "M", "elements of the uniform linear array, 1..4096 (required)"},
+    {"beams", 'q', "Q", "beams over [--min-deg, --max-deg], 1..4096 (required)"},
+    {"out", 'o', "FILE", "codebook file to write (JSON, required)"},
+    {"spacing", 's', "WL", "element spacing in wavelengths, 0.001..16 (default 0.5)"},
+    {"min-deg", 'a', "A", "first beam's angle in degrees, -90..90 (default -90)"},
+    {"max-deg", 'b', "B", "last beam's angle in degrees, -90..90 (default 90)"},
+    {0}};
+const struct cli_cmd cli_cmd_codebook_dft = {
+    "codebook dft", NULL, "a DFT codebook for a uniform linear array, written to a file",
+    DFT_OPTS,       NULL, NULL};
+
+static const struct cli_opt SHOW_OPTS[] = {CLI_OPT_JSON('j'), {0}};
+const struct cli_cmd cli_cmd_codebook_show = {
+    "codebook show",
+    "FILE",
+    "each beam of a codebook file: angle, peak, 3 dB beamwidth and sidelobe level",
+    SHOW_OPTS,
+    NULL,
+    "Without --json: a table on stdout."};
+
+static const struct cli_opt MA_OPTS[] = {
+    {"elements", 'm', "N", "active elements per beam, 1..256 (required)"},
+    {"out", 'o', "FILE", "codebook file to write (JSON, version 2, required)"},
+    {"beams", 'q', "Q", "beams over [--min-deg, --max-deg] (default 16)"},
+    {"region", 'r', "D", "length of the segment the elements move in, wavelengths (default 8)"},
+    {"dmin", 'd', "DMIN", "minimum element spacing, wavelengths (default 0.5)"},
+    {"mode", 'M', "MODE", "continuous (mode a: any positions) or grid (mode c: on the grid)"},
+    {"grid-step", 'g', "DELTA", "grid pitch in wavelengths; also reports the quantisation loss"},
+    {"min-deg", 'a', "A", "first beam's angle in degrees, -90..90 (default -60)"},
+    {"max-deg", 'b', "B", "last beam's angle in degrees, -90..90 (default 60)"},
+    {"seed", 's', "S", "seed of the position search (default 1)"},
+    {"restarts", 'R', "R", "restarts of the position search per beam, 1..64 (default 4)"},
+    CLI_OPT_JSON('j'),
+    {0}};
+const struct cli_cmd cli_cmd_codebook_ma = {
+    "codebook ma",
+    NULL,
+    "movable-antenna beams: per-beam element positions and weights (docs/ma.md)",
+    MA_OPTS,
+    NULL,
+    "Each beam's positions minimise its peak sidelobe in the region at spacing >= DMIN.\n"
+    "A region that cannot hold N elements at DMIN is refused in one line."};
 
 static int codebook_dft(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"elements", required_argument, 0, 'm'}, {"beams", required_argument, 0, 'q'},
-        {"out", required_argument, 0, 'o'},      {"spacing", required_argument, 0, 's'},
-        {"min-deg", required_argument, 0, 'a'},  {"max-deg", required_argument, 0, 'b'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     unsigned long M = 0, Q = 0;
     double spacing = 0.5, amin = -90.0, amax = 90.0;
     const char *out = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_codebook_dft, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'm':
-            if (cli_parse_uint("codebook dft", "--elements", optarg, 1, 4096, &M))
+            if (cli_parse_uint("codebook dft", "--elements", p.arg, 1, 4096, &M))
                 return CLI_EUSAGE;
             break;
         case 'q':
-            if (cli_parse_uint("codebook dft", "--beams", optarg, 1, CODEBOOK_MAX_BEAMS, &Q))
+            if (cli_parse_uint("codebook dft", "--beams", p.arg, 1, CODEBOOK_MAX_BEAMS, &Q))
                 return CLI_EUSAGE;
             break;
         case 's':
-            if (cli_parse_double("codebook dft", "--spacing", optarg, 1e-3, 16, &spacing))
+            if (cli_parse_double("codebook dft", "--spacing", p.arg, 1e-3, 16, &spacing))
                 return CLI_EUSAGE;
             break;
         case 'a':
-            if (cli_parse_double("codebook dft", "--min-deg", optarg, -90, 90, &amin))
+            if (cli_parse_double("codebook dft", "--min-deg", p.arg, -90, 90, &amin))
                 return CLI_EUSAGE;
             break;
         case 'b':
-            if (cli_parse_double("codebook dft", "--max-deg", optarg, -90, 90, &amax))
+            if (cli_parse_double("codebook dft", "--max-deg", p.arg, -90, 90, &amax))
                 return CLI_EUSAGE;
             break;
-        case 'o': out = optarg; break;
-        case 'h': fputs(DFT_USAGE, stdout); return CLI_OK;
-        case ':': return cli_usage("codebook dft", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("codebook dft", "unknown option '%s'", argv[optind - 1]);
+        case 'o': out = p.arg; break;
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("codebook dft", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("codebook dft", "unexpected argument '%s'", argv[p.next]);
     if (!M || !Q || !out)
         return cli_usage("codebook dft", "--elements, --beams and --out are required");
     if (amin >= amax)
@@ -162,35 +193,21 @@ static json_t *ma_summary(codebook cb, const struct ma_codebook_params *p, int g
 
 static int codebook_ma_cmd(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"elements", required_argument, 0, 'm'}, {"beams", required_argument, 0, 'q'},
-        {"out", required_argument, 0, 'o'},      {"region", required_argument, 0, 'r'},
-        {"dmin", required_argument, 0, 'd'},     {"grid-step", required_argument, 0, 'g'},
-        {"mode", required_argument, 0, 'M'},     {"min-deg", required_argument, 0, 'a'},
-        {"max-deg", required_argument, 0, 'b'},  {"seed", required_argument, 0, 's'},
-        {"restarts", required_argument, 0, 'R'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     struct ma_codebook_params p;
     ma_codebook_params_default(&p);
-    int grid = 0, json = 0, c, seen_m = 0;
+    int grid = 0, json = 0, seen_m = 0;
     const char *out = NULL;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(DFT_USAGE, stdout);
+    struct cli_parser cp;
+    cli_parser_init(&cp, &cli_cmd_codebook_ma, argc, argv);
+    for (int c; (c = cli_next(&cp)) != CLI_END;) {
+        if (c == CLI_HELP)
             return CLI_OK;
-        }
-        if (c == ':')
-            return cli_usage("codebook ma", "option '%s' needs a value", argv[optind - 1]);
-        if (c == '?')
-            return cli_usage("codebook ma", "unknown option '%s'", argv[optind - 1]);
         seen_m |= c == 'm';
-        if (ma_option(c, optarg, &p, &grid, &json, &out))
+        if (ma_option(c, cp.arg, &p, &grid, &json, &out))
             return CLI_EUSAGE;
     }
-    if (optind < argc)
-        return cli_usage("codebook ma", "unexpected argument '%s'", argv[optind]);
+    if (cp.next < argc)
+        return cli_usage("codebook ma", "unexpected argument '%s'", argv[cp.next]);
     if (!seen_m || !out)
         return cli_usage("codebook ma", "--elements and --out are required");
     if (grid && !(p.grid_step_wl > 0))
@@ -241,19 +258,19 @@ static int codebook_show(int argc, char **argv)
 {
     int json = 0;
     const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--help")) {
-            fputs(DFT_USAGE, stdout);
-            return CLI_OK;
-        } else if (argv[i][0] == '-')
-            return cli_usage("codebook show", "unknown option '%s'", argv[i]);
-        else if (path)
-            return cli_usage("codebook show", "unexpected argument '%s'", argv[i]);
-        else
-            path = argv[i];
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_codebook_show, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
+        }
     }
+    if (p.next < argc)
+        path = argv[p.next];
+    if (p.next + 1 < argc)
+        return cli_usage("codebook show", "unexpected argument '%s'", argv[p.next + 1]);
     if (!path)
         return cli_usage("codebook show", "missing codebook FILE");
     char err[512];
@@ -289,17 +306,11 @@ static int codebook_show(int argc, char **argv)
 
 int cmd_codebook(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage("codebook", "missing subcommand (dft, ma or show)");
-    if (!strcmp(argv[1], "dft"))
-        return codebook_dft(argc - 1, argv + 1);
+    int rc = cli_group(&cli_cmd_codebook, argc, argv);
+    if (rc >= 0)
+        return rc;
     if (!strcmp(argv[1], "ma"))
         return codebook_ma_cmd(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "show"))
-        return codebook_show(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "--help")) {
-        fputs(DFT_USAGE, stdout);
-        return CLI_OK;
-    }
-    return cli_usage("codebook", "unknown subcommand '%s' (expected dft, ma or show)", argv[1]);
+    return !strcmp(argv[1], "dft") ? codebook_dft(argc - 1, argv + 1)
+                                   : codebook_show(argc - 1, argv + 1);
 }

@@ -10,8 +10,20 @@
 #include "common/samples.h"
 #include "engine/pipeline.h"
 
-static const char *const DETECT_USAGE =
-    "usage: isactb detect CAPTURE [--pfa P] [--json] [--threads N]\n";
+static const struct cli_opt DETECT_OPTS[] = {
+    {"pfa", 'p', "P",
+     "false-alarm probability per grid, 1e-12..0.5 (default: the recorded experiment's)"},
+    CLI_OPT_JSON('j'),
+    CLI_OPT_THREADS('T'),
+    {0}};
+const struct cli_cmd cli_cmd_detect = {
+    "detect",
+    "CAPTURE",
+    "the GLRT/CFAR position-grid detector over every CPI of a recording",
+    DETECT_OPTS,
+    NULL,
+    "Without --json: one line per CPI on stdout. CAPTURE: a capture directory,\n"
+    ".sigmf-collection or .sigmf-meta (docs/capture-format.md)."};
 
 static json_t *cpi_row(size_t k, const struct sigmf_cpi_info *ci, const struct pipeline_result *r,
                        const json_t *ann)
@@ -110,29 +122,27 @@ static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, si
 static int parse(int argc, char **argv, const char **path, double *pfa, int *json,
                  unsigned *threads)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            *json = 1;
-        else if (!strcmp(argv[i], "--help")) {
-            fputs(DETECT_USAGE, stdout);
-            return -1;
-        } else if (!strcmp(argv[i], "--pfa")) {
-            if (++i >= argc)
-                return cli_usage("detect", "option '--pfa' needs a value");
-            if (cli_parse_double("detect", "--pfa", argv[i], 1e-12, 0.5, pfa))
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_detect, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
+        switch (c) {
+        case 'j': *json = 1; break;
+        case 'p':
+            if (cli_parse_double("detect", "--pfa", p.arg, 1e-12, 0.5, pfa))
                 return CLI_EUSAGE;
-        } else if (!strcmp(argv[i], "--threads")) {
-            if (++i >= argc)
-                return cli_usage("detect", "option '--threads' needs a value");
-            if (cli_parse_threads("detect", argv[i], threads))
+            break;
+        case 'T':
+            if (cli_parse_threads("detect", p.arg, threads))
                 return CLI_EUSAGE;
-        } else if (argv[i][0] == '-')
-            return cli_usage("detect", "unknown option '%s'", argv[i]);
-        else if (*path)
-            return cli_usage("detect", "unexpected argument '%s'", argv[i]);
-        else
-            *path = argv[i];
+            break;
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
+        }
     }
+    if (p.next < argc)
+        *path = argv[p.next];
+    if (p.next + 1 < argc)
+        return cli_usage("detect", "unexpected argument '%s'", argv[p.next + 1]);
     if (!*path)
         return cli_usage("detect", "missing CAPTURE");
     return 0;

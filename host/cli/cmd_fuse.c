@@ -9,7 +9,6 @@
  * is skipped (--missing skip), and counted; a node that dies stops being waited for, and a
  * node that says HELLO again is taken back. --spawn N starts N local nodes on loopback.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -30,15 +29,40 @@
 #include "engine/run.h"
 #include "net/net_link.h"
 
-static const char *const FUSE_USAGE =
-    "usage: isactb fuse [--bind ENDPOINT] [--config FILE] [--radio SPEC] [--policy NAME]\n"
-    "                   [--seed N] [--episodes N] [--out DIR] [--record] [--json] [--quiet]\n"
-    "                   [--spawn N] [--late-ms MS] [--missing fuse|skip] [--join-timeout S]\n"
-    "                   [--keys PREFIX --authorized FILE] [--curve | --insecure]\n"
-    "                   [--calibration FILE|DIR | --no-calibration] [--stats FILE]\n"
-    "  The closed loop of `isactb run` with the receive APs' processing on `isactb node`\n"
-    "  processes. --spawn N starts N local nodes (default --bind tcp://127.0.0.1:*); --json\n"
-    "  prints what `isactb run --json` prints. --stats FILE writes the transport counters.\n";
+static const struct cli_opt FUSE_OPTS[] = {
+    {"bind", 'b', "ENDPOINT", "ZeroMQ endpoint to wait for nodes on, e.g. tcp://0.0.0.0:5555"},
+    CLI_OPT_CONFIG('c'),
+    CLI_OPT_RADIO('r'),
+    {"policy", 'p', "NAME",
+     "beam selection: scan, sweep, random, pso or qnet (default: the config's)"},
+    {"seed", 's', "N", "scenario seed, an integer >= 0 (default: the config's, 1)"},
+    {"episodes", 'e', "N", "episodes to run, 1..100000 (default: the config's, 20)"},
+    {"out", 'o', "DIR", "output directory of the figures and the recording (default: none)"},
+    {"record", 'R', NULL, "record the nodes' raw windows as run --record does (needs --out)"},
+    CLI_OPT_JSON('j'),
+    CLI_OPT_QUIET('q'),
+    {"verbose", 'v', NULL, "one progress line per CPI instead of one per episode"},
+    {"spawn", 'n', "N", "start N local rx nodes on loopback (default --bind tcp://127.0.0.1:*)"},
+    {"late-ms", 'L', "MS", "how long a CPI waits for an AP's terms, in ms (default 2000)"},
+    {"missing", 'm', "fuse|skip",
+     "a late AP: fuse from the others, or skip the CPI (default fuse)"},
+    {"join-timeout", 'J', "S", "seconds to wait for nodes serving every AP (default 30)"},
+    {"keys", 'k', "PREFIX", "the fuse's CURVE keypair PREFIX.key (isactb keys)"},
+    {"authorized", 'A', "FILE", "nodes' public keys, one per line, # comments"},
+    {"curve", 'C', NULL,
+     "CURVE encryption on a loopback endpoint too (default: non-loopback only)"},
+    {"insecure", 'I', NULL, "allow plain text on a non-loopback endpoint"},
+    {"calibration", 'l', "FILE|DIR", "calibration record, or a directory to search"},
+    {"no-calibration", 'N', NULL, "apply no calibration record"},
+    {"stats", 'S', "FILE", "write the transport counters as JSON to FILE"},
+    {0}};
+const struct cli_cmd cli_cmd_fuse = {
+    "fuse",
+    NULL,
+    "the closed loop of run with the receive APs processed on isactb node processes",
+    FUSE_OPTS,
+    NULL,
+    "--json prints what isactb run --json prints (docs/distributed.md)."};
 
 #define FUSE_MAX_NODES 64
 #define FUSE_MISS_LIMIT 3 /* consecutive late CPIs before a node is no longer waited for */
@@ -58,7 +82,7 @@ static int should_stop(void *ctx)
 struct fuse_args {
     const char *bind, *config, *radio, *policy, *seed, *episodes, *out, *stats;
     const char *spawn, *late_ms, *missing, *join_timeout, *calibration;
-    int record, json, quiet, no_calibration;
+    int record, json, quiet, verbose, no_calibration;
     struct cli_net_args net;
 };
 
@@ -96,62 +120,38 @@ struct fuse {
 
 static int parse_args(int argc, char **argv, struct fuse_args *a)
 {
-    static const struct option opts[] = {{"bind", required_argument, 0, 'b'},
-                                         {"config", required_argument, 0, 'c'},
-                                         {"radio", required_argument, 0, 'r'},
-                                         {"policy", required_argument, 0, 'p'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"episodes", required_argument, 0, 'e'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"record", no_argument, 0, 'R'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"spawn", required_argument, 0, 'n'},
-                                         {"late-ms", required_argument, 0, 'L'},
-                                         {"missing", required_argument, 0, 'm'},
-                                         {"join-timeout", required_argument, 0, 'J'},
-                                         {"keys", required_argument, 0, 'k'},
-                                         {"authorized", required_argument, 0, 'A'},
-                                         {"curve", no_argument, 0, 'C'},
-                                         {"insecure", no_argument, 0, 'I'},
-                                         {"calibration", required_argument, 0, 'l'},
-                                         {"no-calibration", no_argument, 0, 'N'},
-                                         {"stats", required_argument, 0, 'S'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_fuse, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
-        case 'b': a->bind = optarg; break;
-        case 'c': a->config = optarg; break;
-        case 'r': a->radio = optarg; break;
-        case 'p': a->policy = optarg; break;
-        case 's': a->seed = optarg; break;
-        case 'e': a->episodes = optarg; break;
-        case 'o': a->out = optarg; break;
+        case 'b': a->bind = p.arg; break;
+        case 'c': a->config = p.arg; break;
+        case 'r': a->radio = p.arg; break;
+        case 'p': a->policy = p.arg; break;
+        case 's': a->seed = p.arg; break;
+        case 'e': a->episodes = p.arg; break;
+        case 'o': a->out = p.arg; break;
         case 'R': a->record = 1; break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
-        case 'n': a->spawn = optarg; break;
-        case 'L': a->late_ms = optarg; break;
-        case 'm': a->missing = optarg; break;
-        case 'J': a->join_timeout = optarg; break;
-        case 'k': a->net.keys = optarg; break;
-        case 'A': a->net.authorized = optarg; break;
+        case 'v': a->verbose = 1; break;
+        case 'n': a->spawn = p.arg; break;
+        case 'L': a->late_ms = p.arg; break;
+        case 'm': a->missing = p.arg; break;
+        case 'J': a->join_timeout = p.arg; break;
+        case 'k': a->net.keys = p.arg; break;
+        case 'A': a->net.authorized = p.arg; break;
         case 'C': a->net.curve = 1; break;
         case 'I': a->net.insecure = 1; break;
-        case 'l': a->calibration = optarg; break;
+        case 'l': a->calibration = p.arg; break;
         case 'N': a->no_calibration = 1; break;
-        case 'S': a->stats = optarg; break;
-        case 'h': fputs(FUSE_USAGE, stdout); return -1;
-        case ':': return cli_usage("fuse", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("fuse", "unknown option '%s'", argv[optind - 1]);
+        case 'S': a->stats = p.arg; break;
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("fuse", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("fuse", "unexpected argument '%s'", argv[p.next]);
     if (a->calibration && a->no_calibration)
         return cli_usage("fuse", "--calibration and --no-calibration are exclusive");
     if (a->record && !a->out)
@@ -520,7 +520,15 @@ static void on_engine(void *ctx, struct episode_engine_s *e)
     ((struct gather_ctx *)ctx)->f->e = e;
 }
 
+/* a line per CPI with --verbose, else a line per episode */
 static void print_progress(void *ctx, const char *line)
+{
+    const struct fuse_args *a = ((struct gather_ctx *)ctx)->f->a;
+    if (!a->quiet && a->verbose)
+        fprintf(stderr, "%s\n", line);
+}
+
+static void print_episode(void *ctx, const char *line)
 {
     if (!((struct gather_ctx *)ctx)->f->a->quiet)
         fprintf(stderr, "%s\n", line);
@@ -704,6 +712,7 @@ static int fuse_main(struct fuse *f, const struct fuse_args *a, struct fuse_run 
         return CLI_EINPUT;
     struct pipeline_source src = {&g, gather};
     struct run_hooks hooks = {.progress = print_progress,
+                              .episode_line = print_episode,
                               .ctx = &g,
                               .should_stop = should_stop,
                               .source = &src,
@@ -728,8 +737,10 @@ static int fuse_main(struct fuse *f, const struct fuse_args *a, struct fuse_run 
     if (x->result && a->json) {
         json_dumpf(x->result, stdout, JSON_COMPACT);
         putchar('\n');
-        fflush(stdout);
     }
+    if (x->result)
+        cli_run_summary("fuse", x->result, a->json, a->quiet);
+    fflush(stdout);
     json_t *sj = stats_json(f, wall);
     if (!a->quiet || f->st.partial || f->st.skipped)
         fprintf(stderr,

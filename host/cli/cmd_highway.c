@@ -128,18 +128,22 @@ static int run_served(const struct hwy_config *cfg, live_view lv, hwy_io io, jso
     return rc;
 }
 
-static void print_summary(const json_t *res)
+static void print_summary(const json_t *res, FILE *to)
 {
     json_t *t = json_object_get(res, "tracking");
-    fprintf(stderr,
+    /* no track: no RMSE (JSON null), written n/a rather than nan */
+    char rm[32] = "n/a", pc[32] = "n/a";
+    if (json_is_number(json_object_get(t, "rmse_range_m")))
+        snprintf(rm, sizeof rm, "%.3g m", json_number_value(json_object_get(t, "rmse_range_m")));
+    if (json_is_number(json_object_get(t, "pcrb_range_m")))
+        snprintf(pc, sizeof pc, "%.3g m", json_number_value(json_object_get(t, "pcrb_range_m")));
+    fprintf(to,
             "isactb run: highway, %lld slots, %lld vehicles, %zu users, %lld tracks; range "
-            "RMSE %.3g m (PCRB %.3g m)\n",
+            "RMSE %s (PCRB %s)\n",
             (long long)json_integer_value(json_object_get(res, "slots")),
             (long long)json_integer_value(json_object_get(res, "vehicles")),
             json_array_size(json_object_get(res, "users")),
-            (long long)json_integer_value(json_object_get(t, "tracks")),
-            json_number_value(json_object_get(t, "rmse_range_m")),
-            json_number_value(json_object_get(t, "pcrb_range_m")));
+            (long long)json_integer_value(json_object_get(t, "tracks")), rm, pc);
 }
 
 /* cmd_run_highway once --out is locked */
@@ -180,8 +184,8 @@ static int run_locked(const struct hwy_config *cfgp, const struct hwy_args *a)
         json_dumpf(res, stdout, JSON_COMPACT);
         putchar('\n');
     }
-    if (!a->quiet)
-        print_summary(res);
+    if (!(a->json && a->quiet)) /* the summary is a result: stdout, unless --json is there */
+        print_summary(res, a->json ? stderr : stdout);
     fflush(stdout);
     cli_serve_linger("run", lv, a->linger, NULL, NULL);
 done:
@@ -254,35 +258,37 @@ int cmd_replay_highway(int argc, char **argv)
     return CLI_OK;
 }
 
+static const struct cli_opt COMM_OPTS[] = {
+    CLI_OPT_JSON('j'),
+    {"reps", 'r', "N", "bursts timed per user count, 1..100000 (default 20)"},
+    {0}};
+const struct cli_cmd cli_cmd_bench_comm = {
+    "bench comm",
+    NULL,
+    "OFDM modulation, emulated user channel and receiver time for K = 1, 2, 4, 8 users",
+    COMM_OPTS,
+    NULL,
+    "docs/comm.md."};
+
 int bench_comm(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"reps", required_argument, 0, 'r'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int json = 0, c;
+    int json = 0;
     unsigned long reps = 20;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_bench_comm, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
         case 'j': json = 1; break;
         case 'r':
-            if (cli_parse_uint("bench comm", "--reps", optarg, 1, 100000, &reps))
+            if (cli_parse_uint("bench comm", "--reps", p.arg, 1, 100000, &reps))
                 return CLI_EUSAGE;
             break;
-        case 'h':
-            puts("usage: isactb bench comm [--json] [--reps N]\n"
-                 "  Times the comm chain for K = 1, 2, 4, 8 users: OFDM modulation of K streams\n"
-                 "  plus precoding (per burst), the emulated user channel and one user's\n"
-                 "  receiver (per user). docs/comm.md.");
-            return CLI_OK;
-        case ':': return cli_usage("bench comm", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("bench comm", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("bench comm", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("bench comm", "unexpected argument '%s'", argv[p.next]);
     static const unsigned Ks[] = {1, 2, 4, 8};
     json_t *rows = json_array();
     if (!json)

@@ -1,7 +1,6 @@
 /* isactb info [--radio SPEC] [--json]: describe a radio (channels, rates, gains,
  * frequency range, APs and their geometry, capabilities) and, for the emulator, its
  * ground truth. Exit 2 for a malformed spec, 3 when the device cannot be opened. */
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +12,14 @@
 #include "radio/radio.h"
 #include "radio/radio_uhd_soapy_common.h"
 
-static const char *const INFO_USAGE = "usage: isactb info [--radio SPEC] [--json]\n";
+static const struct cli_opt INFO_OPTS[] = {CLI_OPT_RADIO('r'), CLI_OPT_JSON('j'), {0}};
+const struct cli_cmd cli_cmd_info = {
+    "info",
+    NULL,
+    "describe a radio: channels, rates, gains, frequency range, APs, capabilities (sim: truth)",
+    INFO_OPTS,
+    NULL,
+    NULL};
 
 static const struct {
     unsigned flag;
@@ -124,25 +130,20 @@ static void print_human(const struct radio_info *in)
 
 int cmd_info(int argc, char **argv)
 {
-    static const struct option opts[] = {{"radio", required_argument, 0, 'r'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *spec = "sim";
-    int as_json = 0, c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int as_json = 0;
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_info, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
-        case 'r': spec = optarg; break;
+        case 'r': spec = p.arg; break;
         case 'j': as_json = 1; break;
-        case 'h': fputs(INFO_USAGE, stdout); return CLI_OK;
-        case ':': return cli_usage("info", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("info", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("info", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("info", "unexpected argument '%s'", argv[p.next]);
     char err[512];
     radio r = NULL;
     int rc = radio_open_ex(spec, &r, err, sizeof err);

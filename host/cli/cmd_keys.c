@@ -6,27 +6,33 @@
 #include "common/err.h"
 #include "net/net_keys.h"
 
-static const char *const KEYS_USAGE =
-    "usage: isactb keys --out PREFIX\n"
-    "  Writes PREFIX.key (mode 0600: public and secret key) and PREFIX.pub (the public key to\n"
-    "  give to the other side: a node's goes into the fuse's --authorized file, the fuse's is\n"
-    "  each node's --server-key). Existing files are not overwritten.\n";
+static const struct cli_opt KEYS_OPTS[] = {
+    {"out", 'o', "PREFIX",
+     "write PREFIX.key (0600, public and secret key) and PREFIX.pub (required)"},
+    {0}};
+const struct cli_cmd cli_cmd_keys = {
+    "keys",
+    NULL,
+    "a CURVE keypair for node/fuse (docs/distributed.md); prints the public key",
+    KEYS_OPTS,
+    NULL,
+    "A node's PREFIX.pub goes into the fuse's --authorized file; the fuse's is each node's\n"
+    "--server-key. Existing files are not overwritten."};
 
 int cmd_keys(int argc, char **argv)
 {
     const char *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(KEYS_USAGE, stdout);
-            return CLI_OK;
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_keys, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
+        switch (c) {
+        case 'o': out = p.arg; break;
+        case CLI_HELP: return CLI_OK;
+        default: return CLI_EUSAGE;
         }
-        if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            out = argv[++i];
-        else if (!strcmp(argv[i], "--out"))
-            return cli_usage("keys", "option '--out' needs a value");
-        else
-            return cli_usage("keys", "unknown option '%s'", argv[i]);
     }
+    if (p.next < argc)
+        return cli_usage("keys", "unexpected argument '%s'", argv[p.next]);
     if (!out || !out[0])
         return cli_usage("keys", "--out PREFIX is required");
     struct net_keypair kp;

@@ -7,7 +7,6 @@
  * node renders its own APs' channels of the same scene (radio_set_rx_aps) after
  * "transmitting" the plan into it, so every node sees the single-process samples.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,17 +21,28 @@
 #include "engine/run.h"
 #include "net/net_link.h"
 
-static const char *const NODE_USAGE =
-    "usage: isactb node --connect ENDPOINT --role rx|tx [--ap N[,N...]] [--radio SPEC]\n"
-    "                   [--keys PREFIX --server-key FILE] [--curve | --insecure]\n"
-    "                   [--calibration FILE|DIR | --no-calibration] [--join-timeout S] [--quiet]\n"
-    "                   [--loopback-tx | --no-loopback-tx]\n"
-    "  rx: receive APs N (indices of the system's receive APs) at the commanded times and send\n"
-    "  their per-CPI GLRT terms; tx: radiate the plans sent. The experiment comes from the fuse;\n"
-    "  --radio defaults to its radio spec. CURVE is on for non-loopback endpoints.\n"
-    "  --loopback-tx: an rx node transmits each plan into its own radio before capturing (an\n"
-    "  emulated scene needs the burst; the default on scenario radios such as sim, off on\n"
-    "  others: on hardware the tx node radiates).\n";
+static const struct cli_opt NODE_OPTS[] = {
+    {"connect", 'c', "ENDPOINT", "the fuse's ZeroMQ endpoint, e.g. tcp://host:5555 (required)"},
+    {"role", 'r', "rx|tx",
+     "rx: receive APs and send their GLRT terms; tx: radiate the plans (required)"},
+    {"ap", 'a', "N[,N...]", "indices of the system's receive APs this rx node serves"},
+    {"radio", 'R', "SPEC", "radio spec (default: the experiment's radio from the fuse)"},
+    {"keys", 'k', "PREFIX", "this node's CURVE keypair PREFIX.key (isactb keys)"},
+    {"server-key", 'S', "FILE", "the fuse's public key file (its .pub)"},
+    {"curve", 'C', NULL,
+     "CURVE encryption on a loopback endpoint too (default: non-loopback only)"},
+    {"insecure", 'I', NULL, "allow plain text on a non-loopback endpoint"},
+    {"calibration", 'l', "FILE|DIR", "calibration record, or a directory to search"},
+    {"no-calibration", 'N', NULL, "apply no calibration record"},
+    {"join-timeout", 'j', "S", "seconds to wait for the fuse, 0.1..86400 (default 30)"},
+    CLI_OPT_QUIET('q'),
+    {"loopback-tx", 'T', NULL,
+     "transmit each plan into the node's own radio first (default on sim)"},
+    {"no-loopback-tx", 'U', NULL, "only receive (the default on hardware: the tx node radiates)"},
+    {0}};
+const struct cli_cmd cli_cmd_node = {
+    "node",    NULL, "one AP's radio side of a distributed run, driven by isactb fuse",
+    NODE_OPTS, NULL, "The experiment comes from the fuse (docs/distributed.md)."};
 
 static volatile sig_atomic_t node_stop;
 static void on_signal(int sig)
@@ -82,48 +92,30 @@ static int parse_aps(const char *s, uint32_t *mask)
 
 static int parse_args(int argc, char **argv, struct node_args *a)
 {
-    static const struct option opts[] = {{"connect", required_argument, 0, 'c'},
-                                         {"role", required_argument, 0, 'r'},
-                                         {"ap", required_argument, 0, 'a'},
-                                         {"radio", required_argument, 0, 'R'},
-                                         {"keys", required_argument, 0, 'k'},
-                                         {"server-key", required_argument, 0, 'S'},
-                                         {"curve", no_argument, 0, 'C'},
-                                         {"insecure", no_argument, 0, 'I'},
-                                         {"calibration", required_argument, 0, 'l'},
-                                         {"no-calibration", no_argument, 0, 'N'},
-                                         {"join-timeout", required_argument, 0, 'j'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"loopback-tx", no_argument, 0, 'T'},
-                                         {"no-loopback-tx", no_argument, 0, 'U'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_node, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
-        case 'c': a->connect = optarg; break;
-        case 'r': a->role = optarg; break;
-        case 'a': a->aps = optarg; break;
-        case 'R': a->radio = optarg; break;
-        case 'k': a->net.keys = optarg; break;
-        case 'S': a->net.server_key = optarg; break;
+        case 'c': a->connect = p.arg; break;
+        case 'r': a->role = p.arg; break;
+        case 'a': a->aps = p.arg; break;
+        case 'R': a->radio = p.arg; break;
+        case 'k': a->net.keys = p.arg; break;
+        case 'S': a->net.server_key = p.arg; break;
         case 'C': a->net.curve = 1; break;
         case 'I': a->net.insecure = 1; break;
-        case 'l': a->calibration = optarg; break;
+        case 'l': a->calibration = p.arg; break;
         case 'N': a->no_calibration = 1; break;
-        case 'j': a->join_timeout = optarg; break;
+        case 'j': a->join_timeout = p.arg; break;
         case 'q': a->quiet = 1; break;
         case 'T': a->loopback_tx = 1; break;
         case 'U': a->loopback_tx = -1; break;
-        case 'h': fputs(NODE_USAGE, stdout); return -1;
-        case ':': return cli_usage("node", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("node", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("node", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("node", "unexpected argument '%s'", argv[p.next]);
     if (!a->connect)
         return cli_usage("node", "--connect ENDPOINT is required");
     if (!a->role || (strcmp(a->role, "rx") && strcmp(a->role, "tx")))

@@ -15,10 +15,26 @@
 #include "radio_file.h"
 #include "serve/run_view.h"
 
-static const char *const REPLAY_USAGE =
-    "usage: isactb replay CAPTURE [--out DIR] [--json] [--quiet]\n"
-    "                     [--calibration FILE|DIR | --no-calibration] [--threads N]\n"
-    "                     [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
+static const struct cli_opt REPLAY_OPTS[] = {
+    {"out", 'o', "DIR", "write the figures (timeline, .png and .svg) into DIR (default: none)"},
+    CLI_OPT_JSON('j'),
+    CLI_OPT_QUIET('q'),
+    {"verbose", 'v', NULL, "one progress line per CPI instead of one per episode"},
+    {"calibration", 'C', "FILE|DIR",
+     "calibration record for an uncalibrated capture (default: the capture's own record)"},
+    {"no-calibration", 'N', NULL, "apply no calibration record"},
+    CLI_OPT_THREADS('T'),
+    CLI_OPT_SERVE('V'),
+    CLI_OPT_SERVE_LINGER('G'),
+    {0}};
+
+const struct cli_cmd cli_cmd_replay = {
+    "replay",
+    "CAPTURE",
+    "the closed loop of run fed by a recording; checks that every decision is the recorded one",
+    REPLAY_OPTS,
+    NULL,
+    "CAPTURE: a capture directory, .sigmf-collection or .sigmf-meta (docs/capture-format.md)."};
 
 /* The capture's own calibration (what the live run applied) wins: the replay then makes
  * the live decisions again. A capture recorded uncalibrated replays uncalibrated, unless
@@ -48,7 +64,7 @@ static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
 }
 
 struct replay_ctx {
-    int quiet;
+    int quiet, verbose;
     radio r;
     live_view view;         /* --serve: its stop control ends the replay */
     json_t *policies;       /* episode (decimal text) -> policy recorded for it, when not cfg's */
@@ -61,6 +77,13 @@ static int replay_should_stop(void *ctx)
 }
 
 static void print_line(void *ctx, const char *line)
+{
+    const struct replay_ctx *c = ctx;
+    if (!c->quiet && c->verbose)
+        fprintf(stderr, "%s\n", line);
+}
+
+static void print_episode(void *ctx, const char *line)
 {
     if (!((const struct replay_ctx *)ctx)->quiet)
         fprintf(stderr, "%s\n", line);
@@ -124,7 +147,7 @@ static int check_inputs(sigmf_reader rd)
 
 struct replay_args {
     const char *path, *out, *calib, *serve;
-    int json, quiet, no_calib;
+    int json, quiet, verbose, no_calib;
     unsigned threads; /* 0: every online core */
     double linger;
 };
@@ -133,45 +156,33 @@ struct replay_args {
 static int parse_args(int argc, char **argv, struct replay_args *a)
 {
     *a = (struct replay_args){0};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            a->json = 1;
-        else if (!strcmp(argv[i], "--quiet"))
-            a->quiet = 1;
-        else if (!strcmp(argv[i], "--no-calibration"))
-            a->no_calib = 1;
-        else if (!strcmp(argv[i], "--calibration")) {
-            if (++i >= argc)
-                return cli_usage("replay", "option '--calibration' needs a value");
-            a->calib = argv[i];
-        } else if (!strcmp(argv[i], "--threads")) {
-            if (++i >= argc)
-                return cli_usage("replay", "option '--threads' needs a value");
-            if (cli_parse_threads("replay", argv[i], &a->threads))
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_replay, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
+        switch (c) {
+        case 'j': a->json = 1; break;
+        case 'q': a->quiet = 1; break;
+        case 'v': a->verbose = 1; break;
+        case 'N': a->no_calib = 1; break;
+        case 'C': a->calib = p.arg; break;
+        case 'T':
+            if (cli_parse_threads("replay", p.arg, &a->threads))
                 return CLI_EUSAGE;
-        } else if (!strcmp(argv[i], "--serve")) {
-            if (++i >= argc)
-                return cli_usage("replay", "option '--serve' needs a value");
-            a->serve = argv[i];
-        } else if (!strcmp(argv[i], "--serve-linger")) {
-            if (++i >= argc)
-                return cli_usage("replay", "option '--serve-linger' needs a value");
-            if (cli_parse_double("replay", "--serve-linger", argv[i], 0, 86400, &a->linger))
+            break;
+        case 'V': a->serve = p.arg; break;
+        case 'G':
+            if (cli_parse_double("replay", "--serve-linger", p.arg, 0, 86400, &a->linger))
                 return CLI_EUSAGE;
-        } else if (!strcmp(argv[i], "--help")) {
-            fputs(REPLAY_USAGE, stdout);
-            return -1;
-        } else if (!strcmp(argv[i], "--out")) {
-            if (++i >= argc)
-                return cli_usage("replay", "option '--out' needs a value");
-            a->out = argv[i];
-        } else if (argv[i][0] == '-')
-            return cli_usage("replay", "unknown option '%s'", argv[i]);
-        else if (a->path)
-            return cli_usage("replay", "unexpected argument '%s'", argv[i]);
-        else
-            a->path = argv[i];
+            break;
+        case 'o': a->out = p.arg; break;
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
+        }
     }
+    if (p.next < argc)
+        a->path = argv[p.next];
+    if (p.next + 1 < argc)
+        return cli_usage("replay", "unexpected argument '%s'", argv[p.next + 1]);
     if (!a->path)
         return cli_usage("replay",
                          "missing CAPTURE (a capture directory, .sigmf-collection or .sigmf-meta)");
@@ -200,6 +211,8 @@ static int report(const struct replay_args *a, json_t *result, const struct exp_
         json_dumpf(result, stdout, JSON_COMPACT);
         putchar('\n');
     }
+    if (!quiet_errors) /* a failed replay's partial result is no summary */
+        cli_run_summary("replay", result, a->json, a->quiet);
     return rc;
 }
 
@@ -225,7 +238,7 @@ int cmd_replay(int argc, char **argv)
     char spec[1100], err[512] = "";
     snprintf(spec, sizeof spec, "file:%s", sigmf_reader_path(rd));
     struct cli_calibration cal = {0};
-    struct replay_ctx rctx = {a.quiet, NULL, NULL, NULL, cfg.policy};
+    struct replay_ctx rctx = {.quiet = a.quiet, .verbose = a.verbose, .cfg_policy = cfg.policy};
     rc = replay_calibration(rd, a.calib, a.no_calib, &cal);
     if (!rc)
         rc = recorded_policies(rd, &rctx.policies);
@@ -237,6 +250,7 @@ int cmd_replay(int argc, char **argv)
         goto done;
     rctx.r = r;
     struct run_hooks hooks = {.progress = print_line,
+                              .episode_line = print_episode,
                               .ctx = &rctx,
                               .should_stop = replay_should_stop,
                               .calibration = cal.applied ? cal.pc : NULL,

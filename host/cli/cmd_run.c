@@ -1,5 +1,4 @@
 /* isactb run: the closed loop on a radio (default: the sim emulator). */
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <jansson.h>
@@ -20,19 +19,38 @@
 #include "engine/run.h"
 #include "serve/run_view.h"
 
-static const char *const RUN_USAGE =
-    "usage: isactb run [--config FILE] [--radio SPEC] [--policy NAME]\n"
-    "                  [--weights FILE] [--seed N] [--episodes N] [--out DIR] [--record]\n"
-    "                  [--json] [--quiet] [--calibration FILE|DIR | --no-calibration]\n"
-    "                  [--threads N] [--serve [ADDR:]PORT [--serve-linger SECONDS]]\n";
+static const struct cli_opt RUN_OPTS[] = {
+    CLI_OPT_CONFIG('c'),
+    CLI_OPT_RADIO('r'),
+    {"policy", 'p', "NAME",
+     "beam selection: scan, sweep, random, pso or qnet (default: the config's, scan)"},
+    {"weights", 'w', "FILE", "qnet weights file (default: builtin, the compiled-in network)"},
+    {"seed", 's', "N", "scenario seed, an integer >= 0 (default: the config's, 1)"},
+    {"episodes", 'e', "N", "episodes to run, 1..100000 (default: the config's, 20)"},
+    {"out", 'o', "DIR",
+     "output directory: figures timeline and grid_map (.png and .svg); default: none"},
+    {"record", 'R', NULL, "also record the run as a SigMF capture in DIR (needs --out)"},
+    CLI_OPT_JSON('j'),
+    CLI_OPT_QUIET('q'),
+    CLI_OPT_PROGRESS('P'),
+    {"verbose", 'v', NULL, "one progress line per CPI instead of one per episode"},
+    {"calibration", 'C', "FILE|DIR",
+     "calibration record, or a directory to search (default: the record directory)"},
+    {"no-calibration", 'N', NULL, "apply no calibration record"},
+    CLI_OPT_THREADS('T'),
+    CLI_OPT_SERVE('V'),
+    CLI_OPT_SERVE_LINGER('G'),
+    {0}};
 
-/* The usage, with the registry's policies (policy/policy_registry.c). */
-static void run_usage(void)
-{
-    char names[256];
-    fputs(RUN_USAGE, stdout);
-    printf("  --policy: one of %s\n", policy_registry_names(NULL, names, sizeof names));
-}
+const struct cli_cmd cli_cmd_run = {
+    "run",
+    NULL,
+    "the closed loop: sense, detect and steer on a radio (default: the sim emulator)",
+    RUN_OPTS,
+    NULL,
+    "The summary goes to stdout (with --json: the JSON object; the summary then on stderr).\n"
+    "Progress goes to stderr: one line per episode; on a terminal also a status line per CPI.\n"
+    "A highway config (scene: highway) runs the highway scene (docs/tracking.md)."};
 
 /* Signal handlers can only talk to the loop through a flag of static storage: this
  * is the one piece of global mutable state in the tool. */
@@ -49,7 +67,8 @@ static int should_stop(void *ctx)
 
 /* Context of the run hooks: progress printing and the map of the last detection. */
 struct run_ctx {
-    int quiet;
+    enum cli_progress mode;
+    int verbose; /* --verbose: a line per CPI */
     double zeta;
     const struct exp_config *cfg;
     struct report_map map;
@@ -86,9 +105,23 @@ static void truth_position(radio r, double *x, double *y)
     free(txt);
 }
 
+/* Per CPI: a line with --verbose, else a status line redrawn in place on a terminal. */
 static void print_progress(void *ctx, const char *line)
 {
-    if (!((const struct run_ctx *)ctx)->quiet)
+    const struct run_ctx *c = ctx;
+    if (c->mode != CLI_PROGRESS_QUIET && c->verbose)
+        fprintf(stderr, "%s\n", line);
+    else if (c->mode == CLI_PROGRESS_BARS)
+        fprintf(stderr, "\r%-.78s\033[K", line);
+}
+
+/* Per episode: its outcome, one line. */
+static void print_episode(void *ctx, const char *line)
+{
+    const struct run_ctx *c = ctx;
+    if (c->mode == CLI_PROGRESS_BARS && !c->verbose)
+        fputs("\r\033[K", stderr);
+    if (c->mode != CLI_PROGRESS_QUIET)
         fprintf(stderr, "%s\n", line);
 }
 
@@ -129,59 +162,46 @@ struct run_args {
     const char *config, *radio, *policy, *out, *weights;
     const char *seed, *episodes, *calibration, *threads, *serve;
     double linger;
-    int record, json, quiet, no_calibration;
+    int record, json, quiet, no_calibration, progress, verbose;
     unsigned nthreads; /* --threads, 0: every online core */
 };
 
 static int parse_args(int argc, char **argv, struct run_args *a)
 {
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"radio", required_argument, 0, 'r'},
-                                         {"policy", required_argument, 0, 'p'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"episodes", required_argument, 0, 'e'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"record", no_argument, 0, 'R'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"quiet", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"weights", required_argument, 0, 'w'},
-                                         {"calibration", required_argument, 0, 'C'},
-                                         {"no-calibration", no_argument, 0, 'N'},
-                                         {"threads", required_argument, 0, 'T'},
-                                         {"serve", required_argument, 0, 'V'},
-                                         {"serve-linger", required_argument, 0, 'G'},
-                                         {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_run, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
         switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'r': a->radio = optarg; break;
-        case 'p': a->policy = optarg; break;
-        case 'w': a->weights = optarg; break;
-        case 's': a->seed = optarg; break;
-        case 'e': a->episodes = optarg; break;
-        case 'o': a->out = optarg; break;
+        case 'c': a->config = p.arg; break;
+        case 'r': a->radio = p.arg; break;
+        case 'p': a->policy = p.arg; break;
+        case 'w': a->weights = p.arg; break;
+        case 's': a->seed = p.arg; break;
+        case 'e': a->episodes = p.arg; break;
+        case 'o': a->out = p.arg; break;
         case 'R': a->record = 1; break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
-        case 'C': a->calibration = optarg; break;
+        case 'P': a->progress = 1; break;
+        case 'v': a->verbose = 1; break;
+        case 'C': a->calibration = p.arg; break;
         case 'N': a->no_calibration = 1; break;
-        case 'T': a->threads = optarg; break;
-        case 'V': a->serve = optarg; break;
+        case 'T': a->threads = p.arg; break;
+        case 'V': a->serve = p.arg; break;
         case 'G':
-            if (cli_parse_double("run", "--serve-linger", optarg, 0, 86400, &a->linger))
+            if (cli_parse_double("run", "--serve-linger", p.arg, 0, 86400, &a->linger))
                 return CLI_EUSAGE;
             break;
-        case 'h': run_usage(); return -1;
-        case ':': return cli_usage("run", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("run", "unknown option '%s'", argv[optind - 1]);
+        case CLI_HELP: {
+            char names[256];
+            printf("policies: %s\n", policy_registry_names(NULL, names, sizeof names));
+            return -1;
+        }
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("run", "unexpected argument '%s'", argv[p.next]);
     if (a->calibration && a->no_calibration)
         return cli_usage("run", "--calibration and --no-calibration are exclusive");
     if (a->record && !a->out)
@@ -334,14 +354,8 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
         json_dumpf(result, stdout, JSON_COMPACT);
         putchar('\n');
     }
-    if (result && !a->quiet) {
-        json_t *s = json_object_get(result, "summary");
-        fprintf(stderr, "isactb run: %lld/%lld episodes detected (%.0f%%), mean steps %.1f\n",
-                (long long)json_integer_value(json_object_get(s, "detected")),
-                (long long)json_integer_value(json_object_get(s, "episodes")),
-                100 * json_real_value(json_object_get(s, "detection_rate")),
-                json_real_value(json_object_get(s, "steps_mean")));
-    }
+    if (result)
+        cli_run_summary("run", result, a->json, a->quiet);
     return rc;
 }
 
@@ -420,9 +434,14 @@ int cmd_run(int argc, char **argv)
         rc = CLI_EINPUT;
         goto done;
     }
-    struct run_ctx ctx = {.quiet = a.quiet, .zeta = cfg.zeta, .cfg = &cfg, .r = r};
+    struct run_ctx ctx = {.mode = cli_progress_mode(a.quiet, a.progress),
+                          .verbose = a.verbose,
+                          .zeta = cfg.zeta,
+                          .cfg = &cfg,
+                          .r = r};
     ctx.map.info = info;
     struct run_hooks hooks = {.progress = print_progress,
+                              .episode_line = print_episode,
                               .ctx = &ctx,
                               .should_stop = run_should_stop,
                               .on_step = keep_map,

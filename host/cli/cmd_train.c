@@ -2,7 +2,6 @@
  * the real pipeline (host/engine/train_env.h) by host/learn/trainer.h; the figure is
  * host/engine/report.h's. This file parses the options and writes the outputs. */
 #include <cblas.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -19,22 +18,6 @@
 #include "engine/report.h"
 #include "engine/train_env.h"
 #include "learn/trainer.h"
-
-static const char *const TRAIN_USAGE =
-    "usage: isactb train [--config FILE] [--radio SPEC] [--seed N] [--episodes E]\n"
-    "                    [--collect N] [--gan-epochs N] [--online-episodes N] [--horizon T]\n"
-    "                    [--max-steps N] [--batch N] [--lr X] [--alpha-con X] [--target-every C]\n"
-    "                    [--eval-episodes N] [--variants LIST] [--out FILE] [--out-dir DIR]\n"
-    "                    [--export-c FILE] [--json] [--quiet] [--gan-lr-d X]\n"
-    "                    [--gan-logit 0|1] [--keep-real 0|1]\n"
-    "                    [--twin-scene none|data|truth] [--rollout-mask 0|1]\n"
-    "                    [--cql-real 0|1] [--data FILE] [--save-data FILE] [--threads N]\n"
-    "                    [--twin-select N] [--select-episodes N]\n"
-    "  Data collection (random actions) on the pipeline, cGAN digital twin, dueling DDQN\n"
-    "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
-    "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
-    "  variant's weights, curves.csv and the training figure; --export-c: the dt_cql\n"
-    "  network as C tables. docs/learning.md.\n";
 
 enum {
     N_SEED,
@@ -62,77 +45,90 @@ enum {
 struct train_args {
     const char *config, *radio, *out, *out_dir, *export_c, *variants, *scene, *data, *save_data;
     const char *num[N_COUNT];
-    int json, quiet;
+    int json, quiet, progress;
     unsigned threads; /* --threads: CPI processing of the environment (0: every core) */
 };
 
+#define NUM(i) (1000 + (i))
+static const struct cli_opt TRAIN_OPTS[] = {
+    CLI_OPT_CONFIG('c'),
+    CLI_OPT_RADIO('r'),
+    {"seed", NUM(N_SEED), "N", "seed of the scenes, the twin and the networks (default 1)"},
+    {"episodes", NUM(N_EPISODES), "E", "DDQN training episodes in the twin (default 1000)"},
+    {"collect", NUM(N_COLLECT), "N", "data-collection episodes with random beams (default 200)"},
+    {"gan-epochs", NUM(N_GAN), "N", "cGAN twin training epochs (default 100)"},
+    {"online-episodes", NUM(N_ONLINE), "N",
+     "episodes of the online variant on the pipeline (default 200)"},
+    {"horizon", NUM(N_HORIZON), "T", "twin rollout horizon in steps (default 64)"},
+    {"max-steps", NUM(N_MAXSTEPS), "N", "steps per episode, 2..100000 (default 64)"},
+    {"batch", NUM(N_BATCH), "N", "DDQN minibatch, 1..256 (default 16)"},
+    {"lr", NUM(N_LR), "X", "DDQN learning rate, 1e-9..0.5 (default 1e-4)"},
+    {"alpha-con", NUM(N_ALPHA), "X", "CQL conservative weight alpha, 0..100 (default 0.1)"},
+    {"target-every", NUM(N_TARGET), "C", "target-network copy period in updates (default 200)"},
+    {"eval-episodes", NUM(N_EVAL), "N", "evaluation episodes per variant, 0 for none (default 50)"},
+    {"variants", 'v', "LIST", "comma-separated dt_cql, dt_nocql, offline, online (default all)"},
+    {"out", 'o', "FILE", "weights file of dt_cql (default qnet.weights)"},
+    {"out-dir", 'd', "DIR", "every variant's weights, curves.csv and training.png/.svg"},
+    {"export-c", 'x', "FILE", "the dt_cql network as C tables"},
+    CLI_OPT_JSON('j'),
+    CLI_OPT_QUIET('q'),
+    CLI_OPT_PROGRESS('P'),
+    {"gan-lr-d", NUM(N_GAN_LR_D), "X", "cGAN discriminator learning rate, 0..0.5 (default 1e-3)"},
+    {"gan-logit", NUM(N_GAN_LOGIT), "0|1", "cGAN on the logit of P_D (default 0)"},
+    {"keep-real", NUM(N_KEEP_REAL), "0|1",
+     "keep the real transitions in the DDQN buffer (default 0)"},
+    {"twin-scene", 's', "none|data|truth", "scene the twin is conditioned on (default truth)"},
+    {"rollout-mask", NUM(N_ROLLOUT_MASK), "0|1",
+     "mask beams already tried in twin rollouts (default 1)"},
+    {"cql-real", NUM(N_CQL_REAL), "0|1", "CQL penalty on real transitions only (default 0)"},
+    {"data", 'D', "FILE", "read the collected transitions from FILE instead of collecting"},
+    {"save-data", 'S', "FILE", "write the collected transitions to FILE"},
+    CLI_OPT_THREADS('T'),
+    {"twin-select", NUM(N_TWIN_SELECT), "N",
+     "keep the network scoring best in the twin every N episodes (default 0: off)"},
+    {"select-episodes", NUM(N_SELECT_EPS), "N",
+     "twin episodes per --twin-select score (default 200)"},
+    {0}};
+const struct cli_cmd cli_cmd_train = {
+    "train",
+    NULL,
+    "learned beam selection: data collection, cGAN digital twin, dueling DDQN with CQL",
+    TRAIN_OPTS,
+    NULL,
+    "Progress: bars on a terminal, otherwise one line per finished stage (docs/learning.md)."};
+
 static int parse_args(int argc, char **argv, struct train_args *a)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, 0, 'c'},
-        {"radio", required_argument, 0, 'r'},
-        {"out", required_argument, 0, 'o'},
-        {"out-dir", required_argument, 0, 'd'},
-        {"export-c", required_argument, 0, 'x'},
-        {"variants", required_argument, 0, 'v'},
-        {"json", no_argument, 0, 'j'},
-        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},
-        {"seed", required_argument, 0, 1000 + N_SEED},
-        {"episodes", required_argument, 0, 1000 + N_EPISODES},
-        {"collect", required_argument, 0, 1000 + N_COLLECT},
-        {"gan-epochs", required_argument, 0, 1000 + N_GAN},
-        {"online-episodes", required_argument, 0, 1000 + N_ONLINE},
-        {"horizon", required_argument, 0, 1000 + N_HORIZON},
-        {"max-steps", required_argument, 0, 1000 + N_MAXSTEPS},
-        {"batch", required_argument, 0, 1000 + N_BATCH},
-        {"lr", required_argument, 0, 1000 + N_LR},
-        {"alpha-con", required_argument, 0, 1000 + N_ALPHA},
-        {"target-every", required_argument, 0, 1000 + N_TARGET},
-        {"eval-episodes", required_argument, 0, 1000 + N_EVAL},
-        {"gan-lr-d", required_argument, 0, 1000 + N_GAN_LR_D},
-        {"gan-logit", required_argument, 0, 1000 + N_GAN_LOGIT},
-        {"keep-real", required_argument, 0, 1000 + N_KEEP_REAL},
-        {"rollout-mask", required_argument, 0, 1000 + N_ROLLOUT_MASK},
-        {"cql-real", required_argument, 0, 1000 + N_CQL_REAL},
-        {"twin-select", required_argument, 0, 1000 + N_TWIN_SELECT},
-        {"select-episodes", required_argument, 0, 1000 + N_SELECT_EPS},
-        {"twin-scene", required_argument, 0, 's'},
-        {"data", required_argument, 0, 'D'},
-        {"save-data", required_argument, 0, 'S'},
-        {"threads", required_argument, 0, 'T'},
-        {0, 0, 0, 0}};
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c >= 1000 && c < 1000 + N_COUNT) {
-            a->num[c - 1000] = optarg;
+    struct cli_parser p;
+    cli_parser_init(&p, &cli_cmd_train, argc, argv);
+    for (int c; (c = cli_next(&p)) != CLI_END;) {
+        if (c >= NUM(0) && c < NUM(N_COUNT)) {
+            a->num[c - NUM(0)] = p.arg;
             continue;
         }
         switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'r': a->radio = optarg; break;
-        case 'o': a->out = optarg; break;
-        case 'd': a->out_dir = optarg; break;
-        case 'x': a->export_c = optarg; break;
-        case 'v': a->variants = optarg; break;
-        case 's': a->scene = optarg; break;
-        case 'D': a->data = optarg; break;
-        case 'S': a->save_data = optarg; break;
+        case 'c': a->config = p.arg; break;
+        case 'r': a->radio = p.arg; break;
+        case 'o': a->out = p.arg; break;
+        case 'd': a->out_dir = p.arg; break;
+        case 'x': a->export_c = p.arg; break;
+        case 'v': a->variants = p.arg; break;
+        case 's': a->scene = p.arg; break;
+        case 'D': a->data = p.arg; break;
+        case 'S': a->save_data = p.arg; break;
         case 'T':
-            if (cli_parse_threads("train", optarg, &a->threads))
+            if (cli_parse_threads("train", p.arg, &a->threads))
                 return CLI_EUSAGE;
             break;
         case 'j': a->json = 1; break;
         case 'q': a->quiet = 1; break;
-        case 'h': fputs(TRAIN_USAGE, stdout); return -1;
-        case ':': return cli_usage("train", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_usage("train", "unknown option '%s'", argv[optind - 1]);
+        case 'P': a->progress = 1; break;
+        case CLI_HELP: return -1;
+        default: return CLI_EUSAGE;
         }
     }
-    if (optind < argc)
-        return cli_usage("train", "unexpected argument '%s'", argv[optind]);
+    if (p.next < argc)
+        return cli_usage("train", "unexpected argument '%s'", argv[p.next]);
     return 0;
 }
 
@@ -250,7 +246,8 @@ static int collect_or_read(const struct train_args *a, const struct train_cfg *t
 /* ---- progress and curves ---- */
 
 struct hook_ctx {
-    int quiet;
+    enum cli_progress mode; /* bars on a terminal; a line per finished stage otherwise */
+    int drawn;              /* a bar line is open on stderr */
     FILE *csv;
     const char *csv_tmp; /* created by this run: removed when interrupted */
     const char *saved;   /* --save-data file already complete, or NULL */
@@ -275,7 +272,7 @@ static void train_interrupted(struct hook_ctx *h, const char *stage, unsigned do
         fclose(h->csv);
         unlink(h->csv_tmp);
     }
-    if (!h->quiet && h->last_stage[0])
+    if (h->drawn)
         fputc('\n', stderr);
     fprintf(stderr, "isactb train: interrupted by %s during %s (%u of %u): %s%s%s\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT", stage, done, total,
@@ -291,10 +288,18 @@ static void on_progress(void *ctx, const char *stage, unsigned done, unsigned to
     struct hook_ctx *h = ctx;
     if (train_stop)
         train_interrupted(h, stage, done, total);
-    if (h->quiet)
+    if (h->mode == CLI_PROGRESS_QUIET)
         return;
-    unsigned w = 40, k = total ? (unsigned)((double)done / total * w) : w;
     int same = !strcmp(stage, h->last_stage);
+    if (h->mode == CLI_PROGRESS_LINES) { /* redirected: no carriage returns, one line a stage */
+        if (done == total && !(same && h->last_k == done)) {
+            fprintf(stderr, "isactb train: %s: %u/%u done\n", stage, done, total);
+            snprintf(h->last_stage, sizeof h->last_stage, "%s", stage);
+            h->last_k = done;
+        }
+        return;
+    }
+    unsigned w = 40, k = total ? (unsigned)((double)done / total * w) : w;
     if (same && k == h->last_k && done != total)
         return; /* redraw only when the bar moves */
     if (!same && h->last_stage[0])
@@ -306,6 +311,7 @@ static void on_progress(void *ctx, const char *stage, unsigned done, unsigned to
         bar[i] = i < k ? '#' : '.';
     bar[w] = '\0';
     fprintf(stderr, "\r%-9s [%s] %u/%u", stage, bar, done, total);
+    h->drawn = 1;
 }
 
 static void on_curve(void *ctx, const char *series, unsigned x, double a, double b, double c,
@@ -506,7 +512,7 @@ int cmd_train(int argc, char **argv)
         return rc < 0 ? cli_input_error("train", "%s", err) : rc;
     struct train_env te;
     exp_train_env_iface(&ec, &te);
-    struct hook_ctx hc = {.quiet = a.quiet};
+    struct hook_ctx hc = {.mode = cli_progress_mode(a.quiet, a.progress)};
     char csv_path[1200] = "", csv_tmp[1210] = "";
     hc.csv_tmp = csv_tmp;
     if (a.out_dir) {
@@ -520,7 +526,7 @@ int cmd_train(int argc, char **argv)
     struct train_hooks th = {&hc, on_progress, on_curve};
     struct train_result res;
     int trc = collect_or_read(&a, &tc, &te, &th, &res, err, sizeof err);
-    if (!a.quiet)
+    if (hc.drawn)
         fputc('\n', stderr);
     if (hc.csv && (fclose(hc.csv) || trc || rename(csv_tmp, csv_path)))
         remove(csv_tmp);
@@ -541,18 +547,26 @@ int cmd_train(int argc, char **argv)
             json_dumpf(j, stdout, JSON_COMPACT);
             putchar('\n');
         }
-        if (!rc && !a.quiet) {
-            fprintf(stderr,
+        /* the summary is a result: stdout, unless stdout carries the JSON object */
+        if (!rc && !(a.json && a.quiet)) {
+            FILE *o = a.json ? stderr : stdout;
+            char hr[32], hg[32], nr[32], ng[32];
+            fprintf(o,
                     "isactb train: %zu transitions; twin KL %.4f W1 %.4f MMD %.4f; P_D >= zeta "
-                    "in %.2f %% of held-out transitions (twin %.2f %%), near the target %.1f %% "
-                    "(twin %.1f %%)\n",
-                    res.transitions, res.kl, res.w1, res.mmd, 100 * res.hit_real, 100 * res.hit_gen,
-                    100 * res.near_hit_real, 100 * res.near_hit_gen);
+                    "in %s of held-out transitions (twin %s), near the target %s (twin %s)\n",
+                    res.transitions, res.kl, res.w1, res.mmd,
+                    cli_percent(hr, sizeof hr, res.hit_real, 2),
+                    cli_percent(hg, sizeof hg, res.hit_gen, 2),
+                    cli_percent(nr, sizeof nr, res.near_hit_real, 1),
+                    cli_percent(ng, sizeof ng, res.near_hit_gen, 1));
             for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++)
-                if (res.v[v].trained)
-                    fprintf(stderr, "  %-9s %.2f mean steps, success %.2f\n",
-                            train_variant_name((enum train_variant)v), res.v[v].steps_mean,
-                            res.v[v].success);
+                if (res.v[v].trained) {
+                    char st[32], su[32];
+                    fprintf(o, "  %-9s %s mean steps, success %s\n",
+                            train_variant_name((enum train_variant)v),
+                            cli_number(st, sizeof st, res.v[v].steps_mean, 2),
+                            cli_number(su, sizeof su, res.v[v].success, 2));
+                }
         }
         json_decref(j);
         train_result_free(&res);

@@ -12,32 +12,25 @@
 struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
-    const char *synopsis;
 };
 
+/* Summaries and options come from each command's table (host/cli/cli_commands.c). */
 static const struct command commands[] = {
-    {"run", cmd_run, "[--config F] [--radio S] ...   the closed loop (default: sim radio)"},
-    {"replay", cmd_replay, "CAPTURE [--json]       the same loop from a recording"},
-    {"detect", cmd_detect, "CAPTURE [--pfa P]      GLRT/CFAR over every CPI of a recording"},
-    {"codebook", cmd_codebook, "dft|show ...        generate or inspect beam codebooks"},
-    {"bench", cmd_bench,
-     "mf|policies|soak ...    throughput, policy comparison, soak (docs/bench.md)"},
-    {"train", cmd_train,
-     "[--seed N] [--episodes E] ...  learned beam selection (docs/learning.md)"},
-    {"calib", cmd_calib, "rx|tx|delay|verify|track  array calibration sessions and records"},
-    {"node", cmd_node, "--connect EP --role rx|tx ...  one AP's radio side of a distributed run"},
-    {"fuse", cmd_fuse, "--bind EP | --spawn N ...  fusion, policy and recording over nodes"},
-    {"keys", cmd_keys,
-     "--out PREFIX             CURVE keypair for node/fuse (docs/distributed.md)"},
-    {"info", cmd_info, "[--radio S] [--json]     describe a radio (sim: with ground truth)"},
+    {"run", cmd_run},           {"replay", cmd_replay}, {"detect", cmd_detect},
+    {"codebook", cmd_codebook}, {"bench", cmd_bench},   {"train", cmd_train},
+    {"calib", cmd_calib},       {"node", cmd_node},     {"fuse", cmd_fuse},
+    {"keys", cmd_keys},         {"info", cmd_info},     {"_doc", cmd_doc},
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: isactb COMMAND [OPTIONS]   (isactb COMMAND --help for details)\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].synopsis);
+    fprintf(f, "usage: isactb COMMAND [OPTIONS]   (isactb COMMAND --help for details)\n"
+               "Results go to stdout, progress and errors to stderr (docs/cli.md).\n\n"
+               "commands:\n");
+    for (const struct cli_cmd *const *c = cli_commands; *c; c++)
+        if (!strchr((*c)->name, ' '))
+            fprintf(f, "  %-9s %s\n", (*c)->name, (*c)->summary);
+    fprintf(f, "\n  --help    print this help and exit\n  --version print the version and exit\n");
 }
 
 /* OpenBLAS starts its worker threads when the library loads, and each allocates its buffer:
@@ -78,6 +71,9 @@ int main(int argc, char **argv)
             return commands[i].fn(argc - 1, argv + 1);
     char name[80];
     isac_seterr(name, sizeof name, "%s", argv[1]); /* control bytes as '?': one line */
-    fprintf(stderr, "isactb: unknown command '%s' (see isactb --help)\n", name);
+    fprintf(stderr,
+            "isactb: unknown command '%s' (expected one of: run, replay, detect, codebook, "
+            "bench, train, calib, node, fuse, keys, info; see isactb --help)\n",
+            name);
     return CLI_EUSAGE;
 }

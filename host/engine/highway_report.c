@@ -97,77 +97,98 @@ struct figures_job {
     const struct hwy_series *s;
     const struct hwy_config *c;
     const char *dir;
+    double *xs, *ys;
 };
 
-static int figures_draw(void *ctx, char *err, size_t errlen)
+/* 1. trajectories (thin, colour by vehicle) with tracks (black) */
+static void tracks_draw(void *ctx)
 {
     const struct figures_job *j = ctx;
     const struct hwy_series *s = j->s;
-    const struct hwy_config *c = j->c;
-    const char *dir = j->dir;
-    struct figure f;
-    size_t nmax = s->pos.n + s->sinr.n + s->rmse.n + 2;
-    double *xs = malloc(nmax * sizeof(*xs)), *ys = malloc(nmax * sizeof(*ys));
-    if (!xs || !ys) {
-        free(xs);
-        free(ys);
-        isac_seterr(err, errlen, "%s: figures: out of memory", dir);
-        return ISAC_ENOMEM;
-    }
-    /* 1. trajectories (thin, colour by vehicle) with tracks (black) */
-    int rc = figure_begin(&f, dir, "highway_tracks", 700, 1, err, errlen);
-    if (rc) {
-        free(xs);
-        free(ys);
-        return rc;
-    }
-    double hx = 0.5 * c->road_length_m, hy = 0.5 * c->road_width_m;
-    plenv(-hx - 5, hx + 5, -hy - 3, hy + 3, 0, 0);
-    pllab("x (m)", "y (m)", "Vehicles (colour) and confirmed/tentative tracks (black)");
+    double hx = 0.5 * j->c->road_length_m, hy = 0.5 * j->c->road_width_m;
+    figure_axes(-hx - 5, hx + 5, -hy - 3, hy + 3, 0);
+    figure_labels("x (m)", "y (m)", "Vehicle trajectories and tracks");
     unsigned mid = max_id(&s->pos);
     for (unsigned id = 0; id <= mid; id++) {
         plcol0(2 + (int)(id % 8));
-        draw_id(&s->pos, id, 0, 1, xs, ys);
+        draw_id(&s->pos, id, 0, 1, j->xs, j->ys);
         plcol0(1);
-        draw_id(&s->pos, id, 1, 1, xs, ys);
+        draw_id(&s->pos, id, 1, 1, j->xs, j->ys);
     }
-    rc = figure_end(&f, err, errlen);
-    /* 2. RMSE against the PCRB over time */
-    if (rc == ISAC_OK && !(rc = figure_begin(&f, dir, "highway_rmse", 700, 1, err, errlen))) {
-        double ymax = 1e-3;
-        for (size_t i = 0; i < s->rmse.n; i++)
-            ymax = fmax(ymax, fmax(s->rmse.p[i].a, s->rmse.p[i].b));
-        plenv(0, c->duration_s, 0, 1.1 * ymax, 0, 0);
-        pllab("time (s)", "range error (m)", "Track range RMSE (blue) and PCRB (red), per slot");
-        for (int k = 0; k < 2; k++) {
-            for (size_t i = 0; i < s->rmse.n; i++) {
-                xs[i] = s->rmse.p[i].t;
-                ys[i] = k ? s->rmse.p[i].b : s->rmse.p[i].a;
-            }
-            plcol0(2 + k);
-            if (s->rmse.n > 1)
-                plline((PLINT)s->rmse.n, xs, ys);
+    static const char *const text[] = {"vehicles (colour each)", "tracks"};
+    static const int col[] = {2, 1}, kind[] = {FIGURE_LINE, FIGURE_LINE};
+    figure_legend(2, text, col, kind, NULL, FIGURE_RIGHT);
+}
+
+/* 2. RMSE against the PCRB over time */
+static void rmse_draw(void *ctx)
+{
+    const struct figures_job *j = ctx;
+    const struct hwy_series *s = j->s;
+    double ymax = 1e-3;
+    for (size_t i = 0; i < s->rmse.n; i++)
+        ymax = fmax(ymax, fmax(s->rmse.p[i].a, s->rmse.p[i].b));
+    figure_axes(0, j->c->duration_s, 0, 1.1 * ymax, 0);
+    figure_labels("time (s)", "range error (m)", "Track range RMSE and its PCRB, per slot");
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < s->rmse.n; i++) {
+            j->xs[i] = s->rmse.p[i].t;
+            j->ys[i] = k ? s->rmse.p[i].b : s->rmse.p[i].a;
         }
-        rc = figure_end(&f, err, errlen);
+        plcol0(2 + k);
+        if (s->rmse.n > 1)
+            plline((PLINT)s->rmse.n, j->xs, j->ys);
     }
-    /* 3. SINR per user over time */
-    if (rc == ISAC_OK && !(rc = figure_begin(&f, dir, "highway_sinr", 700, 1, err, errlen))) {
-        double lo = 0, hi = 10;
-        for (size_t i = 0; i < s->sinr.n; i++) {
-            lo = fmin(lo, s->sinr.p[i].a);
-            hi = fmax(hi, s->sinr.p[i].a);
-        }
-        plenv(0, c->duration_s, lo - 2, hi + 2, 0, 0);
-        pllab("time (s)", "SINR (dB)", "Measured SINR from pilots, per user (colour)");
-        unsigned ms = max_id(&s->sinr);
-        for (unsigned id = 0; id <= ms; id++) {
-            plcol0(2 + (int)(id % 8));
-            draw_id(&s->sinr, id, 0, 0, xs, ys);
-        }
-        rc = figure_end(&f, err, errlen);
+    static const char *const text[] = {"track range RMSE", "PCRB (bound)"};
+    static const int col[] = {2, 3}, kind[] = {FIGURE_LINE, FIGURE_LINE};
+    figure_legend(2, text, col, kind, NULL, FIGURE_RIGHT);
+}
+
+/* 3. SINR per user over time */
+static void sinr_draw(void *ctx)
+{
+    const struct figures_job *j = ctx;
+    const struct hwy_series *s = j->s;
+    double lo = 0, hi = 10;
+    for (size_t i = 0; i < s->sinr.n; i++) {
+        lo = fmin(lo, s->sinr.p[i].a);
+        hi = fmax(hi, s->sinr.p[i].a);
     }
-    free(xs);
-    free(ys);
+    figure_axes(0, j->c->duration_s, lo - 2, hi + 2, 0);
+    figure_labels("time (s)", "SINR (dB)", "Measured SINR from pilots, per user");
+    unsigned ms = max_id(&s->sinr);
+    char text[8][32];
+    const char *tp[8];
+    int col[8], kind[8], n = 0;
+    for (unsigned id = 0; id <= ms; id++) {
+        plcol0(2 + (int)(id % 8));
+        draw_id(&s->sinr, id, 0, 0, j->xs, j->ys);
+        if (id < 8) {
+            snprintf(text[n], sizeof text[n], ms < 8 ? "user %u" : "users %u, %u, ...", id, id + 8);
+            tp[n] = text[n];
+            col[n] = 2 + (int)id;
+            kind[n++] = FIGURE_LINE;
+        }
+    }
+    if (s->sinr.n)
+        figure_legend(n, tp, col, kind, NULL, FIGURE_RIGHT);
+}
+
+static int figures_draw(void *ctx, char *err, size_t errlen)
+{
+    struct figures_job *j = ctx;
+    const struct hwy_series *s = j->s;
+    size_t nmax = s->pos.n + s->sinr.n + s->rmse.n + 2;
+    j->xs = malloc(nmax * sizeof(*j->xs));
+    j->ys = malloc(nmax * sizeof(*j->ys));
+    int rc = ISAC_ENOMEM;
+    if (!j->xs || !j->ys)
+        isac_seterr(err, errlen, "%s: figures: out of memory", j->dir);
+    else if (!(rc = figure_write(j->dir, "highway_tracks", 700, 1, tracks_draw, j, err, errlen)) &&
+             !(rc = figure_write(j->dir, "highway_rmse", 700, 1, rmse_draw, j, err, errlen)))
+        rc = figure_write(j->dir, "highway_sinr", 700, 1, sinr_draw, j, err, errlen);
+    free(j->xs);
+    free(j->ys);
     return rc;
 }
 
@@ -175,6 +196,6 @@ int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, c
                        char *err, size_t errlen)
 {
     /* PLplot in a child process: its failures become one line here (host/common/child.h) */
-    struct figures_job j = {s, c, dir};
+    struct figures_job j = {s, c, dir, NULL, NULL};
     return isac_run_isolated(figures_draw, &j, err, errlen);
 }

@@ -15,6 +15,7 @@
 #include "common/out_dir.h"
 #include "common/file_open.h"
 #include "common/pool.h"
+#include "engine/figure.h"
 #include "engine/mdp_env.h"
 #include "engine/policy_bench.h"
 #include "engine/run.h"
@@ -337,78 +338,80 @@ double policy_bench_qnet_inference_ns(void)
     return best;
 }
 
-static void plot_panel(const struct policy_bench_row *rows, unsigned n, unsigned npol, int by_pfa)
+struct bench_fig_job {
+    const struct policy_bench_row *rows;
+    const char *const *names;
+    unsigned n, npol;
+};
+
+static void plot_panel(const struct bench_fig_job *j, int by_pfa)
 {
+    const struct policy_bench_row *rows = j->rows;
     double xmin = by_pfa ? -4.2 : 9, xmax = by_pfa ? -0.8 : 31, ymax = 10;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < j->n; i++)
         ymax = rows[i].mean > ymax ? rows[i].mean : ymax;
-    plcol0(1);
-    plenv(xmin, xmax, 0, ymax * 1.1, 0, by_pfa ? 10 : 0);
-    pllab(by_pfa ? "P_FA (20 dBm)" : "transmit power (dBm), P_FA 1e-3", "mean steps",
-          "blue sweep, red scan, green random, purple pso, orange qnet, others: variants");
-    for (unsigned k = 0; k < npol; k++) {
+    figure_axes(xmin, xmax, 0, ymax * 1.1, by_pfa);
+    figure_labels(by_pfa ? "P#dFA#u (log scale), transmit power 20 dBm"
+                         : "transmit power (dBm), P#dFA#u 1e-3",
+                  "mean steps to detection",
+                  by_pfa ? "Steps to detection versus P#dFA#u"
+                         : "Steps to detection versus transmit power");
+    const char *text[16];
+    int col[16], kind[16], nl = 0;
+    for (unsigned k = 0; k < j->npol; k++) {
         PLFLT x[8], y[8];
         int m = 0;
-        for (unsigned i = 0; i < n && m < 8; i++) {
+        for (unsigned i = 0; i < j->n && m < 8; i++) {
             int on = by_pfa ? rows[i].power == 20 : rows[i].pfa == 1e-3;
             if (rows[i].pol == k && on) {
                 x[m] = by_pfa ? log10(rows[i].pfa) : rows[i].power;
                 y[m++] = rows[i].mean;
             }
         }
-        plcol0(2 + (int)k);
+        /* rows come by condition (the 20 dBm, 1e-3 row first): a line needs x in order */
+        for (int a = 1; a < m; a++)
+            for (int b = a; b > 0 && x[b - 1] > x[b]; b--) {
+                PLFLT tx = x[b], ty = y[b];
+                x[b] = x[b - 1];
+                y[b] = y[b - 1];
+                x[b - 1] = tx;
+                y[b - 1] = ty;
+            }
+        plcol0(2 + (int)(k % 8));
         if (m > 1)
             plline(m, x, y);
         if (m)
-            plpoin(m, x, y, 17);
+            plstring(m, x, y, FIGURE_DOT);
+        if (m && nl < 16) {
+            text[nl] = j->names[k];
+            col[nl] = 2 + (int)(k % 8);
+            kind[nl++] = FIGURE_LINE | FIGURE_POINTS;
+        }
     }
+    if (nl)
+        figure_legend(nl, text, col, kind, NULL, FIGURE_RIGHT);
 }
 
-struct bench_fig_job {
+static void bench_fig_plot(void *ctx)
+{
+    plot_panel(ctx, 0);
+    plot_panel(ctx, 1);
+}
+
+struct bench_fig_out {
     const char *path;
-    const struct policy_bench_row *rows;
-    unsigned n, npol;
+    struct bench_fig_job j;
 };
 
 static int bench_fig_draw(void *ctx, char *err, size_t errlen)
 {
-    const struct bench_fig_job *j = ctx;
-    const struct policy_bench_row *rows = j->rows;
-    unsigned n = j->n, npol = j->npol;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", j->path);
-    int fd = isac_create_excl(tmp, err, errlen); /* never another run's file */
-    if (fd < 0)
-        return ISAC_EIO;
-    close(fd);
-    isac_child_owns(tmp);
-    plsdev("pngcairo");
-    plsfnam(tmp);
-    plspage(0, 0, 1000, 900, 0, 0);
-    plscolbg(255, 255, 255);
-    static const int pal[9][3] = {{0, 0, 0},      {31, 119, 180},  {214, 39, 40},
-                                  {44, 160, 44},  {148, 103, 189}, {255, 127, 14},
-                                  {23, 190, 207}, {140, 86, 75},   {227, 119, 194}};
-    for (int i = 0; i < 9; i++)
-        plscol0(i + 1, pal[i][0], pal[i][1], pal[i][2]);
-    plssub(1, 2);
-    plinit();
-    plot_panel(rows, n, npol, 0);
-    plot_panel(rows, n, npol, 1);
-    plend();
-    struct stat st;
-    isac_child_owns(NULL);
-    if (stat(tmp, &st) || st.st_size == 0 || rename(tmp, j->path)) {
-        unlink(tmp); /* created above */
-        isac_seterr(err, errlen, "%s: cannot write figure", j->path);
-        return ISAC_EIO;
-    }
-    return ISAC_OK;
+    struct bench_fig_out *o = ctx;
+    return figure_write_path(o->path, 900, 2, bench_fig_plot, &o->j, err, errlen);
 }
 
 int policy_bench_figure(const char *path, const struct policy_bench_row *rows, unsigned n,
-                        unsigned npol, char *err, size_t errlen)
+                        unsigned npol, const char *const *names, char *err, size_t errlen)
 {
-    struct bench_fig_job j = {path, rows, n, npol};
-    return isac_run_isolated(bench_fig_draw, &j, err, errlen); /* host/common/child.h */
+    struct bench_fig_out o = {path, {rows, names, n, npol}};
+    return isac_run_isolated(bench_fig_draw, &o, err, errlen); /* host/common/child.h */
 }

@@ -88,10 +88,11 @@ void policy_bench_paired(const struct policy_bench_policy *pols, unsigned npol,
  * argmax) of the compiled-in network: the minimum over 7 batches of 20000 decisions. */
 double policy_bench_qnet_inference_ns(void);
 
-/* The figure (PLplot, pngcairo) at path: mean steps versus transmit power (P_FA 1e-3)
- * and versus P_FA (20 dBm), one line per policy. Drawn in a child process
- * (host/common/child.h): ISAC_OK, or ISAC_EIO with one line in err. */
+/* The figure (PLplot) at path (DIR/NAME.png) and as DIR/NAME.svg: mean steps versus
+ * transmit power (P_FA 1e-3) and versus P_FA (20 dBm), one line per policy, names[k] in
+ * the legend for policy k. Drawn in a child process (host/common/child.h): ISAC_OK, or
+ * ISAC_EIO with one line in err. */
 int policy_bench_figure(const char *path, const struct policy_bench_row *rows, unsigned n,
-                        unsigned npol, char *err, size_t errlen);
+                        unsigned npol, const char *const *names, char *err, size_t errlen);
 
 #endif

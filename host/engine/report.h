@@ -1,7 +1,7 @@
 /* Figures of a run (PLplot): the beam / P_D timeline of every episode and the
- * position-grid GLRT map of a detection. PNG through the cairo driver when it is
- * installed (Debian plplot-driver-cairo, installed by scripts/setup), SVG otherwise;
- * the file name's extension is chosen accordingly (.png / .svg).
+ * position-grid GLRT map of a detection. Each is written as .svg and, when the cairo
+ * driver is installed (Debian plplot-driver-cairo, installed by scripts/setup), .png
+ * (host/engine/figure.h: legends, colour bars with units, plain titles).
  */
 #ifndef ISACTB_EXP_REPORT_H
 #define ISACTB_EXP_REPORT_H
@@ -24,12 +24,12 @@ struct report_map {
     struct radio_info info; /* AP positions for the overlay */
 };
 
-/* Write DIR/timeline.(png|svg) from a run result (docs/cli.md); returns ISAC_OK or a
+/* Write DIR/timeline.png and .svg from a run result (docs/cli.md); returns ISAC_OK or a
  * negative isac_err with one line in err. */
 int report_timeline(const json_t *result, const char *dir, char *err, size_t errlen);
 
-/* Write DIR/grid_map.(png|svg): Lambda/threshold in dB over the grid, APs and the
- * detected cell marked. */
+/* Write DIR/grid_map.png and .svg: Lambda/threshold in dB over the grid (colour bar),
+ * APs, the detected cell and the truth marked (legend). */
 int report_grid_map(const struct report_map *m, const char *dir, char *err, size_t errlen);
 
 /* Both figures: the map only when m is not NULL. Drawn in a child process
@@ -39,7 +39,8 @@ int report_write_figures(const json_t *result, const struct report_map *m, const
 
 void report_map_free(struct report_map *m);
 
-/* The training figure of `isactb train --out-dir` at png_path (pngcairo): the moving mean
+/* The training figure of `isactb train --out-dir` at png_path and the same path with .svg:
+ * the moving mean
  * (20 episodes) of the twin-episode steps of dt_cql, dt_nocql and online, and the cGAN's
  * D and G losses per epoch, from the curves file csv_path ("series,x,a,b,c,d" lines as
  * the trainer's curve hook writes them), drawn in a child process (host/common/child.h):

@@ -188,6 +188,7 @@ struct run_ctx {
         json_t *beams, *pd, *detections;
     } lg;
     json_t *episodes;
+    struct pipeline_result last; /* the episode's latest CPI (its progress line) */
     /* the schedule: CPI k is due done by t0 + (k + 1) step_interval_s of wall time */
     struct run_timing {
         double t0, last, late_sum, late_max;
@@ -315,6 +316,24 @@ static void progress(const struct run_hooks *h, const struct episode_cpi *c, dou
     h->progress(h->ctx, line);
 }
 
+/* The episode's outcome in one line (the default progress of run, replay and fuse). */
+static void episode_progress(const struct run_hooks *h, const struct episode_status *s,
+                             const struct pipeline_result *last, unsigned max_steps)
+{
+    /* an episode cut short (a fault, a stop) has no outcome: the error line says why */
+    if (!h || !h->episode_line || (!s->terminal && s->steps < max_steps))
+        return;
+    char line[256];
+    if (s->terminal)
+        snprintf(line, sizeof line,
+                 "episode %u: detected in %u steps at (%.0f, %.0f) m, beam %d, P_D %.3f",
+                 (unsigned)s->episode, s->steps, last->x, last->y, last->beam, last->pd);
+    else
+        snprintf(line, sizeof line, "episode %u: no detection in %u steps", (unsigned)s->episode,
+                 s->steps);
+    h->episode_line(h->ctx, line);
+}
+
 static void run_on_step(void *ctx, const struct episode_cpi *c)
 {
     struct run_ctx *x = ctx;
@@ -324,6 +343,7 @@ static void run_on_step(void *ctx, const struct episode_cpi *c)
     json_array_append_new(x->lg.pd, json_real(c->res->pd));
     json_array_append_new(x->lg.detections, detection_json(c->res));
     timing_step(x);
+    x->last = *c->res;
     progress(x->hooks, c, x->cfg->zeta);
     if (x->hooks && x->hooks->on_step)
         x->hooks->on_step(x->hooks->ctx, c->p, (unsigned)c->episode, c->step, c->res);
@@ -344,6 +364,7 @@ static void run_on_episode(void *ctx, const struct episode_status *s)
         json_object_set_new(json_array_get(x->episodes, json_array_size(x->episodes) - 1), "policy",
                             json_string(x->policy));
     x->lg = (struct episode_log){NULL, NULL, NULL};
+    episode_progress(x->hooks, s, &x->last, x->cfg->max_steps);
     if (x->hooks && x->hooks->observer)
         x->hooks->observer->episode(x->hooks->observer->ctx, s);
 }

@@ -37,6 +37,8 @@ struct episode_engine_s;
 struct run_hooks {
     /* One human-readable progress line per step (no newline); may be NULL. */
     void (*progress)(void *ctx, const char *line);
+    /* One line per finished episode (no newline): its outcome; may be NULL. */
+    void (*episode_line)(void *ctx, const char *line);
     void *ctx;
     /* Polled between steps; a non-zero return stops the run cleanly (SIGINT). */
     int (*should_stop)(void *ctx);
