@@ -18,8 +18,6 @@
 # libraries with the same include directories).
 
 include(CMakePackageConfigHelpers)
-# (the capture part finds OpenSSL in its own directory scope)
-find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 # The parts of the installed library, in dependency order. The command and the tests keep
 # linking the parts themselves; libisactb.so/.a are built from the same object files.
