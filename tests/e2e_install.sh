@@ -52,7 +52,12 @@ find "$P" -name '*_internal.h' | grep . && fail "private headers installed"
 if [ -f "$build/lib/soapy/libisacsimSupport.so" ]; then
     mod=$(find "$P/$libdir/SoapySDR" -name libisacsimSupport.so 2>/dev/null | head -n1)
     [ -n "$mod" ] || fail "isacsim SoapySDR module not under $prefix/$libdir/SoapySDR"
-    SOAPY_SDR_PLUGIN_PATH=$(dirname "$mod") /usr/bin/python3 -c '
+    # an ASan-built module loads into Python with the sanitizer runtimes preloaded
+    preload=""
+    if nm -D "$mod" 2>/dev/null | grep __asan_init >/dev/null; then
+        preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+    fi
+    LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 SOAPY_SDR_PLUGIN_PATH=$(dirname "$mod") /usr/bin/python3 -c '
 import SoapySDR, sys
 sys.exit(0 if any(dict(r).get("driver") == "isacsim" for r in SoapySDR.Device.enumerate("driver=isacsim")) else 1)' ||
         fail "the installed isacsim module does not enumerate"

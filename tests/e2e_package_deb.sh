@@ -50,7 +50,12 @@ root="$tmp/root/$prefix"
 grep "episodes detected" "$tmp/run.out" "$tmp/run.err" >/dev/null || fail "the packaged isactb run printed no summary"
 mod=$(find "$root" -name libisacsimSupport.so | head -n1)
 if [ -n "$mod" ]; then
-    SOAPY_SDR_PLUGIN_PATH=$(dirname "$mod") /usr/bin/python3 -c '
+    # an ASan-built module loads into Python with the sanitizer runtimes preloaded
+    preload=""
+    if nm -D "$mod" 2>/dev/null | grep __asan_init >/dev/null; then
+        preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+    fi
+    LD_PRELOAD="$preload" ASAN_OPTIONS=detect_leaks=0 SOAPY_SDR_PLUGIN_PATH=$(dirname "$mod") /usr/bin/python3 -c '
 import SoapySDR, sys
 sys.exit(0 if any(dict(r).get("driver") == "isacsim" for r in SoapySDR.Device.enumerate("driver=isacsim")) else 1)' ||
         fail "the packaged isacsim module does not load"
