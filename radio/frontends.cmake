@@ -6,8 +6,8 @@
 # Each defines ISACTB_HAVE_SOAPY / ISACTB_HAVE_UHD (and the *_BACKEND names radio.c's
 # registry uses) PUBLIC on isactb_radio, so tests can skip what is not built.
 # docs/frontends.md describes the back ends; the plug-in lands in
-# ${CMAKE_BINARY_DIR}/lib/soapy (point SOAPY_SDR_PLUGIN_PATH there) and
-# `cmake --install` copies it into SoapySDR's module directory.
+# ${PROJECT_BINARY_DIR}/lib/soapy (point SOAPY_SDR_PLUGIN_PATH there) and
+# `cmake --install` copies it into SoapySDR's module directory under the install prefix.
 
 get_target_property(_isactb_radio_srcs isactb_radio SOURCES)
 
@@ -57,20 +57,21 @@ if(TARGET PkgConfig::SOAPY)
     ${CMAKE_CURRENT_SOURCE_DIR}/radio_uhd_soapy_common.c
     ${_isacsim_sim_srcs})
   target_include_directories(isacsimSupport PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
-    ${CMAKE_SOURCE_DIR}/host ${CMAKE_SOURCE_DIR})
+    ${PROJECT_SOURCE_DIR}/host ${PROJECT_SOURCE_DIR})
   target_link_libraries(isacsimSupport PRIVATE isactb_core PkgConfig::SOAPY PkgConfig::JANSSON m)
   set_target_properties(isacsimSupport PROPERTIES
     PREFIX "lib"
-    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib/soapy
+    LIBRARY_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/lib/soapy
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     POSITION_INDEPENDENT_CODE ON)
   # Keep the static libraries' symbols private to the module.
   target_link_options(isacsimSupport PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined)
 
-  # SoapySDR's module directory: <libdir>/SoapySDR/modules<ABI> (what its
-  # SOAPY_SDR_MODULE_UTIL installs into), as an absolute path because the SoapySDR
-  # library only searches its own prefix. Override with -DISACTB_SOAPY_MODULE_DIR=...
+  # SoapySDR's module directory under the install prefix: <libdir>/SoapySDR/modules<ABI>
+  # (the layout SoapySDR searches in its own prefix, /usr for the Debian package; for any
+  # other prefix point SOAPY_SDR_PLUGIN_PATH there). Relative, so `cmake --install
+  # --prefix P` and DESTDIR apply. Override with -DISACTB_SOAPY_MODULE_DIR=...
   set(_soapy_abi "")
   find_file(_soapy_version_h SoapySDR/Version.h HINTS ${SOAPY_INCLUDEDIR} ${SOAPY_INCLUDE_DIRS})
   if(_soapy_version_h)
@@ -78,8 +79,8 @@ if(TARGET PkgConfig::SOAPY)
     string(REGEX MATCH "\"([^\"]+)\"" _m "${_abi_line}")
     set(_soapy_abi "${CMAKE_MATCH_1}")
   endif()
-  set(ISACTB_SOAPY_MODULE_DIR "${SOAPY_LIBDIR}/SoapySDR/modules${_soapy_abi}" CACHE PATH
-    "Where `cmake --install` puts the isacsim SoapySDR plug-in")
+  set(ISACTB_SOAPY_MODULE_DIR "${CMAKE_INSTALL_LIBDIR}/SoapySDR/modules${_soapy_abi}" CACHE PATH
+    "Where `cmake --install` puts the isacsim SoapySDR plug-in (relative: under the prefix)")
   install(TARGETS isacsimSupport LIBRARY DESTINATION ${ISACTB_SOAPY_MODULE_DIR})
   message(STATUS "isactb: soapy back end and isacsim plug-in (install dir ${ISACTB_SOAPY_MODULE_DIR})")
 endif()

@@ -3,8 +3,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -66,12 +68,10 @@ static void deadline_in(struct timespec *ts, double s)
 
 int live_view_token_equal(const char *expected, const char *given)
 {
-    size_t n = strlen(expected), m = given ? strlen(given) : 0;
-    unsigned char diff = (unsigned char)(n != m);
-    /* every byte of the expected token is compared whatever the given one is */
-    for (size_t i = 0; i < n; i++)
-        diff |= (unsigned char)(expected[i] ^ (i < m ? given[i] : 0));
-    return diff == 0;
+    /* the length is public (tokens are 32 hex digits); the bytes are compared by
+     * libcrypto's constant-time CRYPTO_memcmp */
+    size_t n = strlen(expected);
+    return given && strlen(given) == n && CRYPTO_memcmp(expected, given, n) == 0;
 }
 
 /* ---------------------------------------------------------------- loop side */
@@ -228,6 +228,23 @@ static enum MHD_Result reply(struct MHD_Connection *con, unsigned status, const 
     return rc;
 }
 
+/* A JSON body (jansson, compact, one line): takes the reference to o. */
+static enum MHD_Result reply_json(struct MHD_Connection *con, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    size_t n = text ? strlen(text) : 0;
+    char *body = text ? realloc(text, n + 2) : NULL;
+    if (!body) {
+        free(text);
+        return MHD_NO;
+    }
+    memcpy(body + n, "\n", 2);
+    enum MHD_Result rc = reply(con, 200, "application/json", body, NULL);
+    free(body);
+    return rc;
+}
+
 static enum MHD_Result reply_text(struct MHD_Connection *con, unsigned status, const char *msg)
 {
     char body[160];
@@ -338,10 +355,8 @@ static enum MHD_Result serve_state(live_view v, struct MHD_Connection *con)
     if (copy) {
         rc = reply(con, 200, "application/json", copy, NULL);
     } else {
-        char body[96];
-        snprintf(body, sizeof body, "{\"seq\":0,\"kind\":\"%s\",\"state\":\"starting\"}\n",
-                 v->kind);
-        rc = reply(con, 200, "application/json", body, NULL);
+        rc = reply_json(con,
+                        json_pack("{s:i,s:s,s:s}", "seq", 0, "kind", v->kind, "state", "starting"));
     }
     free(copy);
     return rc;
@@ -426,10 +441,8 @@ static enum MHD_Result control(live_view v, struct MHD_Connection *con, const ch
         atomic_store(&v->paused, 0);
     else
         atomic_store(&v->stop, 1);
-    char body[96];
-    snprintf(body, sizeof body, "{\"paused\":%s,\"stop\":%s}\n",
-             atomic_load(&v->paused) ? "true" : "false", atomic_load(&v->stop) ? "true" : "false");
-    return reply(con, 200, "application/json", body, NULL);
+    return reply_json(con, json_pack("{s:b,s:b}", "paused", atomic_load(&v->paused) != 0, "stop",
+                                     atomic_load(&v->stop) != 0));
 }
 
 /* Loopback binds answer only to their own names (DNS rebinding: a page of another
