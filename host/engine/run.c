@@ -454,8 +454,8 @@ static int run_switch_policy(struct run_ctx *x, pipeline p, codebook cb, uint64_
     *pol = np;
     *qf = nqf;
     snprintf(x->policy, sizeof x->policy, "%s", name);
-    if (h->observer && h->observer->policy)
-        h->observer->policy(h->observer->ctx, x->policy, ep);
+    if (h->observer && h->observer->policy_changed)
+        h->observer->policy_changed(h->observer->ctx, x->policy, ep);
     return ISAC_OK;
 }
 
@@ -506,8 +506,8 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
                                      .on_episode = run_on_episode};
     x.tm.t0 = wall_s();
     snprintf(x.policy, sizeof x.policy, "%s", cfg->policy);
-    if (hooks && hooks->observer && hooks->observer->policy)
-        hooks->observer->policy(hooks->observer->ctx, x.policy, 0);
+    if (hooks && hooks->observer && hooks->observer->policy_changed)
+        hooks->observer->policy_changed(hooks->observer->ctx, x.policy, 0);
     int rc = ISAC_OK;
     for (uint64_t ep = 0; rc == ISAC_OK && (!cfg->episodes || ep < cfg->episodes); ep++) {
         rc = run_switch_policy(&x, p, cb, ep, &pol, &qf, err, errlen);

@@ -30,7 +30,7 @@ struct run_observer {
     void (*episode)(void *ctx, const struct episode_status *s);
     /* Policy `name` decides from episode `episode` on (the first, and every change); may
      * be NULL. */
-    void (*policy)(void *ctx, const char *name, uint64_t episode);
+    void (*policy_changed)(void *ctx, const char *name, uint64_t episode);
 };
 struct episode_engine_s;
 
