@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,7 @@ static void test_features_frame(void **state)
 
 int main(void)
 {
+    openblas_set_num_threads(1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pi_operator),         cmocka_unit_test(test_fq_identity),
         cmocka_unit_test(test_fp_monotone_sensing), cmocka_unit_test(test_caps),

@@ -25,6 +25,7 @@
 #include "bench/bench.h"
 #include "cli/cli.h"
 #include "cli/cmd_highway.h"
+#include "cli/cmd_vehicular.h"
 #include "cli/cli_serve.h"
 #include "common/err.h"
 
@@ -40,6 +41,8 @@ static const char *const BENCH_USAGE =
     "       isactb bench sim [--json] ...      emulator render rate vs its noise generator\n"
     "       isactb bench comm [--json] ...     OFDM modulation, user channel and receiver\n"
     "  per user (docs/comm.md).\n"
+    "       isactb bench vehicular [--json] [--quick] [--runs N] ...   seed 000's assignment\n"
+    "  and beamforming schemes (isactb bench vehicular --help; docs/vehicular.md).\n"
     "       isactb bench serve [--seconds S] [--viewers N] [--json]   CPI rate with the live\n"
     "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n"
     "       isactb bench fuse [--nodes 1,2,4,8] [--json]   CPI rate and latency of fuse --spawn\n"
@@ -163,7 +166,7 @@ int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage("bench", "missing benchmark name (available: mf, soak, policies, replay, "
-                                  "sim, comm, serve, fuse)");
+                                  "sim, comm, vehicular, serve, fuse)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(BENCH_USAGE, stdout);
         return CLI_OK;
@@ -178,6 +181,8 @@ int cmd_bench(int argc, char **argv)
         return bench_policies(argc - 1, argv + 1);
     if (!strcmp(argv[1], "serve")) /* host/cli/bench_serve.c */
         return bench_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "vehicular")) /* host/cli/bench_vehicular.c */
+        return bench_vehicular(argc - 1, argv + 1);
     if (!strcmp(argv[1], "comm")) /* host/cli/cmd_highway.c */
         return bench_comm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "replay")) /* host/cli/bench_replay.c */
@@ -186,6 +191,6 @@ int cmd_bench(int argc, char **argv)
         return bench_sim(argc - 1, argv + 1);
     return cli_usage(
         "bench",
-        "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, serve, fuse)",
+        "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, vehicular, serve, fuse)",
         argv[1]);
 }

@@ -85,27 +85,43 @@ static double half_gap(struct sub *s, double nu)
     return v - s->b;
 }
 
-/* Solve for z; 0 when a feasible point was found (in s->z), -1 otherwise. */
+/* Solve for z; 0 when a feasible point was found (in s->z), -1 otherwise. The gap is
+ * nondecreasing in nu (the half-space's multiplier); its root is bracketed by doubling and
+ * found by regula falsi with the Illinois modification, always keeping the feasible end. */
 static int sub_solve(struct sub *s, int constrained)
 {
-    if (!constrained || half_gap(s, 0.0) >= 0) {
-        if (!constrained)
-            half_gap(s, 0.0);
+    double g0 = half_gap(s, 0.0);
+    if (!constrained || g0 >= 0)
         return 0;
-    }
-    double hi = 1.0;
-    while (half_gap(s, hi) < 0) {
+    double lo = 0, glo = g0, hi = 1.0, ghi;
+    while ((ghi = half_gap(s, hi)) < 0) {
+        lo = hi;
+        glo = ghi;
         hi *= 4.0;
         if (hi > 1e15)
             return -1;
     }
-    double lo = 0;
-    for (int it = 0; it < BISECT; it++) {
-        double mid = 0.5 * (lo + hi);
-        if (half_gap(s, mid) < 0)
+    int side = 0;
+    for (int it = 0; it < BISECT && hi - lo > 1e-12 * hi; it++) {
+        double mid = hi - ghi * (hi - lo) / (ghi - glo);
+        if (!(mid > lo && mid < hi))
+            mid = 0.5 * (lo + hi);
+        double g = half_gap(s, mid);
+        if (g < 0) {
             lo = mid;
-        else
+            glo = g;
+            if (side == -1)
+                ghi *= 0.5;
+            side = -1;
+        } else {
             hi = mid;
+            ghi = g;
+            if (side == 1)
+                glo *= 0.5;
+            side = 1;
+            if (g <= 1e-9 * (fabs(s->b) + 1e-300))
+                break;
+        }
     }
     return half_gap(s, hi) >= 0 ? 0 : -1;
 }
