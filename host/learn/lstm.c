@@ -346,7 +346,10 @@ static void dir_forward(const float *W, const float *U, const float *b, unsigned
                 W, (int)d, 1.0f, G, (int)h4);
     for (unsigned t = 0; t < T; t++) {
         float *Gt = G + (size_t)t * B * h4;
-        if (t > 0)
+        if (t > 0 && B == 1) /* one sequence (inference): a matrix-vector product */
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)h4, (int)h, 1.0f, U, (int)h,
+                        H + (size_t)(t - 1) * h, 1, 1.0f, Gt, 1);
+        else if (t > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)h4, (int)h, 1.0f,
                         H + (size_t)(t - 1) * B * h, (int)h, U, (int)h, 1.0f, Gt, (int)h4);
         for (unsigned bb = 0; bb < B; bb++) {

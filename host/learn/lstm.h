@@ -127,6 +127,12 @@ int bilstm_evaluate(bilstm n, const struct bilstm_seq *seq, size_t ns, struct bi
  * with learning rate lr on the gradient of the last loss_grad. */
 void bilstm_adam_step(bilstm n, const struct adam_cfg *a, float lr);
 
+/* Benchmarks only (`isactb bench lstm`, decision time of a scheme): mean wall-clock
+ * seconds of one bilstm_forward of a len-step sequence of inputs drawn from seed (uniform
+ * in [-1, 1]), repeated for at least min_s seconds (and at least 3 times). NAN when len
+ * is out of range or memory runs out. */
+double bilstm_time_forward(bilstm n, unsigned len, double min_s, uint64_t seed);
+
 /* ---- storage ----
  * Weights file: JSON {"format": "isactb-bilstm", "version": 1, "in", "hidden",
  * "layers", "dense": [...], "out", "head": "bce"|"mse", "ball_groups", "params": [...],
