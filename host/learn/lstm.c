@@ -72,7 +72,9 @@ int bilstm_cfg_check(const struct bilstm_cfg *c, char *err, size_t errlen)
     /* the largest work matrix must stay addressable with int BLAS dimensions */
     unsigned ch = c->chunk ? c->chunk : 16;
     double rows = (double)(ch < c->max_batch ? ch : c->max_batch) * c->max_len;
-    double wmax = 4.0 * c->hidden > c->in ? 4.0 * c->hidden : c->in;
+    double wmax = fmax(fmax(4.0 * c->hidden, c->in), c->out);
+    for (unsigned k = 0; k < c->ndense; k++)
+        wmax = fmax(wmax, c->dense[k]);
     if (rows * wmax > 2147483647.0)
         FAIL("max_len: %u x chunk %u x width %.0f exceeds the work matrix limit", c->max_len, ch,
              wmax);
