@@ -176,15 +176,18 @@ static int on_epoch(void *ctx, const struct lstm_epoch *e)
 {
     const struct epoch_ctx *h = ctx;
     if (!h->quiet) {
+        fprintf(stderr, "epoch %u/%u: ", e->epoch, h->epochs);
         if (h->head == BILSTM_HEAD_BCE)
-            fprintf(stderr,
-                    "epoch %u/%u: train loss %.4f accuracy %.2f %%, validation loss %.4f "
-                    "accuracy %.2f %%\n",
-                    e->epoch, h->epochs, e->train.loss, 100 * e->train.accuracy, e->val.loss,
-                    100 * e->val.accuracy);
+            fprintf(stderr, "train loss %.4f accuracy %.2f %%", e->train.loss,
+                    100 * e->train.accuracy);
         else
-            fprintf(stderr, "epoch %u/%u: train MSE %.4g, validation MSE %.4g\n", e->epoch,
-                    h->epochs, e->train.mse, e->val.mse);
+            fprintf(stderr, "train MSE %.4g", e->train.mse);
+        if (e->val.elements && h->head == BILSTM_HEAD_BCE)
+            fprintf(stderr, ", validation loss %.4f accuracy %.2f %%", e->val.loss,
+                    100 * e->val.accuracy);
+        else if (e->val.elements)
+            fprintf(stderr, ", validation MSE %.4g", e->val.mse);
+        fputc('\n', stderr);
     }
     return lstm_stop != 0;
 }
