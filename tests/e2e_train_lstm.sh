@@ -5,7 +5,8 @@
 # other weights; a classification file gives the accuracy curve, a regression file the MSE
 # curve, both learn (last validation better than first); the weights file, curves and figure
 # are written and no temporary is left; the C tables compile; bad files and options are
-# refused with one line (exit 1 for input, 2 for usage) and leave no weights behind.
+# refused with one line (exit 1 for input, 2 for usage) and leave no weights behind; SIGTERM
+# stops training at the end of an epoch with one line and nothing written.
 set -uo pipefail
 BIN=${ISACTB_BIN:?}; SRC=${ISACTB_SOURCE_DIR:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -56,5 +57,14 @@ check "--dense 8,x: exit 2" "[ $rc -eq 2 ] && grep -q -- '--dense' err"
 check "--val with --val-fraction: exit 2" "[ $rc -eq 2 ]"
 "$BIN" train lstm 2>err; rc=$?
 check "no --data: exit 2" "[ $rc -eq 2 ] && grep -q -- '--data' err"
+# SIGTERM during training: stops after the current epoch, one line, nothing written
+"$BIN" train lstm --data peaks.seq --epochs 100000 --hidden 8 --dense 8 --out s.w --out-dir ds 2>serr &
+pid=$!
+for _ in $(seq 1 600); do grep -q '^epoch 1/' serr 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$pid"
+( sleep 60; kill -KILL "$pid" 2>/dev/null ) & dog=$!  # a run that ignored SIGTERM fails, not hangs
+wait "$pid"; rc=$?
+kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null
+check "SIGTERM: exit 143, one line, no weights or curves" "[ $rc -eq 143 ] && grep -q 'interrupted by SIGTERM after epoch [0-9]*: nothing written' serr && [ \$(grep -vc '^epoch' serr) -eq 1 ] && [ ! -e s.w ] && [ ! -e ds/curves.csv ]"
 echo "$((total - fail))/$total checks passed"
 [ "$fail" -eq 0 ]
