@@ -46,7 +46,9 @@ static const char *const BENCH_USAGE =
     "       isactb bench serve [--seconds S] [--viewers N] [--json]   CPI rate with the live\n"
     "  view and N viewers (isactb bench serve --help; docs/live-view.md).\n"
     "       isactb bench fuse [--nodes 1,2,4,8] [--json]   CPI rate and latency of fuse --spawn\n"
-    "  per node count (docs/distributed.md).\n";
+    "  per node count (docs/distributed.md).\n"
+    "       isactb bench lstm [--json] ...     Bi-LSTM forward time per sequence "
+    "(docs/learning.md).\n";
 
 /* ---- output ---- */
 
@@ -162,15 +164,19 @@ static int bench_mf(int argc, char **argv)
     return CLI_OK;
 }
 
+int bench_lstm(int argc, char **argv); /* host/cli/bench_lstm.c */
+
 int cmd_bench(int argc, char **argv)
 {
     if (argc < 2)
         return cli_usage("bench", "missing benchmark name (available: mf, soak, policies, replay, "
-                                  "sim, comm, vehicular, serve, fuse)");
+                                  "sim, comm, vehicular, serve, fuse, lstm)");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(BENCH_USAGE, stdout);
         return CLI_OK;
     }
+    if (!strcmp(argv[1], "lstm")) /* host/cli/bench_lstm.c */
+        return bench_lstm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mf"))
         return bench_mf(argc - 1, argv + 1);
     if (!strcmp(argv[1], "soak"))
@@ -191,6 +197,7 @@ int cmd_bench(int argc, char **argv)
         return bench_sim(argc - 1, argv + 1);
     return cli_usage(
         "bench",
-        "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, vehicular, serve, fuse)",
+        "unknown benchmark '%s' (available: mf, soak, policies, replay, sim, comm, vehicular, "
+        "serve, fuse, lstm)",
         argv[1]);
 }

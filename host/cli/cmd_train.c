@@ -34,7 +34,9 @@ static const char *const TRAIN_USAGE =
     "  with CQL in the twin, and the comparisons (LIST: dt_cql,dt_nocql,offline,online;\n"
     "  default all). --out: weights file of dt_cql (default qnet.weights); --out-dir: every\n"
     "  variant's weights, curves.csv and the training figure; --export-c: the dt_cql\n"
-    "  network as C tables. docs/learning.md.\n";
+    "  network as C tables. docs/learning.md.\n"
+    "       isactb train lstm --data FILE ...   the Bi-LSTM of seed 000 (isactb train lstm "
+    "--help)\n";
 
 enum {
     N_SEED,
@@ -471,8 +473,13 @@ static int setup(const struct train_args *a, struct exp_config *cfg, struct trai
     return 0;
 }
 
+/* `isactb train lstm ...`: the Bi-LSTM of seed 000 (host/cli/cmd_train_lstm.c) */
+int cmd_train_lstm(int argc, char **argv);
+
 int cmd_train(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "lstm"))
+        return cmd_train_lstm(argc - 1, argv + 1);
     struct train_args a = {0};
     struct exp_config cfg;
     struct train_cfg tc;
