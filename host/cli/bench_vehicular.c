@@ -335,7 +335,7 @@ int bench_vehicular(int argc, char **argv)
     for (unsigned i = 0; do_k && i < nK && rc == ISAC_OK; i++)
         rc = row_set(&o, Ks[i], 32, rows, Ks[i] == 50 && do_rc ? rcrb : NULL);
     static const unsigned Ns[] = {16, 64};
-    for (unsigned i = 0; (do_ant || do_rc) && i < 2 && rc == ISAC_OK; i++)
+    for (unsigned i = 0; do_ant && i < 2 && rc == ISAC_OK; i++)
         rc = row_set(&o, 50, Ns[i], rows, do_rc ? rcrb : NULL);
     if (do_p && rc == ISAC_OK)
         rc = poisson(&o, 5.0, pois);

@@ -2,6 +2,8 @@
 #ifndef ISACTB_CLI_CMD_VEHICULAR_H
 #define ISACTB_CLI_CMD_VEHICULAR_H
 
+/* argv[0] = "vehicular": `isactb vehicular teacher ...`. */
+int cmd_vehicular(int argc, char **argv);
 /* argv[0] = "vehicular": `isactb bench vehicular`. */
 int bench_vehicular(int argc, char **argv);
 

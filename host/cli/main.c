@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_vehicular.h"
 #include "common/err.h"
 
 struct command {
@@ -24,6 +25,8 @@ static const struct command commands[] = {
      "mf|policies|soak ...    throughput, policy comparison, soak (docs/bench.md)"},
     {"train", cmd_train,
      "[--seed N] [--episodes E] ...  learned beam selection (docs/learning.md)"},
+    {"vehicular", cmd_vehicular,
+     "teacher --out DIR ...    seed 000's LSTM training data (docs/vehicular.md)"},
     {"calib", cmd_calib, "rx|tx|delay|verify|track  array calibration sessions and records"},
     {"node", cmd_node, "--connect EP --role rx|tx ...  one AP's radio side of a distributed run"},
     {"fuse", cmd_fuse, "--bind EP | --spawn N ...  fusion, policy and recording over nodes"},

@@ -83,6 +83,9 @@ struct veh_params {
     unsigned fp_iter;        /* FP: at most this many gamma/y/F rounds (1..1000) */
     double fp_tol;           /* FP: stop when the fq gain <= fp_tol |fq| */
     unsigned max_flips;      /* Algorithm 3: flip limit (0: 2 K) */
+    /* lstm scheme: weights files (bilstm_save JSON) of the assignment and the beam net;
+     * NULL: the compiled-in tables (codebooks/veh_lstm_{assign,beam}_weights.c) */
+    const char *lstm_assign, *lstm_beam;
 };
 
 /* Table I geometry, N 32, cap 32, comm_snr_db 0.5 (-29.5 + 30 dB of transmit power, the

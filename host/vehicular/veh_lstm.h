@@ -9,7 +9,7 @@
  * The beams are not checked against the sensing constraint (the net only imitates FP
  * beams that meet it; docs/vehicular.md reports how often it holds).
  * Weights: veh_params.lstm_assign / lstm_beam (files written by `isactb train lstm`), or
- * the compiled-in tables for N = 32 (codebooks/veh_lstm_weights.c, exported by
+ * the compiled-in tables for N = 32 (codebooks/veh_lstm_{assign,beam}_weights.c, exported by
  * `isactb train lstm --export-c`). */
 #ifndef ISACTB_VEHICULAR_VEH_LSTM_H
 #define ISACTB_VEHICULAR_VEH_LSTM_H

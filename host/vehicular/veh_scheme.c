@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "vehicular/veh_lstm.h"
 
 static void *st_none(const struct veh_params *p, char *err, size_t errlen)
 {
