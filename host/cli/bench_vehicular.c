@@ -49,12 +49,16 @@ struct opts {
     const char *schemes[MAXS];
     unsigned ns;
     const char *parts;
+    char lstm_a[4200], lstm_b[4200];
 };
 
 static void base_cfg(struct vh_cfg *c, const struct opts *o)
 {
     vh_cfg_default(c);
-    (void)o;
+    if (o->lstm_a[0]) {
+        c->lstm_assign = o->lstm_a;
+        c->lstm_beam = o->lstm_b;
+    }
 }
 
 /* One row: every scheme over the same runs (same seeds: paired comparisons). */
@@ -64,10 +68,28 @@ static int row_set(const struct opts *o, unsigned K, unsigned N, json_t *rows, j
                gain[MAXS] = {0}, rounds[MAXS] = {0}, flips[MAXS] = {0};
     double *rc_age = NULL;
     unsigned rc_len = 0, rc_n = 0;
-    int rc = ISAC_OK;
+    int rc = ISAC_OK, skip[MAXS] = {0};
+    char why[MAXS][256];
+    for (unsigned s = 0; s < o->ns; s++) { /* e.g. lstm without nets for N elements */
+        struct veh_params vp;
+        veh_params_default(&vp);
+        vp.n = N;
+        vp.sm.nr = N;
+        vp.lstm_assign = o->lstm_a[0] ? o->lstm_a : NULL;
+        vp.lstm_beam = o->lstm_a[0] ? o->lstm_b : NULL;
+        const struct veh_scheme_vt *vt = veh_scheme_find(o->schemes[s]);
+        why[s][0] = '\0';
+        void *st = vt->create(&vp, why[s], sizeof why[s]);
+        if (st)
+            vt->destroy(st);
+        else
+            skip[s] = 1;
+    }
     for (unsigned r = 0; r < o->runs && rc == ISAC_OK; r++) {
         double base = NAN;
         for (unsigned s = 0; s < o->ns && rc == ISAC_OK; s++) {
+            if (skip[s])
+                continue;
             struct vh_cfg c;
             base_cfg(&c, o);
             c.scheme = o->schemes[s];
@@ -104,6 +126,13 @@ static int row_set(const struct opts *o, unsigned K, unsigned N, json_t *rows, j
         }
     }
     for (unsigned s = 0; s < o->ns && rc == ISAC_OK; s++) {
+        if (skip[s]) {
+            json_array_append_new(rows, json_pack("{s:s,s:i,s:i,s:s}", "scheme", o->schemes[s], "K",
+                                                  (int)K, "elements", (int)N, "skipped", why[s]));
+            if (!o->json)
+                printf("%-12s K %3u N %2u  skipped: %s\n", o->schemes[s], K, N, why[s]);
+            continue;
+        }
         json_t *row = json_pack(
             "{s:s,s:i,s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "scheme", o->schemes[s], "K", (int)K,
             "elements", (int)N, "runs", (int)o->runs, "throughput_measured", acc_json(&meas[s]),
@@ -261,6 +290,7 @@ int bench_vehicular(int argc, char **argv)
                                        {"comm-every", required_argument, 0, 'c'},
                                        {"schemes", required_argument, 0, 'S'},
                                        {"parts", required_argument, 0, 'p'},
+                                       {"lstm-weights", required_argument, 0, 'w'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     struct opts o = {0};
@@ -302,16 +332,24 @@ int bench_vehicular(int argc, char **argv)
                 return CLI_EUSAGE;
             break;
         case 'p': o.parts = optarg; break;
+        case 'w':
+            snprintf(o.lstm_a, sizeof o.lstm_a, "%s/assign.weights", optarg);
+            snprintf(o.lstm_b, sizeof o.lstm_b, "%s/beam.weights", optarg);
+            break;
         case 'h':
             puts("usage: isactb bench vehicular [--json] [--quick] [--runs N] [--seconds S]\n"
                  "         [--comm-every N] [--schemes a,b,...] [--parts k,antennas,poisson,rcrb]\n"
+                 "         [--lstm-weights DIR]\n"
                  "  Seed 000's Figs. 7-11 on the emulator (docs/vehicular.md): per scheme and K\n"
                  "  (N = 32) and per element count at K = 50, the per-vehicle throughput measured\n"
                  "  at the users' receivers from samples and the model's, the decision time per\n"
                  "  slot, 95 % t intervals over N runs (seeds 1000..; default 10, --quick 3 and\n"
                  "  K in {10, 30, 50}); the Poisson runs (5 and 12.5 veh/s per direction, S\n"
                  "  seconds, default 40, --quick 4; samples every N-th slot, default 25) as time\n"
-                 "  series with the gain over distance; the RCRB by slot for N = 16, 32, 64.");
+                 "  series with the gain over distance; the RCRB by slot for N = 16, 32, 64.\n"
+                 "  Schemes: distance, distance_fp, greedy, heuristic, lstm (default: all);\n"
+                 "  --lstm-weights DIR: DIR/assign.weights and DIR/beam.weights instead of\n"
+                 "  the compiled-in nets.");
             return CLI_OK;
         case ':':
             return cli_usage("bench vehicular", "option '%s' needs a value", argv[optind - 1]);

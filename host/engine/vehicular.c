@@ -182,6 +182,8 @@ static int vh_init(struct vh *h, const struct vh_cfg *c, char *err, size_t errle
     vp->probe_power = 1.0 - c->comm_share;
     vp->sensing = c->sensing;
     vp->fp_iter = c->fp_iter;
+    vp->lstm_assign = c->lstm_assign;
+    vp->lstm_beam = c->lstm_beam;
     h->sm = (struct sense_model){
         c->sense_snr_db + c->tx_power_db, VH_REF_D, c->elements, 200e6, 0, 30e9};
     struct ofdm_params op;

@@ -45,6 +45,7 @@ struct vh_cfg {
     int no_comm;           /* 1: no communication at all (teacher data) */
     int sensing;           /* FP keeps the sensing constraint */
     unsigned fp_iter;
+    const char *lstm_assign, *lstm_beam; /* lstm scheme: weights files (NULL: compiled in) */
     /* optional: called after each scored slot's decision, with the loaded problem;
      * returns < 0 (an error: the run fails with it), 0, or > 0 (stop the run here) */
     int (*teacher)(void *ctx, veh_prob p);

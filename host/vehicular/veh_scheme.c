@@ -55,10 +55,7 @@ static const struct veh_scheme_vt vt_heuristic = {
     st_free};
 
 static const struct veh_scheme_vt *const builtin[] = {
-    &vt_distance,
-    &vt_distance_fp,
-    &vt_greedy,
-    &vt_heuristic,
+    &vt_distance, &vt_distance_fp, &vt_greedy, &vt_heuristic, &veh_lstm_scheme,
 };
 
 const struct veh_scheme_vt *const *veh_scheme_list(unsigned *n)
