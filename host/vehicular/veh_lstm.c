@@ -41,9 +41,7 @@ static bilstm open_net(const char *path, const struct bilstm_def *def, unsigned 
     if (path)
         return bilstm_load(path, &want, err, errlen);
     if (!def) {
-        isac_seterr(err, errlen,
-                    "lstm: no weights for %u elements (the compiled-in nets are "
-                    "for 32; pass weights files)",
+        isac_seterr(err, errlen, "lstm: no nets compiled in for %u elements; pass weights files",
                     (out == 1 ? in - 15 : out) / 2);
         return NULL;
     }
