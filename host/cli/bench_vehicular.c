@@ -291,6 +291,8 @@ int bench_vehicular(int argc, char **argv)
                                        {"schemes", required_argument, 0, 'S'},
                                        {"parts", required_argument, 0, 'p'},
                                        {"lstm-weights", required_argument, 0, 'w'},
+                                       {"k", required_argument, 0, 'k'},
+                                       {"elements", required_argument, 0, 'e'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     struct opts o = {0};
@@ -303,6 +305,7 @@ int bench_vehicular(int argc, char **argv)
     for (unsigned i = 0; i < nsch && o.ns < MAXS; i++)
         o.schemes[o.ns++] = all[i]->name;
     static char sbuf[256];
+    unsigned k_one = 0, n_k = 32;
     int c;
     unsigned long v;
     optind = 1;
@@ -332,6 +335,16 @@ int bench_vehicular(int argc, char **argv)
                 return CLI_EUSAGE;
             break;
         case 'p': o.parts = optarg; break;
+        case 'e':
+            if (cli_parse_uint("bench vehicular", "--elements", optarg, 2, VEH_MAX_N, &v))
+                return CLI_EUSAGE;
+            n_k = (unsigned)v;
+            break;
+        case 'k':
+            if (cli_parse_uint("bench vehicular", "--k", optarg, 1, 64, &v))
+                return CLI_EUSAGE;
+            k_one = (unsigned)v;
+            break;
         case 'w':
             snprintf(o.lstm_a, sizeof o.lstm_a, "%s/assign.weights", optarg);
             snprintf(o.lstm_b, sizeof o.lstm_b, "%s/beam.weights", optarg);
@@ -339,7 +352,7 @@ int bench_vehicular(int argc, char **argv)
         case 'h':
             puts("usage: isactb bench vehicular [--json] [--quick] [--runs N] [--seconds S]\n"
                  "         [--comm-every N] [--schemes a,b,...] [--parts k,antennas,poisson,rcrb]\n"
-                 "         [--lstm-weights DIR]\n"
+                 "         [--lstm-weights DIR] [--k K] [--elements N]\n"
                  "  Seed 000's Figs. 7-11 on the emulator (docs/vehicular.md): per scheme and K\n"
                  "  (N = 32) and per element count at K = 50, the per-vehicle throughput measured\n"
                  "  at the users' receivers from samples and the model's, the decision time per\n"
@@ -349,7 +362,8 @@ int bench_vehicular(int argc, char **argv)
                  "  series with the gain over distance; the RCRB by slot for N = 16, 32, 64.\n"
                  "  Schemes: distance, distance_fp, greedy, heuristic, lstm (default: all);\n"
                  "  --lstm-weights DIR: DIR/assign.weights and DIR/beam.weights instead of\n"
-                 "  the compiled-in nets.");
+                 "  the compiled-in nets. --k K: the K rows for this K only;\n"
+                 "  --elements N: the K rows at N elements (default 32).");
             return CLI_OK;
         case ':':
             return cli_usage("bench vehicular", "option '%s' needs a value", argv[optind - 1]);
@@ -366,12 +380,16 @@ int bench_vehicular(int argc, char **argv)
     static const unsigned Kf[] = {5, 10, 20, 30, 40, 50}, Kq[] = {10, 30, 50};
     const unsigned *Ks = o.quick ? Kq : Kf;
     unsigned nK = o.quick ? 3 : 6;
+    if (k_one) { /* one K only (tests, quick looks) */
+        Ks = &k_one;
+        nK = 1;
+    }
     json_t *rows = json_array(), *rcrb = json_array(), *pois = json_array();
     int rc = ISAC_OK;
     int do_k = has_part(o.parts, "k"), do_ant = has_part(o.parts, "antennas");
     int do_rc = has_part(o.parts, "rcrb"), do_p = has_part(o.parts, "poisson");
     for (unsigned i = 0; do_k && i < nK && rc == ISAC_OK; i++)
-        rc = row_set(&o, Ks[i], 32, rows, Ks[i] == 50 && do_rc ? rcrb : NULL);
+        rc = row_set(&o, Ks[i], n_k, rows, Ks[i] == 50 && do_rc ? rcrb : NULL);
     static const unsigned Ns[] = {16, 64};
     for (unsigned i = 0; do_ant && i < 2 && rc == ISAC_OK; i++)
         rc = row_set(&o, 50, Ns[i], rows, do_rc ? rcrb : NULL);
