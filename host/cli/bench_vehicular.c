@@ -292,6 +292,7 @@ int bench_vehicular(int argc, char **argv)
                                        {"parts", required_argument, 0, 'p'},
                                        {"lstm-weights", required_argument, 0, 'w'},
                                        {"k", required_argument, 0, 'k'},
+                                       {"rate", required_argument, 0, 'R'},
                                        {"elements", required_argument, 0, 'e'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
@@ -305,7 +306,7 @@ int bench_vehicular(int argc, char **argv)
     for (unsigned i = 0; i < nsch && o.ns < MAXS; i++)
         o.schemes[o.ns++] = all[i]->name;
     static char sbuf[256];
-    unsigned k_one = 0, n_k = 32;
+    unsigned k_one = 0, n_k = 32, rate_tenths = 0;
     int c;
     unsigned long v;
     optind = 1;
@@ -335,6 +336,11 @@ int bench_vehicular(int argc, char **argv)
                 return CLI_EUSAGE;
             break;
         case 'p': o.parts = optarg; break;
+        case 'R':
+            if (cli_parse_uint("bench vehicular", "--rate", optarg, 1, 1000, &v))
+                return CLI_EUSAGE;
+            rate_tenths = (unsigned)v;
+            break;
         case 'e':
             if (cli_parse_uint("bench vehicular", "--elements", optarg, 2, VEH_MAX_N, &v))
                 return CLI_EUSAGE;
@@ -352,7 +358,7 @@ int bench_vehicular(int argc, char **argv)
         case 'h':
             puts("usage: isactb bench vehicular [--json] [--quick] [--runs N] [--seconds S]\n"
                  "         [--comm-every N] [--schemes a,b,...] [--parts k,antennas,poisson,rcrb]\n"
-                 "         [--lstm-weights DIR] [--k K] [--elements N]\n"
+                 "         [--lstm-weights DIR] [--k K] [--elements N] [--rate R10]\n"
                  "  Seed 000's Figs. 7-11 on the emulator (docs/vehicular.md): per scheme and K\n"
                  "  (N = 32) and per element count at K = 50, the per-vehicle throughput measured\n"
                  "  at the users' receivers from samples and the model's, the decision time per\n"
@@ -363,7 +369,8 @@ int bench_vehicular(int argc, char **argv)
                  "  Schemes: distance, distance_fp, greedy, heuristic, lstm (default: all);\n"
                  "  --lstm-weights DIR: DIR/assign.weights and DIR/beam.weights instead of\n"
                  "  the compiled-in nets. --k K: the K rows for this K only;\n"
-                 "  --elements N: the K rows at N elements (default 32).");
+                 "  --elements N: the K rows at N elements (default 32); --rate R10: one Poisson\n"
+                 "  run at R10 / 10 vehicles/s per direction.");
             return CLI_OK;
         case ':':
             return cli_usage("bench vehicular", "option '%s' needs a value", argv[optind - 1]);
@@ -393,9 +400,11 @@ int bench_vehicular(int argc, char **argv)
     static const unsigned Ns[] = {16, 64};
     for (unsigned i = 0; do_ant && i < 2 && rc == ISAC_OK; i++)
         rc = row_set(&o, 50, Ns[i], rows, do_rc ? rcrb : NULL);
-    if (do_p && rc == ISAC_OK)
+    if (do_p && rc == ISAC_OK && rate_tenths)
+        rc = poisson(&o, rate_tenths / 10.0, pois);
+    if (do_p && rc == ISAC_OK && !rate_tenths)
         rc = poisson(&o, 5.0, pois);
-    if (do_p && rc == ISAC_OK)
+    if (do_p && rc == ISAC_OK && !rate_tenths)
         rc = poisson(&o, 12.5, pois);
     if (rc != ISAC_OK) {
         json_decref(rows);
