@@ -305,7 +305,7 @@ int bench_vehicular(int argc, char **argv)
     const struct veh_scheme_vt *const *all = veh_scheme_list(&nsch);
     for (unsigned i = 0; i < nsch && o.ns < MAXS; i++)
         o.schemes[o.ns++] = all[i]->name;
-    static char sbuf[256];
+    char sbuf[256];
     unsigned k_one = 0, n_k = 32, rate_tenths = 0;
     int c;
     unsigned long v;
