@@ -24,6 +24,7 @@
 #include "bench/bench.h"
 #include "cli/cli.h"
 #include "cli/cmd_highway.h"
+#include "cli/cmd_vehicular.h"
 #include "cli/cli_serve.h"
 #include "common/err.h"
 
@@ -158,12 +159,16 @@ static int bench_mf(int argc, char **argv)
     return CLI_OK;
 }
 
+int bench_lstm(int argc, char **argv); /* host/cli/bench_lstm.c */
+
 int cmd_bench(int argc, char **argv)
 {
     /* a missing or unknown name lists every bench of the tables (host/cli/cli_commands.c) */
     int rc = cli_group(&cli_cmd_bench, argc, argv);
     if (rc >= 0)
         return rc;
+    if (!strcmp(argv[1], "lstm")) /* host/cli/bench_lstm.c */
+        return bench_lstm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "mf"))
         return bench_mf(argc - 1, argv + 1);
     if (!strcmp(argv[1], "soak"))
@@ -174,6 +179,8 @@ int cmd_bench(int argc, char **argv)
         return bench_policies(argc - 1, argv + 1);
     if (!strcmp(argv[1], "serve")) /* host/cli/bench_serve.c */
         return bench_serve(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "vehicular")) /* host/cli/bench_vehicular.c */
+        return bench_vehicular(argc - 1, argv + 1);
     if (!strcmp(argv[1], "comm")) /* host/cli/cmd_highway.c */
         return bench_comm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "replay")) /* host/cli/bench_replay.c */

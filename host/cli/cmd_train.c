@@ -477,8 +477,13 @@ static int setup(const struct train_args *a, struct exp_config *cfg, struct trai
     return 0;
 }
 
+/* `isactb train lstm ...`: the Bi-LSTM of seed 000 (host/cli/cmd_train_lstm.c) */
+int cmd_train_lstm(int argc, char **argv);
+
 int cmd_train(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "lstm"))
+        return cmd_train_lstm(argc - 1, argv + 1);
     struct train_args a = {0};
     struct exp_config cfg;
     struct train_cfg tc;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_vehicular.h"
 #include "common/err.h"
 
 struct command {
@@ -16,10 +17,13 @@ struct command {
 
 /* Summaries and options come from each command's table (host/cli/cli_commands.c). */
 static const struct command commands[] = {
-    {"run", cmd_run},           {"replay", cmd_replay}, {"detect", cmd_detect},
-    {"codebook", cmd_codebook}, {"bench", cmd_bench},   {"train", cmd_train},
-    {"calib", cmd_calib},       {"node", cmd_node},     {"fuse", cmd_fuse},
-    {"keys", cmd_keys},         {"info", cmd_info},     {"_doc", cmd_doc},
+    {"run", cmd_run},       {"replay", cmd_replay},
+    {"detect", cmd_detect}, {"codebook", cmd_codebook},
+    {"bench", cmd_bench},   {"train", cmd_train},
+    {"calib", cmd_calib},   {"node", cmd_node},
+    {"fuse", cmd_fuse},     {"vehicular", cmd_vehicular},
+    {"keys", cmd_keys},     {"info", cmd_info},
+    {"_doc", cmd_doc},
 };
 
 static void usage(FILE *f)
