@@ -13,7 +13,7 @@
  * bin index), nothing elsewhere (the out-of-band bins measure the noise). A burst is
  * `guard` samples of cyclic prefix, `periods` periods, `guard` samples of cyclic suffix;
  * the receiver analyses the `periods` periods starting `guard` samples after the burst's
- * start (plus the coarse delay), so any delay within +-(guard - FDELAY_HALF) samples is
+ * start (plus the coarse delay), so any delay within +-(guard - ISAC_FDELAY_HALF) samples is
  * a cyclic shift of the period: the estimators work bin by bin, exactly.
  * A comb reference (stride S, offset k) occupies only the bins f = k (mod S): S such
  * signals on S TX channels are mutually orthogonal whatever their delays (the
@@ -37,29 +37,30 @@
 
 #include "radio.h"
 
-#define CALIB_MAX_CH RADIO_MAX_CHANNELS
+#define ISAC_CALIB_MAX_CH ISAC_RADIO_MAX_CHANNELS
 
 /* Reference waveform parameters. */
-struct calib_ref {
+struct isac_calib_ref {
     unsigned N;       /* period, samples: power of two, 64..65536 (default 1024) */
     unsigned periods; /* analysed periods, 2..64 (default 4: 4096-sample captures) */
-    unsigned guard;   /* cyclic prefix/suffix, samples, FDELAY_HALF+1..N (default 64) */
+    unsigned guard;   /* cyclic prefix/suffix, samples, ISAC_FDELAY_HALF+1..N (default 64) */
     double occupancy; /* occupied fraction of the band, 0.05..0.9 (default 0.8: the
                          emulator's delay interpolator is exact to -80 dB there) */
     uint64_t seed;    /* spectrum phases (default 1) */
 };
-void calib_ref_default(struct calib_ref *r);
-int calib_ref_validate(const struct calib_ref *r);
+void isac_calib_ref_default(struct isac_calib_ref *r);
+int isac_calib_ref_validate(const struct isac_calib_ref *r);
 /* Samples of a burst: 2 guard + periods N. */
-size_t calib_ref_burst_len(const struct calib_ref *r);
+size_t isac_calib_ref_burst_len(const struct isac_calib_ref *r);
 /* Samples analysed per channel: periods N. */
-size_t calib_ref_capture_len(const struct calib_ref *r);
+size_t isac_calib_ref_capture_len(const struct isac_calib_ref *r);
 /* One burst of the reference, comb (stride, offset) (stride 1 = full band), scaled to
  * unit mean power per sample, into x[0..burst_len-1]. stride 1..N/16, offset < stride. */
-int calib_ref_burst(const struct calib_ref *r, unsigned stride, unsigned offset, float complex *x);
+int isac_calib_ref_burst(const struct isac_calib_ref *r, unsigned stride, unsigned offset,
+                         float complex *x);
 
 /* One channel's estimate. */
-struct calib_chan {
+struct isac_calib_chan {
     unsigned index;        /* radio channel index */
     unsigned ap;           /* receive array (0 for TX) */
     unsigned element;      /* element within its array */
@@ -74,7 +75,7 @@ struct calib_chan {
 };
 
 /* Raw response of one channel to the reference (absolute, not relative). */
-struct calib_resp {
+struct isac_calib_resp {
     double complex gain; /* c at f = 0, phase referenced to the window start */
     double delay;        /* d, samples, relative to the window start (integer + frac) */
     double delay_int;    /* the cross-correlation's integer part */
@@ -85,47 +86,47 @@ struct calib_resp {
 
 /* CFO (cycles/sample) common to nch channels y[ch] (capture_len samples each) from
  * the period-to-period rotation; |cfo| < 1/(2N). */
-double calib_cfo(const struct calib_ref *r, const float complex *const *y, unsigned nch);
+double isac_calib_cfo(const struct isac_calib_ref *r, const float complex *const *y, unsigned nch);
 
 /* How well a full-band capture y (capture_len samples of one channel) matches the reference
  * r, judged independently of the fit: the in-band power per bin above the noise that the
  * out-of-band bins measure is what a matching reference must explain. *snr = that excess
  * over the noise (the SNR the capture predicts), *explained = the fitted response's power
- * (gain and delay, as calib_rx_array fits them) over the excess: about 1 for the reference
+ * (gain and delay, as isac_calib_rx_array fits them) over the excess: about 1 for the reference
  * that was transmitted, about 1/(active bins) for any other. ISAC_OK / ISAC_ENOMEM. */
-int calib_ref_match(const struct calib_ref *r, const float complex *y, unsigned maxlag,
-                    double *explained, double *snr);
+int isac_calib_ref_match(const struct isac_calib_ref *r, const float complex *y, unsigned maxlag,
+                         double *explained, double *snr);
 
 /* RX array estimate: M channels y[m] (capture_len samples each) of ONE array fed by a
  * common reference (splitter, or a pilot: see calib_manifold_rx). out[m] relative to
  * element 0 (index/ap/element filled from first_index/ap). maxlag as above.
  * If steer (M entries) is not NULL the expected array response (e.g. a(theta) of a
  * pilot) is divided out before taking ratios. */
-int calib_rx_array(const struct calib_ref *r, const float complex *const *y, unsigned M,
-                   unsigned first_index, unsigned ap, unsigned maxlag, const double complex *steer,
-                   struct calib_chan *out);
+int isac_calib_rx_array(const struct isac_calib_ref *r, const float complex *const *y, unsigned M,
+                        unsigned first_index, unsigned ap, unsigned maxlag,
+                        const double complex *steer, struct isac_calib_chan *out);
 
 /* TX estimate from ONE capture y of the reference receiver while TX channel k sent the
  * comb (stride = K, offset = k), all K channels at once. steer as above (TX side). */
-int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K, unsigned maxlag,
-                   const double complex *steer, struct calib_chan *out);
+int isac_calib_tx_codes(const struct isac_calib_ref *r, const float complex *y, unsigned K,
+                        unsigned maxlag, const double complex *steer, struct isac_calib_chan *out);
 
 /* TX one-at-a-time fallback: capture j (j = 1..K-1) holds two slots back to back, each
  * slot_len = burst_len samples apart: slot A sent by channel 0, slot B by channel j, both
  * full band; y[j] is the whole capture from the start of slot A's analysis window
  * (2 * burst_len samples suffice). The phase of j is taken relative to channel 0 within
  * the same capture (CFO removed), so LO drift between captures does not matter. */
-int calib_tx_sequential(const struct calib_ref *r, const float complex *const *y, unsigned K,
-                        unsigned maxlag, struct calib_chan *out);
+int isac_calib_tx_sequential(const struct isac_calib_ref *r, const float complex *const *y,
+                             unsigned K, unsigned maxlag, struct isac_calib_chan *out);
 
 /* Absolute delay (system delay) of one channel: the response's delay relative to the
  * window start, searched over |D| <= maxlag. */
-int calib_delay(const struct calib_ref *r, const float complex *y, unsigned maxlag, double *delay,
-                double *delay_std);
+int isac_calib_delay(const struct isac_calib_ref *r, const float complex *y, unsigned maxlag,
+                     double *delay, double *delay_std);
 
 /* ---- beam-pattern verification (calib verify) ---- */
 
-struct calib_pattern_stats {
+struct isac_calib_pattern_stats {
     double peak_deg;     /* steering angle of the pattern maximum (parabolic refine) */
     double peak_err_deg; /* |peak_deg - pilot angle| */
     double pslr_db;      /* peak-to-sidelobe ratio: peak over the largest value outside
@@ -134,12 +135,12 @@ struct calib_pattern_stats {
 /* Pattern p[q] (linear power) over steering angles phi_q (rad, increasing) of Q beams,
  * for an M-element array of spacing d (wavelengths; a non-uniform array passes its
  * aperture / (M - 1), the ULA of the same main-lobe width), pilot at theta (rad). */
-void calib_pattern_stats(const double *p, const double *phi, unsigned Q, unsigned M,
-                         double spacing_wl, double theta, struct calib_pattern_stats *st);
+void isac_calib_pattern_stats(const double *p, const double *phi, unsigned Q, unsigned M,
+                              double spacing_wl, double theta, struct isac_calib_pattern_stats *st);
 
 /* ---- tracking (HeIMDALL's track mode) ---- */
 
-struct calib_drift {
+struct isac_calib_drift {
     double max_phase_deg;    /* largest |phase difference| over channels */
     double max_gain_db;      /* largest |gain difference| */
     unsigned worst_phase_ch; /* index (radio channel) of the worst phase */
@@ -150,10 +151,10 @@ struct calib_drift {
 /* Compare a quick re-measure with the reference estimate (n channels each, same
  * order): flags channels whose phase differs by more than tol_deg or gain by more than
  * tol_db. */
-void calib_compare(const struct calib_chan *ref, const struct calib_chan *now, unsigned n,
-                   double tol_deg, double tol_db, struct calib_drift *d);
+void isac_calib_compare(const struct isac_calib_chan *ref, const struct isac_calib_chan *now,
+                        unsigned n, double tol_deg, double tol_db, struct isac_calib_drift *d);
 
 /* Wrap an angle in degrees to (-180, 180]. */
-double calib_wrap_deg(double deg);
+double isac_calib_wrap_deg(double deg);
 
 #endif

@@ -14,30 +14,30 @@
 #define RAD2DEG (180.0 / M_PI)
 #define DB_PER_NEPER 8.685889638065035 /* 20 / ln 10 */
 
-void calib_ref_default(struct calib_ref *r)
+void isac_calib_ref_default(struct isac_calib_ref *r)
 {
-    *r = (struct calib_ref){.N = 1024, .periods = 4, .guard = 64, .occupancy = 0.8, .seed = 1};
+    *r = (struct isac_calib_ref){.N = 1024, .periods = 4, .guard = 64, .occupancy = 0.8, .seed = 1};
 }
 
-int calib_ref_validate(const struct calib_ref *r)
+int isac_calib_ref_validate(const struct isac_calib_ref *r)
 {
     if (!r || r->N < 64 || r->N > 65536 || (r->N & (r->N - 1)) || r->periods < 2 ||
-        r->periods > 64 || r->guard <= FDELAY_HALF || r->guard > r->N ||
+        r->periods > 64 || r->guard <= ISAC_FDELAY_HALF || r->guard > r->N ||
         !(r->occupancy >= 0.05 && r->occupancy <= 0.9))
         return ISAC_EINVAL;
     return ISAC_OK;
 }
 
-size_t calib_ref_burst_len(const struct calib_ref *r)
+size_t isac_calib_ref_burst_len(const struct isac_calib_ref *r)
 {
     return 2 * (size_t)r->guard + (size_t)r->periods * r->N;
 }
-size_t calib_ref_capture_len(const struct calib_ref *r)
+size_t isac_calib_ref_capture_len(const struct isac_calib_ref *r)
 {
     return (size_t)r->periods * r->N;
 }
 
-double calib_wrap_deg(double deg)
+double isac_calib_wrap_deg(double deg)
 {
     double w = fmod(deg, 360.0);
     if (w <= -180.0)
@@ -79,7 +79,7 @@ static int signed_bin(unsigned f, unsigned N)
     return f < N / 2 ? (int)f : (int)f - (int)N;
 }
 
-static int bin_active(const struct calib_ref *r, int fs, unsigned stride, unsigned offset)
+static int bin_active(const struct isac_calib_ref *r, int fs, unsigned stride, unsigned offset)
 {
     int lim = (int)floor(r->occupancy * r->N / 2);
     int mod = ((fs % (int)stride) + (int)stride) % (int)stride;
@@ -88,14 +88,14 @@ static int bin_active(const struct calib_ref *r, int fs, unsigned stride, unsign
 
 /* Unit-modulus phase of bin f (independent of the comb, so that combs sum to the full
  * band reference). */
-static double complex ref_bin(const struct calib_ref *r, unsigned f)
+static double complex ref_bin(const struct isac_calib_ref *r, unsigned f)
 {
     isac_rng g;
     isac_rng_seed_stream(&g, r->seed, 0x63616c6962ULL ^ ((uint64_t)f << 20));
     return cexp(I * 2 * M_PI * isac_rng_uniform(&g));
 }
 
-static unsigned count_active(const struct calib_ref *r, unsigned stride, unsigned offset)
+static unsigned count_active(const struct isac_calib_ref *r, unsigned stride, unsigned offset)
 {
     unsigned n = 0;
     for (unsigned f = 0; f < r->N; f++)
@@ -103,9 +103,10 @@ static unsigned count_active(const struct calib_ref *r, unsigned stride, unsigne
     return n;
 }
 
-int calib_ref_burst(const struct calib_ref *r, unsigned stride, unsigned offset, float complex *x)
+int isac_calib_ref_burst(const struct isac_calib_ref *r, unsigned stride, unsigned offset,
+                         float complex *x)
 {
-    if (calib_ref_validate(r) || !x || stride < 1 || stride > r->N / 16 || offset >= stride)
+    if (isac_calib_ref_validate(r) || !x || stride < 1 || stride > r->N / 16 || offset >= stride)
         return ISAC_EINVAL;
     unsigned N = r->N, nact = count_active(r, stride, offset);
     if (!nact)
@@ -118,7 +119,7 @@ int calib_ref_burst(const struct calib_ref *r, unsigned stride, unsigned offset,
             s[f] = ref_bin(r, f);
     fft(s, N, 1);
     double scale = 1.0 / sqrt((double)nact);
-    size_t len = calib_ref_burst_len(r);
+    size_t len = isac_calib_ref_burst_len(r);
     for (size_t t = 0; t < len; t++) {
         /* the burst starts `guard` samples before a period boundary */
         size_t n = (t + N - r->guard % N) % N;
@@ -130,7 +131,7 @@ int calib_ref_burst(const struct calib_ref *r, unsigned stride, unsigned offset,
 
 /* ---- per-channel response ---- */
 
-double calib_cfo(const struct calib_ref *r, const float complex *const *y, unsigned nch)
+double isac_calib_cfo(const struct isac_calib_ref *r, const float complex *const *y, unsigned nch)
 {
     double complex acc = 0;
     size_t span = (size_t)(r->periods - 1) * r->N;
@@ -142,7 +143,7 @@ double calib_cfo(const struct calib_ref *r, const float complex *const *y, unsig
 
 /* Period-averaged spectrum of y after removing the CFO, with phase referenced to tick t0
  * before y[0] (so that windows of one capture share one phase reference). */
-static void averaged_spectrum(const struct calib_ref *r, const float complex *y, double cfo,
+static void averaged_spectrum(const struct isac_calib_ref *r, const float complex *y, double cfo,
                               double t0, double complex *R)
 {
     unsigned N = r->N;
@@ -164,7 +165,7 @@ struct bins {
 };
 
 /* H(f) = R(f) / (reference spectrum) on the comb's active bins. */
-static int response_bins(const struct calib_ref *r, unsigned stride, unsigned offset,
+static int response_bins(const struct isac_calib_ref *r, unsigned stride, unsigned offset,
                          const double complex *R, struct bins *b)
 {
     unsigned N = r->N, nact = count_active(r, stride, offset);
@@ -225,8 +226,8 @@ static double complex intercept(const struct bins *b, double d, unsigned N)
     return acc / b->n;
 }
 
-static int fit_response(const struct calib_ref *r, const struct bins *b, unsigned stride,
-                        unsigned maxlag, struct calib_resp *out)
+static int fit_response(const struct isac_calib_ref *r, const struct bins *b, unsigned stride,
+                        unsigned maxlag, struct isac_calib_resp *out)
 {
     unsigned N = r->N;
     double complex *work = malloc(N * sizeof *work);
@@ -263,15 +264,15 @@ static int fit_response(const struct calib_ref *r, const struct bins *b, unsigne
     out->delay_int = D;
     out->gain_var = v / b->n;
     out->delay_var = c2 > 0 ? v / (2 * c2) / sff * pow(N / (2 * M_PI), 2) : INFINITY;
-    /* v = sigma^2 nact / (N P) for a unit-power reference (see calib_ref_burst) */
+    /* v = sigma^2 nact / (N P) for a unit-power reference (see isac_calib_ref_burst) */
     double sigma2 = v * N * r->periods / b->n;
     out->snr = sigma2 > 0 ? c2 / sigma2 : INFINITY;
     return ISAC_OK;
 }
 
-static int response_at(const struct calib_ref *r, unsigned stride, unsigned offset,
+static int response_at(const struct isac_calib_ref *r, unsigned stride, unsigned offset,
                        const float complex *y, double cfo, double t0, unsigned maxlag,
-                       struct calib_resp *out, struct bins *keep)
+                       struct isac_calib_resp *out, struct bins *keep)
 {
     double complex *R = malloc(r->N * sizeof *R);
     struct bins b = {0};
@@ -290,16 +291,16 @@ static int response_at(const struct calib_ref *r, unsigned stride, unsigned offs
     return rc;
 }
 
-int calib_ref_match(const struct calib_ref *r, const float complex *y, unsigned maxlag,
-                    double *explained, double *snr)
+int isac_calib_ref_match(const struct isac_calib_ref *r, const float complex *y, unsigned maxlag,
+                         double *explained, double *snr)
 {
     unsigned N = r->N;
     double complex *R = malloc(N * sizeof *R);
     struct bins b = {0};
-    struct calib_resp fit;
+    struct isac_calib_resp fit;
     int rc = R ? ISAC_OK : ISAC_ENOMEM;
     if (rc == ISAC_OK) {
-        averaged_spectrum(r, y, calib_cfo(r, &y, 1), 0, R);
+        averaged_spectrum(r, y, isac_calib_cfo(r, &y, 1), 0, R);
         rc = response_bins(r, 1, 0, R, &b);
     }
     if (rc == ISAC_OK)
@@ -328,13 +329,13 @@ int calib_ref_match(const struct calib_ref *r, const float complex *y, unsigned 
 
 /* ---- relative results ---- */
 
-static void relative(struct calib_chan *o, double complex rel, double ddelay,
-                     const struct calib_resp *m, const struct calib_resp *ref)
+static void relative(struct isac_calib_chan *o, double complex rel, double ddelay,
+                     const struct isac_calib_resp *m, const struct isac_calib_resp *ref)
 {
     double c2m = creal(m->gain * conj(m->gain)), c20 = creal(ref->gain * conj(ref->gain));
     double rv =
         (c2m > 0 ? m->gain_var / c2m : 0) + (c20 > 0 && o->element ? ref->gain_var / c20 : 0);
-    o->phase_deg = calib_wrap_deg(carg(rel) * RAD2DEG);
+    o->phase_deg = isac_calib_wrap_deg(carg(rel) * RAD2DEG);
     o->gain_db = 20 * log10(cabs(rel));
     o->delay_samples = ddelay;
     o->phase_std_deg = sqrt(rv / 2) * RAD2DEG;
@@ -360,7 +361,7 @@ static int principal(double complex *C, unsigned M, double complex *v)
 }
 
 struct rx_work {
-    struct calib_resp *resp;
+    struct isac_calib_resp *resp;
     struct bins *b;
     double complex *C, *v;
 };
@@ -413,16 +414,17 @@ static double complex rx_pairwise(const struct rx_work *w, unsigned m, unsigned 
     return num / den;
 }
 
-int calib_rx_array(const struct calib_ref *r, const float complex *const *y, unsigned M,
-                   unsigned first_index, unsigned ap, unsigned maxlag, const double complex *steer,
-                   struct calib_chan *out)
+int isac_calib_rx_array(const struct isac_calib_ref *r, const float complex *const *y, unsigned M,
+                        unsigned first_index, unsigned ap, unsigned maxlag,
+                        const double complex *steer, struct isac_calib_chan *out)
 {
-    if (calib_ref_validate(r) || !y || !out || M < 1 || M > CALIB_MAX_CH || maxlag >= r->N / 2)
+    if (isac_calib_ref_validate(r) || !y || !out || M < 1 || M > ISAC_CALIB_MAX_CH ||
+        maxlag >= r->N / 2)
         return ISAC_EINVAL;
     struct rx_work w = {calloc(M, sizeof *w.resp), calloc(M, sizeof *w.b),
                         malloc((size_t)M * M * sizeof *w.C), malloc(M * sizeof *w.v)};
     int rc = w.resp && w.b && w.C && w.v ? ISAC_OK : ISAC_ENOMEM;
-    double cfo = rc ? 0 : calib_cfo(r, y, M);
+    double cfo = rc ? 0 : isac_calib_cfo(r, y, M);
     for (unsigned m = 0; rc == ISAC_OK && m < M; m++)
         rc = response_at(r, 1, 0, y[m], cfo, 0.0, maxlag, &w.resp[m], &w.b[m]);
     if (rc == ISAC_OK) {
@@ -430,8 +432,8 @@ int calib_rx_array(const struct calib_ref *r, const float complex *const *y, uns
         rc = principal(w.C, M, w.v);
     }
     for (unsigned m = 0; rc == ISAC_OK && m < M; m++) {
-        struct calib_chan *o = &out[m];
-        *o = (struct calib_chan){.index = first_index + m, .ap = ap, .element = m};
+        struct isac_calib_chan *o = &out[m];
+        *o = (struct isac_calib_chan){.index = first_index + m, .ap = ap, .element = m};
         /* z / z is not exactly 1 in complex division: the reference element is 1 by definition */
         double complex rel = m ? w.v[m] / w.v[0] : 1.0;
         relative(o, rel, w.resp[m].delay - w.resp[0].delay, &w.resp[m], &w.resp[0]);
@@ -441,20 +443,21 @@ int calib_rx_array(const struct calib_ref *r, const float complex *const *y, uns
     return rc;
 }
 
-int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K, unsigned maxlag,
-                   const double complex *steer, struct calib_chan *out)
+int isac_calib_tx_codes(const struct isac_calib_ref *r, const float complex *y, unsigned K,
+                        unsigned maxlag, const double complex *steer, struct isac_calib_chan *out)
 {
-    if (calib_ref_validate(r) || !y || !out || K < 1 || K > r->N / 16 || maxlag >= r->N / (2 * K))
+    if (isac_calib_ref_validate(r) || !y || !out || K < 1 || K > r->N / 16 ||
+        maxlag >= r->N / (2 * K))
         return ISAC_EINVAL;
-    struct calib_resp *resp = calloc(K, sizeof *resp);
+    struct isac_calib_resp *resp = calloc(K, sizeof *resp);
     if (!resp)
         return ISAC_ENOMEM;
-    double cfo = calib_cfo(r, &y, 1);
+    double cfo = isac_calib_cfo(r, &y, 1);
     int rc = ISAC_OK;
     for (unsigned k = 0; rc == ISAC_OK && k < K; k++)
         rc = response_at(r, K, k, y, cfo, 0.0, maxlag, &resp[k], NULL);
     for (unsigned k = 0; rc == ISAC_OK && k < K; k++) {
-        out[k] = (struct calib_chan){.index = k, .ap = 0, .element = k};
+        out[k] = (struct isac_calib_chan){.index = k, .ap = 0, .element = k};
         double complex rel = k ? resp[k].gain / resp[0].gain : 1.0;
         if (steer && k)
             rel *= steer[0] / steer[k];
@@ -464,24 +467,25 @@ int calib_tx_codes(const struct calib_ref *r, const float complex *y, unsigned K
     return rc;
 }
 
-int calib_tx_sequential(const struct calib_ref *r, const float complex *const *y, unsigned K,
-                        unsigned maxlag, struct calib_chan *out)
+int isac_calib_tx_sequential(const struct isac_calib_ref *r, const float complex *const *y,
+                             unsigned K, unsigned maxlag, struct isac_calib_chan *out)
 {
-    if (calib_ref_validate(r) || !y || !out || K < 1 || K > CALIB_MAX_CH || maxlag >= r->N / 2)
+    if (isac_calib_ref_validate(r) || !y || !out || K < 1 || K > ISAC_CALIB_MAX_CH ||
+        maxlag >= r->N / 2)
         return ISAC_EINVAL;
-    size_t slot = calib_ref_burst_len(r);
-    out[0] = (struct calib_chan){.index = 0, .crosscheck_deg = 0};
+    size_t slot = isac_calib_ref_burst_len(r);
+    out[0] = (struct isac_calib_chan){.index = 0, .crosscheck_deg = 0};
     int rc = ISAC_OK;
     for (unsigned j = 1; rc == ISAC_OK && j < K; j++) {
         const float complex *w[2] = {y[j], y[j] + slot};
-        double cfo = calib_cfo(r, w, 2);
-        struct calib_resp a, b;
+        double cfo = isac_calib_cfo(r, w, 2);
+        struct isac_calib_resp a, b;
         rc = response_at(r, 1, 0, w[0], cfo, 0.0, maxlag, &a, NULL);
         if (rc == ISAC_OK)
             rc = response_at(r, 1, 0, w[1], cfo, (double)slot, maxlag, &b, NULL);
         if (rc)
             break;
-        out[j] = (struct calib_chan){.index = j, .ap = 0, .element = j};
+        out[j] = (struct isac_calib_chan){.index = j, .ap = 0, .element = j};
         relative(&out[j], b.gain / a.gain, b.delay - a.delay, &b, &a);
         /* the CFO estimate's error turns into a phase error over the slot distance: the
          * lag-N correlation's phase has variance ~1/(SNR (P-1) N) per window (2 windows) */
@@ -495,13 +499,13 @@ int calib_tx_sequential(const struct calib_ref *r, const float complex *const *y
     return rc;
 }
 
-int calib_delay(const struct calib_ref *r, const float complex *y, unsigned maxlag, double *delay,
-                double *delay_std)
+int isac_calib_delay(const struct isac_calib_ref *r, const float complex *y, unsigned maxlag,
+                     double *delay, double *delay_std)
 {
-    struct calib_resp resp;
-    if (calib_ref_validate(r) || !y || maxlag >= r->N / 2)
+    struct isac_calib_resp resp;
+    if (isac_calib_ref_validate(r) || !y || maxlag >= r->N / 2)
         return ISAC_EINVAL;
-    int rc = response_at(r, 1, 0, y, calib_cfo(r, &y, 1), 0.0, maxlag, &resp, NULL);
+    int rc = response_at(r, 1, 0, y, isac_calib_cfo(r, &y, 1), 0.0, maxlag, &resp, NULL);
     if (rc == ISAC_OK) {
         *delay = resp.delay;
         if (delay_std)
@@ -512,8 +516,8 @@ int calib_delay(const struct calib_ref *r, const float complex *y, unsigned maxl
 
 /* ---- pattern statistics ---- */
 
-void calib_pattern_stats(const double *p, const double *phi, unsigned Q, unsigned M,
-                         double spacing_wl, double theta, struct calib_pattern_stats *st)
+void isac_calib_pattern_stats(const double *p, const double *phi, unsigned Q, unsigned M,
+                              double spacing_wl, double theta, struct isac_calib_pattern_stats *st)
 {
     unsigned qm = 0;
     for (unsigned q = 1; q < Q; q++)
@@ -542,12 +546,12 @@ void calib_pattern_stats(const double *p, const double *phi, unsigned Q, unsigne
 
 /* ---- tracking ---- */
 
-void calib_compare(const struct calib_chan *ref, const struct calib_chan *now, unsigned n,
-                   double tol_deg, double tol_db, struct calib_drift *d)
+void isac_calib_compare(const struct isac_calib_chan *ref, const struct isac_calib_chan *now,
+                        unsigned n, double tol_deg, double tol_db, struct isac_calib_drift *d)
 {
     memset(d, 0, sizeof *d);
     for (unsigned i = 0; i < n; i++) {
-        double dp = fabs(calib_wrap_deg(now[i].phase_deg - ref[i].phase_deg));
+        double dp = fabs(isac_calib_wrap_deg(now[i].phase_deg - ref[i].phase_deg));
         double dg = fabs(now[i].gain_db - ref[i].gain_db);
         if (dp > d->max_phase_deg) {
             d->max_phase_deg = dp;

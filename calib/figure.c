@@ -93,9 +93,9 @@ static int pattern_draw(void *ctx, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-int calib_pattern_figure(const char *path, const char *title, const double *phi_deg,
-                         const double *theory_db, const double *cal_db, const double *raw_db,
-                         unsigned n, char *err, size_t errlen)
+int isac_calib_pattern_figure(const char *path, const char *title, const double *phi_deg,
+                              const double *theory_db, const double *cal_db, const double *raw_db,
+                              unsigned n, char *err, size_t errlen)
 {
     struct pattern_job j = {path, title, phi_deg, theory_db, cal_db, raw_db, n};
     return isac_run_isolated(pattern_draw, &j, err, errlen); /* host/common/child.h */

@@ -14,28 +14,29 @@
 #include "common/out_dir.h"
 #include "common/file_open.h"
 
-void calib_record_init(struct calib_record *rec, const struct radio_info *info, double now_unix)
+void isac_calib_record_init(struct isac_calib_record *rec, const struct isac_radio_info *info,
+                            double now_unix)
 {
     memset(rec, 0, sizeof *rec);
-    rec->version = CALIB_RECORD_VERSION;
+    rec->version = ISAC_CALIB_RECORD_VERSION;
     snprintf(rec->driver, sizeof rec->driver, "%s", info->driver);
     snprintf(rec->serial, sizeof rec->serial, "%s", info->serial);
     rec->num_rx = info->num_rx;
     rec->num_tx = info->num_tx;
     rec->num_rx_aps = info->num_rx_aps;
-    for (unsigned n = 0; n < info->num_rx_aps && n < RADIO_MAX_APS; n++)
+    for (unsigned n = 0; n < info->num_rx_aps && n < ISAC_RADIO_MAX_APS; n++)
         rec->rx_ap_elements[n] = info->rx_ap_elements[n];
     rec->center_freq = info->center_freq;
     rec->sample_rate = info->sample_rate;
     rec->rx_gain_db = info->rx_gain_db;
     rec->tx_gain_db = info->tx_gain_db;
-    rec->lo_shared = (info->caps & RADIO_CAP_LO_SHARED) != 0;
+    rec->lo_shared = (info->caps & ISAC_RADIO_CAP_LO_SHARED) != 0;
     rec->created_unix = now_unix;
-    rec->max_age_s = CALIB_RECORD_MAX_AGE_S;
+    rec->max_age_s = ISAC_CALIB_RECORD_MAX_AGE_S;
 }
 
-void calib_section_set(struct calib_section *s, const char *method, const struct calib_chan *ch,
-                       unsigned n, double now_unix)
+void isac_calib_section_set(struct isac_calib_section *s, const char *method,
+                            const struct isac_calib_chan *ch, unsigned n, double now_unix)
 {
     memset(s, 0, sizeof *s);
     s->present = 1;
@@ -64,13 +65,13 @@ static void iso_time(double t, char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static json_t *section_json(const struct calib_section *s)
+static json_t *section_json(const struct isac_calib_section *s)
 {
     char when[32];
     iso_time(s->created_unix, when, sizeof when);
     json_t *chs = json_array();
     for (unsigned i = 0; i < s->n; i++) {
-        const struct calib_chan *c = &s->ch[i];
+        const struct isac_calib_chan *c = &s->ch[i];
         json_array_append_new(
             chs, json_pack("{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f}", "index", (json_int_t)c->index,
                            "ap", (json_int_t)c->ap, "element", (json_int_t)c->element, "phase_deg",
@@ -84,7 +85,7 @@ static json_t *section_json(const struct calib_section *s)
                      "channels", chs);
 }
 
-json_t *calib_record_to_json(const struct calib_record *rec)
+json_t *isac_calib_record_to_json(const struct isac_calib_record *rec)
 {
     char when[32];
     iso_time(rec->created_unix, when, sizeof when);
@@ -93,10 +94,10 @@ json_t *calib_record_to_json(const struct calib_record *rec)
         json_array_append_new(aps, json_integer(rec->rx_ap_elements[n]));
     json_t *o = json_pack(
         "{s:s,s:i,s:s,s:f,s:f,s:{s:s,s:s,s:f},s:{s:i,s:i,s:o},s:f,s:f,s:f,s:f,s:b}", "format",
-        CALIB_RECORD_FORMAT, "version", (json_int_t)rec->version, "created", when, "created_unix",
-        rec->created_unix, "max_age_s", rec->max_age_s, "device", "driver", rec->driver, "serial",
-        rec->serial, "master_clock_hz", rec->master_clock, "channel_map", "num_rx",
-        (json_int_t)rec->num_rx, "num_tx", (json_int_t)rec->num_tx, "rx_ap_elements", aps,
+        ISAC_CALIB_RECORD_FORMAT, "version", (json_int_t)rec->version, "created", when,
+        "created_unix", rec->created_unix, "max_age_s", rec->max_age_s, "device", "driver",
+        rec->driver, "serial", rec->serial, "master_clock_hz", rec->master_clock, "channel_map",
+        "num_rx", (json_int_t)rec->num_rx, "num_tx", (json_int_t)rec->num_tx, "rx_ap_elements", aps,
         "center_freq_hz", rec->center_freq, "sample_rate_hz", rec->sample_rate, "rx_gain_db",
         rec->rx_gain_db, "tx_gain_db", rec->tx_gain_db, "lo_shared", rec->lo_shared);
     if (rec->rx.present)
@@ -174,7 +175,7 @@ static int get_str(const struct jctx *j, const json_t *o, const char *key, const
 }
 
 static int chan_from_json(const struct jctx *j, const json_t *c, const char *sec, unsigned i,
-                          unsigned n, struct calib_chan *ch)
+                          unsigned n, struct isac_calib_chan *ch)
 {
     char p[96];
     int rc;
@@ -185,8 +186,8 @@ static int chan_from_json(const struct jctx *j, const json_t *c, const char *sec
     }
     memset(ch, 0, sizeof *ch);
     if ((rc = get_uint(j, c, "index", P("index"), 0, n - 1, &ch->index)) ||
-        (rc = get_uint(j, c, "ap", P("ap"), 0, RADIO_MAX_APS - 1, &ch->ap)) ||
-        (rc = get_uint(j, c, "element", P("element"), 0, CALIB_MAX_CH - 1, &ch->element)) ||
+        (rc = get_uint(j, c, "ap", P("ap"), 0, ISAC_RADIO_MAX_APS - 1, &ch->ap)) ||
+        (rc = get_uint(j, c, "element", P("element"), 0, ISAC_CALIB_MAX_CH - 1, &ch->element)) ||
         (rc = get_num(j, c, "phase_deg", P("phase_deg"), -360, 360, &ch->phase_deg)) ||
         (rc = get_num(j, c, "gain_db", P("gain_db"), -60, 60, &ch->gain_db)) ||
         (rc = get_num(j, c, "delay_samples", P("delay_samples"), -64, 64, &ch->delay_samples)))
@@ -204,7 +205,7 @@ static int chan_from_json(const struct jctx *j, const json_t *c, const char *sec
 }
 
 static int section_from_json(const struct jctx *j, const json_t *o, const char *sec, unsigned n,
-                             struct calib_section *s)
+                             struct isac_calib_section *s)
 {
     char p[96];
     int rc;
@@ -244,7 +245,7 @@ static int section_from_json(const struct jctx *j, const json_t *o, const char *
     return ISAC_OK;
 }
 
-static int header_from_json(const struct jctx *j, const json_t *o, struct calib_record *rec)
+static int header_from_json(const struct jctx *j, const json_t *o, struct isac_calib_record *rec)
 {
     int rc;
     char fmt[64];
@@ -252,12 +253,12 @@ static int header_from_json(const struct jctx *j, const json_t *o, struct calib_
         return bad(j, "(top level)", "not a JSON object");
     if ((rc = get_str(j, o, "format", "format", fmt, sizeof fmt)))
         return rc;
-    if (strcmp(fmt, CALIB_RECORD_FORMAT))
-        return bad(j, "format", "not \"" CALIB_RECORD_FORMAT "\"");
+    if (strcmp(fmt, ISAC_CALIB_RECORD_FORMAT))
+        return bad(j, "format", "not \"" ISAC_CALIB_RECORD_FORMAT "\"");
     unsigned v;
     if ((rc = get_uint(j, o, "version", "version", 1, 1000, &v)))
         return rc;
-    if (v != CALIB_RECORD_VERSION)
+    if (v != ISAC_CALIB_RECORD_VERSION)
         return bad(j, "version", "unsupported version (this isactb reads version 1)");
     rec->version = (int)v;
     const json_t *dev = json_object_get(o, "device"), *map = json_object_get(o, "channel_map");
@@ -269,18 +270,20 @@ static int header_from_json(const struct jctx *j, const json_t *o, struct calib_
         (rc = get_str(j, dev, "serial", "device.serial", rec->serial, sizeof rec->serial)) ||
         (rc = get_num(j, dev, "master_clock_hz", "device.master_clock_hz", 0, 1e12,
                       &rec->master_clock)) ||
-        (rc = get_uint(j, map, "num_rx", "channel_map.num_rx", 1, CALIB_MAX_CH, &rec->num_rx)) ||
-        (rc = get_uint(j, map, "num_tx", "channel_map.num_tx", 1, CALIB_MAX_CH, &rec->num_tx)))
+        (rc = get_uint(j, map, "num_rx", "channel_map.num_rx", 1, ISAC_CALIB_MAX_CH,
+                       &rec->num_rx)) ||
+        (rc = get_uint(j, map, "num_tx", "channel_map.num_tx", 1, ISAC_CALIB_MAX_CH, &rec->num_tx)))
         return rc;
     const json_t *aps = json_object_get(map, "rx_ap_elements");
-    if (!json_is_array(aps) || json_array_size(aps) < 1 || json_array_size(aps) > RADIO_MAX_APS)
+    if (!json_is_array(aps) || json_array_size(aps) < 1 ||
+        json_array_size(aps) > ISAC_RADIO_MAX_APS)
         return bad(j, "channel_map.rx_ap_elements", "missing or not an array of 1..16 counts");
     unsigned sum = 0;
     rec->num_rx_aps = (unsigned)json_array_size(aps);
     for (unsigned n = 0; n < rec->num_rx_aps; n++) {
         const json_t *e = json_array_get(aps, n);
         if (!json_is_integer(e) || json_integer_value(e) < 1 ||
-            json_integer_value(e) > CALIB_MAX_CH)
+            json_integer_value(e) > ISAC_CALIB_MAX_CH)
             return bad(j, "channel_map.rx_ap_elements", "entries must be integers 1..256");
         sum += rec->rx_ap_elements[n] = (unsigned)json_integer_value(e);
     }
@@ -300,7 +303,7 @@ static int header_from_json(const struct jctx *j, const json_t *o, struct calib_
     return ISAC_OK;
 }
 
-static int delay_from_json(const struct jctx *j, const json_t *o, struct calib_record *rec)
+static int delay_from_json(const struct jctx *j, const json_t *o, struct isac_calib_record *rec)
 {
     const json_t *d = json_object_get(o, "system_delay");
     if (!d)
@@ -324,8 +327,8 @@ static int delay_from_json(const struct jctx *j, const json_t *o, struct calib_r
     return ISAC_OK;
 }
 
-int calib_record_from_json(const json_t *o, const char *src, struct calib_record *rec, char *err,
-                           size_t errlen)
+int isac_calib_record_from_json(const json_t *o, const char *src, struct isac_calib_record *rec,
+                                char *err, size_t errlen)
 {
     struct jctx j = {src ? src : "calibration record", err, errlen};
     memset(rec, 0, sizeof *rec);
@@ -341,7 +344,8 @@ int calib_record_from_json(const json_t *o, const char *src, struct calib_record
     return rc;
 }
 
-int calib_record_load(const char *path, struct calib_record *rec, char *err, size_t errlen)
+int isac_calib_record_load(const char *path, struct isac_calib_record *rec, char *err,
+                           size_t errlen)
 {
     json_error_t je;
     char *text = NULL;
@@ -356,16 +360,17 @@ int calib_record_load(const char *path, struct calib_record *rec, char *err, siz
         isac_seterr(err, errlen, "%s: line %d: not valid JSON (%s)", path, je.line, je.text);
         return ISAC_EFORMAT;
     }
-    int rc = calib_record_from_json(o, path, rec, err, errlen);
+    int rc = isac_calib_record_from_json(o, path, rec, err, errlen);
     json_decref(o);
     return rc;
 }
 
-int calib_record_save(const char *path, const struct calib_record *rec, char *err, size_t errlen)
+int isac_calib_record_save(const char *path, const struct isac_calib_record *rec, char *err,
+                           size_t errlen)
 {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    json_t *o = calib_record_to_json(rec);
+    json_t *o = isac_calib_record_to_json(rec);
     char why[512] = "";
     FILE *f = o ? isac_fcreate_excl(tmp, why, sizeof why) : NULL; /* never another's file */
     if (!f) {
@@ -389,22 +394,24 @@ int calib_record_save(const char *path, const struct calib_record *rec, char *er
 
 /* ---- matching ---- */
 
-static int mismatch_s(const char *src, const char *field, const char *rec, const char *radio,
+static int mismatch_s(const char *src, const char *field, const char *rec, const char *isac_radio,
                       char *err, size_t errlen)
 {
-    isac_seterr(err, errlen, "%s: %s: record has '%s', the radio '%s'", src, field, rec, radio);
+    isac_seterr(err, errlen, "%s: %s: record has '%s', the radio '%s'", src, field, rec,
+                isac_radio);
     return ISAC_EINVAL;
 }
 
-static int mismatch_d(const char *src, const char *field, double rec, double radio, char *err,
+static int mismatch_d(const char *src, const char *field, double rec, double isac_radio, char *err,
                       size_t errlen)
 {
-    isac_seterr(err, errlen, "%s: %s: record has %.10g, the radio %.10g", src, field, rec, radio);
+    isac_seterr(err, errlen, "%s: %s: record has %.10g, the radio %.10g", src, field, rec,
+                isac_radio);
     return ISAC_EINVAL;
 }
 
-int calib_record_match(const struct calib_record *rec, const struct radio_info *info,
-                       const char *src, char *err, size_t errlen)
+int isac_calib_record_match(const struct isac_calib_record *rec, const struct isac_radio_info *info,
+                            const char *src, char *err, size_t errlen)
 {
     src = src ? src : "calibration record";
     if (strcmp(rec->driver, info->driver))
@@ -433,26 +440,27 @@ int calib_record_match(const struct calib_record *rec, const struct radio_info *
     return ISAC_OK;
 }
 
-int calib_record_stale(const struct calib_record *rec, double now_unix)
+int isac_calib_record_stale(const struct isac_calib_record *rec, double now_unix)
 {
     return now_unix - rec->created_unix > rec->max_age_s;
 }
 
-int calib_record_invalidated_by_retune(const struct calib_record *rec, uint32_t radio_caps)
+int isac_calib_record_invalidated_by_retune(const struct isac_calib_record *rec,
+                                            uint32_t radio_caps)
 {
     (void)rec;
-    return !(radio_caps & RADIO_CAP_LO_SHARED);
+    return !(radio_caps & ISAC_RADIO_CAP_LO_SHARED);
 }
 
 /* ---- application ---- */
 
-static double complex chan_gain(const struct calib_chan *c)
+static double complex chan_gain(const struct isac_calib_chan *c)
 {
     return pow(10.0, c->gain_db / 20.0) * cexp(I * c->phase_deg * M_PI / 180.0);
 }
 
-int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correction *pc, char *err,
-                             size_t errlen)
+int isac_calib_record_to_pipeline(const struct isac_calib_record *rec,
+                                  struct isac_chan_correction *pc, char *err, size_t errlen)
 {
     memset(pc, 0, sizeof *pc);
     pc->num_rx = rec->num_rx;
@@ -473,7 +481,7 @@ int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correct
         pc->tx_delay[k] = dtx - rec->tx.ch[k].delay_samples;
     }
     /* RX: absolute delay S_n + delta_m aligned to the latest channel of all arrays */
-    double abs_d[CALIB_MAX_CH], T = -INFINITY;
+    double abs_d[ISAC_CALIB_MAX_CH], T = -INFINITY;
     for (unsigned n = 0, ch = 0; n < rec->num_rx_aps; ch += rec->rx_ap_elements[n++])
         for (unsigned m = 0; m < rec->rx_ap_elements[n]; m++) {
             double s = rec->has_delay ? rec->system_delay[n] : 0.0;
@@ -496,7 +504,7 @@ int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correct
 
 /* ---- directory lookup ---- */
 
-void calib_record_filename(const struct calib_record *rec, char *out, size_t outlen)
+void isac_calib_record_filename(const struct isac_calib_record *rec, char *out, size_t outlen)
 {
     char ser[64];
     snprintf(ser, sizeof ser, "%s", rec->serial);
@@ -507,14 +515,14 @@ void calib_record_filename(const struct calib_record *rec, char *out, size_t out
     snprintf(out, outlen, "%s-%s-%.0fHz.json", rec->driver, ser, rec->center_freq);
 }
 
-int calib_record_find(const char *dir, const struct radio_info *info, struct calib_record *rec,
-                      char *path, size_t pathlen, void (*warn)(void *ctx, const char *line),
-                      void *ctx)
+int isac_calib_record_find(const char *dir, const struct isac_radio_info *info,
+                           struct isac_calib_record *rec, char *path, size_t pathlen,
+                           void (*warn)(void *ctx, const char *line), void *ctx)
 {
     DIR *d = opendir(dir);
     if (!d)
         return 0;
-    struct calib_record *cand = malloc(sizeof *cand);
+    struct isac_calib_record *cand = malloc(sizeof *cand);
     int found = 0;
     struct dirent *e;
     while (cand && (e = readdir(d))) {
@@ -523,13 +531,13 @@ int calib_record_find(const char *dir, const struct radio_info *info, struct cal
             continue;
         char p[4200], err[512];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        int rc = calib_record_load(p, cand, err, sizeof err);
+        int rc = isac_calib_record_load(p, cand, err, sizeof err);
         if (rc) {
             if (warn)
                 warn(ctx, err);
             continue;
         }
-        if (calib_record_match(cand, info, p, err, sizeof err))
+        if (isac_calib_record_match(cand, info, p, err, sizeof err))
             continue;
         if (!found || cand->created_unix > rec->created_unix) {
             *rec = *cand;

@@ -20,74 +20,78 @@
 #include "dsp/correction.h"
 #include "radio.h"
 
-#define CALIB_RECORD_FORMAT "isactb-calibration"
-#define CALIB_RECORD_VERSION 1
-#define CALIB_RECORD_MAX_AGE_S 86400.0 /* default staleness limit, s */
+#define ISAC_CALIB_RECORD_FORMAT "isactb-calibration"
+#define ISAC_CALIB_RECORD_VERSION 1
+#define ISAC_CALIB_RECORD_MAX_AGE_S 86400.0 /* default staleness limit, s */
 
-struct calib_section {
+struct isac_calib_section {
     int present;
     double created_unix; /* s since 1970 (UTC) */
     char method[32];     /* "splitter-eigenvector", "coupler-comb", "coupler-sequential",
                             "pilot-eigenvector", "pilot-comb" */
     unsigned n;          /* channels (= num_rx or num_tx) */
-    struct calib_chan ch[CALIB_MAX_CH];
+    struct isac_calib_chan ch[ISAC_CALIB_MAX_CH];
     double phase_rms_deg; /* estimated accuracy: RMS of the channels' 1-sigma values */
     double gain_rms_db;
     double delay_rms;
 };
 
-struct calib_record {
+struct isac_calib_record {
     int version;
     char driver[32], serial[64];
-    unsigned num_rx, num_tx, num_rx_aps, rx_ap_elements[RADIO_MAX_APS];
+    unsigned num_rx, num_tx, num_rx_aps, rx_ap_elements[ISAC_RADIO_MAX_APS];
     double center_freq, sample_rate, rx_gain_db, tx_gain_db;
     double master_clock; /* Hz, 0 = unknown (not compared) */
     int lo_shared;       /* the radio shared LOs when measured */
     double created_unix; /* latest section's time */
     double max_age_s;    /* older records are stale (applied with a warning) */
-    struct calib_section rx, tx;
+    struct isac_calib_section rx, tx;
     int has_delay;
-    double system_delay[RADIO_MAX_APS], system_delay_std[RADIO_MAX_APS];
+    double system_delay[ISAC_RADIO_MAX_APS], system_delay_std[ISAC_RADIO_MAX_APS];
 };
 
 /* Fresh record (no section) keyed by the radio's description. */
-void calib_record_init(struct calib_record *rec, const struct radio_info *info, double now_unix);
+void isac_calib_record_init(struct isac_calib_record *rec, const struct isac_radio_info *info,
+                            double now_unix);
 /* Fill a section from estimates (n channels), computing the accuracy summary. */
-void calib_section_set(struct calib_section *s, const char *method, const struct calib_chan *ch,
-                       unsigned n, double now_unix);
+void isac_calib_section_set(struct isac_calib_section *s, const char *method,
+                            const struct isac_calib_chan *ch, unsigned n, double now_unix);
 
-json_t *calib_record_to_json(const struct calib_record *rec);
+json_t *isac_calib_record_to_json(const struct isac_calib_record *rec);
 /* Parse and validate; src names the file in err. */
-int calib_record_from_json(const json_t *o, const char *src, struct calib_record *rec, char *err,
+int isac_calib_record_from_json(const json_t *o, const char *src, struct isac_calib_record *rec,
+                                char *err, size_t errlen);
+int isac_calib_record_load(const char *path, struct isac_calib_record *rec, char *err,
                            size_t errlen);
-int calib_record_load(const char *path, struct calib_record *rec, char *err, size_t errlen);
 /* Atomic write (temporary file + rename). */
-int calib_record_save(const char *path, const struct calib_record *rec, char *err, size_t errlen);
+int isac_calib_record_save(const char *path, const struct isac_calib_record *rec, char *err,
+                           size_t errlen);
 
 /* ISAC_OK when rec was measured on this radio configuration; otherwise ISAC_EINVAL with
  * "SRC: FIELD: record has X, the radio Y" in err. */
-int calib_record_match(const struct calib_record *rec, const struct radio_info *info,
-                       const char *src, char *err, size_t errlen);
+int isac_calib_record_match(const struct isac_calib_record *rec, const struct isac_radio_info *info,
+                            const char *src, char *err, size_t errlen);
 /* 1 when now_unix - created_unix > max_age_s. */
-int calib_record_stale(const struct calib_record *rec, double now_unix);
+int isac_calib_record_stale(const struct isac_calib_record *rec, double now_unix);
 
 /* Pipeline correction from a record (sections absent -> identity for that part):
  * rx_weight = c_0/c_m, delays aligning every channel (and, with a system_delay section,
  * every array) to the latest one, TX weights scaled to the array's RMS gain, and
  * lag0_delay the system delay left after alignment. */
-int calib_record_to_pipeline(const struct calib_record *rec, struct chan_correction *pc, char *err,
-                             size_t errlen);
+int isac_calib_record_to_pipeline(const struct isac_calib_record *rec,
+                                  struct isac_chan_correction *pc, char *err, size_t errlen);
 
 /* Find the newest record in directory dir matching info. Returns 1 found (rec, path
  * filled), 0 none; corrupt files are reported through warn (one line each) and skipped. */
-int calib_record_find(const char *dir, const struct radio_info *info, struct calib_record *rec,
-                      char *path, size_t pathlen, void (*warn)(void *ctx, const char *line),
-                      void *ctx);
+int isac_calib_record_find(const char *dir, const struct isac_radio_info *info,
+                           struct isac_calib_record *rec, char *path, size_t pathlen,
+                           void (*warn)(void *ctx, const char *line), void *ctx);
 /* File name a record would be stored under in a directory: DRIVER-SERIAL-FREQ.json. */
-void calib_record_filename(const struct calib_record *rec, char *out, size_t outlen);
+void isac_calib_record_filename(const struct isac_calib_record *rec, char *out, size_t outlen);
 
 /* Tracking: a record is invalid after a retune unless the LOs are shared (HeIMDALL's
  * track mode drops back to full calibration). Returns 1 when rec must be re-measured. */
-int calib_record_invalidated_by_retune(const struct calib_record *rec, uint32_t radio_caps);
+int isac_calib_record_invalidated_by_retune(const struct isac_calib_record *rec,
+                                            uint32_t radio_caps);
 
 #endif

@@ -19,11 +19,11 @@ static void to_db(double *p, unsigned n)
 }
 
 /* Aperture / (M - 1): the spacing of the ULA with the same main-lobe width, which the
- * side-lobe search of calib_pattern_stats needs (0.5 for one element). */
-static double mean_spacing(array a)
+ * side-lobe search of isac_calib_pattern_stats needs (0.5 for one element). */
+static double mean_spacing(isac_array a)
 {
-    unsigned M = array_size(a);
-    const double *p = array_positions(a);
+    unsigned M = isac_array_size(a);
+    const double *p = isac_array_positions(a);
     double lo = p[0], hi = p[0];
     for (unsigned m = 1; m < M; m++) {
         lo = fmin(lo, p[m]);
@@ -32,35 +32,35 @@ static double mean_spacing(array a)
     return M > 1 ? (hi - lo) / (M - 1) : 0.5;
 }
 
-/* Pattern statistics from a dB pattern (calib_pattern_stats wants linear power). */
+/* Pattern statistics from a dB pattern (isac_calib_pattern_stats wants linear power). */
 static void stats(const double *db, const double *phi, unsigned Q, unsigned M, double d,
-                  double theta, struct calib_pattern_stats *st)
+                  double theta, struct isac_calib_pattern_stats *st)
 {
     double *lin = malloc(Q * sizeof *lin);
     if (!lin)
         return;
     for (unsigned q = 0; q < Q; q++)
         lin[q] = pow(10.0, db[q] / 10);
-    calib_pattern_stats(lin, phi, Q, M, d, theta, st);
+    isac_calib_pattern_stats(lin, phi, Q, M, d, theta, st);
     free(lin);
 }
 
-int calib_verify(radio r, const struct calib_session *s, double theta,
-                 const struct chan_correction *cal, codebook cb, unsigned ap,
-                 struct calib_verify_result *out, char *err, size_t errlen)
+int isac_calib_verify(isac_radio r, const struct isac_calib_session *s, double theta,
+                      const struct isac_chan_correction *cal, isac_codebook cb, unsigned ap,
+                      struct isac_calib_verify_result *out, char *err, size_t errlen)
 {
-    struct radio_info info;
+    struct isac_radio_info info;
     memset(out, 0, sizeof *out);
-    if (radio_get_info(r, &info) || !cb)
+    if (isac_radio_get_info(r, &info) || !cb)
         return ISAC_EINVAL;
-    unsigned Q = codebook_size(cb), M = info.num_tx;
-    array tx = radio_tx_array(&info);
-    double complex a[RADIO_MAX_CHANNELS];
+    unsigned Q = isac_codebook_size(cb), M = info.num_tx;
+    isac_array tx = isac_radio_tx_array(&info);
+    double complex a[ISAC_RADIO_MAX_CHANNELS];
     if (!tx)
         return ISAC_EINVAL;
-    array_steering_d(tx, theta, a);
+    isac_array_steering_d(tx, theta, a);
     double d = mean_spacing(tx);
-    array_destroy(tx);
+    isac_array_destroy(tx);
     out->Q = Q;
     out->phi_deg = calloc(Q, sizeof(double));
     out->theory_db = calloc(Q, sizeof(double));
@@ -69,21 +69,22 @@ int calib_verify(radio r, const struct calib_session *s, double theta,
     double *phi = calloc(Q, sizeof *phi);
     if (!out->phi_deg || !out->theory_db || !out->raw_db || (cal && !out->cal_db) || !phi) {
         free(phi);
-        calib_verify_free(out);
+        isac_calib_verify_free(out);
         return ISAC_ENOMEM;
     }
     for (unsigned q = 0; q < Q; q++) {
-        phi[q] = codebook_angle(cb, q);
+        phi[q] = isac_codebook_angle(cb, q);
         out->phi_deg[q] = phi[q] * RAD2DEG;
         double complex acc = 0;
         for (unsigned m = 0; m < M; m++)
-            acc += a[m] * codebook_weights(cb, q)[m];
+            acc += a[m] * isac_codebook_weights(cb, q)[m];
         out->theory_db[q] = creal(acc * conj(acc));
     }
-    int rc =
-        calib_measure_patterns(r, s, theta, NULL, cb, ap, out->raw_db, NULL, NULL, err, errlen);
+    int rc = isac_calib_measure_patterns(r, s, theta, NULL, cb, ap, out->raw_db, NULL, NULL, err,
+                                         errlen);
     if (rc == ISAC_OK && cal)
-        rc = calib_measure_patterns(r, s, theta, cal, cb, ap, out->cal_db, NULL, NULL, err, errlen);
+        rc = isac_calib_measure_patterns(r, s, theta, cal, cb, ap, out->cal_db, NULL, NULL, err,
+                                         errlen);
     if (rc == ISAC_OK) {
         to_db(out->theory_db, Q);
         to_db(out->raw_db, Q);
@@ -98,11 +99,11 @@ int calib_verify(radio r, const struct calib_session *s, double theta,
     }
     free(phi);
     if (rc)
-        calib_verify_free(out);
+        isac_calib_verify_free(out);
     return rc;
 }
 
-void calib_verify_free(struct calib_verify_result *v)
+void isac_calib_verify_free(struct isac_calib_verify_result *v)
 {
     free(v->phi_deg);
     free(v->theory_db);

@@ -14,7 +14,7 @@
  * (isactb:waveform: lfm sweeps bandwidth fs, zc and mseq fill the sampled band fs), a
  * calibration reference's (occupancy fs of isactb:calib_session.reference), else the
  * radio's bandwidth. */
-static double half_band(const struct sigmf_writer_s *w, const json_t *rec)
+static double half_band(const struct isac_sigmf_writer_s *w, const json_t *rec)
 {
     double fs = w->info.sample_rate;
     const json_t *wf = json_object_get(rec, "isactb:waveform");
@@ -88,7 +88,7 @@ static void comment_of(const json_t *rec, size_t k, int rx, char *buf, size_t le
 #undef ADD
 }
 
-json_t *cap_annotations(const struct sigmf_writer_s *w, int rx)
+json_t *cap_annotations(const struct isac_sigmf_writer_s *w, int rx)
 {
     json_t *out = json_array();
     double fc = w->info.center_freq;

@@ -193,7 +193,7 @@ static int stream_entry(const struct ectx *e, const json_t *item, size_t i, cons
 }
 
 /* Load one listed recording: its meta must hash to the listed SHA-512. */
-static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const json_t *item)
+static int load_stream(isac_sigmf_reader r, const struct ectx *ce, size_t i, const json_t *item)
 {
     struct rstream *s = &r->st[i];
     const char *name, *hash;
@@ -209,7 +209,7 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
     char *text = slurp(&e, s->meta_path, &len, &rc), hex[129];
     if (!text)
         return rc;
-    if (cap_hash_hex(CAP_SHA512, text, len, hex)) {
+    if (isac_cap_hash_hex(ISAC_CAP_SHA512, text, len, hex)) {
         free(text);
         return cap_efail(ce, ISAC_ENOMEM, "out of memory");
     }
@@ -234,13 +234,13 @@ static int load_stream(sigmf_reader r, const struct ectx *ce, size_t i, const js
 }
 
 /* Assign streams to RX channels and the TX reference. */
-static int classify(sigmf_reader r, const struct ectx *ce)
+static int classify(isac_sigmf_reader r, const struct ectx *ce)
 {
     for (size_t i = 0; i < r->nstreams; i++)
         r->num_rx += (unsigned)r->st[i].is_rx;
-    if (r->num_rx == 0 || r->num_rx > RADIO_MAX_CHANNELS)
+    if (r->num_rx == 0 || r->num_rx > ISAC_RADIO_MAX_CHANNELS)
         return cap_efail(ce, ISAC_EFORMAT, "core:streams hold %u rx recordings (expected 1..%d)",
-                         r->num_rx, RADIO_MAX_CHANNELS);
+                         r->num_rx, ISAC_RADIO_MAX_CHANNELS);
     if (r->nstreams - r->num_rx != 1)
         return cap_efail(ce, ISAC_EFORMAT, "core:streams hold %zu txref recordings (expected 1)",
                          r->nstreams - r->num_rx);
@@ -285,19 +285,19 @@ static int check_format(const struct ectx *e, const json_t *c)
         return cap_efail(e, ISAC_EFORMAT,
                          "isactb capture format %s not supported (this isactb reads %s; "
                          "re-record it)",
-                         ver ? ver : "(no version)", SIGMF_ISACTB_VERSION);
+                         ver ? ver : "(no version)", ISAC_SIGMF_ISACTB_VERSION);
     }
     return cap_efail(e, ISAC_EFORMAT,
                      "core:extensions does not declare isactb: not an isactb capture (format %s)",
-                     SIGMF_ISACTB_VERSION);
+                     ISAC_SIGMF_ISACTB_VERSION);
 }
 
-static int check_radio(sigmf_reader r, const struct ectx *e, const json_t *c)
+static int check_radio(isac_sigmf_reader r, const struct ectx *e, const json_t *c)
 {
-    json_t *radio = json_object_get(c, "isactb:radio");
-    if (!radio)
+    json_t *isac_radio = json_object_get(c, "isactb:radio");
+    if (!isac_radio)
         return cap_efail(e, ISAC_EFORMAT, "isactb:radio missing");
-    int rc = cap_radio_from_json(e, radio, &r->info);
+    int rc = cap_radio_from_json(e, isac_radio, &r->info);
     if (rc)
         return rc;
     if (r->info.num_rx != r->num_rx)
@@ -311,7 +311,7 @@ static int check_radio(sigmf_reader r, const struct ectx *e, const json_t *c)
     return ISAC_OK;
 }
 
-static int check_collection(sigmf_reader r)
+static int check_collection(isac_sigmf_reader r)
 {
     struct ectx e = {r->err, sizeof r->err, r->coll_path};
     json_t *c = json_object_get(r->coll, "collection");
@@ -324,7 +324,7 @@ static int check_collection(sigmf_reader r)
         return rc;
     if (strncmp(ver, "1.", 2))
         return cap_efail(&e, ISAC_EFORMAT, "core:version '%s' not supported (expected %s)", ver,
-                         SIGMF_VERSION);
+                         ISAC_SIGMF_VERSION);
     if ((rc = cap_check_extensions(&e, c)) || (rc = check_format(&e, c)) ||
         (rc = cap_parse_cpis(r, &e, c)))
         return rc;
@@ -353,7 +353,7 @@ static int check_collection(sigmf_reader r)
 
 /* ------------------------------------------------------------- API */
 
-sigmf_reader sigmf_reader_open(const char *path, char *err, size_t errlen)
+isac_sigmf_reader isac_sigmf_reader_open(const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
         if (err && errlen)
@@ -363,7 +363,7 @@ sigmf_reader sigmf_reader_open(const char *path, char *err, size_t errlen)
     char *coll = resolve(path, err, errlen);
     if (!coll)
         return NULL;
-    sigmf_reader r = calloc(1, sizeof *r);
+    isac_sigmf_reader r = calloc(1, sizeof *r);
     if (!r) {
         free(coll);
         if (err && errlen)
@@ -381,13 +381,13 @@ sigmf_reader sigmf_reader_open(const char *path, char *err, size_t errlen)
     if (rc) {
         if (err && errlen)
             snprintf(err, errlen, "%s", r->err);
-        sigmf_reader_close(r);
+        isac_sigmf_reader_close(r);
         return NULL;
     }
     return r;
 }
 
-void sigmf_reader_close(sigmf_reader r)
+void isac_sigmf_reader_close(isac_sigmf_reader r)
 {
     if (!r)
         return;
@@ -410,32 +410,32 @@ void sigmf_reader_close(sigmf_reader r)
     free(r);
 }
 
-const json_t *sigmf_reader_global(sigmf_reader r)
+const json_t *isac_sigmf_reader_global(isac_sigmf_reader r)
 {
     return json_object_get(r->coll, "collection");
 }
 
-void sigmf_reader_radio_info(sigmf_reader r, struct radio_info *info)
+void isac_sigmf_reader_radio_info(isac_sigmf_reader r, struct isac_radio_info *info)
 {
     *info = r->info;
 }
-size_t sigmf_reader_num_cpis(sigmf_reader r)
+size_t isac_sigmf_reader_num_cpis(isac_sigmf_reader r)
 {
     return r->ncpi;
 }
-unsigned sigmf_reader_num_rx(sigmf_reader r)
+unsigned isac_sigmf_reader_num_rx(isac_sigmf_reader r)
 {
     return r->num_rx;
 }
-double sigmf_reader_sample_rate(sigmf_reader r)
+double isac_sigmf_reader_sample_rate(isac_sigmf_reader r)
 {
     return r->fs;
 }
-const char *sigmf_reader_path(sigmf_reader r)
+const char *isac_sigmf_reader_path(isac_sigmf_reader r)
 {
     return r->coll_path;
 }
-const char *sigmf_reader_last_error(sigmf_reader r)
+const char *isac_sigmf_reader_last_error(isac_sigmf_reader r)
 {
     return r ? r->err : "no reader";
 }

@@ -1,4 +1,4 @@
-/* Writer: appending one CPI (capture/sigmf.h sigmf_writer_append_cpi). The CPI and its
+/* Writer: appending one CPI (capture/sigmf.h isac_sigmf_writer_append_cpi). The CPI and its
  * segment fields are validated and its metadata built before any file is touched; then
  * its samples stream to the .sigmf-data.tmp files (lost samples are not stored) and the
  * captures segments and the CPI record are queued for finish(). */
@@ -91,7 +91,7 @@ static int check_segment(const json_t *seg, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-static int check_cpi(sigmf_writer w, const struct sigmf_cpi *c)
+static int check_cpi(isac_sigmf_writer w, const struct isac_sigmf_cpi *c)
 {
     const size_t maxlen = (size_t)1 << 30;
     if (!c || !c->rx || c->len < 1 || c->len > maxlen || c->txlen > maxlen ||
@@ -113,7 +113,7 @@ static int check_cpi(sigmf_writer w, const struct sigmf_cpi *c)
                     (long long)w->next_tx_tick);
         return ISAC_EINVAL;
     }
-    const struct radio_rx_md *md = c->md;
+    const struct isac_radio_rx_md *md = c->md;
     if (md && (md->start_tick != c->tick || md->num_samples != c->len)) {
         isac_seterr(w->err, sizeof w->err,
                     "sigmf writer: md start_tick %lld / num_samples %zu differ from CPI tick %lld "
@@ -161,7 +161,7 @@ struct rx_layout {
     int64_t tail_tick; /* tick of the first tail sample */
 };
 
-static struct rx_layout rx_layout(const struct sigmf_cpi *c)
+static struct rx_layout rx_layout(const struct isac_sigmf_cpi *c)
 {
     struct rx_layout l = {c->len, 0, 0};
     if (c->md && c->md->dropped_samples) {
@@ -172,7 +172,7 @@ static struct rx_layout rx_layout(const struct sigmf_cpi *c)
     return l;
 }
 
-static int write_cpi_data(sigmf_writer w, const struct sigmf_cpi *c, struct rx_layout l)
+static int write_cpi_data(isac_sigmf_writer w, const struct isac_sigmf_cpi *c, struct rx_layout l)
 {
     for (unsigned ch = 0; ch < w->num_rx; ch++) {
         struct wstream *s = &w->s[ch];
@@ -207,7 +207,7 @@ static json_t *segment(uint64_t start, int64_t tick, double freq, const json_t *
 
 /* Build this CPI's metadata before touching the files, so that a failure leaves the
  * writer exactly as it was. */
-static int cpi_metadata(sigmf_writer w, const struct sigmf_cpi *c, struct rx_layout l,
+static int cpi_metadata(isac_sigmf_writer w, const struct isac_sigmf_cpi *c, struct rx_layout l,
                         json_t *out[5])
 {
     uint64_t rx0 = w->s[0].committed, tx0 = w->s[w->num_rx].committed;
@@ -232,7 +232,7 @@ static int cpi_metadata(sigmf_writer w, const struct sigmf_cpi *c, struct rx_lay
     return ISAC_OK;
 }
 
-int sigmf_writer_append_cpi(sigmf_writer w, const struct sigmf_cpi *c)
+int isac_sigmf_writer_append_cpi(isac_sigmf_writer w, const struct isac_sigmf_cpi *c)
 {
     if (!w)
         return ISAC_EINVAL;
@@ -259,12 +259,12 @@ int sigmf_writer_append_cpi(sigmf_writer w, const struct sigmf_cpi *c)
         json_decref(m[j]);
     for (unsigned ch = 0; ch < w->num_rx; ch++) {
         struct wstream *s = &w->s[ch];
-        cap_hash_update(&s->sha, c->rx[ch], l.head * sizeof(float complex));
-        cap_hash_update(&s->sha, c->rx[ch] + c->len - l.tail, l.tail * sizeof(float complex));
+        isac_cap_hash_update(&s->sha, c->rx[ch], l.head * sizeof(float complex));
+        isac_cap_hash_update(&s->sha, c->rx[ch] + c->len - l.tail, l.tail * sizeof(float complex));
         s->committed += l.head + l.tail;
     }
     struct wstream *t = &w->s[w->num_rx];
-    cap_hash_update(&t->sha, c->txref, c->txlen * sizeof(float complex));
+    isac_cap_hash_update(&t->sha, c->txref, c->txlen * sizeof(float complex));
     t->committed += c->txlen;
     w->have_prev = 1;
     w->next_tick = c->tick + (int64_t)c->len;

@@ -35,7 +35,7 @@ static int resolve_positions(const struct ectx *e, const char *p, json_t *rec, j
 }
 
 /* One record of isactb:cpis: window, probe and losses; windows and probes in order. */
-static int parse_cpi(const struct ectx *e, sigmf_reader r, size_t k, json_t *o, json_t **last)
+static int parse_cpi(const struct ectx *e, isac_sigmf_reader r, size_t k, json_t *o, json_t **last)
 {
     char p[40], b[80];
     int64_t tick, len, txt, txn, zero = 0, cnt = 0;
@@ -68,7 +68,7 @@ static int parse_cpi(const struct ectx *e, sigmf_reader r, size_t k, json_t *o, 
     return resolve_positions(e, p, o, last);
 }
 
-int cap_parse_cpis(sigmf_reader r, const struct ectx *e, json_t *c)
+int cap_parse_cpis(isac_sigmf_reader r, const struct ectx *e, json_t *c)
 {
     char b[80];
     json_t *a = json_object_get(c, "isactb:cpis"), *last = NULL;
@@ -91,7 +91,7 @@ int cap_parse_cpis(sigmf_reader r, const struct ectx *e, json_t *c)
 
 /* A plan's element positions are recorded when they change: the same array as the
  * previous CPI's becomes the string "unchanged" (the reader puts the array back). */
-static int plan_record(sigmf_writer w, const struct isac_tx_plan_s *plan, json_t *rec)
+static int plan_record(isac_sigmf_writer w, const struct isac_tx_plan_s *plan, json_t *rec)
 {
     json_t *pj = isac_tx_plan_to_json(plan);
     if (!pj)
@@ -108,7 +108,7 @@ static int plan_record(sigmf_writer w, const struct isac_tx_plan_s *plan, json_t
 
 /* The collection's record of this CPI: the writer's keys (window, probe, losses), the
  * plan and the caller's keys. Written once for all streams. */
-json_t *cap_cpi_record(sigmf_writer w, const struct sigmf_cpi *c, const json_t *caller)
+json_t *cap_cpi_record(isac_sigmf_writer w, const struct isac_sigmf_cpi *c, const json_t *caller)
 {
     json_t *a =
         json_pack("{s:I,s:I,s:I,s:I,s:I}", "isactb:cpi", (json_int_t)w->ncpi, "isactb:tick",

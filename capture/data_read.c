@@ -11,26 +11,27 @@
 #include "common/err.h"
 #include "sigmf_internal.h"
 
-int sigmf_reader_cpi_info(sigmf_reader r, size_t k, struct sigmf_cpi_info *ci)
+int isac_sigmf_reader_cpi_info(isac_sigmf_reader r, size_t k, struct isac_sigmf_cpi_info *ci)
 {
     if (!r || !ci || k >= r->ncpi)
         return ISAC_EINVAL;
     const struct ann *a = &r->rx[0]->ann[k];
-    *ci = (struct sigmf_cpi_info){a->tick,    (size_t)a->len,
-                                  a->tx_tick, (size_t)r->tx->ann[k].cnt,
-                                  a->missing, a->missing ? a->first_gap : 0,
-                                  a->ngaps,   a->overflow};
+    *ci = (struct isac_sigmf_cpi_info){a->tick,    (size_t)a->len,
+                                       a->tx_tick, (size_t)r->tx->ann[k].cnt,
+                                       a->missing, a->missing ? a->first_gap : 0,
+                                       a->ngaps,   a->overflow};
     return ISAC_OK;
 }
 
-const json_t *sigmf_reader_cpi_annotation(sigmf_reader r, size_t k)
+const json_t *isac_sigmf_reader_cpi_annotation(isac_sigmf_reader r, size_t k)
 {
     return r && k < r->ncpi ? r->cpi[k].obj : NULL;
 }
 
-isac_tx_plan sigmf_reader_cpi_plan(sigmf_reader r, size_t k, codebook cb, char *err, size_t errlen)
+isac_tx_plan isac_sigmf_reader_cpi_plan(isac_sigmf_reader r, size_t k, isac_codebook cb, char *err,
+                                        size_t errlen)
 {
-    const json_t *j = json_object_get(sigmf_reader_cpi_annotation(r, k), "isactb:plan");
+    const json_t *j = json_object_get(isac_sigmf_reader_cpi_annotation(r, k), "isactb:plan");
     char what[64];
     snprintf(what, sizeof what, "isactb:cpis[%zu] isactb:plan", k);
     if (!j) {
@@ -70,8 +71,8 @@ static int read_chunk(void *ctx, uint64_t off, int64_t tick, uint64_t n)
     return ISAC_OK;
 }
 
-int sigmf_reader_read_cpi(sigmf_reader r, size_t k, float complex *const *rx, size_t len,
-                          struct radio_rx_md *md)
+int isac_sigmf_reader_read_cpi(isac_sigmf_reader r, size_t k, float complex *const *rx, size_t len,
+                               struct isac_radio_rx_md *md)
 {
     if (!r || !rx || k >= r->ncpi) {
         if (r)
@@ -95,12 +96,12 @@ int sigmf_reader_read_cpi(sigmf_reader r, size_t k, float complex *const *rx, si
             return rc;
     }
     if (md)
-        *md = (struct radio_rx_md){a0->tick, len, a0->missing, a0->missing ? a0->first_gap : 0,
-                                   a0->overflow};
+        *md = (struct isac_radio_rx_md){a0->tick, len, a0->missing, a0->missing ? a0->first_gap : 0,
+                                        a0->overflow};
     return ISAC_OK;
 }
 
-int sigmf_reader_read_txref(sigmf_reader r, size_t k, float complex *tx, size_t txlen)
+int isac_sigmf_reader_read_txref(isac_sigmf_reader r, size_t k, float complex *tx, size_t txlen)
 {
     if (!r || (!tx && txlen) || k >= r->ncpi || txlen != r->tx->ann[k].cnt) {
         if (r)
@@ -113,13 +114,13 @@ int sigmf_reader_read_txref(sigmf_reader r, size_t k, float complex *tx, size_t 
     return cap_for_chunks(r->tx, a, read_chunk, &c);
 }
 
-static int verify_stream(sigmf_reader r, const struct rstream *s)
+static int verify_stream(isac_sigmf_reader r, const struct rstream *s)
 {
     struct ectx e = {r->err, sizeof r->err, s->data_path};
     if (!s->sha512)
         return ISAC_OK;
-    struct cap_hash h;
-    if (cap_hash_init(&h, CAP_SHA512))
+    struct isac_cap_hash h;
+    if (isac_cap_hash_init(&h, ISAC_CAP_SHA512))
         return cap_efail(&e, ISAC_ENOMEM, "out of memory");
     char buf[65536], hex[129];
     uint64_t total = s->nsamples * CF32, pos = 0;
@@ -128,14 +129,14 @@ static int verify_stream(sigmf_reader r, const struct rstream *s)
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
-            cap_hash_free(&h);
+            isac_cap_hash_free(&h);
             return cap_efail(&e, ISAC_EIO, "read failed at byte %llu", (unsigned long long)pos);
         }
-        cap_hash_update(&h, buf, (size_t)k);
+        isac_cap_hash_update(&h, buf, (size_t)k);
         pos += (uint64_t)k;
     }
-    int rc = cap_hash_peek(&h, hex);
-    cap_hash_free(&h);
+    int rc = isac_cap_hash_peek(&h, hex);
+    isac_cap_hash_free(&h);
     if (rc)
         return cap_efail(&e, rc, "out of memory");
     if (strcasecmp(hex, s->sha512))
@@ -144,7 +145,7 @@ static int verify_stream(sigmf_reader r, const struct rstream *s)
     return ISAC_OK;
 }
 
-int sigmf_reader_verify_data(sigmf_reader r)
+int isac_sigmf_reader_verify_data(isac_sigmf_reader r)
 {
     for (size_t i = 0; r && i < r->nstreams; i++) {
         int rc = verify_stream(r, &r->st[i]);
@@ -154,12 +155,12 @@ int sigmf_reader_verify_data(sigmf_reader r)
     return r ? ISAC_OK : ISAC_EINVAL;
 }
 
-size_t sigmf_txref_mismatch(const float complex *stored, const float complex *expected, size_t n,
-                            double *diff)
+size_t isac_sigmf_txref_mismatch(const float complex *stored, const float complex *expected,
+                                 size_t n, double *diff)
 {
     for (size_t i = 0; i < n; i++) {
         double d = cabs((double complex)stored[i] - (double complex)expected[i]);
-        if (!(d <= SIGMF_TXREF_TOL)) { /* NaN counts as a mismatch */
+        if (!(d <= ISAC_SIGMF_TXREF_TOL)) { /* NaN counts as a mismatch */
             if (diff)
                 *diff = d;
             return i;

@@ -18,24 +18,24 @@ static void to_hex(const unsigned char *md, unsigned n, char *hex)
     hex[2 * n] = '\0';
 }
 
-int cap_hash_init(struct cap_hash *h, enum cap_hash_alg alg)
+int isac_cap_hash_init(struct isac_cap_hash *h, enum isac_cap_hash_alg alg)
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     h->ctx = c;
-    if (!c || !EVP_DigestInit_ex(c, alg == CAP_SHA256 ? EVP_sha256() : EVP_sha512(), NULL)) {
-        cap_hash_free(h);
+    if (!c || !EVP_DigestInit_ex(c, alg == ISAC_CAP_SHA256 ? EVP_sha256() : EVP_sha512(), NULL)) {
+        isac_cap_hash_free(h);
         return ISAC_ENOMEM;
     }
     return ISAC_OK;
 }
 
-void cap_hash_update(struct cap_hash *h, const void *data, size_t len)
+void isac_cap_hash_update(struct isac_cap_hash *h, const void *data, size_t len)
 {
     if (h->ctx && len)
         EVP_DigestUpdate(h->ctx, data, len);
 }
 
-int cap_hash_peek(const struct cap_hash *h, char *hex)
+int isac_cap_hash_peek(const struct isac_cap_hash *h, char *hex)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
@@ -48,42 +48,42 @@ int cap_hash_peek(const struct cap_hash *h, char *hex)
     return ISAC_OK;
 }
 
-void cap_hash_free(struct cap_hash *h)
+void isac_cap_hash_free(struct isac_cap_hash *h)
 {
     EVP_MD_CTX_free(h->ctx);
     h->ctx = NULL;
 }
 
-int cap_hash_hex(enum cap_hash_alg alg, const void *data, size_t len, char *hex)
+int isac_cap_hash_hex(enum isac_cap_hash_alg alg, const void *data, size_t len, char *hex)
 {
-    struct cap_hash h;
-    int rc = cap_hash_init(&h, alg);
+    struct isac_cap_hash h;
+    int rc = isac_cap_hash_init(&h, alg);
     if (rc)
         return rc;
-    cap_hash_update(&h, data, len);
-    rc = cap_hash_peek(&h, hex);
-    cap_hash_free(&h);
+    isac_cap_hash_update(&h, data, len);
+    rc = isac_cap_hash_peek(&h, hex);
+    isac_cap_hash_free(&h);
     return rc;
 }
 
-int cap_sha256_file(const char *path, char hex[CAP_SHA256_HEX])
+int isac_cap_sha256_file(const char *path, char hex[ISAC_CAP_SHA256_HEX])
 {
     /* a recorded input path may name anything by now: only a regular file is hashed */
     int frc;
     FILE *f = isac_fopen_input(path, &frc, NULL, 0);
     if (!f)
         return frc == ISAC_EFORMAT ? ISAC_EFORMAT : ISAC_EIO;
-    struct cap_hash h;
-    int rc = cap_hash_init(&h, CAP_SHA256);
+    struct isac_cap_hash h;
+    int rc = isac_cap_hash_init(&h, ISAC_CAP_SHA256);
     unsigned char buf[65536];
     size_t n;
     while (!rc && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        cap_hash_update(&h, buf, n);
+        isac_cap_hash_update(&h, buf, n);
     if (!rc && ferror(f))
         rc = ISAC_EIO;
     fclose(f);
     if (!rc)
-        rc = cap_hash_peek(&h, hex);
-    cap_hash_free(&h);
+        rc = isac_cap_hash_peek(&h, hex);
+    isac_cap_hash_free(&h);
     return rc;
 }

@@ -6,29 +6,29 @@
 
 #include <stddef.h>
 
-enum cap_hash_alg { CAP_SHA256, CAP_SHA512 };
+enum isac_cap_hash_alg { ISAC_CAP_SHA256, ISAC_CAP_SHA512 };
 
-#define CAP_SHA256_HEX 65  /* 64 hex digits + NUL */
-#define CAP_SHA512_HEX 129 /* 128 hex digits + NUL */
+#define ISAC_CAP_SHA256_HEX 65  /* 64 hex digits + NUL */
+#define ISAC_CAP_SHA512_HEX 129 /* 128 hex digits + NUL */
 
 /* Incremental digest. The context is libcrypto's (opaque here so that only hash.c
  * includes OpenSSL headers). */
-struct cap_hash {
+struct isac_cap_hash {
     void *ctx;
 };
 
 /* ISAC_OK or ISAC_ENOMEM. */
-int cap_hash_init(struct cap_hash *h, enum cap_hash_alg alg);
-void cap_hash_update(struct cap_hash *h, const void *data, size_t len);
+int isac_cap_hash_init(struct isac_cap_hash *h, enum isac_cap_hash_alg alg);
+void isac_cap_hash_update(struct isac_cap_hash *h, const void *data, size_t len);
 /* The digest of everything so far, without ending h (the writer hashes data files
  * while they grow and needs the digest at finish time only). hex must hold
- * CAP_SHA512_HEX (or CAP_SHA256_HEX) bytes. ISAC_OK or ISAC_ENOMEM. */
-int cap_hash_peek(const struct cap_hash *h, char *hex);
-void cap_hash_free(struct cap_hash *h);
+ * ISAC_CAP_SHA512_HEX (or ISAC_CAP_SHA256_HEX) bytes. ISAC_OK or ISAC_ENOMEM. */
+int isac_cap_hash_peek(const struct isac_cap_hash *h, char *hex);
+void isac_cap_hash_free(struct isac_cap_hash *h);
 
 /* One-shot digest of a buffer. ISAC_OK or ISAC_ENOMEM. */
-int cap_hash_hex(enum cap_hash_alg alg, const void *data, size_t len, char *hex);
+int isac_cap_hash_hex(enum isac_cap_hash_alg alg, const void *data, size_t len, char *hex);
 /* SHA-256 of a whole file. ISAC_EIO when it cannot be opened or read. */
-int cap_sha256_file(const char *path, char hex[CAP_SHA256_HEX]);
+int isac_cap_sha256_file(const char *path, char hex[ISAC_CAP_SHA256_HEX]);
 
 #endif

@@ -13,15 +13,15 @@
 #include <stddef.h>
 
 /* {"path", "sha256"} of a file; NULL (and one line in err) when it cannot be read. */
-json_t *cap_input_file(const char *path, char *err, size_t errlen);
+json_t *isac_cap_input_file(const char *path, char *err, size_t errlen);
 /* {"sha256", "of": key} of the canonical JSON of j; NULL on ENOMEM. */
-json_t *cap_input_json(const json_t *j, const char *key);
+json_t *isac_cap_input_json(const json_t *j, const char *key);
 
 /* Check every recorded input of inputs against what is there now: files re-hashed,
  * JSON entries against the collection's own objects (shared). ISAC_OK, or
  * ISAC_EFORMAT with one line "FILE: sha256 recorded HEX, now HEX" (or "now missing";
  * for JSON entries the collection key instead of FILE) naming the first that differs.
  * inputs NULL (a capture without input hashes) passes. */
-int cap_inputs_verify(const json_t *inputs, const json_t *shared, char *err, size_t errlen);
+int isac_cap_inputs_verify(const json_t *inputs, const json_t *shared, char *err, size_t errlen);
 
 #endif

@@ -26,7 +26,7 @@ static int check_global(const struct ectx *e, struct rstream *s, const json_t *g
         return rc;
     if (strncmp(str, "1.", 2))
         return cap_efail(e, ISAC_EFORMAT, "core:version '%s' not supported (expected %s)", str,
-                         SIGMF_VERSION);
+                         ISAC_SIGMF_VERSION);
     if ((rc = cap_check_extensions(e, g)))
         return rc;
     if ((rc = cap_get_str(e, g, "", "core:datatype", &str)))
@@ -54,7 +54,8 @@ static int check_global(const struct ectx *e, struct rstream *s, const json_t *g
     if (!s->is_rx)
         return ISAC_OK;
     int64_t n;
-    if ((rc = cap_get_int(e, g, "", "spatial:num_elements", NULL, 1, RADIO_MAX_CHANNELS, &n)) ||
+    if ((rc =
+             cap_get_int(e, g, "", "spatial:num_elements", NULL, 1, ISAC_RADIO_MAX_CHANNELS, &n)) ||
         (rc = cap_get_int(e, g, "", "spatial:channel_index", NULL, 0, n - 1, &v)))
         return rc;
     s->channel = (int)v;
@@ -293,7 +294,7 @@ static int check_data(char *err, size_t errlen, struct rstream *s)
     return ISAC_OK;
 }
 
-int cap_check_meta(sigmf_reader r, struct rstream *s, double *fs)
+int cap_check_meta(isac_sigmf_reader r, struct rstream *s, double *fs)
 {
     char *err = r->err;
     size_t errlen = sizeof r->err;

@@ -18,20 +18,21 @@ static json_t *extensions(int spatial)
     json_t *a = json_array();
     if (spatial)
         json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "name", "spatial", "version",
-                                           SIGMF_SPATIAL_VERSION, "optional", 1));
+                                           ISAC_SIGMF_SPATIAL_VERSION, "optional", 1));
     json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "name", "isactb", "version",
-                                       SIGMF_ISACTB_VERSION, "optional", 1));
+                                       ISAC_SIGMF_ISACTB_VERSION, "optional", 1));
     return a;
 }
 
-static json_t *meta_global(sigmf_writer w, unsigned i, const struct wstream *s, const char *hash)
+static json_t *meta_global(isac_sigmf_writer w, unsigned i, const struct wstream *s,
+                           const char *hash)
 {
     int rx = i < w->num_rx;
     json_t *g = json_pack("{s:s,s:s,s:f,s:i,s:s,s:s,s:s,s:s,s:o}", "core:datatype", "cf32_le",
-                          "core:version", SIGMF_VERSION, "core:sample_rate", w->info.sample_rate,
-                          "core:num_channels", 1, "core:recorder", "isactb", "core:hw", w->hw,
-                          "core:collection", w->name, "core:sha512", hash, "core:extensions",
-                          extensions(rx));
+                          "core:version", ISAC_SIGMF_VERSION, "core:sample_rate",
+                          w->info.sample_rate, "core:num_channels", 1, "core:recorder", "isactb",
+                          "core:hw", w->hw, "core:collection", w->name, "core:sha512", hash,
+                          "core:extensions", extensions(rx));
     if (!g)
         return NULL;
     int bad = 0;
@@ -60,7 +61,7 @@ static json_t *meta_global(sigmf_writer w, unsigned i, const struct wstream *s, 
 }
 
 /* RX captures segments with this channel's spatial:phase_offset (shallow copies). */
-static json_t *rx_captures(sigmf_writer w, unsigned ch)
+static json_t *rx_captures(isac_sigmf_writer w, unsigned ch)
 {
     if (!w->phase_deg)
         return json_incref(w->rx_caps);
@@ -109,13 +110,13 @@ static int dump_to(const char *path, json_t *doc, char *hash_out, int *created, 
     }
     if (hash_out) {
         /* the hash covers the file exactly as written, trailing newline included */
-        struct cap_hash h;
-        int rc = cap_hash_init(&h, CAP_SHA512);
-        cap_hash_update(&h, text, strlen(text));
-        cap_hash_update(&h, "\n", 1);
+        struct isac_cap_hash h;
+        int rc = isac_cap_hash_init(&h, ISAC_CAP_SHA512);
+        isac_cap_hash_update(&h, text, strlen(text));
+        isac_cap_hash_update(&h, "\n", 1);
         if (!rc)
-            rc = cap_hash_peek(&h, hash_out);
-        cap_hash_free(&h);
+            rc = isac_cap_hash_peek(&h, hash_out);
+        isac_cap_hash_free(&h);
         if (rc) {
             free(text);
             isac_seterr(err, errlen, "%s: out of memory hashing metadata", path);
@@ -127,11 +128,11 @@ static int dump_to(const char *path, json_t *doc, char *hash_out, int *created, 
     return rc;
 }
 
-static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, size_t errlen)
+static int write_meta(isac_sigmf_writer w, unsigned i, char hash[129], char *err, size_t errlen)
 {
     struct wstream *s = &w->s[i];
     char data_hash[129];
-    if (cap_hash_peek(&s->sha, data_hash)) {
+    if (isac_cap_hash_peek(&s->sha, data_hash)) {
         isac_seterr(err, errlen, "%s: out of memory hashing data", s->data_tmp);
         return ISAC_ENOMEM;
     }
@@ -152,14 +153,14 @@ static int write_meta(sigmf_writer w, unsigned i, char hash[129], char *err, siz
     return dump_to(s->meta_tmp, doc, hash, &s->meta_created, err, errlen);
 }
 
-static json_t *element_geometry(const struct radio_info *in)
+static json_t *element_geometry(const struct isac_radio_info *in)
 {
     double f = in->emulated_freq > 0 ? in->emulated_freq : in->center_freq;
-    double lambda = f > 0 ? GEOM_C0 / f : 0;
+    double lambda = f > 0 ? ISAC_GEOM_C0 / f : 0;
     json_t *a = json_array();
     for (unsigned ap = 0, ch = 0; a && ap < in->num_rx_aps; ap++)
         for (unsigned m = 0; m < in->rx_ap_elements[ap]; m++, ch++) {
-            const struct geom_ap *g = &in->rx_ap[ap];
+            const struct isac_geom_ap *g = &in->rx_ap[ap];
             double p = in->rx_pos_wl[ch] * lambda;
             json_t *pt = lambda > 0 ? json_pack("{s:[f,f,f]}", "point", g->x + p * cos(g->axis_rad),
                                                 g->y + p * sin(g->axis_rad), 0.0)
@@ -172,8 +173,8 @@ static json_t *element_geometry(const struct radio_info *in)
     return a;
 }
 
-static int write_collection(sigmf_writer w, char (*hashes)[129], const char *path, int *created,
-                            char *err, size_t errlen)
+static int write_collection(isac_sigmf_writer w, char (*hashes)[129], const char *path,
+                            int *created, char *err, size_t errlen)
 {
     json_t *streams = json_array();
     for (unsigned i = 0; streams && i <= w->num_rx; i++)
@@ -181,7 +182,7 @@ static int write_collection(sigmf_writer w, char (*hashes)[129], const char *pat
             json_decref(streams);
             streams = NULL;
         }
-    json_t *c = streams ? json_pack("{s:s,s:o,s:o,s:o}", "core:version", SIGMF_VERSION,
+    json_t *c = streams ? json_pack("{s:s,s:o,s:o,s:o}", "core:version", ISAC_SIGMF_VERSION,
                                     "core:extensions", extensions(1), "core:streams", streams,
                                     "spatial:element_geometry", element_geometry(&w->info))
                         : NULL;
@@ -212,7 +213,7 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
-static int close_data(sigmf_writer w, char *err, size_t errlen)
+static int close_data(isac_sigmf_writer w, char *err, size_t errlen)
 {
     for (unsigned i = 0; i <= w->num_rx; i++) {
         struct wstream *s = &w->s[i];
@@ -230,7 +231,8 @@ static int close_data(sigmf_writer w, char *err, size_t errlen)
 
 /* Undo a failed finish: every temporary this run created and every file it renamed
  * into place (renamed counts files: data then meta of stream 0, 1, ...). */
-static void finish_cleanup(sigmf_writer w, const char *coll_tmp, int coll_created, unsigned renamed)
+static void finish_cleanup(isac_sigmf_writer w, const char *coll_tmp, int coll_created,
+                           unsigned renamed)
 {
     for (unsigned i = 0; i <= w->num_rx; i++) {
         if (w->s[i].data_created && 2 * i >= renamed)
@@ -246,7 +248,7 @@ static void finish_cleanup(sigmf_writer w, const char *coll_tmp, int coll_create
         unlink(coll_tmp);
 }
 
-static int rename_streams(sigmf_writer w, unsigned *renamed, char *err, size_t errlen)
+static int rename_streams(isac_sigmf_writer w, unsigned *renamed, char *err, size_t errlen)
 {
     for (unsigned i = 0; i <= w->num_rx; i++) {
         struct wstream *s = &w->s[i];
@@ -261,7 +263,7 @@ static int rename_streams(sigmf_writer w, unsigned *renamed, char *err, size_t e
     return ISAC_OK;
 }
 
-int sigmf_writer_finish(sigmf_writer w, char *err, size_t errlen)
+int isac_sigmf_writer_finish(isac_sigmf_writer w, char *err, size_t errlen)
 {
     if (!w) {
         isac_seterr(err, errlen, "sigmf writer: NULL writer");

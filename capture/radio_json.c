@@ -10,7 +10,7 @@
 
 /* ------------------------------------------------- isactb:radio encoding */
 
-static json_t *ap_json(const struct geom_ap *ap)
+static json_t *ap_json(const struct isac_geom_ap *ap)
 {
     return json_pack("{s:f,s:f,s:f}", "x", ap->x, "y", ap->y, "axis_rad", ap->axis_rad);
 }
@@ -27,23 +27,23 @@ static int set_real_if_finite(json_t *o, const char *key, double v)
 static json_t *positions_json(const double *pos, unsigned n)
 {
     json_t *a = json_array();
-    for (unsigned i = 0; a && i < n && i < RADIO_MAX_CHANNELS; i++)
+    for (unsigned i = 0; a && i < n && i < ISAC_RADIO_MAX_CHANNELS; i++)
         json_array_append_new(a, json_real(pos[i]));
     return a;
 }
 
 /* Positions a caller never filled (all zero: invalid) are left out: a reader then
  * assumes the ULA of element_spacing_wl, as for captures older than the positions. */
-static int set_positions(json_t *o, const struct radio_info *info)
+static int set_positions(json_t *o, const struct isac_radio_info *info)
 {
-    if (radio_info_check_positions(info, NULL, 0))
+    if (isac_radio_info_check_positions(info, NULL, 0))
         return 0;
     return json_object_set_new(o, "tx_positions_wl",
                                positions_json(info->tx_pos_wl, info->num_tx)) ||
            json_object_set_new(o, "rx_positions_wl", positions_json(info->rx_pos_wl, info->num_rx));
 }
 
-json_t *sigmf_radio_info_to_json(const struct radio_info *info)
+json_t *isac_sigmf_radio_info_to_json(const struct isac_radio_info *info)
 {
     json_t *caps = json_array(), *elems = json_array(), *aps = json_array();
     json_t *o = NULL;
@@ -52,7 +52,7 @@ json_t *sigmf_radio_info_to_json(const struct radio_info *info)
     for (unsigned i = 0; i < cap_num_capabilities; i++)
         if (info->caps & (1u << i))
             json_array_append_new(caps, json_string(cap_capability_names[i]));
-    for (unsigned a = 0; a < info->num_rx_aps && a < RADIO_MAX_APS; a++) {
+    for (unsigned a = 0; a < info->num_rx_aps && a < ISAC_RADIO_MAX_APS; a++) {
         json_array_append_new(elems, json_integer(info->rx_ap_elements[a]));
         json_array_append_new(aps, ap_json(&info->rx_ap[a]));
     }
@@ -87,7 +87,7 @@ fail:
 
 /* ------------------------------------------------- isactb:radio decoding */
 
-static int get_ap(const struct ectx *e, const json_t *o, const char *pfx, struct geom_ap *ap)
+static int get_ap(const struct ectx *e, const json_t *o, const char *pfx, struct isac_geom_ap *ap)
 {
     char b[80];
     if (!json_is_object(o))
@@ -102,7 +102,7 @@ static int get_ap(const struct ectx *e, const json_t *o, const char *pfx, struct
     return ISAC_OK;
 }
 
-static int radio_strings(const struct ectx *e, const json_t *o, struct radio_info *in)
+static int radio_strings(const struct ectx *e, const json_t *o, struct isac_radio_info *in)
 {
     const char *pfx = "isactb:radio.";
     const char *s;
@@ -137,13 +137,13 @@ static int radio_strings(const struct ectx *e, const json_t *o, struct radio_inf
     return ISAC_OK;
 }
 
-static int radio_aps(const struct ectx *e, const json_t *o, struct radio_info *in)
+static int radio_aps(const struct ectx *e, const json_t *o, struct isac_radio_info *in)
 {
     json_t *el = json_object_get(o, "rx_ap_elements"), *aps = json_object_get(o, "rx_aps");
     char b[80];
-    if (!json_is_array(el) || json_array_size(el) < 1 || json_array_size(el) > RADIO_MAX_APS)
+    if (!json_is_array(el) || json_array_size(el) < 1 || json_array_size(el) > ISAC_RADIO_MAX_APS)
         return cap_efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements %s is not an array of 1..%d",
-                         cap_show(el, b, sizeof b), RADIO_MAX_APS);
+                         cap_show(el, b, sizeof b), ISAC_RADIO_MAX_APS);
     if (!json_is_array(aps) || json_array_size(aps) != json_array_size(el))
         return cap_efail(e, ISAC_EFORMAT,
                          "isactb:radio.rx_aps %s is not an array as long as rx_ap_elements (%zu)",
@@ -153,9 +153,9 @@ static int radio_aps(const struct ectx *e, const json_t *o, struct radio_info *i
     for (unsigned a = 0; a < in->num_rx_aps; a++) {
         json_t *v = json_array_get(el, a);
         if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-            json_integer_value(v) > RADIO_MAX_CHANNELS)
+            json_integer_value(v) > ISAC_RADIO_MAX_CHANNELS)
             return cap_efail(e, ISAC_EFORMAT, "isactb:radio.rx_ap_elements[%u] %s is not in 1..%d",
-                             a, cap_show(v, b, sizeof b), RADIO_MAX_CHANNELS);
+                             a, cap_show(v, b, sizeof b), ISAC_RADIO_MAX_CHANNELS);
         in->rx_ap_elements[a] = (unsigned)json_integer_value(v);
         sum += in->rx_ap_elements[a];
         char p[48];
@@ -191,7 +191,7 @@ static int get_positions(const struct ectx *e, const json_t *o, const char *key,
     return ISAC_OK;
 }
 
-int cap_radio_from_json(const struct ectx *e, const json_t *o, struct radio_info *in)
+int cap_radio_from_json(const struct ectx *e, const json_t *o, struct isac_radio_info *in)
 {
     char b[80];
     if (!json_is_object(o))
@@ -207,8 +207,8 @@ int cap_radio_from_json(const struct ectx *e, const json_t *o, struct radio_info
         (rc = cap_get_num(e, o, p, "emulated_freq", &in->center_freq, -1e13, 1e13,
                           &in->emulated_freq)) ||
         (rc = cap_get_num(e, o, p, "bandwidth", &in->sample_rate, 0, 1e12, &in->bandwidth)) ||
-        (rc = cap_get_int(e, o, p, "num_tx", NULL, 0, RADIO_MAX_CHANNELS, &ntx)) ||
-        (rc = cap_get_int(e, o, p, "num_rx", NULL, 1, RADIO_MAX_CHANNELS, &nrx)) ||
+        (rc = cap_get_int(e, o, p, "num_tx", NULL, 0, ISAC_RADIO_MAX_CHANNELS, &ntx)) ||
+        (rc = cap_get_int(e, o, p, "num_rx", NULL, 1, ISAC_RADIO_MAX_CHANNELS, &nrx)) ||
         (rc = cap_get_num(e, o, p, "element_spacing_wl", &zero, 0, 1e4, &in->element_spacing_wl)) ||
         (rc = cap_get_num(e, o, p, "tx_power_dbm", &nan, -400, 400, &in->tx_power_dbm)) ||
         (rc = cap_get_num(e, o, p, "noise_dbm", &nan, -400, 400, &in->noise_dbm)) ||
@@ -223,18 +223,19 @@ int cap_radio_from_json(const struct ectx *e, const json_t *o, struct radio_info
     in->num_rx = (unsigned)nrx;
     if ((rc = radio_strings(e, o, in)) || (rc = radio_aps(e, o, in)))
         return rc;
-    radio_info_fill_ula(in); /* captures made before positions were recorded */
+    isac_radio_info_fill_ula(in); /* captures made before positions were recorded */
     char why[200];
     if ((rc = get_positions(e, o, "tx_positions_wl", in->num_tx, in->tx_pos_wl)) ||
         (rc = get_positions(e, o, "rx_positions_wl", in->num_rx, in->rx_pos_wl)))
         return rc;
     if ((json_object_get(o, "tx_positions_wl") || json_object_get(o, "rx_positions_wl")) &&
-        radio_info_check_positions(in, why, sizeof why))
+        isac_radio_info_check_positions(in, why, sizeof why))
         return cap_efail(e, ISAC_EFORMAT, "isactb:radio positions: %s", why);
     return ISAC_OK;
 }
 
-int sigmf_radio_info_from_json(const json_t *obj, struct radio_info *info, char *err, size_t errlen)
+int isac_sigmf_radio_info_from_json(const json_t *obj, struct isac_radio_info *info, char *err,
+                                    size_t errlen)
 {
     struct ectx e = {err, errlen, NULL};
     return cap_radio_from_json(&e, obj, info);

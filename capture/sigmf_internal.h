@@ -65,7 +65,7 @@ struct rstream {
     const char *sha512;
 };
 
-struct sigmf_reader_s {
+struct isac_sigmf_reader_s {
     char *coll_path, *dir;
     json_t *coll;
     size_t nstreams;
@@ -74,7 +74,7 @@ struct sigmf_reader_s {
     struct rstream *tx;
     unsigned num_rx;
     double fs;
-    struct radio_info info;
+    struct isac_radio_info info;
     struct cpi *cpi; /* ncpi records of the collection */
     size_t ncpi;
     char err[512];
@@ -87,13 +87,13 @@ struct wstream {
     int fd;
     int data_created, meta_created; /* the temporaries this run created (and may delete) */
     uint64_t committed;             /* samples durably handed to the kernel */
-    struct cap_hash sha;            /* of the data file as written so far */
+    struct isac_cap_hash sha;       /* of the data file as written so far */
 };
 
-struct sigmf_writer_s {
+struct isac_sigmf_writer_s {
     char *dir;
-    char name[SIGMF_NAME_MAX + 1];
-    struct radio_info info;
+    char name[ISAC_SIGMF_NAME_MAX + 1];
+    struct isac_radio_info info;
     json_t *radio_json, *global_extra;
     double *phase_deg; /* NULL or num_rx */
     char *description, *author, *hw;
@@ -140,7 +140,7 @@ int cap_key_in(const char *key, const char *const *list);
 int cap_caltype_ok(const char *caltype);
 /* annotations.c: the viewer annotations of an rx (rx = 1) or the txref recording: per CPI
  * its stored samples, occupied band, label and comment. NULL when out of memory. */
-json_t *cap_annotations(const struct sigmf_writer_s *w, int rx);
+json_t *cap_annotations(const struct isac_sigmf_writer_s *w, int rx);
 /* core:extensions of a global or collection object: well formed, and no extension marked
  * required ("optional": false) that this reader does not implement. */
 int cap_check_extensions(const struct ectx *e, const json_t *o);
@@ -150,17 +150,17 @@ char *cap_join(const char *dir, const char *name, const char *suffix);
 /* ------------------------------------------------------- shared across files */
 
 /* radio_json.c: decode "isactb:radio" with messages through e. */
-int cap_radio_from_json(const struct ectx *e, const json_t *o, struct radio_info *in);
+int cap_radio_from_json(const struct ectx *e, const json_t *o, struct isac_radio_info *in);
 
 /* cpi_records.c: the collection's isactb:cpis into r->cpi (windows and probes in order,
  * plan positions "unchanged" restored). */
-int cap_parse_cpis(sigmf_reader r, const struct ectx *e, json_t *c);
+int cap_parse_cpis(isac_sigmf_reader r, const struct ectx *e, json_t *c);
 /* cpi_records.c: the collection's record of CPI c (new reference, NULL on ENOMEM). */
-json_t *cap_cpi_record(sigmf_writer w, const struct sigmf_cpi *c, const json_t *caller);
+json_t *cap_cpi_record(isac_sigmf_writer w, const struct isac_sigmf_cpi *c, const json_t *caller);
 
 /* meta_read.c: check stream s's meta (global, captures, layout of every CPI) and open
  * and size-check its data file; *fs gets its core:sample_rate. */
-int cap_check_meta(sigmf_reader r, struct rstream *s, double *fs);
+int cap_check_meta(isac_sigmf_reader r, struct rstream *s, double *fs);
 /* meta_read.c: visit the stored chunks of annotation a: file offset, tick of its first
  * sample (INT64_MIN: not inside any captures segment), count. */
 typedef int (*chunk_fn)(void *ctx, uint64_t off, int64_t tick, uint64_t n);
@@ -170,7 +170,7 @@ int cap_for_chunks(const struct rstream *s, const struct ann *a, chunk_fn fn, vo
 int cap_check_isactb_keys(const json_t *o, const char *const *reserved, const char *what, char *err,
                           size_t errlen);
 /* writer_setup.c: free w and everything it owns (files are left as they are). */
-void cap_writer_free(sigmf_writer w);
+void cap_writer_free(isac_sigmf_writer w);
 /* cpi_append.c: pwrite all n bytes at off (retries EINTR); -1 on failure. */
 int cap_write_all(int fd, const void *buf, size_t n, uint64_t off);
 

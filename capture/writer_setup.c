@@ -25,7 +25,7 @@ static char *xstrdup(const char *s)
 static int name_ok(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > SIGMF_NAME_MAX || name[0] == '.')
+    if (n == 0 || n > ISAC_SIGMF_NAME_MAX || name[0] == '.')
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
@@ -61,20 +61,21 @@ int cap_check_isactb_keys(const json_t *o, const char *const *reserved, const ch
     return ISAC_OK;
 }
 
-static int check_info(const struct radio_info *in, char *err, size_t errlen)
+static int check_info(const struct isac_radio_info *in, char *err, size_t errlen)
 {
     if (!in) {
         isac_seterr(err, errlen, "sigmf writer: desc->info is required");
         return ISAC_EINVAL;
     }
-    if (in->num_rx < 1 || in->num_rx > RADIO_MAX_CHANNELS || in->num_tx > RADIO_MAX_CHANNELS) {
+    if (in->num_rx < 1 || in->num_rx > ISAC_RADIO_MAX_CHANNELS ||
+        in->num_tx > ISAC_RADIO_MAX_CHANNELS) {
         isac_seterr(err, errlen, "sigmf writer: num_rx %u / num_tx %u out of range (1..%d)",
-                    in->num_rx, in->num_tx, RADIO_MAX_CHANNELS);
+                    in->num_rx, in->num_tx, ISAC_RADIO_MAX_CHANNELS);
         return ISAC_EINVAL;
     }
-    if (in->num_rx_aps < 1 || in->num_rx_aps > RADIO_MAX_APS) {
+    if (in->num_rx_aps < 1 || in->num_rx_aps > ISAC_RADIO_MAX_APS) {
         isac_seterr(err, errlen, "sigmf writer: num_rx_aps %u out of range (1..%d)", in->num_rx_aps,
-                    RADIO_MAX_APS);
+                    ISAC_RADIO_MAX_APS);
         return ISAC_EINVAL;
     }
     unsigned sum = 0;
@@ -100,7 +101,7 @@ static int check_info(const struct radio_info *in, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-static int check_desc(const char *dir, const char *name, const struct sigmf_writer_desc *d,
+static int check_desc(const char *dir, const char *name, const struct isac_sigmf_writer_desc *d,
                       char *err, size_t errlen)
 {
     if (!dir || !*dir || !name || !d) {
@@ -111,7 +112,7 @@ static int check_desc(const char *dir, const char *name, const struct sigmf_writ
         isac_seterr(
             err, errlen,
             "sigmf writer: name '%s' invalid (1..%d of [A-Za-z0-9._-], not starting with '.')",
-            name, SIGMF_NAME_MAX);
+            name, ISAC_SIGMF_NAME_MAX);
         return ISAC_EINVAL;
     }
     int rc = check_info(d->info, err, errlen);
@@ -136,10 +137,10 @@ static void stream_free(struct wstream *s)
     free(s->meta_tmp);
     free(s->meta_final);
     free(s->base);
-    cap_hash_free(&s->sha);
+    isac_cap_hash_free(&s->sha);
 }
 
-void cap_writer_free(sigmf_writer w)
+void cap_writer_free(isac_sigmf_writer w)
 {
     if (!w)
         return;
@@ -163,10 +164,10 @@ void cap_writer_free(sigmf_writer w)
     free(w);
 }
 
-static int stream_init(sigmf_writer w, unsigned i, char *err, size_t errlen)
+static int stream_init(isac_sigmf_writer w, unsigned i, char *err, size_t errlen)
 {
     struct wstream *s = &w->s[i];
-    char base[SIGMF_NAME_MAX + 32];
+    char base[ISAC_SIGMF_NAME_MAX + 32];
     if (i < w->num_rx)
         snprintf(base, sizeof base, "%s-rx%u", w->name, i);
     else
@@ -187,10 +188,10 @@ static int stream_init(sigmf_writer w, unsigned i, char *err, size_t errlen)
         return ISAC_EIO;
     }
     s->data_created = 1;
-    return cap_hash_init(&s->sha, CAP_SHA512);
+    return isac_cap_hash_init(&s->sha, ISAC_CAP_SHA512);
 }
 
-static char *default_hw(const struct radio_info *in)
+static char *default_hw(const struct isac_radio_info *in)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "%.*s %.*s: %u RX channels in %u arrays, %u TX channels",
@@ -217,22 +218,23 @@ static int prepare_dir(const char *dir, const char *name, char *err, size_t errl
     return exists ? ISAC_EIO : ISAC_OK;
 }
 
-sigmf_writer sigmf_writer_create(const char *dir, const char *name,
-                                 const struct sigmf_writer_desc *desc, char *err, size_t errlen)
+isac_sigmf_writer isac_sigmf_writer_create(const char *dir, const char *name,
+                                           const struct isac_sigmf_writer_desc *desc, char *err,
+                                           size_t errlen)
 {
     if (check_desc(dir, name, desc, err, errlen) || prepare_dir(dir, name, err, errlen))
         return NULL;
-    sigmf_writer w = calloc(1, sizeof *w);
+    isac_sigmf_writer w = calloc(1, sizeof *w);
     if (!w)
         goto nomem;
     snprintf(w->name, sizeof w->name, "%s", name);
     w->info = *desc->info;
-    if (radio_info_check_positions(&w->info, NULL, 0))
-        radio_info_fill_ula(&w->info); /* a caller that filled only the spacing */
+    if (isac_radio_info_check_positions(&w->info, NULL, 0))
+        isac_radio_info_fill_ula(&w->info); /* a caller that filled only the spacing */
     w->num_rx = desc->info->num_rx;
     w->dir = strdup(dir);
     w->s = calloc(w->num_rx + 1, sizeof *w->s);
-    w->radio_json = sigmf_radio_info_to_json(&w->info);
+    w->radio_json = isac_sigmf_radio_info_to_json(&w->info);
     w->global_extra = desc->global ? json_deep_copy(desc->global) : json_object();
     w->description = xstrdup(desc->description);
     w->author = xstrdup(desc->author);
@@ -254,7 +256,7 @@ sigmf_writer sigmf_writer_create(const char *dir, const char *name,
         w->s[i].fd = -1;
     for (unsigned i = 0; i <= w->num_rx; i++)
         if (stream_init(w, i, err, errlen)) {
-            sigmf_writer_abort(w);
+            isac_sigmf_writer_abort(w);
             return NULL;
         }
     return w;
@@ -264,12 +266,12 @@ nomem:
     return NULL;
 }
 
-size_t sigmf_writer_num_cpis(sigmf_writer w)
+size_t isac_sigmf_writer_num_cpis(isac_sigmf_writer w)
 {
     return w ? w->ncpi : 0;
 }
 
-int sigmf_writer_set_rx_phase_offset(sigmf_writer w, const double *deg)
+int isac_sigmf_writer_set_rx_phase_offset(isac_sigmf_writer w, const double *deg)
 {
     if (!w)
         return ISAC_EINVAL;
@@ -292,12 +294,12 @@ int sigmf_writer_set_rx_phase_offset(sigmf_writer w, const double *deg)
     return ISAC_OK;
 }
 
-const char *sigmf_writer_last_error(sigmf_writer w)
+const char *isac_sigmf_writer_last_error(isac_sigmf_writer w)
 {
     return w ? w->err : "no writer";
 }
 
-void sigmf_writer_abort(sigmf_writer w)
+void isac_sigmf_writer_abort(isac_sigmf_writer w)
 {
     if (!w)
         return;

@@ -40,8 +40,8 @@ endforeach()
 # name, calib/*.h -> calib/. Left out: the command's, the live view's and the transport's
 # headers (not in the library), and files private to one part (*_internal.h, the UHD
 # back end's helpers).
-set(ISACTB_PUBLIC_MODULES array bench comm common detect dsp engine frontend learn plan
-  policy track)
+set(ISACTB_PUBLIC_MODULES array bench comm common detect dsp engine frontend learn ma plan
+  policy track vehicular)
 set(ISACTB_INCLUDE_SUBDIR ${CMAKE_INSTALL_INCLUDEDIR}/isactb)
 foreach(_m ${ISACTB_PUBLIC_MODULES})
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/host/${_m}/ DESTINATION ${ISACTB_INCLUDE_SUBDIR}/${_m}

@@ -249,7 +249,7 @@ static const float qnet_default_b2[11] = {
     0x1.59132ap-4, -0x1.39deb2p-4, 0x1.71937ap-5, 0x1.4714fap-4, 0x1.647c1cp-8
 };
 
-const struct qnet_def qnet_default = {
+const struct isac_qnet_def isac_qnet_default = {
     .version = 1, .tau = 5, .emb = 16, .b3 = 0x1.4p+2,
     .l = {
         {.in = 18, .out = 32, .act = 1, .W = qnet_default_w0, .b = qnet_default_b0},

@@ -5147,7 +5147,7 @@ static const float veh_lstm_assign_def_params[30785] = {
     0x1.3a9136p-2, 0x1.6a0d1ap-8, -0x1.bcae42p-2, 0x1.aebf04p-2, -0x1.1f678ap-8
 };
 
-const struct bilstm_def veh_lstm_assign_def = {
+const struct isac_bilstm_def veh_lstm_assign_def = {
     .version = 1, .in = 79, .hidden = 32, .layers = 1, .ndense = 1,
     .dense = {32, 0, 0, 0}, .out = 1, .head = 0, .ball_groups = 0,
     .nparams = 30785, .params = veh_lstm_assign_def_params};

@@ -5536,7 +5536,7 @@ static const float veh_lstm_beam_def_params[33120] = {
     -0x1.650acep-8, 0x1.a49262p-9, 0x1.379c32p-6, 0x1.910054p-9, 0x1.1b78b6p-6, 0x1.03bce8p-6
 };
 
-const struct bilstm_def veh_lstm_beam_def = {
+const struct isac_bilstm_def veh_lstm_beam_def = {
     .version = 1, .in = 80, .hidden = 32, .layers = 1, .ndense = 1,
     .dense = {32, 0, 0, 0}, .out = 64, .head = 1, .ball_groups = 1,
     .nparams = 33120, .params = veh_lstm_beam_def_params};

@@ -1,5 +1,5 @@
 /* The radio layer: spec-string parsing, the back-end registry, and the radio_*
- * wrappers that dispatch through struct radio_ops. */
+ * wrappers that dispatch through struct isac_radio_ops. */
 #include "radio.h"
 
 #include <ctype.h>
@@ -13,9 +13,9 @@
 #include "common/err.h"
 #include "safety.h"
 
-extern const struct radio_ops radio_sim_ops;
+extern const struct isac_radio_ops radio_sim_ops;
 #ifdef ISACTB_HAVE_SET_BACKEND
-extern const struct radio_ops radio_set_ops;
+extern const struct isac_radio_ops radio_set_ops;
 #endif
 
 /* ---- back-end registry ------------------------------------------------------
@@ -25,22 +25,22 @@ extern const struct radio_ops radio_set_ops;
  * will register here the same way (ISACTB_HAVE_SOAPY_BACKEND, ISACTB_HAVE_UHD_BACKEND).
  */
 #ifdef ISACTB_HAVE_FILE_BACKEND
-extern const struct radio_ops radio_file_ops;
+extern const struct isac_radio_ops isac_radio_file_ops;
 #endif
 #ifdef ISACTB_HAVE_SOAPY_BACKEND
-extern const struct radio_ops radio_soapy_ops;
+extern const struct isac_radio_ops radio_soapy_ops;
 #endif
 #ifdef ISACTB_HAVE_UHD_BACKEND
-extern const struct radio_ops radio_uhd_ops;
+extern const struct isac_radio_ops radio_uhd_ops;
 #endif
 
-static const struct radio_ops *const registry[] = {
+static const struct isac_radio_ops *const registry[] = {
     &radio_sim_ops,
 #ifdef ISACTB_HAVE_SET_BACKEND
     &radio_set_ops, /* several radios with one time base (radio/radio_set.c) */
 #endif
 #ifdef ISACTB_HAVE_FILE_BACKEND
-    &radio_file_ops, /* file back end (radio/radio_file.c) */
+    &isac_radio_file_ops, /* file back end (radio/radio_file.c) */
 #endif
 #ifdef ISACTB_HAVE_SOAPY_BACKEND
     &radio_soapy_ops,
@@ -54,29 +54,29 @@ static const struct radio_ops *const registry[] = {
 /* Back ends the project knows about but this build may lack: a clearer message. */
 static const char *const known_names[] = {"sim", "set", "file", "soapy", "uhd", NULL};
 
-struct radio_s {
-    const struct radio_ops *ops;
+struct isac_radio_s {
+    const struct isac_radio_ops *ops;
     void *state;
     /* Transmit safety (radio/safety.h): every burst is checked against the limits with
      * the radio's description, kept current across retunes, before the back end sees it. */
-    radio_guard guard;
+    isac_radio_guard guard;
     int emulated;  /* radiates nothing: decided from the back end's code (radio_radiates) */
     int delegates; /* a set: member 0's own guard checks every burst with its own settings */
-    struct radio_info info;
+    struct isac_radio_info info;
     char err[320]; /* the refusal of the last call when the radio layer refused it */
 };
 
 /* Whether a back end can put anything on the air, decided by which code implements it and
  * never by what a device reports: the in-process emulator and the replay of a recording
  * radiate nothing; a set transmits through member 0, whose own guard checks every burst
- * (its limits follow radio_set_limits); every other back end (soapy, uhd: hardware, or a
+ * (its limits follow isac_radio_set_limits); every other back end (soapy, uhd: hardware, or a
  * SoapySDR module, whatever settings it offers) radiates. */
-static int radio_radiates(const struct radio_ops *ops)
+static int radio_radiates(const struct isac_radio_ops *ops)
 {
     if (ops == &radio_sim_ops)
         return 0;
 #ifdef ISACTB_HAVE_FILE_BACKEND
-    if (ops == &radio_file_ops)
+    if (ops == &isac_radio_file_ops)
         return 0;
 #endif
 #ifdef ISACTB_HAVE_SET_BACKEND
@@ -91,7 +91,7 @@ static int valid_name_char(int c)
     return isalnum(c) || c == '_' || c == '-';
 }
 
-int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
+int isac_radio_open_ex(const char *spec, isac_radio *out, char *err, size_t errlen)
 {
     if (out)
         *out = NULL;
@@ -126,7 +126,7 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
     name[nlen] = '\0';
     const char *args = colon ? colon + 1 : "";
 
-    const struct radio_ops *ops = NULL;
+    const struct isac_radio_ops *ops = NULL;
     for (size_t i = 0; registry[i]; i++)
         if (!strcmp(registry[i]->name, name))
             ops = registry[i];
@@ -144,7 +144,7 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
         return ISAC_EINVAL;
     }
 
-    struct radio_s *r = calloc(1, sizeof *r);
+    struct isac_radio_s *r = calloc(1, sizeof *r);
     if (!r) {
         isac_seterr(err, errlen, "radio spec '%s': out of memory", spec);
         return ISAC_ENOMEM;
@@ -158,19 +158,19 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
         return rc;
     }
     r->ops = ops;
-    struct radio_limits lim;
+    struct isac_radio_limits lim;
     r->emulated = !radio_radiates(ops);
 #ifdef ISACTB_HAVE_SET_BACKEND
     r->delegates = ops == &radio_set_ops;
 #endif
     if (ops->get_info(r->state, &r->info) == ISAC_OK)
-        radio_limits_for(!r->emulated, &lim);
+        isac_radio_limits_for(!r->emulated, &lim);
     else
-        radio_limits_default(&lim);
-    r->guard = radio_guard_create(&lim);
+        isac_radio_limits_default(&lim);
+    r->guard = isac_radio_guard_create(&lim);
     if (!r->guard) {
         isac_seterr(err, errlen, "radio spec '%s': out of memory", spec);
-        radio_close(r);
+        isac_radio_close(r);
         return ISAC_ENOMEM;
     }
     *out = r;
@@ -178,10 +178,10 @@ int radio_open_ex(const char *spec, radio *out, char *err, size_t errlen)
 }
 
 #ifdef ISACTB_HAVE_SET_BACKEND
-int radio_set_member_limits(void *set_state, const struct radio_limits *lim);
+int radio_set_member_limits(void *set_state, const struct isac_radio_limits *lim);
 #endif
 
-int radio_set_limits(radio r, const struct radio_limits *lim)
+int isac_radio_set_limits(isac_radio r, const struct isac_radio_limits *lim)
 {
     if (!r || !lim)
         return ISAC_EINVAL;
@@ -193,37 +193,37 @@ int radio_set_limits(radio r, const struct radio_limits *lim)
             return rc;
     }
 #endif
-    radio_guard g = radio_guard_create(lim);
+    isac_radio_guard g = isac_radio_guard_create(lim);
     if (!g)
         return ISAC_ENOMEM;
-    radio_guard_destroy(r->guard);
+    isac_radio_guard_destroy(r->guard);
     r->guard = g;
     return ISAC_OK;
 }
 
-const struct radio_limits *radio_get_limits(radio r)
+const struct isac_radio_limits *isac_radio_get_limits(isac_radio r)
 {
-    return r ? radio_guard_limits(r->guard) : NULL;
+    return r ? isac_radio_guard_limits(r->guard) : NULL;
 }
 
-radio radio_open(const char *spec, char *err, size_t errlen)
+isac_radio isac_radio_open(const char *spec, char *err, size_t errlen)
 {
-    radio r = NULL;
-    radio_open_ex(spec, &r, err, errlen);
+    isac_radio r = NULL;
+    isac_radio_open_ex(spec, &r, err, errlen);
     return r;
 }
 
-void radio_close(radio r)
+void isac_radio_close(isac_radio r)
 {
     if (!r)
         return;
     if (r->ops && r->ops->close)
         r->ops->close(r->state);
-    radio_guard_destroy(r->guard);
+    isac_radio_guard_destroy(r->guard);
     free(r);
 }
 
-int radio_get_info(radio r, struct radio_info *info)
+int isac_radio_get_info(isac_radio r, struct isac_radio_info *info)
 {
     if (!r || !info)
         return ISAC_EINVAL;
@@ -231,14 +231,14 @@ int radio_get_info(radio r, struct radio_info *info)
     return r->ops->get_info(r->state, info);
 }
 
-int radio_get_time(radio r, int64_t *tick)
+int isac_radio_get_time(isac_radio r, int64_t *tick)
 {
     if (!r || !tick)
         return ISAC_EINVAL;
     return r->ops->get_time(r->state, tick);
 }
 
-int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t len)
+int isac_radio_tx_burst(isac_radio r, int64_t t0, const float complex *const *x, size_t len)
 {
     if (!r || (!x && len))
         return ISAC_EINVAL;
@@ -248,15 +248,15 @@ int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t le
     if (r->delegates)
         return r->ops->tx_burst(r->state, t0, x, len);
     /* what the device is set to now, channel by channel, not what it was opened with */
-    struct radio_tx_state ts;
-    int rc = radio_get_tx_state(r, &ts);
+    struct isac_radio_tx_state ts;
+    int rc = isac_radio_get_tx_state(r, &ts);
     if (rc) {
         snprintf(r->err, sizeof r->err, "TX refused: cannot read the TX settings: %.240s",
-                 radio_last_error(r)[0] ? radio_last_error(r) : isac_strerror(rc));
+                 isac_radio_last_error(r)[0] ? isac_radio_last_error(r) : isac_strerror(rc));
         return ISAC_ESAFETY;
     }
-    rc = radio_guard_check_tx(r->guard, &r->info, &ts, r->emulated, t0, x, len, r->err,
-                              sizeof r->err);
+    rc = isac_radio_guard_check_tx(r->guard, &r->info, &ts, r->emulated, t0, x, len, r->err,
+                                   sizeof r->err);
     if (rc == ISAC_ESAFETY)
         return rc; /* nothing reaches the back end */
     if (rc)
@@ -264,22 +264,22 @@ int radio_tx_burst(radio r, int64_t t0, const float complex *const *x, size_t le
     return r->ops->tx_burst(r->state, t0, x, len);
 }
 
-int radio_get_tx_state(radio r, struct radio_tx_state *ts)
+int isac_radio_get_tx_state(isac_radio r, struct isac_radio_tx_state *ts)
 {
     if (!r || !ts)
         return ISAC_EINVAL;
-    radio_tx_state_from_info(&r->info, ts);
+    isac_radio_tx_state_from_info(&r->info, ts);
     return r->ops->tx_state ? r->ops->tx_state(r->state, ts) : ISAC_OK;
 }
 
-int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
-                     struct radio_rx_md *md)
+int isac_radio_rx_capture(isac_radio r, int64_t t0, float complex *const *y, size_t len,
+                          struct isac_radio_rx_md *md)
 {
     if (!r || (!y && len))
         return ISAC_EINVAL;
     if (!r->ops->rx_capture)
         return ISAC_ENOTSUP;
-    struct radio_rx_md local;
+    struct isac_radio_rx_md local;
     r->err[0] = '\0';
     if (!md)
         md = &local;
@@ -287,14 +287,14 @@ int radio_rx_capture(radio r, int64_t t0, float complex *const *y, size_t len,
     return r->ops->rx_capture(r->state, t0, y, len, md);
 }
 
-int radio_prepare_rx(radio r, int64_t t0, size_t len)
+int isac_radio_prepare_rx(isac_radio r, int64_t t0, size_t len)
 {
     if (!r)
         return ISAC_EINVAL;
     return r->ops->prepare_rx ? r->ops->prepare_rx(r->state, t0, len) : ISAC_OK;
 }
 
-int radio_get_counters(radio r, struct radio_counters *c)
+int isac_radio_get_counters(isac_radio r, struct isac_radio_counters *c)
 {
     if (!r || !c)
         return ISAC_EINVAL;
@@ -302,7 +302,7 @@ int radio_get_counters(radio r, struct radio_counters *c)
     return r->ops->get_counters ? r->ops->get_counters(r->state, c) : ISAC_OK;
 }
 
-int radio_new_episode(radio r, uint64_t episode)
+int isac_radio_new_episode(isac_radio r, uint64_t episode)
 {
     if (!r)
         return ISAC_EINVAL;
@@ -310,16 +310,16 @@ int radio_new_episode(radio r, uint64_t episode)
     return r->ops->new_episode ? r->ops->new_episode(r->state, episode) : ISAC_ENOTSUP;
 }
 
-int radio_start_episode(radio r, uint64_t episode, int64_t *tick)
+int isac_radio_start_episode(isac_radio r, uint64_t episode, int64_t *tick)
 {
-    int rc = radio_new_episode(r, episode);
+    int rc = isac_radio_new_episode(r, episode);
     int64_t now;
-    if (rc == ISAC_OK && (rc = radio_get_time(r, &now)) == ISAC_OK && now > *tick)
+    if (rc == ISAC_OK && (rc = isac_radio_get_time(r, &now)) == ISAC_OK && now > *tick)
         *tick = now;
     return rc;
 }
 
-int radio_truth_json(radio r, char **json_out)
+int isac_radio_truth_json(isac_radio r, char **json_out)
 {
     if (!r || !json_out)
         return ISAC_EINVAL;
@@ -327,7 +327,7 @@ int radio_truth_json(radio r, char **json_out)
     return r->ops->truth_json ? r->ops->truth_json(r->state, json_out) : ISAC_ENOTSUP;
 }
 
-const char *radio_last_error(radio r)
+const char *isac_radio_last_error(isac_radio r)
 {
     if (!r)
         return "no radio";
@@ -337,7 +337,7 @@ const char *radio_last_error(radio r)
     return s ? s : "";
 }
 
-int radio_set_center_freq(radio r, double hz)
+int isac_radio_set_center_freq(isac_radio r, double hz)
 {
     if (!r || !isfinite(hz) || hz <= 0)
         return ISAC_EINVAL;
@@ -348,12 +348,12 @@ int radio_set_center_freq(radio r, double hz)
     return rc;
 }
 
-int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n)
+int isac_radio_set_tx_positions(isac_radio r, const double *pos_wl, unsigned n)
 {
     if (!r || !pos_wl)
         return ISAC_EINVAL;
     r->err[0] = '\0';
-    if (!(r->info.caps & RADIO_CAP_MOVABLE) || !r->ops->set_tx_positions) {
+    if (!(r->info.caps & ISAC_RADIO_CAP_MOVABLE) || !r->ops->set_tx_positions) {
         snprintf(r->err, sizeof r->err, "radio '%s' cannot move its elements (no movable cap)",
                  r->ops->name);
         return ISAC_ENOTSUP;
@@ -364,7 +364,7 @@ int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n)
                  r->info.num_tx);
         return ISAC_EINVAL;
     }
-    if (radio_positions_check(pos_wl, n, why, sizeof why)) {
+    if (isac_radio_positions_check(pos_wl, n, why, sizeof why)) {
         snprintf(r->err, sizeof r->err, "TX positions: %s", why);
         return ISAC_EINVAL;
     }
@@ -374,18 +374,18 @@ int radio_set_tx_positions(radio r, const double *pos_wl, unsigned n)
     return rc;
 }
 
-int radio_set_rx_aps(radio r, uint32_t ap_mask)
+int isac_radio_set_rx_aps(isac_radio r, uint32_t ap_mask)
 {
     if (!r)
         return ISAC_EINVAL;
     return r->ops->set_rx_aps ? r->ops->set_rx_aps(r->state, ap_mask) : ISAC_ENOTSUP;
 }
 
-const struct radio_ops *radio_get_ops(radio r)
+const struct isac_radio_ops *isac_radio_get_ops(isac_radio r)
 {
     return r ? r->ops : NULL;
 }
-void *radio_get_state(radio r)
+void *isac_radio_get_state(isac_radio r)
 {
     return r ? r->state : NULL;
 }
@@ -421,7 +421,7 @@ static int arg_next(const char **p, struct arg_entry *e)
     return 1;
 }
 
-int radio_arg_get(const char *args, const char *key, char *out, size_t outlen)
+int isac_radio_arg_get(const char *args, const char *key, char *out, size_t outlen)
 {
     if (!args || !key)
         return ISAC_EINVAL;
@@ -446,8 +446,8 @@ int radio_arg_get(const char *args, const char *key, char *out, size_t outlen)
     return found;
 }
 
-int radio_args_check(const char *backend, const char *args, const char *const *allowed, char *err,
-                     size_t errlen)
+int isac_radio_args_check(const char *backend, const char *args, const char *const *allowed,
+                          char *err, size_t errlen)
 {
     if (!args || !*args)
         return ISAC_OK;
@@ -488,11 +488,11 @@ int radio_args_check(const char *backend, const char *args, const char *const *a
     return ISAC_OK;
 }
 
-int radio_arg_double(const char *backend, const char *args, const char *key, double def, double lo,
-                     double hi, double *out, char *err, size_t errlen)
+int isac_radio_arg_double(const char *backend, const char *args, const char *key, double def,
+                          double lo, double hi, double *out, char *err, size_t errlen)
 {
     char buf[128];
-    int rc = radio_arg_get(args, key, buf, sizeof buf);
+    int rc = isac_radio_arg_get(args, key, buf, sizeof buf);
     if (rc < 0) {
         isac_seterr(err, errlen, "malformed arguments for back end '%s'", backend);
         return ISAC_EINVAL;
@@ -513,11 +513,11 @@ int radio_arg_double(const char *backend, const char *args, const char *key, dou
     return 1;
 }
 
-int radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def, uint64_t lo,
-                  uint64_t hi, uint64_t *out, char *err, size_t errlen)
+int isac_radio_arg_u64(const char *backend, const char *args, const char *key, uint64_t def,
+                       uint64_t lo, uint64_t hi, uint64_t *out, char *err, size_t errlen)
 {
     char buf[128];
-    int rc = radio_arg_get(args, key, buf, sizeof buf);
+    int rc = isac_radio_arg_get(args, key, buf, sizeof buf);
     if (rc < 0) {
         isac_seterr(err, errlen, "malformed arguments for back end '%s'", backend);
         return ISAC_EINVAL;
@@ -539,11 +539,11 @@ int radio_arg_u64(const char *backend, const char *args, const char *key, uint64
     return 1;
 }
 
-int radio_arg_choice(const char *backend, const char *args, const char *key,
-                     const char *const *words, int def, int *out, char *err, size_t errlen)
+int isac_radio_arg_choice(const char *backend, const char *args, const char *key,
+                          const char *const *words, int def, int *out, char *err, size_t errlen)
 {
     char buf[128];
-    int rc = radio_arg_get(args, key, buf, sizeof buf);
+    int rc = isac_radio_arg_get(args, key, buf, sizeof buf);
     if (rc < 0) {
         isac_seterr(err, errlen, "malformed arguments for back end '%s'", backend);
         return ISAC_EINVAL;

@@ -13,11 +13,11 @@
 #include "sigmf.h"
 
 struct file_state {
-    sigmf_reader rd;
-    struct radio_info info;
+    isac_sigmf_reader rd;
+    struct isac_radio_info info;
     size_t next;  /* index of the next CPI rx_capture returns */
     long current; /* CPI returned by the last successful rx_capture, -1 before */
-    struct radio_counters counters;
+    struct isac_radio_counters counters;
     char err[600];
 };
 
@@ -34,14 +34,14 @@ static int file_open(const char *args, void **state, char *err, size_t errlen)
         snprintf(err, errlen, "file: out of memory");
         return ISAC_ENOMEM;
     }
-    s->rd = sigmf_reader_open(args, err, errlen);
+    s->rd = isac_sigmf_reader_open(args, err, errlen);
     if (!s->rd) {
         free(s);
         return ISAC_EFORMAT;
     }
-    sigmf_reader_radio_info(s->rd, &s->info);
+    isac_sigmf_reader_radio_info(s->rd, &s->info);
     snprintf(s->info.driver, sizeof s->info.driver, "file");
-    s->info.caps = RADIO_CAP_REPLAY | RADIO_CAP_TIMED_RX | RADIO_CAP_TIMED_TX;
+    s->info.caps = ISAC_RADIO_CAP_REPLAY | ISAC_RADIO_CAP_TIMED_RX | ISAC_RADIO_CAP_TIMED_TX;
     s->current = -1;
     *state = s;
     return ISAC_OK;
@@ -52,11 +52,11 @@ static void file_close(void *state)
     struct file_state *s = state;
     if (!s)
         return;
-    sigmf_reader_close(s->rd);
+    isac_sigmf_reader_close(s->rd);
     free(s);
 }
 
-static int file_get_info(void *state, struct radio_info *info)
+static int file_get_info(void *state, struct isac_radio_info *info)
 {
     *info = ((struct file_state *)state)->info;
     return ISAC_OK;
@@ -65,13 +65,13 @@ static int file_get_info(void *state, struct radio_info *info)
 static int file_get_time(void *state, int64_t *tick)
 {
     struct file_state *s = state;
-    struct sigmf_cpi_info ci;
-    size_t n = sigmf_reader_num_cpis(s->rd);
+    struct isac_sigmf_cpi_info ci;
+    size_t n = isac_sigmf_reader_num_cpis(s->rd);
     if (s->next < n) {
-        sigmf_reader_cpi_info(s->rd, s->next, &ci);
+        isac_sigmf_reader_cpi_info(s->rd, s->next, &ci);
         *tick = ci.tick;
     } else if (n) {
-        sigmf_reader_cpi_info(s->rd, n - 1, &ci);
+        isac_sigmf_reader_cpi_info(s->rd, n - 1, &ci);
         *tick = ci.tick + (int64_t)ci.len;
     } else {
         *tick = 0;
@@ -91,16 +91,16 @@ static int file_tx_burst(void *state, int64_t t0, const float complex *const *x,
 }
 
 static int file_rx_capture(void *state, int64_t t0, float complex *const *y, size_t len,
-                           struct radio_rx_md *md)
+                           struct isac_radio_rx_md *md)
 {
     struct file_state *s = state;
-    size_t n = sigmf_reader_num_cpis(s->rd);
-    struct sigmf_cpi_info ci;
+    size_t n = isac_sigmf_reader_num_cpis(s->rd);
+    struct isac_sigmf_cpi_info ci;
     if (s->next >= n) {
         snprintf(s->err, sizeof s->err, "end of recording after %zu CPIs", n);
         return ISAC_EIO;
     }
-    sigmf_reader_cpi_info(s->rd, s->next, &ci);
+    isac_sigmf_reader_cpi_info(s->rd, s->next, &ci);
     if (t0 != ci.tick || len != ci.len) {
         snprintf(s->err, sizeof s->err,
                  "replay diverged at CPI %zu: requested tick %lld (%zu samples), recorded tick "
@@ -108,19 +108,20 @@ static int file_rx_capture(void *state, int64_t t0, float complex *const *y, siz
                  s->next, (long long)t0, len, (long long)ci.tick, ci.len);
         return ISAC_ERADIO;
     }
-    struct radio_rx_md m;
-    int rc = sigmf_reader_read_cpi(s->rd, s->next, y, len, &m);
+    struct isac_radio_rx_md m;
+    int rc = isac_sigmf_reader_read_cpi(s->rd, s->next, y, len, &m);
     if (rc) {
-        snprintf(s->err, sizeof s->err, "%s", sigmf_reader_last_error(s->rd));
+        snprintf(s->err, sizeof s->err, "%s", isac_sigmf_reader_last_error(s->rd));
         return rc;
     }
     /* a recorded sample the processing cannot take is named here, with its CPI and channel,
      * rather than turned into a wrong result or a wrong "not finite" further down */
-    struct radio_info in;
+    struct isac_radio_info in;
     char why[200];
     file_get_info(s, &in);
     if (isac_samples_check((const float complex *const *)y, in.num_rx, len, why, sizeof why)) {
-        snprintf(s->err, sizeof s->err, "%s: CPI %zu: %s", sigmf_reader_path(s->rd), s->next, why);
+        snprintf(s->err, sizeof s->err, "%s: CPI %zu: %s", isac_sigmf_reader_path(s->rd), s->next,
+                 why);
         return ISAC_EFORMAT;
     }
     s->counters.dropped_samples += m.dropped_samples;
@@ -131,7 +132,7 @@ static int file_rx_capture(void *state, int64_t t0, float complex *const *y, siz
     return ISAC_OK;
 }
 
-static int file_get_counters(void *state, struct radio_counters *c)
+static int file_get_counters(void *state, struct isac_radio_counters *c)
 {
     *c = ((struct file_state *)state)->counters;
     return ISAC_OK;
@@ -142,37 +143,40 @@ static const char *file_last_error(void *state)
     return state ? ((struct file_state *)state)->err : "";
 }
 
-const json_t *radio_file_annotation(void *state)
+const json_t *isac_radio_file_annotation(void *state)
 {
     struct file_state *s = state;
-    return s && s->current >= 0 ? sigmf_reader_cpi_annotation(s->rd, (size_t)s->current) : NULL;
+    return s && s->current >= 0 ? isac_sigmf_reader_cpi_annotation(s->rd, (size_t)s->current)
+                                : NULL;
 }
 
-long radio_file_cpi_index(void *state)
+long isac_radio_file_cpi_index(void *state)
 {
     return state ? ((struct file_state *)state)->current : -1;
 }
 
-const json_t *radio_file_current_annotation(radio r)
+const json_t *isac_radio_file_current_annotation(isac_radio r)
 {
-    return radio_get_ops(r) == &radio_file_ops ? radio_file_annotation(radio_get_state(r)) : NULL;
+    return isac_radio_get_ops(r) == &isac_radio_file_ops
+               ? isac_radio_file_annotation(isac_radio_get_state(r))
+               : NULL;
 }
 
-int radio_file_current_txref(radio r, float complex *tx, size_t len, size_t *recorded)
+int isac_radio_file_current_txref(isac_radio r, float complex *tx, size_t len, size_t *recorded)
 {
     *recorded = 0;
-    if (radio_get_ops(r) != &radio_file_ops)
+    if (isac_radio_get_ops(r) != &isac_radio_file_ops)
         return ISAC_EINVAL;
-    struct file_state *s = radio_get_state(r);
-    struct sigmf_cpi_info ci;
-    if (s->current < 0 || sigmf_reader_cpi_info(s->rd, (size_t)s->current, &ci))
+    struct file_state *s = isac_radio_get_state(r);
+    struct isac_sigmf_cpi_info ci;
+    if (s->current < 0 || isac_sigmf_reader_cpi_info(s->rd, (size_t)s->current, &ci))
         return ISAC_EINVAL;
     *recorded = ci.txlen;
     if (ci.txlen != len)
         return ISAC_OK;
-    int rc = sigmf_reader_read_txref(s->rd, (size_t)s->current, tx, len);
+    int rc = isac_sigmf_reader_read_txref(s->rd, (size_t)s->current, tx, len);
     if (rc)
-        snprintf(s->err, sizeof s->err, "%s", sigmf_reader_last_error(s->rd));
+        snprintf(s->err, sizeof s->err, "%s", isac_sigmf_reader_last_error(s->rd));
     return rc;
 }
 
@@ -188,7 +192,7 @@ static int file_set_center_freq(void *state, double hz)
     return ISAC_ERADIO;
 }
 
-const struct radio_ops radio_file_ops = {
+const struct isac_radio_ops isac_radio_file_ops = {
     .name = "file",
     .open = file_open,
     .close = file_close,

@@ -13,7 +13,7 @@
 #include "common/err.h"
 #include "common/file_open.h"
 
-void radio_limits_default(struct radio_limits *l)
+void isac_radio_limits_default(struct isac_radio_limits *l)
 {
     memset(l, 0, sizeof *l);
     l->num_ranges = 2;
@@ -28,7 +28,7 @@ void radio_limits_default(struct radio_limits *l)
     snprintf(l->source, sizeof l->source, "default limits");
 }
 
-void radio_limits_none(struct radio_limits *l)
+void isac_radio_limits_none(struct isac_radio_limits *l)
 {
     memset(l, 0, sizeof *l);
     l->num_ranges = 1;
@@ -41,12 +41,12 @@ void radio_limits_none(struct radio_limits *l)
     snprintf(l->source, sizeof l->source, "emulated radio: nothing radiates");
 }
 
-void radio_limits_for(int radiates, struct radio_limits *l)
+void isac_radio_limits_for(int radiates, struct isac_radio_limits *l)
 {
     if (radiates)
-        radio_limits_default(l);
+        isac_radio_limits_default(l);
     else
-        radio_limits_none(l);
+        isac_radio_limits_none(l);
 }
 
 /* ---- the file ---- */
@@ -95,14 +95,14 @@ static int get_num(json_t *root, const char *name, const char *key, double lo, d
     return ISAC_OK;
 }
 
-static int parse_ranges(json_t *root, const char *name, struct radio_limits *l, char *err,
+static int parse_ranges(json_t *root, const char *name, struct isac_radio_limits *l, char *err,
                         size_t errlen)
 {
     json_t *a = json_object_get(root, "tx_freq_ranges_hz");
     size_t n = json_array_size(a);
-    if (!json_is_array(a) || n < 1 || n > RADIO_LIMITS_MAX_RANGES) {
+    if (!json_is_array(a) || n < 1 || n > ISAC_RADIO_LIMITS_MAX_RANGES) {
         isac_seterr(err, errlen, "%s: tx_freq_ranges_hz: expected 1..%d ranges [lo, hi] in Hz",
-                    name, RADIO_LIMITS_MAX_RANGES);
+                    name, ISAC_RADIO_LIMITS_MAX_RANGES);
         return ISAC_EFORMAT;
     }
     for (size_t i = 0; i < n; i++) {
@@ -126,17 +126,17 @@ static int parse_ranges(json_t *root, const char *name, struct radio_limits *l, 
 
 /* "tx_full_scale": {"DRIVER:SERIAL" or "DRIVER": |x| of a full-scale sample}, for front
  * ends that cannot state their DAC's full scale. */
-static int parse_full_scale(json_t *root, const char *name, struct radio_limits *l, char *err,
+static int parse_full_scale(json_t *root, const char *name, struct isac_radio_limits *l, char *err,
                             size_t errlen)
 {
     json_t *o = json_object_get(root, "tx_full_scale");
     if (!o)
         return ISAC_OK;
-    if (!json_is_object(o) || json_object_size(o) > RADIO_LIMITS_MAX_DEVICES) {
+    if (!json_is_object(o) || json_object_size(o) > ISAC_RADIO_LIMITS_MAX_DEVICES) {
         isac_seterr(err, errlen,
                     "%s: tx_full_scale: expected an object of at most %d \"DRIVER[:SERIAL]\": "
                     "number entries",
-                    name, RADIO_LIMITS_MAX_DEVICES);
+                    name, ISAC_RADIO_LIMITS_MAX_DEVICES);
         return ISAC_EFORMAT;
     }
     const char *k;
@@ -159,7 +159,7 @@ static int parse_full_scale(json_t *root, const char *name, struct radio_limits 
     return ISAC_OK;
 }
 
-static int parse_root(json_t *root, const char *name, struct radio_limits *l, char *err,
+static int parse_root(json_t *root, const char *name, struct isac_radio_limits *l, char *err,
                       size_t errlen)
 {
     if (!json_is_object(root)) {
@@ -212,8 +212,8 @@ static int parse_root(json_t *root, const char *name, struct radio_limits *l, ch
     return rc;
 }
 
-int radio_limits_parse(const char *text, size_t len, const char *name, struct radio_limits *l,
-                       char *err, size_t errlen)
+int isac_radio_limits_parse(const char *text, size_t len, const char *name,
+                            struct isac_radio_limits *l, char *err, size_t errlen)
 {
     if (!text || !l)
         return ISAC_EINVAL;
@@ -225,7 +225,7 @@ int radio_limits_parse(const char *text, size_t len, const char *name, struct ra
         isac_seterr(err, errlen, "%s:%d: invalid JSON: %s", name, je.line, printable(je.text, pt));
         return ISAC_EFORMAT;
     }
-    struct radio_limits t;
+    struct isac_radio_limits t;
     memset(&t, 0, sizeof t);
     int rc = parse_root(root, name, &t, err, errlen);
     json_decref(root);
@@ -236,7 +236,7 @@ int radio_limits_parse(const char *text, size_t len, const char *name, struct ra
     return ISAC_OK;
 }
 
-int radio_limits_load(const char *path, struct radio_limits *l, char *err, size_t errlen)
+int isac_radio_limits_load(const char *path, struct isac_radio_limits *l, char *err, size_t errlen)
 {
     if (!path || !l)
         return ISAC_EINVAL;
@@ -248,7 +248,7 @@ int radio_limits_load(const char *path, struct radio_limits *l, char *err, size_
     if (rc == ISAC_EFORMAT && strstr(err, "larger than"))
         isac_seterr(err, errlen, "%s: larger than %d bytes: not a site limits file", path, 1 << 16);
     if (!rc)
-        rc = radio_limits_parse(buf, n, path, l, err, errlen);
+        rc = isac_radio_limits_parse(buf, n, path, l, err, errlen);
     free(buf);
     return rc;
 }
@@ -259,23 +259,23 @@ struct tx_span {
     int64_t start, end; /* [start, end) ticks */
 };
 
-struct radio_guard_s {
-    struct radio_limits lim;
+struct isac_radio_guard_s {
+    struct isac_radio_limits lim;
     struct tx_span *hist; /* earlier bursts that may still fall inside the window */
     size_t n, cap;
 };
 
-radio_guard radio_guard_create(const struct radio_limits *l)
+isac_radio_guard isac_radio_guard_create(const struct isac_radio_limits *l)
 {
     if (!l)
         return NULL;
-    struct radio_guard_s *g = calloc(1, sizeof *g);
+    struct isac_radio_guard_s *g = calloc(1, sizeof *g);
     if (g)
         g->lim = *l;
     return g;
 }
 
-void radio_guard_destroy(radio_guard g)
+void isac_radio_guard_destroy(isac_radio_guard g)
 {
     if (!g)
         return;
@@ -283,22 +283,22 @@ void radio_guard_destroy(radio_guard g)
     free(g);
 }
 
-const struct radio_limits *radio_guard_limits(radio_guard g)
+const struct isac_radio_limits *isac_radio_guard_limits(isac_radio_guard g)
 {
     return g ? &g->lim : NULL;
 }
 
 /* The occupied band of TX channel c: its centre frequency +- half of what the samples can
  * occupy (the TX sample rate), widened to the analog bandwidth when that is wider. */
-static void tx_band(const struct radio_tx_state *ts, unsigned c, double *lo, double *hi)
+static void tx_band(const struct isac_radio_tx_state *ts, unsigned c, double *lo, double *hi)
 {
     double bw = ts->bw_hz[c] > ts->rate ? ts->bw_hz[c] : ts->rate;
     *lo = ts->freq_hz[c] - bw / 2;
     *hi = ts->freq_hz[c] + bw / 2;
 }
 
-static int check_band(const struct radio_limits *l, const struct radio_tx_state *ts, unsigned nch,
-                      char *err, size_t errlen)
+static int check_band(const struct isac_radio_limits *l, const struct isac_radio_tx_state *ts,
+                      unsigned nch, char *err, size_t errlen)
 {
     for (unsigned c = 0; c < nch; c++) {
         double lo, hi;
@@ -343,8 +343,8 @@ static int burst_power(const float complex *const *x, unsigned nch, size_t len, 
 
 /* The full scale the clipping check uses: the device's, else the site file's entry for this
  * device ("DRIVER:SERIAL" or "DRIVER"), else 0 (unknown). */
-static double full_scale_of(const struct radio_limits *l, const struct radio_info *in,
-                            const struct radio_tx_state *ts)
+static double full_scale_of(const struct isac_radio_limits *l, const struct isac_radio_info *in,
+                            const struct isac_radio_tx_state *ts)
 {
     if (ts->full_scale > 0)
         return ts->full_scale;
@@ -358,9 +358,9 @@ static double full_scale_of(const struct radio_limits *l, const struct radio_inf
     return 0;
 }
 
-static int check_power(const struct radio_limits *l, const struct radio_info *in,
-                       const struct radio_tx_state *ts, int emulated, const float complex *const *x,
-                       size_t len, char *err, size_t errlen)
+static int check_power(const struct isac_radio_limits *l, const struct isac_radio_info *in,
+                       const struct isac_radio_tx_state *ts, int emulated,
+                       const float complex *const *x, size_t len, char *err, size_t errlen)
 {
     unsigned nch = in->num_tx;
     for (unsigned c = 0; c < nch; c++)
@@ -370,7 +370,7 @@ static int check_power(const struct radio_limits *l, const struct radio_info *in
                         c, ts->gain_db[c], l->max_tx_gain_db, l->source);
             return ISAC_ESAFETY;
         }
-    double pw[RADIO_MAX_CHANNELS], peak;
+    double pw[ISAC_RADIO_MAX_CHANNELS], peak;
     if (burst_power(x, nch, len, pw, &peak)) {
         isac_seterr(err, errlen, "TX refused: burst holds a non-finite sample");
         return ISAC_ESAFETY;
@@ -412,7 +412,7 @@ static int check_power(const struct radio_limits *l, const struct radio_info *in
 }
 
 /* On-time inside [w0, w1) of the recorded bursts plus [t0, t1). */
-static int64_t on_time(const struct radio_guard_s *g, int64_t w0, int64_t w1, int64_t t0,
+static int64_t on_time(const struct isac_radio_guard_s *g, int64_t w0, int64_t w1, int64_t t0,
                        int64_t t1)
 {
     int64_t sum = 0;
@@ -426,10 +426,10 @@ static int64_t on_time(const struct radio_guard_s *g, int64_t w0, int64_t w1, in
     return sum;
 }
 
-static int check_duty(struct radio_guard_s *g, const struct radio_tx_state *ts, int64_t t0,
-                      size_t len, char *err, size_t errlen)
+static int check_duty(struct isac_radio_guard_s *g, const struct isac_radio_tx_state *ts,
+                      int64_t t0, size_t len, char *err, size_t errlen)
 {
-    const struct radio_limits *l = &g->lim;
+    const struct isac_radio_limits *l = &g->lim;
     if (l->max_duty_cycle >= 1)
         return ISAC_OK; /* no limit: keep no history */
     if (!(ts->rate > 0) || !isfinite(ts->rate)) {
@@ -468,11 +468,11 @@ static int check_duty(struct radio_guard_s *g, const struct radio_tx_state *ts, 
     return ISAC_OK;
 }
 
-int radio_guard_check_tx(radio_guard g, const struct radio_info *info,
-                         const struct radio_tx_state *ts, int emulated, int64_t t0,
-                         const float complex *const *x, size_t len, char *err, size_t errlen)
+int isac_radio_guard_check_tx(isac_radio_guard g, const struct isac_radio_info *info,
+                              const struct isac_radio_tx_state *ts, int emulated, int64_t t0,
+                              const float complex *const *x, size_t len, char *err, size_t errlen)
 {
-    if (!g || !info || !ts || (!x && len) || info->num_tx > RADIO_MAX_CHANNELS)
+    if (!g || !info || !ts || (!x && len) || info->num_tx > ISAC_RADIO_MAX_CHANNELS)
         return ISAC_EINVAL;
     if (len == 0)
         return ISAC_OK; /* nothing leaves the host */
@@ -487,22 +487,24 @@ int radio_guard_check_tx(radio_guard g, const struct radio_info *info,
     return rc;
 }
 
-int radio_guard_check_burst(radio_guard g, const struct radio_info *info, int64_t t0,
-                            const float complex *const *x, size_t len, char *err, size_t errlen)
+int isac_radio_guard_check_burst(isac_radio_guard g, const struct isac_radio_info *info, int64_t t0,
+                                 const float complex *const *x, size_t len, char *err,
+                                 size_t errlen)
 {
     if (!info)
         return ISAC_EINVAL;
-    struct radio_tx_state ts;
-    radio_tx_state_from_info(info, &ts);
-    return radio_guard_check_tx(g, info, &ts, 0, t0, x, len, err, errlen);
+    struct isac_radio_tx_state ts;
+    isac_radio_tx_state_from_info(info, &ts);
+    return isac_radio_guard_check_tx(g, info, &ts, 0, t0, x, len, err, errlen);
 }
 
-void radio_tx_state_from_info(const struct radio_info *info, struct radio_tx_state *ts)
+void isac_radio_tx_state_from_info(const struct isac_radio_info *info,
+                                   struct isac_radio_tx_state *ts)
 {
     memset(ts, 0, sizeof *ts);
     ts->rate = info->sample_rate;
     ts->full_scale = info->full_scale;
-    for (unsigned c = 0; c < RADIO_MAX_CHANNELS; c++) {
+    for (unsigned c = 0; c < ISAC_RADIO_MAX_CHANNELS; c++) {
         ts->freq_hz[c] = info->center_freq;
         ts->bw_hz[c] = info->bandwidth;
         ts->gain_db[c] = info->tx_gain_db;

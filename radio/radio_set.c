@@ -9,22 +9,22 @@
 #include "radio.h"
 #include "safety.h"
 
-#define SET_MAX_MEMBERS RADIO_MAX_APS
+#define SET_MAX_MEMBERS ISAC_RADIO_MAX_APS
 #define SET_SPEC_MAX 1024
 /* Clocks read one after the other at open may differ by the read latency, not more. */
 #define SET_TIME_TOLERANCE_S 0.01
 
 struct set_state {
     unsigned n;
-    radio m[SET_MAX_MEMBERS];
+    isac_radio m[SET_MAX_MEMBERS];
     unsigned rx_first[SET_MAX_MEMBERS]; /* first set RX channel of member k */
-    struct radio_info info;
+    struct isac_radio_info info;
     char err[384];
 };
 
 static int member_err(struct set_state *s, unsigned k, int rc)
 {
-    snprintf(s->err, sizeof s->err, "member %u: %s", k, radio_last_error(s->m[k]));
+    snprintf(s->err, sizeof s->err, "member %u: %s", k, isac_radio_last_error(s->m[k]));
     return rc;
 }
 
@@ -68,7 +68,7 @@ static int open_members(struct set_state *s, const char *args, char *err, size_t
             return ISAC_EINVAL;
         }
         char why[384];
-        int rc = radio_open_ex(spec, &s->m[s->n], why, sizeof why);
+        int rc = isac_radio_open_ex(spec, &s->m[s->n], why, sizeof why);
         if (rc) {
             isac_seterr(err, errlen, "set: member %u: %s", s->n, why);
             return rc;
@@ -83,8 +83,8 @@ static int open_members(struct set_state *s, const char *args, char *err, size_t
 }
 
 /* Members must sample at one rate, on one carrier, from one clock, and honour timed RX. */
-static int check_member(const struct radio_info *a, const struct radio_info *b, unsigned k,
-                        int64_t ta, int64_t tb, char *err, size_t errlen)
+static int check_member(const struct isac_radio_info *a, const struct isac_radio_info *b,
+                        unsigned k, int64_t ta, int64_t tb, char *err, size_t errlen)
 {
     const char *why = NULL;
     if (b->sample_rate != a->sample_rate)
@@ -93,9 +93,9 @@ static int check_member(const struct radio_info *a, const struct radio_info *b, 
         why = "carrier (center or emulated frequency) differs from member 0's";
     else if (b->element_spacing_wl != a->element_spacing_wl)
         why = "element spacing differs from member 0's";
-    else if (!(b->caps & RADIO_CAP_TIMED_RX))
+    else if (!(b->caps & ISAC_RADIO_CAP_TIMED_RX))
         why = "cannot start RX windows at a given tick";
-    else if ((b->caps ^ a->caps) & RADIO_CAP_HW_TIME)
+    else if ((b->caps ^ a->caps) & ISAC_RADIO_CAP_HW_TIME)
         why = "time base differs: one counts device time, the other host time";
     else if (fabs((double)(tb - ta)) > SET_TIME_TOLERANCE_S * a->sample_rate)
         why = "time base differs: its clock does not read member 0's time (share a PPS and "
@@ -105,14 +105,14 @@ static int check_member(const struct radio_info *a, const struct radio_info *b, 
     return why ? ISAC_EINVAL : ISAC_OK;
 }
 
-static int append_rx(struct set_state *s, unsigned k, const struct radio_info *b, char *err,
+static int append_rx(struct set_state *s, unsigned k, const struct isac_radio_info *b, char *err,
                      size_t errlen)
 {
-    struct radio_info *in = &s->info;
-    if (in->num_rx_aps + b->num_rx_aps > RADIO_MAX_APS ||
-        in->num_rx + b->num_rx > RADIO_MAX_CHANNELS) {
-        isac_seterr(err, errlen, "set: more than %u receive APs or %u RX channels", RADIO_MAX_APS,
-                    RADIO_MAX_CHANNELS);
+    struct isac_radio_info *in = &s->info;
+    if (in->num_rx_aps + b->num_rx_aps > ISAC_RADIO_MAX_APS ||
+        in->num_rx + b->num_rx > ISAC_RADIO_MAX_CHANNELS) {
+        isac_seterr(err, errlen, "set: more than %u receive APs or %u RX channels",
+                    ISAC_RADIO_MAX_APS, ISAC_RADIO_MAX_CHANNELS);
         return ISAC_EINVAL;
     }
     s->rx_first[k] = in->num_rx;
@@ -127,27 +127,28 @@ static int append_rx(struct set_state *s, unsigned k, const struct radio_info *b
 /* Member 0 gives everything about TX and the carrier; RX arrays are concatenated. */
 static int build_info(struct set_state *s, char *err, size_t errlen)
 {
-    struct radio_info m0;
+    struct isac_radio_info m0;
     int64_t t0 = 0, tk = 0;
-    radio_get_info(s->m[0], &m0);
-    radio_get_time(s->m[0], &t0);
+    isac_radio_get_info(s->m[0], &m0);
+    isac_radio_get_time(s->m[0], &t0);
     s->info = m0;
     snprintf(s->info.driver, sizeof s->info.driver, "set");
     snprintf(s->info.serial, sizeof s->info.serial, "set-%u:%.48s", s->n, m0.serial);
     s->info.num_rx = s->info.num_rx_aps = 0;
     /* each device has its own LO, and a scene is one emulator's: only one member keeps them */
     if (s->n > 1)
-        s->info.caps &= ~(uint32_t)(RADIO_CAP_LO_SHARED | RADIO_CAP_TRUTH | RADIO_CAP_SCENARIO);
+        s->info.caps &=
+            ~(uint32_t)(ISAC_RADIO_CAP_LO_SHARED | ISAC_RADIO_CAP_TRUTH | ISAC_RADIO_CAP_SCENARIO);
     for (unsigned k = 0; k < s->n; k++) {
-        struct radio_info b;
-        radio_get_info(s->m[k], &b);
-        radio_get_time(s->m[k], &tk);
+        struct isac_radio_info b;
+        isac_radio_get_info(s->m[k], &b);
+        isac_radio_get_time(s->m[k], &tk);
         int rc = check_member(&m0, &b, k, t0, tk, err, errlen);
         if (!rc)
             rc = append_rx(s, k, &b, err, errlen);
         if (rc)
             return rc;
-        s->info.caps &= b.caps | ~(uint32_t)RADIO_CAP_IDEAL;
+        s->info.caps &= b.caps | ~(uint32_t)ISAC_RADIO_CAP_IDEAL;
     }
     return ISAC_OK;
 }
@@ -156,7 +157,7 @@ static void op_close(void *st)
 {
     struct set_state *s = st;
     for (unsigned k = 0; s && k < s->n; k++)
-        radio_close(s->m[k]);
+        isac_radio_close(s->m[k]);
     free(s);
 }
 
@@ -176,7 +177,7 @@ static int op_open(const char *args, void **state, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-static int op_info(void *st, struct radio_info *info)
+static int op_info(void *st, struct isac_radio_info *info)
 {
     *info = ((struct set_state *)st)->info;
     return ISAC_OK;
@@ -184,16 +185,16 @@ static int op_info(void *st, struct radio_info *info)
 
 static int op_time(void *st, int64_t *tick)
 {
-    return radio_get_time(((struct set_state *)st)->m[0], tick);
+    return isac_radio_get_time(((struct set_state *)st)->m[0], tick);
 }
 
-/* radio_set_limits on a set (radio/radio.c): every member's guard gets the limits. */
-int radio_set_member_limits(void *st, const struct radio_limits *lim);
-int radio_set_member_limits(void *st, const struct radio_limits *lim)
+/* isac_radio_set_limits on a set (radio/radio.c): every member's guard gets the limits. */
+int radio_set_member_limits(void *st, const struct isac_radio_limits *lim);
+int radio_set_member_limits(void *st, const struct isac_radio_limits *lim)
 {
     struct set_state *s = st;
     for (unsigned k = 0; k < s->n; k++) {
-        int rc = radio_set_limits(s->m[k], lim);
+        int rc = isac_radio_set_limits(s->m[k], lim);
         if (rc)
             return rc;
     }
@@ -203,20 +204,21 @@ int radio_set_member_limits(void *st, const struct radio_limits *lim)
 static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len)
 {
     struct set_state *s = st;
-    int rc = radio_tx_burst(s->m[0], t0, x, len);
+    int rc = isac_radio_tx_burst(s->m[0], t0, x, len);
     return rc ? member_err(s, 0, rc) : ISAC_OK;
 }
 
 /* Every member captures from the same tick into its slice of the channels. */
-static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
+static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len,
+                 struct isac_radio_rx_md *md)
 {
     struct set_state *s = st;
     memset(md, 0, sizeof *md);
     md->num_samples = len;
     md->start_tick = t0;
     for (unsigned k = 0; k < s->n; k++) {
-        struct radio_rx_md mk = {0};
-        int rc = radio_rx_capture(s->m[k], t0, y + s->rx_first[k], len, &mk);
+        struct isac_radio_rx_md mk = {0};
+        int rc = isac_radio_rx_capture(s->m[k], t0, y + s->rx_first[k], len, &mk);
         if (rc)
             return member_err(s, k, rc);
         if (mk.dropped_samples &&
@@ -230,13 +232,13 @@ static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, stru
     return ISAC_OK;
 }
 
-static int op_counters(void *st, struct radio_counters *c)
+static int op_counters(void *st, struct isac_radio_counters *c)
 {
     struct set_state *s = st;
     memset(c, 0, sizeof *c);
     for (unsigned k = 0; k < s->n; k++) {
-        struct radio_counters ck = {0};
-        int rc = radio_get_counters(s->m[k], &ck);
+        struct isac_radio_counters ck = {0};
+        int rc = isac_radio_get_counters(s->m[k], &ck);
         if (rc)
             return rc;
         c->overflows += ck.overflows;
@@ -252,13 +254,13 @@ static int op_counters(void *st, struct radio_counters *c)
 static int op_episode(void *st, uint64_t episode)
 {
     struct set_state *s = st;
-    return s->n == 1 ? radio_new_episode(s->m[0], episode) : ISAC_ENOTSUP;
+    return s->n == 1 ? isac_radio_new_episode(s->m[0], episode) : ISAC_ENOTSUP;
 }
 
 static int op_truth(void *st, char **json_out)
 {
     struct set_state *s = st;
-    return s->n == 1 ? radio_truth_json(s->m[0], json_out) : ISAC_ENOTSUP;
+    return s->n == 1 ? isac_radio_truth_json(s->m[0], json_out) : ISAC_ENOTSUP;
 }
 
 static const char *op_err(void *st)
@@ -270,7 +272,7 @@ static int op_tune(void *st, double hz)
 {
     struct set_state *s = st;
     for (unsigned k = 0; k < s->n; k++) {
-        int rc = radio_set_center_freq(s->m[k], hz);
+        int rc = isac_radio_set_center_freq(s->m[k], hz);
         if (rc)
             return member_err(s, k, rc);
     }
@@ -282,7 +284,7 @@ static int op_tune(void *st, double hz)
 static int op_move(void *st, const double *pos, unsigned n)
 {
     struct set_state *s = st;
-    int rc = radio_set_tx_positions(s->m[0], pos, n);
+    int rc = isac_radio_set_tx_positions(s->m[0], pos, n);
     if (rc)
         return member_err(s, 0, rc);
     memcpy(s->info.tx_pos_wl, pos, n * sizeof *pos);
@@ -293,14 +295,14 @@ static int op_move(void *st, const double *pos, unsigned n)
 static int op_rx_aps(void *st, uint32_t mask)
 {
     struct set_state *s = st;
-    struct radio_info *mi = malloc(sizeof *mi); /* 4 kB of positions: not the stack */
+    struct isac_radio_info *mi = malloc(sizeof *mi); /* 4 kB of positions: not the stack */
     if (!mi)
         return ISAC_ENOMEM;
     unsigned first = 0;
     for (unsigned k = 0; k < s->n; k++) {
-        radio_get_info(s->m[k], mi);
+        isac_radio_get_info(s->m[k], mi);
         uint32_t own = mi->num_rx_aps >= 32 ? ~0u : (1u << mi->num_rx_aps) - 1u;
-        int rc = radio_set_rx_aps(s->m[k], (first < 32 ? mask >> first : 0) & own);
+        int rc = isac_radio_set_rx_aps(s->m[k], (first < 32 ? mask >> first : 0) & own);
         first += mi->num_rx_aps;
         if (rc && rc != ISAC_ENOTSUP) {
             free(mi);
@@ -311,7 +313,7 @@ static int op_rx_aps(void *st, uint32_t mask)
     return ISAC_OK;
 }
 
-const struct radio_ops radio_set_ops = {
+const struct isac_radio_ops radio_set_ops = {
     .name = "set",
     .open = op_open,
     .close = op_close,

@@ -1,4 +1,4 @@
-/* The `sim` back end: spec arguments -> struct sim_params, and the radio_ops vtable
+/* The `sim` back end: spec arguments -> struct isac_sim_params, and the isac_radio_ops vtable
  * over the emulator in radio/sim/. Keys, defaults and ranges: docs/emulator.md. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@ static int get_uint(const char *args, const char *key, unsigned *v, unsigned lo,
                     char *err, size_t errlen)
 {
     uint64_t t;
-    int rc = radio_arg_u64(NAME, args, key, *v, lo, hi, &t, err, errlen);
+    int rc = isac_radio_arg_u64(NAME, args, key, *v, lo, hi, &t, err, errlen);
     *v = (unsigned)t;
     return rc < 0 ? rc : 0;
 }
@@ -39,16 +39,16 @@ static int get_bool(const char *args, const char *key, int *v, char *err, size_t
 static int get_dbl(const char *args, const char *key, double *v, double lo, double hi, char *err,
                    size_t errlen)
 {
-    int rc = radio_arg_double(NAME, args, key, *v, lo, hi, v, err, errlen);
+    int rc = isac_radio_arg_double(NAME, args, key, *v, lo, hi, v, err, errlen);
     return rc < 0 ? rc : 0;
 }
 
 /* positions=P0:P1:...: exactly `elements` numbers (wavelengths), checked like every
- * movable-element position (radio_positions_check). */
-static int get_positions(const char *args, struct sim_params *p, char *err, size_t errlen)
+ * movable-element position (isac_radio_positions_check). */
+static int get_positions(const char *args, struct isac_sim_params *p, char *err, size_t errlen)
 {
     char v[4096], why[160];
-    int rc = radio_arg_get(args, "positions", v, sizeof v);
+    int rc = isac_radio_arg_get(args, "positions", v, sizeof v);
     if (rc <= 0)
         return rc < 0 ? ISAC_EINVAL : ISAC_OK;
     unsigned n = 0;
@@ -56,11 +56,11 @@ static int get_positions(const char *args, struct sim_params *p, char *err, size
     for (;;) {
         char *end;
         double x = strtod(q, &end);
-        if (end == q || (*end && *end != ':') || n >= SIM_MAX_ELEMENTS) {
+        if (end == q || (*end && *end != ':') || n >= ISAC_SIM_MAX_ELEMENTS) {
             snprintf(why, sizeof why,
-                     n >= SIM_MAX_ELEMENTS ? "more than %d values"
-                                           : "expected numbers separated by ':'",
-                     SIM_MAX_ELEMENTS);
+                     n >= ISAC_SIM_MAX_ELEMENTS ? "more than %d values"
+                                                : "expected numbers separated by ':'",
+                     ISAC_SIM_MAX_ELEMENTS);
             goto bad;
         }
         p->positions[n++] = x;
@@ -72,7 +72,7 @@ static int get_positions(const char *args, struct sim_params *p, char *err, size
         snprintf(why, sizeof why, "%u values for elements=%u", n, p->elements);
         goto bad;
     }
-    if (radio_positions_check(p->positions, n, why, sizeof why))
+    if (isac_radio_positions_check(p->positions, n, why, sizeof why))
         goto bad;
     p->npositions = n;
     return ISAC_OK;
@@ -82,29 +82,30 @@ bad:
 }
 
 /* Parse args into p (which holds the defaults on entry). */
-static int parse_params(const char *args, struct sim_params *p, char *err, size_t errlen)
+static int parse_params(const char *args, struct isac_sim_params *p, char *err, size_t errlen)
 {
     static const char *const rcs_words[] = {"swerling1", "swerling2", "fixed", NULL};
     static const char *const cal_words[] = {"off", "rx_splitter", "tx_coupler", "pilot", NULL};
-    int rc = radio_args_check(NAME, args, SIM_KEYS, err, errlen);
+    int rc = isac_radio_args_check(NAME, args, SIM_KEYS, err, errlen);
     if (rc)
         return rc;
-    rc = radio_arg_u64(NAME, args, "seed", p->seed, 0, UINT64_MAX, &p->seed, err, errlen);
+    rc = isac_radio_arg_u64(NAME, args, "seed", p->seed, 0, UINT64_MAX, &p->seed, err, errlen);
     if (rc < 0)
         return rc;
-    if (get_uint(args, "targets", &p->targets, 0, SIM_MAX_TARGETS, err, errlen) ||
-        get_uint(args, "elements", &p->elements, 1, SIM_MAX_ELEMENTS, err, errlen) ||
+    if (get_uint(args, "targets", &p->targets, 0, ISAC_SIM_MAX_TARGETS, err, errlen) ||
+        get_uint(args, "elements", &p->elements, 1, ISAC_SIM_MAX_ELEMENTS, err, errlen) ||
         get_dbl(args, "power", &p->tx_power_dbm, -40, 40, err, errlen) ||
         get_dbl(args, "fc", &p->fc, 1e8, 3e11, err, errlen) ||
         get_dbl(args, "fs", &p->fs, 1e5, 1e9, err, errlen) ||
-        get_dbl(args, "center", &p->center_freq, SIM_FREQ_MIN, SIM_FREQ_MAX, err, errlen) ||
+        get_dbl(args, "center", &p->center_freq, ISAC_SIM_FREQ_MIN, ISAC_SIM_FREQ_MAX, err,
+                errlen) ||
         get_dbl(args, "nf", &p->nf_db, 0, 30, err, errlen) ||
         get_uint(args, "cpi", &p->cpi, 1, 1048576, err, errlen) ||
         get_dbl(args, "pg", &p->pg_db, 0, 10, err, errlen) ||
-        radio_arg_choice(NAME, args, "rcs", rcs_words, p->rcs, &p->rcs, err, errlen) < 0 ||
+        isac_radio_arg_choice(NAME, args, "rcs", rcs_words, p->rcs, &p->rcs, err, errlen) < 0 ||
         get_dbl(args, "rcs_db", &p->rcs_db, -60, 60, err, errlen) ||
         get_dbl(args, "speed", &p->speed_max, 0, 100, err, errlen) ||
-        get_uint(args, "clutter", &p->clutter, 0, SIM_MAX_CLUTTER, err, errlen) ||
+        get_uint(args, "clutter", &p->clutter, 0, ISAC_SIM_MAX_CLUTTER, err, errlen) ||
         get_dbl(args, "clutter_db", &p->clutter_db, -60, 60, err, errlen) ||
         get_bool(args, "leak", &p->leak, err, errlen) ||
         get_dbl(args, "leak_db", &p->leak_db, -200, 40, err, errlen) ||
@@ -120,11 +121,11 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
         get_dbl(args, "area", &p->area, 10, 1e4, err, errlen) ||
         get_bool(args, "noise", &p->noise, err, errlen) ||
         get_bool(args, "prefetch", &p->prefetch, err, errlen) ||
-        radio_arg_u64(NAME, args, "hang_after", p->hang_after, 0, UINT64_MAX, &p->hang_after, err,
-                      errlen) < 0 ||
+        isac_radio_arg_u64(NAME, args, "hang_after", p->hang_after, 0, UINT64_MAX, &p->hang_after,
+                           err, errlen) < 0 ||
         get_dbl(args, "timeout", &p->timeout_s, 0, 60, err, errlen) ||
         get_dbl(args, "episode_span", &p->episode_span_s, 0, 3600, err, errlen) ||
-        radio_arg_choice(NAME, args, "cal", cal_words, p->cal, &p->cal, err, errlen) < 0 ||
+        isac_radio_arg_choice(NAME, args, "cal", cal_words, p->cal, &p->cal, err, errlen) < 0 ||
         get_dbl(args, "cal_snr", &p->cal_snr_db, -20, 60, err, errlen) ||
         get_dbl(args, "pilot_deg", &p->pilot_deg, -80, 80, err, errlen) ||
         get_positions(args, p, err, errlen))
@@ -134,12 +135,12 @@ static int parse_params(const char *args, struct sim_params *p, char *err, size_
 
 static int sim_open(const char *args, void **state, char *err, size_t errlen)
 {
-    struct sim_params p;
-    sim_params_default(&p);
+    struct isac_sim_params p;
+    isac_sim_params_default(&p);
     int rc = parse_params(args ? args : "", &p, err, errlen);
     if (rc)
         return rc;
-    sim s = sim_create(&p);
+    isac_sim s = isac_sim_create(&p);
     if (!s) {
         snprintf(err, errlen, "back end 'sim': cannot create the emulator (out of memory)");
         return ISAC_ENOMEM;
@@ -150,63 +151,64 @@ static int sim_open(const char *args, void **state, char *err, size_t errlen)
 
 static void op_close(void *st)
 {
-    sim_destroy(st);
+    isac_sim_destroy(st);
 }
-static int op_info(void *st, struct radio_info *info)
+static int op_info(void *st, struct isac_radio_info *info)
 {
-    sim_get_info(st, info);
+    isac_sim_get_info(st, info);
     return ISAC_OK;
 }
 static int op_time(void *st, int64_t *tick)
 {
-    *tick = sim_now(st);
+    *tick = isac_sim_now(st);
     return ISAC_OK;
 }
 static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len)
 {
-    return sim_tx_burst(st, t0, x, len);
+    return isac_sim_tx_burst(st, t0, x, len);
 }
-static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
+static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len,
+                 struct isac_radio_rx_md *md)
 {
-    return sim_rx_capture(st, t0, y, len, md);
+    return isac_sim_rx_capture(st, t0, y, len, md);
 }
 static int op_prepare(void *st, int64_t t0, size_t len)
 {
-    return sim_prepare_rx(st, t0, len);
+    return isac_sim_prepare_rx(st, t0, len);
 }
-static int op_counters(void *st, struct radio_counters *c)
+static int op_counters(void *st, struct isac_radio_counters *c)
 {
-    sim_get_counters(st, c);
+    isac_sim_get_counters(st, c);
     return ISAC_OK;
 }
 static int op_episode(void *st, uint64_t ep)
 {
-    return sim_new_episode(st, ep);
+    return isac_sim_new_episode(st, ep);
 }
 static int op_truth(void *st, char **out)
 {
-    *out = sim_truth_json(st);
+    *out = isac_sim_truth_json(st);
     return *out ? ISAC_OK : ISAC_ENOMEM;
 }
 static const char *op_err(void *st)
 {
-    return sim_last_error(st);
+    return isac_sim_last_error(st);
 }
 static int op_tune(void *st, double hz)
 {
-    return sim_retune(st, hz);
+    return isac_sim_retune(st, hz);
 }
 static int op_move(void *st, const double *pos, unsigned n)
 {
-    return sim_set_tx_positions(st, pos, n);
+    return isac_sim_set_tx_positions(st, pos, n);
 }
 static int op_rx_aps(void *st, uint32_t mask)
 {
-    sim_set_rx_aps(st, mask);
+    isac_sim_set_rx_aps(st, mask);
     return ISAC_OK;
 }
 
-const struct radio_ops radio_sim_ops = {
+const struct isac_radio_ops radio_sim_ops = {
     .name = "sim",
     .open = sim_open,
     .close = op_close,

@@ -43,17 +43,17 @@ struct soapy_st {
     SoapySDRDevice *dev;
     SoapySDRStream *rxs, *txs;
     unsigned nrx, ntx;
-    size_t rx_map[RADIO_MAX_CHANNELS], tx_map[RADIO_MAX_CHANNELS];
-    void *rx_ptr[RADIO_MAX_CHANNELS];
-    const void *tx_ptr[RADIO_MAX_CHANNELS];
+    size_t rx_map[ISAC_RADIO_MAX_CHANNELS], tx_map[ISAC_RADIO_MAX_CHANNELS];
+    void *rx_ptr[ISAC_RADIO_MAX_CHANNELS];
+    const void *tx_ptr[ISAC_RADIO_MAX_CHANNELS];
     size_t tx_mtu;
-    struct radio_info info;
+    struct isac_radio_info info;
     double fs;
     long long origin;     /* device tick of radio tick 0 */
     long long txrx_delay; /* ticks added to every RX window start */
     long timeout_us;
     int timed_tune, has_episode, has_truth;
-    struct radio_counters cnt;
+    struct isac_radio_counters cnt;
     char err[512];
 };
 
@@ -100,16 +100,16 @@ static int channel_map(struct soapy_st *s, const struct fe_args *a, int dir, siz
 {
     const char *key = dir == SOAPY_SDR_RX ? "rx" : "tx";
     size_t ndev = SoapySDRDevice_getNumChannels(s->dev, dir);
-    unsigned tmp[RADIO_MAX_CHANNELS];
+    unsigned tmp[ISAC_RADIO_MAX_CHANNELS];
     const char *v = fe_get(a, key);
     if (!v) {
-        *n = ndev > RADIO_MAX_CHANNELS ? RADIO_MAX_CHANNELS : (unsigned)ndev;
+        *n = ndev > ISAC_RADIO_MAX_CHANNELS ? ISAC_RADIO_MAX_CHANNELS : (unsigned)ndev;
         for (unsigned i = 0; i < *n; i++)
             map[i] = i;
         return ISAC_OK;
     }
     char e[256];
-    if (fe_parse_channels(v, (unsigned)ndev, tmp, RADIO_MAX_CHANNELS, n, e, sizeof e))
+    if (fe_parse_channels(v, (unsigned)ndev, tmp, ISAC_RADIO_MAX_CHANNELS, n, e, sizeof e))
         return seterr(s, ISAC_EINVAL, "argument '" FE_PREFIX "%s=%s': %s", key, v, e);
     for (unsigned i = 0; i < *n; i++)
         map[i] = tmp[i];
@@ -121,7 +121,7 @@ static int apply_gain(struct soapy_st *s, const struct fe_args *a, const char *k
                       const size_t *map, unsigned n)
 {
     const char *v = fe_get(a, key);
-    double val[RADIO_MAX_CHANNELS];
+    double val[ISAC_RADIO_MAX_CHANNELS];
     char e[256];
     if (!v || !n)
         return ISAC_OK;
@@ -138,7 +138,7 @@ static int apply_antenna(struct soapy_st *s, const struct fe_args *a, const char
                          const size_t *map, unsigned n)
 {
     const char *v = fe_get(a, key);
-    char names[RADIO_MAX_CHANNELS][32], e[256];
+    char names[ISAC_RADIO_MAX_CHANNELS][32], e[256];
     if (!v || !n)
         return ISAC_OK;
     if (fe_parse_words(v, n, names, e, sizeof e))
@@ -202,7 +202,7 @@ static int subset(const struct soapy_st *s)
 /* radio_info from the device (and its isactb_layout setting when it offers one). */
 static int describe(struct soapy_st *s, const struct fe_args *a, int *sample_clocked)
 {
-    struct radio_info *in = &s->info;
+    struct isac_radio_info *in = &s->info;
     char e[256];
     *sample_clocked = 0;
     snprintf(in->driver, sizeof in->driver, NAME);
@@ -213,7 +213,7 @@ static int describe(struct soapy_st *s, const struct fe_args *a, int *sample_clo
              serial ? serial : "");
     SoapySDR_free(hwkey);
     SoapySDRKwargs_clear(&hw);
-    in->caps = RADIO_CAP_TIMED_TX | RADIO_CAP_TIMED_RX | RADIO_CAP_HW_TIME;
+    in->caps = ISAC_RADIO_CAP_TIMED_TX | ISAC_RADIO_CAP_TIMED_RX | ISAC_RADIO_CAP_HW_TIME;
     in->num_rx = s->nrx;
     in->num_tx = s->ntx;
     in->sample_rate = s->fs;
@@ -258,13 +258,15 @@ static int describe(struct soapy_st *s, const struct fe_args *a, int *sample_clo
     }
     s->has_truth = has_setting(s->dev, "isactb_truth");
     s->has_episode = has_setting(s->dev, "isactb_episode");
-    in->caps |= (s->has_truth ? RADIO_CAP_TRUTH : 0) | (s->has_episode ? RADIO_CAP_SCENARIO : 0);
+    in->caps |=
+        (s->has_truth ? ISAC_RADIO_CAP_TRUTH : 0) | (s->has_episode ? ISAC_RADIO_CAP_SCENARIO : 0);
     int lo = 0;
     static const char *const bools[] = {"0", "1", NULL};
-    if (fe_get_choice(NAME, a, "lo_shared", bools, (in->caps & RADIO_CAP_LO_SHARED) != 0, &lo, e,
-                      sizeof e) < 0)
+    if (fe_get_choice(NAME, a, "lo_shared", bools, (in->caps & ISAC_RADIO_CAP_LO_SHARED) != 0, &lo,
+                      e, sizeof e) < 0)
         return seterr(s, ISAC_EINVAL, "%s", e);
-    in->caps = lo ? in->caps | RADIO_CAP_LO_SHARED : in->caps & ~(uint32_t)RADIO_CAP_LO_SHARED;
+    in->caps =
+        lo ? in->caps | ISAC_RADIO_CAP_LO_SHARED : in->caps & ~(uint32_t)ISAC_RADIO_CAP_LO_SHARED;
     if (fe_layout(NAME, a, in, e, sizeof e))
         return seterr(s, ISAC_EINVAL, "%s", e);
     return ISAC_OK;
@@ -447,7 +449,7 @@ static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len
 }
 
 static int read_window(struct soapy_st *s, int64_t t0, long long dev_t0, float complex *const *y,
-                       size_t len, struct radio_rx_md *md)
+                       size_t len, struct isac_radio_rx_md *md)
 {
     size_t got = 0;
     int idle = 0;
@@ -496,7 +498,8 @@ static int read_window(struct soapy_st *s, int64_t t0, long long dev_t0, float c
     return ISAC_OK;
 }
 
-static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
+static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len,
+                 struct isac_radio_rx_md *md)
 {
     struct soapy_st *s = st;
     int rc = poll_tx_status(s);
@@ -515,7 +518,7 @@ static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, stru
     return rc;
 }
 
-static int op_info(void *st, struct radio_info *info)
+static int op_info(void *st, struct isac_radio_info *info)
 {
     *info = ((struct soapy_st *)st)->info;
     return ISAC_OK;
@@ -528,7 +531,7 @@ static int op_time(void *st, int64_t *tick)
     return ISAC_OK;
 }
 
-static int op_counters(void *st, struct radio_counters *c)
+static int op_counters(void *st, struct isac_radio_counters *c)
 {
     *c = ((struct soapy_st *)st)->cnt;
     return ISAC_OK;
@@ -588,7 +591,7 @@ static int op_tune(void *st, double hz)
 /* The TX settings the transmit guard checks each burst against, read back from the
  * device channel by channel (a per-channel isactb_tx_gain, a TX frequency different from
  * the RX one, a TX rate of its own are all seen). */
-static int op_tx_state(void *st, struct radio_tx_state *ts)
+static int op_tx_state(void *st, struct isac_radio_tx_state *ts)
 {
     struct soapy_st *s = st;
     if (!s->ntx)
@@ -605,7 +608,7 @@ static int op_tx_state(void *st, struct radio_tx_state *ts)
     return ISAC_OK;
 }
 
-const struct radio_ops radio_soapy_ops = {
+const struct isac_radio_ops radio_soapy_ops = {
     .name = NAME,
     .open = soapy_open,
     .close = soapy_close,

@@ -40,14 +40,14 @@ struct uhd_st {
     uhd_rx_metadata_handle rx_md;
     uhd_async_metadata_handle async_md;
     unsigned nrx, ntx;
-    size_t rx_map[RADIO_MAX_CHANNELS], tx_map[RADIO_MAX_CHANNELS];
-    void *rx_ptr[RADIO_MAX_CHANNELS];
-    const void *tx_ptr[RADIO_MAX_CHANNELS];
+    size_t rx_map[ISAC_RADIO_MAX_CHANNELS], tx_map[ISAC_RADIO_MAX_CHANNELS];
+    void *rx_ptr[ISAC_RADIO_MAX_CHANNELS];
+    const void *tx_ptr[ISAC_RADIO_MAX_CHANNELS];
     struct radio_uhd_config cfg;
-    struct radio_info info;
+    struct isac_radio_info info;
     double fs;
     long long origin;
-    struct radio_counters cnt;
+    struct isac_radio_counters cnt;
     char err[512];
 };
 
@@ -109,15 +109,15 @@ static void sleep_s(double sec)
 static int channel_map(struct uhd_st *s, const char *key, size_t ndev, size_t *map, unsigned *n)
 {
     const char *v = fe_get(&s->cfg.a, key);
-    unsigned tmp[RADIO_MAX_CHANNELS];
+    unsigned tmp[ISAC_RADIO_MAX_CHANNELS];
     char e[256];
     if (!v) {
-        *n = ndev > RADIO_MAX_CHANNELS ? RADIO_MAX_CHANNELS : (unsigned)ndev;
+        *n = ndev > ISAC_RADIO_MAX_CHANNELS ? ISAC_RADIO_MAX_CHANNELS : (unsigned)ndev;
         for (unsigned i = 0; i < *n; i++)
             map[i] = i;
         return ISAC_OK;
     }
-    if (fe_parse_channels(v, (unsigned)ndev, tmp, RADIO_MAX_CHANNELS, n, e, sizeof e))
+    if (fe_parse_channels(v, (unsigned)ndev, tmp, ISAC_RADIO_MAX_CHANNELS, n, e, sizeof e))
         return seterr(s, ISAC_EINVAL, "argument '" FE_PREFIX "%s=%s': %s", key, v, e);
     for (unsigned i = 0; i < *n; i++)
         map[i] = tmp[i];
@@ -160,7 +160,7 @@ static int per_channel_gain(struct uhd_st *s, const char *key, int rx)
     const char *v = fe_get(&s->cfg.a, key);
     unsigned n = rx ? s->nrx : s->ntx;
     const size_t *map = rx ? s->rx_map : s->tx_map;
-    double val[RADIO_MAX_CHANNELS];
+    double val[ISAC_RADIO_MAX_CHANNELS];
     char e[256];
     if (!v || !n)
         return ISAC_OK;
@@ -179,7 +179,7 @@ static int per_channel_antenna(struct uhd_st *s, const char *key, int rx)
     const char *v = fe_get(&s->cfg.a, key);
     unsigned n = rx ? s->nrx : s->ntx;
     const size_t *map = rx ? s->rx_map : s->tx_map;
-    char names[RADIO_MAX_CHANNELS][32], e[256];
+    char names[ISAC_RADIO_MAX_CHANNELS][32], e[256];
     if (!v || !n)
         return ISAC_OK;
     if (fe_parse_words(v, n, names, e, sizeof e))
@@ -208,9 +208,9 @@ static int set_lo(struct uhd_st *s, int rx)
                 rx ? "isactb_lo_source" : "isactb_tx_lo_source");
     if (!ex)
         return ISAC_OK;
-    unsigned list[RADIO_MAX_CHANNELS], m;
+    unsigned list[ISAC_RADIO_MAX_CHANNELS], m;
     char e[256];
-    if (fe_parse_channels(ex, n, list, RADIO_MAX_CHANNELS, &m, e, sizeof e))
+    if (fe_parse_channels(ex, n, list, ISAC_RADIO_MAX_CHANNELS, &m, e, sizeof e))
         return seterr(s, ISAC_EINVAL, "argument '" FE_PREFIX "%s=%s': %s (radio channels)", key, ex,
                       e);
     for (unsigned i = 0; i < m; i++)
@@ -342,7 +342,7 @@ static int range_of(struct uhd_st *s, int rx, int gain, size_t ch, double *lo, d
 
 static int describe(struct uhd_st *s)
 {
-    struct radio_info *in = &s->info;
+    struct isac_radio_info *in = &s->info;
     char mb[24] = "usrp", e[256];
     uhd_usrp_get_mboard_name(s->usrp, 0, mb, sizeof mb);
     uhd_usrp_rx_info_t ri;
@@ -355,8 +355,8 @@ static int describe(struct uhd_st *s)
         snprintf(in->serial, sizeof in->serial, "%s", mb);
     }
     snprintf(in->driver, sizeof in->driver, NAME);
-    in->caps = RADIO_CAP_TIMED_TX | RADIO_CAP_TIMED_RX | RADIO_CAP_HW_TIME |
-               (s->cfg.lo_shared ? RADIO_CAP_LO_SHARED : 0);
+    in->caps = ISAC_RADIO_CAP_TIMED_TX | ISAC_RADIO_CAP_TIMED_RX | ISAC_RADIO_CAP_HW_TIME |
+               (s->cfg.lo_shared ? ISAC_RADIO_CAP_LO_SHARED : 0);
     in->num_rx = s->nrx;
     in->num_tx = s->ntx;
     in->sample_rate = s->fs;
@@ -509,7 +509,7 @@ static int op_tx(void *st, int64_t t0, const float complex *const *x, size_t len
 }
 
 static int read_window(struct uhd_st *s, long long dev_t0, float complex *const *y, size_t len,
-                       struct radio_rx_md *md)
+                       struct isac_radio_rx_md *md)
 {
     size_t got = 0;
     double timeout = s->cfg.timeout + s->cfg.lead + (double)len / s->fs;
@@ -565,7 +565,8 @@ static int read_window(struct uhd_st *s, long long dev_t0, float complex *const 
     return ISAC_OK;
 }
 
-static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
+static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len,
+                 struct isac_radio_rx_md *md)
 {
     struct uhd_st *s = st;
     int rc = poll_async(s);
@@ -582,7 +583,7 @@ static int op_rx(void *st, int64_t t0, float complex *const *y, size_t len, stru
     return rc;
 }
 
-static int op_info(void *st, struct radio_info *info)
+static int op_info(void *st, struct isac_radio_info *info)
 {
     *info = ((struct uhd_st *)st)->info;
     return ISAC_OK;
@@ -597,7 +598,7 @@ static int op_time(void *st, int64_t *tick)
     return rc;
 }
 
-static int op_counters(void *st, struct radio_counters *c)
+static int op_counters(void *st, struct isac_radio_counters *c)
 {
     *c = ((struct uhd_st *)st)->cnt;
     return ISAC_OK;
@@ -615,7 +616,7 @@ static int op_tune(void *st, double hz)
 /* The TX settings the transmit guard checks each burst against, read back from the
  * device channel by channel. A setting the device cannot report is refused as a fault
  * (the burst is then not sent). */
-static int op_tx_state(void *st, struct radio_tx_state *ts)
+static int op_tx_state(void *st, struct isac_radio_tx_state *ts)
 {
     struct uhd_st *s = st;
     ts->full_scale = s->info.full_scale;
@@ -632,7 +633,7 @@ static int op_tx_state(void *st, struct radio_tx_state *ts)
     return ISAC_OK;
 }
 
-const struct radio_ops radio_uhd_ops = {
+const struct isac_radio_ops radio_uhd_ops = {
     .name = NAME,
     .open = uhd_open,
     .close = uhd_close,

@@ -33,7 +33,7 @@ struct radio_uhd_config {
     double tune_lead;      /* isactb_tune_lead: s ahead of now for the timed tune, default 0.1 */
     double timeout;        /* isactb_timeout: s of slack per streaming call, default 1 */
     long long txrx_delay;  /* isactb_txrx_delay: samples added to every RX window start */
-    int lo_shared;         /* isactb_lo_shared: 0|1, declares shared LOs (RADIO_CAP_LO_SHARED) */
+    int lo_shared; /* isactb_lo_shared: 0|1, declares shared LOs (ISAC_RADIO_CAP_LO_SHARED) */
 };
 
 /* Parse args (the part after "uhd:"). ISAC_EINVAL with one line in err. Channel

@@ -210,9 +210,9 @@ int fe_parse_aps(const char *s, unsigned num_rx, unsigned *counts, unsigned *nap
     if (a > 0 && *p == 'x') {
         p++;
         long m = read_uint(&p);
-        if (m <= 0 || *p || a > RADIO_MAX_APS)
+        if (m <= 0 || *p || a > ISAC_RADIO_MAX_APS)
             return fail(err, errlen, "AP layout '%s': expected NxM with 1 <= N <= %d, M >= 1", s,
-                        RADIO_MAX_APS);
+                        ISAC_RADIO_MAX_APS);
         for (long i = 0; i < a; i++)
             counts[i] = (unsigned)m;
         *naps = (unsigned)a;
@@ -220,10 +220,10 @@ int fe_parse_aps(const char *s, unsigned num_rx, unsigned *counts, unsigned *nap
         p = s;
         while (1) {
             long c = read_uint(&p);
-            if (c <= 0 || (*p && *p != ':') || *naps >= RADIO_MAX_APS)
+            if (c <= 0 || (*p && *p != ':') || *naps >= ISAC_RADIO_MAX_APS)
                 return fail(err, errlen,
                             "AP layout '%s': expected NxM or counts a:b:... (at most %d arrays)", s,
-                            RADIO_MAX_APS);
+                            ISAC_RADIO_MAX_APS);
             counts[(*naps)++] = (unsigned)c;
             if (!*p)
                 break;
@@ -254,7 +254,7 @@ static unsigned split_colon(const char *s, char *buf, size_t buflen, char **fiel
     return maxn + 1; /* too many */
 }
 
-int fe_parse_geom(const char *s, struct geom_ap *ap, char *err, size_t errlen)
+int fe_parse_geom(const char *s, struct isac_geom_ap *ap, char *err, size_t errlen)
 {
     char buf[256], *f[3];
     double v[3];
@@ -270,8 +270,8 @@ int fe_parse_geom(const char *s, struct geom_ap *ap, char *err, size_t errlen)
 int fe_parse_values(const char *s, unsigned n, double lo, double hi, double *out, char *err,
                     size_t errlen)
 {
-    char buf[256], *f[RADIO_MAX_CHANNELS];
-    unsigned k = split_colon(s, buf, sizeof buf, f, RADIO_MAX_CHANNELS);
+    char buf[256], *f[ISAC_RADIO_MAX_CHANNELS];
+    unsigned k = split_colon(s, buf, sizeof buf, f, ISAC_RADIO_MAX_CHANNELS);
     if (k != 1 && k != n)
         return fail(err, errlen, "value list '%s': expected 1 or %u values separated by ':'", s, n);
     for (unsigned i = 0; i < k; i++)
@@ -285,8 +285,8 @@ int fe_parse_values(const char *s, unsigned n, double lo, double hi, double *out
 
 int fe_parse_words(const char *s, unsigned n, char (*out)[32], char *err, size_t errlen)
 {
-    char buf[256], *f[RADIO_MAX_CHANNELS];
-    unsigned k = split_colon(s, buf, sizeof buf, f, RADIO_MAX_CHANNELS);
+    char buf[256], *f[ISAC_RADIO_MAX_CHANNELS];
+    unsigned k = split_colon(s, buf, sizeof buf, f, ISAC_RADIO_MAX_CHANNELS);
     if (k != 1 && k != n)
         return fail(err, errlen, "name list '%s': expected 1 or %u names separated by ':'", s, n);
     for (unsigned i = 0; i < n; i++) {
@@ -299,28 +299,28 @@ int fe_parse_words(const char *s, unsigned n, char (*out)[32], char *err, size_t
 }
 
 /* The seed-004 cell-free geometry (radio/sim/sim.h). */
-static void seed004_geometry(struct radio_info *info)
+static void seed004_geometry(struct isac_radio_info *info)
 {
     static const double pos[4][2] = {{100, 100}, {100, 400}, {400, 100}, {400, 400}};
-    info->tx_ap = (struct geom_ap){250, 250, 0};
+    info->tx_ap = (struct isac_geom_ap){250, 250, 0};
     for (unsigned n = 0; n < 4; n++)
-        info->rx_ap[n] = (struct geom_ap){pos[n][0], pos[n][1],
-                                          atan2(250 - pos[n][1], 250 - pos[n][0]) + M_PI / 2};
+        info->rx_ap[n] = (struct isac_geom_ap){pos[n][0], pos[n][1],
+                                               atan2(250 - pos[n][1], 250 - pos[n][0]) + M_PI / 2};
 }
 
 /* Positions the device layout described (an all-zero set is a one-element array). */
-static int has_positions(const struct radio_info *info)
+static int has_positions(const struct isac_radio_info *info)
 {
-    for (unsigned i = 0; i < info->num_tx && i < RADIO_MAX_CHANNELS; i++)
+    for (unsigned i = 0; i < info->num_tx && i < ISAC_RADIO_MAX_CHANNELS; i++)
         if (info->tx_pos_wl[i] != 0)
             return 1;
-    for (unsigned i = 0; i < info->num_rx && i < RADIO_MAX_CHANNELS; i++)
+    for (unsigned i = 0; i < info->num_rx && i < ISAC_RADIO_MAX_CHANNELS; i++)
         if (info->rx_pos_wl[i] != 0)
             return 1;
     return 0;
 }
 
-int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *info, char *err,
+int fe_layout(const char *backend, const struct fe_args *a, struct isac_radio_info *info, char *err,
               size_t errlen)
 {
     int described = info->num_rx_aps > 0;
@@ -346,7 +346,7 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
                     backend, sum, info->num_rx);
     if ((s = fe_get(a, "tx_ap")) && (rc = fe_parse_geom(s, &info->tx_ap, err, errlen)))
         return rc;
-    for (unsigned n = 0; n < RADIO_MAX_APS; n++) {
+    for (unsigned n = 0; n < ISAC_RADIO_MAX_APS; n++) {
         char key[16];
         snprintf(key, sizeof key, "rx_ap%u", n);
         s = fe_get(a, key);
@@ -370,20 +370,20 @@ int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *i
      * unless the user re-states the spacing or the AP split; anything else only knows a
      * spacing and assumes a ULA, which an experiment's array: section may correct. */
     if (!described || !has_positions(info) || fe_get(a, "spacing") || fe_get(a, "aps"))
-        radio_info_fill_ula(info);
+        isac_radio_info_fill_ula(info);
     info->positions_nominal = !described;
     return ISAC_OK;
 }
 
-static json_t *ap_to_json(const struct geom_ap *ap)
+static json_t *ap_to_json(const struct isac_geom_ap *ap)
 {
     return json_pack("[f,f,f]", ap->x, ap->y, ap->axis_rad);
 }
 
-char *fe_layout_to_json(const struct radio_info *info, int sample_clocked)
+char *fe_layout_to_json(const struct isac_radio_info *info, int sample_clocked)
 {
     json_t *el = json_array(), *rx = json_array();
-    for (unsigned n = 0; n < info->num_rx_aps && n < RADIO_MAX_APS; n++) {
+    for (unsigned n = 0; n < info->num_rx_aps && n < ISAC_RADIO_MAX_APS; n++) {
         json_array_append_new(el, json_integer(info->rx_ap_elements[n]));
         json_array_append_new(rx, ap_to_json(&info->rx_ap[n]));
     }
@@ -392,11 +392,11 @@ char *fe_layout_to_json(const struct radio_info *info, int sample_clocked)
         ap_to_json(&info->tx_ap), "element_spacing_wl", info->element_spacing_wl, "emulated_freq",
         info->emulated_freq, "tx_power_dbm", info->tx_power_dbm, "noise_dbm", info->noise_dbm,
         "noise_var", info->noise_var, "full_scale", info->full_scale, "lo_shared",
-        (info->caps & RADIO_CAP_LO_SHARED) != 0, "sample_clocked", sample_clocked);
+        (info->caps & ISAC_RADIO_CAP_LO_SHARED) != 0, "sample_clocked", sample_clocked);
     json_t *tp = json_array(), *rp = json_array();
-    for (unsigned i = 0; i < info->num_tx && i < RADIO_MAX_CHANNELS; i++)
+    for (unsigned i = 0; i < info->num_tx && i < ISAC_RADIO_MAX_CHANNELS; i++)
         json_array_append_new(tp, json_real(info->tx_pos_wl[i]));
-    for (unsigned i = 0; i < info->num_rx && i < RADIO_MAX_CHANNELS; i++)
+    for (unsigned i = 0; i < info->num_rx && i < ISAC_RADIO_MAX_CHANNELS; i++)
         json_array_append_new(rp, json_real(info->rx_pos_wl[i]));
     if (o) {
         json_object_set_new(o, "tx_positions_wl", tp);
@@ -410,7 +410,7 @@ char *fe_layout_to_json(const struct radio_info *info, int sample_clocked)
     return txt;
 }
 
-static int ap_from_json(json_t *a, struct geom_ap *ap)
+static int ap_from_json(json_t *a, struct isac_geom_ap *ap)
 {
     if (!json_is_array(a) || json_array_size(a) != 3)
         return -1;
@@ -423,19 +423,19 @@ static int ap_from_json(json_t *a, struct geom_ap *ap)
 /* Optional positions of a described layout (channel counts known from the device):
  * 1 read, 2 present for other channel counts (a subset is streamed: fe_layout_select
  * picks them), 0 absent, -1 malformed. */
-static int layout_positions(json_t *o, struct radio_info *info)
+static int layout_positions(json_t *o, struct isac_radio_info *info)
 {
     json_t *tp = json_object_get(o, "tx_positions_wl"), *rp = json_object_get(o, "rx_positions_wl");
     if (!tp && !rp)
         return 0;
     if (json_array_size(tp) != info->num_tx || json_array_size(rp) != info->num_rx ||
-        info->num_rx > RADIO_MAX_CHANNELS || info->num_tx > RADIO_MAX_CHANNELS)
+        info->num_rx > ISAC_RADIO_MAX_CHANNELS || info->num_tx > ISAC_RADIO_MAX_CHANNELS)
         return json_is_array(tp) && json_is_array(rp) ? 2 : 0; /* a subset */
     for (unsigned i = 0; i < info->num_tx; i++)
         info->tx_pos_wl[i] = json_number_value(json_array_get(tp, i));
     for (unsigned i = 0; i < info->num_rx; i++)
         info->rx_pos_wl[i] = json_number_value(json_array_get(rp, i));
-    return radio_info_check_positions(info, NULL, 0) ? -1 : 1;
+    return isac_radio_info_check_positions(info, NULL, 0) ? -1 : 1;
 }
 
 /* Device AP of device RX channel c under the device's per-AP counts; -1 beyond them. */
@@ -448,7 +448,7 @@ static int ap_of(const json_t *el, size_t c)
     return -1;
 }
 
-int fe_layout_select(const char *txt, struct radio_info *info, const size_t *rx_map,
+int fe_layout_select(const char *txt, struct isac_radio_info *info, const size_t *rx_map,
                      const size_t *tx_map, char *err, size_t errlen)
 {
     json_t *o = json_loads(txt, 0, NULL);
@@ -459,10 +459,10 @@ int fe_layout_select(const char *txt, struct radio_info *info, const size_t *rx_
         ndev += (size_t)json_integer_value(json_array_get(el, n));
     int rc = ISAC_OK;
     if (!o || !json_is_array(rp) || json_array_size(rp) != ndev || !json_is_array(tp) ||
-        json_array_size(el) != json_array_size(aps) || json_array_size(el) > RADIO_MAX_APS)
+        json_array_size(el) != json_array_size(aps) || json_array_size(el) > ISAC_RADIO_MAX_APS)
         goto done; /* no per-channel positions of the full device: nothing to select */
-    unsigned naps = 0, counts[RADIO_MAX_APS] = {0};
-    struct geom_ap geo[RADIO_MAX_APS];
+    unsigned naps = 0, counts[ISAC_RADIO_MAX_APS] = {0};
+    struct isac_geom_ap geo[ISAC_RADIO_MAX_APS];
     int last = -1;
     for (unsigned i = 0; i < info->num_rx; i++) {
         int a = ap_of(el, rx_map[i]);
@@ -481,7 +481,7 @@ int fe_layout_select(const char *txt, struct radio_info *info, const size_t *rx_
         counts[naps - 1]++;
         info->rx_pos_wl[i] = json_number_value(json_array_get(rp, rx_map[i]));
     }
-    for (unsigned i = 0; i < info->num_tx && i < RADIO_MAX_CHANNELS; i++)
+    for (unsigned i = 0; i < info->num_tx && i < ISAC_RADIO_MAX_CHANNELS; i++)
         if (tx_map[i] < json_array_size(tp))
             info->tx_pos_wl[i] = json_number_value(json_array_get(tp, tx_map[i]));
     info->num_rx_aps = naps;
@@ -489,7 +489,7 @@ int fe_layout_select(const char *txt, struct radio_info *info, const size_t *rx_
         info->rx_ap_elements[n] = counts[n];
         info->rx_ap[n] = geo[n];
     }
-    if (radio_info_check_positions(info, NULL, 0))
+    if (isac_radio_info_check_positions(info, NULL, 0))
         rc = fail(err, errlen,
                   "device setting 'isactb_layout': selected channels closer than the "
                   "minimum spacing");
@@ -498,17 +498,17 @@ done:
     return rc;
 }
 
-int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_clocked, char *err,
-                        size_t errlen)
+int fe_layout_from_json(const char *txt, struct isac_radio_info *info, int *sample_clocked,
+                        char *err, size_t errlen)
 {
     json_t *o = json_loads(txt, 0, NULL);
     json_t *el = json_object_get(o, "rx_ap_elements"), *rx = json_object_get(o, "rx_ap");
     size_t n = json_array_size(el);
-    int ok = o && n >= 1 && n <= RADIO_MAX_APS && json_array_size(rx) == n &&
+    int ok = o && n >= 1 && n <= ISAC_RADIO_MAX_APS && json_array_size(rx) == n &&
              !ap_from_json(json_object_get(o, "tx_ap"), &info->tx_ap);
     for (size_t i = 0; ok && i < n; i++) {
         json_int_t m = json_integer_value(json_array_get(el, i));
-        ok = m >= 1 && m <= RADIO_MAX_CHANNELS &&
+        ok = m >= 1 && m <= ISAC_RADIO_MAX_CHANNELS &&
              !ap_from_json(json_array_get(rx, i), &info->rx_ap[i]);
         info->rx_ap_elements[i] = (unsigned)m;
     }
@@ -521,7 +521,7 @@ int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_cl
         info->noise_var = json_number_value(json_object_get(o, "noise_var"));
         info->full_scale = json_number_value(json_object_get(o, "full_scale"));
         if (json_is_true(json_object_get(o, "lo_shared")))
-            info->caps |= RADIO_CAP_LO_SHARED;
+            info->caps |= ISAC_RADIO_CAP_LO_SHARED;
         *sample_clocked = json_is_true(json_object_get(o, "sample_clocked"));
         int pos = layout_positions(o, info);
         ok = (info->element_spacing_wl > 0 || pos > 0) && pos >= 0 && info->emulated_freq > 0;
@@ -535,32 +535,32 @@ int fe_layout_from_json(const char *txt, struct radio_info *info, int *sample_cl
 }
 
 #ifdef ISACTB_HAVE_SOAPY
-extern const struct radio_ops radio_soapy_ops;
+extern const struct isac_radio_ops radio_soapy_ops;
 int radio_soapy_describe_json(void *st, char **out);
 #endif
 #ifdef ISACTB_HAVE_UHD
-extern const struct radio_ops radio_uhd_ops;
+extern const struct isac_radio_ops radio_uhd_ops;
 int radio_uhd_describe_json(void *st, char **out);
 #endif
 
-int radio_hw_describe_json(radio r, char **json_out)
+int radio_hw_describe_json(isac_radio r, char **json_out)
 {
     if (!r || !json_out)
         return ISAC_EINVAL;
     *json_out = NULL;
 #ifdef ISACTB_HAVE_SOAPY
-    if (radio_get_ops(r) == &radio_soapy_ops)
-        return radio_soapy_describe_json(radio_get_state(r), json_out);
+    if (isac_radio_get_ops(r) == &radio_soapy_ops)
+        return radio_soapy_describe_json(isac_radio_get_state(r), json_out);
 #endif
 #ifdef ISACTB_HAVE_UHD
-    if (radio_get_ops(r) == &radio_uhd_ops)
-        return radio_uhd_describe_json(radio_get_state(r), json_out);
+    if (isac_radio_get_ops(r) == &radio_uhd_ops)
+        return radio_uhd_describe_json(isac_radio_get_state(r), json_out);
 #endif
     return ISAC_ENOTSUP;
 }
 
 long long fe_place(float complex *const *y, unsigned nch, size_t len, size_t got, size_t r,
-                   long long at, long long want, struct radio_rx_md *md, uint64_t *dropped)
+                   long long at, long long want, struct isac_radio_rx_md *md, uint64_t *dropped)
 {
     long long gap = at - want;
     if (gap < 0)

@@ -54,11 +54,11 @@ int fe_get_choice(const char *backend, const struct fe_args *a, const char *key,
 int fe_parse_channels(const char *s, unsigned limit, unsigned *out, unsigned maxn, unsigned *n,
                       char *err, size_t errlen);
 /* Receive-AP layout: "NxM" (N arrays of M consecutive channels) or "a:b:c" (one count
- * per array). Counts >= 1, at most RADIO_MAX_APS arrays, summing to num_rx. */
+ * per array). Counts >= 1, at most ISAC_RADIO_MAX_APS arrays, summing to num_rx. */
 int fe_parse_aps(const char *s, unsigned num_rx, unsigned *counts, unsigned *naps, char *err,
                  size_t errlen);
 /* AP geometry "X:Y:AXIS_DEG" (metres, metres, degrees from +x). */
-int fe_parse_geom(const char *s, struct geom_ap *ap, char *err, size_t errlen);
+int fe_parse_geom(const char *s, struct isac_geom_ap *ap, char *err, size_t errlen);
 /* Per-channel numbers: one value for all n channels, or exactly n values "a:b:...". */
 int fe_parse_values(const char *s, unsigned n, double lo, double hi, double *out, char *err,
                     size_t errlen);
@@ -73,13 +73,13 @@ int fe_parse_words(const char *s, unsigned n, char (*out)[32], char *err, size_t
  * isactb_rx_apN required for N >= 4; spacing 0.5 wavelength; emulated carrier 28 GHz.
  * Fields already set in info (num_rx_aps > 0: a layout the device described) are the
  * defaults instead. info->num_rx must be set. */
-int fe_layout(const char *backend, const struct fe_args *a, struct radio_info *info, char *err,
+int fe_layout(const char *backend, const struct fe_args *a, struct isac_radio_info *info, char *err,
               size_t errlen);
 
 /* Parse a device-described layout (JSON text of the "isactb_layout" device setting:
  * docs/frontends.md) into info's array, power and noise fields. ISAC_EFORMAT on bad text. */
-int fe_layout_from_json(const char *json, struct radio_info *info, int *sample_clocked, char *err,
-                        size_t errlen);
+int fe_layout_from_json(const char *json, struct isac_radio_info *info, int *sample_clocked,
+                        char *err, size_t errlen);
 /* Channel selection on a described layout (docs/ma.md, emulation mode (b)): when only
  * some of the device's channels are streamed (isactb_rx / isactb_tx), keep the layout's
  * positions of exactly those channels (rx_map[i], tx_map[i]: device channel of stream
@@ -88,10 +88,10 @@ int fe_layout_from_json(const char *json, struct radio_info *info, int *sample_c
  * positions, or one that is not the device's full channel set, is left to fe_layout's
  * ULA. ISAC_EINVAL with one line when the selected RX channels are not grouped by AP in
  * ascending AP order (a receive array's channels are consecutive). */
-int fe_layout_select(const char *json, struct radio_info *info, const size_t *rx_map,
+int fe_layout_select(const char *json, struct isac_radio_info *info, const size_t *rx_map,
                      const size_t *tx_map, char *err, size_t errlen);
 /* The JSON text fe_layout_from_json reads, for the emulator plug-in (malloc'd). */
-char *fe_layout_to_json(const struct radio_info *info, int sample_clocked);
+char *fe_layout_to_json(const struct isac_radio_info *info, int sample_clocked);
 
 #endif
 
@@ -101,9 +101,9 @@ char *fe_layout_to_json(const struct radio_info *info, int sample_clocked);
  * sets md->drop_start_tick = md->start_tick + got) and *dropped. Returns the new fill
  * level (<= len), or -1 when the timestamp went back (a device fault). */
 long long fe_place(float complex *const *y, unsigned nch, size_t len, size_t got, size_t r,
-                   long long at, long long want, struct radio_rx_md *md, uint64_t *dropped);
+                   long long at, long long want, struct isac_radio_rx_md *md, uint64_t *dropped);
 
 /* Hardware description of an opened soapy/uhd radio for `isactb info` (channels with
  * rates, gains, frequency ranges and antennas; clock and time sources; sensors) as
  * malloc'd JSON text; ISAC_ENOTSUP for other back ends (or builds without them). */
-int radio_hw_describe_json(radio r, char **json_out);
+int radio_hw_describe_json(isac_radio r, char **json_out);

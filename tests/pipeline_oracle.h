@@ -1,7 +1,7 @@
-/* The monolithic CPI processing that pipeline_process() was before per-AP units and fusion
+/* The monolithic CPI processing that isac_pipeline_process() was before per-AP units and fusion
  * (host/engine/pipeline.c at commit c566c5e, processing part, copied with only the struct
  * renamed): one MF object over all channels, direct-path cancellation, noise per AP and
- * one grid_execute() summing every AP. test_fusion.c uses it as the oracle that the
+ * one isac_grid_execute() summing every AP. test_fusion.c uses it as the oracle that the
  * unit + fusion path must reproduce bit for bit. Test-only, header-only. */
 #ifndef ISACTB_TESTS_PIPELINE_ORACLE_H
 #define ISACTB_TESTS_PIPELINE_ORACLE_H
@@ -22,24 +22,24 @@
 #include "dsp/mf.h"
 
 struct oracle {
-    struct radio_info info;
+    struct isac_radio_info info;
     double pfa;
     unsigned noise_bins;
     size_t L, W, K;
     const float complex *probe;
     float complex **z, **rxc;
-    const float complex **zap[RADIO_MAX_APS];
-    unsigned ap_first[RADIO_MAX_APS];
-    mf mf;
-    grid grid;
+    const float complex **zap[ISAC_RADIO_MAX_APS];
+    unsigned ap_first[ISAC_RADIO_MAX_APS];
+    isac_mf mf;
+    isac_grid grid;
     unsigned nx, ny;
     size_t cells_seen;
     float *stat, *thr;
     uint8_t *det;
     int dp_cancel;
-    float complex *dp_ref[RADIO_MAX_APS], *dp_mf[RADIO_MAX_APS];
-    double dp_energy[RADIO_MAX_APS];
-    const struct chan_correction *cal;
+    float complex *dp_ref[ISAC_RADIO_MAX_APS], *dp_mf[ISAC_RADIO_MAX_APS];
+    double dp_energy[ISAC_RADIO_MAX_APS];
+    const struct isac_chan_correction *cal;
 };
 
 static float complex **oracle_rows(unsigned rows, size_t n)
@@ -63,61 +63,62 @@ static double oracle_rho1(const float complex *s, size_t L)
     return rho < 0 ? 0 : rho > 0.99 ? 0.99 : rho;
 }
 
-static void oracle_grid(struct oracle *p, const struct exp_config *cfg, double lag0)
+static void oracle_grid(struct oracle *p, const struct isac_exp_config *cfg, double lag0)
 {
-    const struct radio_info *in = &p->info;
-    array arr[RADIO_MAX_APS] = {0};
+    const struct isac_radio_info *in = &p->info;
+    isac_array arr[ISAC_RADIO_MAX_APS] = {0};
     for (unsigned n = 0; n < in->num_rx_aps; n++)
-        arr[n] = array_create_ula(in->rx_ap_elements[n], in->element_spacing_wl);
+        arr[n] = isac_array_create_ula(in->rx_ap_elements[n], in->element_spacing_wl);
     p->nx = (unsigned)floor((cfg->grid.x_max - cfg->grid.x_min) / cfg->grid.spacing_m) + 1;
     p->ny = (unsigned)floor((cfg->grid.y_max - cfg->grid.y_min) / cfg->grid.spacing_m) + 1;
-    struct grid_spec gs = {cfg->grid.x_min,     cfg->grid.y_min, cfg->grid.spacing_m,
-                           cfg->grid.spacing_m, p->nx,           p->ny};
-    struct grid_config gc = {.tx = in->tx_ap,
-                             .N = in->num_rx_aps,
-                             .rx = in->rx_ap,
-                             .arr = (const array *)arr,
-                             .K = p->K,
-                             .fs = in->sample_rate,
-                             .lag0_delay = lag0,
-                             .max_angle = 80.0 * M_PI / 180.0,
-                             .pfa = p->pfa,
-                             .interp = GRID_INTERP_LINEAR,
-                             .rho1 = oracle_rho1(p->probe, p->L),
-                             .baseline_guard_m = cfg->grid.baseline_guard_m};
-    p->grid = grid_create(&gc, &gs);
+    struct isac_grid_spec gs = {cfg->grid.x_min,     cfg->grid.y_min, cfg->grid.spacing_m,
+                                cfg->grid.spacing_m, p->nx,           p->ny};
+    struct isac_grid_config gc = {.tx = in->tx_ap,
+                                  .N = in->num_rx_aps,
+                                  .rx = in->rx_ap,
+                                  .arr = (const isac_array *)arr,
+                                  .K = p->K,
+                                  .fs = in->sample_rate,
+                                  .lag0_delay = lag0,
+                                  .max_angle = 80.0 * M_PI / 180.0,
+                                  .pfa = p->pfa,
+                                  .interp = ISAC_GRID_INTERP_LINEAR,
+                                  .rho1 = oracle_rho1(p->probe, p->L),
+                                  .baseline_guard_m = cfg->grid.baseline_guard_m};
+    p->grid = isac_grid_create(&gc, &gs);
     for (unsigned n = 0; n < in->num_rx_aps; n++)
-        array_destroy(arr[n]);
+        isac_array_destroy(arr[n]);
     size_t cells = (size_t)p->nx * p->ny;
     p->stat = malloc(cells * sizeof *p->stat);
     p->thr = malloc(cells * sizeof *p->thr);
     p->det = malloc(cells);
     for (size_t c = 0; c < cells; c++) {
-        p->thr[c] = (float)grid_thresholds(p->grid)[c];
-        p->cells_seen += grid_cell_num_aps(p->grid, c) > 0;
+        p->thr[c] = (float)isac_grid_thresholds(p->grid)[c];
+        p->cells_seen += isac_grid_cell_num_aps(p->grid, c) > 0;
     }
 }
 
 static void oracle_direct_path(struct oracle *p, double lag0)
 {
     for (unsigned n = 0; p->dp_cancel && n < p->info.num_rx_aps; n++) {
-        const struct geom_ap *tx = &p->info.tx_ap, *rx = &p->info.rx_ap[n];
-        double d = geom_dist(tx->x, tx->y, rx->x, rx->y) / GEOM_C0 * p->info.sample_rate + lag0;
+        const struct isac_geom_ap *tx = &p->info.tx_ap, *rx = &p->info.rx_ap[n];
+        double d =
+            isac_geom_dist(tx->x, tx->y, rx->x, rx->y) / ISAC_GEOM_C0 * p->info.sample_rate + lag0;
         p->dp_ref[n] = calloc(p->W, sizeof *p->dp_ref[n]);
         p->dp_mf[n] = calloc(p->K, sizeof *p->dp_mf[n]);
-        fdelay_add(p->dp_ref[n], p->W, p->probe, p->L, d, 1.0, 0.0);
+        isac_fdelay_add(p->dp_ref[n], p->W, p->probe, p->L, d, 1.0, 0.0);
         double e = 0;
         for (size_t t = 0; t < p->W; t++)
             e += crealf(p->dp_ref[n][t] * conjf(p->dp_ref[n][t]));
         p->dp_energy[n] = e;
-        mf_execute(p->mf, p->dp_ref[n], p->dp_mf[n]);
+        isac_mf_execute(p->mf, p->dp_ref[n], p->dp_mf[n]);
     }
 }
 
-/* cal (borrowed, may be NULL) as pipeline_set_calibration would apply it. */
-static struct oracle *oracle_create(const struct exp_config *cfg, const struct radio_info *info,
-                                    const float complex *probe, size_t L, double pfa,
-                                    const struct chan_correction *cal)
+/* cal (borrowed, may be NULL) as isac_pipeline_set_calibration would apply it. */
+static struct oracle *oracle_create(const struct isac_exp_config *cfg,
+                                    const struct isac_radio_info *info, const float complex *probe,
+                                    size_t L, double pfa, const struct isac_chan_correction *cal)
 {
     struct oracle *p = calloc(1, sizeof *p);
     p->info = *info;
@@ -129,7 +130,7 @@ static struct oracle *oracle_create(const struct exp_config *cfg, const struct r
     p->K = p->W - p->L + 1;
     p->z = oracle_rows(info->num_rx, p->K);
     p->rxc = oracle_rows(info->num_rx, p->W);
-    p->mf = mf_create(probe, L, p->W, MF_PLAN_ESTIMATE);
+    p->mf = isac_mf_create(probe, L, p->W, ISAC_MF_PLAN_ESTIMATE);
     for (unsigned n = 0, ch = 0; n < info->num_rx_aps; ch += info->rx_ap_elements[n++]) {
         p->ap_first[n] = ch;
         p->zap[n] = (const float complex **)(p->z + ch);
@@ -150,12 +151,12 @@ static void oracle_destroy(struct oracle *p)
     }
     free(p->z);
     free(p->rxc);
-    mf_destroy(p->mf);
-    grid_destroy(p->grid);
+    isac_mf_destroy(p->mf);
+    isac_grid_destroy(p->grid);
     free(p->stat);
     free(p->thr);
     free(p->det);
-    for (unsigned n = 0; n < RADIO_MAX_APS; n++) {
+    for (unsigned n = 0; n < ISAC_RADIO_MAX_APS; n++) {
         free(p->dp_ref[n]);
         free(p->dp_mf[n]);
     }
@@ -198,15 +199,15 @@ static double oracle_tail(double lambda, unsigned n_aps)
     return n_aps ? gsl_sf_gamma_inc_Q((double)n_aps, lambda > 0 ? lambda : 0.0) : 1.0;
 }
 
-static void oracle_local(struct oracle *p, const struct pipeline_focus *f,
-                         struct pipeline_result *res)
+static void oracle_local(struct oracle *p, const struct isac_pipeline_focus *f,
+                         struct isac_pipeline_result *res)
 {
     size_t best = SIZE_MAX, nlocal = 0;
     double best_tail = 2.0;
     for (size_t c = 0; c < (size_t)p->nx * p->ny; c++) {
         double x, y;
-        grid_cell_center(p->grid, c, &x, &y);
-        unsigned n = grid_cell_num_aps(p->grid, c);
+        isac_grid_cell_center(p->grid, c, &x, &y);
+        unsigned n = isac_grid_cell_num_aps(p->grid, c);
         if (!n || hypot(x - f->x, y - f->y) > f->radius_m)
             continue;
         nlocal++;
@@ -218,10 +219,10 @@ static void oracle_local(struct oracle *p, const struct pipeline_focus *f,
     }
     if (best == SIZE_MAX)
         return;
-    res->num_aps = grid_cell_num_aps(p->grid, best);
+    res->num_aps = isac_grid_cell_num_aps(p->grid, best);
     res->lambda = p->stat[best];
     res->threshold = p->thr[best];
-    grid_cell_center(p->grid, best, &res->x, &res->y);
+    isac_grid_cell_center(p->grid, best, &res->x, &res->y);
     res->detected = best_tail < p->pfa / (double)nlocal;
 }
 
@@ -229,21 +230,21 @@ static const float complex *const *oracle_correct(struct oracle *p, const float 
 {
     for (unsigned ch = 0; ch < p->info.num_rx; ch++) {
         memset(p->rxc[ch], 0, p->W * sizeof *p->rxc[ch]);
-        fdelay_add(p->rxc[ch], p->W, rx[ch], p->W, p->cal->rx_delay[ch],
-                   (double complex)p->cal->rx_weight[ch], 0.0);
+        isac_fdelay_add(p->rxc[ch], p->W, rx[ch], p->W, p->cal->rx_delay[ch],
+                        (double complex)p->cal->rx_weight[ch], 0.0);
     }
     return (const float complex *const *)p->rxc;
 }
 
 static int oracle_process(struct oracle *p, const float complex *const *rx, unsigned beam,
-                          const struct pipeline_focus *focus, struct pipeline_result *res)
+                          const struct isac_pipeline_focus *focus, struct isac_pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
     res->beam = beam;
     res->confirm = focus != NULL;
     if (p->cal)
         rx = oracle_correct(p, rx);
-    int rc = mf_execute_multi(p->mf, p->info.num_rx, rx, p->z);
+    int rc = isac_mf_execute_multi(p->mf, p->info.num_rx, rx, p->z);
     if (rc)
         return rc;
     for (unsigned n = 0; n < p->info.num_rx_aps; n++) {
@@ -251,9 +252,9 @@ static int oracle_process(struct oracle *p, const float complex *const *rx, unsi
             oracle_cancel(p, rx, n);
         res->noise_var[n] = oracle_noise_variance(p, n);
     }
-    struct grid_best best;
-    rc = grid_execute(p->grid, (const float complex *const *const *)p->zap, res->noise_var, p->stat,
-                      p->det, &best);
+    struct isac_grid_best best;
+    rc = isac_grid_execute(p->grid, (const float complex *const *const *)p->zap, res->noise_var,
+                           p->stat, p->det, &best);
     if (rc)
         return rc;
     size_t cells = (size_t)p->nx * p->ny;
@@ -271,7 +272,7 @@ static int oracle_process(struct oracle *p, const float complex *const *rx, unsi
         res->y = best.y;
     }
     double delta = 2.0 * res->lambda - 2.0 * res->num_aps;
-    res->pd = res->detected ? glrt_pd(res->num_aps, p->pfa, delta > 0 ? delta : 0.0) : 0.0;
+    res->pd = res->detected ? isac_glrt_pd(res->num_aps, p->pfa, delta > 0 ? delta : 0.0) : 0.0;
     return ISAC_OK;
 }
 

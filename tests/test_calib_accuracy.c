@@ -26,10 +26,10 @@ struct errs {
     double pmax;
 };
 
-static void accumulate(struct errs *e, const struct calib_chan *est, struct sim_chan_truth t,
-                       struct sim_chan_truth t0)
+static void accumulate(struct errs *e, const struct isac_calib_chan *est,
+                       struct isac_sim_chan_truth t, struct isac_sim_chan_truth t0)
 {
-    double dp = calib_wrap_deg(est->phase_deg - (t.phase_rad - t0.phase_rad) * RAD2DEG);
+    double dp = isac_calib_wrap_deg(est->phase_deg - (t.phase_rad - t0.phase_rad) * RAD2DEG);
     double dg = est->gain_db - (t.gain_db - t0.gain_db);
     double dd = est->delay_samples - (t.delay_samples - t0.delay_samples);
     e->p2 += dp * dp;
@@ -40,12 +40,12 @@ static void accumulate(struct errs *e, const struct calib_chan *est, struct sim_
     e->n++;
 }
 
-static radio open_sim(uint64_t seed, const char *cal)
+static isac_radio open_sim(uint64_t seed, const char *cal)
 {
     char spec[256], err[256];
     snprintf(spec, sizeof spec, "sim:impairments=1,seed=%llu,cal=%s,cal_snr=20",
              (unsigned long long)seed, cal);
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
     return r;
@@ -69,22 +69,22 @@ static void test_rx(void **state)
 {
     (void)state;
     struct errs e = {0};
-    static struct calib_chan out[CALIB_MAX_CH];
-    struct calib_session s;
-    calib_session_default(&s);
+    static struct isac_calib_chan out[ISAC_CALIB_MAX_CH];
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-        radio r = open_sim(seed, "rx_splitter");
+        isac_radio r = open_sim(seed, "rx_splitter");
         char err[256];
-        assert_int_equal(calib_measure_rx(r, &s, out, err, sizeof err), 0);
-        sim sm = radio_get_state(r);
-        struct radio_info info;
-        radio_get_info(r, &info);
+        assert_int_equal(isac_calib_measure_rx(r, &s, out, err, sizeof err), 0);
+        isac_sim sm = isac_radio_get_state(r);
+        struct isac_radio_info info;
+        isac_radio_get_info(r, &info);
         for (unsigned ch = 0; ch < info.num_rx; ch++) {
             unsigned first = ch - out[ch].element;
             assert_true(out[ch].crosscheck_deg < 1.0);
-            accumulate(&e, &out[ch], sim_rx_truth(sm, ch), sim_rx_truth(sm, first));
+            accumulate(&e, &out[ch], isac_sim_rx_truth(sm, ch), isac_sim_rx_truth(sm, first));
         }
-        radio_close(r);
+        isac_radio_close(r);
     }
     report("rx splitter", &e);
 }
@@ -92,19 +92,19 @@ static void test_rx(void **state)
 static void tx_common(int sequential)
 {
     struct errs e = {0};
-    static struct calib_chan out[CALIB_MAX_CH];
-    struct calib_session s;
-    calib_session_default(&s);
+    static struct isac_calib_chan out[ISAC_CALIB_MAX_CH];
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-        radio r = open_sim(seed, "tx_coupler");
+        isac_radio r = open_sim(seed, "tx_coupler");
         char err[256];
-        assert_int_equal(calib_measure_tx(r, &s, sequential, out, err, sizeof err), 0);
-        sim sm = radio_get_state(r);
-        struct radio_info info;
-        radio_get_info(r, &info);
+        assert_int_equal(isac_calib_measure_tx(r, &s, sequential, out, err, sizeof err), 0);
+        isac_sim sm = isac_radio_get_state(r);
+        struct isac_radio_info info;
+        isac_radio_get_info(r, &info);
         for (unsigned k = 0; k < info.num_tx; k++)
-            accumulate(&e, &out[k], sim_tx_truth(sm, k), sim_tx_truth(sm, 0));
-        radio_close(r);
+            accumulate(&e, &out[k], isac_sim_tx_truth(sm, k), isac_sim_tx_truth(sm, 0));
+        isac_radio_close(r);
     }
     report(sequential ? "tx sequential" : "tx combs", &e);
 }
@@ -124,21 +124,22 @@ static void test_tx_sequential(void **state)
 static void test_system_delay(void **state)
 {
     (void)state;
-    struct calib_session s;
-    calib_session_default(&s);
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
     double e2 = 0;
     unsigned n = 0;
     for (uint64_t seed = 1; seed <= 5; seed++) {
-        radio r = open_sim(seed, "rx_splitter");
-        double d[RADIO_MAX_APS], sd[RADIO_MAX_APS];
+        isac_radio r = open_sim(seed, "rx_splitter");
+        double d[ISAC_RADIO_MAX_APS], sd[ISAC_RADIO_MAX_APS];
         char err[256];
-        assert_int_equal(calib_measure_delay(r, &s, d, sd, err, sizeof err), 0);
-        sim sm = radio_get_state(r);
-        for (unsigned ap = 0; ap < SIM_NUM_RX_APS; ap++, n++) {
-            double t = sim_tx_truth(sm, 0).delay_samples + sim_rx_truth(sm, ap * 16).delay_samples;
+        assert_int_equal(isac_calib_measure_delay(r, &s, d, sd, err, sizeof err), 0);
+        isac_sim sm = isac_radio_get_state(r);
+        for (unsigned ap = 0; ap < ISAC_SIM_NUM_RX_APS; ap++, n++) {
+            double t = isac_sim_tx_truth(sm, 0).delay_samples +
+                       isac_sim_rx_truth(sm, ap * 16).delay_samples;
             e2 += (d[ap] - t) * (d[ap] - t);
         }
-        radio_close(r);
+        isac_radio_close(r);
     }
     printf("system delay: %.4f samples RMS over %u arrays\n", sqrt(e2 / n), n);
     assert_true(sqrt(e2 / n) < 0.05);
@@ -149,20 +150,21 @@ static void test_manifold(void **state)
 {
     (void)state;
     struct errs e = {0}, et = {0};
-    static struct calib_chan rx[CALIB_MAX_CH], tx[CALIB_MAX_CH];
-    struct calib_session s;
-    calib_session_default(&s);
+    static struct isac_calib_chan rx[ISAC_CALIB_MAX_CH], tx[ISAC_CALIB_MAX_CH];
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
     for (uint64_t seed = 1; seed <= 5; seed++) {
-        radio r = open_sim(seed, "pilot");
+        isac_radio r = open_sim(seed, "pilot");
         char err[256];
-        assert_int_equal(calib_measure_manifold(r, &s, 20 * M_PI / 180, rx, tx, err, sizeof err),
-                         0);
-        sim sm = radio_get_state(r);
+        assert_int_equal(
+            isac_calib_measure_manifold(r, &s, 20 * M_PI / 180, rx, tx, err, sizeof err), 0);
+        isac_sim sm = isac_radio_get_state(r);
         for (unsigned ch = 0; ch < 64; ch++)
-            accumulate(&e, &rx[ch], sim_rx_truth(sm, ch), sim_rx_truth(sm, ch - rx[ch].element));
+            accumulate(&e, &rx[ch], isac_sim_rx_truth(sm, ch),
+                       isac_sim_rx_truth(sm, ch - rx[ch].element));
         for (unsigned k = 0; k < 16; k++)
-            accumulate(&et, &tx[k], sim_tx_truth(sm, k), sim_tx_truth(sm, 0));
-        radio_close(r);
+            accumulate(&et, &tx[k], isac_sim_tx_truth(sm, k), isac_sim_tx_truth(sm, 0));
+        isac_radio_close(r);
     }
     report("rx pilot", &e);
     report("tx pilot", &et);

@@ -34,71 +34,72 @@ static const uint64_t SEEDS[] = {1, 2, 3};
 #endif
 #define NSEEDS (sizeof SEEDS / sizeof SEEDS[0])
 
-static radio open_spec(const char *fmt, uint64_t seed)
+static isac_radio open_spec(const char *fmt, uint64_t seed)
 {
     char spec[256], err[256];
     snprintf(spec, sizeof spec, fmt, (unsigned long long)seed);
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     if (!r)
         fail_msg("%s: %s", spec, err);
     return r;
 }
 
-static void measure(uint64_t seed, struct calib_record *rec)
+static void measure(uint64_t seed, struct isac_calib_record *rec)
 {
-    struct calib_session s;
-    calib_session_default(&s);
-    static struct calib_chan ch[CALIB_MAX_CH];
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
+    static struct isac_calib_chan ch[ISAC_CALIB_MAX_CH];
     char err[256];
-    radio r = open_spec("sim:impairments=1,seed=%llu,cal=rx_splitter", seed);
-    struct radio_info info;
-    radio_get_info(r, &info);
-    calib_record_init(rec, &info, 0);
-    assert_int_equal(calib_measure_rx(r, &s, ch, err, sizeof err), 0);
-    calib_section_set(&rec->rx, "splitter-eigenvector", ch, info.num_rx, 0);
+    isac_radio r = open_spec("sim:impairments=1,seed=%llu,cal=rx_splitter", seed);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
+    isac_calib_record_init(rec, &info, 0);
+    assert_int_equal(isac_calib_measure_rx(r, &s, ch, err, sizeof err), 0);
+    isac_calib_section_set(&rec->rx, "splitter-eigenvector", ch, info.num_rx, 0);
     assert_int_equal(
-        calib_measure_delay(r, &s, rec->system_delay, rec->system_delay_std, err, sizeof err), 0);
+        isac_calib_measure_delay(r, &s, rec->system_delay, rec->system_delay_std, err, sizeof err),
+        0);
     rec->has_delay = 1;
-    radio_close(r);
+    isac_radio_close(r);
     r = open_spec("sim:impairments=1,seed=%llu,cal=tx_coupler", seed);
-    assert_int_equal(calib_measure_tx(r, &s, 0, ch, err, sizeof err), 0);
-    calib_section_set(&rec->tx, "coupler-comb", ch, info.num_tx, 0);
-    radio_close(r);
+    assert_int_equal(isac_calib_measure_tx(r, &s, 0, ch, err, sizeof err), 0);
+    isac_calib_section_set(&rec->tx, "coupler-comb", ch, info.num_tx, 0);
+    isac_radio_close(r);
 }
 
-static unsigned run(const char *fmt, uint64_t seed, const struct chan_correction *pc)
+static unsigned run(const char *fmt, uint64_t seed, const struct isac_chan_correction *pc)
 {
-    struct exp_config cfg;
-    exp_config_defaults(&cfg);
+    struct isac_exp_config cfg;
+    isac_exp_config_defaults(&cfg);
     cfg.seed = seed;
     cfg.episodes = EPISODES;
-    radio r = open_spec(fmt, seed);
-    struct radio_info info;
-    radio_get_info(r, &info);
+    isac_radio r = open_spec(fmt, seed);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
     char err[256];
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    isac_codebook cb = isac_exp_codebook(&cfg, &info, err, sizeof err);
     assert_non_null(cb);
-    struct run_hooks h = {.calibration = pc};
+    struct isac_run_hooks h = {.calibration = pc};
     json_t *out = NULL;
-    assert_int_equal(exp_run(&cfg, r, cb, NULL, &h, &out, err, sizeof err), 0);
+    assert_int_equal(isac_exp_run(&cfg, r, cb, NULL, &h, &out, err, sizeof err), 0);
     unsigned det =
         (unsigned)json_integer_value(json_object_get(json_object_get(out, "summary"), "detected"));
     json_decref(out);
-    codebook_destroy(cb);
-    radio_close(r);
+    isac_codebook_destroy(cb);
+    isac_radio_close(r);
     return det;
 }
 
 static void test_calibrated_matches_ideal(void **state)
 {
     (void)state;
-    static struct calib_record rec;
-    static struct chan_correction pc;
+    static struct isac_calib_record rec;
+    static struct isac_chan_correction pc;
     unsigned ideal = 0, cal = 0, raw = 0, n = 0;
     char err[256];
     for (size_t i = 0; i < NSEEDS; i++) {
         measure(SEEDS[i], &rec);
-        assert_int_equal(calib_record_to_pipeline(&rec, &pc, err, sizeof err), 0);
+        assert_int_equal(isac_calib_record_to_pipeline(&rec, &pc, err, sizeof err), 0);
         unsigned a = run("sim:seed=%llu", SEEDS[i], NULL);
         unsigned b = run("sim:impairments=1,seed=%llu", SEEDS[i], &pc);
         unsigned c = run("sim:impairments=1,seed=%llu", SEEDS[i], NULL);

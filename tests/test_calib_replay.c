@@ -46,10 +46,10 @@ static void rm_rf(const char *dir)
     rmdir(dir);
 }
 
-static radio open_spec(const char *spec)
+static isac_radio open_spec(const char *spec)
 {
     char err[600];
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     if (!r)
         fail_msg("%s: %s", spec, err);
     return r;
@@ -63,63 +63,63 @@ struct kind {
 };
 
 struct result {
-    struct calib_chan ch[CALIB_MAX_CH];
-    double delay[RADIO_MAX_APS], std[RADIO_MAX_APS];
+    struct isac_calib_chan ch[ISAC_CALIB_MAX_CH];
+    double delay[ISAC_RADIO_MAX_APS], std[ISAC_RADIO_MAX_APS];
 };
 
-static int measure(radio r, const struct calib_session *s, const struct kind *k, struct result *out,
-                   char *err, size_t errlen)
+static int measure(isac_radio r, const struct isac_calib_session *s, const struct kind *k,
+                   struct result *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (!strcmp(k->name, "rx"))
-        return calib_measure_rx(r, s, out->ch, err, errlen);
+        return isac_calib_measure_rx(r, s, out->ch, err, errlen);
     if (!strcmp(k->name, "tx"))
-        return calib_measure_tx(r, s, k->sequential, out->ch, err, errlen);
-    return calib_measure_delay(r, s, out->delay, out->std, err, errlen);
+        return isac_calib_measure_tx(r, s, k->sequential, out->ch, err, errlen);
+    return isac_calib_measure_delay(r, s, out->delay, out->std, err, errlen);
 }
 
 /* Live session recorded into dir (global isactb:calib_session as `calib --capture`). */
 static void record_live(const char *dir, const struct kind *k, const char *claimed_kind,
-                        struct result *live, struct radio_info *info)
+                        struct result *live, struct isac_radio_info *info)
 {
     char spec[128], err[600];
     snprintf(spec, sizeof spec, "sim:impairments=1,seed=11,cal=%s", k->path);
-    radio r = open_spec(spec);
-    radio_get_info(r, info);
-    struct calib_session s;
-    calib_session_default(&s);
+    isac_radio r = open_spec(spec);
+    isac_radio_get_info(r, info);
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
     json_t *g = json_pack("{s:o}", "isactb:calib_session",
-                          calib_session_to_json(&s, claimed_kind, k->sequential));
-    struct sigmf_writer_desc d = {.info = info, .global = g};
-    s.capture = sigmf_writer_create(dir, "cal", &d, err, sizeof err);
+                          isac_calib_session_to_json(&s, claimed_kind, k->sequential));
+    struct isac_sigmf_writer_desc d = {.info = info, .global = g};
+    s.capture = isac_sigmf_writer_create(dir, "cal", &d, err, sizeof err);
     json_decref(g);
     if (!s.capture)
         fail_msg("%s", err);
     if (measure(r, &s, k, live, err, sizeof err))
         fail_msg("live %s: %s", k->name, err);
-    double ph[CALIB_MAX_CH];
+    double ph[ISAC_CALIB_MAX_CH];
     for (unsigned c = 0; c < info->num_rx; c++)
         ph[c] = live->ch[c].phase_deg;
     if (!strcmp(k->name, "rx"))
-        assert_int_equal(sigmf_writer_set_rx_phase_offset(s.capture, ph), ISAC_OK);
-    assert_int_equal(sigmf_writer_finish(s.capture, err, sizeof err), ISAC_OK);
-    radio_close(r);
+        assert_int_equal(isac_sigmf_writer_set_rx_phase_offset(s.capture, ph), ISAC_OK);
+    assert_int_equal(isac_sigmf_writer_finish(s.capture, err, sizeof err), ISAC_OK);
+    isac_radio_close(r);
 }
 
 /* The session parameters as --input reads them back from the capture. */
-static int session_of(const char *dir, const char *kind, struct calib_session *s, int *seq,
+static int session_of(const char *dir, const char *kind, struct isac_calib_session *s, int *seq,
                       char *err, size_t errlen)
 {
-    sigmf_reader rd = sigmf_reader_open(dir, err, errlen);
+    isac_sigmf_reader rd = isac_sigmf_reader_open(dir, err, errlen);
     assert_non_null(rd);
-    int rc =
-        calib_session_from_json(json_object_get(sigmf_reader_global(rd), "isactb:calib_session"),
-                                kind, s, seq, err, errlen);
-    sigmf_reader_close(rd);
+    int rc = isac_calib_session_from_json(
+        json_object_get(isac_sigmf_reader_global(rd), "isactb:calib_session"), kind, s, seq, err,
+        errlen);
+    isac_sigmf_reader_close(rd);
     return rc;
 }
 
-static radio open_file(const char *dir)
+static isac_radio open_file(const char *dir)
 {
     char spec[700];
     snprintf(spec, sizeof spec, "file:%s", dir);
@@ -137,21 +137,21 @@ static void test_replay_equals_live(void **st)
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         const struct kind *k = &kinds[i];
         char *dir = make_tmpdir(), err[600];
-        struct radio_info info;
+        struct isac_radio_info info;
         record_live(dir, k, k->name, &live, &info);
-        struct calib_session s;
+        struct isac_calib_session s;
         int seq = -1;
         assert_int_equal(session_of(dir, k->name, &s, &seq, err, sizeof err), ISAC_OK);
         assert_int_equal(seq, k->sequential);
-        radio r = open_file(dir);
+        isac_radio r = open_file(dir);
         if (measure(r, &s, k, &again, err, sizeof err))
             fail_msg("replayed %s: %s", k->name, err);
         /* every recorded CPI was used, no more */
         assert_int_not_equal(measure(r, &s, k, &again, err, sizeof err), ISAC_OK);
-        radio_close(r);
+        isac_radio_close(r);
         r = open_file(dir);
         assert_int_equal(measure(r, &s, k, &again, err, sizeof err), ISAC_OK);
-        radio_close(r);
+        isac_radio_close(r);
         /* bit for bit: the same samples through the same estimator */
         assert_memory_equal(&live, &again, sizeof live);
         unsigned n = !strcmp(k->name, "rx") ? info.num_rx : info.num_tx;
@@ -172,7 +172,7 @@ static void test_recording_fields(void **st)
     (void)st;
     char *dir = make_tmpdir(), file[700];
     static struct result live;
-    struct radio_info info;
+    struct isac_radio_info info;
     struct kind k = {"rx", "rx_splitter", 0};
     record_live(dir, &k, "rx", &live, &info);
     /* the CPI tags are the collection's, once for all channels */
@@ -211,26 +211,28 @@ static void test_wrong_kind(void **st)
     (void)st;
     char *dir = make_tmpdir(), err[600];
     static struct result live, again;
-    struct radio_info info;
-    struct calib_session s;
+    struct isac_radio_info info;
+    struct isac_calib_session s;
     int seq;
     struct kind rx = {"rx", "rx_splitter", 0}, tx = {"tx", "tx_coupler", 0};
     record_live(dir, &rx, "rx", &live, &info);
     assert_int_equal(session_of(dir, "tx", &s, &seq, err, sizeof err), ISAC_EFORMAT);
     assert_string_equal(err, "isactb:calib_session.kind 'rx': not a 'tx' calibration session");
-    assert_int_equal(calib_session_from_json(NULL, "rx", &s, &seq, err, sizeof err), ISAC_EFORMAT);
+    assert_int_equal(isac_calib_session_from_json(NULL, "rx", &s, &seq, err, sizeof err),
+                     ISAC_EFORMAT);
     assert_string_equal(err, "isactb:calib_session missing: not a calibration session capture");
-    json_t *o = calib_session_to_json(&s, "rx", 0);
+    json_t *o = isac_calib_session_to_json(&s, "rx", 0);
     json_object_set_new(json_object_get(o, "reference"), "N", json_integer(1000));
-    assert_int_equal(calib_session_from_json(o, "rx", &s, &seq, err, sizeof err), ISAC_EFORMAT);
+    assert_int_equal(isac_calib_session_from_json(o, "rx", &s, &seq, err, sizeof err),
+                     ISAC_EFORMAT);
     assert_non_null(strstr(err, "isactb:calib_session.reference N 1000"));
     json_decref(o);
     /* the CPIs themselves: an rx session replayed as tx is refused at the first CPI */
-    calib_session_default(&s);
-    radio r = open_file(dir);
+    isac_calib_session_default(&s);
+    isac_radio r = open_file(dir);
     assert_int_equal(measure(r, &s, &tx, &again, err, sizeof err), ISAC_EFORMAT);
     assert_string_equal(err, "CPI 0: isactb:calib_cpi.session \"rx\", expected \"tx\"");
-    radio_close(r);
+    isac_radio_close(r);
     rm_rf(dir);
     /* a delay session whose global claims rx: the CPI tags give it away */
     struct kind dl = {"delay", "rx_splitter", 0};
@@ -239,7 +241,7 @@ static void test_wrong_kind(void **st)
     r = open_file(dir);
     assert_int_equal(measure(r, &s, &rx, &again, err, sizeof err), ISAC_EFORMAT);
     assert_string_equal(err, "CPI 0: isactb:calib_cpi.session \"delay\", expected \"rx\"");
-    radio_close(r);
+    isac_radio_close(r);
     rm_rf(dir);
     free(dir);
 }

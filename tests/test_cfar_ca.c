@@ -1,4 +1,4 @@
-/* Cell-averaging GLRT (glrt_profile_ca): exact F-distribution CFAR.
+/* Cell-averaging GLRT (isac_glrt_profile_ca): exact F-distribution CFAR.
  *
  * Under H0 with equal noise variance at all APs (seed 004 eq. (6)), Lambda_hat / N ~
  * F(2N, 4N*train) whatever sigma^2 is. The test draws a different sigma^2 for every
@@ -38,31 +38,31 @@ static const unsigned MS[4] = {4, 6, 4, 3};
 static void test_threshold(void **state)
 {
     (void)state;
-    glrt g4 = glrt_create(4, MS, 1e-3), g2 = glrt_create(2, MS, 7.21043e-4),
-         g1 = glrt_create(1, MS, 1e-2);
-    assert_true(fabs(glrt_threshold_ca(g4, 8) - 14.132930863210674) < 1e-9);
-    assert_true(fabs(glrt_threshold_ca(g2, 128) - 9.676170108470709) < 1e-9);
-    assert_true(fabs(glrt_threshold_ca(g1, 8) - 5.33634291461319) < 1e-9);
+    isac_glrt g4 = isac_glrt_create(4, MS, 1e-3), g2 = isac_glrt_create(2, MS, 7.21043e-4),
+              g1 = isac_glrt_create(1, MS, 1e-2);
+    assert_true(fabs(isac_glrt_threshold_ca(g4, 8) - 14.132930863210674) < 1e-9);
+    assert_true(fabs(isac_glrt_threshold_ca(g2, 128) - 9.676170108470709) < 1e-9);
+    assert_true(fabs(isac_glrt_threshold_ca(g1, 8) - 5.33634291461319) < 1e-9);
     /* CA pays a CFAR loss: its threshold exceeds the known-sigma one, and tends to it */
-    assert_true(glrt_threshold_ca(g4, 8) > glrt_threshold(g4));
-    assert_true(fabs(glrt_threshold_ca(g4, 100000) - glrt_threshold(g4)) < 1e-2);
-    assert_true(isnan(glrt_threshold_ca(g4, 0)));
-    glrt_destroy(g4);
-    glrt_destroy(g2);
-    glrt_destroy(g1);
+    assert_true(isac_glrt_threshold_ca(g4, 8) > isac_glrt_threshold(g4));
+    assert_true(fabs(isac_glrt_threshold_ca(g4, 100000) - isac_glrt_threshold(g4)) < 1e-2);
+    assert_true(isnan(isac_glrt_threshold_ca(g4, 0)));
+    isac_glrt_destroy(g4);
+    isac_glrt_destroy(g2);
+    isac_glrt_destroy(g1);
 }
 
 static void run_ca(unsigned N, double pfa, unsigned profiles, uint64_t seed)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
-    glrt g = glrt_create(N, MS, pfa);
+    isac_glrt g = isac_glrt_create(N, MS, pfa);
     assert_non_null(g);
     float complex *zbuf[4], *zrow[4][8], *a[4];
     const float complex *const *zp[4];
-    array arr[4];
+    isac_array arr[4];
     for (unsigned n = 0; n < N; n++) {
-        arr[n] = array_create_ula(MS[n], 0.5);
+        arr[n] = isac_array_create_ula(MS[n], 0.5);
         a[n] = malloc(MS[n] * sizeof *a[n]);
         zbuf[n] = malloc((size_t)MS[n] * K * sizeof *zbuf[n]);
         for (unsigned m = 0; m < MS[n]; m++)
@@ -71,17 +71,17 @@ static void run_ca(unsigned N, double pfa, unsigned profiles, uint64_t seed)
     }
     float *lam = malloc(K * sizeof *lam);
     uint8_t *det = malloc(K);
-    double thr = glrt_threshold_ca(g, TRAIN);
+    double thr = isac_glrt_threshold_ca(g, TRAIN);
     uint64_t hit = 0, n_in = 0, hit_edge = 0, n_edge = 0;
     for (unsigned p = 0; p < profiles; p++) {
         double s2 = exp(6.0 * (isac_rng_uniform(&r) - 0.5)); /* 0.05 .. 20 */
         for (unsigned n = 0; n < N; n++) {
-            array_steering(arr[n], (isac_rng_uniform(&r) - 0.5) * M_PI, a[n]);
+            isac_array_steering(arr[n], (isac_rng_uniform(&r) - 0.5) * M_PI, a[n]);
             for (size_t i = 0; i < (size_t)MS[n] * K; i++)
                 zbuf[n][i] = (float complex)isac_rng_cnormal(&r, s2);
         }
         assert_int_equal(
-            glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN, lam, det),
+            isac_glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN, lam, det),
             ISAC_OK);
         /* windows of bins SPAN apart, away from the edges, are disjoint */
         for (size_t k = SPAN + SPAN / 2; k + SPAN + SPAN / 2 < K; k += SPAN) {
@@ -98,13 +98,13 @@ static void run_ca(unsigned N, double pfa, unsigned profiles, uint64_t seed)
     snprintf(what, sizeof what, "CA N=%u pfa=%g edge bins", N, pfa);
     assert_true(stat_check_rate(what, hit_edge, n_edge, pfa, ALPHA));
     for (unsigned n = 0; n < N; n++) {
-        array_destroy(arr[n]);
+        isac_array_destroy(arr[n]);
         free(a[n]);
         free(zbuf[n]);
     }
     free(lam);
     free(det);
-    glrt_destroy(g);
+    isac_glrt_destroy(g);
 }
 
 static void test_pfa_n1(void **state)
@@ -127,14 +127,14 @@ static void test_target(void **state)
     isac_rng r;
     isac_rng_seed(&r, 73);
     const unsigned N = 2;
-    glrt g = glrt_create(N, MS, 1e-3);
+    isac_glrt g = isac_glrt_create(N, MS, 1e-3);
     float complex *zbuf[2], *zrow[2][8], *a[2];
     const float complex *const *zp[2];
-    array arr[2];
+    isac_array arr[2];
     for (unsigned n = 0; n < N; n++) {
-        arr[n] = array_create_ula(MS[n], 0.5);
+        arr[n] = isac_array_create_ula(MS[n], 0.5);
         a[n] = malloc(MS[n] * sizeof *a[n]);
-        array_steering(arr[n], 0.3 * n, a[n]);
+        isac_array_steering(arr[n], 0.3 * n, a[n]);
         zbuf[n] = malloc((size_t)MS[n] * K * sizeof *zbuf[n]);
         for (unsigned m = 0; m < MS[n]; m++) {
             zrow[n][m] = zbuf[n] + (size_t)m * K;
@@ -147,20 +147,21 @@ static void test_target(void **state)
     float lam[K];
     uint8_t det[K];
     assert_int_equal(
-        glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN, lam, det),
+        isac_glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, TRAIN, lam, det),
         ISAC_OK);
     assert_int_equal(det[500], 1);
-    assert_int_equal(glrt_profile_ca(g, zp, 2 * (GUARD + TRAIN), (const float complex *const *)a,
-                                     GUARD, TRAIN, lam, det),
+    assert_int_equal(isac_glrt_profile_ca(g, zp, 2 * (GUARD + TRAIN),
+                                          (const float complex *const *)a, GUARD, TRAIN, lam, det),
                      ISAC_EINVAL); /* K must exceed 2(guard + train) */
-    assert_int_equal(glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, 0, lam, det),
-                     ISAC_EINVAL);
+    assert_int_equal(
+        isac_glrt_profile_ca(g, zp, K, (const float complex *const *)a, GUARD, 0, lam, det),
+        ISAC_EINVAL);
     for (unsigned n = 0; n < N; n++) {
-        array_destroy(arr[n]);
+        isac_array_destroy(arr[n]);
         free(a[n]);
         free(zbuf[n]);
     }
-    glrt_destroy(g);
+    isac_glrt_destroy(g);
 }
 
 int main(void)

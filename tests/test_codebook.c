@@ -16,38 +16,38 @@
 static void test_unit_norm_and_pointing(void **state)
 {
     (void)state;
-    array a = array_create_ula(16, 0.5);
-    codebook cb = codebook_create_dft(a, 64, -M_PI / 2, M_PI / 2);
+    isac_array a = isac_array_create_ula(16, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(a, 64, -M_PI / 2, M_PI / 2);
     assert_non_null(cb);
     for (unsigned q = 0; q < 64; q++) {
-        const float complex *w = codebook_weights(cb, q);
+        const float complex *w = isac_codebook_weights(cb, q);
         double n2 = 0;
         for (int m = 0; m < 16; m++)
             n2 += crealf(w[m] * conjf(w[m]));
         assert_true(fabs(n2 - 1.0) < 1e-5);
         /* beam q is the best beam toward its own angle, with full array gain */
-        assert_int_equal(codebook_best_beam(cb, codebook_angle(cb, q)), q);
-        assert_true(fabs(array_tx_gain(a, w, codebook_angle(cb, q)) - 16.0) < 1e-3);
+        assert_int_equal(isac_codebook_best_beam(cb, isac_codebook_angle(cb, q)), q);
+        assert_true(fabs(isac_array_tx_gain(a, w, isac_codebook_angle(cb, q)) - 16.0) < 1e-3);
     }
-    codebook_destroy(cb);
-    array_destroy(a);
+    isac_codebook_destroy(cb);
+    isac_array_destroy(a);
 }
 
 static void test_dft_orthogonality(void **state)
 {
     (void)state;
     for (unsigned M = 2; M <= 32; M *= 2) {
-        array a = array_create_ula(M, 0.5);
-        codebook cb = codebook_create_dft(a, M, -M_PI / 2, M_PI / 2);
+        isac_array a = isac_array_create_ula(M, 0.5);
+        isac_codebook cb = isac_codebook_create_dft(a, M, -M_PI / 2, M_PI / 2);
         for (unsigned p = 0; p < M; p++)
             for (unsigned q = 0; q < M; q++) {
                 double complex ip = 0;
                 for (unsigned m = 0; m < M; m++)
-                    ip += conj(codebook_weights(cb, p)[m]) * codebook_weights(cb, q)[m];
+                    ip += conj(isac_codebook_weights(cb, p)[m]) * isac_codebook_weights(cb, q)[m];
                 assert_true(cabs(ip - (p == q ? 1.0 : 0.0)) < 1e-5);
             }
-        codebook_destroy(cb);
-        array_destroy(a);
+        isac_codebook_destroy(cb);
+        isac_array_destroy(a);
     }
 }
 
@@ -57,16 +57,16 @@ static void test_beam_stats_match_ula_theory(void **state)
     /* Broadside beam of an M-element half-wavelength ULA: 3 dB width ~ 0.886*2/M rad,
      * first sidelobe -13.26 dB (uniform taper), gain M. Use M = 32 and the beam nearest
      * broadside (odd Q puts a beam exactly at 0). */
-    array a = array_create_ula(32, 0.5);
-    codebook cb = codebook_create_dft(a, 33, -M_PI / 2, M_PI / 2);
-    struct codebook_beam_stats st;
-    assert_int_equal(codebook_beam_stats(cb, 16, 36001, &st), 0);
+    isac_array a = isac_array_create_ula(32, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(a, 33, -M_PI / 2, M_PI / 2);
+    struct isac_codebook_beam_stats st;
+    assert_int_equal(isac_codebook_beam_stats(cb, 16, 36001, &st), 0);
     assert_true(fabs(st.peak_angle) < 1e-3);
     assert_true(fabs(st.peak_gain_db - 10 * log10(32.0)) < 1e-3);
     assert_true(fabs(st.beamwidth_3db - 0.8859 * 2.0 / 32) < 2e-3);
     assert_true(fabs(st.sidelobe_db - (-13.26)) < 0.1);
-    codebook_destroy(cb);
-    array_destroy(a);
+    isac_codebook_destroy(cb);
+    isac_array_destroy(a);
 }
 
 static char *tmpname(const char *tag)
@@ -89,24 +89,25 @@ static void write_text(const char *path, const char *text)
 static void test_file_round_trip(void **state)
 {
     (void)state;
-    array a = array_create_ula(8, 0.5);
-    codebook cb = codebook_create_dft(a, 16, -1.0, 1.0);
+    isac_array a = isac_array_create_ula(8, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(a, 16, -1.0, 1.0);
     char err[256] = "";
     const char *path = tmpname("rt");
-    assert_int_equal(codebook_save(cb, path, err, sizeof err), 0);
-    codebook cb2 = codebook_load(path, err, sizeof err);
+    assert_int_equal(isac_codebook_save(cb, path, err, sizeof err), 0);
+    isac_codebook cb2 = isac_codebook_load(path, err, sizeof err);
     assert_non_null(cb2);
-    assert_int_equal(codebook_size(cb2), 16);
-    assert_int_equal(codebook_elements(cb2), 8);
+    assert_int_equal(isac_codebook_size(cb2), 16);
+    assert_int_equal(isac_codebook_elements(cb2), 8);
     for (unsigned q = 0; q < 16; q++) {
-        assert_true(fabs(codebook_angle(cb, q) - codebook_angle(cb2, q)) < 1e-7);
+        assert_true(fabs(isac_codebook_angle(cb, q) - isac_codebook_angle(cb2, q)) < 1e-7);
         for (unsigned m = 0; m < 8; m++)
-            assert_true(cabsf(codebook_weights(cb, q)[m] - codebook_weights(cb2, q)[m]) < 1e-6);
+            assert_true(cabsf(isac_codebook_weights(cb, q)[m] - isac_codebook_weights(cb2, q)[m]) <
+                        1e-6);
     }
     remove(path);
-    codebook_destroy(cb);
-    codebook_destroy(cb2);
-    array_destroy(a);
+    isac_codebook_destroy(cb);
+    isac_codebook_destroy(cb2);
+    isac_array_destroy(a);
 }
 
 static void expect_load_error(const char *text, const char *needle)
@@ -114,7 +115,7 @@ static void expect_load_error(const char *text, const char *needle)
     const char *path = tmpname("bad");
     write_text(path, text);
     char err[256] = "";
-    codebook cb = codebook_load(path, err, sizeof err);
+    isac_codebook cb = isac_codebook_load(path, err, sizeof err);
     assert_null(cb);
     if (!strstr(err, needle) || !strstr(err, path))
         fail_msg("error '%s' lacks '%s' or the path", err, needle);
@@ -149,7 +150,7 @@ static void test_bad_files(void **state)
         "\"beams\":[{\"angle_deg\":120,\"weights\":[[1,0],[1,0]]}]}",
         "angle_deg");
     char err[256] = "";
-    assert_null(codebook_load("/nonexistent/dir/cb.json", err, sizeof err));
+    assert_null(isac_codebook_load("/nonexistent/dir/cb.json", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/dir/cb.json"));
 }
 

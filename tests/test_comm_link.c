@@ -37,11 +37,11 @@
 #define Z999 3.2905
 
 struct link {
-    struct ofdm_params op;
-    ofdm tx;
+    struct isac_ofdm_params op;
+    isac_ofdm tx;
     size_t L, ny;
-    struct sim_user_link ln;
-    struct sim_user users[2];
+    struct isac_sim_user_link ln;
+    struct isac_sim_user users[2];
     isac_tx_plan plan;
     float complex *u[3]; /* stream 0, stream 1, probe */
     float complex *x[M];
@@ -62,32 +62,32 @@ static int asan_build(void)
 }
 
 /* Two users, MRT beams toward each, a probe beam at 0 deg; powers p. */
-static void link_setup(struct link *k, enum comm_mod mod, double power_dbm, const double *p)
+static void link_setup(struct link *k, enum isac_comm_mod mod, double power_dbm, const double *p)
 {
     char err[256];
     memset(k, 0, sizeof *k);
-    ofdm_params_default(&k->op);
+    isac_ofdm_params_default(&k->op);
     k->op.mod = mod;
-    k->tx = ofdm_create(&k->op, err, sizeof err);
+    k->tx = isac_ofdm_create(&k->op, err, sizeof err);
     assert_non_null(k->tx);
-    k->L = ofdm_burst_length(k->tx);
+    k->L = isac_ofdm_burst_length(k->tx);
     k->ny = k->L + SEARCH + 64;
-    k->ln.tx = array_create_ula(M, 0.5);
-    k->ln.ap = (struct geom_ap){0.0, 0.0, 0.0};
+    k->ln.tx = isac_array_create_ula(M, 0.5);
+    k->ln.ap = (struct isac_geom_ap){0.0, 0.0, 0.0};
     k->ln.tx_power_dbm = power_dbm;
     k->ln.fc = 30e9;
     k->ln.fs = 20e6;
     k->ln.pl_db_1m = -34.5; /* docs/link-budget.md */
     k->ln.pl_exp = 3.7;
     k->ln.seed = 7;
-    k->users[0] = (struct sim_user){40.0, 90.0, 30.0, 0.0, 7.0, 1500.0, INFINITY, 0, 0.0};
-    k->users[1] = (struct sim_user){-50.0, 70.0, -30.0, 0.0, 7.0, -2500.0, INFINITY, 0, 0.0};
+    k->users[0] = (struct isac_sim_user){40.0, 90.0, 30.0, 0.0, 7.0, 1500.0, INFINITY, 0, 0.0};
+    k->users[1] = (struct isac_sim_user){-50.0, 70.0, -30.0, 0.0, 7.0, -2500.0, INFINITY, 0, 0.0};
     k->plan = isac_tx_plan_create(M, 2, 1);
     assert_non_null(k->plan);
     float complex *W = isac_tx_plan_precoder(k->plan, 0);
     for (unsigned s = 0; s < 3; s++) {
-        double phi = s < 2 ? geom_phi(&k->ln.ap, k->users[s].x, k->users[s].y) : 0.0;
-        array_tx_weights(k->ln.tx, phi, W + s * M);
+        double phi = s < 2 ? isac_geom_phi(&k->ln.ap, k->users[s].x, k->users[s].y) : 0.0;
+        isac_array_tx_weights(k->ln.tx, phi, W + s * M);
         isac_tx_plan_powers(k->plan)[s] = p[s];
     }
     for (unsigned s = 0; s < 3; s++)
@@ -95,12 +95,13 @@ static void link_setup(struct link *k, enum comm_mod mod, double power_dbm, cons
     for (unsigned m = 0; m < M; m++)
         k->x[m] = calloc(k->L, sizeof(float complex));
     k->y = calloc(k->ny, sizeof(float complex));
-    size_t pl = (size_t)k->op.num_symbols * ofdm_payload_bytes(k->tx);
+    size_t pl = (size_t)k->op.num_symbols * isac_ofdm_payload_bytes(k->tx);
     k->pay[0] = malloc(pl);
     k->pay[1] = malloc(pl);
     k->dec = malloc(pl);
-    struct waveform_params wp = {.kind = WAVEFORM_QPSK, .length = (unsigned)k->L, .seed = 99};
-    assert_int_equal(waveform_generate(&wp, k->u[2]), ISAC_OK);
+    struct isac_waveform_params wp = {
+        .kind = ISAC_WAVEFORM_QPSK, .length = (unsigned)k->L, .seed = 99};
+    assert_int_equal(isac_waveform_generate(&wp, k->u[2]), ISAC_OK);
 }
 
 static void link_teardown(struct link *k)
@@ -114,8 +115,8 @@ static void link_teardown(struct link *k)
     free(k->pay[1]);
     free(k->dec);
     isac_tx_plan_destroy(k->plan);
-    array_destroy(k->ln.tx);
-    ofdm_destroy(k->tx);
+    isac_array_destroy(k->ln.tx);
+    isac_ofdm_destroy(k->tx);
 }
 
 /* Burst b: fresh payloads, compose, render user `uid` (burst at tick tb, capture starting
@@ -124,8 +125,8 @@ static int64_t link_burst(struct link *k, unsigned b, unsigned uid, int noise)
 {
     int64_t tb = 100000 + (int64_t)b * 5000; /* 0.25 ms apart: users move 7.5 mm */
     for (unsigned s = 0; s < 2; s++) {
-        ofdm_payload_random(k->tx, 1000 + b, s, k->pay[s]);
-        assert_int_equal(ofdm_modulate(k->tx, s, k->pay[s], k->u[s]), ISAC_OK);
+        isac_ofdm_payload_random(k->tx, 1000 + b, s, k->pay[s]);
+        assert_int_equal(isac_ofdm_modulate(k->tx, s, k->pay[s], k->u[s]), ISAC_OK);
     }
     const float complex *uu[3] = {k->u[0], k->u[1], k->u[2]};
     assert_int_equal(isac_tx_plan_compose(k->plan, uu, k->L, k->x), ISAC_OK);
@@ -133,9 +134,9 @@ static int64_t link_burst(struct link *k, unsigned b, unsigned uid, int noise)
     for (unsigned m = 0; m < M; m++)
         xx[m] = k->x[m];
     int64_t lead = 20 + (int64_t)(b % 7);
-    assert_int_equal(
-        sim_user_render(&k->ln, &k->users[uid], uid, xx, k->L, tb, k->y, k->ny, tb - lead, noise),
-        ISAC_OK);
+    assert_int_equal(isac_sim_user_render(&k->ln, &k->users[uid], uid, xx, k->L, tb, k->y, k->ny,
+                                          tb - lead, noise),
+                     ISAC_OK);
     return tb;
 }
 
@@ -152,13 +153,13 @@ static double link_model_sinr(struct link *k, unsigned uid, int64_t tb, double *
             vb[s][m] = W[s * M + m] * (float)sqrt(p[s]);
         v[s] = vb[s];
     }
-    double psd[3] = {ofdm_psd_factor(k->tx), ofdm_psd_factor(k->tx), 1.0};
+    double psd[3] = {isac_ofdm_psd_factor(k->tx), isac_ofdm_psd_factor(k->tx), 1.0};
     int ks[4096];
     for (unsigned i = 0; i < k->op.occupied; i++)
-        ks[i] = ofdm_subcarrier(k->tx, i);
+        ks[i] = isac_ofdm_subcarrier(k->tx, i);
     double sg, in;
-    double r = sim_user_model_sinr(&k->ln, &k->users[uid], uid, tb, v, psd, 3, uid, ks,
-                                   k->op.occupied, k->op.nfft, &sg, &in);
+    double r = isac_sim_user_model_sinr(&k->ln, &k->users[uid], uid, tb, v, psd, 3, uid, ks,
+                                        k->op.occupied, k->op.nfft, &sg, &in);
     if (sig)
         *sig = sg;
     if (den)
@@ -171,10 +172,10 @@ static void test_noiseless_decode(void **st)
     (void)st;
     struct link k;
     const double p[3] = {0.4, 0.4, 0.2};
-    link_setup(&k, COMM_QAM16, 30.0, p);
+    link_setup(&k, ISAC_COMM_QAM16, 30.0, p);
     char err[256];
     for (unsigned uid = 0; uid < 2; uid++) {
-        ofdm_rx rx = ofdm_rx_create(&k.op, uid, SEARCH, err, sizeof err);
+        isac_ofdm_rx rx = isac_ofdm_rx_create(&k.op, uid, SEARCH, err, sizeof err);
         assert_non_null(rx);
         /* the other stream and the probe still interfere: zero their power */
         double *pw = isac_tx_plan_powers(k.plan);
@@ -182,16 +183,17 @@ static void test_noiseless_decode(void **st)
         pw[1] = uid == 1 ? 1.0 : 0.0;
         pw[2] = 0.0;
         link_burst(&k, 3, uid, 0);
-        struct ofdm_rx_result r;
-        assert_int_equal(ofdm_rx_process(rx, k.y, k.ny, k.dec, NULL, &r), ISAC_OK);
+        struct isac_ofdm_rx_result r;
+        assert_int_equal(isac_ofdm_rx_process(rx, k.y, k.ny, k.dec, NULL, &r), ISAC_OK);
         printf("user %u: timing %zu cfo %.3f Hz (true %.1f + Doppler) sinr_pilot %.1f dB evm %.1f "
                "dB blocks %u/%u\n",
                uid, r.timing, r.cfo * 20e6, k.users[uid].cfo_hz, 10 * log10(r.sinr_pilot),
                10 * log10(r.sinr_evm), r.blocks_ok, r.blocks);
         assert_int_equal(r.blocks_ok, r.blocks);
-        assert_memory_equal(k.dec, k.pay[uid], (size_t)k.op.num_symbols * ofdm_payload_bytes(k.tx));
+        assert_memory_equal(k.dec, k.pay[uid],
+                            (size_t)k.op.num_symbols * isac_ofdm_payload_bytes(k.tx));
         assert_true(r.sinr_pilot > 1e3);
-        ofdm_rx_destroy(rx);
+        isac_ofdm_rx_destroy(rx);
     }
     link_teardown(&k);
 }
@@ -202,13 +204,13 @@ static void test_noiseless_decode(void **st)
 static void check_sinr(struct link *k, unsigned uid, unsigned bursts)
 {
     char err[256];
-    ofdm_rx rx = ofdm_rx_create(&k->op, uid, SEARCH, err, sizeof err);
+    isac_ofdm_rx rx = isac_ofdm_rx_create(&k->op, uid, SEARCH, err, sizeof err);
     assert_non_null(rx);
     double sS = 0, sN = 0, sSS = 0, sNN = 0, sSN = 0, msig = 0, mden = 0, evm = 0;
     for (unsigned b = 0; b < bursts; b++) {
         int64_t tb = link_burst(k, b, uid, 1);
-        struct ofdm_rx_result r;
-        assert_int_equal(ofdm_rx_process(rx, k->y, k->ny, NULL, NULL, &r), ISAC_OK);
+        struct isac_ofdm_rx_result r;
+        assert_int_equal(isac_ofdm_rx_process(rx, k->y, k->ny, NULL, NULL, &r), ISAC_OK);
         sS += r.signal_power;
         sN += r.noise_power;
         sSS += r.signal_power * r.signal_power;
@@ -229,7 +231,7 @@ static void check_sinr(struct link *k, unsigned uid, unsigned bursts)
     printf("user %u: SINR pilot %.2f dB  99.9%% [%.2f, %.2f] dB  model %.2f dB  EVM %.2f dB\n", uid,
            10 * log10(R), 10 * log10(lo), 10 * log10(hi), 10 * log10(model), -10 * log10(evm));
     assert_true(model >= lo && model <= hi);
-    ofdm_rx_destroy(rx);
+    isac_ofdm_rx_destroy(rx);
 }
 
 static void test_sinr_vs_model(void **st)
@@ -239,12 +241,12 @@ static void test_sinr_vs_model(void **st)
     struct link k;
     /* noise-dominated and interference-dominated operating points */
     const double p1[3] = {0.4, 0.4, 0.2};
-    link_setup(&k, COMM_QPSK, 5.0, p1);
+    link_setup(&k, ISAC_COMM_QPSK, 5.0, p1);
     check_sinr(&k, 0, bursts);
     check_sinr(&k, 1, bursts);
     link_teardown(&k);
     const double p2[3] = {0.3, 0.3, 0.4};
-    link_setup(&k, COMM_QPSK, 30.0, p2);
+    link_setup(&k, ISAC_COMM_QPSK, 30.0, p2);
     check_sinr(&k, 0, bursts);
     check_sinr(&k, 1, bursts);
     link_teardown(&k);
@@ -259,7 +261,7 @@ static void test_sinr_rician(void **st)
     unsigned bursts = asan_build() ? 12 : 48;
     struct link k;
     const double p[3] = {0.4, 0.4, 0.2};
-    link_setup(&k, COMM_QPSK, 25.0, p);
+    link_setup(&k, ISAC_COMM_QPSK, 25.0, p);
     for (unsigned u = 0; u < 2; u++) {
         k.users[u].k_db = 3.0;
         k.users[u].scatter_taps = 6;
@@ -277,29 +279,29 @@ static double qfunc(double x)
 
 /* Gray-coded BER at SNR per symbol g (linear). 16-QAM: Cho and Yoon (2002), exact for
  * square Gray 16-QAM. */
-static double ber_theory(enum comm_mod mod, double g)
+static double ber_theory(enum isac_comm_mod mod, double g)
 {
-    if (mod == COMM_QPSK)
+    if (mod == ISAC_COMM_QPSK)
         return qfunc(sqrt(g));
     double a = sqrt(g / 5.0);
     return 0.25 * (3 * qfunc(a) + 2 * qfunc(3 * a) - qfunc(5 * a));
 }
 
-static void check_ber(enum comm_mod mod, double power_dbm, const double *p, unsigned bursts)
+static void check_ber(enum isac_comm_mod mod, double power_dbm, const double *p, unsigned bursts)
 {
     struct link k;
     link_setup(&k, mod, power_dbm, p);
     char err[256];
-    ofdm_rx rx = ofdm_rx_create(&k.op, 0, SEARCH, err, sizeof err);
+    isac_ofdm_rx rx = isac_ofdm_rx_create(&k.op, 0, SEARCH, err, sizeof err);
     assert_non_null(rx);
-    size_t pl = (size_t)k.op.num_symbols * ofdm_payload_bytes(k.tx);
+    size_t pl = (size_t)k.op.num_symbols * isac_ofdm_payload_bytes(k.tx);
     uint64_t bits = 0, errs = 0;
     double inv_evm = 0, pilot = 0;
     unsigned blk = 0, blk_ok = 0;
     for (unsigned b = 0; b < bursts; b++) {
         link_burst(&k, b, 0, 1);
-        struct ofdm_rx_result r;
-        assert_int_equal(ofdm_rx_process(rx, k.y, k.ny, k.dec, NULL, &r), ISAC_OK);
+        struct isac_ofdm_rx_result r;
+        assert_int_equal(isac_ofdm_rx_process(rx, k.y, k.ny, k.dec, NULL, &r), ISAC_OK);
         for (size_t i = 0; i < pl; i++)
             errs += (uint64_t)__builtin_popcount((unsigned)(k.dec[i] ^ k.pay[0][i]));
         bits += 8 * pl;
@@ -314,11 +316,11 @@ static void check_ber(enum comm_mod mod, double power_dbm, const double *p, unsi
     stat_cp_interval(errs, bits, 1e-3, &clo, &chi);
     printf("%s: SINR evm %.2f dB (pilot %.2f dB) BER %.3g (%llu/%llu) CI [%.3g, %.3g] theory "
            "[%.3g, %.3g] BLER %.3g\n",
-           comm_mod_name(mod), 10 * log10(g), -10 * log10(pilot / bursts), (double)errs / bits,
+           isac_comm_mod_name(mod), 10 * log10(g), -10 * log10(pilot / bursts), (double)errs / bits,
            (unsigned long long)errs, (unsigned long long)bits, clo, chi, lo, hi,
            1.0 - (double)blk_ok / blk);
     assert_true(chi >= lo && clo <= hi);
-    ofdm_rx_destroy(rx);
+    isac_ofdm_rx_destroy(rx);
     link_teardown(&k);
 }
 
@@ -330,8 +332,8 @@ static void test_ber_vs_theory(void **st)
     /* operating points with BER ~ 5e-3 (QPSK, 16 dBm) and ~ 3e-3 (16-QAM, 22 dBm), where
      * decision-directed EVM is unbiased to well within the 0.2 dB allowance; below ~6 dB
      * (QPSK) decision errors make EVM read high (docs/comm.md) */
-    check_ber(COMM_QPSK, 16.0, pq, bursts);
-    check_ber(COMM_QAM16, 22.0, p16, bursts);
+    check_ber(ISAC_COMM_QPSK, 16.0, pq, bursts);
+    check_ber(ISAC_COMM_QAM16, 22.0, p16, bursts);
 }
 
 /* Two streams carrying the SAME payload are still mutually low-correlated (distinct
@@ -343,17 +345,17 @@ static void test_stream_cross_correlation(void **st)
 {
     (void)st;
     char err[256];
-    struct ofdm_params op;
-    ofdm_params_default(&op);
-    ofdm q = ofdm_create(&op, err, sizeof err);
+    struct isac_ofdm_params op;
+    isac_ofdm_params_default(&op);
+    isac_ofdm q = isac_ofdm_create(&op, err, sizeof err);
     assert_non_null(q);
-    size_t L = ofdm_burst_length(q), pl = (size_t)op.num_symbols * ofdm_payload_bytes(q);
+    size_t L = isac_ofdm_burst_length(q), pl = (size_t)op.num_symbols * isac_ofdm_payload_bytes(q);
     float complex *a = calloc(L, sizeof *a), *b = calloc(L, sizeof *b);
     uint8_t *pay = malloc(pl);
-    ofdm_payload_random(q, 5, 0, pay);
+    isac_ofdm_payload_random(q, 5, 0, pay);
     for (unsigned pair = 0; pair < 4; pair++) {
-        assert_int_equal(ofdm_modulate(q, 2 * pair, pay, a), ISAC_OK);
-        assert_int_equal(ofdm_modulate(q, 2 * pair + 1, pay, b), ISAC_OK);
+        assert_int_equal(isac_ofdm_modulate(q, 2 * pair, pay, a), ISAC_OK);
+        assert_int_equal(isac_ofdm_modulate(q, 2 * pair + 1, pay, b), ISAC_OK);
         double ea = 0, eb = 0, worst = 0;
         for (size_t n = 0; n < L; n++) {
             ea += creal(a[n] * conj(a[n]));
@@ -376,26 +378,26 @@ static void test_stream_cross_correlation(void **st)
     free(a);
     free(b);
     free(pay);
-    ofdm_destroy(q);
+    isac_ofdm_destroy(q);
 }
 
 static void test_bad_params(void **st)
 {
     (void)st;
     char err[256];
-    struct ofdm_params p;
-    ofdm_params_default(&p);
+    struct isac_ofdm_params p;
+    isac_ofdm_params_default(&p);
     p.occupied = 127;
-    assert_null(ofdm_create(&p, err, sizeof err));
+    assert_null(isac_ofdm_create(&p, err, sizeof err));
     assert_non_null(strstr(err, "occupied 127"));
-    ofdm_params_default(&p);
-    p.mod = (enum comm_mod)7;
-    assert_null(ofdm_create(&p, err, sizeof err));
+    isac_ofdm_params_default(&p);
+    p.mod = (enum isac_comm_mod)7;
+    assert_null(isac_ofdm_create(&p, err, sizeof err));
     assert_non_null(strstr(err, "modulation 7"));
-    enum comm_mod m;
-    assert_int_equal(comm_mod_parse("64qam", &m), ISAC_EINVAL);
-    struct sim_user u = {0, 0, 0, 0, 45.0, 0, INFINITY, 0, 0};
-    assert_int_equal(sim_user_validate(&u, 3, err, sizeof err), ISAC_EINVAL);
+    enum isac_comm_mod m;
+    assert_int_equal(isac_comm_mod_parse("64qam", &m), ISAC_EINVAL);
+    struct isac_sim_user u = {0, 0, 0, 0, 45.0, 0, INFINITY, 0, 0};
+    assert_int_equal(isac_sim_user_validate(&u, 3, err, sizeof err), ISAC_EINVAL);
     assert_non_null(strstr(err, "user 3: nf_db 45"));
 }
 

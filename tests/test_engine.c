@@ -3,11 +3,11 @@
  *    (so are the built-ins, through the parent), created through the registry API and run
  *    by the episode engine: every CPI transmits its plan (one comm stream, K = 1), which is
  *    not a codebook beam (beam -1);
- *  - a plan with K = 2 comm streams goes through pipeline_step on the emulator: the burst
+ *  - a plan with K = 2 comm streams goes through isac_pipeline_step on the emulator: the burst
  *    handed to the radio equals isac_tx_plan_compose over the pipeline's comm streams and
  *    probe, the streams are unit-power and distinct, and a codebook plan's burst equals
- *    waveform_compose's bit for bit;
- *  - a plan with element positions moves the emulator's TX elements (RADIO_CAP_MOVABLE) for
+ *    isac_waveform_compose's bit for bit;
+ *  - a plan with element positions moves the emulator's TX elements (ISAC_RADIO_CAP_MOVABLE) for
  *    its CPI, the next plan without positions puts them back, and positions the radio
  *    refuses (closer than its minimum spacing) fail the step with one line. */
 #include <stdarg.h>
@@ -32,15 +32,16 @@ struct fixed {
     unsigned decided, observed;
 };
 
-static void *fixed_create(const struct policy_args *a)
+static void *fixed_create(const struct isac_policy_args *a)
 {
     if (!a->cb)
         return NULL;
     struct fixed *f = calloc(1, sizeof *f);
-    unsigned N = codebook_elements(a->cb);
+    unsigned N = isac_codebook_elements(a->cb);
     f->plan = isac_tx_plan_create(N, 1, 1);
     float complex *W = isac_tx_plan_precoder(f->plan, 0);
-    const float complex *w3 = codebook_weights(a->cb, 3), *w9 = codebook_weights(a->cb, 9);
+    const float complex *w3 = isac_codebook_weights(a->cb, 3),
+                        *w9 = isac_codebook_weights(a->cb, 9);
     for (unsigned m = 0; m < N; m++) {
         W[m] = w9[m];     /* stream 0: comm, toward beam 9 */
         W[m + N] = w3[m]; /* stream 1 = K: sensing, beam 3 */
@@ -59,7 +60,8 @@ static void fixed_reset(void *st, uint64_t ep)
     (void)st;
     (void)ep;
 }
-static int fixed_decide(void *st, const struct policy_obs *prev, struct policy_decision *d)
+static int fixed_decide(void *st, const struct isac_policy_obs *prev,
+                        struct isac_policy_decision *d)
 {
     struct fixed *f = st;
     (void)prev;
@@ -67,17 +69,17 @@ static int fixed_decide(void *st, const struct policy_obs *prev, struct policy_d
     d->plan = f->plan;
     return ISAC_OK;
 }
-static void fixed_observe(void *st, const struct policy_obs *obs)
+static void fixed_observe(void *st, const struct isac_policy_obs *obs)
 {
     struct fixed *f = st;
-    assert_int_equal(obs->beam, POLICY_NO_BEAM);
+    assert_int_equal(obs->beam, ISAC_POLICY_NO_BEAM);
     f->observed++;
 }
 
-static const struct policy_vtable fixed_vt = {
+static const struct isac_policy_vtable fixed_vt = {
     .name = "fixed",
     .summary = "one plan: beam 3 + a comm stream toward beam 9",
-    .caps = POLICY_CAP_PLAN | POLICY_CAP_COMM,
+    .caps = ISAC_POLICY_CAP_PLAN | ISAC_POLICY_CAP_COMM,
     .create = fixed_create,
     .reset = fixed_reset,
     .decide = fixed_decide,
@@ -87,16 +89,16 @@ static const struct policy_vtable fixed_vt = {
 
 /* A small configuration (the soak's) so each CPI is cheap. */
 struct rig {
-    struct exp_config cfg;
-    radio r;
-    codebook cb;
-    pipeline p;
+    struct isac_exp_config cfg;
+    isac_radio r;
+    isac_codebook cb;
+    isac_pipeline p;
 };
 
 static void rig_open(struct rig *g)
 {
     char err[512];
-    exp_config_defaults(&g->cfg);
+    isac_exp_config_defaults(&g->cfg);
     snprintf(g->cfg.radio, sizeof g->cfg.radio, "sim:elements=4,seed=5");
     g->cfg.beams = 16;
     g->cfg.max_steps = 6;
@@ -104,28 +106,28 @@ static void rig_open(struct rig *g)
     g->cfg.window_guard = 256;
     g->cfg.noise_bins = 64;
     g->cfg.grid.spacing_m = 20;
-    g->r = radio_open(g->cfg.radio, err, sizeof err);
+    g->r = isac_radio_open(g->cfg.radio, err, sizeof err);
     assert_non_null(g->r);
-    struct radio_info info;
-    radio_get_info(g->r, &info);
-    g->cb = exp_codebook(&g->cfg, &info, err, sizeof err);
+    struct isac_radio_info info;
+    isac_radio_get_info(g->r, &info);
+    g->cb = isac_exp_codebook(&g->cfg, &info, err, sizeof err);
     assert_non_null(g->cb);
-    g->p = pipeline_create(&g->cfg, &info, g->cb, g->cfg.pfa, err, sizeof err);
+    g->p = isac_pipeline_create(&g->cfg, &info, g->cb, g->cfg.pfa, err, sizeof err);
     assert_non_null(g->p);
 }
 
 static void rig_close(struct rig *g)
 {
-    pipeline_destroy(g->p);
-    codebook_destroy(g->cb);
-    radio_close(g->r);
+    isac_pipeline_destroy(g->p);
+    isac_codebook_destroy(g->cb);
+    isac_radio_close(g->r);
 }
 
 struct seen {
     const struct isac_tx_plan_s *plan;
     unsigned cpis, other;
 };
-static void on_step(void *ctx, const struct episode_cpi *c)
+static void on_step(void *ctx, const struct isac_episode_cpi *c)
 {
     struct seen *s = ctx;
     s->cpis++;
@@ -135,39 +137,40 @@ static void on_step(void *ctx, const struct episode_cpi *c)
 static void test_registered_policy_through_engine(void **state)
 {
     (void)state;
-    static const struct policy_vtable *const mine[] = {&fixed_vt};
-    const struct policy_registry reg = {mine, 1, policy_registry_builtin()};
-    assert_ptr_equal(policy_registry_find(&reg, "fixed"), &fixed_vt);
-    assert_non_null(policy_registry_find(&reg, "scan"));
-    assert_null(policy_registry_find(NULL, "fixed")); /* the built-in table is untouched */
+    static const struct isac_policy_vtable *const mine[] = {&fixed_vt};
+    const struct isac_policy_registry reg = {mine, 1, isac_policy_registry_builtin()};
+    assert_ptr_equal(isac_policy_registry_find(&reg, "fixed"), &fixed_vt);
+    assert_non_null(isac_policy_registry_find(&reg, "scan"));
+    assert_null(isac_policy_registry_find(NULL, "fixed")); /* the built-in table is untouched */
     char names[256];
-    assert_string_equal(policy_registry_names(&reg, names, sizeof names),
+    assert_string_equal(isac_policy_registry_names(&reg, names, sizeof names),
                         "fixed, sweep, scan, random, pso, qnet");
 
     struct rig g;
     rig_open(&g);
-    struct policy_args a;
-    policy_args_defaults(&a, codebook_size(g.cb), 1);
+    struct isac_policy_args a;
+    isac_policy_args_defaults(&a, isac_codebook_size(g.cb), 1);
     a.cb = g.cb;
-    a.num_tx = codebook_elements(g.cb);
-    policy pol = policy_create(policy_registry_find(&reg, "fixed"), &a);
+    a.num_tx = isac_codebook_elements(g.cb);
+    isac_policy pol = isac_policy_create(isac_policy_registry_find(&reg, "fixed"), &a);
     assert_non_null(pol);
-    struct episode_rules rules;
-    episode_rules_from_config(&rules, &g.cfg);
+    struct isac_episode_rules rules;
+    isac_episode_rules_from_config(&rules, &g.cfg);
     char err[512];
-    episode_engine e = episode_engine_create(g.p, g.r, g.cb, &g.cfg, &rules, err, sizeof err);
+    isac_episode_engine e =
+        isac_episode_engine_create(g.p, g.r, g.cb, &g.cfg, &rules, err, sizeof err);
     assert_non_null(e);
     struct seen s = {NULL, 0, 0};
-    struct policy_decision d;
-    assert_int_equal(policy_decide(pol, NULL, &d), ISAC_OK);
+    struct isac_policy_decision d;
+    assert_int_equal(isac_policy_decide(pol, NULL, &d), ISAC_OK);
     s.plan = d.plan;
-    const struct episode_hooks h = {.ctx = &s, .on_step = on_step};
-    assert_int_equal(episode_run_episodes(e, pol, 0, 2, &h, err, sizeof err), ISAC_OK);
+    const struct isac_episode_hooks h = {.ctx = &s, .on_step = on_step};
+    assert_int_equal(isac_episode_run_episodes(e, pol, 0, 2, &h, err, sizeof err), ISAC_OK);
     assert_true(s.cpis >= 2);
     assert_int_equal(s.other, 0);
-    assert_int_equal(episode_engine_status(e)->episode, 1);
-    episode_engine_destroy(e);
-    policy_destroy(pol);
+    assert_int_equal(isac_episode_engine_status(e)->episode, 1);
+    isac_episode_engine_destroy(e);
+    isac_policy_destroy(pol);
     rig_close(&g);
 }
 
@@ -184,20 +187,20 @@ static void test_two_streams_through_pipeline(void **state)
     (void)state;
     struct rig g;
     rig_open(&g);
-    const unsigned N = codebook_elements(g.cb);
-    const size_t L = pipeline_probe_length(g.p);
+    const unsigned N = isac_codebook_elements(g.cb);
+    const size_t L = isac_pipeline_probe_length(g.p);
     isac_tx_plan plan = isac_tx_plan_create(N, 2, 1);
     float complex *W = isac_tx_plan_precoder(plan, 0);
     for (unsigned s = 0; s < 3; s++)
-        memcpy(W + (size_t)s * N, codebook_weights(g.cb, 2 + 5 * s), N * sizeof *W);
+        memcpy(W + (size_t)s * N, isac_codebook_weights(g.cb, 2 + 5 * s), N * sizeof *W);
     isac_tx_plan_powers(plan)[0] = 0.5;
     isac_tx_plan_powers(plan)[1] = 0.3;
-    struct pipeline_result res;
-    assert_int_equal(pipeline_step(g.p, g.r, plan, 0, NULL, &res), ISAC_OK);
+    struct isac_pipeline_result res;
+    assert_int_equal(isac_pipeline_step(g.p, g.r, plan, 0, NULL, &res), ISAC_OK);
     assert_int_equal(res.beam, -1);
 
-    const float complex *u[3] = {pipeline_comm_stream(g.p, 0), pipeline_comm_stream(g.p, 1),
-                                 pipeline_probe(g.p)};
+    const float complex *u[3] = {isac_pipeline_comm_stream(g.p, 0),
+                                 isac_pipeline_comm_stream(g.p, 1), isac_pipeline_probe(g.p)};
     assert_true(fabs(power(u[0], L) - 1) < 1e-5 && fabs(power(u[1], L) - 1) < 1e-5);
     assert_true(memcmp(u[0], u[1], L * sizeof *u[0]) != 0);
     float complex **x = calloc(N, sizeof *x);
@@ -205,44 +208,44 @@ static void test_two_streams_through_pipeline(void **state)
         x[m] = calloc(L, sizeof **x);
     assert_int_equal(isac_tx_plan_compose(plan, u, L, x), ISAC_OK);
     size_t len;
-    const float complex *const *tx = pipeline_tx(g.p, &len);
+    const float complex *const *tx = isac_pipeline_tx(g.p, &len);
     assert_int_equal(len, L);
     for (unsigned m = 0; m < N; m++)
         assert_memory_equal(tx[m], x[m], L * sizeof *x[m]);
 
-    /* a codebook plan: the burst of waveform_compose, bit for bit */
+    /* a codebook plan: the burst of isac_waveform_compose, bit for bit */
     const struct isac_tx_plan_s *beam = isac_tx_plan_from_beam(g.cb, 7);
-    assert_int_equal(pipeline_step(g.p, g.r, beam, 4096, NULL, &res), ISAC_OK);
+    assert_int_equal(isac_pipeline_step(g.p, g.r, beam, 4096, NULL, &res), ISAC_OK);
     assert_int_equal(res.beam, 7);
-    assert_int_equal(
-        waveform_compose(NULL, NULL, 0, pipeline_probe(g.p), codebook_weights(g.cb, 7), N, L, x),
-        ISAC_OK);
-    tx = pipeline_tx(g.p, &len);
+    assert_int_equal(isac_waveform_compose(NULL, NULL, 0, isac_pipeline_probe(g.p),
+                                           isac_codebook_weights(g.cb, 7), N, L, x),
+                     ISAC_OK);
+    tx = isac_pipeline_tx(g.p, &len);
     for (unsigned m = 0; m < N; m++)
         assert_memory_equal(tx[m], x[m], L * sizeof *x[m]);
     isac_tx_plan_destroy((isac_tx_plan)beam);
 
     /* element positions: the emulator moves its TX elements for this plan only */
-    struct radio_info before, during, after;
-    assert_int_equal(radio_get_info(g.r, &before), ISAC_OK);
-    assert_true(before.caps & RADIO_CAP_MOVABLE);
+    struct isac_radio_info before, during, after;
+    assert_int_equal(isac_radio_get_info(g.r, &before), ISAC_OK);
+    assert_true(before.caps & ISAC_RADIO_CAP_MOVABLE);
     double pos[64];
     for (unsigned m = 0; m < N; m++)
         pos[m] = 0.6 * m;
     assert_int_equal(isac_tx_plan_set_positions(plan, pos), ISAC_OK);
-    assert_int_equal(pipeline_step(g.p, g.r, plan, 8192, NULL, &res), ISAC_OK);
-    assert_int_equal(radio_get_info(g.r, &during), ISAC_OK);
+    assert_int_equal(isac_pipeline_step(g.p, g.r, plan, 8192, NULL, &res), ISAC_OK);
+    assert_int_equal(isac_radio_get_info(g.r, &during), ISAC_OK);
     assert_memory_equal(during.tx_pos_wl, pos, N * sizeof *pos);
     beam = isac_tx_plan_from_beam(g.cb, 7);
-    assert_int_equal(pipeline_step(g.p, g.r, beam, 12288, NULL, &res), ISAC_OK);
+    assert_int_equal(isac_pipeline_step(g.p, g.r, beam, 12288, NULL, &res), ISAC_OK);
     isac_tx_plan_destroy((isac_tx_plan)beam);
-    assert_int_equal(radio_get_info(g.r, &after), ISAC_OK);
+    assert_int_equal(isac_radio_get_info(g.r, &after), ISAC_OK);
     assert_memory_equal(after.tx_pos_wl, before.tx_pos_wl, N * sizeof *pos);
-    pos[1] = pos[0] + 0.01; /* closer than RADIO_MIN_SPACING_WL */
+    pos[1] = pos[0] + 0.01; /* closer than ISAC_RADIO_MIN_SPACING_WL */
     assert_int_equal(isac_tx_plan_set_positions(plan, pos), ISAC_OK);
-    assert_true(pipeline_step(g.p, g.r, plan, 16384, NULL, &res) < 0);
-    assert_non_null(strstr(pipeline_last_error(g.p), "element positions refused"));
-    assert_null(strchr(pipeline_last_error(g.p), '\n'));
+    assert_true(isac_pipeline_step(g.p, g.r, plan, 16384, NULL, &res) < 0);
+    assert_non_null(strstr(isac_pipeline_last_error(g.p), "element positions refused"));
+    assert_null(strchr(isac_pipeline_last_error(g.p), '\n'));
 
     for (unsigned m = 0; m < N; m++)
         free(x[m]);

@@ -6,7 +6,7 @@
  *  - without a span the same comparison differs (the noise follows the running clock),
  *    so the first check can fail;
  *  - an episode that would start before the radio's time is refused with one line;
- *  - `isactb run` (exp_run) runs on such a radio: its clock follows the jump. */
+ *  - `isactb run` (isac_exp_run) runs on such a radio: its clock follows the jump. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,42 +21,42 @@
 #define NSTEP 12
 
 struct probe {
-    struct exp_config cfg;
-    radio r;
-    codebook cb;
-    mdp_env env;
+    struct isac_exp_config cfg;
+    isac_radio r;
+    isac_codebook cb;
+    isac_mdp_env env;
 };
 
 static void probe_open(struct probe *p, const char *spec)
 {
     char err[512];
-    exp_config_defaults(&p->cfg);
+    isac_exp_config_defaults(&p->cfg);
     snprintf(p->cfg.radio, sizeof p->cfg.radio, "%s", spec);
-    p->r = radio_open(spec, err, sizeof err);
+    p->r = isac_radio_open(spec, err, sizeof err);
     assert_non_null(p->r);
-    struct radio_info info;
-    assert_int_equal(radio_get_info(p->r, &info), 0);
-    p->cb = exp_codebook(&p->cfg, &info, err, sizeof err);
+    struct isac_radio_info info;
+    assert_int_equal(isac_radio_get_info(p->r, &info), 0);
+    p->cb = isac_exp_codebook(&p->cfg, &info, err, sizeof err);
     assert_non_null(p->cb);
-    p->env = mdp_env_create(&p->cfg, p->r, p->cb, err, sizeof err);
+    p->env = isac_mdp_env_create(&p->cfg, p->r, p->cb, err, sizeof err);
     assert_non_null(p->env);
 }
 
 static void probe_close(struct probe *p)
 {
-    mdp_env_destroy(p->env);
-    codebook_destroy(p->cb);
-    radio_close(p->r);
+    isac_mdp_env_destroy(p->env);
+    isac_codebook_destroy(p->cb);
+    isac_radio_close(p->r);
 }
 
 /* Episode ep, beams 3, 5, 7, ...: the best cell's statistic of every step. */
 static void observe(struct probe *p, uint64_t ep, double lambda[NSTEP])
 {
     char err[512];
-    assert_int_equal(mdp_env_reset(p->env, ep, err, sizeof err), 0);
+    assert_int_equal(isac_mdp_env_reset(p->env, ep, err, sizeof err), 0);
     for (unsigned k = 0; k < NSTEP; k++) {
-        struct mdp_env_out o;
-        assert_int_equal(mdp_env_step(p->env, (3 + 2 * k) % 16, &o, err, sizeof err), 0);
+        struct isac_mdp_env_out o;
+        assert_int_equal(isac_mdp_env_step(p->env, (3 + 2 * k) % 16, &o, err, sizeof err), 0);
         lambda[k] = o.obs.lambda;
     }
 }
@@ -66,11 +66,11 @@ static void other_episodes(struct probe *p)
 {
     char err[512];
     for (uint64_t ep = 0; ep < 3; ep++) {
-        assert_int_equal(mdp_env_reset(p->env, ep, err, sizeof err), 0);
+        assert_int_equal(isac_mdp_env_reset(p->env, ep, err, sizeof err), 0);
         for (unsigned k = 0; k < 5 + 7 * ep; k++) {
-            struct mdp_env_out o;
-            assert_int_equal(mdp_env_step(p->env, (unsigned)(k * 5 + ep) % 16, &o, err, sizeof err),
-                             0);
+            struct isac_mdp_env_out o;
+            assert_int_equal(
+                isac_mdp_env_step(p->env, (unsigned)(k * 5 + ep) % 16, &o, err, sizeof err), 0);
         }
     }
 }
@@ -106,7 +106,7 @@ static void test_late_episode_refused(void **s)
     probe_open(&p, "sim:seed=5,episode_span=1");
     double l[NSTEP];
     observe(&p, 2, l);
-    assert_int_not_equal(mdp_env_reset(p.env, 1, err, sizeof err), 0);
+    assert_int_not_equal(isac_mdp_env_reset(p.env, 1, err, sizeof err), 0);
     assert_non_null(strstr(err, "episode_span"));
     assert_null(strchr(err, '\n'));
     probe_close(&p);
@@ -120,12 +120,12 @@ static void test_run_follows_the_clock(void **s)
     p.cfg.episodes = 3;
     char err[512];
     json_t *out = NULL;
-    assert_int_equal(exp_run(&p.cfg, p.r, p.cb, NULL, NULL, &out, err, sizeof err), 0);
+    assert_int_equal(isac_exp_run(&p.cfg, p.r, p.cb, NULL, NULL, &out, err, sizeof err), 0);
     assert_int_equal(json_array_size(json_object_get(out, "episodes")), 3);
-    struct radio_info info;
+    struct isac_radio_info info;
     int64_t now;
-    assert_int_equal(radio_get_info(p.r, &info), 0);
-    assert_int_equal(radio_get_time(p.r, &now), 0);
+    assert_int_equal(isac_radio_get_info(p.r, &info), 0);
+    assert_int_equal(isac_radio_get_time(p.r, &now), 0);
     assert_true(now >= (int64_t)(1.0 * info.sample_rate)); /* episode 2 started at 1 s */
     json_decref(out);
     probe_close(&p);

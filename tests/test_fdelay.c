@@ -93,7 +93,7 @@ static void test_integer_exact(void **state)
         int D = delays[c];
         for (int i = 0; i < NY; i++)
             y[i] = y0[i] = (float complex)(0.25f * (float)i);
-        fdelay_add(y, NY, x, NX, (double)D, 1.0, 0.0);
+        isac_fdelay_add(y, NY, x, NX, (double)D, 1.0, 0.0);
         for (int i = 0; i < NY; i++) {
             float complex want = y0[i];
             if (i - D >= 0 && i - D < NX)
@@ -118,7 +118,7 @@ static void test_vs_fft(void **state)
         for (int c = 0; c < 40; c++) {
             double d = -20.0 + c * 1.0173; /* sweeps the fraction, negative and positive */
             memset(y, 0, P * REPS * sizeof *y);
-            fdelay_add(y, P * REPS, x, P * REPS, d, 1.0, 0.0);
+            isac_fdelay_add(y, P * REPS, x, P * REPS, d, 1.0, 0.0);
             exact_delay(X, d, ref);
             /* period 2 of the tiling equals one period of the periodic signal */
             double e = rel_err_db(y, 2 * P, ref);
@@ -153,8 +153,8 @@ static void test_round_trip(void **state)
         double d = 40.0 * (isac_rng_uniform(&r) - 0.5);
         memset(y, 0, P * REPS * sizeof *y);
         memset(z, 0, P * REPS * sizeof *z);
-        fdelay_add(y, P * REPS, x, P * REPS, d, 1.0, 0.0);
-        fdelay_add(z, P * REPS, y, P * REPS, -d, 1.0, 0.0);
+        isac_fdelay_add(y, P * REPS, x, P * REPS, d, 1.0, 0.0);
+        isac_fdelay_add(z, P * REPS, y, P * REPS, -d, 1.0, 0.0);
         double e = rel_err_db(z, 2 * P, ref);
         if (e > worst)
             worst = e;
@@ -179,7 +179,7 @@ static void test_gain_doppler(void **state)
     tiled(X, x);
     const double d = 3.375, nu = 0.0123456;
     const double complex g = 0.5 * cexp(I * 1.1);
-    fdelay_add(y, P * REPS, x, P * REPS, d, g, nu);
+    isac_fdelay_add(y, P * REPS, x, P * REPS, d, g, nu);
     exact_delay(X, d, ref);
     for (int n = 0; n < P; n++)
         ref[n] *= g * cexp(I * 2.0 * M_PI * nu * (2 * P + n));
@@ -202,32 +202,32 @@ static void test_edges(void **state)
         x[n] = 1.0f;
     for (int i = 0; i < N; i++)
         y[i] = 2.0f;
-    fdelay_add(y, N, x, N, 1e6, 1.0, 0.0); /* far beyond: no-op */
-    fdelay_add(y, N, x, N, -1e6, 1.0, 0.0);
-    fdelay_add(y, N, x, N, 1e300, 1.0, 0.0);
-    fdelay_add(y, N, x, N, NAN, 1.0, 0.0);
-    fdelay_add(y, N, x, N, INFINITY, 1.0, 0.0);
-    fdelay_add(y, N, NULL, 0, 2.5, 1.0, 0.0);
-    fdelay_add(NULL, 0, x, N, 2.5, 1.0, 0.0);
+    isac_fdelay_add(y, N, x, N, 1e6, 1.0, 0.0); /* far beyond: no-op */
+    isac_fdelay_add(y, N, x, N, -1e6, 1.0, 0.0);
+    isac_fdelay_add(y, N, x, N, 1e300, 1.0, 0.0);
+    isac_fdelay_add(y, N, x, N, NAN, 1.0, 0.0);
+    isac_fdelay_add(y, N, x, N, INFINITY, 1.0, 0.0);
+    isac_fdelay_add(y, N, NULL, 0, 2.5, 1.0, 0.0);
+    isac_fdelay_add(NULL, 0, x, N, 2.5, 1.0, 0.0);
     for (int i = 0; i < N; i++)
         assert_true(y[i] == 2.0f);
     /* a fractional delay just beyond the end only reaches the interpolator's tail */
-    fdelay_add(y, N, x, N, N + 0.5, 1.0, 0.0);
+    isac_fdelay_add(y, N, x, N, N + 0.5, 1.0, 0.0);
     double tail = 0;
     for (int i = 0; i < N; i++)
         tail += cabsf(y[i] - 2.0f);
     assert_true(tail < 0.5 && tail > 0.0);
     /* interpolation taps: unit DC gain, identity at frac = 0 */
-    float h[FDELAY_TAPS];
+    float h[ISAC_FDELAY_TAPS];
     for (double f = 0.0; f < 1.0; f += 0.125) {
-        fdelay_taps(f, h);
+        isac_fdelay_taps(f, h);
         double s = 0;
-        for (int t = 0; t < FDELAY_TAPS; t++)
+        for (int t = 0; t < ISAC_FDELAY_TAPS; t++)
             s += h[t];
         assert_true(fabs(s - 1.0) < 1e-6);
     }
-    fdelay_taps(0.0, h);
-    assert_true(h[FDELAY_HALF - 1] == 1.0f);
+    isac_fdelay_taps(0.0, h);
+    assert_true(h[ISAC_FDELAY_HALF - 1] == 1.0f);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* GLRT detection probability under H1 (Monte Carlo vs the analytic glrt_pd()).
+/* GLRT detection probability under H1 (Monte Carlo vs the analytic isac_glrt_pd()).
  *
  * Known gamma_n, unequal noise variances sigma_n^2 and unequal element counts per AP:
  * the per-AP whitening of glrt.h makes 2*Lambda ~ chi2(2N, delta) exactly with
@@ -38,13 +38,13 @@ static const double SIG2[4] = {1.0, 3.0, 0.4, 2.0};
 static const double SHARE[4] = {0.4, 0.1, 0.3, 0.2}; /* how delta splits among APs */
 static const double PD_TARGETS[6] = {0.1, 0.3, 0.5, 0.7, 0.9, 0.99};
 
-/* delta with glrt_pd(N, PFA, delta) = pd, by bisection (glrt_pd is increasing). */
+/* delta with isac_glrt_pd(N, PFA, delta) = pd, by bisection (isac_glrt_pd is increasing). */
 static double delta_for_pd(unsigned N, double pd)
 {
     double lo = 0.0, hi = 500.0;
     for (int i = 0; i < 100; i++) {
         double mid = 0.5 * (lo + hi);
-        if (glrt_pd(N, PFA, mid) < pd)
+        if (isac_glrt_pd(N, PFA, mid) < pd)
             lo = mid;
         else
             hi = mid;
@@ -56,26 +56,26 @@ static void run_pd(unsigned N, uint64_t seed)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
-    glrt g = glrt_create(N, MS, PFA);
+    isac_glrt g = isac_glrt_create(N, MS, PFA);
     assert_non_null(g);
     float complex *y[4], *eta[4];
-    array arr[4];
+    isac_array arr[4];
     double share = 0.0;
     for (unsigned n = 0; n < N; n++) {
-        arr[n] = array_create_ula(MS[n], 0.5);
+        arr[n] = isac_array_create_ula(MS[n], 0.5);
         y[n] = malloc(MS[n] * sizeof *y[n]);
         eta[n] = malloc(MS[n] * sizeof *eta[n]);
         share += SHARE[n];
     }
     for (int p = 0; p < 6; p++) {
         double delta = delta_for_pd(N, PD_TARGETS[p]);
-        double pd = glrt_pd(N, PFA, delta);
+        double pd = isac_glrt_pd(N, PFA, delta);
         uint64_t det = 0;
         double sum_dc = 0.0;
         for (int t = 0; t < TRIALS; t++) {
             if (t % 50 == 0)
                 for (unsigned n = 0; n < N; n++) {
-                    array_steering(arr[n], (isac_rng_uniform(&r) - 0.5) * M_PI, eta[n]);
+                    isac_array_steering(arr[n], (isac_rng_uniform(&r) - 0.5) * M_PI, eta[n]);
                     float complex s = (float complex)isac_rng_cnormal(&r, 1.0);
                     for (unsigned m = 0; m < MS[n]; m++)
                         eta[n][m] *= s;
@@ -91,9 +91,9 @@ static void run_pd(unsigned N, uint64_t seed)
                 for (unsigned m = 0; m < MS[n]; m++)
                     y[n][m] = (float complex)(gam * eta[n][m] + isac_rng_cnormal(&r, SIG2[n]));
             }
-            struct glrt_result res;
-            assert_int_equal(glrt_execute(g, (const float complex *const *)y,
-                                          (const float complex *const *)eta, SIG2, NULL, &res),
+            struct isac_glrt_result res;
+            assert_int_equal(isac_glrt_execute(g, (const float complex *const *)y,
+                                               (const float complex *const *)eta, SIG2, NULL, &res),
                              ISAC_OK);
             det += res.detected;
             sum_dc += res.delta_hat - 2.0 * N;
@@ -109,11 +109,11 @@ static void run_pd(unsigned N, uint64_t seed)
         assert_true(fabs(mean - delta) < 3.29 * sd);
     }
     for (unsigned n = 0; n < N; n++) {
-        array_destroy(arr[n]);
+        isac_array_destroy(arr[n]);
         free(y[n]);
         free(eta[n]);
     }
-    glrt_destroy(g);
+    isac_glrt_destroy(g);
 }
 
 static void test_pd_n4(void **state)
@@ -134,8 +134,8 @@ static void test_pd_n2(void **state)
 static void test_pd_n1(void **state)
 {
     (void)state;
-    assert_true(fabs(glrt_threshold_n(1, PFA) + log(PFA)) < 1e-9);
-    assert_true(fabs(glrt_pd(1, PFA, 0.0) - PFA) < 1e-12);
+    assert_true(fabs(isac_glrt_threshold_n(1, PFA) + log(PFA)) < 1e-9);
+    assert_true(fabs(isac_glrt_pd(1, PFA, 0.0) - PFA) < 1e-12);
 }
 
 int main(void)

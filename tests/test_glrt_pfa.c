@@ -42,12 +42,12 @@ static void fill_noise(isac_rng *r, float complex *v, size_t n, double var)
 }
 
 /* eta_n = a(phi_n) times a random complex scalar (the a^T(phi_0) w factor). */
-static void rand_eta(isac_rng *r, array arr, float complex *eta)
+static void rand_eta(isac_rng *r, isac_array arr, float complex *eta)
 {
     double phi = (isac_rng_uniform(r) - 0.5) * M_PI;
-    array_steering(arr, phi, eta);
+    isac_array_steering(arr, phi, eta);
     float complex s = (float complex)isac_rng_cnormal(r, 1.0);
-    for (unsigned m = 0; m < array_size(arr); m++)
+    for (unsigned m = 0; m < isac_array_size(arr); m++)
         eta[m] *= s;
 }
 
@@ -65,7 +65,7 @@ static void check_counts(const char *tag, unsigned N, const struct counts *c)
         snprintf(what, sizeof what, "%s N=%u pfa=%g PAPER thr", tag, N, PFAS[i]);
         assert_false(stat_check_rate(what, c->hit_paper[i], c->n, PFAS[i], ALPHA));
         /* ... and its real rate is what 2*Lambda ~ chi2(2N) predicts. */
-        double real = gsl_cdf_chisq_Q(2.0 * glrt_threshold_paper(N, PFAS[i]), 2.0 * N);
+        double real = gsl_cdf_chisq_Q(2.0 * isac_glrt_threshold_paper(N, PFAS[i]), 2.0 * N);
         snprintf(what, sizeof what, "%s N=%u paper thr real rate", tag, N);
         assert_true(stat_check_rate(what, c->hit_paper[i], c->n, real, ALPHA));
     }
@@ -82,28 +82,28 @@ static void tally(struct counts *c, unsigned N, double lambda, const double *thr
     c->n++;
 }
 
-/* ---- glrt_execute ---- */
+/* ---- isac_glrt_execute ---- */
 
 static void run_execute(unsigned N, uint64_t trials, uint64_t seed)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
-    glrt g = glrt_create(N, MS, 1e-3);
+    isac_glrt g = isac_glrt_create(N, MS, 1e-3);
     assert_non_null(g);
-    array arr[8];
+    isac_array arr[8];
     float complex *y[8], *eta[8];
     double s2[8];
     for (unsigned n = 0; n < N; n++) {
-        arr[n] = array_create_ula(MS[n], 0.5);
+        arr[n] = isac_array_create_ula(MS[n], 0.5);
         y[n] = malloc(MS[n] * sizeof *y[n]);
         eta[n] = malloc(MS[n] * sizeof *eta[n]);
     }
     double thr[NPFA], thr_paper[NPFA];
     for (int i = 0; i < NPFA; i++) {
-        thr[i] = glrt_threshold_n(N, PFAS[i]);
-        thr_paper[i] = glrt_threshold_paper(N, PFAS[i]);
+        thr[i] = isac_glrt_threshold_n(N, PFAS[i]);
+        thr_paper[i] = isac_glrt_threshold_paper(N, PFAS[i]);
     }
-    assert_true(thr[2] == glrt_threshold(g));
+    assert_true(thr[2] == isac_glrt_threshold(g));
     struct counts c = {0};
     uint64_t det = 0;
     for (uint64_t t = 0; t < trials; t++) {
@@ -114,21 +114,21 @@ static void run_execute(unsigned N, uint64_t trials, uint64_t seed)
             }
         for (unsigned n = 0; n < N; n++)
             fill_noise(&r, y[n], MS[n], s2[n]);
-        struct glrt_result res;
-        assert_int_equal(glrt_execute(g, (const float complex *const *)y,
-                                      (const float complex *const *)eta, s2, NULL, &res),
+        struct isac_glrt_result res;
+        assert_int_equal(isac_glrt_execute(g, (const float complex *const *)y,
+                                           (const float complex *const *)eta, s2, NULL, &res),
                          ISAC_OK);
         det += res.detected;
         tally(&c, N, res.lambda, thr, thr_paper);
     }
-    assert_int_equal(det, c.hit[2]); /* the flag is lambda > glrt_threshold() */
+    assert_int_equal(det, c.hit[2]); /* the flag is lambda > isac_glrt_threshold() */
     check_counts("execute", N, &c);
     for (unsigned n = 0; n < N; n++) {
-        array_destroy(arr[n]);
+        isac_array_destroy(arr[n]);
         free(y[n]);
         free(eta[n]);
     }
-    glrt_destroy(g);
+    isac_glrt_destroy(g);
 }
 
 static void test_pfa_execute(void **state)
@@ -138,7 +138,7 @@ static void test_pfa_execute(void **state)
         run_execute(NS[i], 250000, 1000 + NS[i]);
 }
 
-/* ---- glrt_profile: every bin of white noise is an independent trial ---- */
+/* ---- isac_glrt_profile: every bin of white noise is an independent trial ---- */
 
 #define K 4096
 
@@ -146,14 +146,14 @@ static void run_profile(unsigned N, unsigned profiles, uint64_t seed)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
-    glrt g = glrt_create(N, MS, 1e-2);
+    isac_glrt g = isac_glrt_create(N, MS, 1e-2);
     assert_non_null(g);
     float complex *zbuf[8], *zrow[8][16], *a[8];
     const float complex *const *zp[8];
-    array arr[8];
+    isac_array arr[8];
     double s2[8];
     for (unsigned n = 0; n < N; n++) {
-        arr[n] = array_create_ula(MS[n], 0.5);
+        arr[n] = isac_array_create_ula(MS[n], 0.5);
         a[n] = malloc(MS[n] * sizeof *a[n]);
         zbuf[n] = malloc((size_t)MS[n] * K * sizeof *zbuf[n]);
         for (unsigned m = 0; m < MS[n]; m++)
@@ -163,20 +163,21 @@ static void run_profile(unsigned N, unsigned profiles, uint64_t seed)
     float *lam = malloc(K * sizeof *lam);
     double thr[NPFA], thr_paper[NPFA];
     for (int i = 0; i < NPFA; i++) {
-        thr[i] = glrt_threshold_n(N, PFAS[i]);
-        thr_paper[i] = glrt_threshold_paper(N, PFAS[i]);
+        thr[i] = isac_glrt_threshold_n(N, PFAS[i]);
+        thr_paper[i] = isac_glrt_threshold_paper(N, PFAS[i]);
     }
     struct counts c = {0};
     for (unsigned p = 0; p < profiles; p++) {
         for (unsigned n = 0; n < N; n++) {
-            array_steering(arr[n], (isac_rng_uniform(&r) - 0.5) * M_PI, a[n]);
+            isac_array_steering(arr[n], (isac_rng_uniform(&r) - 0.5) * M_PI, a[n]);
             s2[n] = rand_sigma2(&r);
             fill_noise(&r, zbuf[n], (size_t)MS[n] * K, s2[n]);
         }
-        assert_int_equal(glrt_profile(g, zp, K, (const float complex *const *)a, s2, lam), ISAC_OK);
+        assert_int_equal(isac_glrt_profile(g, zp, K, (const float complex *const *)a, s2, lam),
+                         ISAC_OK);
         for (size_t k = 0; k < K; k++)
             tally(&c, N, lam[k], thr, thr_paper);
-        if (p == 0) { /* the profile is glrt_execute() applied bin by bin */
+        if (p == 0) { /* the profile is isac_glrt_execute() applied bin by bin */
             float complex *y[8];
             for (unsigned n = 0; n < N; n++)
                 y[n] = malloc(MS[n] * sizeof *y[n]);
@@ -184,9 +185,9 @@ static void run_profile(unsigned N, unsigned profiles, uint64_t seed)
                 for (unsigned n = 0; n < N; n++)
                     for (unsigned m = 0; m < MS[n]; m++)
                         y[n][m] = zrow[n][m][k];
-                struct glrt_result res;
-                assert_int_equal(glrt_execute(g, (const float complex *const *)y,
-                                              (const float complex *const *)a, s2, NULL, &res),
+                struct isac_glrt_result res;
+                assert_int_equal(isac_glrt_execute(g, (const float complex *const *)y,
+                                                   (const float complex *const *)a, s2, NULL, &res),
                                  ISAC_OK);
                 assert_true(fabs(res.lambda - lam[k]) <= 1e-4 * (1.0 + res.lambda));
             }
@@ -196,12 +197,12 @@ static void run_profile(unsigned N, unsigned profiles, uint64_t seed)
     }
     check_counts("profile", N, &c);
     for (unsigned n = 0; n < N; n++) {
-        array_destroy(arr[n]);
+        isac_array_destroy(arr[n]);
         free(a[n]);
         free(zbuf[n]);
     }
     free(lam);
-    glrt_destroy(g);
+    isac_glrt_destroy(g);
 }
 
 static void test_pfa_profile(void **state)
@@ -217,26 +218,26 @@ static void test_args(void **state)
 {
     (void)state;
     unsigned M[2] = {4, 4};
-    assert_null(glrt_create(0, M, 1e-3));
-    assert_null(glrt_create(2, M, 0.0));
-    assert_null(glrt_create(2, M, 0.6));
-    assert_null(glrt_create(65, M, 1e-3));
+    assert_null(isac_glrt_create(0, M, 1e-3));
+    assert_null(isac_glrt_create(2, M, 0.0));
+    assert_null(isac_glrt_create(2, M, 0.6));
+    assert_null(isac_glrt_create(65, M, 1e-3));
     unsigned Mbad[2] = {4, 0};
-    assert_null(glrt_create(2, Mbad, 1e-3));
-    glrt g = glrt_create(2, M, 1e-3);
+    assert_null(isac_glrt_create(2, Mbad, 1e-3));
+    isac_glrt g = isac_glrt_create(2, M, 1e-3);
     assert_non_null(g);
-    assert_int_equal(glrt_num_aps(g), 2);
-    assert_true(glrt_pfa(g) == 1e-3);
+    assert_int_equal(isac_glrt_num_aps(g), 2);
+    assert_true(isac_glrt_pfa(g) == 1e-3);
     /* N = 2, P_FA = 1e-3: chi2inv_4(0.999) = 18.4668 (tables), so 9.2334 on Lambda. */
-    assert_true(fabs(glrt_threshold(g) - 9.2334) < 1e-3);
+    assert_true(fabs(isac_glrt_threshold(g) - 9.2334) < 1e-3);
     float complex y0[4] = {1, 1, 1, 1}, e0[4] = {1, 1, 1, 1}, z4[4] = {0};
     const float complex *y[2] = {y0, y0}, *e[2] = {e0, e0}, *ez[2] = {e0, z4};
     double s2[2] = {1.0, 1.0}, s2bad[2] = {1.0, 0.0};
-    struct glrt_result res;
+    struct isac_glrt_result res;
     float complex gh[2];
-    assert_int_equal(glrt_execute(g, y, e, s2bad, NULL, &res), ISAC_EINVAL);
-    assert_int_equal(glrt_execute(g, y, ez, s2, NULL, &res), ISAC_EINVAL); /* eta = 0 */
-    assert_int_equal(glrt_execute(g, y, e, s2, gh, NULL), ISAC_EINVAL);
+    assert_int_equal(isac_glrt_execute(g, y, e, s2bad, NULL, &res), ISAC_EINVAL);
+    assert_int_equal(isac_glrt_execute(g, y, ez, s2, NULL, &res), ISAC_EINVAL); /* eta = 0 */
+    assert_int_equal(isac_glrt_execute(g, y, e, s2, gh, NULL), ISAC_EINVAL);
     /* noiseless y = gamma eta: gamma_hat is exact (eq. (13)) and Lambda = sum |g|^2 ||eta||^2 */
     float complex ya[4], yb[4];
     for (int m = 0; m < 4; m++) {
@@ -245,16 +246,16 @@ static void test_args(void **state)
     }
     const float complex *yy[2] = {ya, yb};
     double s2b[2] = {1.0, 4.0};
-    assert_int_equal(glrt_execute(g, yy, e, s2b, gh, &res), ISAC_OK);
+    assert_int_equal(isac_glrt_execute(g, yy, e, s2b, gh, &res), ISAC_OK);
     assert_true(cabsf(gh[0] - (0.5f - 0.25f * I)) < 1e-6f);
     assert_true(cabsf(gh[1] - 2.0f * I) < 1e-6f);
     double want = 0.3125 * 4 / 1.0 + 4.0 * 4 / 4.0;
     assert_true(fabs(res.lambda - want) < 1e-9);
     assert_true(fabs(res.delta_hat - 2 * want) < 1e-9);
-    assert_true(fabs(res.pd_hat - glrt_pd(2, 1e-3, 2 * want - 4)) < 1e-12);
-    glrt_destroy(g);
-    glrt_destroy(NULL);
-    assert_true(isnan(glrt_threshold_n(0, 0.1)));
+    assert_true(fabs(res.pd_hat - isac_glrt_pd(2, 1e-3, 2 * want - 4)) < 1e-12);
+    isac_glrt_destroy(g);
+    isac_glrt_destroy(NULL);
+    assert_true(isnan(isac_glrt_threshold_n(0, 0.1)));
 }
 
 int main(void)

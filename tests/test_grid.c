@@ -26,8 +26,8 @@
 #define FS 100e6
 #define ALPHA 1e-3
 
-static const struct geom_ap TX = {0.0, 0.0, 0.0};
-static const struct geom_ap RX[NAP] = {
+static const struct isac_geom_ap TX = {0.0, 0.0, 0.0};
+static const struct isac_geom_ap RX[NAP] = {
     {200.0, 0.0, M_PI / 2},    /* axis along +y: broadside looks along -x */
     {0.0, 200.0, 0.0},         /* axis along +x: broadside looks along -y */
     {200.0, 200.0, -M_PI / 4}, /* broadside looks back toward the origin */
@@ -36,7 +36,7 @@ static const struct geom_ap RX[NAP] = {
 static const unsigned MS[NAP] = {8, 8, 6, 4};
 
 struct scene {
-    array arr[NAP];
+    isac_array arr[NAP];
     size_t K;
     float complex *buf[NAP], *row[NAP][8];
     const float complex *const *zp[NAP];
@@ -46,7 +46,7 @@ static void scene_init(struct scene *s, size_t K)
 {
     s->K = K;
     for (unsigned n = 0; n < NAP; n++) {
-        s->arr[n] = array_create_ula(MS[n], 0.5);
+        s->arr[n] = isac_array_create_ula(MS[n], 0.5);
         s->buf[n] = malloc((size_t)MS[n] * K * sizeof *s->buf[n]);
         for (unsigned m = 0; m < MS[n]; m++)
             s->row[n][m] = s->buf[n] + (size_t)m * K;
@@ -57,7 +57,7 @@ static void scene_init(struct scene *s, size_t K)
 static void scene_free(struct scene *s)
 {
     for (unsigned n = 0; n < NAP; n++) {
-        array_destroy(s->arr[n]);
+        isac_array_destroy(s->arr[n]);
         free(s->buf[n]);
     }
 }
@@ -78,10 +78,10 @@ static double sinc(double x)
 static void scene_target(struct scene *s, double px, double py, double lag0, double amp)
 {
     for (unsigned n = 0; n < NAP; n++) {
-        double d = geom_bistatic_delay_samples(&TX, &RX[n], px, py, FS) - lag0;
-        double phi = geom_phi(&RX[n], px, py);
+        double d = isac_geom_bistatic_delay_samples(&TX, &RX[n], px, py, FS) - lag0;
+        double phi = isac_geom_phi(&RX[n], px, py);
         double complex a[8];
-        array_steering_d(s->arr[n], phi, a);
+        isac_array_steering_d(s->arr[n], phi, a);
         double complex g = amp * cexp(I * (0.7 + n)); /* arbitrary per-AP phase */
         for (unsigned m = 0; m < MS[n]; m++)
             for (size_t k = 0; k < s->K; k++)
@@ -89,10 +89,10 @@ static void scene_target(struct scene *s, double px, double py, double lag0, dou
     }
 }
 
-static struct grid_config base_config(struct scene *s, double lag0, double max_angle,
-                                      enum grid_interp interp, double pfa)
+static struct isac_grid_config base_config(struct scene *s, double lag0, double max_angle,
+                                           enum isac_grid_interp interp, double pfa)
 {
-    struct grid_config c = {
+    struct isac_grid_config c = {
         .tx = TX,
         .N = NAP,
         .rx = RX,
@@ -110,23 +110,23 @@ static struct grid_config base_config(struct scene *s, double lag0, double max_a
 
 /* ---- a target is found in the right cell ---- */
 
-static void run_locate(enum grid_interp interp, double px, double py, uint64_t seed)
+static void run_locate(enum isac_grid_interp interp, double px, double py, uint64_t seed)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
     struct scene s;
     scene_init(&s, 256);
     const double lag0 = 20.0, s2[NAP] = {1.0, 2.0, 0.5, 1.0};
-    struct grid_config cfg = base_config(&s, lag0, M_PI / 2, interp, 1e-6);
-    struct grid_spec sp = {.x0 = 100.0, .y0 = 60.0, .dx = 1.0, .dy = 1.0, .nx = 41, .ny = 41};
-    grid g = grid_create(&cfg, &sp);
+    struct isac_grid_config cfg = base_config(&s, lag0, M_PI / 2, interp, 1e-6);
+    struct isac_grid_spec sp = {.x0 = 100.0, .y0 = 60.0, .dx = 1.0, .dy = 1.0, .nx = 41, .ny = 41};
+    isac_grid g = isac_grid_create(&cfg, &sp);
     assert_non_null(g);
     scene_noise(&s, &r, s2);
     scene_target(&s, px, py, lag0, 3.0); /* per-element SNR >= 9.5 dB, x M after beamforming */
-    float *stat = malloc(grid_num_cells(g) * sizeof *stat);
-    uint8_t *det = malloc(grid_num_cells(g));
-    struct grid_best b;
-    assert_int_equal(grid_execute(g, s.zp, s2, stat, det, &b), ISAC_OK);
+    float *stat = malloc(isac_grid_num_cells(g) * sizeof *stat);
+    uint8_t *det = malloc(isac_grid_num_cells(g));
+    struct isac_grid_best b;
+    assert_int_equal(isac_grid_execute(g, s.zp, s2, stat, det, &b), ISAC_OK);
     long tx = lround((px - sp.x0) / sp.dx), ty = lround((py - sp.y0) / sp.dy);
     printf("interp %d: target (%.2f, %.2f) cell (%ld, %ld); best (%u, %u) Lambda %.1f N_P %u "
            "log10 p %.1f\n",
@@ -137,21 +137,21 @@ static void run_locate(enum grid_interp interp, double px, double py, uint64_t s
     assert_int_equal(b.n_aps, NAP);
     free(stat);
     free(det);
-    grid_destroy(g);
+    isac_grid_destroy(g);
     scene_free(&s);
 }
 
 static void test_locate_nearest(void **state)
 {
     (void)state;
-    run_locate(GRID_INTERP_NEAREST, 121.3, 77.8, 11);
+    run_locate(ISAC_GRID_INTERP_NEAREST, 121.3, 77.8, 11);
 }
 
 static void test_locate_linear(void **state)
 {
     (void)state;
-    run_locate(GRID_INTERP_LINEAR, 121.3, 77.8, 12);
-    run_locate(GRID_INTERP_LINEAR, 109.6, 93.4, 13);
+    run_locate(ISAC_GRID_INTERP_LINEAR, 121.3, 77.8, 12);
+    run_locate(ISAC_GRID_INTERP_LINEAR, 109.6, 93.4, 13);
 }
 
 /* ---- per-cell visibility and thresholds ---- */
@@ -161,24 +161,26 @@ static void test_locate_linear(void **state)
 #define KS 96
 #define LAG0S 40.0
 
-static grid make_partial_grid(struct scene *s, enum grid_interp interp, double pfa)
+static isac_grid make_partial_grid(struct scene *s, enum isac_grid_interp interp, double pfa)
 {
-    struct grid_config cfg = base_config(s, LAG0S, FOV, interp, pfa);
-    struct grid_spec sp = {.x0 = -40.0, .y0 = -40.0, .dx = 16.0, .dy = 16.0, .nx = 18, .ny = 18};
-    return grid_create(&cfg, &sp);
+    struct isac_grid_config cfg = base_config(s, LAG0S, FOV, interp, pfa);
+    struct isac_grid_spec sp = {
+        .x0 = -40.0, .y0 = -40.0, .dx = 16.0, .dy = 16.0, .nx = 18, .ny = 18};
+    return isac_grid_create(&cfg, &sp);
 }
 
 /* Independent visibility rule, from geom/ only. */
-static unsigned expected_naps(grid g, size_t c, enum grid_interp interp)
+static unsigned expected_naps(isac_grid g, size_t c, enum isac_grid_interp interp)
 {
     double x, y;
-    grid_cell_center(g, c, &x, &y);
+    isac_grid_cell_center(g, c, &x, &y);
     unsigned cnt = 0;
     for (unsigned n = 0; n < NAP; n++) {
-        double d = geom_bistatic_delay_samples(&TX, &RX[n], x, y, FS) - LAG0S;
-        double phi = geom_phi(&RX[n], x, y);
-        int in = interp == GRID_INTERP_NEAREST ? (floor(d + 0.5) >= 0 && floor(d + 0.5) <= KS - 1)
-                                               : (d >= 0 && d <= KS - 1);
+        double d = isac_geom_bistatic_delay_samples(&TX, &RX[n], x, y, FS) - LAG0S;
+        double phi = isac_geom_phi(&RX[n], x, y);
+        int in = interp == ISAC_GRID_INTERP_NEAREST
+                     ? (floor(d + 0.5) >= 0 && floor(d + 0.5) <= KS - 1)
+                     : (d >= 0 && d <= KS - 1);
         cnt += in && fabs(phi) <= FOV;
     }
     return cnt;
@@ -190,24 +192,24 @@ static void test_cell_thresholds(void **state)
     struct scene s;
     scene_init(&s, KS);
     for (int interp = 0; interp < 2; interp++) {
-        grid g = make_partial_grid(&s, (enum grid_interp)interp, 1e-3);
+        isac_grid g = make_partial_grid(&s, (enum isac_grid_interp)interp, 1e-3);
         assert_non_null(g);
-        const double *thr = grid_thresholds(g);
+        const double *thr = isac_grid_thresholds(g);
         unsigned seen[NAP + 1] = {0};
-        for (size_t c = 0; c < grid_num_cells(g); c++) {
-            unsigned np = grid_cell_num_aps(g, c);
-            assert_int_equal(np, expected_naps(g, c, (enum grid_interp)interp));
+        for (size_t c = 0; c < isac_grid_num_cells(g); c++) {
+            unsigned np = isac_grid_cell_num_aps(g, c);
+            assert_int_equal(np, expected_naps(g, c, (enum isac_grid_interp)interp));
             seen[np]++;
             if (np == 0)
                 assert_true(isinf(thr[c]));
             else
-                assert_true(thr[c] == glrt_threshold_n(np, 1e-3));
+                assert_true(thr[c] == isac_glrt_threshold_n(np, 1e-3));
         }
         printf("interp %d: cells with N_P = 0..4: %u %u %u %u %u\n", interp, seen[0], seen[1],
                seen[2], seen[3], seen[4]);
         for (unsigned n = 0; n <= NAP; n++)
             assert_true(seen[n] > 0); /* every N_P occurs, so the test means something */
-        grid_destroy(g);
+        isac_grid_destroy(g);
     }
     scene_free(&s);
 }
@@ -222,12 +224,12 @@ static void test_matches_glrt(void **state)
     scene_init(&s, KS);
     const double s2[NAP] = {1.0, 0.3, 2.0, 1.5};
     scene_noise(&s, &r, s2);
-    grid g = make_partial_grid(&s, GRID_INTERP_NEAREST, 1e-3);
-    float *stat = malloc(grid_num_cells(g) * sizeof *stat);
-    assert_int_equal(grid_execute(g, s.zp, s2, stat, NULL, NULL), ISAC_OK);
+    isac_grid g = make_partial_grid(&s, ISAC_GRID_INTERP_NEAREST, 1e-3);
+    float *stat = malloc(isac_grid_num_cells(g) * sizeof *stat);
+    assert_int_equal(isac_grid_execute(g, s.zp, s2, stat, NULL, NULL), ISAC_OK);
     unsigned checked = 0;
-    for (size_t c = 0; c < grid_num_cells(g); c += 7) {
-        unsigned np = grid_cell_num_aps(g, c), j = 0, Mv[NAP];
+    for (size_t c = 0; c < isac_grid_num_cells(g); c += 7) {
+        unsigned np = isac_grid_cell_num_aps(g, c), j = 0, Mv[NAP];
         if (np == 0) {
             assert_true(stat[c] == 0.0f);
             continue;
@@ -237,10 +239,10 @@ static void test_matches_glrt(void **state)
         double sv[NAP];
         for (unsigned n = 0; n < NAP; n++) {
             double d, phi;
-            if (!grid_cell_geometry(g, c, n, &d, &phi))
+            if (!isac_grid_cell_geometry(g, c, n, &d, &phi))
                 continue;
             long k = lround(d);
-            array_steering(s.arr[n], phi, ab[j]);
+            isac_array_steering(s.arr[n], phi, ab[j]);
             for (unsigned m = 0; m < MS[n]; m++)
                 yb[j][m] = s.row[n][m][k];
             y[j] = yb[j];
@@ -249,16 +251,16 @@ static void test_matches_glrt(void **state)
             Mv[j++] = MS[n];
         }
         assert_int_equal(j, np);
-        glrt gl = glrt_create(np, Mv, 1e-3);
-        struct glrt_result res;
-        assert_int_equal(glrt_execute(gl, y, a, sv, NULL, &res), ISAC_OK);
+        isac_glrt gl = isac_glrt_create(np, Mv, 1e-3);
+        struct isac_glrt_result res;
+        assert_int_equal(isac_glrt_execute(gl, y, a, sv, NULL, &res), ISAC_OK);
         assert_true(fabs(res.lambda - stat[c]) <= 1e-4 * (1.0 + res.lambda));
-        glrt_destroy(gl);
+        isac_glrt_destroy(gl);
         checked++;
     }
     assert_true(checked > 10);
     free(stat);
-    grid_destroy(g);
+    isac_grid_destroy(g);
     scene_free(&s);
 }
 
@@ -267,26 +269,26 @@ static void test_matches_glrt(void **state)
 #define TRIALS 6000
 #define PFA_GRID 0.05
 
-static void run_pfa(enum grid_interp interp, uint64_t seed)
+static void run_pfa(enum isac_grid_interp interp, uint64_t seed)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
     struct scene s;
     scene_init(&s, KS);
-    grid g = make_partial_grid(&s, interp, PFA_GRID);
-    size_t nc = grid_num_cells(g);
+    isac_grid g = make_partial_grid(&s, interp, PFA_GRID);
+    size_t nc = isac_grid_num_cells(g);
     /* one probe cell per N_P = 1..4 (the first in scan order), plus a second N_P = 4 cell */
     size_t probe[NAP + 1];
     unsigned np_of[NAP + 1], nprobe = 0;
     for (unsigned want = 1; want <= NAP; want++)
         for (size_t c = 0; c < nc; c++)
-            if (grid_cell_num_aps(g, c) == want) {
+            if (isac_grid_cell_num_aps(g, c) == want) {
                 probe[nprobe] = c;
                 np_of[nprobe++] = want;
                 break;
             }
     for (size_t c = nc; c-- > 0;)
-        if (grid_cell_num_aps(g, c) == NAP) {
+        if (isac_grid_cell_num_aps(g, c) == NAP) {
             probe[nprobe] = c;
             np_of[nprobe++] = NAP;
             break;
@@ -300,11 +302,11 @@ static void run_pfa(enum grid_interp interp, uint64_t seed)
         for (unsigned n = 0; n < NAP; n++)
             s2[n] = 0.5 + isac_rng_uniform(&r);
         scene_noise(&s, &r, s2);
-        assert_int_equal(grid_execute(g, s.zp, s2, stat, det, NULL), ISAC_OK);
+        assert_int_equal(isac_grid_execute(g, s.zp, s2, stat, det, NULL), ISAC_OK);
         for (unsigned i = 0; i < nprobe; i++)
             hits[i] += det[probe[i]];
         for (size_t c = 0; c < nc; c++)
-            if (grid_cell_num_aps(g, c)) {
+            if (isac_grid_cell_num_aps(g, c)) {
                 all += det[c];
                 all_n++;
             }
@@ -313,7 +315,7 @@ static void run_pfa(enum grid_interp interp, uint64_t seed)
         char what[96];
         double d = 0.0;
         for (unsigned n = 0; n < NAP; n++)
-            if (grid_cell_geometry(g, probe[i], n, &d, NULL))
+            if (isac_grid_cell_geometry(g, probe[i], n, &d, NULL))
                 break;
         snprintf(what, sizeof what, "interp %d cell %zu N_P=%u (d=%.2f)", (int)interp, probe[i],
                  np_of[i], d);
@@ -325,20 +327,20 @@ static void run_pfa(enum grid_interp interp, uint64_t seed)
            (int)interp, (double)all / (double)all_n, (unsigned long long)all_n, PFA_GRID);
     free(stat);
     free(det);
-    grid_destroy(g);
+    isac_grid_destroy(g);
     scene_free(&s);
 }
 
 static void test_pfa_nearest(void **state)
 {
     (void)state;
-    run_pfa(GRID_INTERP_NEAREST, 31);
+    run_pfa(ISAC_GRID_INTERP_NEAREST, 31);
 }
 
 static void test_pfa_linear(void **state)
 {
     (void)state;
-    run_pfa(GRID_INTERP_LINEAR, 32);
+    run_pfa(ISAC_GRID_INTERP_LINEAR, 32);
 }
 
 static void test_args(void **state)
@@ -346,27 +348,27 @@ static void test_args(void **state)
     (void)state;
     struct scene s;
     scene_init(&s, KS);
-    struct grid_config cfg = base_config(&s, 0.0, FOV, GRID_INTERP_LINEAR, 1e-3);
-    struct grid_spec sp = {.x0 = 0, .y0 = 0, .dx = 1, .dy = 1, .nx = 4, .ny = 4};
-    struct grid_config bad = cfg;
+    struct isac_grid_config cfg = base_config(&s, 0.0, FOV, ISAC_GRID_INTERP_LINEAR, 1e-3);
+    struct isac_grid_spec sp = {.x0 = 0, .y0 = 0, .dx = 1, .dy = 1, .nx = 4, .ny = 4};
+    struct isac_grid_config bad = cfg;
     bad.rho1 = 1.0;
-    assert_null(grid_create(&bad, &sp));
+    assert_null(isac_grid_create(&bad, &sp));
     bad = cfg;
     bad.max_angle = 2.0;
-    assert_null(grid_create(&bad, &sp));
+    assert_null(isac_grid_create(&bad, &sp));
     bad = cfg;
     bad.N = 0;
-    assert_null(grid_create(&bad, &sp));
-    struct grid_spec bsp = sp;
+    assert_null(isac_grid_create(&bad, &sp));
+    struct isac_grid_spec bsp = sp;
     bsp.dx = 0;
-    assert_null(grid_create(&cfg, &bsp));
-    grid g = grid_create(&cfg, &sp);
+    assert_null(isac_grid_create(&cfg, &bsp));
+    isac_grid g = isac_grid_create(&cfg, &sp);
     assert_non_null(g);
     float stat[16];
     double s2[NAP] = {1, 1, 0, 1};
-    assert_int_equal(grid_execute(g, s.zp, s2, stat, NULL, NULL), ISAC_EINVAL);
-    grid_destroy(g);
-    grid_destroy(NULL);
+    assert_int_equal(isac_grid_execute(g, s.zp, s2, stat, NULL, NULL), ISAC_EINVAL);
+    isac_grid_destroy(g);
+    isac_grid_destroy(NULL);
     scene_free(&s);
 }
 
@@ -377,29 +379,29 @@ static void test_baseline_guard(void **state)
     (void)state;
     struct scene s;
     scene_init(&s, KS);
-    struct grid_config cfg = base_config(&s, 0.0, M_PI / 2, GRID_INTERP_NEAREST, 1e-3);
-    struct grid_spec sp = {.x0 = -50, .y0 = -50, .dx = 5, .dy = 5, .nx = 41, .ny = 41};
-    grid open = grid_create(&cfg, &sp);
+    struct isac_grid_config cfg = base_config(&s, 0.0, M_PI / 2, ISAC_GRID_INTERP_NEAREST, 1e-3);
+    struct isac_grid_spec sp = {.x0 = -50, .y0 = -50, .dx = 5, .dy = 5, .nx = 41, .ny = 41};
+    isac_grid open = isac_grid_create(&cfg, &sp);
     cfg.baseline_guard_m = 30.0;
-    grid guarded = grid_create(&cfg, &sp);
+    isac_grid guarded = isac_grid_create(&cfg, &sp);
     assert_non_null(open);
     assert_non_null(guarded);
     size_t blinded = 0;
-    for (size_t c = 0; c < grid_num_cells(guarded); c++) {
+    for (size_t c = 0; c < isac_grid_num_cells(guarded); c++) {
         double x, y;
-        grid_cell_center(guarded, c, &x, &y);
+        isac_grid_cell_center(guarded, c, &x, &y);
         for (unsigned n = 0; n < NAP; n++) {
-            double excess =
-                geom_bistatic_range(&TX, &RX[n], x, y) - geom_dist(TX.x, TX.y, RX[n].x, RX[n].y);
-            int seen_open = grid_cell_geometry(open, c, n, NULL, NULL);
-            int seen_guarded = grid_cell_geometry(guarded, c, n, NULL, NULL);
+            double excess = isac_geom_bistatic_range(&TX, &RX[n], x, y) -
+                            isac_geom_dist(TX.x, TX.y, RX[n].x, RX[n].y);
+            int seen_open = isac_grid_cell_geometry(open, c, n, NULL, NULL);
+            int seen_guarded = isac_grid_cell_geometry(guarded, c, n, NULL, NULL);
             assert_int_equal(seen_guarded, seen_open && excess >= 30.0);
             blinded += seen_open && !seen_guarded;
         }
     }
     assert_true(blinded > 0); /* the grid does cross some baselines */
-    grid_destroy(open);
-    grid_destroy(guarded);
+    isac_grid_destroy(open);
+    isac_grid_destroy(guarded);
     scene_free(&s);
 }
 

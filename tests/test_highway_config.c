@@ -19,18 +19,18 @@ static void test_file_equals_defaults(void **st)
     const char *src = getenv("ISACTB_SOURCE_DIR");
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/experiments/highway.yaml", src ? src : ".");
-    struct hwy_config a, b;
-    assert_int_equal(hwy_config_load(path, &a, err, sizeof err), ISAC_OK);
-    hwy_config_defaults(&b);
+    struct isac_hwy_config a, b;
+    assert_int_equal(isac_hwy_config_load(path, &a, err, sizeof err), ISAC_OK);
+    isac_hwy_config_defaults(&b);
     assert_memory_equal(&a, &b, sizeof a);
-    assert_int_equal(hwy_config_is_highway(path), 1);
+    assert_int_equal(isac_hwy_config_is_highway(path), 1);
 }
 
 static void expect_bad(const char *yaml, const char *needle)
 {
-    struct hwy_config c;
+    struct isac_hwy_config c;
     char err[512] = "";
-    assert_int_not_equal(hwy_config_load_text(yaml, "t.yaml", &c, err, sizeof err), ISAC_OK);
+    assert_int_not_equal(isac_hwy_config_load_text(yaml, "t.yaml", &c, err, sizeof err), ISAC_OK);
     printf("%s\n", err);
     assert_non_null(strstr(err, needle));
     assert_null(strchr(err, '\n'));

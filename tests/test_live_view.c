@@ -113,8 +113,8 @@ static void test_encode(void **state)
 static void test_pattern_peak(void **state)
 {
     (void)state;
-    array a = array_create_ula(8, 0.5);
-    codebook cb = codebook_create_dft(a, 16, -M_PI / 2, M_PI / 2);
+    isac_array a = isac_array_create_ula(8, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(a, 16, -M_PI / 2, M_PI / 2);
     float g[VIEW_PATTERN_POINTS];
     for (unsigned q = 2; q < 14; q += 3) {
         isac_tx_plan p = isac_tx_plan_from_beam(cb, q);
@@ -122,13 +122,13 @@ static void test_pattern_peak(void **state)
         unsigned best = 0;
         for (unsigned k = 1; k < VIEW_PATTERN_POINTS; k++)
             best = g[k] > g[best] ? k : best;
-        double want = codebook_angle(cb, q) * 180 / M_PI;
+        double want = isac_codebook_angle(cb, q) * 180 / M_PI;
         assert_true(fabs((-90.0 + best) - want) <= 1.0);
         assert_true(fabs(g[best] - 10 * log10(8)) < 0.2); /* array gain of 8 elements */
         isac_tx_plan_destroy(p);
     }
-    codebook_destroy(cb);
-    array_destroy(a);
+    isac_codebook_destroy(cb);
+    isac_array_destroy(a);
 }
 
 static void test_token(void **state)

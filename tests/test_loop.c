@@ -16,7 +16,7 @@
 #include "sim/sim.h"
 
 struct check {
-    radio r;
+    isac_radio r;
     unsigned final_detections, misplaced;
     double worst_m;
     double zeta;
@@ -24,15 +24,15 @@ struct check {
 
 /* Count the detections that end an episode (a confirmation dwell that confirms with
  * P_D >= zeta) and how far each lies from the target's true position at that tick. */
-static void on_step(void *ctx, pipeline p, unsigned ep, unsigned step,
-                    const struct pipeline_result *res)
+static void on_step(void *ctx, isac_pipeline p, unsigned ep, unsigned step,
+                    const struct isac_pipeline_result *res)
 {
     (void)p;
     struct check *c = ctx;
     if (!(res->confirm && res->detected && res->pd >= c->zeta))
         return;
-    struct sim_path t;
-    assert_int_equal(sim_target_path(radio_get_state(c->r), 0, 0, res->tick, &t), 0);
+    struct isac_sim_path t;
+    assert_int_equal(isac_sim_target_path(isac_radio_get_state(c->r), 0, 0, res->tick, &t), 0);
     double err = hypot(res->x - t.x, res->y - t.y);
     c->final_detections++;
     c->misplaced += err > 30.0;
@@ -43,32 +43,32 @@ static void on_step(void *ctx, pipeline p, unsigned ep, unsigned step,
         c->worst_m = err;
 }
 
-static json_t *run(const struct exp_config *cfg, struct check *c)
+static json_t *run(const struct isac_exp_config *cfg, struct check *c)
 {
     char err[512];
-    radio r = radio_open(cfg->radio, err, sizeof err);
+    isac_radio r = isac_radio_open(cfg->radio, err, sizeof err);
     assert_non_null(r);
-    struct radio_info info;
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(cfg, &info, err, sizeof err);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
+    isac_codebook cb = isac_exp_codebook(cfg, &info, err, sizeof err);
     assert_non_null(cb);
     struct check local = {.r = r, .zeta = cfg->zeta};
-    struct run_hooks h = {.on_step = on_step, .ctx = &local};
+    struct isac_run_hooks h = {.on_step = on_step, .ctx = &local};
     json_t *out = NULL;
-    if (exp_run(cfg, r, cb, NULL, &h, &out, err, sizeof err))
+    if (isac_exp_run(cfg, r, cb, NULL, &h, &out, err, sizeof err))
         fail_msg("%s", err);
     if (c)
         *c = local;
-    codebook_destroy(cb);
-    radio_close(r);
+    isac_codebook_destroy(cb);
+    isac_radio_close(r);
     return out;
 }
 
 static void test_default_sweep_detects(void **state)
 {
     (void)state;
-    struct exp_config cfg;
-    exp_config_defaults(&cfg);
+    struct isac_exp_config cfg;
+    isac_exp_config_defaults(&cfg);
     struct check c;
     json_t *out = run(&cfg, &c);
     json_t *s = json_object_get(out, "summary");
@@ -85,8 +85,8 @@ static void test_default_sweep_detects(void **state)
 static void test_same_seed_same_decisions(void **state)
 {
     (void)state;
-    struct exp_config cfg;
-    exp_config_defaults(&cfg);
+    struct isac_exp_config cfg;
+    isac_exp_config_defaults(&cfg);
     cfg.episodes = 3;
     cfg.max_steps = 20;
     snprintf(cfg.policy, sizeof cfg.policy, "random");

@@ -35,13 +35,14 @@
 static float complex probe[L], txb[M][L], rxb[NAP * M][W], zb[NAP * M][W - L + 1];
 
 /* Analytic delta of 2*Lambda at 0 dBm for beam w, from the emulator's path gains. */
-static double delta_at_0dbm(sim s, codebook cb, unsigned q, double power_dbm)
+static double delta_at_0dbm(isac_sim s, isac_codebook cb, unsigned q, double power_dbm)
 {
     double delta = 0;
     for (unsigned n = 0; n < NAP; n++) {
-        struct sim_path p;
-        assert_int_equal(sim_target_path(s, 0, n, 0, &p), 0);
-        double tx_gain = array_tx_gain(codebook_array(cb), codebook_weights(cb, q), p.phi0);
+        struct isac_sim_path p;
+        assert_int_equal(isac_sim_target_path(s, 0, n, 0, &p), 0);
+        double tx_gain =
+            isac_array_tx_gain(isac_codebook_array(cb), isac_codebook_weights(cb, q), p.phi0);
         double snr = (double)L * M * tx_gain * creal(p.gain * conj(p.gain));
         delta += 2.0 * snr;
     }
@@ -54,7 +55,7 @@ static double power_for_pd(double delta0, double target)
     double lo = -40, hi = 40;
     for (int i = 0; i < 80; i++) {
         double mid = 0.5 * (lo + hi);
-        if (glrt_pd(NAP, PFA, delta0 * pow(10.0, mid / 10.0)) < target)
+        if (isac_glrt_pd(NAP, PFA, delta0 * pow(10.0, mid / 10.0)) < target)
             lo = mid;
         else
             hi = mid;
@@ -65,12 +66,12 @@ static double power_for_pd(double delta0, double target)
 /* MF output of one element interpolated at fractional lag d. */
 static float complex at_delay(const float complex *z, double d)
 {
-    float h[FDELAY_TAPS];
+    float h[ISAC_FDELAY_TAPS];
     double n0 = floor(d);
-    fdelay_taps(d - n0, h);
+    isac_fdelay_taps(d - n0, h);
     float complex acc = 0;
-    for (int t = 0; t < FDELAY_TAPS; t++)
-        acc += h[t] * z[(long)n0 - FDELAY_HALF + 1 + t];
+    for (int t = 0; t < ISAC_FDELAY_TAPS; t++)
+        acc += h[t] * z[(long)n0 - ISAC_FDELAY_HALF + 1 + t];
     return acc;
 }
 
@@ -80,20 +81,20 @@ static double empirical_pd(double power_dbm, uint64_t seed, double *delta_out)
     snprintf(spec, sizeof spec,
              "sim:seed=%llu,elements=%d,power=%.6f,rcs=fixed,speed=0,leak=0,impairments=0",
              (unsigned long long)seed, M, power_dbm);
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     assert_non_null(r);
-    sim s = radio_get_state(r);
-    struct radio_info info;
-    radio_get_info(r, &info);
-    array tx = array_create_ula(M, 0.5);
-    codebook cb = codebook_create_dft(tx, 64, -M_PI / 2, M_PI / 2);
-    struct sim_path p0;
-    sim_target_path(s, 0, 0, 0, &p0);
-    unsigned q = codebook_best_beam(cb, p0.phi0);
+    isac_sim s = isac_radio_get_state(r);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
+    isac_array tx = isac_array_create_ula(M, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(tx, 64, -M_PI / 2, M_PI / 2);
+    struct isac_sim_path p0;
+    isac_sim_target_path(s, 0, 0, 0, &p0);
+    unsigned q = isac_codebook_best_beam(cb, p0.phi0);
     *delta_out = delta_at_0dbm(s, cb, q, power_dbm) * pow(10.0, power_dbm / 10.0);
 
-    struct waveform_params wp = {.kind = WAVEFORM_LFM, .length = L, .bandwidth = 0.8};
-    waveform_generate(&wp, probe);
+    struct isac_waveform_params wp = {.kind = ISAC_WAVEFORM_LFM, .length = L, .bandwidth = 0.8};
+    isac_waveform_generate(&wp, probe);
     float complex *txp[M], *rxp[NAP * M], *zp[NAP * M];
     for (int m = 0; m < M; m++)
         txp[m] = txb[m];
@@ -101,41 +102,41 @@ static double empirical_pd(double power_dbm, uint64_t seed, double *delta_out)
         rxp[c] = rxb[c];
         zp[c] = zb[c];
     }
-    waveform_compose(NULL, NULL, 0, probe, codebook_weights(cb, q), M, L, txp);
-    mf f = mf_create(probe, L, W, MF_PLAN_ESTIMATE);
+    isac_waveform_compose(NULL, NULL, 0, probe, isac_codebook_weights(cb, q), M, L, txp);
+    isac_mf f = isac_mf_create(probe, L, W, ISAC_MF_PLAN_ESTIMATE);
     unsigned Ms[NAP] = {M, M, M, M};
-    glrt g = glrt_create(NAP, Ms, PFA);
-    array rxa = array_create_ula(M, 0.5);
+    isac_glrt g = isac_glrt_create(NAP, Ms, PFA);
+    isac_array rxa = isac_array_create_ula(M, 0.5);
     float complex y[NAP][M], a[NAP][M];
     const float complex *yp[NAP], *ap[NAP];
     double s2[NAP] = {1, 1, 1, 1}, d[NAP];
     for (unsigned n = 0; n < NAP; n++) {
-        struct sim_path p;
-        sim_target_path(s, 0, n, 0, &p);
+        struct isac_sim_path p;
+        isac_sim_target_path(s, 0, n, 0, &p);
         d[n] = p.delay_samples;
-        array_steering(rxa, p.phin, a[n]);
+        isac_array_steering(rxa, p.phin, a[n]);
         yp[n] = y[n];
         ap[n] = a[n];
     }
     unsigned hits = 0;
     for (unsigned t = 0; t < TRIALS; t++) {
         int64_t t0 = (int64_t)t * 2 * W;
-        assert_int_equal(radio_tx_burst(r, t0, (const float complex *const *)txp, L), 0);
-        assert_int_equal(radio_rx_capture(r, t0, rxp, W, NULL), 0);
-        mf_execute_multi(f, NAP * M, (const float complex *const *)rxp, zp);
+        assert_int_equal(isac_radio_tx_burst(r, t0, (const float complex *const *)txp, L), 0);
+        assert_int_equal(isac_radio_rx_capture(r, t0, rxp, W, NULL), 0);
+        isac_mf_execute_multi(f, NAP * M, (const float complex *const *)rxp, zp);
         for (unsigned n = 0; n < NAP; n++)
             for (unsigned m = 0; m < M; m++)
                 y[n][m] = at_delay(zb[n * M + m], d[n]);
-        struct glrt_result res;
-        glrt_execute(g, yp, ap, s2, NULL, &res);
+        struct isac_glrt_result res;
+        isac_glrt_execute(g, yp, ap, s2, NULL, &res);
         hits += res.detected;
     }
-    array_destroy(rxa);
-    array_destroy(tx);
-    glrt_destroy(g);
-    mf_destroy(f);
-    codebook_destroy(cb);
-    radio_close(r);
+    isac_array_destroy(rxa);
+    isac_array_destroy(tx);
+    isac_glrt_destroy(g);
+    isac_mf_destroy(f);
+    isac_codebook_destroy(cb);
+    isac_radio_close(r);
     return (double)hits;
 }
 
@@ -145,23 +146,24 @@ static void test_pd_matches_theory_at_three_powers(void **state)
     const uint64_t seed = 3;
     /* delta at 0 dBm for this scene, from a probe radio */
     char err[256];
-    radio r = radio_open("sim:seed=3,elements=8,power=0,rcs=fixed,speed=0,leak=0,impairments=0",
-                         err, sizeof err);
+    isac_radio r = isac_radio_open(
+        "sim:seed=3,elements=8,power=0,rcs=fixed,speed=0,leak=0,impairments=0", err, sizeof err);
     assert_non_null(r);
-    array tx = array_create_ula(M, 0.5);
-    codebook cb = codebook_create_dft(tx, 64, -M_PI / 2, M_PI / 2);
-    struct sim_path p0;
-    sim_target_path(radio_get_state(r), 0, 0, 0, &p0);
-    double delta0 = delta_at_0dbm(radio_get_state(r), cb, codebook_best_beam(cb, p0.phi0), 0.0);
-    codebook_destroy(cb);
-    array_destroy(tx);
-    radio_close(r);
+    isac_array tx = isac_array_create_ula(M, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(tx, 64, -M_PI / 2, M_PI / 2);
+    struct isac_sim_path p0;
+    isac_sim_target_path(isac_radio_get_state(r), 0, 0, 0, &p0);
+    double delta0 =
+        delta_at_0dbm(isac_radio_get_state(r), cb, isac_codebook_best_beam(cb, p0.phi0), 0.0);
+    isac_codebook_destroy(cb);
+    isac_array_destroy(tx);
+    isac_radio_close(r);
 
     const double targets[3] = {0.3, 0.7, 0.95};
     for (int i = 0; i < 3; i++) {
         double pw = power_for_pd(delta0, targets[i]), delta;
         double hits = empirical_pd(pw, seed, &delta);
-        double pd = glrt_pd(NAP, PFA, delta);
+        double pd = isac_glrt_pd(NAP, PFA, delta);
         double lo, hi;
         stat_cp_interval((unsigned long)hits, TRIALS, 1e-3, &lo, &hi);
         printf(

@@ -40,10 +40,11 @@ static const unsigned LENS[NSEQ] = {4, 1, 6, 3, 5};
 
 struct batch {
     float x[NSEQ][6 * 8], y[NSEQ][6 * 8];
-    struct bilstm_seq s[NSEQ];
+    struct isac_bilstm_seq s[NSEQ];
 };
 
-static void make_batch(struct batch *b, const struct bilstm_cfg *c, uint64_t seed, float yscale)
+static void make_batch(struct batch *b, const struct isac_bilstm_cfg *c, uint64_t seed,
+                       float yscale)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
@@ -51,22 +52,22 @@ static void make_batch(struct batch *b, const struct bilstm_cfg *c, uint64_t see
         for (unsigned k = 0; k < LENS[i] * c->in; k++)
             b->x[i][k] = (float)(2 * isac_rng_uniform(&r) - 1);
         for (unsigned k = 0; k < LENS[i] * c->out; k++)
-            b->y[i][k] = c->head == BILSTM_HEAD_BCE
+            b->y[i][k] = c->head == ISAC_BILSTM_HEAD_BCE
                              ? (float)(isac_rng_uniform(&r) < 0.5)
                              : (float)((2 * isac_rng_uniform(&r) - 1) * yscale);
-        b->s[i] = (struct bilstm_seq){LENS[i], b->x[i], b->y[i]};
+        b->s[i] = (struct isac_bilstm_seq){LENS[i], b->x[i], b->y[i]};
     }
 }
 
-static double loss_at(bilstm n, const struct batch *b)
+static double loss_at(isac_bilstm n, const struct batch *b)
 {
-    struct bilstm_metrics m;
-    assert_int_equal(bilstm_evaluate(n, b->s, NSEQ, &m), 0);
+    struct isac_bilstm_metrics m;
+    assert_int_equal(isac_bilstm_evaluate(n, b->s, NSEQ, &m), 0);
     return m.loss;
 }
 
 /* Block boundaries in the documented parameter order. */
-static unsigned blocks(const struct bilstm_cfg *c, size_t *start, const char **name)
+static unsigned blocks(const struct isac_bilstm_cfg *c, size_t *start, const char **name)
 {
     static char names[64][32];
     unsigned nb = 0;
@@ -103,10 +104,10 @@ static unsigned blocks(const struct bilstm_cfg *c, size_t *start, const char **n
 }
 
 /* Finite-difference check of every parameter; returns the worst block error. */
-static unsigned blocks(const struct bilstm_cfg *c, size_t *start, const char **name);
+static unsigned blocks(const struct isac_bilstm_cfg *c, size_t *start, const char **name);
 
 /* Set the first output bias (group 0's first component) to shift. */
-static void shift_output(const struct bilstm_cfg *c, float *p, float shift)
+static void shift_output(const struct isac_bilstm_cfg *c, float *p, float shift)
 {
     size_t st[64];
     const char *nm[64];
@@ -114,34 +115,35 @@ static void shift_output(const struct bilstm_cfg *c, float *p, float shift)
     p[st[nb - 1]] = shift;
 }
 
-static double gradcheck(const struct bilstm_cfg *c, uint64_t seed, float out_shift, float yscale)
+static double gradcheck(const struct isac_bilstm_cfg *c, uint64_t seed, float out_shift,
+                        float yscale)
 {
     char err[256];
-    bilstm n = bilstm_create(c, seed, err, sizeof err);
+    isac_bilstm n = isac_bilstm_create(c, seed, err, sizeof err);
     assert_non_null(n);
-    size_t np = bilstm_num_params(n);
+    size_t np = isac_bilstm_num_params(n);
     float *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
     double *fd = malloc(np * sizeof *fd);
-    bilstm_get_params(n, p);
+    isac_bilstm_get_params(n, p);
     if (out_shift != 0.0f) { /* some beams beyond the unit ball */
         shift_output(c, p, out_shift);
-        bilstm_set_params(n, p);
+        isac_bilstm_set_params(n, p);
     }
     struct batch b;
     make_batch(&b, c, seed + 100, yscale);
-    struct bilstm_metrics m;
-    assert_int_equal(bilstm_loss_grad(n, b.s, NSEQ, &m), 0);
+    struct isac_bilstm_metrics m;
+    assert_int_equal(isac_bilstm_loss_grad(n, b.s, NSEQ, &m), 0);
     assert_true(fabs(m.loss - loss_at(n, &b)) <= 1e-12 * fabs(m.loss) + 1e-12);
-    bilstm_get_grads(n, g);
+    isac_bilstm_get_grads(n, g);
     const float hs[2] = {1e-3f, 3e-4f};
     for (size_t i = 0; i < np; i++) {
         float p0 = p[i];
         for (unsigned k = 0; k < 2; k++) {
             p[i] = p0 + hs[k];
-            bilstm_set_params(n, p);
+            isac_bilstm_set_params(n, p);
             double lp = loss_at(n, &b);
             p[i] = p0 - hs[k];
-            bilstm_set_params(n, p);
+            isac_bilstm_set_params(n, p);
             double lm = loss_at(n, &b);
             double d = (lp - lm) / ((double)(p0 + hs[k]) - (double)(p0 - hs[k]));
             if (k == 0 || fabs(d - g[i]) < fabs(fd[i] - g[i]))
@@ -149,7 +151,7 @@ static double gradcheck(const struct bilstm_cfg *c, uint64_t seed, float out_shi
         }
         p[i] = p0;
     }
-    bilstm_set_params(n, p);
+    isac_bilstm_set_params(n, p);
     size_t st[64];
     const char *nm[64];
     unsigned nb = blocks(c, st, nm);
@@ -175,15 +177,15 @@ static double gradcheck(const struct bilstm_cfg *c, uint64_t seed, float out_shi
     free(p);
     free(g);
     free(fd);
-    bilstm_destroy(n);
+    isac_bilstm_destroy(n);
     return worst;
 }
 
 static void test_grad_bce_two_layers(void **s)
 {
     (void)s;
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 3, 2);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 3, 2);
     c.hidden = 4;
     c.layers = 2;
     c.ndense = 1;
@@ -198,32 +200,32 @@ static void test_grad_bce_two_layers(void **s)
 static void test_grad_mse_ball(void **s)
 {
     (void)s;
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 2, 4);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 2, 4);
     c.hidden = 3;
     c.layers = 1;
     c.ndense = 2;
     c.dense[0] = 6;
     c.dense[1] = 5;
-    c.head = BILSTM_HEAD_MSE;
+    c.head = ISAC_BILSTM_HEAD_MSE;
     c.ball_groups = 2;
     c.max_len = 8;
     c.max_batch = 8;
     c.chunk = 3;
     /* some groups projected, some inside the ball: counted below */
     char err[256];
-    bilstm n = bilstm_create(&c, 21, err, sizeof err);
-    size_t np = bilstm_num_params(n);
+    isac_bilstm n = isac_bilstm_create(&c, 21, err, sizeof err);
+    size_t np = isac_bilstm_num_params(n);
     float *p = malloc(np * sizeof *p);
-    bilstm_get_params(n, p);
+    isac_bilstm_get_params(n, p);
     shift_output(&c, p, BALL_SHIFT);
-    bilstm_set_params(n, p);
+    isac_bilstm_set_params(n, p);
     struct batch b;
     make_batch(&b, &c, 121, 0.5f);
     unsigned on = 0, inside = 0;
     for (unsigned i = 0; i < NSEQ; i++) {
         float y[6 * 4];
-        assert_int_equal(bilstm_forward(n, LENS[i], b.x[i], y), 0);
+        assert_int_equal(isac_bilstm_forward(n, LENS[i], b.x[i], y), 0);
         for (unsigned t = 0; t < LENS[i] * 2; t++) {
             double q = y[2 * t] * y[2 * t] + y[2 * t + 1] * y[2 * t + 1];
             assert_true(q <= 1.0 + 1e-5);
@@ -234,7 +236,7 @@ static void test_grad_mse_ball(void **s)
     printf("MSE head with ball groups: %u groups projected, %u inside the ball\n", on, inside);
     assert_true(on > 0 && inside > 0);
     free(p);
-    bilstm_destroy(n);
+    isac_bilstm_destroy(n);
     printf("MSE head (ball), 1 layer, 2 dense layers:\n");
     printf("worst block error %.2e\n", gradcheck(&c, 21, BALL_SHIFT, 0.5f));
 }
@@ -242,12 +244,12 @@ static void test_grad_mse_ball(void **s)
 static void test_grad_mse_plain(void **s)
 {
     (void)s;
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 2, 3);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 2, 3);
     c.hidden = 5;
     c.layers = 1;
     c.ndense = 0;
-    c.head = BILSTM_HEAD_MSE;
+    c.head = ISAC_BILSTM_HEAD_MSE;
     c.max_len = 6;
     c.max_batch = 5;
     c.chunk = 5; /* one chunk */
@@ -260,46 +262,46 @@ static void test_grad_mse_plain(void **s)
 static void test_masking_and_directions(void **s)
 {
     (void)s;
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 3, 2);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 3, 2);
     c.hidden = 4;
     c.layers = 2;
     c.max_len = 8;
     c.max_batch = 8;
     c.chunk = 8;
     char err[256];
-    bilstm n = bilstm_create(&c, 5, err, sizeof err);
+    isac_bilstm n = isac_bilstm_create(&c, 5, err, sizeof err);
     struct batch b;
     make_batch(&b, &c, 7, 1.0f);
     /* batch loss = element-weighted mean of the sequences' own losses */
     double sum = 0;
     size_t el = 0;
     for (unsigned i = 0; i < NSEQ; i++) {
-        struct bilstm_metrics m;
-        assert_int_equal(bilstm_evaluate(n, &b.s[i], 1, &m), 0);
+        struct isac_bilstm_metrics m;
+        assert_int_equal(isac_bilstm_evaluate(n, &b.s[i], 1, &m), 0);
         sum += m.loss * m.elements;
         el += m.elements;
     }
-    struct bilstm_metrics all;
-    assert_int_equal(bilstm_evaluate(n, b.s, NSEQ, &all), 0);
+    struct isac_bilstm_metrics all;
+    assert_int_equal(isac_bilstm_evaluate(n, b.s, NSEQ, &all), 0);
     assert_int_equal(all.elements, el);
     printf("batch loss %.9f, per-sequence mean %.9f\n", all.loss, sum / el);
     assert_true(fabs(all.loss - sum / el) <= 1e-6 * fabs(all.loss));
     /* the longest sequence (6 steps): perturb the last step, the first output moves */
     float y0[12], y1[12], x[18];
     memcpy(x, b.x[2], sizeof x);
-    assert_int_equal(bilstm_forward(n, 6, x, y0), 0);
+    assert_int_equal(isac_bilstm_forward(n, 6, x, y0), 0);
     x[15] += 0.5f;
-    assert_int_equal(bilstm_forward(n, 6, x, y1), 0);
+    assert_int_equal(isac_bilstm_forward(n, 6, x, y1), 0);
     assert_true(y0[0] != y1[0]);
     memcpy(x, b.x[2], sizeof x);
     x[0] += 0.5f;
-    assert_int_equal(bilstm_forward(n, 6, x, y1), 0);
+    assert_int_equal(isac_bilstm_forward(n, 6, x, y1), 0);
     assert_true(y0[10] != y1[10]);
     /* lengths outside 1..max_len are refused */
-    assert_int_equal(bilstm_forward(n, 0, x, y1), -1);
-    assert_int_equal(bilstm_forward(n, 9, x, y1), -1);
-    bilstm_destroy(n);
+    assert_int_equal(isac_bilstm_forward(n, 0, x, y1), -1);
+    assert_int_equal(isac_bilstm_forward(n, 9, x, y1), -1);
+    isac_bilstm_destroy(n);
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /* Storage of the Bi-LSTM (host/learn/lstm.h) and of sequence sets (lstm_data.h):
  *  - a weights file round-trips bit for bit (every parameter, the same outputs), the
  *    generated C tables hold every float exactly (%a parsed back) and a network built
- *    from the tables (bilstm_from_def) gives the same outputs;
+ *    from the tables (isac_bilstm_from_def) gives the same outputs;
  *  - corrupted weights files are refused with one line naming the file, field and value:
  *    not JSON, format, version, a shape field, the parameter count, a non-number, an
  *    out-of-range float, a mismatch with the wanted shape;
@@ -35,67 +35,67 @@ static void path_of(char *out, size_t n, const char *name)
     snprintf(out, n, "%s/%s", dir, name);
 }
 
-static bilstm small_net(uint64_t seed, enum bilstm_head head)
+static isac_bilstm small_net(uint64_t seed, enum isac_bilstm_head head)
 {
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 3, 4);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 3, 4);
     c.hidden = 5;
     c.layers = 2;
     c.ndense = 2;
     c.dense[0] = 6;
     c.dense[1] = 3;
     c.head = head;
-    c.ball_groups = head == BILSTM_HEAD_MSE ? 2 : 0;
+    c.ball_groups = head == ISAC_BILSTM_HEAD_MSE ? 2 : 0;
     c.max_len = 16;
     char err[256];
-    bilstm n = bilstm_create(&c, seed, err, sizeof err);
+    isac_bilstm n = isac_bilstm_create(&c, seed, err, sizeof err);
     assert_non_null(n);
     return n;
 }
 
-static void outputs(bilstm n, float *y)
+static void outputs(isac_bilstm n, float *y)
 {
     float x[7 * 3];
     for (unsigned i = 0; i < 21; i++)
         x[i] = (float)sin(0.7 * i);
-    assert_int_equal(bilstm_forward(n, 7, x, y), 0);
+    assert_int_equal(isac_bilstm_forward(n, 7, x, y), 0);
 }
 
 static void test_weights_round_trip(void **s)
 {
     (void)s;
     for (int head = 0; head < 2; head++) {
-        bilstm n = small_net(5 + head, (enum bilstm_head)head);
+        isac_bilstm n = small_net(5 + head, (enum isac_bilstm_head)head);
         char p[128], err[256];
         path_of(p, sizeof p, "w.json");
         unlink(p);
-        assert_int_equal(bilstm_save(n, p, "{\"seed\": 5}", err, sizeof err), 0);
-        bilstm m = bilstm_load(p, NULL, err, sizeof err);
+        assert_int_equal(isac_bilstm_save(n, p, "{\"seed\": 5}", err, sizeof err), 0);
+        isac_bilstm m = isac_bilstm_load(p, NULL, err, sizeof err);
         if (!m)
             fail_msg("%s", err);
-        size_t np = bilstm_num_params(n);
-        assert_int_equal(bilstm_num_params(m), np);
+        size_t np = isac_bilstm_num_params(n);
+        assert_int_equal(isac_bilstm_num_params(m), np);
         float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b);
-        bilstm_get_params(n, a);
-        bilstm_get_params(m, b);
+        isac_bilstm_get_params(n, a);
+        isac_bilstm_get_params(m, b);
         assert_memory_equal(a, b, np * sizeof *a);
         float ya[28], yb[28];
         outputs(n, ya);
         outputs(m, yb);
         assert_memory_equal(ya, yb, sizeof ya);
-        assert_int_equal(bilstm_get_cfg(m)->head, head);
+        assert_int_equal(isac_bilstm_get_cfg(m)->head, head);
         /* the wanted shape must match */
-        struct bilstm_cfg want;
-        bilstm_cfg_defaults(&want, 3, 5);
-        assert_null(bilstm_load(p, &want, err, sizeof err));
+        struct isac_bilstm_cfg want;
+        isac_bilstm_cfg_defaults(&want, 3, 5);
+        assert_null(isac_bilstm_load(p, &want, err, sizeof err));
         assert_non_null(strstr(err, "out: 4, expected 5"));
         assert_non_null(strstr(err, p));
-        bilstm_cfg_defaults(&want, 3, 4);
-        want.head = head ? BILSTM_HEAD_BCE : BILSTM_HEAD_MSE;
-        assert_null(bilstm_load(p, &want, err, sizeof err));
+        isac_bilstm_cfg_defaults(&want, 3, 4);
+        want.head = head ? ISAC_BILSTM_HEAD_BCE : ISAC_BILSTM_HEAD_MSE;
+        assert_null(isac_bilstm_load(p, &want, err, sizeof err));
         assert_non_null(strstr(err, "head:"));
         /* C tables: every value exact, and a network from the tables is the same */
-        char *src = bilstm_format_c(n, "lstm_test", "test network\nsecond line");
+        char *src = isac_bilstm_format_c(n, "lstm_test", "test network\nsecond line");
         assert_non_null(src);
         const char *q = strstr(src, "_params[");
         assert_non_null(q);
@@ -107,35 +107,35 @@ static void test_weights_round_trip(void **s)
             assert_memory_equal(&v, &a[i], sizeof v);
             q = end + strspn(end, ", \n");
         }
-        assert_non_null(strstr(src, "const struct bilstm_def lstm_test = {"));
+        assert_non_null(strstr(src, "const struct isac_bilstm_def lstm_test = {"));
         free(src);
-        struct bilstm_def d = {.version = BILSTM_VERSION,
-                               .in = 3,
-                               .hidden = 5,
-                               .layers = 2,
-                               .ndense = 2,
-                               .dense = {6, 3},
-                               .out = 4,
-                               .head = head,
-                               .ball_groups = head ? 2 : 0,
-                               .nparams = np,
-                               .params = a};
-        bilstm k = bilstm_from_def(&d, NULL, err, sizeof err);
+        struct isac_bilstm_def d = {.version = ISAC_BILSTM_VERSION,
+                                    .in = 3,
+                                    .hidden = 5,
+                                    .layers = 2,
+                                    .ndense = 2,
+                                    .dense = {6, 3},
+                                    .out = 4,
+                                    .head = head,
+                                    .ball_groups = head ? 2 : 0,
+                                    .nparams = np,
+                                    .params = a};
+        isac_bilstm k = isac_bilstm_from_def(&d, NULL, err, sizeof err);
         assert_non_null(k);
         outputs(k, yb);
         assert_memory_equal(ya, yb, sizeof ya);
-        bilstm_destroy(k);
+        isac_bilstm_destroy(k);
         d.nparams = np - 1;
-        assert_null(bilstm_from_def(&d, NULL, err, sizeof err));
+        assert_null(isac_bilstm_from_def(&d, NULL, err, sizeof err));
         assert_non_null(strstr(err, "params:"));
         d.nparams = np;
         a[7] = NAN;
-        assert_int_equal(bilstm_def_check(&d, err, sizeof err), -1);
+        assert_int_equal(isac_bilstm_def_check(&d, err, sizeof err), -1);
         assert_non_null(strstr(err, "params[7]: not finite"));
         free(a);
         free(b);
-        bilstm_destroy(n);
-        bilstm_destroy(m);
+        isac_bilstm_destroy(n);
+        isac_bilstm_destroy(m);
     }
 }
 
@@ -147,7 +147,7 @@ static void bad_weights(const char *text, const char *needle)
     FILE *f = fopen(p, "w");
     fputs(text, f);
     fclose(f);
-    bilstm n = bilstm_load(p, NULL, err, sizeof err);
+    isac_bilstm n = isac_bilstm_load(p, NULL, err, sizeof err);
     if (n)
         fail_msg("accepted: %s", text);
     printf("  %s\n", err);
@@ -168,10 +168,10 @@ static void test_weights_corrupted(void **s)
     fputs(HEAD "\"dense\":[],\"out\":1,\"head\":\"bce\",\"ball_groups\":0,\"params\":" PARAMS27 "}",
           f);
     fclose(f);
-    bilstm n = bilstm_load(p, NULL, err, sizeof err);
+    isac_bilstm n = isac_bilstm_load(p, NULL, err, sizeof err);
     if (!n)
         fail_msg("%s", err);
-    bilstm_destroy(n);
+    isac_bilstm_destroy(n);
     bad_weights("{\"format\":", "not JSON");
     bad_weights("{\"format\":\"isactb-qnet\",\"version\":1}", "format: expected \"isactb-bilstm\"");
     bad_weights("{\"format\":\"isactb-bilstm\",\"version\":2}", "version: 2 is not supported");
@@ -195,7 +195,7 @@ static void test_weights_corrupted(void **s)
     bad_weights(HEAD "\"dense\":[],\"out\":1,\"head\":\"bce\",\"ball_groups\":0}",
                 "params: missing or not an array");
     /* not a regular file */
-    assert_null(bilstm_load(dir, NULL, err, sizeof err));
+    assert_null(isac_bilstm_load(dir, NULL, err, sizeof err));
     assert_non_null(strstr(err, "not a regular file"));
 }
 
@@ -207,9 +207,9 @@ static void put32(unsigned char *p, uint32_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static void make_set(struct seqset *s, enum bilstm_head head)
+static void make_set(struct isac_seqset *s, enum isac_bilstm_head head)
 {
-    assert_int_equal(seqset_init(s, 2, 2, head, head ? 1 : 0), 0);
+    assert_int_equal(isac_seqset_init(s, 2, 2, head, head ? 1 : 0), 0);
     isac_rng r;
     isac_rng_seed(&r, 3);
     for (unsigned i = 0; i < 5; i++) {
@@ -219,7 +219,7 @@ static void make_set(struct seqset *s, enum bilstm_head head)
             x[k] = (float)isac_rng_normal(&r);
             y[k] = head ? (float)(0.7 * isac_rng_uniform(&r)) : (float)(isac_rng_uniform(&r) < 0.5);
         }
-        assert_int_equal(seqset_push(s, len, x, y), 0);
+        assert_int_equal(isac_seqset_push(s, len, x, y), 0);
     }
 }
 
@@ -238,8 +238,8 @@ static void bad_seq(const unsigned char *buf, size_t n, const char *needle)
     FILE *f = fopen(p, "wb");
     fwrite(buf, 1, n, f);
     fclose(f);
-    struct seqset s;
-    if (!seqset_read(p, &s, err, sizeof err))
+    struct isac_seqset s;
+    if (!isac_seqset_read(p, &s, err, sizeof err))
         fail_msg("accepted a file that should say '%s'", needle);
     printf("  %s\n", err);
     if (!strstr(err, needle) || !strstr(err, p) || strchr(err, '\n'))
@@ -253,11 +253,11 @@ static void test_seq_file(void **st)
     char p[128], err[256];
     path_of(p, sizeof p, "a.seq");
     for (int head = 0; head < 2; head++) {
-        struct seqset s, r;
-        make_set(&s, (enum bilstm_head)head);
+        struct isac_seqset s, r;
+        make_set(&s, (enum isac_bilstm_head)head);
         unlink(p);
-        assert_int_equal(seqset_write(&s, p, err, sizeof err), 0);
-        assert_int_equal(seqset_read(p, &r, err, sizeof err), 0);
+        assert_int_equal(isac_seqset_write(&s, p, err, sizeof err), 0);
+        assert_int_equal(isac_seqset_read(p, &r, err, sizeof err), 0);
         assert_int_equal(r.n, s.n);
         assert_int_equal(r.in, 2);
         assert_int_equal(r.head, (unsigned)head);
@@ -265,33 +265,34 @@ static void test_seq_file(void **st)
         assert_memory_equal(r.len, s.len, s.n * sizeof *s.len);
         assert_memory_equal(r.x, s.x, s.steps * 2 * sizeof(float));
         assert_memory_equal(r.y, s.y, s.steps * 2 * sizeof(float));
-        struct seqset a, b;
-        assert_int_equal(seqset_split(&r, 2, &a, &b), 0);
+        struct isac_seqset a, b;
+        assert_int_equal(isac_seqset_split(&r, 2, &a, &b), 0);
         assert_int_equal(a.n, 2);
         assert_int_equal(b.n, 3);
-        assert_memory_equal(seqset_get(&b, 0).x, seqset_get(&s, 2).x, 3 * 2 * sizeof(float));
-        seqset_free(&a);
-        seqset_free(&b);
-        seqset_free(&r);
-        seqset_free(&s);
+        assert_memory_equal(isac_seqset_get(&b, 0).x, isac_seqset_get(&s, 2).x,
+                            3 * 2 * sizeof(float));
+        isac_seqset_free(&a);
+        isac_seqset_free(&b);
+        isac_seqset_free(&r);
+        isac_seqset_free(&s);
     }
     char tmp[140];
     snprintf(tmp, sizeof tmp, "%s.tmp", p);
     assert_int_equal(access(tmp, F_OK), -1);
     /* push refuses bad values */
-    struct seqset s;
-    seqset_init(&s, 1, 1, BILSTM_HEAD_BCE, 0);
+    struct isac_seqset s;
+    isac_seqset_init(&s, 1, 1, ISAC_BILSTM_HEAD_BCE, 0);
     float one = 1, two = 2, nan = NAN;
-    assert_int_equal(seqset_push(&s, 1, &one, &two), -1);
-    assert_int_equal(seqset_push(&s, 1, &nan, &one), -1);
-    assert_int_equal(seqset_push(&s, 0, &one, &one), -1);
-    seqset_free(&s);
+    assert_int_equal(isac_seqset_push(&s, 1, &one, &two), -1);
+    assert_int_equal(isac_seqset_push(&s, 1, &nan, &one), -1);
+    assert_int_equal(isac_seqset_push(&s, 0, &one, &one), -1);
+    isac_seqset_free(&s);
 
     /* the classification file of the loop above (head 0) as bytes, then corrupted */
-    make_set(&s, BILSTM_HEAD_BCE);
+    make_set(&s, ISAC_BILSTM_HEAD_BCE);
     unlink(p);
-    assert_int_equal(seqset_write(&s, p, err, sizeof err), 0);
-    seqset_free(&s);
+    assert_int_equal(isac_seqset_write(&s, p, err, sizeof err), 0);
+    isac_seqset_free(&s);
     unsigned char good[1024], b[1100];
     size_t n = file_bytes(p, good, sizeof good);
     assert_int_equal(n, 40 + 5 * 4 + 15 * 2 * 4 * 2);
@@ -322,17 +323,17 @@ static void test_seq_file(void **st)
     bad_seq(good, n - 3, "count: 5 sequences announced, the file ends in sequence 4");
     bad_seq(good, 20, "header: file shorter than the 40-byte header");
     /* a regression file whose beam leaves the unit ball */
-    make_set(&s, BILSTM_HEAD_MSE);
+    make_set(&s, ISAC_BILSTM_HEAD_MSE);
     unlink(p);
-    assert_int_equal(seqset_write(&s, p, err, sizeof err), 0);
-    seqset_free(&s);
+    assert_int_equal(isac_seqset_write(&s, p, err, sizeof err), 0);
+    isac_seqset_free(&s);
     n = file_bytes(p, good, sizeof good);
     memcpy(b, good, n);
     put32(b + 40 + 4 + 8, 0x3f800000u); /* y[0] = 1 next to y[1] != 0 */
     put32(b + 40 + 4 + 12, 0x3f000000u);
     bad_seq(b, n, "sequence 0 step 0: y[0..]: group norm above 1 (ball_groups 1)");
-    struct seqset r;
-    assert_int_equal(seqset_read(dir, &r, err, sizeof err), -1);
+    struct isac_seqset r;
+    assert_int_equal(isac_seqset_read(dir, &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "not a regular file"));
 }
 

@@ -30,9 +30,9 @@
 #include "stat_bounds.h"
 
 /* Local-maximum task: n sequences of 3..12 steps. */
-static void peaks(struct seqset *s, size_t n, uint64_t seed)
+static void peaks(struct isac_seqset *s, size_t n, uint64_t seed)
 {
-    assert_int_equal(seqset_init(s, 1, 1, BILSTM_HEAD_BCE, 0), 0);
+    assert_int_equal(isac_seqset_init(s, 1, 1, ISAC_BILSTM_HEAD_BCE, 0), 0);
     isac_rng r;
     isac_rng_seed(&r, seed);
     float x[12], y[12];
@@ -44,36 +44,36 @@ static void peaks(struct seqset *s, size_t n, uint64_t seed)
             y[t] = (t == 0 || x[t] > x[t - 1]) && (t == len - 1 || x[t] > x[t + 1]);
         for (unsigned t = 0; t < len; t++)
             x[t] = 2 * x[t] - 1; /* centred input */
-        assert_int_equal(seqset_push(s, len, x, y), 0);
+        assert_int_equal(isac_seqset_push(s, len, x, y), 0);
     }
 }
 
 static void test_adam_reference(void **st)
 {
     (void)st;
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 2, 1);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 2, 1);
     c.hidden = 2;
     c.ndense = 0;
     c.max_len = 4;
     c.max_batch = 2;
     char err[256];
-    bilstm n = bilstm_create(&c, 3, err, sizeof err);
+    isac_bilstm n = isac_bilstm_create(&c, 3, err, sizeof err);
     assert_non_null(n);
-    size_t np = bilstm_num_params(n);
+    size_t np = isac_bilstm_num_params(n);
     float *p0 = malloc(np * sizeof(float)), *p1 = malloc(np * sizeof(float)),
           *g1 = malloc(np * sizeof(float)), *g2 = malloc(np * sizeof(float)),
           *p2 = malloc(np * sizeof(float));
     float x[2][8] = {{0.5f, -1, 0.25f, 0.75f, -0.5f, 0.1f}, {1, 1, -1, 0.3f}},
           y[2][4] = {{1, 0, 1}, {0, 1}};
-    struct bilstm_seq b[2] = {{3, x[0], y[0]}, {2, x[1], y[1]}};
-    const struct adam_cfg a = {0.9f, 0.999f, 1e-8f};
+    struct isac_bilstm_seq b[2] = {{3, x[0], y[0]}, {2, x[1], y[1]}};
+    const struct isac_adam_cfg a = {0.9f, 0.999f, 1e-8f};
     const double lr = 0.01;
-    bilstm_get_params(n, p0);
-    assert_int_equal(bilstm_loss_grad(n, b, 2, NULL), 0);
-    bilstm_get_grads(n, g1);
-    bilstm_adam_step(n, &a, (float)lr);
-    bilstm_get_params(n, p1);
+    isac_bilstm_get_params(n, p0);
+    assert_int_equal(isac_bilstm_loss_grad(n, b, 2, NULL), 0);
+    isac_bilstm_get_grads(n, g1);
+    isac_bilstm_adam_step(n, &a, (float)lr);
+    isac_bilstm_get_params(n, p1);
     double worst = 0;
     for (size_t i = 0; i < np; i++) {
         double want = p0[i] - lr * g1[i] / (fabs(g1[i]) + 1e-8 / sqrt(0.001));
@@ -83,10 +83,10 @@ static void test_adam_reference(void **st)
     printf("step 1: max |p - hand| = %.2f float epsilons of |p| (lr %.3g)\n", worst, lr);
     assert_true(worst <= 2);
     /* step 2 in double from the same gradients */
-    assert_int_equal(bilstm_loss_grad(n, b, 2, NULL), 0);
-    bilstm_get_grads(n, g2);
-    bilstm_adam_step(n, &a, (float)lr);
-    bilstm_get_params(n, p2);
+    assert_int_equal(isac_bilstm_loss_grad(n, b, 2, NULL), 0);
+    isac_bilstm_get_grads(n, g2);
+    isac_bilstm_adam_step(n, &a, (float)lr);
+    isac_bilstm_get_params(n, p2);
     worst = 0;
     for (size_t i = 0; i < np; i++) {
         double m = 0.9 * (0.1 * g1[i]) + 0.1 * g2[i];
@@ -102,16 +102,16 @@ static void test_adam_reference(void **st)
     free(p2);
     free(g1);
     free(g2);
-    bilstm_destroy(n);
+    isac_bilstm_destroy(n);
 }
 
 /* Train a small net for 2 epochs; return its parameters (malloc'd). */
 static float *train_small(uint64_t wseed, uint64_t oseed, unsigned threads, size_t *np)
 {
-    struct seqset s;
+    struct isac_seqset s;
     peaks(&s, 100, 77);
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 1, 1);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 1, 1);
     c.hidden = 6;
     c.layers = 2;
     c.dense[0] = 5;
@@ -120,19 +120,19 @@ static float *train_small(uint64_t wseed, uint64_t oseed, unsigned threads, size
     c.chunk = 4;
     c.threads = threads;
     char err[256];
-    bilstm n = bilstm_create(&c, wseed, err, sizeof err);
+    isac_bilstm n = isac_bilstm_create(&c, wseed, err, sizeof err);
     assert_non_null(n);
-    struct lstm_train_cfg tc;
-    lstm_train_cfg_defaults(&tc);
+    struct isac_lstm_train_cfg tc;
+    isac_lstm_train_cfg_defaults(&tc);
     tc.seed = oseed;
     tc.epochs = 2;
     tc.batch = 20;
-    assert_int_equal(lstm_train(n, &tc, &s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
-    *np = bilstm_num_params(n);
+    assert_int_equal(isac_lstm_train(n, &tc, &s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
+    *np = isac_bilstm_num_params(n);
     float *p = malloc(*np * sizeof *p);
-    bilstm_get_params(n, p);
-    bilstm_destroy(n);
-    seqset_free(&s);
+    isac_bilstm_get_params(n, p);
+    isac_bilstm_destroy(n);
+    isac_seqset_free(&s);
     return p;
 }
 
@@ -160,7 +160,7 @@ struct curve {
     double first_val, last_val;
 };
 
-static int on_epoch(void *ctx, const struct lstm_epoch *e)
+static int on_epoch(void *ctx, const struct isac_lstm_epoch *e)
 {
     struct curve *cv = ctx;
     if (e->epoch == 1)
@@ -174,38 +174,38 @@ static int on_epoch(void *ctx, const struct lstm_epoch *e)
 static void test_needs_both_directions(void **st)
 {
     (void)st;
-    struct seqset tr, va, te;
+    struct isac_seqset tr, va, te;
     peaks(&tr, 1500, 1001);
     peaks(&va, 300, 1002);
     peaks(&te, 2000, 1003);
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 1, 1);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 1, 1);
     c.hidden = 12;
     c.dense[0] = 12;
     c.max_len = 12;
     c.max_batch = 32;
     char err[256];
-    bilstm n = bilstm_create(&c, 9, err, sizeof err);
+    isac_bilstm n = isac_bilstm_create(&c, 9, err, sizeof err);
     assert_non_null(n);
-    struct lstm_train_cfg tc;
-    lstm_train_cfg_defaults(&tc);
+    struct isac_lstm_train_cfg tc;
+    isac_lstm_train_cfg_defaults(&tc);
     tc.seed = 10;
     tc.epochs = 12;
     tc.batch = 32;
     tc.lr = 1e-2f;
     struct curve cv;
-    struct lstm_train_hooks h = {&cv, on_epoch};
-    struct lstm_epoch hist[12];
+    struct isac_lstm_train_hooks h = {&cv, on_epoch};
+    struct isac_lstm_epoch hist[12];
     unsigned ran;
-    assert_int_equal(lstm_train(n, &tc, &tr, &va, &h, hist, &ran, err, sizeof err), 0);
+    assert_int_equal(isac_lstm_train(n, &tc, &tr, &va, &h, hist, &ran, err, sizeof err), 0);
     assert_int_equal(ran, 12);
     assert_true(cv.last_val > cv.first_val);
     /* fresh sequences, inner steps only (the bound 7/8 is for them) */
     uint64_t k = 0, m = 0;
     float y[12];
     for (size_t i = 0; i < te.n; i++) {
-        struct bilstm_seq q = seqset_get(&te, i);
-        assert_int_equal(bilstm_forward(n, q.len, q.x, y), 0);
+        struct isac_bilstm_seq q = isac_seqset_get(&te, i);
+        assert_int_equal(isac_bilstm_forward(n, q.len, q.x, y), 0);
         for (unsigned t = 1; t + 1 < q.len; t++) {
             k += (y[t] >= 0.5f) == (q.y[t] >= 0.5f);
             m++;
@@ -217,10 +217,10 @@ static void test_needs_both_directions(void **st)
            "models <= 0.875\n",
            (double)k / m, (unsigned long long)k, (unsigned long long)m, lo, hi);
     assert_true(lo > 0.95);
-    bilstm_destroy(n);
-    seqset_free(&tr);
-    seqset_free(&va);
-    seqset_free(&te);
+    isac_bilstm_destroy(n);
+    isac_seqset_free(&tr);
+    isac_seqset_free(&va);
+    isac_seqset_free(&te);
 }
 
 int main(void)

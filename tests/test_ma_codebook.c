@@ -43,20 +43,20 @@
 
 #define Z999 3.2905
 
-static void small_params(struct ma_codebook_params *p)
+static void small_params(struct isac_ma_codebook_params *p)
 {
-    ma_codebook_params_default(p);
+    isac_ma_codebook_params_default(p);
     p->beams = 6;
     p->restarts = 2;
 }
 
 /* ---- parameters ---- */
 
-static void refused_params(const struct ma_codebook_params *p, const char *want)
+static void refused_params(const struct isac_ma_codebook_params *p, const char *want)
 {
     char err[256] = "";
-    assert_int_equal(ma_codebook_check(p, err, sizeof err), ISAC_EINVAL);
-    assert_null(ma_codebook_create(p, err, sizeof err));
+    assert_int_equal(isac_ma_codebook_check(p, err, sizeof err), ISAC_EINVAL);
+    assert_null(isac_ma_codebook_create(p, err, sizeof err));
     if (!strstr(err, want) || strchr(err, '\n')) {
         printf("got '%s', want '%s'\n", err, want);
         fail();
@@ -66,7 +66,7 @@ static void refused_params(const struct ma_codebook_params *p, const char *want)
 static void test_params_refused(void **st)
 {
     (void)st;
-    struct ma_codebook_params p;
+    struct isac_ma_codebook_params p;
     small_params(&p);
     p.d_min_wl = 1.0;
     p.region_wl = 5.0;
@@ -79,7 +79,7 @@ static void test_params_refused(void **st)
     p.d_min_wl = 0.05;
     refused_params(&p, "--dmin 0.05: expected 0.1..8 wavelengths");
     small_params(&p);
-    assert_int_equal(ma_codebook_check(&p, NULL, 0), ISAC_OK);
+    assert_int_equal(isac_ma_codebook_check(&p, NULL, 0), ISAC_OK);
 }
 
 /* ---- files ---- */
@@ -112,10 +112,10 @@ static const char *ma_file(const char *name, const char *b0, const char *ma)
 static void refused_file(const char *path, const char *want)
 {
     char err[512] = "";
-    codebook cb = codebook_load(path, err, sizeof err);
+    isac_codebook cb = isac_codebook_load(path, err, sizeof err);
     if (cb || !strstr(err, path) || !strstr(err, want) || strchr(err, '\n')) {
         printf("got '%s', want '%s'\n", err, want);
-        codebook_destroy(cb);
+        isac_codebook_destroy(cb);
         fail();
     }
 }
@@ -145,51 +145,53 @@ static void test_file_refusals(void **st)
                  ": ma.mode: expected \"continuous\" or \"grid\"");
     /* a good one loads; a version-1 file ignores nothing it used to read */
     char err[512];
-    codebook cb =
-        codebook_load(ma_file("ok.json", ",\"positions_wl\":[0.25,1,3.5]", ma), err, sizeof err);
+    isac_codebook cb = isac_codebook_load(ma_file("ok.json", ",\"positions_wl\":[0.25,1,3.5]", ma),
+                                          err, sizeof err);
     assert_non_null(cb);
-    assert_true(codebook_beam_positions(cb, 0)[2] == 3.5);
-    assert_null(codebook_beam_active(cb, 0));
-    assert_int_equal(codebook_ma(cb)->mode, CODEBOOK_MA_CONTINUOUS);
-    codebook_destroy(cb);
-    cb = codebook_load(write_text("v1.json", "{\"format\":\"isactb-codebook\",\"version\":1,"
-                                             "\"elements\":2,\"positions_wl\":[0,0.5],\"beams\":"
-                                             "[{\"angle_deg\":null,\"weights\":[[1,0],[0,1]]}]}"),
-                       err, sizeof err);
+    assert_true(isac_codebook_beam_positions(cb, 0)[2] == 3.5);
+    assert_null(isac_codebook_beam_active(cb, 0));
+    assert_int_equal(isac_codebook_ma(cb)->mode, ISAC_CODEBOOK_MA_CONTINUOUS);
+    isac_codebook_destroy(cb);
+    cb = isac_codebook_load(write_text("v1.json",
+                                       "{\"format\":\"isactb-codebook\",\"version\":1,"
+                                       "\"elements\":2,\"positions_wl\":[0,0.5],\"beams\":"
+                                       "[{\"angle_deg\":null,\"weights\":[[1,0],[0,1]]}]}"),
+                            err, sizeof err);
     assert_non_null(cb);
-    assert_null(codebook_ma(cb));
-    assert_null(codebook_beam_positions(cb, 0));
-    json_t *j = codebook_to_json(cb);
+    assert_null(isac_codebook_ma(cb));
+    assert_null(isac_codebook_beam_positions(cb, 0));
+    json_t *j = isac_codebook_to_json(cb);
     assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
     json_decref(j);
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
 }
 
 /* ---- generated codebooks ---- */
 
-static double evenly_spread_psl(const struct ma_codebook_params *p, double u)
+static double evenly_spread_psl(const struct isac_ma_codebook_params *p, double u)
 {
-    double x[MA_MAX_ACTIVE];
+    double x[ISAC_MA_MAX_ACTIVE];
     for (unsigned m = 0; m < p->active; m++)
         x[m] = p->active > 1 ? m * p->region_wl / (p->active - 1) : p->region_wl / 2;
     if (p->grid_step_wl > 0)
         assert_int_equal(
-            ma_grid_project(x, p->active, p->grid_step_wl, p->d_min_wl, p->region_wl, x), ISAC_OK);
-    return ma_psl_db(x, p->active, u, p->region_wl);
+            isac_ma_grid_project(x, p->active, p->grid_step_wl, p->d_min_wl, p->region_wl, x),
+            ISAC_OK);
+    return isac_ma_psl_db(x, p->active, u, p->region_wl);
 }
 
 /* Every beam: unit power, N radiating elements, gain N toward its angle, PSL no worse
  * than the evenly spread start. Returns the mean PSL (dB). */
-static double check_beams(codebook cb, const struct ma_codebook_params *p)
+static double check_beams(isac_codebook cb, const struct isac_ma_codebook_params *p)
 {
-    unsigned M = codebook_elements(cb);
-    const double *home = array_positions(codebook_array(cb));
+    unsigned M = isac_codebook_elements(cb);
+    const double *home = isac_array_positions(isac_codebook_array(cb));
     double mean = 0;
-    for (unsigned q = 0; q < codebook_size(cb); q++) {
-        const float complex *w = codebook_weights(cb, q);
-        const double *x = codebook_beam_positions(cb, q);
-        const unsigned char *a = codebook_beam_active(cb, q);
-        double pw = 0, xs[MA_MAX_ACTIVE];
+    for (unsigned q = 0; q < isac_codebook_size(cb); q++) {
+        const float complex *w = isac_codebook_weights(cb, q);
+        const double *x = isac_codebook_beam_positions(cb, q);
+        const unsigned char *a = isac_codebook_beam_active(cb, q);
+        double pw = 0, xs[ISAC_MA_MAX_ACTIVE];
         unsigned on = 0;
         for (unsigned m = 0; m < M; m++) {
             pw += crealf(w[m] * conjf(w[m]));
@@ -200,12 +202,12 @@ static double check_beams(codebook cb, const struct ma_codebook_params *p)
         }
         assert_int_equal(on, p->active);
         assert_true(fabs(pw - 1.0) < 1e-5);
-        double phi = codebook_angle(cb, q), u = sin(phi);
-        assert_true(fabs(10 * log10(codebook_beam_gain(cb, q, phi)) - 10 * log10(p->active)) <
+        double phi = isac_codebook_angle(cb, q), u = sin(phi);
+        assert_true(fabs(10 * log10(isac_codebook_beam_gain(cb, q, phi)) - 10 * log10(p->active)) <
                     1e-4);
-        double psl = ma_psl_db(xs, on, u, p->region_wl);
+        double psl = isac_ma_psl_db(xs, on, u, p->region_wl);
         assert_true(psl <= evenly_spread_psl(p, u) + 1e-9);
-        mean += psl / codebook_size(cb);
+        mean += psl / isac_codebook_size(cb);
     }
     return mean;
 }
@@ -214,18 +216,18 @@ static void test_codebooks_and_quantisation(void **st)
 {
     (void)st;
     char err[256];
-    struct ma_codebook_params p;
+    struct isac_ma_codebook_params p;
     small_params(&p);
-    codebook cc = ma_codebook_create(&p, err, sizeof err);
+    isac_codebook cc = isac_ma_codebook_create(&p, err, sizeof err);
     assert_non_null(cc);
     double pc = check_beams(cc, &p);
     p.grid_step_wl = 0.25;
-    codebook cg = ma_codebook_create(&p, err, sizeof err);
+    isac_codebook cg = isac_ma_codebook_create(&p, err, sizeof err);
     assert_non_null(cg);
-    assert_int_equal(codebook_elements(cg), 33); /* 8 / 0.25 + 1 */
+    assert_int_equal(isac_codebook_elements(cg), 33); /* 8 / 0.25 + 1 */
     double pg = check_beams(cg, &p);
-    struct ma_quant_report qr;
-    assert_int_equal(ma_codebook_quantisation(&p, &qr, err, sizeof err), ISAC_OK);
+    struct isac_ma_quant_report qr;
+    assert_int_equal(isac_ma_codebook_quantisation(&p, &qr, err, sizeof err), ISAC_OK);
     printf("N=8, D=8, d_min=0.5, %u beams over -60..60 deg: mean PSL continuous %.2f dB, "
            "grid 0.25 wl %.2f dB (loss %+.2f dB, worst beam %+.2f dB), rounded %.2f dB "
            "(loss %+.2f dB); aperture variance ratio %.3f\n",
@@ -235,42 +237,43 @@ static void test_codebooks_and_quantisation(void **st)
     assert_true(fabs(qr.psl_cont_db - pc) < 1e-6 && fabs(qr.psl_grid_db - pg) < 1e-6);
     assert_true(isfinite(qr.worst_grid_db) && isfinite(qr.loss_round_db));
     /* continuity of the measurement: a grid 500 times finer than d_min loses < 0.05 dB */
-    for (unsigned q = 0; q < codebook_size(cc); q++) {
-        double y[8], u = sin(codebook_angle(cc, q));
-        const double *x = codebook_beam_positions(cc, q);
-        assert_int_equal(ma_grid_project(x, 8, 1e-3, 0.5, 8.0, y), ISAC_OK);
+    for (unsigned q = 0; q < isac_codebook_size(cc); q++) {
+        double y[8], u = sin(isac_codebook_angle(cc, q));
+        const double *x = isac_codebook_beam_positions(cc, q);
+        assert_int_equal(isac_ma_grid_project(x, 8, 1e-3, 0.5, 8.0, y), ISAC_OK);
         for (unsigned m = 0; m < 8; m++)
             assert_true(y[m] >= -1e-12 && y[m] <= 8 + 1e-12 &&
                         (!m || y[m] - y[m - 1] >= 0.5 - 1e-9));
-        assert_true(fabs(ma_psl_db(y, 8, u, 8.0) - ma_psl_db(x, 8, u, 8.0)) < 0.05);
+        assert_true(fabs(isac_ma_psl_db(y, 8, u, 8.0) - isac_ma_psl_db(x, 8, u, 8.0)) < 0.05);
     }
     /* save/load keeps positions and masks bit for bit after one 9-digit rounding */
     char path[128];
     snprintf(path, sizeof path, "%s/g.json", tmpdir);
-    assert_int_equal(codebook_save(cg, path, err, sizeof err), ISAC_OK);
-    codebook back = codebook_load(path, err, sizeof err);
+    assert_int_equal(isac_codebook_save(cg, path, err, sizeof err), ISAC_OK);
+    isac_codebook back = isac_codebook_load(path, err, sizeof err);
     assert_non_null(back);
-    for (unsigned q = 0; q < codebook_size(cg); q++)
-        assert_memory_equal(codebook_beam_active(back, q), codebook_beam_active(cg, q), 33);
-    assert_int_equal(codebook_ma(back)->mode, CODEBOOK_MA_GRID);
-    codebook_destroy(back);
-    codebook_destroy(cc);
-    codebook_destroy(cg);
+    for (unsigned q = 0; q < isac_codebook_size(cg); q++)
+        assert_memory_equal(isac_codebook_beam_active(back, q), isac_codebook_beam_active(cg, q),
+                            33);
+    assert_int_equal(isac_codebook_ma(back)->mode, ISAC_CODEBOOK_MA_GRID);
+    isac_codebook_destroy(back);
+    isac_codebook_destroy(cc);
+    isac_codebook_destroy(cg);
 }
 
 static void test_plan_from_ma_beam(void **st)
 {
     (void)st;
     char err[256];
-    struct ma_codebook_params p;
+    struct isac_ma_codebook_params p;
     small_params(&p);
     p.beams = 2;
-    codebook cb = ma_codebook_create(&p, err, sizeof err);
+    isac_codebook cb = isac_ma_codebook_create(&p, err, sizeof err);
     assert_non_null(cb);
     isac_tx_plan pl = isac_tx_plan_from_beam(cb, 1);
     assert_non_null(pl);
     assert_int_equal(isac_tx_plan_beam(pl), 1);
-    assert_memory_equal(isac_tx_plan_positions(pl), codebook_beam_positions(cb, 1),
+    assert_memory_equal(isac_tx_plan_positions(pl), isac_codebook_beam_positions(cb, 1),
                         8 * sizeof(double));
     json_t *j = isac_tx_plan_to_json(pl);
     assert_non_null(json_object_get(j, "positions_wl")); /* recorded in full */
@@ -280,7 +283,7 @@ static void test_plan_from_ma_beam(void **st)
     json_decref(j);
     isac_tx_plan_destroy(back);
     isac_tx_plan_destroy(pl);
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
 }
 
 /* ---- communication from samples ---- */
@@ -291,26 +294,26 @@ static void test_plan_from_ma_beam(void **st)
 /* SNR of beam q at a line-of-sight user, measured from B bursts of the user's samples
  * (mean |y|^2 - 1 over each burst's interior, noise in units of N_0) against the model
  * |g|^2 |a^T(x, phi_u) w|^2 from the beam's own positions and mask. */
-static void comm_check(const char *spec, codebook cb, const char *what)
+static void comm_check(const char *spec, isac_codebook cb, const char *what)
 {
     char err[256];
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     assert_non_null(r);
-    sim s = radio_get_state(r);
-    unsigned M = codebook_elements(cb);
+    isac_sim s = isac_radio_get_state(r);
+    unsigned M = isac_codebook_elements(cb);
     /* off broadside: at u = 0 every position gives the same |sum w| */
-    const struct sim_user u = {290.0, 335.0, 0.0, 0.0, 9.0, 0.0, INFINITY, 0, 0.0};
-    struct sim_user_link ln;
-    sim_user_link_of(s, &ln);
-    double phi_u = geom_phi(&ln.ap, u.x, u.y);
-    unsigned q = codebook_best_beam(cb, phi_u);
+    const struct isac_sim_user u = {290.0, 335.0, 0.0, 0.0, 9.0, 0.0, INFINITY, 0, 0.0};
+    struct isac_sim_user_link ln;
+    isac_sim_user_link_of(s, &ln);
+    double phi_u = isac_geom_phi(&ln.ap, u.x, u.y);
+    unsigned q = isac_codebook_best_beam(cb, phi_u);
     isac_tx_plan pl = isac_tx_plan_from_beam(cb, q);
     if (isac_tx_plan_positions(pl))
-        assert_int_equal(radio_set_tx_positions(r, isac_tx_plan_positions(pl), M), ISAC_OK);
+        assert_int_equal(isac_radio_set_tx_positions(r, isac_tx_plan_positions(pl), M), ISAC_OK);
     float complex *probe = malloc(LB * sizeof *probe), *y = malloc(LB * sizeof *y);
     float complex **x = calloc(M, sizeof *x);
-    struct waveform_params wp = {.kind = WAVEFORM_LFM, .length = LB, .bandwidth = 0.8};
-    assert_int_equal(waveform_generate(&wp, probe), ISAC_OK);
+    struct isac_waveform_params wp = {.kind = ISAC_WAVEFORM_LFM, .length = LB, .bandwidth = 0.8};
+    assert_int_equal(isac_waveform_generate(&wp, probe), ISAC_OK);
     for (unsigned m = 0; m < M; m++)
         x[m] = malloc(LB * sizeof **x);
     const float complex *uu[1] = {probe};
@@ -320,24 +323,25 @@ static void comm_check(const char *spec, codebook cb, const char *what)
     size_t n = 0;
     for (unsigned b = 0; b < B; b++) {
         int64_t t0 = 2000 + (int64_t)b * 2 * LB;
-        assert_int_equal(radio_tx_burst(r, t0, (const float complex *const *)x, LB), ISAC_OK);
-        struct sim_user_path path;
-        sim_user_link_of(s, &ln);
-        assert_int_equal(sim_user_paths(&ln, &u, 0, t0, &path), 1);
-        assert_int_equal(sim_user_capture(s, &u, 0, t0, y, LB), ISAC_OK);
+        assert_int_equal(isac_radio_tx_burst(r, t0, (const float complex *const *)x, LB), ISAC_OK);
+        struct isac_sim_user_path path;
+        isac_sim_user_link_of(s, &ln);
+        assert_int_equal(isac_sim_user_paths(&ln, &u, 0, t0, &path), 1);
+        assert_int_equal(isac_sim_user_capture(s, &u, 0, t0, y, LB), ISAC_OK);
         size_t d = (size_t)ceil(path.delay) + EDGE;
         for (size_t k = d; k < LB - EDGE; k++, n++)
             sum += crealf(y[k] * conjf(y[k]));
-        model = creal(path.gain * conj(path.gain)) * codebook_beam_gain(cb, q, path.phi);
+        model = creal(path.gain * conj(path.gain)) * isac_codebook_beam_gain(cb, q, path.phi);
     }
     double snr = sum / n - 1.0, sd = sqrt((2 * model + 1) / n);
     printf("%s: beam %u (%.1f deg) to a user at %.1f deg: SNR from samples %.2f dB, "
            "99.9%% [%.2f, %.2f] dB, beam-pattern model %.2f dB (full-gain %u-element beam "
            "%.2f dB)\n",
-           what, q, codebook_angle(cb, q) * 180 / M_PI, phi_u * 180 / M_PI, 10 * log10(snr),
+           what, q, isac_codebook_angle(cb, q) * 180 / M_PI, phi_u * 180 / M_PI, 10 * log10(snr),
            10 * log10(snr - Z999 * sd), 10 * log10(snr + Z999 * sd), 10 * log10(model),
-           codebook_ma(cb)->active,
-           10 * log10(model / codebook_beam_gain(cb, q, phi_u) * codebook_ma(cb)->active));
+           isac_codebook_ma(cb)->active,
+           10 *
+               log10(model / isac_codebook_beam_gain(cb, q, phi_u) * isac_codebook_ma(cb)->active));
     assert_true(fabs(snr - model) <= Z999 * sd);
     for (unsigned m = 0; m < M; m++)
         free(x[m]);
@@ -345,23 +349,23 @@ static void comm_check(const char *spec, codebook cb, const char *what)
     free(probe);
     free(y);
     isac_tx_plan_destroy(pl);
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 static void test_comm_from_samples(void **st)
 {
     (void)st;
     char err[256];
-    struct ma_codebook_params p;
+    struct isac_ma_codebook_params p;
     small_params(&p);
     p.active = 4;
     p.region_wl = 4;
     p.beams = 8;
-    codebook cc = ma_codebook_create(&p, err, sizeof err);
+    isac_codebook cc = isac_ma_codebook_create(&p, err, sizeof err);
     assert_non_null(cc);
     comm_check("sim:seed=3,targets=0,leak=0,elements=4,power=20", cc, "mode (a) moved elements");
     p.grid_step_wl = 0.25;
-    codebook cg = ma_codebook_create(&p, err, sizeof err);
+    isac_codebook cg = isac_ma_codebook_create(&p, err, sizeof err);
     assert_non_null(cg);
     char spec[512];
     int o = snprintf(spec, sizeof spec,
@@ -370,8 +374,8 @@ static void test_comm_from_samples(void **st)
     for (unsigned k = 1; k <= 16; k++)
         o += snprintf(spec + o, sizeof spec - o, ":%g", k * 0.25);
     comm_check(spec, cg, "mode (c) 4 of 17 grid elements");
-    codebook_destroy(cc);
-    codebook_destroy(cg);
+    isac_codebook_destroy(cc);
+    isac_codebook_destroy(cg);
 }
 
 static int setup(void **st)

@@ -17,7 +17,7 @@
 #include "common/rng.h"
 #include "ma/ma_geom.h"
 
-static void random_region(isac_rng *rng, unsigned *n, struct ma_region *r)
+static void random_region(isac_rng *rng, unsigned *n, struct isac_ma_region *r)
 {
     *n = 1 + (unsigned)isac_rng_below(rng, 16);
     r->dmin = 0.1 + isac_rng_uniform(rng);
@@ -35,26 +35,26 @@ static void test_projection_feasible_and_nearest(void **st)
     isac_rng_seed(&rng, 2026);
     for (int c = 0; c < 3000; c++) {
         unsigned n;
-        struct ma_region r;
+        struct isac_ma_region r;
         random_region(&rng, &n, &r);
-        assert_int_equal(ma_region_check(&r, n, NULL, 0), ISAC_OK);
-        double x[MA_MAX_ELEMENTS] = {0}, p[MA_MAX_ELEMENTS];
+        assert_int_equal(isac_ma_region_check(&r, n, NULL, 0), ISAC_OK);
+        double x[ISAC_MA_MAX_ELEMENTS] = {0}, p[ISAC_MA_MAX_ELEMENTS];
         double span = r.xmax - r.xmin;
         for (unsigned i = 0; i < n; i++) /* anywhere, in any order, outside too */
             x[i] = r.xmin - span + 3.0 * span * isac_rng_uniform(&rng);
         memcpy(p, x, sizeof x);
-        assert_int_equal(ma_project(&r, p, n), ISAC_OK);
+        assert_int_equal(isac_ma_project(&r, p, n), ISAC_OK);
         for (unsigned i = 0; i < n; i++) {
             assert_true(p[i] >= r.xmin - 1e-9 && p[i] <= r.xmax + 1e-9);
             if (i)
                 assert_true(p[i] - p[i - 1] >= r.dmin - 1e-9);
         }
-        assert_int_equal(ma_positions_check(&r, p, n, NULL, 0), ISAC_OK);
+        assert_int_equal(isac_ma_positions_check(&r, p, n, NULL, 0), ISAC_OK);
         /* nearest point: (x - p) . (z - p) <= 0 for every feasible z */
         for (int t = 0; t < 5; t++) {
-            double z[MA_MAX_ELEMENTS], dot = 0, scale = 0;
-            assert_int_equal(ma_random(&r, n, &rng, z), ISAC_OK);
-            assert_int_equal(ma_positions_check(&r, z, n, NULL, 0), ISAC_OK);
+            double z[ISAC_MA_MAX_ELEMENTS], dot = 0, scale = 0;
+            assert_int_equal(isac_ma_random(&r, n, &rng, z), ISAC_OK);
+            assert_int_equal(isac_ma_positions_check(&r, z, n, NULL, 0), ISAC_OK);
             for (unsigned i = 0; i < n; i++) {
                 dot += (x[i] - p[i]) * (z[i] - p[i]);
                 scale += fabs(x[i] - p[i]) * fabs(z[i] - p[i]);
@@ -65,9 +65,9 @@ static void test_projection_feasible_and_nearest(void **st)
             }
         }
         /* idempotent */
-        double q[MA_MAX_ELEMENTS];
+        double q[ISAC_MA_MAX_ELEMENTS];
         memcpy(q, p, sizeof q);
-        ma_project(&r, q, n);
+        isac_ma_project(&r, q, n);
         for (unsigned i = 0; i < n; i++)
             assert_true(fabs(q[i] - p[i]) < 1e-12);
     }
@@ -78,10 +78,10 @@ static void test_projection_feasible_and_nearest(void **st)
 static void test_projection_beats_sequential_clip(void **st)
 {
     (void)st;
-    struct ma_region r = {0.0, 10.0, 1.0};
+    struct isac_ma_region r = {0.0, 10.0, 1.0};
     double x[4] = {1.2, 1.3, 1.4, 1.5}, p[4], s[4];
     memcpy(p, x, sizeof p);
-    ma_project(&r, p, 4);
+    isac_ma_project(&r, p, 4);
     s[0] = fmin(fmax(x[0], r.xmin), r.xmax - 3 * r.dmin);
     for (int i = 1; i < 4; i++)
         s[i] = fmin(fmax(x[i], s[i - 1] + r.dmin), r.xmax - (3 - i) * r.dmin);
@@ -99,53 +99,53 @@ static void test_quantise(void **st)
     (void)st;
     isac_rng rng;
     isac_rng_seed(&rng, 5);
-    struct ma_region r = {0.0, 7.0, 0.5};
+    struct isac_ma_region r = {0.0, 7.0, 0.5};
     for (int c = 0; c < 500; c++) {
         double x[8];
         for (int i = 0; i < 8; i++)
             x[i] = 9.0 * isac_rng_uniform(&rng) - 1.0;
-        assert_int_equal(ma_quantise(&r, 0.25, x, 8), ISAC_OK);
-        assert_int_equal(ma_positions_check(&r, x, 8, NULL, 0), ISAC_OK);
+        assert_int_equal(isac_ma_quantise(&r, 0.25, x, 8), ISAC_OK);
+        assert_int_equal(isac_ma_positions_check(&r, x, 8, NULL, 0), ISAC_OK);
         for (int i = 0; i < 8; i++)
             assert_true(fabs(x[i] / 0.25 - round(x[i] / 0.25)) < 1e-9);
     }
     double x[8] = {0};
-    assert_int_equal(ma_quantise(&r, 0.3, x, 8), ISAC_EINVAL); /* dmin not a multiple */
+    assert_int_equal(isac_ma_quantise(&r, 0.3, x, 8), ISAC_EINVAL); /* dmin not a multiple */
 }
 
 static void test_uniform_ula(void **st)
 {
     (void)st;
-    struct ma_region r = {8.0, 15.0, 0.5};
+    struct isac_ma_region r = {8.0, 15.0, 0.5};
     double x[8];
-    assert_int_equal(ma_uniform(&r, 8, 0.5, x), ISAC_OK);
+    assert_int_equal(isac_ma_uniform(&r, 8, 0.5, x), ISAC_OK);
     assert_true(fabs(x[0] - 9.75) < 1e-12 && fabs(x[7] - 13.25) < 1e-12);
-    assert_int_equal(ma_uniform(&r, 8, 1.5, x), ISAC_EINVAL); /* 10.5 lambda > 7 */
+    assert_int_equal(isac_ma_uniform(&r, 8, 1.5, x), ISAC_EINVAL); /* 10.5 lambda > 7 */
 }
 
 static void test_bad_input_messages(void **st)
 {
     (void)st;
     char err[200];
-    struct ma_region r = {0.0, 3.0, 0.5};
-    assert_int_equal(ma_region_check(&r, 8, err, sizeof err), ISAC_EINVAL);
+    struct isac_ma_region r = {0.0, 3.0, 0.5};
+    assert_int_equal(isac_ma_region_check(&r, 8, err, sizeof err), ISAC_EINVAL);
     printf("%s\n", err);
     assert_non_null(strstr(err, "holds at most 7 elements at dmin 0.5, asked for 8"));
     assert_null(strchr(err, '\n'));
     double x[8] = {0};
-    assert_int_equal(ma_project(&r, x, 8), ISAC_EINVAL);
+    assert_int_equal(isac_ma_project(&r, x, 8), ISAC_EINVAL);
 
-    struct ma_region ok = {0.0, 7.0, 0.5};
+    struct isac_ma_region ok = {0.0, 7.0, 0.5};
     double out[4] = {0.0, 1.0, 7.5, 8.0};
-    assert_int_equal(ma_positions_check(&ok, out, 4, err, sizeof err), ISAC_EINVAL);
+    assert_int_equal(isac_ma_positions_check(&ok, out, 4, err, sizeof err), ISAC_EINVAL);
     printf("%s\n", err);
     assert_non_null(strstr(err, "element 2 at 7.5 is outside the region [0, 7]"));
     double close[3] = {0.0, 0.3, 2.0};
-    assert_int_equal(ma_positions_check(&ok, close, 3, err, sizeof err), ISAC_EINVAL);
+    assert_int_equal(isac_ma_positions_check(&ok, close, 3, err, sizeof err), ISAC_EINVAL);
     printf("%s\n", err);
     assert_non_null(strstr(err, "below dmin 0.5"));
-    struct ma_region neg = {0.0, 7.0, 0.0};
-    assert_int_equal(ma_region_check(&neg, 2, err, sizeof err), ISAC_EINVAL);
+    struct isac_ma_region neg = {0.0, 7.0, 0.0};
+    assert_int_equal(isac_ma_region_check(&neg, 2, err, sizeof err), ISAC_EINVAL);
     assert_non_null(strstr(err, "dmin 0 must be > 0"));
 }
 

@@ -4,7 +4,7 @@
  * noise-free data y0 = mu(eta0, beta0), and its numerical Hessian (central differences) is
  * the Fisher information (exact for a Gaussian mean model at zero residual). The unknown-
  * amplitude FIM is its Schur complement over (Re beta, Im beta); the known-amplitude FIM is
- * its (eta, eta) block. Both are compared with ma_fim_eta() on random designs. */
+ * its (eta, eta) block. Both are compared with isac_ma_fim_eta() on random designs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,8 +22,8 @@
 #include "ma/ma_lpcrlb.h"
 
 /* ||y0 - mu(q)||^2 with q = (theta, d, v, Re beta, Im beta), vehicle k alone. */
-static double residual(const struct ma_scene *s, const struct ma_design *dz, const double *q0,
-                       const double *q)
+static double residual(const struct isac_ma_scene *s, const struct isac_ma_design *dz,
+                       const double *q0, const double *q)
 {
     double acc = 0.0, c0 = 0.5 * (s->nsub - 1), m0 = 0.5 * (s->nblk - 1);
     unsigned ng = s->nsub / s->K;
@@ -34,8 +34,8 @@ static double residual(const struct ma_scene *s, const struct ma_design *dz, con
                 double complex mu[2];
                 for (int z = 0; z < 2; z++) {
                     const double *e = z ? q : q0;
-                    double th = e[0], tau = 2.0 * e[1] / MA_C0,
-                           fd = 2.0 * e[2] * cos(th) * s->fc / MA_C0;
+                    double th = e[0], tau = 2.0 * e[1] / ISAC_MA_C0,
+                           fd = 2.0 * e[2] * cos(th) * s->fc / ISAC_MA_C0;
                     double complex ah_w = 0;
                     for (unsigned i = 0; i < s->nt; i++)
                         ah_w += cexp(-I * 2.0 * M_PI * dz->xt[i] * cos(th)) * w[i];
@@ -52,8 +52,8 @@ static double residual(const struct ma_scene *s, const struct ma_design *dz, con
 }
 
 /* Numerical FIM (5 x 5) = Hessian of ||y0 - mu||^2 / sigma^2, sigma^2 = 2 |beta|^2 / snr_r. */
-static void numerical_fim(const struct ma_scene *s, const struct ma_design *dz, const double *q0,
-                          double snr_r, double F[25])
+static void numerical_fim(const struct isac_ma_scene *s, const struct isac_ma_design *dz,
+                          const double *q0, double snr_r, double F[25])
 {
     const double h[5] = {2e-6, 2e-4, 2e-3, 2e-6, 2e-6};
     double sig2 = 2.0 * (q0[3] * q0[3] + q0[4] * q0[4]) / snr_r;
@@ -71,10 +71,10 @@ static void numerical_fim(const struct ma_scene *s, const struct ma_design *dz, 
         }
 }
 
-static void random_design(const struct ma_scene *s, isac_rng *rng, struct ma_design *d)
+static void random_design(const struct isac_ma_scene *s, isac_rng *rng, struct isac_ma_design *d)
 {
-    assert_int_equal(ma_random(&s->tx, s->nt, rng, d->xt), ISAC_OK);
-    assert_int_equal(ma_random(&s->rx, s->nr, rng, d->xr), ISAC_OK);
+    assert_int_equal(isac_ma_random(&s->tx, s->nt, rng, d->xt), ISAC_OK);
+    assert_int_equal(isac_ma_random(&s->rx, s->nr, rng, d->xr), ISAC_OK);
     for (unsigned k = 0; k < s->K; k++) {
         double nrm = 0;
         for (unsigned i = 0; i < s->nt; i++) {
@@ -107,21 +107,21 @@ static void compare(const double *Jnum, const double *J, const char *what)
 
 static void check_case(int known_beta, uint64_t seed)
 {
-    struct ma_scene s;
-    ma_scene_default(&s);
+    struct isac_ma_scene s;
+    isac_ma_scene_default(&s);
     s.nsub = 8; /* small echo: the numerical Hessian loops over every (m, n, r) */
     s.nblk = 4;
     s.nt = 4;
     s.nr = 4;
-    s.tx = (struct ma_region){0.0, 3.0, 0.5};
-    s.rx = (struct ma_region){4.0, 7.0, 0.5};
+    s.tx = (struct isac_ma_region){0.0, 3.0, 0.5};
+    s.rx = (struct isac_ma_region){4.0, 7.0, 0.5};
     s.known_beta = known_beta;
     isac_rng rng;
     isac_rng_seed(&rng, seed);
-    struct ma_design d;
+    struct isac_ma_design d;
     memset(&d, 0, sizeof d);
     random_design(&s, &rng, &d);
-    struct ma_vehicle veh[MA_MAX_VEH];
+    struct isac_ma_vehicle veh[ISAC_MA_MAX_VEH];
     memset(veh, 0, sizeof veh);
     for (unsigned k = 0; k < s.K; k++) {
         veh[k].theta = 0.4 + 2.3 * isac_rng_uniform(&rng);
@@ -146,7 +146,7 @@ static void check_case(int known_beta, uint64_t seed)
                                                     u[1] * (inv[2] * w[0] + inv[3] * w[1]));
                 }
         }
-        assert_int_equal(ma_fim_eta(&s, veh, k, &d, J), ISAC_OK);
+        assert_int_equal(isac_ma_fim_eta(&s, veh, k, &d, J), ISAC_OK);
         printf("seed %llu known_beta %d veh %u: J_thth %.6g (num %.6g), J_dd %.6g (num %.6g), "
                "J_vv %.6g (num %.6g)\n",
                (unsigned long long)seed, known_beta, k, J[0], Jn[0], J[4], Jn[4], J[8], Jn[8]);
@@ -174,23 +174,23 @@ static void test_fim_unknown_beta(void **st)
 static void test_origin_invariance(void **st)
 {
     (void)st;
-    struct ma_scene s;
-    ma_scene_default(&s);
+    struct isac_ma_scene s;
+    isac_ma_scene_default(&s);
     isac_rng rng;
     isac_rng_seed(&rng, 7);
-    struct ma_design d;
+    struct isac_ma_design d;
     memset(&d, 0, sizeof d);
     random_design(&s, &rng, &d);
-    struct ma_vehicle veh[MA_MAX_VEH] = {{.theta = 1.1, .d = 30, .v = 20, .snr_r = 2},
-                                         {.theta = 2.0, .d = 40, .v = 25, .snr_r = 2}};
+    struct isac_ma_vehicle veh[ISAC_MA_MAX_VEH] = {{.theta = 1.1, .d = 30, .v = 20, .snr_r = 2},
+                                                   {.theta = 2.0, .d = 40, .v = 25, .snr_r = 2}};
     for (int kb = 0; kb < 2; kb++) {
         s.known_beta = kb;
         double J0[9], J1[9];
-        ma_fim_eta(&s, veh, 0, &d, J0);
-        struct ma_design d2 = d;
+        isac_ma_fim_eta(&s, veh, 0, &d, J0);
+        struct isac_ma_design d2 = d;
         for (unsigned r = 0; r < s.nr; r++)
             d2.xr[r] += 3.0;
-        ma_fim_eta(&s, veh, 0, &d2, J1);
+        isac_ma_fim_eta(&s, veh, 0, &d2, J1);
         double rel = fabs(J1[0] - J0[0]) / J0[0];
         printf("known_beta %d: J_thth after a 3-lambda Rx shift changes by %.3g (relative)\n", kb,
                rel);

@@ -34,7 +34,7 @@ static int asan_build(void)
     return 0;
 }
 
-static void show(const char *name, const struct ma_summary *m)
+static void show(const char *name, const struct isac_ma_summary *m)
 {
     printf("%-8s rate %.4f gain %+.3f%% [%+.3f, %+.3f]  dod %.3e change %+.2f%% [%+.2f, %+.2f]"
            "  met %.2f\n",
@@ -47,35 +47,36 @@ static void test_ma_vs_ulah(void **st)
 {
     (void)st;
     unsigned n = asan_build() ? 2 : 12;
-    struct ma_scene s;
-    ma_scene_default(&s);
-    struct ma_run_opts o;
-    ma_run_opts_quick(&o);
-    static struct ma_draw_result res[12];
+    struct isac_ma_scene s;
+    isac_ma_scene_default(&s);
+    struct isac_ma_run_opts o;
+    isac_ma_run_opts_quick(&o);
+    static struct isac_ma_draw_result res[12];
     char err[256];
     for (unsigned i = 0; i < n; i++) {
-        int rc = ma_run_draw(&s, &o, 1 + i, &res[i], err, sizeof err);
+        int rc = isac_ma_run_draw(&s, &o, 1 + i, &res[i], err, sizeof err);
         if (rc != ISAC_OK)
             printf("draw %u: %s\n", i, err);
         assert_int_equal(rc, ISAC_OK);
-        for (int k = 0; k < MA_NSCHEMES; k++) {
+        for (int k = 0; k < ISAC_MA_NSCHEMES; k++) {
             assert_true(isfinite(res[i].r[k].sum_rate) && res[i].r[k].sum_rate > 0);
             assert_true(isfinite(res[i].r[k].lpcrlb[0]) && res[i].r[k].lpcrlb[0] > 0);
         }
     }
-    struct ma_summary S[MA_NSCHEMES];
-    assert_int_equal(ma_summarise(res, n, S), ISAC_OK);
+    struct isac_ma_summary S[ISAC_MA_NSCHEMES];
+    assert_int_equal(isac_ma_summarise(res, n, S), ISAC_OK);
     printf("%u draws:\n", n);
-    for (int k = 0; k < MA_NSCHEMES; k++)
-        show(ma_scheme_name((enum ma_scheme)k), &S[k]);
-    assert_true(S[MA_ULAH].met == 1.0 && S[MA_PGA].met == 1.0 && S[MA_PSO].met == 1.0);
+    for (int k = 0; k < ISAC_MA_NSCHEMES; k++)
+        show(isac_ma_scheme_name((enum isac_ma_scheme)k), &S[k]);
+    assert_true(S[ISAC_MA_ULAH].met == 1.0 && S[ISAC_MA_PGA].met == 1.0 &&
+                S[ISAC_MA_PSO].met == 1.0);
     if (asan_build())
         return;
-    assert_true(S[MA_PGA].dod_change.hi < 0.0);
-    assert_true(S[MA_FPA].dod_change.hi < 0.0);
-    assert_true(S[MA_PSO].dod_change.hi < 0.02 && S[MA_PSO].dod_change.mean < 0.0);
-    assert_true(S[MA_PSO].rate_gain.lo > -0.005 && S[MA_PSO].rate_gain.hi < 0.005);
-    assert_true(S[MA_PSO].rate_gain.hi < 0.0134); /* Table III: 14.7093 / 14.5143 - 1 */
+    assert_true(S[ISAC_MA_PGA].dod_change.hi < 0.0);
+    assert_true(S[ISAC_MA_FPA].dod_change.hi < 0.0);
+    assert_true(S[ISAC_MA_PSO].dod_change.hi < 0.02 && S[ISAC_MA_PSO].dod_change.mean < 0.0);
+    assert_true(S[ISAC_MA_PSO].rate_gain.lo > -0.005 && S[ISAC_MA_PSO].rate_gain.hi < 0.005);
+    assert_true(S[ISAC_MA_PSO].rate_gain.hi < 0.0134); /* Table III: 14.7093 / 14.5143 - 1 */
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* Transmit plans: a codebook plan composes the same bits as waveform_compose, JSON round
+/* Transmit plans: a codebook plan composes the same bits as isac_waveform_compose, JSON round
  * trips exactly (codebook and full plans), bad JSON is refused with one line, powers and
  * masks act on the composed signal. */
 #include <stdarg.h>
@@ -19,42 +19,43 @@
 #define N 8
 #define LEN 257
 
-static codebook make_cb(void)
+static isac_codebook make_cb(void)
 {
-    array a = array_create_ula(N, 0.5);
-    codebook cb = codebook_create_dft(a, 32, -M_PI / 2, M_PI / 2);
-    array_destroy(a);
+    isac_array a = isac_array_create_ula(N, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(a, 32, -M_PI / 2, M_PI / 2);
+    isac_array_destroy(a);
     return cb;
 }
 
 static void fill_stream(float complex *s, uint64_t seed)
 {
-    struct waveform_params wp = {.kind = WAVEFORM_QPSK, .length = LEN, .seed = seed};
-    assert_int_equal(waveform_generate(&wp, s), 0);
+    struct isac_waveform_params wp = {.kind = ISAC_WAVEFORM_QPSK, .length = LEN, .seed = seed};
+    assert_int_equal(isac_waveform_generate(&wp, s), 0);
 }
 
 static void test_codebook_plan_same_bits(void **state)
 {
     (void)state;
-    codebook cb = make_cb();
+    isac_codebook cb = make_cb();
     float complex probe[LEN], xa[N][LEN], xb[N][LEN];
     float complex *pa[N], *pb[N];
     for (int m = 0; m < N; m++)
         pa[m] = xa[m], pb[m] = xb[m];
     fill_stream(probe, 3);
-    for (unsigned q = 0; q < codebook_size(cb); q++) {
+    for (unsigned q = 0; q < isac_codebook_size(cb); q++) {
         isac_tx_plan p = isac_tx_plan_from_beam(cb, q);
         assert_non_null(p);
         assert_int_equal(isac_tx_plan_beam(p), (int)q);
         const float complex *u[1] = {probe};
         assert_int_equal(isac_tx_plan_compose(p, u, LEN, pa), 0);
         assert_int_equal(
-            waveform_compose(NULL, NULL, 0, probe, codebook_weights(cb, q), N, LEN, pb), 0);
+            isac_waveform_compose(NULL, NULL, 0, probe, isac_codebook_weights(cb, q), N, LEN, pb),
+            0);
         assert_memory_equal(xa, xb, sizeof xa);
         assert_true(fabs(isac_tx_plan_total_power(p) - 1.0) < 1e-5);
         isac_tx_plan_destroy(p);
     }
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
 }
 
 /* A plan with K = 2 comm streams and powers equals seed 004 eq. (1) with f_k = sqrt(p_k) W_k. */
@@ -81,7 +82,7 @@ static void test_comm_streams_and_powers(void **state)
     fill_stream(s0, 1), fill_stream(s1, 2), fill_stream(sr, 3);
     const float complex *u[3] = {s0, s1, sr}, *comm[2] = {s0, s1};
     assert_int_equal(isac_tx_plan_compose(p, u, LEN, pa), 0);
-    assert_int_equal(waveform_compose(comm, f, 2, sr, w, N, LEN, pb), 0);
+    assert_int_equal(isac_waveform_compose(comm, f, 2, sr, w, N, LEN, pb), 0);
     assert_memory_equal(xa, xb, sizeof xa);
     /* an inactive element radiates nothing; the others are unchanged */
     uint8_t act[N] = {1, 1, 0, 1, 1, 1, 1, 1};
@@ -95,7 +96,7 @@ static void test_comm_streams_and_powers(void **state)
     isac_tx_plan_destroy(p);
 }
 
-static void roundtrip(isac_tx_plan p, codebook cb)
+static void roundtrip(isac_tx_plan p, isac_codebook cb)
 {
     json_t *j = isac_tx_plan_to_json(p);
     assert_non_null(j);
@@ -115,7 +116,7 @@ static void roundtrip(isac_tx_plan p, codebook cb)
 static void test_json_round_trip(void **state)
 {
     (void)state;
-    codebook cb = make_cb();
+    isac_codebook cb = make_cb();
     isac_tx_plan b = isac_tx_plan_from_beam(cb, 17);
     json_t *j = isac_tx_plan_to_json(b);
     assert_int_equal(json_object_size(j), 1); /* a codebook plan is recorded as its index */
@@ -149,10 +150,10 @@ static void test_json_round_trip(void **state)
     roundtrip(b, cb);
     isac_tx_plan_destroy(p);
     isac_tx_plan_destroy(b);
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
 }
 
-static void refused(const char *txt, codebook cb, const char *needle)
+static void refused(const char *txt, isac_codebook cb, const char *needle)
 {
     json_error_t e;
     json_t *j = json_loads(txt, 0, &e);
@@ -168,7 +169,7 @@ static void refused(const char *txt, codebook cb, const char *needle)
 static void test_bad_json(void **state)
 {
     (void)state;
-    codebook cb = make_cb();
+    isac_codebook cb = make_cb();
     refused("{\"beam\": 32}", cb, "beam");
     refused("{\"beam\": -1}", cb, "beam");
     refused("{\"beam\": 3}", NULL, "codebook");
@@ -186,7 +187,7 @@ static void test_bad_json(void **state)
             " \"W\": [[1, 0], [0, 1]], \"active\": [0, 0]}",
             cb, "active");
     refused("[1]", cb, "object");
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
 }
 
 int main(void)

@@ -25,23 +25,23 @@ struct errs {
     unsigned n;
 };
 
-static void add(struct errs *e, const struct calib_chan *est, struct sim_chan_truth t,
-                struct sim_chan_truth t0)
+static void add(struct errs *e, const struct isac_calib_chan *est, struct isac_sim_chan_truth t,
+                struct isac_sim_chan_truth t0)
 {
-    double dp = calib_wrap_deg(est->phase_deg - (t.phase_rad - t0.phase_rad) * RAD2DEG);
+    double dp = isac_calib_wrap_deg(est->phase_deg - (t.phase_rad - t0.phase_rad) * RAD2DEG);
     double dg = est->gain_db - (t.gain_db - t0.gain_db);
     e->p2 += dp * dp;
     e->g2 += dg * dg;
     e->n++;
 }
 
-static radio open_sim(uint64_t seed, const char *cal, const char *positions)
+static isac_radio open_sim(uint64_t seed, const char *cal, const char *positions)
 {
     char spec[256], err[256];
     snprintf(spec, sizeof spec, "sim:impairments=1,seed=%llu,cal=%s,cal_snr=20,elements=%d%s%s",
              (unsigned long long)seed, cal, M, positions ? ",positions=" : "",
              positions ? positions : "");
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
     return r;
@@ -50,26 +50,28 @@ static radio open_sim(uint64_t seed, const char *cal, const char *positions)
 /* RMS phase (deg) and gain (dB) errors of RX splitter, RX pilot and TX pilot. */
 static void measure(const char *positions, struct errs out[3])
 {
-    static struct calib_chan rx[CALIB_MAX_CH], tx[CALIB_MAX_CH];
-    struct calib_session s;
-    calib_session_default(&s);
+    static struct isac_calib_chan rx[ISAC_CALIB_MAX_CH], tx[ISAC_CALIB_MAX_CH];
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
     char err[256];
     for (uint64_t seed = 1; seed <= SEEDS; seed++) {
-        radio r = open_sim(seed, "rx_splitter", positions);
-        assert_int_equal(calib_measure_rx(r, &s, rx, err, sizeof err), 0);
-        sim sm = radio_get_state(r);
-        for (unsigned ch = 0; ch < SIM_NUM_RX_APS * M; ch++)
-            add(&out[0], &rx[ch], sim_rx_truth(sm, ch), sim_rx_truth(sm, ch - rx[ch].element));
-        radio_close(r);
+        isac_radio r = open_sim(seed, "rx_splitter", positions);
+        assert_int_equal(isac_calib_measure_rx(r, &s, rx, err, sizeof err), 0);
+        isac_sim sm = isac_radio_get_state(r);
+        for (unsigned ch = 0; ch < ISAC_SIM_NUM_RX_APS * M; ch++)
+            add(&out[0], &rx[ch], isac_sim_rx_truth(sm, ch),
+                isac_sim_rx_truth(sm, ch - rx[ch].element));
+        isac_radio_close(r);
         r = open_sim(seed, "pilot", positions);
-        sm = radio_get_state(r);
-        assert_int_equal(calib_measure_manifold(r, &s, 20 * M_PI / 180, rx, tx, err, sizeof err),
-                         0);
-        for (unsigned ch = 0; ch < SIM_NUM_RX_APS * M; ch++)
-            add(&out[1], &rx[ch], sim_rx_truth(sm, ch), sim_rx_truth(sm, ch - rx[ch].element));
+        sm = isac_radio_get_state(r);
+        assert_int_equal(
+            isac_calib_measure_manifold(r, &s, 20 * M_PI / 180, rx, tx, err, sizeof err), 0);
+        for (unsigned ch = 0; ch < ISAC_SIM_NUM_RX_APS * M; ch++)
+            add(&out[1], &rx[ch], isac_sim_rx_truth(sm, ch),
+                isac_sim_rx_truth(sm, ch - rx[ch].element));
         for (unsigned k = 0; k < M; k++)
-            add(&out[2], &tx[k], sim_tx_truth(sm, k), sim_tx_truth(sm, 0));
-        radio_close(r);
+            add(&out[2], &tx[k], isac_sim_tx_truth(sm, k), isac_sim_tx_truth(sm, 0));
+        isac_radio_close(r);
     }
 }
 

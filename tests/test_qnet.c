@@ -28,33 +28,33 @@ static float W0[8] = {1, 0, 0, 0, 0, 1, 0, 0}, b0[2] = {0, 0};
 static float W1[4] = {1, 0, 0, 1}, b1[2] = {0, -10};
 static float W2[6] = {1, 1, 2, 0, 0, 3}, b2[3] = {0.5f, 0, 0};
 
-static struct qnet_def tiny(void)
+static struct isac_qnet_def tiny(void)
 {
-    return (struct qnet_def){.version = 1,
-                             .tau = 1,
-                             .emb = 2,
-                             .b3 = 5,
-                             .l = {{4, 2, 1, W0, b0}, {2, 2, 1, W1, b1}, {2, 3, 0, W2, b2}}};
+    return (struct isac_qnet_def){.version = 1,
+                                  .tau = 1,
+                                  .emb = 2,
+                                  .b3 = 5,
+                                  .l = {{4, 2, 1, W0, b0}, {2, 2, 1, W1, b1}, {2, 3, 0, W2, b2}}};
 }
 
 static void test_dueling(void **s)
 {
     (void)s;
-    struct qnet_def d = tiny();
-    assert_int_equal(qnet_def_check(&d, 1, 2, NULL, 0), 0);
+    struct isac_qnet_def d = tiny();
+    assert_int_equal(isac_qnet_def_check(&d, 1, 2, NULL, 0), 0);
     float x[4] = {2, 3, 0, 0}, q[2], scratch[7];
     /* h1 = relu(2, 3) = (2, 3); h2 = relu(2, 3 - 10) = (2, 0); out = (0.5 + 2, 4, 0)
      * U = 2.5, A = (4, 0), max A = 4 -> Q = (2.5, -1.5) */
-    qnet_q_values(&d, x, q, scratch);
+    isac_qnet_q_values(&d, x, q, scratch);
     assert_true(q[0] == 2.5f && q[1] == -1.5f);
-    assert_int_equal(qnet_argmax(q, 2), 0);
+    assert_int_equal(isac_qnet_argmax(q, 2), 0);
 }
 
 static void expect_bad(const char *text, const char *needle, unsigned tau, unsigned emb)
 {
-    struct qnet_file f;
+    struct isac_qnet_file f;
     char err[256] = "";
-    assert_int_equal(qnet_file_parse(text, strlen(text), tau, emb, &f, err, sizeof err), -1);
+    assert_int_equal(isac_qnet_file_parse(text, strlen(text), tau, emb, &f, err, sizeof err), -1);
     if (!strstr(err, needle))
         fail_msg("expected '%s' in '%s'", needle, err);
     assert_null(f.storage);
@@ -84,20 +84,20 @@ static char *edit(const char *txt, const char *key, json_t *v)
 static void test_file_round_trip_and_validation(void **s)
 {
     (void)s;
-    struct qnet_def d = tiny();
+    struct isac_qnet_def d = tiny();
     W2[1] = 0.1f; /* not representable in decimal: must survive exactly */
-    char *txt = qnet_format_json(&d, "{\"seed\":3}");
+    char *txt = isac_qnet_format_json(&d, "{\"seed\":3}");
     assert_non_null(txt);
-    struct qnet_file f;
+    struct isac_qnet_file f;
     char err[256];
-    assert_int_equal(qnet_file_parse(txt, strlen(txt), 1, 2, &f, err, sizeof err), 0);
+    assert_int_equal(isac_qnet_file_parse(txt, strlen(txt), 1, 2, &f, err, sizeof err), 0);
     for (unsigned l = 0; l < 3; l++) {
         assert_memory_equal(f.def.l[l].W, d.l[l].W, d.l[l].in * d.l[l].out * sizeof(float));
         assert_memory_equal(f.def.l[l].b, d.l[l].b, d.l[l].out * sizeof(float));
     }
-    char *txt2 = qnet_format_json(&f.def, "{\"seed\":3}");
+    char *txt2 = isac_qnet_format_json(&f.def, "{\"seed\":3}");
     assert_string_equal(txt, txt2);
-    qnet_file_free(&f);
+    isac_qnet_file_free(&f);
     free(txt2);
 
     expect_bad("{", "not JSON", 0, 0);
@@ -130,11 +130,11 @@ static void test_file_round_trip_and_validation(void **s)
     free(t);
     free(txt);
 
-    char *c = qnet_format_c(&d, "qnet_x", "command: test\nseed: 3");
+    char *c = isac_qnet_format_c(&d, "qnet_x", "command: test\nseed: 3");
     assert_non_null(c);
     assert_non_null(strstr(c, " * command: test\n * seed: 3\n"));
     assert_non_null(strstr(c, "0x1.99999ap-4")); /* 0.1f exactly */
-    assert_non_null(strstr(c, "const struct qnet_def qnet_x = {"));
+    assert_non_null(strstr(c, "const struct isac_qnet_def qnet_x = {"));
     free(c);
 }
 
@@ -142,7 +142,7 @@ static void test_shipped_weights(void **s)
 {
     (void)s;
     char err[256] = "";
-    if (qnet_def_check(&qnet_default, 5, 16, err, sizeof err))
+    if (isac_qnet_def_check(&isac_qnet_default, 5, 16, err, sizeof err))
         fail_msg("compiled-in network: %s", err);
     const char *src = getenv("ISACTB_SOURCE_DIR");
     char path[1024];
@@ -153,43 +153,43 @@ static void test_shipped_weights(void **s)
     static char buf[4 << 20];
     size_t n = fread(buf, 1, sizeof buf - 1, fp);
     fclose(fp);
-    struct qnet_file f;
-    if (qnet_file_parse(buf, n, 5, 16, &f, err, sizeof err))
+    struct isac_qnet_file f;
+    if (isac_qnet_file_parse(buf, n, 5, 16, &f, err, sizeof err))
         fail_msg("%s: %s", path, err);
     assert_true(strstr(buf, "\"command\"") && strstr(buf, "\"seed\"") && strstr(buf, "\"commit\""));
     for (unsigned l = 0; l < 3; l++) {
-        assert_int_equal(f.def.l[l].in, qnet_default.l[l].in);
-        assert_int_equal(f.def.l[l].out, qnet_default.l[l].out);
-        assert_memory_equal(f.def.l[l].W, qnet_default.l[l].W,
+        assert_int_equal(f.def.l[l].in, isac_qnet_default.l[l].in);
+        assert_int_equal(f.def.l[l].out, isac_qnet_default.l[l].out);
+        assert_memory_equal(f.def.l[l].W, isac_qnet_default.l[l].W,
                             f.def.l[l].in * f.def.l[l].out * sizeof(float));
-        assert_memory_equal(f.def.l[l].b, qnet_default.l[l].b, f.def.l[l].out * sizeof(float));
+        assert_memory_equal(f.def.l[l].b, isac_qnet_default.l[l].b, f.def.l[l].out * sizeof(float));
     }
     /* a trained network is not the zero placeholder */
     double norm = 0;
-    for (unsigned i = 0; i < qnet_default.l[0].in * qnet_default.l[0].out; i++)
-        norm += fabs(qnet_default.l[0].W[i]);
+    for (unsigned i = 0; i < isac_qnet_default.l[0].in * isac_qnet_default.l[0].out; i++)
+        norm += fabs(isac_qnet_default.l[0].W[i]);
     assert_true(norm > 1.0);
-    qnet_file_free(&f);
+    isac_qnet_file_free(&f);
 }
 
 static void test_policy_rejects_mismatch(void **s)
 {
     (void)s;
-    struct qnet_def d = tiny();
-    struct policy_args a;
-    policy_args_defaults(&a, 64, 1);
+    struct isac_qnet_def d = tiny();
+    struct isac_policy_args a;
+    isac_policy_args_defaults(&a, 64, 1);
     a.opts.qnet = &d; /* tau 1 / emb 2 against the MDP's 5 / 16 */
-    assert_null(policy_create_named("qnet", &a));
+    assert_null(isac_policy_create_named("qnet", &a));
     a.opts.mdp.tau = 1;
     a.opts.mdp.emb = 2;
-    policy p = policy_create_named("qnet", &a);
+    isac_policy p = isac_policy_create_named("qnet", &a);
     assert_non_null(p);
-    struct policy_obs obs = {.beam = 10, .lambda = 3, .num_aps = 4};
-    unsigned b = policy_next(p, NULL);
+    struct isac_policy_obs obs = {.beam = 10, .lambda = 3, .num_aps = 4};
+    unsigned b = isac_policy_next(p, NULL);
     assert_true(b < 64);
-    b = policy_next(p, &obs);
+    b = isac_policy_next(p, &obs);
     assert_true(b == 9 || b == 11); /* tau 1: one step either way, wrapped */
-    policy_destroy(p);
+    isac_policy_destroy(p);
 }
 
 int main(void)

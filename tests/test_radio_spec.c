@@ -15,24 +15,24 @@
 static void open_ok(const char *spec)
 {
     char err[512] = "";
-    radio r = NULL;
-    int rc = radio_open_ex(spec, &r, err, sizeof err);
+    isac_radio r = NULL;
+    int rc = isac_radio_open_ex(spec, &r, err, sizeof err);
     if (rc)
         printf("spec '%s': %s\n", spec, err);
     assert_int_equal(rc, ISAC_OK);
     assert_non_null(r);
-    struct radio_info info;
-    assert_int_equal(radio_get_info(r, &info), ISAC_OK);
+    struct isac_radio_info info;
+    assert_int_equal(isac_radio_get_info(r, &info), ISAC_OK);
     assert_string_equal(info.driver, "sim");
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 /* Fails with class rc and an error line that contains every needle. */
 static void open_bad(const char *spec, int want_rc, const char *n1, const char *n2)
 {
     char err[512] = "";
-    radio r = (radio)1;
-    int rc = radio_open_ex(spec, &r, err, sizeof err);
+    isac_radio r = (isac_radio)1;
+    int rc = isac_radio_open_ex(spec, &r, err, sizeof err);
     printf("spec '%s' -> %d: %s\n", spec, rc, err);
     assert_int_equal(rc, want_rc);
     assert_null(r);
@@ -41,7 +41,7 @@ static void open_bad(const char *spec, int want_rc, const char *n1, const char *
         assert_non_null(strstr(err, n1));
     if (n2)
         assert_non_null(strstr(err, n2));
-    assert_null(radio_open(spec, err, sizeof err));
+    assert_null(isac_radio_open(spec, err, sizeof err));
 }
 
 static void test_valid(void **st)
@@ -52,15 +52,15 @@ static void test_valid(void **st)
     open_ok("sim:seed=7,targets=2");
     open_ok("sim:seed=18446744073709551615,elements=64,rcs=fixed,impairments=0,lo_shared=1");
     open_ok("sim:drop_rate=0.5,overflow_rate=1,late_rate=0,clutter=3,fc=28e9,center=915e6");
-    radio r = radio_open(NULL, NULL, 0); /* NULL spec: the default radio */
+    isac_radio r = isac_radio_open(NULL, NULL, 0); /* NULL spec: the default radio */
     assert_non_null(r);
-    struct radio_info info;
-    assert_int_equal(radio_get_info(r, &info), ISAC_OK);
+    struct isac_radio_info info;
+    assert_int_equal(isac_radio_get_info(r, &info), ISAC_OK);
     assert_int_equal(info.num_tx, 16);
     assert_int_equal(info.num_rx, 64);
     assert_int_equal(info.num_rx_aps, 4);
-    assert_true(info.caps & RADIO_CAP_TRUTH);
-    radio_close(r);
+    assert_true(info.caps & ISAC_RADIO_CAP_TRUTH);
+    isac_radio_close(r);
 }
 
 static void test_unknown_backend(void **st)
@@ -77,8 +77,8 @@ static void test_unknown_key(void **st)
 {
     (void)st;
     char err[512];
-    radio r = NULL;
-    assert_int_equal(radio_open_ex("sim:sed=3", &r, err, sizeof err), ISAC_EINVAL);
+    isac_radio r = NULL;
+    assert_int_equal(isac_radio_open_ex("sim:sed=3", &r, err, sizeof err), ISAC_EINVAL);
     assert_string_equal(err, "radio spec 'sim:sed=3': unknown argument 'sed' for back end 'sim'");
     open_bad("sim:seed=3,Targets=2", ISAC_EINVAL, "unknown argument 'Targets'", "'sim'");
 }
@@ -111,22 +111,22 @@ static void test_arg_helpers(void **st)
 {
     (void)st;
     char v[32];
-    assert_int_equal(radio_arg_get("a=1,bb=xy", "bb", v, sizeof v), 1);
+    assert_int_equal(isac_radio_arg_get("a=1,bb=xy", "bb", v, sizeof v), 1);
     assert_string_equal(v, "xy");
-    assert_int_equal(radio_arg_get("a=1,bb=xy", "b", v, sizeof v), 0);
-    assert_int_equal(radio_arg_get("", "a", v, sizeof v), 0);
-    assert_true(radio_arg_get("a", "a", v, sizeof v) < 0);
+    assert_int_equal(isac_radio_arg_get("a=1,bb=xy", "b", v, sizeof v), 0);
+    assert_int_equal(isac_radio_arg_get("", "a", v, sizeof v), 0);
+    assert_true(isac_radio_arg_get("a", "a", v, sizeof v) < 0);
     static const char *const allowed[] = {"a", "bb", NULL};
     char err[128];
-    assert_int_equal(radio_args_check("x", "a=1,bb=2", allowed, err, sizeof err), ISAC_OK);
-    assert_int_equal(radio_args_check("x", "a=1,c=2", allowed, err, sizeof err), ISAC_EINVAL);
+    assert_int_equal(isac_radio_args_check("x", "a=1,bb=2", allowed, err, sizeof err), ISAC_OK);
+    assert_int_equal(isac_radio_args_check("x", "a=1,c=2", allowed, err, sizeof err), ISAC_EINVAL);
     assert_string_equal(err, "unknown argument 'c' for back end 'x'");
     double d;
-    assert_int_equal(radio_arg_double("x", "a=2.5", "a", 0, 0, 3, &d, err, sizeof err), 1);
+    assert_int_equal(isac_radio_arg_double("x", "a=2.5", "a", 0, 0, 3, &d, err, sizeof err), 1);
     assert_true(d == 2.5);
-    assert_int_equal(radio_arg_double("x", "a=2.5", "bb", 7, 0, 3, &d, err, sizeof err), 0);
+    assert_int_equal(isac_radio_arg_double("x", "a=2.5", "bb", 7, 0, 3, &d, err, sizeof err), 0);
     assert_true(d == 7);
-    assert_int_equal(radio_arg_double("x", "a=3.5", "a", 0, 0, 3, &d, err, sizeof err),
+    assert_int_equal(isac_radio_arg_double("x", "a=3.5", "a", 0, 0, 3, &d, err, sizeof err),
                      ISAC_EINVAL);
 }
 
@@ -135,13 +135,13 @@ static void test_not_built(void **st)
     (void)st;
     /* uhd/soapy back ends are not part of this layer yet: a clear runtime failure */
     char err[256];
-    radio r = NULL;
-    int rc = radio_open_ex("uhd:type=x300", &r, err, sizeof err);
+    isac_radio r = NULL;
+    int rc = isac_radio_open_ex("uhd:type=x300", &r, err, sizeof err);
     if (rc == ISAC_ENOTSUP)
         assert_non_null(strstr(err, "back end 'uhd' is not available"));
     else
         assert_true(rc == ISAC_OK || rc < 0);
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 int main(void)

@@ -76,20 +76,20 @@ static int acc_check(const char *what, const struct acc *a, double allow)
 }
 
 struct scene {
-    array arr;
-    sense_mf s;
+    isac_array arr;
+    isac_sense_mf s;
     float complex *x[M_EL], *y[2][M_EL];
-    struct sense_model sm;
+    struct isac_sense_model sm;
 };
 
 static void scene_init(struct scene *sc, unsigned streams)
 {
-    sc->arr = array_create_ula(M_EL, 0.5);
-    struct sense_mf_params p = {streams, LEN, LAGS, FS, BAND, FC, GAP, 2, 13.0, 4 * M_EL, 7};
+    sc->arr = isac_array_create_ula(M_EL, 0.5);
+    struct isac_sense_mf_params p = {streams, LEN, LAGS, FS, BAND, FC, GAP, 2, 13.0, 4 * M_EL, 7};
     char err[128];
-    sc->s = sense_mf_create(&p, sc->arr, err, sizeof err);
+    sc->s = isac_sense_mf_create(&p, sc->arr, err, sizeof err);
     assert_non_null(sc->s);
-    size_t W = sense_mf_window(sc->s);
+    size_t W = isac_sense_mf_window(sc->s);
     for (unsigned m = 0; m < M_EL; m++) {
         sc->x[m] = calloc(LEN, sizeof(float complex));
         sc->y[0][m] = calloc(W, sizeof(float complex));
@@ -97,7 +97,7 @@ static void scene_init(struct scene *sc, unsigned streams)
     }
     /* the level-0 model with the MF's band (burst_s unused here: the rate bound below is
      * the two-burst phase bound, not the single-burst Doppler bound of level 0) */
-    sc->sm = (struct sense_model){16.0, 30.0, M_EL, BAND, LEN / FS, FC};
+    sc->sm = (struct isac_sense_model){16.0, 30.0, M_EL, BAND, LEN / FS, FC};
 }
 
 static void scene_free(struct scene *sc)
@@ -107,51 +107,54 @@ static void scene_free(struct scene *sc)
         free(sc->y[0][m]);
         free(sc->y[1][m]);
     }
-    sense_mf_destroy(sc->s);
-    array_destroy(sc->arr);
+    isac_sense_mf_destroy(sc->s);
+    isac_array_destroy(sc->arr);
 }
 
 /* One slot at RSU (0, 30): K matched beams at the vehicles (comm share 0.8) and the probe;
  * errors normalised by the level-0 bounds at the true SNR; returns the detections not
  * matched to a vehicle. */
-static unsigned slot(struct scene *sc, const struct sim_echo_target *tg, unsigned nt, uint64_t seed,
-                     struct acc *eu, struct acc *ed, struct acc *er, unsigned *missed)
+static unsigned slot(struct scene *sc, const struct isac_sim_echo_target *tg, unsigned nt,
+                     uint64_t seed, struct acc *eu, struct acc *ed, struct acc *er,
+                     unsigned *missed)
 {
-    const struct trk_rsu rsu = {0.0, 30.0};
+    const struct isac_trk_rsu rsu = {0.0, 30.0};
     isac_tx_plan p = isac_tx_plan_create(M_EL, nt, 1);
     float complex *W = isac_tx_plan_precoder(p, 0);
     double *pw = isac_tx_plan_powers(p);
     double z[4][3];
     for (unsigned k = 0; k < nt; k++) {
         double st[4] = {tg[k].x, tg[k].y, tg[k].vx, tg[k].vy};
-        trk_h(st, &rsu, z[k], NULL);
-        array_tx_weights(sc->arr, asin(z[k][0]), W + (size_t)k * M_EL);
+        isac_trk_h(st, &rsu, z[k], NULL);
+        isac_array_tx_weights(sc->arr, asin(z[k][0]), W + (size_t)k * M_EL);
         pw[k] = 0.8 / nt;
     }
     W[(size_t)nt * M_EL] = 1.0f;
     pw[nt] = 0.2;
     const float complex *uu[8];
     for (unsigned s = 0; s <= nt; s++)
-        uu[s] = sense_mf_code(sc->s, s);
+        uu[s] = isac_sense_mf_code(sc->s, s);
     assert_int_equal(isac_tx_plan_compose(p, uu, LEN, sc->x), ISAC_OK);
-    struct sim_echo_link ln = {sc->arr, 0.0, 30.0, FS, FC, pow(10.0, sc->sm.snr_ref_db / 10), 30.0};
+    struct isac_sim_echo_link ln = {sc->arr, 0.0, 30.0, FS, FC, pow(10.0, sc->sm.snr_ref_db / 10),
+                                    30.0};
     const float complex *xx[M_EL];
     for (unsigned m = 0; m < M_EL; m++)
         xx[m] = sc->x[m];
-    size_t Wn = sense_mf_window(sc->s);
+    size_t Wn = isac_sense_mf_window(sc->s);
     for (unsigned b = 0; b < 2; b++)
-        assert_int_equal(sim_echo_render(&ln, tg, nt, xx, LEN, b * GAP, sc->y[b], Wn, seed * 2 + b),
-                         ISAC_OK);
+        assert_int_equal(
+            isac_sim_echo_render(&ln, tg, nt, xx, LEN, b * GAP, sc->y[b], Wn, seed * 2 + b),
+            ISAC_OK);
     const float complex *const *yy[2] = {(const float complex *const *)sc->y[0],
                                          (const float complex *const *)sc->y[1]};
-    struct trk_meas m[32];
+    struct isac_trk_meas m[32];
     unsigned nm = 0;
-    assert_int_equal(sense_mf_detect(sc->s, W, pw, nt + 1, yy, 0, m, 32, &nm), ISAC_OK);
+    assert_int_equal(isac_sense_mf_detect(sc->s, W, pw, nt + 1, yy, 0, m, 32, &nm), ISAC_OK);
     unsigned used = 0;
     for (unsigned k = 0; k < nt; k++) {
         /* total radiated toward the vehicle relative to a full matched beam */
         float complex a[M_EL];
-        array_steering(sc->arr, asin(z[k][0]), a);
+        isac_array_steering(sc->arr, asin(z[k][0]), a);
         double g = 0;
         for (unsigned s = 0; s <= nt; s++) {
             float complex acc = 0;
@@ -160,7 +163,7 @@ static unsigned slot(struct scene *sc, const struct sim_echo_target *tg, unsigne
             g += pw[s] * crealf(acc * conjf(acc)) / M_EL;
         }
         double su, sd, sr;
-        sense_model_sd(&sc->sm, z[k][1], g, &su, &sd, &sr);
+        isac_sense_model_sd(&sc->sm, z[k][1], g, &su, &sd, &sr);
         double snr_arr = pow(10.0, sc->sm.snr_ref_db / 10) * pow(30.0 / z[k][1], 4) * g * M_EL;
         sr = C0 / (4 * M_PI * FC * GAP) * sqrt(1.0 / snr_arr);
         int hit = -1;
@@ -189,13 +192,13 @@ static void run_mc(unsigned nt, unsigned trials)
     isac_rng r;
     isac_rng_seed(&r, 1000 + nt);
     for (unsigned t = 0; t < trials; t++) {
-        struct sim_echo_target tg[2];
+        struct isac_sim_echo_target tg[2];
         /* random sub-cell positions: vehicle 0 in the far lane, vehicle 1 in the near lane
          * 15-25 m further along the road (well separated in angle) */
         double x0 = -22.0 + 14.0 * isac_rng_uniform(&r);
-        tg[0] = (struct sim_echo_target){x0, -2.5, 28.0 + 4.0 * isac_rng_uniform(&r), 0.0};
-        tg[1] = (struct sim_echo_target){x0 + 15.0 + 10.0 * isac_rng_uniform(&r), 2.5,
-                                         -30.0 + 4.0 * isac_rng_uniform(&r), 0.0};
+        tg[0] = (struct isac_sim_echo_target){x0, -2.5, 28.0 + 4.0 * isac_rng_uniform(&r), 0.0};
+        tg[1] = (struct isac_sim_echo_target){x0 + 15.0 + 10.0 * isac_rng_uniform(&r), 2.5,
+                                              -30.0 + 4.0 * isac_rng_uniform(&r), 0.0};
         fa += slot(&sc, tg, nt, 77 + t, &eu, &ed, &er, &missed);
     }
     char lbl[64];
@@ -207,7 +210,7 @@ static void run_mc(unsigned nt, unsigned trials)
     snprintf(lbl, sizeof lbl, "%u vehicle(s): range rate", nt);
     ok &= acc_check(lbl, &er, 1.0);
     printf("%u vehicle(s): %u slots, %u missed, %u extra detections, noise est %.3f\n", nt, trials,
-           missed, fa, sense_mf_noise(sc.s));
+           missed, fa, isac_sense_mf_noise(sc.s));
     scene_free(&sc);
     assert_true(ok);
     assert_int_equal(missed, 0);
@@ -243,13 +246,13 @@ static void test_births_ends(void **st)
                                       "users:\n"
                                       "  - {position: [-29, -2.5], velocity: [30, 0]}\n"
                                       "  - {position: [29, 2.5], velocity: [-28, 0]}\n";
-    struct hwy_config c;
+    struct isac_hwy_config c;
     char err[256];
-    hwy_config_defaults(&c);
-    assert_int_equal(hwy_config_load_text(yaml, "births.yaml", &c, err, sizeof err), ISAC_OK);
-    assert_int_equal(c.sense_model, HWY_SENSE_MF);
+    isac_hwy_config_defaults(&c);
+    assert_int_equal(isac_hwy_config_load_text(yaml, "births.yaml", &c, err, sizeof err), ISAC_OK);
+    assert_int_equal(c.sense_model, ISAC_HWY_SENSE_MF);
     json_t *res = NULL;
-    assert_int_equal(hwy_run(&c, &res, NULL, err, sizeof err), ISAC_OK);
+    assert_int_equal(isac_hwy_run(&c, &res, NULL, err, sizeof err), ISAC_OK);
     json_t *t = json_object_get(res, "tracking");
     long born = (long)json_integer_value(json_object_get(t, "tracks"));
     long ended = (long)json_integer_value(json_object_get(t, "tracks_ended"));

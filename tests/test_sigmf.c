@@ -37,13 +37,13 @@
 
 /* ----------------------------------------------------------- fixtures */
 
-static struct radio_info ref_info(void)
+static struct isac_radio_info ref_info(void)
 {
-    struct radio_info in;
+    struct isac_radio_info in;
     memset(&in, 0, sizeof in);
     snprintf(in.driver, sizeof in.driver, "sim");
     snprintf(in.serial, sizeof in.serial, "sim-7");
-    in.caps = RADIO_CAP_TIMED_TX | RADIO_CAP_TIMED_RX | RADIO_CAP_TRUTH;
+    in.caps = ISAC_RADIO_CAP_TIMED_TX | ISAC_RADIO_CAP_TIMED_RX | ISAC_RADIO_CAP_TRUTH;
     in.sample_rate = 20e6;
     in.center_freq = 2.4e9;
     in.emulated_freq = 28e9;
@@ -54,9 +54,9 @@ static struct radio_info ref_info(void)
     in.rx_ap_elements[0] = 4;
     in.rx_ap_elements[1] = 2;
     in.element_spacing_wl = 0.5;
-    in.tx_ap = (struct geom_ap){0, 0, 0.25};
-    in.rx_ap[0] = (struct geom_ap){400, 0, 1.5};
-    in.rx_ap[1] = (struct geom_ap){0, 400, -0.5};
+    in.tx_ap = (struct isac_geom_ap){0, 0, 0.25};
+    in.rx_ap[0] = (struct isac_geom_ap){400, 0, 1.5};
+    in.rx_ap[1] = (struct isac_geom_ap){0, 400, -0.5};
     in.tx_power_dbm = 20;
     in.noise_dbm = NAN; /* unknown: omitted from the JSON, read back as NaN */
     in.noise_var = 1e-3;
@@ -101,10 +101,11 @@ static const double phase_deg[NRX] = {0, 12.5, -40, 179.9, 3, -90};
 
 static int write_reference(const char *dir, size_t ncpi, char *err, size_t errlen)
 {
-    struct radio_info in = ref_info();
+    struct isac_radio_info in = ref_info();
     json_t *glob = json_pack("{s:{s:s,s:i}}", "isactb:config", "policy", "sweep", "episodes", 3);
-    struct sigmf_writer_desc d = {&in, glob, phase_deg, "unit-test capture", "isactb tests", NULL};
-    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, errlen);
+    struct isac_sigmf_writer_desc d = {&in, glob, phase_deg, "unit-test capture", "isactb tests",
+                                       NULL};
+    isac_sigmf_writer w = isac_sigmf_writer_create(dir, NAME, &d, err, errlen);
     json_decref(glob);
     if (!w)
         return ISAC_EINVAL;
@@ -116,21 +117,22 @@ static int write_reference(const char *dir, size_t ncpi, char *err, size_t errle
             p[ch] = rx[ch];
         size_t off, cnt;
         drop_of((int)k, &off, &cnt);
-        struct radio_rx_md md = {tick_of((int)k), LEN, cnt, tick_of((int)k) + (int64_t)off, k == 4};
+        struct isac_radio_rx_md md = {tick_of((int)k), LEN, cnt, tick_of((int)k) + (int64_t)off,
+                                      k == 4};
         json_t *ann = json_pack("{s:i,s:[f,f],s:{s:f},s:[{s:f,s:f}]}", "isactb:beam", (int)k % 5,
                                 "isactb:weights", 0.5, -0.5, "isactb:waveform", "bandwidth", 18e6,
                                 "isactb:detections", "x", 10.0 * (double)k, "stat", 3.5);
-        struct sigmf_cpi c = {tick_of((int)k),  p,   LEN,  &md, tick_of((int)k) - 100, tx,
-                              txlen_of((int)k), ann, NULL, NULL};
-        int rc = sigmf_writer_append_cpi(w, &c);
+        struct isac_sigmf_cpi c = {tick_of((int)k),  p,   LEN,  &md, tick_of((int)k) - 100, tx,
+                                   txlen_of((int)k), ann, NULL, NULL};
+        int rc = isac_sigmf_writer_append_cpi(w, &c);
         json_decref(ann);
         if (rc) {
-            snprintf(err, errlen, "%s", sigmf_writer_last_error(w));
-            sigmf_writer_abort(w);
+            snprintf(err, errlen, "%s", isac_sigmf_writer_last_error(w));
+            isac_sigmf_writer_abort(w);
             return rc;
         }
     }
-    return sigmf_writer_finish(w, err, errlen);
+    return isac_sigmf_writer_finish(w, err, errlen);
 }
 
 static char *make_tmpdir(void)
@@ -194,43 +196,43 @@ static void test_sha512_vectors(void **st)
 {
     (void)st;
     char hex[129];
-    cap_hash_hex(CAP_SHA512, "", 0, hex);
+    isac_cap_hash_hex(ISAC_CAP_SHA512, "", 0, hex);
     assert_string_equal(hex, "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
                              "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e");
-    cap_hash_hex(CAP_SHA256, "abc", 3, hex); /* FIPS 180-2 B.1 */
+    isac_cap_hash_hex(ISAC_CAP_SHA256, "abc", 3, hex); /* FIPS 180-2 B.1 */
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    cap_hash_hex(CAP_SHA512, "abc", 3, hex);
+    isac_cap_hash_hex(ISAC_CAP_SHA512, "abc", 3, hex);
     assert_string_equal(hex, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
                              "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
     const char *m =
         "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopq"
         "klmnopqrlmnopqrsmnopqrstnopqrstu"; /* 112 bytes: two-block padding */
-    cap_hash_hex(CAP_SHA512, m, strlen(m), hex);
+    isac_cap_hash_hex(ISAC_CAP_SHA512, m, strlen(m), hex);
     assert_string_equal(hex, "8e959b75dae313da8cf4f72814fc143f8f7779c6eb9f7fa17299aeadb6889018"
                              "501d289e4900f7e4331b99dec4b5433ac7d329eeb6dd26545e96e55b874be909");
     /* 1000 bytes (i*7+3) mod 256 fed in uneven pieces; golden from Python hashlib */
     unsigned char buf[1000];
     for (int i = 0; i < 1000; i++)
         buf[i] = (unsigned char)((i * 7 + 3) & 255);
-    struct cap_hash s;
-    assert_int_equal(cap_hash_init(&s, CAP_SHA512), ISAC_OK);
+    struct isac_cap_hash s;
+    assert_int_equal(isac_cap_hash_init(&s, ISAC_CAP_SHA512), ISAC_OK);
     for (size_t off = 0, step = 1; off < 1000; off += step, step = step * 3 % 257 + 1)
-        cap_hash_update(&s, buf + off, off + step > 1000 ? 1000 - off : step);
-    assert_int_equal(cap_hash_peek(&s, hex), ISAC_OK);
-    cap_hash_free(&s);
+        isac_cap_hash_update(&s, buf + off, off + step > 1000 ? 1000 - off : step);
+    assert_int_equal(isac_cap_hash_peek(&s, hex), ISAC_OK);
+    isac_cap_hash_free(&s);
     assert_string_equal(hex, "00e36fccf193e59697a92b5ab24666ce6326d7fa16bf10832d0991ddc591112e"
                              "9dfa6a636950ed9c4d67344a760654c2ff7785e1d60094d651038735b5dccabd");
 }
 
 /* ------------------------------------------------------------ round trip */
 
-static void check_reference(sigmf_reader r, size_t ncpi)
+static void check_reference(isac_sigmf_reader r, size_t ncpi)
 {
-    assert_int_equal(sigmf_reader_num_cpis(r), ncpi);
-    assert_int_equal(sigmf_reader_num_rx(r), NRX);
-    assert_true(sigmf_reader_sample_rate(r) == 20e6);
-    struct radio_info a = ref_info(), b;
-    sigmf_reader_radio_info(r, &b);
+    assert_int_equal(isac_sigmf_reader_num_cpis(r), ncpi);
+    assert_int_equal(isac_sigmf_reader_num_rx(r), NRX);
+    assert_true(isac_sigmf_reader_sample_rate(r) == 20e6);
+    struct isac_radio_info a = ref_info(), b;
+    isac_sigmf_reader_radio_info(r, &b);
     assert_string_equal(b.driver, "sim");
     assert_string_equal(b.serial, "sim-7");
     assert_int_equal(b.caps, a.caps);
@@ -238,7 +240,7 @@ static void check_reference(sigmf_reader r, size_t ncpi)
     assert_true(b.rx_ap[1].y == 400 && b.rx_ap[1].axis_rad == -0.5 && b.tx_ap.axis_rad == 0.25);
     assert_true(b.emulated_freq == 28e9 && b.tx_power_dbm == 20 && isnan(b.noise_dbm));
     assert_true(b.noise_var == 1e-3 && b.bandwidth == 18e6 && b.element_spacing_wl == 0.5);
-    const json_t *g = sigmf_reader_global(r);
+    const json_t *g = isac_sigmf_reader_global(r);
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(g, "isactb:config"), "policy")), "sweep");
     static float complex rx[NRX][LEN], want[NRX][LEN], tx[TXLEN], wtx[TXLEN];
@@ -250,8 +252,8 @@ static void check_reference(sigmf_reader r, size_t ncpi)
         for (int ch = 0; ch < NRX; ch++)
             for (int i = 0; i < LEN; i++)
                 rx[ch][i] = 12345.0f; /* the reader must overwrite every sample */
-        struct radio_rx_md md;
-        assert_int_equal(sigmf_reader_read_cpi(r, k, p, LEN, &md), ISAC_OK);
+        struct isac_radio_rx_md md;
+        assert_int_equal(isac_sigmf_reader_read_cpi(r, k, p, LEN, &md), ISAC_OK);
         assert_memory_equal(rx, want, sizeof rx); /* bit-exact, gap zero-filled */
         size_t off, cnt;
         drop_of((int)k, &off, &cnt);
@@ -261,21 +263,21 @@ static void check_reference(sigmf_reader r, size_t ncpi)
         if (cnt)
             assert_int_equal(md.drop_start_tick, tick_of((int)k) + (int64_t)off);
         assert_int_equal(md.overflow, k == 4);
-        struct sigmf_cpi_info ci;
-        assert_int_equal(sigmf_reader_cpi_info(r, k, &ci), ISAC_OK);
+        struct isac_sigmf_cpi_info ci;
+        assert_int_equal(isac_sigmf_reader_cpi_info(r, k, &ci), ISAC_OK);
         assert_int_equal(ci.txlen, txlen_of((int)k));
         assert_int_equal(ci.tx_tick, tick_of((int)k) - 100);
         assert_int_equal(ci.num_gaps, cnt ? 1 : 0);
-        assert_int_equal(sigmf_reader_read_txref(r, k, tx, ci.txlen), ISAC_OK);
+        assert_int_equal(isac_sigmf_reader_read_txref(r, k, tx, ci.txlen), ISAC_OK);
         assert_memory_equal(tx, wtx, ci.txlen * sizeof *tx);
-        const json_t *ann = sigmf_reader_cpi_annotation(r, k);
+        const json_t *ann = isac_sigmf_reader_cpi_annotation(r, k);
         assert_int_equal(json_integer_value(json_object_get(ann, "isactb:beam")), (int)k % 5);
         assert_int_equal(json_integer_value(json_object_get(ann, "isactb:tick")), tick_of((int)k));
         assert_true(json_is_array(json_object_get(ann, "isactb:detections")));
     }
-    assert_int_equal(sigmf_reader_read_cpi(r, ncpi, p, LEN, NULL), ISAC_EINVAL);
-    assert_int_equal(sigmf_reader_read_cpi(r, 0, p, LEN - 1, NULL), ISAC_EINVAL);
-    assert_int_equal(sigmf_reader_verify_data(r), ISAC_OK);
+    assert_int_equal(isac_sigmf_reader_read_cpi(r, ncpi, p, LEN, NULL), ISAC_EINVAL);
+    assert_int_equal(isac_sigmf_reader_read_cpi(r, 0, p, LEN - 1, NULL), ISAC_EINVAL);
+    assert_int_equal(isac_sigmf_reader_verify_data(r), ISAC_OK);
 }
 
 static void test_roundtrip(void **st)
@@ -288,11 +290,11 @@ static void test_roundtrip(void **st)
     const char *opens[] = {dir, path(dir, NAME ".sigmf-collection"),
                            path(dir, NAME "-rx3.sigmf-meta"), path(dir, NAME "-txref.sigmf-meta")};
     for (int i = 0; i < 4; i++) {
-        sigmf_reader r = sigmf_reader_open(opens[i], err, sizeof err);
+        isac_sigmf_reader r = isac_sigmf_reader_open(opens[i], err, sizeof err);
         if (!r)
             fail_msg("open %s: %s", opens[i], err);
         check_reference(r, NCPI);
-        sigmf_reader_close(r);
+        isac_sigmf_reader_close(r);
     }
     /* the data files hold exactly the kept samples: 12 windows of 256 minus the drops */
     struct stat sb;
@@ -308,23 +310,23 @@ static void test_finish_early(void **st)
     (void)st;
     char *dir = make_tmpdir(), err[600];
     assert_int_equal(write_reference(dir, 0, err, sizeof err), ISAC_OK);
-    sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+    isac_sigmf_reader r = isac_sigmf_reader_open(dir, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
-    assert_int_equal(sigmf_reader_num_cpis(r), 0);
-    sigmf_reader_close(r);
+    assert_int_equal(isac_sigmf_reader_num_cpis(r), 0);
+    isac_sigmf_reader_close(r);
     rm_rf(dir);
     assert_int_equal(mkdir(dir, 0755), 0);
     assert_int_equal(write_reference(dir, 5, err, sizeof err), ISAC_OK);
-    r = sigmf_reader_open(dir, err, sizeof err);
+    r = isac_sigmf_reader_open(dir, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
     check_reference(r, 5);
-    sigmf_reader_close(r);
+    isac_sigmf_reader_close(r);
     /* a finished capture is never overwritten */
-    struct radio_info in = ref_info();
-    struct sigmf_writer_desc d = {.info = &in};
-    assert_null(sigmf_writer_create(dir, NAME, &d, err, sizeof err));
+    struct isac_radio_info in = ref_info();
+    struct isac_sigmf_writer_desc d = {.info = &in};
+    assert_null(isac_sigmf_writer_create(dir, NAME, &d, err, sizeof err));
     assert_non_null(strstr(err, NAME ".sigmf-collection: exists: refusing to overwrite"));
     rm_rf(dir);
     free(dir);
@@ -336,15 +338,15 @@ static void test_plan_roundtrip(void **st)
 {
     (void)st;
     char *dir = make_tmpdir(), err[600];
-    struct radio_info in = ref_info();
-    array a = array_create_ula(in.num_tx, 0.5);
-    codebook cb = codebook_create_dft(a, 16, -M_PI / 2, M_PI / 2);
-    array_destroy(a);
+    struct isac_radio_info in = ref_info();
+    isac_array a = isac_array_create_ula(in.num_tx, 0.5);
+    isac_codebook cb = isac_codebook_create_dft(a, 16, -M_PI / 2, M_PI / 2);
+    isac_array_destroy(a);
     assert_non_null(cb);
     isac_tx_plan plans[5] = {isac_tx_plan_from_beam(cb, 3), isac_tx_plan_from_beam(cb, 5),
                              isac_tx_plan_from_beam(cb, 5), isac_tx_plan_from_beam(cb, 9),
                              isac_tx_plan_create(in.num_tx, 1, 1)};
-    double pos[RADIO_MAX_CHANNELS];
+    double pos[ISAC_RADIO_MAX_CHANNELS];
     for (unsigned m = 0; m < in.num_tx; m++)
         pos[m] = 0.5 * m + (m == 1 ? 0.125 : 0);
     assert_int_equal(isac_tx_plan_set_positions(plans[1], pos), ISAC_OK);
@@ -354,8 +356,8 @@ static void test_plan_roundtrip(void **st)
     float complex *P = isac_tx_plan_precoder(plans[4], 0);
     for (unsigned i = 0; i < in.num_tx * 2; i++)
         P[i] = (float)(i + 1) * 0.1f - 0.2f * I;
-    struct sigmf_writer_desc d = {.info = &in};
-    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, sizeof err);
+    struct isac_sigmf_writer_desc d = {.info = &in};
+    isac_sigmf_writer w = isac_sigmf_writer_create(dir, NAME, &d, err, sizeof err);
     assert_non_null(w);
     static float complex rx[NRX][LEN], tx[TXLEN];
     const float complex *p[NRX];
@@ -363,24 +365,24 @@ static void test_plan_roundtrip(void **st)
         p[ch] = rx[ch];
     for (int k = 0; k < 5; k++) {
         cpi_samples(k, rx, tx);
-        struct sigmf_cpi c = {tick_of(k), p,     LEN,  NULL, tick_of(k),
-                              tx,         TXLEN, NULL, NULL, plans[k]};
-        assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+        struct isac_sigmf_cpi c = {tick_of(k), p,     LEN,  NULL, tick_of(k),
+                                   tx,         TXLEN, NULL, NULL, plans[k]};
+        assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_OK);
     }
-    assert_int_equal(sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
-    sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+    assert_int_equal(isac_sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
+    isac_sigmf_reader r = isac_sigmf_reader_open(dir, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
     for (size_t k = 0; k < 5; k++) {
-        isac_tx_plan got = sigmf_reader_cpi_plan(r, k, cb, err, sizeof err);
+        isac_tx_plan got = isac_sigmf_reader_cpi_plan(r, k, cb, err, sizeof err);
         if (!got)
             fail_msg("CPI %zu: %s", k, err);
         assert_true(isac_tx_plan_equal(got, plans[k]));
         isac_tx_plan_destroy(got);
     }
-    const json_t *p2 = json_object_get(sigmf_reader_cpi_annotation(r, 0), "isactb:plan");
+    const json_t *p2 = json_object_get(isac_sigmf_reader_cpi_annotation(r, 0), "isactb:plan");
     assert_true(json_integer_value(json_object_get(p2, "beam")) == 3 && json_object_size(p2) == 1);
-    sigmf_reader_close(r);
+    isac_sigmf_reader_close(r);
     char cpath[700];
     snprintf(cpath, sizeof cpath, "%s/" NAME ".sigmf-collection", dir);
     json_error_t je;
@@ -394,7 +396,7 @@ static void test_plan_roundtrip(void **st)
     json_decref(coll);
     for (int k = 0; k < 5; k++)
         isac_tx_plan_destroy(plans[k]);
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
     rm_rf(dir);
     free(dir);
 }
@@ -404,9 +406,9 @@ static void test_abort_leaves_nothing(void **st)
 {
     (void)st;
     char *dir = make_tmpdir(), err[600];
-    struct radio_info in = ref_info();
-    struct sigmf_writer_desc d = {.info = &in};
-    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, sizeof err);
+    struct isac_radio_info in = ref_info();
+    struct isac_sigmf_writer_desc d = {.info = &in};
+    isac_sigmf_writer w = isac_sigmf_writer_create(dir, NAME, &d, err, sizeof err);
     assert_non_null(w);
     static float complex rx[NRX][LEN], tx[TXLEN];
     const float complex *p[NRX];
@@ -414,20 +416,21 @@ static void test_abort_leaves_nothing(void **st)
         p[ch] = rx[ch];
     for (int k = 0; k < 3; k++) {
         cpi_samples(0, rx, tx);
-        struct sigmf_cpi c = {tick_of(k), p, LEN, NULL, tick_of(k), tx, TXLEN, NULL, NULL, NULL};
-        assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+        struct isac_sigmf_cpi c = {tick_of(k), p,     LEN,  NULL, tick_of(k),
+                                   tx,         TXLEN, NULL, NULL, NULL};
+        assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_OK);
     }
-    assert_int_equal(sigmf_writer_num_cpis(w), 3);
+    assert_int_equal(isac_sigmf_writer_num_cpis(w), 3);
     /* mid-run: only .sigmf-data.tmp files, which the reader refuses */
     assert_int_equal(count_suffix(dir, ".sigmf-meta"), 0);
     assert_int_equal(count_suffix(dir, ".sigmf-data"), 0);
     assert_int_equal(count_suffix(dir, ".sigmf-collection"), 0);
     assert_int_equal(count_suffix(dir, ".sigmf-data.tmp"), NRX + 1);
-    assert_null(sigmf_reader_open(dir, err, sizeof err));
+    assert_null(isac_sigmf_reader_open(dir, err, sizeof err));
     char want[1100];
     snprintf(want, sizeof want, "%s: no .sigmf-collection file: not a finished capture", dir);
     assert_string_equal(err, want);
-    sigmf_writer_abort(w);
+    isac_sigmf_writer_abort(w);
     assert_int_equal(count_files(dir), 0);
     rm_rf(dir);
     free(dir);
@@ -437,51 +440,51 @@ static void test_writer_rejects(void **st)
 {
     (void)st;
     char *dir = make_tmpdir(), err[600];
-    struct radio_info in = ref_info();
-    struct sigmf_writer_desc d = {.info = &in};
-    assert_null(sigmf_writer_create(dir, "a/b", &d, err, sizeof err));
+    struct isac_radio_info in = ref_info();
+    struct isac_sigmf_writer_desc d = {.info = &in};
+    assert_null(isac_sigmf_writer_create(dir, "a/b", &d, err, sizeof err));
     assert_non_null(strstr(err, "name 'a/b' invalid"));
     json_t *bad = json_pack("{s:i}", "config", 1);
     d.global = bad;
-    assert_null(sigmf_writer_create(dir, NAME, &d, err, sizeof err));
+    assert_null(isac_sigmf_writer_create(dir, NAME, &d, err, sizeof err));
     assert_string_equal(err, "desc->global key 'config' is not in the isactb: namespace");
     json_decref(bad);
     d.global = NULL;
     in.rx_ap_elements[1] = 3;
-    assert_null(sigmf_writer_create(dir, NAME, &d, err, sizeof err));
+    assert_null(isac_sigmf_writer_create(dir, NAME, &d, err, sizeof err));
     assert_string_equal(err, "sigmf writer: rx_ap_elements sum to 7, num_rx is 6");
     in = ref_info();
-    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, sizeof err);
+    isac_sigmf_writer w = isac_sigmf_writer_create(dir, NAME, &d, err, sizeof err);
     assert_non_null(w);
     static float complex rx[NRX][LEN], tx[TXLEN];
     const float complex *p[NRX];
     for (int ch = 0; ch < NRX; ch++)
         p[ch] = rx[ch];
     json_t *reserved = json_pack("{s:i}", "isactb:tick", 5);
-    struct sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved, NULL, NULL};
-    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
-    assert_string_equal(sigmf_writer_last_error(w),
+    struct isac_sigmf_cpi c = {100, p, LEN, NULL, 100, tx, TXLEN, reserved, NULL, NULL};
+    assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
+    assert_string_equal(isac_sigmf_writer_last_error(w),
                         "CPI annotation key 'isactb:tick' is set by the writer itself");
     json_decref(reserved);
     c.annotation = NULL;
-    struct radio_rx_md md = {100, LEN, 10, 100 + LEN - 5, 0};
+    struct isac_radio_rx_md md = {100, LEN, 10, 100 + LEN - 5, 0};
     c.md = &md;
-    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
-    assert_non_null(strstr(sigmf_writer_last_error(w), "outside the window"));
+    assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
+    assert_non_null(strstr(isac_sigmf_writer_last_error(w), "outside the window"));
     c.md = NULL;
-    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+    assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_OK);
     c.tick = 100 + LEN - 1; /* overlaps the previous window */
     c.tx_tick = 1000;
-    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
-    assert_non_null(strstr(sigmf_writer_last_error(w), "overlapping the previous CPI"));
-    assert_int_equal(sigmf_writer_num_cpis(w), 1);
+    assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
+    assert_non_null(strstr(isac_sigmf_writer_last_error(w), "overlapping the previous CPI"));
+    assert_int_equal(isac_sigmf_writer_num_cpis(w), 1);
     /* rejected CPIs left no trace: the capture holds exactly one */
-    assert_int_equal(sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
-    sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+    assert_int_equal(isac_sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
+    isac_sigmf_reader r = isac_sigmf_reader_open(dir, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
-    assert_int_equal(sigmf_reader_num_cpis(r), 1);
-    sigmf_reader_close(r);
+    assert_int_equal(isac_sigmf_reader_num_cpis(r), 1);
+    isac_sigmf_reader_close(r);
     rm_rf(dir);
     free(dir);
 }
@@ -494,59 +497,60 @@ static void test_file_backend(void **st)
     char *dir = make_tmpdir(), err[600], spec[1100];
     assert_int_equal(write_reference(dir, NCPI, err, sizeof err), ISAC_OK);
     snprintf(spec, sizeof spec, "file:%s", dir);
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
-    struct radio_info info;
-    assert_int_equal(radio_get_info(r, &info), ISAC_OK);
+    struct isac_radio_info info;
+    assert_int_equal(isac_radio_get_info(r, &info), ISAC_OK);
     assert_string_equal(info.driver, "file");
     assert_string_equal(info.serial, "sim-7");
-    assert_int_equal(info.caps, RADIO_CAP_REPLAY | RADIO_CAP_TIMED_RX | RADIO_CAP_TIMED_TX);
+    assert_int_equal(info.caps,
+                     ISAC_RADIO_CAP_REPLAY | ISAC_RADIO_CAP_TIMED_RX | ISAC_RADIO_CAP_TIMED_TX);
     assert_int_equal(info.num_rx, NRX);
-    assert_null(radio_file_current_annotation(r));
+    assert_null(isac_radio_file_current_annotation(r));
     static float complex rx[NRX][LEN], want[NRX][LEN], tx[TXLEN];
     float complex *p[NRX];
     const float complex *tp[4] = {tx, tx, tx, tx};
     for (int ch = 0; ch < NRX; ch++)
         p[ch] = rx[ch];
-    struct radio_rx_md md;
+    struct isac_radio_rx_md md;
     uint64_t dropped = 0;
     for (int k = 0; k < NCPI; k++) {
         int64_t now;
-        assert_int_equal(radio_get_time(r, &now), ISAC_OK);
+        assert_int_equal(isac_radio_get_time(r, &now), ISAC_OK);
         assert_int_equal(now, tick_of(k));
-        assert_int_equal(radio_tx_burst(r, now - 100, tp, TXLEN), ISAC_OK);
-        assert_int_equal(radio_rx_capture(r, now, p, LEN, &md), ISAC_OK);
+        assert_int_equal(isac_radio_tx_burst(r, now - 100, tp, TXLEN), ISAC_OK);
+        assert_int_equal(isac_radio_rx_capture(r, now, p, LEN, &md), ISAC_OK);
         cpi_samples(k, want, tx);
         assert_memory_equal(rx, want, sizeof rx);
         dropped += md.dropped_samples;
-        const json_t *a = radio_file_current_annotation(r);
+        const json_t *a = isac_radio_file_current_annotation(r);
         assert_int_equal(json_integer_value(json_object_get(a, "isactb:cpi")), k);
-        assert_int_equal(radio_file_cpi_index(radio_get_state(r)), k);
+        assert_int_equal(isac_radio_file_cpi_index(isac_radio_get_state(r)), k);
     }
-    struct radio_counters cnt;
-    assert_int_equal(radio_get_counters(r, &cnt), ISAC_OK);
+    struct isac_radio_counters cnt;
+    assert_int_equal(isac_radio_get_counters(r, &cnt), ISAC_OK);
     assert_int_equal(cnt.dropped_samples, dropped);
     assert_int_equal(cnt.overflows, 1);
-    assert_int_equal(radio_rx_capture(r, tick_of(NCPI), p, LEN, &md), ISAC_EIO);
-    assert_string_equal(radio_last_error(r), "end of recording after 12 CPIs");
-    radio_close(r);
+    assert_int_equal(isac_radio_rx_capture(r, tick_of(NCPI), p, LEN, &md), ISAC_EIO);
+    assert_string_equal(isac_radio_last_error(r), "end of recording after 12 CPIs");
+    isac_radio_close(r);
 
-    r = radio_open(spec, err, sizeof err);
+    r = isac_radio_open(spec, err, sizeof err);
     assert_non_null(r);
-    assert_int_equal(radio_rx_capture(r, tick_of(0), p, LEN, &md), ISAC_OK);
-    assert_int_equal(radio_rx_capture(r, tick_of(1) + 3, p, LEN, &md), ISAC_ERADIO);
+    assert_int_equal(isac_radio_rx_capture(r, tick_of(0), p, LEN, &md), ISAC_OK);
+    assert_int_equal(isac_radio_rx_capture(r, tick_of(1) + 3, p, LEN, &md), ISAC_ERADIO);
     char want_msg[200];
     snprintf(want_msg, sizeof want_msg,
              "replay diverged at CPI 1: requested tick %lld (256 samples), recorded tick %lld "
              "(256 samples)",
              (long long)tick_of(1) + 3, (long long)tick_of(1));
-    assert_string_equal(radio_last_error(r), want_msg);
-    assert_int_equal(radio_set_center_freq(r, 2.4e9), ISAC_OK);
-    assert_int_equal(radio_set_center_freq(r, 2.5e9), ISAC_ERADIO);
-    radio_close(r);
+    assert_string_equal(isac_radio_last_error(r), want_msg);
+    assert_int_equal(isac_radio_set_center_freq(r, 2.4e9), ISAC_OK);
+    assert_int_equal(isac_radio_set_center_freq(r, 2.5e9), ISAC_ERADIO);
+    isac_radio_close(r);
 
-    assert_null(radio_open("file:", err, sizeof err));
+    assert_null(isac_radio_open("file:", err, sizeof err));
     assert_non_null(strstr(err, "file: missing PATH"));
     rm_rf(dir);
     free(dir);
@@ -577,7 +581,7 @@ static void store_text(const char *dir, const char *file, const char *text)
     fputs(text, f);
     fclose(f);
     char hex[129], base[256];
-    cap_hash_hex(CAP_SHA512, text, strlen(text), hex);
+    isac_cap_hash_hex(ISAC_CAP_SHA512, text, strlen(text), hex);
     snprintf(base, sizeof base, "%.*s", (int)(strlen(file) - strlen(".sigmf-meta")), file);
     json_t *c = load(dir, NAME ".sigmf-collection"), *s;
     size_t i;
@@ -821,7 +825,7 @@ static void test_bad_inputs(void **st)
         char *dir = make_tmpdir(), err[600], want[1200];
         assert_int_equal(write_reference(dir, NCPI, err, sizeof err), ISAC_OK);
         bc->mutate(dir);
-        sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+        isac_sigmf_reader r = isac_sigmf_reader_open(dir, err, sizeof err);
         if (r)
             fail_msg("case '%s': opened without error", bc->what);
         if (*bc->file)
@@ -857,9 +861,9 @@ static void test_calibration_segments(void **st)
 {
     (void)st;
     char *dir = make_tmpdir(), err[600];
-    struct radio_info in = ref_info();
-    struct sigmf_writer_desc d = {.info = &in};
-    sigmf_writer w = sigmf_writer_create(dir, NAME, &d, err, sizeof err);
+    struct isac_radio_info in = ref_info();
+    struct isac_sigmf_writer_desc d = {.info = &in};
+    isac_sigmf_writer w = isac_sigmf_writer_create(dir, NAME, &d, err, sizeof err);
     assert_non_null(w);
     static float complex rx[NRX][LEN], tx[TXLEN];
     const float complex *p[NRX];
@@ -880,42 +884,43 @@ static void test_calibration_segments(void **st)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *seg = json_loads(bad[i][0], 0, NULL);
         assert_non_null(seg);
-        struct sigmf_cpi c = {.tick = 100,
-                              .rx = p,
-                              .len = LEN,
-                              .tx_tick = 100,
-                              .txref = tx,
-                              .txlen = TXLEN,
-                              .segment = seg};
-        assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
-        assert_non_null(strstr(sigmf_writer_last_error(w), bad[i][1]));
+        struct isac_sigmf_cpi c = {.tick = 100,
+                                   .rx = p,
+                                   .len = LEN,
+                                   .tx_tick = 100,
+                                   .txref = tx,
+                                   .txlen = TXLEN,
+                                   .segment = seg};
+        assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_EINVAL);
+        assert_non_null(strstr(isac_sigmf_writer_last_error(w), bad[i][1]));
         json_decref(seg);
     }
     json_t *seg =
         json_pack("{s:{s:s,s:{s:f},s:{s:[f,f,f]}}}", "spatial:calibration", "caltype", "xcorr",
                   "bearing", "azimuth", 20.0, "cal_geometry", "point", 1.0, 2.0, 0.0);
-    struct radio_rx_md md = {100, LEN, 10, 150, 0};
-    struct sigmf_cpi c = {.tick = 100,
-                          .rx = p,
-                          .len = LEN,
-                          .md = &md,
-                          .tx_tick = 100,
-                          .txref = tx,
-                          .txlen = TXLEN,
-                          .segment = seg};
-    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
-    c = (struct sigmf_cpi){.tick = 1000,
-                           .rx = p,
-                           .len = LEN,
-                           .tx_tick = 1000,
-                           .txref = tx,
-                           .txlen = TXLEN}; /* a data CPI: no calibration field */
-    assert_int_equal(sigmf_writer_append_cpi(w, &c), ISAC_OK);
+    struct isac_radio_rx_md md = {100, LEN, 10, 150, 0};
+    struct isac_sigmf_cpi c = {.tick = 100,
+                               .rx = p,
+                               .len = LEN,
+                               .md = &md,
+                               .tx_tick = 100,
+                               .txref = tx,
+                               .txlen = TXLEN,
+                               .segment = seg};
+    assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_OK);
+    c = (struct isac_sigmf_cpi){.tick = 1000,
+                                .rx = p,
+                                .len = LEN,
+                                .tx_tick = 1000,
+                                .txref = tx,
+                                .txlen = TXLEN}; /* a data CPI: no calibration field */
+    assert_int_equal(isac_sigmf_writer_append_cpi(w, &c), ISAC_OK);
     double big[NRX] = {0, 1, 2, 3, 400, 5};
-    assert_int_equal(sigmf_writer_set_rx_phase_offset(w, big), ISAC_EINVAL);
-    assert_non_null(strstr(sigmf_writer_last_error(w), "rx_phase_offset_deg[4] 400 out of range"));
-    assert_int_equal(sigmf_writer_set_rx_phase_offset(w, phase_deg), ISAC_OK);
-    assert_int_equal(sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
+    assert_int_equal(isac_sigmf_writer_set_rx_phase_offset(w, big), ISAC_EINVAL);
+    assert_non_null(
+        strstr(isac_sigmf_writer_last_error(w), "rx_phase_offset_deg[4] 400 out of range"));
+    assert_int_equal(isac_sigmf_writer_set_rx_phase_offset(w, phase_deg), ISAC_OK);
+    assert_int_equal(isac_sigmf_writer_finish(w, err, sizeof err), ISAC_OK);
     for (int ch = 0; ch < NRX; ch++) {
         char f[64];
         snprintf(f, sizeof f, NAME "-rx%d.sigmf-meta", ch);
@@ -935,9 +940,9 @@ static void test_calibration_segments(void **st)
         json_object_get(json_array_get(json_object_get(t, "captures"), 0), "spatial:calibration"));
     json_decref(t);
     json_decref(seg);
-    sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+    isac_sigmf_reader r = isac_sigmf_reader_open(dir, err, sizeof err);
     assert_non_null(r);
-    sigmf_reader_close(r);
+    isac_sigmf_reader_close(r);
     rm_rf(dir);
     free(dir);
 }
@@ -952,13 +957,14 @@ static void test_calibration_segments(void **st)
 static void write_minimal(const char *dir, int old)
 {
     char hex[3][129];
-    const char *radio = "\"isactb:radio\": {\"sample_rate\": 1000000, \"center_freq\": 2.4e9, "
-                        "\"num_tx\": 1, \"num_rx\": 2, \"rx_ap_elements\": [2], \"rx_aps\": "
-                        "[{\"x\": 100, \"y\": 0, \"axis_rad\": 1.5708}], \"tx_ap\": {\"x\": 0, "
-                        "\"y\": 0, \"axis_rad\": 1.5708}, \"element_spacing_wl\": 0.5}";
+    const char *isac_radio =
+        "\"isactb:radio\": {\"sample_rate\": 1000000, \"center_freq\": 2.4e9, "
+        "\"num_tx\": 1, \"num_rx\": 2, \"rx_ap_elements\": [2], \"rx_aps\": "
+        "[{\"x\": 100, \"y\": 0, \"axis_rad\": 1.5708}], \"tx_ap\": {\"x\": 0, "
+        "\"y\": 0, \"axis_rad\": 1.5708}, \"element_spacing_wl\": 0.5}";
     const char *ver = old ? "1.0.0" : "2.0.0";
     char meta[2048], g_radio[600];
-    snprintf(g_radio, sizeof g_radio, ", %s", radio);
+    snprintf(g_radio, sizeof g_radio, ", %s", isac_radio);
     for (int ch = 0; ch < 2; ch++) {
         snprintf(meta, sizeof meta,
                  "{\"global\": {\"core:datatype\": \"cf32_le\", \"core:version\": \"1.2.0\", "
@@ -978,7 +984,7 @@ static void write_minimal(const char *dir, int old)
                        "{\"start_tick\": 2, \"count\": 1}}"
                      : "");
         put_file(dir, ch ? "ex-rx1.sigmf-meta" : "ex-rx0.sigmf-meta", meta, strlen(meta));
-        cap_hash_hex(CAP_SHA512, meta, strlen(meta), hex[ch]);
+        isac_cap_hash_hex(ISAC_CAP_SHA512, meta, strlen(meta), hex[ch]);
         float complex x[3] = {1 + 2 * I, 3 + 4 * I, (float)(5 + ch) - 6 * I};
         put_file(dir, ch ? "ex-rx1.sigmf-data" : "ex-rx0.sigmf-data", x, sizeof x);
     }
@@ -993,14 +999,14 @@ static void write_minimal(const char *dir, int old)
                    "\"isactb:num_samples\": 4}"
                  : "");
     put_file(dir, "ex-txref.sigmf-meta", meta, strlen(meta));
-    cap_hash_hex(CAP_SHA512, meta, strlen(meta), hex[2]);
+    isac_cap_hash_hex(ISAC_CAP_SHA512, meta, strlen(meta), hex[2]);
     float complex t[2] = {1, -1};
     put_file(dir, "ex-txref.sigmf-data", t, sizeof t);
     char shared[1200];
     snprintf(shared, sizeof shared,
              ", %s, \"isactb:cpis\": [{\"isactb:tick\": 0, \"isactb:num_samples\": 4, "
              "\"isactb:tx_samples\": 2, \"isactb:drop\": {\"start_tick\": 2, \"count\": 1}}]",
-             radio);
+             isac_radio);
     snprintf(meta, sizeof meta,
              "{\"collection\": {\"core:version\": \"1.2.0\", \"core:extensions\": [{\"name\": "
              "\"spatial\", \"version\": \"1.1.0\", \"optional\": true}, {\"name\": \"isactb\", "
@@ -1018,7 +1024,7 @@ static void test_old_format_refused(void **st)
     (void)st;
     char *dir = make_tmpdir(), err[600], want[800];
     write_minimal(dir, 1);
-    assert_null(sigmf_reader_open(dir, err, sizeof err));
+    assert_null(isac_sigmf_reader_open(dir, err, sizeof err));
     snprintf(want, sizeof want,
              "%s/ex.sigmf-collection: isactb capture format 1.0.0 not supported (this isactb "
              "reads 2.0.0; re-record it)",
@@ -1033,23 +1039,23 @@ static void test_minimal_example(void **st)
     (void)st;
     char *dir = make_tmpdir(), err[600];
     write_minimal(dir, 0);
-    sigmf_reader r = sigmf_reader_open(path(dir, "ex-rx1.sigmf-meta"), err, sizeof err);
+    isac_sigmf_reader r = isac_sigmf_reader_open(path(dir, "ex-rx1.sigmf-meta"), err, sizeof err);
     if (!r)
         fail_msg("%s", err);
-    assert_int_equal(sigmf_reader_num_cpis(r), 1);
+    assert_int_equal(isac_sigmf_reader_num_cpis(r), 1);
     float complex y0[4], y1[4], tx[2], *y[2] = {y0, y1};
-    struct radio_rx_md md;
-    assert_int_equal(sigmf_reader_read_cpi(r, 0, y, 4, &md), ISAC_OK);
+    struct isac_radio_rx_md md;
+    assert_int_equal(isac_sigmf_reader_read_cpi(r, 0, y, 4, &md), ISAC_OK);
     assert_true(y0[0] == 1 + 2 * I && y0[1] == 3 + 4 * I && y0[2] == 0 && y0[3] == 5 - 6 * I);
     assert_true(y1[3] == 6 - 6 * I);
     assert_int_equal(md.dropped_samples, 1);
     assert_int_equal(md.drop_start_tick, 2);
-    assert_int_equal(sigmf_reader_read_txref(r, 0, tx, 2), ISAC_OK);
+    assert_int_equal(isac_sigmf_reader_read_txref(r, 0, tx, 2), ISAC_OK);
     assert_true(tx[0] == 1 && tx[1] == -1);
-    struct radio_info in;
-    sigmf_reader_radio_info(r, &in);
+    struct isac_radio_info in;
+    isac_sigmf_reader_radio_info(r, &in);
     assert_true(in.emulated_freq == 2.4e9 && in.bandwidth == 1e6 && isnan(in.noise_dbm));
-    sigmf_reader_close(r);
+    isac_sigmf_reader_close(r);
     rm_rf(dir);
     free(dir);
 }
@@ -1069,11 +1075,11 @@ static void test_required_extension(void **st)
                                         "optional", optional));
         assert_int_equal(json_dump_file(c, path(dir, "ex.sigmf-collection"), 0), 0);
         json_decref(c);
-        sigmf_reader r = sigmf_reader_open(dir, err, sizeof err);
+        isac_sigmf_reader r = isac_sigmf_reader_open(dir, err, sizeof err);
         if (optional) {
             if (!r)
                 fail_msg("%s", err);
-            sigmf_reader_close(r);
+            isac_sigmf_reader_close(r);
             continue;
         }
         assert_null(r);

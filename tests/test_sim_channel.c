@@ -24,13 +24,13 @@
 #define DEG (M_PI / 180.0)
 
 struct rig {
-    radio r;
-    sim s;
+    isac_radio r;
+    isac_sim s;
     unsigned M, nrx;
     float complex *probe;
     float complex *xbuf, *ybuf;
-    float complex *x[SIM_MAX_ELEMENTS];
-    float complex *y[SIM_NUM_RX_APS * SIM_MAX_ELEMENTS];
+    float complex *x[ISAC_SIM_MAX_ELEMENTS];
+    float complex *y[ISAC_SIM_NUM_RX_APS * ISAC_SIM_MAX_ELEMENTS];
 };
 
 /* Linear chirp over +-0.35 cycles/sample (inside fdelay's accurate band), unit power. */
@@ -45,13 +45,13 @@ static void make_probe(float complex *s)
 static void rig_open(struct rig *g, const char *spec)
 {
     char err[256];
-    g->r = radio_open(spec, err, sizeof err);
+    g->r = isac_radio_open(spec, err, sizeof err);
     if (!g->r)
         printf("%s\n", err);
     assert_non_null(g->r);
-    g->s = radio_get_state(g->r);
-    struct radio_info info;
-    radio_get_info(g->r, &info);
+    g->s = isac_radio_get_state(g->r);
+    struct isac_radio_info info;
+    isac_radio_get_info(g->r, &info);
     g->M = info.num_tx;
     g->nrx = info.num_rx;
     g->probe = malloc(L * sizeof *g->probe);
@@ -66,7 +66,7 @@ static void rig_open(struct rig *g, const char *spec)
 
 static void rig_close(struct rig *g)
 {
-    radio_close(g->r);
+    isac_radio_close(g->r);
     free(g->probe);
     free(g->xbuf);
     free(g->ybuf);
@@ -87,9 +87,9 @@ static void set_tx(struct rig *g, double phi0, int only)
 /* One CPI: burst at t, capture [t, t + L + EXTRA). */
 static void cpi(struct rig *g, int64_t t)
 {
-    assert_int_equal(radio_tx_burst(g->r, t, (const float complex *const *)g->x, L), ISAC_OK);
-    struct radio_rx_md md;
-    assert_int_equal(radio_rx_capture(g->r, t, g->y, L + EXTRA, &md), ISAC_OK);
+    assert_int_equal(isac_radio_tx_burst(g->r, t, (const float complex *const *)g->x, L), ISAC_OK);
+    struct isac_radio_rx_md md;
+    assert_int_equal(isac_radio_rx_capture(g->r, t, g->y, L + EXTRA, &md), ISAC_OK);
     assert_int_equal(md.dropped_samples, 0);
 }
 
@@ -99,7 +99,7 @@ static double complex mf_at(const struct rig *g, const float complex *z, double 
 {
     static float complex ref[L + EXTRA];
     memset(ref, 0, sizeof ref);
-    fdelay_add(ref, L + EXTRA, g->probe, L, tau, 1.0, 0.0);
+    isac_fdelay_add(ref, L + EXTRA, g->probe, L, tau, 1.0, 0.0);
     double complex acc = 0;
     for (size_t i = 0; i < L + EXTRA; i++)
         acc += z[i] * conjf(ref[i]);
@@ -163,17 +163,17 @@ static void test_echo_delay_angle(void **st)
                  (unsigned long long)seed);
         struct rig g;
         rig_open(&g, spec);
-        struct sim_path p0;
-        assert_int_equal(sim_target_path(g.s, 0, 0, 1000, &p0), ISAC_OK);
+        struct isac_sim_path p0;
+        assert_int_equal(isac_sim_target_path(g.s, 0, 0, 1000, &p0), ISAC_OK);
         set_tx(&g, p0.phi0, 0);
         cpi(&g, 1000);
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
-            struct sim_path p;
-            sim_target_path(g.s, 0, n, 1000, &p);
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
+            struct isac_sim_path p;
+            isac_sim_target_path(g.s, 0, n, 1000, &p);
             rx_bf(&g, n, p.phin, z);
             double tau = mf_peak(&g, z);
             /* angle: scan the per-element MF outputs at the delay */
-            double complex v[SIM_MAX_ELEMENTS];
+            double complex v[ISAC_SIM_MAX_ELEMENTS];
             for (unsigned m = 0; m < g.M; m++)
                 v[m] = mf_at(&g, g.y[n * g.M + m], tau);
             double bestp = 0, best = -1;
@@ -208,14 +208,14 @@ static void test_doppler_progression(void **st)
     struct rig g;
     rig_open(&g, "sim:seed=11,noise=0,impairments=0,leak=0,rcs=fixed,speed=5");
     /* an episode whose target has a clear Doppler at AP 0 */
-    struct sim_path p;
+    struct isac_sim_path p;
     uint64_t ep = 0;
     for (;; ep++) {
         assert_true(ep < 200);
-        sim_new_episode(g.s, ep);
-        sim_target_path(g.s, 0, 0, 0, &p);
-        struct sim_path q;
-        sim_target_path(g.s, 0, 0, 8 * 20000, &q);
+        isac_sim_new_episode(g.s, ep);
+        isac_sim_target_path(g.s, 0, 0, 0, &p);
+        struct isac_sim_path q;
+        isac_sim_target_path(g.s, 0, 0, 8 * 20000, &q);
         if (fabs(p.doppler_hz) > 300 && q.vx == p.vx && q.vy == p.vy)
             break;
     }
@@ -224,7 +224,7 @@ static void test_doppler_progression(void **st)
     double maxerr = 0;
     for (int k = 0; k < 6; k++) {
         int64_t t = k * T;
-        sim_target_path(g.s, 0, 0, t, &p);
+        isac_sim_target_path(g.s, 0, 0, t, &p);
         set_tx(&g, p.phi0, 0);
         cpi(&g, t);
         rx_bf(&g, 0, p.phin, z);
@@ -255,13 +255,13 @@ static double wrap_deg(double d)
 /* Per-channel RX offsets relative to the first channel of each AP, from a strong echo. */
 static void measure_rx(struct rig *g, int64_t t, double *ph, double *gdb, double *dl)
 {
-    struct sim_path p0;
-    sim_target_path(g->s, 0, 0, t, &p0);
+    struct isac_sim_path p0;
+    isac_sim_target_path(g->s, 0, 0, t, &p0);
     set_tx(g, p0.phi0, 0);
     cpi(g, t);
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
-        struct sim_path p;
-        sim_target_path(g->s, 0, n, t, &p);
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
+        struct isac_sim_path p;
+        isac_sim_target_path(g->s, 0, n, t, &p);
         double complex ref = 0;
         double tref = 0;
         for (unsigned m = 0; m < g->M; m++) {
@@ -287,10 +287,11 @@ static void test_rx_impairments(void **st)
     static double ph[256], gdb[256], dl[256];
     measure_rx(&g, 0, ph, gdb, dl);
     double eph = 0, eg = 0, ed = 0, spread = 0;
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++)
         for (unsigned m = 1; m < g.M; m++) {
             unsigned ch = n * g.M + m, c0 = n * g.M;
-            struct sim_chan_truth t = sim_rx_truth(g.s, ch), t0 = sim_rx_truth(g.s, c0);
+            struct isac_sim_chan_truth t = isac_sim_rx_truth(g.s, ch),
+                                       t0 = isac_sim_rx_truth(g.s, c0);
             eph = fmax(eph, fabs(wrap_deg(ph[ch] - (t.phase_rad - t0.phase_rad) / DEG)));
             eg = fmax(eg, fabs(gdb[ch] - (t.gain_db - t0.gain_db)));
             ed = fmax(ed, fabs(dl[ch] - (t.delay_samples - t0.delay_samples)));
@@ -311,8 +312,8 @@ static void test_tx_impairments(void **st)
     (void)st;
     struct rig g;
     rig_open(&g, "sim:seed=5,power=40,rcs_db=50,rcs=fixed,leak=0,speed=0,impairments=1");
-    struct sim_path p;
-    sim_target_path(g.s, 0, 0, 0, &p);
+    struct isac_sim_path p;
+    isac_sim_target_path(g.s, 0, 0, 0, &p);
     double complex ref = 0;
     double tref = 0, eph = 0, eg = 0, ed = 0;
     for (unsigned c = 0; c < g.M; c++) {
@@ -324,13 +325,14 @@ static void test_tx_impairments(void **st)
         double complex v = mf_at(&g, g.y[0], tau) * cexp(-I * M_PI * c * sin(p.phi0));
         /* the CPIs are at different ticks: remove the (truth) CFO rotation between the
          * TX AP's and RX AP 0's free-running LOs, which this also checks */
-        v *= cexp(-I * 2 * M_PI * (sim_cfo_hz(g.s, 0) - sim_cfo_hz(g.s, -1)) * (double)t / 20e6);
+        v *= cexp(-I * 2 * M_PI * (isac_sim_cfo_hz(g.s, 0) - isac_sim_cfo_hz(g.s, -1)) * (double)t /
+                  20e6);
         if (c == 0) {
             ref = v;
             tref = tau;
             continue;
         }
-        struct sim_chan_truth tt = sim_tx_truth(g.s, c), t0 = sim_tx_truth(g.s, 0);
+        struct isac_sim_chan_truth tt = isac_sim_tx_truth(g.s, c), t0 = isac_sim_tx_truth(g.s, 0);
         eph = fmax(eph, fabs(wrap_deg(carg(v / ref) / DEG - (tt.phase_rad - t0.phase_rad) / DEG)));
         eg = fmax(eg, fabs(20 * log10(cabs(v) / cabs(ref)) - (tt.gain_db - t0.gain_db)));
         ed = fmax(ed, fabs(tau - tref - (tt.delay_samples - t0.delay_samples)));
@@ -347,26 +349,26 @@ static void retune_case(const char *spec, int shared)
 {
     struct rig g;
     rig_open(&g, spec);
-    struct radio_info info;
-    radio_get_info(g.r, &info);
-    assert_int_equal(!!(info.caps & RADIO_CAP_LO_SHARED), shared);
+    struct isac_radio_info info;
+    isac_radio_get_info(g.r, &info);
+    assert_int_equal(!!(info.caps & ISAC_RADIO_CAP_LO_SHARED), shared);
     static double ph0[256], ph1[256], gd[256], dl[256];
     measure_rx(&g, 0, ph0, gd, dl);
     double tr0[256];
     for (unsigned ch = 0; ch < g.nrx; ch++)
-        tr0[ch] = sim_rx_truth(g.s, ch).phase_rad / DEG;
-    assert_int_equal(radio_set_center_freq(g.r, 915e6), ISAC_OK);
-    assert_int_equal(radio_set_center_freq(g.r, 1e12), ISAC_EINVAL);
-    radio_get_info(g.r, &info);
+        tr0[ch] = isac_sim_rx_truth(g.s, ch).phase_rad / DEG;
+    assert_int_equal(isac_radio_set_center_freq(g.r, 915e6), ISAC_OK);
+    assert_int_equal(isac_radio_set_center_freq(g.r, 1e12), ISAC_EINVAL);
+    isac_radio_get_info(g.r, &info);
     assert_true(info.center_freq == 915e6);
     measure_rx(&g, 20000, ph1, gd, dl);
     double maxchg = 0, err = 0;
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++)
         for (unsigned m = 1; m < g.M; m++) {
             unsigned ch = n * g.M + m, c0 = n * g.M;
             double t_rel0 = tr0[ch] - tr0[c0];
             double t_rel1 =
-                (sim_rx_truth(g.s, ch).phase_rad - sim_rx_truth(g.s, c0).phase_rad) / DEG;
+                (isac_sim_rx_truth(g.s, ch).phase_rad - isac_sim_rx_truth(g.s, c0).phase_rad) / DEG;
             double meas_chg = wrap_deg(ph1[ch] - ph0[ch]), truth_chg = wrap_deg(t_rel1 - t_rel0);
             maxchg = fmax(maxchg, fabs(meas_chg));
             err = fmax(err, fabs(wrap_deg(meas_chg - truth_chg)));

@@ -23,10 +23,10 @@
 static float complex *run(const char *spec, size_t *n, char **truth)
 {
     char err[256];
-    radio r = radio_open(spec, err, sizeof err);
+    isac_radio r = isac_radio_open(spec, err, sizeof err);
     assert_non_null(r);
-    struct radio_info info;
-    radio_get_info(r, &info);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
     size_t per = (size_t)info.num_rx * CAP;
     float complex *out = malloc(3 * per * sizeof *out);
     float complex *xb = malloc((size_t)info.num_tx * L * sizeof *xb);
@@ -41,18 +41,18 @@ static float complex *run(const char *spec, size_t *n, char **truth)
     }
     for (int k = 0; k < 3; k++) {
         if (k == 2)
-            assert_int_equal(radio_new_episode(r, 4), ISAC_OK);
+            assert_int_equal(isac_radio_new_episode(r, 4), ISAC_OK);
         for (unsigned c = 0; c < info.num_rx; c++)
             y[c] = out + k * per + (size_t)c * CAP;
         int64_t t = 1000 + (int64_t)k * 30000;
-        assert_int_equal(radio_tx_burst(r, t, x, L), ISAC_OK);
-        struct radio_rx_md md;
-        assert_int_equal(radio_rx_capture(r, t - 100, y, CAP, &md), ISAC_OK);
+        assert_int_equal(isac_radio_tx_burst(r, t, x, L), ISAC_OK);
+        struct isac_radio_rx_md md;
+        assert_int_equal(isac_radio_rx_capture(r, t - 100, y, CAP, &md), ISAC_OK);
     }
-    assert_int_equal(radio_truth_json(r, truth), ISAC_OK);
+    assert_int_equal(isac_radio_truth_json(r, truth), ISAC_OK);
     *n = 3 * per;
     free(xb);
-    radio_close(r);
+    isac_radio_close(r);
     return out;
 }
 
@@ -110,28 +110,28 @@ static void test_episode_reproducible(void **st)
 {
     (void)st;
     char err[256], w1[256], w2[256], w3[256];
-    radio a = radio_open("sim:seed=3", err, sizeof err),
-          b = radio_open("sim:seed=3", err, sizeof err);
+    isac_radio a = isac_radio_open("sim:seed=3", err, sizeof err),
+               b = isac_radio_open("sim:seed=3", err, sizeof err);
     char *ta, *tb;
     for (uint64_t e = 0; e < 3; e++)
-        radio_new_episode(a, e);
-    radio_new_episode(a, 9);
-    radio_new_episode(b, 9);
-    radio_truth_json(a, &ta);
-    radio_truth_json(b, &tb);
+        isac_radio_new_episode(a, e);
+    isac_radio_new_episode(a, 9);
+    isac_radio_new_episode(b, 9);
+    isac_radio_truth_json(a, &ta);
+    isac_radio_truth_json(b, &tb);
     first_waypoint(ta, w1, sizeof w1);
     first_waypoint(tb, w2, sizeof w2);
     assert_string_equal(w1, w2);
     free(ta);
-    radio_new_episode(a, 10);
-    radio_truth_json(a, &ta);
+    isac_radio_new_episode(a, 10);
+    isac_radio_truth_json(a, &ta);
     first_waypoint(ta, w3, sizeof w3);
     printf("episode 9: %s\nepisode 10: %s\n", w1, w3);
     assert_true(strcmp(w1, w3) != 0);
     free(ta);
     free(tb);
-    radio_close(a);
-    radio_close(b);
+    isac_radio_close(a);
+    isac_radio_close(b);
 }
 
 int main(void)

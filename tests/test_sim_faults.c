@@ -1,5 +1,5 @@
 /* sim fault injection: injected late commands, overflows and drops occur at the
- * configured per-capture rates (99.9 % Clopper-Pearson), are reported in radio_rx_md
+ * configured per-capture rates (99.9 % Clopper-Pearson), are reported in isac_radio_rx_md
  * and the counters, and a dropped gap is returned as zeros; real late commands
  * (a window or burst in the past) are refused and counted. */
 #include <stdarg.h>
@@ -24,9 +24,9 @@ static void test_injected_rates(void **st)
 {
     (void)st;
     char err[256];
-    radio r =
-        radio_open("sim:seed=4,targets=0,leak=0,drop_rate=0.2,overflow_rate=0.1,late_rate=0.05",
-                   err, sizeof err);
+    isac_radio r = isac_radio_open(
+        "sim:seed=4,targets=0,leak=0,drop_rate=0.2,overflow_rate=0.1,late_rate=0.05", err,
+        sizeof err);
     assert_non_null(r);
     float complex *y[64];
     for (unsigned c = 0; c < 64; c++)
@@ -34,8 +34,8 @@ static void test_injected_rates(void **st)
     const uint64_t N = 4000;
     uint64_t late = 0, ovf = 0, gaps = 0, ok = 0, dropped = 0;
     for (uint64_t k = 0; k < N; k++) {
-        struct radio_rx_md md;
-        int rc = radio_rx_capture(r, (int64_t)(k * 1000), y, LEN, &md);
+        struct isac_radio_rx_md md;
+        int rc = isac_radio_rx_capture(r, (int64_t)(k * 1000), y, LEN, &md);
         if (rc == ISAC_ERADIO) {
             late++;
             dropped += LEN;
@@ -59,8 +59,8 @@ static void test_injected_rates(void **st)
             assert_int_equal(md.overflow, 0);
         }
     }
-    struct radio_counters cnt;
-    radio_get_counters(r, &cnt);
+    struct isac_radio_counters cnt;
+    isac_radio_get_counters(r, &cnt);
     assert_int_equal(cnt.late_commands, late);
     assert_int_equal(cnt.overflows, ovf);
     assert_int_equal(cnt.dropped_samples, dropped);
@@ -68,36 +68,36 @@ static void test_injected_rates(void **st)
     assert_true(stat_check_rate("overflows per delivered capture", ovf, ok, 0.1, 1e-3));
     /* a gap when a drop or an overflow (or both) is drawn */
     assert_true(stat_check_rate("gaps per delivered capture", gaps, ok, 1 - 0.8 * 0.9, 1e-3));
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 static void test_real_late(void **st)
 {
     (void)st;
     char err[256];
-    radio r = radio_open("sim", err, sizeof err);
+    isac_radio r = isac_radio_open("sim", err, sizeof err);
     float complex *y[64];
     const float complex *x[16];
     for (unsigned c = 0; c < 64; c++)
         y[c] = yb[c];
     for (unsigned c = 0; c < 16; c++)
         x[c] = yb[c];
-    struct radio_rx_md md;
-    assert_int_equal(radio_rx_capture(r, 5000, y, LEN, &md), ISAC_OK);
+    struct isac_radio_rx_md md;
+    assert_int_equal(isac_radio_rx_capture(r, 5000, y, LEN, &md), ISAC_OK);
     int64_t now;
-    radio_get_time(r, &now);
+    isac_radio_get_time(r, &now);
     assert_int_equal(now, 5000 + LEN);
-    assert_int_equal(radio_rx_capture(r, 5000, y, LEN, &md), ISAC_ERADIO);
-    assert_int_equal(radio_tx_burst(r, 100, x, LEN), ISAC_ERADIO);
-    assert_non_null(strstr(radio_last_error(r), "late command"));
+    assert_int_equal(isac_radio_rx_capture(r, 5000, y, LEN, &md), ISAC_ERADIO);
+    assert_int_equal(isac_radio_tx_burst(r, 100, x, LEN), ISAC_ERADIO);
+    assert_non_null(strstr(isac_radio_last_error(r), "late command"));
     /* overlapping bursts are refused */
-    assert_int_equal(radio_tx_burst(r, 10000, x, LEN), ISAC_OK);
-    assert_int_equal(radio_tx_burst(r, 10000 + LEN / 2, x, LEN), ISAC_EINVAL);
-    struct radio_counters cnt;
-    radio_get_counters(r, &cnt);
+    assert_int_equal(isac_radio_tx_burst(r, 10000, x, LEN), ISAC_OK);
+    assert_int_equal(isac_radio_tx_burst(r, 10000 + LEN / 2, x, LEN), ISAC_EINVAL);
+    struct isac_radio_counters cnt;
+    isac_radio_get_counters(r, &cnt);
     assert_int_equal(cnt.late_commands, 2);
     assert_int_equal(cnt.dropped_samples, 0);
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 int main(void)

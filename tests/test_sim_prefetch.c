@@ -1,4 +1,4 @@
-/* sim_prepare_rx (noise drawn ahead on a worker thread): captures give the same samples,
+/* isac_sim_prepare_rx (noise drawn ahead on a worker thread): captures give the same samples,
  * metadata and counters whether the announced window is the one captured, another one
  * (other start, other length), announced twice, or not at all, with and without the
  * pool; an emulator destroyed with a draw under way shuts down cleanly. */
@@ -25,12 +25,12 @@ static void run(const char *scene)
 {
     char spec[256], err[256];
     snprintf(spec, sizeof spec, "sim:%s,prefetch=0", scene);
-    radio ra = radio_open(spec, err, sizeof err);
+    isac_radio ra = isac_radio_open(spec, err, sizeof err);
     snprintf(spec, sizeof spec, "sim:%s,prefetch=1", scene);
-    radio rb = radio_open(spec, err, sizeof err);
+    isac_radio rb = isac_radio_open(spec, err, sizeof err);
     assert_non_null(ra);
     assert_non_null(rb);
-    sim sa = radio_get_state(ra), sb = radio_get_state(rb);
+    isac_sim sa = isac_radio_get_state(ra), sb = isac_radio_get_state(rb);
     static float complex xb[16][LEN];
     const float complex *x[16];
     for (unsigned c = 0; c < 16; c++) {
@@ -47,11 +47,11 @@ static void run(const char *scene)
         int64_t t = 3000 + (int64_t)k * 3000;
         /* the announcement of this window came with the previous capture (k % 4 == 0:
          * right; 1: another start; 2: another length; 3: none) */
-        assert_int_equal(sim_tx_burst(sa, t, x, LEN / 2), ISAC_OK);
-        assert_int_equal(sim_tx_burst(sb, t, x, LEN / 2), ISAC_OK);
-        struct radio_rx_md ma, mb;
-        int rca = sim_rx_capture(sa, t, pa, LEN, &ma);
-        int rcb = sim_rx_capture(sb, t, pb, LEN, &mb);
+        assert_int_equal(isac_sim_tx_burst(sa, t, x, LEN / 2), ISAC_OK);
+        assert_int_equal(isac_sim_tx_burst(sb, t, x, LEN / 2), ISAC_OK);
+        struct isac_radio_rx_md ma, mb;
+        int rca = isac_sim_rx_capture(sa, t, pa, LEN, &ma);
+        int rcb = isac_sim_rx_capture(sb, t, pb, LEN, &mb);
         assert_int_equal(rca, rcb);
         if (rca == ISAC_OK) {
             assert_memory_equal(&ma, &mb, sizeof ma);
@@ -59,24 +59,24 @@ static void run(const char *scene)
         }
         int64_t next = t + 3000;
         switch ((k + 1) % 4) {
-        case 0: assert_int_equal(radio_prepare_rx(rb, next, LEN), ISAC_OK); break;
-        case 1: assert_int_equal(radio_prepare_rx(rb, next + 7, LEN), ISAC_OK); break;
+        case 0: assert_int_equal(isac_radio_prepare_rx(rb, next, LEN), ISAC_OK); break;
+        case 1: assert_int_equal(isac_radio_prepare_rx(rb, next + 7, LEN), ISAC_OK); break;
         case 2:
-            assert_int_equal(radio_prepare_rx(rb, next, LEN + 1), ISAC_OK);
-            assert_int_equal(radio_prepare_rx(rb, next, LEN - 1), ISAC_OK); /* twice */
+            assert_int_equal(isac_radio_prepare_rx(rb, next, LEN + 1), ISAC_OK);
+            assert_int_equal(isac_radio_prepare_rx(rb, next, LEN - 1), ISAC_OK); /* twice */
             break;
         default: break;
         }
-        assert_int_equal(radio_prepare_rx(ra, next, LEN), ISAC_OK); /* prefetch=0: a no-op */
+        assert_int_equal(isac_radio_prepare_rx(ra, next, LEN), ISAC_OK); /* prefetch=0: a no-op */
     }
-    struct radio_counters ca, cb;
-    radio_get_counters(ra, &ca);
-    radio_get_counters(rb, &cb);
+    struct isac_radio_counters ca, cb;
+    isac_radio_get_counters(ra, &ca);
+    isac_radio_get_counters(rb, &cb);
     assert_memory_equal(&ca, &cb, sizeof ca);
     /* destroyed with a draw under way */
-    assert_int_equal(radio_prepare_rx(rb, 1000000, LEN), ISAC_OK);
-    radio_close(ra);
-    radio_close(rb);
+    assert_int_equal(isac_radio_prepare_rx(rb, 1000000, LEN), ISAC_OK);
+    isac_radio_close(ra);
+    isac_radio_close(rb);
 }
 
 static void test_same_samples(void **st)
@@ -90,12 +90,12 @@ static void test_bad_arguments(void **st)
 {
     (void)st;
     char err[256];
-    radio r = radio_open("sim:prefetch=1", err, sizeof err);
+    isac_radio r = isac_radio_open("sim:prefetch=1", err, sizeof err);
     assert_non_null(r);
-    assert_int_equal(radio_prepare_rx(r, 0, 0), ISAC_EINVAL);
-    assert_int_equal(radio_prepare_rx(NULL, 0, 10), ISAC_EINVAL);
-    radio_close(r);
-    assert_null(radio_open("sim:prefetch=2", err, sizeof err));
+    assert_int_equal(isac_radio_prepare_rx(r, 0, 0), ISAC_EINVAL);
+    assert_int_equal(isac_radio_prepare_rx(NULL, 0, 10), ISAC_EINVAL);
+    isac_radio_close(r);
+    assert_null(isac_radio_open("sim:prefetch=2", err, sizeof err));
 }
 
 int main(void)

@@ -1,6 +1,6 @@
-/* The emulator's batched noise generator (sim_normal_fill, used by every capture) gives
+/* The emulator's batched noise generator (isac_sim_normal_fill, used by every capture) gives
  * the samples of the one-sample polar method it replaced, bit for bit.
- * sim_rx_capture_some (what the isacsim Soapy device uses for the channels a client
+ * isac_sim_rx_capture_some (what the isacsim Soapy device uses for the channels a client
  * activated): the rows asked for are bit for bit the same rows of a capture of every
  * channel, with the same metadata, gaps, counters and time, over TX bursts, targets,
  * clutter, impairments, injected faults and the calibration paths; NULL rows are left
@@ -31,10 +31,11 @@ static float complex full[NRX][LEN], part[NRX][LEN];
 static void compare(const char *spec, const unsigned *want, unsigned nwant)
 {
     char err[256];
-    radio ra = radio_open(spec, err, sizeof err), rb = radio_open(spec, err, sizeof err);
+    isac_radio ra = isac_radio_open(spec, err, sizeof err),
+               rb = isac_radio_open(spec, err, sizeof err);
     assert_non_null(ra);
     assert_non_null(rb);
-    sim sa = radio_get_state(ra), sb = radio_get_state(rb);
+    isac_sim sa = isac_radio_get_state(ra), sb = isac_radio_get_state(rb);
     static float complex xb[M][LEN];
     const float complex *x[M];
     for (unsigned c = 0; c < M; c++) {
@@ -47,8 +48,8 @@ static void compare(const char *spec, const unsigned *want, unsigned nwant)
     for (unsigned k = 0; k < 12; k++) {
         int64_t t = (int64_t)k * 4000;
         if (k % 2 == 0) {
-            assert_int_equal(sim_tx_burst(sa, t + 100, x, LEN), ISAC_OK);
-            assert_int_equal(sim_tx_burst(sb, t + 100, x, LEN), ISAC_OK);
+            assert_int_equal(isac_sim_tx_burst(sa, t + 100, x, LEN), ISAC_OK);
+            assert_int_equal(isac_sim_tx_burst(sb, t + 100, x, LEN), ISAC_OK);
         }
         for (unsigned c = 0; c < NRX; c++) {
             yf[c] = full[c];
@@ -58,15 +59,15 @@ static void compare(const char *spec, const unsigned *want, unsigned nwant)
         for (unsigned j = 0; j < nwant; j++)
             yp[(want[j] + k) % NRX] = part[(want[j] + k) % NRX];
         memset(part, 0x7f, sizeof part); /* a canary in the rows not asked for */
-        struct radio_rx_md mf, mp;
-        int rf = sim_rx_capture(sa, t, yf, LEN, &mf);
-        int rp = sim_rx_capture_some(sb, t, yp, LEN, &mp);
+        struct isac_radio_rx_md isac_mf, mp;
+        int rf = isac_sim_rx_capture(sa, t, yf, LEN, &isac_mf);
+        int rp = isac_sim_rx_capture_some(sb, t, yp, LEN, &mp);
         assert_int_equal(rf, rp);
-        assert_int_equal(sim_now(sa), sim_now(sb));
+        assert_int_equal(isac_sim_now(sa), isac_sim_now(sb));
         if (rf != ISAC_OK)
             continue;
-        assert_memory_equal(&mf, &mp, sizeof mf);
-        gaps += mf.dropped_samples > 0;
+        assert_memory_equal(&isac_mf, &mp, sizeof isac_mf);
+        gaps += isac_mf.dropped_samples > 0;
         for (unsigned c = 0; c < NRX; c++) {
             if (yp[c])
                 assert_memory_equal(full[c], part[c], sizeof full[c]);
@@ -74,14 +75,14 @@ static void compare(const char *spec, const unsigned *want, unsigned nwant)
                 assert_int_equal(((unsigned char *)part[c])[0], 0x7f);
         }
     }
-    struct radio_counters ca, cb;
-    sim_get_counters(sa, &ca);
-    sim_get_counters(sb, &cb);
+    struct isac_radio_counters ca, cb;
+    isac_sim_get_counters(sa, &ca);
+    isac_sim_get_counters(sb, &cb);
     assert_memory_equal(&ca, &cb, sizeof ca);
     if (strstr(spec, "drop_rate"))
         assert_true(gaps > 0); /* the gap path was exercised */
-    radio_close(ra);
-    radio_close(rb);
+    isac_radio_close(ra);
+    isac_radio_close(rb);
 }
 
 static const unsigned four[] = {0, 17, 34, 63};
@@ -144,7 +145,7 @@ static void test_normal_fill_matches_polar(void **st)
         r2 = r1;
         for (size_t i = 0; i < lens[k]; i++)
             a[i] = polar_one(&r1);
-        sim_normal_fill(&r2, b, lens[k]);
+        isac_sim_normal_fill(&r2, b, lens[k]);
         assert_memory_equal(a, b, lens[k] * sizeof a[0]);
     }
 }

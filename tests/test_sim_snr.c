@@ -41,15 +41,16 @@ static void test_echo_snr(void **st)
     (void)st;
     static const double rxp[4][2] = {{100, 100}, {100, 400}, {400, 100}, {400, 400}};
     char err[256];
-    radio r = radio_open("sim:seed=21,rcs=fixed,impairments=0,leak=0,speed=0", err, sizeof err);
+    isac_radio r =
+        isac_radio_open("sim:seed=21,rcs=fixed,impairments=0,leak=0,speed=0", err, sizeof err);
     assert_non_null(r);
-    sim s = radio_get_state(r);
+    isac_sim s = isac_radio_get_state(r);
     const unsigned M = 16;
     for (size_t i = 0; i < L; i++)
         probe[i] = (float complex)cexp(I * 2 * M_PI * (-0.35 * i + 0.35 * (double)i * i / L));
-    struct sim_path p[4];
+    struct isac_sim_path p[4];
     for (unsigned n = 0; n < 4; n++)
-        sim_target_path(s, 0, n, 0, &p[n]);
+        isac_sim_target_path(s, 0, n, 0, &p[n]);
     const float complex *x[16];
     float complex *y[64];
     for (unsigned c = 0; c < M; c++) {
@@ -64,12 +65,12 @@ static void test_echo_snr(void **st)
     double sum[4] = {0};
     for (int k = 0; k < R; k++) {
         int64_t t = (int64_t)k * (CAP + 100);
-        assert_int_equal(radio_tx_burst(r, t, x, L), ISAC_OK);
-        struct radio_rx_md md;
-        assert_int_equal(radio_rx_capture(r, t, y, CAP, &md), ISAC_OK);
+        assert_int_equal(isac_radio_tx_burst(r, t, x, L), ISAC_OK);
+        struct isac_radio_rx_md md;
+        assert_int_equal(isac_radio_rx_capture(r, t, y, CAP, &md), ISAC_OK);
         for (unsigned n = 0; n < 4; n++) {
             memset(ref, 0, sizeof ref);
-            fdelay_add(ref, CAP, probe, L, p[n].delay_samples, 1.0, 0.0);
+            isac_fdelay_add(ref, CAP, probe, L, p[n].delay_samples, 1.0, 0.0);
             /* MF normalised to keep the per-sample noise variance: / sqrt(L) */
             double complex bf = 0;
             for (unsigned m = 0; m < M; m++) {
@@ -88,23 +89,23 @@ static void test_echo_snr(void **st)
         printf(
             "AP %u: post-MF post-BF SNR measured %.3f dB, documented %.3f dB (emulator %.3f dB), "
             "99.9%% bound +-%.3f dB\n",
-            n, 10 * log10(meas), 10 * log10(doc), 10 * log10(sim_target_snr(s, 0, n, 0, 0)),
+            n, 10 * log10(meas), 10 * log10(doc), 10 * log10(isac_sim_target_snr(s, 0, n, 0, 0)),
             10 * log10(1 + Z999 * sd / doc));
         assert_true(fabs(meas - doc) < Z999 * sd + 0.01 * doc); /* +1 % for interpolation */
     }
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 static void test_noise_variance(void **st)
 {
     (void)st;
     char err[256];
-    radio r = radio_open("sim:impairments=0", err, sizeof err);
+    isac_radio r = isac_radio_open("sim:impairments=0", err, sizeof err);
     float complex *y[64];
     for (unsigned c = 0; c < 64; c++)
         y[c] = yb[c];
-    struct radio_rx_md md;
-    assert_int_equal(radio_rx_capture(r, 0, y, CAP, &md), ISAC_OK); /* no burst: noise only */
+    struct isac_radio_rx_md md;
+    assert_int_equal(isac_radio_rx_capture(r, 0, y, CAP, &md), ISAC_OK); /* no burst: noise only */
     double e = 0, er = 0;
     for (unsigned c = 0; c < 64; c++)
         for (size_t i = 0; i < CAP; i++) {
@@ -116,7 +117,7 @@ static void test_noise_variance(void **st)
            Z999 / sqrt(n));
     assert_true(fabs(v - 1) < Z999 / sqrt(n));                    /* |n|^2 ~ Exp(1): sd 1/sqrt(n) */
     assert_true(fabs(er / n - 0.5) < Z999 * sqrt(0.5) / sqrt(n)); /* circular */
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 int main(void)

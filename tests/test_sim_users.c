@@ -1,5 +1,5 @@
-/* Communication users of the sim radio (sim_user_capture): a plan of two OFDM streams and
- * the probe goes out through radio_tx_burst like any CPI; each user's receiver works on the
+/* Communication users of the sim radio (isac_sim_user_capture): a plan of two OFDM streams and
+ * the probe goes out through isac_radio_tx_burst like any CPI; each user's receiver works on the
  * window the emulator renders for it. Noiseless: every block decodes. With noise: the
  * pooled pilot SINR agrees with the model SINR of the scene (docs/comm.md) within a 99.9 %
  * delta-method interval. Bad user fields are refused in one line. */
@@ -30,16 +30,16 @@
 #define SEARCH 96
 #define Z999 3.2905
 
-static const struct sim_user U[2] = {
+static const struct isac_sim_user U[2] = {
     {300.0, 330.0, 10.0, 0.0, 9.0, 200.0, INFINITY, 0, 0.0},
     {180.0, 320.0, 0.0, -5.0, 9.0, -300.0, INFINITY, 0, 0.0},
 };
 
 struct fx {
-    radio r;
-    sim s;
-    ofdm tx;
-    struct ofdm_params op;
+    isac_radio r;
+    isac_sim s;
+    isac_ofdm tx;
+    struct isac_ofdm_params op;
     size_t L, ny;
     isac_tx_plan plan;
     float complex *u[3], *x[M], *y;
@@ -50,29 +50,29 @@ static void fx_open(struct fx *f, const char *spec)
 {
     char err[256];
     memset(f, 0, sizeof *f);
-    f->r = radio_open(spec, err, sizeof err);
+    f->r = isac_radio_open(spec, err, sizeof err);
     assert_non_null(f->r);
-    f->s = radio_get_state(f->r);
-    ofdm_params_default(&f->op);
-    f->tx = ofdm_create(&f->op, err, sizeof err);
-    f->L = ofdm_burst_length(f->tx);
+    f->s = isac_radio_get_state(f->r);
+    isac_ofdm_params_default(&f->op);
+    f->tx = isac_ofdm_create(&f->op, err, sizeof err);
+    f->L = isac_ofdm_burst_length(f->tx);
     f->ny = f->L + SEARCH + LEAD;
-    struct sim_user_link ln;
-    sim_user_link_of(f->s, &ln);
+    struct isac_sim_user_link ln;
+    isac_sim_user_link_of(f->s, &ln);
     f->plan = isac_tx_plan_create(M, 2, 1);
     float complex *W = isac_tx_plan_precoder(f->plan, 0);
     for (unsigned k = 0; k < 2; k++) {
-        array_tx_weights(ln.tx, geom_phi(&ln.ap, U[k].x, U[k].y), W + k * M);
+        isac_array_tx_weights(ln.tx, isac_geom_phi(&ln.ap, U[k].x, U[k].y), W + k * M);
         isac_tx_plan_powers(f->plan)[k] = 0.4;
     }
-    array_tx_weights(ln.tx, 0.0, W + 2 * M);
+    isac_array_tx_weights(ln.tx, 0.0, W + 2 * M);
     isac_tx_plan_powers(f->plan)[2] = 0.2;
     for (unsigned s = 0; s < 3; s++)
         f->u[s] = calloc(f->L, sizeof(float complex));
     for (unsigned m = 0; m < M; m++)
         f->x[m] = calloc(f->L, sizeof(float complex));
     f->y = calloc(f->ny, sizeof(float complex));
-    size_t pl = (size_t)f->op.num_symbols * ofdm_payload_bytes(f->tx);
+    size_t pl = (size_t)f->op.num_symbols * isac_ofdm_payload_bytes(f->tx);
     f->pay[0] = malloc(pl);
     f->pay[1] = malloc(pl);
     f->dec = malloc(pl);
@@ -89,8 +89,8 @@ static void fx_close(struct fx *f)
     free(f->pay[1]);
     free(f->dec);
     isac_tx_plan_destroy(f->plan);
-    ofdm_destroy(f->tx);
-    radio_close(f->r);
+    isac_ofdm_destroy(f->tx);
+    isac_radio_close(f->r);
 }
 
 /* Burst b through the radio; returns its tick. */
@@ -98,17 +98,18 @@ static int64_t fx_send(struct fx *f, unsigned b)
 {
     int64_t t0 = 1000 + (int64_t)b * 4000;
     for (unsigned k = 0; k < 2; k++) {
-        ofdm_payload_random(f->tx, 77 + b, k, f->pay[k]);
-        ofdm_modulate(f->tx, k, f->pay[k], f->u[k]);
+        isac_ofdm_payload_random(f->tx, 77 + b, k, f->pay[k]);
+        isac_ofdm_modulate(f->tx, k, f->pay[k], f->u[k]);
     }
-    struct waveform_params wp = {.kind = WAVEFORM_QPSK, .length = (unsigned)f->L, .seed = b};
-    assert_int_equal(waveform_generate(&wp, f->u[2]), ISAC_OK);
+    struct isac_waveform_params wp = {
+        .kind = ISAC_WAVEFORM_QPSK, .length = (unsigned)f->L, .seed = b};
+    assert_int_equal(isac_waveform_generate(&wp, f->u[2]), ISAC_OK);
     const float complex *uu[3] = {f->u[0], f->u[1], f->u[2]};
     assert_int_equal(isac_tx_plan_compose(f->plan, uu, f->L, f->x), ISAC_OK);
     const float complex *xx[M];
     for (unsigned m = 0; m < M; m++)
         xx[m] = f->x[m];
-    assert_int_equal(radio_tx_burst(f->r, t0, xx, f->L), ISAC_OK);
+    assert_int_equal(isac_radio_tx_burst(f->r, t0, xx, f->L), ISAC_OK);
     return t0;
 }
 
@@ -120,14 +121,14 @@ static void test_noiseless(void **st)
     char err[256];
     int64_t t0 = fx_send(&f, 0);
     for (unsigned k = 0; k < 2; k++) {
-        ofdm_rx rx = ofdm_rx_create(&f.op, k, SEARCH, err, sizeof err);
-        assert_int_equal(sim_user_capture(f.s, &U[k], k, t0 - LEAD, f.y, f.ny), ISAC_OK);
-        struct ofdm_rx_result r;
-        assert_int_equal(ofdm_rx_process(rx, f.y, f.ny, f.dec, NULL, &r), ISAC_OK);
+        isac_ofdm_rx rx = isac_ofdm_rx_create(&f.op, k, SEARCH, err, sizeof err);
+        assert_int_equal(isac_sim_user_capture(f.s, &U[k], k, t0 - LEAD, f.y, f.ny), ISAC_OK);
+        struct isac_ofdm_rx_result r;
+        assert_int_equal(isac_ofdm_rx_process(rx, f.y, f.ny, f.dec, NULL, &r), ISAC_OK);
         printf("user %u: blocks %u/%u, SINR pilot %.1f dB (interference-limited)\n", k, r.blocks_ok,
                r.blocks, 10 * log10(r.sinr_pilot));
         assert_int_equal(r.blocks_ok, r.blocks);
-        ofdm_rx_destroy(rx);
+        isac_ofdm_rx_destroy(rx);
     }
     fx_close(&f);
 }
@@ -140,13 +141,13 @@ static void check_sinr(const char *spec)
     const unsigned B = 24;
     int ks[512];
     for (unsigned i = 0; i < f.op.occupied; i++)
-        ks[i] = ofdm_subcarrier(f.tx, i);
-    ofdm_rx rx[2] = {ofdm_rx_create(&f.op, 0, SEARCH, err, sizeof err),
-                     ofdm_rx_create(&f.op, 1, SEARCH, err, sizeof err)};
+        ks[i] = isac_ofdm_subcarrier(f.tx, i);
+    isac_ofdm_rx rx[2] = {isac_ofdm_rx_create(&f.op, 0, SEARCH, err, sizeof err),
+                          isac_ofdm_rx_create(&f.op, 1, SEARCH, err, sizeof err)};
     double sS[2] = {0}, sN[2] = {0}, sSS[2] = {0}, sNN[2] = {0}, sSN[2] = {0};
     double msig[2] = {0}, mden[2] = {0};
-    struct sim_user_link ln;
-    sim_user_link_of(f.s, &ln);
+    struct isac_sim_user_link ln;
+    isac_sim_user_link_of(f.s, &ln);
     const float complex *W = isac_tx_plan_precoder_const(f.plan, 0);
     float complex vb[3][M];
     const float complex *v[3];
@@ -155,21 +156,21 @@ static void check_sinr(const char *spec)
             vb[s][m] = W[s * M + m] * (float)sqrt(isac_tx_plan_powers_const(f.plan)[s]);
         v[s] = vb[s];
     }
-    double psd[3] = {ofdm_psd_factor(f.tx), ofdm_psd_factor(f.tx), 1.0};
+    double psd[3] = {isac_ofdm_psd_factor(f.tx), isac_ofdm_psd_factor(f.tx), 1.0};
     for (unsigned b = 0; b < B; b++) {
         int64_t t0 = fx_send(&f, b);
         for (unsigned k = 0; k < 2; k++) {
-            assert_int_equal(sim_user_capture(f.s, &U[k], k, t0 - LEAD, f.y, f.ny), ISAC_OK);
-            struct ofdm_rx_result r;
-            assert_int_equal(ofdm_rx_process(rx[k], f.y, f.ny, NULL, NULL, &r), ISAC_OK);
+            assert_int_equal(isac_sim_user_capture(f.s, &U[k], k, t0 - LEAD, f.y, f.ny), ISAC_OK);
+            struct isac_ofdm_rx_result r;
+            assert_int_equal(isac_ofdm_rx_process(rx[k], f.y, f.ny, NULL, NULL, &r), ISAC_OK);
             sS[k] += r.signal_power;
             sN[k] += r.noise_power;
             sSS[k] += r.signal_power * r.signal_power;
             sNN[k] += r.noise_power * r.noise_power;
             sSN[k] += r.signal_power * r.noise_power;
             double sg, in;
-            sim_user_model_sinr(&ln, &U[k], k, t0, v, psd, 3, k, ks, f.op.occupied, f.op.nfft, &sg,
-                                &in);
+            isac_sim_user_model_sinr(&ln, &U[k], k, t0, v, psd, 3, k, ks, f.op.occupied, f.op.nfft,
+                                     &sg, &in);
             msig[k] += sg;
             mden[k] += in + 1.0;
         }
@@ -185,7 +186,7 @@ static void check_sinr(const char *spec)
                10 * log10(R), 10 * log10(R - Z999 * sd), 10 * log10(R + Z999 * sd),
                10 * log10(model));
         assert_true(fabs(model - R) <= Z999 * sd);
-        ofdm_rx_destroy(rx[k]);
+        isac_ofdm_rx_destroy(rx[k]);
     }
     fx_close(&f);
 }
@@ -202,15 +203,15 @@ static void test_bad_user(void **st)
 {
     (void)st;
     char err[256];
-    radio r = radio_open("sim:seed=1,targets=0", err, sizeof err);
+    isac_radio r = isac_radio_open("sim:seed=1,targets=0", err, sizeof err);
     assert_non_null(r);
-    sim s = radio_get_state(r);
-    struct sim_user u = U[0];
+    isac_sim s = isac_radio_get_state(r);
+    struct isac_sim_user u = U[0];
     u.cfo_hz = 5e5;
     float complex y[16];
-    assert_int_equal(sim_user_capture(s, &u, 4, 0, y, 16), ISAC_EINVAL);
-    assert_non_null(strstr(sim_last_error(s), "user 4: cfo_hz 500000"));
-    radio_close(r);
+    assert_int_equal(isac_sim_user_capture(s, &u, 4, 0, y, 16), ISAC_EINVAL);
+    assert_non_null(strstr(isac_sim_last_error(s), "user 4: cfo_hz 500000"));
+    isac_radio_close(r);
 }
 
 int main(void)

@@ -41,11 +41,11 @@ static int setup_plugin_path(void **state)
     return 0;
 }
 
-static radio open_or_fail(const char *spec)
+static isac_radio open_or_fail(const char *spec)
 {
     char err[512] = "";
-    radio r = NULL;
-    int rc = radio_open_ex(spec, &r, err, sizeof err);
+    isac_radio r = NULL;
+    int rc = isac_radio_open_ex(spec, &r, err, sizeof err);
     if (rc)
         printf("%s: %s\n", spec, err);
     assert_int_equal(rc, ISAC_OK);
@@ -79,10 +79,10 @@ static void bufs_free(struct bufs *b)
 }
 
 /* One CPI (timed TX burst + timed RX window) on r. */
-static int cpi(radio r, struct bufs *b, int64_t t0, struct radio_rx_md *md)
+static int cpi(isac_radio r, struct bufs *b, int64_t t0, struct isac_radio_rx_md *md)
 {
-    int rc = radio_tx_burst(r, t0, (const float complex *const *)b->tx, L);
-    return rc ? rc : radio_rx_capture(r, t0, b->rx, W, md);
+    int rc = isac_radio_tx_burst(r, t0, (const float complex *const *)b->tx, L);
+    return rc ? rc : isac_radio_rx_capture(r, t0, b->rx, W, md);
 }
 
 /* sim and soapy:driver=isacsim with the same scenario, CPI after CPI: bit-identical. */
@@ -91,10 +91,10 @@ static void check_same(const char *scenario, unsigned cpis, int expect_gaps)
     char s1[256], s2[256];
     snprintf(s1, sizeof s1, "sim:%s", scenario);
     snprintf(s2, sizeof s2, "soapy:driver=isacsim,%s", scenario);
-    radio a = open_or_fail(s1), b = open_or_fail(s2);
-    struct radio_info ia, ib;
-    radio_get_info(a, &ia);
-    radio_get_info(b, &ib);
+    isac_radio a = open_or_fail(s1), b = open_or_fail(s2);
+    struct isac_radio_info ia, ib;
+    isac_radio_get_info(a, &ia);
+    isac_radio_get_info(b, &ib);
     assert_int_equal(ia.num_rx, ib.num_rx);
     assert_int_equal(ia.num_tx, ib.num_tx);
     assert_int_equal(ia.num_rx_aps, ib.num_rx_aps);
@@ -104,16 +104,16 @@ static void check_same(const char *scenario, unsigned cpis, int expect_gaps)
         assert_int_equal(ia.rx_ap_elements[n], ib.rx_ap_elements[n]);
         assert_true(ia.rx_ap[n].x == ib.rx_ap[n].x && ia.rx_ap[n].axis_rad == ib.rx_ap[n].axis_rad);
     }
-    assert_true(ib.caps & RADIO_CAP_TRUTH);
-    assert_true(ib.caps & RADIO_CAP_SCENARIO);
+    assert_true(ib.caps & ISAC_RADIO_CAP_TRUTH);
+    assert_true(ib.caps & ISAC_RADIO_CAP_SCENARIO);
     struct bufs ba, bb;
     bufs_alloc(&ba, ia.num_tx, ia.num_rx);
     bufs_alloc(&bb, ib.num_tx, ib.num_rx);
-    assert_int_equal(radio_new_episode(a, 2), ISAC_OK);
-    assert_int_equal(radio_new_episode(b, 2), ISAC_OK);
+    assert_int_equal(isac_radio_new_episode(a, 2), ISAC_OK);
+    assert_int_equal(isac_radio_new_episode(b, 2), ISAC_OK);
     uint64_t gaps = 0;
     for (unsigned k = 0; k < cpis; k++) {
-        struct radio_rx_md ma, mb;
+        struct isac_radio_rx_md ma, mb;
         int64_t t0 = 3000 + (int64_t)k * 2 * W;
         assert_int_equal(cpi(a, &ba, t0, &ma), ISAC_OK);
         assert_int_equal(cpi(b, &bb, t0, &mb), ISAC_OK);
@@ -126,26 +126,26 @@ static void check_same(const char *scenario, unsigned cpis, int expect_gaps)
             assert_int_equal(ma.drop_start_tick, mb.drop_start_tick);
         gaps += ma.dropped_samples > 0;
     }
-    struct radio_counters ca, cb;
-    radio_get_counters(a, &ca);
-    radio_get_counters(b, &cb);
+    struct isac_radio_counters ca, cb;
+    isac_radio_get_counters(a, &ca);
+    isac_radio_get_counters(b, &cb);
     assert_memory_equal(&ca, &cb, sizeof ca);
     if (expect_gaps)
         assert_true(gaps > 0);
     int64_t ta, tb;
-    radio_get_time(a, &ta);
-    radio_get_time(b, &tb);
+    isac_radio_get_time(a, &ta);
+    isac_radio_get_time(b, &tb);
     assert_int_equal(ta, tb);
     char *ja = NULL, *jb = NULL;
-    assert_int_equal(radio_truth_json(a, &ja), ISAC_OK);
-    assert_int_equal(radio_truth_json(b, &jb), ISAC_OK);
+    assert_int_equal(isac_radio_truth_json(a, &ja), ISAC_OK);
+    assert_int_equal(isac_radio_truth_json(b, &jb), ISAC_OK);
     assert_string_equal(ja, jb);
     free(ja);
     free(jb);
     bufs_free(&ba);
     bufs_free(&bb);
-    radio_close(a);
-    radio_close(b);
+    isac_radio_close(a);
+    isac_radio_close(b);
 }
 
 static void test_same_samples(void **state)
@@ -167,57 +167,57 @@ static void test_same_samples_with_gaps(void **state)
 static void test_channel_map_layout_delay(void **state)
 {
     (void)state;
-    radio a = open_or_fail("sim:seed=5,elements=8");
-    radio b = open_or_fail("soapy:driver=isacsim,seed=5,elements=8,isactb_rx=8-15:24-31,"
-                           "isactb_aps=2x8,isactb_rx_ap0=100:400:45,isactb_rx_ap1=400:400:-45,"
-                           "isactb_txrx_delay=7");
-    struct radio_info ib;
-    radio_get_info(b, &ib);
+    isac_radio a = open_or_fail("sim:seed=5,elements=8");
+    isac_radio b = open_or_fail("soapy:driver=isacsim,seed=5,elements=8,isactb_rx=8-15:24-31,"
+                                "isactb_aps=2x8,isactb_rx_ap0=100:400:45,isactb_rx_ap1=400:400:-45,"
+                                "isactb_txrx_delay=7");
+    struct isac_radio_info ib;
+    isac_radio_get_info(b, &ib);
     assert_int_equal(ib.num_rx, 16);
     assert_int_equal(ib.num_rx_aps, 2);
     assert_int_equal(ib.rx_ap_elements[1], 8);
     assert_true(fabs(ib.rx_ap[1].axis_rad + M_PI / 4) < 1e-12 && ib.rx_ap[1].x == 400);
     /* without isactb_aps a subset keeps its channels' own APs and positions */
-    radio rc3 = open_or_fail("soapy:driver=isacsim,seed=5,elements=8,isactb_rx=9:12:26");
-    struct radio_info ic;
-    radio_get_info(rc3, &ic);
+    isac_radio rc3 = open_or_fail("soapy:driver=isacsim,seed=5,elements=8,isactb_rx=9:12:26");
+    struct isac_radio_info ic;
+    isac_radio_get_info(rc3, &ic);
     assert_int_equal(ic.num_rx_aps, 2);
     assert_int_equal(ic.rx_ap_elements[0], 2);
     assert_int_equal(ic.rx_ap_elements[1], 1);
     assert_true(ic.rx_pos_wl[1] == 2.0 && ic.rx_pos_wl[2] == 1.0); /* channels 12 and 26 */
     assert_true(ic.rx_ap[0].x == 100 && ic.rx_ap[0].y == 400);     /* device AP 1 */
-    radio_close(rc3);
+    isac_radio_close(rc3);
     struct bufs ba, bb;
     bufs_alloc(&ba, 8, 32);
     bufs_alloc(&bb, 8, 16);
-    struct radio_rx_md ma, mb;
-    assert_int_equal(radio_tx_burst(a, 100, (const float complex *const *)ba.tx, L), ISAC_OK);
-    assert_int_equal(radio_rx_capture(a, 100 + 7, ba.rx, W, &ma), ISAC_OK);
-    assert_int_equal(radio_tx_burst(b, 100, (const float complex *const *)bb.tx, L), ISAC_OK);
-    assert_int_equal(radio_rx_capture(b, 100, bb.rx, W, &mb), ISAC_OK);
+    struct isac_radio_rx_md ma, mb;
+    assert_int_equal(isac_radio_tx_burst(a, 100, (const float complex *const *)ba.tx, L), ISAC_OK);
+    assert_int_equal(isac_radio_rx_capture(a, 100 + 7, ba.rx, W, &ma), ISAC_OK);
+    assert_int_equal(isac_radio_tx_burst(b, 100, (const float complex *const *)bb.tx, L), ISAC_OK);
+    assert_int_equal(isac_radio_rx_capture(b, 100, bb.rx, W, &mb), ISAC_OK);
     assert_int_equal(mb.start_tick, 100);
     for (unsigned i = 0; i < 16; i++)
         assert_memory_equal(bb.rx[i], ba.rx[i < 8 ? 8 + i : 16 + i], W * sizeof **ba.rx);
     int64_t t;
-    radio_get_time(b, &t);
+    isac_radio_get_time(b, &t);
     assert_int_equal(t, 100 + 7 + W); /* sample clock: the window's end */
     /* A window in the past is a late command, counted and reported. */
-    assert_int_equal(radio_rx_capture(b, 0, bb.rx, W, &mb), ISAC_ERADIO);
-    struct radio_counters c;
-    radio_get_counters(b, &c);
+    assert_int_equal(isac_radio_rx_capture(b, 0, bb.rx, W, &mb), ISAC_ERADIO);
+    struct isac_radio_counters c;
+    isac_radio_get_counters(b, &c);
     assert_int_equal(c.late_commands, 1);
-    assert_non_null(strstr(radio_last_error(b), "late"));
+    assert_non_null(strstr(isac_radio_last_error(b), "late"));
     bufs_free(&ba);
     bufs_free(&bb);
-    radio_close(a);
-    radio_close(b);
+    isac_radio_close(a);
+    isac_radio_close(b);
 }
 
 static void open_bad(const char *spec, int want, const char *needle)
 {
     char err[512] = "";
-    radio r = NULL;
-    int rc = radio_open_ex(spec, &r, err, sizeof err);
+    isac_radio r = NULL;
+    int rc = isac_radio_open_ex(spec, &r, err, sizeof err);
     printf("%s -> %d: %s\n", spec, rc, err);
     assert_int_equal(rc, want);
     assert_null(r);
@@ -244,13 +244,13 @@ static void test_bad_specs(void **state)
 static void test_describe(void **state)
 {
     (void)state;
-    radio r = open_or_fail("soapy:driver=isacsim,elements=2");
+    isac_radio r = open_or_fail("soapy:driver=isacsim,elements=2");
     char *j = NULL;
     assert_int_equal(radio_hw_describe_json(r, &j), ISAC_OK);
     assert_non_null(strstr(j, "\"clock_sources\":[\"internal\"]"));
     assert_non_null(strstr(j, "\"sample_tick\""));
     free(j);
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 int main(void)

@@ -43,8 +43,8 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 /* One 64-bit digest per CPI of everything the pipeline computed for it. */
-static void on_step(void *ctx, pipeline p, unsigned ep, unsigned step,
-                    const struct pipeline_result *res)
+static void on_step(void *ctx, isac_pipeline p, unsigned ep, unsigned step,
+                    const struct isac_pipeline_result *res)
 {
     (void)ep;
     (void)step;
@@ -52,10 +52,10 @@ static void on_step(void *ctx, pipeline p, unsigned ep, unsigned step,
     struct digest *d = ctx;
     unsigned nx, ny;
     const float *lambda, *thr;
-    pipeline_grid(p, &nx, &ny, &lambda, &thr);
+    isac_pipeline_grid(p, &nx, &ny, &lambda, &thr);
     uint64_t h = fnv(0xcbf29ce484222325ULL, lambda, (size_t)nx * ny * sizeof *lambda);
-    const struct ap_unit_out *o;
-    for (unsigned n = 0; (o = pipeline_ap_output(p, n)); n++) {
+    const struct isac_ap_unit_out *o;
+    for (unsigned n = 0; (o = isac_pipeline_ap_output(p, n)); n++) {
         h = fnv(h, o->term, o->h.ncells * sizeof *o->term);
         h = fnv(h, &o->h.noise_var, sizeof o->h.noise_var);
         h = fnv(h, o->dp_gain, o->h.M * sizeof *o->dp_gain);
@@ -67,28 +67,28 @@ static void on_step(void *ctx, pipeline p, unsigned ep, unsigned step,
 
 static json_t *run(unsigned threads, struct digest *d)
 {
-    struct exp_config cfg;
-    exp_config_defaults(&cfg);
+    struct isac_exp_config cfg;
+    isac_exp_config_defaults(&cfg);
     snprintf(cfg.radio, sizeof cfg.radio, "sim:elements=8");
     cfg.episodes = EPISODES;
     cfg.max_steps = 24;
     cfg.beams = 16;
     char err[512];
-    radio r = radio_open(cfg.radio, err, sizeof err);
+    isac_radio r = isac_radio_open(cfg.radio, err, sizeof err);
     assert_non_null(r);
-    struct radio_info info;
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
+    isac_codebook cb = isac_exp_codebook(&cfg, &info, err, sizeof err);
     assert_non_null(cb);
     memset(d, 0, sizeof *d);
-    struct run_hooks h = {.on_step = on_step, .ctx = d, .threads = threads};
+    struct isac_run_hooks h = {.on_step = on_step, .ctx = d, .threads = threads};
     json_t *out = NULL;
-    if (exp_run(&cfg, r, cb, NULL, &h, &out, err, sizeof err))
+    if (isac_exp_run(&cfg, r, cb, NULL, &h, &out, err, sizeof err))
         fail_msg("%s", err);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "timing"), "threads")),
                      threads);
-    codebook_destroy(cb);
-    radio_close(r);
+    isac_codebook_destroy(cb);
+    isac_radio_close(r);
     return out;
 }
 

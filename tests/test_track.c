@@ -19,7 +19,7 @@
 #include "track/tracker.h"
 #include "track/traffic.h"
 
-static const struct trk_rsu RSU[2] = {{0.0, 30.0}, {0.0, -30.0}};
+static const struct isac_trk_rsu RSU[2] = {{0.0, 30.0}, {0.0, -30.0}};
 
 static int asan_build(void)
 {
@@ -39,15 +39,15 @@ static void test_jacobian(void **st)
     const double x0[4] = {-20.0, 2.5, 30.0, 0.4};
     double z[3], H[12];
     for (unsigned r = 0; r < 2; r++) {
-        trk_h(x0, &RSU[r], z, H);
+        isac_trk_h(x0, &RSU[r], z, H);
         for (unsigned j = 0; j < 4; j++) {
             double xp[4], xm[4], zp[3], zm[3], h = 1e-6;
             memcpy(xp, x0, sizeof xp);
             memcpy(xm, x0, sizeof xm);
             xp[j] += h;
             xm[j] -= h;
-            trk_h(xp, &RSU[r], zp, NULL);
-            trk_h(xm, &RSU[r], zm, NULL);
+            isac_trk_h(xp, &RSU[r], zp, NULL);
+            isac_trk_h(xm, &RSU[r], zm, NULL);
             for (unsigned i = 0; i < 3; i++)
                 assert_true(fabs((zp[i] - zm[i]) / (2 * h) - H[i * 4 + j]) < 1e-6);
         }
@@ -57,11 +57,12 @@ static void test_jacobian(void **st)
 static void test_info_form(void **st)
 {
     (void)st;
-    struct trk_ekf a = {{-10, -2, 28, 0}, {4, 0.5, 0, 0, 0.5, 3, 0, 0, 0, 0, 9, 0.2, 0, 0, 0.2, 1}};
-    struct trk_ekf b = a;
-    struct trk_meas m = {0, -0.3, 33.0, -8.0, 0.01, 0.2, 0.5, 0};
-    assert_int_equal(trk_ekf_update(&a, &RSU[0], &m, NULL), ISAC_OK);
-    assert_int_equal(trk_ekf_update_info(&b, &RSU[0], &m), ISAC_OK);
+    struct isac_trk_ekf a = {{-10, -2, 28, 0},
+                             {4, 0.5, 0, 0, 0.5, 3, 0, 0, 0, 0, 9, 0.2, 0, 0, 0.2, 1}};
+    struct isac_trk_ekf b = a;
+    struct isac_trk_meas m = {0, -0.3, 33.0, -8.0, 0.01, 0.2, 0.5, 0};
+    assert_int_equal(isac_trk_ekf_update(&a, &RSU[0], &m, NULL), ISAC_OK);
+    assert_int_equal(isac_trk_ekf_update_info(&b, &RSU[0], &m), ISAC_OK);
     for (unsigned i = 0; i < 4; i++)
         assert_true(fabs(a.x[i] - b.x[i]) < 1e-9);
     for (unsigned i = 0; i < 16; i++)
@@ -73,7 +74,7 @@ static void test_info_form(void **st)
 static void truth_step(double *x, double T, double qx, double qy, isac_rng *rng)
 {
     double F[16], Q[16];
-    trk_cv_model(T, qx, qy, F, Q);
+    isac_trk_cv_model(T, qx, qy, F, Q);
     /* draw w ~ N(0, Q) per axis: Q_axis = q [T^3/3, T^2/2; T^2/2, T] */
     double q[2] = {qx, qy};
     for (unsigned a = 0; a < 2; a++) {
@@ -90,13 +91,13 @@ static void test_nees(void **st)
     (void)st;
     const unsigned R = asan_build() ? 60 : 300, N = 60;
     const double T = 0.02, qx = 4.0, qy = 0.25;
-    const struct sense_model sm = {10.0, 30.0, 8, 100e6, 1e-3, 30e9};
+    const struct isac_sense_model sm = {10.0, 30.0, 8, 100e6, 1e-3, 30e9};
     double nees[60] = {0};
     isac_rng rng;
     isac_rng_seed(&rng, 11);
     for (unsigned r = 0; r < R; r++) {
         double x[4] = {-25.0, -2.5, 30.0, 0.0};
-        struct trk_ekf f;
+        struct isac_trk_ekf f;
         memset(&f, 0, sizeof f);
         double P0[4] = {1.0, 1.0, 4.0, 0.25};
         for (unsigned i = 0; i < 4; i++) {
@@ -105,13 +106,13 @@ static void test_nees(void **st)
         }
         for (unsigned n = 0; n < N; n++) {
             truth_step(x, T, qx, qy, &rng);
-            trk_ekf_predict(&f, T, qx, qy);
+            isac_trk_ekf_predict(&f, T, qx, qy);
             for (unsigned k = 0; k < 2; k++) {
-                struct trk_meas m;
-                sense_model_measure(&sm, &RSU[k], k, x, 1.0, 0, &rng, &m);
-                assert_int_equal(trk_ekf_update(&f, &RSU[k], &m, NULL), ISAC_OK);
+                struct isac_trk_meas m;
+                isac_sense_model_measure(&sm, &RSU[k], k, x, 1.0, 0, &rng, &m);
+                assert_int_equal(isac_trk_ekf_update(&f, &RSU[k], &m, NULL), ISAC_OK);
             }
-            nees[n] += trk_nees(&f, x);
+            nees[n] += isac_trk_nees(&f, x);
         }
     }
     /* per slot: sum over runs ~ chi2(4R); Bonferroni over the N slots at 1e-3 overall */
@@ -133,7 +134,7 @@ static void test_rmse_pcrb(void **st)
     (void)st;
     const unsigned R = asan_build() ? 80 : 400, N = 50;
     const double T = 0.02, qx = 4.0, qy = 0.25;
-    const struct sense_model sm = {30.0, 30.0, 16, 100e6, 1e-3, 30e9};
+    const struct isac_sense_model sm = {30.0, 30.0, 16, 100e6, 1e-3, 30e9};
     isac_rng rng;
     isac_rng_seed(&rng, 12);
     double sum_norm = 0, se = 0, sb = 0, sea = 0, sba = 0;
@@ -141,31 +142,31 @@ static void test_rmse_pcrb(void **st)
         double x[4] = {-25.0, 2.5, -30.0, 0.0};
         double P0[16] = {0};
         double d0[4] = {1.0, 1.0, 4.0, 0.25};
-        struct trk_ekf f;
+        struct isac_trk_ekf f;
         memset(&f, 0, sizeof f);
         for (unsigned i = 0; i < 4; i++) {
             P0[i * 5] = d0[i];
             f.x[i] = x[i] + sqrt(d0[i]) * isac_rng_normal(&rng);
         }
         memcpy(f.P, P0, sizeof P0);
-        struct trk_pcrb b;
-        assert_int_equal(trk_pcrb_init(&b, P0), ISAC_OK);
+        struct isac_trk_pcrb b;
+        assert_int_equal(isac_trk_pcrb_init(&b, P0), ISAC_OK);
         for (unsigned n = 0; n < N; n++) {
             truth_step(x, T, qx, qy, &rng);
-            trk_ekf_predict(&f, T, qx, qy);
-            assert_int_equal(trk_pcrb_predict(&b, T, qx, qy), ISAC_OK);
+            isac_trk_ekf_predict(&f, T, qx, qy);
+            assert_int_equal(isac_trk_pcrb_predict(&b, T, qx, qy), ISAC_OK);
             for (unsigned k = 0; k < 2; k++) {
-                struct trk_meas m;
-                sense_model_measure(&sm, &RSU[k], k, x, 1.0, 0, &rng, &m);
-                trk_ekf_update(&f, &RSU[k], &m, NULL);
-                trk_pcrb_measure(&b, x, &RSU[k], m.su, m.sd, m.sr);
+                struct isac_trk_meas m;
+                isac_sense_model_measure(&sm, &RSU[k], k, x, 1.0, 0, &rng, &m);
+                isac_trk_ekf_update(&f, &RSU[k], &m, NULL);
+                isac_trk_pcrb_measure(&b, x, &RSU[k], m.su, m.sd, m.sr);
             }
         }
         double C[16], srange, sang, z[3], zt[3];
-        assert_int_equal(trk_pcrb_cov(&b, C), ISAC_OK);
-        trk_bound_range_angle(C, x, &RSU[0], &srange, &sang);
-        trk_h(f.x, &RSU[0], z, NULL);
-        trk_h(x, &RSU[0], zt, NULL);
+        assert_int_equal(isac_trk_pcrb_cov(&b, C), ISAC_OK);
+        isac_trk_bound_range_angle(C, x, &RSU[0], &srange, &sang);
+        isac_trk_h(f.x, &RSU[0], z, NULL);
+        isac_trk_h(x, &RSU[0], zt, NULL);
         double e = z[1] - zt[1], ea = asin(z[0]) - asin(zt[0]);
         sum_norm += e * e / (srange * srange);
         se += e * e;
@@ -186,18 +187,18 @@ static void test_rmse_pcrb(void **st)
 static void test_births_ends(void **st)
 {
     (void)st;
-    struct trk_params p;
-    trk_params_default(&p);
-    tracker t = tracker_create(&p, RSU, 2);
+    struct isac_trk_params p;
+    isac_trk_params_default(&p);
+    isac_tracker t = isac_tracker_create(&p, RSU, 2);
     assert_non_null(t);
-    const struct sense_model sm = {20.0, 30.0, 16, 100e6, 1e-3, 30e9};
+    const struct isac_sense_model sm = {20.0, 30.0, 16, 100e6, 1e-3, 30e9};
     isac_rng rng;
     isac_rng_seed(&rng, 13);
     const double tin[2] = {0.1, 0.8}, v[2] = {30.0, -30.0}, y[2] = {-2.5, 2.5};
     unsigned max_confirmed = 0, slot_conf[2] = {0, 0};
     for (unsigned n = 1; n <= 200; n++) {
         double tn = n * p.slot_s;
-        struct trk_meas m[4];
+        struct isac_trk_meas m[4];
         unsigned nm = 0;
         for (unsigned k = 0; k < 2; k++) {
             double x = (k == 0 ? -30.0 : 30.0) + v[k] * (tn - tin[k]);
@@ -205,11 +206,11 @@ static void test_births_ends(void **st)
                 continue;
             double s[4] = {x, y[k], v[k], 0.0};
             for (unsigned r = 0; r < 2; r++)
-                sense_model_measure(&sm, &RSU[r], r, s, 1.0, (int)k, &rng, &m[nm++]);
+                isac_sense_model_measure(&sm, &RSU[r], r, s, 1.0, (int)k, &rng, &m[nm++]);
         }
-        assert_int_equal(tracker_step(t, m, nm), ISAC_OK);
+        assert_int_equal(isac_tracker_step(t, m, nm), ISAC_OK);
         unsigned nt, conf = 0;
-        const struct trk_track *tr = tracker_tracks(t, &nt);
+        const struct isac_trk_track *tr = isac_tracker_tracks(t, &nt);
         for (unsigned i = 0; i < nt; i++)
             if (tr[i].confirmed) {
                 conf++;
@@ -219,17 +220,17 @@ static void test_births_ends(void **st)
         max_confirmed = conf > max_confirmed ? conf : max_confirmed;
     }
     printf("births %u ends %u, confirmed at slots %u and %u, at most %u at once\n",
-           tracker_births(t), tracker_ends(t), slot_conf[0], slot_conf[1], max_confirmed);
-    assert_int_equal(tracker_births(t), 2);
-    assert_int_equal(tracker_ends(t), 2);
+           isac_tracker_births(t), isac_tracker_ends(t), slot_conf[0], slot_conf[1], max_confirmed);
+    assert_int_equal(isac_tracker_births(t), 2);
+    assert_int_equal(isac_tracker_ends(t), 2);
     assert_int_equal(max_confirmed, 2);
     /* confirmed within confirm_hits slots of entering */
     assert_true(slot_conf[0] <= 5 + p.confirm_hits);
     assert_true(slot_conf[1] <= 40 + p.confirm_hits);
     unsigned nt;
-    tracker_tracks(t, &nt);
+    isac_tracker_tracks(t, &nt);
     assert_int_equal(nt, 0);
-    tracker_destroy(t);
+    isac_tracker_destroy(t);
 }
 
 static void check_little(double rate, double expect)
@@ -237,20 +238,20 @@ static void check_little(double rate, double expect)
     const unsigned runs = asan_build() ? 10 : 30;
     double s = 0, ss = 0;
     for (unsigned r = 0; r < runs; r++) {
-        struct hw_traffic_params p;
-        hw_traffic_params_default(&p);
+        struct isac_hw_traffic_params p;
+        isac_hw_traffic_params_default(&p);
         p.rate[0] = p.rate[1] = rate;
         p.speed_std = 3.0;
         p.seed = 100 + r;
         char err[128];
-        hw_traffic q = hw_traffic_create(&p, err, sizeof err);
+        isac_hw_traffic q = isac_hw_traffic_create(&p, err, sizeof err);
         assert_non_null(q);
         double acc = 0;
         unsigned cnt = 0;
         for (unsigned n = 0; n < 1500; n++) { /* 30 s; the first 4 s are the fill-up */
-            assert_int_equal(hw_traffic_step(q), ISAC_OK);
+            assert_int_equal(isac_hw_traffic_step(q), ISAC_OK);
             unsigned nv;
-            hw_traffic_vehicles(q, &nv);
+            isac_hw_traffic_vehicles(q, &nv);
             if (n >= 200) {
                 acc += nv;
                 cnt++;
@@ -258,7 +259,7 @@ static void check_little(double rate, double expect)
         }
         s += acc / cnt;
         ss += (acc / cnt) * (acc / cnt);
-        hw_traffic_destroy(q);
+        isac_hw_traffic_destroy(q);
     }
     double mean = s / runs, sd = sqrt((ss / runs - mean * mean) * runs / (runs - 1.0));
     double h = gsl_cdf_tdist_Qinv(5e-4, runs - 1.0) * sd / sqrt(runs);
@@ -275,10 +276,10 @@ static void test_traffic_little(void **st)
     check_little(5.0, 20.0);
     check_little(12.5, 50.0);
     char err[128];
-    struct hw_traffic_params p;
-    hw_traffic_params_default(&p);
+    struct isac_hw_traffic_params p;
+    isac_hw_traffic_params_default(&p);
     p.speed_mean = 0;
-    assert_null(hw_traffic_create(&p, err, sizeof err));
+    assert_null(isac_hw_traffic_create(&p, err, sizeof err));
     assert_non_null(strstr(err, "speed_mean 0"));
 }
 

@@ -53,7 +53,7 @@ static int teardown(void **state)
 }
 
 struct fake {
-    radio r;
+    isac_radio r;
     char log[300];
 };
 
@@ -64,7 +64,7 @@ static void fake_open(struct fake *f, const char *extra)
     char spec[1024], err[512] = "";
     snprintf(spec, sizeof spec, "soapy:driver=fakelog,log=%s%s%s", f->log, *extra ? "," : "",
              extra);
-    int rc = radio_open_ex(spec, &f->r, err, sizeof err);
+    int rc = isac_radio_open_ex(spec, &f->r, err, sizeof err);
     if (rc)
         fail_msg("%s: %s", spec, err);
 }
@@ -84,17 +84,17 @@ static unsigned count(const char *log, const char *prefix)
 }
 
 /* A burst of len samples of magnitude amp on every TX channel, far in the radio's future. */
-static int burst(radio r, float amp, size_t len, int64_t t0)
+static int burst(isac_radio r, float amp, size_t len, int64_t t0)
 {
-    struct radio_info in;
-    radio_get_info(r, &in);
+    struct isac_radio_info in;
+    isac_radio_get_info(r, &in);
     float complex *x[8];
     for (unsigned c = 0; c < in.num_tx; c++) {
         x[c] = malloc(len * sizeof **x);
         for (size_t i = 0; i < len; i++)
             x[c][i] = amp * cexpf(I * (float)(0.01 * (double)i));
     }
-    int rc = radio_tx_burst(r, t0, (const float complex *const *)x, len);
+    int rc = isac_radio_tx_burst(r, t0, (const float complex *const *)x, len);
     for (unsigned c = 0; c < in.num_tx; c++)
         free(x[c]);
     return rc;
@@ -104,7 +104,7 @@ static int burst(radio r, float amp, size_t len, int64_t t0)
 static void refused(struct fake *f, float amp, size_t len, const char *needle)
 {
     int rc = burst(f->r, amp, len, 1000000);
-    const char *e = radio_last_error(f->r);
+    const char *e = isac_radio_last_error(f->r);
     if (rc != ISAC_ESAFETY || !strstr(e, needle) || strchr(e, '\n'))
         fail_msg("%s: rc %d, '%s' (want ISAC_ESAFETY and '%s')", f->log, rc, e, needle);
     assert_int_equal(count(f->log, "write "), 0);
@@ -114,23 +114,23 @@ static void allowed(struct fake *f, float amp, size_t len)
 {
     int rc = burst(f->r, amp, len, 1000000);
     if (rc)
-        fail_msg("%s: rc %d, '%s' (want the burst sent)", f->log, rc, radio_last_error(f->r));
+        fail_msg("%s: rc %d, '%s' (want the burst sent)", f->log, rc, isac_radio_last_error(f->r));
     assert_true(count(f->log, "write ") >= 1);
 }
 
 static void fake_close(struct fake *f)
 {
-    radio_close(f->r);
+    isac_radio_close(f->r);
     f->r = NULL;
 }
 
-static void install(radio r, const char *json)
+static void install(isac_radio r, const char *json)
 {
-    struct radio_limits l;
+    struct isac_radio_limits l;
     char err[512] = "";
-    if (radio_limits_parse(json, strlen(json), "site.json", &l, err, sizeof err))
+    if (isac_radio_limits_parse(json, strlen(json), "site.json", &l, err, sizeof err))
         fail_msg("limits: %s", err);
-    assert_int_equal(radio_set_limits(r, &l), ISAC_OK);
+    assert_int_equal(isac_radio_set_limits(r, &l), ISAC_OK);
 }
 
 static void test_within_limits_reaches_device(void **st)
@@ -138,7 +138,7 @@ static void test_within_limits_reaches_device(void **st)
     (void)st;
     struct fake f;
     fake_open(&f, "");
-    assert_string_equal(radio_get_limits(f.r)->source, "default limits");
+    assert_string_equal(isac_radio_get_limits(f.r)->source, "default limits");
     allowed(&f, 0.5f, 1000);
     fake_close(&f);
 }
@@ -188,10 +188,10 @@ static void test_no_exemption_by_device_setting(void **st)
     (void)st;
     struct fake f;
     fake_open(&f, "truth=1,freq=3.5e9");
-    struct radio_info in;
-    radio_get_info(f.r, &in);
-    assert_true(in.caps & RADIO_CAP_TRUTH);
-    assert_string_equal(radio_get_limits(f.r)->source, "default limits");
+    struct isac_radio_info in;
+    isac_radio_get_info(f.r, &in);
+    assert_true(in.caps & ISAC_RADIO_CAP_TRUTH);
+    assert_string_equal(isac_radio_get_limits(f.r)->source, "default limits");
     refused(&f, 0.5f, 1000, "TX channel 0 band 3.4995-3.5005 GHz");
     fake_close(&f);
 }
@@ -240,21 +240,21 @@ static void test_set_member_guarded(void **st)
     char log[300], spec[700], err[512] = "";
     snprintf(log, sizeof log, "%s/set.log", logdir);
     snprintf(spec, sizeof spec, "set:[soapy:driver=fakelog,log=%s,tx_freq=5.0e9]", log);
-    radio r = NULL;
-    if (radio_open_ex(spec, &r, err, sizeof err))
+    isac_radio r = NULL;
+    if (isac_radio_open_ex(spec, &r, err, sizeof err))
         fail_msg("%s: %s", spec, err);
     int rc = burst(r, 0.5f, 1000, 1000000);
     assert_int_equal(rc, ISAC_ESAFETY);
-    assert_non_null(strstr(radio_last_error(r), "TX channel 0 band"));
+    assert_non_null(strstr(isac_radio_last_error(r), "TX channel 0 band"));
     assert_int_equal(count(log, "write "), 0);
     install(r, "{\"format\":\"isactb-site-limits\",\"version\":1,"
                "\"tx_freq_ranges_hz\":[[4.9e9,5.1e9]],\"max_tx_power_dbm\":10,"
                "\"max_tx_gain_db\":0,\"max_duty_cycle\":0.5}");
     rc = burst(r, 0.5f, 1000, 1000000);
     if (rc)
-        fail_msg("set within the installed limits: rc %d, '%s'", rc, radio_last_error(r));
+        fail_msg("set within the installed limits: rc %d, '%s'", rc, isac_radio_last_error(r));
     assert_true(count(log, "write ") >= 1);
-    radio_close(r);
+    isac_radio_close(r);
 }
 
 int main(void)

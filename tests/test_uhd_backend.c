@@ -92,14 +92,15 @@ static void test_parse_errors(void **state)
 static void test_channel_lists(void **state)
 {
     (void)state;
-    unsigned ch[RADIO_MAX_CHANNELS], n;
+    unsigned ch[ISAC_RADIO_MAX_CHANNELS], n;
     char err[256];
     assert_int_equal(
-        fe_parse_channels("0-3:8:10-11", 16, ch, RADIO_MAX_CHANNELS, &n, err, sizeof err), ISAC_OK);
+        fe_parse_channels("0-3:8:10-11", 16, ch, ISAC_RADIO_MAX_CHANNELS, &n, err, sizeof err),
+        ISAC_OK);
     assert_int_equal(n, 7);
     unsigned want[] = {0, 1, 2, 3, 8, 10, 11};
     assert_memory_equal(ch, want, sizeof want);
-    assert_int_equal(fe_parse_channels("5:1", 16, ch, RADIO_MAX_CHANNELS, &n, err, sizeof err),
+    assert_int_equal(fe_parse_channels("5:1", 16, ch, ISAC_RADIO_MAX_CHANNELS, &n, err, sizeof err),
                      ISAC_OK);
     assert_true(n == 2 && ch[0] == 5 && ch[1] == 1); /* order is the radio's channel order */
     assert_int_equal(fe_parse_channels("3-1", 16, ch, 8, &n, err, sizeof err), ISAC_EINVAL);
@@ -114,7 +115,7 @@ static void test_channel_lists(void **state)
 static void test_aps_values_words(void **state)
 {
     (void)state;
-    unsigned cnt[RADIO_MAX_APS], n;
+    unsigned cnt[ISAC_RADIO_MAX_APS], n;
     char err[256];
     assert_int_equal(fe_parse_aps("4x16", 64, cnt, &n, err, sizeof err), ISAC_OK);
     assert_true(n == 4 && cnt[3] == 16);
@@ -135,7 +136,7 @@ static void test_aps_values_words(void **state)
     assert_int_equal(fe_parse_words("TX/RX:RX2:RX1", 3, w, err, sizeof err), ISAC_OK);
     assert_string_equal(w[0], "TX/RX");
     assert_string_equal(w[2], "RX1");
-    struct geom_ap ap;
+    struct isac_geom_ap ap;
     assert_int_equal(fe_parse_geom("100:400:45", &ap, err, sizeof err), ISAC_OK);
     assert_true(ap.x == 100 && ap.y == 400 && fabs(ap.axis_rad - M_PI / 4) < 1e-15);
     assert_int_equal(fe_parse_geom("100:400", &ap, err, sizeof err), ISAC_EINVAL);
@@ -145,7 +146,7 @@ static void test_layout(void **state)
 {
     (void)state;
     struct fe_args a;
-    struct radio_info in;
+    struct isac_radio_info in;
     char err[256] = "";
     static const char *const keys[] = {"aps", "tx_ap", "rx_ap*", "spacing", "emulated_freq", NULL};
     /* default: one AP with every RX channel, seed-004 geometry */
@@ -171,17 +172,17 @@ static void test_layout(void **state)
     assert_int_equal(fe_layout("t", &a, &in, err, sizeof err), ISAC_OK);
     assert_true(in.num_rx_aps == 5 && in.element_spacing_wl == 0.7);
     /* the JSON a device describes its layout with round-trips */
-    in.caps = RADIO_CAP_LO_SHARED;
+    in.caps = ISAC_RADIO_CAP_LO_SHARED;
     in.noise_var = 1.0;
     char *j = fe_layout_to_json(&in, 1);
-    struct radio_info back;
+    struct isac_radio_info back;
     int clocked = 0;
     memset(&back, 0, sizeof back);
     assert_int_equal(fe_layout_from_json(j, &back, &clocked, err, sizeof err), ISAC_OK);
     free(j);
     assert_true(clocked == 1 && back.num_rx_aps == 5 &&
                 back.rx_ap[4].axis_rad == in.rx_ap[4].axis_rad);
-    assert_true(back.caps & RADIO_CAP_LO_SHARED);
+    assert_true(back.caps & ISAC_RADIO_CAP_LO_SHARED);
     assert_int_equal(fe_layout_from_json("{\"rx_ap\":[]}", &back, &clocked, err, sizeof err),
                      ISAC_EFORMAT);
 }
@@ -227,9 +228,9 @@ static void test_no_device(void **state)
     (void)state;
 #ifdef ISACTB_HAVE_UHD
     char err[512] = "";
-    radio r = NULL;
+    isac_radio r = NULL;
     /* 192.0.2.0/24 is TEST-NET-1: never a USRP */
-    int rc = radio_open_ex("uhd:type=x300,addr=192.0.2.1,isactb_rx=0:1", &r, err, sizeof err);
+    int rc = isac_radio_open_ex("uhd:type=x300,addr=192.0.2.1,isactb_rx=0:1", &r, err, sizeof err);
     printf("%s\n", err);
     assert_int_equal(rc, ISAC_ERADIO);
     assert_null(r);

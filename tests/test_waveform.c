@@ -24,12 +24,12 @@ static double complex pcorr(const float complex *a, const float complex *b, size
     return s;
 }
 
-static float complex *gen(struct waveform_params p)
+static float complex *gen(struct isac_waveform_params p)
 {
-    size_t L = waveform_length(&p);
+    size_t L = isac_waveform_length(&p);
     assert_true(L > 0);
     float complex *s = malloc(L * sizeof *s);
-    assert_int_equal(waveform_generate(&p, s), ISAC_OK);
+    assert_int_equal(isac_waveform_generate(&p, s), ISAC_OK);
     return s;
 }
 
@@ -48,8 +48,8 @@ static void test_zc(void **state)
     const unsigned us[] = {7, 25, 129};
     for (int c = 0; c < 3; c++) {
         unsigned L = Ls[c];
-        float complex *s =
-            gen((struct waveform_params){.kind = WAVEFORM_ZC, .length = L, .root = us[c]});
+        float complex *s = gen(
+            (struct isac_waveform_params){.kind = ISAC_WAVEFORM_ZC, .length = L, .root = us[c]});
         for (unsigned n = 0; n < L; n++)
             assert_true(fabsf(cabsf(s[n]) - 1.0f) < 1e-6f); /* constant modulus */
         double worst = 0;
@@ -74,8 +74,10 @@ static void test_zc_cross(void **state)
         {1021, 1, 2}, {1021, 5, 600}, {1023, 1, 2}}; /* even L: no valid pair */
     for (int c = 0; c < 3; c++) {
         unsigned L = pairs[c][0];
-        float complex *a = gen((struct waveform_params){WAVEFORM_ZC, L, pairs[c][1], 0, 0, 0});
-        float complex *b = gen((struct waveform_params){WAVEFORM_ZC, L, pairs[c][2], 0, 0, 0});
+        float complex *a =
+            gen((struct isac_waveform_params){ISAC_WAVEFORM_ZC, L, pairs[c][1], 0, 0, 0});
+        float complex *b =
+            gen((struct isac_waveform_params){ISAC_WAVEFORM_ZC, L, pairs[c][2], 0, 0, 0});
         double lo = 1e9, hi = 0;
         for (unsigned k = 0; k < L; k++) {
             double m = cabs(pcorr(a, b, L, k));
@@ -90,8 +92,8 @@ static void test_zc_cross(void **state)
         free(b);
     }
     /* the condition matters: roots 3 and 5 of L = 1024 (gcd 2) are not flat */
-    float complex *a = gen((struct waveform_params){WAVEFORM_ZC, 1024, 3, 0, 0, 0});
-    float complex *b = gen((struct waveform_params){WAVEFORM_ZC, 1024, 5, 0, 0, 0});
+    float complex *a = gen((struct isac_waveform_params){ISAC_WAVEFORM_ZC, 1024, 3, 0, 0, 0});
+    float complex *b = gen((struct isac_waveform_params){ISAC_WAVEFORM_ZC, 1024, 5, 0, 0, 0});
     double hi = 0;
     for (unsigned k = 0; k < 1024; k++) {
         double m = cabs(pcorr(a, b, 1024, k));
@@ -106,8 +108,8 @@ static void test_mseq(void **state)
 {
     (void)state;
     for (unsigned m = 2; m <= 12; m++) {
-        struct waveform_params p = {.kind = WAVEFORM_MSEQ, .degree = m};
-        size_t L = waveform_length(&p);
+        struct isac_waveform_params p = {.kind = ISAC_WAVEFORM_MSEQ, .degree = m};
+        size_t L = isac_waveform_length(&p);
         assert_int_equal(L, (1u << m) - 1);
         float complex *s = gen(p);
         assert_true(fabs(power(s, L) - 1.0) < 1e-12);
@@ -119,16 +121,16 @@ static void test_mseq(void **state)
         free(s);
     }
     /* a matching explicit length is accepted, a wrong one rejected */
-    struct waveform_params p = {.kind = WAVEFORM_MSEQ, .degree = 10, .length = 1023};
-    assert_int_equal(waveform_validate(&p, NULL, 0), ISAC_OK);
+    struct isac_waveform_params p = {.kind = ISAC_WAVEFORM_MSEQ, .degree = 10, .length = 1023};
+    assert_int_equal(isac_waveform_validate(&p, NULL, 0), ISAC_OK);
     p.length = 1024;
-    assert_int_equal(waveform_validate(&p, NULL, 0), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_validate(&p, NULL, 0), ISAC_EINVAL);
 }
 
 /* Instantaneous frequency (phase increment / 2 pi) sweeps -B/2 .. +B/2 linearly. */
 /* docs/capture-format.md section 8 gives the m-sequence as a recurrence (taps and initial
  * bits per degree) so that other tools can write the probe without liquid-dsp: the table
- * must be what waveform_generate (liquid-dsp msequence_create_default) produces. */
+ * must be what isac_waveform_generate (liquid-dsp msequence_create_default) produces. */
 static void test_mseq_doc_table(void **state)
 {
     (void)state;
@@ -147,12 +149,12 @@ static void test_mseq_doc_table(void **state)
                {15, {1, 15}, 2, "111111111111111"}};
     for (size_t i = 0; i < sizeof doc / sizeof doc[0]; i++) {
         unsigned m = doc[i].m, L = (1u << m) - 1;
-        struct waveform_params p = {.kind = WAVEFORM_MSEQ, .degree = m};
+        struct isac_waveform_params p = {.kind = ISAC_WAVEFORM_MSEQ, .degree = m};
         float complex *s = malloc(L * sizeof *s);
         unsigned char *b = malloc(L);
         assert_non_null(s);
         assert_non_null(b);
-        assert_int_equal(waveform_generate(&p, s), ISAC_OK);
+        assert_int_equal(isac_waveform_generate(&p, s), ISAC_OK);
         for (unsigned n = 0; n < L; n++) {
             if (n < m)
                 b[n] = (unsigned char)(doc[i].init[n] - '0');
@@ -176,8 +178,8 @@ static void test_lfm(void **state)
     const double bws[] = {0.8, 0.25, 1.0};
     for (int c = 0; c < 3; c++) {
         const unsigned L = 4096;
-        float complex *s =
-            gen((struct waveform_params){.kind = WAVEFORM_LFM, .length = L, .bandwidth = bws[c]});
+        float complex *s = gen((struct isac_waveform_params){
+            .kind = ISAC_WAVEFORM_LFM, .length = L, .bandwidth = bws[c]});
         assert_true(fabs(power(s, L) - 1.0) < 1e-5);
         double worst = 0;
         for (unsigned n = 0; n + 1 < L; n++) {
@@ -198,7 +200,7 @@ static void test_lfm(void **state)
 static void test_qpsk_and_power(void **state)
 {
     (void)state;
-    struct waveform_params p = {.kind = WAVEFORM_QPSK, .length = 5000, .seed = 42};
+    struct isac_waveform_params p = {.kind = ISAC_WAVEFORM_QPSK, .length = 5000, .seed = 42};
     float complex *a = gen(p), *b = gen(p);
     assert_memory_equal(a, b, 5000 * sizeof *a); /* deterministic from the seed */
     assert_true(fabs(power(a, 5000) - 1.0) < 1e-6);
@@ -212,7 +214,7 @@ static void test_qpsk_and_power(void **state)
     free(b);
     free(c);
     float complex *z =
-        gen((struct waveform_params){.kind = WAVEFORM_ZC, .length = 1021, .root = 3});
+        gen((struct isac_waveform_params){.kind = ISAC_WAVEFORM_ZC, .length = 1021, .root = 3});
     assert_true(fabs(power(z, 1021) - 1.0) < 1e-6);
     free(z);
 }
@@ -221,47 +223,48 @@ static void test_validate_describe(void **state)
 {
     (void)state;
     char why[128], d[128];
-    struct waveform_params p = {.kind = WAVEFORM_ZC, .length = 1024, .root = 4};
-    assert_int_equal(waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
+    struct isac_waveform_params p = {.kind = ISAC_WAVEFORM_ZC, .length = 1024, .root = 4};
+    assert_int_equal(isac_waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
     assert_non_null(strstr(why, "coprime"));
-    assert_int_equal(waveform_length(&p), 0);
+    assert_int_equal(isac_waveform_length(&p), 0);
     float complex dummy[4];
-    assert_int_equal(waveform_generate(&p, dummy), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_generate(&p, dummy), ISAC_EINVAL);
     p.root = 0;
-    assert_int_equal(waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
-    p = (struct waveform_params){.kind = WAVEFORM_ZC, .length = 1, .root = 1};
-    assert_int_equal(waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
-    p = (struct waveform_params){.kind = WAVEFORM_LFM, .length = 64, .bandwidth = 0.0};
-    assert_int_equal(waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
+    p = (struct isac_waveform_params){.kind = ISAC_WAVEFORM_ZC, .length = 1, .root = 1};
+    assert_int_equal(isac_waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
+    p = (struct isac_waveform_params){.kind = ISAC_WAVEFORM_LFM, .length = 64, .bandwidth = 0.0};
+    assert_int_equal(isac_waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
     assert_non_null(strstr(why, "bandwidth"));
     p.bandwidth = 1.5;
-    assert_int_equal(waveform_validate(&p, NULL, 0), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_validate(&p, NULL, 0), ISAC_EINVAL);
     p.bandwidth = NAN;
-    assert_int_equal(waveform_validate(&p, NULL, 0), ISAC_EINVAL);
-    p = (struct waveform_params){.kind = WAVEFORM_MSEQ, .degree = 16};
-    assert_int_equal(waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_validate(&p, NULL, 0), ISAC_EINVAL);
+    p = (struct isac_waveform_params){.kind = ISAC_WAVEFORM_MSEQ, .degree = 16};
+    assert_int_equal(isac_waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
     assert_non_null(strstr(why, "degree"));
-    p = (struct waveform_params){.kind = WAVEFORM_QPSK, .length = WAVEFORM_MAX_LENGTH + 1};
-    assert_int_equal(waveform_validate(&p, NULL, 0), ISAC_EINVAL);
-    p = (struct waveform_params){.kind = (enum waveform_kind)9, .length = 8};
-    assert_int_equal(waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
-    assert_int_equal(waveform_validate(NULL, why, sizeof why), ISAC_EINVAL);
-    p = (struct waveform_params){.kind = WAVEFORM_ZC, .length = 1021, .root = 1};
-    assert_int_equal(waveform_validate(&p, why, sizeof why), ISAC_OK);
+    p = (struct isac_waveform_params){.kind = ISAC_WAVEFORM_QPSK,
+                                      .length = ISAC_WAVEFORM_MAX_LENGTH + 1};
+    assert_int_equal(isac_waveform_validate(&p, NULL, 0), ISAC_EINVAL);
+    p = (struct isac_waveform_params){.kind = (enum isac_waveform_kind)9, .length = 8};
+    assert_int_equal(isac_waveform_validate(&p, why, sizeof why), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_validate(NULL, why, sizeof why), ISAC_EINVAL);
+    p = (struct isac_waveform_params){.kind = ISAC_WAVEFORM_ZC, .length = 1021, .root = 1};
+    assert_int_equal(isac_waveform_validate(&p, why, sizeof why), ISAC_OK);
     assert_string_equal(why, "");
-    waveform_describe(&p, d, sizeof d);
+    isac_waveform_describe(&p, d, sizeof d);
     assert_string_equal(d, "zc L=1021 u=1");
-    p = (struct waveform_params){.kind = WAVEFORM_MSEQ, .degree = 10};
-    waveform_describe(&p, d, sizeof d);
+    p = (struct isac_waveform_params){.kind = ISAC_WAVEFORM_MSEQ, .degree = 10};
+    isac_waveform_describe(&p, d, sizeof d);
     assert_string_equal(d, "mseq m=10 L=1023");
-    p = (struct waveform_params){.kind = WAVEFORM_LFM, .length = 4096, .bandwidth = 0.8};
-    waveform_describe(&p, d, sizeof d);
+    p = (struct isac_waveform_params){.kind = ISAC_WAVEFORM_LFM, .length = 4096, .bandwidth = 0.8};
+    isac_waveform_describe(&p, d, sizeof d);
     assert_string_equal(d, "lfm L=4096 B=0.8fs");
-    enum waveform_kind k;
-    assert_int_equal(waveform_kind_parse("mseq", &k), ISAC_OK);
-    assert_int_equal(k, WAVEFORM_MSEQ);
-    assert_int_equal(waveform_kind_parse("ofdm", &k), ISAC_EINVAL);
-    assert_string_equal(waveform_kind_name(WAVEFORM_LFM), "lfm");
+    enum isac_waveform_kind k;
+    assert_int_equal(isac_waveform_kind_parse("mseq", &k), ISAC_OK);
+    assert_int_equal(k, ISAC_WAVEFORM_MSEQ);
+    assert_int_equal(isac_waveform_kind_parse("ofdm", &k), ISAC_EINVAL);
+    assert_string_equal(isac_waveform_kind_name(ISAC_WAVEFORM_LFM), "lfm");
 }
 
 /* Seed 004 eq. (1) with M = 4 TX channels, K = 2 comm streams and one sensing stream.
@@ -279,18 +282,19 @@ static void test_compose(void **state)
     const unsigned L = 1021;
     float complex f[K * M] = {0.5f, 0.5f * I, -0.5f, 0.3f - 0.4f * I, 0.2f * I, 0.7f, 0.1f, -0.6f};
     float complex w[M] = {0.5f, 0.5f * cexpf(0.3f * I), 0.5f * cexpf(0.6f * I), -0.5f};
-    float complex *sr = gen((struct waveform_params){WAVEFORM_ZC, L, 1, 0, 0, 0});
+    float complex *sr = gen((struct isac_waveform_params){ISAC_WAVEFORM_ZC, L, 1, 0, 0, 0});
     float complex *x[M];
     for (int m = 0; m < M; m++)
         x[m] = malloc(L * sizeof *x[m]);
     for (int pass = 0; pass < 2; pass++) {
         float complex *sc[K];
         for (int k = 0; k < K; k++)
-            sc[k] = pass == 0 ? gen((struct waveform_params){WAVEFORM_ZC, L, 2 + k, 0, 0, 0})
-                              : gen((struct waveform_params){
-                                    .kind = WAVEFORM_QPSK, .length = L, .seed = 100 + k});
-        assert_int_equal(waveform_compose((const float complex *const *)sc, f, K, sr, w, M, L, x),
-                         ISAC_OK);
+            sc[k] = pass == 0
+                        ? gen((struct isac_waveform_params){ISAC_WAVEFORM_ZC, L, 2 + k, 0, 0, 0})
+                        : gen((struct isac_waveform_params){
+                              .kind = ISAC_WAVEFORM_QPSK, .length = L, .seed = 100 + k});
+        assert_int_equal(
+            isac_waveform_compose((const float complex *const *)sc, f, K, sr, w, M, L, x), ISAC_OK);
         /* composition itself: x_m[n] = sum_k f_km s_k[n] + w_m s_r[n] */
         for (int m = 0; m < M; m++)
             for (unsigned n = 0; n < L; n += 97) {
@@ -327,11 +331,11 @@ static void test_compose(void **state)
             free(sc[k]);
     }
     /* bad arguments */
-    assert_int_equal(waveform_compose(NULL, NULL, 0, sr, w, 0, L, x), ISAC_EINVAL);
-    assert_int_equal(waveform_compose(NULL, NULL, 1, sr, w, M, L, x), ISAC_EINVAL);
-    assert_int_equal(waveform_compose(NULL, NULL, 0, sr, NULL, M, L, x), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_compose(NULL, NULL, 0, sr, w, 0, L, x), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_compose(NULL, NULL, 1, sr, w, M, L, x), ISAC_EINVAL);
+    assert_int_equal(isac_waveform_compose(NULL, NULL, 0, sr, NULL, M, L, x), ISAC_EINVAL);
     /* no streams at all: silence */
-    assert_int_equal(waveform_compose(NULL, NULL, 0, NULL, NULL, M, L, x), ISAC_OK);
+    assert_int_equal(isac_waveform_compose(NULL, NULL, 0, NULL, NULL, M, L, x), ISAC_OK);
     assert_true(x[2][5] == 0.0f);
     for (int m = 0; m < M; m++)
         free(x[m]);

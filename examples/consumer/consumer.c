@@ -24,22 +24,23 @@
 
 static int delay_of_echo(double *delay)
 {
-    struct waveform_params p = {.kind = WAVEFORM_LFM, .length = PROBE_LEN, .bandwidth = 0.8};
+    struct isac_waveform_params p = {
+        .kind = ISAC_WAVEFORM_LFM, .length = PROBE_LEN, .bandwidth = 0.8};
     float complex s[PROBE_LEN], x[WINDOW_LEN] = {0}, z[WINDOW_LEN];
     int rc = 1;
-    mf q = NULL;
-    if (waveform_generate(&p, s) != 0)
+    isac_mf q = NULL;
+    if (isac_waveform_generate(&p, s) != 0)
         goto done;
-    fdelay_add(x, WINDOW_LEN, s, PROBE_LEN, TRUE_DELAY, 1.0, 0.0);
-    q = mf_create(s, PROBE_LEN, WINDOW_LEN, MF_PLAN_ESTIMATE);
+    isac_fdelay_add(x, WINDOW_LEN, s, PROBE_LEN, TRUE_DELAY, 1.0, 0.0);
+    q = isac_mf_create(s, PROBE_LEN, WINDOW_LEN, ISAC_MF_PLAN_ESTIMATE);
     if (!q)
         goto done;
-    size_t K = mf_num_lags(q);
-    if (mf_execute(q, x, z) != 0 || mf_delay_estimate(z, K, 0, K - 1, delay, NULL) != 0)
+    size_t K = isac_mf_num_lags(q);
+    if (isac_mf_execute(q, x, z) != 0 || isac_mf_delay_estimate(z, K, 0, K - 1, delay, NULL) != 0)
         goto done;
     rc = 0;
 done:
-    mf_destroy(q);
+    isac_mf_destroy(q);
     return rc;
 }
 
@@ -50,19 +51,19 @@ int main(void)
         fprintf(stderr, "consumer: matched filter failed\n");
         return 1;
     }
-    array ula = array_create_ula(8, 0.5);
-    codebook cb = ula ? codebook_create_dft(ula, 16, -PI / 3, PI / 3) : NULL;
+    isac_array ula = isac_array_create_ula(8, 0.5);
+    isac_codebook cb = ula ? isac_codebook_create_dft(ula, 16, -PI / 3, PI / 3) : NULL;
     if (!cb) {
         fprintf(stderr, "consumer: codebook failed\n");
-        array_destroy(ula);
+        isac_array_destroy(ula);
         return 1;
     }
-    unsigned beam = codebook_best_beam(cb, 20.0 * PI / 180.0);
-    double angle = codebook_angle(cb, beam) * 180.0 / PI;
-    printf("delay %.2f samples, beam %u of %u at %.1f deg\n", delay, beam, codebook_size(cb),
+    unsigned beam = isac_codebook_best_beam(cb, 20.0 * PI / 180.0);
+    double angle = isac_codebook_angle(cb, beam) * 180.0 / PI;
+    printf("delay %.2f samples, beam %u of %u at %.1f deg\n", delay, beam, isac_codebook_size(cb),
            angle);
     int ok = fabs(delay - TRUE_DELAY) < 0.05 && fabs(angle - 20.0) < 5.0;
-    codebook_destroy(cb);
-    array_destroy(ula);
+    isac_codebook_destroy(cb);
+    isac_array_destroy(ula);
     return ok ? 0 : 1;
 }

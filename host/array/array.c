@@ -4,19 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct array_s {
+struct isac_array_s {
     unsigned M;
     double *pos;
 };
 
-array array_create(const double *pos_wl, unsigned M)
+isac_array isac_array_create(const double *pos_wl, unsigned M)
 {
     if (!pos_wl || M == 0 || M > 4096)
         return NULL;
     for (unsigned m = 0; m < M; m++)
         if (!isfinite(pos_wl[m]) || fabs(pos_wl[m]) > 1e4)
             return NULL;
-    array a = malloc(sizeof *a);
+    isac_array a = malloc(sizeof *a);
     if (!a)
         return NULL;
     a->pos = malloc(M * sizeof *a->pos);
@@ -29,7 +29,7 @@ array array_create(const double *pos_wl, unsigned M)
     return a;
 }
 
-array array_create_ula(unsigned M, double spacing_wl)
+isac_array isac_array_create_ula(unsigned M, double spacing_wl)
 {
     if (M == 0 || M > 4096 || !(spacing_wl > 0.0 && spacing_wl <= 16.0))
         return NULL;
@@ -38,17 +38,17 @@ array array_create_ula(unsigned M, double spacing_wl)
         return NULL;
     for (unsigned m = 0; m < M; m++)
         pos[m] = m * spacing_wl;
-    array a = array_create(pos, M);
+    isac_array a = isac_array_create(pos, M);
     free(pos);
     return a;
 }
 
-array array_copy(array a)
+isac_array isac_array_copy(isac_array a)
 {
-    return a ? array_create(a->pos, a->M) : NULL;
+    return a ? isac_array_create(a->pos, a->M) : NULL;
 }
 
-void array_destroy(array a)
+void isac_array_destroy(isac_array a)
 {
     if (!a)
         return;
@@ -56,16 +56,16 @@ void array_destroy(array a)
     free(a);
 }
 
-unsigned array_size(array a)
+unsigned isac_array_size(isac_array a)
 {
     return a->M;
 }
-const double *array_positions(array a)
+const double *isac_array_positions(isac_array a)
 {
     return a->pos;
 }
 
-void array_steering_d(array a, double phi, double complex *out)
+void isac_array_steering_d(isac_array a, double phi, double complex *out)
 {
     double u = sin(phi);
     for (unsigned m = 0; m < a->M; m++) {
@@ -74,7 +74,7 @@ void array_steering_d(array a, double phi, double complex *out)
     }
 }
 
-void array_steering(array a, double phi, float complex *out)
+void isac_array_steering(isac_array a, double phi, float complex *out)
 {
     double u = sin(phi);
     for (unsigned m = 0; m < a->M; m++) {
@@ -83,15 +83,15 @@ void array_steering(array a, double phi, float complex *out)
     }
 }
 
-void array_steering_deriv(array a, double phi, double complex *out)
+void isac_array_steering_deriv(isac_array a, double phi, double complex *out)
 {
-    array_steering_d(a, phi, out);
+    isac_array_steering_d(a, phi, out);
     double c = cos(phi);
     for (unsigned m = 0; m < a->M; m++)
         out[m] *= I * 2.0 * M_PI * a->pos[m] * c;
 }
 
-void array_tx_weights(array a, double phi, float complex *w)
+void isac_array_tx_weights(isac_array a, double phi, float complex *w)
 {
     double u = sin(phi), g = 1.0 / sqrt((double)a->M);
     for (unsigned m = 0; m < a->M; m++) {
@@ -100,7 +100,7 @@ void array_tx_weights(array a, double phi, float complex *w)
     }
 }
 
-double array_tx_gain(array a, const float complex *w, double phi)
+double isac_array_tx_gain(isac_array a, const float complex *w, double phi)
 {
     double u = sin(phi);
     double complex acc = 0;
@@ -111,7 +111,7 @@ double array_tx_gain(array a, const float complex *w, double phi)
     return creal(acc) * creal(acc) + cimag(acc) * cimag(acc);
 }
 
-void array_steering_seed000(array a, double theta, double complex *out)
+void isac_array_steering_seed000(isac_array a, double theta, double complex *out)
 {
     double c = cos(theta), g = 1.0 / sqrt((double)a->M);
     for (unsigned m = 0; m < a->M; m++) {
@@ -120,7 +120,7 @@ void array_steering_seed000(array a, double theta, double complex *out)
     }
 }
 
-double array_phi_from_axis_angle(double theta)
+double isac_array_phi_from_axis_angle(double theta)
 {
     return M_PI / 2.0 - theta;
 }

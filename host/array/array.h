@@ -15,8 +15,8 @@
  * Conversions to the other papers' conventions:
  *   - seed 000/002 write a(theta) = exp(-j pi m cos(theta)) / sqrt(N) with theta from
  *     the array axis (endfire). With theta = pi/2 - phi, cos(theta) = sin(phi), so
- *     a_000(theta) = conj(a(phi)) / sqrt(M); see array_phi_from_axis_angle() and
- *     array_steering_seed000().
+ *     a_000(theta) = conj(a(phi)) / sqrt(M); see isac_array_phi_from_axis_angle() and
+ *     isac_array_steering_seed000().
  *
  * Movable-antenna (MA) arrays are the same object with non-uniform positions.
  */
@@ -25,41 +25,41 @@
 
 #include <complex.h>
 
-typedef struct array_s *array;
+typedef struct isac_array_s *isac_array;
 
 /* Uniform linear array: M >= 1 elements (M <= 4096), spacing d in wavelengths
  * (0 < d <= 16; 0.5 is the usual half-wavelength ULA). NULL on bad arguments. */
-array array_create_ula(unsigned M, double spacing_wl);
+isac_array isac_array_create_ula(unsigned M, double spacing_wl);
 
 /* Arbitrary positions pos_wl[0..M-1] in wavelengths (finite, |p| <= 1e4). The
  * positions are copied. NULL on bad arguments. */
-array array_create(const double *pos_wl, unsigned M);
+isac_array isac_array_create(const double *pos_wl, unsigned M);
 
-array array_copy(array a);
-void array_destroy(array a);
+isac_array isac_array_copy(isac_array a);
+void isac_array_destroy(isac_array a);
 
-unsigned array_size(array a);
+unsigned isac_array_size(isac_array a);
 /* Element positions in wavelengths (M entries, owned by the array). */
-const double *array_positions(array a);
+const double *isac_array_positions(isac_array a);
 
 /* Steering vector a(phi) into out[0..M-1]. */
-void array_steering(array a, double phi, float complex *out);
+void isac_array_steering(isac_array a, double phi, float complex *out);
 /* Double-precision steering vector (used by estimators and tests). */
-void array_steering_d(array a, double phi, double complex *out);
+void isac_array_steering_d(isac_array a, double phi, double complex *out);
 /* d a(phi) / d phi = j 2 pi p_m cos(phi) a_m(phi). */
-void array_steering_deriv(array a, double phi, double complex *out);
+void isac_array_steering_deriv(isac_array a, double phi, double complex *out);
 
 /* Transmit weights of the beam steered at phi: conj(a(phi)) / sqrt(M), unit norm. */
-void array_tx_weights(array a, double phi, float complex *w);
+void isac_array_tx_weights(isac_array a, double phi, float complex *w);
 
 /* Radiated power gain |a^T(phi) w|^2 of TX weights w (M entries) toward phi. With
  * unit-norm w the peak is M (10 log10 M dBi array gain). */
-double array_tx_gain(array a, const float complex *w, double phi);
+double isac_array_tx_gain(isac_array a, const float complex *w, double phi);
 
 /* Seed 000 convention: a_000(theta) = exp(-j pi m cos(theta)) / sqrt(M) generalised
  * to arbitrary positions as exp(-j 2 pi p_m cos(theta)) / sqrt(M). */
-void array_steering_seed000(array a, double theta, double complex *out);
+void isac_array_steering_seed000(isac_array a, double theta, double complex *out);
 /* phi (from broadside) of an angle theta measured from the array axis. */
-double array_phi_from_axis_angle(double theta);
+double isac_array_phi_from_axis_angle(double theta);
 
 #endif

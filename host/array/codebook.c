@@ -8,8 +8,8 @@
 
 #include "common/err.h"
 
-struct codebook_s {
-    array arr;
+struct isac_codebook_s {
+    isac_array arr;
     unsigned M, Q;
     double *angles;
     float complex *w;   /* Q x M, row-major */
@@ -17,49 +17,50 @@ struct codebook_s {
     uint8_t *has_pos;   /* Q flags, with pos */
     unsigned char *act; /* Q x M per-beam masks, or NULL (no beam has any) */
     uint8_t *has_act;   /* Q flags, with act */
-    struct codebook_ma_info ma;
+    struct isac_codebook_ma_info ma;
 };
 
-static codebook alloc_codebook(array arr, unsigned Q)
+static isac_codebook alloc_codebook(isac_array arr, unsigned Q)
 {
-    if (!arr || Q == 0 || Q > CODEBOOK_MAX_BEAMS)
+    if (!arr || Q == 0 || Q > ISAC_CODEBOOK_MAX_BEAMS)
         return NULL;
-    codebook cb = calloc(1, sizeof *cb);
+    isac_codebook cb = calloc(1, sizeof *cb);
     if (!cb)
         return NULL;
-    cb->arr = array_copy(arr);
-    cb->M = array_size(arr);
+    cb->arr = isac_array_copy(arr);
+    cb->M = isac_array_size(arr);
     cb->Q = Q;
     cb->angles = malloc(Q * sizeof *cb->angles);
     cb->w = malloc((size_t)Q * cb->M * sizeof *cb->w);
     if (!cb->arr || !cb->angles || !cb->w) {
-        codebook_destroy(cb);
+        isac_codebook_destroy(cb);
         return NULL;
     }
     return cb;
 }
 
-codebook codebook_create_dft(array arr, unsigned Q, double phi_min, double phi_max)
+isac_codebook isac_codebook_create_dft(isac_array arr, unsigned Q, double phi_min, double phi_max)
 {
     if (!(phi_min >= -M_PI / 2 && phi_max <= M_PI / 2 && phi_min < phi_max))
         return NULL;
-    codebook cb = alloc_codebook(arr, Q);
+    isac_codebook cb = alloc_codebook(arr, Q);
     if (!cb)
         return NULL;
     double u0 = sin(phi_min), u1 = sin(phi_max);
     for (unsigned q = 0; q < Q; q++) {
         double u = u0 + (q + 0.5) * (u1 - u0) / Q;
         cb->angles[q] = asin(u);
-        array_tx_weights(cb->arr, cb->angles[q], cb->w + (size_t)q * cb->M);
+        isac_array_tx_weights(cb->arr, cb->angles[q], cb->w + (size_t)q * cb->M);
     }
     return cb;
 }
 
-codebook codebook_create(array arr, unsigned Q, const double *angles, const float complex *weights)
+isac_codebook isac_codebook_create(isac_array arr, unsigned Q, const double *angles,
+                                   const float complex *weights)
 {
     if (!angles || !weights)
         return NULL;
-    codebook cb = alloc_codebook(arr, Q);
+    isac_codebook cb = alloc_codebook(arr, Q);
     if (!cb)
         return NULL;
     memcpy(cb->angles, angles, Q * sizeof *angles);
@@ -67,11 +68,11 @@ codebook codebook_create(array arr, unsigned Q, const double *angles, const floa
     return cb;
 }
 
-void codebook_destroy(codebook cb)
+void isac_codebook_destroy(isac_codebook cb)
 {
     if (!cb)
         return;
-    array_destroy(cb->arr);
+    isac_array_destroy(cb->arr);
     free(cb->angles);
     free(cb->w);
     free(cb->pos);
@@ -81,39 +82,39 @@ void codebook_destroy(codebook cb)
     free(cb);
 }
 
-unsigned codebook_size(codebook cb)
+unsigned isac_codebook_size(isac_codebook cb)
 {
     return cb->Q;
 }
-unsigned codebook_elements(codebook cb)
+unsigned isac_codebook_elements(isac_codebook cb)
 {
     return cb->M;
 }
-array codebook_array(codebook cb)
+isac_array isac_codebook_array(isac_codebook cb)
 {
     return cb->arr;
 }
-const float complex *codebook_weights(codebook cb, unsigned q)
+const float complex *isac_codebook_weights(isac_codebook cb, unsigned q)
 {
     return cb->w + (size_t)q * cb->M;
 }
-double codebook_angle(codebook cb, unsigned q)
+double isac_codebook_angle(isac_codebook cb, unsigned q)
 {
     return cb->angles[q];
 }
 
-const double *codebook_beam_positions(codebook cb, unsigned q)
+const double *isac_codebook_beam_positions(isac_codebook cb, unsigned q)
 {
     return cb->pos && q < cb->Q && cb->has_pos[q] ? cb->pos + (size_t)q * cb->M : NULL;
 }
 
-const unsigned char *codebook_beam_active(codebook cb, unsigned q)
+const unsigned char *isac_codebook_beam_active(isac_codebook cb, unsigned q)
 {
     return cb->act && q < cb->Q && cb->has_act[q] ? cb->act + (size_t)q * cb->M : NULL;
 }
 
 /* Lazily allocate the per-beam tables (most codebooks never need them). */
-static int layout_tables(codebook cb, int want_pos, int want_act)
+static int layout_tables(isac_codebook cb, int want_pos, int want_act)
 {
     size_t n = (size_t)cb->Q * cb->M;
     if (want_pos && !cb->pos) {
@@ -131,8 +132,8 @@ static int layout_tables(codebook cb, int want_pos, int want_act)
     return ISAC_OK;
 }
 
-int codebook_set_beam_layout(codebook cb, unsigned q, const double *pos_wl,
-                             const unsigned char *active)
+int isac_codebook_set_beam_layout(isac_codebook cb, unsigned q, const double *pos_wl,
+                                  const unsigned char *active)
 {
     if (!cb || q >= cb->Q)
         return ISAC_EINVAL;
@@ -164,41 +165,41 @@ int codebook_set_beam_layout(codebook cb, unsigned q, const double *pos_wl,
     return ISAC_OK;
 }
 
-int codebook_set_ma(codebook cb, const struct codebook_ma_info *ma)
+int isac_codebook_set_ma(isac_codebook cb, const struct isac_codebook_ma_info *ma)
 {
     if (!cb || !ma)
         return ISAC_EINVAL;
-    if (ma->mode == CODEBOOK_MA_NONE) {
+    if (ma->mode == ISAC_CODEBOOK_MA_NONE) {
         memset(&cb->ma, 0, sizeof cb->ma);
         return ISAC_OK;
     }
-    int grid = ma->mode == CODEBOOK_MA_GRID;
-    if ((ma->mode != CODEBOOK_MA_CONTINUOUS && !grid) || !(ma->region_wl > 0) ||
+    int isac_grid = ma->mode == ISAC_CODEBOOK_MA_GRID;
+    if ((ma->mode != ISAC_CODEBOOK_MA_CONTINUOUS && !isac_grid) || !(ma->region_wl > 0) ||
         !(ma->region_wl <= 1e4) || !(ma->d_min_wl > 0) || !(ma->d_min_wl <= ma->region_wl) ||
-        ma->active < 1 || ma->active > cb->M || (grid && !(ma->grid_step_wl > 0)) ||
-        (!grid && ma->grid_step_wl != 0))
+        ma->active < 1 || ma->active > cb->M || (isac_grid && !(ma->grid_step_wl > 0)) ||
+        (!isac_grid && ma->grid_step_wl != 0))
         return ISAC_EINVAL;
     cb->ma = *ma;
     return ISAC_OK;
 }
 
-const struct codebook_ma_info *codebook_ma(codebook cb)
+const struct isac_codebook_ma_info *isac_codebook_ma(isac_codebook cb)
 {
-    return cb && cb->ma.mode != CODEBOOK_MA_NONE ? &cb->ma : NULL;
+    return cb && cb->ma.mode != ISAC_CODEBOOK_MA_NONE ? &cb->ma : NULL;
 }
 
 /* Tolerance of the region and spacing checks: positions written with 9 significant
- * digits (codebook_save) come back within 1e-9 relative. */
+ * digits (isac_codebook_save) come back within 1e-9 relative. */
 #define MA_TOL 1e-6
 
 /* One beam against the constraints: count, region, spacing (any order). */
-static int ma_check_beam(codebook cb, unsigned q, char *err, size_t errlen)
+static int ma_check_beam(isac_codebook cb, unsigned q, char *err, size_t errlen)
 {
-    const double *p = codebook_beam_positions(cb, q);
-    const unsigned char *a = codebook_beam_active(cb, q);
+    const double *p = isac_codebook_beam_positions(cb, q);
+    const unsigned char *a = isac_codebook_beam_active(cb, q);
     const char *pf = p ? "positions_wl" : "active"; /* the field that places the elements */
     if (!p)
-        p = array_positions(cb->arr);
+        p = isac_array_positions(cb->arr);
     unsigned on = 0;
     for (unsigned m = 0; m < cb->M; m++) {
         if (a && !a[m])
@@ -226,14 +227,14 @@ static int ma_check_beam(codebook cb, unsigned q, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-int codebook_ma_check(codebook cb, char *err, size_t errlen)
+int isac_codebook_ma_check(isac_codebook cb, char *err, size_t errlen)
 {
     if (!cb)
         return ISAC_EINVAL;
-    if (cb->ma.mode == CODEBOOK_MA_NONE)
+    if (cb->ma.mode == ISAC_CODEBOOK_MA_NONE)
         return ISAC_OK;
     for (unsigned q = 0; q < cb->Q; q++) {
-        if (cb->ma.mode == CODEBOOK_MA_GRID && codebook_beam_positions(cb, q)) {
+        if (cb->ma.mode == ISAC_CODEBOOK_MA_GRID && isac_codebook_beam_positions(cb, q)) {
             isac_seterr(err, errlen,
                         "beams[%u].positions_wl: a grid codebook selects elements (active), it "
                         "does not move them",
@@ -243,8 +244,8 @@ int codebook_ma_check(codebook cb, char *err, size_t errlen)
         if (ma_check_beam(cb, q, err, errlen))
             return ISAC_EINVAL;
     }
-    if (cb->ma.mode == CODEBOOK_MA_GRID) {
-        const double *p = array_positions(cb->arr);
+    if (cb->ma.mode == ISAC_CODEBOOK_MA_GRID) {
+        const double *p = isac_array_positions(cb->arr);
         for (unsigned m = 0; m < cb->M; m++) {
             double k = p[m] / cb->ma.grid_step_wl;
             if (fabs(k - round(k)) > MA_TOL) {
@@ -263,15 +264,15 @@ int codebook_ma_check(codebook cb, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-double codebook_beam_gain(codebook cb, unsigned q, double phi)
+double isac_codebook_beam_gain(isac_codebook cb, unsigned q, double phi)
 {
-    const double *p = codebook_beam_positions(cb, q);
-    const unsigned char *a = codebook_beam_active(cb, q);
+    const double *p = isac_codebook_beam_positions(cb, q);
+    const unsigned char *a = isac_codebook_beam_active(cb, q);
     if (!p && !a)
-        return array_tx_gain(cb->arr, codebook_weights(cb, q), phi);
+        return isac_array_tx_gain(cb->arr, isac_codebook_weights(cb, q), phi);
     if (!p)
-        p = array_positions(cb->arr);
-    const float complex *w = codebook_weights(cb, q);
+        p = isac_array_positions(cb->arr);
+    const float complex *w = isac_codebook_weights(cb, q);
     double complex s = 0;
     double u = sin(phi);
     for (unsigned m = 0; m < cb->M; m++)
@@ -280,12 +281,12 @@ double codebook_beam_gain(codebook cb, unsigned q, double phi)
     return creal(s) * creal(s) + cimag(s) * cimag(s);
 }
 
-unsigned codebook_best_beam(codebook cb, double phi)
+unsigned isac_codebook_best_beam(isac_codebook cb, double phi)
 {
     unsigned best = 0;
     double best_g = -1.0;
     for (unsigned q = 0; q < cb->Q; q++) {
-        double g = codebook_beam_gain(cb, q, phi);
+        double g = isac_codebook_beam_gain(cb, q, phi);
         if (g > best_g) {
             best_g = g;
             best = q;
@@ -320,7 +321,8 @@ static void lobe_extent(const double *g, unsigned n, unsigned ipk, unsigned *lo_
     *bw_pts = h3 - l3;
 }
 
-int codebook_beam_stats(codebook cb, unsigned q, unsigned points, struct codebook_beam_stats *st)
+int isac_codebook_beam_stats(isac_codebook cb, unsigned q, unsigned points,
+                             struct isac_codebook_beam_stats *st)
 {
     if (!cb || !st || q >= cb->Q || points < 16)
         return ISAC_EINVAL;
@@ -330,7 +332,7 @@ int codebook_beam_stats(codebook cb, unsigned q, unsigned points, struct codeboo
     double step = M_PI / (points - 1);
     unsigned ipk = 0;
     for (unsigned i = 0; i < points; i++) {
-        g[i] = codebook_beam_gain(cb, q, -M_PI / 2 + i * step);
+        g[i] = isac_codebook_beam_gain(cb, q, -M_PI / 2 + i * step);
         if (g[i] > g[ipk])
             ipk = i;
     }

@@ -17,12 +17,12 @@
 
 static const char *const MA_MODES[] = {"none", "continuous", "grid"};
 
-static int has_layout(codebook cb)
+static int has_layout(isac_codebook cb)
 {
-    for (unsigned q = 0; q < codebook_size(cb); q++)
-        if (codebook_beam_positions(cb, q) || codebook_beam_active(cb, q))
+    for (unsigned q = 0; q < isac_codebook_size(cb); q++)
+        if (isac_codebook_beam_positions(cb, q) || isac_codebook_beam_active(cb, q))
             return 1;
-    return codebook_ma(cb) != NULL;
+    return isac_codebook_ma(cb) != NULL;
 }
 
 static json_t *reals(const double *v, unsigned n)
@@ -34,11 +34,11 @@ static json_t *reals(const double *v, unsigned n)
 }
 
 /* The optional per-beam members of a version-2 beam object. */
-static void beam_layout_to_json(codebook cb, unsigned q, json_t *b)
+static void beam_layout_to_json(isac_codebook cb, unsigned q, json_t *b)
 {
-    unsigned M = codebook_elements(cb);
-    const double *p = codebook_beam_positions(cb, q);
-    const unsigned char *a = codebook_beam_active(cb, q);
+    unsigned M = isac_codebook_elements(cb);
+    const double *p = isac_codebook_beam_positions(cb, q);
+    const unsigned char *a = isac_codebook_beam_active(cb, q);
     if (p)
         json_object_set_new(b, "positions_wl", reals(p, M));
     if (a) {
@@ -49,12 +49,12 @@ static void beam_layout_to_json(codebook cb, unsigned q, json_t *b)
     }
 }
 
-static json_t *ma_to_json(const struct codebook_ma_info *ma)
+static json_t *ma_to_json(const struct isac_codebook_ma_info *ma)
 {
     json_t *o =
         json_pack("{s:s,s:f,s:f,s:i}", "mode", MA_MODES[ma->mode], "region_wl", ma->region_wl,
                   "d_min_wl", ma->d_min_wl, "active", (json_int_t)ma->active);
-    if (o && ma->mode == CODEBOOK_MA_GRID)
+    if (o && ma->mode == ISAC_CODEBOOK_MA_GRID)
         json_object_set_new(o, "grid_step_wl", json_real(ma->grid_step_wl));
     return o;
 }
@@ -64,19 +64,19 @@ static json_t *complex_pair(float complex z)
     return json_pack("[f,f]", (double)crealf(z), (double)cimagf(z));
 }
 
-json_t *codebook_to_json(codebook cb)
+json_t *isac_codebook_to_json(isac_codebook cb)
 {
-    unsigned M = codebook_elements(cb), Q = codebook_size(cb);
+    unsigned M = isac_codebook_elements(cb), Q = isac_codebook_size(cb);
     json_t *pos = json_array(), *beams = json_array();
-    const double *p = array_positions(codebook_array(cb));
+    const double *p = isac_array_positions(isac_codebook_array(cb));
     for (unsigned m = 0; m < M; m++)
         json_array_append_new(pos, json_real(p[m]));
     for (unsigned q = 0; q < Q; q++) {
         json_t *w = json_array();
-        const float complex *wq = codebook_weights(cb, q);
+        const float complex *wq = isac_codebook_weights(cb, q);
         for (unsigned m = 0; m < M; m++)
             json_array_append_new(w, complex_pair(wq[m]));
-        double a = codebook_angle(cb, q);
+        double a = isac_codebook_angle(cb, q);
         json_t *b =
             json_pack("{s:o,s:o}", "angle_deg",
                       isfinite(a) ? json_real(a * 180.0 / M_PI) : json_null(), "weights", w);
@@ -88,16 +88,16 @@ json_t *codebook_to_json(codebook cb)
     json_t *o = json_pack("{s:s,s:i,s:i,s:o,s:o}", "format", CODEBOOK_FORMAT, "version",
                           ma ? CODEBOOK_VERSION_MA : CODEBOOK_VERSION, "elements", (json_int_t)M,
                           "positions_wl", pos, "beams", beams);
-    if (o && codebook_ma(cb))
-        json_object_set_new(o, "ma", ma_to_json(codebook_ma(cb)));
+    if (o && isac_codebook_ma(cb))
+        json_object_set_new(o, "ma", ma_to_json(isac_codebook_ma(cb)));
     return o;
 }
 
-int codebook_save(codebook cb, const char *path, char *err, size_t errlen)
+int isac_codebook_save(isac_codebook cb, const char *path, char *err, size_t errlen)
 {
     if (!cb || !path)
         return ISAC_EINVAL;
-    json_t *root = codebook_to_json(cb);
+    json_t *root = isac_codebook_to_json(cb);
     if (!root) {
         isac_seterr(err, errlen, "%s: out of memory", path);
         return ISAC_ENOMEM;
@@ -187,10 +187,10 @@ static int parse_beam(json_t *b, const char *path, unsigned q, unsigned M, doubl
 }
 
 /* Version 2: beam q's optional positions_wl and active mask. pos is scratch (M). */
-static int parse_beam_layout(json_t *b, const char *path, unsigned q, codebook cb, double *pos,
+static int parse_beam_layout(json_t *b, const char *path, unsigned q, isac_codebook cb, double *pos,
                              char *err, size_t errlen)
 {
-    unsigned M = codebook_elements(cb);
+    unsigned M = isac_codebook_elements(cb);
     json_t *p = json_object_get(b, "positions_wl"), *a = json_object_get(b, "active");
     unsigned char *act = a ? malloc(M) : NULL;
     int rc = a && !act ? ISAC_ENOMEM : ISAC_OK;
@@ -223,7 +223,7 @@ static int parse_beam_layout(json_t *b, const char *path, unsigned q, codebook c
         isac_seterr(err, errlen, "%s: beams[%u].active: no element is active", path, q);
         rc = ISAC_EFORMAT;
     }
-    if (rc == ISAC_OK && (p || a) && codebook_set_beam_layout(cb, q, p ? pos : NULL, act))
+    if (rc == ISAC_OK && (p || a) && isac_codebook_set_beam_layout(cb, q, p ? pos : NULL, act))
         rc = ISAC_ENOMEM;
     if (rc == ISAC_ENOMEM)
         isac_seterr(err, errlen, "%s: out of memory", path);
@@ -237,19 +237,19 @@ static int get_pos_number(json_t *o, const char *key, double *v)
 }
 
 /* Version 2: the "ma" object (optional) and every beam's layout, then the constraints. */
-static int parse_ma(json_t *root, json_t *beams, codebook cb, const char *path, double *pos,
+static int parse_ma(json_t *root, json_t *beams, isac_codebook cb, const char *path, double *pos,
                     char *err, size_t errlen)
 {
-    for (unsigned q = 0; q < codebook_size(cb); q++)
+    for (unsigned q = 0; q < isac_codebook_size(cb); q++)
         if (parse_beam_layout(json_array_get(beams, q), path, q, cb, pos, err, errlen))
             return ISAC_EFORMAT;
     json_t *o = json_object_get(root, "ma");
     if (!o)
         return ISAC_OK;
-    struct codebook_ma_info ma = {0};
+    struct isac_codebook_ma_info ma = {0};
     json_t *mode = json_object_get(o, "mode"), *act = json_object_get(o, "active");
     const char *ms = json_string_value(mode);
-    for (int i = 1; ms && i <= CODEBOOK_MA_GRID; i++)
+    for (int i = 1; ms && i <= ISAC_CODEBOOK_MA_GRID; i++)
         if (!strcmp(ms, MA_MODES[i]))
             ma.mode = i;
     if (!json_is_object(o) || !ma.mode) {
@@ -259,7 +259,7 @@ static int parse_ma(json_t *root, json_t *beams, codebook cb, const char *path, 
     const char *bad =
         get_pos_number(o, "region_wl", &ma.region_wl) ? "region_wl"
         : get_pos_number(o, "d_min_wl", &ma.d_min_wl) ? "d_min_wl"
-        : (ma.mode == CODEBOOK_MA_GRID && get_pos_number(o, "grid_step_wl", &ma.grid_step_wl))
+        : (ma.mode == ISAC_CODEBOOK_MA_GRID && get_pos_number(o, "grid_step_wl", &ma.grid_step_wl))
             ? "grid_step_wl"
             : NULL;
     if (bad) {
@@ -267,26 +267,26 @@ static int parse_ma(json_t *root, json_t *beams, codebook cb, const char *path, 
         return ISAC_EFORMAT;
     }
     if (!json_is_integer(act) || json_integer_value(act) < 1 ||
-        json_integer_value(act) > codebook_elements(cb)) {
+        json_integer_value(act) > isac_codebook_elements(cb)) {
         isac_seterr(err, errlen, "%s: ma.active: expected an integer in 1..%u", path,
-                    codebook_elements(cb));
+                    isac_codebook_elements(cb));
         return ISAC_EFORMAT;
     }
     ma.active = (unsigned)json_integer_value(act);
-    if (codebook_set_ma(cb, &ma)) {
+    if (isac_codebook_set_ma(cb, &ma)) {
         isac_seterr(err, errlen, "%s: ma.d_min_wl: %g larger than region_wl %g", path, ma.d_min_wl,
                     ma.region_wl);
         return ISAC_EFORMAT;
     }
     char why[256];
-    if (codebook_ma_check(cb, why, sizeof why)) {
+    if (isac_codebook_ma_check(cb, why, sizeof why)) {
         isac_seterr(err, errlen, "%s: %s", path, why);
         return ISAC_EFORMAT;
     }
     return ISAC_OK;
 }
 
-codebook codebook_from_json(json_t *root, const char *path, char *err, size_t errlen)
+isac_codebook isac_codebook_from_json(json_t *root, const char *path, char *err, size_t errlen)
 {
     json_t *fmt = json_object_get(root, "format"), *ver = json_object_get(root, "version");
     json_t *el = json_object_get(root, "elements"), *beams = json_object_get(root, "beams");
@@ -306,16 +306,16 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
         return NULL;
     }
     if (!json_is_array(beams) || json_array_size(beams) < 1 ||
-        json_array_size(beams) > CODEBOOK_MAX_BEAMS) {
+        json_array_size(beams) > ISAC_CODEBOOK_MAX_BEAMS) {
         isac_seterr(err, errlen, "%s: beams: expected an array of 1..%d beams", path,
-                    CODEBOOK_MAX_BEAMS);
+                    ISAC_CODEBOOK_MAX_BEAMS);
         return NULL;
     }
     unsigned M = (unsigned)json_integer_value(el), Q = (unsigned)json_array_size(beams);
     double *pos = malloc(M * sizeof *pos), *ang = malloc(Q * sizeof *ang);
     float complex *w = malloc((size_t)Q * M * sizeof *w);
-    codebook cb = NULL;
-    array arr = NULL;
+    isac_codebook cb = NULL;
+    isac_array arr = NULL;
     if (!pos || !ang || !w) {
         isac_seterr(err, errlen, "%s: out of memory", path);
         goto done;
@@ -326,24 +326,24 @@ codebook codebook_from_json(json_t *root, const char *path, char *err, size_t er
         if (parse_beam(json_array_get(beams, q), path, q, M, &ang[q], w + (size_t)q * M, err,
                        errlen))
             goto done;
-    arr = array_create(pos, M);
-    cb = arr ? codebook_create(arr, Q, ang, w) : NULL;
+    arr = isac_array_create(pos, M);
+    cb = arr ? isac_codebook_create(arr, Q, ang, w) : NULL;
     if (!cb)
         isac_seterr(err, errlen, "%s: positions_wl: invalid array geometry", path);
     else if (json_integer_value(ver) == CODEBOOK_VERSION_MA &&
              parse_ma(root, beams, cb, path, pos, err, errlen)) {
-        codebook_destroy(cb);
+        isac_codebook_destroy(cb);
         cb = NULL;
     }
 done:
-    array_destroy(arr);
+    isac_array_destroy(arr);
     free(pos);
     free(ang);
     free(w);
     return cb;
 }
 
-codebook codebook_load(const char *path, char *err, size_t errlen)
+isac_codebook isac_codebook_load(const char *path, char *err, size_t errlen)
 {
     if (!path)
         return NULL;
@@ -362,7 +362,7 @@ codebook codebook_load(const char *path, char *err, size_t errlen)
             isac_seterr(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         return NULL;
     }
-    codebook cb = codebook_from_json(root, path, err, errlen);
+    isac_codebook cb = isac_codebook_from_json(root, path, err, errlen);
     json_decref(root);
     return cb;
 }

@@ -2,12 +2,12 @@
 
 #include <math.h>
 
-double geom_dist(double x0, double y0, double x1, double y1)
+double isac_geom_dist(double x0, double y0, double x1, double y1)
 {
     return hypot(x1 - x0, y1 - y0);
 }
 
-double geom_phi(const struct geom_ap *ap, double px, double py)
+double isac_geom_phi(const struct isac_geom_ap *ap, double px, double py)
 {
     double dx = px - ap->x, dy = py - ap->y;
     double r = hypot(dx, dy);
@@ -21,13 +21,15 @@ double geom_phi(const struct geom_ap *ap, double px, double py)
     return asin(s);
 }
 
-double geom_bistatic_range(const struct geom_ap *tx, const struct geom_ap *rx, double px, double py)
+double isac_geom_bistatic_range(const struct isac_geom_ap *tx, const struct isac_geom_ap *rx,
+                                double px, double py)
 {
-    return geom_dist(tx->x, tx->y, px, py) + geom_dist(rx->x, rx->y, px, py);
+    return isac_geom_dist(tx->x, tx->y, px, py) + isac_geom_dist(rx->x, rx->y, px, py);
 }
 
-double geom_bistatic_delay_samples(const struct geom_ap *tx, const struct geom_ap *rx, double px,
-                                   double py, double fs)
+double isac_geom_bistatic_delay_samples(const struct isac_geom_ap *tx,
+                                        const struct isac_geom_ap *rx, double px, double py,
+                                        double fs)
 {
-    return geom_bistatic_range(tx, rx, px, py) / GEOM_C0 * fs;
+    return isac_geom_bistatic_range(tx, rx, px, py) / ISAC_GEOM_C0 * fs;
 }

@@ -12,21 +12,22 @@
 #ifndef ISACTB_GEOM_GEOM_H
 #define ISACTB_GEOM_GEOM_H
 
-#define GEOM_C0 299792458.0 /* speed of light, m/s */
+#define ISAC_GEOM_C0 299792458.0 /* speed of light, m/s */
 
-struct geom_ap {
+struct isac_geom_ap {
     double x, y;     /* position, m */
     double axis_rad; /* array axis direction, rad from +x */
 };
 
-double geom_dist(double x0, double y0, double x1, double y1);
+double isac_geom_dist(double x0, double y0, double x1, double y1);
 /* phi (rad, from broadside, [-pi/2, pi/2]) of point (px, py) seen from ap. */
-double geom_phi(const struct geom_ap *ap, double px, double py);
+double isac_geom_phi(const struct isac_geom_ap *ap, double px, double py);
 /* Bistatic path length TX AP -> point -> RX AP, m. */
-double geom_bistatic_range(const struct geom_ap *tx, const struct geom_ap *rx, double px,
-                           double py);
+double isac_geom_bistatic_range(const struct isac_geom_ap *tx, const struct isac_geom_ap *rx,
+                                double px, double py);
 /* Bistatic delay in samples at sample rate fs (Hz). */
-double geom_bistatic_delay_samples(const struct geom_ap *tx, const struct geom_ap *rx, double px,
-                                   double py, double fs);
+double isac_geom_bistatic_delay_samples(const struct isac_geom_ap *tx,
+                                        const struct isac_geom_ap *rx, double px, double py,
+                                        double fs);
 
 #endif

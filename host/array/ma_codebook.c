@@ -13,17 +13,17 @@
 #define FINEST_STEP_WL 1e-4 /* continuous refinement stops here */
 #define MAX_SWEEPS 40
 
-void ma_codebook_params_default(struct ma_codebook_params *p)
+void isac_ma_codebook_params_default(struct isac_ma_codebook_params *p)
 {
-    *p = (struct ma_codebook_params){.active = 8,
-                                     .region_wl = 8.0,
-                                     .d_min_wl = 0.5,
-                                     .grid_step_wl = 0.0,
-                                     .beams = 16,
-                                     .phi_min = -M_PI / 3,
-                                     .phi_max = M_PI / 3,
-                                     .seed = 1,
-                                     .restarts = 4};
+    *p = (struct isac_ma_codebook_params){.active = 8,
+                                          .region_wl = 8.0,
+                                          .d_min_wl = 0.5,
+                                          .grid_step_wl = 0.0,
+                                          .beams = 16,
+                                          .phi_min = -M_PI / 3,
+                                          .phi_max = M_PI / 3,
+                                          .seed = 1,
+                                          .restarts = 4};
 }
 
 static int is_multiple(double a, double step)
@@ -32,17 +32,17 @@ static int is_multiple(double a, double step)
     return fabs(k - round(k)) <= 1e-6 * fmax(1.0, k);
 }
 
-int ma_codebook_check(const struct ma_codebook_params *p, char *err, size_t errlen)
+int isac_ma_codebook_check(const struct isac_ma_codebook_params *p, char *err, size_t errlen)
 {
-    if (p->active < 1 || p->active > MA_MAX_ACTIVE)
+    if (p->active < 1 || p->active > ISAC_MA_MAX_ACTIVE)
         isac_seterr(err, errlen, "--elements %u: expected 1..%d active elements", p->active,
-                    MA_MAX_ACTIVE);
-    else if (!(p->region_wl > 0 && p->region_wl <= MA_MAX_REGION_WL))
+                    ISAC_MA_MAX_ACTIVE);
+    else if (!(p->region_wl > 0 && p->region_wl <= ISAC_MA_MAX_REGION_WL))
         isac_seterr(err, errlen, "--region %g: expected (0, %g] wavelengths", p->region_wl,
-                    MA_MAX_REGION_WL);
-    else if (!(p->d_min_wl >= MA_MIN_SPACING_WL && p->d_min_wl <= p->region_wl))
+                    ISAC_MA_MAX_REGION_WL);
+    else if (!(p->d_min_wl >= ISAC_MA_MIN_SPACING_WL && p->d_min_wl <= p->region_wl))
         isac_seterr(err, errlen, "--dmin %g: expected %g..%g wavelengths (the region)", p->d_min_wl,
-                    MA_MIN_SPACING_WL, p->region_wl);
+                    ISAC_MA_MIN_SPACING_WL, p->region_wl);
     else if ((p->active - 1) * p->d_min_wl > p->region_wl * (1 + 1e-12))
         isac_seterr(err, errlen,
                     "--elements %u: %u elements at --dmin %g need a region of %g wavelengths, "
@@ -50,19 +50,20 @@ int ma_codebook_check(const struct ma_codebook_params *p, char *err, size_t errl
                     p->active, p->active, p->d_min_wl, (p->active - 1) * p->d_min_wl, p->region_wl);
     else if (!(p->grid_step_wl >= 0 && isfinite(p->grid_step_wl)))
         isac_seterr(err, errlen, "--grid-step %g: expected a positive step", p->grid_step_wl);
-    else if (p->grid_step_wl > 0 && p->grid_step_wl < MA_MIN_SPACING_WL)
+    else if (p->grid_step_wl > 0 && p->grid_step_wl < ISAC_MA_MIN_SPACING_WL)
         isac_seterr(err, errlen,
                     "--grid-step %g: the dense grid's elements would be closer than %g "
                     "wavelengths",
-                    p->grid_step_wl, MA_MIN_SPACING_WL);
+                    p->grid_step_wl, ISAC_MA_MIN_SPACING_WL);
     else if (p->grid_step_wl > 0 && !is_multiple(p->d_min_wl, p->grid_step_wl))
         isac_seterr(err, errlen, "--dmin %g: not a multiple of --grid-step %g", p->d_min_wl,
                     p->grid_step_wl);
-    else if (p->grid_step_wl > 0 && floor(p->region_wl / p->grid_step_wl + 1e-9) + 1 > MA_MAX_GRID)
+    else if (p->grid_step_wl > 0 &&
+             floor(p->region_wl / p->grid_step_wl + 1e-9) + 1 > ISAC_MA_MAX_GRID)
         isac_seterr(err, errlen, "--grid-step %g: more than %d grid elements in --region %g",
-                    p->grid_step_wl, MA_MAX_GRID, p->region_wl);
-    else if (p->beams < 1 || p->beams > CODEBOOK_MAX_BEAMS)
-        isac_seterr(err, errlen, "--beams %u: expected 1..%d", p->beams, CODEBOOK_MAX_BEAMS);
+                    p->grid_step_wl, ISAC_MA_MAX_GRID, p->region_wl);
+    else if (p->beams < 1 || p->beams > ISAC_CODEBOOK_MAX_BEAMS)
+        isac_seterr(err, errlen, "--beams %u: expected 1..%d", p->beams, ISAC_CODEBOOK_MAX_BEAMS);
     else if (!(p->phi_min >= -M_PI / 2 && p->phi_max <= M_PI / 2 && p->phi_min < p->phi_max))
         isac_seterr(err, errlen, "--min-deg %g / --max-deg %g: expected -90 <= min < max <= 90",
                     p->phi_min * 180 / M_PI, p->phi_max * 180 / M_PI);
@@ -142,7 +143,7 @@ static double psl_lin(struct pattern *pt, const double *x, unsigned n)
     return psl_with(pt, pt->rest, NAN, n);
 }
 
-double ma_psl_db(const double *x_wl, unsigned n, double u0, double region_wl)
+double isac_ma_psl_db(const double *x_wl, unsigned n, double u0, double region_wl)
 {
     struct pattern pt = {0};
     double v = NAN;
@@ -225,7 +226,7 @@ static void start(const struct problem *pb, unsigned r, isac_rng *g, double *x)
         for (unsigned m = 0; m < n; m++)
             x[m] = m * pb->D / (n - 1);
     } else {
-        double w[MA_MAX_ACTIVE + 1], tot = 0;
+        double w[ISAC_MA_MAX_ACTIVE + 1], tot = 0;
         for (unsigned m = 0; m <= n; m++)
             tot += (w[m] = -log(1.0 - isac_rng_uniform(g)));
         double acc = 0;
@@ -235,11 +236,11 @@ static void start(const struct problem *pb, unsigned r, isac_rng *g, double *x)
         }
     }
     if (pb->step > 0)
-        ma_grid_project(x, n, pb->step, pb->dmin, pb->D, x);
+        isac_ma_grid_project(x, n, pb->step, pb->dmin, pb->D, x);
 }
 
 /* The best of `restarts` descents for steering u0 into x. Linear PSL returned. */
-static double optimise(const struct problem *pb, double u0, const struct ma_codebook_params *p,
+static double optimise(const struct problem *pb, double u0, const struct isac_ma_codebook_params *p,
                        unsigned beam, double *x)
 {
     struct pattern pt = {0};
@@ -264,8 +265,8 @@ static double optimise(const struct problem *pb, double u0, const struct ma_code
     return best;
 }
 
-int ma_grid_project(const double *x_wl, unsigned n, double step_wl, double d_min_wl,
-                    double region_wl, double *out_wl)
+int isac_ma_grid_project(const double *x_wl, unsigned n, double step_wl, double d_min_wl,
+                         double region_wl, double *out_wl)
 {
     if (!n || !(step_wl > 0) || !(d_min_wl >= 0) || !(region_wl >= 0))
         return ISAC_EINVAL;
@@ -294,7 +295,7 @@ int ma_grid_project(const double *x_wl, unsigned n, double step_wl, double d_min
 
 /* ---- codebooks ---- */
 
-static double steer_u(const struct ma_codebook_params *p, unsigned q)
+static double steer_u(const struct isac_ma_codebook_params *p, unsigned q)
 {
     double u0 = sin(p->phi_min), u1 = sin(p->phi_max);
     return u0 + (q + 0.5) * (u1 - u0) / p->beams;
@@ -309,35 +310,35 @@ static void steer(const double *x, unsigned n, double u, float complex *w)
 
 /* The array a continuous codebook is stored with (no beam uses it: every beam has its
  * own positions): the half-wavelength ULA when it fits the constraints, else d_min. */
-static array rest_array(const struct ma_codebook_params *p)
+static isac_array rest_array(const struct isac_ma_codebook_params *p)
 {
     double s = fmax(0.5, p->d_min_wl);
     if ((p->active - 1) * s > p->region_wl)
         s = p->d_min_wl;
-    return array_create_ula(p->active, s);
+    return isac_array_create_ula(p->active, s);
 }
 
-static codebook build(const struct ma_codebook_params *p, const struct problem *pb, array arr,
-                      unsigned G, char *err, size_t errlen)
+static isac_codebook build(const struct isac_ma_codebook_params *p, const struct problem *pb,
+                           isac_array arr, unsigned G, char *err, size_t errlen)
 {
     unsigned N = p->active, Q = p->beams;
     double *ang = malloc(Q * sizeof *ang), *x = malloc(N * sizeof *x);
     float complex *w = calloc((size_t)Q * G, sizeof *w), *wn = malloc(N * sizeof *wn);
     unsigned char *act = calloc(G, 1);
-    codebook cb = NULL;
+    isac_codebook cb = NULL;
     int ok = ang && x && w && wn && act;
     for (unsigned q = 0; ok && q < Q; q++)
         ang[q] = asin(steer_u(p, q));
     if (ok)
-        cb = codebook_create(arr, Q, ang, w);
+        cb = isac_codebook_create(arr, Q, ang, w);
     for (unsigned q = 0; cb && q < Q; q++) {
         if (!isfinite(optimise(pb, steer_u(p, q), p, q, x))) {
-            codebook_destroy(cb);
+            isac_codebook_destroy(cb);
             cb = NULL;
             break;
         }
         steer(x, N, steer_u(p, q), wn);
-        float complex *wq = (float complex *)codebook_weights(cb, q);
+        float complex *wq = (float complex *)isac_codebook_weights(cb, q);
         int rc;
         if (pb->step > 0) { /* select the grid elements at x */
             memset(act, 0, G);
@@ -347,13 +348,13 @@ static codebook build(const struct ma_codebook_params *p, const struct problem *
                 act[k] = 1;
                 wq[k] = wn[m];
             }
-            rc = codebook_set_beam_layout(cb, q, NULL, act);
+            rc = isac_codebook_set_beam_layout(cb, q, NULL, act);
         } else {
             memcpy(wq, wn, N * sizeof *wq);
-            rc = codebook_set_beam_layout(cb, q, x, NULL);
+            rc = isac_codebook_set_beam_layout(cb, q, x, NULL);
         }
         if (rc) {
-            codebook_destroy(cb);
+            isac_codebook_destroy(cb);
             cb = NULL;
         }
     }
@@ -367,25 +368,27 @@ static codebook build(const struct ma_codebook_params *p, const struct problem *
     return cb;
 }
 
-codebook ma_codebook_create(const struct ma_codebook_params *p, char *err, size_t errlen)
+isac_codebook isac_ma_codebook_create(const struct isac_ma_codebook_params *p, char *err,
+                                      size_t errlen)
 {
-    if (!p || ma_codebook_check(p, err, errlen))
+    if (!p || isac_ma_codebook_check(p, err, errlen))
         return NULL;
-    int grid = p->grid_step_wl > 0;
+    int isac_grid = p->grid_step_wl > 0;
     struct problem pb = {p->active, p->region_wl, p->d_min_wl, p->grid_step_wl};
-    unsigned G = grid ? (unsigned)floor(p->region_wl / p->grid_step_wl + 1e-9) + 1 : p->active;
-    array arr = grid ? array_create_ula(G, p->grid_step_wl) : rest_array(p);
-    codebook cb = arr ? build(p, &pb, arr, G, err, errlen) : NULL;
-    array_destroy(arr);
+    unsigned G = isac_grid ? (unsigned)floor(p->region_wl / p->grid_step_wl + 1e-9) + 1 : p->active;
+    isac_array arr = isac_grid ? isac_array_create_ula(G, p->grid_step_wl) : rest_array(p);
+    isac_codebook cb = arr ? build(p, &pb, arr, G, err, errlen) : NULL;
+    isac_array_destroy(arr);
     if (!arr)
         isac_seterr(err, errlen, "codebook ma: out of memory");
-    struct codebook_ma_info ma = {grid ? CODEBOOK_MA_GRID : CODEBOOK_MA_CONTINUOUS, p->region_wl,
-                                  p->d_min_wl, p->grid_step_wl, p->active};
+    struct isac_codebook_ma_info ma = {isac_grid ? ISAC_CODEBOOK_MA_GRID
+                                                 : ISAC_CODEBOOK_MA_CONTINUOUS,
+                                       p->region_wl, p->d_min_wl, p->grid_step_wl, p->active};
     char why[256];
-    if (cb && (codebook_set_ma(cb, &ma) || codebook_ma_check(cb, why, sizeof why))) {
+    if (cb && (isac_codebook_set_ma(cb, &ma) || isac_codebook_ma_check(cb, why, sizeof why))) {
         /* the optimiser only proposes feasible places: this is a bug, not bad input */
         isac_seterr(err, errlen, "codebook ma: internal error: %s", why);
-        codebook_destroy(cb);
+        isac_codebook_destroy(cb);
         cb = NULL;
     }
     return cb;
@@ -401,18 +404,18 @@ static double variance(const double *x, unsigned n)
     return v;
 }
 
-int ma_codebook_quantisation(const struct ma_codebook_params *p, struct ma_quant_report *r,
-                             char *err, size_t errlen)
+int isac_ma_codebook_quantisation(const struct isac_ma_codebook_params *p,
+                                  struct isac_ma_quant_report *r, char *err, size_t errlen)
 {
-    if (!p || !r || ma_codebook_check(p, err, errlen))
+    if (!p || !r || isac_ma_codebook_check(p, err, errlen))
         return ISAC_EINVAL;
     if (!(p->grid_step_wl > 0)) {
         isac_seterr(err, errlen, "--grid-step: the quantisation loss needs a grid step");
         return ISAC_EINVAL;
     }
     unsigned N = p->active;
-    struct problem cont = {N, p->region_wl, p->d_min_wl, 0}, grid = cont;
-    grid.step = p->grid_step_wl;
+    struct problem cont = {N, p->region_wl, p->d_min_wl, 0}, isac_grid = cont;
+    isac_grid.step = p->grid_step_wl;
     double *xc = malloc(N * sizeof *xc), *xr = malloc(N * sizeof *xr), *xg = malloc(N * sizeof *xg);
     int rc = xc && xr && xg ? ISAC_OK : ISAC_ENOMEM;
     memset(r, 0, sizeof *r);
@@ -420,14 +423,14 @@ int ma_codebook_quantisation(const struct ma_codebook_params *p, struct ma_quant
     r->worst_round_db = r->worst_grid_db = -INFINITY;
     for (unsigned q = 0; rc == ISAC_OK && q < p->beams; q++) {
         double u = steer_u(p, q);
-        double c = optimise(&cont, u, p, q, xc), g = optimise(&grid, u, p, q, xg);
+        double c = optimise(&cont, u, p, q, xc), g = optimise(&isac_grid, u, p, q, xg);
         if (!isfinite(c) || !isfinite(g) ||
-            ma_grid_project(xc, N, p->grid_step_wl, p->d_min_wl, p->region_wl, xr)) {
+            isac_ma_grid_project(xc, N, p->grid_step_wl, p->d_min_wl, p->region_wl, xr)) {
             rc = ISAC_ENOMEM;
             break;
         }
         double cd = 10 * log10(fmax(c, 1e-30)), gd = 10 * log10(fmax(g, 1e-30));
-        double rd = ma_psl_db(xr, N, u, p->region_wl);
+        double rd = isac_ma_psl_db(xr, N, u, p->region_wl);
         r->psl_cont_db += cd / p->beams;
         r->psl_grid_db += gd / p->beams;
         r->psl_round_db += rd / p->beams;

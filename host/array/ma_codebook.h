@@ -24,10 +24,10 @@
  *
  * Modes (docs/ma.md, "Emulation modes"):
  *   continuous (grid_step_wl = 0): a codebook of N elements whose beams carry their own
- *     positions (codebook_beam_positions): mode (a), a RADIO_CAP_MOVABLE array;
+ *     positions (isac_codebook_beam_positions): mode (a), a ISAC_RADIO_CAP_MOVABLE array;
  *   grid (grid_step_wl = delta > 0, d_min a multiple of delta): a codebook for the dense
  *     G = floor(D / delta) + 1 element array at k delta whose beams select N elements
- *     (codebook_beam_active) with zero weights elsewhere: mode (c), the same total power.
+ *     (isac_codebook_beam_active) with zero weights elsewhere: mode (c), the same total power.
  */
 #ifndef ISACTB_ARRAY_MA_CODEBOOK_H
 #define ISACTB_ARRAY_MA_CODEBOOK_H
@@ -37,15 +37,15 @@
 
 #include "array/codebook.h"
 
-#define MA_MAX_ACTIVE 256     /* N */
-#define MA_MAX_GRID 4096      /* G, the codebook's element limit */
-#define MA_MAX_REGION_WL 1e3  /* D */
-#define MA_MIN_SPACING_WL 0.1 /* the radios' minimum (RADIO_MIN_SPACING_WL) */
+#define ISAC_MA_MAX_ACTIVE 256     /* N */
+#define ISAC_MA_MAX_GRID 4096      /* G, the codebook's element limit */
+#define ISAC_MA_MAX_REGION_WL 1e3  /* D */
+#define ISAC_MA_MIN_SPACING_WL 0.1 /* the radios' minimum (ISAC_RADIO_MIN_SPACING_WL) */
 
-struct ma_codebook_params {
+struct isac_ma_codebook_params {
     unsigned active;         /* N, 1..MA_MAX_ACTIVE */
-    double region_wl;        /* D, (0, MA_MAX_REGION_WL] */
-    double d_min_wl;         /* >= MA_MIN_SPACING_WL; (N - 1) d_min <= D */
+    double region_wl;        /* D, (0, ISAC_MA_MAX_REGION_WL] */
+    double d_min_wl;         /* >= ISAC_MA_MIN_SPACING_WL; (N - 1) d_min <= D */
     double grid_step_wl;     /* 0: continuous; else delta > 0 with d_min = k delta */
     unsigned beams;          /* Q, 1..CODEBOOK_MAX_BEAMS */
     double phi_min, phi_max; /* radians, -pi/2 <= phi_min < phi_max <= pi/2 */
@@ -54,43 +54,44 @@ struct ma_codebook_params {
 };
 
 /* Defaults: N 8, D 8, d_min 0.5, continuous, Q 16, -60..60 deg, seed 1, 4 restarts. */
-void ma_codebook_params_default(struct ma_codebook_params *p);
+void isac_ma_codebook_params_default(struct isac_ma_codebook_params *p);
 
 /* ISAC_OK, or ISAC_EINVAL with one line naming the parameter (the CLI option name, e.g.
  * "--elements 8: 8 elements at --dmin 1 need a region of 7 wavelengths, --region is 5"). */
-int ma_codebook_check(const struct ma_codebook_params *p, char *err, size_t errlen);
+int isac_ma_codebook_check(const struct isac_ma_codebook_params *p, char *err, size_t errlen);
 
-/* The codebook (continuous or grid, by grid_step_wl), with its codebook_ma constraints set
+/* The codebook (continuous or grid, by grid_step_wl), with its isac_codebook_ma constraints set
  * and checked. NULL with one line in err on bad parameters or out of memory. */
-codebook ma_codebook_create(const struct ma_codebook_params *p, char *err, size_t errlen);
+isac_codebook isac_ma_codebook_create(const struct isac_ma_codebook_params *p, char *err,
+                                      size_t errlen);
 
 /* Peak sidelobe level (dB, <= 0) of the steered pattern of n positions toward u0 = sin phi,
  * with the main lobe |u - u0| < 1/region_wl excluded (the codebook's objective). */
-double ma_psl_db(const double *x_wl, unsigned n, double u0, double region_wl);
+double isac_ma_psl_db(const double *x_wl, unsigned n, double u0, double region_wl);
 
 /* Nearest feasible grid configuration of sorted positions x (n): k_m = round(x_m / step),
  * then the spacing d_min (a multiple of step) and the region [0, D] restored by a forward
  * and a backward pass (the least movement that keeps the order). out: the grid positions.
  * ISAC_EINVAL when n elements cannot fit. */
-int ma_grid_project(const double *x_wl, unsigned n, double step_wl, double d_min_wl,
-                    double region_wl, double *out_wl);
+int isac_ma_grid_project(const double *x_wl, unsigned n, double step_wl, double d_min_wl,
+                         double region_wl, double *out_wl);
 
 /* Quantisation loss of mode (c) against mode (a) for the same beams (grid_step_wl > 0):
  * means over the Q beams of the continuous optimum's PSL, of the PSL after projecting
- * those positions onto the grid (ma_grid_project, weights re-steered), of the grid
+ * those positions onto the grid (isac_ma_grid_project, weights re-steered), of the grid
  * optimum's PSL, and the worst beam's losses (grid minus continuous, dB; positive = the
  * grid is worse). The gain toward the steering angle is N in every case (no loss there).
  * aperture_ratio: mean over beams of var(x_grid) / var(x_cont) (the DoD bound scales
  * with the positions' spread, through S2 = sum x^2 and S1 = sum x in seed 002's
  * DoD Fisher information: a larger variance, a lower bound). */
-struct ma_quant_report {
+struct isac_ma_quant_report {
     unsigned beams;
     double psl_cont_db, psl_round_db, psl_grid_db; /* means */
     double loss_round_db, loss_grid_db;            /* means of the per-beam differences */
     double worst_round_db, worst_grid_db;          /* max per-beam difference */
     double aperture_ratio;
 };
-int ma_codebook_quantisation(const struct ma_codebook_params *p, struct ma_quant_report *r,
-                             char *err, size_t errlen);
+int isac_ma_codebook_quantisation(const struct isac_ma_codebook_params *p,
+                                  struct isac_ma_quant_report *r, char *err, size_t errlen);
 
 #endif

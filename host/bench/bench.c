@@ -3,9 +3,9 @@
  * bench.h is the interface; docs/bench.md documents the fields.
  *
  * Per CPI of probe length L and C receive channels:
- *   (a) mf_execute_multi() over the C channels (capture window W = 2L: the probe plus
+ *   (a) isac_mf_execute_multi() over the C channels (capture window W = 2L: the probe plus
  *       an equally long listening window, K = L + 1 range bins, FFT size N = 2L), then
- *       glrt_profile() at every range bin for one angle hypothesis per receive AP, the
+ *       isac_glrt_profile() at every range bin for one angle hypothesis per receive AP, the
  *       C channels grouped into APs of min(C, 4) elements (C = 16 -> 4 APs of 4);
  *   (b) the floor: one in-place forward and one inverse FFTW transform of size N per
  *       channel (each channel on its own buffer), nothing else.
@@ -34,9 +34,9 @@
 
 /* The benchmarks' synthetic arrays: no radio is involved, and element positions do not
  * change the cost of the MF, GLRT or grid, so a half-wavelength ULA stands for any. */
-static array bench_array(unsigned M)
+static isac_array bench_array(unsigned M)
 {
-    return array_create_ula(M, 0.5);
+    return isac_array_create_ula(M, 0.5);
 }
 
 #define BENCH_AP_SIZE 4u /* receive AP size: channels are grouped into APs of min(C, 4) */
@@ -58,8 +58,8 @@ static int cmp_double(const void *a, const void *b)
 
 struct mf_work {
     unsigned C, N_ap;
-    mf q;
-    glrt g;
+    isac_mf q;
+    isac_glrt g;
     float complex **x, **z;          /* C channels */
     const float complex **zp_flat;   /* C pointers, grouped per AP below */
     const float complex *const **zp; /* zp[n] = &zp_flat[n * Mg] */
@@ -76,8 +76,8 @@ struct fft_work {
 
 static void mf_work_free(struct mf_work *w)
 {
-    mf_destroy(w->q);
-    glrt_destroy(w->g);
+    isac_mf_destroy(w->q);
+    isac_glrt_destroy(w->g);
     for (unsigned c = 0; w->x && c < w->C; c++)
         fftwf_free(w->x[c]);
     for (unsigned c = 0; w->z && c < w->C; c++)
@@ -100,17 +100,18 @@ static int mf_work_init(struct mf_work *w, unsigned C, size_t L, isac_rng *rng)
     const size_t W = 2 * L, K = L + 1;
     w->C = C;
     w->N_ap = C / Mg;
-    struct waveform_params wp = {.kind = WAVEFORM_LFM, .length = (unsigned)L, .bandwidth = 0.8};
+    struct isac_waveform_params wp = {
+        .kind = ISAC_WAVEFORM_LFM, .length = (unsigned)L, .bandwidth = 0.8};
     float complex *s = malloc(L * sizeof *s);
-    if (!s || waveform_generate(&wp, s) != ISAC_OK) {
+    if (!s || isac_waveform_generate(&wp, s) != ISAC_OK) {
         free(s);
         return ISAC_ENOMEM;
     }
-    w->q = mf_create(s, L, W, MF_PLAN_MEASURE);
+    w->q = isac_mf_create(s, L, W, ISAC_MF_PLAN_MEASURE);
     unsigned M[64];
     for (unsigned n = 0; n < w->N_ap; n++)
         M[n] = Mg;
-    w->g = glrt_create(w->N_ap, M, 1e-6);
+    w->g = isac_glrt_create(w->N_ap, M, 1e-6);
     w->x = calloc(C, sizeof *w->x);
     w->z = calloc(C, sizeof *w->z);
     w->a = calloc(w->N_ap, sizeof *w->a);
@@ -145,13 +146,13 @@ static int mf_work_init(struct mf_work *w, unsigned C, size_t L, isac_rng *rng)
             free(s);
             return ISAC_ENOMEM;
         }
-        array arr = bench_array(Mg); /* steered toward 0.3 rad */
+        isac_array arr = bench_array(Mg); /* steered toward 0.3 rad */
         if (!arr) {
             free(s);
             return ISAC_ENOMEM;
         }
-        array_steering(arr, 0.3, w->a[n]);
-        array_destroy(arr);
+        isac_array_steering(arr, 0.3, w->a[n]);
+        isac_array_destroy(arr);
     }
     free(s);
     return ISAC_OK;
@@ -159,10 +160,10 @@ static int mf_work_init(struct mf_work *w, unsigned C, size_t L, isac_rng *rng)
 
 static int mf_work_run(struct mf_work *w)
 {
-    int rc = mf_execute_multi(w->q, w->C, (const float complex *const *)w->x, w->z);
+    int rc = isac_mf_execute_multi(w->q, w->C, (const float complex *const *)w->x, w->z);
     if (rc == ISAC_OK)
-        rc = glrt_profile(w->g, w->zp, mf_num_lags(w->q), (const float complex *const *)w->a,
-                          w->sigma2, w->lambda);
+        rc = isac_glrt_profile(w->g, w->zp, isac_mf_num_lags(w->q),
+                               (const float complex *const *)w->a, w->sigma2, w->lambda);
     return rc;
 }
 
@@ -282,7 +283,8 @@ static void prep_fft(void *ctx)
     c->rounds = 0;
 }
 
-int bench_mf_row(unsigned C, size_t L, const struct bench_cfg *cfg, struct bench_row *row)
+int isac_bench_mf_row(unsigned C, size_t L, const struct isac_bench_cfg *cfg,
+                      struct isac_bench_row *row)
 {
     isac_rng rng;
     isac_rng_seed(&rng, 1000 + C * 131 + L);
@@ -290,13 +292,13 @@ int bench_mf_row(unsigned C, size_t L, const struct bench_cfg *cfg, struct bench
     struct fft_work f;
     int rc = mf_work_init(&w, C, L, &rng);
     if (rc == ISAC_OK)
-        rc = fft_work_init(&f, C, mf_fft_length(w.q), &rng);
+        rc = fft_work_init(&f, C, isac_mf_fft_length(w.q), &rng);
     else
         memset(&f, 0, sizeof f);
     if (rc == ISAC_OK)
         rc = mf_work_run(&w); /* also validates the GLRT arguments once */
     if (rc == ISAC_OK) {
-        struct fft_ctx fc = {.f = &f, .N = mf_fft_length(w.q)};
+        struct fft_ctx fc = {.f = &f, .N = isac_mf_fft_length(w.q)};
         const struct timed tmf = {run_mf, NULL, &w}, tfft = {run_fft, prep_fft, &fc};
         long rm = calibrate(&tmf, cfg->batch_s);
         long rf = calibrate(&tfft, cfg->batch_s);
@@ -307,7 +309,7 @@ int bench_mf_row(unsigned C, size_t L, const struct bench_cfg *cfg, struct bench
         }
         qsort(tm, (size_t)cfg->batches, sizeof *tm, cmp_double);
         qsort(tf, (size_t)cfg->batches, sizeof *tf, cmp_double);
-        *row = (struct bench_row){C, L, tm[0], tf[0]};
+        *row = (struct isac_bench_row){C, L, tm[0], tf[0]};
     }
     mf_work_free(&w);
     fft_work_free(&f);
@@ -320,12 +322,12 @@ int bench_mf_row(unsigned C, size_t L, const struct bench_cfg *cfg, struct bench
  * APs (4-element half-wavelength ULAs, axis along the area's edges) on the other
  * corners and mid-edge, fs = 100 MHz so every bistatic delay (< 1.2 km) fits in the
  * K = L + 1 MF bins of a CPI of L >= 1024. LINEAR delay sampling. */
-#define GRID_APS BENCH_GRID_APS
-#define GRID_M BENCH_GRID_M
-#define GRID_CPI BENCH_GRID_CPI
+#define GRID_APS ISAC_BENCH_GRID_APS
+#define GRID_M ISAC_BENCH_GRID_M
+#define GRID_CPI ISAC_BENCH_GRID_CPI
 
 struct grid_work {
-    grid g;
+    isac_grid g;
     float complex *zbuf;
     const float complex *zp[GRID_APS][GRID_M];
     const float complex *const *z[GRID_APS];
@@ -337,39 +339,40 @@ struct grid_work {
 static int run_grid(void *ctx)
 {
     struct grid_work *w = ctx;
-    struct grid_best best;
-    return grid_execute(w->g, (const float complex *const *const *)w->z, w->sigma2, w->stat,
-                        w->detect, &best);
+    struct isac_grid_best best;
+    return isac_grid_execute(w->g, (const float complex *const *const *)w->z, w->sigma2, w->stat,
+                             w->detect, &best);
 }
 
-int bench_grid_row(unsigned side, const struct bench_cfg *cfg, struct bench_grid_row *row)
+int isac_bench_grid_row(unsigned side, const struct isac_bench_cfg *cfg,
+                        struct isac_bench_grid_row *row)
 {
-    const struct geom_ap tx = {0, 0, 0};
-    const struct geom_ap rx[GRID_APS] = {
+    const struct isac_geom_ap tx = {0, 0, 0};
+    const struct isac_geom_ap rx[GRID_APS] = {
         {400, 0, M_PI / 2}, {0, 400, 0}, {400, 400, 0}, {200, 0, 0}};
-    array arr[GRID_APS] = {0};
+    isac_array arr[GRID_APS] = {0};
     for (unsigned n = 0; n < GRID_APS; n++)
         arr[n] = bench_array(GRID_M);
     const size_t K = GRID_CPI + 1;
-    struct grid_config cfgg = {.tx = tx,
-                               .N = GRID_APS,
-                               .rx = rx,
-                               .arr = arr,
-                               .K = K,
-                               .fs = 100e6,
-                               .lag0_delay = 0,
-                               .max_angle = M_PI / 2,
-                               .pfa = 1e-6,
-                               .interp = GRID_INTERP_LINEAR,
-                               .rho1 = 0};
+    struct isac_grid_config cfgg = {.tx = tx,
+                                    .N = GRID_APS,
+                                    .rx = rx,
+                                    .arr = arr,
+                                    .K = K,
+                                    .fs = 100e6,
+                                    .lag0_delay = 0,
+                                    .max_angle = M_PI / 2,
+                                    .pfa = 1e-6,
+                                    .interp = ISAC_GRID_INTERP_LINEAR,
+                                    .rho1 = 0};
     const double pitch = 400.0 / side;
-    struct grid_spec spec = {pitch / 2, pitch / 2, pitch, pitch, side, side};
+    struct isac_grid_spec spec = {pitch / 2, pitch / 2, pitch, pitch, side, side};
     struct grid_work w = {0};
     int rc = ISAC_ENOMEM;
     if (arr[0] && arr[1] && arr[2] && arr[3])
-        w.g = grid_create(&cfgg, &spec);
+        w.g = isac_grid_create(&cfgg, &spec);
     for (unsigned n = 0; n < GRID_APS; n++)
-        array_destroy(arr[n]);
+        isac_array_destroy(arr[n]);
     size_t cells = (size_t)side * side;
     w.zbuf = malloc(GRID_APS * GRID_M * K * sizeof *w.zbuf);
     w.stat = malloc(cells * sizeof *w.stat);
@@ -393,17 +396,17 @@ int bench_grid_row(unsigned side, const struct bench_cfg *cfg, struct bench_grid
             for (int b = 0; b < cfg->batches; b++)
                 tb[b] = time_batch(&t, reps);
             qsort(tb, (size_t)cfg->batches, sizeof *tb, cmp_double);
-            *row = (struct bench_grid_row){GRID_APS * GRID_M, GRID_CPI, cells, tb[0]};
+            *row = (struct isac_bench_grid_row){GRID_APS * GRID_M, GRID_CPI, cells, tb[0]};
         }
     }
-    grid_destroy(w.g);
+    isac_grid_destroy(w.g);
     free(w.zbuf);
     free(w.stat);
     free(w.detect);
     return rc;
 }
 
-double bench_msps(const struct bench_row *r, double t)
+double isac_bench_msps(const struct isac_bench_row *r, double t)
 {
     return (double)r->C * r->L / t / 1e6;
 }

@@ -69,8 +69,8 @@ static int floor_init(struct floor_work *w, unsigned C, size_t N, unsigned T)
     return w->fwd && w->inv ? ISAC_OK : ISAC_ENOMEM;
 }
 
-int bench_fft_floor_cpi(unsigned C, size_t N, unsigned threads, const struct bench_cfg *cfg,
-                        double *t)
+int isac_bench_fft_floor_cpi(unsigned C, size_t N, unsigned threads,
+                             const struct isac_bench_cfg *cfg, double *t)
 {
     if (C < 1 || C > 4096 || N < 1 || N > (1u << 25) || !cfg || cfg->batches < 1 ||
         cfg->batches > 16 || !t)

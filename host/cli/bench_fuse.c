@@ -55,13 +55,13 @@ static int run_child(const char *const *argv)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static json_t *one_count(unsigned n, const char *radio, const char *episodes, double run_rate,
+static json_t *one_count(unsigned n, const char *isac_radio, const char *episodes, double run_rate,
                          unsigned run_cpis)
 {
     char nodes[16], stats[64];
     snprintf(nodes, sizeof nodes, "%u", n);
     snprintf(stats, sizeof stats, "/tmp/isactb-bench-fuse-%ld.json", (long)getpid());
-    const char *argv[] = {"isactb",     "fuse",   "--spawn", nodes,     "--radio", radio,
+    const char *argv[] = {"isactb",     "fuse",   "--spawn", nodes,     "--radio", isac_radio,
                           "--episodes", episodes, "--quiet", "--stats", stats,     NULL};
     if (run_child(argv) != 0)
         return NULL;
@@ -86,7 +86,7 @@ static json_t *one_count(unsigned n, const char *radio, const char *episodes, do
 
 int bench_fuse(int argc, char **argv)
 {
-    const char *list = "1,2,4,8", *radio = BENCH_FUSE_RADIO, *episodes = "2";
+    const char *list = "1,2,4,8", *isac_radio = BENCH_FUSE_RADIO, *episodes = "2";
     int json = 0;
     struct cli_parser p;
     cli_parser_init(&p, &cli_cmd_bench_fuse, argc, argv);
@@ -94,7 +94,7 @@ int bench_fuse(int argc, char **argv)
         switch (c) {
         case 'j': json = 1; break;
         case 'n': list = p.arg; break;
-        case 'r': radio = p.arg; break;
+        case 'r': isac_radio = p.arg; break;
         case 'e': episodes = p.arg; break;
         case CLI_HELP: return CLI_OK;
         default: return CLI_EUSAGE;
@@ -103,11 +103,11 @@ int bench_fuse(int argc, char **argv)
     if (p.next < argc)
         return cli_usage("bench fuse", "unexpected argument '%s'", argv[p.next]);
     /* the single-process reference: same experiment through isactb run */
-    const char *rargv[] = {"isactb",     "run",    "--radio", radio,
+    const char *rargv[] = {"isactb",     "run",    "--radio", isac_radio,
                            "--episodes", episodes, "--quiet", NULL};
     double t = now_s();
     if (run_child(rargv) != 0)
-        return cli_runtime_error("bench fuse", "isactb run --radio %s failed", radio);
+        return cli_runtime_error("bench fuse", "isactb run --radio %s failed", isac_radio);
     double run_wall = now_s() - t;
     json_t *rows = json_array();
     double run_rate = 0;
@@ -117,7 +117,7 @@ int bench_fuse(int argc, char **argv)
         if (end == p || n < 1 || n > 16 || (*end && *end != ','))
             return cli_usage("bench fuse", "--nodes: invalid list '%s'", list);
         p = *end ? end + 1 : end;
-        json_t *row = one_count((unsigned)n, radio, episodes, run_rate, 0);
+        json_t *row = one_count((unsigned)n, isac_radio, episodes, run_rate, 0);
         if (!row) {
             json_decref(rows);
             return cli_runtime_error("bench fuse", "isactb fuse --spawn %lu failed", n);
@@ -132,7 +132,7 @@ int bench_fuse(int argc, char **argv)
         json_array_append_new(rows, row);
     }
     if (json) {
-        json_t *o = json_pack("{s:s,s:s,s:f,s:o}", "radio", radio, "episodes", episodes,
+        json_t *o = json_pack("{s:s,s:s,s:f,s:o}", "radio", isac_radio, "episodes", episodes,
                               "single_process_wall_s", run_wall, "rows", rows);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');

@@ -62,34 +62,35 @@ int bench_lstm(int argc, char **argv)
     if (!json)
         printf("%-8s %5s %9s %14s %14s\n", "network", "K", "params", "us/sequence", "us/vehicle");
     for (int net = 0; net < 2; net++) {
-        struct bilstm_cfg cfg;
-        bilstm_cfg_defaults(&cfg, (unsigned)in, net ? 64 : 1);
+        struct isac_bilstm_cfg cfg;
+        isac_bilstm_cfg_defaults(&cfg, (unsigned)in, net ? 64 : 1);
         cfg.hidden = (unsigned)hidden;
         cfg.ndense = dense ? 1 : 0;
         cfg.dense[0] = (unsigned)dense;
-        cfg.head = net ? BILSTM_HEAD_MSE : BILSTM_HEAD_BCE;
+        cfg.head = net ? ISAC_BILSTM_HEAD_MSE : ISAC_BILSTM_HEAD_BCE;
         cfg.ball_groups = net ? 1 : 0;
         cfg.max_len = 100;
         cfg.max_batch = 1;
         char err[256];
-        bilstm n = bilstm_create(&cfg, 1, err, sizeof err);
+        isac_bilstm n = isac_bilstm_create(&cfg, 1, err, sizeof err);
         if (!n) {
             json_decref(rows);
             return cli_usage("bench lstm", "%s", err);
         }
         for (size_t k = 0; k < sizeof Ks / sizeof *Ks; k++) {
-            double t = bilstm_time_forward(n, Ks[k], secs, 7 + k);
+            double t = isac_bilstm_time_forward(n, Ks[k], secs, 7 + k);
             const char *name = net ? "beam" : "assign";
             if (json)
-                json_array_append_new(
-                    rows, json_pack("{s:s,s:i,s:I,s:f,s:f}", "network", name, "K",
-                                    (json_int_t)Ks[k], "params", (json_int_t)bilstm_num_params(n),
-                                    "us_per_sequence", 1e6 * t, "us_per_vehicle", 1e6 * t / Ks[k]));
+                json_array_append_new(rows, json_pack("{s:s,s:i,s:I,s:f,s:f}", "network", name, "K",
+                                                      (json_int_t)Ks[k], "params",
+                                                      (json_int_t)isac_bilstm_num_params(n),
+                                                      "us_per_sequence", 1e6 * t, "us_per_vehicle",
+                                                      1e6 * t / Ks[k]));
             else
-                printf("%-8s %5u %9zu %14.1f %14.2f\n", name, Ks[k], bilstm_num_params(n), 1e6 * t,
-                       1e6 * t / Ks[k]);
+                printf("%-8s %5u %9zu %14.1f %14.2f\n", name, Ks[k], isac_bilstm_num_params(n),
+                       1e6 * t, 1e6 * t / Ks[k]);
         }
-        bilstm_destroy(n);
+        isac_bilstm_destroy(n);
     }
     if (json) {
         json_t *o =

@@ -91,7 +91,7 @@ static int parse(int argc, char **argv, struct bma_args *a)
                 return CLI_EUSAGE;
             break;
         case 'm':
-            if (cli_parse_uint("bench ma", "--elements", arg, 1, MA_MAX_ELEMENTS, &ul))
+            if (cli_parse_uint("bench ma", "--elements", arg, 1, ISAC_MA_MAX_ELEMENTS, &ul))
                 return CLI_EUSAGE;
             a->elements = (unsigned)ul;
             break;
@@ -109,10 +109,10 @@ static int parse(int argc, char **argv, struct bma_args *a)
 }
 
 struct job {
-    const struct ma_scene *s;
-    const struct ma_run_opts *o;
+    const struct isac_ma_scene *s;
+    const struct isac_ma_run_opts *o;
     uint64_t seed;
-    struct ma_draw_result *res;
+    struct isac_ma_draw_result *res;
     int *rc;
     char (*err)[256];
 };
@@ -120,25 +120,25 @@ struct job {
 static void run_one(void *ctx, unsigned i)
 {
     struct job *J = ctx;
-    J->rc[i] = ma_run_draw(J->s, J->o, J->seed + i, &J->res[i], J->err[i], sizeof J->err[i]);
+    J->rc[i] = isac_ma_run_draw(J->s, J->o, J->seed + i, &J->res[i], J->err[i], sizeof J->err[i]);
 }
 
-static json_t *stat_json(const struct ma_stat *st)
+static json_t *stat_json(const struct isac_ma_stat *st)
 {
     return json_pack("[f, f]", isfinite(st->lo) ? st->lo : 0.0, isfinite(st->hi) ? st->hi : 0.0);
 }
 
-static int print_json(const struct bma_args *a, const struct ma_scene *s,
-                      const struct ma_run_opts *o, const struct ma_summary *S)
+static int print_json(const struct bma_args *a, const struct isac_ma_scene *s,
+                      const struct isac_ma_run_opts *o, const struct isac_ma_summary *S)
 {
     json_t *root = json_object(), *rows = json_array();
     if (!root || !rows)
         return -1;
-    for (int k = 0; k < MA_NSCHEMES; k++) {
-        const struct ma_summary *m = &S[k];
+    for (int k = 0; k < ISAC_MA_NSCHEMES; k++) {
+        const struct isac_ma_summary *m = &S[k];
         json_t *r = json_pack(
             "{s:s, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:f}", "scheme",
-            ma_scheme_name((enum ma_scheme)k), "sum_rate", m->rate.mean, "sum_rate_ci95",
+            isac_ma_scheme_name((enum isac_ma_scheme)k), "sum_rate", m->rate.mean, "sum_rate_ci95",
             stat_json(&m->rate), "sum_rate_gain_vs_ulah", m->rate_gain.mean,
             "sum_rate_gain_vs_ulah_ci95", stat_json(&m->rate_gain), "dod_lpcrlb", m->dod.mean,
             "dod_lpcrlb_ci95", stat_json(&m->dod), "dod_lpcrlb_change_vs_ulah", m->dod_change.mean,
@@ -182,14 +182,14 @@ fail:
     return -1;
 }
 
-static void print_table(const struct bma_args *a, const struct ma_summary *S)
+static void print_table(const struct bma_args *a, const struct isac_ma_summary *S)
 {
     printf("%u draws (seed %llu), 95 %% intervals; gains paired per draw against ulah\n", a->draws,
            (unsigned long long)a->seed);
     printf("%-8s %-28s %-24s %-30s %-24s %5s %8s\n", "scheme", "sum_rate [bit/s/Hz]",
            "gain vs ulah [%]", "dod_lpcrlb [rad^2]", "dod change [%]", "met", "seconds");
-    for (int k = 0; k < MA_NSCHEMES; k++) {
-        const struct ma_summary *m = &S[k];
+    for (int k = 0; k < ISAC_MA_NSCHEMES; k++) {
+        const struct isac_ma_summary *m = &S[k];
         char c1[64], c2[64], c3[64], c4[64];
         snprintf(c1, sizeof c1, "%.4f [%.4f, %.4f]", m->rate.mean, m->rate.lo, m->rate.hi);
         snprintf(c2, sizeof c2, "%+.3f [%+.3f, %+.3f]", 100 * m->rate_gain.mean,
@@ -197,8 +197,9 @@ static void print_table(const struct bma_args *a, const struct ma_summary *S)
         snprintf(c3, sizeof c3, "%.4e [%.3e, %.3e]", m->dod.mean, m->dod.lo, m->dod.hi);
         snprintf(c4, sizeof c4, "%+.2f [%+.2f, %+.2f]", 100 * m->dod_change.mean,
                  100 * m->dod_change.lo, 100 * m->dod_change.hi);
-        printf("%-8s %-28s %-24s %-30s %-24s %5.2f %8.3f\n", ma_scheme_name((enum ma_scheme)k), c1,
-               c2, c3, c4, m->met, m->seconds.mean);
+        printf("%-8s %-28s %-24s %-30s %-24s %5.2f %8.3f\n",
+               isac_ma_scheme_name((enum isac_ma_scheme)k), c1, c2, c3, c4, m->met,
+               m->seconds.mean);
     }
     printf("(paper, Table III: ulah 14.5143, RPDPSO 14.7093 (+1.34 %%), PRE-SC-PGA 14.6810; "
            "Table IV mean DoD bound: RPDPSO -9.2 %%; docs/ma.md)\n");
@@ -210,25 +211,25 @@ int bench_ma(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    struct ma_scene s;
-    ma_scene_default(&s);
+    struct isac_ma_scene s;
+    isac_ma_scene_default(&s);
     s.nt = s.nr = a.elements;
     s.known_beta = a.known_beta;
-    s.tx = (struct ma_region){0.0, a.region, a.dmin};
-    s.rx = (struct ma_region){a.region + 1.0, 2.0 * a.region + 1.0, a.dmin};
+    s.tx = (struct isac_ma_region){0.0, a.region, a.dmin};
+    s.rx = (struct isac_ma_region){a.region + 1.0, 2.0 * a.region + 1.0, a.dmin};
     char err[256];
-    if (ma_scene_check(&s, err, sizeof err) != ISAC_OK)
+    if (isac_ma_scene_check(&s, err, sizeof err) != ISAC_OK)
         return cli_usage("bench ma", "%s", err);
-    struct ma_run_opts o;
+    struct isac_ma_run_opts o;
     if (a.quick)
-        ma_run_opts_quick(&o);
+        isac_ma_run_opts_quick(&o);
     else
-        ma_run_opts_default(&o);
+        isac_ma_run_opts_default(&o);
     o.eps_theta_rel = a.eps_theta;
     o.pga.rho = a.rho;
     if (fmod(a.dmin, o.grid_pitch) > 1e-9 && fabs(fmod(a.dmin, o.grid_pitch) - o.grid_pitch) > 1e-9)
         o.grid_pitch = a.dmin / 2.0;
-    struct ma_draw_result *res = calloc(a.draws, sizeof *res);
+    struct isac_ma_draw_result *res = calloc(a.draws, sizeof *res);
     int *rcs = calloc(a.draws, sizeof *rcs);
     char(*errs)[256] = calloc(a.draws, sizeof *errs);
     isac_pool pool = NULL;
@@ -251,8 +252,8 @@ int bench_ma(int argc, char **argv)
                       : cli_runtime_error("bench ma", "draw %u: %s", i, isac_strerror(rcs[i]));
             goto done;
         }
-    struct ma_summary S[MA_NSCHEMES];
-    if (ma_summarise(res, a.draws, S) != ISAC_OK) {
+    struct isac_ma_summary S[ISAC_MA_NSCHEMES];
+    if (isac_ma_summarise(res, a.draws, S) != ISAC_OK) {
         cli_runtime_error("bench ma", "out of memory");
         goto done;
     }

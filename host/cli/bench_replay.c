@@ -149,23 +149,23 @@ static void remove_dir(const char *dir)
 /* What one CPI of the capture is: channels, window, FFT size, CPI count. */
 static int capture_shape(const char *path, unsigned *C, size_t *W, size_t *N, size_t *ncpi)
 {
-    sigmf_reader rd;
-    struct exp_config cfg;
-    codebook cb;
+    isac_sigmf_reader rd;
+    struct isac_exp_config cfg;
+    isac_codebook cb;
     int rc = cli_capture_open("bench replay", path, &rd, &cfg, &cb);
     if (rc)
         return rc;
-    struct radio_info info;
-    struct sigmf_cpi_info ci = {0};
-    sigmf_reader_radio_info(rd, &info);
-    *ncpi = sigmf_reader_num_cpis(rd);
+    struct isac_radio_info info;
+    struct isac_sigmf_cpi_info ci = {0};
+    isac_sigmf_reader_radio_info(rd, &info);
+    *ncpi = isac_sigmf_reader_num_cpis(rd);
     if (*ncpi)
-        sigmf_reader_cpi_info(rd, 0, &ci);
+        isac_sigmf_reader_cpi_info(rd, 0, &ci);
     *C = info.num_rx;
     *W = ci.len;
-    *N = mf_fft_size(ci.len);
-    sigmf_reader_close(rd);
-    codebook_destroy(cb);
+    *N = isac_mf_fft_size(ci.len);
+    isac_sigmf_reader_close(rd);
+    isac_codebook_destroy(cb);
     if (!*ncpi || !*N)
         return cli_input_error("bench replay", "%s: no CPI to replay", path);
     return CLI_OK;
@@ -253,8 +253,8 @@ int bench_replay(int argc, char **argv)
         }
     }
     double t_floor;
-    struct bench_cfg bc = {0.05, 7};
-    int brc = bench_fft_floor_cpi(C, N, a.threads, &bc, &t_floor);
+    struct isac_bench_cfg bc = {0.05, 7};
+    int brc = isac_bench_fft_floor_cpi(C, N, a.threads, &bc, &t_floor);
     rc = brc ? cli_runtime_error("bench replay", "FFT floor: %s", isac_strerror(brc))
              : print(&a, path, ncpi, secs, cpu, t_floor, C, W, N);
 done:

@@ -40,8 +40,8 @@ static int phase_stop(void *ctx)
     return mono() >= ((const struct phase *)ctx)->until;
 }
 
-static void phase_step(void *ctx, pipeline p, unsigned episode, unsigned step,
-                       const struct pipeline_result *res)
+static void phase_step(void *ctx, isac_pipeline p, unsigned episode, unsigned step,
+                       const struct isac_pipeline_result *res)
 {
     (void)p;
     (void)episode;
@@ -128,17 +128,17 @@ struct tally {
 
 static int run_phase(double seconds, int serve, unsigned viewers, struct tally *ty)
 {
-    struct exp_config cfg;
-    exp_config_defaults(&cfg);
+    struct isac_exp_config cfg;
+    isac_exp_config_defaults(&cfg);
     cfg.episodes = 100000;
     char err[512] = "";
-    radio r = NULL;
+    isac_radio r = NULL;
     int rc = cli_radio_open("bench serve", cfg.radio, 0, &r);
     if (rc)
         return rc;
-    struct radio_info info;
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
+    isac_codebook cb = isac_exp_codebook(&cfg, &info, err, sizeof err);
     live_view lv = NULL;
     run_view rv = NULL;
     struct live_view_opts o = {.addr = "127.0.0.1", .port = 0, .kind = "run"};
@@ -166,13 +166,13 @@ static int run_phase(double seconds, int serve, unsigned viewers, struct tally *
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     }
     struct phase ph = {.until = mono() + seconds};
-    struct run_hooks h = {.ctx = &ph,
-                          .should_stop = phase_stop,
-                          .on_step = phase_step,
-                          .observer = rv ? run_view_observer(rv) : NULL};
+    struct isac_run_hooks h = {.ctx = &ph,
+                               .should_stop = phase_stop,
+                               .on_step = phase_step,
+                               .observer = rv ? run_view_observer(rv) : NULL};
     json_t *res = NULL;
     double t0 = mono(), c0 = thread_cpu(), p0 = process_cpu();
-    int erc = exp_run(&cfg, r, cb, NULL, &h, &res, err, sizeof err);
+    int erc = isac_exp_run(&cfg, r, cb, NULL, &h, &res, err, sizeof err);
     double el = mono() - t0, cpu = thread_cpu() - c0, pcpu = process_cpu() - p0;
     json_decref(res);
     atomic_store(&stop, 1);
@@ -196,8 +196,8 @@ static int run_phase(double seconds, int serve, unsigned viewers, struct tally *
 done:
     run_view_destroy(rv);
     live_view_destroy(lv);
-    codebook_destroy(cb);
-    radio_close(r);
+    isac_codebook_destroy(cb);
+    isac_radio_close(r);
     return rc;
 }
 

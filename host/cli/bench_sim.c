@@ -93,7 +93,7 @@ static void fill_row(void *ctx, unsigned ch)
     const struct fill_ctx *f = ctx;
     isac_rng r;
     isac_rng_seed_stream(&r, f->batch, ch);
-    sim_normal_fill(&r, f->y[ch], f->W);
+    isac_sim_normal_fill(&r, f->y[ch], f->W);
 }
 
 /* Best seconds to fill C rows of W samples, over 5 batches of >= 50 ms. */
@@ -116,18 +116,18 @@ static double floor_time(float complex **y, unsigned C, size_t W, isac_pool pool
 
 /* ---- the emulator: a burst and a window per CPI, 1 ms apart ---- */
 
-static int render_time(sim s, const float complex *const *x, size_t L, float complex **y, size_t W,
-                       unsigned cpis, double *t)
+static int render_time(isac_sim s, const float complex *const *x, size_t L, float complex **y,
+                       size_t W, unsigned cpis, double *t)
 {
     const int64_t step = 20000; /* 1 ms at the default 20 MHz */
-    struct radio_rx_md md;
+    struct isac_radio_rx_md md;
     double best = 1e30;
     int64_t tick = 0;
     for (int b = 0; b < 3; b++) {
         double t0 = now_s();
         for (unsigned k = 0; k < cpis; k++, tick += step) {
-            int rc = sim_tx_burst(s, tick, x, L);
-            if (rc || (rc = sim_rx_capture(s, tick, y, W, &md)))
+            int rc = isac_sim_tx_burst(s, tick, x, L);
+            if (rc || (rc = isac_sim_rx_capture(s, tick, y, W, &md)))
                 return rc;
         }
         best = fmin(best, (now_s() - t0) / cpis);
@@ -165,18 +165,19 @@ int bench_sim(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    struct sim_params p;
-    sim_params_default(&p);
+    struct isac_sim_params p;
+    isac_sim_params_default(&p);
     p.elements = a.elements;
     p.threads = a.threads;
     p.cpi = (unsigned)a.L;
-    sim s = sim_create(&p);
+    isac_sim s = isac_sim_create(&p);
     isac_pool pool = isac_pool_create(a.threads);
     size_t L = a.L, W = L + 256;
-    unsigned C = 4 * a.elements; /* SIM_NUM_RX_APS receive APs */
+    unsigned C = 4 * a.elements; /* ISAC_SIM_NUM_RX_APS receive APs */
     float complex **x = isac_rows_alloc(a.elements, L), **y = isac_rows_alloc(C, W);
-    struct waveform_params wp = {.kind = WAVEFORM_LFM, .length = (unsigned)L, .bandwidth = 0.8};
-    if (!s || !pool || !x || !y || waveform_generate(&wp, x[0]) != ISAC_OK) {
+    struct isac_waveform_params wp = {
+        .kind = ISAC_WAVEFORM_LFM, .length = (unsigned)L, .bandwidth = 0.8};
+    if (!s || !pool || !x || !y || isac_waveform_generate(&wp, x[0]) != ISAC_OK) {
         rc = cli_runtime_error("bench sim", "cannot set up the emulator (out of memory)");
         goto done;
     }
@@ -188,7 +189,7 @@ int bench_sim(int argc, char **argv)
     double t_cpi, t_floor;
     int erc = render_time(s, (const float complex *const *)x, L, y, W, a.cpis, &t_cpi);
     if (erc) {
-        rc = cli_runtime_error("bench sim", "emulator: %s", sim_last_error(s));
+        rc = cli_runtime_error("bench sim", "emulator: %s", isac_sim_last_error(s));
         goto done;
     }
     t_floor = floor_time(y, C, W, pool);
@@ -197,6 +198,6 @@ done:
     isac_rows_free(x, a.elements);
     isac_rows_free(y, C);
     isac_pool_destroy(pool);
-    sim_destroy(s);
+    isac_sim_destroy(s);
     return rc;
 }

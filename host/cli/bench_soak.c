@@ -2,7 +2,7 @@
  * leaks and throughput (docs/reliability.md, "Soak"; docs/bench.md). The loop and the
  * memory probes are host/engine/soak.h; this file parses the options, prints and checks.
  *
- * Every CPI is one pipeline_step() (TX burst -> RX window -> MF -> cancellation -> noise
+ * Every CPI is one isac_pipeline_step() (TX burst -> RX window -> MF -> cancellation -> noise
  * estimate -> grid GLRT -> P_D) with the policy choosing beams; an episode (new scene)
  * starts after max_steps CPIs or a detection. Nothing accumulates per CPI by design (no
  * JSON log, no recording), so the process's memory must be flat: the heap in use
@@ -92,11 +92,11 @@ static int parse(int argc, char **argv, struct soak_args *a)
     return 0;
 }
 
-static void report(const struct soak_args *a, const struct exp_config *cfg,
-                   const struct exp_soak_result *res)
+static void report(const struct soak_args *a, const struct isac_exp_config *cfg,
+                   const struct isac_exp_soak_result *res)
 {
     const double secs = res->secs, air_s = res->air_s;
-    const struct exp_soak_mem m0 = res->m0, m1 = res->m1;
+    const struct isac_exp_soak_mem m0 = res->m0, m1 = res->m1;
     long drss = m1.rss_kb - m0.rss_kb, dheap = m1.heap_kb - m0.heap_kb;
     unsigned long n = a->cpis - a->warmup;
     if (a->json) {
@@ -141,28 +141,29 @@ static void soak_on_signal(int sig)
     soak_stop = sig;
 }
 
-static int soak_run(const struct soak_args *a, struct exp_config *cfg, radio r, codebook cb)
+static int soak_run(const struct soak_args *a, struct isac_exp_config *cfg, isac_radio r,
+                    isac_codebook cb)
 {
     char err[512] = "";
-    const struct exp_soak_opts o = {a->cpis, a->warmup, a->leak, &soak_stop};
-    struct exp_soak_result res;
+    const struct isac_exp_soak_opts o = {a->cpis, a->warmup, a->leak, &soak_stop};
+    struct isac_exp_soak_result res;
     soak_stop = 0;
     signal(SIGINT, soak_on_signal);
     signal(SIGTERM, soak_on_signal);
-    int rc = exp_soak_run(&o, cfg, r, cb, &res, err, sizeof err);
+    int rc = isac_exp_soak_run(&o, cfg, r, cb, &res, err, sizeof err);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    if (rc == EXP_SOAK_STOPPED || (rc != EXP_SOAK_EINPUT && soak_stop)) {
+    if (rc == ISAC_EXP_SOAK_STOPPED || (rc != ISAC_EXP_SOAK_EINPUT && soak_stop)) {
         fprintf(stderr,
                 "isactb bench soak: interrupted by %s after %lu of %lu CPIs: nothing kept (the "
                 "soak writes no files; memory not judged)\n",
-                soak_stop == SIGTERM ? "SIGTERM" : "SIGINT", rc == EXP_SOAK_STOPPED ? res.cpis : 0,
-                a->cpis);
+                soak_stop == SIGTERM ? "SIGTERM" : "SIGINT",
+                rc == ISAC_EXP_SOAK_STOPPED ? res.cpis : 0, a->cpis);
         return 128 + (soak_stop ? soak_stop : SIGINT);
     }
-    if (rc == EXP_SOAK_EINPUT)
+    if (rc == ISAC_EXP_SOAK_EINPUT)
         return cli_input_error("bench soak", "%s", err);
-    if (rc != EXP_SOAK_OK)
+    if (rc != ISAC_EXP_SOAK_OK)
         return cli_runtime_error("bench soak", "%s", err);
     report(a, cfg, &res);
     return soak_check(a, res.m1.heap_kb - res.m0.heap_kb, res.m1.rss_kb - res.m0.rss_kb);
@@ -174,26 +175,26 @@ int bench_soak(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    struct exp_config cfg;
+    struct isac_exp_config cfg;
     char err[512] = "";
-    exp_soak_config_defaults(&cfg);
-    if (a.config && exp_config_load(a.config, &cfg, err, sizeof err))
+    isac_exp_soak_config_defaults(&cfg);
+    if (a.config && isac_exp_config_load(a.config, &cfg, err, sizeof err))
         return cli_input_error("bench soak", "%s", err);
     if (a.radio)
         snprintf(cfg.radio, sizeof cfg.radio, "%s", a.radio);
-    if (exp_config_validate(&cfg, "bench soak", err, sizeof err))
+    if (isac_exp_config_validate(&cfg, "bench soak", err, sizeof err))
         return cli_usage("bench soak", "%s", err);
-    radio r = NULL;
+    isac_radio r = NULL;
     if ((rc = cli_radio_open("bench soak", cfg.radio, a.radio != NULL, &r)))
         return rc;
-    struct radio_info info;
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
+    isac_codebook cb = isac_exp_codebook(&cfg, &info, err, sizeof err);
     if (!cb)
         rc = cli_input_error("bench soak", "%s", err);
     else
         rc = soak_run(&a, &cfg, r, cb);
-    codebook_destroy(cb);
-    radio_close(r);
+    isac_codebook_destroy(cb);
+    isac_radio_close(r);
     return rc;
 }

@@ -51,9 +51,9 @@ struct opts {
     char lstm_a[4200], lstm_b[4200];
 };
 
-static void base_cfg(struct vh_cfg *c, const struct opts *o)
+static void base_cfg(struct isac_vh_cfg *c, const struct opts *o)
 {
-    vh_cfg_default(c);
+    isac_vh_cfg_default(c);
     if (o->lstm_a[0]) {
         c->lstm_assign = o->lstm_a;
         c->lstm_beam = o->lstm_b;
@@ -70,13 +70,13 @@ static int row_set(const struct opts *o, unsigned K, unsigned N, json_t *rows, j
     int rc = ISAC_OK, skip[MAXS] = {0};
     char why[MAXS][256];
     for (unsigned s = 0; s < o->ns; s++) { /* e.g. lstm without nets for N elements */
-        struct veh_params vp;
-        veh_params_default(&vp);
+        struct isac_veh_params vp;
+        isac_veh_params_default(&vp);
         vp.n = N;
         vp.sm.nr = N;
         vp.lstm_assign = o->lstm_a[0] ? o->lstm_a : NULL;
         vp.lstm_beam = o->lstm_a[0] ? o->lstm_b : NULL;
-        const struct veh_scheme_vt *vt = veh_scheme_find(o->schemes[s]);
+        const struct isac_veh_scheme_vt *vt = isac_veh_scheme_find(o->schemes[s]);
         why[s][0] = '\0';
         void *st = vt->create(&vp, why[s], sizeof why[s]);
         if (st)
@@ -89,15 +89,15 @@ static int row_set(const struct opts *o, unsigned K, unsigned N, json_t *rows, j
         for (unsigned s = 0; s < o->ns && rc == ISAC_OK; s++) {
             if (skip[s])
                 continue;
-            struct vh_cfg c;
+            struct isac_vh_cfg c;
             base_cfg(&c, o);
             c.scheme = o->schemes[s];
             c.K = K;
             c.elements = N;
             c.seed = 1000 + r;
-            struct vh_result res;
+            struct isac_vh_result res;
             char err[256] = "";
-            if ((rc = vh_run(&c, &res, err, sizeof err))) {
+            if ((rc = isac_vh_run(&c, &res, err, sizeof err))) {
                 cli_runtime_error("bench vehicular", "%s", err);
                 break;
             }
@@ -119,7 +119,7 @@ static int row_set(const struct opts *o, unsigned K, unsigned N, json_t *rows, j
                     rc_age[a] += res.rcrb_age[a];
                 rc_n++;
             }
-            vh_result_free(&res);
+            isac_vh_result_free(&res);
             if (!o->json)
                 fprintf(stderr, "bench vehicular: K %u N %u run %u %s\n", K, N, r, o->schemes[s]);
         }
@@ -170,7 +170,7 @@ static int poisson(const struct opts *o, double rate, json_t *out)
     int rc = kk ? ISAC_OK : ISAC_ENOMEM;
     struct acc dec[MAXS] = {0};
     for (unsigned s = 0; s < o->ns && rc == ISAC_OK; s++) {
-        struct vh_cfg c;
+        struct isac_vh_cfg c;
         base_cfg(&c, o);
         c.scheme = o->schemes[s];
         c.K = 0;
@@ -179,9 +179,9 @@ static int poisson(const struct opts *o, double rate, json_t *out)
         c.slots = slots;
         c.comm_every = o->comm_every;
         c.seed = 7;
-        struct vh_result res;
+        struct isac_vh_result res;
         char err[256] = "";
-        if ((rc = vh_run(&c, &res, err, sizeof err))) {
+        if ((rc = isac_vh_run(&c, &res, err, sizeof err))) {
             cli_runtime_error("bench vehicular", "%s", err);
             break;
         }
@@ -204,7 +204,7 @@ static int poisson(const struct opts *o, double rate, json_t *out)
             meas[s][b] = nq ? sq / nq : NAN;
         }
         acc_add(&dec[s], res.decide_ms);
-        vh_result_free(&res);
+        isac_vh_result_free(&res);
         if (!o->json)
             fprintf(stderr, "bench vehicular: poisson %.1f/s %s done\n", rate, o->schemes[s]);
     }
@@ -273,7 +273,7 @@ static int parse_schemes(struct opts *o, char *list)
 {
     o->ns = 0;
     for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
-        if (!veh_scheme_find(t) || o->ns == MAXS)
+        if (!isac_veh_scheme_find(t) || o->ns == MAXS)
             return cli_usage("bench vehicular", "--schemes: unknown scheme '%s'", t);
         o->schemes[o->ns++] = t;
     }
@@ -312,7 +312,7 @@ int bench_vehicular(int argc, char **argv)
     o.comm_every = 25;
     o.parts = "k,antennas,poisson,rcrb";
     unsigned nsch;
-    const struct veh_scheme_vt *const *all = veh_scheme_list(&nsch);
+    const struct isac_veh_scheme_vt *const *all = isac_veh_scheme_list(&nsch);
     for (unsigned i = 0; i < nsch && o.ns < MAXS; i++)
         o.schemes[o.ns++] = all[i]->name;
     char sbuf[256];
@@ -352,7 +352,7 @@ int bench_vehicular(int argc, char **argv)
             rate_tenths = (unsigned)v;
             break;
         case 'e':
-            if (cli_parse_uint("bench vehicular", "--elements", cp.arg, 2, VEH_MAX_N, &v))
+            if (cli_parse_uint("bench vehicular", "--elements", cp.arg, 2, ISAC_VEH_MAX_N, &v))
                 return CLI_EUSAGE;
             n_k = (unsigned)v;
             break;

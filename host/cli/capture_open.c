@@ -11,7 +11,7 @@
 #include "engine/run.h"
 
 /* A CPI's own isactb:waveform (optional) must describe the experiment's probe. */
-static int check_cpi_waveform(const json_t *wf, const struct exp_config *cfg, const char *src,
+static int check_cpi_waveform(const json_t *wf, const struct isac_exp_config *cfg, const char *src,
                               size_t k, char *err, size_t errlen)
 {
     if (!wf)
@@ -36,24 +36,25 @@ static int check_cpi_waveform(const json_t *wf, const struct exp_config *cfg, co
 }
 
 /* Every CPI that stores a TX reference must store the experiment's probe (the samples the
- * matched filter correlates with), within SIGMF_TXREF_TOL per sample. */
-static int check_txref(sigmf_reader rd, const struct exp_config *cfg, char *err, size_t errlen)
+ * matched filter correlates with), within ISAC_SIGMF_TXREF_TOL per sample. */
+static int check_txref(isac_sigmf_reader rd, const struct isac_exp_config *cfg, char *err,
+                       size_t errlen)
 {
-    const char *src = sigmf_reader_path(rd);
+    const char *src = isac_sigmf_reader_path(rd);
     float complex *probe = NULL, *got = NULL;
     size_t L = 0;
     char why[256];
-    int rc = exp_probe_generate(cfg, &probe, &L, why, sizeof why);
+    int rc = isac_exp_probe_generate(cfg, &probe, &L, why, sizeof why);
     if (rc) {
         isac_seterr(err, errlen, "%s: isactb:experiment.%s", src, why);
         return rc == ISAC_ENOMEM ? ISAC_ENOMEM : ISAC_EFORMAT;
     }
     if (!(got = malloc(L * sizeof *got)))
         rc = ISAC_ENOMEM;
-    for (size_t k = 0; rc == ISAC_OK && k < sigmf_reader_num_cpis(rd); k++) {
-        struct sigmf_cpi_info ci;
-        sigmf_reader_cpi_info(rd, k, &ci);
-        const json_t *ann = sigmf_reader_cpi_annotation(rd, k);
+    for (size_t k = 0; rc == ISAC_OK && k < isac_sigmf_reader_num_cpis(rd); k++) {
+        struct isac_sigmf_cpi_info ci;
+        isac_sigmf_reader_cpi_info(rd, k, &ci);
+        const json_t *ann = isac_sigmf_reader_cpi_annotation(rd, k);
         if (ci.tx_tick != ci.tick) {
             isac_seterr(err, errlen,
                         "%s: isactb:cpis[%zu] isactb:tx_tick %lld differs from isactb:tick %lld: "
@@ -72,18 +73,18 @@ static int check_txref(sigmf_reader rd, const struct exp_config *cfg, char *err,
                         "isactb:experiment.waveform (%s) has %zu samples",
                         src, k, ci.txlen, cfg->waveform.kind, L);
             rc = ISAC_EFORMAT;
-        } else if ((rc = sigmf_reader_read_txref(rd, k, got, L))) {
-            isac_seterr(err, errlen, "%s", sigmf_reader_last_error(rd));
+        } else if ((rc = isac_sigmf_reader_read_txref(rd, k, got, L))) {
+            isac_seterr(err, errlen, "%s", isac_sigmf_reader_last_error(rd));
         } else {
             double d = 0;
-            size_t i = sigmf_txref_mismatch(got, probe, L, &d);
+            size_t i = isac_sigmf_txref_mismatch(got, probe, L, &d);
             if (i < L) {
                 isac_seterr(err, errlen,
                             "%s: CPI %zu: TX reference sample %zu is (%.6g, %.6g), the %s probe of "
                             "isactb:experiment.waveform has (%.6g, %.6g) (difference %.3g > %g): "
                             "the stored probe is not the one the matched filter uses",
                             src, k, i, crealf(got[i]), cimagf(got[i]), cfg->waveform.kind,
-                            crealf(probe[i]), cimagf(probe[i]), d, SIGMF_TXREF_TOL);
+                            crealf(probe[i]), cimagf(probe[i]), d, ISAC_SIGMF_TXREF_TOL);
                 rc = ISAC_EFORMAT;
             }
         }
@@ -95,20 +96,20 @@ static int check_txref(sigmf_reader rd, const struct exp_config *cfg, char *err,
     return rc;
 }
 
-int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd, struct exp_config *cfg,
-                     codebook *cb)
+int cli_capture_open(const char *cmd, const char *path, isac_sigmf_reader *rd,
+                     struct isac_exp_config *cfg, isac_codebook *cb)
 {
     char err[700] = "";
     *cb = NULL;
-    *rd = sigmf_reader_open(path, err, sizeof err);
+    *rd = isac_sigmf_reader_open(path, err, sizeof err);
     if (!*rd)
         return cli_input_error(cmd, "%s", err);
-    const json_t *g = sigmf_reader_global(*rd);
-    const char *src = sigmf_reader_path(*rd);
+    const json_t *g = isac_sigmf_reader_global(*rd);
+    const char *src = isac_sigmf_reader_path(*rd);
     json_t *exp = json_object_get(g, "isactb:experiment"), *none = NULL;
     if (!exp) /* absent: every field at its default (docs/capture-format.md) */
         exp = none = json_object();
-    int rc = exp_config_from_json(exp, cfg, src, err, sizeof err);
+    int rc = isac_exp_config_from_json(exp, cfg, src, err, sizeof err);
     json_decref(none);
     if (rc)
         goto bad;
@@ -121,21 +122,21 @@ int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd, struct
         goto bad;
     }
     if (!cbj) { /* the DFT codebook `run` generates for the recorded TX array */
-        struct radio_info info;
+        struct isac_radio_info info;
         char why[512];
-        sigmf_reader_radio_info(*rd, &info);
-        if (!(*cb = exp_codebook(cfg, &info, why, sizeof why))) {
+        isac_sigmf_reader_radio_info(*rd, &info);
+        if (!(*cb = isac_exp_codebook(cfg, &info, why, sizeof why))) {
             snprintf(err, sizeof err, "%s: isactb:codebook (generated): %s", src, why);
             goto bad;
         }
-    } else if (!(*cb = codebook_from_json(cbj, src, err, sizeof err)))
+    } else if (!(*cb = isac_codebook_from_json(cbj, src, err, sizeof err)))
         goto bad;
     if (check_txref(*rd, cfg, err, sizeof err) == ISAC_OK)
         return CLI_OK;
 bad:
-    codebook_destroy(*cb);
+    isac_codebook_destroy(*cb);
     *cb = NULL;
-    sigmf_reader_close(*rd);
+    isac_sigmf_reader_close(*rd);
     *rd = NULL;
     return cli_input_error(cmd, "%s", err);
 }

@@ -51,14 +51,14 @@ int cli_dir_exists(const char *path);
  * (1) for one from a file or an unreadable capture, runtime (3) when the device
  * cannot be opened. */
 #include "radio.h"
-int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *out);
+int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, isac_radio *out);
 /* The site's transmit limits ($ISACTB_SITE_LIMITS, else /etc/isactb/site-limits.json when
  * it exists), loaded and validated the same way for every command that reads them: a
  * broken file is one line and CLI_EINPUT. *have = 0 when there is no file. */
 #include "safety.h"
-int cli_site_limits(const char *cmd, struct radio_limits *lim, int *have);
+int cli_site_limits(const char *cmd, struct isac_radio_limits *lim, int *have);
 /* cli_site_limits, then installed on r (cli_radio_open does this for every radio). */
-int cli_site_limits_apply(const char *cmd, radio r);
+int cli_site_limits_apply(const char *cmd, isac_radio r);
 
 /* Open a capture (directory, .sigmf-collection or .sigmf-meta) with its recorded
  * experiment config ("isactb:experiment") and codebook ("isactb:codebook"). On failure
@@ -66,22 +66,22 @@ int cli_site_limits_apply(const char *cmd, radio r);
 #include "array/codebook.h"
 #include "engine/config.h"
 #include "sigmf.h"
-int cli_capture_open(const char *cmd, const char *path, sigmf_reader *rd, struct exp_config *cfg,
-                     codebook *cb);
+int cli_capture_open(const char *cmd, const char *path, isac_sigmf_reader *rd,
+                     struct isac_exp_config *cfg, isac_codebook *cb);
 
 /* Calibration records applied by run/replay (host/cli/cli_calib.c, docs/calibration.md). */
 #include "calib/record.h"
 struct cli_calibration {
     int applied, stale;
-    char path[4200];            /* record file (or capture field) applied */
-    struct calib_record *rec;   /* owned */
-    struct chan_correction *pc; /* owned; what the pipeline applies */
+    char path[4200];                 /* record file (or capture field) applied */
+    struct isac_calib_record *rec;   /* owned */
+    struct isac_chan_correction *pc; /* owned; what the pipeline applies */
 };
 /* given: a record FILE (must load and match: else one-line error, exit 1), a DIRECTORY to
  * search, or NULL for $ISACTB_CALIB_DIR / ~/.local/share/isactb/calib. No match: a warning
- * (none for a radio with RADIO_CAP_IDEAL) and c->applied = 0. disabled: nothing applied. */
+ * (none for a radio with ISAC_RADIO_CAP_IDEAL) and c->applied = 0. disabled: nothing applied. */
 int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const char *given,
-                            int disabled, const struct radio_info *info);
+                            int disabled, const struct isac_radio_info *info);
 /* The "isactb:calibration" object a capture carries ({"file", "record"}). */
 int cli_calibration_from_capture(const char *cmd, struct cli_calibration *c, const json_t *obj,
                                  const char *src);
@@ -92,9 +92,10 @@ void cli_calibration_free(struct cli_calibration *c);
 /* The capture `isactb run --record` writes (its shared records, input hashes and
  * calibration; host/cli/cmd_run.c); isactb fuse records the same way. NULL with one line
  * on stderr. */
-sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
-                                    const struct exp_config *cfg, const struct radio_info *info,
-                                    codebook cb, const struct cli_calibration *cal);
+isac_sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
+                                         const struct isac_exp_config *cfg,
+                                         const struct isac_radio_info *info, isac_codebook cb,
+                                         const struct cli_calibration *cal);
 
 /* Subcommands: argv[0] is the subcommand name. Each returns an enum cli_exit. */
 int cmd_codebook(int argc, char **argv);

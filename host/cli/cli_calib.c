@@ -30,17 +30,17 @@ static void warn_line(void *ctx, const char *line)
     fprintf(stderr, "isactb %s: warning: skipping %s\n", ((struct warn_ctx *)ctx)->cmd, line);
 }
 
-static int apply(const char *cmd, struct cli_calibration *c, const struct radio_info *info)
+static int apply(const char *cmd, struct cli_calibration *c, const struct isac_radio_info *info)
 {
     char err[512];
     c->pc = malloc(sizeof *c->pc);
     if (!c->pc)
         return cli_runtime_error(cmd, "out of memory");
-    if (calib_record_to_pipeline(c->rec, c->pc, err, sizeof err))
+    if (isac_calib_record_to_pipeline(c->rec, c->pc, err, sizeof err))
         return cli_input_error(cmd, "%s: %s", c->path, err);
     (void)info;
     c->applied = 1;
-    c->stale = calib_record_stale(c->rec, (double)time(NULL));
+    c->stale = isac_calib_record_stale(c->rec, (double)time(NULL));
     if (c->stale)
         fprintf(stderr,
                 "isactb %s: warning: %s is stale (measured %.1f h ago, limit %.1f h): "
@@ -54,7 +54,7 @@ static int apply(const char *cmd, struct cli_calibration *c, const struct radio_
 }
 
 int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const char *given,
-                            int disabled, const struct radio_info *info)
+                            int disabled, const struct isac_radio_info *info)
 {
     char err[512], dir[2048];
     struct stat st;
@@ -65,9 +65,9 @@ int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const ch
         return cli_runtime_error(cmd, "out of memory");
     if (given && stat(given, &st) == 0 && !S_ISDIR(st.st_mode)) {
         snprintf(c->path, sizeof c->path, "%s", given);
-        int rc = calib_record_load(given, c->rec, err, sizeof err);
+        int rc = isac_calib_record_load(given, c->rec, err, sizeof err);
         if (rc == ISAC_OK)
-            rc = calib_record_match(c->rec, info, given, err, sizeof err);
+            rc = isac_calib_record_match(c->rec, info, given, err, sizeof err);
         return rc ? cli_input_error(cmd, "%s", err) : apply(cmd, c, info);
     }
     if (given && stat(given, &st) != 0)
@@ -76,10 +76,10 @@ int cli_calibration_resolve(const char *cmd, struct cli_calibration *c, const ch
         snprintf(dir, sizeof dir, "%s", given);
     else
         dir_default(dir, sizeof dir);
-    if (info->caps & RADIO_CAP_IDEAL)
+    if (info->caps & ISAC_RADIO_CAP_IDEAL)
         return CLI_OK; /* a record measured on impairments=1 would only spoil it */
     struct warn_ctx w = {cmd};
-    if (calib_record_find(dir, info, c->rec, c->path, sizeof c->path, warn_line, &w))
+    if (isac_calib_record_find(dir, info, c->rec, c->path, sizeof c->path, warn_line, &w))
         return apply(cmd, c, info);
     fprintf(stderr,
             "isactb %s: warning: no calibration record in %s matches %s %s at %.6g MHz: "
@@ -97,7 +97,7 @@ int cli_calibration_from_capture(const char *cmd, struct cli_calibration *c, con
     if (!(c->rec = malloc(sizeof *c->rec)))
         return cli_runtime_error(cmd, "out of memory");
     snprintf(c->path, sizeof c->path, "%s: isactb:calibration.record", src);
-    if (calib_record_from_json(rec, c->path, c->rec, err, sizeof err))
+    if (isac_calib_record_from_json(rec, c->path, c->rec, err, sizeof err))
         return cli_input_error(cmd, "%s", err);
     const json_t *f = json_object_get(obj, "file");
     if (json_is_string(f))
@@ -105,7 +105,7 @@ int cli_calibration_from_capture(const char *cmd, struct cli_calibration *c, con
     c->pc = malloc(sizeof *c->pc);
     if (!c->pc)
         return cli_runtime_error(cmd, "out of memory");
-    if (calib_record_to_pipeline(c->rec, c->pc, err, sizeof err))
+    if (isac_calib_record_to_pipeline(c->rec, c->pc, err, sizeof err))
         return cli_input_error(cmd, "%s: isactb:calibration: %s", src, err);
     c->applied = 1;
     return CLI_OK;
@@ -113,7 +113,7 @@ int cli_calibration_from_capture(const char *cmd, struct cli_calibration *c, con
 
 json_t *cli_calibration_json(const struct cli_calibration *c)
 {
-    return json_pack("{s:s,s:o}", "file", c->path, "record", calib_record_to_json(c->rec));
+    return json_pack("{s:s,s:o}", "file", c->path, "record", isac_calib_record_to_json(c->rec));
 }
 
 json_t *cli_calibration_summary(const struct cli_calibration *c)

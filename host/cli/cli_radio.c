@@ -9,10 +9,10 @@
 #include "safety.h"
 
 /* The site limits file: $ISACTB_SITE_LIMITS, else this file when it exists, else none
- * (the radio keeps radio_limits_for() its description). */
+ * (the radio keeps isac_radio_limits_for() its description). */
 #define SITE_LIMITS_FILE "/etc/isactb/site-limits.json"
 
-int cli_site_limits(const char *cmd, struct radio_limits *lim, int *have)
+int cli_site_limits(const char *cmd, struct isac_radio_limits *lim, int *have)
 {
     *have = 0;
     const char *path = getenv("ISACTB_SITE_LIMITS");
@@ -21,7 +21,7 @@ int cli_site_limits(const char *cmd, struct radio_limits *lim, int *have)
     if (!path)
         return CLI_OK;
     char err[512] = "";
-    int rc = radio_limits_load(path, lim, err, sizeof err);
+    int rc = isac_radio_limits_load(path, lim, err, sizeof err);
     if (rc == ISAC_OK) {
         *have = 1;
         return CLI_OK;
@@ -30,26 +30,26 @@ int cli_site_limits(const char *cmd, struct radio_limits *lim, int *have)
     return rc == ISAC_ENOMEM ? CLI_ERUNTIME : CLI_EINPUT;
 }
 
-int cli_site_limits_apply(const char *cmd, radio r)
+int cli_site_limits_apply(const char *cmd, isac_radio r)
 {
-    struct radio_limits lim;
+    struct isac_radio_limits lim;
     int have = 0, rc = cli_site_limits(cmd, &lim, &have);
     if (rc || !have)
         return rc;
-    if (radio_set_limits(r, &lim) == ISAC_OK)
+    if (isac_radio_set_limits(r, &lim) == ISAC_OK)
         return CLI_OK;
     fprintf(stderr, "isactb %s: site limits: out of memory\n", cmd);
     return CLI_ERUNTIME;
 }
 
-int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, radio *out)
+int cli_radio_open(const char *cmd, const char *spec, int spec_from_cli, isac_radio *out)
 {
     char err[512] = "";
-    int rc = radio_open_ex(spec, out, err, sizeof err);
+    int rc = isac_radio_open_ex(spec, out, err, sizeof err);
     if (rc == ISAC_OK) {
         int lrc = cli_site_limits_apply(cmd, *out);
         if (lrc != CLI_OK) {
-            radio_close(*out);
+            isac_radio_close(*out);
             *out = NULL;
         }
         return lrc;

@@ -5,9 +5,9 @@
  * options and prints.
  *
  * Per CPI of probe length L and C receive channels:
- *   (a) mf_execute_multi() over the C channels (capture window W = 2L: the probe plus
+ *   (a) isac_mf_execute_multi() over the C channels (capture window W = 2L: the probe plus
  *       an equally long listening window, K = L + 1 range bins, FFT size N = 2L), then
- *       glrt_profile() at every range bin for one angle hypothesis per receive AP, the
+ *       isac_glrt_profile() at every range bin for one angle hypothesis per receive AP, the
  *       C channels grouped into APs of min(C, 4) elements (C = 16 -> 4 APs of 4);
  *   (b) the floor: one in-place forward and one inverse FFTW transform of size N per
  *       channel (each channel on its own buffer), nothing else.
@@ -52,23 +52,23 @@ const struct cli_cmd cli_cmd_bench_mf = {
 
 /* ---- output ---- */
 
-static int print_json(const struct bench_row *rows, size_t n, const struct bench_grid_row *grows,
-                      size_t ng)
+static int print_json(const struct isac_bench_row *rows, size_t n,
+                      const struct isac_bench_grid_row *grows, size_t ng)
 {
     json_t *root = json_object(), *arr = json_array();
     if (!root || !arr)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        const struct bench_row *r = &rows[i];
+        const struct isac_bench_row *r = &rows[i];
         json_t *o = json_pack("{s:i, s:i, s:f, s:f, s:f}", "channels", (json_int_t)r->C, "cpi",
-                              (json_int_t)r->L, "msamples_per_s", bench_msps(r, r->t_mf),
-                              "fft_floor_msamples_per_s", bench_msps(r, r->t_floor), "ratio",
+                              (json_int_t)r->L, "msamples_per_s", isac_bench_msps(r, r->t_mf),
+                              "fft_floor_msamples_per_s", isac_bench_msps(r, r->t_floor), "ratio",
                               r->t_mf / r->t_floor);
         if (!o || json_array_append_new(arr, o))
             return -1;
     }
     for (size_t i = 0; i < ng; i++) {
-        const struct bench_grid_row *r = &grows[i];
+        const struct isac_bench_grid_row *r = &grows[i];
         json_t *o = json_pack("{s:i, s:i, s:I, s:f}", "channels", (json_int_t)r->C, "cpi",
                               (json_int_t)r->L, "grid_cells", (json_int_t)r->cells,
                               "grid_cells_per_s", (double)r->cells / r->t);
@@ -90,10 +90,10 @@ static void print_table_header(void)
     printf("%8s %7s %14s %14s %7s\n", "channels", "cpi", "MF+GLRT Msps", "FFT floor Msps", "ratio");
 }
 
-static void print_table_row(const struct bench_row *r)
+static void print_table_row(const struct isac_bench_row *r)
 {
-    printf("%8u %7zu %14.1f %14.1f %7.3f\n", r->C, r->L, bench_msps(r, r->t_mf),
-           bench_msps(r, r->t_floor), r->t_mf / r->t_floor);
+    printf("%8u %7zu %14.1f %14.1f %7.3f\n", r->C, r->L, isac_bench_msps(r, r->t_mf),
+           isac_bench_msps(r, r->t_floor), r->t_mf / r->t_floor);
     fflush(stdout);
 }
 
@@ -119,14 +119,15 @@ static int bench_mf(int argc, char **argv)
     const unsigned *Cs = quick ? Cs_quick : Cs_full;
     const size_t *Ls = quick ? Ls_quick : Ls_full;
     size_t nC = quick ? 2 : 4, nL = quick ? 2 : 7;
-    struct bench_cfg cfg = quick ? (struct bench_cfg){0.005, 3} : (struct bench_cfg){0.05, 7};
-    struct bench_row rows[4 * 7];
+    struct isac_bench_cfg cfg =
+        quick ? (struct isac_bench_cfg){0.005, 3} : (struct isac_bench_cfg){0.05, 7};
+    struct isac_bench_row rows[4 * 7];
     size_t n = 0;
     if (!json)
         print_table_header();
     for (size_t i = 0; i < nC; i++)
         for (size_t j = 0; j < nL; j++) {
-            int rc = bench_mf_row(Cs[i], Ls[j], &cfg, &rows[n]);
+            int rc = isac_bench_mf_row(Cs[i], Ls[j], &cfg, &rows[n]);
             if (rc != ISAC_OK)
                 return cli_runtime_error("bench mf", "C=%u L=%zu: %s", Cs[i], Ls[j],
                                          isac_strerror(rc));
@@ -139,12 +140,12 @@ static int bench_mf(int argc, char **argv)
     static const unsigned sides_full[] = {100, 200, 400}, sides_quick[] = {100};
     const unsigned *sides = quick ? sides_quick : sides_full;
     size_t ns = quick ? 1 : 3;
-    struct bench_grid_row grows[3];
+    struct isac_bench_grid_row grows[3];
     if (!json)
         printf("\n%8s %7s %10s %16s   (grid search: %u receive APs x %u elements)\n", "channels",
-               "cpi", "cells", "grid cells/s", BENCH_GRID_APS, BENCH_GRID_M);
+               "cpi", "cells", "grid cells/s", ISAC_BENCH_GRID_APS, ISAC_BENCH_GRID_M);
     for (size_t i = 0; i < ns; i++) {
-        int rc = bench_grid_row(sides[i], &cfg, &grows[i]);
+        int rc = isac_bench_grid_row(sides[i], &cfg, &grows[i]);
         if (rc != ISAC_OK)
             return cli_runtime_error("bench mf", "grid %ux%u: %s", sides[i], sides[i],
                                      isac_strerror(rc));

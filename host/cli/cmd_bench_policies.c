@@ -41,11 +41,11 @@ const struct cli_cmd cli_cmd_bench_policies = {
 /* The registry's policy names, "sweep, scan, random, pso, qnet" (help and errors). */
 static const char *registry_names(char *buf, size_t len)
 {
-    return policy_registry_names(NULL, buf, len);
+    return isac_policy_registry_names(NULL, buf, len);
 }
 
-static void print_row(void *ctx, const struct policy_bench_policy *p,
-                      const struct policy_bench_row *row)
+static void print_row(void *ctx, const struct isac_policy_bench_policy *p,
+                      const struct isac_policy_bench_row *row)
 {
     (void)ctx;
     fprintf(stderr,
@@ -55,10 +55,10 @@ static void print_row(void *ctx, const struct policy_bench_policy *p,
             row->sem);
 }
 
-static void free_policies(struct policy_bench_policy *pols, unsigned npol)
+static void free_policies(struct isac_policy_bench_policy *pols, unsigned npol)
 {
     for (unsigned k = 0; k < npol; k++)
-        qnet_file_free(&pols[k].qf);
+        isac_qnet_file_free(&pols[k].qf);
 }
 
 struct bp_args {
@@ -121,15 +121,16 @@ static int parse_args(int argc, char **argv, struct bp_args *a)
 }
 
 /* The registry's policies, the weights and variants asked for, the --policies selection. */
-static int load_policies(const struct bp_args *a, struct policy_bench_policy *pols,
+static int load_policies(const struct bp_args *a, struct isac_policy_bench_policy *pols,
                          unsigned *npol_out)
 {
-    unsigned npol = policy_bench_registry(pols), qnet = npol;
+    unsigned npol = isac_policy_bench_registry(pols), qnet = npol;
     char err[512] = "";
     for (unsigned k = npol; k-- > 0;)
-        qnet = policy_registry_find(NULL, pols[k].kind)->caps & POLICY_CAP_QNET ? k : qnet;
+        qnet =
+            isac_policy_registry_find(NULL, pols[k].kind)->caps & ISAC_POLICY_CAP_QNET ? k : qnet;
     int wk = a->weights && qnet < npol
-                 ? policy_bench_load_weights(a->weights, &pols[qnet], err, sizeof err)
+                 ? isac_policy_bench_load_weights(a->weights, &pols[qnet], err, sizeof err)
                  : 1;
     if (wk == 0)
         return cli_input_error("bench policies", "%s: cannot open: %s", a->weights,
@@ -138,7 +139,7 @@ static int load_policies(const struct bp_args *a, struct policy_bench_policy *po
         return cli_input_error("bench policies", "%s", err);
     static const char *const variants[] = {"dt_nocql", "offline", "online"};
     for (unsigned i = 0; a->vdir && i < 3; i++) {
-        int k = policy_bench_load_variant(a->vdir, variants[i], &pols[npol], err, sizeof err);
+        int k = isac_policy_bench_load_variant(a->vdir, variants[i], &pols[npol], err, sizeof err);
         if (k < 0) {
             fprintf(stderr, "isactb bench policies: %s\n", err);
             free_policies(pols, npol);
@@ -146,7 +147,7 @@ static int load_policies(const struct bp_args *a, struct policy_bench_policy *po
         }
         npol += (unsigned)k;
     }
-    if (a->only && policy_bench_select(a->only, pols, &npol)) {
+    if (a->only && isac_policy_bench_select(a->only, pols, &npol)) {
         char names[256];
         free_policies(pols, npol);
         return cli_usage("bench policies", "--policies: no policy named in '%s' (available: %s)",
@@ -174,13 +175,13 @@ static unsigned make_conds(const struct bp_args *a, double conds[8][2])
 }
 
 struct bp_results {
-    struct policy_bench_row rows[POLICY_BENCH_MAX * 8];
-    struct policy_bench_cmp cmps[POLICY_BENCH_MAX * 8];
+    struct isac_policy_bench_row rows[ISAC_POLICY_BENCH_MAX * 8];
+    struct isac_policy_bench_cmp cmps[ISAC_POLICY_BENCH_MAX * 8];
     unsigned nrows, ncmp;
 };
 
-static int run_conditions(const struct bp_args *a, struct policy_bench_policy *pols, unsigned npol,
-                          struct bp_results *r)
+static int run_conditions(const struct bp_args *a, struct isac_policy_bench_policy *pols,
+                          unsigned npol, struct bp_results *r)
 {
     double conds[8][2];
     unsigned ncond = make_conds(a, conds);
@@ -193,25 +194,25 @@ static int run_conditions(const struct bp_args *a, struct policy_bench_policy *p
         if (!a->json)
             fprintf(stderr, "isactb bench policies: %g dBm, P_FA %g ...\n", conds[i][0],
                     conds[i][1]);
-        if (policy_bench_condition(conds[i][0], conds[i][1], a->scen, (unsigned)a->elements,
-                                   a->threads, (unsigned)a->episodes, pols, npol, r->rows,
-                                   &r->nrows, steps, a->json ? NULL : print_row, NULL, err,
-                                   sizeof err))
+        if (isac_policy_bench_condition(conds[i][0], conds[i][1], a->scen, (unsigned)a->elements,
+                                        a->threads, (unsigned)a->episodes, pols, npol, r->rows,
+                                        &r->nrows, steps, a->json ? NULL : print_row, NULL, err,
+                                        sizeof err))
             rc = cli_runtime_error("bench policies", "%s", err);
         else
-            policy_bench_paired(pols, npol, steps, (unsigned)a->episodes, conds[i][0], conds[i][1],
-                                r->cmps, &r->ncmp);
+            isac_policy_bench_paired(pols, npol, steps, (unsigned)a->episodes, conds[i][0],
+                                     conds[i][1], r->cmps, &r->ncmp);
     }
     free(steps);
     return rc;
 }
 
-static void print_json(const struct bp_args *a, const struct policy_bench_policy *pols,
+static void print_json(const struct bp_args *a, const struct isac_policy_bench_policy *pols,
                        const struct bp_results *r, double tinf)
 {
     json_t *arr = json_array();
     for (unsigned i = 0; i < r->nrows; i++) {
-        const struct policy_bench_row *w = &r->rows[i];
+        const struct isac_policy_bench_row *w = &r->rows[i];
         json_t *ms = isnan(w->mean_success) ? json_null() : json_real(w->mean_success);
         json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
         json_array_append_new(arr,
@@ -222,7 +223,7 @@ static void print_json(const struct bp_args *a, const struct policy_bench_policy
     }
     json_t *cmp = json_array();
     for (unsigned i = 0; i < r->ncmp; i++) {
-        const struct policy_bench_cmp *w = &r->cmps[i];
+        const struct isac_policy_bench_cmp *w = &r->cmps[i];
         json_t *se = isnan(w->sem) ? json_null() : json_real(w->sem);
         json_array_append_new(cmp,
                               json_pack("{s:s,s:s,s:f,s:f,s:f,s:o}", "policy", pols[w->a].name,
@@ -238,7 +239,7 @@ static void print_json(const struct bp_args *a, const struct policy_bench_policy
     json_decref(o);
 }
 
-static int print_table(const struct bp_args *a, const struct policy_bench_policy *pols,
+static int print_table(const struct bp_args *a, const struct isac_policy_bench_policy *pols,
                        unsigned npol, const struct bp_results *r, double tinf)
 {
     printf("%-16s %9s %7s %10s %7s %9s %8s %12s\n", "policy", "power_dBm", "pfa", "steps_mean",
@@ -263,7 +264,8 @@ static int print_table(const struct bp_args *a, const struct policy_bench_policy
     const char *names[64];
     for (unsigned k = 0; k < npol && k < 64; k++)
         names[k] = pols[k].name;
-    if (policy_bench_figure(path, r->rows, r->nrows, npol < 64 ? npol : 64, names, err, sizeof err))
+    if (isac_policy_bench_figure(path, r->rows, r->nrows, npol < 64 ? npol : 64, names, err,
+                                 sizeof err))
         return cli_runtime_error("bench policies", "figure: %s", err);
     fprintf(stderr, "isactb bench policies: figures %s and .svg\n", path);
     return CLI_OK;
@@ -277,18 +279,18 @@ int bench_policies(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     /* the bench radiates nothing (in-process emulators only), but a broken site limits file
      * is refused here exactly as by every other command */
-    struct radio_limits lim;
+    struct isac_radio_limits lim;
     int have_lim = 0;
     if ((rc = cli_site_limits("bench policies", &lim, &have_lim)))
         return rc;
-    struct policy_bench_policy pols[POLICY_BENCH_MAX] = {{"", NULL, {{0}, 0}}};
+    struct isac_policy_bench_policy pols[ISAC_POLICY_BENCH_MAX] = {{"", NULL, {{0}, 0}}};
     unsigned npol = 0;
     if ((rc = load_policies(&a, pols, &npol)))
         return rc;
     struct bp_results *r = calloc(1, sizeof *r);
     rc = r ? run_conditions(&a, pols, npol, r)
            : cli_runtime_error("bench policies", "out of memory");
-    double tinf = rc ? NAN : policy_bench_qnet_inference_ns();
+    double tinf = rc ? NAN : isac_policy_bench_qnet_inference_ns();
     if (!rc && a.json)
         print_json(&a, pols, r, tinf);
     else if (!rc)

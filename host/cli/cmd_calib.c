@@ -209,7 +209,7 @@ static void sim_spec(const char *spec, const char *sub, char *out, size_t n)
     snprintf(out, n, "%s%scal=%s", spec, spec[3] ? "," : ":", mode);
 }
 
-static json_t *chans_json(const struct calib_chan *c, unsigned n)
+static json_t *chans_json(const struct isac_calib_chan *c, unsigned n)
 {
     json_t *a = json_array();
     for (unsigned i = 0; i < n; i++)
@@ -223,7 +223,7 @@ static json_t *chans_json(const struct calib_chan *c, unsigned n)
     return a;
 }
 
-static void print_chans(const char *what, const struct calib_chan *c, unsigned n)
+static void print_chans(const char *what, const struct isac_calib_chan *c, unsigned n)
 {
     fprintf(stderr, "%s: %u channels (relative to each array's first element)\n", what, n);
     for (unsigned i = 0; i < n; i++)
@@ -235,8 +235,8 @@ static void print_chans(const char *what, const struct calib_chan *c, unsigned n
 }
 
 /* The record to update: --out FILE if it holds a matching record, else a fresh one. */
-static int target_record(const struct calib_args *a, const struct radio_info *info,
-                         struct calib_record *rec, char *path, size_t plen, int *backup)
+static int target_record(const struct calib_args *a, const struct isac_radio_info *info,
+                         struct isac_calib_record *rec, char *path, size_t plen, int *backup)
 {
     char dir[4096], err[512];
     if (a->out)
@@ -244,18 +244,18 @@ static int target_record(const struct calib_args *a, const struct radio_info *in
     else {
         calib_dir(dir, sizeof dir);
         mkdirs(dir);
-        struct calib_record probe;
-        calib_record_init(&probe, info, (double)time(NULL));
+        struct isac_calib_record probe;
+        isac_calib_record_init(&probe, info, (double)time(NULL));
         char name[256];
-        calib_record_filename(&probe, name, sizeof name);
+        isac_calib_record_filename(&probe, name, sizeof name);
         if (snprintf(path, plen, "%s/%s", dir, name) >= (int)plen)
             return cli_input_error("calib", "%s: path too long", dir);
     }
     struct stat st;
     if (lstat(path, &st) == 0) {
-        int rc = calib_record_load(path, rec, err, sizeof err);
+        int rc = isac_calib_record_load(path, rec, err, sizeof err);
         if (rc == ISAC_OK)
-            rc = calib_record_match(rec, info, path, err, sizeof err);
+            rc = isac_calib_record_match(rec, info, path, err, sizeof err);
         if (rc == ISAC_OK)
             return 0; /* the same array's record: updated in place */
         /* another array's record, or not a record at all: never replaced silently */
@@ -266,11 +266,11 @@ static int target_record(const struct calib_args *a, const struct radio_info *in
                                    path, err, path);
         *backup = 1;
     }
-    calib_record_init(rec, info, (double)time(NULL));
+    isac_calib_record_init(rec, info, (double)time(NULL));
     return 0;
 }
 
-static int save(struct calib_record *rec, const char *path, int backup, json_t *result)
+static int save(struct isac_calib_record *rec, const char *path, int backup, json_t *result)
 {
     char err[512];
     rec->created_unix = (double)time(NULL);
@@ -281,7 +281,7 @@ static int save(struct calib_record *rec, const char *path, int backup, json_t *
             return cli_input_error("calib", "--force: cannot keep the old %s: %s", path, err);
         fprintf(stderr, "isactb calib: kept the previous %s as %s\n", path, bak);
     }
-    if (calib_record_save(path, rec, err, sizeof err))
+    if (isac_calib_record_save(path, rec, err, sizeof err))
         return cli_input_error("calib", "%s", err);
     json_object_set_new(result, "record", json_string(path));
     fprintf(stderr, "isactb calib: wrote %s\n", path);
@@ -289,18 +289,19 @@ static int save(struct calib_record *rec, const char *path, int backup, json_t *
 }
 
 /* --capture DIR: record the session's captures (calibration segments) as SigMF. */
-static sigmf_writer open_capture(const struct calib_args *a, const struct radio_info *info,
-                                 const struct calib_session *s)
+static isac_sigmf_writer open_capture(const struct calib_args *a,
+                                      const struct isac_radio_info *info,
+                                      const struct isac_calib_session *s)
 {
     char err[512];
-    json_t *g =
-        json_pack("{s:o}", "isactb:calib_session", calib_session_to_json(s, a->sub, a->sequential));
+    json_t *g = json_pack("{s:o}", "isactb:calib_session",
+                          isac_calib_session_to_json(s, a->sub, a->sequential));
     char desc[64];
     snprintf(desc, sizeof desc, "isactb calib %s session", a->sub);
-    struct sigmf_writer_desc d = {
+    struct isac_sigmf_writer_desc d = {
         .info = info, .global = g, .description = desc, .author = "isactb"};
-    sigmf_writer w =
-        g ? sigmf_writer_create(a->capture, "isactb-calib", &d, err, sizeof err) : NULL;
+    isac_sigmf_writer w =
+        g ? isac_sigmf_writer_create(a->capture, "isactb-calib", &d, err, sizeof err) : NULL;
     json_decref(g);
     if (!w)
         cli_input_error("calib", "--capture: %s", g ? err : "out of memory");
@@ -308,23 +309,23 @@ static sigmf_writer open_capture(const struct calib_args *a, const struct radio_
 }
 
 /* Close the session recording: the estimated RX phases become spatial:phase_offset. */
-static int close_capture(sigmf_writer w, const char *sub, const struct calib_chan *ch,
+static int close_capture(isac_sigmf_writer w, const char *sub, const struct isac_calib_chan *ch,
                          unsigned num_rx, int ok, json_t *result, const char *dir)
 {
     char err[512];
-    double ph[CALIB_MAX_CH];
+    double ph[ISAC_CALIB_MAX_CH];
     for (unsigned k = 0; ok && !strcmp(sub, "rx") && k < num_rx; k++)
         ph[k] = ch[k].phase_deg;
-    if (ok && !strcmp(sub, "rx") && sigmf_writer_set_rx_phase_offset(w, ph)) {
-        fprintf(stderr, "isactb calib: --capture: %s\n", sigmf_writer_last_error(w));
-        sigmf_writer_abort(w);
+    if (ok && !strcmp(sub, "rx") && isac_sigmf_writer_set_rx_phase_offset(w, ph)) {
+        fprintf(stderr, "isactb calib: --capture: %s\n", isac_sigmf_writer_last_error(w));
+        isac_sigmf_writer_abort(w);
         return CLI_ERUNTIME;
     }
     if (!ok) {
-        sigmf_writer_abort(w);
+        isac_sigmf_writer_abort(w);
         return CLI_OK;
     }
-    if (sigmf_writer_finish(w, err, sizeof err))
+    if (isac_sigmf_writer_finish(w, err, sizeof err))
         return cli_runtime_error("calib", "--capture: %s", err);
     char path[4200];
     snprintf(path, sizeof path, "%s/isactb-calib.sigmf-collection", dir);
@@ -333,40 +334,40 @@ static int close_capture(sigmf_writer w, const char *sub, const struct calib_cha
     return CLI_OK;
 }
 
-static int do_measure(const struct calib_args *a, radio r, const struct radio_info *info,
-                      const struct calib_session *replayed, json_t *result)
+static int do_measure(const struct calib_args *a, isac_radio r, const struct isac_radio_info *info,
+                      const struct isac_calib_session *replayed, json_t *result)
 {
-    struct calib_session s;
+    struct isac_calib_session s;
     if (replayed)
         s = *replayed;
     else
-        calib_session_default(&s);
+        isac_calib_session_default(&s);
     if (a->capture && !(s.capture = open_capture(a, info, &s)))
         return CLI_EINPUT;
     char err[512] = "", path[4200];
-    struct calib_record *rec = malloc(sizeof *rec);
-    struct calib_chan *ch = calloc(CALIB_MAX_CH, sizeof *ch);
+    struct isac_calib_record *rec = malloc(sizeof *rec);
+    struct isac_calib_chan *ch = calloc(ISAC_CALIB_MAX_CH, sizeof *ch);
     int rc = rec && ch ? 0 : CLI_ERUNTIME, backup = 0;
     s.stop = &calib_stop;
     if (!rc)
         rc = target_record(a, info, rec, path, sizeof path, &backup);
     double now = (double)time(NULL);
     if (!rc && !strcmp(a->sub, "rx")) {
-        if ((rc = calib_measure_rx(r, &s, ch, err, sizeof err)) == ISAC_OK) {
-            calib_section_set(&rec->rx, "splitter-eigenvector", ch, info->num_rx, now);
+        if ((rc = isac_calib_measure_rx(r, &s, ch, err, sizeof err)) == ISAC_OK) {
+            isac_calib_section_set(&rec->rx, "splitter-eigenvector", ch, info->num_rx, now);
             json_object_set_new(result, "channels", chans_json(ch, info->num_rx));
             print_chans("rx", ch, info->num_rx);
         }
     } else if (!rc && !strcmp(a->sub, "tx")) {
-        if ((rc = calib_measure_tx(r, &s, a->sequential, ch, err, sizeof err)) == ISAC_OK) {
-            calib_section_set(&rec->tx, a->sequential ? "coupler-sequential" : "coupler-comb", ch,
-                              info->num_tx, now);
+        if ((rc = isac_calib_measure_tx(r, &s, a->sequential, ch, err, sizeof err)) == ISAC_OK) {
+            isac_calib_section_set(&rec->tx, a->sequential ? "coupler-sequential" : "coupler-comb",
+                                   ch, info->num_tx, now);
             json_object_set_new(result, "channels", chans_json(ch, info->num_tx));
             print_chans("tx", ch, info->num_tx);
         }
     } else if (!rc) {
-        double d[RADIO_MAX_APS], sd[RADIO_MAX_APS];
-        if ((rc = calib_measure_delay(r, &s, d, sd, err, sizeof err)) == ISAC_OK) {
+        double d[ISAC_RADIO_MAX_APS], sd[ISAC_RADIO_MAX_APS];
+        if ((rc = isac_calib_measure_delay(r, &s, d, sd, err, sizeof err)) == ISAC_OK) {
             json_t *jd = json_array(), *js = json_array();
             for (unsigned n = 0; n < info->num_rx_aps; n++) {
                 rec->system_delay[n] = d[n];
@@ -397,7 +398,7 @@ static int do_measure(const struct calib_args *a, radio r, const struct radio_in
     else if (rc < 0)
         rc = cli_runtime_error("calib", "%s", err);
     else if (!rc) {
-        const struct calib_section *sec = !strcmp(a->sub, "rx") ? &rec->rx : &rec->tx;
+        const struct isac_calib_section *sec = !strcmp(a->sub, "rx") ? &rec->rx : &rec->tx;
         if (strcmp(a->sub, "delay"))
             json_object_set_new(result, "accuracy",
                                 json_pack("{s:f,s:f,s:f}", "phase_deg", sec->phase_rms_deg,
@@ -412,15 +413,15 @@ static int do_measure(const struct calib_args *a, radio r, const struct radio_in
 
 /* The record verify/track compare against: --record FILE or the matching one in the
  * directory. Returns CLI_OK with *have = 0 when there is none. */
-static int find_record(const struct calib_args *a, const struct radio_info *info,
-                       struct calib_record *rec, int *have, char *path, size_t plen)
+static int find_record(const struct calib_args *a, const struct isac_radio_info *info,
+                       struct isac_calib_record *rec, int *have, char *path, size_t plen)
 {
     char err[512], dir[4096];
     *have = 0;
     if (a->record) {
-        int rc = calib_record_load(a->record, rec, err, sizeof err);
+        int rc = isac_calib_record_load(a->record, rec, err, sizeof err);
         if (rc == ISAC_OK)
-            rc = calib_record_match(rec, info, a->record, err, sizeof err);
+            rc = isac_calib_record_match(rec, info, a->record, err, sizeof err);
         if (rc)
             return cli_input_error("calib", "%s", err);
         snprintf(path, plen, "%s", a->record);
@@ -428,11 +429,11 @@ static int find_record(const struct calib_args *a, const struct radio_info *info
         return CLI_OK;
     }
     calib_dir(dir, sizeof dir);
-    *have = calib_record_find(dir, info, rec, path, plen, NULL, NULL);
+    *have = isac_calib_record_find(dir, info, rec, path, plen, NULL, NULL);
     return CLI_OK;
 }
 
-static json_t *stats_json(const struct calib_pattern_stats *s)
+static json_t *stats_json(const struct isac_calib_pattern_stats *s)
 {
     return json_pack("{s:f,s:f,s:f}", "peak_deg", s->peak_deg, "peak_error_deg", s->peak_err_deg,
                      "pslr_db", s->pslr_db);
@@ -446,30 +447,30 @@ static json_t *series(const double *v, unsigned n)
     return a;
 }
 
-static int do_verify(const struct calib_args *a, radio r, const struct radio_info *info,
+static int do_verify(const struct calib_args *a, isac_radio r, const struct isac_radio_info *info,
                      json_t *result)
 {
     double deg = 20;
     if (a->pilot && cli_parse_double("calib", "--pilot-deg", a->pilot, -80, 80, &deg))
         return CLI_EUSAGE;
-    struct calib_record *rec = malloc(sizeof *rec);
-    struct chan_correction *pc = malloc(sizeof *pc);
+    struct isac_calib_record *rec = malloc(sizeof *rec);
+    struct isac_chan_correction *pc = malloc(sizeof *pc);
     char path[4200] = "", err[512] = "";
     int have = 0,
         rc = rec && pc ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
-    if (!rc && have && calib_record_to_pipeline(rec, pc, err, sizeof err))
+    if (!rc && have && isac_calib_record_to_pipeline(rec, pc, err, sizeof err))
         rc = cli_input_error("calib", "%s: %s", path, err);
     if (!rc && !have)
         fprintf(stderr, "isactb calib: warning: no calibration record matches this radio: "
                         "measuring the uncalibrated pattern only\n");
-    array arr = radio_tx_array(info);
-    codebook cb = arr ? codebook_create_dft(arr, 64, -M_PI / 2, M_PI / 2) : NULL;
-    array_destroy(arr);
-    struct calib_verify_result v = {0};
-    struct calib_session s;
-    calib_session_default(&s);
-    if (!rc && (!cb || calib_verify(r, &s, deg * M_PI / 180, have ? pc : NULL, cb, 0, &v, err,
-                                    sizeof err)))
+    isac_array arr = isac_radio_tx_array(info);
+    isac_codebook cb = arr ? isac_codebook_create_dft(arr, 64, -M_PI / 2, M_PI / 2) : NULL;
+    isac_array_destroy(arr);
+    struct isac_calib_verify_result v = {0};
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
+    if (!rc && (!cb || isac_calib_verify(r, &s, deg * M_PI / 180, have ? pc : NULL, cb, 0, &v, err,
+                                         sizeof err)))
         rc = cli_runtime_error("calib", "verify: %s", *err ? err : "cannot build the codebook");
     if (!rc) {
         json_object_set_new(result, "pilot_deg", json_real(deg));
@@ -493,20 +494,21 @@ static int do_verify(const struct calib_args *a, radio r, const struct radio_inf
                     v.cal.pslr_db);
         fputc('\n', stderr);
         const char *fig = a->figure ? a->figure : "calib-verify.svg";
-        if (calib_pattern_figure(fig, "TX beam pattern against the pilot", v.phi_deg, v.theory_db,
-                                 have ? v.cal_db : NULL, v.raw_db, v.Q, err, sizeof err))
+        if (isac_calib_pattern_figure(fig, "TX beam pattern against the pilot", v.phi_deg,
+                                      v.theory_db, have ? v.cal_db : NULL, v.raw_db, v.Q, err,
+                                      sizeof err))
             rc = cli_runtime_error("calib", "figure: %s", err); /* reported, not exit 0 */
         else
             json_object_set_new(result, "figure", json_string(fig));
     }
-    calib_verify_free(&v);
-    codebook_destroy(cb);
+    isac_calib_verify_free(&v);
+    isac_codebook_destroy(cb);
     free(rec);
     free(pc);
     return rc;
 }
 
-static int do_track(const struct calib_args *a, radio r, const struct radio_info *info,
+static int do_track(const struct calib_args *a, isac_radio r, const struct isac_radio_info *info,
                     json_t *result)
 {
     double tol_deg = 2.0, tol_db = 0.2, hz = 0;
@@ -514,8 +516,8 @@ static int do_track(const struct calib_args *a, radio r, const struct radio_info
         (a->tol_db && cli_parse_double("calib", "--tol-db", a->tol_db, 0, 60, &tol_db)) ||
         (a->retune && cli_parse_double("calib", "--retune", a->retune, 1, 1e12, &hz)))
         return CLI_EUSAGE;
-    struct calib_record *rec = malloc(sizeof *rec);
-    struct calib_chan *ch = calloc(CALIB_MAX_CH, sizeof *ch);
+    struct isac_calib_record *rec = malloc(sizeof *rec);
+    struct isac_calib_chan *ch = calloc(ISAC_CALIB_MAX_CH, sizeof *ch);
     char path[4200] = "", err[512] = "";
     int have = 0,
         rc = rec && ch ? find_record(a, info, rec, &have, path, sizeof path) : CLI_ERUNTIME;
@@ -524,21 +526,21 @@ static int do_track(const struct calib_args *a, radio r, const struct radio_info
                              "track: no calibration record with an rx section matches this radio");
     int invalid = 0;
     if (!rc && a->retune) {
-        if (radio_set_center_freq(r, hz))
-            rc = cli_runtime_error("calib", "--retune %g: %s", hz, radio_last_error(r));
+        if (isac_radio_set_center_freq(r, hz))
+            rc = cli_runtime_error("calib", "--retune %g: %s", hz, isac_radio_last_error(r));
         /* the record is keyed by frequency: a retune away and back is the track case */
-        else if (radio_set_center_freq(r, info->center_freq))
-            rc = cli_runtime_error("calib", "retune back: %s", radio_last_error(r));
-        invalid = calib_record_invalidated_by_retune(rec, info->caps);
+        else if (isac_radio_set_center_freq(r, info->center_freq))
+            rc = cli_runtime_error("calib", "retune back: %s", isac_radio_last_error(r));
+        invalid = isac_calib_record_invalidated_by_retune(rec, info->caps);
     }
-    struct calib_session s;
-    calib_session_default(&s);
+    struct isac_calib_session s;
+    isac_calib_session_default(&s);
     s.ref.periods = 2; /* the quick re-measure: 2048-sample captures */
-    if (!rc && calib_measure_rx(r, &s, ch, err, sizeof err))
+    if (!rc && isac_calib_measure_rx(r, &s, ch, err, sizeof err))
         rc = cli_runtime_error("calib", "track: %s", err);
     if (!rc) {
-        struct calib_drift d;
-        calib_compare(rec->rx.ch, ch, info->num_rx, tol_deg, tol_db, &d);
+        struct isac_calib_drift d;
+        isac_calib_compare(rec->rx.ch, ch, info->num_rx, tol_deg, tol_db, &d);
         json_object_set_new(result, "record", json_string(path));
         json_object_set_new(result, "ok", json_boolean(d.ok && !invalid));
         json_object_set_new(result, "invalidated_by_retune", json_boolean(invalid));
@@ -567,18 +569,19 @@ static int do_track(const struct calib_args *a, radio r, const struct radio_info
 
 /* --input CAPTURE: the recorded session's parameters and the recording radio (the record
  * is keyed by the device that measured, not by the `file` back end). */
-static int replay_session(struct calib_args *a, struct calib_session *s, struct radio_info *info)
+static int replay_session(struct calib_args *a, struct isac_calib_session *s,
+                          struct isac_radio_info *info)
 {
     char err[600];
-    sigmf_reader rd = sigmf_reader_open(a->input, err, sizeof err);
+    isac_sigmf_reader rd = isac_sigmf_reader_open(a->input, err, sizeof err);
     if (!rd)
         return cli_input_error("calib", "%s", err);
     int seq = 0;
-    int rc =
-        calib_session_from_json(json_object_get(sigmf_reader_global(rd), "isactb:calib_session"),
-                                a->sub, s, &seq, err, sizeof err);
-    sigmf_reader_radio_info(rd, info);
-    sigmf_reader_close(rd);
+    int rc = isac_calib_session_from_json(
+        json_object_get(isac_sigmf_reader_global(rd), "isactb:calib_session"), a->sub, s, &seq, err,
+        sizeof err);
+    isac_sigmf_reader_radio_info(rd, info);
+    isac_sigmf_reader_close(rd);
     if (rc)
         return cli_input_error("calib", "%s: %s", a->input, err);
     if (a->sequential && !seq)
@@ -594,7 +597,7 @@ static int replay_session(struct calib_args *a, struct calib_session *s, struct 
  * starts and its result (channels, accuracy, drift, the verify pattern) when it ends. */
 struct calib_frame {
     const struct calib_args *a;
-    radio r;
+    isac_radio r;
     const char *state;
     const json_t *result;
 };
@@ -602,8 +605,8 @@ struct calib_frame {
 static void fill_calib_frame(void *ctx, struct view_frame *f)
 {
     const struct calib_frame *x = ctx;
-    struct radio_counters c = {0};
-    radio_get_counters(x->r, &c);
+    struct isac_radio_counters c = {0};
+    isac_radio_get_counters(x->r, &c);
     json_t *cal = json_pack("{s:s,s:s}", "session", x->a->sub, "state", x->state);
     if (x->result)
         json_object_set_new(cal, "result", json_deep_copy(x->result));
@@ -614,8 +617,8 @@ static void fill_calib_frame(void *ctx, struct view_frame *f)
         (json_int_t)c.dropped_samples, "timeouts", (json_int_t)c.timeouts, "tracks", "users");
 }
 
-static void calib_view_publish(live_view v, const struct calib_args *a, radio r, const char *state,
-                               const json_t *result)
+static void calib_view_publish(live_view v, const struct calib_args *a, isac_radio r,
+                               const char *state, const json_t *result)
 {
     struct calib_frame x = {a, r, state, result};
     if (v)
@@ -634,8 +637,8 @@ int cmd_calib(int argc, char **argv)
     if (rc)
         return rc < 0 ? CLI_OK : rc;
     char spec[4200];
-    struct calib_session replayed;
-    struct radio_info info;
+    struct isac_calib_session replayed;
+    struct isac_radio_info info;
     if (a.input) {
         if ((rc = replay_session(&a, &replayed, &info)))
             return rc;
@@ -643,19 +646,19 @@ int cmd_calib(int argc, char **argv)
     } else {
         sim_spec(a.radio ? a.radio : "sim", a.sub, spec, sizeof spec);
     }
-    radio r = NULL;
+    isac_radio r = NULL;
     if ((rc = cli_radio_open("calib", spec, a.radio != NULL, &r)))
         return rc;
     calib_stop = 0;
     signal(SIGINT, calib_on_signal);
     signal(SIGTERM, calib_on_signal);
     if (!a.input)
-        radio_get_info(r, &info);
+        isac_radio_get_info(r, &info);
     json_t *result = json_pack("{s:s,s:s}", "command", a.sub, "radio", spec);
     live_view view = NULL;
     if (a.serve && (rc = cli_serve_start("calib", a.serve, "calib", &view))) {
         json_decref(result);
-        radio_close(r);
+        isac_radio_close(r);
         return rc;
     }
     calib_view_publish(view, &a, r, "measuring", NULL);
@@ -674,6 +677,6 @@ int cmd_calib(int argc, char **argv)
     cli_serve_linger("calib", view, a.linger, NULL, NULL);
     live_view_destroy(view);
     json_decref(result);
-    radio_close(r);
+    isac_radio_close(r);
     return rc;
 }

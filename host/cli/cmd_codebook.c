@@ -69,7 +69,7 @@ static int codebook_dft(int argc, char **argv)
                 return CLI_EUSAGE;
             break;
         case 'q':
-            if (cli_parse_uint("codebook dft", "--beams", p.arg, 1, CODEBOOK_MAX_BEAMS, &Q))
+            if (cli_parse_uint("codebook dft", "--beams", p.arg, 1, ISAC_CODEBOOK_MAX_BEAMS, &Q))
                 return CLI_EUSAGE;
             break;
         case 's':
@@ -95,15 +95,16 @@ static int codebook_dft(int argc, char **argv)
         return cli_usage("codebook dft", "--elements, --beams and --out are required");
     if (amin >= amax)
         return cli_usage("codebook dft", "--min-deg %g must be below --max-deg %g", amin, amax);
-    array arr = array_create_ula((unsigned)M, spacing);
-    codebook cb =
-        arr ? codebook_create_dft(arr, (unsigned)Q, amin * M_PI / 180, amax * M_PI / 180) : NULL;
-    array_destroy(arr);
+    isac_array arr = isac_array_create_ula((unsigned)M, spacing);
+    isac_codebook cb =
+        arr ? isac_codebook_create_dft(arr, (unsigned)Q, amin * M_PI / 180, amax * M_PI / 180)
+            : NULL;
+    isac_array_destroy(arr);
     if (!cb)
         return cli_runtime_error("codebook dft", "cannot create the codebook");
     char err[512];
-    int rc = codebook_save(cb, out, err, sizeof err);
-    codebook_destroy(cb);
+    int rc = isac_codebook_save(cb, out, err, sizeof err);
+    isac_codebook_destroy(cb);
     if (rc)
         return cli_runtime_error("codebook dft", "%s", err);
     fprintf(stderr, "isactb codebook dft: wrote %lu beams x %lu elements to %s\n", Q, M, out);
@@ -111,30 +112,31 @@ static int codebook_dft(int argc, char **argv)
 }
 
 /* One option of `codebook ma` into p; CLI_OK or the usage error. */
-static int ma_option(int c, const char *arg, struct ma_codebook_params *p, int *grid, int *json,
-                     const char **out)
+static int ma_option(int c, const char *arg, struct isac_ma_codebook_params *p, int *isac_grid,
+                     int *json, const char **out)
 {
     const char *C = "codebook ma";
     unsigned long u = 0;
     double d = 0;
     switch (c) {
     case 'm':
-        if (cli_parse_uint(C, "--elements", arg, 1, MA_MAX_ACTIVE, &u))
+        if (cli_parse_uint(C, "--elements", arg, 1, ISAC_MA_MAX_ACTIVE, &u))
             return CLI_EUSAGE;
         p->active = (unsigned)u;
         return CLI_OK;
     case 'q':
-        if (cli_parse_uint(C, "--beams", arg, 1, CODEBOOK_MAX_BEAMS, &u))
+        if (cli_parse_uint(C, "--beams", arg, 1, ISAC_CODEBOOK_MAX_BEAMS, &u))
             return CLI_EUSAGE;
         p->beams = (unsigned)u;
         return CLI_OK;
-    case 'r': return cli_parse_double(C, "--region", arg, 1e-3, MA_MAX_REGION_WL, &p->region_wl);
+    case 'r':
+        return cli_parse_double(C, "--region", arg, 1e-3, ISAC_MA_MAX_REGION_WL, &p->region_wl);
     case 'd':
-        return cli_parse_double(C, "--dmin", arg, MA_MIN_SPACING_WL, MA_MAX_REGION_WL,
+        return cli_parse_double(C, "--dmin", arg, ISAC_MA_MIN_SPACING_WL, ISAC_MA_MAX_REGION_WL,
                                 &p->d_min_wl);
     case 'g':
-        return cli_parse_double(C, "--grid-step", arg, MA_MIN_SPACING_WL, MA_MAX_REGION_WL,
-                                &p->grid_step_wl);
+        return cli_parse_double(C, "--grid-step", arg, ISAC_MA_MIN_SPACING_WL,
+                                ISAC_MA_MAX_REGION_WL, &p->grid_step_wl);
     case 'a':
         if (cli_parse_double(C, "--min-deg", arg, -90, 90, &d))
             return CLI_EUSAGE;
@@ -154,7 +156,7 @@ static int ma_option(int c, const char *arg, struct ma_codebook_params *p, int *
     case 'M':
         if (strcmp(arg, "continuous") && strcmp(arg, "grid"))
             return cli_usage(C, "--mode '%s': expected continuous or grid", arg);
-        *grid = !strcmp(arg, "grid");
+        *isac_grid = !strcmp(arg, "grid");
         return CLI_OK;
     case 'j': *json = 1; return CLI_OK;
     case 'o': *out = arg; return CLI_OK;
@@ -164,22 +166,22 @@ static int ma_option(int c, const char *arg, struct ma_codebook_params *p, int *
 
 /* The summary of `codebook ma --json` (and the stderr line): the beams' mean PSL and
  * -3 dB width, and with a grid step the quantisation loss of mode (c) against (a). */
-static json_t *ma_summary(codebook cb, const struct ma_codebook_params *p, int grid,
-                          const struct ma_quant_report *qr)
+static json_t *isac_ma_summary(isac_codebook cb, const struct isac_ma_codebook_params *p,
+                               int isac_grid, const struct isac_ma_quant_report *qr)
 {
-    unsigned Q = codebook_size(cb);
+    unsigned Q = isac_codebook_size(cb);
     double psl = 0, bw = 0;
     for (unsigned q = 0; q < Q; q++) {
-        struct codebook_beam_stats st;
-        codebook_beam_stats(cb, q, 7201, &st);
+        struct isac_codebook_beam_stats st;
+        isac_codebook_beam_stats(cb, q, 7201, &st);
         psl += st.sidelobe_db / Q;
         bw += st.beamwidth_3db * 180 / M_PI / Q;
     }
     json_t *o =
-        json_pack("{s:s,s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "mode", grid ? "grid" : "continuous",
-                  "elements", (json_int_t)codebook_elements(cb), "active", (json_int_t)p->active,
-                  "beams", (json_int_t)Q, "region_wl", p->region_wl, "d_min_wl", p->d_min_wl,
-                  "sidelobe_db_mean", psl, "beamwidth_3db_deg_mean", bw);
+        json_pack("{s:s,s:i,s:i,s:i,s:f,s:f,s:f,s:f}", "mode", isac_grid ? "grid" : "continuous",
+                  "elements", (json_int_t)isac_codebook_elements(cb), "active",
+                  (json_int_t)p->active, "beams", (json_int_t)Q, "region_wl", p->region_wl,
+                  "d_min_wl", p->d_min_wl, "sidelobe_db_mean", psl, "beamwidth_3db_deg_mean", bw);
     if (o && qr)
         json_object_set_new(
             o, "quantisation",
@@ -193,9 +195,9 @@ static json_t *ma_summary(codebook cb, const struct ma_codebook_params *p, int g
 
 static int codebook_ma_cmd(int argc, char **argv)
 {
-    struct ma_codebook_params p;
-    ma_codebook_params_default(&p);
-    int grid = 0, json = 0, seen_m = 0;
+    struct isac_ma_codebook_params p;
+    isac_ma_codebook_params_default(&p);
+    int isac_grid = 0, json = 0, seen_m = 0;
     const char *out = NULL;
     struct cli_parser cp;
     cli_parser_init(&cp, &cli_cmd_codebook_ma, argc, argv);
@@ -203,35 +205,35 @@ static int codebook_ma_cmd(int argc, char **argv)
         if (c == CLI_HELP)
             return CLI_OK;
         seen_m |= c == 'm';
-        if (ma_option(c, cp.arg, &p, &grid, &json, &out))
+        if (ma_option(c, cp.arg, &p, &isac_grid, &json, &out))
             return CLI_EUSAGE;
     }
     if (cp.next < argc)
         return cli_usage("codebook ma", "unexpected argument '%s'", argv[cp.next]);
     if (!seen_m || !out)
         return cli_usage("codebook ma", "--elements and --out are required");
-    if (grid && !(p.grid_step_wl > 0))
+    if (isac_grid && !(p.grid_step_wl > 0))
         return cli_usage("codebook ma", "--mode grid needs --grid-step");
     char err[512];
-    struct ma_quant_report qr;
+    struct isac_ma_quant_report qr;
     int have_q = p.grid_step_wl > 0;
-    if (have_q && ma_codebook_quantisation(&p, &qr, err, sizeof err))
+    if (have_q && isac_ma_codebook_quantisation(&p, &qr, err, sizeof err))
         return cli_usage("codebook ma", "%s", err);
-    struct ma_codebook_params made = p;
-    if (!grid)
+    struct isac_ma_codebook_params made = p;
+    if (!isac_grid)
         made.grid_step_wl = 0; /* the grid only measures the loss */
-    codebook cb = ma_codebook_create(&made, err, sizeof err);
+    isac_codebook cb = isac_ma_codebook_create(&made, err, sizeof err);
     if (!cb)
         return cli_usage("codebook ma", "%s", err);
-    json_t *sum = ma_summary(cb, &p, grid, have_q ? &qr : NULL);
-    int rc = codebook_save(cb, out, err, sizeof err);
-    codebook_destroy(cb);
+    json_t *sum = isac_ma_summary(cb, &p, isac_grid, have_q ? &qr : NULL);
+    int rc = isac_codebook_save(cb, out, err, sizeof err);
+    isac_codebook_destroy(cb);
     if (rc) {
         json_decref(sum);
         return cli_runtime_error("codebook ma", "%s", err);
     }
     fprintf(stderr, "isactb codebook ma: wrote %u %s beams of %u active elements to %s", p.beams,
-            grid ? "grid" : "continuous", p.active, out);
+            isac_grid ? "grid" : "continuous", p.active, out);
     if (have_q)
         fprintf(stderr, " (quantisation loss on the %g wl grid: %+.2f dB mean peak sidelobe)",
                 p.grid_step_wl, qr.loss_grid_db);
@@ -244,11 +246,12 @@ static int codebook_ma_cmd(int argc, char **argv)
     return CLI_OK;
 }
 
-static json_t *beam_row(codebook cb, unsigned q, const struct codebook_beam_stats *st)
+static json_t *beam_row(isac_codebook cb, unsigned q, const struct isac_codebook_beam_stats *st)
 {
     return json_pack("{s:i,s:o,s:f,s:f,s:f,s:f}", "beam", (json_int_t)q, "angle_deg",
-                     isfinite(codebook_angle(cb, q)) ? json_real(codebook_angle(cb, q) * 180 / M_PI)
-                                                     : json_null(),
+                     isfinite(isac_codebook_angle(cb, q))
+                         ? json_real(isac_codebook_angle(cb, q) * 180 / M_PI)
+                         : json_null(),
                      "peak_deg", st->peak_angle * 180 / M_PI, "peak_gain_db", st->peak_gain_db,
                      "beamwidth_3db_deg", st->beamwidth_3db * 180 / M_PI, "sidelobe_db",
                      isfinite(st->sidelobe_db) ? st->sidelobe_db : -300.0);
@@ -274,33 +277,33 @@ static int codebook_show(int argc, char **argv)
     if (!path)
         return cli_usage("codebook show", "missing codebook FILE");
     char err[512];
-    codebook cb = codebook_load(path, err, sizeof err);
+    isac_codebook cb = isac_codebook_load(path, err, sizeof err);
     if (!cb)
         return cli_input_error("codebook show", "%s", err);
-    unsigned Q = codebook_size(cb);
+    unsigned Q = isac_codebook_size(cb);
     json_t *rows = json_array();
     if (!json)
         printf("%5s %10s %10s %10s %12s %12s\n", "beam", "angle_deg", "peak_deg", "gain_dB",
                "bw3dB_deg", "sidelobe_dB");
     for (unsigned q = 0; q < Q; q++) {
-        struct codebook_beam_stats st;
-        codebook_beam_stats(cb, q, 3601, &st);
+        struct isac_codebook_beam_stats st;
+        isac_codebook_beam_stats(cb, q, 3601, &st);
         if (json)
             json_array_append_new(rows, beam_row(cb, q, &st));
         else
             printf("%5u %10.2f %10.2f %10.2f %12.2f %12.2f\n", q,
-                   codebook_angle(cb, q) * 180 / M_PI, st.peak_angle * 180 / M_PI, st.peak_gain_db,
-                   st.beamwidth_3db * 180 / M_PI, st.sidelobe_db);
+                   isac_codebook_angle(cb, q) * 180 / M_PI, st.peak_angle * 180 / M_PI,
+                   st.peak_gain_db, st.beamwidth_3db * 180 / M_PI, st.sidelobe_db);
     }
     if (json) {
-        json_t *o = json_pack("{s:i,s:i,s:o}", "elements", (json_int_t)codebook_elements(cb),
+        json_t *o = json_pack("{s:i,s:i,s:o}", "elements", (json_int_t)isac_codebook_elements(cb),
                               "beams", (json_int_t)Q, "rows", rows);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
     } else
         json_decref(rows);
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
     return CLI_OK;
 }
 

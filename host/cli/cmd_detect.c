@@ -25,8 +25,8 @@ const struct cli_cmd cli_cmd_detect = {
     "Without --json: one line per CPI on stdout. CAPTURE: a capture directory,\n"
     ".sigmf-collection or .sigmf-meta (docs/capture-format.md)."};
 
-static json_t *cpi_row(size_t k, const struct sigmf_cpi_info *ci, const struct pipeline_result *r,
-                       const json_t *ann)
+static json_t *cpi_row(size_t k, const struct isac_sigmf_cpi_info *ci,
+                       const struct isac_pipeline_result *r, const json_t *ann)
 {
     json_t *live = json_object_get(ann, "isactb:detection");
     return json_pack(
@@ -40,11 +40,11 @@ static json_t *cpi_row(size_t k, const struct sigmf_cpi_info *ci, const struct p
 
 /* A CPI the detector cannot process: a warning line naming it, a row saying why, counted;
  * the first one's words are kept for the final error line. */
-static void unprocessed(sigmf_reader rd, size_t k, const char *why, json_t *rows, size_t *count,
-                        char *first, size_t flen)
+static void unprocessed(isac_sigmf_reader rd, size_t k, const char *why, json_t *rows,
+                        size_t *count, char *first, size_t flen)
 {
     char line[600];
-    isac_seterr(line, sizeof line, "%s: CPI %zu: %s", sigmf_reader_path(rd), k, why);
+    isac_seterr(line, sizeof line, "%s: CPI %zu: %s", isac_sigmf_reader_path(rd), k, why);
     fprintf(stderr, "isactb detect: warning: %s\n", line);
     json_array_append_new(
         rows, json_pack("{s:I,s:b,s:s}", "cpi", (json_int_t)k, "detected", 0, "unprocessed", why));
@@ -52,50 +52,50 @@ static void unprocessed(sigmf_reader rd, size_t k, const char *why, json_t *rows
         snprintf(first, flen, "%s", line);
 }
 
-static int detect_all(sigmf_reader rd, pipeline p, codebook cb, json_t *rows, size_t *nbad,
-                      char *err, size_t errlen)
+static int detect_all(isac_sigmf_reader rd, isac_pipeline p, isac_codebook cb, json_t *rows,
+                      size_t *nbad, char *err, size_t errlen)
 {
-    size_t n = sigmf_reader_num_cpis(rd);
+    size_t n = isac_sigmf_reader_num_cpis(rd);
     char first[600] = "", why[256];
     *nbad = 0;
     for (size_t k = 0; k < n; k++) {
-        struct sigmf_cpi_info ci;
-        struct pipeline_result res;
-        const json_t *ann = sigmf_reader_cpi_annotation(rd, k);
+        struct isac_sigmf_cpi_info ci;
+        struct isac_pipeline_result res;
+        const json_t *ann = isac_sigmf_reader_cpi_annotation(rd, k);
         json_int_t beam = json_integer_value(json_object_get(ann, "isactb:beam"));
-        if (sigmf_reader_cpi_info(rd, k, &ci) || ci.len != pipeline_window_length(p)) {
+        if (isac_sigmf_reader_cpi_info(rd, k, &ci) || ci.len != isac_pipeline_window_length(p)) {
             snprintf(err, errlen, "%s: CPI %zu: window of %zu samples, the experiment needs %zu",
-                     sigmf_reader_path(rd), k, ci.len, pipeline_window_length(p));
+                     isac_sigmf_reader_path(rd), k, ci.len, isac_pipeline_window_length(p));
             return ISAC_EFORMAT;
         }
-        if (beam < 0 || beam >= (json_int_t)codebook_size(cb)) {
+        if (beam < 0 || beam >= (json_int_t)isac_codebook_size(cb)) {
             snprintf(err, errlen, "%s: CPI %zu: isactb:beam %lld outside the codebook",
-                     sigmf_reader_path(rd), k, (long long)beam);
+                     isac_sigmf_reader_path(rd), k, (long long)beam);
             return ISAC_EFORMAT;
         }
-        if (sigmf_reader_read_cpi(rd, k, pipeline_rx(p), ci.len, NULL)) {
-            snprintf(err, errlen, "%s", sigmf_reader_last_error(rd));
+        if (isac_sigmf_reader_read_cpi(rd, k, isac_pipeline_rx(p), ci.len, NULL)) {
+            snprintf(err, errlen, "%s", isac_sigmf_reader_last_error(rd));
             return ISAC_EIO;
         }
-        struct radio_info in;
-        sigmf_reader_radio_info(rd, &in);
-        if (isac_samples_check((const float complex *const *)pipeline_rx(p), in.num_rx, ci.len, why,
-                               sizeof why)) {
+        struct isac_radio_info in;
+        isac_sigmf_reader_radio_info(rd, &in);
+        if (isac_samples_check((const float complex *const *)isac_pipeline_rx(p), in.num_rx, ci.len,
+                               why, sizeof why)) {
             unprocessed(rd, k, why, rows, nbad, first, sizeof first);
             continue;
         }
         /* A confirmation dwell is re-run as one: near the position it recorded. */
         json_t *fj = json_object_get(ann, "isactb:focus");
-        struct pipeline_focus focus;
+        struct isac_pipeline_focus focus;
         if (fj && json_unpack(fj, "{s:F,s:F,s:F}", "x", &focus.x, "y", &focus.y, "radius_m",
                               &focus.radius_m)) {
             snprintf(err, errlen, "%s: CPI %zu: isactb:focus: expected {x, y, radius_m}",
-                     sigmf_reader_path(rd), k);
+                     isac_sigmf_reader_path(rd), k);
             return ISAC_EFORMAT;
         }
-        int prc = pipeline_process(p, (const float complex *const *)pipeline_rx(p),
-                                   fj ? &focus : NULL, &res);
-        const char *pwhy = pipeline_last_error(p);
+        int prc = isac_pipeline_process(p, (const float complex *const *)isac_pipeline_rx(p),
+                                        fj ? &focus : NULL, &res);
+        const char *pwhy = isac_pipeline_last_error(p);
         if (prc) {
             snprintf(why, sizeof why, "the detector cannot process the window: %s",
                      pwhy && pwhy[0] ? pwhy : isac_strerror(prc));
@@ -156,20 +156,20 @@ int cmd_detect(int argc, char **argv)
     int json = 0, rc = parse(argc, argv, &path, &pfa, &json, &threads);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    sigmf_reader rd;
-    struct exp_config cfg;
-    codebook cb;
+    isac_sigmf_reader rd;
+    struct isac_exp_config cfg;
+    isac_codebook cb;
     if ((rc = cli_capture_open("detect", path, &rd, &cfg, &cb)))
         return rc;
     if (pfa < 0)
         pfa = cfg.pfa;
-    struct radio_info info;
-    sigmf_reader_radio_info(rd, &info);
+    struct isac_radio_info info;
+    isac_sigmf_reader_radio_info(rd, &info);
     char err[512] = "";
     json_t *rows = json_array();
     size_t nbad = 0;
-    pipeline p = pipeline_create(&cfg, &info, cb, pfa, err, sizeof err);
-    if (p && pipeline_set_threads(p, threads) != ISAC_OK) {
+    isac_pipeline p = isac_pipeline_create(&cfg, &info, cb, pfa, err, sizeof err);
+    if (p && isac_pipeline_set_threads(p, threads) != ISAC_OK) {
         rc = cli_runtime_error("detect", "cannot start %u threads", threads);
         goto done;
     }
@@ -182,8 +182,8 @@ int cmd_detect(int argc, char **argv)
     for (size_t k = 0; k < json_array_size(rows); k++)
         ndet += json_is_true(json_object_get(json_array_get(rows, k), "detected"));
     if (json) {
-        json_t *o = json_pack("{s:s,s:f,s:i,s:i,s:i,s:O}", "capture", sigmf_reader_path(rd), "pfa",
-                              pfa, "cpis", (json_int_t)json_array_size(rows), "detections",
+        json_t *o = json_pack("{s:s,s:f,s:i,s:i,s:i,s:O}", "capture", isac_sigmf_reader_path(rd),
+                              "pfa", pfa, "cpis", (json_int_t)json_array_size(rows), "detections",
                               (json_int_t)ndet, "unprocessed", (json_int_t)nbad, "rows", rows);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
@@ -216,8 +216,8 @@ int cmd_detect(int argc, char **argv)
         rc = cli_input_error("detect", "%s", err);
 done:
     json_decref(rows);
-    pipeline_destroy(p);
-    codebook_destroy(cb);
-    sigmf_reader_close(rd);
+    isac_pipeline_destroy(p);
+    isac_codebook_destroy(cb);
+    isac_sigmf_reader_close(rd);
     return rc;
 }

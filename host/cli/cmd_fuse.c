@@ -2,7 +2,7 @@
  *
  * It binds a ZeroMQ endpoint, waits until every receive AP is served by a node, then runs
  * the closed loop of `isactb run` (engine/run.h) with the per-AP blocks gathered from the
- * nodes instead of computed here (pipeline_set_source): per CPI it sends the plan, tick and
+ * nodes instead of computed here (isac_pipeline_set_source): per CPI it sends the plan, tick and
  * CPI label to every node, collects each AP's GLRT terms (and raw windows when recording),
  * and fuses them with the same fusion code. A late or missing AP is fused from the others
  * (--missing fuse, marked "missing_aps" in the CPI's detection and the capture) or the CPI
@@ -111,10 +111,10 @@ struct fuse {
     uint32_t all_aps;
     int skip, record, late_ms;
     size_t W;
-    episode_engine e;
+    isac_episode_engine e;
     int64_t last_end; /* end of the previous RX window: the next episode's time origin */
     struct fuse_stats st;
-    pid_t child[RADIO_MAX_APS];
+    pid_t child[ISAC_RADIO_MAX_APS];
     unsigned nchild;
 };
 
@@ -163,17 +163,17 @@ static int parse_args(int argc, char **argv, struct fuse_args *a)
     return 0;
 }
 
-static int load_config(const struct fuse_args *a, struct exp_config *cfg)
+static int load_config(const struct fuse_args *a, struct isac_exp_config *cfg)
 {
     char err[512];
     unsigned long ul;
-    exp_config_defaults(cfg);
-    if (a->config && exp_config_load(a->config, cfg, err, sizeof err))
+    isac_exp_config_defaults(cfg);
+    if (a->config && isac_exp_config_load(a->config, cfg, err, sizeof err))
         return cli_input_error("fuse", "%s", err);
     if (a->radio)
         snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
     if (a->policy) {
-        if (!policy_name_known(a->policy))
+        if (!isac_policy_name_known(a->policy))
             return cli_usage("fuse", "--policy: unknown policy '%s'", a->policy);
         snprintf(cfg->policy, sizeof cfg->policy, "%s", a->policy);
     }
@@ -184,7 +184,7 @@ static int load_config(const struct fuse_args *a, struct exp_config *cfg)
             return CLI_EUSAGE;
         cfg->episodes = (unsigned)ul;
     }
-    if (exp_config_validate(cfg, "command line", err, sizeof err))
+    if (isac_exp_config_validate(cfg, "command line", err, sizeof err))
         return cli_usage("fuse", "%s", err);
     return 0;
 }
@@ -326,46 +326,46 @@ struct cpi_wait {
     uint64_t cpi;
     uint32_t label;
     uint32_t terms, iq; /* APs still owed */
-    struct ap_unit_out *const *out;
+    struct isac_ap_unit_out *const *out;
     float complex *const *rx;
     const char *cmd; /* the CMD payload, for a node that joins during the wait */
     uint32_t flags;
 };
 
-static int block_fits(const struct ap_unit_out *o, const struct ap_unit_out *want)
+static int block_fits(const struct isac_ap_unit_out *o, const struct isac_ap_unit_out *want)
 {
     return o->h.M == want->h.M && o->h.K == want->h.K && o->h.ncells == want->h.ncells;
 }
 
 static void on_terms(struct fuse *f, const struct net_rx *m, struct cpi_wait *w)
 {
-    struct ap_unit_out *o = NULL;
+    struct isac_ap_unit_out *o = NULL;
     uint32_t n = m->h.ap;
     if (m->h.tick != w->t0) {
         f->st.blocks_late++; /* a block of an earlier CPI that came after its deadline */
         return;
     }
-    if (ap_unit_out_unpack(m->payload, m->h.size, &o) != ISAC_OK || n >= f->num_aps ||
+    if (isac_ap_unit_out_unpack(m->payload, m->h.size, &o) != ISAC_OK || n >= f->num_aps ||
         o->h.ap != n || o->h.cpi != w->cpi || o->h.beam != w->label || !block_fits(o, w->out[n])) {
         net_link_log(f->link, "refused TERMS for AP %u at tick %lld: %s", n, (long long)w->t0,
                      o ? "labels or shape do not match the CPI" : "block does not unpack");
-        ap_unit_out_destroy(o);
+        isac_ap_unit_out_destroy(o);
         return;
     }
-    struct ap_unit_out *d = w->out[n];
+    struct isac_ap_unit_out *d = w->out[n];
     uint32_t has_mf = d->h.has_mf;
     d->h = o->h;
     d->h.has_mf = has_mf;
     memcpy(d->term, o->term, o->h.ncells * sizeof *d->term);
     memcpy(d->visible, o->visible, o->h.ncells);
     memcpy(d->dp_gain, o->dp_gain, o->h.M * sizeof *d->dp_gain);
-    ap_unit_out_destroy(o);
+    isac_ap_unit_out_destroy(o);
     w->terms &= ~(1u << n);
     f->st.bytes_terms += m->h.size + NET_MSG_HDR;
 }
 
 static void on_iq(struct fuse *f, const struct net_rx *m, struct cpi_wait *w,
-                  const struct radio_info *info)
+                  const struct isac_radio_info *info)
 {
     uint32_t n = m->h.ap;
     if (m->h.tick != w->t0) {
@@ -378,7 +378,7 @@ static void on_iq(struct fuse *f, const struct net_rx *m, struct cpi_wait *w,
                      M * f->W * sizeof(float complex));
         return;
     }
-    unsigned first = radio_rx_first_channel(info, n);
+    unsigned first = isac_radio_rx_first_channel(info, n);
     const uint8_t *p = m->payload;
     for (size_t k = 0; k < M; k++)
         memcpy(w->rx[first + k], p + k * f->W * sizeof(float complex),
@@ -389,7 +389,7 @@ static void on_iq(struct fuse *f, const struct net_rx *m, struct cpi_wait *w,
 
 struct gather_ctx {
     struct fuse *f;
-    struct radio_info info;
+    struct isac_radio_info info;
 };
 
 static void dispatch(struct gather_ctx *g, const struct net_rx *m, struct cpi_wait *w)
@@ -441,7 +441,7 @@ static void note_latency(struct fuse *f, double ms)
 
 static char *cmd_payload(struct fuse *f, const struct isac_tx_plan_s *plan, uint64_t cpi)
 {
-    const struct episode_status *s = episode_engine_status(f->e);
+    const struct isac_episode_status *s = isac_episode_engine_status(f->e);
     json_t *j = json_pack("{s:I,s:i,s:I,s:I,s:o}", "episode", (json_int_t)s->episode, "step",
                           (int)s->steps, "cpi", (json_int_t)cpi, "origin", (json_int_t)f->last_end,
                           "plan", isac_tx_plan_to_json(plan));
@@ -450,14 +450,15 @@ static char *cmd_payload(struct fuse *f, const struct isac_tx_plan_s *plan, uint
     return txt;
 }
 
-/* pipeline_source.gather: one CPI over the nodes. */
-static int gather(void *ctx, pipeline p, const struct isac_tx_plan_s *plan, int64_t t0,
-                  uint64_t cpi, uint32_t label, struct ap_unit_out *const *out, uint8_t *missing)
+/* isac_pipeline_source.gather: one CPI over the nodes. */
+static int gather(void *ctx, isac_pipeline p, const struct isac_tx_plan_s *plan, int64_t t0,
+                  uint64_t cpi, uint32_t label, struct isac_ap_unit_out *const *out,
+                  uint8_t *missing)
 {
     struct gather_ctx *g = ctx;
     struct fuse *f = g->f;
-    float complex *const *rx = pipeline_rx(p);
-    f->W = pipeline_window_length(p);
+    float complex *const *rx = isac_pipeline_rx(p);
+    f->W = isac_pipeline_window_length(p);
     char *txt = cmd_payload(f, plan, cpi);
     if (!txt)
         return ISAC_ENOMEM;
@@ -515,7 +516,7 @@ static int gather(void *ctx, pipeline p, const struct isac_tx_plan_s *plan, int6
     return rc;
 }
 
-static void on_engine(void *ctx, struct episode_engine_s *e)
+static void on_engine(void *ctx, struct isac_episode_engine_s *e)
 {
     ((struct gather_ctx *)ctx)->f->e = e;
 }
@@ -644,11 +645,11 @@ static int write_stats(const char *path, json_t *j)
 /* ---- the command ---- */
 
 struct fuse_run {
-    struct exp_config cfg;
-    radio r;
-    codebook cb;
+    struct isac_exp_config cfg;
+    isac_radio r;
+    isac_codebook cb;
     struct cli_calibration cal;
-    sigmf_writer w;
+    isac_sigmf_writer w;
     json_t *result;
 };
 
@@ -670,7 +671,7 @@ static int setup_link(struct fuse *f, const struct fuse_args *a, struct fuse_run
     if (rc)
         return rc;
     *endpoint = net_link_endpoint(f->link);
-    json_t *wj = json_pack("{s:o,s:I}", "config", exp_config_to_json(&x->cfg), "run",
+    json_t *wj = json_pack("{s:o,s:I}", "config", isac_exp_config_to_json(&x->cfg), "run",
                            (json_int_t)net_now_ns());
     f->welcome = wj ? json_dumps(wj, JSON_COMPACT) : NULL;
     json_decref(wj);
@@ -684,10 +685,10 @@ static int fuse_main(struct fuse *f, const struct fuse_args *a, struct fuse_run 
     if ((rc = cli_radio_open("fuse", x->cfg.radio, a->radio != NULL, &x->r)))
         return rc;
     struct gather_ctx g = {.f = f};
-    radio_get_info(x->r, &g.info);
+    isac_radio_get_info(x->r, &g.info);
     f->num_aps = g.info.num_rx_aps;
     f->all_aps = (f->num_aps >= 32 ? 0 : 1u << f->num_aps) - 1u;
-    if (!(x->cb = exp_codebook(&x->cfg, &g.info, err, sizeof err)))
+    if (!(x->cb = isac_exp_codebook(&x->cfg, &g.info, err, sizeof err)))
         return cli_input_error("fuse", "%s", err);
     if ((rc = cli_calibration_resolve("fuse", &x->cal, a->calibration, a->no_calibration, &g.info)))
         return rc;
@@ -710,20 +711,20 @@ static int fuse_main(struct fuse *f, const struct fuse_args *a, struct fuse_run 
     if (a->record &&
         !(x->w = cli_run_open_recording(a->out, a->config, &x->cfg, &g.info, x->cb, &x->cal)))
         return CLI_EINPUT;
-    struct pipeline_source src = {&g, gather};
-    struct run_hooks hooks = {.progress = print_progress,
-                              .episode_line = print_episode,
-                              .ctx = &g,
-                              .should_stop = should_stop,
-                              .source = &src,
-                              .on_engine = on_engine};
+    struct isac_pipeline_source src = {&g, gather};
+    struct isac_run_hooks hooks = {.progress = print_progress,
+                                   .episode_line = print_episode,
+                                   .ctx = &g,
+                                   .should_stop = should_stop,
+                                   .source = &src,
+                                   .on_engine = on_engine};
     uint64_t t0 = net_now_ns();
-    int erc = exp_run(&x->cfg, x->r, x->cb, x->w, &hooks, &x->result, err, sizeof err);
+    int erc = isac_exp_run(&x->cfg, x->r, x->cb, x->w, &hooks, &x->result, err, sizeof err);
     double wall = (double)(net_now_ns() - t0) / 1e9;
     if (x->result)
         json_object_set_new(x->result, "calibration", cli_calibration_summary(&x->cal));
     char werr[512];
-    int wfail = x->w && sigmf_writer_finish(x->w, werr, sizeof werr);
+    int wfail = x->w && isac_sigmf_writer_finish(x->w, werr, sizeof werr);
     x->w = NULL;
     if (erc)
         fprintf(stderr, "isactb fuse: %s\n", err);
@@ -785,11 +786,11 @@ int cmd_fuse(int argc, char **argv)
     rc = fuse_main(&f, &a, &x);
     if (f.link)
         reap_nodes(&f);
-    sigmf_writer_abort(x.w);
+    isac_sigmf_writer_abort(x.w);
     json_decref(x.result);
     cli_calibration_free(&x.cal);
-    codebook_destroy(x.cb);
-    radio_close(x.r);
+    isac_codebook_destroy(x.cb);
+    isac_radio_close(x.r);
     net_link_destroy(f.link);
     free(f.welcome);
     free(f.st.lat_ms);

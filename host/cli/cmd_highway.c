@@ -49,7 +49,7 @@ struct hwy_args {
     double linger;
 };
 
-static int run_locked(const struct hwy_config *cfgp, const struct hwy_args *a);
+static int run_locked(const struct isac_hwy_config *cfgp, const struct hwy_args *a);
 
 int cmd_run_highway(int argc, char **argv)
 {
@@ -93,9 +93,9 @@ int cmd_run_highway(int argc, char **argv)
         return cli_usage("run", "--record needs --out DIR");
     if (a.linger > 0 && !a.serve)
         return cli_usage("run", "--serve-linger needs --serve");
-    struct hwy_config cfg;
+    struct isac_hwy_config cfg;
     char err[512] = "";
-    if (hwy_config_load(a.config, &cfg, err, sizeof err))
+    if (isac_hwy_config_load(a.config, &cfg, err, sizeof err))
         return cli_input_error("run", "%s", err);
     if (a.seed && cli_parse_u64("run", "--seed", a.seed, &cfg.seed))
         return CLI_EUSAGE;
@@ -109,17 +109,17 @@ int cmd_run_highway(int argc, char **argv)
 }
 
 /* The scene, watched by lv when not NULL (the view's counters go into res's "view"). */
-static int run_served(const struct hwy_config *cfg, live_view lv, hwy_io io, json_t **res,
-                      struct hwy_series **ser, char *err, size_t errlen)
+static int run_served(const struct isac_hwy_config *cfg, live_view lv, isac_hwy_io io, json_t **res,
+                      struct isac_hwy_series **ser, char *err, size_t errlen)
 {
     if (!lv)
-        return hwy_run_io(cfg, io, res, ser, err, errlen);
+        return isac_hwy_run_io(cfg, io, res, ser, err, errlen);
     hwy_view hv = hwy_view_create(lv, NULL, NULL);
     if (!hv) {
         isac_seterr(err, errlen, "serve: out of memory");
         return ISAC_ENOMEM;
     }
-    int rc = hwy_run_watch(cfg, io, hwy_view_observer(hv), res, ser, err, errlen);
+    int rc = isac_hwy_run_watch(cfg, io, hwy_view_observer(hv), res, ser, err, errlen);
     int stopped = rc == ISAC_EIO && live_view_stop_requested(lv);
     hwy_view_finish(hv, *res, !rc ? "finished" : stopped ? "stopped" : "failed");
     if (*res)
@@ -147,21 +147,21 @@ static void print_summary(const json_t *res, FILE *to)
 }
 
 /* cmd_run_highway once --out is locked */
-static int run_locked(const struct hwy_config *cfgp, const struct hwy_args *a)
+static int run_locked(const struct isac_hwy_config *cfgp, const struct hwy_args *a)
 {
-    struct hwy_config cfg = *cfgp;
+    struct isac_hwy_config cfg = *cfgp;
     char err[512] = "";
-    hwy_io io = NULL;
+    isac_hwy_io io = NULL;
     live_view lv = NULL;
     json_t *res = NULL;
-    struct hwy_series *ser = NULL;
+    struct isac_hwy_series *ser = NULL;
     int rc = a->serve ? cli_serve_start("run", a->serve, "highway", &lv) : CLI_OK;
     if (rc)
         return rc;
     if (a->record) {
         size_t len;
-        char *text = hwy_config_read_text(a->config, &len, err, sizeof err);
-        io = text ? hwy_record_open(a->out, text, &cfg, err, sizeof err) : NULL;
+        char *text = isac_hwy_config_read_text(a->config, &len, err, sizeof err);
+        io = text ? isac_hwy_record_open(a->out, text, &cfg, err, sizeof err) : NULL;
         free(text);
         if (!io) {
             rc = cli_input_error("run", "%s", err[0] ? err : "cannot read the config again");
@@ -170,10 +170,10 @@ static int run_locked(const struct hwy_config *cfgp, const struct hwy_args *a)
     }
     int erc = run_served(&cfg, lv, io, &res, a->out ? &ser : NULL, err, sizeof err);
     if (erc == ISAC_OK && io)
-        erc = hwy_io_finish(io, res, err, sizeof err);
+        erc = isac_hwy_io_finish(io, res, err, sizeof err);
     if (erc == ISAC_OK && a->out &&
         (write_result(res, a->out, err, sizeof err) ||
-         hwy_report_figures(ser, &cfg, a->out, err, sizeof err)))
+         isac_hwy_report_figures(ser, &cfg, a->out, err, sizeof err)))
         erc = ISAC_EIO;
     if (erc) {
         rc = erc == ISAC_EINVAL ? cli_input_error("run", "%s", err)
@@ -189,8 +189,8 @@ static int run_locked(const struct hwy_config *cfgp, const struct hwy_args *a)
     fflush(stdout);
     cli_serve_linger("run", lv, a->linger, NULL, NULL);
 done:
-    hwy_io_close(io);
-    hwy_series_free(ser);
+    isac_hwy_io_close(io);
+    isac_hwy_series_free(ser);
     json_decref(res);
     live_view_destroy(lv);
     return rc;
@@ -220,28 +220,28 @@ int cmd_replay_highway(int argc, char **argv)
     if (optind + 1 != argc)
         return cli_usage("replay", "expected one capture directory");
     const char *dir = argv[optind];
-    struct hwy_config cfg;
+    struct isac_hwy_config cfg;
     char err[512] = "";
-    hwy_io io = hwy_replay_open(dir, &cfg, err, sizeof err);
+    isac_hwy_io io = isac_hwy_replay_open(dir, &cfg, err, sizeof err);
     if (!io)
         return cli_input_error("replay", "%s", err);
     if (out && mkdir(out, 0777) && !cli_dir_exists(out)) {
-        hwy_io_close(io);
+        isac_hwy_io_close(io);
         return cli_input_error("replay", "--out %s: cannot create directory", out);
     }
     json_t *res = NULL;
-    struct hwy_series *ser = NULL;
-    int rc = hwy_run_io(&cfg, io, &res, out ? &ser : NULL, err, sizeof err);
-    if (rc == ISAC_OK && !json_equal(res, hwy_io_recorded_result(io))) {
+    struct isac_hwy_series *ser = NULL;
+    int rc = isac_hwy_run_io(&cfg, io, &res, out ? &ser : NULL, err, sizeof err);
+    if (rc == ISAC_OK && !json_equal(res, isac_hwy_io_recorded_result(io))) {
         isac_seterr(err, sizeof err, "%s: the replayed result differs from the recorded one", dir);
         rc = ISAC_EIO;
     }
-    hwy_io_close(io);
+    isac_hwy_io_close(io);
     if (rc == ISAC_OK && out &&
         (write_result(res, out, err, sizeof err) ||
-         hwy_report_figures(ser, &cfg, out, err, sizeof err)))
+         isac_hwy_report_figures(ser, &cfg, out, err, sizeof err)))
         rc = ISAC_EIO;
-    hwy_series_free(ser);
+    isac_hwy_series_free(ser);
     if (rc) {
         json_decref(res);
         return rc == ISAC_EFORMAT || rc == ISAC_EINVAL ? cli_input_error("replay", "%s", err)
@@ -297,7 +297,7 @@ int bench_comm(int argc, char **argv)
     for (unsigned i = 0; i < 4; i++) {
         double m, r, x;
         char err[256];
-        if (hwy_bench_comm(Ks[i], (unsigned)reps, &m, &r, &x, err, sizeof err)) {
+        if (isac_hwy_bench_comm(Ks[i], (unsigned)reps, &m, &r, &x, err, sizeof err)) {
             json_decref(rows);
             return cli_runtime_error("bench comm", "%s", err);
         }

@@ -25,11 +25,11 @@ static const struct {
     unsigned flag;
     const char *name;
 } CAPS[] = {
-    {RADIO_CAP_TIMED_TX, "timed_tx"}, {RADIO_CAP_TIMED_RX, "timed_rx"},
-    {RADIO_CAP_HW_TIME, "hw_time"},   {RADIO_CAP_LO_SHARED, "lo_shared"},
-    {RADIO_CAP_TRUTH, "truth"},       {RADIO_CAP_SCENARIO, "scenario"},
-    {RADIO_CAP_REPLAY, "replay"},     {RADIO_CAP_IDEAL, "ideal"},
-    {RADIO_CAP_MOVABLE, "movable"},
+    {ISAC_RADIO_CAP_TIMED_TX, "timed_tx"}, {ISAC_RADIO_CAP_TIMED_RX, "timed_rx"},
+    {ISAC_RADIO_CAP_HW_TIME, "hw_time"},   {ISAC_RADIO_CAP_LO_SHARED, "lo_shared"},
+    {ISAC_RADIO_CAP_TRUTH, "truth"},       {ISAC_RADIO_CAP_SCENARIO, "scenario"},
+    {ISAC_RADIO_CAP_REPLAY, "replay"},     {ISAC_RADIO_CAP_IDEAL, "ideal"},
+    {ISAC_RADIO_CAP_MOVABLE, "movable"},
 };
 
 static json_t *positions_wl_json(const double *p, unsigned n)
@@ -40,7 +40,7 @@ static json_t *positions_wl_json(const double *p, unsigned n)
     return a;
 }
 
-static json_t *ap_json(const struct geom_ap *ap, unsigned elements, unsigned first)
+static json_t *ap_json(const struct isac_geom_ap *ap, unsigned elements, unsigned first)
 {
     return json_pack("{s:f,s:f,s:f,s:i,s:i}", "x_m", ap->x, "y_m", ap->y, "axis_deg",
                      ap->axis_rad * 180.0 / M_PI, "elements", (int)elements, "first_channel",
@@ -49,8 +49,8 @@ static json_t *ap_json(const struct geom_ap *ap, unsigned elements, unsigned fir
 
 /* One array: its elements in metres in the scene frame, the AP's position plus the
  * element's offset along the AP's axis (wavelength c / emulated carrier). */
-static json_t *array_json(const char *role, int ap, const struct geom_ap *g, const double *pos_wl,
-                          unsigned M, double lambda)
+static json_t *array_json(const char *role, int ap, const struct isac_geom_ap *g,
+                          const double *pos_wl, unsigned M, double lambda)
 {
     json_t *pts = json_array();
     for (unsigned m = 0; pts && m < M; m++) {
@@ -62,29 +62,29 @@ static json_t *array_json(const char *role, int ap, const struct geom_ap *g, con
                      "positions_wl", positions_wl_json(pos_wl, M));
 }
 
-static json_t *arrays_json(const struct radio_info *in)
+static json_t *arrays_json(const struct isac_radio_info *in)
 {
     double f = in->emulated_freq > 0 ? in->emulated_freq : in->center_freq;
-    double lambda = f > 0 ? GEOM_C0 / f : 0;
+    double lambda = f > 0 ? ISAC_GEOM_C0 / f : 0;
     json_t *a = json_array();
     if (in->num_tx)
         json_array_append_new(a,
                               array_json("tx", 0, &in->tx_ap, in->tx_pos_wl, in->num_tx, lambda));
-    for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++)
+    for (unsigned n = 0; n < in->num_rx_aps && n < ISAC_RADIO_MAX_APS; n++)
         json_array_append_new(a, array_json("rx", (int)n, &in->rx_ap[n],
-                                            in->rx_pos_wl + radio_rx_first_channel(in, n),
+                                            in->rx_pos_wl + isac_radio_rx_first_channel(in, n),
                                             in->rx_ap_elements[n], lambda));
     return a;
 }
 
-static json_t *info_json(const char *spec, const struct radio_info *in)
+static json_t *info_json(const char *spec, const struct isac_radio_info *in)
 {
     json_t *caps = json_array(), *aps = json_array(), *o;
     for (size_t i = 0; i < sizeof CAPS / sizeof CAPS[0]; i++)
         if (in->caps & CAPS[i].flag)
             json_array_append_new(caps, json_string(CAPS[i].name));
     unsigned first = 0;
-    for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++) {
+    for (unsigned n = 0; n < in->num_rx_aps && n < ISAC_RADIO_MAX_APS; n++) {
         json_array_append_new(aps, ap_json(&in->rx_ap[n], in->rx_ap_elements[n], first));
         first += in->rx_ap_elements[n];
     }
@@ -104,7 +104,7 @@ static json_t *info_json(const char *spec, const struct radio_info *in)
     return o;
 }
 
-static void print_human(const struct radio_info *in)
+static void print_human(const struct isac_radio_info *in)
 {
     printf("radio      %s (%s)\n", in->driver, in->serial);
     printf("channels   %u TX, %u RX in %u receive APs\n", in->num_tx, in->num_rx, in->num_rx_aps);
@@ -115,10 +115,10 @@ static void print_human(const struct radio_info *in)
            in->rx_gain_db, in->tx_gain_db, in->tx_power_dbm, in->noise_dbm);
     printf("TX AP      (%.1f, %.1f) m, axis %.1f deg, %u elements at", in->tx_ap.x, in->tx_ap.y,
            in->tx_ap.axis_rad * 180 / M_PI, in->num_tx);
-    for (unsigned m = 0; m < in->num_tx && m < RADIO_MAX_CHANNELS; m++)
+    for (unsigned m = 0; m < in->num_tx && m < ISAC_RADIO_MAX_CHANNELS; m++)
         printf(" %.3g", in->tx_pos_wl[m]);
     printf(" wl%s\n", in->positions_nominal ? " (assumed ULA)" : "");
-    for (unsigned n = 0; n < in->num_rx_aps && n < RADIO_MAX_APS; n++)
+    for (unsigned n = 0; n < in->num_rx_aps && n < ISAC_RADIO_MAX_APS; n++)
         printf("RX AP %u    (%.1f, %.1f) m, axis %.1f deg, %u elements\n", n, in->rx_ap[n].x,
                in->rx_ap[n].y, in->rx_ap[n].axis_rad * 180 / M_PI, in->rx_ap_elements[n]);
     printf("caps      ");
@@ -145,26 +145,26 @@ int cmd_info(int argc, char **argv)
     if (p.next < argc)
         return cli_usage("info", "unexpected argument '%s'", argv[p.next]);
     char err[512];
-    radio r = NULL;
-    int rc = radio_open_ex(spec, &r, err, sizeof err);
+    isac_radio r = NULL;
+    int rc = isac_radio_open_ex(spec, &r, err, sizeof err);
     if (rc == ISAC_EINVAL)
         return cli_usage("info", "%s", err);
     if (rc)
         return cli_runtime_error("info", "%s", err);
     if ((rc = cli_site_limits_apply("info", r))) { /* validated as every command does */
-        radio_close(r);
+        isac_radio_close(r);
         return rc;
     }
-    struct radio_info in;
-    rc = radio_get_info(r, &in);
+    struct isac_radio_info in;
+    rc = isac_radio_get_info(r, &in);
     if (rc) {
-        radio_close(r);
+        isac_radio_close(r);
         return cli_runtime_error("info", "radio '%s': %s", spec, isac_strerror(rc));
     }
     json_t *truth = NULL;
-    if (in.caps & RADIO_CAP_TRUTH) {
+    if (in.caps & ISAC_RADIO_CAP_TRUTH) {
         char *txt = NULL;
-        if (radio_truth_json(r, &txt) == ISAC_OK && txt)
+        if (isac_radio_truth_json(r, &txt) == ISAC_OK && txt)
             truth = json_loads(txt, 0, NULL);
         free(txt);
     }
@@ -174,7 +174,7 @@ int cmd_info(int argc, char **argv)
     if (radio_hw_describe_json(r, &hwtxt) == ISAC_OK && hwtxt)
         hw = json_loads(hwtxt, 0, NULL);
     free(hwtxt);
-    radio_close(r);
+    isac_radio_close(r);
     if (!as_json) {
         print_human(&in);
         if (hw) {

@@ -4,7 +4,7 @@
  * calibration, runs its APs' processing units (detect/ap_unit.h: MF, cancellation, noise,
  * per-cell GLRT terms) and sends each AP's block (TERMS), plus the raw window (IQ) when the
  * fuse records. A transmit node radiates the plans it is sent. On the emulator a receive
- * node renders its own APs' channels of the same scene (radio_set_rx_aps) after
+ * node renders its own APs' channels of the same scene (isac_radio_set_rx_aps) after
  * "transmitting" the plan into it, so every node sees the single-process samples.
  */
 #include <jansson.h>
@@ -63,11 +63,11 @@ struct node {
     net_link link;
     int rx;        /* role */
     uint32_t mask; /* receive APs served */
-    struct exp_config cfg;
-    radio r;
-    struct radio_info info;
-    codebook cb;
-    pipeline p;
+    struct isac_exp_config cfg;
+    isac_radio r;
+    struct isac_radio_info info;
+    isac_codebook cb;
+    isac_pipeline p;
     struct cli_calibration cal;
     int have_episode;
     uint64_t episode;
@@ -82,7 +82,7 @@ static int parse_aps(const char *s, uint32_t *mask)
     while (s && *s) {
         char *end;
         unsigned long n = strtoul(s, &end, 10);
-        if (end == s || n >= RADIO_MAX_APS || (*end && *end != ','))
+        if (end == s || n >= ISAC_RADIO_MAX_APS || (*end && *end != ','))
             return -1;
         *mask |= 1u << n;
         s = *end ? end + 1 : end;
@@ -140,7 +140,7 @@ static int send_json(struct node *nd, unsigned type, uint32_t ap, int64_t tick, 
 static int send_hello(struct node *nd)
 {
     json_t *aps = json_array();
-    for (unsigned n = 0; n < RADIO_MAX_APS; n++)
+    for (unsigned n = 0; n < ISAC_RADIO_MAX_APS; n++)
         if (nd->mask >> n & 1u)
             json_array_append_new(aps, json_integer(n));
     json_t *j = json_pack("{s:s,s:o,s:i}", "role", nd->rx ? "rx" : "tx", "aps", aps, "pid",
@@ -155,29 +155,29 @@ static int node_setup(struct node *nd, const json_t *welcome)
 {
     char err[600];
     json_t *cj = json_object_get(welcome, "config");
-    exp_config_defaults(&nd->cfg);
-    if (!cj || exp_config_from_json(cj, &nd->cfg, "fuse WELCOME", err, sizeof err))
+    isac_exp_config_defaults(&nd->cfg);
+    if (!cj || isac_exp_config_from_json(cj, &nd->cfg, "fuse WELCOME", err, sizeof err))
         return cli_input_error("node", "%s", cj ? err : "fuse WELCOME: no config");
     const char *spec = nd->a->radio ? nd->a->radio : nd->cfg.radio;
     int rc = cli_radio_open("node", spec, nd->a->radio != NULL, &nd->r);
     if (rc)
         return rc;
-    radio_get_info(nd->r, &nd->info);
+    isac_radio_get_info(nd->r, &nd->info);
     if (nd->rx && (nd->mask >> nd->info.num_rx_aps)) {
         return cli_input_error("node", "--ap %s: the radio '%s' has %u receive APs", nd->a->aps,
                                spec, nd->info.num_rx_aps);
     }
-    if (!(nd->cb = exp_codebook(&nd->cfg, &nd->info, err, sizeof err)))
+    if (!(nd->cb = isac_exp_codebook(&nd->cfg, &nd->info, err, sizeof err)))
         return cli_input_error("node", "%s", err);
-    if (!(nd->p = pipeline_create(&nd->cfg, &nd->info, nd->cb, nd->cfg.pfa, err, sizeof err)))
+    if (!(nd->p = isac_pipeline_create(&nd->cfg, &nd->info, nd->cb, nd->cfg.pfa, err, sizeof err)))
         return cli_input_error("node", "%s", err);
     if ((rc = cli_calibration_resolve("node", &nd->cal, nd->a->calibration, nd->a->no_calibration,
                                       &nd->info)))
         return rc;
-    if (nd->cal.applied && pipeline_set_calibration(nd->p, nd->cal.pc, err, sizeof err))
+    if (nd->cal.applied && isac_pipeline_set_calibration(nd->p, nd->cal.pc, err, sizeof err))
         return cli_input_error("node", "%s", err);
     if (nd->rx)
-        radio_set_rx_aps(nd->r, nd->mask); /* ISAC_ENOTSUP: the radio captures all anyway */
+        isac_radio_set_rx_aps(nd->r, nd->mask); /* ISAC_ENOTSUP: the radio captures all anyway */
     return CLI_OK;
 }
 
@@ -187,23 +187,23 @@ static int node_setup(struct node *nd, const json_t *welcome)
 static int start_episode(struct node *nd, uint64_t ep, int64_t origin)
 {
     int64_t now = 0;
-    if (!(nd->info.caps & RADIO_CAP_SCENARIO))
+    if (!(nd->info.caps & ISAC_RADIO_CAP_SCENARIO))
         return ISAC_OK;
-    if (radio_get_time(nd->r, &now) == ISAC_OK && now < origin) {
-        struct radio_rx_md md;
-        int rc = radio_rx_capture(nd->r, origin - 1, pipeline_rx(nd->p), 1, &md);
+    if (isac_radio_get_time(nd->r, &now) == ISAC_OK && now < origin) {
+        struct isac_radio_rx_md md;
+        int rc = isac_radio_rx_capture(nd->r, origin - 1, isac_pipeline_rx(nd->p), 1, &md);
         if (rc)
             return rc;
     }
     int64_t tick = origin;
-    return radio_start_episode(nd->r, ep, &tick);
+    return isac_radio_start_episode(nd->r, ep, &tick);
 }
 
 static int send_block(struct node *nd, unsigned n, int64_t tick, int want_iq)
 {
-    const struct ap_unit_out *o = pipeline_ap_output(nd->p, n);
-    size_t need = ap_unit_out_packed_size(o, 0), len = 0;
-    size_t iq = (size_t)o->h.M * pipeline_window_length(nd->p) * sizeof(float complex);
+    const struct isac_ap_unit_out *o = isac_pipeline_ap_output(nd->p, n);
+    size_t need = isac_ap_unit_out_packed_size(o, 0), len = 0;
+    size_t iq = (size_t)o->h.M * isac_pipeline_window_length(nd->p) * sizeof(float complex);
     if (need < iq)
         need = iq;
     if (need > nd->cap) {
@@ -213,16 +213,16 @@ static int send_block(struct node *nd, unsigned n, int64_t tick, int want_iq)
         nd->buf = b;
         nd->cap = need;
     }
-    int rc = ap_unit_out_pack(o, 0, nd->buf, nd->cap, &len);
+    int rc = isac_ap_unit_out_pack(o, 0, nd->buf, nd->cap, &len);
     struct net_msg_hdr h = {.type = NET_MSG_TERMS, .ap = n, .tick = tick, .size = (uint32_t)len};
     if (rc == ISAC_OK)
         rc = net_link_send(nd->link, NULL, 0, &h, nd->buf);
     if (rc || !want_iq)
         return rc;
     /* the AP's raw window, channel after channel (what run --record stores) */
-    float complex *const *rx = pipeline_rx(nd->p);
-    unsigned first = radio_rx_first_channel(&nd->info, n);
-    size_t W = pipeline_window_length(nd->p);
+    float complex *const *rx = isac_pipeline_rx(nd->p);
+    unsigned first = isac_radio_rx_first_channel(&nd->info, n);
+    size_t W = isac_pipeline_window_length(nd->p);
     for (unsigned m = 0; m < o->h.M; m++)
         memcpy(nd->buf + m * W * sizeof(float complex), rx[first + m], W * sizeof(float complex));
     h = (struct net_msg_hdr){.type = NET_MSG_IQ, .ap = n, .tick = tick, .size = (uint32_t)iq};
@@ -256,7 +256,8 @@ static void on_cmd(struct node *nd, const struct net_rx *m)
     }
     if (!nd->have_episode || (uint64_t)ep != nd->episode) {
         if ((rc = start_episode(nd, (uint64_t)ep, origin))) {
-            snprintf(err, sizeof err, "episode %lld: %s", (long long)ep, radio_last_error(nd->r));
+            snprintf(err, sizeof err, "episode %lld: %s", (long long)ep,
+                     isac_radio_last_error(nd->r));
             send_fail(nd, m, err);
             goto done;
         }
@@ -267,19 +268,19 @@ static void on_cmd(struct node *nd, const struct net_rx *m)
         /* an emulated scene needs the burst for its echoes: the receive node transmits into
          * its own copy of it; on hardware the tx node radiates and rx nodes only receive */
         int tx = nd->a->loopback_tx > 0 ||
-                 (nd->a->loopback_tx == 0 && (nd->info.caps & RADIO_CAP_SCENARIO));
-        rc = pipeline_step_node(nd->p, nd->r, plan, m->h.tick, (uint64_t)cpi, nd->mask, tx);
-        for (unsigned n = 0; rc == ISAC_OK && n < RADIO_MAX_APS; n++)
+                 (nd->a->loopback_tx == 0 && (nd->info.caps & ISAC_RADIO_CAP_SCENARIO));
+        rc = isac_pipeline_step_node(nd->p, nd->r, plan, m->h.tick, (uint64_t)cpi, nd->mask, tx);
+        for (unsigned n = 0; rc == ISAC_OK && n < ISAC_RADIO_MAX_APS; n++)
             if (nd->mask >> n & 1u)
                 rc = send_block(nd, n, m->h.tick, (m->h.flags & NET_FLAG_WANT_IQ) != 0);
     } else {
         size_t len;
-        const float complex *const *x = pipeline_compose_tx(nd->p, plan, &len);
-        rc = x ? radio_tx_burst(nd->r, m->h.tick, x, len) : ISAC_EINVAL;
+        const float complex *const *x = isac_pipeline_compose_tx(nd->p, plan, &len);
+        rc = x ? isac_radio_tx_burst(nd->r, m->h.tick, x, len) : ISAC_EINVAL;
     }
     if (rc) {
-        const char *why = pipeline_last_error(nd->p);
-        snprintf(err, sizeof err, "%s", why[0] ? why : radio_last_error(nd->r));
+        const char *why = isac_pipeline_last_error(nd->p);
+        snprintf(err, sizeof err, "%s", why[0] ? why : isac_radio_last_error(nd->r));
         send_fail(nd, m, err[0] ? err : isac_strerror(rc));
     }
 done:
@@ -290,9 +291,9 @@ done:
 /* Back to the state before WELCOME. */
 static void node_teardown(struct node *nd)
 {
-    pipeline_destroy(nd->p);
-    codebook_destroy(nd->cb);
-    radio_close(nd->r);
+    isac_pipeline_destroy(nd->p);
+    isac_codebook_destroy(nd->cb);
+    isac_radio_close(nd->r);
     cli_calibration_free(&nd->cal);
     nd->p = NULL;
     nd->cb = NULL;
@@ -367,7 +368,7 @@ int cmd_node(int argc, char **argv)
     struct node nd = {.a = &a, .rx = !strcmp(a.role, "rx")};
     if (nd.rx && parse_aps(a.aps, &nd.mask))
         return cli_usage("node", "--ap: invalid list '%s' (AP indices 0..%d, comma-separated)",
-                         a.aps, RADIO_MAX_APS - 1);
+                         a.aps, ISAC_RADIO_MAX_APS - 1);
     double join_timeout = 30;
     if (a.join_timeout &&
         cli_parse_double("node", "--join-timeout", a.join_timeout, 0.1, 86400, &join_timeout))

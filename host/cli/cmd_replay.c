@@ -39,23 +39,23 @@ const struct cli_cmd cli_cmd_replay = {
 /* The capture's own calibration (what the live run applied) wins: the replay then makes
  * the live decisions again. A capture recorded uncalibrated replays uncalibrated, unless
  * --calibration names a record (then with a warning that decisions may differ). */
-static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
+static int replay_calibration(isac_sigmf_reader rd, const char *given, int disabled,
                               struct cli_calibration *cal)
 {
-    const json_t *g = sigmf_reader_global(rd);
+    const json_t *g = isac_sigmf_reader_global(rd);
     const json_t *own = json_object_get(g, "isactb:calibration");
     if (disabled)
         return CLI_OK;
     if (own && !given) {
-        int rc = cli_calibration_from_capture("replay", cal, own, sigmf_reader_path(rd));
+        int rc = cli_calibration_from_capture("replay", cal, own, isac_sigmf_reader_path(rd));
         if (rc == CLI_OK)
             fprintf(stderr, "isactb replay: applying the capture's calibration (%s)\n", cal->path);
         return rc;
     }
     if (!own && !given)
         return CLI_OK;
-    struct radio_info info;
-    sigmf_reader_radio_info(rd, &info);
+    struct isac_radio_info info;
+    isac_sigmf_reader_radio_info(rd, &info);
     int rc = cli_calibration_resolve("replay", cal, given, 0, &info);
     if (rc == CLI_OK && cal->applied && !own)
         fprintf(stderr, "isactb replay: warning: the capture was recorded uncalibrated: "
@@ -65,7 +65,7 @@ static int replay_calibration(sigmf_reader rd, const char *given, int disabled,
 
 struct replay_ctx {
     int quiet, verbose;
-    radio r;
+    isac_radio r;
     live_view view;         /* --serve: its stop control ends the replay */
     json_t *policies;       /* episode (decimal text) -> policy recorded for it, when not cfg's */
     const char *cfg_policy; /* the capture's configured policy */
@@ -102,11 +102,11 @@ static const char *replay_policy_for(void *ctx, uint64_t ep)
 
 /* Every CPI's "isactb:policy" (optional; a known policy name, one per episode) into
  * *out. CLI_EINPUT with one line naming the CPI otherwise. */
-static int recorded_policies(sigmf_reader rd, json_t **out)
+static int recorded_policies(isac_sigmf_reader rd, json_t **out)
 {
     *out = json_object();
-    for (size_t k = 0; *out && k < sigmf_reader_num_cpis(rd); k++) {
-        const json_t *ann = sigmf_reader_cpi_annotation(rd, k);
+    for (size_t k = 0; *out && k < isac_sigmf_reader_num_cpis(rd); k++) {
+        const json_t *ann = isac_sigmf_reader_cpi_annotation(rd, k);
         const json_t *pj = json_object_get(ann, "isactb:policy");
         if (!pj)
             continue;
@@ -115,10 +115,10 @@ static int recorded_policies(sigmf_reader rd, json_t **out)
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)ep);
         const char *had = json_string_value(json_object_get(*out, key));
-        if (!name || !policy_name_known(name) || (had && strcmp(had, name))) {
+        if (!name || !isac_policy_name_known(name) || (had && strcmp(had, name))) {
             char *txt = json_dumps(pj, JSON_COMPACT | JSON_ENCODE_ANY);
             int rc = cli_input_error("replay", "%s: CPI %zu: isactb:policy %s: %s",
-                                     sigmf_reader_path(rd), k, txt ? txt : "?",
+                                     isac_sigmf_reader_path(rd), k, txt ? txt : "?",
                                      had ? "a second policy within one episode"
                                          : "not a known policy name");
             free(txt);
@@ -131,16 +131,16 @@ static int recorded_policies(sigmf_reader rd, json_t **out)
 
 static const json_t *recorded(void *ctx)
 {
-    return radio_file_current_annotation(((const struct replay_ctx *)ctx)->r);
+    return isac_radio_file_current_annotation(((const struct replay_ctx *)ctx)->r);
 }
 
 /* Before anything runs: every input the recorded decisions depend on must be the one
  * recorded (capture/inputs.h); otherwise one line naming it and both hashes. */
-static int check_inputs(sigmf_reader rd)
+static int check_inputs(isac_sigmf_reader rd)
 {
     char err[700];
-    const json_t *g = sigmf_reader_global(rd);
-    if (cap_inputs_verify(json_object_get(g, "isactb:inputs"), g, err, sizeof err))
+    const json_t *g = isac_sigmf_reader_global(rd);
+    if (isac_cap_inputs_verify(json_object_get(g, "isactb:inputs"), g, err, sizeof err))
         return cli_input_error("replay", "%s", err);
     return CLI_OK;
 }
@@ -194,7 +194,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 }
 
 /* The result (--json) and figures (--out); CLI_ERUNTIME when a figure cannot be drawn. */
-static int report(const struct replay_args *a, json_t *result, const struct exp_config *cfg,
+static int report(const struct replay_args *a, json_t *result, const struct isac_exp_config *cfg,
                   const char *spec, const struct cli_calibration *cal, int quiet_errors)
 {
     int rc = CLI_OK;
@@ -202,7 +202,7 @@ static int report(const struct replay_args *a, json_t *result, const struct exp_
     json_object_set_new(result, "recorded_radio", json_string(cfg->radio));
     json_object_set_new(result, "radio", json_string(spec));
     json_object_set_new(result, "calibration", cli_calibration_summary(cal));
-    if (a->out && report_write_figures(result, NULL, a->out, err, sizeof err)) {
+    if (a->out && isac_report_write_figures(result, NULL, a->out, err, sizeof err)) {
         if (!quiet_errors)
             fprintf(stderr, "isactb replay: figures: %s\n", err);
         rc = CLI_ERUNTIME;
@@ -219,47 +219,47 @@ static int report(const struct replay_args *a, json_t *result, const struct exp_
 int cmd_replay(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) /* a highway capture (host/cli/cmd_highway.c) */
-        if (argv[i][0] != '-' && hwy_capture_exists(argv[i]))
+        if (argv[i][0] != '-' && isac_hwy_capture_exists(argv[i]))
             return cmd_replay_highway(argc, argv);
     struct replay_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    sigmf_reader rd;
-    struct exp_config cfg;
-    codebook cb;
+    isac_sigmf_reader rd;
+    struct isac_exp_config cfg;
+    isac_codebook cb;
     if ((rc = cli_capture_open("replay", a.path, &rd, &cfg, &cb)))
         return rc;
     if ((rc = check_inputs(rd))) {
-        sigmf_reader_close(rd);
-        codebook_destroy(cb);
+        isac_sigmf_reader_close(rd);
+        isac_codebook_destroy(cb);
         return rc;
     }
     char spec[1100], err[512] = "";
-    snprintf(spec, sizeof spec, "file:%s", sigmf_reader_path(rd));
+    snprintf(spec, sizeof spec, "file:%s", isac_sigmf_reader_path(rd));
     struct cli_calibration cal = {0};
     struct replay_ctx rctx = {.quiet = a.quiet, .verbose = a.verbose, .cfg_policy = cfg.policy};
     rc = replay_calibration(rd, a.calib, a.no_calib, &cal);
     if (!rc)
         rc = recorded_policies(rd, &rctx.policies);
-    sigmf_reader_close(rd);
-    radio r = NULL;
+    isac_sigmf_reader_close(rd);
+    isac_radio r = NULL;
     json_t *result = NULL;
     run_view view = NULL;
     if (rc || (rc = cli_radio_open("replay", spec, 0, &r)))
         goto done;
     rctx.r = r;
-    struct run_hooks hooks = {.progress = print_line,
-                              .episode_line = print_episode,
-                              .ctx = &rctx,
-                              .should_stop = replay_should_stop,
-                              .calibration = cal.applied ? cal.pc : NULL,
-                              .recorded = recorded,
-                              .threads = a.threads,
-                              .policy_for = replay_policy_for};
+    struct isac_run_hooks hooks = {.progress = print_line,
+                                   .episode_line = print_episode,
+                                   .ctx = &rctx,
+                                   .should_stop = replay_should_stop,
+                                   .calibration = cal.applied ? cal.pc : NULL,
+                                   .recorded = recorded,
+                                   .threads = a.threads,
+                                   .policy_for = replay_policy_for};
     if (a.serve) {
-        struct radio_info info;
-        radio_get_info(r, &info);
+        struct isac_radio_info info;
+        isac_radio_get_info(r, &info);
         if ((rc = cli_serve_start("replay", a.serve, "replay", &rctx.view)))
             goto done;
         if (!(view = run_view_create(rctx.view, "replay", &cfg, &info, cb, r,
@@ -269,7 +269,7 @@ int cmd_replay(int argc, char **argv)
         }
         hooks.observer = run_view_observer(view);
     }
-    int erc = exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
+    int erc = isac_exp_run(&cfg, r, cb, NULL, &hooks, &result, err, sizeof err);
     if (view) {
         int stopped = erc == ISAC_EIO && live_view_stop_requested(rctx.view);
         run_view_finish(view, result, !erc ? "finished" : stopped ? "stopped" : "failed");
@@ -292,7 +292,7 @@ done:
     json_decref(rctx.policies);
     cli_calibration_free(&cal);
     json_decref(result);
-    radio_close(r);
-    codebook_destroy(cb);
+    isac_radio_close(r);
+    isac_codebook_destroy(cb);
     return rc;
 }

@@ -70,9 +70,9 @@ struct run_ctx {
     enum cli_progress mode;
     int verbose; /* --verbose: a line per CPI */
     double zeta;
-    const struct exp_config *cfg;
-    struct report_map map;
-    radio r;        /* for the ground truth marker (sim) */
+    const struct isac_exp_config *cfg;
+    struct isac_report_map map;
+    isac_radio r;   /* for the ground truth marker (sim) */
     live_view view; /* --serve: its stop control ends the run like SIGINT */
 };
 
@@ -89,11 +89,11 @@ static int run_should_stop(void *ctx)
 }
 
 /* Position of the first target from the radio's ground truth, when it has one. */
-static void truth_position(radio r, double *x, double *y)
+static void truth_position(isac_radio r, double *x, double *y)
 {
     char *txt = NULL;
     *x = *y = NAN;
-    if (radio_truth_json(r, &txt) != ISAC_OK)
+    if (isac_radio_truth_json(r, &txt) != ISAC_OK)
         return;
     json_t *t = json_loads(txt, 0, NULL);
     json_t *pos = json_object_get(json_array_get(json_object_get(t, "targets"), 0), "position");
@@ -126,15 +126,15 @@ static void print_episode(void *ctx, const char *line)
 }
 
 /* Keep a copy of the grid map of the latest step that reached zeta (for the figure). */
-static void keep_map(void *ctx, pipeline p, unsigned episode, unsigned step,
-                     const struct pipeline_result *res)
+static void keep_map(void *ctx, isac_pipeline p, unsigned episode, unsigned step,
+                     const struct isac_pipeline_result *res)
 {
     struct run_ctx *c = ctx;
     if (!(res->detected && res->pd >= c->zeta))
         return;
     unsigned nx, ny;
     const float *lam, *thr;
-    pipeline_grid(p, &nx, &ny, &lam, &thr);
+    isac_pipeline_grid(p, &nx, &ny, &lam, &thr);
     size_t n = (size_t)nx * ny;
     float *l = realloc(c->map.lambda, n * sizeof *l),
           *t = l ? realloc(c->map.threshold, n * sizeof *t) : NULL;
@@ -194,7 +194,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
             break;
         case CLI_HELP: {
             char names[256];
-            printf("policies: %s\n", policy_registry_names(NULL, names, sizeof names));
+            printf("policies: %s\n", isac_policy_registry_names(NULL, names, sizeof names));
             return -1;
         }
         default: return CLI_EUSAGE;
@@ -214,16 +214,16 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 }
 
 /* Command-line overrides on top of the config; validated like the file. */
-static int apply_overrides(const struct run_args *a, struct exp_config *cfg)
+static int apply_overrides(const struct run_args *a, struct isac_exp_config *cfg)
 {
     unsigned long ul;
     if (a->radio)
         snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
     if (a->policy) {
         char names[256];
-        if (!policy_name_known(a->policy))
+        if (!isac_policy_name_known(a->policy))
             return cli_usage("run", "--policy: unknown policy '%s' (expected one of: %s)",
-                             a->policy, policy_registry_names(NULL, names, sizeof names));
+                             a->policy, isac_policy_registry_names(NULL, names, sizeof names));
         snprintf(cfg->policy, sizeof cfg->policy, "%s", a->policy);
     }
     if (a->weights) {
@@ -241,16 +241,16 @@ static int apply_overrides(const struct run_args *a, struct exp_config *cfg)
     return 0;
 }
 
-static int load_config(const struct run_args *a, struct exp_config *cfg)
+static int load_config(const struct run_args *a, struct isac_exp_config *cfg)
 {
     char err[512];
-    exp_config_defaults(cfg);
-    if (a->config && exp_config_load(a->config, cfg, err, sizeof err))
+    isac_exp_config_defaults(cfg);
+    if (a->config && isac_exp_config_load(a->config, cfg, err, sizeof err))
         return cli_input_error("run", "%s", err);
     int rc = apply_overrides(a, cfg);
     if (rc)
         return rc;
-    if (exp_config_validate(cfg, "command line", err, sizeof err))
+    if (isac_exp_config_validate(cfg, "command line", err, sizeof err))
         return cli_usage("run", "%s", err);
     return 0;
 }
@@ -258,28 +258,31 @@ static int load_config(const struct run_args *a, struct exp_config *cfg)
 /* SHA-256 of everything the decisions depend on (capture/inputs.h): replay refuses
  * to run when one of them changed. NULL with one line on stderr when a file that was
  * just used cannot be read again. */
-static json_t *run_inputs(const char *config_path, const struct exp_config *cfg,
+static json_t *run_inputs(const char *config_path, const struct isac_exp_config *cfg,
                           const json_t *shared, const struct cli_calibration *cal)
 {
     char err[600] = "";
     json_t *in = json_object();
     int bad = !in;
     if (!bad && !strcmp(cfg->policy, "qnet") && strcmp(cfg->weights, "builtin"))
-        bad = json_object_set_new(in, "weights", cap_input_file(cfg->weights, err, sizeof err));
+        bad =
+            json_object_set_new(in, "weights", isac_cap_input_file(cfg->weights, err, sizeof err));
     if (!bad)
         bad = json_object_set_new(
             in, "codebook",
             strcmp(cfg->codebook, "dft")
-                ? cap_input_file(cfg->codebook, err, sizeof err)
-                : cap_input_json(json_object_get(shared, "isactb:codebook"), "isactb:codebook"));
+                ? isac_cap_input_file(cfg->codebook, err, sizeof err)
+                : isac_cap_input_json(json_object_get(shared, "isactb:codebook"),
+                                      "isactb:codebook"));
     if (!bad && cal->applied && access(cal->path, R_OK) == 0)
-        bad = json_object_set_new(in, "calibration", cap_input_file(cal->path, err, sizeof err));
+        bad =
+            json_object_set_new(in, "calibration", isac_cap_input_file(cal->path, err, sizeof err));
     if (!bad && config_path)
-        bad = json_object_set_new(in, "config", cap_input_file(config_path, err, sizeof err));
+        bad = json_object_set_new(in, "config", isac_cap_input_file(config_path, err, sizeof err));
     if (!bad)
         bad = json_object_set_new(
             in, "effective_config",
-            cap_input_json(json_object_get(shared, "isactb:experiment"), "isactb:experiment"));
+            isac_cap_input_json(json_object_get(shared, "isactb:experiment"), "isactb:experiment"));
     if (bad) {
         fprintf(stderr, "isactb run: input hashes: %s\n", err[0] ? err : "out of memory");
         json_decref(in);
@@ -288,14 +291,15 @@ static json_t *run_inputs(const char *config_path, const struct exp_config *cfg,
     return in;
 }
 
-sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
-                                    const struct exp_config *cfg, const struct radio_info *info,
-                                    codebook cb, const struct cli_calibration *cal)
+isac_sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
+                                         const struct isac_exp_config *cfg,
+                                         const struct isac_radio_info *info, isac_codebook cb,
+                                         const struct cli_calibration *cal)
 {
     char err[512];
-    double phase[RADIO_MAX_CHANNELS];
-    json_t *global = json_pack("{s:o,s:o}", "isactb:experiment", exp_config_to_json(cfg),
-                               "isactb:codebook", codebook_to_json(cb));
+    double phase[ISAC_RADIO_MAX_CHANNELS];
+    json_t *global = json_pack("{s:o,s:o}", "isactb:experiment", isac_exp_config_to_json(cfg),
+                               "isactb:codebook", isac_codebook_to_json(cb));
     /* raw samples are stored: their phase offsets are what the RX calibration measured */
     int have_rx = cal->applied && cal->rec->rx.present;
     for (unsigned ch = 0; have_rx && ch < info->num_rx; ch++)
@@ -308,12 +312,12 @@ sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
         return NULL;
     }
     json_object_set_new(global, "isactb:inputs", inputs);
-    struct sigmf_writer_desc d = {.info = info,
-                                  .global = global,
-                                  .rx_phase_offset_deg = have_rx ? phase : NULL,
-                                  .description = "isactb closed-loop run",
-                                  .author = "isactb"};
-    sigmf_writer w = sigmf_writer_create(dir, "isactb", &d, err, sizeof err);
+    struct isac_sigmf_writer_desc d = {.info = info,
+                                       .global = global,
+                                       .rx_phase_offset_deg = have_rx ? phase : NULL,
+                                       .description = "isactb closed-loop run",
+                                       .author = "isactb"};
+    isac_sigmf_writer w = isac_sigmf_writer_create(dir, "isactb", &d, err, sizeof err);
     json_decref(global);
     if (!w)
         fprintf(stderr, "isactb run: %s\n", err);
@@ -323,11 +327,11 @@ sigmf_writer cli_run_open_recording(const char *dir, const char *config_path,
 /* run_err: the run's own failure (NULL when it succeeded). Whatever happens, a failed run
  * prints exactly one line: its cause, plus the recording's when that could not be
  * finalised either (a full disk fails both). */
-static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
-                  const struct run_args *a, const struct report_map *map)
+static int finish(int rc, const char *run_err, json_t *result, isac_sigmf_writer w,
+                  const struct run_args *a, const struct isac_report_map *map)
 {
     char err[512];
-    int wfail = w && sigmf_writer_finish(w, err, sizeof err);
+    int wfail = w && isac_sigmf_writer_finish(w, err, sizeof err);
     if (wfail && run_err)
         fprintf(stderr, "isactb run: %s (recording not finalised: %s)\n", run_err, err);
     else if (wfail)
@@ -346,7 +350,8 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
     /* a figure that cannot be drawn is reported (one line; none when the run already
      * failed) and is not exit 0; the --json object is printed either way */
     if (result && a->out &&
-        report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) && !rc) {
+        isac_report_write_figures(result, map->lambda ? map : NULL, a->out, err, sizeof err) &&
+        !rc) {
         fprintf(stderr, "isactb run: figures: %s\n", err);
         rc = ISAC_EIO;
     }
@@ -360,8 +365,8 @@ static int finish(int rc, const char *run_err, json_t *result, sigmf_writer w,
 }
 
 /* --serve: the live view and its run view. */
-static int serve_start(const struct run_args *a, const struct exp_config *cfg,
-                       const struct radio_info *info, codebook cb, radio r,
+static int serve_start(const struct run_args *a, const struct isac_exp_config *cfg,
+                       const struct isac_radio_info *info, isac_codebook cb, isac_radio r,
                        const struct cli_calibration *cal, struct run_ctx *ctx, run_view *out)
 {
     char err[512] = "";
@@ -369,7 +374,7 @@ static int serve_start(const struct run_args *a, const struct exp_config *cfg,
     if (rc)
         return rc;
     /* every registered policy may be switched to from the page, from the next episode */
-    const struct policy_registry *reg = policy_registry_builtin();
+    const struct isac_policy_registry *reg = isac_policy_registry_builtin();
     const char *names[LIVE_VIEW_MAX_POLICIES];
     unsigned n = 0;
     for (size_t i = 0; i < reg->count && n < LIVE_VIEW_MAX_POLICIES; i++)
@@ -393,11 +398,11 @@ static void serve_finish(run_view view, live_view lv, int erc, json_t *result)
 int cmd_run(int argc, char **argv)
 {
     struct run_args a = {0};
-    struct exp_config cfg;
+    struct isac_exp_config cfg;
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    if (hwy_config_is_highway(a.config)) /* scene: highway (host/cli/cmd_highway.c) */
+    if (isac_hwy_config_is_highway(a.config)) /* scene: highway (host/cli/cmd_highway.c) */
         return cmd_run_highway(argc, argv);
     if ((rc = load_config(&a, &cfg)))
         return rc;
@@ -410,16 +415,16 @@ int cmd_run(int argc, char **argv)
     int out_lock = a.out ? isac_dir_lock(a.out, lerr, sizeof lerr) : -1;
     if (a.out && out_lock < 0)
         return cli_input_error("run", "--out %s", lerr);
-    radio r = NULL;
+    isac_radio r = NULL;
     if ((rc = cli_radio_open("run", cfg.radio, a.radio != NULL, &r))) {
         isac_dir_unlock(out_lock);
         return rc;
     }
-    struct radio_info info;
+    struct isac_radio_info info;
     char err[512] = "";
-    radio_get_info(r, &info);
-    codebook cb = exp_codebook(&cfg, &info, err, sizeof err);
-    sigmf_writer w = NULL;
+    isac_radio_get_info(r, &info);
+    isac_codebook cb = isac_exp_codebook(&cfg, &info, err, sizeof err);
+    isac_sigmf_writer w = NULL;
     struct cli_calibration cal = {0};
     json_t *result = NULL;
     run_view view = NULL;
@@ -440,13 +445,13 @@ int cmd_run(int argc, char **argv)
                           .cfg = &cfg,
                           .r = r};
     ctx.map.info = info;
-    struct run_hooks hooks = {.progress = print_progress,
-                              .episode_line = print_episode,
-                              .ctx = &ctx,
-                              .should_stop = run_should_stop,
-                              .on_step = keep_map,
-                              .calibration = cal.applied ? cal.pc : NULL,
-                              .threads = a.nthreads};
+    struct isac_run_hooks hooks = {.progress = print_progress,
+                                   .episode_line = print_episode,
+                                   .ctx = &ctx,
+                                   .should_stop = run_should_stop,
+                                   .on_step = keep_map,
+                                   .calibration = cal.applied ? cal.pc : NULL,
+                                   .threads = a.nthreads};
     if (a.serve) {
         rc = serve_start(&a, &cfg, &info, cb, r, &cal, &ctx, &view);
         lv = ctx.view;
@@ -455,7 +460,7 @@ int cmd_run(int argc, char **argv)
     }
     hooks.observer = view ? run_view_observer(view) : NULL;
     hooks.policy_for = view ? run_policy_for : NULL;
-    int erc = exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
+    int erc = isac_exp_run(&cfg, r, cb, w, &hooks, &result, err, sizeof err);
     if (result)
         json_object_set_new(result, "calibration", cli_calibration_summary(&cal));
     if (view)
@@ -464,16 +469,16 @@ int cmd_run(int argc, char **argv)
     fflush(stdout);
     cli_serve_linger("run", lv, a.linger, should_stop, NULL);
     rc = rc == ISAC_OK ? CLI_OK : rc == ISAC_EINVAL ? CLI_EINPUT : CLI_ERUNTIME;
-    report_map_free(&ctx.map);
+    isac_report_map_free(&ctx.map);
     w = NULL;
 done:
     run_view_destroy(view);
     live_view_destroy(lv);
     cli_calibration_free(&cal);
-    sigmf_writer_abort(w);
+    isac_sigmf_writer_abort(w);
     json_decref(result);
-    codebook_destroy(cb);
-    radio_close(r);
+    isac_codebook_destroy(cb);
+    isac_radio_close(r);
     isac_dir_unlock(out_lock);
     return rc;
 }

@@ -139,9 +139,10 @@ static int parse_variants(const char *s, unsigned *mask)
     *mask = 0;
     for (char *sv, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
         unsigned v = 0;
-        while (v < TRAIN_NUM_VARIANTS && strcmp(t, train_variant_name((enum train_variant)v)))
+        while (v < ISAC_TRAIN_NUM_VARIANTS &&
+               strcmp(t, isac_train_variant_name((enum isac_train_variant)v)))
             v++;
-        if (v == TRAIN_NUM_VARIANTS)
+        if (v == ISAC_TRAIN_NUM_VARIANTS)
             return cli_usage("train",
                              "--variants: unknown variant '%s' (expected dt_cql, "
                              "dt_nocql, offline, online)",
@@ -153,7 +154,7 @@ static int parse_variants(const char *s, unsigned *mask)
     return 0;
 }
 
-static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsigned *eval_eps)
+static int apply_numbers(const struct train_args *a, struct isac_train_cfg *c, unsigned *eval_eps)
 {
     unsigned long ul;
     double d;
@@ -201,7 +202,7 @@ static int apply_numbers(const struct train_args *a, struct train_cfg *c, unsign
 /* ---- environment: host/engine/train_env.h; the radio opens here (site limits, exit statuses) ----
  */
 
-static int open_radio(void *ctx, const char *spec, radio *out)
+static int open_radio(void *ctx, const char *spec, isac_radio *out)
 {
     return cli_radio_open("train", spec, *(const int *)ctx, out);
 }
@@ -221,25 +222,26 @@ static void hook_saved(void *ctx, const char *path);
 /* ---- data ---- */
 
 /* The collection (or --data FILE), saved with --save-data, then the rest of training. */
-static int collect_or_read(const struct train_args *a, const struct train_cfg *tc,
-                           const struct train_env *te, const struct train_hooks *th,
-                           struct train_result *res, char *err, size_t errlen)
+static int collect_or_read(const struct train_args *a, const struct isac_train_cfg *tc,
+                           const struct isac_train_env *te, const struct isac_train_hooks *th,
+                           struct isac_train_result *res, char *err, size_t errlen)
 {
-    struct train_data data = {0};
+    struct isac_train_data data = {0};
     int rc;
     if (a->data)
-        rc = train_data_read(a->data, te->num_beams, &tc->mdp, &data, err, errlen) ? ISAC_EINVAL
-                                                                                   : ISAC_OK;
+        rc = isac_train_data_read(a->data, te->num_beams, &tc->mdp, &data, err, errlen)
+                 ? ISAC_EINVAL
+                 : ISAC_OK;
     else
-        rc = train_collect(tc, te, th, &data, err, errlen);
+        rc = isac_train_collect(tc, te, th, &data, err, errlen);
     if (!rc && a->save_data &&
-        train_data_write(&data, te->num_beams, tc->mdp.tau, a->save_data, err, errlen))
+        isac_train_data_write(&data, te->num_beams, tc->mdp.tau, a->save_data, err, errlen))
         rc = ISAC_EIO;
     else if (!rc && a->save_data)
         hook_saved(th->ctx, a->save_data);
     if (!rc)
-        rc = train_run_data(tc, te, th, &data, res, err, errlen);
-    train_data_free(&data);
+        rc = isac_train_run_data(tc, te, th, &data, res, err, errlen);
+    isac_train_data_free(&data);
     return rc;
 }
 
@@ -368,8 +370,8 @@ static void command_line(int argc, char **argv, char *out, size_t n)
         k += (size_t)snprintf(out + k, n - k, " %s", argv[i]);
 }
 
-static int write_outputs(const struct train_args *a, const struct train_result *res,
-                         const struct train_cfg *c, int argc, char **argv)
+static int write_outputs(const struct train_args *a, const struct isac_train_result *res,
+                         const struct isac_train_cfg *c, int argc, char **argv)
 {
     char cmd[2048], commit[64], prov[4096];
     command_line(argc, argv, cmd, sizeof cmd);
@@ -380,32 +382,32 @@ static int write_outputs(const struct train_args *a, const struct train_result *
     snprintf(prov, sizeof prov, "%s", ps ? ps : "{}");
     free(ps);
     json_decref(pj);
-    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++) {
+    for (unsigned v = 0; v < ISAC_TRAIN_NUM_VARIANTS; v++) {
         if (!res->v[v].trained)
             continue;
         char path[1200];
-        if (v == TRAIN_DT_CQL)
+        if (v == ISAC_TRAIN_DT_CQL)
             snprintf(path, sizeof path, "%s", a->out ? a->out : "qnet.weights");
         else if (a->out_dir)
             snprintf(path, sizeof path, "%s/qnet_%s.weights", a->out_dir,
-                     train_variant_name((enum train_variant)v));
+                     isac_train_variant_name((enum isac_train_variant)v));
         else
             continue;
-        char *txt = qnet_format_json(&res->v[v].def, prov);
+        char *txt = isac_qnet_format_json(&res->v[v].def, prov);
         int bad = !txt || write_text(path, txt);
         free(txt);
         if (bad)
             return cli_runtime_error("train", "%s: cannot write the weights file", path);
     }
-    if (a->export_c && res->v[TRAIN_DT_CQL].trained) {
+    if (a->export_c && res->v[ISAC_TRAIN_DT_CQL].trained) {
         char hdr[4096];
         snprintf(hdr, sizeof hdr,
                  "Dueling Q-network of seed 004 (DT-assisted offline DDQN with CQL).\n"
                  "command: %s\nseed: %llu\ncommit: %s\n"
                  "evaluation: %.2f mean steps, success %.3f (training radio, unseen episodes)",
-                 cmd, (unsigned long long)c->seed, commit, res->v[TRAIN_DT_CQL].steps_mean,
-                 res->v[TRAIN_DT_CQL].success);
-        char *src = qnet_format_c(&res->v[TRAIN_DT_CQL].def, "qnet_default", hdr);
+                 cmd, (unsigned long long)c->seed, commit, res->v[ISAC_TRAIN_DT_CQL].steps_mean,
+                 res->v[ISAC_TRAIN_DT_CQL].success);
+        char *src = isac_qnet_format_c(&res->v[ISAC_TRAIN_DT_CQL].def, "isac_qnet_default", hdr);
         int bad = !src || write_text(a->export_c, src);
         free(src);
         if (bad)
@@ -419,11 +421,11 @@ static json_t *jnum(double v)
     return isnan(v) ? json_null() : json_real(v);
 }
 
-static json_t *result_json(const struct train_result *res, const struct train_cfg *c)
+static json_t *result_json(const struct isac_train_result *res, const struct isac_train_cfg *c)
 {
     json_t *vars = json_object();
-    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++) {
-        const struct train_variant_result *r = &res->v[v];
+    for (unsigned v = 0; v < ISAC_TRAIN_NUM_VARIANTS; v++) {
+        const struct isac_train_variant_result *r = &res->v[v];
         if (!r->trained)
             continue;
         json_t *o = json_pack("{s:o,s:o}", "steps_mean", jnum(r->steps_mean), "success_rate",
@@ -433,7 +435,7 @@ static json_t *result_json(const struct train_result *res, const struct train_cf
             json_object_set_new(o, "selected_episode", json_integer(r->selected));
             json_object_set_new(o, "twin_steps_mean", json_real(r->twin_score));
         }
-        json_object_set_new(vars, train_variant_name((enum train_variant)v), o);
+        json_object_set_new(vars, isac_train_variant_name((enum isac_train_variant)v), o);
     }
     json_t *twin = json_pack(
         "{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:o,s:o}", "kl", res->kl, "wasserstein", res->w1, "mmd",
@@ -445,16 +447,16 @@ static json_t *result_json(const struct train_result *res, const struct train_cf
                      "twin_holdout", (json_int_t)res->holdout_n, "twin", twin, "variants", vars);
 }
 
-static int setup(const struct train_args *a, struct exp_config *cfg, struct train_cfg *tc,
+static int setup(const struct train_args *a, struct isac_exp_config *cfg, struct isac_train_cfg *tc,
                  unsigned *eval_eps)
 {
     char err[512];
-    exp_config_defaults(cfg);
-    if (a->config && exp_config_load(a->config, cfg, err, sizeof err))
+    isac_exp_config_defaults(cfg);
+    if (a->config && isac_exp_config_load(a->config, cfg, err, sizeof err))
         return cli_input_error("train", "%s", err);
     if (a->radio)
         snprintf(cfg->radio, sizeof cfg->radio, "%s", a->radio);
-    train_cfg_defaults(tc);
+    isac_train_cfg_defaults(tc);
     tc->seed = cfg->seed;
     tc->mdp.zeta = cfg->zeta;
     int rc = apply_numbers(a, tc, eval_eps);
@@ -470,9 +472,9 @@ static int setup(const struct train_args *a, struct exp_config *cfg, struct trai
     }
     if (rc)
         return rc;
-    if (train_cfg_check(tc, err, sizeof err))
+    if (isac_train_cfg_check(tc, err, sizeof err))
         return cli_usage("train", "%s", err);
-    if (exp_config_validate(cfg, "command line", err, sizeof err))
+    if (isac_exp_config_validate(cfg, "command line", err, sizeof err))
         return cli_usage("train", "%s", err);
     return 0;
 }
@@ -485,8 +487,8 @@ int cmd_train(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "lstm"))
         return cmd_train_lstm(argc - 1, argv + 1);
     struct train_args a = {0};
-    struct exp_config cfg;
-    struct train_cfg tc;
+    struct isac_exp_config cfg;
+    struct isac_train_cfg tc;
     unsigned eval_eps = 50;
     int rc = parse_args(argc, argv, &a);
     if (rc)
@@ -505,18 +507,18 @@ int cmd_train(int argc, char **argv)
     /* One BLAS thread: the same sums in the same order on every run. */
     openblas_set_num_threads(1);
     int spec_from_cli = a.radio != NULL;
-    struct exp_train_env ec = {.cfg = &cfg,
-                               .open_radio = open_radio,
-                               .open_ctx = &spec_from_cli,
-                               .eval_episodes = eval_eps,
-                               .max_steps = cfg.max_steps,
-                               .seed = cfg.seed,
-                               .threads = a.threads};
+    struct isac_exp_train_env ec = {.cfg = &cfg,
+                                    .open_radio = open_radio,
+                                    .open_ctx = &spec_from_cli,
+                                    .eval_episodes = eval_eps,
+                                    .max_steps = cfg.max_steps,
+                                    .seed = cfg.seed,
+                                    .threads = a.threads};
     char err[512] = "";
-    if ((rc = exp_train_env_open(&ec, err, sizeof err)))
+    if ((rc = isac_exp_train_env_open(&ec, err, sizeof err)))
         return rc < 0 ? cli_input_error("train", "%s", err) : rc;
-    struct train_env te;
-    exp_train_env_iface(&ec, &te);
+    struct isac_train_env te;
+    isac_exp_train_env_iface(&ec, &te);
     struct hook_ctx hc = {.mode = cli_progress_mode(a.quiet, a.progress)};
     char csv_path[1200] = "", csv_tmp[1210] = "";
     hc.csv_tmp = csv_tmp;
@@ -528,8 +530,8 @@ int cmd_train(int argc, char **argv)
         if (hc.csv)
             fputs("series,x,return_or_loss_d,steps_or_loss_g,loss,epsilon\n", hc.csv);
     }
-    struct train_hooks th = {&hc, on_progress, on_curve};
-    struct train_result res;
+    struct isac_train_hooks th = {&hc, on_progress, on_curve};
+    struct isac_train_result res;
     int trc = collect_or_read(&a, &tc, &te, &th, &res, err, sizeof err);
     if (hc.drawn)
         fputc('\n', stderr);
@@ -544,7 +546,7 @@ int cmd_train(int argc, char **argv)
             char png[1200];
             snprintf(png, sizeof png, "%s/training.png", a.out_dir);
             char ferr[512];
-            if (report_training_figure(csv_path, png, ferr, sizeof ferr))
+            if (isac_report_training_figure(csv_path, png, ferr, sizeof ferr))
                 rc = cli_runtime_error("train", "figure: %s", ferr); /* weights are kept */
         }
         json_t *j = result_json(&res, &tc);
@@ -564,19 +566,19 @@ int cmd_train(int argc, char **argv)
                     cli_percent(hg, sizeof hg, res.hit_gen, 2),
                     cli_percent(nr, sizeof nr, res.near_hit_real, 1),
                     cli_percent(ng, sizeof ng, res.near_hit_gen, 1));
-            for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++)
+            for (unsigned v = 0; v < ISAC_TRAIN_NUM_VARIANTS; v++)
                 if (res.v[v].trained) {
                     char st[32], su[32];
                     fprintf(o, "  %-9s %s mean steps, success %s\n",
-                            train_variant_name((enum train_variant)v),
+                            isac_train_variant_name((enum isac_train_variant)v),
                             cli_number(st, sizeof st, res.v[v].steps_mean, 2),
                             cli_number(su, sizeof su, res.v[v].success, 2));
                 }
         }
         json_decref(j);
-        train_result_free(&res);
+        isac_train_result_free(&res);
     }
-    exp_train_env_close(&ec);
+    isac_exp_train_env_close(&ec);
     isac_dir_unlock(out_lock);
     if (train_stop && rc == CLI_OK) {
         /* the signal came after the last safe point: every output is complete */

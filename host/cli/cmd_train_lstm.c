@@ -97,7 +97,7 @@ static int parse_args(int argc, char **argv, struct lstm_args *a)
 }
 
 /* --dense "32,16" (or "none") into c. */
-static int parse_dense(const char *s, struct bilstm_cfg *c)
+static int parse_dense(const char *s, struct isac_bilstm_cfg *c)
 {
     c->ndense = 0;
     if (!strcmp(s, "none"))
@@ -106,8 +106,8 @@ static int parse_dense(const char *s, struct bilstm_cfg *c)
     snprintf(buf, sizeof buf, "%s", s);
     for (char *sv, *t = strtok_r(buf, ",", &sv); t; t = strtok_r(NULL, ",", &sv)) {
         unsigned long w;
-        if (c->ndense == BILSTM_MAX_DENSE)
-            return cli_usage("train lstm", "--dense: more than %d layers", BILSTM_MAX_DENSE);
+        if (c->ndense == ISAC_BILSTM_MAX_DENSE)
+            return cli_usage("train lstm", "--dense: more than %d layers", ISAC_BILSTM_MAX_DENSE);
         if (cli_parse_uint("train lstm", "--dense", t, 1, 4096, &w))
             return CLI_EUSAGE;
         c->dense[c->ndense++] = (unsigned)w;
@@ -115,8 +115,8 @@ static int parse_dense(const char *s, struct bilstm_cfg *c)
     return 0;
 }
 
-static int apply_numbers(const struct lstm_args *a, struct bilstm_cfg *c, struct lstm_train_cfg *tc,
-                         double *val_fraction)
+static int apply_numbers(const struct lstm_args *a, struct isac_bilstm_cfg *c,
+                         struct isac_lstm_train_cfg *tc, double *val_fraction)
 {
     unsigned long ul;
     double d;
@@ -127,7 +127,7 @@ static int apply_numbers(const struct lstm_args *a, struct bilstm_cfg *c, struct
         c->hidden = (unsigned)ul;
     }
     if (a->layers) {
-        if (cli_parse_uint(cmd, "--layers", a->layers, 1, BILSTM_MAX_LAYERS, &ul))
+        if (cli_parse_uint(cmd, "--layers", a->layers, 1, ISAC_BILSTM_MAX_LAYERS, &ul))
             return CLI_EUSAGE;
         c->layers = (unsigned)ul;
     }
@@ -167,20 +167,20 @@ static void lstm_on_signal(int sig)
 struct epoch_ctx {
     int quiet;
     unsigned epochs;
-    enum bilstm_head head;
+    enum isac_bilstm_head head;
 };
 
-static int on_epoch(void *ctx, const struct lstm_epoch *e)
+static int on_epoch(void *ctx, const struct isac_lstm_epoch *e)
 {
     const struct epoch_ctx *h = ctx;
     if (!h->quiet) {
         fprintf(stderr, "epoch %u/%u: ", e->epoch, h->epochs);
-        if (h->head == BILSTM_HEAD_BCE)
+        if (h->head == ISAC_BILSTM_HEAD_BCE)
             fprintf(stderr, "train loss %.4f accuracy %.2f %%", e->train.loss,
                     100 * e->train.accuracy);
         else
             fprintf(stderr, "train MSE %.4g", e->train.mse);
-        if (e->val.elements && h->head == BILSTM_HEAD_BCE)
+        if (e->val.elements && h->head == ISAC_BILSTM_HEAD_BCE)
             fprintf(stderr, ", validation loss %.4f accuracy %.2f %%", e->val.loss,
                     100 * e->val.accuracy);
         else if (e->val.elements)
@@ -192,18 +192,18 @@ static int on_epoch(void *ctx, const struct lstm_epoch *e)
 
 /* ---- data ---- */
 
-static int load_data(const struct lstm_args *a, double val_fraction, struct seqset *tr,
-                     struct seqset *va)
+static int load_data(const struct lstm_args *a, double val_fraction, struct isac_seqset *tr,
+                     struct isac_seqset *va)
 {
     char err[600];
-    struct seqset all;
-    if (seqset_read(a->data, &all, err, sizeof err))
+    struct isac_seqset all;
+    if (isac_seqset_read(a->data, &all, err, sizeof err))
         return cli_input_error("train lstm", "%s", err);
     memset(va, 0, sizeof *va);
     if (a->val) {
         *tr = all;
-        if (seqset_read(a->val, va, err, sizeof err)) {
-            seqset_free(tr);
+        if (isac_seqset_read(a->val, va, err, sizeof err)) {
+            isac_seqset_free(tr);
             return cli_input_error("train lstm", "%s", err);
         }
         if (va->in != tr->in || va->out != tr->out || va->head != tr->head ||
@@ -213,8 +213,8 @@ static int load_data(const struct lstm_args *a, double val_fraction, struct seqs
                                      "%u/%u/%u/%u",
                                      a->val, va->in, va->out, va->head, va->ball_groups, a->data,
                                      tr->in, tr->out, tr->head, tr->ball_groups);
-            seqset_free(tr);
-            seqset_free(va);
+            isac_seqset_free(tr);
+            isac_seqset_free(va);
             return rc;
         }
         return 0;
@@ -226,12 +226,12 @@ static int load_data(const struct lstm_args *a, double val_fraction, struct seqs
         return 0;
     }
     if (nval >= all.n) {
-        seqset_free(&all);
+        isac_seqset_free(&all);
         return cli_input_error("train lstm", "%s: %zu sequences: too few to hold out %g", a->data,
                                all.n, val_fraction);
     }
-    int rc = seqset_split(&all, all.n - nval, tr, va);
-    seqset_free(&all);
+    int rc = isac_seqset_split(&all, all.n - nval, tr, va);
+    isac_seqset_free(&all);
     return rc ? cli_runtime_error("train lstm", "out of memory") : 0;
 }
 
@@ -242,7 +242,7 @@ static json_t *jnum(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *metrics_json(const struct bilstm_metrics *m)
+static json_t *metrics_json(const struct isac_bilstm_metrics *m)
 {
     return json_pack("{s:o,s:o,s:o}", "loss", jnum(m->loss), "accuracy", jnum(m->accuracy), "mse",
                      jnum(m->mse));
@@ -268,7 +268,7 @@ static int write_text(const char *path, const char *text, char *err, size_t errl
     return 0;
 }
 
-static int write_curves(const char *dir, const struct lstm_epoch *h, unsigned n, char *err,
+static int write_curves(const char *dir, const struct isac_lstm_epoch *h, unsigned n, char *err,
                         size_t errlen)
 {
     size_t cap = 128 + (size_t)n * 160;
@@ -309,7 +309,7 @@ static void commit_id(char *out, size_t n)
     pclose(p);
 }
 
-static int write_outputs(const struct lstm_args *a, bilstm n, const struct lstm_epoch *h,
+static int write_outputs(const struct lstm_args *a, isac_bilstm n, const struct isac_lstm_epoch *h,
                          unsigned ran, uint64_t seed, int argc, char **argv)
 {
     char err[600], cmd[2048];
@@ -321,7 +321,7 @@ static int write_outputs(const struct lstm_args *a, bilstm n, const struct lstm_
     char *prov = json_dumps(pj, JSON_COMPACT);
     json_decref(pj);
     const char *out = a->out ? a->out : "lstm.weights";
-    int rc = bilstm_save(n, out, prov, err, sizeof err);
+    int rc = isac_bilstm_save(n, out, prov, err, sizeof err);
     free(prov);
     if (rc)
         return cli_runtime_error("train lstm", "%s", err);
@@ -331,7 +331,7 @@ static int write_outputs(const struct lstm_args *a, bilstm n, const struct lstm_
         snprintf(hdr, sizeof hdr,
                  "Bi-LSTM weights (docs/learning.md)\ncommand: %s\nseed: %llu\ncommit: %s", cmd,
                  (unsigned long long)seed, commit);
-        char *src = bilstm_format_c(n, a->symbol ? a->symbol : "bilstm_trained", hdr);
+        char *src = isac_bilstm_format_c(n, a->symbol ? a->symbol : "bilstm_trained", hdr);
         if (!src || write_text(a->export_c, src, err, sizeof err)) {
             free(src);
             return cli_runtime_error("train lstm", "--export-c %s", src ? err : "out of memory");
@@ -341,27 +341,27 @@ static int write_outputs(const struct lstm_args *a, bilstm n, const struct lstm_
     if (a->out_dir) {
         if (write_curves(a->out_dir, h, ran, err, sizeof err))
             return cli_runtime_error("train lstm", "%s", err);
-        struct lstm_curve cv = {NULL, h, ran};
-        if (lstm_figure(a->out_dir, "lstm_training", bilstm_get_cfg(n)->head, &cv, 1, err,
-                        sizeof err))
+        struct isac_lstm_curve cv = {NULL, h, ran};
+        if (isac_lstm_figure(a->out_dir, "lstm_training", isac_bilstm_get_cfg(n)->head, &cv, 1, err,
+                             sizeof err))
             return cli_runtime_error("train lstm", "figure: %s", err); /* weights are kept */
     }
     return CLI_OK;
 }
 
-static void print_json(const struct lstm_args *a, bilstm n, const struct seqset *tr,
-                       const struct seqset *va, const struct lstm_epoch *h, unsigned ran)
+static void print_json(const struct lstm_args *a, isac_bilstm n, const struct isac_seqset *tr,
+                       const struct isac_seqset *va, const struct isac_lstm_epoch *h, unsigned ran)
 {
-    const struct bilstm_cfg *c = bilstm_get_cfg(n);
+    const struct isac_bilstm_cfg *c = isac_bilstm_get_cfg(n);
     json_t *eps = json_array();
     for (unsigned i = 0; i < ran; i++)
         json_array_append_new(eps,
                               json_pack("{s:i,s:o,s:o}", "epoch", (json_int_t)h[i].epoch, "train",
                                         metrics_json(&h[i].train), "val", metrics_json(&h[i].val)));
     json_t *j = json_pack("{s:s,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:s,s:o}", "head",
-                          c->head == BILSTM_HEAD_MSE ? "mse" : "bce", "in", (json_int_t)c->in,
+                          c->head == ISAC_BILSTM_HEAD_MSE ? "mse" : "bce", "in", (json_int_t)c->in,
                           "out", (json_int_t)c->out, "hidden", (json_int_t)c->hidden, "layers",
-                          (json_int_t)c->layers, "params", (json_int_t)bilstm_num_params(n),
+                          (json_int_t)c->layers, "params", (json_int_t)isac_bilstm_num_params(n),
                           "train_sequences", (json_int_t)tr->n, "val_sequences", (json_int_t)va->n,
                           "weights", a->out ? a->out : "lstm.weights", "epochs", eps);
     json_dumpf(j, stdout, JSON_COMPACT);
@@ -375,21 +375,21 @@ int cmd_train_lstm(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    struct bilstm_cfg c;
-    bilstm_cfg_defaults(&c, 1, 1);
-    struct lstm_train_cfg tc;
-    lstm_train_cfg_defaults(&tc);
+    struct isac_bilstm_cfg c;
+    isac_bilstm_cfg_defaults(&c, 1, 1);
+    struct isac_lstm_train_cfg tc;
+    isac_lstm_train_cfg_defaults(&tc);
     double val_fraction = 0.2;
     if ((rc = apply_numbers(&a, &c, &tc, &val_fraction)))
         return rc;
     char err[600];
-    if (lstm_train_cfg_check(&tc, err, sizeof err))
+    if (isac_lstm_train_cfg_check(&tc, err, sizeof err))
         return cli_usage("train lstm", "%s", err);
     char lerr[512] = "";
     int out_lock = a.out_dir ? isac_dir_lock(a.out_dir, lerr, sizeof lerr) : -1;
     if (a.out_dir && out_lock < 0)
         return cli_input_error("train lstm", "--out-dir %s", lerr);
-    struct seqset tr, va;
+    struct isac_seqset tr, va;
     if ((rc = load_data(&a, val_fraction, &tr, &va))) {
         isac_dir_unlock(out_lock);
         return rc;
@@ -397,14 +397,14 @@ int cmd_train_lstm(int argc, char **argv)
     /* the network's shape from the data and the options */
     c.in = tr.in;
     c.out = tr.out;
-    c.head = (enum bilstm_head)tr.head;
+    c.head = (enum isac_bilstm_head)tr.head;
     c.ball_groups = tr.ball_groups;
     c.max_len = tr.max_len > va.max_len ? tr.max_len : va.max_len;
     c.max_batch = tc.batch;
     c.threads = a.threads;
     openblas_set_num_threads(1); /* one BLAS thread: the same sums on every run */
-    bilstm n = bilstm_create(&c, tc.seed, err, sizeof err);
-    struct lstm_epoch *hist = calloc(tc.epochs, sizeof *hist);
+    isac_bilstm n = isac_bilstm_create(&c, tc.seed, err, sizeof err);
+    struct isac_lstm_epoch *hist = calloc(tc.epochs, sizeof *hist);
     if (!n || !hist) {
         rc = n ? cli_runtime_error("train lstm", "out of memory")
                : cli_usage("train lstm", "%s", err);
@@ -414,9 +414,9 @@ int cmd_train_lstm(int argc, char **argv)
     signal(SIGINT, lstm_on_signal);
     signal(SIGTERM, lstm_on_signal);
     struct epoch_ctx ec = {a.quiet, tc.epochs, c.head};
-    struct lstm_train_hooks hk = {&ec, on_epoch};
+    struct isac_lstm_train_hooks hk = {&ec, on_epoch};
     unsigned ran = 0;
-    int trc = lstm_train(n, &tc, &tr, &va, &hk, hist, &ran, err, sizeof err);
+    int trc = isac_lstm_train(n, &tc, &tr, &va, &hk, hist, &ran, err, sizeof err);
     if (trc == ISAC_EINTR) {
         fprintf(stderr, "isactb train lstm: interrupted by %s after epoch %u: nothing written\n",
                 lstm_stop == SIGTERM ? "SIGTERM" : "SIGINT", ran);
@@ -433,9 +433,9 @@ int cmd_train_lstm(int argc, char **argv)
         print_json(&a, n, &tr, &va, hist, ran);
 out:
     free(hist);
-    bilstm_destroy(n);
-    seqset_free(&tr);
-    seqset_free(&va);
+    isac_bilstm_destroy(n);
+    isac_seqset_free(&tr);
+    isac_seqset_free(&va);
     isac_dir_unlock(out_lock);
     return rc;
 }

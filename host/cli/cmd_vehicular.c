@@ -13,37 +13,37 @@
 #include "vehicular/veh_features.h"
 
 struct sets {
-    struct seqset s[2];
+    struct isac_seqset s[2];
 };
 
 static int push(void *ctx, int net, unsigned len, const float *x, const float *y)
 {
     struct sets *t = ctx;
-    return seqset_push(&t->s[net], len, x, y);
+    return isac_seqset_push(&t->s[net], len, x, y);
 }
 
-static int write_split(const struct seqset *s, const char *dir, const char *name, double val,
+static int write_split(const struct isac_seqset *s, const char *dir, const char *name, double val,
                        char *err, size_t errlen)
 {
     size_t nv = (size_t)(val * s->n + 0.5), nt = s->n - nv;
-    struct seqset a, b;
+    struct isac_seqset a, b;
     if (nv < 1 || nt < 1) {
         isac_seterr(err, errlen, "teacher: %zu sequences cannot be split %g for validation", s->n,
                     val);
         return -1;
     }
-    if (seqset_split(s, nt, &a, &b)) {
+    if (isac_seqset_split(s, nt, &a, &b)) {
         isac_seterr(err, errlen, "teacher: out of memory");
         return -1;
     }
     char p[4200];
     snprintf(p, sizeof p, "%s/%s_train.seq", dir, name);
-    int rc = seqset_write(&a, p, err, errlen);
+    int rc = isac_seqset_write(&a, p, err, errlen);
     snprintf(p, sizeof p, "%s/%s_val.seq", dir, name);
     if (rc == 0)
-        rc = seqset_write(&b, p, err, errlen);
-    seqset_free(&a);
-    seqset_free(&b);
+        rc = isac_seqset_write(&b, p, err, errlen);
+    isac_seqset_free(&a);
+    isac_seqset_free(&b);
     return rc;
 }
 
@@ -79,15 +79,15 @@ static int teacher(int argc, char **argv)
                 return CLI_EUSAGE;
             break;
         case 'a':
-            if (cli_parse_uint("vehicular teacher", "--kmin", cp.arg, 1, VEH_MAX_K, &kmin))
+            if (cli_parse_uint("vehicular teacher", "--kmin", cp.arg, 1, ISAC_VEH_MAX_K, &kmin))
                 return CLI_EUSAGE;
             break;
         case 'b':
-            if (cli_parse_uint("vehicular teacher", "--kmax", cp.arg, 1, VEH_MAX_K, &kmax))
+            if (cli_parse_uint("vehicular teacher", "--kmax", cp.arg, 1, ISAC_VEH_MAX_K, &kmax))
                 return CLI_EUSAGE;
             break;
         case 'e':
-            if (cli_parse_uint("vehicular teacher", "--elements", cp.arg, 2, VEH_MAX_N, &N))
+            if (cli_parse_uint("vehicular teacher", "--elements", cp.arg, 2, ISAC_VEH_MAX_N, &N))
                 return CLI_EUSAGE;
             break;
         case 's':
@@ -107,24 +107,26 @@ static int teacher(int argc, char **argv)
     struct stat sb;
     if (stat(out, &sb) || !S_ISDIR(sb.st_mode))
         return cli_input_error("vehicular teacher", "%s: not a directory", out);
-    struct vh_cfg cfg;
-    vh_cfg_default(&cfg);
+    struct isac_vh_cfg cfg;
+    isac_vh_cfg_default(&cfg);
     cfg.elements = (unsigned)N;
     cfg.seed = seed;
     struct sets t;
     char err[512] = "";
-    if (seqset_init(&t.s[0], VEH_FEAT_ASSIGN(N), 1, BILSTM_HEAD_BCE, 0) ||
-        seqset_init(&t.s[1], VEH_FEAT_BEAM(N), VEH_OUT_BEAM(N), BILSTM_HEAD_MSE, 1))
+    if (isac_seqset_init(&t.s[0], ISAC_VEH_FEAT_ASSIGN(N), 1, ISAC_BILSTM_HEAD_BCE, 0) ||
+        isac_seqset_init(&t.s[1], ISAC_VEH_FEAT_BEAM(N), ISAC_VEH_OUT_BEAM(N), ISAC_BILSTM_HEAD_MSE,
+                         1))
         return cli_runtime_error("vehicular teacher", "cannot create the sequence sets");
-    struct vh_teacher_sink sink = {&t, push};
-    int rc = vh_teacher(&cfg, (unsigned)n, (unsigned)kmin, (unsigned)kmax, &sink, err, sizeof err);
+    struct isac_vh_teacher_sink sink = {&t, push};
+    int rc =
+        isac_vh_teacher(&cfg, (unsigned)n, (unsigned)kmin, (unsigned)kmax, &sink, err, sizeof err);
     if (rc == ISAC_OK && (write_split(&t.s[0], out, "assign", 3.0 / 13.0, err, sizeof err) ||
                           write_split(&t.s[1], out, "beam", 3.0 / 13.0, err, sizeof err)))
         rc = ISAC_EIO;
     fprintf(stderr, "isactb vehicular teacher: %zu sequences (%zu vehicle steps)\n", t.s[0].n,
             t.s[0].steps);
-    seqset_free(&t.s[0]);
-    seqset_free(&t.s[1]);
+    isac_seqset_free(&t.s[0]);
+    isac_seqset_free(&t.s[1]);
     if (rc)
         return cli_runtime_error("vehicular teacher", "%s", err[0] ? err : isac_strerror(rc));
     return CLI_OK;

@@ -10,8 +10,8 @@
 #include "common/err.h"
 #include "common/rng.h"
 
-struct ofdm_s {
-    struct ofdm_params p;
+struct isac_ofdm_s {
+    struct isac_ofdm_params p;
     unsigned nd, np;      /* data and pilot subcarriers */
     unsigned block_bytes; /* CRC included */
     modemcf mod;          /* liquid-dsp constellation mapper */
@@ -27,45 +27,45 @@ struct ofdm_s {
 #define SALT_SCRAMBLE 0xa54ff53a5f1d36f1ull
 #define SALT_PAYLOAD 0x510e527fade682d1ull
 
-int comm_mod_parse(const char *name, enum comm_mod *mod)
+int isac_comm_mod_parse(const char *name, enum isac_comm_mod *mod)
 {
     if (name && strcmp(name, "qpsk") == 0) {
-        *mod = COMM_QPSK;
+        *mod = ISAC_COMM_QPSK;
         return ISAC_OK;
     }
     if (name && (strcmp(name, "16qam") == 0 || strcmp(name, "qam16") == 0)) {
-        *mod = COMM_QAM16;
+        *mod = ISAC_COMM_QAM16;
         return ISAC_OK;
     }
     return ISAC_EINVAL;
 }
 
-const char *comm_mod_name(enum comm_mod mod)
+const char *isac_comm_mod_name(enum isac_comm_mod mod)
 {
-    return mod == COMM_QPSK ? "qpsk" : mod == COMM_QAM16 ? "16qam" : "?";
+    return mod == ISAC_COMM_QPSK ? "qpsk" : mod == ISAC_COMM_QAM16 ? "16qam" : "?";
 }
 
-unsigned comm_mod_bits(enum comm_mod mod)
+unsigned isac_comm_mod_bits(enum isac_comm_mod mod)
 {
-    return mod == COMM_QAM16 ? 4u : 2u;
+    return mod == ISAC_COMM_QAM16 ? 4u : 2u;
 }
 
-void ofdm_params_default(struct ofdm_params *p)
+void isac_ofdm_params_default(struct isac_ofdm_params *p)
 {
     p->nfft = 128;
     p->cp = 16;
     p->occupied = 96;
     p->pilot_spacing = 8;
-    p->mod = COMM_QPSK;
+    p->mod = ISAC_COMM_QPSK;
     p->num_symbols = 16;
 }
 
-static unsigned count_pilots(const struct ofdm_params *p)
+static unsigned count_pilots(const struct isac_ofdm_params *p)
 {
     return (p->occupied + p->pilot_spacing - 1) / p->pilot_spacing;
 }
 
-int ofdm_params_validate(const struct ofdm_params *p, char *err, size_t errlen)
+int isac_ofdm_params_validate(const struct isac_ofdm_params *p, char *err, size_t errlen)
 {
     if (!p) {
         isac_seterr(err, errlen, "ofdm: no parameters");
@@ -88,7 +88,7 @@ int ofdm_params_validate(const struct ofdm_params *p, char *err, size_t errlen)
         isac_seterr(err, errlen, "ofdm: pilot_spacing %u outside 2..16", p->pilot_spacing);
         return ISAC_EINVAL;
     }
-    if (p->mod != COMM_QPSK && p->mod != COMM_QAM16) {
+    if (p->mod != ISAC_COMM_QPSK && p->mod != ISAC_COMM_QAM16) {
         isac_seterr(err, errlen, "ofdm: modulation %d unknown", (int)p->mod);
         return ISAC_EINVAL;
     }
@@ -97,7 +97,7 @@ int ofdm_params_validate(const struct ofdm_params *p, char *err, size_t errlen)
         return ISAC_EINVAL;
     }
     unsigned nd = p->occupied - count_pilots(p);
-    if ((nd * comm_mod_bits(p->mod)) / 8 < 5) {
+    if ((nd * isac_comm_mod_bits(p->mod)) / 8 < 5) {
         isac_seterr(err, errlen, "ofdm: occupied %u leaves no room for payload and CRC",
                     p->occupied);
         return ISAC_EINVAL;
@@ -105,18 +105,18 @@ int ofdm_params_validate(const struct ofdm_params *p, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-ofdm ofdm_create(const struct ofdm_params *p, char *err, size_t errlen)
+isac_ofdm isac_ofdm_create(const struct isac_ofdm_params *p, char *err, size_t errlen)
 {
-    if (ofdm_params_validate(p, err, errlen) != ISAC_OK)
+    if (isac_ofdm_params_validate(p, err, errlen) != ISAC_OK)
         return NULL;
-    ofdm q = calloc(1, sizeof(*q));
+    isac_ofdm q = calloc(1, sizeof(*q));
     if (!q)
         goto fail;
     q->p = *p;
     q->np = count_pilots(p);
     q->nd = p->occupied - q->np;
-    q->block_bytes = (q->nd * comm_mod_bits(p->mod)) / 8;
-    q->mod = modemcf_create(p->mod == COMM_QAM16 ? LIQUID_MODEM_QAM16 : LIQUID_MODEM_QPSK);
+    q->block_bytes = (q->nd * isac_comm_mod_bits(p->mod)) / 8;
+    q->mod = modemcf_create(p->mod == ISAC_COMM_QAM16 ? LIQUID_MODEM_QAM16 : LIQUID_MODEM_QPSK);
     q->buf = fftwf_alloc_complex(p->nfft);
     q->fd = calloc(p->occupied, sizeof(*q->fd));
     q->block = calloc(q->block_bytes, 1);
@@ -128,11 +128,11 @@ ofdm ofdm_create(const struct ofdm_params *p, char *err, size_t errlen)
     return q;
 fail:
     isac_seterr(err, errlen, "ofdm: out of memory");
-    ofdm_destroy(q);
+    isac_ofdm_destroy(q);
     return NULL;
 }
 
-void ofdm_destroy(ofdm q)
+void isac_ofdm_destroy(isac_ofdm q)
 {
     if (!q)
         return;
@@ -146,42 +146,42 @@ void ofdm_destroy(ofdm q)
     free(q);
 }
 
-const struct ofdm_params *ofdm_get_params(ofdm q)
+const struct isac_ofdm_params *isac_ofdm_get_params(isac_ofdm q)
 {
     return &q->p;
 }
-size_t ofdm_burst_length(ofdm q)
+size_t isac_ofdm_burst_length(isac_ofdm q)
 {
     return (size_t)(q->p.num_symbols + 1) * (q->p.nfft + q->p.cp);
 }
-unsigned ofdm_data_subcarriers(ofdm q)
+unsigned isac_ofdm_data_subcarriers(isac_ofdm q)
 {
     return q->nd;
 }
-unsigned ofdm_pilot_subcarriers(ofdm q)
+unsigned isac_ofdm_pilot_subcarriers(isac_ofdm q)
 {
     return q->np;
 }
-unsigned ofdm_block_bytes(ofdm q)
+unsigned isac_ofdm_block_bytes(isac_ofdm q)
 {
     return q->block_bytes;
 }
-unsigned ofdm_payload_bytes(ofdm q)
+unsigned isac_ofdm_payload_bytes(isac_ofdm q)
 {
     return q->block_bytes - 4;
 }
-double ofdm_psd_factor(ofdm q)
+double isac_ofdm_psd_factor(isac_ofdm q)
 {
     return (double)q->p.nfft / (double)q->p.occupied;
 }
 
-int ofdm_subcarrier(ofdm q, unsigned i)
+int isac_ofdm_subcarrier(isac_ofdm q, unsigned i)
 {
     int h = (int)q->p.occupied / 2;
     return (int)i < h ? (int)i - h : (int)i - h + 1;
 }
 
-int ofdm_is_pilot(ofdm q, unsigned i)
+int isac_ofdm_is_pilot(isac_ofdm q, unsigned i)
 {
     return i % q->p.pilot_spacing == 0;
 }
@@ -200,17 +200,17 @@ static float complex qpsk_from(uint64_t h)
     return ((h & 1) ? -a : a) + I * ((h & 2) ? -a : a);
 }
 
-float complex ofdm_preamble_value(unsigned stream, unsigned i)
+float complex isac_ofdm_preamble_value(unsigned stream, unsigned i)
 {
     return qpsk_from(mix(SALT_PREAMBLE ^ mix(((uint64_t)stream << 32) | i)));
 }
 
-float complex ofdm_pilot_value(unsigned stream, unsigned s, unsigned i)
+float complex isac_ofdm_pilot_value(unsigned stream, unsigned s, unsigned i)
 {
     return qpsk_from(mix(SALT_PILOT ^ mix(((uint64_t)stream << 32) | i) ^ ((uint64_t)s << 20)));
 }
 
-void ofdm_scramble(unsigned stream, unsigned block, uint8_t *bytes, size_t n)
+void isac_ofdm_scramble(unsigned stream, unsigned block, uint8_t *bytes, size_t n)
 {
     isac_rng r;
     isac_rng_seed_stream(&r, SALT_SCRAMBLE ^ mix(stream), block);
@@ -221,11 +221,11 @@ void ofdm_scramble(unsigned stream, unsigned block, uint8_t *bytes, size_t n)
     }
 }
 
-void ofdm_payload_random(ofdm q, uint64_t seed, unsigned stream, uint8_t *payload)
+void isac_ofdm_payload_random(isac_ofdm q, uint64_t seed, unsigned stream, uint8_t *payload)
 {
     isac_rng r;
     isac_rng_seed_stream(&r, seed ^ SALT_PAYLOAD, stream);
-    size_t n = (size_t)q->p.num_symbols * ofdm_payload_bytes(q);
+    size_t n = (size_t)q->p.num_symbols * isac_ofdm_payload_bytes(q);
     for (size_t i = 0; i < n; i++)
         payload[i] = (uint8_t)isac_rng_below(&r, 256);
 }
@@ -236,19 +236,19 @@ static unsigned bit_at(const uint8_t *bytes, size_t n, size_t j)
     return j / 8 < n ? (bytes[j / 8] >> (7 - j % 8)) & 1u : 0u;
 }
 
-int ofdm_symbol_values(ofdm q, unsigned stream, const uint8_t *payload, unsigned s,
-                       float complex *out)
+int isac_ofdm_symbol_values(isac_ofdm q, unsigned stream, const uint8_t *payload, unsigned s,
+                            float complex *out)
 {
     if (!q || !payload || !out || s < 1 || s > q->p.num_symbols)
         return ISAC_EINVAL;
-    unsigned pb = ofdm_payload_bytes(q), bps = comm_mod_bits(q->p.mod);
+    unsigned pb = isac_ofdm_payload_bytes(q), bps = isac_comm_mod_bits(q->p.mod);
     memcpy(q->block, payload + (size_t)(s - 1) * pb, pb);
     crc_append_key(LIQUID_CRC_32, q->block, pb);
-    ofdm_scramble(stream, s - 1, q->block, q->block_bytes);
+    isac_ofdm_scramble(stream, s - 1, q->block, q->block_bytes);
     size_t bit = 0;
     for (unsigned i = 0; i < q->p.occupied; i++) {
-        if (ofdm_is_pilot(q, i)) {
-            out[i] = ofdm_pilot_value(stream, s, i);
+        if (isac_ofdm_is_pilot(q, i)) {
+            out[i] = isac_ofdm_pilot_value(stream, s, i);
             continue;
         }
         unsigned sym = 0;
@@ -260,13 +260,13 @@ int ofdm_symbol_values(ofdm q, unsigned stream, const uint8_t *payload, unsigned
 }
 
 /* Inverse transform of the occupied values fd into one symbol with its prefix at out. */
-static void synth_symbol(ofdm q, const float complex *fd, float complex *out)
+static void synth_symbol(isac_ofdm q, const float complex *fd, float complex *out)
 {
     unsigned N = q->p.nfft, cp = q->p.cp;
     float complex *b = (float complex *)q->buf;
     memset(b, 0, N * sizeof(*b));
     for (unsigned i = 0; i < q->p.occupied; i++) {
-        int k = ofdm_subcarrier(q, i);
+        int k = isac_ofdm_subcarrier(q, i);
         b[k < 0 ? k + (int)N : k] = fd[i];
     }
     fftwf_execute(q->inv);
@@ -277,16 +277,16 @@ static void synth_symbol(ofdm q, const float complex *fd, float complex *out)
     memcpy(out, out + N, cp * sizeof(*out));
 }
 
-int ofdm_modulate(ofdm q, unsigned stream, const uint8_t *payload, float complex *out)
+int isac_ofdm_modulate(isac_ofdm q, unsigned stream, const uint8_t *payload, float complex *out)
 {
     if (!q || !payload || !out)
         return ISAC_EINVAL;
     size_t sym_len = q->p.nfft + q->p.cp;
     for (unsigned i = 0; i < q->p.occupied; i++)
-        q->fd[i] = ofdm_preamble_value(stream, i);
+        q->fd[i] = isac_ofdm_preamble_value(stream, i);
     synth_symbol(q, q->fd, out);
     for (unsigned s = 1; s <= q->p.num_symbols; s++) {
-        ofdm_symbol_values(q, stream, payload, s, q->fd);
+        isac_ofdm_symbol_values(q, stream, payload, s, q->fd);
         synth_symbol(q, q->fd, out + s * sym_len);
     }
     return ISAC_OK;

@@ -30,72 +30,72 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum comm_mod {
-    COMM_QPSK = 0,  /* 2 bits per symbol */
-    COMM_QAM16 = 1, /* 4 bits per symbol */
+enum isac_comm_mod {
+    ISAC_COMM_QPSK = 0,  /* 2 bits per symbol */
+    ISAC_COMM_QAM16 = 1, /* 4 bits per symbol */
 };
 
 /* "qpsk" / "16qam"; ISAC_EINVAL (and why, when not NULL) for any other name. */
-int comm_mod_parse(const char *name, enum comm_mod *mod);
-const char *comm_mod_name(enum comm_mod mod);
-unsigned comm_mod_bits(enum comm_mod mod);
+int isac_comm_mod_parse(const char *name, enum isac_comm_mod *mod);
+const char *isac_comm_mod_name(enum isac_comm_mod mod);
+unsigned isac_comm_mod_bits(enum isac_comm_mod mod);
 
-struct ofdm_params {
+struct isac_ofdm_params {
     unsigned nfft;          /* FFT size, 16..4096 */
     unsigned cp;            /* cyclic prefix, 4..nfft/2 samples */
     unsigned occupied;      /* occupied subcarriers, even, 8..0.8*nfft */
     unsigned pilot_spacing; /* one pilot every this many occupied subcarriers, 2..16 */
-    enum comm_mod mod;
+    enum isac_comm_mod mod;
     unsigned num_symbols; /* data symbols (= blocks) per burst, 1..4096 */
 };
 
 /* Defaults: nfft 128, cp 16, occupied 96, pilot_spacing 8, QPSK, 16 data symbols
  * (84 data subcarriers, 21-byte blocks of 17 payload bytes; 2448 samples per burst). */
-void ofdm_params_default(struct ofdm_params *p);
+void isac_ofdm_params_default(struct isac_ofdm_params *p);
 
 /* ISAC_OK or ISAC_EINVAL with one line naming the field and value in err. */
-int ofdm_params_validate(const struct ofdm_params *p, char *err, size_t errlen);
+int isac_ofdm_params_validate(const struct isac_ofdm_params *p, char *err, size_t errlen);
 
-typedef struct ofdm_s *ofdm;
+typedef struct isac_ofdm_s *isac_ofdm;
 
 /* A modulator for p (copied). NULL with one line in err on bad parameters. */
-ofdm ofdm_create(const struct ofdm_params *p, char *err, size_t errlen);
-void ofdm_destroy(ofdm q);
+isac_ofdm isac_ofdm_create(const struct isac_ofdm_params *p, char *err, size_t errlen);
+void isac_ofdm_destroy(isac_ofdm q);
 
-const struct ofdm_params *ofdm_get_params(ofdm q);
-size_t ofdm_burst_length(ofdm q);       /* (num_symbols + 1) * (nfft + cp) samples */
-unsigned ofdm_data_subcarriers(ofdm q); /* occupied minus pilots */
-unsigned ofdm_pilot_subcarriers(ofdm q);
-unsigned ofdm_block_bytes(ofdm q);   /* CRC included */
-unsigned ofdm_payload_bytes(ofdm q); /* per block, >= 1 */
+const struct isac_ofdm_params *isac_ofdm_get_params(isac_ofdm q);
+size_t isac_ofdm_burst_length(isac_ofdm q);       /* (num_symbols + 1) * (nfft + cp) samples */
+unsigned isac_ofdm_data_subcarriers(isac_ofdm q); /* occupied minus pilots */
+unsigned isac_ofdm_pilot_subcarriers(isac_ofdm q);
+unsigned isac_ofdm_block_bytes(isac_ofdm q);   /* CRC included */
+unsigned isac_ofdm_payload_bytes(isac_ofdm q); /* per block, >= 1 */
 /* nfft / occupied: power of one occupied subcarrier relative to a unit-power sample. */
-double ofdm_psd_factor(ofdm q);
+double isac_ofdm_psd_factor(isac_ofdm q);
 
 /* Signed subcarrier index of occupied slot i (0..occupied-1), and whether it is a pilot
  * in data symbols. */
-int ofdm_subcarrier(ofdm q, unsigned i);
-int ofdm_is_pilot(ofdm q, unsigned i);
+int isac_ofdm_subcarrier(isac_ofdm q, unsigned i);
+int isac_ofdm_is_pilot(isac_ofdm q, unsigned i);
 
 /* Known per-stream values (unit modulus) of occupied slot i: the preamble, and the pilot
  * of data symbol s (1..num_symbols). stream in 0..2^32-1. */
-float complex ofdm_preamble_value(unsigned stream, unsigned i);
-float complex ofdm_pilot_value(unsigned stream, unsigned s, unsigned i);
+float complex isac_ofdm_preamble_value(unsigned stream, unsigned i);
+float complex isac_ofdm_pilot_value(unsigned stream, unsigned s, unsigned i);
 
 /* One burst of stream `stream` carrying payload (num_symbols * payload_bytes bytes, block
- * after block) into out (ofdm_burst_length samples). ISAC_EINVAL on NULL buffers. */
-int ofdm_modulate(ofdm q, unsigned stream, const uint8_t *payload, float complex *out);
+ * after block) into out (isac_ofdm_burst_length samples). ISAC_EINVAL on NULL buffers. */
+int isac_ofdm_modulate(isac_ofdm q, unsigned stream, const uint8_t *payload, float complex *out);
 
 /* Frequency-domain symbols of data symbol s (1..num_symbols) as modulated: the unit-power
  * constellation points of every occupied slot (pilots included), for data-aided checks.
  * out: occupied values. */
-int ofdm_symbol_values(ofdm q, unsigned stream, const uint8_t *payload, unsigned s,
-                       float complex *out);
+int isac_ofdm_symbol_values(isac_ofdm q, unsigned stream, const uint8_t *payload, unsigned s,
+                            float complex *out);
 
 /* The scrambled, CRC-protected bits of block b (block_bytes bytes) as sent; used by the
  * receiver (descrambling) and tests. */
-void ofdm_scramble(unsigned stream, unsigned block, uint8_t *bytes, size_t n);
+void isac_ofdm_scramble(unsigned stream, unsigned block, uint8_t *bytes, size_t n);
 
 /* Deterministic test payload: num_symbols * payload_bytes bytes drawn from (seed, stream). */
-void ofdm_payload_random(ofdm q, uint64_t seed, unsigned stream, uint8_t *payload);
+void isac_ofdm_payload_random(isac_ofdm q, uint64_t seed, unsigned stream, uint8_t *payload);
 
 #endif

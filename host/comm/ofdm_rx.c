@@ -9,9 +9,9 @@
 
 #include "common/err.h"
 
-struct ofdm_rx_s {
-    struct ofdm_params p;
-    ofdm tx; /* layout helpers (subcarrier map, pilots, scrambling) */
+struct isac_ofdm_rx_s {
+    struct isac_ofdm_params p;
+    isac_ofdm tx; /* layout helpers (subcarrier map, pilots, scrambling) */
     unsigned stream, search, L, backoff;
     float complex *pre_td; /* preamble body, nfft samples */
     double complex *chol;  /* L x L lower Cholesky factor of A^H A (row-major) */
@@ -65,11 +65,11 @@ static void chol_solve(const double complex *c, unsigned n, double complex *b)
     }
 }
 
-void ofdm_rx_destroy(ofdm_rx q)
+void isac_ofdm_rx_destroy(isac_ofdm_rx q)
 {
     if (!q)
         return;
-    ofdm_destroy(q->tx);
+    isac_ofdm_destroy(q->tx);
     if (q->fwd)
         fftwf_destroy_plan(q->fwd);
     if (q->dem)
@@ -86,11 +86,11 @@ void ofdm_rx_destroy(ofdm_rx q)
     free(q);
 }
 
-static int build_ls(ofdm_rx q)
+static int build_ls(isac_ofdm_rx q)
 {
     unsigned Nu = q->p.occupied, L = q->L;
     for (unsigned i = 0; i < Nu; i++) {
-        int k = ofdm_subcarrier(q->tx, i);
+        int k = isac_ofdm_subcarrier(q->tx, i);
         for (unsigned l = 0; l < L; l++)
             q->steer[i * L + l] = cexp(-2.0 * M_PI * I * (double)k * l / q->p.nfft);
     }
@@ -104,19 +104,19 @@ static int build_ls(ofdm_rx q)
     return cholesky(q->chol, L);
 }
 
-ofdm_rx ofdm_rx_create(const struct ofdm_params *p, unsigned stream, unsigned search, char *err,
-                       size_t errlen)
+isac_ofdm_rx isac_ofdm_rx_create(const struct isac_ofdm_params *p, unsigned stream, unsigned search,
+                                 char *err, size_t errlen)
 {
     if (search > 1000000) {
         isac_seterr(err, errlen, "ofdm_rx: search %u above 1000000", search);
         return NULL;
     }
-    ofdm tx = ofdm_create(p, err, errlen);
+    isac_ofdm tx = isac_ofdm_create(p, err, errlen);
     if (!tx)
         return NULL;
-    ofdm_rx q = calloc(1, sizeof(*q));
+    isac_ofdm_rx q = calloc(1, sizeof(*q));
     if (!q) {
-        ofdm_destroy(tx);
+        isac_ofdm_destroy(tx);
         goto nomem;
     }
     q->p = *p;
@@ -133,9 +133,9 @@ ofdm_rx ofdm_rx_create(const struct ofdm_params *p, unsigned stream, unsigned se
     q->hhat = calloc(Nu, sizeof(*q->hhat));
     q->Y = calloc(Nu, sizeof(*q->Y));
     q->ref = calloc(Nu, sizeof(*q->ref));
-    q->block = calloc(ofdm_block_bytes(tx), 1);
+    q->block = calloc(isac_ofdm_block_bytes(tx), 1);
     q->buf = fftwf_alloc_complex(N);
-    q->dem = modemcf_create(p->mod == COMM_QAM16 ? LIQUID_MODEM_QAM16 : LIQUID_MODEM_QPSK);
+    q->dem = modemcf_create(p->mod == ISAC_COMM_QAM16 ? LIQUID_MODEM_QAM16 : LIQUID_MODEM_QPSK);
     if (!q->pre_td || !q->chol || !q->steer || !q->g || !q->hhat || !q->Y || !q->ref || !q->block ||
         !q->buf || !q->dem)
         goto nomem;
@@ -145,14 +145,14 @@ ofdm_rx ofdm_rx_create(const struct ofdm_params *p, unsigned stream, unsigned se
     if (build_ls(q) != ISAC_OK) {
         isac_seterr(err, errlen, "ofdm_rx: cp %u taps cannot be fitted on %u subcarriers", p->cp,
                     Nu);
-        ofdm_rx_destroy(q);
+        isac_ofdm_rx_destroy(q);
         return NULL;
     }
     /* the preamble body as transmitted (only the first symbol of a burst is needed) */
     {
-        float complex *burst = calloc(ofdm_burst_length(tx), sizeof(*burst));
-        uint8_t *pl = calloc((size_t)p->num_symbols * ofdm_payload_bytes(tx), 1);
-        int rc = burst && pl ? ofdm_modulate(tx, stream, pl, burst) : ISAC_ENOMEM;
+        float complex *burst = calloc(isac_ofdm_burst_length(tx), sizeof(*burst));
+        uint8_t *pl = calloc((size_t)p->num_symbols * isac_ofdm_payload_bytes(tx), 1);
+        int rc = burst && pl ? isac_ofdm_modulate(tx, stream, pl, burst) : ISAC_ENOMEM;
         if (rc == ISAC_OK)
             memcpy(q->pre_td, burst + p->cp, N * sizeof(*q->pre_td));
         free(burst);
@@ -163,11 +163,11 @@ ofdm_rx ofdm_rx_create(const struct ofdm_params *p, unsigned stream, unsigned se
     return q;
 nomem:
     isac_seterr(err, errlen, "ofdm_rx: out of memory");
-    ofdm_rx_destroy(q);
+    isac_ofdm_rx_destroy(q);
     return NULL;
 }
 
-static size_t find_timing(ofdm_rx q, const float complex *y)
+static size_t find_timing(isac_ofdm_rx q, const float complex *y)
 {
     unsigned N = q->p.nfft, cp = q->p.cp;
     size_t best = 0;
@@ -186,7 +186,7 @@ static size_t find_timing(ofdm_rx q, const float complex *y)
     return best;
 }
 
-static double estimate_cfo(ofdm_rx q, const float complex *y)
+static double estimate_cfo(isac_ofdm_rx q, const float complex *y)
 {
     unsigned N = q->p.nfft, cp = q->p.cp;
     double complex s = 0;
@@ -200,7 +200,7 @@ static double estimate_cfo(ofdm_rx q, const float complex *y)
 
 /* FFT of symbol sym (window backoff samples into the prefix), derotated by cfo from the
  * burst start, scaled so that a unit-power OFDM stream at gain h gives Y = h X. */
-static void demod_symbol(ofdm_rx q, const float complex *y, unsigned sym, double cfo)
+static void demod_symbol(isac_ofdm_rx q, const float complex *y, unsigned sym, double cfo)
 {
     unsigned N = q->p.nfft, cp = q->p.cp;
     size_t start = (size_t)sym * (N + cp) + cp - q->backoff;
@@ -212,19 +212,19 @@ static void demod_symbol(ofdm_rx q, const float complex *y, unsigned sym, double
     fftwf_execute(q->fwd);
     float scale = sqrtf((float)q->p.occupied) / (float)N;
     for (unsigned i = 0; i < q->p.occupied; i++) {
-        int k = ofdm_subcarrier(q->tx, i);
+        int k = isac_ofdm_subcarrier(q->tx, i);
         q->Y[i] = b[k < 0 ? k + (int)N : k] * scale;
     }
 }
 
 /* Least-squares channel fit on the preamble; fills hhat, signal and noise power. */
-static void channel_estimate(ofdm_rx q, struct ofdm_rx_result *res)
+static void channel_estimate(isac_ofdm_rx q, struct isac_ofdm_rx_result *res)
 {
     unsigned Nu = q->p.occupied, L = q->L;
     for (unsigned l = 0; l < L; l++)
         q->g[l] = 0;
     for (unsigned i = 0; i < Nu; i++) {
-        double complex z = q->Y[i] / ofdm_preamble_value(q->stream, i);
+        double complex z = q->Y[i] / isac_ofdm_preamble_value(q->stream, i);
         q->hhat[i] = z; /* keep the raw ratio for the residual below */
         for (unsigned l = 0; l < L; l++)
             q->g[l] += conj(q->steer[i * L + l]) * z;
@@ -246,19 +246,19 @@ static void channel_estimate(ofdm_rx q, struct ofdm_rx_result *res)
 }
 
 /* Equalise and demodulate data symbol s; bits into q->block; EVM sums. */
-static void data_symbol(ofdm_rx q, unsigned s, double *err2, double *ref2)
+static void data_symbol(isac_ofdm_rx q, unsigned s, double *err2, double *ref2)
 {
-    unsigned Nu = q->p.occupied, bps = comm_mod_bits(q->p.mod);
+    unsigned Nu = q->p.occupied, bps = isac_comm_mod_bits(q->p.mod);
     double complex cpe = 0;
     for (unsigned i = 0; i < Nu; i++)
-        if (ofdm_is_pilot(q->tx, i))
-            cpe += q->Y[i] * conj(q->hhat[i] * ofdm_pilot_value(q->stream, s, i));
+        if (isac_ofdm_is_pilot(q->tx, i))
+            cpe += q->Y[i] * conj(q->hhat[i] * isac_ofdm_pilot_value(q->stream, s, i));
     double complex rot = cabs(cpe) > 0 ? conj(cpe) / cabs(cpe) : 1.0;
-    unsigned nbytes = ofdm_block_bytes(q->tx);
+    unsigned nbytes = isac_ofdm_block_bytes(q->tx);
     memset(q->block, 0, nbytes);
     size_t bit = 0;
     for (unsigned i = 0; i < Nu; i++) {
-        if (ofdm_is_pilot(q->tx, i))
+        if (isac_ofdm_is_pilot(q->tx, i))
             continue;
         double complex h = q->hhat[i];
         float complex z = cabs(h) > 0 ? (float complex)(q->Y[i] * rot / h) : 0.0f;
@@ -275,10 +275,10 @@ static void data_symbol(ofdm_rx q, unsigned s, double *err2, double *ref2)
     }
 }
 
-int ofdm_rx_process(ofdm_rx q, const float complex *y, size_t ny, uint8_t *payload,
-                    uint8_t *block_ok, struct ofdm_rx_result *res)
+int isac_ofdm_rx_process(isac_ofdm_rx q, const float complex *y, size_t ny, uint8_t *payload,
+                         uint8_t *block_ok, struct isac_ofdm_rx_result *res)
 {
-    if (!q || !y || !res || ny < q->search + ofdm_burst_length(q->tx))
+    if (!q || !y || !res || ny < q->search + isac_ofdm_burst_length(q->tx))
         return ISAC_EINVAL;
     memset(res, 0, sizeof(*res));
     res->timing = find_timing(q, y);
@@ -286,13 +286,13 @@ int ofdm_rx_process(ofdm_rx q, const float complex *y, size_t ny, uint8_t *paylo
     res->cfo = estimate_cfo(q, v);
     demod_symbol(q, v, 0, res->cfo);
     channel_estimate(q, res);
-    unsigned pb = ofdm_payload_bytes(q->tx), nb = ofdm_block_bytes(q->tx);
+    unsigned pb = isac_ofdm_payload_bytes(q->tx), nb = isac_ofdm_block_bytes(q->tx);
     double err2 = 0, ref2 = 0;
     res->blocks = q->p.num_symbols;
     for (unsigned s = 1; s <= q->p.num_symbols; s++) {
         demod_symbol(q, v, s, res->cfo);
         data_symbol(q, s, &err2, &ref2);
-        ofdm_scramble(q->stream, s - 1, q->block, nb);
+        isac_ofdm_scramble(q->stream, s - 1, q->block, nb);
         int ok = crc_check_key(LIQUID_CRC_32, q->block, pb) == 1;
         res->blocks_ok += (unsigned)ok;
         if (block_ok)

@@ -29,9 +29,9 @@
 
 #include "comm/ofdm.h"
 
-typedef struct ofdm_rx_s *ofdm_rx;
+typedef struct isac_ofdm_rx_s *isac_ofdm_rx;
 
-struct ofdm_rx_result {
+struct isac_ofdm_rx_result {
     size_t timing;       /* sample index of the preamble's cyclic prefix start */
     double cfo;          /* estimated CFO, cycles per sample */
     double signal_power; /* S per occupied subcarrier, in units of the capture's samples */
@@ -44,14 +44,14 @@ struct ofdm_rx_result {
 
 /* Receiver for stream `stream` of bursts with parameters p; the preamble is searched at
  * offsets 0..search (samples, <= 1e6). NULL with one line in err on bad arguments. */
-ofdm_rx ofdm_rx_create(const struct ofdm_params *p, unsigned stream, unsigned search, char *err,
-                       size_t errlen);
-void ofdm_rx_destroy(ofdm_rx q);
+isac_ofdm_rx isac_ofdm_rx_create(const struct isac_ofdm_params *p, unsigned stream, unsigned search,
+                                 char *err, size_t errlen);
+void isac_ofdm_rx_destroy(isac_ofdm_rx q);
 
 /* Receive one burst from y (ny >= search + burst length samples). payload (optional):
  * num_symbols * payload_bytes decoded bytes; block_ok (optional): num_symbols flags
  * (1 = CRC passed). ISAC_EINVAL on bad arguments or a capture too short. */
-int ofdm_rx_process(ofdm_rx q, const float complex *y, size_t ny, uint8_t *payload,
-                    uint8_t *block_ok, struct ofdm_rx_result *res);
+int isac_ofdm_rx_process(isac_ofdm_rx q, const float complex *y, size_t ny, uint8_t *payload,
+                         uint8_t *block_ok, struct isac_ofdm_rx_result *res);
 
 #endif

@@ -14,12 +14,12 @@
  * owns the thresholds), so any valid pfa will do. */
 #define AP_UNIT_GRID_PFA 0.01
 
-struct ap_unit_s {
+struct isac_ap_unit_s {
     unsigned ap, M, noise_bins;
     size_t L, W, K, ncells;
     double lag0;
-    mf mf;
-    grid grid; /* this AP only: its delays, weights and steering vectors per cell */
+    isac_mf mf;
+    isac_grid grid; /* this AP only: its delays, weights and steering vectors per cell */
     uint8_t *visible;
     /* direct path: probe at the direct delay (W samples), its energy and MF output (K) */
     int dp_cancel;
@@ -33,12 +33,13 @@ struct ap_unit_s {
     float complex **zrow; /* M pointers into the output block being filled */
 };
 
-static int valid_config(const struct ap_unit_config *c)
+static int valid_config(const struct isac_ap_unit_config *c)
 {
-    if (!c || !c->arr || !c->probe || c->ap >= GRID_MAX_APS || !(c->fs > 0) || !isfinite(c->fs))
+    if (!c || !c->arr || !c->probe || c->ap >= ISAC_GRID_MAX_APS || !(c->fs > 0) ||
+        !isfinite(c->fs))
         return 0;
-    unsigned M = array_size(c->arr);
-    if (M < 1 || M > AP_UNIT_MAX_M || c->L < 1 || c->W <= c->L)
+    unsigned M = isac_array_size(c->arr);
+    if (M < 1 || M > ISAC_AP_UNIT_MAX_M || c->L < 1 || c->W <= c->L)
         return 0;
     size_t K = c->W - c->L + 1;
     if (c->noise_bins < 1 || c->noise_bins > K)
@@ -52,43 +53,43 @@ static int valid_config(const struct ap_unit_config *c)
     return 1;
 }
 
-static int make_grid(ap_unit u, const struct ap_unit_config *c)
+static int make_grid(isac_ap_unit u, const struct isac_ap_unit_config *c)
 {
     /* the echoes arrive lag0 samples late: MF lag 0 holds bistatic delay -lag0 (grid.h) */
-    struct grid_config gc = {.tx = c->tx,
-                             .N = 1,
-                             .rx = &c->rx,
-                             .arr = &c->arr,
-                             .K = u->K,
-                             .fs = c->fs,
-                             .lag0_delay = 0.0 - u->lag0,
-                             .max_angle = c->max_angle,
-                             .pfa = AP_UNIT_GRID_PFA,
-                             .interp = c->interp,
-                             .rho1 = c->rho1,
-                             .baseline_guard_m = c->baseline_guard_m};
-    if (!(u->grid = grid_create(&gc, &c->spec)))
+    struct isac_grid_config gc = {.tx = c->tx,
+                                  .N = 1,
+                                  .rx = &c->rx,
+                                  .arr = &c->arr,
+                                  .K = u->K,
+                                  .fs = c->fs,
+                                  .lag0_delay = 0.0 - u->lag0,
+                                  .max_angle = c->max_angle,
+                                  .pfa = AP_UNIT_GRID_PFA,
+                                  .interp = c->interp,
+                                  .rho1 = c->rho1,
+                                  .baseline_guard_m = c->baseline_guard_m};
+    if (!(u->grid = isac_grid_create(&gc, &c->spec)))
         return ISAC_EINVAL;
-    u->ncells = grid_num_cells(u->grid);
+    u->ncells = isac_grid_num_cells(u->grid);
     if (!(u->visible = malloc(u->ncells)))
         return ISAC_ENOMEM;
     for (size_t k = 0; k < u->ncells; k++)
-        u->visible[k] = (uint8_t)grid_cell_num_aps(u->grid, k);
+        u->visible[k] = (uint8_t)isac_grid_cell_num_aps(u->grid, k);
     return ISAC_OK;
 }
 
 /* The leakage is the probe at the direct TX -> RX delay with an unknown complex gain per
  * element: keep that reference and its MF output so execute() can project it out. */
-static int make_direct_path(ap_unit u, const struct ap_unit_config *c)
+static int make_direct_path(isac_ap_unit u, const struct isac_ap_unit_config *c)
 {
     if (!u->dp_cancel)
         return ISAC_OK;
-    double d = geom_dist(c->tx.x, c->tx.y, c->rx.x, c->rx.y) / GEOM_C0 * c->fs + u->lag0;
+    double d = isac_geom_dist(c->tx.x, c->tx.y, c->rx.x, c->rx.y) / ISAC_GEOM_C0 * c->fs + u->lag0;
     u->dp_ref = calloc(u->W, sizeof *u->dp_ref);
     u->dp_mf = calloc(u->K, sizeof *u->dp_mf);
     if (!u->dp_ref || !u->dp_mf)
         return ISAC_ENOMEM;
-    fdelay_add(u->dp_ref, u->W, c->probe, c->L, d, 1.0, 0.0);
+    isac_fdelay_add(u->dp_ref, u->W, c->probe, c->L, d, 1.0, 0.0);
     double e = 0;
     for (size_t t = 0; t < u->W; t++)
         e += crealf(u->dp_ref[t] * conjf(u->dp_ref[t]));
@@ -101,10 +102,10 @@ static int make_direct_path(ap_unit u, const struct ap_unit_config *c)
         u->dp_ref_re[t] = crealf(u->dp_ref[t]);
         u->dp_ref_im[t] = cimagf(u->dp_ref[t]);
     }
-    return mf_execute(u->mf, u->dp_ref, u->dp_mf);
+    return isac_mf_execute(u->mf, u->dp_ref, u->dp_mf);
 }
 
-static int copy_calibration(ap_unit u, const struct ap_unit_calibration *cal)
+static int copy_calibration(isac_ap_unit u, const struct isac_ap_unit_calibration *cal)
 {
     if (!cal)
         return ISAC_OK;
@@ -118,36 +119,36 @@ static int copy_calibration(ap_unit u, const struct ap_unit_calibration *cal)
     return ISAC_OK;
 }
 
-ap_unit ap_unit_create(const struct ap_unit_config *cfg)
+isac_ap_unit isac_ap_unit_create(const struct isac_ap_unit_config *cfg)
 {
     if (!valid_config(cfg))
         return NULL;
-    ap_unit u = calloc(1, sizeof *u);
+    isac_ap_unit u = calloc(1, sizeof *u);
     if (!u)
         return NULL;
     u->ap = cfg->ap;
-    u->M = array_size(cfg->arr);
+    u->M = isac_array_size(cfg->arr);
     u->L = cfg->L;
     u->W = cfg->W;
     u->K = cfg->W - cfg->L + 1;
     u->noise_bins = cfg->noise_bins;
     u->lag0 = cfg->cal ? cfg->lag0_delay : 0.0;
     u->dp_cancel = cfg->direct_path_cancel;
-    u->mf = mf_create(cfg->probe, cfg->L, cfg->W, MF_PLAN_ESTIMATE);
+    u->mf = isac_mf_create(cfg->probe, cfg->L, cfg->W, ISAC_MF_PLAN_ESTIMATE);
     u->zrow = calloc(u->M, sizeof *u->zrow);
     if (u->mf && u->zrow && make_grid(u, cfg) == ISAC_OK && make_direct_path(u, cfg) == ISAC_OK &&
         copy_calibration(u, cfg->cal) == ISAC_OK)
         return u;
-    ap_unit_destroy(u);
+    isac_ap_unit_destroy(u);
     return NULL;
 }
 
-void ap_unit_destroy(ap_unit u)
+void isac_ap_unit_destroy(isac_ap_unit u)
 {
     if (!u)
         return;
-    mf_destroy(u->mf);
-    grid_destroy(u->grid);
+    isac_mf_destroy(u->mf);
+    isac_grid_destroy(u->grid);
     free(u->visible);
     free(u->dp_ref);
     free(u->dp_mf);
@@ -160,14 +161,14 @@ void ap_unit_destroy(ap_unit u)
     free(u);
 }
 
-const uint8_t *ap_unit_visibility(ap_unit u)
+const uint8_t *isac_ap_unit_visibility(isac_ap_unit u)
 {
     return u->visible;
 }
 
-struct ap_unit_out *ap_unit_out_create(ap_unit u)
+struct isac_ap_unit_out *isac_ap_unit_out_create(isac_ap_unit u)
 {
-    return u ? ap_unit_out_alloc(u->M, u->K, u->ncells, 1) : NULL;
+    return u ? isac_ap_unit_out_alloc(u->M, u->K, u->ncells, 1) : NULL;
 }
 
 /* ---- per CPI ---- */
@@ -186,7 +187,7 @@ static int row_is_finite(const float *v, size_t n)
     return !bad;
 }
 
-static int window_is_finite(ap_unit u, const float complex *const *rx)
+static int window_is_finite(isac_ap_unit u, const float complex *const *rx)
 {
     for (unsigned m = 0; m < u->M; m++)
         if (!row_is_finite((const float *)rx[m], 2 * u->W))
@@ -195,12 +196,12 @@ static int window_is_finite(ap_unit u, const float complex *const *rx)
 }
 
 /* y'_m(t) = rx_weight[m] y_m(t - rx_delay[m]) into the unit's own rows. */
-static const float complex *const *correct_rx(ap_unit u, const float complex *const *rx)
+static const float complex *const *correct_rx(isac_ap_unit u, const float complex *const *rx)
 {
     for (unsigned m = 0; m < u->M; m++) {
         memset(u->rxc[m], 0, u->W * sizeof *u->rxc[m]);
-        fdelay_add(u->rxc[m], u->W, rx[m], u->W, u->rx_delay[m], (double complex)u->rx_weight[m],
-                   0.0);
+        isac_fdelay_add(u->rxc[m], u->W, rx[m], u->W, u->rx_delay[m],
+                        (double complex)u->rx_weight[m], 0.0);
     }
     return (const float complex *const *)u->rxc;
 }
@@ -230,7 +231,7 @@ static void dp_correlate(const float complex *const *x, unsigned lanes, const do
 }
 
 /* g = <x, r> / <r, r>, z -= g MF(r), per element. */
-static void cancel_direct_path(ap_unit u, const float complex *const *rx, float complex *gain)
+static void cancel_direct_path(isac_ap_unit u, const float complex *const *rx, float complex *gain)
 {
     const float complex *c = u->dp_mf;
     for (unsigned m = 0; m < u->M; m++)
@@ -253,7 +254,7 @@ static void cancel_direct_path(ap_unit u, const float complex *const *rx, float 
 
 /* Per-element noise variance from the last noise_bins MF lags, which lie beyond every
  * echo of the scene (window_guard is chosen so). */
-static double noise_variance(ap_unit u)
+static double noise_variance(isac_ap_unit u)
 {
     size_t k0 = u->K - u->noise_bins;
     double acc = 0;
@@ -266,14 +267,14 @@ static double noise_variance(ap_unit u)
     return v > 1e-30 ? v : 1e-30;
 }
 
-static int out_fits(ap_unit u, const struct ap_unit_out *o)
+static int out_fits(isac_ap_unit u, const struct isac_ap_unit_out *o)
 {
     return o && o->z && o->term && o->visible && o->dp_gain && o->h.M == u->M && o->h.K == u->K &&
            o->h.ncells == u->ncells;
 }
 
-int ap_unit_execute(ap_unit u, const float complex *const *rx, uint64_t cpi, uint32_t beam,
-                    struct ap_unit_out *out)
+int isac_ap_unit_execute(isac_ap_unit u, const float complex *const *rx, uint64_t cpi,
+                         uint32_t beam, struct isac_ap_unit_out *out)
 {
     if (!u || !rx || !out_fits(u, out))
         return ISAC_EINVAL;
@@ -286,7 +287,7 @@ int ap_unit_execute(ap_unit u, const float complex *const *rx, uint64_t cpi, uin
         rx = correct_rx(u, rx);
     for (unsigned m = 0; m < u->M; m++)
         u->zrow[m] = out->z + (size_t)m * u->K;
-    int rc = mf_execute_multi(u->mf, u->M, rx, u->zrow);
+    int rc = isac_mf_execute_multi(u->mf, u->M, rx, u->zrow);
     if (rc)
         return rc;
     cancel_direct_path(u, rx, out->dp_gain);
@@ -299,5 +300,5 @@ int ap_unit_execute(ap_unit u, const float complex *const *rx, uint64_t cpi, uin
     memcpy(out->visible, u->visible, u->ncells);
     /* a one-AP grid sums exactly one term per visible cell: 0 + t == t, bit for bit */
     const float complex *const *zs = (const float complex *const *)u->zrow;
-    return grid_execute(u->grid, &zs, &out->h.noise_var, out->term, NULL, NULL);
+    return isac_grid_execute(u->grid, &zs, &out->h.noise_var, out->term, NULL, NULL);
 }

@@ -4,7 +4,7 @@
  * A unit owns everything it touches per CPI (FFTW plans, scratch, the AP's grid tables), so
  * units of different APs share no mutable state and may execute on different threads,
  * processes or hosts. Creating and destroying units plans FFTW, which is not thread-safe:
- * keep ap_unit_create / ap_unit_destroy serialised (execute may run concurrently).
+ * keep isac_ap_unit_create / isac_ap_unit_destroy serialised (execute may run concurrently).
  *
  * Per CPI, for AP n with M elements (channels rx[0..M-1], W samples each):
  *   1. calibration slice (optional): y'_m(t) = rx_weight[m] y_m(t - rx_delay[m])
@@ -31,40 +31,40 @@
 #include "detect/grid.h"
 #include "array/geom.h"
 
-#define AP_UNIT_MAX_M 4096u /* elements per AP */
+#define ISAC_AP_UNIT_MAX_M 4096u /* elements per AP */
 
-typedef struct ap_unit_s *ap_unit;
+typedef struct isac_ap_unit_s *isac_ap_unit;
 
 /* The calibration slice of one AP (calib/record.h, engine/pipeline.h describe the record). */
-struct ap_unit_calibration {
+struct isac_ap_unit_calibration {
     const float complex *rx_weight; /* M weights, finite, |w| <= 1e3 */
     const double *rx_delay;         /* M delays, samples, 0..64 */
 };
 
-struct ap_unit_config {
-    unsigned ap;                /* index of this AP among the receive APs, < GRID_MAX_APS */
-    array arr;                  /* receive array (M = array_size elements, 1..AP_UNIT_MAX_M),
-                                   read at create time only */
-    struct geom_ap tx, rx;      /* transmit AP and this receive AP poses (m, rad) */
+struct isac_ap_unit_config {
+    unsigned ap;                /* index of this AP among the receive APs, < ISAC_GRID_MAX_APS */
+    isac_array arr;             /* receive array (M = isac_array_size elements, 1..AP_UNIT_MAX_M),
+                              read at create time only */
+    struct isac_geom_ap tx, rx; /* transmit AP and this receive AP poses (m, rad) */
     double fs;                  /* sample rate, Hz, > 0 */
     const float complex *probe; /* sensing probe s[0..L-1] (copied), ||s|| > 0 */
     size_t L;                   /* probe length, samples, 1..2^24 */
     size_t W;                   /* RX window, samples, L + 1 .. 2^25 (K = W - L + 1 >= 2) */
     unsigned noise_bins;        /* lags for sigma^2, 1..K */
     int direct_path_cancel;     /* 1: project the direct path out (step 3) */
-    const struct ap_unit_calibration *cal; /* NULL: raw chain (no step 1) */
-    double lag0_delay;                     /* system delay of MF lag 0, samples, 0..(W - L)/2
-                                              (0 without calibration) */
-    struct grid_spec spec;                 /* the position grid (grid.h limits) */
-    double max_angle;                      /* field of view, rad, (0, pi/2] */
-    enum grid_interp interp;               /* delay sampling (grid.h) */
-    double rho1;                           /* LINEAR: adjacent-bin noise correlation, [0, 1) */
-    double baseline_guard_m;               /* grid.h baseline guard, m, >= 0 */
+    const struct isac_ap_unit_calibration *cal; /* NULL: raw chain (no step 1) */
+    double lag0_delay;                          /* system delay of MF lag 0, samples, 0..(W - L)/2
+                                                   (0 without calibration) */
+    struct isac_grid_spec spec;                 /* the position grid (grid.h limits) */
+    double max_angle;                           /* field of view, rad, (0, pi/2] */
+    enum isac_grid_interp interp;               /* delay sampling (grid.h) */
+    double rho1;                                /* LINEAR: adjacent-bin noise correlation, [0, 1) */
+    double baseline_guard_m;                    /* grid.h baseline guard, m, >= 0 */
 };
 
 /* Output of one unit for one CPI: a small header and flat arrays. It is the unit of
  * exchange between a node and fusion; ap_unit_out_pack/unpack give its wire form. */
-struct ap_unit_hdr {
+struct isac_ap_unit_hdr {
     uint32_t ap;       /* receive AP index */
     uint32_t M;        /* elements, 1..AP_UNIT_MAX_M */
     uint32_t K;        /* MF lags per element, 2..2^24 */
@@ -76,8 +76,8 @@ struct ap_unit_hdr {
     double lag0_delay; /* samples, the unit's system delay (documentation of the block) */
 };
 
-struct ap_unit_out {
-    struct ap_unit_hdr h;
+struct isac_ap_unit_out {
+    struct isac_ap_unit_hdr h;
     float *term;            /* ncells: the AP's GLRT term per cell, >= 0; 0 where not visible */
     uint8_t *visible;       /* ncells: 1 where the AP sees the cell (grid.h visibility) */
     float complex *dp_gain; /* M: direct-path gain removed per element (0 without cancellation) */
@@ -86,42 +86,43 @@ struct ap_unit_out {
 };
 
 /* NULL on bad arguments (any value outside the ranges above) or allocation failure. */
-ap_unit ap_unit_create(const struct ap_unit_config *cfg);
-void ap_unit_destroy(ap_unit u);
+isac_ap_unit isac_ap_unit_create(const struct isac_ap_unit_config *cfg);
+void isac_ap_unit_destroy(isac_ap_unit u);
 
 /* 1 where this AP sees the cell (fixed by geometry; ncells entries owned by the unit). */
-const uint8_t *ap_unit_visibility(ap_unit u);
+const uint8_t *isac_ap_unit_visibility(isac_ap_unit u);
 
-/* An output block shaped for the unit (with MF outputs); free with ap_unit_out_destroy. */
-struct ap_unit_out *ap_unit_out_create(ap_unit u);
+/* An output block shaped for the unit (with MF outputs); free with isac_ap_unit_out_destroy. */
+struct isac_ap_unit_out *isac_ap_unit_out_create(isac_ap_unit u);
 /* A zeroed block of that shape (header sizes set, has_mf = with_mf); NULL outside the
  * header's ranges or on allocation failure. */
-struct ap_unit_out *ap_unit_out_alloc(unsigned M, size_t K, size_t ncells, int with_mf);
+struct isac_ap_unit_out *isac_ap_unit_out_alloc(unsigned M, size_t K, size_t ncells, int with_mf);
 
 /* One CPI: rx[m] (m < M) points at W samples of element m. out must come from
- * ap_unit_out_create(u). ISAC_EFORMAT when a sample is not finite (out is then not
+ * isac_ap_unit_out_create(u). ISAC_EFORMAT when a sample is not finite (out is then not
  * touched); ISAC_EINVAL on bad arguments or a non-finite noise estimate (samples whose
  * power overflows). */
-int ap_unit_execute(ap_unit u, const float complex *const *rx, uint64_t cpi, uint32_t beam,
-                    struct ap_unit_out *out);
+int isac_ap_unit_execute(isac_ap_unit u, const float complex *const *rx, uint64_t cpi,
+                         uint32_t beam, struct isac_ap_unit_out *out);
 
 /* ---- wire form (ap_unit_wire.c) ----
  * Little-endian: magic "ISAU", version, total length, the header fields, term (ncells
  * float32), dp_gain (2M float32), z (2MK float32, only if has_mf), visible (ncells bytes),
  * then a 64-bit FNV-1a checksum of everything before it. */
-#define AP_UNIT_WIRE_MAGIC 0x55415349u /* "ISAU" read as little-endian uint32 */
-#define AP_UNIT_WIRE_VERSION 1u
+#define ISAC_AP_UNIT_WIRE_MAGIC 0x55415349u /* "ISAU" read as little-endian uint32 */
+#define ISAC_AP_UNIT_WIRE_VERSION 1u
 
-/* Bytes ap_unit_out_pack writes (with_mf: include z; needs o->z). */
-size_t ap_unit_out_packed_size(const struct ap_unit_out *o, int with_mf);
+/* Bytes isac_ap_unit_out_pack writes (with_mf: include z; needs o->z). */
+size_t isac_ap_unit_out_packed_size(const struct isac_ap_unit_out *o, int with_mf);
 /* Serialise o into buf (cap bytes). *len receives the size. ISAC_EINVAL on a NULL argument,
  * with_mf without z, or cap too small. */
-int ap_unit_out_pack(const struct ap_unit_out *o, int with_mf, void *buf, size_t cap, size_t *len);
+int isac_ap_unit_out_pack(const struct isac_ap_unit_out *o, int with_mf, void *buf, size_t cap,
+                          size_t *len);
 /* Parse a block: checks magic, version, lengths, checksum and every field's range (terms
  * finite and >= 0, visibility 0/1, noise_var finite > 0). On success *out is a new block
- * (ap_unit_out_destroy). ISAC_EFORMAT on anything malformed, ISAC_ENOMEM. */
-int ap_unit_out_unpack(const void *buf, size_t len, struct ap_unit_out **out);
-/* Free a block from ap_unit_out_create or ap_unit_out_unpack (NULL is fine). */
-void ap_unit_out_destroy(struct ap_unit_out *o);
+ * (isac_ap_unit_out_destroy). ISAC_EFORMAT on anything malformed, ISAC_ENOMEM. */
+int isac_ap_unit_out_unpack(const void *buf, size_t len, struct isac_ap_unit_out **out);
+/* Free a block from isac_ap_unit_out_create or isac_ap_unit_out_unpack (NULL is fine). */
+void isac_ap_unit_out_destroy(struct isac_ap_unit_out *o);
 
 #endif

@@ -16,18 +16,18 @@
 
 static int shape_ok(unsigned M, size_t K, size_t ncells)
 {
-    return M >= 1 && M <= AP_UNIT_MAX_M && K >= 2 && K <= MAX_K && ncells >= 1 &&
+    return M >= 1 && M <= ISAC_AP_UNIT_MAX_M && K >= 2 && K <= MAX_K && ncells >= 1 &&
            ncells <= MAX_CELLS;
 }
 
-struct ap_unit_out *ap_unit_out_alloc(unsigned M, size_t K, size_t ncells, int with_mf)
+struct isac_ap_unit_out *isac_ap_unit_out_alloc(unsigned M, size_t K, size_t ncells, int with_mf)
 {
     if (!shape_ok(M, K, ncells))
         return NULL;
-    struct ap_unit_out *o = calloc(1, sizeof *o);
+    struct isac_ap_unit_out *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
-    o->h = (struct ap_unit_hdr){
+    o->h = (struct isac_ap_unit_hdr){
         .M = M, .K = (uint32_t)K, .ncells = (uint32_t)ncells, .has_mf = with_mf ? 1 : 0};
     o->term = calloc(ncells, sizeof *o->term);
     o->visible = calloc(ncells, 1);
@@ -35,11 +35,11 @@ struct ap_unit_out *ap_unit_out_alloc(unsigned M, size_t K, size_t ncells, int w
     o->z = with_mf ? calloc((size_t)M * K, sizeof *o->z) : NULL;
     if (o->term && o->visible && o->dp_gain && (o->z || !with_mf))
         return o;
-    ap_unit_out_destroy(o);
+    isac_ap_unit_out_destroy(o);
     return NULL;
 }
 
-void ap_unit_out_destroy(struct ap_unit_out *o)
+void isac_ap_unit_out_destroy(struct isac_ap_unit_out *o)
 {
     if (!o)
         return;
@@ -122,15 +122,15 @@ static size_t packed_size(uint32_t M, uint32_t K, uint32_t ncells, int with_mf)
     return WIRE_HDR + 4 * (size_t)ncells + 8 * (size_t)M + z + ncells + WIRE_SUM;
 }
 
-size_t ap_unit_out_packed_size(const struct ap_unit_out *o, int with_mf)
+size_t isac_ap_unit_out_packed_size(const struct isac_ap_unit_out *o, int with_mf)
 {
     return o ? packed_size(o->h.M, o->h.K, o->h.ncells, with_mf) : 0;
 }
 
-static void put_header(uint8_t *b, const struct ap_unit_hdr *h, size_t total, int with_mf)
+static void put_header(uint8_t *b, const struct isac_ap_unit_hdr *h, size_t total, int with_mf)
 {
-    put_u32(b, AP_UNIT_WIRE_MAGIC);
-    put_u32(b + 4, AP_UNIT_WIRE_VERSION);
+    put_u32(b, ISAC_AP_UNIT_WIRE_MAGIC);
+    put_u32(b + 4, ISAC_AP_UNIT_WIRE_VERSION);
     put_u64(b + 8, total);
     put_u32(b + 16, h->ap);
     put_u32(b + 20, h->M);
@@ -143,11 +143,12 @@ static void put_header(uint8_t *b, const struct ap_unit_hdr *h, size_t total, in
     put_f64(b + 56, h->lag0_delay);
 }
 
-int ap_unit_out_pack(const struct ap_unit_out *o, int with_mf, void *buf, size_t cap, size_t *len)
+int isac_ap_unit_out_pack(const struct isac_ap_unit_out *o, int with_mf, void *buf, size_t cap,
+                          size_t *len)
 {
     if (!o || !buf || !len || (with_mf && !o->z))
         return ISAC_EINVAL;
-    size_t total = ap_unit_out_packed_size(o, with_mf);
+    size_t total = isac_ap_unit_out_packed_size(o, with_mf);
     if (cap < total)
         return ISAC_EINVAL;
     uint8_t *b = buf;
@@ -166,18 +167,18 @@ int ap_unit_out_pack(const struct ap_unit_out *o, int with_mf, void *buf, size_t
 /* Header checks before any size is trusted. */
 static int header_ok(const uint8_t *b, size_t len)
 {
-    if (len < WIRE_HDR + WIRE_SUM || get_u32(b) != AP_UNIT_WIRE_MAGIC ||
-        get_u32(b + 4) != AP_UNIT_WIRE_VERSION || get_u64(b + 8) != len)
+    if (len < WIRE_HDR + WIRE_SUM || get_u32(b) != ISAC_AP_UNIT_WIRE_MAGIC ||
+        get_u32(b + 4) != ISAC_AP_UNIT_WIRE_VERSION || get_u64(b + 8) != len)
         return 0;
     uint32_t M = get_u32(b + 20), K = get_u32(b + 24), nc = get_u32(b + 28), has = get_u32(b + 36);
     if (!shape_ok(M, K, nc) || has > 1 || packed_size(M, K, nc, (int)has) != len)
         return 0;
     double nv = get_f64(b + 48), lag0 = get_f64(b + 56);
-    return get_u32(b + 16) < GRID_MAX_APS && nv > 0 && isfinite(nv) && isfinite(lag0) &&
+    return get_u32(b + 16) < ISAC_GRID_MAX_APS && nv > 0 && isfinite(nv) && isfinite(lag0) &&
            fnv1a64(b, len - WIRE_SUM) == get_u64(b + len - WIRE_SUM);
 }
 
-static int body_ok(const struct ap_unit_out *o)
+static int body_ok(const struct isac_ap_unit_out *o)
 {
     for (size_t c = 0; c < o->h.ncells; c++)
         if (o->visible[c] > 1 || !(o->term[c] >= 0.0f) || !isfinite(o->term[c]))
@@ -185,14 +186,14 @@ static int body_ok(const struct ap_unit_out *o)
     return 1;
 }
 
-int ap_unit_out_unpack(const void *buf, size_t len, struct ap_unit_out **out)
+int isac_ap_unit_out_unpack(const void *buf, size_t len, struct isac_ap_unit_out **out)
 {
     const uint8_t *b = buf;
     if (!out || !b || !header_ok(b, len))
         return ISAC_EFORMAT;
     int with_mf = (int)get_u32(b + 36);
-    struct ap_unit_out *o =
-        ap_unit_out_alloc(get_u32(b + 20), get_u32(b + 24), get_u32(b + 28), with_mf);
+    struct isac_ap_unit_out *o =
+        isac_ap_unit_out_alloc(get_u32(b + 20), get_u32(b + 24), get_u32(b + 28), with_mf);
     if (!o)
         return ISAC_ENOMEM;
     o->h.ap = get_u32(b + 16);
@@ -206,7 +207,7 @@ int ap_unit_out_unpack(const void *buf, size_t len, struct ap_unit_out **out)
         p = get_f32s(p, (float *)o->z, 2 * (size_t)o->h.M * o->h.K);
     memcpy(o->visible, p, o->h.ncells);
     if (!body_ok(o)) {
-        ap_unit_out_destroy(o);
+        isac_ap_unit_out_destroy(o);
         return ISAC_EFORMAT;
     }
     *out = o;

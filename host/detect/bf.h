@@ -14,11 +14,11 @@
 #include <string.h>
 
 /* Bins per accumulator chunk: 2 x 2 KiB of accumulators stay in L1. */
-#define BF_CHUNK 512u
+#define ISAC_BF_CHUNK 512u
 
-/* re[i] + j im[i] = sum_m conj(a[m]) z[m][k0 + i], i in [0, len), len <= BF_CHUNK. */
-static inline void bf_chunk(const float complex *const *z, unsigned M, const float complex *a,
-                            size_t k0, size_t len, float *restrict re, float *restrict im)
+/* re[i] + j im[i] = sum_m conj(a[m]) z[m][k0 + i], i in [0, len), len <= ISAC_BF_CHUNK. */
+static inline void isac_bf_chunk(const float complex *const *z, unsigned M, const float complex *a,
+                                 size_t k0, size_t len, float *restrict re, float *restrict im)
 {
     memset(re, 0, len * sizeof *re);
     memset(im, 0, len * sizeof *im);

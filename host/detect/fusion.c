@@ -10,23 +10,24 @@
 #include "common/err.h"
 #include "detect/glrt.h"
 
-struct fusion_s {
-    struct grid_spec spec;
+struct isac_fusion_s {
+    struct isac_grid_spec spec;
     unsigned N;
     size_t ncells;
     double pfa;
-    double thr_n[GRID_MAX_APS + 1]; /* threshold by N_P */
+    double thr_n[ISAC_GRID_MAX_APS + 1]; /* threshold by N_P */
     float *stat, *thr;
     uint8_t *ncell; /* N_P per cell, from the blocks' visibility */
     double *thr_cell;
 };
 
-fusion fusion_create(const struct fusion_config *cfg)
+isac_fusion isac_fusion_create(const struct isac_fusion_config *cfg)
 {
-    if (!cfg || cfg->N < 1 || cfg->N > GRID_MAX_APS || !(cfg->pfa >= 1e-12 && cfg->pfa <= 0.5) ||
-        cfg->spec.nx == 0 || cfg->spec.ny == 0 || !(cfg->spec.dx > 0) || !(cfg->spec.dy > 0))
+    if (!cfg || cfg->N < 1 || cfg->N > ISAC_GRID_MAX_APS ||
+        !(cfg->pfa >= 1e-12 && cfg->pfa <= 0.5) || cfg->spec.nx == 0 || cfg->spec.ny == 0 ||
+        !(cfg->spec.dx > 0) || !(cfg->spec.dy > 0))
         return NULL;
-    fusion f = calloc(1, sizeof *f);
+    isac_fusion f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->spec = cfg->spec;
@@ -35,18 +36,18 @@ fusion fusion_create(const struct fusion_config *cfg)
     f->ncells = (size_t)cfg->spec.nx * cfg->spec.ny;
     f->thr_n[0] = INFINITY;
     for (unsigned n = 1; n <= f->N; n++)
-        f->thr_n[n] = glrt_threshold_n(n, f->pfa);
+        f->thr_n[n] = isac_glrt_threshold_n(n, f->pfa);
     f->stat = calloc(f->ncells, sizeof *f->stat);
     f->thr = calloc(f->ncells, sizeof *f->thr);
     f->ncell = calloc(f->ncells, 1);
     f->thr_cell = calloc(f->ncells, sizeof *f->thr_cell);
     if (f->stat && f->thr && f->ncell && f->thr_cell)
         return f;
-    fusion_destroy(f);
+    isac_fusion_destroy(f);
     return NULL;
 }
 
-void fusion_destroy(fusion f)
+void isac_fusion_destroy(isac_fusion f)
 {
     if (!f)
         return;
@@ -57,19 +58,19 @@ void fusion_destroy(fusion f)
     free(f);
 }
 
-const float *fusion_stat(fusion f)
+const float *isac_fusion_stat(isac_fusion f)
 {
     return f->stat;
 }
-const float *fusion_threshold(fusion f)
+const float *isac_fusion_threshold(isac_fusion f)
 {
     return f->thr;
 }
 
-static int blocks_fit(fusion f, const struct ap_unit_out *const *out)
+static int blocks_fit(isac_fusion f, const struct isac_ap_unit_out *const *out)
 {
     for (unsigned n = 0; n < f->N; n++) {
-        const struct ap_unit_out *o = out[n];
+        const struct isac_ap_unit_out *o = out[n];
         if (!o || !o->term || !o->visible || o->h.ap != n || o->h.ncells != f->ncells ||
             o->h.cpi != out[0]->h.cpi || o->h.beam != out[0]->h.beam)
             return 0;
@@ -77,8 +78,8 @@ static int blocks_fit(fusion f, const struct ap_unit_out *const *out)
     return 1;
 }
 
-/* Lambda and N_P per cell: AP by AP, in index order, as grid_execute sums them. */
-static void sum_terms(fusion f, const struct ap_unit_out *const *out)
+/* Lambda and N_P per cell: AP by AP, in index order, as isac_grid_execute sums them. */
+static void sum_terms(isac_fusion f, const struct isac_ap_unit_out *const *out)
 {
     memset(f->stat, 0, f->ncells * sizeof *f->stat);
     memset(f->ncell, 0, f->ncells);
@@ -94,7 +95,7 @@ static void sum_terms(fusion f, const struct ap_unit_out *const *out)
 }
 
 /* Per-cell thresholds; returns the cells seen by any AP and counts those over threshold. */
-static size_t thresholds(fusion f, unsigned *cells_over)
+static size_t thresholds(isac_fusion f, unsigned *cells_over)
 {
     size_t seen = 0;
     unsigned over = 0;
@@ -116,13 +117,14 @@ static double cell_tail(double lambda, unsigned n_aps)
 
 /* Confirmation: only the cells within radius_m of the declared position, each at the
  * paper's per-cell P_FA, Bonferroni over that small neighbourhood. */
-static void decide_local(fusion f, const struct fusion_focus *fo, struct fusion_result *res)
+static void decide_local(isac_fusion f, const struct isac_fusion_focus *fo,
+                         struct isac_fusion_result *res)
 {
     size_t best = SIZE_MAX, nlocal = 0;
     double best_tail = 2.0;
     for (size_t c = 0; c < f->ncells; c++) {
         double x, y;
-        grid_spec_cell_center(&f->spec, c, &x, &y);
+        isac_grid_spec_cell_center(&f->spec, c, &x, &y);
         unsigned n = f->ncell[c];
         if (!n || hypot(x - fo->x, y - fo->y) > fo->radius_m)
             continue;
@@ -138,7 +140,7 @@ static void decide_local(fusion f, const struct fusion_focus *fo, struct fusion_
     res->num_aps = f->ncell[best];
     res->lambda = f->stat[best];
     res->threshold = f->thr[best];
-    grid_spec_cell_center(&f->spec, best, &res->x, &res->y);
+    isac_grid_spec_cell_center(&f->spec, best, &res->x, &res->y);
     res->detected = best_tail < f->pfa / (double)nlocal;
 }
 
@@ -146,10 +148,10 @@ static void decide_local(fusion f, const struct fusion_focus *fo, struct fusion_
  * cells shows about C * pfa false cells per CPI. Declaring "a target is here" needs a
  * grid-wide false-alarm probability of pfa: Bonferroni over the cells, i.e. the best
  * cell's H0 tail below pfa / C. */
-static void decide_search(fusion f, struct fusion_result *res)
+static void decide_search(isac_fusion f, struct isac_fusion_result *res)
 {
-    struct grid_best best;
-    grid_find_best(&f->spec, f->N, f->ncell, f->thr_cell, f->stat, &best);
+    struct isac_grid_best best;
+    isac_grid_find_best(&f->spec, f->N, f->ncell, f->thr_cell, f->stat, &best);
     res->detected = best.n_aps > 0 && best.log10_p < log10(f->pfa) - log10((double)res->cells_seen);
     res->lambda = best.stat;
     res->threshold = best.threshold;
@@ -158,8 +160,8 @@ static void decide_search(fusion f, struct fusion_result *res)
     res->y = best.y;
 }
 
-int fusion_execute(fusion f, const struct ap_unit_out *const *out, const struct fusion_focus *focus,
-                   struct fusion_result *res)
+int isac_fusion_execute(isac_fusion f, const struct isac_ap_unit_out *const *out,
+                        const struct isac_fusion_focus *focus, struct isac_fusion_result *res)
 {
     if (!f || !out || !res || !blocks_fit(f, out))
         return ISAC_EINVAL;
@@ -176,6 +178,6 @@ int fusion_execute(fusion f, const struct ap_unit_out *const *out, const struct 
      * non-centrality of 2*Lambda (E[2 Lambda] = 2N + delta); 0 without a detection, since
      * the best cell of a noise-only grid would otherwise report a sizeable P_D. */
     double delta = 2.0 * res->lambda - 2.0 * res->num_aps;
-    res->pd = res->detected ? glrt_pd(res->num_aps, f->pfa, delta > 0 ? delta : 0.0) : 0.0;
+    res->pd = res->detected ? isac_glrt_pd(res->num_aps, f->pfa, delta > 0 ? delta : 0.0) : 0.0;
     return ISAC_OK;
 }

@@ -12,7 +12,7 @@
 #define GLRT_MAX_N 64u
 #define GLRT_MAX_M 4096u
 
-struct glrt_s {
+struct isac_glrt_s {
     unsigned N;
     unsigned *M;
     double pfa;
@@ -21,7 +21,7 @@ struct glrt_s {
     double ca_thr;
     double *cum; /* CA prefix sums, cum_cap entries */
     size_t cum_cap;
-    float re[BF_CHUNK], im[BF_CHUNK]; /* beamformer accumulators */
+    float re[ISAC_BF_CHUNK], im[ISAC_BF_CHUNK]; /* beamformer accumulators */
 };
 
 /* ---- quantiles ---- */
@@ -68,14 +68,14 @@ static double chisq_qinv(double p, double k)
     return t;
 }
 
-double glrt_threshold_n(unsigned N, double pfa)
+double isac_glrt_threshold_n(unsigned N, double pfa)
 {
     if (N == 0 || N > 1024 || !(pfa > 0.0 && pfa < 1.0))
         return NAN;
     return 0.5 * chisq_qinv(pfa, 2.0 * N);
 }
 
-double glrt_threshold_paper(unsigned N, double pfa)
+double isac_glrt_threshold_paper(unsigned N, double pfa)
 {
     if (N == 0 || N > 1024 || !(pfa > 0.0 && pfa < 1.0))
         return NAN;
@@ -84,14 +84,14 @@ double glrt_threshold_paper(unsigned N, double pfa)
 
 /* ---- object ---- */
 
-glrt glrt_create(unsigned N, const unsigned *M, double pfa)
+isac_glrt isac_glrt_create(unsigned N, const unsigned *M, double pfa)
 {
     if (N == 0 || N > GLRT_MAX_N || !M || !(pfa >= 1e-12 && pfa <= 0.5))
         return NULL;
     for (unsigned n = 0; n < N; n++)
         if (M[n] == 0 || M[n] > GLRT_MAX_M)
             return NULL;
-    glrt g = calloc(1, sizeof *g);
+    isac_glrt g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->M = malloc(N * sizeof *g->M);
@@ -102,11 +102,11 @@ glrt glrt_create(unsigned N, const unsigned *M, double pfa)
     memcpy(g->M, M, N * sizeof *g->M);
     g->N = N;
     g->pfa = pfa;
-    g->thr = glrt_threshold_n(N, pfa);
+    g->thr = isac_glrt_threshold_n(N, pfa);
     return g;
 }
 
-void glrt_destroy(glrt g)
+void isac_glrt_destroy(isac_glrt g)
 {
     if (!g)
         return;
@@ -115,23 +115,23 @@ void glrt_destroy(glrt g)
     free(g);
 }
 
-unsigned glrt_num_aps(glrt g)
+unsigned isac_glrt_num_aps(isac_glrt g)
 {
     return g->N;
 }
-double glrt_pfa(glrt g)
+double isac_glrt_pfa(isac_glrt g)
 {
     return g->pfa;
 }
-double glrt_threshold(glrt g)
+double isac_glrt_threshold(isac_glrt g)
 {
     return g->thr;
 }
 
 /* ---- single hypothesis ---- */
 
-int glrt_execute(glrt g, const float complex *const *y, const float complex *const *eta,
-                 const double *sigma2, float complex *gamma_hat, struct glrt_result *res)
+int isac_glrt_execute(isac_glrt g, const float complex *const *y, const float complex *const *eta,
+                      const double *sigma2, float complex *gamma_hat, struct isac_glrt_result *res)
 {
     if (!g || !y || !eta || !sigma2 || !res)
         return ISAC_EINVAL;
@@ -159,13 +159,14 @@ int glrt_execute(glrt g, const float complex *const *y, const float complex *con
      * delta + 2N, hence the bias correction for the P_D estimate. */
     res->delta_hat = 2.0 * lam;
     double dc = 2.0 * lam - 2.0 * g->N;
-    res->pd_hat = ncx2_sf(2.0 * g->thr, 2.0 * g->N, dc > 0.0 ? dc : 0.0); /* = glrt_pd() */
+    res->pd_hat =
+        isac_ncx2_sf(2.0 * g->thr, 2.0 * g->N, dc > 0.0 ? dc : 0.0); /* = isac_glrt_pd() */
     return ISAC_OK;
 }
 
 /* ---- range profile ---- */
 
-static int check_profile_args(glrt g, const float complex *const *const *z, size_t K,
+static int check_profile_args(isac_glrt g, const float complex *const *const *z, size_t K,
                               const float complex *const *a)
 {
     if (!g || !z || !a || K == 0)
@@ -190,15 +191,15 @@ static double steer_norm2(const float complex *a, unsigned M)
 
 /* out[k] = sum_n w[n] |a_n^H z_n[k]|^2 for k in [0, K), chunked so that the two
  * accumulators stay in L1 while the z rows stream through. */
-static void beam_power(glrt g, const float complex *const *const *z, size_t K,
+static void beam_power(isac_glrt g, const float complex *const *const *z, size_t K,
                        const float complex *const *a, const double *w, float *out)
 {
-    for (size_t k0 = 0; k0 < K; k0 += BF_CHUNK) {
-        size_t len = K - k0 < BF_CHUNK ? K - k0 : BF_CHUNK;
+    for (size_t k0 = 0; k0 < K; k0 += ISAC_BF_CHUNK) {
+        size_t len = K - k0 < ISAC_BF_CHUNK ? K - k0 : ISAC_BF_CHUNK;
         float *restrict o = out + k0;
         memset(o, 0, len * sizeof *o);
         for (unsigned n = 0; n < g->N; n++) {
-            bf_chunk(z[n], g->M[n], a[n], k0, len, g->re, g->im);
+            isac_bf_chunk(z[n], g->M[n], a[n], k0, len, g->re, g->im);
             const float wn = (float)w[n];
             for (size_t i = 0; i < len; i++)
                 o[i] += wn * (g->re[i] * g->re[i] + g->im[i] * g->im[i]);
@@ -206,8 +207,8 @@ static void beam_power(glrt g, const float complex *const *const *z, size_t K,
     }
 }
 
-int glrt_profile(glrt g, const float complex *const *const *z, size_t K,
-                 const float complex *const *a, const double *sigma2, float *lambda)
+int isac_glrt_profile(isac_glrt g, const float complex *const *const *z, size_t K,
+                      const float complex *const *a, const double *sigma2, float *lambda)
 {
     int rc = check_profile_args(g, z, K, a);
     if (rc != ISAC_OK)
@@ -227,7 +228,7 @@ int glrt_profile(glrt g, const float complex *const *const *z, size_t K,
 
 /* ---- cell-averaging CFAR ---- */
 
-double glrt_threshold_ca(glrt g, unsigned train)
+double isac_glrt_threshold_ca(isac_glrt g, unsigned train)
 {
     if (!g || train == 0)
         return NAN;
@@ -240,7 +241,7 @@ double glrt_threshold_ca(glrt g, unsigned train)
     return t;
 }
 
-static int reserve_cum(glrt g, size_t n)
+static int reserve_cum(isac_glrt g, size_t n)
 {
     if (g->cum_cap >= n)
         return ISAC_OK;
@@ -272,9 +273,9 @@ static double ref_sum(const double *cum, size_t K, size_t k, size_t G, size_t T)
     return s;
 }
 
-int glrt_profile_ca(glrt g, const float complex *const *const *z, size_t K,
-                    const float complex *const *a, unsigned guard, unsigned train, float *lambda,
-                    uint8_t *detect)
+int isac_glrt_profile_ca(isac_glrt g, const float complex *const *const *z, size_t K,
+                         const float complex *const *a, unsigned guard, unsigned train,
+                         float *lambda, uint8_t *detect)
 {
     int rc = check_profile_args(g, z, K, a);
     if (rc != ISAC_OK)
@@ -291,7 +292,7 @@ int glrt_profile_ca(glrt g, const float complex *const *const *z, size_t K,
     rc = reserve_cum(g, K + 1);
     if (rc != ISAC_OK)
         return rc;
-    double thr = glrt_threshold_ca(g, train);
+    double thr = isac_glrt_threshold_ca(g, train);
     beam_power(g, z, K, a, w, lambda); /* pooled power, overwritten below */
     double *cum = g->cum;
     cum[0] = 0.0;

@@ -29,27 +29,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct glrt_s *glrt;
+typedef struct isac_glrt_s *isac_glrt;
 
 /* N receive APs (1..64), M[n] elements each (1..4096), false-alarm probability
  * pfa in [1e-12, 0.5]. NULL on bad arguments. */
-glrt glrt_create(unsigned N, const unsigned *M, double pfa);
-void glrt_destroy(glrt g);
+isac_glrt isac_glrt_create(unsigned N, const unsigned *M, double pfa);
+void isac_glrt_destroy(isac_glrt g);
 
-unsigned glrt_num_aps(glrt g);
-double glrt_pfa(glrt g);
+unsigned isac_glrt_num_aps(isac_glrt g);
+double isac_glrt_pfa(isac_glrt g);
 /* Threshold on Lambda (the paper's scale): chi2inv_{2N}(1 - pfa) / 2. */
-double glrt_threshold(glrt g);
+double isac_glrt_threshold(isac_glrt g);
 /* The same threshold without an object: N in 1..1024 APs, pfa in (0, 1).
  * NAN on bad arguments. */
-double glrt_threshold_n(unsigned N, double pfa);
+double isac_glrt_threshold_n(unsigned N, double pfa);
 /* The erratum's unscaled threshold chi2inv_{2N}(1 - pfa) that seed 004 eqs. (17)-(19)
  * put on Lambda. Kept only so that tests and docs can show how wrong it is (its real
  * false-alarm rate is P(chi2(2N) > 2 chi2inv_{2N}(1 - pfa)), orders of magnitude
  * below pfa); never use it for detection. */
-double glrt_threshold_paper(unsigned N, double pfa);
+double isac_glrt_threshold_paper(unsigned N, double pfa);
 
-struct glrt_result {
+struct isac_glrt_result {
     double lambda; /* the statistic Lambda (paper scale; 2*Lambda ~ chi2(2N) under H0) */
     int detected;  /* lambda > threshold */
     double
@@ -62,8 +62,8 @@ struct glrt_result {
 /* One hypothesis (one delay, one set of angles). y[n], eta[n]: M[n] samples each;
  * sigma2[n] > 0: noise variance per element of y_n. gamma_hat (N entries, may be
  * NULL) receives eq. (13): gamma_hat_n = eta_n^H y_n / ||eta_n||^2. */
-int glrt_execute(glrt g, const float complex *const *y, const float complex *const *eta,
-                 const double *sigma2, float complex *gamma_hat, struct glrt_result *res);
+int isac_glrt_execute(isac_glrt g, const float complex *const *y, const float complex *const *eta,
+                      const double *sigma2, float complex *gamma_hat, struct isac_glrt_result *res);
 
 /* Statistic at every range bin for one angle hypothesis per AP. Hot path: no
  * allocation, the beamformer a^H z runs over 512-bin chunks (accumulators in L1,
@@ -72,8 +72,8 @@ int glrt_execute(glrt g, const float complex *const *y, const float complex *con
  * z[n][m] points at K matched-filter output bins of element m of AP n;
  * a[n] is the receive steering vector a(phi_n) (M[n] entries); sigma2[n] > 0.
  * lambda[k] (K entries) receives Lambda at bin k. */
-int glrt_profile(glrt g, const float complex *const *const *z, size_t K,
-                 const float complex *const *a, const double *sigma2, float *lambda);
+int isac_glrt_profile(isac_glrt g, const float complex *const *const *z, size_t K,
+                      const float complex *const *a, const double *sigma2, float *lambda);
 
 /* Cell-averaging variant: sigma^2 unknown, estimated at each bin k from 2*train
  * reference bins (train on each side, skipping guard bins next to k; at the edges the
@@ -84,19 +84,19 @@ int glrt_profile(glrt g, const float complex *const *const *z, size_t K,
  * Lambda_hat = sum_n |b_n[k]|^2 / sigma_hat^2. With independent bins,
  * (Lambda_hat / N) ~ F(2N, 4N*train) under H0 whatever sigma^2 is, and the threshold
  * is the F quantile (exact CFAR, not an asymptotic one). lambda[k] receives
- * Lambda_hat (paper scale, comparable to glrt_threshold_ca()); detect[k] (may be
+ * Lambda_hat (paper scale, comparable to isac_glrt_threshold_ca()); detect[k] (may be
  * NULL) receives 1 where it exceeds the threshold. K must exceed 2*(guard+train),
  * train >= 1. The first call with a larger K grows a prefix-sum scratch held in the
  * object (ISAC_ENOMEM if that fails). */
-int glrt_profile_ca(glrt g, const float complex *const *const *z, size_t K,
-                    const float complex *const *a, unsigned guard, unsigned train, float *lambda,
-                    uint8_t *detect);
-/* Threshold of glrt_profile_ca() for this train size (train >= 1; NAN otherwise):
+int isac_glrt_profile_ca(isac_glrt g, const float complex *const *const *z, size_t K,
+                         const float complex *const *a, unsigned guard, unsigned train,
+                         float *lambda, uint8_t *detect);
+/* Threshold of isac_glrt_profile_ca() for this train size (train >= 1; NAN otherwise):
  * N * F^-1(1 - pfa; 2N, 4N*train). Found by bisection on gsl_cdf_fdist_Q to relative
  * 1e-13, because gsl_cdf_fdist_Qinv (GSL 2.7) aborts with "inverse failed to
  * converge" for ordinary arguments (e.g. N = 2, train = 128, pfa = 7.2e-4). Cached
  * per train size in the object. */
-double glrt_threshold_ca(glrt g, unsigned train);
+double isac_glrt_threshold_ca(isac_glrt g, unsigned train);
 
 /* ---- analytic detection probability ---- */
 
@@ -109,13 +109,13 @@ double glrt_threshold_ca(glrt g, unsigned train);
  * gsl_sf_gamma_inc_Q. Absolute error <= 1e-9 for k <= 1000, delta <= 1e4 (measured
  * 7e-13 against scipy over tests/test_ncx2.c's table). Cost ~ 15 sqrt(delta/2) + 15
  * central tails. delta = 0 is the central chi-square tail exactly. */
-double ncx2_sf(double x, double k, double delta);
+double isac_ncx2_sf(double x, double k, double delta);
 
 /* P_D of the GLRT with N APs at false-alarm pfa for non-centrality delta of 2*Lambda. */
-double glrt_pd(unsigned N, double pfa, double delta);
+double isac_glrt_pd(unsigned N, double pfa, double delta);
 
 /* Non-centrality delta of 2*Lambda from per-AP SNRs after beamforming:
  * snr[n] = |gamma_n|^2 ||eta_n||^2 / sigma_n^2 (linear), delta = 2 sum_n snr[n]. */
-double glrt_delta_from_snr(unsigned N, const double *snr);
+double isac_glrt_delta_from_snr(unsigned N, const double *snr);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GRID_MAX_N GRID_MAX_APS
+#define GRID_MAX_N ISAC_GRID_MAX_APS
 #define GRID_MAX_WORK (1ull << 28)
 
 /* Per receive AP, per cell: first MF bin (-1: AP does not see the cell), the two
@@ -26,14 +26,14 @@ struct grid_ap {
 #define GRID_LANES 4
 typedef float grid_v4 __attribute__((vector_size(4 * sizeof(float))));
 
-struct grid_s {
-    struct grid_spec spec;
-    struct geom_ap tx;
-    struct geom_ap rx[GRID_MAX_N];
+struct isac_grid_s {
+    struct isac_grid_spec spec;
+    struct isac_geom_ap tx;
+    struct isac_geom_ap rx[GRID_MAX_N];
     unsigned N;
     size_t K, ncells;
     double fs, lag0, pfa;
-    enum grid_interp interp;
+    enum isac_grid_interp interp;
     struct grid_ap ap[GRID_MAX_N];
     uint8_t *ncell;   /* N_P per cell */
     double *thr_cell; /* per-cell threshold */
@@ -41,7 +41,7 @@ struct grid_s {
     float *zt; /* bin-major transpose of one AP's MF outputs: K x M complex */
 };
 
-static int valid_config(const struct grid_config *c, const struct grid_spec *s)
+static int valid_config(const struct isac_grid_config *c, const struct isac_grid_spec *s)
 {
     if (!c || !s || !c->rx || !c->arr || c->N == 0 || c->N > GRID_MAX_N)
         return 0;
@@ -53,7 +53,7 @@ static int valid_config(const struct grid_config *c, const struct grid_spec *s)
         return 0;
     if (!(c->baseline_guard_m >= 0.0 && c->baseline_guard_m <= 1e6))
         return 0;
-    if (c->interp != GRID_INTERP_NEAREST && c->interp != GRID_INTERP_LINEAR)
+    if (c->interp != ISAC_GRID_INTERP_NEAREST && c->interp != ISAC_GRID_INTERP_LINEAR)
         return 0;
     if (!isfinite(s->x0) || !isfinite(s->y0) || !(s->dx > 0.0) || !(s->dy > 0.0) ||
         !isfinite(s->dx) || !isfinite(s->dy) || s->nx == 0 || s->ny == 0)
@@ -62,37 +62,38 @@ static int valid_config(const struct grid_config *c, const struct grid_spec *s)
     for (unsigned n = 0; n < c->N; n++) {
         if (!c->arr[n])
             return 0;
-        summ += array_size(c->arr[n]);
+        summ += isac_array_size(c->arr[n]);
     }
     return (unsigned long long)s->nx * s->ny * summ <= GRID_MAX_WORK;
 }
 
-void grid_spec_cell_center(const struct grid_spec *spec, size_t cell, double *x, double *y)
+void isac_grid_spec_cell_center(const struct isac_grid_spec *spec, size_t cell, double *x,
+                                double *y)
 {
     size_t ix = cell % spec->nx, iy = cell / spec->nx;
     *x = spec->x0 + (double)ix * spec->dx;
     *y = spec->y0 + (double)iy * spec->dy;
 }
 
-void grid_cell_center(grid g, size_t cell, double *x, double *y)
+void isac_grid_cell_center(isac_grid g, size_t cell, double *x, double *y)
 {
-    grid_spec_cell_center(&g->spec, cell, x, y);
+    isac_grid_spec_cell_center(&g->spec, cell, x, y);
 }
 
 /* Delay in bins (relative to lag 0) and angle of a cell at AP n. */
-static void cell_delay_phi(grid g, size_t cell, unsigned n, double *d, double *phi)
+static void cell_delay_phi(isac_grid g, size_t cell, unsigned n, double *d, double *phi)
 {
     double x, y;
-    grid_cell_center(g, cell, &x, &y);
-    *d = geom_bistatic_delay_samples(&g->tx, &g->rx[n], x, y, g->fs) - g->lag0;
-    *phi = geom_phi(&g->rx[n], x, y);
+    isac_grid_cell_center(g, cell, &x, &y);
+    *d = isac_geom_bistatic_delay_samples(&g->tx, &g->rx[n], x, y, g->fs) - g->lag0;
+    *phi = isac_geom_phi(&g->rx[n], x, y);
 }
 
 /* Bin and weights of one cell at one AP; returns 0 if the delay is outside. */
-static int cell_taps(grid g, double d, int32_t *k0, float *w, double rho1)
+static int cell_taps(isac_grid g, double d, int32_t *k0, float *w, double rho1)
 {
     double last = (double)(g->K - 1);
-    if (g->interp == GRID_INTERP_NEAREST) {
+    if (g->interp == ISAC_GRID_INTERP_NEAREST) {
         double r = floor(d + 0.5);
         if (!(r >= 0.0 && r <= last))
             return 0;
@@ -127,21 +128,21 @@ static int alloc_ap(struct grid_ap *ap, unsigned M, size_t ncells)
 
 /* Cells near the TX -> RX_n baseline share their bistatic range (and angle) with the
  * direct-path leakage; within the guard, AP n does not take part. */
-static int in_baseline_guard(grid g, size_t cell, unsigned n, double guard_m)
+static int in_baseline_guard(isac_grid g, size_t cell, unsigned n, double guard_m)
 {
     if (guard_m <= 0.0)
         return 0;
     double x, y;
-    grid_cell_center(g, cell, &x, &y);
-    double base = geom_dist(g->tx.x, g->tx.y, g->rx[n].x, g->rx[n].y);
-    return geom_bistatic_range(&g->tx, &g->rx[n], x, y) - base < guard_m;
+    isac_grid_cell_center(g, cell, &x, &y);
+    double base = isac_geom_dist(g->tx.x, g->tx.y, g->rx[n].x, g->rx[n].y);
+    return isac_geom_bistatic_range(&g->tx, &g->rx[n], x, y) - base < guard_m;
 }
 
-static int precompute_ap(grid g, unsigned n, array arr, double max_angle, double rho1,
+static int precompute_ap(isac_grid g, unsigned n, isac_array arr, double max_angle, double rho1,
                          double guard_m)
 {
     struct grid_ap *ap = &g->ap[n];
-    unsigned M = array_size(arr);
+    unsigned M = isac_array_size(arr);
     if (alloc_ap(ap, M, g->ncells) != ISAC_OK)
         return ISAC_ENOMEM;
     float complex *sv = malloc(M * sizeof *sv);
@@ -155,7 +156,7 @@ static int precompute_ap(grid g, unsigned n, array arr, double max_angle, double
         if (fabs(phi) <= max_angle && !in_baseline_guard(g, c, n, guard_m) &&
             cell_taps(g, d, &ap->k0[c], w, rho1))
             g->ncell[c]++;
-        array_steering(arr, phi, sv);
+        isac_array_steering(arr, phi, sv);
         float *a4 = ap->a4 + 2 * GRID_LANES * (size_t)M * (c / GRID_LANES) + c % GRID_LANES;
         for (unsigned m = 0; m < M; m++) {
             a[2 * m] = a4[2 * GRID_LANES * m] = crealf(sv[m]);
@@ -166,11 +167,11 @@ static int precompute_ap(grid g, unsigned n, array arr, double max_angle, double
     return ISAC_OK;
 }
 
-grid grid_create(const struct grid_config *cfg, const struct grid_spec *spec)
+isac_grid isac_grid_create(const struct isac_grid_config *cfg, const struct isac_grid_spec *spec)
 {
     if (!valid_config(cfg, spec))
         return NULL;
-    grid g = calloc(1, sizeof *g);
+    isac_grid g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->spec = *spec;
@@ -185,8 +186,8 @@ grid grid_create(const struct grid_config *cfg, const struct grid_spec *spec)
     g->ncells = (size_t)spec->nx * spec->ny;
     unsigned maxM = 0;
     for (unsigned n = 0; n < g->N; n++)
-        if (array_size(cfg->arr[n]) > maxM)
-            maxM = array_size(cfg->arr[n]);
+        if (isac_array_size(cfg->arr[n]) > maxM)
+            maxM = isac_array_size(cfg->arr[n]);
     g->ncell = calloc(g->ncells, 1);
     g->thr_cell = malloc(g->ncells * sizeof *g->thr_cell);
     g->zt = malloc(2 * (size_t)maxM * g->K * sizeof *g->zt);
@@ -198,16 +199,16 @@ grid grid_create(const struct grid_config *cfg, const struct grid_spec *spec)
             goto fail;
     g->thr_n[0] = INFINITY;
     for (unsigned n = 1; n <= g->N; n++)
-        g->thr_n[n] = glrt_threshold_n(n, g->pfa);
+        g->thr_n[n] = isac_glrt_threshold_n(n, g->pfa);
     for (size_t c = 0; c < g->ncells; c++)
         g->thr_cell[c] = g->thr_n[g->ncell[c]];
     return g;
 fail:
-    grid_destroy(g);
+    isac_grid_destroy(g);
     return NULL;
 }
 
-void grid_destroy(grid g)
+void isac_grid_destroy(isac_grid g)
 {
     if (!g)
         return;
@@ -223,20 +224,20 @@ void grid_destroy(grid g)
     free(g);
 }
 
-size_t grid_num_cells(grid g)
+size_t isac_grid_num_cells(isac_grid g)
 {
     return g->ncells;
 }
-unsigned grid_cell_num_aps(grid g, size_t cell)
+unsigned isac_grid_cell_num_aps(isac_grid g, size_t cell)
 {
     return cell < g->ncells ? g->ncell[cell] : 0;
 }
-const double *grid_thresholds(grid g)
+const double *isac_grid_thresholds(isac_grid g)
 {
     return g->thr_cell;
 }
 
-int grid_cell_geometry(grid g, size_t cell, unsigned n, double *delay, double *phi)
+int isac_grid_cell_geometry(isac_grid g, size_t cell, unsigned n, double *delay, double *phi)
 {
     if (!g || cell >= g->ncells || n >= g->N || g->ap[n].k0[cell] < 0)
         return 0;
@@ -355,7 +356,7 @@ static void accumulate_linear(const struct grid_ap *ap, const float *zt, size_t 
 }
 
 /* log10 P(Gamma(N, 1) > x) = log10(e^-x sum_{j<N} x^j / j!), without underflow. */
-double grid_log10_gamma_tail(unsigned N, double x)
+double isac_grid_log10_gamma_tail(unsigned N, double x)
 {
     if (!(x > 0.0))
         return 0.0;
@@ -371,8 +372,8 @@ double grid_log10_gamma_tail(unsigned N, double x)
     return (tmax + log(s) - x) / M_LN10;
 }
 
-void grid_find_best(const struct grid_spec *spec, unsigned N, const uint8_t *ncell,
-                    const double *thr_cell, const float *stat, struct grid_best *best)
+void isac_grid_find_best(const struct isac_grid_spec *spec, unsigned N, const uint8_t *ncell,
+                         const double *thr_cell, const float *stat, struct isac_grid_best *best)
 {
     /* Within one N_P the tail probability falls as Lambda grows: only the largest
      * Lambda of each N_P class can be the most significant cell. */
@@ -396,7 +397,7 @@ void grid_find_best(const struct grid_spec *spec, unsigned N, const uint8_t *nce
     for (unsigned n = 1; n <= N; n++) {
         if (cand[n] == SIZE_MAX)
             continue;
-        double lp = grid_log10_gamma_tail(n, stat[cand[n]]);
+        double lp = isac_grid_log10_gamma_tail(n, stat[cand[n]]);
         if (bn == 0 || lp < bp) {
             bp = lp;
             bc = cand[n];
@@ -406,7 +407,7 @@ void grid_find_best(const struct grid_spec *spec, unsigned N, const uint8_t *nce
     best->cell = bc;
     best->ix = (unsigned)(bc % spec->nx);
     best->iy = (unsigned)(bc / spec->nx);
-    grid_spec_cell_center(spec, bc, &best->x, &best->y);
+    isac_grid_spec_cell_center(spec, bc, &best->x, &best->y);
     best->stat = stat[bc];
     best->threshold = thr_cell[bc];
     best->n_aps = ncell[bc];
@@ -414,8 +415,8 @@ void grid_find_best(const struct grid_spec *spec, unsigned N, const uint8_t *nce
     best->detected = stat[bc] > thr_cell[bc];
 }
 
-int grid_execute(grid g, const float complex *const *const *z, const double *sigma2, float *stat,
-                 uint8_t *detect, struct grid_best *best)
+int isac_grid_execute(isac_grid g, const float complex *const *const *z, const double *sigma2,
+                      float *stat, uint8_t *detect, struct isac_grid_best *best)
 {
     if (!g || !z || !sigma2 || !stat)
         return ISAC_EINVAL;
@@ -432,7 +433,7 @@ int grid_execute(grid g, const float complex *const *const *z, const double *sig
         transpose(z[n], ap->M, g->K, g->zt);
         /* ||a||^2 = M: array.h steering vectors have unit-modulus entries */
         float scale = (float)(1.0 / (sigma2[n] * ap->M));
-        if (g->interp == GRID_INTERP_NEAREST)
+        if (g->interp == ISAC_GRID_INTERP_NEAREST)
             accumulate_nearest(ap, g->zt, g->ncells, scale, stat);
         else
             accumulate_linear(ap, g->zt, g->ncells, scale, stat);
@@ -441,6 +442,6 @@ int grid_execute(grid g, const float complex *const *const *z, const double *sig
         for (size_t c = 0; c < g->ncells; c++)
             detect[c] = stat[c] > g->thr_cell[c];
     if (best)
-        grid_find_best(&g->spec, g->N, g->ncell, g->thr_cell, stat, best);
+        isac_grid_find_best(&g->spec, g->N, g->ncell, g->thr_cell, stat, best);
     return ISAC_OK;
 }

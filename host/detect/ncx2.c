@@ -83,7 +83,7 @@ static double sum_down(double lam, double y, double j0, double p0, struct tail t
     return s;
 }
 
-double ncx2_sf(double x, double k, double delta)
+double isac_ncx2_sf(double x, double k, double delta)
 {
     if (!(k > 0.0) || !(delta >= 0.0) || isnan(x))
         return NAN;
@@ -106,15 +106,15 @@ double ncx2_sf(double x, double k, double delta)
     return s;
 }
 
-double glrt_pd(unsigned N, double pfa, double delta)
+double isac_glrt_pd(unsigned N, double pfa, double delta)
 {
     if (N == 0 || !(pfa > 0.0 && pfa < 1.0) || !(delta >= 0.0))
         return NAN;
-    double t2 = 2.0 * glrt_threshold_n(N, pfa); /* threshold on 2*Lambda */
-    return ncx2_sf(t2, 2.0 * N, delta);
+    double t2 = 2.0 * isac_glrt_threshold_n(N, pfa); /* threshold on 2*Lambda */
+    return isac_ncx2_sf(t2, 2.0 * N, delta);
 }
 
-double glrt_delta_from_snr(unsigned N, const double *snr)
+double isac_glrt_delta_from_snr(unsigned N, const double *snr)
 {
     if (!snr)
         return NAN;

@@ -1,6 +1,6 @@
 /* Fractional-delay accumulation (the channel emulator's per-path delay and Doppler).
  *
- * fdelay_add() adds one delayed, Doppler-shifted, scaled copy of a sampled signal x
+ * isac_fdelay_add() adds one delayed, Doppler-shifted, scaled copy of a sampled signal x
  * into an output buffer y:
  *
  *     y[i] += gain * exp(j 2 pi doppler i) * x(i - delay),   i = 0..ny-1,
@@ -11,8 +11,8 @@
  * independent of how the capture is split into buffers if y always starts at i = 0
  * of the same frame).
  *
- * Interpolator: windowed sinc, FDELAY_TAPS = 32 taps (16 on each side of the
- * interpolation point), Kaiser window with beta = FDELAY_KAISER_BETA. Measured
+ * Interpolator: windowed sinc, ISAC_FDELAY_TAPS = 32 taps (16 on each side of the
+ * interpolation point), Kaiser window with beta = ISAC_FDELAY_KAISER_BETA. Measured
  * (tests/test_fdelay.c, float signals):
  *   - for x band-limited to |f| <= 0.4 cycles/sample (80 % of Nyquist) the error
  *     relative to the exact (FFT-domain) delay is below -80 dB of the signal power
@@ -28,7 +28,7 @@
  * exact delay of the zero-extended sequence filtered by the interpolator; transients
  * of the first/last ~16 samples are therefore those of a band-limited edge.
  *
- * Cost: O(ny_overlap * FDELAY_TAPS) complex multiply-adds; the taps are computed once
+ * Cost: O(ny_overlap * ISAC_FDELAY_TAPS) complex multiply-adds; the taps are computed once
  * per call (the delay is constant over the call). Pure, no allocation.
  */
 #ifndef ISACTB_DSP_FDELAY_H
@@ -37,9 +37,9 @@
 #include <complex.h>
 #include <stddef.h>
 
-#define FDELAY_HALF 16                /* taps on each side of the interpolation point */
-#define FDELAY_TAPS (2 * FDELAY_HALF) /* total interpolator length */
-#define FDELAY_KAISER_BETA 8.0        /* Kaiser window shape (~80 dB side lobes) */
+#define ISAC_FDELAY_HALF 16                     /* taps on each side of the interpolation point */
+#define ISAC_FDELAY_TAPS (2 * ISAC_FDELAY_HALF) /* total interpolator length */
+#define ISAC_FDELAY_KAISER_BETA 8.0             /* Kaiser window shape (~80 dB side lobes) */
 
 /* y[0..ny-1] += gain * exp(j 2 pi doppler i) * x(i - delay).
  *   y, x     : output (accumulated into, never cleared) and input; may not overlap.
@@ -51,14 +51,14 @@
  *              typical |doppler| < 0.5. The phase is computed in double precision
  *              with periodic exact resynchronisation (phase error < 1e-12 rad).
  */
-void fdelay_add(float complex *y, size_t ny, const float complex *x, size_t nx, double delay,
-                double complex gain, double doppler);
+void isac_fdelay_add(float complex *y, size_t ny, const float complex *x, size_t nx, double delay,
+                     double complex gain, double doppler);
 
 /* Interpolator taps for the point n0 + frac, frac in [0, 1), n0 any integer:
- *     x(n0 + frac) ~= sum_{t=0}^{FDELAY_TAPS-1} h[t] x[n0 - FDELAY_HALF + 1 + t].
+ *     x(n0 + frac) ~= sum_{t=0}^{ISAC_FDELAY_TAPS-1} h[t] x[n0 - ISAC_FDELAY_HALF + 1 + t].
  * The taps are normalised to unit sum (exact DC gain). frac == 0 gives the unit
- * impulse at t = FDELAY_HALF - 1. Exposed for tests and for callers that interpolate
+ * impulse at t = ISAC_FDELAY_HALF - 1. Exposed for tests and for callers that interpolate
  * single values (e.g. a matched-filter peak). */
-void fdelay_taps(double frac, float *h);
+void isac_fdelay_taps(double frac, float *h);
 
 #endif

@@ -11,7 +11,7 @@
 #define MF_MAX_L (1u << 24)
 #define MF_MAX_W (1u << 25)
 
-struct mf_s {
+struct isac_mf_s {
     size_t L, W, K, N;
     double norm;         /* ||s|| */
     fftwf_complex *H;    /* conj(S) / (N ||s||), N entries */
@@ -24,9 +24,9 @@ struct mf_s {
     int align;           /* fftwf_alignment_of() of the planned arrays */
 };
 
-static unsigned fftw_flags(enum mf_plan plan)
+static unsigned fftw_flags(enum isac_mf_plan plan)
 {
-    return (plan == MF_PLAN_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE);
+    return (plan == ISAC_MF_PLAN_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE);
 }
 
 /* Smallest N >= n of the form 2^a m with m in {1, 3, 5, 7, 9}. FFTW is fastest on such
@@ -45,7 +45,7 @@ static size_t fast_size(size_t n)
     }
 }
 
-void mf_destroy(mf q)
+void isac_mf_destroy(isac_mf q)
 {
     if (!q)
         return;
@@ -59,7 +59,7 @@ void mf_destroy(mf q)
     free(q);
 }
 
-mf mf_create(const float complex *s, size_t L, size_t W, enum mf_plan plan)
+isac_mf isac_mf_create(const float complex *s, size_t L, size_t W, enum isac_mf_plan plan)
 {
     if (!s || L < 1 || L > MF_MAX_L || W < L || W > MF_MAX_W)
         return NULL;
@@ -68,7 +68,7 @@ mf mf_create(const float complex *s, size_t L, size_t W, enum mf_plan plan)
         e += (double)crealf(s[n]) * crealf(s[n]) + (double)cimagf(s[n]) * cimagf(s[n]);
     if (!(e > 0) || !isfinite(e))
         return NULL;
-    mf q = calloc(1, sizeof *q);
+    isac_mf q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
     q->L = L;
@@ -96,23 +96,23 @@ mf mf_create(const float complex *s, size_t L, size_t W, enum mf_plan plan)
         q->H[i] = conjf(q->H[i]) * scale;
     return q;
 fail:
-    mf_destroy(q);
+    isac_mf_destroy(q);
     return NULL;
 }
 
-size_t mf_num_lags(mf q)
+size_t isac_mf_num_lags(isac_mf q)
 {
     return q->K;
 }
-size_t mf_fft_length(mf q)
+size_t isac_mf_fft_length(isac_mf q)
 {
     return q->N;
 }
-size_t mf_fft_size(size_t W)
+size_t isac_mf_fft_size(size_t W)
 {
     return W >= 1 && W <= MF_MAX_W ? fast_size(W) : 0;
 }
-double mf_probe_norm(mf q)
+double isac_mf_probe_norm(isac_mf q)
 {
     return q->norm;
 }
@@ -130,7 +130,7 @@ static void spectrum_multiply(float *restrict b, const float *restrict h, size_t
 
 /* Circular correlation of length N equals the linear one for lags k <= W - L because
  * n + k <= W - 1 < N for every n < L: no extra padding is needed beyond N >= W. */
-static void execute_one(mf q, const float complex *x, float complex *z)
+static void execute_one(isac_mf q, const float complex *x, float complex *z)
 {
     if (q->N == q->W && fftwf_alignment_of((float *)x) == q->align) {
         /* transform straight from the caller's buffer: saves a copy of W samples.
@@ -148,7 +148,7 @@ static void execute_one(mf q, const float complex *x, float complex *z)
     memcpy(z, q->buf, q->K * sizeof *z);
 }
 
-int mf_execute(mf q, const float complex *x, float complex *z)
+int isac_mf_execute(isac_mf q, const float complex *x, float complex *z)
 {
     if (!q || !x || !z)
         return ISAC_EINVAL;
@@ -156,7 +156,8 @@ int mf_execute(mf q, const float complex *x, float complex *z)
     return ISAC_OK;
 }
 
-int mf_execute_multi(mf q, unsigned C, const float complex *const *x, float complex *const *z)
+int isac_mf_execute_multi(isac_mf q, unsigned C, const float complex *const *x,
+                          float complex *const *z)
 {
     if (!q || C < 1 || !x || !z)
         return ISAC_EINVAL;
@@ -168,7 +169,7 @@ int mf_execute_multi(mf q, unsigned C, const float complex *const *x, float comp
     return ISAC_OK;
 }
 
-void mf_power(const float complex *z, size_t K, float *p)
+void isac_mf_power(const float complex *z, size_t K, float *p)
 {
     for (size_t k = 0; k < K; k++)
         p[k] = crealf(z[k]) * crealf(z[k]) + cimagf(z[k]) * cimagf(z[k]);
@@ -180,11 +181,11 @@ void mf_power(const float complex *z, size_t K, float *p)
 static double complex interp_at(const float complex *z, size_t K, double t)
 {
     double fl = floor(t);
-    float h[FDELAY_TAPS];
-    fdelay_taps(t - fl, h);
-    long n0 = (long)fl - (FDELAY_HALF - 1);
+    float h[ISAC_FDELAY_TAPS];
+    isac_fdelay_taps(t - fl, h);
+    long n0 = (long)fl - (ISAC_FDELAY_HALF - 1);
     double complex acc = 0;
-    for (int i = 0; i < FDELAY_TAPS; i++) {
+    for (int i = 0; i < ISAC_FDELAY_TAPS; i++) {
         long n = n0 + i;
         if (n >= 0 && n < (long)K)
             acc += (double)h[i] * (double complex)z[n];
@@ -198,8 +199,8 @@ static double interp_pow(const float complex *z, size_t K, double t)
     return creal(v) * creal(v) + cimag(v) * cimag(v);
 }
 
-int mf_delay_estimate(const float complex *z, size_t K, size_t k_lo, size_t k_hi, double *delay,
-                      float complex *peak)
+int isac_mf_delay_estimate(const float complex *z, size_t K, size_t k_lo, size_t k_hi,
+                           double *delay, float complex *peak)
 {
     if (!z || !delay || K < 1 || k_lo > k_hi || k_hi >= K)
         return ISAC_EINVAL;
@@ -245,7 +246,7 @@ int mf_delay_estimate(const float complex *z, size_t K, size_t k_lo, size_t k_hi
 
 /* ---- range-Doppler ---- */
 
-struct mf_rd_s {
+struct isac_mf_rd_s {
     unsigned P;
     size_t K;
     fftwf_complex *buf; /* P x K, row p = pulse p */
@@ -253,11 +254,11 @@ struct mf_rd_s {
     float scale;        /* 1/sqrt(P) */
 };
 
-mf_rd mf_rd_create(unsigned P, size_t K, enum mf_plan plan)
+isac_mf_rd isac_mf_rd_create(unsigned P, size_t K, enum isac_mf_plan plan)
 {
     if (P < 2 || P > 65536 || K < 1 || K > MF_MAX_W || (size_t)P * K > (1u << 28))
         return NULL;
-    mf_rd r = calloc(1, sizeof *r);
+    isac_mf_rd r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->P = P;
@@ -272,13 +273,13 @@ mf_rd mf_rd_create(unsigned P, size_t K, enum mf_plan plan)
     r->plan = fftwf_plan_many_dft(1, &n, (int)K, r->buf, NULL, (int)K, 1, r->buf, NULL, (int)K, 1,
                                   FFTW_FORWARD, fftw_flags(plan));
     if (!r->plan) {
-        mf_rd_destroy(r);
+        isac_mf_rd_destroy(r);
         return NULL;
     }
     return r;
 }
 
-void mf_rd_destroy(mf_rd r)
+void isac_mf_rd_destroy(isac_mf_rd r)
 {
     if (!r)
         return;
@@ -288,7 +289,7 @@ void mf_rd_destroy(mf_rd r)
     free(r);
 }
 
-int mf_rd_execute(mf_rd r, const float complex *const *z, float complex *rd)
+int isac_mf_rd_execute(isac_mf_rd r, const float complex *const *z, float complex *rd)
 {
     if (!r || !z || !rd)
         return ISAC_EINVAL;
@@ -310,12 +311,12 @@ int mf_rd_execute(mf_rd r, const float complex *const *z, float complex *rd)
     return ISAC_OK;
 }
 
-double mf_rd_doppler(mf_rd r, unsigned d)
+double isac_mf_rd_doppler(isac_mf_rd r, unsigned d)
 {
     return ((double)d - (double)(r->P / 2)) / (double)r->P;
 }
 
-unsigned mf_rd_num_pulses(mf_rd r)
+unsigned isac_mf_rd_num_pulses(isac_mf_rd r)
 {
     return r->P;
 }

@@ -15,18 +15,18 @@
 static const char *const kind_names[] = {"zc", "lfm", "mseq", "qpsk"};
 #define NUM_KINDS (sizeof kind_names / sizeof kind_names[0])
 
-const char *waveform_kind_name(enum waveform_kind kind)
+const char *isac_waveform_kind_name(enum isac_waveform_kind kind)
 {
     return ((unsigned)kind < NUM_KINDS) ? kind_names[kind] : "?";
 }
 
-int waveform_kind_parse(const char *name, enum waveform_kind *kind)
+int isac_waveform_kind_parse(const char *name, enum isac_waveform_kind *kind)
 {
     if (!name || !kind)
         return ISAC_EINVAL;
     for (unsigned k = 0; k < NUM_KINDS; k++)
         if (!strcmp(name, kind_names[k])) {
-            *kind = (enum waveform_kind)k;
+            *kind = (enum isac_waveform_kind)k;
             return ISAC_OK;
         }
     return ISAC_EINVAL;
@@ -57,20 +57,20 @@ static int fail(char *why, size_t why_len, const char *fmt, ...)
 
 static int check_length(const char *name, unsigned L, unsigned min, char *why, size_t why_len)
 {
-    if (L < min || L > WAVEFORM_MAX_LENGTH)
+    if (L < min || L > ISAC_WAVEFORM_MAX_LENGTH)
         return fail(why, why_len, "%s length %u out of range %u..%u", name, L, min,
-                    WAVEFORM_MAX_LENGTH);
+                    ISAC_WAVEFORM_MAX_LENGTH);
     return ISAC_OK;
 }
 
-int waveform_validate(const struct waveform_params *p, char *why, size_t why_len)
+int isac_waveform_validate(const struct isac_waveform_params *p, char *why, size_t why_len)
 {
     if (why && why_len)
         why[0] = '\0';
     if (!p)
         return fail(why, why_len, "no waveform parameters");
     switch (p->kind) {
-    case WAVEFORM_ZC:
+    case ISAC_WAVEFORM_ZC:
         if (check_length("zc", p->length, 2, why, why_len))
             return ISAC_EINVAL;
         if (p->root < 1 || p->root >= p->length)
@@ -79,14 +79,14 @@ int waveform_validate(const struct waveform_params *p, char *why, size_t why_len
             return fail(why, why_len, "zc root %u is not coprime with length %u", p->root,
                         p->length);
         return ISAC_OK;
-    case WAVEFORM_LFM:
+    case ISAC_WAVEFORM_LFM:
         if (check_length("lfm", p->length, 2, why, why_len))
             return ISAC_EINVAL;
         if (!(p->bandwidth > 0.0 && p->bandwidth <= 1.0))
             return fail(why, why_len, "lfm bandwidth %g out of range (0, 1] (fraction of fs)",
                         p->bandwidth);
         return ISAC_OK;
-    case WAVEFORM_MSEQ:
+    case ISAC_WAVEFORM_MSEQ:
         if (p->degree < MSEQ_MIN_DEGREE || p->degree > MSEQ_MAX_DEGREE)
             return fail(why, why_len, "mseq degree %u out of range %d..%d", p->degree,
                         MSEQ_MIN_DEGREE, MSEQ_MAX_DEGREE);
@@ -94,29 +94,30 @@ int waveform_validate(const struct waveform_params *p, char *why, size_t why_len
             return fail(why, why_len, "mseq length %u does not match degree %u (expected %u)",
                         p->length, p->degree, (1u << p->degree) - 1);
         return ISAC_OK;
-    case WAVEFORM_QPSK: return check_length("qpsk", p->length, 1, why, why_len);
+    case ISAC_WAVEFORM_QPSK: return check_length("qpsk", p->length, 1, why, why_len);
     }
     return fail(why, why_len, "unknown waveform kind %d", (int)p->kind);
 }
 
-size_t waveform_length(const struct waveform_params *p)
+size_t isac_waveform_length(const struct isac_waveform_params *p)
 {
-    if (waveform_validate(p, NULL, 0) != ISAC_OK)
+    if (isac_waveform_validate(p, NULL, 0) != ISAC_OK)
         return 0;
-    return p->kind == WAVEFORM_MSEQ ? (size_t)((1u << p->degree) - 1) : p->length;
+    return p->kind == ISAC_WAVEFORM_MSEQ ? (size_t)((1u << p->degree) - 1) : p->length;
 }
 
-int waveform_describe(const struct waveform_params *p, char *buf, size_t buf_len)
+int isac_waveform_describe(const struct isac_waveform_params *p, char *buf, size_t buf_len)
 {
     if (!p)
         return snprintf(buf, buf_len, "(none)");
     switch (p->kind) {
-    case WAVEFORM_ZC: return snprintf(buf, buf_len, "zc L=%u u=%u", p->length, p->root);
-    case WAVEFORM_LFM: return snprintf(buf, buf_len, "lfm L=%u B=%gfs", p->length, p->bandwidth);
-    case WAVEFORM_MSEQ:
+    case ISAC_WAVEFORM_ZC: return snprintf(buf, buf_len, "zc L=%u u=%u", p->length, p->root);
+    case ISAC_WAVEFORM_LFM:
+        return snprintf(buf, buf_len, "lfm L=%u B=%gfs", p->length, p->bandwidth);
+    case ISAC_WAVEFORM_MSEQ:
         return snprintf(buf, buf_len, "mseq m=%u L=%u", p->degree,
                         p->degree < 31 ? (1u << p->degree) - 1 : 0u);
-    case WAVEFORM_QPSK:
+    case ISAC_WAVEFORM_QPSK:
         return snprintf(buf, buf_len, "qpsk L=%u seed=%llu", p->length,
                         (unsigned long long)p->seed);
     }
@@ -169,22 +170,22 @@ static void gen_qpsk(unsigned L, uint64_t seed, float complex *out)
     }
 }
 
-int waveform_generate(const struct waveform_params *p, float complex *out)
+int isac_waveform_generate(const struct isac_waveform_params *p, float complex *out)
 {
-    if (!out || waveform_validate(p, NULL, 0) != ISAC_OK)
+    if (!out || isac_waveform_validate(p, NULL, 0) != ISAC_OK)
         return ISAC_EINVAL;
     switch (p->kind) {
-    case WAVEFORM_ZC: gen_zc(p->length, p->root, out); return ISAC_OK;
-    case WAVEFORM_LFM: gen_lfm(p->length, p->bandwidth, out); return ISAC_OK;
-    case WAVEFORM_MSEQ: return gen_mseq(p->degree, out);
-    case WAVEFORM_QPSK: gen_qpsk(p->length, p->seed, out); return ISAC_OK;
+    case ISAC_WAVEFORM_ZC: gen_zc(p->length, p->root, out); return ISAC_OK;
+    case ISAC_WAVEFORM_LFM: gen_lfm(p->length, p->bandwidth, out); return ISAC_OK;
+    case ISAC_WAVEFORM_MSEQ: return gen_mseq(p->degree, out);
+    case ISAC_WAVEFORM_QPSK: gen_qpsk(p->length, p->seed, out); return ISAC_OK;
     }
     return ISAC_EINVAL;
 }
 
-int waveform_compose(const float complex *const *comm, const float complex *f, unsigned K,
-                     const float complex *sensing, const float complex *w, unsigned M, size_t L,
-                     float complex *const *x)
+int isac_waveform_compose(const float complex *const *comm, const float complex *f, unsigned K,
+                          const float complex *sensing, const float complex *w, unsigned M,
+                          size_t L, float complex *const *x)
 {
     if (!x || M < 1 || M > 4096 || L < 1 || K > 1024 || (K && (!comm || !f)) || (sensing && !w))
         return ISAC_EINVAL;

@@ -13,7 +13,7 @@
 #include "engine/yaml_load.h"
 #include "policy/policy.h"
 
-void exp_config_defaults(struct exp_config *c)
+void isac_exp_config_defaults(struct isac_exp_config *c)
 {
     memset(c, 0, sizeof *c);
     snprintf(c->radio, sizeof c->radio, "sim");
@@ -35,12 +35,12 @@ void exp_config_defaults(struct exp_config *c)
     c->step_interval_s = 1e-3;
     c->direct_path_cancel = 1;
     c->confirm_radius_m = 25.0;
-    c->grid = (struct exp_grid_cfg){.spacing_m = 5.0,
-                                    .x_min = 50,
-                                    .x_max = 450,
-                                    .y_min = 50,
-                                    .y_max = 450,
-                                    .baseline_guard_m = 30.0};
+    c->grid = (struct isac_exp_grid_cfg){.spacing_m = 5.0,
+                                         .x_min = 50,
+                                         .x_max = 450,
+                                         .y_min = 50,
+                                         .y_max = 450,
+                                         .baseline_guard_m = 30.0};
 }
 
 /* ---- YAML: every field optional; pointers tell present from absent ---- */
@@ -85,9 +85,9 @@ static const cyaml_schema_field_t grid_fields[] = {
 static const cyaml_schema_value_t position_entry = {CYAML_VALUE_FLOAT(CYAML_FLAG_DEFAULT, double)};
 static const cyaml_schema_field_t array_fields[] = {
     CYAML_FIELD_SEQUENCE("tx_positions_wl", OPT | CYAML_FLAG_POINTER, struct raw_array, tx,
-                         &position_entry, 1, EXP_MAX_POSITIONS),
+                         &position_entry, 1, ISAC_EXP_MAX_POSITIONS),
     CYAML_FIELD_SEQUENCE("rx_positions_wl", OPT | CYAML_FLAG_POINTER, struct raw_array, rx,
-                         &position_entry, 1, EXP_MAX_POSITIONS),
+                         &position_entry, 1, ISAC_EXP_MAX_POSITIONS),
     CYAML_FIELD_END};
 static const cyaml_schema_field_t config_fields[] = {
     CYAML_FIELD_STRING_PTR("radio", OPT, struct raw_config, radio, 1, 255),
@@ -123,7 +123,7 @@ static const cyaml_schema_value_t config_schema = {
             snprintf((dst), sizeof(dst), "%s", (src));                                             \
     } while (0)
 
-static void merge_raw(struct exp_config *c, const struct raw_config *r)
+static void merge_raw(struct isac_exp_config *c, const struct raw_config *r)
 {
     MERGE_STR(c->radio, r->radio);
     MERGE_STR(c->policy, r->policy);
@@ -184,9 +184,10 @@ static int find_key_line(const char *path, const char *key)
     return found;
 }
 
-static int validate_fields(const struct exp_config *c, const char *src, char *err, size_t errlen);
+static int validate_fields(const struct isac_exp_config *c, const char *src, char *err,
+                           size_t errlen);
 
-static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t errlen)
+static int load_yaml(const char *path, struct isac_exp_config *cfg, char *err, size_t errlen)
 {
     struct raw_config *raw = NULL;
     /* a regular file only (a FIFO or device is refused without blocking), parsed from
@@ -199,7 +200,7 @@ static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t
             isac_seterr(err, errlen, "%s: cannot open config file", path);
         return frc;
     }
-    int yrc = yaml_load_one(text, len, path, &config_schema, (void **)&raw, err, errlen);
+    int yrc = isac_yaml_load_one(text, len, path, &config_schema, (void **)&raw, err, errlen);
     free(text);
     if (yrc)
         return yrc;
@@ -207,7 +208,7 @@ static int load_yaml(const char *path, struct exp_config *cfg, char *err, size_t
         return validate_fields(cfg, path, err, errlen);
     }
     merge_raw(cfg, raw);
-    yaml_free_one(&config_schema, raw);
+    isac_yaml_free_one(&config_schema, raw);
     int rc = validate_fields(cfg, path, err, errlen);
     if (rc && err && errlen) {
         /* prefix the line of the offending key: "path: key: ..." -> "path:LINE: key: ..." */
@@ -247,7 +248,7 @@ static unsigned gcd_u(unsigned a, unsigned b)
         }                                                                                          \
     } while (0)
 
-static int validate_waveform(const struct exp_waveform_cfg *w, const char *src, char *err,
+static int validate_waveform(const struct isac_exp_waveform_cfg *w, const char *src, char *err,
                              size_t errlen)
 {
     const char *k = w->kind;
@@ -267,7 +268,8 @@ static int validate_waveform(const struct exp_waveform_cfg *w, const char *src, 
     return ISAC_OK;
 }
 
-static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *err, size_t errlen)
+static int validate_grid(const struct isac_exp_grid_cfg *g, const char *src, char *err,
+                         size_t errlen)
 {
     CHECK(isfinite(g->spacing_m) && g->spacing_m >= 0.5 && g->spacing_m <= 100,
           "%s: grid.spacing_m: %g outside [0.5, 100]", src, g->spacing_m);
@@ -286,8 +288,8 @@ static int validate_grid(const struct exp_grid_cfg *g, const char *src, char *er
     return ISAC_OK;
 }
 
-/* One array's positions: finite, within +-1e4 wavelengths, at least EXP_MIN_SPACING_WL
- * apart (any order), like the radio's own (radio_positions_check). */
+/* One array's positions: finite, within +-1e4 wavelengths, at least ISAC_EXP_MIN_SPACING_WL
+ * apart (any order), like the radio's own (isac_radio_positions_check). */
 static int validate_positions(const double *p, unsigned n, const char *key, const char *src,
                               char *err, size_t errlen)
 {
@@ -297,28 +299,30 @@ static int validate_positions(const double *p, unsigned n, const char *key, cons
               src, key, i, p[i]);
     for (unsigned i = 0; i < n; i++)
         for (unsigned j = i + 1; j < n; j++)
-            CHECK(fabs(p[i] - p[j]) >= EXP_MIN_SPACING_WL,
+            CHECK(fabs(p[i] - p[j]) >= ISAC_EXP_MIN_SPACING_WL,
                   "%s: array.%s: elements %u and %u at %g and %g are closer than %g wavelengths",
-                  src, key, i, j, p[i], p[j], EXP_MIN_SPACING_WL);
+                  src, key, i, j, p[i], p[j], ISAC_EXP_MIN_SPACING_WL);
     return ISAC_OK;
 }
 
-static int validate_array(const struct exp_array_cfg *a, const char *src, char *err, size_t errlen)
+static int validate_array(const struct isac_exp_array_cfg *a, const char *src, char *err,
+                          size_t errlen)
 {
-    CHECK(a->n_tx <= EXP_MAX_POSITIONS && a->n_rx <= EXP_MAX_POSITIONS,
-          "%s: array: more than %d positions", src, EXP_MAX_POSITIONS);
+    CHECK(a->n_tx <= ISAC_EXP_MAX_POSITIONS && a->n_rx <= ISAC_EXP_MAX_POSITIONS,
+          "%s: array: more than %d positions", src, ISAC_EXP_MAX_POSITIONS);
     int rc = validate_positions(a->tx_positions_wl, a->n_tx, "tx_positions_wl", src, err, errlen);
     return rc ? rc
               : validate_positions(a->rx_positions_wl, a->n_rx, "rx_positions_wl", src, err,
                                    errlen);
 }
 
-static int validate_fields(const struct exp_config *c, const char *src, char *err, size_t errlen)
+static int validate_fields(const struct isac_exp_config *c, const char *src, char *err,
+                           size_t errlen)
 {
     CHECK(c->radio[0], "%s: radio: empty radio spec", src);
     char names[256];
-    CHECK(policy_name_known(c->policy), "%s: policy: '%s' is not one of %s", src, c->policy,
-          policy_registry_names(NULL, names, sizeof names));
+    CHECK(isac_policy_name_known(c->policy), "%s: policy: '%s' is not one of %s", src, c->policy,
+          isac_policy_registry_names(NULL, names, sizeof names));
     CHECK(c->weights[0], "%s: weights: empty (use \"builtin\" or a weights file)", src);
     CHECK(c->episodes >= 1 && c->episodes <= 100000, "%s: episodes: %u outside 1..100000", src,
           c->episodes);
@@ -355,7 +359,7 @@ static json_t *positions_to_json(const double *p, unsigned n)
 }
 
 /* Only the lists given: an absent list stays absent on the way back. */
-static json_t *array_to_json(const struct exp_array_cfg *a)
+static json_t *array_to_json(const struct isac_exp_array_cfg *a)
 {
     json_t *o = json_object();
     if (o && a->n_tx)
@@ -369,7 +373,7 @@ static int positions_from_json(const json_t *a, double *p, unsigned *n)
 {
     if (!a)
         return 0;
-    if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > EXP_MAX_POSITIONS)
+    if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > ISAC_EXP_MAX_POSITIONS)
         return -1;
     *n = (unsigned)json_array_size(a);
     for (unsigned i = 0; i < *n; i++) {
@@ -380,7 +384,7 @@ static int positions_from_json(const json_t *a, double *p, unsigned *n)
     return 0;
 }
 
-static int array_from_json(const json_t *o, struct exp_array_cfg *a)
+static int array_from_json(const json_t *o, struct isac_exp_array_cfg *a)
 {
     if (!o)
         return 0;
@@ -395,7 +399,7 @@ static int array_from_json(const json_t *o, struct exp_array_cfg *a)
            positions_from_json(json_object_get(o, "rx_positions_wl"), a->rx_positions_wl, &a->n_rx);
 }
 
-json_t *exp_config_to_json(const struct exp_config *c)
+json_t *isac_exp_config_to_json(const struct isac_exp_config *c)
 {
     json_t *o = json_pack(
         "{s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:f,s:f,"
@@ -417,16 +421,17 @@ json_t *exp_config_to_json(const struct exp_config *c)
     return o;
 }
 
-/* Every field is optional: an absent one takes its default (exp_config_defaults, the
+/* Every field is optional: an absent one takes its default (isac_exp_config_defaults, the
  * values of experiments/default.yaml), exactly as in a YAML file; unknown keys are refused.
  * isactb always writes every field, so a recording does not depend on the defaults of the
  * isactb that replays it; a capture written by another tool may give only what differs. */
-static int from_json(json_t *o, struct exp_config *c, const char *src, char *err, size_t errlen)
+static int from_json(json_t *o, struct isac_exp_config *c, const char *src, char *err,
+                     size_t errlen)
 {
     json_error_t je;
-    exp_config_defaults(c);
-    const char *radio = c->radio, *pol = c->policy, *cb = c->codebook, *kind = c->waveform.kind,
-               *weights = c->weights;
+    isac_exp_config_defaults(c);
+    const char *isac_radio = c->radio, *pol = c->policy, *cb = c->codebook,
+               *kind = c->waveform.kind, *weights = c->weights;
     json_t *arr = NULL;
     json_int_t seed = (json_int_t)c->seed, eps = c->episodes, steps = c->max_steps,
                beams = c->beams, len = c->waveform.length, root = c->waveform.root,
@@ -439,9 +444,9 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
             o, &je, JSON_STRICT,
             "{s?s,s?s,s?I,s?I,s?I,s?s,s?I,s?F,s?F,s?{s?s,s?I,s?I,s?F},s?I,s?I,"
             "s?F,s?{s?F,s?F,s?F,s?F,s?F,s?F},s?b,s?F,s?s,s?o}",
-            "radio", &radio, "policy", &pol, "seed", &seed, "episodes", &eps, "max_steps", &steps,
-            "codebook", &cb, "beams", &beams, "pfa", &c->pfa, "zeta", &c->zeta, "waveform", "kind",
-            &kind, "length", &len, "root", &root, "bandwidth", &c->waveform.bandwidth,
+            "radio", &isac_radio, "policy", &pol, "seed", &seed, "episodes", &eps, "max_steps",
+            &steps, "codebook", &cb, "beams", &beams, "pfa", &c->pfa, "zeta", &c->zeta, "waveform",
+            "kind", &kind, "length", &len, "root", &root, "bandwidth", &c->waveform.bandwidth,
             "window_guard", &guard, "noise_bins", &nb, "step_interval_s", &c->step_interval_s,
             "grid", "spacing_m", &c->grid.spacing_m, "x_min", &c->grid.x_min, "x_max",
             &c->grid.x_max, "y_min", &c->grid.y_min, "y_max", &c->grid.y_max, "baseline_guard_m",
@@ -463,7 +468,7 @@ static int from_json(json_t *o, struct exp_config *c, const char *src, char *err
         char *dst;
         size_t size;
         const char *v, *key;
-    } str[] = {{c->radio, sizeof c->radio, radio, "radio"},
+    } str[] = {{c->radio, sizeof c->radio, isac_radio, "radio"},
                {c->policy, sizeof c->policy, pol, "policy"},
                {c->weights, sizeof c->weights, weights, "weights"},
                {c->codebook, sizeof c->codebook, cb, "codebook"},
@@ -497,17 +502,19 @@ static int one_line(int rc, char *err, size_t errlen)
     return rc;
 }
 
-int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t errlen)
+int isac_exp_config_load(const char *path, struct isac_exp_config *cfg, char *err, size_t errlen)
 {
     return one_line(load_yaml(path, cfg, err, errlen), err, errlen);
 }
 
-int exp_config_validate(const struct exp_config *c, const char *src, char *err, size_t errlen)
+int isac_exp_config_validate(const struct isac_exp_config *c, const char *src, char *err,
+                             size_t errlen)
 {
     return one_line(validate_fields(c, src, err, errlen), err, errlen);
 }
 
-int exp_config_from_json(json_t *o, struct exp_config *c, const char *src, char *err, size_t errlen)
+int isac_exp_config_from_json(json_t *o, struct isac_exp_config *c, const char *src, char *err,
+                              size_t errlen)
 {
     return one_line(from_json(o, c, src, err, errlen), err, errlen);
 }

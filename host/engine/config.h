@@ -3,7 +3,7 @@
  *
  * Loading validates types (libcyaml schema) and ranges; every error is one line
  * "FILE:LINE: field: problem (value)". Fields absent from the file keep the defaults
- * of exp_config_defaults(); command-line options override the file.
+ * of isac_exp_config_defaults(); command-line options override the file.
  */
 #ifndef ISACTB_EXP_CONFIG_H
 #define ISACTB_EXP_CONFIG_H
@@ -13,14 +13,14 @@
 
 #include <jansson.h>
 
-struct exp_waveform_cfg {
+struct isac_exp_waveform_cfg {
     char kind[8];     /* "zc" | "lfm" | "mseq" */
     unsigned length;  /* probe length L, samples (zc/lfm: 64..65536; mseq: 2^m-1) */
     unsigned root;    /* Zadoff-Chu root, coprime with length */
     double bandwidth; /* LFM swept bandwidth, fraction of the sample rate (0, 1] */
 };
 
-struct exp_grid_cfg {
+struct isac_exp_grid_cfg {
     double spacing_m;    /* position-grid cell size, m (0.5..100) */
     double x_min, x_max; /* grid extent, m */
     double y_min, y_max;
@@ -32,16 +32,17 @@ struct exp_grid_cfg {
  * `array:` section). The radio's own positions are the physical truth: where the radio
  * knows them (sim, file, the isacsim plug-in) these must match them; where it only
  * assumed a ULA (uhd, soapy: radio_info.positions_nominal) they replace it
- * (exp_array_apply in exp/pipeline.h). n_tx/n_rx = 0: not given. */
-#define EXP_MAX_POSITIONS 256
-#define EXP_MIN_SPACING_WL 0.1 /* = RADIO_MIN_SPACING_WL (config.c does not see radio.h) */
-struct exp_array_cfg {
+ * (isac_exp_array_apply in exp/pipeline.h). n_tx/n_rx = 0: not given. */
+#define ISAC_EXP_MAX_POSITIONS 256
+#define ISAC_EXP_MIN_SPACING_WL                                                                    \
+    0.1 /* = ISAC_RADIO_MIN_SPACING_WL (config.c does not see radio.h) */
+struct isac_exp_array_cfg {
     unsigned n_tx, n_rx;
-    double tx_positions_wl[EXP_MAX_POSITIONS]; /* TX element m */
-    double rx_positions_wl[EXP_MAX_POSITIONS]; /* element m of EVERY receive AP */
+    double tx_positions_wl[ISAC_EXP_MAX_POSITIONS]; /* TX element m */
+    double rx_positions_wl[ISAC_EXP_MAX_POSITIONS]; /* element m of EVERY receive AP */
 };
 
-struct exp_config {
+struct isac_exp_config {
     char radio[256];    /* radio spec string (radio/radio.h) */
     char policy[16];    /* "scan" | "sweep" | "random" | "pso" | "qnet" (policy/policy.h) */
     char weights[256];  /* qnet weights: "builtin" (compiled in) or a weights file
@@ -53,7 +54,7 @@ struct exp_config {
     unsigned beams;     /* beams of the generated DFT codebook, 1..4096 */
     double pfa;         /* per-cell false-alarm probability (1e-12, 0.5] */
     double zeta;        /* P_D target that ends an episode (0, 1) */
-    struct exp_waveform_cfg waveform;
+    struct isac_exp_waveform_cfg waveform;
     unsigned window_guard;   /* RX samples captured beyond the probe length: the
                                 matched filter sees lags 0..window_guard (1..65536) */
     unsigned noise_bins;     /* lags from the end of the window used to estimate the
@@ -65,23 +66,24 @@ struct exp_config {
                                 a declaration ends the episode (0 or 1..1000 m) */
     int direct_path_cancel;  /* project the TX -> RX direct path (leakage) out of every
                                 channel before detection: 1 (default) or 0 */
-    struct exp_grid_cfg grid;
-    struct exp_array_cfg array;
+    struct isac_exp_grid_cfg grid;
+    struct isac_exp_array_cfg array;
 };
 
-void exp_config_defaults(struct exp_config *cfg);
+void isac_exp_config_defaults(struct isac_exp_config *cfg);
 
 /* Load PATH over the defaults. On error returns a negative isac_err and writes one
  * line into err. */
-int exp_config_load(const char *path, struct exp_config *cfg, char *err, size_t errlen);
+int isac_exp_config_load(const char *path, struct isac_exp_config *cfg, char *err, size_t errlen);
 
 /* Range checks shared by the YAML loader, the CLI overrides and replay; src names the
  * origin in messages (file path or "command line"). */
-int exp_config_validate(const struct exp_config *cfg, const char *src, char *err, size_t errlen);
+int isac_exp_config_validate(const struct isac_exp_config *cfg, const char *src, char *err,
+                             size_t errlen);
 
 /* JSON round trip (the capture's global "isactb:experiment" object). */
-json_t *exp_config_to_json(const struct exp_config *cfg);
-int exp_config_from_json(json_t *obj, struct exp_config *cfg, const char *src, char *err,
-                         size_t errlen);
+json_t *isac_exp_config_to_json(const struct isac_exp_config *cfg);
+int isac_exp_config_from_json(json_t *obj, struct isac_exp_config *cfg, const char *src, char *err,
+                              size_t errlen);
 
 #endif

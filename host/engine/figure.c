@@ -44,7 +44,8 @@ static void setup(const char *dev, const char *tmp, int height, int nsub)
 
 /* One format: draw into DIR/.BASE.tmp.EXT, then rename to DIR/BASE.EXT. */
 static int write_one(const char *dev, const char *ext, const char *dir, const char *base,
-                     int height, int nsub, figure_draw_fn draw, void *ctx, char *err, size_t errlen)
+                     int height, int nsub, isac_figure_draw_fn draw, void *ctx, char *err,
+                     size_t errlen)
 {
     char path[1100], tmp[1100];
     snprintf(path, sizeof path, "%s/%s.%s", dir, base, ext);
@@ -68,8 +69,8 @@ static int write_one(const char *dev, const char *ext, const char *dir, const ch
     return ISAC_OK;
 }
 
-int figure_write(const char *dir, const char *base, int height, int nsub, figure_draw_fn draw,
-                 void *ctx, char *err, size_t errlen)
+int isac_figure_write(const char *dir, const char *base, int height, int nsub,
+                      isac_figure_draw_fn draw, void *ctx, char *err, size_t errlen)
 {
     int rc = ISAC_OK;
     if (have_device("pngcairo"))
@@ -79,8 +80,8 @@ int figure_write(const char *dir, const char *base, int height, int nsub, figure
     return rc;
 }
 
-int figure_write_path(const char *path, int height, int nsub, figure_draw_fn draw, void *ctx,
-                      char *err, size_t errlen)
+int isac_figure_write_path(const char *path, int height, int nsub, isac_figure_draw_fn draw,
+                           void *ctx, char *err, size_t errlen)
 {
     char dir[1024], base[256];
     const char *slash = strrchr(path, '/');
@@ -92,17 +93,17 @@ int figure_write_path(const char *path, int height, int nsub, figure_draw_fn dra
     char *dot = strrchr(base, '.');
     if (dot && (!strcmp(dot, ".png") || !strcmp(dot, ".svg")))
         *dot = '\0';
-    return figure_write(dir[0] ? dir : "/", base, height, nsub, draw, ctx, err, errlen);
+    return isac_figure_write(dir[0] ? dir : "/", base, height, nsub, draw, ctx, err, errlen);
 }
 
-void figure_labels(const char *xlabel, const char *ylabel, const char *title)
+void isac_figure_labels(const char *xlabel, const char *ylabel, const char *title)
 {
     plcol0(1);
     pllsty(1);
     pllab(xlabel, ylabel, title);
 }
 
-void figure_axes(double xmin, double xmax, double ymin, double ymax, int logx)
+void isac_figure_axes(double xmin, double xmax, double ymin, double ymax, int logx)
 {
     pladv(0);
     /* the right quarter holds the legend; margins keep the axis labels on the page */
@@ -112,8 +113,8 @@ void figure_axes(double xmin, double xmax, double ymin, double ymax, int logx)
     plbox(logx ? "bclnst" : "bcnst", 0, 0, "bcnstv", 0, 0);
 }
 
-void figure_legend(int n, const char *const *text, const int *colour, const int *kind,
-                   const char *const *symbol, enum figure_where where)
+void isac_figure_legend(int n, const char *const *text, const int *colour, const int *kind,
+                        const char *const *symbol, enum isac_figure_where where)
 {
     enum { NMAX = 16 };
     PLINT opt[NMAX], tcol[NMAX], lcol[NMAX], lsty[NMAX], scol[NMAX], snum[NMAX];
@@ -121,20 +122,20 @@ void figure_legend(int n, const char *const *text, const int *colour, const int 
     const char *sym[NMAX];
     n = n < NMAX ? n : NMAX;
     for (int i = 0; i < n; i++) {
-        opt[i] = (kind[i] & (FIGURE_LINE | FIGURE_DASHED) ? PL_LEGEND_LINE : 0) |
-                 (kind[i] & FIGURE_POINTS ? PL_LEGEND_SYMBOL : 0);
+        opt[i] = (kind[i] & (ISAC_FIGURE_LINE | ISAC_FIGURE_DASHED) ? PL_LEGEND_LINE : 0) |
+                 (kind[i] & ISAC_FIGURE_POINTS ? PL_LEGEND_SYMBOL : 0);
         tcol[i] = 1;
         lcol[i] = scol[i] = colour[i];
-        lsty[i] = kind[i] & FIGURE_DASHED ? 2 : 1;
+        lsty[i] = kind[i] & ISAC_FIGURE_DASHED ? 2 : 1;
         lwid[i] = 1.0;
         sscale[i] = 1.0;
         snum[i] = 1;
-        sym[i] = symbol && symbol[i] ? symbol[i] : FIGURE_DOT;
+        sym[i] = symbol && symbol[i] ? symbol[i] : ISAC_FIGURE_DOT;
     }
     PLFLT w, h;
     plcol0(1);
     pllsty(1);
-    int below = where == FIGURE_BELOW;
+    int below = where == ISAC_FIGURE_BELOW;
     pllegend(
         &w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX | (below ? PL_LEGEND_ROW_MAJOR : 0),
         PL_POSITION_OUTSIDE | (below ? PL_POSITION_BOTTOM : PL_POSITION_RIGHT), below ? 0 : 0.02,
@@ -142,7 +143,7 @@ void figure_legend(int n, const char *const *text, const int *colour, const int 
         tcol, text, NULL, NULL, NULL, NULL, lcol, lsty, lwid, scol, sscale, snum, sym);
 }
 
-void figure_colorbar(const char *label, double zmin, double zmax)
+void isac_figure_colorbar(const char *label, double zmin, double zmax)
 {
     PLFLT w, h, values[2] = {zmin, zmax};
     const PLFLT *vals[1] = {values};

@@ -34,129 +34,132 @@
 
 #include "comm/ofdm.h"
 
-#define HWY_MAX_USERS 64
-#define HWY_MAX_RSUS 4
-#define HWY_SENSE_MF 0
-#define HWY_SENSE_CRB 1
+#define ISAC_HWY_MAX_USERS 64
+#define ISAC_HWY_MAX_RSUS 4
+#define ISAC_HWY_SENSE_MF 0
+#define ISAC_HWY_SENSE_CRB 1
 
-struct hwy_user_cfg {
+struct isac_hwy_user_cfg {
     double x, y, vx, vy, nf_db, cfo_hz, k_db;
 };
 
-struct hwy_config {
+struct isac_hwy_config {
     uint64_t seed;
     double duration_s, slot_s;
     double road_length_m, road_width_m;
     double rate[2];               /* arrivals per second per direction */
     double speed_mean, speed_std; /* m/s */
     unsigned n_rsu;
-    double rsu[HWY_MAX_RSUS][2]; /* positions, m; arrays along +x */
-    double fc, fs;               /* carrier, sample rate (= bandwidth) */
-    unsigned elements;           /* Nt = Nr */
-    unsigned streams;            /* comm streams an RSU can precode (<= elements) */
+    double rsu[ISAC_HWY_MAX_RSUS][2]; /* positions, m; arrays along +x */
+    double fc, fs;                    /* carrier, sample rate (= bandwidth) */
+    unsigned elements;                /* Nt = Nr */
+    unsigned streams;                 /* comm streams an RSU can precode (<= elements) */
     double tx_power_db, ref_snr_db, sense_snr_db, det_snr_db;
     double comm_share;              /* power fraction of the comm streams, (0, 1) */
     double nf_db, cfo_max_hz, k_db; /* users: noise figure, max |CFO|, Rician K (inf: LoS) */
     double qx, qy;                  /* tracker process noise PSD */
-    /* sensing: HWY_SENSE_MF measures from rendered echoes (host/track/sense_mf.h), or
-     * HWY_SENSE_CRB draws at the Cramer-Rao level (host/track/sense_model.h) */
+    /* sensing: ISAC_HWY_SENSE_MF measures from rendered echoes (host/track/sense_mf.h), or
+     * ISAC_HWY_SENSE_CRB draws at the Cramer-Rao level (host/track/sense_model.h) */
     int sense_model;
     double sense_fs;       /* sensing burst sample rate, Hz */
     double sense_band;     /* its occupied bandwidth, Hz (<= 0.8 sense_fs) */
     unsigned sense_len;    /* probe length, samples */
     unsigned sense_bursts; /* 1 (no range rate) or 2 (range rate from the phase step) */
     double sense_gap_s;    /* spacing of the two bursts, s */
-    struct ofdm_params ofdm;
+    struct isac_ofdm_params ofdm;
     unsigned n_users; /* scripted users (0: Poisson traffic) */
-    struct hwy_user_cfg users[HWY_MAX_USERS];
+    struct isac_hwy_user_cfg users[ISAC_HWY_MAX_USERS];
 };
 
-void hwy_config_defaults(struct hwy_config *c);
+void isac_hwy_config_defaults(struct isac_hwy_config *c);
 
 /* 1 when the YAML file at path declares `scene: highway` at its top level. */
-int hwy_config_is_highway(const char *path);
+int isac_hwy_config_is_highway(const char *path);
 
 /* Load and validate; ISAC_EINVAL / ISAC_EFORMAT / ISAC_EIO with one line naming the file,
  * the field and the value in err. */
-int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen);
+int isac_hwy_config_load(const char *path, struct isac_hwy_config *c, char *err, size_t errlen);
 /* The same from YAML text (src names it in errors), and the text of a file (malloc'd,
  * NUL-terminated; NULL with one line in err when it is missing, not a regular file or
- * larger than HWY_CONFIG_MAX_BYTES). */
-#define HWY_CONFIG_MAX_BYTES (1u << 20)
-int hwy_config_load_text(const char *text, const char *src, struct hwy_config *c, char *err,
-                         size_t errlen);
-char *hwy_config_read_text(const char *path, size_t *len, char *err, size_t errlen);
-int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, size_t errlen);
-json_t *hwy_config_to_json(const struct hwy_config *c);
+ * larger than ISAC_HWY_CONFIG_MAX_BYTES). */
+#define ISAC_HWY_CONFIG_MAX_BYTES (1u << 20)
+int isac_hwy_config_load_text(const char *text, const char *src, struct isac_hwy_config *c,
+                              char *err, size_t errlen);
+char *isac_hwy_config_read_text(const char *path, size_t *len, char *err, size_t errlen);
+int isac_hwy_config_validate(const struct isac_hwy_config *c, const char *src, char *err,
+                             size_t errlen);
+json_t *isac_hwy_config_to_json(const struct isac_hwy_config *c);
 
 /* Captures of a highway run (docs/tracking.md "Captures"): DIR/highway.sigmf-data holds
  * every user's received IQ (cf32_le, one segment per reception), DIR/highway.sigmf-meta
  * the experiment text, the seed, per slot the vehicles and the sensing measurements, and
  * the run's result. Replay feeds the recorded IQ to the users' receivers and the recorded
  * measurements to the tracker, and must give the recorded result exactly. */
-typedef struct hwy_io_s *hwy_io;
+typedef struct isac_hwy_io_s *isac_hwy_io;
 /* 1 when dir holds DIR/highway.sigmf-meta. */
-int hwy_capture_exists(const char *dir);
+int isac_hwy_capture_exists(const char *dir);
 /* Start recording into dir (created by the caller; refused when a capture is there).
  * yaml_text: the experiment file's text, kept verbatim. */
-hwy_io hwy_record_open(const char *dir, const char *yaml_text, const struct hwy_config *c,
-                       char *err, size_t errlen);
+isac_hwy_io isac_hwy_record_open(const char *dir, const char *yaml_text,
+                                 const struct isac_hwy_config *c, char *err, size_t errlen);
 /* Open a capture; c receives its experiment (with the recorded seed). */
-hwy_io hwy_replay_open(const char *dir, struct hwy_config *c, char *err, size_t errlen);
-const json_t *hwy_io_recorded_result(hwy_io io);
+isac_hwy_io isac_hwy_replay_open(const char *dir, struct isac_hwy_config *c, char *err,
+                                 size_t errlen);
+const json_t *isac_hwy_io_recorded_result(isac_hwy_io io);
 /* Recording: write the meta with result and rename data then meta into place. */
-int hwy_io_finish(hwy_io io, const json_t *result, char *err, size_t errlen);
+int isac_hwy_io_finish(isac_hwy_io io, const json_t *result, char *err, size_t errlen);
 /* Close; an unfinished recording is removed (its temporary files). */
-void hwy_io_close(hwy_io io);
+void isac_hwy_io_close(isac_hwy_io io);
 
 /* Per-slot history kept for the figures. */
-struct hwy_series;
-void hwy_series_free(struct hwy_series *s);
+struct isac_hwy_series;
+void isac_hwy_series_free(struct isac_hwy_series *s);
 
 /* Run the scene; *result gets {"scene", "slots", "users": [...], "tracking": {...}}.
- * series (optional) receives the history for hwy_report_figures. */
-int hwy_run(const struct hwy_config *c, json_t **result, struct hwy_series **series, char *err,
-            size_t errlen);
-/* The same, recording into io (HWY record) or fed by it (replay); io NULL = hwy_run. */
-int hwy_run_io(const struct hwy_config *c, hwy_io io, json_t **result, struct hwy_series **series,
-               char *err, size_t errlen);
+ * series (optional) receives the history for isac_hwy_report_figures. */
+int isac_hwy_run(const struct isac_hwy_config *c, json_t **result, struct isac_hwy_series **series,
+                 char *err, size_t errlen);
+/* The same, recording into io (HWY record) or fed by it (replay); io NULL = isac_hwy_run. */
+int isac_hwy_run_io(const struct isac_hwy_config *c, isac_hwy_io io, json_t **result,
+                    struct isac_hwy_series **series, char *err, size_t errlen);
 
 /* A watcher of the slots (the live view, host/serve/hwy_view.h), called in the run's thread
  * after every slot; a non-zero return stops the run (ISAC_EIO, "stopped at slot N"). */
-struct trk_track;
-struct array_s;
+struct isac_trk_track;
+struct isac_array_s;
 struct isac_tx_plan_s;
-struct hwy_user_slot {
+struct isac_hwy_user_slot {
     unsigned id, rsu;     /* vehicle (= stream id) and the RSU that served it */
     double sinr_db;       /* measured by its receiver from the samples */
     double model_sinr_db; /* from the true geometry */
 };
-struct hwy_slot_view {
-    unsigned slot, slots;           /* this slot (0-based) and the run's number of slots */
-    double t_s;                     /* time at the slot's end */
-    unsigned vehicles;              /* on the road */
-    unsigned detections;            /* sensing measurements of this slot */
-    const struct trk_track *tracks; /* the tracker's tracks after this slot */
+struct isac_hwy_slot_view {
+    unsigned slot, slots;                /* this slot (0-based) and the run's number of slots */
+    double t_s;                          /* time at the slot's end */
+    unsigned vehicles;                   /* on the road */
+    unsigned detections;                 /* sensing measurements of this slot */
+    const struct isac_trk_track *tracks; /* the tracker's tracks after this slot */
     unsigned ntracks;
-    const struct hwy_user_slot *users; /* vehicles served this slot */
+    const struct isac_hwy_user_slot *users; /* vehicles served this slot */
     unsigned nusers;
-    const struct array_s *arr;          /* an RSU's array */
+    const struct isac_array_s *arr;     /* an RSU's array */
     const struct isac_tx_plan_s *plan0; /* RSU 0's plan this slot (NULL: it served nobody) */
 };
-struct hwy_observer {
+struct isac_hwy_observer {
     void *ctx;
-    int (*slot)(void *ctx, const struct hwy_slot_view *v);
+    int (*slot)(void *ctx, const struct isac_hwy_slot_view *v);
 };
-/* hwy_run_io with an observer (NULL: none). */
-int hwy_run_watch(const struct hwy_config *c, hwy_io io, const struct hwy_observer *obs,
-                  json_t **result, struct hwy_series **series, char *err, size_t errlen);
+/* isac_hwy_run_io with an observer (NULL: none). */
+int isac_hwy_run_watch(const struct isac_hwy_config *c, isac_hwy_io io,
+                       const struct isac_hwy_observer *obs, json_t **result,
+                       struct isac_hwy_series **series, char *err, size_t errlen);
 /* DIR/highway_tracks, highway_rmse, highway_sinr (.png or .svg). */
-int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, const char *dir,
-                       char *err, size_t errlen);
+int isac_hwy_report_figures(const struct isac_hwy_series *s, const struct isac_hwy_config *c,
+                            const char *dir, char *err, size_t errlen);
 
 /* The comm chain for `isactb bench comm`: K users, reps bursts; fills ns per burst for the
  * modulation + composition and per receiver. */
-int hwy_bench_comm(unsigned users, unsigned reps, double *mod_ns, double *rx_ns, double *render_ns,
-                   char *err, size_t errlen);
+int isac_hwy_bench_comm(unsigned users, unsigned reps, double *mod_ns, double *rx_ns,
+                        double *render_ns, char *err, size_t errlen);
 
 #endif

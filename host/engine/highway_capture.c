@@ -14,7 +14,7 @@
 
 #define HWY_CAPTURE_VERSION "1.0.0"
 
-int hwy_capture_exists(const char *dir)
+int isac_hwy_capture_exists(const char *dir)
 {
     char p[1100];
     struct stat st;
@@ -22,7 +22,7 @@ int hwy_capture_exists(const char *dir)
     return stat(p, &st) == 0;
 }
 
-static void paths(hwy_io io, const char *dir)
+static void paths(isac_hwy_io io, const char *dir)
 {
     snprintf(io->data_path, sizeof io->data_path, "%s/highway.sigmf-data", dir);
     snprintf(io->data_tmp, sizeof io->data_tmp, "%s/highway.sigmf-data.tmp", dir);
@@ -30,17 +30,17 @@ static void paths(hwy_io io, const char *dir)
     snprintf(io->meta_tmp, sizeof io->meta_tmp, "%s/highway.sigmf-meta.tmp", dir);
 }
 
-hwy_io hwy_record_open(const char *dir, const char *yaml_text, const struct hwy_config *c,
-                       char *err, size_t errlen)
+isac_hwy_io isac_hwy_record_open(const char *dir, const char *yaml_text,
+                                 const struct isac_hwy_config *c, char *err, size_t errlen)
 {
-    hwy_io io = calloc(1, sizeof(*io));
+    isac_hwy_io io = calloc(1, sizeof(*io));
     if (!io) {
         isac_seterr(err, errlen, "%s: out of memory", dir);
         return NULL;
     }
-    io->mode = HWY_IO_RECORD;
+    io->mode = ISAC_HWY_IO_RECORD;
     paths(io, dir);
-    if (hwy_capture_exists(dir)) {
+    if (isac_hwy_capture_exists(dir)) {
         isac_seterr(err, errlen, "%s: a highway capture is already there", io->meta_path);
         free(io);
         return NULL;
@@ -56,21 +56,21 @@ hwy_io hwy_record_open(const char *dir, const char *yaml_text, const struct hwy_
             isac_seterr(err, errlen, "%s: cannot create", io->data_tmp);
         if (!io->data)
             io->mode = 0; /* nothing of this run to remove */
-        hwy_io_close(io);
+        isac_hwy_io_close(io);
         return NULL;
     }
     return io;
 }
 
 /* The slot object n of a recording, appended on first use. */
-static json_t *slot_obj(hwy_io io, unsigned n)
+static json_t *slot_obj(isac_hwy_io io, unsigned n)
 {
     while (json_array_size(io->slots) <= n)
         json_array_append_new(io->slots, json_pack("{s:[],s:[]}", "truth", "meas"));
     return json_array_get(io->slots, n);
 }
 
-int hwy_io_put_truth(hwy_io io, unsigned n, const struct hwy_truth *t, unsigned nt)
+int isac_hwy_io_put_truth(isac_hwy_io io, unsigned n, const struct isac_hwy_truth *t, unsigned nt)
 {
     json_t *a = json_object_get(slot_obj(io, n), "truth");
     for (unsigned i = 0; i < nt; i++)
@@ -81,7 +81,7 @@ int hwy_io_put_truth(hwy_io io, unsigned n, const struct hwy_truth *t, unsigned 
     return ISAC_OK;
 }
 
-int hwy_io_put_meas(hwy_io io, unsigned n, const struct trk_meas *m, unsigned nm)
+int isac_hwy_io_put_meas(isac_hwy_io io, unsigned n, const struct isac_trk_meas *m, unsigned nm)
 {
     json_t *a = json_object_get(slot_obj(io, n), "meas");
     for (unsigned i = 0; i < nm; i++)
@@ -91,8 +91,8 @@ int hwy_io_put_meas(hwy_io io, unsigned n, const struct trk_meas *m, unsigned nm
     return ISAC_OK;
 }
 
-int hwy_io_put_rx(hwy_io io, unsigned n, unsigned rsu, unsigned user, int64_t t0,
-                  const float complex *y, size_t ny)
+int isac_hwy_io_put_rx(isac_hwy_io io, unsigned n, unsigned rsu, unsigned user, int64_t t0,
+                       const float complex *y, size_t ny)
 {
     /* cf32_le: the host's float complex layout on the little-endian machines isactb
      * targets (the main capture writer makes the same assumption) */
@@ -110,9 +110,9 @@ int hwy_io_put_rx(hwy_io io, unsigned n, unsigned rsu, unsigned user, int64_t t0
     return ISAC_OK;
 }
 
-int hwy_io_finish(hwy_io io, const json_t *result, char *err, size_t errlen)
+int isac_hwy_io_finish(isac_hwy_io io, const json_t *result, char *err, size_t errlen)
 {
-    if (!io || io->mode != HWY_IO_RECORD)
+    if (!io || io->mode != ISAC_HWY_IO_RECORD)
         return ISAC_EINVAL;
     int bad = fflush(io->data) || fsync(fileno(io->data));
     bad |= fclose(io->data);
@@ -127,13 +127,13 @@ int hwy_io_finish(hwy_io io, const json_t *result, char *err, size_t errlen)
                   1, "isactb:config_yaml", io->yaml, "isactb:seed", (json_int_t)io->seed,
                   "isactb:slots", io->slots, "isactb:result", result, "captures", io->captures,
                   "annotations", io->annotations);
-    FILE *mf = meta && !bad ? isac_fcreate_excl(io->meta_tmp, err, errlen) : NULL;
-    if (mf) {
+    FILE *isac_mf = meta && !bad ? isac_fcreate_excl(io->meta_tmp, err, errlen) : NULL;
+    if (isac_mf) {
         io->meta_created = 1;
-        bad |= json_dumpf(meta, mf, JSON_COMPACT);
-        bad |= fclose(mf);
+        bad |= json_dumpf(meta, isac_mf, JSON_COMPACT);
+        bad |= fclose(isac_mf);
     }
-    if (!mf || bad || isac_rename_noreplace(io->data_tmp, io->data_path, err, errlen) ||
+    if (!isac_mf || bad || isac_rename_noreplace(io->data_tmp, io->data_path, err, errlen) ||
         isac_rename_noreplace(io->meta_tmp, io->meta_path, err, errlen)) {
         json_decref(meta);
         if (io->meta_created && !remove(io->meta_tmp))
@@ -147,14 +147,14 @@ int hwy_io_finish(hwy_io io, const json_t *result, char *err, size_t errlen)
     return ISAC_OK;
 }
 
-void hwy_io_close(hwy_io io)
+void isac_hwy_io_close(isac_hwy_io io)
 {
     if (!io)
         return;
     if (io->data)
         fclose(io->data);
-    if (io->mode == HWY_IO_RECORD) {
-        remove(io->data_tmp); /* created by hwy_record_open */
+    if (io->mode == ISAC_HWY_IO_RECORD) {
+        remove(io->data_tmp); /* created by isac_hwy_record_open */
         if (io->meta_created)
             remove(io->meta_tmp);
     }
@@ -168,26 +168,27 @@ void hwy_io_close(hwy_io io)
 
 /* ---- replay ---- */
 
-hwy_io hwy_replay_open(const char *dir, struct hwy_config *c, char *err, size_t errlen)
+isac_hwy_io isac_hwy_replay_open(const char *dir, struct isac_hwy_config *c, char *err,
+                                 size_t errlen)
 {
-    hwy_io io = calloc(1, sizeof(*io));
+    isac_hwy_io io = calloc(1, sizeof(*io));
     if (!io) {
         isac_seterr(err, errlen, "%s: out of memory", dir);
         return NULL;
     }
-    io->mode = HWY_IO_REPLAY;
+    io->mode = ISAC_HWY_IO_REPLAY;
     paths(io, dir);
     json_error_t je = {0};
-    FILE *mf = isac_fopen_input(io->meta_path, NULL, err, errlen); /* regular files only */
-    io->meta = mf ? json_loadf(mf, 0, &je) : NULL;
-    if (mf)
-        fclose(mf);
+    FILE *isac_mf = isac_fopen_input(io->meta_path, NULL, err, errlen); /* regular files only */
+    io->meta = isac_mf ? json_loadf(isac_mf, 0, &je) : NULL;
+    if (isac_mf)
+        fclose(isac_mf);
     const json_t *g = json_object_get(io->meta, "global");
     const json_t *ext = json_array_get(json_object_get(g, "core:extensions"), 0);
     const char *yaml = json_string_value(json_object_get(g, "isactb:config_yaml"));
     const json_t *seed = json_object_get(g, "isactb:seed");
     if (!io->meta) {
-        if (mf)
+        if (isac_mf)
             isac_seterr(err, errlen, "%s: %s", io->meta_path, je.text);
         goto fail;
     }
@@ -210,7 +211,7 @@ hwy_io hwy_replay_open(const char *dir, struct hwy_config *c, char *err, size_t 
     }
     char src[1200];
     snprintf(src, sizeof src, "%s: isactb:config_yaml", io->meta_path);
-    if (hwy_config_load_text(yaml, src, c, err, errlen))
+    if (isac_hwy_config_load_text(yaml, src, c, err, errlen))
         goto fail;
     c->seed = (uint64_t)json_integer_value(seed);
     io->slots = json_incref(json_object_get(g, "isactb:slots"));
@@ -221,16 +222,16 @@ hwy_io hwy_replay_open(const char *dir, struct hwy_config *c, char *err, size_t 
     return io;
 fail:
     io->mode = 0;
-    hwy_io_close(io);
+    isac_hwy_io_close(io);
     return NULL;
 }
 
-const json_t *hwy_io_recorded_result(hwy_io io)
+const json_t *isac_hwy_io_recorded_result(isac_hwy_io io)
 {
     return json_object_get(json_object_get(io->meta, "global"), "isactb:result");
 }
 
-static const json_t *slot_get(hwy_io io, unsigned n, const char *key, char *err, size_t errlen)
+static const json_t *slot_get(isac_hwy_io io, unsigned n, const char *key, char *err, size_t errlen)
 {
     const json_t *a = json_object_get(json_array_get(io->slots, n), key);
     if (!json_is_array(a))
@@ -243,15 +244,15 @@ static double num(const json_t *a, size_t i)
     return json_number_value(json_array_get(a, i));
 }
 
-int hwy_io_get_truth(hwy_io io, unsigned n, struct hwy_truth *t, unsigned *nt, char *err,
-                     size_t errlen)
+int isac_hwy_io_get_truth(isac_hwy_io io, unsigned n, struct isac_hwy_truth *t, unsigned *nt,
+                          char *err, size_t errlen)
 {
     const json_t *a = slot_get(io, n, "truth", err, errlen);
     if (!a)
         return ISAC_EFORMAT;
-    if (json_array_size(a) > HW_MAX_VEHICLES) {
+    if (json_array_size(a) > ISAC_HW_MAX_VEHICLES) {
         isac_seterr(err, errlen, "%s: isactb:slots[%u].truth: %zu vehicles, at most %d",
-                    io->meta_path, n, json_array_size(a), HW_MAX_VEHICLES);
+                    io->meta_path, n, json_array_size(a), ISAC_HW_MAX_VEHICLES);
         return ISAC_EFORMAT;
     }
     *nt = 0;
@@ -262,7 +263,7 @@ int hwy_io_get_truth(hwy_io io, unsigned n, struct hwy_truth *t, unsigned *nt, c
                         io->meta_path, n, i);
             return ISAC_EFORMAT;
         }
-        struct hwy_truth *x = &t[(*nt)++];
+        struct isac_hwy_truth *x = &t[(*nt)++];
         x->id = (unsigned)json_integer_value(json_array_get(v, 0));
         for (unsigned k = 0; k < 4; k++)
             x->s[k] = num(v, 1 + k);
@@ -273,8 +274,8 @@ int hwy_io_get_truth(hwy_io io, unsigned n, struct hwy_truth *t, unsigned *nt, c
     return ISAC_OK;
 }
 
-int hwy_io_get_meas(hwy_io io, unsigned n, struct trk_meas **m, unsigned *nm, char *err,
-                    size_t errlen)
+int isac_hwy_io_get_meas(isac_hwy_io io, unsigned n, struct isac_trk_meas **m, unsigned *nm,
+                         char *err, size_t errlen)
 {
     const json_t *a = slot_get(io, n, "meas", err, errlen);
     if (!a)
@@ -292,21 +293,21 @@ int hwy_io_get_meas(hwy_io io, unsigned n, struct trk_meas **m, unsigned *nm, ch
             *m = NULL;
             return ISAC_EFORMAT;
         }
-        (*m)[i] = (struct trk_meas){(unsigned)json_integer_value(json_array_get(v, 0)),
-                                    num(v, 1),
-                                    num(v, 2),
-                                    num(v, 3),
-                                    num(v, 4),
-                                    num(v, 5),
-                                    num(v, 6),
-                                    (int)json_integer_value(json_array_get(v, 7))};
+        (*m)[i] = (struct isac_trk_meas){(unsigned)json_integer_value(json_array_get(v, 0)),
+                                         num(v, 1),
+                                         num(v, 2),
+                                         num(v, 3),
+                                         num(v, 4),
+                                         num(v, 5),
+                                         num(v, 6),
+                                         (int)json_integer_value(json_array_get(v, 7))};
     }
     *nm = (unsigned)k;
     return ISAC_OK;
 }
 
-int hwy_io_get_rx(hwy_io io, unsigned n, unsigned rsu, unsigned user, float complex *y, size_t ny,
-                  char *err, size_t errlen)
+int isac_hwy_io_get_rx(isac_hwy_io io, unsigned n, unsigned rsu, unsigned user, float complex *y,
+                       size_t ny, char *err, size_t errlen)
 {
     const json_t *an = json_array_get(io->annotations, io->next_rx);
     json_int_t start = json_integer_value(json_object_get(an, "core:sample_start"));

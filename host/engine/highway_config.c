@@ -13,7 +13,7 @@
 #include "common/file_open.h"
 #include "engine/yaml_load.h"
 
-void hwy_config_defaults(struct hwy_config *c)
+void isac_hwy_config_defaults(struct isac_hwy_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->seed = 1;
@@ -43,13 +43,13 @@ void hwy_config_defaults(struct hwy_config *c)
     c->k_db = 100.0; /* >= 100 dB: line of sight only (radio/sim/sim_user.h) */
     c->qx = 4.0;
     c->qy = 0.25;
-    c->sense_model = HWY_SENSE_MF;
+    c->sense_model = ISAC_HWY_SENSE_MF;
     c->sense_fs = 250e6;
     c->sense_band = 200e6;
     c->sense_len = 512;
     c->sense_bursts = 2;
     c->sense_gap_s = 40e-6;
-    ofdm_params_default(&c->ofdm);
+    isac_ofdm_params_default(&c->ofdm);
 }
 
 /* ---- YAML ---- */
@@ -151,7 +151,7 @@ static const cyaml_schema_field_t hwy_fields[] = {
 static const cyaml_schema_value_t hwy_schema = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_POINTER, struct raw_hwy, hwy_fields)};
 
-int hwy_config_is_highway(const char *path)
+int isac_hwy_config_is_highway(const char *path)
 {
     /* a FIFO or device is refused by the config loader that runs next, never read here */
     FILE *f = path ? isac_fopen_input(path, NULL, NULL, 0) : NULL;
@@ -177,7 +177,7 @@ int hwy_config_is_highway(const char *path)
 
 /* Copy what the file gives; errors that need the raw form (missing position, bad
  * counts, unknown names) are reported here. */
-static int merge_raw(struct hwy_config *c, const struct raw_hwy *r, const char *src, char *err,
+static int merge_raw(struct isac_hwy_config *c, const struct raw_hwy *r, const char *src, char *err,
                      size_t errlen)
 {
     if (r->scene && strcmp(r->scene, "highway")) {
@@ -212,9 +212,9 @@ static int merge_raw(struct hwy_config *c, const struct raw_hwy *r, const char *
     MERGE(c->sense_gap_s, r->sense_gap_s);
     if (r->sense_model) {
         if (!strcmp(r->sense_model, "mf")) {
-            c->sense_model = HWY_SENSE_MF;
+            c->sense_model = ISAC_HWY_SENSE_MF;
         } else if (!strcmp(r->sense_model, "crb")) {
-            c->sense_model = HWY_SENSE_CRB;
+            c->sense_model = ISAC_HWY_SENSE_CRB;
         } else {
             isac_seterr(err, errlen, "%s: sense_model: '%s' is not mf or crb", src, r->sense_model);
             return ISAC_EINVAL;
@@ -230,9 +230,9 @@ static int merge_raw(struct hwy_config *c, const struct raw_hwy *r, const char *
         c->rate[1] = r->arrival_rate[1];
     }
     if (r->rsus) {
-        if (r->rsus_count < 1 || r->rsus_count > HWY_MAX_RSUS) {
+        if (r->rsus_count < 1 || r->rsus_count > ISAC_HWY_MAX_RSUS) {
             isac_seterr(err, errlen, "%s: rsus: %u entries, expected 1..%d", src, r->rsus_count,
-                        HWY_MAX_RSUS);
+                        ISAC_HWY_MAX_RSUS);
             return ISAC_EINVAL;
         }
         c->n_rsu = r->rsus_count;
@@ -252,22 +252,22 @@ static int merge_raw(struct hwy_config *c, const struct raw_hwy *r, const char *
         MERGE(c->ofdm.occupied, r->ofdm->occupied);
         MERGE(c->ofdm.pilot_spacing, r->ofdm->pilot_spacing);
         MERGE(c->ofdm.num_symbols, r->ofdm->symbols);
-        if (r->ofdm->modulation && comm_mod_parse(r->ofdm->modulation, &c->ofdm.mod)) {
+        if (r->ofdm->modulation && isac_comm_mod_parse(r->ofdm->modulation, &c->ofdm.mod)) {
             isac_seterr(err, errlen, "%s: ofdm.modulation: '%s' unknown (qpsk, 16qam)", src,
                         r->ofdm->modulation);
             return ISAC_EINVAL;
         }
     }
     if (r->users) {
-        if (r->users_count > HWY_MAX_USERS) {
+        if (r->users_count > ISAC_HWY_MAX_USERS) {
             isac_seterr(err, errlen, "%s: users: %u users, at most %d", src, r->users_count,
-                        HWY_MAX_USERS);
+                        ISAC_HWY_MAX_USERS);
             return ISAC_EINVAL;
         }
         c->n_users = r->users_count;
         for (unsigned i = 0; i < r->users_count; i++) {
             const struct raw_user *u = &r->users[i];
-            struct hwy_user_cfg *d = &c->users[i];
+            struct isac_hwy_user_cfg *d = &c->users[i];
             if (!u->position) {
                 isac_seterr(err, errlen, "%s: users[%u].position: missing", src, i);
                 return ISAC_EINVAL;
@@ -299,7 +299,8 @@ static int merge_raw(struct hwy_config *c, const struct raw_hwy *r, const char *
         }                                                                                          \
     } while (0)
 
-int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, size_t errlen)
+int isac_hwy_config_validate(const struct isac_hwy_config *c, const char *src, char *err,
+                             size_t errlen)
 {
     RANGE("duration_s", c->duration_s, 0.001, 3600);
     RANGE("slot_s", c->slot_s, 1e-3, 1.0);
@@ -339,7 +340,7 @@ int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, 
             return ISAC_EINVAL;
         }
     char why[256];
-    if (ofdm_params_validate(&c->ofdm, why, sizeof why)) {
+    if (isac_ofdm_params_validate(&c->ofdm, why, sizeof why)) {
         isac_seterr(err, errlen, "%s: %s", src, why);
         return ISAC_EINVAL;
     }
@@ -352,7 +353,7 @@ int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, 
     }
     double hx = 0.5 * c->road_length_m, hy = 0.5 * c->road_width_m;
     for (unsigned i = 0; i < c->n_users; i++) {
-        const struct hwy_user_cfg *u = &c->users[i];
+        const struct isac_hwy_user_cfg *u = &c->users[i];
         if (!(fabs(u->x) <= hx && fabs(u->y) <= hy)) {
             isac_seterr(err, errlen,
                         "%s: users[%u].position: (%g, %g) outside the scene (x -%g..%g, y -%g..%g)",
@@ -371,35 +372,36 @@ int hwy_config_validate(const struct hwy_config *c, const char *src, char *err, 
 }
 
 /* Parse YAML text (src names it in errors). */
-static int load_text(const uint8_t *text, size_t len, const char *src, struct hwy_config *c,
+static int load_text(const uint8_t *text, size_t len, const char *src, struct isac_hwy_config *c,
                      char *err, size_t errlen)
 {
-    hwy_config_defaults(c);
+    isac_hwy_config_defaults(c);
     struct raw_hwy *raw = NULL;
-    int yrc = yaml_load_one((const char *)text, len, src, &hwy_schema, (void **)&raw, err, errlen);
+    int yrc =
+        isac_yaml_load_one((const char *)text, len, src, &hwy_schema, (void **)&raw, err, errlen);
     if (yrc)
         return yrc;
     int rc = raw ? merge_raw(c, raw, src, err, errlen) : ISAC_OK;
-    yaml_free_one(&hwy_schema, raw);
-    return rc ? rc : hwy_config_validate(c, src, err, errlen);
+    isac_yaml_free_one(&hwy_schema, raw);
+    return rc ? rc : isac_hwy_config_validate(c, src, err, errlen);
 }
 
-char *hwy_config_read_text(const char *path, size_t *len, char *err, size_t errlen)
+char *isac_hwy_config_read_text(const char *path, size_t *len, char *err, size_t errlen)
 {
     char *text = NULL;
     if (!path) {
         isac_seterr(err, errlen, "(none): no config file");
         return NULL;
     }
-    return isac_read_input(path, HWY_CONFIG_MAX_BYTES, &text, len, err, errlen) ? NULL : text;
+    return isac_read_input(path, ISAC_HWY_CONFIG_MAX_BYTES, &text, len, err, errlen) ? NULL : text;
 }
 
-int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t errlen)
+int isac_hwy_config_load(const char *path, struct isac_hwy_config *c, char *err, size_t errlen)
 {
     size_t len = 0;
-    char *text = hwy_config_read_text(path, &len, err, errlen);
+    char *text = isac_hwy_config_read_text(path, &len, err, errlen);
     if (!text) {
-        hwy_config_defaults(c);
+        isac_hwy_config_defaults(c);
         return ISAC_EIO;
     }
     int rc = load_text((const uint8_t *)text, len, path, c, err, errlen);
@@ -407,13 +409,13 @@ int hwy_config_load(const char *path, struct hwy_config *c, char *err, size_t er
     return rc;
 }
 
-int hwy_config_load_text(const char *text, const char *src, struct hwy_config *c, char *err,
-                         size_t errlen)
+int isac_hwy_config_load_text(const char *text, const char *src, struct isac_hwy_config *c,
+                              char *err, size_t errlen)
 {
     return load_text((const uint8_t *)text, strlen(text), src, c, err, errlen);
 }
 
-json_t *hwy_config_to_json(const struct hwy_config *c)
+json_t *isac_hwy_config_to_json(const struct isac_hwy_config *c)
 {
     json_t *o = json_pack(
         "{s:s,s:I,s:f,s:f,s:f,s:f,s:[f,f],s:f,s:f,s:f,s:f,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f}",
@@ -426,11 +428,11 @@ json_t *hwy_config_to_json(const struct hwy_config *c)
         c->nf_db, "cfo_max_hz", c->cfo_max_hz);
     if (!o)
         return NULL;
-    json_object_set_new(o, "modulation", json_string(comm_mod_name(c->ofdm.mod)));
+    json_object_set_new(o, "modulation", json_string(isac_comm_mod_name(c->ofdm.mod)));
     json_object_set_new(o, "users", json_integer(c->n_users));
     json_object_set_new(o, "sense_model",
-                        json_string(c->sense_model == HWY_SENSE_MF ? "mf" : "crb"));
-    if (c->sense_model == HWY_SENSE_MF) {
+                        json_string(c->sense_model == ISAC_HWY_SENSE_MF ? "mf" : "crb"));
+    if (c->sense_model == ISAC_HWY_SENSE_MF) {
         json_object_set_new(o, "sense_fs", json_real(c->sense_fs));
         json_object_set_new(o, "sense_bandwidth", json_real(c->sense_band));
         json_object_set_new(o, "sense_len", json_integer(c->sense_len));

@@ -23,16 +23,16 @@ struct vec {
     size_t n, cap;
 };
 
-struct hwy_series {
+struct isac_hwy_series {
     struct vec pos, sinr, rmse;
 };
 
-struct hwy_series *hwy_series_create(void)
+struct isac_hwy_series *isac_hwy_series_create(void)
 {
-    return calloc(1, sizeof(struct hwy_series));
+    return calloc(1, sizeof(struct isac_hwy_series));
 }
 
-void hwy_series_free(struct hwy_series *s)
+void isac_hwy_series_free(struct isac_hwy_series *s)
 {
     if (!s)
         return;
@@ -56,15 +56,17 @@ static int push(struct vec *v, struct pt p)
     return ISAC_OK;
 }
 
-int hwy_series_point(struct hwy_series *s, double t, int kind, unsigned id, double x, double y)
+int isac_hwy_series_point(struct isac_hwy_series *s, double t, int kind, unsigned id, double x,
+                          double y)
 {
     return s ? push(&s->pos, (struct pt){t, x, y, id, kind}) : ISAC_OK;
 }
-int hwy_series_sinr(struct hwy_series *s, double t, unsigned id, double meas_db, double model_db)
+int isac_hwy_series_sinr(struct isac_hwy_series *s, double t, unsigned id, double meas_db,
+                         double model_db)
 {
     return s ? push(&s->sinr, (struct pt){t, meas_db, model_db, id, 0}) : ISAC_OK;
 }
-int hwy_series_rmse(struct hwy_series *s, double t, double rmse_m, double pcrb_m)
+int isac_hwy_series_rmse(struct isac_hwy_series *s, double t, double rmse_m, double pcrb_m)
 {
     return s ? push(&s->rmse, (struct pt){t, rmse_m, pcrb_m, 0, 0}) : ISAC_OK;
 }
@@ -94,8 +96,8 @@ static unsigned max_id(const struct vec *v)
 }
 
 struct figures_job {
-    const struct hwy_series *s;
-    const struct hwy_config *c;
+    const struct isac_hwy_series *s;
+    const struct isac_hwy_config *c;
     const char *dir;
     double *xs, *ys;
 };
@@ -104,10 +106,10 @@ struct figures_job {
 static void tracks_draw(void *ctx)
 {
     const struct figures_job *j = ctx;
-    const struct hwy_series *s = j->s;
+    const struct isac_hwy_series *s = j->s;
     double hx = 0.5 * j->c->road_length_m, hy = 0.5 * j->c->road_width_m;
-    figure_axes(-hx - 5, hx + 5, -hy - 3, hy + 3, 0);
-    figure_labels("x (m)", "y (m)", "Vehicle trajectories and tracks");
+    isac_figure_axes(-hx - 5, hx + 5, -hy - 3, hy + 3, 0);
+    isac_figure_labels("x (m)", "y (m)", "Vehicle trajectories and tracks");
     unsigned mid = max_id(&s->pos);
     for (unsigned id = 0; id <= mid; id++) {
         plcol0(2 + (int)(id % 8));
@@ -116,20 +118,20 @@ static void tracks_draw(void *ctx)
         draw_id(&s->pos, id, 1, 1, j->xs, j->ys);
     }
     static const char *const text[] = {"vehicles (colour each)", "tracks"};
-    static const int col[] = {2, 1}, kind[] = {FIGURE_LINE, FIGURE_LINE};
-    figure_legend(2, text, col, kind, NULL, FIGURE_RIGHT);
+    static const int col[] = {2, 1}, kind[] = {ISAC_FIGURE_LINE, ISAC_FIGURE_LINE};
+    isac_figure_legend(2, text, col, kind, NULL, ISAC_FIGURE_RIGHT);
 }
 
 /* 2. RMSE against the PCRB over time */
 static void rmse_draw(void *ctx)
 {
     const struct figures_job *j = ctx;
-    const struct hwy_series *s = j->s;
+    const struct isac_hwy_series *s = j->s;
     double ymax = 1e-3;
     for (size_t i = 0; i < s->rmse.n; i++)
         ymax = fmax(ymax, fmax(s->rmse.p[i].a, s->rmse.p[i].b));
-    figure_axes(0, j->c->duration_s, 0, 1.1 * ymax, 0);
-    figure_labels("time (s)", "range error (m)", "Track range RMSE and its PCRB, per slot");
+    isac_figure_axes(0, j->c->duration_s, 0, 1.1 * ymax, 0);
+    isac_figure_labels("time (s)", "range error (m)", "Track range RMSE and its PCRB, per slot");
     for (int k = 0; k < 2; k++) {
         for (size_t i = 0; i < s->rmse.n; i++) {
             j->xs[i] = s->rmse.p[i].t;
@@ -140,22 +142,22 @@ static void rmse_draw(void *ctx)
             plline((PLINT)s->rmse.n, j->xs, j->ys);
     }
     static const char *const text[] = {"track range RMSE", "PCRB (bound)"};
-    static const int col[] = {2, 3}, kind[] = {FIGURE_LINE, FIGURE_LINE};
-    figure_legend(2, text, col, kind, NULL, FIGURE_RIGHT);
+    static const int col[] = {2, 3}, kind[] = {ISAC_FIGURE_LINE, ISAC_FIGURE_LINE};
+    isac_figure_legend(2, text, col, kind, NULL, ISAC_FIGURE_RIGHT);
 }
 
 /* 3. SINR per user over time */
 static void sinr_draw(void *ctx)
 {
     const struct figures_job *j = ctx;
-    const struct hwy_series *s = j->s;
+    const struct isac_hwy_series *s = j->s;
     double lo = 0, hi = 10;
     for (size_t i = 0; i < s->sinr.n; i++) {
         lo = fmin(lo, s->sinr.p[i].a);
         hi = fmax(hi, s->sinr.p[i].a);
     }
-    figure_axes(0, j->c->duration_s, lo - 2, hi + 2, 0);
-    figure_labels("time (s)", "SINR (dB)", "Measured SINR from pilots, per user");
+    isac_figure_axes(0, j->c->duration_s, lo - 2, hi + 2, 0);
+    isac_figure_labels("time (s)", "SINR (dB)", "Measured SINR from pilots, per user");
     unsigned ms = max_id(&s->sinr);
     char text[8][32];
     const char *tp[8];
@@ -167,33 +169,34 @@ static void sinr_draw(void *ctx)
             snprintf(text[n], sizeof text[n], ms < 8 ? "user %u" : "users %u, %u, ...", id, id + 8);
             tp[n] = text[n];
             col[n] = 2 + (int)id;
-            kind[n++] = FIGURE_LINE;
+            kind[n++] = ISAC_FIGURE_LINE;
         }
     }
     if (s->sinr.n)
-        figure_legend(n, tp, col, kind, NULL, FIGURE_RIGHT);
+        isac_figure_legend(n, tp, col, kind, NULL, ISAC_FIGURE_RIGHT);
 }
 
 static int figures_draw(void *ctx, char *err, size_t errlen)
 {
     struct figures_job *j = ctx;
-    const struct hwy_series *s = j->s;
+    const struct isac_hwy_series *s = j->s;
     size_t nmax = s->pos.n + s->sinr.n + s->rmse.n + 2;
     j->xs = malloc(nmax * sizeof(*j->xs));
     j->ys = malloc(nmax * sizeof(*j->ys));
     int rc = ISAC_ENOMEM;
     if (!j->xs || !j->ys)
         isac_seterr(err, errlen, "%s: figures: out of memory", j->dir);
-    else if (!(rc = figure_write(j->dir, "highway_tracks", 700, 1, tracks_draw, j, err, errlen)) &&
-             !(rc = figure_write(j->dir, "highway_rmse", 700, 1, rmse_draw, j, err, errlen)))
-        rc = figure_write(j->dir, "highway_sinr", 700, 1, sinr_draw, j, err, errlen);
+    else if (!(rc = isac_figure_write(j->dir, "highway_tracks", 700, 1, tracks_draw, j, err,
+                                      errlen)) &&
+             !(rc = isac_figure_write(j->dir, "highway_rmse", 700, 1, rmse_draw, j, err, errlen)))
+        rc = isac_figure_write(j->dir, "highway_sinr", 700, 1, sinr_draw, j, err, errlen);
     free(j->xs);
     free(j->ys);
     return rc;
 }
 
-int hwy_report_figures(const struct hwy_series *s, const struct hwy_config *c, const char *dir,
-                       char *err, size_t errlen)
+int isac_hwy_report_figures(const struct isac_hwy_series *s, const struct isac_hwy_config *c,
+                            const char *dir, char *err, size_t errlen)
 {
     /* PLplot in a child process: its failures become one line here (host/common/child.h) */
     struct figures_job j = {s, c, dir, NULL, NULL};

@@ -11,21 +11,21 @@
 
 struct lstm_fig_job {
     const char *dir, *base;
-    enum bilstm_head head;
-    const struct lstm_curve *c;
+    enum isac_bilstm_head head;
+    const struct isac_lstm_curve *c;
     unsigned nc;
 };
 
 /* The plotted value of one epoch row (train or validation); NAN when absent. */
-static double metric(enum bilstm_head head, const struct bilstm_metrics *m)
+static double metric(enum isac_bilstm_head head, const struct isac_bilstm_metrics *m)
 {
-    double v = head == BILSTM_HEAD_BCE ? 100.0 * m->accuracy : m->mse;
-    if (head == BILSTM_HEAD_MSE)
+    double v = head == ISAC_BILSTM_HEAD_BCE ? 100.0 * m->accuracy : m->mse;
+    if (head == ISAC_BILSTM_HEAD_MSE)
         v = v > 0 ? log10(v) : NAN;
     return v;
 }
 
-/* The PLplot calls of the figure (figure_write calls it once per format). */
+/* The PLplot calls of the figure (isac_figure_write calls it once per format). */
 struct lstm_fig_plot {
     const struct lstm_fig_job *j;
     unsigned emax;
@@ -36,10 +36,11 @@ static void lstm_fig_plot(void *ctx)
 {
     const struct lstm_fig_plot *f = ctx;
     const struct lstm_fig_job *j = f->j;
-    int mse = j->head == BILSTM_HEAD_MSE;
-    figure_axes(0, f->emax, f->lo, f->hi, 0);
-    figure_labels("epoch", mse ? "log10 MSE" : "accuracy (%)",
-                  mse ? "Beam network: MSE per epoch" : "Assignment network: accuracy per epoch");
+    int mse = j->head == ISAC_BILSTM_HEAD_MSE;
+    isac_figure_axes(0, f->emax, f->lo, f->hi, 0);
+    isac_figure_labels("epoch", mse ? "log10 MSE" : "accuracy (%)",
+                       mse ? "Beam network: MSE per epoch"
+                           : "Assignment network: accuracy per epoch");
     PLFLT *x = malloc((f->emax + 1) * sizeof *x), *y = malloc((f->emax + 1) * sizeof *y);
     const char *text[18];
     int colour[18], kind[18];
@@ -59,20 +60,20 @@ static void lstm_fig_plot(void *ctx)
             if (m > 1)
                 plline(m, x, y);
             else if (m == 1)
-                plstring(m, x, y, FIGURE_DOT);
+                plstring(m, x, y, ISAC_FIGURE_DOT);
         }
         pllsty(1);
         text[n] = j->c[k].label ? j->c[k].label : "network";
         colour[n] = 2 + (int)(k % 8);
-        kind[n++] = FIGURE_LINE;
+        kind[n++] = ISAC_FIGURE_LINE;
     }
     text[n] = "validation";
     colour[n] = 1;
-    kind[n++] = FIGURE_LINE;
+    kind[n++] = ISAC_FIGURE_LINE;
     text[n] = "training";
     colour[n] = 1;
-    kind[n++] = FIGURE_DASHED;
-    figure_legend(n, text, colour, kind, NULL, FIGURE_RIGHT);
+    kind[n++] = ISAC_FIGURE_DASHED;
+    isac_figure_legend(n, text, colour, kind, NULL, ISAC_FIGURE_RIGHT);
     free(x);
     free(y);
 }
@@ -97,7 +98,7 @@ static int lstm_fig_draw(void *ctx, char *err, size_t errlen)
         isac_seterr(err, errlen, "%s/%s: no finite value to plot", j->dir, j->base);
         return ISAC_EINVAL;
     }
-    if (j->head == BILSTM_HEAD_BCE) {
+    if (j->head == ISAC_BILSTM_HEAD_BCE) {
         lo = fmax(0, floor(lo / 5) * 5);
         hi = 100;
     } else {
@@ -105,11 +106,11 @@ static int lstm_fig_draw(void *ctx, char *err, size_t errlen)
         hi = fmax(ceil(hi), lo + 1);
     }
     struct lstm_fig_plot f = {j, emax, lo, hi};
-    return figure_write(j->dir, j->base, 700, 1, lstm_fig_plot, &f, err, errlen);
+    return isac_figure_write(j->dir, j->base, 700, 1, lstm_fig_plot, &f, err, errlen);
 }
 
-int lstm_figure(const char *dir, const char *base, enum bilstm_head head,
-                const struct lstm_curve *c, unsigned nc, char *err, size_t errlen)
+int isac_lstm_figure(const char *dir, const char *base, enum isac_bilstm_head head,
+                     const struct isac_lstm_curve *c, unsigned nc, char *err, size_t errlen)
 {
     if (nc < 1 || nc > 8) {
         isac_seterr(err, errlen, "%s/%s: %u curves (1..8)", dir, base, nc);

@@ -9,16 +9,16 @@
 
 #include "learn/lstm_train.h"
 
-struct lstm_curve {
-    const char *label;          /* legend text, e.g. "K = 20" (may be NULL) */
-    const struct lstm_epoch *e; /* its epochs */
-    unsigned n;                 /* how many (>= 1) */
+struct isac_lstm_curve {
+    const char *label;               /* legend text, e.g. "K = 20" (may be NULL) */
+    const struct isac_lstm_epoch *e; /* its epochs */
+    unsigned n;                      /* how many (>= 1) */
 };
 
 /* DIR/BASE.png (or .svg, engine/figure.h), drawn in a child process. head: which metric
- * (BILSTM_HEAD_BCE: accuracy in %, BILSTM_HEAD_MSE: MSE on a log axis). nc: 1..8 curves.
+ * (ISAC_BILSTM_HEAD_BCE: accuracy in %, ISAC_BILSTM_HEAD_MSE: MSE on a log axis). nc: 1..8 curves.
  * ISAC_OK, or a negative isac_err with one line in err. */
-int lstm_figure(const char *dir, const char *base, enum bilstm_head head,
-                const struct lstm_curve *c, unsigned nc, char *err, size_t errlen);
+int isac_lstm_figure(const char *dir, const char *base, enum isac_bilstm_head head,
+                     const struct isac_lstm_curve *c, unsigned nc, char *err, size_t errlen);
 
 #endif

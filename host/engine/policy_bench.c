@@ -45,9 +45,9 @@ static double sem(double sum, double sum2, unsigned n)
     return sqrt(var > 0 ? var : 0) / sqrt((double)n);
 }
 
-void policy_bench_paired(const struct policy_bench_policy *pols, unsigned npol,
-                         const unsigned *steps, unsigned episodes, double power, double pfa,
-                         struct policy_bench_cmp *cmps, unsigned *ncmp)
+void isac_policy_bench_paired(const struct isac_policy_bench_policy *pols, unsigned npol,
+                              const unsigned *steps, unsigned episodes, double power, double pfa,
+                              struct isac_policy_bench_cmp *cmps, unsigned *ncmp)
 {
     unsigned a = npol;
     for (unsigned k = 0; k < npol; k++)
@@ -61,13 +61,13 @@ void policy_bench_paired(const struct policy_bench_policy *pols, unsigned npol,
             sum += d;
             sum2 += d * d;
         }
-        cmps[(*ncmp)++] =
-            (struct policy_bench_cmp){a, b, power, pfa, sum / episodes, sem(sum, sum2, episodes)};
+        cmps[(*ncmp)++] = (struct isac_policy_bench_cmp){
+            a, b, power, pfa, sum / episodes, sem(sum, sum2, episodes)};
     }
 }
 
-int policy_bench_load_weights(const char *path, struct policy_bench_policy *p, char *err,
-                              size_t errlen)
+int isac_policy_bench_load_weights(const char *path, struct isac_policy_bench_policy *p, char *err,
+                                   size_t errlen)
 {
     if (access(path, F_OK) && errno == ENOENT)
         return 0; /* no weights: the policy is left out */
@@ -76,7 +76,7 @@ int policy_bench_load_weights(const char *path, struct policy_bench_policy *p, c
     if (isac_read_input(path, (16u << 20) - 1, &buf, &n, err, errlen)) /* regular files only */
         return -1;
     char why[256];
-    int rc = qnet_file_parse(buf, n, 5, 16, &p->qf, why, sizeof why);
+    int rc = isac_qnet_file_parse(buf, n, 5, 16, &p->qf, why, sizeof why);
     free(buf);
     if (rc) {
         snprintf(err, errlen, "%s: %s", path, why);
@@ -86,29 +86,30 @@ int policy_bench_load_weights(const char *path, struct policy_bench_policy *p, c
     return 1;
 }
 
-unsigned policy_bench_registry(struct policy_bench_policy *pols)
+unsigned isac_policy_bench_registry(struct isac_policy_bench_policy *pols)
 {
-    const struct policy_registry *reg = policy_registry_builtin();
+    const struct isac_policy_registry *reg = isac_policy_registry_builtin();
     unsigned n = 0;
-    for (size_t i = 0; i < reg->count && n + 3 < POLICY_BENCH_MAX; i++, n++) {
+    for (size_t i = 0; i < reg->count && n + 3 < ISAC_POLICY_BENCH_MAX; i++, n++) {
         snprintf(pols[n].name, sizeof pols[n].name, "%s", reg->entries[i]->name);
         pols[n].kind = reg->entries[i]->name;
     }
     return n;
 }
 
-int policy_bench_load_variant(const char *dir, const char *variant, struct policy_bench_policy *p,
-                              char *err, size_t errlen)
+int isac_policy_bench_load_variant(const char *dir, const char *variant,
+                                   struct isac_policy_bench_policy *p, char *err, size_t errlen)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/qnet_%s.weights", dir, variant);
-    int k = policy_bench_load_weights(path, p, err, errlen);
+    int k = isac_policy_bench_load_weights(path, p, err, errlen);
     if (k > 0)
         snprintf(p->name, sizeof p->name, "qnet_%s", variant);
     return k;
 }
 
-int policy_bench_select(const char *list, struct policy_bench_policy *pols, unsigned *npol)
+int isac_policy_bench_select(const char *list, struct isac_policy_bench_policy *pols,
+                             unsigned *npol)
 {
     unsigned any = 0;
     for (unsigned k = 0; k < *npol; k++) {
@@ -125,11 +126,11 @@ int policy_bench_select(const char *list, struct policy_bench_policy *pols, unsi
         for (const char *s = list; *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] ? 1 : 0))
             found |= strcspn(s, ",") == n && !strncmp(s, pols[k].name, n);
         if (found) {
-            struct policy_bench_policy t = pols[keep];
+            struct isac_policy_bench_policy t = pols[keep];
             pols[keep++] = pols[k];
             pols[k] = t;
         } else {
-            qnet_file_free(&pols[k].qf);
+            isac_qnet_file_free(&pols[k].qf);
         }
     }
     *npol = keep;
@@ -138,17 +139,17 @@ int policy_bench_select(const char *list, struct policy_bench_policy *pols, unsi
 
 /* The bench's radio, codebook and environment for one policy. */
 struct pb_env {
-    struct exp_config cfg;
-    radio r;
-    codebook cb;
-    mdp_env env;
+    struct isac_exp_config cfg;
+    isac_radio r;
+    isac_codebook cb;
+    isac_mdp_env env;
 };
 
 static void pb_env_close(struct pb_env *b)
 {
-    mdp_env_destroy(b->env);
-    codebook_destroy(b->cb);
-    radio_close(b->r);
+    isac_mdp_env_destroy(b->env);
+    isac_codebook_destroy(b->cb);
+    isac_radio_close(b->r);
 }
 
 /* A fresh emulator with episode-aligned time (sim:episode_span): every policy meets the
@@ -161,18 +162,18 @@ static int pb_env_open(struct pb_env *b, double power, double pfa, uint64_t scen
                        char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
-    exp_config_defaults(&b->cfg);
+    isac_exp_config_defaults(&b->cfg);
     snprintf(b->cfg.radio, sizeof b->cfg.radio,
              "sim:seed=%llu,power=%g,elements=%u,episode_span=%g,threads=1,prefetch=0",
              (unsigned long long)scen, power, elements, PB_EPISODE_SPAN_S);
     b->cfg.pfa = pfa;
-    b->r = radio_open(b->cfg.radio, err, errlen);
-    struct radio_info info;
-    if (b->r && !radio_get_info(b->r, &info))
-        b->cb = exp_codebook(&b->cfg, &info, err, errlen);
+    b->r = isac_radio_open(b->cfg.radio, err, errlen);
+    struct isac_radio_info info;
+    if (b->r && !isac_radio_get_info(b->r, &info))
+        b->cb = isac_exp_codebook(&b->cfg, &info, err, errlen);
     if (b->cb)
-        b->env = mdp_env_create(&b->cfg, b->r, b->cb, err, errlen);
-    if (b->env && mdp_env_set_threads(b->env, 1) == ISAC_OK)
+        b->env = isac_mdp_env_create(&b->cfg, b->r, b->cb, err, errlen);
+    if (b->env && isac_mdp_env_set_threads(b->env, 1) == ISAC_OK)
         return ISAC_OK;
     pb_env_close(b);
     return ISAC_EIO;
@@ -190,7 +191,7 @@ struct pb_task_ctx {
     double power, pfa;
     uint64_t scen;
     unsigned elements, episodes, chunk;
-    const struct policy_bench_policy *pols;
+    const struct isac_policy_bench_policy *pols;
     unsigned *steps;   /* npol x episodes */
     unsigned char *ok; /* npol x episodes: ended in a confirmed detection */
     int *rc;           /* per task */
@@ -216,13 +217,13 @@ static void pb_task(void *ctx, unsigned i)
     pthread_mutex_unlock(c->plan_lock);
     if (*rc)
         return;
-    struct policy_args pa;
-    policy_args_defaults(&pa, codebook_size(b.cb), b.cfg.seed);
-    pa.num_tx = codebook_elements(b.cb);
+    struct isac_policy_args pa;
+    isac_policy_args_defaults(&pa, isac_codebook_size(b.cb), b.cfg.seed);
+    pa.num_tx = isac_codebook_elements(b.cb);
     pa.cb = b.cb;
-    mdp_env_policy_opts(b.env, &pa.opts);
+    isac_mdp_env_policy_opts(b.env, &pa.opts);
     pa.opts.qnet = c->pols[k].qf.storage ? &c->pols[k].qf.def : NULL;
-    policy pol = policy_create_named(c->pols[k].kind, &pa);
+    isac_policy pol = isac_policy_create_named(c->pols[k].kind, &pa);
     if (!pol) {
         snprintf(err, 256, "cannot create policy %s", c->pols[k].name);
         *rc = ISAC_EINVAL;
@@ -230,10 +231,11 @@ static void pb_task(void *ctx, unsigned i)
     for (unsigned e = e0; pol && !*rc && e < e1; e++) {
         int succ;
         size_t j = (size_t)k * c->episodes + e;
-        *rc = mdp_env_run_episode(b.env, pol, e, b.cfg.max_steps, &c->steps[j], &succ, err, 256);
+        *rc =
+            isac_mdp_env_run_episode(b.env, pol, e, b.cfg.max_steps, &c->steps[j], &succ, err, 256);
         c->ok[j] = succ != 0;
     }
-    policy_destroy(pol);
+    isac_policy_destroy(pol);
     pthread_mutex_lock(c->plan_lock);
     pb_env_close(&b);
     pthread_mutex_unlock(c->plan_lock);
@@ -241,8 +243,9 @@ static void pb_task(void *ctx, unsigned i)
 
 /* The row of policy k from its steps (in episode order: the sums are those of the
  * sequential loop). */
-static struct policy_bench_row pb_row(unsigned k, double power, double pfa, const unsigned *st,
-                                      const unsigned char *okv, unsigned episodes, unsigned *sorted)
+static struct isac_policy_bench_row pb_row(unsigned k, double power, double pfa, const unsigned *st,
+                                           const unsigned char *okv, unsigned episodes,
+                                           unsigned *sorted)
 {
     double ok = 0, sum = 0, sum_ok = 0, sum2 = 0;
     for (unsigned e = 0; e < episodes; e++) {
@@ -252,21 +255,22 @@ static struct policy_bench_row pb_row(unsigned k, double power, double pfa, cons
         sum2 += (double)st[e] * st[e];
     }
     memcpy(sorted, st, episodes * sizeof *sorted);
-    return (struct policy_bench_row){k,
-                                     power,
-                                     pfa,
-                                     sum / episodes,
-                                     p95(sorted, episodes),
-                                     ok / episodes,
-                                     ok > 0 ? sum_ok / ok : NAN,
-                                     sem(sum, sum2, episodes)};
+    return (struct isac_policy_bench_row){k,
+                                          power,
+                                          pfa,
+                                          sum / episodes,
+                                          p95(sorted, episodes),
+                                          ok / episodes,
+                                          ok > 0 ? sum_ok / ok : NAN,
+                                          sem(sum, sum2, episodes)};
 }
 
-int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
-                           unsigned threads, unsigned episodes,
-                           const struct policy_bench_policy *pols, unsigned npol,
-                           struct policy_bench_row *rows, unsigned *nrows, unsigned *steps,
-                           policy_bench_row_fn on_row, void *ctx, char *err, size_t errlen)
+int isac_policy_bench_condition(double power, double pfa, uint64_t scen, unsigned elements,
+                                unsigned threads, unsigned episodes,
+                                const struct isac_policy_bench_policy *pols, unsigned npol,
+                                struct isac_policy_bench_row *rows, unsigned *nrows,
+                                unsigned *steps, isac_policy_bench_row_fn on_row, void *ctx,
+                                char *err, size_t errlen)
 {
     unsigned ntask = npol * PB_CHUNKS;
     unsigned *sorted = malloc(episodes * sizeof *sorted);
@@ -293,7 +297,7 @@ int policy_bench_condition(double power, double pfa, uint64_t scen, unsigned ele
     }
     for (unsigned k = 0; !rc && k < npol; k++) {
         const size_t o = (size_t)k * episodes;
-        struct policy_bench_row *row = &rows[(*nrows)++];
+        struct isac_policy_bench_row *row = &rows[(*nrows)++];
         *row = pb_row(k, power, pfa, steps + o, ok + o, episodes, sorted);
         if (on_row)
             on_row(ctx, &pols[k], row);
@@ -313,20 +317,20 @@ static double now_ns(void)
     return 1e9 * (double)ts.tv_sec + (double)ts.tv_nsec;
 }
 
-double policy_bench_qnet_inference_ns(void)
+double isac_policy_bench_qnet_inference_ns(void)
 {
-    struct policy_args pa;
-    policy_args_defaults(&pa, 64, 1);
-    policy p = policy_create_named("qnet", &pa);
+    struct isac_policy_args pa;
+    isac_policy_args_defaults(&pa, 64, 1);
+    isac_policy p = isac_policy_create_named("qnet", &pa);
     if (!p)
         return NAN;
-    struct policy_obs obs = {.beam = 3, .pd = 0, .lambda = 9.0, .num_aps = 4, .detected = 0};
+    struct isac_policy_obs obs = {.beam = 3, .pd = 0, .lambda = 9.0, .num_aps = 4, .detected = 0};
     double best = INFINITY;
     volatile unsigned sink = 0;
     for (int b = 0; b < 7; b++) {
         double t0 = now_ns();
         for (int i = 0; i < 20000; i++) {
-            obs.beam = policy_next(p, &obs);
+            obs.beam = isac_policy_next(p, &obs);
             obs.lambda = 5.0 + (i % 13);
             sink += obs.beam;
         }
@@ -334,28 +338,28 @@ double policy_bench_qnet_inference_ns(void)
         best = t < best ? t : best;
     }
     (void)sink;
-    policy_destroy(p);
+    isac_policy_destroy(p);
     return best;
 }
 
 struct bench_fig_job {
-    const struct policy_bench_row *rows;
+    const struct isac_policy_bench_row *rows;
     const char *const *names;
     unsigned n, npol;
 };
 
 static void plot_panel(const struct bench_fig_job *j, int by_pfa)
 {
-    const struct policy_bench_row *rows = j->rows;
+    const struct isac_policy_bench_row *rows = j->rows;
     double xmin = by_pfa ? -4.2 : 9, xmax = by_pfa ? -0.8 : 31, ymax = 10;
     for (unsigned i = 0; i < j->n; i++)
         ymax = rows[i].mean > ymax ? rows[i].mean : ymax;
-    figure_axes(xmin, xmax, 0, ymax * 1.1, by_pfa);
-    figure_labels(by_pfa ? "P#dFA#u (log scale), transmit power 20 dBm"
-                         : "transmit power (dBm), P#dFA#u 1e-3",
-                  "mean steps to detection",
-                  by_pfa ? "Steps to detection versus P#dFA#u"
-                         : "Steps to detection versus transmit power");
+    isac_figure_axes(xmin, xmax, 0, ymax * 1.1, by_pfa);
+    isac_figure_labels(by_pfa ? "P#dFA#u (log scale), transmit power 20 dBm"
+                              : "transmit power (dBm), P#dFA#u 1e-3",
+                       "mean steps to detection",
+                       by_pfa ? "Steps to detection versus P#dFA#u"
+                              : "Steps to detection versus transmit power");
     const char *text[16];
     int col[16], kind[16], nl = 0;
     for (unsigned k = 0; k < j->npol; k++) {
@@ -381,15 +385,15 @@ static void plot_panel(const struct bench_fig_job *j, int by_pfa)
         if (m > 1)
             plline(m, x, y);
         if (m)
-            plstring(m, x, y, FIGURE_DOT);
+            plstring(m, x, y, ISAC_FIGURE_DOT);
         if (m && nl < 16) {
             text[nl] = j->names[k];
             col[nl] = 2 + (int)(k % 8);
-            kind[nl++] = FIGURE_LINE | FIGURE_POINTS;
+            kind[nl++] = ISAC_FIGURE_LINE | ISAC_FIGURE_POINTS;
         }
     }
     if (nl)
-        figure_legend(nl, text, col, kind, NULL, FIGURE_RIGHT);
+        isac_figure_legend(nl, text, col, kind, NULL, ISAC_FIGURE_RIGHT);
 }
 
 static void bench_fig_plot(void *ctx)
@@ -406,11 +410,11 @@ struct bench_fig_out {
 static int bench_fig_draw(void *ctx, char *err, size_t errlen)
 {
     struct bench_fig_out *o = ctx;
-    return figure_write_path(o->path, 900, 2, bench_fig_plot, &o->j, err, errlen);
+    return isac_figure_write_path(o->path, 900, 2, bench_fig_plot, &o->j, err, errlen);
 }
 
-int policy_bench_figure(const char *path, const struct policy_bench_row *rows, unsigned n,
-                        unsigned npol, const char *const *names, char *err, size_t errlen)
+int isac_policy_bench_figure(const char *path, const struct isac_policy_bench_row *rows, unsigned n,
+                             unsigned npol, const char *const *names, char *err, size_t errlen)
 {
     struct bench_fig_out o = {path, {rows, names, n, npol}};
     return isac_run_isolated(bench_fig_draw, &o, err, errlen); /* host/common/child.h */

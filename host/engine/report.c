@@ -21,7 +21,7 @@ static void plot_episodes(const json_t *episodes, const char *key, double ymax, 
     size_t total = 0, ne = json_array_size(episodes);
     for (size_t e = 0; e < ne; e++)
         total += json_array_size(json_object_get(json_array_get(episodes, e), key));
-    figure_axes(0, total > 1 ? (double)total : 1.0, 0, ymax, 0);
+    isac_figure_axes(0, total > 1 ? (double)total : 1.0, 0, ymax, 0);
     size_t off = 0;
     for (size_t e = 0; e < ne; e++) {
         const json_t *v = json_object_get(json_array_get(episodes, e), key);
@@ -34,7 +34,7 @@ static void plot_episodes(const json_t *episodes, const char *key, double ymax, 
         plcol0(2 + (int)(e % 8));
         if (x && y && n) {
             plline((PLINT)n, x, y);
-            plstring((PLINT)n, x, y, FIGURE_DOT);
+            plstring((PLINT)n, x, y, ISAC_FIGURE_DOT);
         }
         free(x);
         free(y);
@@ -62,7 +62,7 @@ static void episode_legend(size_t ne, const char *extra, int extra_kind)
             snprintf(text[n], sizeof text[n], "episodes %zu, %zu, ...", c, c + 8);
         tp[n] = text[n];
         col[n] = 2 + (int)c;
-        kind[n] = FIGURE_LINE | FIGURE_POINTS;
+        kind[n] = ISAC_FIGURE_LINE | ISAC_FIGURE_POINTS;
     }
     if (extra) {
         snprintf(text[n], sizeof text[n], "%s", extra);
@@ -70,7 +70,7 @@ static void episode_legend(size_t ne, const char *extra, int extra_kind)
         col[n] = 1;
         kind[n++] = extra_kind;
     }
-    figure_legend(n, tp, col, kind, NULL, FIGURE_RIGHT);
+    isac_figure_legend(n, tp, col, kind, NULL, ISAC_FIGURE_RIGHT);
 }
 
 static void timeline_draw(void *ctx)
@@ -83,26 +83,26 @@ static void timeline_draw(void *ctx)
             qmax = fmax(qmax, (double)json_integer_value(json_array_get(b, i)) + 1);
     }
     plot_episodes(episodes, "beams", qmax * 1.05, -1);
-    figure_labels("step (all episodes end to end)", "beam index", "Beam chosen at each step");
+    isac_figure_labels("step (all episodes end to end)", "beam index", "Beam chosen at each step");
     episode_legend(json_array_size(episodes), NULL, 0);
     plot_episodes(episodes, "pd", 1.05, 0.9);
-    figure_labels("step (all episodes end to end)", "P#dD#u estimate",
-                  "Detection probability estimate at each step");
-    episode_legend(json_array_size(episodes), "zeta (declaration threshold)", FIGURE_DASHED);
+    isac_figure_labels("step (all episodes end to end)", "P#dD#u estimate",
+                       "Detection probability estimate at each step");
+    episode_legend(json_array_size(episodes), "zeta (declaration threshold)", ISAC_FIGURE_DASHED);
 }
 
-int report_timeline(const json_t *result, const char *dir, char *err, size_t errlen)
+int isac_report_timeline(const json_t *result, const char *dir, char *err, size_t errlen)
 {
     const json_t *episodes = json_object_get(result, "episodes");
     if (!json_is_array(episodes)) {
         isac_seterr(err, errlen, "timeline: no episodes in the result");
         return ISAC_EINVAL;
     }
-    return figure_write(dir, "timeline", 900, 2, timeline_draw, (void *)episodes, err, errlen);
+    return isac_figure_write(dir, "timeline", 900, 2, timeline_draw, (void *)episodes, err, errlen);
 }
 
 struct map_job {
-    const struct report_map *m;
+    const struct isac_report_map *m;
     PLFLT **z;
     double zmax;
 };
@@ -110,7 +110,7 @@ struct map_job {
 static void grid_map_draw(void *ctx)
 {
     const struct map_job *j = ctx;
-    const struct report_map *m = j->m;
+    const struct isac_report_map *m = j->m;
     char title[160];
     double x1 = m->x0 + m->dx * (m->nx - 1), y1 = m->y0 + m->dy * (m->ny - 1);
     /* white (noise) -> orange -> dark red (far above threshold) */
@@ -126,32 +126,33 @@ static void grid_map_draw(void *ctx)
     plbox("bcnst", 0, 0, "bcnstv", 0, 0);
     snprintf(title, sizeof title, "Grid GLRT map, episode %u step %u beam %u", m->episode, m->step,
              m->beam);
-    figure_labels("x (m)", "y (m)", title);
+    isac_figure_labels("x (m)", "y (m)", title);
     PLFLT ax = m->info.tx_ap.x, ay = m->info.tx_ap.y;
     plcol0(1);
-    plstring(1, &ax, &ay, FIGURE_CROSS);
+    plstring(1, &ax, &ay, ISAC_FIGURE_CROSS);
     for (unsigned n = 0; n < m->info.num_rx_aps; n++) {
         PLFLT rx = m->info.rx_ap[n].x, ry = m->info.rx_ap[n].y;
-        plstring(1, &rx, &ry, FIGURE_SQUARE);
+        plstring(1, &rx, &ry, ISAC_FIGURE_SQUARE);
     }
     PLFLT dx = m->det_x, dy = m->det_y;
     plcol0(2);
-    plstring(1, &dx, &dy, FIGURE_RING);
+    plstring(1, &dx, &dy, ISAC_FIGURE_RING);
     int have_truth = isfinite(m->truth_x);
     if (have_truth) {
         PLFLT tx = m->truth_x, ty = m->truth_y;
         plcol0(4);
-        plstring(1, &tx, &ty, FIGURE_PLUS);
+        plstring(1, &tx, &ty, ISAC_FIGURE_PLUS);
     }
     static const char *const text[] = {"TX AP", "RX APs", "detected cell", "truth"};
-    static const char *const sym[] = {FIGURE_CROSS, FIGURE_SQUARE, FIGURE_RING, FIGURE_PLUS};
-    static const int col[] = {1, 1, 2, 4},
-                     kind[] = {FIGURE_POINTS, FIGURE_POINTS, FIGURE_POINTS, FIGURE_POINTS};
-    figure_legend(have_truth ? 4 : 3, text, col, kind, sym, FIGURE_BELOW);
-    figure_colorbar("Lambda / threshold (dB), white: <= -10 dB", -10, j->zmax);
+    static const char *const sym[] = {ISAC_FIGURE_CROSS, ISAC_FIGURE_SQUARE, ISAC_FIGURE_RING,
+                                      ISAC_FIGURE_PLUS};
+    static const int col[] = {1, 1, 2, 4}, kind[] = {ISAC_FIGURE_POINTS, ISAC_FIGURE_POINTS,
+                                                     ISAC_FIGURE_POINTS, ISAC_FIGURE_POINTS};
+    isac_figure_legend(have_truth ? 4 : 3, text, col, kind, sym, ISAC_FIGURE_BELOW);
+    isac_figure_colorbar("Lambda / threshold (dB), white: <= -10 dB", -10, j->zmax);
 }
 
-int report_grid_map(const struct report_map *m, const char *dir, char *err, size_t errlen)
+int isac_report_grid_map(const struct isac_report_map *m, const char *dir, char *err, size_t errlen)
 {
     struct map_job j = {m, NULL, 0};
     plAlloc2dGrid(&j.z, (PLINT)m->nx, (PLINT)m->ny);
@@ -163,35 +164,35 @@ int report_grid_map(const struct report_map *m, const char *dir, char *err, size
             j.zmax = fmax(j.zmax, j.z[x][y]);
         }
     j.zmax += 1e-6;
-    int rc = figure_write(dir, "grid_map", 900, 1, grid_map_draw, &j, err, errlen);
+    int rc = isac_figure_write(dir, "grid_map", 900, 1, grid_map_draw, &j, err, errlen);
     plFree2dGrid(j.z, (PLINT)m->nx, (PLINT)m->ny);
     return rc;
 }
 
 struct figures_job {
     const json_t *result;
-    const struct report_map *m;
+    const struct isac_report_map *m;
     const char *dir;
 };
 
 static int figures_draw(void *ctx, char *err, size_t errlen)
 {
     const struct figures_job *j = ctx;
-    int rc = report_timeline(j->result, j->dir, err, errlen);
+    int rc = isac_report_timeline(j->result, j->dir, err, errlen);
     if (rc == ISAC_OK && j->m && j->m->lambda)
-        rc = report_grid_map(j->m, j->dir, err, errlen);
+        rc = isac_report_grid_map(j->m, j->dir, err, errlen);
     return rc;
 }
 
-int report_write_figures(const json_t *result, const struct report_map *m, const char *dir,
-                         char *err, size_t errlen)
+int isac_report_write_figures(const json_t *result, const struct isac_report_map *m,
+                              const char *dir, char *err, size_t errlen)
 {
     /* PLplot in a child process: its failures become one line here (host/common/child.h) */
     struct figures_job j = {result, m, dir};
     return isac_run_isolated(figures_draw, &j, err, errlen);
 }
 
-void report_map_free(struct report_map *m)
+void isac_report_map_free(struct isac_report_map *m)
 {
     if (!m)
         return;
@@ -252,9 +253,9 @@ static void training_plot(void *ctx)
         for (unsigned i = 0; i < d->n[s]; i++)
             ymax = d->y[s][i] > ymax ? d->y[s][i] : ymax;
     }
-    figure_axes(0, xmax, 0, ymax * 1.05, 0);
-    figure_labels("episode", "steps to detection (moving mean of 20)",
-                  "Dueling DDQN training: steps per episode");
+    isac_figure_axes(0, xmax, 0, ymax * 1.05, 0);
+    isac_figure_labels("episode", "steps to detection (moving mean of 20)",
+                       "Dueling DDQN training: steps per episode");
     for (int s = 1; s < 4; s++) {
         if (d->n[s] < 2)
             continue;
@@ -272,10 +273,11 @@ static void training_plot(void *ctx)
         free(py);
     }
     static const char *const t1[] = {"DT + CQL (in the twin)", "DT without CQL", "online"};
-    static const int c1[] = {2, 3, 4}, k1[] = {FIGURE_LINE, FIGURE_LINE, FIGURE_LINE};
-    figure_legend(3, t1, c1, k1, NULL, FIGURE_RIGHT);
-    figure_axes(0, d->n[0] > 1 ? d->n[0] : 1, 0, 2.5, 0);
-    figure_labels("epoch", "loss", "cGAN digital twin: training losses");
+    static const int c1[] = {2, 3, 4},
+                     k1[] = {ISAC_FIGURE_LINE, ISAC_FIGURE_LINE, ISAC_FIGURE_LINE};
+    isac_figure_legend(3, t1, c1, k1, NULL, ISAC_FIGURE_RIGHT);
+    isac_figure_axes(0, d->n[0] > 1 ? d->n[0] : 1, 0, 2.5, 0);
+    isac_figure_labels("epoch", "loss", "cGAN digital twin: training losses");
     if (d->n[0] > 1) {
         unsigned n = d->n[0];
         PLFLT *px = malloc(n * sizeof *px), *pa = malloc(n * sizeof *pa),
@@ -296,8 +298,8 @@ static void training_plot(void *ctx)
         free(pb);
     }
     static const char *const t2[] = {"discriminator D (ideal 1.386)", "generator G (ideal 0.693)"};
-    static const int c2[] = {2, 3}, k2[] = {FIGURE_LINE, FIGURE_LINE};
-    figure_legend(2, t2, c2, k2, NULL, FIGURE_RIGHT);
+    static const int c2[] = {2, 3}, k2[] = {ISAC_FIGURE_LINE, ISAC_FIGURE_LINE};
+    isac_figure_legend(2, t2, c2, k2, NULL, ISAC_FIGURE_RIGHT);
 }
 
 static int training_draw(void *ctx, char *err, size_t errlen)
@@ -306,14 +308,15 @@ static int training_draw(void *ctx, char *err, size_t errlen)
     struct training_data d = {0};
     int rc = training_read(j->csv_path, &d, err, errlen);
     if (rc == ISAC_OK)
-        rc = figure_write_path(j->png_path, 900, 2, training_plot, &d, err, errlen);
+        rc = isac_figure_write_path(j->png_path, 900, 2, training_plot, &d, err, errlen);
     for (int s = 0; s < TRAIN_S; s++)
         free(d.y[s]);
     free(d.y2);
     return rc;
 }
 
-int report_training_figure(const char *csv_path, const char *png_path, char *err, size_t errlen)
+int isac_report_training_figure(const char *csv_path, const char *png_path, char *err,
+                                size_t errlen)
 {
     struct training_job j = {csv_path, png_path};
     return isac_run_isolated(training_draw, &j, err, errlen);

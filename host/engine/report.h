@@ -13,7 +13,7 @@
 #include "radio.h"
 
 /* A snapshot of one position-grid map (owned copies). */
-struct report_map {
+struct isac_report_map {
     unsigned nx, ny;
     float *lambda;    /* ny rows of nx cells: the GLRT statistic */
     float *threshold; /* per-cell threshold */
@@ -21,23 +21,24 @@ struct report_map {
     double det_x, det_y;     /* the detected cell */
     double truth_x, truth_y; /* NAN when unknown */
     unsigned episode, step, beam;
-    struct radio_info info; /* AP positions for the overlay */
+    struct isac_radio_info info; /* AP positions for the overlay */
 };
 
 /* Write DIR/timeline.png and .svg from a run result (docs/cli.md); returns ISAC_OK or a
  * negative isac_err with one line in err. */
-int report_timeline(const json_t *result, const char *dir, char *err, size_t errlen);
+int isac_report_timeline(const json_t *result, const char *dir, char *err, size_t errlen);
 
 /* Write DIR/grid_map.png and .svg: Lambda/threshold in dB over the grid (colour bar),
  * APs, the detected cell and the truth marked (legend). */
-int report_grid_map(const struct report_map *m, const char *dir, char *err, size_t errlen);
+int isac_report_grid_map(const struct isac_report_map *m, const char *dir, char *err,
+                         size_t errlen);
 
 /* Both figures: the map only when m is not NULL. Drawn in a child process
  * (host/common/child.h): ISAC_OK, or ISAC_EIO with one line in err. */
-int report_write_figures(const json_t *result, const struct report_map *m, const char *dir,
-                         char *err, size_t errlen);
+int isac_report_write_figures(const json_t *result, const struct isac_report_map *m,
+                              const char *dir, char *err, size_t errlen);
 
-void report_map_free(struct report_map *m);
+void isac_report_map_free(struct isac_report_map *m);
 
 /* The training figure of `isactb train --out-dir` at png_path and the same path with .svg:
  * the moving mean
@@ -45,6 +46,7 @@ void report_map_free(struct report_map *m);
  * D and G losses per epoch, from the curves file csv_path ("series,x,a,b,c,d" lines as
  * the trainer's curve hook writes them), drawn in a child process (host/common/child.h):
  * ISAC_OK, or ISAC_EIO with one line in err and no file (nor temporary) left. */
-int report_training_figure(const char *csv_path, const char *png_path, char *err, size_t errlen);
+int isac_report_training_figure(const char *csv_path, const char *png_path, char *err,
+                                size_t errlen);
 
 #endif

@@ -18,24 +18,24 @@
  * elements need a movable array (mode a), never phases on a fixed one; a grid codebook
  * selects elements of the dense array it was made for, so the radio's TX elements must
  * sit at its positions (mode c). */
-static int ma_codebook_fits(const struct exp_config *cfg, const struct radio_info *info,
-                            codebook cb, char *err, size_t errlen)
+static int ma_codebook_fits(const struct isac_exp_config *cfg, const struct isac_radio_info *info,
+                            isac_codebook cb, char *err, size_t errlen)
 {
     int moves = 0;
-    for (unsigned q = 0; q < codebook_size(cb); q++)
-        moves |= codebook_beam_positions(cb, q) != NULL;
-    if (moves && !(info->caps & (RADIO_CAP_MOVABLE | RADIO_CAP_REPLAY))) {
+    for (unsigned q = 0; q < isac_codebook_size(cb); q++)
+        moves |= isac_codebook_beam_positions(cb, q) != NULL;
+    if (moves && !(info->caps & (ISAC_RADIO_CAP_MOVABLE | ISAC_RADIO_CAP_REPLAY))) {
         isac_seterr(err, errlen,
                     "%s: beams[].positions_wl: the beams move elements but radio '%s' cannot "
-                    "(no RADIO_CAP_MOVABLE); phases on a fixed array are no movable-antenna "
+                    "(no ISAC_RADIO_CAP_MOVABLE); phases on a fixed array are no movable-antenna "
                     "emulation: use a grid codebook (isactb codebook ma --mode grid)",
                     cfg->codebook, cfg->radio);
         return ISAC_EINVAL;
     }
-    const struct codebook_ma_info *ma = codebook_ma(cb);
-    if (!ma || ma->mode != CODEBOOK_MA_GRID)
+    const struct isac_codebook_ma_info *ma = isac_codebook_ma(cb);
+    if (!ma || ma->mode != ISAC_CODEBOOK_MA_GRID)
         return ISAC_OK;
-    const double *p = array_positions(codebook_array(cb));
+    const double *p = isac_array_positions(isac_codebook_array(cb));
     for (unsigned m = 0; m < info->num_tx; m++)
         if (fabs(p[m] - info->tx_pos_wl[m]) > 1e-6) {
             isac_seterr(err, errlen,
@@ -47,41 +47,41 @@ static int ma_codebook_fits(const struct exp_config *cfg, const struct radio_inf
     return ISAC_OK;
 }
 
-codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
-                      size_t errlen)
+isac_codebook isac_exp_codebook(const struct isac_exp_config *cfg,
+                                const struct isac_radio_info *info, char *err, size_t errlen)
 {
-    codebook cb;
+    isac_codebook cb;
     if (!strcmp(cfg->codebook, "dft")) {
-        struct radio_info *in = malloc(sizeof *in); /* 4 kB of positions: not the stack */
-        if (!in || (*in = *info, exp_array_apply(cfg, in, err, errlen))) {
+        struct isac_radio_info *in = malloc(sizeof *in); /* 4 kB of positions: not the stack */
+        if (!in || (*in = *info, isac_exp_array_apply(cfg, in, err, errlen))) {
             free(in);
             return NULL;
         }
-        array a = radio_tx_array(in);
+        isac_array a = isac_radio_tx_array(in);
         free(in);
-        cb = a ? codebook_create_dft(a, cfg->beams, -M_PI / 2, M_PI / 2) : NULL;
-        array_destroy(a);
+        cb = a ? isac_codebook_create_dft(a, cfg->beams, -M_PI / 2, M_PI / 2) : NULL;
+        isac_array_destroy(a);
         if (!cb)
             isac_seterr(err, errlen,
                         "codebook: cannot build a %u-beam DFT codebook for %u TX channels",
                         cfg->beams, info->num_tx);
         return cb;
     }
-    cb = codebook_load(cfg->codebook, err, errlen);
-    if (cb && codebook_elements(cb) != info->num_tx) {
+    cb = isac_codebook_load(cfg->codebook, err, errlen);
+    if (cb && isac_codebook_elements(cb) != info->num_tx) {
         isac_seterr(err, errlen, "%s: elements: %u does not match the radio's %u TX channels",
-                    cfg->codebook, codebook_elements(cb), info->num_tx);
-        codebook_destroy(cb);
+                    cfg->codebook, isac_codebook_elements(cb), info->num_tx);
+        isac_codebook_destroy(cb);
         return NULL;
     }
     if (cb && ma_codebook_fits(cfg, info, cb, err, errlen)) {
-        codebook_destroy(cb);
+        isac_codebook_destroy(cb);
         return NULL;
     }
     return cb;
 }
 
-static json_t *detection_json(const struct pipeline_result *res)
+static json_t *detection_json(const struct isac_pipeline_result *res)
 {
     json_t *d = json_pack("{s:b,s:b,s:f,s:f,s:i,s:f,s:f,s:f,s:i}", "confirm", res->confirm,
                           "detected", res->detected, "lambda", res->lambda, "threshold",
@@ -131,16 +131,16 @@ static int json_near(const json_t *a, const json_t *b)
 /* Replay: this CPI's episode, step, plan and decision must be the recorded ones (each
  * compared when the record has it; reals within REPLAY_REL_TOL). The first difference
  * stops the replay. */
-static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c,
-                          const char *policy, const char *cfg_policy, char *err, size_t errlen)
+static int check_recorded(const struct isac_run_hooks *h, const struct isac_episode_cpi *c,
+                          const char *isac_policy, const char *cfg_policy, char *err, size_t errlen)
 {
     const json_t *rec = h->recorded(h->ctx);
     /* no "isactb:policy": the config's policy decided the CPI */
     const char *want_policy = json_string_value(json_object_get(rec, "isactb:policy"));
-    if (rec && strcmp(want_policy ? want_policy : cfg_policy, policy)) {
+    if (rec && strcmp(want_policy ? want_policy : cfg_policy, isac_policy)) {
         isac_seterr(err, errlen, "replay diverged at CPI %lld: recorded policy %s, replayed %s",
                     (long long)json_integer_value(json_object_get(rec, "isactb:cpi")),
-                    want_policy ? want_policy : cfg_policy, policy);
+                    want_policy ? want_policy : cfg_policy, isac_policy);
         return ISAC_ERADIO;
     }
     json_t *got =
@@ -171,24 +171,24 @@ static int check_recorded(const struct run_hooks *h, const struct episode_cpi *c
  * detection record), so the replay leaves them out too. */
 static uint32_t recorded_absent(void *ctx)
 {
-    const struct run_hooks *h = ctx;
+    const struct isac_run_hooks *h = ctx;
     const json_t *d = json_object_get(h->recorded(h->ctx), "isactb:detection");
     json_int_t m = json_integer_value(json_object_get(d, "missing_aps"));
     return m > 0 && m <= (json_int_t)UINT32_MAX ? (uint32_t)m : 0;
 }
 
-/* The state of exp_run's hooks: the run's log and the caller's hooks. */
+/* The state of isac_exp_run's hooks: the run's log and the caller's hooks. */
 struct run_ctx {
-    const struct exp_config *cfg;
-    codebook cb;
-    sigmf_writer w;
-    const struct run_hooks *hooks;
+    const struct isac_exp_config *cfg;
+    isac_codebook cb;
+    isac_sigmf_writer w;
+    const struct isac_run_hooks *hooks;
     char policy[32]; /* the policy deciding the current episode */
     struct episode_log {
         json_t *beams, *pd, *detections;
     } lg;
     json_t *episodes;
-    struct pipeline_result last; /* the episode's latest CPI (its progress line) */
+    struct isac_pipeline_result last; /* the episode's latest CPI (its progress line) */
     /* the schedule: CPI k is due done by t0 + (k + 1) step_interval_s of wall time */
     struct run_timing {
         double t0, last, late_sum, late_max;
@@ -229,12 +229,12 @@ static json_t *timing_json(const struct run_ctx *x, unsigned threads)
                      (json_int_t)threads);
 }
 
-/* The one place a CPI is written to a capture (episode_hooks.record). */
-static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t errlen)
+/* The one place a CPI is written to a capture (isac_episode_hooks.record). */
+static int record_cpi(void *ctx, const struct isac_episode_cpi *c, char *err, size_t errlen)
 {
     struct run_ctx *x = ctx;
-    const struct exp_config *cfg = x->cfg;
-    const struct pipeline_result *res = c->res;
+    const struct isac_exp_config *cfg = x->cfg;
+    const struct isac_pipeline_result *res = c->res;
     if (x->hooks && x->hooks->recorded) {
         int rc = check_recorded(x->hooks, c, x->policy, cfg->policy, err, errlen);
         if (rc || !x->w)
@@ -256,27 +256,27 @@ static int record_cpi(void *ctx, const struct episode_cpi *c, char *err, size_t 
                                   (json_int_t)cfg->waveform.length, "root",
                                   (json_int_t)cfg->waveform.root, "bandwidth",
                                   cfg->waveform.bandwidth));
-    const struct radio_rx_md *md = pipeline_rx_md(c->p);
-    struct sigmf_cpi cpi = {.tick = c->tick,
-                            .rx = (const float complex *const *)pipeline_rx(c->p),
-                            .len = pipeline_window_length(c->p),
-                            .md = md->dropped_samples || md->overflow ? md : NULL,
-                            .tx_tick = c->tick,
-                            .txref = pipeline_probe(c->p),
-                            .txlen = pipeline_probe_length(c->p),
-                            .annotation = ann,
-                            .plan = c->plan};
-    int rc = sigmf_writer_append_cpi(x->w, &cpi);
+    const struct isac_radio_rx_md *md = isac_pipeline_rx_md(c->p);
+    struct isac_sigmf_cpi cpi = {.tick = c->tick,
+                                 .rx = (const float complex *const *)isac_pipeline_rx(c->p),
+                                 .len = isac_pipeline_window_length(c->p),
+                                 .md = md->dropped_samples || md->overflow ? md : NULL,
+                                 .tx_tick = c->tick,
+                                 .txref = isac_pipeline_probe(c->p),
+                                 .txlen = isac_pipeline_probe_length(c->p),
+                                 .annotation = ann,
+                                 .plan = c->plan};
+    int rc = isac_sigmf_writer_append_cpi(x->w, &cpi);
     json_decref(ann);
     if (rc)
-        isac_seterr(err, errlen, "recording: %s", sigmf_writer_last_error(x->w));
+        isac_seterr(err, errlen, "recording: %s", isac_sigmf_writer_last_error(x->w));
     return rc ? ISAC_EIO : ISAC_OK;
 }
 
-static json_t *counters_json(radio r)
+static json_t *counters_json(isac_radio r)
 {
-    struct radio_counters c = {0};
-    radio_get_counters(r, &c);
+    struct isac_radio_counters c = {0};
+    isac_radio_get_counters(r, &c);
     return json_pack("{s:I,s:I,s:I,s:I,s:I}", "overflows", (json_int_t)c.overflows, "underflows",
                      (json_int_t)c.underflows, "late_commands", (json_int_t)c.late_commands,
                      "dropped_samples", (json_int_t)c.dropped_samples, "timeouts",
@@ -301,11 +301,11 @@ static json_t *summary_json(json_t *episodes)
                      n ? steps / n : 0.0, "steps_mean_detected", det ? steps_det / det : 0.0);
 }
 
-static void progress(const struct run_hooks *h, const struct episode_cpi *c, double zeta)
+static void progress(const struct isac_run_hooks *h, const struct isac_episode_cpi *c, double zeta)
 {
     if (!h || !h->progress)
         return;
-    const struct pipeline_result *res = c->res;
+    const struct isac_pipeline_result *res = c->res;
     char line[256];
     snprintf(line, sizeof line,
              "episode %u step %3u: beam %3d  lambda %8.2f (thr %5.2f, %u APs)  P_D %.3f%s  at "
@@ -317,8 +317,8 @@ static void progress(const struct run_hooks *h, const struct episode_cpi *c, dou
 }
 
 /* The episode's outcome in one line (the default progress of run, replay and fuse). */
-static void episode_progress(const struct run_hooks *h, const struct episode_status *s,
-                             const struct pipeline_result *last, unsigned max_steps)
+static void episode_progress(const struct isac_run_hooks *h, const struct isac_episode_status *s,
+                             const struct isac_pipeline_result *last, unsigned max_steps)
 {
     /* an episode cut short (a fault, a stop) has no outcome: the error line says why */
     if (!h || !h->episode_line || (!s->terminal && s->steps < max_steps))
@@ -334,7 +334,7 @@ static void episode_progress(const struct run_hooks *h, const struct episode_sta
     h->episode_line(h->ctx, line);
 }
 
-static void run_on_step(void *ctx, const struct episode_cpi *c)
+static void run_on_step(void *ctx, const struct isac_episode_cpi *c)
 {
     struct run_ctx *x = ctx;
     if (!x->lg.beams)
@@ -351,7 +351,7 @@ static void run_on_step(void *ctx, const struct episode_cpi *c)
         x->hooks->observer->cpi(x->hooks->observer->ctx, c);
 }
 
-static void run_on_episode(void *ctx, const struct episode_status *s)
+static void run_on_episode(void *ctx, const struct isac_episode_status *s)
 {
     struct run_ctx *x = ctx;
     if (!x->lg.beams)
@@ -385,28 +385,30 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
-                         struct qnet_file *qf, char *err, size_t errlen)
+isac_policy isac_exp_policy_create(const struct isac_exp_config *cfg, isac_pipeline p,
+                                   isac_codebook cb, struct isac_qnet_file *qf, char *err,
+                                   size_t errlen)
 {
-    struct policy_args a;
+    struct isac_policy_args a;
     unsigned nx, ny;
     const float *lam, *thr;
-    policy_args_defaults(&a, codebook_size(cb), cfg->seed);
-    a.num_tx = codebook_elements(cb);
+    isac_policy_args_defaults(&a, isac_codebook_size(cb), cfg->seed);
+    a.num_tx = isac_codebook_elements(cb);
     a.cb = cb;
-    pipeline_grid(p, &nx, &ny, &lam, &thr);
+    isac_pipeline_grid(p, &nx, &ny, &lam, &thr);
     a.opts.pfa = cfg->pfa;
     a.opts.grid_cells = (double)nx * ny;
     a.opts.mdp.zeta = cfg->zeta;
     memset(qf, 0, sizeof *qf);
-    const struct policy_vtable *vt = policy_registry_find(NULL, cfg->policy);
-    if (vt && (vt->caps & POLICY_CAP_QNET) && strcmp(cfg->weights, "builtin")) {
+    const struct isac_policy_vtable *vt = isac_policy_registry_find(NULL, cfg->policy);
+    if (vt && (vt->caps & ISAC_POLICY_CAP_QNET) && strcmp(cfg->weights, "builtin")) {
         size_t len = 0;
         char *text = read_file(cfg->weights, &len, err, errlen);
         char why[256];
         if (!text)
             return NULL;
-        int bad = qnet_file_parse(text, len, a.opts.mdp.tau, a.opts.mdp.emb, qf, why, sizeof why);
+        int bad =
+            isac_qnet_file_parse(text, len, a.opts.mdp.tau, a.opts.mdp.emb, qf, why, sizeof why);
         free(text);
         if (bad) {
             isac_seterr(err, errlen, "%s: %s", cfg->weights, why);
@@ -414,43 +416,43 @@ policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
         }
         a.opts.qnet = &qf->def;
     }
-    policy pol = policy_create(vt, &a);
+    isac_policy pol = isac_policy_create(vt, &a);
     if (!pol) {
         char names[256];
         isac_seterr(err, errlen,
                     vt ? "policy: cannot create '%s' for %u beams"
                        : "policy: '%s' unknown (%u beams; known: %s)",
-                    cfg->policy, codebook_size(cb),
-                    policy_registry_names(NULL, names, sizeof names));
-        qnet_file_free(qf);
+                    cfg->policy, isac_codebook_size(cb),
+                    isac_policy_registry_names(NULL, names, sizeof names));
+        isac_qnet_file_free(qf);
     }
     return pol;
 }
 
 /* Before episode ep: the policy hooks->policy_for names, when it is not the current one,
  * replaces *pol (and its weights *qf). One line in err when it cannot be made. */
-static int run_switch_policy(struct run_ctx *x, pipeline p, codebook cb, uint64_t ep, policy *pol,
-                             struct qnet_file *qf, char *err, size_t errlen)
+static int run_switch_policy(struct run_ctx *x, isac_pipeline p, isac_codebook cb, uint64_t ep,
+                             isac_policy *pol, struct isac_qnet_file *qf, char *err, size_t errlen)
 {
-    const struct run_hooks *h = x->hooks;
+    const struct isac_run_hooks *h = x->hooks;
     const char *name = h && h->policy_for ? h->policy_for(h->ctx, ep) : NULL;
     if (!name || !strcmp(name, x->policy))
         return ISAC_OK;
-    struct exp_config c = *x->cfg;
-    if (!policy_name_known(name) || strlen(name) >= sizeof c.policy) {
+    struct isac_exp_config c = *x->cfg;
+    if (!isac_policy_name_known(name) || strlen(name) >= sizeof c.policy) {
         isac_seterr(err, errlen, "episode %llu: policy '%s' unknown", (unsigned long long)ep, name);
         return ISAC_EINVAL;
     }
     snprintf(c.policy, sizeof c.policy, "%s", name);
-    struct qnet_file nqf;
+    struct isac_qnet_file nqf;
     char why[256];
-    policy np = exp_policy_create(&c, p, cb, &nqf, why, sizeof why);
+    isac_policy np = isac_exp_policy_create(&c, p, cb, &nqf, why, sizeof why);
     if (!np) {
         isac_seterr(err, errlen, "episode %llu: %s", (unsigned long long)ep, why);
         return ISAC_EINVAL;
     }
-    policy_destroy(*pol);
-    qnet_file_free(qf);
+    isac_policy_destroy(*pol);
+    isac_qnet_file_free(qf);
     *pol = np;
     *qf = nqf;
     snprintf(x->policy, sizeof x->policy, "%s", name);
@@ -459,51 +461,54 @@ static int run_switch_policy(struct run_ctx *x, pipeline p, codebook cb, uint64_
     return ISAC_OK;
 }
 
-int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
-            const struct run_hooks *hooks, json_t **out, char *err, size_t errlen)
+int isac_exp_run(const struct isac_exp_config *cfg, isac_radio r, isac_codebook cb,
+                 isac_sigmf_writer w, const struct isac_run_hooks *hooks, json_t **out, char *err,
+                 size_t errlen)
 {
-    struct radio_info info;
+    struct isac_radio_info info;
     *out = NULL;
-    if (radio_get_info(r, &info) || !policy_name_known(cfg->policy)) {
+    if (isac_radio_get_info(r, &info) || !isac_policy_name_known(cfg->policy)) {
         isac_seterr(err, errlen, "radio: cannot read its description");
         return ISAC_ERADIO;
     }
-    pipeline p = pipeline_create(cfg, &info, cb, cfg->pfa, err, errlen);
+    isac_pipeline p = isac_pipeline_create(cfg, &info, cb, cfg->pfa, err, errlen);
     if (!p)
         return ISAC_EINVAL;
     if (hooks && hooks->calibration &&
-        pipeline_set_calibration(p, hooks->calibration, err, errlen) != ISAC_OK) {
-        pipeline_destroy(p);
+        isac_pipeline_set_calibration(p, hooks->calibration, err, errlen) != ISAC_OK) {
+        isac_pipeline_destroy(p);
         return ISAC_EINVAL;
     }
-    if (pipeline_set_threads(p, hooks ? hooks->threads : 0) != ISAC_OK) {
+    if (isac_pipeline_set_threads(p, hooks ? hooks->threads : 0) != ISAC_OK) {
         isac_seterr(err, errlen, "pipeline: cannot start %u threads", hooks ? hooks->threads : 0);
-        pipeline_destroy(p);
+        isac_pipeline_destroy(p);
         return ISAC_ENOMEM;
     }
-    struct qnet_file qf = {0};
-    struct episode_rules rules;
-    episode_rules_from_config(&rules, cfg);
-    policy pol = exp_policy_create(cfg, p, cb, &qf, err, errlen);
-    episode_engine e = pol ? episode_engine_create(p, r, cb, cfg, &rules, err, errlen) : NULL;
+    struct isac_qnet_file qf = {0};
+    struct isac_episode_rules rules;
+    isac_episode_rules_from_config(&rules, cfg);
+    isac_policy pol = isac_exp_policy_create(cfg, p, cb, &qf, err, errlen);
+    isac_episode_engine e =
+        pol ? isac_episode_engine_create(p, r, cb, cfg, &rules, err, errlen) : NULL;
     if (!e) {
-        policy_destroy(pol);
-        qnet_file_free(&qf);
-        pipeline_destroy(p);
+        isac_policy_destroy(pol);
+        isac_qnet_file_free(&qf);
+        isac_pipeline_destroy(p);
         return ISAC_EINVAL;
     }
     if (hooks && hooks->source)
-        pipeline_set_source(p, hooks->source);
+        isac_pipeline_set_source(p, hooks->source);
     if (hooks && hooks->recorded)
-        pipeline_set_absent(p, recorded_absent, (void *)hooks);
+        isac_pipeline_set_absent(p, recorded_absent, (void *)hooks);
     if (hooks && hooks->on_engine)
         hooks->on_engine(hooks->ctx, e);
     struct run_ctx x = {.cfg = cfg, .cb = cb, .w = w, .hooks = hooks, .episodes = json_array()};
-    const struct episode_hooks eh = {.ctx = &x,
-                                     .should_stop = run_should_stop,
-                                     .record = w || (hooks && hooks->recorded) ? record_cpi : NULL,
-                                     .on_step = run_on_step,
-                                     .on_episode = run_on_episode};
+    const struct isac_episode_hooks eh = {.ctx = &x,
+                                          .should_stop = run_should_stop,
+                                          .record =
+                                              w || (hooks && hooks->recorded) ? record_cpi : NULL,
+                                          .on_step = run_on_step,
+                                          .on_episode = run_on_episode};
     x.tm.t0 = wall_s();
     snprintf(x.policy, sizeof x.policy, "%s", cfg->policy);
     if (hooks && hooks->observer && hooks->observer->policy_changed)
@@ -512,17 +517,17 @@ int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
     for (uint64_t ep = 0; rc == ISAC_OK && (!cfg->episodes || ep < cfg->episodes); ep++) {
         rc = run_switch_policy(&x, p, cb, ep, &pol, &qf, err, errlen);
         if (rc == ISAC_OK)
-            rc = episode_run_episodes(e, pol, ep, 1, &eh, err, errlen);
+            rc = isac_episode_run_episodes(e, pol, ep, 1, &eh, err, errlen);
     }
-    if (rc == EPISODE_STOPPED)
+    if (rc == ISAC_EPISODE_STOPPED)
         rc = ISAC_EIO;
     *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:o,s:o}", "radio", cfg->radio, "policy", cfg->policy,
                      "seed", (json_int_t)cfg->seed, "episodes", x.episodes, "summary",
                      summary_json(x.episodes), "counters", counters_json(r), "timing",
-                     timing_json(&x, pipeline_threads(p)));
-    episode_engine_destroy(e);
-    policy_destroy(pol);
-    qnet_file_free(&qf);
-    pipeline_destroy(p);
+                     timing_json(&x, isac_pipeline_threads(p)));
+    isac_episode_engine_destroy(e);
+    isac_policy_destroy(pol);
+    isac_qnet_file_free(&qf);
+    isac_pipeline_destroy(p);
     return rc;
 }

@@ -22,19 +22,19 @@
 /* A watcher of the loop (the live view, host/serve/run_view.h): sees every CPI and every
  * episode's end, in the loop's thread; must return quickly (it may block only while a
  * viewer paused the run). */
-struct episode_cpi;
-struct episode_status;
-struct run_observer {
+struct isac_episode_cpi;
+struct isac_episode_status;
+struct isac_run_observer {
     void *ctx;
-    void (*cpi)(void *ctx, const struct episode_cpi *c);
-    void (*episode)(void *ctx, const struct episode_status *s);
+    void (*cpi)(void *ctx, const struct isac_episode_cpi *c);
+    void (*episode)(void *ctx, const struct isac_episode_status *s);
     /* Policy `name` decides from episode `episode` on (the first, and every change); may
      * be NULL. */
     void (*policy_changed)(void *ctx, const char *name, uint64_t episode);
 };
-struct episode_engine_s;
+struct isac_episode_engine_s;
 
-struct run_hooks {
+struct isac_run_hooks {
     /* One human-readable progress line per step (no newline); may be NULL. */
     void (*progress)(void *ctx, const char *line);
     /* One line per finished episode (no newline): its outcome; may be NULL. */
@@ -44,26 +44,26 @@ struct run_hooks {
     int (*should_stop)(void *ctx);
     /* Called after every step with the pipeline (its grid map is valid until the next
      * step) and the step's result; may be NULL. */
-    void (*on_step)(void *ctx, struct pipeline_s *p, unsigned episode, unsigned step,
-                    const struct pipeline_result *res);
-    /* Array calibration applied to every CPI (pipeline_set_calibration); NULL = none. */
-    const struct chan_correction *calibration;
+    void (*on_step)(void *ctx, struct isac_pipeline_s *p, unsigned episode, unsigned step,
+                    const struct isac_pipeline_result *res);
+    /* Array calibration applied to every CPI (isac_pipeline_set_calibration); NULL = none. */
+    const struct isac_chan_correction *calibration;
     /* Replay: the recorded record of the CPI the radio just returned (the `file`
-     * back end's radio_file_current_annotation). When set, every CPI's episode, step,
+     * back end's isac_radio_file_current_annotation). When set, every CPI's episode, step,
      * plan and decision are compared with it and the first difference fails the run
      * with ISAC_ERADIO "replay diverged at CPI k: recorded KEY X, replayed Y". NULL:
      * no check. */
     const json_t *(*recorded)(void *ctx);
-    /* Threads processing each CPI (pipeline_set_threads); 0: every online core. The
+    /* Threads processing each CPI (isac_pipeline_set_threads); 0: every online core. The
      * results do not depend on it. */
     unsigned threads;
     /* Live view; NULL: none. */
-    const struct run_observer *observer;
-    /* isactb fuse (host/net/): the per-AP blocks come from the nodes (pipeline_set_source),
+    const struct isac_run_observer *observer;
+    /* isactb fuse (host/net/): the per-AP blocks come from the nodes (isac_pipeline_set_source),
      * and on_engine is called once with the episode engine before the first episode (the
      * source reads the episode and step from its status). NULL: the radio. */
-    const struct pipeline_source *source;
-    void (*on_engine)(void *ctx, struct episode_engine_s *e);
+    const struct isac_pipeline_source *source;
+    void (*on_engine)(void *ctx, struct isac_episode_engine_s *e);
     /* Asked before every episode: the policy (a registry name) that decides it, or NULL to
      * keep the current one (the live view's "change policy" control; replay: the policy
      * the capture recorded for that episode). A change takes effect at the episode's
@@ -77,21 +77,24 @@ struct run_hooks {
  * result object documented in docs/cli.md ("episodes", "summary", "counters").
  * Returns ISAC_OK, or a negative isac_err with one line in err (radio fault: the
  * partial result is still returned in *out when available). */
-int exp_run(const struct exp_config *cfg, radio r, codebook cb, sigmf_writer w,
-            const struct run_hooks *hooks, json_t **out, char *err, size_t errlen);
+int isac_exp_run(const struct isac_exp_config *cfg, isac_radio r, isac_codebook cb,
+                 isac_sigmf_writer w, const struct isac_run_hooks *hooks, json_t **out, char *err,
+                 size_t errlen);
 
 /* The codebook a config asks for: "dft" -> generated for the radio's TX array
  * (at the positions of info->tx_pos_wl, cfg->beams beams over -90..90 deg), otherwise the
  * file cfg->codebook. NULL with one line in err. */
-codebook exp_codebook(const struct exp_config *cfg, const struct radio_info *info, char *err,
-                      size_t errlen);
+isac_codebook isac_exp_codebook(const struct isac_exp_config *cfg,
+                                const struct isac_radio_info *info, char *err, size_t errlen);
 
-/* The policy cfg->policy names (policy_registry_find), with the options of this pipeline (pfa, grid
- * size, zeta) and, for qnet with weights other than "builtin", the weights file cfg->weights read
- * and validated into *qf (free with qnet_file_free after policy_destroy). NULL with one line in err
+/* The policy cfg->policy names (isac_policy_registry_find), with the options of this pipeline (pfa,
+ * grid size, zeta) and, for qnet with weights other than "builtin", the weights file cfg->weights
+ * read and validated into *qf (free with isac_qnet_file_free after isac_policy_destroy). NULL with
+ * one line in err
  * ("FILE: version: 2 is not supported", ...). */
 #include "policy/policy.h"
-policy exp_policy_create(const struct exp_config *cfg, pipeline p, codebook cb,
-                         struct qnet_file *qf, char *err, size_t errlen);
+isac_policy isac_exp_policy_create(const struct isac_exp_config *cfg, isac_pipeline p,
+                                   isac_codebook cb, struct isac_qnet_file *qf, char *err,
+                                   size_t errlen);
 
 #endif

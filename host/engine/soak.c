@@ -13,10 +13,10 @@
 #include "engine/soak.h"
 #include "policy/policy.h"
 
-void exp_soak_config_defaults(struct exp_config *c)
+void isac_exp_soak_config_defaults(struct isac_exp_config *c)
 {
-    exp_config_defaults(c);
-    snprintf(c->radio, sizeof c->radio, "%s", EXP_SOAK_RADIO);
+    isac_exp_config_defaults(c);
+    snprintf(c->radio, sizeof c->radio, "%s", ISAC_EXP_SOAK_RADIO);
     c->beams = 8;
     c->max_steps = 16;
     c->waveform.length = 256;
@@ -25,9 +25,9 @@ void exp_soak_config_defaults(struct exp_config *c)
     c->grid.spacing_m = 20;
 }
 
-struct exp_soak_mem exp_soak_mem_now(void)
+struct isac_exp_soak_mem isac_exp_soak_mem_now(void)
 {
-    struct exp_soak_mem m = {-1, -1};
+    struct isac_exp_soak_mem m = {-1, -1};
     FILE *f = fopen("/proc/self/statm", "r");
     long size, res;
     if (f && fscanf(f, "%ld %ld", &size, &res) == 2)
@@ -48,12 +48,12 @@ static double now_s(void)
 
 /* The soak's view of the engine's loop: CPI count, memory probes, the injected leak. */
 struct soak_ctx {
-    const struct exp_soak_opts *a;
-    episode_engine e;
-    unsigned long done;     /* CPIs so far */
-    uint64_t last_episode;  /* episode of the last CPI */
-    uint64_t dropped;       /* samples dropped */
-    struct exp_soak_mem m0; /* after the warm-up */
+    const struct isac_exp_soak_opts *a;
+    isac_episode_engine e;
+    unsigned long done;          /* CPIs so far */
+    uint64_t last_episode;       /* episode of the last CPI */
+    uint64_t dropped;            /* samples dropped */
+    struct isac_exp_soak_mem m0; /* after the warm-up */
     double t0;
     int64_t tick0;
     void *volatile leak_sink; /* the last injected leak (--inject-leak) */
@@ -61,9 +61,9 @@ struct soak_ctx {
 
 static void soak_mark(struct soak_ctx *x)
 {
-    x->m0 = exp_soak_mem_now();
+    x->m0 = isac_exp_soak_mem_now();
     x->t0 = now_s();
-    x->tick0 = episode_engine_status(x->e)->tick;
+    x->tick0 = isac_episode_engine_status(x->e)->tick;
 }
 
 static int soak_should_stop(void *ctx)
@@ -72,7 +72,7 @@ static int soak_should_stop(void *ctx)
     return x->done >= x->a->cpis || (x->a->stop && *x->a->stop);
 }
 
-static void soak_on_step(void *ctx, const struct episode_cpi *c)
+static void soak_on_step(void *ctx, const struct isac_episode_cpi *c)
 {
     struct soak_ctx *x = ctx;
     x->done++;
@@ -93,61 +93,62 @@ static void soak_on_step(void *ctx, const struct episode_cpi *c)
 
 /* The soak's rules: every CPI a search (no confirmation dwell), an episode ends at
  * max_steps CPIs or at a declaration the policy may stop on, the next scene is drawn
- * with the clock running on. The policy keeps its default options (policy_opts_defaults),
+ * with the clock running on. The policy keeps its default options (isac_policy_opts_defaults),
  * as the soak always did: it soaks the loop, not the policy's P_D model. */
-static void soak_rules(const struct exp_config *cfg, struct episode_rules *r)
+static void soak_rules(const struct isac_exp_config *cfg, struct isac_episode_rules *r)
 {
-    episode_rules_from_config(r, cfg);
+    isac_episode_rules_from_config(r, cfg);
     r->confirm_radius_m = 0;
-    r->end = EPISODE_END_DECLARED;
-    r->start = EPISODE_START_NEXT_SCENE;
+    r->end = ISAC_EPISODE_END_DECLARED;
+    r->start = ISAC_EPISODE_START_NEXT_SCENE;
 }
 
-int exp_soak_run(const struct exp_soak_opts *a, const struct exp_config *cfg, radio r, codebook cb,
-                 struct exp_soak_result *res, char *err, size_t errlen)
+int isac_exp_soak_run(const struct isac_exp_soak_opts *a, const struct isac_exp_config *cfg,
+                      isac_radio r, isac_codebook cb, struct isac_exp_soak_result *res, char *err,
+                      size_t errlen)
 {
-    struct radio_info info;
-    radio_get_info(r, &info);
+    struct isac_radio_info info;
+    isac_radio_get_info(r, &info);
     if (errlen)
         err[0] = '\0';
-    if (!policy_name_known(cfg->policy)) {
+    if (!isac_policy_name_known(cfg->policy)) {
         snprintf(err, errlen, "policy '%s' unknown", cfg->policy);
-        return EXP_SOAK_EINPUT;
+        return ISAC_EXP_SOAK_EINPUT;
     }
-    struct episode_rules rules;
+    struct isac_episode_rules rules;
     soak_rules(cfg, &rules);
-    struct policy_args pa;
-    policy_args_defaults(&pa, codebook_size(cb), cfg->seed);
-    pipeline p = pipeline_create(cfg, &info, cb, cfg->pfa, err, errlen);
-    policy pol = p ? policy_create_named(cfg->policy, &pa) : NULL;
+    struct isac_policy_args pa;
+    isac_policy_args_defaults(&pa, isac_codebook_size(cb), cfg->seed);
+    isac_pipeline p = isac_pipeline_create(cfg, &info, cb, cfg->pfa, err, errlen);
+    isac_policy pol = p ? isac_policy_create_named(cfg->policy, &pa) : NULL;
     struct soak_ctx x = {.a = a};
-    x.e = pol ? episode_engine_create(p, r, cb, cfg, &rules, err, errlen) : NULL;
-    int out = EXP_SOAK_OK;
+    x.e = pol ? isac_episode_engine_create(p, r, cb, cfg, &rules, err, errlen) : NULL;
+    int out = ISAC_EXP_SOAK_OK;
     if (!x.e) {
         if (!err[0])
             snprintf(err, errlen, "cannot create the policy");
-        out = EXP_SOAK_EINPUT;
+        out = ISAC_EXP_SOAK_EINPUT;
     } else {
-        const struct episode_hooks h = {
+        const struct isac_episode_hooks h = {
             .ctx = &x, .should_stop = soak_should_stop, .on_step = soak_on_step};
         if (!a->warmup)
             soak_mark(&x);
-        int rc = episode_run_episodes(x.e, pol, 0, 0, &h, err, errlen);
+        int rc = isac_episode_run_episodes(x.e, pol, 0, 0, &h, err, errlen);
         double secs = now_s() - x.t0;
-        struct exp_soak_mem m1 = exp_soak_mem_now();
-        if (rc != EPISODE_STOPPED) {
-            out = EXP_SOAK_ERUNTIME;
+        struct isac_exp_soak_mem m1 = isac_exp_soak_mem_now();
+        if (rc != ISAC_EPISODE_STOPPED) {
+            out = ISAC_EXP_SOAK_ERUNTIME;
         } else {
-            int64_t air = episode_engine_status(x.e)->tick - x.tick0;
-            *res = (struct exp_soak_result){
+            int64_t air = isac_episode_engine_status(x.e)->tick - x.tick0;
+            *res = (struct isac_exp_soak_result){
                 secs,  (double)air / info.sample_rate, x.m0, m1, x.last_episode + 1, x.dropped,
                 x.done};
             if (x.done < a->cpis)
-                out = EXP_SOAK_STOPPED;
+                out = ISAC_EXP_SOAK_STOPPED;
         }
     }
-    episode_engine_destroy(x.e);
-    policy_destroy(pol);
-    pipeline_destroy(p);
+    isac_episode_engine_destroy(x.e);
+    isac_policy_destroy(pol);
+    isac_pipeline_destroy(p);
     return out;
 }

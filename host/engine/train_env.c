@@ -6,39 +6,39 @@
 #include "engine/run.h"
 #include "engine/train_env.h"
 
-void exp_train_env_close(struct exp_train_env *e)
+void isac_exp_train_env_close(struct isac_exp_train_env *e)
 {
-    mdp_env_destroy(e->env);
-    codebook_destroy(e->cb);
-    radio_close(e->r);
+    isac_mdp_env_destroy(e->env);
+    isac_codebook_destroy(e->cb);
+    isac_radio_close(e->r);
     e->env = NULL;
     e->cb = NULL;
     e->r = NULL;
 }
 
-int exp_train_env_open(struct exp_train_env *e, char *err, size_t errlen)
+int isac_exp_train_env_open(struct isac_exp_train_env *e, char *err, size_t errlen)
 {
     int rc = e->open_radio(e->open_ctx, e->cfg->radio, &e->r);
     if (rc)
         return rc;
-    struct radio_info info;
+    struct isac_radio_info info;
     if (errlen)
         err[0] = '\0';
-    radio_get_info(e->r, &info);
-    e->cb = exp_codebook(e->cfg, &info, err, errlen);
-    e->env = e->cb ? mdp_env_create(e->cfg, e->r, e->cb, err, errlen) : NULL;
-    if (e->env && mdp_env_set_threads(e->env, e->threads) != ISAC_OK) {
+    isac_radio_get_info(e->r, &info);
+    e->cb = isac_exp_codebook(e->cfg, &info, err, errlen);
+    e->env = e->cb ? isac_mdp_env_create(e->cfg, e->r, e->cb, err, errlen) : NULL;
+    if (e->env && isac_mdp_env_set_threads(e->env, e->threads) != ISAC_OK) {
         snprintf(err, errlen, "pipeline: cannot start %u threads", e->threads);
-        mdp_env_destroy(e->env);
+        isac_mdp_env_destroy(e->env);
         e->env = NULL;
     }
     if (!e->env) {
-        exp_train_env_close(e);
+        isac_exp_train_env_close(e);
         return -1;
     }
-    e->scenario = !!(info.caps & RADIO_CAP_SCENARIO);
-    e->Q = codebook_size(e->cb);
-    mdp_env_policy_opts(e->env, &e->popts);
+    e->scenario = !!(info.caps & ISAC_RADIO_CAP_SCENARIO);
+    e->Q = isac_codebook_size(e->cb);
+    isac_mdp_env_policy_opts(e->env, &e->popts);
     return 0;
 }
 
@@ -47,25 +47,25 @@ int exp_train_env_open(struct exp_train_env *e, char *err, size_t errlen)
  * hardware has no such state to restore and is left as it is. */
 static int env_fresh(void *ctx)
 {
-    struct exp_train_env *e = ctx;
+    struct isac_exp_train_env *e = ctx;
     if (!e->scenario)
         return ISAC_OK;
-    exp_train_env_close(e);
+    isac_exp_train_env_close(e);
     char err[512];
-    return exp_train_env_open(e, err, sizeof err) ? ISAC_EIO : ISAC_OK;
+    return isac_exp_train_env_open(e, err, sizeof err) ? ISAC_EIO : ISAC_OK;
 }
 
 static int env_reset(void *ctx, uint64_t ep)
 {
-    struct exp_train_env *e = ctx;
-    return mdp_env_reset(e->env, ep, NULL, 0);
+    struct isac_exp_train_env *e = ctx;
+    return isac_mdp_env_reset(e->env, ep, NULL, 0);
 }
 
 static int env_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigned *cpis)
 {
-    struct exp_train_env *e = ctx;
-    struct mdp_env_out o;
-    int rc = mdp_env_step(e->env, beam, &o, NULL, 0);
+    struct isac_exp_train_env *e = ctx;
+    struct isac_mdp_env_out o;
+    int rc = isac_mdp_env_step(e->env, beam, &o, NULL, 0);
     *pd = o.pd;
     *terminal = o.terminal;
     *cpis = o.cpis;
@@ -74,18 +74,19 @@ static int env_step(void *ctx, unsigned beam, double *pd, int *terminal, unsigne
 
 static int env_target_beam(void *ctx, unsigned *beam)
 {
-    struct exp_train_env *e = ctx;
-    return mdp_env_target_beam(e->env, beam);
+    struct isac_exp_train_env *e = ctx;
+    return isac_mdp_env_target_beam(e->env, beam);
 }
 
-static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mean, double *success)
+static int env_evaluate(void *ctx, const struct isac_qnet_def *net, double *steps_mean,
+                        double *success)
 {
-    struct exp_train_env *e = ctx;
-    struct policy_args pa;
-    policy_args_defaults(&pa, e->Q, e->seed);
+    struct isac_exp_train_env *e = ctx;
+    struct isac_policy_args pa;
+    isac_policy_args_defaults(&pa, e->Q, e->seed);
     pa.opts = e->popts;
     pa.opts.qnet = net;
-    policy pol = policy_create_named("qnet", &pa);
+    isac_policy pol = isac_policy_create_named("qnet", &pa);
     if (!pol)
         return ISAC_EINVAL;
     double s = 0, ok = 0;
@@ -93,24 +94,24 @@ static int env_evaluate(void *ctx, const struct qnet_def *net, double *steps_mea
     for (unsigned i = 0; i < e->eval_episodes && !rc; i++) {
         unsigned steps;
         int succ;
-        rc = mdp_env_run_episode(e->env, pol, EXP_TRAIN_EVAL_EPISODE0 + i, e->max_steps, &steps,
-                                 &succ, NULL, 0);
+        rc = isac_mdp_env_run_episode(e->env, pol, ISAC_EXP_TRAIN_EVAL_EPISODE0 + i, e->max_steps,
+                                      &steps, &succ, NULL, 0);
         s += steps;
         ok += succ;
     }
-    policy_destroy(pol);
+    isac_policy_destroy(pol);
     *steps_mean = e->eval_episodes ? s / e->eval_episodes : NAN;
     *success = e->eval_episodes ? ok / e->eval_episodes : NAN;
     return rc;
 }
 
-void exp_train_env_iface(struct exp_train_env *e, struct train_env *te)
+void isac_exp_train_env_iface(struct isac_exp_train_env *e, struct isac_train_env *te)
 {
-    *te = (struct train_env){e,
-                             e->Q,
-                             env_reset,
-                             env_step,
-                             e->eval_episodes ? env_evaluate : NULL,
-                             env_target_beam,
-                             env_fresh};
+    *te = (struct isac_train_env){e,
+                                  e->Q,
+                                  env_reset,
+                                  env_step,
+                                  e->eval_episodes ? env_evaluate : NULL,
+                                  env_target_beam,
+                                  env_fresh};
 }

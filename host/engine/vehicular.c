@@ -26,7 +26,7 @@
 #define VH_LEAD 16
 #define VH_MAXV 1024
 
-void vh_cfg_default(struct vh_cfg *c)
+void isac_vh_cfg_default(struct isac_vh_cfg *c)
 {
     memset(c, 0, sizeof(*c));
     c->scheme = "heuristic";
@@ -48,7 +48,7 @@ void vh_cfg_default(struct vh_cfg *c)
     c->fp_iter = 15;
 }
 
-void vh_result_free(struct vh_result *r)
+void isac_vh_result_free(struct isac_vh_result *r)
 {
     free(r->s_k);
     free(r->s_model);
@@ -67,29 +67,29 @@ struct truth {
 struct vstate { /* per vehicle id */
     int on;
     unsigned age;
-    struct trk_pcrb pc;
+    struct isac_trk_pcrb pc;
 };
 
 struct tmem { /* per track id: last decision and measurements (the DT's own memory) */
     int prev_rsu;
-    float complex f[VEH_MAX_N];
-    double meas[VEH_RSUS][3];
-    int has[VEH_RSUS];
+    float complex f[ISAC_VEH_MAX_N];
+    double meas[ISAC_VEH_RSUS][3];
+    int has[ISAC_VEH_RSUS];
 };
 
 struct vh {
-    const struct vh_cfg *c;
-    struct veh_params vp;
-    const struct veh_scheme_vt *vt;
+    const struct isac_vh_cfg *c;
+    struct isac_veh_params vp;
+    const struct isac_veh_scheme_vt *vt;
     void *sst;
-    veh_prob prob;
-    array arr;
-    ofdm tx;
+    isac_veh_prob prob;
+    isac_array arr;
+    isac_ofdm tx;
     size_t L, ny;
-    tracker trk;
-    hw_traffic traffic;
-    struct trk_rsu rsu[VEH_RSUS];
-    struct sense_model sm;
+    isac_tracker trk;
+    isac_hw_traffic traffic;
+    struct isac_trk_rsu rsu[ISAC_VEH_RSUS];
+    struct isac_sense_model sm;
     isac_rng rng;
     struct truth *v, *drop;
     unsigned nv, ndrop;
@@ -100,8 +100,8 @@ struct vh {
     float complex **u, **x, *y;
     uint8_t *pay, *dec;
     /* the slot's design: track index and vehicle of each loaded problem entry */
-    unsigned trk_of[VEH_MAX_K];
-    int veh_of[VEH_MAX_K];
+    unsigned trk_of[ISAC_VEH_MAX_K];
+    int veh_of[ISAC_VEH_MAX_K];
     unsigned *age_n; /* vehicles seen at each age (RCRB average) */
 };
 
@@ -144,37 +144,37 @@ static void vh_free(struct vh *h)
     free(h->tm);
     if (h->vt && h->sst)
         h->vt->destroy(h->sst);
-    veh_prob_destroy(h->prob);
-    tracker_destroy(h->trk);
-    hw_traffic_destroy(h->traffic);
-    ofdm_destroy(h->tx);
-    array_destroy(h->arr);
+    isac_veh_prob_destroy(h->prob);
+    isac_tracker_destroy(h->trk);
+    isac_hw_traffic_destroy(h->traffic);
+    isac_ofdm_destroy(h->tx);
+    isac_array_destroy(h->arr);
 }
 
-static double tx_power_dbm(const struct vh_cfg *c)
+static double tx_power_dbm(const struct isac_vh_cfg *c)
 {
     double n0 = -174.0 + c->nf_db + 10.0 * log10(20e6);
     return c->ref_snr_db + c->tx_power_db + n0 - (VH_PL_1M - 20.0 * log10(VH_REF_D));
 }
 
-static int vh_init(struct vh *h, const struct vh_cfg *c, char *err, size_t errlen)
+static int vh_init(struct vh *h, const struct isac_vh_cfg *c, char *err, size_t errlen)
 {
     memset(h, 0, sizeof(*h));
     h->c = c;
-    if (!(h->vt = veh_scheme_find(c->scheme))) {
+    if (!(h->vt = isac_veh_scheme_find(c->scheme))) {
         isac_seterr(err, errlen, "vehicular: scheme: unknown '%s'", c->scheme);
         return ISAC_EINVAL;
     }
-    if (c->elements < 2 || c->elements > VEH_MAX_N || c->cap < 1 || c->cap > VEH_MAX_CAP ||
-        c->K > VEH_MAX_K || c->comm_every < 1 || c->slots < 1) {
+    if (c->elements < 2 || c->elements > ISAC_VEH_MAX_N || c->cap < 1 ||
+        c->cap > ISAC_VEH_MAX_CAP || c->K > ISAC_VEH_MAX_K || c->comm_every < 1 || c->slots < 1) {
         isac_seterr(err, errlen,
                     "vehicular: elements %u, cap %u, K %u, comm_every %u or slots %u "
                     "out of range",
                     c->elements, c->cap, c->K, c->comm_every, c->slots);
         return ISAC_EINVAL;
     }
-    struct veh_params *vp = &h->vp;
-    veh_params_default(vp);
+    struct isac_veh_params *vp = &h->vp;
+    isac_veh_params_default(vp);
     vp->n = c->elements;
     vp->cap = c->cap;
     vp->comm_snr_db = c->ref_snr_db + c->tx_power_db;
@@ -184,39 +184,39 @@ static int vh_init(struct vh *h, const struct vh_cfg *c, char *err, size_t errle
     vp->fp_iter = c->fp_iter;
     vp->lstm_assign = c->lstm_assign;
     vp->lstm_beam = c->lstm_beam;
-    h->sm = (struct sense_model){
+    h->sm = (struct isac_sense_model){
         c->sense_snr_db + c->tx_power_db, VH_REF_D, c->elements, 200e6, 0, 30e9};
-    struct ofdm_params op;
-    ofdm_params_default(&op);
+    struct isac_ofdm_params op;
+    isac_ofdm_params_default(&op);
     op.num_symbols = c->ofdm_symbols;
-    h->tx = ofdm_create(&op, err, errlen);
-    h->arr = array_create_ula(c->elements, 0.5);
+    h->tx = isac_ofdm_create(&op, err, errlen);
+    h->arr = isac_array_create_ula(c->elements, 0.5);
     if (!h->tx || !h->arr)
         return ISAC_EINVAL;
-    h->L = ofdm_burst_length(h->tx);
+    h->L = isac_ofdm_burst_length(h->tx);
     h->ny = h->L + VH_SEARCH + VH_LEAD + 64;
     h->sm.burst_s = (double)h->L / 20e6;
     vp->sm = h->sm;
-    vp->psd = ofdm_psd_factor(h->tx);
-    for (unsigned i = 0; i < VEH_RSUS; i++)
-        h->rsu[i] = (struct trk_rsu){vp->rsu[i][0], vp->rsu[i][1]};
-    if (!(h->prob = veh_prob_create(vp, err, errlen)))
+    vp->psd = isac_ofdm_psd_factor(h->tx);
+    for (unsigned i = 0; i < ISAC_VEH_RSUS; i++)
+        h->rsu[i] = (struct isac_trk_rsu){vp->rsu[i][0], vp->rsu[i][1]};
+    if (!(h->prob = isac_veh_prob_create(vp, err, errlen)))
         return ISAC_EINVAL;
     if (!(h->sst = h->vt->create(vp, err, errlen)))
         return ISAC_EINVAL;
-    struct trk_params tp;
-    trk_params_default(&tp);
-    h->trk = tracker_create(&tp, h->rsu, VEH_RSUS);
+    struct isac_trk_params tp;
+    isac_trk_params_default(&tp);
+    h->trk = isac_tracker_create(&tp, h->rsu, ISAC_VEH_RSUS);
     isac_rng_seed_stream(&h->rng, c->seed, 0x7e41c1e);
     h->v = calloc(VH_MAXV, sizeof(*h->v));
-    h->drop = calloc(VEH_MAX_K, sizeof(*h->drop));
+    h->drop = calloc(ISAC_VEH_MAX_K, sizeof(*h->drop));
     if (c->K == 0) {
-        struct hw_traffic_params p;
-        hw_traffic_params_default(&p);
+        struct isac_hw_traffic_params p;
+        isac_hw_traffic_params_default(&p);
         p.rate[0] = c->rate[0];
         p.rate[1] = c->rate[1];
         p.seed = c->seed;
-        if (!(h->traffic = hw_traffic_create(&p, err, errlen)))
+        if (!(h->traffic = isac_hw_traffic_create(&p, err, errlen)))
             return ISAC_EINVAL;
     } else {
         /* fixed drop: kept on the road for the whole run */
@@ -233,7 +233,7 @@ static int vh_init(struct vh *h, const struct vh_cfg *c, char *err, size_t errle
     h->u = calloc(S, sizeof(*h->u));
     h->x = calloc(c->elements, sizeof(*h->x));
     h->y = calloc(h->ny, sizeof(*h->y));
-    size_t pl = (size_t)op.num_symbols * ofdm_payload_bytes(h->tx);
+    size_t pl = (size_t)op.num_symbols * isac_ofdm_payload_bytes(h->tx);
     h->pay = calloc(pl, 1);
     h->dec = calloc(pl, 1);
     if (!h->trk || !h->v || !h->drop || !h->u || !h->x || !h->y || !h->pay || !h->dec)
@@ -254,11 +254,11 @@ static int move(struct vh *h, unsigned n)
 {
     h->nv = 0;
     if (h->traffic) {
-        int rc = hw_traffic_step(h->traffic);
+        int rc = isac_hw_traffic_step(h->traffic);
         if (rc)
             return rc;
         unsigned nv;
-        const struct hw_vehicle *tv = hw_traffic_vehicles(h->traffic, &nv);
+        const struct isac_hw_vehicle *tv = isac_hw_traffic_vehicles(h->traffic, &nv);
         for (unsigned i = 0; i < nv && h->nv < VH_MAXV; i++)
             h->v[h->nv++] = (struct truth){tv[i].id, {tv[i].x, tv[i].y, tv[i].vx, tv[i].vy}, 0};
     } else {
@@ -289,15 +289,15 @@ static int veh_index(struct vh *h, int id)
 static int design(struct vh *h, double *ms)
 {
     unsigned nt;
-    const struct trk_track *t = tracker_tracks(h->trk, &nt);
-    static const struct veh_vehicle zero;
-    struct veh_vehicle *vv = malloc(VEH_MAX_K * sizeof(*vv));
+    const struct isac_trk_track *t = isac_tracker_tracks(h->trk, &nt);
+    static const struct isac_veh_vehicle zero;
+    struct isac_veh_vehicle *vv = malloc(ISAC_VEH_MAX_K * sizeof(*vv));
     if (!vv)
         return ISAC_ENOMEM;
     double F[16], Q[16];
-    trk_cv_model(0.02, h->vp.qx, h->vp.qy, F, Q);
+    isac_trk_cv_model(0.02, h->vp.qx, h->vp.qy, F, Q);
     unsigned K = 0;
-    for (unsigned j = 0; j < nt && K < VEH_MAX_K; j++) {
+    for (unsigned j = 0; j < nt && K < ISAC_VEH_MAX_K; j++) {
         if (!t[j].confirmed)
             continue;
         int vi = veh_index(h, t[j].truth_id), dup = 0;
@@ -305,15 +305,15 @@ static int design(struct vh *h, double *ms)
             dup |= h->veh_of[k] == vi;
         if (vi < 0 || dup)
             continue;
-        struct veh_vehicle *v = &vv[K];
+        struct isac_veh_vehicle *v = &vv[K];
         *v = zero;
         v->id = t[j].id;
-        struct trk_ekf e = t[j].f;
+        struct isac_trk_ekf e = t[j].f;
         memcpy(v->Pprev, e.P, sizeof(e.P));
-        trk_ekf_predict(&e, 0.02, h->vp.qx, h->vp.qy);
+        isac_trk_ekf_predict(&e, 0.02, h->vp.qx, h->vp.qy);
         memcpy(v->x, e.x, sizeof(e.x));
         memcpy(v->P, e.P, sizeof(e.P));
-        v->prev_rsu = VEH_NONE;
+        v->prev_rsu = ISAC_VEH_NONE;
         if (grow((void **)&h->tm, &h->ntm, t[j].id, sizeof(*h->tm)) == ISAC_OK) {
             const struct tmem *m = &h->tm[t[j].id];
             v->prev_rsu = m->prev_rsu - 1; /* stored +1 so that 0 means none */
@@ -326,7 +326,7 @@ static int design(struct vh *h, double *ms)
         K++;
     }
     double t0 = now_ms();
-    int rc = veh_prob_set(h->prob, vv, K);
+    int rc = isac_veh_prob_set(h->prob, vv, K);
     if (rc == ISAC_OK)
         rc = h->vt->decide(h->sst, h->prob);
     *ms = now_ms() - t0;
@@ -337,23 +337,24 @@ static int design(struct vh *h, double *ms)
 /* Remember each loaded track's decision for next slot's features. */
 static void remember(struct vh *h)
 {
-    unsigned K = veh_prob_count(h->prob), N = h->vp.n;
+    unsigned K = isac_veh_prob_count(h->prob), N = h->vp.n;
     for (unsigned k = 0; k < K; k++) {
-        unsigned id = veh_prob_vehicle(h->prob, k)->id;
+        unsigned id = isac_veh_prob_vehicle(h->prob, k)->id;
         if (id >= h->ntm)
             continue;
         struct tmem *m = &h->tm[id];
-        int i = veh_xi(h->prob, k);
+        int i = isac_veh_xi(h->prob, k);
         m->prev_rsu = i + 1;
         for (unsigned e = 0; e < N; e++)
-            m->f[e] = i == VEH_NONE ? 0 : (float complex)veh_beam(h->prob, (unsigned)i, k)[e];
+            m->f[e] =
+                i == ISAC_VEH_NONE ? 0 : (float complex)isac_veh_beam(h->prob, (unsigned)i, k)[e];
     }
 }
 
-static void link_of(struct vh *h, unsigned r, struct sim_user_link *ln)
+static void link_of(struct vh *h, unsigned r, struct isac_sim_user_link *ln)
 {
     ln->tx = h->arr;
-    ln->ap = (struct geom_ap){h->rsu[r].x, h->rsu[r].y, 0.0};
+    ln->ap = (struct isac_geom_ap){h->rsu[r].x, h->rsu[r].y, 0.0};
     ln->tx_power_dbm = tx_power_dbm(h->c);
     ln->fc = 30e9;
     ln->fs = 20e6;
@@ -369,72 +370,72 @@ static int comm_rsu(struct vh *h, unsigned r, isac_tx_plan p, const unsigned *co
     unsigned K = isac_tx_plan_num_comm(p), N = h->vp.n;
     if (K == 0)
         return ISAC_OK;
-    struct sim_user_link ln;
+    struct isac_sim_user_link ln;
     link_of(h, r, &ln);
     int64_t tb = (int64_t)n * 400000; /* 20 ms at 20 MHz */
     const float complex *W = isac_tx_plan_precoder_const(p, 0);
     const double *pw = isac_tx_plan_powers_const(p);
-    float complex vb[VEH_MAX_CAP + 1][VEH_MAX_N];
-    const float complex *vv[VEH_MAX_CAP + 1];
-    double psd[VEH_MAX_CAP + 1];
+    float complex vb[ISAC_VEH_MAX_CAP + 1][ISAC_VEH_MAX_N];
+    const float complex *vv[ISAC_VEH_MAX_CAP + 1];
+    double psd[ISAC_VEH_MAX_CAP + 1];
     for (unsigned s = 0; s <= K; s++) {
         for (unsigned m = 0; m < N; m++)
             vb[s][m] = W[(size_t)s * N + m] * (float)sqrt(pw[s]);
         vv[s] = vb[s];
-        psd[s] = s < K ? ofdm_psd_factor(h->tx) : 1.0;
+        psd[s] = s < K ? isac_ofdm_psd_factor(h->tx) : 1.0;
     }
     int ks[128];
-    const struct ofdm_params *op = ofdm_get_params(h->tx);
+    const struct isac_ofdm_params *op = isac_ofdm_get_params(h->tx);
     for (unsigned i = 0; i < op->occupied; i++)
-        ks[i] = ofdm_subcarrier(h->tx, i);
+        ks[i] = isac_ofdm_subcarrier(h->tx, i);
     int rc = ISAC_OK;
     if (meas) {
         for (unsigned k = 0; k < K && rc == ISAC_OK; k++) {
             const struct truth *v = &h->v[h->veh_of[colv[k]]];
-            ofdm_payload_random(h->tx, h->c->seed ^ ((uint64_t)n << 20), v->id, h->pay);
-            rc = ofdm_modulate(h->tx, v->id, h->pay, h->u[k]);
+            isac_ofdm_payload_random(h->tx, h->c->seed ^ ((uint64_t)n << 20), v->id, h->pay);
+            rc = isac_ofdm_modulate(h->tx, v->id, h->pay, h->u[k]);
         }
-        struct waveform_params wp = {.kind = WAVEFORM_QPSK,
-                                     .length = (unsigned)h->L,
-                                     .seed = h->c->seed ^ ((uint64_t)n << 8) ^ r};
-        waveform_generate(&wp, h->u[K]);
-        const float complex *uu[VEH_MAX_CAP + 1];
+        struct isac_waveform_params wp = {.kind = ISAC_WAVEFORM_QPSK,
+                                          .length = (unsigned)h->L,
+                                          .seed = h->c->seed ^ ((uint64_t)n << 8) ^ r};
+        isac_waveform_generate(&wp, h->u[K]);
+        const float complex *uu[ISAC_VEH_MAX_CAP + 1];
         for (unsigned s = 0; s <= K; s++)
             uu[s] = h->u[s];
         if (rc == ISAC_OK)
             rc = isac_tx_plan_compose(p, uu, h->L, h->x);
     }
-    const float complex *xx[VEH_MAX_N];
+    const float complex *xx[ISAC_VEH_MAX_N];
     for (unsigned m = 0; m < N; m++)
         xx[m] = h->x[m];
     for (unsigned k = 0; k < K && rc == ISAC_OK; k++) {
         const struct truth *v = &h->v[h->veh_of[colv[k]]];
         double t = (double)tb / 20e6;
-        struct sim_user u = {v->s[0] - v->s[2] * t,
-                             v->s[1] - v->s[3] * t,
-                             v->s[2],
-                             v->s[3],
-                             h->c->nf_db,
-                             v->cfo,
-                             INFINITY,
-                             0,
-                             0};
+        struct isac_sim_user u = {v->s[0] - v->s[2] * t,
+                                  v->s[1] - v->s[3] * t,
+                                  v->s[2],
+                                  v->s[3],
+                                  h->c->nf_db,
+                                  v->cfo,
+                                  INFINITY,
+                                  0,
+                                  0};
         double sig, intf;
-        sim_user_model_sinr(&ln, &u, v->id, tb, vv, psd, K + 1, k, ks, op->occupied, op->nfft, &sig,
-                            &intf);
+        isac_sim_user_model_sinr(&ln, &u, v->id, tb, vv, psd, K + 1, k, ks, op->occupied, op->nfft,
+                                 &sig, &intf);
         *thr_model += log2(1.0 + sig / (intf + 1.0));
         if (!meas)
             continue;
-        rc = sim_user_render(&ln, &u, v->id, xx, h->L, tb, h->y, h->ny, tb - VH_LEAD, 1);
+        rc = isac_sim_user_render(&ln, &u, v->id, xx, h->L, tb, h->y, h->ny, tb - VH_LEAD, 1);
         char e[128];
-        ofdm_rx rx = rc ? NULL : ofdm_rx_create(op, v->id, VH_SEARCH, e, sizeof e);
+        isac_ofdm_rx rx = rc ? NULL : isac_ofdm_rx_create(op, v->id, VH_SEARCH, e, sizeof e);
         if (!rx) {
             rc = rc ? rc : ISAC_ENOMEM;
             break;
         }
-        struct ofdm_rx_result res;
-        rc = ofdm_rx_process(rx, h->y, h->ny, h->dec, NULL, &res);
-        ofdm_rx_destroy(rx);
+        struct isac_ofdm_rx_result res;
+        rc = isac_ofdm_rx_process(rx, h->y, h->ny, h->dec, NULL, &res);
+        isac_ofdm_rx_destroy(rx);
         if (rc == ISAC_OK)
             *thr_meas += log2(1.0 + fmax(res.signal_power / res.noise_power, 0.0));
     }
@@ -443,49 +444,49 @@ static int comm_rsu(struct vh *h, unsigned r, isac_tx_plan p, const unsigned *co
 
 /* Level-0 sensing with the slot's plans, the tracker, the per-vehicle PCRB; *rcrb gets
  * the mean RCRB over the vehicles present. */
-static int sense(struct vh *h, isac_tx_plan *plans, double *rcrb, struct vh_result *res)
+static int sense(struct vh *h, isac_tx_plan *plans, double *rcrb, struct isac_vh_result *res)
 {
-    const struct vh_cfg *c = h->c;
+    const struct isac_vh_cfg *c = h->c;
     unsigned N = h->vp.n;
     double det = pow(10.0, c->det_snr_db / 10.0);
-    struct trk_meas *m = malloc((size_t)(h->nv + 1) * VEH_RSUS * sizeof(*m));
+    struct isac_trk_meas *m = malloc((size_t)(h->nv + 1) * ISAC_VEH_RSUS * sizeof(*m));
     if (!m)
         return ISAC_ENOMEM;
     unsigned nm = 0;
     for (unsigned i = 0; i < h->nv; i++) {
         const struct truth *v = &h->v[i];
-        for (unsigned r = 0; r < VEH_RSUS; r++) {
-            struct geom_ap ap = {h->rsu[r].x, h->rsu[r].y, 0.0};
-            double phi = geom_phi(&ap, v->s[0], v->s[1]);
+        for (unsigned r = 0; r < ISAC_VEH_RSUS; r++) {
+            struct isac_geom_ap ap = {h->rsu[r].x, h->rsu[r].y, 0.0};
+            double phi = isac_geom_phi(&ap, v->s[0], v->s[1]);
             double d = hypot(v->s[0] - ap.x, v->s[1] - ap.y), g = 0;
             unsigned S = isac_tx_plan_num_streams(plans[r]);
             const float complex *W = isac_tx_plan_precoder_const(plans[r], 0);
             const double *pw = isac_tx_plan_powers_const(plans[r]);
             for (unsigned s = 0; s < S; s++)
-                g = fmax(g, pw[s] * array_tx_gain(h->arr, W + (size_t)s * N, phi) / N);
+                g = fmax(g, pw[s] * isac_array_tx_gain(h->arr, W + (size_t)s * N, phi) / N);
             double snr = pow(10.0, h->sm.snr_ref_db / 10.0) * pow(VH_REF_D / d, 4.0) * g;
             if (snr * N < det)
                 continue;
-            sense_model_measure(&h->sm, &h->rsu[r], r, v->s, g, (int)v->id, &h->rng, &m[nm++]);
+            isac_sense_model_measure(&h->sm, &h->rsu[r], r, v->s, g, (int)v->id, &h->rng, &m[nm++]);
         }
     }
     /* the DT's memory of each confirmed track's latest measurement per RSU (nearest in
      * the Mahalanobis sense of its prediction), for the learning features */
     unsigned nt;
-    const struct trk_track *t = tracker_tracks(h->trk, &nt);
+    const struct isac_trk_track *t = isac_tracker_tracks(h->trk, &nt);
     for (unsigned j = 0; j < nt; j++) {
         if (!t[j].confirmed || grow((void **)&h->tm, &h->ntm, t[j].id, sizeof(*h->tm)))
             continue;
-        struct trk_ekf e = t[j].f;
-        trk_ekf_predict(&e, 0.02, h->vp.qx, h->vp.qy);
+        struct isac_trk_ekf e = t[j].f;
+        isac_trk_ekf_predict(&e, 0.02, h->vp.qx, h->vp.qy);
         struct tmem *tm = &h->tm[t[j].id];
-        for (unsigned r = 0; r < VEH_RSUS; r++) {
+        for (unsigned r = 0; r < ISAC_VEH_RSUS; r++) {
             double best = 16.27;
             tm->has[r] = 0;
             for (unsigned q = 0; q < nm; q++) {
                 if (m[q].rsu != r)
                     continue;
-                double dd = trk_ekf_distance(&e, &h->rsu[r], &m[q]);
+                double dd = isac_trk_ekf_distance(&e, &h->rsu[r], &m[q]);
                 if (dd < best) {
                     best = dd;
                     tm->has[r] = 1;
@@ -507,21 +508,21 @@ static int sense(struct vh *h, isac_tx_plan *plans, double *rcrb, struct vh_resu
         struct vstate *st = &h->vs[v->id];
         if (!st->on) {
             const double P0[16] = {0.01, 0, 0, 0, 0, 0.01, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
-            trk_pcrb_init(&st->pc, P0);
+            isac_trk_pcrb_init(&st->pc, P0);
             st->on = 1;
             st->age = 0;
         } else {
-            trk_pcrb_predict(&st->pc, 0.02, h->vp.qx, h->vp.qy);
+            isac_trk_pcrb_predict(&st->pc, 0.02, h->vp.qx, h->vp.qy);
             st->age++;
         }
         for (unsigned q = 0; q < nm; q++)
             if (m[q].truth_id == (int)v->id)
-                trk_pcrb_measure(&st->pc, v->s, &h->rsu[m[q].rsu], m[q].su, m[q].sd, m[q].sr);
+                isac_trk_pcrb_measure(&st->pc, v->s, &h->rsu[m[q].rsu], m[q].su, m[q].sd, m[q].sr);
         double C[16], br, ba;
-        if (trk_pcrb_cov(&st->pc, C))
+        if (isac_trk_pcrb_cov(&st->pc, C))
             continue;
         unsigned rn = fabs(v->s[1] - h->rsu[0].y) <= fabs(v->s[1] - h->rsu[1].y) ? 0 : 1;
-        trk_bound_range_angle(C, v->s, &h->rsu[rn], &br, &ba);
+        isac_trk_bound_range_angle(C, v->s, &h->rsu[rn], &br, &ba);
         sum += br;
         cnt++;
         if (st->age < res->rcrb_len) {
@@ -531,12 +532,12 @@ static int sense(struct vh *h, isac_tx_plan *plans, double *rcrb, struct vh_resu
     }
     *rcrb = cnt ? sum / cnt : NAN;
     if (rc == ISAC_OK)
-        rc = tracker_step(h->trk, m, nm);
+        rc = isac_tracker_step(h->trk, m, nm);
     free(m);
     return rc;
 }
 
-int vh_run(const struct vh_cfg *c, struct vh_result *r, char *err, size_t errlen)
+int isac_vh_run(const struct isac_vh_cfg *c, struct isac_vh_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
     struct vh h;
@@ -573,17 +574,17 @@ int vh_run(const struct vh_cfg *c, struct vh_result *r, char *err, size_t errlen
             break;
         }
         remember(&h);
-        isac_tx_plan plans[VEH_RSUS];
-        unsigned colv[VEH_RSUS][VEH_MAX_CAP];
-        if ((rc = veh_plans(h.prob, plans, colv)))
+        isac_tx_plan plans[ISAC_VEH_RSUS];
+        unsigned colv[ISAC_VEH_RSUS][ISAC_VEH_MAX_CAP];
+        if ((rc = isac_veh_plans(h.prob, plans, colv)))
             break;
         double tm = 0, tq = 0;
-        for (unsigned i = 0; i < VEH_RSUS && rc == ISAC_OK && !c->no_comm; i++)
+        for (unsigned i = 0; i < ISAC_VEH_RSUS && rc == ISAC_OK && !c->no_comm; i++)
             rc = comm_rsu(&h, i, plans[i], colv[i], n, meas, &tm, &tq);
         double rcrb = NAN;
         if (rc == ISAC_OK)
             rc = sense(&h, plans, &rcrb, r);
-        for (unsigned i = 0; i < VEH_RSUS; i++)
+        for (unsigned i = 0; i < ISAC_VEH_RSUS; i++)
             isac_tx_plan_destroy(plans[i]);
         if (!scored)
             continue;
@@ -593,11 +594,11 @@ int vh_run(const struct vh_cfg *c, struct vh_result *r, char *err, size_t errlen
         r->s_rcrb[sn] = rcrb;
         sum_model += tm;
         dec_ms += ms;
-        fp_runs += veh_prob_stats(h.prob)->fp_runs;
-        fp_iters += veh_prob_stats(h.prob)->fp_iters;
-        flips += veh_prob_stats(h.prob)->flips;
+        fp_runs += isac_veh_prob_stats(h.prob)->fp_runs;
+        fp_iters += isac_veh_prob_stats(h.prob)->fp_iters;
+        flips += isac_veh_prob_stats(h.prob)->flips;
         r->vehicle_slots += h.nv;
-        served += veh_served(h.prob, 0) + veh_served(h.prob, 1);
+        served += isac_veh_served(h.prob, 0) + isac_veh_served(h.prob, 1);
         if (meas) {
             sum_meas += tq;
             meas_vs += h.nv;
@@ -618,7 +619,7 @@ int vh_run(const struct vh_cfg *c, struct vh_result *r, char *err, size_t errlen
     } else {
         if (err && !err[0])
             isac_seterr(err, errlen, "vehicular: %s", isac_strerror(rc));
-        vh_result_free(r);
+        isac_vh_result_free(r);
     }
     free(age_n);
     vh_free(&h);
@@ -626,24 +627,24 @@ int vh_run(const struct vh_cfg *c, struct vh_result *r, char *err, size_t errlen
 }
 
 struct teach {
-    const struct vh_teacher_sink *sink;
+    const struct isac_vh_teacher_sink *sink;
     unsigned want, got;
     float *x, *y;
 };
 
-static int teach_slot(void *ctx, veh_prob p)
+static int teach_slot(void *ctx, isac_veh_prob p)
 {
     struct teach *t = ctx;
-    unsigned K = veh_prob_count(p), N = veh_prob_params(p)->n, order[VEH_MAX_K];
+    unsigned K = isac_veh_prob_count(p), N = isac_veh_prob_params(p)->n, order[ISAC_VEH_MAX_K];
     if (K == 0)
         return 0;
-    veh_order(p, order);
+    isac_veh_order(p, order);
     float *ya = t->y, *yb = t->y + K;
-    if (veh_labels(p, order, ya, yb))
+    if (isac_veh_labels(p, order, ya, yb))
         return 0; /* someone not served: not a teaching example */
-    veh_features(p, order, 0, t->x);
+    isac_veh_features(p, order, 0, t->x);
     int rc = t->sink->push(t->sink->ctx, 0, K, t->x, ya);
-    veh_features(p, order, 1, t->x);
+    isac_veh_features(p, order, 1, t->x);
     if (rc == 0)
         rc = t->sink->push(t->sink->ctx, 1, K, t->x, yb);
     (void)N;
@@ -652,34 +653,36 @@ static int teach_slot(void *ctx, veh_prob p)
     return ++t->got >= t->want ? 1 : 0;
 }
 
-int vh_teacher(const struct vh_cfg *base, unsigned sequences, unsigned kmin, unsigned kmax,
-               const struct vh_teacher_sink *sink, char *err, size_t errlen)
+int isac_vh_teacher(const struct isac_vh_cfg *base, unsigned sequences, unsigned kmin,
+                    unsigned kmax, const struct isac_vh_teacher_sink *sink, char *err,
+                    size_t errlen)
 {
-    if (kmin < 1 || kmax < kmin || kmax > 2 * base->cap || kmax > VEH_MAX_K || !sequences) {
+    if (kmin < 1 || kmax < kmin || kmax > 2 * base->cap || kmax > ISAC_VEH_MAX_K || !sequences) {
         isac_seterr(err, errlen, "vehicular teacher: K range %u..%u outside 1..2 cap (%u)", kmin,
                     kmax, 2 * base->cap);
         return ISAC_EINVAL;
     }
     unsigned N = base->elements;
-    struct teach t = {sink, sequences, 0,
-                      malloc((size_t)VEH_MAX_K * VEH_FEAT_BEAM(VEH_MAX_N) * sizeof(float)),
-                      malloc((size_t)VEH_MAX_K * (1 + VEH_OUT_BEAM(VEH_MAX_N)) * sizeof(float))};
+    struct teach t = {
+        sink, sequences, 0,
+        malloc((size_t)ISAC_VEH_MAX_K * ISAC_VEH_FEAT_BEAM(ISAC_VEH_MAX_N) * sizeof(float)),
+        malloc((size_t)ISAC_VEH_MAX_K * (1 + ISAC_VEH_OUT_BEAM(ISAC_VEH_MAX_N)) * sizeof(float))};
     int rc = t.x && t.y ? ISAC_OK : ISAC_ENOMEM;
     isac_rng rng;
     isac_rng_seed_stream(&rng, base->seed, 0x7eac4e5);
     (void)N;
     for (unsigned r = 0; rc == ISAC_OK && t.got < t.want; r++) {
-        struct vh_cfg c = *base;
+        struct isac_vh_cfg c = *base;
         c.scheme = "heuristic";
         c.K = kmin + (unsigned)isac_rng_below(&rng, kmax - kmin + 1);
         c.seed = base->seed * 1000 + r;
         c.no_comm = 1;
         c.teacher = teach_slot;
         c.teacher_ctx = &t;
-        struct vh_result res;
-        rc = vh_run(&c, &res, err, errlen);
+        struct isac_vh_result res;
+        rc = isac_vh_run(&c, &res, err, errlen);
         if (rc == ISAC_OK)
-            vh_result_free(&res);
+            isac_vh_result_free(&res);
     }
     free(t.x);
     free(t.y);

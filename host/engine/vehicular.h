@@ -8,9 +8,9 @@
  *      traffic (host/track/traffic.h);
  *   2. the digital twin loads every confirmed track (one per vehicle: a second track of
  *      the same vehicle is left out) predicted one slot ahead, with its covariance and
- *      last slot's posterior covariance, into a veh_prob and the scheme decides; the
- *      decision time (veh_prob_set + decide, the thread's CPU time) is recorded;
- *   3. communication: each RSU composes its plan (veh_plans) with one OFDM stream per
+ *      last slot's posterior covariance, into a isac_veh_prob and the scheme decides; the
+ *      decision time (isac_veh_prob_set + decide, the thread's CPU time) is recorded;
+ *   3. communication: each RSU composes its plan (isac_veh_plans) with one OFDM stream per
  *      served vehicle and the white probe; every served vehicle's receiver gets its own
  *      IQ (radio/sim/sim_user.h, line of sight, seed 000's alpha0 d^-2 path loss) and
  *      measures the SINR from pilots (host/comm/ofdm_rx.h) on `comm_every`-th slots; the
@@ -30,8 +30,8 @@
 
 #include "vehicular/veh.h"
 
-struct vh_cfg {
-    const char *scheme;  /* veh_scheme_find name */
+struct isac_vh_cfg {
+    const char *scheme;  /* isac_veh_scheme_find name */
     unsigned elements;   /* N (2..64) */
     unsigned cap;        /* streams per RSU */
     unsigned K;          /* fixed drop of K vehicles (1..VEH_MAX_K); 0: Poisson traffic */
@@ -48,7 +48,7 @@ struct vh_cfg {
     const char *lstm_assign, *lstm_beam; /* lstm scheme: weights files (NULL: compiled in) */
     /* optional: called after each scored slot's decision, with the loaded problem;
      * returns < 0 (an error: the run fails with it), 0, or > 0 (stop the run here) */
-    int (*teacher)(void *ctx, veh_prob p);
+    int (*teacher)(void *ctx, isac_veh_prob p);
     void *teacher_ctx;
 };
 
@@ -56,9 +56,9 @@ struct vh_cfg {
  * 45 dB over ref -29.5 dB (15.5 dB for a unit-power stream at one antenna 30 m away),
  * sense 0 dB, detection 13 dB, comm share 0.8, NF 7 dB, 2 data symbols, sensing on,
  * fp_iter 15 (the FP's rounds; tolerance 1e-4 of fq). */
-void vh_cfg_default(struct vh_cfg *c);
+void isac_vh_cfg_default(struct isac_vh_cfg *c);
 
-struct vh_result {
+struct isac_vh_result {
     double thr_meas;  /* mean over scored (vehicle, slot) of log2(1 + SINR from pilots),
                          comm slots only, bit/symbol */
     double thr_model; /* the same with the model SINR, every scored slot */
@@ -76,22 +76,23 @@ struct vh_result {
     double *rcrb_age;
     unsigned rcrb_len;
 };
-void vh_result_free(struct vh_result *r);
+void isac_vh_result_free(struct isac_vh_result *r);
 
 /* Teacher data for the Bi-LSTMs (host/vehicular/veh_features.h): fixed drops of K
  * vehicles, K uniform in kmin..kmax (<= 2 cap: every vehicle served) per run, run r with
  * seed base->seed * 1000 + r, the heuristic (Algorithm 3) deciding every scored slot,
  * no communication; each scored slot is one sequence for each net: push(ctx, 0, len,
- * x, y) for the assignment net (VEH_FEAT_ASSIGN inputs, 1 output) and push(ctx, 1, ...)
- * for the beam net (VEH_FEAT_BEAM inputs, 2N outputs), until `sequences` slots. */
-struct vh_teacher_sink {
+ * x, y) for the assignment net (ISAC_VEH_FEAT_ASSIGN inputs, 1 output) and push(ctx, 1, ...)
+ * for the beam net (ISAC_VEH_FEAT_BEAM inputs, 2N outputs), until `sequences` slots. */
+struct isac_vh_teacher_sink {
     void *ctx;
     int (*push)(void *ctx, int net, unsigned len, const float *x, const float *y);
 };
-int vh_teacher(const struct vh_cfg *base, unsigned sequences, unsigned kmin, unsigned kmax,
-               const struct vh_teacher_sink *sink, char *err, size_t errlen);
+int isac_vh_teacher(const struct isac_vh_cfg *base, unsigned sequences, unsigned kmin,
+                    unsigned kmax, const struct isac_vh_teacher_sink *sink, char *err,
+                    size_t errlen);
 
 /* Run one Monte Carlo run. ISAC_OK, or an error with one line in err. */
-int vh_run(const struct vh_cfg *c, struct vh_result *r, char *err, size_t errlen);
+int isac_vh_run(const struct isac_vh_cfg *c, struct isac_vh_result *r, char *err, size_t errlen);
 
 #endif

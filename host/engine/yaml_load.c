@@ -72,8 +72,8 @@ static const cyaml_config_t *yaml_cfg(cyaml_config_t *c, struct yaml_log *lg)
     return c;
 }
 
-int yaml_load_one(const char *text, size_t len, const char *src, const cyaml_schema_value_t *schema,
-                  void **raw, char *err, size_t errlen)
+int isac_yaml_load_one(const char *text, size_t len, const char *src,
+                       const cyaml_schema_value_t *schema, void **raw, char *err, size_t errlen)
 {
     *raw = NULL;
     int line = yaml_second_document(text, len);
@@ -95,7 +95,7 @@ int yaml_load_one(const char *text, size_t len, const char *src, const cyaml_sch
     return ISAC_OK;
 }
 
-void yaml_free_one(const cyaml_schema_value_t *schema, void *raw)
+void isac_yaml_free_one(const cyaml_schema_value_t *schema, void *raw)
 {
     if (!raw)
         return;

@@ -12,10 +12,10 @@
 /* Parse text (len bytes) against schema into *raw (NULL for an empty document: all
  * defaults). ISAC_OK, or ISAC_EFORMAT with one line in err naming src (and the line of a
  * second document, "SRC:LINE: a second YAML document: a config file holds exactly one"). */
-int yaml_load_one(const char *text, size_t len, const char *src, const cyaml_schema_value_t *schema,
-                  void **raw, char *err, size_t errlen);
+int isac_yaml_load_one(const char *text, size_t len, const char *src,
+                       const cyaml_schema_value_t *schema, void **raw, char *err, size_t errlen);
 
-/* Free what yaml_load_one returned (NULL is fine). */
-void yaml_free_one(const cyaml_schema_value_t *schema, void *raw);
+/* Free what isac_yaml_load_one returned (NULL is fine). */
+void isac_yaml_free_one(const cyaml_schema_value_t *schema, void *raw);
 
 #endif

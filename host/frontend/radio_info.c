@@ -6,7 +6,7 @@
 #include "common/err.h"
 #include "frontend/radio_info.h"
 
-int radio_positions_check(const double *pos, unsigned n, char *why, size_t whylen)
+int isac_radio_positions_check(const double *pos, unsigned n, char *why, size_t whylen)
 {
     for (unsigned i = 0; i < n; i++)
         if (!isfinite(pos[i]) || fabs(pos[i]) > 1e4) {
@@ -16,28 +16,29 @@ int radio_positions_check(const double *pos, unsigned n, char *why, size_t whyle
                      i, pos[i]);
             return ISAC_EINVAL;
         }
-    /* any order: O(n^2) over at most RADIO_MAX_CHANNELS elements is nothing */
+    /* any order: O(n^2) over at most ISAC_RADIO_MAX_CHANNELS elements is nothing */
     for (unsigned i = 0; i < n; i++)
         for (unsigned j = i + 1; j < n; j++)
-            if (fabs(pos[i] - pos[j]) < RADIO_MIN_SPACING_WL) {
+            if (fabs(pos[i] - pos[j]) < ISAC_RADIO_MIN_SPACING_WL) {
                 snprintf(why, whylen, "elements %u and %u are %g wavelengths apart (minimum %g)", i,
-                         j, fabs(pos[i] - pos[j]), RADIO_MIN_SPACING_WL);
+                         j, fabs(pos[i] - pos[j]), ISAC_RADIO_MIN_SPACING_WL);
                 return ISAC_EINVAL;
             }
     return ISAC_OK;
 }
 
-int radio_info_check_positions(const struct radio_info *info, char *why, size_t whylen)
+int isac_radio_info_check_positions(const struct isac_radio_info *info, char *why, size_t whylen)
 {
     char w[160];
-    if (info->num_tx && radio_positions_check(info->tx_pos_wl, info->num_tx, w, sizeof w)) {
+    if (info->num_tx && isac_radio_positions_check(info->tx_pos_wl, info->num_tx, w, sizeof w)) {
         snprintf(why, whylen, "TX array: %s", w);
         return ISAC_EINVAL;
     }
-    for (unsigned ap = 0; ap < info->num_rx_aps && ap < RADIO_MAX_APS; ap++) {
-        unsigned ch = radio_rx_first_channel(info, ap);
-        if (ch + info->rx_ap_elements[ap] <= RADIO_MAX_CHANNELS &&
-            radio_positions_check(info->rx_pos_wl + ch, info->rx_ap_elements[ap], w, sizeof w)) {
+    for (unsigned ap = 0; ap < info->num_rx_aps && ap < ISAC_RADIO_MAX_APS; ap++) {
+        unsigned ch = isac_radio_rx_first_channel(info, ap);
+        if (ch + info->rx_ap_elements[ap] <= ISAC_RADIO_MAX_CHANNELS &&
+            isac_radio_positions_check(info->rx_pos_wl + ch, info->rx_ap_elements[ap], w,
+                                       sizeof w)) {
             snprintf(why, whylen, "RX array %u: %s", ap, w);
             return ISAC_EINVAL;
         }
@@ -45,37 +46,37 @@ int radio_info_check_positions(const struct radio_info *info, char *why, size_t 
     return ISAC_OK;
 }
 
-void radio_info_fill_ula(struct radio_info *info)
+void isac_radio_info_fill_ula(struct isac_radio_info *info)
 {
     double d = info->element_spacing_wl;
-    for (unsigned m = 0; m < info->num_tx && m < RADIO_MAX_CHANNELS; m++)
+    for (unsigned m = 0; m < info->num_tx && m < ISAC_RADIO_MAX_CHANNELS; m++)
         info->tx_pos_wl[m] = m * d;
-    for (unsigned ap = 0, ch = 0; ap < info->num_rx_aps && ap < RADIO_MAX_APS; ap++)
-        for (unsigned m = 0; m < info->rx_ap_elements[ap] && ch < RADIO_MAX_CHANNELS; m++)
+    for (unsigned ap = 0, ch = 0; ap < info->num_rx_aps && ap < ISAC_RADIO_MAX_APS; ap++)
+        for (unsigned m = 0; m < info->rx_ap_elements[ap] && ch < ISAC_RADIO_MAX_CHANNELS; m++)
             info->rx_pos_wl[ch++] = m * d;
 }
 
-unsigned radio_rx_first_channel(const struct radio_info *info, unsigned ap)
+unsigned isac_radio_rx_first_channel(const struct isac_radio_info *info, unsigned ap)
 {
     unsigned ch = 0;
-    for (unsigned a = 0; a < ap && a < RADIO_MAX_APS; a++)
+    for (unsigned a = 0; a < ap && a < ISAC_RADIO_MAX_APS; a++)
         ch += info->rx_ap_elements[a];
     return ch;
 }
 
-array radio_tx_array(const struct radio_info *info)
+isac_array isac_radio_tx_array(const struct isac_radio_info *info)
 {
-    if (!info || info->num_tx == 0 || info->num_tx > RADIO_MAX_CHANNELS)
+    if (!info || info->num_tx == 0 || info->num_tx > ISAC_RADIO_MAX_CHANNELS)
         return NULL;
-    return array_create(info->tx_pos_wl, info->num_tx);
+    return isac_array_create(info->tx_pos_wl, info->num_tx);
 }
 
-array radio_rx_array(const struct radio_info *info, unsigned ap)
+isac_array isac_radio_rx_array(const struct isac_radio_info *info, unsigned ap)
 {
-    if (!info || ap >= info->num_rx_aps || ap >= RADIO_MAX_APS)
+    if (!info || ap >= info->num_rx_aps || ap >= ISAC_RADIO_MAX_APS)
         return NULL;
-    unsigned ch = radio_rx_first_channel(info, ap), M = info->rx_ap_elements[ap];
-    if (M == 0 || ch + M > RADIO_MAX_CHANNELS)
+    unsigned ch = isac_radio_rx_first_channel(info, ap), M = info->rx_ap_elements[ap];
+    if (M == 0 || ch + M > ISAC_RADIO_MAX_CHANNELS)
         return NULL;
-    return array_create(info->rx_pos_wl + ch, M);
+    return isac_array_create(info->rx_pos_wl + ch, M);
 }

@@ -31,7 +31,7 @@
  * twin learns p(P_D^{t+1} | u_t, target) and a twin episode draws its target once, as a
  * real scene does. The target comes from the radio's ground truth when it has one
  * (the emulator; `--twin-scene truth`, the default) or is estimated from the data alone
- * (train_label_episode: the beam that confirmed a detection, else the beam of the
+ * (isac_train_label_episode: the beam that confirmed a detection, else the beam of the
  * episode's highest observed P_D), which works with recordings from hardware.
  * Measured (docs/learning.md, "The scene"): with it the twin's episodes end and its
  * near-target detections match the data's; the twin-trained agent is still not better
@@ -47,43 +47,43 @@
 #include "learn/ddqn.h"
 #include "learn/nn.h"
 
-struct cgan_cfg {
-    unsigned zdim;        /* latent size (4) */
-    unsigned g1, g2;      /* generator widths (128, 64) */
-    unsigned d1, d2;      /* discriminator widths (64, 128) */
-    unsigned batch;       /* 64 */
-    float lr;             /* generator learning rate (2e-4) */
-    float lr_d;           /* discriminator learning rate (1e-3; >= 0, 0: lr) */
-    unsigned logit;       /* 1: log-odds of the sample as a discriminator feature (0) */
-    unsigned scene;       /* 1: the condition also holds the beam offsets from the scene's
-                             target beam (see above); 0: the paper's u_t only */
-    struct adam_cfg adam; /* (0.5, 0.999, 1e-8) */
+struct isac_cgan_cfg {
+    unsigned zdim;             /* latent size (4) */
+    unsigned g1, g2;           /* generator widths (128, 64) */
+    unsigned d1, d2;           /* discriminator widths (64, 128) */
+    unsigned batch;            /* 64 */
+    float lr;                  /* generator learning rate (2e-4) */
+    float lr_d;                /* discriminator learning rate (1e-3; >= 0, 0: lr) */
+    unsigned logit;            /* 1: log-odds of the sample as a discriminator feature (0) */
+    unsigned scene;            /* 1: the condition also holds the beam offsets from the scene's
+                                  target beam (see above); 0: the paper's u_t only */
+    struct isac_adam_cfg adam; /* (0.5, 0.999, 1e-8) */
 };
 
-typedef struct cgan_s *cgan;
+typedef struct isac_cgan_s *isac_cgan;
 
 /* m: MDP parameters (emb, tau, b3); num_beams Q. NULL on bad sizes or memory. */
-cgan cgan_create(const struct cgan_cfg *c, const struct mdp_params *m, unsigned num_beams,
-                 uint64_t seed);
-void cgan_destroy(cgan g);
+isac_cgan isac_cgan_create(const struct isac_cgan_cfg *c, const struct isac_mdp_params *m,
+                           unsigned num_beams, uint64_t seed);
+void isac_cgan_destroy(isac_cgan g);
 
 /* One epoch over data[0..n) in a shuffled order drawn from rng; mean losses of D
  * (-(log D(real) + log(1 - D(fake))), 2 log 2 = 1.386 at equilibrium) and G
  * (-log D(fake), log 2 = 0.693) into *ld, *lg. */
-int cgan_train_epoch(cgan g, const struct transition *data, size_t n, isac_rng *rng, double *ld,
-                     double *lg);
+int isac_cgan_train_epoch(isac_cgan g, const struct isac_transition *data, size_t n, isac_rng *rng,
+                          double *ld, double *lg);
 /* The condition of one transition: u_t = [mu_next, mu, pd, fg], the action index a
- * (mu -> mu_next) and the scene's target beam (used with cgan_cfg.scene;
- * TRANSITION_NO_TARGET or any value >= Q: unknown). */
-struct cgan_cond {
+ * (mu -> mu_next) and the scene's target beam (used with isac_cgan_cfg.scene;
+ * ISAC_TRANSITION_NO_TARGET or any value >= Q: unknown). */
+struct isac_cgan_cond {
     unsigned mu, mu_next, a;
     double pd;
     int fg;
     unsigned target;
 };
 /* The condition of a stored transition (its state, action and target). */
-struct cgan_cond cgan_cond_of(const struct transition *t);
+struct isac_cgan_cond isac_cgan_cond_of(const struct isac_transition *t);
 /* One sample of P_D^{t+1} given u; noise from rng. */
-double cgan_sample(cgan g, const struct cgan_cond *u, isac_rng *rng);
+double isac_cgan_sample(isac_cgan g, const struct isac_cgan_cond *u, isac_rng *rng);
 
 #endif

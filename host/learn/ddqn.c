@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct ddqn_s {
-    struct ddqn_cfg c;
-    mlp q, qt;     /* online and target */
-    float *params; /* copy buffer for the target update */
-    struct transition *buf;
+struct isac_ddqn_s {
+    struct isac_ddqn_cfg c;
+    isac_mlp q, qt; /* online and target */
+    float *params;  /* copy buffer for the target update */
+    struct isac_transition *buf;
     size_t n, head;
     unsigned steps;
     unsigned nin, nact;
@@ -17,12 +17,12 @@ struct ddqn_s {
     float *qa, *qb;     /* batch Q(s', .) online, target */
 };
 
-void ddqn_destroy(ddqn d)
+void isac_ddqn_destroy(isac_ddqn d)
 {
     if (!d)
         return;
-    mlp_destroy(d->q);
-    mlp_destroy(d->qt);
+    isac_mlp_destroy(d->q);
+    isac_mlp_destroy(d->qt);
     free(d->params);
     free(d->buf);
     free(d->x);
@@ -34,23 +34,23 @@ void ddqn_destroy(ddqn d)
     free(d);
 }
 
-ddqn ddqn_create(const struct ddqn_cfg *c, uint64_t seed)
+isac_ddqn isac_ddqn_create(const struct isac_ddqn_cfg *c, uint64_t seed)
 {
-    if (mdp_params_check(&c->mdp) || c->h1 < 1 || c->h2 < 1 || c->batch < 1 || c->batch > 4096 ||
-        c->buffer < c->batch || c->target_every < 1 || !(c->alpha_con >= 0))
+    if (isac_mdp_params_check(&c->mdp) || c->h1 < 1 || c->h2 < 1 || c->batch < 1 ||
+        c->batch > 4096 || c->buffer < c->batch || c->target_every < 1 || !(c->alpha_con >= 0))
         return NULL;
-    ddqn d = calloc(1, sizeof *d);
+    isac_ddqn d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
     d->c = *c;
     d->nin = c->mdp.emb + 2;
     d->nact = 2 * c->mdp.tau;
     unsigned sizes[4] = {d->nin, c->h1, c->h2, 1 + d->nact};
-    enum nn_act acts[3] = {NN_RELU, NN_RELU, NN_LINEAR};
+    enum isac_nn_act acts[3] = {ISAC_NN_RELU, ISAC_NN_RELU, ISAC_NN_LINEAR};
     isac_rng rng;
     isac_rng_seed_stream(&rng, seed, 0x646471ULL);
-    d->q = mlp_create(3, sizes, acts, c->batch, &rng);
-    d->qt = mlp_create(3, sizes, acts, c->batch, &rng);
+    d->q = isac_mlp_create(3, sizes, acts, c->batch, &rng);
+    d->qt = isac_mlp_create(3, sizes, acts, c->batch, &rng);
     d->buf = calloc(c->buffer, sizeof *d->buf);
     size_t B = c->batch;
     d->x = malloc(B * d->nin * sizeof(float));
@@ -60,22 +60,22 @@ ddqn ddqn_create(const struct ddqn_cfg *c, uint64_t seed)
     d->qa = malloc(B * d->nact * sizeof(float));
     d->qb = malloc(B * d->nact * sizeof(float));
     if (!d->q || !d->qt || !d->buf || !d->x || !d->x2 || !d->dy || !d->qs || !d->qa || !d->qb ||
-        !(d->params = malloc(mlp_num_params(d->q) * sizeof(float)))) {
-        ddqn_destroy(d);
+        !(d->params = malloc(isac_mlp_num_params(d->q) * sizeof(float)))) {
+        isac_ddqn_destroy(d);
         return NULL;
     }
-    mlp_get_params(d->q, d->params);
-    mlp_set_params(d->qt, d->params);
+    isac_mlp_get_params(d->q, d->params);
+    isac_mlp_set_params(d->qt, d->params);
     return d;
 }
 
-float ddqn_shaped_reward(const struct mdp_params *m, double pd, double pd_next, int done)
+float isac_ddqn_shaped_reward(const struct isac_mdp_params *m, double pd, double pd_next, int done)
 {
     double r = done ? m->b0 : -1.0;
-    return (float)(r + mdp_shaping(m, pd, pd_next, done));
+    return (float)(r + isac_mdp_shaping(m, pd, pd_next, done));
 }
 
-void ddqn_store(ddqn d, const struct transition *t)
+void isac_ddqn_store(isac_ddqn d, const struct isac_transition *t)
 {
     d->buf[d->head] = *t;
     if (d->n < d->c.buffer)
@@ -84,12 +84,12 @@ void ddqn_store(ddqn d, const struct transition *t)
         d->head = d->c.pinned < d->c.buffer ? d->c.pinned : 0;
 }
 
-size_t ddqn_buffer_size(ddqn d)
+size_t isac_ddqn_buffer_size(isac_ddqn d)
 {
     return d->n;
 }
 
-const struct transition *ddqn_buffer_at(ddqn d, size_t i)
+const struct isac_transition *isac_ddqn_buffer_at(isac_ddqn d, size_t i)
 {
     return i < d->n ? &d->buf[i] : NULL;
 }
@@ -128,35 +128,35 @@ static void duel_backward(const float *out, const float *dq, unsigned B, unsigne
     }
 }
 
-void ddqn_q(ddqn d, unsigned mu, double pd, int fg, float *q)
+void isac_ddqn_q(isac_ddqn d, unsigned mu, double pd, int fg, float *q)
 {
-    float x[MDP_MAX_EMB + 2];
-    mdp_state_input(&d->c.mdp, mu, pd, fg, x);
-    duel(mlp_forward(d->q, x, 1), 1, d->nact, q);
+    float x[ISAC_MDP_MAX_EMB + 2];
+    isac_mdp_state_input(&d->c.mdp, mu, pd, fg, x);
+    duel(isac_mlp_forward(d->q, x, 1), 1, d->nact, q);
 }
 
-unsigned ddqn_act(ddqn d, unsigned mu, double pd, int fg)
+unsigned isac_ddqn_act(isac_ddqn d, unsigned mu, double pd, int fg)
 {
-    float q[2 * MDP_MAX_TAU];
-    ddqn_q(d, mu, pd, fg, q);
-    return qnet_argmax(q, d->nact);
+    float q[2 * ISAC_MDP_MAX_TAU];
+    isac_ddqn_q(d, mu, pd, fg, q);
+    return isac_qnet_argmax(q, d->nact);
 }
 
-double ddqn_train_step(ddqn d, float lr, isac_rng *rng)
+double isac_ddqn_train_step(isac_ddqn d, float lr, isac_rng *rng)
 {
     unsigned B = d->c.batch, A = d->nact, in = d->nin;
     if (d->n < B)
         return NAN;
-    const struct transition *tb[4096];
+    const struct isac_transition *tb[4096];
     for (unsigned r = 0; r < B; r++) {
         tb[r] = &d->buf[isac_rng_below(rng, d->n)];
-        mdp_state_input(&d->c.mdp, tb[r]->mu, tb[r]->pd, tb[r]->fg, d->x + (size_t)r * in);
-        mdp_state_input(&d->c.mdp, tb[r]->mu_next, tb[r]->pd_next, tb[r]->fg_next,
-                        d->x2 + (size_t)r * in);
+        isac_mdp_state_input(&d->c.mdp, tb[r]->mu, tb[r]->pd, tb[r]->fg, d->x + (size_t)r * in);
+        isac_mdp_state_input(&d->c.mdp, tb[r]->mu_next, tb[r]->pd_next, tb[r]->fg_next,
+                             d->x2 + (size_t)r * in);
     }
-    duel(mlp_forward(d->q, d->x2, B), B, A, d->qa);
-    duel(mlp_forward(d->qt, d->x2, B), B, A, d->qb);
-    const float *out = mlp_forward(d->q, d->x, B);
+    duel(isac_mlp_forward(d->q, d->x2, B), B, A, d->qa);
+    duel(isac_mlp_forward(d->qt, d->x2, B), B, A, d->qb);
+    const float *out = isac_mlp_forward(d->q, d->x, B);
     duel(out, B, A, d->qs);
     float dq[4096];
     float *g = B * A <= 4096 ? dq : NULL;
@@ -164,12 +164,12 @@ double ddqn_train_step(ddqn d, float lr, isac_rng *rng)
         return NAN;
     double loss = 0;
     for (unsigned r = 0; r < B; r++) {
-        const struct transition *t = tb[r];
+        const struct isac_transition *t = tb[r];
         const float *qs = d->qs + (size_t)r * A;
         float target = t->r;
         if (!t->done)
-            target +=
-                (float)d->c.mdp.rho * d->qb[(size_t)r * A + qnet_argmax(d->qa + (size_t)r * A, A)];
+            target += (float)d->c.mdp.rho *
+                      d->qb[(size_t)r * A + isac_qnet_argmax(d->qa + (size_t)r * A, A)];
         float diff = qs[t->a] - target;
         loss += (double)diff * diff / B;
         for (unsigned k = 0; k < A; k++)
@@ -187,33 +187,34 @@ double ddqn_train_step(ddqn d, float lr, isac_rng *rng)
         }
     }
     duel_backward(out, g, B, A, d->dy);
-    mlp_zero_grad(d->q);
-    mlp_backward(d->q, d->dy, NULL);
-    mlp_adam_step(d->q, &d->c.adam, lr);
+    isac_mlp_zero_grad(d->q);
+    isac_mlp_backward(d->q, d->dy, NULL);
+    isac_mlp_adam_step(d->q, &d->c.adam, lr);
     if (++d->steps % d->c.target_every == 0) {
-        mlp_get_params(d->q, d->params);
-        mlp_set_params(d->qt, d->params);
+        isac_mlp_get_params(d->q, d->params);
+        isac_mlp_set_params(d->qt, d->params);
     }
     return loss;
 }
 
-size_t ddqn_num_params(ddqn d)
+size_t isac_ddqn_num_params(isac_ddqn d)
 {
-    return mlp_num_params(d->q);
+    return isac_mlp_num_params(d->q);
 }
 
-void ddqn_export(ddqn d, struct qnet_def *def, float *storage)
+void isac_ddqn_export(isac_ddqn d, struct isac_qnet_def *def, float *storage)
 {
-    mlp_get_params(d->q, storage);
+    isac_mlp_get_params(d->q, storage);
     memset(def, 0, sizeof *def);
-    def->version = QNET_VERSION;
+    def->version = ISAC_QNET_VERSION;
     def->tau = d->c.mdp.tau;
     def->emb = d->c.mdp.emb;
     def->b3 = d->c.mdp.b3;
     const float *p = storage;
-    for (unsigned l = 0; l < QNET_LAYERS; l++) {
-        unsigned in = mlp_width(d->q, l), out = mlp_width(d->q, l + 1);
-        def->l[l] = (struct qnet_layer_def){in, out, l < QNET_LAYERS - 1, p, p + (size_t)in * out};
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
+        unsigned in = isac_mlp_width(d->q, l), out = isac_mlp_width(d->q, l + 1);
+        def->l[l] = (struct isac_qnet_layer_def){in, out, l < ISAC_QNET_LAYERS - 1, p,
+                                                 p + (size_t)in * out};
         p += (size_t)in * out + out;
     }
 }

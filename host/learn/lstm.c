@@ -20,7 +20,7 @@
 #include "common/rng.h"
 #include "learn/lstm_impl.h"
 
-void bilstm_cfg_defaults(struct bilstm_cfg *c, unsigned in, unsigned out)
+void isac_bilstm_cfg_defaults(struct isac_bilstm_cfg *c, unsigned in, unsigned out)
 {
     memset(c, 0, sizeof *c);
     c->in = in;
@@ -29,7 +29,7 @@ void bilstm_cfg_defaults(struct bilstm_cfg *c, unsigned in, unsigned out)
     c->layers = 1;
     c->ndense = 1;
     c->dense[0] = 32;
-    c->head = BILSTM_HEAD_BCE;
+    c->head = ISAC_BILSTM_HEAD_BCE;
     c->max_len = 256;
     c->max_batch = 64;
     c->chunk = 16;
@@ -42,7 +42,7 @@ void bilstm_cfg_defaults(struct bilstm_cfg *c, unsigned in, unsigned out)
         return -1;                                                                                 \
     } while (0)
 
-int bilstm_cfg_check(const struct bilstm_cfg *c, char *err, size_t errlen)
+int isac_bilstm_cfg_check(const struct isac_bilstm_cfg *c, char *err, size_t errlen)
 {
     if (c->in < 1 || c->in > 4096)
         FAIL("in: %u outside 1..4096", c->in);
@@ -50,16 +50,16 @@ int bilstm_cfg_check(const struct bilstm_cfg *c, char *err, size_t errlen)
         FAIL("out: %u outside 1..4096", c->out);
     if (c->hidden < 1 || c->hidden > 1024)
         FAIL("hidden: %u outside 1..1024", c->hidden);
-    if (c->layers < 1 || c->layers > BILSTM_MAX_LAYERS)
-        FAIL("layers: %u outside 1..%d", c->layers, BILSTM_MAX_LAYERS);
-    if (c->ndense > BILSTM_MAX_DENSE)
-        FAIL("dense: %u layers, at most %d", c->ndense, BILSTM_MAX_DENSE);
+    if (c->layers < 1 || c->layers > ISAC_BILSTM_MAX_LAYERS)
+        FAIL("layers: %u outside 1..%d", c->layers, ISAC_BILSTM_MAX_LAYERS);
+    if (c->ndense > ISAC_BILSTM_MAX_DENSE)
+        FAIL("dense: %u layers, at most %d", c->ndense, ISAC_BILSTM_MAX_DENSE);
     for (unsigned k = 0; k < c->ndense; k++)
         if (c->dense[k] < 1 || c->dense[k] > 4096)
             FAIL("dense[%u]: %u outside 1..4096", k, c->dense[k]);
-    if (c->head != BILSTM_HEAD_BCE && c->head != BILSTM_HEAD_MSE)
+    if (c->head != ISAC_BILSTM_HEAD_BCE && c->head != ISAC_BILSTM_HEAD_MSE)
         FAIL("head: %d is neither bce (0) nor mse (1)", (int)c->head);
-    if (c->ball_groups && (c->head != BILSTM_HEAD_MSE || c->out % c->ball_groups))
+    if (c->ball_groups && (c->head != ISAC_BILSTM_HEAD_MSE || c->out % c->ball_groups))
         FAIL("ball_groups: %u needs the mse head and must divide out (%u)", c->ball_groups, c->out);
     if (c->max_len < 1 || c->max_len > 65536)
         FAIL("max_len: %u outside 1..65536", c->max_len);
@@ -83,9 +83,9 @@ int bilstm_cfg_check(const struct bilstm_cfg *c, char *err, size_t errlen)
 
 /* ---- parameter layout ---- */
 
-static void layout(struct bilstm_s *n)
+static void layout(struct isac_bilstm_s *n)
 {
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     size_t o = 0, h = c->hidden;
     for (unsigned l = 0; l < c->layers; l++) {
         n->din[l] = l == 0 ? c->in : 2 * c->hidden;
@@ -112,11 +112,11 @@ static void layout(struct bilstm_s *n)
     n->np = o;
 }
 
-static void init_params(struct bilstm_s *n, uint64_t seed)
+static void init_params(struct isac_bilstm_s *n, uint64_t seed)
 {
     isac_rng r;
     isac_rng_seed(&r, seed);
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     size_t h = c->hidden;
     for (unsigned l = 0; l < c->layers; l++)
         for (unsigned d = 0; d < 2; d++) {
@@ -140,11 +140,11 @@ static void init_params(struct bilstm_s *n, uint64_t seed)
 
 /* ---- work space ---- */
 
-static void work_free(struct bilstm_work *w)
+static void work_free(struct isac_bilstm_work *w)
 {
     if (!w)
         return;
-    for (unsigned l = 0; l < BILSTM_MAX_LAYERS; l++) {
+    for (unsigned l = 0; l < ISAC_BILSTM_MAX_LAYERS; l++) {
         free(w->Y[l]);
         for (unsigned d = 0; d < 2; d++) {
             free(w->G[l][d]);
@@ -152,7 +152,7 @@ static void work_free(struct bilstm_work *w)
             free(w->H[l][d]);
         }
     }
-    for (unsigned k = 0; k <= BILSTM_MAX_DENSE; k++)
+    for (unsigned k = 0; k <= ISAC_BILSTM_MAX_DENSE; k++)
         free(w->A[k]);
     free(w->X0);
     free(w->Xr);
@@ -168,9 +168,9 @@ static void work_free(struct bilstm_work *w)
     free(w->len);
 }
 
-static int work_alloc(struct bilstm_s *n, struct bilstm_work *w)
+static int work_alloc(struct isac_bilstm_s *n, struct isac_bilstm_work *w)
 {
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     size_t B = n->chunk, R = B * c->max_len, h = c->hidden;
     size_t dmax = c->in > 2 * h ? c->in : 2 * h, fmax = 2 * h;
     for (unsigned k = 0; k <= c->ndense; k++)
@@ -204,7 +204,7 @@ static int work_alloc(struct bilstm_s *n, struct bilstm_work *w)
     return ok ? 0 : -1;
 }
 
-static void free_works(struct bilstm_s *n)
+static void free_works(struct isac_bilstm_s *n)
 {
     if (n->w)
         for (unsigned t = 0; t < n->nw; t++)
@@ -215,13 +215,13 @@ static void free_works(struct bilstm_s *n)
 }
 
 /* Workspaces for t threads (at least one). 0 or -1. */
-static int ensure_works(struct bilstm_s *n, unsigned t)
+static int ensure_works(struct isac_bilstm_s *n, unsigned t)
 {
     if (t < 1)
         t = 1;
     if (n->nw >= t)
         return 0;
-    struct bilstm_work *w = realloc(n->w, t * sizeof *w);
+    struct isac_bilstm_work *w = realloc(n->w, t * sizeof *w);
     if (!w)
         return -1;
     n->w = w;
@@ -235,7 +235,7 @@ static int ensure_works(struct bilstm_s *n, unsigned t)
     return 0;
 }
 
-void bilstm_destroy(bilstm n)
+void isac_bilstm_destroy(isac_bilstm n)
 {
     if (!n)
         return;
@@ -252,11 +252,11 @@ void bilstm_destroy(bilstm n)
     free(n);
 }
 
-bilstm bilstm_create_raw(const struct bilstm_cfg *c, char *err, size_t errlen)
+isac_bilstm isac_bilstm_create_raw(const struct isac_bilstm_cfg *c, char *err, size_t errlen)
 {
-    if (bilstm_cfg_check(c, err, errlen))
+    if (isac_bilstm_cfg_check(c, err, errlen))
         return NULL;
-    struct bilstm_s *n = calloc(1, sizeof *n);
+    struct isac_bilstm_s *n = calloc(1, sizeof *n);
     if (!n) {
         isac_seterr(err, errlen, "out of memory");
         return NULL;
@@ -276,54 +276,55 @@ bilstm bilstm_create_raw(const struct bilstm_cfg *c, char *err, size_t errlen)
     ok = ok && !ensure_works(n, 1);
     if (!ok) {
         isac_seterr(err, errlen, "out of memory (%zu parameters)", n->np);
-        bilstm_destroy(n);
+        isac_bilstm_destroy(n);
         return NULL;
     }
     return n;
 }
 
-bilstm bilstm_create(const struct bilstm_cfg *c, uint64_t seed, char *err, size_t errlen)
+isac_bilstm isac_bilstm_create(const struct isac_bilstm_cfg *c, uint64_t seed, char *err,
+                               size_t errlen)
 {
-    bilstm n = bilstm_create_raw(c, err, errlen);
+    isac_bilstm n = isac_bilstm_create_raw(c, err, errlen);
     if (n)
         init_params(n, seed);
     return n;
 }
 
-bilstm bilstm_clone(bilstm n)
+isac_bilstm isac_bilstm_clone(isac_bilstm n)
 {
-    bilstm k = bilstm_create_raw(&n->c, NULL, 0);
+    isac_bilstm k = isac_bilstm_create_raw(&n->c, NULL, 0);
     if (k)
         memcpy(k->p, n->p, n->np * sizeof(float));
     return k;
 }
 
-const struct bilstm_cfg *bilstm_get_cfg(bilstm n)
+const struct isac_bilstm_cfg *isac_bilstm_get_cfg(isac_bilstm n)
 {
     return &n->c;
 }
 
-size_t bilstm_num_params(bilstm n)
+size_t isac_bilstm_num_params(isac_bilstm n)
 {
     return n->np;
 }
 
-void bilstm_get_params(bilstm n, float *p)
+void isac_bilstm_get_params(isac_bilstm n, float *p)
 {
     memcpy(p, n->p, n->np * sizeof(float));
 }
 
-void bilstm_set_params(bilstm n, const float *p)
+void isac_bilstm_set_params(isac_bilstm n, const float *p)
 {
     memcpy(n->p, p, n->np * sizeof(float));
 }
 
-void bilstm_get_grads(bilstm n, float *g)
+void isac_bilstm_get_grads(isac_bilstm n, float *g)
 {
     memcpy(g, n->g, n->np * sizeof(float));
 }
 
-void bilstm_set_threads(bilstm n, unsigned threads)
+void isac_bilstm_set_threads(isac_bilstm n, unsigned threads)
 {
     n->c.threads = threads > 256 ? 256 : threads;
 }
@@ -391,9 +392,10 @@ static void reverse_seq(const float *X, float *Xr, unsigned d, unsigned T, unsig
         }
 }
 
-static void chunk_forward(struct bilstm_s *n, struct bilstm_work *w, unsigned T, unsigned B)
+static void chunk_forward(struct isac_bilstm_s *n, struct isac_bilstm_work *w, unsigned T,
+                          unsigned B)
 {
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     unsigned h = c->hidden;
     const float *X = w->X0;
     size_t R = (size_t)T * B;
@@ -435,9 +437,9 @@ static void chunk_forward(struct bilstm_s *n, struct bilstm_work *w, unsigned T,
 }
 
 /* Final outputs of one row from its logits z (out values) into y. */
-static void head_output(const struct bilstm_cfg *c, const float *z, float *y)
+static void head_output(const struct isac_bilstm_cfg *c, const float *z, float *y)
 {
-    if (c->head == BILSTM_HEAD_BCE) {
+    if (c->head == ISAC_BILSTM_HEAD_BCE) {
         for (unsigned j = 0; j < c->out; j++)
             y[j] = sigm(z[j]);
         return;
@@ -458,8 +460,8 @@ static void head_output(const struct bilstm_cfg *c, const float *z, float *y)
 }
 
 /* Copy the chunk's sequences into X0 (time-major, padding zero); returns T. */
-static unsigned load_chunk(struct bilstm_s *n, struct bilstm_work *w, const struct bilstm_seq *s,
-                           unsigned B)
+static unsigned load_chunk(struct isac_bilstm_s *n, struct isac_bilstm_work *w,
+                           const struct isac_bilstm_seq *s, unsigned B)
 {
     unsigned T = 0, in = n->c.in;
     for (unsigned b = 0; b < B; b++) {
@@ -477,12 +479,12 @@ static unsigned load_chunk(struct bilstm_s *n, struct bilstm_work *w, const stru
     return T;
 }
 
-int bilstm_forward(bilstm n, unsigned len, const float *x, float *y)
+int isac_bilstm_forward(isac_bilstm n, unsigned len, const float *x, float *y)
 {
     if (len < 1 || len > n->c.max_len)
         return ISAC_EINVAL;
-    struct bilstm_work *w = &n->w[0];
-    struct bilstm_seq s = {len, x, NULL};
+    struct isac_bilstm_work *w = &n->w[0];
+    struct isac_bilstm_seq s = {len, x, NULL};
     unsigned T = load_chunk(n, w, &s, 1);
     chunk_forward(n, w, T, 1);
     const float *Z = w->A[n->c.ndense];
@@ -495,10 +497,11 @@ int bilstm_forward(bilstm n, unsigned len, const float *x, float *y)
 
 /* Loss of the chunk's valid rows into *acc; with dZ (not NULL) dLoss/dlogits (scaled by
  * inv_n) into dZ (zero at padding). */
-static void chunk_loss(struct bilstm_s *n, struct bilstm_work *w, const struct bilstm_seq *s,
-                       unsigned T, unsigned B, double inv_n, float *dZ, struct chunk_acc *acc)
+static void chunk_loss(struct isac_bilstm_s *n, struct isac_bilstm_work *w,
+                       const struct isac_bilstm_seq *s, unsigned T, unsigned B, double inv_n,
+                       float *dZ, struct isac_chunk_acc *acc)
 {
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     unsigned out = c->out, gs = c->ball_groups ? out / c->ball_groups : out;
     const float *Z = w->A[c->ndense];
     float yv[4096];
@@ -517,7 +520,7 @@ static void chunk_loss(struct bilstm_s *n, struct bilstm_work *w, const struct b
             for (unsigned j = 0; j < out; j++) {
                 double e = (double)yv[j] - tg[j];
                 acc->sq += e * e;
-                if (c->head == BILSTM_HEAD_BCE) {
+                if (c->head == ISAC_BILSTM_HEAD_BCE) {
                     double zz = z[j];
                     acc->loss += (zz > 0 ? zz : 0) - zz * tg[j] + log1p(exp(-fabs(zz)));
                     acc->correct += (yv[j] >= 0.5f) == (tg[j] >= 0.5f);
@@ -529,7 +532,7 @@ static void chunk_loss(struct bilstm_s *n, struct bilstm_work *w, const struct b
                         dz[j] = (float)(2.0 * e * inv_n);
                 }
             }
-            if (!dz || c->head != BILSTM_HEAD_MSE || !c->ball_groups)
+            if (!dz || c->head != ISAC_BILSTM_HEAD_MSE || !c->ball_groups)
                 continue;
             /* through p(z) = z / ||z|| where ||z|| > 1: dz = (dp - p (p . dp)) / ||z|| */
             for (unsigned g = 0; g < c->ball_groups; g++) {
@@ -556,7 +559,7 @@ static void chunk_loss(struct bilstm_s *n, struct bilstm_work *w, const struct b
 static void dir_backward(const float *W, const float *U, unsigned d, unsigned h, unsigned T,
                          unsigned B, const unsigned *len, const float *X, const float *G,
                          const float *C, const float *H, const float *dHd, float *gW, float *gU,
-                         float *gb, float *dX, struct bilstm_work *w)
+                         float *gb, float *dX, struct isac_bilstm_work *w)
 {
     size_t h4 = 4 * (size_t)h, R = (size_t)T * B;
     float *dZ = w->dZ, *dh = w->dh, *dc = w->dc;
@@ -602,10 +605,10 @@ static void dir_backward(const float *W, const float *U, unsigned d, unsigned h,
 }
 
 /* Backward of the chunk from dZo (dLoss/dlogits, T B x out) into the gradient gr. */
-static void chunk_backward(struct bilstm_s *n, struct bilstm_work *w, unsigned T, unsigned B,
-                           float *gr)
+static void chunk_backward(struct isac_bilstm_s *n, struct isac_bilstm_work *w, unsigned T,
+                           unsigned B, float *gr)
 {
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     unsigned h = c->hidden, L = c->layers;
     size_t R = (size_t)T * B;
     float *cur = w->dA0, *nxt = w->dA1;
@@ -675,22 +678,22 @@ static void chunk_backward(struct bilstm_s *n, struct bilstm_work *w, unsigned T
 /* ---- chunked batches, optionally in threads ---- */
 
 struct job {
-    struct bilstm_s *n;
-    const struct bilstm_seq *seq;
-    size_t ns;             /* sequences */
-    unsigned nchunk;       /* chunks */
-    double inv_n;          /* 1 / elements (gradient scale) */
-    int grad;              /* compute the gradient into n->cg[chunk] */
-    unsigned tid, nth;     /* this worker handles chunks tid, tid + nth, ... */
-    struct chunk_acc *acc; /* per chunk */
+    struct isac_bilstm_s *n;
+    const struct isac_bilstm_seq *seq;
+    size_t ns;                  /* sequences */
+    unsigned nchunk;            /* chunks */
+    double inv_n;               /* 1 / elements (gradient scale) */
+    int grad;                   /* compute the gradient into n->cg[chunk] */
+    unsigned tid, nth;          /* this worker handles chunks tid, tid + nth, ... */
+    struct isac_chunk_acc *acc; /* per chunk */
 };
 
-static void run_chunk(struct job *j, unsigned k, struct bilstm_work *w)
+static void run_chunk(struct job *j, unsigned k, struct isac_bilstm_work *w)
 {
-    struct bilstm_s *n = j->n;
+    struct isac_bilstm_s *n = j->n;
     size_t first = (size_t)k * n->chunk;
     unsigned B = (unsigned)((j->ns - first) < n->chunk ? j->ns - first : n->chunk);
-    const struct bilstm_seq *s = j->seq + first;
+    const struct isac_bilstm_seq *s = j->seq + first;
     unsigned T = load_chunk(n, w, s, B);
     chunk_forward(n, w, T, B);
     memset(&j->acc[k], 0, sizeof j->acc[k]);
@@ -712,7 +715,7 @@ static void *worker(void *arg)
 }
 
 /* Run the chunks of a job on up to c.threads threads. ISAC_OK or ISAC_ENOMEM. */
-static int run_job(struct bilstm_s *n, struct job *base)
+static int run_job(struct isac_bilstm_s *n, struct job *base)
 {
     unsigned nth = n->c.threads > 1 ? n->c.threads : 1;
     if (nth > base->nchunk)
@@ -743,10 +746,10 @@ static int run_job(struct bilstm_s *n, struct job *base)
     return ISAC_OK;
 }
 
-static void metrics_from(const struct bilstm_cfg *c, const struct chunk_acc *a, unsigned nk,
-                         struct bilstm_metrics *m)
+static void metrics_from(const struct isac_bilstm_cfg *c, const struct isac_chunk_acc *a,
+                         unsigned nk, struct isac_bilstm_metrics *m)
 {
-    struct chunk_acc s = {0};
+    struct isac_chunk_acc s = {0};
     for (unsigned k = 0; k < nk; k++) { /* chunk order: the same sums every time */
         s.loss += a[k].loss;
         s.sq += a[k].sq;
@@ -756,11 +759,11 @@ static void metrics_from(const struct bilstm_cfg *c, const struct chunk_acc *a, 
     double e = s.elements ? (double)s.elements : NAN;
     m->loss = s.loss / e;
     m->mse = s.sq / e;
-    m->accuracy = c->head == BILSTM_HEAD_BCE ? (double)s.correct / e : NAN;
+    m->accuracy = c->head == ISAC_BILSTM_HEAD_BCE ? (double)s.correct / e : NAN;
     m->elements = s.elements;
 }
 
-static int check_seqs(const struct bilstm_s *n, const struct bilstm_seq *seq, size_t ns,
+static int check_seqs(const struct isac_bilstm_s *n, const struct isac_bilstm_seq *seq, size_t ns,
                       size_t *elements)
 {
     size_t e = 0;
@@ -773,7 +776,8 @@ static int check_seqs(const struct bilstm_s *n, const struct bilstm_seq *seq, si
     return ISAC_OK;
 }
 
-int bilstm_loss_grad(bilstm n, const struct bilstm_seq *seq, unsigned nb, struct bilstm_metrics *m)
+int isac_bilstm_loss_grad(isac_bilstm n, const struct isac_bilstm_seq *seq, unsigned nb,
+                          struct isac_bilstm_metrics *m)
 {
     size_t elements;
     if (nb < 1 || nb > n->c.max_batch || check_seqs(n, seq, nb, &elements))
@@ -800,12 +804,13 @@ int bilstm_loss_grad(bilstm n, const struct bilstm_seq *seq, unsigned nb, struct
     return ISAC_OK;
 }
 
-int bilstm_evaluate(bilstm n, const struct bilstm_seq *seq, size_t ns, struct bilstm_metrics *m)
+int isac_bilstm_evaluate(isac_bilstm n, const struct isac_bilstm_seq *seq, size_t ns,
+                         struct isac_bilstm_metrics *m)
 {
     size_t elements;
     if (ns < 1 || check_seqs(n, seq, ns, &elements))
         return ISAC_EINVAL;
-    struct chunk_acc total = {0};
+    struct isac_chunk_acc total = {0};
     /* in groups of max_batch sequences (the chunk accumulators' room) */
     for (size_t first = 0; first < ns; first += n->c.max_batch) {
         size_t cnt = ns - first < n->c.max_batch ? ns - first : n->c.max_batch;
@@ -830,7 +835,7 @@ int bilstm_evaluate(bilstm n, const struct bilstm_seq *seq, size_t ns, struct bi
 
 /* ---- Adam ---- */
 
-void bilstm_adam_step(bilstm n, const struct adam_cfg *a, float lr)
+void isac_bilstm_adam_step(isac_bilstm n, const struct isac_adam_cfg *a, float lr)
 {
     n->t++;
     double c1 = 1.0 - pow(a->beta1, (double)n->t), c2 = 1.0 - pow(a->beta2, (double)n->t);

@@ -17,9 +17,9 @@
  * direction, its own W, U, b); the layer's output at t is [h_fwd_t, h_bwd_t]. Then
  * `ndense` dense ReLU layers and a linear output layer, applied at every step.
  * Heads:
- *   BILSTM_HEAD_BCE: y = sigma(z) per output; loss = mean binary cross-entropy against
+ *   ISAC_BILSTM_HEAD_BCE: y = sigma(z) per output; loss = mean binary cross-entropy against
  *                    targets in [0, 1] (computed from the logit: stable at any z);
- *   BILSTM_HEAD_MSE: y = z, or with ball_groups = G > 0 the out values split into G equal
+ *   ISAC_BILSTM_HEAD_MSE: y = z, or with ball_groups = G > 0 the out values split into G equal
  *                    consecutive groups (a beam's [Re f, Im f]) each projected onto the
  *                    unit ball, p(z) = z / max(1, ||z||) (differentiated through);
  *                    loss = mean squared error of y against the targets.
@@ -39,7 +39,7 @@
  * `isactb train` does): the products are then a fixed function of their inputs.
  *
  * An object is not safe for concurrent calls (it owns its scratch); use one object per
- * thread for inference (bilstm_clone).
+ * thread for inference (isac_bilstm_clone).
  */
 #ifndef ISACTB_LEARN_LSTM_H
 #define ISACTB_LEARN_LSTM_H
@@ -47,68 +47,70 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "learn/nn.h" /* struct adam_cfg */
+#include "learn/nn.h" /* struct isac_adam_cfg */
 
-#define BILSTM_FORMAT "isactb-bilstm"
-#define BILSTM_VERSION 1
-#define BILSTM_MAX_LAYERS 4
-#define BILSTM_MAX_DENSE 4
+#define ISAC_BILSTM_FORMAT "isactb-bilstm"
+#define ISAC_BILSTM_VERSION 1
+#define ISAC_BILSTM_MAX_LAYERS 4
+#define ISAC_BILSTM_MAX_DENSE 4
 
-enum bilstm_head { BILSTM_HEAD_BCE = 0, BILSTM_HEAD_MSE = 1 };
+enum isac_bilstm_head { ISAC_BILSTM_HEAD_BCE = 0, ISAC_BILSTM_HEAD_MSE = 1 };
 
-struct bilstm_cfg {
-    unsigned in;                      /* features per step, 1..4096 */
-    unsigned hidden;                  /* LSTM units per direction, 1..1024 */
-    unsigned layers;                  /* stacked Bi-LSTM layers, 1..BILSTM_MAX_LAYERS */
-    unsigned ndense;                  /* dense ReLU layers, 0..BILSTM_MAX_DENSE */
-    unsigned dense[BILSTM_MAX_DENSE]; /* their widths, 1..4096 */
-    unsigned out;                     /* outputs per step, 1..4096 */
-    enum bilstm_head head;            /* BCE (assignment) or MSE (beams) */
-    unsigned ball_groups;             /* MSE head: unit-ball groups (0: none; divides out) */
-    unsigned max_len;                 /* longest sequence accepted, 1..65536 */
-    unsigned max_batch;               /* most sequences per loss_grad call, 1..65536 */
-    unsigned chunk;                   /* sequences per gradient chunk (0: 16), see above */
-    unsigned threads;                 /* workers of loss_grad/evaluate (0 or 1: none) */
+struct isac_bilstm_cfg {
+    unsigned in;                           /* features per step, 1..4096 */
+    unsigned hidden;                       /* LSTM units per direction, 1..1024 */
+    unsigned layers;                       /* stacked Bi-LSTM layers, 1..BILSTM_MAX_LAYERS */
+    unsigned ndense;                       /* dense ReLU layers, 0..BILSTM_MAX_DENSE */
+    unsigned dense[ISAC_BILSTM_MAX_DENSE]; /* their widths, 1..4096 */
+    unsigned out;                          /* outputs per step, 1..4096 */
+    enum isac_bilstm_head head;            /* BCE (assignment) or MSE (beams) */
+    unsigned ball_groups;                  /* MSE head: unit-ball groups (0: none; divides out) */
+    unsigned max_len;                      /* longest sequence accepted, 1..65536 */
+    unsigned max_batch;                    /* most sequences per loss_grad call, 1..65536 */
+    unsigned chunk;                        /* sequences per gradient chunk (0: 16), see above */
+    unsigned threads;                      /* workers of loss_grad/evaluate (0 or 1: none) */
 };
 
 /* Fill c with defaults for in -> out: hidden 32, 1 layer, one dense layer of 32, BCE,
  * no ball, max_len 256, max_batch 64, chunk 16, 1 thread. */
-void bilstm_cfg_defaults(struct bilstm_cfg *c, unsigned in, unsigned out);
+void isac_bilstm_cfg_defaults(struct isac_bilstm_cfg *c, unsigned in, unsigned out);
 /* 0, or -1 with one line in err naming the field and value. */
-int bilstm_cfg_check(const struct bilstm_cfg *c, char *err, size_t errlen);
+int isac_bilstm_cfg_check(const struct isac_bilstm_cfg *c, char *err, size_t errlen);
 
-typedef struct bilstm_s *bilstm;
+typedef struct isac_bilstm_s *isac_bilstm;
 
 /* A new network with weights drawn from seed. NULL on a bad configuration (err says
  * which field) or memory. */
-bilstm bilstm_create(const struct bilstm_cfg *c, uint64_t seed, char *err, size_t errlen);
+isac_bilstm isac_bilstm_create(const struct isac_bilstm_cfg *c, uint64_t seed, char *err,
+                               size_t errlen);
 /* A copy (weights, configuration; fresh Adam state), e.g. one per inference thread. */
-bilstm bilstm_clone(bilstm n);
-void bilstm_destroy(bilstm n);
+isac_bilstm isac_bilstm_clone(isac_bilstm n);
+void isac_bilstm_destroy(isac_bilstm n);
 
-const struct bilstm_cfg *bilstm_get_cfg(bilstm n);
-size_t bilstm_num_params(bilstm n);
-void bilstm_get_params(bilstm n, float *p); /* bilstm_num_params floats, layout above */
-void bilstm_set_params(bilstm n, const float *p);
-void bilstm_get_grads(bilstm n, float *g); /* gradient of the last loss_grad */
+const struct isac_bilstm_cfg *isac_bilstm_get_cfg(isac_bilstm n);
+size_t isac_bilstm_num_params(isac_bilstm n);
+void isac_bilstm_get_params(isac_bilstm n,
+                            float *p); /* isac_bilstm_num_params floats, layout above */
+void isac_bilstm_set_params(isac_bilstm n, const float *p);
+void isac_bilstm_get_grads(isac_bilstm n, float *g); /* gradient of the last loss_grad */
 /* Thread count of loss_grad/evaluate (results do not depend on it). */
-void bilstm_set_threads(bilstm n, unsigned threads);
+void isac_bilstm_set_threads(isac_bilstm n, unsigned threads);
 
 /* One sequence (x: len x in floats, step-major) -> y (len x out): probabilities (BCE
  * head) or the projected outputs (MSE head). ISAC_OK, or ISAC_EINVAL when len is 0 or
  * above max_len. */
-int bilstm_forward(bilstm n, unsigned len, const float *x, float *y);
+int isac_bilstm_forward(isac_bilstm n, unsigned len, const float *x, float *y);
 
 /* A sequence of a batch: len steps (1..max_len), x (len x in), y targets (len x out,
- * for BCE each in [0, 1]; unused by bilstm_forward). */
-struct bilstm_seq {
+ * for BCE each in [0, 1]; unused by isac_bilstm_forward). */
+struct isac_bilstm_seq {
     unsigned len;
     const float *x;
     const float *y;
 };
 
 /* Loss and accuracy over a set of sequences. */
-struct bilstm_metrics {
+struct isac_bilstm_metrics {
     double loss;     /* mean over the valid (step, output) elements */
     double accuracy; /* BCE: share of elements with (y >= 0.5) == (target >= 0.5); MSE: NAN */
     double mse;      /* mean squared error of the final outputs (both heads) */
@@ -119,19 +121,21 @@ struct bilstm_metrics {
  * every parameter (replacing the previous gradient); m (may be NULL) gets the batch's
  * metrics. ISAC_OK, ISAC_EINVAL (nb or a len out of range), ISAC_ENOMEM (a worker
  * thread could not start). */
-int bilstm_loss_grad(bilstm n, const struct bilstm_seq *seq, unsigned nb, struct bilstm_metrics *m);
+int isac_bilstm_loss_grad(isac_bilstm n, const struct isac_bilstm_seq *seq, unsigned nb,
+                          struct isac_bilstm_metrics *m);
 /* The metrics of any number of sequences (forward only, in chunks). */
-int bilstm_evaluate(bilstm n, const struct bilstm_seq *seq, size_t ns, struct bilstm_metrics *m);
+int isac_bilstm_evaluate(isac_bilstm n, const struct isac_bilstm_seq *seq, size_t ns,
+                         struct isac_bilstm_metrics *m);
 
 /* One Adam step (Kingma & Ba, bias correction folded into the step size, as nn.h's)
  * with learning rate lr on the gradient of the last loss_grad. */
-void bilstm_adam_step(bilstm n, const struct adam_cfg *a, float lr);
+void isac_bilstm_adam_step(isac_bilstm n, const struct isac_adam_cfg *a, float lr);
 
 /* Benchmarks only (`isactb bench lstm`, decision time of a scheme): mean wall-clock
- * seconds of one bilstm_forward of a len-step sequence of inputs drawn from seed (uniform
+ * seconds of one isac_bilstm_forward of a len-step sequence of inputs drawn from seed (uniform
  * in [-1, 1]), repeated for at least min_s seconds (and at least 3 times). NAN when len
  * is out of range or memory runs out. */
-double bilstm_time_forward(bilstm n, unsigned len, double min_s, uint64_t seed);
+double isac_bilstm_time_forward(isac_bilstm n, unsigned len, double min_s, uint64_t seed);
 
 /* ---- storage ----
  * Weights file: JSON {"format": "isactb-bilstm", "version": 1, "in", "hidden",
@@ -139,30 +143,32 @@ double bilstm_time_forward(bilstm n, unsigned len, double min_s, uint64_t seed);
  * "provenance": {...}} (docs/learning.md "Bi-LSTM weights"); floats exact. */
 /* Write n to path through path.tmp and a rename (never over another run's temporary).
  * provenance_json: a JSON object text (may be NULL). 0, or -1 with one line in err. */
-int bilstm_save(bilstm n, const char *path, const char *provenance_json, char *err, size_t errlen);
+int isac_bilstm_save(isac_bilstm n, const char *path, const char *provenance_json, char *err,
+                     size_t errlen);
 /* Read and validate a weights file (every shape, every value finite); max_len,
  * max_batch, chunk and threads as in want (may be NULL: defaults). want, when not NULL
  * and its in/out non-zero, must also match in, out and head ("in: 130, expected 260").
  * NULL with one line in err naming the file, field and value. */
-bilstm bilstm_load(const char *path, const struct bilstm_cfg *want, char *err, size_t errlen);
+isac_bilstm isac_bilstm_load(const char *path, const struct isac_bilstm_cfg *want, char *err,
+                             size_t errlen);
 
-/* The network as compiled-in tables (generated by bilstm_format_c). */
-struct bilstm_def {
-    unsigned version; /* BILSTM_VERSION */
-    unsigned in, hidden, layers, ndense, dense[BILSTM_MAX_DENSE], out;
-    int head; /* enum bilstm_head */
+/* The network as compiled-in tables (generated by isac_bilstm_format_c). */
+struct isac_bilstm_def {
+    unsigned version; /* ISAC_BILSTM_VERSION */
+    unsigned in, hidden, layers, ndense, dense[ISAC_BILSTM_MAX_DENSE], out;
+    int head; /* enum isac_bilstm_head */
     unsigned ball_groups;
     size_t nparams;
     const float *params; /* nparams floats, layout above */
 };
 /* Shapes (nparams must be what they imply) and finite values. 0, or -1 with one line. */
-int bilstm_def_check(const struct bilstm_def *d, char *err, size_t errlen);
-/* A network from compiled-in tables (copied), after bilstm_def_check; run-time fields
+int isac_bilstm_def_check(const struct isac_bilstm_def *d, char *err, size_t errlen);
+/* A network from compiled-in tables (copied), after isac_bilstm_def_check; run-time fields
  * (max_len, max_batch, chunk, threads) from want (may be NULL: defaults). */
-bilstm bilstm_from_def(const struct bilstm_def *d, const struct bilstm_cfg *want, char *err,
-                       size_t errlen);
+isac_bilstm isac_bilstm_from_def(const struct isac_bilstm_def *d,
+                                 const struct isac_bilstm_cfg *want, char *err, size_t errlen);
 /* Generated C source defining `const struct bilstm_def SYMBOL` (needs "learn/lstm.h"),
  * preceded by header_comment; floats with %a (exact). malloc'd; NULL on memory. */
-char *bilstm_format_c(bilstm n, const char *symbol, const char *header_comment);
+char *isac_bilstm_format_c(isac_bilstm n, const char *symbol, const char *header_comment);
 
 #endif

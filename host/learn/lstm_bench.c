@@ -13,9 +13,9 @@ static double now_s(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-double bilstm_time_forward(bilstm n, unsigned len, double min_s, uint64_t seed)
+double isac_bilstm_time_forward(isac_bilstm n, unsigned len, double min_s, uint64_t seed)
 {
-    const struct bilstm_cfg *c = bilstm_get_cfg(n);
+    const struct isac_bilstm_cfg *c = isac_bilstm_get_cfg(n);
     if (len < 1 || len > c->max_len)
         return NAN;
     float *x = malloc((size_t)len * c->in * sizeof *x),
@@ -29,11 +29,11 @@ double bilstm_time_forward(bilstm n, unsigned len, double min_s, uint64_t seed)
     isac_rng_seed(&r, seed);
     for (size_t i = 0; i < (size_t)len * c->in; i++)
         x[i] = (float)(2 * isac_rng_uniform(&r) - 1);
-    bilstm_forward(n, len, x, y); /* warm: caches, lazily mapped pages */
+    isac_bilstm_forward(n, len, x, y); /* warm: caches, lazily mapped pages */
     unsigned reps = 0;
     double t0 = now_s(), el;
     do {
-        bilstm_forward(n, len, x, y);
+        isac_bilstm_forward(n, len, x, y);
         reps++;
     } while ((el = now_s() - t0) < min_s || reps < 3);
     free(x);

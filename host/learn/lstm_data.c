@@ -11,13 +11,13 @@
 #include "common/file_open.h"
 #include "common/out_dir.h"
 
-int seqset_init(struct seqset *s, unsigned in, unsigned out, enum bilstm_head head,
-                unsigned ball_groups)
+int isac_seqset_init(struct isac_seqset *s, unsigned in, unsigned out, enum isac_bilstm_head head,
+                     unsigned ball_groups)
 {
     memset(s, 0, sizeof *s);
     if (in < 1 || in > 4096 || out < 1 || out > 4096 ||
-        (head != BILSTM_HEAD_BCE && head != BILSTM_HEAD_MSE) ||
-        (ball_groups && (head != BILSTM_HEAD_MSE || out % ball_groups)))
+        (head != ISAC_BILSTM_HEAD_BCE && head != ISAC_BILSTM_HEAD_MSE) ||
+        (ball_groups && (head != ISAC_BILSTM_HEAD_MSE || out % ball_groups)))
         return ISAC_EINVAL;
     s->in = in;
     s->out = out;
@@ -26,7 +26,7 @@ int seqset_init(struct seqset *s, unsigned in, unsigned out, enum bilstm_head he
     return ISAC_OK;
 }
 
-void seqset_free(struct seqset *s)
+void isac_seqset_free(struct isac_seqset *s)
 {
     free(s->off);
     free(s->len);
@@ -36,7 +36,7 @@ void seqset_free(struct seqset *s)
 }
 
 /* Which value of one step is wrong: -1 when none; else its index, *is_y set for targets. */
-static long bad_value(const struct seqset *s, const float *x, const float *y, int *is_y)
+static long bad_value(const struct isac_seqset *s, const float *x, const float *y, int *is_y)
 {
     for (unsigned i = 0; i < s->in; i++)
         if (!isfinite(x[i])) {
@@ -45,7 +45,7 @@ static long bad_value(const struct seqset *s, const float *x, const float *y, in
         }
     *is_y = 1;
     for (unsigned j = 0; j < s->out; j++)
-        if (!isfinite(y[j]) || (s->head == BILSTM_HEAD_BCE && (y[j] < 0 || y[j] > 1)))
+        if (!isfinite(y[j]) || (s->head == ISAC_BILSTM_HEAD_BCE && (y[j] < 0 || y[j] > 1)))
             return j;
     if (s->ball_groups) {
         unsigned gs = s->out / s->ball_groups;
@@ -60,7 +60,7 @@ static long bad_value(const struct seqset *s, const float *x, const float *y, in
     return -1;
 }
 
-static int grow(struct seqset *s, unsigned len)
+static int grow(struct isac_seqset *s, unsigned len)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 256;
@@ -91,7 +91,7 @@ static int grow(struct seqset *s, unsigned len)
     return ISAC_OK;
 }
 
-int seqset_push(struct seqset *s, unsigned len, const float *x, const float *y)
+int isac_seqset_push(struct isac_seqset *s, unsigned len, const float *x, const float *y)
 {
     if (len < 1 || len > 65536)
         return ISAC_EINVAL;
@@ -110,22 +110,23 @@ int seqset_push(struct seqset *s, unsigned len, const float *x, const float *y)
     return ISAC_OK;
 }
 
-struct bilstm_seq seqset_get(const struct seqset *s, size_t i)
+struct isac_bilstm_seq isac_seqset_get(const struct isac_seqset *s, size_t i)
 {
-    return (struct bilstm_seq){s->len[i], s->x + s->off[i] * s->in, s->y + s->off[i] * s->out};
+    return (struct isac_bilstm_seq){s->len[i], s->x + s->off[i] * s->in, s->y + s->off[i] * s->out};
 }
 
-int seqset_split(const struct seqset *s, size_t n_first, struct seqset *a, struct seqset *b)
+int isac_seqset_split(const struct isac_seqset *s, size_t n_first, struct isac_seqset *a,
+                      struct isac_seqset *b)
 {
-    seqset_init(a, s->in, s->out, (enum bilstm_head)s->head, s->ball_groups);
-    seqset_init(b, s->in, s->out, (enum bilstm_head)s->head, s->ball_groups);
+    isac_seqset_init(a, s->in, s->out, (enum isac_bilstm_head)s->head, s->ball_groups);
+    isac_seqset_init(b, s->in, s->out, (enum isac_bilstm_head)s->head, s->ball_groups);
     if (n_first < 1 || n_first >= s->n)
         return ISAC_EINVAL;
     for (size_t i = 0; i < s->n; i++) {
-        struct bilstm_seq q = seqset_get(s, i);
-        if (seqset_push(i < n_first ? a : b, q.len, q.x, q.y)) {
-            seqset_free(a);
-            seqset_free(b);
+        struct isac_bilstm_seq q = isac_seqset_get(s, i);
+        if (isac_seqset_push(i < n_first ? a : b, q.len, q.x, q.y)) {
+            isac_seqset_free(a);
+            isac_seqset_free(b);
             return ISAC_ENOMEM;
         }
     }
@@ -164,7 +165,7 @@ static int write_floats(FILE *f, const float *v, size_t n)
     return 0;
 }
 
-int seqset_write(const struct seqset *s, const char *path, char *err, size_t errlen)
+int isac_seqset_write(const struct isac_seqset *s, const char *path, char *err, size_t errlen)
 {
     if (s->n < 1) {
         isac_seterr(err, errlen, "%s: no sequences to write", path);
@@ -179,8 +180,8 @@ int seqset_write(const struct seqset *s, const char *path, char *err, size_t err
     if (!f)
         return -1;
     unsigned char h[40];
-    memcpy(h, SEQSET_MAGIC, 8);
-    put_u32(h + 8, SEQSET_VERSION);
+    memcpy(h, ISAC_SEQSET_MAGIC, 8);
+    put_u32(h + 8, ISAC_SEQSET_VERSION);
     put_u32(h + 12, s->in);
     put_u32(h + 16, s->out);
     put_u32(h + 20, s->head);
@@ -227,20 +228,20 @@ static int read_floats(FILE *f, float *v, size_t n)
         return -1;                                                                                 \
     } while (0)
 
-static int read_header(FILE *f, const char *path, struct seqset *s, unsigned *max_len,
+static int read_header(FILE *f, const char *path, struct isac_seqset *s, unsigned *max_len,
                        uint64_t *count, char *err, size_t errlen)
 {
     unsigned char h[40];
     if (fread(h, 1, sizeof h, f) != sizeof h)
         FAIL("%s: header: file shorter than the 40-byte header", path);
-    if (memcmp(h, SEQSET_MAGIC, 8))
-        FAIL("%s: magic: not an isactb sequence file (expected \"%s\")", path, SEQSET_MAGIC);
+    if (memcmp(h, ISAC_SEQSET_MAGIC, 8))
+        FAIL("%s: magic: not an isactb sequence file (expected \"%s\")", path, ISAC_SEQSET_MAGIC);
     uint32_t ver = get_u32(h + 8), in = get_u32(h + 12), out = get_u32(h + 16),
              head = get_u32(h + 20), bg = get_u32(h + 24);
     *max_len = get_u32(h + 28);
     *count = get_u32(h + 32) | (uint64_t)get_u32(h + 36) << 32;
-    if (ver != SEQSET_VERSION)
-        FAIL("%s: version: %u is not supported (expected %d)", path, ver, SEQSET_VERSION);
+    if (ver != ISAC_SEQSET_VERSION)
+        FAIL("%s: version: %u is not supported (expected %d)", path, ver, ISAC_SEQSET_VERSION);
     if (in < 1 || in > 4096)
         FAIL("%s: in: %u outside 1..4096", path, in);
     if (out < 1 || out > 4096)
@@ -253,12 +254,12 @@ static int read_header(FILE *f, const char *path, struct seqset *s, unsigned *ma
         FAIL("%s: max_len: %u outside 1..65536", path, *max_len);
     if (*count < 1 || *count > 4294967296ull)
         FAIL("%s: count: %llu outside 1..2^32", path, (unsigned long long)*count);
-    seqset_init(s, in, out, (enum bilstm_head)head, bg);
+    isac_seqset_init(s, in, out, (enum isac_bilstm_head)head, bg);
     return 0;
 }
 
-static int read_body(FILE *f, const char *path, struct seqset *s, unsigned max_len, uint64_t count,
-                     char *err, size_t errlen)
+static int read_body(FILE *f, const char *path, struct isac_seqset *s, unsigned max_len,
+                     uint64_t count, char *err, size_t errlen)
 {
     for (uint64_t i = 0; i < count; i++) {
         unsigned char l[4];
@@ -284,10 +285,10 @@ static int read_body(FILE *f, const char *path, struct seqset *s, unsigned max_l
             if (!is_y)
                 FAIL("%s: sequence %llu step %u: x[%ld]: %g is not finite", path,
                      (unsigned long long)i, t, k, (double)xt[k]);
-            if (!isfinite(yt[k]) || s->head == BILSTM_HEAD_BCE)
+            if (!isfinite(yt[k]) || s->head == ISAC_BILSTM_HEAD_BCE)
                 FAIL("%s: sequence %llu step %u: y[%ld]: %g is not %s", path, (unsigned long long)i,
                      t, k, (double)yt[k],
-                     s->head == BILSTM_HEAD_BCE ? "a target in [0, 1]" : "finite");
+                     s->head == ISAC_BILSTM_HEAD_BCE ? "a target in [0, 1]" : "finite");
             FAIL("%s: sequence %llu step %u: y[%ld..]: group norm above 1 (ball_groups %u)", path,
                  (unsigned long long)i, t, k, s->ball_groups);
         }
@@ -305,7 +306,7 @@ static int read_body(FILE *f, const char *path, struct seqset *s, unsigned max_l
     return 0;
 }
 
-int seqset_read(const char *path, struct seqset *s, char *err, size_t errlen)
+int isac_seqset_read(const char *path, struct isac_seqset *s, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     FILE *f = isac_fopen_input(path, NULL, err, errlen); /* regular files only */
@@ -318,6 +319,6 @@ int seqset_read(const char *path, struct seqset *s, char *err, size_t errlen)
         rc = read_body(f, path, s, max_len, count, err, errlen);
     fclose(f);
     if (rc)
-        seqset_free(s);
+        isac_seqset_free(s);
     return rc;
 }

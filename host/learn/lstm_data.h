@@ -25,12 +25,12 @@
 
 #include "learn/lstm.h"
 
-#define SEQSET_MAGIC "ISACSEQ1"
-#define SEQSET_VERSION 1
+#define ISAC_SEQSET_MAGIC "ISACSEQ1"
+#define ISAC_SEQSET_VERSION 1
 
-struct seqset {
+struct isac_seqset {
     unsigned in, out;
-    unsigned head;        /* enum bilstm_head the targets are meant for */
+    unsigned head;        /* enum isac_bilstm_head the targets are meant for */
     unsigned ball_groups; /* see the file format */
     unsigned max_len;     /* longest sequence pushed so far */
     size_t n, cap;        /* sequences */
@@ -42,24 +42,25 @@ struct seqset {
 
 /* An empty set for in -> out (1..4096 each) with the given head and ball_groups.
  * ISAC_OK or ISAC_EINVAL. */
-int seqset_init(struct seqset *s, unsigned in, unsigned out, enum bilstm_head head,
-                unsigned ball_groups);
+int isac_seqset_init(struct isac_seqset *s, unsigned in, unsigned out, enum isac_bilstm_head head,
+                     unsigned ball_groups);
 /* Append one sequence of len (1..65536) steps: x (len x in), y (len x out), copied.
  * ISAC_OK, ISAC_EINVAL (len, a non-finite value, a BCE target outside [0, 1]) or
  * ISAC_ENOMEM. */
-int seqset_push(struct seqset *s, unsigned len, const float *x, const float *y);
-void seqset_free(struct seqset *s);
-/* Sequence i as a bilstm_seq (pointing into s). */
-struct bilstm_seq seqset_get(const struct seqset *s, size_t i);
+int isac_seqset_push(struct isac_seqset *s, unsigned len, const float *x, const float *y);
+void isac_seqset_free(struct isac_seqset *s);
+/* Sequence i as a isac_bilstm_seq (pointing into s). */
+struct isac_bilstm_seq isac_seqset_get(const struct isac_seqset *s, size_t i);
 /* Split s into the first n_first sequences and the rest (copies; both initialised here).
  * ISAC_OK, ISAC_EINVAL (n_first not in 1..n-1) or ISAC_ENOMEM. */
-int seqset_split(const struct seqset *s, size_t n_first, struct seqset *a, struct seqset *b);
+int isac_seqset_split(const struct isac_seqset *s, size_t n_first, struct isac_seqset *a,
+                      struct isac_seqset *b);
 
 /* Write s (at least one sequence). 0, or -1 with one line in err. */
-int seqset_write(const struct seqset *s, const char *path, char *err, size_t errlen);
+int isac_seqset_write(const struct isac_seqset *s, const char *path, char *err, size_t errlen);
 /* Read path into *s (initialised here; freed again on failure). 0, or -1 with one line in
  * err: "FILE: sequence 12: len: 0 outside 1..64", "FILE: sequence 3 step 2: x[5]: nan is
  * not finite", "FILE: count: 5 sequences announced, the file ends in sequence 4", ... */
-int seqset_read(const char *path, struct seqset *s, char *err, size_t errlen);
+int isac_seqset_read(const char *path, struct isac_seqset *s, char *err, size_t errlen);
 
 #endif

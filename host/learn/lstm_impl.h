@@ -9,42 +9,43 @@
 
 /* One worker's activations and backward scratch for a chunk of at most `chunk`
  * sequences of at most max_len steps (R = chunk x max_len rows, time-major). */
-struct bilstm_work {
-    float *X0;                      /* R x in: the chunk's inputs */
-    float *Xr;                      /* R x max(in, 2h): reversed layer input */
-    float *G[BILSTM_MAX_LAYERS][2]; /* R x 4h: activated gates i, f, g, o */
-    float *C[BILSTM_MAX_LAYERS][2], *H[BILSTM_MAX_LAYERS][2]; /* R x h, direction order */
-    float *Y[BILSTM_MAX_LAYERS];                /* R x 2h: layer outputs, natural order */
-    float *A[BILSTM_MAX_DENSE + 1];             /* R x width: dense outputs; last = logits */
+struct isac_bilstm_work {
+    float *X0;                           /* R x in: the chunk's inputs */
+    float *Xr;                           /* R x max(in, 2h): reversed layer input */
+    float *G[ISAC_BILSTM_MAX_LAYERS][2]; /* R x 4h: activated gates i, f, g, o */
+    float *C[ISAC_BILSTM_MAX_LAYERS][2], *H[ISAC_BILSTM_MAX_LAYERS][2]; /* R x h, direction order */
+    float *Y[ISAC_BILSTM_MAX_LAYERS];           /* R x 2h: layer outputs, natural order */
+    float *A[ISAC_BILSTM_MAX_DENSE + 1];        /* R x width: dense outputs; last = logits */
     float *dZ, *dH, *dX, *dX2, *dY, *dA0, *dA1; /* backward scratch */
     float *dh, *dc;                             /* chunk x h: recurrent gradients */
     unsigned *len;                              /* chunk: the chunk's lengths */
 };
 
 /* Loss sums of one chunk, reduced in chunk order. */
-struct chunk_acc {
+struct isac_chunk_acc {
     double loss, sq;
     size_t correct, elements;
 };
 
-struct bilstm_s {
-    struct bilstm_cfg c;
+struct isac_bilstm_s {
+    struct isac_bilstm_cfg c;
     unsigned chunk, nchunks; /* effective chunk; chunks of a max_batch batch */
     size_t np;
     float *p, *g, *m, *v; /* parameters, gradient, Adam moments */
     long t;               /* Adam steps */
     /* parameter offsets (lstm.h layout) */
-    unsigned din[BILSTM_MAX_LAYERS];
-    size_t oW[BILSTM_MAX_LAYERS][2], oU[BILSTM_MAX_LAYERS][2], ob[BILSTM_MAX_LAYERS][2];
-    unsigned fin[BILSTM_MAX_DENSE + 1], fout[BILSTM_MAX_DENSE + 1];
-    size_t oFW[BILSTM_MAX_DENSE + 1], oFb[BILSTM_MAX_DENSE + 1];
-    float **cg;              /* nchunks per-chunk gradients */
-    struct chunk_acc *closs; /* nchunks */
-    struct bilstm_work *w;   /* nw workspaces (one per thread) */
+    unsigned din[ISAC_BILSTM_MAX_LAYERS];
+    size_t oW[ISAC_BILSTM_MAX_LAYERS][2], oU[ISAC_BILSTM_MAX_LAYERS][2],
+        ob[ISAC_BILSTM_MAX_LAYERS][2];
+    unsigned fin[ISAC_BILSTM_MAX_DENSE + 1], fout[ISAC_BILSTM_MAX_DENSE + 1];
+    size_t oFW[ISAC_BILSTM_MAX_DENSE + 1], oFb[ISAC_BILSTM_MAX_DENSE + 1];
+    float **cg;                   /* nchunks per-chunk gradients */
+    struct isac_chunk_acc *closs; /* nchunks */
+    struct isac_bilstm_work *w;   /* nw workspaces (one per thread) */
     unsigned nw;
 };
 
 /* A network of configuration c with zero parameters (storage fills them). */
-bilstm bilstm_create_raw(const struct bilstm_cfg *c, char *err, size_t errlen);
+isac_bilstm isac_bilstm_create_raw(const struct isac_bilstm_cfg *c, char *err, size_t errlen);
 
 #endif

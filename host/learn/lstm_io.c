@@ -21,10 +21,10 @@
     } while (0)
 
 /* The run-time fields of want (or defaults) with the architecture of d. */
-static void cfg_from_def(const struct bilstm_def *d, const struct bilstm_cfg *want,
-                         struct bilstm_cfg *c)
+static void cfg_from_def(const struct isac_bilstm_def *d, const struct isac_bilstm_cfg *want,
+                         struct isac_bilstm_cfg *c)
 {
-    bilstm_cfg_defaults(c, d->in, d->out);
+    isac_bilstm_cfg_defaults(c, d->in, d->out);
     if (want) {
         c->max_len = want->max_len;
         c->max_batch = want->max_batch;
@@ -34,21 +34,21 @@ static void cfg_from_def(const struct bilstm_def *d, const struct bilstm_cfg *wa
     c->hidden = d->hidden;
     c->layers = d->layers;
     c->ndense = d->ndense;
-    for (unsigned k = 0; k < BILSTM_MAX_DENSE; k++)
+    for (unsigned k = 0; k < ISAC_BILSTM_MAX_DENSE; k++)
         c->dense[k] = k < d->ndense ? d->dense[k] : 0;
-    c->head = (enum bilstm_head)d->head;
+    c->head = (enum isac_bilstm_head)d->head;
     c->ball_groups = d->ball_groups;
 }
 
-int bilstm_def_check(const struct bilstm_def *d, char *err, size_t errlen)
+int isac_bilstm_def_check(const struct isac_bilstm_def *d, char *err, size_t errlen)
 {
-    if (d->version != BILSTM_VERSION)
-        FAIL("version: %u is not supported (expected %d)", d->version, BILSTM_VERSION);
-    struct bilstm_cfg c;
+    if (d->version != ISAC_BILSTM_VERSION)
+        FAIL("version: %u is not supported (expected %d)", d->version, ISAC_BILSTM_VERSION);
+    struct isac_bilstm_cfg c;
     cfg_from_def(d, NULL, &c);
     c.max_len = 1;
     c.max_batch = 1;
-    if (bilstm_cfg_check(&c, err, errlen))
+    if (isac_bilstm_cfg_check(&c, err, errlen))
         return -1;
     /* the parameter count the shapes imply (lstm.h layout) */
     size_t h = d->hidden, want = 0, prev = 2 * h;
@@ -69,16 +69,16 @@ int bilstm_def_check(const struct bilstm_def *d, char *err, size_t errlen)
     return 0;
 }
 
-bilstm bilstm_from_def(const struct bilstm_def *d, const struct bilstm_cfg *want, char *err,
-                       size_t errlen)
+isac_bilstm isac_bilstm_from_def(const struct isac_bilstm_def *d,
+                                 const struct isac_bilstm_cfg *want, char *err, size_t errlen)
 {
-    if (bilstm_def_check(d, err, errlen))
+    if (isac_bilstm_def_check(d, err, errlen))
         return NULL;
-    struct bilstm_cfg c;
+    struct isac_bilstm_cfg c;
     cfg_from_def(d, want, &c);
-    bilstm n = bilstm_create_raw(&c, err, errlen);
+    isac_bilstm n = isac_bilstm_create_raw(&c, err, errlen);
     if (n)
-        bilstm_set_params(n, d->params);
+        isac_bilstm_set_params(n, d->params);
     return n;
 }
 
@@ -98,24 +98,24 @@ static int uint_field(json_t *o, const char *key, unsigned lo, unsigned hi, unsi
 }
 
 /* Header fields of root into d (params not read). */
-static int parse_header(json_t *root, struct bilstm_def *d, char *err, size_t errlen)
+static int parse_header(json_t *root, struct isac_bilstm_def *d, char *err, size_t errlen)
 {
     const char *fmt = json_string_value(json_object_get(root, "format"));
-    if (!fmt || strcmp(fmt, BILSTM_FORMAT))
-        FAIL("format: expected \"%s\"", BILSTM_FORMAT);
+    if (!fmt || strcmp(fmt, ISAC_BILSTM_FORMAT))
+        FAIL("format: expected \"%s\"", ISAC_BILSTM_FORMAT);
     if (uint_field(root, "version", 0, 1000000, &d->version, err, errlen))
         return -1;
-    if (d->version != BILSTM_VERSION)
-        FAIL("version: %u is not supported (expected %d)", d->version, BILSTM_VERSION);
+    if (d->version != ISAC_BILSTM_VERSION)
+        FAIL("version: %u is not supported (expected %d)", d->version, ISAC_BILSTM_VERSION);
     if (uint_field(root, "in", 1, 4096, &d->in, err, errlen) ||
         uint_field(root, "hidden", 1, 1024, &d->hidden, err, errlen) ||
-        uint_field(root, "layers", 1, BILSTM_MAX_LAYERS, &d->layers, err, errlen) ||
+        uint_field(root, "layers", 1, ISAC_BILSTM_MAX_LAYERS, &d->layers, err, errlen) ||
         uint_field(root, "out", 1, 4096, &d->out, err, errlen) ||
         uint_field(root, "ball_groups", 0, 4096, &d->ball_groups, err, errlen))
         return -1;
     json_t *dense = json_object_get(root, "dense");
-    if (!json_is_array(dense) || json_array_size(dense) > BILSTM_MAX_DENSE)
-        FAIL("dense: expected an array of at most %d widths", BILSTM_MAX_DENSE);
+    if (!json_is_array(dense) || json_array_size(dense) > ISAC_BILSTM_MAX_DENSE)
+        FAIL("dense: expected an array of at most %d widths", ISAC_BILSTM_MAX_DENSE);
     d->ndense = (unsigned)json_array_size(dense);
     for (unsigned k = 0; k < d->ndense; k++) {
         json_t *v = json_array_get(dense, k);
@@ -127,7 +127,7 @@ static int parse_header(json_t *root, struct bilstm_def *d, char *err, size_t er
     const char *head = json_string_value(json_object_get(root, "head"));
     if (!head || (strcmp(head, "bce") && strcmp(head, "mse")))
         FAIL("head: expected \"bce\" or \"mse\"");
-    d->head = !strcmp(head, "mse") ? BILSTM_HEAD_MSE : BILSTM_HEAD_BCE;
+    d->head = !strcmp(head, "mse") ? ISAC_BILSTM_HEAD_MSE : ISAC_BILSTM_HEAD_BCE;
     return 0;
 }
 
@@ -151,7 +151,8 @@ static int parse_params(json_t *arr, float **out, size_t *n, char *err, size_t e
     return 0;
 }
 
-bilstm bilstm_load(const char *path, const struct bilstm_cfg *want, char *err, size_t errlen)
+isac_bilstm isac_bilstm_load(const char *path, const struct isac_bilstm_cfg *want, char *err,
+                             size_t errlen)
 {
     char *text = NULL, why[400] = "";
     size_t len = 0;
@@ -164,9 +165,9 @@ bilstm bilstm_load(const char *path, const struct bilstm_cfg *want, char *err, s
         isac_seterr(err, errlen, "%s: not JSON (line %d: %s)", path, je.line, je.text);
         return NULL;
     }
-    struct bilstm_def d = {0};
+    struct isac_bilstm_def d = {0};
     float *params = NULL;
-    bilstm n = NULL;
+    isac_bilstm n = NULL;
     if (parse_header(root, &d, why, sizeof why) ||
         parse_params(json_object_get(root, "params"), &params, &d.nparams, why, sizeof why))
         goto out;
@@ -179,7 +180,7 @@ bilstm bilstm_load(const char *path, const struct bilstm_cfg *want, char *err, s
         isac_seterr(why, sizeof why, "head: %s, expected %s", d.head ? "mse" : "bce",
                     want->head ? "mse" : "bce");
     else
-        n = bilstm_from_def(&d, want, why, sizeof why);
+        n = isac_bilstm_from_def(&d, want, why, sizeof why);
 out:
     if (!n)
         isac_seterr(err, errlen, "%s: %s", path, why);
@@ -188,20 +189,21 @@ out:
     return n;
 }
 
-int bilstm_save(bilstm n, const char *path, const char *provenance_json, char *err, size_t errlen)
+int isac_bilstm_save(isac_bilstm n, const char *path, const char *provenance_json, char *err,
+                     size_t errlen)
 {
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     json_t *params = json_array(), *dense = json_array();
     for (size_t i = 0; i < n->np; i++)
         json_array_append_new(params, json_real((double)n->p[i]));
     for (unsigned k = 0; k < c->ndense; k++)
         json_array_append_new(dense, json_integer(c->dense[k]));
     json_t *root =
-        json_pack("{s:s,s:i,s:i,s:i,s:i,s:o,s:i,s:s,s:i,s:o}", "format", BILSTM_FORMAT, "version",
-                  BILSTM_VERSION, "in", (json_int_t)c->in, "hidden", (json_int_t)c->hidden,
-                  "layers", (json_int_t)c->layers, "dense", dense, "out", (json_int_t)c->out,
-                  "head", c->head == BILSTM_HEAD_MSE ? "mse" : "bce", "ball_groups",
-                  (json_int_t)c->ball_groups, "params", params);
+        json_pack("{s:s,s:i,s:i,s:i,s:i,s:o,s:i,s:s,s:i,s:o}", "format", ISAC_BILSTM_FORMAT,
+                  "version", ISAC_BILSTM_VERSION, "in", (json_int_t)c->in, "hidden",
+                  (json_int_t)c->hidden, "layers", (json_int_t)c->layers, "dense", dense, "out",
+                  (json_int_t)c->out, "head", c->head == ISAC_BILSTM_HEAD_MSE ? "mse" : "bce",
+                  "ball_groups", (json_int_t)c->ball_groups, "params", params);
     if (root && provenance_json) {
         json_t *p = json_loads(provenance_json, 0, NULL);
         if (p)
@@ -274,9 +276,9 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
     }
 }
 
-char *bilstm_format_c(bilstm n, const char *symbol, const char *header_comment)
+char *isac_bilstm_format_c(isac_bilstm n, const char *symbol, const char *header_comment)
 {
-    const struct bilstm_cfg *c = &n->c;
+    const struct isac_bilstm_cfg *c = &n->c;
     struct sbuf b = {0};
     sb_printf(&b, "/* clang-format off */\n/* GENERATED FILE: do not edit.\n");
     const char *hc = header_comment ? header_comment : "";
@@ -298,11 +300,12 @@ char *bilstm_format_c(bilstm n, const char *symbol, const char *header_comment)
     sb_printf(&b, " */\nstatic const float %s_params[%zu] = {", symbol, n->np);
     for (size_t i = 0; i < n->np; i++)
         sb_printf(&b, "%s%a", i == 0 ? "\n    " : i % 6 ? ", " : ",\n    ", (double)n->p[i]);
-    sb_printf(&b,
-              "\n};\n\nconst struct bilstm_def %s = {\n    .version = %d, .in = %u, .hidden = %u, "
-              ".layers = %u, .ndense = %u,\n    .dense = {",
-              symbol, BILSTM_VERSION, c->in, c->hidden, c->layers, c->ndense);
-    for (unsigned k = 0; k < BILSTM_MAX_DENSE; k++)
+    sb_printf(
+        &b,
+        "\n};\n\nconst struct isac_bilstm_def %s = {\n    .version = %d, .in = %u, .hidden = %u, "
+        ".layers = %u, .ndense = %u,\n    .dense = {",
+        symbol, ISAC_BILSTM_VERSION, c->in, c->hidden, c->layers, c->ndense);
+    for (unsigned k = 0; k < ISAC_BILSTM_MAX_DENSE; k++)
         sb_printf(&b, "%s%u", k ? ", " : "", k < c->ndense ? c->dense[k] : 0);
     sb_printf(&b,
               "}, .out = %u, .head = %d, .ball_groups = %u,\n    .nparams = %zu, .params = "

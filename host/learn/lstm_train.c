@@ -8,13 +8,13 @@
 #include "common/err.h"
 #include "common/rng.h"
 
-void lstm_train_cfg_defaults(struct lstm_train_cfg *c)
+void isac_lstm_train_cfg_defaults(struct isac_lstm_train_cfg *c)
 {
     c->seed = 1;
     c->epochs = 50;
     c->batch = 32;
     c->lr = 1e-3f;
-    c->adam = (struct adam_cfg){0.9f, 0.999f, 1e-8f};
+    c->adam = (struct isac_adam_cfg){0.9f, 0.999f, 1e-8f};
 }
 
 #define FAIL(...)                                                                                  \
@@ -23,7 +23,7 @@ void lstm_train_cfg_defaults(struct lstm_train_cfg *c)
         return -1;                                                                                 \
     } while (0)
 
-int lstm_train_cfg_check(const struct lstm_train_cfg *c, char *err, size_t errlen)
+int isac_lstm_train_cfg_check(const struct isac_lstm_train_cfg *c, char *err, size_t errlen)
 {
     if (c->epochs < 1 || c->epochs > 1000000)
         FAIL("epochs: %u outside 1..1000000", c->epochs);
@@ -39,9 +39,10 @@ int lstm_train_cfg_check(const struct lstm_train_cfg *c, char *err, size_t errle
 }
 
 /* The data must fit the network. 0, or -1 with one line naming the set and field. */
-static int check_fit(bilstm n, const struct seqset *s, const char *name, char *err, size_t errlen)
+static int check_fit(isac_bilstm n, const struct isac_seqset *s, const char *name, char *err,
+                     size_t errlen)
 {
-    const struct bilstm_cfg *c = bilstm_get_cfg(n);
+    const struct isac_bilstm_cfg *c = isac_bilstm_get_cfg(n);
     if (s->in != c->in)
         FAIL("%s: in: %u features per step, the network takes %u", name, s->in, c->in);
     if (s->out != c->out)
@@ -57,15 +58,15 @@ static int check_fit(bilstm n, const struct seqset *s, const char *name, char *e
 }
 
 /* Views of every sequence of s (malloc'd; NULL on memory). */
-static struct bilstm_seq *views(const struct seqset *s)
+static struct isac_bilstm_seq *views(const struct isac_seqset *s)
 {
-    struct bilstm_seq *v = malloc((s->n ? s->n : 1) * sizeof *v);
+    struct isac_bilstm_seq *v = malloc((s->n ? s->n : 1) * sizeof *v);
     for (size_t i = 0; v && i < s->n; i++)
-        v[i] = seqset_get(s, i);
+        v[i] = isac_seqset_get(s, i);
     return v;
 }
 
-static void acc_add(struct bilstm_metrics *sum, const struct bilstm_metrics *m)
+static void acc_add(struct isac_bilstm_metrics *sum, const struct isac_bilstm_metrics *m)
 {
     double e = (double)m->elements;
     sum->loss += m->loss * e;
@@ -75,41 +76,42 @@ static void acc_add(struct bilstm_metrics *sum, const struct bilstm_metrics *m)
 }
 
 /* One epoch over train in the order perm; running metrics into *m. */
-static int epoch_run(bilstm n, const struct lstm_train_cfg *c, const struct bilstm_seq *all,
-                     const size_t *perm, size_t ntrain, struct bilstm_seq *batch,
-                     struct bilstm_metrics *m)
+static int epoch_run(isac_bilstm n, const struct isac_lstm_train_cfg *c,
+                     const struct isac_bilstm_seq *all, const size_t *perm, size_t ntrain,
+                     struct isac_bilstm_seq *batch, struct isac_bilstm_metrics *m)
 {
-    struct bilstm_metrics sum = {0};
+    struct isac_bilstm_metrics sum = {0};
     for (size_t first = 0; first < ntrain; first += c->batch) {
         unsigned nb = (unsigned)(ntrain - first < c->batch ? ntrain - first : c->batch);
         for (unsigned k = 0; k < nb; k++)
             batch[k] = all[perm[first + k]];
-        struct bilstm_metrics bm;
-        int rc = bilstm_loss_grad(n, batch, nb, &bm);
+        struct isac_bilstm_metrics bm;
+        int rc = isac_bilstm_loss_grad(n, batch, nb, &bm);
         if (rc)
             return rc;
         acc_add(&sum, &bm);
-        bilstm_adam_step(n, &c->adam, c->lr);
+        isac_bilstm_adam_step(n, &c->adam, c->lr);
     }
     double e = (double)sum.elements;
     m->loss = sum.loss / e;
     m->mse = sum.mse / e;
-    m->accuracy = bilstm_get_cfg(n)->head == BILSTM_HEAD_BCE ? sum.accuracy / e : NAN;
+    m->accuracy = isac_bilstm_get_cfg(n)->head == ISAC_BILSTM_HEAD_BCE ? sum.accuracy / e : NAN;
     m->elements = sum.elements;
     return ISAC_OK;
 }
 
-int lstm_train(bilstm n, const struct lstm_train_cfg *c, const struct seqset *train,
-               const struct seqset *val, const struct lstm_train_hooks *h, struct lstm_epoch *hist,
-               unsigned *ran, char *err, size_t errlen)
+int isac_lstm_train(isac_bilstm n, const struct isac_lstm_train_cfg *c,
+                    const struct isac_seqset *train, const struct isac_seqset *val,
+                    const struct isac_lstm_train_hooks *h, struct isac_lstm_epoch *hist,
+                    unsigned *ran, char *err, size_t errlen)
 {
     if (ran)
         *ran = 0;
-    if (lstm_train_cfg_check(c, err, errlen))
+    if (isac_lstm_train_cfg_check(c, err, errlen))
         return ISAC_EINVAL;
-    if (c->batch > bilstm_get_cfg(n)->max_batch) {
+    if (c->batch > isac_bilstm_get_cfg(n)->max_batch) {
         isac_seterr(err, errlen, "batch: %u above the network's max_batch %u", c->batch,
-                    bilstm_get_cfg(n)->max_batch);
+                    isac_bilstm_get_cfg(n)->max_batch);
         return ISAC_EINVAL;
     }
     if (train->n < 1) {
@@ -120,8 +122,8 @@ int lstm_train(bilstm n, const struct lstm_train_cfg *c, const struct seqset *tr
     if (check_fit(n, train, "training set", err, errlen) ||
         (has_val && check_fit(n, val, "validation set", err, errlen)))
         return ISAC_EINVAL;
-    struct bilstm_seq *tv = views(train), *vv = has_val ? views(val) : NULL,
-                      *batch = malloc(c->batch * sizeof *batch);
+    struct isac_bilstm_seq *tv = views(train), *vv = has_val ? views(val) : NULL,
+                           *batch = malloc(c->batch * sizeof *batch);
     size_t *perm = malloc(train->n * sizeof *perm);
     int rc = ISAC_OK;
     if (!tv || (has_val && !vv) || !batch || !perm) {
@@ -139,11 +141,11 @@ int lstm_train(bilstm n, const struct lstm_train_cfg *c, const struct seqset *tr
             perm[i - 1] = perm[j];
             perm[j] = t;
         }
-        struct lstm_epoch row = {.epoch = e};
-        row.val = (struct bilstm_metrics){NAN, NAN, NAN, 0};
+        struct isac_lstm_epoch row = {.epoch = e};
+        row.val = (struct isac_bilstm_metrics){NAN, NAN, NAN, 0};
         rc = epoch_run(n, c, tv, perm, train->n, batch, &row.train);
         if (!rc && has_val)
-            rc = bilstm_evaluate(n, vv, val->n, &row.val);
+            rc = isac_bilstm_evaluate(n, vv, val->n, &row.val);
         if (rc) {
             isac_seterr(err, errlen, "epoch %u: %s", e, isac_strerror(rc));
             goto out;

@@ -4,15 +4,16 @@
 
 #include "detect/glrt.h"
 
-void mdp_params_defaults(struct mdp_params *m)
+void isac_mdp_params_defaults(struct isac_mdp_params *m)
 {
-    *m = (struct mdp_params){
+    *m = (struct isac_mdp_params){
         .tau = 5, .emb = 16, .b0 = 5, .b1 = 1, .b2 = 5, .b3 = 5, .rho = 0.99, .zeta = 0.9};
 }
 
-int mdp_params_check(const struct mdp_params *m)
+int isac_mdp_params_check(const struct isac_mdp_params *m)
 {
-    if (m->tau < 1 || m->tau > MDP_MAX_TAU || m->emb < 2 || m->emb > MDP_MAX_EMB || m->emb % 2)
+    if (m->tau < 1 || m->tau > ISAC_MDP_MAX_TAU || m->emb < 2 || m->emb > ISAC_MDP_MAX_EMB ||
+        m->emb % 2)
         return -1;
     if (!(m->b0 > 0) || !(m->b1 >= 0) || !isfinite(m->b2) || !(m->b3 > 0) || !isfinite(m->b3))
         return -1;
@@ -22,27 +23,27 @@ int mdp_params_check(const struct mdp_params *m)
     return 0;
 }
 
-int mdp_action_delta(unsigned tau, unsigned k)
+int isac_mdp_action_delta(unsigned tau, unsigned k)
 {
     if (k >= 2 * tau)
         return 0;
     return k < tau ? (int)k - (int)tau : (int)k - (int)tau + 1;
 }
 
-int mdp_action_index(unsigned tau, int delta)
+int isac_mdp_action_index(unsigned tau, int delta)
 {
     if (delta == 0 || delta < -(int)tau || delta > (int)tau)
         return -1;
     return delta < 0 ? delta + (int)tau : delta + (int)tau - 1;
 }
 
-unsigned mdp_apply(unsigned mu, int delta, unsigned Q)
+unsigned isac_mdp_apply(unsigned mu, int delta, unsigned Q)
 {
     long v = ((long)mu + delta) % (long)Q;
     return (unsigned)(v < 0 ? v + (long)Q : v);
 }
 
-int mdp_wrap_delta(unsigned mu, unsigned nu, unsigned Q)
+int isac_mdp_wrap_delta(unsigned mu, unsigned nu, unsigned Q)
 {
     long d = ((long)nu - (long)mu) % (long)Q;
     if (d < 0)
@@ -52,7 +53,7 @@ int mdp_wrap_delta(unsigned mu, unsigned nu, unsigned Q)
     return (int)d;
 }
 
-int mdp_feedback(int first, double pd, double pd_prev, int delta)
+int isac_mdp_feedback(int first, double pd, double pd_prev, int delta)
 {
     if (first)
         return 0;
@@ -60,36 +61,37 @@ int mdp_feedback(int first, double pd, double pd_prev, int delta)
     return (v > 0) - (v < 0);
 }
 
-double mdp_reward(const struct mdp_params *m, double pd)
+double isac_mdp_reward(const struct isac_mdp_params *m, double pd)
 {
     return pd >= m->zeta ? m->b0 : -1.0;
 }
 
-double mdp_potential(const struct mdp_params *m, double pd)
+double isac_mdp_potential(const struct isac_mdp_params *m, double pd)
 {
     return m->b1 / (1.0 + exp(-m->b2 * pd));
 }
 
-double mdp_shaping(const struct mdp_params *m, double pd, double pd_next, int next_terminal)
+double isac_mdp_shaping(const struct isac_mdp_params *m, double pd, double pd_next,
+                        int next_terminal)
 {
-    double phi_next = next_terminal ? 0.0 : mdp_potential(m, pd_next);
-    return m->rho * phi_next - mdp_potential(m, pd);
+    double phi_next = next_terminal ? 0.0 : isac_mdp_potential(m, pd_next);
+    return m->rho * phi_next - isac_mdp_potential(m, pd);
 }
 
-double mdp_sigmoid_variant(double b3, double pd)
+double isac_mdp_sigmoid_variant(double b3, double pd)
 {
     return (1.0 / (1.0 + exp(-b3 * pd)) - 0.5) / (1.0 / (1.0 + exp(-b3)) - 0.5);
 }
 
-unsigned mdp_masked_argmax(const float *q, unsigned tau, unsigned mu, unsigned Q,
-                           const unsigned char *visited)
+unsigned isac_mdp_masked_argmax(const float *q, unsigned tau, unsigned mu, unsigned Q,
+                                const unsigned char *visited)
 {
     unsigned best = 0, free_best = 0;
     int found = 0;
     for (unsigned k = 0; k < 2 * tau; k++) {
         if (q[k] > q[best])
             best = k;
-        if (!visited[mdp_apply(mu, mdp_action_delta(tau, k), Q)] &&
+        if (!visited[isac_mdp_apply(mu, isac_mdp_action_delta(tau, k), Q)] &&
             (!found || q[k] > q[free_best])) {
             free_best = k;
             found = 1;
@@ -98,7 +100,7 @@ unsigned mdp_masked_argmax(const float *q, unsigned tau, unsigned mu, unsigned Q
     return found ? free_best : best;
 }
 
-void mdp_embed(double mu, unsigned emb, float *out)
+void isac_mdp_embed(double mu, unsigned emb, float *out)
 {
     for (unsigned i = 1; i <= emb / 2; i++) {
         double f = pow(1000.0, -2.0 * i / (double)emb);
@@ -107,32 +109,33 @@ void mdp_embed(double mu, unsigned emb, float *out)
     }
 }
 
-void mdp_state_input(const struct mdp_params *m, unsigned mu, double pd, int fg, float *out)
+void isac_mdp_state_input(const struct isac_mdp_params *m, unsigned mu, double pd, int fg,
+                          float *out)
 {
-    mdp_embed(mu, m->emb, out);
-    out[m->emb] = (float)mdp_sigmoid_variant(m->b3, pd);
+    isac_mdp_embed(mu, m->emb, out);
+    out[m->emb] = (float)isac_mdp_sigmoid_variant(m->b3, pd);
     out[m->emb + 1] = (float)fg;
 }
 
-double mdp_observed_pd(int detected, double pd_declared, double lambda, unsigned num_aps,
-                       double pfa, double cells)
+double isac_mdp_observed_pd(int detected, double pd_declared, double lambda, unsigned num_aps,
+                            double pfa, double cells)
 {
     if (detected)
         return pd_declared;
     if (num_aps == 0 || !(lambda > 0) || !(pfa > 0) || !(cells >= 1))
         return 0.0;
-    return mdp_observed_pd_thr(0, 0.0, lambda, num_aps,
-                               2.0 * glrt_threshold_n(num_aps, pfa / cells));
+    return isac_mdp_observed_pd_thr(0, 0.0, lambda, num_aps,
+                                    2.0 * isac_glrt_threshold_n(num_aps, pfa / cells));
 }
 
-double mdp_observed_pd_thr(int detected, double pd_declared, double lambda, unsigned num_aps,
-                           double thr2)
+double isac_mdp_observed_pd_thr(int detected, double pd_declared, double lambda, unsigned num_aps,
+                                double thr2)
 {
     if (detected)
         return pd_declared;
     if (num_aps == 0 || !(lambda > 0) || !(thr2 > 0))
         return 0.0;
     double delta = 2.0 * lambda - 2.0 * num_aps;
-    double pd = ncx2_sf(thr2, 2.0 * num_aps, delta > 0 ? delta : 0.0); /* = glrt_pd() */
+    double pd = isac_ncx2_sf(thr2, 2.0 * num_aps, delta > 0 ? delta : 0.0); /* = isac_glrt_pd() */
     return isfinite(pd) ? pd : 0.0;
 }

@@ -29,10 +29,10 @@
 
 #include <stddef.h>
 
-#define MDP_MAX_TAU 64u  /* largest tau accepted */
-#define MDP_MAX_EMB 256u /* largest embedding size accepted */
+#define ISAC_MDP_MAX_TAU 64u  /* largest tau accepted */
+#define ISAC_MDP_MAX_EMB 256u /* largest embedding size accepted */
 
-struct mdp_params {
+struct isac_mdp_params {
     unsigned tau; /* action range, 1..MDP_MAX_TAU (paper: 5) */
     unsigned emb; /* embedding size I of eq. (32), even, 2..MDP_MAX_EMB (default 16) */
     double b0;    /* terminal reward (> 0; paper 5) */
@@ -44,53 +44,55 @@ struct mdp_params {
 };
 
 /* The paper's defaults: tau 5, emb 16, b0 5, b1 1, b2 = b3 = 5, rho 0.99, zeta 0.9. */
-void mdp_params_defaults(struct mdp_params *m);
+void isac_mdp_params_defaults(struct isac_mdp_params *m);
 /* 0 when every field is in range; -1 otherwise. */
-int mdp_params_check(const struct mdp_params *m);
+int isac_mdp_params_check(const struct isac_mdp_params *m);
 
 /* Delta mu of action index k (0..2 tau-1); 0 for an invalid k. */
-int mdp_action_delta(unsigned tau, unsigned k);
+int isac_mdp_action_delta(unsigned tau, unsigned k);
 /* Action index of Delta mu (|delta| in 1..tau); -1 otherwise. */
-int mdp_action_index(unsigned tau, int delta);
+int isac_mdp_action_index(unsigned tau, int delta);
 /* (mu + delta) mod Q in 0..Q-1 (wrap). */
-unsigned mdp_apply(unsigned mu, int delta, unsigned Q);
+unsigned isac_mdp_apply(unsigned mu, int delta, unsigned Q);
 /* Signed shortest Delta from mu to nu on the wrapped index circle of Q beams
  * (-(Q/2)..(Q-1)/2). */
-int mdp_wrap_delta(unsigned mu, unsigned nu, unsigned Q);
+int isac_mdp_wrap_delta(unsigned mu, unsigned nu, unsigned Q);
 
 /* The visited-beam rule of the deployed qnet policy (docs/learning.md, "Memory at
  * deployment"): the action of largest q (2 tau values) whose beam mu + Delta was not yet
  * transmitted this episode (visited[beam] != 0: transmitted; Q entries), the plain argmax
  * when all 2 tau were. Ties: the lowest action index. */
-unsigned mdp_masked_argmax(const float *q, unsigned tau, unsigned mu, unsigned Q,
-                           const unsigned char *visited);
+unsigned isac_mdp_masked_argmax(const float *q, unsigned tau, unsigned mu, unsigned Q,
+                                const unsigned char *visited);
 
 /* Eq. (27): 0 at t = 0 (first), else sgn((pd - pd_prev) * delta). */
-int mdp_feedback(int first, double pd, double pd_prev, int delta);
+int isac_mdp_feedback(int first, double pd, double pd_prev, int delta);
 /* Eq. (28): -1 below zeta, b0 at or above. */
-double mdp_reward(const struct mdp_params *m, double pd);
+double isac_mdp_reward(const struct isac_mdp_params *m, double pd);
 /* Eq. (30). */
-double mdp_potential(const struct mdp_params *m, double pd);
+double isac_mdp_potential(const struct isac_mdp_params *m, double pd);
 /* Eq. (29) with Phi(terminal) = 0. */
-double mdp_shaping(const struct mdp_params *m, double pd, double pd_next, int next_terminal);
+double isac_mdp_shaping(const struct isac_mdp_params *m, double pd, double pd_next,
+                        int next_terminal);
 /* Eq. (33): maps [0, 1] onto [0, 1], steep near 0. */
-double mdp_sigmoid_variant(double b3, double pd);
+double isac_mdp_sigmoid_variant(double b3, double pd);
 /* Eq. (32): out[2i-1] = cos(mu / 1000^(2i/I)), out[2i] = sin(...), i = 1..I/2 (the
  * paper's 1-based indices; 0-based out[2i-2], out[2i-1]). I = emb, even. mu may be
  * any real (the twin embeds signed beam offsets with it). */
-void mdp_embed(double mu, unsigned emb, float *out);
+void isac_mdp_embed(double mu, unsigned emb, float *out);
 /* Network input of state (mu, pd, fg): emb + 2 floats. */
-void mdp_state_input(const struct mdp_params *m, unsigned mu, double pd, int fg, float *out);
+void isac_mdp_state_input(const struct isac_mdp_params *m, unsigned mu, double pd, int fg,
+                          float *out);
 
 /* Observed P_D^t from one pipeline step (see above). detected/pd_declared: the
  * pipeline's declaration and estimate; lambda, num_aps: best cell; pfa: per-cell
  * false-alarm probability; cells: cells of the searched grid (>= 1). */
-double mdp_observed_pd(int detected, double pd_declared, double lambda, unsigned num_aps,
-                       double pfa, double cells);
-/* The same with the threshold on 2 Lambda precomputed: thr2 = 2 glrt_threshold_n(num_aps,
+double isac_mdp_observed_pd(int detected, double pd_declared, double lambda, unsigned num_aps,
+                            double pfa, double cells);
+/* The same with the threshold on 2 Lambda precomputed: thr2 = 2 isac_glrt_threshold_n(num_aps,
  * pfa / cells) (the quantile is most of the cost; a policy caches it per num_aps). Equal to
- * mdp_observed_pd bit for bit. */
-double mdp_observed_pd_thr(int detected, double pd_declared, double lambda, unsigned num_aps,
-                           double thr2);
+ * isac_mdp_observed_pd bit for bit. */
+double isac_mdp_observed_pd_thr(int detected, double pd_declared, double lambda, unsigned num_aps,
+                                double thr2);
 
 #endif

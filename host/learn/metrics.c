@@ -20,7 +20,7 @@ static void hist(const double *x, size_t n, unsigned bins, double *h)
         h[i] /= s;
 }
 
-double metric_kl(const double *a, size_t na, const double *b, size_t nb, unsigned bins)
+double isac_metric_kl(const double *a, size_t na, const double *b, size_t nb, unsigned bins)
 {
     if (!na || !nb || bins < 1 || bins > 100000)
         return NAN;
@@ -42,7 +42,7 @@ static int cmp(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-double metric_w1(const double *a, size_t na, const double *b, size_t nb)
+double isac_metric_w1(const double *a, size_t na, const double *b, size_t nb)
 {
     if (!na || !nb)
         return NAN;
@@ -79,7 +79,7 @@ static double kmean(const double *a, size_t na, const double *b, size_t nb, doub
     return acc / ((double)na * nb);
 }
 
-double metric_mmd(const double *a, size_t na, const double *b, size_t nb, double s)
+double isac_metric_mmd(const double *a, size_t na, const double *b, size_t nb, double s)
 {
     if (!na || !nb || !(s > 0))
         return NAN;

@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 
-double metric_kl(const double *a, size_t na, const double *b, size_t nb, unsigned bins);
-double metric_w1(const double *a, size_t na, const double *b, size_t nb);
-double metric_mmd(const double *a, size_t na, const double *b, size_t nb, double s);
+double isac_metric_kl(const double *a, size_t na, const double *b, size_t nb, unsigned bins);
+double isac_metric_w1(const double *a, size_t na, const double *b, size_t nb);
+double isac_metric_mmd(const double *a, size_t na, const double *b, size_t nb, double s);
 
 #endif

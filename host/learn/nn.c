@@ -7,17 +7,17 @@
 
 struct layer {
     unsigned in, out;
-    enum nn_act act;
+    enum isac_nn_act act;
     float *W, *b, *gW, *gb, *mW, *vW, *mb, *vb;
 };
 
-struct mlp_s {
+struct isac_mlp_s {
     unsigned L, max_batch;
-    struct layer l[NN_MAX_LAYERS];
-    float *a[NN_MAX_LAYERS + 1]; /* a[0] = input copy, a[l+1] = output of layer l */
-    float *d0, *d1;              /* backward scratch, max_batch x max width */
-    unsigned B;                  /* batch of the last forward */
-    long t;                      /* Adam step count */
+    struct layer l[ISAC_NN_MAX_LAYERS];
+    float *a[ISAC_NN_MAX_LAYERS + 1]; /* a[0] = input copy, a[l+1] = output of layer l */
+    float *d0, *d1;                   /* backward scratch, max_batch x max width */
+    unsigned B;                       /* batch of the last forward */
+    long t;                           /* Adam step count */
 };
 
 static void layer_free(struct layer *y)
@@ -32,7 +32,7 @@ static void layer_free(struct layer *y)
     free(y->vb);
 }
 
-void mlp_destroy(mlp m)
+void isac_mlp_destroy(isac_mlp m)
 {
     if (!m)
         return;
@@ -45,10 +45,10 @@ void mlp_destroy(mlp m)
     free(m);
 }
 
-mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, unsigned max_batch,
-               isac_rng *rng)
+isac_mlp isac_mlp_create(unsigned layers, const unsigned *sizes, const enum isac_nn_act *acts,
+                         unsigned max_batch, isac_rng *rng)
 {
-    if (layers < 1 || layers > NN_MAX_LAYERS || max_batch < 1 || max_batch > 65536 || !rng)
+    if (layers < 1 || layers > ISAC_NN_MAX_LAYERS || max_batch < 1 || max_batch > 65536 || !rng)
         return NULL;
     unsigned wmax = 0;
     for (unsigned i = 0; i <= layers; i++) {
@@ -56,7 +56,7 @@ mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, 
             return NULL;
         wmax = sizes[i] > wmax ? sizes[i] : wmax;
     }
-    mlp m = calloc(1, sizeof *m);
+    isac_mlp m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->L = layers;
@@ -80,8 +80,9 @@ mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, 
         if (!ok)
             break;
         /* He-uniform for ReLU layers, Xavier-uniform otherwise. */
-        double lim = (acts[l] == NN_RELU || acts[l] == NN_LEAKY) ? sqrt(6.0 / y->in)
-                                                                 : sqrt(6.0 / (y->in + y->out));
+        double lim = (acts[l] == ISAC_NN_RELU || acts[l] == ISAC_NN_LEAKY)
+                         ? sqrt(6.0 / y->in)
+                         : sqrt(6.0 / (y->in + y->out));
         for (size_t i = 0; i < nw; i++)
             y->W[i] = (float)((2.0 * isac_rng_uniform(rng) - 1.0) * lim);
     }
@@ -93,18 +94,18 @@ mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, 
         ok = m->d0 && m->d1;
     }
     if (!ok) {
-        mlp_destroy(m);
+        isac_mlp_destroy(m);
         return NULL;
     }
     return m;
 }
 
-unsigned mlp_width(mlp m, unsigned i)
+unsigned isac_mlp_width(isac_mlp m, unsigned i)
 {
     return i == 0 ? m->l[0].in : m->l[i - 1].out;
 }
 
-size_t mlp_num_params(mlp m)
+size_t isac_mlp_num_params(isac_mlp m)
 {
     size_t n = 0;
     for (unsigned l = 0; l < m->L; l++)
@@ -112,31 +113,31 @@ size_t mlp_num_params(mlp m)
     return n;
 }
 
-static float activate(enum nn_act a, float z)
+static float activate(enum isac_nn_act a, float z)
 {
     switch (a) {
-    case NN_RELU: return z > 0 ? z : 0.0f;
-    case NN_LEAKY: return z > 0 ? z : 0.2f * z;
-    case NN_SIGMOID: return 1.0f / (1.0f + expf(-z));
-    case NN_LINEAR:
+    case ISAC_NN_RELU: return z > 0 ? z : 0.0f;
+    case ISAC_NN_LEAKY: return z > 0 ? z : 0.2f * z;
+    case ISAC_NN_SIGMOID: return 1.0f / (1.0f + expf(-z));
+    case ISAC_NN_LINEAR:
     default: return z;
     }
 }
 
 /* Derivative from the activation's output (all four are monotone, so y determines z's
  * side of 0). */
-static float dactivate(enum nn_act a, float y)
+static float dactivate(enum isac_nn_act a, float y)
 {
     switch (a) {
-    case NN_RELU: return y > 0 ? 1.0f : 0.0f;
-    case NN_LEAKY: return y > 0 ? 1.0f : 0.2f;
-    case NN_SIGMOID: return y * (1.0f - y);
-    case NN_LINEAR:
+    case ISAC_NN_RELU: return y > 0 ? 1.0f : 0.0f;
+    case ISAC_NN_LEAKY: return y > 0 ? 1.0f : 0.2f;
+    case ISAC_NN_SIGMOID: return y * (1.0f - y);
+    case ISAC_NN_LINEAR:
     default: return 1.0f;
     }
 }
 
-const float *mlp_forward(mlp m, const float *x, unsigned B)
+const float *isac_mlp_forward(isac_mlp m, const float *x, unsigned B)
 {
     if (B < 1 || B > m->max_batch)
         return NULL;
@@ -149,14 +150,14 @@ const float *mlp_forward(mlp m, const float *x, unsigned B)
             memcpy(out + (size_t)r * y->out, y->b, y->out * sizeof(float));
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)y->out, (int)y->in, 1.0f,
                     m->a[l], (int)y->in, y->W, (int)y->in, 1.0f, out, (int)y->out);
-        if (y->act != NN_LINEAR)
+        if (y->act != ISAC_NN_LINEAR)
             for (size_t i = 0; i < (size_t)B * y->out; i++)
                 out[i] = activate(y->act, out[i]);
     }
     return m->a[m->L];
 }
 
-void mlp_backward(mlp m, const float *dy, float *dx)
+void isac_mlp_backward(isac_mlp m, const float *dy, float *dx)
 {
     unsigned B = m->B;
     float *cur = m->d0, *nxt = m->d1;
@@ -182,7 +183,7 @@ void mlp_backward(mlp m, const float *dy, float *dx)
     }
 }
 
-void mlp_zero_grad(mlp m)
+void isac_mlp_zero_grad(isac_mlp m)
 {
     for (unsigned l = 0; l < m->L; l++) {
         memset(m->l[l].gW, 0, (size_t)m->l[l].in * m->l[l].out * sizeof(float));
@@ -191,7 +192,7 @@ void mlp_zero_grad(mlp m)
 }
 
 static void adam_vec(float *p, const float *g, float *mo, float *v, size_t n,
-                     const struct adam_cfg *a, float lr_t)
+                     const struct isac_adam_cfg *a, float lr_t)
 {
     for (size_t i = 0; i < n; i++) {
         mo[i] = a->beta1 * mo[i] + (1.0f - a->beta1) * g[i];
@@ -200,7 +201,7 @@ static void adam_vec(float *p, const float *g, float *mo, float *v, size_t n,
     }
 }
 
-void mlp_adam_step(mlp m, const struct adam_cfg *a, float lr)
+void isac_mlp_adam_step(isac_mlp m, const struct isac_adam_cfg *a, float lr)
 {
     m->t++;
     /* Bias correction folded into the step size (Kingma & Ba, section 2). */
@@ -213,7 +214,7 @@ void mlp_adam_step(mlp m, const struct adam_cfg *a, float lr)
     }
 }
 
-void mlp_get_params(mlp m, float *p)
+void isac_mlp_get_params(isac_mlp m, float *p)
 {
     for (unsigned l = 0; l < m->L; l++) {
         size_t nw = (size_t)m->l[l].in * m->l[l].out;
@@ -223,7 +224,7 @@ void mlp_get_params(mlp m, float *p)
     }
 }
 
-void mlp_set_params(mlp m, const float *p)
+void isac_mlp_set_params(isac_mlp m, const float *p)
 {
     for (unsigned l = 0; l < m->L; l++) {
         size_t nw = (size_t)m->l[l].in * m->l[l].out;
@@ -233,7 +234,7 @@ void mlp_set_params(mlp m, const float *p)
     }
 }
 
-void mlp_get_grads(mlp m, float *g)
+void isac_mlp_get_grads(isac_mlp m, float *g)
 {
     for (unsigned l = 0; l < m->L; l++) {
         size_t nw = (size_t)m->l[l].in * m->l[l].out;

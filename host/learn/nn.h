@@ -15,13 +15,13 @@
 
 #include "common/rng.h"
 
-#define NN_MAX_LAYERS 8
+#define ISAC_NN_MAX_LAYERS 8
 
-enum nn_act { NN_LINEAR = 0, NN_RELU = 1, NN_LEAKY = 2, NN_SIGMOID = 3 };
+enum isac_nn_act { ISAC_NN_LINEAR = 0, ISAC_NN_RELU = 1, ISAC_NN_LEAKY = 2, ISAC_NN_SIGMOID = 3 };
 
-typedef struct mlp_s *mlp;
+typedef struct isac_mlp_s *isac_mlp;
 
-struct adam_cfg {
+struct isac_adam_cfg {
     float beta1, beta2; /* moment decays in [0, 1) (paper Table I: 0.9/0.999, GAN 0.5/0.999) */
     float eps;          /* denominator guard (1e-8) */
 };
@@ -29,25 +29,25 @@ struct adam_cfg {
 /* layers 1..NN_MAX_LAYERS; sizes[0..layers] widths (1..4096); acts[l] of layer l;
  * max_batch: largest batch of forward/backward (1..65536). Weights He/Xavier-uniform
  * from rng. NULL on bad arguments or memory. */
-mlp mlp_create(unsigned layers, const unsigned *sizes, const enum nn_act *acts, unsigned max_batch,
-               isac_rng *rng);
-void mlp_destroy(mlp m);
+isac_mlp isac_mlp_create(unsigned layers, const unsigned *sizes, const enum isac_nn_act *acts,
+                         unsigned max_batch, isac_rng *rng);
+void isac_mlp_destroy(isac_mlp m);
 
-unsigned mlp_width(mlp m, unsigned i); /* sizes[i], i = 0..layers */
-size_t mlp_num_params(mlp m);
+unsigned isac_mlp_width(isac_mlp m, unsigned i); /* sizes[i], i = 0..layers */
+size_t isac_mlp_num_params(isac_mlp m);
 
 /* Forward B rows of x; the output (B x sizes[L]) is returned (valid until the next
- * forward). Keeps activations for mlp_backward. NULL when B > max_batch. */
-const float *mlp_forward(mlp m, const float *x, unsigned B);
+ * forward). Keeps activations for isac_mlp_backward. NULL when B > max_batch. */
+const float *isac_mlp_forward(isac_mlp m, const float *x, unsigned B);
 /* Backward of the last forward: dy = dLoss/doutput (B x sizes[L]); accumulates
  * parameter gradients; dx (B x sizes[0], may be NULL) receives dLoss/dinput. */
-void mlp_backward(mlp m, const float *dy, float *dx);
-void mlp_zero_grad(mlp m);
+void isac_mlp_backward(isac_mlp m, const float *dy, float *dx);
+void isac_mlp_zero_grad(isac_mlp m);
 /* One Adam step with learning rate lr on the accumulated gradients. */
-void mlp_adam_step(mlp m, const struct adam_cfg *a, float lr);
+void isac_mlp_adam_step(isac_mlp m, const struct isac_adam_cfg *a, float lr);
 
-void mlp_get_params(mlp m, float *p); /* mlp_num_params floats */
-void mlp_set_params(mlp m, const float *p);
-void mlp_get_grads(mlp m, float *g); /* accumulated gradients, same layout */
+void isac_mlp_get_params(isac_mlp m, float *p); /* isac_mlp_num_params floats */
+void isac_mlp_set_params(isac_mlp m, const float *p);
+void isac_mlp_get_grads(isac_mlp m, float *g); /* accumulated gradients, same layout */
 
 #endif

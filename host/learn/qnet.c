@@ -15,11 +15,11 @@
         return -1;                                                                                 \
     } while (0)
 
-int qnet_def_check(const struct qnet_def *d, unsigned want_tau, unsigned want_emb, char *err,
-                   size_t errlen)
+int isac_qnet_def_check(const struct isac_qnet_def *d, unsigned want_tau, unsigned want_emb,
+                        char *err, size_t errlen)
 {
-    if (d->version != QNET_VERSION)
-        FAIL("version: %u is not supported (expected %d)", d->version, QNET_VERSION);
+    if (d->version != ISAC_QNET_VERSION)
+        FAIL("version: %u is not supported (expected %d)", d->version, ISAC_QNET_VERSION);
     if (d->tau < 1 || d->tau > 64)
         FAIL("tau: %u outside 1..64", d->tau);
     if (d->emb < 2 || d->emb > 256 || d->emb % 2)
@@ -30,17 +30,18 @@ int qnet_def_check(const struct qnet_def *d, unsigned want_tau, unsigned want_em
         FAIL("embedding: %u does not match the experiment's embedding %u", d->emb, want_emb);
     if (!(d->b3 > 0) || !isfinite(d->b3))
         FAIL("b3: %g is not a positive finite number", d->b3);
-    for (unsigned l = 0; l < QNET_LAYERS; l++) {
-        const struct qnet_layer_def *y = &d->l[l];
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
+        const struct isac_qnet_layer_def *y = &d->l[l];
         unsigned want_in = l == 0 ? d->emb + 2 : d->l[l - 1].out;
         if (y->in != want_in)
             FAIL("layers[%u].in: %u, expected %u", l, y->in, want_in);
         if (y->out < 1 || y->out > 4096)
             FAIL("layers[%u].out: %u outside 1..4096", l, y->out);
-        if (l == QNET_LAYERS - 1 && y->out != 1 + 2 * d->tau)
+        if (l == ISAC_QNET_LAYERS - 1 && y->out != 1 + 2 * d->tau)
             FAIL("layers[%u].out: %u, expected 1 + 2 tau = %u", l, y->out, 1 + 2 * d->tau);
-        if (y->act != (l == QNET_LAYERS - 1 ? 0 : 1))
-            FAIL("layers[%u].activation: expected %s", l, l == QNET_LAYERS - 1 ? "linear" : "relu");
+        if (y->act != (l == ISAC_QNET_LAYERS - 1 ? 0 : 1))
+            FAIL("layers[%u].activation: expected %s", l,
+                 l == ISAC_QNET_LAYERS - 1 ? "linear" : "relu");
         if (!y->W || !y->b)
             FAIL("layers[%u]: missing tables", l);
         for (size_t i = 0; i < (size_t)y->in * y->out; i++)
@@ -53,12 +54,12 @@ int qnet_def_check(const struct qnet_def *d, unsigned want_tau, unsigned want_em
     return 0;
 }
 
-void qnet_q_values(const struct qnet_def *d, const float *x, float *q, float *scratch)
+void isac_qnet_q_values(const struct isac_qnet_def *d, const float *x, float *q, float *scratch)
 {
     const float *in = x;
     float *out = scratch;
-    for (unsigned l = 0; l < QNET_LAYERS; l++) {
-        const struct qnet_layer_def *y = &d->l[l];
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
+        const struct isac_qnet_layer_def *y = &d->l[l];
         for (unsigned o = 0; o < y->out; o++) {
             float acc = y->b[o];
             const float *w = y->W + (size_t)o * y->in;
@@ -78,7 +79,7 @@ void qnet_q_values(const struct qnet_def *d, const float *x, float *q, float *sc
         q[k] = in[0] + in[1 + k] - amax;
 }
 
-unsigned qnet_argmax(const float *q, unsigned n)
+unsigned isac_qnet_argmax(const float *q, unsigned n)
 {
     unsigned best = 0;
     for (unsigned k = 1; k < n; k++)
@@ -87,7 +88,7 @@ unsigned qnet_argmax(const float *q, unsigned n)
     return best;
 }
 
-void qnet_file_free(struct qnet_file *f)
+void isac_qnet_file_free(struct isac_qnet_file *f)
 {
     if (f) {
         free(f->storage);
@@ -127,13 +128,13 @@ static int uint_field(json_t *o, const char *key, unsigned lo, unsigned hi, unsi
     return 0;
 }
 
-static int parse_layers(json_t *layers, struct qnet_file *f, char *err, size_t errlen)
+static int parse_layers(json_t *layers, struct isac_qnet_file *f, char *err, size_t errlen)
 {
-    if (!json_is_array(layers) || json_array_size(layers) != QNET_LAYERS)
-        FAIL("layers: expected an array of %d layers", QNET_LAYERS);
+    if (!json_is_array(layers) || json_array_size(layers) != ISAC_QNET_LAYERS)
+        FAIL("layers: expected an array of %d layers", ISAC_QNET_LAYERS);
     size_t total = 0;
-    unsigned in[QNET_LAYERS], out[QNET_LAYERS];
-    for (unsigned l = 0; l < QNET_LAYERS; l++) {
+    unsigned in[ISAC_QNET_LAYERS], out[ISAC_QNET_LAYERS];
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
         json_t *y = json_array_get(layers, l);
         char where[32];
         snprintf(where, sizeof where, "layers[%u].", l);
@@ -152,9 +153,9 @@ static int parse_layers(json_t *layers, struct qnet_file *f, char *err, size_t e
     if (!f->storage)
         FAIL("out of memory");
     float *p = f->storage;
-    for (unsigned l = 0; l < QNET_LAYERS; l++) {
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
         json_t *y = json_array_get(layers, l);
-        struct qnet_layer_def *d = &f->def.l[l];
+        struct isac_qnet_layer_def *d = &f->def.l[l];
         d->in = in[l];
         d->out = out[l];
         d->W = p;
@@ -170,8 +171,8 @@ static int parse_layers(json_t *layers, struct qnet_file *f, char *err, size_t e
     return 0;
 }
 
-int qnet_file_parse(const char *text, size_t len, unsigned want_tau, unsigned want_emb,
-                    struct qnet_file *f, char *err, size_t errlen)
+int isac_qnet_file_parse(const char *text, size_t len, unsigned want_tau, unsigned want_emb,
+                         struct isac_qnet_file *f, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     json_error_t je;
@@ -181,13 +182,13 @@ int qnet_file_parse(const char *text, size_t len, unsigned want_tau, unsigned wa
     int rc = -1;
     const char *fmt = json_string_value(json_object_get(root, "format"));
     json_t *b3 = json_object_get(root, "b3");
-    if (!fmt || strcmp(fmt, QNET_FORMAT))
-        isac_seterr(err, errlen, "format: expected \"%s\"", QNET_FORMAT);
+    if (!fmt || strcmp(fmt, ISAC_QNET_FORMAT))
+        isac_seterr(err, errlen, "format: expected \"%s\"", ISAC_QNET_FORMAT);
     else if (uint_field(root, "version", 0, 1000000, &f->def.version, "", err, errlen))
         ;
-    else if (f->def.version != QNET_VERSION)
+    else if (f->def.version != ISAC_QNET_VERSION)
         isac_seterr(err, errlen, "version: %u is not supported (expected %d)", f->def.version,
-                    QNET_VERSION);
+                    ISAC_QNET_VERSION);
     else if (uint_field(root, "tau", 1, 64, &f->def.tau, "", err, errlen) ||
              uint_field(root, "embedding", 2, 256, &f->def.emb, "", err, errlen))
         ;
@@ -197,11 +198,11 @@ int qnet_file_parse(const char *text, size_t len, unsigned want_tau, unsigned wa
         f->def.b3 = json_number_value(b3);
         rc = parse_layers(json_object_get(root, "layers"), f, err, errlen);
         if (!rc)
-            rc = qnet_def_check(&f->def, want_tau, want_emb, err, errlen);
+            rc = isac_qnet_def_check(&f->def, want_tau, want_emb, err, errlen);
     }
     json_decref(root);
     if (rc)
-        qnet_file_free(f);
+        isac_qnet_file_free(f);
     return rc;
 }
 
@@ -213,18 +214,18 @@ static json_t *float_array(const float *v, size_t n)
     return a;
 }
 
-char *qnet_format_json(const struct qnet_def *d, const char *provenance_json)
+char *isac_qnet_format_json(const struct isac_qnet_def *d, const char *provenance_json)
 {
     json_t *layers = json_array();
-    for (unsigned l = 0; l < QNET_LAYERS; l++) {
-        const struct qnet_layer_def *y = &d->l[l];
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
+        const struct isac_qnet_layer_def *y = &d->l[l];
         json_array_append_new(layers, json_pack("{s:i,s:i,s:s,s:o,s:o}", "in", (json_int_t)y->in,
                                                 "out", (json_int_t)y->out, "activation",
                                                 y->act ? "relu" : "linear", "weights",
                                                 float_array(y->W, (size_t)y->in * y->out), "bias",
                                                 float_array(y->b, y->out)));
     }
-    json_t *root = json_pack("{s:s,s:i,s:i,s:i,s:f,s:o}", "format", QNET_FORMAT, "version",
+    json_t *root = json_pack("{s:s,s:i,s:i,s:i,s:f,s:o}", "format", ISAC_QNET_FORMAT, "version",
                              (json_int_t)d->version, "tau", (json_int_t)d->tau, "embedding",
                              (json_int_t)d->emb, "b3", d->b3, "layers", layers);
     if (provenance_json) {
@@ -281,7 +282,8 @@ static void sb_floats(struct sbuf *b, const char *name, const float *v, size_t n
     sb_printf(b, "\n};\n\n");
 }
 
-char *qnet_format_c(const struct qnet_def *d, const char *symbol, const char *header_comment)
+char *isac_qnet_format_c(const struct isac_qnet_def *d, const char *symbol,
+                         const char *header_comment)
 {
     struct sbuf b = {0};
     /* generated tables keep the generator's layout: clang-format would re-wrap the header
@@ -294,18 +296,19 @@ char *qnet_format_c(const struct qnet_def *d, const char *symbol, const char *he
         c += k + (c[k] == '\n');
     }
     sb_printf(&b, " */\n#include \"learn/qnet.h\"\n\n");
-    for (unsigned l = 0; l < QNET_LAYERS; l++) {
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
         char nm[96];
         snprintf(nm, sizeof nm, "%s_w%u", symbol, l);
         sb_floats(&b, nm, d->l[l].W, (size_t)d->l[l].in * d->l[l].out);
         snprintf(nm, sizeof nm, "%s_b%u", symbol, l);
         sb_floats(&b, nm, d->l[l].b, d->l[l].out);
     }
-    sb_printf(&b,
-              "const struct qnet_def %s = {\n    .version = %u, .tau = %u, .emb = %u, .b3 = %a,\n"
-              "    .l = {\n",
-              symbol, d->version, d->tau, d->emb, d->b3);
-    for (unsigned l = 0; l < QNET_LAYERS; l++)
+    sb_printf(
+        &b,
+        "const struct isac_qnet_def %s = {\n    .version = %u, .tau = %u, .emb = %u, .b3 = %a,\n"
+        "    .l = {\n",
+        symbol, d->version, d->tau, d->emb, d->b3);
+    for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++)
         sb_printf(&b, "        {.in = %u, .out = %u, .act = %d, .W = %s_w%u, .b = %s_b%u},\n",
                   d->l[l].in, d->l[l].out, d->l[l].act, symbol, l, symbol, l);
     sb_printf(&b, "    }};\n");

@@ -19,58 +19,59 @@
 
 #include <stddef.h>
 
-#define QNET_FORMAT "isactb-qnet"
-#define QNET_VERSION 1
-#define QNET_LAYERS 3
+#define ISAC_QNET_FORMAT "isactb-qnet"
+#define ISAC_QNET_VERSION 1
+#define ISAC_QNET_LAYERS 3
 
-struct qnet_layer_def {
+struct isac_qnet_layer_def {
     unsigned in, out;
-    int act;        /* enum nn_act: 1 ReLU (hidden), 0 linear (last) */
+    int act;        /* enum isac_nn_act: 1 ReLU (hidden), 0 linear (last) */
     const float *W; /* out x in, row-major */
     const float *b; /* out */
 };
 
-struct qnet_def {
-    unsigned version; /* QNET_VERSION */
+struct isac_qnet_def {
+    unsigned version; /* ISAC_QNET_VERSION */
     unsigned tau;     /* action range; 2 tau actions */
     unsigned emb;     /* embedding size I */
     double b3;        /* input sigmoid steepness (eq. (33)) the net was trained with */
-    struct qnet_layer_def l[QNET_LAYERS];
+    struct isac_qnet_layer_def l[ISAC_QNET_LAYERS];
 };
 
 /* Shapes, activations and finiteness. When want_tau / want_emb are non-zero they must
  * match too. 0, or -1 with one line in err naming what is wrong. */
-int qnet_def_check(const struct qnet_def *d, unsigned want_tau, unsigned want_emb, char *err,
-                   size_t errlen);
+int isac_qnet_def_check(const struct isac_qnet_def *d, unsigned want_tau, unsigned want_emb,
+                        char *err, size_t errlen);
 
 /* Q values of one input x (emb + 2 floats) into q (2 tau floats). scratch: at least
  * l[0].out + l[1].out + l[2].out floats. */
-void qnet_q_values(const struct qnet_def *d, const float *x, float *q, float *scratch);
+void isac_qnet_q_values(const struct isac_qnet_def *d, const float *x, float *q, float *scratch);
 /* Index of the largest entry (first on ties). */
-unsigned qnet_argmax(const float *q, unsigned n);
+unsigned isac_qnet_argmax(const float *q, unsigned n);
 
 /* A parsed weights file: owns its arrays. */
-struct qnet_file {
-    struct qnet_def def;
+struct isac_qnet_file {
+    struct isac_qnet_def def;
     float *storage;
 };
 
 /* Parse a weights file held in memory (len bytes). 0, or -1 with one line in err
  * ("version: 2 is not supported", "layers[1].weights: 511 values, expected 512",
  * "layers[0].bias[3]: not finite", ...). want_tau / want_emb as in qnet_def_check. */
-int qnet_file_parse(const char *text, size_t len, unsigned want_tau, unsigned want_emb,
-                    struct qnet_file *out, char *err, size_t errlen);
-void qnet_file_free(struct qnet_file *f);
+int isac_qnet_file_parse(const char *text, size_t len, unsigned want_tau, unsigned want_emb,
+                         struct isac_qnet_file *out, char *err, size_t errlen);
+void isac_qnet_file_free(struct isac_qnet_file *f);
 
 /* Weights file text of d (malloc'd, NUL-terminated); provenance_json: a JSON object
  * text stored under "provenance" (may be NULL). NULL on memory failure. */
-char *qnet_format_json(const struct qnet_def *d, const char *provenance_json);
+char *isac_qnet_format_json(const struct isac_qnet_def *d, const char *provenance_json);
 /* Generated C source defining `const struct qnet_def SYMBOL` (needs "learn/qnet.h"),
  * preceded by the comment header_comment (one or more lines, no comment markers).
  * Floats printed with %a: exact. malloc'd; NULL on memory failure. */
-char *qnet_format_c(const struct qnet_def *d, const char *symbol, const char *header_comment);
+char *isac_qnet_format_c(const struct isac_qnet_def *d, const char *symbol,
+                         const char *header_comment);
 
 /* The network compiled into the library (codebooks/qnet_default_weights.c). */
-extern const struct qnet_def qnet_default;
+extern const struct isac_qnet_def isac_qnet_default;
 
 #endif

@@ -8,38 +8,38 @@
 
 static const char *const vnames[] = {"dt_cql", "dt_nocql", "offline", "online"};
 
-const char *train_variant_name(enum train_variant v)
+const char *isac_train_variant_name(enum isac_train_variant v)
 {
-    return (unsigned)v < TRAIN_NUM_VARIANTS ? vnames[v] : "unknown";
+    return (unsigned)v < ISAC_TRAIN_NUM_VARIANTS ? vnames[v] : "unknown";
 }
 
-void train_cfg_defaults(struct train_cfg *c)
+void isac_train_cfg_defaults(struct isac_train_cfg *c)
 {
     memset(c, 0, sizeof *c);
     c->seed = 1;
-    mdp_params_defaults(&c->mdp);
+    isac_mdp_params_defaults(&c->mdp);
     c->collect_episodes = 200;
     c->max_steps = 64;
     c->holdout = 0.2;
-    c->gan = (struct cgan_cfg){.zdim = 4,
-                               .g1 = 128,
-                               .g2 = 64,
-                               .d1 = 64,
-                               .d2 = 128,
-                               .batch = 64,
-                               .lr = 2e-4f,
-                               .lr_d = 1e-3f,
-                               .logit = 0,
-                               .scene = 1,
-                               .adam = {0.5f, 0.999f, 1e-8f}};
+    c->gan = (struct isac_cgan_cfg){.zdim = 4,
+                                    .g1 = 128,
+                                    .g2 = 64,
+                                    .d1 = 64,
+                                    .d2 = 128,
+                                    .batch = 64,
+                                    .lr = 2e-4f,
+                                    .lr_d = 1e-3f,
+                                    .logit = 0,
+                                    .scene = 1,
+                                    .adam = {0.5f, 0.999f, 1e-8f}};
     c->gan_epochs = 100;
-    c->dqn = (struct ddqn_cfg){.h1 = 32,
-                               .h2 = 16,
-                               .batch = 16,
-                               .buffer = 50000,
-                               .target_every = 200,
-                               .alpha_con = 0.1f,
-                               .adam = {0.9f, 0.999f, 1e-8f}};
+    c->dqn = (struct isac_ddqn_cfg){.h1 = 32,
+                                    .h2 = 16,
+                                    .batch = 16,
+                                    .buffer = 50000,
+                                    .target_every = 200,
+                                    .alpha_con = 0.1f,
+                                    .adam = {0.9f, 0.999f, 1e-8f}};
     c->dqn.mdp = c->mdp;
     c->episodes = 1000;
     c->horizon = 64;
@@ -62,9 +62,9 @@ void train_cfg_defaults(struct train_cfg *c)
         }                                                                                          \
     } while (0)
 
-int train_cfg_check(const struct train_cfg *c, char *err, size_t errlen)
+int isac_train_cfg_check(const struct isac_train_cfg *c, char *err, size_t errlen)
 {
-    CHECK(!mdp_params_check(&c->mdp), "mdp: a parameter is out of range");
+    CHECK(!isac_mdp_params_check(&c->mdp), "mdp: a parameter is out of range");
     CHECK(c->collect_episodes >= 2 && c->collect_episodes <= 1000000,
           "collect_episodes: %u outside 2..1000000", c->collect_episodes);
     CHECK(c->max_steps >= 2 && c->max_steps <= 100000, "max_steps: %u outside 2..100000",

@@ -13,11 +13,11 @@
 #define TD_MAGIC "# isactb-transitions 1"
 #define TD_COLUMNS "episode,mu,pd,fg,a,mu_next,pd_next,fg_next,done,target"
 
-int train_data_push(struct train_data *d, const struct transition *t, uint32_t ep)
+int isac_train_data_push(struct isac_train_data *d, const struct isac_transition *t, uint32_t ep)
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 1024;
-        struct transition *n = realloc(d->t, cap * sizeof *n);
+        struct isac_transition *n = realloc(d->t, cap * sizeof *n);
         if (!n)
             return ISAC_ENOMEM;
         d->t = n;
@@ -32,15 +32,15 @@ int train_data_push(struct train_data *d, const struct transition *t, uint32_t e
     return ISAC_OK;
 }
 
-void train_data_free(struct train_data *d)
+void isac_train_data_free(struct isac_train_data *d)
 {
     free(d->t);
     free(d->episode);
     memset(d, 0, sizeof *d);
 }
 
-int train_data_write(const struct train_data *d, unsigned Q, unsigned tau, const char *path,
-                     char *err, size_t errlen)
+int isac_train_data_write(const struct isac_train_data *d, unsigned Q, unsigned tau,
+                          const char *path, char *err, size_t errlen)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
@@ -52,7 +52,7 @@ int train_data_write(const struct train_data *d, unsigned Q, unsigned tau, const
         return -1;
     fprintf(f, "%s beams=%u tau=%u\n%s\n", TD_MAGIC, Q, tau, TD_COLUMNS);
     for (size_t i = 0; i < d->n; i++) {
-        const struct transition *t = &d->t[i];
+        const struct isac_transition *t = &d->t[i];
         fprintf(f, "%u,%u,%.9g,%d,%u,%u,%.9g,%d,%u,%u\n", (unsigned)d->episode[i], t->mu,
                 (double)t->pd, t->fg, t->a, t->mu_next, (double)t->pd_next, t->fg_next, t->done,
                 t->target);
@@ -83,8 +83,8 @@ static const char *const COLS[] = {"episode", "mu",      "pd",      "fg",   "a",
                                    "mu_next", "pd_next", "fg_next", "done", "target"};
 
 /* Parse one data line into t / ep; -1 with the failing column index in *col. */
-static int parse_line(const char *s, unsigned Q, const struct mdp_params *m, struct transition *t,
-                      uint32_t *ep, unsigned *col)
+static int parse_line(const char *s, unsigned Q, const struct isac_mdp_params *m,
+                      struct isac_transition *t, uint32_t *ep, unsigned *col)
 {
     double v[10];
     const double lo[10] = {0, 0, 0, -1, 0, 0, 0, -1, 0, 0};
@@ -98,22 +98,23 @@ static int parse_line(const char *s, unsigned Q, const struct mdp_params *m, str
     if (*s != '\0' && *s != '\n')
         return -1;
     *col = 5;
-    if (mdp_apply((unsigned)v[1], mdp_action_delta(m->tau, (unsigned)v[4]), Q) != (unsigned)v[5])
+    if (isac_mdp_apply((unsigned)v[1], isac_mdp_action_delta(m->tau, (unsigned)v[4]), Q) !=
+        (unsigned)v[5])
         return -1;
     *col = 9;
-    if (v[9] >= Q && v[9] != TRANSITION_NO_TARGET)
+    if (v[9] >= Q && v[9] != ISAC_TRANSITION_NO_TARGET)
         return -1;
     *ep = (uint32_t)v[0];
-    *t = (struct transition){.mu = (uint16_t)v[1],
-                             .mu_next = (uint16_t)v[5],
-                             .fg = (int8_t)v[3],
-                             .fg_next = (int8_t)v[7],
-                             .a = (uint8_t)v[4],
-                             .done = (uint8_t)v[8],
-                             .target = (uint16_t)v[9],
-                             .pd = (float)v[2],
-                             .pd_next = (float)v[6]};
-    t->r = ddqn_shaped_reward(m, t->pd, t->pd_next, t->done);
+    *t = (struct isac_transition){.mu = (uint16_t)v[1],
+                                  .mu_next = (uint16_t)v[5],
+                                  .fg = (int8_t)v[3],
+                                  .fg_next = (int8_t)v[7],
+                                  .a = (uint8_t)v[4],
+                                  .done = (uint8_t)v[8],
+                                  .target = (uint16_t)v[9],
+                                  .pd = (float)v[2],
+                                  .pd_next = (float)v[6]};
+    t->r = isac_ddqn_shaped_reward(m, t->pd, t->pd_next, t->done);
     return 0;
 }
 
@@ -141,8 +142,8 @@ static int read_header(FILE *f, const char *path, unsigned Q, unsigned tau, char
     return 0;
 }
 
-int train_data_read(const char *path, unsigned Q, const struct mdp_params *m, struct train_data *d,
-                    char *err, size_t errlen)
+int isac_train_data_read(const char *path, unsigned Q, const struct isac_mdp_params *m,
+                         struct isac_train_data *d, char *err, size_t errlen)
 {
     FILE *f = isac_fopen_input(path, NULL, err, errlen); /* regular files only */
     if (!f)
@@ -150,7 +151,7 @@ int train_data_read(const char *path, unsigned Q, const struct mdp_params *m, st
     int rc = read_header(f, path, Q, m->tau, err, errlen);
     char line[512];
     for (size_t no = 3; !rc && fgets(line, sizeof line, f); no++) {
-        struct transition t;
+        struct isac_transition t;
         uint32_t ep;
         unsigned col;
         if (!strchr(line, '\n') && !feof(f)) {
@@ -165,7 +166,7 @@ int train_data_read(const char *path, unsigned Q, const struct mdp_params *m, st
             isac_seterr(err, errlen, "%s:%zu: episode: %u after %u (must not decrease)", path, no,
                         (unsigned)ep, (unsigned)d->episode[d->n - 1]);
             rc = -1;
-        } else if (train_data_push(d, &t, ep)) {
+        } else if (isac_train_data_push(d, &t, ep)) {
             isac_seterr(err, errlen, "%s: out of memory", path);
             rc = -1;
         }
@@ -180,6 +181,6 @@ int train_data_read(const char *path, unsigned Q, const struct mdp_params *m, st
     }
     fclose(f);
     if (rc)
-        train_data_free(d);
+        isac_train_data_free(d);
     return rc;
 }

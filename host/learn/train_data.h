@@ -20,22 +20,22 @@
 
 #include "learn/ddqn.h"
 
-struct train_data {
-    struct transition *t;
+struct isac_train_data {
+    struct isac_transition *t;
     uint32_t *episode; /* episode of t[i], non-decreasing */
     size_t n, cap;
 };
 
 /* Append t of episode ep. 0 or ISAC_ENOMEM. */
-int train_data_push(struct train_data *d, const struct transition *t, uint32_t ep);
-void train_data_free(struct train_data *d);
+int isac_train_data_push(struct isac_train_data *d, const struct isac_transition *t, uint32_t ep);
+void isac_train_data_free(struct isac_train_data *d);
 
 /* Write d (Q beams, tau) to path through path.tmp and a rename. 0, or -1 with one line. */
-int train_data_write(const struct train_data *d, unsigned Q, unsigned tau, const char *path,
-                     char *err, size_t errlen);
+int isac_train_data_write(const struct isac_train_data *d, unsigned Q, unsigned tau,
+                          const char *path, char *err, size_t errlen);
 /* Read path into *d (empty on entry) for Q beams and tau; rewards from m. 0, or -1 with
  * one line in err (d left empty). */
-int train_data_read(const char *path, unsigned Q, const struct mdp_params *m, struct train_data *d,
-                    char *err, size_t errlen);
+int isac_train_data_read(const char *path, unsigned Q, const struct isac_mdp_params *m,
+                         struct isac_train_data *d, char *err, size_t errlen);
 
 #endif

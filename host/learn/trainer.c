@@ -13,7 +13,7 @@
 /* The collection as the trainer uses it: the transitions and each episode's first state
  * with its scene's target beam (the first transition's state). */
 struct dataset {
-    const struct transition *t;
+    const struct isac_transition *t;
     size_t n;
     struct {
         uint16_t mu, target;
@@ -22,7 +22,7 @@ struct dataset {
     size_t ns;
 };
 
-static int dataset_of(const struct train_data *td, struct dataset *d)
+static int dataset_of(const struct isac_train_data *td, struct dataset *d)
 {
     d->t = td->t;
     d->n = td->n;
@@ -40,13 +40,14 @@ static int dataset_of(const struct train_data *td, struct dataset *d)
     return ISAC_OK;
 }
 
-static void progress(const struct train_hooks *h, const char *stage, unsigned done, unsigned total)
+static void progress(const struct isac_train_hooks *h, const char *stage, unsigned done,
+                     unsigned total)
 {
     if (h && h->progress)
         h->progress(h->ctx, stage, done, total);
 }
 
-static void curve(const struct train_hooks *h, const char *s, unsigned x, double a, double b,
+static void curve(const struct isac_train_hooks *h, const char *s, unsigned x, double a, double b,
                   double c, double d)
 {
     if (h && h->curve)
@@ -55,22 +56,23 @@ static void curve(const struct train_hooks *h, const char *s, unsigned x, double
 
 /* The reward is computed from the stored (float) P_D values, so that a collection read back
  * from its file (train_data.h) gives the same rewards bit for bit. */
-static struct transition make_tr(const struct mdp_params *m, unsigned mu, double pd, int fg,
-                                 unsigned a, unsigned mu2, double pd2, int fg2, int done)
+static struct isac_transition make_tr(const struct isac_mdp_params *m, unsigned mu, double pd,
+                                      int fg, unsigned a, unsigned mu2, double pd2, int fg2,
+                                      int done)
 {
-    return (struct transition){.mu = (uint16_t)mu,
-                               .mu_next = (uint16_t)mu2,
-                               .fg = (int8_t)fg,
-                               .fg_next = (int8_t)fg2,
-                               .a = (uint8_t)a,
-                               .done = (uint8_t)done,
-                               .target = TRANSITION_NO_TARGET,
-                               .pd = (float)pd,
-                               .pd_next = (float)pd2,
-                               .r = ddqn_shaped_reward(m, (float)pd, (float)pd2, done)};
+    return (struct isac_transition){.mu = (uint16_t)mu,
+                                    .mu_next = (uint16_t)mu2,
+                                    .fg = (int8_t)fg,
+                                    .fg_next = (int8_t)fg2,
+                                    .a = (uint8_t)a,
+                                    .done = (uint8_t)done,
+                                    .target = ISAC_TRANSITION_NO_TARGET,
+                                    .pd = (float)pd,
+                                    .pd_next = (float)pd2,
+                                    .r = isac_ddqn_shaped_reward(m, (float)pd, (float)pd2, done)};
 }
 
-unsigned train_label_episode(struct transition *t, size_t n, unsigned mu0, double pd0)
+unsigned isac_train_label_episode(struct isac_transition *t, size_t n, unsigned mu0, double pd0)
 {
     unsigned best = mu0;
     double top = pd0;
@@ -86,8 +88,9 @@ unsigned train_label_episode(struct transition *t, size_t n, unsigned mu0, doubl
 }
 
 /* Random-action episodes in the real environment. */
-int train_collect(const struct train_cfg *c, const struct train_env *env,
-                  const struct train_hooks *h, struct train_data *d, char *err, size_t errlen)
+int isac_train_collect(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                       const struct isac_train_hooks *h, struct isac_train_data *d, char *err,
+                       size_t errlen)
 {
     isac_rng rng;
     isac_rng_seed_stream(&rng, c->seed, 0x636f6c6cULL);
@@ -112,8 +115,8 @@ int train_collect(const struct train_cfg *c, const struct train_env *env,
         double pd0 = pd;
         while (!term && used < c->max_steps) {
             unsigned a = (unsigned)isac_rng_below(&rng, A);
-            int delta = mdp_action_delta(c->mdp.tau, a);
-            unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
+            int delta = isac_mdp_action_delta(c->mdp.tau, a);
+            unsigned mu2 = isac_mdp_apply(mu, delta, env->num_beams);
             double pd2;
             if ((rc = env->step(env->ctx, mu2, &pd2, &term, &cpis))) {
                 isac_seterr(err, errlen, "data collection, episode %u: environment error %d", ep,
@@ -121,16 +124,16 @@ int train_collect(const struct train_cfg *c, const struct train_env *env,
                 return rc;
             }
             used += cpis;
-            int fg2 = mdp_feedback(0, pd2, pd, delta);
-            struct transition t = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, term);
-            if ((rc = train_data_push(d, &t, ep)))
+            int fg2 = isac_mdp_feedback(0, pd2, pd, delta);
+            struct isac_transition t = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, term);
+            if ((rc = isac_train_data_push(d, &t, ep)))
                 return rc;
             mu = mu2;
             pd = pd2;
             fg = fg2;
         }
         if (!have_truth)
-            train_label_episode(d->t + first, d->n - first, mu0, pd0);
+            isac_train_label_episode(d->t + first, d->n - first, mu0, pd0);
         for (size_t i = first; have_truth && i < d->n; i++)
             d->t[i].target = (uint16_t)truth;
         progress(h, "collect", ep + 1, c->collect_episodes);
@@ -147,15 +150,15 @@ int train_collect(const struct train_cfg *c, const struct train_env *env,
 /* Share of held-out transitions whose P_D^{t+1} reaches zeta (what ends an episode), real
  * and generated, over all of them and over those onto a beam within one of the scene's
  * target beam. */
-static void hit_rates(const struct train_cfg *c, unsigned Q, const struct transition *ho, size_t n,
-                      const double *gen, struct train_result *res)
+static void hit_rates(const struct isac_train_cfg *c, unsigned Q, const struct isac_transition *ho,
+                      size_t n, const double *gen, struct isac_train_result *res)
 {
     double hr = 0, hg = 0, nr = 0, ng = 0, nn = 0;
     for (size_t i = 0; i < n; i++) {
         int r = ho[i].pd_next >= c->mdp.zeta, g = gen[i] >= c->mdp.zeta;
         hr += r;
         hg += g;
-        if (ho[i].target < Q && abs(mdp_wrap_delta(ho[i].target, ho[i].mu_next, Q)) <= 1) {
+        if (ho[i].target < Q && abs(isac_mdp_wrap_delta(ho[i].target, ho[i].mu_next, Q)) <= 1) {
             nr += r;
             ng += g;
             nn++;
@@ -168,16 +171,16 @@ static void hit_rates(const struct train_cfg *c, unsigned Q, const struct transi
     res->near_hit_gen = nn ? ng / nn : NAN;
 }
 
-static int train_twin(const struct train_cfg *c, const struct train_env *env,
-                      const struct train_hooks *h, const struct dataset *d, cgan *out,
-                      struct train_result *res, char *err, size_t errlen)
+static int train_twin(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                      const struct isac_train_hooks *h, const struct dataset *d, isac_cgan *out,
+                      struct isac_train_result *res, char *err, size_t errlen)
 {
     isac_rng rng;
     isac_rng_seed_stream(&rng, c->seed, 0x7477696eULL);
     /* Hold out every k-th transition (deterministic, spread over all episodes). */
     size_t nh = (size_t)(d->n * c->holdout);
     nh = nh < 1 ? 1 : nh;
-    struct transition *tr = malloc(d->n * sizeof *tr), *ho = malloc(nh * sizeof *ho);
+    struct isac_transition *tr = malloc(d->n * sizeof *tr), *ho = malloc(nh * sizeof *ho);
     if (!tr || !ho) {
         free(tr);
         free(ho);
@@ -191,14 +194,14 @@ static int train_twin(const struct train_cfg *c, const struct train_env *env,
         else
             tr[ntr++] = d->t[i];
     }
-    cgan g = cgan_create(&c->gan, &c->mdp, env->num_beams, c->seed);
+    isac_cgan g = isac_cgan_create(&c->gan, &c->mdp, env->num_beams, c->seed);
     int rc = ISAC_OK;
     if (!g || ntr < 1) {
         isac_seterr(err, errlen, "twin: cannot create the cGAN");
         rc = ISAC_EINVAL;
     }
     for (unsigned e = 0; !rc && e < c->gan_epochs; e++) {
-        if (cgan_train_epoch(g, tr, ntr, &rng, &res->gan_ld, &res->gan_lg)) {
+        if (isac_cgan_train_epoch(g, tr, ntr, &rng, &res->gan_ld, &res->gan_lg)) {
             rc = ISAC_ENOMEM;
             break;
         }
@@ -210,13 +213,13 @@ static int train_twin(const struct train_cfg *c, const struct train_env *env,
         double *real = gen + nho;
         for (size_t i = 0; i < nho; i++) {
             real[i] = ho[i].pd_next;
-            struct cgan_cond u = cgan_cond_of(&ho[i]);
-            gen[i] = cgan_sample(g, &u, &rng);
+            struct isac_cgan_cond u = isac_cgan_cond_of(&ho[i]);
+            gen[i] = isac_cgan_sample(g, &u, &rng);
         }
         hit_rates(c, env->num_beams, ho, nho, gen, res);
-        res->kl = metric_kl(gen, nho, real, nho, 20);
-        res->w1 = metric_w1(gen, nho, real, nho);
-        res->mmd = metric_mmd(gen, nho, real, nho, 0.1);
+        res->kl = isac_metric_kl(gen, nho, real, nho, 20);
+        res->w1 = isac_metric_w1(gen, nho, real, nho);
+        res->mmd = isac_metric_mmd(gen, nho, real, nho, 0.1);
     } else if (!rc) {
         rc = ISAC_ENOMEM;
     }
@@ -226,7 +229,7 @@ static int train_twin(const struct train_cfg *c, const struct train_env *env,
     free(tr);
     free(ho);
     if (rc)
-        cgan_destroy(g);
+        isac_cgan_destroy(g);
     else
         *out = g;
     return rc;
@@ -234,27 +237,28 @@ static int train_twin(const struct train_cfg *c, const struct train_env *env,
 
 /* ---- DRL ---- */
 
-static float lr_at(const struct train_cfg *c, unsigned e)
+static float lr_at(const struct isac_train_cfg *c, unsigned e)
 {
     return c->lr * powf(c->lr_decay, (float)(e / c->lr_decay_every));
 }
 
 /* Epsilon-greedy with the deployed policy's visited-beam rule (visited: Q flags of the
  * episode's beams; NULL: the plain argmax). */
-static unsigned eps_greedy(ddqn q, const struct train_cfg *c, double eps, unsigned mu, double pd,
-                           int fg, const unsigned char *visited, unsigned Q, isac_rng *rng)
+static unsigned eps_greedy(isac_ddqn q, const struct isac_train_cfg *c, double eps, unsigned mu,
+                           double pd, int fg, const unsigned char *visited, unsigned Q,
+                           isac_rng *rng)
 {
     if (isac_rng_uniform(rng) < eps)
         return (unsigned)isac_rng_below(rng, 2 * c->mdp.tau);
     if (!visited)
-        return ddqn_act(q, mu, pd, fg);
-    float qv[2 * MDP_MAX_TAU];
-    ddqn_q(q, mu, pd, fg, qv);
-    return mdp_masked_argmax(qv, c->mdp.tau, mu, Q, visited);
+        return isac_ddqn_act(q, mu, pd, fg);
+    float qv[2 * ISAC_MDP_MAX_TAU];
+    isac_ddqn_q(q, mu, pd, fg, qv);
+    return isac_mdp_masked_argmax(qv, c->mdp.tau, mu, Q, visited);
 }
 
 /* The episode's visited flags (NULL without rollout_mask), cleared, with the first beam. */
-static unsigned char *visit_start(const struct train_cfg *c, unsigned char *v, unsigned Q,
+static unsigned char *visit_start(const struct isac_train_cfg *c, unsigned char *v, unsigned Q,
                                   unsigned mu)
 {
     if (!c->rollout_mask)
@@ -264,15 +268,16 @@ static unsigned char *visit_start(const struct train_cfg *c, unsigned char *v, u
     return v;
 }
 
-static ddqn new_agent(const struct train_cfg *c, float alpha, const struct dataset *preload)
+static isac_ddqn new_agent(const struct isac_train_cfg *c, float alpha,
+                           const struct dataset *preload)
 {
-    struct ddqn_cfg dc = c->dqn;
+    struct isac_ddqn_cfg dc = c->dqn;
     dc.mdp = c->mdp;
     dc.alpha_con = alpha;
     dc.pinned = c->keep_real && preload ? (unsigned)preload->n : 0;
-    ddqn q = ddqn_create(&dc, c->seed);
+    isac_ddqn q = isac_ddqn_create(&dc, c->seed);
     for (size_t i = 0; q && preload && i < preload->n; i++)
-        ddqn_store(q, &preload->t[i]);
+        isac_ddqn_store(q, &preload->t[i]);
     return q;
 }
 
@@ -281,7 +286,7 @@ struct snapshot {
     double score;
     unsigned episode;
     float *storage;
-    struct qnet_def def;
+    struct isac_qnet_def def;
 };
 
 /* A twin episode's state: the beam, the last P_D and feedback flag, the scene's target,
@@ -294,8 +299,8 @@ struct twin_ep {
 };
 
 /* Start a twin episode from the dataset's start state k. */
-static struct twin_ep twin_start(const struct train_cfg *c, unsigned Q, const struct dataset *d,
-                                 size_t k, unsigned char *visited)
+static struct twin_ep twin_start(const struct isac_train_cfg *c, unsigned Q,
+                                 const struct dataset *d, size_t k, unsigned char *visited)
 {
     return (struct twin_ep){d->start[k].mu, d->start[k].target, d->start[k].pd, 0,
                             visit_start(c, visited, Q, d->start[k].mu)};
@@ -303,17 +308,17 @@ static struct twin_ep twin_start(const struct train_cfg *c, unsigned Q, const st
 
 /* Transmit action a in the twin: the transition from the state before, which is then
  * advanced (mu, P_D drawn by the generator, f_g, visited flags). */
-static struct transition twin_step(const struct train_cfg *c, unsigned Q, cgan g, struct twin_ep *s,
-                                   unsigned a, isac_rng *rng)
+static struct isac_transition twin_step(const struct isac_train_cfg *c, unsigned Q, isac_cgan g,
+                                        struct twin_ep *s, unsigned a, isac_rng *rng)
 {
-    int delta = mdp_action_delta(c->mdp.tau, a);
-    unsigned mu2 = mdp_apply(s->mu, delta, Q);
+    int delta = isac_mdp_action_delta(c->mdp.tau, a);
+    unsigned mu2 = isac_mdp_apply(s->mu, delta, Q);
     if (s->vis)
         s->vis[mu2] = 1;
-    struct cgan_cond u = {s->mu, mu2, a, s->pd, s->fg, s->target};
-    double pd2 = cgan_sample(g, &u, rng);
-    int fg2 = mdp_feedback(0, pd2, s->pd, delta);
-    struct transition tr =
+    struct isac_cgan_cond u = {s->mu, mu2, a, s->pd, s->fg, s->target};
+    double pd2 = isac_cgan_sample(g, &u, rng);
+    int fg2 = isac_mdp_feedback(0, pd2, s->pd, delta);
+    struct isac_transition tr =
         make_tr(&c->mdp, s->mu, s->pd, s->fg, a, mu2, pd2, fg2, pd2 >= c->mdp.zeta);
     tr.target = (uint16_t)s->target;
     tr.twin = 1;
@@ -325,8 +330,8 @@ static struct transition twin_step(const struct train_cfg *c, unsigned Q, cgan g
 
 /* One greedy twin episode from start k: CPIs used (the first beam's included; horizon + 1
  * when P_D never reaches zeta). */
-static unsigned twin_greedy_episode(const struct train_cfg *c, unsigned Q, cgan g,
-                                    const struct dataset *d, size_t k, ddqn q,
+static unsigned twin_greedy_episode(const struct isac_train_cfg *c, unsigned Q, isac_cgan g,
+                                    const struct dataset *d, size_t k, isac_ddqn q,
                                     unsigned char *visited, isac_rng *rng)
 {
     struct twin_ep s = twin_start(c, Q, d, k, visited);
@@ -339,8 +344,8 @@ static unsigned twin_greedy_episode(const struct train_cfg *c, unsigned Q, cgan 
 /* Mean CPIs of q's greedy policy over select_episodes twin episodes. The generator
  * noise and the start states are the same draws at every call (a fixed stream), so two
  * checkpoints are compared on common random numbers, as the benchmark compares policies. */
-static double twin_score(const struct train_cfg *c, unsigned Q, cgan g, const struct dataset *d,
-                         ddqn q, unsigned char *visited)
+static double twin_score(const struct isac_train_cfg *c, unsigned Q, isac_cgan g,
+                         const struct dataset *d, isac_ddqn q, unsigned char *visited)
 {
     isac_rng rng;
     isac_rng_seed_stream(&rng, c->seed, 0x73656c65ULL);
@@ -354,9 +359,10 @@ static double twin_score(const struct train_cfg *c, unsigned Q, cgan g, const st
 
 /* twin_select: score q after `done` twin episodes, keep it if best, and report the
  * score as the curve point (series "<variant>_select", b = mean CPIs in the twin). */
-static void twin_select_step(const struct train_cfg *c, const struct train_hooks *h,
-                             const char *series, unsigned Q, cgan g, const struct dataset *d,
-                             ddqn q, unsigned char *visited, unsigned done, struct snapshot *best)
+static void twin_select_step(const struct isac_train_cfg *c, const struct isac_train_hooks *h,
+                             const char *series, unsigned Q, isac_cgan g, const struct dataset *d,
+                             isac_ddqn q, unsigned char *visited, unsigned done,
+                             struct snapshot *best)
 {
     if (!best || (done % c->twin_select && done != c->episodes)) /* best: twin_select > 0 */
         return;
@@ -367,14 +373,14 @@ static void twin_select_step(const struct train_cfg *c, const struct train_hooks
     if (s < best->score) {
         best->score = s;
         best->episode = done;
-        ddqn_export(q, &best->def, best->storage);
+        isac_ddqn_export(q, &best->def, best->storage);
     }
 }
 
 /* Episodes in the twin; returns the gradient steps made. */
-static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
-                       const struct train_hooks *h, cgan g, const struct dataset *d, ddqn q,
-                       const char *series, unsigned char *visited, isac_rng *rng,
+static size_t drl_twin(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                       const struct isac_train_hooks *h, isac_cgan g, const struct dataset *d,
+                       isac_ddqn q, const char *series, unsigned char *visited, isac_rng *rng,
                        struct snapshot *best)
 {
     size_t grads = 0;
@@ -386,11 +392,11 @@ static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
         int done = 0;
         for (; t < c->horizon && !done; t++) {
             unsigned a = eps_greedy(q, c, eps, s.mu, s.pd, s.fg, s.vis, env->num_beams, rng);
-            struct transition tr = twin_step(c, env->num_beams, g, &s, a, rng);
+            struct isac_transition tr = twin_step(c, env->num_beams, g, &s, a, rng);
             done = tr.done;
-            ddqn_store(q, &tr);
+            isac_ddqn_store(q, &tr);
             ret += tr.r;
-            double l = ddqn_train_step(q, lr_at(c, e), rng);
+            double l = isac_ddqn_train_step(q, lr_at(c, e), rng);
             if (isfinite(l)) {
                 loss += l;
                 nl++;
@@ -404,8 +410,8 @@ static size_t drl_twin(const struct train_cfg *c, const struct train_env *env,
     return grads;
 }
 
-static void drl_offline(const struct train_cfg *c, const struct train_hooks *h, ddqn q,
-                        size_t grads, isac_rng *rng)
+static void drl_offline(const struct isac_train_cfg *c, const struct isac_train_hooks *h,
+                        isac_ddqn q, size_t grads, isac_rng *rng)
 {
     /* Report in pseudo-episodes of `horizon` gradient steps. */
     unsigned total = (unsigned)((grads + c->horizon - 1) / c->horizon);
@@ -414,7 +420,7 @@ static void drl_offline(const struct train_cfg *c, const struct train_hooks *h, 
         unsigned nl = 0;
         unsigned lr_e = (unsigned)((double)e * c->episodes / (total ? total : 1));
         for (unsigned t = 0; t < c->horizon && (size_t)e * c->horizon + t < grads; t++) {
-            double l = ddqn_train_step(q, lr_at(c, lr_e), rng);
+            double l = isac_ddqn_train_step(q, lr_at(c, lr_e), rng);
             if (isfinite(l)) {
                 loss += l;
                 nl++;
@@ -425,9 +431,9 @@ static void drl_offline(const struct train_cfg *c, const struct train_hooks *h, 
     }
 }
 
-static int drl_online(const struct train_cfg *c, const struct train_env *env,
-                      const struct train_hooks *h, ddqn q, unsigned char *visited, isac_rng *rng,
-                      char *err, size_t errlen)
+static int drl_online(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                      const struct isac_train_hooks *h, isac_ddqn q, unsigned char *visited,
+                      isac_rng *rng, char *err, size_t errlen)
 {
     unsigned E = c->online_episodes;
     for (unsigned e = 0; e < E; e++) {
@@ -443,21 +449,22 @@ static int drl_online(const struct train_cfg *c, const struct train_env *env,
         used += cpis;
         while (!rc && !term && used < c->max_steps) {
             unsigned a = eps_greedy(q, c, eps, mu, pd, fg, vis, env->num_beams, rng);
-            int delta = mdp_action_delta(c->mdp.tau, a);
-            unsigned mu2 = mdp_apply(mu, delta, env->num_beams);
+            int delta = isac_mdp_action_delta(c->mdp.tau, a);
+            unsigned mu2 = isac_mdp_apply(mu, delta, env->num_beams);
             if (vis)
                 vis[mu2] = 1;
             double pd2;
             if ((rc = env->step(env->ctx, mu2, &pd2, &term, &cpis)))
                 break;
             used += cpis;
-            int fg2 = mdp_feedback(0, pd2, pd, delta);
-            struct transition tr = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, term);
-            ddqn_store(q, &tr);
+            int fg2 = isac_mdp_feedback(0, pd2, pd, delta);
+            struct isac_transition tr = make_tr(&c->mdp, mu, pd, fg, a, mu2, pd2, fg2, term);
+            isac_ddqn_store(q, &tr);
             ret += tr.r;
             /* Gradient steps scaled so the online agent makes as many updates per
              * episode as a twin agent does over E episodes. */
-            double l = ddqn_train_step(q, lr_at(c, (unsigned)((double)e * c->episodes / E)), rng);
+            double l =
+                isac_ddqn_train_step(q, lr_at(c, (unsigned)((double)e * c->episodes / E)), rng);
             if (isfinite(l)) {
                 loss += l;
                 nl++;
@@ -478,8 +485,8 @@ static int drl_online(const struct train_cfg *c, const struct train_env *env,
 
 /* The variant's network: best's when twin_select kept one (its storage moves into v),
  * else q's final weights; then the evaluation. */
-static int finish_variant(const struct train_env *env, const struct train_hooks *h, ddqn q,
-                          struct snapshot *best, struct train_variant_result *v)
+static int finish_variant(const struct isac_train_env *env, const struct isac_train_hooks *h,
+                          isac_ddqn q, struct snapshot *best, struct isac_train_variant_result *v)
 {
     v->trained = 1;
     v->steps_mean = v->success = v->twin_score = NAN;
@@ -490,10 +497,10 @@ static int finish_variant(const struct train_env *env, const struct train_hooks 
         v->twin_score = best->score;
         best->storage = NULL;
     } else {
-        v->storage = malloc(ddqn_num_params(q) * sizeof(float));
+        v->storage = malloc(isac_ddqn_num_params(q) * sizeof(float));
         if (!v->storage)
             return ISAC_ENOMEM;
-        ddqn_export(q, &v->def, v->storage);
+        isac_ddqn_export(q, &v->def, v->storage);
     }
     if (env->evaluate) {
         progress(h, "evaluate", 0, 1);
@@ -508,29 +515,29 @@ static int finish_variant(const struct train_env *env, const struct train_hooks 
 
 /* Train variant v into res->v[v]. grads: the gradient steps of dt_cql (set by it, used
  * by offline). */
-static int run_variant(const struct train_cfg *c, const struct train_env *env,
-                       const struct train_hooks *h, cgan g, const struct dataset *d,
-                       enum train_variant v, unsigned char *visited, size_t *grads,
-                       struct train_result *res, char *err, size_t errlen)
+static int run_variant(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                       const struct isac_train_hooks *h, isac_cgan g, const struct dataset *d,
+                       enum isac_train_variant v, unsigned char *visited, size_t *grads,
+                       struct isac_train_result *res, char *err, size_t errlen)
 {
     isac_rng rng;
     isac_rng_seed_stream(&rng, c->seed, 0x64726c00ULL + v);
-    float alpha = (v == TRAIN_DT_NOCQL || v == TRAIN_ONLINE) ? 0.0f : c->dqn.alpha_con;
-    ddqn q = new_agent(c, alpha, v == TRAIN_ONLINE ? NULL : d);
+    float alpha = (v == ISAC_TRAIN_DT_NOCQL || v == ISAC_TRAIN_ONLINE) ? 0.0f : c->dqn.alpha_con;
+    isac_ddqn q = new_agent(c, alpha, v == ISAC_TRAIN_ONLINE ? NULL : d);
     if (!q) {
-        isac_seterr(err, errlen, "%s: cannot create the Q-network", train_variant_name(v));
+        isac_seterr(err, errlen, "%s: cannot create the Q-network", isac_train_variant_name(v));
         return ISAC_EINVAL;
     }
-    int twin = v == TRAIN_DT_CQL || v == TRAIN_DT_NOCQL, rc = ISAC_OK;
+    int twin = v == ISAC_TRAIN_DT_CQL || v == ISAC_TRAIN_DT_NOCQL, rc = ISAC_OK;
     struct snapshot best = {.score = INFINITY};
-    if (twin && c->twin_select && !(best.storage = malloc(ddqn_num_params(q) * sizeof(float))))
+    if (twin && c->twin_select && !(best.storage = malloc(isac_ddqn_num_params(q) * sizeof(float))))
         rc = ISAC_ENOMEM;
     if (!rc && twin) {
-        size_t n = drl_twin(c, env, h, g, d, q, train_variant_name(v), visited, &rng,
+        size_t n = drl_twin(c, env, h, g, d, q, isac_train_variant_name(v), visited, &rng,
                             best.storage ? &best : NULL);
-        if (v == TRAIN_DT_CQL)
+        if (v == ISAC_TRAIN_DT_CQL)
             *grads = n;
-    } else if (!rc && v == TRAIN_OFFLINE) {
+    } else if (!rc && v == ISAC_TRAIN_OFFLINE) {
         drl_offline(c, h, q, *grads, &rng);
     } else if (!rc) {
         rc = env->fresh ? env->fresh(env->ctx) : ISAC_OK;
@@ -540,70 +547,73 @@ static int run_variant(const struct train_cfg *c, const struct train_env *env,
             rc = drl_online(c, env, h, q, visited, &rng, err, errlen);
     }
     if (!rc && (rc = finish_variant(env, h, q, &best, &res->v[v])))
-        isac_seterr(err, errlen, "%s: evaluation failed (%d)", train_variant_name(v), rc);
+        isac_seterr(err, errlen, "%s: evaluation failed (%d)", isac_train_variant_name(v), rc);
     free(best.storage);
-    ddqn_destroy(q);
+    isac_ddqn_destroy(q);
     return rc;
 }
 
-static int run_variants(const struct train_cfg *c, const struct train_env *env,
-                        const struct train_hooks *h, cgan g, const struct dataset *d,
-                        struct train_result *res, char *err, size_t errlen)
+static int run_variants(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                        const struct isac_train_hooks *h, isac_cgan g, const struct dataset *d,
+                        struct isac_train_result *res, char *err, size_t errlen)
 {
     size_t grads = (size_t)c->episodes * c->horizon / 4;
     unsigned char *visited = malloc(env->num_beams);
     if (!visited)
         return ISAC_ENOMEM;
     int rc = ISAC_OK;
-    static const enum train_variant order[] = {TRAIN_DT_CQL, TRAIN_DT_NOCQL, TRAIN_OFFLINE,
-                                               TRAIN_ONLINE};
-    for (unsigned i = 0; !rc && i < TRAIN_NUM_VARIANTS; i++)
+    static const enum isac_train_variant order[] = {ISAC_TRAIN_DT_CQL, ISAC_TRAIN_DT_NOCQL,
+                                                    ISAC_TRAIN_OFFLINE, ISAC_TRAIN_ONLINE};
+    for (unsigned i = 0; !rc && i < ISAC_TRAIN_NUM_VARIANTS; i++)
         if (c->variants & (1u << order[i]))
             rc = run_variant(c, env, h, g, d, order[i], visited, &grads, res, err, errlen);
     free(visited);
     return rc;
 }
 
-int train_run_data(const struct train_cfg *c, const struct train_env *env,
-                   const struct train_hooks *h, const struct train_data *data,
-                   struct train_result *res, char *err, size_t errlen)
+int isac_train_run_data(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                        const struct isac_train_hooks *h, const struct isac_train_data *data,
+                        struct isac_train_result *res, char *err, size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    if (train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 || env->num_beams > 65535)
+    if (isac_train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 ||
+        env->num_beams > 65535)
         return ISAC_EINVAL;
     struct dataset d = {0};
-    cgan g = NULL;
+    isac_cgan g = NULL;
     int rc = dataset_of(data, &d);
     res->transitions = d.n;
-    int need_twin = (c->variants & ((1u << TRAIN_DT_CQL) | (1u << TRAIN_DT_NOCQL))) != 0;
+    int need_twin = (c->variants & ((1u << ISAC_TRAIN_DT_CQL) | (1u << ISAC_TRAIN_DT_NOCQL))) != 0;
     if (!rc && need_twin)
         rc = train_twin(c, env, h, &d, &g, res, err, errlen);
     if (!rc)
         rc = run_variants(c, env, h, g, &d, res, err, errlen);
-    cgan_destroy(g);
+    isac_cgan_destroy(g);
     free(d.start);
     if (rc)
-        train_result_free(res);
+        isac_train_result_free(res);
     return rc;
 }
 
-int train_run(const struct train_cfg *c, const struct train_env *env, const struct train_hooks *h,
-              struct train_result *res, char *err, size_t errlen)
+int isac_train_run(const struct isac_train_cfg *c, const struct isac_train_env *env,
+                   const struct isac_train_hooks *h, struct isac_train_result *res, char *err,
+                   size_t errlen)
 {
     memset(res, 0, sizeof *res);
-    if (train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 || env->num_beams > 65535)
+    if (isac_train_cfg_check(c, err, errlen) || !env || env->num_beams < 2 ||
+        env->num_beams > 65535)
         return ISAC_EINVAL;
-    struct train_data data = {0};
-    int rc = train_collect(c, env, h, &data, err, errlen);
+    struct isac_train_data data = {0};
+    int rc = isac_train_collect(c, env, h, &data, err, errlen);
     if (!rc)
-        rc = train_run_data(c, env, h, &data, res, err, errlen);
-    train_data_free(&data);
+        rc = isac_train_run_data(c, env, h, &data, res, err, errlen);
+    isac_train_data_free(&data);
     return rc;
 }
 
-void train_result_free(struct train_result *res)
+void isac_train_result_free(struct isac_train_result *res)
 {
-    for (unsigned v = 0; v < TRAIN_NUM_VARIANTS; v++) {
+    for (unsigned v = 0; v < ISAC_TRAIN_NUM_VARIANTS; v++) {
         free(res->v[v].storage);
         res->v[v].storage = NULL;
         res->v[v].trained = 0;

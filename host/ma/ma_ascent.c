@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-double ma_ascent(ma_obj_fn f, ma_proj_fn proj, void *ctx, double *v, unsigned n, double h,
-                 unsigned iters, double *step)
+double isac_ma_ascent(isac_ma_obj_fn f, isac_ma_proj_fn proj, void *ctx, double *v, unsigned n,
+                      double h, unsigned iters, double *step)
 {
-    double g[MA_ASCENT_MAXN], trial[MA_ASCENT_MAXN];
+    double g[ISAC_MA_ASCENT_MAXN], trial[ISAC_MA_ASCENT_MAXN];
     double fv = f(ctx, v);
-    if (n > MA_ASCENT_MAXN)
+    if (n > ISAC_MA_ASCENT_MAXN)
         return fv;
     for (unsigned it = 0; it < iters; it++) {
         double gn = 0;
@@ -54,12 +54,12 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-void ma_project_simplex(double *p, unsigned n, double total)
+void isac_ma_project_simplex(double *p, unsigned n, double total)
 {
     /* sort-based exact projection (Held, Wolfe and Crowder): the shift is
      * (sum of the r largest - total) / r for the largest r that keeps them positive */
-    double u[MA_ASCENT_MAXN], acc = 0, shift = 0;
-    if (n > MA_ASCENT_MAXN)
+    double u[ISAC_MA_ASCENT_MAXN], acc = 0, shift = 0;
+    if (n > ISAC_MA_ASCENT_MAXN)
         return;
     memcpy(u, p, n * sizeof *u);
     qsort(u, n, sizeof *u, cmp_desc);

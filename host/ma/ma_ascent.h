@@ -16,19 +16,19 @@
 #ifndef ISACTB_MA_ASCENT_H
 #define ISACTB_MA_ASCENT_H
 
-typedef double (*ma_obj_fn)(void *ctx, const double *v);
-typedef void (*ma_proj_fn)(void *ctx, double *v);
+typedef double (*isac_ma_obj_fn)(void *ctx, const double *v);
+typedef void (*isac_ma_proj_fn)(void *ctx, double *v);
 
-#define MA_ASCENT_MAXN 512u
+#define ISAC_MA_ASCENT_MAXN 512u
 
-/* Runs up to iters iterations on v (n <= MA_ASCENT_MAXN, v feasible on entry: proj(v) = v).
+/* Runs up to iters iterations on v (n <= ISAC_MA_ASCENT_MAXN, v feasible on entry: proj(v) = v).
  * *step is the initial t and receives the last one (carry it between calls). Returns the
  * final f(v). */
-double ma_ascent(ma_obj_fn f, ma_proj_fn proj, void *ctx, double *v, unsigned n, double h,
-                 unsigned iters, double *step);
+double isac_ma_ascent(isac_ma_obj_fn f, isac_ma_proj_fn proj, void *ctx, double *v, unsigned n,
+                      double h, unsigned iters, double *step);
 
-/* Euclidean projection of p (1 <= n <= MA_ASCENT_MAXN) onto { p >= 0, sum p = total }
+/* Euclidean projection of p (1 <= n <= ISAC_MA_ASCENT_MAXN) onto { p >= 0, sum p = total }
  * (exact, sort-based). */
-void ma_project_simplex(double *p, unsigned n, double total);
+void isac_ma_project_simplex(double *p, unsigned n, double total);
 
 #endif

@@ -6,39 +6,39 @@
 #include "ma/ma_ascent.h"
 
 struct blk {
-    const struct ma_scene *s;
-    enum ma_block b;
-    ma_design_fn f;
+    const struct isac_ma_scene *s;
+    enum isac_ma_block b;
+    isac_ma_design_fn f;
     void *ctx;
-    struct ma_design d; /* working copy: every block but b is read from here */
+    struct isac_ma_design d; /* working copy: every block but b is read from here */
 };
 
 static unsigned blk_size(const struct blk *B)
 {
     switch (B->b) {
-    case MA_BLOCK_BEAMS: return 2 * B->s->K * B->s->nt;
-    case MA_BLOCK_POWER: return B->s->nsub;
-    case MA_BLOCK_TX: return B->s->nt;
+    case ISAC_MA_BLOCK_BEAMS: return 2 * B->s->K * B->s->nt;
+    case ISAC_MA_BLOCK_POWER: return B->s->nsub;
+    case ISAC_MA_BLOCK_TX: return B->s->nt;
     default: return B->s->nr;
     }
 }
 
-static void pack(const struct blk *B, const struct ma_design *d, double *v)
+static void pack(const struct blk *B, const struct isac_ma_design *d, double *v)
 {
-    const struct ma_scene *s = B->s;
+    const struct isac_ma_scene *s = B->s;
     switch (B->b) {
-    case MA_BLOCK_BEAMS:
+    case ISAC_MA_BLOCK_BEAMS:
         for (unsigned k = 0; k < s->K; k++)
             for (unsigned i = 0; i < s->nt; i++) {
                 v[2 * (k * s->nt + i)] = creal(d->w[k][i]);
                 v[2 * (k * s->nt + i) + 1] = cimag(d->w[k][i]);
             }
         break;
-    case MA_BLOCK_POWER:
+    case ISAC_MA_BLOCK_POWER:
         for (unsigned n = 0; n < s->nsub; n++)
             v[n] = d->p[n];
         break;
-    case MA_BLOCK_TX:
+    case ISAC_MA_BLOCK_TX:
         for (unsigned i = 0; i < s->nt; i++)
             v[i] = d->xt[i];
         break;
@@ -48,20 +48,20 @@ static void pack(const struct blk *B, const struct ma_design *d, double *v)
     }
 }
 
-static void unpack(const struct blk *B, const double *v, struct ma_design *d)
+static void unpack(const struct blk *B, const double *v, struct isac_ma_design *d)
 {
-    const struct ma_scene *s = B->s;
+    const struct isac_ma_scene *s = B->s;
     switch (B->b) {
-    case MA_BLOCK_BEAMS:
+    case ISAC_MA_BLOCK_BEAMS:
         for (unsigned k = 0; k < s->K; k++)
             for (unsigned i = 0; i < s->nt; i++)
                 d->w[k][i] = v[2 * (k * s->nt + i)] + I * v[2 * (k * s->nt + i) + 1];
         break;
-    case MA_BLOCK_POWER:
+    case ISAC_MA_BLOCK_POWER:
         for (unsigned n = 0; n < s->nsub; n++)
             d->p[n] = v[n];
         break;
-    case MA_BLOCK_TX:
+    case ISAC_MA_BLOCK_TX:
         for (unsigned i = 0; i < s->nt; i++)
             d->xt[i] = v[i];
         break;
@@ -81,9 +81,9 @@ static double blk_obj(void *ctx, const double *v)
 static void blk_proj(void *ctx, double *v)
 {
     struct blk *B = ctx;
-    const struct ma_scene *s = B->s;
+    const struct isac_ma_scene *s = B->s;
     switch (B->b) {
-    case MA_BLOCK_BEAMS:
+    case ISAC_MA_BLOCK_BEAMS:
         for (unsigned k = 0; k < s->K; k++) {
             double *w = v + 2 * k * s->nt, nrm = 0;
             for (unsigned i = 0; i < 2 * s->nt; i++)
@@ -93,17 +93,17 @@ static void blk_proj(void *ctx, double *v)
                 w[i] = nrm > 0 ? w[i] * nrm : (i == 0);
         }
         break;
-    case MA_BLOCK_POWER: ma_project_simplex(v, s->nsub, s->pt); break;
-    case MA_BLOCK_TX: ma_project(&s->tx, v, s->nt); break;
-    default: ma_project(&s->rx, v, s->nr);
+    case ISAC_MA_BLOCK_POWER: isac_ma_project_simplex(v, s->nsub, s->pt); break;
+    case ISAC_MA_BLOCK_TX: isac_ma_project(&s->tx, v, s->nt); break;
+    default: isac_ma_project(&s->rx, v, s->nr);
     }
 }
 
-double ma_block_step(const struct ma_scene *s, enum ma_block b, ma_design_fn f, void *ctx,
-                     struct ma_design *d, unsigned iters, double *step)
+double isac_ma_block_step(const struct isac_ma_scene *s, enum isac_ma_block b, isac_ma_design_fn f,
+                          void *ctx, struct isac_ma_design *d, unsigned iters, double *step)
 {
     struct blk B = {.s = s, .b = b, .f = f, .ctx = ctx, .d = *d};
-    double v[MA_ASCENT_MAXN];
+    double v[ISAC_MA_ASCENT_MAXN];
     unsigned n = blk_size(&B);
     pack(&B, d, v);
     /* no projection of the entry point: it must be feasible already (callers start from
@@ -111,10 +111,10 @@ double ma_block_step(const struct ma_scene *s, enum ma_block b, ma_design_fn f, 
      * previous step is exactly the starting value of this one */
     /* finite-difference step: beams are unit vectors and positions O(1) wavelengths; powers
      * are O(P_T / N) */
-    double h = b == MA_BLOCK_POWER ? 1e-6 * s->pt / s->nsub : 1e-6;
+    double h = b == ISAC_MA_BLOCK_POWER ? 1e-6 * s->pt / s->nsub : 1e-6;
     if (!(*step > 0))
-        *step = b == MA_BLOCK_POWER ? 1e-3 * s->pt : 1e-2;
-    double fv = ma_ascent(blk_obj, blk_proj, &B, v, n, h, iters, step);
+        *step = b == ISAC_MA_BLOCK_POWER ? 1e-3 * s->pt : 1e-2;
+    double fv = isac_ma_ascent(blk_obj, blk_proj, &B, v, n, h, iters, step);
     unpack(&B, v, d);
     return fv;
 }

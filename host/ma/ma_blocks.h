@@ -4,20 +4,20 @@
  *
  * Projections: beams -> unit norm per group (digest (37f)); powers -> the simplex
  * sum p = P_T, p >= 0 (37e); positions -> the exact minimum-spacing projection of the
- * segment (ma_project, (37a)-(37d)). The design passed in must already be feasible.
+ * segment (isac_ma_project, (37a)-(37d)). The design passed in must already be feasible.
  */
 #ifndef ISACTB_MA_BLOCKS_H
 #define ISACTB_MA_BLOCKS_H
 
 #include "ma/ma_lpcrlb.h"
 
-typedef double (*ma_design_fn)(void *ctx, const struct ma_design *d);
+typedef double (*isac_ma_design_fn)(void *ctx, const struct isac_ma_design *d);
 
-enum ma_block { MA_BLOCK_BEAMS, MA_BLOCK_POWER, MA_BLOCK_TX, MA_BLOCK_RX };
+enum isac_ma_block { ISAC_MA_BLOCK_BEAMS, ISAC_MA_BLOCK_POWER, ISAC_MA_BLOCK_TX, ISAC_MA_BLOCK_RX };
 
 /* Up to iters ascent iterations on block b of d for objective f; *step carries the step
  * size between calls (start with 0: a block default is used). Returns f(d) after. */
-double ma_block_step(const struct ma_scene *s, enum ma_block b, ma_design_fn f, void *ctx,
-                     struct ma_design *d, unsigned iters, double *step);
+double isac_ma_block_step(const struct isac_ma_scene *s, enum isac_ma_block b, isac_ma_design_fn f,
+                          void *ctx, struct isac_ma_design *d, unsigned iters, double *step);
 
 #endif

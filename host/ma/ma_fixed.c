@@ -7,7 +7,7 @@
 #include "common/err.h"
 #include "ma/ma_ascent.h"
 
-void ma_fixed_opts_default(struct ma_fixed_opts *o)
+void isac_ma_fixed_opts_default(struct isac_ma_fixed_opts *o)
 {
     o->rounds = 3;
     o->beam_iters = 25;
@@ -15,19 +15,20 @@ void ma_fixed_opts_default(struct ma_fixed_opts *o)
 }
 
 struct pen_ctx {
-    const struct ma_scene *s;
-    const struct ma_vehicle *veh;
-    const struct ma_constraints *c;
+    const struct isac_ma_scene *s;
+    const struct isac_ma_vehicle *veh;
+    const struct isac_ma_constraints *c;
     double pen;
-    struct ma_design *d;                            /* beams written by set_beams */
-    double complex an[MA_MAX_VEH][MA_MAX_ELEMENTS]; /* a(theta_k) / |a| */
-    double complex dn[MA_MAX_VEH][MA_MAX_ELEMENTS]; /* (da/dtheta, orthogonal to a) / norm */
+    struct isac_ma_design *d;                                 /* beams written by set_beams */
+    double complex an[ISAC_MA_MAX_VEH][ISAC_MA_MAX_ELEMENTS]; /* a(theta_k) / |a| */
+    double complex
+        dn[ISAC_MA_MAX_VEH][ISAC_MA_MAX_ELEMENTS]; /* (da/dtheta, orthogonal to a) / norm */
 };
 
 /* Unit vectors a_k/|a_k| and the part of da_k/dtheta orthogonal to a_k, normalised. */
 static void beam_basis(struct pen_ctx *P)
 {
-    const struct ma_scene *s = P->s;
+    const struct isac_ma_scene *s = P->s;
     for (unsigned k = 0; k < s->K; k++) {
         double c = cos(P->veh[k].theta), sn = sin(P->veh[k].theta), nrm = 1.0 / sqrt(s->nt);
         double complex proj = 0;
@@ -58,11 +59,11 @@ static void set_beams(struct pen_ctx *P, const double *v)
     }
 }
 
-static double penalised_rate(void *ctx, const struct ma_design *d)
+static double penalised_rate(void *ctx, const struct isac_ma_design *d)
 {
     struct pen_ctx *P = ctx;
-    struct ma_eval e;
-    ma_evaluate(P->s, P->veh, d, &e);
+    struct isac_ma_eval e;
+    isac_ma_evaluate(P->s, P->veh, d, &e);
     double acc = 0;
     for (unsigned k = 0; k < P->s->K; k++)
         for (int i = 0; i < 3; i++)
@@ -82,25 +83,26 @@ static double beam_obj(void *ctx, const double *v)
     return penalised_rate(P, P->d);
 }
 
-int ma_fixed_solve(const struct ma_scene *s, const struct ma_vehicle *veh,
-                   const struct ma_constraints *c, const struct ma_fixed_opts *o,
-                   struct ma_design *d, struct ma_eval *e, int *met, char *err, size_t errlen)
+int isac_ma_fixed_solve(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                        const struct isac_ma_constraints *c, const struct isac_ma_fixed_opts *o,
+                        struct isac_ma_design *d, struct isac_ma_eval *e, int *met, char *err,
+                        size_t errlen)
 {
     char sub[200];
-    if (ma_scene_check(s, err, errlen) != ISAC_OK)
+    if (isac_ma_scene_check(s, err, errlen) != ISAC_OK)
         return ISAC_EINVAL;
-    if (ma_positions_check(&s->tx, d->xt, s->nt, sub, sizeof sub) != ISAC_OK) {
+    if (isac_ma_positions_check(&s->tx, d->xt, s->nt, sub, sizeof sub) != ISAC_OK) {
         isac_seterr(err, errlen, "tx %s", sub);
         return ISAC_EINVAL;
     }
-    if (ma_positions_check(&s->rx, d->xr, s->nr, sub, sizeof sub) != ISAC_OK) {
+    if (isac_ma_positions_check(&s->rx, d->xr, s->nr, sub, sizeof sub) != ISAC_OK) {
         isac_seterr(err, errlen, "rx %s", sub);
         return ISAC_EINVAL;
     }
-    ma_design_comm_beams(s, veh, d);
+    isac_ma_design_comm_beams(s, veh, d);
     struct pen_ctx P = {.s = s, .veh = veh, .c = c, .pen = o->pen, .d = d};
     beam_basis(&P);
-    double v[2 * MA_MAX_VEH] = {0}, step = 0.05;
+    double v[2 * ISAC_MA_MAX_VEH] = {0}, step = 0.05;
     for (unsigned k = 0; k < s->K; k++) { /* start: the best of 8 phases at a small tilt */
         double best = -INFINITY, bpsi = 0;
         v[2 * k] = 0.1;
@@ -115,12 +117,12 @@ int ma_fixed_solve(const struct ma_scene *s, const struct ma_vehicle *veh,
         v[2 * k + 1] = bpsi;
     }
     for (unsigned r = 0; r < o->rounds; r++) {
-        ma_ascent(beam_obj, NULL, &P, v, 2 * s->K, 1e-6, o->beam_iters, &step);
+        isac_ma_ascent(beam_obj, NULL, &P, v, 2 * s->K, 1e-6, o->beam_iters, &step);
         set_beams(&P, v);
-        ma_power_design(s, veh, c, d, NULL);
+        isac_ma_power_design(s, veh, c, d, NULL);
     }
-    ma_evaluate(s, veh, d, e);
+    isac_ma_evaluate(s, veh, d, e);
     if (met)
-        *met = ma_constraints_met(s, c, e);
+        *met = isac_ma_constraints_met(s, c, e);
     return ISAC_OK;
 }

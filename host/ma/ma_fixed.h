@@ -22,19 +22,20 @@
 
 #include "ma/ma_power.h"
 
-struct ma_fixed_opts {
+struct isac_ma_fixed_opts {
     unsigned rounds;     /* beam/power alternations (>= 1; default 3) */
     unsigned beam_iters; /* ascent iterations per beam step (default 25) */
     double pen;          /* penalty weight on squared relative violations (default 1e4) */
 };
 
-void ma_fixed_opts_default(struct ma_fixed_opts *o);
+void isac_ma_fixed_opts_default(struct isac_ma_fixed_opts *o);
 
 /* Fills d->w and d->p for the positions in d. *e receives the evaluation and *met whether
  * every constraint holds. ISAC_EINVAL on a malformed scene or positions that violate the
  * region (one line in err). */
-int ma_fixed_solve(const struct ma_scene *s, const struct ma_vehicle *veh,
-                   const struct ma_constraints *c, const struct ma_fixed_opts *o,
-                   struct ma_design *d, struct ma_eval *e, int *met, char *err, size_t errlen);
+int isac_ma_fixed_solve(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                        const struct isac_ma_constraints *c, const struct isac_ma_fixed_opts *o,
+                        struct isac_ma_design *d, struct isac_ma_eval *e, int *met, char *err,
+                        size_t errlen);
 
 #endif

@@ -7,7 +7,7 @@
 
 #define MA_TOL 1e-9
 
-int ma_region_check(const struct ma_region *r, unsigned n, char *err, size_t errlen)
+int isac_ma_region_check(const struct isac_ma_region *r, unsigned n, char *err, size_t errlen)
 {
     if (!r || !isfinite(r->xmin) || !isfinite(r->xmax) || !(r->xmax > r->xmin)) {
         isac_seterr(err, errlen, "region: xmax (%g) must be finite and above xmin (%g)",
@@ -18,8 +18,8 @@ int ma_region_check(const struct ma_region *r, unsigned n, char *err, size_t err
         isac_seterr(err, errlen, "region: dmin %g must be > 0", r->dmin);
         return ISAC_EINVAL;
     }
-    if (n < 1 || n > MA_MAX_ELEMENTS) {
-        isac_seterr(err, errlen, "region: element count %u outside 1..%u", n, MA_MAX_ELEMENTS);
+    if (n < 1 || n > ISAC_MA_MAX_ELEMENTS) {
+        isac_seterr(err, errlen, "region: element count %u outside 1..%u", n, ISAC_MA_MAX_ELEMENTS);
         return ISAC_EINVAL;
     }
     double len = r->xmax - r->xmin;
@@ -33,10 +33,10 @@ int ma_region_check(const struct ma_region *r, unsigned n, char *err, size_t err
     return ISAC_OK;
 }
 
-int ma_positions_check(const struct ma_region *r, const double *x, unsigned n, char *err,
-                       size_t errlen)
+int isac_ma_positions_check(const struct isac_ma_region *r, const double *x, unsigned n, char *err,
+                            size_t errlen)
 {
-    int rc = ma_region_check(r, n, err, errlen);
+    int rc = isac_ma_region_check(r, n, err, errlen);
     if (rc != ISAC_OK)
         return rc;
     for (unsigned i = 0; i < n; i++) {
@@ -58,8 +58,8 @@ int ma_positions_check(const struct ma_region *r, const double *x, unsigned n, c
 /* Pool-adjacent-violators: y <- nearest non-decreasing vector (equal weights). */
 static void pava(double *y, unsigned n)
 {
-    double mean[MA_MAX_ELEMENTS];
-    unsigned cnt[MA_MAX_ELEMENTS], nb = 0;
+    double mean[ISAC_MA_MAX_ELEMENTS];
+    unsigned cnt[ISAC_MA_MAX_ELEMENTS], nb = 0;
     for (unsigned i = 0; i < n; i++) {
         mean[nb] = y[i];
         cnt[nb] = 1;
@@ -78,11 +78,11 @@ static void pava(double *y, unsigned n)
             y[i++] = mean[b];
 }
 
-int ma_project(const struct ma_region *r, double *x, unsigned n)
+int isac_ma_project(const struct isac_ma_region *r, double *x, unsigned n)
 {
-    if (ma_region_check(r, n, NULL, 0) != ISAC_OK)
+    if (isac_ma_region_check(r, n, NULL, 0) != ISAC_OK)
         return ISAC_EINVAL;
-    double y[MA_MAX_ELEMENTS];
+    double y[ISAC_MA_MAX_ELEMENTS];
     double hi = r->xmax - (double)(n - 1) * r->dmin;
     for (unsigned i = 0; i < n; i++)
         y[i] = isfinite(x[i]) ? x[i] - (double)i * r->dmin : r->xmin;
@@ -94,7 +94,7 @@ int ma_project(const struct ma_region *r, double *x, unsigned n)
     return ISAC_OK;
 }
 
-double ma_min_spacing(const double *x, unsigned n)
+double isac_ma_min_spacing(const double *x, unsigned n)
 {
     double m = INFINITY;
     for (unsigned i = 1; i < n; i++)
@@ -103,7 +103,7 @@ double ma_min_spacing(const double *x, unsigned n)
     return m;
 }
 
-unsigned ma_spacing_violations(const double *x, unsigned n, double dmin)
+unsigned isac_ma_spacing_violations(const double *x, unsigned n, double dmin)
 {
     unsigned v = 0;
     for (unsigned i = 0; i < n; i++)
@@ -113,9 +113,9 @@ unsigned ma_spacing_violations(const double *x, unsigned n, double dmin)
     return v;
 }
 
-int ma_uniform(const struct ma_region *r, unsigned n, double pitch, double *x)
+int isac_ma_uniform(const struct isac_ma_region *r, unsigned n, double pitch, double *x)
 {
-    if (ma_region_check(r, n, NULL, 0) != ISAC_OK || !(pitch >= r->dmin - MA_TOL))
+    if (isac_ma_region_check(r, n, NULL, 0) != ISAC_OK || !(pitch >= r->dmin - MA_TOL))
         return ISAC_EINVAL;
     double span = (double)(n - 1) * pitch;
     if (span > r->xmax - r->xmin + MA_TOL)
@@ -126,9 +126,9 @@ int ma_uniform(const struct ma_region *r, unsigned n, double pitch, double *x)
     return ISAC_OK;
 }
 
-int ma_random(const struct ma_region *r, unsigned n, isac_rng *rng, double *x)
+int isac_ma_random(const struct isac_ma_region *r, unsigned n, isac_rng *rng, double *x)
 {
-    if (ma_region_check(r, n, NULL, 0) != ISAC_OK)
+    if (isac_ma_region_check(r, n, NULL, 0) != ISAC_OK)
         return ISAC_EINVAL;
     double slack = (r->xmax - r->xmin) - (double)(n - 1) * r->dmin;
     for (unsigned i = 0; i < n; i++) { /* insertion sort of n uniforms */
@@ -145,14 +145,14 @@ int ma_random(const struct ma_region *r, unsigned n, isac_rng *rng, double *x)
     return ISAC_OK;
 }
 
-int ma_quantise(const struct ma_region *r, double pitch, double *x, unsigned n)
+int isac_ma_quantise(const struct isac_ma_region *r, double pitch, double *x, unsigned n)
 {
-    if (ma_region_check(r, n, NULL, 0) != ISAC_OK || !(pitch > 0.0))
+    if (isac_ma_region_check(r, n, NULL, 0) != ISAC_OK || !(pitch > 0.0))
         return ISAC_EINVAL;
     double q = r->dmin / pitch;
     if (fabs(q - round(q)) > 1e-6)
         return ISAC_EINVAL;
-    ma_project(r, x, n);
+    isac_ma_project(r, x, n);
     double hi = floor((r->xmax - (double)(n - 1) * r->dmin - r->xmin) / pitch + 1e-9);
     for (unsigned i = 0; i < n; i++) {
         double k = round((x[i] - (double)i * r->dmin - r->xmin) / pitch);

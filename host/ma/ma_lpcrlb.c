@@ -15,7 +15,7 @@
 
 #include "common/err.h"
 
-void ma_scene_default(struct ma_scene *s)
+void isac_ma_scene_default(struct isac_ma_scene *s)
 {
     memset(s, 0, sizeof *s);
     s->fc = 28e9;
@@ -26,13 +26,13 @@ void ma_scene_default(struct ma_scene *s)
     s->nt = 8;
     s->nr = 8;
     s->K = 2;
-    s->tx = (struct ma_region){0.0, 7.0, 0.5};
-    s->rx = (struct ma_region){8.0, 15.0, 0.5};
+    s->tx = (struct isac_ma_region){0.0, 7.0, 0.5};
+    s->rx = (struct isac_ma_region){8.0, 15.0, 0.5};
     s->pt = 1.0;
     s->known_beta = 0;
 }
 
-int ma_scene_check(const struct ma_scene *s, char *err, size_t errlen)
+int isac_ma_scene_check(const struct isac_ma_scene *s, char *err, size_t errlen)
 {
     if (!(s->fc > 0) || !(s->df > 0) || !(s->ts > 0) || !isfinite(s->fc) || !isfinite(s->df) ||
         !isfinite(s->ts)) {
@@ -40,13 +40,13 @@ int ma_scene_check(const struct ma_scene *s, char *err, size_t errlen)
                     s->ts);
         return ISAC_EINVAL;
     }
-    if (s->K < 1 || s->K > MA_MAX_VEH) {
-        isac_seterr(err, errlen, "scene: vehicles %u outside 1..%u", s->K, MA_MAX_VEH);
+    if (s->K < 1 || s->K > ISAC_MA_MAX_VEH) {
+        isac_seterr(err, errlen, "scene: vehicles %u outside 1..%u", s->K, ISAC_MA_MAX_VEH);
         return ISAC_EINVAL;
     }
-    if (s->nsub < s->K || s->nsub > MA_MAX_SUB || s->nsub % s->K) {
+    if (s->nsub < s->K || s->nsub > ISAC_MA_MAX_SUB || s->nsub % s->K) {
         isac_seterr(err, errlen, "scene: subcarriers %u must be a multiple of %u and <= %u",
-                    s->nsub, s->K, MA_MAX_SUB);
+                    s->nsub, s->K, ISAC_MA_MAX_SUB);
         return ISAC_EINVAL;
     }
     if (s->nblk < 1) {
@@ -58,11 +58,11 @@ int ma_scene_check(const struct ma_scene *s, char *err, size_t errlen)
         return ISAC_EINVAL;
     }
     char sub[200];
-    if (ma_region_check(&s->tx, s->nt, sub, sizeof sub) != ISAC_OK) {
+    if (isac_ma_region_check(&s->tx, s->nt, sub, sizeof sub) != ISAC_OK) {
         isac_seterr(err, errlen, "scene: tx %s", sub);
         return ISAC_EINVAL;
     }
-    if (ma_region_check(&s->rx, s->nr, sub, sizeof sub) != ISAC_OK) {
+    if (isac_ma_region_check(&s->rx, s->nr, sub, sizeof sub) != ISAC_OK) {
         isac_seterr(err, errlen, "scene: rx %s", sub);
         return ISAC_EINVAL;
     }
@@ -87,7 +87,8 @@ static void beam_gains(const double *x, unsigned nt, double theta, const double 
 }
 
 /* Power moments of group gi: sum p, sum n' p, sum n'^2 p (n' centred). */
-static void power_moments(const struct ma_scene *s, const double *p, unsigned gi, double mom[3])
+static void power_moments(const struct isac_ma_scene *s, const double *p, unsigned gi,
+                          double mom[3])
 {
     unsigned ng = s->nsub / s->K;
     double c0 = 0.5 * (double)(s->nsub - 1);
@@ -101,8 +102,8 @@ static void power_moments(const struct ma_scene *s, const double *p, unsigned gi
 }
 
 /* J_xi (3 x 3, theta/tau/fD) of vehicle k. */
-static void fim_xi(const struct ma_scene *s, const struct ma_vehicle *v, const struct ma_design *d,
-                   double J[9])
+static void fim_xi(const struct isac_ma_scene *s, const struct isac_ma_vehicle *v,
+                   const struct isac_ma_design *d, double J[9])
 {
     static const int mcount[5] = {0, 0, 0, 0, 1}, rcount[5] = {0, 1, 0, 0, 0},
                      ncount[5] = {0, 0, 0, 1, 0}, isgd[5] = {0, 0, 1, 0, 0};
@@ -112,7 +113,7 @@ static void fim_xi(const struct ma_scene *s, const struct ma_vehicle *v, const s
         S1 += d->xr[r];
         S2 += d->xr[r] * d->xr[r];
     }
-    double mf[3] = {M, 0.0, SM2}, rf[3] = {(double)s->nr, S1, S2};
+    double isac_mf[3] = {M, 0.0, SM2}, rf[3] = {(double)s->nr, S1, S2};
     double complex G[5][5] = {{0}};
     for (unsigned gi = 0; gi < s->K; gi++) {
         double complex g, gd, base[2];
@@ -123,7 +124,7 @@ static void fim_xi(const struct ma_scene *s, const struct ma_vehicle *v, const s
         base[1] = gd;
         for (int a = 0; a < 5; a++)
             for (int b = 0; b < 5; b++)
-                G[a][b] += mf[mcount[a] + mcount[b]] * rf[rcount[a] + rcount[b]] *
+                G[a][b] += isac_mf[mcount[a] + mcount[b]] * rf[rcount[a] + rcount[b]] *
                            mom[ncount[a] + ncount[b]] * conj(base[isgd[a]]) * base[isgd[b]];
     }
     double complex T[5][3] = {{0}};
@@ -152,17 +153,17 @@ static void fim_xi(const struct ma_scene *s, const struct ma_vehicle *v, const s
         }
 }
 
-int ma_fim_eta(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned k,
-               const struct ma_design *d, double Je[9])
+int isac_ma_fim_eta(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh, unsigned k,
+                    const struct isac_ma_design *d, double Je[9])
 {
-    if (ma_scene_check(s, NULL, 0) != ISAC_OK || k >= s->K)
+    if (isac_ma_scene_check(s, NULL, 0) != ISAC_OK || k >= s->K)
         return ISAC_EINVAL;
-    const struct ma_vehicle *v = &veh[k];
+    const struct isac_ma_vehicle *v = &veh[k];
     double Jx[9], T[9] = {0};
     fim_xi(s, v, d, Jx);
-    double kf = 2.0 * s->fc / MA_C0;
+    double kf = 2.0 * s->fc / ISAC_MA_C0;
     T[0] = 1.0;
-    T[4] = 2.0 / MA_C0;
+    T[4] = 2.0 / ISAC_MA_C0;
     T[6] = -kf * v->v * sin(v->theta);
     T[8] = kf * cos(v->theta);
     for (int i = 0; i < 3; i++)
@@ -176,10 +177,10 @@ int ma_fim_eta(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned 
     return ISAC_OK;
 }
 
-int ma_evaluate(const struct ma_scene *s, const struct ma_vehicle *veh, const struct ma_design *d,
-                struct ma_eval *e)
+int isac_ma_evaluate(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                     const struct isac_ma_design *d, struct isac_ma_eval *e)
 {
-    if (ma_scene_check(s, NULL, 0) != ISAC_OK)
+    if (isac_ma_scene_check(s, NULL, 0) != ISAC_OK)
         return ISAC_EINVAL;
     unsigned ng = s->nsub / s->K;
     e->rate = 0.0;
@@ -191,7 +192,7 @@ int ma_evaluate(const struct ma_scene *s, const struct ma_vehicle *veh, const st
             r += log2(1.0 + h * d->p[n]);
         e->rate += r / (double)ng;
         double J[9];
-        ma_fim_eta(s, veh, k, d, J);
+        isac_ma_fim_eta(s, veh, k, d, J);
         for (int i = 0; i < 3; i++) {
             e->fim[k][i] = J[4 * i];
             double tot = J[4 * i] + veh[k].jp[i];
@@ -201,16 +202,16 @@ int ma_evaluate(const struct ma_scene *s, const struct ma_vehicle *veh, const st
     return ISAC_OK;
 }
 
-double ma_comm_gain(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned k,
-                    const struct ma_design *d)
+double isac_ma_comm_gain(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                         unsigned k, const struct isac_ma_design *d)
 {
     double complex g, gd;
     beam_gains(d->xt, s->nt, veh[k].theta, d->w[k], &g, &gd);
     return veh[k].snr_c * creal(g * conj(g));
 }
 
-void ma_design_comm_beams(const struct ma_scene *s, const struct ma_vehicle *veh,
-                          struct ma_design *d)
+void isac_ma_design_comm_beams(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                               struct isac_ma_design *d)
 {
     double k0 = 2.0 * M_PI, nrm = 1.0 / sqrt((double)s->nt);
     for (unsigned k = 0; k < s->K; k++) {

@@ -41,25 +41,25 @@
 
 #include "ma/ma_geom.h"
 
-#define MA_MAX_VEH 4u
-#define MA_MAX_SUB 256u
-#define MA_C0 299792458.0
+#define ISAC_MA_MAX_VEH 4u
+#define ISAC_MA_MAX_SUB 256u
+#define ISAC_MA_C0 299792458.0
 
-struct ma_scene {
-    double fc;               /* carrier, Hz (> 0) */
-    double df;               /* subcarrier spacing, Hz (> 0) */
-    double ts;               /* OFDM block duration including CP, s (> 0) */
-    unsigned nsub;           /* N subcarriers, a multiple of K, <= MA_MAX_SUB */
-    unsigned nblk;           /* M blocks (>= 1) */
-    unsigned nt, nr;         /* Tx / Rx elements, 1..MA_MAX_ELEMENTS */
-    unsigned K;              /* vehicles, 1..MA_MAX_VEH */
-    struct ma_region tx, rx; /* Tx / Rx segments (wavelengths); Tx-Rx isolation is the gap
+struct isac_ma_scene {
+    double fc;                    /* carrier, Hz (> 0) */
+    double df;                    /* subcarrier spacing, Hz (> 0) */
+    double ts;                    /* OFDM block duration including CP, s (> 0) */
+    unsigned nsub;                /* N subcarriers, a multiple of K, <= ISAC_MA_MAX_SUB */
+    unsigned nblk;                /* M blocks (>= 1) */
+    unsigned nt, nr;              /* Tx / Rx elements, 1..MA_MAX_ELEMENTS */
+    unsigned K;                   /* vehicles, 1..MA_MAX_VEH */
+    struct isac_ma_region tx, rx; /* Tx / Rx segments (wavelengths); Tx-Rx isolation is the gap
                                 between the two segments */
-    double pt;               /* total transmit power P_T (> 0, normalised units) */
+    double pt;                    /* total transmit power P_T (> 0, normalised units) */
     int known_beta; /* 0: unknown echo amplitude (default), 1: known (digest closed form) */
 };
 
-struct ma_vehicle {
+struct isac_ma_vehicle {
     double theta; /* DoD from the array axis, rad, (0, pi) */
     double d;     /* distance, m (> 0) */
     double v;     /* speed, m/s; radial velocity v cos theta (digest 2.1) */
@@ -68,40 +68,40 @@ struct ma_vehicle {
     double jp[3]; /* prior information diagonal [J_P]_ii for (theta, d, v) (>= 0) */
 };
 
-struct ma_design {
-    double xt[MA_MAX_ELEMENTS], xr[MA_MAX_ELEMENTS]; /* wavelengths */
-    double complex w[MA_MAX_VEH][MA_MAX_ELEMENTS];   /* beam of group k, unit norm */
-    double p[MA_MAX_SUB];                            /* per-subcarrier power, sum <= P_T */
+struct isac_ma_design {
+    double xt[ISAC_MA_MAX_ELEMENTS], xr[ISAC_MA_MAX_ELEMENTS]; /* wavelengths */
+    double complex w[ISAC_MA_MAX_VEH][ISAC_MA_MAX_ELEMENTS];   /* beam of group k, unit norm */
+    double p[ISAC_MA_MAX_SUB]; /* per-subcarrier power, sum <= P_T */
 };
 
-struct ma_eval {
-    double rate;                  /* sum rate, bit/s/Hz */
-    double fim[MA_MAX_VEH][3];    /* [J_eta]_ii of the echo alone (theta, d, v) */
-    double lpcrlb[MA_MAX_VEH][3]; /* 1 / (fim + jp): rad^2, m^2, (m/s)^2 */
+struct isac_ma_eval {
+    double rate;                       /* sum rate, bit/s/Hz */
+    double fim[ISAC_MA_MAX_VEH][3];    /* [J_eta]_ii of the echo alone (theta, d, v) */
+    double lpcrlb[ISAC_MA_MAX_VEH][3]; /* 1 / (fim + jp): rad^2, m^2, (m/s)^2 */
 };
 
 /* ISAC_OK or ISAC_EINVAL with one line naming the field and value. */
-int ma_scene_check(const struct ma_scene *s, char *err, size_t errlen);
+int isac_ma_scene_check(const struct isac_ma_scene *s, char *err, size_t errlen);
 
 /* The default scene of this reproduction (docs/ma.md, "Seed 002 optimisers"): 28 GHz,
  * 120 kHz spacing, N = 32, M = 16, 8T8R, K = 2, Tx segment [0, 7] lambda, Rx segment
  * [8, 15] lambda, dmin = lambda/2, P_T = 1, unknown amplitude. */
-void ma_scene_default(struct ma_scene *s);
+void isac_ma_scene_default(struct isac_ma_scene *s);
 
 /* Rate and bounds of design d. ISAC_EINVAL on a malformed scene. */
-int ma_evaluate(const struct ma_scene *s, const struct ma_vehicle *veh, const struct ma_design *d,
-                struct ma_eval *e);
+int isac_ma_evaluate(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                     const struct isac_ma_design *d, struct isac_ma_eval *e);
 
 /* The 3 x 3 echo FIM J_eta of vehicle k (row-major, theta/d/v). */
-int ma_fim_eta(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned k,
-               const struct ma_design *d, double J[9]);
+int isac_ma_fim_eta(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh, unsigned k,
+                    const struct isac_ma_design *d, double J[9]);
 
 /* snr_c |a^H(xt, theta_k) w_k|^2: the SNR per unit power on vehicle k's subcarriers. */
-double ma_comm_gain(const struct ma_scene *s, const struct ma_vehicle *veh, unsigned k,
-                    const struct ma_design *d);
+double isac_ma_comm_gain(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                         unsigned k, const struct isac_ma_design *d);
 
 /* Communication-only design helper: w_k = a(xt, theta_k) / sqrt(nt), uniform power. */
-void ma_design_comm_beams(const struct ma_scene *s, const struct ma_vehicle *veh,
-                          struct ma_design *d);
+void isac_ma_design_comm_beams(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                               struct isac_ma_design *d);
 
 #endif

@@ -21,9 +21,9 @@
 
 #include "ma/ma_lpcrlb.h"
 
-typedef struct ma_pga_s *ma_pga;
+typedef struct isac_ma_pga_s *isac_ma_pga;
 
-struct ma_pga_opts {
+struct isac_ma_pga_opts {
     double rho;           /* weight of the rate, [0, 1] (default 0.5, the paper's Fig. 6) */
     unsigned max_iter;    /* outer iterations, >= 1 (default 50: "around 50" in Fig. 5) */
     double tol;           /* relative objective change to stop, >= 0 (default 1e-6) */
@@ -31,19 +31,19 @@ struct ma_pga_opts {
     int move_rx;          /* 1: optimise the Rx positions too (default 1) */
 };
 
-void ma_pga_opts_default(struct ma_pga_opts *o);
+void isac_ma_pga_opts_default(struct isac_ma_pga_opts *o);
 
 /* NULL on bad options or scene (one line in err) or allocation failure. */
-ma_pga ma_pga_create(const struct ma_scene *s, const struct ma_pga_opts *o, char *err,
-                     size_t errlen);
-void ma_pga_destroy(ma_pga q);
+isac_ma_pga isac_ma_pga_create(const struct isac_ma_scene *s, const struct isac_ma_pga_opts *o,
+                               char *err, size_t errlen);
+void isac_ma_pga_destroy(isac_ma_pga q);
 
 /* d: starting positions in, optimised design out (positions, beams, power). Returns ISAC_OK,
  * or ISAC_EINVAL when the starting positions violate the regions (one line in err). */
-int ma_pga_execute(ma_pga q, const struct ma_vehicle *veh, struct ma_design *d, char *err,
-                   size_t errlen);
+int isac_ma_pga_execute(isac_ma_pga q, const struct isac_ma_vehicle *veh, struct isac_ma_design *d,
+                        char *err, size_t errlen);
 
 /* Objective after the start and after every block step of the last execute (n values). */
-const double *ma_pga_history(ma_pga q, unsigned *n);
+const double *isac_ma_pga_history(isac_ma_pga q, unsigned *n);
 
 #endif

@@ -7,16 +7,17 @@
 #include "common/err.h"
 #include "ma/ma_ascent.h"
 
-#define NCON (MA_MAX_VEH * 3u)
+#define NCON (ISAC_MA_MAX_VEH * 3u)
 
-int ma_constraints_met(const struct ma_scene *s, const struct ma_constraints *c,
-                       const struct ma_eval *e)
+int isac_ma_constraints_met(const struct isac_ma_scene *s, const struct isac_ma_constraints *c,
+                            const struct isac_ma_eval *e)
 {
-    return ma_constraints_violation(s, c, e) <= 1e-6;
+    return isac_ma_constraints_violation(s, c, e) <= 1e-6;
 }
 
-double ma_constraints_violation(const struct ma_scene *s, const struct ma_constraints *c,
-                                const struct ma_eval *e)
+double isac_ma_constraints_violation(const struct isac_ma_scene *s,
+                                     const struct isac_ma_constraints *c,
+                                     const struct isac_ma_eval *e)
 {
     double worst = -INFINITY;
     for (unsigned k = 0; k < s->K; k++)
@@ -31,16 +32,17 @@ double ma_constraints_violation(const struct ma_scene *s, const struct ma_constr
 /* Linearised constraints at d->p: rows chat_j with chat_j . p >= 1 (normalised). */
 struct lin {
     unsigned n;
-    double c[NCON][MA_MAX_SUB];
+    double c[NCON][ISAC_MA_MAX_SUB];
 };
 
-static int linearise(const struct ma_scene *s, const struct ma_vehicle *veh,
-                     const struct ma_constraints *c, const struct ma_design *d, struct lin *L)
+static int linearise(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                     const struct isac_ma_constraints *c, const struct isac_ma_design *d,
+                     struct lin *L)
 {
     L->n = 0;
     for (unsigned k = 0; k < s->K; k++) {
         double J0[9];
-        ma_fim_eta(s, veh, k, d, J0);
+        isac_ma_fim_eta(s, veh, k, d, J0);
         int need[3];
         double b[3];
         for (int i = 0; i < 3; i++) {
@@ -49,12 +51,12 @@ static int linearise(const struct ma_scene *s, const struct ma_vehicle *veh,
         }
         if (!need[0] && !need[1] && !need[2])
             continue;
-        struct ma_design dp = *d;
-        double grad[3][MA_MAX_SUB];
+        struct isac_ma_design dp = *d;
+        double grad[3][ISAC_MA_MAX_SUB];
         for (unsigned n = 0; n < s->nsub; n++) {
             double h = 1e-6 * s->pt, J1[9];
             dp.p[n] = d->p[n] + h;
-            ma_fim_eta(s, veh, k, &dp, J1);
+            isac_ma_fim_eta(s, veh, k, &dp, J1);
             dp.p[n] = d->p[n];
             for (int i = 0; i < 3; i++)
                 grad[i][n] = (J1[4 * i] - J0[4 * i]) / h;
@@ -134,7 +136,7 @@ static void waterfill(const double *w, const double *h, const double *sn, unsign
 /* Point of the simplex with the largest smallest margin (projected subgradient). */
 static void max_margin(const struct lin *L, unsigned N, double P, double *p)
 {
-    double best[MA_MAX_SUB], bm = lin_margin(L, p, N);
+    double best[ISAC_MA_MAX_SUB], bm = lin_margin(L, p, N);
     memcpy(best, p, N * sizeof *p);
     for (int it = 0; it < 100; it++) {
         unsigned jw = 0;
@@ -154,7 +156,7 @@ static void max_margin(const struct lin *L, unsigned N, double P, double *p)
         double t = P / sqrt(nrm + 1e-300) / sqrt(1.0 + it);
         for (unsigned n = 0; n < N; n++)
             p[n] += t * L->c[jw][n];
-        ma_project_simplex(p, N, P);
+        isac_ma_project_simplex(p, N, P);
         double mm = lin_margin(L, p, N);
         if (mm > bm) {
             bm = mm;
@@ -166,13 +168,13 @@ static void max_margin(const struct lin *L, unsigned N, double P, double *p)
 
 /* One SCA step: the linearised problem at d->p, result in d->p (never worse in rate among
  * the points feasible for the linearisation). */
-static void sca_step(const struct ma_scene *s, const struct ma_vehicle *veh,
-                     const struct ma_constraints *c, struct ma_design *d)
+static void sca_step(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                     const struct isac_ma_constraints *c, struct isac_ma_design *d)
 {
     unsigned N = s->nsub, ng = N / s->K;
-    double w[MA_MAX_SUB], h[MA_MAX_SUB], sn[MA_MAX_SUB], p[MA_MAX_SUB];
+    double w[ISAC_MA_MAX_SUB], h[ISAC_MA_MAX_SUB], sn[ISAC_MA_MAX_SUB], p[ISAC_MA_MAX_SUB];
     for (unsigned k = 0; k < s->K; k++) {
-        double hk = ma_comm_gain(s, veh, k, d);
+        double hk = isac_ma_comm_gain(s, veh, k, d);
         for (unsigned n = k * ng; n < (k + 1) * ng; n++) {
             w[n] = 1.0 / ng;
             h[n] = hk > 1e-300 ? hk : 1e-300;
@@ -180,7 +182,7 @@ static void sca_step(const struct ma_scene *s, const struct ma_vehicle *veh,
     }
     struct lin Lloc, *L = &Lloc;
     linearise(s, veh, c, d, L);
-    double lambda[NCON] = {0}, bestp[MA_MAX_SUB], bestr = -INFINITY, ps[MA_MAX_SUB];
+    double lambda[NCON] = {0}, bestp[ISAC_MA_MAX_SUB], bestr = -INFINITY, ps[ISAC_MA_MAX_SUB];
     memcpy(bestp, d->p, N * sizeof *bestp);
     if (lin_margin(L, d->p, N) >= -1e-12)
         bestr = rate_of(w, h, d->p, N);
@@ -215,7 +217,7 @@ static void sca_step(const struct ma_scene *s, const struct ma_vehicle *veh,
             }
         }
         t = t > 1 ? 1 : t;
-        double q[MA_MAX_SUB];
+        double q[ISAC_MA_MAX_SUB];
         for (unsigned n = 0; n < N; n++)
             q[n] = (1 - t) * p[n] + t * ps[n];
         if (lin_margin(L, q, N) >= -1e-12) {
@@ -239,16 +241,16 @@ static void sca_step(const struct ma_scene *s, const struct ma_vehicle *veh,
     memcpy(d->p, bestp, N * sizeof *bestp);
 }
 
-int ma_power_design(const struct ma_scene *s, const struct ma_vehicle *veh,
-                    const struct ma_constraints *c, struct ma_design *d, int *met)
+int isac_ma_power_design(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                         const struct isac_ma_constraints *c, struct isac_ma_design *d, int *met)
 {
-    if (ma_scene_check(s, NULL, 0) != ISAC_OK)
+    if (isac_ma_scene_check(s, NULL, 0) != ISAC_OK)
         return ISAC_EINVAL;
-    struct ma_eval e;
+    struct isac_ma_eval e;
     for (int it = 0; it < 3; it++)
         sca_step(s, veh, c, d);
-    ma_evaluate(s, veh, d, &e);
+    isac_ma_evaluate(s, veh, d, &e);
     if (met)
-        *met = ma_constraints_met(s, c, &e);
+        *met = isac_ma_constraints_met(s, c, &e);
     return ISAC_OK;
 }

@@ -14,7 +14,7 @@
  * iterates are rarely exactly feasible, so each is moved towards the largest-margin point
  * of the linearised set just far enough to be feasible (closed form: the constraints are
  * linear), and the best such point is kept. When even the largest-margin point misses a
- * constraint, that point is returned and the caller's ma_constraints_met() says so.
+ * constraint, that point is returned and the caller's isac_ma_constraints_met() says so.
  * tests/test_ma_opt.c checks the result against random feasible allocations.
  */
 #ifndef ISACTB_MA_POWER_H
@@ -23,20 +23,21 @@
 #include "ma/ma_lpcrlb.h"
 
 /* Sensing thresholds: eps[k][i] for (theta rad^2, d m^2, v (m/s)^2); INFINITY = none. */
-struct ma_constraints {
-    double eps[MA_MAX_VEH][3];
+struct isac_ma_constraints {
+    double eps[ISAC_MA_MAX_VEH][3];
 };
 
 /* 1 when every LPCRLB of e is within its threshold (relative tolerance 1e-6). */
-int ma_constraints_met(const struct ma_scene *s, const struct ma_constraints *c,
-                       const struct ma_eval *e);
+int isac_ma_constraints_met(const struct isac_ma_scene *s, const struct isac_ma_constraints *c,
+                            const struct isac_ma_eval *e);
 /* Largest LPCRLB / eps - 1 over all constraints (<= 0 when met). */
-double ma_constraints_violation(const struct ma_scene *s, const struct ma_constraints *c,
-                                const struct ma_eval *e);
+double isac_ma_constraints_violation(const struct isac_ma_scene *s,
+                                     const struct isac_ma_constraints *c,
+                                     const struct isac_ma_eval *e);
 
 /* Replaces d->p (sum = P_T) keeping positions and beams. Returns ISAC_OK; *met (optional)
- * receives ma_constraints_met of the result. ISAC_EINVAL on a malformed scene. */
-int ma_power_design(const struct ma_scene *s, const struct ma_vehicle *veh,
-                    const struct ma_constraints *c, struct ma_design *d, int *met);
+ * receives isac_ma_constraints_met of the result. ISAC_EINVAL on a malformed scene. */
+int isac_ma_power_design(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                         const struct isac_ma_constraints *c, struct isac_ma_design *d, int *met);
 
 #endif

@@ -11,19 +11,19 @@
 #define PSO_MAX 64u
 
 struct particle {
-    double x[MA_MAX_ELEMENTS], v[MA_MAX_ELEMENTS], pbest[MA_MAX_ELEMENTS];
+    double x[ISAC_MA_MAX_ELEMENTS], v[ISAC_MA_MAX_ELEMENTS], pbest[ISAC_MA_MAX_ELEMENTS];
     double fit, pfit;
 };
 
-struct ma_pso_s {
-    struct ma_scene s;
-    struct ma_pso_opts o;
+struct isac_ma_pso_s {
+    struct isac_ma_scene s;
+    struct isac_ma_pso_opts o;
     struct particle *pt;
     double *hist;
     unsigned nhist;
 };
 
-void ma_pso_opts_default(struct ma_pso_opts *o)
+void isac_ma_pso_opts_default(struct isac_ma_pso_opts *o)
 {
     o->particles = 10;
     o->iters = 20;
@@ -37,13 +37,13 @@ void ma_pso_opts_default(struct ma_pso_opts *o)
     o->delta = 0.0;
     o->pen = 10.0;
     o->seed = 1;
-    ma_fixed_opts_default(&o->inner);
+    isac_ma_fixed_opts_default(&o->inner);
 }
 
-ma_pso ma_pso_create(const struct ma_scene *s, const struct ma_pso_opts *o, char *err,
-                     size_t errlen)
+isac_ma_pso isac_ma_pso_create(const struct isac_ma_scene *s, const struct isac_ma_pso_opts *o,
+                               char *err, size_t errlen)
 {
-    if (ma_scene_check(s, err, errlen) != ISAC_OK)
+    if (isac_ma_scene_check(s, err, errlen) != ISAC_OK)
         return NULL;
     if (o->particles < 1 || o->particles > PSO_MAX || o->iters < 1 || o->min_particles < 1 ||
         o->min_particles > o->particles || !(o->gamma >= 0 && o->gamma <= 1) || !(o->kappa > 0) ||
@@ -54,7 +54,7 @@ ma_pso ma_pso_create(const struct ma_scene *s, const struct ma_pso_opts *o, char
                     o->particles, PSO_MAX, o->iters, o->min_particles, o->gamma, o->kappa);
         return NULL;
     }
-    struct ma_pso_s *q = calloc(1, sizeof *q);
+    struct isac_ma_pso_s *q = calloc(1, sizeof *q);
     if (!q)
         goto fail;
     q->s = *s;
@@ -65,12 +65,12 @@ ma_pso ma_pso_create(const struct ma_scene *s, const struct ma_pso_opts *o, char
         goto fail;
     return q;
 fail:
-    ma_pso_destroy(q);
+    isac_ma_pso_destroy(q);
     isac_seterr(err, errlen, "pso: out of memory");
     return NULL;
 }
 
-void ma_pso_destroy(ma_pso q)
+void isac_ma_pso_destroy(isac_ma_pso q)
 {
     if (!q)
         return;
@@ -86,22 +86,23 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Fitness of Tx positions x (feasible); the inner design goes to *d. */
-static double fitness(ma_pso q, const struct ma_vehicle *veh, const struct ma_constraints *c,
-                      const double *x, struct ma_design *d, struct ma_eval *e, int *met)
+static double fitness(isac_ma_pso q, const struct isac_ma_vehicle *veh,
+                      const struct isac_ma_constraints *c, const double *x,
+                      struct isac_ma_design *d, struct isac_ma_eval *e, int *met)
 {
-    const struct ma_scene *s = &q->s;
+    const struct isac_ma_scene *s = &q->s;
     memcpy(d->xt, x, s->nt * sizeof *x);
-    if (ma_fixed_solve(s, veh, c, &q->o.inner, d, e, met, NULL, 0) != ISAC_OK)
+    if (isac_ma_fixed_solve(s, veh, c, &q->o.inner, d, e, met, NULL, 0) != ISAC_OK)
         return INFINITY;
-    double f = -e->rate + q->o.pen * ma_spacing_violations(x, s->nt, s->tx.dmin);
+    double f = -e->rate + q->o.pen * isac_ma_spacing_violations(x, s->nt, s->tx.dmin);
     if (!*met)
-        f += 100.0 + ma_constraints_violation(s, c, e);
+        f += 100.0 + isac_ma_constraints_violation(s, c, e);
     return f;
 }
 
-static void reflect_project(const struct ma_scene *s, double gamma, double *x, double *v)
+static void reflect_project(const struct isac_ma_scene *s, double gamma, double *x, double *v)
 {
-    const struct ma_region *r = &s->tx;
+    const struct isac_ma_region *r = &s->tx;
     for (unsigned i = 0; i < s->nt; i++) {
         if (x[i] > r->xmax) {
             x[i] = r->xmax - gamma * (x[i] - r->xmax);
@@ -113,22 +114,23 @@ static void reflect_project(const struct ma_scene *s, double gamma, double *x, d
         x[i] = x[i] < r->xmin ? r->xmin : x[i] > r->xmax ? r->xmax : x[i];
     }
     qsort(x, s->nt, sizeof *x, cmp_double);
-    ma_project(r, x, s->nt);
+    isac_ma_project(r, x, s->nt);
 }
 
-int ma_pso_execute(ma_pso q, const struct ma_vehicle *veh, const struct ma_constraints *c,
-                   const double *const *warm, unsigned nwarm, struct ma_design *d,
-                   struct ma_eval *e, int *met, char *err, size_t errlen)
+int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
+                        const struct isac_ma_constraints *c, const double *const *warm,
+                        unsigned nwarm, struct isac_ma_design *d, struct isac_ma_eval *e, int *met,
+                        char *err, size_t errlen)
 {
-    const struct ma_scene *s = &q->s;
-    const struct ma_pso_opts *o = &q->o;
+    const struct isac_ma_scene *s = &q->s;
+    const struct isac_ma_pso_opts *o = &q->o;
     char sub[200];
-    if (ma_positions_check(&s->rx, d->xr, s->nr, sub, sizeof sub) != ISAC_OK) {
+    if (isac_ma_positions_check(&s->rx, d->xr, s->nr, sub, sizeof sub) != ISAC_OK) {
         isac_seterr(err, errlen, "pso: rx %s", sub);
         return ISAC_EINVAL;
     }
     for (unsigned w = 0; w < nwarm; w++)
-        if (ma_positions_check(&s->tx, warm[w], s->nt, sub, sizeof sub) != ISAC_OK) {
+        if (isac_ma_positions_check(&s->tx, warm[w], s->nt, sub, sizeof sub) != ISAC_OK) {
             isac_seterr(err, errlen, "pso: warm start %u: %s", w, sub);
             return ISAC_EINVAL;
         }
@@ -136,17 +138,17 @@ int ma_pso_execute(ma_pso q, const struct ma_vehicle *veh, const struct ma_const
     isac_rng_seed(&rng, o->seed);
     double L = s->tx.xmax - s->tx.xmin, vmax = o->kappa * L;
     double delta = o->delta > 0 ? o->delta : 0.4 * L * sqrt((double)s->nt);
-    struct ma_design best = *d, trial = *d;
-    struct ma_eval ebest, etrial;
+    struct isac_ma_design best = *d, trial = *d;
+    struct isac_ma_eval ebest, etrial;
     int mbest = 0, mtrial;
-    double gbest[MA_MAX_ELEMENTS], gfit = INFINITY;
+    double gbest[ISAC_MA_MAX_ELEMENTS], gfit = INFINITY;
     unsigned np = o->particles;
     for (unsigned p = 0; p < np; p++) {
         struct particle *P = &q->pt[p];
         if (p < nwarm)
             memcpy(P->x, warm[p], s->nt * sizeof *P->x);
         else
-            ma_random(&s->tx, s->nt, &rng, P->x);
+            isac_ma_random(&s->tx, s->nt, &rng, P->x);
         for (unsigned i = 0; i < s->nt; i++)
             P->v[i] = (2 * isac_rng_uniform(&rng) - 1) * vmax;
         P->fit = P->pfit = fitness(q, veh, c, P->x, &trial, &etrial, &mtrial);
@@ -222,7 +224,7 @@ int ma_pso_execute(ma_pso q, const struct ma_vehicle *veh, const struct ma_const
     return ISAC_OK;
 }
 
-const double *ma_pso_history(ma_pso q, unsigned *n)
+const double *isac_ma_pso_history(isac_ma_pso q, unsigned *n)
 {
     *n = q->nhist;
     return q->hist;

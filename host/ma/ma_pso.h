@@ -6,7 +6,7 @@
  *
  * N_viol is the paper's counting function (eq. 53; pairs closer than dmin). Unlike the
  * paper, where spacing is handled by the penalty only, every updated particle is mapped
- * through the exact minimum-spacing projection (ma_project) after the reflection step, so
+ * through the exact minimum-spacing projection (isac_ma_project) after the reflection step, so
  * N_viol is always 0 and kept only as the paper's term. A particle whose inner problem
  * cannot meet the sensing thresholds ranks behind every feasible one.
  * Update (eq. 54, digest 5.5): linear inertia omega_max -> omega_min over the iterations,
@@ -26,9 +26,9 @@
 
 #include "ma/ma_fixed.h"
 
-typedef struct ma_pso_s *ma_pso;
+typedef struct isac_ma_pso_s *isac_ma_pso;
 
-struct ma_pso_opts {
+struct isac_ma_pso_opts {
     unsigned particles;     /* S, 1..64 (default 10, Table III) */
     unsigned iters;         /* I_max >= 1 (default 20, Table III) */
     unsigned min_particles; /* S_min, 1..particles (default 4) */
@@ -39,24 +39,25 @@ struct ma_pso_opts {
     double delta;           /* pruning radius, wavelengths (default 0: 0.4 L sqrt(nt)) */
     double pen;             /* spacing penalty per violating pair (default 10) */
     uint64_t seed;
-    struct ma_fixed_opts inner;
+    struct isac_ma_fixed_opts inner;
 };
 
-void ma_pso_opts_default(struct ma_pso_opts *o);
+void isac_ma_pso_opts_default(struct isac_ma_pso_opts *o);
 
-ma_pso ma_pso_create(const struct ma_scene *s, const struct ma_pso_opts *o, char *err,
-                     size_t errlen);
-void ma_pso_destroy(ma_pso q);
+isac_ma_pso isac_ma_pso_create(const struct isac_ma_scene *s, const struct isac_ma_pso_opts *o,
+                               char *err, size_t errlen);
+void isac_ma_pso_destroy(isac_ma_pso q);
 
 /* warm: nwarm Tx position vectors that seed the first particles (e.g. the PRE-SC-PGA
  * result and the ULA; the paper's "warm start"), the rest drawn uniformly from the
  * segment. d->xr: the held Rx positions. Out: the best design, its evaluation and whether
  * its constraints hold. ISAC_EINVAL with one line in err on bad positions. */
-int ma_pso_execute(ma_pso q, const struct ma_vehicle *veh, const struct ma_constraints *c,
-                   const double *const *warm, unsigned nwarm, struct ma_design *d,
-                   struct ma_eval *e, int *met, char *err, size_t errlen);
+int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
+                        const struct isac_ma_constraints *c, const double *const *warm,
+                        unsigned nwarm, struct isac_ma_design *d, struct isac_ma_eval *e, int *met,
+                        char *err, size_t errlen);
 
 /* Gbest fitness after each iteration of the last execute (iters values). */
-const double *ma_pso_history(ma_pso q, unsigned *n);
+const double *isac_ma_pso_history(isac_ma_pso q, unsigned *n);
 
 #endif

@@ -10,27 +10,27 @@
 #include "common/err.h"
 #include "common/rng.h"
 
-static const char *const NAMES[MA_NSCHEMES] = {"ulah",    "ma_pga", "ma_pso",
-                                               "ma_grid", "fpa",    "random"};
+static const char *const NAMES[ISAC_MA_NSCHEMES] = {"ulah",    "ma_pga", "ma_pso",
+                                                    "ma_grid", "fpa",    "random"};
 
-const char *ma_scheme_name(enum ma_scheme s)
+const char *isac_ma_scheme_name(enum isac_ma_scheme s)
 {
-    return (unsigned)s < MA_NSCHEMES ? NAMES[s] : "?";
+    return (unsigned)s < ISAC_MA_NSCHEMES ? NAMES[s] : "?";
 }
 
-void ma_run_opts_default(struct ma_run_opts *o)
+void isac_ma_run_opts_default(struct isac_ma_run_opts *o)
 {
-    ma_v2i_opts_default(&o->v2i);
-    ma_pga_opts_default(&o->pga);
-    ma_pso_opts_default(&o->pso);
+    isac_ma_v2i_opts_default(&o->v2i);
+    isac_ma_pga_opts_default(&o->pga);
+    isac_ma_pso_opts_default(&o->pso);
     o->eps_theta_rel = 1.02;
     o->eps_dv_rel = 1.02;
     o->grid_pitch = 0.25;
 }
 
-void ma_run_opts_quick(struct ma_run_opts *o)
+void isac_ma_run_opts_quick(struct isac_ma_run_opts *o)
 {
-    ma_run_opts_default(o);
+    isac_ma_run_opts_default(o);
     o->pso.particles = 6;
     o->pso.iters = 8;
     o->pso.min_particles = 3;
@@ -44,8 +44,8 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void score(const struct ma_scene *s, const struct ma_eval *e, int met, double t0,
-                  struct ma_scheme_result *r)
+static void score(const struct isac_ma_scene *s, const struct isac_ma_eval *e, int met, double t0,
+                  struct isac_ma_scheme_result *r)
 {
     r->sum_rate = e->rate;
     for (int i = 0; i < 3; i++) {
@@ -58,22 +58,22 @@ static void score(const struct ma_scene *s, const struct ma_eval *e, int met, do
 }
 
 /* Inner (P2) problem at the positions in r->d; scores r. */
-static int fixed(const struct ma_scene *s, const struct ma_vehicle *veh,
-                 const struct ma_constraints *c, const struct ma_run_opts *o, double t0,
-                 struct ma_scheme_result *r, char *err, size_t errlen)
+static int fixed(const struct isac_ma_scene *s, const struct isac_ma_vehicle *veh,
+                 const struct isac_ma_constraints *c, const struct isac_ma_run_opts *o, double t0,
+                 struct isac_ma_scheme_result *r, char *err, size_t errlen)
 {
-    struct ma_eval e;
+    struct isac_ma_eval e;
     int met = 0;
-    int rc = ma_fixed_solve(s, veh, c, &o->pso.inner, &r->d, &e, &met, err, errlen);
+    int rc = isac_ma_fixed_solve(s, veh, c, &o->pso.inner, &r->d, &e, &met, err, errlen);
     if (rc == ISAC_OK)
         score(s, &e, met, t0, r);
     return rc;
 }
 
-int ma_run_draw(const struct ma_scene *s, const struct ma_run_opts *o, uint64_t seed,
-                struct ma_draw_result *out, char *err, size_t errlen)
+int isac_ma_run_draw(const struct isac_ma_scene *s, const struct isac_ma_run_opts *o, uint64_t seed,
+                     struct isac_ma_draw_result *out, char *err, size_t errlen)
 {
-    if (ma_scene_check(s, err, errlen) != ISAC_OK)
+    if (isac_ma_scene_check(s, err, errlen) != ISAC_OK)
         return ISAC_EINVAL;
     if (!(o->eps_theta_rel > 0) || !(o->eps_dv_rel > 0)) {
         isac_seterr(err, errlen, "thresholds: eps_theta_rel %g and eps_dv_rel %g must be > 0",
@@ -81,31 +81,31 @@ int ma_run_draw(const struct ma_scene *s, const struct ma_run_opts *o, uint64_t 
         return ISAC_EINVAL;
     }
     memset(out, 0, sizeof *out);
-    if (ma_v2i_draw(s, &o->v2i, seed, out->veh, NULL) != ISAC_OK) {
+    if (isac_ma_v2i_draw(s, &o->v2i, seed, out->veh, NULL) != ISAC_OK) {
         isac_seterr(err, errlen, "v2i: bad scene options or tracker failure (seed %llu)",
                     (unsigned long long)seed);
         return ISAC_EINVAL;
     }
-    const struct ma_vehicle *veh = out->veh;
-    struct ma_scheme_result *R = out->r;
+    const struct isac_ma_vehicle *veh = out->veh;
+    struct isac_ma_scheme_result *R = out->r;
     int rc = ISAC_OK;
-    ma_pga pga = NULL;
-    ma_pso pso = NULL;
+    isac_ma_pga pga = NULL;
+    isac_ma_pso pso = NULL;
 
     /* thresholds from the ULA with communication-only beams */
-    struct ma_design ula;
+    struct isac_ma_design ula;
     memset(&ula, 0, sizeof ula);
-    if (ma_uniform(&s->tx, s->nt, 0.5, ula.xt) != ISAC_OK ||
-        ma_uniform(&s->rx, s->nr, 0.5, ula.xr) != ISAC_OK) {
+    if (isac_ma_uniform(&s->tx, s->nt, 0.5, ula.xt) != ISAC_OK ||
+        isac_ma_uniform(&s->rx, s->nr, 0.5, ula.xr) != ISAC_OK) {
         isac_seterr(err, errlen, "ulah: a half-wavelength ULA of %u/%u elements does not fit",
                     s->nt, s->nr);
         return ISAC_EINVAL;
     }
-    ma_design_comm_beams(s, veh, &ula);
-    struct ma_eval e0;
-    ma_evaluate(s, veh, &ula, &e0);
-    struct ma_constraints c;
-    for (unsigned k = 0; k < MA_MAX_VEH; k++)
+    isac_ma_design_comm_beams(s, veh, &ula);
+    struct isac_ma_eval e0;
+    isac_ma_evaluate(s, veh, &ula, &e0);
+    struct isac_ma_constraints c;
+    for (unsigned k = 0; k < ISAC_MA_MAX_VEH; k++)
         for (int i = 0; i < 3; i++)
             c.eps[k][i] = INFINITY;
     for (unsigned k = 0; k < s->K; k++)
@@ -115,73 +115,73 @@ int ma_run_draw(const struct ma_scene *s, const struct ma_run_opts *o, uint64_t 
         }
 
     double t0 = now_s();
-    R[MA_ULAH].d = ula;
-    if ((rc = fixed(s, veh, &c, o, t0, &R[MA_ULAH], err, errlen)) != ISAC_OK)
+    R[ISAC_MA_ULAH].d = ula;
+    if ((rc = fixed(s, veh, &c, o, t0, &R[ISAC_MA_ULAH], err, errlen)) != ISAC_OK)
         goto done;
 
     t0 = now_s();
-    R[MA_FPA].d = ula;
+    R[ISAC_MA_FPA].d = ula;
     double Lt = s->tx.xmax - s->tx.xmin, Lr = s->rx.xmax - s->rx.xmin;
     if (s->nt > 1)
-        ma_uniform(&s->tx, s->nt, Lt / (s->nt - 1), R[MA_FPA].d.xt);
+        isac_ma_uniform(&s->tx, s->nt, Lt / (s->nt - 1), R[ISAC_MA_FPA].d.xt);
     if (s->nr > 1)
-        ma_uniform(&s->rx, s->nr, Lr / (s->nr - 1), R[MA_FPA].d.xr);
-    if ((rc = fixed(s, veh, &c, o, t0, &R[MA_FPA], err, errlen)) != ISAC_OK)
+        isac_ma_uniform(&s->rx, s->nr, Lr / (s->nr - 1), R[ISAC_MA_FPA].d.xr);
+    if ((rc = fixed(s, veh, &c, o, t0, &R[ISAC_MA_FPA], err, errlen)) != ISAC_OK)
         goto done;
 
     t0 = now_s();
     isac_rng rng;
     isac_rng_seed_stream(&rng, seed, 2);
-    ma_random(&s->tx, s->nt, &rng, R[MA_RANDOM].d.xt);
-    ma_random(&s->rx, s->nr, &rng, R[MA_RANDOM].d.xr);
-    if ((rc = fixed(s, veh, &c, o, t0, &R[MA_RANDOM], err, errlen)) != ISAC_OK)
+    isac_ma_random(&s->tx, s->nt, &rng, R[ISAC_MA_RANDOM].d.xt);
+    isac_ma_random(&s->rx, s->nr, &rng, R[ISAC_MA_RANDOM].d.xr);
+    if ((rc = fixed(s, veh, &c, o, t0, &R[ISAC_MA_RANDOM], err, errlen)) != ISAC_OK)
         goto done;
 
     t0 = now_s();
     rc = ISAC_ENOMEM;
-    if (!(pga = ma_pga_create(s, &o->pga, err, errlen)))
+    if (!(pga = isac_ma_pga_create(s, &o->pga, err, errlen)))
         goto done;
-    R[MA_PGA].d = ula;
-    if ((rc = ma_pga_execute(pga, veh, &R[MA_PGA].d, err, errlen)) != ISAC_OK)
+    R[ISAC_MA_PGA].d = ula;
+    if ((rc = isac_ma_pga_execute(pga, veh, &R[ISAC_MA_PGA].d, err, errlen)) != ISAC_OK)
         goto done;
     double pga_seconds = now_s() - t0;
-    if ((rc = fixed(s, veh, &c, o, t0, &R[MA_PGA], err, errlen)) != ISAC_OK)
+    if ((rc = fixed(s, veh, &c, o, t0, &R[ISAC_MA_PGA], err, errlen)) != ISAC_OK)
         goto done;
 
     t0 = now_s() - pga_seconds; /* RPDPSO's warm start includes the PRE-SC-PGA run */
-    struct ma_pso_opts po = o->pso;
+    struct isac_ma_pso_opts po = o->pso;
     po.seed = seed * 0x9E3779B97F4A7C15ull + 3;
-    if (!(pso = ma_pso_create(s, &po, err, errlen))) {
+    if (!(pso = isac_ma_pso_create(s, &po, err, errlen))) {
         rc = ISAC_EINVAL;
         goto done;
     }
-    const double *warm[2] = {R[MA_PGA].d.xt, ula.xt};
-    struct ma_eval e;
+    const double *warm[2] = {R[ISAC_MA_PGA].d.xt, ula.xt};
+    struct isac_ma_eval e;
     int met = 0;
-    R[MA_PSO].d = ula;
-    if ((rc = ma_pso_execute(pso, veh, &c, warm, 2, &R[MA_PSO].d, &e, &met, err, errlen)) !=
-        ISAC_OK)
+    R[ISAC_MA_PSO].d = ula;
+    if ((rc = isac_ma_pso_execute(pso, veh, &c, warm, 2, &R[ISAC_MA_PSO].d, &e, &met, err,
+                                  errlen)) != ISAC_OK)
         goto done;
-    score(s, &e, met, t0, &R[MA_PSO]);
+    score(s, &e, met, t0, &R[ISAC_MA_PSO]);
 
     t0 = now_s();
-    R[MA_GRID].d = R[MA_PSO].d;
-    if (ma_quantise(&s->tx, o->grid_pitch, R[MA_GRID].d.xt, s->nt) != ISAC_OK) {
+    R[ISAC_MA_GRID].d = R[ISAC_MA_PSO].d;
+    if (isac_ma_quantise(&s->tx, o->grid_pitch, R[ISAC_MA_GRID].d.xt, s->nt) != ISAC_OK) {
         isac_seterr(err, errlen, "ma_grid: pitch %g does not divide dmin %g", o->grid_pitch,
                     s->tx.dmin);
         rc = ISAC_EINVAL;
         goto done;
     }
-    if ((rc = fixed(s, veh, &c, o, t0, &R[MA_GRID], err, errlen)) != ISAC_OK)
+    if ((rc = fixed(s, veh, &c, o, t0, &R[ISAC_MA_GRID], err, errlen)) != ISAC_OK)
         goto done;
-    R[MA_GRID].seconds += R[MA_PSO].seconds;
+    R[ISAC_MA_GRID].seconds += R[ISAC_MA_PSO].seconds;
 done:
-    ma_pga_destroy(pga);
-    ma_pso_destroy(pso);
+    isac_ma_pga_destroy(pga);
+    isac_ma_pso_destroy(pso);
     return rc;
 }
 
-void ma_stat_of(const double *x, unsigned n, struct ma_stat *out)
+void isac_ma_stat_of(const double *x, unsigned n, struct isac_ma_stat *out)
 {
     double m = 0, v = 0;
     for (unsigned i = 0; i < n; i++)
@@ -199,23 +199,24 @@ void ma_stat_of(const double *x, unsigned n, struct ma_stat *out)
     out->hi = m + half;
 }
 
-int ma_summarise(const struct ma_draw_result *d, unsigned n, struct ma_summary out[MA_NSCHEMES])
+int isac_ma_summarise(const struct isac_ma_draw_result *d, unsigned n,
+                      struct isac_ma_summary out[ISAC_MA_NSCHEMES])
 {
     double *x = malloc((n ? n : 1) * sizeof *x);
     if (!x)
         return ISAC_ENOMEM;
-    for (int s = 0; s < MA_NSCHEMES; s++) {
-        struct ma_summary *o = &out[s];
+    for (int s = 0; s < ISAC_MA_NSCHEMES; s++) {
+        struct isac_ma_summary *o = &out[s];
 #define STAT(field, expr)                                                                          \
     do {                                                                                           \
         for (unsigned i = 0; i < n; i++)                                                           \
             x[i] = (expr);                                                                         \
-        ma_stat_of(x, n, &o->field);                                                               \
+        isac_ma_stat_of(x, n, &o->field);                                                          \
     } while (0)
         STAT(rate, d[i].r[s].sum_rate);
-        STAT(rate_gain, d[i].r[s].sum_rate / d[i].r[MA_ULAH].sum_rate - 1.0);
+        STAT(rate_gain, d[i].r[s].sum_rate / d[i].r[ISAC_MA_ULAH].sum_rate - 1.0);
         STAT(dod, d[i].r[s].lpcrlb[0]);
-        STAT(dod_change, d[i].r[s].lpcrlb[0] / d[i].r[MA_ULAH].lpcrlb[0] - 1.0);
+        STAT(dod_change, d[i].r[s].lpcrlb[0] / d[i].r[ISAC_MA_ULAH].lpcrlb[0] - 1.0);
         STAT(dist, d[i].r[s].lpcrlb[1]);
         STAT(vel, d[i].r[s].lpcrlb[2]);
         STAT(seconds, d[i].r[s].seconds);

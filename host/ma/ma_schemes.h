@@ -34,58 +34,67 @@
 #include "ma/ma_pso.h"
 #include "ma/ma_v2i.h"
 
-enum ma_scheme { MA_ULAH, MA_PGA, MA_PSO, MA_GRID, MA_FPA, MA_RANDOM, MA_NSCHEMES };
+enum isac_ma_scheme {
+    ISAC_MA_ULAH,
+    ISAC_MA_PGA,
+    ISAC_MA_PSO,
+    ISAC_MA_GRID,
+    ISAC_MA_FPA,
+    ISAC_MA_RANDOM,
+    ISAC_MA_NSCHEMES
+};
 
 /* "ulah", "ma_pga", "ma_pso", "ma_grid", "fpa", "random". */
-const char *ma_scheme_name(enum ma_scheme s);
+const char *isac_ma_scheme_name(enum isac_ma_scheme s);
 
-struct ma_run_opts {
-    struct ma_v2i_opts v2i;
-    struct ma_pga_opts pga;
-    struct ma_pso_opts pso; /* its seed is replaced per draw */
-    double eps_theta_rel;   /* (0, inf); default 0.9 */
-    double eps_dv_rel;      /* (0, inf); default 1.05 */
-    double grid_pitch;      /* wavelengths; dmin must be a multiple (default 0.25) */
+struct isac_ma_run_opts {
+    struct isac_ma_v2i_opts v2i;
+    struct isac_ma_pga_opts pga;
+    struct isac_ma_pso_opts pso; /* its seed is replaced per draw */
+    double eps_theta_rel;        /* (0, inf); default 0.9 */
+    double eps_dv_rel;           /* (0, inf); default 1.05 */
+    double grid_pitch;           /* wavelengths; dmin must be a multiple (default 0.25) */
 };
 
-void ma_run_opts_default(struct ma_run_opts *o);
+void isac_ma_run_opts_default(struct isac_ma_run_opts *o);
 /* The smaller budget of `isactb bench ma --quick` and the tests: 6 particles, 8 swarm
  * iterations, 3 kept at least, 15 PRE-SC-PGA iterations (everything else as default). */
-void ma_run_opts_quick(struct ma_run_opts *o);
+void isac_ma_run_opts_quick(struct isac_ma_run_opts *o);
 
-struct ma_scheme_result {
-    double sum_rate;    /* bit/s/Hz */
-    double lpcrlb[3];   /* mean over vehicles: rad^2, m^2, (m/s)^2 */
-    int met;            /* every sensing threshold holds */
-    double seconds;     /* wall time of this scheme's design (CLOCK_MONOTONIC) */
-    struct ma_design d; /* the design */
+struct isac_ma_scheme_result {
+    double sum_rate;         /* bit/s/Hz */
+    double lpcrlb[3];        /* mean over vehicles: rad^2, m^2, (m/s)^2 */
+    int met;                 /* every sensing threshold holds */
+    double seconds;          /* wall time of this scheme's design (CLOCK_MONOTONIC) */
+    struct isac_ma_design d; /* the design */
 };
 
-struct ma_draw_result {
-    struct ma_vehicle veh[MA_MAX_VEH];
-    struct ma_scheme_result r[MA_NSCHEMES];
+struct isac_ma_draw_result {
+    struct isac_ma_vehicle veh[ISAC_MA_MAX_VEH];
+    struct isac_ma_scheme_result r[ISAC_MA_NSCHEMES];
 };
 
 /* Runs every scheme on draw `seed`. ISAC_EINVAL with one line in err on a bad scene or
  * options; ISAC_ENOMEM. */
-int ma_run_draw(const struct ma_scene *s, const struct ma_run_opts *o, uint64_t seed,
-                struct ma_draw_result *out, char *err, size_t errlen);
+int isac_ma_run_draw(const struct isac_ma_scene *s, const struct isac_ma_run_opts *o, uint64_t seed,
+                     struct isac_ma_draw_result *out, char *err, size_t errlen);
 
 /* Mean and two-sided 95 % Student-t interval of n values (n >= 2; n = 1 gives an
  * infinite interval). */
-struct ma_stat {
+struct isac_ma_stat {
     double mean, lo, hi;
 };
-void ma_stat_of(const double *x, unsigned n, struct ma_stat *out);
+void isac_ma_stat_of(const double *x, unsigned n, struct isac_ma_stat *out);
 
 /* Per-scheme summary of n draws. Relative changes are paired per draw against ulah:
  * rate_gain = rate / rate_ulah - 1, dod_change = dod / dod_ulah - 1. */
-struct ma_summary {
-    struct ma_stat rate, rate_gain, dod, dod_change, dist, vel, seconds;
+struct isac_ma_summary {
+    struct isac_ma_stat rate, rate_gain, dod, dod_change, dist, vel, seconds;
     double met; /* fraction of draws with every threshold met */
 };
 
 /* ISAC_ENOMEM on allocation failure. */
-int ma_summarise(const struct ma_draw_result *d, unsigned n, struct ma_summary out[MA_NSCHEMES]);
+int isac_ma_summarise(const struct isac_ma_draw_result *d, unsigned n,
+                      struct isac_ma_summary out[ISAC_MA_NSCHEMES]);
 
 #endif

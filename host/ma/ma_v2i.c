@@ -8,7 +8,7 @@
 #include "common/rng.h"
 #include "track/ekf.h"
 
-void ma_v2i_opts_default(struct ma_v2i_opts *o)
+void isac_ma_v2i_opts_default(struct isac_ma_v2i_opts *o)
 {
     o->road_offset = 15.0;
     o->x_span = 30.0;
@@ -36,15 +36,15 @@ static void eta_of(const double *x, double eta[3], double G[12])
     memcpy(G, g, sizeof g);
 }
 
-static void budgets(const struct ma_v2i_opts *o, struct ma_vehicle *v)
+static void budgets(const struct isac_ma_v2i_opts *o, struct isac_ma_vehicle *v)
 {
     double r = o->d0 / v->d;
     v->snr_r = o->radar_snr0 * r * r * r * r;
     v->snr_c = o->comm_snr0 * r * r;
 }
 
-int ma_v2i_draw(const struct ma_scene *s, const struct ma_v2i_opts *o, uint64_t seed,
-                struct ma_vehicle *pred, struct ma_vehicle *truth)
+int isac_ma_v2i_draw(const struct isac_ma_scene *s, const struct isac_ma_v2i_opts *o, uint64_t seed,
+                     struct isac_ma_vehicle *pred, struct isac_ma_vehicle *truth)
 {
     if (!(o->road_offset > 0) || !(o->x_span > 0) || !(o->v_lo > 0) || o->v_hi < o->v_lo ||
         o->slots < 1 || !(o->slot_s > 0) || !(o->q > 0) || !(o->su > 0) || !(o->sd > 0) ||
@@ -52,7 +52,7 @@ int ma_v2i_draw(const struct ma_scene *s, const struct ma_v2i_opts *o, uint64_t 
         return ISAC_EINVAL;
     isac_rng rng;
     isac_rng_seed(&rng, seed);
-    double X[MA_MAX_VEH];
+    double X[ISAC_MA_MAX_VEH];
     for (unsigned k = 0; k < s->K; k++) {
         int ok;
         do { /* rejection: keep vehicles min_gap apart */
@@ -62,11 +62,11 @@ int ma_v2i_draw(const struct ma_scene *s, const struct ma_v2i_opts *o, uint64_t 
                 ok &= fabs(X[k] - X[j]) >= o->min_gap;
         } while (!ok);
     }
-    const struct trk_rsu rsu = {0.0, 0.0};
+    const struct isac_trk_rsu rsu = {0.0, 0.0};
     for (unsigned k = 0; k < s->K; k++) {
         double spd = o->v_lo + (o->v_hi - o->v_lo) * isac_rng_uniform(&rng);
         double xt[4] = {X[k], o->road_offset, -spd, 0.0};
-        struct trk_ekf f;
+        struct isac_trk_ekf f;
         memset(&f, 0, sizeof f);
         for (int i = 0; i < 4; i++) {
             f.x[i] = xt[i] + isac_rng_normal(&rng);
@@ -74,22 +74,22 @@ int ma_v2i_draw(const struct ma_scene *s, const struct ma_v2i_opts *o, uint64_t 
         }
         for (unsigned n = 0; n < o->slots; n++) {
             xt[0] += xt[2] * o->slot_s;
-            trk_ekf_predict(&f, o->slot_s, o->q, o->q);
+            isac_trk_ekf_predict(&f, o->slot_s, o->q, o->q);
             double z[3];
-            trk_h(xt, &rsu, z, NULL);
-            struct trk_meas m = {.rsu = 0,
-                                 .u = z[0] + o->su * isac_rng_normal(&rng),
-                                 .d = z[1] + o->sd * isac_rng_normal(&rng),
-                                 .r = z[2] + o->sr * isac_rng_normal(&rng),
-                                 .su = o->su,
-                                 .sd = o->sd,
-                                 .sr = o->sr,
-                                 .truth_id = (int)k};
-            if (trk_ekf_update(&f, &rsu, &m, NULL) != ISAC_OK)
+            isac_trk_h(xt, &rsu, z, NULL);
+            struct isac_trk_meas m = {.rsu = 0,
+                                      .u = z[0] + o->su * isac_rng_normal(&rng),
+                                      .d = z[1] + o->sd * isac_rng_normal(&rng),
+                                      .r = z[2] + o->sr * isac_rng_normal(&rng),
+                                      .su = o->su,
+                                      .sd = o->sd,
+                                      .sr = o->sr,
+                                      .truth_id = (int)k};
+            if (isac_trk_ekf_update(&f, &rsu, &m, NULL) != ISAC_OK)
                 return ISAC_EINVAL;
         }
         xt[0] += xt[2] * o->slot_s; /* slot n: the prediction stage designs for it */
-        trk_ekf_predict(&f, o->slot_s, o->q, o->q);
+        isac_trk_ekf_predict(&f, o->slot_s, o->q, o->q);
         double eta[3], G[12], GP[12], M[9], Minv[9];
         eta_of(f.x, eta, G);
         for (int i = 0; i < 3; i++)
@@ -104,9 +104,9 @@ int ma_v2i_draw(const struct ma_scene *s, const struct ma_v2i_opts *o, uint64_t 
                 for (int a = 0; a < 4; a++)
                     M[3 * i + j] += GP[4 * i + a] * G[4 * j + a];
             }
-        if (trk_inv(M, Minv, 3) != ISAC_OK)
+        if (isac_trk_inv(M, Minv, 3) != ISAC_OK)
             return ISAC_EINVAL;
-        struct ma_vehicle *v = &pred[k];
+        struct isac_ma_vehicle *v = &pred[k];
         memset(v, 0, sizeof *v);
         v->theta = eta[0];
         v->d = eta[1];

@@ -21,7 +21,7 @@
 
 #include "ma/ma_lpcrlb.h"
 
-struct ma_v2i_opts {
+struct isac_ma_v2i_opts {
     double road_offset; /* m (> 0; default 15) */
     double x_span;      /* m (> 0; default 30) */
     double min_gap;     /* m (>= 0; default 10) */
@@ -35,12 +35,12 @@ struct ma_v2i_opts {
     double comm_snr0;   /* alpha/sigma_c^2 at d0 per unit power (default 320) */
 };
 
-void ma_v2i_opts_default(struct ma_v2i_opts *o);
+void isac_ma_v2i_opts_default(struct isac_ma_v2i_opts *o);
 
 /* Draws scene seed's vehicles and runs the tracker: pred[k] is the design point (predicted
  * eta, its prior information and link budgets), truth[k] (optional) the true state at the
  * same slot with the same budgets. ISAC_EINVAL on bad options or when the EKF fails. */
-int ma_v2i_draw(const struct ma_scene *s, const struct ma_v2i_opts *o, uint64_t seed,
-                struct ma_vehicle *pred, struct ma_vehicle *truth);
+int isac_ma_v2i_draw(const struct isac_ma_scene *s, const struct isac_ma_v2i_opts *o, uint64_t seed,
+                     struct isac_ma_vehicle *pred, struct isac_ma_vehicle *truth);
 
 #endif

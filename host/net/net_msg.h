@@ -19,7 +19,7 @@
  *   44   4   check    FNV-1a 32 over bytes 0..43 and the payload
  *
  * Payloads: HELLO / CMD are UTF-8 JSON objects (fields in docs/distributed.md); TERMS is an
- * ap_unit_out wire block (detect/ap_unit.h: it has its own magic, version and checksum);
+ * isac_ap_unit_out wire block (detect/ap_unit.h: it has its own magic, version and checksum);
  * IQ is the AP's raw RX window (float32 pairs, channel after channel); BYE is empty.
  * Validation is total: any header or payload that does not parse is refused with a one-line
  * reason, so a receiver counts and logs it and carries on.

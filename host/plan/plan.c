@@ -41,18 +41,18 @@ isac_tx_plan isac_tx_plan_create(unsigned num_tx, unsigned num_comm, unsigned nu
     return p;
 }
 
-isac_tx_plan isac_tx_plan_from_beam(codebook cb, unsigned q)
+isac_tx_plan isac_tx_plan_from_beam(isac_codebook cb, unsigned q)
 {
-    if (!cb || q >= codebook_size(cb))
+    if (!cb || q >= isac_codebook_size(cb))
         return NULL;
-    isac_tx_plan p = isac_tx_plan_create(codebook_elements(cb), 0, 1);
+    isac_tx_plan p = isac_tx_plan_create(isac_codebook_elements(cb), 0, 1);
     if (!p)
         return NULL;
-    memcpy(p->W, codebook_weights(cb, q), p->N * sizeof *p->W);
+    memcpy(p->W, isac_codebook_weights(cb, q), p->N * sizeof *p->W);
     p->beam = (int)q;
     /* an MA beam (array/ma_codebook.h) is radiated from its own positions / elements */
-    const double *pos = codebook_beam_positions(cb, q);
-    const unsigned char *act = codebook_beam_active(cb, q);
+    const double *pos = isac_codebook_beam_positions(cb, q);
+    const unsigned char *act = isac_codebook_beam_active(cb, q);
     if ((pos && isac_tx_plan_set_positions(p, pos)) ||
         (act && isac_tx_plan_set_active(p, (const uint8_t *)act))) {
         isac_tx_plan_destroy(p);
@@ -254,7 +254,7 @@ int isac_tx_plan_compose(const struct isac_tx_plan_s *p, const float complex *co
             continue;
         }
         /* the sensing stream is written, then the comm streams are added: the arithmetic
-         * of waveform_compose, so a codebook plan gives the same bits */
+         * of isac_waveform_compose, so a codebook plan gives the same bits */
         const float complex gs = p->W[m + (size_t)p->K * p->N] * (float)sqrt(p->power[p->K]);
         for (size_t n = 0; n < L; n++)
             x[m][n] = gs * u[p->K][n];

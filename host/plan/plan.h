@@ -8,7 +8,7 @@
  *   - per-stream powers p_s (linear, relative to a unit-power stream; >= 0);
  *   - optionally the active elements (a mask; inactive elements radiate nothing);
  *   - optionally the element positions (wavelengths along the array axis) for arrays
- *     whose elements move (RADIO_CAP_MOVABLE); NULL means the array's own positions;
+ *     whose elements move (ISAC_RADIO_CAP_MOVABLE); NULL means the array's own positions;
  *   - the codebook beam it was made from (isac_tx_plan_beam), or -1 for any other plan.
  *
  * Transmitted signal of element m (single-precoder plan, unit-power streams u_s):
@@ -39,9 +39,9 @@ typedef struct isac_tx_plan_s *isac_tx_plan;
  * (0..ISAC_PLAN_MAX_COMM) and num_subcarriers precoders (1 for a flat precoder,
  * up to ISAC_PLAN_MAX_SUBCARRIERS). NULL on bad arguments or allocation failure. */
 isac_tx_plan isac_tx_plan_create(unsigned num_tx, unsigned num_comm, unsigned num_subcarriers);
-/* The plan of codebook beam q (q < codebook_size(cb)): sensing column w_q, power 1, and
+/* The plan of codebook beam q (q < isac_codebook_size(cb)): sensing column w_q, power 1, and
  * an MA beam's own element positions and active mask (codebook_beam_positions/_active). */
-isac_tx_plan isac_tx_plan_from_beam(codebook cb, unsigned q);
+isac_tx_plan isac_tx_plan_from_beam(isac_codebook cb, unsigned q);
 isac_tx_plan isac_tx_plan_copy(const struct isac_tx_plan_s *p);
 void isac_tx_plan_destroy(isac_tx_plan p);
 
@@ -90,7 +90,7 @@ int isac_tx_plan_equal(const struct isac_tx_plan_s *a, const struct isac_tx_plan
 /* Time-domain composition of a single-precoder plan (num_subcarriers == 1):
  * x[m][n] = sum_s W[m, s] sqrt(p_s) u[s][n], n < L. u has K + 1 streams (u[K] the
  * probe; u[s] may be NULL for a stream whose column and power make it silent).
- * Bit-identical to waveform_compose() for a codebook plan (sqrt(1) = 1 exactly).
+ * Bit-identical to isac_waveform_compose() for a codebook plan (sqrt(1) = 1 exactly).
  * ISAC_EINVAL on bad sizes, NULL buffers or a frequency-selective plan. */
 int isac_tx_plan_compose(const struct isac_tx_plan_s *p, const float complex *const *u, size_t L,
                          float complex *const *x);
@@ -105,7 +105,7 @@ struct json_t;
 struct json_t *isac_tx_plan_to_json(const struct isac_tx_plan_s *p);
 /* Parse and validate; a {"beam": q} plan is rebuilt from cb (NULL cb: refused). `what`
  * names the origin in err ("CAPTURE: cpi 12: plan"). NULL with one line in err. */
-isac_tx_plan isac_tx_plan_from_json(const struct json_t *j, codebook cb, const char *what,
+isac_tx_plan isac_tx_plan_from_json(const struct json_t *j, isac_codebook cb, const char *what,
                                     char *err, size_t errlen);
 
 #endif

@@ -118,7 +118,7 @@ static int get_weights(const json_t *j, isac_tx_plan p, const char *what, char *
     return ISAC_OK;
 }
 
-static isac_tx_plan beam_plan(const json_t *j, codebook cb, const char *what, char *err,
+static isac_tx_plan beam_plan(const json_t *j, isac_codebook cb, const char *what, char *err,
                               size_t errlen)
 {
     unsigned q = 0;
@@ -126,7 +126,7 @@ static isac_tx_plan beam_plan(const json_t *j, codebook cb, const char *what, ch
         isac_seterr(err, errlen, "%s: beam: a codebook plan needs the codebook", what);
         return NULL;
     }
-    if (get_uint(j, "beam", 0, codebook_size(cb) - 1, &q, what, err, errlen))
+    if (get_uint(j, "beam", 0, isac_codebook_size(cb) - 1, &q, what, err, errlen))
         return NULL;
     isac_tx_plan p = isac_tx_plan_from_beam(cb, q);
     if (!p)
@@ -177,7 +177,8 @@ static isac_tx_plan full_plan(const json_t *j, const char *what, char *err, size
     if (rc == ISAC_OK)
         rc = get_options(j, p, what, err, errlen);
     if (rc == ISAC_OK && json_object_get(j, "beam") &&
-        (rc = get_uint(j, "beam", 0, CODEBOOK_MAX_BEAMS - 1, &q, what, err, errlen)) == ISAC_OK)
+        (rc = get_uint(j, "beam", 0, ISAC_CODEBOOK_MAX_BEAMS - 1, &q, what, err, errlen)) ==
+            ISAC_OK)
         isac_tx_plan_set_beam(p, (int)q);
     if (rc == ISAC_OK)
         rc = isac_tx_plan_validate(p, err, errlen);
@@ -190,7 +191,7 @@ static isac_tx_plan full_plan(const json_t *j, const char *what, char *err, size
     return p;
 }
 
-isac_tx_plan isac_tx_plan_from_json(const json_t *j, codebook cb, const char *what, char *err,
+isac_tx_plan isac_tx_plan_from_json(const json_t *j, isac_codebook cb, const char *what, char *err,
                                     size_t errlen)
 {
     if (!json_is_object(j)) {

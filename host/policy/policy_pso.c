@@ -14,8 +14,8 @@
 struct pso {
     unsigned Q;
     uint64_t seed;
-    struct policy_opts o;
-    struct policy_pd_cache pdc;
+    struct isac_policy_opts o;
+    struct isac_policy_pd_cache pdc;
     isac_rng rng;
     double x[PSO_PARTICLES], v[PSO_PARTICLES]; /* position (beam, continuous), velocity */
     double pbest_x[PSO_PARTICLES], pbest_f[PSO_PARTICLES];
@@ -25,7 +25,7 @@ struct pso {
     unsigned cur;       /* particle whose beam is being evaluated */
 };
 
-static void *pso_create(const struct policy_args *a)
+static void *pso_create(const struct isac_policy_args *a)
 {
     struct pso *s = calloc(1, sizeof *s);
     if (s) {
@@ -39,7 +39,7 @@ static void *pso_create(const struct policy_args *a)
 static void pso_reset(void *st, uint64_t episode)
 {
     struct pso *s = st;
-    policy_episode_rng(&s->rng, s->seed, episode);
+    isac_policy_episode_rng(&s->rng, s->seed, episode);
     memset(s->x, 0, sizeof s->x);
     memset(s->v, 0, sizeof s->v);
     memset(s->pbest_x, 0, sizeof s->pbest_x);
@@ -67,9 +67,9 @@ static double circ_diff(double a, double b, unsigned Q)
 }
 
 /* Fitness of the particle just evaluated: its personal and the global best. */
-static void pso_update(struct pso *s, const struct policy_obs *prev)
+static void pso_update(struct pso *s, const struct isac_policy_obs *prev)
 {
-    double f = policy_pd_cached(&s->pdc, &s->o, prev);
+    double f = isac_policy_pd_cached(&s->pdc, &s->o, prev);
     unsigned k = s->cur;
     if (s->evaluated < PSO_PARTICLES || f > s->pbest_f[k]) {
         s->pbest_f[k] = f;
@@ -101,7 +101,7 @@ static unsigned pso_move(struct pso *s, unsigned k)
     return beam;
 }
 
-static int pso_decide(void *st, const struct policy_obs *prev, struct policy_decision *d)
+static int pso_decide(void *st, const struct isac_policy_obs *prev, struct isac_policy_decision *d)
 {
     struct pso *s = st;
     if (prev)
@@ -118,10 +118,10 @@ static int pso_decide(void *st, const struct policy_obs *prev, struct policy_dec
     return ISAC_OK;
 }
 
-const struct policy_vtable policy_pso = {
+const struct isac_policy_vtable policy_pso = {
     .name = "pso",
     .summary = "particle swarm over the beam index, fitness = observed P_D (seed 004 V-C)",
-    .caps = POLICY_CAP_CODEBOOK | POLICY_CAP_PD_FEEDBACK,
+    .caps = ISAC_POLICY_CAP_CODEBOOK | ISAC_POLICY_CAP_PD_FEEDBACK,
     .create = pso_create,
     .reset = pso_reset,
     .decide = pso_decide,

@@ -10,7 +10,7 @@ struct random_pol {
     isac_rng rng;
 };
 
-static void *random_create(const struct policy_args *a)
+static void *random_create(const struct isac_policy_args *a)
 {
     struct random_pol *s = calloc(1, sizeof *s);
     if (s) {
@@ -23,10 +23,11 @@ static void *random_create(const struct policy_args *a)
 static void random_reset(void *st, uint64_t episode)
 {
     struct random_pol *s = st;
-    policy_episode_rng(&s->rng, s->seed, episode);
+    isac_policy_episode_rng(&s->rng, s->seed, episode);
 }
 
-static int random_decide(void *st, const struct policy_obs *prev, struct policy_decision *d)
+static int random_decide(void *st, const struct isac_policy_obs *prev,
+                         struct isac_policy_decision *d)
 {
     struct random_pol *s = st;
     (void)prev;
@@ -34,10 +35,10 @@ static int random_decide(void *st, const struct policy_obs *prev, struct policy_
     return ISAC_OK;
 }
 
-const struct policy_vtable policy_random = {
+const struct isac_policy_vtable policy_random = {
     .name = "random",
     .summary = "uniform over the codebook (seeded)",
-    .caps = POLICY_CAP_CODEBOOK,
+    .caps = ISAC_POLICY_CAP_CODEBOOK,
     .create = random_create,
     .reset = random_reset,
     .decide = random_decide,

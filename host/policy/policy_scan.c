@@ -9,7 +9,7 @@ struct scan {
     unsigned Q;
 };
 
-static void *scan_create(const struct policy_args *a)
+static void *scan_create(const struct isac_policy_args *a)
 {
     struct scan *s = malloc(sizeof *s);
     if (s)
@@ -23,18 +23,18 @@ static void scan_reset(void *st, uint64_t episode)
     (void)episode;
 }
 
-static int scan_decide(void *st, const struct policy_obs *prev, struct policy_decision *d)
+static int scan_decide(void *st, const struct isac_policy_obs *prev, struct isac_policy_decision *d)
 {
     const struct scan *s = st;
-    /* after a non-codebook plan (POLICY_NO_BEAM) the scan restarts at 0 */
-    d->beam = prev && prev->beam != POLICY_NO_BEAM ? (prev->beam + 1) % s->Q : 0;
+    /* after a non-codebook plan (ISAC_POLICY_NO_BEAM) the scan restarts at 0 */
+    d->beam = prev && prev->beam != ISAC_POLICY_NO_BEAM ? (prev->beam + 1) % s->Q : 0;
     return ISAC_OK;
 }
 
-const struct policy_vtable policy_scan = {
+const struct isac_policy_vtable policy_scan = {
     .name = "scan",
     .summary = "codebook order, stops at the first confirmed detection",
-    .caps = POLICY_CAP_CODEBOOK,
+    .caps = ISAC_POLICY_CAP_CODEBOOK,
     .create = scan_create,
     .reset = scan_reset,
     .decide = scan_decide,

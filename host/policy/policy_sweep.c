@@ -10,15 +10,15 @@
 /* Position in the round (0..Q-1 measuring, Q: the committed beam). */
 struct sweep {
     unsigned Q;
-    struct policy_opts o;
-    struct policy_pd_cache pdc;
+    struct isac_policy_opts o;
+    struct isac_policy_pd_cache pdc;
     unsigned next; /* index of the next step of the round, 0..Q */
     int measuring; /* the last step chosen was a measuring step */
     unsigned best; /* beam of the round's best observation so far */
     double best_pd, best_lambda;
 };
 
-static void *sweep_create(const struct policy_args *a)
+static void *sweep_create(const struct isac_policy_args *a)
 {
     struct sweep *s = calloc(1, sizeof *s);
     if (s) {
@@ -38,11 +38,12 @@ static void sweep_reset(void *st, uint64_t episode)
     s->best_pd = s->best_lambda = 0;
 }
 
-static int sweep_decide(void *st, const struct policy_obs *prev, struct policy_decision *d)
+static int sweep_decide(void *st, const struct isac_policy_obs *prev,
+                        struct isac_policy_decision *d)
 {
     struct sweep *s = st;
     if (prev && s->measuring) {
-        double pd = policy_pd_cached(&s->pdc, &s->o, prev);
+        double pd = isac_policy_pd_cached(&s->pdc, &s->o, prev);
         if (pd > s->best_pd || (pd == s->best_pd && prev->lambda > s->best_lambda)) {
             s->best = prev->beam;
             s->best_pd = pd;
@@ -69,10 +70,10 @@ static int sweep_may_stop(void *st)
     return !((const struct sweep *)st)->measuring;
 }
 
-const struct policy_vtable policy_sweep = {
+const struct isac_policy_vtable policy_sweep = {
     .name = "sweep",
     .summary = "seed 004's exhaustive sweep: a whole round, then its best beam",
-    .caps = POLICY_CAP_CODEBOOK | POLICY_CAP_PD_FEEDBACK | POLICY_CAP_MAY_HOLD,
+    .caps = ISAC_POLICY_CAP_CODEBOOK | ISAC_POLICY_CAP_PD_FEEDBACK | ISAC_POLICY_CAP_MAY_HOLD,
     .create = sweep_create,
     .reset = sweep_reset,
     .decide = sweep_decide,

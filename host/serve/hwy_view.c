@@ -11,7 +11,7 @@ struct hwy_view_s {
     live_view v;
     int (*should_stop)(void *ctx);
     void *stop_ctx;
-    struct hwy_observer obs;
+    struct isac_hwy_observer obs;
     uint64_t slots, detections;
     /* the last slot, for the final frame */
     json_t *last; /* meta of the last slot (tracks, users) */
@@ -19,11 +19,11 @@ struct hwy_view_s {
     int have_pattern;
 };
 
-static json_t *tracks_json(const struct hwy_slot_view *s)
+static json_t *tracks_json(const struct isac_hwy_slot_view *s)
 {
     json_t *a = json_array();
     for (unsigned i = 0; a && i < s->ntracks; i++) {
-        const struct trk_track *t = &s->tracks[i];
+        const struct isac_trk_track *t = &s->tracks[i];
         json_array_append_new(a, json_pack("{s:i,s:f,s:f,s:f,s:f,s:b}", "id", (json_int_t)t->id,
                                            "x", t->f.x[0], "y", t->f.x[1], "vx", t->f.x[2], "vy",
                                            t->f.x[3], "confirmed", t->confirmed));
@@ -31,11 +31,11 @@ static json_t *tracks_json(const struct hwy_slot_view *s)
     return a;
 }
 
-static json_t *users_json(const struct hwy_slot_view *s)
+static json_t *users_json(const struct isac_hwy_slot_view *s)
 {
     json_t *a = json_array();
     for (unsigned i = 0; a && i < s->nusers; i++) {
-        const struct hwy_user_slot *u = &s->users[i];
+        const struct isac_hwy_user_slot *u = &s->users[i];
         json_array_append_new(a, json_pack("{s:i,s:i,s:f,s:f}", "id", (json_int_t)u->id, "rsu",
                                            (json_int_t)u->rsu, "sinr_db", u->sinr_db,
                                            "model_sinr_db", u->model_sinr_db));
@@ -44,7 +44,7 @@ static json_t *users_json(const struct hwy_slot_view *s)
 }
 
 /* The frame's fields of slot s (the live-view "Frame" table, highway kind). */
-static json_t *slot_json(const struct hwy_view_s *hv, const struct hwy_slot_view *s)
+static json_t *slot_json(const struct hwy_view_s *hv, const struct isac_hwy_slot_view *s)
 {
     return json_pack("{s:s,s:i,s:i,s:f,s:i,s:i,s:o,s:o,s:{s:I,s:I},s:n,s:n,s:b}", "kind", "highway",
                      "episode", 0, "step", (json_int_t)s->slot, "time_s", s->t_s, "cpi",
@@ -63,7 +63,7 @@ static void fill(struct hwy_view_s *hv, struct view_frame *f, const char *state)
     f->have_pattern = hv->have_pattern;
 }
 
-static int on_slot(void *ctx, const struct hwy_slot_view *s)
+static int on_slot(void *ctx, const struct isac_hwy_slot_view *s)
 {
     struct hwy_view_s *hv = ctx;
     hv->slots++;
@@ -75,7 +75,7 @@ static int on_slot(void *ctx, const struct hwy_slot_view *s)
         hv->last = slot_json(hv, s);
         hv->have_pattern = s->plan0 && s->arr;
         if (hv->have_pattern)
-            run_view_plan_pattern((array)s->arr, s->plan0, hv->pattern);
+            run_view_plan_pattern((isac_array)s->arr, s->plan0, hv->pattern);
         if (f) {
             fill(hv, f, paused ? "paused" : "running");
             live_view_commit(hv->v);
@@ -96,12 +96,12 @@ hwy_view hwy_view_create(live_view v, int (*should_stop)(void *ctx), void *stop_
     hv->v = v;
     hv->should_stop = should_stop;
     hv->stop_ctx = stop_ctx;
-    hv->obs = (struct hwy_observer){hv, on_slot};
+    hv->obs = (struct isac_hwy_observer){hv, on_slot};
     hv->last = json_pack("{s:s,s:i,s:i}", "kind", "highway", "episode", 0, "cpi", 0);
     return hv;
 }
 
-const struct hwy_observer *hwy_view_observer(hwy_view hv)
+const struct isac_hwy_observer *hwy_view_observer(hwy_view hv)
 {
     return &hv->obs;
 }

@@ -24,8 +24,8 @@ typedef struct hwy_view_s *hwy_view;
 hwy_view hwy_view_create(live_view v, int (*should_stop)(void *ctx), void *stop_ctx);
 void hwy_view_destroy(hwy_view hv);
 
-/* The observer to pass to hwy_run_watch (valid while hv lives). */
-const struct hwy_observer *hwy_view_observer(hwy_view hv);
+/* The observer to pass to isac_hwy_run_watch (valid while hv lives). */
+const struct isac_hwy_observer *hwy_view_observer(hwy_view hv);
 
 /* The last frame (state "finished", "stopped" or "failed") with the run's result fields
  * "slots" and "tracking" (result may be NULL); published even when not due. */

@@ -14,9 +14,9 @@
 struct run_view_s {
     live_view v;
     char kind[16];
-    const struct exp_config *cfg;
-    radio r;
-    array tx;
+    const struct isac_exp_config *cfg;
+    isac_radio r;
+    isac_array tx;
     unsigned ntx;
     float complex *w;    /* ntx: masked weights of one stream */
     float *beam_pattern; /* codebook beam q's pattern at q * VIEW_PATTERN_POINTS */
@@ -25,7 +25,7 @@ struct run_view_s {
     json_t *calibration;
     int (*should_stop)(void *ctx);
     void *stop_ctx;
-    struct run_observer obs;
+    struct isac_run_observer obs;
     char policy[32]; /* the policy deciding the current episode (loop thread) */
     /* running totals (loop thread) */
     uint64_t cpis, detections, episodes, episodes_detected;
@@ -36,46 +36,46 @@ struct run_view_s {
     uint64_t episode;
     unsigned step;
     int64_t tick;
-    struct pipeline_result res;
+    struct isac_pipeline_result res;
     int have_focus;
-    struct pipeline_focus focus;
+    struct isac_pipeline_focus focus;
     float pattern[VIEW_PATTERN_POINTS];
     /* the last map published (a final frame shows it with its own episode/step) */
     struct view_frame map;
-    pipeline last_p; /* the last CPI's pipeline: valid until the episode's end */
-    int map_is_last; /* map holds the last CPI's grid */
+    isac_pipeline last_p; /* the last CPI's pipeline: valid until the episode's end */
+    int map_is_last;      /* map holds the last CPI's grid */
 };
 
-void run_view_plan_pattern(array a, const struct isac_tx_plan_s *plan, float *gain_db)
+void run_view_plan_pattern(isac_array a, const struct isac_tx_plan_s *plan, float *gain_db)
 {
     unsigned n = isac_tx_plan_num_tx(plan), S = isac_tx_plan_num_streams(plan);
     const double *pw = isac_tx_plan_powers_const(plan);
     const uint8_t *act = isac_tx_plan_active(plan);
     float complex *w = malloc(n * sizeof *w);
     /* an MA beam radiates from its own positions (docs/ma.md) */
-    array moved =
-        isac_tx_plan_positions(plan) ? array_create(isac_tx_plan_positions(plan), n) : NULL;
+    isac_array moved =
+        isac_tx_plan_positions(plan) ? isac_array_create(isac_tx_plan_positions(plan), n) : NULL;
     if (moved)
         a = moved;
     for (unsigned k = 0; k < VIEW_PATTERN_POINTS; k++) {
         double phi = (-90.0 + k) * M_PI / 180, g = 0;
-        for (unsigned s = 0; w && n == array_size(a) && s < S; s++) {
+        for (unsigned s = 0; w && n == isac_array_size(a) && s < S; s++) {
             const float complex *ws = isac_tx_plan_stream_weights(plan, 0, s);
             for (unsigned m = 0; m < n; m++)
                 w[m] = act && !act[m] ? 0 : ws[m];
-            g += pw[s] * array_tx_gain(a, w, phi);
+            g += pw[s] * isac_array_tx_gain(a, w, phi);
         }
         gain_db[k] = (float)(g > 1e-10 ? 10 * log10(g) : -100);
     }
-    array_destroy(moved);
+    isac_array_destroy(moved);
     free(w);
 }
 
-static json_t *counters_json(radio r)
+static json_t *counters_json(isac_radio r)
 {
-    struct radio_counters c = {0};
+    struct isac_radio_counters c = {0};
     if (r)
-        radio_get_counters(r, &c);
+        isac_radio_get_counters(r, &c);
     return json_pack("{s:I,s:I,s:I,s:I,s:I}", "overflows", (json_int_t)c.overflows, "underflows",
                      (json_int_t)c.underflows, "late_commands", (json_int_t)c.late_commands,
                      "dropped_samples", (json_int_t)c.dropped_samples, "timeouts",
@@ -85,7 +85,7 @@ static json_t *counters_json(radio r)
 /* The frame's scalar fields: the last CPI, the totals, the radio and calibration. */
 static json_t *meta_json(const struct run_view_s *rv, const char *state)
 {
-    const struct pipeline_result *res = &rv->res;
+    const struct isac_pipeline_result *res = &rv->res;
     json_t *pd = json_array();
     for (unsigned s = 0; rv->have_last && s <= rv->step && s < rv->max_steps; s++)
         json_array_append_new(pd, json_real(rv->pd[s]));
@@ -140,11 +140,11 @@ static void copy_map(struct view_frame *dst, const struct view_frame *src)
 }
 
 /* Copy the grid of the CPI just processed (still in the pipeline) into f. */
-static void grid_to_frame(struct run_view_s *rv, struct view_frame *f, pipeline p)
+static void grid_to_frame(struct run_view_s *rv, struct view_frame *f, isac_pipeline p)
 {
     unsigned nx, ny;
     const float *lam, *thr;
-    pipeline_grid(p, &nx, &ny, &lam, &thr);
+    isac_pipeline_grid(p, &nx, &ny, &lam, &thr);
     if (nx && ny && view_frame_reserve(f, nx, ny) == ISAC_OK) {
         memcpy(f->lambda, lam, (size_t)nx * ny * sizeof *lam);
         memcpy(f->threshold, thr, (size_t)nx * ny * sizeof *thr);
@@ -158,7 +158,7 @@ static void grid_to_frame(struct run_view_s *rv, struct view_frame *f, pipeline 
 }
 
 /* A frame of the CPI just processed. */
-static void fill_cpi_frame(struct run_view_s *rv, struct view_frame *f, pipeline p)
+static void fill_cpi_frame(struct run_view_s *rv, struct view_frame *f, isac_pipeline p)
 {
     f->meta = meta_json(rv, live_view_paused(rv->v) ? "paused" : "running");
     grid_to_frame(rv, f, p);
@@ -183,7 +183,7 @@ static void update_pattern(struct run_view_s *rv, const struct isac_tx_plan_s *p
     memcpy(rv->pattern, g, sizeof rv->pattern);
 }
 
-static void on_cpi(void *ctx, const struct episode_cpi *c)
+static void on_cpi(void *ctx, const struct isac_episode_cpi *c)
 {
     struct run_view_s *rv = ctx;
     if (!rv->have_last || c->episode != rv->episode)
@@ -220,7 +220,7 @@ static void on_policy(void *ctx, const char *name, uint64_t episode)
     snprintf(rv->policy, sizeof rv->policy, "%s", name);
 }
 
-static void on_episode(void *ctx, const struct episode_status *s)
+static void on_episode(void *ctx, const struct isac_episode_status *s)
 {
     struct run_view_s *rv = ctx;
     rv->episodes++;
@@ -233,12 +233,13 @@ static void on_episode(void *ctx, const struct episode_status *s)
     }
 }
 
-run_view run_view_create(live_view v, const char *kind, const struct exp_config *cfg,
-                         const struct radio_info *info, codebook cb, radio r, json_t *calibration,
-                         int (*should_stop)(void *ctx), void *stop_ctx, char *err, size_t errlen)
+run_view run_view_create(live_view v, const char *kind, const struct isac_exp_config *cfg,
+                         const struct isac_radio_info *info, isac_codebook cb, isac_radio r,
+                         json_t *calibration, int (*should_stop)(void *ctx), void *stop_ctx,
+                         char *err, size_t errlen)
 {
     struct run_view_s *rv = calloc(1, sizeof *rv);
-    struct radio_info *in = malloc(sizeof *in);
+    struct isac_radio_info *in = malloc(sizeof *in);
     if (!rv || !in) {
         free(rv);
         free(in);
@@ -254,10 +255,10 @@ run_view run_view_create(live_view v, const char *kind, const struct exp_config 
     rv->should_stop = should_stop;
     rv->stop_ctx = stop_ctx;
     rv->max_steps = cfg->max_steps ? cfg->max_steps : 1;
-    rv->nbeams = codebook_size(cb);
+    rv->nbeams = isac_codebook_size(cb);
     *in = *info;
-    if (!exp_array_apply(cfg, in, err, errlen))
-        rv->tx = radio_tx_array(in);
+    if (!isac_exp_array_apply(cfg, in, err, errlen))
+        rv->tx = isac_radio_tx_array(in);
     free(in);
     rv->pd = calloc(rv->max_steps, sizeof *rv->pd);
     rv->beam_pattern = calloc((size_t)rv->nbeams * VIEW_PATTERN_POINTS + 1, sizeof(float));
@@ -268,11 +269,11 @@ run_view run_view_create(live_view v, const char *kind, const struct exp_config 
         run_view_destroy(rv);
         return NULL;
     }
-    rv->obs = (struct run_observer){rv, on_cpi, on_episode, on_policy};
+    rv->obs = (struct isac_run_observer){rv, on_cpi, on_episode, on_policy};
     return rv;
 }
 
-const struct run_observer *run_view_observer(run_view rv)
+const struct isac_run_observer *run_view_observer(run_view rv)
 {
     return &rv->obs;
 }
@@ -315,7 +316,7 @@ void run_view_destroy(run_view rv)
 {
     if (!rv)
         return;
-    array_destroy(rv->tx);
+    isac_array_destroy(rv->tx);
     free(rv->pd);
     free(rv->beam_pattern);
     free(rv->beam_have);

@@ -1,4 +1,4 @@
-/* The live view of `isactb run` and `isactb replay` (docs/live-view.md): a run_observer
+/* The live view of `isactb run` and `isactb replay` (docs/live-view.md): a isac_run_observer
  * (engine/run.h) that turns the loop's CPIs into view frames (serve/view_frame.h) on a
  * live_view (serve/live_view.h).
  *
@@ -31,13 +31,14 @@ typedef struct run_view_s *run_view;
  * built) with codebook cb (borrowed) and the TX array of info (with cfg's array section
  * applied). calibration: the state shown on the page (stolen; may be NULL). should_stop
  * (may be NULL) ends a pause early (SIGINT). NULL with one line in err. */
-run_view run_view_create(live_view v, const char *kind, const struct exp_config *cfg,
-                         const struct radio_info *info, codebook cb, radio r, json_t *calibration,
-                         int (*should_stop)(void *ctx), void *stop_ctx, char *err, size_t errlen);
+run_view run_view_create(live_view v, const char *kind, const struct isac_exp_config *cfg,
+                         const struct isac_radio_info *info, isac_codebook cb, isac_radio r,
+                         json_t *calibration, int (*should_stop)(void *ctx), void *stop_ctx,
+                         char *err, size_t errlen);
 void run_view_destroy(run_view rv);
 
-/* The observer to put into run_hooks.observer (valid while rv lives). */
-const struct run_observer *run_view_observer(run_view rv);
+/* The observer to put into isac_run_hooks.observer (valid while rv lives). */
+const struct isac_run_observer *run_view_observer(run_view rv);
 
 /* The last frame: the last CPI with state ("finished", "stopped", "failed") and the run's
  * summary from result (may be NULL). Published even when the rate limit would skip it. */
@@ -50,6 +51,6 @@ json_t *run_view_stats(run_view rv);
 /* The transmit pattern of a plan (its sensing and communication streams of subcarrier 0,
  * each at its power, inactive elements silent) over array a: 10 log10 of the radiated
  * power gain at -90 + k deg, k < VIEW_PATTERN_POINTS (-100 dB floor). */
-void run_view_plan_pattern(array a, const struct isac_tx_plan_s *plan, float *gain_db);
+void run_view_plan_pattern(isac_array a, const struct isac_tx_plan_s *plan, float *gain_db);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "common/err.h"
 
-int trk_inv(const double *A, double *Ainv, unsigned n)
+int isac_trk_inv(const double *A, double *Ainv, unsigned n)
 {
     double a[4][8];
     if (n == 0 || n > 4)
@@ -71,7 +71,7 @@ static void symmetrize(double *P, unsigned n)
         }
 }
 
-void trk_h(const double *x, const struct trk_rsu *r, double *z, double *H)
+void isac_trk_h(const double *x, const struct isac_trk_rsu *r, double *z, double *H)
 {
     double dx = x[0] - r->x, dy = x[1] - r->y;
     double d = hypot(dx, dy);
@@ -101,7 +101,7 @@ void trk_h(const double *x, const struct trk_rsu *r, double *z, double *H)
     H[11] = dy / d;
 }
 
-void trk_cv_model(double T, double qx, double qy, double *F, double *Q)
+void isac_trk_cv_model(double T, double qx, double qy, double *F, double *Q)
 {
     memset(F, 0, 16 * sizeof(*F));
     memset(Q, 0, 16 * sizeof(*Q));
@@ -117,10 +117,10 @@ void trk_cv_model(double T, double qx, double qy, double *F, double *Q)
     }
 }
 
-void trk_ekf_predict(struct trk_ekf *f, double T, double qx, double qy)
+void isac_trk_ekf_predict(struct isac_trk_ekf *f, double T, double qx, double qy)
 {
     double F[16], Q[16], Ft[16], FP[16], x[4];
-    trk_cv_model(T, qx, qy, F, Q);
+    isac_trk_cv_model(T, qx, qy, F, Q);
     mul(F, f->x, x, 4, 4, 1);
     memcpy(f->x, x, sizeof x);
     transpose(F, Ft, 4, 4);
@@ -133,13 +133,13 @@ void trk_ekf_predict(struct trk_ekf *f, double T, double qx, double qy)
 
 /* Innovation e (with u and r wrapped by nothing: all components are unbounded reals), its
  * covariance S = H P H^T + R and H. */
-static int innovation(const struct trk_ekf *f, const struct trk_rsu *r, const struct trk_meas *m,
-                      double *e, double *S, double *H)
+static int innovation(const struct isac_trk_ekf *f, const struct isac_trk_rsu *r,
+                      const struct isac_trk_meas *m, double *e, double *S, double *H)
 {
     if (!(m->su > 0 && m->sd > 0 && m->sr > 0))
         return ISAC_EINVAL;
     double z[3], Ht[12], HP[12];
-    trk_h(f->x, r, z, H);
+    isac_trk_h(f->x, r, z, H);
     e[0] = m->u - z[0];
     e[1] = m->d - z[1];
     e[2] = m->r - z[2];
@@ -152,20 +152,21 @@ static int innovation(const struct trk_ekf *f, const struct trk_rsu *r, const st
     return ISAC_OK;
 }
 
-double trk_ekf_distance(const struct trk_ekf *f, const struct trk_rsu *r, const struct trk_meas *m)
+double isac_trk_ekf_distance(const struct isac_trk_ekf *f, const struct isac_trk_rsu *r,
+                             const struct isac_trk_meas *m)
 {
     double e[3], S[9], H[12], Si[9], Se[3];
-    if (innovation(f, r, m, e, S, H) != ISAC_OK || trk_inv(S, Si, 3) != ISAC_OK)
+    if (innovation(f, r, m, e, S, H) != ISAC_OK || isac_trk_inv(S, Si, 3) != ISAC_OK)
         return INFINITY;
     mul(Si, e, Se, 3, 3, 1);
     return e[0] * Se[0] + e[1] * Se[1] + e[2] * Se[2];
 }
 
-int trk_ekf_update(struct trk_ekf *f, const struct trk_rsu *r, const struct trk_meas *m,
-                   double *nis)
+int isac_trk_ekf_update(struct isac_trk_ekf *f, const struct isac_trk_rsu *r,
+                        const struct isac_trk_meas *m, double *nis)
 {
     double e[3], S[9], H[12], Si[9], Ht[12], PHt[12], K[12], Se[3];
-    if (innovation(f, r, m, e, S, H) != ISAC_OK || trk_inv(S, Si, 3) != ISAC_OK)
+    if (innovation(f, r, m, e, S, H) != ISAC_OK || isac_trk_inv(S, Si, 3) != ISAC_OK)
         return ISAC_EINVAL;
     transpose(H, Ht, 3, 4);
     mul(f->P, Ht, PHt, 4, 4, 3);
@@ -211,13 +212,14 @@ static void add_info(double *J, const double *H, double su, double sd, double sr
         }
 }
 
-int trk_ekf_update_info(struct trk_ekf *f, const struct trk_rsu *r, const struct trk_meas *m)
+int isac_trk_ekf_update_info(struct isac_trk_ekf *f, const struct isac_trk_rsu *r,
+                             const struct isac_trk_meas *m)
 {
     double e[3], S[9], H[12], J[16], P[16];
-    if (innovation(f, r, m, e, S, H) != ISAC_OK || trk_inv(f->P, J, 4) != ISAC_OK)
+    if (innovation(f, r, m, e, S, H) != ISAC_OK || isac_trk_inv(f->P, J, 4) != ISAC_OK)
         return ISAC_EINVAL;
     add_info(J, H, m->su, m->sd, m->sr);
-    if (trk_inv(J, P, 4) != ISAC_OK)
+    if (isac_trk_inv(J, P, 4) != ISAC_OK)
         return ISAC_EINVAL;
     /* K = P+ H^T R^-1 */
     double w[3] = {1.0 / (m->su * m->su), 1.0 / (m->sd * m->sd), 1.0 / (m->sr * m->sr)};
@@ -233,10 +235,10 @@ int trk_ekf_update_info(struct trk_ekf *f, const struct trk_rsu *r, const struct
     return ISAC_OK;
 }
 
-double trk_nees(const struct trk_ekf *f, const double *truth)
+double isac_trk_nees(const struct isac_trk_ekf *f, const double *truth)
 {
     double Pi[16], e[4], Pe[4];
-    if (trk_inv(f->P, Pi, 4) != ISAC_OK)
+    if (isac_trk_inv(f->P, Pi, 4) != ISAC_OK)
         return INFINITY;
     for (unsigned i = 0; i < 4; i++)
         e[i] = f->x[i] - truth[i];
@@ -244,39 +246,39 @@ double trk_nees(const struct trk_ekf *f, const double *truth)
     return e[0] * Pe[0] + e[1] * Pe[1] + e[2] * Pe[2] + e[3] * Pe[3];
 }
 
-int trk_pcrb_init(struct trk_pcrb *b, const double *P0)
+int isac_trk_pcrb_init(struct isac_trk_pcrb *b, const double *P0)
 {
-    return trk_inv(P0, b->J, 4);
+    return isac_trk_inv(P0, b->J, 4);
 }
 
-int trk_pcrb_predict(struct trk_pcrb *b, double T, double qx, double qy)
+int isac_trk_pcrb_predict(struct isac_trk_pcrb *b, double T, double qx, double qy)
 {
-    struct trk_ekf f;
+    struct isac_trk_ekf f;
     memset(f.x, 0, sizeof f.x);
-    if (trk_inv(b->J, f.P, 4) != ISAC_OK)
+    if (isac_trk_inv(b->J, f.P, 4) != ISAC_OK)
         return ISAC_EINVAL;
-    trk_ekf_predict(&f, T, qx, qy); /* F J^-1 F^T + Q */
-    return trk_inv(f.P, b->J, 4);
+    isac_trk_ekf_predict(&f, T, qx, qy); /* F J^-1 F^T + Q */
+    return isac_trk_inv(f.P, b->J, 4);
 }
 
-void trk_pcrb_measure(struct trk_pcrb *b, const double *truth, const struct trk_rsu *r, double su,
-                      double sd, double sr)
+void isac_trk_pcrb_measure(struct isac_trk_pcrb *b, const double *truth,
+                           const struct isac_trk_rsu *r, double su, double sd, double sr)
 {
     double z[3], H[12];
-    trk_h(truth, r, z, H);
+    isac_trk_h(truth, r, z, H);
     add_info(b->J, H, su, sd, sr);
 }
 
-int trk_pcrb_cov(const struct trk_pcrb *b, double *C)
+int isac_trk_pcrb_cov(const struct isac_trk_pcrb *b, double *C)
 {
-    return trk_inv(b->J, C, 4);
+    return isac_trk_inv(b->J, C, 4);
 }
 
-void trk_bound_range_angle(const double *C, const double *truth, const struct trk_rsu *r,
-                           double *s_range, double *s_angle)
+void isac_trk_bound_range_angle(const double *C, const double *truth, const struct isac_trk_rsu *r,
+                                double *s_range, double *s_angle)
 {
     double z[3], H[12];
-    trk_h(truth, r, z, H);
+    isac_trk_h(truth, r, z, H);
     double c = sqrt(fmax(1e-12, 1.0 - z[0] * z[0]));
     double gu[4], gd[4];
     for (unsigned i = 0; i < 4; i++) {

@@ -32,11 +32,11 @@
 #ifndef ISACTB_TRACK_EKF_H
 #define ISACTB_TRACK_EKF_H
 
-struct trk_rsu {
+struct isac_trk_rsu {
     double x, y; /* position, m; array axis along +x */
 };
 
-struct trk_meas {
+struct isac_trk_meas {
     unsigned rsu;      /* index of the RSU that measured */
     double u, d, r;    /* direction cosine, range (m), range rate (m/s) */
     double su, sd, sr; /* their standard deviations (> 0) */
@@ -44,50 +44,52 @@ struct trk_meas {
                           never read by the tracker */
 };
 
-struct trk_ekf {
+struct isac_trk_ekf {
     double x[4];  /* px, py, vx, vy */
     double P[16]; /* covariance, row-major */
 };
 
 /* h(x) and its Jacobian H (3 x 4, row-major; may be NULL) for RSU r. */
-void trk_h(const double *x, const struct trk_rsu *r, double *z, double *H);
+void isac_trk_h(const double *x, const struct isac_trk_rsu *r, double *z, double *H);
 /* F and Q (4 x 4 row-major) of the constant-velocity model. */
-void trk_cv_model(double T, double qx, double qy, double *F, double *Q);
+void isac_trk_cv_model(double T, double qx, double qy, double *F, double *Q);
 
-void trk_ekf_predict(struct trk_ekf *f, double T, double qx, double qy);
+void isac_trk_ekf_predict(struct isac_trk_ekf *f, double T, double qx, double qy);
 /* Update with one measurement; nis (optional) receives the normalised innovation squared
  * e^T S^-1 e (chi-square, 3 dof, for a consistent filter). ISAC_EINVAL when S is singular
  * or a standard deviation is not positive. */
-int trk_ekf_update(struct trk_ekf *f, const struct trk_rsu *r, const struct trk_meas *m,
-                   double *nis);
+int isac_trk_ekf_update(struct isac_trk_ekf *f, const struct isac_trk_rsu *r,
+                        const struct isac_trk_meas *m, double *nis);
 /* Mahalanobis distance^2 of m from the filter's predicted measurement (gating). */
-double trk_ekf_distance(const struct trk_ekf *f, const struct trk_rsu *r, const struct trk_meas *m);
-/* The same update in information form (tests: must agree with trk_ekf_update). */
-int trk_ekf_update_info(struct trk_ekf *f, const struct trk_rsu *r, const struct trk_meas *m);
+double isac_trk_ekf_distance(const struct isac_trk_ekf *f, const struct isac_trk_rsu *r,
+                             const struct isac_trk_meas *m);
+/* The same update in information form (tests: must agree with isac_trk_ekf_update). */
+int isac_trk_ekf_update_info(struct isac_trk_ekf *f, const struct isac_trk_rsu *r,
+                             const struct isac_trk_meas *m);
 
 /* Normalised estimation error squared (x - truth)^T P^-1 (x - truth), 4 dof. */
-double trk_nees(const struct trk_ekf *f, const double *truth);
+double isac_trk_nees(const struct isac_trk_ekf *f, const double *truth);
 
 /* PCRB information matrix recursion. */
-struct trk_pcrb {
+struct isac_trk_pcrb {
     double J[16];
 };
 /* Start from the prior covariance P0 (4 x 4). ISAC_EINVAL when P0 is singular. */
-int trk_pcrb_init(struct trk_pcrb *b, const double *P0);
+int isac_trk_pcrb_init(struct isac_trk_pcrb *b, const double *P0);
 /* Prediction step (adds the process noise). */
-int trk_pcrb_predict(struct trk_pcrb *b, double T, double qx, double qy);
+int isac_trk_pcrb_predict(struct isac_trk_pcrb *b, double T, double qx, double qy);
 /* Add the information of one measurement from RSU r with deviations (su, sd, sr), at the
  * true state truth. */
-void trk_pcrb_measure(struct trk_pcrb *b, const double *truth, const struct trk_rsu *r, double su,
-                      double sd, double sr);
+void isac_trk_pcrb_measure(struct isac_trk_pcrb *b, const double *truth,
+                           const struct isac_trk_rsu *r, double su, double sd, double sr);
 /* Bound covariance J^-1 (4 x 4). ISAC_EINVAL when J is singular. */
-int trk_pcrb_cov(const struct trk_pcrb *b, double *C);
+int isac_trk_pcrb_cov(const struct isac_trk_pcrb *b, double *C);
 /* Bounds (standard deviations) on the range (m) and the angle phi (rad) seen from RSU r, at
  * the true state: sqrt(g C g^T) with g the gradient of d or of phi = asin(u). */
-void trk_bound_range_angle(const double *C, const double *truth, const struct trk_rsu *r,
-                           double *s_range, double *s_angle);
+void isac_trk_bound_range_angle(const double *C, const double *truth, const struct isac_trk_rsu *r,
+                                double *s_range, double *s_angle);
 
 /* Small dense helpers (row-major), exposed for the tracker and tests. */
-int trk_inv(const double *A, double *Ainv, unsigned n); /* n <= 4; ISAC_EINVAL if singular */
+int isac_trk_inv(const double *A, double *Ainv, unsigned n); /* n <= 4; ISAC_EINVAL if singular */
 
 #endif

@@ -13,19 +13,19 @@
 
 #define C0 299792458.0
 #define CLEAN_HALF 24 /* MF lags around a peak that the delay refinement looks at */
-#define RHALF(s) ((long)(s)->p.lags + FDELAY_HALF + 2)
+#define RHALF(s) ((long)(s)->p.lags + ISAC_FDELAY_HALF + 2)
 #define RELAX_ITERS 2   /* re-estimation sweeps over all detections */
 #define RESIDUAL 0.0316 /* -15 dB: a peak this much weaker within a cell is a residual */
 #define PASSES 3        /* detection passes: noise re-estimated on the cleaned map */
 #define GS_ITERS 40
 #define MAX_CAND 256
 
-struct sense_mf_s {
-    struct sense_mf_params p;
-    array arr;
+struct isac_sense_mf_s {
+    struct isac_sense_mf_params p;
+    isac_array arr;
     unsigned M, S;
     float complex **code; /* [S][len] */
-    mf *f;                /* one MF per code */
+    isac_mf *f;           /* one MF per code */
     double complex *R;    /* R[(s2 * S + s) * (2 RHALF + 1) + j + RHALF] */
     double complex *Rc;   /* scratch: sum_s2 c_s2 R[s2][s](j) */
     float complex **q;    /* [n * S + s][lags], current burst */
@@ -45,7 +45,7 @@ static void free_planes(float complex **q, size_t n)
     free(q);
 }
 
-void sense_mf_destroy(sense_mf s)
+void isac_sense_mf_destroy(isac_sense_mf s)
 {
     if (!s)
         return;
@@ -53,7 +53,7 @@ void sense_mf_destroy(sense_mf s)
         if (s->code)
             free(s->code[c]);
         if (s->f)
-            mf_destroy(s->f[c]);
+            isac_mf_destroy(s->f[c]);
     }
     free(s->code);
     free(s->f);
@@ -63,12 +63,12 @@ void sense_mf_destroy(sense_mf s)
     free(s->R);
     free(s->Rc);
     free(s->T);
-    array_destroy(s->arr);
+    isac_array_destroy(s->arr);
     free(s);
 }
 
 /* Flat-band random-QPSK code: DFT bins |f| <= band / 2 (excluding none), unit power. */
-static int make_code(const struct sense_mf_params *p, unsigned col, float complex *u)
+static int make_code(const struct isac_sense_mf_params *p, unsigned col, float complex *u)
 {
     size_t L = p->len;
     long half = (long)floor(0.5 * p->band / p->fs * (double)L);
@@ -98,14 +98,15 @@ static int make_code(const struct sense_mf_params *p, unsigned col, float comple
     return ISAC_OK;
 }
 
-sense_mf sense_mf_create(const struct sense_mf_params *p, array arr, char *err, size_t errlen)
+isac_sense_mf isac_sense_mf_create(const struct isac_sense_mf_params *p, isac_array arr, char *err,
+                                   size_t errlen)
 {
     if (!p || !arr) {
         isac_seterr(err, errlen, "sense_mf: NULL argument");
         return NULL;
     }
-    unsigned M = array_size(arr);
-    if (p->streams < 1 || p->streams > SENSE_MF_MAX_STREAMS || p->len < 16 || p->len > 65536 ||
+    unsigned M = isac_array_size(arr);
+    if (p->streams < 1 || p->streams > ISAC_SENSE_MF_MAX_STREAMS || p->len < 16 || p->len > 65536 ||
         p->lags < 8 || p->lags > p->len || !(p->fs > 0) || !(p->band > 0) ||
         p->band > 0.8 * p->fs * (1 + 1e-12) || !(p->fc > 0) || (p->bursts != 1 && p->bursts != 2) ||
         (p->bursts == 2 && !(p->gap_s > 0)) || p->angle_bins < M || p->angle_bins > 4096 ||
@@ -113,13 +114,13 @@ sense_mf sense_mf_create(const struct sense_mf_params *p, array arr, char *err, 
         isac_seterr(err, errlen, "sense_mf: parameters out of range");
         return NULL;
     }
-    sense_mf s = calloc(1, sizeof(*s));
+    isac_sense_mf s = calloc(1, sizeof(*s));
     if (!s)
         goto nomem;
     s->p = *p;
     s->M = M;
     s->S = p->streams;
-    s->arr = array_copy(arr);
+    s->arr = isac_array_copy(arr);
     s->code = calloc(s->S, sizeof(*s->code));
     s->f = calloc(s->S, sizeof(*s->f));
     s->qb = calloc(p->bursts, sizeof(*s->qb));
@@ -132,7 +133,7 @@ sense_mf sense_mf_create(const struct sense_mf_params *p, array arr, char *err, 
     size_t W = p->len + p->lags - 1;
     for (unsigned c = 0; c < s->S; c++) {
         if (!(s->code[c] = malloc(p->len * sizeof(float complex))) || make_code(p, c, s->code[c]) ||
-            !(s->f[c] = mf_create(s->code[c], p->len, W, MF_PLAN_ESTIMATE)))
+            !(s->f[c] = isac_mf_create(s->code[c], p->len, W, ISAC_MF_PLAN_ESTIMATE)))
             goto nomem;
     }
     for (unsigned b = 0; b < p->bursts; b++) {
@@ -158,26 +159,26 @@ sense_mf sense_mf_create(const struct sense_mf_params *p, array arr, char *err, 
     return s;
 nomem:
     isac_seterr(err, errlen, "sense_mf: out of memory");
-    sense_mf_destroy(s);
+    isac_sense_mf_destroy(s);
     return NULL;
 }
 
-const float complex *sense_mf_code(sense_mf s, unsigned col)
+const float complex *isac_sense_mf_code(isac_sense_mf s, unsigned col)
 {
     return col < s->S ? s->code[col] : NULL;
 }
 
-size_t sense_mf_window(sense_mf s)
+size_t isac_sense_mf_window(isac_sense_mf s)
 {
     return s->p.len + s->p.lags - 1;
 }
 
-double sense_mf_noise(sense_mf s)
+double isac_sense_mf_noise(isac_sense_mf s)
 {
     return s->noise;
 }
 
-static double complex R0(sense_mf s, unsigned s2, unsigned s1)
+static double complex R0(isac_sense_mf s, unsigned s2, unsigned s1)
 {
     return s->R[((size_t)s2 * s->S + s1) * (size_t)(2 * RHALF(s) + 1) + (size_t)RHALF(s)];
 }
@@ -187,9 +188,9 @@ static double complex R0(sense_mf s, unsigned s2, unsigned s1)
  * terms of the nearly orthogonal codes are kept: without them the statistic's
  * normalisation is off by O(1/sqrt(len)) in a u-dependent way: measured, a bias of 7e-4
  * in u at every SNR with a beam on the vehicle, 0.2 Cramer-Rao deviations at 20 dB). */
-static double coeffs(sense_mf s, double u, double complex *a, double complex *c)
+static double coeffs(isac_sense_mf s, double u, double complex *a, double complex *c)
 {
-    array_steering_d(s->arr, asin(fmax(-1.0, fmin(1.0, u))), a);
+    isac_array_steering_d(s->arr, asin(fmax(-1.0, fmin(1.0, u))), a);
     for (unsigned k = 0; k < s->Sp; k++) {
         double complex acc = 0;
         for (unsigned m = 0; m < s->M; m++)
@@ -204,7 +205,8 @@ static double coeffs(sense_mf s, double u, double complex *a, double complex *c)
 }
 
 /* Statistic numerator z at (u, integer lag k) of the current planes. */
-static double complex z_at(sense_mf s, const double complex *a, const double complex *c, size_t k)
+static double complex z_at(isac_sense_mf s, const double complex *a, const double complex *c,
+                           size_t k)
 {
     double complex z = 0;
     for (unsigned n = 0; n < s->M; n++) {
@@ -216,23 +218,23 @@ static double complex z_at(sense_mf s, const double complex *a, const double com
     return z;
 }
 
-static double grid_u(sense_mf s, unsigned b)
+static double grid_u(isac_sense_mf s, unsigned b)
 {
     return -1.0 + (2.0 * b + 1.0) / s->p.angle_bins;
 }
 
-static double T_cell(sense_mf s, unsigned b, size_t k)
+static double T_cell(isac_sense_mf s, unsigned b, size_t k)
 {
-    double complex a[64], c[SENSE_MF_MAX_STREAMS];
+    double complex a[64], c[ISAC_SENSE_MF_MAX_STREAMS];
     double e = coeffs(s, grid_u(s, b), a, c);
     double complex z = z_at(s, a, c, k);
     return creal(z * conj(z)) / (s->M * e);
 }
 
-static void build_map(sense_mf s)
+static void build_map(isac_sense_mf s)
 {
     size_t K = s->p.lags;
-    double complex a[64], c[SENSE_MF_MAX_STREAMS];
+    double complex a[64], c[ISAC_SENSE_MF_MAX_STREAMS];
     double complex *h = malloc((size_t)s->M * s->Sp * sizeof(*h));
     for (unsigned b = 0; b < s->p.angle_bins; b++) {
         double e = coeffs(s, grid_u(s, b), a, c);
@@ -256,7 +258,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int local_max(sense_mf s, unsigned b, size_t k, double v, int live)
+static int local_max(isac_sense_mf s, unsigned b, size_t k, double v, int live)
 {
     size_t K = s->p.lags;
     for (int db = -1; db <= 1; db++)
@@ -282,10 +284,10 @@ static double f_tau(const struct tau_ctx *t, double tau)
 {
     double complex v = 0;
     long n0 = (long)floor(tau);
-    float h[FDELAY_TAPS];
-    fdelay_taps(tau - (double)n0, h);
-    for (int i = 0; i < FDELAY_TAPS; i++) {
-        long k = n0 - FDELAY_HALF + 1 + i - t->k0;
+    float h[ISAC_FDELAY_TAPS];
+    isac_fdelay_taps(tau - (double)n0, h);
+    for (int i = 0; i < ISAC_FDELAY_TAPS; i++) {
+        long k = n0 - ISAC_FDELAY_HALF + 1 + i - t->k0;
         if (k >= 0 && k <= 2 * CLEAN_HALF)
             v += h[i] * t->g[k];
     }
@@ -316,10 +318,10 @@ static double golden_tau(const struct tau_ctx *t, double lo, double hi)
 }
 
 /* |z(u)|^2 / (M e(u)) for the MF outputs qt[n * Sp + s] interpolated at one delay */
-static double f_u(sense_mf s, const double complex *qt, double u, double complex *zout,
+static double f_u(isac_sense_mf s, const double complex *qt, double u, double complex *zout,
                   double *eout)
 {
-    double complex a[64], c[SENSE_MF_MAX_STREAMS];
+    double complex a[64], c[ISAC_SENSE_MF_MAX_STREAMS];
     double e = coeffs(s, u, a, c);
     double complex z = 0;
     for (unsigned n = 0; n < s->M; n++) {
@@ -335,7 +337,7 @@ static double f_u(sense_mf s, const double complex *qt, double u, double complex
     return creal(z * conj(z)) / (s->M * e);
 }
 
-static double golden_u(sense_mf s, const double complex *qt, double lo, double hi)
+static double golden_u(isac_sense_mf s, const double complex *qt, double lo, double hi)
 {
     const double gr = 0.5 * (sqrt(5.0) - 1.0);
     lo = fmax(lo, -0.9999);
@@ -360,17 +362,17 @@ static double golden_u(sense_mf s, const double complex *qt, double lo, double h
     return 0.5 * (a + b);
 }
 
-static void q_at(sense_mf s, double tau, double complex *qt)
+static void q_at(isac_sense_mf s, double tau, double complex *qt)
 {
     long n0 = (long)floor(tau), K = (long)s->p.lags;
-    float h[FDELAY_TAPS];
-    fdelay_taps(tau - (double)n0, h); /* once for every channel */
+    float h[ISAC_FDELAY_TAPS];
+    isac_fdelay_taps(tau - (double)n0, h); /* once for every channel */
     for (unsigned n = 0; n < s->M; n++)
         for (unsigned k2 = 0; k2 < s->Sp; k2++) {
             const float complex *v = s->q[n * s->S + k2];
             double complex acc = 0;
-            for (int i = 0; i < FDELAY_TAPS; i++) {
-                long k = n0 - FDELAY_HALF + 1 + i;
+            for (int i = 0; i < ISAC_FDELAY_TAPS; i++) {
+                long k = n0 - ISAC_FDELAY_HALF + 1 + i;
                 if (k >= 0 && k < K)
                     acc += h[i] * v[k];
             }
@@ -379,10 +381,10 @@ static void q_at(sense_mf s, double tau, double complex *qt)
 }
 
 /* Refine (u, tau) from a grid cell; returns the statistic's numerator z and e(u). */
-static void refine(sense_mf s, double *u, double *tau, double complex *qt)
+static void refine(isac_sense_mf s, double *u, double *tau, double complex *qt)
 {
     double du = 2.0 / s->p.angle_bins;
-    double complex a[64], c[SENSE_MF_MAX_STREAMS];
+    double complex a[64], c[ISAC_SENSE_MF_MAX_STREAMS];
     for (int round = 0; round < 3; round++) {
         struct tau_ctx t;
         t.k0 = (long)floor(*tau) - CLEAN_HALF;
@@ -400,9 +402,9 @@ static void refine(sense_mf s, double *u, double *tau, double complex *qt)
 
 /* Remove the echo of amplitude alpha at (u, tau) from the current planes, at every lag
  * (the codes' range side lobes, about 1/len of the peak power, reach every lag). */
-static void clean(sense_mf s, double u, double tau, double complex alpha)
+static void clean(isac_sense_mf s, double u, double tau, double complex alpha)
 {
-    double complex a[64], c[SENSE_MF_MAX_STREAMS];
+    double complex a[64], c[ISAC_SENSE_MF_MAX_STREAMS];
     coeffs(s, u, a, c);
     long rh = RHALF(s), nr = 2 * rh + 1;
     for (unsigned s1 = 0; s1 < s->Sp; s1++) {
@@ -415,14 +417,14 @@ static void clean(sense_mf s, double u, double tau, double complex alpha)
         }
     }
     long n0 = (long)floor(-tau);
-    float h[FDELAY_TAPS];
-    fdelay_taps(-tau - (double)n0, h); /* k - tau = (k + n0) + frac for every lag k */
+    float h[ISAC_FDELAY_TAPS];
+    isac_fdelay_taps(-tau - (double)n0, h); /* k - tau = (k + n0) + frac for every lag k */
     for (long k = 0; k < (long)s->p.lags; k++) {
         for (unsigned s1 = 0; s1 < s->Sp; s1++) {
             const double complex *rc = s->Rc + (size_t)s1 * nr;
             double complex m = 0;
-            for (int i = 0; i < FDELAY_TAPS; i++) {
-                long j = k + n0 - FDELAY_HALF + 1 + i;
+            for (int i = 0; i < ISAC_FDELAY_TAPS; i++) {
+                long j = k + n0 - ISAC_FDELAY_HALF + 1 + i;
                 if (j >= -rh && j <= rh)
                     m += h[i] * rc[j + rh];
             }
@@ -434,9 +436,9 @@ static void clean(sense_mf s, double u, double tau, double complex alpha)
 }
 
 /* The echo gain kappa with z = alpha kappa for a unit echo at u. */
-static double kappa(sense_mf s, double u)
+static double kappa(isac_sense_mf s, double u)
 {
-    double complex a[64], c[SENSE_MF_MAX_STREAMS];
+    double complex a[64], c[ISAC_SENSE_MF_MAX_STREAMS];
     return coeffs(s, u, a, c) * s->M * sqrt((double)s->p.len);
 }
 
@@ -445,22 +447,22 @@ struct det {
     double complex a1, a2;
 };
 
-static int mf_all(sense_mf s, unsigned b, const float complex *const *y)
+static int mf_all(isac_sense_mf s, unsigned b, const float complex *const *y)
 {
     for (unsigned k2 = 0; k2 < s->Sp; k2++) {
         float complex *z[64];
         for (unsigned n = 0; n < s->M; n++)
             z[n] = s->qb[b][n * s->S + k2];
-        int rc = mf_execute_multi(s->f[k2], s->M, y, z);
+        int rc = isac_mf_execute_multi(s->f[k2], s->M, y, z);
         if (rc)
             return rc;
     }
     return ISAC_OK;
 }
 
-int sense_mf_detect(sense_mf s, const float complex *W, const double *pw, unsigned S,
-                    const float complex *const *const *y, unsigned rsu, struct trk_meas *out,
-                    unsigned max, unsigned *n)
+int isac_sense_mf_detect(isac_sense_mf s, const float complex *W, const double *pw, unsigned S,
+                         const float complex *const *const *y, unsigned rsu,
+                         struct isac_trk_meas *out, unsigned max, unsigned *n)
 {
     if (!s || !W || !pw || !y || !n || S < 1 || S > s->S || s->M > 64 || (max && !out))
         return ISAC_EINVAL;
@@ -600,7 +602,7 @@ int sense_mf_detect(sense_mf s, const float complex *W, const double *pw, unsign
     double brms = s->p.band / sqrt(12.0), M = s->M;
     for (unsigned j = 0; j < nd && *n < max; j++) {
         double snr_arr = fmax(d[j].T1 - 1.0, 1e-3), snr_el = snr_arr / M;
-        struct trk_meas *m = &out[(*n)++];
+        struct isac_trk_meas *m = &out[(*n)++];
         m->rsu = rsu;
         m->truth_id = -1;
         m->u = d[j].u;
@@ -615,7 +617,7 @@ int sense_mf_detect(sense_mf s, const float complex *W, const double *pw, unsign
             m->sr = k * sqrt(0.5 / snr_arr + 0.5 / snr2);
         } else {
             m->r = 0.0;
-            m->sr = SENSE_MF_NO_RATE_SD;
+            m->sr = ISAC_SENSE_MF_NO_RATE_SD;
         }
     }
 out:

@@ -32,7 +32,7 @@
  *      same (u, delay) (again strongest first, with subtraction) and the radial speed is
  *      the phase step: r = -arg(a2 conj(a1)) c / (4 pi fc gap_s), unambiguous for
  *      |r| < c / (4 fc gap_s). With one burst the range rate carries no information
- *      (r = 0, sr = SENSE_MF_NO_RATE_SD).
+ *      (r = 0, sr = ISAC_SENSE_MF_NO_RATE_SD).
  * Each detection's (su, sd, sr) are the Cramer-Rao deviations at its ESTIMATED SNR: the
  * ULA direction-cosine bound, the delay bound of a flat band (B_rms = band / sqrt(12)) and
  * the phase-difference bound var = 1/(2 T1) + 1/(2 T2). truth_id is set to -1: the caller
@@ -48,10 +48,10 @@
 #include "array/array.h"
 #include "track/ekf.h"
 
-#define SENSE_MF_NO_RATE_SD 1e3 /* m/s: "no range-rate information" */
-#define SENSE_MF_MAX_STREAMS 65
+#define ISAC_SENSE_MF_NO_RATE_SD 1e3 /* m/s: "no range-rate information" */
+#define ISAC_SENSE_MF_MAX_STREAMS 65
 
-struct sense_mf_params {
+struct isac_sense_mf_params {
     unsigned streams;    /* maximum plan columns (1..SENSE_MF_MAX_STREAMS) */
     size_t len;          /* probe length, samples (16..65536) */
     size_t lags;         /* range bins (8..len) */
@@ -65,25 +65,26 @@ struct sense_mf_params {
     uint64_t seed;       /* probe codes */
 };
 
-typedef struct sense_mf_s *sense_mf;
+typedef struct isac_sense_mf_s *isac_sense_mf;
 
 /* NULL on bad parameters (err gets one line) or allocation failure. arr is copied. */
-sense_mf sense_mf_create(const struct sense_mf_params *p, array arr, char *err, size_t errlen);
-void sense_mf_destroy(sense_mf s);
+isac_sense_mf isac_sense_mf_create(const struct isac_sense_mf_params *p, isac_array arr, char *err,
+                                   size_t errlen);
+void isac_sense_mf_destroy(isac_sense_mf s);
 
 /* Probe code of plan column s (len samples). */
-const float complex *sense_mf_code(sense_mf s, unsigned col);
+const float complex *isac_sense_mf_code(isac_sense_mf s, unsigned col);
 /* Receive window length len + lags - 1. */
-size_t sense_mf_window(sense_mf s);
+size_t isac_sense_mf_window(isac_sense_mf s);
 
 /* Detect with the plan (W: M x S column-major precoder, pw: S powers) from the receive
  * windows y[b][n][0..window-1] of each burst b. out has room for max detections; *n gets
  * their number. ISAC_EINVAL / ISAC_ENOMEM. */
-int sense_mf_detect(sense_mf s, const float complex *W, const double *pw, unsigned S,
-                    const float complex *const *const *y, unsigned rsu, struct trk_meas *out,
-                    unsigned max, unsigned *n);
+int isac_sense_mf_detect(isac_sense_mf s, const float complex *W, const double *pw, unsigned S,
+                         const float complex *const *const *y, unsigned rsu,
+                         struct isac_trk_meas *out, unsigned max, unsigned *n);
 
-/* Noise power estimated by the last sense_mf_detect (CFAR), for tests. */
-double sense_mf_noise(sense_mf s);
+/* Noise power estimated by the last isac_sense_mf_detect (CFAR), for tests. */
+double isac_sense_mf_noise(isac_sense_mf s);
 
 #endif

@@ -6,8 +6,8 @@
 
 #define C0 299792458.0
 
-void sense_model_sd(const struct sense_model *m, double d, double g, double *su, double *sd,
-                    double *sr)
+void isac_sense_model_sd(const struct isac_sense_model *m, double d, double g, double *su,
+                         double *sd, double *sr)
 {
     double snr = pow(10.0, m->snr_ref_db / 10.0) * pow(m->d_ref_m / fmax(d, 1.0), 4.0) * g;
     snr = fmax(snr, 1e-12);
@@ -20,15 +20,15 @@ void sense_model_sd(const struct sense_model *m, double d, double g, double *su,
     *su = N > 1 ? 1.0 / sqrt(2.0 * snr * M_PI * M_PI * N * (N * N - 1.0) / 12.0) : 1.0;
 }
 
-void sense_model_measure(const struct sense_model *m, const struct trk_rsu *r, unsigned ri,
-                         const double *x, double g, int truth_id, isac_rng *rng,
-                         struct trk_meas *out)
+void isac_sense_model_measure(const struct isac_sense_model *m, const struct isac_trk_rsu *r,
+                              unsigned ri, const double *x, double g, int truth_id, isac_rng *rng,
+                              struct isac_trk_meas *out)
 {
     double z[3];
-    trk_h(x, r, z, NULL);
+    isac_trk_h(x, r, z, NULL);
     out->rsu = ri;
     out->truth_id = truth_id;
-    sense_model_sd(m, z[1], g, &out->su, &out->sd, &out->sr);
+    isac_sense_model_sd(m, z[1], g, &out->su, &out->sd, &out->sr);
     out->u = z[0] + out->su * isac_rng_normal(rng);
     out->d = z[1] + out->sd * isac_rng_normal(rng);
     out->r = z[2] + out->sr * isac_rng_normal(rng);

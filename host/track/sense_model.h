@@ -20,7 +20,7 @@
 #include "common/rng.h"
 #include "track/ekf.h"
 
-struct sense_model {
+struct isac_sense_model {
     double snr_ref_db; /* post-MF per-element SNR at d_ref, beam on target */
     double d_ref_m;    /* reference range, m */
     unsigned nr;       /* receive elements */
@@ -30,12 +30,12 @@ struct sense_model {
 };
 
 /* Standard deviations of (u, d, r) at range d with relative beam gain g. */
-void sense_model_sd(const struct sense_model *m, double d, double g, double *su, double *sd,
-                    double *sr);
+void isac_sense_model_sd(const struct isac_sense_model *m, double d, double g, double *su,
+                         double *sd, double *sr);
 
 /* One measurement of the vehicle with state x (px, py, vx, vy) at RSU index ri. */
-void sense_model_measure(const struct sense_model *m, const struct trk_rsu *r, unsigned ri,
-                         const double *x, double g, int truth_id, isac_rng *rng,
-                         struct trk_meas *out);
+void isac_sense_model_measure(const struct isac_sense_model *m, const struct isac_trk_rsu *r,
+                              unsigned ri, const double *x, double g, int truth_id, isac_rng *rng,
+                              struct isac_trk_meas *out);
 
 #endif

@@ -7,15 +7,15 @@
 
 #include "common/err.h"
 
-struct tracker_s {
-    struct trk_params p;
-    struct trk_rsu rsu[TRK_MAX_RSUS];
+struct isac_tracker_s {
+    struct isac_trk_params p;
+    struct isac_trk_rsu rsu[ISAC_TRK_MAX_RSUS];
     unsigned nrsu, n, next_id, births, ends;
-    struct trk_track t[TRK_MAX_TRACKS];
-    unsigned char hit[TRK_MAX_TRACKS];
+    struct isac_trk_track t[ISAC_TRK_MAX_TRACKS];
+    unsigned char hit[ISAC_TRK_MAX_TRACKS];
 };
 
-void trk_params_default(struct trk_params *p)
+void isac_trk_params_default(struct isac_trk_params *p)
 {
     p->slot_s = 0.02;
     p->qx = 4.0;
@@ -31,11 +31,12 @@ void trk_params_default(struct trk_params *p)
     p->init_speed_sd = 40;
 }
 
-tracker tracker_create(const struct trk_params *p, const struct trk_rsu *rsu, unsigned nrsu)
+isac_tracker isac_tracker_create(const struct isac_trk_params *p, const struct isac_trk_rsu *rsu,
+                                 unsigned nrsu)
 {
-    if (!p || !rsu || nrsu == 0 || nrsu > TRK_MAX_RSUS)
+    if (!p || !rsu || nrsu == 0 || nrsu > ISAC_TRK_MAX_RSUS)
         return NULL;
-    tracker t = calloc(1, sizeof(*t));
+    isac_tracker t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
     t->p = *p;
@@ -44,31 +45,31 @@ tracker tracker_create(const struct trk_params *p, const struct trk_rsu *rsu, un
     return t;
 }
 
-void tracker_destroy(tracker t)
+void isac_tracker_destroy(isac_tracker t)
 {
     free(t);
 }
 
-const struct trk_track *tracker_tracks(tracker t, unsigned *n)
+const struct isac_trk_track *isac_tracker_tracks(isac_tracker t, unsigned *n)
 {
     *n = t->n;
     return t->t;
 }
-unsigned tracker_births(tracker t)
+unsigned isac_tracker_births(isac_tracker t)
 {
     return t->births;
 }
-unsigned tracker_ends(tracker t)
+unsigned isac_tracker_ends(isac_tracker t)
 {
     return t->ends;
 }
 
-static int birth(tracker t, const struct trk_meas *m)
+static int birth(isac_tracker t, const struct isac_trk_meas *m)
 {
-    if (t->n >= TRK_MAX_TRACKS)
+    if (t->n >= ISAC_TRK_MAX_TRACKS)
         return ISAC_ENOMEM;
-    const struct trk_rsu *r = &t->rsu[m->rsu];
-    struct trk_track *k = &t->t[t->n];
+    const struct isac_trk_rsu *r = &t->rsu[m->rsu];
+    struct isac_trk_track *k = &t->t[t->n];
     memset(k, 0, sizeof(*k));
     k->id = t->next_id++;
     k->truth_id = m->truth_id;
@@ -107,10 +108,10 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /* Associate and update the detections of RSU r; births for the rest. */
-static int rsu_pass(tracker t, unsigned r, const struct trk_meas *m, unsigned n)
+static int rsu_pass(isac_tracker t, unsigned r, const struct isac_trk_meas *m, unsigned n)
 {
-    unsigned idx[TRK_MAX_TRACKS], nm = 0;
-    for (unsigned j = 0; j < n && nm < TRK_MAX_TRACKS; j++)
+    unsigned idx[ISAC_TRK_MAX_TRACKS], nm = 0;
+    for (unsigned j = 0; j < n && nm < ISAC_TRK_MAX_TRACKS; j++)
         if (m[j].rsu == r)
             idx[nm++] = j;
     if (nm == 0)
@@ -127,7 +128,7 @@ static int rsu_pass(tracker t, unsigned r, const struct trk_meas *m, unsigned n)
     size_t np = 0;
     for (unsigned i = 0; i < t->n; i++)
         for (unsigned j = 0; j < nm; j++) {
-            double d2 = trk_ekf_distance(&t->t[i].f, &t->rsu[r], &m[idx[j]]);
+            double d2 = isac_trk_ekf_distance(&t->t[i].f, &t->rsu[r], &m[idx[j]]);
             if (d2 <= t->p.gate)
                 pr[np++] = (struct pair){d2, i, j};
         }
@@ -137,8 +138,8 @@ static int rsu_pass(tracker t, unsigned r, const struct trk_meas *m, unsigned n)
         if (used_t[pr[q].tr] || used_m[pr[q].me])
             continue;
         used_t[pr[q].tr] = used_m[pr[q].me] = 1;
-        struct trk_track *k = &t->t[pr[q].tr];
-        if (trk_ekf_update(&k->f, &t->rsu[r], &m[idx[pr[q].me]], NULL) == ISAC_OK) {
+        struct isac_trk_track *k = &t->t[pr[q].tr];
+        if (isac_trk_ekf_update(&k->f, &t->rsu[r], &m[idx[pr[q].me]], NULL) == ISAC_OK) {
             t->hit[pr[q].tr] = 1;
             k->truth_id = m[idx[pr[q].me]].truth_id;
         }
@@ -153,20 +154,20 @@ static int rsu_pass(tracker t, unsigned r, const struct trk_meas *m, unsigned n)
     return rc;
 }
 
-static int outside(const tracker t, const struct trk_track *k)
+static int outside(const isac_tracker t, const struct isac_trk_track *k)
 {
     double g = t->p.margin_m;
     return k->f.x[0] < t->p.x_min - g || k->f.x[0] > t->p.x_max + g || k->f.x[1] < t->p.y_min - g ||
            k->f.x[1] > t->p.y_max + g;
 }
 
-int tracker_step(tracker t, const struct trk_meas *m, unsigned n)
+int isac_tracker_step(isac_tracker t, const struct isac_trk_meas *m, unsigned n)
 {
     for (unsigned j = 0; j < n; j++)
         if (m[j].rsu >= t->nrsu)
             return ISAC_EINVAL;
     for (unsigned i = 0; i < t->n; i++) {
-        trk_ekf_predict(&t->t[i].f, t->p.slot_s, t->p.qx, t->p.qy);
+        isac_trk_ekf_predict(&t->t[i].f, t->p.slot_s, t->p.qx, t->p.qy);
         t->hit[i] = 0;
     }
     unsigned n_before = t->n;
@@ -177,7 +178,7 @@ int tracker_step(tracker t, const struct trk_meas *m, unsigned n)
     }
     unsigned k = 0;
     for (unsigned i = 0; i < t->n; i++) {
-        struct trk_track tr = t->t[i];
+        struct isac_trk_track tr = t->t[i];
         if (i < n_before) {
             tr.age++;
             if (t->hit[i]) {

@@ -1,7 +1,7 @@
 /* Multi-vehicle tracker: one EKF (track/ekf.h) per vehicle, detections from several RSUs,
  * association, track birth and end.
  *
- * Per slot (tracker_step):
+ * Per slot (isac_tracker_step):
  *   1. every track is predicted one slot ahead;
  *   2. for each RSU in turn, its detections are associated to tracks by global nearest
  *      neighbour (greedy on the Mahalanobis distance of the innovation, within the gate,
@@ -22,10 +22,10 @@
 
 #include "track/ekf.h"
 
-#define TRK_MAX_TRACKS 1024
-#define TRK_MAX_RSUS 8
+#define ISAC_TRK_MAX_TRACKS 1024
+#define ISAC_TRK_MAX_RSUS 8
 
-struct trk_params {
+struct isac_trk_params {
     double slot_s; /* T, s */
     double qx, qy; /* process noise PSD, m^2/s^3 */
     double gate;   /* association gate on the distance^2 (chi-square 3 dof) */
@@ -38,27 +38,28 @@ struct trk_params {
 
 /* T 0.02 s, qx 4, qy 0.25, gate 16.27 (99.9 % of chi2(3)), confirm 3, misses 3,
  * the default highway box (+-30 m x +-5 m), margin 3 m, speed prior sd 40 m/s. */
-void trk_params_default(struct trk_params *p);
+void isac_trk_params_default(struct isac_trk_params *p);
 
-struct trk_track {
+struct isac_trk_track {
     unsigned id;
     int confirmed;
     unsigned hits, misses, age;
     int truth_id; /* truth id of the last detection used (evaluation only) */
-    struct trk_ekf f;
+    struct isac_trk_ekf f;
 };
 
-typedef struct tracker_s *tracker;
+typedef struct isac_tracker_s *isac_tracker;
 
-tracker tracker_create(const struct trk_params *p, const struct trk_rsu *rsu, unsigned nrsu);
-void tracker_destroy(tracker t);
+isac_tracker isac_tracker_create(const struct isac_trk_params *p, const struct isac_trk_rsu *rsu,
+                                 unsigned nrsu);
+void isac_tracker_destroy(isac_tracker t);
 
 /* One slot with n detections (any order, any RSU). ISAC_EINVAL on a bad RSU index,
- * ISAC_ENOMEM when TRK_MAX_TRACKS would be exceeded. */
-int tracker_step(tracker t, const struct trk_meas *m, unsigned n);
+ * ISAC_ENOMEM when ISAC_TRK_MAX_TRACKS would be exceeded. */
+int isac_tracker_step(isac_tracker t, const struct isac_trk_meas *m, unsigned n);
 
-const struct trk_track *tracker_tracks(tracker t, unsigned *n);
-unsigned tracker_births(tracker t); /* tracks confirmed so far */
-unsigned tracker_ends(tracker t);   /* confirmed tracks ended so far */
+const struct isac_trk_track *isac_tracker_tracks(isac_tracker t, unsigned *n);
+unsigned isac_tracker_births(isac_tracker t); /* tracks confirmed so far */
+unsigned isac_tracker_ends(isac_tracker t);   /* confirmed tracks ended so far */
 
 #endif

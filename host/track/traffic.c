@@ -7,16 +7,16 @@
 #include "common/err.h"
 #include "common/rng.h"
 
-struct hw_traffic_s {
-    struct hw_traffic_params p;
+struct isac_hw_traffic_s {
+    struct isac_hw_traffic_params p;
     isac_rng rng[2];
     double next[2]; /* next arrival time per direction, s */
     double t;
     unsigned n, arrivals;
-    struct hw_vehicle v[HW_MAX_VEHICLES];
+    struct isac_hw_vehicle v[ISAC_HW_MAX_VEHICLES];
 };
 
-void hw_traffic_params_default(struct hw_traffic_params *p)
+void isac_hw_traffic_params_default(struct isac_hw_traffic_params *p)
 {
     p->length_m = 60.0;
     p->width_m = 10.0;
@@ -40,7 +40,8 @@ static double next_gap(isac_rng *r, double rate)
     return rate > 0 ? -log(1.0 - isac_rng_uniform(r)) / rate : INFINITY;
 }
 
-hw_traffic hw_traffic_create(const struct hw_traffic_params *p, char *err, size_t errlen)
+isac_hw_traffic isac_hw_traffic_create(const struct isac_hw_traffic_params *p, char *err,
+                                       size_t errlen)
 {
     if (check("length_m", p->length_m, 1, 1e4, err, errlen) ||
         check("width_m", p->width_m, 1, 100, err, errlen) ||
@@ -50,7 +51,7 @@ hw_traffic hw_traffic_create(const struct hw_traffic_params *p, char *err, size_
         check("speed_std", p->speed_std, 0, 30, err, errlen) ||
         check("slot_s", p->slot_s, 1e-4, 10, err, errlen))
         return NULL;
-    hw_traffic q = calloc(1, sizeof(*q));
+    isac_hw_traffic q = calloc(1, sizeof(*q));
     if (!q) {
         isac_seterr(err, errlen, "highway: out of memory");
         return NULL;
@@ -63,18 +64,18 @@ hw_traffic hw_traffic_create(const struct hw_traffic_params *p, char *err, size_
     return q;
 }
 
-void hw_traffic_destroy(hw_traffic q)
+void isac_hw_traffic_destroy(isac_hw_traffic q)
 {
     free(q);
 }
 
-int hw_traffic_step(hw_traffic q)
+int isac_hw_traffic_step(isac_hw_traffic q)
 {
     double t1 = q->t + q->p.slot_s, half = 0.5 * q->p.length_m;
     /* move and drop the vehicles that left */
     unsigned k = 0;
     for (unsigned i = 0; i < q->n; i++) {
-        struct hw_vehicle v = q->v[i];
+        struct isac_hw_vehicle v = q->v[i];
         v.x += v.vx * q->p.slot_s;
         if (fabs(v.x) <= half)
             q->v[k++] = v;
@@ -82,11 +83,11 @@ int hw_traffic_step(hw_traffic q)
     q->n = k;
     for (int d = 0; d < 2; d++)
         while (q->next[d] <= t1) {
-            if (q->n >= HW_MAX_VEHICLES)
+            if (q->n >= ISAC_HW_MAX_VEHICLES)
                 return ISAC_ENOMEM;
             double s = q->p.speed_mean + q->p.speed_std * isac_rng_normal(&q->rng[d]);
             s = s < 1.0 ? 1.0 : s;
-            struct hw_vehicle *v = &q->v[q->n];
+            struct isac_hw_vehicle *v = &q->v[q->n];
             v->id = q->arrivals++;
             v->dir = d;
             v->vx = d == 0 ? s : -s;
@@ -102,18 +103,18 @@ int hw_traffic_step(hw_traffic q)
     return ISAC_OK;
 }
 
-double hw_traffic_time(hw_traffic q)
+double isac_hw_traffic_time(isac_hw_traffic q)
 {
     return q->t;
 }
 
-const struct hw_vehicle *hw_traffic_vehicles(hw_traffic q, unsigned *n)
+const struct isac_hw_vehicle *isac_hw_traffic_vehicles(isac_hw_traffic q, unsigned *n)
 {
     *n = q->n;
     return q->v;
 }
 
-unsigned hw_traffic_arrivals(hw_traffic q)
+unsigned isac_hw_traffic_arrivals(isac_hw_traffic q)
 {
     return q->arrivals;
 }

@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HW_MAX_VEHICLES 1024
+#define ISAC_HW_MAX_VEHICLES 1024
 
-struct hw_traffic_params {
+struct isac_hw_traffic_params {
     double length_m;   /* road length, 1..10000 m (60) */
     double width_m;    /* road width, 1..100 m (10) */
     double rate[2];    /* arrivals per second per direction, 0..1000 (5, 5) */
@@ -32,7 +32,7 @@ struct hw_traffic_params {
     uint64_t seed;
 };
 
-struct hw_vehicle {
+struct isac_hw_vehicle {
     unsigned id;   /* 0, 1, 2, ... in order of arrival */
     int dir;       /* 0: +x, 1: -x */
     double x, y;   /* position, m */
@@ -40,21 +40,22 @@ struct hw_vehicle {
     double t_in;   /* arrival time, s */
 };
 
-void hw_traffic_params_default(struct hw_traffic_params *p);
+void isac_hw_traffic_params_default(struct isac_hw_traffic_params *p);
 
-typedef struct hw_traffic_s *hw_traffic;
+typedef struct isac_hw_traffic_s *isac_hw_traffic;
 
 /* NULL with one line naming the field and value in err on bad parameters. */
-hw_traffic hw_traffic_create(const struct hw_traffic_params *p, char *err, size_t errlen);
-void hw_traffic_destroy(hw_traffic q);
+isac_hw_traffic isac_hw_traffic_create(const struct isac_hw_traffic_params *p, char *err,
+                                       size_t errlen);
+void isac_hw_traffic_destroy(isac_hw_traffic q);
 
 /* Advance one slot: time goes from t to t + slot_s; vehicles that arrived in the slot are
- * added, those past the far end removed. ISAC_ENOMEM when more than HW_MAX_VEHICLES
+ * added, those past the far end removed. ISAC_ENOMEM when more than ISAC_HW_MAX_VEHICLES
  * would be on the road. */
-int hw_traffic_step(hw_traffic q);
-double hw_traffic_time(hw_traffic q); /* s since the start */
+int isac_hw_traffic_step(isac_hw_traffic q);
+double isac_hw_traffic_time(isac_hw_traffic q); /* s since the start */
 /* Vehicles on the road now (valid until the next step). */
-const struct hw_vehicle *hw_traffic_vehicles(hw_traffic q, unsigned *n);
-unsigned hw_traffic_arrivals(hw_traffic q); /* total so far */
+const struct isac_hw_vehicle *isac_hw_traffic_vehicles(isac_hw_traffic q, unsigned *n);
+unsigned isac_hw_traffic_arrivals(isac_hw_traffic q); /* total so far */
 
 #endif

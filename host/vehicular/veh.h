@@ -7,7 +7,7 @@
  * Conventions (host/array/array.h): RSU i has an N-element half-wavelength ULA along +x;
  * a vehicle at direction cosine u = sin(phi) = (px - x_i) / d receives a^T(u) f from a
  * transmit beam f (a_m(u) = exp(j 2 pi p_m u), unnormalised); the matched beam is
- * e(u) = conj(a(u)) / sqrt(N) (array_tx_weights), unit norm. Beams satisfy ||f|| <= 1
+ * e(u) = conj(a(u)) / sqrt(N) (isac_array_tx_weights), unit norm. Beams satisfy ||f|| <= 1
  * (the paper's per-beam constraint); a plan column is f itself at power beam_power.
  *
  * Communication model (seed 000 eq. 10, intra-RSU interference only, as the emulator's
@@ -51,7 +51,7 @@
  * the array's phase centre, so the matched beam maximises ||Pi f||^2 =
  * pi^2 (N^2 - 1) / 12, digest 1.2) and the information equals the level-0 angle CRB at
  * the matched beam. Lambda above 0.999 of that maximum is clamped (counted in
- * veh_stats.clamped): the constraint cannot be met there by any beam.
+ * isac_veh_stats.clamped): the constraint cannot be met there by any beam.
  */
 #ifndef ISACTB_VEHICULAR_VEH_H
 #define ISACTB_VEHICULAR_VEH_H
@@ -62,28 +62,28 @@
 
 #include "track/sense_model.h"
 
-#define VEH_RSUS 2
-#define VEH_MAX_N 64   /* elements per RSU */
-#define VEH_MAX_K 128  /* vehicles per slot */
-#define VEH_MAX_CAP 64 /* streams per RSU (ISAC_PLAN_MAX_COMM) */
-#define VEH_NONE (-1)  /* xi: vehicle not served */
+#define ISAC_VEH_RSUS 2
+#define ISAC_VEH_MAX_N 64   /* elements per RSU */
+#define ISAC_VEH_MAX_K 128  /* vehicles per slot */
+#define ISAC_VEH_MAX_CAP 64 /* streams per RSU (ISAC_PLAN_MAX_COMM) */
+#define ISAC_VEH_NONE (-1)  /* xi: vehicle not served */
 
-struct veh_params {
-    unsigned n;              /* Nt = Nr, 2..VEH_MAX_N */
-    unsigned cap;            /* streams per RSU (Algorithm 3's cap), 1..VEH_MAX_CAP */
-    double rsu[VEH_RSUS][2]; /* RSU positions, m (Table I: (0, 30), (0, -30)) */
-    double comm_snr_db;      /* snr1: unit-power stream, one antenna, 30 m, dB */
-    double beam_power;       /* power of each comm beam, (0, 1] (comm_share / cap) */
-    double probe_power;      /* power of the omnidirectional probe, [0, 1] */
-    double psd;              /* OFDM subcarrier power factor, >= 1 (nfft / occupied) */
-    struct sense_model sm;   /* sensing: snr_ref_db at d_ref (beam on target, unit
+struct isac_veh_params {
+    unsigned n;                   /* Nt = Nr, 2..VEH_MAX_N */
+    unsigned cap;                 /* streams per RSU (Algorithm 3's cap), 1..VEH_MAX_CAP */
+    double rsu[ISAC_VEH_RSUS][2]; /* RSU positions, m (Table I: (0, 30), (0, -30)) */
+    double comm_snr_db;           /* snr1: unit-power stream, one antenna, 30 m, dB */
+    double beam_power;            /* power of each comm beam, (0, 1] (comm_share / cap) */
+    double probe_power;           /* power of the omnidirectional probe, [0, 1] */
+    double psd;                   /* OFDM subcarrier power factor, >= 1 (nfft / occupied) */
+    struct isac_sense_model sm;   /* sensing: snr_ref_db at d_ref (beam on target, unit
                                 power), bandwidth, burst, fc; sm.nr = n */
-    double slot_s, qx, qy;   /* the tracker's motion model (host/track/ekf.h) */
-    int sensing;             /* 1: FP keeps the sensing constraint; 0: drops it */
-    unsigned fp_iter;        /* FP: at most this many gamma/y/F rounds (1..1000) */
-    double fp_tol;           /* FP: stop when the fq gain <= fp_tol |fq| */
-    unsigned max_flips;      /* Algorithm 3: flip limit (0: 2 K) */
-    /* lstm scheme: weights files (bilstm_save JSON) of the assignment and the beam net;
+    double slot_s, qx, qy;        /* the tracker's motion model (host/track/ekf.h) */
+    int sensing;                  /* 1: FP keeps the sensing constraint; 0: drops it */
+    unsigned fp_iter;             /* FP: at most this many gamma/y/F rounds (1..1000) */
+    double fp_tol;                /* FP: stop when the fq gain <= fp_tol |fq| */
+    unsigned max_flips;           /* Algorithm 3: flip limit (0: 2 K) */
+    /* lstm scheme: weights files (isac_bilstm_save JSON) of the assignment and the beam net;
      * NULL: the compiled-in tables (codebooks/veh_lstm_{assign,beam}_weights.c) */
     const char *lstm_assign, *lstm_beam;
 };
@@ -92,73 +92,73 @@ struct veh_params {
  * highway scene's defaults), beam_power 0.8 / cap, probe 0.2, psd 4/3, sensing at 30 dB
  * (sense_snr 0 + tx 30) per element, 200 MHz, 122.4 us burst, 30 GHz; T 0.02, qx 4,
  * qy 0.25; sensing on; fp_iter 30, fp_tol 1e-4; max_flips 0. */
-void veh_params_default(struct veh_params *p);
+void isac_veh_params_default(struct isac_veh_params *p);
 /* 0, or ISAC_EINVAL with one line naming the field and value. */
-int veh_params_check(const struct veh_params *p, char *err, size_t errlen);
+int isac_veh_params_check(const struct isac_veh_params *p, char *err, size_t errlen);
 
 /* One tracked vehicle as the digital twin sees it at the start of a slot. */
-struct veh_vehicle {
+struct isac_veh_vehicle {
     unsigned id;      /* track id (the runner maps it to the vehicle served) */
     double x[4];      /* predicted state for this slot: px, py (m), vx, vy (m/s) */
     double P[16];     /* its predicted covariance (row-major) */
     double Pprev[16]; /* the posterior covariance of the previous slot */
     /* learning features (host/vehicular/veh_features.h); the optimisers ignore them */
-    double meas[VEH_RSUS][3]; /* last slot's measurement (u, d, r) by each RSU */
-    int has_meas[VEH_RSUS];
-    int prev_rsu;                    /* RSU that served it last slot, VEH_NONE */
-    float complex prev_f[VEH_MAX_N]; /* that beam */
+    double meas[ISAC_VEH_RSUS][3]; /* last slot's measurement (u, d, r) by each RSU */
+    int has_meas[ISAC_VEH_RSUS];
+    int prev_rsu;                         /* RSU that served it last slot, ISAC_VEH_NONE */
+    float complex prev_f[ISAC_VEH_MAX_N]; /* that beam */
 };
 
-typedef struct veh_prob_s *veh_prob;
+typedef struct isac_veh_prob_s *isac_veh_prob;
 
-/* Scratch for up to VEH_MAX_K vehicles; NULL on bad parameters (err) or memory. */
-veh_prob veh_prob_create(const struct veh_params *p, char *err, size_t errlen);
-void veh_prob_destroy(veh_prob p);
-const struct veh_params *veh_prob_params(veh_prob p);
+/* Scratch for up to ISAC_VEH_MAX_K vehicles; NULL on bad parameters (err) or memory. */
+isac_veh_prob isac_veh_prob_create(const struct isac_veh_params *p, char *err, size_t errlen);
+void isac_veh_prob_destroy(isac_veh_prob p);
+const struct isac_veh_params *isac_veh_prob_params(isac_veh_prob p);
 
 /* Load the slot: K (0..VEH_MAX_K) vehicles (copied); computes each (RSU, vehicle)
  * pair's angle, range, channel, noise and Lambda; every beam set to the matched beam,
  * nobody served. ISAC_EINVAL on K or a non-finite state. */
-int veh_prob_set(veh_prob p, const struct veh_vehicle *v, unsigned K);
-unsigned veh_prob_count(veh_prob p);
-const struct veh_vehicle *veh_prob_vehicle(veh_prob p, unsigned k);
+int isac_veh_prob_set(isac_veh_prob p, const struct isac_veh_vehicle *v, unsigned K);
+unsigned isac_veh_prob_count(isac_veh_prob p);
+const struct isac_veh_vehicle *isac_veh_prob_vehicle(isac_veh_prob p, unsigned k);
 
 /* Geometry of pair (i, k) at the predicted state: direction cosine, range (m). */
-double veh_u(veh_prob p, unsigned i, unsigned k);
-double veh_d(veh_prob p, unsigned i, unsigned k);
-double veh_lambda(veh_prob p, unsigned i, unsigned k);
+double isac_veh_u(isac_veh_prob p, unsigned i, unsigned k);
+double isac_veh_d(isac_veh_prob p, unsigned i, unsigned k);
+double isac_veh_lambda(isac_veh_prob p, unsigned i, unsigned k);
 /* max ||Pi f||^2 over ||f|| <= 1: pi^2 (N^2 - 1) / 12. */
-double veh_pi_max(veh_prob p);
+double isac_veh_pi_max(isac_veh_prob p);
 /* ||Pi(u_ik) f||^2 of a beam f (N entries). */
-double veh_pi_norm2(veh_prob p, unsigned i, unsigned k, const double complex *f);
+double isac_veh_pi_norm2(isac_veh_prob p, unsigned i, unsigned k, const double complex *f);
 
-/* Assignment xi_k: the serving RSU or VEH_NONE; and the beam f_ik (N entries, kept for
+/* Assignment xi_k: the serving RSU or ISAC_VEH_NONE; and the beam f_ik (N entries, kept for
  * both RSUs: the non-serving one is the hypothetical beam of Algorithm 3). */
-int veh_xi(veh_prob p, unsigned k);
-void veh_set_xi(veh_prob p, unsigned k, int i);
-double complex *veh_beam(veh_prob p, unsigned i, unsigned k);
-unsigned veh_served(veh_prob p, unsigned i); /* vehicles with xi = i */
+int isac_veh_xi(isac_veh_prob p, unsigned k);
+void isac_veh_set_xi(isac_veh_prob p, unsigned k, int i);
+double complex *isac_veh_beam(isac_veh_prob p, unsigned i, unsigned k);
+unsigned isac_veh_served(isac_veh_prob p, unsigned i); /* vehicles with xi = i */
 
 /* SINR of vehicle k served by RSU i with the current assignment and beams (the design
  * model, at the predicted positions); for xi_k != i the hypothetical SINR of k if i
  * served it with f_ik (interference from i's served beams). */
-double veh_sinr(veh_prob p, unsigned i, unsigned k);
+double isac_veh_sinr(isac_veh_prob p, unsigned i, unsigned k);
 /* Design objective sum over served k of log2(1 + SINR_k). */
-double veh_rate_sum(veh_prob p);
+double isac_veh_rate_sum(isac_veh_prob p);
 
 /* Statistics of the last FP run / assignment. */
-struct veh_stats {
+struct isac_veh_stats {
     unsigned fp_runs, fp_iters, flips, rejected, clamped;
     double fq_first, fq_last; /* fq (nats) of the last FP run, first and last round */
     int monotone;             /* every FP run's fq never decreased (1e-9 relative) */
     double min_slack;         /* min over served pairs of ||Pi f||^2 - Lambda (sensing on) */
 };
-const struct veh_stats *veh_prob_stats(veh_prob p);
+const struct isac_veh_stats *isac_veh_prob_stats(isac_veh_prob p);
 
 /* FP beam update of RSU i's served set (digest 3.5, above). trace (may be NULL) receives
  * fq after each round (room for fp_iter + 1), *ntrace their number. ISAC_OK or
  * ISAC_ENOMEM / ISAC_EINVAL (LAPACK failure). */
-int veh_fp(veh_prob p, unsigned i, double *trace, unsigned *ntrace);
+int isac_veh_fp(isac_veh_prob p, unsigned i, double *trace, unsigned *ntrace);
 
 /* Assignments (each also sets the served vehicles' beams):
  *   distance   nearest RSU, nearest vehicles first, at most `cap` per RSU (the other RSU
@@ -173,9 +173,9 @@ int veh_fp(veh_prob p, unsigned i, double *trace, unsigned *ntrace);
  *              cap), re-run FP on both RSUs, keep the flip only when the sum rate rose
  *              (else restore and never try that vehicle again this slot), at most
  *              max_flips flips (digest 3.8 [ENG]: the paper has no termination rule).
- * ISAC_OK or an error of veh_fp. */
-int veh_assign_distance(veh_prob p, int fp);
-int veh_assign_greedy(veh_prob p);
-int veh_assign_heuristic(veh_prob p);
+ * ISAC_OK or an error of isac_veh_fp. */
+int isac_veh_assign_distance(isac_veh_prob p, int fp);
+int isac_veh_assign_greedy(isac_veh_prob p);
+int isac_veh_assign_heuristic(isac_veh_prob p);
 
 #endif

@@ -20,18 +20,18 @@ static int key_asc(const void *a, const void *b)
     return x->k < y->k ? -1 : (x->k > y->k);
 }
 
-static unsigned nearer(veh_prob p, unsigned k)
+static unsigned nearer(isac_veh_prob p, unsigned k)
 {
     return p->pr[1][k].d < p->pr[0][k].d ? 1u : 0u;
 }
 
-int veh_assign_distance(veh_prob p, int fp)
+int isac_veh_assign_distance(isac_veh_prob p, int fp)
 {
-    struct key ord[VEH_MAX_K];
-    unsigned cnt[VEH_RSUS] = {0};
+    struct key ord[ISAC_VEH_MAX_K];
+    unsigned cnt[ISAC_VEH_RSUS] = {0};
     for (unsigned k = 0; k < p->K; k++) {
         ord[k] = (struct key){fmin(p->pr[0][k].d, p->pr[1][k].d), k};
-        p->xi[k] = VEH_NONE;
+        p->xi[k] = ISAC_VEH_NONE;
     }
     qsort(ord, p->K, sizeof(*ord), key_asc);
     for (unsigned j = 0; j < p->K; j++) {
@@ -42,10 +42,10 @@ int veh_assign_distance(veh_prob p, int fp)
             continue;
         p->xi[k] = (int)i;
         cnt[i]++;
-        veh_matched(p, &p->pr[i][k], veh_beam(p, i, k));
+        veh_matched(p, &p->pr[i][k], isac_veh_beam(p, i, k));
     }
-    for (unsigned i = 0; fp && i < VEH_RSUS; i++) {
-        int rc = veh_fp(p, i, NULL, NULL);
+    for (unsigned i = 0; fp && i < ISAC_VEH_RSUS; i++) {
+        int rc = isac_veh_fp(p, i, NULL, NULL);
         if (rc)
             return rc;
     }
@@ -53,29 +53,29 @@ int veh_assign_distance(veh_prob p, int fp)
 }
 
 /* Copy RSU i's beams of every vehicle out of / into buf (K x N). */
-static void beams_save(veh_prob p, unsigned i, double complex *buf)
+static void beams_save(isac_veh_prob p, unsigned i, double complex *buf)
 {
     memcpy(buf, p->F[i], (size_t)p->K * p->p.n * sizeof(*buf));
 }
 
-static void beams_load(veh_prob p, unsigned i, const double complex *buf)
+static void beams_load(isac_veh_prob p, unsigned i, const double complex *buf)
 {
     memcpy(p->F[i], buf, (size_t)p->K * p->p.n * sizeof(*buf));
 }
 
-int veh_assign_greedy(veh_prob p)
+int isac_veh_assign_greedy(isac_veh_prob p)
 {
     size_t sz = (size_t)p->K * p->p.n;
     double complex *save = malloc((2 * sz + 1) * sizeof(*save));
     double complex *best = save + sz;
     if (!save)
         return ISAC_ENOMEM;
-    struct key ord[VEH_MAX_K];
-    unsigned cnt[VEH_RSUS] = {0};
+    struct key ord[ISAC_VEH_MAX_K];
+    unsigned cnt[ISAC_VEH_RSUS] = {0};
     for (unsigned k = 0; k < p->K; k++) {
         double x = 1.0 / p->pr[0][k].d - 1.0 / p->pr[1][k].d;
         ord[k] = (struct key){-x * x, k}; /* descending |1/d1 - 1/d2|^2 */
-        p->xi[k] = VEH_NONE;
+        p->xi[k] = ISAC_VEH_NONE;
     }
     qsort(ord, p->K, sizeof(*ord), key_asc);
     int rc = ISAC_OK;
@@ -88,24 +88,24 @@ int veh_assign_greedy(veh_prob p)
             continue;
         }
         double zbest = -INFINITY;
-        int ibest = VEH_NONE;
-        for (unsigned i = 0; i < VEH_RSUS && rc == ISAC_OK; i++) {
+        int ibest = ISAC_VEH_NONE;
+        for (unsigned i = 0; i < ISAC_VEH_RSUS && rc == ISAC_OK; i++) {
             if (cnt[i] >= p->p.cap)
                 continue;
             beams_save(p, i, save);
             p->xi[k] = (int)i;
-            veh_matched(p, &p->pr[i][k], veh_beam(p, i, k));
-            rc = veh_fp(p, i, NULL, NULL);
-            double z = log1p(veh_sinr(p, i, k));
+            veh_matched(p, &p->pr[i][k], isac_veh_beam(p, i, k));
+            rc = isac_veh_fp(p, i, NULL, NULL);
+            double z = log1p(isac_veh_sinr(p, i, k));
             if (z > zbest) {
                 zbest = z;
                 ibest = (int)i;
                 beams_save(p, i, best);
             }
             beams_load(p, i, save);
-            p->xi[k] = VEH_NONE;
+            p->xi[k] = ISAC_VEH_NONE;
         }
-        if (ibest != VEH_NONE) {
+        if (ibest != ISAC_VEH_NONE) {
             p->xi[k] = ibest;
             cnt[ibest]++;
             beams_load(p, (unsigned)ibest, best);
@@ -115,27 +115,28 @@ int veh_assign_greedy(veh_prob p)
     return rc;
 }
 
-int veh_assign_heuristic(veh_prob p)
+int isac_veh_assign_heuristic(isac_veh_prob p)
 {
-    int rc = veh_assign_distance(p, 1);
+    int rc = isac_veh_assign_distance(p, 1);
     if (rc)
         return rc;
     size_t sz = (size_t)p->K * p->p.n;
     double complex *save = malloc((2 * sz + 1) * sizeof(*save));
     if (!save)
         return ISAC_ENOMEM;
-    unsigned char tabu[VEH_MAX_K] = {0};
+    unsigned char tabu[ISAC_VEH_MAX_K] = {0};
     unsigned max_flips = p->p.max_flips ? p->p.max_flips : 2 * p->K;
-    double total = veh_rate_sum(p);
+    double total = isac_veh_rate_sum(p);
     while (p->st.flips < max_flips) {
-        unsigned cnt[VEH_RSUS] = {veh_served(p, 0), veh_served(p, 1)};
+        unsigned cnt[ISAC_VEH_RSUS] = {isac_veh_served(p, 0), isac_veh_served(p, 1)};
         double emax = 0;
         int kbest = -1;
         for (unsigned k = 0; k < p->K; k++) {
             int s = p->xi[k];
-            if (s == VEH_NONE || tabu[k] || cnt[1 - s] >= p->p.cap)
+            if (s == ISAC_VEH_NONE || tabu[k] || cnt[1 - s] >= p->p.cap)
                 continue;
-            double e = log1p(veh_sinr(p, 1 - (unsigned)s, k)) - log1p(veh_sinr(p, (unsigned)s, k));
+            double e = log1p(isac_veh_sinr(p, 1 - (unsigned)s, k)) -
+                       log1p(isac_veh_sinr(p, (unsigned)s, k));
             if (e > emax) {
                 emax = e;
                 kbest = (int)k;
@@ -148,9 +149,9 @@ int veh_assign_heuristic(veh_prob p)
         beams_save(p, 0, save);
         beams_save(p, 1, save + sz);
         p->xi[k] = 1 - from;
-        if ((rc = veh_fp(p, 0, NULL, NULL)) || (rc = veh_fp(p, 1, NULL, NULL)))
+        if ((rc = isac_veh_fp(p, 0, NULL, NULL)) || (rc = isac_veh_fp(p, 1, NULL, NULL)))
             break;
-        double t = veh_rate_sum(p);
+        double t = isac_veh_rate_sum(p);
         if (t > total) {
             total = t;
             p->st.flips++;

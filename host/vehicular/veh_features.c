@@ -20,9 +20,9 @@ static int okey_cmp(const void *a, const void *b)
     return p->id < q->id ? -1 : (p->id > q->id);
 }
 
-void veh_order(veh_prob p, unsigned *order)
+void isac_veh_order(isac_veh_prob p, unsigned *order)
 {
-    struct okey o[VEH_MAX_K];
+    struct okey o[ISAC_VEH_MAX_K];
     for (unsigned k = 0; k < p->K; k++)
         o[k] = (struct okey){p->v[k].x[0], p->v[k].id, k};
     qsort(o, p->K, sizeof(*o), okey_cmp);
@@ -30,7 +30,8 @@ void veh_order(veh_prob p, unsigned *order)
         order[k] = o[k].k;
 }
 
-void veh_beam_to_frame(veh_prob p, unsigned i, unsigned k, const double complex *f, float *b)
+void isac_veh_beam_to_frame(isac_veh_prob p, unsigned i, unsigned k, const double complex *f,
+                            float *b)
 {
     unsigned N = p->p.n;
     const struct veh_pair *pr = &p->pr[i][k];
@@ -42,7 +43,8 @@ void veh_beam_to_frame(veh_prob p, unsigned i, unsigned k, const double complex 
     }
 }
 
-void veh_beam_from_frame(veh_prob p, unsigned i, unsigned k, const float *b, double complex *f)
+void isac_veh_beam_from_frame(isac_veh_prob p, unsigned i, unsigned k, const float *b,
+                              double complex *f)
 {
     unsigned N = p->p.n;
     const struct veh_pair *pr = &p->pr[i][k];
@@ -51,16 +53,16 @@ void veh_beam_from_frame(veh_prob p, unsigned i, unsigned k, const float *b, dou
         f[m] = (b[m] + I * (double)b[N + m]) * conj(pr->a[m]) * s;
 }
 
-void veh_features(veh_prob p, const unsigned *order, int beam_net, float *x)
+void isac_veh_features(isac_veh_prob p, const unsigned *order, int beam_net, float *x)
 {
-    unsigned N = p->p.n, F = beam_net ? VEH_FEAT_BEAM(N) : VEH_FEAT_ASSIGN(N);
+    unsigned N = p->p.n, F = beam_net ? ISAC_VEH_FEAT_BEAM(N) : ISAC_VEH_FEAT_ASSIGN(N);
     for (unsigned t = 0; t < p->K; t++) {
         unsigned k = order[t];
-        const struct veh_vehicle *v = &p->v[k];
+        const struct isac_veh_vehicle *v = &p->v[k];
         float *o = x + (size_t)t * F;
         memset(o, 0, F * sizeof(*o));
         unsigned j = 0;
-        for (unsigned i = 0; i < VEH_RSUS; i++) {
+        for (unsigned i = 0; i < ISAC_VEH_RSUS; i++) {
             o[j++] = (float)p->pr[i][k].u;
             o[j++] = (float)(p->pr[i][k].d / 30.0);
             if (v->has_meas[i]) {
@@ -74,10 +76,10 @@ void veh_features(veh_prob p, const unsigned *order, int beam_net, float *x)
         if (v->prev_rsu == 0 || v->prev_rsu == 1) {
             unsigned i = (unsigned)v->prev_rsu;
             o[j + i] = 1.0f;
-            double complex f[VEH_MAX_N];
+            double complex f[ISAC_VEH_MAX_N];
             for (unsigned m = 0; m < N; m++)
                 f[m] = v->prev_f[m];
-            veh_beam_to_frame(p, i, k, f, o + j + 2);
+            isac_veh_beam_to_frame(p, i, k, f, o + j + 2);
         }
         j += 2 + 2 * N;
         o[j++] = (float)(p->K / 50.0);
@@ -86,17 +88,17 @@ void veh_features(veh_prob p, const unsigned *order, int beam_net, float *x)
     }
 }
 
-int veh_labels(veh_prob p, const unsigned *order, float *assign, float *beam)
+int isac_veh_labels(isac_veh_prob p, const unsigned *order, float *assign, float *beam)
 {
     unsigned N = p->p.n;
     for (unsigned t = 0; t < p->K; t++) {
         unsigned k = order[t];
         int i = p->xi[k];
-        if (i == VEH_NONE)
+        if (i == ISAC_VEH_NONE)
             return -1;
         assign[t] = i == 0 ? 1.0f : 0.0f;
         float *b = beam + (size_t)t * 2 * N;
-        veh_beam_to_frame(p, (unsigned)i, k, veh_beam(p, (unsigned)i, k), b);
+        isac_veh_beam_to_frame(p, (unsigned)i, k, isac_veh_beam(p, (unsigned)i, k), b);
         double complex s = 0;
         for (unsigned m = 0; m < N; m++)
             s += b[m] + I * (double)b[N + m];

@@ -1,8 +1,8 @@
 /* Per-vehicle features and labels of seed 000's Bi-LSTMs (digest section 4), from a
- * loaded veh_prob (veh.h).
+ * loaded isac_veh_prob (veh.h).
  *
  * A slot is one sequence: its vehicles sorted by predicted position x (ties: by id), one
- * step each. Step features (assignment net, VEH_FEAT_ASSIGN(N) values):
+ * step each. Step features (assignment net, ISAC_VEH_FEAT_ASSIGN(N) values):
  *   for each RSU i = 0, 1: predicted direction cosine u_ik and range d_ik / 30 m; last
  *     slot's measurement by RSU i (the matched filter's outputs in this testbed: u, range
  *     / 30 m, range rate / 30 m/s) and a 1/0 flag that it exists (zeros when not);
@@ -29,24 +29,26 @@
 
 #include "vehicular/veh.h"
 
-#define VEH_FEAT_ASSIGN(N) (15u + 2u * (N))
-#define VEH_FEAT_BEAM(N) (16u + 2u * (N))
-#define VEH_OUT_BEAM(N) (2u * (N))
+#define ISAC_VEH_FEAT_ASSIGN(N) (15u + 2u * (N))
+#define ISAC_VEH_FEAT_BEAM(N) (16u + 2u * (N))
+#define ISAC_VEH_OUT_BEAM(N) (2u * (N))
 
 /* order[0..K-1] = vehicle indices sorted by predicted x. */
-void veh_order(veh_prob p, unsigned *order);
+void isac_veh_order(isac_veh_prob p, unsigned *order);
 
-/* Features of the sequence in `order` (K x VEH_FEAT_ASSIGN or VEH_FEAT_BEAM floats,
+/* Features of the sequence in `order` (K x ISAC_VEH_FEAT_ASSIGN or ISAC_VEH_FEAT_BEAM floats,
  * step-major). beam_net: 0 assignment features, 1 beam features with the assignment of
- * veh_xi (a vehicle not served gets 0.5). */
-void veh_features(veh_prob p, const unsigned *order, int beam_net, float *x);
+ * isac_veh_xi (a vehicle not served gets 0.5). */
+void isac_veh_features(isac_veh_prob p, const unsigned *order, int beam_net, float *x);
 
 /* Labels of the current decision: assign (K values), beam (K x 2N). Returns 0, or -1 when
  * a vehicle is not served (the slot cannot be a training sequence). */
-int veh_labels(veh_prob p, const unsigned *order, float *assign, float *beam);
+int isac_veh_labels(isac_veh_prob p, const unsigned *order, float *assign, float *beam);
 
 /* A beam in the matched frame of pair (i, k) -> element beam f, and back. */
-void veh_beam_from_frame(veh_prob p, unsigned i, unsigned k, const float *b, double complex *f);
-void veh_beam_to_frame(veh_prob p, unsigned i, unsigned k, const double complex *f, float *b);
+void isac_veh_beam_from_frame(isac_veh_prob p, unsigned i, unsigned k, const float *b,
+                              double complex *f);
+void isac_veh_beam_to_frame(isac_veh_prob p, unsigned i, unsigned k, const double complex *f,
+                            float *b);
 
 #endif

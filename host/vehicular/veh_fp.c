@@ -35,7 +35,7 @@ static double sub_obj(const struct sub *s, const double complex *z)
 static void ball_solve(const struct sub *s, const double complex *bb, double complex *z)
 {
     unsigned N = s->N;
-    double lmax = 0, W = 0, w[VEH_MAX_N];
+    double lmax = 0, W = 0, w[ISAC_VEH_MAX_N];
     for (unsigned j = 0; j < N; j++) {
         lmax = lmax > s->lam[j] ? lmax : s->lam[j];
         w[j] = creal(bb[j] * conj(bb[j]));
@@ -150,11 +150,11 @@ static void from_eig(const double complex *U, unsigned N, const double complex *
 }
 
 /* One beam's update (veh.h): accepted when feasible and not worse than f0. */
-static void beam_update(veh_prob p, unsigned i, unsigned k, double complex c_scale)
+static void beam_update(isac_veh_prob p, unsigned i, unsigned k, double complex c_scale)
 {
     unsigned N = p->p.n;
     const struct veh_pair *pr = &p->pr[i][k];
-    double complex *f0 = veh_beam(p, i, k);
+    double complex *f0 = isac_veh_beam(p, i, k);
     double complex *c = p->tmp, *q = p->tmp + N, *cb = p->tmp + 2 * N, *qb = p->tmp + 3 * N;
     double complex *z = p->tmp + 4 * N, *bb = p->tmp + 5 * N, *z0 = p->tmp + 6 * N;
     double complex *f = p->tmp + 7 * N;
@@ -189,13 +189,13 @@ static void beam_update(veh_prob p, unsigned i, unsigned k, double complex c_sca
     if (sub_obj(&s, z) < sub_obj(&s, z0))
         return;
     from_eig(p->A, N, z, f);
-    if (constrained && veh_pi_norm2(p, i, k, f) < pr->lambda)
+    if (constrained && isac_veh_pi_norm2(p, i, k, f) < pr->lambda)
         return;
     memcpy(f0, f, N * sizeof(*f));
 }
 
 /* gamma, y and fq (nats) of RSU i's set with the current beams; h[a][b] = g_a^H f_b. */
-static double fq_eval(veh_prob p, unsigned i, unsigned n, double *gam, double complex *y)
+static double fq_eval(isac_veh_prob p, unsigned i, unsigned n, double *gam, double complex *y)
 {
     unsigned N = p->p.n;
     double fq = 0;
@@ -218,7 +218,7 @@ static double fq_eval(veh_prob p, unsigned i, unsigned n, double *gam, double co
     return fq;
 }
 
-int veh_fp(veh_prob p, unsigned i, double *trace, unsigned *ntrace)
+int isac_veh_fp(isac_veh_prob p, unsigned i, double *trace, unsigned *ntrace)
 {
     unsigned N = p->p.n, n = 0;
     if (ntrace)
@@ -229,14 +229,14 @@ int veh_fp(veh_prob p, unsigned i, double *trace, unsigned *ntrace)
             /* a beam that does not meet this slot's constraint restarts from the matched
              * beam, which does (Lambda is clamped below its maximum) */
             if (p->pr[i][k].lambda > 0 &&
-                veh_pi_norm2(p, i, k, veh_beam(p, i, k)) < p->pr[i][k].lambda)
-                veh_matched(p, &p->pr[i][k], veh_beam(p, i, k));
+                isac_veh_pi_norm2(p, i, k, isac_veh_beam(p, i, k)) < p->pr[i][k].lambda)
+                veh_matched(p, &p->pr[i][k], isac_veh_beam(p, i, k));
         }
     p->st.fp_runs++;
     if (n == 0)
         return ISAC_OK;
-    double gam[VEH_MAX_K];
-    double complex y[VEH_MAX_K];
+    double gam[ISAC_VEH_MAX_K];
+    double complex y[ISAC_VEH_MAX_K];
     double prev = -INFINITY;
     for (unsigned it = 0;; it++) {
         double fq = fq_eval(p, i, n, gam, y);
@@ -274,8 +274,9 @@ int veh_fp(veh_prob p, unsigned i, double *trace, unsigned *ntrace)
     for (unsigned a = 0; a < n; a++) {
         unsigned k = p->set[a];
         if (p->pr[i][k].lambda > 0)
-            p->st.min_slack = fmin(p->st.min_slack,
-                                   veh_pi_norm2(p, i, k, veh_beam(p, i, k)) - p->pr[i][k].lambda);
+            p->st.min_slack =
+                fmin(p->st.min_slack,
+                     isac_veh_pi_norm2(p, i, k, isac_veh_beam(p, i, k)) - p->pr[i][k].lambda);
     }
     return ISAC_OK;
 }

@@ -10,11 +10,11 @@
 #include "vehicular/veh_features.h"
 
 #ifdef ISACTB_HAVE_VEH_LSTM
-extern const struct bilstm_def veh_lstm_assign_def, veh_lstm_beam_def;
+extern const struct isac_bilstm_def veh_lstm_assign_def, veh_lstm_beam_def;
 #endif
 
 struct vl {
-    bilstm assign, beam;
+    isac_bilstm assign, beam;
     float *x, *y;
 };
 
@@ -23,23 +23,23 @@ static void vl_destroy(void *st)
     struct vl *v = st;
     if (!v)
         return;
-    bilstm_destroy(v->assign);
-    bilstm_destroy(v->beam);
+    isac_bilstm_destroy(v->assign);
+    isac_bilstm_destroy(v->beam);
     free(v->x);
     free(v->y);
     free(v);
 }
 
-static bilstm open_net(const char *path, const struct bilstm_def *def, unsigned in, unsigned out,
-                       int head, char *err, size_t errlen)
+static isac_bilstm open_net(const char *path, const struct isac_bilstm_def *def, unsigned in,
+                            unsigned out, int head, char *err, size_t errlen)
 {
-    struct bilstm_cfg want;
-    bilstm_cfg_defaults(&want, in, out);
-    want.head = (enum bilstm_head)head;
-    want.max_len = VEH_MAX_K;
+    struct isac_bilstm_cfg want;
+    isac_bilstm_cfg_defaults(&want, in, out);
+    want.head = (enum isac_bilstm_head)head;
+    want.max_len = ISAC_VEH_MAX_K;
     want.max_batch = 1;
     if (path)
-        return bilstm_load(path, &want, err, errlen);
+        return isac_bilstm_load(path, &want, err, errlen);
     if (!def) {
         isac_seterr(err, errlen, "lstm: no nets compiled in for %u elements; pass weights files",
                     (out == 1 ? in - 15 : out) / 2);
@@ -50,26 +50,27 @@ static bilstm open_net(const char *path, const struct bilstm_def *def, unsigned 
                     def->in, in);
         return NULL;
     }
-    return bilstm_from_def(def, &want, err, errlen);
+    return isac_bilstm_from_def(def, &want, err, errlen);
 }
 
-static void *vl_create(const struct veh_params *p, char *err, size_t errlen)
+static void *vl_create(const struct isac_veh_params *p, char *err, size_t errlen)
 {
     struct vl *v = calloc(1, sizeof(*v));
     if (!v)
         return NULL;
-    const struct bilstm_def *da = NULL, *db = NULL;
+    const struct isac_bilstm_def *da = NULL, *db = NULL;
 #ifdef ISACTB_HAVE_VEH_LSTM
     da = &veh_lstm_assign_def;
     db = &veh_lstm_beam_def;
 #endif
     unsigned N = p->n;
-    v->assign = open_net(p->lstm_assign, da, VEH_FEAT_ASSIGN(N), 1, BILSTM_HEAD_BCE, err, errlen);
+    v->assign =
+        open_net(p->lstm_assign, da, ISAC_VEH_FEAT_ASSIGN(N), 1, ISAC_BILSTM_HEAD_BCE, err, errlen);
     if (v->assign)
-        v->beam = open_net(p->lstm_beam, db, VEH_FEAT_BEAM(N), VEH_OUT_BEAM(N), BILSTM_HEAD_MSE,
-                           err, errlen);
-    v->x = malloc((size_t)VEH_MAX_K * VEH_FEAT_BEAM(VEH_MAX_N) * sizeof(float));
-    v->y = malloc((size_t)VEH_MAX_K * VEH_OUT_BEAM(VEH_MAX_N) * sizeof(float));
+        v->beam = open_net(p->lstm_beam, db, ISAC_VEH_FEAT_BEAM(N), ISAC_VEH_OUT_BEAM(N),
+                           ISAC_BILSTM_HEAD_MSE, err, errlen);
+    v->x = malloc((size_t)ISAC_VEH_MAX_K * ISAC_VEH_FEAT_BEAM(ISAC_VEH_MAX_N) * sizeof(float));
+    v->y = malloc((size_t)ISAC_VEH_MAX_K * ISAC_VEH_OUT_BEAM(ISAC_VEH_MAX_N) * sizeof(float));
     if (!v->assign || !v->beam || !v->x || !v->y) {
         vl_destroy(v);
         return NULL;
@@ -90,21 +91,22 @@ static int conf_desc(const void *a, const void *b)
     return x->t < y->t ? -1 : (x->t > y->t);
 }
 
-static int vl_decide(void *st, veh_prob p)
+static int vl_decide(void *st, isac_veh_prob p)
 {
     struct vl *v = st;
-    unsigned K = veh_prob_count(p), N = veh_prob_params(p)->n, cap = veh_prob_params(p)->cap;
-    unsigned order[VEH_MAX_K], cnt[VEH_RSUS] = {0};
+    unsigned K = isac_veh_prob_count(p), N = isac_veh_prob_params(p)->n,
+             cap = isac_veh_prob_params(p)->cap;
+    unsigned order[ISAC_VEH_MAX_K], cnt[ISAC_VEH_RSUS] = {0};
     for (unsigned k = 0; k < K; k++)
-        veh_set_xi(p, k, VEH_NONE);
+        isac_veh_set_xi(p, k, ISAC_VEH_NONE);
     if (K == 0)
         return ISAC_OK;
-    veh_order(p, order);
-    veh_features(p, order, 0, v->x);
-    int rc = bilstm_forward(v->assign, K, v->x, v->y);
+    isac_veh_order(p, order);
+    isac_veh_features(p, order, 0, v->x);
+    int rc = isac_bilstm_forward(v->assign, K, v->x, v->y);
     if (rc)
         return rc;
-    struct conf cf[VEH_MAX_K];
+    struct conf cf[ISAC_VEH_MAX_K];
     for (unsigned t = 0; t < K; t++)
         cf[t] = (struct conf){fabs(v->y[t] - 0.5), t};
     qsort(cf, K, sizeof(*cf), conf_desc);
@@ -115,20 +117,20 @@ static int vl_decide(void *st, veh_prob p)
         if (cnt[i] >= cap)
             continue;
         cnt[i]++;
-        veh_set_xi(p, order[t], (int)i);
+        isac_veh_set_xi(p, order[t], (int)i);
     }
-    veh_features(p, order, 1, v->x);
-    if ((rc = bilstm_forward(v->beam, K, v->x, v->y)))
+    isac_veh_features(p, order, 1, v->x);
+    if ((rc = isac_bilstm_forward(v->beam, K, v->x, v->y)))
         return rc;
     for (unsigned t = 0; t < K; t++) {
-        int i = veh_xi(p, order[t]);
-        if (i != VEH_NONE)
-            veh_beam_from_frame(p, (unsigned)i, order[t], v->y + (size_t)t * 2 * N,
-                                veh_beam(p, (unsigned)i, order[t]));
+        int i = isac_veh_xi(p, order[t]);
+        if (i != ISAC_VEH_NONE)
+            isac_veh_beam_from_frame(p, (unsigned)i, order[t], v->y + (size_t)t * 2 * N,
+                                     isac_veh_beam(p, (unsigned)i, order[t]));
     }
     return ISAC_OK;
 }
 
-const struct veh_scheme_vt veh_lstm_scheme = {
+const struct isac_veh_scheme_vt isac_veh_lstm_scheme = {
     "lstm", "two Bi-LSTMs (assignment, beams) trained on the heuristic's decisions", vl_create,
     vl_decide, vl_destroy};

@@ -8,7 +8,7 @@
  *      matched frame, projected onto the unit ball by the net, mapped back to elements.
  * The beams are not checked against the sensing constraint (the net only imitates FP
  * beams that meet it; docs/vehicular.md reports how often it holds).
- * Weights: veh_params.lstm_assign / lstm_beam (files written by `isactb train lstm`), or
+ * Weights: isac_veh_params.lstm_assign / lstm_beam (files written by `isactb train lstm`), or
  * the compiled-in tables for N = 32 (codebooks/veh_lstm_{assign,beam}_weights.c, exported by
  * `isactb train lstm --export-c`). */
 #ifndef ISACTB_VEHICULAR_VEH_LSTM_H
@@ -16,6 +16,6 @@
 
 #include "vehicular/veh_scheme.h"
 
-extern const struct veh_scheme_vt veh_lstm_scheme;
+extern const struct isac_veh_scheme_vt isac_veh_lstm_scheme;
 
 #endif

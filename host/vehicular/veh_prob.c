@@ -9,7 +9,7 @@
 
 #define VEH_DREF 30.0 /* reference range of comm_snr_db, m (the highway scene's) */
 
-void veh_params_default(struct veh_params *p)
+void isac_veh_params_default(struct isac_veh_params *p)
 {
     memset(p, 0, sizeof(*p));
     p->n = 32;
@@ -22,7 +22,7 @@ void veh_params_default(struct veh_params *p)
     p->beam_power = 0.8 / 32.0;
     p->probe_power = 0.2;
     p->psd = 128.0 / 96.0;
-    p->sm = (struct sense_model){30.0, VEH_DREF, 32, 200e6, 2448.0 / 20e6, 30e9};
+    p->sm = (struct isac_sense_model){30.0, VEH_DREF, 32, 200e6, 2448.0 / 20e6, 30e9};
     p->slot_s = 0.02;
     p->qx = 4.0;
     p->qy = 0.25;
@@ -32,13 +32,13 @@ void veh_params_default(struct veh_params *p)
     p->max_flips = 0;
 }
 
-int veh_params_check(const struct veh_params *p, char *err, size_t errlen)
+int isac_veh_params_check(const struct isac_veh_params *p, char *err, size_t errlen)
 {
     const char *f = NULL;
     double v = 0;
-    if (p->n < 2 || p->n > VEH_MAX_N)
+    if (p->n < 2 || p->n > ISAC_VEH_MAX_N)
         f = "elements", v = p->n;
-    else if (p->cap < 1 || p->cap > VEH_MAX_CAP)
+    else if (p->cap < 1 || p->cap > ISAC_VEH_MAX_CAP)
         f = "cap", v = p->cap;
     else if (!isfinite(p->comm_snr_db) || fabs(p->comm_snr_db) > 200)
         f = "comm_snr_db", v = p->comm_snr_db;
@@ -56,7 +56,7 @@ int veh_params_check(const struct veh_params *p, char *err, size_t errlen)
         f = "fp_iter", v = p->fp_iter;
     else if (!(p->fp_tol >= 0 && p->fp_tol < 1))
         f = "fp_tol", v = p->fp_tol;
-    for (unsigned i = 0; !f && i < VEH_RSUS; i++)
+    for (unsigned i = 0; !f && i < ISAC_VEH_RSUS; i++)
         if (!isfinite(p->rsu[i][0]) || !isfinite(p->rsu[i][1]))
             f = "rsu", v = i;
     if (!f)
@@ -65,11 +65,11 @@ int veh_params_check(const struct veh_params *p, char *err, size_t errlen)
     return ISAC_EINVAL;
 }
 
-veh_prob veh_prob_create(const struct veh_params *pa, char *err, size_t errlen)
+isac_veh_prob isac_veh_prob_create(const struct isac_veh_params *pa, char *err, size_t errlen)
 {
-    if (veh_params_check(pa, err, errlen))
+    if (isac_veh_params_check(pa, err, errlen))
         return NULL;
-    veh_prob p = calloc(1, sizeof(*p));
+    isac_veh_prob p = calloc(1, sizeof(*p));
     if (!p)
         goto nomem;
     p->p = *pa;
@@ -78,19 +78,19 @@ veh_prob veh_prob_create(const struct veh_params *pa, char *err, size_t errlen)
         p->pos[m] = 0.5 * m;
         p->pc[m] = 0.5 * m - 0.25 * (N - 1.0);
     }
-    p->v = calloc(VEH_MAX_K, sizeof(*p->v));
-    for (unsigned i = 0; i < VEH_RSUS; i++) {
-        p->pr[i] = calloc(VEH_MAX_K, sizeof(*p->pr[i]));
-        p->F[i] = calloc((size_t)VEH_MAX_K * N, sizeof(double complex));
+    p->v = calloc(ISAC_VEH_MAX_K, sizeof(*p->v));
+    for (unsigned i = 0; i < ISAC_VEH_RSUS; i++) {
+        p->pr[i] = calloc(ISAC_VEH_MAX_K, sizeof(*p->pr[i]));
+        p->F[i] = calloc((size_t)ISAC_VEH_MAX_K * N, sizeof(double complex));
     }
     p->A = calloc((size_t)N * N, sizeof(double complex));
-    p->h = calloc((size_t)VEH_MAX_K * VEH_MAX_K, sizeof(double complex));
+    p->h = calloc((size_t)ISAC_VEH_MAX_K * ISAC_VEH_MAX_K, sizeof(double complex));
     p->tmp = calloc((size_t)8 * N, sizeof(double complex));
     p->eig = calloc(N, sizeof(double));
-    p->set = calloc(VEH_MAX_K, sizeof(unsigned));
+    p->set = calloc(ISAC_VEH_MAX_K, sizeof(unsigned));
     if (!p->v || !p->pr[0] || !p->pr[1] || !p->F[0] || !p->F[1] || !p->A || !p->h || !p->tmp ||
         !p->eig || !p->set) {
-        veh_prob_destroy(p);
+        isac_veh_prob_destroy(p);
         goto nomem;
     }
     return p;
@@ -99,12 +99,12 @@ nomem:
     return NULL;
 }
 
-void veh_prob_destroy(veh_prob p)
+void isac_veh_prob_destroy(isac_veh_prob p)
 {
     if (!p)
         return;
     free(p->v);
-    for (unsigned i = 0; i < VEH_RSUS; i++) {
+    for (unsigned i = 0; i < ISAC_VEH_RSUS; i++) {
         free(p->pr[i]);
         free(p->F[i]);
     }
@@ -116,13 +116,13 @@ void veh_prob_destroy(veh_prob p)
     free(p);
 }
 
-const struct veh_params *veh_prob_params(veh_prob p)
+const struct isac_veh_params *isac_veh_prob_params(isac_veh_prob p)
 {
     return &p->p;
 }
 
-void veh_pi_apply(const struct veh_prob_s *p, const struct veh_pair *pr, const double complex *f,
-                  double complex *out)
+void veh_pi_apply(const struct isac_veh_prob_s *p, const struct veh_pair *pr,
+                  const double complex *f, double complex *out)
 {
     /* Pi = d(a a^T)/du = j 2 pi (D a a^T + a a^T D), D = diag(centred positions): the
      * derivative about the phase centre (a common phase of a carries no angle
@@ -138,7 +138,7 @@ void veh_pi_apply(const struct veh_prob_s *p, const struct veh_pair *pr, const d
         out[m] = I * 2.0 * M_PI * pr->a[m] * (p->pc[m] * t1 + t2);
 }
 
-void veh_pi_adj_apply(const struct veh_prob_s *p, const struct veh_pair *pr,
+void veh_pi_adj_apply(const struct isac_veh_prob_s *p, const struct veh_pair *pr,
                       const double complex *x, double complex *out)
 {
     /* Pi^H = -j 2 pi (conj(a) a^H D + D conj(a) a^H) */
@@ -152,13 +152,13 @@ void veh_pi_adj_apply(const struct veh_prob_s *p, const struct veh_pair *pr,
         out[m] = -I * 2.0 * M_PI * conj(pr->a[m]) * (s1 + p->pc[m] * s2);
 }
 
-void veh_matched(const struct veh_prob_s *p, const struct veh_pair *pr, double complex *f)
+void veh_matched(const struct isac_veh_prob_s *p, const struct veh_pair *pr, double complex *f)
 {
     for (unsigned m = 0; m < p->p.n; m++)
         f[m] = conj(pr->a[m]);
 }
 
-double complex veh_gain(const struct veh_prob_s *p, const struct veh_pair *pr,
+double complex veh_gain(const struct isac_veh_prob_s *p, const struct veh_pair *pr,
                         const double complex *f)
 {
     double complex acc = 0;
@@ -167,13 +167,13 @@ double complex veh_gain(const struct veh_prob_s *p, const struct veh_pair *pr,
     return sqrt(pr->alpha * p->p.n) * acc;
 }
 
-double veh_pi_max(veh_prob p)
+double isac_veh_pi_max(isac_veh_prob p)
 {
     double N = p->p.n;
     return M_PI * M_PI * (N * N - 1.0) / 12.0;
 }
 
-double veh_pi_norm2(veh_prob p, unsigned i, unsigned k, const double complex *f)
+double isac_veh_pi_norm2(isac_veh_prob p, unsigned i, unsigned k, const double complex *f)
 {
     double complex *t = p->tmp;
     veh_pi_apply(p, &p->pr[i][k], f, t);
@@ -184,20 +184,20 @@ double veh_pi_norm2(veh_prob p, unsigned i, unsigned k, const double complex *f)
 }
 
 /* Lambda of pair (i, k) (veh.h "Sensing constraint"). */
-static double pair_lambda(veh_prob p, const struct veh_vehicle *v, unsigned i, double d)
+static double pair_lambda(isac_veh_prob p, const struct isac_veh_vehicle *v, unsigned i, double d)
 {
-    const struct veh_params *pa = &p->p;
-    struct trk_rsu r = {pa->rsu[i][0], pa->rsu[i][1]};
+    const struct isac_veh_params *pa = &p->p;
+    struct isac_trk_rsu r = {pa->rsu[i][0], pa->rsu[i][1]};
     double z[3], H[12], J0[16], C[16];
-    trk_h(v->x, &r, z, H);
-    if (trk_inv(v->P, J0, 4))
+    isac_trk_h(v->x, &r, z, H);
+    if (isac_trk_inv(v->P, J0, 4))
         return 0.0;
     double su, sd, sr;
-    sense_model_sd(&pa->sm, d, pa->beam_power, &su, &sd, &sr);
+    isac_sense_model_sd(&pa->sm, d, pa->beam_power, &su, &sd, &sr);
     for (unsigned a = 0; a < 4; a++)
         for (unsigned b = 0; b < 4; b++)
             J0[4 * a + b] += H[4 + a] * H[4 + b] / (sd * sd) + H[8 + a] * H[8 + b] / (sr * sr);
-    if (trk_inv(J0, C, 4))
+    if (isac_trk_inv(J0, C, 4))
         return 0.0;
     double v0 = 0, mp = 0;
     for (unsigned a = 0; a < 4; a++)
@@ -215,25 +215,25 @@ static double pair_lambda(veh_prob p, const struct veh_vehicle *v, unsigned i, d
     return need / (2.0 * snr_s * pa->n);
 }
 
-int veh_prob_set(veh_prob p, const struct veh_vehicle *v, unsigned K)
+int isac_veh_prob_set(isac_veh_prob p, const struct isac_veh_vehicle *v, unsigned K)
 {
-    if (K > VEH_MAX_K)
+    if (K > ISAC_VEH_MAX_K)
         return ISAC_EINVAL;
     for (unsigned k = 0; k < K; k++)
         for (unsigned j = 0; j < 4; j++)
             if (!isfinite(v[k].x[j]))
                 return ISAC_EINVAL;
-    const struct veh_params *pa = &p->p;
+    const struct isac_veh_params *pa = &p->p;
     unsigned N = pa->n;
     memcpy(p->v, v, K * sizeof(*v));
     p->K = K;
     memset(&p->st, 0, sizeof(p->st));
     p->st.monotone = 1;
     p->st.min_slack = INFINITY;
-    double snr1 = pow(10.0, pa->comm_snr_db / 10.0), pmax = veh_pi_max(p);
+    double snr1 = pow(10.0, pa->comm_snr_db / 10.0), pmax = isac_veh_pi_max(p);
     for (unsigned k = 0; k < K; k++) {
-        p->xi[k] = VEH_NONE;
-        for (unsigned i = 0; i < VEH_RSUS; i++) {
+        p->xi[k] = ISAC_VEH_NONE;
+        for (unsigned i = 0; i < ISAC_VEH_RSUS; i++) {
             struct veh_pair *pr = &p->pr[i][k];
             double dx = v[k].x[0] - pa->rsu[i][0], dy = v[k].x[1] - pa->rsu[i][1];
             pr->d = fmax(hypot(dx, dy), 1e-3);
@@ -257,47 +257,47 @@ int veh_prob_set(veh_prob p, const struct veh_vehicle *v, unsigned K)
     return ISAC_OK;
 }
 
-unsigned veh_prob_count(veh_prob p)
+unsigned isac_veh_prob_count(isac_veh_prob p)
 {
     return p->K;
 }
 
-const struct veh_vehicle *veh_prob_vehicle(veh_prob p, unsigned k)
+const struct isac_veh_vehicle *isac_veh_prob_vehicle(isac_veh_prob p, unsigned k)
 {
     return &p->v[k];
 }
 
-double veh_u(veh_prob p, unsigned i, unsigned k)
+double isac_veh_u(isac_veh_prob p, unsigned i, unsigned k)
 {
     return p->pr[i][k].u;
 }
 
-double veh_d(veh_prob p, unsigned i, unsigned k)
+double isac_veh_d(isac_veh_prob p, unsigned i, unsigned k)
 {
     return p->pr[i][k].d;
 }
 
-double veh_lambda(veh_prob p, unsigned i, unsigned k)
+double isac_veh_lambda(isac_veh_prob p, unsigned i, unsigned k)
 {
     return p->pr[i][k].lambda;
 }
 
-int veh_xi(veh_prob p, unsigned k)
+int isac_veh_xi(isac_veh_prob p, unsigned k)
 {
     return p->xi[k];
 }
 
-void veh_set_xi(veh_prob p, unsigned k, int i)
+void isac_veh_set_xi(isac_veh_prob p, unsigned k, int i)
 {
     p->xi[k] = i;
 }
 
-double complex *veh_beam(veh_prob p, unsigned i, unsigned k)
+double complex *isac_veh_beam(isac_veh_prob p, unsigned i, unsigned k)
 {
     return p->F[i] + (size_t)k * p->p.n;
 }
 
-unsigned veh_served(veh_prob p, unsigned i)
+unsigned isac_veh_served(isac_veh_prob p, unsigned i)
 {
     unsigned n = 0;
     for (unsigned k = 0; k < p->K; k++)
@@ -305,30 +305,30 @@ unsigned veh_served(veh_prob p, unsigned i)
     return n;
 }
 
-double veh_sinr(veh_prob p, unsigned i, unsigned k)
+double isac_veh_sinr(isac_veh_prob p, unsigned i, unsigned k)
 {
     const struct veh_pair *pr = &p->pr[i][k];
-    double complex s = veh_gain(p, pr, veh_beam(p, i, k));
+    double complex s = veh_gain(p, pr, isac_veh_beam(p, i, k));
     double intf = 0;
     for (unsigned m = 0; m < p->K; m++) {
         if (m == k || p->xi[m] != (int)i)
             continue;
-        double complex g = veh_gain(p, pr, veh_beam(p, i, m));
+        double complex g = veh_gain(p, pr, isac_veh_beam(p, i, m));
         intf += creal(g * conj(g));
     }
     return creal(s * conj(s)) / (intf + pr->s2);
 }
 
-double veh_rate_sum(veh_prob p)
+double isac_veh_rate_sum(isac_veh_prob p)
 {
     double r = 0;
     for (unsigned k = 0; k < p->K; k++)
-        if (p->xi[k] != VEH_NONE)
-            r += log2(1.0 + veh_sinr(p, (unsigned)p->xi[k], k));
+        if (p->xi[k] != ISAC_VEH_NONE)
+            r += log2(1.0 + isac_veh_sinr(p, (unsigned)p->xi[k], k));
     return r;
 }
 
-const struct veh_stats *veh_prob_stats(veh_prob p)
+const struct isac_veh_stats *isac_veh_prob_stats(isac_veh_prob p)
 {
     return &p->st;
 }

@@ -1,6 +1,6 @@
 /* Vehicular assignment/beamforming schemes as beamformers (seed 000): each decides, from
- * the tracker's predictions loaded into a veh_prob (veh.h), which RSU serves each vehicle
- * and with which beam, and veh_plans turns the decision into the slot's transmit plan of
+ * the tracker's predictions loaded into a isac_veh_prob (veh.h), which RSU serves each vehicle
+ * and with which beam, and isac_veh_plans turns the decision into the slot's transmit plan of
  * each RSU (plan/plan.h: one comm column per served vehicle at beam_power, the
  * omnidirectional probe on element 0 at probe_power).
  *
@@ -9,7 +9,7 @@
  * own small vtable with the same rules: no global mutable state, deterministic from
  * their input (no random draws at all), never read the ground truth.
  *
- * Built-ins (veh_scheme_find):
+ * Built-ins (isac_veh_scheme_find):
  *   distance     nearest RSU, matched beams (the conventional baseline; the highway
  *                scene's predictive beamforming)
  *   distance_fp  nearest RSU, FP beams with the sensing constraint
@@ -26,25 +26,25 @@
 #include "plan/plan.h"
 #include "vehicular/veh.h"
 
-struct veh_scheme_vt {
+struct isac_veh_scheme_vt {
     const char *name;
     const char *summary;
     /* state for these parameters; NULL with one line in err when it cannot serve them */
-    void *(*create)(const struct veh_params *p, char *err, size_t errlen);
-    /* set veh_xi and the served beams of p (loaded by veh_prob_set). ISAC_OK or error */
-    int (*decide)(void *st, veh_prob p);
+    void *(*create)(const struct isac_veh_params *p, char *err, size_t errlen);
+    /* set isac_veh_xi and the served beams of p (loaded by isac_veh_prob_set). ISAC_OK or error */
+    int (*decide)(void *st, isac_veh_prob p);
     void (*destroy)(void *st);
 };
 
 /* NULL when unknown. */
-const struct veh_scheme_vt *veh_scheme_find(const char *name);
+const struct isac_veh_scheme_vt *isac_veh_scheme_find(const char *name);
 /* The built-ins in order (count in *n). */
-const struct veh_scheme_vt *const *veh_scheme_list(unsigned *n);
+const struct isac_veh_scheme_vt *const *isac_veh_scheme_list(unsigned *n);
 
 /* The plans of both RSUs from p's decision: plans[i] gets K_i comm columns (the served
  * vehicles in increasing index) plus the probe; col_vehicle[i][c] the vehicle index of
  * column c. ISAC_OK or ISAC_ENOMEM (plans[] then NULL). */
-int veh_plans(veh_prob p, isac_tx_plan plans[VEH_RSUS],
-              unsigned col_vehicle[VEH_RSUS][VEH_MAX_CAP]);
+int isac_veh_plans(isac_veh_prob p, isac_tx_plan plans[ISAC_VEH_RSUS],
+                   unsigned col_vehicle[ISAC_VEH_RSUS][ISAC_VEH_MAX_CAP]);
 
 #endif

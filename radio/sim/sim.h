@@ -5,7 +5,7 @@
  * (100, 400), (400, 100), (400, 400) m; every AP carries an M-element linear array
  * (M = `elements`, default 16): a half-wavelength ULA, or the element positions of
  * `positions` (the same for every AP; the TX elements can be moved later with
- * sim_set_tx_positions). Array axes (geom/geom.h convention, phi from
+ * isac_sim_set_tx_positions). Array axes (geom/geom.h convention, phi from
  * broadside, positive toward the +axis):
  *   - TX AP: axis along +x (axis_rad = 0), broadside along +-y;
  *   - RX AP n: axis perpendicular to the direction from the AP to the TX AP, i.e.
@@ -44,19 +44,19 @@
 
 #include "radio.h"
 
-#define SIM_NUM_RX_APS 4
-#define SIM_MAX_ELEMENTS 64
-#define SIM_MAX_TARGETS 16
-#define SIM_MAX_CLUTTER 64
+#define ISAC_SIM_NUM_RX_APS 4
+#define ISAC_SIM_MAX_ELEMENTS 64
+#define ISAC_SIM_MAX_TARGETS 16
+#define ISAC_SIM_MAX_CLUTTER 64
 
-enum sim_rcs_model {
-    SIM_RCS_SWERLING1 = 0, /* alpha_kn ~ CN(0, sigma_alpha^2), drawn once per episode */
-    SIM_RCS_SWERLING2 = 1, /* re-drawn for every TX burst */
-    SIM_RCS_FIXED = 2,     /* |alpha_kn| = sigma_alpha, phase uniform per episode */
+enum isac_sim_rcs_model {
+    ISAC_SIM_RCS_SWERLING1 = 0, /* alpha_kn ~ CN(0, sigma_alpha^2), drawn once per episode */
+    ISAC_SIM_RCS_SWERLING2 = 1, /* re-drawn for every TX burst */
+    ISAC_SIM_RCS_FIXED = 2,     /* |alpha_kn| = sigma_alpha, phase uniform per episode */
 };
 
 /* Emulator parameters; the spec key is given for each (docs/emulator.md). */
-struct sim_params {
+struct isac_sim_params {
     uint64_t seed;       /* seed: any 64-bit value, default 1 */
     unsigned targets;    /* targets: 0..16, default 1 */
     unsigned elements;   /* elements: per AP (TX and each RX), 1..64, default 16 */
@@ -84,7 +84,7 @@ struct sim_params {
     double drop_rate;     /* drop_rate: P(gap) per capture, 0..1, default 0 */
     unsigned threads;     /* threads: render threads (per-channel delay filters and noise),
                              0..256, 0 = every online core, default 0; samples never depend on it */
-    int prefetch;         /* prefetch: 0|1, default 1: sim_prepare_rx draws the noise of the
+    int prefetch;         /* prefetch: 0|1, default 1: isac_sim_prepare_rx draws the noise of the
                              announced next window on a worker thread (samples never depend
                              on it) */
     double overflow_rate; /* overflow_rate: P(overflow + gap) per capture, 0..1, default 0 */
@@ -114,56 +114,57 @@ struct sim_params {
                           broadside, -80..80 deg, default 20 */
     /* positions: element positions of every array (TX and each RX AP), wavelengths
      * along the axis, colon-separated, exactly `elements` values at least
-     * RADIO_MIN_SPACING_WL apart, any order; npositions = 0 (default): ULA m/2. */
+     * ISAC_RADIO_MIN_SPACING_WL apart, any order; npositions = 0 (default): ULA m/2. */
     unsigned npositions;
-    double positions[SIM_MAX_ELEMENTS];
+    double positions[ISAC_SIM_MAX_ELEMENTS];
 };
 
 /* Calibration paths of the emulator (spec key cal=):
- *   SIM_CAL_RX_SPLITTER: TX channel 0's output (after its TX impairments) is split,
+ *   ISAC_SIM_CAL_RX_SPLITTER: TX channel 0's output (after its TX impairments) is split,
  *     equal cables, into every RX channel of every receive AP;
- *   SIM_CAL_TX_COUPLER: every TX channel's output is coupled (equal paths) into one
+ *   ISAC_SIM_CAL_TX_COUPLER: every TX channel's output is coupled (equal paths) into one
  *     reference receiver, RX channel 0 (AP 0, element 0); other RX channels see noise;
- *   SIM_CAL_PILOT: a far-field transponder at pilot_deg from every array's broadside
+ *   ISAC_SIM_CAL_PILOT: a far-field transponder at pilot_deg from every array's broadside
  *     re-radiates the TX array's field toward it, a^T(theta) x~, to every receive AP,
  *     arriving at pilot_deg: y_n = a(theta) [a^T(theta) x~] (plane waves, no delay).
  * The cables join different LOs: the CFO cfo_rx[n] - cfo_tx applies. */
-enum sim_cal {
-    SIM_CAL_OFF = 0,
-    SIM_CAL_RX_SPLITTER = 1,
-    SIM_CAL_TX_COUPLER = 2,
-    SIM_CAL_PILOT = 3
+enum isac_sim_cal {
+    ISAC_SIM_CAL_OFF = 0,
+    ISAC_SIM_CAL_RX_SPLITTER = 1,
+    ISAC_SIM_CAL_TX_COUPLER = 2,
+    ISAC_SIM_CAL_PILOT = 3
 };
 
-#define SIM_FREQ_MIN 10e6 /* tunable IF range (a typical wide-band SDR front end) */
-#define SIM_FREQ_MAX 6e9
+#define ISAC_SIM_FREQ_MIN 10e6 /* tunable IF range (a typical wide-band SDR front end) */
+#define ISAC_SIM_FREQ_MAX 6e9
 
-typedef struct sim_s *sim;
+typedef struct isac_sim_s *isac_sim;
 
-void sim_params_default(struct sim_params *p);
+void isac_sim_params_default(struct isac_sim_params *p);
 /* NULL on out-of-range parameters or allocation failure. */
-sim sim_create(const struct sim_params *p);
-void sim_destroy(sim s);
+isac_sim isac_sim_create(const struct isac_sim_params *p);
+void isac_sim_destroy(isac_sim s);
 
 /* Timed TX burst: len samples per TX channel starting at tick t0 >= now, not
  * overlapping an earlier burst (ISAC_EINVAL). t0 < now: late command (counted,
  * ISAC_ERADIO). The burst is kept until every echo of it has been captured. */
-int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len);
+int isac_sim_tx_burst(isac_sim s, int64_t t0, const float complex *const *x, size_t len);
 /* Timed RX window [t0, t0 + len) on every RX channel (y[ch], ch < 4 M). t0 < now:
  * late (ISAC_ERADIO). Injected faults: see docs/emulator.md. Advances now to t0 + len. */
-int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md);
+int isac_sim_rx_capture(isac_sim s, int64_t t0, float complex *const *y, size_t len,
+                        struct isac_radio_rx_md *md);
 /* The caller's next RX window will probably be [t0, t0 + len): with prefetch=1 (and
  * noise) a worker thread draws its receiver noise now, on the emulator's pool, while the
  * caller does other work (processes the window it has); the capture of exactly that
  * window then adds the drawn noise, any other capture discards it. Samples are bit for
  * bit those without the call. ISAC_OK (also when nothing is drawn), ISAC_EINVAL. */
-int sim_prepare_rx(sim s, int64_t t0, size_t len);
+int isac_sim_prepare_rx(isac_sim s, int64_t t0, size_t len);
 /* The same capture rendering only the channels asked for: y[ch] == NULL skips channel ch
  * (at least nothing is computed for it). Every row asked for, the fault draws, the gap and
- * the radio's time are bit for bit those of sim_rx_capture with every row given: a
+ * the radio's time are bit for bit those of isac_sim_rx_capture with every row given: a
  * channel's samples depend on (seed, episode, channel, tick, bursts) only. */
-int sim_rx_capture_some(sim s, int64_t t0, float complex *const *y, size_t len,
-                        struct radio_rx_md *md);
+int isac_sim_rx_capture_some(isac_sim s, int64_t t0, float complex *const *y, size_t len,
+                             struct isac_radio_rx_md *md);
 /* Communication users (radio/sim/sim_user.h, docs/comm.md) of this emulator: the user's
  * receive window [t0, t0 + len) of every TX burst still stored (call it before the next TX
  * burst, which may prune the ones whose echoes were captured), rendered from the TX AP
@@ -171,58 +172,58 @@ int sim_rx_capture_some(sim s, int64_t t0, float complex *const *y, size_t len,
  * the user's own thermal noise (-174 dBm/Hz + nf over fs: samples in units of it, unlike
  * the AP channels' N_s) unless noise=0. TX impairments and moved elements are those each
  * burst was sent with. Does not advance the radio's time. ISAC_EINVAL on bad arguments
- * (one line in sim_last_error naming the user field). */
-struct sim_user;
-struct sim_user_link;
-int sim_user_capture(sim s, const struct sim_user *u, unsigned uid, int64_t t0, float complex *y,
-                     size_t len);
+ * (one line in isac_sim_last_error naming the user field). */
+struct isac_sim_user;
+struct isac_sim_user_link;
+int isac_sim_user_capture(isac_sim s, const struct isac_sim_user *u, unsigned uid, int64_t t0,
+                          float complex *y, size_t len);
 /* The link description of the TX AP (array as now, position, power, fc, fs, seed, path
- * loss -34.5 dB / 3.7), for sim_user_model_sinr. */
-void sim_user_link_of(sim s, struct sim_user_link *l);
-int64_t sim_now(sim s);
+ * loss -34.5 dB / 3.7), for isac_sim_user_model_sinr. */
+void isac_sim_user_link_of(isac_sim s, struct isac_sim_user_link *l);
+int64_t isac_sim_now(isac_sim s);
 /* The device idles until tick t: now = max(now, t), and the bursts whose echoes can no
  * longer reach a window at or after the new now are freed. A continuous transmitter with
  * no receive window running (the isacsim Soapy device's untimed TX) moves the clock this
  * way, as a DAC consuming samples does; windows before the new now are then late.
  * Draws nothing: later samples are those the same calls would give without it. */
-void sim_advance(sim s, int64_t t);
+void isac_sim_advance(isac_sim s, int64_t t);
 /* The receiver-noise generator alone (the floor of `isactb bench sim`): n samples of
  * CN(0, 1) from r, the very generator (Marsaglia polar, single precision) captures use. */
-void sim_normal_fill(isac_rng *r, float complex *y, size_t n);
-void sim_get_counters(sim s, struct radio_counters *c);
-void sim_get_info(sim s, struct radio_info *info);
+void isac_sim_normal_fill(isac_rng *r, float complex *y, size_t n);
+void isac_sim_get_counters(isac_sim s, struct isac_radio_counters *c);
+void isac_sim_get_info(isac_sim s, struct isac_radio_info *info);
 /* Re-draw targets (tracks, RCS) from (seed, episode); track time origin = now. */
-int sim_new_episode(sim s, uint64_t episode);
-/* Retune the IF carrier (SIM_FREQ_MIN..SIM_FREQ_MAX); re-draws the LO phases unless
+int isac_sim_new_episode(isac_sim s, uint64_t episode);
+/* Retune the IF carrier (ISAC_SIM_FREQ_MIN..SIM_FREQ_MAX); re-draws the LO phases unless
  * lo_shared or impairments=0. */
-int sim_retune(sim s, double hz);
-const char *sim_last_error(sim s);
+int isac_sim_retune(isac_sim s, double hz);
+const char *isac_sim_last_error(isac_sim s);
 /* Move the TX elements (movable antennas) for bursts transmitted from now on; bursts
  * already stored keep the positions they were sent with. n must be the element count;
  * positions as for `positions` (ISAC_EINVAL otherwise). */
-int sim_set_tx_positions(sim s, const double *pos_wl, unsigned n);
+int isac_sim_set_tx_positions(isac_sim s, const double *pos_wl, unsigned n);
 
 /* Render only the receive APs in ap_mask (bit n: AP n; others' channels stay zero): a
  * node of a distributed run renders its own AP's channels from the same scene. Noise is a
  * function of (seed, channel, tick) and every path of an AP is rendered as before, so the
  * rendered channels are bit for bit those of a full render. */
-void sim_set_rx_aps(sim s, uint32_t ap_mask);
+void isac_sim_set_rx_aps(isac_sim s, uint32_t ap_mask);
 
 /* ---- ground truth ---- */
 
-struct sim_chan_truth {
+struct isac_sim_chan_truth {
     double phase_rad;     /* total phase offset (static + current LO phase) */
     double gain_db;       /* amplitude offset, dB (|g|^2) */
     double delay_samples; /* delay offset, samples (>= 0) */
 };
 /* RX channel ch < 4M, TX channel ch < M. */
-struct sim_chan_truth sim_rx_truth(sim s, unsigned ch);
-struct sim_chan_truth sim_tx_truth(sim s, unsigned ch);
+struct isac_sim_chan_truth isac_sim_rx_truth(isac_sim s, unsigned ch);
+struct isac_sim_chan_truth isac_sim_tx_truth(isac_sim s, unsigned ch);
 /* CFO of an AP's LO (Hz at the radio, ap = -1 for the TX AP, 0..3 RX APs). */
-double sim_cfo_hz(sim s, int ap);
+double isac_sim_cfo_hz(isac_sim s, int ap);
 
 /* One propagation path from the TX AP to RX AP n at a given tick. */
-struct sim_path {
+struct isac_sim_path {
     double x, y;          /* scatterer position, m */
     double vx, vy;        /* velocity, m/s */
     double range_m;       /* d0 + dn */
@@ -235,13 +236,13 @@ struct sim_path {
     double complex alpha; /* RCS coefficient (Swerling II: of the burst at `tick`) */
 };
 /* Target k < targets seen by RX AP n < 4 at tick. */
-int sim_target_path(sim s, unsigned k, unsigned n, int64_t tick, struct sim_path *p);
+int isac_sim_target_path(isac_sim s, unsigned k, unsigned n, int64_t tick, struct isac_sim_path *p);
 /* Expected post-MF (cpi samples), post-RX-beamforming SNR (linear) of target k at AP n
  * for a unit-power TX beam w aligned with phi0 (|a^T w|^2 = M): cpi M^2 |gain|^2 / 1;
  * with mean = 1 the RCS is replaced by its mean power sigma_alpha^2. */
-double sim_target_snr(sim s, unsigned k, unsigned n, int64_t tick, int mean);
+double isac_sim_target_snr(isac_sim s, unsigned k, unsigned n, int64_t tick, int mean);
 
 /* Malloc'd JSON text of the ground truth (docs/emulator.md), NULL on failure. */
-char *sim_truth_json(sim s);
+char *isac_sim_truth_json(isac_sim s);
 
 #endif

@@ -10,13 +10,13 @@
 
 #define C0 299792458.0
 
-int sim_echo_render(const struct sim_echo_link *ln, const struct sim_echo_target *tg, unsigned nt,
-                    const float complex *const *x, size_t len, double t0_s, float complex **y,
-                    size_t ny, uint64_t noise_seed)
+int isac_sim_echo_render(const struct isac_sim_echo_link *ln, const struct isac_sim_echo_target *tg,
+                         unsigned nt, const float complex *const *x, size_t len, double t0_s,
+                         float complex **y, size_t ny, uint64_t noise_seed)
 {
     if (!ln || !ln->arr || !x || !y || !len || !ny || (nt && !tg) || !(ln->fs > 0))
         return ISAC_EINVAL;
-    unsigned M = array_size(ln->arr);
+    unsigned M = isac_array_size(ln->arr);
     float complex *s = malloc(len * sizeof(*s)), *e = malloc(ny * sizeof(*e));
     float complex *a = malloc(M * sizeof(*a));
     int rc = (s && e && a) ? ISAC_OK : ISAC_ENOMEM;
@@ -33,7 +33,7 @@ int sim_echo_render(const struct sim_echo_link *ln, const struct sim_echo_target
         if (!(d > 0.5))
             continue;
         double rdot = (px * tg[k].vx + py * tg[k].vy) / d;
-        array_steering(ln->arr, asin(fmax(-1.0, fmin(1.0, px / d))), a);
+        isac_array_steering(ln->arr, asin(fmax(-1.0, fmin(1.0, px / d))), a);
         for (size_t i = 0; i < len; i++) { /* the signal radiated toward the target */
             float complex acc = 0;
             for (unsigned m = 0; m < M; m++)
@@ -45,8 +45,8 @@ int sim_echo_render(const struct sim_echo_link *ln, const struct sim_echo_target
         double complex g = amp * cexp(I * ph);
         for (size_t i = 0; i < ny; i++)
             e[i] = 0;
-        fdelay_add(e, ny, s, len, 2.0 * d * ln->fs / C0, (float complex)g,
-                   -2.0 * ln->fc * rdot / C0 / ln->fs);
+        isac_fdelay_add(e, ny, s, len, 2.0 * d * ln->fs / C0, (float complex)g,
+                        -2.0 * ln->fc * rdot / C0 / ln->fs);
         for (unsigned n = 0; n < M; n++)
             for (size_t i = 0; i < ny; i++)
                 y[n][i] += a[n] * e[i];

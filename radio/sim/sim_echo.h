@@ -30,12 +30,12 @@
 
 #include "array/array.h"
 
-struct sim_echo_target {
+struct isac_sim_echo_target {
     double x, y, vx, vy; /* position at time 0 (m) and velocity (m/s), scene frame */
 };
 
-struct sim_echo_link {
-    array arr;         /* transmit = receive array, M elements */
+struct isac_sim_echo_link {
+    isac_array arr;    /* transmit = receive array, M elements */
     double ap_x, ap_y; /* node position, m */
     double fs, fc;     /* sample rate, carrier, Hz */
     double snr_ref;    /* linear post-MF per-element SNR at d_ref, matched beam */
@@ -45,8 +45,8 @@ struct sim_echo_link {
 /* y[n][0..ny-1] (n < M) is overwritten with the echoes of nt targets of the burst
  * x[m][0..len-1] sent at time t0_s, plus noise. ISAC_EINVAL on bad arguments,
  * ISAC_ENOMEM. */
-int sim_echo_render(const struct sim_echo_link *ln, const struct sim_echo_target *tg, unsigned nt,
-                    const float complex *const *x, size_t len, double t0_s, float complex **y,
-                    size_t ny, uint64_t noise_seed);
+int isac_sim_echo_render(const struct isac_sim_echo_link *ln, const struct isac_sim_echo_target *tg,
+                         unsigned nt, const float complex *const *x, size_t len, double t0_s,
+                         float complex **y, size_t ny, uint64_t noise_seed);
 
 #endif

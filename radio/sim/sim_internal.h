@@ -33,12 +33,12 @@ struct sim_target {
     struct sim_leg *legs;
     size_t nlegs, cap;
     isac_rng rng; /* continues the track draws lazily */
-    double complex alpha[SIM_NUM_RX_APS];
+    double complex alpha[ISAC_SIM_NUM_RX_APS];
 };
 
 struct sim_scatterer {
     double x, y;
-    double complex alpha[SIM_NUM_RX_APS];
+    double complex alpha[ISAC_SIM_NUM_RX_APS];
 };
 
 struct sim_burst {
@@ -47,35 +47,36 @@ struct sim_burst {
     size_t len;       /* caller's burst length */
     int64_t t_user;   /* caller's t0 */
     float complex *x; /* num_tx * n, after TX impairments */
-    array tx;         /* TX element positions at transmission (movable elements) */
+    isac_array tx;    /* TX element positions at transmission (movable elements) */
 };
 
-struct sim_s {
-    struct sim_params p;
+struct isac_sim_s {
+    struct isac_sim_params p;
     unsigned M, num_rx;
-    uint32_t rx_aps; /* receive APs rendered (sim_set_rx_aps), bit n: AP n */
-    struct geom_ap tx_ap, rx_ap[SIM_NUM_RX_APS];
-    array tx_arr, rx_arr; /* element positions: TX (movable) and every RX AP's */
-    double lambda;        /* emulated wavelength, m */
-    double amp_ref;       /* sqrt(P_t[mW] / N_s[mW]) */
-    double noise_dbm;     /* N_s */
+    uint32_t rx_aps; /* receive APs rendered (isac_sim_set_rx_aps), bit n: AP n */
+    struct isac_geom_ap tx_ap, rx_ap[ISAC_SIM_NUM_RX_APS];
+    isac_array tx_arr, rx_arr; /* element positions: TX (movable) and every RX AP's */
+    double lambda;             /* emulated wavelength, m */
+    double amp_ref;            /* sqrt(P_t[mW] / N_s[mW]) */
+    double noise_dbm;          /* N_s */
     double center_freq;
     uint64_t episode, retunes;
     int64_t now, episode_t0;
     /* per-channel impairments */
-    double rx_phase[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS],
-        rx_gain_db[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS], rx_delay[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS],
-        rx_lo[SIM_MAX_ELEMENTS * SIM_NUM_RX_APS];
-    double tx_phase[SIM_MAX_ELEMENTS], tx_gain_db[SIM_MAX_ELEMENTS], tx_delay[SIM_MAX_ELEMENTS],
-        tx_lo[SIM_MAX_ELEMENTS];
-    double cfo_tx, cfo_rx[SIM_NUM_RX_APS];
-    struct sim_target tgt[SIM_MAX_TARGETS];
-    struct sim_scatterer clut[SIM_MAX_CLUTTER];
+    double rx_phase[ISAC_SIM_MAX_ELEMENTS * ISAC_SIM_NUM_RX_APS],
+        rx_gain_db[ISAC_SIM_MAX_ELEMENTS * ISAC_SIM_NUM_RX_APS],
+        rx_delay[ISAC_SIM_MAX_ELEMENTS * ISAC_SIM_NUM_RX_APS],
+        rx_lo[ISAC_SIM_MAX_ELEMENTS * ISAC_SIM_NUM_RX_APS];
+    double tx_phase[ISAC_SIM_MAX_ELEMENTS], tx_gain_db[ISAC_SIM_MAX_ELEMENTS],
+        tx_delay[ISAC_SIM_MAX_ELEMENTS], tx_lo[ISAC_SIM_MAX_ELEMENTS];
+    double cfo_tx, cfo_rx[ISAC_SIM_NUM_RX_APS];
+    struct sim_target tgt[ISAC_SIM_MAX_TARGETS];
+    struct sim_scatterer clut[ISAC_SIM_MAX_CLUTTER];
     struct sim_burst *bursts;
     size_t nbursts, cap_bursts;
     isac_rng fault_rng;
     uint64_t captures; /* RX captures answered (for hang_after) */
-    struct radio_counters cnt;
+    struct isac_radio_counters cnt;
     char err[256];
     /* scratch for rendering */
     float complex *scratch;
@@ -88,14 +89,14 @@ struct sim_s {
 
 /* sim_scene.c */
 double sim_beta(double range_m);
-void sim_target_state(sim s, unsigned k, int64_t tick, double *x, double *y, double *vx,
+void sim_target_state(isac_sim s, unsigned k, int64_t tick, double *x, double *y, double *vx,
                       double *vy);
-double complex sim_rcs_at(sim s, unsigned k, unsigned n, int64_t burst_tick);
-void sim_make_path(sim s, double x, double y, double vx, double vy, unsigned n,
-                   double complex alpha, int64_t tick, struct sim_path *p);
-void sim_leak_path(sim s, unsigned n, struct sim_path *p);
-double complex sim_rx_coef(sim s, unsigned ch);
-double complex sim_tx_coef(sim s, unsigned ch);
+double complex sim_rcs_at(isac_sim s, unsigned k, unsigned n, int64_t burst_tick);
+void sim_make_path(isac_sim s, double x, double y, double vx, double vy, unsigned n,
+                   double complex alpha, int64_t tick, struct isac_sim_path *p);
+void sim_leak_path(isac_sim s, unsigned n, struct isac_sim_path *p);
+double complex sim_rx_coef(isac_sim s, unsigned ch);
+double complex sim_tx_coef(isac_sim s, unsigned ch);
 /* Accumulators of one RX window render (sim_render.c), before RX impairments. */
 struct render_ctx {
     int64_t T0;         /* tick of acc[.][0] */
@@ -109,15 +110,15 @@ struct render_ctx {
 };
 
 /* sim_render.c */
-void sim_bursts_free(sim s);
+void sim_bursts_free(isac_sim s);
 /* The CN(0, 1) noise samples channel ch's window [t0, t0 + len) adds (unscaled). */
-void sim_noise_draw(sim s, unsigned ch, int64_t t0, float complex *w, size_t len);
+void sim_noise_draw(isac_sim s, unsigned ch, int64_t t0, float complex *w, size_t len);
 /* sim_prefetch.c: the drawn noise of window [t0, t0 + len) (num_rx rows of len) if the
- * last sim_prepare_rx asked for exactly it, else NULL; waits for a draw under way. The
- * rows stay valid until the next sim_prepare_rx. */
-const float complex *sim_prefetch_take(sim s, int64_t t0, size_t len);
-void sim_prefetch_destroy(sim s);
+ * last isac_sim_prepare_rx asked for exactly it, else NULL; waits for a draw under way. The
+ * rows stay valid until the next isac_sim_prepare_rx. */
+const float complex *sim_prefetch_take(isac_sim s, int64_t t0, size_t len);
+void sim_prefetch_destroy(isac_sim s);
 /* sim_calpath.c: add burst b through the calibration path of s->p.cal. */
-void sim_cal_render_burst(sim s, struct render_ctx *c, const struct sim_burst *b);
+void sim_cal_render_burst(isac_sim s, struct render_ctx *c, const struct sim_burst *b);
 
 #endif

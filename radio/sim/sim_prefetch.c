@@ -1,4 +1,4 @@
-/* Receiver noise drawn ahead (sim_prepare_rx, sim.h): the live loop's double buffering.
+/* Receiver noise drawn ahead (isac_sim_prepare_rx, sim.h): the live loop's double buffering.
  * While the caller processes CPI n (its RX rows are one buffer), a worker thread draws
  * the noise of CPI n+1's window into the other, on the emulator's own pool (free then:
  * only a capture uses it, and a capture first waits for the worker). The noise is a
@@ -14,7 +14,7 @@
 enum { PF_IDLE, PF_REQUESTED, PF_DONE };
 
 struct sim_prefetch {
-    sim s;
+    isac_sim s;
     pthread_t thr;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -59,7 +59,7 @@ static void settle(struct sim_prefetch *pf)
         pthread_cond_wait(&pf->cv, &pf->mu);
 }
 
-static struct sim_prefetch *prefetch_create(sim s)
+static struct sim_prefetch *prefetch_create(isac_sim s)
 {
     struct sim_prefetch *pf = calloc(1, sizeof *pf);
     if (!pf)
@@ -76,7 +76,7 @@ static struct sim_prefetch *prefetch_create(sim s)
     return pf;
 }
 
-void sim_prefetch_destroy(sim s)
+void sim_prefetch_destroy(isac_sim s)
 {
     struct sim_prefetch *pf = s->prefetch;
     if (!pf)
@@ -93,7 +93,7 @@ void sim_prefetch_destroy(sim s)
     s->prefetch = NULL;
 }
 
-int sim_prepare_rx(sim s, int64_t t0, size_t len)
+int isac_sim_prepare_rx(isac_sim s, int64_t t0, size_t len)
 {
     if (!s || len == 0 || len > ((size_t)1 << 24))
         return ISAC_EINVAL;
@@ -122,7 +122,7 @@ int sim_prepare_rx(sim s, int64_t t0, size_t len)
     return ISAC_OK;
 }
 
-const float complex *sim_prefetch_take(sim s, int64_t t0, size_t len)
+const float complex *sim_prefetch_take(isac_sim s, int64_t t0, size_t len)
 {
     struct sim_prefetch *pf = s->prefetch;
     if (!pf)

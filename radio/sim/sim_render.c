@@ -2,7 +2,7 @@
  * stored burst, path and RX AP, one fractionally delayed copy of the burst beamformed
  * toward the path's departure angle, spreads it over the AP's elements with the
  * arrival steering vector, then applies per-channel RX impairments, noise and faults.
- * Cost per path and AP: one fdelay_add; per channel: one fdelay_add (RX delay). */
+ * Cost per path and AP: one isac_fdelay_add; per channel: one isac_fdelay_add (RX delay). */
 #include <math.h>
 #include <stdio.h>
 #include <time.h>
@@ -14,16 +14,16 @@
 #include "sim/sim_internal.h"
 
 /* Samples of padding around a window so the RX delay filter sees real neighbours. */
-static size_t rx_pad(sim s)
+static size_t rx_pad(isac_sim s)
 {
-    return FDELAY_HALF + (size_t)ceil(s->p.delay_max) + 2;
+    return ISAC_FDELAY_HALF + (size_t)ceil(s->p.delay_max) + 2;
 }
 
-void sim_bursts_free(sim s)
+void sim_bursts_free(isac_sim s)
 {
     for (size_t i = 0; i < s->nbursts; i++) {
         free(s->bursts[i].x);
-        array_destroy(s->bursts[i].tx);
+        isac_array_destroy(s->bursts[i].tx);
     }
     free(s->bursts);
     s->bursts = NULL;
@@ -32,29 +32,29 @@ void sim_bursts_free(sim s)
 
 /* Largest delay of any path (samples): the farthest scatterer in the square is the
  * bound; used to decide when a burst can no longer contribute. */
-static double max_path_delay(sim s)
+static double max_path_delay(isac_sim s)
 {
     double lo = s->tx_ap.x - s->p.area / 2, hi = s->tx_ap.x + s->p.area / 2;
     double diag = (hi - lo) * M_SQRT2;
-    return 2.5 * diag / GEOM_C0 * s->p.fs + s->p.delay_max + 1.0;
+    return 2.5 * diag / ISAC_GEOM_C0 * s->p.fs + s->p.delay_max + 1.0;
 }
 
-static void prune_bursts(sim s)
+static void prune_bursts(isac_sim s)
 {
-    double horizon = max_path_delay(s) + rx_pad(s) + FDELAY_HALF;
+    double horizon = max_path_delay(s) + rx_pad(s) + ISAC_FDELAY_HALF;
     size_t j = 0;
     for (size_t i = 0; i < s->nbursts; i++) {
         struct sim_burst *b = &s->bursts[i];
         if ((double)(b->t + (int64_t)b->n) + horizon < (double)s->now) {
             free(b->x);
-            array_destroy(b->tx);
+            isac_array_destroy(b->tx);
         } else
             s->bursts[j++] = *b;
     }
     s->nbursts = j;
 }
 
-void sim_advance(sim s, int64_t t)
+void isac_sim_advance(isac_sim s, int64_t t)
 {
     if (t > s->now)
         s->now = t;
@@ -64,7 +64,7 @@ void sim_advance(sim s, int64_t t)
 /* The emulated device stopped answering (hang_after): wait out the call's timeout as a
  * driver would (wall time; a signal ends the wait early so SIGINT is served promptly),
  * then report it. */
-static int dead_device(sim s, const char *call)
+static int dead_device(isac_sim s, const char *call)
 {
     if (!s->p.hang_after || s->captures < s->p.hang_after)
         return ISAC_OK;
@@ -85,7 +85,7 @@ static int dead_device(sim s, const char *call)
     return ISAC_ETIMEOUT;
 }
 
-int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len)
+int isac_sim_tx_burst(isac_sim s, int64_t t0, const float complex *const *x, size_t len)
 {
     if (!s || (!x && len) || len > ((size_t)1 << 28))
         return ISAC_EINVAL;
@@ -120,20 +120,20 @@ int sim_tx_burst(sim s, int64_t t0, const float complex *const *x, size_t len)
         s->bursts = nb;
         s->cap_bursts = nc;
     }
-    size_t pad = FDELAY_HALF, n = len + 2 * pad + (size_t)ceil(s->p.delay_max) + 1;
+    size_t pad = ISAC_FDELAY_HALF, n = len + 2 * pad + (size_t)ceil(s->p.delay_max) + 1;
     float complex *buf = calloc((size_t)s->M * n, sizeof *buf);
     /* the burst radiates from where the elements are now, even if they move before
      * its echoes are captured */
-    array tx = array_copy(s->tx_arr);
+    isac_array tx = isac_array_copy(s->tx_arr);
     if (!buf || !tx) {
         free(buf);
-        array_destroy(tx);
+        isac_array_destroy(tx);
         return ISAC_ENOMEM;
     }
     /* x~_c[i] = g_c x_c(i - pad - d_c): stored from tick t0 - pad */
     for (unsigned c = 0; c < s->M; c++)
-        fdelay_add(buf + (size_t)c * n, n, x[c], len, (double)pad + s->tx_delay[c],
-                   sim_tx_coef(s, c), 0.0);
+        isac_fdelay_add(buf + (size_t)c * n, n, x[c], len, (double)pad + s->tx_delay[c],
+                        sim_tx_coef(s, c), 0.0);
     s->bursts[s->nbursts++] = (struct sim_burst){t0 - (int64_t)pad, n, len, t0, buf, tx};
     return ISAC_OK;
 }
@@ -186,12 +186,12 @@ static void cn01_fill(isac_rng *r, float complex *y, size_t n)
     }
 }
 
-void sim_normal_fill(isac_rng *r, float complex *y, size_t n)
+void isac_sim_normal_fill(isac_rng *r, float complex *y, size_t n)
 {
     cn01_fill(r, y, n);
 }
 
-void sim_noise_draw(sim s, unsigned ch, int64_t t0, float complex *w, size_t len)
+void sim_noise_draw(isac_sim s, unsigned ch, int64_t t0, float complex *w, size_t len)
 {
     float complex blk_w[SIM_NOISE_BLOCK];
     int64_t t = t0, end = t0 + (int64_t)len;
@@ -213,7 +213,8 @@ void sim_noise_draw(sim s, unsigned ch, int64_t t0, float complex *w, size_t len
     }
 }
 
-static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t len, float scale)
+static void add_noise(isac_sim s, unsigned ch, int64_t t0, float complex *y, size_t len,
+                      float scale)
 {
     float complex w[SIM_NOISE_BLOCK];
     int64_t t = t0, end = t0 + (int64_t)len;
@@ -238,7 +239,7 @@ static void add_noise(sim s, unsigned ch, int64_t t0, float complex *y, size_t l
 
 /* ---- signal ---- */
 
-static float complex *scratch(sim s, size_t n)
+static float complex *scratch(isac_sim s, size_t n)
 {
     if (s->scratch_len < n) {
         float complex *p = realloc(s->scratch, n * sizeof *p);
@@ -265,20 +266,20 @@ static void cmac(float complex *restrict y, const float complex *restrict x, siz
     }
 }
 
-/* y[i] += g x(i - delay) for i < ny, with fdelay's interpolator (fdelay_taps), for the
+/* y[i] += g x(i - delay) for i < ny, with fdelay's interpolator (isac_fdelay_taps), for the
  * per-channel RX delay offsets: the caller guarantees that every tap stays inside x
  * (the accumulator rows carry rx_pad() samples of margin), so the filter runs as
- * FDELAY_TAPS vectorisable AXPYs over the interleaved floats. */
+ * ISAC_FDELAY_TAPS vectorisable AXPYs over the interleaved floats. */
 static void chan_delay(float complex *y, size_t ny, const float complex *x, double delay,
                        float complex g, float *tmp)
 {
     double sd = -delay, af = floor(sd);
-    int64_t off = (int64_t)af - FDELAY_HALF + 1;
-    float h[FDELAY_TAPS];
-    fdelay_taps(sd - af, h);
+    int64_t off = (int64_t)af - ISAC_FDELAY_HALF + 1;
+    float h[ISAC_FDELAY_TAPS];
+    isac_fdelay_taps(sd - af, h);
     memset(tmp, 0, 2 * ny * sizeof *tmp);
     const float *xf = (const float *)x;
-    for (int t = 0; t < FDELAY_TAPS; t++) {
+    for (int t = 0; t < ISAC_FDELAY_TAPS; t++) {
         if (h[t] == 0.0f)
             continue;
         const float *src = xf + 2 * (off + t);
@@ -296,10 +297,10 @@ static void chan_delay(float complex *y, size_t ny, const float complex *x, doub
 
 /* Beamform burst b toward phi0 with the TX positions it was sent from:
  * s[i] = sum_c a_c(phi0) x~_c[i]. */
-static void beamform(sim s, const struct sim_burst *b, double phi0, float complex *out)
+static void beamform(isac_sim s, const struct sim_burst *b, double phi0, float complex *out)
 {
-    float complex a[SIM_MAX_ELEMENTS];
-    array_steering(b->tx, phi0, a);
+    float complex a[ISAC_SIM_MAX_ELEMENTS];
+    isac_array_steering(b->tx, phi0, a);
     memset(out, 0, b->n * sizeof *out);
     for (unsigned c = 0; c < s->M; c++)
         cmac(out, b->x + (size_t)c * b->n, b->n, a[c]);
@@ -311,7 +312,7 @@ static int row_wanted(const struct render_ctx *c, unsigned ch)
 }
 
 /* Some channel of RX AP n is asked for (else its paths need not be rendered at all). */
-static int ap_wanted(sim s, const struct render_ctx *c, unsigned n)
+static int ap_wanted(isac_sim s, const struct render_ctx *c, unsigned n)
 {
     for (unsigned m = 0; m < s->M; m++)
         if (row_wanted(c, n * s->M + m))
@@ -320,8 +321,8 @@ static int ap_wanted(sim s, const struct render_ctx *c, unsigned n)
 }
 
 /* Add one path of burst b into RX AP n's accumulator rows (the rows asked for). */
-static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
-                     const float complex *sb, unsigned n, const struct sim_path *p)
+static void add_path(isac_sim s, struct render_ctx *c, const struct sim_burst *b,
+                     const float complex *sb, unsigned n, const struct isac_sim_path *p)
 {
     double nu = (p->doppler_hz + s->cfo_rx[n] - s->cfo_tx) / s->p.fs;
     /* Doppler phase is referenced to the burst start t_b = b->t_user; the CFO phase
@@ -331,38 +332,38 @@ static void add_path(sim s, struct render_ctx *c, const struct sim_burst *b,
     cyc -= floor(cyc);
     double complex g = p->gain * cexp(I * 2 * M_PI * cyc);
     double delay = (double)(b->t - c->T0) + p->delay_samples;
-    if (delay > (double)c->Lx + FDELAY_HALF || delay + (double)b->n + FDELAY_HALF < 0)
+    if (delay > (double)c->Lx + ISAC_FDELAY_HALF || delay + (double)b->n + ISAC_FDELAY_HALF < 0)
         return;
     if (!ap_wanted(s, c, n))
         return;
     memset(c->u, 0, c->Lx * sizeof *c->u);
-    fdelay_add(c->u, c->Lx, sb, b->n, delay, g, nu);
-    float complex a[SIM_MAX_ELEMENTS];
-    array_steering(s->rx_arr, p->phin, a);
+    isac_fdelay_add(c->u, c->Lx, sb, b->n, delay, g, nu);
+    float complex a[ISAC_SIM_MAX_ELEMENTS];
+    isac_array_steering(s->rx_arr, p->phin, a);
     for (unsigned m = 0; m < s->M; m++)
         if (row_wanted(c, n * s->M + m))
             cmac(c->acc + (size_t)(n * s->M + m) * c->Lx, c->u, c->Lx, a[m]);
 }
 
-void sim_set_rx_aps(sim s, uint32_t ap_mask)
+void isac_sim_set_rx_aps(isac_sim s, uint32_t ap_mask)
 {
-    s->rx_aps = ap_mask & ((1u << SIM_NUM_RX_APS) - 1);
+    s->rx_aps = ap_mask & ((1u << ISAC_SIM_NUM_RX_APS) - 1);
 }
 
-static int rendered(sim s, unsigned n)
+static int rendered(isac_sim s, unsigned n)
 {
     return s->rx_aps >> n & 1u;
 }
 
-static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
+static int render_burst(isac_sim s, struct render_ctx *c, const struct sim_burst *b)
 {
-    struct sim_path p;
+    struct isac_sim_path p;
     for (unsigned k = 0; k < s->p.targets; k++) {
         double x, y, vx, vy;
         sim_target_state(s, k, b->t_user, &x, &y, &vx, &vy);
-        double phi0 = geom_phi(&s->tx_ap, x, y);
+        double phi0 = isac_geom_phi(&s->tx_ap, x, y);
         beamform(s, b, phi0, c->sb);
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
             if (!rendered(s, n))
                 continue;
             sim_make_path(s, x, y, vx, vy, n, sim_rcs_at(s, k, n, b->t_user), b->t_user, &p);
@@ -371,8 +372,8 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
     }
     for (unsigned q = 0; q < s->p.clutter; q++) {
         const struct sim_scatterer *sc = &s->clut[q];
-        beamform(s, b, geom_phi(&s->tx_ap, sc->x, sc->y), c->sb);
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+        beamform(s, b, isac_geom_phi(&s->tx_ap, sc->x, sc->y), c->sb);
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
             if (!rendered(s, n))
                 continue;
             sim_make_path(s, sc->x, sc->y, 0, 0, n, sc->alpha[n], b->t_user, &p);
@@ -380,7 +381,7 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
         }
     }
     if (s->p.leak)
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
             if (!rendered(s, n))
                 continue;
             sim_leak_path(s, n, &p);
@@ -393,12 +394,12 @@ static int render_burst(sim s, struct render_ctx *c, const struct sim_burst *b)
 /* Render every burst reaching the window into the accumulator rows of *c (one per RX
  * channel, rx_pad() samples of margin each side); returns 1 when some burst contributed,
  * 0 when none did, ISAC_ENOMEM. */
-static int render_signal(sim s, int64_t t0, size_t len, float complex *const *want,
+static int render_signal(isac_sim s, int64_t t0, size_t len, float complex *const *want,
                          struct render_ctx *c)
 {
     size_t P = rx_pad(s);
     *c = (struct render_ctx){t0 - (int64_t)P, len + 2 * P, NULL, NULL, NULL, want};
-    double horizon = max_path_delay(s) + FDELAY_HALF;
+    double horizon = max_path_delay(s) + ISAC_FDELAY_HALF;
     size_t maxn = 0, used = 0;
     for (size_t i = 0; i < s->nbursts; i++) {
         const struct sim_burst *b = &s->bursts[i];
@@ -419,16 +420,16 @@ static int render_signal(sim s, int64_t t0, size_t len, float complex *const *wa
     c->u = buf + (size_t)s->num_rx * c->Lx;
     c->sb = c->u + c->Lx;
     /* The calibration paths write every row; the over-the-air paths only the rows asked for
-     * (the stream's channels) of the APs rendered (sim_set_rx_aps). */
+     * (the stream's channels) of the APs rendered (isac_sim_set_rx_aps). */
     for (unsigned ch = 0; ch < s->num_rx; ch++)
-        if (s->p.cal != SIM_CAL_OFF || (rendered(s, ch / s->M) && row_wanted(c, ch)))
+        if (s->p.cal != ISAC_SIM_CAL_OFF || (rendered(s, ch / s->M) && row_wanted(c, ch)))
             memset(c->acc + (size_t)ch * c->Lx, 0, c->Lx * sizeof *c->acc);
     for (size_t i = 0; i < s->nbursts; i++) {
         const struct sim_burst *b = &s->bursts[i];
         if ((double)(b->t + (int64_t)b->n) + horizon < (double)c->T0 ||
             b->t > c->T0 + (int64_t)c->Lx)
             continue;
-        if (s->p.cal != SIM_CAL_OFF)
+        if (s->p.cal != ISAC_SIM_CAL_OFF)
             sim_cal_render_burst(s, c, b);
         else
             render_burst(s, c, b);
@@ -441,7 +442,7 @@ static int render_signal(sim s, int64_t t0, size_t len, float complex *const *wa
  * noise, a function of (seed, channel, tick) only; so the samples are the same whichever
  * thread renders which channel. */
 struct finish_ctx {
-    sim s;
+    isac_sim s;
     int64_t t0;
     float complex *const *y;
     size_t len;
@@ -462,11 +463,11 @@ static void add_drawn(float complex *y, const float complex *w, size_t len, floa
 static void finish_channel(void *ctx, unsigned i)
 {
     const struct finish_ctx *f = ctx;
-    sim s = f->s;
+    isac_sim s = f->s;
     unsigned ch = f->chans[i];
     memset(f->y[ch], 0, f->len * sizeof(float complex));
     if (!rendered(s, ch / s->M))
-        return; /* an AP nobody reads (sim_set_rx_aps): zeros */
+        return; /* an AP nobody reads (isac_sim_set_rx_aps): zeros */
     if (f->c)
         chan_delay(f->y[ch], f->len, f->c->acc + (size_t)ch * f->c->Lx,
                    s->rx_delay[ch] - (double)rx_pad(s), (float complex)sim_rx_coef(s, ch),
@@ -479,7 +480,7 @@ static void finish_channel(void *ctx, unsigned i)
 }
 
 /* Per-channel filter scratch for windows of len samples. */
-static int chan_scratch(sim s, size_t len)
+static int chan_scratch(isac_sim s, size_t len)
 {
     if (s->chan_tmp_len >= len)
         return ISAC_OK;
@@ -493,30 +494,31 @@ static int chan_scratch(sim s, size_t len)
 
 /* ---- faults ---- */
 
-static void zero_gap(sim s, float complex *const *y, size_t start, size_t n)
+static void zero_gap(isac_sim s, float complex *const *y, size_t start, size_t n)
 {
     for (unsigned ch = 0; ch < s->num_rx; ch++)
         if (y[ch])
             memset(y[ch] + start, 0, n * sizeof(float complex));
 }
 
-static int capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md,
-                   int some);
+static int capture(isac_sim s, int64_t t0, float complex *const *y, size_t len,
+                   struct isac_radio_rx_md *md, int some);
 
-int sim_rx_capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md)
+int isac_sim_rx_capture(isac_sim s, int64_t t0, float complex *const *y, size_t len,
+                        struct isac_radio_rx_md *md)
 {
     return capture(s, t0, y, len, md, 0);
 }
 
-int sim_rx_capture_some(sim s, int64_t t0, float complex *const *y, size_t len,
-                        struct radio_rx_md *md)
+int isac_sim_rx_capture_some(isac_sim s, int64_t t0, float complex *const *y, size_t len,
+                             struct isac_radio_rx_md *md)
 {
     return capture(s, t0, y, len, md, 1);
 }
 
 /* some = 0: every y[ch] must be a row; 1: NULL rows are channels not asked for. */
-static int capture(sim s, int64_t t0, float complex *const *y, size_t len, struct radio_rx_md *md,
-                   int some)
+static int capture(isac_sim s, int64_t t0, float complex *const *y, size_t len,
+                   struct isac_radio_rx_md *md, int some)
 {
     if (!s || (!y && len) || !md || len > ((size_t)1 << 28))
         return ISAC_EINVAL;
@@ -531,14 +533,14 @@ static int capture(sim s, int64_t t0, float complex *const *y, size_t len, struc
                  (long long)t0, (long long)s->now);
         return ISAC_ERADIO;
     }
-    unsigned chans[SIM_NUM_RX_APS * SIM_MAX_ELEMENTS], nch = 0;
+    unsigned chans[ISAC_SIM_NUM_RX_APS * ISAC_SIM_MAX_ELEMENTS], nch = 0;
     for (unsigned ch = 0; ch < s->num_rx; ch++) {
         if (y[ch])
             chans[nch++] = ch;
         else if (!some)
             return ISAC_EINVAL;
     }
-    /* noise drawn ahead for this window (sim_prepare_rx), once any draw under way is
+    /* noise drawn ahead for this window (isac_sim_prepare_rx), once any draw under way is
      * over: the pool is the capture's again */
     const float complex *noise = sim_prefetch_take(s, t0, len);
     /* fault draws: fixed consumption per capture keeps the stream aligned */

@@ -10,7 +10,7 @@
 
 #define DEG (M_PI / 180.0)
 
-void sim_params_default(struct sim_params *p)
+void isac_sim_params_default(struct isac_sim_params *p)
 {
     memset(p, 0, sizeof *p);
     p->seed = 1;
@@ -23,7 +23,7 @@ void sim_params_default(struct sim_params *p)
     p->nf_db = 9.0;
     p->cpi = 4096;
     p->pg_db = 8.0;
-    p->rcs = SIM_RCS_SWERLING1;
+    p->rcs = ISAC_SIM_RCS_SWERLING1;
     p->rcs_db = 0.0;
     p->speed_max = 5.0;
     p->clutter = 0;
@@ -38,7 +38,7 @@ void sim_params_default(struct sim_params *p)
     p->area = 400.0;
     p->noise = 1;
     p->prefetch = 1;
-    p->cal = SIM_CAL_OFF;
+    p->cal = ISAC_SIM_CAL_OFF;
     p->cal_snr_db = 20.0;
     p->pilot_deg = 20.0;
     p->hang_after = 0;
@@ -50,38 +50,42 @@ static int in(double v, double lo, double hi)
     return isfinite(v) && v >= lo && v <= hi;
 }
 
-static int params_valid(const struct sim_params *p)
+static int params_valid(const struct isac_sim_params *p)
 {
-    return p->targets <= SIM_MAX_TARGETS && p->elements >= 1 && p->elements <= SIM_MAX_ELEMENTS &&
-           in(p->tx_power_dbm, -40, 40) && in(p->fc, 1e8, 3e11) && in(p->fs, 1e5, 1e9) &&
-           in(p->center_freq, SIM_FREQ_MIN, SIM_FREQ_MAX) && in(p->nf_db, 0, 30) && p->cpi >= 1 &&
-           p->cpi <= 1048576 && in(p->pg_db, 0, 10) && p->rcs >= 0 && p->rcs <= 2 &&
-           in(p->rcs_db, -60, 60) && in(p->speed_max, 0, 100) && p->clutter <= SIM_MAX_CLUTTER &&
-           in(p->clutter_db, -60, 60) && in(p->leak_db, -200, 40) && in(p->cfo_max_hz, 0, 1e4) &&
-           in(p->gain_max_db, 0, 10) && in(p->delay_max, 0, 8) && in(p->drop_rate, 0, 1) &&
-           p->threads <= 256 && in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) &&
-           in(p->area, 10, 1e4) && in(p->timeout_s, 0, 60) && p->cal >= SIM_CAL_OFF &&
-           p->cal <= SIM_CAL_PILOT && in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80) &&
-           (p->npositions == 0 || (p->npositions == p->elements &&
-                                   !radio_positions_check(p->positions, p->npositions, NULL, 0)));
+    return p->targets <= ISAC_SIM_MAX_TARGETS && p->elements >= 1 &&
+           p->elements <= ISAC_SIM_MAX_ELEMENTS && in(p->tx_power_dbm, -40, 40) &&
+           in(p->fc, 1e8, 3e11) && in(p->fs, 1e5, 1e9) &&
+           in(p->center_freq, ISAC_SIM_FREQ_MIN, ISAC_SIM_FREQ_MAX) && in(p->nf_db, 0, 30) &&
+           p->cpi >= 1 && p->cpi <= 1048576 && in(p->pg_db, 0, 10) && p->rcs >= 0 && p->rcs <= 2 &&
+           in(p->rcs_db, -60, 60) && in(p->speed_max, 0, 100) &&
+           p->clutter <= ISAC_SIM_MAX_CLUTTER && in(p->clutter_db, -60, 60) &&
+           in(p->leak_db, -200, 40) && in(p->cfo_max_hz, 0, 1e4) && in(p->gain_max_db, 0, 10) &&
+           in(p->delay_max, 0, 8) && in(p->drop_rate, 0, 1) && p->threads <= 256 &&
+           in(p->overflow_rate, 0, 1) && in(p->late_rate, 0, 1) && in(p->area, 10, 1e4) &&
+           in(p->timeout_s, 0, 60) && p->cal >= ISAC_SIM_CAL_OFF && p->cal <= ISAC_SIM_CAL_PILOT &&
+           in(p->cal_snr_db, -20, 60) && in(p->pilot_deg, -80, 80) &&
+           (p->npositions == 0 ||
+            (p->npositions == p->elements &&
+             !isac_radio_positions_check(p->positions, p->npositions, NULL, 0)));
 }
 
 /* Every array gets the `positions` (or the half-wavelength ULA). */
-static int setup_arrays(sim s)
+static int setup_arrays(isac_sim s)
 {
-    s->tx_arr = s->p.npositions ? array_create(s->p.positions, s->M) : array_create_ula(s->M, 0.5);
-    s->rx_arr = array_copy(s->tx_arr);
+    s->tx_arr = s->p.npositions ? isac_array_create(s->p.positions, s->M)
+                                : isac_array_create_ula(s->M, 0.5);
+    s->rx_arr = isac_array_copy(s->tx_arr);
     return s->tx_arr && s->rx_arr ? ISAC_OK : ISAC_ENOMEM;
 }
 
-int sim_set_tx_positions(sim s, const double *pos_wl, unsigned n)
+int isac_sim_set_tx_positions(isac_sim s, const double *pos_wl, unsigned n)
 {
-    if (n != s->M || radio_positions_check(pos_wl, n, s->err, sizeof s->err))
+    if (n != s->M || isac_radio_positions_check(pos_wl, n, s->err, sizeof s->err))
         return ISAC_EINVAL;
-    array a = array_create(pos_wl, n);
+    isac_array a = isac_array_create(pos_wl, n);
     if (!a)
         return ISAC_ENOMEM;
-    array_destroy(s->tx_arr);
+    isac_array_destroy(s->tx_arr);
     s->tx_arr = a;
     return ISAC_OK;
 }
@@ -94,17 +98,18 @@ double sim_beta(double range_m)
     return pow(10.0, (-34.5 - 37.0 * log10(d)) / 10.0);
 }
 
-static void setup_geometry(sim s)
+static void setup_geometry(isac_sim s)
 {
-    static const double rxpos[SIM_NUM_RX_APS][2] = {{100, 100}, {100, 400}, {400, 100}, {400, 400}};
-    s->tx_ap = (struct geom_ap){250.0, 250.0, 0.0};
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+    static const double rxpos[ISAC_SIM_NUM_RX_APS][2] = {
+        {100, 100}, {100, 400}, {400, 100}, {400, 400}};
+    s->tx_ap = (struct isac_geom_ap){250.0, 250.0, 0.0};
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
         double x = rxpos[n][0], y = rxpos[n][1];
-        s->rx_ap[n] = (struct geom_ap){x, y, atan2(s->tx_ap.y - y, s->tx_ap.x - x) + M_PI / 2};
+        s->rx_ap[n] = (struct isac_geom_ap){x, y, atan2(s->tx_ap.y - y, s->tx_ap.x - x) + M_PI / 2};
     }
 }
 
-static void draw_impairments(sim s)
+static void draw_impairments(isac_sim s)
 {
     if (!s->p.impairments)
         return; /* all offsets stay zero */
@@ -121,12 +126,12 @@ static void draw_impairments(sim s)
         s->tx_delay[c] = s->p.delay_max * isac_rng_uniform(&r);
     }
     s->cfo_tx = s->p.cfo_max_hz * (2 * isac_rng_uniform(&r) - 1);
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++)
         s->cfo_rx[n] = s->p.cfo_max_hz * (2 * isac_rng_uniform(&r) - 1);
 }
 
 /* Independent LOs: every tune lands on a new, uniformly random phase per channel. */
-static void draw_lo(sim s)
+static void draw_lo(isac_sim s)
 {
     if (!s->p.impairments || s->p.lo_shared)
         return;
@@ -142,18 +147,18 @@ static double complex coef(double phase, double gain_db)
 {
     return pow(10.0, gain_db / 20.0) * cexp(I * phase);
 }
-double complex sim_rx_coef(sim s, unsigned ch)
+double complex sim_rx_coef(isac_sim s, unsigned ch)
 {
     return coef(s->rx_phase[ch] + s->rx_lo[ch], s->rx_gain_db[ch]);
 }
-double complex sim_tx_coef(sim s, unsigned ch)
+double complex sim_tx_coef(isac_sim s, unsigned ch)
 {
     return coef(s->tx_phase[ch] + s->tx_lo[ch], s->tx_gain_db[ch]);
 }
 
 /* ---- targets ---- */
 
-static void area_bounds(sim s, double *lo, double *hi)
+static void area_bounds(isac_sim s, double *lo, double *hi)
 {
     *lo = s->tx_ap.x - s->p.area / 2; /* the square is centred on the TX AP (x == y) */
     *hi = s->tx_ap.x + s->p.area / 2;
@@ -175,7 +180,7 @@ static int push_leg(struct sim_target *t, struct sim_leg leg)
 
 /* Random waypoint leg: heading uniform, speed uniform in [0, speed_max], duration
  * uniform in [1, 5] s; a velocity component that would leave the square is reversed. */
-static struct sim_leg next_leg(sim s, struct sim_target *t, double x, double y, int64_t t0,
+static struct sim_leg next_leg(isac_sim s, struct sim_target *t, double x, double y, int64_t t0,
                                int64_t *t1)
 {
     double lo, hi;
@@ -192,7 +197,7 @@ static struct sim_leg next_leg(sim s, struct sim_target *t, double x, double y, 
     return (struct sim_leg){t0, x, y, vx, vy};
 }
 
-static void clamp_area(sim s, double *x, double *y)
+static void clamp_area(isac_sim s, double *x, double *y)
 {
     double lo, hi;
     area_bounds(s, &lo, &hi);
@@ -201,7 +206,7 @@ static void clamp_area(sim s, double *x, double *y)
 }
 
 /* Legs are drawn lazily up to `tick`; the next leg's start is legs[n-1]'s end. */
-static int extend_track(sim s, struct sim_target *t, int64_t tick)
+static int extend_track(isac_sim s, struct sim_target *t, int64_t tick)
 {
     while (1) {
         struct sim_leg *l = &t->legs[t->nlegs - 1];
@@ -220,7 +225,8 @@ static int extend_track(sim s, struct sim_target *t, int64_t tick)
     }
 }
 
-void sim_target_state(sim s, unsigned k, int64_t tick, double *x, double *y, double *vx, double *vy)
+void sim_target_state(isac_sim s, unsigned k, int64_t tick, double *x, double *y, double *vx,
+                      double *vy)
 {
     struct sim_target *t = &s->tgt[k];
     if (tick < t->legs[0].t0)
@@ -239,7 +245,7 @@ void sim_target_state(sim s, unsigned k, int64_t tick, double *x, double *y, dou
     *vy = l->vy;
 }
 
-static int draw_targets(sim s)
+static int draw_targets(isac_sim s)
 {
     double lo, hi;
     area_bounds(s, &lo, &hi);
@@ -255,8 +261,8 @@ static int draw_targets(sim s)
         isac_rng r;
         isac_rng_seed_stream(&r, s->p.seed, SIM_STREAM(SIM_ST_RCS, s->episode, k));
         double var = pow(10.0, s->p.rcs_db / 10.0);
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
-            if (s->p.rcs == SIM_RCS_FIXED)
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
+            if (s->p.rcs == ISAC_SIM_RCS_FIXED)
                 t->alpha[n] = sqrt(var) * cexp(I * 2 * M_PI * isac_rng_uniform(&r));
             else
                 t->alpha[n] = isac_rng_cnormal(&r, var);
@@ -265,18 +271,18 @@ static int draw_targets(sim s)
     return ISAC_OK;
 }
 
-double complex sim_rcs_at(sim s, unsigned k, unsigned n, int64_t burst_tick)
+double complex sim_rcs_at(isac_sim s, unsigned k, unsigned n, int64_t burst_tick)
 {
-    if (s->p.rcs != SIM_RCS_SWERLING2)
+    if (s->p.rcs != ISAC_SIM_RCS_SWERLING2)
         return s->tgt[k].alpha[n];
     isac_rng r;
     /* keyed by the burst tick: the draw does not depend on the call sequence */
     isac_rng_seed_stream(&r, s->p.seed ^ ((uint64_t)burst_tick * 0x9e3779b97f4a7c15ULL),
-                         SIM_STREAM(SIM_ST_RCS2, s->episode, k * SIM_NUM_RX_APS + n));
+                         SIM_STREAM(SIM_ST_RCS2, s->episode, k * ISAC_SIM_NUM_RX_APS + n));
     return isac_rng_cnormal(&r, pow(10.0, s->p.rcs_db / 10.0));
 }
 
-static void draw_clutter(sim s)
+static void draw_clutter(isac_sim s)
 {
     double lo, hi;
     area_bounds(s, &lo, &hi);
@@ -286,7 +292,7 @@ static void draw_clutter(sim s)
     for (unsigned c = 0; c < s->p.clutter; c++) {
         s->clut[c].x = lo + (hi - lo) * isac_rng_uniform(&r);
         s->clut[c].y = lo + (hi - lo) * isac_rng_uniform(&r);
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++)
             s->clut[c].alpha[n] = isac_rng_cnormal(&r, var);
     }
 }
@@ -298,21 +304,21 @@ static double cycles_frac(double v)
     return v - floor(v);
 }
 
-void sim_make_path(sim s, double x, double y, double vx, double vy, unsigned n,
-                   double complex alpha, int64_t tick, struct sim_path *p)
+void sim_make_path(isac_sim s, double x, double y, double vx, double vy, unsigned n,
+                   double complex alpha, int64_t tick, struct isac_sim_path *p)
 {
     (void)tick;
-    const struct geom_ap *tx = &s->tx_ap, *rx = &s->rx_ap[n];
-    double d0 = geom_dist(tx->x, tx->y, x, y), dn = geom_dist(rx->x, rx->y, x, y);
+    const struct isac_geom_ap *tx = &s->tx_ap, *rx = &s->rx_ap[n];
+    double d0 = isac_geom_dist(tx->x, tx->y, x, y), dn = isac_geom_dist(rx->x, rx->y, x, y);
     double R = d0 + dn;
     p->x = x;
     p->y = y;
     p->vx = vx;
     p->vy = vy;
     p->range_m = R;
-    p->delay_samples = R / GEOM_C0 * s->p.fs;
-    p->phi0 = geom_phi(tx, x, y);
-    p->phin = geom_phi(rx, x, y);
+    p->delay_samples = R / ISAC_GEOM_C0 * s->p.fs;
+    p->phi0 = isac_geom_phi(tx, x, y);
+    p->phin = isac_geom_phi(rx, x, y);
     /* dR/dt = v . (u0 + un), u = unit vectors from the APs to the scatterer */
     double rdot = 0.0;
     if (d0 > 0)
@@ -325,18 +331,18 @@ void sim_make_path(sim s, double x, double y, double vx, double vy, unsigned n,
     p->gain = alpha * s->amp_ref * sqrt(sim_beta(R)) * cexp(I * ph);
 }
 
-void sim_leak_path(sim s, unsigned n, struct sim_path *p)
+void sim_leak_path(isac_sim s, unsigned n, struct isac_sim_path *p)
 {
-    const struct geom_ap *tx = &s->tx_ap, *rx = &s->rx_ap[n];
+    const struct isac_geom_ap *tx = &s->tx_ap, *rx = &s->rx_ap[n];
     sim_make_path(s, rx->x, rx->y, 0, 0, n, 1.0, 0, p);
     /* the direct path: one hop over |TX - RX| (make_path summed d0 = |TX-RX|, dn = 0) */
-    p->phin = geom_phi(rx, tx->x, tx->y);
+    p->phin = isac_geom_phi(rx, tx->x, tx->y);
     p->gain *= pow(10.0, s->p.leak_db / 20.0);
 }
 
-int sim_target_path(sim s, unsigned k, unsigned n, int64_t tick, struct sim_path *p)
+int isac_sim_target_path(isac_sim s, unsigned k, unsigned n, int64_t tick, struct isac_sim_path *p)
 {
-    if (!s || k >= s->p.targets || n >= SIM_NUM_RX_APS || !p)
+    if (!s || k >= s->p.targets || n >= ISAC_SIM_NUM_RX_APS || !p)
         return ISAC_EINVAL;
     double x, y, vx, vy;
     sim_target_state(s, k, tick, &x, &y, &vx, &vy);
@@ -344,10 +350,10 @@ int sim_target_path(sim s, unsigned k, unsigned n, int64_t tick, struct sim_path
     return ISAC_OK;
 }
 
-double sim_target_snr(sim s, unsigned k, unsigned n, int64_t tick, int mean)
+double isac_sim_target_snr(isac_sim s, unsigned k, unsigned n, int64_t tick, int mean)
 {
-    struct sim_path p;
-    if (sim_target_path(s, k, n, tick, &p))
+    struct isac_sim_path p;
+    if (isac_sim_target_path(s, k, n, tick, &p))
         return 0.0;
     double g2 = cabs(p.gain) * cabs(p.gain);
     if (mean) {
@@ -361,18 +367,18 @@ double sim_target_snr(sim s, unsigned k, unsigned n, int64_t tick, int mean)
 
 /* ---- object ---- */
 
-sim sim_create(const struct sim_params *p)
+isac_sim isac_sim_create(const struct isac_sim_params *p)
 {
     if (!p || !params_valid(p))
         return NULL;
-    sim s = calloc(1, sizeof *s);
+    isac_sim s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->p = *p;
     s->M = p->elements;
-    s->rx_aps = (1u << SIM_NUM_RX_APS) - 1;
-    s->num_rx = SIM_NUM_RX_APS * s->M;
-    s->lambda = GEOM_C0 / p->fc;
+    s->rx_aps = (1u << ISAC_SIM_NUM_RX_APS) - 1;
+    s->num_rx = ISAC_SIM_NUM_RX_APS * s->M;
+    s->lambda = ISAC_GEOM_C0 / p->fc;
     s->center_freq = p->center_freq;
     s->noise_dbm = -174.0 + p->nf_db + 10 * log10(p->fs) + 10 * log10((double)p->cpi) - p->pg_db;
     s->amp_ref = pow(10.0, (p->tx_power_dbm - s->noise_dbm) / 20.0);
@@ -383,25 +389,25 @@ sim sim_create(const struct sim_params *p)
     isac_rng_seed_stream(&s->fault_rng, p->seed, SIM_STREAM(SIM_ST_FAULT, 0, 0));
     unsigned threads = p->threads ? p->threads : isac_pool_online_cores();
     if (threads > 1 && !(s->pool = isac_pool_create(threads))) {
-        sim_destroy(s);
+        isac_sim_destroy(s);
         return NULL;
     }
     if (setup_arrays(s) || draw_targets(s)) {
-        sim_destroy(s);
+        isac_sim_destroy(s);
         return NULL;
     }
     return s;
 }
 
-void sim_destroy(sim s)
+void isac_sim_destroy(isac_sim s)
 {
     if (!s)
         return;
-    for (unsigned k = 0; k < SIM_MAX_TARGETS; k++)
+    for (unsigned k = 0; k < ISAC_SIM_MAX_TARGETS; k++)
         free(s->tgt[k].legs);
     sim_bursts_free(s);
-    array_destroy(s->tx_arr);
-    array_destroy(s->rx_arr);
+    isac_array_destroy(s->tx_arr);
+    isac_array_destroy(s->rx_arr);
     free(s->scratch);
     free(s->chan_tmp);
     sim_prefetch_destroy(s); /* its worker runs on the pool */
@@ -409,20 +415,20 @@ void sim_destroy(sim s)
     free(s);
 }
 
-int64_t sim_now(sim s)
+int64_t isac_sim_now(isac_sim s)
 {
     return s->now;
 }
-void sim_get_counters(sim s, struct radio_counters *c)
+void isac_sim_get_counters(isac_sim s, struct isac_radio_counters *c)
 {
     *c = s->cnt;
 }
-const char *sim_last_error(sim s)
+const char *isac_sim_last_error(isac_sim s)
 {
     return s->err;
 }
 
-int sim_new_episode(sim s, uint64_t episode)
+int isac_sim_new_episode(isac_sim s, uint64_t episode)
 {
     if (!s)
         return ISAC_EINVAL;
@@ -442,12 +448,12 @@ int sim_new_episode(sim s, uint64_t episode)
     return draw_targets(s);
 }
 
-int sim_retune(sim s, double hz)
+int isac_sim_retune(isac_sim s, double hz)
 {
-    if (!s || !in(hz, SIM_FREQ_MIN, SIM_FREQ_MAX)) {
+    if (!s || !in(hz, ISAC_SIM_FREQ_MIN, ISAC_SIM_FREQ_MAX)) {
         if (s)
             snprintf(s->err, sizeof s->err, "center frequency %g Hz outside [%g, %g]", hz,
-                     SIM_FREQ_MIN, SIM_FREQ_MAX);
+                     ISAC_SIM_FREQ_MIN, ISAC_SIM_FREQ_MAX);
         return ISAC_EINVAL;
     }
     s->center_freq = hz;
@@ -456,55 +462,56 @@ int sim_retune(sim s, double hz)
     return ISAC_OK;
 }
 
-static struct sim_chan_truth chan_truth(double ph, double lo, double g, double d)
+static struct isac_sim_chan_truth chan_truth(double ph, double lo, double g, double d)
 {
     double p = fmod(ph + lo, 2 * M_PI);
     if (p > M_PI)
         p -= 2 * M_PI;
-    return (struct sim_chan_truth){p, g, d};
+    return (struct isac_sim_chan_truth){p, g, d};
 }
-struct sim_chan_truth sim_rx_truth(sim s, unsigned ch)
+struct isac_sim_chan_truth isac_sim_rx_truth(isac_sim s, unsigned ch)
 {
     return chan_truth(s->rx_phase[ch], s->rx_lo[ch], s->rx_gain_db[ch], s->rx_delay[ch]);
 }
-struct sim_chan_truth sim_tx_truth(sim s, unsigned ch)
+struct isac_sim_chan_truth isac_sim_tx_truth(isac_sim s, unsigned ch)
 {
     return chan_truth(s->tx_phase[ch], s->tx_lo[ch], s->tx_gain_db[ch], s->tx_delay[ch]);
 }
-double sim_cfo_hz(sim s, int ap)
+double isac_sim_cfo_hz(isac_sim s, int ap)
 {
     return ap < 0 ? s->cfo_tx : s->cfo_rx[ap];
 }
 
-void sim_get_info(sim s, struct radio_info *info)
+void isac_sim_get_info(isac_sim s, struct isac_radio_info *info)
 {
     memset(info, 0, sizeof *info);
     snprintf(info->driver, sizeof info->driver, "sim");
     snprintf(info->serial, sizeof info->serial, "sim-%llu", (unsigned long long)s->p.seed);
-    info->caps = RADIO_CAP_TIMED_TX | RADIO_CAP_TIMED_RX | RADIO_CAP_HW_TIME | RADIO_CAP_TRUTH |
-                 RADIO_CAP_SCENARIO | (s->p.lo_shared ? RADIO_CAP_LO_SHARED : 0) |
-                 (s->p.impairments ? 0 : RADIO_CAP_IDEAL) | RADIO_CAP_MOVABLE;
+    info->caps = ISAC_RADIO_CAP_TIMED_TX | ISAC_RADIO_CAP_TIMED_RX | ISAC_RADIO_CAP_HW_TIME |
+                 ISAC_RADIO_CAP_TRUTH | ISAC_RADIO_CAP_SCENARIO |
+                 (s->p.lo_shared ? ISAC_RADIO_CAP_LO_SHARED : 0) |
+                 (s->p.impairments ? 0 : ISAC_RADIO_CAP_IDEAL) | ISAC_RADIO_CAP_MOVABLE;
     info->sample_rate = s->p.fs;
     info->center_freq = s->center_freq;
     info->emulated_freq = s->p.fc;
     info->bandwidth = s->p.fs;
     info->num_tx = s->M;
     info->num_rx = s->num_rx;
-    info->num_rx_aps = SIM_NUM_RX_APS;
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
+    info->num_rx_aps = ISAC_SIM_NUM_RX_APS;
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
         info->rx_ap_elements[n] = s->M;
         info->rx_ap[n] = s->rx_ap[n];
     }
     /* compatibility field: the default ULA's spacing, 0 for other positions */
     info->element_spacing_wl = s->p.npositions ? 0.0 : 0.5;
-    memcpy(info->tx_pos_wl, array_positions(s->tx_arr), s->M * sizeof(double));
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
-        memcpy(info->rx_pos_wl + n * s->M, array_positions(s->rx_arr), s->M * sizeof(double));
+    memcpy(info->tx_pos_wl, isac_array_positions(s->tx_arr), s->M * sizeof(double));
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++)
+        memcpy(info->rx_pos_wl + n * s->M, isac_array_positions(s->rx_arr), s->M * sizeof(double));
     info->tx_ap = s->tx_ap;
     info->tx_power_dbm = s->p.tx_power_dbm;
     info->noise_dbm = s->noise_dbm;
-    info->freq_min = SIM_FREQ_MIN;
-    info->freq_max = SIM_FREQ_MAX;
+    info->freq_min = ISAC_SIM_FREQ_MIN;
+    info->freq_max = ISAC_SIM_FREQ_MAX;
     info->rx_gain_db = 0.0;
     info->tx_gain_db = 0.0;
     info->noise_var = s->p.noise ? 1.0 : 0.0;

@@ -7,11 +7,11 @@
 
 #define RAD2DEG (180.0 / M_PI)
 
-static json_t *chan_array(sim s, unsigned n, int rx, int field)
+static json_t *chan_array(isac_sim s, unsigned n, int rx, int field)
 {
     json_t *a = json_array();
     for (unsigned c = 0; c < n; c++) {
-        struct sim_chan_truth t = rx ? sim_rx_truth(s, c) : sim_tx_truth(s, c);
+        struct isac_sim_chan_truth t = rx ? isac_sim_rx_truth(s, c) : isac_sim_tx_truth(s, c);
         double v = field == 0 ? t.phase_rad * RAD2DEG : field == 1 ? t.gain_db : t.delay_samples;
         json_array_append_new(a, json_real(v));
     }
@@ -23,7 +23,7 @@ static json_t *xy(double x, double y)
     return json_pack("[f,f]", x, y);
 }
 
-static json_t *track_json(sim s, unsigned k)
+static json_t *track_json(isac_sim s, unsigned k)
 {
     const struct sim_target *t = &s->tgt[k];
     json_t *a = json_array();
@@ -35,7 +35,7 @@ static json_t *track_json(sim s, unsigned k)
     return a;
 }
 
-static json_t *path_json(sim s, const struct sim_path *p, double snr, double snr_mean)
+static json_t *path_json(isac_sim s, const struct isac_sim_path *p, double snr, double snr_mean)
 {
     json_t *o =
         json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:[f,f]}", "range_m", p->range_m, "delay_samples",
@@ -50,19 +50,19 @@ static json_t *path_json(sim s, const struct sim_path *p, double snr, double snr
     return o;
 }
 
-static json_t *targets_json(sim s)
+static json_t *targets_json(isac_sim s)
 {
     json_t *arr = json_array();
     for (unsigned k = 0; k < s->p.targets; k++) {
         double x, y, vx, vy;
         sim_target_state(s, k, s->now, &x, &y, &vx, &vy);
         json_t *rcs = json_array(), *per_ap = json_array();
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
-            struct sim_path p;
-            sim_target_path(s, k, n, s->now, &p);
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
+            struct isac_sim_path p;
+            isac_sim_target_path(s, k, n, s->now, &p);
             json_array_append_new(rcs, json_pack("[f,f]", creal(p.alpha), cimag(p.alpha)));
-            json_array_append_new(per_ap, path_json(s, &p, sim_target_snr(s, k, n, s->now, 0),
-                                                    sim_target_snr(s, k, n, s->now, 1)));
+            json_array_append_new(per_ap, path_json(s, &p, isac_sim_target_snr(s, k, n, s->now, 0),
+                                                    isac_sim_target_snr(s, k, n, s->now, 1)));
         }
         json_array_append_new(arr, json_pack("{s:o,s:o,s:f,s:o,s:o,s:o}", "position", xy(x, y),
                                              "velocity", xy(vx, vy), "speed", hypot(vx, vy), "rcs",
@@ -71,7 +71,7 @@ static json_t *targets_json(sim s)
     return arr;
 }
 
-char *sim_truth_json(sim s)
+char *isac_sim_truth_json(isac_sim s)
 {
     static const char *const rcs_names[] = {"swerling1", "swerling2", "fixed"};
     json_t *o = json_object();
@@ -89,7 +89,7 @@ char *sim_truth_json(sim s)
     json_object_set_new(o, "tx_gain_db", chan_array(s, s->M, 0, 1));
     json_object_set_new(o, "tx_delay_samples", chan_array(s, s->M, 0, 2));
     json_t *cfo = json_array();
-    for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
+    for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++)
         json_array_append_new(cfo, json_real(s->cfo_rx[n]));
     json_object_set_new(o, "cfo_hz", json_pack("{s:f,s:o}", "tx", s->cfo_tx, "rx", cfo));
     json_object_set_new(o, "noise_var", json_real(s->p.noise ? 1.0 : 0.0));
@@ -106,7 +106,7 @@ char *sim_truth_json(sim s)
     json_t *cl = json_array();
     for (unsigned q = 0; q < s->p.clutter; q++) {
         json_t *al = json_array();
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++)
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++)
             json_array_append_new(
                 al, json_pack("[f,f]", creal(s->clut[q].alpha[n]), cimag(s->clut[q].alpha[n])));
         json_array_append_new(
@@ -115,8 +115,8 @@ char *sim_truth_json(sim s)
     json_object_set_new(o, "clutter", cl);
     json_t *lk = json_array();
     if (s->p.leak)
-        for (unsigned n = 0; n < SIM_NUM_RX_APS; n++) {
-            struct sim_path p;
+        for (unsigned n = 0; n < ISAC_SIM_NUM_RX_APS; n++) {
+            struct isac_sim_path p;
             sim_leak_path(s, n, &p);
             json_array_append_new(lk, path_json(s, &p, -1, -1));
         }

@@ -2,12 +2,12 @@
  *
  * A user is a point (x, y) moving at constant velocity (vx, vy), with its own noise figure
  * and carrier frequency offset, optionally in Rician multipath. The AP side (struct
- * sim_user_link) is the transmit array, its position and axis (host/array/geom.h), the
+ * isac_sim_user_link) is the transmit array, its position and axis (host/array/geom.h), the
  * transmit power of a unit-power burst, the emulated carrier fc and the sample rate fs.
  *
  * Signal at the user, absolute tick t (seconds t/fs), burst x (M channels, precoded):
  *   y(t) = sum_paths g_p [a^T(phi_p) x](t - tau_p) e^{j 2 pi nu (t - t_b)} + w(t)
- *   LoS path:  phi_0 = geom_phi(AP, user), tau_0 = d/c (samples, fractional, fdelay),
+ *   LoS path:  phi_0 = isac_geom_phi(AP, user), tau_0 = d/c (samples, fractional, fdelay),
  *              g_0 = sqrt(K/(K+1)) sqrt(P_t beta(d) / N_0) e^{-j 2 pi d fc / c},
  *   scattered paths (scatter_taps of them, only when K is finite): angle uniform in
  *              +-60 deg, excess delay exponential with mean delay_spread, gains CN with
@@ -34,9 +34,9 @@
 #include "array/array.h"
 #include "array/geom.h"
 
-#define SIM_USER_MAX_TAPS 16
+#define ISAC_SIM_USER_MAX_TAPS 16
 
-struct sim_user {
+struct isac_sim_user {
     double x, y;           /* position at tick 0, m (finite) */
     double vx, vy;         /* velocity, m/s (|v| <= 100) */
     double nf_db;          /* noise figure, 0..30 dB */
@@ -46,22 +46,22 @@ struct sim_user {
     double delay_spread_s; /* mean excess delay of the scattered paths, 0..1e-5 s */
 };
 
-struct sim_user_link {
-    array tx;            /* the AP's transmit array (positions in wavelengths at fc) */
-    struct geom_ap ap;   /* AP position and array axis */
-    double tx_power_dbm; /* power of a unit-power burst, -40..60 dBm */
-    double fc;           /* emulated carrier, Hz */
-    double fs;           /* sample rate = bandwidth, Hz */
-    double pl_db_1m;     /* path gain at 1 m, dB (-34.5 in the seed-004 scene) */
-    double pl_exp;       /* path-loss exponent (3.7 in the seed-004 scene) */
-    uint64_t seed;       /* noise and fading seed */
+struct isac_sim_user_link {
+    isac_array tx;          /* the AP's transmit array (positions in wavelengths at fc) */
+    struct isac_geom_ap ap; /* AP position and array axis */
+    double tx_power_dbm;    /* power of a unit-power burst, -40..60 dBm */
+    double fc;              /* emulated carrier, Hz */
+    double fs;              /* sample rate = bandwidth, Hz */
+    double pl_db_1m;        /* path gain at 1 m, dB (-34.5 in the seed-004 scene) */
+    double pl_exp;          /* path-loss exponent (3.7 in the seed-004 scene) */
+    uint64_t seed;          /* noise and fading seed */
 };
 
 /* ISAC_OK, or ISAC_EINVAL with one line naming the field and value ("user 2: nf_db 45
  * outside 0..30"). */
-int sim_user_validate(const struct sim_user *u, unsigned uid, char *err, size_t errlen);
+int isac_sim_user_validate(const struct isac_sim_user *u, unsigned uid, char *err, size_t errlen);
 
-struct sim_user_path {
+struct isac_sim_user_path {
     double phi;          /* departure angle at the AP, rad */
     double delay;        /* samples */
     double complex gain; /* amplitude in units of sqrt(N_0) */
@@ -69,23 +69,23 @@ struct sim_user_path {
 };
 
 /* The paths of user uid for a burst starting at tick tb; returns their number (>= 1). */
-unsigned sim_user_paths(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
-                        int64_t tb, struct sim_user_path *paths);
+unsigned isac_sim_user_paths(const struct isac_sim_user_link *l, const struct isac_sim_user *u,
+                             unsigned uid, int64_t tb, struct isac_sim_user_path *paths);
 
 /* Render the user's capture y[0..ny-1] at ticks t0..t0+ny-1 of one burst x (M channels of
  * L samples, M = array size) sent at tick tb. noise = 0 leaves the noise out (tests).
  * ISAC_EINVAL on bad arguments, ISAC_ENOMEM on allocation failure. */
-int sim_user_render(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
-                    const float complex *const *x, size_t L, int64_t tb, float complex *y,
-                    size_t ny, int64_t t0, int noise);
+int isac_sim_user_render(const struct isac_sim_user_link *l, const struct isac_sim_user *u,
+                         unsigned uid, const float complex *const *x, size_t L, int64_t tb,
+                         float complex *y, size_t ny, int64_t t0, int noise);
 
 /* The same pieces: add the burst's paths into y (not cleared, no noise), and add the
  * user's noise (a function of (seed, user, tick)) to y. */
-int sim_user_add(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
-                 const float complex *const *x, size_t L, int64_t tb, float complex *y, size_t ny,
-                 int64_t t0);
-void sim_user_noise(const struct sim_user_link *l, unsigned uid, int64_t t0, float complex *y,
-                    size_t ny);
+int isac_sim_user_add(const struct isac_sim_user_link *l, const struct isac_sim_user *u,
+                      unsigned uid, const float complex *const *x, size_t L, int64_t tb,
+                      float complex *y, size_t ny, int64_t t0);
+void isac_sim_user_noise(const struct isac_sim_user_link *l, unsigned uid, int64_t t0,
+                         float complex *y, size_t ny);
 
 /* The model SINR of stream `target` at user uid for a burst at tick tb (docs/comm.md):
  *   SINR = mean_k psd_t |h_t(k)|^2 / mean_k ( sum_{s != t} psd_s |h_s(k)|^2 + 1 ),
@@ -94,9 +94,9 @@ void sim_user_noise(const struct sim_user_link *l, unsigned uid, int64_t t0, flo
  * weights) are the precoder columns times sqrt(p_s); psd_s the power of stream s per
  * occupied subcarrier relative to its sample power (nfft/occupied for an OFDM stream, 1
  * for a white probe). Also returns the signal, interference and noise terms (optional). */
-double sim_user_model_sinr(const struct sim_user_link *l, const struct sim_user *u, unsigned uid,
-                           int64_t tb, const float complex *const *v, const double *psd, unsigned S,
-                           unsigned target, const int *k, unsigned nk, unsigned nfft,
-                           double *signal, double *interference);
+double isac_sim_user_model_sinr(const struct isac_sim_user_link *l, const struct isac_sim_user *u,
+                                unsigned uid, int64_t tb, const float complex *const *v,
+                                const double *psd, unsigned S, unsigned target, const int *k,
+                                unsigned nk, unsigned nfft, double *signal, double *interference);
 
 #endif

@@ -1,4 +1,4 @@
-/* C side of the isacsim plug-in: a thin layer over radio_open("sim:...") (see header). */
+/* C side of the isacsim plug-in: a thin layer over isac_radio_open("sim:...") (see header). */
 #include "isacsim_c.h"
 
 #include <complex.h>
@@ -12,8 +12,8 @@
 #include "sim/sim.h"
 
 struct isacsim_s {
-    radio r;
-    struct radio_info info;
+    isac_radio r;
+    struct isac_radio_info info;
 };
 
 int isacsim_open(const char *sim_args, isacsim **out, char *err, size_t errlen)
@@ -25,9 +25,9 @@ int isacsim_open(const char *sim_args, isacsim **out, char *err, size_t errlen)
     isacsim *s = calloc(1, sizeof *s);
     if (!s)
         return ISAC_ENOMEM;
-    int rc = radio_open_ex(spec, &s->r, err, errlen);
+    int rc = isac_radio_open_ex(spec, &s->r, err, errlen);
     if (rc == ISAC_OK)
-        rc = radio_get_info(s->r, &s->info);
+        rc = isac_radio_get_info(s->r, &s->info);
     if (rc) {
         isacsim_close(s);
         return rc;
@@ -40,13 +40,13 @@ void isacsim_close(isacsim *s)
 {
     if (!s)
         return;
-    radio_close(s->r);
+    isac_radio_close(s->r);
     free(s);
 }
 
 void isacsim_describe(isacsim *s, struct isacsim_desc *d)
 {
-    radio_get_info(s->r, &s->info);
+    isac_radio_get_info(s->r, &s->info);
     d->fs = s->info.sample_rate;
     d->center_freq = s->info.center_freq;
     d->freq_min = s->info.freq_min;
@@ -62,7 +62,7 @@ char *isacsim_layout_json(isacsim *s, double noise_scale, double tx_gain_db)
 {
     /* The plug-in's CF32 stream has full scale 1 (getNativeStreamFormat says so): the
      * client's transmit guard needs a known full scale for its clipping check. */
-    struct radio_info in = s->info;
+    struct isac_radio_info in = s->info;
     if (!(in.full_scale > 0))
         in.full_scale = 1.0;
     in.noise_var *= noise_scale;
@@ -73,36 +73,37 @@ char *isacsim_layout_json(isacsim *s, double noise_scale, double tx_gain_db)
 char *isacsim_truth_json(isacsim *s)
 {
     char *txt = NULL;
-    return radio_truth_json(s->r, &txt) == ISAC_OK ? txt : NULL;
+    return isac_radio_truth_json(s->r, &txt) == ISAC_OK ? txt : NULL;
 }
 
 int isacsim_new_episode(isacsim *s, uint64_t episode)
 {
-    return radio_new_episode(s->r, episode);
+    return isac_radio_new_episode(s->r, episode);
 }
 
 int64_t isacsim_now(isacsim *s)
 {
     int64_t t = 0;
-    radio_get_time(s->r, &t);
+    isac_radio_get_time(s->r, &t);
     return t;
 }
 
 void isacsim_advance(isacsim *s, int64_t t)
 {
-    sim_advance(radio_get_state(s->r), t);
+    isac_sim_advance(isac_radio_get_state(s->r), t);
 }
 
 int isacsim_tx(isacsim *s, int64_t t0, const float *const *x, size_t len)
 {
-    return radio_tx_burst(s->r, t0, (const float complex *const *)x, len);
+    return isac_radio_tx_burst(s->r, t0, (const float complex *const *)x, len);
 }
 
 int isacsim_rx(isacsim *s, int64_t t0, float *const *y, size_t len, struct isacsim_rx_md *md)
 {
-    struct radio_rx_md m;
+    struct isac_radio_rx_md m;
     /* The `sim` back end's own call: it renders only the rows given (y[ch] != NULL). */
-    int rc = sim_rx_capture_some(radio_get_state(s->r), t0, (float complex *const *)y, len, &m);
+    int rc = isac_sim_rx_capture_some(isac_radio_get_state(s->r), t0, (float complex *const *)y,
+                                      len, &m);
     md->dropped_samples = m.dropped_samples;
     md->drop_start_tick = m.drop_start_tick;
     md->overflow = m.overflow;
@@ -111,12 +112,12 @@ int isacsim_rx(isacsim *s, int64_t t0, float *const *y, size_t len, struct isacs
 
 int isacsim_retune(isacsim *s, double hz)
 {
-    int rc = radio_set_center_freq(s->r, hz);
-    radio_get_info(s->r, &s->info);
+    int rc = isac_radio_set_center_freq(s->r, hz);
+    isac_radio_get_info(s->r, &s->info);
     return rc;
 }
 
 const char *isacsim_last_error(isacsim *s)
 {
-    return radio_last_error(s->r);
+    return isac_radio_last_error(s->r);
 }

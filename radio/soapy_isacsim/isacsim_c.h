@@ -43,7 +43,7 @@ char *isacsim_layout_json(isacsim *s, double noise_scale, double tx_gain_db);
 char *isacsim_truth_json(isacsim *s);
 int isacsim_new_episode(isacsim *s, uint64_t episode);
 int64_t isacsim_now(isacsim *s);
-/* The device idles until tick t (sim_advance): a continuous transmitter with no receiver
+/* The device idles until tick t (isac_sim_advance): a continuous transmitter with no receiver
  * running moves the clock to the end of what it sent. */
 void isacsim_advance(isacsim *s, int64_t t);
 /* x[ch] for ch < num_tx: len interleaved complex samples each. */

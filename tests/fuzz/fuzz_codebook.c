@@ -15,27 +15,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_write_file(dir, "cb.json", data, size);
     char path[256], out[256], err[512] = "";
     snprintf(path, sizeof path, "%s/cb.json", dir);
-    codebook cb = codebook_load(path, err, sizeof err);
+    isac_codebook cb = isac_codebook_load(path, err, sizeof err);
     if (!cb) {
         fuzz_check_message("codebook_load", err);
         return 0;
     }
     /* touch every weight: a loaded codebook's arrays have the advertised shape */
     double acc = 0;
-    for (unsigned q = 0; q < codebook_size(cb); q++)
-        for (unsigned m = 0; m < codebook_elements(cb); m++)
-            acc += cabsf(codebook_weights(cb, q)[m]);
+    for (unsigned q = 0; q < isac_codebook_size(cb); q++)
+        for (unsigned m = 0; m < isac_codebook_elements(cb); m++)
+            acc += cabsf(isac_codebook_weights(cb, q)[m]);
     if (isnan(acc))
         abort();
     snprintf(out, sizeof out, "%s/cb-out.json", dir);
-    if (codebook_save(cb, out, err, sizeof err) == ISAC_OK) {
-        codebook again = codebook_load(out, err, sizeof err);
+    if (isac_codebook_save(cb, out, err, sizeof err) == ISAC_OK) {
+        isac_codebook again = isac_codebook_load(out, err, sizeof err);
         if (!again) {
             fprintf(stderr, "a saved codebook is refused on reload: %s\n", err);
             abort();
         }
-        codebook_destroy(again);
+        isac_codebook_destroy(again);
     }
-    codebook_destroy(cb);
+    isac_codebook_destroy(cb);
     return 0;
 }

@@ -24,31 +24,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int ctl = 0;
     for (size_t i = 0; args[i]; i++)
         ctl |= (unsigned char)args[i] < 0x20 || args[i] == 0x7f;
-    if (radio_args_check("fuzz", args, keys, err, sizeof err) < 0 && !ctl)
+    if (isac_radio_args_check("fuzz", args, keys, err, sizeof err) < 0 && !ctl)
         fuzz_check_message("radio_args_check", err);
-    radio_arg_get(args, "seed", val, sizeof val);
+    isac_radio_arg_get(args, "seed", val, sizeof val);
     double d;
     uint64_t u;
     err[0] = '\0';
-    if (radio_arg_double("fuzz", args, "seed", 0, -1e9, 1e9, &d, err, sizeof err) < 0 && !ctl)
+    if (isac_radio_arg_double("fuzz", args, "seed", 0, -1e9, 1e9, &d, err, sizeof err) < 0 && !ctl)
         fuzz_check_message("radio_arg_double", err);
     err[0] = '\0';
-    if (radio_arg_u64("fuzz", args, "seed", 0, 0, UINT64_MAX, &u, err, sizeof err) < 0 && !ctl)
+    if (isac_radio_arg_u64("fuzz", args, "seed", 0, 0, UINT64_MAX, &u, err, sizeof err) < 0 && !ctl)
         fuzz_check_message("radio_arg_u64", err);
     if (!strncmp(spec, "file", 4) || !strncmp(spec, "soapy", 5) || !strncmp(spec, "uhd", 3))
         return 0;
-    radio r = NULL;
+    isac_radio r = NULL;
     err[0] = '\0';
-    int rc = radio_open_ex(spec, &r, err, sizeof err);
+    int rc = isac_radio_open_ex(spec, &r, err, sizeof err);
     if (rc != ISAC_OK) {
         fuzz_check_message("radio_open_ex", err);
         if (r)
             abort();
         return 0;
     }
-    struct radio_info info;
-    if (radio_get_info(r, &info) != ISAC_OK || info.num_rx == 0 || info.num_rx > RADIO_MAX_CHANNELS)
+    struct isac_radio_info info;
+    if (isac_radio_get_info(r, &info) != ISAC_OK || info.num_rx == 0 ||
+        info.num_rx > ISAC_RADIO_MAX_CHANNELS)
         abort();
-    radio_close(r);
+    isac_radio_close(r);
     return 0;
 }

@@ -85,7 +85,7 @@ static void write_collection(const char *dir, const struct file *c, const struct
                     break;
         if (k < n && len + 129 < cap) {
             char hex[129];
-            cap_hash_hex(CAP_SHA512, f[k].data, f[k].size, hex);
+            isac_cap_hash_hex(ISAC_CAP_SHA512, f[k].data, f[k].size, hex);
             memcpy(out + len, hex, 128);
             len += 128;
             i += (size_t)(close - s) + 1;
@@ -105,56 +105,56 @@ static void write_collection(const char *dir, const struct file *c, const struct
 }
 
 /* What replay does after opening: the recorded config and codebook. */
-static void load_recorded(sigmf_reader rd)
+static void load_recorded(isac_sigmf_reader rd)
 {
-    const json_t *g = sigmf_reader_global(rd);
+    const json_t *g = isac_sigmf_reader_global(rd);
     char err[512] = "";
-    struct exp_config cfg;
-    exp_config_defaults(&cfg);
+    struct isac_exp_config cfg;
+    isac_exp_config_defaults(&cfg);
     json_t *e = json_object_get(g, "isactb:experiment");
-    if (e && exp_config_from_json(e, &cfg, "capture", err, sizeof err))
+    if (e && isac_exp_config_from_json(e, &cfg, "capture", err, sizeof err))
         fuzz_check_message("exp_config_from_json", err);
     json_t *c = json_object_get(g, "isactb:codebook");
     err[0] = '\0';
     if (c) {
-        codebook cb = codebook_from_json(c, "capture", err, sizeof err);
+        isac_codebook cb = isac_codebook_from_json(c, "capture", err, sizeof err);
         if (!cb)
             fuzz_check_message("codebook_from_json", err);
-        codebook_destroy(cb);
+        isac_codebook_destroy(cb);
     }
 }
 
-static void read_all(sigmf_reader rd)
+static void read_all(isac_sigmf_reader rd)
 {
-    struct radio_info info;
-    sigmf_reader_radio_info(rd, &info);
-    unsigned nrx = sigmf_reader_num_rx(rd);
-    size_t ncpi = sigmf_reader_num_cpis(rd);
-    if (nrx == 0 || nrx > RADIO_MAX_CHANNELS)
+    struct isac_radio_info info;
+    isac_sigmf_reader_radio_info(rd, &info);
+    unsigned nrx = isac_sigmf_reader_num_rx(rd);
+    size_t ncpi = isac_sigmf_reader_num_cpis(rd);
+    if (nrx == 0 || nrx > ISAC_RADIO_MAX_CHANNELS)
         abort(); /* the reader promised a valid recording */
     for (size_t k = 0; k < ncpi && k < 64; k++) {
-        struct sigmf_cpi_info ci;
-        if (sigmf_reader_cpi_info(rd, k, &ci) != ISAC_OK)
+        struct isac_sigmf_cpi_info ci;
+        if (isac_sigmf_reader_cpi_info(rd, k, &ci) != ISAC_OK)
             abort();
-        (void)sigmf_reader_cpi_annotation(rd, k);
+        (void)isac_sigmf_reader_cpi_annotation(rd, k);
         if (ci.len && ci.len <= MAX_SAMPLES / nrx) {
             float complex *buf = malloc(ci.len * nrx * sizeof *buf);
-            float complex *rx[RADIO_MAX_CHANNELS];
+            float complex *rx[ISAC_RADIO_MAX_CHANNELS];
             for (unsigned ch = 0; ch < nrx; ch++)
                 rx[ch] = buf + (size_t)ch * ci.len;
-            struct radio_rx_md md;
+            struct isac_radio_rx_md md;
             if (buf)
-                sigmf_reader_read_cpi(rd, k, rx, ci.len, &md);
+                isac_sigmf_reader_read_cpi(rd, k, rx, ci.len, &md);
             free(buf);
         }
         if (ci.txlen && ci.txlen <= MAX_SAMPLES) {
             float complex *tx = malloc(ci.txlen * sizeof *tx);
             if (tx)
-                sigmf_reader_read_txref(rd, k, tx, ci.txlen);
+                isac_sigmf_reader_read_txref(rd, k, tx, ci.txlen);
             free(tx);
         }
     }
-    sigmf_reader_verify_data(rd);
+    isac_sigmf_reader_verify_data(rd);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -173,13 +173,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_write_file(dir, f[i].name, f[i].data, f[i].size);
     }
     char err[1024] = "";
-    sigmf_reader rd = sigmf_reader_open(dir, err, sizeof err);
+    isac_sigmf_reader rd = isac_sigmf_reader_open(dir, err, sizeof err);
     if (!rd) {
         fuzz_check_message("sigmf_reader_open", err);
         return 0;
     }
     load_recorded(rd);
     read_all(rd);
-    sigmf_reader_close(rd);
+    isac_sigmf_reader_close(rd);
     return 0;
 }

@@ -10,13 +10,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct radio_limits l;
+    struct isac_radio_limits l;
     char err[512] = "";
-    if (radio_limits_parse((const char *)data, size, "fuzz.json", &l, err, sizeof err)) {
+    if (isac_radio_limits_parse((const char *)data, size, "fuzz.json", &l, err, sizeof err)) {
         fuzz_check_message("radio_limits_parse", err);
         return 0;
     }
-    if (l.num_ranges < 1 || l.num_ranges > RADIO_LIMITS_MAX_RANGES ||
+    if (l.num_ranges < 1 || l.num_ranges > ISAC_RADIO_LIMITS_MAX_RANGES ||
         !isfinite(l.max_tx_power_dbm) || !isfinite(l.max_tx_gain_db) ||
         !(l.max_duty_cycle > 0 && l.max_duty_cycle <= 1) || !(l.duty_window_s > 0))
         abort();

@@ -9,14 +9,14 @@
 
 #include "learn/train_data.h"
 
-static void check_valid(const struct train_data *d, const struct mdp_params *m)
+static void check_valid(const struct isac_train_data *d, const struct isac_mdp_params *m)
 {
     for (size_t i = 0; i < d->n; i++) {
-        const struct transition *t = &d->t[i];
+        const struct isac_transition *t = &d->t[i];
         int ok = t->mu < 16 && t->mu_next < 16 && t->a < 2 * m->tau &&
-                 mdp_apply(t->mu, mdp_action_delta(m->tau, t->a), 16) == t->mu_next && t->pd >= 0 &&
-                 t->pd <= 1 && t->pd_next >= 0 && t->pd_next <= 1 && isfinite(t->r) &&
-                 (t->target < 16 || t->target == TRANSITION_NO_TARGET) &&
+                 isac_mdp_apply(t->mu, isac_mdp_action_delta(m->tau, t->a), 16) == t->mu_next &&
+                 t->pd >= 0 && t->pd <= 1 && t->pd_next >= 0 && t->pd_next <= 1 && isfinite(t->r) &&
+                 (t->target < 16 || t->target == ISAC_TRANSITION_NO_TARGET) &&
                  (!i || d->episode[i] >= d->episode[i - 1]);
         if (!ok) {
             fprintf(stderr, "an accepted collection holds an invalid transition at %zu\n", i);
@@ -25,12 +25,12 @@ static void check_valid(const struct train_data *d, const struct mdp_params *m)
     }
 }
 
-static int same(const struct train_data *a, const struct train_data *b)
+static int same(const struct isac_train_data *a, const struct isac_train_data *b)
 {
     if (a->n != b->n)
         return 0;
     for (size_t i = 0; i < a->n; i++) {
-        const struct transition *x = &a->t[i], *y = &b->t[i];
+        const struct isac_transition *x = &a->t[i], *y = &b->t[i];
         if (a->episode[i] != b->episode[i] || x->mu != y->mu || x->mu_next != y->mu_next ||
             x->fg != y->fg || x->fg_next != y->fg_next || x->a != y->a || x->done != y->done ||
             x->target != y->target || x->pd != y->pd || x->pd_next != y->pd_next || x->r != y->r)
@@ -46,20 +46,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[256], back_path[256], err[512] = "";
     snprintf(path, sizeof path, "%s/data.csv", dir);
     snprintf(back_path, sizeof back_path, "%s/back.csv", dir);
-    struct mdp_params m;
-    mdp_params_defaults(&m);
-    struct train_data d = {0}, b = {0};
-    if (train_data_read(path, 16, &m, &d, err, sizeof err)) {
+    struct isac_mdp_params m;
+    isac_mdp_params_defaults(&m);
+    struct isac_train_data d = {0}, b = {0};
+    if (isac_train_data_read(path, 16, &m, &d, err, sizeof err)) {
         fuzz_check_message("train_data_read", err);
         return 0;
     }
     check_valid(&d, &m);
-    if (train_data_write(&d, 16, m.tau, back_path, err, sizeof err) ||
-        train_data_read(back_path, 16, &m, &b, err, sizeof err) || !same(&d, &b)) {
+    if (isac_train_data_write(&d, 16, m.tau, back_path, err, sizeof err) ||
+        isac_train_data_read(back_path, 16, &m, &b, err, sizeof err) || !same(&d, &b)) {
         fprintf(stderr, "an accepted collection fails its write/read round trip: %s\n", err);
         abort();
     }
-    train_data_free(&d);
-    train_data_free(&b);
+    isac_train_data_free(&d);
+    isac_train_data_free(&b);
     return 0;
 }

@@ -1,6 +1,6 @@
 /* Fuzz target: Q-network weights files (host/learn/qnet.c qnet_file_parse). An accepted
  * file must pass qnet_def_check, run one inference with finite Q values, and survive its
- * own formatting (qnet_format_json) unchanged in shape. Input: the file text. */
+ * own formatting (isac_qnet_format_json) unchanged in shape. Input: the file text. */
 #include <math.h>
 
 #include "fuzz_util.h"
@@ -11,14 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct qnet_file f;
+    struct isac_qnet_file f;
     char err[512] = "";
-    if (qnet_file_parse((const char *)data, size, 0, 0, &f, err, sizeof err)) {
+    if (isac_qnet_file_parse((const char *)data, size, 0, 0, &f, err, sizeof err)) {
         fuzz_check_message("qnet_file_parse", err);
         return 0;
     }
-    const struct qnet_def *d = &f.def;
-    if (qnet_def_check(d, 0, 0, err, sizeof err)) {
+    const struct isac_qnet_def *d = &f.def;
+    if (isac_qnet_def_check(d, 0, 0, err, sizeof err)) {
         fprintf(stderr, "a parsed weights file fails qnet_def_check: %s\n", err);
         abort();
     }
@@ -29,23 +29,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (x && q && s) {
             for (unsigned i = 0; i < in; i++)
                 x[i] = 0.5f;
-            qnet_q_values(d, x, q, s);
-            (void)qnet_argmax(q, 2 * d->tau);
+            isac_qnet_q_values(d, x, q, s);
+            (void)isac_qnet_argmax(q, 2 * d->tau);
         }
         free(x);
         free(q);
         free(s);
     }
-    char *text = qnet_format_json(d, NULL);
+    char *text = isac_qnet_format_json(d, NULL);
     if (text) {
-        struct qnet_file g;
-        if (qnet_file_parse(text, strlen(text), d->tau, d->emb, &g, err, sizeof err)) {
+        struct isac_qnet_file g;
+        if (isac_qnet_file_parse(text, strlen(text), d->tau, d->emb, &g, err, sizeof err)) {
             fprintf(stderr, "a formatted weights file is refused: %s\n", err);
             abort();
         }
-        qnet_file_free(&g);
+        isac_qnet_file_free(&g);
         free(text);
     }
-    qnet_file_free(&f);
+    isac_qnet_file_free(&f);
     return 0;
 }
