@@ -348,13 +348,14 @@ int bench_serve(int argc, char **argv)
     cost_interval(&cs, &cost_lo, &cost_hi);
     if (!rc && a.json) {
         json_t *o = json_pack(
-            "{s:f,s:i,s:i,s:o,s:o,s:o,s:f,s:f,s:f,s:f,s:I,s:O*,s:O*}", "seconds", a.seconds,
+            "{s:f,s:i,s:i,s:o,s:o,s:o,s:f,s:f,s:f,s:[f,f],s:f,s:I,s:O*,s:O*}", "seconds", a.seconds,
             "rounds", (json_int_t)a.rounds, "viewers", (json_int_t)a.viewers, "no_view",
             tally_json(&t[0]), "viewers_0", tally_json(&t[1]), "viewers_n", tally_json(&t[2]),
             "drop_percent", pct_drop(&t[1], &t[2]), "drop_percent_vs_no_view",
             pct_drop(&t[0], &t[2]), "cpu_cost_percent", cpu_cost_pct(&t[0], &t[2]),
-            "cpu_cost_percent_no_viewer", cpu_cost_pct(&t[0], &t[1]), "frames_min_per_viewer",
-            (json_int_t)t[2].min_frames, "view_0", t[1].view, "view_n", t[2].view);
+            "cpu_cost_percent_ci95", cost_lo, cost_hi, "cpu_cost_percent_no_viewer",
+            cpu_cost_pct(&t[0], &t[1]), "frames_min_per_viewer", (json_int_t)t[2].min_frames,
+            "view_0", t[1].view, "view_n", t[2].view);
         json_dumpf(o, stdout, JSON_COMPACT);
         putchar('\n');
         json_decref(o);
