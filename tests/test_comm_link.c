@@ -31,6 +31,7 @@
 #include "plan/plan.h"
 #include "radio/sim/sim_user.h"
 #include "stat_bounds.h"
+#include "asan_build.h"
 
 #define M 8
 #define SEARCH 64
@@ -48,18 +49,6 @@ struct link {
     float complex *y;
     uint8_t *pay[2], *dec;
 };
-
-static int asan_build(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return 1;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    return 1;
-#endif
-#endif
-    return 0;
-}
 
 /* Two users, MRT beams toward each, a probe beam at 0 deg; powers p. */
 static void link_setup(struct link *k, enum isac_comm_mod mod, double power_dbm, const double *p)

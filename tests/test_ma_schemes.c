@@ -21,18 +21,7 @@
 
 #include "common/err.h"
 #include "ma/ma_schemes.h"
-
-static int asan_build(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return 1;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    return 1;
-#endif
-#endif
-    return 0;
-}
+#include "asan_build.h"
 
 static void show(const char *name, const struct isac_ma_summary *m)
 {

@@ -25,6 +25,7 @@
 #include "track/ekf.h"
 #include "track/sense_mf.h"
 #include "track/sense_model.h"
+#include "asan_build.h"
 
 #define C0 299792458.0
 #define M_EL 16
@@ -34,18 +35,6 @@
 #define GAP 40e-6
 #define LEN 512
 #define LAGS 112
-
-static int asan_build(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return 1;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    return 1;
-#endif
-#endif
-    return 0;
-}
 
 /* normalised errors of one quantity: mean and mean square, with their bounds */
 struct acc {

@@ -18,20 +18,9 @@
 #include "track/sense_model.h"
 #include "track/tracker.h"
 #include "track/traffic.h"
+#include "asan_build.h"
 
 static const struct isac_trk_rsu RSU[2] = {{0.0, 30.0}, {0.0, -30.0}};
-
-static int asan_build(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return 1;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-    return 1;
-#endif
-#endif
-    return 0;
-}
 
 static void test_jacobian(void **st)
 {

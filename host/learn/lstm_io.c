@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strbuf.h"
 #include "common/err.h"
 #include "common/file_open.h"
 #include "common/out_dir.h"
@@ -241,76 +242,47 @@ int isac_bilstm_save(isac_bilstm n, const char *path, const char *provenance_jso
 
 /* ---- C tables ---- */
 
-struct sbuf {
-    char *s;
-    size_t n, cap;
-    int bad;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    if (b->bad)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->bad = 1;
-            return;
-        }
-        if (b->s && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 65536) + (size_t)k;
-        char *t = realloc(b->s, cap);
-        if (!t) {
-            b->bad = 1;
-            return;
-        }
-        b->s = t;
-        b->cap = cap;
-    }
-}
-
 char *isac_bilstm_format_c(isac_bilstm n, const char *symbol, const char *header_comment)
 {
     const struct isac_bilstm_cfg *c = &n->c;
-    struct sbuf b = {0};
-    sb_printf(&b, "/* clang-format off */\n/* GENERATED FILE: do not edit.\n");
+    struct isac_strbuf b = {0};
+    isac_strbuf_printf(&b, "/* clang-format off */\n/* GENERATED FILE: do not edit.\n");
     const char *hc = header_comment ? header_comment : "";
     while (*hc) {
         size_t k = strcspn(hc, "\n");
-        sb_printf(&b, " * %.*s\n", (int)k, hc);
+        isac_strbuf_printf(&b, " * %.*s\n", (int)k, hc);
         hc += k + (hc[k] == '\n');
     }
-    sb_printf(&b, " */\n#include \"learn/lstm.h\"\n\n");
+    isac_strbuf_printf(&b, " */\n#include \"learn/lstm.h\"\n\n");
     /* block offsets as comments, so that a reader can find W/U/b of each layer */
-    sb_printf(&b, "/* layout (learn/lstm.h):\n");
+    isac_strbuf_printf(&b, "/* layout (learn/lstm.h):\n");
     for (unsigned l = 0; l < c->layers; l++)
         for (unsigned d = 0; d < 2; d++)
-            sb_printf(&b, " *   layer %u %s: W @%zu, U @%zu, b @%zu\n", l, d ? "bwd" : "fwd",
-                      n->oW[l][d], n->oU[l][d], n->ob[l][d]);
+            isac_strbuf_printf(&b, " *   layer %u %s: W @%zu, U @%zu, b @%zu\n", l,
+                               d ? "bwd" : "fwd", n->oW[l][d], n->oU[l][d], n->ob[l][d]);
     for (unsigned k = 0; k <= c->ndense; k++)
-        sb_printf(&b, " *   %s %u: W @%zu (%u x %u), b @%zu\n", k < c->ndense ? "dense" : "output",
-                  k, n->oFW[k], n->fout[k], n->fin[k], n->oFb[k]);
-    sb_printf(&b, " */\nstatic const float %s_params[%zu] = {", symbol, n->np);
+        isac_strbuf_printf(&b, " *   %s %u: W @%zu (%u x %u), b @%zu\n",
+                           k < c->ndense ? "dense" : "output", k, n->oFW[k], n->fout[k], n->fin[k],
+                           n->oFb[k]);
+    isac_strbuf_printf(&b, " */\nstatic const float %s_params[%zu] = {", symbol, n->np);
     for (size_t i = 0; i < n->np; i++)
-        sb_printf(&b, "%s%a", i == 0 ? "\n    " : i % 6 ? ", " : ",\n    ", (double)n->p[i]);
-    sb_printf(
+        isac_strbuf_printf(&b, "%s%a",
+                           i == 0  ? "\n    "
+                           : i % 6 ? ", "
+                                   : ",\n    ",
+                           (double)n->p[i]);
+    isac_strbuf_printf(
         &b,
         "\n};\n\nconst struct isac_bilstm_def %s = {\n    .version = %d, .in = %u, .hidden = %u, "
         ".layers = %u, .ndense = %u,\n    .dense = {",
         symbol, ISAC_BILSTM_VERSION, c->in, c->hidden, c->layers, c->ndense);
     for (unsigned k = 0; k < ISAC_BILSTM_MAX_DENSE; k++)
-        sb_printf(&b, "%s%u", k ? ", " : "", k < c->ndense ? c->dense[k] : 0);
-    sb_printf(&b,
-              "}, .out = %u, .head = %d, .ball_groups = %u,\n    .nparams = %zu, .params = "
-              "%s_params};\n",
-              c->out, (int)c->head, c->ball_groups, n->np, symbol);
+        isac_strbuf_printf(&b, "%s%u", k ? ", " : "", k < c->ndense ? c->dense[k] : 0);
+    isac_strbuf_printf(
+        &b,
+        "}, .out = %u, .head = %d, .ball_groups = %u,\n    .nparams = %zu, .params = "
+        "%s_params};\n",
+        c->out, (int)c->head, c->ball_groups, n->np, symbol);
     if (b.bad) {
         free(b.s);
         return NULL;

@@ -1,3 +1,4 @@
+#include "common/strbuf.h"
 #include "learn/qnet.h"
 
 #include <jansson.h>
@@ -238,64 +239,28 @@ char *isac_qnet_format_json(const struct isac_qnet_def *d, const char *provenanc
     return s;
 }
 
-/* Growable string for the C generator. */
-struct sbuf {
-    char *s;
-    size_t n, cap;
-    int bad;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
+static void sb_floats(struct isac_strbuf *b, const char *name, const float *v, size_t n)
 {
-    if (b->bad)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->bad = 1;
-            return;
-        }
-        if (b->s && b->n + (size_t)k < b->cap) {
-            b->n += (size_t)k;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
-        char *t = realloc(b->s, cap);
-        if (!t) {
-            b->bad = 1;
-            return;
-        }
-        b->s = t;
-        b->cap = cap;
-    }
-}
-
-static void sb_floats(struct sbuf *b, const char *name, const float *v, size_t n)
-{
-    sb_printf(b, "static const float %s[%zu] = {", name, n);
+    isac_strbuf_printf(b, "static const float %s[%zu] = {", name, n);
     for (size_t i = 0; i < n; i++)
-        sb_printf(b, "%s%a", i == 0 ? "\n    " : i % 6 ? ", " : ",\n    ", (double)v[i]);
-    sb_printf(b, "\n};\n\n");
+        isac_strbuf_printf(b, "%s%a", i == 0 ? "\n    " : i % 6 ? ", " : ",\n    ", (double)v[i]);
+    isac_strbuf_printf(b, "\n};\n\n");
 }
 
 char *isac_qnet_format_c(const struct isac_qnet_def *d, const char *symbol,
                          const char *header_comment)
 {
-    struct sbuf b = {0};
+    struct isac_strbuf b = {0};
     /* generated tables keep the generator's layout: clang-format would re-wrap the header
      * (breaking the one-field-per-line provenance) and realign every number */
-    sb_printf(&b, "/* clang-format off */\n/* GENERATED FILE: do not edit.\n");
+    isac_strbuf_printf(&b, "/* clang-format off */\n/* GENERATED FILE: do not edit.\n");
     const char *c = header_comment ? header_comment : "";
     while (*c) {
         size_t k = strcspn(c, "\n");
-        sb_printf(&b, " * %.*s\n", (int)k, c);
+        isac_strbuf_printf(&b, " * %.*s\n", (int)k, c);
         c += k + (c[k] == '\n');
     }
-    sb_printf(&b, " */\n#include \"learn/qnet.h\"\n\n");
+    isac_strbuf_printf(&b, " */\n#include \"learn/qnet.h\"\n\n");
     for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++) {
         char nm[96];
         snprintf(nm, sizeof nm, "%s_w%u", symbol, l);
@@ -303,15 +268,16 @@ char *isac_qnet_format_c(const struct isac_qnet_def *d, const char *symbol,
         snprintf(nm, sizeof nm, "%s_b%u", symbol, l);
         sb_floats(&b, nm, d->l[l].b, d->l[l].out);
     }
-    sb_printf(
+    isac_strbuf_printf(
         &b,
         "const struct isac_qnet_def %s = {\n    .version = %u, .tau = %u, .emb = %u, .b3 = %a,\n"
         "    .l = {\n",
         symbol, d->version, d->tau, d->emb, d->b3);
     for (unsigned l = 0; l < ISAC_QNET_LAYERS; l++)
-        sb_printf(&b, "        {.in = %u, .out = %u, .act = %d, .W = %s_w%u, .b = %s_b%u},\n",
-                  d->l[l].in, d->l[l].out, d->l[l].act, symbol, l, symbol, l);
-    sb_printf(&b, "    }};\n");
+        isac_strbuf_printf(&b,
+                           "        {.in = %u, .out = %u, .act = %d, .W = %s_w%u, .b = %s_b%u},\n",
+                           d->l[l].in, d->l[l].out, d->l[l].act, symbol, l, symbol, l);
+    isac_strbuf_printf(&b, "    }};\n");
     if (b.bad) {
         free(b.s);
         return NULL;

@@ -130,12 +130,7 @@ void hwy_view_finish(hwy_view hv, const json_t *result, const char *state)
 
 json_t *hwy_view_stats(hwy_view hv)
 {
-    struct live_view_counters c;
-    live_view_counters(hv->v, &c);
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "cpis", (json_int_t)hv->slots, "published",
-                     (json_int_t)c.published, "decimated", (json_int_t)c.decimated, "dropped",
-                     (json_int_t)c.dropped, "viewers_max", (json_int_t)c.viewers_max,
-                     "viewer_skipped", (json_int_t)c.viewer_skipped);
+    return live_view_stats_json(hv->v, hv->slots);
 }
 
 void hwy_view_destroy(hwy_view hv)

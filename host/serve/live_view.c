@@ -640,6 +640,16 @@ unsigned live_view_port(live_view v)
     return v->port;
 }
 
+json_t *live_view_stats_json(live_view v, uint64_t cpis)
+{
+    struct live_view_counters c;
+    live_view_counters(v, &c);
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "cpis", (json_int_t)cpis, "published",
+                     (json_int_t)c.published, "decimated", (json_int_t)c.decimated, "dropped",
+                     (json_int_t)c.dropped, "viewers_max", (json_int_t)c.viewers_max,
+                     "viewer_skipped", (json_int_t)c.viewer_skipped);
+}
+
 const char *live_view_token(live_view v)
 {
     return v->token;

@@ -28,6 +28,7 @@
 #ifndef ISACTB_SERVE_LIVE_VIEW_H
 #define ISACTB_SERVE_LIVE_VIEW_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,6 +79,9 @@ struct live_view_counters {
     uint64_t viewer_skipped; /* frames slow viewers skipped (a newer one was ready) */
 };
 void live_view_counters(live_view v, struct live_view_counters *c);
+/* The counters for a command's --json "view": {"cpis" (what the command counted), "published",
+ * "decimated", "dropped", "viewers_max", "viewer_skipped"}. New reference. */
+json_t *live_view_stats_json(live_view v, uint64_t cpis);
 
 /* ---- controls (set by a viewer with the token) ---- */
 int live_view_stop_requested(live_view v);

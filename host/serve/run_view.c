@@ -304,12 +304,7 @@ void run_view_finish(run_view rv, const json_t *result, const char *state)
 
 json_t *run_view_stats(run_view rv)
 {
-    struct live_view_counters c;
-    live_view_counters(rv->v, &c);
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "cpis", (json_int_t)rv->cpis, "published",
-                     (json_int_t)c.published, "decimated", (json_int_t)c.decimated, "dropped",
-                     (json_int_t)c.dropped, "viewers_max", (json_int_t)c.viewers_max,
-                     "viewer_skipped", (json_int_t)c.viewer_skipped);
+    return live_view_stats_json(rv->v, rv->cpis);
 }
 
 void run_view_destroy(run_view rv)

@@ -1,4 +1,5 @@
 /* View frames and their JSON (view_frame.h). */
+#include "common/strbuf.h"
 #include "serve/view_frame.h"
 
 #include <limits.h>
@@ -77,41 +78,9 @@ unsigned view_map_reduce(const float *lambda, const float *threshold, unsigned n
     return b;
 }
 
-/* A growing text buffer: the map and the pattern are written as text directly (thousands
+/* The map and the pattern are written as text directly into a strbuf (thousands
  * of numbers: building a jansson value per number costs the publisher more than the rest). */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int bad;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    for (int pass = 0; pass < 2 && !b->bad; pass++) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->bad = 1;
-        } else if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        } else {
-            size_t cap = 2 * b->cap + (size_t)n + 64;
-            char *q = realloc(b->p, cap);
-            if (!q)
-                b->bad = 1;
-            else {
-                b->p = q;
-                b->cap = cap;
-            }
-        }
-    }
-}
-
-static void map_text(struct sbuf *b, const struct view_frame *f)
+static void map_text(struct isac_strbuf *b, const struct view_frame *f)
 {
     unsigned mx, my;
     size_t n = (size_t)f->nx * f->ny;
@@ -130,30 +99,31 @@ static void map_text(struct sbuf *b, const struct view_frame *f)
             tmax = f->threshold[k] > tmax ? f->threshold[k] : tmax;
         }
     }
-    sb_printf(b,
-              ",\"map\":{\"nx\":%u,\"ny\":%u,\"block\":%u,\"cells_x\":%u,\"cells_y\":%u,"
-              "\"x0\":%.9g,\"y0\":%.9g,\"dx\":%.9g,\"dy\":%.9g,\"lambda_max\":%.6g,"
-              "\"threshold_min\":%.6g,\"threshold_max\":%.6g,\"episode\":%llu,\"step\":%u,"
-              "\"margin_db_x10\":[",
-              mx, my, blk, f->nx, f->ny, f->x0, f->y0, f->dx * blk, f->dy * blk, (double)lmax,
-              isfinite(tmin) ? (double)tmin : 0.0, (double)tmax, (unsigned long long)f->map_episode,
-              f->map_step);
+    isac_strbuf_printf(b,
+                       ",\"map\":{\"nx\":%u,\"ny\":%u,\"block\":%u,\"cells_x\":%u,\"cells_y\":%u,"
+                       "\"x0\":%.9g,\"y0\":%.9g,\"dx\":%.9g,\"dy\":%.9g,\"lambda_max\":%.6g,"
+                       "\"threshold_min\":%.6g,\"threshold_max\":%.6g,\"episode\":%llu,\"step\":%u,"
+                       "\"margin_db_x10\":[",
+                       mx, my, blk, f->nx, f->ny, f->x0, f->y0, f->dx * blk, f->dy * blk,
+                       (double)lmax, isfinite(tmin) ? (double)tmin : 0.0, (double)tmax,
+                       (unsigned long long)f->map_episode, f->map_step);
     for (size_t k = 0; k < (size_t)mx * my; k++) {
         if (m[k] == MARGIN_NONE)
-            sb_printf(b, k ? ",null" : "null");
+            isac_strbuf_printf(b, k ? ",null" : "null");
         else
-            sb_printf(b, k ? ",%d" : "%d", m[k]);
+            isac_strbuf_printf(b, k ? ",%d" : "%d", m[k]);
     }
-    sb_printf(b, "]}");
+    isac_strbuf_printf(b, "]}");
     free(m);
 }
 
-static void pattern_text(struct sbuf *b, const struct view_frame *f)
+static void pattern_text(struct isac_strbuf *b, const struct view_frame *f)
 {
-    sb_printf(b, ",\"pattern\":{\"angle_deg0\":-90,\"step_deg\":1,\"gain_db\":[");
+    isac_strbuf_printf(b, ",\"pattern\":{\"angle_deg0\":-90,\"step_deg\":1,\"gain_db\":[");
     for (unsigned k = 0; k < VIEW_PATTERN_POINTS; k++)
-        sb_printf(b, k ? ",%.2f" : "%.2f", isfinite(f->pattern_db[k]) ? f->pattern_db[k] : -100.0);
-    sb_printf(b, "]}");
+        isac_strbuf_printf(b, k ? ",%.2f" : "%.2f",
+                           isfinite(f->pattern_db[k]) ? f->pattern_db[k] : -100.0);
+    isac_strbuf_printf(b, "]}");
 }
 
 char *view_frame_encode(const struct view_frame *f, uint64_t seq,
@@ -178,16 +148,16 @@ char *view_frame_encode(const struct view_frame *f, uint64_t seq,
         return NULL;
     }
     /* the object's text without its closing brace, then the map and the pattern */
-    struct sbuf b = {head, hl - 1, hl + 1, 0};
+    struct isac_strbuf b = {head, hl - 1, hl + 1, 0};
     head[hl - 1] = '\0';
     if (f->have_map)
         map_text(&b, f);
     if (f->have_pattern)
         pattern_text(&b, f);
-    sb_printf(&b, "}");
+    isac_strbuf_printf(&b, "}");
     if (b.bad) {
-        free(b.p);
+        free(b.s);
         return NULL;
     }
-    return b.p;
+    return b.s;
 }
