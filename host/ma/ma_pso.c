@@ -117,6 +117,28 @@ static void reflect_project(const struct isac_ma_scene *s, double gamma, double 
     isac_ma_project(r, x, s->nt);
 }
 
+/* The swarm's global best: positions, fitness, and the design, evaluation and constraint
+ * flag that fitness came with. */
+struct swarm_best {
+    double x[ISAC_MA_MAX_ELEMENTS], fit;
+    struct isac_ma_design d;
+    struct isac_ma_eval e;
+    int met;
+};
+
+/* Particle P just evaluated to (d, e, met): the new global best when it is better. */
+static void offer_best(struct swarm_best *g, const struct particle *P,
+                       const struct isac_ma_design *d, const struct isac_ma_eval *e, int met)
+{
+    if (!(P->fit < g->fit))
+        return;
+    g->fit = P->fit;
+    memcpy(g->x, P->x, sizeof g->x);
+    g->d = *d;
+    g->e = *e;
+    g->met = met;
+}
+
 int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
                         const struct isac_ma_constraints *c, const double *const *warm,
                         unsigned nwarm, struct isac_ma_design *d, struct isac_ma_eval *e, int *met,
@@ -138,10 +160,10 @@ int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
     isac_rng_seed(&rng, o->seed);
     double L = s->tx.xmax - s->tx.xmin, vmax = o->kappa * L;
     double delta = o->delta > 0 ? o->delta : 0.4 * L * sqrt((double)s->nt);
-    struct isac_ma_design best = *d, trial = *d;
-    struct isac_ma_eval ebest, etrial;
-    int mbest = 0, mtrial;
-    double gbest[ISAC_MA_MAX_ELEMENTS], gfit = INFINITY;
+    struct isac_ma_design trial = *d;
+    struct isac_ma_eval etrial;
+    int mtrial;
+    struct swarm_best g = {.fit = INFINITY, .d = *d};
     unsigned np = o->particles;
     for (unsigned p = 0; p < np; p++) {
         struct particle *P = &q->pt[p];
@@ -153,13 +175,7 @@ int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
             P->v[i] = (2 * isac_rng_uniform(&rng) - 1) * vmax;
         P->fit = P->pfit = fitness(q, veh, c, P->x, &trial, &etrial, &mtrial);
         memcpy(P->pbest, P->x, sizeof P->x);
-        if (P->fit < gfit) {
-            gfit = P->fit;
-            memcpy(gbest, P->x, sizeof gbest);
-            best = trial;
-            ebest = etrial;
-            mbest = mtrial;
-        }
+        offer_best(&g, P, &trial, &etrial, mtrial);
     }
     q->nhist = 0;
     for (unsigned it = 0; it < o->iters; it++) {
@@ -169,7 +185,7 @@ int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
             for (unsigned i = 0; i < s->nt; i++) {
                 double r1 = isac_rng_uniform(&rng), r2 = isac_rng_uniform(&rng);
                 double v = om * P->v[i] + o->c1 * r1 * (P->pbest[i] - P->x[i]) +
-                           o->c2 * r2 * (gbest[i] - P->x[i]);
+                           o->c2 * r2 * (g.x[i] - P->x[i]);
                 P->v[i] = v > vmax ? vmax : v < -vmax ? -vmax : v;
                 P->x[i] += P->v[i];
             }
@@ -179,19 +195,13 @@ int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
                 P->pfit = P->fit;
                 memcpy(P->pbest, P->x, sizeof P->x);
             }
-            if (P->fit < gfit) {
-                gfit = P->fit;
-                memcpy(gbest, P->x, sizeof gbest);
-                best = trial;
-                ebest = etrial;
-                mbest = mtrial;
-            }
+            offer_best(&g, P, &trial, &etrial, mtrial);
         }
         /* spatial-aware pruning, then retention */
         for (unsigned p = 0; p < np && np > o->min_particles;) {
             double dist = 0;
             for (unsigned i = 0; i < s->nt; i++)
-                dist += (q->pt[p].x[i] - gbest[i]) * (q->pt[p].x[i] - gbest[i]);
+                dist += (q->pt[p].x[i] - g.x[i]) * (q->pt[p].x[i] - g.x[i]);
             if (sqrt(dist) > delta) {
                 q->pt[p] = q->pt[np - 1];
                 np--;
@@ -202,25 +212,19 @@ int isac_ma_pso_execute(isac_ma_pso q, const struct isac_ma_vehicle *veh,
         while (np < o->min_particles) {
             struct particle *P = &q->pt[np++];
             for (unsigned i = 0; i < s->nt; i++) {
-                P->x[i] = gbest[i] + (2 * isac_rng_uniform(&rng) - 1) * vmax;
+                P->x[i] = g.x[i] + (2 * isac_rng_uniform(&rng) - 1) * vmax;
                 P->v[i] = 0;
             }
             reflect_project(s, o->gamma, P->x, P->v);
             P->fit = P->pfit = fitness(q, veh, c, P->x, &trial, &etrial, &mtrial);
             memcpy(P->pbest, P->x, sizeof P->x);
-            if (P->fit < gfit) {
-                gfit = P->fit;
-                memcpy(gbest, P->x, sizeof gbest);
-                best = trial;
-                ebest = etrial;
-                mbest = mtrial;
-            }
+            offer_best(&g, P, &trial, &etrial, mtrial);
         }
-        q->hist[q->nhist++] = gfit;
+        q->hist[q->nhist++] = g.fit;
     }
-    *d = best;
-    *e = ebest;
-    *met = mbest;
+    *d = g.d;
+    *e = g.e;
+    *met = g.met;
     return ISAC_OK;
 }
 
