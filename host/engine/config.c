@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -324,6 +325,9 @@ static int validate_fields(const struct isac_exp_config *c, const char *src, cha
     CHECK(isac_policy_name_known(c->policy), "%s: policy: '%s' is not one of %s", src, c->policy,
           isac_policy_registry_names(NULL, names, sizeof names));
     CHECK(c->weights[0], "%s: weights: empty (use \"builtin\" or a weights file)", src);
+    /* captures store the seed as a JSON integer (signed 64 bits), and replay reads it back */
+    CHECK(c->seed <= (uint64_t)INT64_MAX, "%s: seed: %llu outside 0..%lld", src,
+          (unsigned long long)c->seed, (long long)INT64_MAX);
     CHECK(c->episodes >= 1 && c->episodes <= 100000, "%s: episodes: %u outside 1..100000", src,
           c->episodes);
     CHECK(c->max_steps >= 1 && c->max_steps <= 100000, "%s: max_steps: %u outside 1..100000", src,
